@@ -1,0 +1,179 @@
+# churnlab - build, test, bench, sanitizers, fuzzing.
+#
+#   make                      build ./churnlab (release)
+#   make test                 build and run every test (cmocka, Lua, end-to-end); last line
+#                             "N passed, M failed"
+#   make SANITIZER=address test   the same under ASan (also: undefined)
+#   make check                tests + the core must not include Lua
+#   make bench                benchmarks (machine-readable "bench ..." lines) with anchors
+#   make fuzz [FUZZ_SECONDS=60]   libFuzzer targets (clang, ASan+UBSan)
+#   make report               the main job: data, notebooks, reports/index.html
+#   make install PREFIX=/usr/local
+#   make WERROR=1             warnings are errors (CI)
+#
+# Sources are found by wildcard: a new core/x.c, lua/l_x.c, lua/churnlab/x.lua,
+# tests/test_x.c or tests/lua/x.lua is built and run with no edit here.
+
+SANITIZER ?=
+WERROR ?=
+PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 60
+
+CC ?= cc
+ifeq ($(CC),cc)
+  CC := gcc
+endif
+
+VARIANT := $(if $(SANITIZER),$(SANITIZER),release)
+B := build/$(VARIANT)
+
+# ---- dependencies -------------------------------------------------------------------------
+# install-deps.sh runs (once) when pkg-config cannot find a build dependency.
+DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline 2>/dev/null && test -f /usr/include/csv.h && echo yes)
+ifneq ($(DEPS_OK),yes)
+  $(info churnlab: installing missing build dependencies (scripts/install-deps.sh))
+  $(shell sh scripts/install-deps.sh >&2)
+endif
+
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BLAS_DIR := /usr/lib/$(MULTIARCH)/openblas-openmp
+ifneq ($(wildcard $(BLAS_DIR)/libopenblas.so),)
+  # The OpenMP build of OpenBLAS, pinned with an rpath so the alternatives system cannot
+  # swap in the pthread build, whose threads would fight our OpenMP kernels for the cores.
+  BLAS_CFLAGS := -I/usr/include/$(MULTIARCH)/openblas-openmp
+  BLAS_LIBS := -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas
+else
+  BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+  BLAS_LIBS := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+endif
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4)
+LUA_LIBS := $(shell pkg-config --libs lua5.4)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+RL_LIBS := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
+
+# ---- flags --------------------------------------------------------------------------------
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+        -Wformat=2 -Wvla
+OPT := -O2 -g
+ifeq ($(SANITIZER),address)
+  OPT := -O1 -g -fsanitize=address -fno-omit-frame-pointer
+else ifeq ($(SANITIZER),undefined)
+  OPT := -O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else ifneq ($(SANITIZER),)
+  $(error SANITIZER must be address or undefined)
+endif
+CPPFLAGS += -D_DEFAULT_SOURCE
+CFLAGS += -std=c11 $(OPT) -fopenmp $(WARN) $(if $(WERROR),-Werror) $(BLAS_CFLAGS) -MMD -MP
+LDFLAGS += $(filter -fsanitize=%,$(OPT)) -fopenmp
+CORE_LIBS := $(BLAS_LIBS) -lcsv -lm -lpthread
+
+# ---- sources ------------------------------------------------------------------------------
+CORE_SRC := $(sort $(wildcard core/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+BIND_SRC := $(sort $(wildcard lua/l_*.c))
+HOST_SRC := lua/lcl.c lua/lregistry.c $(filter-out lua/l_%.c lua/lcl.c lua/lregistry.c,$(wildcard lua/*.c))
+HOST_OBJ := $(BIND_SRC:%.c=$(B)/%.o) $(HOST_SRC:%.c=$(B)/%.o) $(B)/gen/lua_embedded.o
+LUA_MODS := $(sort $(wildcard lua/churnlab/*.lua lua/churnlab/*/*.lua))
+MODNAMES := $(patsubst lua/l_%.c,%,$(BIND_SRC))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+BENCH_SRC := $(sort $(wildcard scripts/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:scripts/bench/%.c=$(B)/bench/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB := $(B)/libchurnlab.a
+EXE := $(B)/churnlab
+
+.PHONY: all test check bench fuzz clean install report data valgrind test-browser tests-build
+.DEFAULT_GOAL := all
+
+all: $(EXE)
+ifeq ($(VARIANT),release)
+	@ln -sf $(EXE) churnlab
+endif
+
+$(B)/core/%.o: core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/lua/%.o: lua/%.c $(B)/gen/modules.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LUA_CFLAGS) -I$(B)/gen -c $< -o $@
+
+$(LIB): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# One line per binding: CL_MODULE(tensor) ... Rewritten only when the list changes.
+$(B)/gen/modules.h: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' $(foreach m,$(MODNAMES),'CL_MODULE($(m))') > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(B)/gen/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -o $@ $<
+
+$(B)/gen/lua_embedded.c: $(B)/gen/embed $(LUA_MODS) $(B)/gen/mods.list
+	$(B)/gen/embed $@ $(LUA_MODS)
+
+$(B)/gen/mods.list: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' $(LUA_MODS) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/gen/lua_embedded.o: $(B)/gen/lua_embedded.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Ilua -c $< -o $@
+
+$(EXE): $(HOST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(HOST_OBJ) $(LIB) $(LUA_LIBS) $(RL_LIBS) $(CORE_LIBS)
+
+# ---- tests --------------------------------------------------------------------------------
+$(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
+
+tests-build: $(EXE) $(TEST_BIN)
+
+test: tests-build
+	@sh tests/run.sh $(B)
+
+check: test
+	@if grep -lE '#include *[<"](lua|lauxlib|lualib)' core/*.c core/*.h; then \
+	    echo "check: core/ must not include Lua (DESIGN.md)"; exit 1; fi
+	@echo "check: core/ is free of Lua"
+
+valgrind: $(EXE)
+	@VALGRIND=1 sh tests/run.sh $(B) lua
+
+# ---- benchmarks ---------------------------------------------------------------------------
+$(B)/bench/%: scripts/bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -Icore -o $@ $< $(LIB) $(LDFLAGS) $(CORE_LIBS)
+
+bench: $(EXE) $(BENCH_BIN)
+	@sh scripts/bench/run.sh $(B)
+
+# ---- fuzzing ------------------------------------------------------------------------------
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp=libgomp \
+               -D_DEFAULT_SOURCE $(BLAS_CFLAGS) -Icore
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(BLAS_LIBS) -lcsv -lm -lpthread -lgomp
+
+# ---- main job -----------------------------------------------------------------------------
+report: all
+	@sh scripts/report.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(EXE) $(DESTDIR)$(PREFIX)/bin/churnlab
+
+clean:
+	rm -rf build churnlab
+
+-include $(CORE_OBJ:.o=.d) $(HOST_OBJ:.o=.d) $(TEST_BIN:=.d)

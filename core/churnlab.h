@@ -1,0 +1,22 @@
+/* churnlab.h - the umbrella header of the churnlab core library (libchurnlab.a).
+ *
+ * The core is plain C11 with no Lua in it. Conventions: public names cl_<module>_<verb>,
+ * int status (CL_OK / CL_E*) plus cl_last_error(), allocation through cl_alloc, ownership
+ * written in each header. See DESIGN.md.
+ */
+#ifndef CHURNLAB_H
+#define CHURNLAB_H
+
+#define CL_VERSION_STRING "0.1.0"
+
+#include "alloc.h"
+#include "error.h"
+#include "fileio.h"
+#include "modelio.h"
+#include "param.h"
+#include "progress.h"
+#include "rng.h"
+#include "tensor.h"
+#include "threads.h"
+
+#endif

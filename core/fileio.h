@@ -1,0 +1,36 @@
+/* fileio.h - whole-file reads, atomic writes, CRC32.
+ *
+ * Every output a user keeps (models, CSVs, reports) is written to a temporary file in the
+ * same directory, flushed to disk, and renamed over the target, so a crash or a kill at any
+ * point leaves either the old file or the new one, never half of one.
+ */
+#ifndef CL_FILEIO_H
+#define CL_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Reads a whole file into a cl_alloc'ed buffer (owned by the caller, freed with cl_free), NUL
+ * terminated for convenience (the NUL is not counted in *len). Refuses files over max_bytes. */
+int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len);
+
+/* Writes len bytes atomically (temp + fsync + rename). */
+int cl_file_write_atomic(const char *path, const void *data, size_t len);
+
+/* Streaming atomic write: open, write to a->fp, then commit (rename into place) or abort
+ * (remove the temp file). Exactly one of commit/abort must follow a successful open. */
+typedef struct cl_atomic_file {
+    FILE *fp;
+    char *path;
+    char *tmp;
+} cl_atomic_file;
+
+int cl_atomic_open(cl_atomic_file *a, const char *path);
+int cl_atomic_commit(cl_atomic_file *a);
+void cl_atomic_abort(cl_atomic_file *a);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32); pass crc = 0 to start. */
+uint32_t cl_crc32(uint32_t crc, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,371 @@
+/* lcl.c - shared binding helpers and the module registry. */
+#include "lcl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+lcl_box *lcl_newbox(lua_State *L, const char *tname)
+{
+    lcl_box *b = lua_newuserdatauv(L, sizeof *b, 1);
+    b->obj = NULL;
+    luaL_setmetatable(L, tname);
+    return b;
+}
+
+lcl_box *lcl_testbox(lua_State *L, int idx, const char *tname)
+{
+    return luaL_testudata(L, idx, tname);
+}
+
+void *lcl_checkobj(lua_State *L, int idx, const char *tname)
+{
+    lcl_box *b = luaL_testudata(L, idx, tname);
+    if (!b) {
+        const char *got = luaL_typename(L, idx);
+        if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+            got = lua_tostring(L, -1);
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", tname, got));
+    }
+    if (!b->obj)
+        luaL_argerror(L, idx, lua_pushfstring(L, "attempt to use a freed %s", tname));
+    return b->obj;
+}
+
+void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, tname);
+    if (meta)
+        luaL_setfuncs(L, meta, 0);
+    lua_getfield(L, -1, "__index");
+    int has_index = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (methods && !has_index) {
+        lua_newtable(L);
+        luaL_setfuncs(L, methods, 0);
+        lua_setfield(L, -2, "__index");
+    }
+}
+
+int lcl_raise(lua_State *L, int rc)
+{
+    const char *msg = cl_last_error();
+    if (!msg || !*msg)
+        msg = cl_strstatus(rc);
+    lua_pushstring(L, msg);
+    cl_error_clear();
+    return lua_error(L);
+}
+
+int lcl_fail(lua_State *L, int rc)
+{
+    const char *msg = cl_last_error();
+    luaL_pushfail(L);
+    lua_pushstring(L, msg && *msg ? msg : cl_strstatus(rc));
+    cl_error_clear();
+    return 2;
+}
+
+/* ---- parameters --------------------------------------------------------------------- */
+
+static const char *PARAMS_KEY = "churnlab.params";
+
+void lcl_register_params(lua_State *L, const char *what, const cl_param_def *defs)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, PARAMS_KEY);
+    lua_getfield(L, -1, what);
+    if (!lua_isnil(L, -1)) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pop(L, 1);
+    static const char *tnames[] = {"int", "number", "boolean", "choice", "list", "seed"};
+    lua_newtable(L);
+    int i = 1;
+    for (const cl_param_def *d = defs; d->name; d++, i++) {
+        lua_createtable(L, 0, 7);
+        lua_pushstring(L, d->name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, tnames[d->type]);
+        lua_setfield(L, -2, "type");
+        if (d->type == CL_PARAM_ENUM) {
+            char buf[64];
+            lua_pushstring(L, cl_param_choice(d, (int)d->def, buf, sizeof buf));
+        } else if (d->type == CL_PARAM_BOOL) {
+            lua_pushboolean(L, d->def != 0);
+        } else {
+            lua_pushnumber(L, d->def);
+        }
+        lua_setfield(L, -2, "default");
+        if (d->type == CL_PARAM_INT || d->type == CL_PARAM_NUM || d->type == CL_PARAM_INTS) {
+            lua_pushnumber(L, d->lo);
+            lua_setfield(L, -2, "min");
+            lua_pushnumber(L, d->hi);
+            lua_setfield(L, -2, "max");
+        }
+        if (d->choices) {
+            lua_pushstring(L, d->choices);
+            lua_setfield(L, -2, "choices");
+        }
+        lua_pushstring(L, d->doc ? d->doc : "");
+        lua_setfield(L, -2, "doc");
+        lua_rawseti(L, -2, i);
+    }
+    lua_setfield(L, -2, what);
+    lua_pop(L, 1);
+}
+
+void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, const char *what)
+{
+    lcl_register_params(L, what, defs);
+    if (lua_isnoneornil(L, idx))
+        return;
+    idx = lua_absindex(L, idx);
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        int rc = CL_OK;
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            return (void)luaL_error(L, "%s: parameter names must be strings, got %s", what,
+                                    luaL_typename(L, -2));
+        }
+        const char *name = lua_tostring(L, -2);
+        const cl_param_def *d = cl_param_find(defs, name);
+        int t = lua_type(L, -1);
+        if (d && d->type == CL_PARAM_BOOL && t == LUA_TBOOLEAN) {
+            rc = cl_param_set_num(defs, params, what, name, lua_toboolean(L, -1));
+        } else if (d && d->type == CL_PARAM_INTS && t == LUA_TTABLE) {
+            int v[CL_PARAM_MAXINTS + 1];
+            lua_Integer n = luaL_len(L, -1);
+            if (n > CL_PARAM_MAXINTS)
+                n = CL_PARAM_MAXINTS + 1; /* let the setter report it */
+            for (lua_Integer k = 1; k <= n && k <= CL_PARAM_MAXINTS; k++) {
+                lua_geti(L, -1, k);
+                int isnum;
+                lua_Number x = lua_tonumberx(L, -1, &isnum);
+                lua_pop(L, 1);
+                if (!isnum || x != floor(x) || fabs(x) > 1e9)
+                    return (void)luaL_error(L, "%s: parameter '%s' must be a list of integers",
+                                            what, name);
+                v[k - 1] = (int)x;
+            }
+            rc = cl_param_set_ints(defs, params, what, name, v, (int)n);
+        } else if (t == LUA_TNUMBER) {
+            rc = cl_param_set_num(defs, params, what, name, lua_tonumber(L, -1));
+        } else if (t == LUA_TSTRING) {
+            rc = cl_param_set_str(defs, params, what, name, lua_tostring(L, -1));
+        } else if (!d) {
+            rc = cl_param_set_num(defs, params, what, name, 0); /* reports the unknown name */
+        } else {
+            return (void)luaL_error(L, "%s: parameter '%s' has the wrong type (%s)", what, name,
+                                    luaL_typename(L, -1));
+        }
+        if (rc)
+            lcl_raise(L, rc);
+        lua_pop(L, 1);
+    }
+}
+
+void lcl_push_params(lua_State *L, const cl_param_def *defs, const void *params)
+{
+    lua_newtable(L);
+    for (const cl_param_def *d = defs; d->name; d++) {
+        const char *f = (const char *)params + d->offset;
+        switch (d->type) {
+        case CL_PARAM_INT: lua_pushinteger(L, *(const int *)f); break;
+        case CL_PARAM_NUM: lua_pushnumber(L, *(const double *)f); break;
+        case CL_PARAM_BOOL: lua_pushboolean(L, *(const int *)f); break;
+        case CL_PARAM_SEED: lua_pushinteger(L, (lua_Integer) * (const uint64_t *)f); break;
+        case CL_PARAM_ENUM: {
+            char buf[64];
+            lua_pushstring(L, cl_param_choice(d, *(const int *)f, buf, sizeof buf));
+            break;
+        }
+        case CL_PARAM_INTS: {
+            const cl_param_ints *li = (const cl_param_ints *)f;
+            lua_createtable(L, li->n, 0);
+            for (int i = 0; i < li->n; i++) {
+                lua_pushinteger(L, li->v[i]);
+                lua_rawseti(L, -2, i + 1);
+            }
+            break;
+        }
+        }
+        lua_setfield(L, -2, d->name);
+    }
+}
+
+static const char *DOCS_KEY = "churnlab.docs";
+
+void lcl_setdoc(lua_State *L, int idx, const char *doc)
+{
+    idx = lua_absindex(L, idx);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, DOCS_KEY);
+    lua_pushvalue(L, idx);
+    lua_pushstring(L, doc);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* ---- model loaders ------------------------------------------------------------------ */
+
+static const char *LOADERS_KEY = "churnlab.loaders";
+
+void lcl_register_loader(lua_State *L, const char *kind, lua_CFunction loader)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LOADERS_KEY);
+    lua_pushcfunction(L, loader);
+    lua_setfield(L, -2, kind);
+    lua_pop(L, 1);
+}
+
+/* ---- GC accounting ------------------------------------------------------------------ */
+
+static size_t gc_threshold = (size_t)64 << 20;
+
+void lcl_gc_check(lua_State *L)
+{
+    if (cl_alloc_bytes() <= gc_threshold)
+        return;
+    lua_gc(L, LUA_GCCOLLECT);
+    size_t now = cl_alloc_bytes();
+    gc_threshold = now * 2 > ((size_t)64 << 20) ? now * 2 : (size_t)64 << 20;
+}
+
+/* ---- option readers ----------------------------------------------------------------- */
+
+static int optfield(lua_State *L, int idx, const char *key)
+{
+    if (idx == 0 || lua_isnoneornil(L, idx))
+        return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    return lua_getfield(L, idx, key) != LUA_TNIL ? 1 : (lua_pop(L, 1), 0);
+}
+
+double lcl_optnum(lua_State *L, int idx, const char *key, double def)
+{
+    if (!optfield(L, idx, key))
+        return def;
+    int isnum;
+    double v = lua_tonumberx(L, -1, &isnum);
+    if (!isnum)
+        luaL_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return v;
+}
+
+int lcl_optbool(lua_State *L, int idx, const char *key, int def)
+{
+    if (!optfield(L, idx, key))
+        return def;
+    if (!lua_isboolean(L, -1))
+        luaL_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
+    int v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+const char *lcl_optstr(lua_State *L, int idx, const char *key, const char *def)
+{
+    if (!optfield(L, idx, key))
+        return def;
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
+    const char *s = lua_tostring(L, -1);
+    lua_pop(L, 1); /* the string stays alive: it is referenced by the options table */
+    return s;
+}
+
+/* ---- progress bars ------------------------------------------------------------------ */
+
+typedef struct progress_state {
+    cl_progress p;
+    int mode; /* 0 silent, 1 final line only, 2 bar */
+    double start, last_draw;
+    int drawn;
+} progress_state;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void fmt_secs(char *buf, size_t cap, double s)
+{
+    if (!(s >= 0) || s > 359999)
+        snprintf(buf, cap, "--:--");
+    else if (s >= 3600)
+        snprintf(buf, cap, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
+    else
+        snprintf(buf, cap, "%02d:%02d", (int)s / 60, (int)s % 60);
+}
+
+static int progress_cb(void *ud, const char *task, double done, double total, const char *detail)
+{
+    progress_state *st = ud;
+    double t = now_s();
+    int finished = total > 0 && done >= total;
+    if (st->mode == 2 && (finished || t - st->last_draw >= 0.1)) {
+        char el[16], eta[16];
+        double elapsed = t - st->start;
+        fmt_secs(el, sizeof el, elapsed);
+        fmt_secs(eta, sizeof eta, done > 0 && total > 0 ? elapsed * (total - done) / done : -1);
+        if (total > 0) {
+            int w = 24, fill = (int)(w * (done / total));
+            char bar[32];
+            for (int i = 0; i < w; i++)
+                bar[i] = i < fill ? '#' : '.';
+            bar[w] = '\0';
+            fprintf(stderr, "\r%s [%s] %3.0f%% %.0f/%.0f %s<%s %s\033[K", task, bar,
+                    100.0 * done / total, done, total, el, eta, detail ? detail : "");
+        } else {
+            fprintf(stderr, "\r%s %.0f %s %s\033[K", task, done, el, detail ? detail : "");
+        }
+        if (finished)
+            fputc('\n', stderr);
+        fflush(stderr);
+        st->last_draw = t;
+        st->drawn = !finished;
+    } else if (st->mode == 1 && finished) {
+        fprintf(stderr, "%s: %.0f/%.0f in %.2fs %s\n", task, done, total, t - st->start,
+                detail ? detail : "");
+    }
+    return 0; /* Ctrl-C is seen through cl_interrupted() by cl_progress_step */
+}
+
+static int progress_gc(lua_State *L)
+{
+    progress_state *st = lua_touserdata(L, 1);
+    if (st->drawn && st->mode == 2) { /* interrupted or failed mid-bar: end the line */
+        fputc('\n', stderr);
+        st->drawn = 0;
+    }
+    return 0;
+}
+
+cl_progress *lcl_progress_new(lua_State *L, int opts)
+{
+    int verbose = -1;
+    if (opts && !lua_isnoneornil(L, opts)) {
+        if (lua_getfield(L, opts, "verbose") != LUA_TNIL)
+            verbose = lua_isboolean(L, -1) ? lua_toboolean(L, -1) * 2 : (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    progress_state *st = lua_newuserdatauv(L, sizeof *st, 0);
+    if (luaL_newmetatable(L, "churnlab.Progress")) {
+        lua_pushcfunction(L, progress_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    st->mode = verbose >= 0 ? (verbose > 2 ? 2 : verbose) : (isatty(2) ? 2 : 0);
+    st->start = now_s();
+    st->last_draw = 0;
+    st->drawn = 0;
+    st->p.fn = progress_cb;
+    st->p.ud = st;
+    return &st->p;
+}
