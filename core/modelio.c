@@ -480,7 +480,7 @@ static int lookup(const cl_mr *r, const char *name, int type, const chunk **out)
 
 int cl_mr_count(const cl_mr *r, const char *name, cl_chunk_type type, size_t *n)
 {
-    const chunk *c;
+    const chunk *c = NULL;
     int rc = lookup(r, name, (int)type, &c);
     if (rc)
         return rc;
@@ -490,7 +490,7 @@ int cl_mr_count(const cl_mr *r, const char *name, cl_chunk_type type, size_t *n)
 
 static int get_array(const cl_mr *r, const char *name, int type, void *dst, size_t n)
 {
-    const chunk *c;
+    const chunk *c = NULL;
     int rc = lookup(r, name, type, &c);
     if (rc)
         return rc;
@@ -534,7 +534,7 @@ int cl_mr_f64(const cl_mr *r, const char *name, double *dst, size_t n)
 
 int cl_mr_strs(const cl_mr *r, const char *name, char **dst, size_t n)
 {
-    const chunk *c;
+    const chunk *c = NULL;
     int rc = lookup(r, name, CL_CHUNK_STR, &c);
     if (rc)
         return rc;
