@@ -136,7 +136,7 @@ $(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
 
-tests-build: $(EXE) $(TEST_BIN)
+tests-build: all $(TEST_BIN)
 
 test: tests-build
 	@sh tests/run.sh $(B)
