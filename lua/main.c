@@ -37,9 +37,6 @@ static const char *progname = "churnlab";
 
 static const char USAGE[] =
     "usage: churnlab [options] [script [args...]]\n"
-    "Runs a Lua script with the churnlab modules (local cl = require \"churnlab\"), or an\n"
-    "interactive REPL when no script is given.\n"
-    "\n"
     "options:\n"
     "  -e code        run code (may be repeated; runs before the script)\n"
     "  -l name        require library 'name' into global 'name' (before the script)\n"
@@ -48,7 +45,12 @@ static const char USAGE[] =
     "  -v, --version  print the version\n"
     "  -h, --help     print this help\n"
     "  --             stop handling options\n"
-    "  -              run the script read from standard input\n"
+    "  -              run the script read from standard input\n";
+
+static const char HELP[] =
+    "\n"
+    "Runs a Lua script with the churnlab modules (local cl = require \"churnlab\"), or an\n"
+    "interactive REPL when no script is given.\n"
     "\n"
     "The script sees its arguments in the table arg (arg[0] the script, arg[1]... the\n"
     "arguments, negative indices the interpreter and its options) and as '...'.\n"
@@ -371,6 +373,7 @@ static char **attempt_completion(const char *text, int start, int end)
     if (rl_completion_quote_character) /* inside a string: complete file names */
         return NULL;
     rl_attempted_completion_over = 1;
+    rl_completion_append_character = '\0'; /* readline resets it before every completion */
     lua_State *L = globalL;
     completions_free();
     lua_pushcfunction(L, complete_lua);
@@ -672,7 +675,6 @@ static int repl(lua_State *L)
         rl_attempted_completion_function = attempt_completion;
         rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,)}[]+-*/%^#~";
         rl_completer_quote_characters = "\"'";
-        rl_completion_append_character = '\0';
         history_open();
         print_version();
         printf("help() for an overview, :help for REPL commands, Ctrl-D to leave\n");
@@ -844,6 +846,7 @@ static int pmain(lua_State *L)
     }
     if (args & HAS_H) {
         fputs(USAGE, stdout);
+        fputs(HELP, stdout);
         rs->exit_code = 0;
         return 0;
     }
@@ -861,7 +864,8 @@ static int pmain(lua_State *L)
     if (args & HAS_I) {
         cl_interrupt_clear();
         int r = repl(L);
-        code = r;
+        /* a terminal session's status is its own; a piped one also reports the script's */
+        code = r != 0 || isatty(STDIN_FILENO) ? r : code;
     } else if (script == argc && !(args & (HAS_E | HAS_V))) {
         code = repl(L);
     }

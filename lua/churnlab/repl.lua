@@ -125,6 +125,19 @@ local function fmt_table(t, o, indent, used, depth, path)
   local line = "{" .. table.concat(parts, ", ") .. "}"
   if not line:find("\n", 1, true) and used + width_of(line) <= o.width then return line end
   local pad = string.rep(" ", child)
+  if #keys == 0 and not line:find("\n", 1, true) then
+    -- a plain list of short values: fill lines rather than one value per line
+    local lines, cur = {}, nil
+    for _, p in ipairs(parts) do
+      if cur and child + width_of(cur) + 2 + width_of(p) > o.width then
+        lines[#lines + 1] = cur
+        cur = nil
+      end
+      cur = cur and (cur .. ", " .. p) or p
+    end
+    lines[#lines + 1] = cur
+    parts = lines
+  end
   return "{\n" .. pad .. table.concat(parts, ",\n" .. pad) .. "\n" .. string.rep(" ", indent) .. "}"
 end
 
