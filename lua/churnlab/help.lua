@@ -152,7 +152,7 @@ end
 
 local function overview(docs, root, width)
   local out = {"churnlab " .. tostring(root.version or "") ..
-               ": customer-churn analytics in Lua. Modules (help(cl.<name>) for each):", ""}
+               ": customer-churn analytics in Lua.", "", "Modules (help(cl.<name>) for each):"}
   local mods = {}
   for _, k in ipairs(sorted_keys(root)) do
     if type(root[k]) == "table" or (type(root[k]) == "userdata") then mods[#mods + 1] = k end

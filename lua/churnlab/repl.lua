@@ -47,15 +47,16 @@ M.width_of = width_of
 -- ---- scalars --------------------------------------------------------------------------
 
 local ESC = {["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r", ['"'] = '\\"', ["\\"] = "\\\\",
-             ["\a"] = "\\a", ["\b"] = "\\b", ["\f"] = "\\f", ["\v"] = "\\v", ["\0"] = "\\0"}
+             ["\a"] = "\\a", ["\b"] = "\\b", ["\f"] = "\\f", ["\v"] = "\\v"}
 
 -- A Lua string literal for s that reads back to s. maxlen (optional) cuts long strings,
 -- saying how long they were.
 function M.quote(s, maxlen)
   local n, cut = #s, false
   if maxlen and n > maxlen then s, cut = s:sub(1, maxlen), true end
-  s = s:gsub('[%c"\\]', function(c)
-    return ESC[c] or string.format("\\%03d", c:byte())
+  s = s:gsub('([%c"\\])(%d?)', function(c, digit)
+    -- a numeric escape is as short as possible unless a digit follows ("\0" then "\0007")
+    return (ESC[c] or string.format(digit == "" and "\\%d" or "\\%03d", c:byte())) .. digit
   end)
   s = '"' .. s .. '"'
   if cut then s = s .. string.format("...(%d bytes)", n) end
