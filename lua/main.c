@@ -366,6 +366,30 @@ static char *completion_generator(const char *text, int state)
     return strdup(completions[completion_next++]);
 }
 
+static char lua_breaks[] = " \t\n\"\\'`@$><=;|&{(,)}[]+-*/%^#~";
+static char string_breaks[] = " \t\n\"'";
+
+/* Inside a string literal a word is a file name ("../data/x.csv"), so '/' and friends do not
+ * break it; elsewhere '.' and ':' do not, so "cl.tensor.ze" and "t:su" are one word. */
+static char *word_breaks(void)
+{
+    int q = 0;
+    for (int i = 0; i < rl_point && rl_line_buffer[i]; i++) {
+        char c = rl_line_buffer[i];
+        if (q) {
+            if (c == '\\' && rl_line_buffer[i + 1])
+                i++;
+            else if (c == q)
+                q = 0;
+        } else if (c == '"' || c == '\'') {
+            q = c;
+        } else if (c == '-' && rl_line_buffer[i + 1] == '-') {
+            break; /* a comment */
+        }
+    }
+    return q ? string_breaks : lua_breaks;
+}
+
 static char **attempt_completion(const char *text, int start, int end)
 {
     (void)start;
@@ -673,7 +697,8 @@ static int repl(lua_State *L)
     if (interactive) {
         rl_readline_name = "churnlab";
         rl_attempted_completion_function = attempt_completion;
-        rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,)}[]+-*/%^#~";
+        rl_completer_word_break_characters = lua_breaks;
+        rl_completion_word_break_hook = word_breaks;
         rl_completer_quote_characters = "\"'";
         history_open();
         print_version();

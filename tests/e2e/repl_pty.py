@@ -118,6 +118,13 @@ with tempfile.TemporaryDirectory() as tmp:
     check("Tab Tab lists every method", s.read_until(rb"(?s)byte.*upper"), repr(s.buf))
     s.send("\x15")
 
+    open(os.path.join(tmp, "uniquefile.csv"), "w").close()
+    s.mark()
+    s.send('p = "' + tmp + '/uniq\t')
+    check("Tab inside a string completes file names", s.read_until(rb"uniquefile\.csv"),
+          repr(s.buf))
+    s.send("\x15")
+
     s.mark()
     s.send("half = \x03")
     check("Ctrl-C at the prompt clears the line", s.read_until(rb"\^C\r?\n.*" + PROMPT), repr(s.buf))
