@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "fileio.h"
+#include "metrics.h"
 #include "modelio.h"
 #include "param.h"
 #include "progress.h"
