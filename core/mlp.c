@@ -423,6 +423,41 @@ static inline double bce_logit(float z, float y)
     return fmax(zd, 0.0) - zd * y + log1p(exp(-fabs(zd)));
 }
 
+/* s[j] = sum_i x[i][j] (rows x cols), in double, vectorised. */
+static void colsum(double *restrict s, const float *restrict x, int64_t rows, int64_t cols)
+{
+    for (int64_t j = 0; j < cols; j++)
+        s[j] = 0;
+    for (int64_t i = 0; i < rows; i++) {
+        const float *restrict xi = x + i * cols;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; j++)
+            s[j] += (double)xi[j];
+    }
+}
+
+static void relu_mask(float *restrict g, const float *restrict z, int64_t n)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++)
+        g[i] = z[i] > 0 ? g[i] : 0.0f;
+}
+
+/* z += b; a = relu(z), row by row. */
+static void bias_relu(float *restrict z, float *restrict a, const float *restrict b, int64_t rows,
+                      int64_t cols)
+{
+    for (int64_t i = 0; i < rows; i++) {
+        float *restrict zi = z + i * cols, *restrict ai = a + i * cols;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; j++) {
+            float v = zi[j] + b[j];
+            zi[j] = v;
+            ai[j] = v > 0 ? v : 0;
+        }
+    }
+}
+
 enum { MODE_EVAL = 0, MODE_TRAIN = 1, MODE_TRAIN_NO_DROPOUT = 2 };
 
 /* Forward pass over B rows of x (B x d). Training mode uses batch statistics (and updates
@@ -487,16 +522,11 @@ static void forward(cl_mlp *m, ws *w, const float *x, int64_t B, int mode, int u
                     a[i * out + j] = act(kind, g[j] * xh + be[j]);
                 }
         } else {
-            for (int64_t i = 0; i < B; i++) {
-                float *zi = z + i * out, *ai = a + i * out;
-                if (kind == CL_ACT_RELU) {
-#pragma omp simd
-                    for (int64_t j = 0; j < out; j++) {
-                        float v = zi[j] + b[j];
-                        zi[j] = v;
-                        ai[j] = v > 0 ? v : 0;
-                    }
-                } else {
+            if (kind == CL_ACT_RELU) {
+                bias_relu(z, a, b, B, out);
+            } else {
+                for (int64_t i = 0; i < B; i++) {
+                    float *zi = z + i * out, *ai = a + i * out;
                     for (int64_t j = 0; j < out; j++) {
                         zi[j] += b[j];
                         ai[j] = act(kind, zi[j]);
@@ -534,14 +564,9 @@ static double backward(cl_mlp *m, ws *w, const float *x, int64_t B, int dropout)
         int64_t in = m->dims[l], out = m->dims[l + 1];
         const float *A = l == 0 ? x : w->a[l - 1];
         gemm(1, 0, in, out, B, A, in, dz, out, w->grad + m->woff[l], w->nt);
-        double *s = w->colsum;
+        colsum(w->colsum, dz, B, out);
         for (int64_t j = 0; j < out; j++)
-            s[j] = 0;
-        for (int64_t i = 0; i < B; i++)
-            for (int64_t j = 0; j < out; j++)
-                s[j] += dz[i * out + j];
-        for (int64_t j = 0; j < out; j++)
-            w->grad[m->boff[l] + j] = (float)s[j];
+            w->grad[m->boff[l] + j] = (float)w->colsum[j];
         if (l == 0)
             break;
         /* da = dz W^T: gradient of the previous layer's output (B x in) */
@@ -582,8 +607,7 @@ static double backward(cl_mlp *m, ws *w, const float *x, int64_t B, int dropout)
                     da[i * in + j] = (float)(g[j] * istd[j] * v / (double)B);
                 }
         } else if (kind == CL_ACT_RELU) {
-            for (int64_t i = 0; i < B * in; i++)
-                da[i] = z[i] > 0 ? da[i] : 0.0f;
+            relu_mask(da, z, B * in);
         } else {
             for (int64_t i = 0; i < B * in; i++) {
                 float av = dropout && w->mask[p] ? (w->mask[p][i] != 0 ? a[i] / w->mask[p][i]
