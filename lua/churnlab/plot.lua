@@ -298,7 +298,7 @@ end
 
 -- Reliability curve: `bins` equal-width bins of predicted probability on [0, 1]; returns the
 -- mean prediction, the observed positive rate and the count of every non-empty bin
--- (scikit-learn's calibration_curve with strategy="uniform").
+-- (scikit-learn's calibration_curve with strategy="uniform", same bin edges).
 function M.calibration_curve(y, p, bins)
   bins = bins or 10
   local sp, sy, cnt = {}, {}, {}
@@ -310,7 +310,12 @@ function M.calibration_curve(y, p, bins)
         error(fmt("calibration: prediction %d is %s, expected a probability in [0, 1]", i,
           num(v)), 2)
       end
-      local b = math.min(floor(v * bins) + 1, bins)
+      -- scikit-learn's bins: edges k * (1 + 1e-8) / bins, a value on an edge goes below it
+      local function edge(k) return k * (1 + 1e-8) / bins end
+      local b = math.min(floor(v * bins / (1 + 1e-8)), bins - 1)
+      while b >= 1 and edge(b) >= v do b = b - 1 end
+      while b < bins - 1 and edge(b + 1) < v do b = b + 1 end
+      b = b + 1
       sp[b], sy[b], cnt[b] = sp[b] + v, sy[b] + y[i], cnt[b] + 1
     end
   end
@@ -1348,7 +1353,7 @@ end
 local function term_size()
   local c, l = tonumber(os.getenv("COLUMNS") or ""), tonumber(os.getenv("LINES") or "")
   if not (c and l) then
-    local p = io.popen("stty size < /dev/tty 2>/dev/null", "r")
+    local p = io.popen("stty size 2>/dev/null </dev/tty", "r")
     if p then
       local s = p:read("a") or ""
       p:close()
@@ -1365,6 +1370,8 @@ end
 --- (default: the terminal window). Returns the text, or nil, msg.
 function Figure:text(opts)
   opts = opts or {}
+  local found, ferr = find_gnuplot()
+  if not found then return nil, ferr end
   local c, l
   if not (opts.width and opts.height) then c, l = term_size(); l = l - 1 end
   local w, h = opts.width or c, opts.height or l
