@@ -483,7 +483,7 @@ local function inline_svg(svg, prefix, label)
     attrs = attrs:gsub("%s+", " ")
     return "<svg" .. attrs .. ' role="img" aria-label="' .. esc(label) .. '">'
   end, 1)
-  svg = svg:gsub("<title>Gnuplot</title>", "<title>" .. esc(label) .. "</title>", 1)
+  svg = svg:gsub("<title>Gnuplot</title>", function() return "<title>" .. esc(label) .. "</title>" end, 1)
   svg = svg:gsub("(%sid=)(['\"])", "%1%2" .. prefix)
   svg = svg:gsub("(href=)(['\"])#", "%1%2#" .. prefix)
   svg = svg:gsub("url%(#", "url(#" .. prefix)
