@@ -171,6 +171,9 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 report: all
 	@sh scripts/report.sh
 
+test-browser: all
+	@sh tests/browser/run.sh $(B)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(EXE) $(DESTDIR)$(PREFIX)/bin/churnlab
