@@ -10,12 +10,18 @@
 #define CL_VERSION_STRING "0.1.0"
 
 #include "alloc.h"
+#include "cf.h"
+#include "content.h"
 #include "error.h"
 #include "fileio.h"
+#include "hybrid.h"
 #include "modelio.h"
 #include "param.h"
 #include "progress.h"
+#include "rankmetrics.h"
+#include "rec.h"
 #include "rng.h"
+#include "sparse.h"
 #include "tensor.h"
 #include "threads.h"
 
