@@ -118,6 +118,10 @@ static const cl_param_def itemknn_defs[] = {
      "cosine|adjusted_cosine|jaccard",
      "cosine of value columns, cosine after removing each user's mean value, or Jaccard of "
      "the sets of users"},
+    {"normalize", CL_PARAM_BOOL, offsetof(cl_cf_itemknn_params, normalize), 0, 0, 1, NULL,
+     "scale each item's kept similarities to sum to 1 (Deshpande and Karypis)"},
+    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, alpha), 0.5, 0, 1, NULL,
+     "asymmetry of (adjusted) cosine: dot / (|i|^(2 alpha) |j|^(2 (1 - alpha))); 0.5 = cosine"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 typedef struct knn_state {
@@ -195,7 +199,7 @@ static int itemknn_fit(cl_rec *r, const cl_progress *p)
         double q = 0;
         for (int64_t k = m->cindptr[j]; k < m->cindptr[j + 1]; k++)
             q += (double)cw[k] * cw[k];
-        norm[j] = pp->similarity == 2 ? q : sqrt(q); /* jaccard: |users of j| */
+        norm[j] = q; /* squared norm; jaccard: |users of j| */
     }
     int fail = CL_OK;
     const int64_t block = 64;
@@ -243,15 +247,23 @@ static int itemknn_fit(cl_rec *r, const cl_progress *p)
                     for (int64_t t = 0; t < nd; t++) {
                         int32_t j = touched[t];
                         double dot = acc[j];
-                        double den = pp->similarity == 2 ? norm[i] + norm[j] - dot + pp->shrink
-                                                         : norm[i] * norm[j] + pp->shrink;
+                        double den = pp->similarity == 2
+                                         ? norm[i] + norm[j] - dot + pp->shrink
+                                         : pow(norm[i], pp->alpha) * pow(norm[j], 1 - pp->alpha) +
+                                               pp->shrink;
                         ts[t] = den > 0 ? (float)(dot / den) : 0.0f;
                     }
                     int got = 0;
                     int32_t *dst = tmp_nbr + i * K;
                     cl_rec_topk(ts, nd, K, NULL, 0, dst, tmp_sim + i * K, &got);
-                    for (int g = 0; g < got; g++)
+                    double tot = 0;
+                    for (int g = 0; g < got; g++) {
                         dst[g] = touched[dst[g]];
+                        tot += fabs(tmp_sim[i * K + g]);
+                    }
+                    if (pp->normalize && tot > 0)
+                        for (int g = 0; g < got; g++)
+                            tmp_sim[i * K + g] = (float)(tmp_sim[i * K + g] / tot);
                     cnt[i] = got;
                 }
             }

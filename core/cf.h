@@ -29,6 +29,8 @@ typedef struct cl_cf_itemknn_params {
     int k;           /* neighbours kept per item */
     double shrink;   /* added to the similarity's denominator */
     int similarity;  /* 0 cosine, 1 adjusted_cosine, 2 jaccard */
+    int normalize;   /* scale each item's kept similarities to sum 1 (Deshpande-Karypis) */
+    double alpha;    /* cosine only: asymmetric cosine dot / (|i|^2alpha |j|^2(1-alpha)) */
 } cl_cf_itemknn_params;
 
 typedef struct cl_cf_mf_params {
