@@ -10,8 +10,11 @@
 #define CL_VERSION_STRING "0.1.0"
 
 #include "alloc.h"
+#include "cf.h"
+#include "content.h"
 #include "error.h"
 #include "fileio.h"
+#include "hybrid.h"
 #include "metrics.h"
 #include "mlp.h"
 #include "modelio.h"
@@ -19,7 +22,10 @@
 #include "param.h"
 #include "param_io.h"
 #include "progress.h"
+#include "rankmetrics.h"
+#include "rec.h"
 #include "rng.h"
+#include "sparse.h"
 #include "tensor.h"
 #include "threads.h"
 
