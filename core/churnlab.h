@@ -18,5 +18,11 @@
 #include "rng.h"
 #include "tensor.h"
 #include "threads.h"
+#include "binning.h"
+#include "hist.h"
+#include "split.h"
+#include "tree.h"
+#include "tree_grow.h"
+#include "gbdt.h"
 
 #endif
