@@ -24,5 +24,6 @@
 #include "tree.h"
 #include "tree_grow.h"
 #include "gbdt.h"
+#include "treeshap.h"
 
 #endif
