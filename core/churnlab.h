@@ -25,5 +25,6 @@
 #include "tree_grow.h"
 #include "gbdt.h"
 #include "treeshap.h"
+#include "forest.h"
 
 #endif

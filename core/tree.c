@@ -371,9 +371,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
 typedef struct rules_ctx {
     const cl_tree *t;
     int d;
-    const char *const *names;
-    const char *const *const *labels;
-    const int *nlabels;
+    cl_rules_names nm;
     const char *what;
     double *lo, *hi;
     uint32_t *allow; /* d * CL_SPLIT_CAT_WORDS */
@@ -384,16 +382,17 @@ typedef struct rules_ctx {
 
 static void put_name(rules_ctx *c, int j)
 {
-    if (c->names && c->names[j])
-        sb_printf(&c->sb, "%s", c->names[j]);
+    if (c->nm.names && c->nm.names[j])
+        sb_printf(&c->sb, "%s", c->nm.names[j]);
     else
         sb_printf(&c->sb, "x%d", j + 1);
 }
 
 static void put_cat(rules_ctx *c, int j, int code)
 {
-    if (c->labels && c->labels[j] && code < c->nlabels[j] && c->labels[j][code])
-        sb_printf(&c->sb, "%s", c->labels[j][code]);
+    if (c->nm.labels && c->nm.labels[j] && c->nm.nlabels && code < c->nm.nlabels[j] &&
+        c->nm.labels[j][code])
+        sb_printf(&c->sb, "%s", c->nm.labels[j][code]);
     else
         sb_printf(&c->sb, "%d", code);
 }
@@ -420,6 +419,11 @@ static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
                     first = 0;
                 }
             sb_printf(&c->sb, "}");
+        } else if (c->nm.src_label && c->nm.src_label[j] && c->nm.src_col &&
+                   c->nm.src_col[j] && ((!isfinite(c->lo[j]) && c->hi[j] > 0 && c->hi[j] <= 1) ||
+                                        (!isfinite(c->hi[j]) && c->lo[j] > 0 && c->lo[j] <= 1))) {
+            sb_printf(&c->sb, "%s %s %s", c->nm.src_col[j], isfinite(c->lo[j]) ? "=" : "!=",
+                      c->nm.src_label[j]);
         } else if (isfinite(c->lo[j]) && isfinite(c->hi[j])) {
             sb_printf(&c->sb, "%.6g <= ", c->lo[j]);
             put_name(c, j);
@@ -479,8 +483,7 @@ static void rules_walk(rules_ctx *c, int i)
         c->nused--;
 }
 
-int cl_tree_rules(const cl_tree *t, int d, const char *const *names,
-                  const char *const *const *labels, const int *nlabels, const char *what,
+int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char *what,
                   char **out)
 {
     *out = NULL;
@@ -488,9 +491,8 @@ int cl_tree_rules(const cl_tree *t, int d, const char *const *names,
     memset(&c, 0, sizeof c);
     c.t = t;
     c.d = d;
-    c.names = names;
-    c.labels = labels;
-    c.nlabels = nlabels;
+    if (nm)
+        c.nm = *nm;
     c.what = what;
     c.lo = cl_alloc((size_t)d * sizeof *c.lo);
     c.hi = cl_alloc((size_t)d * sizeof *c.hi);

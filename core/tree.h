@@ -97,12 +97,22 @@ void cl_trees_free(cl_tree **trees, int ntrees);
 void cl_trees_importance(const cl_tree *const *trees, int ntrees, double *gain, double *splits,
                          double *cover);
 
+/* Names for readable rules. Every pointer may be NULL. names[j] names feature j ("x<j+1>"
+ * otherwise); labels[j] (nlabels[j] of them) are the category labels of a categorical
+ * feature j; src_col[j] / src_label[j] mark a one-hot column (the original column and the
+ * category it stands for), so "Contract=Two year < 0.5" reads "Contract != Two year". */
+typedef struct cl_rules_names {
+    const char *const *names;
+    const char *const *const *labels;
+    const int *nlabels;
+    const char *const *src_col;
+    const char *const *src_label;
+} cl_rules_names;
+
 /* Readable rules, one line per leaf ("Contract in {Month-to-month} and tenure < 5.5 ->
- * churn 0.62 (n = 812)"). names[j] names feature j (NULL: "x<j+1>"); labels, when not NULL,
- * gives for categorical feature j its category labels labels[j][code] (nlabels[j] of them)
- * or NULL. `what` names the output ("churn"). *out is cl_alloc'ed text, owned by the caller. */
-int cl_tree_rules(const cl_tree *t, int d, const char *const *names,
-                  const char *const *const *labels, const int *nlabels, const char *what,
+ * churn 0.62 (n = 812)"); `what` names the output ("churn"). *out is cl_alloc'ed text, owned
+ * by the caller. Missing values follow each split's default side (not spelled out). */
+int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char *what,
                   char **out);
 
 /* Validates X (2-D, d columns) and y (n labels; 0/1 when binary). Shared with forest. */
