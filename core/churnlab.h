@@ -28,5 +28,13 @@
 #include "sparse.h"
 #include "tensor.h"
 #include "threads.h"
+#include "binning.h"
+#include "hist.h"
+#include "split.h"
+#include "tree.h"
+#include "tree_grow.h"
+#include "gbdt.h"
+#include "treeshap.h"
+#include "forest.h"
 
 #endif
