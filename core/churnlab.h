@@ -16,6 +16,7 @@
 #include "param.h"
 #include "progress.h"
 #include "rng.h"
+#include "synth.h"
 #include "tensor.h"
 #include "threads.h"
 
