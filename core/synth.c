@@ -892,7 +892,7 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
         }
         for (int k = 0; k < nb; k++) { /* in block order: output never depends on threads */
             if (em[k].events.err || em[k].ratings.err) {
-                rc = CL_ENOMEM;
+                rc = cl_error(CL_ENOMEM, "synth: out of memory buffering events");
                 goto fail;
             }
             if (out_dir) {

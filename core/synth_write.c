@@ -443,17 +443,15 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
 
     bprintf(b, "## Parameters\n\n| parameter | value | meaning |\n|---|---|---|\n");
     for (const cl_param_def *d = cl_synth_param_defs; d->name; d++) {
-        char v[64];
+        bprintf(b, "| `%s` | ", d->name);
         if (d->type == CL_PARAM_NUM) {
-            synth_buf t = {0};
-            synth_buf_fixed(&t, *(const double *)((const char *)P + d->offset), 4);
-            synth_buf_ch(&t, '\0');
-            snprintf(v, sizeof v, "%s", t.err ? "?" : t.p);
-            synth_buf_free(&t);
+            synth_buf_fixed(b, *(const double *)((const char *)P + d->offset), 4);
         } else {
+            char v[64];
             cl_param_format(d, P, v, sizeof v);
+            synth_buf_str(b, v);
         }
-        bprintf(b, "| `%s` | %s | %s |\n", d->name, v, d->doc);
+        bprintf(b, " | %s |\n", d->doc);
     }
 
     bprintf(b, "\n## This data set at a glance\n\n");
