@@ -29,7 +29,9 @@ B := build/$(VARIANT)
 
 # ---- dependencies -------------------------------------------------------------------------
 # install-deps.sh runs (once) when pkg-config cannot find a build dependency.
-DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline 2>/dev/null && test -f /usr/include/csv.h && echo yes)
+DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline 2>/dev/null && test -f /usr/include/csv.h \
+             && ls /usr/lib/*/openblas-openmp/libopenblas.so >/dev/null 2>&1 \
+             && command -v gnuplot >/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
   $(info churnlab: installing missing build dependencies (scripts/install-deps.sh))
   $(shell sh scripts/install-deps.sh >&2)
@@ -134,7 +136,7 @@ $(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
 
-tests-build: $(EXE) $(TEST_BIN)
+tests-build: all $(TEST_BIN)
 
 test: tests-build
 	@sh tests/run.sh $(B)
@@ -157,7 +159,7 @@ bench: $(EXE) $(BENCH_BIN)
 
 # ---- fuzzing ------------------------------------------------------------------------------
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp=libgomp \
-               -D_DEFAULT_SOURCE $(BLAS_CFLAGS) -Icore
+               -D_DEFAULT_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(BLAS_CFLAGS) -Icore
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 

@@ -25,13 +25,23 @@ int cl_error(int code, const char *fmt, ...)
 
 int cl_error_wrap(int code, const char *fmt, ...)
 {
-    char prefix[MSG_CAP], old[MSG_CAP];
+    char old[MSG_CAP];
+    memcpy(old, msg, sizeof old);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    memcpy(old, msg, sizeof old);
-    snprintf(msg, sizeof msg, "%s: %s", prefix, old);
+    size_t used = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    size_t room = sizeof msg - used;
+    if (room > 2) {
+        msg[used] = ':';
+        msg[used + 1] = ' ';
+        size_t len = strlen(old);
+        if (len > room - 3)
+            len = room - 3;
+        memcpy(msg + used + 2, old, len);
+        msg[used + 2 + len] = '\0';
+    }
     return code;
 }
 

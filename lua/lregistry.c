@@ -2,7 +2,7 @@
  *
  * C modules: each lua/l_<name>.c defines luaopen_churnlab_<name>; the build lists them in
  * modules.h (generated), so adding a binding needs no edit here. Lua modules are the
- * embedded lua/churnlab/*.lua; when the executable runs from a source checkout (the file
+ * embedded lua/churnlab/NAME.lua files; when the executable runs from a source checkout (the file
  * exists next to it) the file on disk wins, so editing a .lua file needs no rebuild.
  */
 #include "lcl.h"
@@ -10,6 +10,7 @@
 
 #include <lualib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-/* embed.c - build tool: turns lua/churnlab/*.lua into a C array so the churnlab executable
+/* embed.c - build tool: turns the lua/churnlab Lua files into a C array so the churnlab executable
  * is self-contained. Usage: embed out.c file.lua...  Module names come from the paths:
  * lua/churnlab/init.lua -> "churnlab", lua/churnlab/plot.lua -> "churnlab.plot". */
 #include <stdio.h>
