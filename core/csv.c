@@ -620,8 +620,8 @@ static int run_pass(reader *r, source *src)
     int first = 1;
     int rc = CL_OK;
     for (;;) {
-        const char *p;
-        size_t n;
+        const char *p = NULL;
+        size_t n = 0;
         if ((rc = next_block(src, &p, &n, r->origin)))
             break;
         if (n == 0)
@@ -661,7 +661,15 @@ static int run_pass(reader *r, source *src)
     }
     if (!rc && !r->rc && !r->stop) {
         int64_t open_line = r->in_record ? r->rec_line : r->line + 1;
-        if (csv_fini(&r->p, field_cb, row_cb, r) != 0 && !r->rc)
+        /* libcsv reports an unterminated quote only in CSV_STRICT mode, which would also
+         * refuse stray quotes inside unquoted fields (a"b), which we accept; so look at the
+         * parser state: a quoted field still open (libcsv's FIELD_BEGUN = 2). */
+        if (r->p.quoted && r->p.pstate == 2 && !r->rc)
+            r->rc = cl_error(CL_EFORMAT,
+                             "%s: line %lld: unterminated quoted field (a %c opened near here "
+                             "is never closed)",
+                             r->origin, (long long)open_line, o->quote);
+        else if (csv_fini(&r->p, field_cb, row_cb, r) != 0 && !r->rc)
             r->rc = cl_error(CL_EFORMAT,
                              "%s: line %lld: unterminated quoted field (a %c opened near here "
                              "is never closed)",

@@ -325,12 +325,6 @@ static int strata_of(const cl_frame *f, const char *name, const char *what, int3
     return CL_OK;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 typedef struct share {
     double frac;
     int32_t s;
@@ -466,15 +460,18 @@ int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *g
         /* per stratum: shuffle its rows, deal them round-robin, continuing the dealer's
          * position across strata so fold sizes differ by at most one */
         int64_t *perm = cl_alloc((size_t)n * sizeof *perm);
-        if (!perm) {
+        int64_t *st = cl_calloc((size_t)ns + 2, sizeof *st);
+        if (!perm || !st) {
             rc = CL_ENOMEM;
         } else {
-            int64_t m = 0;
+            for (int64_t i = 0; i < n; i++) /* rows grouped by stratum, in row order */
+                st[sid[i] + 2]++;
+            for (int32_t s = 0; s < ns; s++)
+                st[s + 2] += st[s + 1];
+            for (int64_t i = 0; i < n; i++)
+                perm[st[sid[i] + 1]++] = i;
             for (int32_t s = 0; s < ns; s++) {
-                int64_t lo = m;
-                for (int64_t i = 0; i < n; i++)
-                    if (sid[i] == s)
-                        perm[m++] = i;
+                int64_t lo = st[s], m = st[s + 1];
                 for (int64_t i = m - 1; i > lo; i--) {
                     int64_t j = lo + (int64_t)cl_rng_below(&rng, (uint64_t)(i - lo + 1));
                     int64_t t = perm[i];
@@ -484,8 +481,9 @@ int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *g
             }
             for (int64_t i = 0; i < n; i++)
                 out[perm[i]] = (int32_t)(i % k);
-            cl_free(perm);
         }
+        cl_free(perm);
+        cl_free(st);
     } else if (rc == CL_OK) {
         if (ng < k) {
             rc = cl_error(CL_EINVAL, "kfold: %d groups cannot make %d folds", ng, k);

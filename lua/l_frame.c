@@ -223,7 +223,8 @@ static int l_new(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 1)) {
             if (lua_type(L, -2) != LUA_TSTRING)
-                return luaL_error(L, "frame: column names must be strings");
+                return luaL_error(L, "frame: column names must be strings (use "
+                                     "frame(tbl, {names = {...}}) to order columns)");
             lua_pop(L, 1);
             lua_pushvalue(L, -1);
             lua_rawseti(L, t, ++n);
@@ -248,7 +249,15 @@ static int l_new(lua_State *L)
             if (!lua_istable(L, -1))
                 return luaL_error(L, "frame: column '%s' must be a list or a column, got %s",
                                   names[j], luaL_typename(L, -1));
-            lua_Integer len = luaL_len(L, -1);
+            /* holes (nil = missing) need an explicit length: {..., n = 5} as table.pack */
+            lua_Integer len;
+            if (lua_getfield(L, -1, "n") == LUA_TNUMBER && lua_isinteger(L, -1))
+                len = lua_tointeger(L, -1);
+            else
+                len = luaL_len(L, -2);
+            lua_pop(L, 1);
+            if (len < 0 || len > ((lua_Integer)1 << 40))
+                return luaL_error(L, "frame: column '%s' has a bad length", names[j]);
             int is_str = 0;
             for (lua_Integer i = 1; i <= len && !is_str; i++) {
                 is_str = lua_geti(L, -1, i) == LUA_TSTRING;
@@ -300,6 +309,12 @@ static int l_new(lua_State *L)
         lua_pop(L, 1);
     }
     return 1;
+}
+
+static int l_call_new(lua_State *L)
+{
+    lua_remove(L, 1); /* the module table */
+    return l_new(L);
 }
 
 /* ---- frame basics --------------------------------------------------------------------------- */
@@ -524,7 +539,9 @@ static cl_column *checkmask(lua_State *L, int idx, int64_t n)
         luaL_argerror(L, idx, lua_pushfstring(L, "mask has %d entries, the frame %d rows",
                                               (int)luaL_len(L, idx), (int)n));
     cl_column *c;
-    LCL_CHECK(L, cl_column_new_num(&c, CL_NUM, n));
+    int rc = cl_column_new_num(&c, CL_NUM, n);
+    if (rc)
+        lcl_raise(L, rc);
     for (int64_t i = 0; i < n; i++) {
         lua_geti(L, idx, i + 1);
         c->num[i] = lua_toboolean(L, -1);
@@ -618,15 +635,6 @@ static int f_with(lua_State *L)
     return push_frame(L, r);
 }
 
-static void push_indices(lua_State *L, const int64_t *idx, int64_t n)
-{
-    lua_createtable(L, (int)n, 0);
-    for (int64_t i = 0; i < n; i++) {
-        lua_pushinteger(L, idx[i] + 1);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
 static uint64_t optseed(lua_State *L, int o)
 {
     return (uint64_t)(lua_Integer)lcl_optnum(L, o, "seed", 42);
@@ -699,6 +707,7 @@ static int f_write_csv(lua_State *L)
 
 static int f_sort(lua_State *L)
 {
+    lua_settop(L, 3);
     cl_frame *f = checkframe(L, 1);
     int n;
     const char **keys = checkstrlist(L, 2, &n, "sort");
@@ -1398,6 +1407,7 @@ static int g_tostring(lua_State *L)
 
 static int f_join(lua_State *L)
 {
+    lua_settop(L, 4);
     cl_frame *a = checkframe(L, 1), *b = checkframe(L, 2);
     int n;
     const char **on = checkstrlist(L, 3, &n, "join");
@@ -1497,6 +1507,11 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    /* the module is callable: cl.frame{...} == cl.frame.new{...} */
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, l_call_new);
+    lua_setfield(L, -2, "__call");
+    lua_setmetatable(L, -2);
     lua_getfield(L, -1, "read_csv");
     lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines | nil, msg: loads a CSV file. "
                       "opts: sep, quote, header (true), names, na (list), types ({col = "
