@@ -17,6 +17,7 @@
 #include "content.h"
 #include "csv.h"
 #include "error.h"
+#include "explain.h"
 #include "fileio.h"
 #include "forest.h"
 #include "frame.h"
