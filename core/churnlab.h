@@ -16,6 +16,7 @@
 #include "cluster.h"
 #include "content.h"
 #include "csv.h"
+#include "drift.h"
 #include "error.h"
 #include "explain.h"
 #include "fileio.h"
@@ -48,5 +49,6 @@
 #include "tree.h"
 #include "tree_grow.h"
 #include "treeshap.h"
+#include "uplift.h"
 
 #endif
