@@ -138,8 +138,13 @@ int cl_tensor_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_t
     if (rc)
         return rc;
     float *o = (*out)->storage->data;
-    if (ndim == 1) { /* one long row: walk the single dimension with the row strides */
-        bin_row(op, o, va.p, va.s0, vb.p, vb.s0, r);
+    if (ndim == 1) { /* one long row in blocks, walked with the dimension's strides */
+        int64_t nb = (r + RED_BLOCK - 1) / RED_BLOCK;
+#pragma omp parallel for num_threads(cl_threads_get()) schedule(static) if (r >= PAR_MIN)
+        for (int64_t k = 0; k < nb; k++) {
+            int64_t s = k * RED_BLOCK, e = s + RED_BLOCK < r ? s + RED_BLOCK : r;
+            bin_row(op, o + s, va.p + s * va.s0, va.s0, vb.p + s * vb.s0, vb.s0, e - s);
+        }
         return CL_OK;
     }
     if (va.s0 == va.c * va.s1 && va.s1 == 1 && vb.s0 == vb.c * vb.s1 && vb.s1 == 1 && va.r == r &&

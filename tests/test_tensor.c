@@ -381,6 +381,11 @@ static void test_broadcast(void **state)
     cl_tensor *x = filled(1, 9, 1, 1), *y = filled(1, 9, 1, 2), *z = filled(1, 1, 1, 3), *o;
     check_binop(CL_OP_SUB, x, y);
     check_binop(CL_OP_DIV, z, x);
+    cl_tensor *lx = filled(1, 100003, 1, 4), *ly = filled(1, 100003, 1, 5); /* parallel 1-D */
+    check_binop(CL_OP_MUL, lx, ly);
+    check_binop(CL_OP_SUB, lx, z);
+    check_binop(CL_OP_MAX, z, ly);
+    cl_tensor_free(lx), cl_tensor_free(ly);
     assert_int_equal(cl_tensor_binop(&o, CL_OP_ADD, x, y), CL_OK);
     assert_int_equal(o->ndim, 1);
     cl_tensor_free(o);
