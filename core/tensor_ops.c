@@ -127,7 +127,8 @@ int cl_tensor_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_t
     if ((va.r != vb.r && va.r != 1 && vb.r != 1) || (va.c != vb.c && va.c != 1 && vb.c != 1)) {
         char sa[64], sb[64];
         return cl_error(CL_EINVAL, "%s: shapes %s and %s do not broadcast", binop_name(op),
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb));
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb));
     }
     r = va.r == 1 ? vb.r : va.r;
     c = va.c == 1 ? vb.c : va.c;
@@ -316,7 +317,8 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
     if (a->ndim == 1 && b->ndim == 1)
         return cl_error(CL_EINVAL, "mm: both operands are 1-D (%s @ %s); use (a * b):sum() for a "
                                    "dot product",
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb));
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb));
     /* A 1-D left operand is a 1 x k row, a 1-D right operand a k x 1 column; the result is
      * then 1-D. */
     int64_t m, k, n, ka, as0, as1, bs0, bs1;
@@ -331,10 +333,12 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
     bs1 = b->ndim == 1 ? 1 : b->stride[1];
     if (ka != k)
         return cl_error(CL_EINVAL, "mm: inner dimensions differ (%s @ %s)",
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb));
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb));
     if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
         return cl_error(CL_ERANGE, "mm: dimensions of %s @ %s exceed the BLAS limit of %d",
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb),
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb),
                         INT_MAX);
     int ndim = (a->ndim == 1 || b->ndim == 1) ? 1 : 2;
     int rc = ndim == 1 ? cl_tensor_new(out, 1, a->ndim == 1 ? n : m, 1)

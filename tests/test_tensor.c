@@ -416,7 +416,8 @@ static void test_binop_scalar(void **state)
                 for (int64_t i = 0; i < 190; i += 7)
                     for (int64_t j = 0; j < 200; j++) {
                         float x = at(a, i, j);
-                        float want = left ? ref_bin((cl_binop)op, s, x) : ref_bin((cl_binop)op, x, s);
+                        float want = left ? ref_bin((cl_binop)op, s, x)
+                                          : ref_bin((cl_binop)op, x, s);
                         assert_true(same(at(o, i, j), want));
                     }
                 cl_tensor_free(o);
