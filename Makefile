@@ -136,7 +136,7 @@ $(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
 
-tests-build: $(EXE) $(TEST_BIN)
+tests-build: all $(TEST_BIN)
 
 test: tests-build
 	@sh tests/run.sh $(B)
@@ -170,6 +170,13 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 # ---- main job -----------------------------------------------------------------------------
 report: all
 	@sh scripts/report.sh
+
+test-browser: all
+	@sh tests/browser/run.sh $(B)
+
+SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.csv campaign.csv truth.csv README.md)
+data: all
+	@for f in $(SYNTH_FILES); do test -f $$f || { $(EXE) scripts/gen_data.lua data/synth; exit $$?; }; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
