@@ -665,14 +665,22 @@ static int m_tostring(lua_State *L)
 #define PREVIEW_ROWS 6 /* head and tail rows shown of a tall tensor */
 #define SHOW_ALL_ROWS 20
 
-static void fmt_val(char *buf, size_t cap, float v)
+/* One number format for every value shown, so decimal points line up (numpy's rule of
+ * thumb): integers as integers, moderate magnitudes with 4 decimals, the rest in %e. */
+typedef enum { FMT_INT, FMT_FIXED, FMT_EXP } val_fmt;
+
+static void fmt_val(char *buf, size_t cap, float v, val_fmt f)
 {
     if (v != v)
         snprintf(buf, cap, "nan");
     else if (isinf(v))
         snprintf(buf, cap, v > 0 ? "inf" : "-inf");
+    else if (f == FMT_INT)
+        snprintf(buf, cap, "%.0f", (double)v);
+    else if (f == FMT_FIXED)
+        snprintf(buf, cap, "%.4f", (double)v);
     else
-        snprintf(buf, cap, "%.5g", (double)v);
+        snprintf(buf, cap, "%.4e", (double)v);
 }
 
 /* __repl(t, width): the summary line, then the values of a small tensor or a head/tail preview
@@ -703,15 +711,30 @@ static int m_repl(lua_State *L)
         for (int64_t i = nr - PREVIEW_ROWS; i < nr; i++)
             rows_show[nrs++] = i;
     }
-    /* Column width from every value shown (all shown columns are scanned, at most 64). */
+    /* Format and column width from the values that can be shown (at most 64 columns: the
+     * first and last 32). */
     int cw = 1;
     char buf[64];
 #define VAL(i, j) (t->ndim == 1 ? *cl_tensor_ptr(t, (j), 0) : *cl_tensor_ptr(t, (i), (j)))
     int64_t maxc = nc < 64 ? nc : 64;
+    int all_int = 1;
+    double amax = 0, amin = INFINITY;
+    for (int64_t q = 0; q < nrs; q++)
+        for (int64_t j = 0; j < maxc; j++) {
+            double v = VAL(rows_show[q], nc <= 64 ? j : (j < 32 ? j : nc - 64 + j));
+            if (!isfinite(v))
+                continue;
+            all_int &= v == floor(v) && fabs(v) < 1e9;
+            if (fabs(v) > amax)
+                amax = fabs(v);
+            if (v != 0 && fabs(v) < amin)
+                amin = fabs(v);
+        }
+    val_fmt f = all_int ? FMT_INT : (amax < 1e5 && amin >= 1e-4) ? FMT_FIXED : FMT_EXP;
     for (int64_t q = 0; q < nrs; q++)
         for (int64_t j = 0; j < maxc; j++) {
             int64_t jj = nc <= 64 ? j : (j < 32 ? j : nc - 64 + j);
-            fmt_val(buf, sizeof buf, VAL(rows_show[q], jj));
+            fmt_val(buf, sizeof buf, VAL(rows_show[q], jj), f);
             int len = (int)strlen(buf);
             if (len > cw)
                 cw = len;
@@ -742,7 +765,7 @@ static int m_repl(lua_State *L)
         }
         luaL_addstring(&B, "\n");
         for (int64_t j = 0; j < head; j++) {
-            fmt_val(buf, sizeof buf, VAL(rows_show[q], j));
+            fmt_val(buf, sizeof buf, VAL(rows_show[q], j), f);
             char cell[96];
             snprintf(cell, sizeof cell, "  %*s", cw, buf);
             luaL_addstring(&B, cell);
@@ -750,7 +773,7 @@ static int m_repl(lua_State *L)
         if (tail > 0 || head < nc) {
             luaL_addstring(&B, "  ...");
             for (int64_t j = nc - tail; j < nc; j++) {
-                fmt_val(buf, sizeof buf, VAL(rows_show[q], j));
+                fmt_val(buf, sizeof buf, VAL(rows_show[q], j), f);
                 char cell[96];
                 snprintf(cell, sizeof cell, "  %*s", cw, buf);
                 luaL_addstring(&B, cell);

@@ -303,7 +303,10 @@ T.test("tostring and __repl", function()
   local mt = getmetatable(tensor.zeros(1))
   T.eq(mt.__name, "churnlab.Tensor")
   local small = mt.__repl(tensor{{1, 2.5}, {-3, 4}}, 80)
-  T.eq(small, "churnlab.Tensor 2x2 f32\n    1  2.5\n   -3    4")
+  T.eq(small, "churnlab.Tensor 2x2 f32\n   1.0000   2.5000\n  -3.0000   4.0000")
+  T.eq(mt.__repl(tensor{{1, 20}, {-3, 4}}), "churnlab.Tensor 2x2 f32\n   1  20\n  -3   4",
+       "integers print as integers")
+  T.ok(mt.__repl(tensor{1e-7, 1}):find("1.0000e-07", 1, true), "tiny values switch to %e")
   local big = mt.__repl(tensor.arange(1000):reshape(100, 10), 40)
   local lines = {}
   for l in big:gmatch("[^\n]+") do lines[#lines + 1] = l end
