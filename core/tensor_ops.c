@@ -413,19 +413,27 @@ static double block_sum(const cl_tensor *t, int64_t f0, int64_t f1, double shift
 }
 
 /* Index (flat) of the min (want_max = 0) or max over [f0, f1): first NaN wins, then the first
- * occurrence of the extreme. */
+ * occurrence of the extreme. Walks whole row pieces like block_sum. */
 static int64_t block_arg(const cl_tensor *t, int64_t f0, int64_t f1, int want_max)
 {
+    int64_t c = t->shape[1], s1 = t->stride[1];
     int64_t best = f0;
     float bv = at_flat(t, f0);
     if (bv != bv)
         return best;
-    for (int64_t f = f0 + 1; f < f1; f++) {
-        float v = at_flat(t, f);
-        if (v != v)
-            return f;
-        if (want_max ? v > bv : v < bv)
-            bv = v, best = f;
+    int64_t i = f0 / c, j = f0 % c;
+    for (int64_t f = f0; f < f1;) {
+        const float *p = cl_tensor_ptr(t, i, j);
+        int64_t len = c - j < f1 - f ? c - j : f1 - f;
+        for (int64_t q = 0; q < len; q++) {
+            float v = p[q * s1];
+            if (v != v)
+                return f + q;
+            if (want_max ? v > bv : v < bv)
+                bv = v, best = f + q;
+        }
+        f += len;
+        i++, j = 0;
     }
     return best;
 }
