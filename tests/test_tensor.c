@@ -749,6 +749,32 @@ static void test_thread_independence(void **state)
     cl_tensor_free(t);
 }
 
+/* A view and its contiguous copy reduce to the same bits: the summation order depends on the
+ * logical shape only. */
+static void test_layout_independence(void **state)
+{
+    (void)state;
+    for (int k = 1; k < 4; k++) {
+        cl_tensor *v = view_kind(k, 301, 517, 91), *c;
+        assert_int_equal(cl_tensor_clone(&c, v), CL_OK);
+        for (int r = CL_RED_SUM; r <= CL_RED_ARGMIN; r++) {
+            double x, y;
+            assert_int_equal(cl_tensor_reduce_all(v, (cl_reduce)r, &x), CL_OK);
+            assert_int_equal(cl_tensor_reduce_all(c, (cl_reduce)r, &y), CL_OK);
+            assert_memory_equal(&x, &y, sizeof x);
+            for (int dim = 0; dim <= 1; dim++) {
+                cl_tensor *ov, *oc;
+                assert_int_equal(cl_tensor_reduce_dim(&ov, v, (cl_reduce)r, dim), CL_OK);
+                assert_int_equal(cl_tensor_reduce_dim(&oc, c, (cl_reduce)r, dim), CL_OK);
+                assert_memory_equal(ov->storage->data, oc->storage->data,
+                                    (size_t)cl_tensor_numel(oc) * sizeof(float));
+                cl_tensor_free(ov), cl_tensor_free(oc);
+            }
+        }
+        cl_tensor_free(v), cl_tensor_free(c);
+    }
+}
+
 /* Sums accumulate in double: a float accumulator would lose the small terms entirely. */
 static void test_double_accumulation(void **state)
 {
@@ -928,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_reduction_ties_and_empty),
         cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_layout_independence),
         cmocka_unit_test(test_double_accumulation),
         cmocka_unit_test(test_alloc_failure_sweep),
     };
