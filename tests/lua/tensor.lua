@@ -368,4 +368,37 @@ T.test("core.now is monotonic seconds", function()
   T.ok(t1 >= t0)
 end)
 
+T.test("every function and method survives hostile arguments", function()
+  -- Each callable with every pair of odd values (third argument varied too): it must return
+  -- or raise a string error, never crash. Sizes stay below what the allocator would try.
+  local vals = {nil, 0, -1, 1, 2, 1.5, 0/0, 1/0, -1/0, math.maxinteger, math.mininteger, 2^41,
+    -2^62, "x", "2", {}, {1, 2}, {{1}, {2, 3}}, true, tensor.zeros(0), tensor.zeros(2, 3),
+    tensor{1, 2, 3}, tensor.zeros(3, 0), tensor{{0/0, 1}, {1/0, -1/0}}, tensor.zeros(1, 3):t()}
+  local freed = tensor.zeros(2); freed:free(); vals[#vals + 1] = freed
+  local nv = #vals + 1
+  local mt = getmetatable(tensor.zeros(1))
+  local targets = {}
+  for name, fn in pairs(tensor) do if type(fn) == "function" then targets["tensor." .. name] = fn end end
+  -- (free/__gc/__close are left out: they would free the sample tensors; tested above)
+  local keep = {free = true, __gc = true, __close = true}
+  for name, fn in pairs(mt.__index) do if not keep[name] then targets["t:" .. name] = fn end end
+  for name, fn in pairs(mt) do
+    if type(fn) == "function" and not keep[name] then targets[name] = fn end
+  end
+  local calls, errors = 0, 0
+  for name, fn in pairs(targets) do
+    for i = 1, nv do
+      for j = 1, nv do
+        local ok, err = pcall(fn, vals[i], vals[j], vals[(i + j) % nv + 1])
+        calls = calls + 1
+        if not ok then
+          errors = errors + 1
+          T.eq(type(err), "string", name .. " error type")
+        end
+      end
+    end
+  end
+  T.ok(calls > 10000 and errors > 0 and errors < calls)
+end)
+
 T.done()
