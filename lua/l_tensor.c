@@ -381,7 +381,13 @@ static int m_get(lua_State *L)
 {
     cl_tensor *t = lcl_checktensor(L, 1);
     int64_t i, j;
-    index_args(L, t, 2, "get", &i, &j);
+    int used = index_args(L, t, 2, "get", &i, &j);
+    if (!lua_isnoneornil(L, 2 + used)) {
+        char s[64];
+        return luaL_error(L, "get: a %d-D tensor (%s) takes %s, got %d indices", t->ndim,
+                          shape_str(t, s, sizeof s), t->ndim == 1 ? "one index" : "two indices",
+                          lua_gettop(L) - 1);
+    }
     lua_pushnumber(L, *cl_tensor_ptr(t, i, j));
     return 1;
 }
@@ -392,6 +398,12 @@ static int m_set(lua_State *L)
     cl_tensor *t = lcl_checktensor(L, 1);
     int64_t i, j;
     int used = index_args(L, t, 2, "set", &i, &j);
+    if (!lua_isnone(L, 3 + used)) { /* set(i, j, v) on a 1-D tensor would store j */
+        char s[64];
+        return luaL_error(L, "set: a %d-D tensor (%s) takes set(%s, v), got %d arguments",
+                          t->ndim, shape_str(t, s, sizeof s), t->ndim == 1 ? "i" : "i, j",
+                          lua_gettop(L) - 1);
+    }
     *cl_tensor_ptr(t, i, j) = checkfloat(L, 2 + used);
     lua_settop(L, 1);
     return 1;

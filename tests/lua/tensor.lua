@@ -114,6 +114,9 @@ T.test("get and set are 1-based and checked", function()
   local v = tensor{1, 2}
   T.raises(function() v:get(3) end, "get: index 3 out of range for 2")
   v:set(2, 9); T.eq(v:get(2), 9)
+  T.raises(function() v:set(1, 1, 5) end, "set: a 1-D tensor (2) takes set(i, v), got 3 arguments")
+  T.raises(function() v:get(1, 1) end, "get: a 1-D tensor (2) takes one index, got 2 indices")
+  T.raises(function() a:get(1, 1, 1) end, "get: a 2-D tensor (2x3) takes two indices, got 3")
 end)
 
 T.test("reshape, transpose, rows, cols views", function()
