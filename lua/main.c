@@ -567,9 +567,9 @@ static int compile_chunk(lua_State *L)
 
 /* ---- the REPL ------------------------------------------------------------------------- */
 
-enum { READ_RUN, READ_SKIP, READ_QUIT, READ_EOF, READ_ERROR };
+enum { READ_RUN, READ_SKIP, READ_QUIT, READ_EOF, READ_ERROR, READ_BADCMD };
 
-/* Runs a ':' command in Lua. Returns READ_QUIT or READ_SKIP. */
+/* Runs a ':' command in Lua. Returns READ_QUIT, READ_SKIP or READ_BADCMD (it failed). */
 static int run_command(lua_State *L, const char *line)
 {
     push_repl_field(L, "command");
@@ -577,12 +577,13 @@ static int run_command(lua_State *L, const char *line)
     int status = docall(L, 1, 1);
     if (status != LUA_OK) {
         report(L, status);
-        return READ_SKIP;
+        return READ_BADCMD;
     }
     int quit = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "quit") == 0;
+    int bad = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
     lua_pop(L, 1);
     fflush(stdout);
-    return quit ? READ_QUIT : READ_SKIP;
+    return quit ? READ_QUIT : bad ? READ_BADCMD : READ_SKIP;
 }
 
 static int blank(const char *s)
@@ -613,6 +614,8 @@ static int read_chunk(lua_State *L)
         free(line);
         return r;
     }
+    if (line[0] == '=') /* Lua 5.1's '=expr' still works */
+        line[0] = ' ';
     lua_pushstring(L, line);
     free(line);
     int c;
@@ -712,6 +715,10 @@ static int repl(lua_State *L)
             break;
         if (r == READ_SKIP)
             continue;
+        if (r == READ_BADCMD) {
+            failed = 1;
+            continue;
+        }
         int status = LUA_ERRSYNTAX;
         if (r == READ_RUN) {
             int timed = timing_on(L);
@@ -733,6 +740,8 @@ static int repl(lua_State *L)
         }
         if (status != LUA_OK) {
             failed = 1;
+            if (interrupted && interactive)
+                fputc('\n', stderr); /* after the terminal's echoed ^C */
             report(L, status);
         }
         lua_settop(L, top);

@@ -290,26 +290,27 @@ REPL commands (type them at the prompt; everything else is Lua):
 Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>), Ctrl-C interrupts a running
 statement or clears the line, Up/Down and Ctrl-R search the history.]]
 
--- Runs a ':' command line. Returns "quit" to leave, true when handled.
+-- Runs a ':' command line. Returns "quit" to leave, true when done, false after an error
+-- (reported on stderr; a piped session then exits non-zero).
 function M.command(line)
   local name, rest = line:match("^:(%a+)%s*(.-)%s*$")
   if not name then
     io.stderr:write("unknown REPL command '", line, "' (try :help)\n")
-    return true
+    return false
   end
   if name == "time" then
     if rest == "on" or rest == "" and not M.options.timing then M.options.timing = true
     elseif rest == "off" or rest == "" then M.options.timing = false
     else
       io.stderr:write(":time takes on or off, not '", rest, "'\n")
-      return true
+      return false
     end
     print("timing " .. (M.options.timing and "on" or "off"))
   elseif name == "depth" or name == "items" then
     local n = tonumber(rest)
     if not n or n < 1 or n ~= math.floor(n) then
       io.stderr:write(":", name, " takes a positive integer (now ", M.options[name], ")\n")
-      return true
+      return false
     end
     M.options[name] = math.tointeger(n)
   elseif name == "help" or name == "h" then
@@ -318,6 +319,7 @@ function M.command(line)
     return "quit"
   else
     io.stderr:write("unknown REPL command ':", name, "' (try :help)\n")
+    return false
   end
   return true
 end
