@@ -160,6 +160,12 @@ static int msghandler(lua_State *L)
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
+    /* the last frame is this host's own pcall: noise in every traceback */
+    static const char host[] = "\n\t[C]: in ?";
+    size_t len, hl = sizeof host - 1;
+    const char *tb = lua_tolstring(L, -1, &len);
+    if (len > hl && memcmp(tb + len - hl, host, hl) == 0)
+        lua_pushlstring(L, tb, len - hl);
     return 1;
 }
 
@@ -259,8 +265,8 @@ static void history_save(void)
             rc = history_truncate_file(history_path, history_max);
     }
     if (rc != 0)
-        fprintf(stderr, "%s: warning: cannot write history to '%s': %s\n", progname,
-                history_path, strerror(rc));
+        fprintf(stderr, "churnlab: warning: cannot write history to '%s': %s\n", history_path,
+                strerror(rc));
     clear_history();
     free(history_path);
     history_path = NULL;
@@ -276,8 +282,8 @@ static void history_open(void)
         if (*end == '\0' && n >= 0 && n <= 1000000)
             history_max = (int)n;
         else
-            fprintf(stderr, "%s: warning: CHURNLAB_HISTSIZE='%s' is not a count; using %d\n",
-                    progname, size, history_max);
+            fprintf(stderr, "churnlab: warning: CHURNLAB_HISTSIZE='%s' is not a count; using %d\n",
+                    size, history_max);
     }
     if (env) {
         if (!*env || history_max == 0)
@@ -300,8 +306,8 @@ static void history_open(void)
     history_multiline_entries = 1;
     int rc = read_history(history_path);
     if (rc != 0 && rc != ENOENT)
-        fprintf(stderr, "%s: warning: cannot read history from '%s': %s\n", progname,
-                history_path, strerror(rc));
+        fprintf(stderr, "churnlab: warning: cannot read history from '%s': %s\n", history_path,
+                strerror(rc));
     atexit(history_save); /* also when the session ends with os.exit() */
 }
 
@@ -658,10 +664,13 @@ static int print_results(lua_State *L, int n)
 
 static int timing_on(lua_State *L)
 {
-    push_repl_field(L, "options");
-    lua_getfield(L, -1, "timing");
-    int on = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    int on = 0;
+    if (push_repl_field(L, "options") == LUA_TTABLE) { /* a user may have replaced it */
+        lua_getfield(L, -1, "timing");
+        on = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     return on;
 }
 

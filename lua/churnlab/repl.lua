@@ -287,8 +287,9 @@ REPL commands (type them at the prompt; everything else is Lua):
   :items N         how many items of a table it shows (now %d)
   :help            this list; help() shows churnlab's documentation
   :quit            leave (as does Ctrl-D)
-Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>), Ctrl-C interrupts a running
-statement or clears the line, Up/Down and Ctrl-R search the history.]]
+Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>, file names inside quotes), Ctrl-C
+interrupts a running statement or clears the line, Up/Down and Ctrl-R search the history.
+Each entry is its own chunk: a `local` ends with it, so keep session values global.]]
 
 -- Runs a ':' command line. Returns "quit" to leave, true when done, false after an error
 -- (reported on stderr; a piped session then exits non-zero).
