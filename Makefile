@@ -29,7 +29,9 @@ B := build/$(VARIANT)
 
 # ---- dependencies -------------------------------------------------------------------------
 # install-deps.sh runs (once) when pkg-config cannot find a build dependency.
-DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline 2>/dev/null && test -f /usr/include/csv.h && echo yes)
+DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline 2>/dev/null && test -f /usr/include/csv.h \
+             && ls /usr/lib/*/openblas-openmp/libopenblas.so >/dev/null 2>&1 \
+             && command -v gnuplot >/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
   $(info churnlab: installing missing build dependencies (scripts/install-deps.sh))
   $(shell sh scripts/install-deps.sh >&2)
@@ -134,7 +136,7 @@ $(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
 
-tests-build: $(EXE) $(TEST_BIN)
+tests-build: all $(TEST_BIN)
 
 test: tests-build
 	@sh tests/run.sh $(B)
@@ -157,7 +159,7 @@ bench: $(EXE) $(BENCH_BIN)
 
 # ---- fuzzing ------------------------------------------------------------------------------
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp=libgomp \
-               -D_DEFAULT_SOURCE $(BLAS_CFLAGS) -Icore
+               -D_DEFAULT_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(BLAS_CFLAGS) -Icore
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
@@ -168,6 +170,13 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 # ---- main job -----------------------------------------------------------------------------
 report: all
 	@sh scripts/report.sh
+
+test-browser: all
+	@sh tests/browser/run.sh $(B)
+
+SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.csv campaign.csv truth.csv README.md)
+data: all
+	@for f in $(SYNTH_FILES); do test -f $$f || { $(EXE) scripts/gen_data.lua data/synth; exit $$?; }; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

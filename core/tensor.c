@@ -3,7 +3,9 @@
 #include "tensor.h"
 #include "alloc.h"
 #include "error.h"
+#include "threads.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -285,4 +287,96 @@ int cl_tensor_set(cl_tensor *t, int64_t i, int64_t j, float v)
     if (rc == CL_OK)
         *cl_tensor_ptr(t, i, j) = v;
     return rc;
+}
+
+/* ---- creation helpers ----------------------------------------------------------------- */
+
+int cl_tensor_eye(cl_tensor **out, int64_t n)
+{
+    int rc = cl_tensor_zeros(out, 2, n, n);
+    if (rc)
+        return rc;
+    for (int64_t i = 0; i < n; i++)
+        (*out)->storage->data[i * n + i] = 1.0f;
+    return CL_OK;
+}
+
+int cl_tensor_arange(cl_tensor **out, double start, double stop, double step)
+{
+    *out = NULL;
+    if (!isfinite(start) || !isfinite(stop) || !isfinite(step))
+        return cl_error(CL_EINVAL, "arange: start, stop and step must be finite (got %g, %g, %g)",
+                        start, stop, step);
+    if (step == 0)
+        return cl_error(CL_EINVAL, "arange: step must not be 0");
+    double count = ceil((stop - start) / step);
+    if (!(count > 0))
+        count = 0;
+    if (count > (double)CL_TENSOR_MAX_ELEMS)
+        return cl_error(CL_ERANGE, "arange: %g elements is too many (at most %lld)", count,
+                        (long long)CL_TENSOR_MAX_ELEMS);
+    int64_t n = (int64_t)count;
+    int rc = cl_tensor_new(out, 1, n, 1);
+    if (rc)
+        return rc;
+    float *d = (*out)->storage->data;
+    for (int64_t i = 0; i < n; i++)
+        d[i] = (float)(start + (double)i * step);
+    return CL_OK;
+}
+
+int cl_tensor_linspace(cl_tensor **out, double a, double b, int64_t n)
+{
+    *out = NULL;
+    if (!isfinite(a) || !isfinite(b))
+        return cl_error(CL_EINVAL, "linspace: end points must be finite (got %g, %g)", a, b);
+    if (n < 0)
+        return cl_error(CL_EINVAL, "linspace: negative count %lld", (long long)n);
+    int rc = cl_tensor_new(out, 1, n, 1);
+    if (rc)
+        return rc;
+    float *d = (*out)->storage->data;
+    for (int64_t i = 0; i < n; i++)
+        d[i] = n == 1 ? (float)a : (float)(a + (b - a) * ((double)i / (double)(n - 1)));
+    if (n > 1)
+        d[n - 1] = (float)b; /* exact end point whatever the rounding */
+    return CL_OK;
+}
+
+/* Random fills draw block k (RAND_BLOCK consecutive elements) from stream k of the seed, so
+ * the values do not depend on the thread count. */
+#define RAND_BLOCK 4096
+
+static int rand_fill(cl_tensor **out, int ndim, int64_t rows, int64_t cols, uint64_t seed,
+                     int normal)
+{
+    int rc = cl_tensor_new(out, ndim, rows, cols);
+    if (rc)
+        return rc;
+    float *d = (*out)->storage->data;
+    int64_t n = (*out)->storage->n;
+    int64_t nblocks = (n + RAND_BLOCK - 1) / RAND_BLOCK;
+#pragma omp parallel for num_threads(cl_threads_get()) schedule(static) if (nblocks > 4)
+    for (int64_t k = 0; k < nblocks; k++) {
+        cl_rng r;
+        cl_rng_split(&r, seed, (uint64_t)k);
+        int64_t end = (k + 1) * RAND_BLOCK < n ? (k + 1) * RAND_BLOCK : n;
+        for (int64_t i = k * RAND_BLOCK; i < end; i++)
+            d[i] = (float)(normal ? cl_rng_normal(&r) : cl_rng_uniform(&r));
+        if (!normal) /* (float) of a double just below 1 can round up to 1: keep [0, 1) */
+            for (int64_t i = k * RAND_BLOCK; i < end; i++)
+                if (d[i] >= 1.0f)
+                    d[i] = 0x1.fffffep-1f;
+    }
+    return CL_OK;
+}
+
+int cl_tensor_rand(cl_tensor **out, int ndim, int64_t rows, int64_t cols, uint64_t seed)
+{
+    return rand_fill(out, ndim, rows, cols, seed, 0);
+}
+
+int cl_tensor_randn(cl_tensor **out, int ndim, int64_t rows, int64_t cols, uint64_t seed)
+{
+    return rand_fill(out, ndim, rows, cols, seed, 1);
 }

@@ -2,6 +2,7 @@
 #include "lcl.h"
 
 #include <string.h>
+#include <time.h>
 
 static int l_threads(lua_State *L)
 {
@@ -64,9 +65,18 @@ static int l_interrupted(lua_State *L)
     return 1;
 }
 
+/* now(): monotonic wall-clock seconds (arbitrary origin) as a float, for timing. */
+static int l_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
     {"threads", l_threads}, {"memory", l_memory}, {"load", l_load}, {"model_kind", l_kind},
-    {"docs", l_docs},       {"interrupted", l_interrupted}, {NULL, NULL}};
+    {"docs", l_docs},       {"interrupted", l_interrupted}, {"now", l_now}, {NULL, NULL}};
 
 static const struct {
     const char *name, *doc;
@@ -77,6 +87,8 @@ static const struct {
     {"load", "load(path) -> model | nil, msg: loads any churnlab model file (.clm), whatever "
              "its kind."},
     {"model_kind", "model_kind(path) -> kind | nil, msg: the kind of model a file holds."},
+    {"now", "now() -> seconds: monotonic wall-clock time as a float (arbitrary origin; "
+            "subtract two readings to time code)."},
     {NULL, NULL}};
 
 int luaopen_churnlab_core(lua_State *L);
