@@ -731,6 +731,10 @@ static int repl(lua_State *L)
         int status = LUA_ERRSYNTAX;
         if (r == READ_RUN) {
             int timed = timing_on(L);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref); /* repl.width, for help() */
+            lua_pushinteger(L, terminal_width());
+            lua_setfield(L, -2, "width");
+            lua_pop(L, 1);
             double t0 = now_s();
             status = docall(L, 0, LUA_MULTRET);
             double dt = now_s() - t0;

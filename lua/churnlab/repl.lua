@@ -15,6 +15,9 @@ local M = {}
 
 -- Settings the REPL reads before each statement (changed by ':' commands).
 M.options = {timing = false, depth = 4, items = 40, strlen = 120}
+-- The terminal's width, set by the REPL before each statement (nil outside it); help()
+-- wraps to it.
+M.width = nil
 
 local getmt = debug and debug.getmetatable or getmetatable
 
@@ -218,7 +221,8 @@ local function resolve(env, path)
 end
 
 -- Adds to `out` the identifier keys reachable from obj: its own keys (tables) and those of
--- its __index chain (tables; for an __index function, the metatable's own public fields).
+-- its __index chain (tables; for an __index function, the metatable's __methods table and
+-- its own public functions), plus the names a __complete(obj) metafield lists.
 local function collect(obj, out, methods_only)
   local seen = {}
   local function add_table(t)
@@ -237,7 +241,19 @@ local function collect(obj, out, methods_only)
     local mt = getmt(v)
     if type(mt) ~= "table" then break end
     local idx = rawget(mt, "__index")
+    local extra = rawget(mt, "__complete")
+    if type(extra) == "function" and not methods_only then
+      -- __complete(obj) -> list of field names (a frame's columns)
+      local ok, names = pcall(extra, obj)
+      if ok and type(names) == "table" then
+        for _, k in ipairs(names) do if is_ident(k) then out[k] = true end end
+      end
+    end
     if type(idx) == "function" then
+      -- methods behind an __index function: the metatable's __methods table (frames), or
+      -- the metatable's own public functions
+      local methods = rawget(mt, "__methods")
+      if type(methods) == "table" then add_table(methods) end
       for k, f in next, mt do
         if is_ident(k) and not k:match("^__") and type(f) == "function" then out[k] = true end
       end

@@ -153,6 +153,17 @@ T.test("methods after ':' through __index", function()
   T.eq(table.concat(repl.complete("u:", env()), " "), "u:rows", "__index function: metatable fields")
 end)
 
+T.test("__methods behind an __index function, __complete for fields", function()
+  local m = {head = function() end, tail = function() end}
+  local f = setmetatable({}, {__methods = m, __index = function(_, k) return m[k] end,
+                              __complete = function() return {"churned", "plan", "not ok"} end})
+  local e = {f = f}
+  T.eq(table.concat(repl.complete("f:", e), " "), "f:head f:tail")
+  T.eq(table.concat(repl.complete("f.", e), " "), "f.churned f.head f.plan f.tail")
+  local broken = setmetatable({}, {__complete = function() error("x") end})
+  T.eq(#repl.complete("b.", {b = broken}), 0, "a failing __complete is ignored")
+end)
+
 T.test("real modules: cl.core and a string's methods", function()
   local e = {cl = require "churnlab", s = "abc"}
   local c = table.concat(repl.complete("cl.core.th", e), " ")
