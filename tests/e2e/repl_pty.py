@@ -148,6 +148,33 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("keep + 1\r")
     check("the session survives: globals intact", s.read_until(rb"43"), repr(s.buf))
 
+    # a long C loop (a gbdt fit polls the core's interrupt flag); skipped without cl.gbdt
+    s.mark()
+    s.send("has_gbdt = cl.gbdt ~= nil and cl.tensor ~= nil\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("has_gbdt\r")
+    s.read_until(PROMPT)
+    if b"true" in s.buf:
+        s.send("X = cl.tensor.randn(50000, 20, {seed = 1}) "
+               "y = cl.tensor.rand(50000, {seed = 2}):gt(0.5)\r")
+        s.read_until(PROMPT, 30)
+        s.mark()
+        s.send("m = cl.gbdt{trees = 100000, depth = 8} m:fit(X, y)\r")
+        time.sleep(1.5)
+        t0 = time.time()
+        s.send("\x03")
+        back = s.read_until(rb"(?s)interrupted.*" + PROMPT, 20)
+        check("Ctrl-C stops a long C loop (gbdt fit) and returns to the prompt", back,
+              repr(s.buf[-400:]))
+        check("... promptly", time.time() - t0 < 10, "%.1fs" % (time.time() - t0))
+        s.mark()
+        s.send("m2 = cl.gbdt{trees = 2, depth = 2} m2:fit(X, y) print('refit ' .. m2:ntrees())\r")
+        check("the interrupt flag is cleared: the next fit runs", s.read_until(rb"refit 2", 60),
+              repr(s.buf[-400:]))
+    else:
+        print("skip Ctrl-C in a C loop (no cl.gbdt in this build)")
+
     s.mark()
     s.send("for i = 1, 2 do\r")
     check("continuation prompt for an unfinished chunk", s.read_until(rb"\.\.> $"), repr(s.buf))
