@@ -637,7 +637,7 @@ static int read_chunk(lua_State *L)
             luaL_loadbuffer(L, chunk, len, "=stdin");
             c = CHUNK_ERROR;
             if (interactive)
-                fputc('\n', stdout);
+                fputc('\n', rl_outstream);
             break;
         }
         lua_pushliteral(L, "\n");
@@ -713,8 +713,11 @@ static int repl(lua_State *L)
         rl_completion_word_break_hook = word_breaks;
         rl_completer_quote_characters = "\"'";
         history_open();
-        print_version();
-        printf("help() for an overview, :help for REPL commands, Ctrl-D to leave\n");
+        /* output redirected (churnlab > log): prompts and the banner stay on the terminal */
+        rl_outstream = isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO) ? stdout : stderr;
+        fprintf(rl_outstream, "churnlab %s (%s)\n", CL_VERSION_STRING, LUA_RELEASE);
+        fprintf(rl_outstream, "help() for an overview, :help for REPL commands, Ctrl-D to leave\n");
+        fflush(rl_outstream);
     }
     int failed = 0, interrupted = 0;
     for (;;) {
@@ -762,8 +765,10 @@ static int repl(lua_State *L)
         if (interrupted && !interactive)
             break; /* Ctrl-C on a piped session stops it, like a script */
     }
-    if (interactive)
-        fputc('\n', stdout);
+    if (interactive) {
+        fputc('\n', rl_outstream);
+        fflush(rl_outstream);
+    }
     fflush(stdout);
     progname = pname;
     if (interrupted && !interactive)

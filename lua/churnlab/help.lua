@@ -100,6 +100,20 @@ local function find_name(root, v)
       end
     end
   end
+  -- a method: look through the churnlab metatables in the registry ("churnlab.Frame:select")
+  local reg = debug.getregistry()
+  for _, tname in ipairs(sorted_keys(reg)) do
+    local mt = reg[tname]
+    if tname:match("^churnlab%.") and type(mt) == "table" then
+      for _, methods in ipairs({rawget(mt, "__index"), rawget(mt, "__methods")}) do
+        if type(methods) == "table" then
+          for _, k in ipairs(sorted_keys(methods)) do
+            if rawequal(methods[k], v) then return tname .. ":" .. k end
+          end
+        end
+      end
+    end
+  end
   return nil
 end
 

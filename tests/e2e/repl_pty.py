@@ -64,6 +64,7 @@ class Session:
         while time.time() < end:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
+                self.read_until(rb"(?!)", 0.3)  # collect what it wrote before exiting
                 return os.waitstatus_to_exitcode(status)
             try:  # drain so the child never blocks on a full pty
                 r, _, _ = select.select([self.fd], [], [], 0.05)
@@ -203,6 +204,7 @@ with tempfile.TemporaryDirectory() as tmp:
     env2 = dict(env, CHURNLAB_HISTORY=os.path.join(tmp, "no", "such", "dir", "h"))
     s = Session(env2)
     s.read_until(PROMPT, 15)
+    s.mark()
     s.send("2\r")
     s.read_until(PROMPT)
     s.send("\x04")
@@ -220,6 +222,23 @@ with tempfile.TemporaryDirectory() as tmp:
     check("NO_COLOR disables colours", b"\x1b[36m" not in s.buf and b"2" in s.buf, repr(s.buf))
     s.send("\x04")
     s.wait()
+
+    # stdout redirected to a file: prompts stay on the terminal, results go to the file
+    out = os.path.join(tmp, "out.txt")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve("/bin/sh", ["/bin/sh", "-c", 'exec "$0" > "$1"', EXE, out], env3)
+    s = Session.__new__(Session)
+    s.pid, s.fd, s.buf = pid, fd, b""
+    check("stdout redirected: the prompt is still on the terminal", s.read_until(PROMPT, 15),
+          repr(s.buf))
+    s.send("6 * 7\r")
+    s.read_until(PROMPT)
+    s.send("\x04")
+    s.wait()
+    text = open(out).read() if os.path.exists(out) else ""
+    check("stdout redirected: results in the file, no prompts there", text.strip() == "42",
+          repr(text))
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -127,6 +127,15 @@ T.test("methods behind an __index function come from __methods", function()
   T.eq(s, "churnlab.Frame\n\nmethods (obj:name(...)):\n  head tail")
 end)
 
+T.test("a method is named by its metatable in the registry", function()
+  local poke = function() end
+  local reg = debug.getregistry()
+  reg["churnlab.TestThing"] = {__name = "churnlab.TestThing", __index = {poke = poke}}
+  local s = H.text(poke, 1, {docs = {}, params = {}, root = {}})
+  reg["churnlab.TestThing"] = nil
+  T.eq(s, "churnlab.TestThing:poke: no documentation yet")
+end)
+
 T.test("summary and wrap", function()
   T.eq(H.summary("zeros(r[, c]) -> tensor: a tensor of zeros.", 80), "zeros(r[, c]) -> tensor")
   T.eq(H.summary("Loads things. Then more.", 80), "Loads things.")
