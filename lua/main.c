@@ -918,7 +918,7 @@ static int pmain(lua_State *L)
         int r = repl(L);
         /* a terminal session's status is its own; a piped one also reports the script's */
         code = r != 0 || isatty(STDIN_FILENO) ? r : code;
-    } else if (script == argc && !(args & (HAS_E | HAS_V))) {
+    } else if (ok && script == argc && !(args & (HAS_E | HAS_V))) {
         code = repl(L);
     }
     rs->exit_code = code;

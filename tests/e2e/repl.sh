@@ -186,6 +186,12 @@ run '' --help
 has "--help: documents piped exit status" "any statement" "$out"
 has "--help: documents history" "CHURNLAB_HISTORY" "$out"
 
+run 'print("repl ran")\n' -l nosuchmodule
+[ "$rc" = 1 ] && ok "-l of a missing module: exit 1" || bad "-l missing" "rc=$rc"
+[ -z "$out" ] && ok "-l failure does not open the REPL" || bad "-l failure REPL" "[$out]"
+run 'string.upper("x")\n' -l string
+expect "-l name then the REPL" '"X"' 0
+
 run '' -e 'os.exit(7)'
 expect "os.exit(7) in -e" "" 7
 
