@@ -39,6 +39,7 @@
 #include "sparse.h"
 #include "split.h"
 #include "stats.h"
+#include "strategy.h"
 #include "survival.h"
 #include "synth.h"
 #include "tensor.h"
