@@ -197,7 +197,7 @@ expect "os.exit(7) in -e" "" 7
 
 # ---- out of memory: a message, never a crash ---------------------------------------------
 # (only where an address-space limit can be set: not under AddressSanitizer)
-if (ulimit -v 400000 && "$C" -e 'print("small")') >/dev/null 2>&1; then
+if sh -c 'ulimit -v 400000 && "$0" -e "print(1)"; r=$?; exit $r' "$C" >/dev/null 2>&1; then
     (ulimit -v 400000; "$C" -e 'local t = {} while true do t[#t + 1] = ("x"):rep(1e7) .. #t end') \
         >"$T/out" 2>"$T/err"
     rc=$?
