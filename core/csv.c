@@ -248,6 +248,7 @@ typedef struct reader {
     int nf, fcap;
     int64_t rec_line;     /* line where the current record's first field ended */
     int in_record;
+    int rec_direct;       /* the current record's fields are committed as they come */
     /* columns */
     int ncol;
     char **names;
@@ -287,6 +288,9 @@ static int is_na(const reader *r, const char *s, size_t len)
     return 0;
 }
 
+static int grow_rows(reader *r);
+static int commit_field(reader *r, int j, const char *s, size_t len);
+
 static void field_cb(void *s, size_t len, void *data)
 {
     reader *r = data;
@@ -297,6 +301,22 @@ static void field_cb(void *s, size_t len, void *data)
         r->rec_line = r->line + 1;
         r->nf = 0;
         r->stage_len = 0;
+        /* Once the columns are known, fields go straight to their columns unless bad lines
+         * are to be skipped (a skipped line must leave no trace, so it is staged first). */
+        r->rec_direct = r->have_header && !r->o->skip_bad && !r->header_pending;
+    }
+    if (r->rec_direct) {
+        if (r->nf < r->ncol) {
+            if (r->nf == 0 && r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
+                return;
+            int rc = commit_field(r, r->nf, s, len);
+            if (rc) {
+                r->rc = rc;
+                return;
+            }
+        }
+        r->nf++;
+        return;
     }
     if (r->nf == r->fcap) {
         int cap = r->fcap ? r->fcap * 2 : 32;
@@ -539,13 +559,15 @@ static void row_cb(int term, void *data)
                                          : " (use on_bad_line = \"skip\" to skip such lines)");
         return;
     }
-    if (r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
-        return;
-    for (int j = 0; j < r->ncol; j++) {
-        int rc = commit_field(r, j, r->stage + r->off[j], r->len[j]);
-        if (rc) {
-            r->rc = rc;
+    if (!r->rec_direct) {
+        if (r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
             return;
+        for (int j = 0; j < r->ncol; j++) {
+            int rc = commit_field(r, j, r->stage + r->off[j], r->len[j]);
+            if (rc) {
+                r->rc = rc;
+                return;
+            }
         }
     }
     r->nrow++;
