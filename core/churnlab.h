@@ -10,7 +10,7 @@
 #define CL_VERSION_STRING "0.1.0"
 
 #include "alloc.h"
-#include "csv.h"
+#include "csvio.h"
 #include "error.h"
 #include "fileio.h"
 #include "frame.h"

@@ -1,7 +1,7 @@
 /* prep.c - the preprocessing pipeline: fit, transform, save/load. See prep.h. */
 #include "prep.h"
 #include "alloc.h"
-#include "csv.h"
+#include "csvio.h"
 #include "error.h"
 #include "frame_col.h"
 
