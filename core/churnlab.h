@@ -16,6 +16,7 @@
 #include "cluster.h"
 #include "content.h"
 #include "csv.h"
+#include "csvio.h"
 #include "drift.h"
 #include "error.h"
 #include "explain.h"
