@@ -13,6 +13,8 @@
 #include "error.h"
 #include "fileio.h"
 #include "metrics.h"
+#include "lbfgs.h"
+#include "linear.h"
 #include "mlp.h"
 #include "modelio.h"
 #include "optim.h"
