@@ -17,11 +17,12 @@ static cl_mlp *check(lua_State *L) { return lcl_checkobj(L, 1, MLP_T); }
 static int l_new(lua_State *L)
 {
     static const char *const skip[] = {"class_weight", NULL};
+    static const char *const none[] = {NULL};
     cl_mlp_params p;
     cl_mlp_params_default(&p);
     double w0, w1;
     int cw = lm_class_weight_table(L, 1, &w0, &w1);
-    int t = lm_params_without(L, 1, cw ? skip : (const char *const[]){NULL});
+    int t = lm_params_without(L, 1, cw ? skip : none);
     lcl_params(L, t, cl_mlp_param_defs, &p, "mlp");
     if (cw) {
         p.neg_weight *= w0;
