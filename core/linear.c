@@ -138,7 +138,7 @@ static double objective(void *ud, const double *th, double *g)
     ctx *c = ud;
     const int64_t d = c->d, stride = d + 2;
     const double b = th[d];
-#pragma omp parallel for num_threads(c->nt) schedule(static) if (c->nblocks > 1)
+#pragma omp parallel for num_threads(c->nt) schedule(static) if (c->nblocks > 3)
     for (int64_t k = 0; k < c->nblocks; k++) {
         double *pp = c->part + k * stride;
         memset(pp, 0, (size_t)stride * sizeof(double));
