@@ -25,7 +25,8 @@
 #define BN_MOMENTUM 0.1f
 #define EVAL_CHUNK 256
 #define GEMM_ROWS 64               /* fixed row blocks: results never depend on threads */
-#define PAR_MIN_FLOPS (1 << 18)    /* smaller products stay on one thread */
+#define PAR_MIN_FLOPS (1 << 22) /* M*N*K below this stays on one thread: OpenMP sync
+                                 * costs more than it saves for batch <= 256 */
 
 #ifdef _OPENMP
 #include <omp.h>
