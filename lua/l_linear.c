@@ -112,6 +112,7 @@ static int predict_common(lua_State *L, int prob)
 {
     cl_logreg *m = check(L);
     int64_t n, d;
+    lm_frame_input(L, 1, 2);
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     cl_tensor *out;
     LCL_CHECK(L, cl_tensor_new(&out, 1, n, 1));
@@ -231,7 +232,7 @@ static int m_save(lua_State *L)
         cl_mw_free(w);
         return lcl_raise(L, rc);
     }
-    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3);
+    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -245,6 +246,8 @@ static int l_load(lua_State *L)
         return lcl_fail(L, rc);
     lcl_box *b = lcl_newbox(L, LOGREG_T);
     rc = cl_logreg_load((cl_logreg **)&b->obj, r);
+    if (rc == CL_OK)
+        rc = lm_load_pipeline(L, r, -1);
     cl_mr_free(r);
     if (rc)
         return lcl_fail(L, rc);
@@ -261,7 +264,7 @@ static const luaL_Reg methods[] = {
     {"coef_list", m_coef_list},
     {"params", m_params},
     {"fitted", m_fitted},
-    {"save", m_save},
+    {"save", m_save},       {"pipeline", lm_pipeline_method},
     {"free", m_gc},
     {NULL, NULL}};
 

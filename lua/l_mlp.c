@@ -120,6 +120,7 @@ static int predict_common(lua_State *L, int prob)
 {
     cl_mlp *m = check(L);
     int64_t n, d;
+    lm_frame_input(L, 1, 2);
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     cl_tensor *out;
     LCL_CHECK(L, cl_tensor_new(&out, 1, n, 1));
@@ -182,7 +183,7 @@ static int m_save(lua_State *L)
         cl_mw_free(w);
         return lcl_raise(L, rc);
     }
-    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3);
+    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -197,6 +198,8 @@ static int l_load(lua_State *L)
         return lcl_fail(L, rc);
     lcl_box *b = lcl_newbox(L, MLP_T);
     rc = cl_mlp_load((cl_mlp **)&b->obj, r);
+    if (rc == CL_OK)
+        rc = lm_load_pipeline(L, r, -1);
     cl_mr_free(r);
     if (rc)
         return lcl_fail(L, rc);
@@ -208,6 +211,7 @@ static const luaL_Reg methods[] = {
     {"fit", m_fit},       {"predict", m_predict}, {"decision", m_decision},
     {"params", m_params}, {"names", m_names},     {"nparams", m_nparams},
     {"fitted", m_fitted}, {"save", m_save},       {"free", m_gc},
+    {"pipeline", lm_pipeline_method},
     {NULL, NULL}};
 
 static const luaL_Reg meta[] = {

@@ -71,5 +71,30 @@ T.test("class_weight table and errors", function()
   T.raises(function() m:fit(tensor.randn(2, 2), tensor{0, 3}) end, "row 2")
 end)
 
+local telco = T.shared("telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv")
+if not telco or not cl.read_csv then
+  T.skip("telco: model + pipeline in one file score a raw frame", "telco data or frames absent")
+else
+  T.test("telco: model + pipeline in one file score a raw frame", function()
+    local df = assert(cl.read_csv(telco))
+    local tr, te = df:split{test = 0.2, stratify = "Churn", seed = 1}
+    local pipe = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"},
+                                  scale = "minmax"}
+    pipe:fit(tr)
+    local X, y = pipe:transform(tr)
+    local Xt, yt = pipe:transform(te)
+    for _, m in ipairs{cl.logreg{}, cl.mlp{epochs = 2}} do
+      m:fit(X, y, {names = pipe:feature_names()})
+      T.raises(function() m:predict(te) end, "needs a pipeline")
+      m:save(tmp, {pipeline = pipe})
+      local m2 = assert(cl.load(tmp))
+      T.ok(m2:pipeline() ~= nil)
+      local a, b = m:predict(Xt), m2:predict(te)
+      for i = 1, #a, 5 do T.eq(b:get(i), a:get(i)) end
+      T.ok(cl.metrics.roc_auc(yt, b) > 0.83, "held-out AUC")
+    end
+  end)
+end
+
 os.remove(tmp)
 T.done()
