@@ -4,70 +4,20 @@
 --
 -- Data: 200,000 training + 40,000 test rows, 15 categorical groups of 7 levels one-hot
 -- encoded (105 columns), label from per-level effects plus a group-1 x group-2 interaction.
--- Written once to build/bench-data/mlp/{train,test}.bin (see mlp_data.py for the format).
+-- Written once by lib/benchdata.lua to build/bench-data/onehot/ (format: mlp_data.py).
 --   BENCH_MLP_EPOCHS (default 3), BENCH_MLP_ROWS (default 200000)
 local cl = require "churnlab"
 local T = cl.tensor
 
 local EPOCHS = tonumber(os.getenv("BENCH_MLP_EPOCHS") or "") or 3
 local NTRAIN = tonumber(os.getenv("BENCH_MLP_ROWS") or "") or 200000
-local NTEST, GROUPS, LEVELS = 40000, 15, 7
-local DIR = "build/bench-data/mlp"
+local NTEST = 40000
 local HERE = "scripts/bench/"
 local PY = "/usr/bin/python3"
 
-local function exists(p) local f = io.open(p, "rb"); if f then f:close() end; return f ~= nil end
-
--- ---- data ---------------------------------------------------------------------------------
-local function generate()
-  os.execute("mkdir -p " .. DIR)
-  math.randomseed(20261123)
-  local function normal() return math.sqrt(-2 * math.log(1 - math.random())) * math.cos(2 * math.pi * math.random()) end
-  local effect, inter = {}, {}
-  for g = 1, GROUPS do
-    effect[g] = {}
-    for l = 1, LEVELS do effect[g][l] = 0.5 * normal() end
-  end
-  for a = 1, LEVELS do inter[a] = {}; for b = 1, LEVELS do inter[a][b] = 1.2 * normal() end end
-  local function write(path, n)
-    local f = assert(io.open(path, "wb"))
-    local buf = {}
-    for i = 1, n do
-      local lv, z = {}, -1.0
-      for g = 1, GROUPS do
-        local l = math.random(LEVELS)
-        lv[g] = (g - 1) * LEVELS + l - 1
-        z = z + effect[g][l]
-      end
-      z = z + inter[lv[1] + 1][lv[2] - LEVELS + 1]
-      lv[GROUPS + 1] = math.random() < 1 / (1 + math.exp(-z)) and 1 or 0
-      buf[#buf + 1] = string.char(table.unpack(lv))
-      if #buf == 4096 then f:write(table.concat(buf)); buf = {} end
-    end
-    f:write(table.concat(buf))
-    f:close()
-  end
-  write(DIR .. "/train.bin", NTRAIN)
-  write(DIR .. "/test.bin", NTEST)
-  local s = assert(io.open(DIR .. "/stamp", "w")); s:write(NTRAIN, " v1\n"); s:close()
-end
-
-local function load(path)
-  local f = assert(io.open(path, "rb")); local s = f:read("a"); f:close()
-  local n = #s // (GROUPS + 1)
-  local X, y = T.zeros(n, GROUPS * LEVELS), {}
-  for i = 1, n do
-    local o = (i - 1) * (GROUPS + 1)
-    for g = 1, GROUPS do X:set(i, s:byte(o + g) + 1, 1) end
-    y[i] = s:byte(o + GROUPS + 1)
-  end
-  return X, T(y)
-end
-
-local stamp = io.open(DIR .. "/stamp"); local st = stamp and stamp:read("l"); if stamp then stamp:close() end
-if st ~= NTRAIN .. " v1" or not exists(DIR .. "/train.bin") then generate() end
-local X, y = load(DIR .. "/train.bin")
-local Xt, yt = load(DIR .. "/test.bin")
+local data = dofile(HERE .. "lib/benchdata.lua")
+local DIR = data.DIR
+local X, y, Xt, yt = data.load_all(NTRAIN, NTEST)
 
 local function line(case, impl, metric, value, unit, extra)
   print(string.format("bench suite=mlp case=%s impl=%s metric=%s value=%s unit=%s%s", case, impl,
