@@ -29,6 +29,8 @@
 #include "hist.h"
 #include "hybrid.h"
 #include "metrics.h"
+#include "lbfgs.h"
+#include "linear.h"
 #include "mlp.h"
 #include "modelio.h"
 #include "optim.h"
