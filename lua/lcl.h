@@ -33,13 +33,18 @@ lcl_box *lcl_testbox(lua_State *L, int idx, const char *tname);
  * Leaves the metatable on the stack. */
 void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
 
-/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns. */
+/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns (it
+ * is declared int so bindings can write `return lcl_raise(L, rc)`). */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
 int lcl_raise(lua_State *L, int rc);
+/* Raises if expr is not CL_OK; usable in a function of any return type. */
 #define LCL_CHECK(L, expr)                                                                   \
     do {                                                                                     \
         int lcl_rc_ = (expr);                                                                \
         if (lcl_rc_ != CL_OK)                                                                \
-            return lcl_raise(L, lcl_rc_);                                                    \
+            lcl_raise(L, lcl_rc_);                                                           \
     } while (0)
 /* For expected failures a script may branch on (like io.open): pushes nil, msg; returns 2. */
 int lcl_fail(lua_State *L, int rc);
@@ -81,6 +86,18 @@ cl_progress *lcl_progress_new(lua_State *L, int opts);
 double lcl_optnum(lua_State *L, int idx, const char *key, double def);
 int lcl_optbool(lua_State *L, int idx, const char *key, int def);
 const char *lcl_optstr(lua_State *L, int idx, const char *key, const char *def);
+
+/* Numeric vectors from Lua: a 1-D or n x 1 tensor, a Lua sequence of numbers, or any object
+ * with a :totable() method (frame columns). The doubles live in a userdata pushed on the
+ * stack (so a later error cannot leak them; the GC frees them): keep it there while the
+ * pointer is used. Raises a Lua error naming the argument on bad input. Missing values (NaN,
+ * nil holes) are kept as NaN for the callee to judge. */
+double *lcl_checkvec(lua_State *L, int idx, int64_t *n);
+/* Rows x cols matrix as doubles, row-major (2-D tensor or a table of row tables); pushed
+ * like lcl_checkvec. */
+double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols);
+/* Pushes a 1-D float32 tensor holding v[0..n). */
+int lcl_pushvec(lua_State *L, const double *v, int64_t n);
 
 /* Opens every churnlab C module into package.preload and the embedded Lua modules. */
 void lcl_openlibs(lua_State *L);
