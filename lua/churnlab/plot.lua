@@ -236,6 +236,7 @@ kinds.hist = {
     if math.type(bins) ~= "integer" or bins < 1 then
       error("hist: bins must be a positive integer, got " .. tostring(bins), 3)
     end
+    if not o.xrange then set(b, "set autoscale xfix") end -- the axis ends with the bins
     local alpha = #fig.series > 1 and 0.45 or 0.85
     set(b, fmt("set style fill transparent solid %s border lc rgb '#ffffff'", num(alpha)))
     for i, s in ipairs(fig.series) do

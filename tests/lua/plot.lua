@@ -277,6 +277,45 @@ else
   T.skip("tensor input", "churnlab.tensor has no constructor from a table in this build")
 end
 
+if mk then
+  T.test("2-D tensor as a heatmap matrix, tensors as hist values", function()
+    local ok, m = pcall(mk, {{1, 2}, {3, 4}})
+    T.ok(ok, "2-D tensor from nested tables")
+    local sc = plot.heatmap{matrix = m}:script()
+    T.eq(sc:match("%$d1 << EOD\n(.-)EOD"), "1 1 0.5 0.5 1\n2 1 0.5 0.5 2\n1 2 0.5 0.5 3\n2 2 0.5 0.5 4\n")
+    local h = plot.hist(mk({1, 2, 2, 3}), {bins = 2})
+    T.ok(h:script():find("$d1 << EOD\n1.5 1 1\n2.5 3 1\nEOD", 1, true), h:script())
+  end)
+end
+
+T.test("options: title, labels, log axes, ranges, legend, extra commands", function()
+  local fig = plot.line{y = {1, 10, 100}, name = "a", title = "T", xlabel = "X", ylabel = "Y",
+    logy = true, logx = true, xrange = {1, 3}, yrange = {nil, 200}, legend = "top left",
+    commands = {"set key box"}}
+  local sc = fig:script()
+  for _, want in ipairs{"set title 'T'", "set xlabel 'X'", "set ylabel 'Y'", "set logscale x",
+    "set logscale y", "set xrange [1:3]", "set yrange [*:200]", "set key top left noautotitle",
+    "set key box", "title 'a'"} do
+    T.ok(sc:find(want, 1, true), want)
+  end
+  T.raises(function() plot.line{y = {1}, legend = "top; system('x')"}:script() end, "legend")
+  -- set and add chain
+  local f2 = plot.line{y = {1, 2}, name = "a"}:set{title = "later"}:add{y = {2, 1}, name = "b"}
+  T.eq(#f2.series, 2)
+  T.ok(f2:script():find("set title 'later'", 1, true))
+  T.ok(tostring(f2):find("churnlab.Figure line (2 series) 'later'", 1, true))
+end)
+
+if have_gnuplot then
+  T.test("size= sets the image size in pixels", function()
+    local png = tmp("size.png")
+    T.ok(plot.scatter{x = {1, 2}, y = {2, 1}, size = {321, 123}}:save(png))
+    local d = read(png)
+    T.eq(string.unpack(">I4", d, 17), 321)
+    T.eq(string.unpack(">I4", d, 21), 123)
+  end)
+end
+
 T.test("roc, pr and calibration agree with scikit-learn", function()
   local fpr, tpr, auc = plot.roc_curve(REF.y, REF.score)
   T.near(auc, REF.auc, 1e-12, "AUC")
