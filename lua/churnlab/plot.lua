@@ -1067,6 +1067,9 @@ function Figure:save(path, opts)
   local w, h = size_of(self, term)
   local body = self:_body(term)
   local tmp = tmp_beside(path)
+  local probe, perr = io.open(tmp, "wb") -- a clear message for a missing or read-only folder
+  if not probe then return nil, fmt("cannot write %s: %s", path, (perr:gsub("^[^:]*: ", ""))) end
+  probe:close()
   local ok, err = run(self, terminal(self, term, w, h) .. "\nset output " .. gq(tmp) .. "\n"
     .. body .. "unset output\n")
   if not ok then os.remove(tmp) return nil, err end

@@ -197,6 +197,12 @@ else
     T.ok(err2:find("nonsense_option", 1, true), err2)
   end)
 
+  T.test("saving into a missing folder is nil, msg naming the file", function()
+    local ok, err = plot.line{y = {1, 2}}:save(tmp("no/such/dir/x.png"))
+    T.eq(ok, nil)
+    T.ok(err:find("cannot write " .. tmp("no/such/dir/x.png") .. ": No such file or directory", 1, true), err)
+  end)
+
   T.test("NaN and infinite values are skipped", function()
     local fig = plot.line{x = {1, 2, 3, 4, 5}, y = {1, 0 / 0, 3, math.huge, 5}}
     local sc = fig:script()
