@@ -174,6 +174,10 @@ report: all
 test-browser: all
 	@sh tests/browser/run.sh $(B)
 
+SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.csv campaign.csv truth.csv README.md)
+data: all
+	@for f in $(SYNTH_FILES); do test -f $$f || { $(EXE) scripts/gen_data.lua data/synth; exit $$?; }; done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(EXE) $(DESTDIR)$(PREFIX)/bin/churnlab
