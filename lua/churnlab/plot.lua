@@ -409,6 +409,19 @@ local function scored_norm(kind)
   end
 end
 
+-- A series given as curve = <table from churnlab.metrics> (roc_curve, pr_curve, calibration):
+-- copies the curve's fields under the names the figure reads.
+local function from_curve(s, fields)
+  if s.curve == nil then return s end
+  if type(s.curve) ~= "table" then error("curve= must be a table from churnlab.metrics", 5) end
+  local t = {}
+  for k, v in pairs(s) do t[k] = v end
+  for mine, theirs in pairs(fields) do
+    if t[mine] == nil then t[mine] = s.curve[theirs] end
+  end
+  return t
+end
+
 local function diagonal(b)
   add(b, "x with lines dt 2 lc rgb '#999999'")
 end
@@ -417,6 +430,7 @@ kinds.roc = {
   defaults = {xlabel = "false positive rate", ylabel = "true positive rate",
     xrange = {0, 1}, yrange = {0, 1}, legend = "bottom right"},
   norm = function(s, i)
+    s = from_curve(s, {fpr = "fpr", tpr = "tpr"})
     if s.fpr and s.tpr then
       local what = "roc " .. series_name(s, i)
       local x, y = numbers(s.fpr, what .. " fpr", 4), numbers(s.tpr, what .. " tpr", 4)
@@ -441,6 +455,7 @@ kinds.pr = {
   defaults = {xlabel = "recall", ylabel = "precision", xrange = {0, 1}, yrange = {0, 1.02},
     legend = "top right"},
   norm = function(s, i)
+    s = from_curve(s, {precision = "precision", recall = "recall"})
     if s.precision and s.recall then
       local what = "pr " .. series_name(s, i)
       local p, r = numbers(s.precision, what .. " precision", 4), numbers(s.recall, what .. " recall", 4)
@@ -467,6 +482,7 @@ kinds.calibration = {
   defaults = {xlabel = "mean predicted probability", ylabel = "observed churn rate",
     xrange = {0, 1}, yrange = {0, 1}, legend = "top left"},
   norm = function(s, i)
+    s = from_curve(s, {predicted = "mean_predicted", observed = "fraction_positive"})
     if s.predicted and s.observed then
       local what = "calibration " .. series_name(s, i)
       local p, o = numbers(s.predicted, what .. " predicted", 4), numbers(s.observed, what .. " observed", 4)
@@ -752,10 +768,10 @@ local OPTS = {title = 1, xlabel = 1, ylabel = 1, logx = 1, logy = 1, xrange = 1,
   -- single-series shorthands
   x = 1, y = 1, name = 1, score = 1, positive = 1, fpr = 1, tpr = 1, auc = 1, precision = 1,
   recall = 1, ap = 1, predicted = 1, observed = 1, time = 1, event = 1, surv = 1, lower = 1,
-  upper = 1, level = 1, with = 1}
+  upper = 1, level = 1, with = 1, curve = 1}
 local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc", "precision",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
-  "with"}
+  "with", "curve"}
 
 local function new(kind, opts, level, extra)
   level = level + 1

@@ -337,6 +337,24 @@ T.test("roc, pr and calibration agree with scikit-learn", function()
   end
 end)
 
+local okm, metrics = pcall(require, "churnlab.metrics")
+if okm and type(metrics) == "table" and metrics.roc_auc and mk then
+  T.test("roc and pr agree with churnlab.metrics; its curves plot as series", function()
+    local yt, st = mk(REF.y), mk(REF.score)
+    local _, _, auc = plot.roc_curve(REF.y, REF.score)
+    local _, _, ap = plot.pr_curve(REF.y, REF.score)
+    T.near(auc, metrics.roc_auc(yt, st), 1e-9, "AUC vs churnlab.metrics")
+    T.near(ap, metrics.average_precision(yt, st), 1e-9, "AP vs churnlab.metrics")
+    local fig = plot.roc{{curve = metrics.roc_curve(yt, st), auc = auc, name = "m"}}
+    T.ok(fig:script():find(string.format("AUC %.3f", auc), 1, true))
+    plot.pr{{curve = metrics.pr_curve(yt, st), name = "m"}}
+    local cal = plot.calibration{{curve = metrics.calibration(yt, st), name = "m"}}
+    T.eq(#cal.series[1].rows, #REF.cal_pred)
+  end)
+else
+  T.skip("agreement with churnlab.metrics", "metrics or tensor module not built")
+end
+
 T.test("AUC equals the brute-force Mann-Whitney statistic (ties count one half)", function()
   local _, _, auc = plot.roc_curve(REF.y, REF.score)
   local num, den = 0, 0
