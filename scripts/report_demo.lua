@@ -1,5 +1,5 @@
--- report_demo.lua: a small churn report from the Telco data (two tables, five figures
--- and headline metrics), as an example of churnlab.plot and churnlab.report.
+-- report_demo.lua: a small churn report from the Telco data (tables, five figures and
+-- headline metrics), as an example of churnlab.plot and churnlab.report.
 --
 --   churnlab scripts/report_demo.lua [out.html [telco.csv]]
 --
@@ -47,7 +47,7 @@ local function read_csv_lua(path)
       for j, h in ipairs(head) do cols[h][#cols[h] + 1] = rows[r][j] end
     end
   end
-  return cols, #rows - 1, "Lua CSV reader"
+  return cols, #rows - 1, "a small Lua CSV reader (frames not built)"
 end
 
 -- With the frame module: the same map of lists, read through the frame's columns.
@@ -166,7 +166,7 @@ r:metrics{
 r:h1("Churn by contract")
 r:text(string.format([[
 Month-to-month customers churn far more than those on one- or two-year contracts. The data has
-**%d** customers (read with the %s); *churn* means the customer left within the last month.]],
+**%d** customers (read with %s); *churn* means the customer left within the last month.]],
   n, reader))
 
 local order = {"Month-to-month", "One year", "Two year"}

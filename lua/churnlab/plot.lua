@@ -957,7 +957,7 @@ local function terminal(fig, term, w, h)
     return fmt("set terminal pngcairo size %d,%d noenhanced font 'Sans,10' background '#ffffff'",
       w, h)
   elseif term == "svg" then
-    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,12' background '#ffffff'",
+    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,13' background '#ffffff'",
       w, h)
   elseif term == "pdfcairo" then
     return fmt("set terminal pdfcairo size %gin,%gin noenhanced font 'Sans,10'", w / 100, h / 100)

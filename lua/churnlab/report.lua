@@ -393,6 +393,9 @@ function Report:figure(fig, opts)
   end
   local block = {kind = "figure", caption = opts.caption, n = self.nfig, name = name}
   push(self, block)
+  -- a little smaller than plot's default, so text stays legible when a phone shrinks it
+  local saved_size = fig.opts.size
+  if saved_size == nil then fig.opts.size = {720, 450} end
   local ok, err = mkdir_p(self.assets)
   if ok then
     local svgpath = self.assets .. "/" .. name .. ".svg"
@@ -402,6 +405,7 @@ function Report:figure(fig, opts)
       ok, err = fig:save(self.assets .. "/" .. name .. ".png")
     end
   end
+  fig.opts.size = saved_size
   if not ok then
     block.error = err
     return nil, err
