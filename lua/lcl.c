@@ -295,11 +295,13 @@ enum { PROG_SILENT, PROG_SUMMARY, PROG_LINES, PROG_BAR };
 typedef struct progress_state {
     cl_progress p;
     int mode;
+    int active;        /* a task has reported and not finished */
+    int runs;          /* times the task restarted from a lower count (restarts, folds) */
     int drawn;         /* a bar line is on screen without its newline */
     int last_decile;   /* PROG_LINES: last 10% step printed */
-    int open;          /* a task without a known total is under way (summary at the end) */
-    double start, last_draw, last_done, last_t;
+    double start, last_draw, last_done, last_total, last_t;
     char task[48];     /* the task being timed; a new task restarts the clock */
+    char detail[96];   /* the last detail, for the closing line */
 } progress_state;
 
 static double now_s(void)
@@ -399,75 +401,96 @@ static void progress_line(char *out, size_t cap, int width, const char *task, do
         out[width - 1] = '\0'; /* never wrap: the \r redraw would leave stale lines */
 }
 
+static void summary_line(const progress_state *st)
+{
+    char cnt[24], tot[24], rate[24];
+    double elapsed = st->last_t - st->start;
+    fmt_count(cnt, sizeof cnt, st->last_done);
+    fmt_count(tot, sizeof tot, st->last_total);
+    fmt_count(rate, sizeof rate, elapsed > 0 ? st->last_done / elapsed : 0);
+    char runs[32] = "";
+    if (st->runs > 1)
+        snprintf(runs, sizeof runs, ", %d runs", st->runs);
+    fprintf(stderr, "%s: %s%s%s in %.2fs (%s/s%s)%s%s\n", st->task, cnt,
+            st->last_total > 0 ? "/" : "", st->last_total > 0 ? tot : "", elapsed, rate, runs,
+            st->detail[0] ? "  " : "", st->detail);
+}
+
+/* Closes the current task: the bar gets its final state and a newline; the summary modes
+ * print their one line. Idempotent. */
+static void progress_finish(progress_state *st)
+{
+    if (!st->active)
+        return;
+    if (st->mode == PROG_BAR) {
+        char line[512];
+        progress_line(line, sizeof line, term_width(), st->task, st->last_done, st->last_total,
+                      st->last_t - st->start, st->detail);
+        fprintf(stderr, "\r%s\033[K\n", line);
+    } else if (st->mode == PROG_SUMMARY || st->mode == PROG_LINES) {
+        summary_line(st);
+    }
+    fflush(stderr);
+    st->active = 0;
+    st->drawn = 0;
+    st->task[0] = '\0'; /* the same task name again starts afresh */
+}
+
 static int progress_cb(void *ud, const char *task, double done, double total, const char *detail)
 {
     progress_state *st = ud;
     double t = now_s();
     if (!task)
         task = "working";
-    if (strncmp(st->task, task, sizeof st->task - 1) != 0 || done < st->last_done) {
-        if (st->drawn) /* a new task: keep the previous bar on its own line */
-            fputc('\n', stderr);
+    if (st->active) {
+        if (strncmp(st->task, task, sizeof st->task - 1) != 0)
+            progress_finish(st); /* a new task: close the previous one first */
+        else if (done < st->last_done)
+            st->runs++; /* the same task again (a restart, a fold): same line, same clock */
+    }
+    if (!st->active) {
         snprintf(st->task, sizeof st->task, "%s", task);
         st->start = st->last_t; /* since the previous report (or creation): a fair rate */
         st->last_draw = 0;
-        st->drawn = 0;
         st->last_decile = -1;
+        st->active = 1;
+        st->runs = 1;
     }
     st->last_done = done;
+    st->last_total = total;
     st->last_t = t;
-    int finished = total > 0 && done >= total;
-    st->open = total <= 0;
-    double elapsed = t - st->start;
-    char line[512];
-    if (st->mode == PROG_BAR && (finished || t - st->last_draw >= 0.1)) {
-        progress_line(line, sizeof line, term_width(), st->task, done, total, elapsed, detail);
-        fprintf(stderr, "\r%s\033[K%s", line, finished ? "\n" : "");
+    snprintf(st->detail, sizeof st->detail, "%s", detail ? detail : "");
+    if (total > 0 && done >= total) {
+        progress_finish(st);
+    } else if (st->mode == PROG_BAR && t - st->last_draw >= 0.1) {
+        char line[512];
+        progress_line(line, sizeof line, term_width(), st->task, done, total, t - st->start,
+                      st->detail);
+        fprintf(stderr, "\r%s\033[K", line);
         fflush(stderr);
         st->last_draw = t;
-        st->drawn = !finished;
-        if (finished)
-            st->task[0] = '\0'; /* the same task name again starts afresh */
-    } else if (st->mode == PROG_LINES && total > 0 && !finished) {
+        st->drawn = 1;
+    } else if (st->mode == PROG_LINES && total > 0) {
         int decile = (int)(10 * done / total);
         if (decile > st->last_decile && decile > 0) {
-            progress_line(line, sizeof line, 0, st->task, done, total, elapsed, detail);
+            char line[512];
+            progress_line(line, sizeof line, 0, st->task, done, total, t - st->start, st->detail);
             fprintf(stderr, "%s\n", line);
             st->last_decile = decile;
         }
     }
-    if ((st->mode == PROG_SUMMARY || st->mode == PROG_LINES) && finished) {
-        char cnt[24], rate[24];
-        fmt_count(cnt, sizeof cnt, done);
-        fmt_count(rate, sizeof rate, elapsed > 0 ? done / elapsed : 0);
-        fprintf(stderr, "%s: %s in %.2fs (%s/s)%s%s\n", st->task, cnt, elapsed, rate,
-                detail && *detail ? "  " : "", detail ? detail : "");
-        st->task[0] = '\0';
-    }
     return 0; /* Ctrl-C is seen through cl_interrupted() by cl_progress_step */
+}
+
+void lcl_progress_end(cl_progress *p)
+{
+    if (p && p->fn == progress_cb)
+        progress_finish(p->ud);
 }
 
 static int progress_gc(lua_State *L)
 {
-    progress_state *st = lua_touserdata(L, 1);
-    if (st->drawn && st->mode == PROG_BAR) { /* interrupted, failed or of unknown length */
-        char line[512];
-        progress_line(line, sizeof line, term_width(), st->task, st->last_done, -1,
-                      st->last_t - st->start, NULL);
-        if (st->open) /* unknown length: draw the final count */
-            fprintf(stderr, "\r%s\033[K", line);
-        fputc('\n', stderr);
-        fflush(stderr);
-        st->drawn = 0;
-    }
-    if (st->open && (st->mode == PROG_SUMMARY || st->mode == PROG_LINES)) {
-        char cnt[24], rate[24];
-        double elapsed = st->last_t - st->start;
-        fmt_count(cnt, sizeof cnt, st->last_done);
-        fmt_count(rate, sizeof rate, elapsed > 0 ? st->last_done / elapsed : 0);
-        fprintf(stderr, "%s: %s in %.2fs (%s/s)\n", st->task, cnt, elapsed, rate);
-    }
-    st->open = 0;
+    progress_finish(lua_touserdata(L, 1));
     return 0;
 }
 
