@@ -19,9 +19,8 @@
 -- NaN and infinite values are skipped; a series left without points is an error.
 local M = {}
 
-local Figure = {}
-Figure.__index = Figure
-Figure.__name = "churnlab.Figure"
+local Figure = {} -- methods
+local FigureMT = {__index = Figure, __name = "churnlab.Figure"}
 
 -- ---- small helpers ---------------------------------------------------------------------
 
@@ -53,7 +52,6 @@ local function gq1(s)
   s = tostring(s):gsub("[\0-\31\127]", " ")
   return "'" .. s:gsub("'", "''") .. "'"
 end
-M._gq = gq
 
 -- POSIX shell quoting.
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
@@ -773,6 +771,8 @@ local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
   "with", "curve"}
 
+local add_series, history_series -- below
+
 local function new(kind, opts, level, extra)
   level = level + 1
   local K = kinds[kind]
@@ -792,7 +792,7 @@ local function new(kind, opts, level, extra)
       error(fmt("plot.%s: unknown option '%s'", kind, k), level)
     end
   end
-  local fig = setmetatable({kind = kind, opts = {}, series = {}}, Figure)
+  local fig = setmetatable({kind = kind, opts = {}, series = {}}, FigureMT)
   for k, v in pairs(K.defaults or {}) do fig.opts[k] = v end
   for k, v in pairs(opts) do
     if type(k) == "string" and k ~= "series" then fig.opts[k] = v end
@@ -802,7 +802,7 @@ local function new(kind, opts, level, extra)
   if opts.series then for _, s in ipairs(opts.series) do list[#list + 1] = s end end
   for _, s in ipairs(opts) do list[#list + 1] = s end
   if kind == "history" and opts.values then
-    list = M._history_series(opts.values, level)
+    list = history_series(opts.values, level)
     fig.opts.values = nil
   else
     local one
@@ -847,13 +847,13 @@ local function new(kind, opts, level, extra)
       end
     end
   else
-    for _, s in ipairs(list) do Figure.add(fig, s, level + 1) end
+    for _, s in ipairs(list) do add_series(fig, s, level + 1) end
     if #fig.series == 0 then error(fmt("plot.%s: no data (pass series)", kind), level) end
   end
   return fig
 end
 
-function M._history_series(h, level)
+history_series = function(h, level)
   local t = tolist(h, "history", level)
   local list = {}
   if #t > 0 and type(t[1]) == "table" and not getmetatable(t[1]) and #t[1] == 0 then
@@ -881,15 +881,21 @@ function M._history_series(h, level)
   return list
 end
 
---- Adds a series (a table of the kind's series fields); returns the figure.
-function Figure:add(s, level)
-  level = (level or 1) + 1
-  local K = kinds[self.kind]
+function add_series(fig, s, level)
+  local K = kinds[fig.kind]
   if type(s) ~= "table" and type(s) ~= "userdata" then
-    error(fmt("plot.%s: a series must be a table, got %s", self.kind, type(s)), level)
+    error(fmt("plot.%s: a series must be a table, got %s", fig.kind, type(s)), level)
   end
-  self.series[#self.series + 1] = K.norm(s, #self.series + 1)
-  return self
+  fig.series[#fig.series + 1] = K.norm(s, #fig.series + 1)
+  return fig
+end
+
+--- Adds a series (a table of the kind's series fields); returns the figure.
+function Figure:add(s)
+  if self.kind == "heatmap" or self.kind == "importance" or self.kind == "shap" then
+    error(fmt("figure:add: a %s figure takes its data in plot.%s{...}", self.kind, self.kind), 2)
+  end
+  return add_series(self, s, 3)
 end
 
 --- Sets options (title=, xlabel=, ...); returns the figure.
@@ -907,7 +913,7 @@ local function range(r)
 end
 
 -- The drawing commands (everything after the terminal and output lines).
-function Figure:_body(term)
+local function body_of(self, term)
   local o, b = self.opts, builder(term)
   local L = {"set encoding utf8", "set border 3 lc rgb '#444444'", "set tics nomirror out",
     "set grid back lc rgb '#e6e6e6' lt 1"}
@@ -970,14 +976,14 @@ end
 --- The gnuplot script. With a path, the full script that save(path) runs; without, the
 --- drawing commands only (no terminal or output).
 function Figure:script(path)
-  if path == nil then return self:_body("svg") end
+  if path == nil then return body_of(self, "svg") end
   local ext = tostring(path):match("%.(%w+)$")
   local term = TERMS[ext and ext:lower() or ""]
   if not term then
     error(fmt("figure:script: '%s': extension must be .png, .svg or .pdf", path), 2)
   end
   return terminal(self, term, size_of(self, term)) .. "\nset output " .. gq(path) .. "\n"
-    .. self:_body(term) .. "unset output\n"
+    .. body_of(self, term) .. "unset output\n"
 end
 
 -- ---- running gnuplot -------------------------------------------------------------------
@@ -1005,7 +1011,6 @@ local function find_gnuplot()
   return nil, "gnuplot not found: install the Debian package gnuplot-nox"
     .. " (apt-get install gnuplot-nox) or set CHURNLAB_GNUPLOT"
 end
-M._find_gnuplot = find_gnuplot
 --- Forgets the gnuplot found earlier (it is looked for again on the next drawing).
 function M.reset() gnuplot_path = nil end
 
@@ -1036,7 +1041,6 @@ local function write_atomic(path, data)
   if not rok then os.remove(tmp) return nil, rerr end
   return true
 end
-M._write_atomic = write_atomic
 
 -- Runs a full script; returns true or nil, msg with gnuplot's stderr.
 local function run(fig, script)
@@ -1081,7 +1085,7 @@ function Figure:save(path, opts)
   end
   if path:find("[\n\r]") then error("figure:save: file name contains a newline", 2) end
   local w, h = size_of(self, term)
-  local body = self:_body(term)
+  local body = body_of(self, term)
   local tmp = tmp_beside(path)
   local probe, perr = io.open(tmp, "wb") -- a clear message for a missing or read-only folder
   if not probe then return nil, fmt("cannot write %s: %s", path, (perr:gsub("^[^:]*: ", ""))) end
@@ -1138,7 +1142,7 @@ function Figure:text(opts)
   end
   local tmp = os.tmpname()
   local ok, err = run(self, terminal(self, "dumb", w, h) .. "\nset output " .. gq(tmp) .. "\n"
-    .. self:_body("dumb") .. "unset output\n")
+    .. body_of(self, "dumb") .. "unset output\n")
   local s = read_all(tmp)
   os.remove(tmp)
   if not ok then return nil, err end
@@ -1156,7 +1160,7 @@ function Figure:show(opts)
   return self
 end
 
-function Figure:__tostring()
+function FigureMT.__tostring(self)
   return fmt("churnlab.Figure %s (%d series)%s", self.kind, #self.series,
     self.opts.title and (" '" .. tostring(self.opts.title):gsub("\n", " ") .. "'") or "")
 end
@@ -1177,8 +1181,87 @@ M.history = function(h, extra)
   return new("history", h, 2)
 end
 M.Figure = Figure
+-- internals shared with churnlab.report and the tests
+M._private = {gq = gq, find_gnuplot = find_gnuplot, write_atomic = write_atomic}
+--- True when v is a figure made by churnlab.plot.
+function M.is_figure(v) return getmetatable(v) == FigureMT end
 M.kinds = {}
 for kind in pairs(kinds) do M.kinds[#M.kinds + 1] = kind end
 table.sort(M.kinds)
+
+-- ---- help() texts (churnlab.help reads them from the docs registry) ----------------------
+
+local COMMON = " Options: title=, xlabel=, ylabel=, logx=, logy=, xrange={lo, hi}, " ..
+  "yrange=, size={w, h} (pixels; characters for text), legend='top left' or false, " ..
+  "commands={extra gnuplot lines}. Data: Lua tables, tensors or frame columns; NaN skipped."
+local DOCS = {
+  [M] = "plots through gnuplot (png, svg, pdf, or ASCII in the terminal)",
+  line = "line{ {x=, y=, name=}, ... } or line(y [, opts]) -> figure: lines, one per series" ..
+    " (x defaults to 1..n; with='linespoints'|'steps' per series).",
+  scatter = "scatter{ {x=, y=, name=}, ..., pointsize= } -> figure: points.",
+  hist = "hist{ {values=, name=}, ..., bins=, density=, binrange={lo, hi} } -> figure: " ..
+    "histograms over common bins (Sturges by default), overlaid when several.",
+  bar = "bar{ {values=, name=}, ..., labels={...}, stacked=, horizontal= } -> figure: grouped " ..
+    "or stacked bars, one group per label.",
+  box = "box{ {values=, name=}, ... } -> figure: Tukey box plots (whiskers at 1.5 IQR, " ..
+    "outliers as points).",
+  heatmap = "heatmap{matrix=rows or 2-D tensor, xlabels=, ylabels=, values=, digits=, " ..
+    "palette='diverging'|'sequential', cbrange=} -> figure: e.g. a correlation matrix or cohort table.",
+  roc = "roc{ {y=labels, score=, name=, positive=}, ... } -> figure: ROC curves with AUC in " ..
+    "the legend; or series {fpr=, tpr=} / {curve = metrics.roc_curve(y, p)}.",
+  pr = "pr{ {y=, score=, name=}, ... } -> figure: precision-recall curves with average " ..
+    "precision and the base rate; or {precision=, recall=} / {curve = metrics.pr_curve(...)}.",
+  calibration = "calibration{ {y=, score=, bins=10, name=}, ... } -> figure: reliability " ..
+    "curves against the diagonal; or {predicted=, observed=} / {curve = metrics.calibration(...)}.",
+  gains = "gains{ {y=, score=, name=}, ... } -> figure: cumulative gains (share of churners " ..
+    "reached vs share of customers targeted).",
+  lift = "lift{ {y=, score=, name=}, ... } -> figure: lift curves (gains / share targeted).",
+  importance = "importance{names=, values=, top=20} or importance{values={name = v}} -> " ..
+    "figure: horizontal bars, largest at the top.",
+  shap = "shap{values=n x p SHAP values, names=, features=n x p feature values, " ..
+    "style='beeswarm'|'bar', top=20} -> figure: SHAP summary.",
+  survival = "survival{ {time=, event=, name=, level=0.95}, ... } -> figure: Kaplan-Meier " ..
+    "step curves with Greenwood log-log bands; or {time=, surv=, lower=, upper=}.",
+  history = "history(h [, opts]) -> figure: training curves; h maps names to lists, or is a " ..
+    "list of records {iter=, train_loss=, ...}; best='min'|'max' marks the best points.",
+  quantile = "quantile(sorted, p) -> value: linear interpolation (numpy's default).",
+  boxstats = "boxstats(values) -> {q1, median, q3, lo, hi, outliers, n}.",
+  histogram = "histogram(values [, bins [, {lo, hi}]]) -> edges, counts (numpy's bins).",
+  roc_curve = "roc_curve(y, score) -> fpr, tpr, auc.",
+  pr_curve = "pr_curve(y, score) -> precision, recall, average_precision.",
+  gains_curve = "gains_curve(y, score) -> share targeted, share of positives reached.",
+  calibration_curve = "calibration_curve(y, p [, bins]) -> mean predicted, observed rate, " ..
+    "counts per non-empty bin (scikit-learn's uniform bins).",
+  kaplan_meier = "kaplan_meier(time, event [, level]) -> {time, surv, lower, upper, at_risk, " ..
+    "events}: Kaplan-Meier with Greenwood log-log confidence bands.",
+  is_figure = "is_figure(v) -> boolean.",
+  reset = "reset(): forget where gnuplot was found (looked up again on the next drawing).",
+}
+local FIG_DOCS = {
+  ["churnlab.Figure"] = "a gnuplot figure: fig:save('x.png'|'x.svg'|'x.pdf'), fig:show(), " ..
+    "fig:text{width=, height=}, fig:script(), fig:add{...}, fig:set{...}.",
+  add = "fig:add{series fields} -> fig: adds a series.",
+  set = "fig:set{title=, xlabel=, ...} -> fig: changes options.",
+  script = "fig:script([path]) -> text: the gnuplot commands (with a path: the full script " ..
+    "that save(path) runs).",
+  save = "fig:save(path [, {script = false}]) -> path | nil, msg: draws to .png (pngcairo), " ..
+    ".svg or .pdf (pdfcairo), atomically, and writes the script beside it (x.gp) so the " ..
+    "figure can be redrawn by hand. nil, msg when gnuplot is missing or fails (its message " ..
+    "included).",
+  show = "fig:show([{width=, height=}]) -> fig | nil, msg: draws in the terminal with " ..
+    "gnuplot's dumb terminal, sized to the window (COLUMNS/LINES or stty).",
+  text = "fig:text{width=, height=} -> text | nil, msg: the dumb-terminal drawing as a string.",
+}
+local okc, core = pcall(require, "churnlab.core")
+if okc and type(core) == "table" and type(core.docs) == "function" then
+  local docs = core.docs()
+  for k, d in pairs(DOCS) do
+    local f = k == M and M or M[k]
+    if f then
+      docs[f] = (type(k) == "string" and kinds[k]) and (d .. COMMON) or d
+    end
+  end
+  for k, d in pairs(FIG_DOCS) do docs[k:find("%.") and k or Figure[k]] = d end
+end
 
 return M

@@ -28,7 +28,7 @@ local function listdir(dir)
   return out
 end
 
-local have_gnuplot = plot._find_gnuplot() ~= nil
+local have_gnuplot = plot._private.find_gnuplot() ~= nil
 
 -- deterministic data
 local seed = 42
@@ -415,9 +415,9 @@ T.test("Kaplan-Meier by hand, with Greenwood log-log bands", function()
 end)
 
 T.test("gnuplot strings: quotes doubled, newlines joined, nothing interpolated", function()
-  T.eq(plot._gq("a'b"), "'a''b'")
-  T.eq(plot._gq("x\ny"), "'x'.\"\\n\".'y'")
-  T.eq(plot._gq("$a `b` \\c"), "'$a `b` \\c'")
+  T.eq(plot._private.gq("a'b"), "'a''b'")
+  T.eq(plot._private.gq("x\ny"), "'x'.\"\\n\".'y'")
+  T.eq(plot._private.gq("$a `b` \\c"), "'$a `b` \\c'")
 end)
 
 T.test("the same figure gives the same script and bytes twice", function()

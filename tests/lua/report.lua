@@ -21,7 +21,7 @@ end
 local tmpdir = os.tmpname()
 os.remove(tmpdir)
 assert(os.execute("mkdir -p " .. shq(tmpdir)))
-local have_gnuplot = plot._find_gnuplot() ~= nil
+local have_gnuplot = plot._private.find_gnuplot() ~= nil
 
 T.test("new validates its options", function()
   T.raises(function() report.new{} end, "title= (a string) is required")
