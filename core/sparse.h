@@ -1,0 +1,105 @@
+/* sparse.h - user x item interaction matrices for recommendation.
+ *
+ * An id map turns the labels analysts use (user ids, title ids: strings, or integers written
+ * in decimal) into dense indices 0..n-1 and back. An interaction matrix holds, for n_users x
+ * n_items, the observed (user, item, value[, time]) triples in CSR (rows = users, items
+ * sorted ascending within a row) and CSC (columns = items, users ascending) form; values are
+ * float32 (1 for implicit feedback), times float64 (any unit, NULL when absent).
+ *
+ * Ownership: id maps and interaction matrices are refcounted. _new/_build/_split return owned
+ * objects released with _free (which drops one reference); _retain adds one. Matrices made
+ * by a split share (retain) the id maps of their source, so indices mean the same thing in
+ * the train and test parts. Matrices are immutable after construction.
+ */
+#ifndef CL_SPARSE_H
+#define CL_SPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CL_SPARSE_MAX_IDS ((int64_t)INT32_MAX - 1) /* indices are stored as int32 */
+
+/* ---- id maps ------------------------------------------------------------------------- */
+
+typedef struct cl_idmap {
+    int refcount;
+    int64_t n;        /* labels held */
+    char **labels;    /* labels[i]: the label of index i (owned copies) */
+    int numeric;      /* 1 while every label is a canonical decimal integer ("42", "-7") */
+    int64_t cap;      /* hash slots (power of two) */
+    int64_t *slots;   /* index + 1, 0 = empty */
+    int64_t lab_cap;
+} cl_idmap;
+
+int cl_idmap_new(cl_idmap **out);
+cl_idmap *cl_idmap_retain(cl_idmap *m);
+void cl_idmap_free(cl_idmap *m); /* drops one reference; NULL is fine */
+/* Index of label, adding it when new. */
+int cl_idmap_add(cl_idmap *m, const char *label, int64_t *idx);
+/* Index of label, or -1 when unknown. */
+int64_t cl_idmap_find(const cl_idmap *m, const char *label);
+
+/* ---- interaction matrices --------------------------------------------------------------- */
+
+typedef enum {
+    CL_DUP_SUM = 0,  /* repeated (user, item) pairs: values summed, latest time kept */
+    CL_DUP_LAST = 1  /* the latest (by time, then by input order) wins */
+    /* values are only ever appended */
+} cl_dup_mode;
+
+typedef struct cl_interactions {
+    int refcount;
+    int64_t n_users, n_items, nnz;
+    cl_idmap *users, *items; /* labels of rows and columns (retained) */
+    int64_t *indptr;         /* CSR: n_users + 1 row starts */
+    int32_t *indices;        /* CSR: item of each entry */
+    float *values;           /* CSR: value of each entry */
+    double *times;           /* CSR: time of each entry, NULL when no times were given */
+    int64_t *cindptr;        /* CSC: n_items + 1 column starts */
+    int32_t *cindices;       /* CSC: user of each entry */
+    float *cvalues;          /* CSC: value of each entry */
+    int64_t duplicates;      /* repeated pairs merged while building */
+} cl_interactions;
+
+/* Builds a matrix from n triples of indices into `users` and `items` (retained; the matrix
+ * is users->n x items->n). values may be NULL (all 1), times may be NULL. Values must be
+ * finite; indices in range (errors name the offending position). */
+int cl_interactions_build(cl_interactions **out, cl_idmap *users, cl_idmap *items, int64_t n,
+                          const int64_t *u, const int64_t *i, const float *values,
+                          const double *times, cl_dup_mode dup);
+
+/* Takes ownership of CSR arrays (cl_alloc'ed; times may be NULL) that are already sorted and
+ * free of duplicates, validates them and adds the CSC form. On failure the arrays are freed. */
+int cl_interactions_from_csr(cl_interactions **out, cl_idmap *users, cl_idmap *items,
+                             int64_t *indptr, int32_t *indices, float *values, double *times);
+
+cl_interactions *cl_interactions_retain(cl_interactions *m);
+void cl_interactions_free(cl_interactions *m);
+
+/* Number of interactions of user u and item i. */
+static inline int64_t cl_interactions_user_nnz(const cl_interactions *m, int64_t u)
+{
+    return m->indptr[u + 1] - m->indptr[u];
+}
+static inline int64_t cl_interactions_item_nnz(const cl_interactions *m, int64_t i)
+{
+    return m->cindptr[i + 1] - m->cindptr[i];
+}
+/* 1 when user u has interacted with item i (binary search in the row). */
+int cl_interactions_has(const cl_interactions *m, int64_t u, int32_t i);
+
+/* ---- evaluation splits ----------------------------------------------------------------- */
+
+/* Random per-user holdout: for every user, round(test_frac * n_u) of their interactions go to
+ * the test part (never all of them: a user keeps at least one training interaction; users
+ * with one interaction stay in training). One random stream per user (seeded by seed and the
+ * user index), so the split does not depend on the thread count. */
+int cl_interactions_split_holdout(cl_interactions **train, cl_interactions **test,
+                                  const cl_interactions *src, double test_frac, uint64_t seed);
+
+/* Leave-last-out by time: each user's n_last latest interactions (ties: later column first)
+ * go to the test part, keeping at least one in training. Needs times. */
+int cl_interactions_split_last(cl_interactions **train, cl_interactions **test,
+                               const cl_interactions *src, int n_last);
+
+#endif
