@@ -983,6 +983,7 @@ static int l_evaluate(lua_State *L)
  * one relevant item. which: 0 precision 1 recall 2 ap 3 ndcg 4 hit 5 rr */
 static double list_metric(lua_State *L, int which)
 {
+    lua_settop(L, 3);
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_geti(L, 1, 1);
