@@ -538,11 +538,11 @@ int cl_cf_factors(const cl_rec *r, const float **user_f, const float **item_f, i
 static const cl_param_def mf_defs[] = {
     {"factors", CL_PARAM_INT, offsetof(cl_cf_mf_params, factors), 64, 1, 4096, NULL,
      "latent factors per user and item"},
-    {"epochs", CL_PARAM_INT, offsetof(cl_cf_mf_params, epochs), 30, 0, 100000, NULL,
+    {"epochs", CL_PARAM_INT, offsetof(cl_cf_mf_params, epochs), 40, 0, 100000, NULL,
      "passes over the ratings (sgd) or alternations (als); 0 = initialise only"},
     {"lr", CL_PARAM_NUM, offsetof(cl_cf_mf_params, lr), 0.007, 1e-9, 10, NULL,
      "sgd learning rate"},
-    {"reg", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg), 0.05, 0, 1e6, NULL,
+    {"reg", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg), 0.08, 0, 1e6, NULL,
      "L2 penalty on factors (als: times the row's rating count, weighted-lambda)"},
     {"reg_bias", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg_bias), 0.02, 0, 1e6, NULL,
      "L2 penalty on biases (als: times the row's rating count)"},

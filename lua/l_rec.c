@@ -1234,7 +1234,7 @@ static const struct {
                 "with half_life)."},
     {"itemknn", "itemknn{k = 50, shrink = 0, similarity = \"cosine\"} -> recommender: item-item "
                 "neighbourhood."},
-    {"mf", "mf{factors = 64, epochs = 30, lr = 0.007, reg = 0.05, biased = true, solver = "
+    {"mf", "mf{factors = 64, epochs = 40, lr = 0.007, reg = 0.08, biased = true, solver = "
            "\"sgd\"} -> recommender: explicit-rating matrix factorisation with biases; "
            "predict_rating / predict_ratings."},
     {"als", "als{factors = 64, iters = 15, reg = 0.01, alpha = 40, cg_steps = 3} -> "
