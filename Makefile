@@ -171,6 +171,13 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 report: all
 	@sh scripts/report.sh
 
+test-browser: all
+	@sh tests/browser/run.sh $(B)
+
+SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.csv campaign.csv truth.csv README.md)
+data: all
+	@for f in $(SYNTH_FILES); do test -f $$f || { $(EXE) scripts/gen_data.lua data/synth; exit $$?; }; done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(EXE) $(DESTDIR)$(PREFIX)/bin/churnlab

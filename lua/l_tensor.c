@@ -507,9 +507,12 @@ static int m_index_rows(lua_State *L)
                                   k + 1, luaL_typename(L, -1));
             lua_pop(L, 1);
         }
-        if (!(v >= 1 && v <= (double)t->shape[0]) || v != floor(v))
-            return luaL_error(L, "index_rows: index [%I] = %g out of range for %s (rows 1..%I)",
-                              k + 1, v, shape_str(t, s, sizeof s), (lua_Integer)t->shape[0]);
+        if (!(v >= 1 && v <= (double)t->shape[0]) || v != floor(v)) {
+            char vs[32];
+            snprintf(vs, sizeof vs, "%.17g", v);
+            return luaL_error(L, "index_rows: index [%I] = %s out of range for %s (rows 1..%I)",
+                              k + 1, vs, shape_str(t, s, sizeof s), (lua_Integer)t->shape[0]);
+        }
         idx[k] = (int64_t)v - 1;
     }
     cl_tensor *out;
@@ -713,13 +716,15 @@ static int m_repl(lua_State *L)
                 cw = len;
         }
     /* How many columns fit: all, or a head and a tail around " ...". */
-    int64_t fit = (width - 2) / (cw + 2);
+    int64_t fit = width / (cw + 2);
+    if (nc > fit)
+        fit = (width - 5) / (cw + 2); /* room for the "  ..." marker */
     if (fit < 2)
         fit = 2;
     int64_t head = nc, tail = 0;
     if (nc > fit) {
-        head = (fit - 1) / 2 + ((fit - 1) % 2);
-        tail = (fit - 1) / 2;
+        head = fit - fit / 2;
+        tail = fit / 2;
         if (head < 1)
             head = 1;
     }
@@ -733,11 +738,11 @@ static int m_repl(lua_State *L)
             snprintf(buf, sizeof buf, "\n  ... (%lld more rows)", (long long)(nr - 2 * PREVIEW_ROWS));
             luaL_addstring(&B, buf);
         }
-        luaL_addstring(&B, "\n ");
+        luaL_addstring(&B, "\n");
         for (int64_t j = 0; j < head; j++) {
             fmt_val(buf, sizeof buf, VAL(rows_show[q], j));
             char cell[96];
-            snprintf(cell, sizeof cell, " %*s", cw + 1, buf);
+            snprintf(cell, sizeof cell, "  %*s", cw, buf);
             luaL_addstring(&B, cell);
         }
         if (tail > 0 || head < nc) {
@@ -745,7 +750,7 @@ static int m_repl(lua_State *L)
             for (int64_t j = nc - tail; j < nc; j++) {
                 fmt_val(buf, sizeof buf, VAL(rows_show[q], j));
                 char cell[96];
-                snprintf(cell, sizeof cell, " %*s", cw + 1, buf);
+                snprintf(cell, sizeof cell, "  %*s", cw, buf);
                 luaL_addstring(&B, cell);
             }
         }

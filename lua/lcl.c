@@ -369,3 +369,139 @@ cl_progress *lcl_progress_new(lua_State *L, int opts)
     st->p.ud = st;
     return &st->p;
 }
+
+/* ---- numeric vectors and matrices from Lua values ----------------------------------- */
+
+/* Raises (before anything is allocated) unless every element is a number or nil. */
+static lua_Integer check_numbers(lua_State *L, int idx, int argn, lua_Integer row)
+{
+    lua_Integer len = luaL_len(L, idx);
+    for (lua_Integer i = 1; i <= len; i++) {
+        int t = lua_geti(L, idx, i);
+        int ok = t == LUA_TNIL || lua_isnumber(L, -1);
+        lua_pop(L, 1);
+        if (!ok) {
+            if (row)
+                luaL_error(L, "bad argument #%d (row %d, element %d is a %s, expected a number)",
+                           argn, (int)row, (int)i, lua_typename(L, t));
+            luaL_error(L, "bad argument #%d (element %d is a %s, expected a number)", argn,
+                       (int)i, lua_typename(L, t));
+        }
+    }
+    return len;
+}
+
+static void fill_numbers(lua_State *L, int idx, double *v, lua_Integer len)
+{
+    for (lua_Integer i = 1; i <= len; i++) {
+        int isnum;
+        lua_geti(L, idx, i);
+        double x = lua_tonumberx(L, -1, &isnum);
+        lua_pop(L, 1);
+        v[i - 1] = isnum ? x : NAN;
+    }
+}
+
+static double *vec_from_table(lua_State *L, int idx, int argn, int64_t *n)
+{
+    lua_Integer len = check_numbers(L, idx, argn, 0);
+    double *v = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * sizeof *v, 0);
+    fill_numbers(L, idx, v, len);
+    *n = (int64_t)len;
+    return v;
+}
+
+double *lcl_checkvec(lua_State *L, int idx, int64_t *n)
+{
+    idx = lua_absindex(L, idx);
+    cl_tensor *t = lcl_testtensor(L, idx);
+    if (t) {
+        if (t->ndim == 2 && t->shape[1] != 1 && t->shape[0] != 1) {
+            char s[64];
+            luaL_argerror(L, idx, lua_pushfstring(L, "expected a vector, got a %s tensor",
+                                                  cl_tensor_shape_str(t, s, sizeof s)));
+        }
+        int64_t m = cl_tensor_numel(t);
+        double *v = lua_newuserdatauv(L, (size_t)(m ? m : 1) * sizeof *v, 0);
+        int64_t k = 0;
+        for (int64_t i = 0; i < t->shape[0]; i++)
+            for (int64_t j = 0; j < t->shape[1]; j++)
+                v[k++] = *cl_tensor_ptr(t, i, j);
+        *n = m;
+        return v;
+    }
+    if (lua_type(L, idx) == LUA_TTABLE)
+        return vec_from_table(L, idx, idx, n);
+    if (luaL_getmetafield(L, idx, "__index") != LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_getfield(L, idx, "totable");
+        if (lua_isfunction(L, -1)) {
+            lua_pushvalue(L, idx);
+            lua_call(L, 1, 1);
+            if (lua_type(L, -1) == LUA_TTABLE) {
+                double *v = vec_from_table(L, lua_gettop(L), idx, n);
+                lua_remove(L, -2); /* the table; the userdata stays */
+                return v;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    luaL_argerror(L, idx, lua_pushfstring(L, "numeric vector (tensor, table or column) expected, got %s",
+                                          luaL_typename(L, idx)));
+    return NULL;
+}
+
+double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols)
+{
+    idx = lua_absindex(L, idx);
+    cl_tensor *t = lcl_testtensor(L, idx);
+    if (t) {
+        int64_t r = t->shape[0], c = t->shape[1];
+        if (c > 100000)
+            luaL_argerror(L, idx, "too many columns");
+        double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);
+        for (int64_t i = 0; i < r; i++)
+            for (int64_t j = 0; j < c; j++)
+                v[i * c + j] = *cl_tensor_ptr(t, i, j);
+        *rows = r;
+        *cols = (int)c;
+        return v;
+    }
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_Integer r = luaL_len(L, idx), c = -1;
+    for (lua_Integer i = 1; i <= r; i++) { /* validate everything first: no leak on error */
+        if (lua_geti(L, idx, i) != LUA_TTABLE)
+            luaL_error(L, "bad argument #%d (row %d is not a table)", idx, (int)i);
+        lua_Integer len = check_numbers(L, lua_gettop(L), idx, i);
+        lua_pop(L, 1);
+        if (c >= 0 && len != c)
+            luaL_error(L, "bad argument #%d (row %d has %d values, row 1 has %d)", idx, (int)i,
+                       (int)len, (int)c);
+        c = len;
+    }
+    if (c > 100000)
+        luaL_argerror(L, idx, "too many columns");
+    if (c < 0)
+        c = 0;
+    double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);
+    int buf = lua_gettop(L);
+    for (lua_Integer i = 1; i <= r; i++) {
+        lua_geti(L, idx, i);
+        fill_numbers(L, lua_gettop(L), v + (i - 1) * c, c);
+        lua_pop(L, 1);
+    }
+    lua_settop(L, buf);
+    *rows = r;
+    *cols = (int)c;
+    return v;
+}
+
+int lcl_pushvec(lua_State *L, const double *v, int64_t n)
+{
+    cl_tensor *t;
+    LCL_CHECK(L, cl_tensor_new(&t, 1, n, 1));
+    float *d = cl_tensor_data(t);
+    for (int64_t i = 0; i < n; i++)
+        d[i] = (float)v[i];
+    return lcl_pushtensor(L, t);
+}

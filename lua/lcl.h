@@ -82,6 +82,18 @@ double lcl_optnum(lua_State *L, int idx, const char *key, double def);
 int lcl_optbool(lua_State *L, int idx, const char *key, int def);
 const char *lcl_optstr(lua_State *L, int idx, const char *key, const char *def);
 
+/* Numeric vectors from Lua: a 1-D or n x 1 tensor, a Lua sequence of numbers, or any object
+ * with a :totable() method (frame columns). The doubles live in a userdata pushed on the
+ * stack (so a later error cannot leak them; the GC frees them): keep it there while the
+ * pointer is used. Raises a Lua error naming the argument on bad input. Missing values (NaN,
+ * nil holes) are kept as NaN for the callee to judge. */
+double *lcl_checkvec(lua_State *L, int idx, int64_t *n);
+/* Rows x cols matrix as doubles, row-major (2-D tensor or a table of row tables); pushed
+ * like lcl_checkvec. */
+double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols);
+/* Pushes a 1-D float32 tensor holding v[0..n). */
+int lcl_pushvec(lua_State *L, const double *v, int64_t n);
+
 /* Opens every churnlab C module into package.preload and the embedded Lua modules. */
 void lcl_openlibs(lua_State *L);
 

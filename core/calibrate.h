@@ -1,0 +1,37 @@
+/* calibrate.h - probability calibration fitted on held-out data, and prior correction.
+ *
+ * Platt scaling: p = 1 / (1 + exp(a * s + b)) fitted by Newton's method on the log loss with
+ * Platt's smoothed targets (Platt 1999; Lin, Lin and Weng 2007), as scikit-learn's
+ * CalibratedClassifierCV(method="sigmoid") does. Scores s are the model's margins or
+ * probabilities, whichever the caller passes consistently.
+ * Isotonic regression: weighted pool-adjacent-violators; prediction interpolates linearly
+ * between the fitted steps and clips outside the training range (scikit-learn's default).
+ */
+#ifndef CL_CALIBRATE_H
+#define CL_CALIBRATE_H
+
+#include <stdint.h>
+
+int cl_platt_fit(const double *score, const double *y, int64_t n, double *a, double *b);
+double cl_platt_apply(double a, double b, double score);
+
+/* Fitted isotonic map: m breakpoints x[0..m) ascending with values v[0..m) non-decreasing.
+ * Owned; cl_isotonic_free. */
+typedef struct cl_isotonic {
+    int64_t m;
+    double *x, *v;
+} cl_isotonic;
+
+/* w may be NULL (unit weights). y in [0, 1] for calibration, any real for regression. */
+int cl_isotonic_fit(cl_isotonic **out, const double *score, const double *y, const double *w,
+                    int64_t n);
+double cl_isotonic_apply(const cl_isotonic *iso, double score);
+void cl_isotonic_free(cl_isotonic *iso);
+
+/* Prior correction: a model trained on data whose positive rate was effectively `trained`
+ * (class weights or scale_pos_weight reweight the classes) reports odds inflated by
+ * trained/(1-trained) : true/(1-true). Maps p back to the population rate `truth`
+ * (Saerens et al. 2002; King and Zeng 2001). */
+double cl_prior_correct(double p, double trained, double truth);
+
+#endif

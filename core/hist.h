@@ -1,0 +1,37 @@
+/* hist.h - gradient/hessian histograms over row subsets (kernel; knows no model).
+ *
+ * A histogram holds, for every feature j and bin b (including the missing bin), the sums of
+ * gradient and hessian of the rows whose binned value is b: hist[hist_off[j] + b].
+ *
+ * Determinism: each feature's histogram is accumulated by exactly one thread, rows in list
+ * order, so the sums are bit-identical whatever the thread count. Threads own contiguous
+ * feature ranges and walk the rows in blocks of CL_HIST_BLOCK, so one block of ordered
+ * gradients stays in cache while the thread sweeps its features (LightGBM's ordered
+ * gradients, column-wise).
+ */
+#ifndef CL_HIST_H
+#define CL_HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CL_HIST_BLOCK 4096
+
+typedef struct cl_hbin {
+    double g, h;
+} cl_hbin;
+
+/* Builds the histogram of features feats[0..nf) (their ranges of `hist` are overwritten)
+ * over rows[0..m) of the column-major bin matrix `bins` (n rows per column); rows == NULL
+ * means rows 0..m-1. gh holds the gradient and hessian of the k-th listed row at gh[2k],
+ * gh[2k+1] (ordered gradients). nthreads >= 1; small work runs on one thread. */
+void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size_t n,
+                   const uint32_t *rows, size_t m, const float *gh, const int *feats, int nf,
+                   int nthreads);
+
+/* out = parent - child over the ranges of feats (the sibling's histogram); out may alias
+ * parent. */
+void cl_hist_subtract(cl_hbin *out, const cl_hbin *parent, const cl_hbin *child,
+                      const int *hist_off, const int *feats, int nf);
+
+#endif

@@ -1,0 +1,184 @@
+/* xgb_export.c - writes a gbdt model in XGBoost's JSON model format (the 1.7 layout:
+ * learner / gradient_booster / model / trees with flat per-node arrays), so any XGBoost
+ * runtime can score it. Written from XGBoost's documented JSON schema (doc/model.schema). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "fileio.h"
+#include "gbdt.h"
+
+typedef struct jbuf {
+    char *s;
+    size_t len, cap;
+    int err;
+} jbuf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void jb(jbuf *b, const char *fmt, ...)
+{
+    if (b->err)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            b->err = CL_EINVAL;
+            return;
+        }
+        if (b->s && b->len + (size_t)k < b->cap) {
+            b->len += (size_t)k;
+            return;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 65536) + (size_t)k;
+        char *ns = cl_realloc(b->s, cap);
+        if (!ns) {
+            b->err = CL_ENOMEM;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+}
+
+/* A float as JSON: %.9g round-trips float32; never NaN/inf here (checked by the caller).
+ * XGBoost's reader types integers and reals apart, so a real always carries a '.' or an
+ * exponent ("3E0", as XGBoost writes it). */
+static void jf(jbuf *b, double v)
+{
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.9g", (double)(float)v);
+    jb(b, "%s%s", buf, strpbrk(buf, ".eE") ? "" : "E0");
+}
+
+static void json_str(jbuf *b, const char *s)
+{
+    jb(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            jb(b, "\\%c", c);
+        else if (c < 0x20)
+            jb(b, "\\u%04x", c);
+        else
+            jb(b, "%c", c);
+    }
+    jb(b, "\"");
+}
+
+static void tree_json(jbuf *b, const cl_tree *t, int id, int d)
+{
+    int n = t->n;
+    int *parent = cl_alloc((size_t)n * sizeof *parent);
+    if (!parent) {
+        b->err = CL_ENOMEM;
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        parent[i] = 2147483647;
+    for (int i = 0; i < n; i++)
+        if (t->nodes[i].feature >= 0) {
+            parent[t->nodes[i].left] = i;
+            parent[t->nodes[i].left + 1] = i;
+        }
+#define ARR(key, expr, fmtfn)                                                                \
+    do {                                                                                     \
+        jb(b, "\"" key "\":[");                                                              \
+        for (int i = 0; i < n; i++) {                                                        \
+            const cl_tnode *nd = t->nodes + i;                                               \
+            (void)nd;                                                                        \
+            if (i)                                                                           \
+                jb(b, ",");                                                                  \
+            fmtfn;                                                                           \
+        }                                                                                    \
+        jb(b, "],");                                                                         \
+        (void)(expr);                                                                        \
+    } while (0)
+    jb(b, "{");
+    ARR("base_weights", 0, jf(b, nd->value));
+    jb(b, "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
+          "\"categories_sizes\":[],");
+    ARR("default_left", 0, jb(b, "%d", nd->feature >= 0 ? nd->default_left : 0));
+    jb(b, "\"id\":%d,", id);
+    ARR("left_children", 0, jb(b, "%d", nd->feature >= 0 ? nd->left : -1));
+    ARR("loss_changes", 0, jf(b, nd->feature >= 0 ? nd->gain : 0.0));
+    ARR("parents", 0, jb(b, "%d", parent[i]));
+    ARR("right_children", 0, jb(b, "%d", nd->feature >= 0 ? nd->left + 1 : -1));
+    ARR("split_conditions", 0, jf(b, nd->feature >= 0 ? nd->thr : nd->value));
+    ARR("split_indices", 0, jb(b, "%d", nd->feature >= 0 ? nd->feature : 0));
+    ARR("split_type", 0, jb(b, "0"));
+    ARR("sum_hessian", 0, jf(b, nd->cover));
+#undef ARR
+    jb(b, "\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"%d\",\"num_nodes\":\"%d\","
+          "\"size_leaf_vector\":\"0\"}}",
+       d, n);
+    cl_free(parent);
+}
+
+int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path)
+{
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "gbdt export_xgboost: the model is not fitted");
+    for (int t = 0; t < m->ntrees; t++)
+        for (int i = 0; i < m->trees[t]->n; i++) {
+            const cl_tnode *nd = m->trees[t]->nodes + i;
+            if (nd->feature >= 0 && nd->is_cat)
+                return cl_error(CL_ENOTSUP,
+                                "gbdt export_xgboost: tree %d splits on categorical feature %d; "
+                                "only numeric splits can be exported (fit with one-hot "
+                                "encoding instead of native categories)",
+                                t + 1, nd->feature + 1);
+            if (nd->feature >= 0 && !isfinite(nd->thr))
+                return cl_error(CL_ENOTSUP, "gbdt export_xgboost: tree %d has a non-finite "
+                                            "threshold", t + 1);
+        }
+    int logistic = m->params.objective == CL_GBDT_LOGISTIC;
+    double base_score = logistic ? 1 / (1 + exp(-m->base)) : m->base;
+    jbuf b = {0};
+    jb(&b, "{\"learner\":{\"attributes\":{},\"feature_names\":[");
+    for (int j = 0; m->names && j < m->d; j++) {
+        if (j)
+            jb(&b, ",");
+        json_str(&b, m->names[j]);
+    }
+    jb(&b, "],\"feature_types\":[");
+    for (int j = 0; m->names && j < m->d; j++)
+        jb(&b, "%s\"float\"", j ? "," : "");
+    jb(&b, "],\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":"
+           "\"1\",\"num_trees\":\"%d\",\"size_leaf_vector\":\"0\"},\"tree_info\":[",
+       m->ntrees);
+    for (int t = 0; t < m->ntrees; t++)
+        jb(&b, "%s0", t ? "," : "");
+    jb(&b, "],\"trees\":[");
+    for (int t = 0; t < m->ntrees; t++) {
+        if (t)
+            jb(&b, ",");
+        tree_json(&b, m->trees[t], t, m->d);
+    }
+    char bs[40];
+    snprintf(bs, sizeof bs, "%.9g", base_score);
+    jb(&b, "]},\"name\":\"gbtree\"},\"learner_model_param\":{\"base_score\":\"%s\","
+           "\"boost_from_average\":\"1\",\"num_class\":\"0\",\"num_feature\":\"%d\","
+           "\"num_target\":\"1\"},\"objective\":",
+       bs, m->d);
+    if (logistic)
+        jb(&b, "{\"name\":\"binary:logistic\",\"reg_loss_param\":{\"scale_pos_weight\":\"%.9g\"}}",
+           m->params.scale_pos_weight);
+    else
+        jb(&b, "{\"name\":\"reg:squarederror\",\"reg_loss_param\":{\"scale_pos_weight\":\"1\"}}");
+    jb(&b, "},\"version\":[1,7,4]}\n");
+    int rc = b.err;
+    if (!rc)
+        rc = cl_file_write_atomic(path, b.s, b.len);
+    else
+        rc = cl_error(rc, "gbdt export_xgboost: out of memory");
+    cl_free(b.s);
+    return rc;
+}

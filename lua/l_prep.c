@@ -1,0 +1,338 @@
+/* l_prep.c - module churnlab.prep: preprocessing pipelines (churnlab.Pipeline).
+ *
+ *   local p = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"},
+ *                              impute = "median", encode = "onehot", scale = "minmax"}
+ *   p:fit(train);  local X, y = p:transform(test)
+ *   p:feature_names();  p:sources();  p:save("pipe.clm");  cl.load("pipe.clm")
+ */
+#include "lcl.h"
+
+#include <string.h>
+
+#include "../core/frame.h"
+#include "../core/prep.h"
+
+#define PIPELINE "churnlab.Pipeline"
+#define FRAME "churnlab.Frame"
+
+/* The box holds the fitted cl_pipeline (NULL before fit); the options table is uservalue 1. */
+
+static int choice(lua_State *L, int o, const char *key, const char *names, int def)
+{
+    const char *s = lcl_optstr(L, o, key, NULL);
+    if (!s)
+        return def;
+    int k = 0;
+    for (const char *p = names; *p; k++) {
+        const char *e = strchr(p, '|');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (strlen(s) == n && !strncmp(s, p, n))
+            return k;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return luaL_error(L, "pipeline: %s must be one of %s, got '%s'", key, names, s);
+}
+
+static int l_pipeline(lua_State *L)
+{
+    lua_settop(L, 1);
+    if (lua_isnil(L, 1)) {
+        lua_newtable(L);
+        lua_replace(L, 1);
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const known[] = {"target", "positive", "drop", "impute", "fill_value",
+                                        "fill_label", "encode", "unknown", "max_categories",
+                                        "scale", "clip", NULL};
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        int ok = 0;
+        if (lua_type(L, -2) == LUA_TSTRING)
+            for (int k = 0; known[k] && !ok; k++)
+                ok = !strcmp(known[k], lua_tostring(L, -2));
+        if (!ok)
+            return luaL_error(L, "pipeline: unknown option '%s' (options: target, positive, drop, "
+                                 "impute, fill_value, fill_label, encode, unknown, max_categories, "
+                                 "scale, clip)",
+                              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+        lua_pop(L, 1);
+    }
+    /* validate now so mistakes show at construction */
+    choice(L, 1, "impute", CL_IMPUTE_NAMES, 0);
+    choice(L, 1, "encode", CL_ENCODE_NAMES, 0);
+    choice(L, 1, "scale", CL_SCALE_NAMES, 0);
+    choice(L, 1, "unknown", CL_UNKNOWN_NAMES, 0);
+    lcl_box *b = lcl_newbox(L, PIPELINE);
+    b->obj = NULL;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    return 1;
+}
+
+static lcl_box *checkbox(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, PIPELINE);
+}
+
+static cl_pipeline *checkfitted(lua_State *L, int idx)
+{
+    lcl_box *b = checkbox(L, idx);
+    if (!b->obj)
+        luaL_error(L, "pipeline: not fitted yet (call p:fit(frame) first)");
+    return b->obj;
+}
+
+static int p_fit(lua_State *L)
+{
+    lcl_box *b = checkbox(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
+    lua_getiuservalue(L, 1, 1);
+    int o = lua_gettop(L);
+    cl_pipeline_opts opts;
+    cl_pipeline_opts_default(&opts);
+    if (lua_istable(L, o)) {
+        opts.target = lcl_optstr(L, o, "target", NULL);
+        if (lua_getfield(L, o, "positive") == LUA_TNUMBER || lua_isboolean(L, -1)) {
+            if (lua_isboolean(L, -1))
+                lua_pushstring(L, lua_toboolean(L, -1) ? "1" : "0");
+            else
+                lua_pushstring(L, lua_tostring(L, -1));
+            opts.positive = lua_tostring(L, -1); /* kept on the stack */
+        } else {
+            lua_pop(L, 1);
+            opts.positive = lcl_optstr(L, o, "positive", NULL);
+        }
+        if (lua_getfield(L, o, "drop") != LUA_TNIL) {
+            int d = lua_gettop(L);
+            if (lua_type(L, d) == LUA_TSTRING) {
+                const char **v = lua_newuserdatauv(L, sizeof *v, 0);
+                v[0] = lua_tostring(L, d);
+                opts.drop = v;
+                opts.ndrop = 1;
+            } else {
+                luaL_checktype(L, d, LUA_TTABLE);
+                int n = (int)luaL_len(L, d);
+                const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(n ? n : 1), 0);
+                for (int i = 0; i < n; i++) {
+                    if (lua_geti(L, d, i + 1) != LUA_TSTRING)
+                        return luaL_error(L, "pipeline: drop entry %d must be a column name", i + 1);
+                    v[i] = lua_tostring(L, -1);
+                    lua_pop(L, 1);
+                }
+                opts.drop = v;
+                opts.ndrop = n;
+            }
+        }
+        opts.impute = (cl_impute)choice(L, o, "impute", CL_IMPUTE_NAMES, CL_IMPUTE_MEDIAN);
+        opts.encode = (cl_encode)choice(L, o, "encode", CL_ENCODE_NAMES, CL_ENCODE_ONEHOT);
+        opts.scale = (cl_scale)choice(L, o, "scale", CL_SCALE_NAMES, CL_SCALE_NONE);
+        opts.unknown = (cl_unknown)choice(L, o, "unknown", CL_UNKNOWN_NAMES, CL_UNKNOWN_ZERO);
+        opts.fill_value = lcl_optnum(L, o, "fill_value", 0);
+        opts.fill_label = lcl_optstr(L, o, "fill_label", "missing");
+        double mc = lcl_optnum(L, o, "max_categories", 0);
+        if (mc < 0 || mc > 1e6)
+            return luaL_error(L, "pipeline: max_categories must be in [0, 1000000], got %f", mc);
+        opts.max_categories = (int)mc;
+        opts.clip = lcl_optbool(L, o, "clip", 0);
+    }
+    cl_pipeline *p;
+    LCL_CHECK(L, cl_pipeline_fit(&p, f, &opts));
+    cl_pipeline_free(b->obj);
+    b->obj = p;
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int p_transform(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
+    cl_tensor *X, *y;
+    LCL_CHECK(L, cl_pipeline_transform(p, f, &X, &y));
+    lcl_pushtensor(L, X);
+    if (y)
+        lcl_pushtensor(L, y);
+    else
+        lua_pushnil(L);
+    return 2;
+}
+
+static int p_fit_transform(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushcfunction(L, p_fit);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 0);
+    return p_transform(L);
+}
+
+static int p_feature_names(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    int n = cl_pipeline_n_features(p);
+    lua_createtable(L, n, 0);
+    for (int j = 0; j < n; j++) {
+        lua_pushstring(L, cl_pipeline_feature_name(p, j));
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 1;
+}
+
+/* sources() -> list of {feature, column, label?, categorical, categories?} per output column */
+static int p_sources(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    int n = cl_pipeline_n_features(p);
+    lua_createtable(L, n, 0);
+    for (int j = 0; j < n; j++) {
+        const char *col, *lab;
+        cl_pipeline_source(p, j, &col, &lab);
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, cl_pipeline_feature_name(p, j));
+        lua_setfield(L, -2, "feature");
+        lua_pushstring(L, col);
+        lua_setfield(L, -2, "column");
+        if (lab) {
+            lua_pushstring(L, lab);
+            lua_setfield(L, -2, "label");
+        }
+        int ncat;
+        int iscat = cl_pipeline_out_categorical(p, j, &ncat);
+        lua_pushboolean(L, iscat);
+        lua_setfield(L, -2, "categorical");
+        if (iscat) {
+            lua_createtable(L, ncat, 0);
+            for (int k = 0; k < ncat; k++) {
+                lua_pushstring(L, cl_pipeline_category(p, j, k));
+                lua_rawseti(L, -2, k + 1);
+            }
+            lua_setfield(L, -2, "categories");
+        }
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 1;
+}
+
+static int p_save(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    LCL_CHECK(L, cl_pipeline_save(p, luaL_checkstring(L, 2)));
+    lua_settop(L, 1);
+    return 1;
+}
+
+static void push_pipeline(lua_State *L, cl_pipeline *p)
+{
+    lcl_box *b = lcl_newbox(L, PIPELINE);
+    b->obj = p;
+    /* options table rebuilt from the fitted pipeline, for printing and refits */
+    const cl_pipeline_opts *o = cl_pipeline_options(p);
+    lua_newtable(L);
+    if (o->target) {
+        lua_pushstring(L, o->target);
+        lua_setfield(L, -2, "target");
+    }
+    if (o->positive) {
+        lua_pushstring(L, o->positive);
+        lua_setfield(L, -2, "positive");
+    }
+    lua_createtable(L, o->ndrop, 0);
+    for (int k = 0; k < o->ndrop; k++) {
+        lua_pushstring(L, o->drop[k]);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "drop");
+    static const char *const imp[] = {"mean", "median", "most_frequent", "constant", "none"};
+    static const char *const enc[] = {"onehot", "ordinal", "native"};
+    static const char *const sc[] = {"none", "minmax", "standard"};
+    static const char *const unk[] = {"zero", "other"};
+    lua_pushstring(L, imp[o->impute]);
+    lua_setfield(L, -2, "impute");
+    lua_pushstring(L, enc[o->encode]);
+    lua_setfield(L, -2, "encode");
+    lua_pushstring(L, sc[o->scale]);
+    lua_setfield(L, -2, "scale");
+    lua_pushstring(L, unk[o->unknown]);
+    lua_setfield(L, -2, "unknown");
+    lua_pushinteger(L, o->max_categories);
+    lua_setfield(L, -2, "max_categories");
+    lua_pushboolean(L, o->clip);
+    lua_setfield(L, -2, "clip");
+    lua_pushnumber(L, o->fill_value);
+    lua_setfield(L, -2, "fill_value");
+    lua_pushstring(L, o->fill_label);
+    lua_setfield(L, -2, "fill_label");
+    lua_setiuservalue(L, -2, 1);
+}
+
+static int l_load(lua_State *L)
+{
+    cl_pipeline *p;
+    int rc = cl_pipeline_load(&p, luaL_checkstring(L, 1));
+    if (rc)
+        return lcl_fail(L, rc);
+    push_pipeline(L, p);
+    return 1;
+}
+
+static int p_gc(lua_State *L)
+{
+    lcl_box *b = luaL_checkudata(L, 1, PIPELINE);
+    cl_pipeline_free(b->obj);
+    b->obj = NULL;
+    return 0;
+}
+
+static int p_tostring(lua_State *L)
+{
+    lcl_box *b = checkbox(L, 1);
+    if (!b->obj)
+        lua_pushstring(L, PIPELINE " (not fitted)");
+    else
+        lua_pushfstring(L, PIPELINE " %d inputs -> %d features", cl_pipeline_n_inputs(b->obj),
+                        cl_pipeline_n_features(b->obj));
+    return 1;
+}
+
+static int p_options(lua_State *L)
+{
+    checkbox(L, 1);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
+}
+
+static int p_fitted(lua_State *L)
+{
+    lua_pushboolean(L, checkbox(L, 1)->obj != NULL);
+    return 1;
+}
+
+static const luaL_Reg methods[] = {
+    {"fit", p_fit},         {"transform", p_transform}, {"fit_transform", p_fit_transform},
+    {"feature_names", p_feature_names}, {"sources", p_sources}, {"save", p_save},
+    {"options", p_options}, {"fitted", p_fitted},       {NULL, NULL}};
+
+static const luaL_Reg meta[] = {
+    {"__gc", p_gc}, {"__close", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
+
+static const luaL_Reg funcs[] = {{"pipeline", l_pipeline}, {"load", l_load}, {NULL, NULL}};
+
+int luaopen_churnlab_prep(lua_State *L);
+int luaopen_churnlab_prep(lua_State *L)
+{
+    lcl_createmeta(L, PIPELINE, meta, methods);
+    lua_pop(L, 1);
+    lcl_register_loader(L, "pipeline", l_load);
+    luaL_newlib(L, funcs);
+    lua_getfield(L, -1, "pipeline");
+    lcl_setdoc(L, -1,
+               "pipeline{target, positive, drop, impute = median|mean|most_frequent|constant|none, "
+               "fill_value, fill_label, encode = onehot|ordinal|native, unknown = zero|other, "
+               "max_categories, scale = none|minmax|standard, clip} -> pipeline: p:fit(frame), "
+               "X, y = p:transform(frame), p:feature_names(), p:sources(), p:save(path).");
+    lua_pop(L, 1);
+    return 1;
+}

@@ -1,0 +1,40 @@
+/* lmodel.h - helpers shared by the model bindings (l_linear.c, l_mlp.c, l_metrics.c).
+ *
+ * Argument readers raise Lua errors before any C allocation is made, so they never leak;
+ * when a tensor is not contiguous the packed copy is pushed on the Lua stack (owned by the
+ * collector) and the returned pointer stays valid while it is there.
+ */
+#ifndef LMODEL_H
+#define LMODEL_H
+
+#include "lcl.h"
+
+/* X at idx: a 2-D tensor (n x d, n >= 1); a 1-D tensor counts as n x 1. Contiguous data. */
+const float *lm_matrix(lua_State *L, int idx, const char *what, int64_t *n, int64_t *d);
+/* A vector of n values at idx: 1-D of n, or 2-D n x 1 / 1 x n. */
+const float *lm_vector(lua_State *L, int idx, const char *what, int64_t n);
+
+/* Feature names from opts.names (a list of d strings) into a GC-owned array of borrowed
+ * strings (valid while opts is alive); NULL when absent. */
+const char **lm_names(lua_State *L, int opts, int64_t d);
+
+/* Pushes {v[0], ..., v[n-1]} (NaN entries become nil, so plots skip them). */
+void lm_push_numbers(lua_State *L, const double *v, int64_t n);
+/* Pushes a new float32 1-D tensor of n values from v. */
+void lm_push_vector(lua_State *L, const float *v, int64_t n);
+void lm_push_dvector(lua_State *L, const double *v, int64_t n);
+
+/* Copies the parameter table at idx without the keys in `skip` (NULL-terminated) and
+ * pushes the copy; returns its index. Used to take out table-valued parameters
+ * (class_weight = {[0] = 1, [1] = 3}) before lcl_params. */
+int lm_params_without(lua_State *L, int idx, const char *const *skip);
+
+/* class_weight as a table {[0] = w0, [1] = w1} at idx (a params table): returns 1 and sets
+ * w0, w1 when present as a table, 0 otherwise. Raises on a malformed table. */
+int lm_class_weight_table(lua_State *L, int idx, double *w0, double *w1);
+
+/* Saves through the writer to path with the options at opts ({pipeline = p} when the
+ * pipeline binding provides "churnlab.pipeline_writer"); frees w; raises on failure. */
+void lm_save(lua_State *L, cl_mw *w, const char *path, int opts);
+
+#endif

@@ -1,0 +1,225 @@
+#!/bin/sh
+# End-to-end tests of the churnlab executable: the script runner (options, arg table, exit
+# codes, tracebacks, Ctrl-C) and the REPL driven through a pipe (auto-print, multi-line
+# input, error recovery, pretty printer, ':' commands), then the REPL on a pseudo-terminal
+# (tests/e2e/repl_pty.py: completion, Ctrl-C, history). Last line: "N passed, M failed".
+#   CHURNLAB=build/release/churnlab sh tests/e2e/repl.sh
+cd "$(dirname "$0")/../.." || exit 2
+C=${CHURNLAB:-./churnlab}
+case $C in /*) ;; *) C="$PWD/$C" ;; esac
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+skipped=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
+
+# run INPUT ARGS...: feeds INPUT (printf format) to churnlab ARGS; sets out, err, rc
+run() {
+    input=$1; shift
+    printf "$input" | "$C" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    out=$(cat "$T/out"); err=$(cat "$T/err")
+}
+
+# expect NAME WANT_OUT WANT_RC: stdout must equal WANT_OUT exactly
+expect() {
+    if [ "$out" = "$2" ] && [ "$rc" = "$3" ]; then ok "$1"
+    else bad "$1" "want rc=$3 stdout=[$2]" "got  rc=$rc stdout=[$out]" "stderr=[$err]"; fi
+}
+
+# has NAME TEXT WHERE: WHERE ("$out" or "$err") must contain TEXT
+has() {
+    case $3 in *"$2"*) ok "$1" ;; *) bad "$1" "want [$2] in [$3]" ;; esac
+}
+
+tab=$(printf '\t')
+
+# ---- the REPL through a pipe ------------------------------------------------------------
+run 'x = 21\nx * 2\n'
+expect "pipe: statement then expression prints exactly 42" "42" 0
+[ -z "$err" ] && ok "pipe: no prompt, banner or noise on stderr" || bad "pipe: quiet stderr" "[$err]"
+
+run '1, "a", nil, true\n'
+expect "pipe: multiple results tab-separated, strings quoted" "1${tab}\"a\"${tab}nil${tab}true" 0
+
+run 'function f(a)\n  return a * 2\nend\nf(4)\n'
+expect "pipe: multi-line function definition" "8" 0
+
+run '{1,\n 2,\n x = "y"}\n'
+expect "pipe: multi-line expression is printed" '{1, 2, x = "y"}' 0
+
+run 'print("a")\nprint(\n"b"\n)\nlocal s = [[\nlong\n]]\n"c"\n'
+expect "pipe: print, continued call, long string, expression" "a
+b
+\"c\"" 0
+
+run 'error("boom")\nprint("after")\nx = = 1\nprint("still")\n'
+expect "pipe: runtime and syntax errors do not stop the session" "after
+still" 1
+has "pipe: runtime error on stderr with traceback" "stdin:1: boom" "$err"
+has "pipe: traceback shown" "stack traceback:" "$err"
+has "pipe: syntax error on stderr" "unexpected symbol near '='" "$err"
+
+run 'print("x")\nfunction f()\n'
+expect "pipe: unfinished chunk at EOF is an error, exit 1" "x" 1
+has "pipe: unfinished chunk names <eof>" "<eof>" "$err"
+
+run 'error({code = 1})\n'
+has "pipe: non-string error object is described" "(error object is a table value)" "$err"
+
+run 'type(cl), type(help), cl.version == require("churnlab").version\n'
+expect "pipe: cl and help pre-bound in the REPL" "\"table\"${tab}\"function\"${tab}true" 0
+
+run 'cl = 5\n'
+expect "pipe: user may rebind cl" "" 0
+
+run 't = {} t.self = t t.list = {3, 2, 1}\nt\n'
+expect "pipe: cycles marked, keys sorted" '{list = {3, 2, 1}, self = <cycle>}' 0
+
+run '(function() local t = {} for i = 1, 100 do t[i] = i end return t end)()\n'
+has "pipe: long tables are cut with a count" "...(60 more)" "$out"
+
+run '"tab\\there\\nnewline\\0"\n'
+expect "pipe: strings quoted with escapes" '"tab\there\nnewline\0"' 0
+
+run 'setmetatable({}, {__repl = function(o, w) return "REPL VIEW " .. w end})\n'
+expect "pipe: __repl(obj, width) used for the top-level value" "REPL VIEW 80" 0
+
+run 'setmetatable({}, {__tostring = function() return "TS" end})\n'
+expect "pipe: __tostring used otherwise" "TS" 0
+
+run 'setmetatable({}, {__repl = function() error("broken") end, __tostring = function() return "fallback" end})\n'
+has "pipe: a failing __repl falls back to tostring" "fallback" "$out"
+has "pipe: and says why" "__repl failed" "$out"
+
+run '::top::\nprint("label ok")\n'
+expect "pipe: '::label::' is Lua, not a REPL command" "label ok" 0
+
+run ':time on\nx = 1\n:time off\nx\n'
+case $out in
+    "timing on
+("*")
+timing off
+1") ok "pipe: :time on prints the wall time of each statement" ;;
+    *) bad "pipe: :time on" "[$out]" ;;
+esac
+
+run ':bogus\n1\n'
+has "pipe: unknown REPL command is reported" "unknown REPL command" "$err"
+
+run ':quit\nprint("not reached")\n'
+expect "pipe: :quit leaves" "" 0
+
+run 'os.exit(3)\n'
+expect "pipe: os.exit status kept" "" 3
+
+# ---- scripts and options ----------------------------------------------------------------
+cat >"$T/args.lua" <<'LUA'
+print(arg[0] ~= nil, arg[1], arg[2], #arg, select("#", ...), ...)
+print(arg[-1], arg[-2] ~= nil)
+print(rawget(_G, "cl"))
+LUA
+run '' -e 'y = 1' "$T/args.lua" one two
+expect "script: negative indices hold the interpreter options" "true${tab}one${tab}two${tab}2${tab}2${tab}one${tab}two
+y = 1${tab}true
+nil" 0
+
+run '' -e 'print(1)' -e 'print(2)'
+expect "-e: repeatable, in order" "1
+2" 0
+
+run '' '-eprint("glued")'
+expect "-e: code glued to the option" "glued" 0
+
+run 'x\n' -e 'x = 5' -i
+expect "-i: REPL after -e, same globals" "5" 0
+
+run 'print(arg[0], ...)\n' - p q
+expect "-: script from stdin with arguments" "-${tab}p${tab}q" 0
+
+printf '#!/usr/bin/env churnlab\nprint("shebang ok")\n' >"$T/sb.lua"
+run '' "$T/sb.lua"
+expect "script: a #! first line is skipped" "shebang ok" 0
+
+run '' -- "$T/sb.lua"
+expect "--: ends options" "shebang ok" 0
+
+printf 'local function inner()\n  error("deep failure")\nend\ninner()\n' >"$T/err.lua"
+run '' "$T/err.lua"
+expect "script error: exit 1, nothing on stdout" "" 1
+has "script error: message names file and line" "err.lua:2: deep failure" "$err"
+has "script error: traceback names the function" "in local 'inner'" "$err"
+
+run 'ok\n' -i "$T/err.lua"
+has "-i after a failing script still opens the REPL" "deep failure" "$err"
+[ "$rc" = 1 ] && ok "-i piped: the script's failure is the exit status" || bad "-i status" "rc=$rc"
+
+run '' "$T/missing.lua"
+[ "$rc" = 1 ] && ok "missing script: exit 1" || bad "missing script: exit 1" "rc=$rc"
+has "missing script: says so" "cannot open" "$err"
+
+run '' -q
+[ "$rc" = 2 ] && ok "unknown option: exit 2" || bad "unknown option: exit 2" "rc=$rc"
+has "unknown option: named" "unrecognized option '-q'" "$err"
+has "unknown option: usage on stderr" "usage: churnlab" "$err"
+[ -z "$out" ] && ok "unknown option: nothing on stdout" || bad "unknown option stdout" "[$out]"
+
+run '' -e
+[ "$rc" = 2 ] && ok "-e without code: exit 2" || bad "-e without code" "rc=$rc"
+has "-e without code: says so" "'-e' needs an argument" "$err"
+
+run '' --version
+case $out in "churnlab "[0-9]*.[0-9]*.[0-9]*" (Lua 5.4"*")") [ "$rc" = 0 ] && ok "--version" || bad "--version rc" "$rc" ;;
+    *) bad "--version" "[$out]" ;; esac
+run '' -v
+case $out in "churnlab "*) ok "-v" ;; *) bad "-v" "[$out]" ;; esac
+
+run '' --help
+[ "$rc" = 0 ] && ok "--help: exit 0" || bad "--help: exit 0" "rc=$rc"
+has "--help: documents piped exit status" "any statement" "$out"
+has "--help: documents history" "CHURNLAB_HISTORY" "$out"
+
+run '' -e 'os.exit(7)'
+expect "os.exit(7) in -e" "" 7
+
+# ---- Ctrl-C -----------------------------------------------------------------------------
+# A background job of a non-interactive shell starts with SIGINT ignored; churnlab installs
+# its own handler anyway (as lua.c does), so kill -INT reaches it.
+"$C" -e 'print("start") io.stdout:flush() while true do end' >"$T/out" 2>"$T/err" &
+pid=$!
+i=0; while [ ! -s "$T/out" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid; wait $pid; rc=$?
+[ "$rc" = 130 ] && ok "Ctrl-C stops a script with status 130" || bad "Ctrl-C script status" "rc=$rc"
+has "Ctrl-C in a script says interrupted" "interrupted!" "$(cat "$T/err")"
+
+printf 'print("start") io.stdout:flush()\nwhile true do end\nprint("not reached")\n' |
+    "$C" >"$T/out" 2>"$T/err" &
+pid=$!
+i=0; while [ ! -s "$T/out" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid; wait $pid; rc=$?
+[ "$rc" = 130 ] && ok "Ctrl-C stops a piped session with status 130" || bad "piped Ctrl-C" "rc=$rc"
+[ "$(cat "$T/out")" = "start" ] && ok "piped Ctrl-C: later statements not run" ||
+    bad "piped Ctrl-C output" "[$(cat "$T/out")]"
+
+# ---- the REPL on a pseudo-terminal ------------------------------------------------------
+if [ -x /usr/bin/python3 ]; then
+    CHURNLAB="$C" /usr/bin/python3 tests/e2e/repl_pty.py >"$T/pty" 2>&1
+    prc=$?
+    cat "$T/pty"
+    p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$T/pty")
+    f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$T/pty")
+    if [ -z "$p" ]; then bad "pty tests ran" "exit $prc, no summary"
+    else
+        passed=$((passed + p)); failed=$((failed + f))
+        [ "$prc" = 0 ] || [ "$f" -gt 0 ] || bad "pty tests exit status" "rc=$prc"
+    fi
+else
+    skipped=$((skipped + 1)); echo "skip pseudo-terminal tests (no /usr/bin/python3)"
+fi
+
+if [ $skipped -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
+else echo "$passed passed, $failed failed"; fi
+[ $failed -eq 0 ]

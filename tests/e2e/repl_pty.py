@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""The churnlab REPL on a pseudo-terminal: what a pipe cannot show (readline, completion,
+Ctrl-C, history, colours). Run by tests/e2e/repl.sh with CHURNLAB=<executable>; prints
+"ok/FAIL name" lines and ends with "N passed, M failed"."""
+import os
+import pty
+import re
+import select
+import signal
+import sys
+import tempfile
+import time
+
+EXE = os.environ.get("CHURNLAB", "./churnlab")
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   " + name)
+    else:
+        failed += 1
+        print("FAIL " + name + ("\n     " + detail.replace("\n", "\n     ") if detail else ""))
+
+
+class Session:
+    def __init__(self, env):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execve(EXE, [EXE], env)
+        self.buf = b""
+
+    def read_until(self, pattern, timeout=10.0):
+        """Reads until the regex (bytes) matches the output since the last mark."""
+        end = time.time() + timeout
+        rx = re.compile(pattern)
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                return True
+            left = end - time.time()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    data = os.read(self.fd, 4096)
+                except OSError:
+                    return bool(rx.search(self.buf))
+                if not data:
+                    return bool(rx.search(self.buf))
+                self.buf += data
+
+    def mark(self):
+        self.buf = b""
+
+    def send(self, s):
+        os.write(self.fd, s.encode() if isinstance(s, str) else s)
+
+    def wait(self, timeout=10.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            try:  # drain so the child never blocks on a full pty
+                r, _, _ = select.select([self.fd], [], [], 0.05)
+                if r:
+                    self.buf += os.read(self.fd, 4096)
+            except OSError:
+                time.sleep(0.05)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        return None
+
+
+PROMPT = rb"cl> $"
+
+with tempfile.TemporaryDirectory() as tmp:
+    hist = os.path.join(tmp, "history")
+    env = dict(os.environ, TERM="xterm", CHURNLAB_HISTORY=hist, HOME=tmp, INPUTRC="/dev/null")
+    env.pop("NO_COLOR", None)
+    s = Session(env)
+    check("banner and prompt", s.read_until(rb"(?s)churnlab \d+\.\d+\.\d+.*cl> ", 15),
+          repr(s.buf[-300:]))
+
+    s.mark()
+    s.send("1+1\r")
+    check("expression printed (coloured on a terminal)", s.read_until(rb"\x1b\[36m2\x1b\[0m"),
+          repr(s.buf))
+
+    s.mark()
+    s.send("cl.co\t")
+    check("Tab completes cl.co to cl.core", s.read_until(rb"cl\.core"), repr(s.buf))
+    s.send(".thr\t")
+    check("Tab completes through a module table, no space appended",
+          s.read_until(rb"cl\.core\.threads"), repr(s.buf))
+    s.send("\x15")  # Ctrl-U: drop the line
+    s.mark()
+    s.send("f = io.stdout\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("f:wr\t")
+    check("Tab completes methods after ':' through a userdata's __index",
+          s.read_until(rb"f:write"), repr(s.buf))
+    s.send("\x15")
+    s.mark()
+    s.send("s = 'abc'\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("s:up\t")
+    check("Tab completes string methods", s.read_until(rb"s:upper"), repr(s.buf))
+    s.send("\x15")
+    s.mark()
+    s.send("s:\t\t")
+    check("Tab Tab lists every method", s.read_until(rb"(?s)byte.*upper"), repr(s.buf))
+    s.send("\x15")
+
+    open(os.path.join(tmp, "uniquefile.csv"), "w").close()
+    s.mark()
+    s.send('p = "' + tmp + '/uniq\t')
+    check("Tab inside a string completes file names", s.read_until(rb"uniquefile\.csv"),
+          repr(s.buf))
+    s.send("\x15")
+
+    s.mark()
+    s.send("half = \x03")
+    check("Ctrl-C at the prompt clears the line", s.read_until(rb"\^C\r?\n.*" + PROMPT), repr(s.buf))
+    s.mark()
+    s.send("function g()\r")
+    s.read_until(rb"\.\.> $")
+    s.send("\x03")
+    check("Ctrl-C at the continuation prompt drops the chunk",
+          s.read_until(rb"\^C\r?\n.*" + PROMPT), repr(s.buf))
+
+    s.mark()
+    s.send("keep = 42\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("while true do end\r")
+    time.sleep(0.5)
+    s.send("\x03")
+    check("Ctrl-C interrupts a running loop", s.read_until(rb"interrupted!"), repr(s.buf))
+    check("and returns to the prompt", s.read_until(PROMPT), repr(s.buf))
+    s.mark()
+    s.send("keep + 1\r")
+    check("the session survives: globals intact", s.read_until(rb"43"), repr(s.buf))
+
+    s.mark()
+    s.send("for i = 1, 2 do\r")
+    check("continuation prompt for an unfinished chunk", s.read_until(rb"\.\.> $"), repr(s.buf))
+    s.send("print(i * 10) end\r")
+    check("multi-line chunk runs", s.read_until(rb"10\r?\n20"), repr(s.buf))
+
+    s.mark()
+    s.send("\x04")
+    code = s.wait()
+    check("Ctrl-D leaves with status 0", code == 0, "status %r" % (code,))
+    text = open(hist).read() if os.path.exists(hist) else ""
+    check("history written at exit", "keep = 42" in text and "1+1" in text, repr(text))
+    check("half-typed (Ctrl-C) lines are not in the history", "half =" not in text, repr(text))
+
+    # second session: the history is read back (Up arrow recalls the last entry)
+    s = Session(env)
+    s.read_until(PROMPT, 15)
+    s.mark()
+    s.send("\x1b[A")
+    check("history read back: Up recalls the last statement",
+          s.read_until(rb"for i = 1, 2 do"), repr(s.buf))
+    s.send("\x15\x04")
+    s.wait()
+
+    # an unwritable history file is a warning, not a failure
+    env2 = dict(env, CHURNLAB_HISTORY=os.path.join(tmp, "no", "such", "dir", "h"))
+    s = Session(env2)
+    s.read_until(PROMPT, 15)
+    s.send("2\r")
+    s.read_until(PROMPT)
+    s.send("\x04")
+    code = s.wait()
+    check("unwritable history: still exits 0", code == 0, "status %r" % (code,))
+    check("unwritable history: warns", b"warning: cannot write history" in s.buf, repr(s.buf))
+
+    # NO_COLOR: no escape codes in results
+    env3 = dict(env, NO_COLOR="1")
+    s = Session(env3)
+    s.read_until(PROMPT, 15)
+    s.mark()
+    s.send("1+1\r")
+    s.read_until(PROMPT)
+    check("NO_COLOR disables colours", b"\x1b[36m" not in s.buf and b"2" in s.buf, repr(s.buf))
+    s.send("\x04")
+    s.wait()
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

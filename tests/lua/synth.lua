@@ -1,0 +1,183 @@
+-- Tests of churnlab.synth: generation, files, determinism, replays, policies, errors.
+local T = dofile("tests/lua/lib/check.lua")
+local synth = require "churnlab.synth"
+local cl = require "churnlab"
+
+local tmp = os.tmpname()
+os.remove(tmp)
+local dir1, dir2 = tmp .. "_synth_a", tmp .. "_synth_b"
+local FILES = {"titles.csv", "users.csv", "events.csv", "ratings.csv", "campaign.csv",
+               "truth.csv", "README.md"}
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function lines(path)
+  local t = {}
+  for l in io.lines(path) do t[#t + 1] = l end
+  return t
+end
+
+local P = {customers = 1500, titles = 300, seed = 11}
+local w
+
+T.test("generate writes every file with its header", function()
+  cl.threads(1)
+  w = synth.generate(dir1, P)
+  cl.threads(0)
+  for _, f in ipairs(FILES) do T.ok(#slurp(dir1 .. "/" .. f) > 0, f) end
+  T.eq(lines(dir1 .. "/users.csv")[1], "user_id,signup_day,signup_date,tenure_days,age_band,"
+    .. "region,plan,monthly_price,discount_pct,payment_method,devices,device_types,channel,"
+    .. "active,churn_day,churn")
+  T.eq(lines(dir1 .. "/events.csv")[1], "user_id,day,event,title_id,minutes,completion,device,detail")
+  T.eq(#lines(dir1 .. "/users.csv"), 1501)
+  T.eq(#lines(dir1 .. "/titles.csv"), 301)
+  T.ok(tostring(w):find("churnlab.SynthWorld 1500 customers", 1, true), tostring(w))
+end)
+
+T.test("same seed, other thread count: byte-identical files", function()
+  cl.threads(2)
+  local w2 = synth.generate(dir2, P)
+  cl.threads(0)
+  for _, f in ipairs(FILES) do T.ok(slurp(dir1 .. "/" .. f) == slurp(dir2 .. "/" .. f), f) end
+  w2:free()
+end)
+
+T.test("users.csv labels agree with the world", function()
+  local lab = w:labels()
+  local u = lines(dir1 .. "/users.csv")
+  for i = 2, #u do
+    local cols = {}
+    for c in (u[i] .. ","):gmatch("([^,]*),") do cols[#cols + 1] = c end
+    local id, active, churn = tonumber(cols[1]), cols[14], cols[16]
+    T.eq(#cols, 16)
+    if active == "1" then T.eq(tonumber(churn), lab[id]) else T.eq(lab[id], -1) end
+  end
+end)
+
+T.test("the data dictionary documents the causes of churn", function()
+  local readme = slurp(dir1 .. "/README.md")
+  for _, k in ipairs(synth.coefs()) do
+    T.ok(readme:find("| " .. k.name .. " |", 1, true), k.name)
+  end
+  T.ok(readme:find("churn within 30 days", 1, true))
+end)
+
+T.test("info counts are consistent", function()
+  local i = w:info()
+  T.eq(i.customers, 1500)
+  T.eq(i.active + i.churned_in_window, 1500)
+  T.eq(i.plan_basic + i.plan_standard + i.plan_premium, 1500)
+  T.eq(#lines(dir1 .. "/ratings.csv") - 1, i.ratings)
+  T.eq(#lines(dir1 .. "/events.csv") - 1, i.events)
+  T.ok(i.churn_rate > 0 and i.churn_rate < 0.3, i.churn_rate)
+end)
+
+T.test("replay with no policy reproduces the labels exactly", function()
+  local lab = w:labels()
+  for _, pol in ipairs({false, "none", function() return nil end}) do
+    local r = w:replay(pol and {policy = pol} or nil)
+    for id = 1, #lab do
+      if lab[id] >= 0 then T.eq(r.retained[id], 1 - lab[id], "customer " .. id) end
+    end
+    T.eq(r.churn_rate, w:info().churn_rate)
+  end
+end)
+
+T.test("discount for everyone lowers churn and revenue per head", function()
+  local base = w:replay()
+  local d = w:replay{policy = {discount = 30, months = 2}}
+  T.ok(d.churned < base.churned, d.churned .. " < " .. base.churned)
+  for id = 1, #base.retained do
+    if base.retained[id] == 1 then T.eq(d.retained[id], 1) end
+  end
+  T.ok(d.revenue_total < base.revenue_total)
+end)
+
+T.test("content lowers the hazard as far as it matches taste", function()
+  local T_ = 300
+  local best, worst = {}, {}
+  for id = 1, 1500 do
+    local hi, lo = -1, math.huge
+    for t = 1, T_ do
+      local a = w:appeal(id, t)
+      if a > hi then hi, best[id] = a, t end
+      if a < lo then lo, worst[id] = a, t end
+    end
+  end
+  local r0 = w:true_risk()
+  local rg = w:true_risk{policy = function(id) return {content = {best[id]}} end}
+  local rb = w:true_risk{policy = function(id) return {content = {worst[id]}} end}
+  local n = 0
+  for id = 1, 1500 do
+    if r0[id] == r0[id] then -- active (NaN otherwise)
+      n = n + 1
+      T.ok(rg[id] < r0[id])
+      T.eq(rb[id], r0[id])
+    else
+      T.ok(rg[id] ~= rg[id])
+    end
+  end
+  T.ok(n > 500)
+end)
+
+T.test("tastes, genres and title genres", function()
+  local t = w:tastes(3)
+  T.eq(#t, 18)
+  local s = 0
+  for _, v in ipairs(t) do s = s + v end
+  T.near(s, 1, 1e-5)
+  T.eq(#w:tastes(), 1500)
+  T.eq(#w:genres(), 18)
+  T.eq(synth.genres()[1], "drama")
+  local g = w:title_genres(1)
+  T.ok(#g >= 1 and #g <= 3)
+  T.ok(w:churn_day(1) == nil or math.type(w:churn_day(1)) == "integer")
+end)
+
+T.test("bad input gets clear errors", function()
+  T.raises(function() synth.world{customers = 0} end, "customers")
+  T.raises(function() synth.world{custmers = 10} end, "unknown parameter 'custmers'")
+  T.raises(function() synth.world{basic_share = 0.9, premium_share = 0.3} end,
+    "basic_share + premium_share")
+  T.raises(function() w:replay{policy = "hug"} end, "customer", "unknown action 'hug'")
+  T.raises(function() w:replay{policy = {discount = 0}} end, "discount must be a percent")
+  T.raises(function() w:replay{policy = {discount = 10, months = 0}} end, "months")
+  T.raises(function() w:replay{policy = {content = {301}}} end, "content[1] must be a title id in 1..300")
+  T.raises(function() w:replay{policy = {content = {}}} end, "content needs 1..1000")
+  T.raises(function() w:replay{policy = {discount = 10, outreach = true}} end, "give one of")
+  T.raises(function() w:replay{policy = {gift = 1}} end, "unknown action key 'gift'")
+  T.raises(function() w:replay{policy = function() return 42 end} end, "expected a string or table")
+  T.raises(function() w:replay{days = 0} end, "days must be an integer")
+  T.raises(function() w:tastes(0) end, "customer id 0 out of range 1..1500")
+  T.raises(function() w:title_genres(301) end, "title id 301 out of range")
+  T.raises(function() synth.generate("/proc/nonexistent/x", {customers = 10}) end, "/proc/nonexistent")
+end)
+
+T.test("longer replay horizon and outreach", function()
+  local r90 = w:replay{days = 90}
+  local r30 = w:replay()
+  T.eq(r90.days, 90)
+  T.ok(r90.churned > r30.churned)
+  local o = w:replay{policy = "outreach"}
+  T.ok(o.churned <= r30.churned)
+end)
+
+T.test("a freed world is a clear error", function()
+  local x = synth.world{customers = 50, titles = 100}
+  x:free()
+  x:free()
+  T.raises(function() x:info() end, "freed")
+  T.ok(tostring(x):find("freed", 1, true))
+end)
+
+w:free()
+for _, d in ipairs({dir1, dir2}) do
+  for _, f in ipairs(FILES) do os.remove(d .. "/" .. f) end
+  os.remove(d)
+end
+T.done()

@@ -1,0 +1,259 @@
+/* test_gbdt.c - gradient boosting: accuracy on a known signal, determinism across thread
+ * counts and runs, save/load bit-identity, early stopping, interruption, bad input. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "churnlab.h"
+
+/* y = 1 when 2 x0 - x1 + (x2 category in {1,3}) + noise > 0; x3 has 20% missing values that
+ * carry signal (missing -> more positives). */
+static void make_data(cl_tensor **X, cl_tensor **y, int64_t n, int d, uint64_t seed)
+{
+    assert_int_equal(cl_tensor_new(X, 2, n, d), CL_OK);
+    assert_int_equal(cl_tensor_new(y, 1, n, 1), CL_OK);
+    cl_rng r;
+    cl_rng_seed(&r, seed);
+    float *x = cl_tensor_data(*X), *yy = cl_tensor_data(*y);
+    for (int64_t i = 0; i < n; i++) {
+        float *row = x + i * d;
+        for (int j = 0; j < d; j++)
+            row[j] = (float)cl_rng_normal(&r);
+        row[2] = (float)cl_rng_below(&r, 5);
+        int miss = cl_rng_uniform(&r) < 0.2;
+        if (miss)
+            row[3] = NAN;
+        double z = 2 * row[0] - row[1] + ((int)row[2] == 1 || (int)row[2] == 3 ? 1.5 : -0.5) +
+                   (miss ? 1.0 : 0.3 * row[3]) + 0.5 * cl_rng_normal(&r);
+        yy[i] = z > 0 ? 1.0f : 0.0f;
+    }
+}
+
+static double auc_of(const cl_gbdt *m, const cl_tensor *X, const cl_tensor *y)
+{
+    int64_t n = cl_tensor_rows(X);
+    float *p = cl_alloc((size_t)n * sizeof *p);
+    assert_int_equal(cl_gbdt_predict(m, p, X, 0), CL_OK);
+    double a = cl_trees_auc(p, cl_tensor_data(y), (size_t)n);
+    cl_free(p);
+    return a;
+}
+
+static void test_learns_signal(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y, *Xt, *yt;
+    make_data(&X, &y, 4000, 6, 1);
+    make_data(&Xt, &yt, 2000, 6, 2);
+    uint8_t is_cat[6] = {0, 0, 1, 0, 0, 0};
+    for (int leafwise = 0; leafwise < 2; leafwise++) {
+        cl_gbdt_params p = cl_gbdt_params_default();
+        p.trees = 80;
+        if (leafwise) {
+            p.leaves = 15;
+            p.depth = 0;
+        }
+        cl_gbdt *m;
+        assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+        cl_gbdt_fit_opts o = {.is_cat = is_cat};
+        assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
+        assert_int_equal(m->ntrees, 80);
+        double a = auc_of(m, Xt, yt);
+        assert_true(a > 0.93);
+        /* categorical split used on feature 2 */
+        int has_cat = 0;
+        for (int t = 0; t < m->ntrees; t++)
+            for (int i = 0; i < m->trees[t]->n; i++)
+                has_cat |= m->trees[t]->nodes[i].is_cat;
+        assert_true(has_cat);
+        cl_gbdt_free(m);
+    }
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_tensor_free(Xt);
+    cl_tensor_free(yt);
+}
+
+static void fit_bytes(int threads, cl_gbdt_params *p, void **buf, size_t *len)
+{
+    cl_tensor *X, *y;
+    make_data(&X, &y, 30000, 8, 7);
+    assert_int_equal(cl_threads_set(threads), CL_OK);
+    cl_gbdt *m;
+    assert_int_equal(cl_gbdt_new(&m, p), CL_OK);
+    uint8_t is_cat[8] = {0, 0, 1, 0, 0, 0, 0, 0};
+    cl_gbdt_fit_opts o = {.is_cat = is_cat};
+    assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
+    cl_mw *w = cl_mw_new("gbdt");
+    assert_int_equal(cl_gbdt_write(m, w), CL_OK);
+    const void *b;
+    assert_int_equal(cl_mw_finish(w, &b, len), CL_OK);
+    *buf = cl_alloc(*len);
+    memcpy(*buf, b, *len);
+    cl_mw_free(w);
+    cl_gbdt_free(m);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_threads_set(0);
+}
+
+static void test_deterministic_threads(void **state)
+{
+    (void)state;
+    cl_gbdt_params p = cl_gbdt_params_default();
+    p.trees = 15;
+    p.subsample = 0.8;
+    p.colsample = 0.7;
+    void *b1, *b2, *b3;
+    size_t l1, l2, l3;
+    fit_bytes(1, &p, &b1, &l1);
+    fit_bytes(2, &p, &b2, &l2);
+    fit_bytes(2, &p, &b3, &l3);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(b1, b2, l1);
+    assert_int_equal(l2, l3);
+    assert_memory_equal(b2, b3, l2);
+    cl_free(b3);
+    p.seed = 43; /* another seed gives another model */
+    fit_bytes(2, &p, &b3, &l3);
+    assert_true(l3 != l1 || memcmp(b1, b3, l1) != 0);
+    cl_free(b1);
+    cl_free(b2);
+    cl_free(b3);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y;
+    make_data(&X, &y, 3000, 5, 3);
+    cl_gbdt_params p = cl_gbdt_params_default();
+    p.trees = 20;
+    cl_gbdt *m, *m2;
+    assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+    assert_int_equal(cl_gbdt_fit(m, X, y, NULL, NULL), CL_OK);
+    char path[] = "/tmp/cl_test_gbdt_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(cl_gbdt_save(m, path), CL_OK);
+    assert_int_equal(cl_gbdt_load(&m2, path), CL_OK);
+    unlink(path);
+    float *a = cl_alloc(3000 * sizeof *a), *b = cl_alloc(3000 * sizeof *b);
+    assert_int_equal(cl_gbdt_predict(m, a, X, 1), CL_OK);
+    assert_int_equal(cl_gbdt_predict(m2, b, X, 1), CL_OK);
+    assert_memory_equal(a, b, 3000 * sizeof *a);
+    /* single-row path equals the batched path */
+    cl_tensor *row;
+    assert_int_equal(cl_tensor_rows_range(&row, X, 17, 18), CL_OK);
+    float one;
+    assert_int_equal(cl_gbdt_predict(m2, &one, row, 1), CL_OK);
+    assert_true(one == a[17]);
+    cl_tensor_free(row);
+    cl_free(a);
+    cl_free(b);
+    cl_gbdt_free(m);
+    cl_gbdt_free(m2);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+}
+
+static void test_early_stopping(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y, *Xv, *yv;
+    make_data(&X, &y, 2000, 5, 4);
+    make_data(&Xv, &yv, 1000, 5, 5);
+    cl_gbdt_params p = cl_gbdt_params_default();
+    p.trees = 2000;
+    p.lr = 0.3;
+    p.depth = 8;
+    p.min_child_weight = 0;
+    p.lambda = 0;
+    cl_gbdt *m;
+    assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+    cl_gbdt_fit_opts o = {.Xv = Xv, .yv = yv, .early_stop = 10};
+    assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
+    assert_true(m->ntrees < 2000);
+    assert_int_equal(m->ntrees, m->best_iter + 1);
+    cl_gbdt_free(m);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_tensor_free(Xv);
+    cl_tensor_free(yv);
+}
+
+static int stop_after(void *ud, const char *task, double done, double total, const char *detail)
+{
+    (void)task;
+    (void)total;
+    (void)detail;
+    return done >= *(double *)ud;
+}
+
+static void test_interrupt_keeps_partial_model(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y;
+    make_data(&X, &y, 1000, 4, 6);
+    cl_gbdt_params p = cl_gbdt_params_default();
+    p.trees = 50;
+    cl_gbdt *m;
+    assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+    double when = 7;
+    cl_progress pr = {stop_after, &when};
+    assert_int_equal(cl_gbdt_fit(m, X, y, NULL, &pr), CL_EINTR);
+    assert_int_equal(m->ntrees, 7);
+    float out[1000];
+    assert_int_equal(cl_gbdt_predict(m, out, X, 0), CL_OK);
+    cl_gbdt_free(m);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y;
+    make_data(&X, &y, 100, 4, 8);
+    cl_gbdt_params p = cl_gbdt_params_default();
+    cl_gbdt *m;
+    assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+    float out[100];
+    assert_int_equal(cl_gbdt_predict(m, out, X, 0), CL_ESTATE);
+    cl_tensor_data(y)[5] = 2;
+    assert_int_equal(cl_gbdt_fit(m, X, y, NULL, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "label 6"));
+    cl_tensor_data(y)[5] = 1;
+    uint8_t is_cat[4] = {1, 0, 0, 0};
+    cl_gbdt_fit_opts o = {.is_cat = is_cat};
+    assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "categorical"));
+    p.depth = 0;
+    cl_gbdt *m2;
+    assert_int_equal(cl_gbdt_new(&m2, &p), CL_EINVAL);
+    cl_gbdt_free(m);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_learns_signal),
+        cmocka_unit_test(test_deterministic_threads),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_early_stopping),
+        cmocka_unit_test(test_interrupt_keeps_partial_model),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,492 @@
+/* test_mlp.c - the MLP: backprop against central finite differences of an independent
+ * double-precision forward pass (every activation, batch norm, class weights), learning,
+ * early stopping, interruption, thread-count determinism, model files (round trip
+ * bit-identical, every single-byte corruption rejected) and input errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churnlab.h"
+
+/* ---- an independent double-precision reference of the documented network ----------- */
+
+typedef struct refnet {
+    int nl;
+    int64_t dims[8];
+    int act, bn;
+    double wpos, wneg;
+} refnet;
+
+static double ref_act(int kind, double z)
+{
+    if (kind == CL_ACT_TANH)
+        return tanh(z);
+    if (kind == CL_ACT_GELU)
+        return 0.5 * z * (1 + erf(z / sqrt(2.0)));
+    return z > 0 ? z : 0;
+}
+
+/* Loss of the network on (X, y) with flat parameters th (layout from mlp.c's header). */
+static double ref_loss(const refnet *r, const double *th, const float *X, const float *y,
+                       int64_t n)
+{
+    double *a = calloc((size_t)(n * 64), sizeof(double));
+    double *z = calloc((size_t)(n * 64), sizeof(double));
+    int64_t din = r->dims[0];
+    for (int64_t i = 0; i < n * din; i++)
+        a[i] = X[i];
+    int64_t off = 0;
+    for (int l = 0; l < r->nl; l++) {
+        int64_t out = r->dims[l + 1];
+        const double *W = th + off, *b = th + off + din * out;
+        off += din * out + out;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < out; j++) {
+                double s = b[j];
+                for (int64_t k = 0; k < din; k++)
+                    s += a[i * din + k] * W[k * out + j];
+                z[i * out + j] = s;
+            }
+        if (l < r->nl - 1) {
+            if (r->bn) {
+                const double *g = th + off, *be = th + off + out;
+                off += 2 * out;
+                for (int64_t j = 0; j < out; j++) {
+                    double mu = 0, var = 0;
+                    for (int64_t i = 0; i < n; i++)
+                        mu += z[i * out + j];
+                    mu /= (double)n;
+                    for (int64_t i = 0; i < n; i++)
+                        var += (z[i * out + j] - mu) * (z[i * out + j] - mu);
+                    var /= (double)n;
+                    for (int64_t i = 0; i < n; i++)
+                        z[i * out + j] = g[j] * (z[i * out + j] - mu) / sqrt(var + 1e-5) + be[j];
+                }
+            }
+            for (int64_t i = 0; i < n * out; i++)
+                a[i] = ref_act(r->act, z[i]);
+            din = out;
+        }
+    }
+    double loss = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double p = 1 / (1 + exp(-z[i]));
+        double w = y[i] == 1 ? r->wpos : r->wneg;
+        loss -= w * (y[i] == 1 ? log(p) : log(1 - p));
+    }
+    free(a);
+    free(z);
+    return loss / (double)n;
+}
+
+static void fill_data(float *X, float *y, int64_t n, int64_t d, uint64_t seed)
+{
+    cl_rng r;
+    cl_rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0;
+        for (int64_t j = 0; j < d; j++) {
+            X[i * d + j] = (float)cl_rng_normal(&r);
+            s += (j % 2 ? 1 : -1) * X[i * d + j];
+        }
+        y[i] = (float)(s + 0.5 * cl_rng_normal(&r) > 0);
+    }
+}
+
+static void gradcheck(int act, int bn, int class_weight, double pos_weight)
+{
+    enum { N = 9, D = 5 };
+    float X[N * D], y[N];
+    fill_data(X, y, N, D, 7);
+    cl_mlp_params p;
+    cl_mlp_params_default(&p);
+    p.hidden.n = 2;
+    p.hidden.v[0] = 6;
+    p.hidden.v[1] = 4;
+    p.activation = act;
+    p.batch_norm = bn;
+    p.class_weight = class_weight;
+    p.pos_weight = pos_weight;
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
+    assert_int_equal(cl_mlp_init_weights(m, D), CL_OK);
+    int64_t np = cl_mlp_nparams(m);
+    float *th = cl_mlp_params_vector(m);
+    cl_rng r;
+    cl_rng_seed(&r, 99);
+    for (int64_t k = 0; k < np; k++) /* random weights, gammas and betas: not the init */
+        th[k] = (float)(0.7 * cl_rng_normal(&r));
+    float *g = malloc(sizeof(float) * (size_t)np);
+    double loss;
+    assert_int_equal(cl_mlp_loss_grad(m, X, y, N, &loss, g), CL_OK);
+
+    refnet rn = {3, {D, 6, 4, 1}, act, bn, 1, 1};
+    double P = 0;
+    for (int i = 0; i < N; i++)
+        P += y[i];
+    if (class_weight == CL_CW_BALANCED) {
+        rn.wpos = N / (2 * P);
+        rn.wneg = N / (2 * (N - P));
+    }
+    rn.wpos *= pos_weight;
+    double *dth = calloc((size_t)np + 1, sizeof(double));
+    for (int64_t k = 0; k < np; k++)
+        dth[k] = th[k];
+    double l0 = ref_loss(&rn, dth, X, y, N);
+    if (fabs(loss - l0) > 1e-5 * fmax(1, fabs(l0)))
+        fail_msg("act %d bn %d: loss %.9g, reference %.9g", act, bn, loss, l0);
+    const double h = 1e-5;
+    for (int64_t k = 0; k < np; k++) {
+        double keep = dth[k];
+        dth[k] = keep + h;
+        double lp = ref_loss(&rn, dth, X, y, N);
+        dth[k] = keep - h;
+        double lm = ref_loss(&rn, dth, X, y, N);
+        dth[k] = keep;
+        double fd = (lp - lm) / (2 * h);
+        if (fabs(g[k] - fd) > 1e-4 + 1e-3 * fabs(fd))
+            fail_msg("act %d bn %d cw %d: d loss / d theta[%lld] = %.8g, finite difference %.8g",
+                     act, bn, class_weight, (long long)k, (double)g[k], fd);
+    }
+    free(g);
+    free(dth);
+    cl_mlp_free(m);
+}
+
+static void test_gradients(void **state)
+{
+    (void)state;
+    for (int act = 0; act < 3; act++)
+        for (int bn = 0; bn < 2; bn++)
+            gradcheck(act, bn, CL_CW_NONE, 1.0);
+    gradcheck(CL_ACT_TANH, 0, CL_CW_BALANCED, 1.0);
+    gradcheck(CL_ACT_GELU, 1, CL_CW_NONE, 3.5);
+}
+
+/* A problem a linear model cannot solve: y = xor(x0 > 0, x1 > 0) plus noise columns. */
+static void xor_data(float *X, float *y, int64_t n, int64_t d, uint64_t seed)
+{
+    cl_rng r;
+    cl_rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = 0; j < d; j++)
+            X[i * d + j] = (float)(2 * cl_rng_uniform(&r) - 1);
+        y[i] = (float)((X[i * d] > 0) != (X[i * d + 1] > 0));
+    }
+}
+
+static cl_mlp *small_fit(int64_t n, int64_t d, const float *X, const float *y, int epochs,
+                         int batch_norm, double dropout, int optimizer)
+{
+    cl_mlp_params p;
+    cl_mlp_params_default(&p);
+    p.hidden.v[0] = p.hidden.v[1] = 16;
+    p.epochs = epochs;
+    p.lr = optimizer == CL_OPT_SGD ? 0.05 : 0.01;
+    p.batch_norm = batch_norm;
+    p.dropout = dropout;
+    p.optimizer = optimizer;
+    p.weight_decay = optimizer == CL_OPT_ADAMW ? 0.01 : 0;
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
+    assert_int_equal(cl_mlp_fit(m, X, y, n, d, NULL, NULL, NULL), CL_OK);
+    return m;
+}
+
+static void test_learns_xor(void **state)
+{
+    (void)state;
+    enum { N = 2000, D = 4 };
+    float *X = malloc(sizeof(float) * N * D), *y = malloc(sizeof(float) * N);
+    float *p = malloc(sizeof(float) * N);
+    xor_data(X, y, N, D, 1);
+    float *Xt = malloc(sizeof(float) * N * D), *yt = malloc(sizeof(float) * N);
+    xor_data(Xt, yt, N, D, 2);
+    struct {
+        int bn;
+        double drop;
+        int opt;
+    } cfg[] = {{0, 0, CL_OPT_ADAM}, {1, 0, CL_OPT_ADAM}, {0, 0.1, CL_OPT_ADAMW},
+               {0, 0, CL_OPT_SGD}};
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
+        cl_mlp *m = small_fit(N, D, X, y, 30, cfg[c].bn, cfg[c].drop, cfg[c].opt);
+        assert_int_equal(cl_mlp_predict(m, Xt, N, D, p), CL_OK);
+        double auc;
+        assert_int_equal(cl_metrics_roc_auc(&auc, yt, p, N), CL_OK);
+        if (auc < 0.95)
+            fail_msg("config %zu: test AUC %.4f on xor (want >= 0.95)", c, auc);
+        cl_mlp_free(m);
+    }
+    free(X);
+    free(y);
+    free(p);
+    free(Xt);
+    free(yt);
+}
+
+static void test_early_stop_restores_best(void **state)
+{
+    (void)state;
+    enum { N = 400, D = 10 };
+    float X[N * D], y[N], Xv[N * D], yv[N], pv[N];
+    fill_data(X, y, N, D, 3);
+    fill_data(Xv, yv, N, D, 4);
+    for (int i = 0; i < N; i += 3) /* label noise so it overfits */
+        y[i] = 1 - y[i];
+    cl_mlp_params p;
+    cl_mlp_params_default(&p);
+    p.epochs = 200;
+    p.lr = 0.01;
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
+    cl_mlp_history h;
+    cl_mlp_fit_opts o = {Xv, yv, N, 5};
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D, &o, &h, NULL), CL_OK);
+    assert_true(h.stopped_early);
+    assert_true(h.epochs < 200);
+    assert_int_equal(h.epochs, h.best_epoch + 5);
+    for (int e = 0; e < h.epochs; e++)
+        assert_true(h.val_loss[h.best_epoch - 1] <= h.val_loss[e]);
+    assert_int_equal(cl_mlp_predict(m, Xv, N, D, pv), CL_OK);
+    double ll, auc;
+    assert_int_equal(cl_metrics_log_loss(&ll, yv, pv, N, 1e-15), CL_OK);
+    assert_true(fabs(ll - h.val_loss[h.best_epoch - 1]) < 1e-5);
+    assert_int_equal(cl_metrics_roc_auc(&auc, yv, pv, N), CL_OK);
+    assert_true(fabs(auc - h.val_auc[h.best_epoch - 1]) < 1e-12);
+    cl_mlp_history_free(&h);
+    cl_mlp_free(m);
+}
+
+static int stop_at_2(void *ud, const char *task, double done, double total, const char *detail)
+{
+    (void)ud;
+    (void)task;
+    (void)total;
+    (void)detail;
+    return done >= 2.0;
+}
+
+static void test_interrupt(void **state)
+{
+    (void)state;
+    enum { N = 300, D = 6 };
+    float X[N * D], y[N];
+    fill_data(X, y, N, D, 5);
+    cl_mlp_params p;
+    cl_mlp_params_default(&p);
+    p.epochs = 10;
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
+    cl_progress prog = {stop_at_2, NULL};
+    cl_mlp_history h;
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, &h, &prog), CL_EINTR);
+    assert_non_null(strstr(cl_last_error(), "interrupted after 2 complete epochs"));
+    assert_int_equal(h.epochs, 2);
+    assert_true(h.interrupted);
+    assert_true(cl_mlp_fitted(m));
+    /* the weights are exactly those of a 2-epoch fit */
+    cl_mlp_params p2 = p;
+    p2.epochs = 2;
+    cl_mlp *m2;
+    assert_int_equal(cl_mlp_new(&m2, &p2), CL_OK);
+    assert_int_equal(cl_mlp_fit(m2, X, y, N, D, NULL, NULL, NULL), CL_OK);
+    assert_memory_equal(cl_mlp_params_vector(m), cl_mlp_params_vector(m2),
+                        sizeof(float) * (size_t)cl_mlp_nparams(m));
+    cl_mlp_history_free(&h);
+    cl_mlp_free(m);
+    cl_mlp_free(m2);
+}
+
+static void test_threads_bit_identical(void **state)
+{
+    (void)state;
+    enum { N = 3000, D = 40 };
+    float *X = malloc(sizeof(float) * N * D), *y = malloc(sizeof(float) * N);
+    fill_data(X, y, N, D, 6);
+    float *w[2];
+    int64_t np = 0;
+    for (int t = 0; t < 2; t++) {
+        cl_threads_set(t + 1);
+        cl_mlp_params p;
+        cl_mlp_params_default(&p);
+        p.batch = 512;
+        p.epochs = 2;
+        p.batch_norm = 1;
+        p.dropout = 0.2;
+        cl_mlp *m;
+        assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
+        assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_OK);
+        np = cl_mlp_nparams(m);
+        w[t] = malloc(sizeof(float) * (size_t)np);
+        memcpy(w[t], cl_mlp_params_vector(m), sizeof(float) * (size_t)np);
+        /* predictions too, whatever the thread count */
+        float *p1 = malloc(sizeof(float) * N), *p2 = malloc(sizeof(float) * N);
+        cl_threads_set(1);
+        assert_int_equal(cl_mlp_predict(m, X, N, D, p1), CL_OK);
+        cl_threads_set(2);
+        assert_int_equal(cl_mlp_predict(m, X, N, D, p2), CL_OK);
+        assert_memory_equal(p1, p2, sizeof(float) * N);
+        free(p1);
+        free(p2);
+        cl_mlp_free(m);
+    }
+    cl_threads_set(0);
+    assert_memory_equal(w[0], w[1], sizeof(float) * (size_t)np);
+    free(w[0]);
+    free(w[1]);
+    free(X);
+    free(y);
+}
+
+static void test_model_file(void **state)
+{
+    (void)state;
+    enum { N = 200, D = 3 };
+    float X[N * D], y[N], p1[N], p2[N];
+    fill_data(X, y, N, D, 8);
+    cl_mlp_params p;
+    cl_mlp_params_default(&p);
+    p.hidden.n = 1;
+    p.hidden.v[0] = 3;
+    p.batch_norm = 1;
+    p.epochs = 3;
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
+    const char *names[D] = {"tenure", "charges", "senior"};
+    assert_int_equal(cl_mlp_set_names(m, names, D), CL_OK);
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_OK);
+    assert_int_equal(cl_mlp_predict(m, X, N, D, p1), CL_OK);
+    cl_mw *w = cl_mw_new("mlp");
+    assert_int_equal(cl_mlp_save(m, w), CL_OK);
+    const void *buf;
+    size_t len;
+    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    cl_mr *r;
+    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "test.clm"), CL_OK);
+    cl_mlp *m2;
+    assert_int_equal(cl_mlp_load(&m2, r), CL_OK);
+    cl_mr_free(r);
+    assert_int_equal(cl_mlp_predict(m2, X, N, D, p2), CL_OK);
+    assert_memory_equal(p1, p2, sizeof p1);
+    assert_string_equal(cl_mlp_name(m2, 1), "charges");
+    assert_int_equal(cl_mlp_params_of(m2)->batch_norm, 1);
+    assert_int_equal(cl_mlp_epochs_run(m2), 3);
+    /* every single-byte corruption is rejected with a message, never a crash */
+    unsigned char *copy = malloc(len);
+    static const unsigned char flips[] = {0x01, 0x80, 0xff};
+    for (size_t i = 0; i < len; i++) {
+        for (size_t f = 0; f < sizeof flips; f++) {
+            memcpy(copy, buf, len);
+            copy[i] ^= flips[f];
+            cl_mr *rc_r = NULL;
+            int rc = cl_mr_from_buffer(&rc_r, copy, len, "bad.clm");
+            cl_mlp *m3 = NULL;
+            if (rc == CL_OK) {
+                rc = cl_mlp_load(&m3, rc_r);
+                cl_mr_free(rc_r);
+            }
+            if (rc == CL_OK)
+                fail_msg("byte %zu ^ 0x%02x was accepted", i, flips[f]);
+            assert_true(strlen(cl_last_error()) > 0);
+            cl_mlp_free(m3);
+        }
+    }
+    /* truncations too */
+    for (size_t cut = 0; cut < len; cut += 7) {
+        cl_mr *rc_r = NULL;
+        assert_int_not_equal(cl_mr_from_buffer(&rc_r, buf, cut, "short.clm"), CL_OK);
+    }
+    /* a file of another kind */
+    cl_mw *w2 = cl_mw_new("gbdt");
+    cl_mw_int(w2, "x", 1);
+    assert_int_equal(cl_mw_finish(w2, &buf, &len), CL_OK);
+    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "other.clm"), CL_OK);
+    cl_mlp *m4 = NULL;
+    assert_int_equal(cl_mlp_load(&m4, r), CL_EFORMAT);
+    assert_null(m4);
+    assert_non_null(strstr(cl_last_error(), "gbdt"));
+    cl_mr_free(r);
+    cl_mw_free(w2);
+    free(copy);
+    cl_mw_free(w);
+    cl_mlp_free(m);
+    cl_mlp_free(m2);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    enum { N = 20, D = 3 };
+    float X[N * D], y[N], p[N];
+    fill_data(X, y, N, D, 9);
+    cl_mlp_params pr;
+    cl_mlp_params_default(&pr);
+    pr.epochs = 1;
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &pr), CL_OK);
+    assert_int_equal(cl_mlp_predict(m, X, N, D, p), CL_ESTATE);
+    const char *names[D] = {"a", "b", "c"};
+    assert_int_equal(cl_mlp_set_names(m, names, D), CL_OK);
+    X[4 * D + 2] = NAN;
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "row 5, column 3 ('c') is NaN"));
+    X[4 * D + 2] = 0;
+    y[7] = 0.5f;
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "row 8"));
+    y[7] = 1;
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D - 1, NULL, NULL, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "feature names"));
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_OK);
+    assert_int_equal(cl_mlp_predict(m, X, N, D - 1, p), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "fitted on 3"));
+    cl_mlp_free(m);
+    pr.lr = -1;
+    assert_int_equal(cl_mlp_new(&m, &pr), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "lr"));
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    enum { N = 50, D = 4 };
+    float X[N * D], y[N];
+    fill_data(X, y, N, D, 10);
+    cl_mlp_params p;
+    cl_mlp_params_default(&p);
+    p.epochs = 1;
+    size_t before = cl_alloc_bytes();
+    for (long k = 1; k < 20; k++) {
+        cl_mlp *m = NULL;
+        cl_mlp_history h;
+        cl_mlp_fit_opts o = {X, y, N, 0};
+        cl_alloc_fail_at(k);
+        int rc = cl_mlp_new(&m, &p);
+        if (rc == CL_OK)
+            rc = cl_mlp_fit(m, X, y, N, D, &o, &h, NULL);
+        cl_alloc_fail_at(0);
+        assert_true(rc == CL_OK || rc == CL_ENOMEM);
+        if (rc == CL_OK)
+            cl_mlp_history_free(&h);
+        cl_mlp_free(m);
+    }
+    assert_int_equal(cl_alloc_bytes(), before);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradients),       cmocka_unit_test(test_learns_xor),
+        cmocka_unit_test(test_early_stop_restores_best),
+        cmocka_unit_test(test_interrupt),       cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_model_file),      cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
