@@ -64,17 +64,43 @@ static void pushlabel(lua_State *L, const cl_idmap *m, int64_t i)
 
 /* ---- columns: a Lua sequence or a 1-D tensor ------------------------------------------- */
 
+#define FRAME "churnlab.Frame"
+
 typedef struct column {
     int idx;          /* stack index, 0 = absent */
     cl_tensor *t;     /* when a tensor */
+    const cl_column *fc; /* when a frame column (borrowed from the frame at idx) */
     int64_t n;
     const char *name;
 } column;
+
+/* Column named by opts[key] of the frame at fidx (key absent: none, or an error when
+ * required). */
+static void framecolumn(lua_State *L, int fidx, int opts, const char *key, column *c,
+                        int required)
+{
+    c->idx = 0, c->t = NULL, c->fc = NULL, c->n = 0, c->name = key;
+    const cl_frame *f = lcl_checkobj(L, fidx, FRAME);
+    const char *name = lcl_optstr(L, opts, key, NULL);
+    if (!name) {
+        if (required)
+            luaL_error(L, "interactions: option '%s' must name the frame's %s column", key, key);
+        return;
+    }
+    int ci;
+    if (cl_frame_col(f, name, &ci))
+        lcl_raise(L, CL_EINVAL);
+    c->fc = f->cols[ci];
+    c->n = f->nrow;
+    c->idx = fidx;
+    c->name = name;
+}
 
 static void getcolumn(lua_State *L, int tbl, const char *key, column *c, int required)
 {
     c->idx = 0;
     c->t = NULL;
+    c->fc = NULL;
     c->n = 0;
     c->name = key;
     int ty = lua_getfield(L, tbl, key);
@@ -98,7 +124,14 @@ static void getcolumn(lua_State *L, int tbl, const char *key, column *c, int req
 /* Pushes element k (0-based) of the column. */
 static void colpush(lua_State *L, const column *c, int64_t k)
 {
-    if (c->t) {
+    if (c->fc) {
+        if (cl_column_isna_at(c->fc, k))
+            lua_pushnil(L);
+        else if (c->fc->type == CL_CAT)
+            lua_pushstring(L, cl_column_label(c->fc, k));
+        else
+            lua_pushnumber(L, c->fc->num[k]);
+    } else if (c->t) {
         float v;
         cl_tensor_get(c->t, c->t->ndim == 1 || c->t->shape[1] == 1 ? k : k / c->t->shape[1],
                       c->t->ndim == 1 || c->t->shape[1] == 1 ? 0 : k % c->t->shape[1], &v);
@@ -113,6 +146,9 @@ static double colnum(lua_State *L, const column *c, int64_t k)
     colpush(L, c, k);
     int ok;
     double v = lua_tonumberx(L, -1, &ok);
+    if (!ok && c->fc)
+        luaL_error(L, "interactions: column '%s', row %d: expected a number, got %s", c->name,
+                   (int)(k + 1), lua_isnil(L, -1) ? "a missing value" : "a category");
     if (!ok)
         luaL_error(L, "interactions: '%s'[%d] must be a number, got %s", c->name, (int)(k + 1),
                    luaL_typename(L, -1));
@@ -135,12 +171,33 @@ static int pushinter(lua_State *L, cl_interactions *m)
     return 1;
 }
 
-/* interactions(src, opts): src is {users=, items=, values=, times=} (lists or tensors); opts:
- * dup = "sum"|"last", base = interactions whose id maps are reused (entries with unknown
- * users or items are dropped and counted: second result). */
+/* Reads the four columns from a table of lists/tensors or from a frame (opts user=, item=,
+ * value=, time= name its columns). */
+static void getcolumns(lua_State *L, int src, int opts, column *cu, column *ci, column *cv,
+                       column *ct)
+{
+    if (lcl_testbox(L, src, FRAME)) {
+        framecolumn(L, src, opts, "user", cu, 1);
+        framecolumn(L, src, opts, "item", ci, 1);
+        framecolumn(L, src, opts, "value", cv, 0);
+        framecolumn(L, src, opts, "time", ct, 0);
+        return;
+    }
+    if (!lua_istable(L, src))
+        luaL_argerror(L, src, lua_pushfstring(L, "churnlab.Frame or table expected, got %s",
+                                              luaL_typename(L, src)));
+    getcolumn(L, src, "users", cu, 1);
+    getcolumn(L, src, "items", ci, 1);
+    getcolumn(L, src, "values", cv, 0);
+    getcolumn(L, src, "times", ct, 0);
+}
+
+/* interactions(src, opts): src is {users=, items=, values=, times=} (lists or tensors) or a
+ * frame with opts user=, item=, value=, time= naming its columns; opts: dup = "sum"|"last",
+ * base = interactions whose id maps are reused (entries with unknown users or items are
+ * dropped and counted: second result). */
 static int l_interactions(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
     int opts = lua_istable(L, 2) ? 2 : 0;
     const char *dups = lcl_optstr(L, opts, "dup", "sum");
     cl_dup_mode dup;
@@ -159,10 +216,7 @@ static int l_interactions(lua_State *L)
         lua_pop(L, 1);
     }
     column cu, ci, cv, ct;
-    getcolumn(L, 1, "users", &cu, 1);
-    getcolumn(L, 1, "items", &ci, 1);
-    getcolumn(L, 1, "values", &cv, 0);
-    getcolumn(L, 1, "times", &ct, 0);
+    getcolumns(L, 1, opts, &cu, &ci, &cv, &ct);
     int64_t n = cu.n;
     if (ci.n != n || (cv.idx && cv.n != n) || (ct.idx && ct.n != n))
         return luaL_error(L, "interactions: users, items, values and times must have the same "
@@ -190,10 +244,11 @@ static int l_interactions(lua_State *L)
         colpush(L, &ci, k);
         const char *ul = tolabel(L, -2, b1, sizeof b1), *il = tolabel(L, -1, b2, sizeof b2);
         if (!ul || !il) {
-            rc = cl_error(CL_EINVAL, "interactions: entry %lld: %s label must be an integer or "
+            rc = cl_error(CL_EINVAL, "interactions: %s %lld: %s label must be an integer or "
                                      "a string, got %s",
-                          (long long)k + 1, !ul ? "user" : "item",
-                          luaL_typename(L, !ul ? -2 : -1));
+                          cu.fc ? "row" : "entry", (long long)k + 1, !ul ? "user" : "item",
+                          lua_isnil(L, !ul ? -2 : -1) ? "a missing value"
+                                                      : luaL_typename(L, !ul ? -2 : -1));
             lua_pop(L, 2);
             break;
         }
@@ -838,14 +893,14 @@ static int rec_predict_rating(lua_State *L)
     return 1;
 }
 
-/* m:predict_ratings({users = ..., items = ...}) -> tensor of predictions (mf). */
+/* m:predict_ratings({users = ..., items = ...}) or (df, {user = "col", item = "col"}) ->
+ * tensor of predictions (mf). */
 static int rec_predict_ratings(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "predict_ratings");
-    luaL_checktype(L, 2, LUA_TTABLE);
-    column cu, ci;
-    getcolumn(L, 2, "users", &cu, 1);
-    getcolumn(L, 2, "items", &ci, 1);
+    int opts = lua_istable(L, 3) ? 3 : 0;
+    column cu, ci, cv, ct;
+    getcolumns(L, 2, opts, &cu, &ci, &cv, &ct);
     if (cu.n != ci.n)
         return luaL_error(L, "predict_ratings: %d users but %d items", (int)cu.n, (int)ci.n);
     cl_tensor *t;
@@ -1284,7 +1339,7 @@ int luaopen_churnlab_rec(lua_State *L)
                 lua_pop(L, 1);
                 lua_getfield(L, -2, "metrics");
                 lua_getfield(L, -1, f->name);
-                lua_setfield(L, -4, f->name);
+                lua_setfield(L, -3, f->name);
                 lua_pop(L, 1);
             } else {
                 lua_pop(L, 1);
