@@ -506,55 +506,188 @@ static int l_als(lua_State *L)
     return 1;
 }
 
-/* Sets content features from the table at idx: {features = tensor, items = labels}. */
-static void set_features(lua_State *L, cl_rec *r, int idx)
+/* Dense features from a frame: the item column (opts key "item") gives the labels; every
+ * other column (or those listed in "columns") becomes features: num/date columns as they are
+ * (missing = column mean), cat columns as multi-hot tokens (a label "Drama|Comedy" sets both).
+ * Pushes the label anchor table and the X userdata; returns X and the column count. */
+static float *frame_features(lua_State *L, int fidx, int idx, int64_t *rows_out, int *cols_out,
+                             const char ***lab_out)
 {
-    lua_getfield(L, idx, "features");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return;
+    const cl_frame *f = lcl_checkobj(L, fidx, FRAME);
+    const char *item = lcl_optstr(L, idx, "item", NULL);
+    if (!item)
+        luaL_error(L, "content: with a frame of features, 'item' must name the item id column");
+    int ic;
+    if (cl_frame_col(f, item, &ic))
+        lcl_raise(L, CL_EINVAL);
+    int use[256], nuse = 0;
+    if (lua_getfield(L, idx, "columns") == LUA_TTABLE) {
+        for (int k = 1; k <= (int)luaL_len(L, -1) && nuse < 256; k++) {
+            lua_geti(L, -1, k);
+            int c;
+            if (!lua_isstring(L, -1) || cl_frame_col(f, lua_tostring(L, -1), &c))
+                luaL_error(L, "content: columns[%d]: %s", k,
+                           lua_isstring(L, -1) ? cl_last_error() : "expected a column name");
+            use[nuse++] = c;
+            lua_pop(L, 1);
+        }
+    } else {
+        for (int c = 0; c < f->ncol && nuse < 256; c++)
+            if (c != ic)
+                use[nuse++] = c;
     }
-    cl_tensor *t = lcl_testtensor(L, -1);
-    if (!t || t->ndim != 2)
-        luaL_error(L, "content: 'features' must be a 2-D tensor (one row per item)");
-    int64_t rows = cl_tensor_rows(t);
-    int64_t cols = cl_tensor_cols(t);
-    if (lua_getfield(L, idx, "items") != LUA_TTABLE)
-        luaL_error(L, "content: 'items' must list the item label of each feature row");
-    int items = lua_gettop(L);
-    if ((int64_t)luaL_len(L, items) != rows)
-        luaL_error(L, "content: %d item labels for %d feature rows", (int)luaL_len(L, items),
-                   (int)rows);
-    /* label strings anchored in a table on the stack; pointers and values in userdata, so
-     * an error frees everything */
+    lua_pop(L, 1);
+    int64_t rows = f->nrow;
+    /* token dictionaries of the cat columns: a Lua table token -> feature index per column */
+    lua_newtable(L);
+    int tokens = lua_gettop(L);
+    int ncols = 0;
+    int base[256];
+    for (int q = 0; q < nuse; q++) {
+        const cl_column *c = f->cols[use[q]];
+        base[q] = ncols;
+        if (c->type != CL_CAT) {
+            ncols++;
+            continue;
+        }
+        lua_newtable(L);
+        int n = 0;
+        for (int32_t code = 0; code < c->dict->n; code++) {
+            const char *s = c->dict->labels[code];
+            while (*s) {
+                const char *e = strchr(s, '|');
+                size_t len = e ? (size_t)(e - s) : strlen(s);
+                lua_pushlstring(L, s, len);
+                if (lua_rawget(L, -2) == LUA_TNIL) {
+                    lua_pop(L, 1);
+                    lua_pushlstring(L, s, len);
+                    lua_pushinteger(L, n++);
+                    lua_rawset(L, -3);
+                } else {
+                    lua_pop(L, 1);
+                }
+                s += len + (e != NULL);
+            }
+        }
+        lua_rawseti(L, tokens, q + 1);
+        ncols += n;
+    }
+    if (ncols < 1)
+        luaL_error(L, "content: the frame has no feature columns besides '%s'", item);
     lua_createtable(L, (int)rows, 0);
     int anchor = lua_gettop(L);
     const char **lab = lua_newuserdatauv(L, (size_t)rows * sizeof *lab + 1, 0);
-    float *X = lua_newuserdatauv(L, (size_t)(rows * cols) * sizeof *X + 1, 0);
+    float *X = lua_newuserdatauv(L, (size_t)rows * (size_t)ncols * sizeof *X + 1, 0);
+    memset(X, 0, (size_t)rows * (size_t)ncols * sizeof *X);
+    column idc = {fidx, NULL, f->cols[ic], rows, item};
     for (int64_t k = 0; k < rows; k++) {
         char buf[64];
-        lua_geti(L, items, k + 1);
-        const char *s = tolabel(L, -1, buf, sizeof buf);
-        if (!s)
-            luaL_error(L, "content: items[%d] must be an integer or a string", (int)k + 1);
-        lua_pushstring(L, s);
+        colpush(L, &idc, k);
+        const char *sl = tolabel(L, -1, buf, sizeof buf);
+        if (!sl)
+            luaL_error(L, "content: column '%s', row %d: missing or non-integer item id", item,
+                       (int)k + 1);
+        lua_pushstring(L, sl);
         lua_rawseti(L, anchor, k + 1);
         lua_pop(L, 1);
         lua_rawgeti(L, anchor, k + 1);
         lab[k] = lua_tostring(L, -1);
         lua_pop(L, 1);
-        for (int64_t j = 0; j < cols; j++)
-            X[k * cols + j] = *cl_tensor_ptr(t, k, j);
     }
-    int rc = cl_content_set_features(r, X, rows, (int)cols, lab);
+    for (int q = 0; q < nuse; q++) {
+        const cl_column *c = f->cols[use[q]];
+        if (c->type != CL_CAT) {
+            double sum = 0;
+            int64_t cnt = 0;
+            for (int64_t k = 0; k < rows; k++)
+                if (!isnan(c->num[k]))
+                    sum += c->num[k], cnt++;
+            double mean = cnt ? sum / (double)cnt : 0;
+            for (int64_t k = 0; k < rows; k++)
+                X[k * ncols + base[q]] = (float)(isnan(c->num[k]) ? mean : c->num[k]);
+            continue;
+        }
+        lua_rawgeti(L, tokens, q + 1);
+        for (int64_t k = 0; k < rows; k++) {
+            const char *s = cl_column_label(c, k);
+            while (s && *s) {
+                const char *e = strchr(s, '|');
+                size_t len = e ? (size_t)(e - s) : strlen(s);
+                lua_pushlstring(L, s, len);
+                lua_rawget(L, -2);
+                X[k * ncols + base[q] + (int)lua_tointeger(L, -1)] = 1.0f;
+                lua_pop(L, 1);
+                s += len + (e != NULL);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    *rows_out = rows;
+    *cols_out = ncols;
+    *lab_out = lab;
+    return X;
+}
+
+/* Sets content features from the table at idx: {features = tensor, items = labels} or
+ * {features = frame, item = "id column"[, columns = {...}]}. */
+static void set_features(lua_State *L, cl_rec *r, int idx)
+{
+    int top = lua_gettop(L);
+    lua_getfield(L, idx, "features");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    int64_t rows;
+    int cols;
+    const char **lab;
+    float *X;
+    if (lcl_testbox(L, -1, FRAME)) {
+        X = frame_features(L, lua_gettop(L), idx, &rows, &cols, &lab);
+    } else {
+        cl_tensor *t = lcl_testtensor(L, -1);
+        if (!t || t->ndim != 2)
+            luaL_error(L, "content: 'features' must be a frame or a 2-D tensor (one row per item)");
+        rows = cl_tensor_rows(t);
+        int64_t c64 = cl_tensor_cols(t);
+        cols = (int)c64;
+        if (lua_getfield(L, idx, "items") != LUA_TTABLE)
+            luaL_error(L, "content: 'items' must list the item label of each feature row");
+        int items = lua_gettop(L);
+        if ((int64_t)luaL_len(L, items) != rows)
+            luaL_error(L, "content: %d item labels for %d feature rows", (int)luaL_len(L, items),
+                       (int)rows);
+        /* label strings anchored in a table on the stack; pointers and values in userdata,
+         * so an error frees everything */
+        lua_createtable(L, (int)rows, 0);
+        int anchor = lua_gettop(L);
+        lab = lua_newuserdatauv(L, (size_t)rows * sizeof *lab + 1, 0);
+        X = lua_newuserdatauv(L, (size_t)(rows * c64) * sizeof *X + 1, 0);
+        for (int64_t k = 0; k < rows; k++) {
+            char buf[64];
+            lua_geti(L, items, k + 1);
+            const char *s = tolabel(L, -1, buf, sizeof buf);
+            if (!s)
+                luaL_error(L, "content: items[%d] must be an integer or a string", (int)k + 1);
+            lua_pushstring(L, s);
+            lua_rawseti(L, anchor, k + 1);
+            lua_pop(L, 1);
+            lua_rawgeti(L, anchor, k + 1);
+            lab[k] = lua_tostring(L, -1);
+            lua_pop(L, 1);
+            for (int64_t j = 0; j < c64; j++)
+                X[k * c64 + j] = *cl_tensor_ptr(t, k, j);
+        }
+    }
+    int rc = cl_content_set_features(r, X, rows, cols, lab);
     if (rc)
         lcl_raise(L, rc);
-    lua_pop(L, 5);
+    lua_settop(L, top);
 }
 
 static int l_content(lua_State *L)
 {
-    static const char *const skip[] = {"features", "items", NULL};
+    static const char *const skip[] = {"features", "items", "item", "columns", NULL};
     cl_rec *r = newrec(L, CL_REC_CONTENT, skip);
     if (lua_istable(L, 1))
         set_features(L, r, 1);

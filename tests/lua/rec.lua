@@ -220,6 +220,43 @@ T.test("ranking metrics by hand", function()
   end
 end)
 
+T.test("frames: interactions, predict_ratings and content features", function()
+  local dir = os.tmpname()
+  local ratings, titles = dir .. "-r.csv", dir .. "-t.csv"
+  local f = assert(io.open(ratings, "w"))
+  f:write("user_id,title_id,rating,day\n")
+  local w = world()
+  for k = 1, #w.users do
+    f:write(string.format("C%03d,%d,%d,%d\n", w.users[k], w.items[k], w.values[k], k))
+  end
+  f:close()
+  f = assert(io.open(titles, "w"))
+  f:write("title_id,type,genres,year\n")
+  local names = {"Drama", "Comedy|Drama", "Horror"}
+  for i = 1, 24 do
+    f:write(string.format("%d,%s,%s,%d\n", i, i % 2 == 0 and "film" or "series", names[genre(i) + 1], 1990 + i))
+  end
+  f:close()
+  local df = cl.read_csv(ratings)
+  local m = cl.interactions(df, {user = "user_id", item = "title_id", value = "rating", time = "day"})
+  T.eq(m:nnz(), #w.users)
+  T.eq(m:users()[1], "C001")
+  T.eq(m:items()[1], w.items[1])
+  local tr, te = m:split{last = 1}
+  T.eq(te:nnz(), 30)
+  local mf = rec.mf{factors = 3}:fit(m)
+  local p = mf:predict_ratings(df, {user = "user_id", item = "title_id"})
+  T.eq(p:numel(), #w.users)
+  T.near(p:get(2), mf:predict_rating("C001", w.items[2]), 1e-5)
+  local content = rec.content{features = cl.read_csv(titles), item = "title_id",
+                              columns = {"genres", "year"}}:fit(m)
+  local items = content:recommend_for({17, 18}, 4)
+  for _, i in ipairs(items) do T.eq(genre(i), 2) end
+  T.raises(function() cl.interactions(df, {user = "nope", item = "title_id"}) end, "nope")
+  T.raises(function() cl.interactions(df, {item = "title_id"}) end, "'user'")
+  os.remove(ratings); os.remove(titles); os.remove(dir)
+end)
+
 local ml = T.shared("movielens_100k/u.data")
 if not ml then
   T.skip("movielens fold-in", "../shared/data/movielens_100k not found")
