@@ -290,6 +290,21 @@ static int l_interactions(lua_State *L)
     return 2;
 }
 
+/* random_interactions{users =, items =, nnz =, skew = 2, seed = 42} (benchmarks, tests) */
+static int l_random_interactions(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    double nu = lcl_optnum(L, 1, "users", 0), ni = lcl_optnum(L, 1, "items", 0);
+    double nnz = lcl_optnum(L, 1, "nnz", 0), skew = lcl_optnum(L, 1, "skew", 2);
+    double seed = lcl_optnum(L, 1, "seed", 42);
+    if (!(nu >= 1 && ni >= 1 && nnz >= 1 && nu < 2e9 && ni < 2e9 && nnz < 1e12 && seed >= 0))
+        return luaL_error(L, "random_interactions: users, items and nnz must be >= 1");
+    cl_interactions *m;
+    LCL_CHECK(L, cl_interactions_random(&m, (int64_t)nu, (int64_t)ni, (int64_t)nnz, skew,
+                                        (uint64_t)seed));
+    return pushinter(L, m);
+}
+
 static int inter_gc(lua_State *L)
 {
     lcl_box *b = luaL_checkudata(L, 1, INTER);
@@ -1406,7 +1421,8 @@ static const luaL_Reg rec_methods[] = {
     {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
-    {"interactions", l_interactions}, {"popular", l_popular}, {"itemknn", l_itemknn},
+    {"interactions", l_interactions}, {"random_interactions", l_random_interactions},
+    {"popular", l_popular}, {"itemknn", l_itemknn},
     {"mf", l_mf},                     {"als", l_als},         {"content", l_content},
     {"hybrid", l_hybrid},             {"evaluate", l_evaluate}, {"load", rec_load},
     {NULL, NULL}};
@@ -1418,6 +1434,9 @@ static const struct {
                      "\"sum\"|\"last\", base = train}] -> interactions, dropped: a user x item "
                      "matrix from parallel lists or tensors of labels (integers or strings). "
                      "With base, ids are those of base and unknown ones are dropped (counted)."},
+    {"random_interactions", "random_interactions{users =, items =, nnz =, skew = 2, seed = 42} "
+                            "-> interactions: users uniform, items long-tailed (floor(items * "
+                            "U^skew)), ratings 1..5; duplicates merged. For benchmarks."},
     {"popular", "popular{half_life = 0} -> recommender: most-interacted items (time-decayed "
                 "with half_life)."},
     {"itemknn", "itemknn{k = 50, shrink = 0, similarity = \"cosine\"} -> recommender: item-item "
