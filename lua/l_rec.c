@@ -171,6 +171,15 @@ static int pushinter(lua_State *L, cl_interactions *m)
     return 1;
 }
 
+static int idmap_guard_gc(lua_State *L)
+{
+    cl_idmap **g = lua_touserdata(L, 1);
+    cl_idmap_free(g[0]);
+    cl_idmap_free(g[1]);
+    g[0] = g[1] = NULL;
+    return 0;
+}
+
 /* Reads the four columns from a table of lists/tensors or from a frame (opts user=, item=,
  * value=, time= name its columns). */
 static void getcolumns(lua_State *L, int src, int opts, column *cu, column *ci, column *cv,
@@ -228,14 +237,22 @@ static int l_interactions(lua_State *L)
     int64_t *u = (int64_t *)tmp, *it = u + (n ? n : 1);
     double *tm = (double *)(it + (n ? n : 1));
     float *vals = (float *)(tm + (n ? n : 1));
-    cl_idmap *um = NULL, *im = NULL;
+    /* The id maps live in a guard userdata: a Lua error raised while reading the columns
+     * (a bad value) then frees them with the guard. */
+    cl_idmap **guard = lua_newuserdatauv(L, 2 * sizeof *guard, 0);
+    guard[0] = guard[1] = NULL;
+    if (luaL_newmetatable(L, "churnlab.IdmapGuard")) {
+        lua_pushcfunction(L, idmap_guard_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
     if (base) {
-        um = cl_idmap_retain(base->users);
-        im = cl_idmap_retain(base->items);
-    } else if (cl_idmap_new(&um) || cl_idmap_new(&im)) {
-        cl_idmap_free(um);
+        guard[0] = cl_idmap_retain(base->users);
+        guard[1] = cl_idmap_retain(base->items);
+    } else if (cl_idmap_new(&guard[0]) || cl_idmap_new(&guard[1])) {
         return lcl_raise(L, CL_ENOMEM);
     }
+    cl_idmap *um = guard[0], *im = guard[1];
     int64_t w = 0, dropped = 0;
     int rc = CL_OK;
     char b1[64], b2[64];
@@ -281,8 +298,6 @@ static int l_interactions(lua_State *L)
     if (rc == CL_OK)
         rc = cl_interactions_build(&m, um, im, w, u, it, cv.idx ? vals : NULL,
                                    ct.idx ? tm : NULL, dup);
-    cl_idmap_free(um);
-    cl_idmap_free(im);
     if (rc)
         return lcl_raise(L, rc);
     pushinter(L, m);
