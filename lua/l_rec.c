@@ -180,6 +180,71 @@ static int idmap_guard_gc(lua_State *L)
     return 0;
 }
 
+/* Ids of a frame column without the Lua stack: cat codes and small non-negative integer ids
+ * are looked up once each (a code or value cache), so millions of rows map quickly. out[k]
+ * is the index, or -1 when `add` is 0 and the label is unknown. */
+static int fast_ids(const column *c, cl_idmap *m, int add, int64_t *out)
+{
+    const cl_column *fc = c->fc;
+    int64_t n = c->n, ncache = 0;
+    int rc = CL_OK;
+    if (fc->type == CL_CAT) {
+        ncache = fc->dict->n;
+    } else {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int64_t k = 0; k < n; k++) {
+            double v = fc->num[k];
+            if (isnan(v))
+                return cl_error(CL_EINVAL, "interactions: column '%s', row %lld: missing id",
+                                c->name, (long long)k + 1);
+            if (v != floor(v) || fabs(v) > 9e15)
+                return cl_error(CL_EINVAL, "interactions: column '%s', row %lld: id %g is not "
+                                           "an integer",
+                                c->name, (long long)k + 1, v);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        if (n > 0 && lo >= 0 && hi < (double)(1 << 26))
+            ncache = (int64_t)hi + 1;
+    }
+    int64_t *cache = ncache ? cl_alloc((size_t)ncache * sizeof *cache) : NULL;
+    if (ncache && !cache)
+        return CL_ENOMEM;
+    for (int64_t k = 0; k < ncache; k++)
+        cache[k] = -2;
+    char buf[64];
+    for (int64_t k = 0; k < n && rc == CL_OK; k++) {
+        int64_t key = -1;
+        const char *lab;
+        if (fc->type == CL_CAT) {
+            key = fc->codes[k];
+            if (key < 0) {
+                rc = cl_error(CL_EINVAL, "interactions: column '%s', row %lld: missing id",
+                              c->name, (long long)k + 1);
+                break;
+            }
+            lab = fc->dict->labels[key];
+        } else {
+            if (cache)
+                key = (int64_t)fc->num[k];
+            snprintf(buf, sizeof buf, "%lld", (long long)fc->num[k]);
+            lab = buf;
+        }
+        if (key >= 0 && cache && cache[key] != -2) {
+            out[k] = cache[key];
+            continue;
+        }
+        if (add)
+            rc = cl_idmap_add(m, lab, &out[k]);
+        else
+            out[k] = cl_idmap_find(m, lab);
+        if (key >= 0 && cache)
+            cache[key] = out[k];
+    }
+    cl_free(cache);
+    return rc;
+}
+
 /* Reads the four columns from a table of lists/tensors or from a frame (opts user=, item=,
  * value=, time= name its columns). */
 static void getcolumns(lua_State *L, int src, int opts, column *cu, column *ci, column *cv,
@@ -256,6 +321,36 @@ static int l_interactions(lua_State *L)
     int64_t w = 0, dropped = 0;
     int rc = CL_OK;
     char b1[64], b2[64];
+    if (cu.fc && ci.fc) { /* frames: no Lua stack per row */
+        rc = fast_ids(&cu, um, !base, u);
+        if (rc == CL_OK)
+            rc = fast_ids(&ci, im, !base, it);
+        for (int64_t k = 0; k < n && rc == CL_OK; k++) {
+            if (u[k] < 0 || it[k] < 0) {
+                dropped++;
+                continue;
+            }
+            u[w] = u[k], it[w] = it[k];
+            if (cv.idx) {
+                double v = cv.fc->type == CL_CAT ? NAN : cv.fc->num[k];
+                if (!isfinite(v))
+                    rc = cl_error(CL_EINVAL, "interactions: column '%s', row %lld: value is "
+                                             "%s",
+                                  cv.name, (long long)k + 1,
+                                  cv.fc->type == CL_CAT ? "a category" : "missing or infinite");
+                vals[w] = (float)v;
+            }
+            if (ct.idx) {
+                tm[w] = ct.fc->type == CL_CAT ? NAN : ct.fc->num[k];
+                if (isnan(tm[w]))
+                    rc = cl_error(CL_EINVAL, "interactions: column '%s', row %lld: time is "
+                                             "missing or a category",
+                                  ct.name, (long long)k + 1);
+            }
+            w++;
+        }
+        n = 0; /* skip the generic loop */
+    }
     for (int64_t k = 0; k < n && rc == CL_OK; k++) {
         colpush(L, &cu, k);
         colpush(L, &ci, k);
