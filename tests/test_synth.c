@@ -414,6 +414,34 @@ static void test_bad_params_and_actions(void **state)
     cl_synth_free(w);
 }
 
+static void test_oracle_auc_matches_brute_force(void **state)
+{
+    (void)state;
+    cl_synth_world *w = NULL;
+    cl_synth_params p = small(3000, 5);
+    assert_int_equal(cl_synth_new(&w, &p, NULL, NULL), CL_OK);
+    double *risk = malloc(sizeof(double) * 3000);
+    assert_int_equal(cl_synth_true_risk(w, NULL, p.label_days, risk), CL_OK);
+    /* every (churner, stayer) pair: 1 if ranked right, 1/2 on a tie */
+    double good = 0, pairs = 0;
+    for (int i = 1; i <= 3000; i++) {
+        if (cl_synth_label(w, i) != 1)
+            continue;
+        for (int j = 1; j <= 3000; j++) {
+            if (cl_synth_label(w, j) != 0)
+                continue;
+            pairs++;
+            good += risk[i - 1] > risk[j - 1] ? 1.0 : risk[i - 1] == risk[j - 1] ? 0.5 : 0.0;
+        }
+    }
+    double auc = cl_synth_get_stats(w)->oracle_auc;
+    assert_true(pairs > 1000);
+    assert_true(fabs(auc - good / pairs) < 1e-12);
+    assert_true(auc > 0.6);
+    free(risk);
+    cl_synth_free(w);
+}
+
 static void test_unwritable_dir_leaves_nothing(void **state)
 {
     (void)state;
@@ -493,6 +521,7 @@ int main(void)
     const struct CMUnitTest other[] = {
         cmocka_unit_test(test_files_identical_across_runs_and_threads),
         cmocka_unit_test(test_bad_params_and_actions),
+        cmocka_unit_test(test_oracle_auc_matches_brute_force),
         cmocka_unit_test(test_unwritable_dir_leaves_nothing),
         cmocka_unit_test(test_interrupt_aborts_files),
         cmocka_unit_test(test_allocation_failures),
