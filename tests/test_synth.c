@@ -17,6 +17,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "synth.h"
+#include "synth_impl.h" /* hidden traits and snapshot state, for the heterogeneity tests */
 #include "threads.h"
 
 static const char *const FILES[] = {"titles.csv", "users.csv",   "events.csv", "ratings.csv",
@@ -345,6 +346,45 @@ static void test_content_matching_taste_beats_mismatch(void **state)
     free(ob);
 }
 
+/* Who responds: a discount helps price-sensitive customers more; outreach helps customers with
+ * open issues (recent tickets or payment failures) more. */
+static void test_action_effects_are_heterogeneous(void **state)
+{
+    (void)state;
+    const cl_synth_params *p = cl_synth_get_params(big_world);
+    int N = p->customers;
+    cl_synth_action *disc = calloc((size_t)N, sizeof *disc), *out = calloc((size_t)N, sizeof *out);
+    for (int i = 0; i < N; i++) {
+        disc[i] = (cl_synth_action){CL_SYNTH_DISCOUNT, 20, 1, NULL, 0};
+        out[i] = (cl_synth_action){CL_SYNTH_OUTREACH, 0, 0, NULL, 0};
+    }
+    double *r0 = malloc(sizeof(double) * (size_t)N), *rd = malloc(sizeof(double) * (size_t)N),
+           *ro = malloc(sizeof(double) * (size_t)N);
+    assert_int_equal(cl_synth_true_risk(big_world, NULL, p->label_days, r0), CL_OK);
+    assert_int_equal(cl_synth_true_risk(big_world, disc, p->label_days, rd), CL_OK);
+    assert_int_equal(cl_synth_true_risk(big_world, out, p->label_days, ro), CL_OK);
+    double d_hi = 0, d_lo = 0, o_iss = 0, o_none = 0;
+    long n_hi = 0, n_lo = 0, n_iss = 0, n_none = 0;
+    for (int i = 0; i < N; i++) {
+        const synth_cust *c = &big_world->cust[i];
+        if (c->label < 0)
+            continue;
+        /* relative reduction of the risk */
+        double ed = 1 - rd[i] / r0[i], eo = 1 - ro[i] / r0[i];
+        assert_true(ed > 0 && eo > 0);
+        if (c->sens > 0.5) { d_hi += ed; n_hi++; } else { d_lo += ed; n_lo++; }
+        if (c->snap.tk + c->snap.pf > 0.3) { o_iss += eo; n_iss++; } else { o_none += eo; n_none++; }
+    }
+    assert_true(n_hi > 100 && n_lo > 100 && n_iss > 100 && n_none > 100);
+    assert_true(d_hi / n_hi > 1.2 * (d_lo / n_lo));
+    assert_true(o_iss / n_iss > 1.2 * (o_none / n_none));
+    free(disc);
+    free(out);
+    free(r0);
+    free(rd);
+    free(ro);
+}
+
 static void test_longer_horizon_extends_label_window(void **state)
 {
     (void)state;
@@ -516,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_replay_none_reproduces_labels),
         cmocka_unit_test(test_discount_for_everyone_lowers_churn),
         cmocka_unit_test(test_content_matching_taste_beats_mismatch),
+        cmocka_unit_test(test_action_effects_are_heterogeneous),
         cmocka_unit_test(test_longer_horizon_extends_label_window),
     };
     const struct CMUnitTest other[] = {
