@@ -23,7 +23,8 @@
 -- model); effect_sd (uncertainty of the effect, drawn per simulation draw); target: "all",
 -- {top = k} (highest risk first), {threshold = t} (risk >= t), or "value" (every customer
 -- whose expected net value p * effect * value * reach - costs is positive).
--- With a budget, each strategy is cut to the budget in its own priority order, and the
+-- With a budget, each strategy is cut to the budget in its own priority order (unless it says
+-- budget = false: a baseline such as "contact everyone" at any cost), and the
 -- "optimised" row assigns at most one action per customer across all strategies to maximise
 -- expected net value within the budget (worst-case costs: no outcome overspends).
 local plan = require "churnlab.plan"
@@ -178,7 +179,7 @@ function M.plan_for(opts, i)
   local spent = a.fixed
   for _, r in ipairs(targets(s, cust, a, pers[i])) do
     local c = a.contact + a.accept * (cust.scale and cust.scale[r] or 1)
-    if opts.budget and spent + c > opts.budget then break end
+    if opts.budget and s.budget ~= false and spent + c > opts.budget then break end
     assign[r] = i
     spent = spent + c
   end
