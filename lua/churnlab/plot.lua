@@ -621,6 +621,9 @@ kinds.shap = {
         if finite(v) then xlo, xhi = math.min(xlo, v), math.max(xhi, v) end
       end
     end
+    -- many rows: a deterministic, evenly spaced sample (max_rows=, default 2000) keeps the
+    -- script small; the ordering above used every row
+    local stride = math.max(1, math.ceil(#V / (o.max_rows or 2000)))
     local nbin = 80
     local w = (xhi > xlo) and (xhi - xlo) / nbin or 1
     for r = 1, n do
@@ -638,7 +641,7 @@ kinds.shap = {
       end
       -- deterministic swarm: points in the same x bin stack outwards alternately
       local fill, maxc = {}, 1
-      for i = 1, #V do
+      for i = 1, #V, stride do
         local v = V[i][j]
         if finite(v) then
           local k = floor((v - xlo) / w)
@@ -648,7 +651,7 @@ kinds.shap = {
       end
       local step = math.min(0.04, 0.4 / maxc * 2)
       local seen = {}
-      for i = 1, #V do
+      for i = 1, #V, stride do
         local v = V[i][j]
         if finite(v) then
           local k = floor((v - xlo) / w)
@@ -690,6 +693,31 @@ kinds.survival = {
     legend = "bottom left"},
   norm = function(s, i)
     local what = "survival " .. series_name(s, i)
+    if s.curve ~= nil then -- a churnlab.survival KM object or its :curve() table
+      local c = s.curve
+      if type(c) ~= "table" then
+        local ok, r = pcall(function() return c:curve() end)
+        if not ok or type(r) ~= "table" then
+          error(what .. ": curve= must be a churnlab.survival KM or its :curve() table", 4)
+        end
+        c = r
+      end
+      local t = {}
+      for k, v in pairs(s) do t[k] = v end
+      local T, S, Lo, Hi = tolist(c.time, what .. " time", 4), tolist(c.surv, what .. " surv", 4),
+        c.lo or c.lower, c.hi or c.upper
+      if #T > 0 and T[1] > 0 then -- the estimate starts at S(0) = 1
+        local function lead(list, v)
+          if list == nil then return nil end
+          local r = {v}
+          for k, x in ipairs(tolist(list, what, 5)) do r[k + 1] = x end
+          return r
+        end
+        T, S, Lo, Hi = lead(T, 0), lead(S, 1), lead(Lo, 1), lead(Hi, 1)
+      end
+      t.time, t.surv, t.lower, t.upper, t.curve = T, S, Lo, Hi, nil
+      s = t
+    end
     if s.time == nil then error(what .. " needs time (and event, or surv)", 4) end
     local t = numbers(s.time, what .. " time", 4)
     local km
@@ -762,7 +790,7 @@ local OPTS = {title = 1, xlabel = 1, ylabel = 1, logx = 1, logy = 1, xrange = 1,
   size = 1, legend = 1, series = 1, commands = 1, labels = 1, stacked = 1, mode = 1,
   horizontal = 1, bins = 1, density = 1, binrange = 1, matrix = 1, xlabels = 1, ylabels = 1,
   values = 1, digits = 1, cbrange = 1, palette = 1, names = 1, top = 1, features = 1,
-  style = 1, best = 1, pointsize = 1, barwidth = 1, grid = 1, font = 1,
+  style = 1, best = 1, pointsize = 1, max_rows = 1, barwidth = 1,
   -- single-series shorthands
   x = 1, y = 1, name = 1, score = 1, positive = 1, fpr = 1, tpr = 1, auc = 1, precision = 1,
   recall = 1, ap = 1, predicted = 1, observed = 1, time = 1, event = 1, surv = 1, lower = 1,
@@ -1219,9 +1247,11 @@ local DOCS = {
   importance = "importance{names=, values=, top=20} or importance{values={name = v}} -> " ..
     "figure: horizontal bars, largest at the top.",
   shap = "shap{values=n x p SHAP values, names=, features=n x p feature values, " ..
-    "style='beeswarm'|'bar', top=20} -> figure: SHAP summary.",
+    "style='beeswarm'|'bar', top=20, max_rows=2000 (rows drawn; evenly spaced)} -> figure: " ..
+    "SHAP summary, features ordered by mean |SHAP| over all rows.",
   survival = "survival{ {time=, event=, name=, level=0.95}, ... } -> figure: Kaplan-Meier " ..
-    "step curves with Greenwood log-log bands; or {time=, surv=, lower=, upper=}.",
+    "step curves with Greenwood log-log bands; or {time=, surv=, lower=, upper=}, or " ..
+    "{curve = survival.km(time, event)}.",
   history = "history(h [, opts]) -> figure: training curves; h maps names to lists, or is a " ..
     "list of records {iter=, train_loss=, ...}; best='min'|'max' marks the best points.",
   quantile = "quantile(sorted, p) -> value: linear interpolation (numpy's default).",

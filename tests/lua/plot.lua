@@ -414,6 +414,34 @@ T.test("Kaplan-Meier by hand, with Greenwood log-log bands", function()
   T.ok(km.lower[2] < S and S < km.upper[2])
 end)
 
+local oks, survival = pcall(require, "churnlab.survival")
+if oks and type(survival) == "table" and survival.km then
+  T.test("Kaplan-Meier and its bands agree with churnlab.survival; its curves plot", function()
+    local t, e = {}, {}
+    for i = 1, 400 do t[i] = (i * 37) % 61 + 1; e[i] = (i * 7) % 3 == 0 and 0 or 1 end
+    local mine = plot.kaplan_meier(t, e)
+    local km = survival.km(t, e)
+    local c = km:curve()
+    local at = {}
+    for k, tt in ipairs(c.time) do at[tt] = k end
+    local checked = 0
+    for k = 2, #mine.time do
+      local j = at[mine.time[k]]
+      T.ok(j, "time " .. mine.time[k])
+      T.near(mine.surv[k], c.surv[j], 1e-12, "S at " .. mine.time[k])
+      T.near(mine.lower[k], c.lo[j], 1e-9, "lower at " .. mine.time[k])
+      T.near(mine.upper[k], c.hi[j], 1e-9, "upper at " .. mine.time[k])
+      checked = checked + 1
+    end
+    T.ok(checked > 30)
+    local fig = plot.survival{{curve = km, name = "km"}, {curve = c, name = "table"}}
+    T.eq(fig.series[1].line[1][1], 0, "starts at time 0")
+    T.eq(fig.series[1].line[1][2], 1, "with S = 1")
+  end)
+else
+  T.skip("agreement with churnlab.survival", "survival module not built")
+end
+
 T.test("gnuplot strings: quotes doubled, newlines joined, nothing interpolated", function()
   T.eq(plot._private.gq("a'b"), "'a''b'")
   T.eq(plot._private.gq("x\ny"), "'x'.\"\\n\".'y'")
