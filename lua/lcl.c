@@ -58,7 +58,12 @@ int lcl_raise(lua_State *L, int rc)
         msg = cl_strstatus(rc);
     lua_pushstring(L, msg);
     cl_error_clear();
-    return lua_error(L);
+    lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
 }
 
 int lcl_fail(lua_State *L, int rc)

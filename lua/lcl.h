@@ -33,13 +33,18 @@ lcl_box *lcl_testbox(lua_State *L, int idx, const char *tname);
  * Leaves the metatable on the stack. */
 void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
 
-/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns. */
+/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns (it
+ * is declared int so bindings can write `return lcl_raise(L, rc)`). */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
 int lcl_raise(lua_State *L, int rc);
+/* Raises if expr is not CL_OK; usable in a function of any return type. */
 #define LCL_CHECK(L, expr)                                                                   \
     do {                                                                                     \
         int lcl_rc_ = (expr);                                                                \
         if (lcl_rc_ != CL_OK)                                                                \
-            return lcl_raise(L, lcl_rc_);                                                    \
+            lcl_raise(L, lcl_rc_);                                                           \
     } while (0)
 /* For expected failures a script may branch on (like io.open): pushes nil, msg; returns 2. */
 int lcl_fail(lua_State *L, int rc);
