@@ -239,10 +239,12 @@ kinds.hist = {
     set(b, fmt("set style fill transparent solid %s border lc rgb '#ffffff'", num(alpha)))
     for i, s in ipairs(fig.series) do
       local edges, counts = M.histogram(s.values, bins, range)
-      local rows = {}
+      local rows, total = {}, 0
+      for k = 1, bins do total = total + counts[k] end
       for k = 1, bins do
         local h = counts[k]
-        if o.density then h = h / (#s.sorted * (edges[k + 1] - edges[k])) end
+        -- density as numpy: the bars' area is 1 over the values inside the bins
+        if o.density then h = total > 0 and h / (total * (edges[k + 1] - edges[k])) or 0 end
         rows[k] = {(edges[k] + edges[k + 1]) / 2, h, edges[k + 1] - edges[k]}
       end
       add(b, fmt("%s using 1:2:3 with boxes %s", block(b, rows), lt(i)), s.name)

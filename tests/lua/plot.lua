@@ -289,6 +289,8 @@ if mk then
     T.ok(ok, "2-D tensor from nested tables")
     local sc = plot.heatmap{matrix = m}:script()
     T.eq(sc:match("%$d1 << EOD\n(.-)EOD"), "1 1 0.5 0.5 1\n2 1 0.5 0.5 2\n1 2 0.5 0.5 3\n2 2 0.5 0.5 4\n")
+    local d = plot.hist{values = {1, 2, 2, 3, 100}, bins = 2, binrange = {1, 3}, density = true}
+    T.ok(d:script():find("$d1 << EOD\n1.5 0.25 1\n2.5 0.75 1\nEOD", 1, true), d:script())
     local h = plot.hist(mk({1, 2, 2, 3}), {bins = 2})
     T.ok(h:script():find("$d1 << EOD\n1.5 1 1\n2.5 3 1\nEOD", 1, true), h:script())
   end)
