@@ -483,7 +483,7 @@ local function inline_svg(svg, prefix, label)
   svg = svg:gsub("^%s*<%?xml.-%?>%s*", ""):gsub("<!DOCTYPE.->%s*", "")
   svg = svg:gsub("<svg(.-)>", function(attrs)
     attrs = attrs:gsub("%s+width=\"[^\"]*\"", ""):gsub("%s+height=\"[^\"]*\"", "")
-    attrs = attrs:gsub("%s+", " ")
+    attrs = attrs:gsub("%s+", " "):gsub("%s+$", "")
     return "<svg" .. attrs .. ' role="img" aria-label="' .. esc(label) .. '">'
   end, 1)
   svg = svg:gsub("<title>Gnuplot</title>", function() return "<title>" .. esc(label) .. "</title>" end, 1)
