@@ -837,19 +837,19 @@ local function new(kind, opts, level, extra)
   else
     local one
     for _, k in ipairs(SERIES_KEYS) do
-      if opts[k] ~= nil and (kind ~= "bar" or k ~= "values") then
+      if opts[k] ~= nil then
         one = one or {}
         one[k] = opts[k]
         fig.opts[k] = nil
       end
     end
-    if one then list[#list + 1] = one end
-  end
-  if kind == "hist" or kind == "box" or kind == "bar" then
-    if opts.values ~= nil and #list == 0 then
-      list[1] = {values = opts.values, name = opts.name}
+    -- values= is the data of hist, box and bar (elsewhere it means something else)
+    if (kind == "hist" or kind == "box" or kind == "bar") and opts.values ~= nil then
+      one = one or {}
+      one.values = opts.values
       fig.opts.values = nil
     end
+    if one then list[#list + 1] = one end
   end
   if kind == "heatmap" then
     if opts.matrix == nil then error("plot.heatmap: matrix= is required", level) end

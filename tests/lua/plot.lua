@@ -296,6 +296,19 @@ if mk then
   end)
 end
 
+T.test("single-series shorthand: data and name at the top level", function()
+  for _, k in ipairs{"hist", "box", "bar"} do
+    local fig = plot[k]{values = {1, 2, 3}, name = "a", title = "t"}
+    T.eq(#fig.series, 1, k)
+    T.eq(fig.series[1].name, "a", k)
+    T.ok(fig:script():find("set title 't'", 1, true), k)
+    T.eq(fig.opts.values, nil, k .. ": values are data, not an option")
+  end
+  T.eq(plot.scatter{x = {1, 2}, y = {2, 3}, name = "q"}.series[1].name, "q")
+  T.eq(plot.roc{y = {1, 0}, score = {0.8, 0.1}, name = "m"}.series[1].auc, 1)
+  T.eq(#plot.line({3, 1, 2}, {title = "data, options"}).series[1].rows, 3)
+end)
+
 T.test("options: title, labels, log axes, ranges, legend, extra commands", function()
   local fig = plot.line{y = {1, 10, 100}, name = "a", title = "T", xlabel = "X", ylabel = "Y",
     logy = true, logx = true, xrange = {1, 3}, yrange = {nil, 200}, legend = "top left",
