@@ -788,18 +788,40 @@ kinds.history = {
 
 -- ---- figure objects --------------------------------------------------------------------
 
-local OPTS = {title = 1, xlabel = 1, ylabel = 1, logx = 1, logy = 1, xrange = 1, yrange = 1,
-  size = 1, legend = 1, series = 1, commands = 1, labels = 1, stacked = 1, mode = 1,
-  horizontal = 1, bins = 1, density = 1, binrange = 1, matrix = 1, xlabels = 1, ylabels = 1,
-  values = 1, digits = 1, cbrange = 1, palette = 1, names = 1, top = 1, features = 1,
-  style = 1, best = 1, pointsize = 1, max_rows = 1, barwidth = 1,
-  -- single-series shorthands
-  x = 1, y = 1, name = 1, score = 1, positive = 1, fpr = 1, tpr = 1, auc = 1, precision = 1,
-  recall = 1, ap = 1, predicted = 1, observed = 1, time = 1, event = 1, surv = 1, lower = 1,
-  upper = 1, level = 1, with = 1, curve = 1}
+-- Options every kind takes, then each kind's own (series fields at the top level make one
+-- series).
+local COMMON_OPTS = "title xlabel ylabel logx logy xrange yrange size legend series commands"
+local KIND_OPTS = {
+  line = "x y name with", scatter = "x y name pointsize",
+  hist = "values name bins density binrange",
+  bar = "values name labels stacked mode horizontal barwidth", box = "values name",
+  heatmap = "matrix xlabels ylabels values digits cbrange palette",
+  roc = "y score name positive fpr tpr auc curve",
+  pr = "y score name positive precision recall ap curve",
+  calibration = "y score name positive predicted observed curve bins",
+  gains = "y score name positive", lift = "y score name positive",
+  importance = "names values top barwidth",
+  shap = "values names features style top max_rows barwidth",
+  survival = "time event name positive surv lower upper level curve",
+  history = "values best",
+}
+local OPTS = {}
+for kind, list in pairs(KIND_OPTS) do
+  OPTS[kind] = {}
+  for k in (COMMON_OPTS .. " " .. list):gmatch("%S+") do OPTS[kind][k] = true end
+end
+-- keys that describe the single series given at the top level
 local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc", "precision",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
   "with", "curve"}
+
+local function unknown_option(kind, k, level)
+  local names = {}
+  for n in pairs(OPTS[kind]) do names[#names + 1] = n end
+  table.sort(names)
+  error(fmt("plot.%s: unknown option '%s' (options: %s)", kind, tostring(k),
+    concat(names, ", ")), level + 1)
+end
 
 local add_series, history_series -- below
 
@@ -818,9 +840,7 @@ local function new(kind, opts, level, extra)
     error(fmt("plot.%s: options go in the first table (or pass data, options)", kind), level)
   end
   for k in pairs(opts) do
-    if type(k) == "string" and not OPTS[k] then
-      error(fmt("plot.%s: unknown option '%s'", kind, k), level)
-    end
+    if type(k) == "string" and not OPTS[kind][k] then unknown_option(kind, k, level) end
   end
   local fig = setmetatable({kind = kind, opts = {}, series = {}}, FigureMT)
   for k, v in pairs(K.defaults or {}) do fig.opts[k] = v end
@@ -849,6 +869,7 @@ local function new(kind, opts, level, extra)
       one.values = opts.values
       fig.opts.values = nil
     end
+    if kind == "calibration" and one and opts.bins then one.bins = opts.bins end
     if one then list[#list + 1] = one end
   end
   if kind == "heatmap" then
@@ -931,7 +952,7 @@ end
 --- Sets options (title=, xlabel=, ...); returns the figure.
 function Figure:set(opts)
   for k, v in pairs(opts) do
-    if not OPTS[k] then error(fmt("figure:set: unknown option '%s'", k), 2) end
+    if not OPTS[self.kind][k] then unknown_option(self.kind, k, 2) end
     self.opts[k] = v
   end
   return self
