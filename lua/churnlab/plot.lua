@@ -471,7 +471,7 @@ kinds.pr = {
     for i, s in ipairs(fig.series) do
       local t = s.name
       if s.ap then t = fmt("%s (AP %.3f)", t or "model", s.ap) end
-      add(b, fmt("%s using 1:2 with steps %s", block(b, s.rows), lt(i)), t)
+      add(b, fmt("%s using 1:2 with fsteps %s", block(b, s.rows), lt(i)), t)
     end
     local base = fig.series[1].base
     if base then add(b, fmt("%s with lines dt 2 lc rgb '#999999'", num(base)), "base rate") end

@@ -345,8 +345,16 @@ T.test("roc, pr and calibration agree with scikit-learn", function()
   T.near(auc, REF.auc, 1e-12, "AUC")
   T.eq(#fpr, REF.roc_points, "one point per distinct threshold")
   T.eq(fpr[#fpr], 1); T.eq(tpr[#tpr], 1)
-  local _, _, ap = plot.pr_curve(REF.y, REF.score)
+  local prec, rec, ap = plot.pr_curve(REF.y, REF.score)
   T.near(ap, REF.ap, 1e-12, "average precision")
+  T.eq(#prec, #REF.pr_precision, "PR points")
+  local area = 0
+  for i = 1, #prec do
+    T.near(prec[i], REF.pr_precision[i], 1e-12, "precision " .. i)
+    T.near(rec[i], REF.pr_recall[i], 1e-12, "recall " .. i)
+    if i > 1 then area = area + (rec[i] - rec[i - 1]) * prec[i] end -- fsteps area
+  end
+  T.near(area, ap, 1e-12, "the drawn steps enclose the average precision")
   local pred, obs = plot.calibration_curve(REF.y, REF.score, 10)
   T.eq(#pred, #REF.cal_pred)
   for i = 1, #pred do
