@@ -200,6 +200,21 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("\x15\x04")
     s.wait()
 
+    # the history file is bounded: CHURNLAB_HISTSIZE entries at most
+    hist2 = os.path.join(tmp, "history2")
+    s = Session(dict(env, CHURNLAB_HISTORY=hist2, CHURNLAB_HISTSIZE="3"))
+    s.read_until(PROMPT, 15)
+    for i in range(6):
+        s.mark()
+        s.send("v%d = %d\r" % (i, i))
+        s.read_until(PROMPT)
+    s.send("\x04")
+    s.wait()
+    text = open(hist2).read() if os.path.exists(hist2) else ""
+    entries = [l for l in text.splitlines() if l and not re.match(r"#\d+$", l)]
+    check("history bounded by CHURNLAB_HISTSIZE", entries == ["v3 = 3", "v4 = 4", "v5 = 5"],
+          repr(text))
+
     # an unwritable history file is a warning, not a failure
     env2 = dict(env, CHURNLAB_HISTORY=os.path.join(tmp, "no", "such", "dir", "h"))
     s = Session(env2)
