@@ -159,7 +159,7 @@ with tempfile.TemporaryDirectory() as tmp:
     if b"true" in s.buf:
         s.send("X = cl.tensor.randn(50000, 20, {seed = 1}) "
                "y = cl.tensor.rand(50000, {seed = 2}):gt(0.5)\r")
-        s.read_until(PROMPT, 30)
+        s.read_until(PROMPT, 120)  # slow under valgrind
         s.mark()
         s.send("m = cl.gbdt{trees = 100000, depth = 8} m:fit(X, y)\r")
         time.sleep(1.5)
