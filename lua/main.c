@@ -14,6 +14,7 @@
  * Ctrl-C clears the line (readline's callback interface, so no longjmp out of readline).
  */
 #include "lcl.h"
+#include "lembed.h"
 
 #include <errno.h>
 #include <lualib.h>
@@ -776,6 +777,21 @@ static int repl(lua_State *L)
     return failed && !interactive ? 1 : 0;
 }
 
+/* registry["churnlab.embedded_source"](path) -> the text of an embedded Lua module
+ * ("lua/churnlab/plot.lua") or nothing: help() reads the comment above a Lua function even in
+ * an installed binary, where the source tree is gone. */
+static int embedded_source(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    for (const lcl_embedded *m = lcl_embedded_modules; m->name; m++) {
+        if (strcmp(m->path, path) == 0) {
+            lua_pushlstring(L, m->src, m->len);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- options (lua.c's collectargs) ---------------------------------------------------- */
 
 #define HAS_ERROR 1
@@ -907,6 +923,8 @@ static int pmain(lua_State *L)
     luaL_checkversion(L);
     luaL_openlibs(L);
     lcl_openlibs(L);
+    lua_pushcfunction(L, embedded_source);
+    lua_setfield(L, LUA_REGISTRYINDEX, "churnlab.embedded_source");
     lua_gc(L, LUA_GCRESTART); /* incremental, Lua's default */
     createargtable(L, argv, argc, script);
     int ok = runargs(L, argv, script);

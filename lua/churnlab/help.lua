@@ -252,12 +252,62 @@ local function kind_of_object(mt, params)
   return nil
 end
 
+-- The text of a Lua chunk's source ("@path"): the file, else the embedded copy of a churnlab
+-- module (an installed binary has no source tree).
+local function source_text(source)
+  if source:sub(1, 1) ~= "@" then return nil end
+  local path = source:sub(2)
+  local f = io.open(path, "r")
+  if f then
+    local text = f:read("a")
+    f:close()
+    return text
+  end
+  local get = debug.getregistry()["churnlab.embedded_source"]
+  local rel = path:match("(lua/churnlab/.*)$")
+  if type(get) == "function" and rel then return get(rel) end
+  return nil
+end
+
+-- The comment block right above a Lua function's definition, joined into one paragraph
+-- (the convention of churnlab's Lua modules: "-- Quantile p of a sorted list ...").
+function M.comment_doc(f)
+  local info = debug.getinfo(f, "S")
+  if info.what ~= "Lua" or info.linedefined <= 1 then return nil end
+  local ok, text = pcall(source_text, info.source)
+  if not ok or type(text) ~= "string" then return nil end
+  local lines = {}
+  for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+    lines[#lines + 1] = line
+    if #lines >= info.linedefined then break end
+  end
+  local doc = {}
+  for i = info.linedefined - 1, 1, -1 do
+    local c = (lines[i] or ""):match("^%s*%-%-%s?(.*)$")
+    if not c or c:match("^%-%-") or c:match("^%[") then break end -- code, a "-- ----" rule, --[[
+    table.insert(doc, 1, c)
+  end
+  local s = table.concat(doc, " "):gsub("^%s+", ""):gsub("%s+$", "")
+  return s ~= "" and s or nil
+end
+
+-- Documents a value for help() (Lua modules; C bindings use lcl_setdoc): a function, a
+-- module table, or a metatable name ("churnlab.Plan").
+function M.setdoc(v, text)
+  local docs = require("churnlab.core").docs()
+  docs[v] = text
+  return v
+end
+
 local function function_text(docs, params, root, f, width, name)
   name = name or find_name(root, f)
-  local doc = docs[f]
+  local doc = docs[f] or M.comment_doc(f)
   local out = {}
+  local info = debug.getinfo(f, "S")
+  local where = info.what ~= "C" and string.format("a Lua function defined at %s:%d",
+                                                 info.short_src, info.linedefined)
   if doc then
-    out[1] = (name and (name .. "\n") or "") .. wrap(doc, width, "  ")
+    out[1] = (name or where) .. "\n" .. wrap(doc, width, "  ")
   elseif name then
     out[1] = name .. ": no documentation yet"
   else
@@ -266,13 +316,7 @@ local function function_text(docs, params, root, f, width, name)
       out[1] = std .. ": a Lua standard function; see " ..
                "https://www.lua.org/manual/5.4/manual.html#pdf-" .. std
     else
-      local info = debug.getinfo(f, "S")
-      if info.what == "C" then
-        out[1] = "a C function with no documentation"
-      else
-        out[1] = string.format("a Lua function defined at %s:%d", info.short_src,
-                               info.linedefined)
-      end
+      out[1] = where or "a C function with no documentation"
     end
   end
   local kind = name and name:match("([%w_]+)$")
