@@ -338,13 +338,16 @@ static void completions_free(void)
     }
 }
 
-/* Runs protected: repl.complete(text) -> completions. */
+/* Runs protected: repl.complete(text, nil, line before text) -> completions. */
 static int complete_lua(lua_State *L)
 {
     const char *text = lua_touserdata(L, 1);
+    int start = (int)lua_tointeger(L, 2);
     push_repl_field(L, "complete");
     lua_pushstring(L, text);
-    lua_call(L, 1, 1);
+    lua_pushnil(L); /* env: the globals */
+    lua_pushlstring(L, rl_line_buffer, start > 0 && start <= rl_end ? (size_t)start : 0);
+    lua_call(L, 3, 1);
     luaL_checktype(L, -1, LUA_TTABLE);
     lua_Integer n = luaL_len(L, -1);
     if (n < 0 || n > 100000)
@@ -399,7 +402,6 @@ static char *word_breaks(void)
 
 static char **attempt_completion(const char *text, int start, int end)
 {
-    (void)start;
     (void)end;
     if (rl_completion_quote_character) /* inside a string: complete file names */
         return NULL;
@@ -409,7 +411,8 @@ static char **attempt_completion(const char *text, int start, int end)
     completions_free();
     lua_pushcfunction(L, complete_lua);
     lua_pushlightuserdata(L, (void *)text);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    lua_pushinteger(L, start);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK)
         lua_pop(L, 1); /* no candidates rather than an error in the middle of a line */
     char **m = NULL;
     if (completions && completions[0])

@@ -170,6 +170,11 @@ with tempfile.TemporaryDirectory() as tmp:
               repr(s.buf[-400:]))
         check("... promptly", time.time() - t0 < 10, "%.1fs" % (time.time() - t0))
         s.mark()
+        s.send("m3 = cl.gbdt{tre\t")
+        check("Tab completes a model's parameter names in its constructor",
+              s.read_until(rb"gbdt\{trees"), repr(s.buf))
+        s.send("\x15")
+        s.mark()
         s.send("m2 = cl.gbdt{trees = 2, depth = 2} m2:fit(X, y) print('refit ' .. m2:ntrees())\r")
         check("the interrupt flag is cleared: the next fit runs", s.read_until(rb"refit 2", 60),
               repr(s.buf[-400:]))
