@@ -334,9 +334,9 @@ REPL commands (type them at the prompt; everything else is Lua):
   :items N         how many items of a table it shows (now %d)
   :help            this list; help() shows churnlab's documentation
   :quit            leave (as does Ctrl-D)
-Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>, cl.gbdt{<Tab> parameter names, file
-names inside quotes), Ctrl-C
-interrupts a running statement or clears the line, Up/Down and Ctrl-R search the history.
+Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>), a model's parameters (cl.gbdt{<Tab>)
+and file names inside quotes; Ctrl-C interrupts a running statement or clears the line;
+Up/Down and Ctrl-R search the history.
 Each entry is its own chunk: a `local` ends with it, so keep session values global.]]
 
 -- Runs a ':' command line. Returns "quit" to leave, true when done, false after an error
