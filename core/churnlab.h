@@ -16,7 +16,10 @@
 #include "cluster.h"
 #include "content.h"
 #include "csv.h"
+#include "csvio.h"
+#include "drift.h"
 #include "error.h"
+#include "explain.h"
 #include "fileio.h"
 #include "forest.h"
 #include "frame.h"
@@ -26,6 +29,8 @@
 #include "hist.h"
 #include "hybrid.h"
 #include "metrics.h"
+#include "lbfgs.h"
+#include "linear.h"
 #include "mlp.h"
 #include "modelio.h"
 #include "optim.h"
@@ -47,5 +52,6 @@
 #include "tree.h"
 #include "tree_grow.h"
 #include "treeshap.h"
+#include "uplift.h"
 
 #endif
