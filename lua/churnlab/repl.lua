@@ -1,4 +1,4 @@
--- churnlab.repl: the REPL's Lua half (the terminal, signals and history live in lua/main.c).
+-- churnlab.repl: the REPL's pretty printer, completion and ':' commands (the terminal, signals
 --
 --   local repl = require "churnlab.repl"
 --   print(repl.pretty({1, 2, x = {y = "z"}}))     --> {1, 2, x = {y = "z"}}
