@@ -179,6 +179,27 @@ for _, name in ipairs({"optimised", "everyone", "call everyone", "riskiest fifth
 end
 world:free()
 
+-- the optimised plan per customer, for the dashboard (data/synth/plan.csv)
+do
+  local names = {}
+  for k, st in ipairs(strategies) do names[k] = kind_of[k] end
+  local lines = {"user_id,action,churn_probability,expected_net"}
+  local plan_opt = res.optimised.plan
+  local E = require("churnlab.plan").expected({p = pl, value = value, scale = price,
+    effect = (function() local m = {} for i = 1, n do m[i] = {discount_effect[i], call_effect[i], call_effect[i]} end return m end)()},
+    (function() local a = {} for k, st in ipairs(strategies) do
+      a[k] = {contact = st.contact, accept = st.accept or 0, reach = st.reach or 1, effect = 0} end return a end)())
+  for i = 1, n do
+    local k = plan_opt[i]
+    lines[#lines + 1] = fmt("%d,%s,%.6f,%.4f", ids[i], k > 0 and names[k] or "none", pl[i], k > 0 and E:get(i, k) or 0)
+  end
+  local path = DATA .. "/plan.csv"
+  local f = assert(io.open(path .. ".tmp", "wb"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  assert(os.rename(path .. ".tmp", path))
+end
+
 -- reports/strategy_check.json (net values in currency units)
 os.execute("mkdir -p " .. OUT)
 do
