@@ -382,9 +382,8 @@ static int f_index(lua_State *L)
     if (lua_type(L, 2) == LUA_TSTRING) {
         /* methods first */
         lua_getmetatable(L, 1);
-        lua_getfield(L, -1, "__methods");
         lua_pushvalue(L, 2);
-        if (lua_rawget(L, -2) != LUA_TNIL)
+        if (lua_rawget(L, -2) == LUA_TFUNCTION && lua_tostring(L, 2)[0] != '_')
             return 1;
         const char *name = lua_tostring(L, 2);
         int j = cl_frame_find(f, name);
@@ -894,6 +893,8 @@ static int f_repl(lua_State *L)
         snprintf(buf, sizeof buf, "<%s>", cl_coltype_name(f->cols[j]->type));
         put_padded(&b, buf, w[j], f->cols[j]->type != CL_CAT);
     }
+    if (more)
+        luaL_addstring(&b, "  ...");
     luaL_addchar(&b, '\n');
     for (int r = 0; r < nrows_shown; r++) {
         int64_t i = r < top ? r : n - bottom + (r - top);
@@ -1487,16 +1488,117 @@ static const luaL_Reg col_meta[] = {
 
 static const luaL_Reg funcs[] = {{"read_csv", l_read_csv}, {"new", l_new}, {NULL, NULL}};
 
+typedef struct doc {
+    const char *name, *text;
+} doc;
+
+#define FRAME_DOC                                                                              \
+    "A table of named, typed columns (num, cat, date). df.name or df[\"name\"] gives a column "   \
+    "(df:col(name) when a method has that name); #df is the row count. Frames are immutable: "  \
+    "methods return new frames sharing unchanged columns."
+#define COLUMN_DOC                                                                             \
+    "A typed column (num, cat or date). Arithmetic with + - * / % ^ and unary -; comparisons "   \
+    "are methods returning masks (Lua turns < <= > >= into a single boolean): :lt :le :gt :ge "  \
+    ":eq :ne :isin; masks combine with & | ~ or :and_ :or_ :not_. Reductions skip missing values."
+
+static const doc frame_docs[] = {
+    {"nrow", "df:nrow() -> rows"},
+    {"ncol", "df:ncol() -> columns"},
+    {"shape", "df:shape() -> rows, columns"},
+    {"names", "df:names() -> {name, ...} in column order"},
+    {"types", "df:types() -> {name = \"num\"|\"cat\"|\"date\"}"},
+    {"col", "df:col(name) -> column (also df.name and df[\"name\"])"},
+    {"has", "df:has(name) -> true when the column exists"},
+    {"row", "df:row(i) -> {name = value} for row i (1-based; -1 is the last); missing values are nil"},
+    {"head", "df:head([n=6]) -> the first n rows"},
+    {"tail", "df:tail([n=6]) -> the last n rows"},
+    {"select", "df:select{names} or df:select(a, b, ...) -> those columns, in that order"},
+    {"drop", "df:drop(name | {names}) -> every other column"},
+    {"rename", "df:rename{old = \"new\", ...} -> renamed columns"},
+    {"filter", "df:filter(mask) -> rows where the mask (a 0/1 column or a list of booleans) is true"},
+    {"take", "df:take{i, ...} -> rows by 1-based index, in that order (with kfold's lists)"},
+    {"with", "df:with(name, column | number | string | list) -> adds or replaces a column"},
+    {"split", "df:split{test = 0.2, stratify = col, seed = 42} -> train, test (row order kept)"},
+    {"kfold", "df:kfold{k = 5, stratify = col, group = col, seed = 42} -> {{train = {...}, test = "
+              "{...}}, ...}: 1-based row lists; with group, a group's rows share a fold"},
+    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write, numbers round-trip exactly"},
+    {"sort", "df:sort(col | {cols} [, {desc = bool | {bools}}]) -> stable sort, missing values last"},
+    {"concat", "df:concat(other, ...) or df:concat{a, b} -> rows of all frames (same columns)"},
+    {"value_counts", "df:value_counts(col) -> frame {col, count}, most frequent first"},
+    {"totable", "df:totable() -> {{name = value, ...}, ...} (rows)"},
+    {"columns", "df:columns() -> {name = column}"},
+    {"groupby", "df:groupby(col | {cols}):agg{...} -> one row per key, sorted. agg entries: "
+                "col = \"mean\", col = {\"min\", \"max\"}, or {col, fn, out_name}; fn: count sum "
+                "mean min max std median nunique first last size"},
+    {"join", "df:join(other, on [, {how = \"inner\"|\"left\", suffix = \"_right\"}]) -> hash join "
+             "on one or more key columns"},
+    {"describe", "df:describe() -> one row per column: count, missing, mean, std, min, quartiles, "
+                 "max, unique, top, freq"},
+    {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\"}]) -> counts (or shares) "
+                 "of a's levels by b's levels"},
+    {"print", "df:print([width]) prints the frame as an aligned table"},
+    {NULL, NULL}};
+
+static const doc col_docs[] = {
+    {"type", "c:type() -> \"num\"|\"cat\"|\"date\""},
+    {"name", "c:name() -> the column's name in its frame (or nil)"},
+    {"get", "c:get(i) -> value of row i (nil when missing)"},
+    {"totable", "c:totable() -> {v, ...} (missing values are holes)"},
+    {"sum", "c:sum() -> sum of non-missing values"},
+    {"mean", "c:mean() -> mean of non-missing values"},
+    {"std", "c:std() -> sample standard deviation (n - 1)"},
+    {"min", "c:min() -> smallest value"},
+    {"max", "c:max() -> largest value"},
+    {"median", "c:median() -> median"},
+    {"quantile", "c:quantile(q | {qs}) -> linear-interpolation quantile(s), q in [0, 1]"},
+    {"count", "c:count() -> non-missing values"},
+    {"nunique", "c:nunique() -> distinct non-missing values"},
+    {"unique", "c:unique() -> {v, ...} distinct values in order of first appearance"},
+    {"value_counts", "c:value_counts() -> frame {value, count}, most frequent first"},
+    {"isna", "c:isna() -> mask of missing values"},
+    {"fillna", "c:fillna(v) -> missing values replaced by v"},
+    {"astype", "c:astype(\"num\"|\"cat\"|\"date\") -> converted column"},
+    {"map", "c:map{label = new, ...} -> recoded cat column (strings) or num column (numbers); "
+            "unmapped labels become missing"},
+    {"lt", "c:lt(x) -> mask c < x (x: number, string for cat/date, or column)"},
+    {"le", "c:le(x) -> mask c <= x"},
+    {"gt", "c:gt(x) -> mask c > x"},
+    {"ge", "c:ge(x) -> mask c >= x"},
+    {"eq", "c:eq(x) -> mask c == x (e.g. df.Contract:eq(\"Two year\"))"},
+    {"ne", "c:ne(x) -> mask c ~= x (missing values give false)"},
+    {"isin", "c:isin{v, ...} -> mask of membership"},
+    {"and_", "m:and_(m2) -> mask m & m2"},
+    {"or_", "m:or_(m2) -> mask m | m2"},
+    {"not_", "m:not_() -> mask ~m"},
+    {"len", "c:len() -> rows (also #c)"},
+    {NULL, NULL}};
+
+/* Docs for the functions of the table at the top of the stack. */
+static void set_docs(lua_State *L, const doc *d)
+{
+    for (; d->name; d++) {
+        if (lua_getfield(L, -1, d->name) == LUA_TFUNCTION)
+            lcl_setdoc(L, -1, d->text);
+        lua_pop(L, 1);
+    }
+}
+
 int luaopen_churnlab_frame(lua_State *L);
 int luaopen_churnlab_frame(lua_State *L)
 {
-    /* frame: __index is a function (methods, then columns); methods live in __methods */
+    /* frame: __index is a function (methods, then columns); the methods live in the
+     * metatable itself, where help() finds them */
     luaL_newmetatable(L, FRAME);
     luaL_setfuncs(L, frame_meta, 0);
-    luaL_newlib(L, frame_methods);
-    lua_setfield(L, -2, "__methods");
+    luaL_setfuncs(L, frame_methods, 0);
+    set_docs(L, frame_docs);
+    lcl_setdoc(L, -1, FRAME_DOC);
     lua_pop(L, 1);
     lcl_createmeta(L, COLUMN, col_meta, col_methods);
+    lua_getfield(L, -1, "__index");
+    set_docs(L, col_docs);
+    lua_pop(L, 1);
+    lcl_setdoc(L, -1, COLUMN_DOC);
     lua_pop(L, 1);
     luaL_newmetatable(L, GROUPBY);
     lua_newtable(L);

@@ -320,11 +320,35 @@ static const luaL_Reg meta[] = {
 
 static const luaL_Reg funcs[] = {{"pipeline", l_pipeline}, {"load", l_load}, {NULL, NULL}};
 
+static const struct {
+    const char *name, *text;
+} method_docs[] = {
+    {"fit", "p:fit(frame) -> p: learns imputation values, categories and scaling from the frame"},
+    {"transform", "p:transform(frame) -> X, y: float32 features (rows x p:feature_names()) and "
+                  "0/1 labels (nil when the frame has no target column)"},
+    {"fit_transform", "p:fit_transform(frame) -> X, y"},
+    {"feature_names", "p:feature_names() -> {name, ...}: one per column of X (\"col=label\" for "
+                      "one-hot columns)"},
+    {"sources", "p:sources() -> {{feature, column, label, categorical, categories}, ...}: where "
+                "each column of X comes from"},
+    {"save", "p:save(path) -> p: writes a pipeline file; cl.load(path) reads it back"},
+    {"options", "p:options() -> the options table"},
+    {"fitted", "p:fitted() -> true after fit"},
+    {NULL, NULL}};
+
 int luaopen_churnlab_prep(lua_State *L);
 int luaopen_churnlab_prep(lua_State *L)
 {
     lcl_createmeta(L, PIPELINE, meta, methods);
-    lua_pop(L, 1);
+    lcl_setdoc(L, -1, "A preprocessing pipeline: impute, encode and scale the columns of a frame "
+                      "into the float32 tensor a model eats, identically for every frame.");
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].text);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
     lcl_register_loader(L, "pipeline", l_load);
     luaL_newlib(L, funcs);
     lua_getfield(L, -1, "pipeline");
