@@ -807,7 +807,10 @@ static int cell_text(const cl_column *c, int64_t i, char *buf, size_t cap)
         return snprintf(buf, cap, "%s", c->dict->labels[c->codes[i]]);
     if (c->type == CL_DATE)
         return cl_csv_format_date(c->num[i], buf, cap);
-    return snprintf(buf, cap, "%.6g", c->num[i]);
+    double v = c->num[i];
+    if (v == floor(v) && fabs(v) < 1e15) /* counts, ids, timestamps: every digit */
+        return snprintf(buf, cap, "%.0f", v);
+    return snprintf(buf, cap, "%.6g", v);
 }
 
 #define CELL_MAX 24
