@@ -195,6 +195,7 @@ static int l_read_csv(lua_State *L)
         opts.types = types;
         opts.ntypes = n;
     }
+    opts.progress = lcl_progress_new(L, o); /* a bar for big files on a terminal; Ctrl-C */
     cl_frame *f;
     cl_csv_info info;
     int rc = cl_csv_read(&f, path, &opts, &info);
