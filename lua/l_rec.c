@@ -1565,12 +1565,41 @@ static const struct {
     {"load", "load(path) -> recommender | nil, msg"},
     {NULL, NULL}};
 
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains (Ctrl-C "
+            "interrupts); content models take their item features here or at construction."},
+    {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
+                  "items, scores: best first; an unknown user gets the empty-history answer."},
+    {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "
+                      "{user = {scores}}: every user, in parallel."},
+    {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown: from a "
+                      "fresh list of item labels (or {items =, values =}) without retraining "
+                      "(ALS/MF: one small solve)."},
+    {"score", "m:score(user, {items}) -> {scores} (nil for unknown items)."},
+    {"similar_items", "m:similar_items(item, k) -> items, similarities."},
+    {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "
+                       "the biases)."},
+    {"predict_ratings", "m:predict_ratings({users =, items =} | frame, {user =, item =}) -> "
+                        "tensor of ratings (mf)."},
+    {"save", "m:save(path) -> m: the model and its training interactions (cl.load reads it)."},
+    {"params", "m:params() -> {name = value}"},
+    {NULL, NULL}};
+
 int luaopen_churnlab_rec(lua_State *L);
 int luaopen_churnlab_rec(lua_State *L)
 {
     lcl_createmeta(L, INTER, inter_meta, inter_methods);
     lua_pop(L, 1);
     lcl_createmeta(L, REC, rec_meta, rec_methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     lcl_setdoc(L, -1, "churnlab.Recommender: fit(interactions), recommend(user, k, {exclude_seen, "
                       "filter}), recommend_all(k), recommend_for(history, k), score(user, items), "
                       "similar_items(item, k), predict_rating(user, item) (mf), save(path).");
@@ -1579,6 +1608,11 @@ int luaopen_churnlab_rec(lua_State *L)
                                         "rec.content", "rec.hybrid", NULL};
     for (int k = 0; kinds[k]; k++)
         lcl_register_loader(L, kinds[k], rec_load);
+    static const cl_rec_ops *const ops[] = {&cl_rec_popular_ops, &cl_rec_itemknn_ops,
+                                            &cl_rec_mf_ops,      &cl_rec_als_ops,
+                                            &cl_rec_content_ops, &cl_rec_hybrid_ops};
+    for (int k = 0; k < CL_REC_NKINDS; k++) /* help(cl.rec.als) lists the parameters */
+        lcl_register_params(L, ops[k]->name, ops[k]->defs);
     luaL_newlib(L, funcs);
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);
