@@ -165,6 +165,16 @@ T.test("hybrid switches cold users to the fallback", function()
   for j = 1, 5 do T.eq(c[j], d[j]) end
 end)
 
+T.test("hybrid refuses components refitted on other data", function()
+  local m = rec.interactions(world())
+  local als = kinds.als()
+  local h = rec.hybrid{{als, 1}}:fit(m)
+  als:fit(rec.interactions(world(3)))
+  T.raises(function() h:recommend(1, 3) end, "fit the hybrid again")
+  h:fit(m)
+  T.eq(#h:recommend(1, 3), 3)
+end)
+
 T.test("mf predicts ratings, falls back to biases", function()
   local m = rec.interactions(world())
   local mf = rec.mf{factors = 4, epochs = 30}:fit(m)
