@@ -159,7 +159,7 @@ end
 
 -- fold-in: the example customer's history plus 5 fresh titles of their favourite genre, as if
 -- they had just binged it; ALS answers from one small solve, without retraining
-local hist_items = inter:user_items(example_id)
+local hist_items, hist_values = inter:user_items(example_id)
 local tastes = world:tastes(example_id)
 local gnames = world:genres()
 local order = {}
@@ -176,10 +176,14 @@ for tid = 1, ni do
   end
 end
 local als_final = final[3][2]
-local before = als_final:recommend_for(hist_items, K)
-local with_fresh = {}
-for _, t in ipairs(hist_items) do with_fresh[#with_fresh + 1] = t end
-for _, t in ipairs(fresh) do with_fresh[#with_fresh + 1] = t end
+local before = als_final:recommend_for({items = hist_items, values = hist_values}, K)
+local with_fresh = {items = {}, values = {}}
+for j, t in ipairs(hist_items) do
+  with_fresh.items[j], with_fresh.values[j] = t, hist_values[j]
+end
+for _, t in ipairs(fresh) do
+  with_fresh.items[#with_fresh.items + 1], with_fresh.values[#with_fresh.values + 1] = t, 1
+end
 local t_fold = now()
 local after = als_final:recommend_for(with_fresh, K)
 t_fold = now() - t_fold
