@@ -1286,6 +1286,31 @@ static int l_evaluate(lua_State *L)
         setnum(L, "rmse", rmse);
         setnum(L, "mae", mae);
     }
+    lua_pushstring(L, r->ops->name);
+    lua_setfield(L, -2, "name");
+    if (lcl_optbool(L, opts, "print", 0)) { /* churnlab.rec_eval.print_table{result} */
+        int res = lua_gettop(L);
+        lua_getglobal(L, "require");
+        lua_pushstring(L, "churnlab.rec_eval");
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "print_table");
+        lua_createtable(L, 1, 0);
+        lua_pushvalue(L, res);
+        lua_rawseti(L, -2, 1);
+        if (r->kind == CL_REC_MF && test->nnz > 0) {
+            lua_createtable(L, 8, 0);
+            static const char *const cols[] = {"precision", "recall", "map", "ndcg",
+                                               "hit_rate", "coverage", "rmse", "mae"};
+            for (int i = 0; i < 8; i++) {
+                lua_pushstring(L, cols[i]);
+                lua_rawseti(L, -2, i + 1);
+            }
+            lua_call(L, 2, 0);
+        } else {
+            lua_call(L, 1, 0);
+        }
+        lua_settop(L, res);
+    }
     return 1;
 }
 
@@ -1560,8 +1585,9 @@ static const struct {
                 "content-based (TF-IDF genres, standardised numbers), profile = weighted mean."},
     {"hybrid", "hybrid{{model, weight}, ..., fallback = model, min_interactions = 5} -> "
                "recommender: weighted blend of normalised scores, fallback for cold users."},
-    {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true}) -> {precision, recall, "
-                 "map, ndcg, hit_rate, mrr, coverage, novelty, users[, rmse, mae]}"},
+    {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true, print = false}) -> "
+                 "{precision, recall, map, ndcg, hit_rate, mrr, coverage, novelty, users, "
+                 "name[, rmse, mae]}; print = true also prints them as a table."},
     {"load", "load(path) -> recommender | nil, msg"},
     {NULL, NULL}};
 
