@@ -27,6 +27,7 @@ fh:close()
 -- ---- data --------------------------------------------------------------------------------
 step("reading " .. dir)
 local events = cl.read_csv(dir .. "/events.csv")
+local n_events = events:nrow()
 local watches = events:filter(events:col("event"):eq("watch"))
 events = nil
 local titles = cl.read_csv(dir .. "/titles.csv")
@@ -72,11 +73,14 @@ collectgarbage()
 
 -- ---- at-risk customers and the simulator's view ------------------------------------------
 step("simulating the world (hidden tastes, true risk)")
-local world = cl.synth.world()
+-- the same world as the files: their sizes, the other parameters at their defaults (as
+-- `make data` writes them); the event count must then match exactly
+local world = cl.synth.world{customers = cl.read_csv(dir .. "/users.csv"):nrow(), titles = titles:nrow()}
 local info = world:info()
-if info.customers ~= cl.read_csv(dir .. "/users.csv"):nrow() then
-  error("05_recommend: " .. dir .. " was not generated with the default parameters; "
-        .. "regenerate it with `make data`")
+if info.events ~= n_events then
+  error(string.format("05_recommend: %s holds %d events but the default-parameter world of " ..
+                      "that size has %d: regenerate the data with scripts/gen_data.lua " ..
+                      "(only customers= and titles= may differ)", dir, n_events, info.events))
 end
 local risk = world:true_risk()
 local active = {}
@@ -125,7 +129,7 @@ for _, id in ipairs(at_risk) do
   local l = {}
   while #l < K do
     seed = (seed * 1103515245 + 12345) % 2147483648
-    local tid = seed % ni + 1
+    local tid = seed % titles:nrow() + 1
     if not inter:has(id, tid) then l[#l + 1] = tid end
   end
   rnd_lists[id] = l
@@ -167,7 +171,7 @@ for g = 1, #gnames do order[g] = g end
 table.sort(order, function(a, b) return tastes[a] > tastes[b] end)
 local fav = gnames[order[1]]
 local fresh = {}
-for tid = 1, ni do
+for tid = 1, titles:nrow() do
   if #fresh >= 5 then break end
   if not inter:has(example_id, tid) then
     for _, g in ipairs(world:title_genres(tid)) do
