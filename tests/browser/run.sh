@@ -5,35 +5,31 @@
 # rule; a figure that failed to draw leaves a white page). Every screenshot must not be blank:
 # enough non-white pixels and distinct colours (checked by /usr/bin/python3 reading the PNG
 # with zlib, no imaging library needed). A control page with the drawing hidden must fail.
-# Skips (exit 0, saying why) when Chromium, python3 or the Telco data are absent.
+# Then the same checks on the retention dashboard (reports/07_dashboard.html, or $DASHBOARD)
+# when it exists (`make report` writes it), plus one screenshot per table; skipped with a
+# reason when it is absent. Skips (exit 0, saying why) when Chromium or python3 are absent; the
+# demo part alone is skipped when the Telco data are absent.
 #   tests/browser/run.sh [build/<variant>]
 B=${1:-build/release}
 cd "$(dirname "$0")/../.." || exit 2
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 PY=/usr/bin/python3
 DATA=../shared/data/telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv
+DASHBOARD=${DASHBOARD:-reports/07_dashboard.html}
 
 skip() { echo "skip test-browser ($1)"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
 [ -x "$CHROMIUM" ] || skip "Chromium not installed: apt-get install chromium"
 [ -x "$PY" ] || skip "python3 not installed"
-[ -f "$DATA" ] || skip "Telco data not found at $DATA"
+[ -f "$DATA" ] || [ -f "$DASHBOARD" ] || skip "neither the Telco data ($DATA) nor $DASHBOARD found"
 command -v gnuplot >/dev/null 2>&1 || skip "gnuplot not installed: apt-get install gnuplot-nox"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 passed=0
 failed=0
+skipped=0
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-
-if ! "$B/churnlab" scripts/report_demo.lua "$work/reports/demo.html" "$DATA" >"$work/demo.log" 2>&1; then
-    cat "$work/demo.log"
-    bad "scripts/report_demo.lua builds the report"
-    echo "$passed passed, $failed failed"
-    exit 1
-fi
-ok "scripts/report_demo.lua builds the report"
-html="$work/reports/demo.html"
 
 shot() { # page.html out.png WxH
     timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
@@ -109,37 +105,87 @@ check() { # name png min_fraction min_colours
     if "$PY" "$work/check.py" "$2" "$3" "$4"; then ok "$1"; else bad "$1: blank or nearly blank"; fi
 }
 
-shot "$html" "$work/laptop.png" 1280,2400
-check "whole report, laptop width" "$work/laptop.png" 0.05 64
-shot "$html" "$work/phone.png" 390,2400
-check "whole report, phone width" "$work/phone.png" 0.05 64
-
-figs=$(sed -n 's/^<figure id="\([A-Za-z0-9_.-]*\)">$/\1/p' "$html")
-nfig=0
-for f in $figs; do
-    nfig=$((nfig + 1))
-    page="$work/reports/only-$f.html"
-    sed "s|</head>|<style>main>*:not(#$f),figcaption{display:none!important}</style></head>|" "$html" >"$page"
-    shot "$page" "$work/$f.png" 1000,800
-    check "figure $f is visible" "$work/$f.png" 0.005 16
-done
-# control: the same check on a page whose figure is hidden must say blank
-if [ -n "$f" ]; then
-    sed "s|</head>|<style>main>*:not(#$f),figcaption,svg{display:none!important}</style></head>|" \
-        "$html" >"$work/reports/control.html"
-    shot "$work/reports/control.html" "$work/control.png" 1000,800
-    if [ -s "$work/control.png" ] && ! "$PY" "$work/check.py" "$work/control.png" 0.005 16; then
-        ok "a hidden figure is detected as blank (control)"
-    else
-        bad "the blank check cannot tell a hidden figure"
+check_page() { # html tag min_figures
+    html=$1 tag=$2 minfig=$3
+    shot "$html" "$work/$tag-laptop.png" 1280,2400
+    check "$tag: whole page, laptop width" "$work/$tag-laptop.png" 0.05 64
+    shot "$html" "$work/$tag-phone.png" 390,2400
+    check "$tag: whole page, phone width" "$work/$tag-phone.png" 0.05 64
+    f=
+    figs=$(sed -n 's/^<figure id="\([A-Za-z0-9_.-]*\)">$/\1/p' "$html")
+    nfig=0
+    for f in $figs; do
+        nfig=$((nfig + 1))
+        page="$work/reports/only-$tag-$f.html"
+        sed "s|</head>|<style>main>*:not(#$f),figcaption{display:none!important}</style></head>|" "$html" >"$page"
+        shot "$page" "$work/$tag-$f.png" 1000,800
+        check "$tag: figure $f is visible" "$work/$tag-$f.png" 0.005 16
+    done
+    # control: the same check on a page whose figure is hidden must say blank
+    if [ -n "$f" ]; then
+        sed "s|</head>|<style>main>*:not(#$f),figcaption,svg{display:none!important}</style></head>|" \
+            "$html" >"$work/reports/control-$tag.html"
+        shot "$work/reports/control-$tag.html" "$work/control-$tag.png" 1000,800
+        if [ -s "$work/control-$tag.png" ] && ! "$PY" "$work/check.py" "$work/control-$tag.png" 0.005 16; then
+            ok "$tag: a hidden figure is detected as blank (control)"
+        else
+            bad "$tag: the blank check cannot tell a hidden figure"
+        fi
     fi
-fi
-if [ "$nfig" -ge 3 ]; then ok "the report has $nfig figures"; else bad "the report has $nfig figures (expected >= 3)"; fi
-# Nothing in the report asks for the network: no scripts, no external resources.
-if grep -qiE '<script|<link |src="https?:|url\(https?:|@import' "$html"; then
-    bad "report is self-contained (found a script or external resource)"
+    if [ "$nfig" -ge "$minfig" ]; then ok "$tag: the page has $nfig figures"; else bad "$tag: the page has $nfig figures (expected >= $minfig)"; fi
+    # Nothing in the report asks for the network: no scripts, no external resources.
+    if grep -qiE '<script|<link |src="https?:|url\(https?:|@import' "$html"; then
+        bad "$tag: page is self-contained (found a script or external resource)"
+    else
+        ok "$tag: page is self-contained"
+    fi
+}
+
+if [ -f "$DATA" ]; then
+    if "$B/churnlab" scripts/report_demo.lua "$work/reports/demo.html" "$DATA" >"$work/demo.log" 2>&1; then
+        ok "scripts/report_demo.lua builds the report"
+        check_page "$work/reports/demo.html" demo 3
+    else
+        cat "$work/demo.log"
+        bad "scripts/report_demo.lua builds the report"
+    fi
 else
-    ok "report is self-contained"
+    skipped=$((skipped + 1)); echo "skip demo report (Telco data not found at $DATA)"
 fi
-echo "$passed passed, $failed failed"
+
+# The retention dashboard (notebooks/07_dashboard.lua): every figure and every table visible.
+if [ -f "$DASHBOARD" ]; then
+    dash="$work/reports/dashboard.html"
+    cp "$DASHBOARD" "$dash"
+    check_page "$dash" dashboard 6
+    for section in risk-distribution churn-by-segment strategy-comparison recommendation-effectiveness model-monitoring; do
+        if grep -q "<h2 id=\"$section\"" "$dash"; then ok "dashboard: section $section"; else bad "dashboard: section $section missing"; fi
+    done
+    # number the tables (the report gives them no ids) and screenshot each one alone
+    awk '/^<div class="table-wrap">/ { n++; sub(/<div class="table-wrap">/, "<div class=\"table-wrap\" id=\"tab" n "\">") } { print }' \
+        "$dash" >"$work/reports/dash-tables.html"
+    ntab=0 t=
+    for t in $(sed -n 's/^<div class="table-wrap" id="\(tab[0-9]*\)">.*/\1/p' "$work/reports/dash-tables.html"); do
+        ntab=$((ntab + 1))
+        sed "s|</head>|<style>main>*:not(#$t){display:none!important}</style></head>|" \
+            "$work/reports/dash-tables.html" >"$work/reports/only-$t.html"
+        shot "$work/reports/only-$t.html" "$work/$t.png" 1000,600
+        check "dashboard: table $t is visible" "$work/$t.png" 0.005 4
+    done
+    # control: a page with that table hidden must say blank
+    if [ -n "$t" ]; then
+        sed "s|</head>|<style>main>*:not(#$t),table{display:none!important}</style></head>|" \
+            "$work/reports/dash-tables.html" >"$work/reports/control-table.html"
+        shot "$work/reports/control-table.html" "$work/control-table.png" 1000,600
+        if [ -s "$work/control-table.png" ] && ! "$PY" "$work/check.py" "$work/control-table.png" 0.005 4; then
+            ok "dashboard: a hidden table is detected as blank (control)"
+        else
+            bad "dashboard: the blank check cannot tell a hidden table"
+        fi
+    fi
+    if [ "$ntab" -ge 5 ]; then ok "dashboard: $ntab tables"; else bad "dashboard: $ntab tables (expected >= 5)"; fi
+else
+    skipped=$((skipped + 1)); echo "skip dashboard ($DASHBOARD not found: make report writes it)"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
