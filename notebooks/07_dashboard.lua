@@ -164,18 +164,22 @@ step("reasons for the top " .. TOP)
 local top_idx = {}
 for k = 1, math.min(TOP, n) do top_idx[k] = order[k] end
 local why = E.reasons(model, pipe, features:take(top_idx), {top = 3})
-local top_rows = {{"customer", "risk", "top 3 reasons", "recommended titles", "best action"}}
+local top_rows = {{"customer", "risk", "best action", "reason 1", "reason 2", "reason 3"}}
+local title_rows = {{"customer", "risk", "title 1", "title 2", "title 3"}}
 local example_reasons = {}
 for k, i in ipairs(top_idx) do
-  local texts = {}
-  for q, r in ipairs(why[k].reasons) do texts[q] = r.text end
-  local recs = {}
-  for q, tid in ipairs(recommend(ids[i], 3)) do
-    recs[q] = fmt("%d (%s)", tid, title_genres[tid] or "?")
+  local row = {ids[i], fmt("%.1f%%", 100 * risk[i]), action[i] or "none"}
+  for q = 1, 3 do
+    local x = why[k].reasons[q]
+    row[3 + q] = x and fmt("%s = %s (%+.1f pts)", x.column, x.value == nil and "(missing)" or
+      (math.type(x.value) == "float" and fmt("%.3g", x.value) or tostring(x.value)), x.points) or ""
   end
-  top_rows[#top_rows + 1] = {ids[i], fmt("%.1f%%", 100 * risk[i]),
-    #texts > 0 and table.concat(texts, "; ") or why[k].text,
-    #recs > 0 and table.concat(recs, ", ") or "(no history)", action[i] or "none"}
+  top_rows[#top_rows + 1] = row
+  local trow = {ids[i], fmt("%.1f%%", 100 * risk[i])}
+  local recs = recommend(ids[i], 3)
+  for q = 1, 3 do trow[2 + q] = recs[q] and fmt("%d %s", recs[q], title_genres[recs[q]] or "") or "" end
+  if #recs == 0 then trow[3] = "(no watch history)" end
+  title_rows[#title_rows + 1] = trow
   if k <= 3 then example_reasons[k] = fmt("customer %d: %s", ids[i], why[k].text) end
 end
 
@@ -400,14 +404,22 @@ r:table(seg_rows, {caption = "Observed churn rate per segment, 95% Wilson interv
 
 r:h1(fmt("The %d customers most at risk", #top_idx))
 r:text([[
-Reasons are the three variables that raise each customer's risk most (TreeSHAP of a gradient
-boosted model on the engineered features, in points of churn probability); titles are the
-recommender's top three unseen titles (ALS on the watch history); the action is the
-optimised plan's (notebook 06), "none" when the plan leaves the customer alone.]])
+**Why.** The three variables that raise each customer's risk most (TreeSHAP of a gradient
+boosted model on the engineered features), each with the customer's value and the points of
+churn probability it adds. **What to do.** The optimised plan's action (notebook 06: discount,
+call, or none when contacting the customer does not pay). For the three riskiest, in words:]])
+local bullets = {}
+for k, s in ipairs(example_reasons) do bullets[k] = "- " .. s .. "." end
+r:text(table.concat(bullets, "\n"))
 if not plan_frame then
   r:text("**plan.csv is missing** (run `churnlab notebooks/06_strategy.lua`): every action shows as none.")
 end
-r:table(top_rows, {caption = "Riskiest active customers first: risk, why, what to show them and what to do"})
+r:table(top_rows, {caption = "Riskiest active customers first: risk, why, and the plan's action"})
+r:h2("What to show them")
+r:text([[
+The recommender's top three unseen titles for each of them (implicit-feedback ALS on the
+watch history), with the titles' genres from titles.csv.]])
+r:table(title_rows, {caption = "Recommended titles (title id and genres)"})
 
 r:h1("Strategy comparison")
 if check then
@@ -424,7 +436,7 @@ estimated, and what the simulated world says really happened when it replayed th
       names[#names + 1], est[#est + 1], tru[#tru + 1] = name, c.estimated, c["true"]
     end
   end
-  r:table(srows, {caption = "From " .. check_path .. " (currency units, 12 months)"})
+  r:table(srows, {caption = "From strategy_check.json, written by notebook 06 (currency units, 12 months)"})
   assert(r:figure(plot.bar{{values = est, name = "estimated"}, {values = tru, name = "true"}, labels = names,
     ylabel = "net value", title = "Estimated vs true net value"},
     {caption = "Discounting or calling everyone costs more than it saves; the optimised plan targets who it pays to keep."}))
