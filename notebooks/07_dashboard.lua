@@ -164,21 +164,23 @@ step("reasons for the top " .. TOP)
 local top_idx = {}
 for k = 1, math.min(TOP, n) do top_idx[k] = order[k] end
 local why = E.reasons(model, pipe, features:take(top_idx), {top = 3})
-local top_rows = {{"customer", "risk", "best action", "reason 1", "reason 2", "reason 3"}}
-local title_rows = {{"customer", "risk", "title 1", "title 2", "title 3"}}
+local top_rows = {{"customer", "risk", "best action", "reason 1 (+points)", "reason 2", "reason 3"}}
+local title_rows = {{"customer", "title 1", "title 2", "title 3"}}
 local example_reasons = {}
 for k, i in ipairs(top_idx) do
   local row = {ids[i], fmt("%.1f%%", 100 * risk[i]), action[i] or "none"}
   for q = 1, 3 do
     local x = why[k].reasons[q]
-    row[3 + q] = x and fmt("%s = %s (%+.1f pts)", x.column, x.value == nil and "(missing)" or
+    row[3 + q] = x and fmt("%s = %s (%+.1f)", x.column, x.value == nil and "(missing)" or
       (math.type(x.value) == "float" and fmt("%.3g", x.value) or tostring(x.value)), x.points) or ""
   end
   top_rows[#top_rows + 1] = row
-  local trow = {ids[i], fmt("%.1f%%", 100 * risk[i])}
+  local trow = {ids[i]}
   local recs = recommend(ids[i], 3)
-  for q = 1, 3 do trow[2 + q] = recs[q] and fmt("%d %s", recs[q], title_genres[recs[q]] or "") or "" end
-  if #recs == 0 then trow[3] = "(no watch history)" end
+  for q = 1, 3 do
+    trow[1 + q] = recs[q] and fmt("%d %s", recs[q], (title_genres[recs[q]] or ""):gsub("|", ", ")) or ""
+  end
+  if #recs == 0 then trow[2] = "(no watch history)" end
   title_rows[#title_rows + 1] = trow
   if k <= 3 then example_reasons[k] = fmt("customer %d: %s", ids[i], why[k].text) end
 end
@@ -411,6 +413,19 @@ call, or none when contacting the customer does not pay). For the three riskiest
 local bullets = {}
 for k, s in ipairs(example_reasons) do bullets[k] = "- " .. s .. "." end
 r:text(table.concat(bullets, "\n"))
+if plan_frame then
+  local counts, in_top = {}, 0
+  for i = 1, n do
+    local a = action[i] or "none"
+    counts[a] = (counts[a] or 0) + 1
+  end
+  for _, i in ipairs(top_idx) do if action[i] and action[i] ~= "none" then in_top = in_top + 1 end end
+  r:text(fmt([[
+The plan contacts %d customers in all (%d discounts, %d calls), %d of these %d: the riskiest
+are often not the ones worth contacting, because an action lowers their risk less than it
+costs or because they would stay a short time anyway.]], n - (counts.none or 0), counts.discount or 0,
+    counts.call or 0, in_top, #top_idx))
+end
 if not plan_frame then
   r:text("**plan.csv is missing** (run `churnlab notebooks/06_strategy.lua`): every action shows as none.")
 end
