@@ -809,7 +809,7 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
             if ((bi & 63) == 63) {
                 char detail[64];
                 snprintf(detail, sizeof detail, "loss %.4f", loss_sum / (double)(i0 + B));
-                if (cl_progress_step(prog, "mlp", e + (double)(bi + 1) / (double)nb, epochs,
+                if (cl_progress_step(prog, "mlp epoch", e + (double)(bi + 1) / (double)nb, epochs,
                                      detail) != CL_OK) {
                     interrupted = 1;
                     break;
@@ -848,7 +848,7 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
             snprintf(detail, sizeof detail, "loss %.4f val %.4f auc %.4f", tl, vl, va);
         else
             snprintf(detail, sizeof detail, "loss %.4f", tl);
-        if (cl_progress_step(prog, "mlp", e + 1, stopped ? e + 1 : epochs, detail) != CL_OK)
+        if (cl_progress_step(prog, "mlp epoch", e + 1, stopped ? e + 1 : epochs, detail) != CL_OK)
             interrupted = 1;
     }
     if (best_epoch > 0) {
