@@ -997,8 +997,17 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
     int64_t d, ep;
     size_t cnt;
     if ((rc = cl_mr_int(r, "mlp.inputs", 1, (int64_t)1 << 31, &d)) ||
-        (rc = cl_mr_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = alloc_weights(m, d)) ||
-        (rc = cl_mr_f32(r, "mlp.theta", m->theta, (size_t)m->np)) ||
+        (rc = cl_mr_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = layout(m, d)))
+        goto fail;
+    /* sizes implied by the parameters must match the file before anything is allocated */
+    if ((rc = cl_mr_count(r, "mlp.theta", CL_CHUNK_F32, &cnt)))
+        goto fail;
+    if ((int64_t)cnt != m->np) {
+        rc = cl_error(CL_EFORMAT, "mlp file: %zu weights where the layer sizes need %lld", cnt,
+                      (long long)m->np);
+        goto fail;
+    }
+    if ((rc = alloc_weights(m, d)) || (rc = cl_mr_f32(r, "mlp.theta", m->theta, (size_t)m->np)) ||
         (m->ns && (rc = cl_mr_f32(r, "mlp.stats", m->stats, (size_t)m->ns))))
         goto fail;
     for (int64_t i = 0; i < m->np; i++)
