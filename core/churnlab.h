@@ -16,7 +16,10 @@
 #include "cluster.h"
 #include "content.h"
 #include "csv.h"
+#include "csvio.h"
+#include "drift.h"
 #include "error.h"
+#include "explain.h"
 #include "fileio.h"
 #include "forest.h"
 #include "frame.h"
@@ -41,6 +44,7 @@
 #include "sparse.h"
 #include "split.h"
 #include "stats.h"
+#include "strategy.h"
 #include "survival.h"
 #include "synth.h"
 #include "tensor.h"
@@ -48,5 +52,6 @@
 #include "tree.h"
 #include "tree_grow.h"
 #include "treeshap.h"
+#include "uplift.h"
 
 #endif

@@ -243,6 +243,7 @@ int luaopen_churnlab_calibrate(lua_State *L)
     lua_pop(L, 1);
     lcl_register_loader(L, "calibrator", l_load);
     luaL_newlib(L, funcs);
+    lcl_setdoc(L, -1, "churnlab.calibrate: Platt and isotonic calibration, prior correction.");
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);
         lcl_setdoc(L, -1, docs[i].doc);

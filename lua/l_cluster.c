@@ -269,6 +269,7 @@ int luaopen_churnlab_cluster(lua_State *L)
     lcl_register_params(L, "kmeans", cl_kmeans_param_defs);
     lcl_register_loader(L, "kmeans", l_load);
     luaL_newlib(L, funcs);
+    lcl_setdoc(L, -1, "churnlab.cluster: k-means customer segments and silhouette scores.");
     lua_getfield(L, -1, "kmeans");
     lcl_setdoc(L, -1, "kmeans{k = 8, restarts = 4, max_iter = 300, tol = 1e-6, seed = 42} -> "
                       "model: m:fit(X) returns 1-based cluster labels; m:predict(X), "

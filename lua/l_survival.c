@@ -382,6 +382,7 @@ int luaopen_churnlab_survival(lua_State *L)
     lcl_createmeta(L, COX_T, cox_meta, cox_methods);
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
+    lcl_setdoc(L, -1, "churnlab.survival: retention curves (Kaplan-Meier), log-rank tests, Cox proportional hazards.");
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);
         lcl_setdoc(L, -1, docs[i].doc);

@@ -529,7 +529,9 @@ int luaopen_churnlab_synth(lua_State *L)
     lcl_setdoc(L, -1,
                "churnlab.SynthWorld: a simulated streaming service. Methods: info(), params(), "
                "labels(), churn_day(id), tastes([id]), genres(), title_genres(tid), appeal(id, "
-               "tid), true_risk([{policy, days}]), replay{policy = fn(id) -> action, days}: "
+               "tid), true_risk([{policy, days}]) (NaN for customers not active at the snapshot), "
+               "replay{policy = fn(id) -> action, days} (fn is called for customers active at "
+               "the snapshot; others are reported as not retained with no revenue): "
                "actions are 'none', 'outreach', {discount = pct, months = n}, "
                "{content = {title ids}}. Replays reuse the world's random numbers, so policy "
                "'none' reproduces the observed labels exactly.");

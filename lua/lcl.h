@@ -33,13 +33,18 @@ lcl_box *lcl_testbox(lua_State *L, int idx, const char *tname);
  * Leaves the metatable on the stack. */
 void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
 
-/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns. */
+/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns (it
+ * is declared int so bindings can write `return lcl_raise(L, rc)`). */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
 int lcl_raise(lua_State *L, int rc);
+/* Raises if expr is not CL_OK; usable in a function of any return type. */
 #define LCL_CHECK(L, expr)                                                                   \
     do {                                                                                     \
         int lcl_rc_ = (expr);                                                                \
         if (lcl_rc_ != CL_OK)                                                                \
-            return lcl_raise(L, lcl_rc_);                                                    \
+            lcl_raise(L, lcl_rc_);                                                           \
     } while (0)
 /* For expected failures a script may branch on (like io.open): pushes nil, msg; returns 2. */
 int lcl_fail(lua_State *L, int rc);
@@ -71,11 +76,16 @@ void lcl_register_loader(lua_State *L, const char *kind, lua_CFunction loader);
  * making big tensors do not exhaust RAM while Lua sees tiny userdata. */
 void lcl_gc_check(lua_State *L);
 
-/* A progress reporter for long C loops: a bar on stderr when stderr is a terminal (or
- * verbose > 0), nothing otherwise; aborts on Ctrl-C. The state lives in the userdata pushed
- * on the stack (pop it after the C call). `opts` is an options table index or 0: reads
- * `verbose` (boolean or 0/1/2). */
+/* A progress reporter for long C loops; aborts on Ctrl-C. On a terminal (stderr): a bar with
+ * percentage, count, rate and ETA, unless verbose = false/0. Otherwise nothing, or with
+ * verbose = true/1 one summary line when the task ends (2: also a line every 10%). The state
+ * lives in the userdata pushed on the stack (pop it after the C call). `opts` is an options
+ * table index or 0: reads `verbose` (boolean or 0/1/2; anything else is an error). */
 cl_progress *lcl_progress_new(lua_State *L, int opts);
+/* Ends the reporter's current task now (the bar's final state and newline, or the summary
+ * line): call it right after the C loop returns, so a loop that stops early (convergence,
+ * early stopping, an error) does not leave its bar open until the userdata is collected. */
+void lcl_progress_end(cl_progress *p);
 
 /* Small option readers for tables of options (idx may be 0 or nil: defaults). */
 double lcl_optnum(lua_State *L, int idx, const char *key, double def);

@@ -172,7 +172,7 @@ static void test_churn_rate_matches_true_risk(void **state)
             assert_true(risk[id - 1] == 0);
             continue;
         }
-        assert_true(risk[id - 1] > 0 && risk[id - 1] < 1);
+        assert_true(risk[id - 1] > 0 && risk[id - 1] <= 1); /* 1.0 when the hazard is huge */
         act++;
         churn += l;
         sr += risk[id - 1];

@@ -1,0 +1,257 @@
+-- churnlab.strategy: retention strategies with their costs, simulated and optimised.
+--
+--   local S = require "churnlab.strategy"
+--   local res = S.simulate{
+--     customers = {p = p_churn, value = clv},      -- vectors (tensor, table or frame column),
+--                                                 -- or a frame with opts p = "col", value = "col"
+--     strategies = {
+--       {name = "call top risk", contact = 8, reach = 0.5, effect = 0.2, target = {top = 500}},
+--       {name = "20% discount", contact = 0.5, accept = 24, reach = 0.6, effect = 0.35,
+--        effect_sd = 0.1, target = {threshold = 0.4}},
+--       {name = "content push", contact = 0.1, reach = 0.4, effect = 0.1, target = "all"},
+--     },
+--     budget = 20000, draws = 2000, seed = 42,
+--   }
+--   print(res)            -- one row per strategy, plus "optimised" and "nobody"
+--
+-- A strategy: name; contact (cost per customer offered the action); accept (cost per customer
+-- who takes it, e.g. the discount paid over its duration); fixed (cost of running it at all);
+-- reach (probability a targeted customer takes it); effect (relative reduction of a taker's
+-- churn probability: a number, or a vector with one value per customer from an uplift
+-- model); effect_sd (uncertainty of the effect, drawn per simulation draw); target: "all",
+-- {top = k} (highest risk first), {threshold = t} (risk >= t), or "value" (every customer
+-- whose expected net value p * effect * value * reach - costs is positive).
+-- With a budget, each strategy is cut to the budget in its own priority order, and the
+-- "optimised" row assigns at most one action per customer across all strategies to maximise
+-- expected net value within the budget (worst-case costs: no outcome overspends).
+local plan = require "churnlab.plan"
+
+local M = {}
+
+local function vec(v, n, what)
+  if type(v) == "number" then
+    local t = {}
+    for i = 1, n do t[i] = v end
+    return t
+  end
+  local t = {}
+  if type(v) == "table" then
+    for i = 1, #v do t[i] = v[i] end
+  elseif type(v) == "userdata" and v.totable then
+    local raw = v:totable()
+    for i = 1, #raw do t[i] = type(raw[i]) == "table" and raw[i][1] or raw[i] end
+  else
+    error(what .. ": expected a number, a table, a tensor or a column, got " .. type(v), 3)
+  end
+  if n and #t ~= n then
+    error(string.format("%s has %d values for %d customers", what, #t, n), 3)
+  end
+  return t
+end
+
+-- customers -> {p = {...}, value = {...}, n = n}
+local function customers_of(opts)
+  local c = opts.customers
+  if c == nil then error("strategy: 'customers' is required", 3) end
+  local pcol, vcol = opts.p or "p", opts.value or "value"
+  local p, v
+  if type(c) == "userdata" then -- a frame: columns by name
+    p, v = c[pcol], c[vcol]
+    if p == nil then error("strategy: the customers frame has no column '" .. pcol .. "'", 3) end
+    if v == nil then error("strategy: the customers frame has no column '" .. vcol .. "'", 3) end
+  else
+    p, v = c.p, c.value
+    if p == nil or v == nil then error("strategy: customers needs p and value", 3) end
+  end
+  p = vec(p, nil, "customers.p")
+  return {p = p, value = vec(v, #p, "customers.value"), n = #p}
+end
+
+local function action_of(s, i, n)
+  if type(s) ~= "table" then error("strategy " .. i .. " is not a table", 4) end
+  local a = {contact = s.contact or 0, accept = s.accept or 0, reach = s.reach or 1,
+             effect = 0, effect_sd = s.effect_sd or 0, fixed = s.fixed or 0}
+  local per
+  if type(s.effect) == "number" then
+    a.effect = s.effect
+  elseif s.effect ~= nil then
+    per = vec(s.effect, n, "strategy '" .. (s.name or i) .. "' effect")
+    local sum = 0
+    for k = 1, n do sum = sum + per[k] end
+    a.effect = n > 0 and math.max(0, math.min(1, sum / n)) or 0
+  else
+    error("strategy '" .. (s.name or i) .. "' needs an effect", 4)
+  end
+  return a, per
+end
+
+-- Order in which a strategy spends its budget, and who it targets at all.
+local function targets(s, cust, a, per)
+  local t = s.target or "all"
+  local idx = {}
+  local function ev(i)
+    local e = per and per[i] or a.effect
+    return a.reach * (cust.p[i] * e * cust.value[i] - a.accept) - a.contact
+  end
+  for i = 1, cust.n do
+    local keep = true
+    if type(t) == "table" and t.threshold then keep = cust.p[i] >= t.threshold
+    elseif t == "value" then keep = ev(i) > 0 end
+    if keep then idx[#idx + 1] = i end
+  end
+  if t == "value" then
+    table.sort(idx, function(x, y) local a1, b1 = ev(x), ev(y); if a1 ~= b1 then return a1 > b1 end return x < y end)
+  else
+    table.sort(idx, function(x, y) if cust.p[x] ~= cust.p[y] then return cust.p[x] > cust.p[y] end return x < y end)
+  end
+  if type(t) == "table" and t.top then
+    for i = #idx, t.top + 1, -1 do idx[i] = nil end
+  elseif not (t == "all" or t == "value" or (type(t) == "table" and t.threshold)) then
+    error("strategy '" .. (s.name or "?") .. "': target must be 'all', 'value', {top = k} or {threshold = t}", 4)
+  end
+  return idx
+end
+
+local fmt_money = function(x)
+  if x ~= x then return "-" end
+  local s = string.format("%.0f", x)
+  local neg = s:sub(1, 1) == "-"
+  if neg then s = s:sub(2) end
+  s = s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+  return (neg and "-" or "") .. s
+end
+
+local Results = {}
+Results.__index = Results
+Results.__name = "churnlab.StrategyResults"
+
+function Results:__tostring()
+  local head = string.format("%-22s %9s %9s %18s %12s %12s %22s %7s",
+    "strategy", "contacted", "saved", "saved 90%", "retained", "cost", "net value (90%)", "ROI")
+  local out = {head, string.rep("-", #head)}
+  for _, r in ipairs(self) do
+    out[#out + 1] = string.format("%-22.22s %9d %9.1f %18s %12s %12s %22s %7s",
+      r.name, r.contacted, r.saved.mean,
+      string.format("[%.0f, %.0f]", r.saved.lo, r.saved.hi),
+      fmt_money(r.retained.mean), fmt_money(r.cost.mean),
+      string.format("%s [%s, %s]", fmt_money(r.net.mean), fmt_money(r.net.lo), fmt_money(r.net.hi)),
+      r.roi == r.roi and string.format("%.2f", r.roi) or "-")
+  end
+  if self.best then out[#out + 1] = "best: " .. self.best end
+  return table.concat(out, "\n")
+end
+
+-- Builds the per-action inputs once; returns cust, actions, per-customer effect matrix or nil.
+local function prepare(opts)
+  local cust = customers_of(opts)
+  local strategies = opts.strategies
+  if type(strategies) ~= "table" or #strategies == 0 then
+    error("strategy: 'strategies' must be a non-empty list", 3)
+  end
+  local actions, pers, any_per = {}, {}, false
+  for i, s in ipairs(strategies) do
+    actions[i], pers[i] = action_of(s, i, cust.n)
+    any_per = any_per or pers[i] ~= nil
+  end
+  local eff
+  if any_per then
+    eff = {}
+    for r = 1, cust.n do
+      local row = {}
+      for k = 1, #actions do row[k] = pers[k] and pers[k][r] or actions[k].effect end
+      eff[r] = row
+    end
+  end
+  return cust, actions, pers, eff
+end
+
+-- The plan of one strategy alone (cut to the budget in its own priority order).
+function M.plan_for(opts, i)
+  local cust, actions, pers = prepare(opts)
+  local s, a = opts.strategies[i], actions[i]
+  local assign = {}
+  for r = 1, cust.n do assign[r] = 0 end
+  local spent = a.fixed
+  for _, r in ipairs(targets(s, cust, a, pers[i])) do
+    local c = a.contact + a.accept
+    if opts.budget and spent + c > opts.budget then break end
+    assign[r] = i
+    spent = spent + c
+  end
+  return assign
+end
+
+function M.simulate(opts)
+  local cust, actions, pers, eff = prepare(opts)
+  local input = {p = cust.p, value = cust.value, effect = eff}
+  local sim = {draws = opts.draws or 2000, seed = opts.seed or 42, verbose = opts.verbose}
+  local res = setmetatable({}, Results)
+  local function run(name, assign, extra)
+    local r = plan.simulate(input, actions, assign, sim)
+    r.name = name
+    for k, v in pairs(extra or {}) do r[k] = v end
+    res[#res + 1] = r
+    res[name] = r
+    return r
+  end
+  local none = {}
+  for r = 1, cust.n do none[r] = 0 end
+  run("nobody", none, {plan = none})
+  for i, s in ipairs(opts.strategies) do
+    local assign = M.plan_for(opts, i)
+    run(s.name or ("strategy " .. i), assign, {plan = assign})
+  end
+  if opts.budget then
+    local fixed = false
+    for _, a in ipairs(actions) do fixed = fixed or a.fixed > 0 end
+    if not fixed then
+      local best, exp_net, cost = plan.optimize(input, actions, opts.budget)
+      local assign = {}
+      for r = 1, cust.n do assign[r] = math.floor(best:get(r)) end
+      run("optimised", assign, {plan = assign, expected = exp_net, worst_cost = cost})
+    end
+  end
+  local top, topv = nil, -math.huge
+  for _, r in ipairs(res) do
+    if r.net.mean > topv then top, topv = r.name, r.net.mean end
+  end
+  res.best = top
+  return res
+end
+
+-- Net value of the optimised plan when the effect and the costs are off by the given
+-- factors: {effect = {0.5, 1, 1.5}, cost = {0.8, 1, 1.2}} -> rows {effect, cost, net, plan size}.
+function M.sensitivity(opts)
+  local vary = opts.vary or {effect = {0.5, 0.75, 1, 1.25, 1.5}, cost = {0.8, 1, 1.2}}
+  local rows = {}
+  for _, fe in ipairs(vary.effect or {1}) do
+    for _, fc in ipairs(vary.cost or {1}) do
+      local scaled = {}
+      for i, s in ipairs(opts.strategies) do
+        local c = {}
+        for k, v in pairs(s) do c[k] = v end
+        if type(s.effect) == "number" then
+          c.effect = math.min(1, s.effect * fe)
+        else
+          local e = vec(s.effect, nil, "effect")
+          for k = 1, #e do e[k] = math.max(-1, math.min(1, e[k] * fe)) end
+          c.effect = e
+        end
+        c.contact, c.accept, c.fixed = (s.contact or 0) * fc, (s.accept or 0) * fc, (s.fixed or 0) * fc
+        scaled[i] = c
+      end
+      local o = {}
+      for k, v in pairs(opts) do o[k] = v end
+      o.strategies = scaled
+      local cust, actions, _, eff = prepare(o)
+      local best, exp_net = plan.optimize({p = cust.p, value = cust.value, effect = eff}, actions,
+                                          opts.budget or math.huge)
+      local size = 0
+      for r = 1, cust.n do if best:get(r) > 0 then size = size + 1 end end
+      rows[#rows + 1] = {effect = fe, cost = fc, net = exp_net, contacted = size}
+    end
+  end
+  return rows
+end
+
+return M

@@ -1,0 +1,89 @@
+-- Tests of churnlab.strategy and churnlab.plan.
+local T = dofile("tests/lua/lib/check.lua")
+local cl = require "churnlab"
+local S = require "churnlab.strategy"
+
+local n = 2000
+local u = cl.tensor.rand(n, 2, {seed = 1})
+local p, v = {}, {}
+for i = 1, n do p[i] = u:get(i, 1) * 0.6; v[i] = 60 + 240 * u:get(i, 2) end
+local strategies = {
+  {name = "call top risk", contact = 8, reach = 0.5, effect = 0.2, target = {top = 200}},
+  {name = "discount", contact = 0.5, accept = 24, reach = 0.6, effect = 0.35, target = {threshold = 0.4}},
+  {name = "content push", contact = 0.1, reach = 0.4, effect = 0.1, target = "all"},
+}
+
+T.test("simulate compares strategies with intervals and an optimised plan", function()
+  local res = S.simulate{customers = {p = p, value = v}, strategies = strategies,
+                         budget = 3000, draws = 300, seed = 3}
+  T.eq(#res, 5)
+  T.eq(res[1].name, "nobody"); T.eq(res.nobody.net.mean, 0); T.eq(res.nobody.contacted, 0)
+  T.eq(res["call top risk"].contacted, 200)
+  for _, r in ipairs(res) do
+    T.ok(r.net.lo <= r.net.mean and r.net.mean <= r.net.hi, r.name)
+    T.ok(r.saved.lo >= 0, r.name)
+  end
+  -- every strategy stays within the budget in the worst case
+  local worst = {8, 24.5, 0.1}
+  for i = 1, 3 do
+    local spent = 0
+    for _, k in ipairs(res[i + 1].plan) do if k > 0 then spent = spent + worst[k] end end
+    T.ok(spent <= 3000, res[i + 1].name .. " spends " .. spent)
+  end
+  local opt = res.optimised
+  T.ok(opt.worst_cost <= 3000)
+  local seen = 0
+  for _, k in ipairs(opt.plan) do T.ok(k >= 0 and k <= 3); if k > 0 then seen = seen + 1 end end
+  T.eq(seen, opt.contacted)
+  for i = 2, 4 do T.ok(opt.net.mean >= res[i].net.mean, "optimised beats " .. res[i].name) end
+  T.eq(res.best, "optimised")
+  T.ok(tostring(res):find("optimised", 1, true))
+end)
+
+T.test("same seed, same numbers; per-customer effects accepted", function()
+  local a = S.simulate{customers = {p = p, value = v}, strategies = strategies, draws = 50, seed = 9}
+  local b = S.simulate{customers = {p = p, value = v}, strategies = strategies, draws = 50, seed = 9}
+  for i = 1, #a do T.eq(a[i].net.mean, b[i].net.mean) end
+  local per = {}
+  for i = 1, n do per[i] = p[i] > 0.3 and 0.3 or 0.05 end
+  local c = S.simulate{customers = {p = p, value = v}, draws = 50, seed = 9, budget = 1000,
+                       strategies = {{name = "uplift-targeted", contact = 1, reach = 1, effect = per, target = "value"}}}
+  T.ok(c.optimised.net.mean > 0)
+end)
+
+T.test("sensitivity: more effect never lowers the optimised net value", function()
+  local rows = S.sensitivity{customers = {p = p, value = v}, strategies = strategies, budget = 3000,
+                             vary = {effect = {0.5, 1, 1.5}, cost = {1}}}
+  T.eq(#rows, 3)
+  T.ok(rows[1].net <= rows[2].net and rows[2].net <= rows[3].net)
+end)
+
+T.test("plan.optimize exact equals greedy-or-better on a small case", function()
+  local plan = require "churnlab.plan"
+  local cust = {p = {0.5, 0.4, 0.3, 0.6}, value = {100, 200, 50, 80}}
+  local acts = {{contact = 5, reach = 0.5, effect = 0.3}, {contact = 1, accept = 20, reach = 0.7, effect = 0.5}}
+  local pe, ne, ce = plan.optimize(cust, acts, 30, {exact = true})
+  local pg, ng, cg = plan.optimize(cust, acts, 30)
+  T.ok(ce <= 30 and cg <= 30)
+  T.ok(ne >= ng - 1e-9)
+  T.eq(#pe, 4); T.eq(#pg, 4)
+  local e = plan.expected(cust, acts)
+  T.near(e:get(1, 1), 0.5 * (0.5 * 0.3 * 100) - 5, 1e-5)
+end)
+
+T.test("errors name the problem", function()
+  T.raises(function() S.simulate{strategies = strategies} end, "'customers' is required")
+  T.raises(function() S.simulate{customers = {p = p, value = v}, strategies = {}} end, "non-empty list")
+  T.raises(function() S.simulate{customers = {p = {0.5}, value = {1, 2}}, strategies = strategies} end,
+           "customers.value has 2 values for 1 customers")
+  T.raises(function() S.simulate{customers = {p = {1.5}, value = {1}}, strategies = {{effect = 0.1}}} end,
+           "churn probability 1.5")
+  T.raises(function() S.simulate{customers = {p = {0.5}, value = {1}}, strategies = {{name = "x"}}} end,
+           "'x' needs an effect")
+  T.raises(function() S.simulate{customers = {p = {0.5}, value = {1}}, strategies = {{effect = 0.1, target = "vip"}}} end,
+           "target must be")
+  T.raises(function() require("churnlab.plan").optimize({p = {0.5}, value = {1}}, {{effect = 2}}, 10) end,
+           "reach and effect must be in [0, 1]")
+end)
+
+T.done()

@@ -1,0 +1,214 @@
+-- Tests of churnlab.trees: gbdt, forest, tree through Lua (fit/predict/shap/save/load,
+-- determinism across thread counts, XGBoost interoperability, error messages).
+local T = dofile("tests/lua/lib/check.lua")
+local cl = require "churnlab"
+local tensor = cl.tensor
+
+-- y = 1 when x1 + x3 * x4 + noise-free offset > 0; column 2 has missing values, column 5
+-- holds category codes 0..3 with signal in code 2.
+local function data(n, d, seed)
+  local X = tensor.randn(n, d, {seed = seed})
+  local y = {}
+  for i = 1, n do
+    if i % 7 == 0 then X:set(i, 2, 0 / 0) end
+    local c = (i * 7919 + seed) % 4
+    X:set(i, 5, c)
+    local z = X:get(i, 1) + X:get(i, 3) * X:get(i, 4) + (c == 2 and 1 or 0) - 0.3
+    y[i] = z > 0 and 1 or 0
+  end
+  return X, tensor(y)
+end
+
+local function auc(p, y)
+  local n = y:numel()
+  local idx = {}
+  for i = 1, n do idx[i] = i end
+  table.sort(idx, function(a, b) return p:get(a) < p:get(b) end)
+  local pos, neg, rs = 0, 0, 0
+  for r, i in ipairs(idx) do
+    if y:get(i) == 1 then pos = pos + 1; rs = rs + r else neg = neg + 1 end
+  end
+  return (rs - pos * (pos + 1) / 2) / (pos * neg)
+end
+
+local X, y = data(3000, 6, 1)
+local Xt, yt = data(1500, 6, 2)
+
+local function readall(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+T.test("gbdt fits, predicts probabilities and margins", function()
+  local m = cl.gbdt{trees = 60, depth = 4}
+  T.eq(m:fit(X, y, {categorical = {5}}), m)
+  local p = m:predict(Xt)
+  T.eq(p:numel(), 1500)
+  T.ok(p:min() >= 0 and p:max() <= 1)
+  T.ok(auc(p, yt) > 0.9, "test AUC " .. auc(p, yt))
+  local z = m:predict(Xt, {margin = true})
+  T.near(1 / (1 + math.exp(-z:get(3))), p:get(3), 1e-6)
+  T.ok(tostring(m):find("churnlab.GBDT logistic 60 trees depth 4", 1, true), tostring(m))
+end)
+
+T.test("gbdt leaf-wise growth and early stopping keep the best iteration", function()
+  local m = cl.gbdt{trees = 3000, lr = 0.3, leaves = 31, depth = 0}
+  m:fit(X, y, {valid = {Xt, yt}, early_stop = 15, metric = "auc"})
+  local best, score = m:best_iteration()
+  T.eq(m:ntrees(), best)
+  T.ok(best < 3000)
+  T.ok(score > 0.9)
+end)
+
+T.test("shap rows add up to the margin; names and expected value", function()
+  local m = cl.gbdt{trees = 20, depth = 4}:fit(X, y, {names = {"a", "b", "c", "d", "e", "f"}})
+  local phi, names = m:shap(Xt)
+  T.eq(names[1], "a"); T.eq(names[7], "(expected)")
+  local z = m:predict(Xt, {margin = true})
+  for i = 1, 50 do
+    local s = 0
+    for j = 1, 7 do s = s + phi:get(i, j) end
+    T.near(s, z:get(i), 1e-4)
+  end
+  local pp = m:shap(Xt, {scale = "probability"})
+  local p = m:predict(Xt)
+  for i = 1, 20 do
+    local s = 0
+    for j = 1, 7 do s = s + pp:get(i, j) end
+    T.near(s, p:get(i), 1e-4)
+  end
+end)
+
+T.test("save/load gives bit-identical predictions for all three kinds", function()
+  local models = {
+    cl.gbdt{trees = 15}:fit(X, y, {categorical = {5}}),
+    cl.forest{trees = 20}:fit(X, y, {categorical = {5}}),
+    cl.tree{depth = 4}:fit(X, y),
+  }
+  for k, m in ipairs(models) do
+    local path = os.tmpname()
+    m:save(path)
+    local m2 = cl.load(path)
+    os.remove(path)
+    T.eq(getmetatable(m2).__name, getmetatable(m).__name)
+    local a, b = m:predict(Xt), m2:predict(Xt)
+    for i = 1, Xt:shape() do
+      if a:get(i) ~= b:get(i) then T.ok(false, "model " .. k .. " row " .. i) end
+    end
+  end
+end)
+
+T.test("1 and 2 threads (and two runs) give byte-identical model files", function()
+  -- large enough that histograms, partitions and gradients take their parallel paths
+  local Xb, yb = data(70000, 6, 3)
+  local function file_of(kind, threads)
+    cl.threads(threads)
+    local m
+    if kind == "gbdt" then
+      m = cl.gbdt{trees = 10, subsample = 0.8, colsample = 0.8, seed = 5}
+    else
+      m = cl.forest{trees = 16, seed = 5}
+    end
+    m:fit(Xb, yb, {categorical = {5}})
+    local path = os.tmpname()
+    m:save(path)
+    local s = readall(path)
+    os.remove(path)
+    return s
+  end
+  local n0 = cl.threads()
+  for _, kind in ipairs({"gbdt", "forest"}) do
+    local a, b, c = file_of(kind, 1), file_of(kind, 2), file_of(kind, 2)
+    T.ok(a == b, kind .. ": 1 vs 2 threads differ")
+    T.ok(b == c, kind .. ": two runs differ")
+  end
+  cl.threads(n0)
+end)
+
+T.test("forest reports OOB AUC and probabilities", function()
+  local f = cl.forest{trees = 60, class_weight = "balanced"}:fit(X, y)
+  T.ok(f:oob_auc() > 0.85, "oob " .. tostring(f:oob_auc()))
+  T.ok(auc(f:predict(Xt), yt) > 0.85)
+  local phi = f:shap(Xt)
+  local p = f:predict(Xt)
+  local s = 0
+  for j = 1, 7 do s = s + phi:get(1, j) end
+  T.near(s, p:get(1), 1e-4)
+end)
+
+T.test("tree rules name features and categories", function()
+  local t = cl.tree{depth = 2, min_leaf = 5}:fit(X, y, {categorical = {5},
+    names = {"tenure", "b", "c", "d", "Contract", "f"}})
+  local r = t:rules()
+  T.ok(r:find("->", 1, true), r)
+  T.ok(r:find("(n = ", 1, true), r)
+  local lines = 0
+  for _ in r:gmatch("[^\n]+") do lines = lines + 1 end
+  T.ok(lines >= 2 and lines <= 4, r)
+end)
+
+T.test("importance is sorted by gain", function()
+  local m = cl.gbdt{trees = 20}:fit(X, y)
+  local imp = m:importance()
+  T.eq(#imp, 6)
+  for i = 2, #imp do T.ok(imp[i - 1].gain >= imp[i].gain) end
+  T.ok(imp[1].splits > 0)
+end)
+
+local has_xgb = os.execute("/usr/bin/python3 -c 'import xgboost' 2>/dev/null")
+if not has_xgb then
+  T.skip("exported XGBoost model agrees with XGBoost", "python3-xgboost is not installed")
+else T.test("exported XGBoost model agrees with XGBoost (margins, pred_contribs)", function()
+  local m = cl.gbdt{trees = 25, depth = 5}:fit(X, y)
+  local dir = os.tmpname()
+  os.remove(dir)
+  local model, xcsv, mcsv, scsv = dir .. ".json", dir .. ".x.csv", dir .. ".m.csv", dir .. ".s.csv"
+  m:export_xgboost(model)
+  local function csv(path, t)
+    local f = assert(io.open(path, "w"))
+    local r, c = t:shape()
+    for i = 1, r do
+      local row = {}
+      for j = 1, (c or 1) do
+        local v = c and t:get(i, j) or t:get(i)
+        row[j] = v ~= v and "nan" or string.format("%.9g", v)
+      end
+      f:write(table.concat(row, ","), "\n")
+    end
+    f:close()
+  end
+  csv(xcsv, Xt); csv(mcsv, m:predict(Xt, {margin = true})); csv(scsv, (m:shap(Xt)))
+  local p = io.popen("/usr/bin/python3 scripts/ref/xgb_check.py " .. model .. " " .. xcsv .. " "
+    .. mcsv .. " " .. scsv .. " 1e-5 2>&1; echo status=$?")
+  local out = p:read("a")
+  p:close()
+  for _, f in ipairs({model, xcsv, mcsv, scsv}) do os.remove(f) end
+  T.ok(out:find("status=0", 1, true), out)
+end) end
+
+T.test("errors name the problem", function()
+  T.raises(function() cl.gbdt{depht = 3} end, "depht")
+  T.raises(function() cl.gbdt{lr = 5} end, "lr")
+  T.raises(function() cl.forest{class_weight = "heavy"} end, "class_weight")
+  local m = cl.gbdt{trees = 2}
+  T.raises(function() m:predict(X) end, "not fitted")
+  local bad = tensor.zeros(3000)
+  bad:set(10, 3)
+  T.raises(function() m:fit(X, bad) end, "label 10", "0 or 1")
+  T.raises(function() m:fit(X, tensor.zeros(10)) end, "one label per row")
+  T.raises(function() m:fit(X, y, {early_stop = 5}) end, "validation")
+  T.raises(function() m:fit(X, y, {categorical = {9}}) end, "categorical")
+  m:fit(X, y)
+  T.raises(function() m:predict(tensor.zeros(4, 3)) end, "3 features", "6")
+  local c = cl.gbdt{trees = 2}:fit(X, y, {categorical = {5}})
+  local path = os.tmpname()
+  T.raises(function() c:export_xgboost(path) end, "categorical")
+  os.remove(path)
+  local l, err = cl.load("tests/lua/trees.lua")
+  T.eq(l, nil)
+  T.ok(err)
+end)
+
+T.done()
