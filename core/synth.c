@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- parameters --------------------------------------------------------------------- */
@@ -834,6 +835,56 @@ static int write_buf(cl_atomic_file *f, synth_buf *b)
     return CL_OK;
 }
 
+typedef struct scored {
+    double risk;
+    int label, idx;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (x->risk != y->risk)
+        return x->risk < y->risk ? -1 : 1;
+    return x->idx - y->idx; /* total order: qsort's result never depends on its algorithm */
+}
+
+/* ROC AUC of the true risk for the observed labels (Mann-Whitney, ties get average ranks). */
+static int oracle_auc(const cl_synth_world *w, double *auc)
+{
+    *auc = NAN;
+    double *risk = cl_calloc((size_t)w->N, sizeof *risk);
+    scored *s = cl_calloc((size_t)w->N, sizeof *s);
+    int rc = !risk || !s ? CL_ENOMEM : cl_synth_true_risk(w, NULL, w->p.label_days, risk);
+    if (rc == CL_OK) {
+        int n = 0;
+        long long pos = 0;
+        for (int i = 0; i < w->N; i++)
+            if (w->cust[i].label >= 0) {
+                s[n] = (scored){risk[i], w->cust[i].label, i};
+                pos += s[n].label;
+                n++;
+            }
+        qsort(s, (size_t)n, sizeof *s, cmp_scored);
+        double ranksum = 0;
+        for (int i = 0; i < n;) {
+            int j = i;
+            while (j < n && s[j].risk == s[i].risk)
+                j++;
+            double avg = 0.5 * (i + 1 + j); /* ranks i+1..j */
+            for (int k = i; k < j; k++)
+                if (s[k].label)
+                    ranksum += avg;
+            i = j;
+        }
+        long long neg = n - pos;
+        if (pos > 0 && neg > 0)
+            *auc = (ranksum - 0.5 * (double)pos * (double)(pos + 1)) / ((double)pos * (double)neg);
+    }
+    cl_free(risk);
+    cl_free(s);
+    return rc;
+}
+
 int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char *out_dir,
                  const cl_progress *prog)
 {
@@ -922,6 +973,8 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
     }
     cl_free(em);
     em = NULL;
+    if ((rc = oracle_auc(w, &w->stats.oracle_auc)))
+        goto fail;
     if (out_dir) {
         open_ev = 0;
         if ((rc = cl_atomic_commit(&fev)))

@@ -79,6 +79,7 @@ typedef struct cl_synth_stats {
     long long plan_count[3];    /* plan at signup */
     long long campaign_treated, campaign_control, campaign_treated_churn,
         campaign_control_churn;
+    double oracle_auc;          /* ROC AUC of the true risk against the label (NaN if one class) */
 } cl_synth_stats;
 
 typedef struct cl_synth_world cl_synth_world;

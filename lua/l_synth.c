@@ -134,6 +134,7 @@ static int l_info(lua_State *L)
     setint(L, "campaign_control", s->campaign_control);
     setint(L, "campaign_treated_churn", s->campaign_treated_churn);
     setint(L, "campaign_control_churn", s->campaign_control_churn);
+    setnum(L, "oracle_auc", s->oracle_auc);
     return 1;
 }
 
