@@ -152,7 +152,7 @@ int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint
     }
     int nth = cl_threads_get();
     int failed = 0;
-#pragma omp parallel num_threads(nth)
+#pragma omp parallel num_threads(nth) if (S * (size_t)d > ((size_t)1 << 18))
     {
         float *buf = cl_alloc(S * sizeof *buf);
         if (!buf) {
@@ -246,7 +246,7 @@ void cl_binning_apply(const cl_binning *b, const float *X, size_t n, uint8_t *ou
     const int d = b->d;
     const size_t block = 4096;
     const size_t nblk = (n + block - 1) / block;
-#pragma omp parallel for schedule(static) num_threads(cl_threads_get())
+#pragma omp parallel for schedule(static) num_threads(cl_threads_get()) if (nblk > 4)
     for (size_t k = 0; k < nblk; k++) {
         size_t i0 = k * block, i1 = i0 + block < n ? i0 + block : n;
         for (int j = 0; j < d; j++) {

@@ -43,7 +43,7 @@ void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size
 {
     if (nthreads > nf)
         nthreads = nf;
-    if (nthreads <= 1 || m * (size_t)nf < 65536) {
+    if (nthreads <= 1 || m * (size_t)nf < ((size_t)1 << 18)) {
         build_range(hist, hist_off, bins, n, rows, m, gh, feats, 0, nf);
         return;
     }

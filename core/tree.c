@@ -95,7 +95,7 @@ void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, s
         out[0] = (float)(base + scale * s);
         return;
     }
-#pragma omp parallel for schedule(static) num_threads(cl_threads_get()) if (n > 2 * block)
+#pragma omp parallel for schedule(static) num_threads(cl_threads_get()) if (n > 16 * block)
     for (size_t k = 0; k < nblk; k++) {
         size_t i0 = k * block, i1 = i0 + block < n ? i0 + block : n;
         double acc[256];

@@ -71,7 +71,7 @@ static void *pipeline_at(lua_State *L, int opts, const char *key)
             luaL_error(L, "option '%s' must be a churnlab.Pipeline, got %s", key,
                        luaL_typename(L, -1));
         if (!b->obj)
-            luaL_error(L, "option '%s': attempt to use a freed churnlab.Pipeline", key);
+            luaL_error(L, "option '%s' must be a fitted churnlab.Pipeline (call p:fit(frame) first)", key);
         p = b->obj;
     }
     lua_pop(L, 1);
