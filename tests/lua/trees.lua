@@ -151,7 +151,9 @@ end)
 
 T.test("importance is sorted by gain", function()
   local m = cl.gbdt{trees = 20}:fit(X, y)
-  local imp = m:importance()
+  local fr = m:importance()
+  T.eq(tostring(fr), "churnlab.Frame 6x4")
+  local imp = m:importance{table = true}
   T.eq(#imp, 6)
   for i = 2, #imp do T.ok(imp[i - 1].gain >= imp[i].gain) end
   T.ok(imp[1].splits > 0)
