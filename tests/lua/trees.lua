@@ -213,4 +213,43 @@ T.test("errors name the problem", function()
   T.ok(err)
 end)
 
+local telco = T.shared("telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv")
+if not telco then
+  T.skip("telco: rules with labels, SHAP per original column", "../shared data not found")
+else
+  T.test("telco: rules with labels, SHAP per original column", function()
+    local df = cl.read_csv(telco)
+    local p = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"},
+                               encode = "native"}
+    p:fit(df)
+    local Xc, yc = p:transform(df)
+    local t = cl.tree{depth = 3, min_leaf = 50}:fit(Xc, yc, {pipeline = p})
+    local r = t:rules{pipeline = p}
+    T.ok(r:find("Contract in {Month-to-month}", 1, true), r)
+    T.ok(r:find("tenure", 1, true), r)
+    -- one-hot: rules speak of the original column
+    local q = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"}}
+    q:fit(df)
+    local Xo, yo = q:transform(df)
+    local t2 = cl.tree{depth = 2, min_leaf = 50}:fit(Xo, yo, {pipeline = q})
+    local r2 = t2:rules{pipeline = q}
+    T.ok(r2:find("Contract = ", 1, true) or r2:find("Contract != ", 1, true), r2)
+    -- SHAP summed per original column still adds up to the margin
+    local m = cl.gbdt{trees = 30, depth = 4}:fit(Xo, yo, {pipeline = q})
+    local phi, names = m:shap(Xo:rows(1, 20), {pipeline = q})
+    local _, ncol = phi:shape()
+    T.eq(ncol, 20) -- 19 original feature columns + expected value
+    T.eq(names[ncol], "(expected)")
+    local found = false
+    for _, n in ipairs(names) do found = found or n == "Contract" end
+    T.ok(found, table.concat(names, ","))
+    local z = m:predict(Xo:rows(1, 20), {margin = true})
+    for i = 1, 20 do
+      local s = 0
+      for j = 1, ncol do s = s + phi:get(i, j) end
+      T.near(s, z:get(i), 1e-4)
+    end
+  end)
+end
+
 T.done()
