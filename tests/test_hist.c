@@ -46,7 +46,10 @@ static void test_build_matches_direct_sum_and_threads(void **state)
             e->g += gh[2 * k];
             e->h += gh[2 * k + 1];
         }
-    assert_memory_equal(h1, ref, (size_t)off[4] * sizeof *h1); /* same order, same bits */
+    for (int q = 0; q < off[4]; q++) { /* two accumulation chains: equal up to rounding */
+        assert_true(fabs(h1[q].g - ref[q].g) < 1e-9 * (1 + fabs(ref[q].g)));
+        assert_true(fabs(h1[q].h - ref[q].h) < 1e-9 * (1 + fabs(ref[q].h)));
+    }
     /* subtraction: parent (all listed rows) - first half = second half */
     size_t half = m / 2;
     cl_hbin *a = cl_calloc((size_t)off[4], sizeof *a), *b = cl_calloc((size_t)off[4], sizeof *b);
