@@ -213,6 +213,21 @@ T.test("errors name the problem", function()
   T.ok(err)
 end)
 
+T.test("golden model files of format 1 still load and predict the same", function()
+  local Q = tensor{{0.5, 0 / 0, -1, 2}, {-1, 1, 0, 0}, {2, -2, 1, 4}, {0, 0, 0, 7}}
+  local want = {
+    gbdt = {"0.785464644", "0.233811542", "0.785464644", "0.233811542"},
+    forest = {"1", "0.0142857153", "1", "0.196923077"},
+    tree = {"1", "0", "1", "0"},
+  }
+  for kind, w in pairs(want) do
+    local m = assert(cl.load("tests/data/trees_" .. kind .. "_v1.clm"))
+    local p = m:predict(Q)
+    for i = 1, 4 do T.eq(string.format("%.9g", p:get(i)), w[i], kind .. " row " .. i) end
+  end
+  T.eq(cl.load("tests/data/trees_gbdt_v1.clm"):features()[4], "plan")
+end)
+
 local telco = T.shared("telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv")
 if not telco then
   T.skip("telco: rules with labels, SHAP per original column", "../shared data not found")
