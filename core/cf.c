@@ -418,6 +418,7 @@ static void fac_init(float *a, int64_t n, double std, cl_rng *g)
 static inline double dotf(const float *a, const float *b, int f)
 {
     float s = 0;
+#pragma omp simd reduction(+ : s)
     for (int k = 0; k < f; k++)
         s += a[k] * b[k];
     return s;
@@ -441,6 +442,7 @@ static int gram(double *G, const float *A, int64_t n, int f)
             for (int i = 0; i < f; i++) {
                 double xi = x[i];
                 double *Pi = P + (size_t)i * f;
+#pragma omp simd
                 for (int j = i; j < f; j++)
                     Pi[j] += xi * x[j];
             }
@@ -538,11 +540,11 @@ int cl_cf_factors(const cl_rec *r, const float **user_f, const float **item_f, i
 static const cl_param_def mf_defs[] = {
     {"factors", CL_PARAM_INT, offsetof(cl_cf_mf_params, factors), 64, 1, 4096, NULL,
      "latent factors per user and item"},
-    {"epochs", CL_PARAM_INT, offsetof(cl_cf_mf_params, epochs), 30, 0, 100000, NULL,
+    {"epochs", CL_PARAM_INT, offsetof(cl_cf_mf_params, epochs), 40, 0, 100000, NULL,
      "passes over the ratings (sgd) or alternations (als); 0 = initialise only"},
     {"lr", CL_PARAM_NUM, offsetof(cl_cf_mf_params, lr), 0.007, 1e-9, 10, NULL,
      "sgd learning rate"},
-    {"reg", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg), 0.05, 0, 1e6, NULL,
+    {"reg", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg), 0.08, 0, 1e6, NULL,
      "L2 penalty on factors (als: times the row's rating count, weighted-lambda)"},
     {"reg_bias", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg_bias), 0.02, 0, 1e6, NULL,
      "L2 penalty on biases (als: times the row's rating count)"},
@@ -850,6 +852,7 @@ static void als_row_cg(const double *G, int f, int64_t n, const int32_t *idx, co
         x[k] = xout[k];
     for (int i = 0; i < f; i++) { /* r = b - A x */
         double s = 0;
+#pragma omp simd reduction(- : s)
         for (int j = 0; j < f; j++)
             s -= G[i * f + j] * x[j];
         r[i] = s;
@@ -857,9 +860,11 @@ static void als_row_cg(const double *G, int f, int64_t n, const int32_t *idx, co
     for (int64_t k = 0; k < n; k++) {
         const float *y = Y + (int64_t)idx[k] * f;
         double c = 1 + alpha * val[k], yx = 0;
+#pragma omp simd reduction(+ : yx)
         for (int j = 0; j < f; j++)
             yx += y[j] * x[j];
         double a = c - (c - 1) * yx;
+#pragma omp simd
         for (int j = 0; j < f; j++)
             r[j] += a * y[j];
     }
@@ -871,6 +876,7 @@ static void als_row_cg(const double *G, int f, int64_t n, const int32_t *idx, co
     for (int it = 0; it < steps && rs > 1e-20; it++) {
         for (int i = 0; i < f; i++) {
             double s = 0;
+#pragma omp simd reduction(+ : s)
             for (int j = 0; j < f; j++)
                 s += G[i * f + j] * pv[j];
             Ap[i] = s;
@@ -878,9 +884,11 @@ static void als_row_cg(const double *G, int f, int64_t n, const int32_t *idx, co
         for (int64_t k = 0; k < n; k++) {
             const float *y = Y + (int64_t)idx[k] * f;
             double c1 = alpha * val[k], yp = 0;
+#pragma omp simd reduction(+ : yp)
             for (int j = 0; j < f; j++)
                 yp += y[j] * pv[j];
             yp *= c1;
+#pragma omp simd
             for (int j = 0; j < f; j++)
                 Ap[j] += yp * y[j];
         }

@@ -16,6 +16,8 @@
 #include "cluster.h"
 #include "content.h"
 #include "csv.h"
+#include "csvio.h"
+#include "drift.h"
 #include "error.h"
 #include "explain.h"
 #include "fileio.h"
@@ -27,6 +29,8 @@
 #include "hist.h"
 #include "hybrid.h"
 #include "metrics.h"
+#include "lbfgs.h"
+#include "linear.h"
 #include "mlp.h"
 #include "modelio.h"
 #include "optim.h"
@@ -48,5 +52,6 @@
 #include "tree.h"
 #include "tree_grow.h"
 #include "treeshap.h"
+#include "uplift.h"
 
 #endif

@@ -36,14 +36,50 @@ int cl_coltype_parse(const char *s, cl_coltype *t)
 
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-    /* FNV-1a, 32-bit, then a finaliser so low bits mix well for the power-of-two table. */
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    h ^= h >> 15;
-    h *= 0x2c1b3c6dU;
-    h ^= h >> 12;
-    return h;
+    /* 8 bytes per step (labels are short, so this is a few multiplies), then a finaliser
+     * so the low bits used by the power-of-two table mix well. */
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
+        s += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, s, len);
+        h = (h ^ w) * 0x94d049bb133111ebULL;
+    }
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+/* The arena: blocks of at least 64 KiB, each starting with a pointer to the previous block,
+ * so labels keep their addresses while the dictionary grows and sit close together in
+ * memory (lookups touch few cache lines). */
+#define ARENA_BLOCK ((size_t)64 << 10)
+
+static char *arena_put(cl_dict *d, const char *s, size_t len)
+{
+    if (d->arena_used + len + 1 > d->arena_cap) {
+        size_t cap = len + 1 + sizeof(char *) > ARENA_BLOCK ? len + 1 + sizeof(char *) : ARENA_BLOCK;
+        char *blk = cl_alloc(cap);
+        if (!blk)
+            return NULL;
+        memcpy(blk, &d->arena, sizeof(char *));
+        d->arena = blk;
+        d->arena_used = sizeof(char *);
+        d->arena_cap = cap;
+    }
+    char *p = d->arena + d->arena_used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    d->arena_used += len + 1;
+    return p;
 }
 
 int cl_dict_new(cl_dict **out)
@@ -54,12 +90,11 @@ int cl_dict_new(cl_dict **out)
         return CL_ENOMEM;
     d->refcount = 1;
     d->nslots = 16;
-    d->slots = cl_alloc(d->nslots * sizeof *d->slots);
+    d->slots = cl_calloc(d->nslots, sizeof *d->slots);
     if (!d->slots) {
         cl_free(d);
         return CL_ENOMEM;
     }
-    memset(d->slots, 0xff, d->nslots * sizeof *d->slots);
     *out = d;
     return CL_OK;
 }
@@ -75,8 +110,12 @@ void cl_dict_free(cl_dict *d)
 {
     if (!d || __atomic_sub_fetch(&d->refcount, 1, __ATOMIC_ACQ_REL) != 0)
         return;
-    for (int32_t i = 0; i < d->n; i++)
-        cl_free(d->labels[i]);
+    for (char *blk = d->arena; blk;) {
+        char *prev;
+        memcpy(&prev, blk, sizeof prev);
+        cl_free(blk);
+        blk = prev;
+    }
     cl_free(d->labels);
     cl_free(d->lens);
     cl_free(d->hashes);
@@ -84,16 +123,26 @@ void cl_dict_free(cl_dict *d)
     cl_free(d);
 }
 
+static inline int same_bytes(const char *a, const char *b, size_t len)
+{
+    /* labels are short: a byte loop beats a call to memcmp */
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static int32_t dict_lookup(const cl_dict *d, const char *s, size_t len, uint32_t h, uint32_t *slot)
 {
     uint32_t mask = d->nslots - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-        int32_t c = d->slots[i];
-        if (c < 0) {
+        uint64_t e = d->slots[i];
+        if (e == 0) {
             *slot = i;
             return -1;
         }
-        if (d->hashes[c] == h && d->lens[c] == len && memcmp(d->labels[c], s, len) == 0)
+        int32_t c = (int32_t)(uint32_t)e - 1;
+        if ((uint32_t)(e >> 32) == h && d->lens[c] == len && same_bytes(d->labels[c], s, len))
             return c;
     }
 }
@@ -101,15 +150,14 @@ static int32_t dict_lookup(const cl_dict *d, const char *s, size_t len, uint32_t
 static int dict_grow_table(cl_dict *d)
 {
     uint32_t ns = d->nslots * 2;
-    int32_t *slots = cl_alloc((size_t)ns * sizeof *slots);
+    uint64_t *slots = cl_calloc(ns, sizeof *slots);
     if (!slots)
         return CL_ENOMEM;
-    memset(slots, 0xff, (size_t)ns * sizeof *slots);
     for (int32_t c = 0; c < d->n; c++) {
         uint32_t i = d->hashes[c] & (ns - 1);
-        while (slots[i] >= 0)
+        while (slots[i])
             i = (i + 1) & (ns - 1);
-        slots[i] = c;
+        slots[i] = ((uint64_t)d->hashes[c] << 32) | (uint32_t)(c + 1);
     }
     cl_free(d->slots);
     d->slots = slots;
@@ -131,10 +179,10 @@ int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
         *code = c;
         return CL_OK;
     }
-    if (len > UINT32_MAX || d->n == INT32_MAX)
+    if (len > UINT32_MAX - 1 || d->n >= INT32_MAX - 1)
         return cl_error(CL_ERANGE, "category dictionary full");
     if (d->n == d->cap) {
-        int32_t cap = d->cap ? (d->cap > INT32_MAX / 2 ? INT32_MAX : d->cap * 2) : 8;
+        int32_t cap = d->cap ? (d->cap > INT32_MAX / 2 ? INT32_MAX - 1 : d->cap * 2) : 8;
         char **labels = cl_realloc(d->labels, (size_t)cap * sizeof *labels);
         if (!labels)
             return CL_ENOMEM;
@@ -149,22 +197,21 @@ int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
         d->hashes = hashes;
         d->cap = cap;
     }
-    char *copy = cl_alloc(len + 1);
+    if ((uint64_t)(d->n + 1) * 2 > (uint64_t)d->nslots) { /* keep the load at most 1/2 */
+        int rc = dict_grow_table(d);
+        if (rc)
+            return rc;
+        dict_lookup(d, s, len, h, &slot);
+    }
+    char *copy = arena_put(d, s, len);
     if (!copy)
         return CL_ENOMEM;
-    memcpy(copy, s, len);
-    copy[len] = '\0';
     c = d->n;
     d->labels[c] = copy;
     d->lens[c] = (uint32_t)len;
     d->hashes[c] = h;
     d->n++;
-    d->slots[slot] = c;
-    if ((uint64_t)d->n * 4 > (uint64_t)d->nslots * 3) { /* keep the load under 3/4 */
-        int rc = dict_grow_table(d);
-        if (rc)
-            return rc; /* the label is in; the table is merely fuller */
-    }
+    d->slots[slot] = ((uint64_t)h << 32) | (uint32_t)(c + 1);
     *code = c;
     return CL_OK;
 }

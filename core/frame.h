@@ -35,11 +35,13 @@ typedef struct cl_dict {
     int refcount;
     int32_t n;          /* labels */
     int32_t cap;
-    char **labels;      /* n NUL-terminated strings, code i -> labels[i] */
+    char **labels;      /* n NUL-terminated strings, code i -> labels[i] (in the arena) */
     uint32_t *lens;     /* byte lengths of the labels */
     uint32_t *hashes;   /* hash of each label */
-    int32_t *slots;     /* open-addressing hash table of codes, -1 = empty */
+    uint64_t *slots;    /* open addressing: (hash << 32) | (code + 1), 0 = empty */
     uint32_t nslots;    /* power of two */
+    char *arena;        /* label storage: a chain of blocks that never move */
+    size_t arena_used, arena_cap;
 } cl_dict;
 
 int cl_dict_new(cl_dict **out);

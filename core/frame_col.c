@@ -1,7 +1,7 @@
 /* frame_col.c - vectorised column operations. See frame_col.h. */
 #include "frame_col.h"
 #include "alloc.h"
-#include "csv.h"
+#include "csvio.h"
 #include "error.h"
 
 #include <math.h>

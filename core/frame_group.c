@@ -206,6 +206,89 @@ static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, const in
     return CL_OK;
 }
 
+/* One pass over the rows in row order: count, sum, mean, min, max, std (two passes), first,
+ * last and size, per group; sums run in row order, as the grouped-rows path would. */
+static int aggregate_stream(cl_column **out, const cl_column *c, cl_agg_fn fn, const int32_t *gid,
+                            int32_t ng)
+{
+    int64_t n = c->n;
+    int cat = c->type == CL_CAT;
+    if (cat && (fn == CL_AGG_FIRST || fn == CL_AGG_LAST)) {
+        int rc = cl_column_new_cat(out, ng, c->dict);
+        if (rc)
+            return rc;
+        int32_t *v = (*out)->codes;
+        for (int32_t g = 0; g < ng; g++)
+            v[g] = -1;
+        for (int64_t i = 0; i < n; i++)
+            if (c->codes[i] >= 0 && (fn == CL_AGG_LAST || v[gid[i]] < 0))
+                v[gid[i]] = c->codes[i];
+        return CL_OK;
+    }
+    cl_coltype t = c->type == CL_DATE && fn != CL_AGG_COUNT && fn != CL_AGG_SIZE &&
+                           fn != CL_AGG_SUM && fn != CL_AGG_STD
+                       ? CL_DATE
+                       : CL_NUM;
+    int rc = cl_column_new_num(out, t, ng);
+    if (rc)
+        return rc;
+    double *v = (*out)->num;
+    int64_t *k = cl_calloc((size_t)ng + 1, sizeof *k);
+    double *acc = fn == CL_AGG_STD ? cl_calloc((size_t)ng + 1, sizeof *acc) : NULL;
+    if (!k || (fn == CL_AGG_STD && !acc)) {
+        cl_free(k);
+        cl_free(acc);
+        cl_column_free(*out);
+        *out = NULL;
+        return CL_ENOMEM;
+    }
+    for (int32_t g = 0; g < ng; g++)
+        v[g] = fn == CL_AGG_MIN || fn == CL_AGG_MAX || fn == CL_AGG_FIRST || fn == CL_AGG_LAST ? NAN : 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t g = gid[i];
+        if (fn == CL_AGG_SIZE) {
+            k[g]++;
+            continue;
+        }
+        if (cat) {
+            k[g] += c->codes[i] >= 0;
+            continue;
+        }
+        double x = c->num[i];
+        if (isnan(x))
+            continue;
+        k[g]++;
+        switch (fn) {
+        case CL_AGG_SUM:
+        case CL_AGG_MEAN:
+        case CL_AGG_STD: v[g] += x; break;
+        case CL_AGG_MIN: v[g] = isnan(v[g]) || x < v[g] ? x : v[g]; break;
+        case CL_AGG_MAX: v[g] = isnan(v[g]) || x > v[g] ? x : v[g]; break;
+        case CL_AGG_FIRST: v[g] = isnan(v[g]) ? x : v[g]; break;
+        case CL_AGG_LAST: v[g] = x; break;
+        default: break;
+        }
+    }
+    if (fn == CL_AGG_COUNT || fn == CL_AGG_SIZE)
+        for (int32_t g = 0; g < ng; g++)
+            v[g] = (double)k[g];
+    if (fn == CL_AGG_MEAN || fn == CL_AGG_STD)
+        for (int32_t g = 0; g < ng; g++)
+            v[g] = k[g] ? v[g] / (double)k[g] : NAN;
+    if (fn == CL_AGG_STD) {
+        for (int64_t i = 0; i < n; i++) {
+            double x = c->num[i];
+            if (!isnan(x))
+                acc[gid[i]] += (x - v[gid[i]]) * (x - v[gid[i]]);
+        }
+        for (int32_t g = 0; g < ng; g++)
+            v[g] = k[g] > 1 ? sqrt(acc[g] / (double)(k[g] - 1)) : NAN;
+    }
+    cl_free(k);
+    cl_free(acc);
+    return CL_OK;
+}
+
 int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
                      const cl_agg *aggs, int naggs)
 {
@@ -217,14 +300,17 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
     int *aj = cl_alloc(sizeof *aj * (size_t)(naggs ? naggs : 1));
     int32_t *gid = cl_alloc((size_t)(n ? n : 1) * sizeof *gid);
     int64_t *start = NULL, *rows = NULL, *rep = NULL, *order = NULL;
+    int32_t *inv = NULL;
     cl_frame *kf = NULL, *sorted = NULL, *r = NULL;
     int32_t ng = 0;
+    int need_rows = 0;
     int rc = kj && aj && gid ? CL_OK : CL_ENOMEM;
     for (int k = 0; rc == CL_OK && k < nkeys; k++)
         if ((rc = cl_frame_col(f, keys[k], &kj[k])))
             rc = cl_error_wrap(rc, "groupby");
     for (int a = 0; rc == CL_OK && a < naggs; a++) {
         aj[a] = -1;
+        need_rows |= aggs[a].fn == CL_AGG_MEDIAN || aggs[a].fn == CL_AGG_NUNIQUE;
         if (aggs[a].fn == CL_AGG_SIZE)
             continue;
         if ((rc = cl_frame_col(f, aggs[a].column, &aj[a])))
@@ -236,23 +322,17 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
     if (rc == CL_OK)
         rc = group_ids(f, kj, nkeys, gid, &ng);
     if (rc == CL_OK) {
-        start = cl_calloc((size_t)ng + 2, sizeof *start);
-        rows = cl_alloc((size_t)(n ? n : 1) * sizeof *rows);
         rep = cl_alloc(((size_t)ng + 1) * sizeof *rep);
-        if (!start || !rows || !rep)
+        inv = cl_alloc(((size_t)ng + 1) * sizeof *inv);
+        if (!rep || !inv)
             rc = CL_ENOMEM;
     }
     if (rc == CL_OK) {
-        for (int64_t i = 0; i < n; i++)
-            start[gid[i] + 2]++;
-        for (int32_t g = 0; g < ng; g++)
-            start[g + 2] += start[g + 1];
-        for (int64_t i = 0; i < n; i++) {
-            int64_t p = start[gid[i] + 1]++;
-            rows[p] = i;
-        }
-        for (int32_t g = 0; g < ng; g++)
-            rep[g] = rows[start[g]];
+        /* ids are in order of first appearance: group g first shows up at rep[g] */
+        int32_t next = 0;
+        for (int64_t i = 0; i < n && next < ng; i++)
+            if (gid[i] == next)
+                rep[next++] = i;
         /* the key columns of each group's first row, then the groups in key order */
         rc = cl_frame_select(&kf, f, keys, nkeys);
     }
@@ -267,43 +347,46 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
     if (rc == CL_OK)
         rc = cl_frame_take(&sorted, kf, order, ng);
     if (rc == CL_OK) {
-        /* groups renumbered in sorted order: CSR offsets and rows permuted accordingly */
-        int64_t *s2 = cl_alloc(((size_t)ng + 1) * sizeof *s2);
-        int64_t *r2 = cl_alloc((size_t)(n ? n : 1) * sizeof *r2);
-        if (!s2 || !r2) {
-            cl_free(s2);
-            cl_free(r2);
+        /* renumber the groups in key order */
+        for (int32_t g = 0; g < ng; g++)
+            inv[order[g]] = g;
+        for (int64_t i = 0; i < n; i++)
+            gid[i] = inv[gid[i]];
+    }
+    if (rc == CL_OK && need_rows) {
+        /* rows of each group (CSR, row order within a group) for median and nunique */
+        start = cl_calloc((size_t)ng + 2, sizeof *start);
+        rows = cl_alloc((size_t)(n ? n : 1) * sizeof *rows);
+        if (!start || !rows) {
             rc = CL_ENOMEM;
         } else {
-            int64_t o = 0;
-            for (int32_t g = 0; g < ng; g++) {
-                int64_t src = order[g];
-                s2[g] = o;
-                for (int64_t q = start[src]; q < start[src + 1]; q++)
-                    r2[o++] = rows[q];
-            }
-            s2[ng] = o;
-            cl_free(start);
-            cl_free(rows);
-            start = s2;
-            rows = r2;
+            for (int64_t i = 0; i < n; i++)
+                start[gid[i] + 2]++;
+            for (int32_t g = 0; g < ng; g++)
+                start[g + 2] += start[g + 1];
+            for (int64_t i = 0; i < n; i++)
+                rows[start[gid[i] + 1]++] = i;
         }
     }
     if (rc == CL_OK)
         rc = cl_frame_copy(&r, sorted);
     for (int a = 0; rc == CL_OK && a < naggs; a++) {
         cl_column *c;
-        const cl_column *in = aj[a] >= 0 ? f->cols[aj[a]] : (nkeys ? f->cols[kj[0]] : NULL);
-        rc = aggregate(&c, in, aggs[a].fn, start, rows, ng);
+        const cl_column *in = aj[a] >= 0 ? f->cols[aj[a]] : f->cols[kj[0]];
+        cl_agg_fn fn = aggs[a].fn;
+        if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE)
+            rc = aggregate(&c, in, fn, start, rows, ng);
+        else
+            rc = aggregate_stream(&c, in, fn, gid, ng);
         if (rc)
             break;
         char name[256];
         if (aggs[a].name)
             snprintf(name, sizeof name, "%s", aggs[a].name);
-        else if (aggs[a].fn == CL_AGG_SIZE)
+        else if (fn == CL_AGG_SIZE)
             snprintf(name, sizeof name, "size");
         else
-            snprintf(name, sizeof name, "%s_%s", aggs[a].column, AGG[aggs[a].fn]);
+            snprintf(name, sizeof name, "%s_%s", aggs[a].column, AGG[fn]);
         if (cl_frame_find(r, name) >= 0)
             rc = cl_error(CL_EINVAL, "agg: two output columns named '%s'", name);
         else
@@ -324,6 +407,7 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
     cl_free(start);
     cl_free(rows);
     cl_free(rep);
+    cl_free(inv);
     cl_free(order);
     return rc;
 }

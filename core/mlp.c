@@ -25,7 +25,8 @@
 #define BN_MOMENTUM 0.1f
 #define EVAL_CHUNK 256
 #define GEMM_ROWS 64               /* fixed row blocks: results never depend on threads */
-#define PAR_MIN_FLOPS (1 << 18)    /* smaller products stay on one thread */
+#define PAR_MIN_FLOPS (1 << 22) /* M*N*K below this stays on one thread: OpenMP sync
+                                 * costs more than it saves for batch <= 256 */
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -362,18 +363,26 @@ static void ws_free(ws *w) { cl_free(w->block); }
  * here: a 2-thread fit differed from a 1-thread fit in the last bits), so fits and
  * predictions run OpenBLAS on one thread and split C = op(A) op(B) themselves into fixed
  * GEMM_ROWS-row blocks, one single-threaded sgemm per block, blocks spread over threads. */
+static void gemm_block(int ta, int tb, int64_t b, int64_t M, int64_t N, int64_t K,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float *C)
+{
+    int64_t i0 = b * GEMM_ROWS, m = M - i0 < GEMM_ROWS ? M - i0 : GEMM_ROWS;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                (int)m, (int)N, (int)K, 1.0f, ta ? A + i0 : A + i0 * lda, (int)lda, B, (int)ldb,
+                0.0f, C + i0 * N, (int)N);
+}
+
 static void gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                  const float *B, int64_t ldb, float *C, int nt)
 {
     int64_t nb = (M + GEMM_ROWS - 1) / GEMM_ROWS;
-    int par = nt > 1 && nb > 1 && (double)M * (double)N * (double)K >= PAR_MIN_FLOPS;
-    (void)par;
-#pragma omp parallel for num_threads(nt) if (par) schedule(static)
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t i0 = b * GEMM_ROWS, m = M - i0 < GEMM_ROWS ? M - i0 : GEMM_ROWS;
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)m, (int)N, (int)K, 1.0f, ta ? A + i0 : A + i0 * lda, (int)lda, B,
-                    (int)ldb, 0.0f, C + i0 * N, (int)N);
+    if (nt > 1 && nb > 1 && (double)M * (double)N * (double)K >= PAR_MIN_FLOPS) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t b = 0; b < nb; b++)
+            gemm_block(ta, tb, b, M, N, K, A, lda, B, ldb, C);
+    } else { /* same blocks, no OpenMP entry cost (it showed at batch 32) */
+        for (int64_t b = 0; b < nb; b++)
+            gemm_block(ta, tb, b, M, N, K, A, lda, B, ldb, C);
     }
 }
 

@@ -1,7 +1,7 @@
 /* prep.c - the preprocessing pipeline: fit, transform, save/load. See prep.h. */
 #include "prep.h"
 #include "alloc.h"
-#include "csv.h"
+#include "csvio.h"
 #include "error.h"
 #include "frame_col.h"
 
@@ -59,12 +59,12 @@ void cl_pipeline_free(cl_pipeline *p)
         return;
     for (int j = 0; j < p->ncol; j++) {
         cl_free(p->cols[j].name);
-        for (int k = 0; k < p->cols[j].ncat; k++)
+        for (int k = 0; p->cols[j].cats && k < p->cols[j].ncat; k++)
             cl_free(p->cols[j].cats[k]);
         cl_free(p->cols[j].cats);
     }
     cl_free(p->cols);
-    for (int j = 0; j < p->nout; j++)
+    for (int j = 0; p->fnames && j < p->nout; j++)
         cl_free(p->fnames[j]);
     cl_free(p->fnames);
     cl_free(p->src);

@@ -6,6 +6,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,6 +359,53 @@ int cl_interactions_build(cl_interactions **out, cl_idmap *users, cl_idmap *item
     int rc = cl_interactions_from_csr(out, users, items, indptr, indices, vals, tms);
     if (rc == CL_OK)
         (*out)->duplicates = dups;
+    return rc;
+}
+
+static int numbered(cl_idmap **out, int64_t n)
+{
+    int rc = cl_idmap_new(out);
+    for (int64_t k = 0; rc == CL_OK && k < n; k++) {
+        char b[32];
+        int64_t idx;
+        snprintf(b, sizeof b, "%lld", (long long)k + 1);
+        rc = cl_idmap_add(*out, b, &idx);
+    }
+    if (rc) {
+        cl_idmap_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int cl_interactions_random(cl_interactions **out, int64_t n_users, int64_t n_items, int64_t nnz,
+                           double skew, uint64_t seed)
+{
+    *out = NULL;
+    if (n_users < 1 || n_items < 1 || nnz < 1 || n_users > CL_SPARSE_MAX_IDS ||
+        n_items > CL_SPARSE_MAX_IDS || !(skew > 0))
+        return cl_error(CL_EINVAL, "random interactions: need users, items, nnz >= 1 and skew > 0");
+    cl_idmap *um = NULL, *im = NULL;
+    int64_t *u = cl_alloc((size_t)nnz * sizeof *u), *it = cl_alloc((size_t)nnz * sizeof *it);
+    float *v = cl_alloc((size_t)nnz * sizeof *v);
+    int rc = u && it && v ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK)
+        rc = numbered(&um, n_users);
+    if (rc == CL_OK)
+        rc = numbered(&im, n_items);
+    if (rc == CL_OK) {
+        cl_rng g;
+        cl_rng_seed(&g, seed);
+        for (int64_t k = 0; k < nnz; k++) {
+            u[k] = (int64_t)cl_rng_below(&g, (uint64_t)n_users);
+            int64_t i = (int64_t)((double)n_items * pow(cl_rng_uniform(&g), skew));
+            it[k] = i < n_items ? i : n_items - 1;
+            v[k] = (float)(1 + (u[k] * 7 + it[k] * 13) % 5);
+        }
+        rc = cl_interactions_build(out, um, im, nnz, u, it, v, NULL, CL_DUP_LAST);
+    }
+    cl_free(u), cl_free(it), cl_free(v);
+    cl_idmap_free(um), cl_idmap_free(im);
     return rc;
 }
 

@@ -88,6 +88,12 @@ static inline int64_t cl_interactions_item_nnz(const cl_interactions *m, int64_t
 /* 1 when user u has interacted with item i (binary search in the row). */
 int cl_interactions_has(const cl_interactions *m, int64_t u, int32_t i);
 
+/* A random matrix for benchmarks and tests: nnz draws of (user uniform in n_users, item =
+ * floor(n_items * U^skew), a long tail for skew > 1), duplicates merged (so nnz is an upper
+ * bound); value = 1 + (7 u + 13 i) mod 5 (ratings 1..5); labels "1".."n". Deterministic. */
+int cl_interactions_random(cl_interactions **out, int64_t n_users, int64_t n_items, int64_t nnz,
+                           double skew, uint64_t seed);
+
 /* ---- evaluation splits ----------------------------------------------------------------- */
 
 /* Random per-user holdout: for every user, round(test_frac * n_u) of their interactions go to

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- parameters --------------------------------------------------------------------- */
@@ -48,7 +49,7 @@ const cl_param_def cl_synth_param_defs[] = {
      7, 365, NULL, "campaign outcome: churn within this many days of the campaign"},
     {"churn_scale", CL_PARAM_NUM, offsetof(cl_synth_params, churn_scale), 1.0, 0.01, 100, NULL,
      "multiplies the baseline daily hazard"},
-    {"frailty_sd", CL_PARAM_NUM, offsetof(cl_synth_params, frailty_sd), 0.5, 0, 3, NULL,
+    {"frailty_sd", CL_PARAM_NUM, offsetof(cl_synth_params, frailty_sd), 0.35, 0, 3, NULL,
      "sd of the hidden per-customer frailty on the log hazard (the noise)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
@@ -63,16 +64,16 @@ void cl_synth_params_default(cl_synth_params *p)
 /* eta = sum of coef * term; daily hazard h = 1 - exp(-exp(eta)) (complementary log-log, so
  * exp(coef) is a hazard ratio). Order matches the K_* enum. */
 static const cl_synth_coef coefs[NCOEF + 1] = {
-    {"baseline", -6.85, "1 (log of the baseline daily hazard; plus log(churn_scale))"},
-    {"engagement_decline", 1.10,
+    {"baseline", -7.05, "1 (log of the baseline daily hazard; plus log(churn_scale))"},
+    {"engagement_decline", 1.60,
      "log(e0 / e_t): how far the latent sessions-per-day rate has fallen from the baseline"},
-    {"engagement_level", -0.35, "log(e0 / 0.45): baseline engagement against the median"},
+    {"engagement_level", -0.60, "log(e0 / 0.45): baseline engagement against the median"},
     {"content_match", -0.90,
      "m - 0.5, m = running mean (weight 0.1 per title) of log appeal of the titles watched"},
     {"price", 1.60, "s * log(price / 7.99): price sensitivity s times log effective price"},
-    {"price_rise_shock", 1.00, "s * exp(-(day - rise day) / 45) after the customer's price rose"},
-    {"payment_failures", 0.80, "payment failures, decayed with a 30-day half-life"},
-    {"tickets", 0.35, "support tickets, decayed with a 30-day half-life"},
+    {"price_rise_shock", 1.50, "s * exp(-(day - rise day) / 45) after the customer's price rose"},
+    {"payment_failures", 1.20, "payment failures, decayed with a 30-day half-life"},
+    {"tickets", 0.50, "support tickets, decayed with a 30-day half-life"},
     {"short_tenure", 1.00, "exp(-tenure / 60): new customers churn more"},
     {"plan_basic", 0.15, "1 on the basic plan (standard is the reference)"},
     {"plan_premium", -0.20, "1 on the premium plan"},
@@ -398,9 +399,9 @@ static void make_customer(cl_synth_world *w, int ci, synth_state *st)
         c->devices |= (uint8_t)(1u << d);
     }
     c->e0 = (float)(MEDIAN_ENGAGEMENT * age_engage[(int)c->age] * exp(0.6 * cl_rng_normal(&r)));
-    if (cl_rng_uniform(&r) < 0.30) {
+    if (cl_rng_uniform(&r) < 0.35) {
         c->fade_start = (float)(-60.0 + cl_rng_uniform(&r) * (P->days + P->label_days + 60));
-        c->fade_rate = (float)(0.004 + 0.016 * cl_rng_uniform(&r));
+        c->fade_rate = (float)(0.006 + 0.019 * cl_rng_uniform(&r));
     } else {
         c->fade_start = 1e9f;
         c->fade_rate = 0;
@@ -834,6 +835,56 @@ static int write_buf(cl_atomic_file *f, synth_buf *b)
     return CL_OK;
 }
 
+typedef struct scored {
+    double risk;
+    int label, idx;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (x->risk != y->risk)
+        return x->risk < y->risk ? -1 : 1;
+    return x->idx - y->idx; /* total order: qsort's result never depends on its algorithm */
+}
+
+/* ROC AUC of the true risk for the observed labels (Mann-Whitney, ties get average ranks). */
+static int oracle_auc(const cl_synth_world *w, double *auc)
+{
+    *auc = NAN;
+    double *risk = cl_calloc((size_t)w->N, sizeof *risk);
+    scored *s = cl_calloc((size_t)w->N, sizeof *s);
+    int rc = !risk || !s ? CL_ENOMEM : cl_synth_true_risk(w, NULL, w->p.label_days, risk);
+    if (rc == CL_OK) {
+        int n = 0;
+        long long pos = 0;
+        for (int i = 0; i < w->N; i++)
+            if (w->cust[i].label >= 0) {
+                s[n] = (scored){risk[i], w->cust[i].label, i};
+                pos += s[n].label;
+                n++;
+            }
+        qsort(s, (size_t)n, sizeof *s, cmp_scored);
+        double ranksum = 0;
+        for (int i = 0; i < n;) {
+            int j = i;
+            while (j < n && s[j].risk == s[i].risk)
+                j++;
+            double avg = 0.5 * (i + 1 + j); /* ranks i+1..j */
+            for (int k = i; k < j; k++)
+                if (s[k].label)
+                    ranksum += avg;
+            i = j;
+        }
+        long long neg = n - pos;
+        if (pos > 0 && neg > 0)
+            *auc = (ranksum - 0.5 * (double)pos * (double)(pos + 1)) / ((double)pos * (double)neg);
+    }
+    cl_free(risk);
+    cl_free(s);
+    return rc;
+}
+
 int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char *out_dir,
                  const cl_progress *prog)
 {
@@ -922,6 +973,8 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
     }
     cl_free(em);
     em = NULL;
+    if ((rc = oracle_auc(w, &w->stats.oracle_auc)))
+        goto fail;
     if (out_dir) {
         open_ev = 0;
         if ((rc = cl_atomic_commit(&fev)))

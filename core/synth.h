@@ -79,6 +79,7 @@ typedef struct cl_synth_stats {
     long long plan_count[3];    /* plan at signup */
     long long campaign_treated, campaign_control, campaign_treated_churn,
         campaign_control_churn;
+    double oracle_auc;          /* ROC AUC of the true risk against the label (NaN if one class) */
 } cl_synth_stats;
 
 typedef struct cl_synth_world cl_synth_world;
@@ -96,7 +97,8 @@ const cl_synth_params *cl_synth_get_params(const cl_synth_world *w);
 const cl_synth_stats *cl_synth_get_stats(const cl_synth_world *w);
 const char *cl_synth_genre_name(int g); /* NULL when out of range */
 
-/* Per-customer observations; id in 1..customers (CL_ERANGE otherwise, via the int results). */
+/* Per-customer observations; id in 1..customers, else they return CL_ERANGE (< -1) and set
+ * the error message. */
 int cl_synth_customers(const cl_synth_world *w);
 int cl_synth_titles(const cl_synth_world *w);
 /* 1 when active at the snapshot, 0 if churned before it. */
@@ -134,8 +136,10 @@ typedef struct cl_synth_outcome {
 /* Re-runs `horizon` days from the snapshot (horizon in 1..CL_SYNTH_MAX_DAYS - days) for every
  * customer with actions[id-1] (actions NULL = none for all), writing out[id-1] for id
  * 1..customers. Customers not active at the snapshot get {0, -1, 0}. With no actions and
- * horizon == label_days, the retained flags are exactly 1 - label. Validates every action
- * (errors name the customer). Deterministic whatever the thread count. */
+ * horizon == label_days, the retained flags are exactly 1 - label. An action starts on the
+ * snapshot day and replaces any action still running then (a campaign discount); discounts last
+ * 30 days per month, content and outreach 30 days. Validates every action (errors name the
+ * customer). Deterministic whatever the thread count. */
 int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
                     cl_synth_outcome *out, const cl_progress *p);
 

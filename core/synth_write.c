@@ -461,7 +461,9 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
     bprintf(b, "- churn within %d days of the snapshot: %lld of %lld active customers (",
             P->label_days, S->label_churners, S->active_at_snapshot);
     pct(b, S->label_churners, S->active_at_snapshot);
-    bprintf(b, ")\n- plans at signup: basic ");
+    bprintf(b, "); the true risk (truth.csv) ranks them with ROC AUC ");
+    num(b, S->oracle_auc, 3);
+    bprintf(b, " (a practical ceiling for models of this data)\n- plans at signup: basic ");
     pct(b, S->plan_count[0], w->N);
     bprintf(b, ", standard ");
     pct(b, S->plan_count[1], w->N);

@@ -41,24 +41,37 @@ static const char *reduce_name(cl_reduce r)
 static inline float min_nan(float x, float y) { return x != x ? x : y != y ? y : x < y ? x : y; }
 static inline float max_nan(float x, float y) { return x != x ? x : y != y ? y : x > y ? x : y; }
 
+/* Vectorised loops: `omp simd` asks for vectors even at -O2 (whose cost model skips loops of
+ * unknown length), and the kernels are cloned for AVX2 with a run-time dispatch, so the
+ * default build stays portable x86-64. Element-wise results are the same either way. */
+#define SIMD _Pragma("omp simd")
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define KERNEL __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef KERNEL
+#define KERNEL
+#endif
+
 /* One output row of n elements: o[j] = x op y with x = a[j * sa], y = b[j * sb]. Unit and
  * zero strides get their own loops so the compiler can vectorise them. */
 #define BIN_LOOP(EXPR)                                                                       \
     do {                                                                                     \
         if (sa == 1 && sb == 1) {                                                            \
-            for (int64_t j = 0; j < n; j++) {                                                \
+            SIMD for (int64_t j = 0; j < n; j++) {                                           \
                 float x = a[j], y = b[j];                                                    \
                 o[j] = (EXPR);                                                               \
             }                                                                                \
         } else if (sa == 1 && sb == 0) {                                                     \
             float y = b[0];                                                                  \
-            for (int64_t j = 0; j < n; j++) {                                                \
+            SIMD for (int64_t j = 0; j < n; j++) {                                                \
                 float x = a[j];                                                              \
                 o[j] = (EXPR);                                                               \
             }                                                                                \
         } else if (sa == 0 && sb == 1) {                                                     \
             float x = a[0];                                                                  \
-            for (int64_t j = 0; j < n; j++) {                                                \
+            SIMD for (int64_t j = 0; j < n; j++) {                                                \
                 float y = b[j];                                                              \
                 o[j] = (EXPR);                                                               \
             }                                                                                \
@@ -70,7 +83,7 @@ static inline float max_nan(float x, float y) { return x != x ? x : y != y ? y :
         }                                                                                    \
     } while (0)
 
-static void bin_row(cl_binop op, float *restrict o, const float *a, int64_t sa, const float *b,
+KERNEL static void bin_row(cl_binop op, float *restrict o, const float *a, int64_t sa, const float *b,
                     int64_t sb, int64_t n)
 {
     switch (op) {
@@ -127,7 +140,8 @@ int cl_tensor_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_t
     if ((va.r != vb.r && va.r != 1 && vb.r != 1) || (va.c != vb.c && va.c != 1 && vb.c != 1)) {
         char sa[64], sb[64];
         return cl_error(CL_EINVAL, "%s: shapes %s and %s do not broadcast", binop_name(op),
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb));
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb));
     }
     r = va.r == 1 ? vb.r : va.r;
     c = va.c == 1 ? vb.c : va.c;
@@ -138,8 +152,13 @@ int cl_tensor_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_t
     if (rc)
         return rc;
     float *o = (*out)->storage->data;
-    if (ndim == 1) { /* one long row: walk the single dimension with the row strides */
-        bin_row(op, o, va.p, va.s0, vb.p, vb.s0, r);
+    if (ndim == 1) { /* one long row in blocks, walked with the dimension's strides */
+        int64_t nb = (r + RED_BLOCK - 1) / RED_BLOCK;
+#pragma omp parallel for num_threads(cl_threads_get()) schedule(static) if (r >= PAR_MIN)
+        for (int64_t k = 0; k < nb; k++) {
+            int64_t s = k * RED_BLOCK, e = s + RED_BLOCK < r ? s + RED_BLOCK : r;
+            bin_row(op, o + s, va.p + s * va.s0, va.s0, vb.p + s * vb.s0, vb.s0, e - s);
+        }
         return CL_OK;
     }
     if (va.s0 == va.c * va.s1 && va.s1 == 1 && vb.s0 == vb.c * vb.s1 && vb.s1 == 1 && va.r == r &&
@@ -206,7 +225,7 @@ static inline float sigmoidf(float x)
 #define UN_LOOP(EXPR)                                                                        \
     do {                                                                                     \
         if (sa == 1)                                                                         \
-            for (int64_t j = 0; j < n; j++) {                                                \
+            SIMD for (int64_t j = 0; j < n; j++) {                                                \
                 float x = a[j];                                                              \
                 o[j] = (EXPR);                                                               \
             }                                                                                \
@@ -217,7 +236,7 @@ static inline float sigmoidf(float x)
             }                                                                                \
     } while (0)
 
-static void un_row(cl_unop fn, float *restrict o, const float *a, int64_t sa, int64_t n, float lo,
+KERNEL static void un_row(cl_unop fn, float *restrict o, const float *a, int64_t sa, int64_t n, float lo,
                    float hi)
 {
     switch (fn) {
@@ -311,7 +330,8 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
     if (a->ndim == 1 && b->ndim == 1)
         return cl_error(CL_EINVAL, "mm: both operands are 1-D (%s @ %s); use (a * b):sum() for a "
                                    "dot product",
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb));
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb));
     /* A 1-D left operand is a 1 x k row, a 1-D right operand a k x 1 column; the result is
      * then 1-D. */
     int64_t m, k, n, ka, as0, as1, bs0, bs1;
@@ -326,10 +346,12 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
     bs1 = b->ndim == 1 ? 1 : b->stride[1];
     if (ka != k)
         return cl_error(CL_EINVAL, "mm: inner dimensions differ (%s @ %s)",
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb));
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb));
     if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
         return cl_error(CL_ERANGE, "mm: dimensions of %s @ %s exceed the BLAS limit of %d",
-                        cl_tensor_shape_str(a, sa, sizeof sa), cl_tensor_shape_str(b, sb, sizeof sb),
+                        cl_tensor_shape_str(a, sa, sizeof sa),
+                        cl_tensor_shape_str(b, sb, sizeof sb),
                         INT_MAX);
     int ndim = (a->ndim == 1 || b->ndim == 1) ? 1 : 2;
     int rc = ndim == 1 ? cl_tensor_new(out, 1, a->ndim == 1 ? n : m, 1)
@@ -379,44 +401,122 @@ static inline float at_flat(const cl_tensor *t, int64_t f)
     return *cl_tensor_ptr(t, f / c, f % c);
 }
 
+/* Double sums over 8 lanes: element k of a reduction (in logical row-major order) is added
+ * to lane k % 8 and the lanes are combined in a fixed order at the end. That breaks the
+ * add-latency chain and vectorises, while every lane still sees its values in a fixed order:
+ * the result depends only on the values and the shape - not on strides (a view and its
+ * contiguous copy agree), the thread count, or the ISA clone (no FMA contraction under
+ * -std=c11). */
+typedef struct lanes {
+    double acc[8];
+    int lane; /* lane of the next element */
+} lanes;
+
+static double lanes_total(const lanes *l)
+{
+    const double *a = l->acc;
+    return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+}
+
+/* Adds p[q * st] (or (p[q * st] - shift)^2 when sq) for q < n. */
+KERNEL static void lanes_add(lanes *l, const float *p, int64_t st, int64_t n, double shift,
+                             int sq)
+{
+    double *acc = l->acc;
+    int64_t q = 0;
+    for (; q < n && l->lane != 0; q++, l->lane = (l->lane + 1) & 7) {
+        double d = (double)p[q * st] - shift;
+        acc[l->lane] += sq ? d * d : (double)p[q * st];
+    }
+    int64_t n8 = q + (n - q) / 8 * 8;
+    if (st == 1 && !sq) {
+        for (; q < n8; q += 8)
+            for (int k = 0; k < 8; k++)
+                acc[k] += (double)p[q + k];
+    } else if (st == 1) {
+        for (; q < n8; q += 8)
+            for (int k = 0; k < 8; k++) {
+                double d = (double)p[q + k] - shift;
+                acc[k] += d * d;
+            }
+    } else {
+        for (; q < n8; q += 8)
+            for (int k = 0; k < 8; k++) {
+                double d = (double)p[(q + k) * st] - shift;
+                acc[k] += sq ? d * d : (double)p[(q + k) * st];
+            }
+    }
+    for (; q < n; q++, l->lane = (l->lane + 1) & 7) {
+        double d = (double)p[q * st] - shift;
+        acc[l->lane] += sq ? d * d : (double)p[q * st];
+    }
+}
+
+static double line_sum(const float *p, int64_t st, int64_t n, double shift, int sq)
+{
+    lanes l = {{0, 0, 0, 0, 0, 0, 0, 0}, 0};
+    lanes_add(&l, p, st, n, shift, sq);
+    return lanes_total(&l);
+}
+
+/* A tensor walked in logical order as one strided line, when it can be (packed, or a single
+ * column as 1-D tensors are): sets *p and *st and returns 1. */
+static int as_line(const cl_tensor *t, const float **p, int64_t *st)
+{
+    *p = cl_tensor_ptr(t, 0, 0);
+    if (cl_tensor_is_contiguous(t))
+        return *st = 1, 1;
+    if (t->shape[1] == 1)
+        return *st = t->stride[0], 1;
+    return 0;
+}
+
 /* Sum of x (or of (x - shift)^2 when sq) over the flat range [f0, f1), in double. */
 static double block_sum(const cl_tensor *t, int64_t f0, int64_t f1, double shift, int sq)
 {
-    double s = 0;
+    const float *p;
+    int64_t st;
+    if (as_line(t, &p, &st))
+        return line_sum(p + f0 * st, st, f1 - f0, shift, sq);
+    lanes l = {{0, 0, 0, 0, 0, 0, 0, 0}, 0};
     int64_t c = t->shape[1];
     int64_t i = f0 / c, j = f0 % c;
     for (int64_t f = f0; f < f1;) {
-        const float *p = cl_tensor_ptr(t, i, j);
-        int64_t s1 = t->stride[1];
         int64_t len = c - j < f1 - f ? c - j : f1 - f;
-        if (sq)
-            for (int64_t q = 0; q < len; q++) {
-                double d = (double)p[q * s1] - shift;
-                s += d * d;
-            }
-        else
-            for (int64_t q = 0; q < len; q++)
-                s += (double)p[q * s1];
+        lanes_add(&l, cl_tensor_ptr(t, i, j), t->stride[1], len, shift, sq);
         f += len;
         i++, j = 0;
     }
-    return s;
+    return lanes_total(&l);
 }
 
 /* Index (flat) of the min (want_max = 0) or max over [f0, f1): first NaN wins, then the first
- * occurrence of the extreme. */
+ * occurrence of the extreme. Walks whole row pieces like block_sum. */
 static int64_t block_arg(const cl_tensor *t, int64_t f0, int64_t f1, int want_max)
 {
+    int64_t c = t->shape[1], s1 = t->stride[1];
     int64_t best = f0;
     float bv = at_flat(t, f0);
     if (bv != bv)
         return best;
-    for (int64_t f = f0 + 1; f < f1; f++) {
-        float v = at_flat(t, f);
-        if (v != v)
-            return f;
-        if (want_max ? v > bv : v < bv)
-            bv = v, best = f;
+    const float *lp;
+    int64_t lst;
+    int line = as_line(t, &lp, &lst);
+    int64_t i = f0 / c, j = f0 % c;
+    for (int64_t f = f0; f < f1;) {
+        const float *p = line ? lp + f0 * lst : cl_tensor_ptr(t, i, j);
+        int64_t len = line ? f1 - f0 : c - j < f1 - f ? c - j : f1 - f;
+        if (line)
+            s1 = lst;
+        for (int64_t q = 0; q < len; q++) {
+            float v = p[q * s1];
+            if (v != v)
+                return f + q;
+            if (want_max ? v > bv : v < bv)
+                bv = v, best = f + q;
+        }
+        f += len;
+        i++, j = 0;
     }
     return best;
 }
@@ -517,23 +617,30 @@ int cl_tensor_reduce_all(const cl_tensor *t, cl_reduce r, double *out)
     return CL_EINVAL;
 }
 
-/* Reduces one strided line of n floats (p[q * s], q < n). */
-static float reduce_line(const float *p, int64_t s, int64_t n, cl_reduce r)
+/* Plain sequential double sum, the order reduce_cols_chunk uses for each column. */
+static double seq_sum(const float *p, int64_t s, int64_t n, double shift, int sq)
+{
+    double acc = 0;
+    for (int64_t q = 0; q < n; q++) {
+        double d = (double)p[q * s] - shift;
+        acc += sq ? d * d : (double)p[q * s];
+    }
+    return acc;
+}
+
+/* Reduces one strided line of n floats (p[q * s], q < n): rows (dim 2) sum over lanes like
+ * the whole-tensor sums; columns (dim 1, `column`) sum sequentially like reduce_cols_chunk,
+ * so each dimension gives the same bits whatever the layout. */
+static float reduce_line(const float *p, int64_t s, int64_t n, cl_reduce r, int column)
 {
     if (r == CL_RED_SUM || r == CL_RED_MEAN || r == CL_RED_STD) {
-        double sum = 0;
-        for (int64_t q = 0; q < n; q++)
-            sum += (double)p[q * s];
+        double sum = column ? seq_sum(p, s, n, 0, 0) : line_sum(p, s, n, 0, 0);
         if (r == CL_RED_SUM)
             return (float)sum;
         double mean = sum / (double)n;
         if (r == CL_RED_MEAN)
             return (float)mean;
-        double ss = 0;
-        for (int64_t q = 0; q < n; q++) {
-            double d = (double)p[q * s] - mean;
-            ss += d * d;
-        }
+        double ss = column ? seq_sum(p, s, n, mean, 1) : line_sum(p, s, n, mean, 1);
         return n > 1 ? (float)sqrt(ss / (double)(n - 1)) : NAN;
     }
     int want_max = r == CL_RED_MAX || r == CL_RED_ARGMAX;
@@ -550,7 +657,7 @@ static float reduce_line(const float *p, int64_t s, int64_t n, cl_reduce r)
 /* Column-wise reduction (over rows) of the columns [j0, j0 + w), w <= COL_CHUNK: rows are
  * walked in order so each column sees its values in row order, cache-friendly for row-major
  * data. */
-static void reduce_cols_chunk(const cl_tensor *t, int64_t j0, int64_t w, cl_reduce r, float *o)
+KERNEL static void reduce_cols_chunk(const cl_tensor *t, int64_t j0, int64_t w, cl_reduce r, float *o)
 {
     int64_t m = t->shape[0], s1 = t->stride[1];
     double acc[COL_CHUNK], acc2[COL_CHUNK];
@@ -561,8 +668,13 @@ static void reduce_cols_chunk(const cl_tensor *t, int64_t j0, int64_t w, cl_redu
             acc[q] = 0;
         for (int64_t i = 0; i < m; i++) {
             const float *p = cl_tensor_ptr(t, i, j0);
-            for (int64_t q = 0; q < w; q++)
-                acc[q] += (double)p[q * s1];
+            if (s1 == 1) {
+                SIMD for (int64_t q = 0; q < w; q++)
+                    acc[q] += (double)p[q];
+            } else {
+                for (int64_t q = 0; q < w; q++)
+                    acc[q] += (double)p[q * s1];
+            }
         }
         if (r == CL_RED_SUM) {
             for (int64_t q = 0; q < w; q++)
@@ -636,14 +748,14 @@ int cl_tensor_reduce_dim(cl_tensor **out, const cl_tensor *t, cl_reduce r, int d
     if (dim == 1) {
 #pragma omp parallel for num_threads(cl_threads_get()) schedule(static) if (m * n >= PAR_MIN)
         for (int64_t i = 0; i < m; i++)
-            o[i] = reduce_line(cl_tensor_ptr(t, i, 0), t->stride[1], n, r);
+            o[i] = reduce_line(cl_tensor_ptr(t, i, 0), t->stride[1], n, r, 0);
         return CL_OK;
     }
     int64_t chunks = (n + COL_CHUNK - 1) / COL_CHUNK;
     if (t->stride[0] == 1 && t->stride[1] != 1) { /* transposed view: columns are packed */
 #pragma omp parallel for num_threads(cl_threads_get()) schedule(static) if (m * n >= PAR_MIN)
         for (int64_t j = 0; j < n; j++)
-            o[j] = reduce_line(cl_tensor_ptr(t, 0, j), t->stride[0], m, r);
+            o[j] = reduce_line(cl_tensor_ptr(t, 0, j), t->stride[0], m, r, 1);
         return CL_OK;
     }
 #pragma omp parallel for num_threads(cl_threads_get()) schedule(static) if (m * n >= PAR_MIN)

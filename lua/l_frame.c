@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/csv.h"
+#include "../core/csvio.h"
 #include "../core/frame.h"
 #include "../core/frame_col.h"
 #include "../core/frame_ops.h"

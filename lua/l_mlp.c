@@ -17,11 +17,12 @@ static cl_mlp *check(lua_State *L) { return lcl_checkobj(L, 1, MLP_T); }
 static int l_new(lua_State *L)
 {
     static const char *const skip[] = {"class_weight", NULL};
+    static const char *const none[] = {NULL};
     cl_mlp_params p;
     cl_mlp_params_default(&p);
     double w0, w1;
     int cw = lm_class_weight_table(L, 1, &w0, &w1);
-    int t = lm_params_without(L, 1, cw ? skip : (const char *const[]){NULL});
+    int t = lm_params_without(L, 1, cw ? skip : none);
     lcl_params(L, t, cl_mlp_param_defs, &p, "mlp");
     if (cw) {
         p.neg_weight *= w0;
@@ -119,6 +120,7 @@ static int predict_common(lua_State *L, int prob)
 {
     cl_mlp *m = check(L);
     int64_t n, d;
+    lm_frame_input(L, 1, 2);
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     cl_tensor *out;
     LCL_CHECK(L, cl_tensor_new(&out, 1, n, 1));
@@ -181,7 +183,7 @@ static int m_save(lua_State *L)
         cl_mw_free(w);
         return lcl_raise(L, rc);
     }
-    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3);
+    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -196,6 +198,8 @@ static int l_load(lua_State *L)
         return lcl_fail(L, rc);
     lcl_box *b = lcl_newbox(L, MLP_T);
     rc = cl_mlp_load((cl_mlp **)&b->obj, r);
+    if (rc == CL_OK)
+        rc = lm_load_pipeline(L, r, -1);
     cl_mr_free(r);
     if (rc)
         return lcl_fail(L, rc);
@@ -207,6 +211,7 @@ static const luaL_Reg methods[] = {
     {"fit", m_fit},       {"predict", m_predict}, {"decision", m_decision},
     {"params", m_params}, {"names", m_names},     {"nparams", m_nparams},
     {"fitted", m_fitted}, {"save", m_save},       {"free", m_gc},
+    {"pipeline", lm_pipeline_method},
     {NULL, NULL}};
 
 static const luaL_Reg meta[] = {

@@ -64,17 +64,43 @@ static void pushlabel(lua_State *L, const cl_idmap *m, int64_t i)
 
 /* ---- columns: a Lua sequence or a 1-D tensor ------------------------------------------- */
 
+#define FRAME "churnlab.Frame"
+
 typedef struct column {
     int idx;          /* stack index, 0 = absent */
     cl_tensor *t;     /* when a tensor */
+    const cl_column *fc; /* when a frame column (borrowed from the frame at idx) */
     int64_t n;
     const char *name;
 } column;
+
+/* Column named by opts[key] of the frame at fidx (key absent: none, or an error when
+ * required). */
+static void framecolumn(lua_State *L, int fidx, int opts, const char *key, column *c,
+                        int required)
+{
+    c->idx = 0, c->t = NULL, c->fc = NULL, c->n = 0, c->name = key;
+    const cl_frame *f = lcl_checkobj(L, fidx, FRAME);
+    const char *name = lcl_optstr(L, opts, key, NULL);
+    if (!name) {
+        if (required)
+            luaL_error(L, "interactions: option '%s' must name the frame's %s column", key, key);
+        return;
+    }
+    int ci;
+    if (cl_frame_col(f, name, &ci))
+        lcl_raise(L, CL_EINVAL);
+    c->fc = f->cols[ci];
+    c->n = f->nrow;
+    c->idx = fidx;
+    c->name = name;
+}
 
 static void getcolumn(lua_State *L, int tbl, const char *key, column *c, int required)
 {
     c->idx = 0;
     c->t = NULL;
+    c->fc = NULL;
     c->n = 0;
     c->name = key;
     int ty = lua_getfield(L, tbl, key);
@@ -98,7 +124,14 @@ static void getcolumn(lua_State *L, int tbl, const char *key, column *c, int req
 /* Pushes element k (0-based) of the column. */
 static void colpush(lua_State *L, const column *c, int64_t k)
 {
-    if (c->t) {
+    if (c->fc) {
+        if (cl_column_isna_at(c->fc, k))
+            lua_pushnil(L);
+        else if (c->fc->type == CL_CAT)
+            lua_pushstring(L, cl_column_label(c->fc, k));
+        else
+            lua_pushnumber(L, c->fc->num[k]);
+    } else if (c->t) {
         float v;
         cl_tensor_get(c->t, c->t->ndim == 1 || c->t->shape[1] == 1 ? k : k / c->t->shape[1],
                       c->t->ndim == 1 || c->t->shape[1] == 1 ? 0 : k % c->t->shape[1], &v);
@@ -113,6 +146,9 @@ static double colnum(lua_State *L, const column *c, int64_t k)
     colpush(L, c, k);
     int ok;
     double v = lua_tonumberx(L, -1, &ok);
+    if (!ok && c->fc)
+        luaL_error(L, "interactions: column '%s', row %d: expected a number, got %s", c->name,
+                   (int)(k + 1), lua_isnil(L, -1) ? "a missing value" : "a category");
     if (!ok)
         luaL_error(L, "interactions: '%s'[%d] must be a number, got %s", c->name, (int)(k + 1),
                    luaL_typename(L, -1));
@@ -135,12 +171,107 @@ static int pushinter(lua_State *L, cl_interactions *m)
     return 1;
 }
 
-/* interactions(src, opts): src is {users=, items=, values=, times=} (lists or tensors); opts:
- * dup = "sum"|"last", base = interactions whose id maps are reused (entries with unknown
- * users or items are dropped and counted: second result). */
+static int idmap_guard_gc(lua_State *L)
+{
+    cl_idmap **g = lua_touserdata(L, 1);
+    cl_idmap_free(g[0]);
+    cl_idmap_free(g[1]);
+    g[0] = g[1] = NULL;
+    return 0;
+}
+
+/* Ids of a frame column without the Lua stack: cat codes and small non-negative integer ids
+ * are looked up once each (a code or value cache), so millions of rows map quickly. out[k]
+ * is the index, or -1 when `add` is 0 and the label is unknown. */
+static int fast_ids(const column *c, cl_idmap *m, int add, int64_t *out)
+{
+    const cl_column *fc = c->fc;
+    int64_t n = c->n, ncache = 0;
+    int rc = CL_OK;
+    if (fc->type == CL_CAT) {
+        ncache = fc->dict->n;
+    } else {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int64_t k = 0; k < n; k++) {
+            double v = fc->num[k];
+            if (isnan(v))
+                return cl_error(CL_EINVAL, "interactions: column '%s', row %lld: missing id",
+                                c->name, (long long)k + 1);
+            if (v != floor(v) || fabs(v) > 9e15)
+                return cl_error(CL_EINVAL, "interactions: column '%s', row %lld: id %g is not "
+                                           "an integer",
+                                c->name, (long long)k + 1, v);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        if (n > 0 && lo >= 0 && hi < (double)(1 << 26))
+            ncache = (int64_t)hi + 1;
+    }
+    int64_t *cache = ncache ? cl_alloc((size_t)ncache * sizeof *cache) : NULL;
+    if (ncache && !cache)
+        return CL_ENOMEM;
+    for (int64_t k = 0; k < ncache; k++)
+        cache[k] = -2;
+    char buf[64];
+    for (int64_t k = 0; k < n && rc == CL_OK; k++) {
+        int64_t key = -1;
+        const char *lab;
+        if (fc->type == CL_CAT) {
+            key = fc->codes[k];
+            if (key < 0) {
+                rc = cl_error(CL_EINVAL, "interactions: column '%s', row %lld: missing id",
+                              c->name, (long long)k + 1);
+                break;
+            }
+            lab = fc->dict->labels[key];
+        } else {
+            if (cache)
+                key = (int64_t)fc->num[k];
+            snprintf(buf, sizeof buf, "%lld", (long long)fc->num[k]);
+            lab = buf;
+        }
+        if (key >= 0 && cache && cache[key] != -2) {
+            out[k] = cache[key];
+            continue;
+        }
+        if (add)
+            rc = cl_idmap_add(m, lab, &out[k]);
+        else
+            out[k] = cl_idmap_find(m, lab);
+        if (key >= 0 && cache)
+            cache[key] = out[k];
+    }
+    cl_free(cache);
+    return rc;
+}
+
+/* Reads the four columns from a table of lists/tensors or from a frame (opts user=, item=,
+ * value=, time= name its columns). */
+static void getcolumns(lua_State *L, int src, int opts, column *cu, column *ci, column *cv,
+                       column *ct)
+{
+    if (lcl_testbox(L, src, FRAME)) {
+        framecolumn(L, src, opts, "user", cu, 1);
+        framecolumn(L, src, opts, "item", ci, 1);
+        framecolumn(L, src, opts, "value", cv, 0);
+        framecolumn(L, src, opts, "time", ct, 0);
+        return;
+    }
+    if (!lua_istable(L, src))
+        luaL_argerror(L, src, lua_pushfstring(L, "churnlab.Frame or table expected, got %s",
+                                              luaL_typename(L, src)));
+    getcolumn(L, src, "users", cu, 1);
+    getcolumn(L, src, "items", ci, 1);
+    getcolumn(L, src, "values", cv, 0);
+    getcolumn(L, src, "times", ct, 0);
+}
+
+/* interactions(src, opts): src is {users=, items=, values=, times=} (lists or tensors) or a
+ * frame with opts user=, item=, value=, time= naming its columns; opts: dup = "sum"|"last",
+ * base = interactions whose id maps are reused (entries with unknown users or items are
+ * dropped and counted: second result). */
 static int l_interactions(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
     int opts = lua_istable(L, 2) ? 2 : 0;
     const char *dups = lcl_optstr(L, opts, "dup", "sum");
     cl_dup_mode dup;
@@ -159,10 +290,7 @@ static int l_interactions(lua_State *L)
         lua_pop(L, 1);
     }
     column cu, ci, cv, ct;
-    getcolumn(L, 1, "users", &cu, 1);
-    getcolumn(L, 1, "items", &ci, 1);
-    getcolumn(L, 1, "values", &cv, 0);
-    getcolumn(L, 1, "times", &ct, 0);
+    getcolumns(L, 1, opts, &cu, &ci, &cv, &ct);
     int64_t n = cu.n;
     if (ci.n != n || (cv.idx && cv.n != n) || (ct.idx && ct.n != n))
         return luaL_error(L, "interactions: users, items, values and times must have the same "
@@ -174,26 +302,65 @@ static int l_interactions(lua_State *L)
     int64_t *u = (int64_t *)tmp, *it = u + (n ? n : 1);
     double *tm = (double *)(it + (n ? n : 1));
     float *vals = (float *)(tm + (n ? n : 1));
-    cl_idmap *um = NULL, *im = NULL;
+    /* The id maps live in a guard userdata: a Lua error raised while reading the columns
+     * (a bad value) then frees them with the guard. */
+    cl_idmap **guard = lua_newuserdatauv(L, 2 * sizeof *guard, 0);
+    guard[0] = guard[1] = NULL;
+    if (luaL_newmetatable(L, "churnlab.IdmapGuard")) {
+        lua_pushcfunction(L, idmap_guard_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
     if (base) {
-        um = cl_idmap_retain(base->users);
-        im = cl_idmap_retain(base->items);
-    } else if (cl_idmap_new(&um) || cl_idmap_new(&im)) {
-        cl_idmap_free(um);
+        guard[0] = cl_idmap_retain(base->users);
+        guard[1] = cl_idmap_retain(base->items);
+    } else if (cl_idmap_new(&guard[0]) || cl_idmap_new(&guard[1])) {
         return lcl_raise(L, CL_ENOMEM);
     }
+    cl_idmap *um = guard[0], *im = guard[1];
     int64_t w = 0, dropped = 0;
     int rc = CL_OK;
     char b1[64], b2[64];
+    if (cu.fc && ci.fc) { /* frames: no Lua stack per row */
+        rc = fast_ids(&cu, um, !base, u);
+        if (rc == CL_OK)
+            rc = fast_ids(&ci, im, !base, it);
+        for (int64_t k = 0; k < n && rc == CL_OK; k++) {
+            if (u[k] < 0 || it[k] < 0) {
+                dropped++;
+                continue;
+            }
+            u[w] = u[k], it[w] = it[k];
+            if (cv.idx) {
+                double v = cv.fc->type == CL_CAT ? NAN : cv.fc->num[k];
+                if (!isfinite(v))
+                    rc = cl_error(CL_EINVAL, "interactions: column '%s', row %lld: value is "
+                                             "%s",
+                                  cv.name, (long long)k + 1,
+                                  cv.fc->type == CL_CAT ? "a category" : "missing or infinite");
+                vals[w] = (float)v;
+            }
+            if (ct.idx) {
+                tm[w] = ct.fc->type == CL_CAT ? NAN : ct.fc->num[k];
+                if (isnan(tm[w]))
+                    rc = cl_error(CL_EINVAL, "interactions: column '%s', row %lld: time is "
+                                             "missing or a category",
+                                  ct.name, (long long)k + 1);
+            }
+            w++;
+        }
+        n = 0; /* skip the generic loop */
+    }
     for (int64_t k = 0; k < n && rc == CL_OK; k++) {
         colpush(L, &cu, k);
         colpush(L, &ci, k);
         const char *ul = tolabel(L, -2, b1, sizeof b1), *il = tolabel(L, -1, b2, sizeof b2);
         if (!ul || !il) {
-            rc = cl_error(CL_EINVAL, "interactions: entry %lld: %s label must be an integer or "
+            rc = cl_error(CL_EINVAL, "interactions: %s %lld: %s label must be an integer or "
                                      "a string, got %s",
-                          (long long)k + 1, !ul ? "user" : "item",
-                          luaL_typename(L, !ul ? -2 : -1));
+                          cu.fc ? "row" : "entry", (long long)k + 1, !ul ? "user" : "item",
+                          lua_isnil(L, !ul ? -2 : -1) ? "a missing value"
+                                                      : luaL_typename(L, !ul ? -2 : -1));
             lua_pop(L, 2);
             break;
         }
@@ -226,13 +393,26 @@ static int l_interactions(lua_State *L)
     if (rc == CL_OK)
         rc = cl_interactions_build(&m, um, im, w, u, it, cv.idx ? vals : NULL,
                                    ct.idx ? tm : NULL, dup);
-    cl_idmap_free(um);
-    cl_idmap_free(im);
     if (rc)
         return lcl_raise(L, rc);
     pushinter(L, m);
     lua_pushinteger(L, (lua_Integer)dropped);
     return 2;
+}
+
+/* random_interactions{users =, items =, nnz =, skew = 2, seed = 42} (benchmarks, tests) */
+static int l_random_interactions(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    double nu = lcl_optnum(L, 1, "users", 0), ni = lcl_optnum(L, 1, "items", 0);
+    double nnz = lcl_optnum(L, 1, "nnz", 0), skew = lcl_optnum(L, 1, "skew", 2);
+    double seed = lcl_optnum(L, 1, "seed", 42);
+    if (!(nu >= 1 && ni >= 1 && nnz >= 1 && nu < 2e9 && ni < 2e9 && nnz < 1e12 && seed >= 0))
+        return luaL_error(L, "random_interactions: users, items and nnz must be >= 1");
+    cl_interactions *m;
+    LCL_CHECK(L, cl_interactions_random(&m, (int64_t)nu, (int64_t)ni, (int64_t)nnz, skew,
+                                        (uint64_t)seed));
+    return pushinter(L, m);
 }
 
 static int inter_gc(lua_State *L)
@@ -451,55 +631,188 @@ static int l_als(lua_State *L)
     return 1;
 }
 
-/* Sets content features from the table at idx: {features = tensor, items = labels}. */
-static void set_features(lua_State *L, cl_rec *r, int idx)
+/* Dense features from a frame: the item column (opts key "item") gives the labels; every
+ * other column (or those listed in "columns") becomes features: num/date columns as they are
+ * (missing = column mean), cat columns as multi-hot tokens (a label "Drama|Comedy" sets both).
+ * Pushes the label anchor table and the X userdata; returns X and the column count. */
+static float *frame_features(lua_State *L, int fidx, int idx, int64_t *rows_out, int *cols_out,
+                             const char ***lab_out)
 {
-    lua_getfield(L, idx, "features");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return;
+    const cl_frame *f = lcl_checkobj(L, fidx, FRAME);
+    const char *item = lcl_optstr(L, idx, "item", NULL);
+    if (!item)
+        luaL_error(L, "content: with a frame of features, 'item' must name the item id column");
+    int ic;
+    if (cl_frame_col(f, item, &ic))
+        lcl_raise(L, CL_EINVAL);
+    int use[256], nuse = 0;
+    if (lua_getfield(L, idx, "columns") == LUA_TTABLE) {
+        for (int k = 1; k <= (int)luaL_len(L, -1) && nuse < 256; k++) {
+            lua_geti(L, -1, k);
+            int c;
+            if (!lua_isstring(L, -1) || cl_frame_col(f, lua_tostring(L, -1), &c))
+                luaL_error(L, "content: columns[%d]: %s", k,
+                           lua_isstring(L, -1) ? cl_last_error() : "expected a column name");
+            use[nuse++] = c;
+            lua_pop(L, 1);
+        }
+    } else {
+        for (int c = 0; c < f->ncol && nuse < 256; c++)
+            if (c != ic)
+                use[nuse++] = c;
     }
-    cl_tensor *t = lcl_testtensor(L, -1);
-    if (!t || t->ndim != 2)
-        luaL_error(L, "content: 'features' must be a 2-D tensor (one row per item)");
-    int64_t rows = cl_tensor_rows(t);
-    int64_t cols = cl_tensor_cols(t);
-    if (lua_getfield(L, idx, "items") != LUA_TTABLE)
-        luaL_error(L, "content: 'items' must list the item label of each feature row");
-    int items = lua_gettop(L);
-    if ((int64_t)luaL_len(L, items) != rows)
-        luaL_error(L, "content: %d item labels for %d feature rows", (int)luaL_len(L, items),
-                   (int)rows);
-    /* label strings anchored in a table on the stack; pointers and values in userdata, so
-     * an error frees everything */
+    lua_pop(L, 1);
+    int64_t rows = f->nrow;
+    /* token dictionaries of the cat columns: a Lua table token -> feature index per column */
+    lua_newtable(L);
+    int tokens = lua_gettop(L);
+    int ncols = 0;
+    int base[256];
+    for (int q = 0; q < nuse; q++) {
+        const cl_column *c = f->cols[use[q]];
+        base[q] = ncols;
+        if (c->type != CL_CAT) {
+            ncols++;
+            continue;
+        }
+        lua_newtable(L);
+        int n = 0;
+        for (int32_t code = 0; code < c->dict->n; code++) {
+            const char *s = c->dict->labels[code];
+            while (*s) {
+                const char *e = strchr(s, '|');
+                size_t len = e ? (size_t)(e - s) : strlen(s);
+                lua_pushlstring(L, s, len);
+                if (lua_rawget(L, -2) == LUA_TNIL) {
+                    lua_pop(L, 1);
+                    lua_pushlstring(L, s, len);
+                    lua_pushinteger(L, n++);
+                    lua_rawset(L, -3);
+                } else {
+                    lua_pop(L, 1);
+                }
+                s += len + (e != NULL);
+            }
+        }
+        lua_rawseti(L, tokens, q + 1);
+        ncols += n;
+    }
+    if (ncols < 1)
+        luaL_error(L, "content: the frame has no feature columns besides '%s'", item);
     lua_createtable(L, (int)rows, 0);
     int anchor = lua_gettop(L);
     const char **lab = lua_newuserdatauv(L, (size_t)rows * sizeof *lab + 1, 0);
-    float *X = lua_newuserdatauv(L, (size_t)(rows * cols) * sizeof *X + 1, 0);
+    float *X = lua_newuserdatauv(L, (size_t)rows * (size_t)ncols * sizeof *X + 1, 0);
+    memset(X, 0, (size_t)rows * (size_t)ncols * sizeof *X);
+    column idc = {fidx, NULL, f->cols[ic], rows, item};
     for (int64_t k = 0; k < rows; k++) {
         char buf[64];
-        lua_geti(L, items, k + 1);
-        const char *s = tolabel(L, -1, buf, sizeof buf);
-        if (!s)
-            luaL_error(L, "content: items[%d] must be an integer or a string", (int)k + 1);
-        lua_pushstring(L, s);
+        colpush(L, &idc, k);
+        const char *sl = tolabel(L, -1, buf, sizeof buf);
+        if (!sl)
+            luaL_error(L, "content: column '%s', row %d: missing or non-integer item id", item,
+                       (int)k + 1);
+        lua_pushstring(L, sl);
         lua_rawseti(L, anchor, k + 1);
         lua_pop(L, 1);
         lua_rawgeti(L, anchor, k + 1);
         lab[k] = lua_tostring(L, -1);
         lua_pop(L, 1);
-        for (int64_t j = 0; j < cols; j++)
-            X[k * cols + j] = *cl_tensor_ptr(t, k, j);
     }
-    int rc = cl_content_set_features(r, X, rows, (int)cols, lab);
+    for (int q = 0; q < nuse; q++) {
+        const cl_column *c = f->cols[use[q]];
+        if (c->type != CL_CAT) {
+            double sum = 0;
+            int64_t cnt = 0;
+            for (int64_t k = 0; k < rows; k++)
+                if (!isnan(c->num[k]))
+                    sum += c->num[k], cnt++;
+            double mean = cnt ? sum / (double)cnt : 0;
+            for (int64_t k = 0; k < rows; k++)
+                X[k * ncols + base[q]] = (float)(isnan(c->num[k]) ? mean : c->num[k]);
+            continue;
+        }
+        lua_rawgeti(L, tokens, q + 1);
+        for (int64_t k = 0; k < rows; k++) {
+            const char *s = cl_column_label(c, k);
+            while (s && *s) {
+                const char *e = strchr(s, '|');
+                size_t len = e ? (size_t)(e - s) : strlen(s);
+                lua_pushlstring(L, s, len);
+                lua_rawget(L, -2);
+                X[k * ncols + base[q] + (int)lua_tointeger(L, -1)] = 1.0f;
+                lua_pop(L, 1);
+                s += len + (e != NULL);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    *rows_out = rows;
+    *cols_out = ncols;
+    *lab_out = lab;
+    return X;
+}
+
+/* Sets content features from the table at idx: {features = tensor, items = labels} or
+ * {features = frame, item = "id column"[, columns = {...}]}. */
+static void set_features(lua_State *L, cl_rec *r, int idx)
+{
+    int top = lua_gettop(L);
+    lua_getfield(L, idx, "features");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    int64_t rows;
+    int cols;
+    const char **lab;
+    float *X;
+    if (lcl_testbox(L, -1, FRAME)) {
+        X = frame_features(L, lua_gettop(L), idx, &rows, &cols, &lab);
+    } else {
+        cl_tensor *t = lcl_testtensor(L, -1);
+        if (!t || t->ndim != 2)
+            luaL_error(L, "content: 'features' must be a frame or a 2-D tensor (one row per item)");
+        rows = cl_tensor_rows(t);
+        int64_t c64 = cl_tensor_cols(t);
+        cols = (int)c64;
+        if (lua_getfield(L, idx, "items") != LUA_TTABLE)
+            luaL_error(L, "content: 'items' must list the item label of each feature row");
+        int items = lua_gettop(L);
+        if ((int64_t)luaL_len(L, items) != rows)
+            luaL_error(L, "content: %d item labels for %d feature rows", (int)luaL_len(L, items),
+                       (int)rows);
+        /* label strings anchored in a table on the stack; pointers and values in userdata,
+         * so an error frees everything */
+        lua_createtable(L, (int)rows, 0);
+        int anchor = lua_gettop(L);
+        lab = lua_newuserdatauv(L, (size_t)rows * sizeof *lab + 1, 0);
+        X = lua_newuserdatauv(L, (size_t)(rows * c64) * sizeof *X + 1, 0);
+        for (int64_t k = 0; k < rows; k++) {
+            char buf[64];
+            lua_geti(L, items, k + 1);
+            const char *s = tolabel(L, -1, buf, sizeof buf);
+            if (!s)
+                luaL_error(L, "content: items[%d] must be an integer or a string", (int)k + 1);
+            lua_pushstring(L, s);
+            lua_rawseti(L, anchor, k + 1);
+            lua_pop(L, 1);
+            lua_rawgeti(L, anchor, k + 1);
+            lab[k] = lua_tostring(L, -1);
+            lua_pop(L, 1);
+            for (int64_t j = 0; j < c64; j++)
+                X[k * c64 + j] = *cl_tensor_ptr(t, k, j);
+        }
+    }
+    int rc = cl_content_set_features(r, X, rows, cols, lab);
     if (rc)
         lcl_raise(L, rc);
-    lua_pop(L, 5);
+    lua_settop(L, top);
 }
 
 static int l_content(lua_State *L)
 {
-    static const char *const skip[] = {"features", "items", NULL};
+    static const char *const skip[] = {"features", "items", "item", "columns", NULL};
     cl_rec *r = newrec(L, CL_REC_CONTENT, skip);
     if (lua_istable(L, 1))
         set_features(L, r, 1);
@@ -838,14 +1151,14 @@ static int rec_predict_rating(lua_State *L)
     return 1;
 }
 
-/* m:predict_ratings({users = ..., items = ...}) -> tensor of predictions (mf). */
+/* m:predict_ratings({users = ..., items = ...}) or (df, {user = "col", item = "col"}) ->
+ * tensor of predictions (mf). */
 static int rec_predict_ratings(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "predict_ratings");
-    luaL_checktype(L, 2, LUA_TTABLE);
-    column cu, ci;
-    getcolumn(L, 2, "users", &cu, 1);
-    getcolumn(L, 2, "items", &ci, 1);
+    int opts = lua_istable(L, 3) ? 3 : 0;
+    column cu, ci, cv, ct;
+    getcolumns(L, 2, opts, &cu, &ci, &cv, &ct);
     if (cu.n != ci.n)
         return luaL_error(L, "predict_ratings: %d users but %d items", (int)cu.n, (int)ci.n);
     cl_tensor *t;
@@ -983,6 +1296,7 @@ static int l_evaluate(lua_State *L)
  * one relevant item. which: 0 precision 1 recall 2 ap 3 ndcg 4 hit 5 rr */
 static double list_metric(lua_State *L, int which)
 {
+    lua_settop(L, 3);
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_geti(L, 1, 1);
@@ -1217,7 +1531,8 @@ static const luaL_Reg rec_methods[] = {
     {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
-    {"interactions", l_interactions}, {"popular", l_popular}, {"itemknn", l_itemknn},
+    {"interactions", l_interactions}, {"random_interactions", l_random_interactions},
+    {"popular", l_popular}, {"itemknn", l_itemknn},
     {"mf", l_mf},                     {"als", l_als},         {"content", l_content},
     {"hybrid", l_hybrid},             {"evaluate", l_evaluate}, {"load", rec_load},
     {NULL, NULL}};
@@ -1229,11 +1544,14 @@ static const struct {
                      "\"sum\"|\"last\", base = train}] -> interactions, dropped: a user x item "
                      "matrix from parallel lists or tensors of labels (integers or strings). "
                      "With base, ids are those of base and unknown ones are dropped (counted)."},
+    {"random_interactions", "random_interactions{users =, items =, nnz =, skew = 2, seed = 42} "
+                            "-> interactions: users uniform, items long-tailed (floor(items * "
+                            "U^skew)), ratings 1..5; duplicates merged. For benchmarks."},
     {"popular", "popular{half_life = 0} -> recommender: most-interacted items (time-decayed "
                 "with half_life)."},
     {"itemknn", "itemknn{k = 50, shrink = 0, similarity = \"cosine\"} -> recommender: item-item "
                 "neighbourhood."},
-    {"mf", "mf{factors = 64, epochs = 30, lr = 0.007, reg = 0.05, biased = true, solver = "
+    {"mf", "mf{factors = 64, epochs = 40, lr = 0.007, reg = 0.08, biased = true, solver = "
            "\"sgd\"} -> recommender: explicit-rating matrix factorisation with biases; "
            "predict_rating / predict_ratings."},
     {"als", "als{factors = 64, iters = 15, reg = 0.01, alpha = 40, cg_steps = 3} -> "
@@ -1283,7 +1601,7 @@ int luaopen_churnlab_rec(lua_State *L)
                 lua_pop(L, 1);
                 lua_getfield(L, -2, "metrics");
                 lua_getfield(L, -1, f->name);
-                lua_setfield(L, -4, f->name);
+                lua_setfield(L, -3, f->name);
                 lua_pop(L, 1);
             } else {
                 lua_pop(L, 1);

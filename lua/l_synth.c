@@ -134,6 +134,7 @@ static int l_info(lua_State *L)
     setint(L, "campaign_control", s->campaign_control);
     setint(L, "campaign_treated_churn", s->campaign_treated_churn);
     setint(L, "campaign_control_churn", s->campaign_control_churn);
+    setnum(L, "oracle_auc", s->oracle_auc);
     return 1;
 }
 
@@ -529,7 +530,9 @@ int luaopen_churnlab_synth(lua_State *L)
     lcl_setdoc(L, -1,
                "churnlab.SynthWorld: a simulated streaming service. Methods: info(), params(), "
                "labels(), churn_day(id), tastes([id]), genres(), title_genres(tid), appeal(id, "
-               "tid), true_risk([{policy, days}]), replay{policy = fn(id) -> action, days}: "
+               "tid), true_risk([{policy, days}]) (NaN for customers not active at the snapshot), "
+               "replay{policy = fn(id) -> action, days} (fn is called for customers active at "
+               "the snapshot; others are reported as not retained with no revenue): "
                "actions are 'none', 'outreach', {discount = pct, months = n}, "
                "{content = {title ids}}. Replays reuse the world's random numbers, so policy "
                "'none' reproduces the observed labels exactly.");

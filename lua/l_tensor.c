@@ -381,7 +381,13 @@ static int m_get(lua_State *L)
 {
     cl_tensor *t = lcl_checktensor(L, 1);
     int64_t i, j;
-    index_args(L, t, 2, "get", &i, &j);
+    int used = index_args(L, t, 2, "get", &i, &j);
+    if (!lua_isnoneornil(L, 2 + used)) {
+        char s[64];
+        return luaL_error(L, "get: a %d-D tensor (%s) takes %s, got %d indices", t->ndim,
+                          shape_str(t, s, sizeof s), t->ndim == 1 ? "one index" : "two indices",
+                          lua_gettop(L) - 1);
+    }
     lua_pushnumber(L, *cl_tensor_ptr(t, i, j));
     return 1;
 }
@@ -392,6 +398,12 @@ static int m_set(lua_State *L)
     cl_tensor *t = lcl_checktensor(L, 1);
     int64_t i, j;
     int used = index_args(L, t, 2, "set", &i, &j);
+    if (!lua_isnone(L, 3 + used)) { /* set(i, j, v) on a 1-D tensor would store j */
+        char s[64];
+        return luaL_error(L, "set: a %d-D tensor (%s) takes set(%s, v), got %d arguments",
+                          t->ndim, shape_str(t, s, sizeof s), t->ndim == 1 ? "i" : "i, j",
+                          lua_gettop(L) - 1);
+    }
     *cl_tensor_ptr(t, i, j) = checkfloat(L, 2 + used);
     lua_settop(L, 1);
     return 1;
@@ -624,7 +636,8 @@ static int reduce(lua_State *L, cl_reduce r)
     lua_Integer dim = luaL_checkinteger(L, 2);
     if (dim != 1 && dim != 2) {
         char s[64];
-        return luaL_error(L, "bad argument #1 to '%s' (dimension must be 1 or 2, got %I; tensor %s)",
+        return luaL_error(L,
+                          "bad argument #1 to '%s' (dimension must be 1 or 2, got %I; tensor %s)",
                           lua_tostring(L, lua_upvalueindex(1)), dim, shape_str(t, s, sizeof s));
     }
     cl_tensor *out;
@@ -664,14 +677,22 @@ static int m_tostring(lua_State *L)
 #define PREVIEW_ROWS 6 /* head and tail rows shown of a tall tensor */
 #define SHOW_ALL_ROWS 20
 
-static void fmt_val(char *buf, size_t cap, float v)
+/* One number format for every value shown, so decimal points line up (numpy's rule of
+ * thumb): integers as integers, moderate magnitudes with 4 decimals, the rest in %e. */
+typedef enum { FMT_INT, FMT_FIXED, FMT_EXP } val_fmt;
+
+static void fmt_val(char *buf, size_t cap, float v, val_fmt f)
 {
     if (v != v)
         snprintf(buf, cap, "nan");
     else if (isinf(v))
         snprintf(buf, cap, v > 0 ? "inf" : "-inf");
+    else if (f == FMT_INT)
+        snprintf(buf, cap, "%.0f", (double)v);
+    else if (f == FMT_FIXED)
+        snprintf(buf, cap, "%.4f", (double)v);
     else
-        snprintf(buf, cap, "%.5g", (double)v);
+        snprintf(buf, cap, "%.4e", (double)v);
 }
 
 /* __repl(t, width): the summary line, then the values of a small tensor or a head/tail preview
@@ -702,15 +723,30 @@ static int m_repl(lua_State *L)
         for (int64_t i = nr - PREVIEW_ROWS; i < nr; i++)
             rows_show[nrs++] = i;
     }
-    /* Column width from every value shown (all shown columns are scanned, at most 64). */
+    /* Format and column width from the values that can be shown (at most 64 columns: the
+     * first and last 32). */
     int cw = 1;
     char buf[64];
 #define VAL(i, j) (t->ndim == 1 ? *cl_tensor_ptr(t, (j), 0) : *cl_tensor_ptr(t, (i), (j)))
     int64_t maxc = nc < 64 ? nc : 64;
+    int all_int = 1;
+    double amax = 0, amin = INFINITY;
+    for (int64_t q = 0; q < nrs; q++)
+        for (int64_t j = 0; j < maxc; j++) {
+            double v = VAL(rows_show[q], nc <= 64 ? j : (j < 32 ? j : nc - 64 + j));
+            if (!isfinite(v))
+                continue;
+            all_int &= v == floor(v) && fabs(v) < 1e9;
+            if (fabs(v) > amax)
+                amax = fabs(v);
+            if (v != 0 && fabs(v) < amin)
+                amin = fabs(v);
+        }
+    val_fmt f = all_int ? FMT_INT : (amax < 1e5 && amin >= 1e-4) ? FMT_FIXED : FMT_EXP;
     for (int64_t q = 0; q < nrs; q++)
         for (int64_t j = 0; j < maxc; j++) {
             int64_t jj = nc <= 64 ? j : (j < 32 ? j : nc - 64 + j);
-            fmt_val(buf, sizeof buf, VAL(rows_show[q], jj));
+            fmt_val(buf, sizeof buf, VAL(rows_show[q], jj), f);
             int len = (int)strlen(buf);
             if (len > cw)
                 cw = len;
@@ -735,12 +771,13 @@ static int m_repl(lua_State *L)
     luaL_addvalue(&B);
     for (int64_t q = 0; q < nrs; q++) {
         if (q == row_gap) {
-            snprintf(buf, sizeof buf, "\n  ... (%lld more rows)", (long long)(nr - 2 * PREVIEW_ROWS));
+            snprintf(buf, sizeof buf, "\n  ... (%lld more rows)",
+                     (long long)(nr - 2 * PREVIEW_ROWS));
             luaL_addstring(&B, buf);
         }
         luaL_addstring(&B, "\n");
         for (int64_t j = 0; j < head; j++) {
-            fmt_val(buf, sizeof buf, VAL(rows_show[q], j));
+            fmt_val(buf, sizeof buf, VAL(rows_show[q], j), f);
             char cell[96];
             snprintf(cell, sizeof cell, "  %*s", cw, buf);
             luaL_addstring(&B, cell);
@@ -748,7 +785,7 @@ static int m_repl(lua_State *L)
         if (tail > 0 || head < nc) {
             luaL_addstring(&B, "  ...");
             for (int64_t j = nc - tail; j < nc; j++) {
-                fmt_val(buf, sizeof buf, VAL(rows_show[q], j));
+                fmt_val(buf, sizeof buf, VAL(rows_show[q], j), f);
                 char cell[96];
                 snprintf(cell, sizeof cell, "  %*s", cw, buf);
                 luaL_addstring(&B, cell);
@@ -796,85 +833,89 @@ static const luaL_Reg meta[] = {
 static const struct {
     const char *name, *doc;
 } func_docs[] = {
-    {"new", "tensor(table) or tensor.new(table) -> Tensor: {1, 2, 3} gives a 1-D tensor, "
+    {"new", "tensor(table) -> Tensor: also tensor.new(table). {1, 2, 3} gives a 1-D tensor, "
             "{{1, 2}, {3, 4}} a 2x2 one (rows must have equal lengths); tensor(t) copies t."},
-    {"zeros", "zeros(n) or zeros(rows, cols) -> Tensor of zeros."},
-    {"ones", "ones(n) or ones(rows, cols) -> Tensor of ones."},
-    {"full", "full(n, v) or full(rows, cols, v) -> Tensor filled with v."},
-    {"eye", "eye(n) -> n x n identity matrix."},
-    {"arange", "arange(stop) or arange(start, stop [, step=1]) -> 1-D Tensor of start, "
-               "start+step, ... up to but excluding stop (numpy's half-open range)."},
-    {"linspace", "linspace(a, b, n) -> 1-D Tensor of n evenly spaced values from a to b "
+    {"zeros", "zeros(n | rows, cols) -> Tensor: zeros, 1-D of n or 2-D rows x cols."},
+    {"ones", "ones(n | rows, cols) -> Tensor: ones, 1-D of n or 2-D rows x cols."},
+    {"full", "full(n | rows, cols, v) -> Tensor: every element v."},
+    {"eye", "eye(n) -> Tensor: the n x n identity matrix."},
+    {"arange", "arange([start=0,] stop [, step=1]) -> Tensor: 1-D start, start+step, ... up to "
+               "but excluding stop (numpy's half-open range, not Lua's inclusive for)."},
+    {"linspace", "linspace(a, b, n) -> Tensor: 1-D, n evenly spaced values from a to b "
                  "inclusive."},
-    {"rand", "rand(n [, opts]) or rand(rows, cols [, opts]) -> uniform [0, 1) values. "
-             "opts.seed: integer; the same seed gives the same values whatever the thread "
-             "count. Without a seed successive calls differ but a script run is reproducible."},
-    {"randn", "randn(n [, opts]) or randn(rows, cols [, opts]) -> standard normal values; "
-              "opts.seed as for rand."},
-    {"is_tensor", "is_tensor(x) -> true when x is a churnlab.Tensor."},
+    {"rand", "rand(n | rows, cols [, opts]) -> Tensor: uniform [0, 1) values. opts.seed: "
+             "integer; the same seed gives the same values whatever the thread count. Without a "
+             "seed successive calls differ but a script run is reproducible."},
+    {"randn", "randn(n | rows, cols [, opts]) -> Tensor: standard normal values; opts.seed as "
+              "for rand."},
+    {"is_tensor", "is_tensor(x) -> boolean: true when x is a churnlab.Tensor."},
     {NULL, NULL}};
 
 static const struct {
     const char *name, *doc;
 } method_docs[] = {
-    {"clone", "t:clone() -> contiguous deep copy."},
-    {"contiguous", "t:contiguous() -> t's values packed row-major (shares storage when already "
-                   "packed)."},
-    {"is_contiguous", "t:is_contiguous() -> true when t is packed row-major."},
-    {"totable", "t:totable() -> {v, ...} for 1-D, {{row}, ...} for 2-D."},
-    {"shape", "t:shape() -> rows, cols (2-D) or n (1-D). #t is the number of rows."},
-    {"numel", "t:numel() -> number of elements."},
-    {"ndim", "t:ndim() -> 1 or 2."},
-    {"get", "t:get(i [, j]) -> value at 1-based row i (and column j for 2-D)."},
-    {"set", "t:set(i, [j,] v) -> t: writes v at 1-based (i, j); views share storage, so "
-            "writing through a view changes the original."},
-    {"reshape", "t:reshape(n) or t:reshape(rows, cols) -> same values in a new shape; one "
-                "size may be -1 (inferred). A view when t is contiguous, else a copy."},
-    {"t", "t:t() -> transpose view (no copy); a 1-D tensor becomes a 1 x n row."},
-    {"rows", "t:rows(i [, j=i]) -> view of rows i..j (1-based, inclusive; negative counts "
-             "from the end, -1 is the last row)."},
-    {"cols", "t:cols(i [, j=i]) -> view of columns i..j of a 2-D tensor (1-based, inclusive; "
-             "negative counts from the end)."},
-    {"index_rows", "t:index_rows(idx) -> copy of the rows listed (1-based) in a table or a "
-                   "1-D tensor, in that order, repeats allowed."},
-    {"add", "t:add(x) -> t + x; x a tensor (same shape, a row vector 1 x n or 1-D n, or a "
-            "column vector m x 1) or a number. Also the + operator."},
-    {"sub", "t:sub(x) -> t - x (broadcasting as add). Also the - operator."},
-    {"mul", "t:mul(x) -> element-wise t * x (broadcasting as add); t:mm(u) is the matrix "
-            "product. Also the * operator."},
-    {"div", "t:div(x) -> element-wise t / x (IEEE: x = 0 gives inf or nan). Also /."},
-    {"pow", "t:pow(x) -> element-wise t ^ x. Also the ^ operator."},
-    {"lt", "t:lt(x) -> mask, 1 where t < x else 0 (x a tensor or number)."},
-    {"le", "t:le(x) -> mask, 1 where t <= x else 0."},
-    {"gt", "t:gt(x) -> mask, 1 where t > x else 0."},
-    {"ge", "t:ge(x) -> mask, 1 where t >= x else 0."},
-    {"eq", "t:eq(x) -> mask, 1 where t == x else 0 (nan never equals)."},
-    {"ne", "t:ne(x) -> mask, 1 where t ~= x else 0."},
-    {"minimum", "t:minimum(x) -> element-wise minimum with x (nan propagates)."},
-    {"maximum", "t:maximum(x) -> element-wise maximum with x (nan propagates)."},
-    {"exp", "t:exp() -> element-wise e^x."},
-    {"log", "t:log() -> element-wise natural log (log 0 = -inf, negative -> nan)."},
-    {"sqrt", "t:sqrt() -> element-wise square root."},
-    {"abs", "t:abs() -> element-wise absolute value."},
-    {"sigmoid", "t:sigmoid() -> element-wise 1 / (1 + e^-x), computed without overflow."},
-    {"tanh", "t:tanh() -> element-wise hyperbolic tangent."},
-    {"relu", "t:relu() -> element-wise max(x, 0) (nan stays nan)."},
-    {"neg", "t:neg() -> -t. Also unary minus."},
-    {"clamp", "t:clamp(lo [, hi]) -> values limited to [lo, hi]; nil means unbounded."},
-    {"mm", "t:mm(u) -> matrix product (cblas_sgemm); transposed and sliced views are passed "
-           "without copying. A 1-D u is a column (result 1-D), a 1-D t a row."},
-    {"sum", "t:sum([dim]) -> sum of all elements (a number), or along dim: 1 sums over rows "
-            "(one value per column), 2 over columns (one per row), as a 1-D tensor. "
+    {"clone", "t:clone() -> Tensor: a contiguous deep copy."},
+    {"contiguous", "t:contiguous() -> Tensor: t's values packed row-major (shares storage when "
+                   "already packed)."},
+    {"is_contiguous", "t:is_contiguous() -> boolean: true when t is packed row-major."},
+    {"totable", "t:totable() -> table: {v, ...} for 1-D, {{row}, ...} for 2-D."},
+    {"shape", "t:shape() -> rows, cols: for 1-D just n. #t is the number of rows."},
+    {"numel", "t:numel() -> n: the number of elements."},
+    {"ndim", "t:ndim() -> 1 | 2: the number of dimensions."},
+    {"get", "t:get(i [, j]) -> number: the value at 1-based row i (and column j for 2-D)."},
+    {"set", "t:set(i, [j,] v) -> t: writes v at 1-based (i, j); views share storage, so writing "
+            "through a view changes the original."},
+    {"reshape", "t:reshape(n | rows, cols) -> Tensor: the same values in a new shape; one size "
+                "may be -1 (inferred). A view when t is contiguous, else a copy."},
+    {"t", "t:t() -> Tensor: transpose view (no copy); a 1-D tensor becomes a 1 x n row."},
+    {"rows", "t:rows(i [, j=i]) -> Tensor: view of rows i..j (1-based, inclusive; negative "
+             "counts from the end, -1 is the last row)."},
+    {"cols", "t:cols(i [, j=i]) -> Tensor: view of columns i..j of a 2-D tensor (1-based, "
+             "inclusive; negative counts from the end)."},
+    {"index_rows", "t:index_rows(idx) -> Tensor: copy of the rows listed (1-based) in a table "
+                   "or a 1-D tensor, in that order, repeats allowed."},
+    {"add", "t:add(x) -> Tensor: t + x; x a tensor (same shape, a row vector 1 x n or 1-D n, or "
+            "a column vector m x 1) or a number. Also the + operator."},
+    {"sub", "t:sub(x) -> Tensor: t - x (broadcasting as add). Also the - operator."},
+    {"mul", "t:mul(x) -> Tensor: element-wise t * x (broadcasting as add); t:mm(u) is the "
+            "matrix product. Also the * operator."},
+    {"div", "t:div(x) -> Tensor: element-wise t / x (IEEE: x = 0 gives inf or nan). Also /."},
+    {"pow", "t:pow(x) -> Tensor: element-wise t ^ x. Also the ^ operator."},
+    {"lt", "t:lt(x) -> Tensor: mask, 1 where t < x else 0 (x a tensor or number)."},
+    {"le", "t:le(x) -> Tensor: mask, 1 where t <= x else 0."},
+    {"gt", "t:gt(x) -> Tensor: mask, 1 where t > x else 0."},
+    {"ge", "t:ge(x) -> Tensor: mask, 1 where t >= x else 0."},
+    {"eq", "t:eq(x) -> Tensor: mask, 1 where t == x else 0 (nan never equals)."},
+    {"ne", "t:ne(x) -> Tensor: mask, 1 where t ~= x else 0."},
+    {"minimum", "t:minimum(x) -> Tensor: element-wise minimum with x (nan propagates)."},
+    {"maximum", "t:maximum(x) -> Tensor: element-wise maximum with x (nan propagates)."},
+    {"exp", "t:exp() -> Tensor: element-wise e^x."},
+    {"log", "t:log() -> Tensor: element-wise natural log (log 0 = -inf, negative -> nan)."},
+    {"sqrt", "t:sqrt() -> Tensor: element-wise square root."},
+    {"abs", "t:abs() -> Tensor: element-wise absolute value."},
+    {"sigmoid", "t:sigmoid() -> Tensor: element-wise 1 / (1 + e^-x), computed without overflow."},
+    {"tanh", "t:tanh() -> Tensor: element-wise hyperbolic tangent."},
+    {"relu", "t:relu() -> Tensor: element-wise max(x, 0) (nan stays nan)."},
+    {"neg", "t:neg() -> Tensor: -t. Also unary minus."},
+    {"clamp", "t:clamp(lo [, hi]) -> Tensor: values limited to [lo, hi]; nil means unbounded."},
+    {"mm", "t:mm(u) -> Tensor: matrix product (cblas_sgemm); transposed and sliced views are "
+           "passed without copying. A 1-D u is a column (result 1-D), a 1-D t a row."},
+    {"sum", "t:sum([dim]) -> number | Tensor: the sum of all elements, or along dim: 1 sums "
+            "over rows (one value per column), 2 over columns (one per row), as a 1-D tensor. "
             "Accumulated in double; the same whatever the thread count."},
-    {"mean", "t:mean([dim]) -> mean of all elements or along dim (see sum)."},
-    {"std", "t:std([dim]) -> sample standard deviation (n - 1) of all elements or along dim."},
-    {"min", "t:min([dim]) -> smallest value (nan if any), or along dim."},
-    {"max", "t:max([dim]) -> largest value (nan if any), or along dim."},
-    {"argmax", "t:argmax([dim]) -> 1-based position of the largest value: i for 1-D, i, j for "
-               "2-D; along dim, a 1-D tensor of 1-based indices. First occurrence wins."},
-    {"argmin", "t:argmin([dim]) -> 1-based position of the smallest value (see argmax)."},
-    {"free", "t:free() -> releases the storage now (also done by the GC and by <close>); "
-             "using t afterwards is an error."},
+    {"mean", "t:mean([dim]) -> number | Tensor: the mean of all elements or along dim (see "
+             "sum)."},
+    {"std", "t:std([dim]) -> number | Tensor: the sample standard deviation (n - 1) of all "
+            "elements or along dim."},
+    {"min", "t:min([dim]) -> number | Tensor: the smallest value (nan if any), or along dim."},
+    {"max", "t:max([dim]) -> number | Tensor: the largest value (nan if any), or along dim."},
+    {"argmax", "t:argmax([dim]) -> i [, j] | Tensor: the 1-based position of the largest value: "
+               "i for 1-D, i, j for 2-D; along dim, a 1-D tensor of 1-based indices. First "
+               "occurrence wins."},
+    {"argmin", "t:argmin([dim]) -> i [, j] | Tensor: the 1-based position of the smallest value "
+               "(see argmax)."},
+    {"free", "t:free() -> nothing: releases the storage now (also done by the GC and by "
+             "<close>); using t afterwards is an error."},
     {NULL, NULL}};
 
 /* Method and reduction functions read their own name from upvalue 1 for messages. */

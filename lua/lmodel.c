@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../core/prep.h"
+
 const float *lm_matrix(lua_State *L, int idx, const char *what, int64_t *n, int64_t *d)
 {
     idx = lua_absindex(L, idx);
@@ -156,29 +158,85 @@ int lm_class_weight_table(lua_State *L, int idx, double *w0, double *w1)
     return 1;
 }
 
-void lm_save(lua_State *L, cl_mw *w, const char *path, int opts)
+#define PIPELINE_T "churnlab.Pipeline"
+#define FRAME_T "churnlab.Frame"
+
+void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
 {
-    int rc = CL_OK;
+    model = lua_absindex(L, model);
+    int have = 0;
     if (opts && !lua_isnoneornil(L, opts)) {
         luaL_checktype(L, opts, LUA_TTABLE);
-        if (lua_getfield(L, opts, "pipeline") != LUA_TNIL) {
-            /* the prep binding registers a writer: function(pipeline, writer_lightuserdata) */
-            if (lua_getfield(L, LUA_REGISTRYINDEX, "churnlab.pipeline_writer") != LUA_TFUNCTION) {
+        lua_getfield(L, opts, "pipeline");
+        if (!lua_isnil(L, -1)) {
+            lcl_box *pb = lcl_testbox(L, -1, PIPELINE_T);
+            if (!pb || !pb->obj) {
                 cl_mw_free(w);
-                luaL_error(L, "save: option 'pipeline' needs the churnlab.prep module");
+                luaL_error(L, "save: option 'pipeline' must be a fitted churnlab.Pipeline");
             }
-            lua_insert(L, -2);
-            lua_pushlightuserdata(L, w);
-            if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-                cl_mw_free(w);
-                lua_error(L);
-            }
+            lua_pushvalue(L, -1);
+            lua_setiuservalue(L, model, 1); /* attach: later saves and predict(frame) use it */
+            have = 1;
         } else {
             lua_pop(L, 1);
         }
     }
-    rc = cl_mw_save(w, path);
+    if (!have) {
+        lua_getiuservalue(L, model, 1);
+        lcl_box *pb = lcl_testbox(L, -1, PIPELINE_T);
+        have = pb && pb->obj;
+        if (!have)
+            lua_pop(L, 1);
+    }
+    int rc = CL_OK;
+    if (have) {
+        lcl_box *pb = lua_touserdata(L, -1);
+        rc = cl_pipeline_write(pb->obj, w, "pipeline.");
+        lua_pop(L, 1);
+    }
+    if (rc == CL_OK)
+        rc = cl_mw_save(w, path);
     cl_mw_free(w);
     if (rc)
         lcl_raise(L, rc);
+}
+
+int lm_load_pipeline(lua_State *L, const cl_mr *r, int model)
+{
+    model = lua_absindex(L, model);
+    if (!cl_mr_has(r, "pipeline.format"))
+        return CL_OK;
+    lcl_box *pb = lcl_newbox(L, PIPELINE_T);
+    /* the reader's prefix is restored by cl_pipeline_read; it takes a non-const reader */
+    int rc = cl_pipeline_read((cl_mr *)r, "pipeline.", (cl_pipeline **)&pb->obj);
+    if (rc) {
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_setiuservalue(L, model, 1);
+    return CL_OK;
+}
+
+void lm_frame_input(lua_State *L, int model, int idx)
+{
+    model = lua_absindex(L, model);
+    idx = lua_absindex(L, idx);
+    if (!lcl_testbox(L, idx, FRAME_T))
+        return;
+    lua_getiuservalue(L, model, 1);
+    if (!lcl_testbox(L, -1, PIPELINE_T))
+        luaL_argerror(L, idx, "a churnlab.Frame needs a pipeline stored with the model "
+                              "(m:save(path, {pipeline = p})); pass the X tensor instead");
+    lua_getfield(L, -1, "transform");
+    lua_insert(L, -2);
+    lua_pushvalue(L, idx);
+    lua_call(L, 2, 1);
+    lua_replace(L, idx);
+}
+
+int lm_pipeline_method(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TUSERDATA);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
 }

@@ -33,8 +33,20 @@ int lm_params_without(lua_State *L, int idx, const char *const *skip);
  * w0, w1 when present as a table, 0 otherwise. Raises on a malformed table. */
 int lm_class_weight_table(lua_State *L, int idx, double *w0, double *w1);
 
-/* Saves through the writer to path with the options at opts ({pipeline = p} when the
- * pipeline binding provides "churnlab.pipeline_writer"); frees w; raises on failure. */
-void lm_save(lua_State *L, cl_mw *w, const char *path, int opts);
+/* Saves through the writer to path; frees w; raises on failure. With opts.pipeline (a fitted
+ * churnlab.Pipeline) or a pipeline already attached to the model box at `model`, the
+ * pipeline is stored in the same file under the chunk prefix "pipeline." and attached. */
+void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model);
+
+/* After loading a model box at `model` from r: when the file holds a pipeline, reads it and
+ * attaches it (uservalue 1), so m:predict(frame) scores raw frames. Returns a status. */
+int lm_load_pipeline(lua_State *L, const cl_mr *r, int model);
+
+/* When the argument at idx is a churnlab.Frame and the model at `model` carries a
+ * pipeline, replaces it with the pipeline's X tensor for that frame. */
+void lm_frame_input(lua_State *L, int model, int idx);
+
+/* m:pipeline() -> the attached churnlab.Pipeline or nil. */
+int lm_pipeline_method(lua_State *L);
 
 #endif

@@ -160,6 +160,12 @@ static int msghandler(lua_State *L)
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
+    /* the last frame is this host's own pcall: noise in every traceback */
+    static const char host[] = "\n\t[C]: in ?";
+    size_t len, hl = sizeof host - 1;
+    const char *tb = lua_tolstring(L, -1, &len);
+    if (len > hl && memcmp(tb + len - hl, host, hl) == 0)
+        lua_pushlstring(L, tb, len - hl);
     return 1;
 }
 
@@ -259,8 +265,8 @@ static void history_save(void)
             rc = history_truncate_file(history_path, history_max);
     }
     if (rc != 0)
-        fprintf(stderr, "%s: warning: cannot write history to '%s': %s\n", progname,
-                history_path, strerror(rc));
+        fprintf(stderr, "churnlab: warning: cannot write history to '%s': %s\n", history_path,
+                strerror(rc));
     clear_history();
     free(history_path);
     history_path = NULL;
@@ -276,8 +282,8 @@ static void history_open(void)
         if (*end == '\0' && n >= 0 && n <= 1000000)
             history_max = (int)n;
         else
-            fprintf(stderr, "%s: warning: CHURNLAB_HISTSIZE='%s' is not a count; using %d\n",
-                    progname, size, history_max);
+            fprintf(stderr, "churnlab: warning: CHURNLAB_HISTSIZE='%s' is not a count; using %d\n",
+                    size, history_max);
     }
     if (env) {
         if (!*env || history_max == 0)
@@ -300,8 +306,8 @@ static void history_open(void)
     history_multiline_entries = 1;
     int rc = read_history(history_path);
     if (rc != 0 && rc != ENOENT)
-        fprintf(stderr, "%s: warning: cannot read history from '%s': %s\n", progname,
-                history_path, strerror(rc));
+        fprintf(stderr, "churnlab: warning: cannot read history from '%s': %s\n", history_path,
+                strerror(rc));
     atexit(history_save); /* also when the session ends with os.exit() */
 }
 
@@ -567,9 +573,9 @@ static int compile_chunk(lua_State *L)
 
 /* ---- the REPL ------------------------------------------------------------------------- */
 
-enum { READ_RUN, READ_SKIP, READ_QUIT, READ_EOF, READ_ERROR };
+enum { READ_RUN, READ_SKIP, READ_QUIT, READ_EOF, READ_ERROR, READ_BADCMD };
 
-/* Runs a ':' command in Lua. Returns READ_QUIT or READ_SKIP. */
+/* Runs a ':' command in Lua. Returns READ_QUIT, READ_SKIP or READ_BADCMD (it failed). */
 static int run_command(lua_State *L, const char *line)
 {
     push_repl_field(L, "command");
@@ -577,12 +583,13 @@ static int run_command(lua_State *L, const char *line)
     int status = docall(L, 1, 1);
     if (status != LUA_OK) {
         report(L, status);
-        return READ_SKIP;
+        return READ_BADCMD;
     }
     int quit = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "quit") == 0;
+    int bad = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
     lua_pop(L, 1);
     fflush(stdout);
-    return quit ? READ_QUIT : READ_SKIP;
+    return quit ? READ_QUIT : bad ? READ_BADCMD : READ_SKIP;
 }
 
 static int blank(const char *s)
@@ -613,6 +620,8 @@ static int read_chunk(lua_State *L)
         free(line);
         return r;
     }
+    if (line[0] == '=') /* Lua 5.1's '=expr' still works */
+        line[0] = ' ';
     lua_pushstring(L, line);
     free(line);
     int c;
@@ -628,7 +637,7 @@ static int read_chunk(lua_State *L)
             luaL_loadbuffer(L, chunk, len, "=stdin");
             c = CHUNK_ERROR;
             if (interactive)
-                fputc('\n', stdout);
+                fputc('\n', rl_outstream);
             break;
         }
         lua_pushliteral(L, "\n");
@@ -655,10 +664,13 @@ static int print_results(lua_State *L, int n)
 
 static int timing_on(lua_State *L)
 {
-    push_repl_field(L, "options");
-    lua_getfield(L, -1, "timing");
-    int on = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    int on = 0;
+    if (push_repl_field(L, "options") == LUA_TTABLE) { /* a user may have replaced it */
+        lua_getfield(L, -1, "timing");
+        on = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     return on;
 }
 
@@ -701,8 +713,11 @@ static int repl(lua_State *L)
         rl_completion_word_break_hook = word_breaks;
         rl_completer_quote_characters = "\"'";
         history_open();
-        print_version();
-        printf("help() for an overview, :help for REPL commands, Ctrl-D to leave\n");
+        /* output redirected (churnlab > log): prompts and the banner stay on the terminal */
+        rl_outstream = isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO) ? stdout : stderr;
+        fprintf(rl_outstream, "churnlab %s (%s)\n", CL_VERSION_STRING, LUA_RELEASE);
+        fprintf(rl_outstream, "help() for an overview, :help for REPL commands, Ctrl-D to leave\n");
+        fflush(rl_outstream);
     }
     int failed = 0, interrupted = 0;
     for (;;) {
@@ -712,9 +727,17 @@ static int repl(lua_State *L)
             break;
         if (r == READ_SKIP)
             continue;
+        if (r == READ_BADCMD) {
+            failed = 1;
+            continue;
+        }
         int status = LUA_ERRSYNTAX;
         if (r == READ_RUN) {
             int timed = timing_on(L);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref); /* repl.width, for help() */
+            lua_pushinteger(L, terminal_width());
+            lua_setfield(L, -2, "width");
+            lua_pop(L, 1);
             double t0 = now_s();
             status = docall(L, 0, LUA_MULTRET);
             double dt = now_s() - t0;
@@ -733,6 +756,8 @@ static int repl(lua_State *L)
         }
         if (status != LUA_OK) {
             failed = 1;
+            if (interrupted && interactive)
+                fputc('\n', stderr); /* after the terminal's echoed ^C */
             report(L, status);
         }
         lua_settop(L, top);
@@ -740,8 +765,10 @@ static int repl(lua_State *L)
         if (interrupted && !interactive)
             break; /* Ctrl-C on a piped session stops it, like a script */
     }
-    if (interactive)
-        fputc('\n', stdout);
+    if (interactive) {
+        fputc('\n', rl_outstream);
+        fflush(rl_outstream);
+    }
     fflush(stdout);
     progname = pname;
     if (interrupted && !interactive)
@@ -891,7 +918,7 @@ static int pmain(lua_State *L)
         int r = repl(L);
         /* a terminal session's status is its own; a piped one also reports the script's */
         code = r != 0 || isatty(STDIN_FILENO) ? r : code;
-    } else if (script == argc && !(args & (HAS_E | HAS_V))) {
+    } else if (ok && script == argc && !(args & (HAS_E | HAS_V))) {
         code = repl(L);
     }
     rs->exit_code = code;

@@ -1,12 +1,13 @@
--- report_demo.lua: a small churn report from the Telco data (two tables, five figures
--- and headline metrics), as an example of churnlab.plot and churnlab.report.
+-- report_demo.lua: a small churn report from the Telco data (tables, five figures and
+-- headline metrics), as an example of churnlab.plot and churnlab.report.
 --
 --   churnlab scripts/report_demo.lua [out.html [telco.csv]]
 --
 -- Defaults: reports/telco_demo.html from ../shared/data/telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv.
--- Reads the CSV with cl.read_csv when the frame module is built, else with a small Lua reader.
--- The model is a plain logistic regression fitted here in Lua (cl.logreg is used when it is
--- built) so that the demo runs on any build; the report is deterministic (no date).
+-- Reads the CSV with cl.read_csv when the frame module is built (and shows its first rows),
+-- else with a small Lua reader.
+-- The model is a plain logistic regression fitted here in Lua by gradient descent, so that
+-- the demo runs on any build; the report is deterministic (no date).
 local cl = require "churnlab"
 local plot, report = cl.plot, cl.report
 
@@ -46,7 +47,7 @@ local function read_csv_lua(path)
       for j, h in ipairs(head) do cols[h][#cols[h] + 1] = rows[r][j] end
     end
   end
-  return cols, #rows - 1, "Lua CSV reader"
+  return cols, #rows - 1, "a small Lua CSV reader (frames not built)"
 end
 
 -- With the frame module: the same map of lists, read through the frame's columns.
@@ -65,7 +66,7 @@ local function read_csv_frame(path)
     for i, v in ipairs(col) do col[i] = v ~= nil and tostring(v) or "" end
     cols[name], n = col, #col
   end
-  return cols, n, "cl.read_csv"
+  return cols, n, "cl.read_csv", fr
 end
 
 local fh = io.open(csv, "rb")
@@ -74,7 +75,7 @@ if not fh then
   os.exit(1)
 end
 fh:close()
-local cols, n, reader = read_csv_frame(csv)
+local cols, n, reader, frame = read_csv_frame(csv)
 if not cols then cols, n, reader = read_csv_lua(csv) end
 
 local churn, tenure, monthly = {}, {}, {}
@@ -165,7 +166,7 @@ r:metrics{
 r:h1("Churn by contract")
 r:text(string.format([[
 Month-to-month customers churn far more than those on one- or two-year contracts. The data has
-**%d** customers (read with the %s); *churn* means the customer left within the last month.]],
+**%d** customers (read with %s); *churn* means the customer left within the last month.]],
   n, reader))
 
 local order = {"Month-to-month", "One year", "Two year"}
@@ -186,6 +187,9 @@ for k, c in ipairs(order) do
   stay[k], gone[k] = count[c] - left[c], left[c]
 end
 r:table(rows, {digits = 3, caption = "Customers and churn by contract type"})
+if frame then -- the frame itself, as read (a few rows; wide tables scroll sideways)
+  r:table(frame, {max_rows = 5, digits = 2, caption = "The first rows of the data"})
+end
 assert(r:figure(plot.bar{{values = stay, name = "stayed"}, {values = gone, name = "churned"},
   labels = order, stacked = true, ylabel = "customers", title = "Customers by contract"},
   {caption = "Stacked counts: most churners are on month-to-month contracts."}))

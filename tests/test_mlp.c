@@ -479,6 +479,44 @@ static void test_alloc_failures(void **state)
     assert_int_equal(cl_alloc_bytes(), before);
 }
 
+/* Adam and SGD kernels against a double-precision transcription of PyTorch's update rules;
+ * identical lanes must give identical bits whether they fall in the vector body or the tail. */
+static void test_optim_kernels(void **state)
+{
+    (void)state;
+    enum { K = 11 };
+    float p[K], g[K], m[K] = {0}, v[K] = {0};
+    double pd = 0.5, md = 0, vd = 0;
+    for (int i = 0; i < K; i++)
+        p[i] = 0.5f;
+    for (int t = 1; t <= 5; t++) {
+        float gt = (float)(0.3 * t - 0.7);
+        for (int i = 0; i < K; i++)
+            g[i] = gt;
+        cl_optim_adam(p, g, m, v, K, 0.01, 0.9, 0.999, 1e-8, t);
+        md = 0.9 * md + 0.1 * gt;
+        vd = 0.999 * vd + 0.001 * (double)gt * gt;
+        pd -= 0.01 / (1 - pow(0.9, t)) * md / (sqrt(vd) / sqrt(1 - pow(0.999, t)) + 1e-8);
+        for (int i = 1; i < K; i++)
+            assert_memory_equal(&p[i], &p[0], sizeof(float));
+        assert_true(fabs(p[0] - pd) < 1e-6);
+    }
+    float buf[K] = {0};
+    double bd = 0, qd = 0.5;
+    for (int i = 0; i < K; i++)
+        p[i] = 0.5f;
+    for (int t = 1; t <= 4; t++) {
+        for (int i = 0; i < K; i++)
+            g[i] = (float)(0.2 * t);
+        cl_optim_sgd(p, g, buf, K, 0.1, 0.9, 1);
+        bd = 0.9 * bd + 0.2 * t;
+        qd -= 0.1 * (0.2 * t + 0.9 * bd);
+        assert_true(fabs(p[0] - qd) < 1e-6);
+    }
+    assert_true(fabs(cl_optim_lr(CL_SCHED_STEP, 1.0, 25, 100, 10, 0.5) - 0.25) < 1e-15);
+    assert_true(fabs(cl_optim_lr(CL_SCHED_COSINE, 1.0, 50, 100, 0, 0) - 0.5) < 1e-15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,7 +524,7 @@ int main(void)
         cmocka_unit_test(test_early_stop_restores_best),
         cmocka_unit_test(test_interrupt),       cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_model_file),      cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_alloc_failures),  cmocka_unit_test(test_optim_kernels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

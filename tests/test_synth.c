@@ -17,6 +17,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "synth.h"
+#include "synth_impl.h" /* hidden traits and snapshot state, for the heterogeneity tests */
 #include "threads.h"
 
 static const char *const FILES[] = {"titles.csv", "users.csv",   "events.csv", "ratings.csv",
@@ -172,7 +173,7 @@ static void test_churn_rate_matches_true_risk(void **state)
             assert_true(risk[id - 1] == 0);
             continue;
         }
-        assert_true(risk[id - 1] > 0 && risk[id - 1] < 1);
+        assert_true(risk[id - 1] > 0 && risk[id - 1] <= 1); /* 1.0 when the hazard is huge */
         act++;
         churn += l;
         sr += risk[id - 1];
@@ -345,6 +346,45 @@ static void test_content_matching_taste_beats_mismatch(void **state)
     free(ob);
 }
 
+/* Who responds: a discount helps price-sensitive customers more; outreach helps customers with
+ * open issues (recent tickets or payment failures) more. */
+static void test_action_effects_are_heterogeneous(void **state)
+{
+    (void)state;
+    const cl_synth_params *p = cl_synth_get_params(big_world);
+    int N = p->customers;
+    cl_synth_action *disc = calloc((size_t)N, sizeof *disc), *out = calloc((size_t)N, sizeof *out);
+    for (int i = 0; i < N; i++) {
+        disc[i] = (cl_synth_action){CL_SYNTH_DISCOUNT, 20, 1, NULL, 0};
+        out[i] = (cl_synth_action){CL_SYNTH_OUTREACH, 0, 0, NULL, 0};
+    }
+    double *r0 = malloc(sizeof(double) * (size_t)N), *rd = malloc(sizeof(double) * (size_t)N),
+           *ro = malloc(sizeof(double) * (size_t)N);
+    assert_int_equal(cl_synth_true_risk(big_world, NULL, p->label_days, r0), CL_OK);
+    assert_int_equal(cl_synth_true_risk(big_world, disc, p->label_days, rd), CL_OK);
+    assert_int_equal(cl_synth_true_risk(big_world, out, p->label_days, ro), CL_OK);
+    double d_hi = 0, d_lo = 0, o_iss = 0, o_none = 0;
+    long n_hi = 0, n_lo = 0, n_iss = 0, n_none = 0;
+    for (int i = 0; i < N; i++) {
+        const synth_cust *c = &big_world->cust[i];
+        if (c->label < 0)
+            continue;
+        /* relative reduction of the risk */
+        double ed = 1 - rd[i] / r0[i], eo = 1 - ro[i] / r0[i];
+        assert_true(ed > 0 && eo > 0);
+        if (c->sens > 0.5) { d_hi += ed; n_hi++; } else { d_lo += ed; n_lo++; }
+        if (c->snap.tk + c->snap.pf > 0.3) { o_iss += eo; n_iss++; } else { o_none += eo; n_none++; }
+    }
+    assert_true(n_hi > 100 && n_lo > 100 && n_iss > 100 && n_none > 100);
+    assert_true(d_hi / n_hi > 1.2 * (d_lo / n_lo));
+    assert_true(o_iss / n_iss > 1.2 * (o_none / n_none));
+    free(disc);
+    free(out);
+    free(r0);
+    free(rd);
+    free(ro);
+}
+
 static void test_longer_horizon_extends_label_window(void **state)
 {
     (void)state;
@@ -411,6 +451,34 @@ static void test_bad_params_and_actions(void **state)
     assert_int_equal(cl_synth_replay(w, NULL, CL_SYNTH_MAX_DAYS, o, NULL), CL_EINVAL);
     assert_int_equal(cl_synth_label(w, 51), CL_ERANGE);
     assert_non_null(strstr(cl_last_error(), "customer id 51"));
+    cl_synth_free(w);
+}
+
+static void test_oracle_auc_matches_brute_force(void **state)
+{
+    (void)state;
+    cl_synth_world *w = NULL;
+    cl_synth_params p = small(3000, 5);
+    assert_int_equal(cl_synth_new(&w, &p, NULL, NULL), CL_OK);
+    double *risk = malloc(sizeof(double) * 3000);
+    assert_int_equal(cl_synth_true_risk(w, NULL, p.label_days, risk), CL_OK);
+    /* every (churner, stayer) pair: 1 if ranked right, 1/2 on a tie */
+    double good = 0, pairs = 0;
+    for (int i = 1; i <= 3000; i++) {
+        if (cl_synth_label(w, i) != 1)
+            continue;
+        for (int j = 1; j <= 3000; j++) {
+            if (cl_synth_label(w, j) != 0)
+                continue;
+            pairs++;
+            good += risk[i - 1] > risk[j - 1] ? 1.0 : risk[i - 1] == risk[j - 1] ? 0.5 : 0.0;
+        }
+    }
+    double auc = cl_synth_get_stats(w)->oracle_auc;
+    assert_true(pairs > 1000);
+    assert_true(fabs(auc - good / pairs) < 1e-12);
+    assert_true(auc > 0.6);
+    free(risk);
     cl_synth_free(w);
 }
 
@@ -488,11 +556,13 @@ int main(void)
         cmocka_unit_test(test_replay_none_reproduces_labels),
         cmocka_unit_test(test_discount_for_everyone_lowers_churn),
         cmocka_unit_test(test_content_matching_taste_beats_mismatch),
+        cmocka_unit_test(test_action_effects_are_heterogeneous),
         cmocka_unit_test(test_longer_horizon_extends_label_window),
     };
     const struct CMUnitTest other[] = {
         cmocka_unit_test(test_files_identical_across_runs_and_threads),
         cmocka_unit_test(test_bad_params_and_actions),
+        cmocka_unit_test(test_oracle_auc_matches_brute_force),
         cmocka_unit_test(test_unwritable_dir_leaves_nothing),
         cmocka_unit_test(test_interrupt_aborts_files),
         cmocka_unit_test(test_allocation_failures),

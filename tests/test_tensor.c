@@ -381,6 +381,11 @@ static void test_broadcast(void **state)
     cl_tensor *x = filled(1, 9, 1, 1), *y = filled(1, 9, 1, 2), *z = filled(1, 1, 1, 3), *o;
     check_binop(CL_OP_SUB, x, y);
     check_binop(CL_OP_DIV, z, x);
+    cl_tensor *lx = filled(1, 100003, 1, 4), *ly = filled(1, 100003, 1, 5); /* parallel 1-D */
+    check_binop(CL_OP_MUL, lx, ly);
+    check_binop(CL_OP_SUB, lx, z);
+    check_binop(CL_OP_MAX, z, ly);
+    cl_tensor_free(lx), cl_tensor_free(ly);
     assert_int_equal(cl_tensor_binop(&o, CL_OP_ADD, x, y), CL_OK);
     assert_int_equal(o->ndim, 1);
     cl_tensor_free(o);
@@ -411,7 +416,8 @@ static void test_binop_scalar(void **state)
                 for (int64_t i = 0; i < 190; i += 7)
                     for (int64_t j = 0; j < 200; j++) {
                         float x = at(a, i, j);
-                        float want = left ? ref_bin((cl_binop)op, s, x) : ref_bin((cl_binop)op, x, s);
+                        float want = left ? ref_bin((cl_binop)op, s, x)
+                                          : ref_bin((cl_binop)op, x, s);
                         assert_true(same(at(o, i, j), want));
                     }
                 cl_tensor_free(o);
@@ -743,6 +749,32 @@ static void test_thread_independence(void **state)
     cl_tensor_free(t);
 }
 
+/* A view and its contiguous copy reduce to the same bits: the summation order depends on the
+ * logical shape only. */
+static void test_layout_independence(void **state)
+{
+    (void)state;
+    for (int k = 1; k < 4; k++) {
+        cl_tensor *v = view_kind(k, 301, 517, 91), *c;
+        assert_int_equal(cl_tensor_clone(&c, v), CL_OK);
+        for (int r = CL_RED_SUM; r <= CL_RED_ARGMIN; r++) {
+            double x, y;
+            assert_int_equal(cl_tensor_reduce_all(v, (cl_reduce)r, &x), CL_OK);
+            assert_int_equal(cl_tensor_reduce_all(c, (cl_reduce)r, &y), CL_OK);
+            assert_memory_equal(&x, &y, sizeof x);
+            for (int dim = 0; dim <= 1; dim++) {
+                cl_tensor *ov, *oc;
+                assert_int_equal(cl_tensor_reduce_dim(&ov, v, (cl_reduce)r, dim), CL_OK);
+                assert_int_equal(cl_tensor_reduce_dim(&oc, c, (cl_reduce)r, dim), CL_OK);
+                assert_memory_equal(ov->storage->data, oc->storage->data,
+                                    (size_t)cl_tensor_numel(oc) * sizeof(float));
+                cl_tensor_free(ov), cl_tensor_free(oc);
+            }
+        }
+        cl_tensor_free(v), cl_tensor_free(c);
+    }
+}
+
 /* Sums accumulate in double: a float accumulator would lose the small terms entirely. */
 static void test_double_accumulation(void **state)
 {
@@ -922,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_reduction_ties_and_empty),
         cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_layout_independence),
         cmocka_unit_test(test_double_accumulation),
         cmocka_unit_test(test_alloc_failure_sweep),
     };

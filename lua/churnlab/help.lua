@@ -19,13 +19,16 @@ M.blurbs = {
   core = "version, threads, memory use, loading any model file",
   tensor = "float32 1-D/2-D tensors: creation, views, elementwise math, reductions, mm",
   frame = "columnar data frames: read_csv, select, filter, group, join",
-  prep = "preprocessing pipelines: a frame to exactly the tensor a model expects",
+  prep = "preprocessing pipelines: frame -> model-ready tensors",
   metrics = "AUC, log-loss, accuracy, calibration, lift",
   linear = "logistic regression",
   mlp = "multi-layer perceptrons",
   trees = "decision trees, random forests, gradient-boosted trees",
   synth = "synthetic subscription and viewing data",
-  rec = "recommendation: interactions, collaborative filtering, content similarity",
+  rec = "recommenders: interactions, collaborative filtering, content",
+  calibrate = "probability calibration (Platt, isotonic)",
+  cluster = "clustering and customer segments",
+  survival = "survival analysis: time to churn",
   plot = "plots through gnuplot (png, svg, pdf, or ASCII in the terminal)",
   report = "self-contained HTML reports",
   repl = "the REPL's pretty printer (repl.pretty) and completion",
@@ -97,6 +100,20 @@ local function find_name(root, v)
       end
     end
   end
+  -- a method: look through the churnlab metatables in the registry ("churnlab.Frame:select")
+  local reg = debug.getregistry()
+  for _, tname in ipairs(sorted_keys(reg)) do
+    local mt = reg[tname]
+    if tname:match("^churnlab%.") and type(mt) == "table" then
+      for _, methods in ipairs({rawget(mt, "__index"), rawget(mt, "__methods")}) do
+        if type(methods) == "table" then
+          for _, k in ipairs(sorted_keys(methods)) do
+            if rawequal(methods[k], v) then return tname .. ":" .. k end
+          end
+        end
+      end
+    end
+  end
   return nil
 end
 
@@ -117,12 +134,12 @@ end
 local function fmt_num(x)
   if x == math.huge then return "inf" end
   if x == -math.huge then return "-inf" end
-  if x == math.floor(x) and math.abs(x) < 2 ^ 53 then return string.format("%d", x) end
+  if x == math.floor(x) and math.abs(x) < 1e9 then return string.format("%d", x) end
   return string.format("%.6g", x)
 end
 
--- The parameter table of a model kind as aligned text.
-function M.params_text(kind, defs)
+-- The parameter table of a model kind as aligned text, docs wrapped to width (80).
+function M.params_text(kind, defs, width)
   local rows = {{"name", "type", "default", "range", "doc"}}
   for _, d in ipairs(defs) do
     local range
@@ -142,10 +159,23 @@ function M.params_text(kind, defs)
     for i = 1, 4 do w[i] = math.max(w[i], #r[i]) end
   end
   local out = {kind .. " parameters (" .. kind .. "{name = value, ...}):"}
-  for _, r in ipairs(rows) do
-    out[#out + 1] = string.format("  %-" .. w[1] .. "s  %-" .. w[2] .. "s  %-" .. w[3] ..
-                                  "s  %-" .. w[4] .. "s  %s", r[1], r[2], r[3], r[4], r[5])
-                      :gsub("%s+$", "")
+  local doc_col = 2 + w[1] + 2 + w[2] + 2 + w[3] + 2 + w[4] + 2
+  width = width or 80
+  local below = width - doc_col < 30 -- too narrow: each doc on its own lines, under its row
+  for i, r in ipairs(rows) do
+    local doc = r[5]
+    if below then
+      if i == 1 then doc = "" elseif doc ~= "" then doc = "\n" .. wrap(doc, width, "      ") end
+      out[#out + 1] = (string.format("  %-" .. w[1] .. "s  %-" .. w[2] .. "s  %-" .. w[3] ..
+                                     "s  %s", r[1], r[2], r[3], r[4]):gsub("%s+$", "")) .. doc
+    else
+      if #doc > width - doc_col then -- hanging indent
+        doc = wrap(doc, width - doc_col):gsub("\n", "\n" .. string.rep(" ", doc_col))
+      end
+      out[#out + 1] = string.format("  %-" .. w[1] .. "s  %-" .. w[2] .. "s  %-" .. w[3] ..
+                                    "s  %-" .. w[4] .. "s  %s", r[1], r[2], r[3], r[4], doc)
+                        :gsub("%s+$", "")
+    end
   end
   return table.concat(out, "\n")
 end
@@ -161,6 +191,7 @@ local function overview(docs, root, width)
   for _, k in ipairs(mods) do w = math.max(w, #k) end
   for _, k in ipairs(mods) do
     local blurb = docs[root[k]] or M.blurbs[k]
+    if blurb then blurb = blurb:gsub("^churnlab%.[%w_]+:%s*", "") end
     if not blurb then
       local n = 0
       for _, v in pairs(root[k]) do if type(v) == "function" then n = n + 1 end end
@@ -245,7 +276,7 @@ local function function_text(docs, params, root, f, width, name)
     end
   end
   local kind = name and name:match("([%w_]+)$")
-  if kind and params[kind] then out[#out + 1] = M.params_text(kind, params[kind]) end
+  if kind and params[kind] then out[#out + 1] = M.params_text(kind, params[kind], width) end
   return table.concat(out, "\n\n")
 end
 
@@ -255,9 +286,12 @@ local function object_text(docs, params, root, v, mt, width)
   local doc = docs[tname] or docs[mt]
   if doc then out[1] = tname .. "\n" .. wrap(doc, width, "  ") end
   local kind = kind_of_object(mt, params)
-  if kind then out[#out + 1] = M.params_text(kind, params[kind]) end
+  if kind then out[#out + 1] = M.params_text(kind, params[kind], width) end
   local methods = {}
   local idx = mt.__index
+  if type(idx) ~= "table" and type(rawget(mt, "__methods")) == "table" then
+    idx = rawget(mt, "__methods") -- methods behind an __index function (frames)
+  end
   if type(idx) == "table" then
     for _, k in ipairs(sorted_keys(idx)) do
       if type(idx[k]) == "function" then methods[#methods + 1] = k end
@@ -267,7 +301,13 @@ local function object_text(docs, params, root, v, mt, width)
       if type(mt[k]) == "function" and not k:match("^__") then methods[#methods + 1] = k end
     end
   end
-  if #methods > 0 then
+  local any_doc = false
+  for _, k in ipairs(methods) do
+    if docs[type(idx) == "table" and idx[k] or mt[k]] then any_doc = true end
+  end
+  if #methods > 0 and not any_doc then
+    out[#out + 1] = "methods (obj:name(...)):\n" .. wrap(table.concat(methods, " "), width, "  ")
+  elseif #methods > 0 then
     local lines = {"methods (obj:name(...)):"}
     local w = 0
     for _, k in ipairs(methods) do w = math.max(w, #k) end
@@ -292,7 +332,7 @@ local function by_name(docs, params, root, s, width)
     v = v[part]
   end
   if v ~= nil and v ~= root then return M.text(v, nil, {docs = docs, params = params, root = root}, width) end
-  if params[s] then return M.params_text(s, params[s]) end
+  if params[s] then return M.params_text(s, params[s], width) end
   local hits = {}
   for _, m in ipairs(sorted_keys(root)) do
     if type(root[m]) == "table" and type(root[m][s]) == "function" then
@@ -312,7 +352,7 @@ end
 -- The text help(...) prints. n is select("#", ...) of the call (help() vs help(nil)); src
 -- (tests) replaces the registry: {docs =, params =, root =}.
 function M.text(v, n, src, width)
-  width = width or 80
+  width = width or require("churnlab.repl").width or 80
   local docs, params, root = sources(src)
   root = root_of(root)
   n = n or 1

@@ -19,9 +19,8 @@
 -- NaN and infinite values are skipped; a series left without points is an error.
 local M = {}
 
-local Figure = {}
-Figure.__index = Figure
-Figure.__name = "churnlab.Figure"
+local Figure = {} -- methods
+local FigureMT = {__index = Figure, __name = "churnlab.Figure"}
 
 -- ---- small helpers ---------------------------------------------------------------------
 
@@ -41,7 +40,7 @@ end
 -- gnuplot string expression for arbitrary text: single-quoted pieces (no escape processing
 -- and no backquote substitution inside single quotes; a quote is doubled) joined by "\n".
 local function gq(s)
-  s = tostring(s):gsub("\r\n?", "\n"):gsub("[%z\1-\8\11-\31\127]", " ")
+  s = tostring(s):gsub("\r\n?", "\n"):gsub("[\0-\8\11-\31\127]", " ")
   local parts = {}
   for piece in (s .. "\n"):gmatch("(.-)\n") do
     parts[#parts + 1] = "'" .. piece:gsub("'", "''") .. "'"
@@ -50,10 +49,9 @@ local function gq(s)
 end
 -- A single-quoted literal without newlines (tic labels take literals, not expressions).
 local function gq1(s)
-  s = tostring(s):gsub("[%z\1-\31\127]", " ")
+  s = tostring(s):gsub("[\0-\31\127]", " ")
   return "'" .. s:gsub("'", "''") .. "'"
 end
-M._gq = gq
 
 -- POSIX shell quoting.
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
@@ -64,47 +62,11 @@ local function describe(fig)
   return fig.kind .. " figure"
 end
 
--- Converts a tensor/column/table to a plain Lua list. `what` names the argument in errors.
-local function tolist(v, what, level)
-  local t = type(v)
-  if t == "table" then
-    local mt = getmetatable(v)
-    local f = mt and (rawget(v, "totable") == nil) and v.totable
-    if type(f) == "function" then return f(v) end
-    return v
-  elseif t == "userdata" then
-    local ok, f = pcall(function() return v.totable end)
-    if ok and type(f) == "function" then return f(v) end
-  end
-  error(fmt("%s: expected a table, tensor or column, got %s", what, t), (level or 1) + 1)
-end
-
--- A list of numbers (non-numbers are an error; NaN stays NaN and is skipped later). A list
--- of one-element rows (an n x 1 tensor) is flattened.
-local function numbers(v, what, level)
-  level = (level or 1) + 1
-  local list = tolist(v, what, level)
-  local out, n = {}, 0
-  for k in pairs(list) do
-    if math.type(k) == "integer" and k > n then n = k end
-  end
-  for i = 1, n do
-    local x = list[i]
-    if type(x) == "table" and #x == 1 then x = x[1] end
-    if x == nil then x = 0 / 0
-    elseif type(x) == "boolean" then x = x and 1 or 0
-    elseif type(x) ~= "number" then
-      local y = tonumber(x)
-      if y == nil then
-        error(fmt("%s: element %d is %s, expected a number", what, i,
-          type(x) == "string" and fmt("'%s'", x) or type(x)), level)
-      end
-      x = y
-    end
-    out[i] = x
-  end
-  return out
-end
+local S = require "churnlab.plot.stats"
+local tolist, numbers, finite_sorted = S.tolist, S.numbers, S.finite_sorted
+-- statistics behind the figures, exported for tests and reports
+for _, k in ipairs{"quantile", "boxstats", "histogram", "roc_curve", "pr_curve", "gains_curve",
+  "calibration_curve", "kaplan_meier"} do M[k] = S[k] end
 
 -- A matrix (list of rows) from nested tables or a 2-D tensor.
 local function matrix(v, what, level)
@@ -148,232 +110,6 @@ end
 
 local function series_name(s, i)
   return s.name and fmt("series %d ('%s')", i, s.name) or fmt("series %d", i)
-end
-
--- ---- statistics used by the figures (exported for tests and for reports) ----------------
-
--- Quantile p of a sorted list (linear interpolation, numpy's default "type 7").
-function M.quantile(sorted, p)
-  local n = #sorted
-  if n == 0 then return 0 / 0 end
-  local h = (n - 1) * p + 1
-  local lo = floor(h)
-  if lo >= n then return sorted[n] end
-  return sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo])
-end
-
-local function finite_sorted(values)
-  local s = {}
-  for i = 1, #values do if finite(values[i]) then s[#s + 1] = values[i] end end
-  table.sort(s)
-  return s
-end
-
--- Tukey box statistics: q1, median, q3, whiskers at the most extreme points within 1.5 IQR,
--- and the outliers beyond them.
-function M.boxstats(values)
-  local s = finite_sorted(numbers(values, "boxstats", 2))
-  if #s == 0 then error("boxstats: no finite values", 2) end
-  local q1, med, q3 = M.quantile(s, 0.25), M.quantile(s, 0.5), M.quantile(s, 0.75)
-  local lof, hif = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-  local lo, hi, out = huge, -huge, {}
-  for _, v in ipairs(s) do
-    if v < lof or v > hif then out[#out + 1] = v
-    else
-      if v < lo then lo = v end
-      if v > hi then hi = v end
-    end
-  end
-  return {q1 = q1, median = med, q3 = q3, lo = lo, hi = hi, outliers = out, n = #s}
-end
-
--- Histogram of values over `bins` equal bins spanning range {lo, hi} (default: the data's
--- range). Returns edges (bins + 1) and counts; values outside the range are ignored, the last
--- bin includes its upper edge (numpy.histogram's convention).
-function M.histogram(values, bins, range)
-  local v = numbers(values, "histogram", 2)
-  local lo, hi = huge, -huge
-  if range then lo, hi = range[1], range[2]
-  else
-    for i = 1, #v do
-      if finite(v[i]) then
-        if v[i] < lo then lo = v[i] end
-        if v[i] > hi then hi = v[i] end
-      end
-    end
-  end
-  if lo > hi then error("histogram: no finite values", 2) end
-  if lo == hi then lo, hi = lo - 0.5, hi + 0.5 end
-  bins = bins or 10
-  local w = (hi - lo) / bins
-  local edges, counts = {}, {}
-  for b = 0, bins do edges[b + 1] = lo + b * w end
-  edges[bins + 1] = hi
-  for b = 1, bins do counts[b] = 0 end
-  for i = 1, #v do
-    local x = v[i]
-    if finite(x) and x >= lo and x <= hi then
-      local b = floor((x - lo) / w) + 1
-      if b > bins then b = bins end
-      -- guard against rounding at interior edges
-      if b > 1 and x < edges[b] then b = b - 1 end
-      if b < bins and x >= edges[b + 1] then b = b + 1 end
-      counts[b] = counts[b] + 1
-    end
-  end
-  return edges, counts
-end
-
--- Pairs (label, score) with a finite score, sorted by descending score.
-local function ranked(y, score)
-  local idx = {}
-  for i = 1, math.min(#y, #score) do
-    if finite(score[i]) then idx[#idx + 1] = i end
-  end
-  table.sort(idx, function(a, b)
-    if score[a] ~= score[b] then return score[a] > score[b] end
-    return a < b
-  end)
-  return idx
-end
-
--- Walks distinct thresholds from the highest score down, calling fn(tp, fp, k) after each
--- group of tied scores (k = rows taken so far). Returns P, N.
-local function sweep(y, score, fn)
-  local idx = ranked(y, score)
-  local P, N = 0, 0
-  for _, i in ipairs(idx) do if y[i] == 1 then P = P + 1 else N = N + 1 end end
-  local tp, fp = 0, 0
-  for k, i in ipairs(idx) do
-    if y[i] == 1 then tp = tp + 1 else fp = fp + 1 end
-    local nxt = idx[k + 1]
-    if nxt == nil or score[nxt] ~= score[i] then fn(tp, fp, k) end
-  end
-  return P, N, #idx
-end
-
--- ROC curve: false and true positive rates at every distinct threshold (from (0,0)) and the
--- area under it (trapezoids: ties count one half, as in the Mann-Whitney statistic).
-function M.roc_curve(y, score)
-  local fpr, tpr = {0}, {0}
-  local P, N = sweep(y, score, function(tp, fp)
-    fpr[#fpr + 1], tpr[#tpr + 1] = fp, tp
-  end)
-  if P == 0 or N == 0 then error("roc: needs both classes among the labels", 2) end
-  local auc = 0
-  for i = 1, #fpr do
-    fpr[i], tpr[i] = fpr[i] / N, tpr[i] / P
-    if i > 1 then auc = auc + (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2 end
-  end
-  return fpr, tpr, auc
-end
-
--- Precision-recall curve from recall 0 (precision 1) and the average precision
--- sum (R_k - R_{k-1}) P_k (scikit-learn's definition).
-function M.pr_curve(y, score)
-  local prec, rec = {1}, {0}
-  local P = sweep(y, score, function(tp, fp)
-    prec[#prec + 1], rec[#rec + 1] = tp / (tp + fp), tp
-  end)
-  if P == 0 then error("pr: needs at least one positive label", 2) end
-  local ap = 0
-  for i = 2, #rec do
-    rec[i] = rec[i] / P
-    ap = ap + (rec[i] - rec[i - 1]) * prec[i]
-  end
-  return prec, rec, ap
-end
-
--- Cumulative gains: fraction of the population targeted (highest scores first) vs fraction
--- of all positives captured, from (0,0) to (1,1).
-function M.gains_curve(y, score)
-  local frac, gain = {0}, {0}
-  local P, _, n = sweep(y, score, function(tp, _, k)
-    frac[#frac + 1], gain[#gain + 1] = k, tp
-  end)
-  if P == 0 then error("gains: needs at least one positive label", 2) end
-  for i = 2, #frac do frac[i], gain[i] = frac[i] / n, gain[i] / P end
-  return frac, gain
-end
-
--- Reliability curve: `bins` equal-width bins of predicted probability on [0, 1]; returns the
--- mean prediction, the observed positive rate and the count of every non-empty bin
--- (scikit-learn's calibration_curve with strategy="uniform", same bin edges).
-function M.calibration_curve(y, p, bins)
-  bins = bins or 10
-  local sp, sy, cnt = {}, {}, {}
-  for b = 1, bins do sp[b], sy[b], cnt[b] = 0, 0, 0 end
-  for i = 1, math.min(#y, #p) do
-    local v = p[i]
-    if finite(v) then
-      if v < 0 or v > 1 then
-        error(fmt("calibration: prediction %d is %s, expected a probability in [0, 1]", i,
-          num(v)), 2)
-      end
-      -- scikit-learn's bins: edges k * (1 + 1e-8) / bins, a value on an edge goes below it
-      local function edge(k) return k * (1 + 1e-8) / bins end
-      local b = math.min(floor(v * bins / (1 + 1e-8)), bins - 1)
-      while b >= 1 and edge(b) >= v do b = b - 1 end
-      while b < bins - 1 and edge(b + 1) < v do b = b + 1 end
-      b = b + 1
-      sp[b], sy[b], cnt[b] = sp[b] + v, sy[b] + y[i], cnt[b] + 1
-    end
-  end
-  local pred, obs, counts = {}, {}, {}
-  for b = 1, bins do
-    if cnt[b] > 0 then
-      pred[#pred + 1], obs[#obs + 1], counts[#counts + 1] = sp[b] / cnt[b], sy[b] / cnt[b], cnt[b]
-    end
-  end
-  if #pred == 0 then error("calibration: no finite predictions", 2) end
-  return pred, obs, counts
-end
-
--- Kaplan-Meier estimate with pointwise confidence bands from Greenwood's variance on the
--- log(-log S) scale (the default of lifelines and R's survival with conf.type="log-log").
--- time: durations; event: 1 = event observed, 0 = censored. Returns a table of step values
--- {time, surv, lower, upper, at_risk, events}, starting at time 0 with S = 1.
-function M.kaplan_meier(time, event, level)
-  local z = level == 0.9 and 1.6448536269514722 or level == 0.99 and 2.5758293035489004
-    or 1.959963984540054
-  local idx = {}
-  for i = 1, #time do if finite(time[i]) and event[i] ~= nil then idx[#idx + 1] = i end end
-  if #idx == 0 then error("survival: no finite durations", 2) end
-  table.sort(idx, function(a, b)
-    if time[a] ~= time[b] then return time[a] < time[b] end
-    return a < b
-  end)
-  local r = {time = {0}, surv = {1}, lower = {1}, upper = {1}, at_risk = {#idx}, events = {0}}
-  local n, S, gw, k = #idx, 1, 0, 1
-  while k <= #idx do
-    local t, d, c = time[idx[k]], 0, 0
-    while k <= #idx and time[idx[k]] == t do
-      if event[idx[k]] ~= 0 then d = d + 1 else c = c + 1 end
-      k = k + 1
-    end
-    if d > 0 then
-      S = S * (1 - d / n)
-      local lo, hi
-      if S <= 0 then lo, hi, gw = 0, 0, huge
-      else
-        gw = gw + d / (n * (n - d))
-        local se = math.sqrt(gw) / math.abs(math.log(S))
-        local cc = math.log(-math.log(S))
-        lo, hi = math.exp(-math.exp(cc + z * se)), math.exp(-math.exp(cc - z * se))
-      end
-      local j = #r.time + 1
-      r.time[j], r.surv[j], r.lower[j], r.upper[j], r.at_risk[j], r.events[j] = t, S, lo, hi, n, d
-    end
-    n = n - d - c
-  end
-  -- the curve continues flat to the last (possibly censored) time
-  local tl = time[idx[#idx]]
-  if tl > r.time[#r.time] then
-    local j = #r.time + 1
-    r.time[j], r.surv[j], r.lower[j], r.upper[j], r.at_risk[j], r.events[j] =
-      tl, S, r.lower[j - 1], r.upper[j - 1], n, 0
-  end
-  return r
 end
 
 -- ---- script building -------------------------------------------------------------------
@@ -498,6 +234,7 @@ kinds.hist = {
     if math.type(bins) ~= "integer" or bins < 1 then
       error("hist: bins must be a positive integer, got " .. tostring(bins), 3)
     end
+    if not o.xrange then set(b, "set autoscale xfix") end -- the axis ends with the bins
     local alpha = #fig.series > 1 and 0.45 or 0.85
     set(b, fmt("set style fill transparent solid %s border lc rgb '#ffffff'", num(alpha)))
     for i, s in ipairs(fig.series) do
@@ -670,6 +407,19 @@ local function scored_norm(kind)
   end
 end
 
+-- A series given as curve = <table from churnlab.metrics> (roc_curve, pr_curve, calibration):
+-- copies the curve's fields under the names the figure reads.
+local function from_curve(s, fields)
+  if s.curve == nil then return s end
+  if type(s.curve) ~= "table" then error("curve= must be a table from churnlab.metrics", 5) end
+  local t = {}
+  for k, v in pairs(s) do t[k] = v end
+  for mine, theirs in pairs(fields) do
+    if t[mine] == nil then t[mine] = s.curve[theirs] end
+  end
+  return t
+end
+
 local function diagonal(b)
   add(b, "x with lines dt 2 lc rgb '#999999'")
 end
@@ -678,6 +428,7 @@ kinds.roc = {
   defaults = {xlabel = "false positive rate", ylabel = "true positive rate",
     xrange = {0, 1}, yrange = {0, 1}, legend = "bottom right"},
   norm = function(s, i)
+    s = from_curve(s, {fpr = "fpr", tpr = "tpr"})
     if s.fpr and s.tpr then
       local what = "roc " .. series_name(s, i)
       local x, y = numbers(s.fpr, what .. " fpr", 4), numbers(s.tpr, what .. " tpr", 4)
@@ -702,6 +453,7 @@ kinds.pr = {
   defaults = {xlabel = "recall", ylabel = "precision", xrange = {0, 1}, yrange = {0, 1.02},
     legend = "top right"},
   norm = function(s, i)
+    s = from_curve(s, {precision = "precision", recall = "recall"})
     if s.precision and s.recall then
       local what = "pr " .. series_name(s, i)
       local p, r = numbers(s.precision, what .. " precision", 4), numbers(s.recall, what .. " recall", 4)
@@ -728,6 +480,7 @@ kinds.calibration = {
   defaults = {xlabel = "mean predicted probability", ylabel = "observed churn rate",
     xrange = {0, 1}, yrange = {0, 1}, legend = "top left"},
   norm = function(s, i)
+    s = from_curve(s, {predicted = "mean_predicted", observed = "fraction_positive"})
     if s.predicted and s.observed then
       local what = "calibration " .. series_name(s, i)
       local p, o = numbers(s.predicted, what .. " predicted", 4), numbers(s.observed, what .. " observed", 4)
@@ -1013,10 +766,12 @@ local OPTS = {title = 1, xlabel = 1, ylabel = 1, logx = 1, logy = 1, xrange = 1,
   -- single-series shorthands
   x = 1, y = 1, name = 1, score = 1, positive = 1, fpr = 1, tpr = 1, auc = 1, precision = 1,
   recall = 1, ap = 1, predicted = 1, observed = 1, time = 1, event = 1, surv = 1, lower = 1,
-  upper = 1, level = 1, with = 1}
+  upper = 1, level = 1, with = 1, curve = 1}
 local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc", "precision",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
-  "with"}
+  "with", "curve"}
+
+local add_series, history_series -- below
 
 local function new(kind, opts, level, extra)
   level = level + 1
@@ -1037,7 +792,7 @@ local function new(kind, opts, level, extra)
       error(fmt("plot.%s: unknown option '%s'", kind, k), level)
     end
   end
-  local fig = setmetatable({kind = kind, opts = {}, series = {}}, Figure)
+  local fig = setmetatable({kind = kind, opts = {}, series = {}}, FigureMT)
   for k, v in pairs(K.defaults or {}) do fig.opts[k] = v end
   for k, v in pairs(opts) do
     if type(k) == "string" and k ~= "series" then fig.opts[k] = v end
@@ -1047,7 +802,7 @@ local function new(kind, opts, level, extra)
   if opts.series then for _, s in ipairs(opts.series) do list[#list + 1] = s end end
   for _, s in ipairs(opts) do list[#list + 1] = s end
   if kind == "history" and opts.values then
-    list = M._history_series(opts.values, level)
+    list = history_series(opts.values, level)
     fig.opts.values = nil
   else
     local one
@@ -1092,13 +847,13 @@ local function new(kind, opts, level, extra)
       end
     end
   else
-    for _, s in ipairs(list) do Figure.add(fig, s, level + 1) end
+    for _, s in ipairs(list) do add_series(fig, s, level + 1) end
     if #fig.series == 0 then error(fmt("plot.%s: no data (pass series)", kind), level) end
   end
   return fig
 end
 
-function M._history_series(h, level)
+history_series = function(h, level)
   local t = tolist(h, "history", level)
   local list = {}
   if #t > 0 and type(t[1]) == "table" and not getmetatable(t[1]) and #t[1] == 0 then
@@ -1126,15 +881,21 @@ function M._history_series(h, level)
   return list
 end
 
---- Adds a series (a table of the kind's series fields); returns the figure.
-function Figure:add(s, level)
-  level = (level or 1) + 1
-  local K = kinds[self.kind]
+function add_series(fig, s, level)
+  local K = kinds[fig.kind]
   if type(s) ~= "table" and type(s) ~= "userdata" then
-    error(fmt("plot.%s: a series must be a table, got %s", self.kind, type(s)), level)
+    error(fmt("plot.%s: a series must be a table, got %s", fig.kind, type(s)), level)
   end
-  self.series[#self.series + 1] = K.norm(s, #self.series + 1)
-  return self
+  fig.series[#fig.series + 1] = K.norm(s, #fig.series + 1)
+  return fig
+end
+
+--- Adds a series (a table of the kind's series fields); returns the figure.
+function Figure:add(s)
+  if self.kind == "heatmap" or self.kind == "importance" or self.kind == "shap" then
+    error(fmt("figure:add: a %s figure takes its data in plot.%s{...}", self.kind, self.kind), 2)
+  end
+  return add_series(self, s, 3)
 end
 
 --- Sets options (title=, xlabel=, ...); returns the figure.
@@ -1152,7 +913,7 @@ local function range(r)
 end
 
 -- The drawing commands (everything after the terminal and output lines).
-function Figure:_body(term)
+local function body_of(self, term)
   local o, b = self.opts, builder(term)
   local L = {"set encoding utf8", "set border 3 lc rgb '#444444'", "set tics nomirror out",
     "set grid back lc rgb '#e6e6e6' lt 1"}
@@ -1202,7 +963,7 @@ local function terminal(fig, term, w, h)
     return fmt("set terminal pngcairo size %d,%d noenhanced font 'Sans,10' background '#ffffff'",
       w, h)
   elseif term == "svg" then
-    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,12' background '#ffffff'",
+    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,13' background '#ffffff'",
       w, h)
   elseif term == "pdfcairo" then
     return fmt("set terminal pdfcairo size %gin,%gin noenhanced font 'Sans,10'", w / 100, h / 100)
@@ -1215,14 +976,14 @@ end
 --- The gnuplot script. With a path, the full script that save(path) runs; without, the
 --- drawing commands only (no terminal or output).
 function Figure:script(path)
-  if path == nil then return self:_body("svg") end
+  if path == nil then return body_of(self, "svg") end
   local ext = tostring(path):match("%.(%w+)$")
   local term = TERMS[ext and ext:lower() or ""]
   if not term then
     error(fmt("figure:script: '%s': extension must be .png, .svg or .pdf", path), 2)
   end
   return terminal(self, term, size_of(self, term)) .. "\nset output " .. gq(path) .. "\n"
-    .. self:_body(term) .. "unset output\n"
+    .. body_of(self, term) .. "unset output\n"
 end
 
 -- ---- running gnuplot -------------------------------------------------------------------
@@ -1250,7 +1011,6 @@ local function find_gnuplot()
   return nil, "gnuplot not found: install the Debian package gnuplot-nox"
     .. " (apt-get install gnuplot-nox) or set CHURNLAB_GNUPLOT"
 end
-M._find_gnuplot = find_gnuplot
 --- Forgets the gnuplot found earlier (it is looked for again on the next drawing).
 function M.reset() gnuplot_path = nil end
 
@@ -1281,7 +1041,6 @@ local function write_atomic(path, data)
   if not rok then os.remove(tmp) return nil, rerr end
   return true
 end
-M._write_atomic = write_atomic
 
 -- Runs a full script; returns true or nil, msg with gnuplot's stderr.
 local function run(fig, script)
@@ -1326,8 +1085,11 @@ function Figure:save(path, opts)
   end
   if path:find("[\n\r]") then error("figure:save: file name contains a newline", 2) end
   local w, h = size_of(self, term)
-  local body = self:_body(term)
+  local body = body_of(self, term)
   local tmp = tmp_beside(path)
+  local probe, perr = io.open(tmp, "wb") -- a clear message for a missing or read-only folder
+  if not probe then return nil, fmt("cannot write %s: %s", path, (perr:gsub("^[^:]*: ", ""))) end
+  probe:close()
   local ok, err = run(self, terminal(self, term, w, h) .. "\nset output " .. gq(tmp) .. "\n"
     .. body .. "unset output\n")
   if not ok then os.remove(tmp) return nil, err end
@@ -1380,7 +1142,7 @@ function Figure:text(opts)
   end
   local tmp = os.tmpname()
   local ok, err = run(self, terminal(self, "dumb", w, h) .. "\nset output " .. gq(tmp) .. "\n"
-    .. self:_body("dumb") .. "unset output\n")
+    .. body_of(self, "dumb") .. "unset output\n")
   local s = read_all(tmp)
   os.remove(tmp)
   if not ok then return nil, err end
@@ -1398,7 +1160,7 @@ function Figure:show(opts)
   return self
 end
 
-function Figure:__tostring()
+function FigureMT.__tostring(self)
   return fmt("churnlab.Figure %s (%d series)%s", self.kind, #self.series,
     self.opts.title and (" '" .. tostring(self.opts.title):gsub("\n", " ") .. "'") or "")
 end
@@ -1419,8 +1181,87 @@ M.history = function(h, extra)
   return new("history", h, 2)
 end
 M.Figure = Figure
+-- internals shared with churnlab.report and the tests
+M._private = {gq = gq, find_gnuplot = find_gnuplot, write_atomic = write_atomic}
+--- True when v is a figure made by churnlab.plot.
+function M.is_figure(v) return getmetatable(v) == FigureMT end
 M.kinds = {}
 for kind in pairs(kinds) do M.kinds[#M.kinds + 1] = kind end
 table.sort(M.kinds)
+
+-- ---- help() texts (churnlab.help reads them from the docs registry) ----------------------
+
+local COMMON = " Options: title=, xlabel=, ylabel=, logx=, logy=, xrange={lo, hi}, " ..
+  "yrange=, size={w, h} (pixels; characters for text), legend='top left' or false, " ..
+  "commands={extra gnuplot lines}. Data: Lua tables, tensors or frame columns; NaN skipped."
+local DOCS = {
+  [M] = "plots through gnuplot (png, svg, pdf, or ASCII in the terminal)",
+  line = "line{ {x=, y=, name=}, ... } or line(y [, opts]) -> figure: lines, one per series" ..
+    " (x defaults to 1..n; with='linespoints'|'steps' per series).",
+  scatter = "scatter{ {x=, y=, name=}, ..., pointsize= } -> figure: points.",
+  hist = "hist{ {values=, name=}, ..., bins=, density=, binrange={lo, hi} } -> figure: " ..
+    "histograms over common bins (Sturges by default), overlaid when several.",
+  bar = "bar{ {values=, name=}, ..., labels={...}, stacked=, horizontal= } -> figure: grouped " ..
+    "or stacked bars, one group per label.",
+  box = "box{ {values=, name=}, ... } -> figure: Tukey box plots (whiskers at 1.5 IQR, " ..
+    "outliers as points).",
+  heatmap = "heatmap{matrix=rows or 2-D tensor, xlabels=, ylabels=, values=, digits=, " ..
+    "palette='diverging'|'sequential', cbrange=} -> figure: e.g. a correlation matrix or cohort table.",
+  roc = "roc{ {y=labels, score=, name=, positive=}, ... } -> figure: ROC curves with AUC in " ..
+    "the legend; or series {fpr=, tpr=} / {curve = metrics.roc_curve(y, p)}.",
+  pr = "pr{ {y=, score=, name=}, ... } -> figure: precision-recall curves with average " ..
+    "precision and the base rate; or {precision=, recall=} / {curve = metrics.pr_curve(...)}.",
+  calibration = "calibration{ {y=, score=, bins=10, name=}, ... } -> figure: reliability " ..
+    "curves against the diagonal; or {predicted=, observed=} / {curve = metrics.calibration(...)}.",
+  gains = "gains{ {y=, score=, name=}, ... } -> figure: cumulative gains (share of churners " ..
+    "reached vs share of customers targeted).",
+  lift = "lift{ {y=, score=, name=}, ... } -> figure: lift curves (gains / share targeted).",
+  importance = "importance{names=, values=, top=20} or importance{values={name = v}} -> " ..
+    "figure: horizontal bars, largest at the top.",
+  shap = "shap{values=n x p SHAP values, names=, features=n x p feature values, " ..
+    "style='beeswarm'|'bar', top=20} -> figure: SHAP summary.",
+  survival = "survival{ {time=, event=, name=, level=0.95}, ... } -> figure: Kaplan-Meier " ..
+    "step curves with Greenwood log-log bands; or {time=, surv=, lower=, upper=}.",
+  history = "history(h [, opts]) -> figure: training curves; h maps names to lists, or is a " ..
+    "list of records {iter=, train_loss=, ...}; best='min'|'max' marks the best points.",
+  quantile = "quantile(sorted, p) -> value: linear interpolation (numpy's default).",
+  boxstats = "boxstats(values) -> {q1, median, q3, lo, hi, outliers, n}.",
+  histogram = "histogram(values [, bins [, {lo, hi}]]) -> edges, counts (numpy's bins).",
+  roc_curve = "roc_curve(y, score) -> fpr, tpr, auc.",
+  pr_curve = "pr_curve(y, score) -> precision, recall, average_precision.",
+  gains_curve = "gains_curve(y, score) -> share targeted, share of positives reached.",
+  calibration_curve = "calibration_curve(y, p [, bins]) -> mean predicted, observed rate, " ..
+    "counts per non-empty bin (scikit-learn's uniform bins).",
+  kaplan_meier = "kaplan_meier(time, event [, level]) -> {time, surv, lower, upper, at_risk, " ..
+    "events}: Kaplan-Meier with Greenwood log-log confidence bands.",
+  is_figure = "is_figure(v) -> boolean.",
+  reset = "reset(): forget where gnuplot was found (looked up again on the next drawing).",
+}
+local FIG_DOCS = {
+  ["churnlab.Figure"] = "a gnuplot figure: fig:save('x.png'|'x.svg'|'x.pdf'), fig:show(), " ..
+    "fig:text{width=, height=}, fig:script(), fig:add{...}, fig:set{...}.",
+  add = "fig:add{series fields} -> fig: adds a series.",
+  set = "fig:set{title=, xlabel=, ...} -> fig: changes options.",
+  script = "fig:script([path]) -> text: the gnuplot commands (with a path: the full script " ..
+    "that save(path) runs).",
+  save = "fig:save(path [, {script = false}]) -> path | nil, msg: draws to .png (pngcairo), " ..
+    ".svg or .pdf (pdfcairo), atomically, and writes the script beside it (x.gp) so the " ..
+    "figure can be redrawn by hand. nil, msg when gnuplot is missing or fails (its message " ..
+    "included).",
+  show = "fig:show([{width=, height=}]) -> fig | nil, msg: draws in the terminal with " ..
+    "gnuplot's dumb terminal, sized to the window (COLUMNS/LINES or stty).",
+  text = "fig:text{width=, height=} -> text | nil, msg: the dumb-terminal drawing as a string.",
+}
+local okc, core = pcall(require, "churnlab.core")
+if okc and type(core) == "table" and type(core.docs) == "function" then
+  local docs = core.docs()
+  for k, d in pairs(DOCS) do
+    local f = k == M and M or M[k]
+    if f then
+      docs[f] = (type(k) == "string" and kinds[k]) and (d .. COMMON) or d
+    end
+  end
+  for k, d in pairs(FIG_DOCS) do docs[k:find("%.") and k or Figure[k]] = d end
+end
 
 return M

@@ -15,6 +15,9 @@ local M = {}
 
 -- Settings the REPL reads before each statement (changed by ':' commands).
 M.options = {timing = false, depth = 4, items = 40, strlen = 120}
+-- The terminal's width, set by the REPL before each statement (nil outside it); help()
+-- wraps to it.
+M.width = nil
 
 local getmt = debug and debug.getmetatable or getmetatable
 
@@ -218,7 +221,8 @@ local function resolve(env, path)
 end
 
 -- Adds to `out` the identifier keys reachable from obj: its own keys (tables) and those of
--- its __index chain (tables; for an __index function, the metatable's own public fields).
+-- its __index chain (tables; for an __index function, the metatable's __methods table and
+-- its own public functions), plus the names a __complete(obj) metafield lists.
 local function collect(obj, out, methods_only)
   local seen = {}
   local function add_table(t)
@@ -237,7 +241,19 @@ local function collect(obj, out, methods_only)
     local mt = getmt(v)
     if type(mt) ~= "table" then break end
     local idx = rawget(mt, "__index")
+    local extra = rawget(mt, "__complete")
+    if type(extra) == "function" and not methods_only then
+      -- __complete(obj) -> list of field names (a frame's columns)
+      local ok, names = pcall(extra, obj)
+      if ok and type(names) == "table" then
+        for _, k in ipairs(names) do if is_ident(k) then out[k] = true end end
+      end
+    end
     if type(idx) == "function" then
+      -- methods behind an __index function: the metatable's __methods table (frames), or
+      -- the metatable's own public functions
+      local methods = rawget(mt, "__methods")
+      if type(methods) == "table" then add_table(methods) end
       for k, f in next, mt do
         if is_ident(k) and not k:match("^__") and type(f) == "function" then out[k] = true end
       end
@@ -287,29 +303,31 @@ REPL commands (type them at the prompt; everything else is Lua):
   :items N         how many items of a table it shows (now %d)
   :help            this list; help() shows churnlab's documentation
   :quit            leave (as does Ctrl-D)
-Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>), Ctrl-C interrupts a running
-statement or clears the line, Up/Down and Ctrl-R search the history.]]
+Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>, file names inside quotes), Ctrl-C
+interrupts a running statement or clears the line, Up/Down and Ctrl-R search the history.
+Each entry is its own chunk: a `local` ends with it, so keep session values global.]]
 
--- Runs a ':' command line. Returns "quit" to leave, true when handled.
+-- Runs a ':' command line. Returns "quit" to leave, true when done, false after an error
+-- (reported on stderr; a piped session then exits non-zero).
 function M.command(line)
   local name, rest = line:match("^:(%a+)%s*(.-)%s*$")
   if not name then
     io.stderr:write("unknown REPL command '", line, "' (try :help)\n")
-    return true
+    return false
   end
   if name == "time" then
     if rest == "on" or rest == "" and not M.options.timing then M.options.timing = true
     elseif rest == "off" or rest == "" then M.options.timing = false
     else
       io.stderr:write(":time takes on or off, not '", rest, "'\n")
-      return true
+      return false
     end
     print("timing " .. (M.options.timing and "on" or "off"))
   elseif name == "depth" or name == "items" then
     local n = tonumber(rest)
     if not n or n < 1 or n ~= math.floor(n) then
       io.stderr:write(":", name, " takes a positive integer (now ", M.options[name], ")\n")
-      return true
+      return false
     end
     M.options[name] = math.tointeger(n)
   elseif name == "help" or name == "h" then
@@ -318,6 +336,7 @@ function M.command(line)
     return "quit"
   else
     io.stderr:write("unknown REPL command ':", name, "' (try :help)\n")
+    return false
   end
   return true
 end

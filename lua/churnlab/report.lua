@@ -18,9 +18,8 @@
 local plot = require "churnlab.plot"
 
 local M = {}
-local Report = {}
-Report.__index = Report
-Report.__name = "churnlab.Report"
+local Report = {} -- methods
+local ReportMT = {__index = Report, __name = "churnlab.Report"}
 
 local fmt, concat = string.format, table.concat
 
@@ -325,7 +324,7 @@ function M.new(opts)
   local base = out:gsub("%.[%w]+$", "")
   return setmetatable({title = opts.title, out = out, date = date, subtitle = opts.subtitle,
     author = opts.author, blocks = {}, nfig = 0, ntab = 0,
-    assets = base .. "_files", assets_rel = base:match("([^/]*)$") .. "_files"}, Report)
+    assets = base .. "_files", assets_rel = base:match("([^/]*)$") .. "_files"}, ReportMT)
 end
 
 local function push(r, b)
@@ -383,7 +382,7 @@ end
 --- report then shows a note in the figure's place).
 function Report:figure(fig, opts)
   opts = opts or {}
-  if getmetatable(fig) ~= plot.Figure then
+  if not plot.is_figure(fig) then
     error("report:figure: expected a churnlab.Figure, got " .. type(fig), 2)
   end
   self.nfig = self.nfig + 1
@@ -393,6 +392,9 @@ function Report:figure(fig, opts)
   end
   local block = {kind = "figure", caption = opts.caption, n = self.nfig, name = name}
   push(self, block)
+  -- a little smaller than plot's default, so text stays legible when a phone shrinks it
+  local saved_size = fig.opts.size
+  if saved_size == nil then fig.opts.size = {720, 450} end
   local ok, err = mkdir_p(self.assets)
   if ok then
     local svgpath = self.assets .. "/" .. name .. ".svg"
@@ -402,6 +404,7 @@ function Report:figure(fig, opts)
       ok, err = fig:save(self.assets .. "/" .. name .. ".png")
     end
   end
+  fig.opts.size = saved_size
   if not ok then
     block.error = err
     return nil, err
@@ -661,7 +664,7 @@ function Report:save(opts)
     if not ok then return nil, err end
   end
   local body = format == "md" and markdown_out(self) or html(self)
-  local ok, err = plot._write_atomic(path, body)
+  local ok, err = plot._private.write_atomic(path, body)
   if not ok then return nil, "cannot write " .. path .. ": " .. tostring(err) end
   return path
 end
@@ -671,7 +674,7 @@ function Report:html() return html(self) end
 --- The Markdown text of the report.
 function Report:markdown() return markdown_out(self) end
 
-function Report:__tostring()
+function ReportMT.__tostring(self)
   return fmt("churnlab.Report '%s' (%d blocks) -> %s", self.title, #self.blocks, self.out)
 end
 
@@ -743,10 +746,41 @@ function M.index(dir, opts)
   local ok, err = mkdir_p(dir)
   if not ok then return nil, err end
   local path = dir .. "/index.html"
-  ok, err = plot._write_atomic(path, concat(out, "\n") .. "\n")
+  ok, err = plot._private.write_atomic(path, concat(out, "\n") .. "\n")
   if not ok then return nil, "cannot write " .. path .. ": " .. tostring(err) end
   return path, #entries
 end
 
 M.Report = Report
+
+-- ---- help() texts ------------------------------------------------------------------------
+
+local okc, core = pcall(require, "churnlab.core")
+if okc and type(core) == "table" and type(core.docs) == "function" then
+  local docs = core.docs()
+  docs[M] = "self-contained HTML reports (and Markdown) with inlined SVG figures"
+  docs[M.new] = "new{title=, out='reports/x.html' (or .md), subtitle=, author=, date=" ..
+    "'YYYY-MM-DD' or true} -> report. Deterministic: no date unless asked."
+  docs[M.index] = "index(dir [, {title=}]) -> path, n: writes dir/index.html linking every " ..
+    "churnlab report in dir with its title and date."
+  docs[M.markdown] = "markdown(text) -> html: the markdown-lite of report:text."
+  docs[M.inline] = "inline(text) -> html: inline markup only (bold, italics, code, links)."
+  docs[M.escape] = "escape(text) -> html-escaped text."
+  docs["churnlab.Report"] = "a report: r:h1/h2/text/table/figure/metrics/code, then r:save()."
+  docs[Report.h1] = "r:h1(text) -> r: a section heading."
+  docs[Report.h2] = "r:h2(text) -> r: a subsection heading."
+  docs[Report.text] = "r:text(markdown) -> r: paragraphs, **bold**, *italics*, `code`, " ..
+    "- lists, 1. lists, [links](https://...), ``` code blocks; HTML is escaped."
+  docs[Report.table] = "r:table(frame or rows or {col = list}, {digits=3, max_rows=50, " ..
+    "columns=, header=, caption=}) -> r: numbers right-aligned."
+  docs[Report.figure] = "r:figure(fig, {caption=, name=}) -> r | nil, msg: inlines the figure " ..
+    "as SVG; PNG, SVG and .gp kept in <report>_files/."
+  docs[Report.metrics] = "r:metrics{{label, value [, note]}, ...} or {label = value} -> r: a " ..
+    "row of headline figures."
+  docs[Report.code] = "r:code(text) -> r: a preformatted block."
+  docs[Report.save] = "r:save([{format='html'|'md'}]) -> path | nil, msg: writes atomically."
+  docs[Report.html] = "r:html() -> the HTML text."
+  docs[Report.markdown] = "r:markdown() -> the Markdown text."
+end
+
 return M

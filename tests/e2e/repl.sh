@@ -109,6 +109,10 @@ esac
 
 run ':bogus\n1\n'
 has "pipe: unknown REPL command is reported" "unknown REPL command" "$err"
+expect "pipe: a failed command still fails the piped session" "1" 1
+
+run '=1+1\n'
+expect "pipe: Lua 5.1's =expr" "2" 0
 
 run ':quit\nprint("not reached")\n'
 expect "pipe: :quit leaves" "" 0
@@ -182,12 +186,36 @@ run '' --help
 has "--help: documents piped exit status" "any statement" "$out"
 has "--help: documents history" "CHURNLAB_HISTORY" "$out"
 
+run 'print("repl ran")\n' -l nosuchmodule
+[ "$rc" = 1 ] && ok "-l of a missing module: exit 1" || bad "-l missing" "rc=$rc"
+[ -z "$out" ] && ok "-l failure does not open the REPL" || bad "-l failure REPL" "[$out]"
+run 'string.upper("x")\n' -l string
+expect "-l name then the REPL" '"X"' 0
+
 run '' -e 'os.exit(7)'
 expect "os.exit(7) in -e" "" 7
+
+# ---- out of memory: a message, never a crash ---------------------------------------------
+# (only where an address-space limit can be set: not under AddressSanitizer)
+if sh -c 'ulimit -v 400000 && "$0" -e "print(1)"; r=$?; exit $r' "$C" >/dev/null 2>&1; then
+    (ulimit -v 400000; "$C" -e 'local t = {} while true do t[#t + 1] = ("x"):rep(1e7) .. #t end') \
+        >"$T/out" 2>"$T/err"
+    rc=$?
+    [ "$rc" = 1 ] && ok "out of memory in a script: exit 1" || bad "OOM script status" "rc=$rc"
+    has "out of memory in a script: message" "not enough memory" "$(cat "$T/err")"
+    printf 'local t = {} while true do t[#t + 1] = ("x"):rep(1e7) .. #t end\nprint("alive")\n' |
+        (ulimit -v 400000; "$C") >"$T/out" 2>"$T/err"
+    rc=$?
+    [ "$(cat "$T/out")" = alive ] && ok "out of memory in the REPL: the session goes on" ||
+        bad "OOM REPL" "rc=$rc out=[$(cat "$T/out")] err=[$(cat "$T/err")]"
+else
+    skipped=$((skipped + 1)); echo "skip out-of-memory tests (cannot limit the address space here)"
+fi
 
 # ---- Ctrl-C -----------------------------------------------------------------------------
 # A background job of a non-interactive shell starts with SIGINT ignored; churnlab installs
 # its own handler anyway (as lua.c does), so kill -INT reaches it.
+rm -f "$T/out" "$T/err"
 "$C" -e 'print("start") io.stdout:flush() while true do end' >"$T/out" 2>"$T/err" &
 pid=$!
 i=0; while [ ! -s "$T/out" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -195,6 +223,7 @@ kill -INT $pid; wait $pid; rc=$?
 [ "$rc" = 130 ] && ok "Ctrl-C stops a script with status 130" || bad "Ctrl-C script status" "rc=$rc"
 has "Ctrl-C in a script says interrupted" "interrupted!" "$(cat "$T/err")"
 
+rm -f "$T/out" "$T/err"
 printf 'print("start") io.stdout:flush()\nwhile true do end\nprint("not reached")\n' |
     "$C" >"$T/out" 2>"$T/err" &
 pid=$!

@@ -64,6 +64,7 @@ class Session:
         while time.time() < end:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
+                self.read_until(rb"(?!)", 0.3)  # collect what it wrote before exiting
                 return os.waitstatus_to_exitcode(status)
             try:  # drain so the child never blocks on a full pty
                 r, _, _ = select.select([self.fd], [], [], 0.05)
@@ -148,6 +149,33 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("keep + 1\r")
     check("the session survives: globals intact", s.read_until(rb"43"), repr(s.buf))
 
+    # a long C loop (a gbdt fit polls the core's interrupt flag); skipped without cl.gbdt
+    s.mark()
+    s.send("has_gbdt = cl.gbdt ~= nil and cl.tensor ~= nil\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("has_gbdt\r")
+    s.read_until(PROMPT)
+    if b"true" in s.buf:
+        s.send("X = cl.tensor.randn(50000, 20, {seed = 1}) "
+               "y = cl.tensor.rand(50000, {seed = 2}):gt(0.5)\r")
+        s.read_until(PROMPT, 30)
+        s.mark()
+        s.send("m = cl.gbdt{trees = 100000, depth = 8} m:fit(X, y)\r")
+        time.sleep(1.5)
+        t0 = time.time()
+        s.send("\x03")
+        back = s.read_until(rb"(?s)interrupted.*" + PROMPT, 20)
+        check("Ctrl-C stops a long C loop (gbdt fit) and returns to the prompt", back,
+              repr(s.buf[-400:]))
+        check("... promptly", time.time() - t0 < 10, "%.1fs" % (time.time() - t0))
+        s.mark()
+        s.send("m2 = cl.gbdt{trees = 2, depth = 2} m2:fit(X, y) print('refit ' .. m2:ntrees())\r")
+        check("the interrupt flag is cleared: the next fit runs", s.read_until(rb"refit 2", 60),
+              repr(s.buf[-400:]))
+    else:
+        print("skip Ctrl-C in a C loop (no cl.gbdt in this build)")
+
     s.mark()
     s.send("for i = 1, 2 do\r")
     check("continuation prompt for an unfinished chunk", s.read_until(rb"\.\.> $"), repr(s.buf))
@@ -176,6 +204,7 @@ with tempfile.TemporaryDirectory() as tmp:
     env2 = dict(env, CHURNLAB_HISTORY=os.path.join(tmp, "no", "such", "dir", "h"))
     s = Session(env2)
     s.read_until(PROMPT, 15)
+    s.mark()
     s.send("2\r")
     s.read_until(PROMPT)
     s.send("\x04")
@@ -193,6 +222,23 @@ with tempfile.TemporaryDirectory() as tmp:
     check("NO_COLOR disables colours", b"\x1b[36m" not in s.buf and b"2" in s.buf, repr(s.buf))
     s.send("\x04")
     s.wait()
+
+    # stdout redirected to a file: prompts stay on the terminal, results go to the file
+    out = os.path.join(tmp, "out.txt")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve("/bin/sh", ["/bin/sh", "-c", 'exec "$0" > "$1"', EXE, out], env3)
+    s = Session.__new__(Session)
+    s.pid, s.fd, s.buf = pid, fd, b""
+    check("stdout redirected: the prompt is still on the terminal", s.read_until(PROMPT, 15),
+          repr(s.buf))
+    s.send("6 * 7\r")
+    s.read_until(PROMPT)
+    s.send("\x04")
+    s.wait()
+    text = open(out).read() if os.path.exists(out) else ""
+    check("stdout redirected: results in the file, no prompts there", text.strip() == "42",
+          repr(text))
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -110,6 +110,33 @@ T.test("a model kind by name", function()
   T.eq(H.params_text("gbdt", src.params.gbdt), TABLE)
 end)
 
+T.test("a narrow terminal puts each parameter's doc under its row", function()
+  local src = fake()
+  local s = H.params_text("gbdt", src.params.gbdt, 50)
+  T.ok(lines_fit(s, 50), s)
+  T.ok(s:find("\n  trees      int      100       1 .. 100000\n      number of boosting rounds\n",
+              1, true), s)
+  T.ok(s:find("verbose    boolean  false     true|false\n  seed", 1, true), "no empty doc line")
+end)
+
+T.test("methods behind an __index function come from __methods", function()
+  local docs = {}
+  local m = {head = function() end, tail = function() end}
+  local obj = setmetatable({}, {__name = "churnlab.Frame", __methods = m,
+                                __index = function(_, k) return m[k] end})
+  local s = H.text(obj, 1, {docs = docs, params = {}, root = {}})
+  T.eq(s, "churnlab.Frame\n\nmethods (obj:name(...)):\n  head tail")
+end)
+
+T.test("a method is named by its metatable in the registry", function()
+  local poke = function() end
+  local reg = debug.getregistry()
+  reg["churnlab.TestThing"] = {__name = "churnlab.TestThing", __index = {poke = poke}}
+  local s = H.text(poke, 1, {docs = {}, params = {}, root = {}})
+  reg["churnlab.TestThing"] = nil
+  T.eq(s, "churnlab.TestThing:poke: no documentation yet")
+end)
+
 T.test("summary and wrap", function()
   T.eq(H.summary("zeros(r[, c]) -> tensor: a tensor of zeros.", 80), "zeros(r[, c]) -> tensor")
   T.eq(H.summary("Loads things. Then more.", 80), "Loads things.")

@@ -28,7 +28,7 @@ local function listdir(dir)
   return out
 end
 
-local have_gnuplot = plot._find_gnuplot() ~= nil
+local have_gnuplot = plot._private.find_gnuplot() ~= nil
 
 -- deterministic data
 local seed = 42
@@ -197,6 +197,12 @@ else
     T.ok(err2:find("nonsense_option", 1, true), err2)
   end)
 
+  T.test("saving into a missing folder is nil, msg naming the file", function()
+    local ok, err = plot.line{y = {1, 2}}:save(tmp("no/such/dir/x.png"))
+    T.eq(ok, nil)
+    T.ok(err:find("cannot write " .. tmp("no/such/dir/x.png") .. ": No such file or directory", 1, true), err)
+  end)
+
   T.test("NaN and infinite values are skipped", function()
     local fig = plot.line{x = {1, 2, 3, 4, 5}, y = {1, 0 / 0, 3, math.huge, 5}}
     local sc = fig:script()
@@ -277,6 +283,45 @@ else
   T.skip("tensor input", "churnlab.tensor has no constructor from a table in this build")
 end
 
+if mk then
+  T.test("2-D tensor as a heatmap matrix, tensors as hist values", function()
+    local ok, m = pcall(mk, {{1, 2}, {3, 4}})
+    T.ok(ok, "2-D tensor from nested tables")
+    local sc = plot.heatmap{matrix = m}:script()
+    T.eq(sc:match("%$d1 << EOD\n(.-)EOD"), "1 1 0.5 0.5 1\n2 1 0.5 0.5 2\n1 2 0.5 0.5 3\n2 2 0.5 0.5 4\n")
+    local h = plot.hist(mk({1, 2, 2, 3}), {bins = 2})
+    T.ok(h:script():find("$d1 << EOD\n1.5 1 1\n2.5 3 1\nEOD", 1, true), h:script())
+  end)
+end
+
+T.test("options: title, labels, log axes, ranges, legend, extra commands", function()
+  local fig = plot.line{y = {1, 10, 100}, name = "a", title = "T", xlabel = "X", ylabel = "Y",
+    logy = true, logx = true, xrange = {1, 3}, yrange = {nil, 200}, legend = "top left",
+    commands = {"set key box"}}
+  local sc = fig:script()
+  for _, want in ipairs{"set title 'T'", "set xlabel 'X'", "set ylabel 'Y'", "set logscale x",
+    "set logscale y", "set xrange [1:3]", "set yrange [*:200]", "set key top left noautotitle",
+    "set key box", "title 'a'"} do
+    T.ok(sc:find(want, 1, true), want)
+  end
+  T.raises(function() plot.line{y = {1}, legend = "top; system('x')"}:script() end, "legend")
+  -- set and add chain
+  local f2 = plot.line{y = {1, 2}, name = "a"}:set{title = "later"}:add{y = {2, 1}, name = "b"}
+  T.eq(#f2.series, 2)
+  T.ok(f2:script():find("set title 'later'", 1, true))
+  T.ok(tostring(f2):find("churnlab.Figure line (2 series) 'later'", 1, true))
+end)
+
+if have_gnuplot then
+  T.test("size= sets the image size in pixels", function()
+    local png = tmp("size.png")
+    T.ok(plot.scatter{x = {1, 2}, y = {2, 1}, size = {321, 123}}:save(png))
+    local d = read(png)
+    T.eq(string.unpack(">I4", d, 17), 321)
+    T.eq(string.unpack(">I4", d, 21), 123)
+  end)
+end
+
 T.test("roc, pr and calibration agree with scikit-learn", function()
   local fpr, tpr, auc = plot.roc_curve(REF.y, REF.score)
   T.near(auc, REF.auc, 1e-12, "AUC")
@@ -291,6 +336,24 @@ T.test("roc, pr and calibration agree with scikit-learn", function()
     T.near(obs[i], REF.cal_obs[i], 1e-12, "calibration observed " .. i)
   end
 end)
+
+local okm, metrics = pcall(require, "churnlab.metrics")
+if okm and type(metrics) == "table" and metrics.roc_auc and mk then
+  T.test("roc and pr agree with churnlab.metrics; its curves plot as series", function()
+    local yt, st = mk(REF.y), mk(REF.score)
+    local _, _, auc = plot.roc_curve(REF.y, REF.score)
+    local _, _, ap = plot.pr_curve(REF.y, REF.score)
+    T.near(auc, metrics.roc_auc(yt, st), 1e-9, "AUC vs churnlab.metrics")
+    T.near(ap, metrics.average_precision(yt, st), 1e-9, "AP vs churnlab.metrics")
+    local fig = plot.roc{{curve = metrics.roc_curve(yt, st), auc = auc, name = "m"}}
+    T.ok(fig:script():find(string.format("AUC %.3f", auc), 1, true))
+    plot.pr{{curve = metrics.pr_curve(yt, st), name = "m"}}
+    local cal = plot.calibration{{curve = metrics.calibration(yt, st), name = "m"}}
+    T.eq(#cal.series[1].rows, #REF.cal_pred)
+  end)
+else
+  T.skip("agreement with churnlab.metrics", "metrics or tensor module not built")
+end
 
 T.test("AUC equals the brute-force Mann-Whitney statistic (ties count one half)", function()
   local _, _, auc = plot.roc_curve(REF.y, REF.score)
@@ -352,9 +415,9 @@ T.test("Kaplan-Meier by hand, with Greenwood log-log bands", function()
 end)
 
 T.test("gnuplot strings: quotes doubled, newlines joined, nothing interpolated", function()
-  T.eq(plot._gq("a'b"), "'a''b'")
-  T.eq(plot._gq("x\ny"), "'x'.\"\\n\".'y'")
-  T.eq(plot._gq("$a `b` \\c"), "'$a `b` \\c'")
+  T.eq(plot._private.gq("a'b"), "'a''b'")
+  T.eq(plot._private.gq("x\ny"), "'x'.\"\\n\".'y'")
+  T.eq(plot._private.gq("$a `b` \\c"), "'$a `b` \\c'")
 end)
 
 T.test("the same figure gives the same script and bytes twice", function()

@@ -153,6 +153,17 @@ T.test("methods after ':' through __index", function()
   T.eq(table.concat(repl.complete("u:", env()), " "), "u:rows", "__index function: metatable fields")
 end)
 
+T.test("__methods behind an __index function, __complete for fields", function()
+  local m = {head = function() end, tail = function() end}
+  local f = setmetatable({}, {__methods = m, __index = function(_, k) return m[k] end,
+                              __complete = function() return {"churned", "plan", "not ok"} end})
+  local e = {f = f}
+  T.eq(table.concat(repl.complete("f:", e), " "), "f:head f:tail")
+  T.eq(table.concat(repl.complete("f.", e), " "), "f.churned f.head f.plan f.tail")
+  local broken = setmetatable({}, {__complete = function() error("x") end})
+  T.eq(#repl.complete("b.", {b = broken}), 0, "a failing __complete is ignored")
+end)
+
 T.test("real modules: cl.core and a string's methods", function()
   local e = {cl = require "churnlab", s = "abc"}
   local c = table.concat(repl.complete("cl.core.th", e), " ")
@@ -185,8 +196,10 @@ T.test(":time, :depth, :items, :quit", function()
   T.eq(repl.options.depth, 2)
   T.eq(P({a = {b = {}}}), "{a = {b = {}}}")
   T.eq(P({a = {b = {c = 1}}}), "{a = {b = {...}}}", "the pretty printer follows :depth")
-  repl.command(":depth -1")
+  T.eq(repl.command(":depth -1"), false, "a bad value is an error")
   T.eq(repl.options.depth, 2, "bad values are refused")
+  T.eq(repl.command(":time maybe"), false)
+  T.eq(repl.command(":nosuch"), false)
   repl.command(":items 7")
   T.eq(repl.options.items, 7)
   T.eq(repl.command(":quit"), "quit")

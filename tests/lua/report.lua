@@ -21,7 +21,7 @@ end
 local tmpdir = os.tmpname()
 os.remove(tmpdir)
 assert(os.execute("mkdir -p " .. shq(tmpdir)))
-local have_gnuplot = plot._find_gnuplot() ~= nil
+local have_gnuplot = plot._private.find_gnuplot() ~= nil
 
 T.test("new validates its options", function()
   T.raises(function() report.new{} end, "title= (a string) is required")
@@ -112,6 +112,24 @@ T.test("tables from frame-like objects (names + columns with :totable())", funct
   T.ok(h:find('<tr><td class="num">34</td><td>Yes</td></tr>', 1, true))
   T.raises(function() r:table(setmetatable({}, {})) end, "expected a frame")
 end)
+
+local okf, frame = pcall(require, "churnlab.frame")
+if okf and type(frame) == "table" and frame.read_csv then
+  T.test("tables from a churnlab.Frame read by read_csv", function()
+    local csv = tmpdir .. "/small.csv"
+    local f = assert(io.open(csv, "w"))
+    f:write("id,tenure,Churn\nA-1,1,Yes\nB-2,34,No\nC<3,,No\n")
+    f:close()
+    local r = report.new{title = "frame", out = tmpdir .. "/frame.html"}
+    r:table(frame.read_csv(csv), {max_rows = 2})
+    local h = r:html()
+    T.ok(h:find('<th>id</th><th class="num">tenure</th><th>Churn</th>', 1, true), h)
+    T.ok(h:find('<tr><td>A-1</td><td class="num">1</td><td>Yes</td></tr>', 1, true), h)
+    T.ok(h:find("Showing 2 of 3 rows.", 1, true))
+  end)
+else
+  T.skip("tables from a churnlab.Frame", "frame module not built")
+end
 
 if have_gnuplot then
   T.test("figures: SVG inlined with prefixed ids; PNG, SVG and .gp kept beside", function()

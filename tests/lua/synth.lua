@@ -75,6 +75,7 @@ T.test("info counts are consistent", function()
   T.eq(#lines(dir1 .. "/ratings.csv") - 1, i.ratings)
   T.eq(#lines(dir1 .. "/events.csv") - 1, i.events)
   T.ok(i.churn_rate > 0 and i.churn_rate < 0.3, i.churn_rate)
+  T.ok(i.oracle_auc > 0.6 and i.oracle_auc < 1, i.oracle_auc)
 end)
 
 T.test("replay with no policy reproduces the labels exactly", function()

@@ -1,5 +1,5 @@
-/* csv.c - CSV reader (libcsv callbacks, one-pass type inference) and writer. See csv.h. */
-#include "csv.h"
+/* csvio.c - CSV reader (libcsv callbacks, one-pass type inference) and writer. See csvio.h. */
+#include "csvio.h"
 #include "alloc.h"
 #include "error.h"
 #include "fileio.h"
@@ -246,8 +246,10 @@ typedef struct reader {
     size_t stage_len, stage_cap;
     size_t *off, *len;    /* field offsets/lengths into stage */
     int nf, fcap;
-    int64_t rec_line;     /* line where the current record's first field ended */
+    int64_t rec_line;     /* line where the current record starts */
+    int64_t start_line;   /* line where the last record began to be fed */
     int in_record;
+    int rec_direct;       /* the current record's fields are committed as they come */
     /* columns */
     int ncol;
     char **names;
@@ -287,6 +289,9 @@ static int is_na(const reader *r, const char *s, size_t len)
     return 0;
 }
 
+static int grow_rows(reader *r);
+static int commit_field(reader *r, int j, const char *s, size_t len);
+
 static void field_cb(void *s, size_t len, void *data)
 {
     reader *r = data;
@@ -294,9 +299,25 @@ static void field_cb(void *s, size_t len, void *data)
         return;
     if (!r->in_record) {
         r->in_record = 1;
-        r->rec_line = r->line + 1;
+        r->rec_line = r->start_line;
         r->nf = 0;
         r->stage_len = 0;
+        /* Once the columns are known, fields go straight to their columns unless bad lines
+         * are to be skipped (a skipped line must leave no trace, so it is staged first). */
+        r->rec_direct = r->have_header && !r->o->skip_bad && !r->header_pending;
+    }
+    if (r->rec_direct) {
+        if (r->nf < r->ncol) {
+            if (r->nf == 0 && r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
+                return;
+            int rc = commit_field(r, r->nf, s, len);
+            if (rc) {
+                r->rc = rc;
+                return;
+            }
+        }
+        r->nf++;
+        return;
     }
     if (r->nf == r->fcap) {
         int cap = r->fcap ? r->fcap * 2 : 32;
@@ -539,13 +560,15 @@ static void row_cb(int term, void *data)
                                          : " (use on_bad_line = \"skip\" to skip such lines)");
         return;
     }
-    if (r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
-        return;
-    for (int j = 0; j < r->ncol; j++) {
-        int rc = commit_field(r, j, r->stage + r->off[j], r->len[j]);
-        if (rc) {
-            r->rc = rc;
+    if (!r->rec_direct) {
+        if (r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
             return;
+        for (int j = 0; j < r->ncol; j++) {
+            int rc = commit_field(r, j, r->stage + r->off[j], r->len[j]);
+            if (rc) {
+                r->rc = rc;
+                return;
+            }
         }
     }
     r->nrow++;
@@ -645,6 +668,10 @@ static int run_pass(reader *r, source *src)
                 continue;
             }
             r->fed += (int64_t)k;
+            /* a record starts on this line when the parser is between records (libcsv's
+             * ROW_NOT_BEGUN = 0) and the line is not blank (libcsv skips blank lines) */
+            if (r->p.pstate == 0 && !(k == 1 || (k == 2 && p[0] == '\r')))
+                r->start_line = r->line + 1;
             if (csv_parse(&r->p, p, k, field_cb, row_cb, r) != k && !r->rc)
                 r->rc = cl_error(CL_EFORMAT, "%s: line %lld: %s", r->origin,
                                  (long long)r->line + 1, csv_strerror(csv_error(&r->p)));
@@ -660,7 +687,7 @@ static int run_pass(reader *r, source *src)
             break;
     }
     if (!rc && !r->rc && !r->stop) {
-        int64_t open_line = r->in_record ? r->rec_line : r->line + 1;
+        int64_t open_line = r->in_record ? r->rec_line : r->start_line;
         /* libcsv reports an unterminated quote only in CSV_STRICT mode, which would also
          * refuse stray quotes inside unquoted fields (a"b), which we accept; so look at the
          * parser state: a quoted field still open (libcsv's FIELD_BEGUN = 2). */

@@ -1,4 +1,4 @@
-/* csv.h - reading CSV files into frames (on libcsv) and writing frames as CSV.
+/* csvio.h - reading CSV files into frames (on libcsv) and writing frames as CSV.
  *
  * Owner: frame helper.
  *
@@ -18,8 +18,8 @@
  *   "data.csv: line 7: expected 21 fields, got 20"
  *   "data.csv: line 3, column 'TotalCharges': expected a number, got 'abc'"
  */
-#ifndef CL_CSV_H
-#define CL_CSV_H
+#ifndef CL_CSVIO_H
+#define CL_CSVIO_H
 
 #include <stdint.h>
 

@@ -1,0 +1,120 @@
+-- churnlab.rec_eval: readers for MovieLens-style files and side-by-side printing of
+-- recommender evaluations.
+--
+--   local ev = require "churnlab.rec_eval"
+--   local r = ev.read_ratings("../shared/data/movielens_100k/u.data")  -- {users, items, values, times}
+--   local it = ev.read_movielens_items("../shared/data/movielens_100k/u.item")
+--   ev.print_table({{name = "als", ndcg = 0.4, ...}, ...}, {"precision", "ndcg"})
+local tensor = require "churnlab.tensor"
+
+local M = {}
+
+-- Reads "user<sep>item<sep>rating<sep>timestamp" lines (MovieLens u.data, u1.base ...).
+-- Returns {users = {...}, items = {...}, values = {...}, times = {...}} of integers.
+function M.read_ratings(path, sep)
+  local f, err = io.open(path, "r")
+  if not f then return nil, err end
+  sep = sep or "\t"
+  local pat = "^(%-?%d+)" .. sep .. "(%-?%d+)" .. sep .. "([%d%.%-]+)" .. sep .. "(%d+)"
+  local u, i, v, t = {}, {}, {}, {}
+  local n, lineno = 0, 0
+  for line in f:lines() do
+    lineno = lineno + 1
+    if line ~= "" then
+      local a, b, c, d = line:match(pat)
+      if not a then
+        f:close()
+        error(string.format("%s:%d: expected user%sitem%srating%stime, got '%s'", path, lineno,
+                            sep, sep, sep, line:sub(1, 60)), 2)
+      end
+      n = n + 1
+      u[n], i[n], v[n], t[n] = math.tointeger(tonumber(a)), math.tointeger(tonumber(b)),
+                               tonumber(c), math.tointeger(tonumber(d))
+    end
+  end
+  f:close()
+  return {users = u, items = i, values = v, times = t}
+end
+
+M.genres = {"unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+            "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+            "Romance", "Sci-Fi", "Thriller", "War", "Western"}
+
+-- Reads MovieLens u.item (pipe-separated, latin-1): returns {items = {ids}, titles = {...},
+-- genres = {{flags}}, years = {...}, features = Tensor n x 20 (19 genre flags + year; a
+-- missing year is the mean year), names = feature names}.
+function M.read_movielens_items(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local out = {items = {}, titles = {}, genres = {}, years = {}}
+  local rows, ysum, yn = {}, 0, 0
+  for line in f:lines() do
+    if line ~= "" then
+      local fields = {}
+      for field in (line .. "|"):gmatch("([^|]*)|") do fields[#fields + 1] = field end
+      if #fields < 24 then
+        f:close()
+        error(string.format("%s: item line has %d fields, expected 24", path, #fields), 2)
+      end
+      local id = math.tointeger(tonumber(fields[1]))
+      local year = tonumber((fields[3] or ""):match("(%d%d%d%d)$"))
+      local flags = {}
+      for g = 1, 19 do flags[g] = tonumber(fields[5 + g]) or 0 end
+      local n = #out.items + 1
+      out.items[n], out.titles[n], out.genres[n], out.years[n] = id, fields[2], flags, year
+      if year then ysum, yn = ysum + year, yn + 1 end
+    end
+  end
+  f:close()
+  local ymean = yn > 0 and ysum / yn or 0
+  for n = 1, #out.items do
+    local row = {}
+    for g = 1, 19 do row[g] = out.genres[n][g] end
+    row[20] = out.years[n] or ymean
+    rows[n] = row
+  end
+  out.features = tensor.new(rows)
+  out.names = {}
+  for g = 1, 19 do out.names[g] = M.genres[g] end
+  out.names[20] = "year"
+  return out
+end
+
+local default_cols = {"precision", "recall", "map", "ndcg", "hit_rate", "mrr", "coverage",
+                      "novelty"}
+
+-- Prints rows ({name = ..., <metric> = number}) side by side; `base` (a row name) adds a
+-- "vs base" column of relative gains on `rel` (default precision).
+function M.print_table(rows, cols, opts)
+  cols = cols or default_cols
+  opts = opts or {}
+  local out = opts.out or io.stdout
+  local w = 10
+  for _, r in ipairs(rows) do w = math.max(w, #tostring(r.name)) end
+  local head = {string.format("%-" .. w .. "s", "model")}
+  for _, c in ipairs(cols) do head[#head + 1] = string.format("%10s", c) end
+  local base
+  if opts.base then
+    for _, r in ipairs(rows) do if r.name == opts.base then base = r end end
+    for _, c in ipairs(opts.rel or {"precision"}) do
+      head[#head + 1] = string.format("%12s", c:sub(1, 5) .. " vs " .. opts.base:sub(1, 3))
+    end
+  end
+  out:write(table.concat(head, " "), "\n")
+  for _, r in ipairs(rows) do
+    local line = {string.format("%-" .. w .. "s", r.name)}
+    for _, c in ipairs(cols) do
+      local v = r[c]
+      line[#line + 1] = type(v) == "number" and string.format("%10.4f", v) or string.format("%10s", "-")
+    end
+    if base then
+      for _, c in ipairs(opts.rel or {"precision"}) do
+        local g = (r[c] and base[c] and base[c] > 0) and (r[c] / base[c] - 1) * 100 or nil
+        line[#line + 1] = g and string.format("%+11.1f%%", g) or string.format("%12s", "-")
+      end
+    end
+    out:write(table.concat(line, " "), "\n")
+  end
+end
+
+return M

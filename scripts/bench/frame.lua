@@ -1,0 +1,83 @@
+-- Frame benchmark: load a generated 1,000,000-row CSV (20 numeric + 5 categorical columns),
+-- group-by-mean and a join, next to pandas in the same run (scripts/bench/frame_pandas.py).
+-- The data comes from scripts/bench/frame_gen.py (deterministic) into build/bench-data/,
+-- generated once and reused. Peak memory: VmHWM of each process after loading.
+-- FRAME_BENCH_ROWS=n overrides the row count (a different file name per size).
+local cl = require "churnlab"
+
+local rows = tonumber(os.getenv("FRAME_BENCH_ROWS") or "") or 1000000
+local dir = "build/bench-data"
+local data = string.format("%s/frame_%d.csv", dir, rows)
+local dim = dir .. "/frame_dim.csv"
+local py = "/usr/bin/python3"
+
+local function exists(p) local f = io.open(p) if f then f:close() return true end return false end
+
+if not exists(data) or not exists(dim) then
+  os.execute("mkdir -p " .. dir)
+  io.stderr:write("frame bench: generating " .. data .. " (once)\n")
+  local ok = os.execute(string.format("%s scripts/bench/frame_gen.py %s.tmp %s %d && mv %s.tmp %s",
+                                      py, data, dim, rows, data, data))
+  if not ok then error("frame bench: cannot generate the data (needs python3-numpy)") end
+end
+
+local function hwm_mib()
+  local f = io.open("/proc/self/status")
+  if not f then return -1 end
+  for line in f:lines() do
+    local kb = line:match("^VmHWM:%s+(%d+)")
+    if kb then f:close() return tonumber(kb) / 1024 end
+  end
+  f:close()
+  return -1
+end
+
+local now = cl.core.now or os.clock
+local res = {}
+local function emit(case, metric, value, unit)
+  print(string.format("bench suite=frame case=%s impl=churnlab metric=%s value=%.6g unit=%s",
+                      case, metric, value, unit))
+  res[case .. "/" .. metric] = value
+end
+
+local t, c = now(), os.clock()
+local df = assert(cl.read_csv(data))
+emit("load_1m", "time", now() - t, "s")
+emit("load_1m", "cpu_time", os.clock() - c, "s") -- steadier than wall time on a shared machine
+emit("load_1m", "peak_rss", hwm_mib(), "MiB")
+t = now()
+local g = df:groupby("c2"):agg{f2 = "mean"}
+emit("groupby_mean", "time", now() - t, "s")
+local d = assert(cl.read_csv(dim))
+t = now()
+local j = df:join(d, "c3")
+emit("join", "time", now() - t, "s")
+emit("all", "peak_rss", hwm_mib(), "MiB")
+print(string.format("check churnlab rows=%d groups=%d g0=%.10g join_rows=%d", df:nrow(), g:nrow(),
+                    g:row(1).f2_mean, j:nrow()))
+df, g, j = nil, nil, nil
+collectgarbage()
+
+-- the pandas anchor, in its own process
+local p = io.popen(string.format("%s scripts/bench/frame_pandas.py %s %s", py, data, dim))
+local pd = {}
+for line in p:lines() do
+  print(line)
+  local case, metric, value = line:match("case=(%S+) impl=pandas metric=(%S+) value=(%S+)")
+  if case then pd[case .. "/" .. metric] = tonumber(value) end
+end
+p:close()
+for _, k in ipairs{"load_1m/time", "load_1m/cpu_time", "groupby_mean/time", "join/time"} do
+  if pd[k] and res[k] and res[k] > 0 then
+    local case, metric = k:match("^([^/]+)/(.+)$")
+    print(string.format("bench suite=frame case=%s impl=churnlab metric=%s value=%.3g unit=x",
+                        case, metric == "time" and "speedup_vs_pandas" or "cpu_speedup_vs_pandas",
+                        pd[k] / res[k]))
+  end
+end
+for _, k in ipairs{"load_1m/peak_rss", "all/peak_rss"} do
+  if pd[k] and res[k] and pd[k] > 0 then
+    print(string.format("bench suite=frame case=%s impl=churnlab metric=memory_vs_pandas value=%.3g unit=x",
+                        k:match("^[^/]+"), res[k] / pd[k]))
+  end
+end

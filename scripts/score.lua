@@ -1,0 +1,146 @@
+-- score.lua: score a customer file of any size with a saved model, in chunks.
+--
+--   churnlab scripts/score.lua model.clm customers.csv scores.csv [--id user_id] [--chunk 100000]
+--
+-- The model file must carry its preprocessing pipeline (notebooks/03_models.lua saves one
+-- that way), so raw customer rows go in and churn probabilities come out. Output columns:
+-- id, churn_probability, risk_decile (1 = the riskiest tenth of this file). Memory stays
+-- bounded whatever the file size: the input is read `chunk` rows at a time, and deciles come
+-- from a fixed 2^16-bin histogram of the scores (cut points exact to 1.5e-5), so only one
+-- chunk is ever held. The output is written to a temporary file and renamed into place, so
+-- an interrupted run never leaves a partial scores file. A progress line goes to stderr.
+local cl = require "churnlab"
+
+local function usage(msg)
+  io.stderr:write((msg and ("score: " .. msg .. "\n") or "") ..
+    "usage: churnlab scripts/score.lua model.clm customers.csv scores.csv [--id COLUMN] [--chunk N]\n")
+  os.exit(2)
+end
+
+local args, opt = {}, {id = nil, chunk = 100000}
+do
+  local i = 1
+  while arg and arg[i] do
+    local a = arg[i]
+    if a == "--id" then opt.id = arg[i + 1]; i = i + 2
+    elseif a == "--chunk" then opt.chunk = tonumber(arg[i + 1]); i = i + 2
+    elseif a == "-h" or a == "--help" then usage()
+    else args[#args + 1] = a; i = i + 1 end
+  end
+end
+if #args ~= 3 then usage("expected a model, an input and an output path") end
+if not opt.chunk or opt.chunk < 1 then usage("--chunk must be a positive number") end
+local model_path, in_path, out_path = args[1], args[2], args[3]
+
+local model, err = cl.load(model_path)
+if not model then io.stderr:write("score: ", err, "\n"); os.exit(1) end
+local pipe = model.pipeline and model:pipeline()
+if not pipe then
+  io.stderr:write("score: ", model_path, " has no preprocessing pipeline attached; save the model ",
+    "with m:save(path, {pipeline = p})\n")
+  os.exit(1)
+end
+
+local input = io.open(in_path, "rb")
+if not input then io.stderr:write("score: cannot open ", in_path, "\n"); os.exit(1) end
+local header = input:read("L")
+if not header then io.stderr:write("score: ", in_path, " is empty\n"); os.exit(1) end
+header = header:gsub("^\239\187\191", "") -- a UTF-8 byte-order mark
+local names = {}
+for name in (header:gsub("[\r\n]+$", "") .. ","):gmatch('"?([^",]*)"?,') do names[#names + 1] = name end
+local id_col = opt.id or names[1]
+
+-- Reads the next chunk of whole records (a quoted field may span lines) into a temp CSV with
+-- the header; returns its path and the number of records, or nil at the end.
+local tmp_chunk = os.tmpname()
+local function next_chunk()
+  local lines, records, open_quote = {header}, 0, false
+  while records < opt.chunk do
+    local line = input:read("L")
+    if not line then break end
+    lines[#lines + 1] = line
+    local _, q = line:gsub('"', "")
+    if q % 2 == 1 then open_quote = not open_quote end
+    if not open_quote then records = records + 1 end
+  end
+  if records == 0 then return nil end
+  local f = assert(io.open(tmp_chunk, "wb"))
+  f:write(table.concat(lines))
+  f:close()
+  return tmp_chunk, records
+end
+
+local BINS = 65536
+local hist = {}
+for b = 0, BINS do hist[b] = 0 end
+local tmp_scores = out_path .. ".scores.tmp"
+local sf = assert(io.open(tmp_scores, "wb"))
+local types, total, t0 = nil, 0, cl.core.now()
+local ok, failure = pcall(function()
+  while true do
+    local path, n = next_chunk()
+    if not path then break end
+    local df = assert(cl.read_csv(path, types and {types = types} or nil))
+    if not types then
+      types = {}
+      local t = df:types()
+      for j, name in ipairs(df:names()) do types[name] = t[j] end
+    end
+    local X = pipe:transform(df)
+    local p = model:predict(X)
+    local ids = df[id_col]
+    if not ids then error("no id column '" .. id_col .. "' (use --id)", 0) end
+    ids = ids:totable()
+    local out = {}
+    for i = 1, n do
+      local v = p:get(i)
+      hist[math.floor(v * BINS)] = hist[math.floor(v * BINS)] + 1
+      local id = ids[i]
+      if type(id) == "number" and id == math.floor(id) then id = string.format("%d", id) end
+      out[i] = tostring(id) .. "," .. string.format("%.6f", v)
+    end
+    sf:write(table.concat(out, "\n"), "\n")
+    total = total + n
+    local dt = cl.core.now() - t0
+    io.stderr:write(string.format("\rscore: %d customers (%.0f/s)", total, total / math.max(dt, 1e-9)))
+  end
+end)
+input:close()
+sf:close()
+os.remove(tmp_chunk)
+io.stderr:write("\n")
+if not ok then
+  os.remove(tmp_scores)
+  io.stderr:write("score: ", tostring(failure), "\n")
+  os.exit(1)
+end
+
+-- Decile cut points from the histogram: decile 1 holds the highest scores.
+local cut, acc, d = {}, 0, 9
+for b = BINS, 0, -1 do
+  acc = acc + hist[b]
+  while d >= 1 and acc >= total * (10 - d) / 10 do
+    cut[d] = b
+    d = d - 1
+  end
+end
+-- cut[9] >= cut[8] >= ... >= cut[1]; a score below k of them is in decile k + 1.
+local function decile(v)
+  local b, below = math.floor(v * BINS), 0
+  for k = 1, 9 do
+    if b < cut[k] then below = below + 1 end
+  end
+  return 1 + below
+end
+
+local tmp_out = out_path .. ".tmp"
+local of = assert(io.open(tmp_out, "wb"))
+of:write(id_col, ",churn_probability,risk_decile\n")
+for line in io.lines(tmp_scores) do
+  local v = tonumber(line:match(",([^,]+)$"))
+  of:write(line, ",", decile(v), "\n")
+end
+of:close()
+os.remove(tmp_scores)
+assert(os.rename(tmp_out, out_path))
+print(string.format("score: wrote %s (%d customers)", out_path, total))

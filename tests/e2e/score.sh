@@ -1,0 +1,60 @@
+#!/bin/sh
+# End-to-end: scripts/score.lua scores a CSV in chunks (a quoted field with a newline among
+# them), writes id, probability and a balanced risk decile, and fails cleanly on bad input.
+CL=${CHURNLAB:-./churnlab}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+
+# customers with a quoted, multi-line comment column
+{
+    echo 'customer,plan,tenure,tickets,note,churn'
+    i=0
+    while [ $i -lt 200 ]; do
+        plan=basic; [ $((i % 3)) -eq 1 ] && plan=standard; [ $((i % 3)) -eq 2 ] && plan=premium
+        churn=no; [ $((i % 4)) -eq 0 ] && churn=yes
+        if [ $i -eq 17 ]; then note='"called, twice
+about ""price"""'; else note=fine; fi
+        echo "c$i,$plan,$((i % 50 + 1)),$((i % 5)),$note,$churn"
+        i=$((i + 1))
+    done
+} > "$T/customers.csv"
+
+cat > "$T/fit.lua" <<LUA
+local cl = require "churnlab"
+local df = assert(cl.read_csv("$T/customers.csv"))
+local p = cl.prep.pipeline{target = "churn", positive = "yes", drop = {"customer", "note"},
+                           encode = "onehot", scale = "minmax"}
+p:fit(df)
+local X, y = p:transform(df)
+local m = cl.mlp{epochs = 3, seed = 1}
+m:fit(X, y)
+assert(m:save("$T/m.clm", {pipeline = p}))
+local m2 = cl.mlp{epochs = 1, seed = 1}
+m2:fit(X, y)
+assert(m2:save("$T/nopipe.clm"))
+LUA
+"$CL" "$T/fit.lua" >"$T/log" 2>&1 || cat "$T/log"
+check "model with pipeline saved" "[ -f '$T/m.clm' ]"
+
+"$CL" scripts/score.lua "$T/m.clm" "$T/customers.csv" "$T/scores.csv" --id customer --chunk 33 >"$T/out" 2>&1
+rc=$?
+check "score exits 0" "[ $rc -eq 0 ]" || cat "$T/out"
+check "one row per customer plus header" "[ \$(wc -l < '$T/scores.csv') -eq 201 ]"
+check "header" "head -1 '$T/scores.csv' | grep -qx 'customer,churn_probability,risk_decile'"
+check "the multi-line record kept its id" "grep -q '^c17,' '$T/scores.csv' && grep -q '^c18,' '$T/scores.csv'"
+check "deciles are balanced (20 each)" "[ \$(awk -F, 'NR>1{c[\$3]++} END{for(k in c) if (c[k] < 18 || c[k] > 22) bad=1; print bad+0}' '$T/scores.csv') -eq 0 ]"
+check "decile 1 is the riskiest" "awk -F, 'NR>1{s[\$3]+=\$2;c[\$3]++} END{exit !(s[1]/c[1] >= s[10]/c[10])}' '$T/scores.csv'"
+check "no temporary files left" "[ \$(ls '$T' | grep -c tmp) -eq 0 ]"
+
+"$CL" scripts/score.lua "$T/nopipe.clm" "$T/customers.csv" "$T/s2.csv" >"$T/err" 2>&1
+rc=$?
+check "a model without a pipeline is refused" "[ $rc -ne 0 ] && grep -q 'no preprocessing pipeline' '$T/err' && [ ! -f '$T/s2.csv' ]"
+"$CL" scripts/score.lua "$T/m.clm" "$T/missing.csv" "$T/s3.csv" >"$T/err" 2>&1
+rc=$?
+check "a missing input names the file" "[ $rc -ne 0 ] && grep -q 'missing.csv' '$T/err'"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

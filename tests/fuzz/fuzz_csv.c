@@ -1,0 +1,80 @@
+/* fuzz_csv.c - libFuzzer target for the CSV reader and what a session does next.
+ *
+ * The first input byte picks reader options (separator, header, skipping bad lines, a row
+ * limit, a forced type, custom NA markers); the rest is the file. Whatever parses is then
+ * described, sorted, grouped, value-counted and pushed through a prep pipeline, so malformed
+ * input that slips through the reader cannot crash the frame code either. */
+#include "churnlab.h"
+
+#include <stdint.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void exercise(const cl_frame *f)
+{
+    cl_frame *r = NULL;
+    if (cl_frame_describe(&r, f) == CL_OK)
+        cl_frame_free(r);
+    if (f->ncol == 0)
+        return;
+    const char *key = f->names[0];
+    if (cl_frame_sort(&r, f, &key, NULL, 1) == CL_OK)
+        cl_frame_free(r);
+    cl_agg aggs[3] = {{key, CL_AGG_SIZE, NULL}, {f->names[f->ncol - 1], CL_AGG_COUNT, NULL},
+                      {f->names[f->ncol - 1], CL_AGG_NUNIQUE, "nu"}};
+    if (cl_frame_groupby(&r, f, &key, 1, aggs, 3) == CL_OK)
+        cl_frame_free(r);
+    if (cl_col_value_counts(&r, f->cols[0], "v") == CL_OK)
+        cl_frame_free(r);
+    cl_pipeline *p;
+    cl_pipeline_opts o;
+    cl_pipeline_opts_default(&o);
+    o.scale = CL_SCALE_MINMAX;
+    o.unknown = CL_UNKNOWN_OTHER;
+    if (cl_pipeline_fit(&p, f, &o) == CL_OK) {
+        cl_tensor *X, *y;
+        if (cl_pipeline_transform(p, f, &X, &y) == CL_OK) {
+            cl_tensor_free(X);
+            cl_tensor_free(y);
+        }
+        cl_pipeline_free(p);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t flags = data[0];
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    static const char seps[4] = {',', ';', '\t', '|'};
+    o.sep = seps[flags & 3];
+    o.header = !(flags & 4);
+    o.skip_bad = (flags & 8) != 0;
+    if (flags & 16)
+        o.nrows = 3;
+    if (flags & 32)
+        o.skip = 1;
+    static const char *const tnames[] = {"a", "V1"};
+    static const cl_coltype types[] = {CL_NUM, CL_DATE};
+    if (flags & 64) {
+        o.type_names = o.header ? tnames : tnames + 1;
+        o.types = (flags & 128) ? types + 1 : types;
+        o.ntypes = 1;
+    }
+    static const char *const na[] = {"-", "?"};
+    if ((flags & 192) == 128) {
+        o.na = na;
+        o.nna = 2;
+    }
+    cl_frame *f;
+    cl_csv_info info;
+    if (cl_csv_read_buffer(&f, (const char *)data + 1, size - 1, "fuzz", &o, &info) == CL_OK) {
+        exercise(f);
+        cl_frame_free(f);
+    }
+    cl_error_clear();
+    return 0;
+}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs every libFuzzer target for N seconds (make fuzz [FUZZ_SECONDS=60]).
+#   tests/fuzz/run.sh build/fuzz SECONDS
+# Target build/fuzz/fuzz_<name> starts from the seed corpus tests/data/fuzz-<name>/ (and, for
+# csv, the tests/data/*.csv fixtures) and grows a work corpus in tests/fuzz/corpus-work/<name>/
+# (gitignored). Exits non-zero when any target finds a crash, a leak or a sanitizer error;
+# the reproducer is left in tests/fuzz/corpus-work/<name>/crash-* by libFuzzer.
+D=${1:?usage: tests/fuzz/run.sh build/fuzz SECONDS}
+SECS=${2:-60}
+cd "$(dirname "$0")/../.." || exit 2
+status=0
+found=0
+for t in "$D"/fuzz_*; do
+    [ -x "$t" ] || continue
+    found=1
+    name=${t##*/fuzz_}
+    work=tests/fuzz/corpus-work/$name
+    mkdir -p "$work"
+    seeds=""
+    [ -d "tests/data/fuzz-$name" ] && seeds="tests/data/fuzz-$name"
+    if [ "$name" = csv ]; then
+        for f in tests/data/*.csv; do [ -f "$f" ] && cp -n "$f" "$work/" ; done
+    fi
+    echo "== $t for ${SECS}s (seeds: ${seeds:-none}, corpus: $work)"
+    # -rss_limit_mb keeps a pathological input from taking the machine; one job, one worker.
+    if ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 "$t" -max_total_time="$SECS" \
+        -rss_limit_mb=1024 -max_len=4096 -artifact_prefix="$work/" -print_final_stats=1 \
+        "$work" $seeds >"$work.log" 2>&1; then
+        tail -n 3 "$work.log"
+        echo "fuzz $name: clean for ${SECS}s"
+    else
+        tail -n 40 "$work.log"
+        echo "fuzz $name: FAILED (log: $work.log)"
+        status=1
+    fi
+done
+[ "$found" = 1 ] || { echo "no fuzz targets in $D"; exit 2; }
+exit $status

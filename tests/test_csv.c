@@ -1,0 +1,413 @@
+/* test_csv.c - the CSV reader and writer: every malformed-input case with its message, type
+ * inference and its fallbacks, options, number parsing against strtod on random and edge
+ * cases, dates against a day-by-day walk, writer round trips, and an allocation-failure
+ * sweep (no crash, no leak, a clean status). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "churnlab.h"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static cl_frame *read_ok(const char *text, const cl_csv_opts *o)
+{
+    cl_frame *f = NULL;
+    int rc = cl_csv_read_buffer(&f, text, strlen(text), "t.csv", o, NULL);
+    if (rc)
+        fail_msg("read failed: %s", cl_last_error());
+    return f;
+}
+
+/* The read fails with `code` and a message holding every fragment. */
+static void read_fails(const char *text, const cl_csv_opts *o, int code, const char *frag1,
+                       const char *frag2)
+{
+    cl_frame *f = (cl_frame *)1;
+    int rc = cl_csv_read_buffer(&f, text, strlen(text), "t.csv", o, NULL);
+    assert_int_equal(rc, code);
+    assert_null(f);
+    const char *msg = cl_last_error();
+    if (frag1 && !strstr(msg, frag1))
+        fail_msg("message '%s' lacks '%s'", msg, frag1);
+    if (frag2 && !strstr(msg, frag2))
+        fail_msg("message '%s' lacks '%s'", msg, frag2);
+}
+
+static const cl_column *col(const cl_frame *f, const char *name)
+{
+    int j = cl_frame_find(f, name);
+    assert_true(j >= 0);
+    return f->cols[j];
+}
+
+/* ---- malformed input: every case with its message ----------------------------------------- */
+
+static void test_ragged_rows(void **state)
+{
+    (void)state;
+    read_fails("a,b\n1,2\n3\n", NULL, CL_EFORMAT, "t.csv: line 3", "expected 2 fields, got 1");
+    read_fails("a,b\n1,2,3\n", NULL, CL_EFORMAT, "line 2", "expected 2 fields, got 3");
+    /* skip mode: skipped and counted, no trace in types or dictionaries */
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    o.skip_bad = 1;
+    cl_frame *f;
+    cl_csv_info info;
+    const char *t = "a,b\n1,2\nbad\n3,4,5\n5,6\n";
+    assert_int_equal(cl_csv_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
+    assert_int_equal(f->nrow, 2);
+    assert_int_equal(info.bad_lines, 2);
+    assert_int_equal(info.first_bad_line, 3);
+    assert_int_equal(col(f, "a")->type, CL_NUM); /* "bad" did not turn a into cat */
+    assert_true(col(f, "a")->num[1] == 5);
+    cl_frame_free(f);
+}
+
+static void test_unterminated_quote(void **state)
+{
+    (void)state;
+    read_fails("a,b\n1,\"open\n2,3\n", NULL, CL_EFORMAT, "line 2", "unterminated quoted field");
+    read_fails("\"a,b\n", NULL, CL_EFORMAT, "line 1", "unterminated");
+}
+
+static void test_forced_num_text(void **state)
+{
+    (void)state;
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    const char *names[] = {"x"};
+    cl_coltype types[] = {CL_NUM};
+    o.type_names = names;
+    o.types = types;
+    o.ntypes = 1;
+    read_fails("x,y\n1,a\n2,b\nabc,c\n", &o, CL_EFORMAT, "line 4, column 'x'",
+               "expected a number, got 'abc'");
+    types[0] = CL_DATE;
+    read_fails("x\n2024-01-01\n2024-02-30\n", &o, CL_EFORMAT, "line 3, column 'x'",
+               "expected a date");
+    names[0] = "nope";
+    read_fails("x\n1\n", &o, CL_EINVAL, "types: no column 'nope'", NULL);
+}
+
+static void test_bad_header(void **state)
+{
+    (void)state;
+    read_fails("a,b,a\n1,2,3\n", NULL, CL_EFORMAT, "duplicate column name 'a'", "columns 1 and 3");
+    read_fails("a,,c\n1,2,3\n", NULL, CL_EFORMAT, "line 1", "column 2 has an empty name");
+    read_fails("", NULL, CL_EFORMAT, "t.csv: empty file", NULL);
+    read_fails("\n\n", NULL, CL_EFORMAT, "empty file", NULL);
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    const char *names[] = {"p", "q", "r"};
+    o.names = names;
+    o.nnames = 3;
+    read_fails("a,b\n1,2\n", &o, CL_EINVAL, "3 names given, the file has 2 columns", NULL);
+    o.sep = '"';
+    read_fails("a\n", &o, CL_EINVAL, "bad separator", NULL);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    cl_frame *f;
+    assert_int_equal(cl_csv_read(&f, "/nonexistent/x.csv", NULL, NULL), CL_EIO);
+    assert_non_null(strstr(cl_last_error(), "cannot open '/nonexistent/x.csv'"));
+}
+
+/* ---- valid input -------------------------------------------------------------------------- */
+
+static void test_quotes_crlf_bom(void **state)
+{
+    (void)state;
+    cl_frame *f = read_ok("\xEF\xBB\xBFid,s\r\n1,\"a,b\"\r\n2,\"x \"\"y\"\"\"\r\n3,\"l1\nl2\"\r\n"
+                          "\r\n4,plain\r\n",
+                          NULL);
+    assert_string_equal(f->names[0], "id");
+    assert_int_equal(f->nrow, 4);
+    const cl_column *s = col(f, "s");
+    assert_string_equal(cl_column_label(s, 0), "a,b");
+    assert_string_equal(cl_column_label(s, 1), "x \"y\"");
+    assert_string_equal(cl_column_label(s, 2), "l1\nl2");
+    assert_string_equal(cl_column_label(s, 3), "plain");
+    cl_frame_free(f);
+}
+
+static void test_inference(void **state)
+{
+    (void)state;
+    cl_frame *f = read_ok("n,c,d,e,m,z\n"
+                          "1,x,2024-03-01,,1.5,007\n"
+                          " 2 ,y,2024-03-02 10:30:00,NA,NaN,08\n"
+                          "-3e2,x,,null,  ,hello\n",
+                          NULL);
+    assert_int_equal(col(f, "n")->type, CL_NUM);
+    assert_true(col(f, "n")->num[1] == 2 && col(f, "n")->num[2] == -300);
+    assert_int_equal(col(f, "c")->type, CL_CAT);
+    assert_int_equal(col(f, "c")->dict->n, 2);
+    assert_int_equal(col(f, "d")->type, CL_DATE);
+    assert_true(col(f, "d")->num[0] == 19783);
+    assert_true(fabs(col(f, "d")->num[1] - (19784 + 10.5 / 24)) < 1e-12);
+    assert_true(isnan(col(f, "d")->num[2]));
+    assert_int_equal(col(f, "e")->type, CL_NUM); /* all missing */
+    assert_true(isnan(col(f, "e")->num[0]) && isnan(col(f, "e")->num[2]));
+    assert_int_equal(col(f, "m")->type, CL_NUM);
+    assert_true(isnan(col(f, "m")->num[1]) && isnan(col(f, "m")->num[2]));
+    /* num then text: cat, earlier rows keep their exact spelling (second pass) */
+    const cl_column *z = col(f, "z");
+    assert_int_equal(z->type, CL_CAT);
+    assert_string_equal(cl_column_label(z, 0), "007");
+    assert_string_equal(cl_column_label(z, 1), "08");
+    assert_string_equal(cl_column_label(z, 2), "hello");
+    cl_frame_free(f);
+    /* a date column meeting text falls back too */
+    f = read_ok("d\n2024-01-01\nsoon\n", NULL);
+    assert_int_equal(col(f, "d")->type, CL_CAT);
+    assert_string_equal(cl_column_label(col(f, "d"), 0), "2024-01-01");
+    cl_frame_free(f);
+    /* header only: zero rows */
+    f = read_ok("a,b\n", NULL);
+    assert_int_equal(f->nrow, 0);
+    assert_int_equal(f->ncol, 2);
+    cl_frame_free(f);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    o.sep = ';';
+    o.header = 0;
+    o.skip = 2;
+    o.nrows = 2;
+    const char *na[] = {"?"};
+    o.na = na;
+    o.nna = 1;
+    const char *tn[] = {"V2"};
+    cl_coltype tt[] = {CL_CAT};
+    o.type_names = tn;
+    o.types = tt;
+    o.ntypes = 1;
+    cl_frame *f = read_ok("junk line\nmore, junk\n1;10\n?;20\n3;30\n", &o);
+    assert_int_equal(f->nrow, 2);
+    assert_string_equal(f->names[0], "V1");
+    assert_true(isnan(col(f, "V1")->num[1]));
+    assert_int_equal(col(f, "V2")->type, CL_CAT);
+    assert_string_equal(cl_column_label(col(f, "V2"), 1), "20");
+    cl_frame_free(f);
+    /* NA (a default marker) is an ordinary label once na is replaced */
+    o.ntypes = 0;
+    o.skip = 0;
+    o.nrows = -1;
+    f = read_ok("x\nNA\n", &o);
+    assert_int_equal(col(f, "V1")->type, CL_CAT);
+    assert_string_equal(cl_column_label(col(f, "V1"), 1), "NA");
+    cl_frame_free(f);
+    cl_csv_opts_default(&o);
+    const char *names[] = {"u", "v"};
+    o.names = names;
+    o.nnames = 2;
+    f = read_ok("a,b\n1,2\n", &o);
+    assert_string_equal(f->names[1], "v");
+    cl_frame_free(f);
+}
+
+/* ---- numbers and dates against oracles ---------------------------------------------------- */
+
+static void test_parse_num_vs_strtod(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {"0", "-0", "+1", "1.", ".5", "1e5", "1E-5", "123456789012345678901234",
+                                     "0.1", "3.141592653589793238", "1e308", "4.9e-324", "2.5e-310",
+                                     "  7  ", "9007199254740993", "1e22", "1e23", "-1.7976931348623157e308"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        double v;
+        assert_true(cl_csv_parse_num(ok[i], strlen(ok[i]), &v));
+        double want = strtod(ok[i], NULL);
+        if (memcmp(&v, &want, sizeof v))
+            fail_msg("'%s': got %.17g, strtod %.17g", ok[i], v, want);
+    }
+    static const char *const bad[] = {"", " ", "-", ".", "e5", "1e", "1e+", "0x10", "inf", "nan",
+                                      "1,5", "1.2.3", "--1", "12a", "1 2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double v;
+        if (cl_csv_parse_num(bad[i], strlen(bad[i]), &v))
+            fail_msg("'%s' parsed as a number", bad[i]);
+    }
+    /* random decimal strings: exactly strtod's value */
+    cl_rng r;
+    cl_rng_seed(&r, 7);
+    char buf[64];
+    for (int k = 0; k < 200000; k++) {
+        int nd = 1 + (int)cl_rng_below(&r, 20), pos = 0;
+        if (cl_rng_below(&r, 2))
+            buf[pos++] = '-';
+        int dot = (int)cl_rng_below(&r, (uint64_t)nd + 1);
+        for (int d = 0; d < nd; d++) {
+            if (d == dot && d > 0)
+                buf[pos++] = '.';
+            buf[pos++] = (char)('0' + cl_rng_below(&r, 10));
+        }
+        if (cl_rng_below(&r, 3) == 0)
+            pos += snprintf(buf + pos, sizeof buf - (size_t)pos, "e%d", (int)cl_rng_below(&r, 80) - 40);
+        buf[pos] = '\0';
+        double v, want = strtod(buf, NULL);
+        assert_true(cl_csv_parse_num(buf, (size_t)pos, &v));
+        if (memcmp(&v, &want, sizeof v))
+            fail_msg("'%s': got %.17g, strtod %.17g", buf, v, want);
+    }
+}
+
+static void test_dates_vs_walk(void **state)
+{
+    (void)state;
+    /* walk day by day from 1900-01-01 to 2100-12-31 and compare with the parser */
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    double day = -25567; /* 1900-01-01 */
+    char buf[32];
+    for (int y = 1900; y <= 2100; y++)
+        for (int m = 1; m <= 12; m++) {
+            int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            int nd = mdays[m - 1] + (m == 2 && leap);
+            for (int d = 1; d <= nd; d++, day++) {
+                snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+                double v;
+                assert_true(cl_csv_parse_date(buf, strlen(buf), &v));
+                assert_true(v == day);
+                char back[32];
+                cl_csv_format_date(v, back, sizeof back);
+                assert_string_equal(back, buf);
+            }
+        }
+    static const char *const bad[] = {"2023-02-29", "2024-13-01", "2024-00-10", "2024-01-32",
+                                      "2024-1-01", "2024/01/01", "2024-01-01 25:00:00",
+                                      "2024-01-01X10:00:00", "20240101"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double v;
+        if (cl_csv_parse_date(bad[i], strlen(bad[i]), &v))
+            fail_msg("'%s' parsed as a date", bad[i]);
+    }
+}
+
+/* ---- writer ------------------------------------------------------------------------------- */
+
+static void test_write_round_trip(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    cl_rng r;
+    cl_rng_seed(&r, 11);
+    double *v = malloc(N * sizeof *v);
+    const char **s = malloc(N * sizeof *s);
+    static const char *const labels[] = {"plain", "with,comma", "quote\"d", "line\nbreak", " lead",
+                                         "trail ", "", "caf\xc3\xa9"};
+    for (int i = 0; i < N; i++) {
+        uint64_t bits = cl_rng_next(&r);
+        memcpy(&v[i], &bits, sizeof bits);
+        if (isinf(v[i]))
+            v[i] = 1.5;
+        if (i % 97 == 0)
+            v[i] = NAN;
+        if (i % 5 == 0)
+            v[i] = (double)(int64_t)(cl_rng_next(&r) >> 20) / 1000.0;
+        s[i] = i % 53 == 0 ? NULL : labels[i % 8];
+    }
+    cl_frame *f;
+    cl_column *a, *b, *d;
+    assert_int_equal(cl_frame_new(&f), CL_OK);
+    assert_int_equal(cl_column_from_doubles(&a, v, N), CL_OK);
+    assert_int_equal(cl_column_from_strings(&b, s, N), CL_OK);
+    assert_int_equal(cl_column_new_num(&d, CL_DATE, N), CL_OK);
+    for (int i = 0; i < N; i++)
+        d->num[i] = i % 7 == 0 ? NAN : (double)(i * 13 - 9000) + (i % 3 == 0 ? 0.25 : 0);
+    assert_int_equal(cl_frame_set(f, "x", a), CL_OK);
+    assert_int_equal(cl_frame_set(f, "s", b), CL_OK);
+    assert_int_equal(cl_frame_set(f, "when", d), CL_OK);
+    char path[] = "/tmp/cl_test_csv_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(cl_csv_write(f, path, 0), CL_OK);
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    const char *tn[] = {"s"};
+    cl_coltype tt[] = {CL_CAT};
+    o.type_names = tn;
+    o.types = tt;
+    o.ntypes = 1;
+    cl_frame *g;
+    if (cl_csv_read(&g, path, &o, NULL) != CL_OK)
+        fail_msg("%s", cl_last_error());
+    unlink(path);
+    assert_int_equal(g->nrow, N);
+    const cl_column *x = col(g, "x"), *sl = col(g, "s"), *w = col(g, "when");
+    assert_int_equal(w->type, CL_DATE);
+    for (int i = 0; i < N; i++) {
+        if (isnan(v[i]))
+            assert_true(isnan(x->num[i]));
+        else if (memcmp(&x->num[i], &v[i], sizeof v[i]) && !(v[i] == 0 && x->num[i] == 0))
+            fail_msg("row %d: wrote %.17g, read %.17g", i, v[i], x->num[i]);
+        const char *got = cl_column_label(sl, i);
+        if (!s[i] || !*s[i]) /* missing and the empty label both read back as missing */
+            assert_null(got);
+        else
+            assert_string_equal(got, s[i]);
+        assert_true(isnan(d->num[i]) ? isnan(w->num[i]) : w->num[i] == d->num[i]);
+    }
+    cl_frame_free(g);
+    cl_frame_free(f);
+    cl_column_free(a);
+    cl_column_free(b);
+    cl_column_free(d);
+    free(v);
+    free(s);
+}
+
+/* ---- allocation failures ------------------------------------------------------------------ */
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    const char *t = "a,b,c\n1,x,2024-01-01\n2,y,\n3,\"q,\",2024-01-03\nfoo,z,2024-01-04\n";
+    size_t base = cl_alloc_bytes();
+    int ok = 0;
+    for (long n = 1; n < 500 && !ok; n++) {
+        cl_frame *f = NULL;
+        cl_alloc_fail_at(n);
+        int rc = cl_csv_read_buffer(&f, t, strlen(t), "t.csv", NULL, NULL);
+        cl_alloc_fail_at(0);
+        if (rc == CL_OK) {
+            ok = 1;
+            assert_int_equal(f->nrow, 4);
+            assert_int_equal(f->cols[0]->type, CL_CAT);
+            cl_frame_free(f);
+        } else {
+            assert_int_equal(rc, CL_ENOMEM);
+            assert_null(f);
+        }
+        assert_int_equal(cl_alloc_bytes(), base);
+    }
+    assert_true(ok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ragged_rows),        cmocka_unit_test(test_unterminated_quote),
+        cmocka_unit_test(test_forced_num_text),    cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_quotes_crlf_bom),
+        cmocka_unit_test(test_inference),          cmocka_unit_test(test_options),
+        cmocka_unit_test(test_parse_num_vs_strtod), cmocka_unit_test(test_dates_vs_walk),
+        cmocka_unit_test(test_write_round_trip),   cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,379 @@
+/* test_prep.c - the preprocessing pipeline: every imputer, encoder and scaler against values
+ * computed by hand here; unknown categories, max_categories, one-row frames and type
+ * drift; the output-column sources; targets; save/load round trips (through a buffer and a
+ * file, with a model-style prefix) and corrupted files; an allocation-failure sweep. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "churnlab.h"
+
+/* x: 1, 2, NaN, 5, 2; c: b, a, NULL, b, c; y: No Yes No Yes No */
+static cl_frame *small(void)
+{
+    double x[] = {1, 2, NAN, 5, 2};
+    const char *c[] = {"b", "a", NULL, "b", "c"};
+    const char *y[] = {"No", "Yes", "No", "Yes", "No"};
+    cl_frame *f;
+    cl_column *a, *b, *t;
+    assert_int_equal(cl_frame_new(&f), CL_OK);
+    assert_int_equal(cl_column_from_doubles(&a, x, 5), CL_OK);
+    assert_int_equal(cl_column_from_strings(&b, c, 5), CL_OK);
+    assert_int_equal(cl_column_from_strings(&t, y, 5), CL_OK);
+    assert_int_equal(cl_frame_set(f, "x", a), CL_OK);
+    assert_int_equal(cl_frame_set(f, "c", b), CL_OK);
+    assert_int_equal(cl_frame_set(f, "y", t), CL_OK);
+    cl_column_free(a);
+    cl_column_free(b);
+    cl_column_free(t);
+    return f;
+}
+
+static cl_pipeline_opts opts(void)
+{
+    cl_pipeline_opts o;
+    cl_pipeline_opts_default(&o);
+    o.target = "y";
+    o.positive = "Yes";
+    return o;
+}
+
+static float X_at(const cl_tensor *X, int64_t i, int64_t j)
+{
+    float v;
+    assert_int_equal(cl_tensor_get(X, i, j, &v), CL_OK);
+    return v;
+}
+
+static void fit_transform(const cl_frame *f, const cl_pipeline_opts *o, cl_pipeline **p,
+                          cl_tensor **X, cl_tensor **y)
+{
+    if (cl_pipeline_fit(p, f, o) != CL_OK)
+        fail_msg("fit: %s", cl_last_error());
+    if (cl_pipeline_transform(*p, f, X, y) != CL_OK)
+        fail_msg("transform: %s", cl_last_error());
+}
+
+static void test_impute_scale(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    /* median of {1, 2, 5, 2} = 2; mean = 2.5; most frequent = 2; constant = 7 */
+    const struct {
+        cl_impute imp;
+        double want;
+    } cases[] = {{CL_IMPUTE_MEDIAN, 2}, {CL_IMPUTE_MEAN, 2.5}, {CL_IMPUTE_MOST_FREQUENT, 2},
+                 {CL_IMPUTE_CONSTANT, 7}};
+    for (size_t k = 0; k < 4; k++) {
+        o.impute = cases[k].imp;
+        o.fill_value = 7;
+        cl_pipeline *p;
+        cl_tensor *X, *y;
+        fit_transform(f, &o, &p, &X, &y);
+        assert_true(X_at(X, 2, 0) == (float)cases[k].want);
+        assert_true(X_at(X, 0, 0) == 1);
+        cl_pipeline_free(p);
+        cl_tensor_free(X);
+        cl_tensor_free(y);
+    }
+    /* minmax after median imputation: (x - 1) / 4 */
+    o.impute = CL_IMPUTE_MEDIAN;
+    o.scale = CL_SCALE_MINMAX;
+    cl_pipeline *p;
+    cl_tensor *X, *y;
+    fit_transform(f, &o, &p, &X, &y);
+    const double xs[] = {1, 2, 2, 5, 2};
+    for (int i = 0; i < 5; i++)
+        assert_true(fabsf(X_at(X, i, 0) - (float)((xs[i] - 1) / 4)) < 1e-7f);
+    cl_pipeline_free(p);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    /* standard: population sd of the imputed values */
+    o.scale = CL_SCALE_STANDARD;
+    fit_transform(f, &o, &p, &X, &y);
+    double m = 12.0 / 5, ss = 0;
+    for (int i = 0; i < 5; i++)
+        ss += (xs[i] - m) * (xs[i] - m);
+    double sd = sqrt(ss / 5);
+    for (int i = 0; i < 5; i++)
+        assert_true(fabsf(X_at(X, i, 0) - (float)((xs[i] - m) / sd)) < 1e-6f);
+    cl_pipeline_free(p);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    /* impute none keeps NaN */
+    o.impute = CL_IMPUTE_NONE;
+    o.scale = CL_SCALE_NONE;
+    fit_transform(f, &o, &p, &X, &y);
+    assert_true(isnan(X_at(X, 2, 0)));
+    cl_pipeline_free(p);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_frame_free(f);
+}
+
+static void test_onehot_and_sources(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    cl_pipeline *p;
+    cl_tensor *X, *y;
+    fit_transform(f, &o, &p, &X, &y);
+    /* x, c=a, c=b, c=c (sorted labels); missing c -> most frequent (b) */
+    assert_int_equal(cl_pipeline_n_features(p), 4);
+    assert_string_equal(cl_pipeline_feature_name(p, 1), "c=a");
+    assert_string_equal(cl_pipeline_feature_name(p, 3), "c=c");
+    const char *srccol, *lab;
+    cl_pipeline_source(p, 2, &srccol, &lab);
+    assert_string_equal(srccol, "c");
+    assert_string_equal(lab, "b");
+    cl_pipeline_source(p, 0, &srccol, &lab);
+    assert_string_equal(srccol, "x");
+    assert_null(lab);
+    const char *c[] = {"b", "a", "b", "b", "c"};
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < 3; k++)
+            assert_true(X_at(X, i, 1 + k) == (c[i][0] - 'a' == k ? 1.0f : 0.0f));
+    const float ys[] = {0, 1, 0, 1, 0};
+    for (int i = 0; i < 5; i++)
+        assert_true(X_at(y, i, 0) == ys[i]);
+    assert_int_equal(cl_pipeline_out_categorical(p, 1, NULL), 0);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    /* unknown category and a one-row frame: same columns, all zeros for c */
+    const char *nc[] = {"zzz"};
+    double nx[] = {3};
+    cl_frame *one;
+    cl_column *a, *b;
+    assert_int_equal(cl_frame_new(&one), CL_OK);
+    assert_int_equal(cl_column_from_doubles(&a, nx, 1), CL_OK);
+    assert_int_equal(cl_column_from_strings(&b, nc, 1), CL_OK);
+    assert_int_equal(cl_frame_set(one, "c", b), CL_OK); /* other column order */
+    assert_int_equal(cl_frame_set(one, "x", a), CL_OK);
+    assert_int_equal(cl_pipeline_transform(p, one, &X, &y), CL_OK);
+    assert_null(y); /* no target column: scoring */
+    assert_int_equal(cl_tensor_cols(X), 4);
+    assert_true(X_at(X, 0, 0) == 3);
+    for (int k = 1; k < 4; k++)
+        assert_true(X_at(X, 0, k) == 0);
+    cl_tensor_free(X);
+    /* a cat column met as num is converted by its text */
+    cl_column *cnum;
+    double cv[] = {1};
+    assert_int_equal(cl_column_from_doubles(&cnum, cv, 1), CL_OK);
+    assert_int_equal(cl_frame_set(one, "c", cnum), CL_OK);
+    assert_int_equal(cl_pipeline_transform(p, one, &X, NULL), CL_OK);
+    cl_tensor_free(X);
+    cl_column_free(a);
+    cl_column_free(b);
+    cl_column_free(cnum);
+    cl_frame_free(one);
+    cl_pipeline_free(p);
+    /* unknown = other, max_categories = 1: keeps b (most frequent), others -> (other) */
+    o.unknown = CL_UNKNOWN_OTHER;
+    o.max_categories = 1;
+    o.impute = CL_IMPUTE_NONE;
+    fit_transform(f, &o, &p, &X, &y);
+    assert_int_equal(cl_pipeline_n_features(p), 3);
+    assert_string_equal(cl_pipeline_feature_name(p, 2), "c=(other)");
+    assert_true(X_at(X, 0, 1) == 1 && X_at(X, 1, 2) == 1 && X_at(X, 4, 2) == 1);
+    assert_true(X_at(X, 2, 1) == 0 && X_at(X, 2, 2) == 0); /* missing, impute none */
+    cl_pipeline_source(p, 2, &srccol, &lab);
+    assert_string_equal(lab, "(other)");
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
+static void test_native_ordinal(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    o.encode = CL_ENCODE_NATIVE;
+    o.scale = CL_SCALE_MINMAX;
+    cl_pipeline *p;
+    cl_tensor *X, *y;
+    fit_transform(f, &o, &p, &X, &y);
+    assert_int_equal(cl_pipeline_n_features(p), 2);
+    int ncat;
+    assert_int_equal(cl_pipeline_out_categorical(p, 1, &ncat), 1);
+    assert_int_equal(ncat, 3);
+    assert_string_equal(cl_pipeline_category(p, 1, 2), "c");
+    assert_null(cl_pipeline_category(p, 1, 3));
+    const float codes[] = {1, 0, 1, 1, 2}; /* native codes are never scaled */
+    for (int i = 0; i < 5; i++)
+        assert_true(X_at(X, i, 1) == codes[i]);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_pipeline_free(p);
+    o.encode = CL_ENCODE_ORDINAL; /* ordinal codes are scaled like numbers: code / 2 */
+    fit_transform(f, &o, &p, &X, &y);
+    for (int i = 0; i < 5; i++)
+        assert_true(X_at(X, i, 1) == codes[i] / 2);
+    assert_int_equal(cl_pipeline_out_categorical(p, 1, NULL), 0);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    cl_pipeline *p;
+    o.positive = NULL;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "target 'y' is a cat column: give positive"));
+    o.positive = "Maybe";
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "no label 'Maybe'"));
+    o = opts();
+    o.target = "nope";
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "no column 'nope'"));
+    o = opts();
+    const char *drop[] = {"zz"};
+    o.drop = drop;
+    o.ndrop = 1;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "drop"));
+    /* num target must be 0/1 */
+    o = opts();
+    o.target = "x";
+    o.positive = NULL;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    cl_tensor *X, *y;
+    assert_int_equal(cl_pipeline_transform(p, f, &X, &y), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "row 2: target 'x' is 2, expected 0 or 1"));
+    cl_pipeline_free(p);
+    /* missing input column at transform */
+    o = opts();
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    cl_frame *g;
+    const char *d2[] = {"x"};
+    assert_int_equal(cl_frame_drop(&g, f, d2, 1), CL_OK);
+    assert_int_equal(cl_pipeline_transform(p, g, &X, &y), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "was fit with column 'x'"));
+    cl_frame_free(g);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    o.scale = CL_SCALE_STANDARD;
+    o.unknown = CL_UNKNOWN_OTHER;
+    cl_pipeline *p, *q;
+    cl_tensor *X, *y, *X2, *y2;
+    fit_transform(f, &o, &p, &X, &y);
+    /* beside a "model" in one container, under the conventional prefix */
+    cl_mw *w = cl_mw_new("logreg");
+    assert_non_null(w);
+    cl_mw_num(w, "model.bias", 0.5);
+    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    cl_mw_num(w, "model.after", 1); /* the writer's prefix was reset */
+    const void *buf;
+    size_t len;
+    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    cl_mr *r;
+    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
+    assert_int_equal(cl_mr_has(r, "model.after"), 1);
+    assert_int_equal(cl_pipeline_read(r, "pipeline.", &q), CL_OK);
+    assert_int_equal(cl_pipeline_transform(q, f, &X2, &y2), CL_OK);
+    assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2), 5 * 5 * sizeof(float));
+    assert_memory_equal(cl_tensor_data(y), cl_tensor_data(y2), 5 * sizeof(float));
+    for (int j = 0; j < cl_pipeline_n_features(p); j++)
+        assert_string_equal(cl_pipeline_feature_name(p, j), cl_pipeline_feature_name(q, j));
+    cl_tensor_free(X2);
+    cl_tensor_free(y2);
+    cl_pipeline_free(q);
+    cl_mr_free(r);
+    /* every truncation of the pipeline file is refused cleanly */
+    cl_mw *w2 = cl_mw_new("pipeline");
+    assert_int_equal(cl_pipeline_write(p, w2, "pipeline."), CL_OK);
+    assert_int_equal(cl_mw_finish(w2, &buf, &len), CL_OK);
+    for (size_t cut = 0; cut < len; cut += 7) {
+        cl_mr *rr;
+        if (cl_mr_from_buffer(&rr, buf, cut, "cut") == CL_OK) {
+            cl_pipeline *bad;
+            assert_int_not_equal(cl_pipeline_read(rr, "pipeline.", &bad), CL_OK);
+            cl_mr_free(rr);
+        }
+    }
+    /* standalone file */
+    char path[] = "/tmp/cl_test_prep_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(cl_pipeline_save(p, path), CL_OK);
+    char kind[32];
+    assert_int_equal(cl_mr_peek_kind(path, kind, sizeof kind), CL_OK);
+    assert_string_equal(kind, "pipeline");
+    assert_int_equal(cl_pipeline_load(&q, path), CL_OK);
+    assert_int_equal(cl_pipeline_transform(q, f, &X2, NULL), CL_OK);
+    assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2), 5 * 5 * sizeof(float));
+    cl_tensor_free(X2);
+    cl_pipeline_free(q);
+    unlink(path);
+    cl_mw_free(w);
+    cl_mw_free(w2);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    o.scale = CL_SCALE_MINMAX;
+    size_t base = cl_alloc_bytes();
+    int ok = 0;
+    for (long n = 1; n < 400 && !ok; n++) {
+        cl_pipeline *p = NULL;
+        cl_tensor *X = NULL, *y = NULL;
+        cl_alloc_fail_at(n);
+        int rc = cl_pipeline_fit(&p, f, &o);
+        if (rc == CL_OK)
+            rc = cl_pipeline_transform(p, f, &X, &y);
+        cl_alloc_fail_at(0);
+        if (rc == CL_OK)
+            ok = 1;
+        else
+            assert_int_equal(rc, CL_ENOMEM);
+        cl_tensor_free(X);
+        cl_tensor_free(y);
+        cl_pipeline_free(p);
+        assert_int_equal(cl_alloc_bytes(), base);
+    }
+    assert_true(ok);
+    cl_frame_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_impute_scale),  cmocka_unit_test(test_onehot_and_sources),
+        cmocka_unit_test(test_native_ordinal), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_save_load),     cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
