@@ -62,6 +62,22 @@ T.test("gbdt leaf-wise growth and early stopping keep the best iteration", funct
   T.ok(score > 0.9)
 end)
 
+T.test("squared-error objective fits a continuous target", function()
+  local n = 2000
+  local Xr = tensor.randn(n, 3, {seed = 21})
+  local t = {}
+  for i = 1, n do t[i] = 2 * Xr:get(i, 1) - Xr:get(i, 2) ^ 2 end
+  local yr = tensor(t)
+  local m = cl.gbdt{objective = "squared", trees = 200, depth = 4}:fit(Xr, yr)
+  local p = m:predict(Xr)
+  local se, var, mean = 0, 0, 0
+  for i = 1, n do mean = mean + t[i] / n end
+  for i = 1, n do se = se + (p:get(i) - t[i]) ^ 2; var = var + (t[i] - mean) ^ 2 end
+  T.ok(se / var < 0.05, "R^2 " .. 1 - se / var)
+  -- margin and prediction coincide for squared error
+  T.eq(m:predict(Xr, {margin = true}):get(5), p:get(5))
+end)
+
 T.test("shap rows add up to the margin; names and expected value", function()
   local m = cl.gbdt{trees = 20, depth = 4}:fit(X, y, {names = {"a", "b", "c", "d", "e", "f"}})
   local phi, names = m:shap(Xt)
