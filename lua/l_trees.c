@@ -71,7 +71,7 @@ static void *pipeline_at(lua_State *L, int opts, const char *key)
             luaL_error(L, "option '%s' must be a churnlab.Pipeline, got %s", key,
                        luaL_typename(L, -1));
         if (!b->obj)
-            luaL_error(L, "option '%s': attempt to use a freed churnlab.Pipeline", key);
+            luaL_error(L, "option '%s' must be a fitted churnlab.Pipeline (call p:fit(frame) first)", key);
         p = b->obj;
     }
     lua_pop(L, 1);
@@ -444,6 +444,44 @@ static int m_importance(lua_State *L)
         ord[b + 1] = k;
     }
     char **names = model_names(&r);
+    int as_table = lcl_optbool(L, lua_istable(L, 2) ? 2 : 0, "table", 0);
+    /* a churnlab.Frame {feature, gain, splits, cover} when the frame module is built */
+    if (!as_table) {
+        int top = lua_gettop(L);
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "churnlab.frame");
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1) &&
+            lua_getfield(L, -1, "new") == LUA_TFUNCTION) {
+            static const char *const cols[] = {"feature", "gain", "splits", "cover"};
+            lua_createtable(L, 0, 4);
+            for (int c = 0; c < 4; c++) {
+                lua_createtable(L, d, 0);
+                for (int q = 0; q < d; q++) {
+                    int j = ord[q];
+                    if (c == 0) {
+                        if (names)
+                            lua_pushstring(L, names[j]);
+                        else
+                            lua_pushfstring(L, "x%d", j + 1);
+                    } else {
+                        lua_pushnumber(L, v[(c - 1) * d + j]);
+                    }
+                    lua_seti(L, -2, q + 1);
+                }
+                lua_setfield(L, -2, cols[c]);
+            }
+            lua_createtable(L, 0, 1);
+            lua_createtable(L, 4, 0);
+            for (int c = 0; c < 4; c++) {
+                lua_pushstring(L, cols[c]);
+                lua_seti(L, -2, c + 1);
+            }
+            lua_setfield(L, -2, "names");
+            lua_call(L, 2, 1);
+            return 1;
+        }
+        lua_settop(L, top); /* keeps v and ord alive */
+    }
     lua_createtable(L, d, 0);
     for (int q = 0; q < d; q++) {
         int j = ord[q];
@@ -722,8 +760,9 @@ static const struct {
              "the margin. pipeline sums one-hot columns per original column; scale = "
              "'probability' rescales each row proportionally so it adds up to P(y = 1) minus "
              "the base rate (last column)."},
-    {"importance", "m:importance() -> list of {feature, gain, splits, cover} sorted by total "
-                   "gain (a Lua table)."},
+    {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "
+                   "gain (total split gain), splits (count), cover (hessian sum at splits), "
+                   "sorted by gain; {table = true} gives a Lua list of rows instead."},
     {"save", "m:save(path) writes the model file atomically; cl.load(path) reads it back."},
     {NULL, NULL},
 };
