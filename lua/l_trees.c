@@ -12,6 +12,7 @@
  * early_stop = k, metric = "logloss" | "auc" | "rmse".
  */
 #include "lcl.h"
+#include "lmodel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -251,6 +252,11 @@ static int m_fit(lua_State *L)
         luaL_argerror(L, 2, "X must be a 2-D tensor (rows x features)");
     int d = (int)cl_tensor_cols(X);
     uint8_t *is_cat = fit_common(L, opts, d, &r);
+    if (opts && lua_getfield(L, opts, "pipeline") != LUA_TNIL) {
+        lua_setiuservalue(L, 1, 1); /* attached: save() stores it, predict(frame) uses it */
+    } else if (opts) {
+        lua_pop(L, 1);
+    }
     int rc;
     if (r.g) {
         cl_gbdt_fit_opts o = {0};
@@ -301,6 +307,7 @@ static int m_fit(lua_State *L)
 static int m_predict(lua_State *L)
 {
     model_ref r = check_model(L, 1);
+    lm_frame_input(L, 1, 2); /* a raw frame, when the model carries its pipeline */
     cl_tensor *X = lcl_checktensor(L, 2);
     int opts = lua_isnoneornil(L, 3) ? 0 : 3;
     need_fitted(L, &r, "predict");
@@ -570,7 +577,15 @@ static int m_save(lua_State *L)
     model_ref r = check_model(L, 1);
     const char *path = luaL_checkstring(L, 2);
     need_fitted(L, &r, "save");
-    LCL_CHECK(L, r.g ? cl_gbdt_save(r.g, path) : cl_forest_save(r.f, path));
+    cl_mw *w = cl_mw_new(r.g ? "gbdt" : r.f->kind == CL_FOREST_KIND_TREE ? "tree" : "forest");
+    if (!w)
+        return lcl_raise(L, CL_ENOMEM);
+    int rc = r.g ? cl_gbdt_write(r.g, w) : cl_forest_write(r.f, w);
+    if (rc) {
+        cl_mw_free(w);
+        return lcl_raise(L, rc);
+    }
+    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1); /* with its pipeline, if any */
     lua_settop(L, 1);
     return 1;
 }
@@ -715,9 +730,16 @@ static int load_gbdt(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, T_GBDT);
+    cl_mr *rd;
+    LCL_CHECK(L, cl_mr_open(&rd, path));
     cl_gbdt *m;
-    LCL_CHECK(L, cl_gbdt_load(&m, path));
-    b->obj = m;
+    int rc = cl_gbdt_read(&m, rd);
+    if (rc == CL_OK) {
+        b->obj = m;
+        rc = lm_load_pipeline(L, rd, -1);
+    }
+    cl_mr_free(rd);
+    LCL_CHECK(L, rc);
     return 1;
 }
 
@@ -725,9 +747,16 @@ static int load_forest_kind(lua_State *L, const char *tname)
 {
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, tname);
+    cl_mr *rd;
+    LCL_CHECK(L, cl_mr_open(&rd, path));
     cl_forest *m;
-    LCL_CHECK(L, cl_forest_load(&m, path));
-    b->obj = m;
+    int rc = cl_forest_read(&m, rd);
+    if (rc == CL_OK) {
+        b->obj = m;
+        rc = lm_load_pipeline(L, rd, -1);
+    }
+    cl_mr_free(rd);
+    LCL_CHECK(L, rc);
     return 1;
 }
 
@@ -743,7 +772,7 @@ static const luaL_Reg common_methods[] = {
     {"fit", m_fit},       {"predict", m_predict},   {"shap", m_shap},
     {"importance", m_importance}, {"save", m_save}, {"params", m_params},
     {"ntrees", m_ntrees}, {"features", m_features}, {"free", m_gc},
-    {NULL, NULL}};
+    {"pipeline", lm_pipeline_method}, {NULL, NULL}};
 
 static const struct {
     const char *name, *doc;

@@ -283,4 +283,22 @@ else
   end)
 end
 
+T.test("tree models carry their pipeline: reloaded, they score raw frames identically", function()
+  local df = cl.read_csv("tests/data/explain_customers.csv")
+  local p = cl.prep.pipeline{target = "churn", positive = "yes", drop = {"customer"}, encode = "onehot"}
+  p:fit(df)
+  local X, y = p:transform(df)
+  for _, kind in ipairs{"gbdt", "forest", "tree"} do
+    local m = cl[kind]{seed = 1}
+    m:fit(X, y, {pipeline = p})
+    local path = os.tmpname()
+    m:save(path)
+    local m2 = assert(cl.load(path))
+    os.remove(path)
+    T.ok(m2:pipeline() ~= nil, kind .. " lost its pipeline")
+    local a, b = m:predict(X), m2:predict(df)
+    for i = 1, #a do T.eq(b:get(i), a:get(i), kind) end
+  end
+end)
+
 T.done()
