@@ -349,7 +349,7 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
         for (int j = 0; j < d; j++)
             missing[j] = m->bins->nbins[j];
         const size_t blk = 4096, nblk = (n + blk - 1) / blk;
-#pragma omp parallel for schedule(static) num_threads(nth)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 4)
         for (size_t q = 0; q < nblk; q++) {
             size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
             for (size_t i = q * blk; i < i1; i++) {
