@@ -242,14 +242,17 @@ if [ -n "${CHURNLAB_SANITIZER:-}" ]; then
 elif [ -x /usr/bin/python3 ]; then
     CHURNLAB="$C" /usr/bin/python3 tests/e2e/repl_pty.py >"$T/pty" 2>&1
     prc=$?
-    if [ "$prc" != 0 ]; then
+    attempt=1
+    while [ "$prc" != 0 ] && [ $attempt -lt 3 ]; do
         # The terminal sessions race the machine's load (a prompt drawn late desynchronises
-        # the rest). One retry; both attempts are shown, so a real failure stays visible.
-        echo "pty tests failed once (shown below); retrying"
-        sed 's/^\([0-9]* passed, [0-9]* failed\)$/pty attempt 1: \1/' "$T/pty"
+        # the rest). Up to three attempts; every failed one is shown, so a failure that
+        # repeats stays visible.
+        echo "pty tests: attempt $attempt failed (shown below); retrying"
+        sed "s/^\([0-9]* passed, [0-9]* failed\)$/pty attempt $attempt: \1/" "$T/pty"
+        attempt=$((attempt + 1))
         CHURNLAB="$C" /usr/bin/python3 tests/e2e/repl_pty.py >"$T/pty" 2>&1
         prc=$?
-    fi
+    done
     sed 's/^\([0-9]* passed, [0-9]* failed\)$/pty: \1/' "$T/pty"
     p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$T/pty")
     f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$T/pty")
