@@ -640,6 +640,7 @@ static int run_pass(reader *r, source *src)
     r->in_record = 0;
     r->stop = 0;
     int64_t skip = o->skip;
+    int64_t done_bytes = 0;
     int first = 1;
     int rc = CL_OK;
     for (;;) {
@@ -681,6 +682,10 @@ static int run_pass(reader *r, source *src)
         }
         if (r->rc || r->stop)
             break;
+        done_bytes += (int64_t)n;
+        if (r->pass == 1 && (rc = cl_progress_step(o->progress, "read_csv", (double)done_bytes,
+                                                   (double)src->size, NULL)))
+            break; /* interrupted (Ctrl-C): CL_EINTR with its message */
         if (!src->fp && src->pos >= src->len)
             break;
         if (src->fp && n < BLOCK && feof(src->fp))

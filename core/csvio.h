@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "progress.h"
 
 typedef struct cl_csv_opts {
     char sep;                   /* field separator, default ',' */
@@ -39,6 +40,7 @@ typedef struct cl_csv_opts {
     int64_t nrows;              /* at most this many data rows; < 0 = all */
     int64_t skip;               /* physical lines skipped before the header (or first row) */
     int skip_bad;               /* 1: records with the wrong field count are skipped */
+    const cl_progress *progress; /* NULL or a progress/abort callback (bytes read) */
 } cl_csv_opts;
 
 typedef struct cl_csv_info {

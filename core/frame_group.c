@@ -581,8 +581,13 @@ int cl_frame_join(cl_frame **out, const cl_frame *left, const cl_frame *right,
             ri[np++] = -1;
         }
     }
-    if (rc == CL_OK)
-        rc = cl_frame_take(&r, left, li, np);
+    if (rc == CL_OK) {
+        /* a lookup join (every left row matched once, in order) shares the left columns */
+        int identity = np == nl;
+        for (int64_t i = 0; identity && i < np; i++)
+            identity = li[i] == i;
+        rc = identity ? cl_frame_copy(&r, left) : cl_frame_take(&r, left, li, np);
+    }
     for (int j = 0; rc == CL_OK && j < right->ncol; j++) {
         int is_key = 0;
         for (int k = 0; k < non && !is_key; k++)

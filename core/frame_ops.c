@@ -11,33 +11,44 @@
 
 /* ---- shared helpers ----------------------------------------------------------------------- */
 
-static const char *const *sort_labels_base;
-
-static int cmp_code_by_label(const void *a, const void *b)
+/* Codes ordered by label: a bottom-up merge sort with the labels as context (qsort has no
+ * context argument in C11, and a static one would not be thread-safe). */
+static void sort_codes_by_label(int32_t *a, int32_t *tmp, int32_t n, char *const *labels)
 {
-    return strcmp(sort_labels_base[*(const int32_t *)a], sort_labels_base[*(const int32_t *)b]);
+    for (int32_t w = 1; w < n; w *= 2) {
+        for (int32_t lo = 0; lo < n; lo += 2 * w) {
+            int32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int32_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                tmp[o++] = strcmp(labels[a[j]], labels[a[i]]) < 0 ? a[j++] : a[i++];
+            while (i < mid)
+                tmp[o++] = a[i++];
+            while (j < hi)
+                tmp[o++] = a[j++];
+        }
+        memcpy(a, tmp, (size_t)n * sizeof *a);
+    }
 }
 
-/* qsort has no context argument in C11; the label base is set just before each call. The
- * frame code is not called concurrently from several threads on one process today; a merge
- * sort on (label, code) pairs would lift that. */
 int cl_dict_ranks(const cl_dict *d, int32_t **rank)
 {
     int32_t *order = cl_alloc(((size_t)d->n + 1) * sizeof *order);
+    int32_t *tmp = cl_alloc(((size_t)d->n + 1) * sizeof *tmp);
     *rank = cl_alloc(((size_t)d->n + 1) * sizeof **rank);
-    if (!order || !*rank) {
+    if (!order || !tmp || !*rank) {
         cl_free(order);
+        cl_free(tmp);
         cl_free(*rank);
         *rank = NULL;
         return CL_ENOMEM;
     }
     for (int32_t k = 0; k < d->n; k++)
         order[k] = k;
-    sort_labels_base = (const char *const *)d->labels;
-    qsort(order, (size_t)d->n, sizeof *order, cmp_code_by_label);
+    sort_codes_by_label(order, tmp, d->n, d->labels);
     for (int32_t k = 0; k < d->n; k++)
         (*rank)[order[k]] = k;
     cl_free(order);
+    cl_free(tmp);
     return CL_OK;
 }
 

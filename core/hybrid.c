@@ -147,6 +147,15 @@ static int blend_scores(const cl_rec *r, int64_t u, int64_t n, const int32_t *it
     const cl_hybrid_params *pp = r->params;
     const blend *b = r->state;
     int64_t ni = r->train->n_items;
+    /* a component refitted (or unfitted) since the hybrid was fitted would score another
+     * matrix: refuse rather than mix index spaces */
+    for (int k = 0; k <= b->n; k++) {
+        const cl_rec *c = k < b->n ? b->comp[k] : b->fallback;
+        if (c && (!c->state || c->train != r->train))
+            return cl_error(CL_ESTATE, "hybrid: component %s was refitted or reset after the "
+                                       "hybrid was fitted; fit the hybrid again",
+                            c->ops->name);
+    }
     int64_t count = u >= 0 ? cl_interactions_user_nnz(r->train, u) : n;
     if (b->fallback && count < pp->min_interactions)
         return u >= 0 ? cl_rec_scores(b->fallback, u, scores)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 const char *const CL_IMPUTE_NAMES = "mean|median|most_frequent|constant|none";
-const char *const CL_ENCODE_NAMES = "onehot|ordinal|native";
+const char *const CL_ENCODE_NAMES = "onehot|ordinal|native|none";
 const char *const CL_SCALE_NAMES = "none|minmax|standard";
 const char *const CL_UNKNOWN_NAMES = "zero|other";
 
@@ -333,6 +333,13 @@ static int layout(cl_pipeline *p)
 
 static int is_dropped(const cl_pipeline *p, const char *name)
 {
+    if (p->o.columns) {
+        int in = 0;
+        for (int k = 0; k < p->o.ncolumns && !in; k++)
+            in = !strcmp(p->o.columns[k], name);
+        if (!in)
+            return 1;
+    }
     for (int k = 0; k < p->o.ndrop; k++)
         if (!strcmp(p->drop[k], name))
             return 1;
@@ -355,6 +362,11 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
         int j;
         if ((rc = cl_frame_col(f, p->drop[k], &j)))
             rc = cl_error_wrap(rc, "pipeline: drop");
+    }
+    for (int k = 0; rc == CL_OK && o->columns && k < o->ncolumns; k++) {
+        int j;
+        if ((rc = cl_frame_col(f, o->columns[k], &j)))
+            rc = cl_error_wrap(rc, "pipeline: columns");
     }
     if (rc == CL_OK && p->target) {
         int j;
@@ -413,6 +425,8 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
     }
     if (rc == CL_OK)
         rc = layout(p);
+    p->o.columns = NULL; /* borrowed from the caller: used by fit only */
+    p->o.ncolumns = 0;
     if (rc) {
         cl_pipeline_free(p);
         return rc;
@@ -484,6 +498,10 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
             return cl_error_wrap(rc, "transform: the pipeline was fit with column '%s'",
                                  p->cols[j].name);
     }
+    for (int j = 0; j < p->ncol; j++)
+        if (p->cols[j].is_cat && p->o.encode == CL_ENCODE_NONE)
+            return cl_error(CL_EINVAL, "transform: column '%s' stays categorical (encode = none): "
+                            "use transform_frame, or encode it", p->cols[j].name);
     int rc = cl_tensor_new(X, 2, f->nrow, p->nout);
     if (rc)
         return rc;
@@ -528,6 +546,92 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
         *X = NULL;
     }
     return rc;
+}
+
+int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_frame **out)
+{
+    *out = NULL;
+    for (int j = 0; j < p->ncol; j++) {
+        int k;
+        int rc = cl_frame_col(f, p->cols[j].name, &k);
+        if (rc)
+            return cl_error_wrap(rc, "transform: the pipeline was fit with column '%s'",
+                                 p->cols[j].name);
+    }
+    int64_t n = f->nrow;
+    int clip = p->o.clip && p->o.scale == CL_SCALE_MINMAX;
+    cl_frame *r;
+    int rc = cl_frame_new(&r);
+    for (int j = 0; rc == CL_OK && j < f->ncol; j++) {
+        int in = -1;
+        for (int k = 0; k < p->ncol && in < 0; k++)
+            if (!strcmp(p->cols[k].name, f->names[j]))
+                in = k;
+        if (in < 0) { /* not an input: passes through */
+            rc = cl_frame_set(r, f->names[j], f->cols[j]);
+            continue;
+        }
+        const pcol *pc = &p->cols[in];
+        cl_column *col = NULL;
+        int32_t *map = NULL;
+        rc = as_kind(pc, f->cols[j], &col);
+        if (rc == CL_OK && pc->is_cat)
+            rc = cat_map(pc, col, &map);
+        int onehot = pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT;
+        int labels = pc->is_cat && p->o.encode == CL_ENCODE_NONE;
+        for (int k = 0; rc == CL_OK && k < pc->nout; k++) {
+            cl_column *c;
+            if (labels) { /* imputed categories, as labels */
+                if ((rc = cl_column_new_cat(&c, n, NULL)))
+                    break;
+                int32_t *codes = cl_alloc(((size_t)pc->ncat + 2) * sizeof *codes);
+                if (!codes)
+                    rc = CL_ENOMEM;
+                for (int q = 0; rc == CL_OK && q < pc->ncat + pc->other; q++) {
+                    const char *lab = q < pc->ncat ? pc->cats[q] : OTHER_LABEL;
+                    rc = cl_dict_intern(c->dict, lab, strlen(lab), &codes[q]);
+                }
+                for (int64_t i = 0; rc == CL_OK && i < n; i++) {
+                    double v = raw_value(pc, col, map, i);
+                    if (!isnan(v))
+                        c->codes[i] = codes[(int)v];
+                    else if (col->codes[i] >= 0) /* an unknown label with no other slot */
+                        rc = cl_dict_intern(c->dict, col->dict->labels[col->codes[i]],
+                                            col->dict->lens[col->codes[i]], &c->codes[i]);
+                    else
+                        c->codes[i] = -1;
+                }
+                cl_free(codes);
+            } else {
+                if ((rc = cl_column_new_num(&c, onehot ? CL_NUM : col->type == CL_DATE && p->o.scale ==
+                                                 CL_SCALE_NONE ? CL_DATE : CL_NUM, n)))
+                    break;
+                for (int64_t i = 0; i < n; i++) {
+                    double v = raw_value(pc, col, map, i);
+                    if (onehot) {
+                        c->num[i] = !isnan(v) && (int)v == k;
+                        continue;
+                    }
+                    v = (v - pc->shift) * pc->mul;
+                    if (clip && !isnan(v))
+                        v = v < 0 ? 0 : v > 1 ? 1 : v;
+                    c->num[i] = v;
+                }
+            }
+            if (rc == CL_OK)
+                rc = cl_frame_set(r, p->fnames[pc->out0 + k], c);
+            cl_column_free(c);
+        }
+        cl_free(map);
+        cl_column_free(col);
+    }
+    if (rc) {
+        cl_frame_free(r);
+        return rc;
+    }
+    r->nrow = n;
+    *out = r;
+    return CL_OK;
 }
 
 /* ---- getters ------------------------------------------------------------------------------ */
@@ -718,7 +822,7 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     }
     if (!rc) rc = cl_mr_i32(r, "column_ints", ints, n * 4);
     if (!rc) rc = cl_mr_f64(r, "column_nums", nums, n * 3);
-    if (!rc && ((uint32_t)opts[0] > CL_IMPUTE_NONE || (uint32_t)opts[1] > CL_ENCODE_NATIVE ||
+    if (!rc && ((uint32_t)opts[0] > CL_IMPUTE_NONE || (uint32_t)opts[1] > CL_ENCODE_NONE ||
                 (uint32_t)opts[2] > CL_UNKNOWN_OTHER || opts[3] < 0 ||
                 (uint32_t)opts[4] > CL_SCALE_STANDARD || (uint32_t)opts[5] > 1))
         rc = cl_error(CL_EFORMAT, "pipeline: bad options in the file");

@@ -17,7 +17,10 @@
  *               ordinal one column of codes 0..k-1 (sorted labels), then scaled like numbers;
  *                       missing/unknown -> NaN (or k with unknown = other);
  *               native  like ordinal but never scaled: integer codes as float for trees, the
- *                       output column reported categorical (cl_pipeline_out_categorical).
+ *                       output column reported categorical (cl_pipeline_out_categorical);
+ *               none    categories stay labels: only for cl_pipeline_transform_frame (the
+ *                       imputer step); a tensor cannot hold them.
+ * `columns` restricts the inputs, so one pipeline can be one step (cl.prep.scaler{...} etc.).
  * Unknown categories at transform time are never an error. A cat column met as num at
  * transform time (or the reverse) is converted by its text, so a one-row frame whose types
  * were inferred differently still gives the same columns.
@@ -40,7 +43,7 @@
 
 typedef enum { CL_IMPUTE_MEAN, CL_IMPUTE_MEDIAN, CL_IMPUTE_MOST_FREQUENT, CL_IMPUTE_CONSTANT,
                CL_IMPUTE_NONE } cl_impute;
-typedef enum { CL_ENCODE_ONEHOT, CL_ENCODE_ORDINAL, CL_ENCODE_NATIVE } cl_encode;
+typedef enum { CL_ENCODE_ONEHOT, CL_ENCODE_ORDINAL, CL_ENCODE_NATIVE, CL_ENCODE_NONE } cl_encode;
 typedef enum { CL_SCALE_NONE, CL_SCALE_MINMAX, CL_SCALE_STANDARD } cl_scale;
 typedef enum { CL_UNKNOWN_ZERO, CL_UNKNOWN_OTHER } cl_unknown;
 
@@ -49,6 +52,8 @@ typedef struct cl_pipeline_opts {
     const char *positive;         /* label (cat target) or number text (num target), or NULL */
     const char *const *drop;      /* columns left out */
     int ndrop;
+    const char *const *columns;   /* the only input columns (NULL: every column not dropped) */
+    int ncolumns;
     cl_impute impute;             /* default median */
     double fill_value;            /* constant impute for numbers (default 0) */
     const char *fill_label;       /* constant impute for categories (default "missing") */
@@ -75,6 +80,11 @@ void cl_pipeline_free(cl_pipeline *p);
 /* X: rows x n_features float32 (owned); y: rows float32 0/1 (owned), or NULL when y is NULL
  * or the frame has no target column. */
 int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X, cl_tensor **y);
+
+/* The frame with every input column replaced, in place, by its output columns (num columns
+ * named like the features; with encode = none, cat inputs stay cat, imputed); other columns
+ * (the target, dropped or unselected ones) pass through unchanged. *out is owned. */
+int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_frame **out);
 
 /* Output columns. */
 int cl_pipeline_n_features(const cl_pipeline *p);

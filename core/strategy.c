@@ -30,6 +30,9 @@ static int check_input(const cl_strategy_input *in)
         if (!isfinite(in->value[i]) || in->value[i] < 0)
             return cl_error(CL_EINVAL, "strategy: customer %lld: value must be finite and >= 0",
                             (long long)i + 1);
+        if (in->scale && (!isfinite(in->scale[i]) || in->scale[i] < 0))
+            return cl_error(CL_EINVAL, "strategy: customer %lld: cost scale must be finite and "
+                                       ">= 0", (long long)i + 1);
         if (in->effect)
             for (int k = 0; k < in->na; k++) {
                 double e = in->effect[i * in->na + k];
@@ -49,9 +52,10 @@ static double effect_of(const cl_strategy_input *in, int64_t i, int k)
 double cl_strategy_expected(const cl_strategy_input *in, int64_t i, int k, double *worst_cost)
 {
     const cl_action *a = &in->act[k];
+    double accept = a->accept * (in->scale ? in->scale[i] : 1);
     if (worst_cost)
-        *worst_cost = a->contact + a->accept;
-    return a->reach * (in->p[i] * effect_of(in, i, k) * in->value[i] - a->accept) - a->contact;
+        *worst_cost = a->contact + accept;
+    return a->reach * (in->p[i] * effect_of(in, i, k) * in->value[i] - accept) - a->contact;
 }
 
 /* ---- optimiser ---------------------------------------------------------------------- */
@@ -362,7 +366,7 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                 if (u_take >= ac->reach)
                     continue;
                 a += 1;
-                c += ac->accept;
+                c += ac->accept * (in->scale ? in->scale[i] : 1);
                 double e = in->effect ? in->effect[i * na + k] : eff[k];
                 if (in->effect && ac->effect > 0) /* scale per-customer effects by the draw */
                     e *= eff[k] / ac->effect;

@@ -10,8 +10,8 @@
  *
  * The money of a retained customer is `value` (margin over the horizon, or CLV). The
  * expected net value of offering action k to customer i is
- *     reach_k * (p_i * effect_ik * value_i - accept_k) - contact_k
- * and the worst-case cost is contact_k + accept_k: plans keep the worst case within the
+ *     reach_k * (p_i * effect_ik * value_i - accept_k * scale_i) - contact_k
+ * and the worst-case cost is contact_k + accept_k * scale_i: plans keep the worst case within the
  * budget, so no outcome of the campaign can overspend.
  */
 #ifndef CL_STRATEGY_H
@@ -37,6 +37,9 @@ typedef struct cl_strategy_input {
     int na;                 /* actions */
     const cl_action *act;   /* [na] */
     const double *effect;   /* [n * na] per-customer relative effects, or NULL */
+    const double *scale;    /* [n] multiplier of every action's accept cost (a discount of x%
+                               of the customer's own price: accept = x / 100, scale = price),
+                               or NULL for 1 */
 } cl_strategy_input;
 
 /* Expected net value and worst-case cost of customer i taking action k. */

@@ -8,115 +8,11 @@
  * methods (:lt :le :gt :ge :eq :ne :isin) returning masks, which combine with & | ~ or
  * :and_ :or_ :not_. Using < or <= on columns raises an error saying so.
  */
-#include "lcl.h"
+#include "lframe.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "../core/csvio.h"
-#include "../core/frame.h"
-#include "../core/frame_col.h"
-#include "../core/frame_ops.h"
-
-#define FRAME "churnlab.Frame"
-#define COLUMN "churnlab.Column"
-
-/* ---- boxes ---------------------------------------------------------------------------------- */
-
-static int push_frame(lua_State *L, cl_frame *f)
-{
-    lcl_box *b = lcl_newbox(L, FRAME);
-    b->obj = f;
-    lcl_gc_check(L);
-    return 1;
-}
-
-/* Pushes a column box (takes the reference); name may be NULL. */
-static int push_column(lua_State *L, cl_column *c, const char *name)
-{
-    lcl_box *b = lcl_newbox(L, COLUMN);
-    b->obj = c;
-    if (name) {
-        lua_pushstring(L, name);
-        lua_setiuservalue(L, -2, 1);
-    }
-    lcl_gc_check(L);
-    return 1;
-}
-
-static cl_frame *checkframe(lua_State *L, int idx)
-{
-    return lcl_checkobj(L, idx, FRAME);
-}
-
-static cl_column *checkcol(lua_State *L, int idx)
-{
-    return lcl_checkobj(L, idx, COLUMN);
-}
-
-static cl_column *testcol(lua_State *L, int idx)
-{
-    lcl_box *b = lcl_testbox(L, idx, COLUMN);
-    if (!b)
-        return NULL;
-    if (!b->obj)
-        luaL_argerror(L, idx, "attempt to use a freed " COLUMN);
-    return b->obj;
-}
-
-static const char *colname(lua_State *L, int idx)
-{
-    if (lua_getiuservalue(L, idx, 1) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, -1);
-        lua_pop(L, 1); /* still referenced by the userdata */
-        return s;
-    }
-    lua_pop(L, 1);
-    return NULL;
-}
-
-static int box_gc(lua_State *L)
-{
-    lcl_box *b = lua_touserdata(L, 1);
-    if (b && b->obj) {
-        if (luaL_testudata(L, 1, FRAME))
-            cl_frame_free(b->obj);
-        else
-            cl_column_free(b->obj);
-        b->obj = NULL;
-    }
-    return 0;
-}
-
-/* A list of strings (a string or a table of strings) at idx into a temporary array kept
- * alive as a userdata on the stack. */
-static const char **checkstrlist(lua_State *L, int idx, int *n, const char *what)
-{
-    idx = lua_absindex(L, idx);
-    if (lua_type(L, idx) == LUA_TSTRING) {
-        const char **v = lua_newuserdatauv(L, sizeof *v, 0);
-        v[0] = lua_tostring(L, idx);
-        *n = 1;
-        return v;
-    }
-    if (lua_type(L, idx) != LUA_TTABLE)
-        luaL_argerror(L, idx, lua_pushfstring(L, "%s: a string or a list of strings expected", what));
-    lua_Integer len = luaL_len(L, idx);
-    if (len > 100000)
-        luaL_argerror(L, idx, "list too long");
-    const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(len ? len : 1), 0);
-    for (lua_Integer i = 1; i <= len; i++) {
-        lua_geti(L, idx, i);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "%s: entry %d must be a string, got %s", what, (int)i, luaL_typename(L, -1));
-        v[i - 1] = lua_tostring(L, -1);
-        lua_pop(L, 1); /* referenced by the table */
-    }
-    *n = (int)len;
-    return v;
-}
+/* ---- boxes: see lframe.h ------------------------------------------------------------------ */
 
 /* ---- read_csv / new ------------------------------------------------------------------------- */
 
@@ -195,6 +91,7 @@ static int l_read_csv(lua_State *L)
         opts.types = types;
         opts.ntypes = n;
     }
+    opts.progress = lcl_progress_new(L, o); /* a bar for big files on a terminal; Ctrl-C */
     cl_frame *f;
     cl_csv_info info;
     int rc = cl_csv_read(&f, path, &opts, &info);
@@ -382,9 +279,8 @@ static int f_index(lua_State *L)
     if (lua_type(L, 2) == LUA_TSTRING) {
         /* methods first */
         lua_getmetatable(L, 1);
-        lua_getfield(L, -1, "__methods");
         lua_pushvalue(L, 2);
-        if (lua_rawget(L, -2) != LUA_TNIL)
+        if (lua_rawget(L, -2) == LUA_TFUNCTION && lua_tostring(L, 2)[0] != '_')
             return 1;
         const char *name = lua_tostring(L, 2);
         int j = cl_frame_find(f, name);
@@ -411,35 +307,6 @@ static int f_tostring(lua_State *L)
         lua_pushfstring(L, FRAME " %dx%d", (int)((cl_frame *)b->obj)->nrow,
                         ((cl_frame *)b->obj)->ncol);
     return 1;
-}
-
-static int64_t checkrowidx(lua_State *L, int idx, int64_t n)
-{
-    lua_Integer i = luaL_checkinteger(L, idx);
-    if (i < 0)
-        i = n + 1 + i; /* -1 is the last row */
-    if (i < 1 || i > n)
-        luaL_argerror(L, idx, lua_pushfstring(L, "row %d out of range (1..%d)", (int)i, (int)n));
-    return (int64_t)i - 1;
-}
-
-static void push_cell(lua_State *L, const cl_column *c, int64_t i)
-{
-    if (cl_column_isna_at(c, i)) {
-        lua_pushnil(L);
-    } else if (c->type == CL_CAT) {
-        lua_pushstring(L, c->dict->labels[c->codes[i]]);
-    } else if (c->type == CL_DATE) {
-        char buf[40];
-        cl_csv_format_date(c->num[i], buf, sizeof buf);
-        lua_pushstring(L, buf);
-    } else {
-        double v = c->num[i];
-        if (v == floor(v) && fabs(v) < 9007199254740992.0)
-            lua_pushinteger(L, (lua_Integer)v);
-        else
-            lua_pushnumber(L, v);
-    }
 }
 
 static int f_row(lua_State *L)
@@ -798,44 +665,6 @@ static int f_join(lua_State *L);
 static int f_describe(lua_State *L);
 static int f_crosstab(lua_State *L);
 
-/* ---- printing ------------------------------------------------------------------------------- */
-
-static int cell_text(const cl_column *c, int64_t i, char *buf, size_t cap)
-{
-    if (cl_column_isna_at(c, i))
-        return snprintf(buf, cap, "NA");
-    if (c->type == CL_CAT)
-        return snprintf(buf, cap, "%s", c->dict->labels[c->codes[i]]);
-    if (c->type == CL_DATE)
-        return cl_csv_format_date(c->num[i], buf, cap);
-    return snprintf(buf, cap, "%.6g", c->num[i]);
-}
-
-#define CELL_MAX 24
-
-static void put_padded(luaL_Buffer *b, const char *s, int w, int right)
-{
-    int len = (int)strlen(s);
-    if (right)
-        for (int k = len; k < w; k++)
-            luaL_addchar(b, ' ');
-    luaL_addstring(b, s);
-    if (!right)
-        for (int k = len; k < w; k++)
-            luaL_addchar(b, ' ');
-}
-
-static void clip_text(char *s)
-{
-    if (strlen(s) > CELL_MAX) {
-        /* cut on a UTF-8 boundary */
-        int cut = CELL_MAX - 3;
-        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-            cut--;
-        strcpy(s + cut, "...");
-    }
-}
-
 /* __repl(df, width): header, type row, the first and last rows, and the shape. */
 static int f_repl(lua_State *L)
 {
@@ -894,6 +723,8 @@ static int f_repl(lua_State *L)
         snprintf(buf, sizeof buf, "<%s>", cl_coltype_name(f->cols[j]->type));
         put_padded(&b, buf, w[j], f->cols[j]->type != CL_CAT);
     }
+    if (more)
+        luaL_addstring(&b, "  ...");
     luaL_addchar(&b, '\n');
     for (int r = 0; r < nrows_shown; r++) {
         int64_t i = r < top ? r : n - bottom + (r - top);
@@ -927,368 +758,6 @@ static int f_print(lua_State *L)
     fputs(lua_tostring(L, -1), stdout);
     fputc('\n', stdout);
     return 0;
-}
-
-/* ---- columns -------------------------------------------------------------------------------- */
-
-static int c_tostring(lua_State *L)
-{
-    lcl_box *b = luaL_checkudata(L, 1, COLUMN);
-    if (!b->obj) {
-        lua_pushstring(L, COLUMN " (freed)");
-        return 1;
-    }
-    cl_column *c = b->obj;
-    const char *name = colname(L, 1);
-    if (name)
-        lua_pushfstring(L, COLUMN " '%s' %s %d", name, cl_coltype_name(c->type), (int)c->n);
-    else
-        lua_pushfstring(L, COLUMN " %s %d", cl_coltype_name(c->type), (int)c->n);
-    return 1;
-}
-
-static int c_repl(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1);
-    int width = (int)luaL_optinteger(L, 2, 100);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    const char *name = colname(L, 1);
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s <%s> %lld rows: ", name ? name : "column",
-             cl_coltype_name(c->type), (long long)c->n);
-    luaL_addstring(&b, buf);
-    int used = (int)strlen(buf);
-    for (int64_t i = 0; i < c->n; i++) {
-        cell_text(c, i, buf, sizeof buf);
-        clip_text(buf);
-        int l = (int)strlen(buf) + (i ? 2 : 0);
-        if (used + l > width - 5) {
-            luaL_addstring(&b, ", ...");
-            break;
-        }
-        if (i)
-            luaL_addstring(&b, ", ");
-        luaL_addstring(&b, buf);
-        used += l;
-    }
-    luaL_pushresult(&b);
-    return 1;
-}
-
-static int c_len(lua_State *L)
-{
-    lua_pushinteger(L, checkcol(L, 1)->n);
-    return 1;
-}
-
-static int c_type(lua_State *L)
-{
-    lua_pushstring(L, cl_coltype_name(checkcol(L, 1)->type));
-    return 1;
-}
-
-static int c_name(lua_State *L)
-{
-    checkcol(L, 1);
-    const char *n = colname(L, 1);
-    if (n)
-        lua_pushstring(L, n);
-    else
-        lua_pushnil(L);
-    return 1;
-}
-
-static int c_get(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1);
-    push_cell(L, c, checkrowidx(L, 2, c->n));
-    return 1;
-}
-
-static int c_totable(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1);
-    lua_createtable(L, (int)c->n, 0);
-    for (int64_t i = 0; i < c->n; i++) {
-        push_cell(L, c, i);
-        lua_rawseti(L, -2, i + 1); /* missing values leave holes (nil) */
-    }
-    return 1;
-}
-
-typedef int (*reducer)(const cl_column *, double *);
-
-static int reduce(lua_State *L, reducer fn)
-{
-    double v;
-    LCL_CHECK(L, fn(checkcol(L, 1), &v));
-    lua_pushnumber(L, v);
-    return 1;
-}
-
-static int c_sum(lua_State *L) { return reduce(L, cl_col_sum); }
-static int c_mean(lua_State *L) { return reduce(L, cl_col_mean); }
-static int c_std(lua_State *L) { return reduce(L, cl_col_std); }
-static int c_min(lua_State *L) { return reduce(L, cl_col_min); }
-static int c_max(lua_State *L) { return reduce(L, cl_col_max); }
-static int c_median(lua_State *L) { return reduce(L, cl_col_median); }
-
-static int c_quantile(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1);
-    if (lua_istable(L, 2)) {
-        lua_Integer n = luaL_len(L, 2);
-        lua_createtable(L, (int)n, 0);
-        for (lua_Integer i = 1; i <= n; i++) {
-            lua_geti(L, 2, i);
-            double q = luaL_checknumber(L, -1), v;
-            lua_pop(L, 1);
-            LCL_CHECK(L, cl_col_quantile(c, q, &v));
-            lua_pushnumber(L, v);
-            lua_rawseti(L, -2, i);
-        }
-        return 1;
-    }
-    double v;
-    LCL_CHECK(L, cl_col_quantile(c, luaL_checknumber(L, 2), &v));
-    lua_pushnumber(L, v);
-    return 1;
-}
-
-static int c_count(lua_State *L)
-{
-    lua_pushinteger(L, cl_col_count(checkcol(L, 1)));
-    return 1;
-}
-
-static int c_nunique(lua_State *L)
-{
-    int64_t n;
-    LCL_CHECK(L, cl_col_nunique(checkcol(L, 1), &n));
-    lua_pushinteger(L, n);
-    return 1;
-}
-
-static int c_unique(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1);
-    int32_t *codes;
-    double *vals;
-    int64_t n;
-    LCL_CHECK(L, cl_col_unique(c, &codes, &vals, &n));
-    lua_createtable(L, (int)n, 0);
-    for (int64_t i = 0; i < n; i++) {
-        if (codes) {
-            lua_pushstring(L, c->dict->labels[codes[i]]);
-        } else if (c->type == CL_DATE) {
-            char buf[40];
-            cl_csv_format_date(vals[i], buf, sizeof buf);
-            lua_pushstring(L, buf);
-        } else {
-            lua_pushnumber(L, vals[i]);
-        }
-        lua_rawseti(L, -2, i + 1);
-    }
-    cl_free(codes);
-    cl_free(vals);
-    return 1;
-}
-
-static int c_value_counts(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1);
-    const char *name = colname(L, 1);
-    cl_frame *r;
-    LCL_CHECK(L, cl_col_value_counts(&r, c, name ? name : "value"));
-    return push_frame(L, r);
-}
-
-static int c_isna(lua_State *L)
-{
-    cl_column *r;
-    LCL_CHECK(L, cl_col_isna(&r, checkcol(L, 1)));
-    return push_column(L, r, NULL);
-}
-
-static int c_fillna(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1), *r;
-    if (lua_type(L, 2) == LUA_TSTRING && c->type == CL_DATE) {
-        double d;
-        const char *s = lua_tostring(L, 2);
-        if (!cl_csv_parse_date(s, strlen(s), &d))
-            return luaL_argerror(L, 2, "a date (YYYY-MM-DD) expected");
-        LCL_CHECK(L, cl_col_fillna_num(&r, c, d));
-    } else if (lua_type(L, 2) == LUA_TSTRING) {
-        LCL_CHECK(L, cl_col_fillna_str(&r, c, lua_tostring(L, 2)));
-    } else {
-        LCL_CHECK(L, cl_col_fillna_num(&r, c, luaL_checknumber(L, 2)));
-    }
-    return push_column(L, r, colname(L, 1));
-}
-
-static int c_astype(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1), *r;
-    cl_coltype t;
-    LCL_CHECK(L, cl_coltype_parse(luaL_checkstring(L, 2), &t));
-    LCL_CHECK(L, cl_col_astype(&r, c, t));
-    return push_column(L, r, colname(L, 1));
-}
-
-static int c_map(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1), *r;
-    luaL_checktype(L, 2, LUA_TTABLE);
-    int n = 0, nstr = 0, nnum = 0;
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            return luaL_error(L, "map: keys must be labels (strings)");
-        nstr += lua_type(L, -1) == LUA_TSTRING;
-        nnum += lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TBOOLEAN;
-        n++;
-        lua_pop(L, 1);
-    }
-    if (nstr && nnum)
-        return luaL_error(L, "map: the new values must be all strings or all numbers");
-    const char **from = lua_newuserdatauv(L, sizeof *from * (size_t)(n ? n : 1), 0);
-    const char **to_s = lua_newuserdatauv(L, sizeof *to_s * (size_t)(n ? n : 1), 0);
-    double *to_n = lua_newuserdatauv(L, sizeof *to_n * (size_t)(n ? n : 1), 0);
-    int i = 0;
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-        from[i] = lua_tostring(L, -2);
-        if (nstr)
-            to_s[i] = lua_tostring(L, -1);
-        else
-            to_n[i] = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : lua_tonumber(L, -1);
-        i++;
-        lua_pop(L, 1);
-    }
-    LCL_CHECK(L, cl_col_map(&r, c, from, nstr ? to_s : NULL, nstr ? NULL : to_n, n));
-    return push_column(L, r, colname(L, 1));
-}
-
-/* An operand: a column (borrowed) or a number. */
-static cl_column *operand(lua_State *L, int idx, double *v, int *isnum)
-{
-    cl_column *c = testcol(L, idx);
-    *isnum = 0;
-    if (c)
-        return c;
-    if (lua_type(L, idx) == LUA_TNUMBER) {
-        *v = lua_tonumber(L, idx);
-        *isnum = 1;
-        return NULL;
-    }
-    luaL_error(L, "attempt to do arithmetic on a column and a %s", luaL_typename(L, idx));
-    return NULL;
-}
-
-static int arith_op(lua_State *L, cl_arith op)
-{
-    double va, vb;
-    int na, nb;
-    cl_column *a = operand(L, 1, &va, &na), *b = operand(L, 2, &vb, &nb), *r;
-    if (a && b)
-        LCL_CHECK(L, cl_col_arith(&r, op, a, b));
-    else if (a)
-        LCL_CHECK(L, cl_col_arith_scalar(&r, op, a, vb, 0));
-    else
-        LCL_CHECK(L, cl_col_arith_scalar(&r, op, b, va, 1));
-    return push_column(L, r, NULL);
-}
-
-static int c_add(lua_State *L) { return arith_op(L, CL_ARITH_ADD); }
-static int c_sub(lua_State *L) { return arith_op(L, CL_ARITH_SUB); }
-static int c_mul(lua_State *L) { return arith_op(L, CL_ARITH_MUL); }
-static int c_div(lua_State *L) { return arith_op(L, CL_ARITH_DIV); }
-static int c_pow(lua_State *L) { return arith_op(L, CL_ARITH_POW); }
-static int c_mod(lua_State *L) { return arith_op(L, CL_ARITH_MOD); }
-
-static int c_unm(lua_State *L)
-{
-    cl_column *r;
-    LCL_CHECK(L, cl_col_arith_scalar(&r, CL_ARITH_SUB, checkcol(L, 1), 0, 1));
-    return push_column(L, r, NULL);
-}
-
-static int compare(lua_State *L, cl_cmp op)
-{
-    cl_column *a = checkcol(L, 1), *r;
-    cl_column *b = testcol(L, 2);
-    if (b)
-        LCL_CHECK(L, cl_col_cmp(&r, op, a, b));
-    else if (lua_type(L, 2) == LUA_TSTRING)
-        LCL_CHECK(L, cl_col_cmp_str(&r, op, a, lua_tostring(L, 2)));
-    else
-        LCL_CHECK(L, cl_col_cmp_scalar(&r, op, a, luaL_checknumber(L, 2)));
-    return push_column(L, r, NULL);
-}
-
-static int c_lt(lua_State *L) { return compare(L, CL_CMP_LT); }
-static int c_le(lua_State *L) { return compare(L, CL_CMP_LE); }
-static int c_gt(lua_State *L) { return compare(L, CL_CMP_GT); }
-static int c_ge(lua_State *L) { return compare(L, CL_CMP_GE); }
-static int c_eq(lua_State *L) { return compare(L, CL_CMP_EQ); }
-static int c_ne(lua_State *L) { return compare(L, CL_CMP_NE); }
-
-static int c_no_order(lua_State *L)
-{
-    return luaL_error(L, "columns cannot be compared with < <= > >= (Lua turns the result into "
-                         "a single boolean): use :lt :le :gt :ge, e.g. df.tenure:gt(24)");
-}
-
-static int c_isin(lua_State *L)
-{
-    cl_column *c = checkcol(L, 1), *r;
-    luaL_checktype(L, 2, LUA_TTABLE);
-    int n = (int)luaL_len(L, 2);
-    if (c->type == CL_CAT) {
-        const char **s = checkstrlist(L, 2, &n, "isin");
-        LCL_CHECK(L, cl_col_isin_str(&r, c, s, n));
-    } else {
-        double *v = lua_newuserdatauv(L, sizeof *v * (size_t)(n ? n : 1), 0);
-        for (int i = 0; i < n; i++) {
-            lua_geti(L, 2, i + 1);
-            if (c->type == CL_DATE && lua_type(L, -1) == LUA_TSTRING) {
-                const char *s = lua_tostring(L, -1);
-                if (!cl_csv_parse_date(s, strlen(s), &v[i]))
-                    return luaL_error(L, "isin: '%s' is not a date", s);
-            } else {
-                int ok;
-                v[i] = lua_tonumberx(L, -1, &ok);
-                if (!ok)
-                    return luaL_error(L, "isin: entry %d must be a number", i + 1);
-            }
-            lua_pop(L, 1);
-        }
-        LCL_CHECK(L, cl_col_isin_num(&r, c, v, n));
-    }
-    return push_column(L, r, NULL);
-}
-
-static int c_and(lua_State *L)
-{
-    cl_column *r;
-    LCL_CHECK(L, cl_mask_and(&r, checkcol(L, 1), checkcol(L, 2)));
-    return push_column(L, r, NULL);
-}
-
-static int c_or(lua_State *L)
-{
-    cl_column *r;
-    LCL_CHECK(L, cl_mask_or(&r, checkcol(L, 1), checkcol(L, 2)));
-    return push_column(L, r, NULL);
-}
-
-static int c_not(lua_State *L)
-{
-    cl_column *r;
-    LCL_CHECK(L, cl_mask_not(&r, checkcol(L, 1)));
-    return push_column(L, r, NULL);
 }
 
 /* ---- group-by, join, describe, crosstab ----------------------------------------------------- */
@@ -1465,39 +934,62 @@ static const luaL_Reg frame_meta[] = {
     {"__index", f_index}, {"__len", f_len},   {"__tostring", f_tostring}, {"__repl", f_repl},
     {"__gc", box_gc},     {"__close", box_gc}, {NULL, NULL}};
 
-static const luaL_Reg col_methods[] = {
-    {"type", c_type},       {"name", c_name},       {"get", c_get},
-    {"totable", c_totable}, {"sum", c_sum},         {"mean", c_mean},
-    {"std", c_std},         {"min", c_min},         {"max", c_max},
-    {"median", c_median},   {"quantile", c_quantile}, {"count", c_count},
-    {"nunique", c_nunique}, {"unique", c_unique},   {"value_counts", c_value_counts},
-    {"isna", c_isna},       {"fillna", c_fillna},   {"astype", c_astype},
-    {"map", c_map},         {"lt", c_lt},           {"le", c_le},
-    {"gt", c_gt},           {"ge", c_ge},           {"eq", c_eq},
-    {"ne", c_ne},           {"isin", c_isin},       {"and_", c_and},
-    {"or_", c_or},          {"not_", c_not},        {"len", c_len},
-    {NULL, NULL}};
-
-static const luaL_Reg col_meta[] = {
-    {"__add", c_add},   {"__sub", c_sub},   {"__mul", c_mul},   {"__div", c_div},
-    {"__pow", c_pow},   {"__mod", c_mod},   {"__unm", c_unm},   {"__band", c_and},
-    {"__bor", c_or},    {"__bnot", c_not},  {"__lt", c_no_order}, {"__le", c_no_order},
-    {"__len", c_len},   {"__tostring", c_tostring}, {"__repl", c_repl},
-    {"__gc", box_gc},   {"__close", box_gc}, {NULL, NULL}};
-
 static const luaL_Reg funcs[] = {{"read_csv", l_read_csv}, {"new", l_new}, {NULL, NULL}};
+
+#define FRAME_DOC                                                                              \
+    "A table of named, typed columns (num, cat, date). df.name or df[\"name\"] gives a column "   \
+    "(df:col(name) when a method has that name); #df is the row count. Frames are immutable: "  \
+    "methods return new frames sharing unchanged columns."
+static const doc frame_docs[] = {
+    {"nrow", "df:nrow() -> rows"},
+    {"ncol", "df:ncol() -> columns"},
+    {"shape", "df:shape() -> rows, columns"},
+    {"names", "df:names() -> {name, ...} in column order"},
+    {"types", "df:types() -> {name = \"num\"|\"cat\"|\"date\"}"},
+    {"col", "df:col(name) -> column (also df.name and df[\"name\"])"},
+    {"has", "df:has(name) -> true when the column exists"},
+    {"row", "df:row(i) -> {name = value} for row i (1-based; -1 is the last); missing values are nil"},
+    {"head", "df:head([n=6]) -> the first n rows"},
+    {"tail", "df:tail([n=6]) -> the last n rows"},
+    {"select", "df:select{names} or df:select(a, b, ...) -> those columns, in that order"},
+    {"drop", "df:drop(name | {names}) -> every other column"},
+    {"rename", "df:rename{old = \"new\", ...} -> renamed columns"},
+    {"filter", "df:filter(mask) -> rows where the mask (a 0/1 column or a list of booleans) is true"},
+    {"take", "df:take{i, ...} -> rows by 1-based index, in that order (with kfold's lists)"},
+    {"with", "df:with(name, column | number | string | list) -> adds or replaces a column"},
+    {"split", "df:split{test = 0.2, stratify = col, seed = 42} -> train, test (row order kept)"},
+    {"kfold", "df:kfold{k = 5, stratify = col, group = col, seed = 42} -> {{train = {...}, test = "
+              "{...}}, ...}: 1-based row lists; with group, a group's rows share a fold"},
+    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write, numbers round-trip exactly"},
+    {"sort", "df:sort(col | {cols} [, {desc = bool | {bools}}]) -> stable sort, missing values last"},
+    {"concat", "df:concat(other, ...) or df:concat{a, b} -> rows of all frames (same columns)"},
+    {"value_counts", "df:value_counts(col) -> frame {col, count}, most frequent first"},
+    {"totable", "df:totable() -> {{name = value, ...}, ...} (rows)"},
+    {"columns", "df:columns() -> {name = column}"},
+    {"groupby", "df:groupby(col | {cols}):agg{...} -> one row per key, sorted. agg entries: "
+                "col = \"mean\", col = {\"min\", \"max\"}, or {col, fn, out_name}; fn: count sum "
+                "mean min max std median nunique first last size"},
+    {"join", "df:join(other, on [, {how = \"inner\"|\"left\", suffix = \"_right\"}]) -> hash join "
+             "on one or more key columns"},
+    {"describe", "df:describe() -> one row per column: count, missing, mean, std, min, quartiles, "
+                 "max, unique, top, freq"},
+    {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\"}]) -> counts (or shares) "
+                 "of a's levels by b's levels"},
+    {"print", "df:print([width]) prints the frame as an aligned table"},
+    {NULL, NULL}};
 
 int luaopen_churnlab_frame(lua_State *L);
 int luaopen_churnlab_frame(lua_State *L)
 {
-    /* frame: __index is a function (methods, then columns); methods live in __methods */
+    /* frame: __index is a function (methods, then columns); the methods live in the
+     * metatable itself, where help() finds them */
     luaL_newmetatable(L, FRAME);
     luaL_setfuncs(L, frame_meta, 0);
-    luaL_newlib(L, frame_methods);
-    lua_setfield(L, -2, "__methods");
+    luaL_setfuncs(L, frame_methods, 0);
+    set_docs(L, frame_docs);
+    lcl_setdoc(L, -1, FRAME_DOC);
     lua_pop(L, 1);
-    lcl_createmeta(L, COLUMN, col_meta, col_methods);
-    lua_pop(L, 1);
+    lframe_open_columns(L);
     luaL_newmetatable(L, GROUPBY);
     lua_newtable(L);
     lua_pushcfunction(L, g_agg);

@@ -51,6 +51,13 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts)
         a[k - 1] = (cl_action){f[0], f[1], f[2], f[3], f[4], f[5]};
         lua_pop(L, 1);
     }
+    double *scale = NULL;
+    if (lua_getfield(L, 1, "scale") != LUA_TNIL) {
+        int64_t ns;
+        scale = lcl_checkvec(L, lua_gettop(L), &ns);
+        if (ns != n)
+            luaL_error(L, "customers.scale has %d values for %d customers", (int)ns, (int)n);
+    }
     double *eff = NULL;
     if (lua_getfield(L, 1, "effect") != LUA_TNIL) {
         int64_t rows;
@@ -66,6 +73,7 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts)
     in->na = (int)na;
     in->act = a;
     in->effect = eff;
+    in->scale = scale;
     *acts = a;
 }
 

@@ -43,9 +43,9 @@ static int l_pipeline(lua_State *L)
         lua_replace(L, 1);
     }
     luaL_checktype(L, 1, LUA_TTABLE);
-    static const char *const known[] = {"target", "positive", "drop", "impute", "fill_value",
-                                        "fill_label", "encode", "unknown", "max_categories",
-                                        "scale", "clip", NULL};
+    static const char *const known[] = {"target", "positive", "drop", "columns", "impute",
+                                        "fill_value", "fill_label", "encode", "unknown",
+                                        "max_categories", "scale", "clip", NULL};
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         int ok = 0;
@@ -54,8 +54,8 @@ static int l_pipeline(lua_State *L)
                 ok = !strcmp(known[k], lua_tostring(L, -2));
         if (!ok)
             return luaL_error(L, "pipeline: unknown option '%s' (options: target, positive, drop, "
-                                 "impute, fill_value, fill_label, encode, unknown, max_categories, "
-                                 "scale, clip)",
+                                 "columns, impute, fill_value, fill_label, encode, unknown, "
+                                 "max_categories, scale, clip)",
                               lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
         lua_pop(L, 1);
     }
@@ -84,6 +84,34 @@ static cl_pipeline *checkfitted(lua_State *L, int idx)
     return b->obj;
 }
 
+/* A string or a list of strings at option `key` (NULL when absent); the array lives in a
+ * userdata left on the stack. */
+static const char *const *namelist(lua_State *L, int o, const char *key, int *n)
+{
+    *n = 0;
+    if (lua_getfield(L, o, key) == LUA_TNIL)
+        return NULL;
+    int d = lua_gettop(L);
+    if (lua_type(L, d) == LUA_TSTRING) {
+        const char **v = lua_newuserdatauv(L, sizeof *v, 0);
+        v[0] = lua_tostring(L, d);
+        *n = 1;
+        return v;
+    }
+    if (!lua_istable(L, d))
+        luaL_error(L, "pipeline: %s must be a column name or a list of them", key);
+    int len = (int)luaL_len(L, d);
+    const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(len ? len : 1), 0);
+    for (int i = 0; i < len; i++) {
+        if (lua_geti(L, d, i + 1) != LUA_TSTRING)
+            luaL_error(L, "pipeline: %s entry %d must be a column name", key, i + 1);
+        v[i] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    *n = len;
+    return v;
+}
+
 static int p_fit(lua_State *L)
 {
     lcl_box *b = checkbox(L, 1);
@@ -104,27 +132,8 @@ static int p_fit(lua_State *L)
             lua_pop(L, 1);
             opts.positive = lcl_optstr(L, o, "positive", NULL);
         }
-        if (lua_getfield(L, o, "drop") != LUA_TNIL) {
-            int d = lua_gettop(L);
-            if (lua_type(L, d) == LUA_TSTRING) {
-                const char **v = lua_newuserdatauv(L, sizeof *v, 0);
-                v[0] = lua_tostring(L, d);
-                opts.drop = v;
-                opts.ndrop = 1;
-            } else {
-                luaL_checktype(L, d, LUA_TTABLE);
-                int n = (int)luaL_len(L, d);
-                const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(n ? n : 1), 0);
-                for (int i = 0; i < n; i++) {
-                    if (lua_geti(L, d, i + 1) != LUA_TSTRING)
-                        return luaL_error(L, "pipeline: drop entry %d must be a column name", i + 1);
-                    v[i] = lua_tostring(L, -1);
-                    lua_pop(L, 1);
-                }
-                opts.drop = v;
-                opts.ndrop = n;
-            }
-        }
+        opts.drop = namelist(L, o, "drop", &opts.ndrop);
+        opts.columns = namelist(L, o, "columns", &opts.ncolumns);
         opts.impute = (cl_impute)choice(L, o, "impute", CL_IMPUTE_NAMES, CL_IMPUTE_MEDIAN);
         opts.encode = (cl_encode)choice(L, o, "encode", CL_ENCODE_NAMES, CL_ENCODE_ONEHOT);
         opts.scale = (cl_scale)choice(L, o, "scale", CL_SCALE_NAMES, CL_SCALE_NONE);
@@ -157,6 +166,84 @@ static int p_transform(lua_State *L)
     else
         lua_pushnil(L);
     return 2;
+}
+
+static int p_transform_frame(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
+    cl_frame *r;
+    LCL_CHECK(L, cl_pipeline_transform_frame(p, f, &r));
+    lcl_box *b = lcl_newbox(L, FRAME);
+    b->obj = r;
+    lcl_gc_check(L);
+    return 1;
+}
+
+/* Single steps: a pipeline restricted to `columns` doing one thing; transform_frame gives
+ * the frame with those columns transformed. step(opts, preset...) copies opts (columns,
+ * and the step's own keys) over the preset. */
+static int make_step(lua_State *L, const char *const *preset, const char *const *allowed,
+                     const char *what)
+{
+    lua_settop(L, 1);
+    if (!lua_isnil(L, 1))
+        luaL_checktype(L, 1, LUA_TTABLE);
+    lua_newtable(L);
+    for (int i = 0; preset[i]; i += 2) {
+        lua_pushstring(L, preset[i + 1]);
+        lua_setfield(L, 2, preset[i]);
+    }
+    if (lua_istable(L, 1)) {
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            const char *as = NULL;
+            for (int i = 0; allowed[i]; i += 2)
+                if (!strcmp(allowed[i], k))
+                    as = allowed[i + 1];
+            if (!as)
+                return luaL_error(L, "%s: unknown option '%s'", what, k);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 2, as);
+            lua_pop(L, 1);
+        }
+    }
+    lua_replace(L, 1);
+    return l_pipeline(L);
+}
+
+static int l_imputer(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "median", "encode", "none", NULL};
+    static const char *const allowed[] = {"columns", "columns", "strategy", "impute",
+                                          "fill_value", "fill_value", "fill_label", "fill_label",
+                                          NULL};
+    return make_step(L, preset, allowed, "imputer");
+}
+
+static int l_scaler(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "none", "encode", "none", "scale", "standard",
+                                         NULL};
+    static const char *const allowed[] = {"columns", "columns", "kind", "scale", "clip", "clip",
+                                          NULL};
+    return make_step(L, preset, allowed, "scaler");
+}
+
+static int l_onehot(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "none", "encode", "onehot", NULL};
+    static const char *const allowed[] = {"columns", "columns", "unknown", "unknown",
+                                          "max_categories", "max_categories", NULL};
+    return make_step(L, preset, allowed, "onehot");
+}
+
+static int l_ordinal(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "none", "encode", "ordinal", NULL};
+    static const char *const allowed[] = {"columns", "columns", "unknown", "unknown", NULL};
+    return make_step(L, preset, allowed, "ordinal");
 }
 
 static int p_fit_transform(lua_State *L)
@@ -246,7 +333,7 @@ static void push_pipeline(lua_State *L, cl_pipeline *p)
     }
     lua_setfield(L, -2, "drop");
     static const char *const imp[] = {"mean", "median", "most_frequent", "constant", "none"};
-    static const char *const enc[] = {"onehot", "ordinal", "native"};
+    static const char *const enc[] = {"onehot", "ordinal", "native", "none"};
     static const char *const sc[] = {"none", "minmax", "standard"};
     static const char *const unk[] = {"zero", "other"};
     lua_pushstring(L, imp[o->impute]);
@@ -312,21 +399,68 @@ static int p_fitted(lua_State *L)
 
 static const luaL_Reg methods[] = {
     {"fit", p_fit},         {"transform", p_transform}, {"fit_transform", p_fit_transform},
+    {"transform_frame", p_transform_frame},
     {"feature_names", p_feature_names}, {"sources", p_sources}, {"save", p_save},
     {"options", p_options}, {"fitted", p_fitted},       {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", p_gc}, {"__close", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
 
-static const luaL_Reg funcs[] = {{"pipeline", l_pipeline}, {"load", l_load}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"pipeline", l_pipeline}, {"load", l_load},
+                                 {"imputer", l_imputer},   {"scaler", l_scaler},
+                                 {"onehot", l_onehot},     {"ordinal", l_ordinal},
+                                 {NULL, NULL}};
+
+static const struct {
+    const char *name, *text;
+} method_docs[] = {
+    {"fit", "p:fit(frame) -> p: learns imputation values, categories and scaling from the frame"},
+    {"transform", "p:transform(frame) -> X, y: float32 features (rows x p:feature_names()) and "
+                  "0/1 labels (nil when the frame has no target column)"},
+    {"fit_transform", "p:fit_transform(frame) -> X, y"},
+    {"transform_frame", "p:transform_frame(frame) -> frame: the input columns replaced by their "
+                        "outputs (imputed, scaled, encoded), other columns unchanged"},
+    {"feature_names", "p:feature_names() -> {name, ...}: one per column of X (\"col=label\" for "
+                      "one-hot columns)"},
+    {"sources", "p:sources() -> {{feature, column, label, categorical, categories}, ...}: where "
+                "each column of X comes from"},
+    {"save", "p:save(path) -> p: writes a pipeline file; cl.load(path) reads it back"},
+    {"options", "p:options() -> the options table"},
+    {"fitted", "p:fitted() -> true after fit"},
+    {NULL, NULL}};
 
 int luaopen_churnlab_prep(lua_State *L);
 int luaopen_churnlab_prep(lua_State *L)
 {
     lcl_createmeta(L, PIPELINE, meta, methods);
-    lua_pop(L, 1);
+    lcl_setdoc(L, -1, "A preprocessing pipeline: impute, encode and scale the columns of a frame "
+                      "into the float32 tensor a model eats, identically for every frame.");
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].text);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
     lcl_register_loader(L, "pipeline", l_load);
     luaL_newlib(L, funcs);
+    static const struct {
+        const char *name, *text;
+    } step_docs[] = {
+        {"imputer", "imputer{strategy = median|mean|most_frequent|constant, fill_value, "
+                    "fill_label, columns} -> step: :fit(df), :transform_frame(df) fills missing "
+                    "values (cat columns stay labels)"},
+        {"scaler", "scaler{kind = standard|minmax, clip, columns} -> step: :fit(df), "
+                   ":transform_frame(df) scales num columns"},
+        {"onehot", "onehot{columns, max_categories, unknown = zero|other} -> step: one 0/1 column "
+                   "per category (\"col=label\")"},
+        {"ordinal", "ordinal{columns, unknown} -> step: categories as codes 0..k-1 (sorted labels)"},
+        {NULL, NULL}};
+    for (int i = 0; step_docs[i].name; i++) {
+        lua_getfield(L, -1, step_docs[i].name);
+        lcl_setdoc(L, -1, step_docs[i].text);
+        lua_pop(L, 1);
+    }
     lua_getfield(L, -1, "pipeline");
     lcl_setdoc(L, -1,
                "pipeline{target, positive, drop, impute = median|mean|most_frequent|constant|none, "

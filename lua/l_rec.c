@@ -11,6 +11,7 @@
  * kind). The ranking metrics are also installed into churnlab.metrics when it exists.
  */
 #include "lcl.h"
+#include "lrec_metrics.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1286,222 +1287,33 @@ static int l_evaluate(lua_State *L)
         setnum(L, "rmse", rmse);
         setnum(L, "mae", mae);
     }
-    return 1;
-}
-
-/* ---- metrics on Lua lists -------------------------------------------------------------- */
-
-/* Converts recommended lists and relevant lists (one user: lists of labels; several users:
- * lists of lists) to dense codes, then evaluates. Returns the mean over users with at least
- * one relevant item. which: 0 precision 1 recall 2 ap 3 ndcg 4 hit 5 rr */
-static double list_metric(lua_State *L, int which)
-{
-    lua_settop(L, 3);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_geti(L, 1, 1);
-    int multi = lua_istable(L, -1);
-    lua_pop(L, 1);
-    if (!multi) {
-        lua_geti(L, 2, 1);
-        multi = lua_istable(L, -1);
-        lua_pop(L, 1);
-    }
-    int nu = multi ? (int)luaL_len(L, 1) : 1;
-    if (multi && (int)luaL_len(L, 2) != nu)
-        luaL_error(L, "%d recommendation lists but %d relevant lists", nu, (int)luaL_len(L, 2));
-    lua_newtable(L); /* label -> code */
-    int codes = lua_gettop(L);
-    int next = 0;
-    double sum = 0;
-    int users = 0;
-    for (int u = 0; u < nu; u++) {
-        int recl, rell;
-        if (multi) {
-            lua_geti(L, 1, u + 1);
-            lua_geti(L, 2, u + 1);
-            luaL_checktype(L, -2, LUA_TTABLE);
-            luaL_checktype(L, -1, LUA_TTABLE);
-            recl = lua_gettop(L) - 1;
-            rell = lua_gettop(L);
+    lua_pushstring(L, r->ops->name);
+    lua_setfield(L, -2, "name");
+    if (lcl_optbool(L, opts, "print", 0)) { /* churnlab.rec_eval.print_table{result} */
+        int res = lua_gettop(L);
+        lua_getglobal(L, "require");
+        lua_pushstring(L, "churnlab.rec_eval");
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "print_table");
+        lua_createtable(L, 1, 0);
+        lua_pushvalue(L, res);
+        lua_rawseti(L, -2, 1);
+        if (r->kind == CL_REC_MF && test->nnz > 0) {
+            lua_createtable(L, 8, 0);
+            static const char *const cols[] = {"precision", "recall", "map", "ndcg",
+                                               "hit_rate", "coverage", "rmse", "mae"};
+            for (int i = 0; i < 8; i++) {
+                lua_pushstring(L, cols[i]);
+                lua_rawseti(L, -2, i + 1);
+            }
+            lua_call(L, 2, 0);
         } else {
-            recl = 1;
-            rell = 2;
+            lua_call(L, 1, 0);
         }
-        int nrec = (int)luaL_len(L, recl), nrel = (int)luaL_len(L, rell);
-        int k = (int)luaL_optinteger(L, 3, nrec);
-        luaL_argcheck(L, k >= 1, 3, "k must be >= 1");
-        int32_t *rec = lua_newuserdatauv(L, (size_t)k * sizeof *rec + 1, 0);
-        int32_t *rel = lua_newuserdatauv(L, (size_t)nrel * sizeof *rel + 1, 0);
-        for (int pass = 0; pass < 2; pass++) {
-            int src = pass ? recl : rell, cnt = pass ? k : nrel;
-            for (int j = 0; j < cnt; j++) {
-                int32_t code = -1;
-                if (lua_geti(L, src, j + 1) != LUA_TNIL) {
-                    lua_pushvalue(L, -1);
-                    if (lua_gettable(L, codes) == LUA_TNIL) {
-                        lua_pop(L, 1);
-                        lua_pushvalue(L, -1);
-                        lua_pushinteger(L, next);
-                        lua_settable(L, codes);
-                        code = next++;
-                    } else {
-                        code = (int32_t)lua_tointeger(L, -1);
-                        lua_pop(L, 1);
-                    }
-                }
-                lua_pop(L, 1);
-                (pass ? rec : rel)[j] = code;
-            }
-        }
-        qsort(rel, (size_t)nrel, sizeof *rel, cmp_i32);
-        int nd = 0;
-        for (int j = 0; j < nrel; j++)
-            if (nd == 0 || rel[j] != rel[nd - 1])
-                rel[nd++] = rel[j];
-        if (nd > 0) {
-            cl_rankmetrics_list l;
-            cl_rankmetrics_list_eval(rec, k, rel, nd, &l);
-            double v[6] = {l.precision, l.recall, l.ap, l.ndcg, l.hit, l.rr};
-            sum += v[which];
-            users++;
-        }
-        lua_pop(L, multi ? 4 : 2);
+        lua_settop(L, res);
     }
-    lua_pop(L, 1);
-    return users ? sum / users : 0;
-}
-
-#define LIST_METRIC(fname, which)                                                            \
-    static int fname(lua_State *L)                                                           \
-    {                                                                                        \
-        lua_pushnumber(L, list_metric(L, which));                                            \
-        return 1;                                                                            \
-    }
-LIST_METRIC(m_precision, 0)
-LIST_METRIC(m_recall, 1)
-LIST_METRIC(m_map, 2)
-LIST_METRIC(m_ndcg, 3)
-LIST_METRIC(m_hit, 4)
-LIST_METRIC(m_mrr, 5)
-
-static double *numlist(lua_State *L, int idx, int64_t *n)
-{
-    cl_tensor *t = lcl_testtensor(L, idx);
-    if (t) {
-        *n = cl_tensor_numel(t);
-        double *v = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *v, 0);
-        for (int64_t k = 0; k < *n; k++)
-            v[k] = t->ndim == 1 ? *cl_tensor_ptr(t, k, 0)
-                                : *cl_tensor_ptr(t, k / t->shape[1], k % t->shape[1]);
-        return v;
-    }
-    luaL_checktype(L, idx, LUA_TTABLE);
-    *n = (int64_t)luaL_len(L, idx);
-    double *v = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *v, 0);
-    for (int64_t k = 0; k < *n; k++) {
-        lua_geti(L, idx, k + 1);
-        int ok;
-        v[k] = lua_tonumberx(L, -1, &ok);
-        if (!ok)
-            luaL_error(L, "element %d is not a number", (int)k + 1);
-        lua_pop(L, 1);
-    }
-    return v;
-}
-
-static int rating_metric(lua_State *L, int mae)
-{
-    int64_t n1, n2;
-    double *a = numlist(L, 1, &n1), *b = numlist(L, 2, &n2);
-    if (n1 != n2)
-        return luaL_error(L, "%s: %d predictions but %d truths", mae ? "mae" : "rmse", (int)n1,
-                          (int)n2);
-    double v;
-    LCL_CHECK(L, (mae ? cl_rankmetrics_mae : cl_rankmetrics_rmse)(a, b, n1, &v));
-    lua_pushnumber(L, v);
     return 1;
 }
-static int m_rmse(lua_State *L) { return rating_metric(L, 0); }
-static int m_mae(lua_State *L) { return rating_metric(L, 1); }
-
-/* coverage(lists, n_items) -> distinct recommended items / n_items */
-static int m_coverage(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer ni = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, ni >= 1, 2, "n_items must be >= 1");
-    lua_newtable(L);
-    int set = lua_gettop(L), distinct = 0;
-    for (int u = 1; u <= (int)luaL_len(L, 1); u++) {
-        lua_geti(L, 1, u);
-        luaL_checktype(L, -1, LUA_TTABLE);
-        for (int j = 1; j <= (int)luaL_len(L, -1); j++) {
-            lua_geti(L, -1, j);
-            lua_pushvalue(L, -1);
-            if (lua_gettable(L, set) == LUA_TNIL) {
-                distinct++;
-                lua_pushvalue(L, -2);
-                lua_pushboolean(L, 1);
-                lua_settable(L, set);
-            }
-            lua_pop(L, 2);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pushnumber(L, (double)distinct / (double)ni);
-    return 1;
-}
-
-/* novelty(lists, popularity, n_users): mean -log2(max(pop[item], 1) / n_users) */
-static int m_novelty(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_Number nu = luaL_checknumber(L, 3);
-    luaL_argcheck(L, nu >= 1, 3, "n_users must be >= 1");
-    double sum = 0;
-    int64_t cnt = 0;
-    for (int u = 1; u <= (int)luaL_len(L, 1); u++) {
-        lua_geti(L, 1, u);
-        luaL_checktype(L, -1, LUA_TTABLE);
-        for (int j = 1; j <= (int)luaL_len(L, -1); j++) {
-            lua_geti(L, -1, j);
-            lua_gettable(L, 2);
-            double c = lua_tonumber(L, -1);
-            lua_pop(L, 1);
-            sum += -log2((c > 1 ? c : 1) / nu);
-            cnt++;
-        }
-        lua_pop(L, 1);
-    }
-    lua_pushnumber(L, cnt ? sum / (double)cnt : 0);
-    return 1;
-}
-
-static const luaL_Reg metric_funcs[] = {
-    {"precision_at_k", m_precision}, {"recall_at_k", m_recall}, {"map_at_k", m_map},
-    {"ndcg_at_k", m_ndcg},           {"hit_rate_at_k", m_hit},  {"mrr", m_mrr},
-    {"coverage", m_coverage},        {"novelty", m_novelty},    {"rmse", m_rmse},
-    {"mae", m_mae},                  {NULL, NULL}};
-
-static const struct {
-    const char *name, *doc;
-} metric_docs[] = {
-    {"precision_at_k", "precision_at_k(recommended, relevant[, k]) -> mean hits/k over users "
-                       "(lists of labels, or lists of such lists, one per user)"},
-    {"recall_at_k", "recall_at_k(recommended, relevant[, k]) -> mean hits/|relevant|"},
-    {"map_at_k", "map_at_k(recommended, relevant[, k]) -> mean average precision, AP "
-                 "normalised by min(k, |relevant|)"},
-    {"ndcg_at_k", "ndcg_at_k(recommended, relevant[, k]) -> mean NDCG with binary gains"},
-    {"hit_rate_at_k", "hit_rate_at_k(recommended, relevant[, k]) -> share of users with a hit"},
-    {"mrr", "mrr(recommended, relevant[, k]) -> mean reciprocal rank of the first hit"},
-    {"coverage", "coverage(lists, n_items) -> distinct recommended items / n_items"},
-    {"novelty", "novelty(lists, counts, n_users) -> mean -log2(count/n_users) of recommended "
-                "items (counts: item -> users who interacted)"},
-    {"rmse", "rmse(pred, truth) -> root mean squared error (lists or tensors)"},
-    {"mae", "mae(pred, truth) -> mean absolute error (lists or tensors)"},
-    {NULL, NULL}};
 
 /* ---- registration ---------------------------------------------------------------------- */
 
@@ -1560,9 +1372,32 @@ static const struct {
                 "content-based (TF-IDF genres, standardised numbers), profile = weighted mean."},
     {"hybrid", "hybrid{{model, weight}, ..., fallback = model, min_interactions = 5} -> "
                "recommender: weighted blend of normalised scores, fallback for cold users."},
-    {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true}) -> {precision, recall, "
-                 "map, ndcg, hit_rate, mrr, coverage, novelty, users[, rmse, mae]}"},
+    {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true, print = false}) -> "
+                 "{precision, recall, map, ndcg, hit_rate, mrr, coverage, novelty, users, "
+                 "name[, rmse, mae]}; print = true also prints them as a table."},
     {"load", "load(path) -> recommender | nil, msg"},
+    {NULL, NULL}};
+
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains (Ctrl-C "
+            "interrupts); content models take their item features here or at construction."},
+    {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
+                  "items, scores: best first; an unknown user gets the empty-history answer."},
+    {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "
+                      "{user = {scores}}: every user, in parallel."},
+    {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown: from a "
+                      "fresh list of item labels (or {items =, values =}) without retraining "
+                      "(ALS/MF: one small solve)."},
+    {"score", "m:score(user, {items}) -> {scores} (nil for unknown items)."},
+    {"similar_items", "m:similar_items(item, k) -> items, similarities."},
+    {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "
+                       "the biases)."},
+    {"predict_ratings", "m:predict_ratings({users =, items =} | frame, {user =, item =}) -> "
+                        "tensor of ratings (mf)."},
+    {"save", "m:save(path) -> m: the model and its training interactions (cl.load reads it)."},
+    {"params", "m:params() -> {name = value}"},
     {NULL, NULL}};
 
 int luaopen_churnlab_rec(lua_State *L);
@@ -1571,6 +1406,13 @@ int luaopen_churnlab_rec(lua_State *L)
     lcl_createmeta(L, INTER, inter_meta, inter_methods);
     lua_pop(L, 1);
     lcl_createmeta(L, REC, rec_meta, rec_methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     lcl_setdoc(L, -1, "churnlab.Recommender: fit(interactions), recommend(user, k, {exclude_seen, "
                       "filter}), recommend_all(k), recommend_for(history, k), score(user, items), "
                       "similar_items(item, k), predict_rating(user, item) (mf), save(path).");
@@ -1579,6 +1421,11 @@ int luaopen_churnlab_rec(lua_State *L)
                                         "rec.content", "rec.hybrid", NULL};
     for (int k = 0; kinds[k]; k++)
         lcl_register_loader(L, kinds[k], rec_load);
+    static const cl_rec_ops *const ops[] = {&cl_rec_popular_ops, &cl_rec_itemknn_ops,
+                                            &cl_rec_mf_ops,      &cl_rec_als_ops,
+                                            &cl_rec_content_ops, &cl_rec_hybrid_ops};
+    for (int k = 0; k < CL_REC_NKINDS; k++) /* help(cl.rec.als) lists the parameters */
+        lcl_register_params(L, ops[k]->name, ops[k]->defs);
     luaL_newlib(L, funcs);
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);
@@ -1586,27 +1433,25 @@ int luaopen_churnlab_rec(lua_State *L)
         lua_pop(L, 1);
     }
     /* metrics: always under rec.metrics; also into churnlab.metrics when that module exists */
-    luaL_newlib(L, metric_funcs);
-    for (int i = 0; metric_docs[i].name; i++) {
-        lua_getfield(L, -1, metric_docs[i].name);
-        lcl_setdoc(L, -1, metric_docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lrec_push_metrics(L);
     lua_setfield(L, -2, "metrics");
     lua_getglobal(L, "require");
     lua_pushstring(L, "churnlab.metrics");
     if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
-        for (const luaL_Reg *f = metric_funcs; f->name; f++) {
-            if (lua_getfield(L, -1, f->name) == LUA_TNIL) { /* never replace the owner's own */
+        lua_getfield(L, -2, "metrics");
+        lua_pushnil(L);
+        while (lua_next(L, -2)) { /* stack: rec, cl.metrics, rec.metrics, name, fn */
+            lua_pushvalue(L, -2);
+            if (lua_rawget(L, -5) == LUA_TNIL) { /* never replace the owner's own */
                 lua_pop(L, 1);
-                lua_getfield(L, -2, "metrics");
-                lua_getfield(L, -1, f->name);
-                lua_setfield(L, -3, f->name);
-                lua_pop(L, 1);
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, -5);
             } else {
-                lua_pop(L, 1);
+                lua_pop(L, 2);
             }
         }
+        lua_pop(L, 1);
     }
     lua_pop(L, 1);
     return 1;

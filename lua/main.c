@@ -14,6 +14,7 @@
  * Ctrl-C clears the line (readline's callback interface, so no longjmp out of readline).
  */
 #include "lcl.h"
+#include "lembed.h"
 
 #include <errno.h>
 #include <lualib.h>
@@ -337,13 +338,16 @@ static void completions_free(void)
     }
 }
 
-/* Runs protected: repl.complete(text) -> completions. */
+/* Runs protected: repl.complete(text, nil, line before text) -> completions. */
 static int complete_lua(lua_State *L)
 {
     const char *text = lua_touserdata(L, 1);
+    int start = (int)lua_tointeger(L, 2);
     push_repl_field(L, "complete");
     lua_pushstring(L, text);
-    lua_call(L, 1, 1);
+    lua_pushnil(L); /* env: the globals */
+    lua_pushlstring(L, rl_line_buffer, start > 0 && start <= rl_end ? (size_t)start : 0);
+    lua_call(L, 3, 1);
     luaL_checktype(L, -1, LUA_TTABLE);
     lua_Integer n = luaL_len(L, -1);
     if (n < 0 || n > 100000)
@@ -398,7 +402,6 @@ static char *word_breaks(void)
 
 static char **attempt_completion(const char *text, int start, int end)
 {
-    (void)start;
     (void)end;
     if (rl_completion_quote_character) /* inside a string: complete file names */
         return NULL;
@@ -408,7 +411,8 @@ static char **attempt_completion(const char *text, int start, int end)
     completions_free();
     lua_pushcfunction(L, complete_lua);
     lua_pushlightuserdata(L, (void *)text);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    lua_pushinteger(L, start);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK)
         lua_pop(L, 1); /* no candidates rather than an error in the middle of a line */
     char **m = NULL;
     if (completions && completions[0])
@@ -776,6 +780,21 @@ static int repl(lua_State *L)
     return failed && !interactive ? 1 : 0;
 }
 
+/* registry["churnlab.embedded_source"](path) -> the text of an embedded Lua module
+ * ("lua/churnlab/plot.lua") or nothing: help() reads the comment above a Lua function even in
+ * an installed binary, where the source tree is gone. */
+static int embedded_source(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    for (const lcl_embedded *m = lcl_embedded_modules; m->name; m++) {
+        if (strcmp(m->path, path) == 0) {
+            lua_pushlstring(L, m->src, m->len);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- options (lua.c's collectargs) ---------------------------------------------------- */
 
 #define HAS_ERROR 1
@@ -907,6 +926,8 @@ static int pmain(lua_State *L)
     luaL_checkversion(L);
     luaL_openlibs(L);
     lcl_openlibs(L);
+    lua_pushcfunction(L, embedded_source);
+    lua_setfield(L, LUA_REGISTRYINDEX, "churnlab.embedded_source");
     lua_gc(L, LUA_GCRESTART); /* incremental, Lua's default */
     createargtable(L, argv, argc, script);
     int ok = runargs(L, argv, script);

@@ -8,6 +8,10 @@
 B=${1:?usage: tests/run.sh build/<variant> [c|lua|e2e]}
 ONLY=${2:-all}
 cd "$(dirname "$0")/.." || exit 2
+# Sanitizer builds: a huge allocation must come back as NULL (churnlab reports out of memory)
+# rather than abort, and leaks fail the run.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 passed=0
 failed=0
 skipped=0

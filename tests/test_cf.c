@@ -692,7 +692,7 @@ static void metrics_hand_computed(void **state)
     cl_idmap *um, *im;
     cl_idmap_new(&um), cl_idmap_new(&im);
     for (int k = 0; k < 6; k++) {
-        char b[8];
+        char b[16];
         int64_t idx;
         snprintf(b, sizeof b, "%d", k);
         cl_idmap_add(im, b, &idx);

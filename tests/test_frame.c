@@ -445,6 +445,24 @@ static void test_join_vs_nested_loops(void **state)
         assert_int_equal(j->nrow, o);
         cl_frame_free(j);
     }
+    {
+        /* a lookup join (each left row matches once) shares the left columns */
+        const char *hk[] = {"h"};
+        cl_agg size[] = {{"h", CL_AGG_SIZE, "n"}};
+        cl_frame *dim, *lj;
+        assert_int_equal(cl_frame_groupby(&dim, l, hk, 1, size, 1), CL_OK);
+        assert_int_equal(cl_frame_join(&lj, l, dim, hk, 1, CL_JOIN_INNER, NULL), CL_OK);
+        assert_int_equal(lj->nrow, l->nrow);
+        assert_ptr_equal(col(lj, "x"), col(l, "x"));
+        for (int64_t i = 0; i < l->nrow; i++) {
+            double cnt = 0;
+            for (int64_t k = 0; k < l->nrow; k++)
+                cnt += same_cell(col(l, "h"), k, col(l, "h"), i);
+            assert_true(col(lj, "n")->num[i] == cnt);
+        }
+        cl_frame_free(lj);
+        cl_frame_free(dim);
+    }
     const char *bad[] = {"x"};
     cl_frame *j;
     const char *onx[] = {"g"};

@@ -339,6 +339,64 @@ static void test_save_load(void **state)
     cl_frame_free(f);
 }
 
+static void test_steps_transform_frame(void **state)
+{
+    (void)state;
+    cl_frame *f = small(), *g;
+    cl_pipeline_opts o;
+    cl_pipeline_opts_default(&o);
+    const char *cols[] = {"x", "c"};
+    o.columns = cols;
+    o.ncolumns = 2;
+    o.encode = CL_ENCODE_NONE; /* the imputer step */
+    o.impute = CL_IMPUTE_MEAN;
+    cl_pipeline *p;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(cl_pipeline_n_inputs(p), 2);
+    assert_int_equal(cl_pipeline_transform_frame(p, f, &g), CL_OK);
+    assert_int_equal(g->ncol, 3);
+    assert_true(g->cols[0]->num[2] == 2.5); /* double precision, not float */
+    assert_int_equal(g->cols[1]->type, CL_CAT);
+    assert_string_equal(cl_column_label(g->cols[1], 2), "b");
+    assert_ptr_equal(g->cols[2], f->cols[2]); /* y passes through, shared */
+    cl_frame_free(g);
+    cl_tensor *X;
+    assert_int_equal(cl_pipeline_transform(p, f, &X, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "stays categorical"));
+    /* survives save/load */
+    cl_mw *w = cl_mw_new("pipeline");
+    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    const void *buf;
+    size_t len;
+    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    cl_mr *r;
+    cl_pipeline *q;
+    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
+    assert_int_equal(cl_pipeline_read(r, "pipeline.", &q), CL_OK);
+    assert_int_equal(cl_pipeline_transform_frame(q, f, &g), CL_OK);
+    assert_string_equal(cl_column_label(g->cols[1], 2), "b");
+    cl_frame_free(g);
+    cl_pipeline_free(q);
+    cl_mr_free(r);
+    cl_mw_free(w);
+    cl_pipeline_free(p);
+    /* one-hot step: 0/1 columns in place of c */
+    o.encode = CL_ENCODE_ONEHOT;
+    o.impute = CL_IMPUTE_NONE;
+    const char *c1[] = {"c"};
+    o.columns = c1;
+    o.ncolumns = 1;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(cl_pipeline_transform_frame(p, f, &g), CL_OK);
+    assert_int_equal(g->ncol, 5);
+    assert_string_equal(g->names[1], "c=a");
+    assert_true(g->cols[1]->num[1] == 1 && g->cols[2]->num[0] == 1 && g->cols[3]->num[4] == 1);
+    assert_true(g->cols[1]->num[2] + g->cols[2]->num[2] + g->cols[3]->num[2] == 0);
+    cl_frame_free(g);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
@@ -373,7 +431,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_impute_scale),  cmocka_unit_test(test_onehot_and_sources),
         cmocka_unit_test(test_native_ordinal), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_save_load),     cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_save_load),     cmocka_unit_test(test_steps_transform_frame),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,7 +230,7 @@ static void alloc_failures(void **state)
             rc = cl_idmap_new(&im);
         for (int k = 0; rc == CL_OK && k < 3; k++) {
             int64_t idx;
-            char b[8];
+            char b[16];
             snprintf(b, sizeof b, "%d", k);
             rc = cl_idmap_add(um, b, &idx);
             if (rc == CL_OK)

@@ -13,6 +13,8 @@
 #include "churnlab.h"
 #include "strategy.h"
 
+#define NEAR_D(a, b) assert_true(fabs((double)(a) - (double)(b)) < 1e-9)
+
 static const cl_action ACT[3] = {
     {1.0, 0.0, 0.35, 0.15, 0.0, 0}, /* outreach call: cheap, small effect */
     {0.5, 6.0, 0.60, 0.40, 0.0, 0}, /* discount: paid only when taken */
@@ -61,7 +63,7 @@ static void exact_equals_brute_force(void **state)
         int n = 1 + (int)cl_rng_below(&r, 7);
         double p[8], v[8];
         random_customers(&r, n, p, v);
-        cl_strategy_input in = {n, p, v, 3, ACT, NULL};
+        cl_strategy_input in = {n, p, v, 3, ACT, NULL, NULL};
         double budget = cl_rng_uniform(&r) * 7.0 * n;
         uint8_t assign[8];
         double net, cost;
@@ -88,7 +90,7 @@ static void greedy_at_scale(void **state)
     cl_rng r;
     cl_rng_seed(&r, 5);
     random_customers(&r, N, p, v);
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL};
     double net, cost;
     assert_int_equal(cl_strategy_optimize(&in, 15000, 0, assign, &net, &cost), CL_OK);
     assert_true(cost <= 15000 + 1e-6);
@@ -128,7 +130,7 @@ static void simulation_matches_expectation(void **state)
         exp_saved += a->reach * p[i] * a->effect;
         exp_net += a->reach * (p[i] * a->effect * v[i] - a->accept) - a->contact;
     }
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL};
     cl_sim_result s1, s2;
     cl_threads_set(1);
     assert_int_equal(cl_strategy_simulate(&in, assign, 400, 3, &s1, NULL), CL_OK);
@@ -158,7 +160,7 @@ static void common_random_numbers(void **state)
     memset(none, 0, sizeof none);
     for (int i = 0; i < N; i++)
         some[i] = i < 250 ? 2 : 0;
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL};
     cl_sim_result a, b;
     assert_int_equal(cl_strategy_simulate(&in, none, 200, 8, &a, NULL), CL_OK);
     assert_int_equal(cl_strategy_simulate(&in, some, 200, 8, &b, NULL), CL_OK);
@@ -168,10 +170,30 @@ static void common_random_numbers(void **state)
     cl_action wide[3];
     memcpy(wide, ACT, sizeof wide);
     wide[1].effect_sd = 0.2;
-    cl_strategy_input in2 = {N, p, v, 3, wide, NULL};
+    cl_strategy_input in2 = {N, p, v, 3, wide, NULL, NULL};
     cl_sim_result c;
     assert_int_equal(cl_strategy_simulate(&in2, some, 200, 8, &c, NULL), CL_OK);
     assert_true(c.net.hi - c.net.lo > b.net.hi - b.net.lo);
+}
+
+static void per_customer_cost_scale(void **state)
+{
+    (void)state;
+    double p[2] = {0.5, 0.5}, v[2] = {100, 100}, sc[2] = {1, 3};
+    cl_strategy_input in = {2, p, v, 3, ACT, NULL, sc};
+    double w1, w2;
+    double e1 = cl_strategy_expected(&in, 0, 1, &w1), e2 = cl_strategy_expected(&in, 1, 1, &w2);
+    NEAR_D(w2 - w1, 2 * ACT[1].accept);
+    NEAR_D(e1 - e2, ACT[1].reach * 2 * ACT[1].accept);
+    uint8_t assign[2] = {2, 2};
+    cl_sim_result s;
+    assert_int_equal(cl_strategy_simulate(&in, assign, 2000, 1, &s, NULL), CL_OK);
+    /* mean accept cost: reach * accept * (1 + 3), plus contacts */
+    assert_true(fabs(s.cost.mean - (2 * ACT[1].contact + ACT[1].reach * ACT[1].accept * 4)) < 1.5);
+    sc[1] = -1;
+    double net, cost;
+    assert_int_equal(cl_strategy_optimize(&in, 10, 0, assign, &net, &cost), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "customer 2: cost scale"));
 }
 
 static void errors(void **state)
@@ -180,7 +202,7 @@ static void errors(void **state)
     double p[2] = {0.5, 1.5}, v[2] = {10, 10};
     uint8_t assign[2] = {1, 0};
     double net, cost;
-    cl_strategy_input in = {2, p, v, 3, ACT, NULL};
+    cl_strategy_input in = {2, p, v, 3, ACT, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in, 10, 0, assign, &net, &cost), CL_EINVAL);
     assert_non_null(strstr(cl_last_error(), "customer 2: churn probability 1.5"));
     p[1] = 0.2;
@@ -192,7 +214,7 @@ static void errors(void **state)
     assert_non_null(strstr(cl_last_error(), "assigned action 7 of 3"));
     cl_action bad = ACT[0];
     bad.reach = 2;
-    cl_strategy_input in3 = {2, p, v, 1, &bad, NULL};
+    cl_strategy_input in3 = {2, p, v, 1, &bad, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in3, 10, 0, assign, &net, &cost), CL_EINVAL);
     assert_non_null(strstr(cl_last_error(), "action 1: reach and effect"));
 }
@@ -202,7 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exact_equals_brute_force), cmocka_unit_test(greedy_at_scale),
         cmocka_unit_test(simulation_matches_expectation), cmocka_unit_test(common_random_numbers),
-        cmocka_unit_test(errors),
+        cmocka_unit_test(per_customer_cost_scale), cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

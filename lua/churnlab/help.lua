@@ -80,7 +80,16 @@ M.wrap = wrap
 -- starts with one, else its first sentence; cut to `room` characters.
 local function summary(doc, room)
   local sig = doc:match("^([%w_.:]+%b()[^:]-):%s")
-  local s = sig or doc:match("^(.-%.)%s") or doc
+  local s = sig
+  if not s then -- the first sentence: a period before a space, not part of "..."
+    for pos in doc:gmatch("()%.%s") do
+      if doc:sub(pos - 1, pos - 1) ~= "." then
+        s = doc:sub(1, pos)
+        break
+      end
+    end
+  end
+  s = s or doc
   s = s:gsub("%s+", " ")
   if #s > room then s = s:sub(1, room - 3) .. "..." end
   return s
@@ -180,6 +189,58 @@ function M.params_text(kind, defs, width)
   return table.concat(out, "\n")
 end
 
+-- The text of a Lua chunk's source ("@path"): the file, else the embedded copy of a churnlab
+-- module (an installed binary has no source tree).
+local source_cache = setmetatable({}, {__mode = "k"}) -- per help() call; see M.text
+
+local function source_text(source)
+  if source_cache[source] ~= nil then return source_cache[source] or nil end
+  local text = nil
+  if source:sub(1, 1) == "@" then
+    local ok, t = pcall(function()
+      local path = source:sub(2)
+      local f = io.open(path, "r")
+      if f then
+        local r = f:read("a")
+        f:close()
+        return r
+      end
+      local get = debug.getregistry()["churnlab.embedded_source"]
+      local rel = path:match("(lua/churnlab/.*)$")
+      if type(get) == "function" and rel then return get(rel) end
+      return nil
+    end)
+    if ok and type(t) == "string" then text = t end
+  end
+  source_cache[source] = text or false
+  return text
+end
+
+-- The first paragraph of the header comment of the file that defines a Lua module's
+-- functions ("-- churnlab.value: what customers are worth ..."), or nil.
+function M.module_header(mod)
+  if type(mod) ~= "table" then return nil end
+  for _, k in ipairs(sorted_keys(mod)) do
+    local f = rawget(mod, k)
+    if type(f) == "function" then
+      local info = debug.getinfo(f, "S")
+      if info.what == "Lua" then
+        local ok, text = pcall(source_text, info.source)
+        if not ok or type(text) ~= "string" then return nil end
+        local para = {}
+        for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+          local c = line:match("^%-%-%s?(.*)$")
+          if not c or c:match("^%s*$") then break end
+          para[#para + 1] = c
+        end
+        local h = table.concat(para, " "):gsub("^churnlab[%w_.]*:%s*", "")
+        return h ~= "" and h or nil
+      end
+    end
+  end
+  return nil
+end
+
 local function overview(docs, root, width)
   local out = {"churnlab " .. tostring(root.version or "") ..
                ": customer-churn analytics in Lua.", "", "Modules (help(cl.<name>) for each):"}
@@ -190,7 +251,7 @@ local function overview(docs, root, width)
   local w = 0
   for _, k in ipairs(mods) do w = math.max(w, #k) end
   for _, k in ipairs(mods) do
-    local blurb = docs[root[k]] or M.blurbs[k]
+    local blurb = docs[root[k]] or M.module_header(root[k]) or M.blurbs[k]
     if blurb then blurb = blurb:gsub("^churnlab%.[%w_]+:%s*", "") end
     if not blurb then
       local n = 0
@@ -217,7 +278,7 @@ end
 
 local function module_text(docs, name, mod, width)
   local out = {}
-  local head = docs[mod] or M.blurbs[(name or ""):match("[%w_]+$") or ""]
+  local head = docs[mod] or M.module_header(mod) or M.blurbs[(name or ""):match("[%w_]+$") or ""]
   out[1] = (name or "module") .. (head and (": " .. head) or "")
   if #out[1] > width then out[1] = wrap(out[1], width) end
   local fns = {}
@@ -227,7 +288,7 @@ local function module_text(docs, name, mod, width)
   local w = 0
   for _, k in ipairs(fns) do w = math.max(w, #k) end
   for _, k in ipairs(fns) do
-    local doc = docs[mod[k]]
+    local doc = docs[mod[k]] or M.comment_doc(mod[k])
     out[#out + 1] = string.format("  %-" .. w .. "s  %s", k,
                                   doc and summary(doc, math.max(20, width - w - 4)) or "")
                       :gsub("%s+$", "")
@@ -252,12 +313,45 @@ local function kind_of_object(mt, params)
   return nil
 end
 
+-- The comment block right above a Lua function's definition, joined into one paragraph
+-- (the convention of churnlab's Lua modules: "-- Quantile p of a sorted list ...").
+function M.comment_doc(f)
+  local info = debug.getinfo(f, "S")
+  if info.what ~= "Lua" or info.linedefined <= 1 then return nil end
+  local ok, text = pcall(source_text, info.source)
+  if not ok or type(text) ~= "string" then return nil end
+  local lines = {}
+  for line in (text .. "\n"):gmatch("(.-)\r?\n") do
+    lines[#lines + 1] = line
+    if #lines >= info.linedefined then break end
+  end
+  local doc = {}
+  for i = info.linedefined - 1, 1, -1 do
+    local c = (lines[i] or ""):match("^%s*%-%-%s?(.*)$")
+    if not c or c:match("^%-%-") or c:match("^%[") then break end -- code, a "-- ----" rule, --[[
+    table.insert(doc, 1, c)
+  end
+  local s = table.concat(doc, " "):gsub("^%s+", ""):gsub("%s+$", "")
+  return s ~= "" and s or nil
+end
+
+-- Documents a value for help() (Lua modules; C bindings use lcl_setdoc): a function, a
+-- module table, or a metatable name ("churnlab.Plan").
+function M.setdoc(v, text)
+  local docs = require("churnlab.core").docs()
+  docs[v] = text
+  return v
+end
+
 local function function_text(docs, params, root, f, width, name)
   name = name or find_name(root, f)
-  local doc = docs[f]
+  local doc = docs[f] or M.comment_doc(f)
   local out = {}
+  local info = debug.getinfo(f, "S")
+  local where = info.what ~= "C" and string.format("a Lua function defined at %s:%d",
+                                                 info.short_src, info.linedefined)
   if doc then
-    out[1] = (name and (name .. "\n") or "") .. wrap(doc, width, "  ")
+    out[1] = (name or where) .. "\n" .. wrap(doc, width, "  ")
   elseif name then
     out[1] = name .. ": no documentation yet"
   else
@@ -266,13 +360,7 @@ local function function_text(docs, params, root, f, width, name)
       out[1] = std .. ": a Lua standard function; see " ..
                "https://www.lua.org/manual/5.4/manual.html#pdf-" .. std
     else
-      local info = debug.getinfo(f, "S")
-      if info.what == "C" then
-        out[1] = "a C function with no documentation"
-      else
-        out[1] = string.format("a Lua function defined at %s:%d", info.short_src,
-                               info.linedefined)
-      end
+      out[1] = where or "a C function with no documentation"
     end
   end
   local kind = name and name:match("([%w_]+)$")
@@ -352,6 +440,7 @@ end
 -- The text help(...) prints. n is select("#", ...) of the call (help() vs help(nil)); src
 -- (tests) replaces the registry: {docs =, params =, root =}.
 function M.text(v, n, src, width)
+  for k in pairs(source_cache) do source_cache[k] = nil end -- files may have changed
   width = width or require("churnlab.repl").width or 80
   local docs, params, root = sources(src)
   root = root_of(root)

@@ -239,10 +239,12 @@ kinds.hist = {
     set(b, fmt("set style fill transparent solid %s border lc rgb '#ffffff'", num(alpha)))
     for i, s in ipairs(fig.series) do
       local edges, counts = M.histogram(s.values, bins, range)
-      local rows = {}
+      local rows, total = {}, 0
+      for k = 1, bins do total = total + counts[k] end
       for k = 1, bins do
         local h = counts[k]
-        if o.density then h = h / (#s.sorted * (edges[k + 1] - edges[k])) end
+        -- density as numpy: the bars' area is 1 over the values inside the bins
+        if o.density then h = total > 0 and h / (total * (edges[k + 1] - edges[k])) or 0 end
         rows[k] = {(edges[k] + edges[k + 1]) / 2, h, edges[k + 1] - edges[k]}
       end
       add(b, fmt("%s using 1:2:3 with boxes %s", block(b, rows), lt(i)), s.name)
@@ -469,7 +471,7 @@ kinds.pr = {
     for i, s in ipairs(fig.series) do
       local t = s.name
       if s.ap then t = fmt("%s (AP %.3f)", t or "model", s.ap) end
-      add(b, fmt("%s using 1:2 with steps %s", block(b, s.rows), lt(i)), t)
+      add(b, fmt("%s using 1:2 with fsteps %s", block(b, s.rows), lt(i)), t)
     end
     local base = fig.series[1].base
     if base then add(b, fmt("%s with lines dt 2 lc rgb '#999999'", num(base)), "base rate") end
@@ -621,6 +623,9 @@ kinds.shap = {
         if finite(v) then xlo, xhi = math.min(xlo, v), math.max(xhi, v) end
       end
     end
+    -- many rows: a deterministic, evenly spaced sample (max_rows=, default 2000) keeps the
+    -- script small; the ordering above used every row
+    local stride = math.max(1, math.ceil(#V / (o.max_rows or 2000)))
     local nbin = 80
     local w = (xhi > xlo) and (xhi - xlo) / nbin or 1
     for r = 1, n do
@@ -638,7 +643,7 @@ kinds.shap = {
       end
       -- deterministic swarm: points in the same x bin stack outwards alternately
       local fill, maxc = {}, 1
-      for i = 1, #V do
+      for i = 1, #V, stride do
         local v = V[i][j]
         if finite(v) then
           local k = floor((v - xlo) / w)
@@ -648,7 +653,7 @@ kinds.shap = {
       end
       local step = math.min(0.04, 0.4 / maxc * 2)
       local seen = {}
-      for i = 1, #V do
+      for i = 1, #V, stride do
         local v = V[i][j]
         if finite(v) then
           local k = floor((v - xlo) / w)
@@ -690,6 +695,31 @@ kinds.survival = {
     legend = "bottom left"},
   norm = function(s, i)
     local what = "survival " .. series_name(s, i)
+    if s.curve ~= nil then -- a churnlab.survival KM object or its :curve() table
+      local c = s.curve
+      if type(c) ~= "table" then
+        local ok, r = pcall(function() return c:curve() end)
+        if not ok or type(r) ~= "table" then
+          error(what .. ": curve= must be a churnlab.survival KM or its :curve() table", 4)
+        end
+        c = r
+      end
+      local t = {}
+      for k, v in pairs(s) do t[k] = v end
+      local T, S, Lo, Hi = tolist(c.time, what .. " time", 4), tolist(c.surv, what .. " surv", 4),
+        c.lo or c.lower, c.hi or c.upper
+      if #T > 0 and T[1] > 0 then -- the estimate starts at S(0) = 1
+        local function lead(list, v)
+          if list == nil then return nil end
+          local r = {v}
+          for k, x in ipairs(tolist(list, what, 5)) do r[k + 1] = x end
+          return r
+        end
+        T, S, Lo, Hi = lead(T, 0), lead(S, 1), lead(Lo, 1), lead(Hi, 1)
+      end
+      t.time, t.surv, t.lower, t.upper, t.curve = T, S, Lo, Hi, nil
+      s = t
+    end
     if s.time == nil then error(what .. " needs time (and event, or surv)", 4) end
     local t = numbers(s.time, what .. " time", 4)
     local km
@@ -758,18 +788,40 @@ kinds.history = {
 
 -- ---- figure objects --------------------------------------------------------------------
 
-local OPTS = {title = 1, xlabel = 1, ylabel = 1, logx = 1, logy = 1, xrange = 1, yrange = 1,
-  size = 1, legend = 1, series = 1, commands = 1, labels = 1, stacked = 1, mode = 1,
-  horizontal = 1, bins = 1, density = 1, binrange = 1, matrix = 1, xlabels = 1, ylabels = 1,
-  values = 1, digits = 1, cbrange = 1, palette = 1, names = 1, top = 1, features = 1,
-  style = 1, best = 1, pointsize = 1, barwidth = 1, grid = 1, font = 1,
-  -- single-series shorthands
-  x = 1, y = 1, name = 1, score = 1, positive = 1, fpr = 1, tpr = 1, auc = 1, precision = 1,
-  recall = 1, ap = 1, predicted = 1, observed = 1, time = 1, event = 1, surv = 1, lower = 1,
-  upper = 1, level = 1, with = 1, curve = 1}
+-- Options every kind takes, then each kind's own (series fields at the top level make one
+-- series).
+local COMMON_OPTS = "title xlabel ylabel logx logy xrange yrange size legend series commands"
+local KIND_OPTS = {
+  line = "x y name with", scatter = "x y name pointsize",
+  hist = "values name bins density binrange",
+  bar = "values name labels stacked mode horizontal barwidth", box = "values name",
+  heatmap = "matrix xlabels ylabels values digits cbrange palette",
+  roc = "y score name positive fpr tpr auc curve",
+  pr = "y score name positive precision recall ap curve",
+  calibration = "y score name positive predicted observed curve bins",
+  gains = "y score name positive", lift = "y score name positive",
+  importance = "names values top barwidth",
+  shap = "values names features style top max_rows barwidth",
+  survival = "time event name positive surv lower upper level curve",
+  history = "values best",
+}
+local OPTS = {}
+for kind, list in pairs(KIND_OPTS) do
+  OPTS[kind] = {}
+  for k in (COMMON_OPTS .. " " .. list):gmatch("%S+") do OPTS[kind][k] = true end
+end
+-- keys that describe the single series given at the top level
 local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc", "precision",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
   "with", "curve"}
+
+local function unknown_option(kind, k, level)
+  local names = {}
+  for n in pairs(OPTS[kind]) do names[#names + 1] = n end
+  table.sort(names)
+  error(fmt("plot.%s: unknown option '%s' (options: %s)", kind, tostring(k),
+    concat(names, ", ")), level + 1)
+end
 
 local add_series, history_series -- below
 
@@ -788,9 +840,7 @@ local function new(kind, opts, level, extra)
     error(fmt("plot.%s: options go in the first table (or pass data, options)", kind), level)
   end
   for k in pairs(opts) do
-    if type(k) == "string" and not OPTS[k] then
-      error(fmt("plot.%s: unknown option '%s'", kind, k), level)
-    end
+    if type(k) == "string" and not OPTS[kind][k] then unknown_option(kind, k, level) end
   end
   local fig = setmetatable({kind = kind, opts = {}, series = {}}, FigureMT)
   for k, v in pairs(K.defaults or {}) do fig.opts[k] = v end
@@ -807,19 +857,20 @@ local function new(kind, opts, level, extra)
   else
     local one
     for _, k in ipairs(SERIES_KEYS) do
-      if opts[k] ~= nil and (kind ~= "bar" or k ~= "values") then
+      if opts[k] ~= nil then
         one = one or {}
         one[k] = opts[k]
         fig.opts[k] = nil
       end
     end
-    if one then list[#list + 1] = one end
-  end
-  if kind == "hist" or kind == "box" or kind == "bar" then
-    if opts.values ~= nil and #list == 0 then
-      list[1] = {values = opts.values, name = opts.name}
+    -- values= is the data of hist, box and bar (elsewhere it means something else)
+    if (kind == "hist" or kind == "box" or kind == "bar") and opts.values ~= nil then
+      one = one or {}
+      one.values = opts.values
       fig.opts.values = nil
     end
+    if kind == "calibration" and one and opts.bins then one.bins = opts.bins end
+    if one then list[#list + 1] = one end
   end
   if kind == "heatmap" then
     if opts.matrix == nil then error("plot.heatmap: matrix= is required", level) end
@@ -901,7 +952,7 @@ end
 --- Sets options (title=, xlabel=, ...); returns the figure.
 function Figure:set(opts)
   for k, v in pairs(opts) do
-    if not OPTS[k] then error(fmt("figure:set: unknown option '%s'", k), 2) end
+    if not OPTS[self.kind][k] then unknown_option(self.kind, k, 2) end
     self.opts[k] = v
   end
   return self
@@ -1219,9 +1270,11 @@ local DOCS = {
   importance = "importance{names=, values=, top=20} or importance{values={name = v}} -> " ..
     "figure: horizontal bars, largest at the top.",
   shap = "shap{values=n x p SHAP values, names=, features=n x p feature values, " ..
-    "style='beeswarm'|'bar', top=20} -> figure: SHAP summary.",
+    "style='beeswarm'|'bar', top=20, max_rows=2000 (rows drawn; evenly spaced)} -> figure: " ..
+    "SHAP summary, features ordered by mean |SHAP| over all rows.",
   survival = "survival{ {time=, event=, name=, level=0.95}, ... } -> figure: Kaplan-Meier " ..
-    "step curves with Greenwood log-log bands; or {time=, surv=, lower=, upper=}.",
+    "step curves with Greenwood log-log bands; or {time=, surv=, lower=, upper=}, or " ..
+    "{curve = survival.km(time, event)}.",
   history = "history(h [, opts]) -> figure: training curves; h maps names to lists, or is a " ..
     "list of records {iter=, train_loss=, ...}; best='min'|'max' marks the best points.",
   quantile = "quantile(sorted, p) -> value: linear interpolation (numpy's default).",

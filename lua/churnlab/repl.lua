@@ -1,4 +1,4 @@
--- churnlab.repl: the REPL's Lua half (the terminal, signals and history live in lua/main.c).
+-- churnlab.repl: the REPL's pretty printer, completion and ':' commands (the terminal, signals
 --
 --   local repl = require "churnlab.repl"
 --   print(repl.pretty({1, 2, x = {y = "z"}}))     --> {1, 2, x = {y = "z"}}
@@ -264,10 +264,30 @@ local function collect(obj, out, methods_only)
   end
 end
 
+-- Parameter names when the cursor is at a key of the table given to a model constructor:
+-- before = "m = cl.gbdt{trees = 10, " -> the names of gbdt's parameters.
+local function param_names(env, before)
+  local name, inside = before:match("([%a_][%w_.]*)%s*%(?%s*{([^{}]*)$")
+  if not name or not inside:match("([^,;]*)$"):match("^%s*$") then
+    return nil -- not a constructor's table, or at a value rather than a key
+  end
+  if type(resolve(env, name)) ~= "function" then return nil end
+  local ok, _, params = pcall(function() return require("churnlab.core").docs() end)
+  local defs = ok and type(params) == "table" and params[name:match("([%w_]+)$")]
+  if type(defs) ~= "table" then return nil end
+  local out = {}
+  for _, d in ipairs(defs) do
+    if type(d) == "table" and is_ident(d.name) then out[d.name] = true end
+  end
+  return out
+end
+
 -- Completion candidates for the word `text` under the cursor ("cl.tensor.ze", "t:su",
--- "pri"), each the whole word, sorted. Globals and keywords for a plain name; fields through
--- tables and __index metatables after '.'; functions only after ':'.
-function M.complete(text, env)
+-- "pri"), each the whole word, sorted. Globals and keywords for a plain name (a model's
+-- parameter names first when `before`, the line up to the word, ends inside the constructor's
+-- table: "cl.gbdt{tr"); fields through tables and __index metatables after '.'; functions
+-- only after ':'.
+function M.complete(text, env, before)
   env = env or _G
   local base, sep, partial = text:match("^(.*)([.:])([%w_]*)$")
   local names = {}
@@ -283,6 +303,17 @@ function M.complete(text, env)
   else
     if not text:match("^[%a_]?[%w_]*$") then return {} end
     partial, base = text, ""
+    local params = before and param_names(env, before)
+    if params then
+      local hits = {}
+      for k in pairs(params) do
+        if k:sub(1, #partial) == partial then hits[#hits + 1] = k end
+      end
+      if #hits > 0 then
+        table.sort(hits)
+        return hits
+      end
+    end
     collect(env, names, false)
     for k in pairs(KEYWORDS) do names[k] = true end
   end
@@ -303,8 +334,9 @@ REPL commands (type them at the prompt; everything else is Lua):
   :items N         how many items of a table it shows (now %d)
   :help            this list; help() shows churnlab's documentation
   :quit            leave (as does Ctrl-D)
-Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>, file names inside quotes), Ctrl-C
-interrupts a running statement or clears the line, Up/Down and Ctrl-R search the history.
+Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>), a model's parameters (cl.gbdt{<Tab>)
+and file names inside quotes; Ctrl-C interrupts a running statement or clears the line;
+Up/Down and Ctrl-R search the history.
 Each entry is its own chunk: a `local` ends with it, so keep session values global.]]
 
 -- Runs a ':' command line. Returns "quit" to leave, true when done, false after an error

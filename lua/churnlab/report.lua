@@ -228,8 +228,17 @@ local function table_data(data, opts)
   if isframe then
     local names, cols = frame_columns(data)
     if not names then
-      error("report:table: expected a frame (with names and columns) or a Lua table, got "
-        .. tostring(data), 3)
+      -- a tensor (or anything with :totable()): rows of numbers, columns numbered or named
+      local rows_t = totable(data)
+      if type(rows_t) ~= "table" or getmetatable(rows_t) then
+        error("report:table: expected a frame (with names and columns), a tensor or a Lua "
+          .. "table, got " .. tostring(data), 3)
+      end
+      for i, r in ipairs(rows_t) do rows[i] = type(r) == "table" and r or {r} end
+      local p = 0
+      for _, r in ipairs(rows) do p = math.max(p, #r) end
+      for j = 1, p do head[j] = opts.columns and opts.columns[j] and tostring(opts.columns[j]) or tostring(j) end
+      return head, rows
     end
     local n = 0
     for _, c in ipairs(cols) do n = math.max(n, #c) end
@@ -483,7 +492,7 @@ local function inline_svg(svg, prefix, label)
   svg = svg:gsub("^%s*<%?xml.-%?>%s*", ""):gsub("<!DOCTYPE.->%s*", "")
   svg = svg:gsub("<svg(.-)>", function(attrs)
     attrs = attrs:gsub("%s+width=\"[^\"]*\"", ""):gsub("%s+height=\"[^\"]*\"", "")
-    attrs = attrs:gsub("%s+", " ")
+    attrs = attrs:gsub("%s+", " "):gsub("%s+$", "")
     return "<svg" .. attrs .. ' role="img" aria-label="' .. esc(label) .. '">'
   end, 1)
   svg = svg:gsub("<title>Gnuplot</title>", function() return "<title>" .. esc(label) .. "</title>" end, 1)

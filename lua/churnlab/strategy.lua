@@ -14,6 +14,8 @@
 --   }
 --   print(res)            -- one row per strategy, plus "optimised" and "nobody"
 --
+-- customers.scale (optional, one number per customer) multiplies every action's accept cost:
+-- a discount of 25% of each customer's own monthly price is accept = 0.25, scale = price.
 -- A strategy: name; contact (cost per customer offered the action); accept (cost per customer
 -- who takes it, e.g. the discount paid over its duration); fixed (cost of running it at all);
 -- reach (probability a targeted customer takes it); effect (relative reduction of a taker's
@@ -21,7 +23,8 @@
 -- model); effect_sd (uncertainty of the effect, drawn per simulation draw); target: "all",
 -- {top = k} (highest risk first), {threshold = t} (risk >= t), or "value" (every customer
 -- whose expected net value p * effect * value * reach - costs is positive).
--- With a budget, each strategy is cut to the budget in its own priority order, and the
+-- With a budget, each strategy is cut to the budget in its own priority order (unless it says
+-- budget = false: a baseline such as "contact everyone" at any cost), and the
 -- "optimised" row assigns at most one action per customer across all strategies to maximise
 -- expected net value within the budget (worst-case costs: no outcome overspends).
 local plan = require "churnlab.plan"
@@ -64,7 +67,9 @@ local function customers_of(opts)
     if p == nil or v == nil then error("strategy: customers needs p and value", 3) end
   end
   p = vec(p, nil, "customers.p")
-  return {p = p, value = vec(v, #p, "customers.value"), n = #p}
+  local sc = type(c) == "userdata" and (opts.scale and c[opts.scale]) or (type(c) == "table" and c.scale)
+  return {p = p, value = vec(v, #p, "customers.value"), n = #p,
+          scale = sc and vec(sc, #p, "customers.scale") or nil}
 end
 
 local function action_of(s, i, n)
@@ -91,7 +96,7 @@ local function targets(s, cust, a, per)
   local idx = {}
   local function ev(i)
     local e = per and per[i] or a.effect
-    return a.reach * (cust.p[i] * e * cust.value[i] - a.accept) - a.contact
+    return a.reach * (cust.p[i] * e * cust.value[i] - a.accept * (cust.scale and cust.scale[i] or 1)) - a.contact
   end
   for i = 1, cust.n do
     local keep = true
@@ -173,8 +178,8 @@ function M.plan_for(opts, i)
   for r = 1, cust.n do assign[r] = 0 end
   local spent = a.fixed
   for _, r in ipairs(targets(s, cust, a, pers[i])) do
-    local c = a.contact + a.accept
-    if opts.budget and spent + c > opts.budget then break end
+    local c = a.contact + a.accept * (cust.scale and cust.scale[r] or 1)
+    if opts.budget and s.budget ~= false and spent + c > opts.budget then break end
     assign[r] = i
     spent = spent + c
   end
@@ -183,7 +188,7 @@ end
 
 function M.simulate(opts)
   local cust, actions, pers, eff = prepare(opts)
-  local input = {p = cust.p, value = cust.value, effect = eff}
+  local input = {p = cust.p, value = cust.value, effect = eff, scale = cust.scale}
   local sim = {draws = opts.draws or 2000, seed = opts.seed or 42, verbose = opts.verbose}
   local res = setmetatable({}, Results)
   local function run(name, assign, extra)
@@ -244,7 +249,7 @@ function M.sensitivity(opts)
       for k, v in pairs(opts) do o[k] = v end
       o.strategies = scaled
       local cust, actions, _, eff = prepare(o)
-      local best, exp_net = plan.optimize({p = cust.p, value = cust.value, effect = eff}, actions,
+      local best, exp_net = plan.optimize({p = cust.p, value = cust.value, effect = eff, scale = cust.scale}, actions,
                                           opts.budget or math.huge)
       local size = 0
       for r = 1, cust.n do if best:get(r) > 0 then size = size + 1 end end

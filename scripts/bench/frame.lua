@@ -45,13 +45,15 @@ local df = assert(cl.read_csv(data))
 emit("load_1m", "time", now() - t, "s")
 emit("load_1m", "cpu_time", os.clock() - c, "s") -- steadier than wall time on a shared machine
 emit("load_1m", "peak_rss", hwm_mib(), "MiB")
-t = now()
+t, c = now(), os.clock()
 local g = df:groupby("c2"):agg{f2 = "mean"}
 emit("groupby_mean", "time", now() - t, "s")
+emit("groupby_mean", "cpu_time", os.clock() - c, "s")
 local d = assert(cl.read_csv(dim))
-t = now()
+t, c = now(), os.clock()
 local j = df:join(d, "c3")
 emit("join", "time", now() - t, "s")
+emit("join", "cpu_time", os.clock() - c, "s")
 emit("all", "peak_rss", hwm_mib(), "MiB")
 print(string.format("check churnlab rows=%d groups=%d g0=%.10g join_rows=%d", df:nrow(), g:nrow(),
                     g:row(1).f2_mean, j:nrow()))
@@ -67,7 +69,8 @@ for line in p:lines() do
   if case then pd[case .. "/" .. metric] = tonumber(value) end
 end
 p:close()
-for _, k in ipairs{"load_1m/time", "load_1m/cpu_time", "groupby_mean/time", "join/time"} do
+for _, k in ipairs{"load_1m/time", "load_1m/cpu_time", "groupby_mean/time", "groupby_mean/cpu_time",
+                   "join/time", "join/cpu_time"} do
   if pd[k] and res[k] and res[k] > 0 then
     local case, metric = k:match("^([^/]+)/(.+)$")
     print(string.format("bench suite=frame case=%s impl=churnlab metric=%s value=%.3g unit=x",

@@ -9,7 +9,8 @@ Run from the top of the tree: /usr/bin/python3 scripts/ref/plot_ref.py
 """
 import numpy as np
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+from sklearn.metrics import (average_precision_score, precision_recall_curve, roc_auc_score,
+                             roc_curve)
 
 n = 500
 i = np.arange(n)
@@ -21,6 +22,7 @@ score = np.clip(score, 0, 1)
 auc = roc_auc_score(y, score)
 ap = average_precision_score(y, score)
 fpr, tpr, _ = roc_curve(y, score, drop_intermediate=False)
+precision, recall, _ = precision_recall_curve(y, score)
 prob_true, prob_pred = calibration_curve(y, score, n_bins=10, strategy="uniform")
 counts, edges = np.histogram(score, bins=7)
 q = np.percentile(score, [25, 50, 75])
@@ -38,6 +40,8 @@ with open("tests/data/plot_ref.lua", "w") as f:
     f.write("  score = %s,\n" % lua_list(score))
     f.write("  auc = %.17g,\n  ap = %.17g,\n" % (auc, ap))
     f.write("  roc_points = %d,\n" % len(fpr))
+    # scikit-learn lists the PR curve from high recall to low; churnlab from recall 0
+    f.write("  pr_precision = %s,\n  pr_recall = %s,\n" % (lua_list(precision[::-1]), lua_list(recall[::-1])))
     f.write("  cal_pred = %s,\n  cal_obs = %s,\n" % (lua_list(prob_pred), lua_list(prob_true)))
     f.write("  hist_counts = %s,\n  hist_edges = %s,\n" % (lua_list(counts, "%d"), lua_list(edges)))
     f.write("  quartiles = %s,\n" % lua_list(q))

@@ -159,7 +159,7 @@ with tempfile.TemporaryDirectory() as tmp:
     if b"true" in s.buf:
         s.send("X = cl.tensor.randn(50000, 20, {seed = 1}) "
                "y = cl.tensor.rand(50000, {seed = 2}):gt(0.5)\r")
-        s.read_until(PROMPT, 30)
+        s.read_until(PROMPT, 120)  # slow under valgrind
         s.mark()
         s.send("m = cl.gbdt{trees = 100000, depth = 8} m:fit(X, y)\r")
         time.sleep(1.5)
@@ -169,6 +169,11 @@ with tempfile.TemporaryDirectory() as tmp:
         check("Ctrl-C stops a long C loop (gbdt fit) and returns to the prompt", back,
               repr(s.buf[-400:]))
         check("... promptly", time.time() - t0 < 10, "%.1fs" % (time.time() - t0))
+        s.mark()
+        s.send("m3 = cl.gbdt{tre\t")
+        check("Tab completes a model's parameter names in its constructor",
+              s.read_until(rb"gbdt\{trees"), repr(s.buf))
+        s.send("\x15")
         s.mark()
         s.send("m2 = cl.gbdt{trees = 2, depth = 2} m2:fit(X, y) print('refit ' .. m2:ntrees())\r")
         check("the interrupt flag is cleared: the next fit runs", s.read_until(rb"refit 2", 60),
@@ -199,6 +204,21 @@ with tempfile.TemporaryDirectory() as tmp:
           s.read_until(rb"for i = 1, 2 do"), repr(s.buf))
     s.send("\x15\x04")
     s.wait()
+
+    # the history file is bounded: CHURNLAB_HISTSIZE entries at most
+    hist2 = os.path.join(tmp, "history2")
+    s = Session(dict(env, CHURNLAB_HISTORY=hist2, CHURNLAB_HISTSIZE="3"))
+    s.read_until(PROMPT, 15)
+    for i in range(6):
+        s.mark()
+        s.send("v%d = %d\r" % (i, i))
+        s.read_until(PROMPT)
+    s.send("\x04")
+    s.wait()
+    text = open(hist2).read() if os.path.exists(hist2) else ""
+    entries = [l for l in text.splitlines() if l and not re.match(r"#\d+$", l)]
+    check("history bounded by CHURNLAB_HISTSIZE", entries == ["v3 = 3", "v4 = 4", "v5 = 5"],
+          repr(text))
 
     # an unwritable history file is a warning, not a failure
     env2 = dict(env, CHURNLAB_HISTORY=os.path.join(tmp, "no", "such", "dir", "h"))

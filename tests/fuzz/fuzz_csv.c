@@ -40,6 +40,20 @@ static void exercise(const cl_frame *f)
         }
         cl_pipeline_free(p);
     }
+    o.encode = CL_ENCODE_NONE; /* the imputer step, frame out */
+    o.impute = CL_IMPUTE_MOST_FREQUENT;
+    if (cl_pipeline_fit(&p, f, &o) == CL_OK) {
+        if (cl_pipeline_transform_frame(p, f, &r) == CL_OK)
+            cl_frame_free(r);
+        cl_pipeline_free(p);
+    }
+    if (f->ncol >= 2) {
+        const char *on = f->names[1];
+        if (cl_frame_join(&r, f, f, &on, 1, CL_JOIN_LEFT, NULL) == CL_OK)
+            cl_frame_free(r);
+        if (cl_frame_crosstab(&r, f, f->names[0], f->names[1], 1) == CL_OK)
+            cl_frame_free(r);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

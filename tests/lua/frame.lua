@@ -76,6 +76,24 @@ else
   end)
 end
 
+local udata = T.shared("movielens_100k/u.data")
+if not udata then
+  T.skip("MovieLens u.data", "../shared/data/movielens_100k not found")
+else
+  T.test("headerless tab-separated MovieLens u.data", function()
+    local df = assert(cl.read_csv(udata, {sep = "\t", header = false,
+                                          names = {"user", "item", "rating", "ts"}}))
+    T.eq(df:nrow(), 100000)
+    T.eq(df:ncol(), 4)
+    T.eq(df.rating:min(), 1)
+    T.eq(df.rating:max(), 5)
+    T.eq(df.user:nunique(), 943)
+    T.eq(df.item:nunique(), 1682)
+    -- integers print with every digit
+    T.ok(getmetatable(df).__repl(df:head(1), 80):find("881250949", 1, true))
+  end)
+end
+
 -- ---- parsing ---------------------------------------------------------------------------------
 T.test("quotes, embedded separators, newlines, CRLF and a BOM", function()
   local p = write(tmp, '\239\187\191id,name,x\r\n1,"a, b",1.5\r\n2,"say ""hi""",2\r\n3,"two\nlines",\r\n')
@@ -229,6 +247,27 @@ T.test("groupby agg, join, concat, value_counts, kfold", function()
     seen[f.test[1]] = true
   end
   for i = 1, 5 do T.ok(seen[i]) end
+end)
+
+T.test("column printing and summaries", function()
+  T.eq(tostring(small.b), "churnlab.Column 'b' num 5")
+  T.eq(tostring(small.b * 2), "churnlab.Column num 5")
+  local s = getmetatable(small.g).__repl(small.g, 40)
+  T.ok(s:find("g <cat> 5 rows", 1, true), s)
+  T.ok(#s <= 40, s)
+  T.eq(#small.b, 5)
+  T.eq(small.b:name(), "b")
+  T.eq(small.b:type(), "num")
+end)
+
+T.test("argument errors read like Lua's", function()
+  T.raises(function() small:filter(42) end, "bad argument #1 to 'filter'")
+  T.raises(function() small.b:eq({}) end, "number expected")
+  T.raises(function() small:join(small, "nope") end, "no column 'nope'")
+  T.raises(function() small:groupby("g"):agg{b = "avg"} end, "unknown aggregation 'avg'")
+  T.raises(function() small:split{test = 2} end, "test must be a share in (0, 1)")
+  T.raises(function() return small.nope end, "no column 'nope'")
+  T.raises(function() small.b:astype("text") end, "unknown column type 'text'")
 end)
 
 os.remove(tmp)

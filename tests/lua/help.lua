@@ -137,9 +137,57 @@ T.test("a method is named by its metatable in the registry", function()
   T.eq(s, "churnlab.TestThing:poke: no documentation yet")
 end)
 
+T.test("Lua functions: the comment above the definition is the doc", function()
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write("-- ---- a section rule, not part of the doc ----\n",
+          "-- Doubles v.\n--   (Twice.)\nlocal function dbl(v) return 2 * v end\n",
+          "local x = 1\nlocal function bare() end\nreturn dbl, bare\n")
+  f:close()
+  local dbl, bare = dofile(path)
+  local doc = H.comment_doc(dbl)
+  local s = H.text(dbl, 1, {docs = {}, params = {}, root = {}})
+  os.remove(path)
+  T.eq(doc, "Doubles v.   (Twice.)")
+  T.eq(H.comment_doc(bare), nil, "no comment, no doc (and no file now)")
+  T.ok(s:find("^a Lua function defined at .*:4\n  Doubles v%. %(Twice%.%)$"), s)
+  local q = H.text(require("churnlab.repl").quote)
+  T.ok(q:find("^cl%.repl%.quote\n  A Lua string literal for s that reads back to s%."), q)
+end)
+
+T.test("a Lua module: its header comment and its functions' comments", function()
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write("-- churnlab.fake: a module for this test.\n-- Second line.\n--\n-- Details.\n",
+          "local M = {}\n-- Adds one.\nfunction M.inc(x) return x + 1 end\n",
+          "function M.bare() end\nreturn M\n")
+  f:close()
+  local mod = dofile(path)
+  local header = H.module_header(mod)
+  local s = H.text(mod, 1, {docs = {}, params = {}, root = {fake = mod}})
+  os.remove(path)
+  T.eq(header, "a module for this test. Second line.")
+  T.eq(s, "cl.fake: a module for this test. Second line.\n  bare\n  inc   Adds one.")
+end)
+
+T.test("the embedded copy of a module is reachable (installed binaries)", function()
+  local get = debug.getregistry()["churnlab.embedded_source"]
+  T.eq(type(get), "function")
+  T.ok(get("lua/churnlab/help.lua"):find("churnlab.help", 1, true))
+  T.eq(get("lua/churnlab/nope.lua"), nil)
+end)
+
+T.test("setdoc documents a value for help()", function()
+  local f = function() end
+  T.eq(H.setdoc(f, "f() -> nothing: a test function."), f)
+  T.ok(H.text(f):find("  f() -> nothing: a test function.", 1, true), H.text(f))
+  require("churnlab.core").docs()[f] = nil
+end)
+
 T.test("summary and wrap", function()
   T.eq(H.summary("zeros(r[, c]) -> tensor: a tensor of zeros.", 80), "zeros(r[, c]) -> tensor")
   T.eq(H.summary("Loads things. Then more.", 80), "Loads things.")
+  T.eq(H.summary("box{ {values=}, ... } draws boxes. More.", 80), "box{ {values=}, ... } draws boxes.")
   T.eq(H.summary(("word "):rep(30), 20), "word word word wo...")
   local w = H.wrap(("abc "):rep(40), 30, "  ")
   T.ok(lines_fit(w, 30), w)

@@ -239,7 +239,10 @@ T.test("bad input raises errors naming the series", function()
   T.raises(function() plot.line{{y = {0 / 0, 0 / 0}, name = "empty"}} end,
     "series 1 ('empty') has no finite points")
   T.raises(function() plot.line{y = {1, "abc"}} end, "element 2 is 'abc'")
-  T.raises(function() plot.line{y = {1}, colour = "red"} end, "unknown option 'colour'")
+  T.raises(function() plot.line{y = {1}, colour = "red"} end, "unknown option 'colour'",
+    "(options: commands, legend, logx, logy, name, series, size, title, with, x, xlabel, ")
+  T.raises(function() plot.line{y = {1}, bins = 3} end, "plot.line: unknown option 'bins'")
+  T.raises(function() plot.line{y = {1}}:set{density = true} end, "unknown option 'density'")
   T.raises(function() plot.roc{{y = {1, 0, 2}, score = {0.1, 0.2, 0.3}}} end,
     "element 3 is 2")
   T.raises(function() plot.roc{{y = {1, 1}, score = {0.1, 0.2}}} end, "both classes")
@@ -289,10 +292,25 @@ if mk then
     T.ok(ok, "2-D tensor from nested tables")
     local sc = plot.heatmap{matrix = m}:script()
     T.eq(sc:match("%$d1 << EOD\n(.-)EOD"), "1 1 0.5 0.5 1\n2 1 0.5 0.5 2\n1 2 0.5 0.5 3\n2 2 0.5 0.5 4\n")
+    local d = plot.hist{values = {1, 2, 2, 3, 100}, bins = 2, binrange = {1, 3}, density = true}
+    T.ok(d:script():find("$d1 << EOD\n1.5 0.25 1\n2.5 0.75 1\nEOD", 1, true), d:script())
     local h = plot.hist(mk({1, 2, 2, 3}), {bins = 2})
     T.ok(h:script():find("$d1 << EOD\n1.5 1 1\n2.5 3 1\nEOD", 1, true), h:script())
   end)
 end
+
+T.test("single-series shorthand: data and name at the top level", function()
+  for _, k in ipairs{"hist", "box", "bar"} do
+    local fig = plot[k]{values = {1, 2, 3}, name = "a", title = "t"}
+    T.eq(#fig.series, 1, k)
+    T.eq(fig.series[1].name, "a", k)
+    T.ok(fig:script():find("set title 't'", 1, true), k)
+    T.eq(fig.opts.values, nil, k .. ": values are data, not an option")
+  end
+  T.eq(plot.scatter{x = {1, 2}, y = {2, 3}, name = "q"}.series[1].name, "q")
+  T.eq(plot.roc{y = {1, 0}, score = {0.8, 0.1}, name = "m"}.series[1].auc, 1)
+  T.eq(#plot.line({3, 1, 2}, {title = "data, options"}).series[1].rows, 3)
+end)
 
 T.test("options: title, labels, log axes, ranges, legend, extra commands", function()
   local fig = plot.line{y = {1, 10, 100}, name = "a", title = "T", xlabel = "X", ylabel = "Y",
@@ -327,8 +345,16 @@ T.test("roc, pr and calibration agree with scikit-learn", function()
   T.near(auc, REF.auc, 1e-12, "AUC")
   T.eq(#fpr, REF.roc_points, "one point per distinct threshold")
   T.eq(fpr[#fpr], 1); T.eq(tpr[#tpr], 1)
-  local _, _, ap = plot.pr_curve(REF.y, REF.score)
+  local prec, rec, ap = plot.pr_curve(REF.y, REF.score)
   T.near(ap, REF.ap, 1e-12, "average precision")
+  T.eq(#prec, #REF.pr_precision, "PR points")
+  local area = 0
+  for i = 1, #prec do
+    T.near(prec[i], REF.pr_precision[i], 1e-12, "precision " .. i)
+    T.near(rec[i], REF.pr_recall[i], 1e-12, "recall " .. i)
+    if i > 1 then area = area + (rec[i] - rec[i - 1]) * prec[i] end -- fsteps area
+  end
+  T.near(area, ap, 1e-12, "the drawn steps enclose the average precision")
   local pred, obs = plot.calibration_curve(REF.y, REF.score, 10)
   T.eq(#pred, #REF.cal_pred)
   for i = 1, #pred do
@@ -413,6 +439,34 @@ T.test("Kaplan-Meier by hand, with Greenwood log-log bands", function()
   T.near(km.upper[2], math.exp(-math.exp(c - 1.959963984540054 * se)), 1e-12)
   T.ok(km.lower[2] < S and S < km.upper[2])
 end)
+
+local oks, survival = pcall(require, "churnlab.survival")
+if oks and type(survival) == "table" and survival.km then
+  T.test("Kaplan-Meier and its bands agree with churnlab.survival; its curves plot", function()
+    local t, e = {}, {}
+    for i = 1, 400 do t[i] = (i * 37) % 61 + 1; e[i] = (i * 7) % 3 == 0 and 0 or 1 end
+    local mine = plot.kaplan_meier(t, e)
+    local km = survival.km(t, e)
+    local c = km:curve()
+    local at = {}
+    for k, tt in ipairs(c.time) do at[tt] = k end
+    local checked = 0
+    for k = 2, #mine.time do
+      local j = at[mine.time[k]]
+      T.ok(j, "time " .. mine.time[k])
+      T.near(mine.surv[k], c.surv[j], 1e-12, "S at " .. mine.time[k])
+      T.near(mine.lower[k], c.lo[j], 1e-9, "lower at " .. mine.time[k])
+      T.near(mine.upper[k], c.hi[j], 1e-9, "upper at " .. mine.time[k])
+      checked = checked + 1
+    end
+    T.ok(checked > 30)
+    local fig = plot.survival{{curve = km, name = "km"}, {curve = c, name = "table"}}
+    T.eq(fig.series[1].line[1][1], 0, "starts at time 0")
+    T.eq(fig.series[1].line[1][2], 1, "with S = 1")
+  end)
+else
+  T.skip("agreement with churnlab.survival", "survival module not built")
+end
 
 T.test("gnuplot strings: quotes doubled, newlines joined, nothing interpolated", function()
   T.eq(plot._private.gq("a'b"), "'a''b'")

@@ -181,6 +181,25 @@ T.test("nothing for unknown names or non-names, and no calls", function()
   T.eq(#repl.complete("a b", env()), 0)
 end)
 
+T.test("parameter names inside a model constructor's table", function()
+  local docs, params = require("churnlab.core").docs()
+  local fake = function() end
+  params.fakemodel = {{name = "trees"}, {name = "depth"}, {name = "threshold"}}
+  local e = {cl = {fakemodel = fake}, other = 1, tx = 2}
+  local ok, err = pcall(function()
+    T.eq(table.concat(repl.complete("t", e, "m = cl.fakemodel{"), " "), "threshold trees")
+    T.eq(table.concat(repl.complete("d", e, "m = cl.fakemodel({trees = 3, "), " "), "depth")
+    T.eq(table.concat(repl.complete("t", e, "m = cl.fakemodel{trees = "), " "), "then true tx",
+         "at a value: globals")
+    T.eq(table.concat(repl.complete("t", e, "x = {"), " "), "then true tx", "plain table")
+    T.eq(table.concat(repl.complete("o", e, "m = cl.fakemodel{"), " "), "or other",
+         "no parameter matches: globals")
+  end)
+  params.fakemodel = nil
+  T.ok(ok, err)
+  T.ok(docs, "docs table")
+end)
+
 -- commands ----------------------------------------------------------------------------------
 
 T.test(":time, :depth, :items, :quit", function()

@@ -111,6 +111,13 @@ T.test("tables from frame-like objects (names + columns with :totable())", funct
   T.ok(h:find('<th class="num">tenure</th><th>Churn</th>', 1, true), h)
   T.ok(h:find('<tr><td class="num">34</td><td>Yes</td></tr>', 1, true))
   T.raises(function() r:table(setmetatable({}, {})) end, "expected a frame")
+  local okt, tensor = pcall(require, "churnlab.tensor")
+  if okt and type(tensor) == "table" and tensor.new then
+    r:table(tensor.new({{1, 2.5}, {3, 4}}), {columns = {"a", "b"}, digits = 1})
+    local h2 = r:html()
+    T.ok(h2:find('<th class="num">a</th><th class="num">b</th>', 1, true), h2)
+    T.ok(h2:find('<tr><td class="num">1</td><td class="num">2.5</td></tr>', 1, true), h2)
+  end
 end)
 
 local okf, frame = pcall(require, "churnlab.frame")

@@ -40,6 +40,14 @@ T.test("simulate compares strategies with intervals and an optimised plan", func
   T.ok(tostring(res):find("optimised", 1, true))
 end)
 
+T.test("budget = false keeps a baseline whole", function()
+  local res = S.simulate{customers = {p = p, value = v}, budget = 100, draws = 20, seed = 1,
+    strategies = {{name = "all", contact = 1, effect = 0.1, target = "all", budget = false},
+                  {name = "cut", contact = 1, effect = 0.1, target = "all"}}}
+  T.eq(res.all.contacted, n)
+  T.eq(res.cut.contacted, 100)
+end)
+
 T.test("same seed, same numbers; per-customer effects accepted", function()
   local a = S.simulate{customers = {p = p, value = v}, strategies = strategies, draws = 50, seed = 9}
   local b = S.simulate{customers = {p = p, value = v}, strategies = strategies, draws = 50, seed = 9}

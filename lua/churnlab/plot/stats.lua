@@ -177,13 +177,21 @@ function S.roc_curve(y, score)
   return fpr, tpr, auc
 end
 
--- Precision-recall curve from recall 0 (precision 1) and the average precision
--- sum (R_k - R_{k-1}) P_k (scikit-learn's definition).
+-- Precision-recall curve from recall 0 (precision 1) to the first threshold reaching full
+-- recall, and the average precision sum (R_k - R_{k-1}) P_k (scikit-learn's definition; the
+-- figure draws the curve as steps whose area is exactly that).
 function S.pr_curve(y, score)
   local prec, rec = {1}, {0}
   local P = sweep(y, score, function(tp, fp)
     prec[#prec + 1], rec[#rec + 1] = tp / (tp + fp), tp
   end)
+  -- like scikit-learn, the curve stops at the first threshold reaching full recall
+  for i = 2, #rec do
+    if rec[i] == P then
+      for j = #rec, i + 1, -1 do rec[j], prec[j] = nil, nil end
+      break
+    end
+  end
   if P == 0 then error("pr: needs at least one positive label", 2) end
   local ap = 0
   for i = 2, #rec do
