@@ -115,6 +115,30 @@ char *cl_strdup(const char *s)
     return d;
 }
 
+void cl_strs_free(char **v, int64_t n)
+{
+    if (!v)
+        return;
+    for (int64_t j = 0; j < n; j++)
+        cl_free(v[j]);
+    cl_free(v);
+}
+
+int cl_strs_dup(char ***out, const char *const *src, int64_t n)
+{
+    *out = NULL;
+    char **v = cl_calloc((size_t)(n > 0 ? n : 1), sizeof *v);
+    if (!v)
+        return CL_ENOMEM;
+    for (int64_t j = 0; j < n; j++)
+        if (!(v[j] = cl_strdup(src[j] ? src[j] : ""))) {
+            cl_strs_free(v, j);
+            return CL_ENOMEM;
+        }
+    *out = v;
+    return CL_OK;
+}
+
 int cl_mul_size(size_t n, size_t size, size_t *out)
 {
     if (size != 0 && n > SIZE_MAX / size) {

@@ -21,6 +21,11 @@ void *cl_realloc(void *p, size_t bytes);          /* like realloc; p may be NULL
 void cl_free(void *p);                            /* NULL is fine */
 char *cl_strdup(const char *s);
 
+/* Copies n strings (NULL entries become ""): *out is an owned array of owned strings, freed
+ * with cl_strs_free. On failure nothing is left allocated. */
+int cl_strs_dup(char ***out, const char *const *src, int64_t n);
+void cl_strs_free(char **v, int64_t n); /* NULL is fine */
+
 /* n * size without overflow; returns 0 and sets CL_ERANGE's message on overflow. */
 int cl_mul_size(size_t n, size_t size, size_t *out);
 

@@ -39,10 +39,34 @@ static cl_binning *binning_alloc(int d)
     return b;
 }
 
-static int cmp_float(const void *a, const void *b)
+/* Sorts m non-NaN floats ascending: LSD radix sort (4 passes of 8 bits) on order-preserving
+ * unsigned keys; tmp holds m floats. */
+static void sort_floats(float *v, float *tmp, size_t m)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    uint32_t *a = (uint32_t *)v, *b = (uint32_t *)tmp;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t u;
+        memcpy(&u, v + i, 4);
+        a[i] = u & 0x80000000u ? ~u : u | 0x80000000u;
+    }
+    for (int shift = 0; shift < 32; shift += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < m; i++)
+            cnt[((a[i] >> shift) & 255u) + 1]++;
+        for (int k = 0; k < 256; k++)
+            cnt[k + 1] += cnt[k];
+        for (size_t i = 0; i < m; i++)
+            b[cnt[(a[i] >> shift) & 255u]++] = a[i];
+        uint32_t *t = a;
+        a = b;
+        b = t;
+    }
+    /* four passes: the data is back in v */
+    for (size_t i = 0; i < m; i++) {
+        uint32_t u = a[i];
+        u = u & 0x80000000u ? u & 0x7fffffffu : ~u;
+        memcpy(v + i, &u, 4);
+    }
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -152,9 +176,9 @@ int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint
     }
     int nth = cl_threads_get();
     int failed = 0;
-#pragma omp parallel num_threads(nth)
+#pragma omp parallel num_threads(nth) if (S * (size_t)d > ((size_t)1 << 18))
     {
-        float *buf = cl_alloc(S * sizeof *buf);
+        float *buf = cl_alloc(2 * S * sizeof *buf);
         if (!buf) {
 #pragma omp atomic write
             failed = 1;
@@ -182,7 +206,7 @@ int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint
                 if (!isnan(x))
                     buf[m++] = x;
             }
-            qsort(buf, m, sizeof *buf, cmp_float);
+            sort_floats(buf, buf + S, m); /* -0.0 sorts before 0.0; they compare equal */
             ncut[j] = numeric_cuts(buf, m, max_bins, cuts + (size_t)j * (size_t)max_bins);
             b->nbins[j] = ncut[j] + 1;
         }
@@ -241,18 +265,42 @@ uint8_t cl_binning_bin(const cl_binning *b, int j, float x)
     return (uint8_t)lo;
 }
 
+/* Count of cuts <= x among c[0..nc) (x not NaN): branch-free binary search. */
+static inline int upper_count(const float *c, int nc, float x)
+{
+    int lo = 0, len = nc;
+    while (len > 0) {
+        int half = len >> 1;
+        int take = c[lo + half] <= x;
+        lo = take ? lo + half + 1 : lo;
+        len = take ? len - half - 1 : half;
+    }
+    return lo;
+}
+
 void cl_binning_apply(const cl_binning *b, const float *X, size_t n, uint8_t *out)
 {
     const int d = b->d;
-    const size_t block = 4096;
+    const size_t block = 2048;
     const size_t nblk = (n + block - 1) / block;
-#pragma omp parallel for schedule(static) num_threads(cl_threads_get())
+#pragma omp parallel for schedule(static) num_threads(cl_threads_get()) if (nblk > 8)
     for (size_t k = 0; k < nblk; k++) {
         size_t i0 = k * block, i1 = i0 + block < n ? i0 + block : n;
         for (int j = 0; j < d; j++) {
             uint8_t *o = out + (size_t)j * n;
-            for (size_t i = i0; i < i1; i++)
-                o[i] = cl_binning_bin(b, j, X[i * (size_t)d + (size_t)j]);
+            const float *x = X + (size_t)j;
+            if (b->is_cat[j]) {
+                for (size_t i = i0; i < i1; i++)
+                    o[i] = cl_binning_bin(b, j, x[i * (size_t)d]);
+                continue;
+            }
+            const float *c = b->cuts + b->cut_off[j];
+            int nc = b->cut_off[j + 1] - b->cut_off[j];
+            uint8_t miss = (uint8_t)b->nbins[j];
+            for (size_t i = i0; i < i1; i++) {
+                float v = x[i * (size_t)d];
+                o[i] = v != v ? miss : (uint8_t)upper_count(c, nc, v);
+            }
         }
     }
 }

@@ -325,6 +325,10 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
         while (done_t < t1 && m->trees[done_t])
             done_t++;
         m->ntrees = done_t;
+        for (int t = done_t; t < t1; t++) { /* trees grown after a failed one are dropped */
+            cl_tree_free(m->trees[t]);
+            m->trees[t] = NULL;
+        }
         if (err) {
             rc = err;
             break;
@@ -349,7 +353,7 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
         for (int j = 0; j < d; j++)
             missing[j] = m->bins->nbins[j];
         const size_t blk = 4096, nblk = (n + blk - 1) / blk;
-#pragma omp parallel for schedule(static) num_threads(nth)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 4)
         for (size_t q = 0; q < nblk; q++) {
             size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
             for (size_t i = q * blk; i < i1; i++) {
@@ -481,7 +485,7 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
     p.seed = (uint64_t)v;
     cl_forest *m;
     if ((rc = cl_forest_new(&m, kind, &p)))
-        return cl_error_wrap(CL_EFORMAT, "model file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
     m->params = p;
     int32_t *nb = NULL;
     uint8_t *ic = NULL;

@@ -310,7 +310,7 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
     m->fitted = 1; /* from here on the model is valid with the trees built so far */
     for (int t = 0; t < p->trees; t++) {
         /* gradients */
-#pragma omp parallel for schedule(static) num_threads(nth)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
         for (size_t q = 0; q < nblk; q++) {
             size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
             for (size_t i = q * blk; i < i1; i++) {
@@ -367,14 +367,14 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
         }
         /* margins */
         if (m_rows == n) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (n > 65536)
             for (int l = 0; l < nleaves; l++) {
                 double v = tree->nodes[leaves[l].node].value;
                 for (size_t k = leaves[l].start; k < leaves[l].end; k++)
                     margin[rows[k]] += v;
             }
         } else {
-#pragma omp parallel for schedule(static) num_threads(nth)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
             for (size_t q = 0; q < nblk; q++) {
                 size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
                 for (size_t i = q * blk; i < i1; i++)
@@ -524,7 +524,7 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
         return cl_error_wrap(CL_EFORMAT, "model file");
     cl_gbdt *m;
     if ((rc = cl_gbdt_new(&m, &p)))
-        return cl_error_wrap(CL_EFORMAT, "model file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
     int32_t *nb = NULL;
     uint8_t *ic = NULL;
     float *cuts = NULL;

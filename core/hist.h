@@ -7,7 +7,9 @@
  * order, so the sums are bit-identical whatever the thread count. Threads own contiguous
  * feature ranges and walk the rows in blocks of CL_HIST_BLOCK, so one block of ordered
  * gradients stays in cache while the thread sweeps its features (LightGBM's ordered
- * gradients, column-wise).
+ * gradients, column-wise). Nodes of >= 8192 rows accumulate even and odd list positions in
+ * two histograms added at the end (two dependency chains; fixed by m, not by threads). If
+ * that scratch cannot be allocated the single-chain order is used (rounding may differ).
  */
 #ifndef CL_HIST_H
 #define CL_HIST_H
@@ -24,7 +26,8 @@ typedef struct cl_hbin {
 /* Builds the histogram of features feats[0..nf) (their ranges of `hist` are overwritten)
  * over rows[0..m) of the column-major bin matrix `bins` (n rows per column); rows == NULL
  * means rows 0..m-1. gh holds the gradient and hessian of the k-th listed row at gh[2k],
- * gh[2k+1] (ordered gradients). nthreads >= 1; small work runs on one thread. */
+ * gh[2k+1] (ordered gradients). feats must be increasing. nthreads >= 1; small work runs on
+ * one thread. */
 void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size_t n,
                    const uint32_t *rows, size_t m, const float *gh, const int *feats, int nf,
                    int nthreads);

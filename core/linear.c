@@ -72,9 +72,7 @@ int cl_logreg_new(cl_logreg **out, const cl_logreg_params *p)
 
 static void free_names(cl_logreg *m)
 {
-    for (int64_t j = 0; j < m->nnames; j++)
-        cl_free(m->names[j]);
-    cl_free(m->names);
+    cl_strs_free(m->names, m->nnames);
     m->names = NULL;
     m->nnames = 0;
 }
@@ -92,17 +90,10 @@ int cl_logreg_set_names(cl_logreg *m, const char *const *names, int64_t d)
 {
     if (d < 1)
         return cl_error(CL_EINVAL, "logreg: need at least one feature name");
-    char **v = cl_calloc((size_t)d, sizeof *v);
-    if (!v)
-        return CL_ENOMEM;
-    for (int64_t j = 0; j < d; j++) {
-        if (!(v[j] = cl_strdup(names[j] ? names[j] : ""))) {
-            for (int64_t k = 0; k < j; k++)
-                cl_free(v[k]);
-            cl_free(v);
-            return CL_ENOMEM;
-        }
-    }
+    char **v;
+    int rc = cl_strs_dup(&v, names, d);
+    if (rc)
+        return rc;
     free_names(m);
     m->names = v;
     m->nnames = d;
@@ -373,7 +364,7 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
         return rc;
     cl_logreg *m;
     if ((rc = cl_logreg_new(&m, &p)))
-        return cl_error_wrap(CL_EFORMAT, "logreg file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "logreg file");
     size_t d;
     int64_t it, conv;
     if ((rc = cl_mr_count(r, "logreg.coef", CL_CHUNK_F64, &d)))

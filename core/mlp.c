@@ -198,9 +198,7 @@ int cl_mlp_new(cl_mlp **out, const cl_mlp_params *p)
 
 static void free_names(cl_mlp *m)
 {
-    for (int64_t j = 0; j < m->nnames; j++)
-        cl_free(m->names[j]);
-    cl_free(m->names);
+    cl_strs_free(m->names, m->nnames);
     m->names = NULL;
     m->nnames = 0;
 }
@@ -219,17 +217,10 @@ int cl_mlp_set_names(cl_mlp *m, const char *const *names, int64_t d)
 {
     if (d < 1)
         return cl_error(CL_EINVAL, "mlp: need at least one feature name");
-    char **v = cl_calloc((size_t)d, sizeof *v);
-    if (!v)
-        return CL_ENOMEM;
-    for (int64_t j = 0; j < d; j++) {
-        if (!(v[j] = cl_strdup(names[j] ? names[j] : ""))) {
-            for (int64_t k = 0; k < j; k++)
-                cl_free(v[k]);
-            cl_free(v);
-            return CL_ENOMEM;
-        }
-    }
+    char **v;
+    int rc = cl_strs_dup(&v, names, d);
+    if (rc)
+        return rc;
     free_names(m);
     m->names = v;
     m->nnames = d;
@@ -809,7 +800,7 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
             if ((bi & 63) == 63) {
                 char detail[64];
                 snprintf(detail, sizeof detail, "loss %.4f", loss_sum / (double)(i0 + B));
-                if (cl_progress_step(prog, "mlp", e + (double)(bi + 1) / (double)nb, epochs,
+                if (cl_progress_step(prog, "mlp epoch", e + (double)(bi + 1) / (double)nb, epochs,
                                      detail) != CL_OK) {
                     interrupted = 1;
                     break;
@@ -848,7 +839,7 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
             snprintf(detail, sizeof detail, "loss %.4f val %.4f auc %.4f", tl, vl, va);
         else
             snprintf(detail, sizeof detail, "loss %.4f", tl);
-        if (cl_progress_step(prog, "mlp", e + 1, stopped ? e + 1 : epochs, detail) != CL_OK)
+        if (cl_progress_step(prog, "mlp epoch", e + 1, stopped ? e + 1 : epochs, detail) != CL_OK)
             interrupted = 1;
     }
     if (best_epoch > 0) {
@@ -993,12 +984,21 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
         return rc;
     cl_mlp *m;
     if ((rc = cl_mlp_new(&m, &p)))
-        return cl_error_wrap(CL_EFORMAT, "mlp file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "mlp file");
     int64_t d, ep;
     size_t cnt;
     if ((rc = cl_mr_int(r, "mlp.inputs", 1, (int64_t)1 << 31, &d)) ||
-        (rc = cl_mr_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = alloc_weights(m, d)) ||
-        (rc = cl_mr_f32(r, "mlp.theta", m->theta, (size_t)m->np)) ||
+        (rc = cl_mr_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = layout(m, d)))
+        goto fail;
+    /* sizes implied by the parameters must match the file before anything is allocated */
+    if ((rc = cl_mr_count(r, "mlp.theta", CL_CHUNK_F32, &cnt)))
+        goto fail;
+    if ((int64_t)cnt != m->np) {
+        rc = cl_error(CL_EFORMAT, "mlp file: %zu weights where the layer sizes need %lld", cnt,
+                      (long long)m->np);
+        goto fail;
+    }
+    if ((rc = alloc_weights(m, d)) || (rc = cl_mr_f32(r, "mlp.theta", m->theta, (size_t)m->np)) ||
         (m->ns && (rc = cl_mr_f32(r, "mlp.stats", m->stats, (size_t)m->ns))))
         goto fail;
     for (int64_t i = 0; i < m->np; i++)

@@ -97,6 +97,10 @@ void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, i
         }
         return;
     }
+    cl_split_params pc = *p; /* categorical: extra L2 */
+    pc.lambda += CL_SPLIT_CAT_L2;
+    p = &pc;
+    parent = cl_split_score(G, H, p);
     cat_key keys[256];
     int nk = 0;
     for (int c = 0; c < nbins; c++)

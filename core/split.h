@@ -11,7 +11,9 @@
  * present in the node are ordered by G / (H + CL_SPLIT_CAT_SMOOTH) and every prefix of that
  * order is tried as the left set (LightGBM's many-vs-many partition, which is exact for
  * convex losses); missing values and categories absent from the node follow the default
- * direction / go right.
+ * direction / go right. Partitions over many levels overfit easily, so, as LightGBM does,
+ * the ordering is smoothed (CL_SPLIT_CAT_SMOOTH) and categorical gains use an extra L2
+ * penalty (CL_SPLIT_CAT_L2).
  */
 #ifndef CL_SPLIT_H
 #define CL_SPLIT_H
@@ -21,7 +23,8 @@
 #include "hist.h"
 
 #define CL_SPLIT_CAT_WORDS 8 /* 256 bits of category set */
-#define CL_SPLIT_CAT_SMOOTH 1.0
+#define CL_SPLIT_CAT_SMOOTH 10.0 /* added to H when ordering categories */
+#define CL_SPLIT_CAT_L2 10.0     /* extra L2 when scoring categorical splits */
 
 typedef struct cl_split_params {
     double lambda, alpha, gamma, min_child_weight;

@@ -365,8 +365,31 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
         memset(c, 0, (size_t)(m * n) * sizeof(float));
         return CL_OK;
     }
-    cl_tensor *ta = NULL, *tb = NULL;
+    cl_threads_get(); /* makes sure OpenBLAS got the configured thread count */
     blas_view va, vb;
+    /* A vector operand goes to sgemv with its stride as the increment (OpenBLAS 0.3.21's
+     * sgemm does not forward n = 1 to gemv itself, and gemv never needs a copy). */
+    if (n == 1 && bs0 >= 1 && bs0 <= INT_MAX && blas_readable(a, m, k, as0, as1, &va)) {
+        const float *x = cl_tensor_ptr(b, 0, 0);
+        if (va.trans == CblasNoTrans) /* y = A x, A m x k row-major */
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)k, 1.0f, va.p, (int)va.ld, x,
+                        (int)bs0, 0.0f, c, 1);
+        else /* A is the transpose of a row-major k x m matrix */
+            cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)m, 1.0f, va.p, (int)va.ld, x,
+                        (int)bs0, 0.0f, c, 1);
+        return CL_OK;
+    }
+    if (m == 1 && as1 >= 1 && as1 <= INT_MAX && blas_readable(b, k, n, bs0, bs1, &vb)) {
+        const float *x = cl_tensor_ptr(a, 0, 0);
+        if (vb.trans == CblasNoTrans) /* y = B^T x, B k x n row-major */
+            cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, 1.0f, vb.p, (int)vb.ld, x,
+                        (int)as1, 0.0f, c, 1);
+        else /* B is the transpose of a row-major n x k matrix */
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, vb.p, (int)vb.ld, x,
+                        (int)as1, 0.0f, c, 1);
+        return CL_OK;
+    }
+    cl_tensor *ta = NULL, *tb = NULL;
     if (!blas_readable(a, m, k, as0, as1, &va)) {
         rc = cl_tensor_clone(&ta, a);
         if (rc)
@@ -379,7 +402,6 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
             goto done;
         vb.p = cl_tensor_data(tb), vb.trans = CblasNoTrans, vb.ld = n;
     }
-    cl_threads_get(); /* makes sure OpenBLAS got the configured thread count */
     cblas_sgemm(CblasRowMajor, va.trans, vb.trans, (int)m, (int)n, (int)k, 1.0f, va.p, (int)va.ld,
                 vb.p, (int)vb.ld, 0.0f, c, (int)n);
 done:

@@ -183,8 +183,9 @@ static int eval_node(cl_grow_ws *ws, cand *c, const cl_binning *b, const uint8_t
             return CL_ENOMEM;
         size_t m = c->end - c->start;
         gather(ws->gh, rows + c->start, m, grad, hess, p->nthreads);
-        cl_hist_build(c->hist, b->hist_off, bins, n, rows + c->start, m, ws->gh, fs, nf,
-                      p->nthreads);
+        /* a node holding every row (the root without sampling) lists rows 0..n-1 in order */
+        cl_hist_build(c->hist, b->hist_off, bins, n, m == n ? NULL : rows + c->start, m, ws->gh,
+                      fs, nf, p->nthreads);
     }
     find_split(c, b, fs, nf, p);
     if (!keep) {

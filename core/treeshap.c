@@ -132,7 +132,7 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
     size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
     const size_t block = 64, nblk = (n + block - 1) / block;
     int failed = 0;
-#pragma omp parallel num_threads(cl_threads_get())
+#pragma omp parallel num_threads(cl_threads_get()) if (n > 256)
     {
         pelem *path = cl_alloc(plen * sizeof *path);
         double *phi = cl_alloc(((size_t)d + 1) * sizeof *phi);

@@ -88,7 +88,8 @@ static void tree_json(jbuf *b, const cl_tree *t, int id, int d)
             parent[t->nodes[i].left] = i;
             parent[t->nodes[i].left + 1] = i;
         }
-#define ARR(key, expr, fmtfn)                                                                \
+/* One per-node array: "key":[v0,v1,...], with `fmtfn` writing node i (nd). */
+#define ARR(key, fmtfn)                                                                      \
     do {                                                                                     \
         jb(b, "\"" key "\":[");                                                              \
         for (int i = 0; i < n; i++) {                                                        \
@@ -99,22 +100,21 @@ static void tree_json(jbuf *b, const cl_tree *t, int id, int d)
             fmtfn;                                                                           \
         }                                                                                    \
         jb(b, "],");                                                                         \
-        (void)(expr);                                                                        \
     } while (0)
     jb(b, "{");
-    ARR("base_weights", 0, jf(b, nd->value));
+    ARR("base_weights", jf(b, nd->value));
     jb(b, "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
           "\"categories_sizes\":[],");
-    ARR("default_left", 0, jb(b, "%d", nd->feature >= 0 ? nd->default_left : 0));
+    ARR("default_left", jb(b, "%d", nd->feature >= 0 ? nd->default_left : 0));
     jb(b, "\"id\":%d,", id);
-    ARR("left_children", 0, jb(b, "%d", nd->feature >= 0 ? nd->left : -1));
-    ARR("loss_changes", 0, jf(b, nd->feature >= 0 ? nd->gain : 0.0));
-    ARR("parents", 0, jb(b, "%d", parent[i]));
-    ARR("right_children", 0, jb(b, "%d", nd->feature >= 0 ? nd->left + 1 : -1));
-    ARR("split_conditions", 0, jf(b, nd->feature >= 0 ? nd->thr : nd->value));
-    ARR("split_indices", 0, jb(b, "%d", nd->feature >= 0 ? nd->feature : 0));
-    ARR("split_type", 0, jb(b, "0"));
-    ARR("sum_hessian", 0, jf(b, nd->cover));
+    ARR("left_children", jb(b, "%d", nd->feature >= 0 ? nd->left : -1));
+    ARR("loss_changes", jf(b, nd->feature >= 0 ? nd->gain : 0.0));
+    ARR("parents", jb(b, "%d", parent[i]));
+    ARR("right_children", jb(b, "%d", nd->feature >= 0 ? nd->left + 1 : -1));
+    ARR("split_conditions", jf(b, nd->feature >= 0 ? nd->thr : nd->value));
+    ARR("split_indices", jb(b, "%d", nd->feature >= 0 ? nd->feature : 0));
+    ARR("split_type", jb(b, "0"));
+    ARR("sum_hessian", jf(b, nd->cover));
 #undef ARR
     jb(b, "\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"%d\",\"num_nodes\":\"%d\","
           "\"size_leaf_vector\":\"0\"}}",

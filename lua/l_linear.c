@@ -78,8 +78,8 @@ static int m_fit(lua_State *L)
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     const float *y = lm_vector(L, 3, "y", n);
     int opts = lua_isnoneornil(L, 4) ? 0 : 4;
-    if (opts)
-        luaL_checktype(L, opts, LUA_TTABLE);
+    static const char *const known[] = {"names", "verbose", "pipeline", NULL};
+    lm_fit_options(L, opts, 1, known);
     const char **names = lm_names(L, opts, d);
     if (names)
         LCL_CHECK(L, cl_logreg_set_names(m, names, d));

@@ -63,8 +63,9 @@ static int m_fit(lua_State *L)
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     const float *y = lm_vector(L, 3, "y", n);
     int opts = lua_isnoneornil(L, 4) ? 0 : 4;
-    if (opts)
-        luaL_checktype(L, opts, LUA_TTABLE);
+    static const char *const known[] = {"valid", "early_stop", "names", "verbose", "pipeline",
+                                        NULL};
+    lm_fit_options(L, opts, 1, known);
     cl_mlp_fit_opts fo = {NULL, NULL, 0, 0};
     if (opts && lua_getfield(L, opts, "valid") != LUA_TNIL) {
         int vt = lua_gettop(L);

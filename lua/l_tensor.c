@@ -898,8 +898,9 @@ static const struct {
     {"relu", "t:relu() -> Tensor: element-wise max(x, 0) (nan stays nan)."},
     {"neg", "t:neg() -> Tensor: -t. Also unary minus."},
     {"clamp", "t:clamp(lo [, hi]) -> Tensor: values limited to [lo, hi]; nil means unbounded."},
-    {"mm", "t:mm(u) -> Tensor: matrix product (cblas_sgemm); transposed and sliced views are "
-           "passed without copying. A 1-D u is a column (result 1-D), a 1-D t a row."},
+    {"mm", "t:mm(u) -> Tensor: matrix product (cblas_sgemm, sgemv when one side is a "
+           "vector); transposed and sliced views are passed without copying. A 1-D u is a "
+           "column (result 1-D), a 1-D t a row."},
     {"sum", "t:sum([dim]) -> number | Tensor: the sum of all elements, or along dim: 1 sums "
             "over rows (one value per column), 2 over columns (one per row), as a 1-D tensor. "
             "Accumulated in double; the same whatever the thread count."},

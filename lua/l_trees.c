@@ -12,6 +12,7 @@
  * early_stop = k, metric = "logloss" | "auc" | "rmse".
  */
 #include "lcl.h"
+#include "lmodel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ static void *pipeline_at(lua_State *L, int opts, const char *key)
             luaL_error(L, "option '%s' must be a churnlab.Pipeline, got %s", key,
                        luaL_typename(L, -1));
         if (!b->obj)
-            luaL_error(L, "option '%s': attempt to use a freed churnlab.Pipeline", key);
+            luaL_error(L, "option '%s' must be a fitted churnlab.Pipeline (call p:fit(frame) first)", key);
         p = b->obj;
     }
     lua_pop(L, 1);
@@ -145,9 +146,12 @@ static uint8_t *fit_common(lua_State *L, int opts, int d, const model_ref *r)
 
 static int m_gc(lua_State *L)
 {
-    lcl_box *b = lua_touserdata(L, 1);
-    if (b && b->obj) {
-        if (lcl_testbox(L, 1, T_GBDT))
+    lcl_box *b = lcl_testbox(L, 1, T_GBDT);
+    int gbdt = b != NULL;
+    if (!b && !(b = lcl_testbox(L, 1, T_FOREST)) && !(b = lcl_testbox(L, 1, T_TREE)))
+        return luaL_typeerror(L, 1, "gbdt, forest or tree model");
+    if (b->obj) {
+        if (gbdt)
             cl_gbdt_free(b->obj);
         else
             cl_forest_free(b->obj);
@@ -158,6 +162,8 @@ static int m_gc(lua_State *L)
 
 static int m_tostring(lua_State *L)
 {
+    if (!lcl_testbox(L, 1, T_GBDT) && !lcl_testbox(L, 1, T_FOREST) && !lcl_testbox(L, 1, T_TREE))
+        return luaL_typeerror(L, 1, "gbdt, forest or tree model");
     lcl_box *b = lua_touserdata(L, 1);
     const char *tn = lcl_testbox(L, 1, T_GBDT) ? T_GBDT : lcl_testbox(L, 1, T_FOREST) ? T_FOREST : T_TREE;
     if (!b || !b->obj) {
@@ -251,6 +257,11 @@ static int m_fit(lua_State *L)
         luaL_argerror(L, 2, "X must be a 2-D tensor (rows x features)");
     int d = (int)cl_tensor_cols(X);
     uint8_t *is_cat = fit_common(L, opts, d, &r);
+    if (opts && lua_getfield(L, opts, "pipeline") != LUA_TNIL) {
+        lua_setiuservalue(L, 1, 1); /* attached: save() stores it, predict(frame) uses it */
+    } else if (opts) {
+        lua_pop(L, 1);
+    }
     int rc;
     if (r.g) {
         cl_gbdt_fit_opts o = {0};
@@ -301,6 +312,7 @@ static int m_fit(lua_State *L)
 static int m_predict(lua_State *L)
 {
     model_ref r = check_model(L, 1);
+    lm_frame_input(L, 1, 2); /* a raw frame, when the model carries its pipeline */
     cl_tensor *X = lcl_checktensor(L, 2);
     int opts = lua_isnoneornil(L, 3) ? 0 : 3;
     need_fitted(L, &r, "predict");
@@ -444,6 +456,44 @@ static int m_importance(lua_State *L)
         ord[b + 1] = k;
     }
     char **names = model_names(&r);
+    int as_table = lcl_optbool(L, lua_istable(L, 2) ? 2 : 0, "table", 0);
+    /* a churnlab.Frame {feature, gain, splits, cover} when the frame module is built */
+    if (!as_table) {
+        int top = lua_gettop(L);
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "churnlab.frame");
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1) &&
+            lua_getfield(L, -1, "new") == LUA_TFUNCTION) {
+            static const char *const cols[] = {"feature", "gain", "splits", "cover"};
+            lua_createtable(L, 0, 4);
+            for (int c = 0; c < 4; c++) {
+                lua_createtable(L, d, 0);
+                for (int q = 0; q < d; q++) {
+                    int j = ord[q];
+                    if (c == 0) {
+                        if (names)
+                            lua_pushstring(L, names[j]);
+                        else
+                            lua_pushfstring(L, "x%d", j + 1);
+                    } else {
+                        lua_pushnumber(L, v[(c - 1) * d + j]);
+                    }
+                    lua_seti(L, -2, q + 1);
+                }
+                lua_setfield(L, -2, cols[c]);
+            }
+            lua_createtable(L, 0, 1);
+            lua_createtable(L, 4, 0);
+            for (int c = 0; c < 4; c++) {
+                lua_pushstring(L, cols[c]);
+                lua_seti(L, -2, c + 1);
+            }
+            lua_setfield(L, -2, "names");
+            lua_call(L, 2, 1);
+            return 1;
+        }
+        lua_settop(L, top); /* keeps v and ord alive */
+    }
     lua_createtable(L, d, 0);
     for (int q = 0; q < d; q++) {
         int j = ord[q];
@@ -532,7 +582,15 @@ static int m_save(lua_State *L)
     model_ref r = check_model(L, 1);
     const char *path = luaL_checkstring(L, 2);
     need_fitted(L, &r, "save");
-    LCL_CHECK(L, r.g ? cl_gbdt_save(r.g, path) : cl_forest_save(r.f, path));
+    cl_mw *w = cl_mw_new(r.g ? "gbdt" : r.f->kind == CL_FOREST_KIND_TREE ? "tree" : "forest");
+    if (!w)
+        return lcl_raise(L, CL_ENOMEM);
+    int rc = r.g ? cl_gbdt_write(r.g, w) : cl_forest_write(r.f, w);
+    if (rc) {
+        cl_mw_free(w);
+        return lcl_raise(L, rc);
+    }
+    lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1); /* with its pipeline, if any */
     lua_settop(L, 1);
     return 1;
 }
@@ -677,9 +735,16 @@ static int load_gbdt(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, T_GBDT);
+    cl_mr *rd;
+    LCL_CHECK(L, cl_mr_open(&rd, path));
     cl_gbdt *m;
-    LCL_CHECK(L, cl_gbdt_load(&m, path));
-    b->obj = m;
+    int rc = cl_gbdt_read(&m, rd);
+    if (rc == CL_OK) {
+        b->obj = m;
+        rc = lm_load_pipeline(L, rd, -1);
+    }
+    cl_mr_free(rd);
+    LCL_CHECK(L, rc);
     return 1;
 }
 
@@ -687,9 +752,16 @@ static int load_forest_kind(lua_State *L, const char *tname)
 {
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, tname);
+    cl_mr *rd;
+    LCL_CHECK(L, cl_mr_open(&rd, path));
     cl_forest *m;
-    LCL_CHECK(L, cl_forest_load(&m, path));
-    b->obj = m;
+    int rc = cl_forest_read(&m, rd);
+    if (rc == CL_OK) {
+        b->obj = m;
+        rc = lm_load_pipeline(L, rd, -1);
+    }
+    cl_mr_free(rd);
+    LCL_CHECK(L, rc);
     return 1;
 }
 
@@ -705,7 +777,7 @@ static const luaL_Reg common_methods[] = {
     {"fit", m_fit},       {"predict", m_predict},   {"shap", m_shap},
     {"importance", m_importance}, {"save", m_save}, {"params", m_params},
     {"ntrees", m_ntrees}, {"features", m_features}, {"free", m_gc},
-    {NULL, NULL}};
+    {"pipeline", lm_pipeline_method}, {NULL, NULL}};
 
 static const struct {
     const char *name, *doc;
@@ -722,8 +794,9 @@ static const struct {
              "the margin. pipeline sums one-hot columns per original column; scale = "
              "'probability' rescales each row proportionally so it adds up to P(y = 1) minus "
              "the base rate (last column)."},
-    {"importance", "m:importance() -> list of {feature, gain, splits, cover} sorted by total "
-                   "gain (a Lua table)."},
+    {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "
+                   "gain (total split gain), splits (count), cover (hessian sum at splits), "
+                   "sorted by gain; {table = true} gives a Lua list of rows instead."},
     {"save", "m:save(path) writes the model file atomically; cl.load(path) reads it back."},
     {NULL, NULL},
 };

@@ -234,6 +234,43 @@ void lm_frame_input(lua_State *L, int model, int idx)
     lua_replace(L, idx);
 }
 
+void lm_fit_options(lua_State *L, int opts, int model, const char *const *known)
+{
+    if (!opts || lua_isnoneornil(L, opts))
+        return;
+    model = lua_absindex(L, model);
+    luaL_checktype(L, opts, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, opts)) {
+        lua_pop(L, 1);
+        int ok = 0;
+        if (lua_type(L, -1) == LUA_TSTRING)
+            for (int i = 0; known[i] && !ok; i++)
+                ok = strcmp(known[i], lua_tostring(L, -1)) == 0;
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; known[i]; i++) {
+                if (i)
+                    luaL_addstring(&b, ", ");
+                luaL_addstring(&b, known[i]);
+            }
+            luaL_pushresult(&b);
+            luaL_error(L, "fit: unknown option '%s' (known: %s)",
+                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2),
+                       lua_tostring(L, -1));
+        }
+    }
+    if (lua_getfield(L, opts, "pipeline") != LUA_TNIL) {
+        lcl_box *pb = lcl_testbox(L, -1, PIPELINE_T);
+        if (!pb || !pb->obj)
+            luaL_error(L, "fit: option 'pipeline' must be a fitted churnlab.Pipeline");
+        lua_setiuservalue(L, model, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
 int lm_pipeline_method(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TUSERDATA);

@@ -46,6 +46,10 @@ int lm_load_pipeline(lua_State *L, const cl_mr *r, int model);
  * pipeline, replaces it with the pipeline's X tensor for that frame. */
 void lm_frame_input(lua_State *L, int model, int idx);
 
+/* Fit options: raises on a key not in `known` (NULL-terminated), naming the known ones, and
+ * attaches opts.pipeline (a fitted churnlab.Pipeline) to the model box at `model`. */
+void lm_fit_options(lua_State *L, int opts, int model, const char *const *known);
+
 /* m:pipeline() -> the attached churnlab.Pipeline or nil. */
 int lm_pipeline_method(lua_State *L);
 

@@ -1,10 +1,10 @@
 -- make_fuzz_seeds.lua - small real model files of every kind, the seed corpus of
--- tests/fuzz/fuzz_models.c (and the model files tests/e2e/crash.sh re-parses).
---   ./churnlab scripts/make_fuzz_seeds.lua [outdir]     (default tests/data/fuzz-models)
+-- tests/fuzz/fuzz_loaders.c (and the model files tests/e2e/crash.sh re-parses).
+--   ./churnlab scripts/make_fuzz_seeds.lua [outdir]     (default tests/data/fuzz-loaders)
 -- Small on purpose: libFuzzer mutates faster on short inputs (-max_len=4096 in run.sh).
 local cl = require "churnlab"
 local T = cl.tensor
-local dir = arg and arg[1] or "tests/data/fuzz-models"
+local dir = arg and arg[1] or "tests/data/fuzz-loaders"
 os.execute("mkdir -p '" .. dir .. "'")
 
 -- 40 rows, 3 features: x1 informative, x2 noise, x3 with missing values.

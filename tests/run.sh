@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.." || exit 2
 # rather than abort, and leaks fail the run.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+case "$B" in
+    */address | */undefined) export CHURNLAB_SANITIZER="${B##*/}" ;;
+esac
 passed=0
 failed=0
 skipped=0
@@ -19,10 +22,11 @@ failures=""
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-count() { # file-label exit-code: read "N passed, M failed[, K skipped]" lines from $log
-    p=$(sed -n 's/^.*\b\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
-    f=$(sed -n 's/^.*\b\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*$/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
-    s=$(sed -n 's/^.*failed, \([0-9][0-9]*\) skipped.*$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+count() { # file-label exit-code: the LAST "N passed, M failed[, K skipped]" line of $log
+    last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); p=${p:-0}
+    f=$(echo "$last" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p'); f=${f:-0}
+    s=$(echo "$last" | sed -n 's/^.*failed, \([0-9]*\) skipped.*/\1/p'); s=${s:-0}
     if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     [ "$f" -gt 0 ] && failures="$failures $1"

@@ -245,6 +245,45 @@ static void test_bad_input(void **state)
     cl_tensor_free(y);
 }
 
+/* A model file whose tree arrays are inconsistent is refused with a message, never used. */
+static void test_corrupted_trees_refused(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y;
+    make_data(&X, &y, 500, 4, 9);
+    cl_gbdt_params p = cl_gbdt_params_default();
+    p.trees = 3;
+    cl_gbdt *m;
+    assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+    assert_int_equal(cl_gbdt_fit(m, X, y, NULL, NULL), CL_OK);
+    for (int bug = 0; bug < 3; bug++) {
+        cl_tnode saved = m->trees[1]->nodes[0];
+        if (bug == 0)
+            m->trees[1]->nodes[0].left = 0; /* a cycle */
+        else if (bug == 1)
+            m->trees[1]->nodes[0].feature = 4; /* feature out of range */
+        else
+            m->trees[1]->nodes[0].left = m->trees[1]->n - 1; /* right child past the end */
+        cl_mw *w = cl_mw_new("gbdt");
+        assert_int_equal(cl_gbdt_write(m, w), CL_OK);
+        const void *buf;
+        size_t len;
+        assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+        cl_mr *r;
+        assert_int_equal(cl_mr_from_buffer(&r, buf, len, "bad.clm"), CL_OK);
+        cl_gbdt *m2 = NULL;
+        assert_int_equal(cl_gbdt_read(&m2, r), CL_EFORMAT);
+        assert_null(m2);
+        assert_non_null(strstr(cl_last_error(), "tree 2, node 1"));
+        cl_mr_free(r);
+        cl_mw_free(w);
+        m->trees[1]->nodes[0] = saved;
+    }
+    cl_gbdt_free(m);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_early_stopping),
         cmocka_unit_test(test_interrupt_keeps_partial_model),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_corrupted_trees_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -306,7 +306,9 @@ static void test_interrupt(void **state)
 static void test_threads_bit_identical(void **state)
 {
     (void)state;
-    enum { N = 3000, D = 40 };
+    /* batch 2048 x 40 inputs x 64 units is above the size where the blocked gemms go
+     * parallel, so two threads really split the work */
+    enum { N = 6000, D = 40 };
     float *X = malloc(sizeof(float) * N * D), *y = malloc(sizeof(float) * N);
     fill_data(X, y, N, D, 6);
     float *w[2];
@@ -315,7 +317,7 @@ static void test_threads_bit_identical(void **state)
         cl_threads_set(t + 1);
         cl_mlp_params p;
         cl_mlp_params_default(&p);
-        p.batch = 512;
+        p.batch = 2048;
         p.epochs = 2;
         p.batch_norm = 1;
         p.dropout = 0.2;

@@ -532,8 +532,10 @@ static void check_mm(const cl_tensor *a, const cl_tensor *b)
 static void test_matmul(void **state)
 {
     (void)state;
-    int64_t dims[][3] = {{3, 4, 5}, {1, 7, 1}, {64, 33, 70}, {5, 1, 6}};
-    for (int d = 0; d < 4; d++)
+    /* general, 1 x 1 result, larger, k = 1, and the sgemv paths (n = 1, m = 1) */
+    int64_t dims[][3] = {{3, 4, 5}, {1, 7, 1}, {64, 33, 70}, {5, 1, 6}, {6, 9, 1}, {1, 9, 5},
+                         {300, 200, 1}, {1, 200, 300}};
+    for (int d = 0; d < 8; d++)
         for (int ka = 0; ka < 4; ka++)
             for (int kb = 0; kb < 4; kb++) {
                 cl_tensor *a = view_kind(ka, dims[d][0], dims[d][1], 40);
@@ -545,6 +547,19 @@ static void test_matmul(void **state)
     cl_tensor *a = filled(2, 6, 4, 1), *v = filled(1, 4, 1, 2), *w = filled(1, 6, 1, 3), *c;
     check_mm(a, v);
     check_mm(w, a);
+    /* strided 1-D operands (every other element) and transposed matrices */
+    cl_tensor *v8 = filled(1, 8, 1, 4), *w12 = filled(1, 12, 1, 5), *vs, *ws, *at;
+    assert_int_equal(cl_tensor_view(&vs, v8), CL_OK);
+    vs->shape[0] = 4, vs->stride[0] = 2;
+    assert_int_equal(cl_tensor_view(&ws, w12), CL_OK);
+    ws->shape[0] = 6, ws->stride[0] = 2;
+    assert_int_equal(cl_tensor_transpose(&at, a), CL_OK); /* 4 x 6 */
+    check_mm(a, vs);
+    check_mm(ws, a);
+    check_mm(at, ws);
+    check_mm(vs, at);
+    cl_tensor_free(v8), cl_tensor_free(w12), cl_tensor_free(vs), cl_tensor_free(ws);
+    cl_tensor_free(at);
     assert_int_equal(cl_tensor_matmul(&c, a, v), CL_OK);
     assert_int_equal(c->ndim, 1);
     assert_int_equal((int)cl_tensor_numel(c), 6);

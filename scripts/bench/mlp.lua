@@ -5,13 +5,14 @@
 -- Data: 200,000 training + 40,000 test rows, 15 categorical groups of 7 levels one-hot
 -- encoded (105 columns), label from per-level effects plus a group-1 x group-2 interaction.
 -- Written once by lib/benchdata.lua to build/bench-data/onehot/ (format: mlp_data.py).
---   BENCH_MLP_EPOCHS (default 3), BENCH_MLP_ROWS (default 200000)
+--   BENCH_MLP_EPOCHS (default 3), BENCH_MLP_ROWS (default 200000), BENCH_ANCHOR_TIMEOUT (s, 300)
 local cl = require "churnlab"
 local T = cl.tensor
 
 local EPOCHS = tonumber(os.getenv("BENCH_MLP_EPOCHS") or "") or 3
 local NTRAIN = tonumber(os.getenv("BENCH_MLP_ROWS") or "") or 200000
 local NTEST = 40000
+local ANCHOR_TIMEOUT = tonumber(os.getenv("BENCH_ANCHOR_TIMEOUT") or "") or 300
 local HERE = "scripts/bench/"
 local PY = "/usr/bin/python3"
 
@@ -34,7 +35,9 @@ end
 
 local function anchor(script, batch, threads)
   local env = string.format("OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d MKL_NUM_THREADS=%d ", threads, threads, threads)
-  local cmd = string.format("%s%s %s%s %s %d %d %d 2>&1", env, PY, HERE, script, DIR, batch, EPOCHS, threads)
+  -- capped: on a loaded 2-core box a 2-thread anchor can spin for many minutes
+  local cmd = string.format("%stimeout %d %s %s%s %s %d %d %d 2>&1", env, ANCHOR_TIMEOUT, PY, HERE,
+                            script, DIR, batch, EPOCHS, threads)
   local p = io.popen(cmd)
   local out = p:read("a"); p:close()
   local sps, auc, impl
@@ -46,7 +49,10 @@ local function anchor(script, batch, threads)
       if l:find("metric=samples_per_s", 1, true) then sps = v else auc = v end
     end
   end
-  if not sps then io.stderr:write("anchor failed: " .. cmd .. "\n" .. out .. "\n") return end
+  if not sps then
+    io.stderr:write(string.format("anchor failed or exceeded %ds (left out): %s\n%s\n", ANCHOR_TIMEOUT, cmd, out))
+    return
+  end
   record("batch" .. batch, impl, sps, auc, threads)
 end
 

@@ -100,6 +100,7 @@ local function run(cmd, key)
   local out = p:read("a")
   p:close()
   io.write(out)
+  io.stdout:flush()
   for impl, metric, v in out:gmatch("impl=(%S+) metric=(%S+) value=(%S+)") do
     results[key:match("^(%S+%-%S+)%-") .. "|" .. impl .. "|" .. metric] = tonumber(v)
   end

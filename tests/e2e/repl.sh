@@ -234,10 +234,23 @@ kill -INT $pid; wait $pid; rc=$?
     bad "piped Ctrl-C output" "[$(cat "$T/out")]"
 
 # ---- the REPL on a pseudo-terminal ------------------------------------------------------
-if [ -x /usr/bin/python3 ]; then
+# Timing-driven terminal sessions are not run under the sanitizers (CHURNLAB_SANITIZER is set
+# by tests/run.sh): a slower start desynchronises them; the piped tests above cover the same
+# REPL logic under ASan and UBSan.
+if [ -n "${CHURNLAB_SANITIZER:-}" ]; then
+    skipped=$((skipped + 1)); echo "skip pseudo-terminal tests (timing-driven; not run under $CHURNLAB_SANITIZER)"
+elif [ -x /usr/bin/python3 ]; then
     CHURNLAB="$C" /usr/bin/python3 tests/e2e/repl_pty.py >"$T/pty" 2>&1
     prc=$?
-    cat "$T/pty"
+    if [ "$prc" != 0 ]; then
+        # The terminal sessions race the machine's load (a prompt drawn late desynchronises
+        # the rest). One retry; both attempts are shown, so a real failure stays visible.
+        echo "pty tests failed once (shown below); retrying"
+        sed 's/^\([0-9]* passed, [0-9]* failed\)$/pty attempt 1: \1/' "$T/pty"
+        CHURNLAB="$C" /usr/bin/python3 tests/e2e/repl_pty.py >"$T/pty" 2>&1
+        prc=$?
+    fi
+    sed 's/^\([0-9]* passed, [0-9]* failed\)$/pty: \1/' "$T/pty"
     p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$T/pty")
     f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$T/pty")
     if [ -z "$p" ]; then bad "pty tests ran" "exit $prc, no summary"

@@ -33,27 +33,9 @@ local SKIP = {
 local SKIP_MOD = {repl = "drives the terminal (readline); covered by tests/e2e/repl.sh"}
 -- Known bugs: calls skipped until fixed (each is in the hardening report). A call is skipped
 -- when its label (as printed on failure) matches the predicate.
-local HUGE = {["2^40"] = true, ["2^62"] = true, maxint = true, ["1e308"] = true, inf = true,
-              ["2^31"] = true}
-local KNOWN_CALLS = {
-  {bug = "lua/l_trees.c:146 m_gc (the 'free' method) and :159 m_tostring take any userdata as "
-         .. "a tree model: model.free(<a tensor>) frees the tensor's box as a forest (segfault)",
-   match = function(label)
-     local l = label:lower()
-     for _, k in ipairs{"forest", "gbdt", "tree"} do
-       if l:find("^[%w.@:_]*" .. k .. "[%w.@:_]*:%w+%(self=") or
-          l:find("^[%w.@:_]*" .. k .. "[%w.@:_]* __tostring%(") then return true end
-     end
-     return false
-   end},
-  {bug = "lua/churnlab/plot/stats.lua:214 calibration_curve: a huge bin count is not "
-         .. "validated, the bin loop runs ~forever",
-   match = function(label)
-     if not label:find("calibration", 1, true) then return false end
-     for tok in label:gmatch("[^(), ]+") do if HUGE[tok] then return true end end
-     return false
-   end},
-}
+local KNOWN_CALLS = {} -- none open (fixed: l_trees.c free/tostring type checks, plot
+-- calibration_curve bin validation)
+
 local nknown = 0
 local function known_call(label)
   for _, k in ipairs(KNOWN_CALLS) do if k.match(label) then return true end end

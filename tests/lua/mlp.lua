@@ -89,6 +89,8 @@ T.test("argument errors are clear", function()
   T.raises(function() m:fit(Xn, tensor{0, 1, 0, 1, 0, 1, 0, 1, 0, 1}, {names = {"u", "v"}}) end,
            "row 4, column 2 ('v') is NaN")
   T.raises(function() m:fit(X, y, {names = {"a"}}) end, "1 names but X has 4 columns")
+  T.raises(function() m:fit(X, y, {vaild = {Xv, yv}}) end, "unknown option 'vaild'", "valid, early_stop")
+  T.raises(function() m:fit(X, y, {pipeline = 3}) end, "fitted churnlab.Pipeline")
 end)
 
 os.remove(tmp)

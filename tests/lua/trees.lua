@@ -62,6 +62,22 @@ T.test("gbdt leaf-wise growth and early stopping keep the best iteration", funct
   T.ok(score > 0.9)
 end)
 
+T.test("squared-error objective fits a continuous target", function()
+  local n = 2000
+  local Xr = tensor.randn(n, 3, {seed = 21})
+  local t = {}
+  for i = 1, n do t[i] = 2 * Xr:get(i, 1) - Xr:get(i, 2) ^ 2 end
+  local yr = tensor(t)
+  local m = cl.gbdt{objective = "squared", trees = 200, depth = 4}:fit(Xr, yr)
+  local p = m:predict(Xr)
+  local se, var, mean = 0, 0, 0
+  for i = 1, n do mean = mean + t[i] / n end
+  for i = 1, n do se = se + (p:get(i) - t[i]) ^ 2; var = var + (t[i] - mean) ^ 2 end
+  T.ok(se / var < 0.05, "R^2 " .. 1 - se / var)
+  -- margin and prediction coincide for squared error
+  T.eq(m:predict(Xr, {margin = true}):get(5), p:get(5))
+end)
+
 T.test("shap rows add up to the margin; names and expected value", function()
   local m = cl.gbdt{trees = 20, depth = 4}:fit(X, y, {names = {"a", "b", "c", "d", "e", "f"}})
   local phi, names = m:shap(Xt)
@@ -151,7 +167,9 @@ end)
 
 T.test("importance is sorted by gain", function()
   local m = cl.gbdt{trees = 20}:fit(X, y)
-  local imp = m:importance()
+  local fr = m:importance()
+  T.eq(tostring(fr), "churnlab.Frame 6x4")
+  local imp = m:importance{table = true}
   T.eq(#imp, 6)
   for i = 2, #imp do T.ok(imp[i - 1].gain >= imp[i].gain) end
   T.ok(imp[1].splits > 0)
@@ -209,6 +227,78 @@ T.test("errors name the problem", function()
   local l, err = cl.load("tests/lua/trees.lua")
   T.eq(l, nil)
   T.ok(err)
+end)
+
+T.test("golden model files of format 1 still load and predict the same", function()
+  local Q = tensor{{0.5, 0 / 0, -1, 2}, {-1, 1, 0, 0}, {2, -2, 1, 4}, {0, 0, 0, 7}}
+  local want = {
+    gbdt = {"0.785464644", "0.233811542", "0.785464644", "0.233811542"},
+    forest = {"1", "0.0142857153", "1", "0.196923077"},
+    tree = {"1", "0", "1", "0"},
+  }
+  for kind, w in pairs(want) do
+    local m = assert(cl.load("tests/data/trees_" .. kind .. "_v1.clm"))
+    local p = m:predict(Q)
+    for i = 1, 4 do T.eq(string.format("%.9g", p:get(i)), w[i], kind .. " row " .. i) end
+  end
+  T.eq(cl.load("tests/data/trees_gbdt_v1.clm"):features()[4], "plan")
+end)
+
+local telco = T.shared("telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv")
+if not telco then
+  T.skip("telco: rules with labels, SHAP per original column", "../shared data not found")
+else
+  T.test("telco: rules with labels, SHAP per original column", function()
+    local df = cl.read_csv(telco)
+    local p = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"},
+                               encode = "native"}
+    p:fit(df)
+    local Xc, yc = p:transform(df)
+    local t = cl.tree{depth = 3, min_leaf = 50}:fit(Xc, yc, {pipeline = p})
+    local r = t:rules{pipeline = p}
+    T.ok(r:find("Contract in {Month-to-month}", 1, true), r)
+    T.ok(r:find("tenure", 1, true), r)
+    -- one-hot: rules speak of the original column
+    local q = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"}}
+    q:fit(df)
+    local Xo, yo = q:transform(df)
+    local t2 = cl.tree{depth = 2, min_leaf = 50}:fit(Xo, yo, {pipeline = q})
+    local r2 = t2:rules{pipeline = q}
+    T.ok(r2:find("Contract = ", 1, true) or r2:find("Contract != ", 1, true), r2)
+    -- SHAP summed per original column still adds up to the margin
+    local m = cl.gbdt{trees = 30, depth = 4}:fit(Xo, yo, {pipeline = q})
+    local phi, names = m:shap(Xo:rows(1, 20), {pipeline = q})
+    local _, ncol = phi:shape()
+    T.eq(ncol, 20) -- 19 original feature columns + expected value
+    T.eq(names[ncol], "(expected)")
+    local found = false
+    for _, n in ipairs(names) do found = found or n == "Contract" end
+    T.ok(found, table.concat(names, ","))
+    local z = m:predict(Xo:rows(1, 20), {margin = true})
+    for i = 1, 20 do
+      local s = 0
+      for j = 1, ncol do s = s + phi:get(i, j) end
+      T.near(s, z:get(i), 1e-4)
+    end
+  end)
+end
+
+T.test("tree models carry their pipeline: reloaded, they score raw frames identically", function()
+  local df = cl.read_csv("tests/data/explain_customers.csv")
+  local p = cl.prep.pipeline{target = "churn", positive = "yes", drop = {"customer"}, encode = "onehot"}
+  p:fit(df)
+  local X, y = p:transform(df)
+  for _, kind in ipairs{"gbdt", "forest", "tree"} do
+    local m = cl[kind]{seed = 1}
+    m:fit(X, y, {pipeline = p})
+    local path = os.tmpname()
+    m:save(path)
+    local m2 = assert(cl.load(path))
+    os.remove(path)
+    T.ok(m2:pipeline() ~= nil, kind .. " lost its pipeline")
+    local a, b = m:predict(X), m2:predict(df)
+    for i = 1, #a do T.eq(b:get(i), a:get(i), kind) end
+  end
 end)
 
 T.done()

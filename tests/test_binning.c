@@ -1,0 +1,114 @@
+/* test_binning.c - quantile binning: exact bins for few distinct values, equal-count bins for
+ * many, ties never split, missing bin, categorical codes, thresholds equal bins, errors. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "churnlab.h"
+
+static void test_few_distinct_values(void **state)
+{
+    (void)state;
+    float X[] = {3, 1, 2, 2, NAN, 1, 3, 3};
+    cl_binning *b;
+    assert_int_equal(cl_binning_fit(&b, X, 8, 1, NULL, 255, 1), CL_OK);
+    assert_int_equal(b->nbins[0], 3);
+    assert_int_equal(cl_binning_bin(b, 0, 1), 0);
+    assert_int_equal(cl_binning_bin(b, 0, 2), 1);
+    assert_int_equal(cl_binning_bin(b, 0, 3), 2);
+    assert_int_equal(cl_binning_bin(b, 0, NAN), 3); /* missing bin */
+    assert_int_equal(cl_binning_bin(b, 0, -100), 0);
+    assert_int_equal(cl_binning_bin(b, 0, 100), 2);
+    /* "bin <= k" is "x < threshold(k)" */
+    for (int k = 0; k < 2; k++) {
+        float t = cl_binning_threshold(b, 0, k);
+        for (float x = 0.5f; x < 4; x += 0.25f)
+            assert_int_equal(cl_binning_bin(b, 0, x) <= k, x < t);
+    }
+    assert_int_equal(cl_binning_total(b), 4);
+    cl_binning_free(b);
+}
+
+static void test_many_values_equal_counts(void **state)
+{
+    (void)state;
+    const size_t n = 100000;
+    float *X = cl_alloc(n * sizeof *X);
+    cl_rng r;
+    cl_rng_seed(&r, 3);
+    for (size_t i = 0; i < n; i++)
+        X[i] = (float)cl_rng_normal(&r);
+    for (size_t i = 0; i < 20000; i++) /* a heavy tie */
+        X[i] = 0.25f;
+    cl_binning *b;
+    assert_int_equal(cl_binning_fit(&b, X, n, 1, NULL, 64, 1), CL_OK);
+    assert_true(b->nbins[0] <= 64 && b->nbins[0] >= 40);
+    size_t cnt[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        cnt[cl_binning_bin(b, 0, X[i])]++;
+    int tie_bin = cl_binning_bin(b, 0, 0.25f);
+    assert_true(cnt[tie_bin] >= 20000); /* the tie sits in one bin */
+    for (int k = 0; k < b->nbins[0]; k++)
+        if (k != tie_bin)
+            assert_true(cnt[k] < 2 * n / 64 + 10); /* roughly equal counts elsewhere */
+    /* cuts strictly increase */
+    for (int k = 1; k < b->nbins[0] - 1; k++)
+        assert_true(b->cuts[k] > b->cuts[k - 1]);
+    cl_binning_free(b);
+    cl_free(X);
+}
+
+static void test_categorical_and_apply(void **state)
+{
+    (void)state;
+    float X[] = {0, 1.5f, 2, NAN, 1, 0.5f, NAN, 7, 4, -1, 2, 3};
+    uint8_t is_cat[2] = {1, 0};
+    cl_binning *b;
+    assert_int_equal(cl_binning_fit(&b, X, 6, 2, is_cat, 255, 1), CL_OK);
+    assert_int_equal(b->nbins[0], 5); /* codes 0..4 */
+    assert_int_equal(cl_binning_bin(b, 0, 2), 2);
+    assert_int_equal(cl_binning_bin(b, 0, 9), 5);  /* unseen code -> missing bin */
+    assert_int_equal(cl_binning_bin(b, 0, -1), 5); /* negative -> missing bin */
+    uint8_t out[12];
+    cl_binning_apply(b, X, 6, out);
+    for (int i = 0; i < 6; i++) /* column-major */
+        for (int j = 0; j < 2; j++)
+            assert_int_equal(out[j * 6 + i], cl_binning_bin(b, j, X[i * 2 + j]));
+    cl_binning_free(b);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    float X[] = {0, 1.5f, 2, 3};
+    uint8_t is_cat[1] = {1};
+    cl_binning *b;
+    assert_int_equal(cl_binning_fit(&b, X, 4, 1, is_cat, 255, 1), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "row 2, column 1"));
+    float Y[] = {0, 300};
+    assert_int_equal(cl_binning_fit(&b, Y, 2, 1, is_cat, 255, 1), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "category code 300"));
+    assert_int_equal(cl_binning_fit(&b, X, 4, 1, NULL, 256, 1), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "max_bins"));
+    int32_t nb[1] = {3};
+    uint8_t ic[1] = {0};
+    float cuts[2] = {2, 1};
+    assert_int_equal(cl_binning_from_arrays(&b, 1, nb, ic, cuts, 2), CL_EFORMAT);
+    assert_int_equal(cl_binning_from_arrays(&b, 1, nb, ic, cuts, 1), CL_EFORMAT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_few_distinct_values),
+        cmocka_unit_test(test_many_values_equal_counts),
+        cmocka_unit_test(test_categorical_and_apply),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
