@@ -1,7 +1,9 @@
 #!/bin/sh
 # CI-sized fuzzing: builds every tests/fuzz/fuzz_*.c target (clang, libFuzzer + ASan + UBSan)
 # and runs each for FUZZ_SECONDS (default 60) from its seed corpus under tests/data/fuzz-*/.
-# Three targets (csv, modelio, models) x 60 s is about 3 minutes plus a ~2 minute build.
+# Four targets (csv, loaders, modelio, models) x 60 s = 4 minutes, plus the builds (each
+# target compiles all of core/*.c under clang: 1-2 minutes per target on 2 idle cores).
+# FUZZ_SECONDS=30 halves the run time if CI needs it.
 # Fails when a target finds a crash, leak or sanitizer error (reproducer in
 # tests/fuzz/corpus-work/<name>/crash-*). A longer run: make fuzz FUZZ_SECONDS=600.
 set -eu
