@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """SIGINT during long operations in the churnlab REPL on a pseudo-terminal (run by
-tests/e2e/interrupt.sh). Each long operation is started, interrupted with kill -INT after a
+tests/manual/interrupt.sh). Each long operation is started, interrupted with kill -INT after a
 moment, and then: the prompt must come back, objects made before must still work, and the
 interrupted model must be in its documented state:
   logreg  unchanged-unfitted (fit is all or nothing; a refit starts clean)
