@@ -1,4 +1,7 @@
 #!/bin/sh
+# NOT in make test yet: run by hand (CHURNLAB=build/release/churnlab sh tests/manual/crash.sh).
+# tests/e2e/repl.sh's pty Ctrl-C checks fail right after it (and after interrupt.sh) although
+# all pass alone; cause not found yet, so both stay out of the suite.
 # Crash safety: a process saving a model, writing a CSV or saving a report in a loop is
 # killed with SIGKILL at a random moment; the file it was replacing must still be whole and
 # parse (atomic temp-file + rename writes). CRASH_TRIALS per kind (default 10).
