@@ -325,6 +325,10 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
         while (done_t < t1 && m->trees[done_t])
             done_t++;
         m->ntrees = done_t;
+        for (int t = done_t; t < t1; t++) { /* trees grown after a failed one are dropped */
+            cl_tree_free(m->trees[t]);
+            m->trees[t] = NULL;
+        }
         if (err) {
             rc = err;
             break;
@@ -481,7 +485,7 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
     p.seed = (uint64_t)v;
     cl_forest *m;
     if ((rc = cl_forest_new(&m, kind, &p)))
-        return cl_error_wrap(CL_EFORMAT, "model file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
     m->params = p;
     int32_t *nb = NULL;
     uint8_t *ic = NULL;

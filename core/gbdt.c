@@ -524,7 +524,7 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
         return cl_error_wrap(CL_EFORMAT, "model file");
     cl_gbdt *m;
     if ((rc = cl_gbdt_new(&m, &p)))
-        return cl_error_wrap(CL_EFORMAT, "model file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
     int32_t *nb = NULL;
     uint8_t *ic = NULL;
     float *cuts = NULL;

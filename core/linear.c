@@ -364,7 +364,7 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
         return rc;
     cl_logreg *m;
     if ((rc = cl_logreg_new(&m, &p)))
-        return cl_error_wrap(CL_EFORMAT, "logreg file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "logreg file");
     size_t d;
     int64_t it, conv;
     if ((rc = cl_mr_count(r, "logreg.coef", CL_CHUNK_F64, &d)))

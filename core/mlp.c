@@ -984,7 +984,7 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
         return rc;
     cl_mlp *m;
     if ((rc = cl_mlp_new(&m, &p)))
-        return cl_error_wrap(CL_EFORMAT, "mlp file");
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "mlp file");
     int64_t d, ep;
     size_t cnt;
     if ((rc = cl_mr_int(r, "mlp.inputs", 1, (int64_t)1 << 31, &d)) ||

@@ -552,8 +552,11 @@ int cl_mr_strs(const cl_mr *r, const char *name, char **dst, size_t n)
         at += 4;
         dst[i] = cl_alloc(l + 1);
         if (!dst[i]) {
-            while (i--)
+            /* Leaves every entry NULL: callers free dst[0..n) whatever the outcome. */
+            while (i--) {
                 cl_free(dst[i]);
+                dst[i] = NULL;
+            }
             return CL_ENOMEM;
         }
         memcpy(dst[i], b + at, l);

@@ -146,9 +146,12 @@ static uint8_t *fit_common(lua_State *L, int opts, int d, const model_ref *r)
 
 static int m_gc(lua_State *L)
 {
-    lcl_box *b = lua_touserdata(L, 1);
-    if (b && b->obj) {
-        if (lcl_testbox(L, 1, T_GBDT))
+    lcl_box *b = lcl_testbox(L, 1, T_GBDT);
+    int gbdt = b != NULL;
+    if (!b && !(b = lcl_testbox(L, 1, T_FOREST)) && !(b = lcl_testbox(L, 1, T_TREE)))
+        return luaL_typeerror(L, 1, "gbdt, forest or tree model");
+    if (b->obj) {
+        if (gbdt)
             cl_gbdt_free(b->obj);
         else
             cl_forest_free(b->obj);
@@ -159,6 +162,8 @@ static int m_gc(lua_State *L)
 
 static int m_tostring(lua_State *L)
 {
+    if (!lcl_testbox(L, 1, T_GBDT) && !lcl_testbox(L, 1, T_FOREST) && !lcl_testbox(L, 1, T_TREE))
+        return luaL_typeerror(L, 1, "gbdt, forest or tree model");
     lcl_box *b = lua_touserdata(L, 1);
     const char *tn = lcl_testbox(L, 1, T_GBDT) ? T_GBDT : lcl_testbox(L, 1, T_FOREST) ? T_FOREST : T_TREE;
     if (!b || !b->obj) {

@@ -218,6 +218,13 @@ end
 -- (scikit-learn's calibration_curve with strategy="uniform", same bin edges).
 function S.calibration_curve(y, p, bins)
   bins = bins or 10
+  if math.type(bins) ~= "integer" and not (type(bins) == "number" and bins == math.floor(bins)) then
+    error("calibration_curve: bins must be a whole number, got " .. tostring(bins), 2)
+  end
+  if bins < 1 or bins > 10000 then
+    error("calibration_curve: bins must be in [1, 10000], got " .. tostring(bins), 2)
+  end
+  bins = math.tointeger(bins)
   local sp, sy, cnt = {}, {}, {}
   for b = 1, bins do sp[b], sy[b], cnt[b] = 0, 0, 0 end
   for i = 1, math.min(#y, #p) do

@@ -1,0 +1,58 @@
+-- make_fuzz_seeds.lua - small real model files of every kind, the seed corpus of
+-- tests/fuzz/fuzz_loaders.c (and the model files tests/e2e/crash.sh re-parses).
+--   ./churnlab scripts/make_fuzz_seeds.lua [outdir]     (default tests/data/fuzz-loaders)
+-- Small on purpose: libFuzzer mutates faster on short inputs (-max_len=4096 in run.sh).
+local cl = require "churnlab"
+local T = cl.tensor
+local dir = arg and arg[1] or "tests/data/fuzz-loaders"
+os.execute("mkdir -p '" .. dir .. "'")
+
+-- 40 rows, 3 features: x1 informative, x2 noise, x3 with missing values.
+local rows, ys = {}, {}
+local s = 7
+local function rnd() s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 end
+for i = 1, 40 do
+  local y = i % 2
+  rows[i] = {y + rnd() - 0.5, rnd(), (i % 5 == 0) and 0 / 0 or rnd() * 3}
+  ys[i] = y
+end
+local X, y = T.new(rows), T.new(ys)
+local noNaN = {}
+for i = 1, 40 do noNaN[i] = {rows[i][1], rows[i][2], rows[i][3] ~= rows[i][3] and 0 or rows[i][3]} end
+local Xf = T.new(noNaN)
+local names = {names = {"x1", "x2", "x3"}}
+
+local function save(m, name, ...)
+  if select("#", ...) > 0 then m:fit(...) end
+  local p = dir .. "/" .. name; m:save(p); assert(io.open(p, "rb")):close(); print(p) end
+
+save(cl.logreg{}, "logreg.clm", Xf, y, names)
+save(cl.mlp{hidden = {3}, epochs = 2, seed = 1}, "mlp.clm", Xf, y, names)
+save(cl.gbdt{trees = 3, depth = 2, seed = 1}, "gbdt.clm", X, y, names)
+save(cl.forest{trees = 2, depth = 3, seed = 1}, "forest.clm", X, y, names)
+save(cl.tree{depth = 3}, "tree.clm", X, y, names)
+
+local f = cl.frame.new{plan = {"a", "b", "a", "c", "b", "a"}, tenure = {1, 5, 3, 0 / 0, 9, 2},
+                       churn = {"Yes", "No", "No", "Yes", "No", "Yes"}}
+local pipe = cl.prep.pipeline{target = "churn", positive = "Yes", scale = "minmax"}
+pipe:fit(f)
+save(pipe, "pipeline.clm")
+local Xp, yp = pipe:transform(f)
+local lp = cl.logreg{}
+lp:fit(Xp, yp, {names = pipe:feature_names()})
+assert(lp:save(dir .. "/logreg_pipeline.clm", {pipeline = pipe}))   -- a model with its pipeline in one file
+
+local R = cl.rec
+local inter = R.interactions{users = {1, 1, 2, 2, 3, 3, 4, 4, 4}, items = {1, 2, 2, 3, 1, 3, 1, 2, 4}}
+local kinds = {
+  popular = R.popular{}, itemknn = R.itemknn{k = 2}, mf = R.mf{factors = 2, epochs = 2},
+  als = R.als{factors = 2, iters = 2},
+  content = R.content{features = T.new{{1, 0}, {0, 1}, {1, 1}, {0, 0}}, items = {1, 2, 3, 4}},
+}
+for _, k in ipairs{"popular", "itemknn", "mf", "als", "content"} do
+  save(kinds[k], "rec_" .. k .. ".clm", inter)
+end
+save(R.hybrid{{R.als{factors = 2, iters = 2}, 0.5}, {R.itemknn{k = 2}, 0.5},
+              fallback = R.popular{}}, "rec_hybrid.clm", inter)
+save(cl.calibrate.platt(), "calibrator.clm", {0.1, 0.4, 0.6, 0.9}, {0, 1, 0, 1})
+save(cl.cluster.kmeans{k = 2, seed = 1}, "kmeans.clm", Xf)
