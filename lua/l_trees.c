@@ -582,6 +582,8 @@ static int m_save(lua_State *L)
     model_ref r = check_model(L, 1);
     const char *path = luaL_checkstring(L, 2);
     need_fitted(L, &r, "save");
+    if (!lua_isnoneornil(L, 3)) /* every argument check before the writer exists */
+        luaL_checktype(L, 3, LUA_TTABLE);
     cl_mw *w = cl_mw_new(r.g ? "gbdt" : r.f->kind == CL_FOREST_KIND_TREE ? "tree" : "forest");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);

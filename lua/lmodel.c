@@ -166,7 +166,10 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
     model = lua_absindex(L, model);
     int have = 0;
     if (opts && !lua_isnoneornil(L, opts)) {
-        luaL_checktype(L, opts, LUA_TTABLE);
+        if (!lua_istable(L, opts)) { /* free the writer before raising */
+            cl_mw_free(w);
+            luaL_typeerror(L, opts, "table");
+        }
         lua_getfield(L, opts, "pipeline");
         if (!lua_isnil(L, -1)) {
             lcl_box *pb = lcl_testbox(L, -1, PIPELINE_T);
