@@ -453,13 +453,21 @@ static line_status read_tty(const char *prompt, char **out)
     sigdelset(&waitmask, SIGWINCH);
     rl_result = NULL;
     rl_finished = 0;
+    sigint_count = 0;
     set_handler(SIGINT, prompt_sigint, 0, &old_int);
     set_handler(SIGWINCH, on_sigwinch, 0, &old_winch);
     rl_callback_handler_install(prompt, on_line);
     line_status st = LINE_OK;
     while (!rl_finished) {
-        /* checked before waiting too: a Ctrl-C pressed while the previous result printed
-         * (noted by the session's handler) clears this line like one pressed at it */
+        fd_set fds;
+        int fd = fileno(rl_instream);
+        FD_ZERO(&fds);
+        FD_SET(fd, &fds);
+        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
+        if (sigwinch_seen) {
+            sigwinch_seen = 0;
+            rl_resize_terminal();
+        }
         if (sigint_count) { /* show the abandoned line with ^C, start afresh */
             rl_free_line_state();
             rl_callback_sigcleanup();
@@ -471,15 +479,6 @@ static line_status read_tty(const char *prompt, char **out)
             fflush(rl_outstream);
             st = LINE_INTR;
             break;
-        }
-        fd_set fds;
-        int fd = fileno(rl_instream);
-        FD_ZERO(&fds);
-        FD_SET(fd, &fds);
-        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
-        if (sigwinch_seen) {
-            sigwinch_seen = 0;
-            rl_resize_terminal();
         }
         if (r < 0) {
             if (errno == EINTR)
@@ -712,10 +711,6 @@ static int repl(lua_State *L)
         return 1;
 
     if (interactive) {
-        /* For the whole session a Ctrl-C between statements (while results print, before the
-         * prompt is up) is only noted: with the default disposition it would kill the REPL.
-         * docall and read_tty install their own handlers and restore this one. */
-        set_handler(SIGINT, prompt_sigint, SA_RESTART, NULL);
         rl_readline_name = "churnlab";
         rl_attempted_completion_function = attempt_completion;
         rl_completer_word_break_characters = lua_breaks;
