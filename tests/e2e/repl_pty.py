@@ -32,7 +32,7 @@ class Session:
             os.execve(EXE, [EXE], env)
         self.buf = b""
 
-    def read_until(self, pattern, timeout=10.0):
+    def read_until(self, pattern, timeout=30.0):
         """Reads until the regex (bytes) matches the output since the last mark."""
         end = time.time() + timeout
         rx = re.compile(pattern)
@@ -59,7 +59,7 @@ class Session:
     def send(self, s):
         os.write(self.fd, s.encode() if isinstance(s, str) else s)
 
-    def wait(self, timeout=10.0):
+    def wait(self, timeout=30.0):
         end = time.time() + timeout
         while time.time() < end:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
