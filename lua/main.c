@@ -11,12 +11,14 @@
  * CL_EINTR) and a count hook that raises "interrupted!" at the next Lua instruction. The REPL
  * clears both and goes back to the prompt; a script stops with status 130. A third Ctrl-C
  * during one statement (C code that never polls) kills the process. At the readline prompt
- * Ctrl-C clears the line (readline's callback interface, so no longjmp out of readline).
+ * Ctrl-C clears the line (readline's callback interface, so no longjmp out of readline), and
+ * between statements it is spent harmlessly: the handler is the process's for its lifetime.
  */
 #include "lcl.h"
 #include "lembed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lualib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,8 +70,16 @@ static const char HELP[] =
 
 /* ---- signals ------------------------------------------------------------------------- */
 
+/* One SIGINT handler for the whole process, installed first thing in main(): the
+ * disposition never goes back to the default (or to an inherited SIG_IGN) while the REPL
+ * lives, so a Ctrl-C that lands between two statements, say while the terminal is back in
+ * cooked mode for an instant, cannot kill an interactive session. Readline's own signal
+ * handling is off (rl_catch_signals = 0, as CPython does): the prompt loop blocks SIGINT
+ * except inside pselect() and cleans readline's state itself. */
 static lua_State *globalL;
 static volatile sig_atomic_t sigint_count; /* Ctrl-C presses during the current call */
+static volatile sig_atomic_t lua_running;  /* docall() is running Lua (or C under it) */
+static volatile sig_atomic_t sigint_keeps; /* an interactive REPL: Ctrl-C outside Lua is noted */
 static volatile sig_atomic_t sigwinch_seen;
 
 static void lstop(lua_State *L, lua_Debug *ar)
@@ -79,13 +89,22 @@ static void lstop(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted!");
 }
 
-/* SIGINT while Lua (or C called from Lua) runs. Async-signal-safe: sets flags, a hook. */
-static void laction(int sig)
+/* Async-signal-safe: counts, sets flags and a hook. In Lua: the core's interrupt flag (C loops
+ * poll it) and a count hook raising "interrupted!"; the third press during one call kills the
+ * process (C code that never polls). Outside Lua: an interactive REPL only counts (the prompt
+ * loop clears the line); a script or a piped session stops as if it had no handler. */
+static void on_sigint(int sig)
 {
-    int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
     sigint_count++;
+    if (!lua_running) {
+        if (sigint_keeps)
+            return;
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     cl_interrupt();
-    lua_sethook(globalL, lstop, flag, 1);
+    lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
     if (sigint_count == 2) {
         static const char msg[] =
             "\nchurnlab: still busy in C code; press Ctrl-C once more to kill the process\n";
@@ -95,14 +114,6 @@ static void laction(int sig)
         signal(sig, SIG_DFL);
         raise(sig);
     }
-}
-
-/* SIGINT at the prompt: only noted; the input loop clears the line. No SA_RESTART, so the
- * select() waiting for a key returns EINTR. */
-static void prompt_sigint(int sig)
-{
-    (void)sig;
-    sigint_count++;
 }
 
 static void on_sigwinch(int sig)
@@ -170,19 +181,22 @@ static int msghandler(lua_State *L)
     return 1;
 }
 
-/* Calls the function below narg arguments with Ctrl-C armed. */
+/* Calls the function below narg arguments with Ctrl-C armed (nests: completion and the
+ * printer call Lua from inside the REPL's own calls). */
 static int docall(lua_State *L, int narg, int nres)
 {
     int base = lua_gettop(L) - narg;
-    struct sigaction old;
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
     globalL = L;
-    sigint_count = 0;
-    set_handler(SIGINT, laction, SA_RESTART, &old);
+    int outer = lua_running;
+    if (!outer)
+        sigint_count = 0;
+    lua_running = 1;
     int status = lua_pcall(L, narg, nres, base);
-    sigaction(SIGINT, &old, NULL);
-    lua_sethook(L, NULL, 0, 0); /* a Ctrl-C that came as the call returned */
+    lua_running = outer;
+    if (!outer)
+        lua_sethook(L, NULL, 0, 0); /* a Ctrl-C that came as the call returned */
     lua_remove(L, base);
     return status;
 }
@@ -430,6 +444,33 @@ static int use_color;   /* stdout is a terminal and NO_COLOR is unset */
 
 static char *rl_result;
 static int rl_finished;
+static int tty_fd = -1;        /* the terminal, opened again non-blocking for tty_getc */
+static sigset_t tty_waitmask; /* the signal mask while waiting for a key */
+
+/* readline's getc. A Ctrl-C makes the terminal drop its unread input, so a key pselect() has
+ * just reported may be gone when read() runs: a blocking read would then wait, with SIGINT
+ * blocked, for the next key and the Ctrl-C would go unseen. This reads a descriptor of its
+ * own with O_NONBLOCK (its own open file description: the shell's stays blocking) and waits
+ * in pselect() with SIGINT open. After a Ctrl-C it returns readline's abort key (^G), which
+ * ends a search or a completion question; the prompt loop then clears the line. */
+static int tty_getc(FILE *stream)
+{
+    (void)stream;
+    for (;;) {
+        if (sigint_count)
+            return 'G' & 0x1f;
+        unsigned char c;
+        ssize_t n = read(tty_fd, &c, 1);
+        if (n == 1)
+            return c;
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            return EOF;
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(tty_fd, &fds);
+        pselect(tty_fd + 1, &fds, NULL, NULL, NULL, &tty_waitmask);
+    }
+}
 
 static void on_line(char *line)
 {
@@ -443,7 +484,7 @@ static void on_line(char *line)
  * are blocked except inside pselect(), so a Ctrl-C is never lost between checks. */
 static line_status read_tty(const char *prompt, char **out)
 {
-    struct sigaction old_int, old_winch;
+    struct sigaction old_winch;
     sigset_t block, waitmask;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -451,16 +492,16 @@ static line_status read_tty(const char *prompt, char **out)
     sigprocmask(SIG_BLOCK, &block, &waitmask);
     sigdelset(&waitmask, SIGINT);
     sigdelset(&waitmask, SIGWINCH);
+    tty_waitmask = waitmask;
     rl_result = NULL;
     rl_finished = 0;
-    sigint_count = 0;
-    set_handler(SIGINT, prompt_sigint, 0, &old_int);
+    sigint_count = 0; /* a press between statements is spent: its statement is over */
     set_handler(SIGWINCH, on_sigwinch, 0, &old_winch);
     rl_callback_handler_install(prompt, on_line);
     line_status st = LINE_OK;
     while (!rl_finished) {
         fd_set fds;
-        int fd = fileno(rl_instream);
+        int fd = tty_fd >= 0 ? tty_fd : fileno(rl_instream);
         FD_ZERO(&fds);
         FD_SET(fd, &fds);
         int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
@@ -490,7 +531,6 @@ static line_status read_tty(const char *prompt, char **out)
         if (r > 0)
             rl_callback_read_char();
     }
-    sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGWINCH, &old_winch, NULL);
     sigprocmask(SIG_UNBLOCK, &block, NULL);
     sigint_count = 0;
@@ -711,6 +751,13 @@ static int repl(lua_State *L)
         return 1;
 
     if (interactive) {
+        sigint_keeps = 1; /* at a terminal Ctrl-C outside Lua clears the line */
+        rl_catch_signals = 0;
+        rl_catch_sigwinch = 0;
+        const char *tty = ttyname(STDIN_FILENO);
+        tty_fd = tty ? open(tty, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+        if (tty_fd >= 0)
+            rl_getc_function = tty_getc;
         rl_readline_name = "churnlab";
         rl_attempted_completion_function = attempt_completion;
         rl_completer_word_break_characters = lua_breaks;
@@ -772,6 +819,12 @@ static int repl(lua_State *L)
     if (interactive) {
         fputc('\n', rl_outstream);
         fflush(rl_outstream);
+        if (tty_fd >= 0) {
+            rl_getc_function = rl_getc;
+            close(tty_fd);
+            tty_fd = -1;
+        }
+        sigint_keeps = 0;
     }
     fflush(stdout);
     progname = pname;
@@ -954,6 +1007,9 @@ int main(int argc, char **argv)
         return 1;
     }
     globalL = L;
+    /* like lua.c, whatever was inherited: a shell starts background jobs with SIGINT
+     * ignored, and `kill -INT` must still stop a script run that way */
+    set_handler(SIGINT, on_sigint, SA_RESTART, NULL);
     run_state rs = {argc, argv, 1};
     lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, pmain);

@@ -91,6 +91,7 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("1+1\r")
     check("expression printed (coloured on a terminal)", s.read_until(rb"\x1b\[36m2\x1b\[0m"),
           repr(s.buf))
+    s.read_until(PROMPT)
 
     s.mark()
     s.send("cl.co\t")
@@ -140,14 +141,16 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("keep = 42\r")
     s.read_until(PROMPT)
     s.mark()
-    s.send("while true do end\r")
-    time.sleep(0.5)
+    s.send("print('loop' .. 'ing') while true do end\r")
+    s.read_until(rb"looping")  # the loop runs: a Ctrl-C now is not one at the prompt
+    time.sleep(0.2)
     s.send("\x03")
     check("Ctrl-C interrupts a running loop", s.read_until(rb"interrupted!"), repr(s.buf))
     check("and returns to the prompt", s.read_until(PROMPT), repr(s.buf))
     s.mark()
     s.send("keep + 1\r")
     check("the session survives: globals intact", s.read_until(rb"43"), repr(s.buf))
+    s.read_until(PROMPT)
 
     # a long C loop (a gbdt fit polls the core's interrupt flag); skipped without cl.gbdt
     s.mark()
@@ -161,8 +164,9 @@ with tempfile.TemporaryDirectory() as tmp:
                "y = cl.tensor.rand(50000, {seed = 2}):gt(0.5)\r")
         s.read_until(PROMPT, 120)  # slow under valgrind
         s.mark()
-        s.send("m = cl.gbdt{trees = 100000, depth = 8} m:fit(X, y)\r")
-        time.sleep(1.5)
+        s.send("m = cl.gbdt{trees = 100000, depth = 8} print('fit' .. 'ting') m:fit(X, y)\r")
+        s.read_until(rb"fitting", 60)
+        time.sleep(1.0)
         t0 = time.time()
         s.send("\x03")
         back = s.read_until(rb"(?s)interrupted.*" + PROMPT, 20)
@@ -178,6 +182,7 @@ with tempfile.TemporaryDirectory() as tmp:
         s.send("m2 = cl.gbdt{trees = 2, depth = 2} m2:fit(X, y) print('refit ' .. m2:ntrees())\r")
         check("the interrupt flag is cleared: the next fit runs", s.read_until(rb"refit 2", 60),
               repr(s.buf[-400:]))
+        s.read_until(PROMPT)
     else:
         print("skip Ctrl-C in a C loop (no cl.gbdt in this build)")
 
@@ -186,6 +191,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("continuation prompt for an unfinished chunk", s.read_until(rb"\.\.> $"), repr(s.buf))
     s.send("print(i * 10) end\r")
     check("multi-line chunk runs", s.read_until(rb"10\r?\n20"), repr(s.buf))
+    s.read_until(PROMPT)  # a Ctrl-D typed while output prints is the terminal's, not readline's
 
     s.mark()
     s.send("\x04")
@@ -242,6 +248,30 @@ with tempfile.TemporaryDirectory() as tmp:
     check("NO_COLOR disables colours", b"\x1b[36m" not in s.buf and b"2" in s.buf, repr(s.buf))
     s.send("\x04")
     s.wait()
+
+    # started with Ctrl-C ignored (a background job of a non-interactive shell, as some CI
+    # runners start their jobs): at a terminal the REPL still takes Ctrl-C
+    pid, fd = pty.fork()
+    if pid == 0:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.execve(EXE, [EXE], env3)
+    s = Session.__new__(Session)
+    s.pid, s.fd, s.buf = pid, fd, b""
+    s.read_until(PROMPT, 15)
+    s.mark()
+    s.send("half = \x03")
+    check("inherited SIG_IGN: Ctrl-C at the prompt clears the line",
+          s.read_until(rb"\^C\r?\n.*" + PROMPT), repr(s.buf))
+    s.mark()
+    s.send("print('loop' .. 'ing') while true do end\r")
+    s.read_until(rb"looping")
+    time.sleep(0.2)
+    s.send("\x03")
+    check("inherited SIG_IGN: Ctrl-C interrupts a loop",
+          s.read_until(rb"(?s)interrupted!.*" + PROMPT), repr(s.buf))
+    s.send("\x04")
+    code = s.wait()
+    check("inherited SIG_IGN: the session ends normally", code == 0, "status %r" % (code,))
 
     # stdout redirected to a file: prompts stay on the terminal, results go to the file
     out = os.path.join(tmp, "out.txt")
