@@ -92,31 +92,65 @@ typedef struct pnode {
     uint8_t default_left, is_cat, ncat, pad;
 } pnode;
 
-static inline int pnode_leaf(const pnode *nodes, const uint32_t *cats, const int32_t *catidx,
+/* The child of internal node nd that row x goes to. */
+static inline int pnode_next(const pnode *nd, const uint32_t *cats, int32_t catidx,
                              const float *x)
 {
-    int i = 0;
-    while (nodes[i].feature >= 0) {
-        const pnode *nd = nodes + i;
-        float xv = x[nd->feature];
-        int left;
-        if (nd->is_cat) {
-            if (!(xv >= 0) || xv >= (float)nd->ncat)
-                left = nd->default_left;
-            else
-                left = cl_split_cat_has(cats + (size_t)catidx[i] * CL_SPLIT_CAT_WORDS, (int)xv);
-        } else {
-            left = xv != xv ? nd->default_left : xv < nd->v;
-        }
-        i = nd->left + !left;
+    float xv = x[nd->feature];
+    int left;
+    if (nd->is_cat) {
+        if (!(xv >= 0) || xv >= (float)nd->ncat)
+            left = nd->default_left;
+        else
+            left = cl_split_cat_has(cats + (size_t)catidx * CL_SPLIT_CAT_WORDS, (int)xv);
+    } else {
+        left = xv != xv ? nd->default_left : xv < nd->v;
     }
-    return i;
+    return nd->left + !left;
 }
+
+/* Adds one tree's leaf values for rows X[0..n) to acc. LANES rows walk the tree together:
+ * their node loads are independent, so the cache misses of a deep tree overlap instead of
+ * forming one chain per row. */
+#define LANES 8
+static void pnode_tree_add(const pnode *nodes, const uint32_t *cats, const int32_t *catidx,
+                           const float *X, size_t d, size_t n, double *acc)
+{
+    size_t r = 0;
+    for (; r + LANES <= n; r += LANES) {
+        int idx[LANES] = {0};
+        const float *x = X + r * d;
+        for (int live = 1; live;) {
+            live = 0;
+            for (int k = 0; k < LANES; k++) {
+                const pnode *nd = nodes + idx[k];
+                if (nd->feature >= 0) {
+                    idx[k] = pnode_next(nd, cats, catidx[idx[k]], x + (size_t)k * d);
+                    live = 1;
+                }
+            }
+        }
+        for (int k = 0; k < LANES; k++)
+            acc[r + (size_t)k] += nodes[idx[k]].v;
+    }
+    for (; r < n; r++) {
+        int i = 0;
+        while (nodes[i].feature >= 0)
+            i = pnode_next(nodes + i, cats, catidx[i], X + r * d);
+        acc[r] += nodes[i].v;
+    }
+}
+
+#define PRED_BLOCK_MAX 4096
 
 void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
                       double base, double scale, float *out)
 {
-    const size_t block = 256;
+    /* Rows are scored in blocks, every tree per block: a block of X about L2-sized (256 KB)
+     * stays cached while the trees stream past it, so a large forest is read once per block,
+     * not once per row. */
+    size_t block = (size_t)(256 * 1024) / ((size_t)d * sizeof(float) + 1);
+    block = block < 256 ? 256 : block > PRED_BLOCK_MAX ? PRED_BLOCK_MAX : block;
     const size_t nblk = (n + block - 1) / block;
     size_t total = 0;
     for (int t = 0; t < ntrees; t++)
@@ -155,15 +189,12 @@ void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, s
 #pragma omp parallel for schedule(static) num_threads(cl_threads_get()) if (n > 16 * block)
     for (size_t q = 0; q < nblk; q++) {
         size_t i0 = q * block, i1 = i0 + block < n ? i0 + block : n;
-        double acc[256];
+        double acc[PRED_BLOCK_MAX];
         for (size_t i = i0; i < i1; i++)
             acc[i - i0] = 0;
-        for (int t = 0; t < ntrees; t++) {
-            const pnode *nodes = packed + start[t];
-            const int32_t *ci = catidx + start[t];
-            for (size_t i = i0; i < i1; i++)
-                acc[i - i0] += nodes[pnode_leaf(nodes, trees[t]->cats, ci, X + i * (size_t)d)].v;
-        }
+        for (int t = 0; t < ntrees; t++)
+            pnode_tree_add(packed + start[t], trees[t]->cats, catidx + start[t],
+                           X + i0 * (size_t)d, (size_t)d, i1 - i0, acc);
         for (size_t i = i0; i < i1; i++)
             out[i] = (float)(base + scale * acc[i - i0]);
     }
