@@ -3,6 +3,7 @@
  *   local m = cl.logreg{C = 1.0, penalty = "l2", class_weight = "balanced"}
  *   local r = m:fit(X, y, {names = names})   -- {converged = true, iters = 37, ...}
  *   m:predict(X); m:coef()["tenure"]; m:odds_ratios(); m:save("lr.clm")
+ *   m:predict(X, {prior_correction = false})  -- as fitted on reweighted classes; m:prior()
  */
 #include "lmodel.h"
 

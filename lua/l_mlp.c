@@ -2,7 +2,8 @@
  *
  *   local m = cl.mlp{hidden = {64, 64}, epochs = 20, lr = 1e-3, seed = 1}
  *   local h = m:fit(X, y, {valid = {Xv, yv}, early_stop = 10, names = names})
- *   local p = m:predict(Xt)          -- P(y = 1), float32 tensor
+ *   local p = m:predict(Xt)          -- P(y = 1), float32 tensor (prior-corrected after
+ *                                    -- class weights; {prior_correction = false} opts out)
  *   m:save("churn.clm");  local m2 = cl.load("churn.clm")
  */
 #include "lmodel.h"

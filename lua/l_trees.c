@@ -4,12 +4,19 @@
  *   local m = trees.gbdt{trees = 300, depth = 6, lr = 0.05}
  *   m:fit(X, y, {valid = {Xv, yv}, early_stop = 50})
  *   local p = m:predict(Xt)                    -- P(y = 1), 1-D float32 tensor
+ *   m:predict(Xt, {margin = true})             -- raw score (what TreeSHAP adds up to)
+ *   m:predict(Xt, {prior_correction = false})  -- as fitted on reweighted classes
+ *   m:prior()                                  -- the rates behind the correction
  *   local phi, names = m:shap(Xt, {pipeline = pipe, scale = "probability"})
  *
  * Fit options (all models): categorical = {column indices} (native categorical columns: codes
  * 0, 1, 2 ... as floats), names = {feature names}, pipeline = p (a fitted churnlab pipeline:
  * feature names, native categorical columns and labels), verbose. gbdt also: valid = {Xv, yv},
  * early_stop = k, metric = "logloss" | "auc" | "rmse".
+ *
+ * Prior correction (core/calibrate.h): after scale_pos_weight (gbdt) or class_weight =
+ * "balanced" (forest, tree) predict maps probabilities back to the true churn rate unless the
+ * parameter prior_correction is false; the predict option overrides it for one call.
  */
 #include "lcl.h"
 #include "lmodel.h"
