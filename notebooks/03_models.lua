@@ -228,8 +228,8 @@ model's log-odds) and **isotonic regression** (a monotone step map). The test se
 untouched for the comparison: Brier score and log loss (lower is better), the expected
 calibration error (ECE: the customer-weighted gap between predicted and observed churn over ten
 probability bins) and the mean predicted probability against the test churn rate of **%.2f%%**.
-Calibration is monotone, so ROC AUC barely moves (isotonic ties a few scores).
-Notebook 06 decides with isotonic-calibrated probabilities for the same reason.]],
+Calibration is monotone, so ROC AUC barely moves (isotonic ties a few scores). Notebook 06
+multiplies isotonic-calibrated probabilities by money when it chooses whom to contact.]],
   calib.ntrees, calib.nfit, calib.ncal, 100 * results[best].rep.positives / results[best].rep.n))
 local crow = {{"probabilities", "Brier", "log loss", "ECE", "mean predicted", "ROC AUC"}}
 for _, c in ipairs(calib.rows) do
@@ -250,11 +250,13 @@ Reweighting the classes (here `scale_pos_weight = %.2f`, negatives over positive
 model fit a world where %.0f%% of customers churn instead of %.2f%%, and every boosting
 library then reports inflated probabilities. churnlab records both rates at fit time and, by
 default, maps the probabilities back with the prior correction: odds times
-(%.4f / %.4f) / (%.2f / %.2f), a shift of %.3f in log-odds. The ranking (ROC AUC) is the same;
-the probabilities become usable again. `prior_correction = false` (a parameter, or a predict
-option for one call) gives the uncorrected numbers.]], calib.spw, 100 * calib.prior.trained_rate,
-  100 * calib.prior.true_rate, calib.prior.true_rate, 1 - calib.prior.true_rate,
-  calib.prior.trained_rate, 1 - calib.prior.trained_rate, calib.prior.shift))
+(%.4f / %.4f) / (%.2f / %.2f), a shift of %.3f in log-odds. The correction leaves the
+ranking alone (ROC AUC %.3f either way; the unweighted model reaches %.3f, so the weights bought
+nothing here) and makes the probabilities usable again. `prior_correction = false` (a
+parameter, or a predict option for one call) gives the uncorrected numbers.]], calib.spw,
+  100 * calib.prior.trained_rate, 100 * calib.prior.true_rate, calib.prior.true_rate,
+  1 - calib.prior.true_rate, calib.prior.trained_rate, 1 - calib.prior.trained_rate,
+  calib.prior.shift, calib.weighted[2].roc_auc, calib.rows[1].roc_auc))
 local wrow = {{"probabilities", "Brier", "log loss", "ECE", "mean predicted", "ROC AUC"}}
 for _, c in ipairs(calib.weighted) do
   wrow[#wrow + 1] = {c.method, c.brier, c.log_loss, c.ece, c.mean_p, c.roc_auc}
