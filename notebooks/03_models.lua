@@ -251,12 +251,12 @@ model fit a world where %.0f%% of customers churn instead of %.2f%%, and every b
 library then reports inflated probabilities. churnlab records both rates at fit time and, by
 default, maps the probabilities back with the prior correction: odds times
 (%.4f / %.4f) / (%.2f / %.2f), a shift of %.3f in log-odds. The correction leaves the
-ranking alone (ROC AUC %.3f either way; the unweighted model reaches %.3f, so the weights bought
-nothing here) and makes the probabilities usable again. `prior_correction = false` (a
+ranking alone (ROC AUC %.3f either way; the unweighted model reaches %.3f%s) and makes the probabilities usable again. `prior_correction = false` (a
 parameter, or a predict option for one call) gives the uncorrected numbers.]], calib.spw,
   100 * calib.prior.trained_rate, 100 * calib.prior.true_rate, calib.prior.true_rate,
   1 - calib.prior.true_rate, calib.prior.trained_rate, 1 - calib.prior.trained_rate,
-  calib.prior.shift, calib.weighted[2].roc_auc, calib.rows[1].roc_auc))
+  calib.prior.shift, calib.weighted[2].roc_auc, calib.rows[1].roc_auc,
+  calib.weighted[2].roc_auc <= calib.rows[1].roc_auc and ", so the weights bought no ranking here" or ""))
 local wrow = {{"probabilities", "Brier", "log loss", "ECE", "mean predicted", "ROC AUC"}}
 for _, c in ipairs(calib.weighted) do
   wrow[#wrow + 1] = {c.method, c.brier, c.log_loss, c.ece, c.mean_p, c.roc_auc}
