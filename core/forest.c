@@ -10,6 +10,7 @@
 #endif
 
 #include "alloc.h"
+#include "calibrate.h"
 #include "error.h"
 #include "modelio.h"
 #include "threads.h"
@@ -32,6 +33,8 @@ const cl_param_def cl_forest_param_defs[] = {
      "histogram bins per feature (plus one for missing values)"},
     {"seed", CL_PARAM_SEED, offsetof(cl_forest_params, seed), 42, 0, 0, NULL,
      "random seed (bootstrap, feature sampling)"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_forest_params, prior_correction), 1, 0, 1,
+     NULL, "after class weights: map probabilities back to the true churn rate (predict)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -46,6 +49,8 @@ const cl_param_def cl_cart_param_defs[] = {
      "histogram bins per feature (plus one for missing values)"},
     {"seed", CL_PARAM_SEED, offsetof(cl_forest_params, seed), 42, 0, 0, NULL,
      "random seed (binning sample of large data)"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_forest_params, prior_correction), 1, 0, 1,
+     NULL, "after class weights: map probabilities back to the true churn rate (predict)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -93,6 +98,7 @@ int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
         m->params.bootstrap = 0;
     }
     m->oob_auc = NAN;
+    m->prior_trained = m->prior_true = NAN;
     *out = m;
     return CL_OK;
 }
@@ -115,6 +121,7 @@ static void reset(cl_forest *m)
     m->bins = NULL;
     m->fitted = 0;
     m->oob_auc = NAN;
+    m->prior_trained = m->prior_true = NAN;
 }
 
 void cl_forest_free(cl_forest *m)
@@ -281,6 +288,7 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
         cw[0] = (double)n / (2 * ((double)n - npos));
         cw[1] = (double)n / (2 * npos);
     }
+    cl_prior_rates(npos, (double)n, cw[1], cw[0], &m->prior_trained, &m->prior_true);
     for (int j = 0; j < d; j++)
         feats[j] = j;
     cl_grow_params gp;
@@ -398,11 +406,25 @@ done:
     return rc;
 }
 
+int cl_forest_prior(const cl_forest *m, double *trained, double *truth)
+{
+    *trained = m->prior_trained;
+    *truth = m->prior_true;
+    return m->fitted && m->params.prior_correction && cl_prior_needed(*trained, *truth);
+}
+
 int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X)
+{
+    return cl_forest_predict_mode(m, out, X, CL_PREDICT_PROB);
+}
+
+int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, int mode)
 {
     const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree predict" : "forest predict";
     if (!m->fitted)
         return cl_error(CL_ESTATE, "%s before fit", what);
+    if (mode < CL_PREDICT_PROB || mode > CL_PREDICT_CORRECTED)
+        return cl_error(CL_EINVAL, "%s: unknown prediction mode %d", what, mode);
     int rc = cl_trees_check_xy(X, NULL, 0, what);
     if (rc)
         return rc;
@@ -415,6 +437,13 @@ int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X)
     cl_trees_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc),
                      (size_t)cl_tensor_rows(X), m->d, 0.0, 1.0 / m->ntrees, out);
     cl_tensor_free(Xc);
+    double tr, tt;
+    cl_forest_prior(m, &tr, &tt);
+    if (cl_prior_wanted(mode, m->params.prior_correction, tr, tt)) {
+        size_t n = (size_t)cl_tensor_rows(X);
+        for (size_t i = 0; i < n; i++)
+            out[i] = (float)cl_prior_correct(out[i], tr, tt);
+    }
     return CL_OK;
 }
 
@@ -433,8 +462,10 @@ int cl_forest_write(const cl_forest *m, cl_mw *w)
     cl_mw_int(w, "params.bootstrap", p->bootstrap);
     cl_mw_int(w, "params.max_bins", p->max_bins);
     cl_mw_int(w, "params.seed", (int64_t)p->seed);
+    cl_mw_int(w, "params.prior_correction", p->prior_correction);
     cl_mw_int(w, "d", m->d);
     cl_mw_num(w, "oob_auc", m->oob_auc);
+    cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
     if (m->names)
         cl_mw_strs(w, "features", (const char *const *)m->names, (size_t)m->d);
     int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
@@ -483,6 +514,11 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
     if ((rc = cl_mr_int(r, "params.seed", INT64_MIN, INT64_MAX, &v)))
         return rc;
     p.seed = (uint64_t)v;
+    if (cl_mr_has(r, "params.prior_correction")) { /* absent in files before it existed */
+        if ((rc = cl_mr_int(r, "params.prior_correction", 0, 1, &v)))
+            return rc;
+        p.prior_correction = (int)v;
+    }
     cl_forest *m;
     if ((rc = cl_forest_new(&m, kind, &p)))
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
@@ -494,7 +530,9 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
     if ((rc = cl_mr_int(r, "d", 1, 1000000, &v)))
         goto fail;
     m->d = (int)v;
-    if ((rc = cl_mr_num(r, "oob_auc", &m->oob_auc)))
+    if ((rc = cl_mr_num(r, "oob_auc", &m->oob_auc)) ||
+        (rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true,
+                            kind == CL_FOREST_KIND_TREE ? "tree file" : "forest file")))
         goto fail;
     if (cl_mr_has(r, "features")) {
         m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);

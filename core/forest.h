@@ -9,6 +9,14 @@
  *           trees; the out-of-bag rows of each tree give the OOB AUC.
  *   tree:   one CART tree on all rows and all features, meant to be read (cl_tree_rules).
  *
+ * Prior correction: class_weight = balanced makes every leaf hold the weighted share of
+ * positives, whose odds are the true odds times wpos/wneg. The fit records both rates
+ * (calibrate.h) and, while parameter prior_correction is true (the default),
+ * cl_forest_predict maps the averaged probability back to the true rate with
+ * cl_prior_correct (exact for one tree; for a forest it is applied to the mean over trees).
+ * TreeSHAP values add up to the uncorrected mean (cl_forest_predict_mode with
+ * CL_PREDICT_MARGIN or CL_PREDICT_UNCORRECTED); the correction is a monotone map applied after.
+ *
  * min_leaf counts (bootstrap- and class-weighted) rows. Trees are grown in parallel, one tree
  * per thread with its own random stream (seed, tree index), so models are bit-identical
  * whatever the thread count. Interruption (progress callback / Ctrl-C) is checked between
@@ -37,6 +45,7 @@ typedef struct cl_forest_params {
     int bootstrap;
     int max_bins;
     uint64_t seed;
+    int prior_correction; /* map probabilities back to the true churn rate after reweighting */
 } cl_forest_params;
 
 extern const cl_param_def cl_forest_param_defs[];
@@ -53,6 +62,7 @@ typedef struct cl_forest {
     cl_binning *bins;
     double oob_auc; /* NaN when not computed */
     char **names;
+    double prior_trained, prior_true; /* positive rates: weighted fit, labels (NaN: unknown) */
 } cl_forest;
 
 int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p);
@@ -60,8 +70,14 @@ void cl_forest_free(cl_forest *m);
 /* is_cat: d flags or NULL. */
 int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const uint8_t *is_cat,
                   const cl_progress *progress);
-/* P(y = 1) for each row (n floats). */
+/* P(y = 1) for each row (n floats), prior-corrected when the model says so. */
 int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X);
+/* mode: cl_predict_mode (calibrate.h); MARGIN and UNCORRECTED both give the mean of the
+ * trees' leaf values (what TreeSHAP adds up to). */
+int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, int mode);
+/* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_forest_predict
+ * corrects the probabilities. */
+int cl_forest_prior(const cl_forest *m, double *trained, double *truth);
 int cl_forest_set_names(cl_forest *m, const char *const *names, int d);
 /* Model files: kind "forest" or "tree". */
 int cl_forest_write(const cl_forest *m, cl_mw *w);

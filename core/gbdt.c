@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "calibrate.h"
 #include "error.h"
 #include "modelio.h"
 #include "threads.h"
@@ -41,6 +42,8 @@ const cl_param_def cl_gbdt_param_defs[] = {
      1e6, NULL, "weight of positive rows (logistic)"},
     {"seed", CL_PARAM_SEED, offsetof(cl_gbdt_params, seed), 42, 0, 0, NULL,
      "random seed (row and feature sampling, binning sample)"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_gbdt_params, prior_correction), 1, 0, 1,
+     NULL, "after scale_pos_weight: map probabilities back to the true churn rate (predict)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -77,6 +80,7 @@ int cl_gbdt_new(cl_gbdt **out, const cl_gbdt_params *p)
         return CL_ENOMEM;
     m->params = *p;
     m->best_iter = -1;
+    m->prior_trained = m->prior_true = NAN;
     *out = m;
     return CL_OK;
 }
@@ -101,6 +105,7 @@ static void reset(cl_gbdt *m)
     m->bins = NULL;
     m->fitted = 0;
     m->best_iter = -1;
+    m->prior_trained = m->prior_true = NAN;
 }
 
 void cl_gbdt_free(cl_gbdt *m)
@@ -270,12 +275,16 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
         yv[i] = *cl_tensor_ptr(o->yv, (int64_t)i, 0);
     /* base margin: weighted mean label (log-odds for logistic) */
     {
-        double sw = 0, sy = 0;
+        double sw = 0, sy = 0, npos = 0;
         for (size_t i = 0; i < n; i++) {
             double w = logistic && ylab[i] > 0.5 ? p->scale_pos_weight : 1.0;
             sw += w;
             sy += w * ylab[i];
+            npos += ylab[i];
         }
+        if (logistic)
+            cl_prior_rates(npos, (double)n, p->scale_pos_weight, 1.0, &m->prior_trained,
+                           &m->prior_true);
         double mean = sy / sw;
         if (logistic) {
             mean = mean < 1e-6 ? 1e-6 : mean > 1 - 1e-6 ? 1 - 1e-6 : mean;
@@ -424,8 +433,18 @@ done:
     return rc;
 }
 
-int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int margin)
+int cl_gbdt_prior(const cl_gbdt *m, double *trained, double *truth)
 {
+    *trained = m->prior_trained;
+    *truth = m->prior_true;
+    return m->fitted && m->params.objective == CL_GBDT_LOGISTIC && m->params.prior_correction &&
+           cl_prior_needed(*trained, *truth);
+}
+
+int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode)
+{
+    if (mode < CL_PREDICT_PROB || mode > CL_PREDICT_CORRECTED)
+        return cl_error(CL_EINVAL, "gbdt predict: unknown prediction mode %d", mode);
     if (!m->fitted)
         return cl_error(CL_ESTATE, "gbdt: predict before fit");
     int rc = cl_trees_check_xy(X, NULL, 0, "gbdt predict");
@@ -441,9 +460,16 @@ int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int margin
     cl_trees_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc), n, m->d,
                      m->base, 1.0, out);
     cl_tensor_free(Xc);
-    if (!margin && m->params.objective == CL_GBDT_LOGISTIC)
-        for (size_t i = 0; i < n; i++)
+    double tr, tt;
+    cl_gbdt_prior(m, &tr, &tt);
+    const int fix = m->params.objective == CL_GBDT_LOGISTIC &&
+                    cl_prior_wanted(mode, m->params.prior_correction, tr, tt);
+    if (mode != CL_PREDICT_MARGIN && m->params.objective == CL_GBDT_LOGISTIC)
+        for (size_t i = 0; i < n; i++) {
             out[i] = (float)(1 / (1 + exp(-(double)out[i])));
+            if (fix) /* from the float probability: equals cl_prior_correct of the raw output */
+                out[i] = (float)cl_prior_correct(out[i], tr, tt);
+        }
     return CL_OK;
 }
 
@@ -468,11 +494,13 @@ int cl_gbdt_write(const cl_gbdt *m, cl_mw *w)
     cl_mw_int(w, "params.max_bins", p->max_bins);
     cl_mw_num(w, "params.scale_pos_weight", p->scale_pos_weight);
     cl_mw_int(w, "params.seed", (int64_t)p->seed);
+    cl_mw_int(w, "params.prior_correction", p->prior_correction);
     cl_mw_int(w, "d", m->d);
     cl_mw_num(w, "base", m->base);
     cl_mw_int(w, "best_iter", m->best_iter);
     cl_mw_num(w, "best_score", m->best_score);
     cl_mw_int(w, "metric", m->metric);
+    cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
     if (m->names)
         cl_mw_strs(w, "features", (const char *const *)m->names, (size_t)m->d);
     int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
@@ -520,6 +548,9 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if ((rc = cl_mr_int(r, "params.seed", INT64_MIN, INT64_MAX, &v)))
         return rc;
     p.seed = (uint64_t)v;
+    if (cl_mr_has(r, "params.prior_correction")) { /* absent in files before it existed */
+        RD_INT("params.prior_correction", p.prior_correction, 0, 1)
+    }
     if ((rc = cl_param_validate(cl_gbdt_param_defs, &p, "gbdt")))
         return cl_error_wrap(CL_EFORMAT, "model file");
     cl_gbdt *m;
@@ -542,6 +573,8 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if ((rc = cl_mr_int(r, "metric", 0, 3, &v)))
         goto fail;
     m->metric = (int)v;
+    if ((rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true, "gbdt file")))
+        goto fail;
     if (!isfinite(m->base)) {
         rc = cl_error(CL_EFORMAT, "model file: base score is not finite");
         goto fail;

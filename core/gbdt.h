@@ -10,6 +10,14 @@
  * and a learned direction for missing values (split.h), depth-wise or leaf-wise growth
  * (tree_grow.h), trees stored as flat node arrays (tree.h).
  *
+ * Prior correction: scale_pos_weight != 1 makes the trees fit a different churn rate than the
+ * data has. The fit records both rates (calibrate.h: prior_trained, prior_true) and, while
+ * parameter prior_correction is true (the default), probabilities from cl_gbdt_predict are
+ * mapped back to the true rate: sigmoid(margin + logit(truth) - logit(trained)). Margins and
+ * TreeSHAP values (which add up to the margin) are never changed; the correction is a
+ * monotone map applied after them. Files written before the rates existed load with no
+ * correction. The squared-error objective records no rates.
+ *
  * Determinism: same data, params and seed give bit-identical models for any thread count.
  * Interruption: when the progress callback (or Ctrl-C) stops a fit, cl_gbdt_fit returns
  * CL_EINTR and the model is a valid fitted model holding the trees built so far (with early
@@ -40,6 +48,7 @@ typedef struct cl_gbdt_params {
     int max_bins;
     double scale_pos_weight;
     uint64_t seed;
+    int prior_correction; /* map probabilities back to the true churn rate after reweighting */
 } cl_gbdt_params;
 
 extern const cl_param_def cl_gbdt_param_defs[];
@@ -57,6 +66,7 @@ typedef struct cl_gbdt {
     double best_score;  /* validation metric at best_iter */
     int metric;         /* validation metric used */
     char **names;       /* d feature names or NULL */
+    double prior_trained, prior_true; /* positive rates: weighted fit, labels (NaN: unknown) */
 } cl_gbdt;
 
 /* Fit options: Xv/yv (validation set, may be NULL), early_stop (rounds without improvement
@@ -75,8 +85,13 @@ void cl_gbdt_free(cl_gbdt *m);
 int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
                 const cl_progress *progress);
 
-/* out: n floats; margin = 1 gives the raw score (log-odds for logistic). */
-int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int margin);
+/* out: n floats. mode is a cl_predict_mode (calibrate.h): 0 = P(y = 1) (prior-corrected when
+ * the model says so), 1 = the raw score (log-odds for logistic), 2 = uncorrected P(y = 1),
+ * 3 = corrected P(y = 1) even with parameter prior_correction off. */
+int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode);
+/* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_gbdt_predict
+ * corrects the probabilities. */
+int cl_gbdt_prior(const cl_gbdt *m, double *trained, double *truth);
 
 /* Sets feature names (copies; d of them). */
 int cl_gbdt_set_names(cl_gbdt *m, const char *const *names, int d);

@@ -2,6 +2,7 @@
  * fits (core/lbfgs.c), prediction and model files. */
 #include "linear.h"
 #include "alloc.h"
+#include "calibrate.h"
 #include "error.h"
 #include "lbfgs.h"
 #include "param_io.h"
@@ -34,6 +35,8 @@ const cl_param_def cl_logreg_param_defs[] = {
      "convergence: largest |gradient| component of the mean objective"},
     {"max_iter", CL_PARAM_INT, offsetof(cl_logreg_params, max_iter), 1000, 1, 1000000, NULL,
      "iteration limit (a warning when reached)"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_logreg_params, prior_correction), 1, 0, 1,
+     NULL, "after class weights: map probabilities back to the true churn rate (predict)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 void cl_logreg_params_default(cl_logreg_params *p)
@@ -51,6 +54,7 @@ struct cl_logreg {
     int64_t nnames;
     int fitted;
     cl_logreg_result res;
+    double prior_trained, prior_true; /* positive rates: reweighted fit, labels (NaN: unknown) */
 };
 
 int cl_logreg_new(cl_logreg **out, const cl_logreg_params *p)
@@ -66,6 +70,7 @@ int cl_logreg_new(cl_logreg **out, const cl_logreg_params *p)
     if (!m)
         return CL_ENOMEM;
     m->p = *p;
+    m->prior_trained = m->prior_true = NAN;
     *out = m;
     return CL_OK;
 }
@@ -111,12 +116,19 @@ const char *cl_logreg_name(const cl_logreg *m, int64_t j)
 const cl_logreg_params *cl_logreg_params_of(const cl_logreg *m) { return &m->p; }
 const cl_logreg_result *cl_logreg_result_of(const cl_logreg *m) { return &m->res; }
 
+int cl_logreg_prior(const cl_logreg *m, double *trained, double *truth)
+{
+    *trained = m->prior_trained;
+    *truth = m->prior_true;
+    return m->fitted && m->p.prior_correction && cl_prior_needed(*trained, *truth);
+}
+
 /* ---- the objective -------------------------------------------------------------------- */
 
 typedef struct ctx {
     const float *X, *y;
     int64_t n, d;
-    double wpos, wneg;
+    double npos, wpos, wneg;
     double l2;       /* coefficient of |beta|^2 / 2 */
     int intercept;
     double *part;    /* per block: d gradient sums, intercept sum, loss */
@@ -226,6 +238,7 @@ static int setup(ctx *c, const cl_logreg *m, const float *X, const float *y, int
     }
     c->wpos *= m->p.pos_weight;
     c->wneg *= m->p.neg_weight;
+    c->npos = P;
     double strength = m->p.lambda > 0 ? m->p.lambda : 1.0 / (m->p.C * (double)n);
     double r = m->p.penalty == CL_PEN_L1 ? 1.0 : m->p.penalty == CL_PEN_ELASTICNET ? m->p.l1_ratio : 0.0;
     if (m->p.penalty == CL_PEN_NONE)
@@ -292,6 +305,7 @@ int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64
     m->b = m->p.intercept ? th[d] : 0.0;
     m->d = d;
     m->fitted = 1;
+    cl_prior_rates(c.npos, (double)n, c.wpos, c.wneg, &m->prior_trained, &m->prior_true);
     m->res.iters = r.iters;
     m->res.converged = r.converged;
     m->res.objective = r.f;
@@ -305,8 +319,11 @@ done:
     return rc;
 }
 
-static int predict(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out, int prob)
+int cl_logreg_predict_mode(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out,
+                           int mode)
 {
+    if (mode < CL_PREDICT_PROB || mode > CL_PREDICT_CORRECTED)
+        return cl_error(CL_EINVAL, "logreg: unknown prediction mode %d", mode);
     if (!m->fitted)
         return cl_error(CL_ESTATE, "logreg: predict before fit");
     if (d != m->d)
@@ -315,23 +332,31 @@ static int predict(const cl_logreg *m, const float *X, int64_t n, int64_t d, flo
     int rc = check_xy(m, X, NULL, n, d);
     if (rc)
         return rc;
+    const int prob = mode != CL_PREDICT_MARGIN;
+    double tr, tt;
+    /* corrected from the float probability, so the result equals cl_prior_correct applied to
+     * the uncorrected output (the Lua oracle test relies on it) */
+    cl_logreg_prior(m, &tr, &tt);
+    const int fix = cl_prior_wanted(mode, m->p.prior_correction, tr, tt);
 #pragma omp parallel for num_threads(cl_threads_get()) schedule(static) if (n > 4 * ROW_BLOCK)
     for (int64_t i = 0; i < n; i++) {
         double z = m->b + dot_row(X + i * d, m->coef, d);
         double e = exp(-fabs(z));
         out[i] = prob ? (float)(z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) : (float)z;
+        if (fix)
+            out[i] = (float)cl_prior_correct(out[i], tr, tt);
     }
     return CL_OK;
 }
 
 int cl_logreg_predict(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out)
 {
-    return predict(m, X, n, d, out, 1);
+    return cl_logreg_predict_mode(m, X, n, d, out, CL_PREDICT_PROB);
 }
 
 int cl_logreg_decision(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out)
 {
-    return predict(m, X, n, d, out, 0);
+    return cl_logreg_predict_mode(m, X, n, d, out, CL_PREDICT_MARGIN);
 }
 
 /* ---- model files ---------------------------------------------------------------------- */
@@ -345,6 +370,7 @@ int cl_logreg_save(const cl_logreg *m, cl_mw *w)
     cl_mw_num(w, "logreg.intercept", m->b);
     cl_mw_int(w, "logreg.iters", m->res.iters);
     cl_mw_int(w, "logreg.converged", m->res.converged);
+    cl_prior_write(w, "logreg.prior_rates", m->prior_trained, m->prior_true);
     if (m->nnames)
         cl_mw_strs(w, "logreg.names", (const char *const *)m->names, (size_t)m->nnames);
     const void *buf;
@@ -380,7 +406,9 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
     if ((rc = cl_mr_f64(r, "logreg.coef", m->coef, d)) ||
         (rc = cl_mr_num(r, "logreg.intercept", &m->b)) ||
         (rc = cl_mr_int(r, "logreg.iters", 0, 100000000, &it)) ||
-        (rc = cl_mr_int(r, "logreg.converged", 0, 1, &conv)))
+        (rc = cl_mr_int(r, "logreg.converged", 0, 1, &conv)) ||
+        (rc = cl_prior_read(r, "logreg.prior_rates", &m->prior_trained, &m->prior_true,
+                            "logreg file")))
         goto fail;
     for (size_t j = 0; j < d; j++)
         if (!isfinite(m->coef[j])) {

@@ -7,6 +7,14 @@
  * The intercept is never penalised. L-BFGS for l2/none, OWL-QN for l1/elasticnet; sums over
  * rows run in fixed 4096-row blocks reduced in block order (thread-count independent).
  *
+ * Prior correction: with class weights (balanced, a table, pos_weight/neg_weight) the fit sees
+ * a different churn rate than the data has. The model records both rates (calibrate.h) and,
+ * while parameter prior_correction is true (the default), cl_logreg_predict maps its
+ * probabilities back to the true rate: p' = sigmoid(margin + logit(truth) - logit(trained)).
+ * cl_logreg_decision (the margin) and the coefficients are never changed, so linear SHAP in
+ * log-odds still adds up to the margin; the correction is a monotone map applied after it.
+ * Files written before the rates existed load with no correction.
+ *
  * Ownership: cl_logreg_new/cl_logreg_load return an owned model freed by cl_logreg_free.
  */
 #ifndef CL_LINEAR_H
@@ -30,6 +38,7 @@ typedef struct cl_logreg_params {
     double pos_weight, neg_weight; /* multiply the class weights */
     double tol;         /* max |gradient| at convergence */
     int max_iter;
+    int prior_correction; /* map probabilities back to the true churn rate after reweighting */
 } cl_logreg_params;
 
 void cl_logreg_params_default(cl_logreg_params *p);
@@ -53,6 +62,12 @@ int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64
                   cl_logreg_result *res, const cl_progress *prog);
 int cl_logreg_predict(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
 int cl_logreg_decision(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
+/* mode: cl_predict_mode (calibrate.h): probabilities, margins or uncorrected probabilities. */
+int cl_logreg_predict_mode(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out,
+                           int mode);
+/* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_logreg_predict
+ * corrects the probabilities. */
+int cl_logreg_prior(const cl_logreg *m, double *trained, double *truth);
 
 int cl_logreg_fitted(const cl_logreg *m);
 int64_t cl_logreg_inputs(const cl_logreg *m);

@@ -8,6 +8,7 @@
  */
 #include "mlp.h"
 #include "alloc.h"
+#include "calibrate.h"
 #include "error.h"
 #include "metrics.h"
 #include "optim.h"
@@ -76,6 +77,8 @@ const cl_param_def cl_mlp_param_defs[] = {
      "extra weight of negative rows in the loss"},
     {"seed", CL_PARAM_SEED, offsetof(cl_mlp_params, seed), 42, 0, 0, NULL,
      "seed of the initial weights, batch order and dropout"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_mlp_params, prior_correction), 1, 0, 1,
+     NULL, "after class weights: map probabilities back to the true churn rate (predict)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 void cl_mlp_params_default(cl_mlp_params *p)
@@ -98,6 +101,7 @@ struct cl_mlp {
     char **names;
     int64_t nnames;
     int fitted, epochs_run;
+    double prior_trained, prior_true; /* positive rates: reweighted fit, labels (NaN: unknown) */
 };
 
 /* ---- layout ------------------------------------------------------------------------- */
@@ -192,6 +196,7 @@ int cl_mlp_new(cl_mlp **out, const cl_mlp_params *p)
         return CL_ENOMEM;
     m->p = *p;
     m->nl = p->hidden.n + 1;
+    m->prior_trained = m->prior_true = NAN;
     *out = m;
     return CL_OK;
 }
@@ -659,7 +664,7 @@ int cl_mlp_init_weights(cl_mlp *m, int64_t d)
     return CL_OK;
 }
 
-static void class_weights(const cl_mlp *m, const float *y, int64_t n, float *wpos, float *wneg)
+static double class_weights(const cl_mlp *m, const float *y, int64_t n, float *wpos, float *wneg)
 {
     double P = 0;
     for (int64_t i = 0; i < n; i++)
@@ -671,6 +676,7 @@ static void class_weights(const cl_mlp *m, const float *y, int64_t n, float *wpo
     }
     *wpos = (float)(wp * m->p.pos_weight);
     *wneg = (float)(wn * m->p.neg_weight);
+    return P;
 }
 
 /* Mean BCE (unweighted) and AUC of the current weights on a data set. */
@@ -753,7 +759,7 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
     for (int64_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
     float wpos, wneg;
-    class_weights(m, y, n, &wpos, &wneg);
+    double npos = class_weights(m, y, n, &wpos, &wneg);
     cl_rng shuf, drop;
     cl_rng_split(&shuf, m->p.seed, 0);
     cl_rng_split(&drop, m->p.seed, 1);
@@ -848,6 +854,7 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
             memcpy(m->stats, keep + np, (size_t)ns * sizeof(float));
         m->fitted = 1;
         m->epochs_run = done_epochs;
+        cl_prior_rates(npos, (double)n, wpos, wneg, &m->prior_trained, &m->prior_true);
     }
     if (hist) {
         hist->epochs = done_epochs;
@@ -898,8 +905,22 @@ int cl_mlp_loss_grad(cl_mlp *m, const float *X, const float *y, int64_t n, doubl
 
 /* ---- predict ------------------------------------------------------------------------ */
 
-static int predict(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out, int prob)
+int cl_mlp_prior(const cl_mlp *m, double *trained, double *truth)
 {
+    *trained = m->prior_trained;
+    *truth = m->prior_true;
+    return m->fitted && m->p.prior_correction && cl_prior_needed(*trained, *truth);
+}
+
+int cl_mlp_predict_mode(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out,
+                        int mode)
+{
+    if (mode < CL_PREDICT_PROB || mode > CL_PREDICT_CORRECTED)
+        return cl_error(CL_EINVAL, "mlp: unknown prediction mode %d", mode);
+    const int prob = mode != CL_PREDICT_MARGIN;
+    double tr, tt;
+    cl_mlp_prior(m, &tr, &tt);
+    const int fix = cl_prior_wanted(mode, m->p.prior_correction, tr, tt);
     if (!m->fitted)
         return cl_error(CL_ESTATE, "mlp: predict before fit");
     if (d != m->d)
@@ -933,6 +954,8 @@ static int predict(const cl_mlp *m, const float *X, int64_t n, int64_t d, float 
             for (int64_t i = 0; i < B; i++) {
                 float z = w->z[m->nl - 1][i];
                 out[i0 + i] = prob ? sigmoidf(z) : z;
+                if (fix)
+                    out[i0 + i] = (float)cl_prior_correct(out[i0 + i], tr, tt);
             }
         }
         openblas_set_num_threads(prev);
@@ -945,12 +968,12 @@ static int predict(const cl_mlp *m, const float *X, int64_t n, int64_t d, float 
 
 int cl_mlp_predict(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out)
 {
-    return predict(m, X, n, d, out, 1);
+    return cl_mlp_predict_mode(m, X, n, d, out, CL_PREDICT_PROB);
 }
 
 int cl_mlp_decision(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out)
 {
-    return predict(m, X, n, d, out, 0);
+    return cl_mlp_predict_mode(m, X, n, d, out, CL_PREDICT_MARGIN);
 }
 
 /* ---- model files -------------------------------------------------------------------- */
@@ -962,6 +985,7 @@ int cl_mlp_save(const cl_mlp *m, cl_mw *w)
     cl_param_write(w, cl_mlp_param_defs, &m->p);
     cl_mw_int(w, "mlp.inputs", m->d);
     cl_mw_int(w, "mlp.epochs_run", m->epochs_run);
+    cl_prior_write(w, "mlp.prior_rates", m->prior_trained, m->prior_true);
     cl_mw_f32(w, "mlp.theta", m->theta, (size_t)m->np);
     if (m->ns)
         cl_mw_f32(w, "mlp.stats", m->stats, (size_t)m->ns);
@@ -988,7 +1012,9 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
     int64_t d, ep;
     size_t cnt;
     if ((rc = cl_mr_int(r, "mlp.inputs", 1, (int64_t)1 << 31, &d)) ||
-        (rc = cl_mr_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = layout(m, d)))
+        (rc = cl_mr_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = layout(m, d)) ||
+        (rc = cl_prior_read(r, "mlp.prior_rates", &m->prior_trained, &m->prior_true,
+                            "mlp file")))
         goto fail;
     /* sizes implied by the parameters must match the file before anything is allocated */
     if ((rc = cl_mr_count(r, "mlp.theta", CL_CHUNK_F32, &cnt)))

@@ -10,6 +10,13 @@
  * fit is bit-identical whatever the thread count (gemms split over rows and columns, never
  * over the reduction; every other loop is sequential or elementwise).
  *
+ * Prior correction: with class weights (balanced, a table, pos_weight/neg_weight) the loss sees
+ * a different churn rate than the data has. The fit records both rates (calibrate.h) and,
+ * while parameter prior_correction is true (the default), cl_mlp_predict maps probabilities
+ * back to the true rate (a shift of the logit by logit(truth) - logit(trained)); logits from
+ * cl_mlp_decision are never changed. Files written before the rates existed load with no
+ * correction.
+ *
  * Ownership: cl_mlp_new/cl_mlp_load return an owned model freed by cl_mlp_free.
  */
 #ifndef CL_MLP_H
@@ -46,6 +53,7 @@ typedef struct cl_mlp_params {
     int class_weight;     /* CL_CW_*; balanced: w_c = n / (2 n_c) */
     double pos_weight, neg_weight; /* multiply the class weights */
     uint64_t seed;
+    int prior_correction; /* map probabilities back to the true churn rate after reweighting */
 } cl_mlp_params;
 
 void cl_mlp_params_default(cl_mlp_params *p);
@@ -94,6 +102,12 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
 int cl_mlp_predict(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out);
 /* Logits instead of probabilities. */
 int cl_mlp_decision(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out);
+/* mode: cl_predict_mode (calibrate.h): probabilities, logits or uncorrected probabilities. */
+int cl_mlp_predict_mode(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out,
+                        int mode);
+/* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_mlp_predict
+ * corrects the probabilities. */
+int cl_mlp_prior(const cl_mlp *m, double *trained, double *truth);
 
 /* Inspection. */
 int cl_mlp_fitted(const cl_mlp *m);

@@ -233,7 +233,11 @@ static const struct {
                  "predictions interpolate between steps and clip outside the fitted range."},
     {"prior_correct", "prior_correct(p, trained_rate, true_rate) -> p': maps probabilities of "
                       "a model trained on reweighted classes (class weights, scale_pos_weight) "
-                      "back to the real churn rate by odds scaling."},
+                      "back to the real churn rate by odds scaling: odds(p') = odds(p) * "
+                      "odds(true_rate) / odds(trained_rate). churnlab's own models already do "
+                      "this in predict by default (see m:prior(); opt out with parameter "
+                      "prior_correction = false or predict(X, {prior_correction = false})); use "
+                      "this for scores from elsewhere."},
     {NULL, NULL}};
 
 int luaopen_churnlab_calibrate(lua_State *L);

@@ -3,6 +3,7 @@
  *   local m = cl.logreg{C = 1.0, penalty = "l2", class_weight = "balanced"}
  *   local r = m:fit(X, y, {names = names})   -- {converged = true, iters = 37, ...}
  *   m:predict(X); m:coef()["tenure"]; m:odds_ratios(); m:save("lr.clm")
+ *   m:predict(X, {prior_correction = false})  -- as fitted on reweighted classes; m:prior()
  */
 #include "lmodel.h"
 
@@ -112,12 +113,12 @@ static int predict_common(lua_State *L, int prob)
 {
     cl_logreg *m = check(L);
     int64_t n, d;
+    int mode = prob ? lm_predict_mode(L, 3) : CL_PREDICT_MARGIN;
     lm_frame_input(L, 1, 2);
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     cl_tensor *out;
     LCL_CHECK(L, cl_tensor_new(&out, 1, n, 1));
-    int rc = prob ? cl_logreg_predict(m, X, n, d, cl_tensor_data(out))
-                  : cl_logreg_decision(m, X, n, d, cl_tensor_data(out));
+    int rc = cl_logreg_predict_mode(m, X, n, d, cl_tensor_data(out), mode);
     if (rc) {
         cl_tensor_free(out);
         return lcl_raise(L, rc);
@@ -206,6 +207,18 @@ static int m_coef_list(lua_State *L)
     return 1;
 }
 
+/* prior() -> {trained_rate, true_rate, corrected, shift} or nil (see lmodel.h) */
+static int m_prior(lua_State *L)
+{
+    cl_logreg *m = check(L);
+    double tr, tt;
+    int on = cl_logreg_prior(m, &tr, &tt);
+    if (!cl_logreg_fitted(m))
+        return luaL_error(L, "logreg: not fitted yet (call m:fit(X, y) first)");
+    lm_push_prior(L, tr, tt, on);
+    return 1;
+}
+
 static int m_params(lua_State *L)
 {
     lcl_push_params(L, cl_logreg_param_defs, cl_logreg_params_of(check(L)));
@@ -263,6 +276,7 @@ static const luaL_Reg methods[] = {
     {"intercept", m_intercept},
     {"coef_list", m_coef_list},
     {"params", m_params},
+    {"prior", m_prior},
     {"fitted", m_fitted},
     {"save", m_save},       {"pipeline", lm_pipeline_method},
     {"free", m_gc},
@@ -277,6 +291,12 @@ int luaopen_churnlab_linear(lua_State *L);
 int luaopen_churnlab_linear(lua_State *L)
 {
     lcl_createmeta(L, LOGREG_T, meta, methods);
+    lua_getfield(L, -1, "__index");
+    lua_getfield(L, -1, "predict");
+    lcl_setdoc(L, -1, "m:predict(X [, {margin = true} | {prior_correction = false|true}]) -> P(y = 1). After class weights (balanced, a table, pos_weight/neg_weight) the probabilities are mapped back to the true churn rate of the training labels (prior correction: odds times (truth/(1-truth)) / (trained/(1-trained)), see m:prior()) unless parameter prior_correction = false; the option overrides the parameter for one call. margin = true: the raw log-odds, never corrected (what m:decision(X) gives and linear SHAP adds up to).");
+    lua_getfield(L, -2, "prior");
+    lcl_setdoc(L, -1, "m:prior() -> {trained_rate, true_rate, corrected, shift} or nil: the positive rate of the reweighted data the model was fitted to, the true rate of its training labels, whether predict corrects, and the log-odds shift it adds to the margin (0 when it does not). nil for a model file written before the rates were recorded (never corrected).");
+    lua_pop(L, 3);
     lcl_setdoc(L, -1,
                "churnlab.LogReg: logistic regression. m:fit(X, y [, {names = {...}}]) -> "
                "{converged, iters, objective, gradient}; m:predict(X) -> P(y = 1); "

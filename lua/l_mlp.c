@@ -2,7 +2,8 @@
  *
  *   local m = cl.mlp{hidden = {64, 64}, epochs = 20, lr = 1e-3, seed = 1}
  *   local h = m:fit(X, y, {valid = {Xv, yv}, early_stop = 10, names = names})
- *   local p = m:predict(Xt)          -- P(y = 1), float32 tensor
+ *   local p = m:predict(Xt)          -- P(y = 1), float32 tensor (prior-corrected after
+ *                                    -- class weights; {prior_correction = false} opts out)
  *   m:save("churn.clm");  local m2 = cl.load("churn.clm")
  */
 #include "lmodel.h"
@@ -121,12 +122,12 @@ static int predict_common(lua_State *L, int prob)
 {
     cl_mlp *m = check(L);
     int64_t n, d;
+    int mode = prob ? lm_predict_mode(L, 3) : CL_PREDICT_MARGIN;
     lm_frame_input(L, 1, 2);
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     cl_tensor *out;
     LCL_CHECK(L, cl_tensor_new(&out, 1, n, 1));
-    int rc = prob ? cl_mlp_predict(m, X, n, d, cl_tensor_data(out))
-                  : cl_mlp_decision(m, X, n, d, cl_tensor_data(out));
+    int rc = cl_mlp_predict_mode(m, X, n, d, cl_tensor_data(out), mode);
     if (rc) {
         cl_tensor_free(out);
         return lcl_raise(L, rc);
@@ -136,6 +137,18 @@ static int predict_common(lua_State *L, int prob)
 
 static int m_predict(lua_State *L) { return predict_common(L, 1); }
 static int m_decision(lua_State *L) { return predict_common(L, 0); }
+
+/* prior() -> {trained_rate, true_rate, corrected, shift} or nil (see lmodel.h) */
+static int m_prior(lua_State *L)
+{
+    cl_mlp *m = check(L);
+    double tr, tt;
+    int on = cl_mlp_prior(m, &tr, &tt);
+    if (!cl_mlp_fitted(m))
+        return luaL_error(L, "mlp: not fitted yet (call m:fit(X, y) first)");
+    lm_push_prior(L, tr, tt, on);
+    return 1;
+}
 
 static int m_params(lua_State *L)
 {
@@ -210,7 +223,7 @@ static int l_load(lua_State *L)
 
 static const luaL_Reg methods[] = {
     {"fit", m_fit},       {"predict", m_predict}, {"decision", m_decision},
-    {"params", m_params}, {"names", m_names},     {"nparams", m_nparams},
+    {"params", m_params}, {"prior", m_prior},   {"names", m_names},     {"nparams", m_nparams},
     {"fitted", m_fitted}, {"save", m_save},       {"free", m_gc},
     {"pipeline", lm_pipeline_method},
     {NULL, NULL}};
@@ -231,6 +244,12 @@ int luaopen_churnlab_mlp(lua_State *L);
 int luaopen_churnlab_mlp(lua_State *L)
 {
     lcl_createmeta(L, MLP_T, meta, methods);
+    lua_getfield(L, -1, "__index");
+    lua_getfield(L, -1, "predict");
+    lcl_setdoc(L, -1, "m:predict(X [, {margin = true} | {prior_correction = false|true}]) -> P(y = 1). After class weights (balanced, a table, pos_weight/neg_weight) the probabilities are mapped back to the true churn rate of the training labels (prior correction: odds times (truth/(1-truth)) / (trained/(1-trained)), see m:prior()) unless parameter prior_correction = false; the option overrides the parameter for one call. margin = true: the raw log-odds, never corrected (what m:decision(X) gives and linear SHAP adds up to).");
+    lua_getfield(L, -2, "prior");
+    lcl_setdoc(L, -1, "m:prior() -> {trained_rate, true_rate, corrected, shift} or nil: the positive rate of the reweighted data the model was fitted to, the true rate of its training labels, whether predict corrects, and the log-odds shift it adds to the margin (0 when it does not). nil for a model file written before the rates were recorded (never corrected).");
+    lua_pop(L, 3);
     lcl_setdoc(L, -1,
                "churnlab.MLP: dense network for binary targets. m:fit(X, y [, {valid = {Xv, "
                "yv}, early_stop = k, names = {...}, verbose = true}]) -> history; "

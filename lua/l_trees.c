@@ -4,15 +4,24 @@
  *   local m = trees.gbdt{trees = 300, depth = 6, lr = 0.05}
  *   m:fit(X, y, {valid = {Xv, yv}, early_stop = 50})
  *   local p = m:predict(Xt)                    -- P(y = 1), 1-D float32 tensor
+ *   m:predict(Xt, {margin = true})             -- raw score (what TreeSHAP adds up to)
+ *   m:predict(Xt, {prior_correction = false})  -- as fitted on reweighted classes
+ *   m:prior()                                  -- the rates behind the correction
  *   local phi, names = m:shap(Xt, {pipeline = pipe, scale = "probability"})
  *
  * Fit options (all models): categorical = {column indices} (native categorical columns: codes
  * 0, 1, 2 ... as floats), names = {feature names}, pipeline = p (a fitted churnlab pipeline:
  * feature names, native categorical columns and labels), verbose. gbdt also: valid = {Xv, yv},
  * early_stop = k, metric = "logloss" | "auc" | "rmse".
+ *
+ * Prior correction (core/calibrate.h): after scale_pos_weight (gbdt) or class_weight =
+ * "balanced" (forest, tree) predict maps probabilities back to the true churn rate unless the
+ * parameter prior_correction is false; the predict option overrides it for one call.
  */
 #include "lcl.h"
 #include "lmodel.h"
+
+#include "../core/calibrate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -317,11 +326,11 @@ static int m_predict(lua_State *L)
     int opts = lua_isnoneornil(L, 3) ? 0 : 3;
     need_fitted(L, &r, "predict");
     check_cols(L, &r, X, 2, "predict");
-    int margin = lcl_optbool(L, opts, "margin", 0);
+    int mode = lm_predict_mode(L, opts);
     cl_tensor *out;
     LCL_CHECK(L, cl_tensor_new(&out, 1, cl_tensor_rows(X), 1));
-    int rc = r.g ? cl_gbdt_predict(r.g, cl_tensor_data(out), X, margin)
-                 : cl_forest_predict(r.f, cl_tensor_data(out), X);
+    int rc = r.g ? cl_gbdt_predict(r.g, cl_tensor_data(out), X, mode)
+                 : cl_forest_predict_mode(r.f, cl_tensor_data(out), X, mode);
     if (rc) {
         cl_tensor_free(out);
         return lcl_raise(L, rc);
@@ -329,7 +338,36 @@ static int m_predict(lua_State *L)
     return lcl_pushtensor(L, out);
 }
 
+/* m:prior() -> {trained_rate, true_rate, corrected, shift} or nil (see lmodel.h) */
+static int m_prior(lua_State *L)
+{
+    model_ref r = check_model(L, 1);
+    need_fitted(L, &r, "prior");
+    double tr, tt;
+    int on = r.g ? cl_gbdt_prior(r.g, &tr, &tt) : cl_forest_prior(r.f, &tr, &tt);
+    lm_push_prior(L, tr, tt, on);
+    return 1;
+}
+
 /* ---- SHAP --------------------------------------------------------------------------- */
+
+/* Forest contributions (probability units, last column the expected value) rescaled per row
+ * so they add up to the prior-corrected prediction minus the corrected expected value: the
+ * correction is monotone, so every contribution keeps its sign. */
+static void forest_shap_corrected(float *phi, size_t n, int d, double trained, double truth)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *o = phi + i * ((size_t)d + 1);
+        double e = o[d], total = e;
+        for (int j = 0; j < d; j++)
+            total += o[j];
+        double pe = cl_prior_correct(e, trained, truth), pm = cl_prior_correct(total, trained, truth);
+        double f = total != e ? (pm - pe) / (total - e) : 0.0;
+        for (int j = 0; j < d; j++)
+            o[j] = (float)(o[j] * f);
+        o[d] = (float)pe;
+    }
+}
 
 static int m_shap(lua_State *L)
 {
@@ -364,8 +402,19 @@ static int m_shap(lua_State *L)
         cl_tensor_free(out);
         return lcl_raise(L, rc);
     }
-    if (to_prob)
-        cl_treeshap_to_probability(cl_tensor_data(out), n, d);
+    if (!strcmp(scale, "probability")) { /* add up to what predict(X) returns */
+        double tr, tt;
+        float *o = cl_tensor_data(out);
+        if (r.g && to_prob && cl_gbdt_prior(r.g, &tr, &tt)) {
+            double shift = log(tt / (1 - tt)) - log(tr / (1 - tr));
+            for (size_t i = 0; i < n; i++)
+                o[i * ((size_t)d + 1) + (size_t)d] = (float)(o[i * ((size_t)d + 1) + (size_t)d] + shift);
+        }
+        if (to_prob)
+            cl_treeshap_to_probability(o, n, d);
+        if (r.f && cl_forest_prior(r.f, &tr, &tt))
+            forest_shap_corrected(o, n, d, tr, tt);
+    }
     char **names = model_names(&r);
     if (!pipe) {
         lcl_pushtensor(L, out);
@@ -778,7 +827,7 @@ static const luaL_Reg meta[] = {
 static const luaL_Reg common_methods[] = {
     {"fit", m_fit},       {"predict", m_predict},   {"shap", m_shap},
     {"importance", m_importance}, {"save", m_save}, {"params", m_params},
-    {"ntrees", m_ntrees}, {"features", m_features}, {"free", m_gc},
+    {"ntrees", m_ntrees}, {"features", m_features}, {"free", m_gc}, {"prior", m_prior},
     {"pipeline", lm_pipeline_method}, {NULL, NULL}};
 
 static const struct {
@@ -789,13 +838,24 @@ static const struct {
             "valid = {Xv, yv}, early_stop = k (keeps the best iteration), metric = "
             "'logloss'|'auc'|'rmse'. Ctrl-C stops the fit with an error and leaves a valid model "
             "holding the trees built so far. Returns m."},
-    {"predict", "m:predict(X [, {margin = true}]) -> 1-D tensor of P(y = 1) (gbdt margin: "
-                "log-odds)."},
+    {"predict", "m:predict(X [, {margin = true} | {prior_correction = false|true}]) -> 1-D "
+                "tensor of P(y = 1). After reweighting (gbdt scale_pos_weight, forest/tree "
+                "class_weight = 'balanced') the probabilities are mapped back to the true churn "
+                "rate of the training labels (prior correction: odds times (truth/(1-truth)) / "
+                "(trained/(1-trained)), see m:prior()) unless parameter prior_correction = "
+                "false; the option overrides the parameter for one call. margin = true: the raw "
+                "score, never corrected (gbdt: log-odds; forest/tree: the mean leaf probability), "
+                "which is what TreeSHAP rows add up to."},
+    {"prior", "m:prior() -> {trained_rate, true_rate, corrected, shift} or nil: the positive "
+              "rate of the reweighted data the model was fitted to, the true rate of its labels, "
+              "whether predict corrects, and the log-odds shift it applies (0 when it does not). "
+              "nil for model files written before the rates were recorded (never corrected)."},
     {"shap", "m:shap(X [, {pipeline = p, scale = 'probability'}]) -> phi, names: exact "
              "TreeSHAP contributions, n x (d + 1) with the expected value last; rows add up to "
-             "the margin. pipeline sums one-hot columns per original column; scale = "
-             "'probability' rescales each row proportionally so it adds up to P(y = 1) minus "
-             "the base rate (last column)."},
+             "the margin (m:predict(X, {margin = true}); never prior-corrected). pipeline sums "
+             "one-hot columns per original column; scale = 'probability' rescales each row "
+             "proportionally so it adds up to m:predict(X) (prior correction included: it is a "
+             "monotone map after the margin) minus the expected value (last column)."},
     {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "
                    "gain (total split gain), splits (count), cover (hessian sum at splits), "
                    "sorted by gain; {table = true} gives a Lua list of rows instead."},

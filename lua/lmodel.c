@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../core/calibrate.h"
 #include "../core/prep.h"
 
 const float *lm_matrix(lua_State *L, int idx, const char *what, int64_t *n, int64_t *d)
@@ -279,4 +280,58 @@ int lm_pipeline_method(lua_State *L)
     luaL_checktype(L, 1, LUA_TUSERDATA);
     lua_getiuservalue(L, 1, 1);
     return 1;
+}
+
+int lm_predict_mode(lua_State *L, int idx)
+{
+    if (!idx || lua_isnoneornil(L, idx))
+        return CL_PREDICT_PROB;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING || (strcmp(lua_tostring(L, -1), "margin") != 0 &&
+                                               strcmp(lua_tostring(L, -1), "prior_correction") != 0))
+            luaL_error(L, "predict: unknown option '%s' (known: margin, prior_correction)",
+                       lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                      : luaL_typename(L, -1));
+    }
+    int mode = CL_PREDICT_PROB;
+    int tm = lua_getfield(L, idx, "margin"), tp = lua_getfield(L, idx, "prior_correction");
+    if (tm != LUA_TNIL && tm != LUA_TBOOLEAN)
+        luaL_error(L, "predict: option 'margin' must be a boolean, got %s", lua_typename(L, tm));
+    if (tp != LUA_TNIL && tp != LUA_TBOOLEAN)
+        luaL_error(L, "predict: option 'prior_correction' must be a boolean, got %s",
+                   lua_typename(L, tp));
+    int margin = lua_toboolean(L, -2);
+    if (margin && tp != LUA_TNIL)
+        luaL_error(L, "predict: options 'margin' and 'prior_correction' exclude each other "
+                      "(margins are never corrected)");
+    if (margin)
+        mode = CL_PREDICT_MARGIN;
+    else if (tp != LUA_TNIL)
+        mode = lua_toboolean(L, -1) ? CL_PREDICT_CORRECTED : CL_PREDICT_UNCORRECTED;
+    lua_pop(L, 2);
+    return mode;
+}
+
+void lm_push_prior(lua_State *L, double trained, double truth, int corrected)
+{
+    if (isnan(trained) || isnan(truth)) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, 4);
+    lua_pushnumber(L, trained);
+    lua_setfield(L, -2, "trained_rate");
+    lua_pushnumber(L, truth);
+    lua_setfield(L, -2, "true_rate");
+    lua_pushboolean(L, corrected);
+    lua_setfield(L, -2, "corrected");
+    double shift = 0;
+    if (cl_prior_needed(trained, truth))
+        shift = log(truth / (1 - truth)) - log(trained / (1 - trained));
+    lua_pushnumber(L, corrected ? shift : 0.0);
+    lua_setfield(L, -2, "shift");
 }

@@ -50,6 +50,17 @@ void lm_frame_input(lua_State *L, int model, int idx);
  * attaches opts.pipeline (a fitted churnlab.Pipeline) to the model box at `model`. */
 void lm_fit_options(lua_State *L, int opts, int model, const char *const *known);
 
+/* predict options at idx (nil or a table) -> a cl_predict_mode: {margin = true} gives the raw
+ * score; {prior_correction = false} the probabilities as fitted on reweighted data,
+ * {prior_correction = true} corrected ones whatever the model's parameter says; neither: the
+ * parameter decides. Raises on unknown keys, non-boolean values and both keys at once. */
+int lm_predict_mode(lua_State *L, int idx);
+
+/* Pushes m:prior() for rates (NaN: not recorded) and whether predict corrects: nil when not
+ * recorded, else {trained_rate =, true_rate =, corrected =, shift =} (shift: the log-odds
+ * added to the margin, 0 when no correction applies). */
+void lm_push_prior(lua_State *L, double trained, double truth, int corrected);
+
 /* m:pipeline() -> the attached churnlab.Pipeline or nil. */
 int lm_pipeline_method(lua_State *L);
 

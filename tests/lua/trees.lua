@@ -148,7 +148,9 @@ T.test("forest reports OOB AUC and probabilities", function()
   T.ok(f:oob_auc() > 0.85, "oob " .. tostring(f:oob_auc()))
   T.ok(auc(f:predict(Xt), yt) > 0.85)
   local phi = f:shap(Xt)
-  local p = f:predict(Xt)
+  -- balanced class weights: predict(X) is prior-corrected, SHAP adds up to the margin (the
+  -- uncorrected mean leaf probability)
+  local p = f:predict(Xt, {margin = true})
   local s = 0
   for j = 1, 7 do s = s + phi:get(1, j) end
   T.near(s, p:get(1), 1e-4)
