@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "calibrate.h"
 #include "error.h"
 #include "fileio.h"
 #include "gbdt.h"
@@ -104,7 +105,15 @@ int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path)
                                             "threshold", t + 1);
         }
     int logistic = m->params.objective == CL_GBDT_LOGISTIC;
-    double base_score = logistic ? 1 / (1 + exp(-m->base)) : m->base;
+    double base = m->base;
+    /* A prior-corrected model (reweighted fit, prior_correction on) is exported corrected too:
+     * for the logistic objective the correction is a shift of the margin, so it folds into
+     * the base score and XGBoost's predictions equal churnlab's default predict(). */
+    if (logistic && cl_prior_wanted(CL_PREDICT_PROB, m->params.prior_correction,
+                                    m->prior_trained, m->prior_true))
+        base += log(m->prior_true / (1 - m->prior_true)) -
+                log(m->prior_trained / (1 - m->prior_trained));
+    double base_score = logistic ? 1 / (1 + exp(-base)) : base;
     cl_strbuf b = {0};
     cl_strbuf_printf(&b, "{\"learner\":{\"attributes\":{},\"feature_names\":[");
     for (int j = 0; m->names && j < m->d; j++) {

@@ -179,6 +179,9 @@ function E.shap(model, X, opts)
     end
     local bn = bg:shape()
     local mean, base = {}, model:intercept()
+    -- a reweighted fit predicts prior-corrected probabilities: a shift of the log-odds
+    local pr = model.prior and model:prior()
+    if pr and pr.corrected then base = base + pr.shift end
     for j = 1, d do
       local s = 0
       for b = 1, bn do s = s + bg:get(b, j) end

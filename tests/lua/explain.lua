@@ -48,6 +48,25 @@ T.test("KernelSHAP rows add up to the prediction; the ignored column gets nothin
   end
 end)
 
+T.test("linear SHAP rows add up to predict(), prior correction included", function()
+  local yi = {}
+  for i = 1, n do yi[i] = (y[i] == 1 and i % 3 == 0) and 1 or 0 end -- rarer positives
+  for _, cw in ipairs({"none", "balanced"}) do
+    local m = cl.logreg{class_weight = cw ~= "none" and cw or nil}
+    m:fit(X, cl.tensor.new(yi))
+    if cw == "balanced" then T.ok(m:prior().corrected and math.abs(m:prior().shift) > 0.5) end
+    local phi = E.shap(m, X, {method = "linear"})
+    local p = m:predict(X)
+    local worst = 0
+    for i = 1, n do
+      local s = 0
+      for k = 1, 4 do s = s + phi:get(i, k) end
+      worst = math.max(worst, math.abs(s - p:get(i)))
+    end
+    T.ok(worst < 1e-5, cw .. ": rows differ from predict() by " .. worst)
+  end
+end)
+
 T.test("LIME recovers the direction of each effect", function()
   local t = E.lime(truth, X:rows(1, 1), X:rows(1, 100), {samples = 3000})
   local by = {}

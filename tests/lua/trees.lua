@@ -206,6 +206,20 @@ else T.test("exported XGBoost model agrees with XGBoost (margins, pred_contribs)
   p:close()
   for _, f in ipairs({model, xcsv, mcsv, scsv}) do os.remove(f) end
   T.ok(out:find("status=0", 1, true), out)
+
+  -- a reweighted model is exported prior-corrected: XGBoost's probabilities are predict()'s
+  local w = cl.gbdt{trees = 25, depth = 5, scale_pos_weight = 3}:fit(X, y)
+  local pw = w:predict(Xt)
+  T.ok(math.abs(pw:mean() - w:predict(Xt, {prior_correction = false}):mean()) > 0.02,
+    "the correction matters on this model")
+  w:export_xgboost(model)
+  csv(xcsv, Xt); csv(mcsv, pw)
+  p = io.popen("/usr/bin/python3 scripts/ref/xgb_check.py " .. model .. " " .. xcsv .. " - - 1e-5 "
+    .. mcsv .. " 2>&1; echo status=$?")
+  out = p:read("a")
+  p:close()
+  for _, f in ipairs({model, xcsv, mcsv}) do os.remove(f) end
+  T.ok(out:find("status=0", 1, true), out)
 end) end
 
 T.test("errors name the problem", function()
