@@ -47,7 +47,9 @@ static void exercise(const cl_frame *f)
             cl_frame_free(r);
         cl_pipeline_free(p);
     }
-    if (f->ncol >= 2) {
+    /* A self-join on a column with few distinct values has up to nrow^2 rows: bounded here
+     * so the fuzzer spends its time on parsing, not on legitimately large joins. */
+    if (f->ncol >= 2 && f->nrow <= 256) {
         const char *on = f->names[1];
         if (cl_frame_join(&r, f, f, &on, 1, CL_JOIN_LEFT, NULL) == CL_OK)
             cl_frame_free(r);
