@@ -95,6 +95,7 @@ static int l_read_csv(lua_State *L)
     cl_frame *f;
     cl_csv_info info;
     int rc = cl_csv_read(&f, path, &opts, &info);
+    lcl_progress_end(opts.progress); /* close the bar now, also after an error or Ctrl-C */
     if (rc == CL_EIO)
         return lcl_fail(L, rc); /* a missing file is an expected failure, like io.open */
     LCL_CHECK(L, rc);
