@@ -76,7 +76,9 @@ static int km_fit(lua_State *L)
     int32_t *lab = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lab, 0);
     cl_progress *prog = lcl_progress_new(L, 3);
     cl_kmeans *m;
-    LCL_CHECK(L, cl_kmeans_fit(&m, &u->p, X, n, d, lab, prog));
+    int rc = cl_kmeans_fit(&m, &u->p, X, n, d, lab, prog);
+    lcl_progress_end(prog); /* close the bar now: after convergence, an error or Ctrl-C too */
+    LCL_CHECK(L, rc);
     cl_kmeans_free(u->m);
     u->m = m;
     lcl_gc_check(L);

@@ -868,6 +868,7 @@ static int rec_fit(lua_State *L)
         set_features(L, r, opts);
     cl_progress *p = lcl_progress_new(L, opts);
     int rc = cl_rec_fit(r, m, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1);
     if (rc) {
         if (rc == CL_EINTR)
@@ -990,6 +991,7 @@ static int rec_recommend_all(lua_State *L)
     float *sc = lua_newuserdatauv(L, n * sizeof *sc + 1, 0);
     cl_progress *p = lcl_progress_new(L, opts);
     int rc = cl_rec_recommend_all(r, k, excl, it, sc, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1);
     if (rc)
         return lcl_raise(L, rc);
@@ -1252,6 +1254,7 @@ static int l_evaluate(lua_State *L)
     int32_t *it = lua_newuserdatauv(L, n * sizeof *it + 1, 0);
     cl_progress *p = lcl_progress_new(L, opts);
     int rc = cl_rec_recommend_all(r, k, excl, it, NULL, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1);
     if (rc)
         return lcl_raise(L, rc);
