@@ -275,7 +275,8 @@ int luaopen_churnlab_cluster(lua_State *L)
     lua_getfield(L, -1, "kmeans");
     lcl_setdoc(L, -1, "kmeans{k = 8, restarts = 4, max_iter = 300, tol = 1e-6, seed = 42} -> "
                       "model: m:fit(X) returns 1-based cluster labels; m:predict(X), "
-                      "m:centers(), m:info() (inertia, sizes), m:save(path).");
+                      "m:centers(), m:info() (inertia, sizes), m:save(path). Ctrl-C during "
+                      "fit leaves the model as it was (unfitted, or its previous fit).");
     lua_pop(L, 1);
     lua_getfield(L, -1, "silhouette");
     lcl_setdoc(L, -1, "silhouette(X, labels, {sample = 0, seed = 42}) -> mean silhouette "

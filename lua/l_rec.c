@@ -1384,8 +1384,9 @@ static const struct {
 static const struct {
     const char *name, *doc;
 } method_docs[] = {
-    {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains (Ctrl-C "
-            "interrupts); content models take their item features here or at construction."},
+    {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains; content "
+            "models take their item features here or at construction. Ctrl-C interrupts: the "
+            "model is then unfitted (an earlier fit is dropped when a refit starts)."},
     {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
                   "items, scores: best first; an unknown user gets the empty-history answer."},
     {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "
