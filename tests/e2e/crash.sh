@@ -2,9 +2,10 @@
 # Crash safety: a process saving a model, writing a CSV or saving a report in a loop is
 # killed with SIGKILL at a random moment; the file it was replacing must still be whole and
 # parse (atomic temp-file + rename writes). A leftover temp file shows the kill landed inside
-# a save; the model and CSV writers (C, most of their time is the write) must show that at
-# least once, or the test proves nothing. A report spends its time building the HTML in Lua
-# and writes it in one short call, so kills inside its write are rare (counted, not required).
+# a save. Kills must land inside model or CSV saves at least 3 times, or the test proves
+# nothing (about 30% of model and 80% of CSV trials do; requiring each kind in 10 trials
+# would fail ~3% of runs by chance). A report spends its time building the HTML in Lua and
+# writes it in one short call, so kills inside its write are rare (counted, not required).
 # CRASH_TRIALS trials in all, shared round-robin by the three kinds: 30 by default (about
 # 20 s; under a sanitizer 12), CRASH_TRIALS=120 for the long run the hardening issue reports.
 #   CHURNLAB=build/release/churnlab [CRASH_TRIALS=120] sh tests/e2e/crash.sh
@@ -96,9 +97,9 @@ while [ "$i" -le "$TRIALS" ]; do
     i=$((i + 1))
 done
 echo "crash: $TRIALS kill-during-save trials; kills inside a save: model $cut_model, csv $cut_csv, report $cut_report"
-if [ "$TRIALS" -ge 3 ]; then
-    check "the model and the CSV writers were killed inside a save at least once" \
-        "[ $cut_model -gt 0 ] && [ $cut_csv -gt 0 ]"
+if [ "$TRIALS" -ge 12 ]; then
+    check "kills landed inside model or CSV saves at least 3 times" \
+        "[ $((cut_model + cut_csv)) -ge 3 ]"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
