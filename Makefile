@@ -161,14 +161,23 @@ bench: $(EXE) $(BENCH_BIN)
 	@sh scripts/bench/run.sh $(B)
 
 # ---- fuzzing ------------------------------------------------------------------------------
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp=libgomp \
+# The core is compiled once (instrumented for coverage, ASan and UBSan; libFuzzer's main is
+# linked only into the targets), then each target links against those objects.
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fopenmp=libgomp \
                -D_DEFAULT_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(BLAS_CFLAGS) -Icore
+FUZZ_OBJ := $(CORE_SRC:core/%.c=build/fuzz/core/%.o)
+.SECONDARY: $(FUZZ_OBJ)
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+build/fuzz/core/%.o: core/%.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(BLAS_LIBS) -lcsv -lm -lpthread -lgomp
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(BLAS_LIBS) -lcsv -lm \
+	    -lpthread -lgomp
 
 # ---- main job -----------------------------------------------------------------------------
 report: all
@@ -188,4 +197,4 @@ install: all
 clean:
 	rm -rf build churnlab
 
--include $(CORE_OBJ:.o=.d) $(HOST_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(HOST_OBJ:.o=.d) $(TEST_BIN:=.d) $(FUZZ_OBJ:.o=.d)

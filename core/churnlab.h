@@ -45,6 +45,7 @@
 #include "split.h"
 #include "stats.h"
 #include "strategy.h"
+#include "strbuf.h"
 #include "survival.h"
 #include "synth.h"
 #include "tensor.h"

@@ -1,13 +1,13 @@
 /* tree.c - flat decision trees: building blocks, prediction, storage, rules, importance. */
 #include "tree.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "error.h"
+#include "strbuf.h"
 #include "threads.h"
 
 int cl_tree_new(cl_tree **out)
@@ -392,43 +392,6 @@ void cl_trees_importance(const cl_tree *const *trees, int ntrees, double *gain, 
 
 /* ---- rules ---------------------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int err;
-} sbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->err)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->err = CL_EINVAL;
-            return;
-        }
-        if (b->s && b->len + (size_t)k < b->cap) {
-            b->len += (size_t)k;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 256) + (size_t)k;
-        char *ns = cl_realloc(b->s, cap);
-        if (!ns) {
-            b->err = CL_ENOMEM;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-}
-
 typedef struct rules_ctx {
     const cl_tree *t;
     int d;
@@ -438,66 +401,66 @@ typedef struct rules_ctx {
     uint32_t *allow; /* d * CL_SPLIT_CAT_WORDS */
     int *used;       /* features in first-use order */
     int nused;
-    sbuf sb;
+    cl_strbuf sb;
 } rules_ctx;
 
 static void put_name(rules_ctx *c, int j)
 {
     if (c->nm.names && c->nm.names[j])
-        sb_printf(&c->sb, "%s", c->nm.names[j]);
+        cl_strbuf_printf(&c->sb, "%s", c->nm.names[j]);
     else
-        sb_printf(&c->sb, "x%d", j + 1);
+        cl_strbuf_printf(&c->sb, "x%d", j + 1);
 }
 
 static void put_cat(rules_ctx *c, int j, int code)
 {
     if (c->nm.labels && c->nm.labels[j] && c->nm.nlabels && code < c->nm.nlabels[j] &&
         c->nm.labels[j][code])
-        sb_printf(&c->sb, "%s", c->nm.labels[j][code]);
+        cl_strbuf_printf(&c->sb, "%s", c->nm.labels[j][code]);
     else
-        sb_printf(&c->sb, "%d", code);
+        cl_strbuf_printf(&c->sb, "%d", code);
 }
 
 static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
 {
     if (c->nused == 0)
-        sb_printf(&c->sb, "(all rows)");
+        cl_strbuf_printf(&c->sb, "(all rows)");
     for (int u = 0; u < c->nused; u++) {
         int j = c->used[u];
         if (u)
-            sb_printf(&c->sb, " and ");
+            cl_strbuf_printf(&c->sb, " and ");
         uint32_t *al = c->allow + (size_t)j * CL_SPLIT_CAT_WORDS;
         int iscat = c->lo[j] != c->lo[j]; /* NaN marks categorical use */
         if (iscat) {
             put_name(c, j);
-            sb_printf(&c->sb, " in {");
+            cl_strbuf_printf(&c->sb, " in {");
             int first = 1;
             for (int code = 0; code < 256; code++)
                 if (cl_split_cat_has(al, code)) {
                     if (!first)
-                        sb_printf(&c->sb, ", ");
+                        cl_strbuf_printf(&c->sb, ", ");
                     put_cat(c, j, code);
                     first = 0;
                 }
-            sb_printf(&c->sb, "}");
+            cl_strbuf_printf(&c->sb, "}");
         } else if (c->nm.src_label && c->nm.src_label[j] && c->nm.src_col &&
                    c->nm.src_col[j] && ((!isfinite(c->lo[j]) && c->hi[j] > 0 && c->hi[j] <= 1) ||
                                         (!isfinite(c->hi[j]) && c->lo[j] > 0 && c->lo[j] <= 1))) {
-            sb_printf(&c->sb, "%s %s %s", c->nm.src_col[j], isfinite(c->lo[j]) ? "=" : "!=",
+            cl_strbuf_printf(&c->sb, "%s %s %s", c->nm.src_col[j], isfinite(c->lo[j]) ? "=" : "!=",
                       c->nm.src_label[j]);
         } else if (isfinite(c->lo[j]) && isfinite(c->hi[j])) {
-            sb_printf(&c->sb, "%.6g <= ", c->lo[j]);
+            cl_strbuf_printf(&c->sb, "%.6g <= ", c->lo[j]);
             put_name(c, j);
-            sb_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
         } else if (isfinite(c->lo[j])) {
             put_name(c, j);
-            sb_printf(&c->sb, " >= %.6g", c->lo[j]);
+            cl_strbuf_printf(&c->sb, " >= %.6g", c->lo[j]);
         } else {
             put_name(c, j);
-            sb_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
         }
     }
-    sb_printf(&c->sb, " -> %s %.4g (n = %.0f)\n", c->what ? c->what : "value",
+    cl_strbuf_printf(&c->sb, " -> %s %.4g (n = %.0f)\n", c->what ? c->what : "value",
               (double)leaf->value, leaf->count);
 }
 
@@ -561,7 +524,7 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
     c.used = cl_alloc((size_t)d * sizeof *c.used);
     int rc = CL_OK;
     if (!c.lo || !c.hi || !c.allow || !c.used) {
-        rc = CL_ENOMEM;
+        rc = cl_error(CL_ENOMEM, "tree rules: out of memory (%d features)", d);
         goto done;
     }
     for (int j = 0; j < d; j++) {
@@ -570,18 +533,12 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
     }
     memset(c.allow, 0xff, (size_t)d * CL_SPLIT_CAT_WORDS * sizeof *c.allow);
     rules_walk(&c, 0);
-    if (c.sb.err)
-        rc = c.sb.err;
-    else if (!c.sb.s)
-        sb_printf(&c.sb, "%s", "");
-    if (!rc && c.sb.err)
-        rc = c.sb.err;
-    if (!rc) {
-        *out = c.sb.s;
-        c.sb.s = NULL;
-    }
+    *out = cl_strbuf_take(&c.sb);
+    if (!*out)
+        rc = cl_error(c.sb.err, c.sb.err == CL_ENOMEM ? "tree rules: out of memory"
+                                                      : "tree rules: cannot format a rule");
 done:
-    cl_free(c.sb.s);
+    cl_strbuf_free(&c.sb);
     cl_free(c.lo);
     cl_free(c.hi);
     cl_free(c.allow);

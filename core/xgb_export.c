@@ -2,7 +2,6 @@
  * learner / gradient_booster / model / trees with flat per-node arrays), so any XGBoost
  * runtime can score it. Written from XGBoost's documented JSON schema (doc/model.schema). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,70 +9,34 @@
 #include "error.h"
 #include "fileio.h"
 #include "gbdt.h"
-
-typedef struct jbuf {
-    char *s;
-    size_t len, cap;
-    int err;
-} jbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void jb(jbuf *b, const char *fmt, ...)
-{
-    if (b->err)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->err = CL_EINVAL;
-            return;
-        }
-        if (b->s && b->len + (size_t)k < b->cap) {
-            b->len += (size_t)k;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 65536) + (size_t)k;
-        char *ns = cl_realloc(b->s, cap);
-        if (!ns) {
-            b->err = CL_ENOMEM;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-}
+#include "strbuf.h"
 
 /* A float as JSON: %.9g round-trips float32; never NaN/inf here (checked by the caller).
  * XGBoost's reader types integers and reals apart, so a real always carries a '.' or an
  * exponent ("3E0", as XGBoost writes it). */
-static void jf(jbuf *b, double v)
+static void jf(cl_strbuf *b, double v)
 {
     char buf[48];
     snprintf(buf, sizeof buf, "%.9g", (double)(float)v);
-    jb(b, "%s%s", buf, strpbrk(buf, ".eE") ? "" : "E0");
+    cl_strbuf_printf(b, "%s%s", buf, strpbrk(buf, ".eE") ? "" : "E0");
 }
 
-static void json_str(jbuf *b, const char *s)
+static void json_str(cl_strbuf *b, const char *s)
 {
-    jb(b, "\"");
+    cl_strbuf_printf(b, "\"");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
-            jb(b, "\\%c", c);
+            cl_strbuf_printf(b, "\\%c", c);
         else if (c < 0x20)
-            jb(b, "\\u%04x", c);
+            cl_strbuf_printf(b, "\\u%04x", c);
         else
-            jb(b, "%c", c);
+            cl_strbuf_printf(b, "%c", c);
     }
-    jb(b, "\"");
+    cl_strbuf_printf(b, "\"");
 }
 
-static void tree_json(jbuf *b, const cl_tree *t, int id, int d)
+static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d)
 {
     int n = t->n;
     int *parent = cl_alloc((size_t)n * sizeof *parent);
@@ -91,34 +54,35 @@ static void tree_json(jbuf *b, const cl_tree *t, int id, int d)
 /* One per-node array: "key":[v0,v1,...], with `fmtfn` writing node i (nd). */
 #define ARR(key, fmtfn)                                                                      \
     do {                                                                                     \
-        jb(b, "\"" key "\":[");                                                              \
+        cl_strbuf_printf(b, "\"" key "\":[");                                                \
         for (int i = 0; i < n; i++) {                                                        \
             const cl_tnode *nd = t->nodes + i;                                               \
             (void)nd;                                                                        \
             if (i)                                                                           \
-                jb(b, ",");                                                                  \
+                cl_strbuf_printf(b, ",");                                                    \
             fmtfn;                                                                           \
         }                                                                                    \
-        jb(b, "],");                                                                         \
+        cl_strbuf_printf(b, "],");                                                           \
     } while (0)
-    jb(b, "{");
+    cl_strbuf_printf(b, "{");
     ARR("base_weights", jf(b, nd->value));
-    jb(b, "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
-          "\"categories_sizes\":[],");
-    ARR("default_left", jb(b, "%d", nd->feature >= 0 ? nd->default_left : 0));
-    jb(b, "\"id\":%d,", id);
-    ARR("left_children", jb(b, "%d", nd->feature >= 0 ? nd->left : -1));
+    cl_strbuf_printf(b, "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
+                     "\"categories_sizes\":[],");
+    ARR("default_left", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->default_left : 0));
+    cl_strbuf_printf(b, "\"id\":%d,", id);
+    ARR("left_children", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->left : -1));
     ARR("loss_changes", jf(b, nd->feature >= 0 ? nd->gain : 0.0));
-    ARR("parents", jb(b, "%d", parent[i]));
-    ARR("right_children", jb(b, "%d", nd->feature >= 0 ? nd->left + 1 : -1));
+    ARR("parents", cl_strbuf_printf(b, "%d", parent[i]));
+    ARR("right_children", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->left + 1 : -1));
     ARR("split_conditions", jf(b, nd->feature >= 0 ? nd->thr : nd->value));
-    ARR("split_indices", jb(b, "%d", nd->feature >= 0 ? nd->feature : 0));
-    ARR("split_type", jb(b, "0"));
+    ARR("split_indices", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->feature : 0));
+    ARR("split_type", cl_strbuf_printf(b, "0"));
     ARR("sum_hessian", jf(b, nd->cover));
 #undef ARR
-    jb(b, "\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"%d\",\"num_nodes\":\"%d\","
-          "\"size_leaf_vector\":\"0\"}}",
-       d, n);
+    cl_strbuf_printf(b,
+                     "\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"%d\","
+                     "\"num_nodes\":\"%d\",\"size_leaf_vector\":\"0\"}}",
+                     d, n);
     cl_free(parent);
 }
 
@@ -141,44 +105,51 @@ int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path)
         }
     int logistic = m->params.objective == CL_GBDT_LOGISTIC;
     double base_score = logistic ? 1 / (1 + exp(-m->base)) : m->base;
-    jbuf b = {0};
-    jb(&b, "{\"learner\":{\"attributes\":{},\"feature_names\":[");
+    cl_strbuf b = {0};
+    cl_strbuf_printf(&b, "{\"learner\":{\"attributes\":{},\"feature_names\":[");
     for (int j = 0; m->names && j < m->d; j++) {
         if (j)
-            jb(&b, ",");
+            cl_strbuf_printf(&b, ",");
         json_str(&b, m->names[j]);
     }
-    jb(&b, "],\"feature_types\":[");
+    cl_strbuf_printf(&b, "],\"feature_types\":[");
     for (int j = 0; m->names && j < m->d; j++)
-        jb(&b, "%s\"float\"", j ? "," : "");
-    jb(&b, "],\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":"
-           "\"1\",\"num_trees\":\"%d\",\"size_leaf_vector\":\"0\"},\"tree_info\":[",
-       m->ntrees);
+        cl_strbuf_printf(&b, "%s\"float\"", j ? "," : "");
+    cl_strbuf_printf(&b,
+                     "],\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{"
+                     "\"num_parallel_tree\":\"1\",\"num_trees\":\"%d\",\"size_leaf_vector\":\"0\"},"
+                     "\"tree_info\":[",
+                     m->ntrees);
     for (int t = 0; t < m->ntrees; t++)
-        jb(&b, "%s0", t ? "," : "");
-    jb(&b, "],\"trees\":[");
+        cl_strbuf_printf(&b, "%s0", t ? "," : "");
+    cl_strbuf_printf(&b, "],\"trees\":[");
     for (int t = 0; t < m->ntrees; t++) {
         if (t)
-            jb(&b, ",");
+            cl_strbuf_printf(&b, ",");
         tree_json(&b, m->trees[t], t, m->d);
     }
     char bs[40];
     snprintf(bs, sizeof bs, "%.9g", base_score);
-    jb(&b, "]},\"name\":\"gbtree\"},\"learner_model_param\":{\"base_score\":\"%s\","
-           "\"boost_from_average\":\"1\",\"num_class\":\"0\",\"num_feature\":\"%d\","
-           "\"num_target\":\"1\"},\"objective\":",
-       bs, m->d);
+    cl_strbuf_printf(&b,
+                     "]},\"name\":\"gbtree\"},\"learner_model_param\":{\"base_score\":\"%s\","
+                     "\"boost_from_average\":\"1\",\"num_class\":\"0\",\"num_feature\":\"%d\","
+                     "\"num_target\":\"1\"},\"objective\":",
+                     bs, m->d);
     if (logistic)
-        jb(&b, "{\"name\":\"binary:logistic\",\"reg_loss_param\":{\"scale_pos_weight\":\"%.9g\"}}",
-           m->params.scale_pos_weight);
+        cl_strbuf_printf(&b,
+                         "{\"name\":\"binary:logistic\","
+                         "\"reg_loss_param\":{\"scale_pos_weight\":\"%.9g\"}}",
+                         m->params.scale_pos_weight);
     else
-        jb(&b, "{\"name\":\"reg:squarederror\",\"reg_loss_param\":{\"scale_pos_weight\":\"1\"}}");
-    jb(&b, "},\"version\":[1,7,4]}\n");
+        cl_strbuf_printf(&b, "{\"name\":\"reg:squarederror\","
+                             "\"reg_loss_param\":{\"scale_pos_weight\":\"1\"}}");
+    cl_strbuf_printf(&b, "},\"version\":[1,7,4]}\n");
     int rc = b.err;
     if (!rc)
         rc = cl_file_write_atomic(path, b.s, b.len);
     else
-        rc = cl_error(rc, "gbdt export_xgboost: out of memory");
-    cl_free(b.s);
+        rc = cl_error(rc, rc == CL_ENOMEM ? "gbdt export_xgboost: out of memory"
+                                          : "gbdt export_xgboost: cannot format the model");
+    cl_strbuf_free(&b);
     return rc;
 }

@@ -460,6 +460,48 @@ static void test_threads(void **state)
     assert_int_equal(cl_threads_get(), n);
 }
 
+/* The text buffer: appends across many growth steps equal one snprintf of the whole; an
+ * allocation failure is sticky (later appends are ignored) and take() then returns NULL. */
+static void test_strbuf(void **state)
+{
+    (void)state;
+    size_t base = cl_alloc_bytes();
+    cl_strbuf b = {0};
+    char *empty = cl_strbuf_take(&b);
+    assert_non_null(empty);
+    assert_string_equal(empty, "");
+    cl_free(empty);
+
+    char want[8192];
+    size_t wl = 0;
+    for (int i = 0; i < 600; i++) {
+        const char *piece = i % 7 ? "x" : "a-longer-piece";
+        cl_strbuf_printf(&b, "%d:%s,", i, piece);
+        wl += (size_t)snprintf(want + wl, sizeof want - wl, "%d:%s,", i, piece);
+    }
+    assert_int_equal(b.err, CL_OK);
+    assert_int_equal(b.len, wl);
+    char *got = cl_strbuf_take(&b);
+    assert_string_equal(got, want);
+    assert_null(b.s);
+    cl_free(got);
+
+    cl_strbuf c = {0};
+    cl_strbuf_printf(&c, "first");
+    cl_alloc_fail_at(1);
+    char big[600];
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cl_strbuf_printf(&c, "%s", big); /* needs to grow: fails */
+    cl_alloc_fail_at(0);
+    assert_int_equal(c.err, CL_ENOMEM);
+    cl_strbuf_printf(&c, "ignored");
+    assert_int_equal(c.len, 5);
+    assert_null(cl_strbuf_take(&c));
+    cl_strbuf_free(&c);
+    assert_int_equal(cl_alloc_bytes(), base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_crc32),
         cmocka_unit_test_setup_teardown(test_atomic_write, setup_dir, teardown_dir),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
