@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define BLOCK ((size_t)1 << 20)
+/* Inputs smaller than this get no progress reports (no bar flashing up for a small file);
+ * the interrupt flag is polled after every block whatever the size. */
+#define PROGRESS_MIN ((int64_t)8 << 20)
 
 void cl_csv_opts_default(cl_csv_opts *o)
 {
@@ -292,6 +295,23 @@ static int is_na(const reader *r, const char *s, size_t len)
 static int grow_rows(reader *r);
 static int commit_field(reader *r, int j, const char *s, size_t len);
 
+/* An allocation failure gets the file and what was being built in front of the allocator's
+ * "out of memory (allocating N bytes)"; other codes already carry their own message. */
+static int at_record(reader *r, int rc, const char *what)
+{
+    if (rc != CL_ENOMEM)
+        return rc;
+    return cl_error_wrap(rc, "%s: line %lld: %s", r->origin, (long long)r->rec_line, what);
+}
+
+static int at_column(reader *r, int rc, int j)
+{
+    if (rc != CL_ENOMEM)
+        return rc;
+    return cl_error_wrap(rc, "%s: line %lld, column '%s'", r->origin, (long long)r->rec_line,
+                         r->names[j]);
+}
+
 static void field_cb(void *s, size_t len, void *data)
 {
     reader *r = data;
@@ -312,7 +332,7 @@ static void field_cb(void *s, size_t len, void *data)
                 return;
             int rc = commit_field(r, r->nf, s, len);
             if (rc) {
-                r->rc = rc;
+                r->rc = at_column(r, rc, r->nf);
                 return;
             }
         }
@@ -326,7 +346,7 @@ static void field_cb(void *s, size_t len, void *data)
         if (off)
             r->off = off;
         if (!ln) {
-            r->rc = CL_ENOMEM;
+            r->rc = at_record(r, CL_ENOMEM, "field table");
             return;
         }
         r->len = ln;
@@ -336,7 +356,7 @@ static void field_cb(void *s, size_t len, void *data)
         size_t cap = (r->stage_len + len + 1) * 2;
         char *st = cl_realloc(r->stage, cap);
         if (!st) {
-            r->rc = CL_ENOMEM;
+            r->rc = at_record(r, CL_ENOMEM, "record buffer");
             return;
         }
         r->stage = st;
@@ -368,12 +388,14 @@ static int grow_rows(reader *r)
         if (c->state == ST_CAT) {
             int32_t *codes = cl_realloc(c->codes, (size_t)cap * sizeof *codes);
             if (!codes)
-                return CL_ENOMEM;
+                return cl_error_wrap(CL_ENOMEM, "%s: column '%s' (room for %lld rows)",
+                                     r->origin, r->names[j], (long long)cap);
             c->codes = codes;
         } else {
             double *num = cl_realloc(c->num, (size_t)cap * sizeof *num);
             if (!num)
-                return CL_ENOMEM;
+                return cl_error_wrap(CL_ENOMEM, "%s: column '%s' (room for %lld rows)",
+                                     r->origin, r->names[j], (long long)cap);
             c->num = num;
         }
     }
@@ -484,9 +506,9 @@ static int set_header(reader *r)
         return cl_error(CL_EINVAL, "%s: %d names given, the file has %d columns", r->origin,
                         o->nnames, n);
     r->names = cl_calloc((size_t)n, sizeof *r->names);
-    r->cols = cl_calloc((size_t)n, sizeof *r->cols);
+    r->cols = r->names ? cl_calloc((size_t)n, sizeof *r->cols) : NULL;
     if (!r->names || !r->cols)
-        return CL_ENOMEM;
+        return at_record(r, CL_ENOMEM, "header (column table)");
     r->ncol = n;
     for (int j = 0; j < n; j++) {
         char gen[32];
@@ -506,7 +528,8 @@ static int set_header(reader *r)
                                 "%s: line %lld: duplicate column name '%s' (columns %d and %d)",
                                 r->origin, (long long)r->rec_line, name, k + 1, j + 1);
         if (!(r->names[j] = cl_strdup(name)))
-            return CL_ENOMEM;
+            return cl_error_wrap(CL_ENOMEM, "%s: line %lld: name of column %d", r->origin,
+                                 (long long)r->rec_line, j + 1);
         r->cols[j].forced = -1;
     }
     for (int t = 0; t < o->ntypes; t++) {
@@ -522,7 +545,7 @@ static int set_header(reader *r)
         if (c->state == ST_CAT) {
             int rc = cl_dict_new(&c->dict);
             if (rc)
-                return rc;
+                return at_column(r, rc, j);
         }
     }
     r->have_header = 1;
@@ -566,7 +589,7 @@ static void row_cb(int term, void *data)
         for (int j = 0; j < r->ncol; j++) {
             int rc = commit_field(r, j, r->stage + r->off[j], r->len[j]);
             if (rc) {
-                r->rc = rc;
+                r->rc = at_column(r, rc, j);
                 return;
             }
         }
@@ -625,12 +648,26 @@ static void *csv_realloc(void *p, size_t n)
     return cl_realloc(p, n);
 }
 
+/* libcsv refused a chunk: its own allocation failed, or the input is malformed. */
+static int parse_error(reader *r)
+{
+    int e = csv_error(&r->p);
+    if (e == CSV_ENOMEM)
+        return cl_error_wrap(CL_ENOMEM, "%s: line %lld: field buffer", r->origin,
+                             (long long)r->line + 1);
+    if (e == CSV_ETOOBIG)
+        return cl_error(CL_ERANGE, "%s: line %lld: field too large", r->origin,
+                        (long long)r->line + 1);
+    return cl_error(CL_EFORMAT, "%s: line %lld: %s", r->origin, (long long)r->line + 1,
+                    csv_strerror(e));
+}
+
 /* One pass over the source. */
 static int run_pass(reader *r, source *src)
 {
     const cl_csv_opts *o = r->o;
     if (csv_init(&r->p, CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-        return CL_ENOMEM;
+        return cl_error(CL_ENOMEM, "%s: out of memory (libcsv parser)", r->origin);
     csv_set_delim(&r->p, (unsigned char)o->sep);
     csv_set_quote(&r->p, (unsigned char)o->quote);
     csv_set_space_func(&r->p, no_space);
@@ -674,8 +711,7 @@ static int run_pass(reader *r, source *src)
             if (r->p.pstate == 0 && !(k == 1 || (k == 2 && p[0] == '\r')))
                 r->start_line = r->line + 1;
             if (csv_parse(&r->p, p, k, field_cb, row_cb, r) != k && !r->rc)
-                r->rc = cl_error(CL_EFORMAT, "%s: line %lld: %s", r->origin,
-                                 (long long)r->line + 1, csv_strerror(csv_error(&r->p)));
+                r->rc = parse_error(r);
             if (nl)
                 r->line++;
             p += k;
@@ -683,9 +719,12 @@ static int run_pass(reader *r, source *src)
         if (r->rc || r->stop)
             break;
         done_bytes += (int64_t)n;
-        if (r->pass == 1 && (rc = cl_progress_step(o->progress, "read_csv", (double)done_bytes,
-                                                   (double)src->size, NULL)))
-            break; /* interrupted (Ctrl-C): CL_EINTR with its message */
+        /* Ctrl-C is polled after every block (1 MiB: a few ms of parsing), in both passes;
+         * the bar is only for pass 1 of a big file. */
+        int report = r->pass == 1 && (src->size < 0 || src->size >= PROGRESS_MIN);
+        if ((rc = cl_progress_step(report ? o->progress : NULL, "read_csv", (double)done_bytes,
+                                   (double)src->size, NULL)))
+            break; /* interrupted: CL_EINTR with its message; the caller frees everything */
         if (!src->fp && src->pos >= src->len)
             break;
         if (src->fp && n < BLOCK && feof(src->fp))
@@ -702,10 +741,12 @@ static int run_pass(reader *r, source *src)
                              "is never closed)",
                              r->origin, (long long)open_line, o->quote);
         else if (csv_fini(&r->p, field_cb, row_cb, r) != 0 && !r->rc)
-            r->rc = cl_error(CL_EFORMAT,
-                             "%s: line %lld: unterminated quoted field (a %c opened near here "
-                             "is never closed)",
-                             r->origin, (long long)open_line, o->quote);
+            r->rc = csv_error(&r->p) == CSV_ENOMEM
+                        ? parse_error(r)
+                        : cl_error(CL_EFORMAT,
+                                   "%s: line %lld: unterminated quoted field (a %c opened near "
+                                   "here is never closed)",
+                                   r->origin, (long long)open_line, o->quote);
     }
     csv_free(&r->p);
     return rc ? rc : r->rc;
@@ -731,7 +772,7 @@ static void reader_free(reader *r)
 
 static int build_frame(reader *r, cl_frame **out)
 {
-    cl_frame *f;
+    cl_frame *f = NULL;
     int rc = cl_frame_new(&f);
     for (int j = 0; rc == CL_OK && j < r->ncol; j++) {
         colbuf *b = &r->cols[j];
@@ -774,6 +815,9 @@ static int build_frame(reader *r, cl_frame **out)
     }
     if (rc) {
         cl_frame_free(f);
+        if (rc == CL_ENOMEM)
+            cl_error_wrap(rc, "%s: building the frame (%d columns, %lld rows)", r->origin,
+                          r->ncol, (long long)r->nrow);
         return rc;
     }
     f->nrow = r->nrow;
@@ -854,7 +898,7 @@ int cl_csv_read(cl_frame **out, const char *path, const cl_csv_opts *o, cl_csv_i
     source s = {fp, NULL, 0, 0, cl_alloc(BLOCK), -1};
     if (!s.block) {
         fclose(fp);
-        return CL_ENOMEM;
+        return cl_error_wrap(CL_ENOMEM, "%s: read buffer", path);
     }
     if (fseek(fp, 0, SEEK_END) == 0) {
         long sz = ftell(fp);

@@ -87,13 +87,13 @@ int cl_dict_new(cl_dict **out)
     *out = NULL;
     cl_dict *d = cl_calloc(1, sizeof *d);
     if (!d)
-        return CL_ENOMEM;
+        return cl_error_wrap(CL_ENOMEM, "category labels");
     d->refcount = 1;
     d->nslots = 16;
     d->slots = cl_calloc(d->nslots, sizeof *d->slots);
     if (!d->slots) {
         cl_free(d);
-        return CL_ENOMEM;
+        return cl_error_wrap(CL_ENOMEM, "category labels");
     }
     *out = d;
     return CL_OK;
@@ -152,7 +152,7 @@ static int dict_grow_table(cl_dict *d)
     uint32_t ns = d->nslots * 2;
     uint64_t *slots = cl_calloc(ns, sizeof *slots);
     if (!slots)
-        return CL_ENOMEM;
+        return cl_error_wrap(CL_ENOMEM, "category labels");
     for (int32_t c = 0; c < d->n; c++) {
         uint32_t i = d->hashes[c] & (ns - 1);
         while (slots[i])
@@ -185,15 +185,15 @@ int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
         int32_t cap = d->cap ? (d->cap > INT32_MAX / 2 ? INT32_MAX - 1 : d->cap * 2) : 8;
         char **labels = cl_realloc(d->labels, (size_t)cap * sizeof *labels);
         if (!labels)
-            return CL_ENOMEM;
+            return cl_error_wrap(CL_ENOMEM, "category labels");
         d->labels = labels;
         uint32_t *lens = cl_realloc(d->lens, (size_t)cap * sizeof *lens);
         if (!lens)
-            return CL_ENOMEM;
+            return cl_error_wrap(CL_ENOMEM, "category labels");
         d->lens = lens;
         uint32_t *hashes = cl_realloc(d->hashes, (size_t)cap * sizeof *hashes);
         if (!hashes)
-            return CL_ENOMEM;
+            return cl_error_wrap(CL_ENOMEM, "category labels");
         d->hashes = hashes;
         d->cap = cap;
     }
@@ -205,7 +205,7 @@ int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
     }
     char *copy = arena_put(d, s, len);
     if (!copy)
-        return CL_ENOMEM;
+        return cl_error_wrap(CL_ENOMEM, "category labels");
     c = d->n;
     d->labels[c] = copy;
     d->lens[c] = (uint32_t)len;

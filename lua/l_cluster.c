@@ -76,7 +76,9 @@ static int km_fit(lua_State *L)
     int32_t *lab = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lab, 0);
     cl_progress *prog = lcl_progress_new(L, 3);
     cl_kmeans *m;
-    LCL_CHECK(L, cl_kmeans_fit(&m, &u->p, X, n, d, lab, prog));
+    int rc = cl_kmeans_fit(&m, &u->p, X, n, d, lab, prog);
+    lcl_progress_end(prog); /* close the bar now: after convergence, an error or Ctrl-C too */
+    LCL_CHECK(L, rc);
     cl_kmeans_free(u->m);
     u->m = m;
     lcl_gc_check(L);
@@ -273,7 +275,8 @@ int luaopen_churnlab_cluster(lua_State *L)
     lua_getfield(L, -1, "kmeans");
     lcl_setdoc(L, -1, "kmeans{k = 8, restarts = 4, max_iter = 300, tol = 1e-6, seed = 42} -> "
                       "model: m:fit(X) returns 1-based cluster labels; m:predict(X), "
-                      "m:centers(), m:info() (inertia, sizes), m:save(path).");
+                      "m:centers(), m:info() (inertia, sizes), m:save(path). Ctrl-C during "
+                      "fit leaves the model as it was (unfitted, or its previous fit).");
     lua_pop(L, 1);
     lua_getfield(L, -1, "silhouette");
     lcl_setdoc(L, -1, "silhouette(X, labels, {sample = 0, seed = 42}) -> mean silhouette "

@@ -91,10 +91,12 @@ static int l_read_csv(lua_State *L)
         opts.types = types;
         opts.ntypes = n;
     }
-    opts.progress = lcl_progress_new(L, o); /* a bar for big files on a terminal; Ctrl-C */
+    cl_progress *prog = lcl_progress_new(L, o); /* a bar for big files on a terminal */
+    opts.progress = prog;
     cl_frame *f;
     cl_csv_info info;
     int rc = cl_csv_read(&f, path, &opts, &info);
+    lcl_progress_end(prog); /* close the bar now, also after an error or Ctrl-C */
     if (rc == CL_EIO)
         return lcl_fail(L, rc); /* a missing file is an expected failure, like io.open */
     LCL_CHECK(L, rc);

@@ -868,6 +868,7 @@ static int rec_fit(lua_State *L)
         set_features(L, r, opts);
     cl_progress *p = lcl_progress_new(L, opts);
     int rc = cl_rec_fit(r, m, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1);
     if (rc) {
         if (rc == CL_EINTR)
@@ -990,6 +991,7 @@ static int rec_recommend_all(lua_State *L)
     float *sc = lua_newuserdatauv(L, n * sizeof *sc + 1, 0);
     cl_progress *p = lcl_progress_new(L, opts);
     int rc = cl_rec_recommend_all(r, k, excl, it, sc, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1);
     if (rc)
         return lcl_raise(L, rc);
@@ -1252,6 +1254,7 @@ static int l_evaluate(lua_State *L)
     int32_t *it = lua_newuserdatauv(L, n * sizeof *it + 1, 0);
     cl_progress *p = lcl_progress_new(L, opts);
     int rc = cl_rec_recommend_all(r, k, excl, it, NULL, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1);
     if (rc)
         return lcl_raise(L, rc);
@@ -1381,8 +1384,9 @@ static const struct {
 static const struct {
     const char *name, *doc;
 } method_docs[] = {
-    {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains (Ctrl-C "
-            "interrupts); content models take their item features here or at construction."},
+    {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains; content "
+            "models take their item features here or at construction. Ctrl-C interrupts: the "
+            "model is then unfitted (an earlier fit is dropped when a refit starts)."},
     {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
                   "items, scores: best first; an unknown user gets the empty-history answer."},
     {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "

@@ -28,6 +28,7 @@ static int make_world(lua_State *L, const char *dir, int pidx, int oidx)
     cl_progress *p = lcl_progress_new(L, oidx);
     cl_synth_world *w = NULL;
     int rc = cl_synth_new(&w, &prm, dir, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1); /* the progress state */
     if (rc)
         return lcl_raise(L, rc);
@@ -439,7 +440,9 @@ static int l_replay(lua_State *L)
     int n = cl_synth_customers(w);
     cl_synth_outcome *out = lua_newuserdatauv(L, (size_t)n * sizeof *out, 0);
     cl_progress *p = lcl_progress_new(L, oidx);
-    LCL_CHECK(L, cl_synth_replay(w, acts, horizon, out, p));
+    int rc = cl_synth_replay(w, acts, horizon, out, p);
+    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
+    LCL_CHECK(L, rc);
     lua_pop(L, 1);
     lua_createtable(L, 0, 8);
     lua_createtable(L, n, 0);

@@ -6,11 +6,16 @@
  * "out of memory" message (or CL_OK when that allocation was optional), free everything
  * (cl_alloc_bytes() back to the baseline) and not crash; ASan (make SANITIZER=address test)
  * adds use-after-free and leak checks of malloc'd memory outside the accounting.
+ * CSV loading is held to more: the message must also name the file and what was being built
+ * (a column, the header, the frame ...), and a run that tolerates a failed allocation (libcsv
+ * retries a smaller buffer; giving back an over-sized estimate may fail harmlessly) must
+ * return exactly the frame the unfailed run returns.
  * One thread, so the allocation order is the same from run to run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -50,8 +55,10 @@ static const char *known_bug(const char *what, int *skip)
         printf("\n");                                                                           \
     } while (0)
 
-/* Runs op under every failure point; returns the number of points swept. */
-static long sweep(const char *what, op_fn op, void *ctx)
+/* Runs op under every failure point; returns the number of points swept. When `where` is
+ * not NULL, every failure message must start with it and name what was being allocated
+ * (something between it and "out of memory"). */
+static long sweep_where(const char *what, op_fn op, void *ctx, const char *where)
 {
     int skip;
     const char *bug = known_bug(what, &skip);
@@ -90,6 +97,12 @@ static long sweep(const char *what, op_fn op, void *ctx)
         else if (!strstr(cl_last_error(), "out of memory"))
             SWEEP_FAIL("%s: allocation %ld failing: message '%s' does not say out of memory",
                        what, k, cl_last_error());
+        else if (where && (strncmp(cl_last_error(), where, strlen(where)) != 0 ||
+                           strstr(cl_last_error(), "out of memory") <
+                               cl_last_error() + strlen(where) + 3))
+            SWEEP_FAIL("%s: allocation %ld failing: message '%s' does not start with '%s' and "
+                       "say what was being allocated",
+                       what, k, cl_last_error(), where);
     }
     printf("alloc sweep %-18s %5ld failure points (%ld tolerated), %ld failures%s\n", what, n,
            tolerated, failures, bug && failures ? " (known bug)" : "");
@@ -99,6 +112,11 @@ static long sweep(const char *what, op_fn op, void *ctx)
     else
         total_failures += failures;
     return n;
+}
+
+static long sweep(const char *what, op_fn op, void *ctx)
+{
+    return sweep_where(what, op, ctx, NULL);
 }
 
 /* ---- data ------------------------------------------------------------------------------ */
@@ -127,15 +145,67 @@ static void make_xy(void)
 
 /* ---- operations ------------------------------------------------------------------------ */
 
-static int op_csv(void *ctx)
+/* A text fingerprint of a frame (names, types, every value), built without cl_alloc so
+ * the allocation count of the swept operation is not disturbed. */
+static void frame_sig(const cl_frame *f, char *out, size_t cap)
 {
-    (void)ctx;
+    size_t used = 0;
+#define PUT(...)                                                                                \
+    do {                                                                                        \
+        int n_ = snprintf(out + used, cap - used, __VA_ARGS__);                                 \
+        assert_true(n_ >= 0 && (size_t)n_ < cap - used);                                        \
+        used += (size_t)n_;                                                                     \
+    } while (0)
+    PUT("%d x %lld\n", f->ncol, (long long)f->nrow);
+    for (int j = 0; j < f->ncol; j++) {
+        const cl_column *c = f->cols[j];
+        PUT("%s:%d", f->names[j], (int)c->type);
+        for (int64_t i = 0; i < f->nrow; i++) {
+            if (c->type == CL_CAT)
+                PUT(",%s", c->codes[i] < 0 ? "<NA>" : c->dict->labels[c->codes[i]]);
+            else
+                PUT(",%.17g", c->num[i]);
+        }
+        PUT("\n");
+    }
+#undef PUT
+}
+
+/* One CSV read: from a buffer, or from a file (path set) so the read buffer and the second
+ * pass (re-reading the text of a column that turned out not numeric) are swept too. */
+typedef struct {
+    const char *text, *path, *origin;
+    cl_csv_opts opts;
+    char want[4096]; /* the unfailed run's fingerprint */
+} csv_case;
+
+static int op_csv_case(void *ctx)
+{
+    csv_case *c = ctx;
     cl_frame *f;
     cl_csv_info info;
-    int rc = cl_csv_read_buffer(&f, CSV, sizeof CSV - 1, "sweep.csv", NULL, &info);
-    if (rc == CL_OK)
-        cl_frame_free(f);
-    return rc;
+    int rc = c->path ? cl_csv_read(&f, c->path, &c->opts, &info)
+                     : cl_csv_read_buffer(&f, c->text, strlen(c->text), c->origin, &c->opts,
+                                          &info);
+    if (rc)
+        return rc;
+    char got[4096];
+    frame_sig(f, got, sizeof got);
+    cl_frame_free(f);
+    if (!c->want[0])
+        memcpy(c->want, got, sizeof got);
+    else if (strcmp(c->want, got) != 0)
+        return cl_error(CL_EINVAL, "%s: a tolerated allocation failure changed the frame:\n%s\n"
+                                   "instead of\n%s", c->origin, got, c->want);
+    return CL_OK;
+}
+
+static void sweep_csv_case(const char *what, csv_case *c)
+{
+    c->want[0] = '\0';
+    char where[300];
+    snprintf(where, sizeof where, "%s: ", c->path ? c->path : c->origin);
+    sweep_where(what, op_csv_case, c, where);
 }
 
 static cl_frame *frame_of_csv(void)
@@ -336,10 +406,58 @@ static void sweep_load(saved *s)
     cl_free(s->bytes);
 }
 
+/* Pass 2: 'zip' is numeric for two rows, then text; 'note' has a long quoted field. */
+static const char CSV2[] =
+    "zip,when,note,score\n"
+    "12345,2021-01-02,\"short\",1.5\n"
+    "67890,2021-01-03 10:20:30,\"a longer note, with a comma and \"\"quotes\"\"\",NA\n"
+    "SW1A 1AA,,x,2\n"
+    "NA,2020-02-29,y,3e5\n";
+
 static void test_csv(void **state)
 {
     (void)state;
-    sweep("csv read", op_csv, NULL);
+    csv_case c;
+    memset(&c, 0, sizeof c);
+    cl_csv_opts_default(&c.opts);
+    c.text = CSV;
+    c.origin = "sweep.csv";
+    sweep_csv_case("csv read", &c);
+
+    /* bad lines skipped: every record is staged before it is committed */
+    static const char BAD[] = "a,b,c\n1,x,2\n1,2\n3,y,4\n5,z,6,7\n";
+    c.text = BAD;
+    c.origin = "bad.csv";
+    c.opts.skip_bad = 1;
+    sweep_csv_case("csv skip bad lines", &c);
+
+    /* forced types, no header, given names */
+    static const char *const names[] = {"a", "b", "c"};
+    static const char *const tnames[] = {"a", "b"};
+    static const cl_coltype types[] = {CL_CAT, CL_NUM};
+    cl_csv_opts_default(&c.opts);
+    c.opts.header = 0;
+    c.opts.names = names;
+    c.opts.nnames = 3;
+    c.opts.type_names = tnames;
+    c.opts.types = types;
+    c.opts.ntypes = 2;
+    c.text = "1,2,u\n3,NA,v\n";
+    c.origin = "typed.csv";
+    sweep_csv_case("csv types+names", &c);
+
+    char path[] = "/tmp/churnlab_sweep_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(CSV2, 1, sizeof CSV2 - 1, fp), sizeof CSV2 - 1);
+    fclose(fp);
+    cl_csv_opts_default(&c.opts);
+    c.path = path;
+    c.origin = path;
+    sweep_csv_case("csv file 2 passes", &c);
+    remove(path);
 }
 
 static void test_pipeline(void **state)

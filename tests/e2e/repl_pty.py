@@ -5,79 +5,14 @@ Ctrl-C, history, colours). Run by tests/e2e/repl.sh with CHURNLAB=<executable>; 
 import os
 import pty
 import re
-import select
 import signal
 import sys
 import tempfile
 import time
 
-EXE = os.environ.get("CHURNLAB", "./churnlab")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + ("\n     " + detail.replace("\n", "\n     ") if detail else ""))
-
-
-class Session:
-    def __init__(self, env):
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execve(EXE, [EXE], env)
-        self.buf = b""
-
-    def read_until(self, pattern, timeout=30.0):
-        """Reads until the regex (bytes) matches the output since the last mark."""
-        end = time.time() + timeout
-        rx = re.compile(pattern)
-        while True:
-            m = rx.search(self.buf)
-            if m:
-                return True
-            left = end - time.time()
-            if left <= 0:
-                return False
-            r, _, _ = select.select([self.fd], [], [], left)
-            if r:
-                try:
-                    data = os.read(self.fd, 4096)
-                except OSError:
-                    return bool(rx.search(self.buf))
-                if not data:
-                    return bool(rx.search(self.buf))
-                self.buf += data
-
-    def mark(self):
-        self.buf = b""
-
-    def send(self, s):
-        os.write(self.fd, s.encode() if isinstance(s, str) else s)
-
-    def wait(self, timeout=30.0):
-        end = time.time() + timeout
-        while time.time() < end:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.read_until(rb"(?!)", 0.3)  # collect what it wrote before exiting
-                return os.waitstatus_to_exitcode(status)
-            try:  # drain so the child never blocks on a full pty
-                r, _, _ = select.select([self.fd], [], [], 0.05)
-                if r:
-                    self.buf += os.read(self.fd, 4096)
-            except OSError:
-                time.sleep(0.05)
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        return None
-
-
-PROMPT = rb"cl> $"
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ptylib import EXE, PROMPT, Session, check, summary  # noqa: E402
 
 with tempfile.TemporaryDirectory() as tmp:
     hist = os.path.join(tmp, "history")
@@ -255,8 +190,7 @@ with tempfile.TemporaryDirectory() as tmp:
     if pid == 0:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.execve(EXE, [EXE], env3)
-    s = Session.__new__(Session)
-    s.pid, s.fd, s.buf = pid, fd, b""
+    s = Session(None, pid_fd=(pid, fd))
     s.read_until(PROMPT, 15)
     s.mark()
     s.send("half = \x03")
@@ -278,8 +212,7 @@ with tempfile.TemporaryDirectory() as tmp:
     pid, fd = pty.fork()
     if pid == 0:
         os.execve("/bin/sh", ["/bin/sh", "-c", 'exec "$0" > "$1"', EXE, out], env3)
-    s = Session.__new__(Session)
-    s.pid, s.fd, s.buf = pid, fd, b""
+    s = Session(None, pid_fd=(pid, fd))
     check("stdout redirected: the prompt is still on the terminal", s.read_until(PROMPT, 15),
           repr(s.buf))
     s.send("6 * 7\r")
@@ -290,5 +223,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("stdout redirected: results in the file, no prompts there", text.strip() == "42",
           repr(text))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(summary())

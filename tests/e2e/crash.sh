@@ -1,13 +1,18 @@
 #!/bin/sh
-# NOT in make test yet: run by hand (CHURNLAB=build/release/churnlab sh tests/manual/crash.sh).
-# tests/e2e/repl.sh's pty Ctrl-C checks fail right after it (and after interrupt.sh) although
-# all pass alone; cause not found yet, so both stay out of the suite.
 # Crash safety: a process saving a model, writing a CSV or saving a report in a loop is
 # killed with SIGKILL at a random moment; the file it was replacing must still be whole and
-# parse (atomic temp-file + rename writes). CRASH_TRIALS per kind (default 10).
+# parse (atomic temp-file + rename writes). A leftover temp file shows the kill landed inside
+# a save. Kills must land inside model or CSV saves at least 3 times, or the test proves
+# nothing (about 30% of model and 80% of CSV trials do; requiring each kind in 10 trials
+# would fail ~3% of runs by chance). A report spends its time building the HTML in Lua and
+# writes it in one short call, so kills inside its write are rare (counted, not required).
+# CRASH_TRIALS trials in all, shared round-robin by the three kinds: 30 by default (about
+# 20 s; under a sanitizer 12), CRASH_TRIALS=120 for the long run the hardening issue reports.
+#   CHURNLAB=build/release/churnlab [CRASH_TRIALS=120] sh tests/e2e/crash.sh
+# Last line "N passed, M failed".
 CL=${CHURNLAB:-./churnlab}
 case $CL in /*) ;; *) CL=$(pwd)/$CL ;; esac
-TRIALS=${CRASH_TRIALS:-10}
+if [ -n "${CHURNLAB_SANITIZER:-}" ]; then TRIALS=${CRASH_TRIALS:-12}; else TRIALS=${CRASH_TRIALS:-30}; fi
 T=$(mktemp -d); [ -n "${CRASH_KEEP:-}" ] && echo "kept: $T"
 trap '[ -n "${CRASH_KEEP:-}" ] || rm -rf "$T"' EXIT
 pass=0
@@ -66,28 +71,35 @@ print("whole")
 LUA
 
 rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
-for what in model csv report; do
-    ext=clm; [ $what = csv ] && ext=csv; [ $what = report ] && ext=html
-    i=1
-    while [ "$i" -le "$TRIALS" ]; do
-        dir="$T/$what$i"; mkdir -p "$dir"
-        f="$dir/out.$ext"
-        (cd "$dir" && exec "$CL" "$T/writer.lua" "$what" "$f" "$dir/ready") >"$dir/log" 2>&1 &
-        pid=$!
-        w=0
-        while [ ! -f "$dir/ready" ] && [ $w -lt 600 ] && kill -0 $pid 2>/dev/null; do
-            sleep 0.1; w=$((w + 1))
-        done
-        # a random moment in the next 0-0.65 s: several rewrites happen in that time
-        ms=$(( $(rnd) % 650 ))
-        sleep "$(printf '0.%03d' "$ms")"
-        kill -9 $pid 2>/dev/null
-        wait $pid 2>/dev/null
-        check "$what trial $i (killed after ${ms} ms): previous file intact" \
-            "[ -f '$dir/ready' ] && '$CL' '$T/verify.lua' $what '$f' 2>&1 | grep -q whole"
-        i=$((i + 1))
+cut_model=0 cut_csv=0 cut_report=0
+i=1
+while [ "$i" -le "$TRIALS" ]; do
+    case $((i % 3)) in 1) what=model ext=clm ;; 2) what=csv ext=csv ;; *) what=report ext=html ;; esac
+    dir="$T/$what$i"; mkdir -p "$dir"
+    f="$dir/out.$ext"
+    (cd "$dir" && exec "$CL" "$T/writer.lua" "$what" "$f" "$dir/ready") >"$dir/log" 2>&1 &
+    pid=$!
+    w=0
+    while [ ! -f "$dir/ready" ] && [ $w -lt 600 ] && kill -0 $pid 2>/dev/null; do
+        sleep 0.05; w=$((w + 1))
     done
+    # a random moment in the next 0-0.4 s: several rewrites happen in that time
+    ms=$(( $(rnd) % 400 ))
+    sleep "$(printf '0.%03d' "$ms")"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    check "$what trial $i (killed after ${ms} ms): previous file intact" \
+        "[ -f '$dir/ready' ] && '$CL' '$T/verify.lua' $what '$f' 2>&1 | grep -q whole"
+    # anything besides out.*, ready and log is a temp file of a save the kill cut off
+    if [ -n "$(ls "$dir" | grep -v -x -e "out.$ext" -e ready -e log)" ]; then
+        eval "cut_$what=\$((cut_$what + 1))"
+    fi
+    i=$((i + 1))
 done
-echo "crash: $((pass + fail)) kill-during-save trials"
+echo "crash: $TRIALS kill-during-save trials; kills inside a save: model $cut_model, csv $cut_csv, report $cut_report"
+if [ "$TRIALS" -ge 30 ]; then  # fewer trials (sanitizer runs): counted only
+    check "kills landed inside model or CSV saves at least 3 times" \
+        "[ $((cut_model + cut_csv)) -ge 3 ]"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
