@@ -87,6 +87,7 @@ static int m_fit(lua_State *L)
     cl_progress *prog = lcl_progress_new(L, opts);
     cl_logreg_result r;
     int rc = cl_logreg_fit(m, X, y, n, d, &r, prog);
+    lcl_progress_end(prog); /* close the bar now: after convergence, an error or Ctrl-C too */
     lua_pop(L, 1);
     if (rc)
         return lcl_raise(L, rc);
@@ -301,7 +302,8 @@ int luaopen_churnlab_linear(lua_State *L)
                "churnlab.LogReg: logistic regression. m:fit(X, y [, {names = {...}}]) -> "
                "{converged, iters, objective, gradient}; m:predict(X) -> P(y = 1); "
                "m:coef(), m:odds_ratios() by feature name; m:intercept(); m:coef_list(); "
-               "m:save(path [, {pipeline = p}]).");
+               "m:save(path [, {pipeline = p}]). Ctrl-C during fit leaves the model unfitted "
+               "(a previous fit is discarded too): fit it again.");
     lua_pop(L, 1);
     lcl_register_params(L, "logreg", cl_logreg_param_defs);
     lcl_register_loader(L, "logreg", l_load);

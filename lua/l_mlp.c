@@ -92,6 +92,7 @@ static int m_fit(lua_State *L)
     cl_progress *prog = lcl_progress_new(L, opts);
     cl_mlp_history h;
     int rc = cl_mlp_fit(m, X, y, n, d, &fo, &h, prog);
+    lcl_progress_end(prog); /* close the bar now: after early stopping, an error or Ctrl-C too */
     lua_pop(L, 1); /* progress */
     if (rc && rc != CL_EINTR)
         return lcl_raise(L, rc);

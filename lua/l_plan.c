@@ -155,7 +155,9 @@ static int l_simulate(lua_State *L)
     uint8_t *assign = read_assign(L, 3, in.n);
     cl_progress *prog = lcl_progress_new(L, 4);
     cl_sim_result r;
-    LCL_CHECK(L, cl_strategy_simulate(&in, assign, draws, (uint64_t)seed, &r, prog));
+    int rc = cl_strategy_simulate(&in, assign, draws, (uint64_t)seed, &r, prog);
+    lcl_progress_end(prog); /* close the bar now: after an error or Ctrl-C too */
+    LCL_CHECK(L, rc);
     lua_createtable(L, 0, 8);
     lua_pushinteger(L, r.contacted);
     lua_setfield(L, -2, "contacted");

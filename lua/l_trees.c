@@ -307,9 +307,11 @@ static int m_fit(lua_State *L)
         }
         cl_progress *pr = lcl_progress_new(L, opts);
         rc = cl_gbdt_fit(r.g, X, y, &o, pr);
+        lcl_progress_end(pr); /* close the bar now: after early stopping, an error or Ctrl-C too */
     } else {
         cl_progress *pr = lcl_progress_new(L, opts);
         rc = cl_forest_fit(r.f, X, y, is_cat, pr);
+        lcl_progress_end(pr); /* close the bar now: after an error or Ctrl-C too */
     }
     lua_pop(L, 1); /* progress */
     LCL_CHECK(L, rc);
