@@ -9,51 +9,72 @@
 #include <string.h>
 
 /* The Lua side of cl_predict_fn: calls model:predict(X) (or fn(X)) under lua_pcall, so an
- * error in a Lua predict comes back as a status and the C code can free its buffers. */
+ * error in a Lua predict (or Ctrl-C's "interrupted!") comes back to the core as a status and
+ * the core frees its buffers; the error object waits in the slot `err` (lcl_errslot) until
+ * the binding re-raises it with lcl_raise_slot, so the user sees the model's own message. */
 typedef struct lua_model {
     lua_State *L;
     int idx; /* absolute stack index of the model or function */
+    int err; /* absolute stack index of the error slot */
 } lua_model;
+
+typedef struct predict_call {
+    const lua_model *m;
+    cl_tensor *view; /* the rows, owned here until pushed */
+    float *out;
+    int64_t n;
+    int rc; /* a bad return value (not a Lua error) */
+} predict_call;
+
+/* Runs under lua_pcall with (call, model): every step that can raise (the predict lookup
+ * through __index, the tensor box, the call itself) is protected. */
+static int predict_protected(lua_State *L)
+{
+    predict_call *c = lua_touserdata(L, 1);
+    int idx = 2, nargs = 1;
+    if (lua_isfunction(L, idx)) {
+        lua_pushvalue(L, idx);
+    } else {
+        if (lua_getfield(L, idx, "predict") != LUA_TFUNCTION)
+            return luaL_error(L, "explain: the model has no predict method");
+        lua_pushvalue(L, idx);
+        nargs = 2;
+    }
+    cl_tensor *view = c->view;
+    c->view = NULL; /* lcl_pushtensor owns it now, and frees it if the box cannot be made */
+    lcl_pushtensor(L, view);
+    lua_call(L, nargs, 1);
+    cl_tensor *p = lcl_testtensor(L, -1);
+    if (!p || cl_tensor_numel(p) != c->n) {
+        c->rc = cl_error(CL_EINVAL, "explain: predict must return a tensor of %lld values, got %s",
+                         (long long)c->n, p ? "another size" : luaL_typename(L, -1));
+        return 0;
+    }
+    int64_t k = 0;
+    for (int64_t i = 0; i < p->shape[0]; i++)
+        for (int64_t j = 0; j < p->shape[1]; j++)
+            c->out[k++] = *cl_tensor_ptr(p, i, j);
+    return 0;
+}
 
 static int predict_cb(void *ud, const cl_tensor *X, float *out)
 {
-    lua_model *m = ud;
+    const lua_model *m = ud;
     lua_State *L = m->L;
-    int top = lua_gettop(L);
-    cl_tensor *view;
-    int rc = cl_tensor_view(&view, X);
+    predict_call c = {m, NULL, out, X->shape[0], CL_OK};
+    if (!lua_checkstack(L, 3))
+        return cl_error(CL_ENOMEM, "explain: Lua stack overflow");
+    int rc = cl_tensor_view(&c.view, X);
     if (rc)
         return rc;
-    if (lua_isfunction(L, m->idx)) {
-        lua_pushvalue(L, m->idx);
-        lcl_pushtensor(L, view);
-    } else {
-        if (lua_getfield(L, m->idx, "predict") != LUA_TFUNCTION) {
-            lua_settop(L, top);
-            cl_tensor_free(view);
-            return cl_error(CL_EINVAL, "explain: the model has no predict method");
-        }
-        lua_pushvalue(L, m->idx);
-        lcl_pushtensor(L, view);
-    }
-    int64_t n = X->shape[0];
-    if (lua_pcall(L, lua_isfunction(L, m->idx) ? 1 : 2, 1, 0) != LUA_OK) {
-        rc = cl_error(CL_EINVAL, "explain: predict failed: %s", lua_tostring(L, -1));
-        lua_settop(L, top);
-        return rc;
-    }
-    cl_tensor *p = lcl_testtensor(L, -1);
-    if (!p || cl_tensor_numel(p) != n) {
-        rc = cl_error(CL_EINVAL, "explain: predict must return a tensor of %lld values, got %s",
-                      (long long)n, p ? "another size" : luaL_typename(L, -1));
-    } else {
-        int64_t k = 0;
-        for (int64_t i = 0; i < p->shape[0]; i++)
-            for (int64_t j = 0; j < p->shape[1]; j++)
-                out[k++] = *cl_tensor_ptr(p, i, j);
-    }
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, predict_protected);
+    lua_pushlightuserdata(L, &c);
+    lua_pushvalue(L, m->idx);
+    rc = lcl_pcall(L, 2, 0, m->err);
+    cl_tensor_free(c.view); /* NULL unless the call failed before pushing it */
     lua_settop(L, top);
-    return rc;
+    return rc ? rc : c.rc;
 }
 
 static void check_model(lua_State *L, int idx)
@@ -146,11 +167,14 @@ static int l_permutation(lua_State *L)
     int32_t *groups = opt_groups(L, 4, (int)X->shape[1], &ng);
     double *mean = lua_newuserdatauv(L, (size_t)ng * sizeof *mean, 0);
     double *sd = lua_newuserdatauv(L, (size_t)ng * sizeof *sd, 0);
+    lua_model m = {L, 1, lcl_errslot(L)};
     cl_progress *prog = lcl_progress_new(L, 4);
-    lua_model m = {L, 1};
     double base;
-    LCL_CHECK(L, cl_explain_permutation(predict_cb, &m, X, y, groups, ng, (cl_imp_metric)mi,
-                                        repeats, (uint64_t)seed, mean, sd, &base, prog));
+    int rc = cl_explain_permutation(predict_cb, &m, X, y, groups, ng, (cl_imp_metric)mi, repeats,
+                                    (uint64_t)seed, mean, sd, &base, prog);
+    lcl_progress_end(prog); /* close the bar now: after an error or Ctrl-C too */
+    if (rc)
+        lcl_raise_slot(L, m.err, rc);
     lcl_pushvec(L, mean, ng);
     lcl_pushvec(L, sd, ng);
     lua_pushnumber(L, base);
@@ -195,8 +219,10 @@ static int l_ice(lua_State *L)
     }
     int64_t n = X->shape[0];
     double *ice = lua_newuserdatauv(L, (size_t)(n ? n : 1) * ngrid * sizeof *ice, 0);
-    lua_model m = {L, 1};
-    LCL_CHECK(L, cl_explain_ice(predict_cb, &m, X, groups, group, grid, ngrid, ice, NULL));
+    lua_model m = {L, 1, lcl_errslot(L)};
+    int rc = cl_explain_ice(predict_cb, &m, X, groups, group, grid, ngrid, ice, NULL);
+    if (rc)
+        lcl_raise_slot(L, m.err, rc);
     cl_tensor *t;
     LCL_CHECK(L, cl_tensor_new(&t, 2, n, ngrid));
     for (int64_t i = 0; i < n * ngrid; i++)
@@ -222,16 +248,22 @@ static int l_kernelshap(lua_State *L)
     cl_tensor *out;
     LCL_CHECK(L, cl_tensor_new(&out, 2, n, ng + 1));
     lcl_pushtensor(L, out);
+    int res = lua_gettop(L);
+    lua_model m = {L, 1, lcl_errslot(L)};
     cl_progress *prog = lcl_progress_new(L, 4);
-    lua_model m = {L, 1};
-    for (int64_t i = 0; i < n; i++) {
-        LCL_CHECK(L, cl_explain_kernelshap(predict_cb, &m, cl_tensor_ptr(X, i, 0), bg, groups, ng,
-                                           samples, (uint64_t)seed + (uint64_t)i, phi));
-        for (int g = 0; g <= ng; g++)
+    int rc = CL_OK;
+    for (int64_t i = 0; i < n && rc == CL_OK; i++) {
+        rc = cl_explain_kernelshap(predict_cb, &m, cl_tensor_ptr(X, i, 0), bg, groups, ng, samples,
+                                   (uint64_t)seed + (uint64_t)i, phi);
+        for (int g = 0; rc == CL_OK && g <= ng; g++)
             *cl_tensor_ptr(out, i, g) = (float)phi[g];
-        LCL_CHECK(L, cl_progress_step(prog, "kernelshap", (double)(i + 1), (double)n, NULL));
+        if (rc == CL_OK)
+            rc = cl_progress_step(prog, "kernelshap", (double)(i + 1), (double)n, NULL);
     }
-    lua_pop(L, 1); /* the progress state; the output tensor is on top */
+    lcl_progress_end(prog); /* close the bar before raising: an error or Ctrl-C mid-way */
+    if (rc)
+        lcl_raise_slot(L, m.err, rc);
+    lua_settop(L, res); /* the output tensor */
     return 1;
 }
 
@@ -250,9 +282,11 @@ static int l_lime(lua_State *L)
     int32_t *groups = opt_groups(L, 4, (int)X->shape[1], &ng);
     double *coef = lua_newuserdatauv(L, (size_t)(ng + 1) * sizeof *coef, 0);
     double r2;
-    lua_model m = {L, 1};
-    LCL_CHECK(L, cl_explain_lime(predict_cb, &m, cl_tensor_data(X), bg, groups, ng, samples, width,
-                                 (uint64_t)seed, coef, &r2));
+    lua_model m = {L, 1, lcl_errslot(L)};
+    int rc = cl_explain_lime(predict_cb, &m, cl_tensor_data(X), bg, groups, ng, samples, width,
+                             (uint64_t)seed, coef, &r2);
+    if (rc)
+        lcl_raise_slot(L, m.err, rc);
     lcl_pushvec(L, coef, ng);
     lua_pushnumber(L, coef[ng]);
     lua_pushnumber(L, r2);

@@ -66,6 +66,39 @@ int lcl_raise(lua_State *L, int rc)
 #endif
 }
 
+int lcl_errslot(lua_State *L)
+{
+    lua_pushnil(L);
+    return lua_gettop(L);
+}
+
+int lcl_pcall(lua_State *L, int nargs, int nresults, int slot)
+{
+    if (lua_pcall(L, nargs, nresults, 0) == LUA_OK)
+        return CL_OK;
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int rc = cl_error(cl_interrupted() ? CL_EINTR : CL_EINVAL, "callback failed: %s",
+                      msg ? msg : luaL_typename(L, -1));
+    if (lua_isnil(L, slot))
+        lua_replace(L, slot);
+    else
+        lua_pop(L, 1); /* a later error: the first one is the cause */
+    return rc;
+}
+
+int lcl_raise_slot(lua_State *L, int slot, int rc)
+{
+    if (!lua_isnil(L, slot)) {
+        cl_error_clear();
+        lua_pushvalue(L, slot);
+        lua_error(L);
+    }
+    lcl_raise(L, rc);
+#if !defined(__GNUC__)
+    return 0;
+#endif
+}
+
 int lcl_fail(lua_State *L, int rc)
 {
     const char *msg = cl_last_error();

@@ -46,6 +46,25 @@ int lcl_raise(lua_State *L, int rc);
         if (lcl_rc_ != CL_OK)                                                                \
             lcl_raise(L, lcl_rc_);                                                           \
     } while (0)
+/* Lua callbacks under C loops (a model's predict called by the core while it holds C
+ * buffers): a Lua error, or the REPL's Ctrl-C hook ("interrupted!"), must not longjmp through
+ * the core. Pattern:
+ *     int slot = lcl_errslot(L);           -- pushes nil: where the callback's error goes
+ *     ... the core calls back; the callback pushes the function and arguments, then
+ *     rc = lcl_pcall(L, nargs, nresults, slot) and returns rc to the core on failure ...
+ *     free C temporaries; if (rc) lcl_raise_slot(L, slot, rc);
+ * so the core frees its memory and returns, and the user sees the callback's own error. */
+int lcl_errslot(lua_State *L);
+/* lua_pcall(L, nargs, nresults, 0): on an error, pops the error object into `slot` (the
+ * first error is kept) and returns CL_EINTR after Ctrl-C, else CL_EINVAL, with the message
+ * set; returns CL_OK otherwise. Needs no stack space beyond the call's. */
+int lcl_pcall(lua_State *L, int nargs, int nresults, int slot);
+/* Raises the error object stored in `slot` if there is one, else lcl_raise(L, rc). */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_raise_slot(lua_State *L, int slot, int rc);
+
 /* For expected failures a script may branch on (like io.open): pushes nil, msg; returns 2. */
 int lcl_fail(lua_State *L, int rc);
 
