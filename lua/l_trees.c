@@ -435,8 +435,8 @@ static int m_shap(lua_State *L)
 #if HAVE_PREP
     /* sum output columns by their source column, in first-appearance order */
     cl_pipeline *pp = pipe;
+    lcl_pushtensor(L, out); /* boxed: a Lua error below (memory) cannot leak it */
     if (cl_pipeline_n_features(pp) != d) {
-        cl_tensor_free(out);
         return luaL_error(L, "option 'pipeline': it makes %d features, the model has %d",
                           cl_pipeline_n_features(pp), d);
     }
@@ -455,10 +455,8 @@ static int m_shap(lua_State *L)
         grp[j] = g;
     }
     cl_tensor *o2;
-    if ((rc = cl_tensor_zeros(&o2, 2, (int64_t)n, G + 1))) {
-        cl_tensor_free(out);
+    if ((rc = cl_tensor_zeros(&o2, 2, (int64_t)n, G + 1)))
         return lcl_raise(L, rc);
-    }
     const float *src = cl_tensor_data(out);
     float *dst = cl_tensor_data(o2);
     for (size_t i = 0; i < n; i++) {
@@ -466,7 +464,6 @@ static int m_shap(lua_State *L)
             dst[i * (size_t)(G + 1) + (size_t)grp[j]] += src[i * (size_t)(d + 1) + (size_t)j];
         dst[i * (size_t)(G + 1) + (size_t)G] = src[i * (size_t)(d + 1) + (size_t)d];
     }
-    cl_tensor_free(out);
     lcl_pushtensor(L, o2);
     lua_createtable(L, G + 1, 0);
     for (int g = 0; g < G; g++) {

@@ -43,7 +43,9 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model);
 int lm_load_pipeline(lua_State *L, const cl_mr *r, int model);
 
 /* When the argument at idx is a churnlab.Frame and the model at `model` carries a
- * pipeline, replaces it with the pipeline's X tensor for that frame. */
+ * pipeline, replaces it with the pipeline's X tensor for that frame. It calls into Lua (the
+ * pipeline's transform), so it may raise, Ctrl-C's "interrupted!" included: call it before
+ * the binding takes any C memory (every caller does, first thing). */
 void lm_frame_input(lua_State *L, int model, int idx);
 
 /* Fit options: raises on a key not in `known` (NULL-terminated), naming the known ones, and

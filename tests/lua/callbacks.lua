@@ -124,15 +124,55 @@ T.test("after a failed call the same inputs work again", function()
   T.near(s, good(X:rows(1, 1)):get(1), 1e-5)
 end)
 
--- In a child process, so stderr can be read: with verbose = 1 the reporter prints its one
--- summary line when the task ends; it must end before the error reaches the caller, not
--- when the collector gets round to it.
-T.test("an error inside the callback closes the progress bar before it is raised", function()
+-- Runs a Lua chunk in a child churnlab; returns its stderr.
+local function child(src)
   local exe = arg[-1]
   if not exe:find("^/") then exe = os.getenv("PWD") .. "/" .. exe end
   local script = os.tmpname()
   local f = assert(io.open(script, "w"))
-  f:write([[
+  f:write(src)
+  f:close()
+  local p = io.popen("'" .. exe .. "' " .. script .. " 2>&1 >/dev/null")
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  return out
+end
+
+-- A real SIGINT while predict runs: the host's hook raises "interrupted!" inside the model
+-- function, under the C loop; it must come out of the explain call, memory all freed.
+T.test("Ctrl-C (SIGINT) inside predict: 'interrupted!' comes out, memory freed", function()
+  local out = child([[
+local cl = require "churnlab"
+local X = cl.tensor.randn(200, 3, {seed = 1})
+local y = {}
+for i = 1, 200 do y[i] = i % 2 end
+local pid = io.popen("echo $PPID"):read("l") -- the shell's parent: this process
+collectgarbage(); collectgarbage()
+local m0 = cl.core.memory()
+local calls = 0
+local function m(Xb)
+  calls = calls + 1
+  if calls == 3 then
+    local p = io.popen("kill -INT " .. pid); p:close()
+    for _ = 1, 1e8 do end -- the hook fires here
+  end
+  return cl.tensor.zeros((Xb:shape()))
+end
+local ok, err = pcall(cl.xai.permutation, m, X, y, {repeats = 2})
+collectgarbage(); collectgarbage()
+io.stderr:write("ok=", tostring(ok), " err=", tostring(err), " calls=", calls,
+                " delta=", cl.core.memory() - m0, "\n")
+]])
+  T.ok(out:find("ok=false err=[^%s]+:%d+: interrupted! calls=3 delta=0"),
+       "interrupted at call 3, nothing kept: " .. out)
+end)
+
+-- In a child process, so stderr can be read: with verbose = 1 the reporter prints its one
+-- summary line when the task ends; it must end before the error reaches the caller, not
+-- when the collector gets round to it.
+T.test("an error inside the callback closes the progress bar before it is raised", function()
+  local out = child([[
 local cl = require "churnlab"
 local X = cl.tensor.randn(40, 3, {seed = 1})
 local y = {}
@@ -147,11 +187,6 @@ local ok, err = pcall(cl.xai.permutation, m, X, y, {repeats = 1, verbose = 1})
 io.stderr:write("<after> ", tostring(err), "\n")
 collectgarbage()
 ]])
-  f:close()
-  local p = io.popen("'" .. exe .. "' " .. script .. " 2>&1 >/dev/null")
-  local out = p:read("a")
-  p:close()
-  os.remove(script)
   local bar = out:find("permutation importance", 1, true)
   local after = out:find("<after> stop here", 1, true)
   T.ok(after, "the error came through: " .. out)
