@@ -89,6 +89,12 @@ static void lstop(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted!");
 }
 
+/* The hook fires on the next Lua instruction only, not on calls (lua.c also hooks calls and
+ * returns): C code that notices the core's interrupt flag raises its own error ("read_csv:
+ * interrupted"), and a call hook would replace that message with ours when the error
+ * handler is called. */
+#define STOP_MASK (LUA_MASKLINE | LUA_MASKCOUNT)
+
 /* Async-signal-safe: counts, sets flags and a hook. In Lua: the core's interrupt flag (C loops
  * poll it) and a count hook raising "interrupted!"; the third press during one call kills the
  * process (C code that never polls). Outside Lua: an interactive REPL only counts (the prompt
@@ -104,7 +110,7 @@ static void on_sigint(int sig)
         return;
     }
     cl_interrupt();
-    lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+    lua_sethook(globalL, lstop, STOP_MASK, 1);
     if (sigint_count == 2) {
         static const char msg[] =
             "\nchurnlab: still busy in C code; press Ctrl-C once more to kill the process\n";
@@ -190,8 +196,15 @@ static int docall(lua_State *L, int narg, int nres)
     lua_insert(L, base);
     globalL = L;
     int outer = lua_running;
-    if (!outer)
-        sigint_count = 0;
+    if (!outer) {
+        /* a press noted since the prompt (typed right after Enter) stops this call */
+        int early = sigint_keeps && sigint_count > 0;
+        sigint_count = early;
+        if (early) {
+            cl_interrupt();
+            lua_sethook(L, lstop, STOP_MASK, 1);
+        }
+    }
     lua_running = 1;
     int status = lua_pcall(L, narg, nres, base);
     lua_running = outer;

@@ -213,7 +213,7 @@ do
     for i = 1, (c[2]:shape()) do mean = mean + c[2]:get(i) end
     weighted[#weighted + 1] = {method = c[1], brier = metrics.brier(yt, c[2]),
       log_loss = metrics.log_loss(yt, c[2]), ece = ece(yt, c[2], 10),
-      mean_p = mean / (c[2]:shape()), roc_auc = metrics.roc_auc(yt, c[2])}
+      mean_p = mean / (c[2]:shape()), roc_auc = metrics.roc_auc(yt, c[2]), p = c[2]}
   end
   calib = {curves = curves, rows = rows, ntrees = ntrees, nfit = (Xf:shape()), ncal = (Xc:shape()),
            zeros = zeros, weighted = weighted, prior = mw:prior(), spw = (nf - pos) / pos}
@@ -237,8 +237,10 @@ for _, c in ipairs(calib.rows) do
 end
 r:table(crow, {digits = 4, caption = "Calibration on the test set (calibrators fitted on a held-out part of the training data)"})
 local rel = {title = "Reliability before and after calibration (test set)"}
-for _, c in ipairs(calib.curves) do rel[#rel + 1] = {y = yt, score = c.p, name = c.name, bins = 10} end
-assert(r:figure(plot.calibration(rel), {caption = "Mean predicted probability against the observed churn rate in ten bins, for the raw boosted model and its Platt and isotonic calibrations; the dashed diagonal is perfect calibration. Few customers score above 0.5, so the points there rest on a handful of customers each and jump."}))
+for _, c in ipairs(calib.curves) do
+  rel[#rel + 1] = {y = yt, score = c.p, name = c.name, bins = 10, strategy = "quantile"}
+end
+assert(r:figure(plot.calibration(rel), {caption = "Mean predicted probability against the observed churn rate in ten bins of equal size (a tenth of the test customers each, by predicted probability), for the raw boosted model and its Platt and isotonic calibrations; the dashed diagonal is perfect calibration. Equal-count bins keep every point resting on the same number of customers; few customers score high, so the last bin spans a wide range of probabilities."}))
 r:text(fmt([[
 Isotonic regression has the smallest calibration error but can map the lowest scores to a
 probability of exactly 0 (%d test customers here), which log loss punishes hard; Platt
@@ -262,6 +264,11 @@ for _, c in ipairs(calib.weighted) do
   wrow[#wrow + 1] = {c.method, c.brier, c.log_loss, c.ece, c.mean_p, c.roc_auc}
 end
 r:table(wrow, {digits = 4, caption = "A class-weighted boosted model on the test set, with and without prior correction"})
+local wrel = {title = "Reliability of a class-weighted model (test set)"}
+for _, c in ipairs(calib.weighted) do
+  wrel[#wrel + 1] = {y = yt, score = c.p, name = c.method, bins = 10, strategy = "quantile"}
+end
+assert(r:figure(plot.calibration(wrel), {caption = "The class-weighted model before and after the prior correction, ten equal-count bins: uncorrected, every bin predicts several times the churn it sees; corrected, the points return to the diagonal. The ranking, and so the order of the points, is the same."}))
 
 do -- the tables as CSV, for diffs between runs
   local f = assert(io.open(OUT .. "/03_calibration.csv", "w"))

@@ -489,7 +489,7 @@ kinds.calibration = {
       return {name = s.name, rows = xy_rows(p, o, what)}
     end
     local r = scored_norm("calibration")(s, i)
-    local pred, obs = M.calibration_curve(r.y, r.score, s.bins)
+    local pred, obs = M.calibration_curve(r.y, r.score, s.bins, s.strategy)
     return {name = s.name, rows = xy_rows(pred, obs, "calibration")}
   end,
   draw = function(fig, b)
@@ -798,7 +798,7 @@ local KIND_OPTS = {
   heatmap = "matrix xlabels ylabels values digits cbrange palette",
   roc = "y score name positive fpr tpr auc curve",
   pr = "y score name positive precision recall ap curve",
-  calibration = "y score name positive predicted observed curve bins",
+  calibration = "y score name positive predicted observed curve bins strategy",
   gains = "y score name positive", lift = "y score name positive",
   importance = "names values top barwidth",
   shap = "values names features style top max_rows barwidth",
@@ -870,6 +870,7 @@ local function new(kind, opts, level, extra)
       fig.opts.values = nil
     end
     if kind == "calibration" and one and opts.bins then one.bins = opts.bins end
+    if kind == "calibration" and one and opts.strategy then one.strategy = opts.strategy end
     if one then list[#list + 1] = one end
   end
   if kind == "heatmap" then
@@ -1262,8 +1263,9 @@ local DOCS = {
     "the legend; or series {fpr=, tpr=} / {curve = metrics.roc_curve(y, p)}.",
   pr = "pr{ {y=, score=, name=}, ... } -> figure: precision-recall curves with average " ..
     "precision and the base rate; or {precision=, recall=} / {curve = metrics.pr_curve(...)}.",
-  calibration = "calibration{ {y=, score=, bins=10, name=}, ... } -> figure: reliability " ..
-    "curves against the diagonal; or {predicted=, observed=} / {curve = metrics.calibration(...)}.",
+  calibration = "calibration{ {y=, score=, bins=10, strategy='uniform'|'quantile', name=}, ... } " ..
+    "-> figure: reliability curves against the diagonal; or {predicted=, observed=} / " ..
+    "{curve = metrics.calibration(...)}. Quantile bins hold equal numbers of customers.",
   gains = "gains{ {y=, score=, name=}, ... } -> figure: cumulative gains (share of churners " ..
     "reached vs share of customers targeted).",
   lift = "lift{ {y=, score=, name=}, ... } -> figure: lift curves (gains / share targeted).",
@@ -1283,8 +1285,9 @@ local DOCS = {
   roc_curve = "roc_curve(y, score) -> fpr, tpr, auc.",
   pr_curve = "pr_curve(y, score) -> precision, recall, average_precision.",
   gains_curve = "gains_curve(y, score) -> share targeted, share of positives reached.",
-  calibration_curve = "calibration_curve(y, p [, bins]) -> mean predicted, observed rate, " ..
-    "counts per non-empty bin (scikit-learn's uniform bins).",
+  calibration_curve = "calibration_curve(y, p [, bins [, strategy]]) -> mean predicted, " ..
+    "observed rate, counts per non-empty bin (scikit-learn's bins: strategy 'uniform', the " ..
+    "default, or 'quantile' for bins of equal counts).",
   kaplan_meier = "kaplan_meier(time, event [, level]) -> {time, surv, lower, upper, at_risk, " ..
     "events}: Kaplan-Meier with Greenwood log-log confidence bands.",
   is_figure = "is_figure(v) -> boolean.",

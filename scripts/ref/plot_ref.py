@@ -3,7 +3,8 @@
 
 Writes tests/data/plot_ref.lua (a Lua table): the data (a deterministic formula, with tied
 scores) and the values churnlab.plot's statistics must reproduce:
-  roc_auc_score, average_precision_score, roc_curve point count, calibration_curve (uniform),
+  roc_auc_score, average_precision_score, roc_curve point count, calibration_curve (uniform
+  and quantile),
   numpy.histogram counts, numpy.percentile (linear) quartiles.
 Run from the top of the tree: /usr/bin/python3 scripts/ref/plot_ref.py
 """
@@ -24,6 +25,7 @@ ap = average_precision_score(y, score)
 fpr, tpr, _ = roc_curve(y, score, drop_intermediate=False)
 precision, recall, _ = precision_recall_curve(y, score)
 prob_true, prob_pred = calibration_curve(y, score, n_bins=10, strategy="uniform")
+qprob_true, qprob_pred = calibration_curve(y, score, n_bins=10, strategy="quantile")
 counts, edges = np.histogram(score, bins=7)
 q = np.percentile(score, [25, 50, 75])
 
@@ -43,6 +45,7 @@ with open("tests/data/plot_ref.lua", "w") as f:
     # scikit-learn lists the PR curve from high recall to low; churnlab from recall 0
     f.write("  pr_precision = %s,\n  pr_recall = %s,\n" % (lua_list(precision[::-1]), lua_list(recall[::-1])))
     f.write("  cal_pred = %s,\n  cal_obs = %s,\n" % (lua_list(prob_pred), lua_list(prob_true)))
+    f.write("  qcal_pred = %s,\n  qcal_obs = %s,\n" % (lua_list(qprob_pred), lua_list(qprob_true)))
     f.write("  hist_counts = %s,\n  hist_edges = %s,\n" % (lua_list(counts, "%d"), lua_list(edges)))
     f.write("  quartiles = %s,\n" % lua_list(q))
     f.write("}\n")

@@ -355,12 +355,17 @@ T.test("roc, pr and calibration agree with scikit-learn", function()
     if i > 1 then area = area + (rec[i] - rec[i - 1]) * prec[i] end -- fsteps area
   end
   T.near(area, ap, 1e-12, "the drawn steps enclose the average precision")
-  local pred, obs = plot.calibration_curve(REF.y, REF.score, 10)
-  T.eq(#pred, #REF.cal_pred)
-  for i = 1, #pred do
-    T.near(pred[i], REF.cal_pred[i], 1e-12, "calibration predicted " .. i)
-    T.near(obs[i], REF.cal_obs[i], 1e-12, "calibration observed " .. i)
+  for _, st in ipairs({"uniform", "quantile"}) do
+    local pred, obs = plot.calibration_curve(REF.y, REF.score, 10, st)
+    local rp, ro = st == "uniform" and REF.cal_pred or REF.qcal_pred,
+                   st == "uniform" and REF.cal_obs or REF.qcal_obs
+    T.eq(#pred, #rp, st .. " bins")
+    for i = 1, #pred do
+      T.near(pred[i], rp[i], 1e-12, st .. " calibration predicted " .. i)
+      T.near(obs[i], ro[i], 1e-12, st .. " calibration observed " .. i)
+    end
   end
+  T.raises(function() plot.calibration_curve(REF.y, REF.score, 10, "kmeans") end, "strategy")
 end)
 
 local okm, metrics = pcall(require, "churnlab.metrics")

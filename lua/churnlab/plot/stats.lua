@@ -213,11 +213,18 @@ function S.gains_curve(y, score)
   return frac, gain
 end
 
--- Reliability curve: `bins` equal-width bins of predicted probability on [0, 1]; returns the
--- mean prediction, the observed positive rate and the count of every non-empty bin
--- (scikit-learn's calibration_curve with strategy="uniform", same bin edges).
-function S.calibration_curve(y, p, bins)
+-- Reliability curve: the mean prediction, the observed positive rate and the count of every
+-- non-empty bin of predicted probability (scikit-learn's calibration_curve, same bin edges).
+-- strategy "uniform" (default): `bins` equal-width bins on [0, 1]; "quantile": edges at the
+-- predictions' quantiles (numpy's linear percentiles), so every bin holds about n / bins
+-- customers and the points where few customers score stay readable. A value on an edge goes
+-- to the lower bin in both.
+function S.calibration_curve(y, p, bins, strategy)
   bins = bins or 10
+  strategy = strategy or "uniform"
+  if strategy ~= "uniform" and strategy ~= "quantile" then
+    error("calibration_curve: strategy must be 'uniform' or 'quantile', got " .. tostring(strategy), 2)
+  end
   if math.type(bins) ~= "integer" and not (type(bins) == "number" and bins == math.floor(bins)) then
     error("calibration_curve: bins must be a whole number, got " .. tostring(bins), 2)
   end
@@ -225,22 +232,36 @@ function S.calibration_curve(y, p, bins)
     error("calibration_curve: bins must be in [1, 10000], got " .. tostring(bins), 2)
   end
   bins = math.tointeger(bins)
+  local m = math.min(#y, #p)
+  for i = 1, m do
+    local v = p[i]
+    if finite(v) and (v < 0 or v > 1) then
+      error(fmt("calibration: prediction %d is %s, expected a probability in [0, 1]", i,
+        num(v)), 2)
+    end
+  end
+  -- inner edges e[1..bins-1]; bin b (1-based) holds e[b-1] < v <= e[b]
+  local e = {}
+  if strategy == "uniform" then
+    -- scikit-learn's edges k * (1 + 1e-8) / bins
+    for k = 1, bins - 1 do e[k] = k * (1 + 1e-8) / bins end
+  else
+    local s = {}
+    for i = 1, m do if finite(p[i]) then s[#s + 1] = p[i] end end
+    table.sort(s)
+    for k = 1, bins - 1 do e[k] = S.quantile(s, k / bins) end
+  end
   local sp, sy, cnt = {}, {}, {}
   for b = 1, bins do sp[b], sy[b], cnt[b] = 0, 0, 0 end
-  for i = 1, math.min(#y, #p) do
+  for i = 1, m do
     local v = p[i]
     if finite(v) then
-      if v < 0 or v > 1 then
-        error(fmt("calibration: prediction %d is %s, expected a probability in [0, 1]", i,
-          num(v)), 2)
+      local lo, hi = 1, bins -- the first bin whose upper edge is >= v (binary search)
+      while lo < hi do
+        local mid = (lo + hi) // 2
+        if e[mid] >= v then hi = mid else lo = mid + 1 end
       end
-      -- scikit-learn's bins: edges k * (1 + 1e-8) / bins, a value on an edge goes below it
-      local function edge(k) return k * (1 + 1e-8) / bins end
-      local b = math.min(floor(v * bins / (1 + 1e-8)), bins - 1)
-      while b >= 1 and edge(b) >= v do b = b - 1 end
-      while b < bins - 1 and edge(b + 1) < v do b = b + 1 end
-      b = b + 1
-      sp[b], sy[b], cnt[b] = sp[b] + v, sy[b] + y[i], cnt[b] + 1
+      sp[lo], sy[lo], cnt[lo] = sp[lo] + v, sy[lo] + y[i], cnt[lo] + 1
     end
   end
   local pred, obs, counts = {}, {}, {}
