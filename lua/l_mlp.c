@@ -54,6 +54,28 @@ static int m_tostring(lua_State *L)
     return 1;
 }
 
+/* Runs under lua_pcall with the history as a light userdata: pushes it as a table. */
+static int push_history(lua_State *L)
+{
+    const cl_mlp_history *h = lua_touserdata(L, 1);
+    lua_createtable(L, 0, 8);
+    lm_push_numbers(L, h->loss, h->epochs);
+    lua_setfield(L, -2, "loss");
+    lm_push_numbers(L, h->val_loss, h->epochs);
+    lua_setfield(L, -2, "val_loss");
+    lm_push_numbers(L, h->val_auc, h->epochs);
+    lua_setfield(L, -2, "val_auc");
+    lm_push_numbers(L, h->lr, h->epochs);
+    lua_setfield(L, -2, "lr");
+    lua_pushinteger(L, h->epochs);
+    lua_setfield(L, -2, "epochs");
+    lua_pushinteger(L, h->best_epoch);
+    lua_setfield(L, -2, "best_epoch");
+    lua_pushboolean(L, h->stopped_early);
+    lua_setfield(L, -2, "stopped_early");
+    return 1;
+}
+
 /* fit(X, y [, opts]) -> history {loss = {...}, val_loss = {...}, val_auc = {...}, lr = {...},
  * epochs = n, best_epoch = k, stopped_early = bool}. opts: valid = {Xv, yv}, early_stop,
  * names, verbose. */
@@ -100,22 +122,14 @@ static int m_fit(lua_State *L)
         cl_mlp_history_free(&h);
         return lcl_raise(L, rc); /* the model keeps its last complete epoch (see mlp.h) */
     }
-    lua_createtable(L, 0, 8);
-    lm_push_numbers(L, h.loss, h.epochs);
-    lua_setfield(L, -2, "loss");
-    lm_push_numbers(L, h.val_loss, h.epochs);
-    lua_setfield(L, -2, "val_loss");
-    lm_push_numbers(L, h.val_auc, h.epochs);
-    lua_setfield(L, -2, "val_auc");
-    lm_push_numbers(L, h.lr, h.epochs);
-    lua_setfield(L, -2, "lr");
-    lua_pushinteger(L, h.epochs);
-    lua_setfield(L, -2, "epochs");
-    lua_pushinteger(L, h.best_epoch);
-    lua_setfield(L, -2, "best_epoch");
-    lua_pushboolean(L, h.stopped_early);
-    lua_setfield(L, -2, "stopped_early");
+    /* the history's arrays are C memory: build the table under pcall so a Lua memory error
+     * cannot leak them, free them, then raise or return */
+    lua_pushcfunction(L, push_history);
+    lua_pushlightuserdata(L, &h);
+    int st = lua_pcall(L, 1, 1, 0);
     cl_mlp_history_free(&h);
+    if (st != LUA_OK)
+        return lua_error(L);
     return 1;
 }
 
