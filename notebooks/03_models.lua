@@ -231,16 +231,21 @@ probability bins) and the mean predicted probability against the test churn rate
 Calibration is monotone, so ROC AUC barely moves (isotonic ties a few scores). Notebook 06
 multiplies isotonic-calibrated probabilities by money when it chooses whom to contact.]],
   calib.ntrees, calib.nfit, calib.ncal, 100 * results[best].rep.positives / results[best].rep.n))
-local crow = {{"probabilities", "Brier", "log loss", "ECE", "mean predicted", "ROC AUC"}}
-for _, c in ipairs(calib.rows) do
-  crow[#crow + 1] = {c.method, c.brier, c.log_loss, c.ece, c.mean_p, c.roc_auc}
+-- a table of probability scores per method, and their reliability curves (equal-count bins)
+local function calib_table(rows, caption)
+  local t = {{"probabilities", "Brier", "log loss", "ECE", "mean predicted", "ROC AUC"}}
+  for _, c in ipairs(rows) do t[#t + 1] = {c.method, c.brier, c.log_loss, c.ece, c.mean_p, c.roc_auc} end
+  r:table(t, {digits = 4, caption = caption})
 end
-r:table(crow, {digits = 4, caption = "Calibration on the test set (calibrators fitted on a held-out part of the training data)"})
-local rel = {title = "Reliability before and after calibration (test set)"}
-for _, c in ipairs(calib.curves) do
-  rel[#rel + 1] = {y = yt, score = c.p, name = c.name, bins = 10, strategy = "quantile"}
+local function reliability(series, title, caption)
+  local fig = {title = title}
+  for _, c in ipairs(series) do
+    fig[#fig + 1] = {y = yt, score = c.p, name = c.name or c.method, bins = 10, strategy = "quantile"}
+  end
+  assert(r:figure(plot.calibration(fig), {caption = caption}))
 end
-assert(r:figure(plot.calibration(rel), {caption = "Mean predicted probability against the observed churn rate in ten bins of equal size (a tenth of the test customers each, by predicted probability), for the raw boosted model and its Platt and isotonic calibrations; the dashed diagonal is perfect calibration. Equal-count bins keep every point resting on the same number of customers; few customers score high, so the last bin spans a wide range of probabilities."}))
+calib_table(calib.rows, "Calibration on the test set (calibrators fitted on a held-out part of the training data)")
+reliability(calib.curves, "Reliability before and after calibration (test set)", "Mean predicted probability against the observed churn rate in ten bins of equal size (a tenth of the test customers each, by predicted probability), for the raw boosted model and its Platt and isotonic calibrations; the dashed diagonal is perfect calibration. Equal-count bins keep every point resting on the same number of customers; few customers score high, so the last bin spans a wide range of probabilities.")
 r:text(fmt([[
 Isotonic regression has the smallest calibration error but can map the lowest scores to a
 probability of exactly 0 (%d test customers here), which log loss punishes hard; Platt
@@ -259,16 +264,8 @@ parameter, or a predict option for one call) gives the uncorrected numbers.]], c
   1 - calib.prior.true_rate, calib.prior.trained_rate, 1 - calib.prior.trained_rate,
   calib.prior.shift, calib.weighted[2].roc_auc, calib.rows[1].roc_auc,
   calib.weighted[2].roc_auc <= calib.rows[1].roc_auc and ", so the weights bought no ranking here" or ""))
-local wrow = {{"probabilities", "Brier", "log loss", "ECE", "mean predicted", "ROC AUC"}}
-for _, c in ipairs(calib.weighted) do
-  wrow[#wrow + 1] = {c.method, c.brier, c.log_loss, c.ece, c.mean_p, c.roc_auc}
-end
-r:table(wrow, {digits = 4, caption = "A class-weighted boosted model on the test set, with and without prior correction"})
-local wrel = {title = "Reliability of a class-weighted model (test set)"}
-for _, c in ipairs(calib.weighted) do
-  wrel[#wrel + 1] = {y = yt, score = c.p, name = c.method, bins = 10, strategy = "quantile"}
-end
-assert(r:figure(plot.calibration(wrel), {caption = "The class-weighted model before and after the prior correction, ten equal-count bins: uncorrected, every bin predicts several times the churn it sees; corrected, the points return to the diagonal. The ranking, and so the order of the points, is the same."}))
+calib_table(calib.weighted, "A class-weighted boosted model on the test set, with and without prior correction")
+reliability(calib.weighted, "Reliability of a class-weighted model (test set)", "The class-weighted model before and after the prior correction, ten equal-count bins: uncorrected, every bin predicts several times the churn it sees; corrected, the points return to the diagonal. The ranking, and so the order of the points, is the same.")
 
 do -- the tables as CSV, for diffs between runs
   local f = assert(io.open(OUT .. "/03_calibration.csv", "w"))
