@@ -163,7 +163,8 @@ bench: $(EXE) $(BENCH_BIN)
 # ---- fuzzing ------------------------------------------------------------------------------
 # The core is compiled once (instrumented for coverage, ASan and UBSan; libFuzzer's main is
 # linked only into the targets), then each target links against those objects.
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fopenmp=libgomp \
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined -fopenmp=libgomp \
                -D_DEFAULT_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(BLAS_CFLAGS) -Icore
 FUZZ_OBJ := $(CORE_SRC:core/%.c=build/fuzz/core/%.o)
 .SECONDARY: $(FUZZ_OBJ)

@@ -374,7 +374,7 @@ int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int
             nd->gain = dd[3 * k + 2];
             int bad = 0;
             if (nd->feature != CL_TREE_LEAF) {
-                bad = nd->feature < 0 || nd->feature >= d || nd->left <= i || nd->left + 1 >= n ||
+                bad = nd->feature < 0 || nd->feature >= d || nd->left <= i || nd->left >= n - 1 ||
                       (nd->is_cat && (nd->cat < 0 || nd->cat >= ncs)) ||
                       (!nd->is_cat && isnan(nd->thr));
             } else {

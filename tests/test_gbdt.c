@@ -256,14 +256,16 @@ static void test_corrupted_trees_refused(void **state)
     cl_gbdt *m;
     assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
     assert_int_equal(cl_gbdt_fit(m, X, y, NULL, NULL), CL_OK);
-    for (int bug = 0; bug < 3; bug++) {
+    for (int bug = 0; bug < 4; bug++) {
         cl_tnode saved = m->trees[1]->nodes[0];
         if (bug == 0)
             m->trees[1]->nodes[0].left = 0; /* a cycle */
         else if (bug == 1)
             m->trees[1]->nodes[0].feature = 4; /* feature out of range */
-        else
+        else if (bug == 2)
             m->trees[1]->nodes[0].left = m->trees[1]->n - 1; /* right child past the end */
+        else
+            m->trees[1]->nodes[0].left = INT32_MAX; /* left + 1 overflowed the old check */
         cl_mw *w = cl_mw_new("gbdt");
         assert_int_equal(cl_gbdt_write(m, w), CL_OK);
         const void *buf;
