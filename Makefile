@@ -11,8 +11,9 @@
 #   make install PREFIX=/usr/local
 #   make WERROR=1             warnings are errors (CI)
 #
-# Sources are found by wildcard: a new core/x.c, lua/l_x.c, lua/churnlab/x.lua,
-# tests/test_x.c or tests/lua/x.lua is built and run with no edit here.
+# Sources are found by wildcard: a new core/<subsystem>/x.c, lua/bind/x.c (a module is
+# registered from its luaopen_churnlab_<name> definition), lua/support/x.c, lua/churnlab/x.lua,
+# tests/core/<subsystem>/test_x.c or tests/lua/x.lua is built and run with no edit here.
 
 SANITIZER ?=
 WERROR ?=
@@ -70,14 +71,15 @@ LDFLAGS += $(filter -fsanitize=%,$(OPT)) -fopenmp
 CORE_LIBS := $(BLAS_LIBS) -lcsv -lm -lpthread
 
 # ---- sources ------------------------------------------------------------------------------
-CORE_SRC := $(sort $(wildcard core/*.c))
+CORE_SRC := $(sort $(wildcard core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
-BIND_SRC := $(sort $(wildcard lua/l_*.c))
-HOST_SRC := lua/lcl.c lua/lregistry.c $(filter-out lua/l_%.c lua/lcl.c lua/lregistry.c,$(wildcard lua/*.c))
+BIND_SRC := $(sort $(wildcard lua/bind/*.c))
+HOST_SRC := $(sort $(wildcard lua/support/*.c lua/host/*.c))
 HOST_OBJ := $(BIND_SRC:%.c=$(B)/%.o) $(HOST_SRC:%.c=$(B)/%.o) $(B)/gen/lua_embedded.o
 LUA_MODS := $(sort $(wildcard lua/churnlab/*.lua lua/churnlab/*/*.lua))
-MODNAMES := $(patsubst lua/l_%.c,%,$(BIND_SRC))
-TEST_SRC := $(sort $(wildcard tests/test_*.c))
+# Module names come from the luaopen_churnlab_<name> definitions, not from file names.
+MODNAMES = $(sort $(patsubst luaopen_churnlab_%,%,$(shell grep -ohE '^int luaopen_churnlab_[a-z0-9_]+' $(BIND_SRC) | cut -c5-)))
+TEST_SRC := $(sort $(wildcard tests/core/*/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 BENCH_SRC := $(sort $(wildcard scripts/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:scripts/bench/%.c=$(B)/bench/%)
@@ -98,9 +100,10 @@ $(B)/core/%.o: core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+$(B)/core/%.o: CPPFLAGS += -Icore
 $(B)/lua/%.o: lua/%.c $(B)/gen/modules.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LUA_CFLAGS) -I$(B)/gen -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LUA_CFLAGS) -Ilua -Icore -I$(B)/gen -c $< -o $@
 
 $(LIB): $(CORE_OBJ)
 	@rm -f $@
@@ -132,9 +135,9 @@ $(EXE): $(HOST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(HOST_OBJ) $(LIB) $(LUA_LIBS) $(RL_LIBS) $(CORE_LIBS)
 
 # ---- tests --------------------------------------------------------------------------------
-$(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
+$(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h tests/data/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -Itests -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
 
 tests-build: all $(TEST_BIN)
 
@@ -145,7 +148,7 @@ check: test check-core
 
 # The layering rule alone (CI runs the tests separately).
 check-core:
-	@if grep -lE '#include *[<"](lua|lauxlib|lualib)' core/*.c core/*.h; then \
+	@if grep -rlE '#include *[<"](lua|lauxlib|lualib)' core; then \
 	    echo "check: core/ must not include Lua (DESIGN.md)"; exit 1; fi
 	@echo "check: core/ is free of Lua"
 

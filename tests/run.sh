@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test of one build variant and ends with one line "N passed, M failed".
 #   tests/run.sh build/release [c|lua|e2e]   (default: all kinds)
-# cmocka binaries: build/<variant>/tests/test_*; Lua tests: tests/lua/*.lua run by the
+# cmocka binaries: build/<variant>/tests/core/<subsystem>/test_*; Lua tests: tests/lua/*.lua run by the
 # churnlab executable from the top of the tree; end-to-end: tests/e2e/*.sh.
 # A test file that exits non-zero without reporting counts counts as one failure.
 # VALGRIND=1 runs the Lua tests under valgrind (errors and definite leaks fail).
@@ -33,7 +33,7 @@ count() { # file-label exit-code: the LAST "N passed, M failed[, K skipped]" lin
 }
 
 if [ "$ONLY" = all ] || [ "$ONLY" = c ]; then
-    for t in "$B"/tests/test_*; do
+    for t in $(find "$B/tests" -type f -name 'test_*' ! -name '*.d' | sort); do
         [ -x "$t" ] || continue
         echo "== $t"
         # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s), listed below:"

@@ -1,0 +1,27 @@
+/* frame_impl.h - internals shared by frame*.c (not part of the public API). */
+#ifndef CL_FRAME_IMPL_H
+#define CL_FRAME_IMPL_H
+
+#include <stdint.h>
+
+#include "frame/frame.h"
+
+/* Dense ids 0..*nids-1 per row of a column, in order of first appearance; missing values get
+ * one id of their own (*na_id, or -1 when there are none). ids has c->n entries. */
+int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t *na_id);
+
+/* 64-bit mixer (splitmix64's finaliser) and the bits of a double with -0.0 folded into 0.0. */
+static inline uint64_t cl_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Rank of every label of a dictionary in bytewise order: rank[code]. cl_alloc'ed. */
+int cl_dict_ranks(const cl_dict *d, int32_t **rank);
+
+#endif

@@ -1,0 +1,77 @@
+/* frame_ops.h - whole-frame operations: sorting, concatenation, splits and folds
+ * (frame_ops.c), group-by, joins, describe and cross tables (frame_group.c).
+ *
+ * Owner: frame helper. Results are new owned frames (cl_frame_free) or cl_alloc'ed index
+ * arrays (cl_free); inputs are borrowed. Random steps take a seed and give the same result
+ * for the same seed on every machine and thread count.
+ */
+#ifndef CL_FRAME_OPS_H
+#define CL_FRAME_OPS_H
+
+#include <stdint.h>
+
+#include "frame/frame.h"
+
+/* ---- sorting and combining (frame_ops.c) ---------------------------------------------------- */
+
+/* Stable sort by keys (first key first); desc[i] != 0 sorts key i descending (desc may be
+ * NULL). Categories sort by label (bytewise), missing values last in either direction. */
+int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *desc, int nkeys,
+                        int64_t **order);
+int cl_frame_sort(cl_frame **out, const cl_frame *f, const char *const *keys, const int *desc,
+                  int nkeys);
+/* Rows of frames[0], then frames[1] ...: the same column names (any order; the first frame's
+ * order is kept) and types (cat dictionaries are merged). */
+int cl_frame_concat(cl_frame **out, const cl_frame *const *frames, int n);
+
+/* ---- splits and folds (frame_ops.c) --------------------------------------------------------- */
+
+/* Train/test split: round(nrow * test) rows go to the test part (test in (0, 1)), or, with a
+ * stratify column, the same share of every stratum (largest remainders make the total exact).
+ * Both index lists are in increasing row order. */
+int cl_frame_split(const cl_frame *f, double test, const char *stratify, uint64_t seed,
+                   int64_t **train, int64_t *ntrain, int64_t **test_idx, int64_t *ntest);
+/* k-fold assignment: fold[i] in [0, k) for every row. With `stratify`, every fold gets the
+ * same share of each stratum; with `group`, all rows of a group share a fold (stratified
+ * group k-fold when both are given: groups, largest first, go to the fold whose per-stratum
+ * shares stay most even). */
+int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *group,
+                   uint64_t seed, int32_t **fold);
+
+/* ---- group-by and joins (frame_group.c) ----------------------------------------------------- */
+
+typedef enum { CL_AGG_COUNT, CL_AGG_SUM, CL_AGG_MEAN, CL_AGG_MIN, CL_AGG_MAX, CL_AGG_STD,
+               CL_AGG_MEDIAN, CL_AGG_NUNIQUE, CL_AGG_FIRST, CL_AGG_LAST, CL_AGG_SIZE } cl_agg_fn;
+/* "count|sum|mean|min|max|std|median|nunique|first|last|size" */
+extern const char *const CL_AGG_NAMES;
+int cl_agg_parse(const char *s, cl_agg_fn *fn);
+
+typedef struct cl_agg {
+    const char *column;  /* input column (ignored for size) */
+    cl_agg_fn fn;
+    const char *name;    /* output name; NULL: "<column>_<fn>" ("size" for size) */
+} cl_agg;
+
+/* One row per distinct key tuple, sorted by the keys (missing keys form their own group,
+ * last); the key columns, then one column per aggregation. count counts non-missing values,
+ * size counts rows; cat columns allow count, nunique, first, last, size. */
+int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
+                     const cl_agg *aggs, int naggs);
+
+typedef enum { CL_JOIN_INNER, CL_JOIN_LEFT } cl_join_how;
+/* Hash join on equal key values (cat keys match by label, num by value; missing keys never
+ * match). Output: left rows in order, each with its matches in right order (left join: an
+ * unmatched left row once, right columns missing); columns: left's, then right's non-key
+ * columns (a clash gets `suffix`, default "_right"). */
+int cl_frame_join(cl_frame **out, const cl_frame *left, const cl_frame *right,
+                  const char *const *on, int non, cl_join_how how, const char *suffix);
+
+/* One row per column: column, type, count, missing, mean, std, min, 25%, 50%, 75%, max (num
+ * and date), unique, top, freq (cat). */
+int cl_frame_describe(cl_frame **out, const cl_frame *f);
+/* Counts of (a, b) pairs: a column named a holding a's levels (sorted), one count column per
+ * level of b (sorted); normalize: 0 counts, 1 row shares, 2 column shares. Missing values are
+ * left out. */
+int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize);
+
+#endif

@@ -1,0 +1,935 @@
+/* prep.c - the preprocessing pipeline: fit, transform, save/load. See prep.h. */
+#include "frame/prep.h"
+#include "base/alloc.h"
+#include "frame/csvio.h"
+#include "base/error.h"
+#include "frame/frame_col.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const CL_IMPUTE_NAMES = "mean|median|most_frequent|constant|none";
+const char *const CL_ENCODE_NAMES = "onehot|ordinal|native|none";
+const char *const CL_SCALE_NAMES = "none|minmax|standard";
+const char *const CL_UNKNOWN_NAMES = "zero|other";
+
+#define OTHER_LABEL "(other)"
+#define PREP_FORMAT 1
+
+typedef struct pcol {
+    char *name;
+    int is_cat;
+    double fill;        /* num: imputed value (NaN: none) */
+    double shift, mul;  /* scaling: (x - shift) * mul */
+    int ncat;           /* cat: kept categories, sorted by label */
+    char **cats;
+    int other;          /* cat: an "(other)" slot at index ncat */
+    int fill_cat;       /* cat: category index for missing values, -1: none */
+    int out0, nout;
+} pcol;
+
+struct cl_pipeline {
+    cl_pipeline_opts o;     /* strings below are owned copies */
+    char *target, *positive, *fill_label;
+    char **drop;
+    int target_is_cat;
+    int ncol;
+    pcol *cols;
+    int nout;
+    char **fnames;
+    int *src;               /* output column -> input column */
+    int *srccat;            /* output column -> category index (one-hot), -1 otherwise */
+};
+
+void cl_pipeline_opts_default(cl_pipeline_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->impute = CL_IMPUTE_MEDIAN;
+    o->fill_label = "missing";
+    o->encode = CL_ENCODE_ONEHOT;
+    o->scale = CL_SCALE_NONE;
+    o->unknown = CL_UNKNOWN_ZERO;
+}
+
+void cl_pipeline_free(cl_pipeline *p)
+{
+    if (!p)
+        return;
+    for (int j = 0; j < p->ncol; j++) {
+        cl_free(p->cols[j].name);
+        for (int k = 0; p->cols[j].cats && k < p->cols[j].ncat; k++)
+            cl_free(p->cols[j].cats[k]);
+        cl_free(p->cols[j].cats);
+    }
+    cl_free(p->cols);
+    for (int j = 0; p->fnames && j < p->nout; j++)
+        cl_free(p->fnames[j]);
+    cl_free(p->fnames);
+    cl_free(p->src);
+    cl_free(p->srccat);
+    for (int k = 0; k < p->o.ndrop; k++)
+        cl_free(p->drop[k]);
+    cl_free(p->drop);
+    cl_free(p->target);
+    cl_free(p->positive);
+    cl_free(p->fill_label);
+    cl_free(p);
+}
+
+static char *dup_or_null(const char *s, int *rc)
+{
+    if (!s)
+        return NULL;
+    char *d = cl_strdup(s);
+    if (!d)
+        *rc = CL_ENOMEM;
+    return d;
+}
+
+/* A pipeline shell holding copies of the options. */
+static int pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o)
+{
+    cl_pipeline *p = cl_calloc(1, sizeof *p);
+    if (!p)
+        return CL_ENOMEM;
+    p->o = *o;
+    int rc = CL_OK;
+    p->target = dup_or_null(o->target, &rc);
+    p->positive = dup_or_null(o->positive, &rc);
+    p->fill_label = dup_or_null(o->fill_label ? o->fill_label : "missing", &rc);
+    p->o.ndrop = 0;
+    if (rc == CL_OK && o->ndrop > 0) {
+        p->drop = cl_calloc((size_t)o->ndrop, sizeof *p->drop);
+        if (!p->drop)
+            rc = CL_ENOMEM;
+        for (int k = 0; rc == CL_OK && k < o->ndrop; k++, p->o.ndrop++)
+            p->drop[k] = dup_or_null(o->drop[k], &rc);
+    }
+    p->o.target = p->target;
+    p->o.positive = p->positive;
+    p->o.fill_label = p->fill_label;
+    p->o.drop = (const char *const *)p->drop;
+    if (rc) {
+        cl_pipeline_free(p);
+        return rc;
+    }
+    *out = p;
+    return CL_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int find_cat(const pcol *c, const char *s)
+{
+    char *const *hit = bsearch(&s, c->cats, (size_t)c->ncat, sizeof *c->cats, cmp_str);
+    return hit ? (int)(hit - c->cats) : -1;
+}
+
+typedef struct labcount {
+    const char *label;
+    int64_t count;
+} labcount;
+
+static int cmp_labcount(const void *a, const void *b)
+{
+    const labcount *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->label, y->label);
+}
+
+static int fit_cat(cl_pipeline *p, pcol *pc, const cl_column *col)
+{
+    const cl_dict *d = col->dict;
+    labcount *lc = cl_calloc((size_t)d->n + 1, sizeof *lc);
+    if (!lc)
+        return CL_ENOMEM;
+    for (int32_t k = 0; k < d->n; k++)
+        lc[k].label = d->labels[k];
+    for (int64_t i = 0; i < col->n; i++)
+        if (col->codes[i] >= 0)
+            lc[col->codes[i]].count++;
+    qsort(lc, (size_t)d->n, sizeof *lc, cmp_labcount); /* most frequent first, ties by label */
+    int nseen = 0;
+    while (nseen < d->n && lc[nseen].count > 0)
+        nseen++;
+    int keep = nseen;
+    if (p->o.max_categories > 0 && keep > p->o.max_categories)
+        keep = p->o.max_categories;
+    int add_fill = p->o.impute == CL_IMPUTE_CONSTANT;
+    pc->cats = cl_calloc((size_t)keep + 1, sizeof *pc->cats);
+    int rc = pc->cats ? CL_OK : CL_ENOMEM;
+    for (int k = 0; rc == CL_OK && k < keep; k++, pc->ncat++)
+        if (!(pc->cats[k] = cl_strdup(lc[k].label)))
+            rc = CL_ENOMEM;
+    if (rc == CL_OK && add_fill) {
+        int have = 0;
+        for (int k = 0; k < keep; k++)
+            have |= !strcmp(pc->cats[k], p->fill_label);
+        if (!have) {
+            if (!(pc->cats[pc->ncat] = cl_strdup(p->fill_label)))
+                rc = CL_ENOMEM;
+            else
+                pc->ncat++;
+        }
+    }
+    const char *mode = nseen > 0 ? lc[0].label : NULL;
+    if (rc == CL_OK) {
+        qsort(pc->cats, (size_t)pc->ncat, sizeof *pc->cats, cmp_str);
+        pc->other = p->o.unknown == CL_UNKNOWN_OTHER;
+        pc->fill_cat = -1;
+        if (p->o.impute == CL_IMPUTE_CONSTANT)
+            pc->fill_cat = find_cat(pc, p->fill_label);
+        else if (p->o.impute != CL_IMPUTE_NONE && mode)
+            pc->fill_cat = find_cat(pc, mode);
+    }
+    cl_free(lc);
+    return rc;
+}
+
+static int fit_num_fill(cl_pipeline *p, pcol *pc, const cl_column *col)
+{
+    double v = NAN;
+    int rc = CL_OK;
+    switch (p->o.impute) {
+    case CL_IMPUTE_MEAN: rc = cl_col_mean(col, &v); break;
+    case CL_IMPUTE_MEDIAN: rc = cl_col_median(col, &v); break;
+    case CL_IMPUTE_CONSTANT: v = p->o.fill_value; break;
+    case CL_IMPUTE_NONE: v = NAN; break;
+    case CL_IMPUTE_MOST_FREQUENT: {
+        cl_frame *vc;
+        rc = cl_col_value_counts(&vc, col, "v");
+        if (rc == CL_OK) {
+            /* highest count; ties: the smallest value */
+            for (int64_t i = 0; i < vc->nrow; i++)
+                if (vc->cols[1]->num[i] == vc->cols[1]->num[0] &&
+                    (isnan(v) || vc->cols[0]->num[i] < v))
+                    v = vc->cols[0]->num[i];
+            cl_frame_free(vc);
+        }
+        break;
+    }
+    }
+    if (rc)
+        return rc;
+    if (isnan(v) && p->o.impute != CL_IMPUTE_NONE)
+        v = 0; /* a column missing everywhere in the fit frame */
+    pc->fill = v;
+    return CL_OK;
+}
+
+/* Value of input column pc on row i of a (converted) column, before scaling. */
+static double raw_value(const pcol *pc, const cl_column *col, const int32_t *map, int64_t i)
+{
+    if (!pc->is_cat) {
+        double x = col->num[i];
+        return isnan(x) ? pc->fill : x;
+    }
+    int32_t c = col->codes[i];
+    int k = c < 0 ? pc->fill_cat : map[c] >= 0 ? map[c] : pc->other ? pc->ncat : -1;
+    return k >= 0 ? (double)k : NAN;
+}
+
+static int fit_scale(cl_pipeline *p, pcol *pc, const cl_column *col, const int32_t *map)
+{
+    pc->shift = 0;
+    pc->mul = 1;
+    if (p->o.scale == CL_SCALE_NONE || (pc->is_cat && p->o.encode != CL_ENCODE_ORDINAL))
+        return CL_OK;
+    double lo = INFINITY, hi = -INFINITY, s = 0, ss = 0;
+    int64_t k = 0;
+    for (int64_t i = 0; i < col->n; i++) {
+        double x = raw_value(pc, col, map, i);
+        if (isnan(x))
+            continue;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+        s += x;
+        k++;
+    }
+    if (k == 0)
+        return CL_OK;
+    double mean = s / (double)k;
+    for (int64_t i = 0; i < col->n; i++) {
+        double x = raw_value(pc, col, map, i);
+        if (!isnan(x))
+            ss += (x - mean) * (x - mean);
+    }
+    if (p->o.scale == CL_SCALE_MINMAX) {
+        pc->shift = lo;
+        pc->mul = hi > lo ? 1.0 / (hi - lo) : 1.0;
+    } else {
+        double sd = sqrt(ss / (double)k); /* population sd, as sklearn's StandardScaler */
+        pc->shift = mean;
+        pc->mul = sd > 0 ? 1.0 / sd : 1.0;
+    }
+    return CL_OK;
+}
+
+/* The column as the pipeline expects it (cat or num), converted by its text if needed. */
+static int as_kind(const pcol *pc, const cl_column *col, cl_column **out)
+{
+    int rc = cl_col_astype(out, col, pc->is_cat ? CL_CAT : (col->type == CL_DATE ? CL_DATE : CL_NUM));
+    if (rc)
+        return cl_error_wrap(rc, "column '%s'", pc->name);
+    return CL_OK;
+}
+
+/* Frame dictionary code -> kept category index (-1: unknown). */
+static int cat_map(const pcol *pc, const cl_column *col, int32_t **map)
+{
+    *map = cl_alloc(((size_t)col->dict->n + 1) * sizeof **map);
+    if (!*map)
+        return CL_ENOMEM;
+    for (int32_t k = 0; k < col->dict->n; k++)
+        (*map)[k] = find_cat(pc, col->dict->labels[k]);
+    return CL_OK;
+}
+
+static int layout(cl_pipeline *p)
+{
+    int n = 0;
+    for (int j = 0; j < p->ncol; j++) {
+        pcol *pc = &p->cols[j];
+        pc->out0 = n;
+        pc->nout = pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT ? pc->ncat + pc->other : 1;
+        n += pc->nout;
+    }
+    p->nout = n;
+    p->fnames = cl_calloc((size_t)n + 1, sizeof *p->fnames);
+    p->src = cl_calloc((size_t)n + 1, sizeof *p->src);
+    p->srccat = cl_calloc((size_t)n + 1, sizeof *p->srccat);
+    if (!p->fnames || !p->src || !p->srccat)
+        return CL_ENOMEM;
+    for (int j = 0; j < p->ncol; j++) {
+        pcol *pc = &p->cols[j];
+        for (int k = 0; k < pc->nout; k++) {
+            int o = pc->out0 + k;
+            p->src[o] = j;
+            p->srccat[o] = -1;
+            char *name;
+            if (pc->nout == 1 && !(pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT)) {
+                name = cl_strdup(pc->name);
+            } else {
+                const char *lab = k < pc->ncat ? pc->cats[k] : OTHER_LABEL;
+                size_t len = strlen(pc->name) + strlen(lab) + 2;
+                name = cl_alloc(len);
+                if (name)
+                    snprintf(name, len, "%s=%s", pc->name, lab);
+                p->srccat[o] = k;
+            }
+            if (!name)
+                return CL_ENOMEM;
+            p->fnames[o] = name;
+        }
+    }
+    return CL_OK;
+}
+
+static int is_dropped(const cl_pipeline *p, const char *name)
+{
+    if (p->o.columns) {
+        int in = 0;
+        for (int k = 0; k < p->o.ncolumns && !in; k++)
+            in = !strcmp(p->o.columns[k], name);
+        if (!in)
+            return 1;
+    }
+    for (int k = 0; k < p->o.ndrop; k++)
+        if (!strcmp(p->drop[k], name))
+            return 1;
+    return p->target && !strcmp(p->target, name);
+}
+
+int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o)
+{
+    *out = NULL;
+    cl_pipeline_opts def;
+    if (!o) {
+        cl_pipeline_opts_default(&def);
+        o = &def;
+    }
+    cl_pipeline *p;
+    int rc = pipeline_new(&p, o);
+    if (rc)
+        return rc;
+    for (int k = 0; rc == CL_OK && k < p->o.ndrop; k++) {
+        int j;
+        if ((rc = cl_frame_col(f, p->drop[k], &j)))
+            rc = cl_error_wrap(rc, "pipeline: drop");
+    }
+    for (int k = 0; rc == CL_OK && o->columns && k < o->ncolumns; k++) {
+        int j;
+        if ((rc = cl_frame_col(f, o->columns[k], &j)))
+            rc = cl_error_wrap(rc, "pipeline: columns");
+    }
+    if (rc == CL_OK && p->target) {
+        int j;
+        if ((rc = cl_frame_col(f, p->target, &j))) {
+            rc = cl_error_wrap(rc, "pipeline: target");
+        } else {
+            const cl_column *t = f->cols[j];
+            p->target_is_cat = t->type == CL_CAT;
+            if (p->target_is_cat && !p->positive)
+                rc = cl_error(CL_EINVAL,
+                              "pipeline: target '%s' is a cat column: give positive = <the "
+                              "label meaning 1>%s%s%s",
+                              p->target, t->dict->n > 0 ? " (labels: " : "",
+                              t->dict->n > 0 ? t->dict->labels[0] : "",
+                              t->dict->n > 1 ? ", ...)" : t->dict->n > 0 ? ")" : "");
+            else if (p->target_is_cat && cl_dict_find(t->dict, p->positive, strlen(p->positive)) < 0)
+                rc = cl_error(CL_EINVAL, "pipeline: target '%s' has no label '%s'", p->target,
+                              p->positive);
+            double v;
+            if (rc == CL_OK && !p->target_is_cat && p->positive &&
+                !cl_csv_parse_num(p->positive, strlen(p->positive), &v))
+                rc = cl_error(CL_EINVAL, "pipeline: target '%s' is a num column: positive must "
+                              "be a number, got '%s'", p->target, p->positive);
+        }
+    }
+    if (rc == CL_OK) {
+        p->cols = cl_calloc((size_t)f->ncol + 1, sizeof *p->cols);
+        if (!p->cols)
+            rc = CL_ENOMEM;
+    }
+    for (int j = 0; rc == CL_OK && j < f->ncol; j++) {
+        if (is_dropped(p, f->names[j]))
+            continue;
+        pcol *pc = &p->cols[p->ncol++];
+        const cl_column *col = f->cols[j];
+        pc->is_cat = col->type == CL_CAT;
+        pc->fill_cat = -1;
+        pc->fill = NAN;
+        if (!(pc->name = cl_strdup(f->names[j]))) {
+            rc = CL_ENOMEM;
+            break;
+        }
+        int32_t *map = NULL;
+        if (pc->is_cat) {
+            rc = fit_cat(p, pc, col);
+            if (rc == CL_OK)
+                rc = cat_map(pc, col, &map);
+        } else {
+            rc = fit_num_fill(p, pc, col);
+        }
+        if (rc == CL_OK)
+            rc = fit_scale(p, pc, col, map);
+        cl_free(map);
+        if (rc)
+            rc = cl_error_wrap(rc, "pipeline: column '%s'", f->names[j]);
+    }
+    if (rc == CL_OK)
+        rc = layout(p);
+    p->o.columns = NULL; /* borrowed from the caller: used by fit only */
+    p->o.ncolumns = 0;
+    if (rc) {
+        cl_pipeline_free(p);
+        return rc;
+    }
+    *out = p;
+    return CL_OK;
+}
+
+static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y)
+{
+    int rc = cl_tensor_new(y, 1, t->n, 1);
+    if (rc)
+        return rc;
+    float *d = cl_tensor_data(*y);
+    if (p->target_is_cat) {
+        cl_column *tc = NULL;
+        if ((rc = cl_col_astype(&tc, t, CL_CAT)))
+            goto fail;
+        int32_t pos = cl_dict_find(tc->dict, p->positive, strlen(p->positive));
+        for (int64_t i = 0; i < t->n && rc == CL_OK; i++) {
+            if (tc->codes[i] < 0)
+                rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is missing",
+                              (long long)i + 1, p->target);
+            d[i] = tc->codes[i] == pos ? 1.0f : 0.0f;
+        }
+        cl_column_free(tc);
+    } else {
+        cl_column *tn = NULL;
+        if ((rc = cl_col_astype(&tn, t, CL_NUM)))
+            goto fail;
+        double pos = NAN;
+        if (p->positive)
+            cl_csv_parse_num(p->positive, strlen(p->positive), &pos);
+        for (int64_t i = 0; i < t->n && rc == CL_OK; i++) {
+            double v = tn->num[i];
+            if (isnan(v))
+                rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is missing",
+                              (long long)i + 1, p->target);
+            else if (p->positive)
+                d[i] = v == pos ? 1.0f : 0.0f;
+            else if (v != 0 && v != 1)
+                rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is %g, expected 0 or 1 "
+                              "(or give positive = <value meaning 1>)", (long long)i + 1,
+                              p->target, v);
+            else
+                d[i] = (float)v;
+        }
+        cl_column_free(tn);
+    }
+    if (rc == CL_OK)
+        return CL_OK;
+fail:
+    cl_tensor_free(*y);
+    *y = NULL;
+    return rc;
+}
+
+int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X, cl_tensor **y)
+{
+    *X = NULL;
+    if (y)
+        *y = NULL;
+    int idx[1];
+    (void)idx;
+    for (int j = 0; j < p->ncol; j++) {
+        int k;
+        int rc = cl_frame_col(f, p->cols[j].name, &k);
+        if (rc)
+            return cl_error_wrap(rc, "transform: the pipeline was fit with column '%s'",
+                                 p->cols[j].name);
+    }
+    for (int j = 0; j < p->ncol; j++)
+        if (p->cols[j].is_cat && p->o.encode == CL_ENCODE_NONE)
+            return cl_error(CL_EINVAL, "transform: column '%s' stays categorical (encode = none): "
+                            "use transform_frame, or encode it", p->cols[j].name);
+    int rc = cl_tensor_new(X, 2, f->nrow, p->nout);
+    if (rc)
+        return rc;
+    float *x = cl_tensor_data(*X);
+    int64_t n = f->nrow, w = p->nout;
+    for (int j = 0; j < p->ncol && rc == CL_OK; j++) {
+        const pcol *pc = &p->cols[j];
+        cl_column *col = NULL;
+        int32_t *map = NULL;
+        rc = as_kind(pc, f->cols[cl_frame_find(f, pc->name)], &col);
+        if (rc == CL_OK && pc->is_cat)
+            rc = cat_map(pc, col, &map);
+        if (rc == CL_OK) {
+            int onehot = pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT;
+            int clip = p->o.clip && p->o.scale == CL_SCALE_MINMAX;
+            for (int64_t i = 0; i < n; i++) {
+                float *row = x + i * w + pc->out0;
+                double v = raw_value(pc, col, map, i);
+                if (onehot) {
+                    for (int k = 0; k < pc->nout; k++)
+                        row[k] = 0.0f;
+                    if (!isnan(v))
+                        row[(int)v] = 1.0f;
+                    continue;
+                }
+                v = (v - pc->shift) * pc->mul;
+                if (clip && !isnan(v))
+                    v = v < 0 ? 0 : v > 1 ? 1 : v;
+                row[0] = (float)v;
+            }
+        }
+        cl_free(map);
+        cl_column_free(col);
+    }
+    if (rc == CL_OK && y && p->target) {
+        int t = cl_frame_find(f, p->target);
+        if (t >= 0)
+            rc = transform_y(p, f->cols[t], y);
+    }
+    if (rc) {
+        cl_tensor_free(*X);
+        *X = NULL;
+    }
+    return rc;
+}
+
+int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_frame **out)
+{
+    *out = NULL;
+    for (int j = 0; j < p->ncol; j++) {
+        int k;
+        int rc = cl_frame_col(f, p->cols[j].name, &k);
+        if (rc)
+            return cl_error_wrap(rc, "transform: the pipeline was fit with column '%s'",
+                                 p->cols[j].name);
+    }
+    int64_t n = f->nrow;
+    int clip = p->o.clip && p->o.scale == CL_SCALE_MINMAX;
+    cl_frame *r;
+    int rc = cl_frame_new(&r);
+    for (int j = 0; rc == CL_OK && j < f->ncol; j++) {
+        int in = -1;
+        for (int k = 0; k < p->ncol && in < 0; k++)
+            if (!strcmp(p->cols[k].name, f->names[j]))
+                in = k;
+        if (in < 0) { /* not an input: passes through */
+            rc = cl_frame_set(r, f->names[j], f->cols[j]);
+            continue;
+        }
+        const pcol *pc = &p->cols[in];
+        cl_column *col = NULL;
+        int32_t *map = NULL;
+        rc = as_kind(pc, f->cols[j], &col);
+        if (rc == CL_OK && pc->is_cat)
+            rc = cat_map(pc, col, &map);
+        int onehot = pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT;
+        int labels = pc->is_cat && p->o.encode == CL_ENCODE_NONE;
+        for (int k = 0; rc == CL_OK && k < pc->nout; k++) {
+            cl_column *c;
+            if (labels) { /* imputed categories, as labels */
+                if ((rc = cl_column_new_cat(&c, n, NULL)))
+                    break;
+                int32_t *codes = cl_alloc(((size_t)pc->ncat + 2) * sizeof *codes);
+                if (!codes)
+                    rc = CL_ENOMEM;
+                for (int q = 0; rc == CL_OK && q < pc->ncat + pc->other; q++) {
+                    const char *lab = q < pc->ncat ? pc->cats[q] : OTHER_LABEL;
+                    rc = cl_dict_intern(c->dict, lab, strlen(lab), &codes[q]);
+                }
+                for (int64_t i = 0; rc == CL_OK && i < n; i++) {
+                    double v = raw_value(pc, col, map, i);
+                    if (!isnan(v))
+                        c->codes[i] = codes[(int)v];
+                    else if (col->codes[i] >= 0) /* an unknown label with no other slot */
+                        rc = cl_dict_intern(c->dict, col->dict->labels[col->codes[i]],
+                                            col->dict->lens[col->codes[i]], &c->codes[i]);
+                    else
+                        c->codes[i] = -1;
+                }
+                cl_free(codes);
+            } else {
+                if ((rc = cl_column_new_num(&c, onehot ? CL_NUM : col->type == CL_DATE && p->o.scale ==
+                                                 CL_SCALE_NONE ? CL_DATE : CL_NUM, n)))
+                    break;
+                for (int64_t i = 0; i < n; i++) {
+                    double v = raw_value(pc, col, map, i);
+                    if (onehot) {
+                        c->num[i] = !isnan(v) && (int)v == k;
+                        continue;
+                    }
+                    v = (v - pc->shift) * pc->mul;
+                    if (clip && !isnan(v))
+                        v = v < 0 ? 0 : v > 1 ? 1 : v;
+                    c->num[i] = v;
+                }
+            }
+            if (rc == CL_OK)
+                rc = cl_frame_set(r, p->fnames[pc->out0 + k], c);
+            cl_column_free(c);
+        }
+        cl_free(map);
+        cl_column_free(col);
+    }
+    if (rc) {
+        cl_frame_free(r);
+        return rc;
+    }
+    r->nrow = n;
+    *out = r;
+    return CL_OK;
+}
+
+/* ---- getters ------------------------------------------------------------------------------ */
+
+int cl_pipeline_n_features(const cl_pipeline *p)
+{
+    return p->nout;
+}
+
+const char *cl_pipeline_feature_name(const cl_pipeline *p, int j)
+{
+    return j >= 0 && j < p->nout ? p->fnames[j] : NULL;
+}
+
+void cl_pipeline_source(const cl_pipeline *p, int j, const char **column, const char **label)
+{
+    *column = NULL;
+    *label = NULL;
+    if (j < 0 || j >= p->nout)
+        return;
+    const pcol *pc = &p->cols[p->src[j]];
+    *column = pc->name;
+    int k = p->srccat[j];
+    if (k >= 0)
+        *label = k < pc->ncat ? pc->cats[k] : OTHER_LABEL;
+}
+
+int cl_pipeline_out_categorical(const cl_pipeline *p, int j, int *ncat)
+{
+    if (ncat)
+        *ncat = 0;
+    if (j < 0 || j >= p->nout)
+        return 0;
+    const pcol *pc = &p->cols[p->src[j]];
+    if (!pc->is_cat || p->o.encode != CL_ENCODE_NATIVE)
+        return 0;
+    if (ncat)
+        *ncat = pc->ncat + pc->other;
+    return 1;
+}
+
+const char *cl_pipeline_category(const cl_pipeline *p, int j, int code)
+{
+    if (j < 0 || j >= p->nout)
+        return NULL;
+    const pcol *pc = &p->cols[p->src[j]];
+    if (!pc->is_cat || code < 0)
+        return NULL;
+    if (code < pc->ncat)
+        return pc->cats[code];
+    return code == pc->ncat && pc->other ? OTHER_LABEL : NULL;
+}
+
+const cl_pipeline_opts *cl_pipeline_options(const cl_pipeline *p)
+{
+    return &p->o;
+}
+
+int cl_pipeline_n_inputs(const cl_pipeline *p)
+{
+    return p->ncol;
+}
+
+const char *cl_pipeline_input_name(const cl_pipeline *p, int i)
+{
+    return i >= 0 && i < p->ncol ? p->cols[i].name : NULL;
+}
+
+/* ---- save / load -------------------------------------------------------------------------- */
+
+int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
+{
+    cl_mw_prefix(w, prefix);
+    cl_mw_int(w, "format", PREP_FORMAT);
+    cl_mw_str(w, "target", p->target ? p->target : "");
+    cl_mw_int(w, "has_target", p->target != NULL);
+    cl_mw_str(w, "positive", p->positive ? p->positive : "");
+    cl_mw_int(w, "has_positive", p->positive != NULL);
+    cl_mw_int(w, "target_is_cat", p->target_is_cat);
+    cl_mw_strs(w, "drop", (const char *const *)p->drop, (size_t)p->o.ndrop);
+    int32_t opts[6] = {(int32_t)p->o.impute, (int32_t)p->o.encode, (int32_t)p->o.unknown,
+                       (int32_t)p->o.max_categories, (int32_t)p->o.scale, (int32_t)p->o.clip};
+    cl_mw_i32(w, "opts", opts, 6);
+    cl_mw_num(w, "fill_value", p->o.fill_value);
+    cl_mw_str(w, "fill_label", p->fill_label);
+    int n = p->ncol;
+    const char **names = cl_calloc((size_t)n + 1, sizeof *names);
+    int32_t *ints = cl_calloc((size_t)n * 4 + 1, sizeof *ints);
+    double *nums = cl_calloc((size_t)n * 3 + 1, sizeof *nums);
+    int ncats = 0;
+    for (int j = 0; j < n; j++)
+        ncats += p->cols[j].ncat;
+    const char **cats = cl_calloc((size_t)ncats + 1, sizeof *cats);
+    if (!names || !ints || !nums || !cats) {
+        cl_free(names);
+        cl_free(ints);
+        cl_free(nums);
+        cl_free(cats);
+        cl_mw_prefix(w, NULL);
+        return CL_ENOMEM;
+    }
+    int m = 0;
+    for (int j = 0; j < n; j++) {
+        const pcol *pc = &p->cols[j];
+        names[j] = pc->name;
+        ints[4 * j] = pc->is_cat;
+        ints[4 * j + 1] = pc->ncat;
+        ints[4 * j + 2] = pc->other;
+        ints[4 * j + 3] = pc->fill_cat;
+        nums[3 * j] = pc->fill;
+        nums[3 * j + 1] = pc->shift;
+        nums[3 * j + 2] = pc->mul;
+        for (int k = 0; k < pc->ncat; k++)
+            cats[m++] = pc->cats[k];
+    }
+    cl_mw_strs(w, "columns", names, (size_t)n);
+    cl_mw_i32(w, "column_ints", ints, (size_t)n * 4);
+    cl_mw_f64(w, "column_nums", nums, (size_t)n * 3);
+    cl_mw_strs(w, "categories", cats, (size_t)ncats);
+    int rc = cl_mw_strs(w, "feature_names", (const char *const *)p->fnames, (size_t)p->nout);
+    cl_free(names);
+    cl_free(ints);
+    cl_free(nums);
+    cl_free(cats);
+    cl_mw_prefix(w, NULL);
+    return rc;
+}
+
+static int read_strs(cl_mr *r, const char *name, char ***out, size_t *n)
+{
+    *out = NULL;
+    int rc = cl_mr_count(r, name, CL_CHUNK_STR, n);
+    if (rc)
+        return rc;
+    *out = cl_calloc(*n + 1, sizeof **out);
+    if (!*out)
+        return CL_ENOMEM;
+    rc = cl_mr_strs(r, name, *out, *n);
+    if (rc) {
+        cl_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void free_strs(char **s, size_t n)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < n; i++)
+        cl_free(s[i]);
+    cl_free(s);
+}
+
+int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
+{
+    *out = NULL;
+    cl_mr_prefix(r, prefix);
+    int64_t fmt, has_target, has_positive, tcat;
+    char *target = NULL, *positive = NULL, *fill_label = NULL;
+    char **drop = NULL, **names = NULL, **cats = NULL, **fnames = NULL;
+    size_t ndrop = 0, n = 0, ncats = 0, nf = 0;
+    int32_t *ints = NULL;
+    double *nums = NULL;
+    cl_pipeline *p = NULL;
+    int32_t opts[6];
+    double fill_value;
+    int rc = cl_mr_int(r, "format", 1, PREP_FORMAT, &fmt);
+    if (!rc) rc = cl_mr_int(r, "has_target", 0, 1, &has_target);
+    if (!rc) rc = cl_mr_int(r, "has_positive", 0, 1, &has_positive);
+    if (!rc) rc = cl_mr_int(r, "target_is_cat", 0, 1, &tcat);
+    if (!rc) rc = cl_mr_str(r, "target", &target);
+    if (!rc) rc = cl_mr_str(r, "positive", &positive);
+    if (!rc) rc = cl_mr_str(r, "fill_label", &fill_label);
+    if (!rc) rc = cl_mr_num(r, "fill_value", &fill_value);
+    if (!rc) rc = cl_mr_i32(r, "opts", opts, 6);
+    if (!rc) rc = read_strs(r, "drop", &drop, &ndrop);
+    if (!rc) rc = read_strs(r, "columns", &names, &n);
+    if (!rc) rc = read_strs(r, "categories", &cats, &ncats);
+    if (!rc) rc = read_strs(r, "feature_names", &fnames, &nf);
+    if (!rc && n > 1000000)
+        rc = cl_error(CL_EFORMAT, "pipeline: %zu columns is implausible", n);
+    if (!rc) {
+        ints = cl_calloc(n * 4 + 1, sizeof *ints);
+        nums = cl_calloc(n * 3 + 1, sizeof *nums);
+        if (!ints || !nums)
+            rc = CL_ENOMEM;
+    }
+    if (!rc) rc = cl_mr_i32(r, "column_ints", ints, n * 4);
+    if (!rc) rc = cl_mr_f64(r, "column_nums", nums, n * 3);
+    if (!rc && ((uint32_t)opts[0] > CL_IMPUTE_NONE || (uint32_t)opts[1] > CL_ENCODE_NONE ||
+                (uint32_t)opts[2] > CL_UNKNOWN_OTHER || opts[3] < 0 ||
+                (uint32_t)opts[4] > CL_SCALE_STANDARD || (uint32_t)opts[5] > 1))
+        rc = cl_error(CL_EFORMAT, "pipeline: bad options in the file");
+    if (!rc) {
+        cl_pipeline_opts o;
+        cl_pipeline_opts_default(&o);
+        o.target = has_target ? target : NULL;
+        o.positive = has_positive ? positive : NULL;
+        o.drop = (const char *const *)drop;
+        o.ndrop = (int)ndrop;
+        o.impute = (cl_impute)opts[0];
+        o.encode = (cl_encode)opts[1];
+        o.unknown = (cl_unknown)opts[2];
+        o.max_categories = opts[3];
+        o.scale = (cl_scale)opts[4];
+        o.clip = opts[5];
+        o.fill_value = fill_value;
+        o.fill_label = fill_label;
+        rc = pipeline_new(&p, &o);
+    }
+    if (!rc) {
+        p->target_is_cat = (int)tcat;
+        p->cols = cl_calloc(n + 1, sizeof *p->cols);
+        if (!p->cols)
+            rc = CL_ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t j = 0; !rc && j < n; j++) {
+        pcol *pc = &p->cols[j];
+        p->ncol++;
+        pc->name = names[j];
+        names[j] = NULL;
+        pc->is_cat = ints[4 * j] != 0;
+        int ncat = ints[4 * j + 1];
+        pc->other = ints[4 * j + 2] != 0;
+        pc->fill_cat = ints[4 * j + 3];
+        pc->fill = nums[3 * j];
+        pc->shift = nums[3 * j + 1];
+        pc->mul = nums[3 * j + 2];
+        if (ncat < 0 || (size_t)ncat > ncats - m || pc->fill_cat < -1 || pc->fill_cat >= ncat ||
+            (!pc->is_cat && (ncat != 0 || pc->other))) {
+            rc = cl_error(CL_EFORMAT, "pipeline: bad categories for column '%s'", pc->name);
+            break;
+        }
+        pc->cats = cl_calloc((size_t)ncat + 1, sizeof *pc->cats);
+        if (!pc->cats) {
+            rc = CL_ENOMEM;
+            break;
+        }
+        for (int k = 0; k < ncat; k++, m++) {
+            pc->cats[k] = cats[m];
+            cats[m] = NULL;
+            pc->ncat++;
+            if (k > 0 && strcmp(pc->cats[k - 1], pc->cats[k]) >= 0)
+                rc = cl_error(CL_EFORMAT, "pipeline: categories of '%s' are not sorted", pc->name);
+        }
+    }
+    if (!rc && m != ncats)
+        rc = cl_error(CL_EFORMAT, "pipeline: %zu categories stored, %zu used", ncats, m);
+    if (!rc)
+        rc = layout(p);
+    if (!rc && (size_t)p->nout != nf)
+        rc = cl_error(CL_EFORMAT, "pipeline: %zu feature names stored, %d expected", nf, p->nout);
+    for (size_t j = 0; !rc && j < nf; j++)
+        if (strcmp(fnames[j], p->fnames[j]))
+            rc = cl_error(CL_EFORMAT, "pipeline: feature %zu is '%s' in the file, '%s' rebuilt",
+                          j + 1, fnames[j], p->fnames[j]);
+    cl_free(target);
+    cl_free(positive);
+    cl_free(fill_label);
+    free_strs(drop, ndrop);
+    free_strs(names, n);
+    free_strs(cats, ncats);
+    free_strs(fnames, nf);
+    cl_free(ints);
+    cl_free(nums);
+    cl_mr_prefix(r, NULL);
+    if (rc) {
+        cl_pipeline_free(p);
+        return rc;
+    }
+    *out = p;
+    return CL_OK;
+}
+
+int cl_pipeline_save(const cl_pipeline *p, const char *path)
+{
+    cl_mw *w = cl_mw_new("pipeline");
+    if (!w)
+        return CL_ENOMEM;
+    int rc = cl_pipeline_write(p, w, "pipeline.");
+    if (rc == CL_OK)
+        rc = cl_mw_save(w, path);
+    cl_mw_free(w);
+    return rc;
+}
+
+int cl_pipeline_load(cl_pipeline **out, const char *path)
+{
+    *out = NULL;
+    cl_mr *r;
+    int rc = cl_mr_open(&r, path);
+    if (rc)
+        return rc;
+    rc = cl_mr_expect_kind(r, "pipeline");
+    if (rc == CL_OK)
+        rc = cl_pipeline_read(r, "pipeline.", out);
+    cl_mr_free(r);
+    return rc;
+}

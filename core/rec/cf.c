@@ -1,0 +1,1058 @@
+/* cf.c - collaborative filtering: popularity, item-kNN, biased MF (SGD / ALS), implicit ALS. */
+#include "rec/cf.h"
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/rng.h"
+#include "base/threads.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VAL(v, k) ((v) ? (v)[k] : 1.0f)
+
+/* ====================================================================================== */
+/* popularity                                                                             */
+/* ====================================================================================== */
+
+static const cl_param_def popular_defs[] = {
+    {"half_life", CL_PARAM_NUM, offsetof(cl_cf_popular_params, half_life), 0, 0, 1e300, NULL,
+     "time decay: an interaction half_life time units older than the latest counts half "
+     "(0 = plain counts; needs times)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
+
+typedef struct popular_state {
+    float *score;
+} popular_state;
+
+static void popular_defaults(void *p) { cl_param_defaults(popular_defs, p); }
+
+static void popular_free(cl_rec *r)
+{
+    popular_state *s = r->state;
+    cl_free(s->score);
+    cl_free(s);
+}
+
+static int popular_alloc(cl_rec *r)
+{
+    popular_state *s = cl_calloc(1, sizeof *s);
+    if (!s)
+        return CL_ENOMEM;
+    r->state = s;
+    s->score = cl_calloc((size_t)r->train->n_items, sizeof *s->score);
+    return s->score ? CL_OK : CL_ENOMEM;
+}
+
+static int popular_fit(cl_rec *r, const cl_progress *p)
+{
+    (void)p;
+    const cl_cf_popular_params *pp = r->params;
+    const cl_interactions *m = r->train;
+    if (pp->half_life > 0 && !m->times)
+        return cl_error(CL_EINVAL, "popular: half_life needs interaction times (option 'time')");
+    int rc = popular_alloc(r);
+    if (rc)
+        return rc;
+    popular_state *s = r->state;
+    double tmax = -INFINITY;
+    if (pp->half_life > 0)
+        for (int64_t k = 0; k < m->nnz; k++)
+            tmax = m->times[k] > tmax ? m->times[k] : tmax;
+    double *acc = cl_calloc((size_t)m->n_items, sizeof *acc);
+    if (!acc)
+        return CL_ENOMEM;
+    for (int64_t u = 0; u < m->n_users; u++)
+        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
+            acc[m->indices[k]] +=
+                pp->half_life > 0 ? exp2(-(tmax - m->times[k]) / pp->half_life) : 1.0;
+    for (int64_t j = 0; j < m->n_items; j++)
+        s->score[j] = (float)acc[j];
+    cl_free(acc);
+    return CL_OK;
+}
+
+static int popular_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
+                           float *scores)
+{
+    (void)n, (void)items, (void)v;
+    const popular_state *s = r->state;
+    memcpy(scores, s->score, (size_t)r->train->n_items * sizeof *scores);
+    return CL_OK;
+}
+
+static int popular_save(const cl_rec *r, cl_mw *w, const char *prefix)
+{
+    (void)prefix;
+    const popular_state *s = r->state;
+    return cl_mw_f32(w, "pop.score", s->score, (size_t)r->train->n_items);
+}
+
+static int popular_load(cl_rec *r, cl_mr *mr, const char *prefix)
+{
+    (void)prefix;
+    int rc = popular_alloc(r);
+    if (rc)
+        return rc;
+    popular_state *s = r->state;
+    return cl_mr_f32(mr, "pop.score", s->score, (size_t)r->train->n_items);
+}
+
+const cl_rec_ops cl_rec_popular_ops = {
+    "popular", popular_defs, sizeof(cl_cf_popular_params), popular_defaults, popular_fit, NULL,
+    popular_history, NULL, popular_save, popular_load, popular_free};
+
+/* ====================================================================================== */
+/* item-kNN                                                                               */
+/* ====================================================================================== */
+
+static const cl_param_def itemknn_defs[] = {
+    {"k", CL_PARAM_INT, offsetof(cl_cf_itemknn_params, k), 50, 1, 100000, NULL,
+     "neighbours kept per item"},
+    {"shrink", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, shrink), 0, 0, 1e9, NULL,
+     "added to the similarity's denominator (damps pairs seen together by few users)"},
+    {"similarity", CL_PARAM_ENUM, offsetof(cl_cf_itemknn_params, similarity), 0, 0, 0,
+     "cosine|adjusted_cosine|jaccard",
+     "cosine of value columns, cosine after removing each user's mean value, or Jaccard of "
+     "the sets of users"},
+    {"normalize", CL_PARAM_BOOL, offsetof(cl_cf_itemknn_params, normalize), 0, 0, 1, NULL,
+     "scale each item's kept similarities to sum to 1 (Deshpande and Karypis)"},
+    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, alpha), 0.5, 0, 1, NULL,
+     "asymmetry of (adjusted) cosine: dot / (|i|^(2 alpha) |j|^(2 (1 - alpha))); 0.5 = cosine"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
+
+typedef struct knn_state {
+    int64_t *ptr;  /* n_items + 1 */
+    int32_t *nbr;  /* neighbour item */
+    float *sim;    /* its similarity */
+} knn_state;
+
+static void itemknn_defaults(void *p) { cl_param_defaults(itemknn_defs, p); }
+
+static void itemknn_free(cl_rec *r)
+{
+    knn_state *s = r->state;
+    cl_free(s->ptr);
+    cl_free(s->nbr);
+    cl_free(s->sim);
+    cl_free(s);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int itemknn_fit(cl_rec *r, const cl_progress *p)
+{
+    const cl_cf_itemknn_params *pp = r->params;
+    const cl_interactions *m = r->train;
+    int64_t ni = m->n_items, nu = m->n_users;
+    int K = pp->k < ni ? pp->k : (int)(ni > 1 ? ni - 1 : 1);
+    knn_state *s = cl_calloc(1, sizeof *s);
+    if (!s)
+        return CL_ENOMEM;
+    r->state = s;
+    /* Column values as used by the similarity, in CSR (w) and CSC (cw) order. */
+    float *w = cl_alloc((size_t)m->nnz * sizeof *w);
+    float *cw = cl_alloc((size_t)m->nnz * sizeof *cw);
+    double *norm = cl_calloc((size_t)ni, sizeof *norm);
+    int *cnt = cl_calloc((size_t)ni, sizeof *cnt);
+    int32_t *tmp_nbr = cl_alloc((size_t)ni * (size_t)K * sizeof *tmp_nbr);
+    float *tmp_sim = cl_alloc((size_t)ni * (size_t)K * sizeof *tmp_sim);
+    s->ptr = cl_calloc((size_t)ni + 1, sizeof *s->ptr);
+    if (!w || !cw || !norm || !cnt || !tmp_nbr || !tmp_sim || !s->ptr) {
+        cl_free(w), cl_free(cw), cl_free(norm), cl_free(cnt), cl_free(tmp_nbr), cl_free(tmp_sim);
+        return CL_ENOMEM;
+    }
+    for (int64_t u = 0; u < nu; u++) {
+        int64_t a = m->indptr[u], b = m->indptr[u + 1];
+        double mean = 0;
+        if (pp->similarity == 1 && b > a) {
+            for (int64_t k = a; k < b; k++)
+                mean += m->values[k];
+            mean /= (double)(b - a);
+        }
+        for (int64_t k = a; k < b; k++)
+            w[k] = pp->similarity == 2 ? 1.0f
+                   : pp->similarity == 1 ? (float)(m->values[k] - mean)
+                                         : m->values[k];
+    }
+    { /* CSC copy of w: walk rows in order, as add_csc does */
+        int64_t *fill = cl_alloc(((size_t)ni + 1) * sizeof *fill);
+        if (!fill) {
+            cl_free(w), cl_free(cw), cl_free(norm), cl_free(cnt), cl_free(tmp_nbr);
+            cl_free(tmp_sim);
+            return CL_ENOMEM;
+        }
+        memcpy(fill, m->cindptr, ((size_t)ni + 1) * sizeof *fill);
+        for (int64_t u = 0; u < nu; u++)
+            for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
+                cw[fill[m->indices[k]]++] = w[k];
+        cl_free(fill);
+    }
+    for (int64_t j = 0; j < ni; j++) {
+        double q = 0;
+        for (int64_t k = m->cindptr[j]; k < m->cindptr[j + 1]; k++)
+            q += (double)cw[k] * cw[k];
+        norm[j] = q; /* squared norm; jaccard: |users of j| */
+    }
+    int fail = CL_OK;
+    const int64_t block = 64;
+    int64_t nblocks = (ni + block - 1) / block;
+    for (int64_t b0 = 0; b0 < nblocks && fail == CL_OK; b0 += 16) {
+        int64_t b1 = b0 + 16 < nblocks ? b0 + 16 : nblocks;
+#pragma omp parallel num_threads(cl_threads_get())
+        {
+            double *acc = cl_calloc((size_t)ni, sizeof *acc);
+            int32_t *touched = cl_alloc((size_t)ni * sizeof *touched);
+            int64_t *stamp = cl_alloc((size_t)ni * sizeof *stamp);
+            float *ts = cl_alloc((size_t)ni * sizeof *ts);
+            int ok = acc && touched && stamp && ts;
+            if (!ok) {
+#pragma omp atomic write
+                fail = CL_ENOMEM;
+            } else {
+                for (int64_t j = 0; j < ni; j++)
+                    stamp[j] = -1;
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t bb = b0; bb < b1; bb++) {
+                if (!ok)
+                    continue;
+                int64_t i1 = (bb + 1) * block < ni ? (bb + 1) * block : ni;
+                for (int64_t i = bb * block; i < i1; i++) {
+                    int64_t nd = 0;
+                    for (int64_t c = m->cindptr[i]; c < m->cindptr[i + 1]; c++) {
+                        int64_t u = m->cindices[c];
+                        double a = cw[c];
+                        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++) {
+                            int32_t j = m->indices[k];
+                            if (j == i)
+                                continue;
+                            if (stamp[j] != i) {
+                                stamp[j] = i;
+                                acc[j] = 0;
+                                touched[nd++] = j;
+                            }
+                            acc[j] += a * w[k];
+                        }
+                    }
+                    /* ascending item order, so ties in similarity go to the lower index */
+                    qsort(touched, (size_t)nd, sizeof *touched, cmp_i32);
+                    for (int64_t t = 0; t < nd; t++) {
+                        int32_t j = touched[t];
+                        double dot = acc[j];
+                        double den = pp->similarity == 2
+                                         ? norm[i] + norm[j] - dot + pp->shrink
+                                         : pow(norm[i], pp->alpha) * pow(norm[j], 1 - pp->alpha) +
+                                               pp->shrink;
+                        ts[t] = den > 0 ? (float)(dot / den) : 0.0f;
+                    }
+                    int got = 0;
+                    int32_t *dst = tmp_nbr + i * K;
+                    cl_rec_topk(ts, nd, K, NULL, 0, dst, tmp_sim + i * K, &got);
+                    double tot = 0;
+                    for (int g = 0; g < got; g++) {
+                        dst[g] = touched[dst[g]];
+                        tot += fabs(tmp_sim[i * K + g]);
+                    }
+                    if (pp->normalize && tot > 0)
+                        for (int g = 0; g < got; g++)
+                            tmp_sim[i * K + g] = (float)(tmp_sim[i * K + g] / tot);
+                    cnt[i] = got;
+                }
+            }
+            cl_free(acc);
+            cl_free(touched);
+            cl_free(stamp);
+            cl_free(ts);
+        }
+        if (fail == CL_OK)
+            fail = cl_progress_step(p, "itemknn", (double)b1, (double)nblocks, NULL);
+    }
+    cl_free(w), cl_free(cw), cl_free(norm);
+    if (fail) {
+        cl_free(cnt), cl_free(tmp_nbr), cl_free(tmp_sim);
+        return fail;
+    }
+    for (int64_t i = 0; i < ni; i++)
+        s->ptr[i + 1] = s->ptr[i] + cnt[i];
+    int64_t tot = s->ptr[ni];
+    s->nbr = cl_alloc((size_t)(tot ? tot : 1) * sizeof *s->nbr);
+    s->sim = cl_alloc((size_t)(tot ? tot : 1) * sizeof *s->sim);
+    if (s->nbr && s->sim)
+        for (int64_t i = 0; i < ni; i++) {
+            memcpy(s->nbr + s->ptr[i], tmp_nbr + i * K, (size_t)cnt[i] * sizeof *s->nbr);
+            memcpy(s->sim + s->ptr[i], tmp_sim + i * K, (size_t)cnt[i] * sizeof *s->sim);
+        }
+    cl_free(cnt), cl_free(tmp_nbr), cl_free(tmp_sim);
+    return s->nbr && s->sim ? CL_OK : CL_ENOMEM;
+}
+
+static int itemknn_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
+                           float *scores)
+{
+    const knn_state *s = r->state;
+    memset(scores, 0, (size_t)r->train->n_items * sizeof *scores);
+    for (int64_t h = 0; h < n; h++) {
+        int32_t i = items[h];
+        float a = VAL(v, h);
+        for (int64_t k = s->ptr[i]; k < s->ptr[i + 1]; k++)
+            scores[s->nbr[k]] += a * s->sim[k];
+    }
+    return CL_OK;
+}
+
+static int itemknn_similar(const cl_rec *r, int32_t i, float *scores)
+{
+    const knn_state *s = r->state;
+    for (int64_t j = 0; j < r->train->n_items; j++)
+        scores[j] = NAN; /* not a neighbour: never ranked */
+    for (int64_t k = s->ptr[i]; k < s->ptr[i + 1]; k++)
+        scores[s->nbr[k]] = s->sim[k];
+    return CL_OK;
+}
+
+static int itemknn_save(const cl_rec *r, cl_mw *w, const char *prefix)
+{
+    (void)prefix;
+    const knn_state *s = r->state;
+    int64_t ni = r->train->n_items;
+    cl_mw_i64(w, "knn.ptr", s->ptr, (size_t)ni + 1);
+    cl_mw_i32(w, "knn.nbr", s->nbr, (size_t)s->ptr[ni]);
+    return cl_mw_f32(w, "knn.sim", s->sim, (size_t)s->ptr[ni]);
+}
+
+static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
+{
+    (void)prefix;
+    int64_t ni = r->train->n_items;
+    knn_state *s = cl_calloc(1, sizeof *s);
+    if (!s)
+        return CL_ENOMEM;
+    r->state = s;
+    s->ptr = cl_alloc(((size_t)ni + 1) * sizeof *s->ptr);
+    if (!s->ptr)
+        return CL_ENOMEM;
+    int rc = cl_mr_i64(mr, "knn.ptr", s->ptr, (size_t)ni + 1);
+    if (rc)
+        return rc;
+    if (s->ptr[0] != 0)
+        return cl_error(CL_EFORMAT, "itemknn: neighbour pointers must start at 0");
+    for (int64_t i = 0; i < ni; i++)
+        if (s->ptr[i + 1] < s->ptr[i] || s->ptr[i + 1] - s->ptr[i] > ni)
+            return cl_error(CL_EFORMAT, "itemknn: bad neighbour pointer at item %lld",
+                            (long long)i);
+    size_t tot = (size_t)s->ptr[ni];
+    s->nbr = cl_alloc((tot ? tot : 1) * sizeof *s->nbr);
+    s->sim = cl_alloc((tot ? tot : 1) * sizeof *s->sim);
+    if (!s->nbr || !s->sim)
+        return CL_ENOMEM;
+    if ((rc = cl_mr_i32(mr, "knn.nbr", s->nbr, tot)) || (rc = cl_mr_f32(mr, "knn.sim", s->sim, tot)))
+        return rc;
+    for (size_t k = 0; k < tot; k++)
+        if (s->nbr[k] < 0 || s->nbr[k] >= ni || !isfinite(s->sim[k]))
+            return cl_error(CL_EFORMAT, "itemknn: neighbour %zu out of range or not finite", k);
+    return CL_OK;
+}
+
+const cl_rec_ops cl_rec_itemknn_ops = {
+    "itemknn", itemknn_defs, sizeof(cl_cf_itemknn_params), itemknn_defaults, itemknn_fit, NULL,
+    itemknn_history, itemknn_similar, itemknn_save, itemknn_load, itemknn_free};
+
+/* ====================================================================================== */
+/* shared by mf and als: factor matrices                                                  */
+/* ====================================================================================== */
+
+typedef struct fac_state {
+    int f;
+    float *X, *Y;     /* n_users x f, n_items x f */
+    float *bu, *bi;   /* mf biases (NULL for als) */
+    double mu, rmin, rmax;
+    double *gram;     /* als: Y^T Y (f x f), for fold-in */
+} fac_state;
+
+static void fac_free(cl_rec *r)
+{
+    fac_state *s = r->state;
+    cl_free(s->X), cl_free(s->Y), cl_free(s->bu), cl_free(s->bi), cl_free(s->gram);
+    cl_free(s);
+}
+
+static int fac_alloc(cl_rec *r, int f, int biases)
+{
+    const cl_interactions *m = r->train;
+    fac_state *s = cl_calloc(1, sizeof *s);
+    if (!s)
+        return CL_ENOMEM;
+    r->state = s;
+    s->f = f;
+    size_t nx, ny;
+    if (!cl_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
+        !cl_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
+        return CL_ERANGE;
+    s->X = cl_alloc(nx ? nx : 1);
+    s->Y = cl_alloc(ny ? ny : 1);
+    if (biases) {
+        s->bu = cl_calloc((size_t)m->n_users, sizeof *s->bu);
+        s->bi = cl_calloc((size_t)m->n_items, sizeof *s->bi);
+    } else {
+        s->gram = cl_calloc((size_t)f * (size_t)f, sizeof *s->gram);
+    }
+    if (!s->X || !s->Y || (biases && (!s->bu || !s->bi)) || (!biases && !s->gram))
+        return CL_ENOMEM;
+    return CL_OK;
+}
+
+static void fac_init(float *a, int64_t n, double std, cl_rng *g)
+{
+    for (int64_t k = 0; k < n; k++)
+        a[k] = (float)(std * cl_rng_normal(g));
+}
+
+static inline double dotf(const float *a, const float *b, int f)
+{
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int k = 0; k < f; k++)
+        s += a[k] * b[k];
+    return s;
+}
+
+/* G = A^T A (f x f, double) over n rows of A, in fixed blocks of rows reduced in order. */
+static int gram(double *G, const float *A, int64_t n, int f)
+{
+    const int64_t block = 2048;
+    int64_t nb = (n + block - 1) / block;
+    size_t ff = (size_t)f * (size_t)f;
+    double *part = cl_calloc((size_t)(nb ? nb : 1) * ff, sizeof *part);
+    if (!part)
+        return CL_ENOMEM;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(cl_threads_get())
+    for (int64_t b = 0; b < nb; b++) {
+        double *P = part + (size_t)b * ff;
+        int64_t r1 = (b + 1) * block < n ? (b + 1) * block : n;
+        for (int64_t r = b * block; r < r1; r++) {
+            const float *x = A + r * f;
+            for (int i = 0; i < f; i++) {
+                double xi = x[i];
+                double *Pi = P + (size_t)i * f;
+#pragma omp simd
+                for (int j = i; j < f; j++)
+                    Pi[j] += xi * x[j];
+            }
+        }
+    }
+    memset(G, 0, ff * sizeof *G);
+    for (int64_t b = 0; b < nb; b++)
+        for (size_t k = 0; k < ff; k++)
+            G[k] += part[(size_t)b * ff + k];
+    for (int i = 0; i < f; i++)
+        for (int j = 0; j < i; j++)
+            G[i * f + j] = G[j * f + i];
+    cl_free(part);
+    return CL_OK;
+}
+
+static int fac_save(const cl_rec *r, cl_mw *w, const char *prefix)
+{
+    (void)prefix;
+    const fac_state *s = r->state;
+    const cl_interactions *m = r->train;
+    cl_mw_int(w, "fac.f", s->f);
+    cl_mw_f32(w, "fac.X", s->X, (size_t)m->n_users * (size_t)s->f);
+    cl_mw_f32(w, "fac.Y", s->Y, (size_t)m->n_items * (size_t)s->f);
+    if (s->bu) {
+        cl_mw_f32(w, "fac.bu", s->bu, (size_t)m->n_users);
+        cl_mw_f32(w, "fac.bi", s->bi, (size_t)m->n_items);
+        cl_mw_num(w, "fac.rmin", s->rmin);
+        cl_mw_num(w, "fac.rmax", s->rmax);
+    }
+    return cl_mw_num(w, "fac.mu", s->mu);
+}
+
+static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
+{
+    const cl_interactions *m = r->train;
+    int64_t f;
+    int rc = cl_mr_int(mr, "fac.f", 1, 100000, &f);
+    if (rc)
+        return rc;
+    if (f != want_f)
+        return cl_error(CL_EFORMAT, "model file: %lld factors stored, parameters say %d",
+                        (long long)f, want_f);
+    if ((rc = fac_alloc(r, (int)f, biases)))
+        return rc;
+    fac_state *s = r->state;
+    if ((rc = cl_mr_f32(mr, "fac.X", s->X, (size_t)m->n_users * (size_t)f)) ||
+        (rc = cl_mr_f32(mr, "fac.Y", s->Y, (size_t)m->n_items * (size_t)f)) ||
+        (rc = cl_mr_num(mr, "fac.mu", &s->mu)))
+        return rc;
+    if (biases &&
+        ((rc = cl_mr_f32(mr, "fac.bu", s->bu, (size_t)m->n_users)) ||
+         (rc = cl_mr_f32(mr, "fac.bi", s->bi, (size_t)m->n_items)) ||
+         (rc = cl_mr_num(mr, "fac.rmin", &s->rmin)) || (rc = cl_mr_num(mr, "fac.rmax", &s->rmax))))
+        return rc;
+    return CL_OK;
+}
+
+static int fac_similar(const cl_rec *r, int32_t i, float *scores)
+{
+    const fac_state *s = r->state;
+    int f = s->f;
+    const float *yi = s->Y + (int64_t)i * f;
+    double ni = sqrt(dotf(yi, yi, f));
+    for (int64_t j = 0; j < r->train->n_items; j++) {
+        const float *yj = s->Y + j * f;
+        double d = ni * sqrt(dotf(yj, yj, f));
+        scores[j] = d > 0 ? (float)(dotf(yi, yj, f) / d) : 0.0f;
+    }
+    return CL_OK;
+}
+
+int cl_cf_factors(const cl_rec *r, const float **user_f, const float **item_f, int *f,
+                  const float **user_b, const float **item_b, double *mu)
+{
+    if (r->kind != CL_REC_MF && r->kind != CL_REC_ALS)
+        return cl_error(CL_EINVAL, "%s: no latent factors (mf and als have them)", r->ops->name);
+    if (!r->state)
+        return cl_error(CL_ESTATE, "%s: factors before fit", r->ops->name);
+    const fac_state *s = r->state;
+    *user_f = s->X, *item_f = s->Y, *f = s->f;
+    if (user_b)
+        *user_b = s->bu;
+    if (item_b)
+        *item_b = s->bi;
+    if (mu)
+        *mu = s->mu;
+    return CL_OK;
+}
+
+/* ====================================================================================== */
+/* mf: explicit ratings with biases                                                       */
+/* ====================================================================================== */
+
+static const cl_param_def mf_defs[] = {
+    {"factors", CL_PARAM_INT, offsetof(cl_cf_mf_params, factors), 64, 1, 4096, NULL,
+     "latent factors per user and item"},
+    {"epochs", CL_PARAM_INT, offsetof(cl_cf_mf_params, epochs), 40, 0, 100000, NULL,
+     "passes over the ratings (sgd) or alternations (als); 0 = initialise only"},
+    {"lr", CL_PARAM_NUM, offsetof(cl_cf_mf_params, lr), 0.007, 1e-9, 10, NULL,
+     "sgd learning rate"},
+    {"reg", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg), 0.08, 0, 1e6, NULL,
+     "L2 penalty on factors (als: times the row's rating count, weighted-lambda)"},
+    {"reg_bias", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg_bias), 0.02, 0, 1e6, NULL,
+     "L2 penalty on biases (als: times the row's rating count)"},
+    {"init_std", CL_PARAM_NUM, offsetof(cl_cf_mf_params, init_std), 0.1, 0, 10, NULL,
+     "standard deviation of the random initial factors"},
+    {"biased", CL_PARAM_BOOL, offsetof(cl_cf_mf_params, biased), 1, 0, 1, NULL,
+     "learn user and item biases (the global mean is always used)"},
+    {"solver", CL_PARAM_ENUM, offsetof(cl_cf_mf_params, solver), 0, 0, 0, "sgd|als",
+     "stochastic gradient descent (one thread, deterministic) or alternating ridge solves "
+     "(parallel)"},
+    {"shuffle", CL_PARAM_BOOL, offsetof(cl_cf_mf_params, shuffle), 1, 0, 1, NULL,
+     "sgd: visit ratings in a new random order each epoch (else in user, item order)"},
+    {"clip", CL_PARAM_BOOL, offsetof(cl_cf_mf_params, clip), 1, 0, 1, NULL,
+     "clip predicted ratings to the range seen in training"},
+    {"seed", CL_PARAM_SEED, offsetof(cl_cf_mf_params, seed), 42, 0, 0, NULL,
+     "random seed (initial factors, visiting order)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
+
+static void mf_defaults(void *p) { cl_param_defaults(mf_defs, p); }
+
+static double mf_raw(const fac_state *s, int64_t u, int64_t i)
+{
+    double v = s->mu;
+    if (u >= 0)
+        v += s->bu[u];
+    if (i >= 0)
+        v += s->bi[i];
+    if (u >= 0 && i >= 0)
+        v += dotf(s->X + u * s->f, s->Y + i * s->f, s->f);
+    return v;
+}
+
+int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out)
+{
+    if (r->kind != CL_REC_MF)
+        return cl_error(CL_EINVAL, "%s: predict_rating is for mf models", r->ops->name);
+    if (!r->state)
+        return cl_error(CL_ESTATE, "mf: predict_rating before fit");
+    if (u >= r->train->n_users || i >= r->train->n_items)
+        return cl_error(CL_ERANGE, "mf: user or item index out of range");
+    const fac_state *s = r->state;
+    const cl_cf_mf_params *pp = r->params;
+    double v = mf_raw(s, u, i);
+    if (pp->clip)
+        v = v < s->rmin ? s->rmin : v > s->rmax ? s->rmax : v;
+    *out = v;
+    return CL_OK;
+}
+
+/* Ridge solve for one row of mf-als or a fold-in: z = [b, p] (bias first when biased) from
+ * n (other-side index, rating) pairs. */
+static int mf_solve_row(const fac_state *s, const cl_cf_mf_params *pp, int64_t n,
+                        const int32_t *idx, const float *val, const float *other_f,
+                        const float *other_b, double rmax, double scale, float *out_f,
+                        float *out_b, double *A, double *z)
+{
+    int f = s->f, d = pp->biased ? f + 1 : f, o = pp->biased ? 1 : 0;
+    memset(A, 0, (size_t)d * (size_t)d * sizeof *A);
+    memset(z, 0, (size_t)d * sizeof *z);
+    for (int64_t k = 0; k < n; k++) {
+        const float *q = other_f + (int64_t)idx[k] * f;
+        double t = (val ? val[k] : rmax) - s->mu - (pp->biased ? other_b[idx[k]] : 0);
+        if (pp->biased) {
+            A[0] += 1;
+            for (int j = 0; j < f; j++)
+                A[j + 1] += q[j];
+            z[0] += t;
+        }
+        for (int i = 0; i < f; i++) {
+            double qi = q[i];
+            double *Ai = A + (size_t)(i + o) * d + o;
+            for (int j = i; j < f; j++)
+                Ai[j] += qi * q[j];
+            z[i + o] += qi * t;
+        }
+    }
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < i; j++)
+            A[i * d + j] = A[j * d + i];
+    double sc = scale > 0 ? scale : 1;
+    if (pp->biased)
+        A[0] += pp->reg_bias * sc + 1e-12;
+    for (int i = o; i < d; i++)
+        A[i * d + i] += pp->reg * sc + 1e-12;
+    int rc = cl_rec_cholesky_solve(A, z, d);
+    if (rc)
+        return rc;
+    if (pp->biased && out_b)
+        *out_b = (float)z[0];
+    for (int i = 0; i < f; i++)
+        out_f[i] = (float)z[i + o];
+    return CL_OK;
+}
+
+static int mf_als_side(fac_state *s, const cl_cf_mf_params *pp, int64_t n_rows,
+                       const int64_t *ptr, const int32_t *idx, const float *val, float *F,
+                       float *B, const float *OF, const float *OB)
+{
+    int d = pp->biased ? s->f + 1 : s->f;
+    int fail = CL_OK;
+#pragma omp parallel num_threads(cl_threads_get())
+    {
+        double *A = cl_alloc((size_t)d * (size_t)d * sizeof *A);
+        double *z = cl_alloc((size_t)d * sizeof *z);
+#pragma omp for schedule(dynamic, 64)
+        for (int64_t r = 0; r < n_rows; r++) {
+            int64_t a = ptr[r], n = ptr[r + 1] - a;
+            if (!A || !z) {
+#pragma omp atomic write
+                fail = CL_ENOMEM;
+                continue;
+            }
+            if (n == 0) {
+                memset(F + r * s->f, 0, (size_t)s->f * sizeof *F);
+                if (B)
+                    B[r] = 0;
+                continue;
+            }
+            int rc = mf_solve_row(s, pp, n, idx + a, val + a, OF, OB, 0, (double)n,
+                                  F + r * s->f, B ? B + r : NULL, A, z);
+            if (rc) {
+#pragma omp atomic write
+                fail = rc;
+            }
+        }
+        cl_free(A);
+        cl_free(z);
+    }
+    return fail;
+}
+
+static double mf_train_rmse(const fac_state *s, const cl_interactions *m)
+{
+    double se = 0;
+    for (int64_t u = 0; u < m->n_users; u++)
+        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++) {
+            double e = m->values[k] - mf_raw(s, u, m->indices[k]);
+            se += e * e;
+        }
+    return sqrt(se / (double)m->nnz);
+}
+
+static int mf_fit(cl_rec *r, const cl_progress *p)
+{
+    const cl_cf_mf_params *pp = r->params;
+    const cl_interactions *m = r->train;
+    int f = pp->factors;
+    int rc = fac_alloc(r, f, 1);
+    if (rc)
+        return rc;
+    fac_state *s = r->state;
+    if (m->nnz > (int64_t)UINT32_MAX)
+        return cl_error(CL_ERANGE, "mf: more than 2^32 ratings");
+    double sum = 0;
+    s->rmin = INFINITY, s->rmax = -INFINITY;
+    for (int64_t k = 0; k < m->nnz; k++) {
+        sum += m->values[k];
+        s->rmin = m->values[k] < s->rmin ? m->values[k] : s->rmin;
+        s->rmax = m->values[k] > s->rmax ? m->values[k] : s->rmax;
+    }
+    s->mu = sum / (double)m->nnz;
+    cl_rng g;
+    cl_rng_seed(&g, pp->seed);
+    fac_init(s->X, m->n_users * f, pp->init_std, &g);
+    fac_init(s->Y, m->n_items * f, pp->init_std, &g);
+    if (!pp->biased) {
+        memset(s->bu, 0, (size_t)m->n_users * sizeof *s->bu);
+        memset(s->bi, 0, (size_t)m->n_items * sizeof *s->bi);
+    }
+    char detail[64];
+    if (pp->solver == 1) { /* weighted-lambda ALS */
+        for (int e = 0; e < pp->epochs; e++) {
+            rc = mf_als_side(s, pp, m->n_users, m->indptr, m->indices, m->values, s->X, s->bu,
+                             s->Y, s->bi);
+            if (rc == CL_OK)
+                rc = mf_als_side(s, pp, m->n_items, m->cindptr, m->cindices, m->cvalues, s->Y,
+                                 s->bi, s->X, s->bu);
+            if (rc == CL_OK) {
+                snprintf(detail, sizeof detail, "train rmse %.4f", mf_train_rmse(s, m));
+                rc = cl_progress_step(p, "mf", e + 1, pp->epochs, detail);
+            }
+            if (rc)
+                return rc;
+        }
+        return CL_OK;
+    }
+    /* SGD. user of each CSR entry, and the visiting order. */
+    uint32_t *order = cl_alloc((size_t)m->nnz * sizeof *order);
+    int32_t *uof = cl_alloc((size_t)m->nnz * sizeof *uof);
+    if (!order || !uof) {
+        cl_free(order), cl_free(uof);
+        return CL_ENOMEM;
+    }
+    for (int64_t u = 0; u < m->n_users; u++)
+        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
+            uof[k] = (int32_t)u;
+    for (int64_t k = 0; k < m->nnz; k++)
+        order[k] = (uint32_t)k;
+    const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
+    const float mu = (float)s->mu;
+    for (int e = 0; e < pp->epochs && rc == CL_OK; e++) {
+        if (pp->shuffle)
+            cl_rng_shuffle(&g, order, (uint64_t)m->nnz);
+        double se = 0;
+        for (int64_t t = 0; t < m->nnz; t++) {
+            uint32_t k = order[t];
+            int32_t u = uof[k], i = m->indices[k];
+            float *pu = s->X + (int64_t)u * f, *qi = s->Y + (int64_t)i * f;
+            float pred = mu + s->bu[u] + s->bi[i];
+            for (int j = 0; j < f; j++)
+                pred += pu[j] * qi[j];
+            float err = m->values[k] - pred;
+            se += (double)err * err;
+            if (pp->biased) {
+                s->bu[u] += lr * (err - regb * s->bu[u]);
+                s->bi[i] += lr * (err - regb * s->bi[i]);
+            }
+            for (int j = 0; j < f; j++) {
+                float pj = pu[j], qj = qi[j];
+                pu[j] += lr * (err * qj - reg * pj);
+                qi[j] += lr * (err * pj - reg * qj);
+            }
+        }
+        snprintf(detail, sizeof detail, "train rmse %.4f", sqrt(se / (double)m->nnz));
+        rc = cl_progress_step(p, "mf", e + 1, pp->epochs, detail);
+    }
+    cl_free(order), cl_free(uof);
+    return rc;
+}
+
+static int mf_score_user(const cl_rec *r, int64_t u, float *scores)
+{
+    const fac_state *s = r->state;
+    for (int64_t i = 0; i < r->train->n_items; i++)
+        scores[i] = (float)mf_raw(s, u, i);
+    return CL_OK;
+}
+
+static int mf_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
+                      float *scores)
+{
+    const fac_state *s = r->state;
+    const cl_cf_mf_params *pp = r->params;
+    int f = s->f, d = f + 1;
+    double *A = cl_alloc((size_t)d * (size_t)d * sizeof *A);
+    double *z = cl_alloc((size_t)d * sizeof *z);
+    float *pu = cl_alloc((size_t)f * sizeof *pu);
+    int rc = A && z && pu ? CL_OK : CL_ENOMEM;
+    float bu = 0;
+    if (rc == CL_OK && n > 0)
+        rc = mf_solve_row(s, pp, n, items, v, s->Y, s->bi, s->rmax,
+                          pp->solver == 1 ? (double)n : 1.0, pu, &bu, A, z);
+    else if (rc == CL_OK)
+        memset(pu, 0, (size_t)f * sizeof *pu);
+    if (rc == CL_OK)
+        for (int64_t i = 0; i < r->train->n_items; i++)
+            scores[i] = (float)(s->mu + bu + s->bi[i] + dotf(pu, s->Y + i * f, f));
+    cl_free(A), cl_free(z), cl_free(pu);
+    return rc;
+}
+
+static int mf_save(const cl_rec *r, cl_mw *w, const char *prefix) { return fac_save(r, w, prefix); }
+
+static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
+{
+    (void)prefix;
+    return fac_load(r, mr, 1, ((const cl_cf_mf_params *)r->params)->factors);
+}
+
+const cl_rec_ops cl_rec_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),
+                                  mf_defaults,   mf_fit,      mf_score_user,
+                                  mf_history,    fac_similar, mf_save,
+                                  mf_load,       fac_free};
+
+/* ====================================================================================== */
+/* als: implicit feedback                                                                 */
+/* ====================================================================================== */
+
+static const cl_param_def als_defs[] = {
+    {"factors", CL_PARAM_INT, offsetof(cl_cf_als_params, factors), 64, 1, 4096, NULL,
+     "latent factors per user and item"},
+    {"iters", CL_PARAM_INT, offsetof(cl_cf_als_params, iters), 15, 0, 100000, NULL,
+     "alternations (users then items); 0 = initialise only"},
+    {"cg_steps", CL_PARAM_INT, offsetof(cl_cf_als_params, cg_steps), 3, 0, 4096, NULL,
+     "conjugate-gradient steps per row (warm-started); 0 = exact Cholesky solve"},
+    {"reg", CL_PARAM_NUM, offsetof(cl_cf_als_params, reg), 0.01, 0, 1e9, NULL,
+     "L2 penalty on factors"},
+    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_als_params, alpha), 40, 0, 1e9, NULL,
+     "confidence of an observed pair = 1 + alpha * value"},
+    {"init_std", CL_PARAM_NUM, offsetof(cl_cf_als_params, init_std), 0.01, 0, 10, NULL,
+     "standard deviation of the random initial factors"},
+    {"seed", CL_PARAM_SEED, offsetof(cl_cf_als_params, seed), 42, 0, 0, NULL,
+     "random seed (initial factors)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
+
+static void als_defaults(void *p) { cl_param_defaults(als_defs, p); }
+
+/* One row: x minimises sum_i c_i (1 - x.y_i)^2 + sum_{others} (x.y_j)^2 + reg |x|^2, i.e.
+ * (G + sum (c_i - 1) y_i y_i^T) x = sum c_i y_i with G = Y^T Y + reg I. */
+static void als_row_cg(const double *G, int f, int64_t n, const int32_t *idx, const float *val,
+                       const float *Y, double alpha, int steps, float *xout, double *w)
+{
+    double *x = w, *r = w + f, *pv = w + 2 * f, *Ap = w + 3 * f;
+    for (int k = 0; k < f; k++)
+        x[k] = xout[k];
+    for (int i = 0; i < f; i++) { /* r = b - A x */
+        double s = 0;
+#pragma omp simd reduction(- : s)
+        for (int j = 0; j < f; j++)
+            s -= G[i * f + j] * x[j];
+        r[i] = s;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        const float *y = Y + (int64_t)idx[k] * f;
+        double c = 1 + alpha * val[k], yx = 0;
+#pragma omp simd reduction(+ : yx)
+        for (int j = 0; j < f; j++)
+            yx += y[j] * x[j];
+        double a = c - (c - 1) * yx;
+#pragma omp simd
+        for (int j = 0; j < f; j++)
+            r[j] += a * y[j];
+    }
+    double rs = 0;
+    for (int j = 0; j < f; j++) {
+        pv[j] = r[j];
+        rs += r[j] * r[j];
+    }
+    for (int it = 0; it < steps && rs > 1e-20; it++) {
+        for (int i = 0; i < f; i++) {
+            double s = 0;
+#pragma omp simd reduction(+ : s)
+            for (int j = 0; j < f; j++)
+                s += G[i * f + j] * pv[j];
+            Ap[i] = s;
+        }
+        for (int64_t k = 0; k < n; k++) {
+            const float *y = Y + (int64_t)idx[k] * f;
+            double c1 = alpha * val[k], yp = 0;
+#pragma omp simd reduction(+ : yp)
+            for (int j = 0; j < f; j++)
+                yp += y[j] * pv[j];
+            yp *= c1;
+#pragma omp simd
+            for (int j = 0; j < f; j++)
+                Ap[j] += yp * y[j];
+        }
+        double pAp = 0;
+        for (int j = 0; j < f; j++)
+            pAp += pv[j] * Ap[j];
+        if (!(pAp > 0))
+            break;
+        double a = rs / pAp, rsn = 0;
+        for (int j = 0; j < f; j++) {
+            x[j] += a * pv[j];
+            r[j] -= a * Ap[j];
+            rsn += r[j] * r[j];
+        }
+        for (int j = 0; j < f; j++)
+            pv[j] = r[j] + (rsn / rs) * pv[j];
+        rs = rsn;
+    }
+    for (int k = 0; k < f; k++)
+        xout[k] = (float)x[k];
+}
+
+/* Exact solve of the same system by Cholesky (A: f*f scratch, b: f). */
+static int als_row_exact(const double *G, int f, int64_t n, const int32_t *idx, const float *val,
+                         const float *Y, double alpha, float *xout, double *A, double *b)
+{
+    memcpy(A, G, (size_t)f * (size_t)f * sizeof *A);
+    memset(b, 0, (size_t)f * sizeof *b);
+    for (int64_t k = 0; k < n; k++) {
+        const float *y = Y + (int64_t)idx[k] * f;
+        double c1 = alpha * (val ? val[k] : 1.0f);
+        for (int i = 0; i < f; i++) {
+            double yi = y[i];
+            for (int j = i; j < f; j++)
+                A[i * f + j] += c1 * yi * y[j];
+            b[i] += (1 + c1) * yi;
+        }
+    }
+    for (int i = 0; i < f; i++)
+        for (int j = 0; j < i; j++)
+            A[i * f + j] = A[j * f + i];
+    int rc = cl_rec_cholesky_solve(A, b, f);
+    if (rc == CL_OK)
+        for (int i = 0; i < f; i++)
+            xout[i] = (float)b[i];
+    return rc;
+}
+
+static int als_side(const cl_cf_als_params *pp, int f, int64_t n_rows, const int64_t *ptr,
+                    const int32_t *idx, const float *val, float *F, const float *OF,
+                    int64_t n_other, double *G)
+{
+    int rc = gram(G, OF, n_other, f);
+    if (rc)
+        return rc;
+    for (int i = 0; i < f; i++)
+        G[i * f + i] += pp->reg;
+    int fail = CL_OK;
+#pragma omp parallel num_threads(cl_threads_get())
+    {
+        size_t need = pp->cg_steps > 0 ? 4 * (size_t)f : (size_t)f * (size_t)f + (size_t)f;
+        double *w = cl_alloc(need * sizeof *w);
+#pragma omp for schedule(dynamic, 64)
+        for (int64_t r = 0; r < n_rows; r++) {
+            if (!w) {
+#pragma omp atomic write
+                fail = CL_ENOMEM;
+                continue;
+            }
+            int64_t a = ptr[r], n = ptr[r + 1] - a;
+            if (pp->cg_steps > 0) {
+                als_row_cg(G, f, n, idx + a, val + a, OF, pp->alpha, pp->cg_steps, F + r * f, w);
+            } else {
+                int lrc = als_row_exact(G, f, n, idx + a, val + a, OF, pp->alpha, F + r * f, w,
+                                        w + (size_t)f * f);
+                if (lrc) {
+#pragma omp atomic write
+                    fail = lrc;
+                }
+            }
+        }
+        cl_free(w);
+    }
+    return fail;
+}
+
+static int als_fit(cl_rec *r, const cl_progress *p)
+{
+    const cl_cf_als_params *pp = r->params;
+    const cl_interactions *m = r->train;
+    int f = pp->factors;
+    int rc = fac_alloc(r, f, 0);
+    if (rc)
+        return rc;
+    fac_state *s = r->state;
+    for (int64_t k = 0; k < m->nnz; k++)
+        if (m->values[k] < 0)
+            return cl_error(CL_EINVAL, "als: interaction values must be >= 0 (confidence "
+                                       "weights), found %g",
+                            (double)m->values[k]);
+    cl_rng g;
+    cl_rng_seed(&g, pp->seed);
+    fac_init(s->X, m->n_users * f, pp->init_std, &g);
+    fac_init(s->Y, m->n_items * f, pp->init_std, &g);
+    double *G = s->gram;
+    for (int it = 0; it < pp->iters && rc == CL_OK; it++) {
+        rc = als_side(pp, f, m->n_users, m->indptr, m->indices, m->values, s->X, s->Y,
+                      m->n_items, G);
+        if (rc == CL_OK)
+            rc = als_side(pp, f, m->n_items, m->cindptr, m->cindices, m->cvalues, s->Y, s->X,
+                          m->n_users, G);
+        if (rc == CL_OK)
+            rc = cl_progress_step(p, "als", it + 1, pp->iters, NULL);
+    }
+    if (rc == CL_OK)
+        rc = gram(s->gram, s->Y, m->n_items, f); /* Y^T Y for fold-in */
+    return rc;
+}
+
+static int als_score_user(const cl_rec *r, int64_t u, float *scores)
+{
+    const fac_state *s = r->state;
+    const float *x = s->X + u * s->f;
+    for (int64_t i = 0; i < r->train->n_items; i++)
+        scores[i] = (float)dotf(x, s->Y + i * s->f, s->f);
+    return CL_OK;
+}
+
+static int als_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
+                       float *scores)
+{
+    const fac_state *s = r->state;
+    const cl_cf_als_params *pp = r->params;
+    int f = s->f;
+    double *G = cl_alloc((size_t)f * (size_t)f * sizeof *G);
+    double *A = cl_alloc(((size_t)f * (size_t)f + (size_t)f) * sizeof *A);
+    float *x = cl_alloc((size_t)f * sizeof *x);
+    int rc = G && A && x ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK) {
+        memcpy(G, s->gram, (size_t)f * (size_t)f * sizeof *G);
+        for (int i = 0; i < f; i++)
+            G[i * f + i] += pp->reg + 1e-12;
+        rc = als_row_exact(G, f, n, items, v, s->Y, pp->alpha, x, A, A + (size_t)f * f);
+    }
+    if (rc == CL_OK)
+        for (int64_t i = 0; i < r->train->n_items; i++)
+            scores[i] = (float)dotf(x, s->Y + i * f, f);
+    cl_free(G), cl_free(A), cl_free(x);
+    return rc;
+}
+
+static int als_save(const cl_rec *r, cl_mw *w, const char *prefix) { return fac_save(r, w, prefix); }
+
+static int als_load(cl_rec *r, cl_mr *mr, const char *prefix)
+{
+    (void)prefix;
+    int rc = fac_load(r, mr, 0, ((const cl_cf_als_params *)r->params)->factors);
+    if (rc)
+        return rc;
+    fac_state *s = r->state;
+    return gram(s->gram, s->Y, r->train->n_items, s->f);
+}
+
+const cl_rec_ops cl_rec_als_ops = {"als",          als_defs,       sizeof(cl_cf_als_params),
+                                   als_defaults,   als_fit,        als_score_user,
+                                   als_history,    fac_similar,    als_save,
+                                   als_load,       fac_free};

@@ -1,0 +1,60 @@
+/* cf.h - collaborative filtering recommenders (kinds of cl_rec, see rec.h).
+ *
+ *   popular  items ranked by how many users interacted with them (optionally time-decayed)
+ *   itemknn  item-item neighbourhood (cosine, adjusted cosine or Jaccard, shrunk, top-k kept);
+ *            a user's score for j = sum over their items i of value_ui * sim(i, j)
+ *   mf       explicit-rating matrix factorisation with biases (Funk/Koren "SVD"):
+ *            r_ui ~ mu + b_u + b_i + p_u . q_i, fitted by SGD (shuffled, one thread, so it is
+ *            deterministic) or by alternating ridge solves (weighted-lambda ALS, parallel)
+ *   als      implicit feedback (Hu, Koren, Volinsky 2008): preference 1 with confidence
+ *            1 + alpha * value on observed pairs, 0 with confidence 1 elsewhere; each row is
+ *            solved by a few conjugate-gradient steps warm-started from the last iterate
+ *            (as the `implicit` library does) or exactly by Cholesky (cg_steps = 0)
+ *
+ * Fold-in (recommend_for): mf and als solve one small ridge system for the fresh history
+ * against the fixed item factors; itemknn and popular need no solve.
+ */
+#ifndef CL_CF_H
+#define CL_CF_H
+
+#include <stdint.h>
+
+#include "rec/rec.h"
+
+typedef struct cl_cf_popular_params {
+    double half_life; /* 0: plain counts; > 0: weight 0.5^((t_max - t) / half_life) */
+} cl_cf_popular_params;
+
+typedef struct cl_cf_itemknn_params {
+    int k;           /* neighbours kept per item */
+    double shrink;   /* added to the similarity's denominator */
+    int similarity;  /* 0 cosine, 1 adjusted_cosine, 2 jaccard */
+    int normalize;   /* scale each item's kept similarities to sum 1 (Deshpande-Karypis) */
+    double alpha;    /* cosine only: asymmetric cosine dot / (|i|^2alpha |j|^2(1-alpha)) */
+} cl_cf_itemknn_params;
+
+typedef struct cl_cf_mf_params {
+    int factors, epochs;
+    double lr, reg, reg_bias, init_std;
+    int biased, solver, shuffle, clip; /* solver: 0 sgd, 1 als */
+    uint64_t seed;
+} cl_cf_mf_params;
+
+typedef struct cl_cf_als_params {
+    int factors, iters, cg_steps;
+    double reg, alpha, init_std;
+    uint64_t seed;
+} cl_cf_als_params;
+
+/* Predicted rating of user u for item i (mf only). u or i may be -1 (unknown): the
+ * prediction falls back to the global mean plus the known bias. Clipped to the training
+ * range when the `clip` parameter is set. */
+int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out);
+
+/* Borrowed views of fitted factors (mf and als): user factors n_users x f, item factors
+ * n_items x f (row-major), and for mf the biases and global mean (NULL/0 for als). Valid
+ * while r is fitted. */
+int cl_cf_factors(const cl_rec *r, const float **user_f, const float **item_f, int *f,
+                  const float **user_b, const float **item_b, double *mu);
+
+#endif

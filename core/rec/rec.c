@@ -1,0 +1,612 @@
+/* rec.c - dispatch of the common recommender interface, top-k selection, model files. */
+#include "rec/rec.h"
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/threads.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const cl_rec_ops *const kinds[CL_REC_NKINDS] = {
+    &cl_rec_popular_ops, &cl_rec_itemknn_ops, &cl_rec_mf_ops,
+    &cl_rec_als_ops,     &cl_rec_content_ops, &cl_rec_hybrid_ops};
+
+int cl_rec_kind_from_name(const char *name)
+{
+    for (int k = 0; k < CL_REC_NKINDS; k++)
+        if (strcmp(kinds[k]->name, name) == 0)
+            return k;
+    return -1;
+}
+
+int cl_rec_new(cl_rec **out, cl_rec_kind kind)
+{
+    *out = NULL;
+    if ((int)kind < 0 || kind >= CL_REC_NKINDS)
+        return cl_error(CL_EINVAL, "rec: unknown recommender kind %d", (int)kind);
+    cl_rec *r = cl_calloc(1, sizeof *r);
+    if (!r)
+        return CL_ENOMEM;
+    r->refcount = 1;
+    r->kind = kind;
+    r->ops = kinds[kind];
+    r->params = cl_calloc(1, r->ops->params_size);
+    if (!r->params) {
+        cl_free(r);
+        return CL_ENOMEM;
+    }
+    r->ops->defaults(r->params);
+    *out = r;
+    return CL_OK;
+}
+
+cl_rec *cl_rec_retain(cl_rec *r)
+{
+    if (r)
+        r->refcount++;
+    return r;
+}
+
+static void drop_fit(cl_rec *r)
+{
+    if (r->state)
+        r->ops->free_state(r);
+    r->state = NULL;
+    cl_interactions_free(r->train);
+    r->train = NULL;
+}
+
+void cl_rec_free(cl_rec *r)
+{
+    if (!r || --r->refcount > 0)
+        return;
+    drop_fit(r);
+    if (r->inputs && r->free_inputs)
+        r->free_inputs(r->inputs);
+    cl_free(r->params);
+    cl_free(r);
+}
+
+int cl_rec_is_fitted(const cl_rec *r) { return r->state != NULL; }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int cl_rec_fit(cl_rec *r, cl_interactions *train, const cl_progress *p)
+{
+    int rc = cl_param_validate(r->ops->defs, r->params, r->ops->name);
+    if (rc)
+        return rc;
+    if (train->n_users == 0 || train->n_items == 0 || train->nnz == 0)
+        return cl_error(CL_EINVAL, "%s: fit: the interaction matrix is empty", r->ops->name);
+    drop_fit(r);
+    r->train = cl_interactions_retain(train);
+    double t0 = now_s();
+    rc = r->ops->fit(r, p);
+    r->fit_seconds = now_s() - t0;
+    if (rc)
+        drop_fit(r);
+    return rc;
+}
+
+static int need_fit(const cl_rec *r, const char *what)
+{
+    if (!r->state)
+        return cl_error(CL_ESTATE, "%s: %s before fit", r->ops->name, what);
+    return CL_OK;
+}
+
+int cl_rec_scores(const cl_rec *r, int64_t u, float *scores)
+{
+    int rc = need_fit(r, "scores");
+    if (rc)
+        return rc;
+    const cl_interactions *m = r->train;
+    if (u < 0 || u >= m->n_users)
+        return cl_error(CL_ERANGE, "%s: user index %lld out of range [0, %lld)", r->ops->name,
+                        (long long)u, (long long)m->n_users);
+    if (r->ops->score_user)
+        return r->ops->score_user(r, u, scores);
+    int64_t a = m->indptr[u];
+    return r->ops->score_history(r, m->indptr[u + 1] - a, m->indices + a, m->values + a, scores);
+}
+
+int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
+                          float *scores)
+{
+    int rc = need_fit(r, "scores");
+    if (rc)
+        return rc;
+    for (int64_t k = 0; k < n; k++) {
+        if (items[k] < 0 || items[k] >= r->train->n_items)
+            return cl_error(CL_ERANGE, "%s: history entry %lld: item index %d out of range",
+                            r->ops->name, (long long)k + 1, (int)items[k]);
+        if (values && !isfinite(values[k]))
+            return cl_error(CL_EINVAL, "%s: history entry %lld: value is not finite",
+                            r->ops->name, (long long)k + 1);
+    }
+    return r->ops->score_history(r, n, items, values, scores);
+}
+
+/* ---- top-k ----------------------------------------------------------------------------- */
+
+/* a ranks below b: lower score, or equal score and higher index. */
+static inline int worse(float sa, int32_t ia, float sb, int32_t ib)
+{
+    return sa < sb || (sa == sb && ia > ib);
+}
+
+static void sift_down(float *s, int32_t *ix, int n, int at)
+{
+    for (;;) {
+        int l = 2 * at + 1, r = l + 1, m = at;
+        if (l < n && worse(s[l], ix[l], s[m], ix[m]))
+            m = l;
+        if (r < n && worse(s[r], ix[r], s[m], ix[m]))
+            m = r;
+        if (m == at)
+            return;
+        float ts = s[at];
+        s[at] = s[m];
+        s[m] = ts;
+        int32_t ti = ix[at];
+        ix[at] = ix[m];
+        ix[m] = ti;
+        at = m;
+    }
+}
+
+void cl_rec_topk(const float *scores, int64_t n_items, int k, const int32_t *exclude,
+                 int64_t n_ex, int32_t *items, float *out_scores, int *n_out)
+{
+    /* Min-heap of the best k so far (root = worst kept), in items/out_scores. */
+    float hs_local[64];
+    float *hs = out_scores ? out_scores : (k <= 64 ? hs_local : NULL);
+    int n = 0;
+    int64_t e = 0;
+    if (!hs) { /* no score output and k > 64: keep scores in the caller's index buffer's twin */
+        hs = cl_alloc((size_t)k * sizeof *hs);
+        if (!hs) {
+            *n_out = 0;
+            return;
+        }
+    }
+    for (int64_t j = 0; j < n_items && k > 0; j++) {
+        while (e < n_ex && exclude[e] < j)
+            e++;
+        if (e < n_ex && exclude[e] == j)
+            continue;
+        float s = scores[j];
+        if (isnan(s))
+            continue;
+        if (n < k) {
+            /* sift up */
+            int at = n++;
+            hs[at] = s;
+            items[at] = (int32_t)j;
+            while (at > 0) {
+                int par = (at - 1) / 2;
+                if (!worse(hs[at], items[at], hs[par], items[par]))
+                    break;
+                float ts = hs[at];
+                hs[at] = hs[par];
+                hs[par] = ts;
+                int32_t ti = items[at];
+                items[at] = items[par];
+                items[par] = ti;
+                at = par;
+            }
+        } else if (worse(hs[0], items[0], s, (int32_t)j)) {
+            hs[0] = s;
+            items[0] = (int32_t)j;
+            sift_down(hs, items, n, 0);
+        }
+    }
+    /* Heap sort: repeatedly move the worst to the end. */
+    for (int m = n; m > 1; m--) {
+        float ts = hs[0];
+        hs[0] = hs[m - 1];
+        hs[m - 1] = ts;
+        int32_t ti = items[0];
+        items[0] = items[m - 1];
+        items[m - 1] = ti;
+        sift_down(hs, items, m - 1, 0);
+    }
+    if (hs != out_scores && hs != hs_local)
+        cl_free(hs);
+    *n_out = n;
+}
+
+static int check_k(const cl_rec *r, int k)
+{
+    if (k < 1)
+        return cl_error(CL_EINVAL, "%s: k must be >= 1, got %d", r->ops->name, k);
+    return CL_OK;
+}
+
+int cl_rec_recommend(const cl_rec *r, int64_t u, int k, int exclude_seen, int32_t *items,
+                     float *scores, int *n_out)
+{
+    *n_out = 0;
+    int rc = need_fit(r, "recommend");
+    if (rc || (rc = check_k(r, k)))
+        return rc;
+    const cl_interactions *m = r->train;
+    float *s = cl_alloc((size_t)m->n_items * sizeof *s);
+    if (!s)
+        return CL_ENOMEM;
+    rc = cl_rec_scores(r, u, s);
+    if (rc == CL_OK) {
+        int64_t a = m->indptr[u];
+        cl_rec_topk(s, m->n_items, k, exclude_seen ? m->indices + a : NULL,
+                    exclude_seen ? m->indptr[u + 1] - a : 0, items, scores, n_out);
+    }
+    cl_free(s);
+    return rc;
+}
+
+int cl_rec_recommend_all(const cl_rec *r, int k, int exclude_seen, int32_t *items,
+                         float *scores, const cl_progress *p)
+{
+    int rc = need_fit(r, "recommend_all");
+    if (rc || (rc = check_k(r, k)))
+        return rc;
+    const cl_interactions *m = r->train;
+    int64_t nu = m->n_users, ni = m->n_items;
+    const int64_t block = 256;
+    int64_t nblocks = (nu + block - 1) / block;
+    int fail = CL_OK;
+    char msg[256] = "";
+    for (int64_t b0 = 0; b0 < nblocks && fail == CL_OK; b0 += 64) {
+        int64_t b1 = b0 + 64 < nblocks ? b0 + 64 : nblocks;
+#pragma omp parallel num_threads(cl_threads_get())
+        {
+            float *s = cl_alloc((size_t)ni * sizeof *s);
+            float tmp[1];
+            (void)tmp;
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t b = b0; b < b1; b++) {
+                int64_t u0 = b * block, u1 = u0 + block < nu ? u0 + block : nu;
+                for (int64_t u = u0; u < u1; u++) {
+                    int32_t *it = items + u * k;
+                    float *sc = scores ? scores + u * k : NULL;
+                    int n = 0, lrc = s ? cl_rec_scores(r, u, s) : CL_ENOMEM;
+                    if (lrc == CL_OK) {
+                        int64_t a = m->indptr[u];
+                        cl_rec_topk(s, ni, k, exclude_seen ? m->indices + a : NULL,
+                                    exclude_seen ? m->indptr[u + 1] - a : 0, it, sc, &n);
+                    } else {
+#pragma omp critical(cl_rec_all_err)
+                        if (fail == CL_OK) {
+                            fail = lrc;
+                            snprintf(msg, sizeof msg, "%s", cl_last_error());
+                        }
+                    }
+                    for (int j = n; j < k; j++) {
+                        it[j] = -1;
+                        if (sc)
+                            sc[j] = NAN;
+                    }
+                }
+            }
+            cl_free(s);
+        }
+        if (fail == CL_OK)
+            fail = cl_progress_step(p, "recommend_all", (double)b1, (double)nblocks, NULL);
+        else
+            cl_error(fail, "%s", msg[0] ? msg : cl_strstatus(fail));
+    }
+    return fail;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int cl_rec_recommend_history(const cl_rec *r, int64_t n, const int32_t *hist_items,
+                             const float *values, int k, int exclude_seen, int32_t *items,
+                             float *scores, int *n_out)
+{
+    *n_out = 0;
+    int rc = need_fit(r, "recommend_for");
+    if (rc || (rc = check_k(r, k)))
+        return rc;
+    int64_t ni = r->train->n_items;
+    float *s = cl_alloc((size_t)ni * sizeof *s);
+    int32_t *ex = cl_alloc((size_t)(n ? n : 1) * sizeof *ex);
+    if (!s || !ex) {
+        cl_free(s), cl_free(ex);
+        return CL_ENOMEM;
+    }
+    rc = cl_rec_scores_history(r, n, hist_items, values, s);
+    if (rc == CL_OK) {
+        memcpy(ex, hist_items, (size_t)n * sizeof *ex);
+        qsort(ex, (size_t)n, sizeof *ex, cmp_i32);
+        cl_rec_topk(s, ni, k, exclude_seen ? ex : NULL, exclude_seen ? n : 0, items, scores,
+                    n_out);
+    }
+    cl_free(s);
+    cl_free(ex);
+    return rc;
+}
+
+int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *scores, int *n_out)
+{
+    *n_out = 0;
+    int rc = need_fit(r, "similar_items");
+    if (rc || (rc = check_k(r, k)))
+        return rc;
+    if (!r->ops->similar)
+        return cl_error(CL_ENOTSUP, "%s: similar_items is not defined for this recommender",
+                        r->ops->name);
+    int64_t ni = r->train->n_items;
+    if (i < 0 || i >= ni)
+        return cl_error(CL_ERANGE, "%s: item index %d out of range", r->ops->name, (int)i);
+    float *s = cl_alloc((size_t)ni * sizeof *s);
+    if (!s)
+        return CL_ENOMEM;
+    rc = r->ops->similar(r, i, s);
+    if (rc == CL_OK)
+        cl_rec_topk(s, ni, k, &i, 1, items, scores, n_out);
+    cl_free(s);
+    return rc;
+}
+
+/* ---- linear algebra -------------------------------------------------------------------- */
+
+int cl_rec_cholesky_solve(double *a, double *b, int n)
+{
+    for (int j = 0; j < n; j++) {
+        double d = a[j * n + j];
+        for (int k = 0; k < j; k++)
+            d -= a[j * n + k] * a[j * n + k];
+        if (!(d > 0))
+            return cl_error(CL_EINVAL, "rec: system is not positive definite (pivot %d)", j);
+        d = sqrt(d);
+        a[j * n + j] = d;
+        for (int i = j + 1; i < n; i++) {
+            double s = a[i * n + j];
+            for (int k = 0; k < j; k++)
+                s -= a[i * n + k] * a[j * n + k];
+            a[i * n + j] = s / d;
+        }
+    }
+    for (int i = 0; i < n; i++) { /* L y = b */
+        double s = b[i];
+        for (int k = 0; k < i; k++)
+            s -= a[i * n + k] * b[k];
+        b[i] = s / a[i * n + i];
+    }
+    for (int i = n - 1; i >= 0; i--) { /* L^T x = y */
+        double s = b[i];
+        for (int k = i + 1; k < n; k++)
+            s -= a[k * n + i] * b[k];
+        b[i] = s / a[i * n + i];
+    }
+    return CL_OK;
+}
+
+/* ---- model files ----------------------------------------------------------------------- */
+
+static int set_prefix_w(cl_mw *w, const char *prefix, const char *sub)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", prefix ? prefix : "", sub);
+    return cl_mw_prefix(w, buf);
+}
+
+static int set_prefix_r(cl_mr *mr, const char *prefix, const char *sub)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", prefix ? prefix : "", sub);
+    return cl_mr_prefix(mr, buf);
+}
+
+int cl_rec_write_data(const cl_interactions *m, cl_mw *w)
+{
+    cl_mw_strs(w, "users", (const char *const *)m->users->labels, (size_t)m->n_users);
+    cl_mw_strs(w, "items", (const char *const *)m->items->labels, (size_t)m->n_items);
+    cl_mw_i64(w, "indptr", m->indptr, (size_t)m->n_users + 1);
+    cl_mw_i32(w, "indices", m->indices, (size_t)m->nnz);
+    cl_mw_f32(w, "values", m->values, (size_t)m->nnz);
+    if (m->times)
+        cl_mw_f64(w, "times", m->times, (size_t)m->nnz);
+    return cl_mw_int(w, "duplicates", m->duplicates);
+}
+
+static int read_labels(cl_idmap **out, cl_mr *mr, const char *name)
+{
+    size_t n;
+    *out = NULL;
+    int rc = cl_mr_count(mr, name, CL_CHUNK_STR, &n);
+    if (rc)
+        return rc;
+    char **lab = cl_calloc(n ? n : 1, sizeof *lab);
+    cl_idmap *m = NULL;
+    if (!lab || cl_idmap_new(&m)) {
+        cl_free(lab);
+        return CL_ENOMEM;
+    }
+    rc = cl_mr_strs(mr, name, lab, n);
+    for (size_t k = 0; rc == CL_OK && k < n; k++) {
+        int64_t idx;
+        rc = cl_idmap_add(m, lab[k], &idx);
+        if (rc == CL_OK && idx != (int64_t)k)
+            rc = cl_error(CL_EFORMAT, "model file: duplicate label '%s' in '%s'", lab[k], name);
+    }
+    for (size_t k = 0; k < n; k++) /* NULL where cl_mr_strs failed: nothing was left */
+        cl_free(lab[k]);
+    cl_free(lab);
+    if (rc) {
+        cl_idmap_free(m);
+        return rc;
+    }
+    *out = m;
+    return CL_OK;
+}
+
+int cl_rec_read_data(cl_interactions **out, cl_mr *mr)
+{
+    *out = NULL;
+    cl_idmap *users = NULL, *items = NULL;
+    int64_t *indptr = NULL;
+    int32_t *indices = NULL;
+    float *values = NULL;
+    double *times = NULL;
+    size_t nnz = 0;
+    int rc = read_labels(&users, mr, "users");
+    if (rc == CL_OK)
+        rc = read_labels(&items, mr, "items");
+    if (rc == CL_OK) {
+        indptr = cl_alloc(((size_t)users->n + 1) * sizeof *indptr);
+        rc = indptr ? cl_mr_i64(mr, "indptr", indptr, (size_t)users->n + 1) : CL_ENOMEM;
+    }
+    if (rc == CL_OK)
+        rc = cl_mr_count(mr, "indices", CL_CHUNK_I32, &nnz);
+    if (rc == CL_OK && (int64_t)nnz != indptr[users->n])
+        rc = cl_error(CL_EFORMAT, "model file: %zu interactions but row pointers end at %lld",
+                      nnz, (long long)indptr[users->n]);
+    if (rc == CL_OK) {
+        indices = cl_alloc((nnz ? nnz : 1) * sizeof *indices);
+        values = cl_alloc((nnz ? nnz : 1) * sizeof *values);
+        if (!indices || !values)
+            rc = CL_ENOMEM;
+    }
+    if (rc == CL_OK)
+        rc = cl_mr_i32(mr, "indices", indices, nnz);
+    if (rc == CL_OK)
+        rc = cl_mr_f32(mr, "values", values, nnz);
+    if (rc == CL_OK && cl_mr_has(mr, "times")) {
+        times = cl_alloc((nnz ? nnz : 1) * sizeof *times);
+        rc = times ? cl_mr_f64(mr, "times", times, nnz) : CL_ENOMEM;
+    }
+    int64_t dups = 0;
+    if (rc == CL_OK)
+        rc = cl_mr_int(mr, "duplicates", 0, INT64_MAX, &dups);
+    if (rc == CL_OK) {
+        rc = cl_interactions_from_csr(out, users, items, indptr, indices, values, times);
+        indptr = NULL, indices = NULL, values = NULL, times = NULL; /* taken over */
+        if (rc == CL_OK)
+            (*out)->duplicates = dups;
+    }
+    cl_free(indptr), cl_free(indices), cl_free(values), cl_free(times);
+    cl_idmap_free(users);
+    cl_idmap_free(items);
+    return rc;
+}
+
+int cl_rec_write(const cl_rec *r, cl_mw *w, const char *prefix, int with_data)
+{
+    int rc = need_fit(r, "save");
+    if (rc)
+        return rc;
+    set_prefix_w(w, prefix, "param.");
+    for (const cl_param_def *d = r->ops->defs; d->name; d++) {
+        const char *f = (const char *)r->params + d->offset;
+        switch (d->type) {
+        case CL_PARAM_NUM: cl_mw_num(w, d->name, *(const double *)f); break;
+        case CL_PARAM_SEED: cl_mw_int(w, d->name, (int64_t) * (const uint64_t *)f); break;
+        default: cl_mw_int(w, d->name, *(const int *)f); break; /* INT, BOOL, ENUM */
+        }
+    }
+    if (with_data) {
+        set_prefix_w(w, prefix, "data.");
+        cl_rec_write_data(r->train, w);
+    }
+    set_prefix_w(w, prefix, "");
+    rc = r->ops->save(r, w, prefix);
+    set_prefix_w(w, prefix, "");
+    return rc;
+}
+
+int cl_rec_save(const cl_rec *r, const char *path)
+{
+    char kind[64];
+    snprintf(kind, sizeof kind, "rec.%s", r->ops->name);
+    cl_mw *w = cl_mw_new(kind);
+    if (!w)
+        return CL_ENOMEM;
+    int rc = cl_rec_write(r, w, "", 1);
+    if (rc == CL_OK)
+        rc = cl_mw_save(w, path);
+    cl_mw_free(w);
+    return rc;
+}
+
+int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *prefix,
+                cl_interactions *train)
+{
+    *out = NULL;
+    int kind = cl_rec_kind_from_name(kind_name);
+    if (kind < 0)
+        return cl_error(CL_EFORMAT, "model file: unknown recommender kind '%s'", kind_name);
+    cl_rec *r;
+    int rc = cl_rec_new(&r, (cl_rec_kind)kind);
+    if (rc)
+        return rc;
+    set_prefix_r(mr, prefix, "param.");
+    for (const cl_param_def *d = r->ops->defs; rc == CL_OK && d->name; d++) {
+        char *f = (char *)r->params + d->offset;
+        if (d->type == CL_PARAM_NUM) {
+            rc = cl_mr_num(mr, d->name, (double *)f);
+        } else {
+            int64_t v;
+            rc = cl_mr_int(mr, d->name, d->type == CL_PARAM_SEED ? 0 : -2147483647,
+                           d->type == CL_PARAM_SEED ? INT64_MAX : 2147483647, &v);
+            if (d->type == CL_PARAM_SEED)
+                *(uint64_t *)f = (uint64_t)v;
+            else
+                *(int *)f = (int)v;
+        }
+    }
+    if (rc == CL_OK)
+        rc = cl_param_validate(r->ops->defs, r->params, r->ops->name);
+    if (rc == CL_OK) {
+        if (train) {
+            r->train = cl_interactions_retain(train);
+        } else {
+            set_prefix_r(mr, prefix, "data.");
+            rc = cl_rec_read_data(&r->train, mr);
+        }
+    }
+    if (rc == CL_OK) {
+        set_prefix_r(mr, prefix, "");
+        rc = r->ops->load(r, mr, prefix);
+    }
+    set_prefix_r(mr, prefix, "");
+    if (rc) {
+        cl_rec_free(r);
+        return rc;
+    }
+    *out = r;
+    return CL_OK;
+}
+
+int cl_rec_load(cl_rec **out, const char *path)
+{
+    *out = NULL;
+    cl_mr *mr;
+    int rc = cl_mr_open(&mr, path);
+    if (rc)
+        return rc;
+    const char *kind = cl_mr_kind(mr);
+    if (strncmp(kind, "rec.", 4) != 0) {
+        rc = cl_error(CL_EFORMAT, "'%s' holds a %s model, not a recommender", path, kind);
+    } else {
+        rc = cl_rec_read(out, mr, kind + 4, "", NULL);
+        if (rc)
+            cl_error_wrap(rc, "%s", path);
+    }
+    cl_mr_free(mr);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/* rec.h - the common interface of every recommender (popular, itemknn, mf, als, content,
+ * hybrid): construction with a parameter table, fit on an interaction matrix, scores for a
+ * known user or for a fresh history (fold-in, no retraining), top-k with seen items excluded,
+ * recommendations for every user in parallel, similar items, and model files.
+ *
+ * The kinds live in cf.c (popular, itemknn, mf, als), content.c and hybrid.c; this file holds
+ * the dispatch, the top-k selection and the model file framing. Scores are float32 over all
+ * n_items of the training matrix; higher is better.
+ *
+ * Ownership: cl_rec_new/cl_rec_load return owned recommenders (refcounted: cl_rec_retain,
+ * cl_rec_free). A fitted recommender retains its training matrix (needed to exclude seen
+ * items and to score known users by their history); it is saved with the model.
+ * Thread safety: after fit, every scoring function may run concurrently.
+ * Determinism: fits and rankings are bit-identical for a seed whatever the thread count
+ * (rows are solved independently; reductions run in fixed blocks in a fixed order; ties in
+ * rankings go to the lower item index).
+ */
+#ifndef CL_REC_H
+#define CL_REC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/modelio.h"
+#include "base/param.h"
+#include "base/progress.h"
+#include "rec/sparse.h"
+
+typedef enum {
+    CL_REC_POPULAR = 0,
+    CL_REC_ITEMKNN = 1,
+    CL_REC_MF = 2,
+    CL_REC_ALS = 3,
+    CL_REC_CONTENT = 4,
+    CL_REC_HYBRID = 5
+    /* values are only ever appended */
+} cl_rec_kind;
+
+#define CL_REC_NKINDS 6
+
+typedef struct cl_rec cl_rec;
+
+/* Per-kind operations (implemented in cf.c, content.c, hybrid.c). */
+typedef struct cl_rec_ops {
+    const char *name;           /* "als"; the model file kind is "rec.<name>" */
+    const cl_param_def *defs;   /* the one parameter table */
+    size_t params_size;
+    void (*defaults)(void *params);
+    int (*fit)(cl_rec *r, const cl_progress *p);            /* r->train is set */
+    /* Scores of every item for known user u; NULL: scored from the user's history. */
+    int (*score_user)(const cl_rec *r, int64_t u, float *scores);
+    /* Scores of every item for a history of n (item, value) pairs; items are indices in
+     * range; values may be NULL (implicit: 1 each; mf: the top rating seen in training). */
+    int (*score_history)(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
+                         float *scores);
+    /* Similarity of every item to item i; NULL when the kind has no notion of it. */
+    int (*similar)(const cl_rec *r, int32_t i, float *scores);
+    int (*save)(const cl_rec *r, cl_mw *w, const char *prefix); /* state chunks */
+    int (*load)(cl_rec *r, cl_mr *mr, const char *prefix); /* params, train loaded */
+    void (*free_state)(cl_rec *r);
+} cl_rec_ops;
+
+struct cl_rec {
+    int refcount;
+    cl_rec_kind kind;
+    const cl_rec_ops *ops;
+    void *params;              /* the kind's params struct (filled by ops->defaults) */
+    void *state;               /* fitted state, NULL before fit */
+    cl_interactions *train;    /* retained at fit */
+    void *inputs;              /* kind-specific inputs given before fit (content features,
+                                * hybrid components); freed by free_inputs */
+    void (*free_inputs)(void *inputs);
+    double fit_seconds;        /* wall time of the last fit */
+};
+
+extern const cl_rec_ops cl_rec_popular_ops, cl_rec_itemknn_ops, cl_rec_mf_ops, cl_rec_als_ops,
+    cl_rec_content_ops, cl_rec_hybrid_ops;
+
+/* New unfitted recommender of a kind with default parameters. */
+int cl_rec_new(cl_rec **out, cl_rec_kind kind);
+/* Kind from its name ("als"); -1 when unknown. */
+int cl_rec_kind_from_name(const char *name);
+cl_rec *cl_rec_retain(cl_rec *r);
+void cl_rec_free(cl_rec *r);
+
+/* Fits on train (retained); replaces an earlier fit. Parameters are validated first. */
+int cl_rec_fit(cl_rec *r, cl_interactions *train, const cl_progress *p);
+int cl_rec_is_fitted(const cl_rec *r);
+
+/* scores[n_items] for known user u (0 <= u < n_users of the training matrix). */
+int cl_rec_scores(const cl_rec *r, int64_t u, float *scores);
+/* scores[n_items] for a fresh history; values may be NULL (all 1). */
+int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
+                          float *scores);
+
+/* Top k of scores[0..n_items) skipping the sorted item list exclude[0..n_ex) (may be NULL).
+ * Writes up to k indices and scores (best first; ties: lower index first) and *n_out. */
+void cl_rec_topk(const float *scores, int64_t n_items, int k, const int32_t *exclude,
+                 int64_t n_ex, int32_t *items, float *out_scores, int *n_out);
+
+/* Top k for known user u, excluding the user's training items when exclude_seen. */
+int cl_rec_recommend(const cl_rec *r, int64_t u, int k, int exclude_seen, int32_t *items,
+                     float *scores, int *n_out);
+/* Top k for every user: items[u*k + j] (-1 past a user's list), scores likewise (scores may
+ * be NULL). OpenMP over users. */
+int cl_rec_recommend_all(const cl_rec *r, int k, int exclude_seen, int32_t *items,
+                         float *scores, const cl_progress *p);
+/* Top k from a fresh history (fold-in), excluding the history's items when exclude_seen. */
+int cl_rec_recommend_history(const cl_rec *r, int64_t n, const int32_t *hist_items,
+                             const float *values, int k, int exclude_seen, int32_t *items,
+                             float *scores, int *n_out);
+/* The k items most similar to item i (i itself excluded). */
+int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *scores, int *n_out);
+
+/* Model files: kind "rec.<name>". */
+int cl_rec_save(const cl_rec *r, const char *path);
+int cl_rec_load(cl_rec **out, const char *path);
+/* Chunk-level framing, used by hybrid for its components: params under "<prefix>param.",
+ * training data under "<prefix>data." (skipped when `with_data` is 0; the reader is then given
+ * train), state under "<prefix>". Both leave the writer's/reader's prefix at `prefix`. */
+int cl_rec_write(const cl_rec *r, cl_mw *w, const char *prefix, int with_data);
+int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *prefix,
+                cl_interactions *train);
+
+/* Shared helpers for the kinds. */
+int cl_rec_write_data(const cl_interactions *m, cl_mw *w); /* at the current prefix */
+int cl_rec_read_data(cl_interactions **out, cl_mr *mr);
+/* Solves the symmetric positive definite system a x = b (n x n, a overwritten by its
+ * Cholesky factor) in double; CL_EINVAL when a is not positive definite. */
+int cl_rec_cholesky_solve(double *a, double *b, int n);
+
+#endif

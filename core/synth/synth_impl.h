@@ -1,0 +1,134 @@
+/* synth_impl.h - internals shared by synth.c (world and daily life), synth_replay.c
+ * (counterfactual replay, true risk) and synth_write.c (CSV files and data dictionary).
+ * Not part of the public API. */
+#ifndef CL_SYNTH_IMPL_H
+#define CL_SYNTH_IMPL_H
+
+#include "synth/synth.h"
+
+#include <stdio.h>
+
+enum { PLAN_BASIC, PLAN_STANDARD, PLAN_PREMIUM, NPLANS };
+enum { PAY_CARD, PAY_DEBIT, PAY_PAYPAL, PAY_GIFT, NPAY };
+enum { NAGE = 5, NREGION = 5, NCHANNEL = 5, NDEVICE = 5 };
+
+extern const char *const synth_plan_names[NPLANS];
+extern const double synth_plan_price[NPLANS];
+extern const char *const synth_pay_names[NPAY];
+extern const double synth_pay_fail[NPAY];
+extern const char *const synth_age_names[NAGE];
+extern const char *const synth_region_names[NREGION];
+extern const char *const synth_channel_names[NCHANNEL];
+extern const char *const synth_device_names[NDEVICE];
+extern const char *const synth_ticket_topics[4];
+
+/* The hazard coefficients by name (indices into cl_synth_coefs()). */
+enum {
+    K_BASE, K_DECLINE, K_ENGAGE, K_MATCH, K_PRICE, K_RISE, K_PAYFAIL, K_TICKET, K_NEW,
+    K_PLAN_BASIC, K_PLAN_PREMIUM, K_PAY_DEBIT, K_PAY_PAYPAL, K_PAY_GIFT, K_CH_SEARCH,
+    K_CH_SOCIAL, K_CH_REFERRAL, K_CH_PARTNER, K_DEVICES, K_FRAILTY, K_DISCOUNT, K_CONTENT,
+    K_OUTREACH, K_OUTREACH_ISSUES, NCOEF
+};
+
+/* State a customer carries from day to day (what a replay restarts from). */
+typedef struct synth_state {
+    float match;       /* EWMA of log appeal of watched titles */
+    float pf, tk;      /* payment failures and tickets, decayed (half-life 30 days) */
+    int16_t rise_day;  /* day this customer's price rose, -1 if never */
+    int8_t plan;
+    int8_t alive;
+    int8_t act;        /* active action kind (CL_SYNTH_*) */
+    int16_t act_until; /* action active on days < act_until */
+    float act_disc;    /* discount fraction while active */
+    float act_boost;   /* content boost (mean positive log appeal) */
+} synth_state;
+
+/* One customer: visible attributes, hidden traits, snapshot state and observed outcome. */
+typedef struct synth_cust {
+    int32_t signup_day;
+    int8_t age, region, pay, channel, plan0, ndev;
+    uint8_t devices;       /* bit mask over synth_device_names */
+    int8_t campaign;       /* -1 not enrolled, 0 control, 1 treated */
+    int8_t campaign_churn; /* outcome for enrolled customers */
+    int8_t label;          /* 1/0, -1 not active at the snapshot */
+    int16_t churn_day;     /* -1 none by the end of the label window */
+    float e0;              /* baseline sessions per day */
+    float fade_start, fade_rate; /* log-engagement falls by fade_rate per day after fade_start */
+    float sens;            /* price sensitivity in (0, 1) */
+    float explore;         /* share of picks from global popularity instead of taste */
+    float frailty;         /* hidden noise on the log hazard */
+    float revenue_obs;     /* revenue over the label window as observed */
+    synth_state snap;      /* state at the start of day `days` */
+} synth_cust;
+
+struct cl_synth_world {
+    cl_synth_params p;
+    int G, T, N;
+    double coef[NCOEF];
+    double gsupply[CL_SYNTH_MAX_GENRES]; /* share of titles carrying each genre */
+    /* catalog, index tid-1 */
+    uint8_t *t_series;
+    uint32_t *t_genres;
+    int16_t *t_year, *t_runtime, *t_episodes;
+    float *t_pop, *t_quality;
+    /* sampling: per genre, the titles carrying it with cumulative popularity weights */
+    int32_t *g_off;    /* G+1 offsets into g_tid / g_cum */
+    int32_t *g_tid;
+    double *g_cum;
+    double *all_cum;   /* T cumulative popularity weights over all titles */
+    /* customers, index id-1 */
+    synth_cust *cust;
+    float *taste;      /* N x G */
+    cl_synth_stats stats;
+};
+
+/* A growable text buffer with a sticky error (allocation failure). */
+typedef struct synth_buf {
+    char *p;
+    size_t n, cap;
+    int err;
+} synth_buf;
+
+void synth_buf_reserve(synth_buf *b, size_t extra);
+void synth_buf_str(synth_buf *b, const char *s);
+void synth_buf_ch(synth_buf *b, char c);
+void synth_buf_int(synth_buf *b, long long v);
+void synth_buf_fixed(synth_buf *b, double v, int decimals); /* locale-independent */
+void synth_buf_free(synth_buf *b);
+
+/* Where a simulated day sends its events (NULL: nowhere, as in replays). */
+typedef struct synth_emit {
+    synth_buf events, ratings;
+    cl_synth_stats st;
+} synth_emit;
+
+/* Monthly list price of `plan` on `day`. */
+double synth_price(const cl_synth_world *w, int plan, int day);
+/* Log of the latent sessions-per-day rate of customer c (0-based) on `day`. */
+double synth_log_engagement(const synth_cust *c, int day);
+/* The linear predictor of the daily hazard, h = 1 - exp(-exp(eta)). */
+double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day);
+/* Applies a (validated) action to a state starting on `day`. */
+void synth_apply_action(const cl_synth_world *w, int ci, synth_state *st,
+                        const cl_synth_action *a, int day);
+int synth_check_action(const cl_synth_world *w, int ci, const cl_synth_action *a);
+/* Simulates day `day` for customer ci (0-based) from *st: returns 1 if the customer churned
+ * that day. Adds the day's revenue to *revenue when not NULL; emits events when em != NULL. */
+int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, synth_emit *em,
+                  double *revenue);
+/* The deterministic start-of-day updates of synth_sim_day (action expiry, price rise). */
+void synth_true_day_start(const cl_synth_world *w, int ci, synth_state *st, int day);
+/* Runs days [day0, day0 + n) from *st without events; returns the churn day or -1. */
+int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0, int n,
+                     double *revenue);
+
+/* Files (synth_write.c). */
+int synth_write_titles(const cl_synth_world *w, const char *dir);
+int synth_write_users(const cl_synth_world *w, const char *dir);
+int synth_write_campaign(const cl_synth_world *w, const char *dir);
+int synth_write_truth(const cl_synth_world *w, const char *dir);
+int synth_write_readme(const cl_synth_world *w, const char *dir);
+int synth_path(char *buf, size_t cap, const char *dir, const char *name);
+int synth_mkdir_p(const char *dir);
+
+#endif

@@ -1,0 +1,609 @@
+/* forest.c - random forest and CART (see forest.h). */
+#include "trees/forest.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "base/alloc.h"
+#include "eval/calibrate.h"
+#include "base/error.h"
+#include "base/modelio.h"
+#include "base/threads.h"
+#include "trees/tree_grow.h"
+
+const cl_param_def cl_forest_param_defs[] = {
+    {"trees", CL_PARAM_INT, offsetof(cl_forest_params, trees), 300, 1, 100000, NULL,
+     "number of trees"},
+    {"mtry", CL_PARAM_INT, offsetof(cl_forest_params, mtry), 0, 0, 1000000, NULL,
+     "features tried at each split (0 = sqrt of the feature count)"},
+    {"depth", CL_PARAM_INT, offsetof(cl_forest_params, depth), 0, 0, 64, NULL,
+     "maximum depth (0 = unlimited)"},
+    {"min_leaf", CL_PARAM_NUM, offsetof(cl_forest_params, min_leaf), 3, 0, 1e12, NULL,
+     "minimum (weighted) rows in a leaf"},
+    {"class_weight", CL_PARAM_ENUM, offsetof(cl_forest_params, class_weight), 0, 0, 0,
+     "none|balanced", "class weights: none, or balanced (n / (2 n_class))"},
+    {"bootstrap", CL_PARAM_BOOL, offsetof(cl_forest_params, bootstrap), 1, 0, 1, NULL,
+     "draw a bootstrap sample for each tree (off: every tree sees all rows)"},
+    {"max_bins", CL_PARAM_INT, offsetof(cl_forest_params, max_bins), 255, 2, 255, NULL,
+     "histogram bins per feature (plus one for missing values)"},
+    {"seed", CL_PARAM_SEED, offsetof(cl_forest_params, seed), 42, 0, 0, NULL,
+     "random seed (bootstrap, feature sampling)"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_forest_params, prior_correction), 1, 0, 1,
+     NULL, "after class weights: map probabilities back to the true churn rate (predict)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL},
+};
+
+const cl_param_def cl_cart_param_defs[] = {
+    {"depth", CL_PARAM_INT, offsetof(cl_forest_params, depth), 4, 0, 64, NULL,
+     "maximum depth (0 = unlimited)"},
+    {"min_leaf", CL_PARAM_NUM, offsetof(cl_forest_params, min_leaf), 20, 0, 1e12, NULL,
+     "minimum (weighted) rows in a leaf"},
+    {"class_weight", CL_PARAM_ENUM, offsetof(cl_forest_params, class_weight), 0, 0, 0,
+     "none|balanced", "class weights: none, or balanced (n / (2 n_class))"},
+    {"max_bins", CL_PARAM_INT, offsetof(cl_forest_params, max_bins), 255, 2, 255, NULL,
+     "histogram bins per feature (plus one for missing values)"},
+    {"seed", CL_PARAM_SEED, offsetof(cl_forest_params, seed), 42, 0, 0, NULL,
+     "random seed (binning sample of large data)"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_forest_params, prior_correction), 1, 0, 1,
+     NULL, "after class weights: map probabilities back to the true churn rate (predict)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL},
+};
+
+cl_forest_params cl_forest_params_default(void)
+{
+    cl_forest_params p;
+    memset(&p, 0, sizeof p);
+    cl_param_defaults(cl_forest_param_defs, &p);
+    return p;
+}
+
+cl_forest_params cl_cart_params_default(void)
+{
+    cl_forest_params p = cl_forest_params_default();
+    cl_param_defaults(cl_cart_param_defs, &p);
+    p.trees = 1;
+    p.mtry = 0;
+    p.bootstrap = 0;
+    return p;
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == CL_FOREST_KIND_TREE ? "tree" : "forest";
+}
+
+int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
+{
+    *out = NULL;
+    if (kind != CL_FOREST_KIND_FOREST && kind != CL_FOREST_KIND_TREE)
+        return cl_error(CL_EINVAL, "forest: unknown kind %d", kind);
+    int rc = cl_param_validate(kind == CL_FOREST_KIND_TREE ? cl_cart_param_defs
+                                                           : cl_forest_param_defs,
+                               p, kind_name(kind));
+    if (rc)
+        return rc;
+    cl_forest *m = cl_calloc(1, sizeof *m);
+    if (!m)
+        return CL_ENOMEM;
+    m->kind = kind;
+    m->params = *p;
+    if (kind == CL_FOREST_KIND_TREE) {
+        m->params.trees = 1;
+        m->params.mtry = 0;
+        m->params.bootstrap = 0;
+    }
+    m->oob_auc = NAN;
+    m->prior_trained = m->prior_true = NAN;
+    *out = m;
+    return CL_OK;
+}
+
+static void free_names(char **names, int d)
+{
+    if (!names)
+        return;
+    for (int j = 0; j < d; j++)
+        cl_free(names[j]);
+    cl_free(names);
+}
+
+static void reset(cl_forest *m)
+{
+    cl_trees_free(m->trees, m->ntrees);
+    m->trees = NULL;
+    m->ntrees = 0;
+    cl_binning_free(m->bins);
+    m->bins = NULL;
+    m->fitted = 0;
+    m->oob_auc = NAN;
+    m->prior_trained = m->prior_true = NAN;
+}
+
+void cl_forest_free(cl_forest *m)
+{
+    if (!m)
+        return;
+    reset(m);
+    free_names(m->names, m->d);
+    cl_free(m);
+}
+
+int cl_forest_set_names(cl_forest *m, const char *const *names, int d)
+{
+    char **nn = cl_calloc((size_t)d + 1, sizeof *nn);
+    if (!nn)
+        return CL_ENOMEM;
+    for (int j = 0; j < d; j++)
+        if (!(nn[j] = cl_strdup(names[j] ? names[j] : ""))) {
+            free_names(nn, d);
+            return CL_ENOMEM;
+        }
+    free_names(m->names, m->d);
+    m->names = nn;
+    m->d = d;
+    return CL_OK;
+}
+
+typedef struct tree_scratch {
+    float *grad, *hess;
+    uint32_t *rows, *cnt;
+    cl_grow_ws *ws;
+} tree_scratch;
+
+static void scratch_free(tree_scratch *s)
+{
+    cl_free(s->grad);
+    cl_free(s->hess);
+    cl_free(s->rows);
+    cl_free(s->cnt);
+    cl_grow_ws_free(s->ws);
+    memset(s, 0, sizeof *s);
+}
+
+static int scratch_new(tree_scratch *s, size_t n, int total_bins, int d)
+{
+    memset(s, 0, sizeof *s);
+    s->grad = cl_alloc(n * sizeof *s->grad);
+    s->hess = cl_alloc(n * sizeof *s->hess);
+    s->rows = cl_alloc(n * sizeof *s->rows);
+    s->cnt = cl_alloc(n * sizeof *s->cnt);
+    if (!s->grad || !s->hess || !s->rows || !s->cnt ||
+        cl_grow_ws_new(&s->ws, n, total_bins, d) != CL_OK) {
+        scratch_free(s);
+        return CL_ENOMEM;
+    }
+    return CL_OK;
+}
+
+/* Grows tree t; sets the in-bag bitset (n bits) when bootstrapping. */
+static int grow_one(const cl_forest *m, int t, const uint8_t *bins, size_t n, const float *y,
+                    const double *cw, const int *feats, const cl_grow_params *gp,
+                    tree_scratch *s, uint64_t *inbag, cl_tree **out)
+{
+    const cl_forest_params *p = &m->params;
+    cl_rng rng;
+    cl_rng_seed(&rng, p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
+    size_t m_rows = 0;
+    if (p->bootstrap) {
+        memset(s->cnt, 0, n * sizeof *s->cnt);
+        for (size_t k = 0; k < n; k++)
+            s->cnt[cl_rng_below(&rng, n)]++;
+        for (size_t i = 0; i < n; i++)
+            if (s->cnt[i]) {
+                s->rows[m_rows++] = (uint32_t)i;
+                if (inbag)
+                    inbag[i >> 6] |= 1ull << (i & 63);
+            }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            s->cnt[i] = 1;
+            s->rows[m_rows++] = (uint32_t)i;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        double w = s->cnt[i] * cw[y[i] > 0.5f];
+        s->grad[i] = (float)(-y[i] * w);
+        s->hess[i] = (float)w;
+    }
+    cl_tree *tree;
+    int rc = cl_tree_new(&tree);
+    if (rc)
+        return rc;
+    const cl_grow_leaf *leaves;
+    int nleaves;
+    rc = cl_grow_tree(tree, m->bins, bins, n, s->grad, s->hess, s->rows, m_rows, feats, m->d, gp,
+                      &rng, s->ws, &leaves, &nleaves);
+    if (rc) {
+        cl_tree_free(tree);
+        return rc;
+    }
+    *out = tree;
+    return CL_OK;
+}
+
+int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const uint8_t *is_cat,
+                  const cl_progress *progress)
+{
+    const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree fit" : "forest fit";
+    int rc = cl_trees_check_xy(X, y, 1, what);
+    if (rc)
+        return rc;
+    const cl_forest_params *p = &m->params;
+    size_t n = (size_t)cl_tensor_rows(X);
+    int d = (int)cl_tensor_cols(X);
+    if (m->names && m->d != d) {
+        free_names(m->names, m->d);
+        m->names = NULL;
+    }
+    reset(m);
+    m->d = d;
+    int nth = cl_threads_get();
+    int T = p->trees;
+    cl_tensor *Xc = NULL;
+    uint8_t *bins = NULL;
+    float *yl = NULL;
+    int *feats = NULL;
+    uint64_t *inbag = NULL;
+    size_t words = (n + 63) / 64;
+    tree_scratch *scr = NULL;
+    int nscr = m->kind == CL_FOREST_KIND_TREE ? 1 : nth;
+    if ((rc = cl_tensor_contiguous(&Xc, X)))
+        goto done;
+    if ((rc = cl_binning_fit(&m->bins, cl_tensor_data(Xc), n, d, is_cat, p->max_bins, p->seed)))
+        goto done;
+    size_t nb;
+    if (!cl_mul_size(n, (size_t)d, &nb)) {
+        rc = CL_ERANGE;
+        goto done;
+    }
+    bins = cl_alloc(nb);
+    yl = cl_alloc(n * sizeof *yl);
+    feats = cl_alloc((size_t)d * sizeof *feats);
+    m->trees = cl_calloc((size_t)T, sizeof *m->trees);
+    scr = cl_calloc((size_t)nscr, sizeof *scr);
+    if (p->bootstrap)
+        inbag = cl_calloc(words * (size_t)T, sizeof *inbag);
+    if (!bins || !yl || !feats || !m->trees || !scr || (p->bootstrap && !inbag)) {
+        rc = CL_ENOMEM;
+        goto done;
+    }
+    for (int k = 0; k < nscr; k++)
+        if ((rc = scratch_new(scr + k, n, cl_binning_total(m->bins), d)))
+            goto done;
+    cl_binning_apply(m->bins, cl_tensor_data(Xc), n, bins);
+    cl_tensor_free(Xc);
+    Xc = NULL;
+    double npos = 0;
+    for (size_t i = 0; i < n; i++) {
+        yl[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
+        npos += yl[i];
+    }
+    double cw[2] = {1, 1};
+    if (p->class_weight == 1 && npos > 0 && npos < (double)n) {
+        cw[0] = (double)n / (2 * ((double)n - npos));
+        cw[1] = (double)n / (2 * npos);
+    }
+    cl_prior_rates(npos, (double)n, cw[1], cw[0], &m->prior_trained, &m->prior_true);
+    for (int j = 0; j < d; j++)
+        feats[j] = j;
+    cl_grow_params gp;
+    memset(&gp, 0, sizeof gp);
+    gp.sp.min_child_weight = p->min_leaf;
+    gp.max_depth = p->depth;
+    gp.lr = 1;
+    if (m->kind == CL_FOREST_KIND_TREE) {
+        gp.mtry = 0;
+        gp.subtract = 1;
+        gp.nthreads = nth;
+    } else {
+        gp.mtry = p->mtry > 0 ? (p->mtry < d ? p->mtry : d) : (int)floor(sqrt((double)d));
+        gp.mtry = gp.mtry < 1 ? 1 : gp.mtry;
+        gp.subtract = gp.mtry >= d;
+        gp.nthreads = 1;
+    }
+    m->fitted = 1;
+    int batch = m->kind == CL_FOREST_KIND_TREE ? 1 : 2 * nth;
+    for (int t0 = 0; t0 < T && !rc; t0 += batch) {
+        int t1 = t0 + batch < T ? t0 + batch : T;
+        int err = CL_OK;
+        if (m->kind == CL_FOREST_KIND_TREE) {
+            err = grow_one(m, t0, bins, n, yl, cw, feats, &gp, scr, NULL, &m->trees[t0]);
+        } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
+            for (int t = t0; t < t1; t++) {
+                int k = 0;
+#ifdef _OPENMP
+                k = omp_get_thread_num();
+#endif
+                int e = grow_one(m, t, bins, n, yl, cw, feats, &gp, scr + k,
+                                 inbag ? inbag + (size_t)t * words : NULL, &m->trees[t]);
+                if (e) {
+#pragma omp critical(cl_forest_err)
+                    err = err ? err : e;
+                }
+            }
+        }
+        /* keep only a prefix of finished trees */
+        int done_t = t0;
+        while (done_t < t1 && m->trees[done_t])
+            done_t++;
+        m->ntrees = done_t;
+        for (int t = done_t; t < t1; t++) { /* trees grown after a failed one are dropped */
+            cl_tree_free(m->trees[t]);
+            m->trees[t] = NULL;
+        }
+        if (err) {
+            rc = err;
+            break;
+        }
+        char detail[32];
+        snprintf(detail, sizeof detail, "%d trees", t1);
+        rc = cl_progress_step(progress, kind_name(m->kind), t1, T, detail);
+    }
+    if (rc)
+        goto done;
+    if (inbag) { /* out-of-bag AUC */
+        float *oob = cl_alloc(n * sizeof *oob);
+        float *oy = cl_alloc(n * sizeof *oy);
+        int *missing = cl_alloc((size_t)d * sizeof *missing);
+        if (!oob || !oy || !missing) {
+            cl_free(oob);
+            cl_free(oy);
+            cl_free(missing);
+            rc = CL_ENOMEM;
+            goto done;
+        }
+        for (int j = 0; j < d; j++)
+            missing[j] = m->bins->nbins[j];
+        const size_t blk = 4096, nblk = (n + blk - 1) / blk;
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 4)
+        for (size_t q = 0; q < nblk; q++) {
+            size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
+            for (size_t i = q * blk; i < i1; i++) {
+                double s = 0;
+                int c = 0;
+                for (int t = 0; t < m->ntrees; t++) {
+                    if (inbag[(size_t)t * words + (i >> 6)] >> (i & 63) & 1)
+                        continue;
+                    s += m->trees[t]->nodes[cl_tree_leaf_binned(m->trees[t], bins, n, i, missing)]
+                             .value;
+                    c++;
+                }
+                oob[i] = c ? (float)(s / c) : NAN;
+            }
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(oob[i])) {
+                oob[k] = oob[i];
+                oy[k] = yl[i];
+                k++;
+            }
+        m->oob_auc = k ? cl_trees_auc(oob, oy, k) : NAN;
+        cl_free(oob);
+        cl_free(oy);
+        cl_free(missing);
+    }
+done:
+    if (rc && rc != CL_EINTR)
+        reset(m);
+    if (rc == CL_EINTR && m->ntrees == 0)
+        reset(m);
+    cl_tensor_free(Xc);
+    cl_free(bins);
+    cl_free(yl);
+    cl_free(feats);
+    cl_free(inbag);
+    if (scr)
+        for (int k = 0; k < nscr; k++)
+            scratch_free(scr + k);
+    cl_free(scr);
+    return rc;
+}
+
+int cl_forest_prior(const cl_forest *m, double *trained, double *truth)
+{
+    *trained = m->prior_trained;
+    *truth = m->prior_true;
+    return m->fitted && m->params.prior_correction && cl_prior_needed(*trained, *truth);
+}
+
+int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X)
+{
+    return cl_forest_predict_mode(m, out, X, CL_PREDICT_PROB);
+}
+
+int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, int mode)
+{
+    const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree predict" : "forest predict";
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "%s before fit", what);
+    if (mode < CL_PREDICT_PROB || mode > CL_PREDICT_CORRECTED)
+        return cl_error(CL_EINVAL, "%s: unknown prediction mode %d", what, mode);
+    int rc = cl_trees_check_xy(X, NULL, 0, what);
+    if (rc)
+        return rc;
+    if (cl_tensor_cols(X) != m->d)
+        return cl_error(CL_EINVAL, "%s: X has %lld features, the model was fitted on %d", what,
+                        (long long)cl_tensor_cols(X), m->d);
+    cl_tensor *Xc;
+    if ((rc = cl_tensor_contiguous(&Xc, X)))
+        return rc;
+    cl_trees_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc),
+                     (size_t)cl_tensor_rows(X), m->d, 0.0, 1.0 / m->ntrees, out);
+    cl_tensor_free(Xc);
+    double tr, tt;
+    cl_forest_prior(m, &tr, &tt);
+    if (cl_prior_wanted(mode, m->params.prior_correction, tr, tt)) {
+        size_t n = (size_t)cl_tensor_rows(X);
+        for (size_t i = 0; i < n; i++)
+            out[i] = (float)cl_prior_correct(out[i], tr, tt);
+    }
+    return CL_OK;
+}
+
+/* ---- model files ---------------------------------------------------------------------- */
+
+int cl_forest_write(const cl_forest *m, cl_mw *w)
+{
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "%s: save before fit", kind_name(m->kind));
+    const cl_forest_params *p = &m->params;
+    cl_mw_int(w, "params.trees", p->trees);
+    cl_mw_int(w, "params.mtry", p->mtry);
+    cl_mw_int(w, "params.depth", p->depth);
+    cl_mw_num(w, "params.min_leaf", p->min_leaf);
+    cl_mw_int(w, "params.class_weight", p->class_weight);
+    cl_mw_int(w, "params.bootstrap", p->bootstrap);
+    cl_mw_int(w, "params.max_bins", p->max_bins);
+    cl_mw_int(w, "params.seed", (int64_t)p->seed);
+    cl_mw_int(w, "params.prior_correction", p->prior_correction);
+    cl_mw_int(w, "d", m->d);
+    cl_mw_num(w, "oob_auc", m->oob_auc);
+    cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
+    if (m->names)
+        cl_mw_strs(w, "features", (const char *const *)m->names, (size_t)m->d);
+    int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
+    if (!nb)
+        return CL_ENOMEM;
+    for (int j = 0; j < m->d; j++)
+        nb[j] = m->bins->nbins[j];
+    cl_mw_i32(w, "bins.nbins", nb, (size_t)m->d);
+    cl_free(nb);
+    cl_mw_u8(w, "bins.is_cat", m->bins->is_cat, (size_t)m->d);
+    cl_mw_f32(w, "bins.cuts", m->bins->cuts, (size_t)m->bins->cut_off[m->d]);
+    return cl_trees_save(w, "trees.", (const cl_tree *const *)m->trees, m->ntrees);
+}
+
+int cl_forest_read(cl_forest **out, const cl_mr *r)
+{
+    *out = NULL;
+    const char *k = cl_mr_kind(r);
+    int kind = strcmp(k, "tree") == 0 ? CL_FOREST_KIND_TREE : CL_FOREST_KIND_FOREST;
+    int rc = cl_mr_expect_kind(r, kind_name(kind));
+    if (rc)
+        return rc;
+    cl_forest_params p = kind == CL_FOREST_KIND_TREE ? cl_cart_params_default()
+                                                     : cl_forest_params_default();
+    int64_t v;
+    if ((rc = cl_mr_int(r, "params.trees", 1, 100000, &v)))
+        return rc;
+    p.trees = (int)v;
+    if ((rc = cl_mr_int(r, "params.mtry", 0, 1000000, &v)))
+        return rc;
+    p.mtry = (int)v;
+    if ((rc = cl_mr_int(r, "params.depth", 0, 64, &v)))
+        return rc;
+    p.depth = (int)v;
+    if ((rc = cl_mr_num(r, "params.min_leaf", &p.min_leaf)))
+        return rc;
+    if ((rc = cl_mr_int(r, "params.class_weight", 0, 1, &v)))
+        return rc;
+    p.class_weight = (int)v;
+    if ((rc = cl_mr_int(r, "params.bootstrap", 0, 1, &v)))
+        return rc;
+    p.bootstrap = (int)v;
+    if ((rc = cl_mr_int(r, "params.max_bins", 2, 255, &v)))
+        return rc;
+    p.max_bins = (int)v;
+    if ((rc = cl_mr_int(r, "params.seed", INT64_MIN, INT64_MAX, &v)))
+        return rc;
+    p.seed = (uint64_t)v;
+    if (cl_mr_has(r, "params.prior_correction")) { /* absent in files before it existed */
+        if ((rc = cl_mr_int(r, "params.prior_correction", 0, 1, &v)))
+            return rc;
+        p.prior_correction = (int)v;
+    }
+    cl_forest *m;
+    if ((rc = cl_forest_new(&m, kind, &p)))
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
+    m->params = p;
+    int32_t *nb = NULL;
+    uint8_t *ic = NULL;
+    float *cuts = NULL;
+    size_t ncuts;
+    if ((rc = cl_mr_int(r, "d", 1, 1000000, &v)))
+        goto fail;
+    m->d = (int)v;
+    if ((rc = cl_mr_num(r, "oob_auc", &m->oob_auc)) ||
+        (rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true,
+                            kind == CL_FOREST_KIND_TREE ? "tree file" : "forest file")))
+        goto fail;
+    if (cl_mr_has(r, "features")) {
+        m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
+        if (!m->names) {
+            rc = CL_ENOMEM;
+            goto fail;
+        }
+        if ((rc = cl_mr_strs(r, "features", m->names, (size_t)m->d))) {
+            cl_free(m->names);
+            m->names = NULL;
+            goto fail;
+        }
+    }
+    nb = cl_alloc((size_t)m->d * sizeof *nb);
+    ic = cl_alloc((size_t)m->d);
+    if (!nb || !ic) {
+        rc = CL_ENOMEM;
+        goto fail;
+    }
+    if ((rc = cl_mr_i32(r, "bins.nbins", nb, (size_t)m->d)) ||
+        (rc = cl_mr_u8(r, "bins.is_cat", ic, (size_t)m->d)) ||
+        (rc = cl_mr_count(r, "bins.cuts", CL_CHUNK_F32, &ncuts)))
+        goto fail;
+    cuts = cl_alloc((ncuts + 1) * sizeof *cuts);
+    if (!cuts) {
+        rc = CL_ENOMEM;
+        goto fail;
+    }
+    if ((rc = cl_mr_f32(r, "bins.cuts", cuts, ncuts)) ||
+        (rc = cl_binning_from_arrays(&m->bins, m->d, nb, ic, cuts, ncuts)))
+        goto fail;
+    if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
+        goto fail;
+    if (m->ntrees < 1) {
+        rc = cl_error(CL_EFORMAT, "model file: a %s needs at least one tree", kind_name(kind));
+        goto fail;
+    }
+    m->fitted = 1;
+    cl_free(nb);
+    cl_free(ic);
+    cl_free(cuts);
+    *out = m;
+    return CL_OK;
+fail:
+    cl_free(nb);
+    cl_free(ic);
+    cl_free(cuts);
+    cl_forest_free(m);
+    return rc;
+}
+
+int cl_forest_save(const cl_forest *m, const char *path)
+{
+    cl_mw *w = cl_mw_new(kind_name(m->kind));
+    if (!w)
+        return CL_ENOMEM;
+    int rc = cl_forest_write(m, w);
+    if (!rc)
+        rc = cl_mw_save(w, path);
+    cl_mw_free(w);
+    return rc;
+}
+
+int cl_forest_load(cl_forest **out, const char *path)
+{
+    *out = NULL;
+    cl_mr *r;
+    int rc = cl_mr_open(&r, path);
+    if (rc)
+        return rc;
+    rc = cl_forest_read(out, r);
+    cl_mr_free(r);
+    return rc;
+}

@@ -1,0 +1,653 @@
+/* gbdt.c - gradient boosting on histograms (see gbdt.h). */
+#include "trees/gbdt.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "eval/calibrate.h"
+#include "base/error.h"
+#include "base/modelio.h"
+#include "base/threads.h"
+#include "trees/tree_grow.h"
+
+const cl_param_def cl_gbdt_param_defs[] = {
+    {"objective", CL_PARAM_ENUM, offsetof(cl_gbdt_params, objective), 0, 0, 0,
+     "logistic|squared", "loss: binary log-loss on 0/1 labels, or squared error"},
+    {"trees", CL_PARAM_INT, offsetof(cl_gbdt_params, trees), 100, 1, 100000, NULL,
+     "boosting rounds (upper bound with early stopping)"},
+    {"lr", CL_PARAM_NUM, offsetof(cl_gbdt_params, lr), 0.1, 1e-6, 1, NULL,
+     "learning rate (shrinkage of each tree)"},
+    {"depth", CL_PARAM_INT, offsetof(cl_gbdt_params, depth), 6, 0, 64, NULL,
+     "maximum depth (0 = unlimited; then `leaves` must bound the tree)"},
+    {"leaves", CL_PARAM_INT, offsetof(cl_gbdt_params, leaves), 0, 0, 65536, NULL,
+     "0 = depth-wise growth; >= 2 = leaf-wise (best-first) growth with at most this many leaves"},
+    {"min_child_weight", CL_PARAM_NUM, offsetof(cl_gbdt_params, min_child_weight), 1, 0, 1e12,
+     NULL, "minimum hessian sum in a child"},
+    {"lambda", CL_PARAM_NUM, offsetof(cl_gbdt_params, lambda), 1, 0, 1e12, NULL,
+     "L2 penalty on leaf weights"},
+    {"alpha", CL_PARAM_NUM, offsetof(cl_gbdt_params, alpha), 0, 0, 1e12, NULL,
+     "L1 penalty on leaf weights"},
+    {"gamma", CL_PARAM_NUM, offsetof(cl_gbdt_params, gamma), 0, 0, 1e12, NULL,
+     "minimum loss reduction to make a split"},
+    {"subsample", CL_PARAM_NUM, offsetof(cl_gbdt_params, subsample), 1, 1e-6, 1, NULL,
+     "fraction of rows sampled for each tree"},
+    {"colsample", CL_PARAM_NUM, offsetof(cl_gbdt_params, colsample), 1, 1e-6, 1, NULL,
+     "fraction of features sampled for each tree"},
+    {"max_bins", CL_PARAM_INT, offsetof(cl_gbdt_params, max_bins), 255, 2, 255, NULL,
+     "histogram bins per feature (plus one for missing values)"},
+    {"scale_pos_weight", CL_PARAM_NUM, offsetof(cl_gbdt_params, scale_pos_weight), 1, 1e-6,
+     1e6, NULL, "weight of positive rows (logistic)"},
+    {"seed", CL_PARAM_SEED, offsetof(cl_gbdt_params, seed), 42, 0, 0, NULL,
+     "random seed (row and feature sampling, binning sample)"},
+    {"prior_correction", CL_PARAM_BOOL, offsetof(cl_gbdt_params, prior_correction), 1, 0, 1,
+     NULL, "after scale_pos_weight: map probabilities back to the true churn rate (predict)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL},
+};
+
+cl_gbdt_params cl_gbdt_params_default(void)
+{
+    cl_gbdt_params p;
+    memset(&p, 0, sizeof p);
+    cl_param_defaults(cl_gbdt_param_defs, &p);
+    return p;
+}
+
+static int check_params(const cl_gbdt_params *p)
+{
+    int rc = cl_param_validate(cl_gbdt_param_defs, p, "gbdt");
+    if (rc)
+        return rc;
+    if (p->depth == 0 && p->leaves == 0)
+        return cl_error(CL_EINVAL, "gbdt: depth = 0 (unlimited) needs leaves >= 2 to bound "
+                                   "the trees");
+    if (p->leaves == 1)
+        return cl_error(CL_EINVAL, "gbdt: parameter 'leaves' must be 0 (depth-wise) or >= 2, "
+                                   "got 1");
+    return CL_OK;
+}
+
+int cl_gbdt_new(cl_gbdt **out, const cl_gbdt_params *p)
+{
+    *out = NULL;
+    int rc = check_params(p);
+    if (rc)
+        return rc;
+    cl_gbdt *m = cl_calloc(1, sizeof *m);
+    if (!m)
+        return CL_ENOMEM;
+    m->params = *p;
+    m->best_iter = -1;
+    m->prior_trained = m->prior_true = NAN;
+    *out = m;
+    return CL_OK;
+}
+
+static void free_names(char **names, int d)
+{
+    if (!names)
+        return;
+    for (int j = 0; j < d; j++)
+        cl_free(names[j]);
+    cl_free(names);
+}
+
+static void reset(cl_gbdt *m)
+{
+    for (int t = 0; t < m->ntrees; t++)
+        cl_tree_free(m->trees[t]);
+    cl_free(m->trees);
+    m->trees = NULL;
+    m->ntrees = m->cap = 0;
+    cl_binning_free(m->bins);
+    m->bins = NULL;
+    m->fitted = 0;
+    m->best_iter = -1;
+    m->prior_trained = m->prior_true = NAN;
+}
+
+void cl_gbdt_free(cl_gbdt *m)
+{
+    if (!m)
+        return;
+    reset(m);
+    free_names(m->names, m->d);
+    cl_free(m);
+}
+
+int cl_gbdt_set_names(cl_gbdt *m, const char *const *names, int d)
+{
+    char **nn = cl_calloc((size_t)d + 1, sizeof *nn);
+    if (!nn)
+        return CL_ENOMEM;
+    for (int j = 0; j < d; j++)
+        if (!(nn[j] = cl_strdup(names[j] ? names[j] : ""))) {
+            free_names(nn, d);
+            return CL_ENOMEM;
+        }
+    free_names(m->names, m->d);
+    m->names = nn;
+    m->d = d;
+    return CL_OK;
+}
+
+static int push_tree(cl_gbdt *m, cl_tree *t)
+{
+    if (m->ntrees == m->cap) {
+        int cap = m->cap ? 2 * m->cap : 64;
+        cl_tree **nt = cl_realloc(m->trees, (size_t)cap * sizeof *nt);
+        if (!nt)
+            return CL_ENOMEM;
+        m->trees = nt;
+        m->cap = cap;
+    }
+    m->trees[m->ntrees++] = t;
+    return CL_OK;
+}
+
+/* Metric of margins against labels; smaller is better after `sign`. */
+static double eval_metric(int metric, int objective, const double *margin, const float *y,
+                          size_t n, float *scratch)
+{
+    if (metric == CL_GBDT_METRIC_AUC) {
+        for (size_t i = 0; i < n; i++)
+            scratch[i] = (float)margin[i];
+        return cl_trees_auc(scratch, y, n);
+    }
+    double s = 0;
+    if (metric == CL_GBDT_METRIC_RMSE) {
+        for (size_t i = 0; i < n; i++) {
+            double p = objective == CL_GBDT_LOGISTIC ? 1 / (1 + exp(-margin[i])) : margin[i];
+            s += (p - y[i]) * (p - y[i]);
+        }
+        return sqrt(s / (double)n);
+    }
+    for (size_t i = 0; i < n; i++) { /* log-loss from margins, stable */
+        double z = margin[i];
+        double l = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+        s += l - y[i] * z;
+    }
+    return s / (double)n;
+}
+
+static const char *metric_name(int metric)
+{
+    return metric == CL_GBDT_METRIC_AUC ? "auc" : metric == CL_GBDT_METRIC_RMSE ? "rmse"
+                                                                                : "logloss";
+}
+
+/* Truncates the ensemble to its first k trees. */
+static void truncate_trees(cl_gbdt *m, int k)
+{
+    for (int t = k; t < m->ntrees; t++)
+        cl_tree_free(m->trees[t]);
+    if (k < m->ntrees)
+        m->ntrees = k;
+}
+
+int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
+                const cl_progress *progress)
+{
+    const cl_gbdt_params *p = &m->params;
+    int logistic = p->objective == CL_GBDT_LOGISTIC;
+    int rc = cl_trees_check_xy(X, y, logistic, "gbdt fit");
+    if (rc)
+        return rc;
+    size_t n = (size_t)cl_tensor_rows(X);
+    int d = (int)cl_tensor_cols(X);
+    cl_gbdt_fit_opts none = {0};
+    if (!o)
+        o = &none;
+    if (o->early_stop < 0)
+        return cl_error(CL_EINVAL, "gbdt fit: early_stop must be >= 0, got %d", o->early_stop);
+    if (o->early_stop > 0 && !o->Xv)
+        return cl_error(CL_EINVAL, "gbdt fit: early_stop needs a validation set (valid = {Xv, yv})");
+    if (o->Xv) {
+        if ((rc = cl_trees_check_xy(o->Xv, o->yv, logistic, "gbdt fit (validation set)")))
+            return rc;
+        if (!o->yv)
+            return cl_error(CL_EINVAL, "gbdt fit: validation set needs labels");
+        if (cl_tensor_cols(o->Xv) != d)
+            return cl_error(CL_EINVAL, "gbdt fit: validation set has %lld features, X has %d",
+                            (long long)cl_tensor_cols(o->Xv), d);
+    }
+    if (m->names && m->d != d) {
+        free_names(m->names, m->d);
+        m->names = NULL;
+    }
+    reset(m);
+    m->d = d;
+    int metric = o->metric;
+    if (metric == CL_GBDT_METRIC_AUTO)
+        metric = logistic ? CL_GBDT_METRIC_LOGLOSS : CL_GBDT_METRIC_RMSE;
+    if (metric == CL_GBDT_METRIC_AUC && !logistic)
+        return cl_error(CL_EINVAL, "gbdt fit: metric 'auc' needs the logistic objective");
+    m->metric = metric;
+    int nth = cl_threads_get();
+
+    cl_tensor *Xc = NULL, *Xvc = NULL;
+    uint8_t *bins = NULL;
+    float *yv = NULL, *grad = NULL, *hess = NULL, *ylab = NULL, *scratch = NULL, *vtmp = NULL;
+    double *margin = NULL, *vmargin = NULL;
+    uint32_t *rows = NULL;
+    int *feats = NULL, *missing = NULL;
+    cl_grow_ws *ws = NULL;
+    size_t nv = o->Xv ? (size_t)cl_tensor_rows(o->Xv) : 0;
+    if ((rc = cl_tensor_contiguous(&Xc, X)))
+        goto done;
+    if (o->Xv && (rc = cl_tensor_contiguous(&Xvc, o->Xv)))
+        goto done;
+    const float *Xd = cl_tensor_data(Xc);
+    if ((rc = cl_binning_fit(&m->bins, Xd, n, d, o->is_cat, p->max_bins, p->seed)))
+        goto done;
+    size_t nb;
+    if (!cl_mul_size(n, (size_t)d, &nb)) {
+        rc = CL_ERANGE;
+        goto done;
+    }
+    bins = cl_alloc(nb);
+    grad = cl_alloc(n * sizeof *grad);
+    hess = cl_alloc(n * sizeof *hess);
+    ylab = cl_alloc(n * sizeof *ylab);
+    margin = cl_alloc(n * sizeof *margin);
+    rows = cl_alloc(n * sizeof *rows);
+    feats = cl_alloc((size_t)d * sizeof *feats);
+    missing = cl_alloc((size_t)d * sizeof *missing);
+    if (nv) {
+        yv = cl_alloc(nv * sizeof *yv);
+        vmargin = cl_alloc(nv * sizeof *vmargin);
+        vtmp = cl_alloc(nv * sizeof *vtmp);
+        scratch = cl_alloc(nv * sizeof *scratch);
+    }
+    if (!bins || !grad || !hess || !ylab || !margin || !rows || !feats || !missing ||
+        (nv && (!yv || !vmargin || !vtmp || !scratch))) {
+        rc = CL_ENOMEM;
+        goto done;
+    }
+    cl_binning_apply(m->bins, Xd, n, bins);
+    for (int j = 0; j < d; j++)
+        missing[j] = m->bins->nbins[j];
+    for (size_t i = 0; i < n; i++)
+        ylab[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
+    for (size_t i = 0; i < nv; i++)
+        yv[i] = *cl_tensor_ptr(o->yv, (int64_t)i, 0);
+    /* base margin: weighted mean label (log-odds for logistic) */
+    {
+        double sw = 0, sy = 0, npos = 0;
+        for (size_t i = 0; i < n; i++) {
+            double w = logistic && ylab[i] > 0.5 ? p->scale_pos_weight : 1.0;
+            sw += w;
+            sy += w * ylab[i];
+            npos += ylab[i];
+        }
+        if (logistic)
+            cl_prior_rates(npos, (double)n, p->scale_pos_weight, 1.0, &m->prior_trained,
+                           &m->prior_true);
+        double mean = sy / sw;
+        if (logistic) {
+            mean = mean < 1e-6 ? 1e-6 : mean > 1 - 1e-6 ? 1 - 1e-6 : mean;
+            m->base = log(mean / (1 - mean));
+        } else {
+            m->base = mean;
+        }
+        /* the base is stored as a float in exports; keep it exactly representable */
+        m->base = (double)(float)m->base;
+    }
+    for (size_t i = 0; i < n; i++)
+        margin[i] = m->base;
+    for (size_t i = 0; i < nv; i++)
+        vmargin[i] = m->base;
+    if ((rc = cl_grow_ws_new(&ws, n, cl_binning_total(m->bins), d)))
+        goto done;
+    cl_grow_params gp;
+    memset(&gp, 0, sizeof gp);
+    gp.sp.lambda = p->lambda;
+    gp.sp.alpha = p->alpha;
+    gp.sp.gamma = p->gamma;
+    gp.sp.min_child_weight = p->min_child_weight;
+    gp.max_depth = p->depth;
+    gp.max_leaves = p->leaves;
+    gp.mtry = 0;
+    gp.lr = p->lr;
+    gp.subtract = 1;
+    gp.nthreads = nth;
+    double best = 0;
+    int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
+    const size_t blk = 16384, nblk = (n + blk - 1) / blk;
+    m->fitted = 1; /* from here on the model is valid with the trees built so far */
+    for (int t = 0; t < p->trees; t++) {
+        /* gradients */
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
+        for (size_t q = 0; q < nblk; q++) {
+            size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
+            for (size_t i = q * blk; i < i1; i++) {
+                double yy = ylab[i];
+                if (logistic) {
+                    double pr = 1 / (1 + exp(-margin[i]));
+                    double w = yy > 0.5 ? p->scale_pos_weight : 1.0;
+                    double hh = pr * (1 - pr);
+                    grad[i] = (float)((pr - yy) * w);
+                    hess[i] = (float)((hh > 1e-16 ? hh : 1e-16) * w);
+                } else {
+                    grad[i] = (float)(margin[i] - yy);
+                    hess[i] = 1.0f;
+                }
+            }
+        }
+        cl_rng rng;
+        cl_rng_seed(&rng, p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
+        size_t m_rows = 0;
+        if (p->subsample < 1) {
+            uint64_t cut = (uint64_t)(p->subsample * 18446744073709551616.0);
+            for (size_t i = 0; i < n; i++)
+                if (cl_rng_next(&rng) < cut)
+                    rows[m_rows++] = (uint32_t)i;
+            if (m_rows == 0)
+                rows[m_rows++] = (uint32_t)cl_rng_below(&rng, n);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                rows[i] = (uint32_t)i;
+            m_rows = n;
+        }
+        int nf = 0;
+        if (p->colsample < 1) {
+            int k = (int)floor(p->colsample * d + 0.5);
+            k = k < 1 ? 1 : k;
+            for (int j = 0; j < d && nf < k; j++)
+                if (cl_rng_below(&rng, (uint64_t)(d - j)) < (uint64_t)(k - nf))
+                    feats[nf++] = j;
+        } else {
+            for (int j = 0; j < d; j++)
+                feats[j] = j;
+            nf = d;
+        }
+        cl_tree *tree;
+        if ((rc = cl_tree_new(&tree)))
+            goto done;
+        const cl_grow_leaf *leaves;
+        int nleaves;
+        rc = cl_grow_tree(tree, m->bins, bins, n, grad, hess, rows, m_rows, feats, nf, &gp, &rng,
+                          ws, &leaves, &nleaves);
+        if (rc || (rc = push_tree(m, tree))) {
+            cl_tree_free(tree);
+            goto done;
+        }
+        /* margins */
+        if (m_rows == n) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (n > 65536)
+            for (int l = 0; l < nleaves; l++) {
+                double v = tree->nodes[leaves[l].node].value;
+                for (size_t k = leaves[l].start; k < leaves[l].end; k++)
+                    margin[rows[k]] += v;
+            }
+        } else {
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
+            for (size_t q = 0; q < nblk; q++) {
+                size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
+                for (size_t i = q * blk; i < i1; i++)
+                    margin[i] += tree->nodes[cl_tree_leaf_binned(tree, bins, n, i, missing)].value;
+            }
+        }
+        char detail[64] = "";
+        if (nv) {
+            const cl_tree *one[1] = {tree};
+            cl_trees_predict(one, 1, cl_tensor_data(Xvc), nv, d, 0.0, 1.0, vtmp);
+            for (size_t i = 0; i < nv; i++)
+                vmargin[i] += vtmp[i];
+            double sc = eval_metric(metric, p->objective, vmargin, yv, nv, scratch);
+            if (best_iter < 0 || (higher_better ? sc > best : sc < best)) {
+                best = sc;
+                best_iter = t;
+            }
+            snprintf(detail, sizeof detail, "valid %s %.5f", metric_name(metric), sc);
+            m->best_iter = best_iter;
+            m->best_score = best;
+        }
+        if ((rc = cl_progress_step(progress, "gbdt", t + 1, p->trees, detail)))
+            break;
+        if (o->early_stop > 0 && t - best_iter >= o->early_stop)
+            break;
+    }
+    if (o->early_stop > 0 && best_iter >= 0)
+        truncate_trees(m, best_iter + 1);
+done:
+    if (rc && rc != CL_EINTR)
+        reset(m);
+    cl_tensor_free(Xc);
+    cl_tensor_free(Xvc);
+    cl_free(bins);
+    cl_free(grad);
+    cl_free(hess);
+    cl_free(ylab);
+    cl_free(margin);
+    cl_free(rows);
+    cl_free(feats);
+    cl_free(missing);
+    cl_free(yv);
+    cl_free(vmargin);
+    cl_free(vtmp);
+    cl_free(scratch);
+    cl_grow_ws_free(ws);
+    return rc;
+}
+
+int cl_gbdt_prior(const cl_gbdt *m, double *trained, double *truth)
+{
+    *trained = m->prior_trained;
+    *truth = m->prior_true;
+    return m->fitted && m->params.objective == CL_GBDT_LOGISTIC && m->params.prior_correction &&
+           cl_prior_needed(*trained, *truth);
+}
+
+int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode)
+{
+    if (mode < CL_PREDICT_PROB || mode > CL_PREDICT_CORRECTED)
+        return cl_error(CL_EINVAL, "gbdt predict: unknown prediction mode %d", mode);
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "gbdt: predict before fit");
+    int rc = cl_trees_check_xy(X, NULL, 0, "gbdt predict");
+    if (rc)
+        return rc;
+    if (cl_tensor_cols(X) != m->d)
+        return cl_error(CL_EINVAL, "gbdt predict: X has %lld features, the model was fitted on %d",
+                        (long long)cl_tensor_cols(X), m->d);
+    cl_tensor *Xc;
+    if ((rc = cl_tensor_contiguous(&Xc, X)))
+        return rc;
+    size_t n = (size_t)cl_tensor_rows(X);
+    cl_trees_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc), n, m->d,
+                     m->base, 1.0, out);
+    cl_tensor_free(Xc);
+    double tr, tt;
+    cl_gbdt_prior(m, &tr, &tt);
+    const int fix = m->params.objective == CL_GBDT_LOGISTIC &&
+                    cl_prior_wanted(mode, m->params.prior_correction, tr, tt);
+    if (mode != CL_PREDICT_MARGIN && m->params.objective == CL_GBDT_LOGISTIC)
+        for (size_t i = 0; i < n; i++) {
+            out[i] = (float)(1 / (1 + exp(-(double)out[i])));
+            if (fix) /* from the float probability: equals cl_prior_correct of the raw output */
+                out[i] = (float)cl_prior_correct(out[i], tr, tt);
+        }
+    return CL_OK;
+}
+
+/* ---- model files ---------------------------------------------------------------------- */
+
+int cl_gbdt_write(const cl_gbdt *m, cl_mw *w)
+{
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "gbdt: save before fit");
+    const cl_gbdt_params *p = &m->params;
+    cl_mw_int(w, "params.objective", p->objective);
+    cl_mw_int(w, "params.trees", p->trees);
+    cl_mw_num(w, "params.lr", p->lr);
+    cl_mw_int(w, "params.depth", p->depth);
+    cl_mw_int(w, "params.leaves", p->leaves);
+    cl_mw_num(w, "params.min_child_weight", p->min_child_weight);
+    cl_mw_num(w, "params.lambda", p->lambda);
+    cl_mw_num(w, "params.alpha", p->alpha);
+    cl_mw_num(w, "params.gamma", p->gamma);
+    cl_mw_num(w, "params.subsample", p->subsample);
+    cl_mw_num(w, "params.colsample", p->colsample);
+    cl_mw_int(w, "params.max_bins", p->max_bins);
+    cl_mw_num(w, "params.scale_pos_weight", p->scale_pos_weight);
+    cl_mw_int(w, "params.seed", (int64_t)p->seed);
+    cl_mw_int(w, "params.prior_correction", p->prior_correction);
+    cl_mw_int(w, "d", m->d);
+    cl_mw_num(w, "base", m->base);
+    cl_mw_int(w, "best_iter", m->best_iter);
+    cl_mw_num(w, "best_score", m->best_score);
+    cl_mw_int(w, "metric", m->metric);
+    cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
+    if (m->names)
+        cl_mw_strs(w, "features", (const char *const *)m->names, (size_t)m->d);
+    int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
+    if (!nb)
+        return CL_ENOMEM;
+    for (int j = 0; j < m->d; j++)
+        nb[j] = m->bins->nbins[j];
+    cl_mw_i32(w, "bins.nbins", nb, (size_t)m->d);
+    cl_free(nb);
+    cl_mw_u8(w, "bins.is_cat", m->bins->is_cat, (size_t)m->d);
+    cl_mw_f32(w, "bins.cuts", m->bins->cuts, (size_t)m->bins->cut_off[m->d]);
+    return cl_trees_save(w, "trees.", (const cl_tree *const *)m->trees, m->ntrees);
+}
+
+int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
+{
+    *out = NULL;
+    int rc = cl_mr_expect_kind(r, "gbdt");
+    if (rc)
+        return rc;
+    cl_gbdt_params p = cl_gbdt_params_default();
+    int64_t v;
+    double x;
+#define RD_INT(name, field, lo, hi)                                                          \
+    if ((rc = cl_mr_int(r, name, lo, hi, &v)))                                              \
+        return rc;                                                                           \
+    field = (int)v;
+#define RD_NUM(name, field)                                                                  \
+    if ((rc = cl_mr_num(r, name, &x)))                                                       \
+        return rc;                                                                           \
+    field = x;
+    RD_INT("params.objective", p.objective, 0, 1)
+    RD_INT("params.trees", p.trees, 1, 100000)
+    RD_NUM("params.lr", p.lr)
+    RD_INT("params.depth", p.depth, 0, 64)
+    RD_INT("params.leaves", p.leaves, 0, 65536)
+    RD_NUM("params.min_child_weight", p.min_child_weight)
+    RD_NUM("params.lambda", p.lambda)
+    RD_NUM("params.alpha", p.alpha)
+    RD_NUM("params.gamma", p.gamma)
+    RD_NUM("params.subsample", p.subsample)
+    RD_NUM("params.colsample", p.colsample)
+    RD_INT("params.max_bins", p.max_bins, 2, 255)
+    RD_NUM("params.scale_pos_weight", p.scale_pos_weight)
+    if ((rc = cl_mr_int(r, "params.seed", INT64_MIN, INT64_MAX, &v)))
+        return rc;
+    p.seed = (uint64_t)v;
+    if (cl_mr_has(r, "params.prior_correction")) { /* absent in files before it existed */
+        RD_INT("params.prior_correction", p.prior_correction, 0, 1)
+    }
+    if ((rc = cl_param_validate(cl_gbdt_param_defs, &p, "gbdt")))
+        return cl_error_wrap(CL_EFORMAT, "model file");
+    cl_gbdt *m;
+    if ((rc = cl_gbdt_new(&m, &p)))
+        return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
+    int32_t *nb = NULL;
+    uint8_t *ic = NULL;
+    float *cuts = NULL;
+    size_t ncuts;
+    if ((rc = cl_mr_int(r, "d", 1, 1000000, &v)))
+        goto fail;
+    m->d = (int)v;
+    if ((rc = cl_mr_num(r, "base", &m->base)))
+        goto fail;
+    if ((rc = cl_mr_int(r, "best_iter", -1, 100000, &v)))
+        goto fail;
+    m->best_iter = (int)v;
+    if ((rc = cl_mr_num(r, "best_score", &m->best_score)))
+        goto fail;
+    if ((rc = cl_mr_int(r, "metric", 0, 3, &v)))
+        goto fail;
+    m->metric = (int)v;
+    if ((rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true, "gbdt file")))
+        goto fail;
+    if (!isfinite(m->base)) {
+        rc = cl_error(CL_EFORMAT, "model file: base score is not finite");
+        goto fail;
+    }
+    if (cl_mr_has(r, "features")) {
+        m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
+        if (!m->names) {
+            rc = CL_ENOMEM;
+            goto fail;
+        }
+        if ((rc = cl_mr_strs(r, "features", m->names, (size_t)m->d))) {
+            cl_free(m->names);
+            m->names = NULL;
+            goto fail;
+        }
+    }
+    nb = cl_alloc((size_t)m->d * sizeof *nb);
+    ic = cl_alloc((size_t)m->d);
+    if (!nb || !ic) {
+        rc = CL_ENOMEM;
+        goto fail;
+    }
+    if ((rc = cl_mr_i32(r, "bins.nbins", nb, (size_t)m->d)) ||
+        (rc = cl_mr_u8(r, "bins.is_cat", ic, (size_t)m->d)) ||
+        (rc = cl_mr_count(r, "bins.cuts", CL_CHUNK_F32, &ncuts)))
+        goto fail;
+    cuts = cl_alloc((ncuts + 1) * sizeof *cuts);
+    if (!cuts) {
+        rc = CL_ENOMEM;
+        goto fail;
+    }
+    if ((rc = cl_mr_f32(r, "bins.cuts", cuts, ncuts)) ||
+        (rc = cl_binning_from_arrays(&m->bins, m->d, nb, ic, cuts, ncuts)))
+        goto fail;
+    if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
+        goto fail;
+    m->cap = m->ntrees;
+    m->fitted = 1;
+    cl_free(nb);
+    cl_free(ic);
+    cl_free(cuts);
+    *out = m;
+    return CL_OK;
+fail:
+    cl_free(nb);
+    cl_free(ic);
+    cl_free(cuts);
+    cl_gbdt_free(m);
+    return rc;
+#undef RD_INT
+#undef RD_NUM
+}
+
+int cl_gbdt_save(const cl_gbdt *m, const char *path)
+{
+    cl_mw *w = cl_mw_new("gbdt");
+    if (!w)
+        return CL_ENOMEM;
+    int rc = cl_gbdt_write(m, w);
+    if (!rc)
+        rc = cl_mw_save(w, path);
+    cl_mw_free(w);
+    return rc;
+}
+
+int cl_gbdt_load(cl_gbdt **out, const char *path)
+{
+    *out = NULL;
+    cl_mr *r;
+    int rc = cl_mr_open(&r, path);
+    if (rc)
+        return rc;
+    rc = cl_gbdt_read(out, r);
+    cl_mr_free(r);
+    return rc;
+}

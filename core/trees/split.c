@@ -1,0 +1,138 @@
+/* split.c - split finding from histograms (see split.h). */
+#include "trees/split.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double thresh_l1(double G, double alpha)
+{
+    if (G > alpha)
+        return G - alpha;
+    if (G < -alpha)
+        return G + alpha;
+    return 0.0;
+}
+
+double cl_split_score(double G, double H, const cl_split_params *p)
+{
+    double t = thresh_l1(G, p->alpha);
+    double den = H + p->lambda;
+    return den > 0 ? t * t / den : 0.0;
+}
+
+double cl_split_weight(double G, double H, const cl_split_params *p)
+{
+    double den = H + p->lambda;
+    return den > 0 ? -thresh_l1(G, p->alpha) / den : 0.0;
+}
+
+void cl_split_none(cl_split *s)
+{
+    memset(s, 0, sizeof *s);
+    s->gain = 0.0;
+    s->feature = -1;
+}
+
+/* Tries left sums (gl, hl); the rest of the node goes right. Returns 1 if it improved. */
+static int try_split(cl_split *best, double gl, double hl, double G, double H, double parent,
+                     const cl_split_params *p)
+{
+    double gr = G - gl, hr = H - hl;
+    if (hl < p->min_child_weight || hr < p->min_child_weight)
+        return 0;
+    if (hl <= 0 || hr <= 0)
+        return 0;
+    double gain = cl_split_score(gl, hl, p) + cl_split_score(gr, hr, p) - parent;
+    if (!(gain > p->gamma) || !(gain > 1e-10) || !(gain > best->gain))
+        return 0;
+    best->gain = gain;
+    best->gl = gl;
+    best->hl = hl;
+    best->gr = gr;
+    best->hr = hr;
+    return 1;
+}
+
+typedef struct cat_key {
+    double key;
+    int cat;
+} cat_key;
+
+static int cmp_cat(const void *a, const void *b)
+{
+    const cat_key *x = a, *y = b;
+    if (x->key < y->key)
+        return -1;
+    if (x->key > y->key)
+        return 1;
+    return (x->cat > y->cat) - (x->cat < y->cat);
+}
+
+void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, double G,
+                      double H, const cl_split_params *p)
+{
+    double parent = cl_split_score(G, H, p);
+    double gm = h[nbins].g, hm = h[nbins].h; /* missing bin */
+    int has_missing = hm > 0;
+    if (!is_cat) {
+        double gl = 0, hl = 0;
+        for (int b = 0; b < nbins - 1; b++) {
+            gl += h[b].g;
+            hl += h[b].h;
+            /* missing right */
+            if (try_split(best, gl, hl, G, H, parent, p)) {
+                best->feature = j;
+                best->bin = b;
+                best->default_left = 0;
+                best->is_cat = 0;
+            }
+            /* missing left */
+            if (has_missing && try_split(best, gl + gm, hl + hm, G, H, parent, p)) {
+                best->feature = j;
+                best->bin = b;
+                best->default_left = 1;
+                best->is_cat = 0;
+            }
+        }
+        return;
+    }
+    cl_split_params pc = *p; /* categorical: extra L2 */
+    pc.lambda += CL_SPLIT_CAT_L2;
+    p = &pc;
+    parent = cl_split_score(G, H, p);
+    cat_key keys[256];
+    int nk = 0;
+    for (int c = 0; c < nbins; c++)
+        if (h[c].h > 0) {
+            keys[nk].key = h[c].g / (h[c].h + CL_SPLIT_CAT_SMOOTH);
+            keys[nk].cat = c;
+            nk++;
+        }
+    if (nk < 1 || (nk < 2 && !has_missing))
+        return;
+    qsort(keys, (size_t)nk, sizeof *keys, cmp_cat);
+    double gl = 0, hl = 0;
+    for (int k = 0; k < nk; k++) {
+        gl += h[keys[k].cat].g;
+        hl += h[keys[k].cat].h;
+        int improved = 0, dl = 0;
+        if (k < nk - 1 && try_split(best, gl, hl, G, H, parent, p)) {
+            improved = 1;
+            dl = 0;
+        }
+        if (has_missing && try_split(best, gl + gm, hl + hm, G, H, parent, p)) {
+            improved = 1;
+            dl = 1;
+        }
+        if (improved) {
+            best->feature = j;
+            best->bin = -1;
+            best->default_left = dl;
+            best->is_cat = 1;
+            memset(best->cats, 0, sizeof best->cats);
+            for (int q = 0; q <= k; q++)
+                best->cats[keys[q].cat >> 5] |= 1u << (keys[q].cat & 31);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/* split.h - best split of a node from its histogram (kernel; knows no model).
+ *
+ * Objective (XGBoost's second-order form): a set of rows with gradient sum G and hessian sum
+ * H scores T(G)^2 / (H + lambda) with T the soft threshold by alpha (L1); the best leaf
+ * weight is -T(G) / (H + lambda). A split's gain is score(left) + score(right) -
+ * score(parent); it is accepted when gain > gamma and both children have hessian sums >=
+ * min_child_weight.
+ *
+ * Numeric features: left = bins 0..b ("x < cut[b]"); rows with missing values go to the side
+ * (learned default direction) that gives the larger gain. Categorical features: categories
+ * present in the node are ordered by G / (H + CL_SPLIT_CAT_SMOOTH) and every prefix of that
+ * order is tried as the left set (LightGBM's many-vs-many partition, which is exact for
+ * convex losses); missing values and categories absent from the node follow the default
+ * direction / go right. Partitions over many levels overfit easily, so, as LightGBM does,
+ * the ordering is smoothed (CL_SPLIT_CAT_SMOOTH) and categorical gains use an extra L2
+ * penalty (CL_SPLIT_CAT_L2).
+ */
+#ifndef CL_SPLIT_H
+#define CL_SPLIT_H
+
+#include <stdint.h>
+
+#include "trees/hist.h"
+
+#define CL_SPLIT_CAT_WORDS 8 /* 256 bits of category set */
+#define CL_SPLIT_CAT_SMOOTH 10.0 /* added to H when ordering categories */
+#define CL_SPLIT_CAT_L2 10.0     /* extra L2 when scoring categorical splits */
+
+typedef struct cl_split_params {
+    double lambda, alpha, gamma, min_child_weight;
+} cl_split_params;
+
+typedef struct cl_split {
+    double gain; /* <= 0: no acceptable split */
+    int feature;
+    int bin;          /* numeric: left if bin <= this */
+    int default_left; /* where missing values go */
+    int is_cat;
+    uint32_t cats[CL_SPLIT_CAT_WORDS]; /* categorical: categories going left */
+    double gl, hl, gr, hr;             /* child sums with missing values placed */
+} cl_split;
+
+double cl_split_score(double G, double H, const cl_split_params *p);
+double cl_split_weight(double G, double H, const cl_split_params *p);
+
+/* Resets s to "no split". */
+void cl_split_none(cl_split *s);
+
+/* Best split on feature j whose histogram is h[0..nbins] (h[nbins] = missing bin), for a
+ * node with sums G, H. Updates *best only when the gain is strictly larger, so calling it
+ * for features in increasing order breaks ties toward the lowest feature index. */
+void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, double G,
+                      double H, const cl_split_params *p);
+
+static inline int cl_split_cat_has(const uint32_t *bits, int c)
+{
+    return (bits[c >> 5] >> (c & 31)) & 1u;
+}
+
+#endif

@@ -1,0 +1,438 @@
+/* tree_grow.c - depth-wise and leaf-wise tree growth on histograms (see tree_grow.h). */
+#include "trees/tree_grow.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+
+#define PART_BLOCK 65536
+
+typedef struct cand {
+    int node, depth;
+    size_t start, end;
+    double G, H;
+    cl_hbin *hist; /* NULL when not kept */
+    cl_split split;
+} cand;
+
+struct cl_grow_ws {
+    size_t n;
+    int total_bins, d;
+    float *gh;     /* 2n ordered gradients */
+    uint32_t *tmp; /* n */
+    cl_hbin **pool;
+    int npool, poolcap;
+    cand *cands;
+    int ncand, candcap;
+    cl_grow_leaf *leaves;
+    int nleaves, leafcap;
+    int *feats; /* d: node feature sample */
+};
+
+int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d)
+{
+    cl_grow_ws *ws = cl_calloc(1, sizeof *ws);
+    if (!ws)
+        return CL_ENOMEM;
+    ws->n = n;
+    ws->total_bins = total_bins;
+    ws->d = d;
+    ws->gh = cl_alloc((2 * n + 2) * sizeof *ws->gh);
+    ws->tmp = cl_alloc((n + 1) * sizeof *ws->tmp);
+    ws->feats = cl_alloc(((size_t)d + 1) * sizeof *ws->feats);
+    if (!ws->gh || !ws->tmp || !ws->feats) {
+        cl_grow_ws_free(ws);
+        return CL_ENOMEM;
+    }
+    *out = ws;
+    return CL_OK;
+}
+
+void cl_grow_ws_free(cl_grow_ws *ws)
+{
+    if (!ws)
+        return;
+    for (int i = 0; i < ws->npool; i++)
+        cl_free(ws->pool[i]);
+    for (int i = 0; i < ws->ncand; i++)
+        cl_free(ws->cands[i].hist);
+    cl_free(ws->pool);
+    cl_free(ws->cands);
+    cl_free(ws->leaves);
+    cl_free(ws->gh);
+    cl_free(ws->tmp);
+    cl_free(ws->feats);
+    cl_free(ws);
+}
+
+static cl_hbin *hist_get(cl_grow_ws *ws)
+{
+    if (ws->npool > 0)
+        return ws->pool[--ws->npool];
+    return cl_alloc((size_t)ws->total_bins * sizeof(cl_hbin));
+}
+
+static void hist_put(cl_grow_ws *ws, cl_hbin *h)
+{
+    if (!h)
+        return;
+    if (ws->npool == ws->poolcap) {
+        int cap = ws->poolcap ? 2 * ws->poolcap : 16;
+        cl_hbin **np = cl_realloc(ws->pool, (size_t)cap * sizeof *np);
+        if (!np) {
+            cl_free(h);
+            return;
+        }
+        ws->pool = np;
+        ws->poolcap = cap;
+    }
+    ws->pool[ws->npool++] = h;
+}
+
+static int add_leaf(cl_grow_ws *ws, int node, size_t start, size_t end)
+{
+    if (ws->nleaves == ws->leafcap) {
+        int cap = ws->leafcap ? 2 * ws->leafcap : 64;
+        cl_grow_leaf *nl = cl_realloc(ws->leaves, (size_t)cap * sizeof *nl);
+        if (!nl)
+            return CL_ENOMEM;
+        ws->leaves = nl;
+        ws->leafcap = cap;
+    }
+    ws->leaves[ws->nleaves].node = node;
+    ws->leaves[ws->nleaves].start = start;
+    ws->leaves[ws->nleaves].end = end;
+    ws->nleaves++;
+    return CL_OK;
+}
+
+static int add_cand(cl_grow_ws *ws, const cand *c)
+{
+    if (ws->ncand == ws->candcap) {
+        int cap = ws->candcap ? 2 * ws->candcap : 64;
+        cand *nc = cl_realloc(ws->cands, (size_t)cap * sizeof *nc);
+        if (!nc)
+            return CL_ENOMEM;
+        ws->cands = nc;
+        ws->candcap = cap;
+    }
+    ws->cands[ws->ncand++] = *c;
+    return CL_OK;
+}
+
+static void gather(float *gh, const uint32_t *rows, size_t m, const float *grad,
+                   const float *hess, int nthreads)
+{
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (m > 4 * PART_BLOCK)
+    for (size_t k = 0; k < m; k++) {
+        uint32_t r = rows[k];
+        gh[2 * k] = grad[r];
+        gh[2 * k + 1] = hess[r];
+    }
+}
+
+static int splittable(const cand *c, const cl_grow_params *p)
+{
+    if (p->max_depth > 0 && c->depth >= p->max_depth)
+        return 0;
+    if (c->end - c->start < 2)
+        return 0;
+    if (c->H < 2 * p->sp.min_child_weight)
+        return 0;
+    return 1;
+}
+
+/* Features of a node: all tree features, or an mtry sample of them (sorted). */
+static int node_feats(cl_grow_ws *ws, const int *feats, int nf, const cl_grow_params *p,
+                      cl_rng *rng, const int **out)
+{
+    if (p->mtry <= 0 || p->mtry >= nf) {
+        *out = feats;
+        return nf;
+    }
+    /* Selection sampling (Knuth's algorithm S): a sorted sample without sorting. */
+    int k = 0;
+    for (int i = 0; i < nf && k < p->mtry; i++)
+        if (cl_rng_below(rng, (uint64_t)(nf - i)) < (uint64_t)(p->mtry - k))
+            ws->feats[k++] = feats[i];
+    *out = ws->feats;
+    return k;
+}
+
+static void find_split(cand *c, const cl_binning *b, const int *fs, int nf,
+                       const cl_grow_params *p)
+{
+    cl_split_none(&c->split);
+    for (int f = 0; f < nf; f++) {
+        int j = fs[f];
+        cl_split_feature(&c->split, c->hist + b->hist_off[j], b->nbins[j], b->is_cat[j], j, c->G,
+                         c->H, &p->sp);
+    }
+}
+
+/* Builds c's histogram over fs (into a pooled buffer) and finds its split. keep: leave the
+ * histogram attached for subtraction; otherwise return it to the pool. */
+static int eval_node(cl_grow_ws *ws, cand *c, const cl_binning *b, const uint8_t *bins,
+                     size_t n, const float *grad, const float *hess, const uint32_t *rows,
+                     const int *fs, int nf, const cl_grow_params *p, int keep)
+{
+    if (!c->hist) {
+        c->hist = hist_get(ws);
+        if (!c->hist)
+            return CL_ENOMEM;
+        size_t m = c->end - c->start;
+        gather(ws->gh, rows + c->start, m, grad, hess, p->nthreads);
+        /* a node holding every row (the root without sampling) lists rows 0..n-1 in order */
+        cl_hist_build(c->hist, b->hist_off, bins, n, m == n ? NULL : rows + c->start, m, ws->gh,
+                      fs, nf, p->nthreads);
+    }
+    find_split(c, b, fs, nf, p);
+    if (!keep) {
+        hist_put(ws, c->hist);
+        c->hist = NULL;
+    }
+    return CL_OK;
+}
+
+static int goes_left(const cl_split *s, const cl_binning *b, int bin)
+{
+    int j = s->feature;
+    if (bin == b->nbins[j])
+        return s->default_left;
+    if (s->is_cat)
+        return cl_split_cat_has(s->cats, bin);
+    return bin <= s->bin;
+}
+
+/* Stable partition of rows[0..m) by the split; returns the number going left. */
+static size_t partition(uint32_t *rows, size_t m, const uint8_t *col, const cl_split *s,
+                        const cl_binning *b, uint32_t *tmp, int nthreads)
+{
+    size_t nblk = (m + PART_BLOCK - 1) / PART_BLOCK;
+    if (nblk <= 1 || nthreads <= 1) {
+        size_t nl = 0, nr = 0;
+        for (size_t k = 0; k < m; k++) {
+            uint32_t r = rows[k];
+            if (goes_left(s, b, col[r]))
+                rows[nl++] = r;
+            else
+                tmp[nr++] = r;
+        }
+        memcpy(rows + nl, tmp, nr * sizeof *rows);
+        return nl;
+    }
+    size_t lcount[1024];
+    size_t *cnt = nblk <= 1024 ? lcount : cl_alloc(nblk * sizeof *cnt);
+    if (!cnt) { /* fall back to the serial path */
+        size_t nl = 0, nr = 0;
+        for (size_t k = 0; k < m; k++) {
+            uint32_t r = rows[k];
+            if (goes_left(s, b, col[r]))
+                rows[nl++] = r;
+            else
+                tmp[nr++] = r;
+        }
+        memcpy(rows + nl, tmp, nr * sizeof *rows);
+        return nl;
+    }
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+    for (size_t q = 0; q < nblk; q++) {
+        size_t k0 = q * PART_BLOCK, k1 = k0 + PART_BLOCK < m ? k0 + PART_BLOCK : m, c = 0;
+        for (size_t k = k0; k < k1; k++)
+            c += (size_t)goes_left(s, b, col[rows[k]]);
+        cnt[q] = c;
+    }
+    size_t nl = 0;
+    for (size_t q = 0; q < nblk; q++)
+        nl += cnt[q];
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+    for (size_t q = 0; q < nblk; q++) {
+        size_t k0 = q * PART_BLOCK, k1 = k0 + PART_BLOCK < m ? k0 + PART_BLOCK : m;
+        size_t lo = 0;
+        for (size_t z = 0; z < q; z++)
+            lo += cnt[z];
+        size_t ro = nl + k0 - lo;
+        for (size_t k = k0; k < k1; k++) {
+            uint32_t r = rows[k];
+            if (goes_left(s, b, col[r]))
+                tmp[lo++] = r;
+            else
+                tmp[ro++] = r;
+        }
+    }
+    memcpy(rows, tmp, m * sizeof *rows);
+    if (cnt != lcount)
+        cl_free(cnt);
+    return nl;
+}
+
+int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+                 const float *grad, const float *hess, uint32_t *rows, size_t m,
+                 const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
+                 const cl_grow_leaf **leaves, int *nleaves)
+{
+    int rc = CL_OK;
+    int subtract = p->subtract && p->mtry <= 0;
+    ws->ncand = 0;
+    ws->nleaves = 0;
+    double G = 0, H = 0;
+    for (size_t k = 0; k < m; k++) {
+        G += grad[rows[k]];
+        H += hess[rows[k]];
+    }
+    int root = cl_tree_add(t, (float)(p->lr * cl_split_weight(G, H, &p->sp)), H, (double)m);
+    if (root < 0)
+        return root;
+    cand c0 = {.node = root, .depth = 0, .start = 0, .end = m, .G = G, .H = H, .hist = NULL};
+    cl_split_none(&c0.split);
+    if (splittable(&c0, p)) {
+        const int *fs;
+        int k = node_feats(ws, feats, nf, p, rng, &fs);
+        if ((rc = eval_node(ws, &c0, b, bins, n, grad, hess, rows, fs, k, p, subtract)))
+            return rc;
+    }
+    if ((rc = add_cand(ws, &c0))) {
+        hist_put(ws, c0.hist);
+        return rc;
+    }
+    int open_leaves = 1, head = 0;
+    for (;;) {
+        if (p->max_leaves > 0 && open_leaves >= p->max_leaves)
+            break;
+        /* pick the next candidate */
+        int pick = -1;
+        if (p->max_leaves > 0) {
+            double best = 0;
+            for (int i = 0; i < ws->ncand; i++)
+                if (ws->cands[i].split.gain > best) {
+                    best = ws->cands[i].split.gain;
+                    pick = i;
+                }
+        } else {
+            while (head < ws->ncand && !(ws->cands[head].split.gain > 0))
+                head++;
+            pick = head < ws->ncand ? head++ : -1;
+        }
+        if (pick < 0)
+            break;
+        cand par = ws->cands[pick];
+        ws->cands[pick].split.gain = 0; /* consumed */
+        ws->cands[pick].hist = NULL;
+        ws->cands[pick].node = -1; /* no longer a leaf */
+        const cl_split *s = &par.split;
+        int j = s->feature;
+        size_t pm = par.end - par.start;
+        size_t nl = partition(rows + par.start, pm, bins + (size_t)j * n, s, b, ws->tmp,
+                              p->nthreads);
+        int catset = -1;
+        if (s->is_cat && (catset = cl_tree_add_cats(t, s->cats)) < 0) {
+            rc = catset;
+            hist_put(ws, par.hist);
+            goto fail;
+        }
+        int li = cl_tree_add(t, (float)(p->lr * cl_split_weight(s->gl, s->hl, &p->sp)), s->hl,
+                             (double)nl);
+        int ri = li < 0 ? li
+                        : cl_tree_add(t, (float)(p->lr * cl_split_weight(s->gr, s->hr, &p->sp)),
+                                      s->hr, (double)(pm - nl));
+        if (li < 0 || ri < 0) {
+            rc = CL_ENOMEM;
+            hist_put(ws, par.hist);
+            goto fail;
+        }
+        cl_tnode *nd = t->nodes + par.node;
+        nd->feature = j;
+        nd->left = li;
+        nd->default_left = (uint8_t)s->default_left;
+        nd->is_cat = (uint8_t)s->is_cat;
+        nd->gain = s->gain;
+        if (s->is_cat) {
+            nd->cat = catset;
+            nd->ncat = (uint8_t)b->nbins[j];
+            nd->thr = 0;
+        } else {
+            nd->bin = (uint8_t)s->bin;
+            nd->thr = cl_binning_threshold(b, j, s->bin);
+        }
+        cand cl = {.node = li, .depth = par.depth + 1, .start = par.start,
+                   .end = par.start + nl, .G = s->gl, .H = s->hl, .hist = NULL};
+        cand cr = {.node = ri, .depth = par.depth + 1, .start = par.start + nl,
+                   .end = par.end, .G = s->gr, .H = s->hr, .hist = NULL};
+        cl_split_none(&cl.split);
+        cl_split_none(&cr.split);
+        int sl = splittable(&cl, p), sr = splittable(&cr, p);
+        if (subtract && par.hist && (sl || sr)) {
+            cand *small = nl <= pm - nl ? &cl : &cr;
+            cand *large = small == &cl ? &cr : &cl;
+            int ssplit = small == &cl ? sl : sr, lsplit = small == &cl ? sr : sl;
+            small->hist = hist_get(ws);
+            if (!small->hist) {
+                hist_put(ws, par.hist);
+                rc = CL_ENOMEM;
+                goto fail;
+            }
+            size_t sm = small->end - small->start;
+            gather(ws->gh, rows + small->start, sm, grad, hess, p->nthreads);
+            cl_hist_build(small->hist, b->hist_off, bins, n, rows + small->start, sm, ws->gh,
+                          feats, nf, p->nthreads);
+            cl_hist_subtract(par.hist, par.hist, small->hist, b->hist_off, feats, nf);
+            large->hist = par.hist;
+            if (ssplit)
+                find_split(small, b, feats, nf, p);
+            else {
+                hist_put(ws, small->hist);
+                small->hist = NULL;
+            }
+            if (lsplit)
+                find_split(large, b, feats, nf, p);
+            else {
+                hist_put(ws, large->hist);
+                large->hist = NULL;
+            }
+        } else {
+            hist_put(ws, par.hist);
+            cand *ch[2] = {&cl, &cr};
+            int ok[2] = {sl, sr};
+            for (int q = 0; q < 2; q++) {
+                if (!ok[q])
+                    continue;
+                const int *fs;
+                int k = node_feats(ws, feats, nf, p, rng, &fs);
+                if ((rc = eval_node(ws, ch[q], b, bins, n, grad, hess, rows, fs, k, p,
+                                    subtract))) {
+                    hist_put(ws, cl.hist);
+                    hist_put(ws, cr.hist);
+                    goto fail;
+                }
+            }
+        }
+        if ((rc = add_cand(ws, &cl))) {
+            hist_put(ws, cl.hist);
+            hist_put(ws, cr.hist);
+            goto fail;
+        }
+        if ((rc = add_cand(ws, &cr))) {
+            hist_put(ws, cr.hist);
+            goto fail;
+        }
+        open_leaves++;
+    }
+    /* every remaining candidate is a leaf */
+    for (int i = 0; i < ws->ncand; i++) {
+        cand *c = ws->cands + i;
+        hist_put(ws, c->hist);
+        c->hist = NULL;
+        if (c->node >= 0 && (rc = add_leaf(ws, c->node, c->start, c->end)))
+            goto fail;
+    }
+    *leaves = ws->leaves;
+    *nleaves = ws->nleaves;
+    return CL_OK;
+fail:
+    for (int i = 0; i < ws->ncand; i++) {
+        hist_put(ws, ws->cands[i].hist);
+        ws->cands[i].hist = NULL;
+    }
+    return rc;
+}

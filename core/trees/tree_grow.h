@@ -1,0 +1,53 @@
+/* tree_grow.h - grows one tree on binned data from per-row gradients and hessians.
+ *
+ * Shared by gbdt (second-order boosting), forest and the single CART tree (squared error on
+ * 0/1 labels = Gini impurity decrease, leaf value = weighted class-1 share). Kernels: hist.h
+ * and split.h. Growth is depth-wise (nodes split in creation order, level by level) or
+ * leaf-wise (best-first: the open leaf with the largest gain is split next, up to
+ * max_leaves). With subtraction on, only the smaller child's histogram is built and the
+ * sibling's is parent - smaller. Deterministic: thread count never changes a result.
+ */
+#ifndef CL_TREE_GROW_H
+#define CL_TREE_GROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trees/binning.h"
+#include "trees/hist.h"
+#include "base/rng.h"
+#include "trees/split.h"
+#include "trees/tree.h"
+
+typedef struct cl_grow_params {
+    cl_split_params sp;
+    int max_depth;  /* 0 = unlimited */
+    int max_leaves; /* 0 = depth-wise; > 0 = leaf-wise best-first with at most this many */
+    int mtry;       /* features tried per node: 0 = all of the tree's features */
+    double lr;      /* leaf values are lr * weight */
+    int subtract;   /* histogram subtraction (needs mtry == 0) */
+    int nthreads;
+} cl_grow_params;
+
+/* Scratch reused across trees (owned; cl_grow_ws_free). */
+typedef struct cl_grow_ws cl_grow_ws;
+int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d);
+void cl_grow_ws_free(cl_grow_ws *ws);
+
+/* Leaves of the last grown tree: leaf node index and the range [start, end) of `rows` (as
+ * reordered by the grower) that reached it. Borrowed from ws until the next grow. */
+typedef struct cl_grow_leaf {
+    int node;
+    size_t start, end;
+} cl_grow_leaf;
+
+/* Grows a tree into `t` (empty) from rows[0..m) (reordered in place so each leaf's rows are
+ * contiguous), using features feats[0..nf) (increasing). grad/hess are per row (indexed by
+ * row number). bins: column-major matrix of n rows binned with `b`. rng: for mtry sampling.
+ * On success *leaves / *nleaves describe the leaves. */
+int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+                 const float *grad, const float *hess, uint32_t *rows, size_t m,
+                 const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
+                 const cl_grow_leaf **leaves, int *nleaves);
+
+#endif

@@ -1,0 +1,178 @@
+/* treeshap.c - path-dependent TreeSHAP (see treeshap.h), written from the paper's Algorithm 2. */
+#include "trees/treeshap.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/threads.h"
+
+typedef struct pelem {
+    int feature;
+    double zero, one, w; /* fraction of zero paths (cover), of one paths (x), path weight */
+} pelem;
+
+static void extend(pelem *path, int ud, double zero, double one, int feature)
+{
+    path[ud].feature = feature;
+    path[ud].zero = zero;
+    path[ud].one = one;
+    path[ud].w = ud == 0 ? 1.0 : 0.0;
+    for (int i = ud - 1; i >= 0; i--) {
+        path[i + 1].w += one * path[i].w * (i + 1) / (double)(ud + 1);
+        path[i].w = zero * path[i].w * (ud - i) / (double)(ud + 1);
+    }
+}
+
+static void unwind(pelem *path, int ud, int idx)
+{
+    double one = path[idx].one, zero = path[idx].zero, nw = path[ud].w;
+    for (int i = ud - 1; i >= 0; i--) {
+        if (one != 0) {
+            double tmp = path[i].w;
+            path[i].w = nw * (ud + 1) / ((i + 1) * one);
+            nw = tmp - path[i].w * zero * (ud - i) / (double)(ud + 1);
+        } else {
+            path[i].w = path[i].w * (ud + 1) / (zero * (ud - i));
+        }
+    }
+    for (int i = idx; i < ud; i++) {
+        path[i].feature = path[i + 1].feature;
+        path[i].zero = path[i + 1].zero;
+        path[i].one = path[i + 1].one;
+    }
+}
+
+static double unwound_sum(const pelem *path, int ud, int idx)
+{
+    double one = path[idx].one, zero = path[idx].zero, nw = path[ud].w, total = 0;
+    for (int i = ud - 1; i >= 0; i--) {
+        if (one != 0) {
+            double tmp = nw * (ud + 1) / ((i + 1) * one);
+            total += tmp;
+            nw = path[i].w - tmp * zero * (ud - i) / (double)(ud + 1);
+        } else {
+            total += path[i].w * (ud + 1) / (zero * (ud - i));
+        }
+    }
+    return total;
+}
+
+static void recurse(const cl_tree *t, int node, const float *x, double *phi, pelem *parent,
+                    int ud, double zero, double one, int feature, double scale)
+{
+    pelem *path = parent + ud + 1;
+    memcpy(path, parent, (size_t)(ud + 1) * sizeof *path);
+    extend(path, ud, zero, one, feature);
+    const cl_tnode *nd = t->nodes + node;
+    if (nd->feature < 0) {
+        for (int i = 1; i <= ud; i++) {
+            double w = unwound_sum(path, ud, i);
+            phi[path[i].feature] += w * (path[i].one - path[i].zero) * nd->value * scale;
+        }
+        return;
+    }
+    int left = cl_tree_go_left(t, nd, x[nd->feature]);
+    int hot = nd->left + !left, cold = nd->left + left;
+    double cov = nd->cover;
+    double hz = cov > 0 ? t->nodes[hot].cover / cov : 0;
+    double cz = cov > 0 ? t->nodes[cold].cover / cov : 0;
+    double iz = 1, io = 1;
+    int k;
+    for (k = 1; k <= ud; k++)
+        if (path[k].feature == nd->feature)
+            break;
+    if (k <= ud) {
+        iz = path[k].zero;
+        io = path[k].one;
+        unwind(path, ud, k);
+        ud--;
+    }
+    recurse(t, hot, x, phi, path, ud + 1, hz * iz, io, nd->feature, scale);
+    recurse(t, cold, x, phi, path, ud + 1, cz * iz, 0, nd->feature, scale);
+}
+
+static int max_depth(const cl_tree *t, int node)
+{
+    const cl_tnode *nd = t->nodes + node;
+    if (nd->feature < 0)
+        return 0;
+    int a = max_depth(t, nd->left), b = max_depth(t, nd->left + 1);
+    return 1 + (a > b ? a : b);
+}
+
+static double expected(const cl_tree *t, int node)
+{
+    const cl_tnode *nd = t->nodes + node;
+    if (nd->feature < 0)
+        return nd->value;
+    const cl_tnode *l = t->nodes + nd->left, *r = l + 1;
+    double c = l->cover + r->cover;
+    if (!(c > 0))
+        return 0.5 * (expected(t, nd->left) + expected(t, nd->left + 1));
+    return (l->cover * expected(t, nd->left) + r->cover * expected(t, nd->left + 1)) / c;
+}
+
+double cl_treeshap_expected(const cl_tree *t)
+{
+    return expected(t, 0);
+}
+
+int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
+                double base, double scale, float *out)
+{
+    int md = 0;
+    double ev = base;
+    for (int t = 0; t < ntrees; t++) {
+        int k = max_depth(trees[t], 0);
+        md = k > md ? k : md;
+        ev += scale * cl_treeshap_expected(trees[t]);
+    }
+    size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
+    const size_t block = 64, nblk = (n + block - 1) / block;
+    int failed = 0;
+#pragma omp parallel num_threads(cl_threads_get()) if (n > 256)
+    {
+        pelem *path = cl_alloc(plen * sizeof *path);
+        double *phi = cl_alloc(((size_t)d + 1) * sizeof *phi);
+        if (!path || !phi) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t q = 0; q < nblk; q++) {
+            if (!path || !phi)
+                continue;
+            size_t i1 = (q + 1) * block < n ? (q + 1) * block : n;
+            for (size_t i = q * block; i < i1; i++) {
+                const float *x = X + i * (size_t)d;
+                memset(phi, 0, ((size_t)d + 1) * sizeof *phi);
+                for (int t = 0; t < ntrees; t++)
+                    recurse(trees[t], 0, x, phi, path, 0, 1, 1, -1, scale);
+                float *o = out + i * ((size_t)d + 1);
+                for (int j = 0; j < d; j++)
+                    o[j] = (float)phi[j];
+                o[d] = (float)ev;
+            }
+        }
+        cl_free(path);
+        cl_free(phi);
+    }
+    return failed ? cl_error(CL_ENOMEM, "treeshap: out of memory") : CL_OK;
+}
+
+void cl_treeshap_to_probability(float *phi, size_t n, int d)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *o = phi + i * ((size_t)d + 1);
+        double e = o[d], margin = e;
+        for (int j = 0; j < d; j++)
+            margin += o[j];
+        double pe = 1 / (1 + exp(-e)), pm = 1 / (1 + exp(-margin));
+        double f = margin != e ? (pm - pe) / (margin - e) : 0.0;
+        for (int j = 0; j < d; j++)
+            o[j] = (float)(o[j] * f);
+        o[d] = (float)pe;
+    }
+}

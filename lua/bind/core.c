@@ -1,0 +1,106 @@
+/* l_core.c - module churnlab.core: version, threads, memory, model loading, docs. */
+#include "support/lcl.h"
+
+#include <string.h>
+#include <time.h>
+
+static int l_threads(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1))
+        LCL_CHECK(L, cl_threads_set((int)luaL_checkinteger(L, 1)));
+    lua_pushinteger(L, cl_threads_get());
+    return 1;
+}
+
+static int l_memory(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)cl_alloc_bytes());
+    lua_pushinteger(L, (lua_Integer)cl_alloc_peak());
+    return 2;
+}
+
+/* load(path): dispatches on the kind stored in the file to the registered loader. Errors
+ * (missing file, corrupt file, unknown kind) return nil, msg like io.open. */
+static int l_load(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    char kind[80];
+    int rc = cl_mr_peek_kind(path, kind, sizeof kind);
+    if (rc)
+        return lcl_fail(L, rc);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, "churnlab.loaders");
+    if (lua_getfield(L, -1, kind) != LUA_TFUNCTION) {
+        luaL_pushfail(L);
+        lua_pushfstring(L, "'%s' holds a '%s' model, which this build of churnlab cannot load",
+                        path, kind);
+        return 2;
+    }
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, LUA_MULTRET);
+    return lua_gettop(L) - 2;
+}
+
+static int l_kind(lua_State *L)
+{
+    char kind[80];
+    int rc = cl_mr_peek_kind(luaL_checkstring(L, 1), kind, sizeof kind);
+    if (rc)
+        return lcl_fail(L, rc);
+    lua_pushstring(L, kind);
+    return 1;
+}
+
+static int l_docs(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, "churnlab.docs");
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, "churnlab.params");
+    return 2;
+}
+
+static int l_interrupted(lua_State *L)
+{
+    lua_pushboolean(L, cl_interrupted());
+    if (lua_toboolean(L, 1))
+        cl_interrupt_clear();
+    return 1;
+}
+
+/* now(): monotonic wall-clock seconds (arbitrary origin) as a float, for timing. */
+static int l_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {
+    {"threads", l_threads}, {"memory", l_memory}, {"load", l_load}, {"model_kind", l_kind},
+    {"docs", l_docs},       {"interrupted", l_interrupted}, {"now", l_now}, {NULL, NULL}};
+
+static const struct {
+    const char *name, *doc;
+} docs[] = {
+    {"threads", "threads([n]) -> n: sets (n >= 1, or 0 for the default: $CHURNLAB_THREADS or "
+                "every core) and returns the thread count. Results never depend on it."},
+    {"memory", "memory() -> bytes, peak: C memory held by churnlab objects now and at peak."},
+    {"load", "load(path) -> model | nil, msg: loads any churnlab model file (.clm), whatever "
+             "its kind."},
+    {"model_kind", "model_kind(path) -> kind | nil, msg: the kind of model a file holds."},
+    {"now", "now() -> seconds: monotonic wall-clock time as a float (arbitrary origin; "
+            "subtract two readings to time code)."},
+    {NULL, NULL}};
+
+int luaopen_churnlab_core(lua_State *L);
+int luaopen_churnlab_core(lua_State *L)
+{
+    luaL_newlib(L, funcs);
+    lua_pushstring(L, CL_VERSION_STRING);
+    lua_setfield(L, -2, "version");
+    for (int i = 0; docs[i].name; i++) {
+        lua_getfield(L, -1, docs[i].name);
+        lcl_setdoc(L, -1, docs[i].doc);
+        lua_pop(L, 1);
+    }
+    return 1;
+}

@@ -1,0 +1,472 @@
+/* l_prep.c - module churnlab.prep: preprocessing pipelines (churnlab.Pipeline).
+ *
+ *   local p = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"},
+ *                              impute = "median", encode = "onehot", scale = "minmax"}
+ *   p:fit(train);  local X, y = p:transform(test)
+ *   p:feature_names();  p:sources();  p:save("pipe.clm");  cl.load("pipe.clm")
+ */
+#include "support/lcl.h"
+
+#include <string.h>
+
+#include "frame/frame.h"
+#include "frame/prep.h"
+
+#define PIPELINE "churnlab.Pipeline"
+#define FRAME "churnlab.Frame"
+
+/* The box holds the fitted cl_pipeline (NULL before fit); the options table is uservalue 1. */
+
+static int choice(lua_State *L, int o, const char *key, const char *names, int def)
+{
+    const char *s = lcl_optstr(L, o, key, NULL);
+    if (!s)
+        return def;
+    int k = 0;
+    for (const char *p = names; *p; k++) {
+        const char *e = strchr(p, '|');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (strlen(s) == n && !strncmp(s, p, n))
+            return k;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return luaL_error(L, "pipeline: %s must be one of %s, got '%s'", key, names, s);
+}
+
+static int l_pipeline(lua_State *L)
+{
+    lua_settop(L, 1);
+    if (lua_isnil(L, 1)) {
+        lua_newtable(L);
+        lua_replace(L, 1);
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const known[] = {"target", "positive", "drop", "columns", "impute",
+                                        "fill_value", "fill_label", "encode", "unknown",
+                                        "max_categories", "scale", "clip", NULL};
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        int ok = 0;
+        if (lua_type(L, -2) == LUA_TSTRING)
+            for (int k = 0; known[k] && !ok; k++)
+                ok = !strcmp(known[k], lua_tostring(L, -2));
+        if (!ok)
+            return luaL_error(L, "pipeline: unknown option '%s' (options: target, positive, drop, "
+                                 "columns, impute, fill_value, fill_label, encode, unknown, "
+                                 "max_categories, scale, clip)",
+                              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+        lua_pop(L, 1);
+    }
+    /* validate now so mistakes show at construction */
+    choice(L, 1, "impute", CL_IMPUTE_NAMES, 0);
+    choice(L, 1, "encode", CL_ENCODE_NAMES, 0);
+    choice(L, 1, "scale", CL_SCALE_NAMES, 0);
+    choice(L, 1, "unknown", CL_UNKNOWN_NAMES, 0);
+    lcl_box *b = lcl_newbox(L, PIPELINE);
+    b->obj = NULL;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    return 1;
+}
+
+static lcl_box *checkbox(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, PIPELINE);
+}
+
+static cl_pipeline *checkfitted(lua_State *L, int idx)
+{
+    lcl_box *b = checkbox(L, idx);
+    if (!b->obj)
+        luaL_error(L, "pipeline: not fitted yet (call p:fit(frame) first)");
+    return b->obj;
+}
+
+/* A string or a list of strings at option `key` (NULL when absent); the array lives in a
+ * userdata left on the stack. */
+static const char *const *namelist(lua_State *L, int o, const char *key, int *n)
+{
+    *n = 0;
+    if (lua_getfield(L, o, key) == LUA_TNIL)
+        return NULL;
+    int d = lua_gettop(L);
+    if (lua_type(L, d) == LUA_TSTRING) {
+        const char **v = lua_newuserdatauv(L, sizeof *v, 0);
+        v[0] = lua_tostring(L, d);
+        *n = 1;
+        return v;
+    }
+    if (!lua_istable(L, d))
+        luaL_error(L, "pipeline: %s must be a column name or a list of them", key);
+    int len = (int)luaL_len(L, d);
+    const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(len ? len : 1), 0);
+    for (int i = 0; i < len; i++) {
+        if (lua_geti(L, d, i + 1) != LUA_TSTRING)
+            luaL_error(L, "pipeline: %s entry %d must be a column name", key, i + 1);
+        v[i] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    *n = len;
+    return v;
+}
+
+static int p_fit(lua_State *L)
+{
+    lcl_box *b = checkbox(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
+    lua_getiuservalue(L, 1, 1);
+    int o = lua_gettop(L);
+    cl_pipeline_opts opts;
+    cl_pipeline_opts_default(&opts);
+    if (lua_istable(L, o)) {
+        opts.target = lcl_optstr(L, o, "target", NULL);
+        if (lua_getfield(L, o, "positive") == LUA_TNUMBER || lua_isboolean(L, -1)) {
+            if (lua_isboolean(L, -1))
+                lua_pushstring(L, lua_toboolean(L, -1) ? "1" : "0");
+            else
+                lua_pushstring(L, lua_tostring(L, -1));
+            opts.positive = lua_tostring(L, -1); /* kept on the stack */
+        } else {
+            lua_pop(L, 1);
+            opts.positive = lcl_optstr(L, o, "positive", NULL);
+        }
+        opts.drop = namelist(L, o, "drop", &opts.ndrop);
+        opts.columns = namelist(L, o, "columns", &opts.ncolumns);
+        opts.impute = (cl_impute)choice(L, o, "impute", CL_IMPUTE_NAMES, CL_IMPUTE_MEDIAN);
+        opts.encode = (cl_encode)choice(L, o, "encode", CL_ENCODE_NAMES, CL_ENCODE_ONEHOT);
+        opts.scale = (cl_scale)choice(L, o, "scale", CL_SCALE_NAMES, CL_SCALE_NONE);
+        opts.unknown = (cl_unknown)choice(L, o, "unknown", CL_UNKNOWN_NAMES, CL_UNKNOWN_ZERO);
+        opts.fill_value = lcl_optnum(L, o, "fill_value", 0);
+        opts.fill_label = lcl_optstr(L, o, "fill_label", "missing");
+        double mc = lcl_optnum(L, o, "max_categories", 0);
+        if (mc < 0 || mc > 1e6)
+            return luaL_error(L, "pipeline: max_categories must be in [0, 1000000], got %f", mc);
+        opts.max_categories = (int)mc;
+        opts.clip = lcl_optbool(L, o, "clip", 0);
+    }
+    cl_pipeline *p;
+    LCL_CHECK(L, cl_pipeline_fit(&p, f, &opts));
+    cl_pipeline_free(b->obj);
+    b->obj = p;
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int p_transform(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
+    cl_tensor *X, *y;
+    LCL_CHECK(L, cl_pipeline_transform(p, f, &X, &y));
+    lcl_pushtensor(L, X);
+    if (y)
+        lcl_pushtensor(L, y);
+    else
+        lua_pushnil(L);
+    return 2;
+}
+
+static int p_transform_frame(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
+    cl_frame *r;
+    LCL_CHECK(L, cl_pipeline_transform_frame(p, f, &r));
+    lcl_box *b = lcl_newbox(L, FRAME);
+    b->obj = r;
+    lcl_gc_check(L);
+    return 1;
+}
+
+/* Single steps: a pipeline restricted to `columns` doing one thing; transform_frame gives
+ * the frame with those columns transformed. step(opts, preset...) copies opts (columns,
+ * and the step's own keys) over the preset. */
+static int make_step(lua_State *L, const char *const *preset, const char *const *allowed,
+                     const char *what)
+{
+    lua_settop(L, 1);
+    if (!lua_isnil(L, 1))
+        luaL_checktype(L, 1, LUA_TTABLE);
+    lua_newtable(L);
+    for (int i = 0; preset[i]; i += 2) {
+        lua_pushstring(L, preset[i + 1]);
+        lua_setfield(L, 2, preset[i]);
+    }
+    if (lua_istable(L, 1)) {
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            const char *as = NULL;
+            for (int i = 0; allowed[i]; i += 2)
+                if (!strcmp(allowed[i], k))
+                    as = allowed[i + 1];
+            if (!as)
+                return luaL_error(L, "%s: unknown option '%s'", what, k);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 2, as);
+            lua_pop(L, 1);
+        }
+    }
+    lua_replace(L, 1);
+    return l_pipeline(L);
+}
+
+static int l_imputer(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "median", "encode", "none", NULL};
+    static const char *const allowed[] = {"columns", "columns", "strategy", "impute",
+                                          "fill_value", "fill_value", "fill_label", "fill_label",
+                                          NULL};
+    return make_step(L, preset, allowed, "imputer");
+}
+
+static int l_scaler(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "none", "encode", "none", "scale", "standard",
+                                         NULL};
+    static const char *const allowed[] = {"columns", "columns", "kind", "scale", "clip", "clip",
+                                          NULL};
+    return make_step(L, preset, allowed, "scaler");
+}
+
+static int l_onehot(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "none", "encode", "onehot", NULL};
+    static const char *const allowed[] = {"columns", "columns", "unknown", "unknown",
+                                          "max_categories", "max_categories", NULL};
+    return make_step(L, preset, allowed, "onehot");
+}
+
+static int l_ordinal(lua_State *L)
+{
+    static const char *const preset[] = {"impute", "none", "encode", "ordinal", NULL};
+    static const char *const allowed[] = {"columns", "columns", "unknown", "unknown", NULL};
+    return make_step(L, preset, allowed, "ordinal");
+}
+
+static int p_fit_transform(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushcfunction(L, p_fit);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 0);
+    return p_transform(L);
+}
+
+static int p_feature_names(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    int n = cl_pipeline_n_features(p);
+    lua_createtable(L, n, 0);
+    for (int j = 0; j < n; j++) {
+        lua_pushstring(L, cl_pipeline_feature_name(p, j));
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 1;
+}
+
+/* sources() -> list of {feature, column, label?, categorical, categories?} per output column */
+static int p_sources(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    int n = cl_pipeline_n_features(p);
+    lua_createtable(L, n, 0);
+    for (int j = 0; j < n; j++) {
+        const char *col, *lab;
+        cl_pipeline_source(p, j, &col, &lab);
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, cl_pipeline_feature_name(p, j));
+        lua_setfield(L, -2, "feature");
+        lua_pushstring(L, col);
+        lua_setfield(L, -2, "column");
+        if (lab) {
+            lua_pushstring(L, lab);
+            lua_setfield(L, -2, "label");
+        }
+        int ncat;
+        int iscat = cl_pipeline_out_categorical(p, j, &ncat);
+        lua_pushboolean(L, iscat);
+        lua_setfield(L, -2, "categorical");
+        if (iscat) {
+            lua_createtable(L, ncat, 0);
+            for (int k = 0; k < ncat; k++) {
+                lua_pushstring(L, cl_pipeline_category(p, j, k));
+                lua_rawseti(L, -2, k + 1);
+            }
+            lua_setfield(L, -2, "categories");
+        }
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 1;
+}
+
+static int p_save(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    LCL_CHECK(L, cl_pipeline_save(p, luaL_checkstring(L, 2)));
+    lua_settop(L, 1);
+    return 1;
+}
+
+static void push_pipeline(lua_State *L, cl_pipeline *p)
+{
+    lcl_box *b = lcl_newbox(L, PIPELINE);
+    b->obj = p;
+    /* options table rebuilt from the fitted pipeline, for printing and refits */
+    const cl_pipeline_opts *o = cl_pipeline_options(p);
+    lua_newtable(L);
+    if (o->target) {
+        lua_pushstring(L, o->target);
+        lua_setfield(L, -2, "target");
+    }
+    if (o->positive) {
+        lua_pushstring(L, o->positive);
+        lua_setfield(L, -2, "positive");
+    }
+    lua_createtable(L, o->ndrop, 0);
+    for (int k = 0; k < o->ndrop; k++) {
+        lua_pushstring(L, o->drop[k]);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "drop");
+    static const char *const imp[] = {"mean", "median", "most_frequent", "constant", "none"};
+    static const char *const enc[] = {"onehot", "ordinal", "native", "none"};
+    static const char *const sc[] = {"none", "minmax", "standard"};
+    static const char *const unk[] = {"zero", "other"};
+    lua_pushstring(L, imp[o->impute]);
+    lua_setfield(L, -2, "impute");
+    lua_pushstring(L, enc[o->encode]);
+    lua_setfield(L, -2, "encode");
+    lua_pushstring(L, sc[o->scale]);
+    lua_setfield(L, -2, "scale");
+    lua_pushstring(L, unk[o->unknown]);
+    lua_setfield(L, -2, "unknown");
+    lua_pushinteger(L, o->max_categories);
+    lua_setfield(L, -2, "max_categories");
+    lua_pushboolean(L, o->clip);
+    lua_setfield(L, -2, "clip");
+    lua_pushnumber(L, o->fill_value);
+    lua_setfield(L, -2, "fill_value");
+    lua_pushstring(L, o->fill_label);
+    lua_setfield(L, -2, "fill_label");
+    lua_setiuservalue(L, -2, 1);
+}
+
+static int l_load(lua_State *L)
+{
+    cl_pipeline *p;
+    int rc = cl_pipeline_load(&p, luaL_checkstring(L, 1));
+    if (rc)
+        return lcl_fail(L, rc);
+    push_pipeline(L, p);
+    return 1;
+}
+
+static int p_gc(lua_State *L)
+{
+    lcl_box *b = luaL_checkudata(L, 1, PIPELINE);
+    cl_pipeline_free(b->obj);
+    b->obj = NULL;
+    return 0;
+}
+
+static int p_tostring(lua_State *L)
+{
+    lcl_box *b = checkbox(L, 1);
+    if (!b->obj)
+        lua_pushstring(L, PIPELINE " (not fitted)");
+    else
+        lua_pushfstring(L, PIPELINE " %d inputs -> %d features", cl_pipeline_n_inputs(b->obj),
+                        cl_pipeline_n_features(b->obj));
+    return 1;
+}
+
+static int p_options(lua_State *L)
+{
+    checkbox(L, 1);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
+}
+
+static int p_fitted(lua_State *L)
+{
+    lua_pushboolean(L, checkbox(L, 1)->obj != NULL);
+    return 1;
+}
+
+static const luaL_Reg methods[] = {
+    {"fit", p_fit},         {"transform", p_transform}, {"fit_transform", p_fit_transform},
+    {"transform_frame", p_transform_frame},
+    {"feature_names", p_feature_names}, {"sources", p_sources}, {"save", p_save},
+    {"options", p_options}, {"fitted", p_fitted},       {NULL, NULL}};
+
+static const luaL_Reg meta[] = {
+    {"__gc", p_gc}, {"__close", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
+
+static const luaL_Reg funcs[] = {{"pipeline", l_pipeline}, {"load", l_load},
+                                 {"imputer", l_imputer},   {"scaler", l_scaler},
+                                 {"onehot", l_onehot},     {"ordinal", l_ordinal},
+                                 {NULL, NULL}};
+
+static const struct {
+    const char *name, *text;
+} method_docs[] = {
+    {"fit", "p:fit(frame) -> p: learns imputation values, categories and scaling from the frame"},
+    {"transform", "p:transform(frame) -> X, y: float32 features (rows x p:feature_names()) and "
+                  "0/1 labels (nil when the frame has no target column)"},
+    {"fit_transform", "p:fit_transform(frame) -> X, y"},
+    {"transform_frame", "p:transform_frame(frame) -> frame: the input columns replaced by their "
+                        "outputs (imputed, scaled, encoded), other columns unchanged"},
+    {"feature_names", "p:feature_names() -> {name, ...}: one per column of X (\"col=label\" for "
+                      "one-hot columns)"},
+    {"sources", "p:sources() -> {{feature, column, label, categorical, categories}, ...}: where "
+                "each column of X comes from"},
+    {"save", "p:save(path) -> p: writes a pipeline file; cl.load(path) reads it back"},
+    {"options", "p:options() -> the options table"},
+    {"fitted", "p:fitted() -> true after fit"},
+    {NULL, NULL}};
+
+int luaopen_churnlab_prep(lua_State *L);
+int luaopen_churnlab_prep(lua_State *L)
+{
+    lcl_createmeta(L, PIPELINE, meta, methods);
+    lcl_setdoc(L, -1, "A preprocessing pipeline: impute, encode and scale the columns of a frame "
+                      "into the float32 tensor a model eats, identically for every frame.");
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].text);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    lcl_register_loader(L, "pipeline", l_load);
+    luaL_newlib(L, funcs);
+    static const struct {
+        const char *name, *text;
+    } step_docs[] = {
+        {"imputer", "imputer{strategy = median|mean|most_frequent|constant, fill_value, "
+                    "fill_label, columns} -> step: :fit(df), :transform_frame(df) fills missing "
+                    "values (cat columns stay labels)"},
+        {"scaler", "scaler{kind = standard|minmax, clip, columns} -> step: :fit(df), "
+                   ":transform_frame(df) scales num columns"},
+        {"onehot", "onehot{columns, max_categories, unknown = zero|other} -> step: one 0/1 column "
+                   "per category (\"col=label\")"},
+        {"ordinal", "ordinal{columns, unknown} -> step: categories as codes 0..k-1 (sorted labels)"},
+        {NULL, NULL}};
+    for (int i = 0; step_docs[i].name; i++) {
+        lua_getfield(L, -1, step_docs[i].name);
+        lcl_setdoc(L, -1, step_docs[i].text);
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, -1, "pipeline");
+    lcl_setdoc(L, -1,
+               "pipeline{target, positive, drop, impute = median|mean|most_frequent|constant|none, "
+               "fill_value, fill_label, encode = onehot|ordinal|native, unknown = zero|other, "
+               "max_categories, scale = none|minmax|standard, clip} -> pipeline: p:fit(frame), "
+               "X, y = p:transform(frame), p:feature_names(), p:sources(), p:save(path).");
+    lua_pop(L, 1);
+    return 1;
+}

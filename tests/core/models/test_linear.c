@@ -1,0 +1,304 @@
+/* test_linear.c - logistic regression: gradient vs central finite differences, coefficients
+ * vs scikit-learn (tests/data/linear_ref.txt from scripts/ref/linear_ref.py) for every
+ * penalty, convergence reporting, thread-count determinism, model files and input errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churnlab.h"
+#include "models/linear.h"
+
+typedef struct ref {
+    char key[64];
+    int n;
+    double *v;
+} ref;
+
+static ref refs[128];
+static int nrefs;
+
+static int load_refs(void **state)
+{
+    (void)state;
+    FILE *f = fopen("tests/data/linear_ref.txt", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    if (!fgets(line, sizeof line, f)) /* header comment */
+        return -1;
+    while (nrefs < 128 && fscanf(f, "%63s %d", refs[nrefs].key, &refs[nrefs].n) == 2) {
+        ref *r = &refs[nrefs++];
+        r->v = malloc(sizeof(double) * (size_t)r->n);
+        for (int i = 0; i < r->n; i++)
+            if (fscanf(f, "%lf", &r->v[i]) != 1)
+                return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int free_refs(void **state)
+{
+    (void)state;
+    for (int i = 0; i < nrefs; i++)
+        free(refs[i].v);
+    return 0;
+}
+
+static const ref *get(const char *key)
+{
+    for (int i = 0; i < nrefs; i++)
+        if (strcmp(refs[i].key, key) == 0)
+            return &refs[i];
+    fail_msg("no reference '%s'", key);
+    return NULL;
+}
+
+enum { N = 300, D = 6 };
+static float X[N * D], Y[N];
+
+static void fixture(void)
+{
+    const ref *x = get("X"), *y = get("y");
+    assert_int_equal(x->n, N * D);
+    for (int i = 0; i < N * D; i++)
+        X[i] = (float)x->v[i];
+    for (int i = 0; i < N; i++)
+        Y[i] = (float)y->v[i];
+}
+
+static void test_gradient(void **state)
+{
+    (void)state;
+    fixture();
+    for (int cw = 0; cw < 2; cw++) {
+        cl_logreg_params p;
+        cl_logreg_params_default(&p);
+        p.C = 0.3;
+        p.class_weight = cw;
+        p.pos_weight = 1.7;
+        cl_logreg *m;
+        assert_int_equal(cl_logreg_new(&m, &p), CL_OK);
+        double th[D + 1] = {0.3, -0.2, 0.5, 0.1, -0.7, 0.9, -0.4}, g[D + 1], g2[D + 1], f, fp, fm;
+        assert_int_equal(cl_logreg_objective(m, X, Y, N, D, th, &f, g), CL_OK);
+        for (int j = 0; j <= D; j++) {
+            double keep = th[j], h = 1e-6;
+            th[j] = keep + h;
+            cl_logreg_objective(m, X, Y, N, D, th, &fp, g2);
+            th[j] = keep - h;
+            cl_logreg_objective(m, X, Y, N, D, th, &fm, g2);
+            th[j] = keep;
+            double fd = (fp - fm) / (2 * h);
+            if (fabs(fd - g[j]) > 1e-7 * fmax(1, fabs(fd)))
+                fail_msg("class_weight %d: gradient[%d] = %.12g, finite difference %.12g", cw, j,
+                         g[j], fd);
+        }
+        cl_logreg_free(m);
+    }
+}
+
+static void fit_and_compare(const char *name, cl_logreg_params p, double tol)
+{
+    cl_logreg *m;
+    assert_int_equal(cl_logreg_new(&m, &p), CL_OK);
+    cl_logreg_result r;
+    assert_int_equal(cl_logreg_fit(m, X, Y, N, D, &r, NULL), CL_OK);
+    if (!r.converged)
+        fail_msg("%s: not converged after %d iterations (max |g| %g)", name, r.iters, r.gmax);
+    char key[64];
+    snprintf(key, sizeof key, "%s.coef", name);
+    const ref *c = get(key);
+    snprintf(key, sizeof key, "%s.intercept", name);
+    const ref *b = get(key);
+    const double *coef = cl_logreg_coef(m);
+    for (int j = 0; j < D; j++) {
+        if (fabs(coef[j] - c->v[j]) > tol)
+            fail_msg("%s: coef[%d] = %.10g, scikit-learn %.10g", name, j, coef[j], c->v[j]);
+        if (c->v[j] == 0 && p.penalty == CL_PEN_L1 && coef[j] != 0)
+            fail_msg("%s: coef[%d] = %g should be exactly 0 (L1)", name, j, coef[j]);
+    }
+    if (fabs(cl_logreg_intercept(m) - b->v[0]) > tol)
+        fail_msg("%s: intercept %.10g, scikit-learn %.10g", name, cl_logreg_intercept(m),
+                 b->v[0]);
+    /* and scikit-learn's own (looser: its lbfgs stops at max |g| ~ 1e-6) answer */
+    snprintf(key, sizeof key, "%s.sklearn_coef", name);
+    c = get(key);
+    for (int j = 0; j < D; j++)
+        if (fabs(coef[j] - c->v[j]) > 1e-4)
+            fail_msg("%s: coef[%d] = %.10g, raw scikit-learn %.10g", name, j, coef[j], c->v[j]);
+    cl_logreg_free(m);
+}
+
+static void test_matches_sklearn(void **state)
+{
+    (void)state;
+    fixture();
+    cl_logreg_params p;
+    cl_logreg_params_default(&p);
+    p.tol = 1e-10;
+    p.C = 0.5;
+    fit_and_compare("l2", p, 1e-6);
+    p.C = 2.0;
+    p.class_weight = 1;
+    fit_and_compare("l2_balanced", p, 1e-6);
+    p.class_weight = 0;
+    p.C = 1.0;
+    p.intercept = 0;
+    fit_and_compare("l2_noint", p, 1e-6);
+    p.intercept = 1;
+    p.penalty = CL_PEN_NONE;
+    fit_and_compare("none", p, 1e-5);
+    p.penalty = CL_PEN_L1;
+    p.C = 0.05;
+    fit_and_compare("l1", p, 1e-5);
+    p.penalty = CL_PEN_ELASTICNET;
+    p.l1_ratio = 0.5;
+    fit_and_compare("elasticnet", p, 1e-5);
+    /* lambda is C = 1 / (lambda n) */
+    cl_logreg_params_default(&p);
+    p.tol = 1e-10;
+    p.lambda = 1.0 / (0.5 * N);
+    fit_and_compare("l2", p, 1e-6);
+}
+
+static void test_not_converged(void **state)
+{
+    (void)state;
+    fixture();
+    cl_logreg_params p;
+    cl_logreg_params_default(&p);
+    p.max_iter = 2;
+    cl_logreg *m;
+    assert_int_equal(cl_logreg_new(&m, &p), CL_OK);
+    cl_logreg_result r;
+    assert_int_equal(cl_logreg_fit(m, X, Y, N, D, &r, NULL), CL_OK);
+    assert_false(r.converged);
+    assert_int_equal(r.iters, 2);
+    assert_true(r.gmax > p.tol);
+    assert_true(cl_logreg_fitted(m));
+    cl_logreg_free(m);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    enum { BN = 20000, BD = 8 };
+    float *bx = malloc(sizeof(float) * BN * BD), *by = malloc(sizeof(float) * BN);
+    cl_rng r;
+    cl_rng_seed(&r, 3);
+    for (int i = 0; i < BN; i++) {
+        double s = 0;
+        for (int j = 0; j < BD; j++) {
+            bx[i * BD + j] = (float)cl_rng_normal(&r);
+            s += bx[i * BD + j] * (j - 3) * 0.3;
+        }
+        by[i] = (float)(cl_rng_uniform(&r) < 1 / (1 + exp(-s)));
+    }
+    double coef[2][BD];
+    for (int t = 0; t < 2; t++) {
+        cl_threads_set(t + 1);
+        cl_logreg_params p;
+        cl_logreg_params_default(&p);
+        cl_logreg *m;
+        assert_int_equal(cl_logreg_new(&m, &p), CL_OK);
+        assert_int_equal(cl_logreg_fit(m, bx, by, BN, BD, NULL, NULL), CL_OK);
+        memcpy(coef[t], cl_logreg_coef(m), sizeof coef[t]);
+        cl_logreg_free(m);
+    }
+    cl_threads_set(0);
+    assert_memory_equal(coef[0], coef[1], sizeof coef[0]);
+    free(bx);
+    free(by);
+}
+
+static void test_model_file(void **state)
+{
+    (void)state;
+    fixture();
+    cl_logreg_params p;
+    cl_logreg_params_default(&p);
+    cl_logreg *m;
+    assert_int_equal(cl_logreg_new(&m, &p), CL_OK);
+    const char *names[D] = {"tenure", "charges", "age", "x4", "x5", "fiber"};
+    assert_int_equal(cl_logreg_set_names(m, names, D), CL_OK);
+    assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_OK);
+    float p1[N], p2[N];
+    assert_int_equal(cl_logreg_predict(m, X, N, D, p1), CL_OK);
+    cl_mw *w = cl_mw_new("logreg");
+    assert_int_equal(cl_logreg_save(m, w), CL_OK);
+    const void *buf;
+    size_t len;
+    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    cl_mr *r;
+    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "lr.clm"), CL_OK);
+    cl_logreg *m2;
+    assert_int_equal(cl_logreg_load(&m2, r), CL_OK);
+    cl_mr_free(r);
+    assert_int_equal(cl_logreg_predict(m2, X, N, D, p2), CL_OK);
+    assert_memory_equal(p1, p2, sizeof p1);
+    assert_string_equal(cl_logreg_name(m2, 5), "fiber");
+    unsigned char *copy = malloc(len);
+    for (size_t i = 0; i < len; i++) {
+        memcpy(copy, buf, len);
+        copy[i] ^= 0x10;
+        cl_mr *rr = NULL;
+        cl_logreg *m3 = NULL;
+        int rc = cl_mr_from_buffer(&rr, copy, len, "bad.clm");
+        if (rc == CL_OK) {
+            rc = cl_logreg_load(&m3, rr);
+            cl_mr_free(rr);
+        }
+        if (rc == CL_OK)
+            fail_msg("byte %zu flipped was accepted", i);
+        cl_logreg_free(m3);
+    }
+    free(copy);
+    cl_mw_free(w);
+    cl_logreg_free(m);
+    cl_logreg_free(m2);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    fixture();
+    cl_logreg_params p;
+    cl_logreg_params_default(&p);
+    cl_logreg *m;
+    p.C = 2;
+    p.lambda = 0.1;
+    assert_int_equal(cl_logreg_new(&m, &p), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "not both"));
+    cl_logreg_params_default(&p);
+    assert_int_equal(cl_logreg_new(&m, &p), CL_OK);
+    float p1[N];
+    assert_int_equal(cl_logreg_predict(m, X, N, D, p1), CL_ESTATE);
+    float keep = X[10 * D + 4];
+    X[10 * D + 4] = NAN;
+    assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "row 11, column 5 is NaN"));
+    X[10 * D + 4] = keep;
+    Y[3] = 2;
+    assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "row 4"));
+    fixture();
+    assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_OK);
+    assert_int_equal(cl_logreg_predict(m, X, N, D - 1, p1), CL_EINVAL);
+    cl_logreg_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradient),      cmocka_unit_test(test_matches_sklearn),
+        cmocka_unit_test(test_not_converged), cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_model_file),    cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, load_refs, free_refs);
+}
