@@ -1,4 +1,4 @@
-/* l_calibrate.c - module churnlab.calibrate: Platt scaling and isotonic calibration of
+/* calibrate.c - module churnlab.calibrate: Platt scaling and isotonic calibration of
  * churn probabilities on held-out data, and prior correction for reweighted training. */
 #include "support/lcl.h"
 

@@ -1,4 +1,4 @@
-/* l_cluster.c - module churnlab.cluster: k-means segmentation and silhouette scores. */
+/* cluster.c - module churnlab.cluster: k-means segmentation and silhouette scores. */
 #include "support/lcl.h"
 
 #include "analysis/cluster.h"

@@ -1,4 +1,4 @@
-/* l_core.c - module churnlab.core: version, threads, memory, model loading, docs. */
+/* core.c - module churnlab.core: version, threads, memory, model loading, docs. */
 #include "support/lcl.h"
 
 #include <string.h>

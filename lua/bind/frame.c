@@ -1,4 +1,4 @@
-/* l_frame.c - module churnlab.frame: read_csv, frames (churnlab.Frame) and columns
+/* frame.c - module churnlab.frame: read_csv, frames (churnlab.Frame) and columns
  * (churnlab.Column).
  *
  * Frames and columns are immutable: every method returns a new object (columns are shared,

@@ -1,4 +1,4 @@
-/* l_linear.c - module churnlab.linear: logistic regression as a Lua object.
+/* linear.c - module churnlab.linear: logistic regression as a Lua object.
  *
  *   local m = cl.logreg{C = 1.0, penalty = "l2", class_weight = "balanced"}
  *   local r = m:fit(X, y, {names = names})   -- {converged = true, iters = 37, ...}

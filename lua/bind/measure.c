@@ -1,4 +1,4 @@
-/* l_measure.c - module churnlab.measure: Qini/uplift curves for campaign evaluation and the
+/* measure.c - module churnlab.measure: Qini/uplift curves for campaign evaluation and the
  * population stability index for model monitoring. */
 #include "support/lcl.h"
 

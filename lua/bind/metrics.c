@@ -1,4 +1,4 @@
-/* l_metrics.c - module churnlab.metrics: classifier metrics on (y, p) tensors.
+/* metrics.c - module churnlab.metrics: classifier metrics on (y, p) tensors.
  *
  *   local M = cl.metrics
  *   M.roc_auc(y, p); M.f1(y, p, 0.4); M.gains(y, p).lift[1]   -- top-decile lift

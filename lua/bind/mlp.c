@@ -1,4 +1,4 @@
-/* l_mlp.c - module churnlab.mlp: the dense network as a Lua object.
+/* mlp.c - module churnlab.mlp: the dense network as a Lua object.
  *
  *   local m = cl.mlp{hidden = {64, 64}, epochs = 20, lr = 1e-3, seed = 1}
  *   local h = m:fit(X, y, {valid = {Xv, yv}, early_stop = 10, names = names})

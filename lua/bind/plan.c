@@ -1,4 +1,4 @@
-/* l_plan.c - module churnlab.plan: the numeric engine under churnlab.strategy (expected
+/* plan.c - module churnlab.plan: the numeric engine under churnlab.strategy (expected
  * values, budget-constrained plans, Monte Carlo simulation) on plain vectors. Analysts use
  * churnlab.strategy, which adds targeting rules, names and printing. */
 #include "support/lcl.h"

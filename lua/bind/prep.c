@@ -1,4 +1,4 @@
-/* l_prep.c - module churnlab.prep: preprocessing pipelines (churnlab.Pipeline).
+/* prep.c - module churnlab.prep: preprocessing pipelines (churnlab.Pipeline).
  *
  *   local p = cl.prep.pipeline{target = "Churn", positive = "Yes", drop = {"customerID"},
  *                              impute = "median", encode = "onehot", scale = "minmax"}

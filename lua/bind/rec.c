@@ -1,4 +1,4 @@
-/* l_rec.c - module churnlab.rec: interaction matrices, recommenders, ranking metrics.
+/* rec.c - module churnlab.rec: interaction matrices, recommenders, ranking metrics.
  *
  *   local inter = cl.rec.interactions{users = {...}, items = {...}, values = {...}}
  *   local train, test = inter:split{test = 0.2, seed = 1}

@@ -1,4 +1,4 @@
-/* l_survival.c - module churnlab.survival: Kaplan-Meier curves (overall and by group), the
+/* survival.c - module churnlab.survival: Kaplan-Meier curves (overall and by group), the
  * log-rank test and Cox proportional hazards. */
 #include "support/lcl.h"
 

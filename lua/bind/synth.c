@@ -1,4 +1,4 @@
-/* l_synth.c - module churnlab.synth: the simulated streaming service (core/synth.h).
+/* synth.c - module churnlab.synth: the simulated streaming service (core/synth.h).
  *
  *   local synth = require "churnlab.synth"
  *   local w = synth.generate("data/synth", {customers = 50000, seed = 42})

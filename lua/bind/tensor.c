@@ -1,4 +1,4 @@
-/* l_tensor.c - module churnlab.tensor: float32 1-D/2-D tensors for Lua.
+/* tensor.c - module churnlab.tensor: float32 1-D/2-D tensors for Lua.
  *
  *   local T = require "churnlab.tensor"
  *   local a = T{{1, 2}, {3, 4}}          -- the module table is callable (T.new)

@@ -1,4 +1,4 @@
-/* l_trees.c - module churnlab.trees: gradient boosting, random forests, single trees.
+/* trees.c - module churnlab.trees: gradient boosting, random forests, single trees.
  *
  *   local trees = require "churnlab.trees"     -- cl.gbdt / cl.forest / cl.tree
  *   local m = trees.gbdt{trees = 300, depth = 6, lr = 0.05}
@@ -27,15 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include("../core/prep.h")
 #include "frame/prep.h"
-#define HAVE_PREP 1
-#endif
-#endif
-#ifndef HAVE_PREP
-#define HAVE_PREP 0
-#endif
 
 #define T_GBDT "churnlab.GBDT"
 #define T_FOREST "churnlab.Forest"
@@ -114,7 +106,6 @@ static uint8_t *fit_common(lua_State *L, int opts, int d, const model_ref *r)
     }
     lua_pop(L, 1);
     void *pipe = pipeline_at(L, opts, "pipeline");
-#if HAVE_PREP
     if (pipe) {
         cl_pipeline *pp = pipe;
         if (cl_pipeline_n_features(pp) != d)
@@ -131,9 +122,6 @@ static uint8_t *fit_common(lua_State *L, int opts, int d, const model_ref *r)
         lua_pop(L, 1);
         LCL_CHECK(L, rc);
     }
-#else
-    (void)pipe;
-#endif
     if (lua_getfield(L, opts, "names") != LUA_TNIL) {
         if (!lua_istable(L, -1) || luaL_len(L, -1) != d)
             luaL_error(L, "option 'names' must be a list of %d strings (one per column of X)", d);
@@ -432,7 +420,6 @@ static int m_shap(lua_State *L)
         lua_seti(L, -2, d + 1);
         return 2;
     }
-#if HAVE_PREP
     /* sum output columns by their source column, in first-appearance order */
     cl_pipeline *pp = pipe;
     lcl_pushtensor(L, out); /* boxed: a Lua error below (memory) cannot leak it */
@@ -473,10 +460,6 @@ static int m_shap(lua_State *L)
     lua_pushliteral(L, "(expected)");
     lua_seti(L, -2, G + 1);
     return 2;
-#else
-    cl_tensor_free(out);
-    return luaL_error(L, "shap: option 'pipeline' needs the churnlab.prep module");
-#endif
 }
 
 /* ---- importance, rules, misc -------------------------------------------------------- */
@@ -574,7 +557,6 @@ static int m_rules(lua_State *L)
     cl_rules_names nm;
     memset(&nm, 0, sizeof nm);
     nm.names = (const char *const *)m->names;
-#if HAVE_PREP
     if (pipe) {
         cl_pipeline *pp = pipe;
         if (cl_pipeline_n_features(pp) != d)
@@ -615,9 +597,6 @@ static int m_rules(lua_State *L)
         nm.labels = (const char *const *const *)lab;
         nm.nlabels = nlab;
     }
-#else
-    (void)pipe;
-#endif
     char *text;
     LCL_CHECK(L, cl_tree_rules(m->trees[0], d, &nm, what, &text));
     lua_pushstring(L, text);

@@ -1,4 +1,4 @@
-/* l_xai.c - module churnlab.xai: the numeric engine under churnlab.explain (permutation
+/* xai.c - module churnlab.xai: the numeric engine under churnlab.explain (permutation
  * importance, ICE/PDP, KernelSHAP, LIME) for any model: a model is anything with a
  * :predict(X) method, or a function X -> probabilities. Analysts use churnlab.explain, which
  * adds column groups from a pipeline, names and plain-language reasons. */
