@@ -517,7 +517,10 @@ static line_status read_tty(const char *prompt, char **out)
         int fd = tty_fd >= 0 ? tty_fd : fileno(rl_instream);
         FD_ZERO(&fds);
         FD_SET(fd, &fds);
-        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
+        /* A Ctrl-C may already have been taken inside tty_getc's own pselect (readline then
+         * aborted the key with ^G and a bell): waiting here first would sleep until the next
+         * key, with the press unanswered. */
+        int r = sigint_count ? 0 : pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
         if (sigwinch_seen) {
             sigwinch_seen = 0;
             rl_resize_terminal();
