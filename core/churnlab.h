@@ -48,6 +48,7 @@
 #include "base/strbuf.h"
 #include "analysis/survival.h"
 #include "synth/synth.h"
+#include "synth/synth_bench.h"
 #include "tensor/tensor.h"
 #include "base/threads.h"
 #include "trees/tree.h"
