@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "trees/binning.h"
 #include "eval/calibrate.h"
+#include "models/prior.h"
 #include "rec/cf.h"
 #include "analysis/cluster.h"
 #include "rec/content.h"

@@ -10,7 +10,7 @@
 #endif
 
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "eval/metrics.h"
 #include "base/error.h"
 #include "base/modelio.h"

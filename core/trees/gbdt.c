@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "eval/metrics.h"
 #include "base/error.h"
 #include "base/modelio.h"

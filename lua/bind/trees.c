@@ -14,14 +14,14 @@
  * feature names, native categorical columns and labels), verbose. gbdt also: valid = {Xv, yv},
  * early_stop = k, metric = "logloss" | "auc" | "rmse".
  *
- * Prior correction (core/calibrate.h): after scale_pos_weight (gbdt) or class_weight =
+ * Prior correction (core/models/prior.h): after scale_pos_weight (gbdt) or class_weight =
  * "balanced" (forest, tree) predict maps probabilities back to the true churn rate unless the
  * parameter prior_correction is false; the predict option overrides it for one call.
  */
 #include "support/lcl.h"
 #include "support/lmodel.h"
 
-#include "eval/calibrate.h"
+#include "models/prior.h"
 
 #include <math.h>
 #include <stdio.h>
