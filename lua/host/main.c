@@ -330,7 +330,12 @@ static void history_open(void)
         return;
     using_history();
     stifle_history(history_max);
-    history_write_timestamps = 1; /* lets multi-line chunks read back as one entry */
+    /* Multi-line chunks read back as one entry only when every entry is preceded by a
+     * timestamp line, and readline writes one only when history_comment_char is set (its
+     * default, NUL, makes every timestamp empty): without it a whole session read back as a
+     * single entry. */
+    history_comment_char = '#';
+    history_write_timestamps = 1;
     history_multiline_entries = 1;
     int rc = read_history(history_path);
     if (rc != 0 && rc != ENOENT)
