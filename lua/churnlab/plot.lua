@@ -216,6 +216,7 @@ local function values_norm(kind)
 end
 
 kinds.hist = {
+  legend = "below reverse Left", -- the sample before its name: "[#] model  [#] random"
   norm = values_norm("hist"),
   defaults = {ylabel = "count"},
   draw = function(fig, b)
@@ -308,6 +309,7 @@ local function bar_norm(s, i)
 end
 
 kinds.bar = {
+  legend = "below reverse Left", -- the sample before its name: "[#] model  [#] random"
   norm = bar_norm,
   draw = function(fig, b)
     local o = fig.opts
@@ -988,8 +990,12 @@ local function body_of(self, term)
   for _, s in ipairs(self.series) do if s.name then named = true end end
   if o.legend == false then L[#L + 1] = "unset key"
   else
-    local pos = type(o.legend) == "string" and o.legend or term == "dumb" and "below" or "top right"
-    if not pos:match("^[%a ]+$") then error("legend: expected words like 'top left', got " .. pos, 3) end
+    -- bars fill the top of the plot, so their key goes below it rather than on a bar
+    local pos = type(o.legend) == "string" and o.legend or term == "dumb" and "below width 3"
+      or kinds[self.kind].legend or "top right"
+    if type(o.legend) == "string" and not pos:match("^[%a ]+$") then
+      error("legend: expected words like 'top left', got " .. pos, 3)
+    end
     L[#L + 1] = fmt("set key %s noautotitle", pos)
   end
   if not named and o.legend == nil then L[#L + 1] = "unset key" end
