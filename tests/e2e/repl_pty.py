@@ -55,6 +55,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check("Tab Tab lists every method", s.read_until(rb"(?s)byte.*upper"), repr(s.buf))
     s.send("\x15")
 
+    s.mark()
+    s.send("users = cl.frame{churned = {1, 0}, plan = {'a', 'b'}}\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("users.chu\t")
+    check("Tab completes a frame's column names", s.read_until(rb"users\.churned"), repr(s.buf))
+    s.send("\x15")
+
     open(os.path.join(tmp, "uniquefile.csv"), "w").close()
     s.mark()
     s.send('p = "' + tmp + '/uniq\t')
