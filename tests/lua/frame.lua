@@ -296,5 +296,14 @@ T.test("frames print as tables: whole up to 60 rows, head and tail beyond, rows 
   T.raises(function() df:show{rows = 3, colour = true} end, "unknown option 'colour'")
 end)
 
+T.test("sum, min and max of whole-number columns are integers (isna():sum() prints 1)", function()
+  local df = cl.frame{a = {1, 0 / 0, 3}, b = {1.5, 2, 3}}
+  T.eq(math.type(df.a:isna():sum()), "integer")
+  T.eq(df.a:isna():sum(), 1)
+  T.eq(math.type(df.a:max()), "integer")
+  T.eq(math.type(df.b:sum()), "float")
+  T.eq(df.b:sum(), 6.5)
+end)
+
 os.remove(tmp)
 T.done()
