@@ -1297,7 +1297,10 @@ int cl_csv_write(const cl_frame *f, const char *path, char sep)
             const cl_column *c = f->cols[j];
             if (j)
                 fputc(sep, a.fp);
-            if (c->type == CL_CAT) {
+            if (f->ncol == 1 && cl_column_isna_at(c, i)) {
+                /* an empty line would be skipped as blank on reading: write the marker */
+                fputs("NA", a.fp);
+            } else if (c->type == CL_CAT) {
                 if (c->codes[i] >= 0)
                     put_str(a.fp, c->dict->labels[c->codes[i]], sep);
             } else if (c->type == CL_DATE) {

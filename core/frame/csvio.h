@@ -101,7 +101,8 @@ int cl_csv_read_buffer(cl_frame **out, const char *buf, size_t len, const char *
 
 /* Writes the frame atomically (temp file + rename). Numbers use the shortest of %.15g,
  * %.16g, %.17g that reads back to the same double (locale-independent), +-inf as inf/-inf,
- * missing values are empty and unquoted, dates are YYYY-MM-DD (with " HH:MM:SS" when they
+ * missing values are empty and unquoted (NA in a one-column frame, where an empty line would
+ * be skipped as blank), dates are YYYY-MM-DD (with " HH:MM:SS" when they
  * hold a time); labels holding the separator, a quote, a line end or outer spaces, and
  * labels that would read back as missing ("", "NA", "N/A", "null", "NaN"), are quoted, so
  * cl_csv_read gives the same frame back. sep 0 means ','. */

@@ -734,6 +734,160 @@ static void test_write_round_trip(void **state)
     free(s);
 }
 
+/* Property: random frames -> cl_csv_write -> cl_csv_read give the same frame back: numbers
+ * bit for bit (inf, -inf, -0, subnormals; NaN as missing), labels byte for byte (the empty
+ * label, "NA", "null", "N/A", "NaN", " ", quotes, separators, CR/LF, numbers and dates as
+ * labels), dates to the second. Inferred types when each column shows its type (a cat column
+ * has a plain label, a date column a date), types passed in otherwise. */
+static const char *const TRICKY[] = {"", "NA", "null", "N/A", "NaN", " ", "  x ", "a,b", "\"",
+                                     "q\"\"q", "l1\nl2", "cr\rcr", "crlf\r\n", "inf", "-inf",
+                                     "1.5", "007", "2024-02-29", "nan", "Infinity", "x",
+                                     "caf\xc3\xa9", ";", "\t", "'", "-"};
+
+static void random_label(cl_rng *r, char *buf, size_t cap)
+{
+    if (cl_rng_below(r, 3)) {
+        snprintf(buf, cap, "%s", TRICKY[cl_rng_below(r, sizeof TRICKY / sizeof *TRICKY)]);
+        return;
+    }
+    static const char alphabet[] = "ab,\"\n\r 1.-e;";
+    size_t n = cl_rng_below(r, 8);
+    for (size_t i = 0; i < n && i + 1 < cap; i++)
+        buf[i] = alphabet[cl_rng_below(r, sizeof alphabet - 1)];
+    buf[n < cap ? n : cap - 1] = '\0';
+}
+
+static double random_num(cl_rng *r)
+{
+    static const double special[] = {0.0, -0.0, 1.0, -1.5, 1e308, 4.9e-324, 2.5e-310, 0.1};
+    switch (cl_rng_below(r, 6)) {
+    case 0:
+        return cl_rng_below(r, 2) ? INFINITY : -INFINITY;
+    case 1:
+        return NAN;
+    case 2:
+        return special[cl_rng_below(r, sizeof special / sizeof *special)];
+    case 3:
+        return (double)(int64_t)(cl_rng_next(r) >> 24) / 1000.0;
+    default: {
+        uint64_t bits = cl_rng_next(r);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        return isnan(d) ? 3.25 : d;
+    }
+    }
+}
+
+static void test_round_trip_property(void **state)
+{
+    (void)state;
+    cl_rng r;
+    cl_rng_seed(&r, 2022);
+    char path[] = "/tmp/cl_test_csv_prop_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int round = 0; round < 200; round++) {
+        int pinned = round % 4 == 3;
+        int64_t nrow = pinned ? (int64_t)cl_rng_below(&r, 40) : 1 + (int64_t)cl_rng_below(&r, 60);
+        int ncol = 1 + (int)cl_rng_below(&r, 5);
+        cl_frame *f;
+        assert_int_equal(cl_frame_new(&f), CL_OK);
+        const char *tn[8];
+        cl_coltype tt[8];
+        char names[8][8];
+        for (int j = 0; j < ncol; j++) {
+            snprintf(names[j], sizeof names[j], "c%d", j);
+            cl_coltype type = (cl_coltype)cl_rng_below(&r, 3);
+            cl_column *c;
+            if (type == CL_CAT) {
+                const char **strs = malloc((size_t)(nrow ? nrow : 1) * sizeof *strs);
+                char (*lab)[16] = malloc((size_t)(nrow ? nrow : 1) * sizeof *lab);
+                for (int64_t i = 0; i < nrow; i++) {
+                    random_label(&r, lab[i], sizeof lab[i]);
+                    strs[i] = cl_rng_below(&r, 6) == 0 ? NULL : lab[i];
+                }
+                if (nrow && !pinned)
+                    strs[cl_rng_below(&r, (uint64_t)nrow)] = "plain text";
+                assert_int_equal(cl_column_from_strings(&c, strs, nrow), CL_OK);
+                free(strs);
+                free(lab);
+            } else {
+                assert_int_equal(cl_column_new_num(&c, type, nrow), CL_OK);
+                for (int64_t i = 0; i < nrow; i++) {
+                    if (type == CL_NUM) {
+                        c->num[i] = random_num(&r);
+                    } else if (cl_rng_below(&r, 5) == 0) {
+                        c->num[i] = NAN;
+                    } else {
+                        double day = (double)((int64_t)cl_rng_below(&r, 73000) - 25567);
+                        int secs = cl_rng_below(&r, 2) ? 0 : (int)cl_rng_below(&r, 86400);
+                        c->num[i] = day + secs / 86400.0; /* as the parser computes it */
+                    }
+                }
+                if (type == CL_DATE && nrow && !pinned)
+                    c->num[cl_rng_below(&r, (uint64_t)nrow)] = 19000;
+            }
+            assert_int_equal(cl_frame_set(f, names[j], c), CL_OK);
+            cl_column_free(c);
+            tn[j] = names[j];
+            tt[j] = type;
+        }
+        f->nrow = nrow;
+        assert_int_equal(cl_csv_write(f, path, cl_rng_below(&r, 2) ? ',' : ';'), CL_OK);
+        /* the writer's separator is unknown to the reader: try both */
+        cl_csv_opts o;
+        cl_csv_opts_default(&o);
+        if (pinned) {
+            o.type_names = tn;
+            o.types = tt;
+            o.ntypes = ncol;
+        }
+        cl_frame *g = NULL;
+        cl_csv_info info;
+        int rc = cl_csv_read(&g, path, &o, &info);
+        if (rc == CL_OK && g->ncol != ncol) {
+            cl_frame_free(g);
+            g = NULL;
+            rc = -1;
+        }
+        if (rc != CL_OK) {
+            o.sep = ';';
+            rc = cl_csv_read(&g, path, &o, &info);
+        }
+        if (rc != CL_OK)
+            fail_msg("round %d: %s", round, cl_last_error());
+        assert_int_equal(g->nrow, nrow);
+        assert_int_equal(g->ncol, ncol);
+        if (!pinned && info.nnotes != 0)
+            fail_msg("round %d: %s", round, info.notes[0].message);
+        for (int j = 0; j < ncol; j++) {
+            const cl_column *a = f->cols[j], *b = g->cols[j];
+            if (a->type != b->type)
+                fail_msg("round %d, column %d: wrote %s, read %s", round, j,
+                         cl_coltype_name(a->type), cl_coltype_name(b->type));
+            for (int64_t i = 0; i < nrow; i++) {
+                if (a->type == CL_CAT) {
+                    const char *x = cl_column_label(a, i), *y = cl_column_label(b, i);
+                    if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+                        fail_msg("round %d, row %lld, column %d: wrote '%s', read '%s'", round,
+                                 (long long)i, j, x ? x : "(missing)", y ? y : "(missing)");
+                } else if (isnan(a->num[i]) || isnan(b->num[i])) {
+                    if (!isnan(a->num[i]) || !isnan(b->num[i]))
+                        fail_msg("round %d, row %lld, column %d: wrote %.17g, read %.17g", round,
+                                 (long long)i, j, a->num[i], b->num[i]);
+                } else if (memcmp(&a->num[i], &b->num[i], sizeof(double))) {
+                    fail_msg("round %d, row %lld, column %d: wrote %.17g, read %.17g", round,
+                             (long long)i, j, a->num[i], b->num[i]);
+                }
+            }
+        }
+        cl_frame_free(g);
+        cl_frame_free(f);
+    }
+    unlink(path);
+}
+
 /* ---- allocation failures ------------------------------------------------------------------ */
 
 static void test_alloc_failures(void **state)
@@ -774,7 +928,7 @@ int main(void)
         cmocka_unit_test(test_long_field),         cmocka_unit_test(test_many_columns),
         cmocka_unit_test(test_inference_notes),    cmocka_unit_test(test_na_and_nrows),
         cmocka_unit_test(test_cr_line_numbers),    cmocka_unit_test(test_quoted_markers),
-        cmocka_unit_test(test_changed_between_passes),
+        cmocka_unit_test(test_changed_between_passes), cmocka_unit_test(test_round_trip_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
