@@ -876,7 +876,7 @@ static void feed(reader *r, const char *p, size_t k)
         if (csv_parse(&r->p, p + done, m, field_cb, row_cb, r) != m && !r->rc)
             r->rc = parse_error(r);
         done += m;
-        if (!r->rc && !r->stop && r->p.pstate != 0 && r->rec_bytes > r->max_record)
+        if (!r->rc && !r->stop && r->rec_bytes > r->max_record) /* line end included */
             r->rc = cl_error(CL_EFORMAT,
                              "%s: line %lld: a record longer than %lld bytes (an unclosed quote, "
                              "or not a CSV file?); max_record raises the limit",
