@@ -58,15 +58,21 @@ static uint32_t hash_bytes(const char *s, size_t len)
     return (uint32_t)h;
 }
 
-/* The arena: blocks of at least 64 KiB, each starting with a pointer to the previous block,
- * so labels keep their addresses while the dictionary grows and sit close together in
- * memory (lookups touch few cache lines). */
+/* The arena: a chain of blocks, each starting with a pointer to the previous block, so
+ * labels keep their addresses while the dictionary grows and sit close together in memory
+ * (lookups touch few cache lines). Blocks double from 256 bytes to 64 KiB: a frame of 100k
+ * cat columns with a few labels each must not take 64 KiB per column (6 GB). */
 #define ARENA_BLOCK ((size_t)64 << 10)
+#define ARENA_FIRST ((size_t)256)
 
 static char *arena_put(cl_dict *d, const char *s, size_t len)
 {
     if (d->arena_used + len + 1 > d->arena_cap) {
-        size_t cap = len + 1 + sizeof(char *) > ARENA_BLOCK ? len + 1 + sizeof(char *) : ARENA_BLOCK;
+        size_t cap = d->arena_cap ? d->arena_cap * 2 : ARENA_FIRST;
+        if (cap > ARENA_BLOCK)
+            cap = ARENA_BLOCK;
+        if (cap < len + 1 + sizeof(char *))
+            cap = len + 1 + sizeof(char *);
         char *blk = cl_alloc(cap);
         if (!blk)
             return NULL;
