@@ -296,6 +296,7 @@ typedef struct reader {
     const char *const *na;
     int nna;
     size_t na_maxlen;
+    uint64_t na_lens;     /* bit n set: some marker has n bytes (n < 64) */
     /* progress */
     int64_t line;         /* physical lines fully fed so far */
     int64_t bad, first_bad;
@@ -336,7 +337,9 @@ static int is_na(const reader *r, const char *s, size_t len)
         i++;
     if (i == len)
         return 1;
-    if (len > r->na_maxlen)
+    /* markers are checked before numbers on every field: most fields have a length no
+     * marker has, and leave here without a string comparison */
+    if (len > r->na_maxlen || (len < 64 && !(r->na_lens >> len & 1)))
         return 0;
     for (int k = 0; k < r->nna; k++)
         if (strlen(r->na[k]) == len && memcmp(r->na[k], s, len) == 0)
@@ -1159,9 +1162,12 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
     r.o = o;
     r.na = o->na ? o->na : DEFAULT_NA;
     r.nna = o->na ? o->nna : (int)(sizeof DEFAULT_NA / sizeof *DEFAULT_NA);
-    for (int k = 0; k < r.nna; k++)
-        if (strlen(r.na[k]) > r.na_maxlen)
-            r.na_maxlen = strlen(r.na[k]);
+    for (int k = 0; k < r.nna; k++) {
+        size_t n = strlen(r.na[k]);
+        if (n > r.na_maxlen)
+            r.na_maxlen = n;
+        r.na_lens |= n < 64 ? (uint64_t)1 << n : 0;
+    }
     r.pass = 1;
     r.size = src->size;
     r.max_record = o->max_record > 0 ? o->max_record : (int64_t)64 << 20;
