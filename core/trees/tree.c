@@ -452,6 +452,14 @@ static void put_cat(rules_ctx *c, int j, int code)
         cl_strbuf_printf(&c->sb, "%d", code);
 }
 
+/* A threshold in the units the reader knows (the pipeline's input), when given. */
+static double orig_units(const rules_ctx *c, int j, double t)
+{
+    if (c->nm.unscale_mul && c->nm.unscale_add)
+        return t * c->nm.unscale_mul[j] + c->nm.unscale_add[j];
+    return t;
+}
+
 static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
 {
     if (c->nused == 0)
@@ -480,19 +488,19 @@ static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
             cl_strbuf_printf(&c->sb, "%s %s %s", c->nm.src_col[j], isfinite(c->lo[j]) ? "=" : "!=",
                       c->nm.src_label[j]);
         } else if (isfinite(c->lo[j]) && isfinite(c->hi[j])) {
-            cl_strbuf_printf(&c->sb, "%.6g <= ", c->lo[j]);
+            cl_strbuf_printf(&c->sb, "%.6g <= ", orig_units(c, j, c->lo[j]));
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", orig_units(c, j, c->hi[j]));
         } else if (isfinite(c->lo[j])) {
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " >= %.6g", c->lo[j]);
+            cl_strbuf_printf(&c->sb, " >= %.6g", orig_units(c, j, c->lo[j]));
         } else {
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", orig_units(c, j, c->hi[j]));
         }
     }
     cl_strbuf_printf(&c->sb, " -> %s %.4g (n = %.0f)\n", c->what ? c->what : "value",
-              (double)leaf->value, leaf->count);
+              (double)leaf->value + 0.0, leaf->count); /* + 0.0: "churn 0", never "-0" */
 }
 
 static void rules_walk(rules_ctx *c, int i)
@@ -606,47 +614,4 @@ int cl_trees_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const 
                             (long long)i + 1, (double)v);
     }
     return CL_OK;
-}
-
-typedef struct auc_pair {
-    float s;
-    float y;
-} auc_pair;
-
-static int cmp_auc(const void *a, const void *b)
-{
-    float x = ((const auc_pair *)a)->s, y = ((const auc_pair *)b)->s;
-    return (x > y) - (x < y);
-}
-
-double cl_trees_auc(const float *score, const float *y, size_t n)
-{
-    auc_pair *p = cl_alloc((n + 1) * sizeof *p);
-    if (!p)
-        return NAN;
-    for (size_t i = 0; i < n; i++) {
-        p[i].s = score[i];
-        p[i].y = y[i];
-    }
-    qsort(p, n, sizeof *p, cmp_auc);
-    double npos = 0, nneg = 0, rank_sum = 0;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && p[j].s == p[i].s)
-            j++;
-        double avg_rank = 0.5 * ((double)i + 1 + (double)j); /* ranks i+1 .. j */
-        for (size_t k = i; k < j; k++)
-            if (p[k].y > 0.5) {
-                rank_sum += avg_rank;
-                npos++;
-            } else {
-                nneg++;
-            }
-        i = j;
-    }
-    cl_free(p);
-    if (npos == 0 || nneg == 0)
-        return NAN;
-    return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
 }
