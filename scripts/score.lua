@@ -50,6 +50,26 @@ local names = {}
 for name in (header:gsub("[\r\n]+$", "") .. ","):gmatch('"?([^",]*)"?,') do names[#names + 1] = name end
 local id_col = opt.id or names[1]
 
+-- Column types are pinned for every chunk: a chunk that re-infers them reads a column that
+-- looks numeric in one chunk and categorical in another differently, and the pipeline then
+-- encodes the same customer differently (issue 22: customer 3 scored 0.712 or 0.582 depending
+-- on --chunk). The model's pipeline says which inputs it encodes as categories; the first
+-- chunk gives the types of the others (num or date), and an input the pipeline reads as a
+-- number is read as num even when a stray token made the first chunk call it cat (those
+-- tokens are scored as missing and counted). The id column is a label. Other columns keep
+-- the first chunk's types.
+local pipe_kind, in_file = {}, {}
+for _, name in ipairs(names) do in_file[name] = true end
+for _, s in ipairs(pipe:sources()) do
+  if s.label or s.categorical then pipe_kind[s.column] = "cat"
+  elseif not pipe_kind[s.column] then pipe_kind[s.column] = "num" end
+end
+local types = {}
+for col, kind in pairs(pipe_kind) do
+  if kind == "cat" and in_file[col] then types[col] = "cat" end
+end
+if in_file[id_col] then types[id_col] = "cat" end
+
 -- Reads the next chunk of whole records (a quoted field may span lines) into a temp CSV with
 -- the header; returns its path and the number of records, or nil at the end.
 local tmp_chunk = os.tmpname()
@@ -75,16 +95,25 @@ local hist = {}
 for b = 0, BINS do hist[b] = 0 end
 local tmp_scores = out_path .. ".scores.tmp"
 local sf = assert(io.open(tmp_scores, "wb"))
-local types, total, t0 = nil, 0, cl.core.now()
+local pinned, coerced, total, t0 = false, {}, 0, cl.core.now()
 local ok, failure = pcall(function()
   while true do
     local path, n = next_chunk()
     if not path then break end
-    local df = assert(cl.read_csv(path, types and {types = types} or nil))
-    if not types then
-      types = {}
-      local t = df:types()
-      for j, name in ipairs(df:names()) do types[name] = t[j] end
+    local df, _, info = assert(cl.read_csv(path, {types = types, warn = false}))
+    if not pinned then
+      local again = false
+      for name, t in pairs(df:types()) do
+        if types[name] == nil then
+          if pipe_kind[name] == "num" and t == "cat" then again = true; t = "num" end
+          types[name] = t
+        end
+      end
+      if again then df, _, info = assert(cl.read_csv(path, {types = types, warn = false})) end
+      pinned = true
+    end
+    for col, k in pairs(info.coerced) do -- only the model's inputs matter
+      if pipe_kind[col] then coerced[col] = (coerced[col] or 0) + k end
     end
     local X = pipe:transform(df)
     local p = model:predict(X)
@@ -109,6 +138,10 @@ input:close()
 sf:close()
 os.remove(tmp_chunk)
 io.stderr:write("\n")
+for col, k in pairs(coerced) do
+  io.stderr:write(string.format("score: column '%s': %d values that are not %ss were scored as missing\n",
+                                col, k, types[col] == "date" and "date" or "number"))
+end
 if not ok then
   os.remove(tmp_scores)
   io.stderr:write("score: ", tostring(failure), "\n")

@@ -26,6 +26,42 @@ static char optchar(lua_State *L, int idx, const char *key, char def)
     return s[0];
 }
 
+/* The third result of read_csv: {bad_lines, first_bad_line, lines, warnings = {msg...},
+ * coerced = {col = n}}. Like pandas' DtypeWarning, what type inference did is also printed
+ * on stderr, once per read, unless warn = false. */
+static void push_read_info(lua_State *L, const cl_csv_info *info, const cl_frame *f, int warn)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, info->bad_lines);
+    lua_setfield(L, -2, "bad_lines");
+    lua_pushinteger(L, info->first_bad_line);
+    lua_setfield(L, -2, "first_bad_line");
+    lua_pushinteger(L, info->lines);
+    lua_setfield(L, -2, "lines");
+    lua_createtable(L, info->nnotes, 0);
+    for (int k = 0; k < info->nnotes; k++) {
+        lua_pushstring(L, info->notes[k].message);
+        lua_rawseti(L, -2, k + 1);
+        if (warn)
+            fprintf(stderr, "read_csv: warning: %s\n", info->notes[k].message);
+    }
+    if (info->more_notes) {
+        lua_pushfstring(L, "... and %d more columns like these", (int)info->more_notes);
+        lua_rawseti(L, -2, info->nnotes + 1);
+        if (warn)
+            fprintf(stderr, "read_csv: warning: ... and %d more columns like these\n",
+                    (int)info->more_notes);
+    }
+    lua_setfield(L, -2, "warnings");
+    lua_newtable(L);
+    for (int k = 0; k < info->nnotes; k++)
+        if (info->notes[k].kind == CL_CSV_COERCED) {
+            lua_pushinteger(L, info->notes[k].count);
+            lua_setfield(L, -2, f->names[info->notes[k].column]);
+        }
+    lua_setfield(L, -2, "coerced");
+}
+
 static int l_read_csv(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -33,7 +69,8 @@ static int l_read_csv(lua_State *L)
     if (o)
         luaL_checktype(L, 2, LUA_TTABLE);
     static const char *const known[] = {"sep", "quote", "header", "names", "na", "types", "nrows",
-                                        "skip", "on_bad_line", "verbose", NULL};
+                                        "skip", "on_bad_line", "verbose", "max_record", "warn",
+                                        NULL};
     if (o) {
         lua_pushnil(L);
         while (lua_next(L, o)) {
@@ -43,7 +80,8 @@ static int l_read_csv(lua_State *L)
                     ok = !strcmp(known[k], lua_tostring(L, -2));
             if (!ok)
                 return luaL_error(L, "read_csv: unknown option '%s' (options: sep, quote, header, "
-                                     "names, na, types, nrows, skip, on_bad_line)",
+                                     "names, na, types, nrows, skip, on_bad_line, max_record, "
+                                     "warn)",
                                   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
             lua_pop(L, 1);
         }
@@ -55,6 +93,8 @@ static int l_read_csv(lua_State *L)
     opts.header = lcl_optbool(L, o, "header", 1);
     opts.nrows = (int64_t)lcl_optnum(L, o, "nrows", -1);
     opts.skip = (int64_t)lcl_optnum(L, o, "skip", 0);
+    opts.max_record = (int64_t)lcl_optnum(L, o, "max_record", 0);
+    int warn = lcl_optbool(L, o, "warn", 1);
     const char *bad = lcl_optstr(L, o, "on_bad_line", "error");
     if (!strcmp(bad, "skip"))
         opts.skip_bad = 1;
@@ -102,7 +142,8 @@ static int l_read_csv(lua_State *L)
     LCL_CHECK(L, rc);
     push_frame(L, f);
     lua_pushinteger(L, info.bad_lines);
-    return 2;
+    push_read_info(L, &info, f, warn); /* f stays alive: the frame on the stack owns it */
+    return 3;
 }
 
 /* new{a = {...}, b = {...}} (columns in name order) or new({...}, {names = {order}}). Values:
@@ -1063,10 +1104,18 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);
     lua_getfield(L, -1, "read_csv");
-    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines | nil, msg: loads a CSV file. "
-                      "opts: sep, quote, header (true), names, na (list), types ({col = "
-                      "\"num\"|\"cat\"|\"date\"}), nrows, skip (lines before the header), "
-                      "on_bad_line (\"error\"|\"skip\"). A missing file returns nil, msg.");
+    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines, info | nil, msg: loads a CSV "
+                      "file. opts: sep, quote, header (true), names, na (list of missing "
+                      "markers, default NA N/A null NaN; empty is always missing), types ({col = "
+                      "\"num\"|\"cat\"|\"date\"}: values that do not parse become missing, "
+                      "counted in info.coerced), nrows, skip (lines before the header), "
+                      "on_bad_line (\"error\"|\"skip\"), max_record (bytes, 64 MiB), warn "
+                      "(true). info = {bad_lines, first_bad_line, lines, warnings, coerced}: "
+                      "warnings (also printed on stderr unless warn = false) name each column "
+                      "read as cat although >= 95% of its values are numbers or dates, with the "
+                      "count and the first offending value. Quoted fields are strings: \"NA\" "
+                      "and \"\" in quotes are labels, not missing; inf and -inf are numbers; a "
+                      "NUL byte is an error. A missing file returns nil, msg.");
     lua_pop(L, 1);
     lua_getfield(L, -1, "new");
     lcl_setdoc(L, -1, "frame{col = {values...}, ...} -> frame (columns in name order, or "

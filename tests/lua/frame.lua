@@ -135,8 +135,10 @@ end)
 T.test("errors name file, line and column", function()
   T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,2\n3\n"))) end, tmp, "line 3", "expected 2 fields, got 1")
   T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,\"x\n"))) end, "line 2", "unterminated")
-  T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,2\nx,3\n"), {types = {a = "num"}})) end,
-           "line 3", "column 'a'", "expected a number, got 'x'")
+  T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,x\0y\n"))) end,
+           "line 2", "column 'b'", "a NUL byte")
+  T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,xxxxxxxxxxxx\n"), {max_record = 8})) end,
+           "line 2", "a record longer than 8 bytes")
   T.raises(function() assert(cl.read_csv(write(tmp, "a,a\n1,2\n"))) end, "duplicate column name 'a'")
   T.raises(function() assert(cl.read_csv(write(tmp, "a,,c\n1,2,3\n"))) end, "column 2 has an empty name")
   T.raises(function() assert(cl.read_csv(write(tmp, ""))) end, "empty file")
@@ -151,6 +153,54 @@ T.test("on_bad_line = skip skips and counts", function()
   T.eq(df:nrow(), 2)
   T.eq(bad, 2)
   T.eq(df.a:get(2), 7)
+end)
+
+T.test("type inference says what it did; types = num reads stray tokens as missing", function()
+  local rows = {"a,b"}
+  for i = 1, 100 do rows[#rows + 1] = i .. ",x" end
+  rows[#rows + 1] = "abc,y"
+  write(tmp, table.concat(rows, "\n") .. "\n")
+  local df, bad, info = assert(cl.read_csv(tmp, {warn = false}))
+  T.eq(df:types().a, "cat")
+  T.eq(bad, 0)
+  T.eq(#info.warnings, 1)
+  T.ok(info.warnings[1]:find("column 'a' read as cat: 1 of 101 values are not numbers (first: 'abc' on line 102)", 1, true),
+       info.warnings[1])
+  T.ok(info.warnings[1]:find('types = {a = "num"}', 1, true))
+  local d2, _, i2 = assert(cl.read_csv(tmp, {types = {a = "num"}, warn = false}))
+  T.eq(d2:types().a, "num")
+  T.eq(d2.a:isna():sum(), 1)
+  T.eq(d2.a:get(100), 100)
+  T.eq(i2.coerced.a, 1)
+  T.ok(i2.warnings[1]:find("1 of 101 values are not numbers and were read as missing", 1, true))
+  local _, _, i3 = assert(cl.read_csv(write(tmp, "a\n1\n2\n"), {warn = false}))
+  T.eq(#i3.warnings, 0)
+  T.eq(i3.lines, 3)
+end)
+
+T.test("na markers after the first number and under types; nrows = 0", function()
+  write(tmp, "x,y\n1,-999\n-999,2\n")
+  local df = assert(cl.read_csv(tmp, {na = {"-999"}}))
+  T.eq(df.x:isna():sum(), 1)
+  T.eq(df.y:isna():sum(), 1)
+  df = assert(cl.read_csv(tmp, {na = {"-999"}, types = {x = "num", y = "num"}}))
+  T.eq(df.x:isna():sum() + df.y:isna():sum(), 2)
+  df = assert(cl.read_csv(tmp, {nrows = 0}))
+  T.eq(df:nrow(), 0)
+  T.eq(df:ncol(), 2)
+end)
+
+T.test("write_csv -> read_csv keeps inf, -inf and labels spelled like missing markers", function()
+  local labels = {"", "NA", "null", "N/A", "NaN", " ", "x"}
+  local df = cl.frame({v = {1 / 0, -1 / 0, 1.5, 0 / 0, 2, 3, 4}, s = labels}, {names = {"v", "s"}})
+  df:write_csv(tmp)
+  local back = assert(cl.read_csv(tmp))
+  T.eq(back:types().v, "num")
+  T.eq(back.v:get(1), 1 / 0)
+  T.eq(back.v:get(2), -1 / 0)
+  T.eq(back.v:isna():sum(), 1)
+  T.eq(back:types().s, "cat")
+  for i, l in ipairs(labels) do T.eq(back.s:get(i), l) end
 end)
 
 T.test("write_csv round-trips exactly", function()
