@@ -612,6 +612,16 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
         goto fail;
     m->cap = m->ntrees;
+    /* cross-field: a fit stops at params.trees and early stopping keeps best_iter + 1 trees */
+    if (m->ntrees > p.trees || m->best_iter >= m->ntrees) {
+        rc = cl_error(CL_EFORMAT, "model file: %d trees stored with params.trees = %d and "
+                      "best_iter = %d (expected at most params.trees trees, best_iter below "
+                      "their count)", m->ntrees, p.trees, m->best_iter);
+        goto fail;
+    }
+    if ((rc = cl_trees_check_margin((const cl_tree *const *)m->trees, m->ntrees, m->base, 1.0,
+                                    "gbdt file")))
+        goto fail;
     m->fitted = 1;
     cl_free(nb);
     cl_free(ic);
