@@ -656,11 +656,14 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
     if (nm)
         c.nm = *nm;
     c.what = what;
+    int depth;
+    int rc = cl_tree_depth(t, &depth); /* rules_walk recurses once per level */
+    if (rc)
+        return cl_error_wrap(rc, "tree rules");
     c.lo = cl_alloc((size_t)d * sizeof *c.lo);
     c.hi = cl_alloc((size_t)d * sizeof *c.hi);
     c.allow = cl_alloc((size_t)d * CL_SPLIT_CAT_WORDS * sizeof *c.allow);
     c.used = cl_alloc((size_t)d * sizeof *c.used);
-    int rc = CL_OK;
     if (!c.lo || !c.hi || !c.allow || !c.used) {
         rc = cl_error(CL_ENOMEM, "tree rules: out of memory (%d features)", d);
         goto done;
