@@ -62,6 +62,7 @@ function M.edit(src, dst, edits)
     local idx, val = 1, v
     if type(v) == "table" then idx, val = v[1], v[2] end
     assert(FMT[c.type], "chunk " .. name .. " is not numeric")
+    assert(idx >= 1 and idx <= c.n, "chunk " .. name .. " has no element " .. idx)
     local at = c.off + (idx - 1) * SIZE[c.type]
     if c.type <= 3 then val = math.tointeger(val) end
     s = s:sub(1, at - 1) .. string.pack(FMT[c.type], val) .. s:sub(at + SIZE[c.type])
