@@ -94,5 +94,31 @@ T.test("tree files with corrupt covers or non-probability leaves are refused", f
   refused(MF.edit(g, tmp("gbdt_base.clm"), {base = 1e300}), "margins would overflow")
 end)
 
+T.test("recommender files with scores that overflow or break their invariants are refused", function()
+  local R = cl.rec
+  local inter = R.interactions{users = {1, 1, 2, 2, 3, 3, 4, 4, 4}, items = {1, 2, 2, 3, 1, 3, 1, 2, 4}}
+  local function saved(name, m)
+    local p = tmp(name .. ".clm")
+    m:fit(inter)
+    m:save(p)
+    T.ok(cl.load(p))
+    return p
+  end
+  local p = saved("pop", R.popular{})
+  refused(MF.edit(p, tmp("pop_neg.clm"), {["pop.score"] = {1, -3}}), "popularity %-3")
+  p = saved("mf", R.mf{factors = 2, epochs = 2})
+  refused(MF.edit(p, tmp("mf_big.clm"), {["fac.Y"] = {3, 1e30}}), "fac.Y' value 3")
+  refused(MF.edit(p, tmp("mf_range.clm"), {["fac.rmin"] = 9, ["fac.rmax"] = 1}), "min <= max")
+  p = saved("als", R.als{factors = 2, iters = 2})
+  refused(MF.edit(p, tmp("als_nan.clm"), {["fac.X"] = {1, 0 / 0}}), "fac.X' value 1")
+  p = saved("knn", R.itemknn{k = 2})
+  refused(MF.edit(p, tmp("knn_self.clm"), {["knn.nbr"] = {1, 0}}), "not the item itself")
+  p = saved("content", R.content{features = tensor.new{{1, 0}, {0, 1}, {1, 1}, {0, 0}},
+                                 items = {1, 2, 3, 4}})
+  refused(MF.edit(p, tmp("content_norm.clm"), {["content.F"] = {1, 1e30}}), "length")
+  p = saved("hybrid", R.hybrid{{R.als{factors = 2, iters = 2}, 0.5}, {R.itemknn{k = 2}, 0.5}})
+  refused(MF.edit(p, tmp("hyb_w.clm"), {["hyb.weights"] = {1, 1e300}}), "weight 1e%+300")
+end)
+
 for _, p in ipairs(made) do os.remove(p) end
 T.done()
