@@ -228,7 +228,9 @@ double cl_prior_correct(double p, double trained, double truth)
     double odds = p / (1 - p);
     double ratio = (truth / (1 - truth)) / (trained / (1 - trained));
     double o = odds * ratio;
-    return o / (1 + o);
+    /* a rate near 0 or 1 (a tiny trained rate from a file) makes the odds overflow: inf / inf
+     * would be NaN where the limit is 1 */
+    return isinf(o) ? 1.0 : o / (1 + o);
 }
 
 void cl_prior_rates(double npos, double n, double wpos, double wneg, double *trained,
@@ -323,10 +325,11 @@ static int read_iso(const cl_mr *r, int64_t n_fit, cl_isotonic **out)
     for (size_t i = 0; i < m; i++) /* the map must be a monotone step function into [0, 1] */
         if (!isfinite(iso->x[i]) || !(iso->v[i] >= 0 && iso->v[i] <= 1) ||
             (i && (iso->x[i] < iso->x[i - 1] || iso->v[i] < iso->v[i - 1]))) {
+            rc = cl_error(CL_EFORMAT, "calibrator file: isotonic breakpoint %zu (%g -> %g) "
+                          "is not finite, not in [0, 1] or not monotone", i + 1, iso->x[i],
+                          iso->v[i]);
             cl_isotonic_free(iso);
-            return cl_error(CL_EFORMAT, "calibrator file: isotonic breakpoint %zu (%g -> %g) "
-                            "is not finite, not in [0, 1] or not monotone", i + 1,
-                            (double)iso->x[i], (double)iso->v[i]);
+            return rc;
         }
     *out = iso;
     return CL_OK;

@@ -315,9 +315,9 @@ static int validate_tree(const cl_tree *tr, int t, int d, int *depth)
                             "[0, %d) (or -1 for a leaf)", t + 1, i + 1, (int)nd->feature, d);
         /* checked as left >= n - 1, not left + 1 >= n: left may be INT_MAX */
         if (nd->left <= i || nd->left >= n - 1)
-            return cl_error(CL_EFORMAT, "model file: tree %d, node %d: children %d and %d must "
-                            "lie in (%d, %d]", t + 1, i + 1, (int)nd->left + 1,
-                            nd->left < INT32_MAX ? (int)nd->left + 2 : (int)nd->left, i + 1, n);
+            return cl_error(CL_EFORMAT, "model file: tree %d, node %d: children %lld and %lld "
+                            "must lie in (%d, %d]", t + 1, i + 1, (long long)nd->left + 1,
+                            (long long)nd->left + 2, i + 1, n);
         if (nd->is_cat ? (nd->cat < 0 || nd->cat >= tr->ncatsets || nd->ncat < 1)
                        : isnan(nd->thr))
             return cl_error(CL_EFORMAT, nd->is_cat

@@ -66,14 +66,14 @@ static void edit_value(uint8_t *p, int type, uint32_t *rng, uint8_t *neighbour)
     case CL_CHUNK_I32: {
         int64_t v = ints[pick % 15];
         if (pick % 16 == 15)
-            v = (int32_t)mfe_get(p, 4) + (int)(next(rng) % 5) - 2;
+            v = (int32_t)(uint32_t)(mfe_get(p, 4) + next(rng) % 5 - 2); /* wraps: unsigned */
         mfe_put(p, (uint64_t)(uint32_t)(int32_t)v, 4);
         break;
     }
     case CL_CHUNK_I64: {
         int64_t v = ints[pick % 15];
         if (pick % 16 == 15)
-            v = (int64_t)mfe_get(p, 8) + (int)(next(rng) % 5) - 2;
+            v = (int64_t)(mfe_get(p, 8) + next(rng) % 5 - 2);
         mfe_put(p, (uint64_t)v, 8);
         break;
     }
