@@ -353,11 +353,15 @@ static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
         return cl_error(CL_EFORMAT, "itemknn: neighbour pointers must start at 0");
     /* a fit keeps at most k neighbours per item, never the item itself */
     const int64_t K = ((const cl_cf_itemknn_params *)r->params)->k;
-    for (int64_t i = 0; i < ni; i++)
-        if (s->ptr[i + 1] < s->ptr[i] || s->ptr[i + 1] - s->ptr[i] > (K < ni ? K : ni))
+    for (int64_t i = 0; i < ni; i++) {
+        if (s->ptr[i + 1] < s->ptr[i]) /* ptr[0] = 0: non-decreasing keeps every difference exact */
+            return cl_error(CL_EFORMAT, "itemknn: neighbour pointers decrease at item %lld",
+                            (long long)i + 1);
+        if (s->ptr[i + 1] - s->ptr[i] > (K < ni ? K : ni))
             return cl_error(CL_EFORMAT, "itemknn: item %lld has %lld neighbours (expected 0..%lld"
                             ", the parameter k)", (long long)i + 1,
                             (long long)(s->ptr[i + 1] - s->ptr[i]), (long long)K);
+    }
     size_t tot = (size_t)s->ptr[ni], cnt;
     if ((rc = cl_mr_count(mr, "knn.nbr", CL_CHUNK_I32, &cnt)))
         return rc;
@@ -505,6 +509,15 @@ static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
     if (f != want_f)
         return cl_error(CL_EFORMAT, "model file: %lld factors stored, parameters say %d",
                         (long long)f, want_f);
+    size_t cx, cy; /* users x f and items x f are checked against the file before allocating */
+    if ((rc = cl_mr_count(mr, "fac.X", CL_CHUNK_F32, &cx)) ||
+        (rc = cl_mr_count(mr, "fac.Y", CL_CHUNK_F32, &cy)))
+        return rc;
+    if (cx != (size_t)m->n_users * (size_t)f || cy != (size_t)m->n_items * (size_t)f)
+        return cl_error(CL_EFORMAT, "model file: %zu user and %zu item factor values stored, "
+                        "%lld users, %lld items and %lld factors need %zu and %zu", cx, cy,
+                        (long long)m->n_users, (long long)m->n_items, (long long)f,
+                        (size_t)m->n_users * (size_t)f, (size_t)m->n_items * (size_t)f);
     if ((rc = fac_alloc(r, (int)f, biases)))
         return rc;
     fac_state *s = r->state;

@@ -534,6 +534,15 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
         (rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true,
                             kind == CL_FOREST_KIND_TREE ? "tree file" : "forest file")))
         goto fail;
+    /* d sizes the arrays below: the file must really hold d of each first */
+    size_t nbins_n;
+    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
+        goto fail;
+    if (nbins_n != (size_t)m->d) {
+        rc = cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", m->d,
+                      nbins_n);
+        goto fail;
+    }
     if (cl_mr_has(r, "features")) {
         m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
         if (!m->names) {
