@@ -253,6 +253,30 @@ static void test_gbdt_extreme_values(void **state)
     cl_tensor_free(y);
 }
 
+/* A child without cover (class weights of 0 can make one) is legal and loads; TreeSHAP
+ * followed it with zero and one fractions both 0 and divided 0 by 0 (NaN). */
+static void test_zero_cover_child_shap(void **state)
+{
+    (void)state;
+    cl_forest *m = fitted_tree();
+    cl_tree *t;
+    assert_int_equal(cl_tree_new(&t), CL_OK);
+    add(t, 0, 1, 0, 1.0);
+    add(t, CL_TREE_LEAF, -1, 0.2f, 1.0);
+    add(t, CL_TREE_LEAF, -1, 0.9f, 0.0);
+    replace_tree(m, t);
+    assert_int_equal(round_trip(m), CL_OK);
+    const cl_tree *const trees[1] = {t};
+    float x[4] = {0, 0, 1, 0}, phi[6];
+    assert_int_equal(cl_treeshap(trees, 1, x, 2, 2, 0, 1, phi), CL_OK);
+    for (int k = 0; k < 6; k++)
+        assert_true(isfinite(phi[k]));
+    assert_float_equal(phi[0], 0.0, 1e-6);  /* row 1 goes left: f(x) = E[f] = 0.2 */
+    assert_float_equal(phi[2], 0.2, 1e-6);
+    assert_float_equal(phi[3], 0.7, 1e-6);  /* row 2 goes right: 0.9 - 0.2 */
+    cl_forest_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_covers),
         cmocka_unit_test(test_leaf_not_probability),
         cmocka_unit_test(test_gbdt_extreme_values),
+        cmocka_unit_test(test_zero_cover_child_shap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
