@@ -416,9 +416,10 @@ static void use_rec(cl_mr *r, const char *kind)
         int n;
         for (int64_t u = 0; u < nu && u < 4; u++)
             if (cl_rec_recommend(m, u, 5, u & 1, items, sc, &n) == CL_OK)
-                for (int k = 0; k < n; k++)
-                    if (items[k] < 0 || items[k] >= ni || !isfinite(sc[k]))
-                        finding("recommendation out of range or not finite", sc[k]);
+                for (int k = 0; k < n; k++) /* inf is allowed: interaction values may be any
+                                             * finite float, as cl_interactions_build accepts */
+                    if (items[k] < 0 || items[k] >= ni || isnan(sc[k]))
+                        finding("recommended item out of range or scored NaN", sc[k]);
         cl_rec_similar(m, 0, 5, items, sc, &n);
         cl_rec_similar(m, (int32_t)(ni - 1), 5, items, sc, &n);
         int32_t hist[2] = {0, (int32_t)(ni - 1)};
