@@ -17,7 +17,6 @@
 #include "base/threads.h"
 
 #include <cblas.h>
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -1037,17 +1036,21 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
                           CL_MLP_MAX_WEIGHT);
             goto fail;
         }
-    /* batch-norm running statistics: per layer, means then variances (>= 0: 1/sqrt) */
+    /* batch-norm running statistics: per layer, means then variances (>= 0: 1/sqrt). Finite
+     * is not enough: x - mean is scaled by up to 1/sqrt(BN_EPS) ~ 316, so a mean of 3e38
+     * overflowed to -inf and GELU gave inf * 0 = NaN (found by fuzz_modelsem); 1e30 keeps
+     * every normalised value finite. */
     for (int l = 0; l < m->nl; l++) {
         if (m->soff[l] < 0)
             continue;
         int64_t w = m->dims[l + 1];
         for (int64_t j = 0; j < 2 * w; j++) {
             float v = m->stats[m->soff[l] + j];
-            if (!(fabsf(v) <= FLT_MAX) || (j >= w && v < 0)) {
+            if (!(fabsf(v) <= 1e30f) || (j >= w && v < 0)) {
                 rc = cl_error(CL_EFORMAT, "mlp file: layer %d, batch-norm running %s %lld is "
-                              "%g, expected a finite number%s", l + 1, j < w ? "mean" : "variance",
-                              (long long)(j % w) + 1, (double)v, j < w ? "" : " >= 0");
+                              "%g, expected a number within +-1e30%s", l + 1,
+                              j < w ? "mean" : "variance", (long long)(j % w) + 1, (double)v,
+                              j < w ? "" : " and >= 0");
                 goto fail;
             }
         }
