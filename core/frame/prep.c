@@ -354,6 +354,9 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
         cl_pipeline_opts_default(&def);
         o = &def;
     }
+    if (!isfinite(o->fill_value)) /* it would become the feature value of missing rows */
+        return cl_error(CL_EINVAL, "pipeline: fill_value must be a finite number, got %g",
+                        o->fill_value);
     cl_pipeline *p;
     int rc = pipeline_new(&p, o);
     if (rc)
@@ -808,6 +811,81 @@ static void free_strs(char **s, size_t n)
     cl_free(s);
 }
 
+/* Every field's meaning and the invariants cl_pipeline_fit establishes, checked after the
+ * chunks are parsed: transform trusts them (a cat target without its positive label was a
+ * NULL dereference; a fill or scale that is not finite gave inf features). */
+static int validate(const cl_pipeline *p, int has_target, int has_positive, const char *target,
+                    const char *positive)
+{
+    const cl_pipeline_opts *o = &p->o;
+    if (has_target ? target[0] == '\0' : (target[0] != '\0' || p->target_is_cat))
+        return cl_error(CL_EFORMAT, "pipeline: has_target = %d does not match target '%s' and "
+                        "target_is_cat = %d", has_target, target, p->target_is_cat);
+    if (p->target_is_cat && !has_positive)
+        return cl_error(CL_EFORMAT, "pipeline: the target '%s' is categorical but the file has "
+                        "no positive label (has_positive = 0)", target);
+    if (!has_positive && positive[0] != '\0')
+        return cl_error(CL_EFORMAT, "pipeline: has_positive = 0 but positive = '%s'", positive);
+    double v;
+    if (has_target && !p->target_is_cat && has_positive &&
+        !cl_csv_parse_num(positive, strlen(positive), &v))
+        return cl_error(CL_EFORMAT, "pipeline: the target '%s' is numeric but its positive "
+                        "value '%s' is not a number", target, positive);
+    if (o->max_categories > 1000000)
+        return cl_error(CL_EFORMAT, "pipeline: max_categories = %d, expected 0..1000000",
+                        o->max_categories);
+    if (!isfinite(o->fill_value))
+        return cl_error(CL_EFORMAT, "pipeline: fill_value = %g is not finite", o->fill_value);
+    const int scaled_kind = o->scale != CL_SCALE_NONE;
+    for (int j = 0; j < p->ncol; j++) {
+        const pcol *pc = &p->cols[j];
+        if (has_target && strcmp(pc->name, target) == 0)
+            return cl_error(CL_EFORMAT, "pipeline: the target '%s' is also input column %d",
+                            target, j + 1);
+        for (int k = 0; k < o->ndrop; k++)
+            if (strcmp(pc->name, p->drop[k]) == 0)
+                return cl_error(CL_EFORMAT, "pipeline: dropped column '%s' is also input "
+                                "column %d", pc->name, j + 1);
+        for (int k = 0; k < j; k++)
+            if (strcmp(pc->name, p->cols[k].name) == 0)
+                return cl_error(CL_EFORMAT, "pipeline: columns %d and %d are both named '%s'",
+                                k + 1, j + 1, pc->name);
+        int scaled = scaled_kind && (!pc->is_cat || o->encode == CL_ENCODE_ORDINAL);
+        if (scaled ? !(isfinite(pc->shift) && isfinite(pc->mul) && pc->mul > 0)
+                   : !(pc->shift == 0 && pc->mul == 1))
+            return cl_error(CL_EFORMAT, "pipeline: column '%s': scaling shift %g and factor %g "
+                            "(expected %s)", pc->name, pc->shift, pc->mul,
+                            scaled ? "finite, factor > 0" : "0 and 1: the column is not scaled");
+        if (!pc->is_cat) {
+            int none = o->impute == CL_IMPUTE_NONE;
+            if (none ? !isnan(pc->fill) : !isfinite(pc->fill) ||
+                (o->impute == CL_IMPUTE_CONSTANT && pc->fill != o->fill_value))
+                return cl_error(CL_EFORMAT, "pipeline: column '%s': fill value %g (expected %s)",
+                                pc->name, pc->fill, none ? "NaN: impute = none"
+                                : o->impute == CL_IMPUTE_CONSTANT ? "fill_value" : "a finite number");
+            continue;
+        }
+        if (!isnan(pc->fill))
+            return cl_error(CL_EFORMAT, "pipeline: categorical column '%s' has a numeric fill "
+                            "value %g (expected NaN)", pc->name, pc->fill);
+        if (pc->other != (o->unknown == CL_UNKNOWN_OTHER))
+            return cl_error(CL_EFORMAT, "pipeline: column '%s': other slot %d with unknown = %s",
+                            pc->name, pc->other, o->unknown == CL_UNKNOWN_OTHER ? "other" : "zero");
+        int cap = o->max_categories + (o->impute == CL_IMPUTE_CONSTANT);
+        if (o->max_categories > 0 && pc->ncat > cap)
+            return cl_error(CL_EFORMAT, "pipeline: column '%s' keeps %d categories, beyond "
+                            "max_categories = %d", pc->name, pc->ncat, o->max_categories);
+        if (o->impute == CL_IMPUTE_NONE ? pc->fill_cat != -1
+            : o->impute == CL_IMPUTE_CONSTANT
+                ? pc->fill_cat < 0 || strcmp(pc->cats[pc->fill_cat], p->fill_label) != 0
+                : 0)
+            return cl_error(CL_EFORMAT, "pipeline: column '%s': fill category %d does not match "
+                            "impute = %s", pc->name, pc->fill_cat,
+                            o->impute == CL_IMPUTE_NONE ? "none" : "constant");
+    }
+    return CL_OK;
+}
+
 int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
 {
     *out = NULL;
@@ -884,8 +962,13 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
         pc->fill = nums[3 * j];
         pc->shift = nums[3 * j + 1];
         pc->mul = nums[3 * j + 2];
+        if ((uint32_t)ints[4 * j] > 1 || (uint32_t)ints[4 * j + 2] > 1) {
+            rc = cl_error(CL_EFORMAT, "pipeline: column '%s': flags %d and %d, expected 0 or 1",
+                          pc->name, (int)ints[4 * j], (int)ints[4 * j + 2]);
+            break;
+        }
         if (ncat < 0 || (size_t)ncat > ncats - m || pc->fill_cat < -1 || pc->fill_cat >= ncat ||
-            (!pc->is_cat && (ncat != 0 || pc->other))) {
+            (!pc->is_cat && (ncat != 0 || pc->other || pc->fill_cat != -1))) {
             rc = cl_error(CL_EFORMAT, "pipeline: bad categories for column '%s'", pc->name);
             break;
         }
@@ -904,6 +987,8 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     }
     if (!rc && m != ncats)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu categories stored, %zu used", ncats, m);
+    if (!rc)
+        rc = validate(p, (int)has_target, (int)has_positive, target, positive);
     if (!rc)
         rc = layout(p);
     if (!rc && (size_t)p->nout != nf)

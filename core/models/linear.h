@@ -46,6 +46,9 @@ extern const cl_param_def cl_logreg_param_defs[];
 
 typedef struct cl_logreg cl_logreg;
 
+/* Largest |intercept| + sum |coefficients| a model file may hold (see cl_logreg_load). */
+#define CL_LOGREG_MAX_WEIGHT 1e30
+
 typedef struct cl_logreg_result {
     int iters, converged;
     double objective, gmax;

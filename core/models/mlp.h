@@ -60,6 +60,9 @@ void cl_mlp_params_default(cl_mlp_params *p);
 /* The one parameter table (names, ranges, docs) for validation, Lua and help(). */
 extern const cl_param_def cl_mlp_param_defs[];
 
+/* Largest |weight| a model file may hold (see cl_mlp_load). */
+#define CL_MLP_MAX_WEIGHT 1e6
+
 typedef struct cl_mlp cl_mlp;
 
 typedef struct cl_mlp_history {

@@ -13,7 +13,9 @@ double cl_prior_correct(double p, double trained, double truth)
     double odds = p / (1 - p);
     double ratio = (truth / (1 - truth)) / (trained / (1 - trained));
     double o = odds * ratio;
-    return o / (1 + o);
+    /* a rate near 0 or 1 (a tiny trained rate from a model file) makes the odds overflow:
+     * inf / inf would be NaN where the limit is 1 */
+    return isinf(o) ? 1.0 : o / (1 + o);
 }
 
 void cl_prior_rates(double npos, double n, double wpos, double wneg, double *trained,

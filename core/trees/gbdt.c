@@ -584,6 +584,15 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
         rc = cl_error(CL_EFORMAT, "model file: base score is not finite");
         goto fail;
     }
+    /* d sizes the arrays below: the file must really hold d of each first */
+    size_t nbins_n;
+    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
+        goto fail;
+    if (nbins_n != (size_t)m->d) {
+        rc = cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", m->d,
+                      nbins_n);
+        goto fail;
+    }
     if (cl_mr_has(r, "features")) {
         m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
         if (!m->names) {
@@ -617,6 +626,16 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
         goto fail;
     m->cap = m->ntrees;
+    /* cross-field: a fit stops at params.trees and early stopping keeps best_iter + 1 trees */
+    if (m->ntrees > p.trees || m->best_iter >= m->ntrees) {
+        rc = cl_error(CL_EFORMAT, "model file: %d trees stored with params.trees = %d and "
+                      "best_iter = %d (expected at most params.trees trees, best_iter below "
+                      "their count)", m->ntrees, p.trees, m->best_iter);
+        goto fail;
+    }
+    if ((rc = cl_trees_check_margin((const cl_tree *const *)m->trees, m->ntrees, m->base, 1.0,
+                                    "gbdt file")))
+        goto fail;
     m->fitted = 1;
     cl_free(nb);
     cl_free(ic);

@@ -134,7 +134,9 @@ static void gather(float *gh, const uint32_t *rows, size_t m, const float *grad,
 
 static int splittable(const cand *c, const cl_grow_params *p)
 {
-    if (p->max_depth > 0 && c->depth >= p->max_depth)
+    /* "unlimited" still stops at CL_TREE_MAX_DEPTH, the deepest tree a file may hold and
+     * TreeSHAP may walk */
+    if (c->depth >= (p->max_depth > 0 ? p->max_depth : CL_TREE_MAX_DEPTH))
         return 0;
     if (c->end - c->start < 2)
         return 0;

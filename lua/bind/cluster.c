@@ -132,62 +132,11 @@ static int km_save(lua_State *L)
     cl_mw *w = cl_mw_new("kmeans");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
-    cl_mw_int(w, "k", m->k);
-    cl_mw_int(w, "d", m->d);
-    cl_mw_int(w, "seed", (int64_t)m->params.seed);
-    cl_mw_int(w, "restarts", m->params.restarts);
-    cl_mw_int(w, "max_iter", m->params.max_iter);
-    cl_mw_num(w, "tol", m->params.tol);
-    cl_mw_num(w, "inertia", m->inertia);
-    cl_mw_int(w, "iters", m->iters);
-    cl_mw_f64(w, "centers", m->centers, (size_t)m->k * m->d);
-    cl_mw_i64(w, "sizes", m->sizes, (size_t)m->k);
+    cl_kmeans_write(m, w);
     int rc = cl_mw_save(w, path);
     cl_mw_free(w);
     LCL_CHECK(L, rc);
     return 0;
-}
-
-static int read_model(cl_mr *r, cl_kmeans **out)
-{
-    int64_t k, d, seed, restarts, max_iter, iters;
-    int rc;
-    *out = NULL;
-    if ((rc = cl_mr_expect_kind(r, "kmeans")) || (rc = cl_mr_int(r, "k", 1, 10000, &k)) ||
-        (rc = cl_mr_int(r, "d", 1, 1 << 24, &d)) || (rc = cl_mr_int(r, "seed", 0, INT64_MAX, &seed)) ||
-        (rc = cl_mr_int(r, "restarts", 1, 1000, &restarts)) ||
-        (rc = cl_mr_int(r, "max_iter", 1, 100000, &max_iter)) ||
-        (rc = cl_mr_int(r, "iters", 0, 100000, &iters)))
-        return rc;
-    cl_kmeans *m = cl_calloc(1, sizeof *m);
-    if (!m)
-        return CL_ENOMEM;
-    m->k = (int)k;
-    m->d = (int)d;
-    m->params = cl_kmeans_params_default();
-    m->params.k = (int)k;
-    m->params.seed = (uint64_t)seed;
-    m->params.restarts = (int)restarts;
-    m->params.max_iter = (int)max_iter;
-    m->iters = (int)iters;
-    m->centers = cl_alloc((size_t)k * d * sizeof *m->centers);
-    m->sizes = cl_alloc((size_t)k * sizeof *m->sizes);
-    if (!m->centers || !m->sizes)
-        rc = CL_ENOMEM;
-    if (!rc)
-        rc = cl_mr_num(r, "tol", &m->params.tol);
-    if (!rc)
-        rc = cl_mr_num(r, "inertia", &m->inertia);
-    if (!rc)
-        rc = cl_mr_f64(r, "centers", m->centers, (size_t)k * d);
-    if (!rc)
-        rc = cl_mr_i64(r, "sizes", m->sizes, (size_t)k);
-    if (rc) {
-        cl_kmeans_free(m);
-        return rc;
-    }
-    *out = m;
-    return CL_OK;
 }
 
 static int l_load(lua_State *L)
@@ -198,7 +147,7 @@ static int l_load(lua_State *L)
     int rc = cl_mr_open(&r, path);
     if (rc)
         return lcl_fail(L, rc);
-    rc = read_model(r, &u->m);
+    rc = cl_kmeans_read(&u->m, r);
     cl_mr_free(r);
     if (rc)
         return lcl_fail(L, rc);
