@@ -266,6 +266,9 @@ int luaopen_churnlab_calibrate(lua_State *L)
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.Calibrator: a probability calibration map from "
+                      "cl.calibrate.platt() or isotonic(): c:fit(scores, y) on held-out data, "
+                      "c:predict(scores), c:save(path).");
     lua_pop(L, 1);
     lcl_register_loader(L, "calibrator", l_load);
     luaL_newlib(L, funcs);

@@ -291,6 +291,8 @@ int luaopen_churnlab_cluster(lua_State *L)
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.KMeans: k-means segments from cl.cluster.kmeans{...}: m:fit(X) "
+                      "-> labels, m:predict(X), m:centers(), m:info(), m:save(path).");
     lua_pop(L, 1);
     lcl_register_params(L, "kmeans", cl_kmeans_param_defs);
     lcl_register_loader(L, "kmeans", l_load);

@@ -1006,6 +1006,8 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, g_tostring);
     lua_setfield(L, -2, "__tostring");
+    lcl_setdoc(L, -1, "churnlab.GroupBy: df:groupby(keys), waiting for g:agg{...} to make one "
+                      "row per key.");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */

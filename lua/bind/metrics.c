@@ -394,6 +394,9 @@ int luaopen_churnlab_metrics(lua_State *L)
     luaL_newmetatable(L, "churnlab.MetricsReport");
     lua_pushcfunction(L, report_tostring);
     lua_setfield(L, -2, "__tostring");
+    lcl_setdoc(L, -1, "churnlab.MetricsReport: the table cl.metrics.report(y, p) returns, every "
+                      "metric by name (r.roc_auc, r.f1, r.confusion.tp, ...; n/a ones absent); "
+                      "print(r) shows it as an aligned block.");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
     for (int i = 0; docs[i].name; i++) {

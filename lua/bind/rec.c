@@ -1442,6 +1442,10 @@ int luaopen_churnlab_rec(lua_State *L)
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.Interactions: a sparse user x item matrix from "
+                      "cl.rec.interactions{...}, what recommenders fit on: x:shape(), x:nnz(), "
+                      "x:users(), x:items(), x:user_items(user), x:has(user, item), "
+                      "x:split{...}.");
     lua_pop(L, 1);
     lcl_createmeta(L, REC, rec_meta, rec_methods);
     lua_getfield(L, -1, "__index");

@@ -412,6 +412,15 @@ int luaopen_churnlab_survival(lua_State *L)
         lcl_setdoc(L, -1, method_docs[i].doc);
         lua_pop(L, 3);
     }
+    lua_pushstring(L, KM_T);
+    lcl_setdoc(L, -1, "churnlab.KaplanMeier: a retention curve from cl.survival.km or km_by: "
+                      "km:at(t), km:median(), km:curve(); cl.plot.survival{ {curve = km} } "
+                      "draws it.");
+    lua_pushstring(L, COX_T);
+    lcl_setdoc(L, -1, "churnlab.Cox: a Cox proportional-hazards model from cl.survival.cox(X, "
+                      "time, event): cox:summary() (hazard ratios, intervals, p-values), "
+                      "cox:predict(X); the REPL shows its coefficient table.");
+    lua_pop(L, 2);
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.survival: retention curves (Kaplan-Meier), log-rank tests, Cox proportional hazards.");
     for (int i = 0; docs[i].name; i++) {

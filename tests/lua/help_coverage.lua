@@ -154,6 +154,14 @@ T.test("a signature comes first in every C help text", function()
   T.ok(#bad == 0, #bad .. " texts without a signature:\n       " .. table.concat(bad, "\n       "))
 end)
 
+T.test("every class has a help text (help(obj) says what it is)", function()
+  local missing = {}
+  for _, tname in ipairs(classes) do
+    if not (docs[tname] or docs[reg[tname]]) then missing[#missing + 1] = tname end
+  end
+  T.ok(#missing == 0, "classes without a help text: " .. table.concat(missing, ", "))
+end)
+
 T.test("help() of every module and every class runs", function()
   for _, m in ipairs(sorted_keys(cl)) do
     if type(cl[m]) == "table" then
