@@ -986,6 +986,7 @@ static const luaL_Reg frame_methods[] = {
 
 static const luaL_Reg frame_meta[] = {
     {"__index", f_index}, {"__len", f_len},   {"__tostring", f_tostring}, {"__repl", f_repl},
+    {"__complete", f_names}, /* the REPL completes df.<Tab> with the column names */
     {"__gc", box_gc},     {"__close", box_gc}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {{"read_csv", l_read_csv}, {"new", l_new}, {NULL, NULL}};
