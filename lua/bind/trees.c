@@ -767,9 +767,10 @@ static const struct {
                 "holdout. Nothing without bootstrap or when it is undefined (one class)."},
     {"rules", "m:rules([{label = 'churn', pipeline = p}]) -> text: the fitted tree as one rule "
               "per leaf (\"Contract in {Month-to-month} and tenure < 5.5 -> churn 0.62 (n = "
-              "812)\"); label names the output, pipeline names one-hot features by their "
-              "column and category. Thresholds are in X's units (the pipeline's scaled ones "
-              "when it scales); missing values follow each split's default side."},
+              "812)\"); label names the output; with pipeline, one-hot features read as their "
+              "column and category and thresholds are in the input's own units (the "
+              "pipeline's scaling undone), else in X's. Missing values follow each split's "
+              "default side."},
     {"fit", "m:fit(X, y [, opts]) trains on X (n x d float32, NaN = missing) and y (0/1). opts: "
             "categorical = {column indices}, names = {...}, pipeline = p, verbose; gbdt also "
             "valid = {Xv, yv}, early_stop = k (keeps the best iteration), metric = "
