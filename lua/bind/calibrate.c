@@ -182,12 +182,36 @@ static const struct {
                       "this in predict by default (see m:prior(); opt out with parameter "
                       "prior_correction = false or predict(X, {prior_correction = false})); use "
                       "this for scores from elsewhere."},
+    {"load", "load(path) -> calibrator | nil, msg: reads a file written by c:save(path) (cl.load "
+             "reads it too)."},
+    {NULL, NULL}};
+
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "c:fit(scores, y) -> c: fits the map on held-out scores and 0/1 labels (tensors, "
+            "lists or columns of the same length; never the training rows). A refit replaces "
+            "the previous map."},
+    {"predict", "c:predict(scores) -> calibrated probabilities: a number for a number, else a "
+                "1-D tensor. An error before fit."},
+    {"save", "c:save(path): writes the fitted calibrator to a model file (kind 'calibrator'); "
+             "cl.load(path) or calibrate.load(path) reads it back. An error before fit."},
     {NULL, NULL}};
 
 int luaopen_churnlab_calibrate(lua_State *L);
 int luaopen_churnlab_calibrate(lua_State *L)
 {
     lcl_createmeta(L, CAL_T, meta, methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.Calibrator: a probability calibration map from "
+                      "cl.calibrate.platt() or isotonic(): c:fit(scores, y) on held-out data, "
+                      "c:predict(scores), c:save(path).");
     lua_pop(L, 1);
     lcl_register_loader(L, "calibrator", l_load);
     luaL_newlib(L, funcs);

@@ -212,10 +212,36 @@ static const luaL_Reg methods[] = {{"fit", km_fit},         {"predict", km_predi
 static const luaL_Reg meta[] = {{"__gc", km_gc}, {"__close", km_gc}, {"__tostring", km_tostring},
                                 {NULL, NULL}};
 
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "m:fit(X [, {verbose =}]) -> labels: clusters the rows of X (a 2-D tensor or a "
+            "table of rows; scale the columns first) with k-means++ seeding, keeping the best "
+            "of `restarts` runs; returns a 1-D tensor of 1-based cluster labels. A refit "
+            "replaces the model only when it succeeds."},
+    {"predict", "m:predict(X) -> labels: the 1-based label of the nearest center for each row "
+                "(X with the fitted number of columns). An error before fit."},
+    {"centers", "m:centers() -> k x d tensor: the cluster centers, row c for label c."},
+    {"info", "m:info() -> {k, restarts, max_iter, tol, seed [, inertia, iters, sizes]}: the "
+             "parameters and, once fitted, the within-cluster sum of squares, the iterations of "
+             "the best run and the rows per cluster."},
+    {"save", "m:save(path): writes the fitted model to a model file (kind 'kmeans'); cl.load(path) "
+             "or cluster.load(path) reads it back. An error before fit."},
+    {NULL, NULL}};
+
 int luaopen_churnlab_cluster(lua_State *L);
 int luaopen_churnlab_cluster(lua_State *L)
 {
     lcl_createmeta(L, KM_T, meta, methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.KMeans: k-means segments from cl.cluster.kmeans{...}: m:fit(X) "
+                      "-> labels, m:predict(X), m:centers(), m:info(), m:save(path).");
     lua_pop(L, 1);
     lcl_register_params(L, "kmeans", cl_kmeans_param_defs);
     lcl_register_loader(L, "kmeans", l_load);
@@ -231,6 +257,10 @@ int luaopen_churnlab_cluster(lua_State *L)
     lcl_setdoc(L, -1, "silhouette(X, labels, {sample = 0, seed = 42}) -> mean silhouette "
                       "coefficient (-1..1, higher = better separated); sample > 0 scores a "
                       "random subset of rows for speed.");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "load");
+    lcl_setdoc(L, -1, "load(path) -> model | nil, msg: reads a k-means file written by "
+                      "m:save(path) (cl.load reads it too).");
     lua_pop(L, 1);
     return 1;
 }

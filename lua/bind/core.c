@@ -87,6 +87,12 @@ static const struct {
     {"load", "load(path) -> model | nil, msg: loads any churnlab model file (.clm), whatever "
              "its kind."},
     {"model_kind", "model_kind(path) -> kind | nil, msg: the kind of model a file holds."},
+    {"docs", "docs() -> docs, params: the registry help() reads (docs keyed by function, "
+             "module table or metatable name; params: each model kind's parameter table). "
+             "Internal: for help(), the REPL's completion and tests."},
+    {"interrupted", "interrupted([clear]) -> boolean: whether the process-wide Ctrl-C flag is "
+                    "set (C loops poll it and stop with an 'interrupted' error); "
+                    "interrupted(true) clears it after reading. Internal: for the host and tests."},
     {"now", "now() -> seconds: monotonic wall-clock time as a float (arbitrary origin; "
             "subtract two readings to time code)."},
     {NULL, NULL}};

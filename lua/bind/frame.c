@@ -1092,10 +1092,19 @@ int luaopen_churnlab_frame(lua_State *L)
     luaL_newmetatable(L, GROUPBY);
     lua_newtable(L);
     lua_pushcfunction(L, g_agg);
+    lcl_setdoc(L, -1, "g:agg{...} -> frame: one row per distinct key of df:groupby(keys), "
+                      "sorted by the keys: the key columns, then one column per aggregate: "
+                      "list entries {col, fn [, out_name]} first, in order, then col = \"fn\" "
+                      "and col = {\"fn1\", \"fn2\"} by column name, named col_fn. fn: count "
+                      "(non-missing), sum, mean, min, max, std, median, nunique, first, last, "
+                      "size (rows per group, named size); cat columns allow count, nunique, "
+                      "first, last and size.");
     lua_setfield(L, -2, "agg");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, g_tostring);
     lua_setfield(L, -2, "__tostring");
+    lcl_setdoc(L, -1, "churnlab.GroupBy: df:groupby(keys), waiting for g:agg{...} to make one "
+                      "row per key.");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */

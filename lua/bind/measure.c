@@ -93,5 +93,13 @@ int luaopen_churnlab_measure(lua_State *L)
                       "reference's quantile bins: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major "
                       "shift.");
     lua_pop(L, 1);
+    lua_getfield(L, -1, "norm_ppf");
+    lcl_setdoc(L, -1, "norm_ppf(p) -> z: the standard normal quantile (norm_ppf(0.975) = 1.96); "
+                      "NaN unless 0 < p < 1.");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "chi2_sf");
+    lcl_setdoc(L, -1, "chi2_sf(x, df) -> P(X > x) for a chi-square variable with df degrees of "
+                      "freedom: the p-value of a chi-square statistic (chi2_sf(3.84, 1) = 0.05).");
+    lua_pop(L, 1);
     return 1;
 }

@@ -473,6 +473,8 @@ int luaopen_churnlab_prep(lua_State *L)
         {"onehot", "onehot{columns, max_categories, unknown = zero|other} -> step: one 0/1 column "
                    "per category (\"col=label\")"},
         {"ordinal", "ordinal{columns, unknown} -> step: categories as codes 0..k-1 (sorted labels)"},
+        {"load", "load(path) -> pipeline | nil, msg: reads a pipeline file written by "
+                 "p:save(path) (cl.load reads it too)."},
         {NULL, NULL}};
     for (int i = 0; step_docs[i].name; i++) {
         lua_getfield(L, -1, step_docs[i].name);

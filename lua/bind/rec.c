@@ -1402,12 +1402,50 @@ static const struct {
                         "tensor of ratings (mf)."},
     {"save", "m:save(path) -> m: the model and its training interactions (cl.load reads it)."},
     {"params", "m:params() -> {name = value}"},
+    {"kind", "m:kind() -> name: the recommender's kind ('popular', 'itemknn', 'mf', 'als', "
+             "'content' or 'hybrid'; help(cl.rec.<kind>) lists its parameters)."},
+    {"fit_time", "m:fit_time() -> seconds: wall time of the last fit (0 before fit)."},
+    {"interactions", "m:interactions() -> interactions: the training matrix the model was "
+                     "fitted on (shared, not copied; saved with the model). An error before "
+                     "fit."},
+    {NULL, NULL}};
+
+static const struct {
+    const char *name, *doc;
+} inter_docs[] = {
+    {"shape", "x:shape() -> users, items: the matrix's dimensions (distinct labels)."},
+    {"nnz", "x:nnz() -> count: the stored (user, item) pairs, after merging duplicates."},
+    {"duplicates", "x:duplicates() -> count: repeated (user, item) pairs merged while building "
+                   "(by the dup rule: summed, or the last kept)."},
+    {"users", "x:users() -> {labels}: user labels in index order (label i is row i of the "
+              "matrix)."},
+    {"items", "x:items() -> {labels}: item labels in index order."},
+    {"user_items", "x:user_items(user) -> items, values [, times]: one user's item labels and "
+                   "values in item index order, plus their times when the matrix has them; "
+                   "empty lists for an unknown user."},
+    {"split", "x:split{test = 0.2, seed = 42} or x:split{last = n} -> train, test: a per-user "
+              "random holdout of round(test * n_u) of each user's interactions, or each user's "
+              "n latest (needs times); every user keeps at least one training interaction and "
+              "both parts keep the full user and item labels."},
+    {"has", "x:has(user, item) -> boolean: whether the pair is stored (false for unknown "
+            "labels)."},
     {NULL, NULL}};
 
 int luaopen_churnlab_rec(lua_State *L);
 int luaopen_churnlab_rec(lua_State *L)
 {
     lcl_createmeta(L, INTER, inter_meta, inter_methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; inter_docs[i].name; i++) {
+        lua_getfield(L, -1, inter_docs[i].name);
+        lcl_setdoc(L, -1, inter_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.Interactions: a sparse user x item matrix from "
+                      "cl.rec.interactions{...}, what recommenders fit on: x:shape(), x:nnz(), "
+                      "x:users(), x:items(), x:user_items(user), x:has(user, item), "
+                      "x:split{...}.");
     lua_pop(L, 1);
     lcl_createmeta(L, REC, rec_meta, rec_methods);
     lua_getfield(L, -1, "__index");

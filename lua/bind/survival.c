@@ -375,11 +375,51 @@ static const struct {
             "'risk'|'lp'})."},
     {NULL, NULL}};
 
+/* Method texts for help(), per class. */
+static const struct {
+    const char *tname, *name, *doc;
+} method_docs[] = {
+    {KM_T, "at", "km:at(t) -> S(t): the estimated share still retained at time t (the step "
+                 "function: 1 before the first event, constant between event times)."},
+    {KM_T, "median", "km:median() -> t | nil: the median lifetime, the first time S(t) <= 0.5; "
+                     "nil when the curve never falls to 0.5 (more than half never churn in the "
+                     "data)."},
+    {KM_T, "curve", "km:curve() -> {time, surv, lo, hi, se, n_risk, n_event, conf}: one entry "
+                    "per distinct time (lists of numbers): S(t), its confidence band at level "
+                    "conf, Greenwood's standard error, customers at risk and events; for "
+                    "plots and tables."},
+    {COX_T, "summary", "cox:summary() -> {{name, coef, hr, lo, hi, se, z, p}, ...}: one row per "
+                       "covariate in X's column order: the log hazard ratio, the hazard ratio "
+                       "exp(coef) with its confidence interval, the standard error, the Wald z "
+                       "and its two-sided p-value. Names come from the names option (else x1, "
+                       "x2, ...)."},
+    {COX_T, "predict", "cox:predict(X [, {type = 'risk'|'lp'}]) -> 1-D tensor: the partial "
+                       "hazard exp(x'beta) of each row (risk, the default: 2 = twice the "
+                       "hazard of a customer with all covariates 0) or the linear predictor "
+                       "x'beta (lp). X must have the fitted number of columns."},
+    {NULL, NULL, NULL}};
+
 int luaopen_churnlab_survival(lua_State *L);
 int luaopen_churnlab_survival(lua_State *L)
 {
     lcl_createmeta(L, KM_T, km_meta, km_methods);
     lcl_createmeta(L, COX_T, cox_meta, cox_methods);
+    lua_pop(L, 2);
+    for (int i = 0; method_docs[i].name; i++) {
+        luaL_getmetatable(L, method_docs[i].tname);
+        lua_getfield(L, -1, "__index");
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 3);
+    }
+    lua_pushstring(L, KM_T);
+    lcl_setdoc(L, -1, "churnlab.KaplanMeier: a retention curve from cl.survival.km or km_by: "
+                      "km:at(t), km:median(), km:curve(); cl.plot.survival{ {curve = km} } "
+                      "draws it.");
+    lua_pushstring(L, COX_T);
+    lcl_setdoc(L, -1, "churnlab.Cox: a Cox proportional-hazards model from cl.survival.cox(X, "
+                      "time, event): cox:summary() (hazard ratios, intervals, p-values), "
+                      "cox:predict(X); the REPL shows its coefficient table.");
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.survival: retention curves (Kaplan-Meier), log-rank tests, Cox proportional hazards.");

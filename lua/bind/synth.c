@@ -556,6 +556,42 @@ static const struct {
                    "d >= 15), rebuilt bit for bit in numpy by scripts/bench/trees_anchor.py."},
     {NULL, NULL}};
 
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"info", "w:info() -> {customers, titles, genres, days, label_days, active, label_churners, "
+             "churn_rate, churned_in_window, events, watches, sessions, ratings, tickets, bills, "
+             "payment_failures, plan_*, campaign_*, oracle_auc, ...}: the world's size and what "
+             "happened in it; churn_rate = label_churners / active (customers active at the "
+             "snapshot), oracle_auc = ROC AUC of the true risk against the labels (the ceiling "
+             "for any model)."},
+    {"params", "w:params() -> {name = value}: the parameters the world was built with "
+               "(help('synth') lists them)."},
+    {"labels", "w:labels() -> {label by customer id}: 1 churned within label_days of the "
+               "snapshot, 0 stayed, -1 not active at the snapshot (not a customer to score)."},
+    {"churn_day", "w:churn_day(id) -> day | nil: the day customer id cancelled (counted from "
+                  "the start of the simulation, so >= days means in the label window), nil "
+                  "when still active at the end of the label window."},
+    {"tastes", "w:tastes([id]) -> {weight per genre} (summing to 1) for customer id, or the "
+               "list of every customer's: the hidden tastes recommenders try to recover."},
+    {"title_genres", "w:title_genres(tid) -> {genre names} of title tid (1..titles)."},
+    {"appeal", "w:appeal(id, tid) -> number: how well title tid matches customer id's hidden "
+               "taste (1 = indifferent, > 1 liked): the oracle for ranking metrics."},
+    {"replay", "w:replay{policy = fn(id) -> action | action, days = label_days, verbose} -> "
+               "{retained, revenue, churn_day (lists by id; churn_day -1 = none), active, "
+               "churned, churn_rate, revenue_total, days}: re-runs `days` days from the snapshot "
+               "with each active customer's action ('none', 'outreach', {discount = pct, months "
+               "= 1..24}, {content = {title ids}}) on the world's own random numbers, so policy "
+               "'none' reproduces the labels exactly and two policies differ only by their "
+               "effect."},
+    {"true_risk", "w:true_risk([{policy =, days = label_days}]) -> {P(churn) by id}: the "
+                  "oracle probability of churning within `days` of the snapshot under the "
+                  "policy (default: no action), from the hidden hazard; NaN for customers not "
+                  "active at the snapshot."},
+    {"free", "w:free(): releases the world's memory now (the collector would later); any "
+             "further use is an error."},
+    {NULL, NULL}};
+
 int luaopen_churnlab_synth(lua_State *L);
 int luaopen_churnlab_synth(lua_State *L)
 {
@@ -570,6 +606,14 @@ int luaopen_churnlab_synth(lua_State *L)
                "{content = {title ids}}. Replays reuse the world's random numbers, so policy "
                "'none' reproduces the observed labels exactly.");
     lua_pop(L, 1);
+    luaL_getmetatable(L, WORLD);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
     luaL_newlib(L, funcs);
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);

@@ -746,6 +746,31 @@ static const luaL_Reg common_methods[] = {
 static const struct {
     const char *name, *doc;
 } docs[] = {
+    /* methods of some classes only are skipped where absent (see make_meta) */
+    {"params", LM_DOC_PARAMS},
+    {"ntrees", "m:ntrees() -> count: trees in the model (gbdt: boosting rounds kept, after early "
+               "stopping's cut; tree: 1); 0 before fit."},
+    {"features", "m:features() -> {name, ...}: one per column of X: the names given to fit "
+                 "(names, or the pipeline's feature names), else x1, x2, ..."},
+    {"pipeline", LM_DOC_PIPELINE},
+    {"free", LM_DOC_FREE},
+    {"export_xgboost", "m:export_xgboost(path) -> m: writes the gbdt as an XGBoost JSON model "
+                       "(the 1.7 layout), atomically; xgboost.Booster(model_file = path) then "
+                       "predicts what m:predict(X) does (prior correction included). Numeric "
+                       "splits only: a model with categorical splits is an error."},
+    {"best_iteration", "m:best_iteration() -> k, score | nothing: after a fit with a validation "
+                       "set (valid = {Xv, yv}), the 1-based round with the best validation "
+                       "metric and that metric's value (early_stop keeps the trees up to k); "
+                       "nothing without one."},
+    {"oob_auc", "m:oob_auc() -> auc | nothing: the out-of-bag ROC AUC of a bootstrap forest "
+                "(each row scored by the trees that never saw it): an estimate without a "
+                "holdout. Nothing without bootstrap or when it is undefined (one class)."},
+    {"rules", "m:rules([{label = 'churn', pipeline = p}]) -> text: the fitted tree as one rule "
+              "per leaf (\"Contract in {Month-to-month} and tenure < 5.5 -> churn 0.62 (n = "
+              "812)\"); label names the output; with pipeline, one-hot features read as their "
+              "column and category and thresholds are in the input's own units (the "
+              "pipeline's scaling undone), else in X's. Missing values follow each split's "
+              "default side."},
     {"fit", "m:fit(X, y [, opts]) trains on X (n x d float32, NaN = missing) and y (0/1). opts: "
             "categorical = {column indices}, names = {...}, pipeline = p, verbose; gbdt also "
             "valid = {Xv, yv}, early_stop = k (keeps the best iteration), metric = "
@@ -786,7 +811,8 @@ static void make_meta(lua_State *L, const char *tname, const luaL_Reg *extra, co
         luaL_setfuncs(L, extra, 0);
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
+        if (!lua_isnil(L, -1)) /* rules: trees only; export_xgboost: gbdt only; ... */
+            lcl_setdoc(L, -1, docs[i].doc);
         lua_pop(L, 1);
     }
     lua_setfield(L, -2, "__index");

@@ -297,11 +297,45 @@ static const luaL_Reg funcs[] = {{"permutation", l_permutation}, {"ice", l_ice},
                                  {"kernelshap", l_kernelshap},   {"lime", l_lime},
                                  {NULL, NULL}};
 
+/* A model below: anything with m:predict(X) -> tensor of P(churn), or a function X -> that. */
+static const struct {
+    const char *name, *doc;
+} docs[] = {
+    {"permutation", "permutation(model, X, y [, {metric = 'auc'|'logloss'|'brier'|'accuracy', "
+                    "repeats = 5, seed = 42, groups, verbose}]) -> mean, sd, baseline: for each "
+                    "column (or group), the mean and standard deviation over `repeats` row "
+                    "shuffles of the score change (drop in AUC or accuracy, rise in log loss or "
+                    "Brier: positive = the model needs it), as tensors, and the unshuffled "
+                    "score. groups: one 1-based group number per column, shuffled together. "
+                    "explain.importance wraps it with names."},
+    {"ice", "ice(model, X, group, grid [, {groups}]) -> n x #grid tensor: row i, column k is "
+            "the prediction for row i with column `group` (1-based; a group of columns with "
+            "opts.groups) set to grid[k] (a number, or a list of one value per column of the "
+            "group). Column means are the partial dependence; explain.pdp wraps it."},
+    {"kernelshap", "kernelshap(model, X, background [, {samples = 2048, seed = 42, groups, "
+                   "verbose}]) -> n x (g + 1) tensor: KernelSHAP values of each row of X per "
+                   "column (or group) against the background rows, the last column "
+                   "E[f(background)]; each row adds up to the row's prediction. Exact Shapley "
+                   "values when 2^g <= max(samples, 4096), else `samples` kernel-weighted "
+                   "coalitions."},
+    {"lime", "lime(model, x, background [, {samples = 2000, width = 0.75, seed = 42, groups}]) "
+             "-> coef, intercept, r2: a LIME surrogate of the 1 x d row x: `samples` copies "
+             "with each column (or group) switched to a random background row's value with "
+             "probability 1/2, weighted by an exponential kernel of that share (width), and a "
+             "weighted ridge fit: coef[g] (tensor) is the change in prediction when g keeps "
+             "x's value, r2 the surrogate's weighted fit. explain.lime wraps it."},
+    {NULL, NULL}};
+
 int luaopen_churnlab_xai(lua_State *L);
 int luaopen_churnlab_xai(lua_State *L)
 {
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.xai: the numeric engine under churnlab.explain (permutation "
                       "importance, ICE, KernelSHAP, LIME) for any model with :predict(X).");
+    for (int i = 0; docs[i].name; i++) {
+        lua_getfield(L, -1, docs[i].name);
+        lcl_setdoc(L, -1, docs[i].doc);
+        lua_pop(L, 1);
+    }
     return 1;
 }

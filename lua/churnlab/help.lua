@@ -361,7 +361,9 @@ local function function_text(docs, params, root, f, width, name)
   local where = info.what ~= "C" and string.format("a Lua function defined at %s:%d",
                                                  info.short_src, info.linedefined)
   if doc then
-    out[1] = (name or where or "a C function") .. "\n" .. wrap(doc, width, "  ")
+    local head = name or where or "a C function"
+    if #head > width then head = wrap(head, width) end -- a method several classes share
+    out[1] = head .. "\n" .. wrap(doc, width, "  ")
   elseif name then
     out[1] = name .. ": no documentation yet"
   else

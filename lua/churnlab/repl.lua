@@ -177,6 +177,10 @@ local function fill(opts)
           strlen = opts.strlen or M.options.strlen}
 end
 
+-- pretty(v [, {width = 80, color = false, depth, items, strlen}]) -> string: v laid out for
+-- reading (the REPL's display): sorted keys, at most depth levels and items entries per
+-- table, cycles marked, strings quoted and cut at strlen, one line when it fits the width;
+-- __repl(obj, width) at the top level, __tostring below it.
 function M.pretty(v, opts)
   return fmt(v, fill(opts), 0, 0, 1, {})
 end
@@ -400,6 +404,9 @@ local function tokens(src)
   return out
 end
 
+-- globalize(src) -> src' | nil: src with its top-level locals turned into globals (local
+-- y = 5 -> y = 5), so a statement typed at the prompt keeps them; nil when nothing changes.
+-- Internal: used by the REPL, :load and churnlab -i.
 function M.globalize(src)
   local tk = tokens(src)
   local depth, edits = 0, {}

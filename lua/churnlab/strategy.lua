@@ -186,6 +186,18 @@ function M.plan_for(opts, i)
   return assign
 end
 
+-- simulate{customers =, strategies =, budget =, draws = 2000, seed = 42, verbose} -> results:
+-- customers = {p =, value = [, scale =]} (vectors: churn risk, value if retained, accept-cost
+-- multiplier) or a frame with opts p, value, scale naming its columns; strategies = a list of
+-- {name, contact, accept, fixed, reach, effect (number or one per customer), effect_sd,
+-- target = "all" | "value" | {top = k} | {threshold = t}, budget = false (ignores the
+-- budget)}. Each strategy is cut to the budget in its own priority order; "nobody" (no
+-- action) and, with a budget and no fixed costs, "optimised" (at most one action per
+-- customer maximising expected net value, worst-case cost within budget) are added. Monte
+-- Carlo over draws with common random numbers: strategies are compared on the same luck.
+-- results[i] and results[name] = {name, contacted, saved, retained, cost, net (each {mean,
+-- lo, hi}: 90% interval), roi, plan}; results.best names the best mean net value;
+-- print(results) shows the table.
 function M.simulate(opts)
   local cust, actions, pers, eff = prepare(opts)
   local input = {p = cust.p, value = cust.value, effect = eff, scale = cust.scale}

@@ -15,6 +15,9 @@ local measure = require "churnlab.measure"
 
 local V = {}
 
+-- clv{p =, margin = [, horizon = 36, discount = 0]} -> value: one customer's lifetime value,
+-- sum over months t = 1..horizon of margin (1-p)^t / (1+discount)^t (closed form); p the
+-- monthly churn probability in [0, 1], margin the monthly margin, discount the monthly rate.
 function V.clv(o)
   local p, m = o.p, o.margin
   if type(p) ~= "number" or p < 0 or p > 1 then error("clv: p must be a monthly churn probability in [0, 1]", 2) end
@@ -25,11 +28,16 @@ function V.clv(o)
   return m * r * (1 - r ^ h) / (1 - r)
 end
 
+-- lifetime(p) -> months: the expected remaining lifetime 1 / p of a customer who churns with
+-- monthly probability p (math.huge when p <= 0).
 function V.lifetime(p)
   if p <= 0 then return math.huge end
   return 1 / p
 end
 
+-- clv_vector(p, margin [, {horizon = 36, discount = 0}]) -> tensor: clv for every customer;
+-- p a tensor, column or list of monthly churn probabilities, margin a number for all or one
+-- per customer (list or tensor).
 function V.clv_vector(p, margin, opts)
   opts = opts or {}
   local tensor = require "churnlab.tensor"
