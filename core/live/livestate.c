@@ -35,7 +35,7 @@ typedef struct cust {
 struct cl_livestate {
     int nplans;
     char *plans[CL_LIVE_MAX_PLANS];
-    double prices[CL_LIVE_MAX_PLANS]; /* list prices, learnt from profiles and price changes */
+    double prices[CL_LIVE_MAX_PLANS]; /* list prices: configured, else the first profile's */
     int32_t ntitles;
     int16_t *title_genre;
     int32_t max_user;
@@ -246,7 +246,7 @@ static int seen_has(const cust *c, int32_t key)
  * head - RING). Allocates before touching c, so a failure leaves c as it was. */
 static int seen_reserve(cust *c, uint32_t extra, int32_t head)
 {
-    if (c->seen && 2 * (c->seen_used + extra) <= c->seen_cap)
+    if (c->seen && 4 * ((size_t)c->seen_used + extra) <= 3 * (size_t)c->seen_cap) /* load <= 3/4 */
         return CL_OK;
     uint32_t live = 0;
     for (uint32_t i = 0; c->seen && i < c->seen_cap; i++)
@@ -495,10 +495,10 @@ int cl_livestate_apply(cl_livestate *s, const cl_live_event *e)
         c->price = s->prices[e->plan];
         break;
     case CL_LIVE_PRICE:
+        /* the customer's price only: a notice does not say which plan it was for (a profile
+         * taken later may show another plan), so the list prices are not inferred from it */
         c->price = e->value;
         c->price_changes++;
-        if (c->plan >= 0)
-            s->prices[c->plan] = e->value;
         break;
     case CL_LIVE_CANCEL:
         if (c->cancel == NONE)
