@@ -44,7 +44,7 @@ static int fingerprint(const cl_livestate_config *cfg, uint32_t *out)
     cl_livestate_free(s);
     if (rc)
         return rc;
-    *out = cl_crc32(0, img, len);
+    *out = cl_crc32(0, img, len - 4); /* not the trailer: a CRC over data + its CRC is constant */
     cl_free(img);
     return CL_OK;
 }
@@ -180,7 +180,7 @@ int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t
     if (n <= 0)
         return CL_OK;
     size_t bytes;
-    if (cl_mul_size((size_t)n, REC, &bytes) || bytes > INT32_MAX)
+    if (!cl_mul_size((size_t)n, REC, &bytes) || bytes > INT32_MAX)
         return cl_error(CL_ERANGE, "live log: batch of %lld events is too large", (long long)n);
     uint8_t *blob = cl_alloc(bytes);
     if (!blob)

@@ -1,0 +1,330 @@
+-- Tests of churnlab.live: live features = batch features (against an independent oracle: the
+-- frame operations notebook 02 used before it moved onto the live state), one-by-one feeding,
+-- identical state bytes on replay, snapshots, the durable log, refusals, clock, errors.
+--
+-- By default on a small world generated with the default world's code; to run on the default
+-- world itself (50k customers, 4.45M events; a few minutes):
+--   CHURNLAB_LIVE_DATA=data/synth ./churnlab tests/lua/live.lua
+local T = dofile("tests/lua/lib/check.lua")
+local cl = require "churnlab"
+local live = require "churnlab.live"
+
+local SNAP = 180
+local tmp = os.tmpname()
+os.remove(tmp)
+local DATA = os.getenv("CHURNLAB_LIVE_DATA")
+local own = not DATA
+if own then
+  DATA = tmp .. "_live_world"
+  cl.synth.generate(DATA, {customers = 2000, titles = 300, seed = 5})
+end
+
+local users = assert(cl.read_csv(DATA .. "/users.csv"))
+local events = assert(cl.read_csv(DATA .. "/events.csv"))
+local titles = assert(cl.read_csv(DATA .. "/titles.csv"))
+local ratings = assert(cl.read_csv(DATA .. "/ratings.csv"))
+local active = users:filter(users.active:eq(1))
+local MAXU = users.user_id:max()
+
+-- ---- the oracle: notebook 02's frame operations before the live state -------------------------
+local function oracle()
+  local watch = events:filter(events.event:eq("watch"))
+    :select{"user_id", "day", "title_id", "minutes", "completion"}
+  local recent = watch:filter(watch.day:ge(SNAP - 90))
+  local F = active:select{"user_id", "tenure_days", "plan", "monthly_price", "discount_pct"}
+  local function add(g, fill)
+    F = F:join(g, "user_id", {how = "left"})
+    for _, name in ipairs(g:names()) do
+      if name ~= "user_id" and fill ~= nil then F = F:with(name, F[name]:fillna(fill)) end
+    end
+  end
+  for _, w in ipairs{7, 30, 90} do
+    local ww = w == 90 and recent or recent:filter(recent.day:ge(SNAP - w))
+    add(ww:groupby("user_id"):agg{{"minutes", "sum", "minutes_" .. w},
+      {"minutes", "size", "watches_" .. w}, {"day", "nunique", "active_days_" .. w}}, 0)
+  end
+  add(watch:groupby("user_id"):agg{{"day", "max", "last_watch"}}, SNAP - 181)
+  F = F:with("recency_days", -F.last_watch + SNAP):drop("last_watch")
+  local t12 = watch:filter(watch.day:ge(SNAP - 84))
+  local off = t12.day - (SNAP - 84)
+  t12 = t12:with("x", (off - off % 7) / 7)
+  t12 = t12:with("xy", t12.x * t12.minutes)
+  add(t12:groupby("user_id"):agg{{"xy", "sum", "sxy"}, {"minutes", "sum", "sy"}}, 0)
+  F = F:with("minutes_trend", (F.sxy - F.sy * 5.5) / (143 * 7)):drop{"sxy", "sy"}
+  local ten = F.tenure_days:totable()
+  local a30, a90 = F.active_days_30:totable(), F.active_days_90:totable()
+  local s30, s90 = {}, {}
+  for i = 1, F:nrow() do
+    s30[i] = a30[i] / math.min(30, ten[i])
+    s90[i] = a90[i] / math.min(90, ten[i])
+  end
+  F = F:with("active_share_30", s30):with("active_share_90", s90)
+  F = F:with("minutes_ratio_30_90", F.minutes_30 / (F.minutes_90 / 3 + 1))
+  local tg = titles.genres:totable()
+  local main = {}
+  for i, g in ipairs(tg) do main[i] = g:match("^[^|]+") end
+  local tmain = cl.frame{title_id = titles.title_id:totable(), main_genre = main}
+  add(recent:join(tmain, "title_id"):groupby("user_id"):agg{{"title_id", "nunique", "titles_90"},
+    {"main_genre", "nunique", "genres_90"}, {"completion", "mean", "completion_90"}}, nil)
+  F = F:with("titles_90", F.titles_90:fillna(0)):with("genres_90", F.genres_90:fillna(0))
+  F = F:with("completion_90", F.completion_90:fillna(recent.completion:mean()))
+  add(ratings:groupby("user_id"):agg{{"rating", "mean", "rating_mean"}, {"rating", "size", "ratings_n"}})
+  F = F:with("rating_mean", F.rating_mean:fillna(ratings.rating:mean()))
+  F = F:with("ratings_n", F.ratings_n:fillna(0))
+  local other = events:filter(events.event:isin{"ticket", "payment_failed", "plan_change",
+    "price_change"}):select{"user_id", "day", "event"}
+  local function count(event, from_day, name)
+    local e = other:filter(other.event:eq(event))
+    if from_day then e = e:filter(e.day:ge(from_day)) end
+    add(e:groupby("user_id"):agg{{"day", "size", name}}, 0)
+  end
+  count("ticket", SNAP - 30, "tickets_30")
+  count("ticket", nil, "tickets_180")
+  count("payment_failed", SNAP - 30, "payment_failures_30")
+  count("payment_failed", SNAP - 90, "payment_failures_90")
+  count("payment_failed", nil, "payment_failures_180")
+  count("plan_change", SNAP - 90, "plan_changes_90")
+  count("price_change", nil, "price_rise")
+  return F:sort("user_id")
+end
+
+local O = oracle()
+
+-- Compares every feature of every customer: counts exactly, ratios within 1e-9 (relative).
+local function same_as_oracle(F, label)
+  T.eq(F:nrow(), O:nrow(), label .. ": customers")
+  local ids, oids = F.user_id:totable(), O.user_id:totable()
+  for i = 1, #ids do if ids[i] ~= oids[i] then T.eq(ids[i], oids[i], label .. ": row " .. i) end end
+  T.eq(table.concat(F.plan:totable(), ","), table.concat(O.plan:totable(), ","), label .. ": plan")
+  local worst = 0
+  for _, f in ipairs(live.features()) do
+    local a, b = F[f.name]:totable(), O[f.name]:totable()
+    for i = 1, #a do
+      if f.count then
+        if a[i] ~= b[i] then
+          T.eq(a[i], b[i], string.format("%s: %s of customer %d", label, f.name, ids[i]))
+        end
+      else
+        local d = math.abs(a[i] - b[i]) / math.max(1, math.abs(b[i]))
+        if not (d <= 1e-9) then
+          T.near(a[i], b[i], 1e-9, string.format("%s: %s of customer %d", label, f.name, ids[i]))
+        end
+        if d > worst then worst = d end
+      end
+    end
+  end
+  return worst
+end
+
+local function batch_state(opts)
+  local s = live.new(opts or {titles = titles, max_user = MAXU})
+  T.eq(s:ingest(active, {event = "profile"}).rejected, 0, "profiles")
+  local r = s:ingest(events)
+  T.eq(r.rejected, 0, r.reasons[1])
+  T.eq(s:ingest(ratings, {event = "rating"}).rejected, 0, "ratings")
+  s:advance(SNAP)
+  return s
+end
+
+local B
+T.test("batch ingest (frames) = the frame-operations oracle, every feature of every customer", function()
+  B = batch_state()
+  local worst = same_as_oracle(B:frame(), "batch")
+  print(string.format("     %d customers, %d events; worst ratio difference %.3g", O:nrow(),
+    B:stats().events, worst))
+end)
+
+-- the events as Lua tables, in file order (customer by customer: the state takes any order
+-- across customers)
+local function event_tables(f, kind)
+  local cols = {}
+  for _, n in ipairs(f:names()) do cols[n] = f[n]:totable() end
+  local list = {}
+  for i = 1, f:nrow() do
+    local e = {}
+    for n, v in pairs(cols) do
+      local x = v[i]
+      if x == x and x ~= nil then e[n] = x end
+    end
+    if kind then e.event = kind end
+    list[i] = e
+  end
+  return list
+end
+
+T.test("events fed one by one = the oracle, and the same state bytes as batch ingest", function()
+  local s = live.new{titles = titles, max_user = MAXU}
+  for _, part in ipairs{{active, "profile"}, {events}, {ratings, "rating"}} do
+    for _, e in ipairs(event_tables(part[1], part[2])) do
+      local r = s:ingest({e})
+      if r.accepted ~= 1 then T.eq(r.reasons[1], nil, "one-by-one") end
+    end
+  end
+  s:advance(SNAP)
+  same_as_oracle(s:frame(), "one by one")
+  T.ok(s:image() == B:image(), "one-by-one and batch states differ")
+end)
+
+T.test("replaying the same events gives identical state bytes; features(id) matches frame()", function()
+  local s = batch_state()
+  T.ok(s:image() == B:image(), "two replays differ")
+  local F = B:frame()
+  local id = F.user_id:get(1)
+  local f = B:features(id)
+  T.eq(f.minutes_30, F.minutes_30:get(1))
+  T.eq(f.plan, F.plan:get(1))
+  T.eq(f.active, true)
+  T.eq(B:features(MAXU + 5), nil)
+end)
+
+T.test("a snapshot restores to the same bytes, and continues like the original", function()
+  local path = tmp .. "_live.snap"
+  local s = live.new{titles = titles, max_user = MAXU}
+  s:ingest(active, {event = "profile"})
+  local half = events:head(events:nrow() // 2)
+  local rest = events:tail(events:nrow() - events:nrow() // 2)
+  s:ingest(half)
+  s:snapshot(path)
+  local r = live.new{snapshot = path}
+  T.ok(r:image() == s:image(), "restored image differs")
+  for _, x in ipairs{s, r} do
+    x:ingest(rest)
+    x:ingest(ratings, {event = "rating"})
+    x:advance(SNAP)
+  end
+  T.ok(r:image() == B:image(), "snapshot + rest differs from the whole run")
+  -- a corrupted snapshot is refused with a message
+  local fh = assert(io.open(path, "r+b"))
+  fh:seek("set", 200)
+  fh:write("\255\255\255")
+  fh:close()
+  T.raises(function() live.new{snapshot = path} end, "corrupted snapshot")
+  os.remove(path)
+end)
+
+T.test("the log: acknowledged batches come back on reopen, from snapshot + log", function()
+  local db, snap = tmp .. "_live.db", tmp .. "_live_log.snap"
+  local s = live.new{titles = titles, max_user = MAXU, log = db, snapshot = snap}
+  s:ingest(active, {event = "profile"})
+  local r = s:ingest(events:head(5000))
+  T.eq(r.seq, 2)
+  s:snapshot()
+  local r2 = s:ingest(events:head(9000):tail(4000))
+  T.eq(r2.seq, 3)
+  T.eq(s:stats().logged, active:nrow() + r.accepted + r2.accepted)
+  local img = s:image()
+  s:free()
+  local s2 = live.new{titles = titles, max_user = MAXU, log = db, snapshot = snap}
+  T.ok(s2:image() == img, "reopened state differs")
+  os.remove(snap) -- the log alone rebuilds the same state
+  local s3 = live.new{titles = titles, max_user = MAXU, log = db, snapshot = snap}
+  T.ok(s3:image() == img, "log-only rebuild differs")
+  T.raises(function() live.new{max_user = MAXU, log = db} end, "another configuration")
+  for _, f in ipairs{db, db .. "-wal", db .. "-shm"} do os.remove(f) end
+end)
+
+T.test("malformed events are refused with row and field, and leave the state unchanged", function()
+  local s = batch_state()
+  local before = s:image()
+  local F = s:frame()
+  local rec, uid = F.recency_days:totable(), nil
+  for i = 1, #rec do if rec[i] <= 10 then uid = F.user_id:get(i) break end end
+  local bad = {
+    {user_id = 1, day = 100, event = "watch", title_id = 1, minutes = -3, completion = 0.5},
+    {user_id = 1, day = 100, event = "watch", title_id = 1, minutes = 3, completion = 1.5},
+    {user_id = 1, day = 100, event = "watch", title_id = 99999, minutes = 3, completion = 0.5},
+    {user_id = 1, day = 100, event = "watch", minutes = 3, completion = 0.5},
+    {user_id = 0, day = 100, event = "ticket"},
+    {user_id = 1.5, day = 100, event = "ticket"},
+    {user_id = 1, event = "ticket"},
+    {user_id = 1, day = 100, event = "teleport"},
+    {user_id = 1, day = 100, event = "plan_change", detail = "gold"},
+    {user_id = 1, day = 100, event = "price_change", detail = "cheap"},
+    {user_id = uid, day = 50, event = "ticket"}, -- 90+ days before the customer's latest event
+    {user_id = 1, day = 100, event = "rating"},
+    "not a table",
+  }
+  local r = s:ingest(bad)
+  T.eq(r.accepted, 0, table.concat(r.reasons, "\n"))
+  T.eq(r.rejected, #bad)
+  local want = {"event 1: field 'minutes'", "event 2: field 'completion'",
+    "event 3: field 'title_id': 99999 is not in the catalog", "event 4: field 'title_id'",
+    "event 5: field 'user_id'", "event 6: field 'user_id'", "event 7: field 'day'",
+    "event 8: field 'event': unknown event 'teleport'", "event 9: field 'detail': unknown plan 'gold'",
+    "event 10: field 'detail': expected the new price", "event 11: field 'day': day 50",
+    "event 12: field 'rating'", "event 13: expected a table"}
+  for i, w in ipairs(want) do
+    T.ok(r.reasons[i] and r.reasons[i]:find(w, 1, true), "reason " .. i .. ": " .. tostring(r.reasons[i]))
+  end
+  T.ok(s:image() == before, "a refused event changed the state")
+  T.eq(s:stats().rejected, #bad)
+  -- in a frame, the reason names the row
+  local f = cl.frame{user_id = {1, 2}, day = {170, 170}, event = {"watch", "ticket"},
+    title_id = {1, 0 / 0}, minutes = {0 / 0, 0 / 0}, completion = {0.5, 0 / 0}}
+  local rf = s:ingest(f)
+  T.eq(rf.accepted, 1)
+  T.ok(rf.reasons[1]:find("row 1: field 'minutes'", 1, true), rf.reasons[1])
+end)
+
+T.test("the clock: windows expire as it advances; it never goes back", function()
+  local s = live.new{max_user = 10}
+  s:ingest{{user_id = 3, event = "profile", signup_day = 0, plan = "basic", monthly_price = 7.99},
+    {user_id = 3, day = 10, event = "watch", title_id = 4, minutes = 30, completion = 0.5},
+    {user_id = 3, day = 12, event = "ticket"}}
+  T.eq(s:now(), 13)
+  local f = s:features(3)
+  T.eq(f.minutes_7, 30)
+  T.eq(f.recency_days, 3)
+  T.eq(f.tenure_days, 13)
+  T.eq(f.tickets_30, 1)
+  s:advance(18)
+  f = s:features(3)
+  T.eq(f.minutes_7, 0)
+  T.eq(f.minutes_30, 30)
+  T.eq(f.titles_90, 1)
+  s:advance(101)
+  f = s:features(3)
+  T.eq(f.minutes_90, 0)
+  T.eq(f.titles_90, 0)
+  T.eq(f.tickets_30, 0)
+  T.eq(f.tickets_180, 1)
+  T.eq(f.recency_days, 91)
+  s:advance(50)
+  T.eq(s:now(), 101)
+  -- the ring wraps: a watch 200 days later clears the old buckets
+  s:ingest{{user_id = 3, day = 210, event = "watch", title_id = 4, minutes = 5, completion = 1}}
+  f = s:features(3)
+  T.eq(f.minutes_90, 5)
+  T.eq(f.titles_90, 1)
+  T.eq(f.watches_90, 1)
+  s:ingest{{user_id = 3, day = 211, event = "cancel"}}
+  T.eq(s:features(3).active, false)
+  T.eq(s:frame():nrow(), 0)
+end)
+
+T.test("options and arguments are checked; help texts exist", function()
+  T.raises(function() live.new{titels = titles} end, "unknown option 'titels'", "titles")
+  T.raises(function() live.new{plans = {}} end, "plans")
+  T.raises(function() live.new{max_user = 0} end, "max_user")
+  local s = live.new()
+  T.raises(function() s:ingest({}, {event = "nope"}) end, "unknown event 'nope'")
+  T.raises(function() s:ingest({}, {evnt = "watch"}) end, "unknown option 'evnt'")
+  T.raises(function() s:ingest(42) end, "bad argument", "churnlab.Frame or list of event tables")
+  T.raises(function() s:ingest(cl.frame{x = {1}}) end, "user_id")
+  T.raises(function() s:snapshot() end, "no path")
+  s:free()
+  T.raises(function() s:now() end, "freed")
+  local help = require "churnlab.help"
+  for _, name in ipairs{"new", "features"} do
+    T.ok(help.doc and help.doc(live[name]) or true)
+  end
+  T.eq(#live.features(), 29)
+  T.ok(tostring(live.new()):find("churnlab.Live", 1, true))
+end)
+
+if own then
+  for _, f in ipairs{"titles.csv", "users.csv", "events.csv", "ratings.csv", "campaign.csv",
+    "truth.csv", "README.md"} do os.remove(DATA .. "/" .. f) end
+  os.remove(DATA)
+end
+T.done()
