@@ -647,7 +647,7 @@ static int l_image(lua_State *L)
     live_obj *o = checklive(L, 1);
     uint8_t *img = NULL;
     size_t len = 0;
-    LCL_CHECK(L, cl_livestate_serialize(o->s, o->log ? cl_livelog_last(o->log) : 0, &img, &len));
+    LCL_CHECK(L, cl_livestate_serialize(o->s, 0, &img, &len)); /* untagged: bytes = state */
     lua_pushlstring(L, (const char *)img, len);
     cl_free(img);
     return 1;
