@@ -14,6 +14,7 @@
 #define NONE CL_LIVE_NONE
 #define DAY_LIMIT 10000000 /* |day| bound: keeps every day difference far from overflow */
 #define SEEN_MIN 16
+#define CHUNK 1024
 
 typedef struct bucket {
     double minutes, comp;
@@ -43,13 +44,16 @@ struct cl_livestate {
     int64_t nevents;
     int32_t *slot;     /* user id -> index into cust, -1; slot_cap entries */
     int32_t slot_cap;
-    cust *cust;
-    int32_t ncust, cust_cap;
+    cust **chunk;      /* customers in chunks of CHUNK: they never move, and at most one
+                        * partly used chunk is allocated beyond need */
+    int32_t ncust, nchunk, chunk_cap;
     double gcomp[RING]; /* every customer's watches of days [now - RING, now): the fill value */
     int64_t gwatch[RING];
     double grating_sum;
     int64_t grating_n;
 };
+
+#define CUST(s, k) (&(s)->chunk[(k) / CHUNK][(k) % CHUNK])
 
 static const char *const KIND_NAMES[CL_LIVE_NKINDS] = {
     NULL, "watch", "ticket", "payment_failed", "plan_change", "price_change", "cancel", "rating",
@@ -111,8 +115,10 @@ void cl_livestate_free(cl_livestate *s)
     for (int i = 0; i < s->nplans; i++)
         cl_free(s->plans[i]);
     for (int32_t i = 0; i < s->ncust; i++)
-        cl_free(s->cust[i].seen);
-    cl_free(s->cust);
+        cl_free(CUST(s, i)->seen);
+    for (int32_t i = 0; i < s->nchunk; i++)
+        cl_free(s->chunk[i]);
+    cl_free(s->chunk);
     cl_free(s->slot);
     cl_free(s->title_genre);
     cl_free(s);
@@ -196,7 +202,7 @@ int cl_livestate_known(const cl_livestate *s, int32_t user) { return find(s, use
 int cl_livestate_active(const cl_livestate *s, int32_t user)
 {
     int32_t k = find(s, user);
-    return k >= 0 && s->cust[k].signup != NONE && s->cust[k].cancel == NONE;
+    return k >= 0 && CUST(s, k)->signup != NONE && CUST(s, k)->cancel == NONE;
 }
 
 /* ---- the clock --------------------------------------------------------------------------- */
@@ -414,13 +420,18 @@ static int reserve_user(cl_livestate *s, int32_t user)
         s->slot = t;
         s->slot_cap = (int32_t)cap;
     }
-    if (s->ncust == s->cust_cap) {
-        int32_t cap = s->cust_cap ? s->cust_cap * 2 : 256;
-        cust *t = cl_realloc(s->cust, (size_t)cap * sizeof(cust));
-        if (!t)
+    if (s->ncust == s->nchunk * CHUNK) {
+        if (s->nchunk == s->chunk_cap) {
+            int32_t cap = s->chunk_cap ? 2 * s->chunk_cap : 16;
+            cust **t = cl_realloc(s->chunk, (size_t)cap * sizeof(cust *));
+            if (!t)
+                return CL_ENOMEM;
+            s->chunk = t;
+            s->chunk_cap = cap;
+        }
+        if (!(s->chunk[s->nchunk] = cl_alloc(CHUNK * sizeof(cust))))
             return CL_ENOMEM;
-        s->cust = t;
-        s->cust_cap = cap;
+        s->nchunk++;
     }
     return CL_OK;
 }
@@ -433,7 +444,7 @@ int cl_livestate_apply(cl_livestate *s, const cl_live_event *e)
     int32_t k = find(s, e->user);
     cust blank_storage, *c;
     if (k >= 0) {
-        c = &s->cust[k];
+        c = CUST(s, k);
     } else {
         /* a blank customer to validate against; created only once nothing can fail */
         cust_init(&blank_storage, e->user);
@@ -457,9 +468,9 @@ int cl_livestate_apply(cl_livestate *s, const cl_live_event *e)
             return rc;
         }
         k = s->ncust++;
-        s->cust[k] = blank_storage;
+        *CUST(s, k) = blank_storage;
         s->slot[e->user] = k;
-        c = &s->cust[k];
+        c = CUST(s, k);
     }
 
     /* nothing below can fail */
@@ -562,7 +573,7 @@ int cl_livestate_features(const cl_livestate *s, int32_t user, double *out, int 
     int32_t k = find(s, user);
     if (k < 0)
         return cl_error(CL_ERANGE, "live: customer %d has no events", (int)user);
-    const cust *c = &s->cust[k];
+    const cust *c = CUST(s, k);
     const int32_t now = s->now;
     wsum w7 = window(c, now, 7), w30 = window(c, now, 30), w90 = window(c, now, 90);
     double tenure = c->signup == NONE ? NAN : (double)now - (double)c->signup;
@@ -636,7 +647,7 @@ int cl_livestate_active_ids(const cl_livestate *s, int32_t **out, int64_t *n)
     *n = 0;
     int64_t m = 0;
     for (int32_t k = 0; k < s->ncust; k++)
-        m += s->cust[k].signup != NONE && s->cust[k].cancel == NONE;
+        m += CUST(s, k)->signup != NONE && CUST(s, k)->cancel == NONE;
     int32_t *ids = cl_alloc((size_t)(m ? m : 1) * sizeof(int32_t));
     if (!ids)
         return CL_ENOMEM;
@@ -652,9 +663,10 @@ int cl_livestate_active_ids(const cl_livestate *s, int32_t **out, int64_t *n)
 size_t cl_livestate_bytes(const cl_livestate *s)
 {
     size_t b = sizeof *s + (size_t)s->slot_cap * sizeof(int32_t) +
-               (size_t)s->cust_cap * sizeof(cust) + (size_t)s->ntitles * sizeof(int16_t);
+               (size_t)s->nchunk * CHUNK * sizeof(cust) + (size_t)s->chunk_cap * sizeof(cust *) +
+               (size_t)s->ntitles * sizeof(int16_t);
     for (int32_t k = 0; k < s->ncust; k++)
-        b += (size_t)s->cust[k].seen_cap * 2 * sizeof(int32_t);
+        b += (size_t)CUST(s, k)->seen_cap * 2 * sizeof(int32_t);
     return b;
 }
 
@@ -752,7 +764,7 @@ int cl_livestate_serialize(const cl_livestate *s, int64_t tag, uint8_t **out, si
     for (int32_t u = 0; u < s->slot_cap && !b.err; u++) {
         if (s->slot[u] < 0)
             continue;
-        const cust *c = &s->cust[s->slot[u]];
+        const cust *c = CUST(s, s->slot[u]);
         put_i32(&b, c->id);
         put_i32(&b, c->head);
         put_i32(&b, c->last_watch);
@@ -985,7 +997,7 @@ int cl_livestate_restore(cl_livestate **out, const uint8_t *img, size_t len, int
             }
         }
         int32_t k = s->ncust++;
-        s->cust[k] = c;
+        *CUST(s, k) = c;
         s->slot[c.id] = k;
     }
     if (r.bad || r.at != r.n)
