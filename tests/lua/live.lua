@@ -14,9 +14,11 @@ local tmp = os.tmpname()
 os.remove(tmp)
 local DATA = os.getenv("CHURNLAB_LIVE_DATA")
 local own = not DATA
+local WP = {customers = 2000, titles = 300, seed = 5}
+local world
 if own then
   DATA = tmp .. "_live_world"
-  cl.synth.generate(DATA, {customers = 2000, titles = 300, seed = 5})
+  world = cl.synth.generate(DATA, WP)
 end
 
 local users = assert(cl.read_csv(DATA .. "/users.csv"))
@@ -320,6 +322,46 @@ T.test("options and arguments are checked; help texts exist", function()
   end
   T.eq(#live.features(), 29)
   T.ok(tostring(live.new()):find("churnlab.Live", 1, true))
+end)
+
+T.test("the world streamed live: its cancels are the replay's churn, day by day", function()
+  local w = world or cl.synth.world(WP)
+  if not world then return T.skip("stream", "needs the generated small world") end
+  local function run()
+    local s = batch_state()
+    local cancels, days = {}, 0
+    for day, ev, rt in w:stream{days = 30} do
+      days = days + 1
+      T.eq(day, SNAP + days - 1)
+      local r = s:ingest(ev)
+      T.eq(r.rejected, 0, r.reasons[1])
+      T.eq(s:ingest(rt, {event = "rating"}).rejected, 0)
+      local c = ev:filter(ev.event:eq("cancel"))
+      local ids = c.user_id:totable()
+      for _, id in ipairs(ids) do
+        T.eq(cancels[id], nil, "cancelled twice")
+        cancels[id] = day
+      end
+    end
+    T.eq(days, 30)
+    return s, cancels
+  end
+  local s, cancels = run()
+  local labels, n1 = w:labels(), 0
+  for id = 1, WP.customers do
+    if labels[id] == 1 then
+      n1 = n1 + 1
+      T.eq(cancels[id], w:churn_day(id), "cancel day of customer " .. id)
+    else
+      T.eq(cancels[id], nil, "customer " .. id .. " did not churn in the replay")
+    end
+  end
+  T.ok(n1 > 0)
+  T.eq(s:now(), SNAP + 30)
+  T.eq(s:frame():nrow(), O:nrow() - n1)
+  T.ok(run():image() == s:image(), "two streams differ")
+  T.raises(function() w:stream{days = 0} end, "days must be an integer")
+  T.raises(function() w:stream{dayz = 3} end, "unknown option 'dayz'")
 end)
 
 if own then
