@@ -30,6 +30,7 @@ typedef struct live_obj {
     char *snap;            /* snapshot path or NULL */
     int64_t rejected;      /* over the object's life */
     int broken;            /* the log failed after the state moved on: refuse more events */
+    int64_t version;       /* bumped by every change (events, clock): caches key on it */
     cl_live_event *buf;    /* accepted events of the current call, for the log */
     int64_t nbuf, capbuf;
 } live_obj;
@@ -520,6 +521,8 @@ static int l_ingest(lua_State *L)
         rc = cl_livelog_append(o->log, o->buf, o->nbuf, &seq);
     o->nbuf = 0;
     o->rejected += c.rejected;
+    if (c.accepted > 0)
+        o->version++;
     if (rc) {
         o->broken = 1; /* these events are in the state but not durable */
         return lcl_raise(L, rc);
@@ -544,7 +547,10 @@ static int l_advance(lua_State *L)
     lua_Integer d = luaL_checkinteger(L, 2);
     if (d < INT32_MIN + 1 || d > INT32_MAX)
         return luaL_argerror(L, 2, "day out of range");
+    int32_t before = cl_livestate_now(o->s);
     LCL_CHECK(L, cl_livestate_advance(o->s, (int32_t)d));
+    if (cl_livestate_now(o->s) != before)
+        o->version++;
     lua_settop(L, 1);
     return 1;
 }
@@ -557,6 +563,12 @@ static int l_now(lua_State *L)
         lua_pushnil(L);
     else
         lua_pushinteger(L, now);
+    return 1;
+}
+
+static int l_version(lua_State *L)
+{
+    lua_pushinteger(L, checklive(L, 1)->version);
     return 1;
 }
 
@@ -738,7 +750,7 @@ static const luaL_Reg funcs[] = {{"new", l_new}, {"features", l_feature_table}, 
 static const luaL_Reg methods[] = {
     {"ingest", l_ingest}, {"advance", l_advance},   {"now", l_now},     {"features", l_features},
     {"frame", l_frame},   {"snapshot", l_snapshot}, {"image", l_image}, {"stats", l_stats},
-    {"free", l_gc},       {NULL, NULL}};
+    {"version", l_version}, {"free", l_gc},       {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
@@ -776,6 +788,8 @@ static const struct {
                  "the last logged batch (restart = snapshot + later batches)."},
     {"image", "s:image() -> string: the canonical state bytes (same events = same bytes)."},
     {"stats", "s:stats() -> {events, rejected, active, bytes, now, batches, logged}."},
+    {"version", "s:version() -> n: changes whenever the state does (accepted events, clock "
+                "moves), for caches of derived values (churnlab.livescore)."},
     {NULL, NULL}};
 
 int luaopen_churnlab_live(lua_State *L);

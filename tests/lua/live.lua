@@ -324,6 +324,42 @@ T.test("options and arguments are checked; help texts exist", function()
   T.ok(tostring(live.new()):find("churnlab.Live", 1, true))
 end)
 
+T.test("live risk from a saved model + pipeline equals batch scoring; lazy and cached", function()
+  local LS = require "churnlab.livescore"
+  local F = active:select{"user_id", "age_band", "region", "payment_method", "devices", "channel",
+    "churn"}:join(B:frame(), "user_id")
+  local pipe = cl.prep.pipeline{target = "churn", drop = {"user_id"}, impute = "median",
+    encode = "onehot", scale = "minmax"}
+  pipe:fit(F)
+  local X, y = pipe:transform(F)
+  local m = cl.logreg{}
+  m:fit(X, y, {pipeline = pipe})
+  local path = tmp .. "_live_model.clm"
+  m:save(path, {pipeline = pipe})
+  local m2 = cl.load(path)
+  os.remove(path)
+  local want = m:predict(X):totable()
+  local s = batch_state()
+  local sc = LS.new(s, m2, {profiles = users})
+  local A = sc:all()
+  T.eq(A:nrow(), F:nrow())
+  local got, ids = A.risk:totable(), A.user_id:totable()
+  for i = 1, #want do T.near(got[i], want[i], 1e-6, "risk of customer " .. ids[i]) end
+  for i = 1, #ids, math.max(1, #ids // 25) do
+    T.near(sc:risk(ids[i]), want[i], 1e-6, "risk(" .. ids[i] .. ")")
+  end
+  local id = ids[1]
+  local r0 = sc:risk(id)
+  T.eq(sc:risk(id), r0)
+  local v = s:version()
+  for d = 1, 20 do s:ingest{{user_id = id, day = SNAP + 20, event = "ticket"}} end
+  T.ok(s:version() > v)
+  T.ok(sc:risk(id) ~= r0, "risk not recomputed after new events")
+  T.eq(sc:risk(MAXU + 1), nil)
+  T.raises(function() LS.new(s, m2, {profile = users}) end, "unknown option 'profile'")
+  T.raises(function() LS.new(s, m2) end, "profiles")
+end)
+
 T.test("the world streamed live: its cancels are the replay's churn, day by day", function()
   local w = world or cl.synth.world(WP)
   if not world then return T.skip("stream", "needs the generated small world") end
