@@ -116,6 +116,28 @@ w, c = timed(function()
 end)
 line("ingest_one_by_one", "events_per_cpu_s", m / c, "events/s", "one ingest call per event")
 
+-- 6. rescoring one changed customer: live features + profile -> pipeline -> logreg (lazy read)
+local LS = require "churnlab.livescore"
+local FF = active:select{"user_id", "age_band", "region", "payment_method", "devices", "channel",
+  "churn"}:join(s:frame(), "user_id")
+local pipe = cl.prep.pipeline{target = "churn", drop = {"user_id"}, impute = "median",
+  encode = "onehot", scale = "minmax"}
+pipe:fit(FF)
+local X, y = pipe:transform(FF)
+local m = cl.logreg{}
+m:fit(X, y)
+local sc = LS.new(s, m, {profiles = users, pipeline = pipe})
+local k = math.min(2000, #ids)
+w, c = timed(function()
+  for i = 1, k do
+    s:advance(180 + i) -- a change: every read rescores
+    sc:risk(ids[i])
+  end
+end)
+line("rescore_logreg", "us_per_customer", 1e6 * c / k, "us", "features + profile row + pipeline + predict, from Lua")
+w, c = timed(function() return sc:all() end)
+line("score_all_logreg", "us_per_customer", 1e6 * c / F:nrow(), "us", fmt("customers=%d", F:nrow()))
+
 if tmpdir then
   for _, f in ipairs{"titles.csv", "users.csv", "events.csv", "ratings.csv", "campaign.csv",
     "truth.csv", "README.md"} do os.remove(tmpdir .. "/" .. f) end
