@@ -330,7 +330,12 @@ static void history_open(void)
         return;
     using_history();
     stifle_history(history_max);
-    history_write_timestamps = 1; /* lets multi-line chunks read back as one entry */
+    /* Multi-line chunks read back as one entry only when every entry is preceded by a
+     * timestamp line, and readline writes one only when history_comment_char is set (its
+     * default, NUL, makes every timestamp empty): without it a whole session read back as a
+     * single entry. */
+    history_comment_char = '#';
+    history_write_timestamps = 1;
     history_multiline_entries = 1;
     int rc = read_history(history_path);
     if (rc != 0 && rc != ENOENT)
@@ -517,7 +522,10 @@ static line_status read_tty(const char *prompt, char **out)
         int fd = tty_fd >= 0 ? tty_fd : fileno(rl_instream);
         FD_ZERO(&fds);
         FD_SET(fd, &fds);
-        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
+        /* A Ctrl-C may already have been taken inside tty_getc's own pselect (readline then
+         * aborted the key with ^G and a bell): waiting here first would sleep until the next
+         * key, with the press unanswered. */
+        int r = sigint_count ? 0 : pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
         if (sigwinch_seen) {
             sigwinch_seen = 0;
             rl_resize_terminal();
