@@ -360,6 +360,62 @@ T.test("live risk from a saved model + pipeline equals batch scoring; lazy and c
   T.raises(function() LS.new(s, m2) end, "profiles")
 end)
 
+T.test("monitoring a streamed month: risk aggregates, movers, drift, calibration against the world's labels", function()
+  if not world then return T.skip("monitor", "needs the generated small world") end
+  local LS, LM = require "churnlab.livescore", require "churnlab.livemonitor"
+  local s = batch_state()
+  local F = active:select{"user_id", "age_band", "region", "payment_method", "devices", "channel",
+    "churn"}:join(s:frame(), "user_id")
+  local pipe = cl.prep.pipeline{target = "churn", drop = {"user_id"}, impute = "median",
+    encode = "onehot", scale = "minmax"}
+  pipe:fit(F)
+  local X, y = pipe:transform(F)
+  local m = cl.logreg{}
+  m:fit(X, y)
+  local sc = LS.new(s, m, {profiles = users, pipeline = pipe})
+  local mon = LM.new(sc, {threshold = 0.2, reference = F, settle_every = 100, top = 5})
+  local first = mon:step()
+  T.eq(first.n, F:nrow())
+  T.eq(#first.movers_day, 0)
+  for name, psi in pairs(first.drift) do T.ok(psi < 1e-9, name .. " drifts from itself: " .. psi) end
+  local p0 = m:predict(X):totable()
+  local sum, above, rev, price = 0, 0, 0, F.monthly_price:totable()
+  for i, p in ipairs(p0) do
+    sum = sum + p
+    if p >= 0.2 then above = above + 1 end
+    rev = rev + p * price[i]
+  end
+  T.near(first.expected_churners, sum, 1e-9)
+  T.eq(first.above, above)
+  T.near(first.revenue_at_risk, rev, 1e-9)
+  local prev, rec = first, nil
+  for day, ev, rt in world:stream{days = 30} do
+    s:ingest(ev)
+    s:ingest(rt, {event = "rating"})
+    rec = mon:step()
+    T.eq(rec.day, day + 1)
+    local top = rec.movers_day[1]
+    if top then
+      local before = mon.by_day[day][top.user_id]
+      T.near(top.change, top.risk - before, 1e-12)
+      for _, x in ipairs(rec.movers_day) do T.ok(x.change <= top.change) end
+    end
+    prev = rec
+  end
+  T.ok(#rec.movers_week > 0)
+  T.ok(rec.drift.recency_days > 0, "a month later the inputs have moved")
+  -- every day-180 prediction has settled by day 210: Brier against the world's own labels
+  local ids, lab = F.user_id:totable(), world:labels()
+  local b = 0
+  for i, id in ipairs(ids) do b = b + (p0[i] - lab[id]) ^ 2 end
+  T.eq(rec.calibration.settled, #ids)
+  T.near(rec.calibration.brier, b / #ids, 1e-6)
+  local n = 0
+  for _, bin in ipairs(rec.calibration.reliability) do n = n + bin.n end
+  T.eq(n, #ids)
+  T.raises(function() LM.new(sc, {treshold = 1}) end, "unknown option 'treshold'")
+end)
+
 T.test("the world streamed live: its cancels are the replay's churn, day by day", function()
   local w = world or cl.synth.world(WP)
   if not world then return T.skip("stream", "needs the generated small world") end
