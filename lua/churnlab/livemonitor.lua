@@ -15,7 +15,9 @@
 --   against `reference` (the training frame), when given;
 --   calibration: every `settle_every` days the current risks are recorded as predictions of
 --   churn within `horizon` days; a cancellation settles one as 1, reaching the horizon alive as
---   0; brier and a 10-bin reliability table over the last `window` settled predictions.
+--   0, and a cohort enters the metrics when its horizon has passed (early cancellations alone
+--   would bias them); brier and a 10-bin reliability table over the last `window` settled
+--   predictions; outcomes_pending and cancellations_pending count the cohorts still open.
 local help = require "churnlab.help"
 local measure = require "churnlab.measure"
 
@@ -111,18 +113,21 @@ function Monitor:step()
   end
 
   -- calibration: settle pending predictions, then record new ones
-  local keep = {}
+  -- A cancellation settles a prediction as 1 when it arrives; a prediction enters the
+  -- metrics once its whole cohort (the customers scored that day) has reached the horizon, so
+  -- early cancellations cannot outweigh the stayers whose outcome is not in yet.
+  local keep, arrived = {}, 0
   for _, p in ipairs(self.pending) do
-    local f = self.state:features(p.user_id)
-    local y
-    if f and not f.active then y = 1 elseif now >= p.day + self.horizon then y = 0 end
-    if y then
-      self.settled[#self.settled + 1] = {p = p.risk, y = y}
+    if p.y == nil and cur[p.user_id] == nil then p.y = 1 end -- no longer active: cancelled
+    if now >= p.day + self.horizon then
+      self.settled[#self.settled + 1] = {p = p.risk, y = p.y or 0}
     else
+      if p.y then arrived = arrived + 1 end
       keep[#keep + 1] = p
     end
   end
   self.pending = keep
+  rec.outcomes_pending, rec.cancellations_pending = #keep, arrived
   while #self.settled > self.window do table.remove(self.settled, 1) end
   if not self.last_record or now >= self.last_record + self.settle_every then
     for i = 1, #ids do self.pending[#self.pending + 1] = {user_id = ids[i], day = now, risk = risk[i]} end
