@@ -222,7 +222,13 @@ T.test("the log: acknowledged batches come back on reopen, from snapshot + log",
   local s3 = live.new{titles = titles, max_user = MAXU, log = db, snapshot = snap}
   T.ok(s3:image() == img, "log-only rebuild differs")
   T.raises(function() live.new{max_user = MAXU, log = db} end, "another configuration")
-  for _, f in ipairs{db, db .. "-wal", db .. "-shm"} do os.remove(f) end
+  -- a snapshot ahead of its log (another log, or a log restored from an older backup)
+  s3:snapshot(snap)
+  local db2 = tmp .. "_live2.db"
+  T.raises(function() live.new{titles = titles, max_user = MAXU, log = db2, snapshot = snap} end,
+    "covers batch 3 but the log", "ends at 0")
+  os.remove(snap)
+  for _, f in ipairs{db, db .. "-wal", db .. "-shm", db2, db2 .. "-wal", db2 .. "-shm"} do os.remove(f) end
 end)
 
 T.test("malformed events are refused with row and field, and leave the state unchanged", function()
