@@ -6,6 +6,7 @@
 --                        -- the state changes: a new event or a clock move)
 --   sc:all()             -- frame user_id, risk: every active customer, in one vectorised pass
 --   sc:frame()           -- the model's input frame: live features + the profile columns
+--   sc:reasons(42)       -- the drivers of that risk now, in words (churnlab.explain.reasons)
 --
 -- The live state holds what events determine; the columns no event changes (age band, region,
 -- payment method, devices, channel ...) come from `profiles`, a frame with user_id, joined in.
@@ -78,6 +79,15 @@ function Scorer:risk(id)
   if key ~= self.key then self.cache, self.key = {}, key end
   local v = self.cache[id]
   if v ~= nil then return v end
+  local row = self:input(id)
+  if not row then return nil end
+  v = self.model:predict((self.pipe:transform(row))):get(1)
+  self.cache[id] = v
+  return v
+end
+
+-- The model's input row of customer id now (a one-row frame), or nil when unknown.
+function Scorer:input(id)
   local f, i = self.state:features(id), self.row[id]
   if not f or not i then return nil end
   local t = {}
@@ -85,10 +95,16 @@ function Scorer:risk(id)
     if k ~= "active" then t[k] = {x} end
   end
   -- the customer's profile row keeps its column types and missing values
-  local X = self.pipe:transform(frame.new(t):join(self.profiles:take{i}, "user_id"))
-  v = self.model:predict(X):get(1)
-  self.cache[id] = v
-  return v
+  return frame.new(t):join(self.profiles:take{i}, "user_id")
+end
+
+-- Why customer id's risk is what it is now: churnlab.explain.reasons on the current input
+-- row ({p, base, reasons = {{column, value, points, text}}, text}); opts as there (top,
+-- background for linear models, only). nil when unknown.
+function Scorer:reasons(id, opts)
+  local row = self:input(id)
+  if not row then return nil end
+  return require("churnlab.explain").reasons(self.model, self.pipe, row, opts)[1]
 end
 
 function Scorer:__tostring()
@@ -100,6 +116,9 @@ help.setdoc(LS.new, "livescore.new(state, model [, {profiles = frame, pipeline =
   .. "the pipeline defaults to the one saved with the model.")
 help.setdoc(Scorer.risk, "sc:risk(id) -> P(churn) now (scored on read, cached until the state "
   .. "changes), nil when unknown.")
+help.setdoc(Scorer.input, "sc:input(id) -> one-row frame: the model's input for the customer now.")
+help.setdoc(Scorer.reasons, "sc:reasons(id [, opts]) -> {p, base, reasons, text}: the top drivers "
+  .. "of the customer's current risk (churnlab.explain.reasons; opts.background for linear models).")
 help.setdoc(Scorer.all, "sc:all() -> frame user_id, risk for every active customer.")
 help.setdoc(Scorer.frame, "sc:frame() -> the model's input frame: live features + profiles.")
 

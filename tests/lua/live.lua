@@ -354,6 +354,15 @@ T.test("live risk from a saved model + pipeline equals batch scoring; lazy and c
   for i = 1, #ids, math.max(1, #ids // 25) do
     T.near(sc:risk(ids[i]), want[i], 1e-6, "risk(" .. ids[i] .. ")")
   end
+  -- reasons on demand: the live input row explains like the batch row of the same customer
+  local E = require "churnlab.explain"
+  local id2 = ids[2]
+  local mine = sc:reasons(id2, {background = X, top = 3})
+  local batch = E.reasons(m2, pipe, F:filter(F.user_id:eq(id2)), {background = X, top = 3})[1]
+  T.near(mine.p, batch.p, 1e-6)
+  T.eq(mine.text, batch.text)
+  T.ok(#mine.reasons >= 1)
+  T.eq(sc:reasons(MAXU + 1), nil)
   local id = ids[1]
   local r0 = sc:risk(id)
   T.eq(sc:risk(id), r0)
