@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "frame/csvio.h"
 #include "frame/frame.h"
 #include "live/livelog.h"
 #include "live/livestate.h"
@@ -333,7 +334,10 @@ static const char *labelat(const cl_column *c, int64_t r)
     return c && c->type == CL_CAT ? cl_column_label(c, r) : NULL;
 }
 
-static int ingest_frame(lua_State *L, ingest_ctx *c, const cl_frame *f, int forced)
+/* Rows are named `where` base + r in refusal reasons ("row 1" for frames, the file's line
+ * for CSV text). */
+static int ingest_frame(lua_State *L, ingest_ctx *c, const cl_frame *f, int forced,
+                        const char *where, int64_t base)
 {
     const cl_column *cu = optcol(f, "user_id"), *cd = optcol(f, "day"), *ce = optcol(f, "event");
     if (forced == CL_LIVE_PROFILE)
@@ -365,23 +369,23 @@ static int ingest_frame(lua_State *L, ingest_ctx *c, const cl_frame *f, int forc
             if (!e.kind) {
                 snprintf(msg, sizeof msg, "field 'event': unknown event '%.40s'",
                          code >= 0 ? ce->dict->labels[code] : "");
-                reject(L, c, "row", r + 1, msg);
+                reject(L, c, where, base + r, msg);
                 continue;
             }
         }
         if (!int_of(cu->num[r], &e.user)) {
-            reject(L, c, "row", r + 1, "field 'user_id': expected an integer id");
+            reject(L, c, where, base + r, "field 'user_id': expected an integer id");
             continue;
         }
         if (!int_of(cd->num[r], &e.day)) {
-            reject(L, c, "row", r + 1,
+            reject(L, c, where, base + r,
                    forced == CL_LIVE_PROFILE ? "field 'signup_day': expected an integer day"
                                              : "field 'day': expected an integer day");
             continue;
         }
         double t = numat(ct, r);
         if (e.kind == CL_LIVE_WATCH && !int_of(t, &e.title)) {
-            reject(L, c, "row", r + 1, "field 'title_id': expected an integer id");
+            reject(L, c, where, base + r, "field 'title_id': expected an integer id");
             continue;
         }
         e.minutes = numat(cm, r);
@@ -397,10 +401,10 @@ static int ingest_frame(lua_State *L, ingest_ctx *c, const cl_frame *f, int forc
             err = from_detail(c->o, &e, labelat(cx, r), numat(cx, r));
         }
         if (err) {
-            reject(L, c, "row", r + 1, err);
+            reject(L, c, where, base + r, err);
             continue;
         }
-        if (offer(L, c, "row", r + 1, &e))
+        if (offer(L, c, where, base + r, &e))
             return CL_ENOMEM;
     }
     lua_pop(L, 1); /* kinds */
@@ -484,11 +488,109 @@ static int ingest_list(lua_State *L, ingest_ctx *c, int list, int forced)
     return CL_OK;
 }
 
+
+/* CSV text: a header line, then rows. The row after the header is line `first` of its file.
+ * Parsed in one piece; when that fails (a malformed line), line by line, so one bad line is
+ * refused with the reader's reason and the others still go in. Column kinds are fixed by
+ * name (a chunk must not turn text columns into numbers or the reverse). */
+static const char *const CSV_CAT[] = {"event", "device", "detail", "plan"};
+static const char *const CSV_NUM[] = {"user_id", "day", "title_id", "minutes", "completion",
+                                      "rating", "signup_day", "monthly_price", "discount_pct"};
+
+static int parse_csv(cl_frame **f, const char *text, size_t len, const char *const *names,
+                     const cl_coltype *types, int nt)
+{
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    o.type_names = names;
+    o.types = types;
+    o.ntypes = nt;
+    return cl_csv_read_buffer(f, text, len, "ingest", &o, NULL);
+}
+
+/* Ingests frame f (owned: boxed first, so an error raised inside cannot leak it). */
+static int ingest_owned(lua_State *L, ingest_ctx *c, cl_frame *f, int forced, int64_t base)
+{
+    lcl_box *b = lcl_newbox(L, FRAME);
+    b->obj = f;
+    int rc = ingest_frame(L, c, f, forced, "line", base);
+    lua_pop(L, 1); /* the GC frees the frame */
+    return rc;
+}
+
+static int ingest_csv(lua_State *L, ingest_ctx *c, const char *text, size_t len, int forced,
+                      int64_t first)
+{
+    const char *nl = memchr(text, '\n', len);
+    size_t hlen = nl ? (size_t)(nl - text) : len;
+    /* the header's names decide which columns get a fixed kind */
+    const char *names[16];
+    cl_coltype types[16];
+    int nt = 0;
+    for (int k = 0; k < 2; k++) {
+        const char *const *list = k ? CSV_NUM : CSV_CAT;
+        int n = k ? (int)(sizeof CSV_NUM / sizeof *CSV_NUM) : (int)(sizeof CSV_CAT / sizeof *CSV_CAT);
+        for (int i = 0; i < n; i++) {
+            size_t m = strlen(list[i]);
+            for (const char *p = text; p + m <= text + hlen; p++)
+                if (memcmp(p, list[i], m) == 0 && (p == text || p[-1] == ',') &&
+                    (p + m == text + hlen || p[m] == ',' || p[m] == '\r')) {
+                    names[nt] = list[i];
+                    types[nt++] = k ? CL_NUM : CL_CAT;
+                    break;
+                }
+        }
+    }
+    cl_frame *f = NULL;
+    if (parse_csv(&f, text, len, names, types, nt) == CL_OK)
+        return ingest_owned(L, c, f, forced, first);
+    if (!nl)
+        return luaL_error(L, "ingest: CSV text: %s", cl_last_error());
+    luaL_Buffer one;
+    const char *p = nl + 1, *end = text + len;
+    for (int64_t line = first; p < end; line++) {
+        const char *q = memchr(p, '\n', (size_t)(end - p));
+        size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
+        if (n > 0 && !(n == 1 && p[0] == '\r')) {
+            luaL_buffinit(L, &one);
+            luaL_addlstring(&one, text, hlen + 1);
+            luaL_addlstring(&one, p, n);
+            luaL_pushresult(&one);
+            size_t bl;
+            const char *buf = lua_tolstring(L, -1, &bl);
+            f = NULL;
+            int rc = parse_csv(&f, buf, bl, names, types, nt);
+            if (rc) {
+                /* the reader names "line 2" of the one-line text: keep what follows it, without
+                 * the reader's hint about skipping bad lines (refusing is what happens here) */
+                char msg[200];
+                const char *m = cl_last_error(), *at = strstr(m, "line 2");
+                if (at) {
+                    m = at + 6;
+                    if ((m[0] == ':' || m[0] == ',') && m[1] == ' ')
+                        m += 2;
+                }
+                snprintf(msg, sizeof msg, "%s", m);
+                char *hint = strstr(msg, " (use on_bad_line");
+                if (hint)
+                    *hint = 0;
+                reject(L, c, "line", line, msg);
+            } else if ((rc = ingest_owned(L, c, f, forced, line))) {
+                lua_pop(L, 1);
+                return rc;
+            }
+            lua_pop(L, 1);
+        }
+        p += n + 1;
+    }
+    return CL_OK;
+}
+
 /* s:ingest(events [, opts]) -> {accepted, rejected, reasons, seq} */
 static int l_ingest(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
-    static const char *const known[] = {"event", NULL};
+    static const char *const known[] = {"event", "line", NULL};
     int oidx = lua_istable(L, 3) ? 3 : 0;
     if (!lua_isnoneornil(L, 3))
         luaL_checktype(L, 3, LUA_TTABLE);
@@ -511,9 +613,16 @@ static int l_ingest(lua_State *L)
     if (fb) {
         if (!fb->obj)
             return luaL_argerror(L, 2, "attempt to use a freed " FRAME);
-        rc = ingest_frame(L, &c, fb->obj, forced);
+        rc = ingest_frame(L, &c, fb->obj, forced, "row", 1);
+    } else if (lua_type(L, 2) == LUA_TSTRING) {
+        size_t len;
+        const char *text = lua_tolstring(L, 2, &len);
+        double line = lcl_optnum(L, oidx, "line", 2);
+        if (!(line >= 1 && line == floor(line)))
+            return luaL_error(L, "ingest: option 'line' must be an integer >= 1");
+        rc = ingest_csv(L, &c, text, len, forced, (int64_t)line);
     } else {
-        luaL_argexpected(L, lua_istable(L, 2), 2, "churnlab.Frame or list of event tables");
+        luaL_argexpected(L, lua_istable(L, 2), 2, "churnlab.Frame, CSV text or list of event tables");
         rc = ingest_list(L, &c, 2, forced);
     }
     int64_t seq = o->log ? cl_livelog_last(o->log) : 0;
@@ -773,7 +882,8 @@ static const struct {
 } mdocs[] = {
     {"ingest", "s:ingest(events [, opts]) -> {accepted, rejected, reasons, seq}: applies a frame "
                "(columns user_id, day, event, title_id, minutes, completion, detail, rating) or a "
-               "list of event tables. opts.event sets the kind of every row ('rating' for "
+               "list of event tables, or CSV text with a header (opts.line: the file line of its first "
+               "row, for reasons). opts.event sets the kind of every row ('rating' for "
                "ratings.csv; 'profile' for users.csv: signup_day, plan, monthly_price, "
                "discount_pct). Malformed events are refused with a reason ('row 7: field "
                "'minutes': ...', first 20 kept) and never change the state. With a log, the "
@@ -795,6 +905,10 @@ static const struct {
 int luaopen_churnlab_live(lua_State *L);
 int luaopen_churnlab_live(lua_State *L)
 {
+    /* frames come in and go out: make sure their metatable exists */
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "churnlab.frame");
+    lua_call(L, 1, 0);
     lcl_createmeta(L, LIVE, meta, methods);
     lcl_setdoc(L, -1,
                "churnlab.Live: the live state. Methods: ingest(events [, opts]), advance(day), "

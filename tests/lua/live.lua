@@ -274,6 +274,51 @@ T.test("malformed events are refused with row and field, and leave the state unc
   T.ok(rf.reasons[1]:find("row 1: field 'minutes'", 1, true), rf.reasons[1])
 end)
 
+T.test("a CSV file followed as it grows = the same events ingested at once; bad lines named", function()
+  local LF = require "churnlab.livefollow"
+  local path = tmp .. "_live_follow.csv"
+  local src = assert(io.open(DATA .. "/events.csv", "rb")):read("a")
+  -- a malformed line in the middle: a word for a number, and a line with too few fields
+  local head, body = src:match("^([^\n]*\n)(.*)$")
+  local lines = {}
+  for l in body:gmatch("[^\n]*\n") do lines[#lines + 1] = l end
+  local k = #lines // 2
+  table.insert(lines, k, "12,abc,watch,3,10,0.5,tv,\n")
+  table.insert(lines, k + 1, "12,100\n")
+  local text = head .. table.concat(lines)
+  local s = live.new{titles = titles, max_user = MAXU}
+  s:ingest(active, {event = "profile"})
+  local follow = LF.new(s, path)
+  local fh = assert(io.open(path, "wb"))
+  local pos, total, reasons = 1, {accepted = 0, rejected = 0}, {}
+  local sizes = {1, 5, 37, 4096, 100000, 1234567}
+  local i = 0
+  while pos <= #text do
+    i = i + 1
+    local n = sizes[(i - 1) % #sizes + 1]
+    fh:write(text:sub(pos, pos + n - 1)) -- cuts lines anywhere, the header too
+    fh:flush()
+    pos = pos + n
+    local r = follow:poll()
+    total.accepted, total.rejected = total.accepted + r.accepted, total.rejected + r.rejected
+    for _, x in ipairs(r.reasons) do reasons[#reasons + 1] = x end
+  end
+  fh:close()
+  T.eq(total.accepted, events:nrow())
+  T.eq(total.rejected, 2)
+  T.ok(reasons[1]:find("line " .. (k + 1) .. ": column 'day': expected a number, got 'abc'", 1, true), reasons[1])
+  T.ok(reasons[2]:find("line " .. (k + 2) .. ": expected 8 fields, got 2", 1, true), reasons[2])
+  s:ingest(ratings, {event = "rating"})
+  s:advance(SNAP)
+  T.ok(s:image() == B:image(), "followed file differs from frame ingestion")
+  -- a rotated file is an error, not a silent re-read
+  assert(io.open(path, "wb")):close()
+  T.raises(function() follow:poll() end, "shrank")
+  os.remove(path)
+  T.raises(function() follow:poll() end, "livefollow")
+  T.raises(function() LF.new(s, path, {evnt = 1}) end, "unknown option 'evnt'")
+end)
+
 T.test("the clock: windows expire as it advances; it never goes back", function()
   local s = live.new{max_user = 10}
   s:ingest{{user_id = 3, event = "profile", signup_day = 0, plan = "basic", monthly_price = 7.99},
@@ -317,7 +362,7 @@ T.test("options and arguments are checked; help texts exist", function()
   local s = live.new()
   T.raises(function() s:ingest({}, {event = "nope"}) end, "unknown event 'nope'")
   T.raises(function() s:ingest({}, {evnt = "watch"}) end, "unknown option 'evnt'")
-  T.raises(function() s:ingest(42) end, "bad argument", "churnlab.Frame or list of event tables")
+  T.raises(function() s:ingest(42) end, "bad argument", "churnlab.Frame, CSV text or list of event tables")
   T.raises(function() s:ingest(cl.frame{x = {1}}) end, "user_id")
   T.raises(function() s:snapshot() end, "no path")
   s:free()
