@@ -32,6 +32,8 @@
 #include "eval/metrics.h"
 #include "base/lbfgs.h"
 #include "models/linear.h"
+#include "live/livelog.h"
+#include "live/livestate.h"
 #include "models/mlp.h"
 #include "base/modelio.h"
 #include "base/optim.h"

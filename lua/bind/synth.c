@@ -7,11 +7,13 @@
  *   local r = w:replay{policy = function(id) return {discount = 20, months = 2} end}
  */
 #include "support/lcl.h"
+#include "support/lframe.h"
 
 #include <math.h>
 #include <string.h>
 
 #define WORLD "churnlab.SynthWorld"
+#define STREAM "churnlab.SynthStream"
 
 static cl_synth_world *checkworld(lua_State *L, int idx)
 {
@@ -500,6 +502,102 @@ static int l_true_risk(lua_State *L)
     return 1;
 }
 
+/* ---- streams: w:stream{days} -> iterator of (day, events, ratings) ----------------------- */
+
+typedef struct stream_box {
+    cl_synth_stream *s;
+    int left;
+} stream_box;
+
+static int stream_gc(lua_State *L)
+{
+    stream_box *b = luaL_checkudata(L, 1, STREAM);
+    cl_synth_stream_free(b->s);
+    b->s = NULL;
+    return 0;
+}
+
+/* CSV text of one day -> frame, with the column kinds fixed (a quiet day must not turn the
+ * text columns into numbers). */
+static int day_frame(lua_State *L, const char *text, size_t len, const char *origin, int events)
+{
+    static const char *const ev_names[] = {"event", "device", "detail"};
+    static const cl_coltype ev_types[] = {CL_CAT, CL_CAT, CL_CAT};
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    if (events) {
+        o.type_names = ev_names;
+        o.types = ev_types;
+        o.ntypes = 3;
+    }
+    cl_frame *f = NULL;
+    int rc = cl_csv_read_buffer(&f, text, len, origin, &o, NULL);
+    if (rc)
+        return rc;
+    push_frame(L, f);
+    return CL_OK;
+}
+
+static int stream_next(lua_State *L)
+{
+    stream_box *b = luaL_checkudata(L, lua_upvalueindex(1), STREAM);
+    if (!b->s || b->left <= 0)
+        return 0;
+    int day = 0;
+    char *ev = NULL, *rt = NULL;
+    size_t nev = 0, nrt = 0;
+    int rc = cl_synth_stream_next(b->s, &day, &ev, &nev, &rt, &nrt);
+    if (!rc)
+        rc = day_frame(L, ev, nev, "stream events", 1);
+    if (!rc)
+        rc = day_frame(L, rt, nrt, "stream ratings", 0);
+    cl_free(ev);
+    cl_free(rt);
+    if (rc)
+        return lcl_raise(L, rc);
+    b->left--;
+    lua_pushinteger(L, day);
+    lua_insert(L, -3);
+    return 3;
+}
+
+/* w:stream([{days = n}]) -> iterator: for day, events, ratings in w:stream{days = 30} do ... */
+static int l_stream(lua_State *L)
+{
+    cl_synth_world *w = checkworld(L, 1);
+    int oidx = lua_isnoneornil(L, 2) ? 0 : 2;
+    if (oidx) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "days") != 0)
+                return luaL_error(L, "stream: unknown option '%s' (options: days)",
+                                  luaL_tolstring(L, -1, NULL));
+        }
+    }
+    const cl_synth_params *p = cl_synth_get_params(w);
+    int maxd = CL_SYNTH_MAX_DAYS - p->days;
+    double d = lcl_optnum(L, oidx, "days", p->label_days);
+    if (!(d >= 1 && d <= maxd && d == floor(d)))
+        return luaL_error(L, "stream: days must be an integer in 1..%d, got %f", maxd, d);
+    stream_box *b = lua_newuserdatauv(L, sizeof *b, 1);
+    b->s = NULL;
+    b->left = (int)d;
+    if (luaL_newmetatable(L, STREAM)) {
+        lua_pushcfunction(L, stream_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, stream_gc);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, 1); /* the stream borrows the world: keep it alive */
+    lua_setiuservalue(L, -2, 1);
+    LCL_CHECK(L, cl_synth_stream_new(&b->s, w));
+    lua_pushcclosure(L, stream_next, 1);
+    return 1;
+}
+
 /* bench_data(n, d, kind, seed) -> X, y (see core/synth/synth_bench.h). */
 static int l_bench_data(lua_State *L)
 {
@@ -534,7 +632,7 @@ static const luaL_Reg methods[] = {
     {"info", l_info},         {"params", l_params},       {"labels", l_labels},
     {"churn_day", l_churn_day}, {"tastes", l_tastes},     {"genres", l_genres},
     {"title_genres", l_title_genres}, {"appeal", l_appeal}, {"replay", l_replay},
-    {"true_risk", l_true_risk}, {"free", l_gc},           {NULL, NULL}};
+    {"true_risk", l_true_risk}, {"stream", l_stream},     {"free", l_gc},           {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
@@ -600,7 +698,7 @@ int luaopen_churnlab_synth(lua_State *L)
                "churnlab.SynthWorld: a simulated streaming service. Methods: info(), params(), "
                "labels(), churn_day(id), tastes([id]), genres(), title_genres(tid), appeal(id, "
                "tid), true_risk([{policy, days}]) (NaN for customers not active at the snapshot), "
-               "replay{policy = fn(id) -> action, days} (fn is called for customers active at "
+               "replay{policy = fn(id) -> action, days}, stream{days} (an iterator of day, events frame, ratings frame: the world running on from its snapshot with replay's random numbers, so its cancels are replay's churn) (fn is called for customers active at "
                "the snapshot; others are reported as not retained with no revenue): "
                "actions are 'none', 'outreach', {discount = pct, months = n}, "
                "{content = {title ids}}. Replays reuse the world's random numbers, so policy "
