@@ -225,6 +225,8 @@ static int l_silhouette(lua_State *L)
         if (lab[i] + 1 > k)
             k = lab[i] + 1;
     }
+    static const char *const known[] = {"sample", "seed", NULL};
+    lcl_check_options(L, 3, "silhouette", known);
     int64_t sample = (int64_t)lcl_optnum(L, 3, "sample", 0);
     uint64_t seed = (uint64_t)lcl_optnum(L, 3, "seed", 42);
     double s;

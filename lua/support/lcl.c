@@ -281,7 +281,7 @@ void lcl_gc_check(lua_State *L)
  * function that called options.check), so the argument number, the method adjustment and
  * the error position all refer to the function the user called. */
 static int check_options_at(lua_State *L, int idx, int arg, int level, const char *fname,
-                            const char *const known[])
+                            const char *what, const char *const known[])
 {
     if (lua_isnoneornil(L, idx))
         return 0;
@@ -291,7 +291,8 @@ static int check_options_at(lua_State *L, int idx, int arg, int level, const cha
         const char *got = luaL_typename(L, idx);
         if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
             got = lua_tostring(L, -1);
-        bad = lua_pushfstring(L, "table expected, got %s", got);
+        bad = what ? lua_pushfstring(L, "%s must be a table, got %s", what, got)
+                   : lua_pushfstring(L, "table expected, got %s", got);
     } else {
         lua_pushnil(L);
         while (!bad && lua_next(L, idx)) {
@@ -306,7 +307,12 @@ static int check_options_at(lua_State *L, int idx, int arg, int level, const cha
             const char *key = luaL_tolstring(L, -1, NULL);
             luaL_Buffer b;
             luaL_buffinit(L, &b);
-            luaL_addstring(&b, "unknown option '");
+            if (what) {
+                luaL_addstring(&b, what);
+                luaL_addstring(&b, ": unknown key '");
+            } else {
+                luaL_addstring(&b, "unknown option '");
+            }
             luaL_addstring(&b, key);
             luaL_addstring(&b, "'; ");
             if (!known[0])
@@ -342,12 +348,19 @@ static int check_options_at(lua_State *L, int idx, int arg, int level, const cha
 
 int lcl_check_options(lua_State *L, int idx, const char *fname, const char *const known[])
 {
-    return check_options_at(L, idx, lua_absindex(L, idx), 0, fname, known);
+    return check_options_at(L, idx, lua_absindex(L, idx), 0, fname, NULL, known);
 }
 
-/* options.check(opts, arg, fname, known [, level]) for the Lua modules: known is a list of
- * strings; level 1 (the default) means the function calling check is the one the user
- * called, 2 its caller, and so on. Returns opts (or an empty table for nil) so callers can
+int lcl_check_fields(lua_State *L, int idx, int arg, const char *fname, const char *what,
+                     const char *const known[])
+{
+    return check_options_at(L, idx, arg, 0, fname, what, known);
+}
+
+/* options.check(opts, arg, fname, known [, level [, what]]) for the Lua modules: known is a
+ * list of strings; level 1 (the default) means the function calling check is the one the
+ * user called, 2 its caller, and so on; what names a table inside argument arg (as in
+ * lcl_check_fields). Returns opts (or an empty table for nil) so callers can
  * write `opts = check(opts, 2, "simulate", KNOWN)`. */
 static int l_options_check(lua_State *L)
 {
@@ -355,6 +368,7 @@ static int l_options_check(lua_State *L)
     const char *fname = luaL_checkstring(L, 3);
     luaL_checktype(L, 4, LUA_TTABLE);
     int level = (int)luaL_optinteger(L, 5, 1);
+    const char *what = luaL_optstring(L, 6, NULL);
     luaL_argcheck(L, level >= 1, 5, "level must be at least 1");
     lua_Integer n = luaL_len(L, 4);
     luaL_argcheck(L, n >= 0 && n < 10000, 4, "too many option names");
@@ -366,7 +380,7 @@ static int l_options_check(lua_State *L)
         lua_pop(L, 1);
     }
     known[n] = NULL;
-    check_options_at(L, 1, arg, level, fname, known);
+    check_options_at(L, 1, arg, level, fname, what, known);
     if (lua_isnoneornil(L, 1))
         lua_newtable(L);
     else

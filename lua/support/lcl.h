@@ -115,6 +115,11 @@ void lcl_progress_end(cl_progress *p);
  * the table, or 0 for nil/none, ready for lcl_optnum & co. */
 int lcl_check_options(lua_State *L, int idx, const char *fname, const char *const known[]);
 
+/* The same for a table inside argument `arg` (an action in a list, a nested spec): the
+ * message reads "bad argument #2 to 'simulate' (action 1: unknown key 'cost'; known: ...)",
+ * `what` naming the table ("action 1"). Returns the absolute index or 0 for nil. */
+int lcl_check_fields(lua_State *L, int idx, int arg, const char *fname, const char *what,
+                     const char *const known[]);
 /* Pushes the churnlab.options module table (check) for luaopen_churnlab_options. */
 int lcl_push_options_lib(lua_State *L);
 
