@@ -46,19 +46,7 @@ static int l_pipeline(lua_State *L)
     static const char *const known[] = {"target", "positive", "drop", "columns", "impute",
                                         "fill_value", "fill_label", "encode", "unknown",
                                         "max_categories", "scale", "clip", NULL};
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        int ok = 0;
-        if (lua_type(L, -2) == LUA_TSTRING)
-            for (int k = 0; known[k] && !ok; k++)
-                ok = !strcmp(known[k], lua_tostring(L, -2));
-        if (!ok)
-            return luaL_error(L, "pipeline: unknown option '%s' (options: target, positive, drop, "
-                                 "columns, impute, fill_value, fill_label, encode, unknown, "
-                                 "max_categories, scale, clip)",
-                              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-        lua_pop(L, 1);
-    }
+    lcl_check_options(L, 1, "pipeline", known);
     /* validate now so mistakes show at construction */
     choice(L, 1, "impute", CL_IMPUTE_NAMES, 0);
     choice(L, 1, "encode", CL_ENCODE_NAMES, 0);
@@ -187,8 +175,12 @@ static int make_step(lua_State *L, const char *const *preset, const char *const 
                      const char *what)
 {
     lua_settop(L, 1);
-    if (!lua_isnil(L, 1))
-        luaL_checktype(L, 1, LUA_TTABLE);
+    const char *known[8];
+    int nk = 0;
+    for (int i = 0; allowed[i] && nk < 7; i += 2)
+        known[nk++] = allowed[i];
+    known[nk] = NULL;
+    lcl_check_options(L, 1, what, known);
     lua_newtable(L);
     for (int i = 0; preset[i]; i += 2) {
         lua_pushstring(L, preset[i + 1]);

@@ -476,6 +476,8 @@ static int m_shap(lua_State *L)
 static int m_importance(lua_State *L)
 {
     model_ref r = check_model(L, 1);
+    static const char *const known[] = {"table", NULL};
+    int opts = lcl_check_options(L, 2, "importance", known); /* before the buffers below */
     need_fitted(L, &r, "importance");
     int d = model_d(&r);
     double *v = lua_newuserdatauv(L, (size_t)d * 3 * sizeof *v, 0);
@@ -496,8 +498,7 @@ static int m_importance(lua_State *L)
         ord[b + 1] = k;
     }
     char **names = model_names(&r);
-    static const char *const known[] = {"table", NULL};
-    int as_table = lcl_optbool(L, lcl_check_options(L, 2, "importance", known), "table", 0);
+    int as_table = lcl_optbool(L, opts, "table", 0);
     /* a churnlab.Frame {feature, gain, splits, cover} when the frame module is built */
     if (!as_table) {
         int top = lua_gettop(L);
