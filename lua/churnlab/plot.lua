@@ -63,6 +63,7 @@ local function describe(fig)
 end
 
 local S = require "churnlab.plot.stats"
+local check = require("churnlab.options").check
 local tolist, numbers, finite_sorted = S.tolist, S.numbers, S.finite_sorted
 -- statistics behind the figures, exported for tests and reports
 for _, k in ipairs{"quantile", "boxstats", "histogram", "roc_curve", "pr_curve", "gains_curve",
@@ -815,12 +816,28 @@ local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
   "with", "curve"}
 
-local function unknown_option(kind, k, level)
+local OPT_LISTS = {} -- kind -> sorted list of its options, for the shared checker
+for kind, set in pairs(OPTS) do
   local names = {}
-  for n in pairs(OPTS[kind]) do names[#names + 1] = n end
+  for n in pairs(set) do names[#names + 1] = n end
   table.sort(names)
-  error(fmt("plot.%s: unknown option '%s' (options: %s)", kind, tostring(k),
-    concat(names, ", ")), level + 1)
+  OPT_LISTS[kind] = names
+end
+-- Fields of one series, per kind: a misspelt one (nmae =) would silently be dropped.
+local SERIES_FIELDS = {}
+for kind, list in pairs({
+  line = "x y name with", scatter = "x y name", hist = "values x y name",
+  bar = "values x y name", box = "values x y name",
+  roc = "y score name positive fpr tpr auc curve",
+  pr = "y score name positive precision recall ap curve",
+  calibration = "y score name positive predicted observed curve bins strategy",
+  gains = "y score name positive", lift = "y score name positive",
+  survival = "time event name positive surv lower upper level curve",
+  history = "x y name",
+}) do
+  local names = {}
+  for k in list:gmatch("%S+") do names[#names + 1] = k end
+  SERIES_FIELDS[kind] = names
 end
 
 local add_series, history_series -- below
@@ -839,9 +856,10 @@ local function new(kind, opts, level, extra)
   elseif extra then
     error(fmt("plot.%s: options go in the first table (or pass data, options)", kind), level)
   end
-  for k in pairs(opts) do
-    if type(k) == "string" and not OPTS[kind][k] then unknown_option(kind, k, level) end
-  end
+  -- the shared checker (churnlab.options); the array part holds the series
+  local named = {}
+  for k, v in pairs(opts) do if math.type(k) ~= "integer" then named[k] = v end end
+  check(named, 1, kind, OPT_LISTS[kind], level - 1)
   local fig = setmetatable({kind = kind, opts = {}, series = {}}, FigureMT)
   for k, v in pairs(K.defaults or {}) do fig.opts[k] = v end
   for k, v in pairs(opts) do
@@ -933,10 +951,16 @@ history_series = function(h, level)
   return list
 end
 
-function add_series(fig, s, level)
+function add_series(fig, s, level, arg)
   local K = kinds[fig.kind]
   if type(s) ~= "table" and type(s) ~= "userdata" then
     error(fmt("plot.%s: a series must be a table, got %s", fig.kind, type(s)), level)
+  end
+  if type(s) == "table" and not getmetatable(s) and SERIES_FIELDS[fig.kind] then
+    local named = {}
+    for k, v in pairs(s) do if math.type(k) ~= "integer" then named[k] = v end end
+    check(named, arg or 1, fig.kind == "history" and "history" or fig.kind,
+          SERIES_FIELDS[fig.kind], level - 1, series_name(s, #fig.series + 1))
   end
   fig.series[#fig.series + 1] = K.norm(s, #fig.series + 1)
   return fig
@@ -947,13 +971,13 @@ function Figure:add(s)
   if self.kind == "heatmap" or self.kind == "importance" or self.kind == "shap" then
     error(fmt("figure:add: a %s figure takes its data in plot.%s{...}", self.kind, self.kind), 2)
   end
-  return add_series(self, s, 3)
+  return add_series(self, s, 3, 2)
 end
 
 --- Sets options (title=, xlabel=, ...); returns the figure.
 function Figure:set(opts)
+  check(opts, 2, "set", OPT_LISTS[self.kind])
   for k, v in pairs(opts) do
-    if not OPTS[self.kind][k] then unknown_option(self.kind, k, 2) end
     self.opts[k] = v
   end
   return self
@@ -1127,6 +1151,7 @@ end
 --- pdfcairo). Also writes the script that drew it next to the image (x.gp) unless
 --- opts.script == false. Returns path, or nil, msg.
 function Figure:save(path, opts)
+  check(opts, 3, "save", {"script"})
   if type(path) ~= "string" or path == "" then
     error("figure:save: expected a file name ending in .png, .svg or .pdf", 2)
   end
@@ -1183,7 +1208,7 @@ end
 --- The figure drawn as text by gnuplot's dumb terminal: width x height characters
 --- (default: the terminal window). Returns the text, or nil, msg.
 function Figure:text(opts)
-  opts = opts or {}
+  opts = check(opts, 2, "text", {"width", "height"})
   local found, ferr = find_gnuplot()
   if not found then return nil, ferr end
   local c, l
@@ -1205,6 +1230,7 @@ end
 --- Draws the figure in the terminal (gnuplot's dumb terminal sized to the window).
 --- Returns the figure, or nil, msg.
 function Figure:show(opts)
+  check(opts, 2, "show", {"width", "height"})
   local s, err = self:text(opts)
   if not s then return nil, err end
   io.stdout:write(s)
