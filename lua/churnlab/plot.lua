@@ -951,7 +951,7 @@ history_series = function(h, level)
   return list
 end
 
-function add_series(fig, s, level, arg)
+function add_series(fig, s, level, arg, fname)
   local K = kinds[fig.kind]
   if type(s) ~= "table" and type(s) ~= "userdata" then
     error(fmt("plot.%s: a series must be a table, got %s", fig.kind, type(s)), level)
@@ -959,8 +959,8 @@ function add_series(fig, s, level, arg)
   if type(s) == "table" and not getmetatable(s) and SERIES_FIELDS[fig.kind] then
     local named = {}
     for k, v in pairs(s) do if math.type(k) ~= "integer" then named[k] = v end end
-    check(named, arg or 1, fig.kind == "history" and "history" or fig.kind,
-          SERIES_FIELDS[fig.kind], level - 1, series_name(s, #fig.series + 1))
+    check(named, arg or 1, fname or fig.kind, SERIES_FIELDS[fig.kind], level - 1,
+          series_name(s, #fig.series + 1))
   end
   fig.series[#fig.series + 1] = K.norm(s, #fig.series + 1)
   return fig
@@ -971,7 +971,8 @@ function Figure:add(s)
   if self.kind == "heatmap" or self.kind == "importance" or self.kind == "shap" then
     error(fmt("figure:add: a %s figure takes its data in plot.%s{...}", self.kind, self.kind), 2)
   end
-  return add_series(self, s, 3, 2)
+  local fig = add_series(self, s, 3, 2, "add") -- no tail call: error levels count this frame
+  return fig
 end
 
 --- Sets options (title=, xlabel=, ...); returns the figure.
@@ -1245,8 +1246,10 @@ end
 
 -- ---- constructors ----------------------------------------------------------------------
 
+-- no tail calls into new: its error levels count the constructor's frame, so errors point
+-- at the user's line
 for kind in pairs(kinds) do
-  M[kind] = function(opts, extra) return new(kind, opts, 2, extra) end
+  M[kind] = function(opts, extra) local fig = new(kind, opts, 2, extra) return fig end
 end
 -- plot.history(h [, opts]) or plot.history{values = h, ...}
 M.history = function(h, extra)
@@ -1254,9 +1257,11 @@ M.history = function(h, extra)
     local o = {}
     for k, v in pairs(extra or {}) do o[k] = v end
     o.values = h
-    return new("history", o, 2)
+    local fig = new("history", o, 2)
+    return fig
   end
-  return new("history", h, 2)
+  local fig = new("history", h, 2)
+  return fig
 end
 M.Figure = Figure
 -- internals shared with churnlab.report and the tests
