@@ -83,15 +83,27 @@ local function matrix(v, what, level)
   return out
 end
 
--- Binary labels: 1/0, true/false, or `positive` (e.g. "Yes") vs anything else.
+-- 'Yes' for strings, 3 for numbers: how label values appear in messages.
+local function quote_value(x) return type(x) == "string" and "'" .. x .. "'" or tostring(x) end
+
+-- Binary labels: 1/0, true/false, or `positive` (e.g. "Yes") vs one other value: a third
+-- ("Maybe") is an error, not a quiet 0.
 local function labels(v, what, positive, level)
   level = (level or 1) + 1
   local list = tolist(v, what, level)
   local out = {}
+  local negative
   for i = 1, #list do
     local x = list[i]
     if type(x) == "table" and #x == 1 then x = x[1] end
-    if positive ~= nil then out[i] = (x == positive) and 1 or 0
+    if positive ~= nil and x == positive then out[i] = 1
+    elseif positive ~= nil then
+      if negative == nil then negative = x
+      elseif x ~= negative then
+        error(fmt("%s: element %d is %s, neither the positive label %s nor the other label %s",
+          what, i, quote_value(x), quote_value(positive), quote_value(negative)), level)
+      end
+      out[i] = 0
     elseif x == true or x == 1 then out[i] = 1
     elseif x == false or x == 0 then out[i] = 0
     else
