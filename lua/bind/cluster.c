@@ -70,6 +70,8 @@ static int km_fit(lua_State *L)
 {
     lua_settop(L, 3); /* the options slot must not be taken by the buffers pushed below */
     km_ud *u = checkkm(L, 1);
+    static const char *const known[] = {"verbose", NULL};
+    lcl_check_options(L, 3, "fit", known);
     int64_t n;
     int d;
     float *X = checkX(L, 2, &n, &d);
