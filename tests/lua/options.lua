@@ -12,6 +12,7 @@ local cl = require "churnlab"
 local tensor = cl.tensor
 
 local BOGUS = "bogus_option_xyz"
+local scratch = os.tmpname() -- for the savers (they raise before writing)
 local function bogus() return {[BOGUS] = 1} end
 
 -- ---- fixtures: small, deterministic, fitted objects of every kind -------------------------
@@ -81,7 +82,7 @@ local TAKES = {
   ["frame.new"] = function(o) return cl.frame({a = {1}}, o) end,
   ["Frame:split"] = function(o) return df:split(o) end,
   ["Frame:kfold"] = function(o) return df:kfold(o) end,
-  ["Frame:write_csv"] = function(o) return df:write_csv(os.tmpname(), o) end,
+  ["Frame:write_csv"] = function(o) return df:write_csv(scratch, o) end,
   ["Frame:sort"] = function(o) return df:sort("x1", o) end,
   ["Frame:value_counts"] = function(o) return df:value_counts("g", o) end,
   ["Frame:join"] = function(o) return df:join(df, "g", o) end,
@@ -101,26 +102,26 @@ local TAKES = {
   ["trees.tree"] = function(o) return cl.tree(o) end,
   ["LogReg:fit"] = function(o) return cl.logreg{}:fit(X, y, o) end,
   ["LogReg:predict"] = function(o) return logreg:predict(X, o) end,
-  ["LogReg:save"] = function(o) return logreg:save(os.tmpname(), o) end,
+  ["LogReg:save"] = function(o) return logreg:save(scratch, o) end,
   ["MLP:fit"] = function(o) return cl.mlp{epochs = 1}:fit(X, y, o) end,
   ["MLP:predict"] = function(o) return mlp:predict(X, o) end,
-  ["MLP:save"] = function(o) return mlp:save(os.tmpname(), o) end,
+  ["MLP:save"] = function(o) return mlp:save(scratch, o) end,
   ["GBDT:fit"] = function(o) return cl.gbdt{trees = 1}:fit(X, y, o) end,
   ["GBDT:predict"] = function(o) return gbdt:predict(X, o) end,
   ["GBDT:shap"] = function(o) return gbdt:shap(X, o) end,
   ["GBDT:importance"] = function(o) return gbdt:importance(o) end,
-  ["GBDT:save"] = function(o) return gbdt:save(os.tmpname(), o) end,
+  ["GBDT:save"] = function(o) return gbdt:save(scratch, o) end,
   ["Forest:fit"] = function(o) return cl.forest{trees = 1}:fit(X, y, o) end,
   ["Forest:predict"] = function(o) return forest:predict(X, o) end,
   ["Forest:shap"] = function(o) return forest:shap(X, o) end,
   ["Forest:importance"] = function(o) return forest:importance(o) end,
-  ["Forest:save"] = function(o) return forest:save(os.tmpname(), o) end,
+  ["Forest:save"] = function(o) return forest:save(scratch, o) end,
   ["Tree:fit"] = function(o) return cl.tree{}:fit(X, y, o) end,
   ["Tree:predict"] = function(o) return tree:predict(X, o) end,
   ["Tree:shap"] = function(o) return tree:shap(X, o) end,
   ["Tree:importance"] = function(o) return tree:importance(o) end,
   ["Tree:rules"] = function(o) return tree:rules(o) end,
-  ["Tree:save"] = function(o) return tree:save(os.tmpname(), o) end,
+  ["Tree:save"] = function(o) return tree:save(scratch, o) end,
   ["cluster.kmeans"] = function(o) return cl.cluster.kmeans(o) end,
   ["KMeans:fit"] = function(o) return cl.cluster.kmeans{k = 2}:fit(X, o) end,
   ["cluster.silhouette"] = function(o) return cl.cluster.silhouette(X, km_labels, o) end,
@@ -552,6 +553,7 @@ T.test("segment_rates counts booleans as churners and refuses other outcomes", f
 end)
 
 os.execute("rm -rf '" .. tmpdir .. "'")
+os.remove(scratch)
 do -- the coverage, for the log
   local nf, nt = 0, 0
   for _ in pairs(found) do nf = nf + 1 end
