@@ -88,6 +88,8 @@ local TAKES = {
   ["Frame:join"] = function(o) return df:join(df, "g", o) end,
   ["Frame:crosstab"] = function(o) return df:crosstab("g", "h", o) end,
   ["Column:value_counts"] = function(o) return df.g:value_counts(o) end,
+  ["Frame:print"] = function(o) return df:print(o) end, -- also takes a row count
+  ["Frame:show"] = function(o) return df:show(o) end,
   -- preprocessing
   ["prep.pipeline"] = function(o) return cl.prep.pipeline(o) end,
   ["prep.imputer"] = function(o) return cl.prep.imputer(o) end,
@@ -270,7 +272,7 @@ local NONE = {
   "help.comment_doc", "help.help", "help.module_header", "help.params_text", "help.setdoc",
   "help.summary", "help.text", "help.wrap",
   "repl.bind", "repl.command", "repl.complete", "repl.format_time", "repl.quote", "repl.show",
-  "repl.width_of",
+  "repl.width_of", "repl.globalize", "repl.loadfile",
   -- measures and metrics take vectors and numbers (thresholds, bins, k)
   "measure.chi2_sf", "measure.norm_ppf", "measure.qini",
   "metrics.accuracy", "metrics.average_precision", "metrics.balanced_accuracy", "metrics.brier",
@@ -292,16 +294,14 @@ local NONE = {
   "rec_eval.read_movielens_items", "rec_eval.read_ratings",
   -- survival: logrank(time, event, group)
   "survival.logrank", "Cox:summary", "KaplanMeier:at", "KaplanMeier:curve", "KaplanMeier:median",
-  -- synth tables
-  "synth.coefs", "synth.genres",
+  -- synth tables; bench_data(n, d, kind, seed) is positional
+  "synth.coefs", "synth.genres", "synth.bench_data",
   "SynthWorld:appeal", "SynthWorld:churn_day", "SynthWorld:free", "SynthWorld:genres",
   "SynthWorld:info", "SynthWorld:labels", "SynthWorld:params", "SynthWorld:tastes",
   "SynthWorld:title_genres",
   -- tensor constructors take shapes and values
   "tensor.arange", "tensor.eye", "tensor.full", "tensor.is_tensor", "tensor.linspace",
   "tensor.new", "tensor.ones", "tensor.zeros",
-  -- trees: benchmark data generator (internal, positional)
-  "trees._bench_data",
   -- uplift learners wrap a model constructor; fit(X, churned, treated), predict(X)
   "uplift.qini", "uplift.tlearner", "uplift.transform",
   "TLearner:fit", "TLearner:predict", "ClassTransform:fit", "ClassTransform:predict",
@@ -311,7 +311,7 @@ local NONE = {
   "Frame:nrow", "Frame:ncol", "Frame:shape", "Frame:names", "Frame:types", "Frame:col",
   "Frame:has", "Frame:row", "Frame:head", "Frame:tail", "Frame:select", "Frame:drop",
   "Frame:rename", "Frame:filter", "Frame:take", "Frame:with", "Frame:concat", "Frame:totable",
-  "Frame:columns", "Frame:groupby", "Frame:describe", "Frame:print", "GroupBy:agg",
+  "Frame:columns", "Frame:groupby", "Frame:describe", "GroupBy:agg",
   -- column methods
   "Column:and_", "Column:astype", "Column:count", "Column:eq", "Column:fillna", "Column:ge",
   "Column:get", "Column:gt", "Column:isin", "Column:isna", "Column:le", "Column:len", "Column:lt",
