@@ -332,7 +332,7 @@ local NONE = {
   -- pipelines take their options when built (prep.pipeline{...})
   "Pipeline:feature_names", "Pipeline:fit", "Pipeline:fit_transform", "Pipeline:fitted",
   "Pipeline:options", "Pipeline:save", "Pipeline:sources", "Pipeline:transform",
-  "Pipeline:transform_frame",
+  "Pipeline:transform_frame", "Pipeline:unscale",
   -- interactions and recommenders
   "Interactions:duplicates", "Interactions:has", "Interactions:items", "Interactions:nnz",
   "Interactions:shape", "Interactions:user_items", "Interactions:users",
