@@ -625,6 +625,37 @@ done:
     return rc;
 }
 
+int cl_col_value_shares(cl_frame **out, const cl_column *a, const char *name)
+{
+    *out = NULL;
+    cl_frame *vc;
+    int rc = cl_col_value_counts(&vc, a, name);
+    if (rc)
+        return rc;
+    const cl_column *cnt = vc->cols[1];
+    double total = 0;
+    for (int64_t i = 0; i < cnt->n; i++)
+        total += cnt->num[i];
+    cl_column *share = NULL;
+    rc = cl_column_new_num(&share, CL_NUM, cnt->n);
+    if (rc == CL_OK) {
+        for (int64_t i = 0; i < cnt->n; i++)
+            share->num[i] = cnt->num[i] / total; /* total > 0 whenever there is a row */
+        rc = cl_frame_new(out);
+    }
+    if (rc == CL_OK)
+        rc = cl_frame_set(*out, vc->names[0], vc->cols[0]);
+    if (rc == CL_OK)
+        rc = cl_frame_set(*out, strcmp(vc->names[0], "share") ? "share" : "p", share);
+    if (rc && *out) {
+        cl_frame_free(*out);
+        *out = NULL;
+    }
+    cl_column_free(share);
+    cl_frame_free(vc);
+    return rc;
+}
+
 /* ---- conversions -------------------------------------------------------------------------- */
 
 int cl_col_astype(cl_column **out, const cl_column *a, cl_coltype to)

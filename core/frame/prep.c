@@ -34,6 +34,8 @@ struct cl_pipeline {
     cl_pipeline_opts o;     /* strings below are owned copies */
     char *target, *positive, *fill_label;
     char **drop;
+    char **neg;             /* values meaning 0 (see prep.h); neg_known 0: any non-positive */
+    int nneg, neg_known;
     int target_is_cat;
     int ncol;
     pcol *cols;
@@ -72,6 +74,9 @@ void cl_pipeline_free(cl_pipeline *p)
     for (int k = 0; k < p->o.ndrop; k++)
         cl_free(p->drop[k]);
     cl_free(p->drop);
+    for (int k = 0; k < p->nneg; k++)
+        cl_free(p->neg[k]);
+    cl_free(p->neg);
     cl_free(p->target);
     cl_free(p->positive);
     cl_free(p->fill_label);
@@ -107,6 +112,17 @@ static int pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o)
         for (int k = 0; rc == CL_OK && k < o->ndrop; k++, p->o.ndrop++)
             p->drop[k] = dup_or_null(o->drop[k], &rc);
     }
+    p->nneg = 0;
+    if (rc == CL_OK && o->negative) {
+        p->neg = cl_calloc((size_t)o->nnegative + 1, sizeof *p->neg);
+        if (!p->neg)
+            rc = CL_ENOMEM;
+        for (int k = 0; rc == CL_OK && k < o->nnegative; k++, p->nneg++)
+            p->neg[k] = dup_or_null(o->negative[k], &rc);
+        p->neg_known = 1;
+    }
+    p->o.negative = NULL; /* the copies live in p->neg */
+    p->o.nnegative = 0;
     p->o.target = p->target;
     p->o.positive = p->positive;
     p->o.fill_label = p->fill_label;
@@ -346,6 +362,63 @@ static int is_dropped(const cl_pipeline *p, const char *name)
     return p->target && !strcmp(p->target, name);
 }
 
+static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, const char *what);
+
+/* Text of the target value at row i of t (its label, or a number's shortest round-trip
+ * text) in buf; NULL when missing. */
+static const char *target_text(const cl_column *t, int64_t i, char *buf, size_t cap)
+{
+    if (t->type == CL_CAT)
+        return t->codes[i] < 0 ? NULL : t->dict->labels[t->codes[i]];
+    if (isnan(t->num[i]))
+        return NULL;
+    snprintf(buf, cap, "%.17g", t->num[i]);
+    return buf;
+}
+
+/* Same value: labels by text, numbers by value (so "0" and "0.0" agree). */
+static int same_value(const cl_pipeline *p, const char *a, const char *b)
+{
+    if (p->target_is_cat)
+        return strcmp(a, b) == 0;
+    double x, y;
+    return cl_csv_parse_num(a, strlen(a), &x) && cl_csv_parse_num(b, strlen(b), &y) && x == y;
+}
+
+/* With a positive label, learns what means 0: the given negatives, or the one other value of
+ * the fit frame. Then maps the fit frame's target once, so a value that is neither fails
+ * here, naming its row. */
+static int fit_negatives(cl_pipeline *p, const cl_column *t)
+{
+    for (int k = 0; k < p->nneg; k++)
+        if (same_value(p, p->neg[k], p->positive))
+            return cl_error(CL_EINVAL, "pipeline: '%s' is both the positive label and a "
+                            "negative of target '%s'", p->positive, p->target);
+    if (!p->neg_known) {
+        char buf[40];
+        for (int64_t i = 0; i < t->n; i++) {
+            const char *v = target_text(t, i, buf, sizeof buf);
+            if (!v || same_value(p, v, p->positive))
+                continue;
+            if (p->nneg == 0) {
+                p->neg = cl_calloc(2, sizeof *p->neg);
+                if (!p->neg || !(p->neg[0] = cl_strdup(v)))
+                    return CL_ENOMEM;
+                p->nneg = 1;
+            } else if (!same_value(p, v, p->neg[0])) {
+                return cl_error(CL_EINVAL, "pipeline: target '%s' holds '%s' and '%s' besides "
+                                "the positive label '%s': give negative = <the value or list "
+                                "of values meaning 0>", p->target, p->neg[0], v, p->positive);
+            }
+        }
+        p->neg_known = 1;
+    }
+    cl_tensor *y = NULL;
+    int rc = transform_y(p, t, &y, "pipeline");
+    cl_tensor_free(y);
+    return rc;
+}
+
 int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o)
 {
     *out = NULL;
@@ -393,6 +466,8 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
                 !cl_csv_parse_num(p->positive, strlen(p->positive), &v))
                 rc = cl_error(CL_EINVAL, "pipeline: target '%s' is a num column: positive must "
                               "be a number, got '%s'", p->target, p->positive);
+            if (rc == CL_OK && p->positive)
+                rc = fit_negatives(p, t);
         }
     }
     if (rc == CL_OK) {
@@ -438,7 +513,25 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
     return CL_OK;
 }
 
-static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y)
+/* "transform: row 7: target 'Churn' is 'Maybe', neither the positive label 'Yes' nor a
+ * negative ('No')" */
+static int not_a_label(const cl_pipeline *p, int64_t i, const char *v, const char *what)
+{
+    char list[200] = "";
+    for (int k = 0; k < p->nneg; k++) {
+        size_t l = strlen(list);
+        if (l > sizeof list - 40) {
+            snprintf(list + l, sizeof list - l, ", ...");
+            break;
+        }
+        snprintf(list + l, sizeof list - l, "%s'%s'", k ? ", " : "", p->neg[k]);
+    }
+    return cl_error(CL_EINVAL, "%s: row %lld: target '%s' is '%s', neither the positive "
+                    "label '%s' nor a negative (%s)", what, (long long)i + 1, p->target, v,
+                    p->positive, p->nneg ? list : "none seen when fitting; give negative =");
+}
+
+static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, const char *what)
 {
     int rc = cl_tensor_new(y, 1, t->n, 1);
     if (rc)
@@ -449,12 +542,29 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y)
         if ((rc = cl_col_astype(&tc, t, CL_CAT)))
             goto fail;
         int32_t pos = cl_dict_find(tc->dict, p->positive, strlen(p->positive));
+        /* per code: 1 positive, 0 a negative, -1 neither (an error when negatives are known) */
+        int8_t *kind = cl_alloc((size_t)tc->dict->n + 1);
+        if (!kind) {
+            cl_column_free(tc);
+            rc = CL_ENOMEM;
+            goto fail;
+        }
+        for (int32_t c = 0; c < tc->dict->n; c++) {
+            kind[c] = c == pos ? 1 : p->neg_known ? -1 : 0;
+            for (int k = 0; kind[c] < 0 && k < p->nneg; k++)
+                if (!strcmp(tc->dict->labels[c], p->neg[k]))
+                    kind[c] = 0;
+        }
         for (int64_t i = 0; i < t->n && rc == CL_OK; i++) {
             if (tc->codes[i] < 0)
-                rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is missing",
+                rc = cl_error(CL_EINVAL, "%s: row %lld: target '%s' is missing", what,
                               (long long)i + 1, p->target);
-            d[i] = tc->codes[i] == pos ? 1.0f : 0.0f;
+            else if (kind[tc->codes[i]] < 0)
+                rc = not_a_label(p, i, tc->dict->labels[tc->codes[i]], what);
+            else
+                d[i] = (float)kind[tc->codes[i]];
         }
+        cl_free(kind);
         cl_column_free(tc);
     } else {
         cl_column *tn = NULL;
@@ -468,8 +578,20 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y)
             if (isnan(v))
                 rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is missing",
                               (long long)i + 1, p->target);
-            else if (p->positive)
-                d[i] = v == pos ? 1.0f : 0.0f;
+            else if (p->positive && v == pos)
+                d[i] = 1.0f;
+            else if (p->positive) {
+                int neg = !p->neg_known;
+                for (int k = 0; !neg && k < p->nneg; k++) {
+                    double q;
+                    neg = cl_csv_parse_num(p->neg[k], strlen(p->neg[k]), &q) && q == v;
+                }
+                char buf[40];
+                snprintf(buf, sizeof buf, "%.17g", v);
+                if (!neg)
+                    rc = not_a_label(p, i, buf, what);
+                d[i] = 0.0f;
+            }
             else if (v != 0 && v != 1)
                 rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is %g, expected 0 or 1 "
                               "(or give positive = <value meaning 1>)", (long long)i + 1,
@@ -542,7 +664,7 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
     if (rc == CL_OK && y && p->target) {
         int t = cl_frame_find(f, p->target);
         if (t >= 0)
-            rc = transform_y(p, f->cols[t], y);
+            rc = transform_y(p, f->cols[t], y, "transform");
     }
     if (rc) {
         cl_tensor_free(*X);
@@ -735,6 +857,8 @@ int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
     cl_mw_int(w, "has_target", p->target != NULL);
     cl_mw_str(w, "positive", p->positive ? p->positive : "");
     cl_mw_int(w, "has_positive", p->positive != NULL);
+    if (p->neg_known) /* absent in older files: every non-positive value means 0 */
+        cl_mw_strs(w, "negatives", (const char *const *)p->neg, (size_t)p->nneg);
     cl_mw_int(w, "target_is_cat", p->target_is_cat);
     cl_mw_strs(w, "drop", (const char *const *)p->drop, (size_t)p->o.ndrop);
     int32_t opts[6] = {(int32_t)p->o.impute, (int32_t)p->o.encode, (int32_t)p->o.unknown,
@@ -892,8 +1016,8 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     cl_mr_prefix(r, prefix);
     int64_t fmt, has_target, has_positive, tcat;
     char *target = NULL, *positive = NULL, *fill_label = NULL;
-    char **drop = NULL, **names = NULL, **cats = NULL, **fnames = NULL;
-    size_t ndrop = 0, n = 0, ncats = 0, nf = 0;
+    char **drop = NULL, **names = NULL, **cats = NULL, **fnames = NULL, **neg = NULL;
+    size_t ndrop = 0, n = 0, ncats = 0, nf = 0, nneg = 0;
     int32_t *ints = NULL;
     double *nums = NULL;
     cl_pipeline *p = NULL;
@@ -912,6 +1036,10 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     if (!rc) rc = read_strs(r, "columns", &names, &n);
     if (!rc) rc = read_strs(r, "categories", &cats, &ncats);
     if (!rc) rc = read_strs(r, "feature_names", &fnames, &nf);
+    int has_neg = cl_mr_has(r, "negatives"); /* older files: every non-positive means 0 */
+    if (!rc && has_neg) rc = read_strs(r, "negatives", &neg, &nneg);
+    if (!rc && nneg > 1000000)
+        rc = cl_error(CL_EFORMAT, "pipeline: %zu negative labels is implausible", nneg);
     if (!rc && n > 1000000)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu columns is implausible", n);
     if (!rc) {
@@ -931,6 +1059,10 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
         cl_pipeline_opts_default(&o);
         o.target = has_target ? target : NULL;
         o.positive = has_positive ? positive : NULL;
+        if (has_neg) {
+            o.negative = (const char *const *)neg; /* read_strs allocates even for none */
+            o.nnegative = (int)nneg;
+        }
         o.drop = (const char *const *)drop;
         o.ndrop = (int)ndrop;
         o.impute = (cl_impute)opts[0];
@@ -1004,6 +1136,7 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     free_strs(names, n);
     free_strs(cats, ncats);
     free_strs(fnames, nf);
+    free_strs(neg, nneg);
     cl_free(ints);
     cl_free(nums);
     cl_mr_prefix(r, NULL);

@@ -70,6 +70,8 @@ static int km_fit(lua_State *L)
 {
     lua_settop(L, 3); /* the options slot must not be taken by the buffers pushed below */
     km_ud *u = checkkm(L, 1);
+    static const char *const known[] = {"verbose", NULL};
+    lcl_check_options(L, 3, "fit", known);
     int64_t n;
     int d;
     float *X = checkX(L, 2, &n, &d);
@@ -174,6 +176,8 @@ static int l_silhouette(lua_State *L)
         if (lab[i] + 1 > k)
             k = lab[i] + 1;
     }
+    static const char *const known[] = {"sample", "seed", NULL};
+    lcl_check_options(L, 3, "silhouette", known);
     int64_t sample = (int64_t)lcl_optnum(L, 3, "sample", 0);
     uint64_t seed = (uint64_t)lcl_optnum(L, 3, "seed", 42);
     double s;

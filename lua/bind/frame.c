@@ -65,27 +65,11 @@ static void push_read_info(lua_State *L, const cl_csv_info *info, const cl_frame
 static int l_read_csv(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    int o = lua_isnoneornil(L, 2) ? 0 : 2;
-    if (o)
-        luaL_checktype(L, 2, LUA_TTABLE);
+    /* the one list of read_csv's options: a new option is added here and read below */
     static const char *const known[] = {"sep", "quote", "header", "names", "na", "types", "nrows",
                                         "skip", "on_bad_line", "verbose", "max_record", "warn",
                                         NULL};
-    if (o) {
-        lua_pushnil(L);
-        while (lua_next(L, o)) {
-            int ok = 0;
-            if (lua_type(L, -2) == LUA_TSTRING)
-                for (int k = 0; known[k] && !ok; k++)
-                    ok = !strcmp(known[k], lua_tostring(L, -2));
-            if (!ok)
-                return luaL_error(L, "read_csv: unknown option '%s' (options: sep, quote, header, "
-                                     "names, na, types, nrows, skip, on_bad_line, max_record, "
-                                     "warn)",
-                                  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-            lua_pop(L, 1);
-        }
-    }
+    int o = lcl_check_options(L, 2, "read_csv", known);
     cl_csv_opts opts;
     cl_csv_opts_default(&opts);
     opts.sep = optchar(L, o, "sep", ',');
@@ -152,6 +136,8 @@ static int l_new(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
+    static const char *const known[] = {"names", NULL};
+    lcl_check_options(L, 2, "frame", known);
     int n;
     const char **names;
     if (!lua_isnil(L, 2) && lua_getfield(L, 2, "names") != LUA_TNIL) {
@@ -561,7 +547,8 @@ static uint64_t optseed(lua_State *L, int o)
 static int f_split(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
-    int o = lua_isnoneornil(L, 2) ? 0 : 2;
+    static const char *const known[] = {"test", "stratify", "seed", NULL};
+    int o = lcl_check_options(L, 2, "split", known);
     double test = lcl_optnum(L, o, "test", 0.2);
     const char *strat = lcl_optstr(L, o, "stratify", NULL);
     uint64_t seed = optseed(L, o);
@@ -585,7 +572,8 @@ static int f_split(lua_State *L)
 static int f_kfold(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
-    int o = lua_isnoneornil(L, 2) ? 0 : 2;
+    static const char *const known[] = {"k", "stratify", "group", "seed", NULL};
+    int o = lcl_check_options(L, 2, "kfold", known);
     int k = (int)lcl_optnum(L, o, "k", 5);
     const char *strat = lcl_optstr(L, o, "stratify", NULL);
     const char *group = lcl_optstr(L, o, "group", NULL);
@@ -616,7 +604,8 @@ static int f_write_csv(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     const char *path = luaL_checkstring(L, 2);
-    int o = lua_isnoneornil(L, 3) ? 0 : 3;
+    static const char *const known[] = {"sep", NULL};
+    int o = lcl_check_options(L, 3, "write_csv", known);
     char sep = optchar(L, o, "sep", ',');
     LCL_CHECK(L, cl_csv_write(f, path, sep));
     lua_pushvalue(L, 1);
@@ -630,11 +619,11 @@ static int f_sort(lua_State *L)
     int n;
     const char **keys = checkstrlist(L, 2, &n, "sort");
     int *desc = lua_newuserdatauv(L, sizeof *desc * (size_t)(n ? n : 1), 0);
-    int o = lua_isnoneornil(L, 3) ? 0 : 3;
+    static const char *const known[] = {"desc", NULL};
+    int o = lcl_check_options(L, 3, "sort", known);
     for (int i = 0; i < n; i++)
         desc[i] = 0;
     if (o) {
-        luaL_checktype(L, o, LUA_TTABLE);
         int t = lua_getfield(L, o, "desc");
         if (t == LUA_TBOOLEAN) {
             for (int i = 0; i < n; i++)
@@ -677,10 +666,16 @@ static int f_value_counts(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     const char *name = luaL_checkstring(L, 2);
+    static const char *const known[] = {"normalize", NULL};
+    int o = lcl_check_options(L, 3, "value_counts", known);
+    int norm = lcl_optbool(L, o, "normalize", 0);
     int j;
     LCL_CHECK(L, cl_frame_col(f, name, &j));
     cl_frame *r;
-    LCL_CHECK(L, cl_col_value_counts(&r, f->cols[j], name));
+    if (norm)
+        LCL_CHECK(L, cl_col_value_shares(&r, f->cols[j], name));
+    else
+        LCL_CHECK(L, cl_col_value_counts(&r, f->cols[j], name));
     return push_frame(L, r);
 }
 
@@ -822,18 +817,7 @@ static int f_print(lua_State *L)
     lua_Integer width = 0;
     if (lua_istable(L, 2)) {
         static const char *const known[] = {"rows", "width", NULL};
-        lua_pushnil(L);
-        while (lua_next(L, 2)) {
-            int ok = 0;
-            for (int k = 0; known[k]; k++)
-                ok |= lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), known[k]) == 0;
-            if (!ok) {
-                lua_pushvalue(L, -2);
-                const char *key = luaL_tolstring(L, -1, NULL);
-                return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s' (known: rows, width)", key));
-            }
-            lua_pop(L, 1);
-        }
+        lcl_check_options(L, 2, NULL, known); /* df:print or df:show */
         rows = (lua_Integer)lcl_optnum(L, 2, "rows", -1);
         width = (lua_Integer)lcl_optnum(L, 2, "width", 0);
     } else if (!lua_isnoneornil(L, 2)) {
@@ -975,7 +959,8 @@ static int f_join(lua_State *L)
     cl_frame *a = checkframe(L, 1), *b = checkframe(L, 2);
     int n;
     const char **on = checkstrlist(L, 3, &n, "join");
-    int o = lua_isnoneornil(L, 4) ? 0 : 4;
+    static const char *const known[] = {"how", "suffix", NULL};
+    int o = lcl_check_options(L, 4, "join", known);
     const char *how = lcl_optstr(L, o, "how", "inner");
     const char *suffix = lcl_optstr(L, o, "suffix", "_right");
     cl_join_how h;
@@ -1001,13 +986,18 @@ static int f_crosstab(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     const char *a = luaL_checkstring(L, 2), *b = luaL_checkstring(L, 3);
-    int o = lua_isnoneornil(L, 4) ? 0 : 4;
+    static const char *const known[] = {"normalize", "margins", NULL};
+    int o = lcl_check_options(L, 4, "crosstab", known);
     const char *norm = lcl_optstr(L, o, "normalize", "none");
     int nm = !strcmp(norm, "none") ? 0 : !strcmp(norm, "index") ? 1 : !strcmp(norm, "columns") ? 2 : -1;
     if (nm < 0)
         return luaL_error(L, "crosstab: normalize must be \"none\", \"index\" or \"columns\"");
+    int margins = lcl_optbool(L, o, "margins", 0);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_crosstab(&r, f, a, b, nm));
+    if (margins)
+        LCL_CHECK(L, cl_frame_crosstab_margins(&r, f, a, b, nm));
+    else
+        LCL_CHECK(L, cl_frame_crosstab(&r, f, a, b, nm));
     return push_frame(L, r);
 }
 
@@ -1059,7 +1049,9 @@ static const doc frame_docs[] = {
     {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write, numbers round-trip exactly"},
     {"sort", "df:sort(col | {cols} [, {desc = bool | {bools}}]) -> stable sort, missing values last"},
     {"concat", "df:concat(other, ...) or df:concat{a, b} -> rows of all frames (same columns)"},
-    {"value_counts", "df:value_counts(col) -> frame {col, count}, most frequent first"},
+    {"value_counts", "df:value_counts(col [, {normalize = true}]) -> frame {col, count}, most "
+                     "frequent first; normalize gives {col, share}: counts over the non-missing "
+                     "rows"},
     {"totable", "df:totable() -> {{name = value, ...}, ...} (rows)"},
     {"columns", "df:columns() -> {name = column}"},
     {"groupby", "df:groupby(col | {cols}):agg{...} -> one row per key, sorted. agg entries: "
@@ -1069,8 +1061,10 @@ static const doc frame_docs[] = {
              "on one or more key columns"},
     {"describe", "df:describe() -> one row per column: count, missing, mean, std, min, quartiles, "
                  "max, unique, top, freq"},
-    {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\"}]) -> counts (or shares) "
-                 "of a's levels by b's levels"},
+    {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\", margins = true}]) -> "
+                 "counts (or shares) of a's levels by b's levels; margins adds an \"All\" row "
+                 "and column of totals (as pandas: with normalize, only the one that is not all "
+                 "ones)"},
     {"print", "df:print([rows]) prints the frame as an aligned table: every row of a frame of "
               "up to 60 rows, else the first and last 5; rows = n shows n (all when n >= #df)"},
     {"show", "df:show{rows = n, width = w} prints the frame like df:print, with as many rows "

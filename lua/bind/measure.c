@@ -52,6 +52,8 @@ static int l_qini(lua_State *L)
 static int l_psi(lua_State *L)
 {
     lua_settop(L, 3);
+    static const char *const known[] = {"bins", NULL};
+    lcl_check_options(L, 3, "psi", known);
     int bins = (int)lcl_optnum(L, 3, "bins", 10);
     int64_t ne, na;
     double *e = lcl_checkvec(L, 1, &ne), *a = lcl_checkvec(L, 2, &na);

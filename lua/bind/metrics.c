@@ -188,6 +188,8 @@ static int l_best_threshold(lua_State *L)
     cl_thresh_rule rule;
     double cfp = 0, cfn = 0;
     if (lua_istable(L, 3)) {
+        static const char *const known[] = {"cost_fp", "cost_fn", NULL};
+        lcl_check_options(L, 3, "best_threshold", known);
         rule = CL_THRESH_COST;
         cfp = lcl_optnum(L, 3, "cost_fp", NAN);
         cfn = lcl_optnum(L, 3, "cost_fn", NAN);

@@ -202,8 +202,8 @@ static int m_save(lua_State *L)
 {
     cl_mlp *m = check(L);
     const char *path = luaL_checkstring(L, 2);
-    if (!lua_isnoneornil(L, 3))
-        luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const known[] = {"pipeline", NULL}; /* before the writer exists */
+    lcl_check_options(L, 3, "save", known);
     cl_mw *w = cl_mw_new("mlp");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);

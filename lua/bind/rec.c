@@ -273,7 +273,8 @@ static void getcolumns(lua_State *L, int src, int opts, column *cu, column *ci, 
  * dropped and counted: second result). */
 static int l_interactions(lua_State *L)
 {
-    int opts = lua_istable(L, 2) ? 2 : 0;
+    static const char *const known[] = {"user", "item", "value", "time", "dup", "base", NULL};
+    int opts = lcl_check_options(L, 2, "interactions", known);
     const char *dups = lcl_optstr(L, opts, "dup", "sum");
     cl_dup_mode dup;
     if (strcmp(dups, "sum") == 0)
@@ -405,6 +406,8 @@ static int l_interactions(lua_State *L)
 static int l_random_interactions(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const known[] = {"users", "items", "nnz", "skew", "seed", NULL};
+    lcl_check_options(L, 1, "random_interactions", known);
     double nu = lcl_optnum(L, 1, "users", 0), ni = lcl_optnum(L, 1, "items", 0);
     double nnz = lcl_optnum(L, 1, "nnz", 0), skew = lcl_optnum(L, 1, "skew", 2);
     double seed = lcl_optnum(L, 1, "seed", 42);
@@ -500,6 +503,8 @@ static int inter_split(lua_State *L)
 {
     const cl_interactions *m = checkinter(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const known[] = {"last", "test", "seed", NULL};
+    lcl_check_options(L, 2, "split", known);
     cl_interactions *tr = NULL, *te = NULL;
     int rc;
     lua_getfield(L, 2, "last");
@@ -863,7 +868,14 @@ static int rec_fit(lua_State *L)
 {
     cl_rec *r = checkrec(L, 1);
     cl_interactions *m = checkinter(L, 2);
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"verbose", NULL};
+    static const char *const known_content[] = {"verbose", "features", "items", "item",
+                                                "columns", NULL};
+    /* m:fit(rec.interactions(df)) passes interactions' second result (the dropped count)
+     * here: only a table is options */
+    int opts = lua_istable(L, 3) ? lcl_check_options(L, 3, "fit", r->kind == CL_REC_CONTENT
+                                                                  ? known_content : known)
+                                 : 0;
     if (opts && r->kind == CL_REC_CONTENT)
         set_features(L, r, opts);
     cl_progress *p = lcl_progress_new(L, opts);
@@ -964,7 +976,8 @@ static int rec_recommend(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend");
     int k = checkk(L, 3, 10);
-    int opts = lua_istable(L, 4) ? 4 : 0;
+    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    int opts = lcl_check_options(L, 4, "recommend", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
     int64_t u = user_index(L, r, 2);
@@ -983,7 +996,8 @@ static int rec_recommend_all(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend_all");
     int k = checkk(L, 2, 10);
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"exclude_seen", "verbose", NULL};
+    int opts = lcl_check_options(L, 3, "recommend_all", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     const cl_interactions *m = r->train;
     size_t n = (size_t)m->n_users * (size_t)k;
@@ -1076,7 +1090,8 @@ static int rec_recommend_for(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend_for");
     int k = checkk(L, 3, 10);
-    int opts = lua_istable(L, 4) ? 4 : 0;
+    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    int opts = lcl_check_options(L, 4, "recommend_for", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
     int32_t *items;
@@ -1159,7 +1174,8 @@ static int rec_predict_rating(lua_State *L)
 static int rec_predict_ratings(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "predict_ratings");
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"user", "item", "value", "time", NULL};
+    int opts = lcl_check_options(L, 3, "predict_ratings", known);
     column cu, ci, cv, ct;
     getcolumns(L, 2, opts, &cu, &ci, &cv, &ct);
     if (cu.n != ci.n)
@@ -1241,7 +1257,8 @@ static int l_evaluate(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "evaluate");
     cl_interactions *test = checkinter(L, 2);
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"k", "exclude_seen", "verbose", "print", NULL};
+    int opts = lcl_check_options(L, 3, "evaluate", known);
     int k = (int)lcl_optnum(L, opts, "k", 10);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     const cl_interactions *tr = r->train;

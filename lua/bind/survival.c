@@ -79,6 +79,8 @@ static int l_km(lua_State *L)
     lua_settop(L, 3); /* optional arguments keep their slots */
     double *t, *e;
     int64_t n;
+    static const char *const known[] = {"conf", NULL};
+    lcl_check_options(L, 3, "km", known);
     double conf = lcl_optnum(L, 3, "conf", 0.95);
     check_te(L, &t, &e, &n);
     lcl_box *b = lcl_newbox(L, KM_T);
@@ -94,6 +96,8 @@ static int l_km_by(lua_State *L)
     lua_settop(L, 4); /* optional arguments keep their slots */
     double *t, *e;
     int64_t n;
+    static const char *const known[] = {"conf", NULL};
+    lcl_check_options(L, 4, "km_by", known);
     double conf = lcl_optnum(L, 4, "conf", 0.95);
     check_te(L, &t, &e, &n);
     int k;
@@ -209,6 +213,8 @@ static int l_cox(lua_State *L)
     lua_settop(L, 4); /* optional arguments keep their slots */
     int64_t rows;
     int d;
+    static const char *const known[] = {"ties", "conf", "tol", "max_iter", "names", NULL};
+    lcl_check_options(L, 4, "cox", known);
     const char *ties = lcl_optstr(L, 4, "ties", "efron");
     double conf = lcl_optnum(L, 4, "conf", 0.95), tol = lcl_optnum(L, 4, "tol", 1e-9);
     int max_iter = (int)lcl_optnum(L, 4, "max_iter", 50);
@@ -293,6 +299,8 @@ static int cox_predict(lua_State *L)
 {
     lua_settop(L, 3); /* optional arguments keep their slots */
     cl_cox *m = checkcox(L, 1);
+    static const char *const known[] = {"type", NULL};
+    lcl_check_options(L, 3, "predict", known);
     const char *type = lcl_optstr(L, 3, "type", "risk");
     int lp_only = strcmp(type, "lp") == 0;
     if (!lp_only && strcmp(type, "risk") != 0)

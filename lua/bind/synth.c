@@ -10,6 +10,7 @@
 #include "support/lframe.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define WORLD "churnlab.SynthWorld"
@@ -43,11 +44,16 @@ static int make_world(lua_State *L, const char *dir, int pidx, int oidx)
 static int l_generate(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
-    return make_world(L, dir, 2, lua_istable(L, 3) ? 3 : 0);
+    static const char *const known[] = {"verbose", NULL};
+    return make_world(L, dir, 2, lcl_check_options(L, 3, "generate", known));
 }
 
 /* world([params [, opts]]) */
-static int l_world(lua_State *L) { return make_world(L, NULL, 1, lua_istable(L, 2) ? 2 : 0); }
+static int l_world(lua_State *L)
+{
+    static const char *const known[] = {"verbose", NULL};
+    return make_world(L, NULL, 1, lcl_check_options(L, 2, "world", known));
+}
 
 static int l_coefs(lua_State *L)
 {
@@ -309,6 +315,10 @@ static void read_action(lua_State *L, actions_ud *u, cl_synth_action *a, int id,
     if (t != LUA_TTABLE)
         luaL_error(L, "replay: action for customer %d: expected a string or table, got %s", id,
                    luaL_typename(L, -1));
+    static const char *const keys[] = {"discount", "months", "content", "outreach", NULL};
+    char what[48];
+    snprintf(what, sizeof what, "action for customer %d", id);
+    lcl_check_fields(L, -1, 2, "replay", what, keys); /* {discount = 10, monts = 3} */
     int n = 0;
     if (lua_getfield(L, -1, "discount") != LUA_TNIL) {
         if (!lua_isnumber(L, -1))
@@ -434,9 +444,8 @@ static int horizon_opt(lua_State *L, cl_synth_world *w, int oidx)
 static int l_replay(lua_State *L)
 {
     cl_synth_world *w = checkworld(L, 1);
-    int oidx = lua_isnoneornil(L, 2) ? 0 : 2;
-    if (oidx)
-        luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const known[] = {"policy", "days", "verbose", NULL};
+    int oidx = lcl_check_options(L, 2, "replay", known);
     int horizon = horizon_opt(L, w, oidx);
     cl_synth_action *acts = read_policy(L, w, oidx);
     int n = cl_synth_customers(w);
@@ -486,9 +495,8 @@ static int l_replay(lua_State *L)
 static int l_true_risk(lua_State *L)
 {
     cl_synth_world *w = checkworld(L, 1);
-    int oidx = lua_isnoneornil(L, 2) ? 0 : 2;
-    if (oidx)
-        luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const known[] = {"policy", "days", NULL};
+    int oidx = lcl_check_options(L, 2, "true_risk", known);
     int horizon = horizon_opt(L, w, oidx);
     cl_synth_action *acts = read_policy(L, w, oidx);
     int n = cl_synth_customers(w);

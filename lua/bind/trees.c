@@ -247,9 +247,11 @@ static int m_fit(lua_State *L)
     model_ref r = check_model(L, 1);
     cl_tensor *X = lcl_checktensor(L, 2);
     cl_tensor *y = lcl_checktensor(L, 3);
-    int opts = lua_isnoneornil(L, 4) ? 0 : 4;
-    if (opts)
-        luaL_checktype(L, 4, LUA_TTABLE);
+    static const char *const known_gbdt[] = {"categorical", "names", "pipeline", "verbose",
+                                             "valid", "early_stop", "metric", NULL};
+    static const char *const known_forest[] = {"categorical", "names", "pipeline", "verbose",
+                                               NULL}; /* no validation set: no early stopping */
+    int opts = lcl_check_options(L, 4, "fit", r.g ? known_gbdt : known_forest);
     if (X->ndim != 2)
         luaL_argerror(L, 2, "X must be a 2-D tensor (rows x features)");
     int d = (int)cl_tensor_cols(X);
@@ -363,7 +365,14 @@ static int m_shap(lua_State *L)
 {
     model_ref r = check_model(L, 1);
     cl_tensor *X = lcl_checktensor(L, 2);
-    int opts = lua_isnoneornil(L, 3) ? 0 : 3;
+    /* interactions is a known name so that asking for it says it is missing, not unknown */
+    static const char *const known[] = {"pipeline", "scale", "interactions", NULL};
+    int opts = lcl_check_options(L, 3, "shap", known);
+    if (opts && lua_getfield(L, opts, "interactions") != LUA_TNIL && lua_toboolean(L, -1))
+        return luaL_argerror(L, 3, "option 'interactions' is not supported: this build "
+                                   "computes SHAP values, not SHAP interaction values");
+    if (opts)
+        lua_pop(L, 1);
     need_fitted(L, &r, "shap");
     check_cols(L, &r, X, 2, "shap");
     const char *scale = lcl_optstr(L, opts, "scale", "margin");
@@ -467,6 +476,8 @@ static int m_shap(lua_State *L)
 static int m_importance(lua_State *L)
 {
     model_ref r = check_model(L, 1);
+    static const char *const known[] = {"table", NULL};
+    int opts = lcl_check_options(L, 2, "importance", known); /* before the buffers below */
     need_fitted(L, &r, "importance");
     int d = model_d(&r);
     double *v = lua_newuserdatauv(L, (size_t)d * 3 * sizeof *v, 0);
@@ -487,7 +498,7 @@ static int m_importance(lua_State *L)
         ord[b + 1] = k;
     }
     char **names = model_names(&r);
-    int as_table = lcl_optbool(L, lua_istable(L, 2) ? 2 : 0, "table", 0);
+    int as_table = lcl_optbool(L, opts, "table", 0);
     /* a churnlab.Frame {feature, gain, splits, cover} when the frame module is built */
     if (!as_table) {
         int top = lua_gettop(L);
@@ -548,7 +559,8 @@ static int m_importance(lua_State *L)
 static int m_rules(lua_State *L)
 {
     cl_forest *m = lcl_checkobj(L, 1, T_TREE);
-    int opts = lua_isnoneornil(L, 2) ? 0 : 2;
+    static const char *const known[] = {"label", "pipeline", NULL};
+    int opts = lcl_check_options(L, 2, "rules", known);
     if (!m->fitted)
         return luaL_error(L, "rules: the model is not fitted (call fit first)");
     const char *what = lcl_optstr(L, opts, "label", "churn");
@@ -614,8 +626,8 @@ static int m_save(lua_State *L)
     model_ref r = check_model(L, 1);
     const char *path = luaL_checkstring(L, 2);
     need_fitted(L, &r, "save");
-    if (!lua_isnoneornil(L, 3)) /* every argument check before the writer exists */
-        luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const known[] = {"pipeline", NULL}; /* checked before the writer exists */
+    lcl_check_options(L, 3, "save", known);
     cl_mw *w = cl_mw_new(r.g ? "gbdt" : r.f->kind == CL_FOREST_KIND_TREE ? "tree" : "forest");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
@@ -797,7 +809,8 @@ static const struct {
     {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "
                    "gain (total split gain), splits (count), cover (hessian sum at splits), "
                    "sorted by gain; {table = true} gives a Lua list of rows instead."},
-    {"save", "m:save(path) writes the model file atomically; cl.load(path) reads it back."},
+    {"save", "m:save(path [, {pipeline = p}]) writes the model file atomically (with its "
+             "pipeline); cl.load(path) reads it back."},
     {NULL, NULL},
 };
 

@@ -146,6 +146,8 @@ static int l_permutation(lua_State *L)
 {
     lua_settop(L, 4);
     check_model(L, 1);
+    static const char *const known[] = {"metric", "repeats", "seed", "groups", "verbose", NULL};
+    lcl_check_options(L, 4, "permutation", known);
     static const char *const metrics[] = {"auc", "logloss", "brier", "accuracy", NULL};
     const char *metric = lcl_optstr(L, 4, "metric", "auc");
     int mi = 0;
@@ -187,6 +189,8 @@ static int l_ice(lua_State *L)
 {
     lua_settop(L, 5);
     check_model(L, 1);
+    static const char *const known[] = {"groups", NULL};
+    lcl_check_options(L, 5, "ice", known);
     cl_tensor *X = check_X(L, 2);
     int group = (int)luaL_checkinteger(L, 3) - 1;
     luaL_checktype(L, 4, LUA_TTABLE);
@@ -235,6 +239,8 @@ static int l_kernelshap(lua_State *L)
 {
     lua_settop(L, 4);
     check_model(L, 1);
+    static const char *const known[] = {"groups", "samples", "seed", "verbose", NULL};
+    lcl_check_options(L, 4, "kernelshap", known);
     int samples = (int)lcl_optnum(L, 4, "samples", 2048);
     double seed = lcl_optnum(L, 4, "seed", 42);
     cl_tensor *X = check_X(L, 2);
@@ -272,6 +278,8 @@ static int l_lime(lua_State *L)
 {
     lua_settop(L, 4);
     check_model(L, 1);
+    static const char *const known[] = {"groups", "samples", "width", "seed", NULL};
+    lcl_check_options(L, 4, "lime", known);
     int samples = (int)lcl_optnum(L, 4, "samples", 2000);
     double width = lcl_optnum(L, 4, "width", 0), seed = lcl_optnum(L, 4, "seed", 42);
     cl_tensor *X = check_X(L, 2);

@@ -15,6 +15,7 @@
 -- other models (the MLP) use KernelSHAP against a background sample.
 local xai = require "churnlab.xai"
 local tensor = require "churnlab.tensor"
+local check = require("churnlab.options").check
 
 local E = {}
 
@@ -73,7 +74,7 @@ end
 -- Permutation importance per original column, sorted (largest first).
 -- opts: pipeline, metric ("auc"|"logloss"|"brier"|"accuracy"), repeats (5), seed.
 function E.importance(model, X, y, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "importance", {"pipeline", "metric", "repeats", "seed", "verbose"})
   local G = E.groups(opts.pipeline, cols(X))
   local mean, sd, base = xai.permutation(model, X, y, {groups = G.groups, metric = opts.metric,
     repeats = opts.repeats, seed = opts.seed, verbose = opts.verbose})
@@ -87,7 +88,7 @@ end
 -- one-hot categorical columns: one point per category. Returns {column, grid, labels, pd,
 -- ice (tensor rows x grid), categorical}.
 function E.pdp(model, X, column, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "pdp", {"pipeline", "grid", "sample"})
   local d = cols(X)
   local G = E.groups(opts.pipeline, d)
   local g = type(column) == "number" and column or (G.index and G.index[column])
@@ -162,10 +163,14 @@ end
 -- for KernelSHAP and linear SHAP; default: up to 100 rows of X), samples, seed, method
 -- ("auto"|"tree"|"linear"|"kernel").
 function E.shap(model, X, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "shap", {"pipeline", "background", "samples", "seed", "method", "verbose"})
   local n, d = X:shape()
   local G = E.groups(opts.pipeline, d)
   local method = opts.method or "auto"
+  if method ~= "auto" and method ~= "tree" and method ~= "linear" and method ~= "kernel" then
+    -- any other word would silently fall through to KernelSHAP
+    error("bad argument #3 to 'shap' (option 'method' must be \"auto\", \"tree\", \"linear\" or \"kernel\", got " .. tostring(method) .. ")", 2)
+  end
   local g = #G.names
   if method == "tree" or (method == "auto" and type(model) ~= "function" and model.shap) then
     local phi, names = model:shap(X, {pipeline = opts.pipeline, scale = "probability"})
@@ -208,7 +213,7 @@ end
 
 -- LIME surrogate of one row (a 1 x d tensor): coefficients per original column.
 function E.lime(model, x, background, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "lime", {"pipeline", "samples", "width", "seed"})
   local G = E.groups(opts.pipeline, cols(x))
   local coef, intercept, r2 = xai.lime(model, x, background, {groups = G.groups,
     samples = opts.samples, width = opts.width, seed = opts.seed})
@@ -231,8 +236,14 @@ end
 -- probability. opts: top (3), background (tensor for KernelSHAP / linear SHAP), samples,
 -- only = "raise" (default: the drivers that raise risk; "both" for either sign).
 function E.reasons(model, pipeline, customers, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "reasons", {"top", "background", "samples", "seed", "only"})
   local top = opts.top or 3
+  if not (math.type(top) == "integer" and top >= 1) then
+    error("bad argument #4 to 'reasons' (option 'top' must be a whole number >= 1, got " .. tostring(top) .. ")", 2)
+  end
+  if opts.only ~= nil and opts.only ~= "raise" and opts.only ~= "both" then
+    error("bad argument #4 to 'reasons' (option 'only' must be \"raise\" or \"both\", got " .. tostring(opts.only) .. ")", 2)
+  end
   local X = pipeline:transform(customers)
   local n = X:shape()
   local phi, names = E.shap(model, X, {pipeline = pipeline, background = opts.background,

@@ -63,6 +63,7 @@ local function describe(fig)
 end
 
 local S = require "churnlab.plot.stats"
+local check = require("churnlab.options").check
 local tolist, numbers, finite_sorted = S.tolist, S.numbers, S.finite_sorted
 -- statistics behind the figures, exported for tests and reports
 for _, k in ipairs{"quantile", "boxstats", "histogram", "roc_curve", "pr_curve", "gains_curve",
@@ -82,15 +83,27 @@ local function matrix(v, what, level)
   return out
 end
 
--- Binary labels: 1/0, true/false, or `positive` (e.g. "Yes") vs anything else.
+-- 'Yes' for strings, 3 for numbers: how label values appear in messages.
+local function quote_value(x) return type(x) == "string" and "'" .. x .. "'" or tostring(x) end
+
+-- Binary labels: 1/0, true/false, or `positive` (e.g. "Yes") vs one other value: a third
+-- ("Maybe") is an error, not a quiet 0.
 local function labels(v, what, positive, level)
   level = (level or 1) + 1
   local list = tolist(v, what, level)
   local out = {}
+  local negative
   for i = 1, #list do
     local x = list[i]
     if type(x) == "table" and #x == 1 then x = x[1] end
-    if positive ~= nil then out[i] = (x == positive) and 1 or 0
+    if positive ~= nil and x == positive then out[i] = 1
+    elseif positive ~= nil then
+      if negative == nil then negative = x
+      elseif x ~= negative then
+        error(fmt("%s: element %d is %s, neither the positive label %s nor the other label %s",
+          what, i, quote_value(x), quote_value(positive), quote_value(negative)), level)
+      end
+      out[i] = 0
     elseif x == true or x == 1 then out[i] = 1
     elseif x == false or x == 0 then out[i] = 0
     else
@@ -819,12 +832,28 @@ local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
   "with", "curve"}
 
-local function unknown_option(kind, k, level)
+local OPT_LISTS = {} -- kind -> sorted list of its options, for the shared checker
+for kind, set in pairs(OPTS) do
   local names = {}
-  for n in pairs(OPTS[kind]) do names[#names + 1] = n end
+  for n in pairs(set) do names[#names + 1] = n end
   table.sort(names)
-  error(fmt("plot.%s: unknown option '%s' (options: %s)", kind, tostring(k),
-    concat(names, ", ")), level + 1)
+  OPT_LISTS[kind] = names
+end
+-- Fields of one series, per kind: a misspelt one (nmae =) would silently be dropped.
+local SERIES_FIELDS = {}
+for kind, list in pairs({
+  line = "x y name with", scatter = "x y name", hist = "values x y name",
+  bar = "values x y name", box = "values x y name",
+  roc = "y score name positive fpr tpr auc curve",
+  pr = "y score name positive precision recall ap curve",
+  calibration = "y score name positive predicted observed curve bins strategy",
+  gains = "y score name positive", lift = "y score name positive",
+  survival = "time event name positive surv lower upper level curve",
+  history = "x y name",
+}) do
+  local names = {}
+  for k in list:gmatch("%S+") do names[#names + 1] = k end
+  SERIES_FIELDS[kind] = names
 end
 
 local add_series, history_series -- below
@@ -843,9 +872,10 @@ local function new(kind, opts, level, extra)
   elseif extra then
     error(fmt("plot.%s: options go in the first table (or pass data, options)", kind), level)
   end
-  for k in pairs(opts) do
-    if type(k) == "string" and not OPTS[kind][k] then unknown_option(kind, k, level) end
-  end
+  -- the shared checker (churnlab.options); the array part holds the series
+  local named = {}
+  for k, v in pairs(opts) do if math.type(k) ~= "integer" then named[k] = v end end
+  check(named, 1, kind, OPT_LISTS[kind], level - 1)
   local fig = setmetatable({kind = kind, opts = {}, series = {}}, FigureMT)
   for k, v in pairs(K.defaults or {}) do fig.opts[k] = v end
   for k, v in pairs(opts) do
@@ -937,10 +967,16 @@ history_series = function(h, level)
   return list
 end
 
-function add_series(fig, s, level)
+function add_series(fig, s, level, arg, fname)
   local K = kinds[fig.kind]
   if type(s) ~= "table" and type(s) ~= "userdata" then
     error(fmt("plot.%s: a series must be a table, got %s", fig.kind, type(s)), level)
+  end
+  if type(s) == "table" and not getmetatable(s) and SERIES_FIELDS[fig.kind] then
+    local named = {}
+    for k, v in pairs(s) do if math.type(k) ~= "integer" then named[k] = v end end
+    check(named, arg or 1, fname or fig.kind, SERIES_FIELDS[fig.kind], level - 1,
+          series_name(s, #fig.series + 1))
   end
   fig.series[#fig.series + 1] = K.norm(s, #fig.series + 1)
   return fig
@@ -951,13 +987,14 @@ function Figure:add(s)
   if self.kind == "heatmap" or self.kind == "importance" or self.kind == "shap" then
     error(fmt("figure:add: a %s figure takes its data in plot.%s{...}", self.kind, self.kind), 2)
   end
-  return add_series(self, s, 3)
+  local fig = add_series(self, s, 3, 2, "add") -- no tail call: error levels count this frame
+  return fig
 end
 
 --- Sets options (title=, xlabel=, ...); returns the figure.
 function Figure:set(opts)
+  check(opts, 2, "set", OPT_LISTS[self.kind])
   for k, v in pairs(opts) do
-    if not OPTS[self.kind][k] then unknown_option(self.kind, k, 2) end
     self.opts[k] = v
   end
   return self
@@ -1142,6 +1179,7 @@ end
 --- pdfcairo). Also writes the script that drew it next to the image (x.gp) unless
 --- opts.script == false. Returns path, or nil, msg.
 function Figure:save(path, opts)
+  check(opts, 3, "save", {"script"})
   if type(path) ~= "string" or path == "" then
     error("figure:save: expected a file name ending in .png, .svg or .pdf", 2)
   end
@@ -1198,7 +1236,7 @@ end
 --- The figure drawn as text by gnuplot's dumb terminal: width x height characters
 --- (default: the terminal window). Returns the text, or nil, msg.
 function Figure:text(opts)
-  opts = opts or {}
+  opts = check(opts, 2, "text", {"width", "height"})
   local found, ferr = find_gnuplot()
   if not found then return nil, ferr end
   local c, l
@@ -1220,6 +1258,7 @@ end
 --- Draws the figure in the terminal (gnuplot's dumb terminal sized to the window).
 --- Returns the figure, or nil, msg.
 function Figure:show(opts)
+  check(opts, 2, "show", {"width", "height"})
   local s, err = self:text(opts)
   if not s then return nil, err end
   io.stdout:write(s)
@@ -1234,8 +1273,10 @@ end
 
 -- ---- constructors ----------------------------------------------------------------------
 
+-- no tail calls into new: its error levels count the constructor's frame, so errors point
+-- at the user's line
 for kind in pairs(kinds) do
-  M[kind] = function(opts, extra) return new(kind, opts, 2, extra) end
+  M[kind] = function(opts, extra) local fig = new(kind, opts, 2, extra) return fig end
 end
 -- plot.history(h [, opts]) or plot.history{values = h, ...}
 M.history = function(h, extra)
@@ -1243,9 +1284,11 @@ M.history = function(h, extra)
     local o = {}
     for k, v in pairs(extra or {}) do o[k] = v end
     o.values = h
-    return new("history", o, 2)
+    local fig = new("history", o, 2)
+    return fig
   end
-  return new("history", h, 2)
+  local fig = new("history", h, 2)
+  return fig
 end
 M.Figure = Figure
 -- internals shared with churnlab.report and the tests

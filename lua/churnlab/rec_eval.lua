@@ -6,6 +6,7 @@
 --   local it = ev.read_movielens_items("../shared/data/movielens_100k/u.item")
 --   ev.print_table({{name = "als", ndcg = 0.4, ...}, ...}, {"precision", "ndcg"})
 local tensor = require "churnlab.tensor"
+local check = require("churnlab.options").check
 
 local M = {}
 
@@ -86,6 +87,7 @@ local default_cols = {"precision", "recall", "map", "ndcg", "hit_rate", "mrr", "
 -- Prints rows ({name = ..., <metric> = number}) side by side; `base` (a row name) adds a
 -- "vs base" column of relative gains on `rel` (default precision).
 function M.print_table(rows, cols, opts)
+  check(opts, 3, "print_table", {"out", "base", "rel"})
   cols = cols or default_cols
   opts = opts or {}
   local out = opts.out or io.stdout

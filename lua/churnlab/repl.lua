@@ -11,6 +11,8 @@
 -- string); elsewhere __tostring is used. The REPL also asks this module for completion
 -- candidates (complete) and to run its ':' commands (command). Requiring it has no side
 -- effects; bind(env) is what the REPL calls to pre-bind `cl` and `help`.
+local check = require("churnlab.options").check
+
 local M = {}
 
 -- Settings the REPL reads before each statement (changed by ':' commands).
@@ -182,6 +184,7 @@ end
 -- table, cycles marked, strings quoted and cut at strlen, one line when it fits the width;
 -- __repl(obj, width) at the top level, __tostring below it.
 function M.pretty(v, opts)
+  check(opts, 2, "pretty", {"width", "color", "depth", "items", "strlen"})
   return fmt(v, fill(opts), 0, 0, 1, {})
 end
 

@@ -16,6 +16,7 @@
 -- byte-identical files (the date appears only when asked: date = "2024-05-01" or true).
 -- Every text is HTML-escaped; links only to http(s), mailto or relative targets.
 local plot = require "churnlab.plot"
+local check = require("churnlab.options").check
 
 local M = {}
 local Report = {} -- methods
@@ -311,10 +312,7 @@ end
 --- report.new{title=, out= [, date=, subtitle=, author=]}
 function M.new(opts)
   if type(opts) ~= "table" then error("report.new: expected a table {title=, out=}", 2) end
-  local known = {title = 1, out = 1, date = 1, subtitle = 1, author = 1, echo = 1}
-  for k in pairs(opts) do
-    if not known[k] then error(fmt("report.new: unknown option '%s'", tostring(k)), 2) end
-  end
+  check(opts, 1, "new", {"title", "out", "date", "subtitle", "author", "echo"})
   if type(opts.title) ~= "string" or opts.title == "" then
     error("report.new: title= (a string) is required", 2)
   end
@@ -402,7 +400,7 @@ function Report:code(s) return push(self, {kind = "code", text = text_arg(s, "re
 
 --- r:table(frame_or_table, {digits = 3, max_rows = 50, columns =, header =, caption =})
 function Report:table(data, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "table", {"digits", "max_rows", "caption", "columns", "header"})
   local head, rows = table_data(data, opts)
   local digits = opts.digits or 3
   if math.type(digits) ~= "integer" or digits < 0 or digits > 17 then
@@ -439,7 +437,7 @@ end
 --- folder, with its gnuplot script. Returns the report, or nil, msg when gnuplot failed (the
 --- report then shows a note in the figure's place).
 function Report:figure(fig, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "figure", {"name", "caption"})
   if not plot.is_figure(fig) then
     error("report:figure: expected a churnlab.Figure, got " .. type(fig), 2)
   end
@@ -473,7 +471,7 @@ end
 
 --- r:metrics{{"AUC", 0.84}, {"Churn rate", "26.5%", note = "test set"}} or {AUC = 0.84}
 function Report:metrics(items, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "metrics", {"digits"})
   if type(items) ~= "table" then error("report:metrics: expected a table", 2) end
   local list = {}
   if #items > 0 then
@@ -727,7 +725,7 @@ end
 --- r:save([{format = "html" | "md"}]) -> path | nil, msg. The format defaults to the out
 --- file's extension; saving .md of an .html report writes the same name with .md.
 function Report:save(opts)
-  opts = opts or {}
+  opts = check(opts, 2, "save", {"format"})
   if self.echo and not self.saved_at then -- the last section's code ends at the first save()
     local info = debug.getinfo(2, "Sl")
     if info and info.source:sub(1, 1) == "@" then
@@ -767,7 +765,7 @@ local function unesc(s) return (s:gsub("&(#?%w+);", function(e) return ENT[e] or
 --- report.index(dir [, {title =}]) -> path | nil, msg: writes dir/index.html linking every
 --- churnlab report (HTML files with a churnlab-title meta tag) in dir, sorted by file name.
 function M.index(dir, opts)
-  opts = opts or {}
+  opts = check(opts, 2, "index", {"title"})
   if type(dir) ~= "string" or dir == "" then error("report.index: expected a folder name", 2) end
   dir = dir:gsub("/+$", "")
   if dir == "" then dir = "/" end

@@ -304,6 +304,131 @@ void lcl_gc_check(lua_State *L)
     gc_threshold = now * 2 > ((size_t)64 << 20) ? now * 2 : (size_t)64 << 20;
 }
 
+/* ---- option tables ------------------------------------------------------------------ */
+
+/* The checker behind lcl_check_options and churnlab.options.check. `level` is the call
+ * level of the function whose argument this is (0: the running C function; 1: the Lua
+ * function that called options.check), so the argument number, the method adjustment and
+ * the error position all refer to the function the user called. */
+static int check_options_at(lua_State *L, int idx, int arg, int level, const char *fname,
+                            const char *what, const char *const known[])
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    idx = lua_absindex(L, idx);
+    const char *bad = NULL;
+    if (!lua_istable(L, idx)) {
+        const char *got = luaL_typename(L, idx);
+        if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+            got = lua_tostring(L, -1);
+        bad = what ? lua_pushfstring(L, "%s must be a table, got %s", what, got)
+                   : lua_pushfstring(L, "table expected, got %s", got);
+    } else {
+        lua_pushnil(L);
+        while (!bad && lua_next(L, idx)) {
+            lua_pop(L, 1);
+            int ok = 0;
+            if (lua_type(L, -1) == LUA_TSTRING)
+                for (int k = 0; known[k] && !ok; k++)
+                    ok = !strcmp(known[k], lua_tostring(L, -1));
+            if (ok)
+                continue;
+            /* a key that is no string is shown as Lua would print it */
+            const char *key = luaL_tolstring(L, -1, NULL);
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            if (what) {
+                luaL_addstring(&b, what);
+                luaL_addstring(&b, ": unknown key '");
+            } else {
+                luaL_addstring(&b, "unknown option '");
+            }
+            luaL_addstring(&b, key);
+            luaL_addstring(&b, "'; ");
+            if (!known[0])
+                luaL_addstring(&b, "it takes none");
+            else
+                luaL_addstring(&b, "known: ");
+            for (int k = 0; known[k]; k++) {
+                if (k)
+                    luaL_addstring(&b, ", ");
+                luaL_addstring(&b, known[k]);
+            }
+            luaL_pushresult(&b);
+            bad = lua_tostring(L, -1);
+        }
+    }
+    if (!bad)
+        return idx;
+    lua_Debug ar;
+    if (lua_getstack(L, level, &ar)) {
+        lua_getinfo(L, "n", &ar);
+        if (ar.namewhat && !strcmp(ar.namewhat, "method"))
+            arg--;
+        if (!fname) /* one C function under two names (df:print and df:show): the called one */
+            fname = ar.name;
+    }
+    if (!fname)
+        fname = "?";
+    luaL_where(L, level + 1);
+    if (arg > 0)
+        lua_pushfstring(L, "bad argument #%d to '%s' (%s)", arg, fname, bad);
+    else
+        lua_pushfstring(L, "calling '%s' on bad self (%s)", fname, bad);
+    lua_concat(L, 2);
+    lua_error(L);
+    return 0;
+}
+
+int lcl_check_options(lua_State *L, int idx, const char *fname, const char *const known[])
+{
+    return check_options_at(L, idx, lua_absindex(L, idx), 0, fname, NULL, known);
+}
+
+int lcl_check_fields(lua_State *L, int idx, int arg, const char *fname, const char *what,
+                     const char *const known[])
+{
+    return check_options_at(L, idx, arg, 0, fname, what, known);
+}
+
+/* options.check(opts, arg, fname, known [, level [, what]]) for the Lua modules: known is a
+ * list of strings; level 1 (the default) means the function calling check is the one the
+ * user called, 2 its caller, and so on; what names a table inside argument arg (as in
+ * lcl_check_fields). Returns opts (or an empty table for nil) so callers can
+ * write `opts = check(opts, 2, "simulate", KNOWN)`. */
+static int l_options_check(lua_State *L)
+{
+    int arg = (int)luaL_checkinteger(L, 2);
+    const char *fname = luaL_checkstring(L, 3);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    int level = (int)luaL_optinteger(L, 5, 1);
+    const char *what = luaL_optstring(L, 6, NULL);
+    luaL_argcheck(L, level >= 1, 5, "level must be at least 1");
+    lua_Integer n = luaL_len(L, 4);
+    luaL_argcheck(L, n >= 0 && n < 10000, 4, "too many option names");
+    const char **known = lua_newuserdatauv(L, sizeof *known * (size_t)(n + 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_geti(L, 4, i) != LUA_TSTRING)
+            return luaL_argerror(L, 4, "option names must be strings");
+        known[i - 1] = lua_tostring(L, -1); /* alive: referenced by the list */
+        lua_pop(L, 1);
+    }
+    known[n] = NULL;
+    check_options_at(L, 1, arg, level, fname, what, known);
+    if (lua_isnoneornil(L, 1))
+        lua_newtable(L);
+    else
+        lua_pushvalue(L, 1);
+    return 1;
+}
+
+int lcl_push_options_lib(lua_State *L)
+{
+    static const luaL_Reg f[] = {{"check", l_options_check}, {NULL, NULL}};
+    luaL_newlib(L, f);
+    return 1;
+}
+
 /* ---- option readers ----------------------------------------------------------------- */
 
 static int optfield(lua_State *L, int idx, const char *key)

@@ -97,6 +97,24 @@ void lcl_gc_check(lua_State *L);
 
 /* Progress reporters: support/progress.h (included here, as every fitting binding uses them). */
 
+/* Options tables, the one checker for C bindings and (through churnlab.options.check) the
+ * Lua modules. `known` is a NULL-terminated list of the keys `fname` accepts. Raises
+ *     bad argument #2 to 'split' (unknown option 'tset'; known: test, stratify, seed)
+ * for any other key (a non-string key too), or "(table expected, got T)" when the value at
+ * idx is neither nil/none nor a table. The argument number is idx, one less when the
+ * function was called as a method, as luaL_argerror counts; fname NULL takes the name the
+ * function was called by (for one function under two names). Returns the absolute index of
+ * the table, or 0 for nil/none, ready for lcl_optnum & co. */
+int lcl_check_options(lua_State *L, int idx, const char *fname, const char *const known[]);
+
+/* The same for a table inside argument `arg` (an action in a list, a nested spec): the
+ * message reads "bad argument #2 to 'simulate' (action 1: unknown key 'cost'; known: ...)",
+ * `what` naming the table ("action 1"). Returns the absolute index or 0 for nil. */
+int lcl_check_fields(lua_State *L, int idx, int arg, const char *fname, const char *what,
+                     const char *const known[]);
+/* Pushes the churnlab.options module table (check) for luaopen_churnlab_options. */
+int lcl_push_options_lib(lua_State *L);
+
 /* Small option readers for tables of options (idx may be 0 or nil: defaults). */
 double lcl_optnum(lua_State *L, int idx, const char *key, double def);
 int lcl_optbool(lua_State *L, int idx, const char *key, int def);

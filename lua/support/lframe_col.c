@@ -194,8 +194,13 @@ static int c_value_counts(lua_State *L)
 {
     cl_column *c = checkcol(L, 1);
     const char *name = colname(L, 1);
+    static const char *const known[] = {"normalize", NULL};
+    int o = lcl_check_options(L, 2, "value_counts", known);
     cl_frame *r;
-    LCL_CHECK(L, cl_col_value_counts(&r, c, name ? name : "value"));
+    if (lcl_optbool(L, o, "normalize", 0))
+        LCL_CHECK(L, cl_col_value_shares(&r, c, name ? name : "value"));
+    else
+        LCL_CHECK(L, cl_col_value_counts(&r, c, name ? name : "value"));
     return push_frame(L, r);
 }
 
@@ -426,7 +431,8 @@ static const doc col_docs[] = {
     {"count", "c:count() -> non-missing values"},
     {"nunique", "c:nunique() -> distinct non-missing values"},
     {"unique", "c:unique() -> {v, ...} distinct values in order of first appearance"},
-    {"value_counts", "c:value_counts() -> frame {value, count}, most frequent first"},
+    {"value_counts", "c:value_counts([{normalize = true}]) -> frame {value, count}, most "
+                     "frequent first; normalize gives {value, share}"},
     {"isna", "c:isna() -> mask of missing values"},
     {"fillna", "c:fillna(v) -> missing values replaced by v"},
     {"astype", "c:astype(\"num\"|\"cat\"|\"date\") -> converted column"},

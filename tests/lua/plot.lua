@@ -265,9 +265,9 @@ T.test("bad input raises errors naming the series", function()
   T.raises(function() plot.line{{y = {0 / 0, 0 / 0}, name = "empty"}} end,
     "series 1 ('empty') has no finite points")
   T.raises(function() plot.line{y = {1, "abc"}} end, "element 2 is 'abc'")
-  T.raises(function() plot.line{y = {1}, colour = "red"} end, "unknown option 'colour'",
-    "(options: commands, legend, logx, logy, name, series, size, title, with, x, xlabel, ")
-  T.raises(function() plot.line{y = {1}, bins = 3} end, "plot.line: unknown option 'bins'")
+  T.raises(function() plot.line{y = {1}, colour = "red"} end, "bad argument #1 to 'line' (unknown option 'colour'",
+    "known: commands, legend, logx, logy, name, series, size, title, with, x, xlabel, ")
+  T.raises(function() plot.line{y = {1}, bins = 3} end, "unknown option 'bins'")
   T.raises(function() plot.line{y = {1}}:set{density = true} end, "unknown option 'density'")
   T.raises(function() plot.roc{{y = {1, 0, 2}, score = {0.1, 0.2, 0.3}}} end,
     "element 3 is 2")

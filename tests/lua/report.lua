@@ -25,7 +25,7 @@ local have_gnuplot = plot._private.find_gnuplot() ~= nil
 
 T.test("new validates its options", function()
   T.raises(function() report.new{} end, "title= (a string) is required")
-  T.raises(function() report.new{title = "x", colour = 1} end, "unknown option 'colour'")
+  T.raises(function() report.new{title = "x", colour = 1} end, "bad argument #1 to 'new' (unknown option 'colour'; known: title, out")
   T.raises(function() report.new{title = "x", out = "a.txt"} end, "ending in .html or .md")
   T.eq(report.new{title = "Churn models!"}.out, "reports/churn_models.html")
 end)
