@@ -103,8 +103,10 @@ static int cal_save(lua_State *L)
     }
     int rc = cl_mw_save(w, path);
     cl_mw_free(w);
-    LCL_CHECK(L, rc);
-    return 0;
+    if (rc)
+        return lcl_raise_file(L, rc, path);
+    lua_settop(L, 1); /* save returns the object, as every model's does */
+    return 1;
 }
 
 static int read_iso(cl_mr *r, cl_isotonic **out)
@@ -145,7 +147,7 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     char *method = NULL;
     int64_t n_fit = 0;
     if (!(rc = cl_mr_expect_kind(r, "calibrator")) && !(rc = cl_mr_str(r, "method", &method)))
@@ -166,7 +168,7 @@ static int l_load(lua_State *L)
     cl_free(method);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     u->fitted = 1;
     u->n_fit = n_fit;
     return 1;

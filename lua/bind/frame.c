@@ -97,9 +97,9 @@ static int l_read_csv(lua_State *L)
     cl_csv_info info;
     int rc = cl_csv_read(&f, path, &opts, &info);
     lcl_progress_end(prog); /* close the bar now, also after an error or Ctrl-C */
-    if (rc == CL_EIO)
-        return lcl_fail(L, rc); /* a missing file is an expected failure, like io.open */
-    LCL_CHECK(L, rc);
+    if (rc)
+        return lcl_raise_file(L, rc, path); /* like io.lines: a script that expects failure
+                                              * uses pcall */
     push_frame(L, f);
     lua_pushinteger(L, info.bad_lines);
     return 2;
@@ -569,7 +569,9 @@ static int f_write_csv(lua_State *L)
     const char *path = luaL_checkstring(L, 2);
     int o = lua_isnoneornil(L, 3) ? 0 : 3;
     char sep = optchar(L, o, "sep", ',');
-    LCL_CHECK(L, cl_csv_write(f, path, sep));
+    int rc = cl_csv_write(f, path, sep);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_pushvalue(L, 1);
     return 1;
 }
@@ -962,7 +964,8 @@ static const doc frame_docs[] = {
     {"split", "df:split{test = 0.2, stratify = col, seed = 42} -> train, test (row order kept)"},
     {"kfold", "df:kfold{k = 5, stratify = col, group = col, seed = 42} -> {{train = {...}, test = "
               "{...}}, ...}: 1-based row lists; with group, a group's rows share a fold"},
-    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write, numbers round-trip exactly"},
+    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write into folders created as "
+                  "needed, numbers round-trip exactly; raises naming the file when it cannot"},
     {"sort", "df:sort(col | {cols} [, {desc = bool | {bools}}]) -> stable sort, missing values last"},
     {"concat", "df:concat(other, ...) or df:concat{a, b} -> rows of all frames (same columns)"},
     {"value_counts", "df:value_counts(col) -> frame {col, count}, most frequent first"},
@@ -1007,10 +1010,12 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);
     lua_getfield(L, -1, "read_csv");
-    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines | nil, msg: loads a CSV file. "
+    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines: loads a CSV file. "
                       "opts: sep, quote, header (true), names, na (list), types ({col = "
                       "\"num\"|\"cat\"|\"date\"}), nrows, skip (lines before the header), "
-                      "on_bad_line (\"error\"|\"skip\"). A missing file returns nil, msg.");
+                      "on_bad_line (\"error\"|\"skip\"). A missing or malformed file raises "
+                      "an error naming it (and the line); to branch on it: "
+                      "local ok, df = pcall(cl.read_csv, path).");
     lua_pop(L, 1);
     lua_getfield(L, -1, "new");
     lcl_setdoc(L, -1, "frame{col = {values...}, ...} -> frame (columns in name order, or "

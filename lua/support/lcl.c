@@ -2,6 +2,7 @@
 #include "support/lcl.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,87 @@ void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const
     }
 }
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+static const char *LIBSRC_KEY = "churnlab.libsources";
+
+void lcl_mark_library(lua_State *L, const char *source)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LIBSRC_KEY);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, source);
+    lua_pop(L, 1);
+}
+
+static int is_library(lua_State *L, const char *source)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LIBSRC_KEY);
+    int lib = lua_getfield(L, -1, source) != LUA_TNIL;
+    lua_pop(L, 2);
+    return lib;
+}
+
+void lcl_where(lua_State *L)
+{
+    lua_Debug ar;
+    /* Level 0 is the running C function; C frames (pcall, sort) have no line to show, and
+     * frames of churnlab's own Lua modules are helpers acting for the caller. */
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || is_library(L, ar.source))
+            continue;
+        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+        return;
+    }
+    lua_pushliteral(L, "");
+}
+
+int lcl_error(lua_State *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lcl_where(L);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_concat(L, 2);
+    lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
 int lcl_raise(lua_State *L, int rc)
 {
     const char *msg = cl_last_error();
     if (!msg || !*msg)
         msg = cl_strstatus(rc);
+    lcl_where(L);
     lua_pushstring(L, msg);
     cl_error_clear();
+    lua_concat(L, 2);
+    lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
+int lcl_raise_file(lua_State *L, int rc, const char *path)
+{
+    const char *msg = cl_last_error();
+    if (!msg || !*msg)
+        msg = cl_strstatus(rc);
+    lcl_where(L);
+    /* the core names the file in most messages ("cannot open 'x.clm': ..."); where a
+     * model-specific check does not, the file is put in front, like io.lines does */
+    if (strstr(msg, path))
+        lua_pushstring(L, msg);
+    else
+        lua_pushfstring(L, "'%s': %s", path, msg);
+    cl_error_clear();
+    lua_concat(L, 2);
     lua_error(L);
 #if defined(__GNUC__)
     __builtin_unreachable();
@@ -99,14 +174,6 @@ int lcl_raise_slot(lua_State *L, int slot, int rc)
 #endif
 }
 
-int lcl_fail(lua_State *L, int rc)
-{
-    const char *msg = cl_last_error();
-    luaL_pushfail(L);
-    lua_pushstring(L, msg && *msg ? msg : cl_strstatus(rc));
-    cl_error_clear();
-    return 2;
-}
 
 /* ---- parameters --------------------------------------------------------------------- */
 
