@@ -115,8 +115,8 @@ static const struct {
              "local ok, m = pcall(cl.load, path)."},
     {"model_kind", "model_kind(path) -> kind: the kind of model a file holds (raises like "
                    "load)."},
-    {"raise", "raise(msg [, level]): error(msg) at the caller's line outside churnlab's Lua modules "
-              "(for those modules' own checks)."},
+    {"raise", "raise(msg [, level]): error(msg) at the caller's line outside churnlab's Lua "
+              "modules (for those modules' own checks); level 0 raises msg as it is."},
     {"mkdirs", "mkdirs(dir) -> dir: creates the folder and its parents (mkdir -p); raises "
                "naming it when it cannot."},
     {"now", "now() -> seconds: monotonic wall-clock time as a float (arbitrary origin; "

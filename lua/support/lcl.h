@@ -34,9 +34,9 @@ lcl_box *lcl_testbox(lua_State *L, int idx, const char *tname);
 void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
 
 /* Errors carry the position of the user's line: the innermost Lua frame that is not one of
- * churnlab's own Lua modules (the files under lua/churnlab/, marked by the module loader), so a helper
- * such as fig:save or a C call made by one reports "analysis.lua:12:", not a line of
- * plot.lua. lcl_where pushes that "chunk:line: " prefix (or "" when there is none). */
+ * churnlab's own Lua modules (the files under lua/churnlab/, marked by the module loader),
+ * so a helper such as fig:save, or a C call made by one, reports "analysis.lua:12:", not a
+ * line of plot.lua. lcl_where pushes that "chunk:line: " prefix (or "" when there is none). */
 void lcl_where(lua_State *L);
 /* Marks a chunk source ("@/path/lua/churnlab/plot.lua") as library code for lcl_where. */
 void lcl_mark_library(lua_State *L, const char *source);

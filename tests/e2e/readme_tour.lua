@@ -10,12 +10,13 @@
 --   cl.synth.world()                            -> cl.synth.world{WORLD_PARAMS} when the data
 --                                                  was generated smaller than the default
 --   print(...)  --> text                        -> prints, then checks the line printed
---                                                  against text: <name> stands for any text,
+--   (or "--> text" on the line after the print)    against text: <name> stands for any text,
 --                                                  "..." for any rest, everything else literal
 -- A block reading ../shared/data is skipped, with the reason, when the file is absent; a
 -- block drawing with cl.plot when gnuplot is missing. Ends "N passed, M failed, K skipped".
 local readme, synth, shared, world_params, mode = arg[1], arg[2], arg[3], arg[4], arg[5]
-assert(readme and synth and shared, "usage: readme_tour.lua README.md SYNTH SHARED [WORLD] [only-shared]")
+assert(readme and synth and shared,
+  "usage: readme_tour.lua README.md SYNTH SHARED [WORLD] [only-shared]")
 if world_params == "" then world_params = nil end
 local only_shared = mode == "only-shared"
 
@@ -89,6 +90,10 @@ for n, b in ipairs(blocks) do
         l = l:gsub("cl%.synth%.world%(%)", function() return "cl.synth.world{" .. world_params .. "}" end)
       end
       local indent, args, want = l:match("^(%s*)print(%b())%s*%-%->%s?(.-)%s*$")
+      if not args and k < b.last then -- the expectation on the next line: "--> text"
+        want = lines[k + 1]:match("^%s*%-%->%s?(.-)%s*$")
+        if want then indent, args = l:match("^(%s*)print(%b())%s*$") end
+      end
       if args then
         l = ("%s__tour.print(%d, %s, %s)"):format(indent, k, lua_string(want), args:sub(2, -2))
       end
