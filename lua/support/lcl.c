@@ -1,4 +1,5 @@
 /* lcl.c - shared binding helpers and the module registry. */
+#define LCL_NO_REDIRECT /* this file defines lcl_error and lcl_argerror on top of lauxlib's */
 #include "support/lcl.h"
 
 #include <math.h>
@@ -30,10 +31,10 @@ void *lcl_checkobj(lua_State *L, int idx, const char *tname)
         const char *got = luaL_typename(L, idx);
         if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
             got = lua_tostring(L, -1);
-        luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", tname, got));
+        lcl_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", tname, got));
     }
     if (!b->obj)
-        luaL_argerror(L, idx, lua_pushfstring(L, "attempt to use a freed %s", tname));
+        lcl_argerror(L, idx, lua_pushfstring(L, "attempt to use a freed %s", tname));
     return b->obj;
 }
 
@@ -95,6 +96,27 @@ int lcl_error(lua_State *L, const char *fmt, ...)
     va_end(ap);
     lua_concat(L, 2);
     lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
+int lcl_argerror(lua_State *L, int arg, const char *extramsg)
+{
+    lua_Debug ar;
+    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "S", &ar) || !is_library(L, ar.source)) {
+        luaL_argerror(L, arg, extramsg); /* the user's own call: Lua's message as is */
+    } else if (!lua_getstack(L, 0, &ar)) {
+        lcl_error(L, "bad argument #%d (%s)", arg, extramsg);
+    } else { /* lauxlib's wording, at the user's line */
+        lua_getinfo(L, "n", &ar);
+        const char *name = ar.name ? ar.name : "?";
+        if (ar.namewhat && strcmp(ar.namewhat, "method") == 0 && --arg == 0)
+            lcl_error(L, "calling '%s' on bad self (%s)", name, extramsg);
+        lcl_error(L, "bad argument #%d to '%s' (%s)", arg, name, extramsg);
+    }
 #if defined(__GNUC__)
     __builtin_unreachable();
 #else
@@ -235,7 +257,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
     while (lua_next(L, idx)) {
         int rc = CL_OK;
         if (lua_type(L, -2) != LUA_TSTRING) {
-            return (void)luaL_error(L, "%s: parameter names must be strings, got %s", what,
+            return (void)lcl_error(L, "%s: parameter names must be strings, got %s", what,
                                     luaL_typename(L, -2));
         }
         const char *name = lua_tostring(L, -2);
@@ -254,7 +276,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
                 lua_Number x = lua_tonumberx(L, -1, &isnum);
                 lua_pop(L, 1);
                 if (!isnum || x != floor(x) || fabs(x) > 1e9)
-                    return (void)luaL_error(L, "%s: parameter '%s' must be a list of integers",
+                    return (void)lcl_error(L, "%s: parameter '%s' must be a list of integers",
                                             what, name);
                 v[k - 1] = (int)x;
             }
@@ -266,7 +288,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
         } else if (!d) {
             rc = cl_param_set_num(defs, params, what, name, 0); /* reports the unknown name */
         } else {
-            return (void)luaL_error(L, "%s: parameter '%s' has the wrong type (%s)", what, name,
+            return (void)lcl_error(L, "%s: parameter '%s' has the wrong type (%s)", what, name,
                                     luaL_typename(L, -1));
         }
         if (rc)
@@ -358,7 +380,7 @@ double lcl_optnum(lua_State *L, int idx, const char *key, double def)
     int isnum;
     double v = lua_tonumberx(L, -1, &isnum);
     if (!isnum)
-        luaL_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
     lua_pop(L, 1);
     return v;
 }
@@ -368,7 +390,7 @@ int lcl_optbool(lua_State *L, int idx, const char *key, int def)
     if (!optfield(L, idx, key))
         return def;
     if (!lua_isboolean(L, -1))
-        luaL_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
     int v = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return v;
@@ -379,7 +401,7 @@ const char *lcl_optstr(lua_State *L, int idx, const char *key, const char *def)
     if (!optfield(L, idx, key))
         return def;
     if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
     const char *s = lua_tostring(L, -1);
     lua_pop(L, 1); /* the string stays alive: it is referenced by the options table */
     return s;
@@ -609,7 +631,7 @@ cl_progress *lcl_progress_new(lua_State *L, int opts)
             else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 && lua_tointeger(L, -1) <= 2)
                 verbose = (int)lua_tointeger(L, -1);
             else
-                luaL_error(L, "option 'verbose' must be a boolean or 0, 1 or 2, got %s",
+                lcl_error(L, "option 'verbose' must be a boolean or 0, 1 or 2, got %s",
                            luaL_tolstring(L, -1, NULL));
         }
         lua_pop(L, 1);
@@ -648,9 +670,9 @@ static lua_Integer check_numbers(lua_State *L, int idx, int argn, lua_Integer ro
         lua_pop(L, 1);
         if (!ok) {
             if (row)
-                luaL_error(L, "bad argument #%d (row %d, element %d is a %s, expected a number)",
+                lcl_error(L, "bad argument #%d (row %d, element %d is a %s, expected a number)",
                            argn, (int)row, (int)i, lua_typename(L, t));
-            luaL_error(L, "bad argument #%d (element %d is a %s, expected a number)", argn,
+            lcl_error(L, "bad argument #%d (element %d is a %s, expected a number)", argn,
                        (int)i, lua_typename(L, t));
         }
     }
@@ -684,7 +706,7 @@ double *lcl_checkvec(lua_State *L, int idx, int64_t *n)
     if (t) {
         if (t->ndim == 2 && t->shape[1] != 1 && t->shape[0] != 1) {
             char s[64];
-            luaL_argerror(L, idx, lua_pushfstring(L, "expected a vector, got a %s tensor",
+            lcl_argerror(L, idx, lua_pushfstring(L, "expected a vector, got a %s tensor",
                                                   cl_tensor_shape_str(t, s, sizeof s)));
         }
         int64_t m = cl_tensor_numel(t);
@@ -712,7 +734,7 @@ double *lcl_checkvec(lua_State *L, int idx, int64_t *n)
         }
         lua_pop(L, 1);
     }
-    luaL_argerror(L, idx, lua_pushfstring(L, "numeric vector (tensor, table or column) expected, got %s",
+    lcl_argerror(L, idx, lua_pushfstring(L, "numeric vector (tensor, table or column) expected, got %s",
                                           luaL_typename(L, idx)));
     return NULL;
 }
@@ -724,7 +746,7 @@ double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols)
     if (t) {
         int64_t r = t->shape[0], c = t->shape[1];
         if (c > 100000)
-            luaL_argerror(L, idx, "too many columns");
+            lcl_argerror(L, idx, "too many columns");
         double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);
         for (int64_t i = 0; i < r; i++)
             for (int64_t j = 0; j < c; j++)
@@ -737,16 +759,16 @@ double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols)
     lua_Integer r = luaL_len(L, idx), c = -1;
     for (lua_Integer i = 1; i <= r; i++) { /* validate everything first: no leak on error */
         if (lua_geti(L, idx, i) != LUA_TTABLE)
-            luaL_error(L, "bad argument #%d (row %d is not a table)", idx, (int)i);
+            lcl_error(L, "bad argument #%d (row %d is not a table)", idx, (int)i);
         lua_Integer len = check_numbers(L, lua_gettop(L), idx, i);
         lua_pop(L, 1);
         if (c >= 0 && len != c)
-            luaL_error(L, "bad argument #%d (row %d has %d values, row 1 has %d)", idx, (int)i,
+            lcl_error(L, "bad argument #%d (row %d has %d values, row 1 has %d)", idx, (int)i,
                        (int)len, (int)c);
         c = len;
     }
     if (c > 100000)
-        luaL_argerror(L, idx, "too many columns");
+        lcl_argerror(L, idx, "too many columns");
     if (c < 0)
         c = 0;
     double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);

@@ -46,6 +46,21 @@ __attribute__((noreturn))
 #endif
 int lcl_error(lua_State *L, const char *fmt, ...);
 
+/* luaL_argerror, positioned like lcl_error when a churnlab Lua module made the call (a C
+ * function the user called directly gets luaL_argerror itself, message for message). */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_argerror(lua_State *L, int arg, const char *extramsg);
+/* Every binding includes this header: its luaL_error and luaL_argerror calls get the user's
+ * line too, without touching each of them. (lauxlib's own luaL_check* still use the plain
+ * ones: they point at the immediate caller, which is the user unless a module helper made a
+ * bad call.) */
+#ifndef LCL_NO_REDIRECT
+#define luaL_error lcl_error
+#define luaL_argerror lcl_argerror
+#endif
+
 /* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty), at the user's
  * line. Never returns (it is declared int so bindings can write `return lcl_raise(L, rc)`). */
 #if defined(__GNUC__)

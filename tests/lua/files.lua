@@ -169,6 +169,17 @@ T.test("argument and helper errors point at the caller's line, not into the libr
   raises_at(function() return cl.plot.line{y = {}} end, "no finite points")
   raises_at(function() return cl.plot.line{y = {1, 2}}:save(tmp("x.bmp")) end, "extension")
   raises_at(function() return require("churnlab.strategy").simulate{} end, "'customers' is required")
+  -- C functions called by a module helper on the user's behalf: luaL_error, luaL_argerror
+  -- and lcl_raise inside the binding all report the user's line
+  local E = require "churnlab.explain"
+  local gb = objects.gbdt
+  raises_at(function() return E.importance(gb, X, "nope") end, "bad argument #3 to 'permutation'")
+  raises_at(function() return E.importance(gb, cl.tensor.new{{1, 2}}, y) end,
+    "X has 1 rows but y has 8")
+  raises_at(function()
+    return require("churnlab.strategy").simulate{customers = {p = {0.1}, value = {"x"}},
+      strategies = {{name = "a", effect = 0.1}}}
+  end, "element 1 is a string, expected a number")
 end)
 
 T.test("the position is the exact line of the call", function()
