@@ -300,15 +300,23 @@ static int f_len(lua_State *L)
     return 1;
 }
 
+static int f_repl(lua_State *L);
+
+/* print(df) and tostring(df) show the table itself, as pandas does (a frame is data to look
+ * at; its one-line summary is the last line): a departure from STYLE's one-line __tostring,
+ * made because analysts print frames in scripts far more than they print tensors. */
 static int f_tostring(lua_State *L)
 {
     lcl_box *b = luaL_checkudata(L, 1, FRAME);
-    if (!b->obj)
+    if (!b->obj) {
         lua_pushstring(L, FRAME " (freed)");
-    else
-        lua_pushfstring(L, FRAME " %dx%d", (int)((cl_frame *)b->obj)->nrow,
-                        ((cl_frame *)b->obj)->ncol);
-    return 1;
+        return 1;
+    }
+    lua_settop(L, 1);
+    const char *cols = getenv("COLUMNS");
+    int width = cols ? atoi(cols) : 0;
+    lua_pushinteger(L, width >= 20 ? width : 100);
+    return f_repl(L);
 }
 
 static int f_row(lua_State *L)
@@ -669,15 +677,27 @@ static int f_join(lua_State *L);
 static int f_describe(lua_State *L);
 static int f_crosstab(lua_State *L);
 
-/* __repl(df, width): header, type row, the first and last rows, and the shape. */
+/* Frames of up to FULL_ROWS rows print whole; longer ones show their first and last
+ * SHORT_ROWS / 2 rows (pandas' max_rows 60 / min_rows 10). */
+#define FULL_ROWS 60
+#define SHORT_ROWS 10
+
+/* __repl(df, width [, rows]): header, type row, the rows (all of them up to FULL_ROWS, else
+ * the first and last; `rows` asks for that many, all when rows >= nrow), and the shape. */
 static int f_repl(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     int width = (int)luaL_optinteger(L, 2, 100);
     if (width < 20)
         width = 20;
-    int64_t n = f->nrow, show = 10;
-    int64_t top = n <= show ? n : show / 2, bottom = n <= show ? 0 : show / 2;
+    int64_t n = f->nrow;
+    int64_t show = n <= FULL_ROWS ? n : SHORT_ROWS;
+    if (!lua_isnoneornil(L, 3)) {
+        lua_Integer r = luaL_checkinteger(L, 3);
+        luaL_argcheck(L, r >= 0, 3, "rows must be >= 0");
+        show = r < n ? (int64_t)r : n;
+    }
+    int64_t top = n <= show ? n : (show + 1) / 2, bottom = n <= show ? 0 : show / 2;
     int nrows_shown = (int)(top + bottom);
     char num[32];
     snprintf(num, sizeof num, "%lld", (long long)n);
@@ -755,9 +775,41 @@ static int f_repl(lua_State *L)
     return 1;
 }
 
+/* df:print([rows]) / df:show{rows =, width =}: the table, with as many rows as asked. */
 static int f_print(lua_State *L)
 {
-    lua_settop(L, 2);
+    checkframe(L, 1);
+    lua_Integer rows = -1;
+    lua_Integer width = 0;
+    if (lua_istable(L, 2)) {
+        static const char *const known[] = {"rows", "width", NULL};
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            int ok = 0;
+            for (int k = 0; known[k]; k++)
+                ok |= lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), known[k]) == 0;
+            if (!ok) {
+                lua_pushvalue(L, -2);
+                const char *key = luaL_tolstring(L, -1, NULL);
+                return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s' (known: rows, width)", key));
+            }
+            lua_pop(L, 1);
+        }
+        rows = (lua_Integer)lcl_optnum(L, 2, "rows", -1);
+        width = (lua_Integer)lcl_optnum(L, 2, "width", 0);
+    } else if (!lua_isnoneornil(L, 2)) {
+        rows = luaL_checkinteger(L, 2);
+    }
+    if (width <= 0) {
+        const char *cols = getenv("COLUMNS");
+        width = cols && atoi(cols) >= 20 ? atoi(cols) : 100;
+    }
+    lua_settop(L, 1);
+    lua_pushinteger(L, width);
+    if (rows >= 0)
+        lua_pushinteger(L, rows);
+    else
+        lua_pushnil(L);
     f_repl(L);
     fputs(lua_tostring(L, -1), stdout);
     fputc('\n', stdout);
@@ -932,10 +984,11 @@ static const luaL_Reg frame_methods[] = {
     {"write_csv", f_write_csv}, {"sort", f_sort}, {"concat", f_concat},
     {"value_counts", f_value_counts}, {"totable", f_totable}, {"columns", f_columns},
     {"groupby", f_groupby}, {"join", f_join},     {"describe", f_describe},
-    {"crosstab", f_crosstab}, {"print", f_print}, {NULL, NULL}};
+    {"crosstab", f_crosstab}, {"print", f_print}, {"show", f_print}, {NULL, NULL}};
 
 static const luaL_Reg frame_meta[] = {
     {"__index", f_index}, {"__len", f_len},   {"__tostring", f_tostring}, {"__repl", f_repl},
+    {"__complete", f_names}, /* the REPL completes df.<Tab> with the column names */
     {"__gc", box_gc},     {"__close", box_gc}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {{"read_csv", l_read_csv}, {"new", l_new}, {NULL, NULL}};
@@ -980,7 +1033,10 @@ static const doc frame_docs[] = {
                  "max, unique, top, freq"},
     {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\"}]) -> counts (or shares) "
                  "of a's levels by b's levels"},
-    {"print", "df:print([width]) prints the frame as an aligned table"},
+    {"print", "df:print([rows]) prints the frame as an aligned table: every row of a frame of "
+              "up to 60 rows, else the first and last 5; rows = n shows n (all when n >= #df)"},
+    {"show", "df:show{rows = n, width = w} prints the frame like df:print, with as many rows "
+             "and as wide as asked (width defaults to $COLUMNS or 100)"},
     {NULL, NULL}};
 
 int luaopen_churnlab_frame(lua_State *L);

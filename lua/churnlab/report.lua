@@ -320,7 +320,7 @@ end
 --- report.new{title=, out= [, date=, subtitle=, author=]}
 function M.new(opts)
   if type(opts) ~= "table" then error("report.new: expected a table {title=, out=}", 2) end
-  local known = {title = 1, out = 1, date = 1, subtitle = 1, author = 1}
+  local known = {title = 1, out = 1, date = 1, subtitle = 1, author = 1, echo = 1}
   for k in pairs(opts) do
     if not known[k] then error(fmt("report.new: unknown option '%s'", tostring(k)), 2) end
   end
@@ -339,9 +339,12 @@ function M.new(opts)
   if date ~= nil and type(date) ~= "string" then
     error("report.new: date= must be a string or true", 2)
   end
+  if opts.echo ~= nil and type(opts.echo) ~= "boolean" then
+    error("report.new: echo= must be a boolean", 2)
+  end
   local base = out:gsub("%.[%w]+$", "")
   return setmetatable({title = opts.title, out = out, date = date, subtitle = opts.subtitle,
-    author = opts.author, blocks = {}, nfig = 0, ntab = 0,
+    author = opts.author, echo = opts.echo, blocks = {}, nfig = 0, ntab = 0,
     assets = base .. "_files", assets_rel = base:match("([^/]*)$") .. "_files"}, ReportMT)
 end
 
@@ -355,8 +358,54 @@ local function text_arg(s, what)
   return tostring(s)
 end
 
-function Report:h1(s) return push(self, {kind = "h1", text = text_arg(s, "report:h1")}) end
-function Report:h2(s) return push(self, {kind = "h2", text = text_arg(s, "report:h2")}) end
+-- With echo = true a heading remembers where the script called it, so the section can show
+-- the code that produced it (the script's lines from this heading to the next, or to save()).
+local function heading(self, kind, s)
+  local b = {kind = kind, text = text_arg(s, "report:" .. kind)}
+  if self.echo then
+    local info = debug.getinfo(3, "Sl")
+    if info and info.source:sub(1, 1) == "@" then b.src, b.line = info.source:sub(2), info.currentline end
+  end
+  return push(self, b)
+end
+function Report:h1(s) return (heading(self, "h1", s)) end -- not a tail call: heading reads its caller
+function Report:h2(s) return (heading(self, "h2", s)) end
+
+local source_lines = {} -- path -> lines of a script, read once
+local function lines_of(path)
+  if source_lines[path] == nil then
+    local f = io.open(path, "rb")
+    local t = false
+    if f then
+      t = {}
+      for line in (f:read("a") .. "\n"):gmatch("(.-)\r?\n") do t[#t + 1] = line end
+      f:close()
+    end
+    source_lines[path] = t
+  end
+  return source_lines[path] or nil
+end
+
+-- The code of the section headed by block i: its script lines up to the next heading from
+-- the same script (or the line before save(), or the end of the file); nil without echo.
+local function section_code(self, i)
+  local b = self.blocks[i]
+  if not b.src then return nil end
+  local lines = lines_of(b.src)
+  if not lines then return nil end
+  local stop = #lines
+  if self.saved_at and self.saved_at.src == b.src and self.saved_at.line > b.line then
+    stop = self.saved_at.line - 1
+  end
+  for k = i + 1, #self.blocks do
+    local n = self.blocks[k]
+    if n.src == b.src and n.line and n.line > b.line then stop = math.min(stop, n.line - 1) break end
+  end
+  local out = {}
+  for k = b.line, stop do out[#out + 1] = lines[k] end
+  while #out > 0 and out[#out]:match("^%s*$") do out[#out] = nil end
+  return #out > 0 and concat(out, "\n") or nil
+end
 function Report:text(s) return push(self, {kind = "text", text = text_arg(s, "report:text")}) end
 function Report:code(s) return push(self, {kind = "code", text = text_arg(s, "report:code")}) end
 
@@ -462,6 +511,7 @@ local CSS = [[
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+details.code{margin:.25rem 0 1rem}details.code summary{cursor:pointer;color:var(--muted);font-size:.85rem}
 header{border-bottom:2px solid var(--line);margin-bottom:1.5rem;padding-bottom:.5rem}
 header h1{font-size:2rem;line-height:1.2;margin:.2rem 0}
 .sub,.date{color:var(--muted);margin:.2rem 0}
@@ -545,11 +595,17 @@ local function html(self)
   if #meta > 0 then w('<p class="date">' .. concat(meta, " · ") .. "</p>") end
   w("</header>")
   local used = {}
-  for _, b in ipairs(self.blocks) do
+  for bi, b in ipairs(self.blocks) do
+    local code = (b.kind == "h1" or b.kind == "h2") and section_code(self, bi)
     if b.kind == "h1" then
       w(fmt('<h2 id="%s">%s</h2>', slug(b.text, used), inline(b.text)))
     elseif b.kind == "h2" then
       w(fmt('<h3 id="%s">%s</h3>', slug(b.text, used), inline(b.text)))
+    end
+    if code then -- folded, as Rmarkdown's code_folding: the result first, the code on a click
+      w('<details class="code"><summary>Code</summary><pre><code>' .. esc(code) .. "</code></pre></details>")
+    end
+    if b.kind == "h1" or b.kind == "h2" then -- done above
     elseif b.kind == "text" then
       w(markdown(b.text))
     elseif b.kind == "code" then
@@ -624,8 +680,18 @@ local function markdown_out(self)
   local function w(s) out[#out + 1] = s end
   if self.subtitle then w(self.subtitle); w("") end
   if self.date then w("_" .. self.date .. "_"); w("") end
-  for _, b in ipairs(self.blocks) do
-    if b.kind == "h1" then w("## " .. b.text:gsub("\n", " "))
+  for bi, b in ipairs(self.blocks) do
+    local code = (b.kind == "h1" or b.kind == "h2") and section_code(self, bi)
+    if code then
+      local f = fence(code)
+      w(b.kind == "h1" and "## " .. b.text:gsub("\n", " ") or "### " .. b.text:gsub("\n", " "))
+      w("")
+      w("<details><summary>Code</summary>")
+      w("")
+      w(f .. "lua"); w(code); w(f)
+      w("")
+      w("</details>")
+    elseif b.kind == "h1" then w("## " .. b.text:gsub("\n", " "))
     elseif b.kind == "h2" then w("### " .. b.text:gsub("\n", " "))
     elseif b.kind == "text" then w((b.text:gsub("%s+$", "")))
     elseif b.kind == "code" then
@@ -672,6 +738,12 @@ end
 --- writes the same name with .md.
 function Report:save(opts)
   opts = opts or {}
+  if self.echo and not self.saved_at then -- the last section's code ends at the first save()
+    local info = debug.getinfo(2, "Sl")
+    if info and info.source:sub(1, 1) == "@" then
+      self.saved_at = {src = info.source:sub(2), line = info.currentline}
+    end
+  end
   local format = opts.format or (self.out:match("%.md$") and "md" or "html")
   local path = self.out
   if format == "md" then path = path:gsub("%.html?$", ".md")

@@ -55,6 +55,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check("Tab Tab lists every method", s.read_until(rb"(?s)byte.*upper"), repr(s.buf))
     s.send("\x15")
 
+    s.mark()
+    s.send("users = cl.frame{churned = {1, 0}, plan = {'a', 'b'}}\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("users.chu\t")
+    check("Tab completes a frame's column names", s.read_until(rb"users\.churned"), repr(s.buf))
+    s.send("\x15")
+
     open(os.path.join(tmp, "uniquefile.csv"), "w").close()
     s.mark()
     s.send('p = "' + tmp + '/uniq\t')
@@ -143,6 +151,35 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("\x1b[A")
     check("history read back: Up recalls the last statement",
           s.read_until(rb"for i = 1, 2 do"), repr(s.buf))
+    s.send("\x15\x04")
+    s.wait()
+
+    # one history entry per statement across sessions, a multi-line chunk being one entry
+    hist3 = os.path.join(tmp, "history3")
+    env4 = dict(env, CHURNLAB_HISTORY=hist3)
+    s = Session(env4)
+    s.read_until(PROMPT, 15)
+    for line in ["a1 = 1\r", "function g1()\r", "  return a1 + 1\r", "end\r", "g1()\r"]:
+        s.send(line)
+        s.read_until(rb"(cl|\.\.)> $")
+    s.send("\x04")
+    s.wait()
+    s = Session(env4)
+    s.read_until(PROMPT, 15)
+    s.mark()
+    s.send("\x1b[A")
+    got = s.read_until(rb"g1\(\)$", 5)
+    check("history: the first Up recalls the last statement alone",
+          got and b"function" not in s.buf, repr(s.buf))
+    s.mark()
+    s.send("\x1b[A")
+    got = s.read_until(rb"(?s)function g1\(\).*return a1 \+ 1.*end$", 5)
+    check("history: the next Up recalls the multi-line function as one entry",
+          got and b"a1 = 1" not in s.buf, repr(s.buf))
+    s.mark()
+    s.send("\x1b[A")
+    check("history: and the one before it is the first statement",
+          s.read_until(rb"a1 = 1", 5), repr(s.buf))
     s.send("\x15\x04")
     s.wait()
 

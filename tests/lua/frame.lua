@@ -22,7 +22,7 @@ else
     T.eq(df:nrow(), 7043)
     T.eq(df:ncol(), 21)
     T.eq(#df, 7043)
-    T.eq(tostring(df), "churnlab.Frame 7043x21")
+    T.ok(tostring(df):find("\n%[7043 rows x 21 columns, some not shown%]$"), tostring(df))
   end)
 
   T.test("TotalCharges is num with 11 missing (single spaces)", function()
@@ -267,6 +267,32 @@ T.test("argument errors read like Lua's", function()
   T.raises(function() small:split{test = 2} end, "test must be a share in (0, 1)")
   T.raises(function() return small.nope end, "no column 'nope'")
   T.raises(function() small.b:astype("text") end, "unknown column type 'text'")
+end)
+
+T.test("frames print as tables: whole up to 60 rows, head and tail beyond, rows on request", function()
+  local v = {}
+  for i = 1, 100 do v[i] = i * 10 end
+  local df = cl.frame{x = v}
+  local function rows_in(s)
+    local n = 0
+    for line in s:gmatch("[^\n]+") do if line:match("^%s*%d+%s+%d+$") then n = n + 1 end end
+    return n
+  end
+  local s21 = tostring(df:head(21))
+  T.eq(rows_in(s21), 21, "a 21-row frame prints whole:\n" .. s21)
+  T.ok(s21:find("[21 rows x 1 columns]", 1, true), s21)
+  local s100 = tostring(df)
+  T.eq(rows_in(s100), 10, "100 rows: first and last five")
+  T.ok(s100:find("\n%.%.%.\n") and s100:find("\n100%s+1000\n"), s100)
+  -- df:print goes to C's stdout: check it through a child process instead
+  local cmd = string.format("%q", arg and arg[-1] or "churnlab")
+  local p = io.popen(cmd .. [[ -e 'local cl = require "churnlab"; local v = {}; for i = 1, 100 do v[i] = i end; cl.frame{x = v}:print(250); cl.frame{x = v}:show{rows = 3}']])
+  local text = p:read("a")
+  p:close()
+  local n = 0
+  for line in text:gmatch("[^\n]+") do if line:match("^%s*%d+%s+%d+$") then n = n + 1 end end
+  T.eq(n, 103, "print(250) shows all 100 rows, show{rows = 3} three:\n" .. text)
+  T.raises(function() df:show{rows = 3, colour = true} end, "unknown option 'colour'")
 end)
 
 os.remove(tmp)

@@ -224,5 +224,25 @@ T.test("index links every report with its title and date", function()
   T.eq(read(path), h)
 end)
 
+T.test("echo = true shows each section's code, folded, from its heading to the next", function()
+  local r = report.new{title = "Echo", out = tmpdir .. "/echo.html", echo = true}
+  r:h1("First section")
+  local echo_marker_one = 1 + 1
+  r:text("value " .. echo_marker_one)
+  r:h1("Second section")
+  local echo_marker_two = 3
+  r:metrics{{"n", echo_marker_two}}
+  local html = r:html()
+  local first = html:match('First section</h2>%s*<details class="code"><summary>Code</summary><pre><code>(.-)</code>')
+  T.ok(first and first:find("echo_marker_one = 1 + 1", 1, true), html)
+  T.ok(first and not first:find("echo_marker_two", 1, true), "the first section stops at the second")
+  local second = html:match('Second section</h2>%s*<details class="code">.-<code>(.-)</code>')
+  T.ok(second and second:find("echo_marker_two = 3", 1, true), html)
+  local plain = report.new{title = "Plain", out = tmpdir .. "/plain.html"}
+  plain:h1("x")
+  T.ok(not plain:html():find("<details", 1, true), "no code without echo")
+  T.raises(function() report.new{title = "Bad", echo = "yes"} end, "echo= must be a boolean")
+end)
+
 os.execute("rm -rf " .. shq(tmpdir))
 T.done()

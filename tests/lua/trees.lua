@@ -170,7 +170,7 @@ end)
 T.test("importance is sorted by gain", function()
   local m = cl.gbdt{trees = 20}:fit(X, y)
   local fr = m:importance()
-  T.eq(tostring(fr), "churnlab.Frame 6x4")
+  T.ok(tostring(fr):find("[6 rows x 4 columns]", 1, true), tostring(fr))
   local imp = m:importance{table = true}
   T.eq(#imp, 6)
   for i = 2, #imp do T.ok(imp[i - 1].gain >= imp[i].gain) end
