@@ -646,6 +646,20 @@ const char *cl_pipeline_feature_name(const cl_pipeline *p, int j)
     return j >= 0 && j < p->nout ? p->fnames[j] : NULL;
 }
 
+int cl_pipeline_unscale(const cl_pipeline *p, int j, double *scale, double *shift)
+{
+    *scale = 1;
+    *shift = 0;
+    if (j < 0 || j >= p->nout)
+        return 0;
+    const pcol *pc = &p->cols[p->src[j]];
+    if (pc->is_cat && p->o.encode != CL_ENCODE_ORDINAL)
+        return 0; /* one-hot indicators and native codes have no units */
+    *scale = 1.0 / pc->mul; /* transform: (x - shift) * mul */
+    *shift = pc->shift;
+    return 1;
+}
+
 void cl_pipeline_source(const cl_pipeline *p, int j, const char **column, const char **label)
 {
     *column = NULL;

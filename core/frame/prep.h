@@ -92,6 +92,10 @@ const char *cl_pipeline_feature_name(const cl_pipeline *p, int j);
 /* Source of output column j: the original column name and, for a one-hot column, the
  * category label ("(other)" for the other column); *label = NULL otherwise. */
 void cl_pipeline_source(const cl_pipeline *p, int j, const char **column, const char **label);
+/* Output column j back in the units of its input column: x = z * scale + shift (the inverse
+ * of the fitted scaling; imputation is not undone). Returns 1 for a numeric (or ordinal)
+ * output; 0, with scale 1 and shift 0, for one-hot indicators and native categorical codes. */
+int cl_pipeline_unscale(const cl_pipeline *p, int j, double *scale, double *shift);
 /* 1 when output column j holds native categorical codes (encode = native); its labels are
  * cl_pipeline_category(p, j, code) for code 0..ncat-1 (and ncat is "(other)" if present). */
 int cl_pipeline_out_categorical(const cl_pipeline *p, int j, int *ncat);

@@ -452,6 +452,14 @@ static void put_cat(rules_ctx *c, int j, int code)
         cl_strbuf_printf(&c->sb, "%d", code);
 }
 
+/* A threshold in the units the reader knows (the pipeline's input), when given. */
+static double orig_units(const rules_ctx *c, int j, double t)
+{
+    if (c->nm.unscale_mul && c->nm.unscale_add)
+        return t * c->nm.unscale_mul[j] + c->nm.unscale_add[j];
+    return t;
+}
+
 static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
 {
     if (c->nused == 0)
@@ -480,19 +488,19 @@ static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
             cl_strbuf_printf(&c->sb, "%s %s %s", c->nm.src_col[j], isfinite(c->lo[j]) ? "=" : "!=",
                       c->nm.src_label[j]);
         } else if (isfinite(c->lo[j]) && isfinite(c->hi[j])) {
-            cl_strbuf_printf(&c->sb, "%.6g <= ", c->lo[j]);
+            cl_strbuf_printf(&c->sb, "%.6g <= ", orig_units(c, j, c->lo[j]));
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", orig_units(c, j, c->hi[j]));
         } else if (isfinite(c->lo[j])) {
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " >= %.6g", c->lo[j]);
+            cl_strbuf_printf(&c->sb, " >= %.6g", orig_units(c, j, c->lo[j]));
         } else {
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", orig_units(c, j, c->hi[j]));
         }
     }
     cl_strbuf_printf(&c->sb, " -> %s %.4g (n = %.0f)\n", c->what ? c->what : "value",
-              (double)leaf->value, leaf->count);
+              (double)leaf->value + 0.0, leaf->count); /* + 0.0: "churn 0", never "-0" */
 }
 
 static void rules_walk(rules_ctx *c, int i)

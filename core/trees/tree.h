@@ -107,6 +107,9 @@ typedef struct cl_rules_names {
     const int *nlabels;
     const char *const *src_col;
     const char *const *src_label;
+    /* Thresholds in original units: a feature's threshold t is printed as t * unscale_mul[j]
+     * + unscale_add[j] (a pipeline's inverse scaling); NULL prints the model's own units. */
+    const double *unscale_mul, *unscale_add;
 } cl_rules_names;
 
 /* Readable rules, one line per leaf ("Contract in {Month-to-month} and tenure < 5.5 ->

@@ -268,6 +268,20 @@ static int p_feature_names(lua_State *L)
     return 1;
 }
 
+/* unscale(j, z) -> x: feature j's value z in the units of its input column. */
+static int p_unscale(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    lua_Integer j = luaL_checkinteger(L, 2);
+    double z = luaL_checknumber(L, 3);
+    int n = cl_pipeline_n_features(p);
+    luaL_argcheck(L, j >= 1 && j <= n, 2, lua_pushfstring(L, "feature index out of range 1..%d", n));
+    double scale, shift;
+    cl_pipeline_unscale(p, (int)j - 1, &scale, &shift);
+    lua_pushnumber(L, z * scale + shift);
+    return 1;
+}
+
 /* sources() -> list of {feature, column, label?, categorical, categories?} per output column */
 static int p_sources(lua_State *L)
 {
@@ -405,7 +419,8 @@ static const luaL_Reg methods[] = {
     {"fit", p_fit},         {"transform", p_transform}, {"fit_transform", p_fit_transform},
     {"transform_frame", p_transform_frame},
     {"feature_names", p_feature_names}, {"sources", p_sources}, {"save", p_save},
-    {"options", p_options}, {"fitted", p_fitted},       {NULL, NULL}};
+    {"options", p_options}, {"fitted", p_fitted},       {"unscale", p_unscale},
+    {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", p_gc}, {"__close", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
@@ -426,6 +441,9 @@ static const struct {
                         "outputs (imputed, scaled, encoded), other columns unchanged"},
     {"feature_names", "p:feature_names() -> {name, ...}: one per column of X (\"col=label\" for "
                       "one-hot columns)"},
+    {"unscale", "p:unscale(j, z) -> x: the value z of feature j (a column of X) in the units of "
+                "its input column, undoing the scaling (one-hot and native categorical features "
+                "come back unchanged)"},
     {"sources", "p:sources() -> {{feature, column, label, categorical, categories}, ...}: where "
                 "each column of X comes from"},
     {"save", "p:save(path) -> p: writes a pipeline file; cl.load(path) reads it back"},

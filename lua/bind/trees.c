@@ -567,12 +567,17 @@ static int m_rules(lua_State *L)
         const char **sl = lua_newuserdatauv(L, (size_t)d * sizeof *sl, 0);
         const char ***lab = lua_newuserdatauv(L, (size_t)d * sizeof *lab, 0);
         int *nlab = lua_newuserdatauv(L, (size_t)d * sizeof *nlab, 0);
+        double *umul = lua_newuserdatauv(L, (size_t)d * sizeof *umul, 0);
+        double *uadd = lua_newuserdatauv(L, (size_t)d * sizeof *uadd, 0);
         for (int j = 0; j < d; j++) {
             names[j] = cl_pipeline_feature_name(pp, j);
             cl_pipeline_source(pp, j, &sc[j], &sl[j]);
+            cl_pipeline_unscale(pp, j, &umul[j], &uadd[j]); /* "tenure < 3.5", not "< 0.0486" */
             lab[j] = NULL;
             nlab[j] = 0;
         }
+        nm.unscale_mul = umul;
+        nm.unscale_add = uadd;
         /* labels: one array of pointers for all categorical columns */
         size_t total = 0;
         for (int j = 0; j < d; j++) {

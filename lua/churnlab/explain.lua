@@ -124,7 +124,11 @@ function E.pdp(model, X, column, opts)
         if v ~= last then grid[#grid + 1] = v; last = v end
       end
     end
-    for k, v in ipairs(grid) do labels[k] = v end
+    -- labels in the column's own units (months, not min-max fractions); the grid stays in
+    -- the model's units, which is what ice() feeds the model
+    for k, v in ipairs(grid) do
+      labels[k] = opts.pipeline and opts.pipeline:unscale(members[1], v) or v
+    end
   end
   local ice = xai.ice(model, Xs, g, grid, {groups = G.groups})
   local rows = ice:shape()

@@ -316,4 +316,21 @@ T.test("tree models carry their pipeline: reloaded, they score raw frames identi
   end
 end)
 
+T.test("rules with a pipeline give thresholds in the input's units, not the scaled ones", function()
+  local t, c = {}, {}
+  for i = 1, 200 do t[i] = (i * 7) % 73; c[i] = t[i] < 10 and "Yes" or "No" end
+  local df = cl.frame{tenure = t, Churn = c}
+  local p = cl.prep.pipeline{target = "Churn", positive = "Yes", scale = "minmax"}
+  p:fit(df)
+  local X, y = p:transform(df)
+  local m = cl.tree{depth = 1}
+  m:fit(X, y, {names = p:feature_names()})
+  -- the split lies between tenure 9 and 10: 9.5 in months, 9.5 / 72 after min-max scaling
+  local scaled = m:rules()
+  T.ok(scaled:find("tenure < 0.131944 -> churn 1", 1, true), scaled)
+  local orig = m:rules{pipeline = p}
+  T.ok(orig:find("tenure < 9.5 -> churn 1 (n = 28)", 1, true), orig)
+  T.ok(orig:find("tenure >= 9.5 -> churn 0 (n = 172)", 1, true), orig)
+end)
+
 T.done()
