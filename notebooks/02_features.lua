@@ -16,8 +16,8 @@ local SNAP = 180 -- the snapshot: start of day 180 (events cover days 0..179)
 local fmt = string.format
 
 local function read(name)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f then error("02_features: " .. tostring(err) .. " (run `make data` first)", 0) end
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok then error("02_features: " .. tostring(f) .. " (run `make data` first)", 0) end
   return f
 end
 

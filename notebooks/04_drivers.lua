@@ -17,8 +17,8 @@ local SEED = 42
 local fmt = string.format
 
 local function read(name)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f then error("04_drivers: " .. tostring(err) .. " (run make data and 02_features)", 0) end
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok then error("04_drivers: " .. tostring(f) .. " (run make data and 02_features)", 0) end
   return f
 end
 local features, users = read("features.csv"), read("users.csv")

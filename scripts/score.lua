@@ -32,8 +32,15 @@ if #args ~= 3 then usage("expected a model, an input and an output path") end
 if not opt.chunk or opt.chunk < 1 then usage("--chunk must be a positive number") end
 local model_path, in_path, out_path = args[1], args[2], args[3]
 
-local model, err = cl.load(model_path)
-if not model then io.stderr:write("score: ", err, "\n"); os.exit(1) end
+-- One clean line for the person at the terminal: churnlab's errors name the file and the
+-- reason; the script position in front ("scripts/score.lua:40: ") only says where we were.
+local function fail(msg)
+  io.stderr:write("score: ", (tostring(msg):gsub("^[^\n]-:%d+: ", "")), "\n")
+  os.exit(1)
+end
+
+local loaded, model = pcall(cl.load, model_path)
+if not loaded then fail(model) end
 local pipe = model.pipeline and model:pipeline()
 if not pipe then
   io.stderr:write("score: ", model_path, " has no preprocessing pipeline attached; save the model ",
@@ -41,8 +48,8 @@ if not pipe then
   os.exit(1)
 end
 
-local input = io.open(in_path, "rb")
-if not input then io.stderr:write("score: cannot open ", in_path, "\n"); os.exit(1) end
+local input, ierr = io.open(in_path, "rb")
+if not input then fail(ierr) end
 local header = input:read("L")
 if not header then io.stderr:write("score: ", in_path, " is empty\n"); os.exit(1) end
 header = header:gsub("^\239\187\191", "") -- a UTF-8 byte-order mark
@@ -144,8 +151,7 @@ for col, k in pairs(coerced) do
 end
 if not ok then
   os.remove(tmp_scores)
-  io.stderr:write("score: ", tostring(failure), "\n")
-  os.exit(1)
+  fail(failure)
 end
 
 -- Decile cut points from the histogram: decile 1 holds the highest scores.

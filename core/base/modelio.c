@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/fileio.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -420,7 +421,7 @@ int cl_mr_peek_kind(const char *path, char *kind, size_t cap)
     unsigned char head[HEADER_FIXED + KIND_MAX_LEN];
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return cl_error(CL_EIO, "cannot open '%s'", path);
+        return cl_error(CL_EIO, "cannot open '%s': %s", path, strerror(errno));
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
     if (got < HEADER_FIXED || memcmp(head, MAGIC, 8) != 0)

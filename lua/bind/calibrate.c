@@ -94,8 +94,10 @@ static int cal_save(lua_State *L)
     cl_calibrator_write(&u->c, w);
     int rc = cl_mw_save(w, path);
     cl_mw_free(w);
-    LCL_CHECK(L, rc);
-    return 0;
+    if (rc)
+        return lcl_raise_file(L, rc, path);
+    lua_settop(L, 1); /* save returns the object, as every model's does */
+    return 1;
 }
 
 static int l_load(lua_State *L)
@@ -104,12 +106,12 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     cl_calibrator c;
     rc = cl_calibrator_read(&c, r);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     cal_ud *u = new_cal(L, c.method);
     u->c = c;
     u->fitted = 1;

@@ -137,8 +137,10 @@ static int km_save(lua_State *L)
     cl_kmeans_write(m, w);
     int rc = cl_mw_save(w, path);
     cl_mw_free(w);
-    LCL_CHECK(L, rc);
-    return 0;
+    if (rc)
+        return lcl_raise_file(L, rc, path);
+    lua_settop(L, 1); /* save returns the object, as every model's does */
+    return 1;
 }
 
 static int l_load(lua_State *L)
@@ -148,11 +150,11 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     rc = cl_kmeans_read(&u->m, r);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     u->p = u->m->params;
     return 1;
 }

@@ -121,9 +121,9 @@ static int l_read_csv(lua_State *L)
     cl_csv_info info;
     int rc = cl_csv_read(&f, path, &opts, &info);
     lcl_progress_end(prog); /* close the bar now, also after an error or Ctrl-C */
-    if (rc == CL_EIO)
-        return lcl_fail(L, rc); /* a missing file is an expected failure, like io.open */
-    LCL_CHECK(L, rc);
+    if (rc)
+        return lcl_raise_file(L, rc, path); /* like io.lines: a script that expects failure
+                                              * uses pcall */
     push_frame(L, f);
     lua_pushinteger(L, info.bad_lines);
     push_read_info(L, &info, f, warn); /* f stays alive: the frame on the stack owns it */
@@ -607,7 +607,9 @@ static int f_write_csv(lua_State *L)
     static const char *const known[] = {"sep", NULL};
     int o = lcl_check_options(L, 3, "write_csv", known);
     char sep = optchar(L, o, "sep", ',');
-    LCL_CHECK(L, cl_csv_write(f, path, sep));
+    int rc = cl_csv_write(f, path, sep);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_pushvalue(L, 1);
     return 1;
 }
@@ -1046,7 +1048,8 @@ static const doc frame_docs[] = {
     {"split", "df:split{test = 0.2, stratify = col, seed = 42} -> train, test (row order kept)"},
     {"kfold", "df:kfold{k = 5, stratify = col, group = col, seed = 42} -> {{train = {...}, test = "
               "{...}}, ...}: 1-based row lists; with group, a group's rows share a fold"},
-    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write, numbers round-trip exactly"},
+    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write into folders created as "
+                  "needed, numbers round-trip exactly; raises naming the file when it cannot"},
     {"sort", "df:sort(col | {cols} [, {desc = bool | {bools}}]) -> stable sort, missing values last"},
     {"concat", "df:concat(other, ...) or df:concat{a, b} -> rows of all frames (same columns)"},
     {"value_counts", "df:value_counts(col [, {normalize = true}]) -> frame {col, count}, most "
@@ -1107,7 +1110,7 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);
     lua_getfield(L, -1, "read_csv");
-    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines, info | nil, msg: loads a CSV "
+    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines, info: loads a CSV "
                       "file. opts: sep, quote, header (true), names, na (list of missing "
                       "markers, default NA N/A null NaN; empty is always missing), types ({col = "
                       "\"num\"|\"cat\"|\"date\"}: values that do not parse become missing, "
@@ -1118,7 +1121,8 @@ int luaopen_churnlab_frame(lua_State *L)
                       "read as cat although >= 95% of its values are numbers or dates, with the "
                       "count and the first offending value. Quoted fields are strings: \"NA\" "
                       "and \"\" in quotes are labels, not missing; inf and -inf are numbers; a "
-                      "NUL byte is an error. A missing file returns nil, msg.");
+                      "NUL byte is an error. A missing or malformed file raises an error naming it "
+                      "(and the line); to branch on it: local ok, df = pcall(cl.read_csv, path).");
     lua_pop(L, 1);
     lua_getfield(L, -1, "new");
     lcl_setdoc(L, -1, "frame{col = {values...}, ...} -> frame (columns in name order, or "

@@ -213,7 +213,7 @@ static int m_save(lua_State *L)
         return lcl_raise(L, rc);
     }
     lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1);
-    lua_pushboolean(L, 1);
+    lua_settop(L, 1); /* save returns the model (DESIGN: "Models share one shape") */
     return 1;
 }
 
@@ -224,14 +224,14 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     lcl_box *b = lcl_newbox(L, MLP_T);
     rc = cl_mlp_load((cl_mlp **)&b->obj, r);
     if (rc == CL_OK)
         rc = lm_load_pipeline(L, r, -1);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     lcl_gc_check(L);
     return 1;
 }

@@ -358,7 +358,10 @@ static int p_sources(lua_State *L)
 static int p_save(lua_State *L)
 {
     cl_pipeline *p = checkfitted(L, 1);
-    LCL_CHECK(L, cl_pipeline_save(p, luaL_checkstring(L, 2)));
+    const char *path = luaL_checkstring(L, 2);
+    int rc = cl_pipeline_save(p, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
     return 1;
 }
@@ -409,10 +412,11 @@ static void push_pipeline(lua_State *L, cl_pipeline *p)
 
 static int l_load(lua_State *L)
 {
+    const char *path = luaL_checkstring(L, 1);
     cl_pipeline *p;
-    int rc = cl_pipeline_load(&p, luaL_checkstring(L, 1));
+    int rc = cl_pipeline_load(&p, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     push_pipeline(L, p);
     return 1;
 }

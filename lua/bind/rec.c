@@ -1202,17 +1202,21 @@ static int rec_predict_ratings(lua_State *L)
 static int rec_save(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "save");
-    LCL_CHECK(L, cl_rec_save(r, luaL_checkstring(L, 2)));
+    const char *path = luaL_checkstring(L, 2);
+    int rc = cl_rec_save(r, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
     return 1;
 }
 
 static int rec_load(lua_State *L)
 {
+    const char *path = luaL_checkstring(L, 1);
     cl_rec *r;
-    int rc = cl_rec_load(&r, luaL_checkstring(L, 1));
+    int rc = cl_rec_load(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     pushrec(L, r);
     lcl_gc_check(L);
     return 1;
@@ -1395,7 +1399,7 @@ static const struct {
     {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true, print = false}) -> "
                  "{precision, recall, map, ndcg, hit_rate, mrr, coverage, novelty, users, "
                  "name[, rmse, mae]}; print = true also prints them as a table."},
-    {"load", "load(path) -> recommender | nil, msg"},
+    {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
     {NULL, NULL}};
 
 static const struct {

@@ -34,7 +34,7 @@ static int make_world(lua_State *L, const char *dir, int pidx, int oidx)
     lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1); /* the progress state */
     if (rc)
-        return lcl_raise(L, rc);
+        return lcl_raise(L, rc); /* file errors name the file written (synth_write.c) */
     box->obj = w;
     lcl_gc_check(L);
     return 1;

@@ -645,7 +645,9 @@ static int m_export_xgboost(lua_State *L)
 {
     cl_gbdt *m = lcl_checkobj(L, 1, T_GBDT);
     const char *path = luaL_checkstring(L, 2);
-    LCL_CHECK(L, cl_gbdt_export_xgboost(m, path));
+    int rc = cl_gbdt_export_xgboost(m, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
     return 1;
 }
@@ -712,7 +714,9 @@ static int load_gbdt(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, T_GBDT);
     cl_mr *rd;
-    LCL_CHECK(L, cl_mr_open(&rd, path));
+    int orc = cl_mr_open(&rd, path);
+    if (orc)
+        return lcl_raise_file(L, orc, path);
     cl_gbdt *m;
     int rc = cl_gbdt_read(&m, rd);
     if (rc == CL_OK) {
@@ -720,7 +724,8 @@ static int load_gbdt(lua_State *L)
         rc = lm_load_pipeline(L, rd, -1);
     }
     cl_mr_free(rd);
-    LCL_CHECK(L, rc);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     return 1;
 }
 
@@ -729,7 +734,9 @@ static int load_forest_kind(lua_State *L, const char *tname)
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, tname);
     cl_mr *rd;
-    LCL_CHECK(L, cl_mr_open(&rd, path));
+    int orc = cl_mr_open(&rd, path);
+    if (orc)
+        return lcl_raise_file(L, orc, path);
     cl_forest *m;
     int rc = cl_forest_read(&m, rd);
     if (rc == CL_OK) {
@@ -737,7 +744,8 @@ static int load_forest_kind(lua_State *L, const char *tname)
         rc = lm_load_pipeline(L, rd, -1);
     }
     cl_mr_free(rd);
-    LCL_CHECK(L, rc);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     return 1;
 }
 
@@ -809,8 +817,9 @@ static const struct {
     {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "
                    "gain (total split gain), splits (count), cover (hessian sum at splits), "
                    "sorted by gain; {table = true} gives a Lua list of rows instead."},
-    {"save", "m:save(path [, {pipeline = p}]) writes the model file atomically (with its "
-             "pipeline); cl.load(path) reads it back."},
+    {"save", "m:save(path [, {pipeline = p}]) -> m: writes the model file atomically, creating "
+             "folders as needed; cl.load(path) reads it back. Raises naming the file when it "
+             "cannot be written."},
     {NULL, NULL},
 };
 

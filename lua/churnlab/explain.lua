@@ -13,6 +13,9 @@
 -- TreeSHAP rescaled to probabilities (the trees module documents the rescaling), linear
 -- models use the exact interventional formula on the log-odds mapped the same way, and
 -- other models (the MLP) use KernelSHAP against a background sample.
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local xai = require "churnlab.xai"
 local tensor = require "churnlab.tensor"
 local check = require("churnlab.options").check

@@ -3,7 +3,7 @@
 --   local plot = require "churnlab.plot"
 --   local fig = plot.roc{ {y = labels, score = p, name = "gbdt"}, title = "Test set" }
 --   fig:add{y = labels, score = p2, name = "logreg"}
---   assert(fig:save("reports/roc.png"))     -- also writes reports/roc.gp
+--   fig:save("reports/roc.png")              -- also writes reports/roc.gp
 --   fig:show()                               -- ASCII plot in the terminal (dumb)
 --   print(fig:script())                      -- the gnuplot commands
 --
@@ -12,11 +12,17 @@
 -- data inline (datablocks) and every series in one `plot` command; titles, labels and paths
 -- are quoted so quotes, backslashes, backquotes, `$` and newlines are drawn literally; gnuplot's
 -- own error text is returned with the figure that failed; outputs are written to a temporary
--- name and renamed. save/show return nil, msg when gnuplot is missing or fails (like io.open);
--- bad arguments (empty data, unknown options) raise errors naming the series.
+-- name and renamed, into folders created as needed. save/show/text raise an error when gnuplot
+-- is missing or fails (its message included) or the file cannot be written, naming the file,
+-- like io.lines; plot.available() probes for gnuplot without raising. Bad arguments (empty
+-- data, unknown options) raise errors naming the series.
 --
 -- Series data may be Lua tables, churnlab.Tensor or churnlab.Column (anything with :totable()).
 -- NaN and infinite values are skipped; a series left without points is an error.
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local core = require "churnlab.core"
+local error = core.raise
 local M = {}
 
 local Figure = {} -- methods
@@ -1118,6 +1124,20 @@ end
 --- Forgets the gnuplot found earlier (it is looked for again on the next drawing).
 function M.reset() gnuplot_path = nil end
 
+--- True when gnuplot can be found, else nil, msg (how to install it): the one probing
+--- function, for scripts that draw only when they can. Drawing itself raises.
+function M.available()
+  local exe, err = find_gnuplot()
+  if not exe then return nil, err end
+  return true
+end
+
+local function gnuplot_or_raise()
+  local exe, err = find_gnuplot()
+  if not exe then error(err) end
+  return exe
+end
+
 local function read_all(path)
   local f = io.open(path, "rb")
   if not f then return nil end
@@ -1148,8 +1168,7 @@ end
 
 -- Runs a full script; returns true or nil, msg with gnuplot's stderr.
 local function run(fig, script)
-  local exe, err = find_gnuplot()
-  if not exe then return nil, err end
+  local exe = gnuplot_or_raise()
   local sfile = os.tmpname()
   local ok, werr = write_atomic(sfile, script)
   if not ok then
@@ -1177,7 +1196,8 @@ end
 
 --- Saves the figure; the terminal follows the extension (.png pngcairo, .svg svg, .pdf
 --- pdfcairo). Also writes the script that drew it next to the image (x.gp) unless
---- opts.script == false. Returns path, or nil, msg.
+--- opts.script == false. Creates missing folders. Returns path; raises naming the file when
+--- it cannot be written or gnuplot is missing or fails.
 function Figure:save(path, opts)
   check(opts, 3, "save", {"script"})
   if type(path) ~= "string" or path == "" then
@@ -1191,20 +1211,23 @@ function Figure:save(path, opts)
   if path:find("[\n\r]") then error("figure:save: file name contains a newline", 2) end
   local w, h = size_of(self, term)
   local body = body_of(self, term)
+  gnuplot_or_raise() -- before any folder is made
+  local dir = path:match("^(.*)/[^/]*$")
+  if dir and dir ~= "" then core.mkdirs(dir) end
   local tmp = tmp_beside(path)
-  local probe, perr = io.open(tmp, "wb") -- a clear message for a missing or read-only folder
-  if not probe then return nil, fmt("cannot write %s: %s", path, (perr:gsub("^[^:]*: ", ""))) end
+  local probe, perr = io.open(tmp, "wb") -- a clear message for a read-only folder
+  if not probe then error(fmt("cannot write '%s': %s", path, (perr:gsub("^[^:]*: ", "")))) end
   probe:close()
   local ok, err = run(self, terminal(self, term, w, h) .. "\nset output " .. gq(tmp) .. "\n"
     .. body .. "unset output\n")
-  if not ok then os.remove(tmp) return nil, err end
+  if not ok then os.remove(tmp) error(fmt("cannot write '%s': %s", path, err)) end
   local size = read_all(tmp)
   if not size or #size == 0 then
     os.remove(tmp)
-    return nil, fmt("gnuplot wrote nothing for %s (%s)", describe(self), path)
+    error(fmt("cannot write '%s': gnuplot wrote nothing for %s", path, describe(self)))
   end
   local rok, rerr = os.rename(tmp, path)
-  if not rok then os.remove(tmp) return nil, rerr end
+  if not rok then os.remove(tmp) error(fmt("cannot write '%s': %s", path, rerr)) end
   if not (opts and opts.script == false) then
     local gp = path:gsub("%.%w+$", "") .. ".gp"
     local base = path:match("([^/]*)$")
@@ -1212,7 +1235,7 @@ function Figure:save(path, opts)
       .. "(from this folder)\n", describe(self):gsub("\n", " "), gp:match("([^/]*)$"))
       .. terminal(self, term, w, h) .. "\nset output " .. gq(base) .. "\n" .. body
       .. "unset output\n")
-    if not sok then return nil, "cannot write " .. gp .. ": " .. tostring(serr) end
+    if not sok then error(fmt("cannot write '%s': %s", gp, tostring(serr))) end
   end
   return path
 end
@@ -1234,11 +1257,10 @@ local function term_size()
 end
 
 --- The figure drawn as text by gnuplot's dumb terminal: width x height characters
---- (default: the terminal window). Returns the text, or nil, msg.
+--- (default: the terminal window). Returns the text; raises when gnuplot is missing or fails.
 function Figure:text(opts)
   opts = check(opts, 2, "text", {"width", "height"})
-  local found, ferr = find_gnuplot()
-  if not found then return nil, ferr end
+  gnuplot_or_raise()
   local c, l
   if not (opts.width and opts.height) then c, l = term_size(); l = l - 1 end
   local w, h = opts.width or c, opts.height or l
@@ -1250,17 +1272,16 @@ function Figure:text(opts)
     .. body_of(self, "dumb") .. "unset output\n")
   local s = read_all(tmp)
   os.remove(tmp)
-  if not ok then return nil, err end
+  if not ok then error(err) end
   s = (s or ""):gsub("^\f", "")
   return s
 end
 
 --- Draws the figure in the terminal (gnuplot's dumb terminal sized to the window).
---- Returns the figure, or nil, msg.
+--- Returns the figure; raises like text().
 function Figure:show(opts)
   check(opts, 2, "show", {"width", "height"})
-  local s, err = self:text(opts)
-  if not s then return nil, err end
+  local s = self:text(opts)
   io.stdout:write(s)
   io.stdout:flush()
   return self
@@ -1350,6 +1371,8 @@ local DOCS = {
     "events}: Kaplan-Meier with Greenwood log-log confidence bands.",
   is_figure = "is_figure(v) -> boolean.",
   reset = "reset(): forget where gnuplot was found (looked up again on the next drawing).",
+  available = "available() -> true | nil, msg: whether gnuplot can be found (msg says how to " ..
+    "install it). The one probe; drawing raises: if plot.available() then fig:save(p) end.",
 }
 local FIG_DOCS = {
   ["churnlab.Figure"] = "a gnuplot figure: fig:save('x.png'|'x.svg'|'x.pdf'), fig:show(), " ..
@@ -1358,13 +1381,16 @@ local FIG_DOCS = {
   set = "fig:set{title=, xlabel=, ...} -> fig: changes options.",
   script = "fig:script([path]) -> text: the gnuplot commands (with a path: the full script " ..
     "that save(path) runs).",
-  save = "fig:save(path [, {script = false}]) -> path | nil, msg: draws to .png (pngcairo), " ..
-    ".svg or .pdf (pdfcairo), atomically, and writes the script beside it (x.gp) so the " ..
-    "figure can be redrawn by hand. nil, msg when gnuplot is missing or fails (its message " ..
-    "included).",
-  show = "fig:show([{width=, height=}]) -> fig | nil, msg: draws in the terminal with " ..
-    "gnuplot's dumb terminal, sized to the window (COLUMNS/LINES or stty).",
-  text = "fig:text{width=, height=} -> text | nil, msg: the dumb-terminal drawing as a string.",
+  save = "fig:save(path [, {script = false}]) -> path: draws to .png (pngcairo), " ..
+    ".svg or .pdf (pdfcairo), atomically, into folders created as needed, and writes the " ..
+    "script beside it (x.gp) so the figure can be redrawn by hand. Raises an error naming the " ..
+    "file when it cannot be written or gnuplot is missing or fails (its message included); " ..
+    "to carry on without the figure: local ok, err = pcall(fig.save, fig, path).",
+  show = "fig:show([{width=, height=}]) -> fig: draws in the terminal with " ..
+    "gnuplot's dumb terminal, sized to the window (COLUMNS/LINES or stty); raises when " ..
+    "gnuplot is missing or fails.",
+  text = "fig:text{width=, height=} -> text: the dumb-terminal drawing as a string (raises " ..
+    "like show).",
 }
 local okc, core = pcall(require, "churnlab.core")
 if okc and type(core) == "table" and type(core.docs) == "function" then

@@ -5,6 +5,9 @@
 --   local r = ev.read_ratings("../shared/data/movielens_100k/u.data")  -- {users, items, values, times}
 --   local it = ev.read_movielens_items("../shared/data/movielens_100k/u.item")
 --   ev.print_table({{name = "als", ndcg = 0.4, ...}, ...}, {"precision", "ndcg"})
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local tensor = require "churnlab.tensor"
 local check = require("churnlab.options").check
 
@@ -14,7 +17,7 @@ local M = {}
 -- Returns {users = {...}, items = {...}, values = {...}, times = {...}} of integers.
 function M.read_ratings(path, sep)
   local f, err = io.open(path, "r")
-  if not f then return nil, err end
+  if not f then error(err) end -- io.open's message names the file
   sep = sep or "\t"
   local pat = "^(%-?%d+)" .. sep .. "(%-?%d+)" .. sep .. "([%d%.%-]+)" .. sep .. "(%d+)"
   local u, i, v, t = {}, {}, {}, {}
@@ -46,7 +49,7 @@ M.genres = {"unknown", "Action", "Adventure", "Animation", "Children's", "Comedy
 -- missing year is the mean year), names = feature names}.
 function M.read_movielens_items(path)
   local f, err = io.open(path, "rb")
-  if not f then return nil, err end
+  if not f then error(err) end
   local out = {items = {}, titles = {}, genres = {}, years = {}}
   local rows, ysum, yn = {}, 0, 0
   for line in f:lines() do

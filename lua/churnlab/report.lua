@@ -7,14 +7,20 @@
 --   r:figure(plot.roc{...}, {caption = "ROC on the test set"})
 --   r:metrics{{"AUC", 0.842}, {"Churn rate", "26.5%"}}
 --   r:code("churnlab notebooks/03_models.lua")
---   assert(r:save())                 -- reports/models.html (+ reports/models_files/)
+--   r:save()                         -- reports/models.html (+ reports/models_files/)
 --   report.index("reports/")         -- reports/index.html linking every report
 --
 -- One HTML file with inline CSS and figures inlined as SVG: no JavaScript, no network
 -- requests, readable on a laptop and a phone. The PNG, SVG and gnuplot script of every
 -- figure are kept in <name>_files/ beside it. Output is deterministic: the same calls give
 -- byte-identical files (the date appears only when asked: date = "2024-05-01" or true).
--- Every text is HTML-escaped; links only to http(s), mailto or relative targets.
+-- Every text is HTML-escaped; links only to http(s), mailto or relative targets. Folders are
+-- created as needed; a file that cannot be written raises an error naming it (io.lines'
+-- contract), as does a figure gnuplot cannot draw (its note stays in the report).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local core = require "churnlab.core"
+local error = core.raise
 local plot = require "churnlab.plot"
 local check = require("churnlab.options").check
 
@@ -48,10 +54,13 @@ local function read(path)
 end
 
 local function mkdir_p(dir)
-  if dir == "" or dir == "." then return true end
-  local ok = os.execute("mkdir -p " .. shq(dir))
-  if not ok then return nil, "cannot create folder " .. dir end
-  return true
+  if dir ~= "" and dir ~= "." then core.mkdirs(dir) end
+end
+
+-- write_atomic's nil, msg as an error naming the file
+local function write_file(path, body)
+  local ok, err = plot._private.write_atomic(path, body)
+  if not ok then error(fmt("cannot write '%s': %s", path, (tostring(err):gsub("^[^:]*: ", "")))) end
 end
 
 -- ---- markdown-lite -----------------------------------------------------------------------
@@ -434,8 +443,8 @@ function Report:table(data, opts)
 end
 
 --- r:figure(fig, {caption =, name =}): draws fig to SVG (inlined) and PNG in the report's
---- folder, with its gnuplot script. Returns the report, or nil, msg when gnuplot failed (the
---- report then shows a note in the figure's place).
+--- folder, with its gnuplot script. Returns the report; raises when gnuplot failed or the
+--- files cannot be written (the report then shows a note in the figure's place).
 function Report:figure(fig, opts)
   opts = check(opts, 3, "figure", {"name", "caption"})
   if not plot.is_figure(fig) then
@@ -451,19 +460,19 @@ function Report:figure(fig, opts)
   -- a little smaller than plot's default, so text stays legible when a phone shrinks it
   local saved_size = fig.opts.size
   if saved_size == nil then fig.opts.size = {720, 450} end
-  local ok, err = mkdir_p(self.assets)
-  if ok then
+  local ok, err = pcall(function()
+    mkdir_p(self.assets)
     local svgpath = self.assets .. "/" .. name .. ".svg"
-    ok, err = fig:save(svgpath)
-    if ok then
-      block.svg = read(svgpath)
-      ok, err = fig:save(self.assets .. "/" .. name .. ".png")
-    end
-  end
+    fig:save(svgpath)
+    block.svg = read(svgpath)
+    fig:save(self.assets .. "/" .. name .. ".png")
+  end)
   fig.opts.size = saved_size
   if not ok then
-    block.error = err
-    return nil, err
+    -- the note in the report says what failed; the error (already at the caller's line)
+    -- goes on unchanged
+    block.error = tostring(err):gsub("^[^\n]-:%d+: ", ""):gsub("^cannot write '[^']*': ", "")
+    error(tostring(err), 0)
   end
   block.png = self.assets_rel .. "/" .. name .. ".png"
   return self
@@ -722,8 +731,9 @@ local function markdown_out(self)
   return concat(out, "\n")
 end
 
---- r:save([{format = "html" | "md"}]) -> path | nil, msg. The format defaults to the out
---- file's extension; saving .md of an .html report writes the same name with .md.
+--- r:save([{format = "html" | "md"}]) -> path; raises naming the file when it cannot be
+--- written. The format defaults to the out file's extension; saving .md of an .html report
+--- writes the same name with .md.
 function Report:save(opts)
   opts = check(opts, 2, "save", {"format"})
   if self.echo and not self.saved_at then -- the last section's code ends at the first save()
@@ -738,13 +748,8 @@ function Report:save(opts)
   elseif format == "html" then path = path:gsub("%.md$", ".html")
   else error("report:save: format must be 'html' or 'md', got " .. tostring(format), 2) end
   local dir = path:match("^(.*)/[^/]*$")
-  if dir then
-    local ok, err = mkdir_p(dir)
-    if not ok then return nil, err end
-  end
-  local body = format == "md" and markdown_out(self) or html(self)
-  local ok, err = plot._private.write_atomic(path, body)
-  if not ok then return nil, "cannot write " .. path .. ": " .. tostring(err) end
+  if dir then mkdir_p(dir) end
+  write_file(path, format == "md" and markdown_out(self) or html(self))
   return path
 end
 
@@ -762,7 +767,7 @@ end
 local ENT = {amp = "&", lt = "<", gt = ">", quot = '"', ["#39"] = "'"}
 local function unesc(s) return (s:gsub("&(#?%w+);", function(e) return ENT[e] or ("&" .. e .. ";") end)) end
 
---- report.index(dir [, {title =}]) -> path | nil, msg: writes dir/index.html linking every
+--- report.index(dir [, {title =}]) -> path, n: writes dir/index.html linking every
 --- churnlab report (HTML files with a churnlab-title meta tag) in dir, sorted by file name.
 function M.index(dir, opts)
   opts = check(opts, 2, "index", {"title"})
@@ -822,11 +827,9 @@ function M.index(dir, opts)
   w("</main>")
   w("</body>")
   w("</html>")
-  local ok, err = mkdir_p(dir)
-  if not ok then return nil, err end
+  mkdir_p(dir)
   local path = dir .. "/index.html"
-  ok, err = plot._private.write_atomic(path, concat(out, "\n") .. "\n")
-  if not ok then return nil, "cannot write " .. path .. ": " .. tostring(err) end
+  write_file(path, concat(out, "\n") .. "\n")
   return path, #entries
 end
 
@@ -841,7 +844,8 @@ if okc and type(core) == "table" and type(core.docs) == "function" then
   docs[M.new] = "new{title=, out='reports/x.html' (or .md), subtitle=, author=, date=" ..
     "'YYYY-MM-DD' or true} -> report. Deterministic: no date unless asked."
   docs[M.index] = "index(dir [, {title=}]) -> path, n: writes dir/index.html linking every " ..
-    "churnlab report in dir with its title and date."
+    "churnlab report in dir with its title and date; creates dir if missing, raises naming " ..
+    "index.html when it cannot be written."
   docs[M.markdown] = "markdown(text) -> html: the markdown-lite of report:text."
   docs[M.inline] = "inline(text) -> html: inline markup only (bold, italics, code, links)."
   docs[M.escape] = "escape(text) -> html-escaped text."
@@ -852,12 +856,14 @@ if okc and type(core) == "table" and type(core.docs) == "function" then
     "- lists, 1. lists, [links](https://...), ``` code blocks; HTML is escaped."
   docs[Report.table] = "r:table(frame or rows or {col = list}, {digits=3, max_rows=50, " ..
     "columns=, header=, caption=}) -> r: numbers right-aligned."
-  docs[Report.figure] = "r:figure(fig, {caption=, name=}) -> r | nil, msg: inlines the figure " ..
-    "as SVG; PNG, SVG and .gp kept in <report>_files/."
+  docs[Report.figure] = "r:figure(fig, {caption=, name=}) -> r: inlines the figure " ..
+    "as SVG; PNG, SVG and .gp kept in <report>_files/. When gnuplot cannot draw it, the " ..
+    "report keeps a note and the call raises; to carry on without it: pcall(r.figure, r, fig)."
   docs[Report.metrics] = "r:metrics{{label, value [, note]}, ...} or {label = value} -> r: a " ..
     "row of headline figures."
   docs[Report.code] = "r:code(text) -> r: a preformatted block."
-  docs[Report.save] = "r:save([{format='html'|'md'}]) -> path | nil, msg: writes atomically."
+  docs[Report.save] = "r:save([{format='html'|'md'}]) -> path: writes atomically, creating " ..
+    "folders as needed; raises naming the file when it cannot (pcall(r.save, r) to branch)."
   docs[Report.html] = "r:html() -> the HTML text."
   docs[Report.markdown] = "r:markdown() -> the Markdown text."
 end

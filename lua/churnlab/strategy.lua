@@ -27,6 +27,9 @@
 -- budget = false: a baseline such as "contact everyone" at any cost), and the
 -- "optimised" row assigns at most one action per customer across all strategies to maximise
 -- expected net value within the budget (worst-case costs: no outcome overspends).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local plan = require "churnlab.plan"
 local check = require("churnlab.options").check
 

@@ -15,6 +15,9 @@
 --             uplift in staying = 2 P(Z = 1 | x) - 1. The identity holds for a 50/50
 --             randomisation, so fit refuses campaigns whose treated share is outside
 --             45-55% (use the T-learner there).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local measure = require "churnlab.measure"
 local tensor = require "churnlab.tensor"
 

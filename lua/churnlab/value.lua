@@ -11,6 +11,9 @@
 -- CLV model: a customer who churns each month with probability p (from a churn model's
 -- monthly hazard or the survival curve's slope) survives month t with probability (1-p)^t;
 -- CLV = sum over t = 1..horizon of margin (1-p)^t / (1+discount)^t (geometric, closed form).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local measure = require "churnlab.measure"
 local check = require("churnlab.options").check
 

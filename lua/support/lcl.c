@@ -1,7 +1,9 @@
 /* lcl.c - shared binding helpers and the module registry. */
+#define LCL_NO_REDIRECT /* this file defines lcl_error and lcl_argerror on top of lauxlib's */
 #include "support/lcl.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +29,10 @@ void *lcl_checkobj(lua_State *L, int idx, const char *tname)
         const char *got = luaL_typename(L, idx);
         if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
             got = lua_tostring(L, -1);
-        luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", tname, got));
+        lcl_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", tname, got));
     }
     if (!b->obj)
-        luaL_argerror(L, idx, lua_pushfstring(L, "attempt to use a freed %s", tname));
+        lcl_argerror(L, idx, lua_pushfstring(L, "attempt to use a freed %s", tname));
     return b->obj;
 }
 
@@ -81,13 +83,108 @@ void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const
     }
 }
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+static const char *LIBSRC_KEY = "churnlab.libsources";
+
+void lcl_mark_library(lua_State *L, const char *source)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LIBSRC_KEY);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, source);
+    lua_pop(L, 1);
+}
+
+static int is_library(lua_State *L, const char *source)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LIBSRC_KEY);
+    int lib = lua_getfield(L, -1, source) != LUA_TNIL;
+    lua_pop(L, 2);
+    return lib;
+}
+
+void lcl_where(lua_State *L)
+{
+    lua_Debug ar;
+    /* Level 0 is the running C function; C frames (pcall, sort) have no line to show, and
+     * frames of churnlab's own Lua modules are helpers acting for the caller. */
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || is_library(L, ar.source))
+            continue;
+        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+        return;
+    }
+    lua_pushliteral(L, "");
+}
+
+int lcl_error(lua_State *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lcl_where(L);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_concat(L, 2);
+    lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
+int lcl_argerror(lua_State *L, int arg, const char *extramsg)
+{
+    lua_Debug ar;
+    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "S", &ar) || !is_library(L, ar.source)) {
+        luaL_argerror(L, arg, extramsg); /* the user's own call: Lua's message as is */
+    } else if (!lua_getstack(L, 0, &ar)) {
+        lcl_error(L, "bad argument #%d (%s)", arg, extramsg);
+    } else { /* lauxlib's wording, at the user's line */
+        lua_getinfo(L, "n", &ar);
+        const char *name = ar.name ? ar.name : "?";
+        if (ar.namewhat && strcmp(ar.namewhat, "method") == 0 && --arg == 0)
+            lcl_error(L, "calling '%s' on bad self (%s)", name, extramsg);
+        lcl_error(L, "bad argument #%d to '%s' (%s)", arg, name, extramsg);
+    }
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
 int lcl_raise(lua_State *L, int rc)
 {
     const char *msg = cl_last_error();
     if (!msg || !*msg)
         msg = cl_strstatus(rc);
+    lcl_where(L);
     lua_pushstring(L, msg);
     cl_error_clear();
+    lua_concat(L, 2);
+    lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
+int lcl_raise_file(lua_State *L, int rc, const char *path)
+{
+    const char *msg = cl_last_error();
+    if (!msg || !*msg)
+        msg = cl_strstatus(rc);
+    lcl_where(L);
+    /* the core names the file in most messages ("cannot open 'x.clm': ..."); where a
+     * model-specific check does not, the file is put in front, like io.lines does */
+    if (strstr(msg, path))
+        lua_pushstring(L, msg);
+    else
+        lua_pushfstring(L, "'%s': %s", path, msg);
+    cl_error_clear();
+    lua_concat(L, 2);
     lua_error(L);
 #if defined(__GNUC__)
     __builtin_unreachable();
@@ -129,14 +226,6 @@ int lcl_raise_slot(lua_State *L, int slot, int rc)
 #endif
 }
 
-int lcl_fail(lua_State *L, int rc)
-{
-    const char *msg = cl_last_error();
-    luaL_pushfail(L);
-    lua_pushstring(L, msg && *msg ? msg : cl_strstatus(rc));
-    cl_error_clear();
-    return 2;
-}
 
 /* ---- parameters --------------------------------------------------------------------- */
 
@@ -198,7 +287,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
     while (lua_next(L, idx)) {
         int rc = CL_OK;
         if (lua_type(L, -2) != LUA_TSTRING) {
-            return (void)luaL_error(L, "%s: parameter names must be strings, got %s", what,
+            return (void)lcl_error(L, "%s: parameter names must be strings, got %s", what,
                                     luaL_typename(L, -2));
         }
         const char *name = lua_tostring(L, -2);
@@ -217,7 +306,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
                 lua_Number x = lua_tonumberx(L, -1, &isnum);
                 lua_pop(L, 1);
                 if (!isnum || x != floor(x) || fabs(x) > 1e9)
-                    return (void)luaL_error(L, "%s: parameter '%s' must be a list of integers",
+                    return (void)lcl_error(L, "%s: parameter '%s' must be a list of integers",
                                             what, name);
                 v[k - 1] = (int)x;
             }
@@ -229,7 +318,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
         } else if (!d) {
             rc = cl_param_set_num(defs, params, what, name, 0); /* reports the unknown name */
         } else {
-            return (void)luaL_error(L, "%s: parameter '%s' has the wrong type (%s)", what, name,
+            return (void)lcl_error(L, "%s: parameter '%s' has the wrong type (%s)", what, name,
                                     luaL_typename(L, -1));
         }
         if (rc)
@@ -446,7 +535,7 @@ double lcl_optnum(lua_State *L, int idx, const char *key, double def)
     int isnum;
     double v = lua_tonumberx(L, -1, &isnum);
     if (!isnum)
-        luaL_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
     lua_pop(L, 1);
     return v;
 }
@@ -456,7 +545,7 @@ int lcl_optbool(lua_State *L, int idx, const char *key, int def)
     if (!optfield(L, idx, key))
         return def;
     if (!lua_isboolean(L, -1))
-        luaL_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
     int v = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return v;
@@ -467,7 +556,7 @@ const char *lcl_optstr(lua_State *L, int idx, const char *key, const char *def)
     if (!optfield(L, idx, key))
         return def;
     if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
     const char *s = lua_tostring(L, -1);
     lua_pop(L, 1); /* the string stays alive: it is referenced by the options table */
     return s;
@@ -485,9 +574,9 @@ static lua_Integer check_numbers(lua_State *L, int idx, int argn, lua_Integer ro
         lua_pop(L, 1);
         if (!ok) {
             if (row)
-                luaL_error(L, "bad argument #%d (row %d, element %d is a %s, expected a number)",
+                lcl_error(L, "bad argument #%d (row %d, element %d is a %s, expected a number)",
                            argn, (int)row, (int)i, lua_typename(L, t));
-            luaL_error(L, "bad argument #%d (element %d is a %s, expected a number)", argn,
+            lcl_error(L, "bad argument #%d (element %d is a %s, expected a number)", argn,
                        (int)i, lua_typename(L, t));
         }
     }
@@ -521,7 +610,7 @@ double *lcl_checkvec(lua_State *L, int idx, int64_t *n)
     if (t) {
         if (t->ndim == 2 && t->shape[1] != 1 && t->shape[0] != 1) {
             char s[64];
-            luaL_argerror(L, idx, lua_pushfstring(L, "expected a vector, got a %s tensor",
+            lcl_argerror(L, idx, lua_pushfstring(L, "expected a vector, got a %s tensor",
                                                   cl_tensor_shape_str(t, s, sizeof s)));
         }
         int64_t m = cl_tensor_numel(t);
@@ -549,7 +638,7 @@ double *lcl_checkvec(lua_State *L, int idx, int64_t *n)
         }
         lua_pop(L, 1);
     }
-    luaL_argerror(L, idx, lua_pushfstring(L, "numeric vector (tensor, table or column) expected, got %s",
+    lcl_argerror(L, idx, lua_pushfstring(L, "numeric vector (tensor, table or column) expected, got %s",
                                           luaL_typename(L, idx)));
     return NULL;
 }
@@ -561,7 +650,7 @@ double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols)
     if (t) {
         int64_t r = t->shape[0], c = t->shape[1];
         if (c > 100000)
-            luaL_argerror(L, idx, "too many columns");
+            lcl_argerror(L, idx, "too many columns");
         double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);
         for (int64_t i = 0; i < r; i++)
             for (int64_t j = 0; j < c; j++)
@@ -574,16 +663,16 @@ double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols)
     lua_Integer r = luaL_len(L, idx), c = -1;
     for (lua_Integer i = 1; i <= r; i++) { /* validate everything first: no leak on error */
         if (lua_geti(L, idx, i) != LUA_TTABLE)
-            luaL_error(L, "bad argument #%d (row %d is not a table)", idx, (int)i);
+            lcl_error(L, "bad argument #%d (row %d is not a table)", idx, (int)i);
         lua_Integer len = check_numbers(L, lua_gettop(L), idx, i);
         lua_pop(L, 1);
         if (c >= 0 && len != c)
-            luaL_error(L, "bad argument #%d (row %d has %d values, row 1 has %d)", idx, (int)i,
+            lcl_error(L, "bad argument #%d (row %d has %d values, row 1 has %d)", idx, (int)i,
                        (int)len, (int)c);
         c = len;
     }
     if (c > 100000)
-        luaL_argerror(L, idx, "too many columns");
+        lcl_argerror(L, idx, "too many columns");
     if (c < 0)
         c = 0;
     double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);

@@ -33,12 +33,47 @@ lcl_box *lcl_testbox(lua_State *L, int idx, const char *tname);
  * Leaves the metatable on the stack. */
 void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
 
-/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns (it
- * is declared int so bindings can write `return lcl_raise(L, rc)`). */
+/* Errors carry the position of the user's line: the innermost Lua frame that is not one of
+ * churnlab's own Lua modules (the files under lua/churnlab/, marked by the module loader),
+ * so a helper such as fig:save, or a C call made by one, reports "analysis.lua:12:", not a
+ * line of plot.lua. lcl_where pushes that "chunk:line: " prefix (or "" when there is none). */
+void lcl_where(lua_State *L);
+/* Marks a chunk source ("@/path/lua/churnlab/plot.lua") as library code for lcl_where. */
+void lcl_mark_library(lua_State *L, const char *source);
+/* luaL_error with lcl_where's position. Never returns. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_error(lua_State *L, const char *fmt, ...);
+
+/* luaL_argerror, positioned like lcl_error when a churnlab Lua module made the call (a C
+ * function the user called directly gets luaL_argerror itself, message for message). */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_argerror(lua_State *L, int arg, const char *extramsg);
+/* Every binding includes this header: its luaL_error and luaL_argerror calls get the user's
+ * line too, without touching each of them. (lauxlib's own luaL_check* still use the plain
+ * ones: they point at the immediate caller, which is the user unless a module helper made a
+ * bad call.) */
+#ifndef LCL_NO_REDIRECT
+#define luaL_error lcl_error
+#define luaL_argerror lcl_argerror
+#endif
+
+/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty), at the user's
+ * line. Never returns (it is declared int so bindings can write `return lcl_raise(L, rc)`). */
 #if defined(__GNUC__)
 __attribute__((noreturn))
 #endif
 int lcl_raise(lua_State *L, int rc);
+/* lcl_raise for a file that cannot be read or written: the message names `path` (put in
+ * front when the core's message does not already). Every loader and saver fails this way,
+ * like io.lines and dofile; there is no nil, msg form. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_raise_file(lua_State *L, int rc, const char *path);
 /* Raises if expr is not CL_OK; usable in a function of any return type. */
 #define LCL_CHECK(L, expr)                                                                   \
     do {                                                                                     \
@@ -64,9 +99,6 @@ int lcl_pcall(lua_State *L, int nargs, int nresults, int slot);
 __attribute__((noreturn))
 #endif
 int lcl_raise_slot(lua_State *L, int slot, int rc);
-
-/* For expected failures a script may branch on (like io.open): pushes nil, msg; returns 2. */
-int lcl_fail(lua_State *L, int rc);
 
 /* Fills `params` from the Lua table at idx (nil/none = all defaults) using the definition
  * table; unknown keys and bad values raise errors naming the parameter. `what` names the

@@ -202,7 +202,7 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
         rc = cl_mw_save(w, path);
     cl_mw_free(w);
     if (rc)
-        lcl_raise(L, rc);
+        lcl_raise_file(L, rc, path);
 }
 
 int lm_load_pipeline(lua_State *L, const cl_mr *r, int model)

@@ -81,5 +81,20 @@ check "a model without a pipeline is refused" "[ $rc -ne 0 ] && grep -q 'no prep
 rc=$?
 check "a missing input names the file" "[ $rc -ne 0 ] && grep -q 'missing.csv' '$T/err'"
 
+# a corrupted model (a flipped byte: the checksum refuses it) and a file that is no model at
+# all: one clean line naming the file, no stack trace, no output
+size=$(wc -c <"$T/m.clm")
+cp "$T/m.clm" "$T/bad.clm"
+printf 'X' | dd of="$T/bad.clm" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+"$CL" scripts/score.lua "$T/bad.clm" "$T/customers.csv" "$T/s4.csv" >"$T/err" 2>&1
+rc=$?
+check "a corrupted model: one line naming the file, no traceback" "[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] && grep -q \"^score: .*'$T/bad.clm'\" '$T/err' && ! grep -q traceback '$T/err' && [ ! -f '$T/s4.csv' ]" || cat "$T/err"
+"$CL" scripts/score.lua "$T/customers.csv" "$T/customers.csv" "$T/s5.csv" >"$T/err" 2>&1
+rc=$?
+check "not a model file: one line naming it" "[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] && grep -q 'customers.csv.* is not a churnlab model file' '$T/err'" || cat "$T/err"
+"$CL" scripts/score.lua "$T/nothere.clm" "$T/customers.csv" "$T/s6.csv" >"$T/err" 2>&1
+rc=$?
+check "a missing model: one line naming it" "[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] && grep -q \"cannot open '$T/nothere.clm': No such file\" '$T/err'" || cat "$T/err"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

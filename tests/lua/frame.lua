@@ -143,9 +143,8 @@ T.test("errors name file, line and column", function()
   T.raises(function() assert(cl.read_csv(write(tmp, "a,,c\n1,2,3\n"))) end, "column 2 has an empty name")
   T.raises(function() assert(cl.read_csv(write(tmp, ""))) end, "empty file")
   T.raises(function() cl.read_csv(tmp, {bogus = 1}) end, "unknown option 'bogus'")
-  local df, msg = cl.read_csv("tests/data/does-not-exist.csv")
-  T.eq(df, nil)
-  T.ok(msg:find("does-not-exist", 1, true))
+  T.raises(function() cl.read_csv("tests/data/does-not-exist.csv") end,
+    "cannot open 'tests/data/does-not-exist.csv': No such file or directory")
 end)
 
 T.test("on_bad_line = skip skips and counts", function()

@@ -209,24 +209,32 @@ else
     T.eq(read(odd):sub(2, 4), "PNG")
   end)
 
-  T.test("a gnuplot error comes back as nil, msg with gnuplot's text and the figure", function()
+  T.test("a gnuplot error raises with gnuplot's text, the figure and the file", function()
     local fig = plot.line{y = {1, 2}, title = "broken one", commands = {"set nonsense_option 3"}}
     local out = tmp("broken.png")
-    local ok, err = fig:save(out)
-    T.eq(ok, nil)
-    T.ok(err:find("gnuplot failed drawing line figure 'broken one'", 1, true), err)
-    T.ok(err:find("nonsense_option", 1, true), err)
+    T.raises(function() fig:save(out) end, "cannot write '" .. out .. "'",
+      "gnuplot failed drawing line figure 'broken one'", "nonsense_option")
     T.eq(read(out), nil, "no output file on failure")
     for _, f in ipairs(listdir(tmpdir)) do T.ok(not f:find("broken"), "left behind: " .. f) end
-    local t, err2 = fig:text{width = 40, height = 10}
-    T.eq(t, nil)
-    T.ok(err2:find("nonsense_option", 1, true), err2)
+    T.raises(function() fig:text{width = 40, height = 10} end, "nonsense_option")
   end)
 
-  T.test("saving into a missing folder is nil, msg naming the file", function()
-    local ok, err = plot.line{y = {1, 2}}:save(tmp("no/such/dir/x.png"))
-    T.eq(ok, nil)
-    T.ok(err:find("cannot write " .. tmp("no/such/dir/x.png") .. ": No such file or directory", 1, true), err)
+  T.test("saving into a missing folder creates it, with the script beside the image", function()
+    local out = tmp("new/sub dir/x.png")
+    T.eq(plot.line{y = {1, 2}}:save(out), out)
+    T.eq(read(out):sub(2, 4), "PNG")
+    T.ok(read(tmp("new/sub dir/x.gp")), "x.gp beside it")
+  end)
+
+  T.test("an unwritable path raises naming the file, at the caller's line", function()
+    local fig = plot.line{y = {1, 2}}
+    local f = assert(io.open(tmp("plainfile"), "w")); f:close()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(fig.save, fig, tmp("plainfile/x.png"))
+    T.eq(ok, false)
+    T.ok(err:find("^tests/lua/plot.lua:" .. line .. ": "), err)
+    T.ok(err:find(tmp("plainfile"), 1, true), err)
+    T.raises(function() fig:save("/proc/churnlab-no/x.svg") end, "/proc/churnlab-no")
   end)
 
   T.test("NaN and infinite values are skipped", function()
@@ -238,7 +246,7 @@ else
   end)
 end
 
-T.test("gnuplot missing: save and show return nil and name gnuplot-nox", function()
+T.test("gnuplot missing: save and show raise naming gnuplot-nox; available() says so", function()
   local exe = arg[-1]
   if not exe:find("^/") then exe = os.getenv("PWD") .. "/" .. exe end
   local script = tmp("nognuplot.lua")
@@ -246,16 +254,18 @@ T.test("gnuplot missing: save and show return nil and name gnuplot-nox", functio
   f:write([[
 local plot = require "churnlab.plot"
 local fig = plot.line{y = {1, 2, 3}}
-local ok, err = fig:save(arg[1])
-local ok2, err2 = fig:show()
-io.write(tostring(ok), "|", err, "|", tostring(ok2), "|", err2, "\n")
+local ok, err = pcall(fig.save, fig, arg[1])
+local ok2, err2 = pcall(fig.show, fig)
+local ok3, err3 = plot.available()
+io.write(tostring(ok), "|", err, "|", tostring(ok2), "|", err2, "|", tostring(ok3), "|", err3, "\n")
 ]])
   f:close()
   local p = io.popen("env PATH=/nonexistent CHURNLAB_GNUPLOT= " .. shq(exe) .. " " ..
     shq(script) .. " " .. shq(tmp("never.png")) .. " 2>&1")
   local out = p:read("a")
   p:close()
-  T.ok(out:find("^nil|gnuplot not found: install the Debian package gnuplot%-nox"), out)
+  T.ok(out:find("^false|[^|]*nognuplot.lua:3: gnuplot not found: install the Debian package gnuplot%-nox"), out)
+  T.ok(out:find("|false|[^|]*nognuplot.lua:4: gnuplot not found"), out)
   T.ok(out:find("|nil|gnuplot not found", 1, true), out)
   T.eq(read(tmp("never.png")), nil)
 end)

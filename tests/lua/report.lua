@@ -157,11 +157,13 @@ if have_gnuplot then
     T.eq(read(tmpdir .. "/figs_files/fig01.png"):sub(2, 4), "PNG")
   end)
 
-  T.test("a figure gnuplot cannot draw leaves a visible note and returns nil, msg", function()
+  T.test("a figure gnuplot cannot draw raises at the caller's line and leaves a visible note", function()
     local r = report.new{title = "broken", out = tmpdir .. "/broken.html"}
-    local ok, err = r:figure(plot.line{y = {1, 2}, commands = "set bogus_thing"})
-    T.eq(ok, nil)
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(r.figure, r, plot.line{y = {1, 2}, commands = "set bogus_thing"})
+    T.eq(ok, false)
     T.ok(err:find("bogus_thing", 1, true), err)
+    T.ok(err:find("^tests/lua/report.lua:" .. line .. ": cannot write '"), err)
     local h = r:html()
     T.ok(h:find('<div class="missing">Figure not drawn: gnuplot failed drawing', 1, true))
   end)
