@@ -194,9 +194,19 @@ SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.c
 data: all
 	@for f in $(SYNTH_FILES); do test -f $$f || { $(EXE) scripts/gen_data.lua data/synth; exit $$?; }; done
 
+# The executable, plus what the main job needs to run elsewhere: the notebooks, the scripts
+# (data generation, scoring), the README and churnlab-report, which runs the notebooks in a
+# folder of the user's choosing.
+SHARE_DIR = $(PREFIX)/share/churnlab
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE_DIR)/notebooks $(DESTDIR)$(SHARE_DIR)/scripts
 	install -m 755 $(EXE) $(DESTDIR)$(PREFIX)/bin/churnlab
+	install -m 644 notebooks/*.lua $(DESTDIR)$(SHARE_DIR)/notebooks/
+	install -m 644 scripts/*.lua $(DESTDIR)$(SHARE_DIR)/scripts/
+	install -m 644 README.md $(DESTDIR)$(SHARE_DIR)/
+	sed 's|@SHARE@|$(SHARE_DIR)|' scripts/report.sh > $(DESTDIR)$(PREFIX)/bin/churnlab-report.tmp
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/churnlab-report.tmp
+	mv $(DESTDIR)$(PREFIX)/bin/churnlab-report.tmp $(DESTDIR)$(PREFIX)/bin/churnlab-report
 
 clean:
 	rm -rf build churnlab

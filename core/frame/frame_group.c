@@ -414,14 +414,6 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
 
 /* ---- join --------------------------------------------------------------------------------- */
 
-static uint64_t dbits(double x)
-{
-    if (x == 0)
-        x = 0;
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
 
 /* Rows idx (with -1 = missing row) of c. */
 static int take_or_na(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k)
@@ -457,7 +449,7 @@ static int key_tuple(const cl_column *const *cols, const int32_t *const *maps, i
         } else {
             if (isnan(c->num[i]))
                 return 0;
-            t[k] = dbits(c->num[i]);
+            t[k] = cl_dbits(c->num[i]);
         }
     }
     return 1;

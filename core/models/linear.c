@@ -2,7 +2,7 @@
  * fits (core/lbfgs.c), prediction and model files. */
 #include "models/linear.h"
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "base/error.h"
 #include "base/lbfgs.h"
 #include "base/param_io.h"

@@ -8,7 +8,7 @@
  */
 #include "models/mlp.h"
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "base/error.h"
 #include "eval/metrics.h"
 #include "base/optim.h"

@@ -10,7 +10,8 @@
 #endif
 
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
+#include "eval/metrics.h"
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
@@ -384,7 +385,14 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
                 oy[k] = yl[i];
                 k++;
             }
-        m->oob_auc = k ? cl_trees_auc(oob, oy, k) : NAN;
+        m->oob_auc = NAN;
+        double *s = k ? cl_alloc(k * sizeof *s) : NULL;
+        if (s) { /* an allocation failure leaves the OOB AUC unknown, as before */
+            for (size_t i = 0; i < k; i++)
+                s[i] = oob[i];
+            cl_metrics_auc(&m->oob_auc, s, oy, (int64_t)k);
+            cl_free(s);
+        }
         cl_free(oob);
         cl_free(oy);
         cl_free(missing);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
+#include "eval/metrics.h"
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
@@ -149,12 +150,15 @@ static int push_tree(cl_gbdt *m, cl_tree *t)
 
 /* Metric of margins against labels; smaller is better after `sign`. */
 static double eval_metric(int metric, int objective, const double *margin, const float *y,
-                          size_t n, float *scratch)
+                          size_t n, double *scratch)
 {
     if (metric == CL_GBDT_METRIC_AUC) {
+        /* Scores rounded to float as they always were here, so early stopping sees the same
+         * ties and stops at the same tree as in models trained before. */
+        double auc;
         for (size_t i = 0; i < n; i++)
             scratch[i] = (float)margin[i];
-        return cl_trees_auc(scratch, y, n);
+        return cl_metrics_auc(&auc, scratch, y, (int64_t)n) ? NAN : auc;
     }
     double s = 0;
     if (metric == CL_GBDT_METRIC_RMSE) {
@@ -229,7 +233,8 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
 
     cl_tensor *Xc = NULL, *Xvc = NULL;
     uint8_t *bins = NULL;
-    float *yv = NULL, *grad = NULL, *hess = NULL, *ylab = NULL, *scratch = NULL, *vtmp = NULL;
+    float *yv = NULL, *grad = NULL, *hess = NULL, *ylab = NULL, *vtmp = NULL;
+    double *scratch = NULL;
     double *margin = NULL, *vmargin = NULL;
     uint32_t *rows = NULL;
     int *feats = NULL, *missing = NULL;

@@ -118,7 +118,5 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
 /* Validates X (2-D, d columns) and y (n labels; 0/1 when binary). Shared with forest. */
 int cl_trees_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const char *what);
 
-/* ROC AUC of scores against 0/1 labels (ties get half credit); NaN when a class is absent. */
-double cl_trees_auc(const float *score, const float *y, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include "support/lcl.h"
 
 #include "eval/calibrate.h"
+#include "models/prior.h"
 
 #include <math.h>
 #include <string.h>

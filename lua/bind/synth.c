@@ -500,9 +500,35 @@ static int l_true_risk(lua_State *L)
     return 1;
 }
 
+/* bench_data(n, d, kind, seed) -> X, y (see core/synth/synth_bench.h). */
+static int l_bench_data(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1), d = luaL_checkinteger(L, 2);
+    static const char *const kinds[] = {"numeric", "cat", NULL};
+    int cat = luaL_checkoption(L, 3, NULL, kinds);
+    uint64_t seed = (uint64_t)luaL_checkinteger(L, 4);
+    luaL_argcheck(L, n >= 1, 1, "need n >= 1");
+    luaL_argcheck(L, d >= (cat ? 15 : 9), 2, cat ? "need d >= 15" : "need d >= 9");
+    cl_tensor *X, *y = NULL;
+    LCL_CHECK(L, cl_tensor_new(&X, 2, n, d));
+    int rc = cl_tensor_new(&y, 1, n, 1);
+    if (rc == CL_OK)
+        rc = cl_synth_bench_data(cl_tensor_data(X), cl_tensor_data(y), n, d, cat, seed,
+                                 cl_threads_get());
+    if (rc) {
+        cl_tensor_free(X);
+        if (y)
+            cl_tensor_free(y);
+        return lcl_raise(L, rc);
+    }
+    lcl_pushtensor(L, X);
+    lcl_pushtensor(L, y);
+    return 2;
+}
+
 static const luaL_Reg funcs[] = {{"generate", l_generate}, {"world", l_world},
                                  {"coefs", l_coefs},       {"genres", l_genres},
-                                 {NULL, NULL}};
+                                 {"bench_data", l_bench_data}, {NULL, NULL}};
 
 static const luaL_Reg methods[] = {
     {"info", l_info},         {"params", l_params},       {"labels", l_labels},
@@ -524,6 +550,10 @@ static const struct {
     {"coefs", "coefs() -> {{name, value, term}}: the documented causes of churn (log-hazard "
               "coefficients)."},
     {"genres", "genres() -> {names}: the genre vocabulary."},
+    {"bench_data", "bench_data(n, d, kind, seed) -> X, y: the counter-hashed tables of "
+                   "scripts/bench/trees.lua (kind 'numeric': d uniform features, d >= 9; "
+                   "'cat': columns 1..8 categorical codes, every 5th numeric column 10% missing, "
+                   "d >= 15), rebuilt bit for bit in numpy by scripts/bench/trees_anchor.py."},
     {NULL, NULL}};
 
 int luaopen_churnlab_synth(lua_State *L);

@@ -17,34 +17,6 @@
 
 /* ---- boxes ---------------------------------------------------------------------------- */
 
-cl_tensor *lcl_checktensor(lua_State *L, int idx) { return lcl_checkobj(L, idx, LCL_TENSOR); }
-
-cl_tensor *lcl_testtensor(lua_State *L, int idx)
-{
-    lcl_box *b = lcl_testbox(L, idx, LCL_TENSOR);
-    return b ? b->obj : NULL;
-}
-
-static int newbox(lua_State *L)
-{
-    lcl_newbox(L, LCL_TENSOR);
-    return 1;
-}
-
-int lcl_pushtensor(lua_State *L, cl_tensor *t)
-{
-    /* The box is made under pcall so a Lua memory error cannot leak t. */
-    lua_pushcfunction(L, newbox);
-    if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
-        cl_tensor_free(t);
-        return lua_error(L);
-    }
-    lcl_box *b = lua_touserdata(L, -1);
-    b->obj = t;
-    lcl_gc_check(L);
-    return 1;
-}
-
 /* Pushes the result of a core call: the tensor, or raises the error (nothing to free). */
 static int push_result(lua_State *L, int rc, cl_tensor *t)
 {

@@ -14,14 +14,14 @@
  * feature names, native categorical columns and labels), verbose. gbdt also: valid = {Xv, yv},
  * early_stop = k, metric = "logloss" | "auc" | "rmse".
  *
- * Prior correction (core/calibrate.h): after scale_pos_weight (gbdt) or class_weight =
+ * Prior correction (core/models/prior.h): after scale_pos_weight (gbdt) or class_weight =
  * "balanced" (forest, tree) predict maps probabilities back to the true churn rate unless the
  * parameter prior_correction is false; the predict option overrides it for one call.
  */
 #include "support/lcl.h"
 #include "support/lmodel.h"
 
-#include "eval/calibrate.h"
+#include "models/prior.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -688,76 +688,6 @@ static int m_oob_auc(lua_State *L)
 }
 
 
-/* ---- benchmark data ----------------------------------------------------------------- */
-
-/* trees._bench_data(n, d, kind, seed) -> X, y: the synthetic data of scripts/bench/trees.lua,
- * generated from a counter-based hash so scripts/bench/trees_anchor.py rebuilds exactly the
- * same values with numpy (kind "numeric": d uniform features; kind "cat": the first 8 columns
- * categorical codes with 6..48 levels, every 5th numeric column 10% missing). Not part of the
- * documented API. */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double hash_u(uint64_t seed, uint64_t stream, uint64_t i)
-{
-    return (double)(mix64(seed * 0x100000001b3ull + stream * 0x9e3779b97f4a7c15ull + i) >> 11) *
-           (1.0 / 9007199254740992.0);
-}
-
-static int l_bench_data(lua_State *L)
-{
-    lua_Integer n = luaL_checkinteger(L, 1), d = luaL_checkinteger(L, 2);
-    const char *kind = luaL_checkstring(L, 3);
-    uint64_t seed = (uint64_t)luaL_checkinteger(L, 4);
-    int cat = !strcmp(kind, "cat");
-    luaL_argcheck(L, n >= 1 && d >= 8, 1, "need n >= 1 and d >= 8");
-    cl_tensor *X, *y;
-    LCL_CHECK(L, cl_tensor_new(&X, 2, n, d));
-    int rc = cl_tensor_new(&y, 1, n, 1);
-    if (rc) {
-        cl_tensor_free(X);
-        return lcl_raise(L, rc);
-    }
-    float *x = cl_tensor_data(X), *yy = cl_tensor_data(y);
-#pragma omp parallel for schedule(static) num_threads(cl_threads_get())
-    for (lua_Integer i = 0; i < n; i++) {
-        float *row = x + i * d;
-        for (lua_Integer j = 0; j < d; j++) {
-            double u = hash_u(seed, (uint64_t)j, (uint64_t)i);
-            if (cat && j < 8) {
-                int levels = 6 * (int)(j + 1);
-                row[j] = (float)floor(u * levels);
-            } else {
-                row[j] = (float)(4 * u - 2);
-                if (cat && j % 5 == 0 && hash_u(seed, 1000 + (uint64_t)j, (uint64_t)i) < 0.1)
-                    row[j] = NAN;
-            }
-        }
-        double z;
-        if (cat) {
-            double a = isnan(row[10]) ? 1.0 : row[10];
-            z = a + 0.5 * row[11] - 0.75 * row[12] + row[13] * row[14] +
-                ((int)row[0] % 3 == 1 ? 1.0 : -0.5) + ((int)row[1] < 4 ? 0.8 : 0.0) +
-                0.3 * row[2] / 18.0;
-        } else {
-            z = row[0] + 0.5 * row[1] - 0.75 * row[2] + row[3] * row[4] + 0.5 * row[5] * row[5] -
-                0.4 * row[6] * row[7] + 0.2 * row[8];
-        }
-        double u = hash_u(seed, 999999, (uint64_t)i);
-        u = u < 1e-12 ? 1e-12 : u;
-        z += 0.8 * log(u / (1 - u)); /* logistic noise */
-        yy[i] = z > 0 ? 1.0f : 0.0f;
-    }
-    lcl_pushtensor(L, X);
-    lcl_pushtensor(L, y);
-    return 2;
-}
-
 /* ---- loaders ------------------------------------------------------------------------ */
 
 static int load_gbdt(lua_State *L)
@@ -866,7 +796,7 @@ static const luaL_Reg forest_methods[] = {{"oob_auc", m_oob_auc}, {NULL, NULL}};
 static const luaL_Reg tree_methods[] = {{"rules", m_rules}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
-    {"gbdt", l_gbdt}, {"forest", l_forest}, {"tree", l_tree}, {"_bench_data", l_bench_data},
+    {"gbdt", l_gbdt}, {"forest", l_forest}, {"tree", l_tree},
     {NULL, NULL}};
 
 int luaopen_churnlab_trees(lua_State *L);

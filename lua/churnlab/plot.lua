@@ -216,6 +216,7 @@ local function values_norm(kind)
 end
 
 kinds.hist = {
+  legend = "below reverse Left", -- the sample before its name: "[#] model  [#] random"
   norm = values_norm("hist"),
   defaults = {ylabel = "count"},
   draw = function(fig, b)
@@ -235,6 +236,8 @@ kinds.hist = {
       error("hist: bins must be a positive integer, got " .. tostring(bins), 3)
     end
     if not o.xrange then set(b, "set autoscale xfix") end -- the axis ends with the bins
+    -- counts and densities are bar heights: the axis starts at zero, or short bars look tall
+    if not o.yrange then set(b, "set yrange [0:*]") end
     local alpha = #fig.series > 1 and 0.45 or 0.85
     set(b, fmt("set style fill transparent solid %s border lc rgb '#ffffff'", num(alpha)))
     for i, s in ipairs(fig.series) do
@@ -306,6 +309,7 @@ local function bar_norm(s, i)
 end
 
 kinds.bar = {
+  legend = "below reverse Left", -- the sample before its name: "[#] model  [#] random"
   norm = bar_norm,
   draw = function(fig, b)
     local o = fig.opts
@@ -967,8 +971,10 @@ end
 -- The drawing commands (everything after the terminal and output lines).
 local function body_of(self, term)
   local o, b = self.opts, builder(term)
+  -- In text (dumb) a grid drawn like a line takes the first series' glyph ('*'): there it is
+  -- dotted (lt 0: '.' and ':'), and the key goes below the plot, where it covers no data.
   local L = {"set encoding utf8", "set border 3 lc rgb '#444444'", "set tics nomirror out",
-    "set grid back lc rgb '#e6e6e6' lt 1"}
+    term == "dumb" and "set grid back lt 0" or "set grid back lc rgb '#e6e6e6' lt 1"}
   for i, c in ipairs(PALETTE) do
     L[#L + 1] = fmt("set linetype %d lc rgb '%s' lw %s pt 7 ps 0.6", i, c,
       term == "dumb" and "1" or "2")
@@ -984,8 +990,12 @@ local function body_of(self, term)
   for _, s in ipairs(self.series) do if s.name then named = true end end
   if o.legend == false then L[#L + 1] = "unset key"
   else
-    local pos = type(o.legend) == "string" and o.legend or "top right"
-    if not pos:match("^[%a ]+$") then error("legend: expected words like 'top left', got " .. pos, 3) end
+    -- bars fill the top of the plot, so their key goes below it rather than on a bar
+    local pos = type(o.legend) == "string" and o.legend or term == "dumb" and "below width 3"
+      or kinds[self.kind].legend or "top right"
+    if type(o.legend) == "string" and not pos:match("^[%a ]+$") then
+      error("legend: expected words like 'top left', got " .. pos, 3)
+    end
     L[#L + 1] = fmt("set key %s noautotitle", pos)
   end
   if not named and o.legend == nil then L[#L + 1] = "unset key" end
@@ -1011,14 +1021,19 @@ local function size_of(fig, term)
 end
 
 local function terminal(fig, term, w, h)
+  -- Text grows with the figure (10 pt at the default 800 x 500), so a big figure shown
+  -- smaller on a page keeps readable labels; by the smaller ratio, so labels still fit.
+  local scale = math.max(1, math.min(w / 800, h / 500))
+  local function pt(base) return math.floor(base * scale + 0.5) end
   if term == "pngcairo" then
-    return fmt("set terminal pngcairo size %d,%d noenhanced font 'Sans,10' background '#ffffff'",
-      w, h)
+    return fmt("set terminal pngcairo size %d,%d noenhanced font 'Sans,%d' background '#ffffff'",
+      w, h, pt(10))
   elseif term == "svg" then
-    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,13' background '#ffffff'",
-      w, h)
+    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,%d' background '#ffffff'",
+      w, h, pt(13))
   elseif term == "pdfcairo" then
-    return fmt("set terminal pdfcairo size %gin,%gin noenhanced font 'Sans,10'", w / 100, h / 100)
+    return fmt("set terminal pdfcairo size %gin,%gin noenhanced font 'Sans,%d'", w / 100, h / 100,
+      pt(10))
   elseif term == "dumb" then
     return fmt("set terminal dumb size %d,%d noenhanced", w, h)
   end

@@ -79,7 +79,7 @@ void lcl_register_params(lua_State *L, const char *what, const cl_param_def *def
 /* Records a one-paragraph doc for the value at idx (a function or a metatable name). */
 void lcl_setdoc(lua_State *L, int idx, const char *doc);
 
-/* Tensors (implemented in l_tensor.c): check/test borrow; push takes ownership of t (frees
+/* Tensors (boxes of LCL_TENSOR, whose metatable bind/tensor.c makes): check/test borrow; push takes ownership of t (frees
  * it if the box cannot be made) and returns 1. */
 #define LCL_TENSOR "churnlab.Tensor"
 cl_tensor *lcl_checktensor(lua_State *L, int idx);
@@ -95,16 +95,7 @@ void lcl_register_loader(lua_State *L, const char *kind, lua_CFunction loader);
  * making big tensors do not exhaust RAM while Lua sees tiny userdata. */
 void lcl_gc_check(lua_State *L);
 
-/* A progress reporter for long C loops; aborts on Ctrl-C. On a terminal (stderr): a bar with
- * percentage, count, rate and ETA, unless verbose = false/0. Otherwise nothing, or with
- * verbose = true/1 one summary line when the task ends (2: also a line every 10%). The state
- * lives in the userdata pushed on the stack (pop it after the C call). `opts` is an options
- * table index or 0: reads `verbose` (boolean or 0/1/2; anything else is an error). */
-cl_progress *lcl_progress_new(lua_State *L, int opts);
-/* Ends the reporter's current task now (the bar's final state and newline, or the summary
- * line): call it right after the C loop returns, so a loop that stops early (convergence,
- * early stopping, an error) does not leave its bar open until the userdata is collected. */
-void lcl_progress_end(cl_progress *p);
+/* Progress reporters: support/progress.h (included here, as every fitting binding uses them). */
 
 /* Small option readers for tables of options (idx may be 0 or nil: defaults). */
 double lcl_optnum(lua_State *L, int idx, const char *key, double def);
@@ -125,5 +116,7 @@ int lcl_pushvec(lua_State *L, const double *v, int64_t n);
 
 /* Opens every churnlab C module into package.preload and the embedded Lua modules. */
 void lcl_openlibs(lua_State *L);
+
+#include "support/progress.h"
 
 #endif

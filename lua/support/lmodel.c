@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "frame/prep.h"
 
 const float *lm_matrix(lua_State *L, int idx, const char *what, int64_t *n, int64_t *d)

@@ -146,6 +146,35 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("\x15\x04")
     s.wait()
 
+    # one history entry per statement across sessions, a multi-line chunk being one entry
+    hist3 = os.path.join(tmp, "history3")
+    env4 = dict(env, CHURNLAB_HISTORY=hist3)
+    s = Session(env4)
+    s.read_until(PROMPT, 15)
+    for line in ["a1 = 1\r", "function g1()\r", "  return a1 + 1\r", "end\r", "g1()\r"]:
+        s.send(line)
+        s.read_until(rb"(cl|\.\.)> $")
+    s.send("\x04")
+    s.wait()
+    s = Session(env4)
+    s.read_until(PROMPT, 15)
+    s.mark()
+    s.send("\x1b[A")
+    got = s.read_until(rb"g1\(\)$", 5)
+    check("history: the first Up recalls the last statement alone",
+          got and b"function" not in s.buf, repr(s.buf))
+    s.mark()
+    s.send("\x1b[A")
+    got = s.read_until(rb"(?s)function g1\(\).*return a1 \+ 1.*end$", 5)
+    check("history: the next Up recalls the multi-line function as one entry",
+          got and b"a1 = 1" not in s.buf, repr(s.buf))
+    s.mark()
+    s.send("\x1b[A")
+    check("history: and the one before it is the first statement",
+          s.read_until(rb"a1 = 1", 5), repr(s.buf))
+    s.send("\x15\x04")
+    s.wait()
+
     # the history file is bounded: CHURNLAB_HISTSIZE entries at most
     hist2 = os.path.join(tmp, "history2")
     s = Session(dict(env, CHURNLAB_HISTORY=hist2, CHURNLAB_HISTSIZE="3"))

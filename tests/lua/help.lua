@@ -209,4 +209,16 @@ T.test("help() prints and cl.help is callable", function()
   T.ok(s:find("Modules (help(cl.<name>) for each)", 1, true), s)
 end)
 
+T.test("frame methods are found and named (help(df.filter) used to crash)", function()
+  local df = cl.frame{a = {1, 2, 3}}
+  local ok, s = pcall(H.text, df.filter)
+  T.ok(ok, s)
+  T.eq(s:match("^[^\n]+"), "churnlab.Frame:filter")
+end)
+
+T.test("a method shared by several classes names every one of them", function()
+  local s = H.text(cl.gbdt{}.fit)
+  T.eq(s:match("^[^\n]+"), "churnlab.Forest:fit, churnlab.GBDT:fit, churnlab.Tree:fit")
+end)
+
 T.done()

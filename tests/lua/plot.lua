@@ -102,6 +102,32 @@ end)
 if not have_gnuplot then
   T.skip("drawing tests", "gnuplot not installed (Debian package gnuplot-nox)")
 else
+  T.test("text plots: a faint grid, one glyph per series, a legend below saying which", function()
+    local fig = plot.hist{{values = {1, 2, 2, 3, 3, 3, 4, 4, 5}, name = "stayed"},
+                          {values = {2, 3, 3, 4, 4, 4, 5, 6}, name = "churned"}, title = "two"}
+    local s = assert(fig:text{width = 80, height = 24})
+    local g1, g2 = s:match("stayed ([^%s%w])[^%s%w]*%s*churned ([^%s%w])")
+    T.ok(g1, "legend names both series with their glyphs:\n" .. s)
+    T.ok(g1 ~= g2, "two series, two glyphs: " .. tostring(g1) .. " " .. tostring(g2))
+    local body = s:gsub("[^\n]*stayed[^\n]*", "") -- the plot without its legend line
+    T.ok(body:find(g1, 1, true) and body:find(g2, 1, true), "both glyphs are drawn:\n" .. s)
+    T.ok(body:find("%.%.%.%."), "the grid is dotted:\n" .. s)
+    -- the y axis of a histogram starts at zero
+    T.ok(s:find("\n%s+0 %+%-"), "a zero baseline:\n" .. s)
+  end)
+
+  T.test("histogram counts start at zero; text grows with the figure", function()
+    local fig = plot.hist{{values = {200, 900, 1400, 1300, 1200}}}
+    T.ok(fig:script():find("set yrange [0:*]", 1, true), fig:script())
+    local p = tmp("big.png")
+    plot.hist{{values = {1, 2, 3}}, size = {1600, 1000}}:save(p)
+    local gp = read(p:gsub("%.png$", ".gp"))
+    T.ok(gp and gp:find("font 'Sans,20'", 1, true), gp)
+    plot.hist{{values = {1, 2, 3}}}:save(p)
+    gp = read(p:gsub("%.png$", ".gp"))
+    T.ok(gp and gp:find("font 'Sans,10'", 1, true), gp)
+  end)
+
   T.test("every kind renders to PNG and SVG, with its .gp script beside", function()
     for name, fig in pairs(every_kind()) do
       local png = tmp(name .. ".png")

@@ -1,4 +1,4 @@
-/* test_prior.c - prior correction inside the models (calibrate.h): the recorded rates, the
+/* test_prior.c - prior correction inside the models (models/prior.h): the recorded rates, the
  * prediction modes, and model files whose rates chunk is corrupted (re-signed with a valid
  * CRC, so the model loader itself must refuse the values, naming the chunk). */
 #include <setjmp.h>
