@@ -228,6 +228,10 @@ T.test("comparison masks", function()
   T.eq(a:gt(1.5):sum(), 2, "mask sums count")
 end)
 
+-- Operands from randn with these seeds (|x| < 2.2, |y| < 1.1) and depth k <= 4: any BLAS
+-- kernel's float32 dot product is within gamma_k sum|x y| <= 2.4e-7 * 4 * 2.4 = 2.3e-6 of the
+-- double loop on the same float32 values (1e-5: a margin of 4); the identity is
+-- exact (products by 1 and 0, sums with 0).
 T.test("mm against a Lua triple loop, views and vectors", function()
   local A, B = rnd(5, 4, 1), rnd(4, 3, 2)
   local a, b = tensor(A), tensor(B)

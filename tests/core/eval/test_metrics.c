@@ -1,5 +1,9 @@
 /* test_metrics.c - core/metrics.c against scikit-learn references (tests/data/metrics_ref.txt,
- * written by scripts/ref/metrics_ref.py) plus error cases. */
+ * written by scripts/ref/metrics_ref.py) plus error cases.
+ * Tolerances: metrics are double sums and ratios of counts over the same float32 scores that
+ * scikit-learn saw (no BLAS); the two differ only in summation order (n eps64 relative, n <= a
+ * few hundred: 1e-13) and in libm's last bit (log loss), so 1e-9 relative is a wide margin,
+ * while a wrong tie or threshold moves a metric by at least 1/n. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
