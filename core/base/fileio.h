@@ -11,6 +11,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Opens path for reading, refusing (with a message naming it and what it is) anything but a
+ * regular file, without blocking on a FIFO; *size (may be NULL) gets the file's size. The
+ * FILE is the caller's to fclose. */
+int cl_file_open_read(const char *path, FILE **fp, uint64_t *size);
+
 /* Reads a whole file into a cl_alloc'ed buffer (owned by the caller, freed with cl_free), NUL
  * terminated for convenience (the NUL is not counted in *len). Refuses files over max_bytes. */
 int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len);

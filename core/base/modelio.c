@@ -391,23 +391,104 @@ int cl_mr_from_buffer(cl_mr **out, const void *buf, size_t len, const char *orig
     return CL_OK;
 }
 
+/* Reads exactly n bytes at the current position; 0 on a short read. */
+static int read_exact(FILE *fp, void *dst, size_t n) { return fread(dst, 1, n, fp) == n; }
+
+/* Walks the header and the chunk headers of an open model file of `size` bytes, seeking over
+ * the payloads, with the checks parse() makes on them: a file whose lengths do not add up
+ * (a valid header in front of gigabytes of anything else) is refused before it is read into
+ * memory. parse() still checks everything, CRC included, on what is read afterwards. */
+static int precheck(FILE *fp, uint64_t size, cl_mr *r)
+{
+    unsigned char h[HEADER_FIXED];
+    if (size < HEADER_FIXED + 4 + 4 || !read_exact(fp, h, HEADER_FIXED) || memcmp(h, MAGIC, 8))
+        return CL_OK; /* too short or not a model: parse() says which, cheaply */
+    uint32_t version = (uint32_t)get_le(h + 8, 4);
+    if (version > CL_MODEL_VERSION || version == 0)
+        return CL_OK; /* parse() refuses it (newer format, version 0) */
+    uint64_t len = size - 4, at = HEADER_FIXED; /* the chunks end before the CRC */
+    uint32_t klen = (uint32_t)get_le(h + 12, 4);
+    if (klen == 0 || klen > KIND_MAX_LEN || klen > len - at)
+        return bad(r, "bad model kind length", at - 4);
+    at += klen;
+    unsigned char b[16];
+    if (len - at < 4 || fseeko(fp, (off_t)at, SEEK_SET) || !read_exact(fp, b, 4))
+        return bad(r, "file is truncated", at);
+    uint32_t count = (uint32_t)get_le(b, 4);
+    at += 4;
+    if (count > (len - at) / 11 + 1)
+        return bad(r, "impossible chunk count", at - 4);
+    for (uint32_t i = 0; i < count; i++) {
+        if (len - at < 2 || !read_exact(fp, b, 2))
+            return bad(r, "chunk header truncated", at);
+        uint64_t nl = get_le(b, 2);
+        at += 2;
+        if (nl == 0 || nl > NAME_MAX_LEN || len - at < nl + 9 ||
+            fseeko(fp, (off_t)(at + nl), SEEK_SET) || !read_exact(fp, b, 9))
+            return bad(r, "bad chunk name", at - 2);
+        at += nl;
+        int type = b[0];
+        uint64_t n = get_le(b + 1, 8);
+        at += 9;
+        if (type < CL_CHUNK_U8 || type > CL_CHUNK_STR)
+            return bad(r, "unknown chunk type", at - 9);
+        if (type == CL_CHUNK_STR) {
+            if (n > (len - at) / 4)
+                return bad(r, "string count exceeds the file", at - 8);
+            for (uint64_t k = 0; k < n; k++) {
+                if (len - at < 4 || !read_exact(fp, b, 4))
+                    return bad(r, "string truncated", at);
+                uint64_t sl = get_le(b, 4);
+                at += 4;
+                if (sl > len - at)
+                    return bad(r, "string length exceeds the file", at - 4);
+                at += sl;
+                if (sl && fseeko(fp, (off_t)at, SEEK_SET))
+                    return bad(r, "string truncated", at);
+            }
+        } else {
+            uint64_t es = elem_size(type);
+            if (n > (len - at) / es)
+                return bad(r, "array length exceeds the file", at - 8);
+            at += n * es;
+            if (fseeko(fp, (off_t)at, SEEK_SET))
+                return bad(r, "file is truncated", at);
+        }
+    }
+    if (at != len)
+        return bad(r, "trailing bytes after the last chunk", at);
+    return CL_OK;
+}
+
 int cl_mr_open(cl_mr **out, const char *path)
 {
-    char *buf;
-    size_t len;
     *out = NULL;
-    int rc = cl_file_read(path, CL_MODEL_MAX_BYTES, &buf, &len);
-    if (rc)
-        return rc;
     cl_mr *r = cl_calloc(1, sizeof *r);
     if (!r || !(r->origin = cl_strdup(path))) {
         cl_free(r);
-        cl_free(buf);
         return CL_ENOMEM;
     }
-    r->buf = buf;
-    r->len = len;
-    rc = parse(r);
+    FILE *fp;
+    uint64_t size;
+    int rc = cl_file_open_read(path, &fp, &size);
+    if (rc == CL_OK && size > CL_MODEL_MAX_BYTES)
+        rc = cl_error(CL_ERANGE, "'%s' is %llu bytes, more than the limit of %zu", path,
+                      (unsigned long long)size, CL_MODEL_MAX_BYTES);
+    if (rc == CL_OK)
+        rc = precheck(fp, size, r);
+    if (rc == CL_OK) {
+        size_t n = (size_t)size;
+        r->buf = cl_alloc(n ? n : 1);
+        if (!r->buf)
+            rc = CL_ENOMEM;
+        else if (fseeko(fp, 0, SEEK_SET) || fread(r->buf, 1, n, fp) != n || ferror(fp))
+            rc = cl_error(CL_EIO, "cannot read '%s'", path);
+        r->len = n;
+    }
+    if (fp)
+        fclose(fp);
+    if (rc == CL_OK)
+        rc = parse(r);
     if (rc) {
         cl_mr_free(r);
         return rc;
@@ -419,9 +500,10 @@ int cl_mr_open(cl_mr **out, const char *path)
 int cl_mr_peek_kind(const char *path, char *kind, size_t cap)
 {
     unsigned char head[HEADER_FIXED + KIND_MAX_LEN];
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return cl_error(CL_EIO, "cannot open '%s': %s", path, strerror(errno));
+    FILE *fp;
+    int rc = cl_file_open_read(path, &fp, NULL); /* no blocking on a FIFO */
+    if (rc)
+        return rc;
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
     if (got < HEADER_FIXED || memcmp(head, MAGIC, 8) != 0)

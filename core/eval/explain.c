@@ -217,7 +217,10 @@ static int coalition_values(const coal *c, const uint8_t *z, int64_t m, double *
                     row[j] = zq[gof(c->groups, j)] ? c->x[j] : bgr[j];
             }
         }
-        rc = predict_checked(c->f, c->ud, view, out);
+        /* a C model's predict never looks at Ctrl-C, and one row can take many batches */
+        rc = cl_progress_step(NULL, "kernelshap", (double)s, (double)m, NULL);
+        if (rc == CL_OK)
+            rc = predict_checked(c->f, c->ud, view, out);
         cl_tensor_free(view);
         for (int64_t q = 0; rc == CL_OK && q < k; q++) {
             double acc = 0;
@@ -233,11 +236,17 @@ static int coalition_values(const coal *c, const uint8_t *z, int64_t m, double *
 
 /* Solves the symmetric positive definite system A x = b (k x k) by Cholesky; A and b are
  * overwritten. A small ridge keeps rank-deficient designs solvable. */
-static int spd_solve(double *A, double *b, int k)
+static int spd_solve(double *A, double *b, int k, const char *what)
 {
     for (int i = 0; i < k; i++)
         A[i * k + i] += 1e-10 * (1 + A[i * k + i]);
     for (int j = 0; j < k; j++) {
+        /* k^3 / 3 steps for up to 4096 groups: seconds, so Ctrl-C is polled per column */
+        if ((j & 63) == 0) {
+            int rc = cl_progress_step(NULL, what, j, k, NULL);
+            if (rc)
+                return rc;
+        }
         double s = A[j * k + j];
         for (int q = 0; q < j; q++)
             s -= A[j * k + q] * A[j * k + q];
@@ -367,6 +376,9 @@ int cl_explain_kernelshap(cl_predict_fn f, void *ud, const float *x, const cl_te
      * columns (z_j - z_last), j < g - 1, with weights w */
     int k = g - 1;
     for (int64_t row = 2; row < m; row++) {
+        if ((row & 255) == 0 && (rc = cl_progress_step(NULL, "kernelshap", (double)row,
+                                                       (double)m, NULL)))
+            goto done;
         const uint8_t *zr = z + row * g;
         double yv = v[row] - base - zr[g - 1] * delta;
         double xr[4096];
@@ -383,7 +395,7 @@ int cl_explain_kernelshap(cl_predict_fn f, void *ud, const float *x, const cl_te
     for (int i = 0; i < k; i++)
         for (int j = i + 1; j < k; j++)
             A[i * k + j] = A[j * k + i];
-    if ((rc = spd_solve(A, bvec, k)))
+    if ((rc = spd_solve(A, bvec, k, "kernelshap")))
         goto done;
     double sum = 0;
     for (int j = 0; j < k; j++)
@@ -446,6 +458,8 @@ int cl_explain_lime(cl_predict_fn f, void *ud, const float *x, const cl_tensor *
     /* weighted ridge (lambda = 1e-3 * total weight) on [z, 1] */
     double wsum = 0, ymean = 0;
     for (int s = 0; s < samples; s++) {
+        if ((s & 255) == 0 && (rc = cl_progress_step(NULL, "lime", s, samples, NULL)))
+            goto done;
         double xr[4097];
         for (int j = 0; j < g; j++)
             xr[j] = z[(int64_t)s * g + j];
@@ -464,7 +478,7 @@ int cl_explain_lime(cl_predict_fn f, void *ud, const float *x, const cl_tensor *
     for (int i = 0; i < k; i++)
         for (int j = i + 1; j < k; j++)
             A[i * k + j] = A[j * k + i];
-    if ((rc = spd_solve(A, bv, k)))
+    if ((rc = spd_solve(A, bv, k, "lime")))
         goto done;
     double ss_res = 0, ss_tot = 0;
     for (int s = 0; s < samples; s++) {

@@ -2,6 +2,7 @@
  * frame_ops.h. */
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/progress.h"
 #include "frame/frame_col.h"
 #include "frame/frame_impl.h"
 #include "frame/frame_ops.h"
@@ -371,6 +372,8 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
     if (rc == CL_OK)
         rc = cl_frame_copy(&r, sorted);
     for (int a = 0; rc == CL_OK && a < naggs; a++) {
+        if ((rc = cl_progress_step(NULL, "groupby", a, naggs, NULL)))
+            break;
         cl_column *c;
         const cl_column *in = aj[a] >= 0 ? f->cols[aj[a]] : f->cols[kj[0]];
         cl_agg_fn fn = aggs[a].fn;
@@ -532,11 +535,18 @@ int cl_frame_join(cl_frame **out, const cl_frame *left, const cl_frame *right,
     uint64_t *u = t + non;
     for (int64_t i = 0; rc == CL_OK && i < nl; i++) {
         int matched = 0;
+        /* Ctrl-C every 4096 left rows and every 2^20 pairs: a many-to-many key can make
+         * the output quadratic */
+        if ((i & 4095) == 0 && (rc = cl_progress_step(NULL, "join", (double)i, (double)nl, NULL)))
+            break;
         if (key_tuple(lk, NULL, non, i, t)) {
             for (int64_t j = head[(size_t)hash_tuple(t, non) & (nb - 1)]; j >= 0; j = next[j]) {
                 key_tuple(rk, (const int32_t *const *)maps, non, j, u);
                 if (memcmp(t, u, sizeof *t * (size_t)non))
                     continue;
+                if ((np & 0xfffff) == 0xfffff &&
+                    (rc = cl_progress_step(NULL, "join", (double)i, (double)nl, NULL)))
+                    break;
                 if (np == cap) {
                     int64_t nc = cap * 2;
                     int64_t *a = cl_realloc(li, (size_t)nc * sizeof *a);
@@ -826,6 +836,8 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
     cl_frame *r = NULL;
     rc = la && lb ? CL_OK : CL_ENOMEM;
     if (rc == CL_OK)
+        rc = cl_progress_step(NULL, "crosstab", 0, 0, NULL);
+    if (rc == CL_OK)
         rc = levels(f->cols[ja], la, &na, &va);
     if (rc == CL_OK)
         rc = levels(f->cols[jb], lb, &nb, &vb);
@@ -884,7 +896,11 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
         rc = cl_frame_set(r, a, va);
     }
     int32_t nrows = na + (mrow ? 1 : 0);
-    for (int32_t y = 0; rc == CL_OK && y < nb + (mcol ? 1 : 0); y++) {
+    int32_t ncols_out = nb + (mcol ? 1 : 0);
+    for (int32_t y = 0; rc == CL_OK && y < ncols_out; y++) {
+        /* na x nb cells and a name lookup per column: thousands of levels take seconds */
+        if ((y & 63) == 0 && (rc = cl_progress_step(NULL, "crosstab", y, ncols_out, NULL)))
+            break;
         char name[256];
         if (y == nb)
             snprintf(name, sizeof name, "All");

@@ -2,6 +2,7 @@
 #include "frame/frame_ops.h"
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/progress.h"
 #include "frame/frame_impl.h"
 #include "base/rng.h"
 
@@ -152,10 +153,14 @@ static int cmp_rows(const sortkey *k, int nk, int64_t a, int64_t b)
     return 0;
 }
 
-/* Bottom-up merge sort of idx (stable). */
-static void merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const sortkey *k, int nk)
+/* Bottom-up merge sort of idx (stable). CL_EINTR on Ctrl-C, polled once per pass (log2 n
+ * passes of n steps: seconds for tens of millions of rows). */
+static int merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const sortkey *k, int nk)
 {
     for (int64_t w = 1; w < n; w *= 2) {
+        int rc = cl_progress_step(NULL, "sort", 0, 0, NULL);
+        if (rc)
+            return rc;
         for (int64_t lo = 0; lo < n; lo += 2 * w) {
             int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             int64_t i = lo, j = mid, o = lo;
@@ -168,6 +173,7 @@ static void merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const sortkey *k, 
         }
         memcpy(idx, tmp, (size_t)n * sizeof *idx);
     }
+    return CL_OK;
 }
 
 int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *desc, int nkeys,
@@ -202,7 +208,9 @@ int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *d
     if (rc == CL_OK) {
         for (int64_t i = 0; i < n; i++)
             idx[i] = i;
-        merge_sort(idx, tmp, n, k, nkeys);
+        rc = merge_sort(idx, tmp, n, k, nkeys);
+    }
+    if (rc == CL_OK) {
         *order = idx;
         idx = NULL;
     }

@@ -3,6 +3,7 @@
 #include "base/alloc.h"
 #include "frame/csvio.h"
 #include "base/error.h"
+#include "base/progress.h"
 #include "frame/frame_col.h"
 
 #include <math.h>
@@ -636,6 +637,9 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
         const pcol *pc = &p->cols[j];
         cl_column *col = NULL;
         int32_t *map = NULL;
+        /* Ctrl-C per input column: millions of rows times thousands of one-hot outputs */
+        if ((rc = cl_progress_step(NULL, "transform", j, p->ncol, NULL)))
+            break;
         rc = as_kind(pc, f->cols[cl_frame_find(f, pc->name)], &col);
         if (rc == CL_OK && pc->is_cat)
             rc = cat_map(pc, col, &map);

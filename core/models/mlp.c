@@ -726,6 +726,8 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
     }
     if (opts->early_stop < 0)
         return cl_error(CL_EINVAL, "mlp: early_stop must be >= 0, got %d", opts->early_stop);
+    if ((rc = cl_threads_blas("mlp: fit")))
+        return rc;
     const int epochs = m->p.epochs;
     const int64_t batch = m->p.batch < n ? m->p.batch : n;
 
@@ -884,9 +886,11 @@ int cl_mlp_loss_grad(cl_mlp *m, const float *X, const float *y, int64_t n, doubl
 {
     if (!m->theta)
         return cl_error(CL_ESTATE, "mlp: weights not initialised");
-    ws w;
-    int rc = ws_new(&w, m, n, 1);
+    int rc = cl_threads_blas("mlp: loss_grad");
     if (rc)
+        return rc;
+    ws w;
+    if ((rc = ws_new(&w, m, n, 1)))
         return rc;
     float wpos, wneg;
     class_weights(m, y, n, &wpos, &wneg);
@@ -928,6 +932,8 @@ int cl_mlp_predict_mode(const cl_mlp *m, const float *X, int64_t n, int64_t d, f
                         (long long)d, (long long)m->d);
     int rc = check_xy(m, "X", X, NULL, n, d);
     if (rc)
+        return rc;
+    if ((rc = cl_threads_blas("mlp: predict")))
         return rc;
     int64_t nchunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
     int nt = cl_threads_get();

@@ -353,8 +353,12 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
                         cl_tensor_shape_str(a, sa, sizeof sa),
                         cl_tensor_shape_str(b, sb, sizeof sb),
                         INT_MAX);
+    /* sets OpenBLAS's thread count and makes sure its buffers fit the address space */
+    int rc = cl_threads_blas("mm");
+    if (rc)
+        return rc;
     int ndim = (a->ndim == 1 || b->ndim == 1) ? 1 : 2;
-    int rc = ndim == 1 ? cl_tensor_new(out, 1, a->ndim == 1 ? n : m, 1)
+    rc = ndim == 1 ? cl_tensor_new(out, 1, a->ndim == 1 ? n : m, 1)
                        : cl_tensor_new(out, 2, m, n);
     if (rc)
         return rc;
@@ -365,7 +369,6 @@ int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
         memset(c, 0, (size_t)(m * n) * sizeof(float));
         return CL_OK;
     }
-    cl_threads_get(); /* makes sure OpenBLAS got the configured thread count */
     blas_view va, vb;
     /* A vector operand goes to sgemv with its stride as the increment (OpenBLAS 0.3.21's
      * sgemm does not forward n = 1 to gemv itself, and gemv never needs a copy). */

@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/progress.h"
 #include "base/threads.h"
 
 typedef struct pelem {
@@ -145,7 +146,7 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
     }
     size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
     const size_t block = 64, nblk = (n + block - 1) / block;
-    int failed = 0;
+    int failed = 0, stop = 0;
 #pragma omp parallel num_threads(cl_threads_get()) if (n > 256)
     {
         pelem *path = cl_alloc(plen * sizeof *path);
@@ -156,14 +157,25 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
         }
 #pragma omp for schedule(static)
         for (size_t q = 0; q < nblk; q++) {
-            if (!path || !phi)
+            int skip;
+#pragma omp atomic read
+            skip = stop;
+            if (!path || !phi || skip)
                 continue;
             size_t i1 = (q + 1) * block < n ? (q + 1) * block : n;
-            for (size_t i = q * block; i < i1; i++) {
+            for (size_t i = q * block; i < i1 && !skip; i++) {
                 const float *x = X + i * (size_t)d;
                 memset(phi, 0, ((size_t)d + 1) * sizeof *phi);
-                for (int t = 0; t < ntrees; t++)
+                /* Ctrl-C is polled per tree: one row of a large ensemble can take long */
+                for (int t = 0; t < ntrees; t++) {
+                    if (cl_interrupted()) {
+#pragma omp atomic write
+                        stop = 1;
+                        skip = 1;
+                        break;
+                    }
                     recurse(trees[t], 0, x, phi, path, 0, 1, 1, -1, scale);
+                }
                 float *o = out + i * ((size_t)d + 1);
                 for (int j = 0; j < d; j++)
                     o[j] = (float)phi[j];
@@ -173,7 +185,11 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
         cl_free(path);
         cl_free(phi);
     }
-    return failed ? cl_error(CL_ENOMEM, "treeshap: out of memory") : CL_OK;
+    if (failed)
+        return cl_error(CL_ENOMEM, "treeshap: out of memory");
+    if (stop)
+        return cl_error(CL_EINTR, "treeshap: interrupted");
+    return CL_OK;
 }
 
 void cl_treeshap_to_probability(float *phi, size_t n, int d)

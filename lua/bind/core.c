@@ -108,7 +108,8 @@ static const struct {
     const char *name, *doc;
 } docs[] = {
     {"threads", "threads([n]) -> n: sets (n >= 1, or 0 for the default: $CHURNLAB_THREADS or "
-                "every core) and returns the thread count. Results never depend on it."},
+                "every core) and returns the thread count, capped at what an address-space limit "
+                "(ulimit -v) leaves room for. Results never depend on it."},
     {"memory", "memory() -> bytes, peak: C memory held by churnlab objects now and at peak."},
     {"load", "load(path) -> model: loads any churnlab model file (.clm), whatever its kind. "
              "A missing or corrupt file raises an error naming it; to branch on failure: "

@@ -912,11 +912,19 @@ static int checkk(lua_State *L, int idx, int def)
     return (int)k;
 }
 
-/* Pushes ranked labels and scores, applying an optional filter(label, score) -> bool. */
+/* Pushes ranked labels and scores, applying an optional filter(label, score) -> bool.
+ * The filter is Lua code and may refit or free r (or the matrix it was fitted on), so the
+ * training matrix is pinned first (a reference held by a box on the stack, dropped by the
+ * GC even when the filter raises) and r is not touched again: the ranking is the one of the
+ * model as it was when recommend was called. ex points into that matrix or into Lua memory
+ * held by the caller. */
 static int rank_and_push(lua_State *L, const cl_rec *r, const float *s, int k,
                          const int32_t *ex, int64_t nex, int filter)
 {
-    int64_t ni = r->train->n_items;
+    lcl_box *pin = lcl_newbox(L, INTER);
+    const cl_interactions *train = pin->obj = cl_interactions_retain(r->train);
+    r = NULL;
+    int64_t ni = train->n_items;
     int kk = filter ? (int)(ni < 4 * (int64_t)k + 100 ? ni : 4 * (int64_t)k + 100) : k;
     if (kk > ni)
         kk = (int)ni;
@@ -933,7 +941,7 @@ static int rank_and_push(lua_State *L, const cl_rec *r, const float *s, int k,
         for (int j = 0; j < got && out < k; j++) {
             if (filter) {
                 lua_pushvalue(L, filter);
-                pushlabel(L, r->train->items, it[j]);
+                pushlabel(L, train->items, it[j]);
                 lua_pushnumber(L, sc[j]);
                 lua_call(L, 2, 1);
                 int keep = lua_toboolean(L, -1);
@@ -942,7 +950,7 @@ static int rank_and_push(lua_State *L, const cl_rec *r, const float *s, int k,
                     continue;
             }
             out++;
-            pushlabel(L, r->train->items, it[j]);
+            pushlabel(L, train->items, it[j]);
             lua_rawseti(L, -3, out);
             lua_pushnumber(L, sc[j]);
             lua_rawseti(L, -2, out);
@@ -950,6 +958,7 @@ static int rank_and_push(lua_State *L, const cl_rec *r, const float *s, int k,
         if (out == k || !filter || kk >= ni || got < kk) {
             lua_remove(L, -3);
             lua_remove(L, -3);
+            lua_remove(L, -3); /* the pin */
             return 2;
         }
         lua_pop(L, 4);

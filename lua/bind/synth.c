@@ -413,9 +413,15 @@ static cl_synth_action *read_policy(lua_State *L, cl_synth_world *w, int oidx)
     }
     int pol = lua_gettop(L);
     int isfn = lua_isfunction(L, pol);
+    /* The policy is Lua code and may free the world (w:free()): who gets asked is read
+     * before the first call, and the world is not touched again until l_replay checks that
+     * its box still holds it. */
+    uint8_t *ask = lua_newuserdatauv(L, (size_t)n + 1, 0);
+    for (int id = 1; id <= n; id++)
+        ask[id] = cl_synth_label(w, id) >= 0; /* not a customer at the snapshot: not asked */
     for (int id = 1; id <= n; id++) {
-        if (cl_synth_label(w, id) < 0)
-            continue; /* not a customer at the snapshot: nothing to decide */
+        if (!ask[id])
+            continue;
         if (isfn) {
             lua_pushvalue(L, pol);
             lua_pushinteger(L, id);
@@ -448,6 +454,8 @@ static int l_replay(lua_State *L)
     int oidx = lcl_check_options(L, 2, "replay", known);
     int horizon = horizon_opt(L, w, oidx);
     cl_synth_action *acts = read_policy(L, w, oidx);
+    if (lcl_testbox(L, 1, WORLD)->obj != w)
+        return luaL_error(L, "replay: the policy freed the world it was deciding for");
     int n = cl_synth_customers(w);
     cl_synth_outcome *out = lua_newuserdatauv(L, (size_t)n * sizeof *out, 0);
     cl_progress *p = lcl_progress_new(L, oidx);
@@ -499,6 +507,8 @@ static int l_true_risk(lua_State *L)
     int oidx = lcl_check_options(L, 2, "true_risk", known);
     int horizon = horizon_opt(L, w, oidx);
     cl_synth_action *acts = read_policy(L, w, oidx);
+    if (lcl_testbox(L, 1, WORLD)->obj != w)
+        return luaL_error(L, "replay: the policy freed the world it was deciding for");
     int n = cl_synth_customers(w);
     double *r = lua_newuserdatauv(L, (size_t)n * sizeof *r, 0);
     LCL_CHECK(L, cl_synth_true_risk(w, acts, horizon, r));

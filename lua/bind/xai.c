@@ -64,7 +64,10 @@ static int predict_cb(void *ud, const cl_tensor *X, float *out)
     predict_call c = {m, NULL, out, X->shape[0], CL_OK};
     if (!lua_checkstack(L, 3))
         return cl_error(CL_ENOMEM, "explain: Lua stack overflow");
-    int rc = cl_tensor_view(&c.view, X);
+    /* a copy, not a view: a predict that writes into its argument must not change the rows
+     * the core goes on using (permuted columns are restored from them, coalitions reuse
+     * the buffer) */
+    int rc = cl_tensor_clone(&c.view, X);
     if (rc)
         return rc;
     int top = lua_gettop(L);
@@ -91,7 +94,9 @@ static void check_model(lua_State *L, int idx)
     luaL_argerror(L, idx, "a model with a predict method (or a function) expected");
 }
 
-/* Contiguous float tensor of the argument (a tensor or a table of rows); pushed. */
+/* Contiguous float tensor of the argument (a tensor or a table of rows); pushed. Always a
+ * copy: the model's predict is Lua code that may write into the caller's tensor while the
+ * core reads it. */
 static cl_tensor *check_X(lua_State *L, int idx)
 {
     cl_tensor *t = lcl_testtensor(L, idx);
@@ -99,7 +104,7 @@ static cl_tensor *check_X(lua_State *L, int idx)
     if (t) {
         if (t->ndim != 2)
             luaL_argerror(L, idx, "a 2-D tensor expected");
-        LCL_CHECK(L, cl_tensor_contiguous(&c, t));
+        LCL_CHECK(L, cl_tensor_clone(&c, t));
     } else {
         int64_t r;
         int d;

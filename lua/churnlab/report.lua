@@ -3,7 +3,7 @@
 --   local report = require "churnlab.report"
 --   local r = report.new{title = "Churn models", out = "reports/models.html"}
 --   r:h1("Data"):text("**7043** customers; see [the data](https://example.org).")
---   r:table(frame_or_rows, {digits = 3, max_rows = 20})
+--   r:table(frame_or_rows, {digits = 3, max_rows = 20})  -- header = {...} names the columns
 --   r:figure(plot.roc{...}, {caption = "ROC on the test set"})
 --   r:metrics{{"AUC", 0.842}, {"Churn rate", "26.5%"}}
 --   r:code("churnlab notebooks/03_models.lua")
@@ -267,7 +267,10 @@ local function table_data(data, opts)
     end
     if #data[1] > 0 or next(data[1]) == nil then -- arrays
       local first = 1
+      -- names given (columns or header = {...}): every row is data; header = false: no
+      -- names at all; otherwise the first row names the columns
       if opts.columns then head = opts.columns
+      elseif type(opts.header) == "table" then head = opts.header
       elseif opts.header ~= false then head, first = data[1], 2 end
       for i = first, #data do rows[#rows + 1] = data[i] end
     else -- records
@@ -410,7 +413,23 @@ function Report:code(s) return push(self, {kind = "code", text = text_arg(s, "re
 --- r:table(frame_or_table, {digits = 3, max_rows = 50, columns =, header =, caption =})
 function Report:table(data, opts)
   opts = check(opts, 3, "table", {"digits", "max_rows", "caption", "columns", "header"})
+  local header = opts.header
+  if header ~= nil and type(header) ~= "boolean" then
+    if type(header) ~= "table" or getmetatable(header) then
+      error("report:table: header must be true, false or a list of column names, got "
+        .. type(header), 2)
+    end
+    for j, name in ipairs(header) do
+      if type(name) ~= "string" and type(name) ~= "number" then
+        error(fmt("report:table: header[%d] must be a string, got %s", j, type(name)), 2)
+      end
+    end
+  end
   local head, rows = table_data(data, opts)
+  -- header = {...} names the shown columns whatever the input (frames, tensors, records)
+  if type(header) == "table" then
+    for j, k in ipairs(header) do head[j] = tostring(k) end
+  end
   local digits = opts.digits or 3
   if math.type(digits) ~= "integer" or digits < 0 or digits > 17 then
     error("report:table: digits must be an integer in [0, 17]", 2)

@@ -20,11 +20,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lualib.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
@@ -1126,6 +1128,73 @@ static int pmain(lua_State *L)
     rs->exit_code = code;
     return 0;
 }
+
+/* ---- address space ------------------------------------------------------------------ */
+
+/* OpenBLAS's constructor maps one large buffer per thread (CL_THREADS_BLAS_BUFFER), one
+ * thread per core unless OMP_NUM_THREADS says fewer, and retries a failed mmap for ever: under
+ * `ulimit -v` churnlab would spin before main(). A DT_PREINIT_ARRAY entry of the executable
+ * runs before every shared library's constructor, so it can still lower OMP_NUM_THREADS (the
+ * variable the OpenMP build of OpenBLAS reads) to what fits, or stop with a message when not
+ * even one thread fits. Nothing happens without a limit. */
+static void fit_address_space(int argc, char **argv, char **envp)
+{
+    (void)argc;
+    int room = cl_threads_room(0, 0);
+    if (room == INT_MAX)
+        return;
+    if (room < 1) {
+        struct rlimit rl;
+        getrlimit(RLIMIT_AS, &rl);
+        char msg[400];
+        int len = snprintf(msg, sizeof msg,
+                           "churnlab: the address-space limit (ulimit -v) of %lu MB is too small: "
+                           "OpenBLAS alone maps %lu MB at start-up on top of the %lu MB already "
+                           "mapped; raise it to at least %lu MB\n",
+                           (unsigned long)(rl.rlim_cur >> 20),
+                           (unsigned long)(CL_THREADS_BLAS_BUFFER >> 20),
+                           (unsigned long)(cl_threads_mapped() >> 20),
+                           (unsigned long)((cl_threads_mapped() + CL_THREADS_BLAS_BUFFER) >> 20) +
+                               1);
+        if (len > 0)
+            (void)!write(2, msg, (size_t)len < sizeof msg ? (size_t)len : sizeof msg - 1);
+        _exit(1); /* no constructor has run yet: nothing to clean up, nothing to flush */
+    }
+    /* envp, not getenv(): libc has not set environ up yet */
+    const char *env = NULL;
+    size_t n = 0;
+    for (; envp[n]; n++)
+        if (strncmp(envp[n], "OMP_NUM_THREADS=", 16) == 0)
+            env = envp[n] + 16;
+    long procs = sysconf(_SC_NPROCESSORS_CONF); /* an upper bound of OpenBLAS's count */
+    long want = env && atoi(env) > 0 ? atoi(env) : procs;
+    if (want > procs && procs > 0)
+        want = procs;
+    if (want <= room)
+        return;
+    /* Changing the environment here is lost (libc's initialisation, still to come, points
+     * environ at the original block), so run again with OMP_NUM_THREADS lowered to what fits;
+     * the new image finds want <= room and goes on. */
+    static char var[32];
+    snprintf(var, sizeof var, "OMP_NUM_THREADS=%d", room);
+    char **env2 = malloc((n + 2) * sizeof *env2);
+    if (env2) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (strncmp(envp[i], "OMP_NUM_THREADS=", 16) != 0)
+                env2[k++] = envp[i];
+        env2[k++] = var;
+        env2[k] = NULL;
+        execve("/proc/self/exe", argv, env2);
+    }
+    static const char msg[] = "churnlab: cannot lower OMP_NUM_THREADS to fit the address-space "
+                              "limit (ulimit -v); set OMP_NUM_THREADS=1 and run again\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(1);
+}
+
+__attribute__((used, section(".preinit_array"))) static void (*const preinit_fit)(
+    int, char **, char **) = fit_address_space;
 
 int main(int argc, char **argv)
 {

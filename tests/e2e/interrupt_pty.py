@@ -8,6 +8,7 @@ before must still work, and the interrupted model must be in its documented stat
   gbdt      a valid fitted model holding the trees built so far
   forest    the trees finished so far (unfitted if none)
   read_csv  no frame is returned (the assignment does not happen)
+  shap, crosstab  one Ctrl-C stops them with their own message (C loops polling the flag)
 Prints ok/FAIL lines and "N passed, M failed"."""
 import os
 import re
@@ -126,6 +127,33 @@ with tempfile.TemporaryDirectory() as tmp:
                           % ctor.replace("100000", "3").replace("m = ", ""), 60)
         check("%s: the interrupt flag is cleared, the next fit runs" % kind, "refit ok" in out,
               out[-400:])
+    # 4. C loops outside the fits (issue 22): TreeSHAP and crosstab polled no Ctrl-C, so only
+    # the third press stopped them, killing the session
+    back, out = s.run("sm = cl.gbdt{trees = 40, depth = 6} sm:fit(X:index_rows(T.arange(1, 2001)), "
+                      "y:index_rows(T.arange(1, 2001))) Xs = T.randn(400000, 30, {seed = 5}) "
+                      "print('shap' .. ' ready')", 120)
+    check("shap: model and rows made", "shap ready" in out, out[-400:])
+    back, out = s.run("ca, cb = {}, {} for i = 1, 30000 do ca[i] = 'a' .. (i % 100) "
+                      "cb[i] = 'b' .. i end cf = cl.frame.new{a = ca, b = cb} "
+                      "print('crosstab' .. ' ready')", 60)
+    check("crosstab: frame made", "crosstab ready" in out, out[-400:])
+    loops = [
+        ("shap", "phi = sm:shap(Xs)", "treeshap"),
+        ("crosstab", "ct = cf:crosstab('a', 'b')", "crosstab"),
+    ]
+    for kind, call, msg in loops:
+        ok, dt, out = interrupt(s, "print('%s' .. 'ing') %s print('%s' .. 'done')"
+                                % (kind, call, kind), (kind + "ing").encode(), kind + "done", 0.5)
+        check("%s: one Ctrl-C returns to the prompt" % kind, ok, out[-400:])
+        check("%s: its own message says what was interrupted" % kind,
+              re.search(msg + r"[^\r\n]*: interrupted", out), out[-400:])
+        check("%s: promptly (%.1f s)" % (kind, dt), dt < 10, "%.1f s" % dt)
+        alive(kind)
+    back, out = s.run("print('after', sm:shap(Xs:index_rows(T.arange(1, 5))):numel(), "
+                      "#cl.frame.new{a = {'x', 'y'}, b = {'u', 'v'}}:crosstab('a', 'b'))")
+    check("shap and crosstab: the flag is cleared, the next calls work", "after\t124\t2" in out,
+          out[-400:])
+
     s.send("\x04")
     code = s.wait()
     check("the session ends normally (Ctrl-D, status 0)", code == 0, "status %r" % (code,))

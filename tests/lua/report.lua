@@ -97,6 +97,27 @@ T.test("tables: numbers right-aligned and formatted, rows capped, maps of column
   T.raises(function() r:table(42) end, "expected a frame or a table")
 end)
 
+T.test("tables: header = {...} names the columns and every row stays data (issue 22)", function()
+  local r = report.new{title = "h", out = tmpdir .. "/h.html"}
+  r:table({{1, "one", 0.5}, {2, "two", 1.5}}, {header = {"i", "name", "x"}})
+  local h = r:html()
+  T.ok(h:find('<thead><tr><th class="num">i</th><th>name</th><th class="num">x</th></tr></thead>',
+    1, true), h)
+  T.ok(h:find('<tr><td class="num">1</td><td>one</td><td class="num">0.500</td></tr>', 1, true), h)
+  T.ok(not h:find("<th>one</th>", 1, true), "the first row is not the header")
+  -- header = false: no header row in the data, columns numbered by nothing
+  r = report.new{title = "h", out = tmpdir .. "/h2.html"}
+  r:table({{1, "one"}, {2, "two"}}, {header = false})
+  T.ok(r:html():find('<tr><td class="num">1</td><td>one</td></tr>', 1, true))
+  -- names a column map's columns too
+  r = report.new{title = "h", out = tmpdir .. "/h3.html"}
+  r:table({a = {1}, b = {2}}, {header = {"A", "B"}})
+  T.ok(r:html():find('<th class="num">A</th><th class="num">B</th>', 1, true), r:html())
+  T.raises(function() r:table({{1}}, {header = "i"}) end,
+    "header must be true, false or a list of column names, got string")
+  T.raises(function() r:table({{1}}, {header = {{}}}) end, "header[1] must be a string, got table")
+end)
+
 T.test("tables from frame-like objects (names + columns with :totable())", function()
   local Col = {__index = {totable = function(self) return self.v end}}
   local Frame = {__index = {
