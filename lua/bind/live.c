@@ -897,6 +897,8 @@ static const struct {
     {"snapshot", "s:snapshot([path]) -> path: writes the state image atomically, tagged with "
                  "the last logged batch (restart = snapshot + later batches)."},
     {"image", "s:image() -> string: the canonical state bytes (same events = same bytes)."},
+    {"free", "s:free(): releases the state's memory now (also done by the garbage collector "
+             "and at the end of a `local s <close>` block); using it afterwards is an error."},
     {"stats", "s:stats() -> {events, rejected, active, bytes, now, batches, logged}."},
     {"version", "s:version() -> n: changes whenever the state does (accepted events, clock "
                 "moves), for caches of derived values (churnlab.livescore)."},

@@ -700,6 +700,10 @@ static const struct {
                "= 1..24}, {content = {title ids}}) on the world's own random numbers, so policy "
                "'none' reproduces the labels exactly and two policies differ only by their "
                "effect."},
+    {"stream", "w:stream{days = n} -> iterator of day, events, ratings: the world run forward "
+               "from its snapshot one simulated day at a time, with the same random numbers as "
+               "w:replay (so every streamed cancel falls on the replay's churn day); events and "
+               "ratings are frames in events.csv's and ratings.csv's columns, for s:ingest."},
     {"true_risk", "w:true_risk([{policy =, days = label_days}]) -> {P(churn) by id}: the "
                   "oracle probability of churning within `days` of the snapshot under the "
                   "policy (default: no action), from the hidden hazard; NaN for customers not "

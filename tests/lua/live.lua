@@ -306,7 +306,9 @@ T.test("a CSV file followed as it grows = the same events ingested at once; bad 
   fh:close()
   T.eq(total.accepted, events:nrow())
   T.eq(total.rejected, 2)
-  T.ok(reasons[1]:find("line " .. (k + 1) .. ": column 'day': expected a number, got 'abc'", 1, true), reasons[1])
+  -- read_csv turns a forced-num column's unparsable text into a counted missing value, so
+  -- the bad day arrives as a missing one and the state refuses it, naming line and field
+  T.ok(reasons[1]:find("line " .. (k + 1) .. ": ", 1, true) and reasons[1]:find("'day'", 1, true), reasons[1])
   T.ok(reasons[2]:find("line " .. (k + 2) .. ": expected 8 fields, got 2", 1, true), reasons[2])
   s:ingest(ratings, {event = "rating"})
   s:advance(SNAP)

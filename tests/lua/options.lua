@@ -74,6 +74,13 @@ local ct = cl.uplift.transform(function() return cl.logreg{} end)
 
 -- ---- functions that take an options table: name -> call passing it ------------------------
 local TAKES = {
+  -- the live engine (its own key checks in lua/bind/live.c and the live*.lua modules)
+  ["live.new"] = function(o) return cl.live.new(o) end,
+  ["Live:ingest"] = function(o) return cl.live.new():ingest({}, o) end,
+  ["SynthWorld:stream"] = function(o) return world:stream(o) end,
+  ["livefollow.new"] = function(o) return require("churnlab.livefollow").new(cl.live.new(), scratch, o) end,
+  ["livemonitor.new"] = function(o) return require("churnlab.livemonitor").new({}, o) end,
+  ["livescore.new"] = function(o) return require("churnlab.livescore").new(cl.live.new(), nil, o) end,
   -- frames
   ["frame.read_csv"] = function(o)
     local p = os.tmpname(); local f = io.open(p, "w"); f:write("a\n1\n"); f:close()
@@ -258,6 +265,10 @@ local NESTED = {
 
 -- ---- functions without an options table (coverage made visible) ---------------------------
 local NONE = {
+  -- the live state's plain accessors, the feature table, core helpers and the gnuplot probe
+  "Live:advance", "Live:features", "Live:frame", "Live:free", "Live:image", "Live:now",
+  "Live:snapshot", "Live:stats", "Live:version", "live.features", "core.mkdirs", "core.raise",
+  "plot.available",
   -- core: plain arguments
   "core.docs", "core.interrupted", "core.load", "core.memory", "core.model_kind", "core.now",
   "core.threads",
