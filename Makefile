@@ -30,7 +30,7 @@ B := build/$(VARIANT)
 
 # ---- dependencies -------------------------------------------------------------------------
 # install-deps.sh runs (once) when pkg-config cannot find a build dependency.
-DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline 2>/dev/null && test -f /usr/include/csv.h \
+DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline sqlite3 2>/dev/null && test -f /usr/include/csv.h \
              && ls /usr/lib/*/openblas-openmp/libopenblas.so >/dev/null 2>&1 \
              && command -v gnuplot >/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
@@ -68,7 +68,7 @@ endif
 CPPFLAGS += -D_DEFAULT_SOURCE
 CFLAGS += -std=c11 $(OPT) -fopenmp $(WARN) $(if $(WERROR),-Werror) $(BLAS_CFLAGS) -MMD -MP
 LDFLAGS += $(filter -fsanitize=%,$(OPT)) -fopenmp
-CORE_LIBS := $(BLAS_LIBS) -lcsv -lm -lpthread
+CORE_LIBS := $(BLAS_LIBS) -lcsv -lsqlite3 -lm -lpthread
 
 # ---- sources ------------------------------------------------------------------------------
 CORE_SRC := $(sort $(wildcard core/*/*.c))
@@ -180,7 +180,7 @@ build/fuzz/core/%.o: core/%.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(BLAS_LIBS) -lcsv -lm \
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(BLAS_LIBS) -lcsv -lsqlite3 -lm \
 	    -lpthread -lgomp
 
 # ---- main job -----------------------------------------------------------------------------
@@ -194,9 +194,19 @@ SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.c
 data: all
 	@for f in $(SYNTH_FILES); do test -f $$f || { $(EXE) scripts/gen_data.lua data/synth; exit $$?; }; done
 
+# The executable, plus what the main job needs to run elsewhere: the notebooks, the scripts
+# (data generation, scoring), the README and churnlab-report, which runs the notebooks in a
+# folder of the user's choosing.
+SHARE_DIR = $(PREFIX)/share/churnlab
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE_DIR)/notebooks $(DESTDIR)$(SHARE_DIR)/scripts
 	install -m 755 $(EXE) $(DESTDIR)$(PREFIX)/bin/churnlab
+	install -m 644 notebooks/*.lua $(DESTDIR)$(SHARE_DIR)/notebooks/
+	install -m 644 scripts/*.lua $(DESTDIR)$(SHARE_DIR)/scripts/
+	install -m 644 README.md $(DESTDIR)$(SHARE_DIR)/
+	sed 's|@SHARE@|$(SHARE_DIR)|' scripts/report.sh > $(DESTDIR)$(PREFIX)/bin/churnlab-report.tmp
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/churnlab-report.tmp
+	mv $(DESTDIR)$(PREFIX)/bin/churnlab-report.tmp $(DESTDIR)$(PREFIX)/bin/churnlab-report
 
 clean:
 	rm -rf build churnlab

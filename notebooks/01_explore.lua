@@ -13,8 +13,8 @@ local OUT = arg and arg[2] or "reports"
 local fmt = string.format
 
 local function read(name)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f then error("01_explore: " .. tostring(err) .. " (run `make data` first)", 0) end
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok then error("01_explore: " .. tostring(f) .. " (run `make data` first)", 0) end
   return f
 end
 

@@ -16,8 +16,8 @@ local SNAP = 180 -- the snapshot: start of day 180 (events cover days 0..179)
 local fmt = string.format
 
 local function read(name)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f then error("02_features: " .. tostring(err) .. " (run `make data` first)", 0) end
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok then error("02_features: " .. tostring(f) .. " (run `make data` first)", 0) end
   return f
 end
 
@@ -27,85 +27,26 @@ local active = users:filter(users.active:eq(1))
 assert(SNAP == active.tenure_days:get(1) + active.signup_day:get(1),
   "02_features: the data's snapshot is not day 180")
 
--- ---- viewing -------------------------------------------------------------------------------
+-- ---- the features: one definition, shared with the live engine -----------------------------
+-- Every event feature is computed by churnlab.live (core/live/livestate.c), the state the live
+-- engine keeps per customer: the customers' profiles, then the event log and the ratings are
+-- fed to it, the clock is set to the snapshot, and the features are read back. A live run on
+-- the same events gives the same numbers (tests/lua/live.lua checks both against the frame
+-- operations this notebook used before).
 
-local watch = events:filter(events.event:eq("watch"))
-  :select{"user_id", "day", "title_id", "minutes", "completion"}
-local recent = watch:filter(watch.day:ge(SNAP - 90))
-
-local F = active:select{"user_id", "tenure_days", "age_band", "region", "plan", "monthly_price",
-  "discount_pct", "payment_method", "devices", "channel", "churn"}
-
-local function add(g, fill)
-  F = F:join(g, "user_id", {how = "left"})
-  for _, name in ipairs(g:names()) do
-    if name ~= "user_id" and fill ~= nil then F = F:with(name, F[name]:fillna(fill)) end
+local state = cl.live.new{titles = titles, max_user = users.user_id:max()}
+local function feed(f, opts)
+  local r = state:ingest(f, opts)
+  if r.rejected > 0 then
+    error(fmt("02_features: %d events refused, first: %s", r.rejected, r.reasons[1]), 0)
   end
 end
-
-for _, w in ipairs{7, 30, 90} do
-  local ww = w == 90 and recent or recent:filter(recent.day:ge(SNAP - w))
-  add(ww:groupby("user_id"):agg{{"minutes", "sum", "minutes_" .. w},
-    {"minutes", "size", "watches_" .. w}, {"day", "nunique", "active_days_" .. w}}, 0)
-end
-
--- recency: days since the last watch (the whole window; never watched = 181)
-local last = watch:groupby("user_id"):agg{{"day", "max", "last_watch"}}
-add(last, SNAP - 181)
-F = F:with("recency_days", -F.last_watch + SNAP):drop("last_watch")
-
--- trend: least-squares slope of daily minutes over the last 12 full weeks (days 96..179),
--- weeks with no viewing counted as zero: slope = (sum x*y - mean(x) * sum y) / Sxx
-local t12 = watch:filter(watch.day:ge(SNAP - 84))
-local off = t12.day - (SNAP - 84)
-t12 = t12:with("x", (off - off % 7) / 7)
-t12 = t12:with("xy", t12.x * t12.minutes)
-add(t12:groupby("user_id"):agg{{"xy", "sum", "sxy"}, {"minutes", "sum", "sy"}}, 0)
-F = F:with("minutes_trend", (F.sxy - F.sy * 5.5) / (143 * 7)):drop{"sxy", "sy"}
-
--- share of days active, on the days the customer could watch (newer customers have fewer)
-local ten = F.tenure_days:totable()
-local a30, a90 = F.active_days_30:totable(), F.active_days_90:totable()
-local s30, s90 = {}, {}
-for i = 1, F:nrow() do
-  s30[i] = a30[i] / math.min(30, ten[i])
-  s90[i] = a90[i] / math.min(90, ten[i])
-end
-F = F:with("active_share_30", s30):with("active_share_90", s90)
-F = F:with("minutes_ratio_30_90", F.minutes_30 / (F.minutes_90 / 3 + 1))
-
--- diversity and completion over 90 days: distinct titles, distinct main genres
-local tg = titles.genres:totable()
-local main = {}
-for i, g in ipairs(tg) do main[i] = g:match("^[^|]+") end
-local tmain = cl.frame{title_id = titles.title_id:totable(), main_genre = main}
-add(recent:join(tmain, "title_id"):groupby("user_id"):agg{{"title_id", "nunique", "titles_90"},
-  {"main_genre", "nunique", "genres_90"}, {"completion", "mean", "completion_90"}}, nil)
-F = F:with("titles_90", F.titles_90:fillna(0)):with("genres_90", F.genres_90:fillna(0))
-local comp_mean = recent.completion:mean()
-F = F:with("completion_90", F.completion_90:fillna(comp_mean))
-
--- ratings (whole window); customers who never rated get the overall mean and a count of 0
-add(ratings:groupby("user_id"):agg{{"rating", "mean", "rating_mean"}, {"rating", "size", "ratings_n"}})
-F = F:with("rating_mean", F.rating_mean:fillna(ratings.rating:mean()))
-F = F:with("ratings_n", F.ratings_n:fillna(0))
-
--- ---- service, billing and plan events -------------------------------------------------------
-
-local other = events:filter(events.event:isin{"ticket", "payment_failed", "plan_change",
-  "price_change"}):select{"user_id", "day", "event"}
-local function count(event, from_day, name)
-  local e = other:filter(other.event:eq(event))
-  if from_day then e = e:filter(e.day:ge(from_day)) end
-  add(e:groupby("user_id"):agg{{"day", "size", name}}, 0)
-end
-count("ticket", SNAP - 30, "tickets_30")
-count("ticket", nil, "tickets_180")
-count("payment_failed", SNAP - 30, "payment_failures_30")
-count("payment_failed", SNAP - 90, "payment_failures_90")
-count("payment_failed", nil, "payment_failures_180")
-count("plan_change", SNAP - 90, "plan_changes_90")
-count("price_change", nil, "price_rise")
+feed(active, {event = "profile"})
+feed(events)
+feed(ratings, {event = "rating"})
+state:advance(SNAP)
+local F = active:select{"user_id", "age_band", "region", "payment_method", "devices", "channel",
+  "churn"}:join(state:frame(), "user_id")
 
 -- ---- write ----------------------------------------------------------------------------------
 

@@ -19,8 +19,8 @@ local MODELS = arg and arg[3] or "models"
 local SEED = 42
 local fmt = string.format
 
-local features, err = cl.read_csv(DATA .. "/features.csv")
-if not features then error("03_models: " .. tostring(err) .. " (run notebooks/02_features.lua first)", 0) end
+local ok, features = pcall(cl.read_csv, DATA .. "/features.csv") -- raises naming the file
+if not ok then error("03_models: " .. tostring(features) .. " (run notebooks/02_features.lua first)", 0) end
 
 -- ---- split and preprocessing ---------------------------------------------------------------
 

@@ -17,8 +17,8 @@ local SEED = 42
 local fmt = string.format
 
 local function read(name)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f then error("04_drivers: " .. tostring(err) .. " (run make data and 02_features)", 0) end
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok then error("04_drivers: " .. tostring(f) .. " (run make data and 02_features)", 0) end
   return f
 end
 local features, users = read("features.csv"), read("users.csv")
@@ -112,9 +112,9 @@ for k = 1, math.min(3, #perm) do
       {caption = "Average predicted risk if every customer had this " .. name .. "."}))
   else
     local xs = {}
-    for q = 1, #pd.grid do xs[q] = pd.grid[q] end
+    for q = 1, #pd.grid do xs[q] = pd.labels[q] end -- the column's own units
     assert(r:figure(plot.line{{x = xs, y = pts, name = "partial dependence"},
-      title = "Partial dependence: " .. name, xlabel = name .. " (scaled 0-1)", ylabel = "predicted churn probability"},
+      title = "Partial dependence: " .. name, xlabel = name, ylabel = "predicted churn probability"},
       {caption = "Average predicted risk as " .. name .. " varies, other variables as they are."}))
   end
 end

@@ -32,8 +32,8 @@ local BUDGET = 15000
 local fmt = string.format
 
 local function read(name)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f then error("06_strategy: " .. tostring(err) .. " (run make data and 02_features)", 0) end
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok then error("06_strategy: " .. tostring(f) .. " (run make data and 02_features)", 0) end
   return f
 end
 local features, campaign = read("features.csv"), read("campaign.csv")

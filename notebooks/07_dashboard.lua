@@ -25,11 +25,11 @@ local T0 = cl.core.now()
 local function step(what) io.stderr:write(fmt("07_dashboard: %s (%.0f s)\n", what, cl.core.now() - T0)) end
 
 local function read(name, optional)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f and not optional then
-    error("07_dashboard: " .. tostring(err) .. " (run make data and notebooks/02_features.lua)", 0)
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok and not optional then
+    error("07_dashboard: " .. tostring(f) .. " (run make data and notebooks/02_features.lua)", 0)
   end
-  return f
+  return ok and f or nil
 end
 local function slurp(path)
   local f = io.open(path, "rb")

@@ -1,5 +1,6 @@
 -- make_fuzz_seeds.lua - small real model files of every kind, the seed corpus of
--- tests/fuzz/fuzz_loaders.c (and the model files tests/e2e/crash.sh re-parses).
+-- tests/fuzz/fuzz_loaders.c (and the model files tests/e2e/crash.sh re-parses); with the extra
+-- variants at the end, of tests/fuzz/fuzz_modelsem.c (tests/data/fuzz-modelsem).
 --   ./churnlab scripts/make_fuzz_seeds.lua [outdir]     (default tests/data/fuzz-loaders)
 -- Small on purpose: libFuzzer mutates faster on short inputs (-max_len=4096 in run.sh).
 local cl = require "churnlab"
@@ -56,3 +57,41 @@ save(R.hybrid{{R.als{factors = 2, iters = 2}, 0.5}, {R.itemknn{k = 2}, 0.5},
               fallback = R.popular{}}, "rec_hybrid.clm", inter)
 save(cl.calibrate.platt(), "calibrator.clm", {0.1, 0.4, 0.6, 0.9}, {0, 1, 0, 1})
 save(cl.cluster.kmeans{k = 2, seed = 1}, "kmeans.clm", Xf)
+
+-- The rest feed tests/fuzz/fuzz_modelsem.c (the structure-aware target, which edits fields
+-- inside chunks): every option whose invariants a loader must check gets a file of its own.
+--   ./churnlab scripts/make_fuzz_seeds.lua tests/data/fuzz-modelsem
+save(cl.calibrate.isotonic(), "isotonic.clm", {0.1, 0.4, 0.35, 0.8, 0.6, 0.9}, {0, 0, 1, 1, 0, 1})
+save(cl.mlp{hidden = {3, 2}, batch_norm = true, epochs = 2, seed = 1}, "mlp_bn.clm", Xf, y, names)
+save(cl.gbdt{trees = 2, depth = 3, leaves = 4, seed = 1}, "gbdt_leafwise.clm", X, y, names)
+local fc = cl.frame.new{plan = {"a", "b", "a", "c", "b", "a", "d", "c"},
+                        tenure = {1, 5, 3, 0 / 0, 9, 2, 4, 7},
+                        spend = {10, 20, 0 / 0, 40, 50, 60, 70, 80},
+                        churn = {1, 0, 0, 1, 0, 1, 1, 0}}
+local variants = {
+  {"pipe_onehot_other.clm", {target = "churn", unknown = "other", impute = "constant",
+                             fill_value = 1, fill_label = "none", scale = "standard"}},
+  {"pipe_ordinal.clm", {target = "churn", encode = "ordinal", scale = "minmax", clip = true,
+                        max_categories = 2}},
+  {"pipe_native.clm", {target = "churn", positive = "1", encode = "native", impute = "none"}},
+  {"pipe_notarget.clm", {drop = {"churn"}, impute = "most_frequent"}},
+}
+for _, v in ipairs(variants) do
+  local pp = cl.prep.pipeline(v[2])
+  pp:fit(fc)
+  save(pp, v[1])
+end
+local pn = cl.prep.pipeline{target = "churn", encode = "native"}
+pn:fit(fc)
+local Xn, yn = pn:transform(fc)
+local tn = cl.tree{depth = 2, min_leaf = 1}
+tn:fit(Xn, yn, {names = pn:feature_names()})
+assert(tn:save(dir .. "/tree_pipeline.clm", {pipeline = pn}))
+print(dir .. "/tree_pipeline.clm")
+local gp = cl.gbdt{trees = 2, depth = 2, seed = 1}
+gp:fit(Xn, yn, {names = pn:feature_names()})
+assert(gp:save(dir .. "/gbdt_pipeline.clm", {pipeline = pn}))
+print(dir .. "/gbdt_pipeline.clm")
+save(R.popular{half_life = 2}, "rec_popular_times.clm",
+     R.interactions{users = {1, 1, 2, 3}, items = {1, 2, 2, 3}, times = {1, 2, 3, 4}})
+save(R.itemknn{k = 3, similarity = "jaccard", normalize = true}, "rec_itemknn_jaccard.clm", inter)

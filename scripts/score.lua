@@ -32,8 +32,15 @@ if #args ~= 3 then usage("expected a model, an input and an output path") end
 if not opt.chunk or opt.chunk < 1 then usage("--chunk must be a positive number") end
 local model_path, in_path, out_path = args[1], args[2], args[3]
 
-local model, err = cl.load(model_path)
-if not model then io.stderr:write("score: ", err, "\n"); os.exit(1) end
+-- One clean line for the person at the terminal: churnlab's errors name the file and the
+-- reason; the script position in front ("scripts/score.lua:40: ") only says where we were.
+local function fail(msg)
+  io.stderr:write("score: ", (tostring(msg):gsub("^[^\n]-:%d+: ", "")), "\n")
+  os.exit(1)
+end
+
+local loaded, model = pcall(cl.load, model_path)
+if not loaded then fail(model) end
 local pipe = model.pipeline and model:pipeline()
 if not pipe then
   io.stderr:write("score: ", model_path, " has no preprocessing pipeline attached; save the model ",
@@ -41,14 +48,34 @@ if not pipe then
   os.exit(1)
 end
 
-local input = io.open(in_path, "rb")
-if not input then io.stderr:write("score: cannot open ", in_path, "\n"); os.exit(1) end
+local input, ierr = io.open(in_path, "rb")
+if not input then fail(ierr) end
 local header = input:read("L")
 if not header then io.stderr:write("score: ", in_path, " is empty\n"); os.exit(1) end
 header = header:gsub("^\239\187\191", "") -- a UTF-8 byte-order mark
 local names = {}
 for name in (header:gsub("[\r\n]+$", "") .. ","):gmatch('"?([^",]*)"?,') do names[#names + 1] = name end
 local id_col = opt.id or names[1]
+
+-- Column types are pinned for every chunk: a chunk that re-infers them reads a column that
+-- looks numeric in one chunk and categorical in another differently, and the pipeline then
+-- encodes the same customer differently (issue 22: customer 3 scored 0.712 or 0.582 depending
+-- on --chunk). The model's pipeline says which inputs it encodes as categories; the first
+-- chunk gives the types of the others (num or date), and an input the pipeline reads as a
+-- number is read as num even when a stray token made the first chunk call it cat (those
+-- tokens are scored as missing and counted). The id column is a label. Other columns keep
+-- the first chunk's types.
+local pipe_kind, in_file = {}, {}
+for _, name in ipairs(names) do in_file[name] = true end
+for _, s in ipairs(pipe:sources()) do
+  if s.label or s.categorical then pipe_kind[s.column] = "cat"
+  elseif not pipe_kind[s.column] then pipe_kind[s.column] = "num" end
+end
+local types = {}
+for col, kind in pairs(pipe_kind) do
+  if kind == "cat" and in_file[col] then types[col] = "cat" end
+end
+if in_file[id_col] then types[id_col] = "cat" end
 
 -- Reads the next chunk of whole records (a quoted field may span lines) into a temp CSV with
 -- the header; returns its path and the number of records, or nil at the end.
@@ -75,16 +102,25 @@ local hist = {}
 for b = 0, BINS do hist[b] = 0 end
 local tmp_scores = out_path .. ".scores.tmp"
 local sf = assert(io.open(tmp_scores, "wb"))
-local types, total, t0 = nil, 0, cl.core.now()
+local pinned, coerced, total, t0 = false, {}, 0, cl.core.now()
 local ok, failure = pcall(function()
   while true do
     local path, n = next_chunk()
     if not path then break end
-    local df = assert(cl.read_csv(path, types and {types = types} or nil))
-    if not types then
-      types = {}
-      local t = df:types()
-      for j, name in ipairs(df:names()) do types[name] = t[j] end
+    local df, _, info = assert(cl.read_csv(path, {types = types, warn = false}))
+    if not pinned then
+      local again = false
+      for name, t in pairs(df:types()) do
+        if types[name] == nil then
+          if pipe_kind[name] == "num" and t == "cat" then again = true; t = "num" end
+          types[name] = t
+        end
+      end
+      if again then df, _, info = assert(cl.read_csv(path, {types = types, warn = false})) end
+      pinned = true
+    end
+    for col, k in pairs(info.coerced) do -- only the model's inputs matter
+      if pipe_kind[col] then coerced[col] = (coerced[col] or 0) + k end
     end
     local X = pipe:transform(df)
     local p = model:predict(X)
@@ -109,10 +145,13 @@ input:close()
 sf:close()
 os.remove(tmp_chunk)
 io.stderr:write("\n")
+for col, k in pairs(coerced) do
+  io.stderr:write(string.format("score: column '%s': %d values that are not %ss were scored as missing\n",
+                                col, k, types[col] == "date" and "date" or "number"))
+end
 if not ok then
   os.remove(tmp_scores)
-  io.stderr:write("score: ", tostring(failure), "\n")
-  os.exit(1)
+  fail(failure)
 end
 
 -- Decile cut points from the histogram: decile 1 holds the highest scores.

@@ -346,3 +346,85 @@ int cl_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k
     cl_free(sums);
     return CL_OK;
 }
+
+/* ---- model files ---------------------------------------------------------------------- */
+
+int cl_kmeans_write(const cl_kmeans *m, cl_mw *w)
+{
+    cl_mw_int(w, "k", m->k);
+    cl_mw_int(w, "d", m->d);
+    cl_mw_int(w, "seed", (int64_t)m->params.seed);
+    cl_mw_int(w, "restarts", m->params.restarts);
+    cl_mw_int(w, "max_iter", m->params.max_iter);
+    cl_mw_num(w, "tol", m->params.tol);
+    cl_mw_num(w, "inertia", m->inertia);
+    cl_mw_int(w, "iters", m->iters);
+    cl_mw_f64(w, "centers", m->centers, (size_t)m->k * (size_t)m->d);
+    return cl_mw_i64(w, "sizes", m->sizes, (size_t)m->k);
+}
+
+int cl_kmeans_read(cl_kmeans **out, const cl_mr *r)
+{
+    int64_t k, d, seed, restarts, max_iter, iters;
+    size_t nc, ns;
+    int rc;
+    *out = NULL;
+    if ((rc = cl_mr_expect_kind(r, "kmeans")) || (rc = cl_mr_int(r, "k", 1, 10000, &k)) ||
+        (rc = cl_mr_int(r, "d", 1, 1 << 24, &d)) ||
+        (rc = cl_mr_int(r, "seed", 0, INT64_MAX, &seed)) ||
+        (rc = cl_mr_int(r, "restarts", 1, 1000, &restarts)) ||
+        (rc = cl_mr_int(r, "max_iter", 1, 100000, &max_iter)) ||
+        (rc = cl_mr_int(r, "iters", 0, max_iter, &iters)) ||
+        (rc = cl_mr_count(r, "centers", CL_CHUNK_F64, &nc)) ||
+        (rc = cl_mr_count(r, "sizes", CL_CHUNK_I64, &ns)))
+        return rc;
+    /* k x d comes from two integers; the chunk says how many values the file really holds.
+     * Checked first, so a corrupted k or d is "corrupt", not a 1 TB allocation. */
+    if (nc != (size_t)k * (size_t)d || ns != (size_t)k)
+        return cl_error(CL_EFORMAT, "kmeans file: k = %lld and d = %lld need %lld centre values "
+                        "and %lld sizes, the file holds %zu and %zu", (long long)k, (long long)d,
+                        (long long)(k * d), (long long)k, nc, ns);
+    cl_kmeans *m = cl_calloc(1, sizeof *m);
+    if (!m)
+        return CL_ENOMEM;
+    m->k = (int)k;
+    m->d = (int)d;
+    m->params = cl_kmeans_params_default();
+    m->params.k = (int)k;
+    m->params.seed = (uint64_t)seed;
+    m->params.restarts = (int)restarts;
+    m->params.max_iter = (int)max_iter;
+    m->iters = (int)iters;
+    m->centers = cl_alloc(nc * sizeof *m->centers);
+    m->sizes = cl_alloc(ns * sizeof *m->sizes);
+    if (!m->centers || !m->sizes)
+        rc = CL_ENOMEM;
+    if (!rc)
+        rc = cl_mr_num(r, "tol", &m->params.tol);
+    if (!rc)
+        rc = cl_mr_num(r, "inertia", &m->inertia);
+    if (!rc)
+        rc = cl_mr_f64(r, "centers", m->centers, nc);
+    if (!rc)
+        rc = cl_mr_i64(r, "sizes", m->sizes, ns);
+    if (!rc && cl_param_validate(cl_kmeans_param_defs, &m->params, "kmeans"))
+        rc = cl_error_wrap(CL_EFORMAT, "kmeans file");
+    if (!rc && !(isfinite(m->inertia) && m->inertia >= 0))
+        rc = cl_error(CL_EFORMAT, "kmeans file: inertia %g, expected a finite number >= 0",
+                      m->inertia);
+    for (size_t i = 0; !rc && i < nc; i++)
+        if (!(fabs(m->centers[i]) <= FLT_MAX)) /* squared distances stay finite too */
+            rc = cl_error(CL_EFORMAT, "kmeans file: centre %zu, column %zu is %g, expected a "
+                          "finite number of float32 range", i / (size_t)d + 1,
+                          i % (size_t)d + 1, m->centers[i]);
+    for (size_t c = 0; !rc && c < ns; c++)
+        if (m->sizes[c] < 0)
+            rc = cl_error(CL_EFORMAT, "kmeans file: cluster %zu has %lld rows", c + 1,
+                          (long long)m->sizes[c]);
+    if (rc) {
+        cl_kmeans_free(m);
+        return rc;
+    }
+    *out = m;
+    return CL_OK;
+}

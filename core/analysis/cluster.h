@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "base/modelio.h"
 #include "base/param.h"
 #include "base/progress.h"
 
@@ -39,6 +40,13 @@ int cl_kmeans_fit(cl_kmeans **out, const cl_kmeans_params *p, const float *X, in
                   int32_t *labels, const cl_progress *prog);
 int cl_kmeans_predict(const cl_kmeans *m, const float *X, int64_t n, int d, int32_t *labels);
 void cl_kmeans_free(cl_kmeans *m);
+
+/* Model files of kind "kmeans". Reading checks every size against the stored chunk before
+ * anything is allocated, and every value's meaning: parameters in their table's ranges,
+ * iters <= max_iter, centres finite float32-range numbers (they are means of float32 rows),
+ * sizes >= 0, inertia finite >= 0. *out is owned (cl_kmeans_free). */
+int cl_kmeans_write(const cl_kmeans *m, cl_mw *w);
+int cl_kmeans_read(cl_kmeans **out, const cl_mr *r);
 
 /* Mean silhouette coefficient over rows (exact, O(n^2 d)); `sample` > 0 restricts the rows
  * scored to a seeded random sample of that size (distances still use every row). */

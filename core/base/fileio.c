@@ -85,6 +85,50 @@ int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len)
     return CL_OK;
 }
 
+int cl_file_mkdirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *p = cl_alloc(n + 1);
+    if (!p)
+        return CL_ENOMEM;
+    memcpy(p, dir, n + 1);
+    int rc = CL_OK;
+    /* every prefix ending before a '/', then the whole path; an existing folder is fine */
+    for (size_t i = 1; i <= n && rc == CL_OK; i++) {
+        if (i < n && p[i] != '/')
+            continue;
+        if (i < n && p[i - 1] == '/')
+            continue; /* "a//b" */
+        char c = p[i];
+        p[i] = '\0';
+        struct stat st;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = cl_error(CL_EIO, "cannot create folder '%s': %s", p, strerror(errno));
+        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = cl_error(CL_EIO, "cannot create folder '%s': a file of that name exists", p);
+        p[i] = c;
+    }
+    cl_free(p);
+    return rc;
+}
+
+/* The folder part of path ("a/b" for "a/b/c.clm"), made if missing; nothing for "c.clm". */
+static int mkdirs_for(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return CL_OK;
+    size_t n = (size_t)(slash - path);
+    char *dir = cl_alloc(n + 1);
+    if (!dir)
+        return CL_ENOMEM;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    int rc = cl_file_mkdirs(dir);
+    cl_free(dir);
+    return rc;
+}
+
 static atomic_uint tmp_counter;
 
 /* The file a save to path replaces. Symlinks are followed, dangling ones too, so a save writes
@@ -173,8 +217,10 @@ static void sweep_stale(const char *target)
 int cl_atomic_open(cl_atomic_file *a, const char *path)
 {
     memset(a, 0, sizeof *a);
-    int rc = save_target(path, &a->path);
+    int rc = mkdirs_for(path);
     if (rc)
+        return rc;
+    if ((rc = save_target(path, &a->path)))
         return rc;
     size_t n = strlen(a->path) + 64;
     a->tmp = cl_alloc(n);

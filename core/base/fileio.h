@@ -20,7 +20,12 @@ int cl_file_open_read(const char *path, FILE **fp, uint64_t *size);
  * terminated for convenience (the NUL is not counted in *len). Refuses files over max_bytes. */
 int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len);
 
-/* Writes len bytes atomically (temp + fsync + rename). */
+/* Creates the folder dir and its missing parents, like mkdir -p (CL_EIO naming the folder
+ * when one cannot be made or a part exists and is not a folder). */
+int cl_file_mkdirs(const char *dir);
+
+/* Writes len bytes atomically (temp + fsync + rename). Like every atomic write, creates the
+ * target's missing folders first: saving "models/m.clm" in a fresh checkout just works. */
 int cl_file_write_atomic(const char *path, const void *data, size_t len);
 
 /* Streaming atomic write: open, write to a->fp, then commit (rename into place) or abort

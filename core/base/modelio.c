@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/fileio.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 

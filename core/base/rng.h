@@ -21,6 +21,10 @@ uint64_t cl_rng_below(cl_rng *r, uint64_t n);        /* uniform in [0, n), unbia
 void cl_rng_jump(cl_rng *r);                          /* advance 2^128 steps */
 /* Stream k of the generator seeded with `seed`: independent of how many streams are used. */
 void cl_rng_split(cl_rng *out, uint64_t seed, uint64_t k);
+/* splitmix64's step as a stateless hash: output k of splitmix64 seeded with x is
+ * cl_rng_hash(x + (k - 1) * 0x9e3779b97f4a7c15). Counter-based data (cl_synth_bench_data) uses
+ * it so another language can rebuild the same values. */
+uint64_t cl_rng_hash(uint64_t x);
 /* Fisher-Yates shuffle of idx[0..n). */
 void cl_rng_shuffle(cl_rng *r, uint32_t *idx, uint64_t n);
 

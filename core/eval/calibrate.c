@@ -1,4 +1,4 @@
-/* calibrate.c - Platt scaling, isotonic regression (PAV), prior correction. */
+/* calibrate.c - Platt scaling and isotonic regression (PAV). */
 #include "eval/calibrate.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -221,62 +221,86 @@ double cl_isotonic_apply(const cl_isotonic *iso, double s)
     return iso->v[lo] + t * (iso->v[hi] - iso->v[lo]);
 }
 
-double cl_prior_correct(double p, double trained, double truth)
+/* ---- calibrator files ------------------------------------------------------------------ */
+
+int cl_calibrator_write(const cl_calibrator *c, cl_mw *w)
 {
-    if (!(p > 0 && p < 1))
-        return p;
-    double odds = p / (1 - p);
-    double ratio = (truth / (1 - truth)) / (trained / (1 - trained));
-    double o = odds * ratio;
-    return o / (1 + o);
+    cl_mw_str(w, "method", c->method == CL_CALIB_PLATT ? "platt" : "isotonic");
+    cl_mw_int(w, "n_fit", c->n_fit);
+    if (c->method == CL_CALIB_PLATT) {
+        cl_mw_num(w, "a", c->a);
+        return cl_mw_num(w, "b", c->b);
+    }
+    cl_mw_f64(w, "x", c->iso->x, (size_t)c->iso->m);
+    return cl_mw_f64(w, "v", c->iso->v, (size_t)c->iso->m);
 }
 
-void cl_prior_rates(double npos, double n, double wpos, double wneg, double *trained,
-                    double *truth)
+static int read_iso(const cl_mr *r, int64_t n_fit, cl_isotonic **out)
 {
-    *truth = n > 0 ? npos / n : NAN;
-    double a = wpos * npos, b = wneg * (n - npos);
-    if (wpos == wneg || !(a + b > 0) || !isfinite(a + b))
-        *trained = *truth;
-    else
-        *trained = a / (a + b);
-}
-
-int cl_prior_needed(double trained, double truth)
-{
-    return trained > 0 && trained < 1 && truth > 0 && truth < 1 && trained != truth;
-}
-
-int cl_prior_wanted(int mode, int param, double trained, double truth)
-{
-    return cl_prior_needed(trained, truth) &&
-           (mode == CL_PREDICT_CORRECTED || (mode == CL_PREDICT_PROB && param));
-}
-
-int cl_prior_write(cl_mw *w, const char *name, double trained, double truth)
-{
-    if (isnan(trained) || isnan(truth))
-        return CL_OK; /* not recorded (a model loaded from an older file): stays unrecorded */
-    const double v[2] = {trained, truth};
-    return cl_mw_f64(w, name, v, 2);
-}
-
-int cl_prior_read(const cl_mr *r, const char *name, double *trained, double *truth,
-                  const char *what)
-{
-    *trained = *truth = NAN;
-    if (!cl_mr_has(r, name))
-        return CL_OK; /* written before the rates were recorded: no correction */
-    double v[2];
-    int rc = cl_mr_f64(r, name, v, 2);
-    if (rc)
+    size_t m, mv;
+    int rc;
+    if ((rc = cl_mr_count(r, "x", CL_CHUNK_F64, &m)) || (rc = cl_mr_count(r, "v", CL_CHUNK_F64, &mv)))
         return rc;
-    for (int k = 0; k < 2; k++)
-        if (!(v[k] >= 0 && v[k] <= 1))
-            return cl_error(CL_EFORMAT, "%s: chunk '%s': the %s positive rate is %g, expected "
-                                        "a number in [0, 1]",
-                            what, name, k ? "true" : "training", v[k]);
-    *trained = v[0];
-    *truth = v[1];
+    /* a fit keeps at most both ends of one block per distinct score */
+    if (m == 0 || m != mv || m > 2 * (uint64_t)n_fit)
+        return cl_error(CL_EFORMAT, "calibrator file: %zu isotonic breakpoints and %zu values "
+                        "for %lld fitted rows (expected the same count, 1..%lld)", m, mv,
+                        (long long)n_fit, 2 * (long long)n_fit);
+    cl_isotonic *iso = cl_calloc(1, sizeof *iso);
+    double *buf = cl_alloc(2 * m * sizeof *buf);
+    if (!iso || !buf) {
+        cl_free(iso);
+        cl_free(buf);
+        return CL_ENOMEM;
+    }
+    iso->x = buf;
+    iso->v = buf + m;
+    iso->m = (int64_t)m;
+    if ((rc = cl_mr_f64(r, "x", iso->x, m)) || (rc = cl_mr_f64(r, "v", iso->v, m))) {
+        cl_isotonic_free(iso);
+        return rc;
+    }
+    for (size_t i = 0; i < m; i++) /* the map must be a monotone step function into [0, 1] */
+        if (!isfinite(iso->x[i]) || !(iso->v[i] >= 0 && iso->v[i] <= 1) ||
+            (i && (iso->x[i] < iso->x[i - 1] || iso->v[i] < iso->v[i - 1]))) {
+            rc = cl_error(CL_EFORMAT, "calibrator file: isotonic breakpoint %zu (%g -> %g) "
+                          "is not finite, not in [0, 1] or not monotone", i + 1, iso->x[i],
+                          iso->v[i]);
+            cl_isotonic_free(iso);
+            return rc;
+        }
+    *out = iso;
     return CL_OK;
+}
+
+int cl_calibrator_read(cl_calibrator *c, const cl_mr *r)
+{
+    memset(c, 0, sizeof *c);
+    char *method = NULL;
+    int rc = cl_mr_expect_kind(r, "calibrator");
+    if (!rc)
+        rc = cl_mr_str(r, "method", &method);
+    if (!rc)
+        rc = cl_mr_int(r, "n_fit", 2, INT64_MAX / 4, &c->n_fit);
+    if (!rc) {
+        if (strcmp(method, "platt") == 0) {
+            c->method = CL_CALIB_PLATT;
+            if (!(rc = cl_mr_num(r, "a", &c->a)) && !(rc = cl_mr_num(r, "b", &c->b)) &&
+                !(isfinite(c->a) && isfinite(c->b)))
+                rc = cl_error(CL_EFORMAT, "calibrator file: Platt coefficients a = %g, b = %g "
+                              "must be finite", c->a, c->b);
+        } else if (strcmp(method, "isotonic") == 0) {
+            c->method = CL_CALIB_ISOTONIC;
+            rc = read_iso(r, c->n_fit, &c->iso);
+        } else {
+            rc = cl_error(CL_EFORMAT, "calibrator file: unknown calibration method '%s' "
+                          "(expected platt or isotonic)", method);
+        }
+    }
+    cl_free(method);
+    if (rc) {
+        cl_isotonic_free(c->iso);
+        memset(c, 0, sizeof *c);
+    }
+    return rc;
 }

@@ -155,23 +155,70 @@ static int clf_build(clf_curve *c, const float *y, const float *p, int64_t n, in
     return CL_OK;
 }
 
+typedef struct ranked {
+    double s;
+    float y;
+} ranked;
+
+static int by_score_asc(const void *a, const void *b)
+{
+    double x = ((const ranked *)a)->s, z = ((const ranked *)b)->s;
+    return (x > z) - (x < z);
+}
+
+/* Rank sum of the positives: ties share their average rank, so the order qsort leaves equal
+ * scores in cannot change the result (the sums add the same value per tie group). */
+int cl_metrics_auc(double *out, const double *score, const float *y, int64_t n)
+{
+    *out = NAN;
+    if (n <= 0)
+        return CL_OK;
+    ranked *v = cl_alloc((size_t)n * sizeof *v);
+    if (!v)
+        return CL_ENOMEM;
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (ranked){score[i], y[i]};
+    qsort(v, (size_t)n, sizeof *v, by_score_asc);
+    double npos = 0, nneg = 0, rank_sum = 0;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        while (j < n && v[j].s == v[i].s)
+            j++;
+        double avg_rank = 0.5 * ((double)i + 1 + (double)j); /* ranks i+1 .. j */
+        for (int64_t k = i; k < j; k++)
+            if (v[k].y > 0.5f) {
+                rank_sum += avg_rank;
+                npos++;
+            } else {
+                nneg++;
+            }
+        i = j;
+    }
+    cl_free(v);
+    if (npos > 0 && nneg > 0)
+        *out = (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
+    return CL_OK;
+}
+
 int cl_metrics_roc_auc(double *out, const float *y, const float *p, int64_t n)
 {
-    clf_curve c;
-    int rc = clf_build(&c, y, p, n, 1, "ROC AUC");
+    int rc = cl_metrics_check(y, p, n, 0);
     if (rc)
         return rc;
-    double P = c.tps[c.k - 1], N = c.fps[c.k - 1];
-    double area = 0, px = 0, py = 0;
-    for (int64_t k = 0; k < c.k; k++) {
-        double x = c.fps[k], yy = c.tps[k];
-        area += (x - px) * (yy + py);
-        px = x;
-        py = yy;
-    }
-    *out = area / (2.0 * P * N);
-    clf_free(&c);
-    return CL_OK;
+    double npos = 0;
+    for (int64_t i = 0; i < n; i++)
+        npos += y[i];
+    if (npos == 0 || npos == (double)n)
+        return cl_error(CL_EINVAL, "ROC AUC is undefined when y has only one class (all %d)",
+                        npos == 0 ? 0 : 1);
+    double *s = cl_alloc((size_t)n * sizeof *s);
+    if (!s)
+        return CL_ENOMEM;
+    for (int64_t i = 0; i < n; i++)
+        s[i] = p[i];
+    rc = cl_metrics_auc(out, s, y, n);
+    cl_free(s);
+    return rc;
 }
 
 int cl_metrics_average_precision(double *out, const float *y, const float *p, int64_t n)

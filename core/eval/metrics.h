@@ -36,6 +36,12 @@ double cl_metrics_fbeta(const cl_confusion *c, double beta);
  * average precision (sum over distinct thresholds of (R_k - R_{k-1}) P_k). Both need both
  * classes: CL_EINVAL "ROC AUC is undefined when y has only one class" otherwise. */
 int cl_metrics_roc_auc(double *out, const float *y, const float *p, int64_t n);
+/* The one ROC AUC of the core: Mann-Whitney U over n scores (ties get average ranks), labels
+ * y > 0.5 positive. Scores must not be NaN; when a class is absent *out is NaN and the status
+ * is CL_OK (early stopping and out-of-bag scores meet such sets and must not fail on them).
+ * CL_ENOMEM otherwise. cl_metrics_roc_auc (validated labels and scores, an error on one class),
+ * the trees' early stopping and OOB AUC and the synthetic world's oracle AUC all use it. */
+int cl_metrics_auc(double *out, const double *score, const float *y, int64_t n);
 int cl_metrics_average_precision(double *out, const float *y, const float *p, int64_t n);
 /* Mean binary cross-entropy with p clipped to [eps, 1 - eps] (scikit-learn: eps 1e-15). */
 int cl_metrics_log_loss(double *out, const float *y, const float *p, int64_t n, double eps);

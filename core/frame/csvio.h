@@ -10,9 +10,28 @@
  * falls back to cat, and the rows it had already seen are re-read in a short second pass so
  * categories keep their exact spelling ("007" stays "007"). All-missing columns are num.
  * Numbers parse with an exact fast path (Clinger: <= 19 digits, |exp10| <= 22) and strtod in
- * the C locale otherwise; only plain decimal syntax is a number (no hex, no "inf"). Empty and
- * whitespace-only fields are always missing; `na` lists the other missing markers (default
- * NA, N/A, null, NaN). Unquoted fields are not trimmed (numbers are parsed after trimming).
+ * the C locale otherwise; only plain decimal syntax and inf/infinity (any case, signed) are
+ * numbers (no hex, no "nan": NaN is a missing marker). Empty and whitespace-only unquoted
+ * fields are always missing; `na` lists the other missing markers (default NA, N/A, null,
+ * NaN), checked before numbers (na = {"-999"} makes every -999 missing). Unquoted fields are
+ * not trimmed (numbers are parsed after trimming).
+ *
+ * Quoting: a quoted field is a string, never a missing marker: "" and "NA" in quotes are the
+ * labels "" and "NA" of a cat column (so write_csv's output reads back exactly). In a column
+ * read as num or date they cannot be values and count as missing (writers that quote every
+ * field, such as pandas' QUOTE_NONNUMERIC, quote their empty missing values).
+ *
+ * Type inference reports what it did (info->notes, each with a ready message): a column that
+ * became cat although at least 95% of its non-missing values are numbers (or dates) is noted
+ * with the count and the first offending value and line, so one stray token cannot silently
+ * turn a measure into thousands of categories. A type forced with `types` turns values that
+ * do not parse into missing values, counted and noted the same way.
+ *
+ * Refused input: a NUL byte (a binary or UTF-16 file; labels are C strings), and a record
+ * longer than max_record bytes (default 64 MiB: an unclosed quote or a file that is not CSV,
+ * such as /dev/zero), each naming the line (and column). A file that changes between the two
+ * passes (truncated, rewritten) is an error, not a frame with holes. Line numbers count LF,
+ * CRLF and lone CR line ends.
  *
  * Errors (CL_EFORMAT / CL_EINVAL) name the origin, the line and the column:
  *   "data.csv: line 7: expected 21 fields, got 20"
@@ -40,13 +59,36 @@ typedef struct cl_csv_opts {
     int64_t nrows;              /* at most this many data rows; < 0 = all */
     int64_t skip;               /* physical lines skipped before the header (or first row) */
     int skip_bad;               /* 1: records with the wrong field count are skipped */
+    int64_t max_record;         /* bytes per record at most; <= 0 = 64 MiB */
     const cl_progress *progress; /* NULL or a progress/abort callback (bytes read) */
 } cl_csv_opts;
+
+/* What type inference or a forced type did to one column (see "Type inference" above). */
+typedef enum {
+    CL_CSV_MOSTLY_NUM = 0, /* read as cat although >= 95% of its values are numbers */
+    CL_CSV_MOSTLY_DATE = 1, /* read as cat although >= 95% of its values are dates */
+    CL_CSV_COERCED = 2     /* forced num/date: `count` values that did not parse are missing */
+} cl_csv_note_kind;
+
+typedef struct cl_csv_note {
+    cl_csv_note_kind kind;
+    int column;                 /* column index in the frame */
+    int64_t count;              /* offending values */
+    int64_t total;              /* non-missing values of the column */
+    int64_t line;               /* line of the first offending value */
+    char first[64];             /* the first offending value (truncated) */
+    char message[320];          /* "t.csv: column 'x': ..." ready to show */
+} cl_csv_note;
+
+#define CL_CSV_MAX_NOTES 8
 
 typedef struct cl_csv_info {
     int64_t bad_lines;          /* records skipped (skip_bad) */
     int64_t first_bad_line;     /* line of the first one, 0 if none */
     int64_t lines;              /* physical lines read */
+    int nnotes;                 /* notes[0..nnotes), in column order */
+    int64_t more_notes;         /* notes that did not fit */
+    cl_csv_note notes[CL_CSV_MAX_NOTES];
 } cl_csv_info;
 
 void cl_csv_opts_default(cl_csv_opts *o);
@@ -58,9 +100,12 @@ int cl_csv_read_buffer(cl_frame **out, const char *buf, size_t len, const char *
                        const cl_csv_opts *o, cl_csv_info *info);
 
 /* Writes the frame atomically (temp file + rename). Numbers use the shortest of %.15g,
- * %.16g, %.17g that reads back to the same double (locale-independent), missing values are
- * empty, dates are YYYY-MM-DD (with " HH:MM:SS" when they hold a time), fields holding the
- * separator, a quote, a line end or outer spaces are quoted. sep 0 means ','. */
+ * %.16g, %.17g that reads back to the same double (locale-independent), +-inf as inf/-inf,
+ * missing values are empty and unquoted (NA in a one-column frame, where an empty line would
+ * be skipped as blank), dates are YYYY-MM-DD (with " HH:MM:SS" when they
+ * hold a time); labels holding the separator, a quote, a line end or outer spaces, and
+ * labels that would read back as missing ("", "NA", "N/A", "null", "NaN"), are quoted, so
+ * cl_csv_read gives the same frame back. sep 0 means ','. */
 int cl_csv_write(const cl_frame *f, const char *path, char sep);
 
 /* Parsing helpers shared with the frame code (exposed for tests). */

@@ -58,15 +58,21 @@ static uint32_t hash_bytes(const char *s, size_t len)
     return (uint32_t)h;
 }
 
-/* The arena: blocks of at least 64 KiB, each starting with a pointer to the previous block,
- * so labels keep their addresses while the dictionary grows and sit close together in
- * memory (lookups touch few cache lines). */
+/* The arena: a chain of blocks, each starting with a pointer to the previous block, so
+ * labels keep their addresses while the dictionary grows and sit close together in memory
+ * (lookups touch few cache lines). Blocks double from 256 bytes to 64 KiB: a frame of 100k
+ * cat columns with a few labels each must not take 64 KiB per column (6 GB). */
 #define ARENA_BLOCK ((size_t)64 << 10)
+#define ARENA_FIRST ((size_t)256)
 
 static char *arena_put(cl_dict *d, const char *s, size_t len)
 {
     if (d->arena_used + len + 1 > d->arena_cap) {
-        size_t cap = len + 1 + sizeof(char *) > ARENA_BLOCK ? len + 1 + sizeof(char *) : ARENA_BLOCK;
+        size_t cap = d->arena_cap ? d->arena_cap * 2 : ARENA_FIRST;
+        if (cap > ARENA_BLOCK)
+            cap = ARENA_BLOCK;
+        if (cap < len + 1 + sizeof(char *))
+            cap = len + 1 + sizeof(char *);
         char *blk = cl_alloc(cap);
         if (!blk)
             return NULL;
@@ -366,15 +372,50 @@ void cl_frame_free(cl_frame *f)
     }
     cl_free(f->names);
     cl_free(f->cols);
+    cl_free(f->index);
     cl_free(f);
 }
 
+/* Below this many columns cl_frame_find scans the names (no index is kept). */
+#define INDEX_MIN 16
+
 int cl_frame_find(const cl_frame *f, const char *name)
 {
-    for (int j = 0; j < f->ncol; j++)
+    if (!f->index) {
+        for (int j = 0; j < f->ncol; j++)
+            if (!strcmp(f->names[j], name))
+                return j;
+        return -1;
+    }
+    uint32_t mask = f->nslots - 1;
+    for (uint32_t s = hash_bytes(name, strlen(name)) & mask;; s = (s + 1) & mask) {
+        int32_t j = f->index[s] - 1;
+        if (j < 0)
+            return -1;
         if (!strcmp(f->names[j], name))
             return j;
-    return -1;
+    }
+}
+
+/* Rebuilds the index for at least `want` columns at a load factor <= 1/2. */
+static int index_rebuild(cl_frame *f, int want)
+{
+    uint32_t n = 64;
+    while (n < (uint32_t)want * 2u)
+        n *= 2;
+    int32_t *idx = cl_calloc(n, sizeof *idx);
+    if (!idx)
+        return CL_ENOMEM;
+    for (int j = 0; j < f->ncol; j++) {
+        uint32_t s = hash_bytes(f->names[j], strlen(f->names[j])) & (n - 1);
+        while (idx[s])
+            s = (s + 1) & (n - 1);
+        idx[s] = j + 1;
+    }
+    cl_free(f->index);
+    f->index = idx;
+    f->nslots = n;
+    return CL_OK;
 }
 
 int cl_frame_col(const cl_frame *f, const char *name, int *idx)
@@ -423,6 +464,10 @@ int cl_frame_set(cl_frame *f, const char *name, cl_column *c)
         f->cols = cols;
         f->cap = cap;
     }
+    /* room in the index first, so a failure leaves the frame as it was */
+    if ((f->index || f->ncol + 1 >= INDEX_MIN) && (uint32_t)(f->ncol + 1) * 2u > f->nslots &&
+        index_rebuild(f, f->ncol + 1) != CL_OK)
+        return CL_ENOMEM;
     char *copy = cl_strdup(name);
     if (!copy)
         return CL_ENOMEM;
@@ -431,6 +476,12 @@ int cl_frame_set(cl_frame *f, const char *name, cl_column *c)
     if (f->ncol == 0)
         f->nrow = c->n;
     f->ncol++;
+    if (f->index) {
+        uint32_t mask = f->nslots - 1, s = hash_bytes(copy, strlen(copy)) & mask;
+        while (f->index[s])
+            s = (s + 1) & mask;
+        f->index[s] = f->ncol;
+    }
     return CL_OK;
 }
 

@@ -3,6 +3,7 @@
 #include "base/alloc.h"
 #include "frame/csvio.h"
 #include "base/error.h"
+#include "frame/frame_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -451,25 +452,8 @@ int cl_col_median(const cl_column *a, double *v)
 
 /* ---- distinct values ---------------------------------------------------------------------- */
 
-/* Distinct values of a num column via a hash set of bit patterns (-0.0 folded into 0.0). */
-static uint64_t dbits(double x)
-{
-    if (x == 0)
-        x = 0;
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
+/* Distinct values of a num column via a hash set of bit patterns (cl_dbits: -0.0 folded into
+ * 0.0). */
 
 int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n)
 {
@@ -513,9 +497,9 @@ int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n
         double x = a->num[i];
         if (isnan(x))
             continue;
-        uint64_t b = dbits(x);
-        size_t s = (size_t)mix64(b) & (ns - 1);
-        while (slots[s] >= 0 && dbits(out[slots[s]]) != b)
+        uint64_t b = cl_dbits(x);
+        size_t s = (size_t)cl_mix64(b) & (ns - 1);
+        while (slots[s] >= 0 && cl_dbits(out[slots[s]]) != b)
             s = (s + 1) & (ns - 1);
         if (slots[s] < 0) {
             slots[s] = k;
@@ -589,7 +573,7 @@ int cl_col_value_counts(cl_frame **out, const cl_column *a, const char *name)
         }
         memset(pos, 0xff, ns * sizeof *pos);
         for (int64_t j = 0; j < k; j++) {
-            size_t s = (size_t)mix64(dbits(vals[j])) & (ns - 1);
+            size_t s = (size_t)cl_mix64(cl_dbits(vals[j])) & (ns - 1);
             while (pos[s] >= 0)
                 s = (s + 1) & (ns - 1);
             pos[s] = j;
@@ -598,9 +582,9 @@ int cl_col_value_counts(cl_frame **out, const cl_column *a, const char *name)
             double x = a->num[i];
             if (isnan(x))
                 continue;
-            uint64_t b = dbits(x);
-            size_t s = (size_t)mix64(b) & (ns - 1);
-            while (dbits(vals[pos[s]]) != b)
+            uint64_t b = cl_dbits(x);
+            size_t s = (size_t)cl_mix64(b) & (ns - 1);
+            while (cl_dbits(vals[pos[s]]) != b)
                 s = (s + 1) & (ns - 1);
             it[pos[s]].count++;
         }
@@ -638,6 +622,37 @@ done:
     cl_free(pos);
     cl_free(codes);
     cl_free(vals);
+    return rc;
+}
+
+int cl_col_value_shares(cl_frame **out, const cl_column *a, const char *name)
+{
+    *out = NULL;
+    cl_frame *vc;
+    int rc = cl_col_value_counts(&vc, a, name);
+    if (rc)
+        return rc;
+    const cl_column *cnt = vc->cols[1];
+    double total = 0;
+    for (int64_t i = 0; i < cnt->n; i++)
+        total += cnt->num[i];
+    cl_column *share = NULL;
+    rc = cl_column_new_num(&share, CL_NUM, cnt->n);
+    if (rc == CL_OK) {
+        for (int64_t i = 0; i < cnt->n; i++)
+            share->num[i] = cnt->num[i] / total; /* total > 0 whenever there is a row */
+        rc = cl_frame_new(out);
+    }
+    if (rc == CL_OK)
+        rc = cl_frame_set(*out, vc->names[0], vc->cols[0]);
+    if (rc == CL_OK)
+        rc = cl_frame_set(*out, strcmp(vc->names[0], "share") ? "share" : "p", share);
+    if (rc && *out) {
+        cl_frame_free(*out);
+        *out = NULL;
+    }
+    cl_column_free(share);
+    cl_frame_free(vc);
     return rc;
 }
 

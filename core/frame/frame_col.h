@@ -59,6 +59,10 @@ int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n
 /* Counts of each distinct value: a frame {value, count} sorted by count descending, ties in
  * order of first appearance. Missing values are not counted. */
 int cl_col_value_counts(cl_frame **out, const cl_column *a, const char *name);
+/* The same rows with shares instead of counts: a frame {value, share} whose shares are the
+ * counts divided by the number of non-missing values (they sum to 1; "p" when the value
+ * column is itself named "share"). */
+int cl_col_value_shares(cl_frame **out, const cl_column *a, const char *name);
 
 /* Conversions: num -> cat (labels are the shortest round-trip text), cat -> num (every
  * label must be a number: CL_EINVAL naming the first that is not), date -> num, num -> date,

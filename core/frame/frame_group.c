@@ -417,14 +417,6 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
 
 /* ---- join --------------------------------------------------------------------------------- */
 
-static uint64_t dbits(double x)
-{
-    if (x == 0)
-        x = 0;
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
 
 /* Rows idx (with -1 = missing row) of c. */
 static int take_or_na(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k)
@@ -460,7 +452,7 @@ static int key_tuple(const cl_column *const *cols, const int32_t *const *maps, i
         } else {
             if (isnan(c->num[i]))
                 return 0;
-            t[k] = dbits(c->num[i]);
+            t[k] = cl_dbits(c->num[i]);
         }
     }
     return 1;
@@ -787,7 +779,46 @@ static int levels(const cl_column *c, int32_t *level, int32_t *nlev, cl_column *
     return rc;
 }
 
+/* The key column of a crosstab with margins: a's sorted levels as labels, then "All". A
+ * new dictionary, since interning "All" into a's own would change the caller's column; a
+ * number's label is its %.15g text, like the count columns' names. */
+static int margin_keys(cl_column **out, const cl_column *va)
+{
+    int rc = cl_column_new_cat(out, va->n + 1, NULL);
+    char buf[64];
+    for (int64_t i = 0; rc == CL_OK && i <= va->n; i++) {
+        const char *s = "All";
+        if (i < va->n && va->type == CL_CAT) {
+            s = va->dict->labels[va->codes[i]];
+        } else if (i < va->n) {
+            snprintf(buf, sizeof buf, "%.15g", va->num[i]);
+            s = buf;
+        }
+        rc = cl_dict_intern((*out)->dict, s, strlen(s), &(*out)->codes[i]);
+    }
+    if (rc) {
+        cl_column_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize,
+                    int margins);
+
 int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize)
+{
+    return crosstab(out, f, a, b, normalize, 0);
+}
+
+int cl_frame_crosstab_margins(cl_frame **out, const cl_frame *f, const char *a, const char *b,
+                              int normalize)
+{
+    return crosstab(out, f, a, b, normalize, 1);
+}
+
+static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize,
+                    int margins)
 {
     *out = NULL;
     int ja, jb;
@@ -801,7 +832,7 @@ int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const ch
     int32_t *lb = cl_alloc((size_t)(n ? n : 1) * sizeof *lb);
     int32_t na = 0, nb = 0;
     cl_column *va = NULL, *vb = NULL;
-    double *cnt = NULL;
+    double *cnt = NULL, *rowsum = NULL, *colsum = NULL, total = 0;
     cl_frame *r = NULL;
     rc = la && lb ? CL_OK : CL_ENOMEM;
     if (rc == CL_OK)
@@ -819,6 +850,20 @@ int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const ch
         for (int64_t i = 0; i < n; i++)
             if (la[i] >= 0 && lb[i] >= 0)
                 cnt[(size_t)la[i] * (size_t)nb + (size_t)lb[i]]++;
+        /* margins come from the counts, before any normalisation */
+        rowsum = cl_calloc((size_t)na + 1, sizeof *rowsum);
+        colsum = cl_calloc((size_t)nb + 1, sizeof *colsum);
+        if (!rowsum || !colsum)
+            rc = CL_ENOMEM;
+        for (int32_t x = 0; rc == CL_OK && x < na; x++)
+            for (int32_t y = 0; y < nb; y++) {
+                double v = cnt[(size_t)x * (size_t)nb + (size_t)y];
+                rowsum[x] += v;
+                colsum[y] += v;
+                total += v;
+            }
+    }
+    if (rc == CL_OK) {
         if (normalize == 1)
             for (int32_t x = 0; x < na; x++) {
                 double s = 0;
@@ -837,30 +882,47 @@ int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const ch
             }
         rc = cl_frame_new(&r);
     }
-    if (rc == CL_OK)
+    /* margins (as pandas): an "All" row of column totals, except when rows are normalised
+     * (then it holds b's overall shares) or columns are (then it would be all ones and is
+     * left out); likewise an "All" column of row totals or a's overall shares */
+    int mrow = margins && normalize != 2, mcol = margins && normalize != 1;
+    if (rc == CL_OK && mrow) {
+        cl_column *keys;
+        rc = margin_keys(&keys, va);
+        if (rc == CL_OK)
+            rc = cl_frame_set(r, a, keys);
+        cl_column_free(keys);
+    } else if (rc == CL_OK) {
         rc = cl_frame_set(r, a, va);
-    for (int32_t y = 0; rc == CL_OK && y < nb; y++) {
+    }
+    int32_t nrows = na + (mrow ? 1 : 0);
+    for (int32_t y = 0; rc == CL_OK && y < nb + (mcol ? 1 : 0); y++) {
         /* na x nb cells and a name lookup per column: thousands of levels take seconds */
         if ((y & 63) == 0 && (rc = cl_progress_step(NULL, "crosstab", y, nb, NULL)))
             break;
         char name[256];
-        if (vb->type == CL_CAT)
+        if (y == nb)
+            snprintf(name, sizeof name, "All");
+        else if (vb->type == CL_CAT)
             snprintf(name, sizeof name, "%s", vb->dict->labels[vb->codes[y]]);
         else
             snprintf(name, sizeof name, "%.15g", vb->num[y]);
         if (cl_frame_find(r, name) >= 0) /* a level named like column a */
             snprintf(name + strlen(name), sizeof name - strlen(name), "_%s", b);
         cl_column *c;
-        rc = cl_column_new_num(&c, CL_NUM, na);
+        rc = cl_column_new_num(&c, CL_NUM, nrows);
         if (rc)
             break;
         for (int32_t x = 0; x < na; x++)
-            c->num[x] = cnt[(size_t)x * (size_t)nb + (size_t)y];
+            c->num[x] = y < nb ? cnt[(size_t)x * (size_t)nb + (size_t)y]
+                               : normalize == 2 ? rowsum[x] / total : rowsum[x];
+        if (mrow)
+            c->num[na] = y < nb ? (normalize == 1 ? colsum[y] / total : colsum[y]) : total;
         rc = cl_frame_set(r, name, c);
         cl_column_free(c);
     }
     if (rc == CL_OK) {
-        r->nrow = na;
+        r->nrow = nrows;
         *out = r;
     } else {
         cl_frame_free(r);
@@ -868,6 +930,8 @@ int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const ch
     cl_free(la);
     cl_free(lb);
     cl_free(cnt);
+    cl_free(rowsum);
+    cl_free(colsum);
     cl_column_free(va);
     cl_column_free(vb);
     return rc;

@@ -3,6 +3,7 @@
 #define CL_FRAME_IMPL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "frame/frame.h"
 
@@ -19,6 +20,15 @@ static inline uint64_t cl_mix64(uint64_t x)
     x *= 0xc4ceb9fe1a85ec53ULL;
     x ^= x >> 33;
     return x;
+}
+
+static inline uint64_t cl_dbits(double x)
+{
+    if (x == 0)
+        x = 0; /* -0.0 and 0.0 are one value for grouping, joining and distinct counts */
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
 }
 
 /* Rank of every label of a dictionary in bytewise order: rank[code]. cl_alloc'ed. */

@@ -73,5 +73,12 @@ int cl_frame_describe(cl_frame **out, const cl_frame *f);
  * level of b (sorted); normalize: 0 counts, 1 row shares, 2 column shares. Missing values are
  * left out. */
 int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize);
+/* The same with margins, as pandas' margins=True: a last row "All" (a's key column becomes
+ * cat, numbers as %.15g text) holding b's totals, and a last column "All" holding a's totals
+ * (the grand total in the corner). With normalize 1 the row holds b's overall shares and
+ * the column is left out (it would be all ones); with 2 the column holds a's overall
+ * shares and the row is left out. */
+int cl_frame_crosstab_margins(cl_frame **out, const cl_frame *f, const char *a, const char *b,
+                              int normalize);
 
 #endif

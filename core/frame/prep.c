@@ -35,6 +35,8 @@ struct cl_pipeline {
     cl_pipeline_opts o;     /* strings below are owned copies */
     char *target, *positive, *fill_label;
     char **drop;
+    char **neg;             /* values meaning 0 (see prep.h); neg_known 0: any non-positive */
+    int nneg, neg_known;
     int target_is_cat;
     int ncol;
     pcol *cols;
@@ -73,6 +75,9 @@ void cl_pipeline_free(cl_pipeline *p)
     for (int k = 0; k < p->o.ndrop; k++)
         cl_free(p->drop[k]);
     cl_free(p->drop);
+    for (int k = 0; k < p->nneg; k++)
+        cl_free(p->neg[k]);
+    cl_free(p->neg);
     cl_free(p->target);
     cl_free(p->positive);
     cl_free(p->fill_label);
@@ -108,6 +113,17 @@ static int pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o)
         for (int k = 0; rc == CL_OK && k < o->ndrop; k++, p->o.ndrop++)
             p->drop[k] = dup_or_null(o->drop[k], &rc);
     }
+    p->nneg = 0;
+    if (rc == CL_OK && o->negative) {
+        p->neg = cl_calloc((size_t)o->nnegative + 1, sizeof *p->neg);
+        if (!p->neg)
+            rc = CL_ENOMEM;
+        for (int k = 0; rc == CL_OK && k < o->nnegative; k++, p->nneg++)
+            p->neg[k] = dup_or_null(o->negative[k], &rc);
+        p->neg_known = 1;
+    }
+    p->o.negative = NULL; /* the copies live in p->neg */
+    p->o.nnegative = 0;
     p->o.target = p->target;
     p->o.positive = p->positive;
     p->o.fill_label = p->fill_label;
@@ -347,6 +363,63 @@ static int is_dropped(const cl_pipeline *p, const char *name)
     return p->target && !strcmp(p->target, name);
 }
 
+static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, const char *what);
+
+/* Text of the target value at row i of t (its label, or a number's shortest round-trip
+ * text) in buf; NULL when missing. */
+static const char *target_text(const cl_column *t, int64_t i, char *buf, size_t cap)
+{
+    if (t->type == CL_CAT)
+        return t->codes[i] < 0 ? NULL : t->dict->labels[t->codes[i]];
+    if (isnan(t->num[i]))
+        return NULL;
+    snprintf(buf, cap, "%.17g", t->num[i]);
+    return buf;
+}
+
+/* Same value: labels by text, numbers by value (so "0" and "0.0" agree). */
+static int same_value(const cl_pipeline *p, const char *a, const char *b)
+{
+    if (p->target_is_cat)
+        return strcmp(a, b) == 0;
+    double x, y;
+    return cl_csv_parse_num(a, strlen(a), &x) && cl_csv_parse_num(b, strlen(b), &y) && x == y;
+}
+
+/* With a positive label, learns what means 0: the given negatives, or the one other value of
+ * the fit frame. Then maps the fit frame's target once, so a value that is neither fails
+ * here, naming its row. */
+static int fit_negatives(cl_pipeline *p, const cl_column *t)
+{
+    for (int k = 0; k < p->nneg; k++)
+        if (same_value(p, p->neg[k], p->positive))
+            return cl_error(CL_EINVAL, "pipeline: '%s' is both the positive label and a "
+                            "negative of target '%s'", p->positive, p->target);
+    if (!p->neg_known) {
+        char buf[40];
+        for (int64_t i = 0; i < t->n; i++) {
+            const char *v = target_text(t, i, buf, sizeof buf);
+            if (!v || same_value(p, v, p->positive))
+                continue;
+            if (p->nneg == 0) {
+                p->neg = cl_calloc(2, sizeof *p->neg);
+                if (!p->neg || !(p->neg[0] = cl_strdup(v)))
+                    return CL_ENOMEM;
+                p->nneg = 1;
+            } else if (!same_value(p, v, p->neg[0])) {
+                return cl_error(CL_EINVAL, "pipeline: target '%s' holds '%s' and '%s' besides "
+                                "the positive label '%s': give negative = <the value or list "
+                                "of values meaning 0>", p->target, p->neg[0], v, p->positive);
+            }
+        }
+        p->neg_known = 1;
+    }
+    cl_tensor *y = NULL;
+    int rc = transform_y(p, t, &y, "pipeline");
+    cl_tensor_free(y);
+    return rc;
+}
+
 int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o)
 {
     *out = NULL;
@@ -355,6 +428,9 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
         cl_pipeline_opts_default(&def);
         o = &def;
     }
+    if (!isfinite(o->fill_value)) /* it would become the feature value of missing rows */
+        return cl_error(CL_EINVAL, "pipeline: fill_value must be a finite number, got %g",
+                        o->fill_value);
     cl_pipeline *p;
     int rc = pipeline_new(&p, o);
     if (rc)
@@ -391,6 +467,8 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
                 !cl_csv_parse_num(p->positive, strlen(p->positive), &v))
                 rc = cl_error(CL_EINVAL, "pipeline: target '%s' is a num column: positive must "
                               "be a number, got '%s'", p->target, p->positive);
+            if (rc == CL_OK && p->positive)
+                rc = fit_negatives(p, t);
         }
     }
     if (rc == CL_OK) {
@@ -436,7 +514,25 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
     return CL_OK;
 }
 
-static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y)
+/* "transform: row 7: target 'Churn' is 'Maybe', neither the positive label 'Yes' nor a
+ * negative ('No')" */
+static int not_a_label(const cl_pipeline *p, int64_t i, const char *v, const char *what)
+{
+    char list[200] = "";
+    for (int k = 0; k < p->nneg; k++) {
+        size_t l = strlen(list);
+        if (l > sizeof list - 40) {
+            snprintf(list + l, sizeof list - l, ", ...");
+            break;
+        }
+        snprintf(list + l, sizeof list - l, "%s'%s'", k ? ", " : "", p->neg[k]);
+    }
+    return cl_error(CL_EINVAL, "%s: row %lld: target '%s' is '%s', neither the positive "
+                    "label '%s' nor a negative (%s)", what, (long long)i + 1, p->target, v,
+                    p->positive, p->nneg ? list : "none seen when fitting; give negative =");
+}
+
+static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, const char *what)
 {
     int rc = cl_tensor_new(y, 1, t->n, 1);
     if (rc)
@@ -447,12 +543,29 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y)
         if ((rc = cl_col_astype(&tc, t, CL_CAT)))
             goto fail;
         int32_t pos = cl_dict_find(tc->dict, p->positive, strlen(p->positive));
+        /* per code: 1 positive, 0 a negative, -1 neither (an error when negatives are known) */
+        int8_t *kind = cl_alloc((size_t)tc->dict->n + 1);
+        if (!kind) {
+            cl_column_free(tc);
+            rc = CL_ENOMEM;
+            goto fail;
+        }
+        for (int32_t c = 0; c < tc->dict->n; c++) {
+            kind[c] = c == pos ? 1 : p->neg_known ? -1 : 0;
+            for (int k = 0; kind[c] < 0 && k < p->nneg; k++)
+                if (!strcmp(tc->dict->labels[c], p->neg[k]))
+                    kind[c] = 0;
+        }
         for (int64_t i = 0; i < t->n && rc == CL_OK; i++) {
             if (tc->codes[i] < 0)
-                rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is missing",
+                rc = cl_error(CL_EINVAL, "%s: row %lld: target '%s' is missing", what,
                               (long long)i + 1, p->target);
-            d[i] = tc->codes[i] == pos ? 1.0f : 0.0f;
+            else if (kind[tc->codes[i]] < 0)
+                rc = not_a_label(p, i, tc->dict->labels[tc->codes[i]], what);
+            else
+                d[i] = (float)kind[tc->codes[i]];
         }
+        cl_free(kind);
         cl_column_free(tc);
     } else {
         cl_column *tn = NULL;
@@ -466,8 +579,20 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y)
             if (isnan(v))
                 rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is missing",
                               (long long)i + 1, p->target);
-            else if (p->positive)
-                d[i] = v == pos ? 1.0f : 0.0f;
+            else if (p->positive && v == pos)
+                d[i] = 1.0f;
+            else if (p->positive) {
+                int neg = !p->neg_known;
+                for (int k = 0; !neg && k < p->nneg; k++) {
+                    double q;
+                    neg = cl_csv_parse_num(p->neg[k], strlen(p->neg[k]), &q) && q == v;
+                }
+                char buf[40];
+                snprintf(buf, sizeof buf, "%.17g", v);
+                if (!neg)
+                    rc = not_a_label(p, i, buf, what);
+                d[i] = 0.0f;
+            }
             else if (v != 0 && v != 1)
                 rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is %g, expected 0 or 1 "
                               "(or give positive = <value meaning 1>)", (long long)i + 1,
@@ -543,7 +668,7 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
     if (rc == CL_OK && y && p->target) {
         int t = cl_frame_find(f, p->target);
         if (t >= 0)
-            rc = transform_y(p, f->cols[t], y);
+            rc = transform_y(p, f->cols[t], y, "transform");
     }
     if (rc) {
         cl_tensor_free(*X);
@@ -555,22 +680,29 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
 int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_frame **out)
 {
     *out = NULL;
+    /* input[j]: the pipeline column of frame column j, or -1 (found through the frame's name
+     * index: comparing every pair of names was quadratic, minutes for 20k columns) */
+    int *input = cl_alloc((size_t)(f->ncol ? f->ncol : 1) * sizeof *input);
+    if (!input)
+        return CL_ENOMEM;
+    for (int j = 0; j < f->ncol; j++)
+        input[j] = -1;
     for (int j = 0; j < p->ncol; j++) {
         int k;
         int rc = cl_frame_col(f, p->cols[j].name, &k);
-        if (rc)
+        if (rc) {
+            cl_free(input);
             return cl_error_wrap(rc, "transform: the pipeline was fit with column '%s'",
                                  p->cols[j].name);
+        }
+        input[k] = j;
     }
     int64_t n = f->nrow;
     int clip = p->o.clip && p->o.scale == CL_SCALE_MINMAX;
     cl_frame *r;
     int rc = cl_frame_new(&r);
     for (int j = 0; rc == CL_OK && j < f->ncol; j++) {
-        int in = -1;
-        for (int k = 0; k < p->ncol && in < 0; k++)
-            if (!strcmp(p->cols[k].name, f->names[j]))
-                in = k;
+        int in = input[j];
         if (in < 0) { /* not an input: passes through */
             rc = cl_frame_set(r, f->names[j], f->cols[j]);
             continue;
@@ -629,6 +761,7 @@ int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_fram
         cl_free(map);
         cl_column_free(col);
     }
+    cl_free(input);
     if (rc) {
         cl_frame_free(r);
         return rc;
@@ -648,6 +781,20 @@ int cl_pipeline_n_features(const cl_pipeline *p)
 const char *cl_pipeline_feature_name(const cl_pipeline *p, int j)
 {
     return j >= 0 && j < p->nout ? p->fnames[j] : NULL;
+}
+
+int cl_pipeline_unscale(const cl_pipeline *p, int j, double *scale, double *shift)
+{
+    *scale = 1;
+    *shift = 0;
+    if (j < 0 || j >= p->nout)
+        return 0;
+    const pcol *pc = &p->cols[p->src[j]];
+    if (pc->is_cat && p->o.encode != CL_ENCODE_ORDINAL)
+        return 0; /* one-hot indicators and native codes have no units */
+    *scale = 1.0 / pc->mul; /* transform: (x - shift) * mul */
+    *shift = pc->shift;
+    return 1;
 }
 
 void cl_pipeline_source(const cl_pipeline *p, int j, const char **column, const char **label)
@@ -714,6 +861,8 @@ int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
     cl_mw_int(w, "has_target", p->target != NULL);
     cl_mw_str(w, "positive", p->positive ? p->positive : "");
     cl_mw_int(w, "has_positive", p->positive != NULL);
+    if (p->neg_known) /* absent in older files: every non-positive value means 0 */
+        cl_mw_strs(w, "negatives", (const char *const *)p->neg, (size_t)p->nneg);
     cl_mw_int(w, "target_is_cat", p->target_is_cat);
     cl_mw_strs(w, "drop", (const char *const *)p->drop, (size_t)p->o.ndrop);
     int32_t opts[6] = {(int32_t)p->o.impute, (int32_t)p->o.encode, (int32_t)p->o.unknown,
@@ -790,14 +939,89 @@ static void free_strs(char **s, size_t n)
     cl_free(s);
 }
 
+/* Every field's meaning and the invariants cl_pipeline_fit establishes, checked after the
+ * chunks are parsed: transform trusts them (a cat target without its positive label was a
+ * NULL dereference; a fill or scale that is not finite gave inf features). */
+static int validate(const cl_pipeline *p, int has_target, int has_positive, const char *target,
+                    const char *positive)
+{
+    const cl_pipeline_opts *o = &p->o;
+    if (has_target ? target[0] == '\0' : (target[0] != '\0' || p->target_is_cat))
+        return cl_error(CL_EFORMAT, "pipeline: has_target = %d does not match target '%s' and "
+                        "target_is_cat = %d", has_target, target, p->target_is_cat);
+    if (p->target_is_cat && !has_positive)
+        return cl_error(CL_EFORMAT, "pipeline: the target '%s' is categorical but the file has "
+                        "no positive label (has_positive = 0)", target);
+    if (!has_positive && positive[0] != '\0')
+        return cl_error(CL_EFORMAT, "pipeline: has_positive = 0 but positive = '%s'", positive);
+    double v;
+    if (has_target && !p->target_is_cat && has_positive &&
+        !cl_csv_parse_num(positive, strlen(positive), &v))
+        return cl_error(CL_EFORMAT, "pipeline: the target '%s' is numeric but its positive "
+                        "value '%s' is not a number", target, positive);
+    if (o->max_categories > 1000000)
+        return cl_error(CL_EFORMAT, "pipeline: max_categories = %d, expected 0..1000000",
+                        o->max_categories);
+    if (!isfinite(o->fill_value))
+        return cl_error(CL_EFORMAT, "pipeline: fill_value = %g is not finite", o->fill_value);
+    const int scaled_kind = o->scale != CL_SCALE_NONE;
+    for (int j = 0; j < p->ncol; j++) {
+        const pcol *pc = &p->cols[j];
+        if (has_target && strcmp(pc->name, target) == 0)
+            return cl_error(CL_EFORMAT, "pipeline: the target '%s' is also input column %d",
+                            target, j + 1);
+        for (int k = 0; k < o->ndrop; k++)
+            if (strcmp(pc->name, p->drop[k]) == 0)
+                return cl_error(CL_EFORMAT, "pipeline: dropped column '%s' is also input "
+                                "column %d", pc->name, j + 1);
+        for (int k = 0; k < j; k++)
+            if (strcmp(pc->name, p->cols[k].name) == 0)
+                return cl_error(CL_EFORMAT, "pipeline: columns %d and %d are both named '%s'",
+                                k + 1, j + 1, pc->name);
+        int scaled = scaled_kind && (!pc->is_cat || o->encode == CL_ENCODE_ORDINAL);
+        if (scaled ? !(isfinite(pc->shift) && isfinite(pc->mul) && pc->mul > 0)
+                   : !(pc->shift == 0 && pc->mul == 1))
+            return cl_error(CL_EFORMAT, "pipeline: column '%s': scaling shift %g and factor %g "
+                            "(expected %s)", pc->name, pc->shift, pc->mul,
+                            scaled ? "finite, factor > 0" : "0 and 1: the column is not scaled");
+        if (!pc->is_cat) {
+            int none = o->impute == CL_IMPUTE_NONE;
+            if (none ? !isnan(pc->fill) : !isfinite(pc->fill) ||
+                (o->impute == CL_IMPUTE_CONSTANT && pc->fill != o->fill_value))
+                return cl_error(CL_EFORMAT, "pipeline: column '%s': fill value %g (expected %s)",
+                                pc->name, pc->fill, none ? "NaN: impute = none"
+                                : o->impute == CL_IMPUTE_CONSTANT ? "fill_value" : "a finite number");
+            continue;
+        }
+        if (!isnan(pc->fill))
+            return cl_error(CL_EFORMAT, "pipeline: categorical column '%s' has a numeric fill "
+                            "value %g (expected NaN)", pc->name, pc->fill);
+        if (pc->other != (o->unknown == CL_UNKNOWN_OTHER))
+            return cl_error(CL_EFORMAT, "pipeline: column '%s': other slot %d with unknown = %s",
+                            pc->name, pc->other, o->unknown == CL_UNKNOWN_OTHER ? "other" : "zero");
+        int cap = o->max_categories + (o->impute == CL_IMPUTE_CONSTANT);
+        if (o->max_categories > 0 && pc->ncat > cap)
+            return cl_error(CL_EFORMAT, "pipeline: column '%s' keeps %d categories, beyond "
+                            "max_categories = %d", pc->name, pc->ncat, o->max_categories);
+        if (o->impute == CL_IMPUTE_NONE ? pc->fill_cat != -1
+            : o->impute == CL_IMPUTE_CONSTANT
+                ? pc->fill_cat < 0 || strcmp(pc->cats[pc->fill_cat], p->fill_label) != 0
+                : 0)
+            return cl_error(CL_EFORMAT, "pipeline: column '%s': fill category %d does not match "
+                            "impute = %s", pc->name, pc->fill_cat,
+                            o->impute == CL_IMPUTE_NONE ? "none" : "constant");
+    }
+    return CL_OK;
+}
+
 int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
 {
     *out = NULL;
     cl_mr_prefix(r, prefix);
     int64_t fmt, has_target, has_positive, tcat;
     char *target = NULL, *positive = NULL, *fill_label = NULL;
-    char **drop = NULL, **names = NULL, **cats = NULL, **fnames = NULL;
-    size_t ndrop = 0, n = 0, ncats = 0, nf = 0;
+    char **drop = NULL, **names = NULL, **cats = NULL, **fnames = NULL, **neg = NULL;
+    size_t ndrop = 0, n = 0, ncats = 0, nf = 0, nneg = 0;
     int32_t *ints = NULL;
     double *nums = NULL;
     cl_pipeline *p = NULL;
@@ -816,6 +1040,10 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     if (!rc) rc = read_strs(r, "columns", &names, &n);
     if (!rc) rc = read_strs(r, "categories", &cats, &ncats);
     if (!rc) rc = read_strs(r, "feature_names", &fnames, &nf);
+    int has_neg = cl_mr_has(r, "negatives"); /* older files: every non-positive means 0 */
+    if (!rc && has_neg) rc = read_strs(r, "negatives", &neg, &nneg);
+    if (!rc && nneg > 1000000)
+        rc = cl_error(CL_EFORMAT, "pipeline: %zu negative labels is implausible", nneg);
     if (!rc && n > 1000000)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu columns is implausible", n);
     if (!rc) {
@@ -835,6 +1063,10 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
         cl_pipeline_opts_default(&o);
         o.target = has_target ? target : NULL;
         o.positive = has_positive ? positive : NULL;
+        if (has_neg) {
+            o.negative = (const char *const *)neg; /* read_strs allocates even for none */
+            o.nnegative = (int)nneg;
+        }
         o.drop = (const char *const *)drop;
         o.ndrop = (int)ndrop;
         o.impute = (cl_impute)opts[0];
@@ -866,8 +1098,13 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
         pc->fill = nums[3 * j];
         pc->shift = nums[3 * j + 1];
         pc->mul = nums[3 * j + 2];
+        if ((uint32_t)ints[4 * j] > 1 || (uint32_t)ints[4 * j + 2] > 1) {
+            rc = cl_error(CL_EFORMAT, "pipeline: column '%s': flags %d and %d, expected 0 or 1",
+                          pc->name, (int)ints[4 * j], (int)ints[4 * j + 2]);
+            break;
+        }
         if (ncat < 0 || (size_t)ncat > ncats - m || pc->fill_cat < -1 || pc->fill_cat >= ncat ||
-            (!pc->is_cat && (ncat != 0 || pc->other))) {
+            (!pc->is_cat && (ncat != 0 || pc->other || pc->fill_cat != -1))) {
             rc = cl_error(CL_EFORMAT, "pipeline: bad categories for column '%s'", pc->name);
             break;
         }
@@ -887,6 +1124,8 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     if (!rc && m != ncats)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu categories stored, %zu used", ncats, m);
     if (!rc)
+        rc = validate(p, (int)has_target, (int)has_positive, target, positive);
+    if (!rc)
         rc = layout(p);
     if (!rc && (size_t)p->nout != nf)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu feature names stored, %d expected", nf, p->nout);
@@ -901,6 +1140,7 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     free_strs(names, n);
     free_strs(cats, ncats);
     free_strs(fnames, nf);
+    free_strs(neg, nneg);
     cl_free(ints);
     cl_free(nums);
     cl_mr_prefix(r, NULL);

@@ -27,7 +27,12 @@
  *
  * Target: a cat target needs `positive` (its label for 1); a num target must hold 0/1 (or
  * `positive` given as a number). transform gives y = NULL when the frame has no target column
- * (scoring new data); a missing target value is an error naming the row.
+ * (scoring new data); a missing target value is an error naming the row. With `positive`, the
+ * values meaning 0 are `negative` when given, else the one other value in the fit frame (fit
+ * fails when it holds more, asking for `negative`); any other value ("Maybe" when positive is
+ * "Yes" and the negative "No") is an error naming the value and the row, at fit and at
+ * transform, never a silent 0. Pipelines read from files written before negatives were
+ * recorded map every value but the positive to 0, as they did.
  *
  * Ownership: cl_pipeline_fit / cl_pipeline_read return owned pipelines (cl_pipeline_free);
  * strings returned by the getters are borrowed until the pipeline is freed.
@@ -62,6 +67,9 @@ typedef struct cl_pipeline_opts {
     int max_categories;           /* per cat column, 0 = all */
     cl_scale scale;               /* default none */
     int clip;                     /* minmax: clamp to [0, 1] */
+    const char *const *negative;  /* target values meaning 0 (labels, or number text for a num
+                                   * target); NULL: the one other value the fit frame holds */
+    int nnegative;
 } cl_pipeline_opts;
 
 void cl_pipeline_opts_default(cl_pipeline_opts *o);
@@ -92,6 +100,10 @@ const char *cl_pipeline_feature_name(const cl_pipeline *p, int j);
 /* Source of output column j: the original column name and, for a one-hot column, the
  * category label ("(other)" for the other column); *label = NULL otherwise. */
 void cl_pipeline_source(const cl_pipeline *p, int j, const char **column, const char **label);
+/* Output column j back in the units of its input column: x = z * scale + shift (the inverse
+ * of the fitted scaling; imputation is not undone). Returns 1 for a numeric (or ordinal)
+ * output; 0, with scale 1 and shift 0, for one-hot indicators and native categorical codes. */
+int cl_pipeline_unscale(const cl_pipeline *p, int j, double *scale, double *shift);
 /* 1 when output column j holds native categorical codes (encode = native); its labels are
  * cl_pipeline_category(p, j, code) for code 0..ncat-1 (and ncat is "(other)" if present). */
 int cl_pipeline_out_categorical(const cl_pipeline *p, int j, int *ncat);

@@ -2,7 +2,7 @@
  * fits (core/lbfgs.c), prediction and model files. */
 #include "models/linear.h"
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "base/error.h"
 #include "base/lbfgs.h"
 #include "base/param_io.h"
@@ -410,13 +410,25 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
         (rc = cl_prior_read(r, "logreg.prior_rates", &m->prior_trained, &m->prior_true,
                             "logreg file")))
         goto fail;
-    for (size_t j = 0; j < d; j++)
+    double total = fabs(m->b);
+    for (size_t j = 0; j < d; j++) {
         if (!isfinite(m->coef[j])) {
             rc = cl_error(CL_EFORMAT, "logreg file: coefficient %zu is not finite", j + 1);
             goto fail;
         }
+        total += fabs(m->coef[j]);
+    }
     if (!isfinite(m->b)) {
         rc = cl_error(CL_EFORMAT, "logreg file: the intercept is not finite");
+        goto fail;
+    }
+    /* Finite is not enough: coefficients of 1e300 give inf margins (and inf - inf in
+     * explanations) on ordinary rows. Bounding the sum keeps every margin of rows with
+     * |x| <= 1e8 within float32. */
+    if (!(total <= CL_LOGREG_MAX_WEIGHT)) {
+        rc = cl_error(CL_EFORMAT, "logreg file: |intercept| + sum |coefficients| = %g exceeds "
+                      "%g (a corrupted exponent, not a fitted model)", total,
+                      CL_LOGREG_MAX_WEIGHT);
         goto fail;
     }
     if (cl_mr_has(r, "logreg.names")) {

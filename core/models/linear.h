@@ -8,7 +8,7 @@
  * rows run in fixed 4096-row blocks reduced in block order (thread-count independent).
  *
  * Prior correction: with class weights (balanced, a table, pos_weight/neg_weight) the fit sees
- * a different churn rate than the data has. The model records both rates (calibrate.h) and,
+ * a different churn rate than the data has. The model records both rates (models/prior.h) and,
  * while parameter prior_correction is true (the default), cl_logreg_predict maps its
  * probabilities back to the true rate: p' = sigmoid(margin + logit(truth) - logit(trained)).
  * cl_logreg_decision (the margin) and the coefficients are never changed, so linear SHAP in
@@ -46,6 +46,9 @@ extern const cl_param_def cl_logreg_param_defs[];
 
 typedef struct cl_logreg cl_logreg;
 
+/* Largest |intercept| + sum |coefficients| a model file may hold (see cl_logreg_load). */
+#define CL_LOGREG_MAX_WEIGHT 1e30
+
 typedef struct cl_logreg_result {
     int iters, converged;
     double objective, gmax;
@@ -62,7 +65,7 @@ int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64
                   cl_logreg_result *res, const cl_progress *prog);
 int cl_logreg_predict(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
 int cl_logreg_decision(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
-/* mode: cl_predict_mode (calibrate.h): probabilities, margins or uncorrected probabilities. */
+/* mode: cl_predict_mode (models/prior.h): probabilities, margins or uncorrected probabilities. */
 int cl_logreg_predict_mode(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out,
                            int mode);
 /* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_logreg_predict

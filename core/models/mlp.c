@@ -8,7 +8,7 @@
  */
 #include "models/mlp.h"
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "base/error.h"
 #include "eval/metrics.h"
 #include "base/optim.h"
@@ -1033,11 +1033,34 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
     if ((rc = alloc_weights(m, d)) || (rc = cl_mr_f32(r, "mlp.theta", m->theta, (size_t)m->np)) ||
         (m->ns && (rc = cl_mr_f32(r, "mlp.stats", m->stats, (size_t)m->ns))))
         goto fail;
+    /* Trained weights are O(1); one beyond CL_MLP_MAX_WEIGHT is a damaged exponent, and
+     * with it ordinary inputs overflow float32 activations within a layer or two. */
     for (int64_t i = 0; i < m->np; i++)
-        if (!isfinite(m->theta[i])) {
-            rc = cl_error(CL_EFORMAT, "mlp file: weight %lld is not finite", (long long)i);
+        if (!(fabsf(m->theta[i]) <= CL_MLP_MAX_WEIGHT)) {
+            rc = cl_error(CL_EFORMAT, "mlp file: weight %lld is %g, expected a finite number "
+                          "within +-%g", (long long)i + 1, (double)m->theta[i],
+                          CL_MLP_MAX_WEIGHT);
             goto fail;
         }
+    /* batch-norm running statistics: per layer, means then variances (>= 0: 1/sqrt). Finite
+     * is not enough: x - mean is scaled by up to 1/sqrt(BN_EPS) ~ 316, so a mean of 3e38
+     * overflowed to -inf and GELU gave inf * 0 = NaN (found by fuzz_modelsem); 1e30 keeps
+     * every normalised value finite. */
+    for (int l = 0; l < m->nl; l++) {
+        if (m->soff[l] < 0)
+            continue;
+        int64_t w = m->dims[l + 1];
+        for (int64_t j = 0; j < 2 * w; j++) {
+            float v = m->stats[m->soff[l] + j];
+            if (!(fabsf(v) <= 1e30f) || (j >= w && v < 0)) {
+                rc = cl_error(CL_EFORMAT, "mlp file: layer %d, batch-norm running %s %lld is "
+                              "%g, expected a number within +-1e30%s", l + 1,
+                              j < w ? "mean" : "variance", (long long)(j % w) + 1, (double)v,
+                              j < w ? "" : " and >= 0");
+                goto fail;
+            }
+        }
+    }
     if (cl_mr_has(r, "mlp.names")) {
         if ((rc = cl_mr_count(r, "mlp.names", CL_CHUNK_STR, &cnt)))
             goto fail;

@@ -11,7 +11,7 @@
  * over the reduction; every other loop is sequential or elementwise).
  *
  * Prior correction: with class weights (balanced, a table, pos_weight/neg_weight) the loss sees
- * a different churn rate than the data has. The fit records both rates (calibrate.h) and,
+ * a different churn rate than the data has. The fit records both rates (models/prior.h) and,
  * while parameter prior_correction is true (the default), cl_mlp_predict maps probabilities
  * back to the true rate (a shift of the logit by logit(truth) - logit(trained)); logits from
  * cl_mlp_decision are never changed. Files written before the rates existed load with no
@@ -60,6 +60,9 @@ void cl_mlp_params_default(cl_mlp_params *p);
 /* The one parameter table (names, ranges, docs) for validation, Lua and help(). */
 extern const cl_param_def cl_mlp_param_defs[];
 
+/* Largest |weight| a model file may hold (see cl_mlp_load). */
+#define CL_MLP_MAX_WEIGHT 1e6
+
 typedef struct cl_mlp cl_mlp;
 
 typedef struct cl_mlp_history {
@@ -102,7 +105,7 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
 int cl_mlp_predict(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out);
 /* Logits instead of probabilities. */
 int cl_mlp_decision(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out);
-/* mode: cl_predict_mode (calibrate.h): probabilities, logits or uncorrected probabilities. */
+/* mode: cl_predict_mode (models/prior.h): probabilities, logits or uncorrected probabilities. */
 int cl_mlp_predict_mode(const cl_mlp *m, const float *X, int64_t n, int64_t d, float *out,
                         int mode);
 /* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_mlp_predict

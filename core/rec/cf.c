@@ -6,6 +6,7 @@
 #include "base/rng.h"
 #include "base/threads.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -98,7 +99,13 @@ static int popular_load(cl_rec *r, cl_mr *mr, const char *prefix)
     if (rc)
         return rc;
     popular_state *s = r->state;
-    return cl_mr_f32(mr, "pop.score", s->score, (size_t)r->train->n_items);
+    if ((rc = cl_mr_f32(mr, "pop.score", s->score, (size_t)r->train->n_items)))
+        return rc;
+    for (int64_t j = 0; j < r->train->n_items; j++) /* counts or decayed counts */
+        if (!(s->score[j] >= 0 && s->score[j] <= FLT_MAX))
+            return cl_error(CL_EFORMAT, "popular: item %lld has popularity %g, expected a "
+                            "finite number >= 0", (long long)j + 1, (double)s->score[j]);
+    return CL_OK;
 }
 
 const cl_rec_ops cl_rec_popular_ops = {
@@ -344,20 +351,36 @@ static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
         return rc;
     if (s->ptr[0] != 0)
         return cl_error(CL_EFORMAT, "itemknn: neighbour pointers must start at 0");
-    for (int64_t i = 0; i < ni; i++)
-        if (s->ptr[i + 1] < s->ptr[i] || s->ptr[i + 1] - s->ptr[i] > ni)
-            return cl_error(CL_EFORMAT, "itemknn: bad neighbour pointer at item %lld",
-                            (long long)i);
-    size_t tot = (size_t)s->ptr[ni];
+    /* a fit keeps at most k neighbours per item, never the item itself */
+    const int64_t K = ((const cl_cf_itemknn_params *)r->params)->k;
+    for (int64_t i = 0; i < ni; i++) {
+        if (s->ptr[i + 1] < s->ptr[i]) /* ptr[0] = 0: non-decreasing keeps every difference exact */
+            return cl_error(CL_EFORMAT, "itemknn: neighbour pointers decrease at item %lld",
+                            (long long)i + 1);
+        if (s->ptr[i + 1] - s->ptr[i] > (K < ni ? K : ni))
+            return cl_error(CL_EFORMAT, "itemknn: item %lld has %lld neighbours (expected 0..%lld"
+                            ", the parameter k)", (long long)i + 1,
+                            (long long)(s->ptr[i + 1] - s->ptr[i]), (long long)K);
+    }
+    size_t tot = (size_t)s->ptr[ni], cnt;
+    if ((rc = cl_mr_count(mr, "knn.nbr", CL_CHUNK_I32, &cnt)))
+        return rc;
+    if (cnt != tot)
+        return cl_error(CL_EFORMAT, "itemknn: %zu neighbours stored, the pointers say %zu", cnt,
+                        tot);
     s->nbr = cl_alloc((tot ? tot : 1) * sizeof *s->nbr);
     s->sim = cl_alloc((tot ? tot : 1) * sizeof *s->sim);
     if (!s->nbr || !s->sim)
         return CL_ENOMEM;
     if ((rc = cl_mr_i32(mr, "knn.nbr", s->nbr, tot)) || (rc = cl_mr_f32(mr, "knn.sim", s->sim, tot)))
         return rc;
-    for (size_t k = 0; k < tot; k++)
-        if (s->nbr[k] < 0 || s->nbr[k] >= ni || !isfinite(s->sim[k]))
-            return cl_error(CL_EFORMAT, "itemknn: neighbour %zu out of range or not finite", k);
+    for (int64_t i = 0; i < ni; i++)
+        for (int64_t k = s->ptr[i]; k < s->ptr[i + 1]; k++)
+            if (s->nbr[k] < 0 || s->nbr[k] >= ni || s->nbr[k] == i || !isfinite(s->sim[k]))
+                return cl_error(CL_EFORMAT, "itemknn: item %lld, neighbour %lld: index %d "
+                                "(expected 0..%lld, not the item itself), similarity %g",
+                                (long long)i + 1, (long long)(k - s->ptr[i]) + 1,
+                                (int)s->nbr[k], (long long)ni - 1, (double)s->sim[k]);
     return CL_OK;
 }
 
@@ -486,6 +509,15 @@ static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
     if (f != want_f)
         return cl_error(CL_EFORMAT, "model file: %lld factors stored, parameters say %d",
                         (long long)f, want_f);
+    size_t cx, cy; /* users x f and items x f are checked against the file before allocating */
+    if ((rc = cl_mr_count(mr, "fac.X", CL_CHUNK_F32, &cx)) ||
+        (rc = cl_mr_count(mr, "fac.Y", CL_CHUNK_F32, &cy)))
+        return rc;
+    if (cx != (size_t)m->n_users * (size_t)f || cy != (size_t)m->n_items * (size_t)f)
+        return cl_error(CL_EFORMAT, "model file: %zu user and %zu item factor values stored, "
+                        "%lld users, %lld items and %lld factors need %zu and %zu", cx, cy,
+                        (long long)m->n_users, (long long)m->n_items, (long long)f,
+                        (size_t)m->n_users * (size_t)f, (size_t)m->n_items * (size_t)f);
     if ((rc = fac_alloc(r, (int)f, biases)))
         return rc;
     fac_state *s = r->state;
@@ -498,6 +530,26 @@ static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
          (rc = cl_mr_f32(mr, "fac.bi", s->bi, (size_t)m->n_items)) ||
          (rc = cl_mr_num(mr, "fac.rmin", &s->rmin)) || (rc = cl_mr_num(mr, "fac.rmax", &s->rmax))))
         return rc;
+    /* Scores are dot products of f factors plus biases: factors within +-CL_CF_MAX_FACTOR
+     * keep every score finite (f <= 100000), where finite alone would not. */
+    const struct {
+        const char *name;
+        const float *v;
+        size_t n;
+    } arr[] = {{"fac.X", s->X, (size_t)m->n_users * (size_t)f},
+               {"fac.Y", s->Y, (size_t)m->n_items * (size_t)f},
+               {"fac.bu", s->bu, s->bu ? (size_t)m->n_users : 0},
+               {"fac.bi", s->bi, s->bi ? (size_t)m->n_items : 0}};
+    for (size_t a = 0; a < sizeof arr / sizeof *arr; a++)
+        for (size_t k = 0; k < arr[a].n; k++)
+            if (!(fabsf(arr[a].v[k]) <= CL_CF_MAX_FACTOR))
+                return cl_error(CL_EFORMAT, "model file: '%s' value %zu is %g, expected a finite "
+                                "number within +-%g", arr[a].name, k + 1, (double)arr[a].v[k],
+                                CL_CF_MAX_FACTOR);
+    if (!(fabs(s->mu) <= CL_CF_MAX_FACTOR) ||
+        (biases && !(isfinite(s->rmin) && isfinite(s->rmax) && s->rmin <= s->rmax)))
+        return cl_error(CL_EFORMAT, "model file: mean %g, rating range [%g, %g] (expected finite, "
+                        "min <= max)", s->mu, s->rmin, s->rmax);
     return CL_OK;
 }
 

@@ -25,6 +25,10 @@ typedef struct cl_cf_popular_params {
     double half_life; /* 0: plain counts; > 0: weight 0.5^((t_max - t) / half_life) */
 } cl_cf_popular_params;
 
+/* Largest |factor| (and bias, mean) an mf or als file may hold: f <= 100000 factors of this
+ * size give finite float32 dot products. */
+#define CL_CF_MAX_FACTOR 1e15
+
 typedef struct cl_cf_itemknn_params {
     int k;           /* neighbours kept per item */
     double shrink;   /* added to the similarity's denominator */

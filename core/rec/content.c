@@ -226,15 +226,39 @@ static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
     r->state = s;
     s->d = (int)d;
     s->missing = miss;
-    size_t n = (size_t)r->train->n_items * (size_t)d;
+    size_t n = (size_t)r->train->n_items * (size_t)d, cnt;
+    /* d comes from one integer: the chunk's own count is checked before it sizes anything */
+    if ((rc = cl_mr_count(mr, "content.F", CL_CHUNK_F32, &cnt)))
+        return rc;
+    if (cnt != n)
+        return cl_error(CL_EFORMAT, "content: %zu stored features, %lld items x %d columns need "
+                        "%zu", cnt, (long long)r->train->n_items, (int)d, n);
     s->F = cl_alloc((n ? n : 1) * sizeof *s->F);
     if (!s->F)
         return CL_ENOMEM;
     if ((rc = cl_mr_f32(mr, "content.F", s->F, n)))
         return rc;
-    for (size_t k = 0; k < n; k++)
-        if (!isfinite(s->F[k]))
-            return cl_error(CL_EFORMAT, "content: stored feature %zu is not finite", k);
+    /* fit leaves every row of unit length, or zero (an item without features): scores are
+     * cosines, so any other norm is damage (and a huge one overflows the dot products) */
+    int64_t zero = 0;
+    for (int64_t i = 0; i < r->train->n_items; i++) {
+        const float *row = s->F + i * (int64_t)d;
+        double nrm = 0;
+        for (int64_t j = 0; j < d; j++) {
+            if (!isfinite(row[j]))
+                return cl_error(CL_EFORMAT, "content: item %lld, feature %lld is not finite",
+                                (long long)i + 1, (long long)j + 1);
+            nrm += (double)row[j] * row[j];
+        }
+        if (nrm == 0)
+            zero++;
+        else if (!(fabs(sqrt(nrm) - 1) <= 1e-3))
+            return cl_error(CL_EFORMAT, "content: item %lld has a feature row of length %g, "
+                            "expected 1 (or 0)", (long long)i + 1, sqrt(nrm));
+    }
+    if (miss > zero)
+        return cl_error(CL_EFORMAT, "content: %lld items without features, but only %lld zero "
+                        "rows", (long long)miss, (long long)zero);
     return CL_OK;
 }
 

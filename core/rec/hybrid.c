@@ -225,6 +225,12 @@ static int hybrid_load(cl_rec *r, cl_mr *mr, const char *prefix)
     if ((rc = cl_mr_f64(mr, "hyb.weights", wts, (size_t)n)) ||
         (rc = cl_mr_strs(mr, "hyb.kinds", kinds, (size_t)nk)))
         return rc;
+    /* normalised component scores are O(1) (z-scores at most sqrt(n_items)): bounded weights
+     * keep the blend finite, where finite weights alone would not */
+    for (int k = 0; rc == CL_OK && k < n; k++)
+        if (!(fabs(wts[k]) <= 1e30))
+            rc = cl_error(CL_EFORMAT, "hybrid: component %d has weight %g, expected a finite "
+                          "number within +-1e30", k + 1, wts[k]);
     for (int k = 0; rc == CL_OK && k < nk; k++) {
         char pre[256];
         snprintf(pre, sizeof pre, "%shyb.c%d.", prefix ? prefix : "", k);
@@ -234,8 +240,8 @@ static int hybrid_load(cl_rec *r, cl_mr *mr, const char *prefix)
             rc = cl_rec_read(&comp[k], mr, kinds[k], pre, r->train);
     }
     blend *b = NULL;
-    if (rc == CL_OK)
-        rc = new_blend(&b, (int)n, comp, wts, fb ? comp[n] : NULL);
+    if (rc == CL_OK && (rc = new_blend(&b, (int)n, comp, wts, fb ? comp[n] : NULL)) == CL_EINVAL)
+        rc = cl_error_wrap(CL_EFORMAT, "model file"); /* e.g. every weight zero: the file's fault */
     if (rc == CL_OK)
         r->state = b;
     for (int k = 0; k < nk; k++) {

@@ -245,9 +245,10 @@ int cl_interactions_from_csr(cl_interactions **out, cl_idmap *users, cl_idmap *i
                               (long long)u, (long long)(k - indptr[u]), (int)indices[k]);
                 break;
             }
-            if (!isfinite(values[k])) {
-                rc = cl_error(CL_EFORMAT, "interactions: user %lld: value is not finite",
-                              (long long)u);
+            if (!isfinite(values[k]) || (times && isnan(times[k]))) {
+                rc = cl_error(CL_EFORMAT, "interactions: user %lld, entry %lld: %s", (long long)u,
+                              (long long)(k - indptr[u]), isfinite(values[k])
+                                  ? "time is missing (NaN)" : "value is not finite");
                 break;
             }
         }

@@ -8,6 +8,7 @@
 #include "base/fileio.h"
 #include "base/rng.h"
 #include "base/threads.h"
+#include "eval/metrics.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -835,53 +836,25 @@ static int write_buf(cl_atomic_file *f, synth_buf *b)
     return CL_OK;
 }
 
-typedef struct scored {
-    double risk;
-    int label, idx;
-} scored;
-
-static int cmp_scored(const void *a, const void *b)
-{
-    const scored *x = a, *y = b;
-    if (x->risk != y->risk)
-        return x->risk < y->risk ? -1 : 1;
-    return x->idx - y->idx; /* total order: qsort's result never depends on its algorithm */
-}
-
 /* ROC AUC of the true risk for the observed labels (Mann-Whitney, ties get average ranks). */
 static int oracle_auc(const cl_synth_world *w, double *auc)
 {
     *auc = NAN;
     double *risk = cl_calloc((size_t)w->N, sizeof *risk);
-    scored *s = cl_calloc((size_t)w->N, sizeof *s);
-    int rc = !risk || !s ? CL_ENOMEM : cl_synth_true_risk(w, NULL, w->p.label_days, risk);
+    float *label = cl_calloc((size_t)w->N, sizeof *label);
+    int rc = !risk || !label ? CL_ENOMEM : cl_synth_true_risk(w, NULL, w->p.label_days, risk);
     if (rc == CL_OK) {
-        int n = 0;
-        long long pos = 0;
+        int64_t n = 0;
         for (int i = 0; i < w->N; i++)
-            if (w->cust[i].label >= 0) {
-                s[n] = (scored){risk[i], w->cust[i].label, i};
-                pos += s[n].label;
+            if (w->cust[i].label >= 0) { /* customers without a label are left out */
+                risk[n] = risk[i];
+                label[n] = (float)w->cust[i].label;
                 n++;
             }
-        qsort(s, (size_t)n, sizeof *s, cmp_scored);
-        double ranksum = 0;
-        for (int i = 0; i < n;) {
-            int j = i;
-            while (j < n && s[j].risk == s[i].risk)
-                j++;
-            double avg = 0.5 * (i + 1 + j); /* ranks i+1..j */
-            for (int k = i; k < j; k++)
-                if (s[k].label)
-                    ranksum += avg;
-            i = j;
-        }
-        long long neg = n - pos;
-        if (pos > 0 && neg > 0)
-            *auc = (ranksum - 0.5 * (double)pos * (double)(pos + 1)) / ((double)pos * (double)neg);
+        rc = cl_metrics_auc(auc, risk, label, n);
     }
     cl_free(risk);
-    cl_free(s);
+    cl_free(label);
     return rc;
 }
 

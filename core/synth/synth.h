@@ -150,4 +150,19 @@ int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int
 int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
                        double *out);
 
+/* Live streams: the world running forward from its snapshot, one simulated day per call, as
+ * the events.csv and ratings.csv lines that day would have (with their headers). The customers
+ * active at the snapshot live on with the same random numbers as cl_synth_replay with no
+ * action, so a streamed cancel falls on the day cl_synth_replay (and, within the label window,
+ * cl_synth_churn_day) says. Days run from `days` up to CL_SYNTH_MAX_DAYS - 1.
+ * Ownership: _new returns an owned stream (it borrows w, which must outlive it); the text
+ * returned by _next is owned by the caller (cl_free). */
+typedef struct cl_synth_stream cl_synth_stream;
+int cl_synth_stream_new(cl_synth_stream **out, const cl_synth_world *w);
+void cl_synth_stream_free(cl_synth_stream *s);
+/* Simulates the next day: *day gets it, *events and *ratings its CSV text (NUL-terminated,
+ * lengths in *nev, *nrt). CL_ERANGE once CL_SYNTH_MAX_DAYS is reached. */
+int cl_synth_stream_next(cl_synth_stream *s, int *day, char **events, size_t *nev, char **ratings,
+                         size_t *nrt);
+
 #endif

@@ -5,6 +5,7 @@
 #define CL_SYNTH_IMPL_H
 
 #include "synth/synth.h"
+#include "synth/synth_buf.h"
 
 #include <stdio.h>
 
@@ -82,19 +83,6 @@ struct cl_synth_world {
     cl_synth_stats stats;
 };
 
-/* A growable text buffer with a sticky error (allocation failure). */
-typedef struct synth_buf {
-    char *p;
-    size_t n, cap;
-    int err;
-} synth_buf;
-
-void synth_buf_reserve(synth_buf *b, size_t extra);
-void synth_buf_str(synth_buf *b, const char *s);
-void synth_buf_ch(synth_buf *b, char c);
-void synth_buf_int(synth_buf *b, long long v);
-void synth_buf_fixed(synth_buf *b, double v, int decimals); /* locale-independent */
-void synth_buf_free(synth_buf *b);
 
 /* Where a simulated day sends its events (NULL: nowhere, as in replays). */
 typedef struct synth_emit {

@@ -355,8 +355,8 @@ int cl_binning_from_arrays(cl_binning **out, int d, const int32_t *nbins, const 
         memcpy(b->cuts, cuts, tot * sizeof *cuts);
     for (int j = 0; j < d; j++) {
         const float *c = b->cuts + b->cut_off[j];
-        for (int k = 1; k < b->cut_off[j + 1] - b->cut_off[j]; k++)
-            if (!(c[k] > c[k - 1])) {
+        for (int k = 0; k < b->cut_off[j + 1] - b->cut_off[j]; k++)
+            if (isnan(c[k]) || (k > 0 && !(c[k] > c[k - 1]))) {
                 cl_binning_free(b);
                 return cl_error(CL_EFORMAT, "binning: cuts of feature %d are not increasing",
                                 j + 1);

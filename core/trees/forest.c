@@ -10,7 +10,8 @@
 #endif
 
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
+#include "eval/metrics.h"
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
@@ -384,7 +385,14 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
                 oy[k] = yl[i];
                 k++;
             }
-        m->oob_auc = k ? cl_trees_auc(oob, oy, k) : NAN;
+        m->oob_auc = NAN;
+        double *s = k ? cl_alloc(k * sizeof *s) : NULL;
+        if (s) { /* an allocation failure leaves the OOB AUC unknown, as before */
+            for (size_t i = 0; i < k; i++)
+                s[i] = oob[i];
+            cl_metrics_auc(&m->oob_auc, s, oy, (int64_t)k);
+            cl_free(s);
+        }
         cl_free(oob);
         cl_free(oy);
         cl_free(missing);
@@ -534,6 +542,15 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
         (rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true,
                             kind == CL_FOREST_KIND_TREE ? "tree file" : "forest file")))
         goto fail;
+    /* d sizes the arrays below: the file must really hold d of each first */
+    size_t nbins_n;
+    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
+        goto fail;
+    if (nbins_n != (size_t)m->d) {
+        rc = cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", m->d,
+                      nbins_n);
+        goto fail;
+    }
     if (cl_mr_has(r, "features")) {
         m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
         if (!m->names) {
@@ -566,10 +583,27 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
         goto fail;
     if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
         goto fail;
-    if (m->ntrees < 1) {
-        rc = cl_error(CL_EFORMAT, "model file: a %s needs at least one tree", kind_name(kind));
+    if (m->ntrees < 1 || m->ntrees > p.trees || (kind == CL_FOREST_KIND_TREE && m->ntrees != 1)) {
+        rc = cl_error(CL_EFORMAT, "model file: a %s with params.trees = %d holds %d trees "
+                      "(expected 1..params.trees; a tree exactly 1)", kind_name(kind), p.trees,
+                      m->ntrees);
         goto fail;
     }
+    if (!isnan(m->oob_auc) && !(m->oob_auc >= 0 && m->oob_auc <= 1)) {
+        rc = cl_error(CL_EFORMAT, "model file: oob_auc = %g, expected NaN (not computed) or a "
+                      "number in [0, 1]", m->oob_auc);
+        goto fail;
+    }
+    /* leaves hold class-1 shares: a value outside [0, 1] would be a probability outside it */
+    for (int t = 0; t < m->ntrees; t++)
+        for (int i = 0; i < m->trees[t]->n; i++) {
+            const cl_tnode *nd = m->trees[t]->nodes + i;
+            if (nd->feature < 0 && !(nd->value >= 0 && nd->value <= 1)) {
+                rc = cl_error(CL_EFORMAT, "model file: tree %d, leaf node %d: value %g is not a "
+                              "probability in [0, 1]", t + 1, i + 1, (double)nd->value);
+                goto fail;
+            }
+        }
     m->fitted = 1;
     cl_free(nb);
     cl_free(ic);

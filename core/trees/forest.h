@@ -11,7 +11,7 @@
  *
  * Prior correction: class_weight = balanced makes every leaf hold the weighted share of
  * positives, whose odds are the true odds times wpos/wneg. The fit records both rates
- * (calibrate.h) and, while parameter prior_correction is true (the default),
+ * (models/prior.h) and, while parameter prior_correction is true (the default),
  * cl_forest_predict maps the averaged probability back to the true rate with
  * cl_prior_correct (exact for one tree; for a forest it is applied to the mean over trees).
  * TreeSHAP values add up to the uncorrected mean (cl_forest_predict_mode with
@@ -72,7 +72,7 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
                   const cl_progress *progress);
 /* P(y = 1) for each row (n floats), prior-corrected when the model says so. */
 int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X);
-/* mode: cl_predict_mode (calibrate.h); MARGIN and UNCORRECTED both give the mean of the
+/* mode: cl_predict_mode (models/prior.h); MARGIN and UNCORRECTED both give the mean of the
  * trees' leaf values (what TreeSHAP adds up to). */
 int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, int mode);
 /* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_forest_predict

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
+#include "eval/metrics.h"
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
@@ -149,12 +150,15 @@ static int push_tree(cl_gbdt *m, cl_tree *t)
 
 /* Metric of margins against labels; smaller is better after `sign`. */
 static double eval_metric(int metric, int objective, const double *margin, const float *y,
-                          size_t n, float *scratch)
+                          size_t n, double *scratch)
 {
     if (metric == CL_GBDT_METRIC_AUC) {
+        /* Scores rounded to float as they always were here, so early stopping sees the same
+         * ties and stops at the same tree as in models trained before. */
+        double auc;
         for (size_t i = 0; i < n; i++)
             scratch[i] = (float)margin[i];
-        return cl_trees_auc(scratch, y, n);
+        return cl_metrics_auc(&auc, scratch, y, (int64_t)n) ? NAN : auc;
     }
     double s = 0;
     if (metric == CL_GBDT_METRIC_RMSE) {
@@ -229,7 +233,8 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
 
     cl_tensor *Xc = NULL, *Xvc = NULL;
     uint8_t *bins = NULL;
-    float *yv = NULL, *grad = NULL, *hess = NULL, *ylab = NULL, *scratch = NULL, *vtmp = NULL;
+    float *yv = NULL, *grad = NULL, *hess = NULL, *ylab = NULL, *vtmp = NULL;
+    double *scratch = NULL;
     double *margin = NULL, *vmargin = NULL;
     uint32_t *rows = NULL;
     int *feats = NULL, *missing = NULL;
@@ -579,6 +584,15 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
         rc = cl_error(CL_EFORMAT, "model file: base score is not finite");
         goto fail;
     }
+    /* d sizes the arrays below: the file must really hold d of each first */
+    size_t nbins_n;
+    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
+        goto fail;
+    if (nbins_n != (size_t)m->d) {
+        rc = cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", m->d,
+                      nbins_n);
+        goto fail;
+    }
     if (cl_mr_has(r, "features")) {
         m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
         if (!m->names) {
@@ -612,6 +626,16 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
         goto fail;
     m->cap = m->ntrees;
+    /* cross-field: a fit stops at params.trees and early stopping keeps best_iter + 1 trees */
+    if (m->ntrees > p.trees || m->best_iter >= m->ntrees) {
+        rc = cl_error(CL_EFORMAT, "model file: %d trees stored with params.trees = %d and "
+                      "best_iter = %d (expected at most params.trees trees, best_iter below "
+                      "their count)", m->ntrees, p.trees, m->best_iter);
+        goto fail;
+    }
+    if ((rc = cl_trees_check_margin((const cl_tree *const *)m->trees, m->ntrees, m->base, 1.0,
+                                    "gbdt file")))
+        goto fail;
     m->fitted = 1;
     cl_free(nb);
     cl_free(ic);

@@ -11,7 +11,7 @@
  * (tree_grow.h), trees stored as flat node arrays (tree.h).
  *
  * Prior correction: scale_pos_weight != 1 makes the trees fit a different churn rate than the
- * data has. The fit records both rates (calibrate.h: prior_trained, prior_true) and, while
+ * data has. The fit records both rates (models/prior.h: prior_trained, prior_true) and, while
  * parameter prior_correction is true (the default), probabilities from cl_gbdt_predict are
  * mapped back to the true rate: sigmoid(margin + logit(truth) - logit(trained)). Margins and
  * TreeSHAP values (which add up to the margin) are never changed; the correction is a
@@ -85,7 +85,7 @@ void cl_gbdt_free(cl_gbdt *m);
 int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
                 const cl_progress *progress);
 
-/* out: n floats. mode is a cl_predict_mode (calibrate.h): 0 = P(y = 1) (prior-corrected when
+/* out: n floats. mode is a cl_predict_mode (models/prior.h): 0 = P(y = 1) (prior-corrected when
  * the model says so), 1 = the raw score (log-odds for logistic), 2 = uncorrected P(y = 1),
  * 3 = corrected P(y = 1) even with parameter prior_correction off. */
 int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode);

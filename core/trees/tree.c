@@ -287,6 +287,108 @@ done:
     return rc;
 }
 
+/* Semantic checks of one loaded tree (indices of each node were range-checked by the
+ * caller's arrays only): see cl_trees_load in tree.h. depth: scratch of tr->n ints.
+ * Iterative on purpose: a file decides the depth, so nothing here may recurse on it. */
+static int validate_tree(const cl_tree *tr, int t, int d, int *depth)
+{
+    const int n = tr->n;
+    for (int i = 0; i < n; i++)
+        depth[i] = -1;
+    depth[0] = 0;
+    for (int i = 0; i < n; i++) {
+        const cl_tnode *nd = tr->nodes + i;
+        /* children come after their parent, so a node's parent has been visited by now */
+        if (depth[i] < 0)
+            return cl_error(CL_EFORMAT, "model file: tree %d, node %d is not reachable from the "
+                            "root (no node has it as a child)", t + 1, i + 1);
+        if (!isfinite(nd->cover) || nd->cover < 0 || !isfinite(nd->count) || nd->count < 0)
+            return cl_error(CL_EFORMAT, "model file: tree %d, node %d: cover %g and count %g "
+                            "must be finite and >= 0", t + 1, i + 1, nd->cover, nd->count);
+        if (!isfinite(nd->gain) || !isfinite(nd->value))
+            return cl_error(CL_EFORMAT, "model file: tree %d, node %d: %s is not finite", t + 1,
+                            i + 1, isfinite(nd->value) ? "the split gain" : "the value");
+        if (nd->feature == CL_TREE_LEAF)
+            continue;
+        if (nd->feature < 0 || nd->feature >= d)
+            return cl_error(CL_EFORMAT, "model file: tree %d, node %d: feature %d outside "
+                            "[0, %d) (or -1 for a leaf)", t + 1, i + 1, (int)nd->feature, d);
+        /* checked as left >= n - 1, not left + 1 >= n: left may be INT_MAX */
+        if (nd->left <= i || nd->left >= n - 1)
+            return cl_error(CL_EFORMAT, "model file: tree %d, node %d: children %lld and %lld "
+                            "must lie in (%d, %d]", t + 1, i + 1, (long long)nd->left + 1,
+                            (long long)nd->left + 2, i + 1, n);
+        if (nd->is_cat ? (nd->cat < 0 || nd->cat >= tr->ncatsets || nd->ncat < 1)
+                       : isnan(nd->thr))
+            return cl_error(CL_EFORMAT, nd->is_cat
+                                ? "model file: tree %d, node %d: category set %d outside "
+                                  "[0, %d) or no categories"
+                                : "model file: tree %d, node %d: threshold is NaN",
+                            t + 1, i + 1, (int)nd->cat, tr->ncatsets);
+        for (int c = nd->left; c <= nd->left + 1; c++) {
+            if (depth[c] >= 0) /* shared children make a DAG: exponential walks */
+                return cl_error(CL_EFORMAT, "model file: tree %d, node %d has two parents (the "
+                                "nodes must form a tree)", t + 1, c + 1);
+            depth[c] = depth[i] + 1;
+            if (depth[c] > CL_TREE_MAX_DEPTH)
+                return cl_error(CL_EFORMAT, "model file: tree %d is deeper than %d levels "
+                                "(node %d)", t + 1, CL_TREE_MAX_DEPTH, c + 1);
+        }
+        /* Children split their parent's rows: covers (hessian or weight sums) and counts add
+         * up, to the rounding of a double sum. TreeSHAP divides by them. */
+        const cl_tnode *l = tr->nodes + nd->left, *rr = l + 1;
+        double tol_c = 1e-6 * (nd->cover + l->cover + rr->cover) + 1e-300;
+        double tol_n = 1e-6 * (nd->count + l->count + rr->count) + 1e-9;
+        if (fabs(l->cover + rr->cover - nd->cover) > tol_c ||
+            fabs(l->count + rr->count - nd->count) > tol_n)
+            return cl_error(CL_EFORMAT, "model file: tree %d, node %d: children's covers %g + %g "
+                            "and counts %g + %g do not add up to the node's %g and %g", t + 1,
+                            i + 1, l->cover, rr->cover, l->count, rr->count, nd->cover,
+                            nd->count);
+    }
+    return CL_OK;
+}
+
+int cl_tree_depth(const cl_tree *t, int *out)
+{
+    *out = 0;
+    int *depth = cl_alloc(((size_t)t->n + 1) * sizeof *depth);
+    if (!depth)
+        return cl_error(CL_ENOMEM, "tree depth: out of memory (%d nodes)", t->n);
+    int md = 0;
+    depth[0] = 0;
+    /* children always come after their parent: one pass in index order sets every depth */
+    for (int i = 0; i < t->n; i++) {
+        const cl_tnode *nd = t->nodes + i;
+        if (nd->feature < 0)
+            continue;
+        depth[nd->left] = depth[nd->left + 1] = depth[i] + 1;
+        md = depth[i] + 1 > md ? depth[i] + 1 : md;
+    }
+    cl_free(depth);
+    *out = md;
+    if (md > CL_TREE_MAX_DEPTH)
+        return cl_error(CL_EINVAL, "tree depth %d exceeds %d levels", md, CL_TREE_MAX_DEPTH);
+    return CL_OK;
+}
+
+int cl_trees_check_margin(const cl_tree *const *trees, int ntrees, double base, double scale,
+                          const char *what)
+{
+    double tot = fabs(base);
+    for (int t = 0; t < ntrees; t++) {
+        double mx = 0;
+        for (int i = 0; i < trees[t]->n; i++)
+            if (trees[t]->nodes[i].feature < 0 && fabs(trees[t]->nodes[i].value) > mx)
+                mx = fabs(trees[t]->nodes[i].value);
+        tot += fabs(scale) * mx;
+    }
+    if (!(tot <= CL_TREES_MAX_MARGIN))
+        return cl_error(CL_EFORMAT, "%s: base %g plus the largest leaf values reach %g, beyond "
+                        "%g (margins would overflow)", what, base, tot, CL_TREES_MAX_MARGIN);
+    return CL_OK;
+}
+
 int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int *out_n)
 {
     *out = NULL;
@@ -298,6 +400,13 @@ int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int
         return rc;
     int ntrees = (int)nt64;
     size_t nn = 0, nc = 0, cnt;
+    /* the tree count is checked against the stored chunk before it sizes an allocation */
+    rc = cl_mr_count(r, cname(b, sizeof b, prefix, "sizes"), CL_CHUNK_I32, &cnt);
+    if (!rc && cnt != (size_t)ntrees * 2)
+        rc = cl_error(CL_EFORMAT, "model file: chunk '%ssizes' holds %zu values for %d trees "
+                      "(expected %d)", prefix ? prefix : "", cnt, ntrees, 2 * ntrees);
+    if (rc)
+        return rc;
     int32_t *sizes = cl_alloc(((size_t)ntrees * 2 + 1) * sizeof *sizes);
     if (!sizes)
         return CL_ENOMEM;
@@ -330,7 +439,8 @@ int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int
     double *dd = cl_alloc((nn + 1) * 3 * sizeof *dd);
     int32_t *bits = cl_alloc((nc * CL_SPLIT_CAT_WORDS + 1) * sizeof *bits);
     cl_tree **trees = cl_calloc((size_t)ntrees + 1, sizeof *trees);
-    if (!feat || !left || !cat || !thr || !val || !flags || !dd || !bits || !trees) {
+    int *depth = cl_alloc((nn + 1) * sizeof *depth);
+    if (!feat || !left || !cat || !thr || !val || !flags || !dd || !bits || !trees || !depth) {
         rc = CL_ENOMEM;
         goto done;
     }
@@ -372,22 +482,18 @@ int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int
             nd->cover = dd[3 * k];
             nd->count = dd[3 * k + 1];
             nd->gain = dd[3 * k + 2];
-            int bad = 0;
-            if (nd->feature != CL_TREE_LEAF) {
-                bad = nd->feature < 0 || nd->feature >= d || nd->left <= i || nd->left >= n - 1 ||
-                      (nd->is_cat && (nd->cat < 0 || nd->cat >= ncs)) ||
-                      (!nd->is_cat && isnan(nd->thr));
-            } else {
-                bad = !isfinite(nd->value);
-            }
-            if (bad) {
-                rc = cl_error(CL_EFORMAT, "model file: tree %d, node %d is corrupted", t + 1,
-                              i + 1);
+            /* flags are written as 0/1: anything else is damage, not a truth value */
+            if (flags[3 * k] > 1 || flags[3 * k + 1] > 1) {
+                rc = cl_error(CL_EFORMAT, "model file: tree %d, node %d: flag bytes are %u and "
+                              "%u, expected 0 or 1", t + 1, i + 1, flags[3 * k],
+                              flags[3 * k + 1]);
                 goto done;
             }
         }
         for (size_t q = 0; q < (size_t)ncs * CL_SPLIT_CAT_WORDS; q++)
             tr->cats[q] = (uint32_t)bits[kc++];
+        if ((rc = validate_tree(tr, t, d, depth)))
+            goto done;
     }
     *out = trees;
     *out_n = ntrees;
@@ -404,6 +510,7 @@ done:
     cl_free(flags);
     cl_free(dd);
     cl_free(bits);
+    cl_free(depth);
     return rc;
 }
 
@@ -452,6 +559,14 @@ static void put_cat(rules_ctx *c, int j, int code)
         cl_strbuf_printf(&c->sb, "%d", code);
 }
 
+/* A threshold in the units the reader knows (the pipeline's input), when given. */
+static double orig_units(const rules_ctx *c, int j, double t)
+{
+    if (c->nm.unscale_mul && c->nm.unscale_add)
+        return t * c->nm.unscale_mul[j] + c->nm.unscale_add[j];
+    return t;
+}
+
 static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
 {
     if (c->nused == 0)
@@ -480,19 +595,19 @@ static void emit_leaf(rules_ctx *c, const cl_tnode *leaf)
             cl_strbuf_printf(&c->sb, "%s %s %s", c->nm.src_col[j], isfinite(c->lo[j]) ? "=" : "!=",
                       c->nm.src_label[j]);
         } else if (isfinite(c->lo[j]) && isfinite(c->hi[j])) {
-            cl_strbuf_printf(&c->sb, "%.6g <= ", c->lo[j]);
+            cl_strbuf_printf(&c->sb, "%.6g <= ", orig_units(c, j, c->lo[j]));
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", orig_units(c, j, c->hi[j]));
         } else if (isfinite(c->lo[j])) {
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " >= %.6g", c->lo[j]);
+            cl_strbuf_printf(&c->sb, " >= %.6g", orig_units(c, j, c->lo[j]));
         } else {
             put_name(c, j);
-            cl_strbuf_printf(&c->sb, " < %.6g", c->hi[j]);
+            cl_strbuf_printf(&c->sb, " < %.6g", orig_units(c, j, c->hi[j]));
         }
     }
     cl_strbuf_printf(&c->sb, " -> %s %.4g (n = %.0f)\n", c->what ? c->what : "value",
-              (double)leaf->value, leaf->count);
+              (double)leaf->value + 0.0, leaf->count); /* + 0.0: "churn 0", never "-0" */
 }
 
 static void rules_walk(rules_ctx *c, int i)
@@ -549,11 +664,14 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
     if (nm)
         c.nm = *nm;
     c.what = what;
+    int depth;
+    int rc = cl_tree_depth(t, &depth); /* rules_walk recurses once per level */
+    if (rc)
+        return cl_error_wrap(rc, "tree rules");
     c.lo = cl_alloc((size_t)d * sizeof *c.lo);
     c.hi = cl_alloc((size_t)d * sizeof *c.hi);
     c.allow = cl_alloc((size_t)d * CL_SPLIT_CAT_WORDS * sizeof *c.allow);
     c.used = cl_alloc((size_t)d * sizeof *c.used);
-    int rc = CL_OK;
     if (!c.lo || !c.hi || !c.allow || !c.used) {
         rc = cl_error(CL_ENOMEM, "tree rules: out of memory (%d features)", d);
         goto done;
@@ -606,47 +724,4 @@ int cl_trees_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const 
                             (long long)i + 1, (double)v);
     }
     return CL_OK;
-}
-
-typedef struct auc_pair {
-    float s;
-    float y;
-} auc_pair;
-
-static int cmp_auc(const void *a, const void *b)
-{
-    float x = ((const auc_pair *)a)->s, y = ((const auc_pair *)b)->s;
-    return (x > y) - (x < y);
-}
-
-double cl_trees_auc(const float *score, const float *y, size_t n)
-{
-    auc_pair *p = cl_alloc((n + 1) * sizeof *p);
-    if (!p)
-        return NAN;
-    for (size_t i = 0; i < n; i++) {
-        p[i].s = score[i];
-        p[i].y = y[i];
-    }
-    qsort(p, n, sizeof *p, cmp_auc);
-    double npos = 0, nneg = 0, rank_sum = 0;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && p[j].s == p[i].s)
-            j++;
-        double avg_rank = 0.5 * ((double)i + 1 + (double)j); /* ranks i+1 .. j */
-        for (size_t k = i; k < j; k++)
-            if (p[k].y > 0.5) {
-                rank_sum += avg_rank;
-                npos++;
-            } else {
-                nneg++;
-            }
-        i = j;
-    }
-    cl_free(p);
-    if (npos == 0 || nneg == 0)
-        return NAN;
-    return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
 }

@@ -22,6 +22,16 @@
 
 #define CL_TREE_LEAF (-1)
 
+/* Deepest tree the library grows, loads or explains. TreeSHAP keeps a path of O(depth^2)
+ * elements per thread and recurses once per level, and rules recurse likewise, so the depth
+ * must be bounded by something other than the file: "unlimited" depth at fit time means this
+ * many levels, and a model file with a deeper tree is refused. */
+#define CL_TREE_MAX_DEPTH 1024
+
+/* Largest |base| + scale * sum over trees of max |leaf value| a loaded ensemble may have:
+ * beyond it float32 margins (and SHAP sums) overflow to inf on every input. */
+#define CL_TREES_MAX_MARGIN 1e37
+
 typedef struct cl_tnode {
     int32_t feature;      /* CL_TREE_LEAF for a leaf */
     int32_t left;         /* left child; the right child is left + 1 */
@@ -88,10 +98,23 @@ void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, s
 
 /* Stores / loads an ensemble under chunk names "<prefix>..." of a model file. Loading
  * validates every index (children after parents and in range, features < d, category sets
- * in range). The loaded array and trees are owned (cl_trees_free). */
+ * in range), proves the nodes form a tree (every node but the root has exactly one parent,
+ * so it is reachable; depth <= CL_TREE_MAX_DEPTH), and checks every value's meaning: flags
+ * 0/1, thresholds not NaN, leaf values finite, covers and counts finite, >= 0 and equal to
+ * the sum of their children's (to rounding), gains finite. Errors name the tree and the
+ * node. The loaded array and trees are owned (cl_trees_free). */
 int cl_trees_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees);
 int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***trees, int *ntrees);
 void cl_trees_free(cl_tree **trees, int ntrees);
+
+/* Depth of a tree (a single leaf: 0), iteratively (no recursion whose depth comes from the
+ * data). CL_ENOMEM, or CL_EINVAL when it exceeds CL_TREE_MAX_DEPTH. */
+int cl_tree_depth(const cl_tree *t, int *depth);
+
+/* Checks an ensemble's margins stay finite: |base| + scale * sum_t max |leaf value of t|
+ * <= CL_TREES_MAX_MARGIN; CL_EFORMAT naming `what` otherwise. */
+int cl_trees_check_margin(const cl_tree *const *trees, int ntrees, double base, double scale,
+                          const char *what);
 
 /* Adds each split's gain, count (1) and cover to gain[f], splits[f], cover[f] (d each). */
 void cl_trees_importance(const cl_tree *const *trees, int ntrees, double *gain, double *splits,
@@ -107,6 +130,9 @@ typedef struct cl_rules_names {
     const int *nlabels;
     const char *const *src_col;
     const char *const *src_label;
+    /* Thresholds in original units: a feature's threshold t is printed as t * unscale_mul[j]
+     * + unscale_add[j] (a pipeline's inverse scaling); NULL prints the model's own units. */
+    const double *unscale_mul, *unscale_add;
 } cl_rules_names;
 
 /* Readable rules, one line per leaf ("Contract in {Month-to-month} and tenure < 5.5 ->
@@ -118,7 +144,5 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
 /* Validates X (2-D, d columns) and y (n labels; 0/1 when binary). Shared with forest. */
 int cl_trees_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const char *what);
 
-/* ROC AUC of scores against 0/1 labels (ties get half credit); NaN when a class is absent. */
-double cl_trees_auc(const float *score, const float *y, size_t n);
 
 #endif

@@ -134,7 +134,9 @@ static void gather(float *gh, const uint32_t *rows, size_t m, const float *grad,
 
 static int splittable(const cand *c, const cl_grow_params *p)
 {
-    if (p->max_depth > 0 && c->depth >= p->max_depth)
+    /* "unlimited" still stops at CL_TREE_MAX_DEPTH, the deepest tree a file may hold and
+     * TreeSHAP may walk */
+    if (c->depth >= (p->max_depth > 0 ? p->max_depth : CL_TREE_MAX_DEPTH))
         return 0;
     if (c->end - c->start < 2)
         return 0;
@@ -205,37 +207,35 @@ static int goes_left(const cl_split *s, const cl_binning *b, int bin)
     return bin <= s->bin;
 }
 
-/* Stable partition of rows[0..m) by the split; returns the number going left. */
+/* The one-thread partition: lefts stay in rows in order, rights go through tmp. */
+static size_t partition_serial(uint32_t *rows, size_t m, const uint8_t *col, const cl_split *s,
+                               const cl_binning *b, uint32_t *tmp)
+{
+    size_t nl = 0, nr = 0;
+    for (size_t k = 0; k < m; k++) {
+        uint32_t r = rows[k];
+        if (goes_left(s, b, col[r]))
+            rows[nl++] = r;
+        else
+            tmp[nr++] = r;
+    }
+    memcpy(rows + nl, tmp, nr * sizeof *rows);
+    return nl;
+}
+
+/* Stable partition of rows[0..m) by the split; returns the number going left. The parallel
+ * path counts lefts per fixed block, then scatters each block to offsets from those counts,
+ * so the order of rows (and the model) does not depend on the thread count. */
 static size_t partition(uint32_t *rows, size_t m, const uint8_t *col, const cl_split *s,
                         const cl_binning *b, uint32_t *tmp, int nthreads)
 {
     size_t nblk = (m + PART_BLOCK - 1) / PART_BLOCK;
-    if (nblk <= 1 || nthreads <= 1) {
-        size_t nl = 0, nr = 0;
-        for (size_t k = 0; k < m; k++) {
-            uint32_t r = rows[k];
-            if (goes_left(s, b, col[r]))
-                rows[nl++] = r;
-            else
-                tmp[nr++] = r;
-        }
-        memcpy(rows + nl, tmp, nr * sizeof *rows);
-        return nl;
-    }
+    if (nblk <= 1 || nthreads <= 1)
+        return partition_serial(rows, m, col, s, b, tmp);
     size_t lcount[1024];
     size_t *cnt = nblk <= 1024 ? lcount : cl_alloc(nblk * sizeof *cnt);
-    if (!cnt) { /* fall back to the serial path */
-        size_t nl = 0, nr = 0;
-        for (size_t k = 0; k < m; k++) {
-            uint32_t r = rows[k];
-            if (goes_left(s, b, col[r]))
-                rows[nl++] = r;
-            else
-                tmp[nr++] = r;
-        }
-        memcpy(rows + nl, tmp, nr * sizeof *rows);
-        return nl;
-    }
+    if (!cnt) /* the serial path needs no memory: same rows, same order */
+        return partition_serial(rows, m, col, s, b, tmp);
 #pragma omp parallel for schedule(static) num_threads(nthreads)
     for (size_t q = 0; q < nblk; q++) {
         size_t k0 = q * PART_BLOCK, k1 = k0 + PART_BLOCK < m ? k0 + PART_BLOCK : m, c = 0;

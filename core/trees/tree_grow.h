@@ -21,7 +21,7 @@
 
 typedef struct cl_grow_params {
     cl_split_params sp;
-    int max_depth;  /* 0 = unlimited */
+    int max_depth;  /* 0 = unlimited (CL_TREE_MAX_DEPTH) */
     int max_leaves; /* 0 = depth-wise; > 0 = leaf-wise best-first with at most this many */
     int mtry;       /* features tried per node: 0 = all of the tree's features */
     double lr;      /* leaf values are lr * weight */

@@ -90,34 +90,42 @@ static void recurse(const cl_tree *t, int node, const float *x, double *phi, pel
         unwind(path, ud, k);
         ud--;
     }
-    recurse(t, hot, x, phi, path, ud + 1, hz * iz, io, nd->feature, scale);
-    recurse(t, cold, x, phi, path, ud + 1, cz * iz, 0, nd->feature, scale);
+    /* A branch whose zero and one fractions are both 0 (a child with no cover, on a feature
+     * not followed) has weight 0 in every coalition: skipping it is exact, and following it
+     * would divide 0 by 0 in unwound_sum. */
+    if (hz * iz != 0 || io != 0)
+        recurse(t, hot, x, phi, path, ud + 1, hz * iz, io, nd->feature, scale);
+    if (cz * iz != 0)
+        recurse(t, cold, x, phi, path, ud + 1, cz * iz, 0, nd->feature, scale);
 }
 
-static int max_depth(const cl_tree *t, int node)
+/* Children come after their parent, so one backward pass computes every subtree's expected
+ * value before its parent needs it: linear time and no recursion on the tree's depth. */
+static int expected(const cl_tree *t, double *out)
 {
-    const cl_tnode *nd = t->nodes + node;
-    if (nd->feature < 0)
-        return 0;
-    int a = max_depth(t, nd->left), b = max_depth(t, nd->left + 1);
-    return 1 + (a > b ? a : b);
-}
-
-static double expected(const cl_tree *t, int node)
-{
-    const cl_tnode *nd = t->nodes + node;
-    if (nd->feature < 0)
-        return nd->value;
-    const cl_tnode *l = t->nodes + nd->left, *r = l + 1;
-    double c = l->cover + r->cover;
-    if (!(c > 0))
-        return 0.5 * (expected(t, nd->left) + expected(t, nd->left + 1));
-    return (l->cover * expected(t, nd->left) + r->cover * expected(t, nd->left + 1)) / c;
+    double *e = cl_alloc(((size_t)t->n + 1) * sizeof *e);
+    if (!e)
+        return cl_error(CL_ENOMEM, "treeshap: out of memory (%d nodes)", t->n);
+    for (int i = t->n - 1; i >= 0; i--) {
+        const cl_tnode *nd = t->nodes + i;
+        if (nd->feature < 0) {
+            e[i] = nd->value;
+            continue;
+        }
+        const cl_tnode *l = t->nodes + nd->left, *r = l + 1;
+        double c = l->cover + r->cover;
+        e[i] = c > 0 ? (l->cover * e[nd->left] + r->cover * e[nd->left + 1]) / c
+                     : 0.5 * (e[nd->left] + e[nd->left + 1]);
+    }
+    *out = e[0];
+    cl_free(e);
+    return CL_OK;
 }
 
 double cl_treeshap_expected(const cl_tree *t)
 {
-    return expected(t, 0);
+    double v;
+    return expected(t, &v) == CL_OK ? v : NAN;
 }
 
 int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
@@ -126,9 +134,15 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
     int md = 0;
     double ev = base;
     for (int t = 0; t < ntrees; t++) {
-        int k = max_depth(trees[t], 0);
+        /* the depth bounds both the path buffer and recurse()'s own stack depth */
+        int k, rc = cl_tree_depth(trees[t], &k);
+        double e;
+        if (rc == CL_OK)
+            rc = expected(trees[t], &e);
+        if (rc)
+            return cl_error_wrap(rc, "treeshap: tree %d", t + 1);
         md = k > md ? k : md;
-        ev += scale * cl_treeshap_expected(trees[t]);
+        ev += scale * e;
     }
     size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
     const size_t block = 64, nblk = (n + block - 1) / block;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "base/error.h"
 #include "base/fileio.h"
 #include "trees/gbdt.h"

@@ -3,19 +3,18 @@
 #include "support/lcl.h"
 
 #include "eval/calibrate.h"
+#include "models/prior.h"
 
 #include <math.h>
 #include <string.h>
 
 #define CAL_T "churnlab.Calibrator"
 
-enum { PLATT = 0, ISOTONIC = 1 };
+enum { PLATT = CL_CALIB_PLATT, ISOTONIC = CL_CALIB_ISOTONIC };
 
 typedef struct cal_ud {
-    int method, fitted, freed;
-    double a, b;        /* Platt */
-    cl_isotonic *iso;   /* isotonic */
-    int64_t n_fit;
+    int fitted, freed;
+    cl_calibrator c; /* method, Platt's a and b, the isotonic map, n_fit */
 } cal_ud;
 
 static cal_ud *checkcal(lua_State *L, int i)
@@ -30,7 +29,7 @@ static cal_ud *new_cal(lua_State *L, int method)
 {
     cal_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     memset(u, 0, sizeof *u);
-    u->method = method;
+    u->c.method = method;
     luaL_setmetatable(L, CAL_T);
     return u;
 }
@@ -47,19 +46,19 @@ static int cal_fit(lua_State *L)
     double *y = lcl_checkvec(L, 3, &ny);
     if (ny != n)
         return luaL_error(L, "fit: %d scores but %d labels", (int)n, (int)ny);
-    if (u->method == PLATT) {
-        LCL_CHECK(L, cl_platt_fit(s, y, n, &u->a, &u->b));
+    if (u->c.method == PLATT) {
+        LCL_CHECK(L, cl_platt_fit(s, y, n, &u->c.a, &u->c.b));
     } else {
         for (int64_t i = 0; i < n; i++)
             if (y[i] != 0 && y[i] != 1)
                 return luaL_error(L, "fit: label %d must be 0 or 1, got %f", (int)i + 1, y[i]);
         cl_isotonic *iso;
         LCL_CHECK(L, cl_isotonic_fit(&iso, s, y, NULL, n));
-        cl_isotonic_free(u->iso);
-        u->iso = iso;
+        cl_isotonic_free(u->c.iso);
+        u->c.iso = iso;
     }
     u->fitted = 1;
-    u->n_fit = n;
+    u->c.n_fit = n;
     lua_settop(L, 1);
     return 1;
 }
@@ -72,14 +71,14 @@ static int cal_predict(lua_State *L)
         return luaL_error(L, "predict: the calibrator is not fitted (call fit first)");
     if (lua_type(L, 2) == LUA_TNUMBER) {
         double s = lua_tonumber(L, 2);
-        lua_pushnumber(L, u->method == PLATT ? cl_platt_apply(u->a, u->b, s)
-                                             : cl_isotonic_apply(u->iso, s));
+        lua_pushnumber(L, u->c.method == PLATT ? cl_platt_apply(u->c.a, u->c.b, s)
+                                             : cl_isotonic_apply(u->c.iso, s));
         return 1;
     }
     int64_t n;
     double *s = lcl_checkvec(L, 2, &n);
     for (int64_t i = 0; i < n; i++)
-        s[i] = u->method == PLATT ? cl_platt_apply(u->a, u->b, s[i]) : cl_isotonic_apply(u->iso, s[i]);
+        s[i] = u->c.method == PLATT ? cl_platt_apply(u->c.a, u->c.b, s[i]) : cl_isotonic_apply(u->c.iso, s[i]);
     return lcl_pushvec(L, s, n);
 }
 
@@ -92,51 +91,13 @@ static int cal_save(lua_State *L)
     cl_mw *w = cl_mw_new("calibrator");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
-    cl_mw_str(w, "method", u->method == PLATT ? "platt" : "isotonic");
-    cl_mw_int(w, "n_fit", u->n_fit);
-    if (u->method == PLATT) {
-        cl_mw_num(w, "a", u->a);
-        cl_mw_num(w, "b", u->b);
-    } else {
-        cl_mw_f64(w, "x", u->iso->x, (size_t)u->iso->m);
-        cl_mw_f64(w, "v", u->iso->v, (size_t)u->iso->m);
-    }
+    cl_calibrator_write(&u->c, w);
     int rc = cl_mw_save(w, path);
     cl_mw_free(w);
-    LCL_CHECK(L, rc);
-    return 0;
-}
-
-static int read_iso(cl_mr *r, cl_isotonic **out)
-{
-    size_t m, mv;
-    int rc;
-    if ((rc = cl_mr_count(r, "x", CL_CHUNK_F64, &m)) || (rc = cl_mr_count(r, "v", CL_CHUNK_F64, &mv)))
-        return rc;
-    if (m == 0 || m != mv)
-        return cl_error(CL_EFORMAT, "calibrator: isotonic breakpoints are empty or mismatched");
-    cl_isotonic *iso = cl_calloc(1, sizeof *iso);
-    double *buf = cl_alloc(2 * m * sizeof *buf);
-    if (!iso || !buf) {
-        cl_free(iso);
-        cl_free(buf);
-        return CL_ENOMEM;
-    }
-    iso->x = buf;
-    iso->v = buf + m;
-    iso->m = (int64_t)m;
-    if ((rc = cl_mr_f64(r, "x", iso->x, m)) || (rc = cl_mr_f64(r, "v", iso->v, m))) {
-        cl_isotonic_free(iso);
-        return rc;
-    }
-    for (size_t i = 0; i < m; i++) /* the map must be a valid monotone step function */
-        if (!isfinite(iso->x[i]) || !isfinite(iso->v[i]) ||
-            (i && (iso->x[i] < iso->x[i - 1] || iso->v[i] < iso->v[i - 1]))) {
-            cl_isotonic_free(iso);
-            return cl_error(CL_EFORMAT, "calibrator: isotonic map is not monotone");
-        }
-    *out = iso;
-    return CL_OK;
+    if (rc)
+        return lcl_raise_file(L, rc, path);
+    lua_settop(L, 1); /* save returns the object, as every model's does */
+    return 1;
 }
 
 static int l_load(lua_State *L)
@@ -145,30 +106,15 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
-    char *method = NULL;
-    int64_t n_fit = 0;
-    if (!(rc = cl_mr_expect_kind(r, "calibrator")) && !(rc = cl_mr_str(r, "method", &method)))
-        rc = cl_mr_int(r, "n_fit", 0, INT64_MAX, &n_fit);
-    cal_ud *u = NULL;
-    if (!rc) {
-        if (strcmp(method, "platt") == 0) {
-            u = new_cal(L, PLATT);
-            if (!(rc = cl_mr_num(r, "a", &u->a)))
-                rc = cl_mr_num(r, "b", &u->b);
-        } else if (strcmp(method, "isotonic") == 0) {
-            u = new_cal(L, ISOTONIC);
-            rc = read_iso(r, &u->iso);
-        } else {
-            rc = cl_error(CL_EFORMAT, "'%s': unknown calibration method '%s'", path, method);
-        }
-    }
-    cl_free(method);
+        return lcl_raise_file(L, rc, path);
+    cl_calibrator c;
+    rc = cl_calibrator_read(&c, r);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
+    cal_ud *u = new_cal(L, c.method);
+    u->c = c;
     u->fitted = 1;
-    u->n_fit = n_fit;
     return 1;
 }
 
@@ -192,8 +138,8 @@ static int l_prior_correct(lua_State *L)
 static int cal_gc(lua_State *L)
 {
     cal_ud *u = luaL_checkudata(L, 1, CAL_T);
-    cl_isotonic_free(u->iso);
-    u->iso = NULL;
+    cl_isotonic_free(u->c.iso);
+    u->c.iso = NULL;
     u->freed = 1;
     return 0;
 }
@@ -201,16 +147,16 @@ static int cal_gc(lua_State *L)
 static int cal_tostring(lua_State *L)
 {
     cal_ud *u = luaL_checkudata(L, 1, CAL_T);
-    const char *m = u->method == PLATT ? "platt" : "isotonic";
+    const char *m = u->c.method == PLATT ? "platt" : "isotonic";
     if (u->freed)
         lua_pushstring(L, CAL_T " (freed)");
     else if (!u->fitted)
         lua_pushfstring(L, CAL_T " %s (not fitted)", m);
-    else if (u->method == PLATT)
-        lua_pushfstring(L, CAL_T " platt a=%f b=%f (fitted on %d rows)", u->a, u->b, (int)u->n_fit);
+    else if (u->c.method == PLATT)
+        lua_pushfstring(L, CAL_T " platt a=%f b=%f (fitted on %d rows)", u->c.a, u->c.b, (int)u->c.n_fit);
     else
-        lua_pushfstring(L, CAL_T " isotonic %d steps (fitted on %d rows)", (int)u->iso->m,
-                        (int)u->n_fit);
+        lua_pushfstring(L, CAL_T " isotonic %d steps (fitted on %d rows)", (int)u->c.iso->m,
+                        (int)u->c.n_fit);
     return 1;
 }
 
@@ -238,12 +184,36 @@ static const struct {
                       "this in predict by default (see m:prior(); opt out with parameter "
                       "prior_correction = false or predict(X, {prior_correction = false})); use "
                       "this for scores from elsewhere."},
+    {"load", "load(path) -> calibrator | nil, msg: reads a file written by c:save(path) (cl.load "
+             "reads it too)."},
+    {NULL, NULL}};
+
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "c:fit(scores, y) -> c: fits the map on held-out scores and 0/1 labels (tensors, "
+            "lists or columns of the same length; never the training rows). A refit replaces "
+            "the previous map."},
+    {"predict", "c:predict(scores) -> calibrated probabilities: a number for a number, else a "
+                "1-D tensor. An error before fit."},
+    {"save", "c:save(path): writes the fitted calibrator to a model file (kind 'calibrator'); "
+             "cl.load(path) or calibrate.load(path) reads it back. An error before fit."},
     {NULL, NULL}};
 
 int luaopen_churnlab_calibrate(lua_State *L);
 int luaopen_churnlab_calibrate(lua_State *L)
 {
     lcl_createmeta(L, CAL_T, meta, methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.Calibrator: a probability calibration map from "
+                      "cl.calibrate.platt() or isotonic(): c:fit(scores, y) on held-out data, "
+                      "c:predict(scores), c:save(path).");
     lua_pop(L, 1);
     lcl_register_loader(L, "calibrator", l_load);
     luaL_newlib(L, funcs);

@@ -70,6 +70,8 @@ static int km_fit(lua_State *L)
 {
     lua_settop(L, 3); /* the options slot must not be taken by the buffers pushed below */
     km_ud *u = checkkm(L, 1);
+    static const char *const known[] = {"verbose", NULL};
+    lcl_check_options(L, 3, "fit", known);
     int64_t n;
     int d;
     float *X = checkX(L, 2, &n, &d);
@@ -132,62 +134,13 @@ static int km_save(lua_State *L)
     cl_mw *w = cl_mw_new("kmeans");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
-    cl_mw_int(w, "k", m->k);
-    cl_mw_int(w, "d", m->d);
-    cl_mw_int(w, "seed", (int64_t)m->params.seed);
-    cl_mw_int(w, "restarts", m->params.restarts);
-    cl_mw_int(w, "max_iter", m->params.max_iter);
-    cl_mw_num(w, "tol", m->params.tol);
-    cl_mw_num(w, "inertia", m->inertia);
-    cl_mw_int(w, "iters", m->iters);
-    cl_mw_f64(w, "centers", m->centers, (size_t)m->k * m->d);
-    cl_mw_i64(w, "sizes", m->sizes, (size_t)m->k);
+    cl_kmeans_write(m, w);
     int rc = cl_mw_save(w, path);
     cl_mw_free(w);
-    LCL_CHECK(L, rc);
-    return 0;
-}
-
-static int read_model(cl_mr *r, cl_kmeans **out)
-{
-    int64_t k, d, seed, restarts, max_iter, iters;
-    int rc;
-    *out = NULL;
-    if ((rc = cl_mr_expect_kind(r, "kmeans")) || (rc = cl_mr_int(r, "k", 1, 10000, &k)) ||
-        (rc = cl_mr_int(r, "d", 1, 1 << 24, &d)) || (rc = cl_mr_int(r, "seed", 0, INT64_MAX, &seed)) ||
-        (rc = cl_mr_int(r, "restarts", 1, 1000, &restarts)) ||
-        (rc = cl_mr_int(r, "max_iter", 1, 100000, &max_iter)) ||
-        (rc = cl_mr_int(r, "iters", 0, 100000, &iters)))
-        return rc;
-    cl_kmeans *m = cl_calloc(1, sizeof *m);
-    if (!m)
-        return CL_ENOMEM;
-    m->k = (int)k;
-    m->d = (int)d;
-    m->params = cl_kmeans_params_default();
-    m->params.k = (int)k;
-    m->params.seed = (uint64_t)seed;
-    m->params.restarts = (int)restarts;
-    m->params.max_iter = (int)max_iter;
-    m->iters = (int)iters;
-    m->centers = cl_alloc((size_t)k * d * sizeof *m->centers);
-    m->sizes = cl_alloc((size_t)k * sizeof *m->sizes);
-    if (!m->centers || !m->sizes)
-        rc = CL_ENOMEM;
-    if (!rc)
-        rc = cl_mr_num(r, "tol", &m->params.tol);
-    if (!rc)
-        rc = cl_mr_num(r, "inertia", &m->inertia);
-    if (!rc)
-        rc = cl_mr_f64(r, "centers", m->centers, (size_t)k * d);
-    if (!rc)
-        rc = cl_mr_i64(r, "sizes", m->sizes, (size_t)k);
-    if (rc) {
-        cl_kmeans_free(m);
-        return rc;
-    }
-    *out = m;
-    return CL_OK;
+    if (rc)
+        return lcl_raise_file(L, rc, path);
+    lua_settop(L, 1); /* save returns the object, as every model's does */
+    return 1;
 }
 
 static int l_load(lua_State *L)
@@ -197,11 +150,11 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
-    rc = read_model(r, &u->m);
+        return lcl_raise_file(L, rc, path);
+    rc = cl_kmeans_read(&u->m, r);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     u->p = u->m->params;
     return 1;
 }
@@ -225,6 +178,8 @@ static int l_silhouette(lua_State *L)
         if (lab[i] + 1 > k)
             k = lab[i] + 1;
     }
+    static const char *const known[] = {"sample", "seed", NULL};
+    lcl_check_options(L, 3, "silhouette", known);
     int64_t sample = (int64_t)lcl_optnum(L, 3, "sample", 0);
     uint64_t seed = (uint64_t)lcl_optnum(L, 3, "seed", 42);
     double s;
@@ -263,10 +218,36 @@ static const luaL_Reg methods[] = {{"fit", km_fit},         {"predict", km_predi
 static const luaL_Reg meta[] = {{"__gc", km_gc}, {"__close", km_gc}, {"__tostring", km_tostring},
                                 {NULL, NULL}};
 
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "m:fit(X [, {verbose =}]) -> labels: clusters the rows of X (a 2-D tensor or a "
+            "table of rows; scale the columns first) with k-means++ seeding, keeping the best "
+            "of `restarts` runs; returns a 1-D tensor of 1-based cluster labels. A refit "
+            "replaces the model only when it succeeds."},
+    {"predict", "m:predict(X) -> labels: the 1-based label of the nearest center for each row "
+                "(X with the fitted number of columns). An error before fit."},
+    {"centers", "m:centers() -> k x d tensor: the cluster centers, row c for label c."},
+    {"info", "m:info() -> {k, restarts, max_iter, tol, seed [, inertia, iters, sizes]}: the "
+             "parameters and, once fitted, the within-cluster sum of squares, the iterations of "
+             "the best run and the rows per cluster."},
+    {"save", "m:save(path): writes the fitted model to a model file (kind 'kmeans'); cl.load(path) "
+             "or cluster.load(path) reads it back. An error before fit."},
+    {NULL, NULL}};
+
 int luaopen_churnlab_cluster(lua_State *L);
 int luaopen_churnlab_cluster(lua_State *L)
 {
     lcl_createmeta(L, KM_T, meta, methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.KMeans: k-means segments from cl.cluster.kmeans{...}: m:fit(X) "
+                      "-> labels, m:predict(X), m:centers(), m:info(), m:save(path).");
     lua_pop(L, 1);
     lcl_register_params(L, "kmeans", cl_kmeans_param_defs);
     lcl_register_loader(L, "kmeans", l_load);
@@ -282,6 +263,10 @@ int luaopen_churnlab_cluster(lua_State *L)
     lcl_setdoc(L, -1, "silhouette(X, labels, {sample = 0, seed = 42}) -> mean silhouette "
                       "coefficient (-1..1, higher = better separated); sample > 0 scores a "
                       "random subset of rows for speed.");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "load");
+    lcl_setdoc(L, -1, "load(path) -> model | nil, msg: reads a k-means file written by "
+                      "m:save(path) (cl.load reads it too).");
     lua_pop(L, 1);
     return 1;
 }

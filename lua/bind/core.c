@@ -19,22 +19,19 @@ static int l_memory(lua_State *L)
     return 2;
 }
 
-/* load(path): dispatches on the kind stored in the file to the registered loader. Errors
- * (missing file, corrupt file, unknown kind) return nil, msg like io.open. */
+/* load(path): dispatches on the kind stored in the file to the registered loader. A file
+ * that cannot be read (missing, corrupt, of an unknown kind) raises an error naming it. */
 static int l_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     char kind[80];
     int rc = cl_mr_peek_kind(path, kind, sizeof kind);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, "churnlab.loaders");
-    if (lua_getfield(L, -1, kind) != LUA_TFUNCTION) {
-        luaL_pushfail(L);
-        lua_pushfstring(L, "'%s' holds a '%s' model, which this build of churnlab cannot load",
-                        path, kind);
-        return 2;
-    }
+    if (lua_getfield(L, -1, kind) != LUA_TFUNCTION)
+        return lcl_error(L, "'%s' holds a '%s' model, which this build of churnlab cannot load",
+                         path, kind);
     lua_pushvalue(L, 1);
     lua_call(L, 1, LUA_MULTRET);
     return lua_gettop(L) - 2;
@@ -42,11 +39,39 @@ static int l_load(lua_State *L)
 
 static int l_kind(lua_State *L)
 {
+    const char *path = luaL_checkstring(L, 1);
     char kind[80];
-    int rc = cl_mr_peek_kind(luaL_checkstring(L, 1), kind, sizeof kind);
+    int rc = cl_mr_peek_kind(path, kind, sizeof kind);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     lua_pushstring(L, kind);
+    return 1;
+}
+
+/* raise(msg [, level]): for churnlab's Lua modules, error(msg) at the user's line (see
+ * lcl_where), so a helper needs no hand-counted error level; any level but 0 means that.
+ * Level 0 (a message that already has its position) raises msg unchanged. */
+static int l_raise(lua_State *L)
+{
+    luaL_checkstring(L, 1);
+    if (lua_isinteger(L, 2) && lua_tointeger(L, 2) == 0) {
+        lua_settop(L, 1);
+        return lua_error(L);
+    }
+    lcl_where(L);
+    lua_pushvalue(L, 1);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* mkdirs(dir): dir and its parents, like mkdir -p; raises naming the folder. */
+static int l_mkdirs(lua_State *L)
+{
+    const char *dir = luaL_checkstring(L, 1);
+    int rc = cl_file_mkdirs(dir);
+    if (rc)
+        return lcl_raise_file(L, rc, dir);
+    lua_pushstring(L, dir);
     return 1;
 }
 
@@ -76,7 +101,8 @@ static int l_now(lua_State *L)
 
 static const luaL_Reg funcs[] = {
     {"threads", l_threads}, {"memory", l_memory}, {"load", l_load}, {"model_kind", l_kind},
-    {"docs", l_docs},       {"interrupted", l_interrupted}, {"now", l_now}, {NULL, NULL}};
+    {"docs", l_docs},       {"interrupted", l_interrupted}, {"now", l_now}, {"raise", l_raise},
+    {"mkdirs", l_mkdirs},   {NULL, NULL}};
 
 static const struct {
     const char *name, *doc;
@@ -85,9 +111,21 @@ static const struct {
                 "every core) and returns the thread count, capped at what an address-space limit "
                 "(ulimit -v) leaves room for. Results never depend on it."},
     {"memory", "memory() -> bytes, peak: C memory held by churnlab objects now and at peak."},
-    {"load", "load(path) -> model | nil, msg: loads any churnlab model file (.clm), whatever "
-             "its kind."},
-    {"model_kind", "model_kind(path) -> kind | nil, msg: the kind of model a file holds."},
+    {"load", "load(path) -> model: loads any churnlab model file (.clm), whatever its kind. "
+             "A missing or corrupt file raises an error naming it; to branch on failure: "
+             "local ok, m = pcall(cl.load, path)."},
+    {"model_kind", "model_kind(path) -> kind: the kind of model a file holds (raises like "
+                   "load)."},
+    {"raise", "raise(msg [, level]): error(msg) at the caller's line outside churnlab's Lua "
+              "modules (for those modules' own checks); level 0 raises msg as it is."},
+    {"mkdirs", "mkdirs(dir) -> dir: creates the folder and its parents (mkdir -p); raises "
+               "naming it when it cannot."},
+    {"docs", "docs() -> docs, params: the registry help() reads (docs keyed by function, "
+             "module table or metatable name; params: each model kind's parameter table). "
+             "Internal: for help(), the REPL's completion and tests."},
+    {"interrupted", "interrupted([clear]) -> boolean: whether the process-wide Ctrl-C flag is "
+                    "set (C loops poll it and stop with an 'interrupted' error); "
+                    "interrupted(true) clears it after reading. Internal: for the host and tests."},
     {"now", "now() -> seconds: monotonic wall-clock time as a float (arbitrary origin; "
             "subtract two readings to time code)."},
     {NULL, NULL}};

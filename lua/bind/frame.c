@@ -26,28 +26,50 @@ static char optchar(lua_State *L, int idx, const char *key, char def)
     return s[0];
 }
 
+/* The third result of read_csv: {bad_lines, first_bad_line, lines, warnings = {msg...},
+ * coerced = {col = n}}. Like pandas' DtypeWarning, what type inference did is also printed
+ * on stderr, once per read, unless warn = false. */
+static void push_read_info(lua_State *L, const cl_csv_info *info, const cl_frame *f, int warn)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, info->bad_lines);
+    lua_setfield(L, -2, "bad_lines");
+    lua_pushinteger(L, info->first_bad_line);
+    lua_setfield(L, -2, "first_bad_line");
+    lua_pushinteger(L, info->lines);
+    lua_setfield(L, -2, "lines");
+    lua_createtable(L, info->nnotes, 0);
+    for (int k = 0; k < info->nnotes; k++) {
+        lua_pushstring(L, info->notes[k].message);
+        lua_rawseti(L, -2, k + 1);
+        if (warn)
+            fprintf(stderr, "read_csv: warning: %s\n", info->notes[k].message);
+    }
+    if (info->more_notes) {
+        lua_pushfstring(L, "... and %d more columns like these", (int)info->more_notes);
+        lua_rawseti(L, -2, info->nnotes + 1);
+        if (warn)
+            fprintf(stderr, "read_csv: warning: ... and %d more columns like these\n",
+                    (int)info->more_notes);
+    }
+    lua_setfield(L, -2, "warnings");
+    lua_newtable(L);
+    for (int k = 0; k < info->nnotes; k++)
+        if (info->notes[k].kind == CL_CSV_COERCED) {
+            lua_pushinteger(L, info->notes[k].count);
+            lua_setfield(L, -2, f->names[info->notes[k].column]);
+        }
+    lua_setfield(L, -2, "coerced");
+}
+
 static int l_read_csv(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    int o = lua_isnoneornil(L, 2) ? 0 : 2;
-    if (o)
-        luaL_checktype(L, 2, LUA_TTABLE);
+    /* the one list of read_csv's options: a new option is added here and read below */
     static const char *const known[] = {"sep", "quote", "header", "names", "na", "types", "nrows",
-                                        "skip", "on_bad_line", "verbose", NULL};
-    if (o) {
-        lua_pushnil(L);
-        while (lua_next(L, o)) {
-            int ok = 0;
-            if (lua_type(L, -2) == LUA_TSTRING)
-                for (int k = 0; known[k] && !ok; k++)
-                    ok = !strcmp(known[k], lua_tostring(L, -2));
-            if (!ok)
-                return luaL_error(L, "read_csv: unknown option '%s' (options: sep, quote, header, "
-                                     "names, na, types, nrows, skip, on_bad_line)",
-                                  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-            lua_pop(L, 1);
-        }
-    }
+                                        "skip", "on_bad_line", "verbose", "max_record", "warn",
+                                        NULL};
+    int o = lcl_check_options(L, 2, "read_csv", known);
     cl_csv_opts opts;
     cl_csv_opts_default(&opts);
     opts.sep = optchar(L, o, "sep", ',');
@@ -55,6 +77,8 @@ static int l_read_csv(lua_State *L)
     opts.header = lcl_optbool(L, o, "header", 1);
     opts.nrows = (int64_t)lcl_optnum(L, o, "nrows", -1);
     opts.skip = (int64_t)lcl_optnum(L, o, "skip", 0);
+    opts.max_record = (int64_t)lcl_optnum(L, o, "max_record", 0);
+    int warn = lcl_optbool(L, o, "warn", 1);
     const char *bad = lcl_optstr(L, o, "on_bad_line", "error");
     if (!strcmp(bad, "skip"))
         opts.skip_bad = 1;
@@ -97,12 +121,13 @@ static int l_read_csv(lua_State *L)
     cl_csv_info info;
     int rc = cl_csv_read(&f, path, &opts, &info);
     lcl_progress_end(prog); /* close the bar now, also after an error or Ctrl-C */
-    if (rc == CL_EIO)
-        return lcl_fail(L, rc); /* a missing file is an expected failure, like io.open */
-    LCL_CHECK(L, rc);
+    if (rc)
+        return lcl_raise_file(L, rc, path); /* like io.lines: a script that expects failure
+                                              * uses pcall */
     push_frame(L, f);
     lua_pushinteger(L, info.bad_lines);
-    return 2;
+    push_read_info(L, &info, f, warn); /* f stays alive: the frame on the stack owns it */
+    return 3;
 }
 
 /* new{a = {...}, b = {...}} (columns in name order) or new({...}, {names = {order}}). Values:
@@ -111,6 +136,8 @@ static int l_new(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
+    static const char *const known[] = {"names", NULL};
+    lcl_check_options(L, 2, "frame", known);
     int n;
     const char **names;
     if (!lua_isnil(L, 2) && lua_getfield(L, 2, "names") != LUA_TNIL) {
@@ -300,15 +327,23 @@ static int f_len(lua_State *L)
     return 1;
 }
 
+static int f_repl(lua_State *L);
+
+/* print(df) and tostring(df) show the table itself, as pandas does (a frame is data to look
+ * at; its one-line summary is the last line): a departure from STYLE's one-line __tostring,
+ * made because analysts print frames in scripts far more than they print tensors. */
 static int f_tostring(lua_State *L)
 {
     lcl_box *b = luaL_checkudata(L, 1, FRAME);
-    if (!b->obj)
+    if (!b->obj) {
         lua_pushstring(L, FRAME " (freed)");
-    else
-        lua_pushfstring(L, FRAME " %dx%d", (int)((cl_frame *)b->obj)->nrow,
-                        ((cl_frame *)b->obj)->ncol);
-    return 1;
+        return 1;
+    }
+    lua_settop(L, 1);
+    const char *cols = getenv("COLUMNS");
+    int width = cols ? atoi(cols) : 0;
+    lua_pushinteger(L, width >= 20 ? width : 100);
+    return f_repl(L);
 }
 
 static int f_row(lua_State *L)
@@ -512,7 +547,8 @@ static uint64_t optseed(lua_State *L, int o)
 static int f_split(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
-    int o = lua_isnoneornil(L, 2) ? 0 : 2;
+    static const char *const known[] = {"test", "stratify", "seed", NULL};
+    int o = lcl_check_options(L, 2, "split", known);
     double test = lcl_optnum(L, o, "test", 0.2);
     const char *strat = lcl_optstr(L, o, "stratify", NULL);
     uint64_t seed = optseed(L, o);
@@ -536,7 +572,8 @@ static int f_split(lua_State *L)
 static int f_kfold(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
-    int o = lua_isnoneornil(L, 2) ? 0 : 2;
+    static const char *const known[] = {"k", "stratify", "group", "seed", NULL};
+    int o = lcl_check_options(L, 2, "kfold", known);
     int k = (int)lcl_optnum(L, o, "k", 5);
     const char *strat = lcl_optstr(L, o, "stratify", NULL);
     const char *group = lcl_optstr(L, o, "group", NULL);
@@ -567,9 +604,12 @@ static int f_write_csv(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     const char *path = luaL_checkstring(L, 2);
-    int o = lua_isnoneornil(L, 3) ? 0 : 3;
+    static const char *const known[] = {"sep", NULL};
+    int o = lcl_check_options(L, 3, "write_csv", known);
     char sep = optchar(L, o, "sep", ',');
-    LCL_CHECK(L, cl_csv_write(f, path, sep));
+    int rc = cl_csv_write(f, path, sep);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_pushvalue(L, 1);
     return 1;
 }
@@ -581,11 +621,11 @@ static int f_sort(lua_State *L)
     int n;
     const char **keys = checkstrlist(L, 2, &n, "sort");
     int *desc = lua_newuserdatauv(L, sizeof *desc * (size_t)(n ? n : 1), 0);
-    int o = lua_isnoneornil(L, 3) ? 0 : 3;
+    static const char *const known[] = {"desc", NULL};
+    int o = lcl_check_options(L, 3, "sort", known);
     for (int i = 0; i < n; i++)
         desc[i] = 0;
     if (o) {
-        luaL_checktype(L, o, LUA_TTABLE);
         int t = lua_getfield(L, o, "desc");
         if (t == LUA_TBOOLEAN) {
             for (int i = 0; i < n; i++)
@@ -628,10 +668,16 @@ static int f_value_counts(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     const char *name = luaL_checkstring(L, 2);
+    static const char *const known[] = {"normalize", NULL};
+    int o = lcl_check_options(L, 3, "value_counts", known);
+    int norm = lcl_optbool(L, o, "normalize", 0);
     int j;
     LCL_CHECK(L, cl_frame_col(f, name, &j));
     cl_frame *r;
-    LCL_CHECK(L, cl_col_value_counts(&r, f->cols[j], name));
+    if (norm)
+        LCL_CHECK(L, cl_col_value_shares(&r, f->cols[j], name));
+    else
+        LCL_CHECK(L, cl_col_value_counts(&r, f->cols[j], name));
     return push_frame(L, r);
 }
 
@@ -667,15 +713,27 @@ static int f_join(lua_State *L);
 static int f_describe(lua_State *L);
 static int f_crosstab(lua_State *L);
 
-/* __repl(df, width): header, type row, the first and last rows, and the shape. */
+/* Frames of up to FULL_ROWS rows print whole; longer ones show their first and last
+ * SHORT_ROWS / 2 rows (pandas' max_rows 60 / min_rows 10). */
+#define FULL_ROWS 60
+#define SHORT_ROWS 10
+
+/* __repl(df, width [, rows]): header, type row, the rows (all of them up to FULL_ROWS, else
+ * the first and last; `rows` asks for that many, all when rows >= nrow), and the shape. */
 static int f_repl(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     int width = (int)luaL_optinteger(L, 2, 100);
     if (width < 20)
         width = 20;
-    int64_t n = f->nrow, show = 10;
-    int64_t top = n <= show ? n : show / 2, bottom = n <= show ? 0 : show / 2;
+    int64_t n = f->nrow;
+    int64_t show = n <= FULL_ROWS ? n : SHORT_ROWS;
+    if (!lua_isnoneornil(L, 3)) {
+        lua_Integer r = luaL_checkinteger(L, 3);
+        luaL_argcheck(L, r >= 0, 3, "rows must be >= 0");
+        show = r < n ? (int64_t)r : n;
+    }
+    int64_t top = n <= show ? n : (show + 1) / 2, bottom = n <= show ? 0 : show / 2;
     int nrows_shown = (int)(top + bottom);
     char num[32];
     snprintf(num, sizeof num, "%lld", (long long)n);
@@ -753,9 +811,30 @@ static int f_repl(lua_State *L)
     return 1;
 }
 
+/* df:print([rows]) / df:show{rows =, width =}: the table, with as many rows as asked. */
 static int f_print(lua_State *L)
 {
-    lua_settop(L, 2);
+    checkframe(L, 1);
+    lua_Integer rows = -1;
+    lua_Integer width = 0;
+    if (lua_istable(L, 2)) {
+        static const char *const known[] = {"rows", "width", NULL};
+        lcl_check_options(L, 2, NULL, known); /* df:print or df:show */
+        rows = (lua_Integer)lcl_optnum(L, 2, "rows", -1);
+        width = (lua_Integer)lcl_optnum(L, 2, "width", 0);
+    } else if (!lua_isnoneornil(L, 2)) {
+        rows = luaL_checkinteger(L, 2);
+    }
+    if (width <= 0) {
+        const char *cols = getenv("COLUMNS");
+        width = cols && atoi(cols) >= 20 ? atoi(cols) : 100;
+    }
+    lua_settop(L, 1);
+    lua_pushinteger(L, width);
+    if (rows >= 0)
+        lua_pushinteger(L, rows);
+    else
+        lua_pushnil(L);
     f_repl(L);
     fputs(lua_tostring(L, -1), stdout);
     fputc('\n', stdout);
@@ -882,7 +961,8 @@ static int f_join(lua_State *L)
     cl_frame *a = checkframe(L, 1), *b = checkframe(L, 2);
     int n;
     const char **on = checkstrlist(L, 3, &n, "join");
-    int o = lua_isnoneornil(L, 4) ? 0 : 4;
+    static const char *const known[] = {"how", "suffix", NULL};
+    int o = lcl_check_options(L, 4, "join", known);
     const char *how = lcl_optstr(L, o, "how", "inner");
     const char *suffix = lcl_optstr(L, o, "suffix", "_right");
     cl_join_how h;
@@ -908,13 +988,18 @@ static int f_crosstab(lua_State *L)
 {
     cl_frame *f = checkframe(L, 1);
     const char *a = luaL_checkstring(L, 2), *b = luaL_checkstring(L, 3);
-    int o = lua_isnoneornil(L, 4) ? 0 : 4;
+    static const char *const known[] = {"normalize", "margins", NULL};
+    int o = lcl_check_options(L, 4, "crosstab", known);
     const char *norm = lcl_optstr(L, o, "normalize", "none");
     int nm = !strcmp(norm, "none") ? 0 : !strcmp(norm, "index") ? 1 : !strcmp(norm, "columns") ? 2 : -1;
     if (nm < 0)
         return luaL_error(L, "crosstab: normalize must be \"none\", \"index\" or \"columns\"");
+    int margins = lcl_optbool(L, o, "margins", 0);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_crosstab(&r, f, a, b, nm));
+    if (margins)
+        LCL_CHECK(L, cl_frame_crosstab_margins(&r, f, a, b, nm));
+    else
+        LCL_CHECK(L, cl_frame_crosstab(&r, f, a, b, nm));
     return push_frame(L, r);
 }
 
@@ -930,10 +1015,11 @@ static const luaL_Reg frame_methods[] = {
     {"write_csv", f_write_csv}, {"sort", f_sort}, {"concat", f_concat},
     {"value_counts", f_value_counts}, {"totable", f_totable}, {"columns", f_columns},
     {"groupby", f_groupby}, {"join", f_join},     {"describe", f_describe},
-    {"crosstab", f_crosstab}, {"print", f_print}, {NULL, NULL}};
+    {"crosstab", f_crosstab}, {"print", f_print}, {"show", f_print}, {NULL, NULL}};
 
 static const luaL_Reg frame_meta[] = {
     {"__index", f_index}, {"__len", f_len},   {"__tostring", f_tostring}, {"__repl", f_repl},
+    {"__complete", f_names}, /* the REPL completes df.<Tab> with the column names */
     {"__gc", box_gc},     {"__close", box_gc}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {{"read_csv", l_read_csv}, {"new", l_new}, {NULL, NULL}};
@@ -962,10 +1048,13 @@ static const doc frame_docs[] = {
     {"split", "df:split{test = 0.2, stratify = col, seed = 42} -> train, test (row order kept)"},
     {"kfold", "df:kfold{k = 5, stratify = col, group = col, seed = 42} -> {{train = {...}, test = "
               "{...}}, ...}: 1-based row lists; with group, a group's rows share a fold"},
-    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write, numbers round-trip exactly"},
+    {"write_csv", "df:write_csv(path [, {sep}]) -> df: atomic write into folders created as "
+                  "needed, numbers round-trip exactly; raises naming the file when it cannot"},
     {"sort", "df:sort(col | {cols} [, {desc = bool | {bools}}]) -> stable sort, missing values last"},
     {"concat", "df:concat(other, ...) or df:concat{a, b} -> rows of all frames (same columns)"},
-    {"value_counts", "df:value_counts(col) -> frame {col, count}, most frequent first"},
+    {"value_counts", "df:value_counts(col [, {normalize = true}]) -> frame {col, count}, most "
+                     "frequent first; normalize gives {col, share}: counts over the non-missing "
+                     "rows"},
     {"totable", "df:totable() -> {{name = value, ...}, ...} (rows)"},
     {"columns", "df:columns() -> {name = column}"},
     {"groupby", "df:groupby(col | {cols}):agg{...} -> one row per key, sorted. agg entries: "
@@ -975,9 +1064,14 @@ static const doc frame_docs[] = {
              "on one or more key columns"},
     {"describe", "df:describe() -> one row per column: count, missing, mean, std, min, quartiles, "
                  "max, unique, top, freq"},
-    {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\"}]) -> counts (or shares) "
-                 "of a's levels by b's levels"},
-    {"print", "df:print([width]) prints the frame as an aligned table"},
+    {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\", margins = true}]) -> "
+                 "counts (or shares) of a's levels by b's levels; margins adds an \"All\" row "
+                 "and column of totals (as pandas: with normalize, only the one that is not all "
+                 "ones)"},
+    {"print", "df:print([rows]) prints the frame as an aligned table: every row of a frame of "
+              "up to 60 rows, else the first and last 5; rows = n shows n (all when n >= #df)"},
+    {"show", "df:show{rows = n, width = w} prints the frame like df:print, with as many rows "
+             "and as wide as asked (width defaults to $COLUMNS or 100)"},
     {NULL, NULL}};
 
 int luaopen_churnlab_frame(lua_State *L);
@@ -995,10 +1089,19 @@ int luaopen_churnlab_frame(lua_State *L)
     luaL_newmetatable(L, GROUPBY);
     lua_newtable(L);
     lua_pushcfunction(L, g_agg);
+    lcl_setdoc(L, -1, "g:agg{...} -> frame: one row per distinct key of df:groupby(keys), "
+                      "sorted by the keys: the key columns, then one column per aggregate: "
+                      "list entries {col, fn [, out_name]} first, in order, then col = \"fn\" "
+                      "and col = {\"fn1\", \"fn2\"} by column name, named col_fn. fn: count "
+                      "(non-missing), sum, mean, min, max, std, median, nunique, first, last, "
+                      "size (rows per group, named size); cat columns allow count, nunique, "
+                      "first, last and size.");
     lua_setfield(L, -2, "agg");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, g_tostring);
     lua_setfield(L, -2, "__tostring");
+    lcl_setdoc(L, -1, "churnlab.GroupBy: df:groupby(keys), waiting for g:agg{...} to make one "
+                      "row per key.");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */
@@ -1007,10 +1110,19 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);
     lua_getfield(L, -1, "read_csv");
-    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines | nil, msg: loads a CSV file. "
-                      "opts: sep, quote, header (true), names, na (list), types ({col = "
-                      "\"num\"|\"cat\"|\"date\"}), nrows, skip (lines before the header), "
-                      "on_bad_line (\"error\"|\"skip\"). A missing file returns nil, msg.");
+    lcl_setdoc(L, -1, "read_csv(path [, opts]) -> frame, bad_lines, info: loads a CSV "
+                      "file. opts: sep, quote, header (true), names, na (list of missing "
+                      "markers, default NA N/A null NaN; empty is always missing), types ({col = "
+                      "\"num\"|\"cat\"|\"date\"}: values that do not parse become missing, "
+                      "counted in info.coerced), nrows, skip (lines before the header), "
+                      "on_bad_line (\"error\"|\"skip\"), max_record (bytes, 64 MiB), warn "
+                      "(true). info = {bad_lines, first_bad_line, lines, warnings, coerced}: "
+                      "warnings (also printed on stderr unless warn = false) name each column "
+                      "read as cat although >= 95% of its values are numbers or dates, with the "
+                      "count and the first offending value. Quoted fields are strings: \"NA\" "
+                      "and \"\" in quotes are labels, not missing; inf and -inf are numbers; a "
+                      "NUL byte is an error. A missing or malformed file raises an error naming it "
+                      "(and the line); to branch on it: local ok, df = pcall(cl.read_csv, path).");
     lua_pop(L, 1);
     lua_getfield(L, -1, "new");
     lcl_setdoc(L, -1, "frame{col = {values...}, ...} -> frame (columns in name order, or "

@@ -236,8 +236,8 @@ static int m_save(lua_State *L)
 {
     cl_logreg *m = check(L);
     const char *path = luaL_checkstring(L, 2);
-    if (!lua_isnoneornil(L, 3))
-        luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const known[] = {"pipeline", NULL}; /* before the writer exists */
+    lcl_check_options(L, 3, "save", known);
     cl_mw *w = cl_mw_new("logreg");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
@@ -247,7 +247,7 @@ static int m_save(lua_State *L)
         return lcl_raise(L, rc);
     }
     lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1);
-    lua_pushboolean(L, 1);
+    lua_settop(L, 1); /* save returns the model (DESIGN: "Models share one shape") */
     return 1;
 }
 
@@ -257,14 +257,14 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     lcl_box *b = lcl_newbox(L, LOGREG_T);
     rc = cl_logreg_load((cl_logreg **)&b->obj, r);
     if (rc == CL_OK)
         rc = lm_load_pipeline(L, r, -1);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     return 1;
 }
 
@@ -288,11 +288,44 @@ static const luaL_Reg meta[] = {
 
 static const luaL_Reg funcs[] = {{"logreg", l_new}, {"load", l_load}, {NULL, NULL}};
 
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "m:fit(X, y [, {names = {...}, pipeline = p, verbose}]) -> {converged, iters, "
+            "objective, gradient}: fits by L-BFGS (OWL-QN for l1/elasticnet) on X (n x d "
+            "float32 tensor) and y (0/1); names label the coefficients, pipeline is attached "
+            "(see m:pipeline()). Not converging within max_iter is a warning on stderr and "
+            "converged = false, not an error; gradient is the final max |gradient|."},
+    {"decision", "m:decision(X) -> 1-D tensor of log-odds x'beta + intercept (the margin, never "
+                 "prior-corrected; m:predict(X, {margin = true}) is the same). X may be a raw "
+                 "frame when a pipeline is attached."},
+    {"coef", "m:coef() -> {name = coefficient}: per feature, on the scale of X (keyed 1..d "
+             "without names). An error before fit."},
+    {"odds_ratios", "m:odds_ratios() -> {name = exp(coefficient)}: how many times the odds of "
+                    "churn multiply per unit of the feature (per standard deviation when X is "
+                    "standardised)."},
+    {"intercept", "m:intercept() -> number: the fitted intercept (log-odds at X = 0)."},
+    {"coef_list", "m:coef_list() -> {{name, coef, odds_ratio}, ...}: every feature sorted by "
+                  "|coef|, largest first (ties in feature order): the table to print."},
+    {"params", LM_DOC_PARAMS},
+    {"fitted", "m:fitted() -> boolean: true once fit has succeeded (or for a loaded model)."},
+    {"save", "m:save(path [, {pipeline = p}]) -> true: writes the model file atomically (with "
+             "the pipeline given or attached); cl.load(path) reads it back. Raises when it "
+             "cannot be written."},
+    {"pipeline", LM_DOC_PIPELINE},
+    {"free", LM_DOC_FREE},
+    {NULL, NULL}};
+
 int luaopen_churnlab_linear(lua_State *L);
 int luaopen_churnlab_linear(lua_State *L)
 {
     lcl_createmeta(L, LOGREG_T, meta, methods);
     lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
     lua_getfield(L, -1, "predict");
     lcl_setdoc(L, -1, "m:predict(X [, {margin = true} | {prior_correction = false|true}]) -> P(y = 1). After class weights (balanced, a table, pos_weight/neg_weight) the probabilities are mapped back to the true churn rate of the training labels (prior correction: odds times (truth/(1-truth)) / (trained/(1-trained)), see m:prior()) unless parameter prior_correction = false; the option overrides the parameter for one call. margin = true: the raw log-odds, never corrected (what m:decision(X) gives and linear SHAP adds up to).");
     lua_getfield(L, -2, "prior");
@@ -308,6 +341,10 @@ int luaopen_churnlab_linear(lua_State *L)
     lcl_register_params(L, "logreg", cl_logreg_param_defs);
     lcl_register_loader(L, "logreg", l_load);
     luaL_newlib(L, funcs);
+    lua_getfield(L, -1, "load");
+    lcl_setdoc(L, -1, "load(path) -> churnlab.LogReg | nil, msg: reads a logreg model file (and "
+                      "the pipeline saved with it); cl.load(path) reads any kind.");
+    lua_pop(L, 1);
     lua_getfield(L, -1, "logreg");
     lcl_setdoc(L, -1, "logreg{penalty = 'l2', C = 1, class_weight = 'none', ...} -> "
                       "churnlab.LogReg (see help('logreg') for every parameter)");

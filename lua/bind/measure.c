@@ -52,6 +52,8 @@ static int l_qini(lua_State *L)
 static int l_psi(lua_State *L)
 {
     lua_settop(L, 3);
+    static const char *const known[] = {"bins", NULL};
+    lcl_check_options(L, 3, "psi", known);
     int bins = (int)lcl_optnum(L, 3, "bins", 10);
     int64_t ne, na;
     double *e = lcl_checkvec(L, 1, &ne), *a = lcl_checkvec(L, 2, &na);
@@ -92,6 +94,14 @@ int luaopen_churnlab_measure(lua_State *L)
     lcl_setdoc(L, -1, "psi(reference, later, {bins = 10}) -> population stability index over the "
                       "reference's quantile bins: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major "
                       "shift.");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "norm_ppf");
+    lcl_setdoc(L, -1, "norm_ppf(p) -> z: the standard normal quantile (norm_ppf(0.975) = 1.96); "
+                      "NaN unless 0 < p < 1.");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "chi2_sf");
+    lcl_setdoc(L, -1, "chi2_sf(x, df) -> P(X > x) for a chi-square variable with df degrees of "
+                      "freedom: the p-value of a chi-square statistic (chi2_sf(3.84, 1) = 0.05).");
     lua_pop(L, 1);
     return 1;
 }

@@ -188,6 +188,8 @@ static int l_best_threshold(lua_State *L)
     cl_thresh_rule rule;
     double cfp = 0, cfn = 0;
     if (lua_istable(L, 3)) {
+        static const char *const known[] = {"cost_fp", "cost_fn", NULL};
+        lcl_check_options(L, 3, "best_threshold", known);
         rule = CL_THRESH_COST;
         cfp = lcl_optnum(L, 3, "cost_fp", NAN);
         cfn = lcl_optnum(L, 3, "cost_fn", NAN);
@@ -350,6 +352,27 @@ static const struct {
 } docs[] = {
     {"confusion", "confusion(y, p [, threshold = 0.5]) -> {tp, fp, tn, fn} (positive when p >= "
                   "threshold)"},
+    {"accuracy", "accuracy(y, p [, threshold = 0.5]) -> (tp + tn) / n: the share of rows "
+                 "classified right, positive when p >= threshold"},
+    {"precision", "precision(y, p [, threshold = 0.5]) -> tp / (tp + fp): the share of predicted "
+                  "churners who churn; 0 when nobody is predicted positive"},
+    {"recall", "recall(y, p [, threshold = 0.5]) -> tp / (tp + fn): the share of churners caught "
+               "(sensitivity, TPR); 0 when y has no positives"},
+    {"specificity", "specificity(y, p [, threshold = 0.5]) -> tn / (tn + fp): the share of "
+                    "stayers left alone (TNR); 0 when y has no negatives"},
+    {"f1", "f1(y, p [, threshold = 0.5]) -> 2 tp / (2 tp + fp + fn): harmonic mean of precision "
+           "and recall; 0 when there is no positive in y or in the predictions"},
+    {"fbeta", "fbeta(y, p, beta [, threshold = 0.5]) -> F-beta score, (1 + b^2) tp / ((1 + b^2) tp "
+              "+ b^2 fn + fp): beta > 1 weighs recall more (beta = 2: missing a churner costs "
+              "more than a needless offer); beta must be a positive number"},
+    {"balanced_accuracy", "balanced_accuracy(y, p [, threshold = 0.5]) -> (recall + "
+                          "specificity) / 2, the mean recall of the classes present in y (as "
+                          "scikit-learn)"},
+    {"mcc", "mcc(y, p [, threshold = 0.5]) -> Matthews correlation coefficient in -1..1 "
+            "(0 = no better than chance; 0 when a row or column of the confusion matrix is "
+            "empty)"},
+    {"brier", "brier(y, p) -> mean (p - y)^2: the Brier score of probabilities (lower is better; "
+              "p must lie in [0, 1])"},
     {"roc_auc", "roc_auc(y, p) -> area under the ROC curve (ties count half, as scikit-learn); "
                 "an error when y has one class only"},
     {"average_precision", "average_precision(y, p) -> PR AUC as scikit-learn's "
@@ -373,6 +396,9 @@ int luaopen_churnlab_metrics(lua_State *L)
     luaL_newmetatable(L, "churnlab.MetricsReport");
     lua_pushcfunction(L, report_tostring);
     lua_setfield(L, -2, "__tostring");
+    lcl_setdoc(L, -1, "churnlab.MetricsReport: the table cl.metrics.report(y, p) returns, every "
+                      "metric by name (r.roc_auc, r.f1, r.confusion.tp, ...; n/a ones absent); "
+                      "print(r) shows it as an aligned block.");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
     for (int i = 0; docs[i].name; i++) {

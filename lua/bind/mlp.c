@@ -202,8 +202,8 @@ static int m_save(lua_State *L)
 {
     cl_mlp *m = check(L);
     const char *path = luaL_checkstring(L, 2);
-    if (!lua_isnoneornil(L, 3))
-        luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const known[] = {"pipeline", NULL}; /* before the writer exists */
+    lcl_check_options(L, 3, "save", known);
     cl_mw *w = cl_mw_new("mlp");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
@@ -213,7 +213,7 @@ static int m_save(lua_State *L)
         return lcl_raise(L, rc);
     }
     lm_save(L, w, path, lua_isnoneornil(L, 3) ? 0 : 3, 1);
-    lua_pushboolean(L, 1);
+    lua_settop(L, 1); /* save returns the model (DESIGN: "Models share one shape") */
     return 1;
 }
 
@@ -224,14 +224,14 @@ static int l_load(lua_State *L)
     cl_mr *r;
     int rc = cl_mr_open(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     lcl_box *b = lcl_newbox(L, MLP_T);
     rc = cl_mlp_load((cl_mlp **)&b->obj, r);
     if (rc == CL_OK)
         rc = lm_load_pipeline(L, r, -1);
     cl_mr_free(r);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     lcl_gc_check(L);
     return 1;
 }
@@ -255,11 +255,39 @@ static int l_call(lua_State *L)
 
 static const luaL_Reg funcs[] = {{"mlp", l_new}, {"load", l_load}, {NULL, NULL}};
 
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"fit", "m:fit(X, y [, {valid = {Xv, yv}, early_stop = k, names = {...}, pipeline = p, "
+            "verbose}]) -> history {loss, val_loss, val_auc, lr (lists per epoch), epochs, "
+            "best_epoch, stopped_early}: trains from fresh weights (a refit restarts from the "
+            "seed) on X (n x d float32) and y (0/1). With valid the model ends with the weights "
+            "of the epoch of lowest validation loss, and early_stop = k stops after k epochs "
+            "without improvement; val_loss and val_auc are empty lists without valid."},
+    {"decision", "m:decision(X) -> 1-D tensor of logits (the margin, never prior-corrected; "
+                 "m:predict(X, {margin = true}) is the same)."},
+    {"params", LM_DOC_PARAMS},
+    {"names", "m:names() -> {name, ...}: the feature names given to fit (empty without them)."},
+    {"nparams", "m:nparams() -> count: trainable weights and biases of the network."},
+    {"fitted", "m:fitted() -> boolean: true once an epoch has completed (or for a loaded "
+               "model)."},
+    {"save", "m:save(path [, {pipeline = p}]) -> true: writes the model file atomically (with "
+             "the pipeline given or attached); cl.load(path) reads it back. Raises when it "
+             "cannot be written."},
+    {"pipeline", LM_DOC_PIPELINE},
+    {"free", LM_DOC_FREE},
+    {NULL, NULL}};
+
 int luaopen_churnlab_mlp(lua_State *L);
 int luaopen_churnlab_mlp(lua_State *L)
 {
     lcl_createmeta(L, MLP_T, meta, methods);
     lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
     lua_getfield(L, -1, "predict");
     lcl_setdoc(L, -1, "m:predict(X [, {margin = true} | {prior_correction = false|true}]) -> P(y = 1). After class weights (balanced, a table, pos_weight/neg_weight) the probabilities are mapped back to the true churn rate of the training labels (prior correction: odds times (truth/(1-truth)) / (trained/(1-trained)), see m:prior()) unless parameter prior_correction = false; the option overrides the parameter for one call. margin = true: the raw log-odds, never corrected (what m:decision(X) gives and linear SHAP adds up to).");
     lua_getfield(L, -2, "prior");
@@ -275,6 +303,10 @@ int luaopen_churnlab_mlp(lua_State *L)
     lcl_register_params(L, "mlp", cl_mlp_param_defs);
     lcl_register_loader(L, "mlp", l_load);
     luaL_newlib(L, funcs);
+    lua_getfield(L, -1, "load");
+    lcl_setdoc(L, -1, "load(path) -> churnlab.MLP | nil, msg: reads an mlp model file (and the "
+                      "pipeline saved with it); cl.load(path) reads any kind.");
+    lua_pop(L, 1);
     lua_getfield(L, -1, "mlp");
     lcl_setdoc(L, -1, "mlp{hidden = {64, 64}, activation = 'relu', epochs = 20, lr = 1e-3, "
                       "batch = 32, ...} -> churnlab.MLP (see help('mlp') for every parameter)");

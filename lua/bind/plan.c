@@ -6,15 +6,19 @@
 #include "analysis/strategy.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Reads customers {p = vec, value = vec, effect = n x na matrix or nil} and actions (array of
  * {contact, accept, reach, effect, effect_sd, fixed}) at args 1 and 2. Buffers stay on the
  * stack. */
-static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts)
+static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, const char *fname)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
+    /* a misspelt field would silently become a default (a free action, a missing effect) */
+    static const char *const customer_keys[] = {"p", "value", "scale", "effect", NULL};
+    lcl_check_fields(L, 1, 1, fname, "customers", customer_keys);
     int64_t n, nv;
     lua_getfield(L, 1, "p");
     int pidx = lua_gettop(L);
@@ -32,10 +36,14 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts)
     if (na < 1 || na > 254)
         luaL_error(L, "need 1..254 actions, got %d", (int)na);
     cl_action *a = lua_newuserdatauv(L, (size_t)na * sizeof *a, 0);
-    static const char *fields[] = {"contact", "accept", "reach", "effect", "effect_sd", "fixed"};
+    static const char *const fields[] = {"contact", "accept", "reach", "effect", "effect_sd",
+                                         "fixed", NULL};
     for (lua_Integer k = 1; k <= na; k++) {
         if (lua_geti(L, 2, k) != LUA_TTABLE)
             luaL_error(L, "action %d is not a table", (int)k);
+        char what[32];
+        snprintf(what, sizeof what, "action %d", (int)k);
+        lcl_check_fields(L, -1, 2, fname, what, fields);
         double f[6];
         for (int j = 0; j < 6; j++) {
             int t = lua_getfield(L, -1, fields[j]);
@@ -98,7 +106,7 @@ static int l_expected(lua_State *L)
     lua_settop(L, 2);
     cl_strategy_input in;
     cl_action *a;
-    read_input(L, &in, &a);
+    read_input(L, &in, &a, "expected");
     cl_tensor *t;
     LCL_CHECK(L, cl_tensor_new(&t, 2, in.n, in.na));
     for (int64_t i = 0; i < in.n; i++)
@@ -112,10 +120,12 @@ static int l_optimize(lua_State *L)
 {
     lua_settop(L, 4);
     double budget = luaL_checknumber(L, 3);
+    static const char *const known[] = {"exact", NULL};
+    lcl_check_options(L, 4, "optimize", known);
     int exact = lcl_optbool(L, 4, "exact", 0);
     cl_strategy_input in;
     cl_action *a;
-    read_input(L, &in, &a);
+    read_input(L, &in, &a, "optimize");
     uint8_t *assign = lua_newuserdatauv(L, (size_t)(in.n ? in.n : 1), 0);
     double net, cost;
     LCL_CHECK(L, cl_strategy_optimize(&in, budget, exact, assign, &net, &cost));
@@ -145,13 +155,15 @@ static void push_interval(lua_State *L, const char *name, cl_interval v)
 static int l_simulate(lua_State *L)
 {
     lua_settop(L, 4);
+    static const char *const known[] = {"draws", "seed", "verbose", NULL};
+    lcl_check_options(L, 4, "simulate", known);
     int draws = (int)lcl_optnum(L, 4, "draws", 2000);
     double seed = lcl_optnum(L, 4, "seed", 42);
     if (!(seed >= 0 && seed <= 9007199254740992.0))
         return luaL_error(L, "simulate: seed must be an integer >= 0");
     cl_strategy_input in;
     cl_action *a;
-    read_input(L, &in, &a);
+    read_input(L, &in, &a, "simulate");
     uint8_t *assign = read_assign(L, 3, in.n);
     cl_progress *prog = lcl_progress_new(L, 4);
     cl_sim_result r;

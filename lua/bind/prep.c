@@ -43,22 +43,10 @@ static int l_pipeline(lua_State *L)
         lua_replace(L, 1);
     }
     luaL_checktype(L, 1, LUA_TTABLE);
-    static const char *const known[] = {"target", "positive", "drop", "columns", "impute",
-                                        "fill_value", "fill_label", "encode", "unknown",
-                                        "max_categories", "scale", "clip", NULL};
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        int ok = 0;
-        if (lua_type(L, -2) == LUA_TSTRING)
-            for (int k = 0; known[k] && !ok; k++)
-                ok = !strcmp(known[k], lua_tostring(L, -2));
-        if (!ok)
-            return luaL_error(L, "pipeline: unknown option '%s' (options: target, positive, drop, "
-                                 "columns, impute, fill_value, fill_label, encode, unknown, "
-                                 "max_categories, scale, clip)",
-                              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-        lua_pop(L, 1);
-    }
+    static const char *const known[] = {"target", "positive", "negative", "drop", "columns",
+                                        "impute", "fill_value", "fill_label", "encode",
+                                        "unknown", "max_categories", "scale", "clip", NULL};
+    lcl_check_options(L, 1, "pipeline", known);
     /* validate now so mistakes show at construction */
     choice(L, 1, "impute", CL_IMPUTE_NAMES, 0);
     choice(L, 1, "encode", CL_ENCODE_NAMES, 0);
@@ -112,6 +100,51 @@ static const char *const *namelist(lua_State *L, int o, const char *key, int *n)
     return v;
 }
 
+/* A target value as text: strings as they are, numbers as Lua prints them, booleans "1"/"0"
+ * (as positive is read). NULL for anything else. Pushes the text. */
+static const char *labeltext(lua_State *L, int idx)
+{
+    int t = lua_type(L, idx);
+    if (t == LUA_TBOOLEAN)
+        lua_pushstring(L, lua_toboolean(L, idx) ? "1" : "0");
+    else if (t == LUA_TNUMBER || t == LUA_TSTRING)
+        lua_pushstring(L, lua_tostring(L, idx));
+    else
+        return NULL;
+    return lua_tostring(L, -1);
+}
+
+/* negative = value or {values}: the target values meaning 0. The texts are anchored in a
+ * table left on the stack with the array. */
+static const char *const *labellist(lua_State *L, int o, const char *key, int *n)
+{
+    *n = 0;
+    if (lua_getfield(L, o, key) == LUA_TNIL)
+        return NULL;
+    int d = lua_gettop(L);
+    int len = lua_istable(L, d) ? (int)luaL_len(L, d) : 1;
+    if (len < 0 || len > 100000)
+        luaL_error(L, "pipeline: %s has a bad length", key);
+    lua_createtable(L, len, 0);
+    int anchor = lua_gettop(L);
+    const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(len ? len : 1), 0);
+    for (int i = 0; i < len; i++) {
+        if (lua_istable(L, d))
+            lua_geti(L, d, i + 1);
+        else
+            lua_pushvalue(L, d);
+        const char *s = labeltext(L, -1);
+        if (!s)
+            luaL_error(L, "pipeline: %s must be a target value or a list of them (entry %d is %s)",
+                       key, i + 1, luaL_typename(L, -1));
+        v[i] = s;
+        lua_rawseti(L, anchor, i + 1); /* keeps the text alive */
+        lua_pop(L, 1);
+    }
+    *n = len;
+    return v;
+}
+
 static int p_fit(lua_State *L)
 {
     lcl_box *b = checkbox(L, 1);
@@ -132,6 +165,7 @@ static int p_fit(lua_State *L)
             lua_pop(L, 1);
             opts.positive = lcl_optstr(L, o, "positive", NULL);
         }
+        opts.negative = labellist(L, o, "negative", &opts.nnegative);
         opts.drop = namelist(L, o, "drop", &opts.ndrop);
         opts.columns = namelist(L, o, "columns", &opts.ncolumns);
         opts.impute = (cl_impute)choice(L, o, "impute", CL_IMPUTE_NAMES, CL_IMPUTE_MEDIAN);
@@ -187,8 +221,12 @@ static int make_step(lua_State *L, const char *const *preset, const char *const 
                      const char *what)
 {
     lua_settop(L, 1);
-    if (!lua_isnil(L, 1))
-        luaL_checktype(L, 1, LUA_TTABLE);
+    const char *known[8];
+    int nk = 0;
+    for (int i = 0; allowed[i] && nk < 7; i += 2)
+        known[nk++] = allowed[i];
+    known[nk] = NULL;
+    lcl_check_options(L, 1, what, known);
     lua_newtable(L);
     for (int i = 0; preset[i]; i += 2) {
         lua_pushstring(L, preset[i + 1]);
@@ -268,6 +306,20 @@ static int p_feature_names(lua_State *L)
     return 1;
 }
 
+/* unscale(j, z) -> x: feature j's value z in the units of its input column. */
+static int p_unscale(lua_State *L)
+{
+    cl_pipeline *p = checkfitted(L, 1);
+    lua_Integer j = luaL_checkinteger(L, 2);
+    double z = luaL_checknumber(L, 3);
+    int n = cl_pipeline_n_features(p);
+    luaL_argcheck(L, j >= 1 && j <= n, 2, lua_pushfstring(L, "feature index out of range 1..%d", n));
+    double scale, shift;
+    cl_pipeline_unscale(p, (int)j - 1, &scale, &shift);
+    lua_pushnumber(L, z * scale + shift);
+    return 1;
+}
+
 /* sources() -> list of {feature, column, label?, categorical, categories?} per output column */
 static int p_sources(lua_State *L)
 {
@@ -306,7 +358,10 @@ static int p_sources(lua_State *L)
 static int p_save(lua_State *L)
 {
     cl_pipeline *p = checkfitted(L, 1);
-    LCL_CHECK(L, cl_pipeline_save(p, luaL_checkstring(L, 2)));
+    const char *path = luaL_checkstring(L, 2);
+    int rc = cl_pipeline_save(p, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
     return 1;
 }
@@ -357,10 +412,11 @@ static void push_pipeline(lua_State *L, cl_pipeline *p)
 
 static int l_load(lua_State *L)
 {
+    const char *path = luaL_checkstring(L, 1);
     cl_pipeline *p;
-    int rc = cl_pipeline_load(&p, luaL_checkstring(L, 1));
+    int rc = cl_pipeline_load(&p, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     push_pipeline(L, p);
     return 1;
 }
@@ -401,7 +457,8 @@ static const luaL_Reg methods[] = {
     {"fit", p_fit},         {"transform", p_transform}, {"fit_transform", p_fit_transform},
     {"transform_frame", p_transform_frame},
     {"feature_names", p_feature_names}, {"sources", p_sources}, {"save", p_save},
-    {"options", p_options}, {"fitted", p_fitted},       {NULL, NULL}};
+    {"options", p_options}, {"fitted", p_fitted},       {"unscale", p_unscale},
+    {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", p_gc}, {"__close", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
@@ -422,6 +479,9 @@ static const struct {
                         "outputs (imputed, scaled, encoded), other columns unchanged"},
     {"feature_names", "p:feature_names() -> {name, ...}: one per column of X (\"col=label\" for "
                       "one-hot columns)"},
+    {"unscale", "p:unscale(j, z) -> x: the value z of feature j (a column of X) in the units of "
+                "its input column, undoing the scaling (one-hot and native categorical features "
+                "come back unchanged)"},
     {"sources", "p:sources() -> {{feature, column, label, categorical, categories}, ...}: where "
                 "each column of X comes from"},
     {"save", "p:save(path) -> p: writes a pipeline file; cl.load(path) reads it back"},
@@ -455,6 +515,8 @@ int luaopen_churnlab_prep(lua_State *L)
         {"onehot", "onehot{columns, max_categories, unknown = zero|other} -> step: one 0/1 column "
                    "per category (\"col=label\")"},
         {"ordinal", "ordinal{columns, unknown} -> step: categories as codes 0..k-1 (sorted labels)"},
+        {"load", "load(path) -> pipeline | nil, msg: reads a pipeline file written by "
+                 "p:save(path) (cl.load reads it too)."},
         {NULL, NULL}};
     for (int i = 0; step_docs[i].name; i++) {
         lua_getfield(L, -1, step_docs[i].name);

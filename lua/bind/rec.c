@@ -273,7 +273,8 @@ static void getcolumns(lua_State *L, int src, int opts, column *cu, column *ci, 
  * dropped and counted: second result). */
 static int l_interactions(lua_State *L)
 {
-    int opts = lua_istable(L, 2) ? 2 : 0;
+    static const char *const known[] = {"user", "item", "value", "time", "dup", "base", NULL};
+    int opts = lcl_check_options(L, 2, "interactions", known);
     const char *dups = lcl_optstr(L, opts, "dup", "sum");
     cl_dup_mode dup;
     if (strcmp(dups, "sum") == 0)
@@ -405,6 +406,8 @@ static int l_interactions(lua_State *L)
 static int l_random_interactions(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const known[] = {"users", "items", "nnz", "skew", "seed", NULL};
+    lcl_check_options(L, 1, "random_interactions", known);
     double nu = lcl_optnum(L, 1, "users", 0), ni = lcl_optnum(L, 1, "items", 0);
     double nnz = lcl_optnum(L, 1, "nnz", 0), skew = lcl_optnum(L, 1, "skew", 2);
     double seed = lcl_optnum(L, 1, "seed", 42);
@@ -500,6 +503,8 @@ static int inter_split(lua_State *L)
 {
     const cl_interactions *m = checkinter(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const known[] = {"last", "test", "seed", NULL};
+    lcl_check_options(L, 2, "split", known);
     cl_interactions *tr = NULL, *te = NULL;
     int rc;
     lua_getfield(L, 2, "last");
@@ -863,7 +868,14 @@ static int rec_fit(lua_State *L)
 {
     cl_rec *r = checkrec(L, 1);
     cl_interactions *m = checkinter(L, 2);
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"verbose", NULL};
+    static const char *const known_content[] = {"verbose", "features", "items", "item",
+                                                "columns", NULL};
+    /* m:fit(rec.interactions(df)) passes interactions' second result (the dropped count)
+     * here: only a table is options */
+    int opts = lua_istable(L, 3) ? lcl_check_options(L, 3, "fit", r->kind == CL_REC_CONTENT
+                                                                  ? known_content : known)
+                                 : 0;
     if (opts && r->kind == CL_REC_CONTENT)
         set_features(L, r, opts);
     cl_progress *p = lcl_progress_new(L, opts);
@@ -973,7 +985,8 @@ static int rec_recommend(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend");
     int k = checkk(L, 3, 10);
-    int opts = lua_istable(L, 4) ? 4 : 0;
+    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    int opts = lcl_check_options(L, 4, "recommend", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
     int64_t u = user_index(L, r, 2);
@@ -992,7 +1005,8 @@ static int rec_recommend_all(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend_all");
     int k = checkk(L, 2, 10);
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"exclude_seen", "verbose", NULL};
+    int opts = lcl_check_options(L, 3, "recommend_all", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     const cl_interactions *m = r->train;
     size_t n = (size_t)m->n_users * (size_t)k;
@@ -1085,7 +1099,8 @@ static int rec_recommend_for(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend_for");
     int k = checkk(L, 3, 10);
-    int opts = lua_istable(L, 4) ? 4 : 0;
+    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    int opts = lcl_check_options(L, 4, "recommend_for", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
     int32_t *items;
@@ -1168,7 +1183,8 @@ static int rec_predict_rating(lua_State *L)
 static int rec_predict_ratings(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "predict_ratings");
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"user", "item", "value", "time", NULL};
+    int opts = lcl_check_options(L, 3, "predict_ratings", known);
     column cu, ci, cv, ct;
     getcolumns(L, 2, opts, &cu, &ci, &cv, &ct);
     if (cu.n != ci.n)
@@ -1195,17 +1211,21 @@ static int rec_predict_ratings(lua_State *L)
 static int rec_save(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "save");
-    LCL_CHECK(L, cl_rec_save(r, luaL_checkstring(L, 2)));
+    const char *path = luaL_checkstring(L, 2);
+    int rc = cl_rec_save(r, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
     return 1;
 }
 
 static int rec_load(lua_State *L)
 {
+    const char *path = luaL_checkstring(L, 1);
     cl_rec *r;
-    int rc = cl_rec_load(&r, luaL_checkstring(L, 1));
+    int rc = cl_rec_load(&r, path);
     if (rc)
-        return lcl_fail(L, rc);
+        return lcl_raise_file(L, rc, path);
     pushrec(L, r);
     lcl_gc_check(L);
     return 1;
@@ -1250,7 +1270,8 @@ static int l_evaluate(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "evaluate");
     cl_interactions *test = checkinter(L, 2);
-    int opts = lua_istable(L, 3) ? 3 : 0;
+    static const char *const known[] = {"k", "exclude_seen", "verbose", "print", NULL};
+    int opts = lcl_check_options(L, 3, "evaluate", known);
     int k = (int)lcl_optnum(L, opts, "k", 10);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     const cl_interactions *tr = r->train;
@@ -1387,7 +1408,7 @@ static const struct {
     {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true, print = false}) -> "
                  "{precision, recall, map, ndcg, hit_rate, mrr, coverage, novelty, users, "
                  "name[, rmse, mae]}; print = true also prints them as a table."},
-    {"load", "load(path) -> recommender | nil, msg"},
+    {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
     {NULL, NULL}};
 
 static const struct {
@@ -1411,12 +1432,50 @@ static const struct {
                         "tensor of ratings (mf)."},
     {"save", "m:save(path) -> m: the model and its training interactions (cl.load reads it)."},
     {"params", "m:params() -> {name = value}"},
+    {"kind", "m:kind() -> name: the recommender's kind ('popular', 'itemknn', 'mf', 'als', "
+             "'content' or 'hybrid'; help(cl.rec.<kind>) lists its parameters)."},
+    {"fit_time", "m:fit_time() -> seconds: wall time of the last fit (0 before fit)."},
+    {"interactions", "m:interactions() -> interactions: the training matrix the model was "
+                     "fitted on (shared, not copied; saved with the model). An error before "
+                     "fit."},
+    {NULL, NULL}};
+
+static const struct {
+    const char *name, *doc;
+} inter_docs[] = {
+    {"shape", "x:shape() -> users, items: the matrix's dimensions (distinct labels)."},
+    {"nnz", "x:nnz() -> count: the stored (user, item) pairs, after merging duplicates."},
+    {"duplicates", "x:duplicates() -> count: repeated (user, item) pairs merged while building "
+                   "(by the dup rule: summed, or the last kept)."},
+    {"users", "x:users() -> {labels}: user labels in index order (label i is row i of the "
+              "matrix)."},
+    {"items", "x:items() -> {labels}: item labels in index order."},
+    {"user_items", "x:user_items(user) -> items, values [, times]: one user's item labels and "
+                   "values in item index order, plus their times when the matrix has them; "
+                   "empty lists for an unknown user."},
+    {"split", "x:split{test = 0.2, seed = 42} or x:split{last = n} -> train, test: a per-user "
+              "random holdout of round(test * n_u) of each user's interactions, or each user's "
+              "n latest (needs times); every user keeps at least one training interaction and "
+              "both parts keep the full user and item labels."},
+    {"has", "x:has(user, item) -> boolean: whether the pair is stored (false for unknown "
+            "labels)."},
     {NULL, NULL}};
 
 int luaopen_churnlab_rec(lua_State *L);
 int luaopen_churnlab_rec(lua_State *L)
 {
     lcl_createmeta(L, INTER, inter_meta, inter_methods);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; inter_docs[i].name; i++) {
+        lua_getfield(L, -1, inter_docs[i].name);
+        lcl_setdoc(L, -1, inter_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* __index */
+    lcl_setdoc(L, -1, "churnlab.Interactions: a sparse user x item matrix from "
+                      "cl.rec.interactions{...}, what recommenders fit on: x:shape(), x:nnz(), "
+                      "x:users(), x:items(), x:user_items(user), x:has(user, item), "
+                      "x:split{...}.");
     lua_pop(L, 1);
     lcl_createmeta(L, REC, rec_meta, rec_methods);
     lua_getfield(L, -1, "__index");

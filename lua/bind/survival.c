@@ -79,6 +79,8 @@ static int l_km(lua_State *L)
     lua_settop(L, 3); /* optional arguments keep their slots */
     double *t, *e;
     int64_t n;
+    static const char *const known[] = {"conf", NULL};
+    lcl_check_options(L, 3, "km", known);
     double conf = lcl_optnum(L, 3, "conf", 0.95);
     check_te(L, &t, &e, &n);
     lcl_box *b = lcl_newbox(L, KM_T);
@@ -94,6 +96,8 @@ static int l_km_by(lua_State *L)
     lua_settop(L, 4); /* optional arguments keep their slots */
     double *t, *e;
     int64_t n;
+    static const char *const known[] = {"conf", NULL};
+    lcl_check_options(L, 4, "km_by", known);
     double conf = lcl_optnum(L, 4, "conf", 0.95);
     check_te(L, &t, &e, &n);
     int k;
@@ -209,6 +213,8 @@ static int l_cox(lua_State *L)
     lua_settop(L, 4); /* optional arguments keep their slots */
     int64_t rows;
     int d;
+    static const char *const known[] = {"ties", "conf", "tol", "max_iter", "names", NULL};
+    lcl_check_options(L, 4, "cox", known);
     const char *ties = lcl_optstr(L, 4, "ties", "efron");
     double conf = lcl_optnum(L, 4, "conf", 0.95), tol = lcl_optnum(L, 4, "tol", 1e-9);
     int max_iter = (int)lcl_optnum(L, 4, "max_iter", 50);
@@ -293,6 +299,8 @@ static int cox_predict(lua_State *L)
 {
     lua_settop(L, 3); /* optional arguments keep their slots */
     cl_cox *m = checkcox(L, 1);
+    static const char *const known[] = {"type", NULL};
+    lcl_check_options(L, 3, "predict", known);
     const char *type = lcl_optstr(L, 3, "type", "risk");
     int lp_only = strcmp(type, "lp") == 0;
     if (!lp_only && strcmp(type, "risk") != 0)
@@ -375,11 +383,51 @@ static const struct {
             "'risk'|'lp'})."},
     {NULL, NULL}};
 
+/* Method texts for help(), per class. */
+static const struct {
+    const char *tname, *name, *doc;
+} method_docs[] = {
+    {KM_T, "at", "km:at(t) -> S(t): the estimated share still retained at time t (the step "
+                 "function: 1 before the first event, constant between event times)."},
+    {KM_T, "median", "km:median() -> t | nil: the median lifetime, the first time S(t) <= 0.5; "
+                     "nil when the curve never falls to 0.5 (more than half never churn in the "
+                     "data)."},
+    {KM_T, "curve", "km:curve() -> {time, surv, lo, hi, se, n_risk, n_event, conf}: one entry "
+                    "per distinct time (lists of numbers): S(t), its confidence band at level "
+                    "conf, Greenwood's standard error, customers at risk and events; for "
+                    "plots and tables."},
+    {COX_T, "summary", "cox:summary() -> {{name, coef, hr, lo, hi, se, z, p}, ...}: one row per "
+                       "covariate in X's column order: the log hazard ratio, the hazard ratio "
+                       "exp(coef) with its confidence interval, the standard error, the Wald z "
+                       "and its two-sided p-value. Names come from the names option (else x1, "
+                       "x2, ...)."},
+    {COX_T, "predict", "cox:predict(X [, {type = 'risk'|'lp'}]) -> 1-D tensor: the partial "
+                       "hazard exp(x'beta) of each row (risk, the default: 2 = twice the "
+                       "hazard of a customer with all covariates 0) or the linear predictor "
+                       "x'beta (lp). X must have the fitted number of columns."},
+    {NULL, NULL, NULL}};
+
 int luaopen_churnlab_survival(lua_State *L);
 int luaopen_churnlab_survival(lua_State *L)
 {
     lcl_createmeta(L, KM_T, km_meta, km_methods);
     lcl_createmeta(L, COX_T, cox_meta, cox_methods);
+    lua_pop(L, 2);
+    for (int i = 0; method_docs[i].name; i++) {
+        luaL_getmetatable(L, method_docs[i].tname);
+        lua_getfield(L, -1, "__index");
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 3);
+    }
+    lua_pushstring(L, KM_T);
+    lcl_setdoc(L, -1, "churnlab.KaplanMeier: a retention curve from cl.survival.km or km_by: "
+                      "km:at(t), km:median(), km:curve(); cl.plot.survival{ {curve = km} } "
+                      "draws it.");
+    lua_pushstring(L, COX_T);
+    lcl_setdoc(L, -1, "churnlab.Cox: a Cox proportional-hazards model from cl.survival.cox(X, "
+                      "time, event): cox:summary() (hazard ratios, intervals, p-values), "
+                      "cox:predict(X); the REPL shows its coefficient table.");
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.survival: retention curves (Kaplan-Meier), log-rank tests, Cox proportional hazards.");

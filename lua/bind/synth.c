@@ -7,11 +7,14 @@
  *   local r = w:replay{policy = function(id) return {discount = 20, months = 2} end}
  */
 #include "support/lcl.h"
+#include "support/lframe.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define WORLD "churnlab.SynthWorld"
+#define STREAM "churnlab.SynthStream"
 
 static cl_synth_world *checkworld(lua_State *L, int idx)
 {
@@ -31,7 +34,7 @@ static int make_world(lua_State *L, const char *dir, int pidx, int oidx)
     lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     lua_pop(L, 1); /* the progress state */
     if (rc)
-        return lcl_raise(L, rc);
+        return lcl_raise(L, rc); /* file errors name the file written (synth_write.c) */
     box->obj = w;
     lcl_gc_check(L);
     return 1;
@@ -41,11 +44,16 @@ static int make_world(lua_State *L, const char *dir, int pidx, int oidx)
 static int l_generate(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
-    return make_world(L, dir, 2, lua_istable(L, 3) ? 3 : 0);
+    static const char *const known[] = {"verbose", NULL};
+    return make_world(L, dir, 2, lcl_check_options(L, 3, "generate", known));
 }
 
 /* world([params [, opts]]) */
-static int l_world(lua_State *L) { return make_world(L, NULL, 1, lua_istable(L, 2) ? 2 : 0); }
+static int l_world(lua_State *L)
+{
+    static const char *const known[] = {"verbose", NULL};
+    return make_world(L, NULL, 1, lcl_check_options(L, 2, "world", known));
+}
 
 static int l_coefs(lua_State *L)
 {
@@ -307,6 +315,10 @@ static void read_action(lua_State *L, actions_ud *u, cl_synth_action *a, int id,
     if (t != LUA_TTABLE)
         luaL_error(L, "replay: action for customer %d: expected a string or table, got %s", id,
                    luaL_typename(L, -1));
+    static const char *const keys[] = {"discount", "months", "content", "outreach", NULL};
+    char what[48];
+    snprintf(what, sizeof what, "action for customer %d", id);
+    lcl_check_fields(L, -1, 2, "replay", what, keys); /* {discount = 10, monts = 3} */
     int n = 0;
     if (lua_getfield(L, -1, "discount") != LUA_TNIL) {
         if (!lua_isnumber(L, -1))
@@ -438,9 +450,8 @@ static int horizon_opt(lua_State *L, cl_synth_world *w, int oidx)
 static int l_replay(lua_State *L)
 {
     cl_synth_world *w = checkworld(L, 1);
-    int oidx = lua_isnoneornil(L, 2) ? 0 : 2;
-    if (oidx)
-        luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const known[] = {"policy", "days", "verbose", NULL};
+    int oidx = lcl_check_options(L, 2, "replay", known);
     int horizon = horizon_opt(L, w, oidx);
     cl_synth_action *acts = read_policy(L, w, oidx);
     if (lcl_testbox(L, 1, WORLD)->obj != w)
@@ -492,9 +503,8 @@ static int l_replay(lua_State *L)
 static int l_true_risk(lua_State *L)
 {
     cl_synth_world *w = checkworld(L, 1);
-    int oidx = lua_isnoneornil(L, 2) ? 0 : 2;
-    if (oidx)
-        luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const known[] = {"policy", "days", NULL};
+    int oidx = lcl_check_options(L, 2, "true_risk", known);
     int horizon = horizon_opt(L, w, oidx);
     cl_synth_action *acts = read_policy(L, w, oidx);
     if (lcl_testbox(L, 1, WORLD)->obj != w)
@@ -510,15 +520,137 @@ static int l_true_risk(lua_State *L)
     return 1;
 }
 
+/* ---- streams: w:stream{days} -> iterator of (day, events, ratings) ----------------------- */
+
+typedef struct stream_box {
+    cl_synth_stream *s;
+    int left;
+} stream_box;
+
+static int stream_gc(lua_State *L)
+{
+    stream_box *b = luaL_checkudata(L, 1, STREAM);
+    cl_synth_stream_free(b->s);
+    b->s = NULL;
+    return 0;
+}
+
+/* CSV text of one day -> frame, with the column kinds fixed (a quiet day must not turn the
+ * text columns into numbers). */
+static int day_frame(lua_State *L, const char *text, size_t len, const char *origin, int events)
+{
+    static const char *const ev_names[] = {"event", "device", "detail"};
+    static const cl_coltype ev_types[] = {CL_CAT, CL_CAT, CL_CAT};
+    cl_csv_opts o;
+    cl_csv_opts_default(&o);
+    if (events) {
+        o.type_names = ev_names;
+        o.types = ev_types;
+        o.ntypes = 3;
+    }
+    cl_frame *f = NULL;
+    int rc = cl_csv_read_buffer(&f, text, len, origin, &o, NULL);
+    if (rc)
+        return rc;
+    push_frame(L, f);
+    return CL_OK;
+}
+
+static int stream_next(lua_State *L)
+{
+    stream_box *b = luaL_checkudata(L, lua_upvalueindex(1), STREAM);
+    if (!b->s || b->left <= 0)
+        return 0;
+    int day = 0;
+    char *ev = NULL, *rt = NULL;
+    size_t nev = 0, nrt = 0;
+    int rc = cl_synth_stream_next(b->s, &day, &ev, &nev, &rt, &nrt);
+    if (!rc)
+        rc = day_frame(L, ev, nev, "stream events", 1);
+    if (!rc)
+        rc = day_frame(L, rt, nrt, "stream ratings", 0);
+    cl_free(ev);
+    cl_free(rt);
+    if (rc)
+        return lcl_raise(L, rc);
+    b->left--;
+    lua_pushinteger(L, day);
+    lua_insert(L, -3);
+    return 3;
+}
+
+/* w:stream([{days = n}]) -> iterator: for day, events, ratings in w:stream{days = 30} do ... */
+static int l_stream(lua_State *L)
+{
+    cl_synth_world *w = checkworld(L, 1);
+    int oidx = lua_isnoneornil(L, 2) ? 0 : 2;
+    if (oidx) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "days") != 0)
+                return luaL_error(L, "stream: unknown option '%s' (options: days)",
+                                  luaL_tolstring(L, -1, NULL));
+        }
+    }
+    const cl_synth_params *p = cl_synth_get_params(w);
+    int maxd = CL_SYNTH_MAX_DAYS - p->days;
+    double d = lcl_optnum(L, oidx, "days", p->label_days);
+    if (!(d >= 1 && d <= maxd && d == floor(d)))
+        return luaL_error(L, "stream: days must be an integer in 1..%d, got %f", maxd, d);
+    stream_box *b = lua_newuserdatauv(L, sizeof *b, 1);
+    b->s = NULL;
+    b->left = (int)d;
+    if (luaL_newmetatable(L, STREAM)) {
+        lua_pushcfunction(L, stream_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, stream_gc);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, 1); /* the stream borrows the world: keep it alive */
+    lua_setiuservalue(L, -2, 1);
+    LCL_CHECK(L, cl_synth_stream_new(&b->s, w));
+    lua_pushcclosure(L, stream_next, 1);
+    return 1;
+}
+
+/* bench_data(n, d, kind, seed) -> X, y (see core/synth/synth_bench.h). */
+static int l_bench_data(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1), d = luaL_checkinteger(L, 2);
+    static const char *const kinds[] = {"numeric", "cat", NULL};
+    int cat = luaL_checkoption(L, 3, NULL, kinds);
+    uint64_t seed = (uint64_t)luaL_checkinteger(L, 4);
+    luaL_argcheck(L, n >= 1, 1, "need n >= 1");
+    luaL_argcheck(L, d >= (cat ? 15 : 9), 2, cat ? "need d >= 15" : "need d >= 9");
+    cl_tensor *X, *y = NULL;
+    LCL_CHECK(L, cl_tensor_new(&X, 2, n, d));
+    int rc = cl_tensor_new(&y, 1, n, 1);
+    if (rc == CL_OK)
+        rc = cl_synth_bench_data(cl_tensor_data(X), cl_tensor_data(y), n, d, cat, seed,
+                                 cl_threads_get());
+    if (rc) {
+        cl_tensor_free(X);
+        if (y)
+            cl_tensor_free(y);
+        return lcl_raise(L, rc);
+    }
+    lcl_pushtensor(L, X);
+    lcl_pushtensor(L, y);
+    return 2;
+}
+
 static const luaL_Reg funcs[] = {{"generate", l_generate}, {"world", l_world},
                                  {"coefs", l_coefs},       {"genres", l_genres},
-                                 {NULL, NULL}};
+                                 {"bench_data", l_bench_data}, {NULL, NULL}};
 
 static const luaL_Reg methods[] = {
     {"info", l_info},         {"params", l_params},       {"labels", l_labels},
     {"churn_day", l_churn_day}, {"tastes", l_tastes},     {"genres", l_genres},
     {"title_genres", l_title_genres}, {"appeal", l_appeal}, {"replay", l_replay},
-    {"true_risk", l_true_risk}, {"free", l_gc},           {NULL, NULL}};
+    {"true_risk", l_true_risk}, {"stream", l_stream},     {"free", l_gc},           {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
@@ -534,6 +666,46 @@ static const struct {
     {"coefs", "coefs() -> {{name, value, term}}: the documented causes of churn (log-hazard "
               "coefficients)."},
     {"genres", "genres() -> {names}: the genre vocabulary."},
+    {"bench_data", "bench_data(n, d, kind, seed) -> X, y: the counter-hashed tables of "
+                   "scripts/bench/trees.lua (kind 'numeric': d uniform features, d >= 9; "
+                   "'cat': columns 1..8 categorical codes, every 5th numeric column 10% missing, "
+                   "d >= 15), rebuilt bit for bit in numpy by scripts/bench/trees_anchor.py."},
+    {NULL, NULL}};
+
+static const struct {
+    const char *name, *doc;
+} method_docs[] = {
+    {"info", "w:info() -> {customers, titles, genres, days, label_days, active, label_churners, "
+             "churn_rate, churned_in_window, events, watches, sessions, ratings, tickets, bills, "
+             "payment_failures, plan_*, campaign_*, oracle_auc, ...}: the world's size and what "
+             "happened in it; churn_rate = label_churners / active (customers active at the "
+             "snapshot), oracle_auc = ROC AUC of the true risk against the labels (the ceiling "
+             "for any model)."},
+    {"params", "w:params() -> {name = value}: the parameters the world was built with "
+               "(help('synth') lists them)."},
+    {"labels", "w:labels() -> {label by customer id}: 1 churned within label_days of the "
+               "snapshot, 0 stayed, -1 not active at the snapshot (not a customer to score)."},
+    {"churn_day", "w:churn_day(id) -> day | nil: the day customer id cancelled (counted from "
+                  "the start of the simulation, so >= days means in the label window), nil "
+                  "when still active at the end of the label window."},
+    {"tastes", "w:tastes([id]) -> {weight per genre} (summing to 1) for customer id, or the "
+               "list of every customer's: the hidden tastes recommenders try to recover."},
+    {"title_genres", "w:title_genres(tid) -> {genre names} of title tid (1..titles)."},
+    {"appeal", "w:appeal(id, tid) -> number: how well title tid matches customer id's hidden "
+               "taste (1 = indifferent, > 1 liked): the oracle for ranking metrics."},
+    {"replay", "w:replay{policy = fn(id) -> action | action, days = label_days, verbose} -> "
+               "{retained, revenue, churn_day (lists by id; churn_day -1 = none), active, "
+               "churned, churn_rate, revenue_total, days}: re-runs `days` days from the snapshot "
+               "with each active customer's action ('none', 'outreach', {discount = pct, months "
+               "= 1..24}, {content = {title ids}}) on the world's own random numbers, so policy "
+               "'none' reproduces the labels exactly and two policies differ only by their "
+               "effect."},
+    {"true_risk", "w:true_risk([{policy =, days = label_days}]) -> {P(churn) by id}: the "
+                  "oracle probability of churning within `days` of the snapshot under the "
+                  "policy (default: no action), from the hidden hazard; NaN for customers not "
+                  "active at the snapshot."},
+    {"free", "w:free(): releases the world's memory now (the collector would later); any "
+             "further use is an error."},
     {NULL, NULL}};
 
 int luaopen_churnlab_synth(lua_State *L);
@@ -544,12 +716,20 @@ int luaopen_churnlab_synth(lua_State *L)
                "churnlab.SynthWorld: a simulated streaming service. Methods: info(), params(), "
                "labels(), churn_day(id), tastes([id]), genres(), title_genres(tid), appeal(id, "
                "tid), true_risk([{policy, days}]) (NaN for customers not active at the snapshot), "
-               "replay{policy = fn(id) -> action, days} (fn is called for customers active at "
+               "replay{policy = fn(id) -> action, days}, stream{days} (an iterator of day, events frame, ratings frame: the world running on from its snapshot with replay's random numbers, so its cancels are replay's churn) (fn is called for customers active at "
                "the snapshot; others are reported as not retained with no revenue): "
                "actions are 'none', 'outreach', {discount = pct, months = n}, "
                "{content = {title ids}}. Replays reuse the world's random numbers, so policy "
                "'none' reproduces the observed labels exactly.");
     lua_pop(L, 1);
+    luaL_getmetatable(L, WORLD);
+    lua_getfield(L, -1, "__index");
+    for (int i = 0; method_docs[i].name; i++) {
+        lua_getfield(L, -1, method_docs[i].name);
+        lcl_setdoc(L, -1, method_docs[i].doc);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
     luaL_newlib(L, funcs);
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);

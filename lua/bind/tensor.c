@@ -17,34 +17,6 @@
 
 /* ---- boxes ---------------------------------------------------------------------------- */
 
-cl_tensor *lcl_checktensor(lua_State *L, int idx) { return lcl_checkobj(L, idx, LCL_TENSOR); }
-
-cl_tensor *lcl_testtensor(lua_State *L, int idx)
-{
-    lcl_box *b = lcl_testbox(L, idx, LCL_TENSOR);
-    return b ? b->obj : NULL;
-}
-
-static int newbox(lua_State *L)
-{
-    lcl_newbox(L, LCL_TENSOR);
-    return 1;
-}
-
-int lcl_pushtensor(lua_State *L, cl_tensor *t)
-{
-    /* The box is made under pcall so a Lua memory error cannot leak t. */
-    lua_pushcfunction(L, newbox);
-    if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
-        cl_tensor_free(t);
-        return lua_error(L);
-    }
-    lcl_box *b = lua_touserdata(L, -1);
-    b->obj = t;
-    lcl_gc_check(L);
-    return 1;
-}
-
 /* Pushes the result of a core call: the tensor, or raises the error (nothing to free). */
 static int push_result(lua_State *L, int rc, cl_tensor *t)
 {
@@ -101,16 +73,10 @@ static float checkfloat(lua_State *L, int idx) { return (float)luaL_checknumber(
 
 /* Seed from {seed = n}; without one, a per-state counter seeded at load, so successive calls
  * differ but a whole script run is reproducible. */
-static uint64_t opt_seed(lua_State *L, int idx)
+static uint64_t opt_seed(lua_State *L, int idx, const char *fname)
 {
-    if (!lua_isnoneornil(L, idx)) {
-        luaL_checktype(L, idx, LUA_TTABLE);
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            lua_pop(L, 1);
-            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "seed") != 0)
-                luaL_error(L, "unknown option '%s' (known: seed)", luaL_tolstring(L, -1, NULL));
-        }
+    static const char *const known[] = {"seed", NULL};
+    if (lcl_check_options(L, idx, fname, known)) {
         if (lua_getfield(L, idx, "seed") != LUA_TNIL) {
             int isint;
             lua_Integer s = lua_tointegerx(L, -1, &isint);
@@ -266,7 +232,7 @@ static int rand_common(lua_State *L, int normal)
     int ndim;
     int64_t r, c;
     int used = shape_args(L, 1, normal ? "randn" : "rand", &ndim, &r, &c);
-    uint64_t seed = opt_seed(L, 1 + used);
+    uint64_t seed = opt_seed(L, 1 + used, normal ? "randn" : "rand");
     cl_tensor *t;
     int rc = normal ? cl_tensor_randn(&t, ndim, r, c, seed) : cl_tensor_rand(&t, ndim, r, c, seed);
     return push_result(L, rc, t);

@@ -14,14 +14,14 @@
  * feature names, native categorical columns and labels), verbose. gbdt also: valid = {Xv, yv},
  * early_stop = k, metric = "logloss" | "auc" | "rmse".
  *
- * Prior correction (core/calibrate.h): after scale_pos_weight (gbdt) or class_weight =
+ * Prior correction (core/models/prior.h): after scale_pos_weight (gbdt) or class_weight =
  * "balanced" (forest, tree) predict maps probabilities back to the true churn rate unless the
  * parameter prior_correction is false; the predict option overrides it for one call.
  */
 #include "support/lcl.h"
 #include "support/lmodel.h"
 
-#include "eval/calibrate.h"
+#include "models/prior.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -247,9 +247,11 @@ static int m_fit(lua_State *L)
     model_ref r = check_model(L, 1);
     cl_tensor *X = lcl_checktensor(L, 2);
     cl_tensor *y = lcl_checktensor(L, 3);
-    int opts = lua_isnoneornil(L, 4) ? 0 : 4;
-    if (opts)
-        luaL_checktype(L, 4, LUA_TTABLE);
+    static const char *const known_gbdt[] = {"categorical", "names", "pipeline", "verbose",
+                                             "valid", "early_stop", "metric", NULL};
+    static const char *const known_forest[] = {"categorical", "names", "pipeline", "verbose",
+                                               NULL}; /* no validation set: no early stopping */
+    int opts = lcl_check_options(L, 4, "fit", r.g ? known_gbdt : known_forest);
     if (X->ndim != 2)
         luaL_argerror(L, 2, "X must be a 2-D tensor (rows x features)");
     int d = (int)cl_tensor_cols(X);
@@ -363,7 +365,14 @@ static int m_shap(lua_State *L)
 {
     model_ref r = check_model(L, 1);
     cl_tensor *X = lcl_checktensor(L, 2);
-    int opts = lua_isnoneornil(L, 3) ? 0 : 3;
+    /* interactions is a known name so that asking for it says it is missing, not unknown */
+    static const char *const known[] = {"pipeline", "scale", "interactions", NULL};
+    int opts = lcl_check_options(L, 3, "shap", known);
+    if (opts && lua_getfield(L, opts, "interactions") != LUA_TNIL && lua_toboolean(L, -1))
+        return luaL_argerror(L, 3, "option 'interactions' is not supported: this build "
+                                   "computes SHAP values, not SHAP interaction values");
+    if (opts)
+        lua_pop(L, 1);
     need_fitted(L, &r, "shap");
     check_cols(L, &r, X, 2, "shap");
     const char *scale = lcl_optstr(L, opts, "scale", "margin");
@@ -467,6 +476,8 @@ static int m_shap(lua_State *L)
 static int m_importance(lua_State *L)
 {
     model_ref r = check_model(L, 1);
+    static const char *const known[] = {"table", NULL};
+    int opts = lcl_check_options(L, 2, "importance", known); /* before the buffers below */
     need_fitted(L, &r, "importance");
     int d = model_d(&r);
     double *v = lua_newuserdatauv(L, (size_t)d * 3 * sizeof *v, 0);
@@ -487,7 +498,7 @@ static int m_importance(lua_State *L)
         ord[b + 1] = k;
     }
     char **names = model_names(&r);
-    int as_table = lcl_optbool(L, lua_istable(L, 2) ? 2 : 0, "table", 0);
+    int as_table = lcl_optbool(L, opts, "table", 0);
     /* a churnlab.Frame {feature, gain, splits, cover} when the frame module is built */
     if (!as_table) {
         int top = lua_gettop(L);
@@ -548,7 +559,8 @@ static int m_importance(lua_State *L)
 static int m_rules(lua_State *L)
 {
     cl_forest *m = lcl_checkobj(L, 1, T_TREE);
-    int opts = lua_isnoneornil(L, 2) ? 0 : 2;
+    static const char *const known[] = {"label", "pipeline", NULL};
+    int opts = lcl_check_options(L, 2, "rules", known);
     if (!m->fitted)
         return luaL_error(L, "rules: the model is not fitted (call fit first)");
     const char *what = lcl_optstr(L, opts, "label", "churn");
@@ -567,12 +579,17 @@ static int m_rules(lua_State *L)
         const char **sl = lua_newuserdatauv(L, (size_t)d * sizeof *sl, 0);
         const char ***lab = lua_newuserdatauv(L, (size_t)d * sizeof *lab, 0);
         int *nlab = lua_newuserdatauv(L, (size_t)d * sizeof *nlab, 0);
+        double *umul = lua_newuserdatauv(L, (size_t)d * sizeof *umul, 0);
+        double *uadd = lua_newuserdatauv(L, (size_t)d * sizeof *uadd, 0);
         for (int j = 0; j < d; j++) {
             names[j] = cl_pipeline_feature_name(pp, j);
             cl_pipeline_source(pp, j, &sc[j], &sl[j]);
+            cl_pipeline_unscale(pp, j, &umul[j], &uadd[j]); /* "tenure < 3.5", not "< 0.0486" */
             lab[j] = NULL;
             nlab[j] = 0;
         }
+        nm.unscale_mul = umul;
+        nm.unscale_add = uadd;
         /* labels: one array of pointers for all categorical columns */
         size_t total = 0;
         for (int j = 0; j < d; j++) {
@@ -609,8 +626,8 @@ static int m_save(lua_State *L)
     model_ref r = check_model(L, 1);
     const char *path = luaL_checkstring(L, 2);
     need_fitted(L, &r, "save");
-    if (!lua_isnoneornil(L, 3)) /* every argument check before the writer exists */
-        luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const known[] = {"pipeline", NULL}; /* checked before the writer exists */
+    lcl_check_options(L, 3, "save", known);
     cl_mw *w = cl_mw_new(r.g ? "gbdt" : r.f->kind == CL_FOREST_KIND_TREE ? "tree" : "forest");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
@@ -628,7 +645,9 @@ static int m_export_xgboost(lua_State *L)
 {
     cl_gbdt *m = lcl_checkobj(L, 1, T_GBDT);
     const char *path = luaL_checkstring(L, 2);
-    LCL_CHECK(L, cl_gbdt_export_xgboost(m, path));
+    int rc = cl_gbdt_export_xgboost(m, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
     return 1;
 }
@@ -688,76 +707,6 @@ static int m_oob_auc(lua_State *L)
 }
 
 
-/* ---- benchmark data ----------------------------------------------------------------- */
-
-/* trees._bench_data(n, d, kind, seed) -> X, y: the synthetic data of scripts/bench/trees.lua,
- * generated from a counter-based hash so scripts/bench/trees_anchor.py rebuilds exactly the
- * same values with numpy (kind "numeric": d uniform features; kind "cat": the first 8 columns
- * categorical codes with 6..48 levels, every 5th numeric column 10% missing). Not part of the
- * documented API. */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double hash_u(uint64_t seed, uint64_t stream, uint64_t i)
-{
-    return (double)(mix64(seed * 0x100000001b3ull + stream * 0x9e3779b97f4a7c15ull + i) >> 11) *
-           (1.0 / 9007199254740992.0);
-}
-
-static int l_bench_data(lua_State *L)
-{
-    lua_Integer n = luaL_checkinteger(L, 1), d = luaL_checkinteger(L, 2);
-    const char *kind = luaL_checkstring(L, 3);
-    uint64_t seed = (uint64_t)luaL_checkinteger(L, 4);
-    int cat = !strcmp(kind, "cat");
-    luaL_argcheck(L, n >= 1 && d >= 8, 1, "need n >= 1 and d >= 8");
-    cl_tensor *X, *y;
-    LCL_CHECK(L, cl_tensor_new(&X, 2, n, d));
-    int rc = cl_tensor_new(&y, 1, n, 1);
-    if (rc) {
-        cl_tensor_free(X);
-        return lcl_raise(L, rc);
-    }
-    float *x = cl_tensor_data(X), *yy = cl_tensor_data(y);
-#pragma omp parallel for schedule(static) num_threads(cl_threads_get())
-    for (lua_Integer i = 0; i < n; i++) {
-        float *row = x + i * d;
-        for (lua_Integer j = 0; j < d; j++) {
-            double u = hash_u(seed, (uint64_t)j, (uint64_t)i);
-            if (cat && j < 8) {
-                int levels = 6 * (int)(j + 1);
-                row[j] = (float)floor(u * levels);
-            } else {
-                row[j] = (float)(4 * u - 2);
-                if (cat && j % 5 == 0 && hash_u(seed, 1000 + (uint64_t)j, (uint64_t)i) < 0.1)
-                    row[j] = NAN;
-            }
-        }
-        double z;
-        if (cat) {
-            double a = isnan(row[10]) ? 1.0 : row[10];
-            z = a + 0.5 * row[11] - 0.75 * row[12] + row[13] * row[14] +
-                ((int)row[0] % 3 == 1 ? 1.0 : -0.5) + ((int)row[1] < 4 ? 0.8 : 0.0) +
-                0.3 * row[2] / 18.0;
-        } else {
-            z = row[0] + 0.5 * row[1] - 0.75 * row[2] + row[3] * row[4] + 0.5 * row[5] * row[5] -
-                0.4 * row[6] * row[7] + 0.2 * row[8];
-        }
-        double u = hash_u(seed, 999999, (uint64_t)i);
-        u = u < 1e-12 ? 1e-12 : u;
-        z += 0.8 * log(u / (1 - u)); /* logistic noise */
-        yy[i] = z > 0 ? 1.0f : 0.0f;
-    }
-    lcl_pushtensor(L, X);
-    lcl_pushtensor(L, y);
-    return 2;
-}
-
 /* ---- loaders ------------------------------------------------------------------------ */
 
 static int load_gbdt(lua_State *L)
@@ -765,7 +714,9 @@ static int load_gbdt(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, T_GBDT);
     cl_mr *rd;
-    LCL_CHECK(L, cl_mr_open(&rd, path));
+    int orc = cl_mr_open(&rd, path);
+    if (orc)
+        return lcl_raise_file(L, orc, path);
     cl_gbdt *m;
     int rc = cl_gbdt_read(&m, rd);
     if (rc == CL_OK) {
@@ -773,7 +724,8 @@ static int load_gbdt(lua_State *L)
         rc = lm_load_pipeline(L, rd, -1);
     }
     cl_mr_free(rd);
-    LCL_CHECK(L, rc);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     return 1;
 }
 
@@ -782,7 +734,9 @@ static int load_forest_kind(lua_State *L, const char *tname)
     const char *path = luaL_checkstring(L, 1);
     lcl_box *b = lcl_newbox(L, tname);
     cl_mr *rd;
-    LCL_CHECK(L, cl_mr_open(&rd, path));
+    int orc = cl_mr_open(&rd, path);
+    if (orc)
+        return lcl_raise_file(L, orc, path);
     cl_forest *m;
     int rc = cl_forest_read(&m, rd);
     if (rc == CL_OK) {
@@ -790,7 +744,8 @@ static int load_forest_kind(lua_State *L, const char *tname)
         rc = lm_load_pipeline(L, rd, -1);
     }
     cl_mr_free(rd);
-    LCL_CHECK(L, rc);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
     return 1;
 }
 
@@ -811,6 +766,31 @@ static const luaL_Reg common_methods[] = {
 static const struct {
     const char *name, *doc;
 } docs[] = {
+    /* methods of some classes only are skipped where absent (see make_meta) */
+    {"params", LM_DOC_PARAMS},
+    {"ntrees", "m:ntrees() -> count: trees in the model (gbdt: boosting rounds kept, after early "
+               "stopping's cut; tree: 1); 0 before fit."},
+    {"features", "m:features() -> {name, ...}: one per column of X: the names given to fit "
+                 "(names, or the pipeline's feature names), else x1, x2, ..."},
+    {"pipeline", LM_DOC_PIPELINE},
+    {"free", LM_DOC_FREE},
+    {"export_xgboost", "m:export_xgboost(path) -> m: writes the gbdt as an XGBoost JSON model "
+                       "(the 1.7 layout), atomically; xgboost.Booster(model_file = path) then "
+                       "predicts what m:predict(X) does (prior correction included). Numeric "
+                       "splits only: a model with categorical splits is an error."},
+    {"best_iteration", "m:best_iteration() -> k, score | nothing: after a fit with a validation "
+                       "set (valid = {Xv, yv}), the 1-based round with the best validation "
+                       "metric and that metric's value (early_stop keeps the trees up to k); "
+                       "nothing without one."},
+    {"oob_auc", "m:oob_auc() -> auc | nothing: the out-of-bag ROC AUC of a bootstrap forest "
+                "(each row scored by the trees that never saw it): an estimate without a "
+                "holdout. Nothing without bootstrap or when it is undefined (one class)."},
+    {"rules", "m:rules([{label = 'churn', pipeline = p}]) -> text: the fitted tree as one rule "
+              "per leaf (\"Contract in {Month-to-month} and tenure < 5.5 -> churn 0.62 (n = "
+              "812)\"); label names the output; with pipeline, one-hot features read as their "
+              "column and category and thresholds are in the input's own units (the "
+              "pipeline's scaling undone), else in X's. Missing values follow each split's "
+              "default side."},
     {"fit", "m:fit(X, y [, opts]) trains on X (n x d float32, NaN = missing) and y (0/1). opts: "
             "categorical = {column indices}, names = {...}, pipeline = p, verbose; gbdt also "
             "valid = {Xv, yv}, early_stop = k (keeps the best iteration), metric = "
@@ -837,7 +817,9 @@ static const struct {
     {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "
                    "gain (total split gain), splits (count), cover (hessian sum at splits), "
                    "sorted by gain; {table = true} gives a Lua list of rows instead."},
-    {"save", "m:save(path) writes the model file atomically; cl.load(path) reads it back."},
+    {"save", "m:save(path [, {pipeline = p}]) -> m: writes the model file atomically, creating "
+             "folders as needed; cl.load(path) reads it back. Raises naming the file when it "
+             "cannot be written."},
     {NULL, NULL},
 };
 
@@ -851,7 +833,8 @@ static void make_meta(lua_State *L, const char *tname, const luaL_Reg *extra, co
         luaL_setfuncs(L, extra, 0);
     for (int i = 0; docs[i].name; i++) {
         lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
+        if (!lua_isnil(L, -1)) /* rules: trees only; export_xgboost: gbdt only; ... */
+            lcl_setdoc(L, -1, docs[i].doc);
         lua_pop(L, 1);
     }
     lua_setfield(L, -2, "__index");
@@ -866,7 +849,7 @@ static const luaL_Reg forest_methods[] = {{"oob_auc", m_oob_auc}, {NULL, NULL}};
 static const luaL_Reg tree_methods[] = {{"rules", m_rules}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
-    {"gbdt", l_gbdt}, {"forest", l_forest}, {"tree", l_tree}, {"_bench_data", l_bench_data},
+    {"gbdt", l_gbdt}, {"forest", l_forest}, {"tree", l_tree},
     {NULL, NULL}};
 
 int luaopen_churnlab_trees(lua_State *L);

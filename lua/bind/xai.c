@@ -151,6 +151,8 @@ static int l_permutation(lua_State *L)
 {
     lua_settop(L, 4);
     check_model(L, 1);
+    static const char *const known[] = {"metric", "repeats", "seed", "groups", "verbose", NULL};
+    lcl_check_options(L, 4, "permutation", known);
     static const char *const metrics[] = {"auc", "logloss", "brier", "accuracy", NULL};
     const char *metric = lcl_optstr(L, 4, "metric", "auc");
     int mi = 0;
@@ -192,6 +194,8 @@ static int l_ice(lua_State *L)
 {
     lua_settop(L, 5);
     check_model(L, 1);
+    static const char *const known[] = {"groups", NULL};
+    lcl_check_options(L, 5, "ice", known);
     cl_tensor *X = check_X(L, 2);
     int group = (int)luaL_checkinteger(L, 3) - 1;
     luaL_checktype(L, 4, LUA_TTABLE);
@@ -240,6 +244,8 @@ static int l_kernelshap(lua_State *L)
 {
     lua_settop(L, 4);
     check_model(L, 1);
+    static const char *const known[] = {"groups", "samples", "seed", "verbose", NULL};
+    lcl_check_options(L, 4, "kernelshap", known);
     int samples = (int)lcl_optnum(L, 4, "samples", 2048);
     double seed = lcl_optnum(L, 4, "seed", 42);
     cl_tensor *X = check_X(L, 2);
@@ -277,6 +283,8 @@ static int l_lime(lua_State *L)
 {
     lua_settop(L, 4);
     check_model(L, 1);
+    static const char *const known[] = {"groups", "samples", "width", "seed", NULL};
+    lcl_check_options(L, 4, "lime", known);
     int samples = (int)lcl_optnum(L, 4, "samples", 2000);
     double width = lcl_optnum(L, 4, "width", 0), seed = lcl_optnum(L, 4, "seed", 42);
     cl_tensor *X = check_X(L, 2);
@@ -302,11 +310,45 @@ static const luaL_Reg funcs[] = {{"permutation", l_permutation}, {"ice", l_ice},
                                  {"kernelshap", l_kernelshap},   {"lime", l_lime},
                                  {NULL, NULL}};
 
+/* A model below: anything with m:predict(X) -> tensor of P(churn), or a function X -> that. */
+static const struct {
+    const char *name, *doc;
+} docs[] = {
+    {"permutation", "permutation(model, X, y [, {metric = 'auc'|'logloss'|'brier'|'accuracy', "
+                    "repeats = 5, seed = 42, groups, verbose}]) -> mean, sd, baseline: for each "
+                    "column (or group), the mean and standard deviation over `repeats` row "
+                    "shuffles of the score change (drop in AUC or accuracy, rise in log loss or "
+                    "Brier: positive = the model needs it), as tensors, and the unshuffled "
+                    "score. groups: one 1-based group number per column, shuffled together. "
+                    "explain.importance wraps it with names."},
+    {"ice", "ice(model, X, group, grid [, {groups}]) -> n x #grid tensor: row i, column k is "
+            "the prediction for row i with column `group` (1-based; a group of columns with "
+            "opts.groups) set to grid[k] (a number, or a list of one value per column of the "
+            "group). Column means are the partial dependence; explain.pdp wraps it."},
+    {"kernelshap", "kernelshap(model, X, background [, {samples = 2048, seed = 42, groups, "
+                   "verbose}]) -> n x (g + 1) tensor: KernelSHAP values of each row of X per "
+                   "column (or group) against the background rows, the last column "
+                   "E[f(background)]; each row adds up to the row's prediction. Exact Shapley "
+                   "values when 2^g <= max(samples, 4096), else `samples` kernel-weighted "
+                   "coalitions."},
+    {"lime", "lime(model, x, background [, {samples = 2000, width = 0.75, seed = 42, groups}]) "
+             "-> coef, intercept, r2: a LIME surrogate of the 1 x d row x: `samples` copies "
+             "with each column (or group) switched to a random background row's value with "
+             "probability 1/2, weighted by an exponential kernel of that share (width), and a "
+             "weighted ridge fit: coef[g] (tensor) is the change in prediction when g keeps "
+             "x's value, r2 the surrogate's weighted fit. explain.lime wraps it."},
+    {NULL, NULL}};
+
 int luaopen_churnlab_xai(lua_State *L);
 int luaopen_churnlab_xai(lua_State *L)
 {
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.xai: the numeric engine under churnlab.explain (permutation "
                       "importance, ICE, KernelSHAP, LIME) for any model with :predict(X).");
+    for (int i = 0; docs[i].name; i++) {
+        lua_getfield(L, -1, docs[i].name);
+        lcl_setdoc(L, -1, docs[i].doc);
+        lua_pop(L, 1);
+    }
     return 1;
 }

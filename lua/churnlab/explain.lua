@@ -13,8 +13,12 @@
 -- TreeSHAP rescaled to probabilities (the trees module documents the rescaling), linear
 -- models use the exact interventional formula on the log-odds mapped the same way, and
 -- other models (the MLP) use KernelSHAP against a background sample.
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local xai = require "churnlab.xai"
 local tensor = require "churnlab.tensor"
+local check = require("churnlab.options").check
 
 local E = {}
 
@@ -73,7 +77,7 @@ end
 -- Permutation importance per original column, sorted (largest first).
 -- opts: pipeline, metric ("auc"|"logloss"|"brier"|"accuracy"), repeats (5), seed.
 function E.importance(model, X, y, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "importance", {"pipeline", "metric", "repeats", "seed", "verbose"})
   local G = E.groups(opts.pipeline, cols(X))
   local mean, sd, base = xai.permutation(model, X, y, {groups = G.groups, metric = opts.metric,
     repeats = opts.repeats, seed = opts.seed, verbose = opts.verbose})
@@ -87,7 +91,7 @@ end
 -- one-hot categorical columns: one point per category. Returns {column, grid, labels, pd,
 -- ice (tensor rows x grid), categorical}.
 function E.pdp(model, X, column, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "pdp", {"pipeline", "grid", "sample"})
   local d = cols(X)
   local G = E.groups(opts.pipeline, d)
   local g = type(column) == "number" and column or (G.index and G.index[column])
@@ -121,7 +125,11 @@ function E.pdp(model, X, column, opts)
         if v ~= last then grid[#grid + 1] = v; last = v end
       end
     end
-    for k, v in ipairs(grid) do labels[k] = v end
+    -- labels in the column's own units (months, not min-max fractions); the grid stays in
+    -- the model's units, which is what ice() feeds the model
+    for k, v in ipairs(grid) do
+      labels[k] = opts.pipeline and opts.pipeline:unscale(members[1], v) or v
+    end
   end
   local ice = xai.ice(model, Xs, g, grid, {groups = G.groups})
   local rows = ice:shape()
@@ -158,10 +166,14 @@ end
 -- for KernelSHAP and linear SHAP; default: up to 100 rows of X), samples, seed, method
 -- ("auto"|"tree"|"linear"|"kernel").
 function E.shap(model, X, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "shap", {"pipeline", "background", "samples", "seed", "method", "verbose"})
   local n, d = X:shape()
   local G = E.groups(opts.pipeline, d)
   local method = opts.method or "auto"
+  if method ~= "auto" and method ~= "tree" and method ~= "linear" and method ~= "kernel" then
+    -- any other word would silently fall through to KernelSHAP
+    error("bad argument #3 to 'shap' (option 'method' must be \"auto\", \"tree\", \"linear\" or \"kernel\", got " .. tostring(method) .. ")", 2)
+  end
   local g = #G.names
   if method == "tree" or (method == "auto" and type(model) ~= "function" and model.shap) then
     local phi, names = model:shap(X, {pipeline = opts.pipeline, scale = "probability"})
@@ -204,7 +216,7 @@ end
 
 -- LIME surrogate of one row (a 1 x d tensor): coefficients per original column.
 function E.lime(model, x, background, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "lime", {"pipeline", "samples", "width", "seed"})
   local G = E.groups(opts.pipeline, cols(x))
   local coef, intercept, r2 = xai.lime(model, x, background, {groups = G.groups,
     samples = opts.samples, width = opts.width, seed = opts.seed})
@@ -227,8 +239,14 @@ end
 -- probability. opts: top (3), background (tensor for KernelSHAP / linear SHAP), samples,
 -- only = "raise" (default: the drivers that raise risk; "both" for either sign).
 function E.reasons(model, pipeline, customers, opts)
-  opts = opts or {}
+  opts = check(opts, 4, "reasons", {"top", "background", "samples", "seed", "only"})
   local top = opts.top or 3
+  if not (math.type(top) == "integer" and top >= 1) then
+    error("bad argument #4 to 'reasons' (option 'top' must be a whole number >= 1, got " .. tostring(top) .. ")", 2)
+  end
+  if opts.only ~= nil and opts.only ~= "raise" and opts.only ~= "both" then
+    error("bad argument #4 to 'reasons' (option 'only' must be \"raise\" or \"both\", got " .. tostring(opts.only) .. ")", 2)
+  end
   local X = pipeline:transform(customers)
   local n = X:shape()
   local phi, names = E.shap(model, X, {pipeline = pipeline, background = opts.background,

@@ -109,21 +109,31 @@ local function find_name(root, v)
       end
     end
   end
-  -- a method: look through the churnlab metatables in the registry ("churnlab.Frame:select")
+  -- a method: look through the churnlab metatables in the registry ("churnlab.Frame:select"):
+  -- their __index or __methods tables, or the metatable itself when __index is a function
+  -- (frames). One C function may serve several classes (gbdt, forest and tree share fit):
+  -- every class is named, so the heading never claims one of them alone.
   local reg = debug.getregistry()
+  local names = {}
   for _, tname in ipairs(sorted_keys(reg)) do
     local mt = reg[tname]
-    if tname:match("^churnlab%.") and type(mt) == "table" then
-      for _, methods in ipairs({rawget(mt, "__index"), rawget(mt, "__methods")}) do
+    if type(tname) == "string" and tname:match("^churnlab%.") and type(mt) == "table" then
+      local idx = rawget(mt, "__index")
+      local tables = {idx, rawget(mt, "__methods"), type(idx) == "function" and mt or nil}
+      for i = 1, 3 do
+        local methods = tables[i]
         if type(methods) == "table" then
           for _, k in ipairs(sorted_keys(methods)) do
-            if rawequal(methods[k], v) then return tname .. ":" .. k end
+            if type(k) == "string" and not k:match("^__") and rawequal(methods[k], v) then
+              names[#names + 1] = tname .. ":" .. k
+              break
+            end
           end
         end
       end
     end
   end
-  return nil
+  return names[1] and table.concat(names, ", ") or nil
 end
 
 -- Lua's own functions: where the manual describes them.
@@ -351,7 +361,9 @@ local function function_text(docs, params, root, f, width, name)
   local where = info.what ~= "C" and string.format("a Lua function defined at %s:%d",
                                                  info.short_src, info.linedefined)
   if doc then
-    out[1] = (name or where) .. "\n" .. wrap(doc, width, "  ")
+    local head = name or where or "a C function"
+    if #head > width then head = wrap(head, width) end -- a method several classes share
+    out[1] = head .. "\n" .. wrap(doc, width, "  ")
   elseif name then
     out[1] = name .. ": no documentation yet"
   else

@@ -3,7 +3,7 @@
 --   local plot = require "churnlab.plot"
 --   local fig = plot.roc{ {y = labels, score = p, name = "gbdt"}, title = "Test set" }
 --   fig:add{y = labels, score = p2, name = "logreg"}
---   assert(fig:save("reports/roc.png"))     -- also writes reports/roc.gp
+--   fig:save("reports/roc.png")              -- also writes reports/roc.gp
 --   fig:show()                               -- ASCII plot in the terminal (dumb)
 --   print(fig:script())                      -- the gnuplot commands
 --
@@ -12,11 +12,17 @@
 -- data inline (datablocks) and every series in one `plot` command; titles, labels and paths
 -- are quoted so quotes, backslashes, backquotes, `$` and newlines are drawn literally; gnuplot's
 -- own error text is returned with the figure that failed; outputs are written to a temporary
--- name and renamed. save/show return nil, msg when gnuplot is missing or fails (like io.open);
--- bad arguments (empty data, unknown options) raise errors naming the series.
+-- name and renamed, into folders created as needed. save/show/text raise an error when gnuplot
+-- is missing or fails (its message included) or the file cannot be written, naming the file,
+-- like io.lines; plot.available() probes for gnuplot without raising. Bad arguments (empty
+-- data, unknown options) raise errors naming the series.
 --
 -- Series data may be Lua tables, churnlab.Tensor or churnlab.Column (anything with :totable()).
 -- NaN and infinite values are skipped; a series left without points is an error.
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local core = require "churnlab.core"
+local error = core.raise
 local M = {}
 
 local Figure = {} -- methods
@@ -63,6 +69,7 @@ local function describe(fig)
 end
 
 local S = require "churnlab.plot.stats"
+local check = require("churnlab.options").check
 local tolist, numbers, finite_sorted = S.tolist, S.numbers, S.finite_sorted
 -- statistics behind the figures, exported for tests and reports
 for _, k in ipairs{"quantile", "boxstats", "histogram", "roc_curve", "pr_curve", "gains_curve",
@@ -82,15 +89,27 @@ local function matrix(v, what, level)
   return out
 end
 
--- Binary labels: 1/0, true/false, or `positive` (e.g. "Yes") vs anything else.
+-- 'Yes' for strings, 3 for numbers: how label values appear in messages.
+local function quote_value(x) return type(x) == "string" and "'" .. x .. "'" or tostring(x) end
+
+-- Binary labels: 1/0, true/false, or `positive` (e.g. "Yes") vs one other value: a third
+-- ("Maybe") is an error, not a quiet 0.
 local function labels(v, what, positive, level)
   level = (level or 1) + 1
   local list = tolist(v, what, level)
   local out = {}
+  local negative
   for i = 1, #list do
     local x = list[i]
     if type(x) == "table" and #x == 1 then x = x[1] end
-    if positive ~= nil then out[i] = (x == positive) and 1 or 0
+    if positive ~= nil and x == positive then out[i] = 1
+    elseif positive ~= nil then
+      if negative == nil then negative = x
+      elseif x ~= negative then
+        error(fmt("%s: element %d is %s, neither the positive label %s nor the other label %s",
+          what, i, quote_value(x), quote_value(positive), quote_value(negative)), level)
+      end
+      out[i] = 0
     elseif x == true or x == 1 then out[i] = 1
     elseif x == false or x == 0 then out[i] = 0
     else
@@ -216,6 +235,7 @@ local function values_norm(kind)
 end
 
 kinds.hist = {
+  legend = "below reverse Left", -- the sample before its name: "[#] model  [#] random"
   norm = values_norm("hist"),
   defaults = {ylabel = "count"},
   draw = function(fig, b)
@@ -235,6 +255,8 @@ kinds.hist = {
       error("hist: bins must be a positive integer, got " .. tostring(bins), 3)
     end
     if not o.xrange then set(b, "set autoscale xfix") end -- the axis ends with the bins
+    -- counts and densities are bar heights: the axis starts at zero, or short bars look tall
+    if not o.yrange then set(b, "set yrange [0:*]") end
     local alpha = #fig.series > 1 and 0.45 or 0.85
     set(b, fmt("set style fill transparent solid %s border lc rgb '#ffffff'", num(alpha)))
     for i, s in ipairs(fig.series) do
@@ -306,6 +328,7 @@ local function bar_norm(s, i)
 end
 
 kinds.bar = {
+  legend = "below reverse Left", -- the sample before its name: "[#] model  [#] random"
   norm = bar_norm,
   draw = function(fig, b)
     local o = fig.opts
@@ -815,12 +838,28 @@ local SERIES_KEYS = {"x", "y", "name", "score", "positive", "fpr", "tpr", "auc",
   "recall", "ap", "predicted", "observed", "time", "event", "surv", "lower", "upper", "level",
   "with", "curve"}
 
-local function unknown_option(kind, k, level)
+local OPT_LISTS = {} -- kind -> sorted list of its options, for the shared checker
+for kind, set in pairs(OPTS) do
   local names = {}
-  for n in pairs(OPTS[kind]) do names[#names + 1] = n end
+  for n in pairs(set) do names[#names + 1] = n end
   table.sort(names)
-  error(fmt("plot.%s: unknown option '%s' (options: %s)", kind, tostring(k),
-    concat(names, ", ")), level + 1)
+  OPT_LISTS[kind] = names
+end
+-- Fields of one series, per kind: a misspelt one (nmae =) would silently be dropped.
+local SERIES_FIELDS = {}
+for kind, list in pairs({
+  line = "x y name with", scatter = "x y name", hist = "values x y name",
+  bar = "values x y name", box = "values x y name",
+  roc = "y score name positive fpr tpr auc curve",
+  pr = "y score name positive precision recall ap curve",
+  calibration = "y score name positive predicted observed curve bins strategy",
+  gains = "y score name positive", lift = "y score name positive",
+  survival = "time event name positive surv lower upper level curve",
+  history = "x y name",
+}) do
+  local names = {}
+  for k in list:gmatch("%S+") do names[#names + 1] = k end
+  SERIES_FIELDS[kind] = names
 end
 
 local add_series, history_series -- below
@@ -839,9 +878,10 @@ local function new(kind, opts, level, extra)
   elseif extra then
     error(fmt("plot.%s: options go in the first table (or pass data, options)", kind), level)
   end
-  for k in pairs(opts) do
-    if type(k) == "string" and not OPTS[kind][k] then unknown_option(kind, k, level) end
-  end
+  -- the shared checker (churnlab.options); the array part holds the series
+  local named = {}
+  for k, v in pairs(opts) do if math.type(k) ~= "integer" then named[k] = v end end
+  check(named, 1, kind, OPT_LISTS[kind], level - 1)
   local fig = setmetatable({kind = kind, opts = {}, series = {}}, FigureMT)
   for k, v in pairs(K.defaults or {}) do fig.opts[k] = v end
   for k, v in pairs(opts) do
@@ -933,10 +973,16 @@ history_series = function(h, level)
   return list
 end
 
-function add_series(fig, s, level)
+function add_series(fig, s, level, arg, fname)
   local K = kinds[fig.kind]
   if type(s) ~= "table" and type(s) ~= "userdata" then
     error(fmt("plot.%s: a series must be a table, got %s", fig.kind, type(s)), level)
+  end
+  if type(s) == "table" and not getmetatable(s) and SERIES_FIELDS[fig.kind] then
+    local named = {}
+    for k, v in pairs(s) do if math.type(k) ~= "integer" then named[k] = v end end
+    check(named, arg or 1, fname or fig.kind, SERIES_FIELDS[fig.kind], level - 1,
+          series_name(s, #fig.series + 1))
   end
   fig.series[#fig.series + 1] = K.norm(s, #fig.series + 1)
   return fig
@@ -947,13 +993,14 @@ function Figure:add(s)
   if self.kind == "heatmap" or self.kind == "importance" or self.kind == "shap" then
     error(fmt("figure:add: a %s figure takes its data in plot.%s{...}", self.kind, self.kind), 2)
   end
-  return add_series(self, s, 3)
+  local fig = add_series(self, s, 3, 2, "add") -- no tail call: error levels count this frame
+  return fig
 end
 
 --- Sets options (title=, xlabel=, ...); returns the figure.
 function Figure:set(opts)
+  check(opts, 2, "set", OPT_LISTS[self.kind])
   for k, v in pairs(opts) do
-    if not OPTS[self.kind][k] then unknown_option(self.kind, k, 2) end
     self.opts[k] = v
   end
   return self
@@ -967,8 +1014,10 @@ end
 -- The drawing commands (everything after the terminal and output lines).
 local function body_of(self, term)
   local o, b = self.opts, builder(term)
+  -- In text (dumb) a grid drawn like a line takes the first series' glyph ('*'): there it is
+  -- dotted (lt 0: '.' and ':'), and the key goes below the plot, where it covers no data.
   local L = {"set encoding utf8", "set border 3 lc rgb '#444444'", "set tics nomirror out",
-    "set grid back lc rgb '#e6e6e6' lt 1"}
+    term == "dumb" and "set grid back lt 0" or "set grid back lc rgb '#e6e6e6' lt 1"}
   for i, c in ipairs(PALETTE) do
     L[#L + 1] = fmt("set linetype %d lc rgb '%s' lw %s pt 7 ps 0.6", i, c,
       term == "dumb" and "1" or "2")
@@ -984,8 +1033,12 @@ local function body_of(self, term)
   for _, s in ipairs(self.series) do if s.name then named = true end end
   if o.legend == false then L[#L + 1] = "unset key"
   else
-    local pos = type(o.legend) == "string" and o.legend or "top right"
-    if not pos:match("^[%a ]+$") then error("legend: expected words like 'top left', got " .. pos, 3) end
+    -- bars fill the top of the plot, so their key goes below it rather than on a bar
+    local pos = type(o.legend) == "string" and o.legend or term == "dumb" and "below width 3"
+      or kinds[self.kind].legend or "top right"
+    if type(o.legend) == "string" and not pos:match("^[%a ]+$") then
+      error("legend: expected words like 'top left', got " .. pos, 3)
+    end
     L[#L + 1] = fmt("set key %s noautotitle", pos)
   end
   if not named and o.legend == nil then L[#L + 1] = "unset key" end
@@ -1011,14 +1064,19 @@ local function size_of(fig, term)
 end
 
 local function terminal(fig, term, w, h)
+  -- Text grows with the figure (10 pt at the default 800 x 500), so a big figure shown
+  -- smaller on a page keeps readable labels; by the smaller ratio, so labels still fit.
+  local scale = math.max(1, math.min(w / 800, h / 500))
+  local function pt(base) return math.floor(base * scale + 0.5) end
   if term == "pngcairo" then
-    return fmt("set terminal pngcairo size %d,%d noenhanced font 'Sans,10' background '#ffffff'",
-      w, h)
+    return fmt("set terminal pngcairo size %d,%d noenhanced font 'Sans,%d' background '#ffffff'",
+      w, h, pt(10))
   elseif term == "svg" then
-    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,13' background '#ffffff'",
-      w, h)
+    return fmt("set terminal svg size %d,%d noenhanced font 'sans-serif,%d' background '#ffffff'",
+      w, h, pt(13))
   elseif term == "pdfcairo" then
-    return fmt("set terminal pdfcairo size %gin,%gin noenhanced font 'Sans,10'", w / 100, h / 100)
+    return fmt("set terminal pdfcairo size %gin,%gin noenhanced font 'Sans,%d'", w / 100, h / 100,
+      pt(10))
   elseif term == "dumb" then
     return fmt("set terminal dumb size %d,%d noenhanced", w, h)
   end
@@ -1066,6 +1124,20 @@ end
 --- Forgets the gnuplot found earlier (it is looked for again on the next drawing).
 function M.reset() gnuplot_path = nil end
 
+--- True when gnuplot can be found, else nil, msg (how to install it): the one probing
+--- function, for scripts that draw only when they can. Drawing itself raises.
+function M.available()
+  local exe, err = find_gnuplot()
+  if not exe then return nil, err end
+  return true
+end
+
+local function gnuplot_or_raise()
+  local exe, err = find_gnuplot()
+  if not exe then error(err) end
+  return exe
+end
+
 local function read_all(path)
   local f = io.open(path, "rb")
   if not f then return nil end
@@ -1096,8 +1168,7 @@ end
 
 -- Runs a full script; returns true or nil, msg with gnuplot's stderr.
 local function run(fig, script)
-  local exe, err = find_gnuplot()
-  if not exe then return nil, err end
+  local exe = gnuplot_or_raise()
   local sfile = os.tmpname()
   local ok, werr = write_atomic(sfile, script)
   if not ok then
@@ -1125,8 +1196,10 @@ end
 
 --- Saves the figure; the terminal follows the extension (.png pngcairo, .svg svg, .pdf
 --- pdfcairo). Also writes the script that drew it next to the image (x.gp) unless
---- opts.script == false. Returns path, or nil, msg.
+--- opts.script == false. Creates missing folders. Returns path; raises naming the file when
+--- it cannot be written or gnuplot is missing or fails.
 function Figure:save(path, opts)
+  check(opts, 3, "save", {"script"})
   if type(path) ~= "string" or path == "" then
     error("figure:save: expected a file name ending in .png, .svg or .pdf", 2)
   end
@@ -1138,20 +1211,23 @@ function Figure:save(path, opts)
   if path:find("[\n\r]") then error("figure:save: file name contains a newline", 2) end
   local w, h = size_of(self, term)
   local body = body_of(self, term)
+  gnuplot_or_raise() -- before any folder is made
+  local dir = path:match("^(.*)/[^/]*$")
+  if dir and dir ~= "" then core.mkdirs(dir) end
   local tmp = tmp_beside(path)
-  local probe, perr = io.open(tmp, "wb") -- a clear message for a missing or read-only folder
-  if not probe then return nil, fmt("cannot write %s: %s", path, (perr:gsub("^[^:]*: ", ""))) end
+  local probe, perr = io.open(tmp, "wb") -- a clear message for a read-only folder
+  if not probe then error(fmt("cannot write '%s': %s", path, (perr:gsub("^[^:]*: ", "")))) end
   probe:close()
   local ok, err = run(self, terminal(self, term, w, h) .. "\nset output " .. gq(tmp) .. "\n"
     .. body .. "unset output\n")
-  if not ok then os.remove(tmp) return nil, err end
+  if not ok then os.remove(tmp) error(fmt("cannot write '%s': %s", path, err)) end
   local size = read_all(tmp)
   if not size or #size == 0 then
     os.remove(tmp)
-    return nil, fmt("gnuplot wrote nothing for %s (%s)", describe(self), path)
+    error(fmt("cannot write '%s': gnuplot wrote nothing for %s", path, describe(self)))
   end
   local rok, rerr = os.rename(tmp, path)
-  if not rok then os.remove(tmp) return nil, rerr end
+  if not rok then os.remove(tmp) error(fmt("cannot write '%s': %s", path, rerr)) end
   if not (opts and opts.script == false) then
     local gp = path:gsub("%.%w+$", "") .. ".gp"
     local base = path:match("([^/]*)$")
@@ -1159,7 +1235,7 @@ function Figure:save(path, opts)
       .. "(from this folder)\n", describe(self):gsub("\n", " "), gp:match("([^/]*)$"))
       .. terminal(self, term, w, h) .. "\nset output " .. gq(base) .. "\n" .. body
       .. "unset output\n")
-    if not sok then return nil, "cannot write " .. gp .. ": " .. tostring(serr) end
+    if not sok then error(fmt("cannot write '%s': %s", gp, tostring(serr))) end
   end
   return path
 end
@@ -1181,11 +1257,10 @@ local function term_size()
 end
 
 --- The figure drawn as text by gnuplot's dumb terminal: width x height characters
---- (default: the terminal window). Returns the text, or nil, msg.
+--- (default: the terminal window). Returns the text; raises when gnuplot is missing or fails.
 function Figure:text(opts)
-  opts = opts or {}
-  local found, ferr = find_gnuplot()
-  if not found then return nil, ferr end
+  opts = check(opts, 2, "text", {"width", "height"})
+  gnuplot_or_raise()
   local c, l
   if not (opts.width and opts.height) then c, l = term_size(); l = l - 1 end
   local w, h = opts.width or c, opts.height or l
@@ -1197,16 +1272,16 @@ function Figure:text(opts)
     .. body_of(self, "dumb") .. "unset output\n")
   local s = read_all(tmp)
   os.remove(tmp)
-  if not ok then return nil, err end
+  if not ok then error(err) end
   s = (s or ""):gsub("^\f", "")
   return s
 end
 
 --- Draws the figure in the terminal (gnuplot's dumb terminal sized to the window).
---- Returns the figure, or nil, msg.
+--- Returns the figure; raises like text().
 function Figure:show(opts)
-  local s, err = self:text(opts)
-  if not s then return nil, err end
+  check(opts, 2, "show", {"width", "height"})
+  local s = self:text(opts)
   io.stdout:write(s)
   io.stdout:flush()
   return self
@@ -1219,8 +1294,10 @@ end
 
 -- ---- constructors ----------------------------------------------------------------------
 
+-- no tail calls into new: its error levels count the constructor's frame, so errors point
+-- at the user's line
 for kind in pairs(kinds) do
-  M[kind] = function(opts, extra) return new(kind, opts, 2, extra) end
+  M[kind] = function(opts, extra) local fig = new(kind, opts, 2, extra) return fig end
 end
 -- plot.history(h [, opts]) or plot.history{values = h, ...}
 M.history = function(h, extra)
@@ -1228,9 +1305,11 @@ M.history = function(h, extra)
     local o = {}
     for k, v in pairs(extra or {}) do o[k] = v end
     o.values = h
-    return new("history", o, 2)
+    local fig = new("history", o, 2)
+    return fig
   end
-  return new("history", h, 2)
+  local fig = new("history", h, 2)
+  return fig
 end
 M.Figure = Figure
 -- internals shared with churnlab.report and the tests
@@ -1292,6 +1371,8 @@ local DOCS = {
     "events}: Kaplan-Meier with Greenwood log-log confidence bands.",
   is_figure = "is_figure(v) -> boolean.",
   reset = "reset(): forget where gnuplot was found (looked up again on the next drawing).",
+  available = "available() -> true | nil, msg: whether gnuplot can be found (msg says how to " ..
+    "install it). The one probe; drawing raises: if plot.available() then fig:save(p) end.",
 }
 local FIG_DOCS = {
   ["churnlab.Figure"] = "a gnuplot figure: fig:save('x.png'|'x.svg'|'x.pdf'), fig:show(), " ..
@@ -1300,13 +1381,16 @@ local FIG_DOCS = {
   set = "fig:set{title=, xlabel=, ...} -> fig: changes options.",
   script = "fig:script([path]) -> text: the gnuplot commands (with a path: the full script " ..
     "that save(path) runs).",
-  save = "fig:save(path [, {script = false}]) -> path | nil, msg: draws to .png (pngcairo), " ..
-    ".svg or .pdf (pdfcairo), atomically, and writes the script beside it (x.gp) so the " ..
-    "figure can be redrawn by hand. nil, msg when gnuplot is missing or fails (its message " ..
-    "included).",
-  show = "fig:show([{width=, height=}]) -> fig | nil, msg: draws in the terminal with " ..
-    "gnuplot's dumb terminal, sized to the window (COLUMNS/LINES or stty).",
-  text = "fig:text{width=, height=} -> text | nil, msg: the dumb-terminal drawing as a string.",
+  save = "fig:save(path [, {script = false}]) -> path: draws to .png (pngcairo), " ..
+    ".svg or .pdf (pdfcairo), atomically, into folders created as needed, and writes the " ..
+    "script beside it (x.gp) so the figure can be redrawn by hand. Raises an error naming the " ..
+    "file when it cannot be written or gnuplot is missing or fails (its message included); " ..
+    "to carry on without the figure: local ok, err = pcall(fig.save, fig, path).",
+  show = "fig:show([{width=, height=}]) -> fig: draws in the terminal with " ..
+    "gnuplot's dumb terminal, sized to the window (COLUMNS/LINES or stty); raises when " ..
+    "gnuplot is missing or fails.",
+  text = "fig:text{width=, height=} -> text: the dumb-terminal drawing as a string (raises " ..
+    "like show).",
 }
 local okc, core = pcall(require, "churnlab.core")
 if okc and type(core) == "table" and type(core.docs) == "function" then

@@ -5,7 +5,11 @@
 --   local r = ev.read_ratings("../shared/data/movielens_100k/u.data")  -- {users, items, values, times}
 --   local it = ev.read_movielens_items("../shared/data/movielens_100k/u.item")
 --   ev.print_table({{name = "als", ndcg = 0.4, ...}, ...}, {"precision", "ndcg"})
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local tensor = require "churnlab.tensor"
+local check = require("churnlab.options").check
 
 local M = {}
 
@@ -13,7 +17,7 @@ local M = {}
 -- Returns {users = {...}, items = {...}, values = {...}, times = {...}} of integers.
 function M.read_ratings(path, sep)
   local f, err = io.open(path, "r")
-  if not f then return nil, err end
+  if not f then error(err) end -- io.open's message names the file
   sep = sep or "\t"
   local pat = "^(%-?%d+)" .. sep .. "(%-?%d+)" .. sep .. "([%d%.%-]+)" .. sep .. "(%d+)"
   local u, i, v, t = {}, {}, {}, {}
@@ -45,7 +49,7 @@ M.genres = {"unknown", "Action", "Adventure", "Animation", "Children's", "Comedy
 -- missing year is the mean year), names = feature names}.
 function M.read_movielens_items(path)
   local f, err = io.open(path, "rb")
-  if not f then return nil, err end
+  if not f then error(err) end
   local out = {items = {}, titles = {}, genres = {}, years = {}}
   local rows, ysum, yn = {}, 0, 0
   for line in f:lines() do
@@ -86,6 +90,7 @@ local default_cols = {"precision", "recall", "map", "ndcg", "hit_rate", "mrr", "
 -- Prints rows ({name = ..., <metric> = number}) side by side; `base` (a row name) adds a
 -- "vs base" column of relative gains on `rel` (default precision).
 function M.print_table(rows, cols, opts)
+  check(opts, 3, "print_table", {"out", "base", "rel"})
   cols = cols or default_cols
   opts = opts or {}
   local out = opts.out or io.stdout

@@ -11,6 +11,8 @@
 -- string); elsewhere __tostring is used. The REPL also asks this module for completion
 -- candidates (complete) and to run its ':' commands (command). Requiring it has no side
 -- effects; bind(env) is what the REPL calls to pre-bind `cl` and `help`.
+local check = require("churnlab.options").check
+
 local M = {}
 
 -- Settings the REPL reads before each statement (changed by ':' commands).
@@ -177,7 +179,12 @@ local function fill(opts)
           strlen = opts.strlen or M.options.strlen}
 end
 
+-- pretty(v [, {width = 80, color = false, depth, items, strlen}]) -> string: v laid out for
+-- reading (the REPL's display): sorted keys, at most depth levels and items entries per
+-- table, cycles marked, strings quoted and cut at strlen, one line when it fits the width;
+-- __repl(obj, width) at the top level, __tostring below it.
 function M.pretty(v, opts)
+  check(opts, 2, "pretty", {"width", "color", "depth", "items", "strlen"})
   return fmt(v, fill(opts), 0, 0, 1, {})
 end
 
@@ -332,12 +339,150 @@ REPL commands (type them at the prompt; everything else is Lua):
   :time [on|off]   print the wall time of each statement after it runs
   :depth N         how deep the pretty printer descends into tables (now %d)
   :items N         how many items of a table it shows (now %d)
+  :load FILE       run a Lua file here; its top-level locals stay defined afterwards
   :help            this list; help() shows churnlab's documentation
   :quit            leave (as does Ctrl-D)
 Keys: Tab completes names (cl.tensor.<Tab>, t:<Tab>), a model's parameters (cl.gbdt{<Tab>)
 and file names inside quotes; Ctrl-C interrupts a running statement or clears the line;
 Up/Down and Ctrl-R search the history.
-Each entry is its own chunk: a `local` ends with it, so keep session values global.]]
+A top-level `local` typed here (or in a file run with :load or `churnlab -i file`) stays
+defined for the statements after it; `_` holds the value of the last expression.]]
+
+-- ---- locals that outlive their statement ------------------------------------------------
+-- Each statement typed at the prompt is a chunk of its own, so a top-level `local` would die
+-- with it. M.globalize rewrites the chunk's top-level local declarations into assignments of
+-- globals before it runs (as trepl does): `local y = 5` -> `y = 5`, `local a, b` ->
+-- `a, b = nil`, `local function f` -> `function f`. Only depth 0 is touched (not locals inside
+-- functions, loops or blocks); a declaration with a <close> attribute is left alone (its
+-- to-be-closed meaning needs a local). Returns the new text, or nil when there is nothing to
+-- change. The lexer below knows strings, long brackets and comments, so a 'local' in them is
+-- never touched.
+local OPEN = {["function"] = true, ["do"] = true, ["if"] = true, ["repeat"] = true}
+local CLOSE = {["end"] = true, ["until"] = true}
+
+local function tokens(src)
+  local out, i, n = {}, 1, #src
+  while i <= n do
+    local c = src:sub(i, i)
+    if c:match("%s") then
+      i = i + 1
+    elseif src:match("^%-%-", i) then -- comments (long or to the end of the line)
+      local eq = src:match("^%-%-%[(=*)%[", i)
+      if eq then
+        local _, e = src:find("]" .. eq .. "]", i, true)
+        i = (e or n) + 1
+      else
+        local e = src:find("\n", i, true)
+        i = (e or n) + 1
+      end
+    elseif c == "[" and src:match("^%[=*%[", i) then -- long strings
+      local eq = src:match("^%[(=*)%[", i)
+      local _, e = src:find("]" .. eq .. "]", i, true)
+      out[#out + 1] = {s = i, e = e or n, t = "str"}
+      i = (e or n) + 1
+    elseif c == '"' or c == "'" then
+      local j = i + 1
+      while j <= n do
+        local d = src:sub(j, j)
+        if d == "\\" then j = j + 2
+        elseif d == c or d == "\n" then break
+        else j = j + 1 end
+      end
+      out[#out + 1] = {s = i, e = j, t = "str"}
+      i = j + 1
+    elseif c:match("[%a_]") then
+      local e = select(2, src:find("^[%w_]*", i + 1))
+      out[#out + 1] = {s = i, e = e, t = "name", v = src:sub(i, e)}
+      i = e + 1
+    elseif c:match("%d") or (c == "." and src:match("^%.%d", i)) then
+      local e = select(2, src:find("^[%w_%.]*", i)) -- exponents' signs: [eEpP][+-]
+      while src:match("^[eEpP][+-]", e) do e = select(2, src:find("^[%w_%.]*", e + 2)) end
+      out[#out + 1] = {s = i, e = e, t = "num"}
+      i = e + 1
+    else
+      out[#out + 1] = {s = i, e = i, t = "op", v = c}
+      i = i + 1
+    end
+  end
+  return out
+end
+
+-- globalize(src) -> src' | nil: src with its top-level locals turned into globals (local
+-- y = 5 -> y = 5), so a statement typed at the prompt keeps them; nil when nothing changes.
+-- Internal: used by the REPL, :load and churnlab -i.
+function M.globalize(src)
+  local tk = tokens(src)
+  local depth, edits = 0, {}
+  local k = 1
+  while k <= #tk do
+    local t = tk[k]
+    local v = t.t == "name" and t.v or t.t == "op" and t.v or nil
+    if depth == 0 and v == "local" then
+      local nx = tk[k + 1]
+      if nx and nx.v == "function" then
+        edits[#edits + 1] = {t.s, nx.s - 1, ""} -- drop 'local '
+      elseif nx and nx.t == "name" then
+        -- name [<attrib>] {, name [<attrib>]}
+        local j, ok, last, attribs = k + 1, true, nil, {}
+        while true do
+          local nm = tk[j]
+          if not nm or nm.t ~= "name" then ok = false break end
+          last = nm
+          j = j + 1
+          if tk[j] and tk[j].v == "<" then
+            local a, close = tk[j + 1], tk[j + 2]
+            if not a or a.v == "close" or not close or close.v ~= ">" then ok = false break end
+            attribs[#attribs + 1] = {tk[j].s, close.e}
+            last = close
+            j = j + 3
+          end
+          if tk[j] and tk[j].v == "," then j = j + 1 else break end
+        end
+        if ok then
+          edits[#edits + 1] = {t.s, tk[k + 1].s - 1, ""}
+          for _, a in ipairs(attribs) do edits[#edits + 1] = {a[1], a[2], ""} end
+          if not (tk[j] and tk[j].v == "=" and not (tk[j + 1] and tk[j + 1].v == "=")) then
+            edits[#edits + 1] = {last.e + 1, last.e, " = nil"}
+          end
+          k = j - 1
+        end
+      end
+    elseif v and OPEN[v] then
+      depth = depth + 1
+    elseif v and CLOSE[v] then
+      depth = depth - 1
+    elseif v == "(" or v == "{" or v == "[" then
+      depth = depth + 1
+    elseif v == ")" or v == "}" or v == "]" then
+      depth = depth - 1
+    end
+    k = k + 1
+  end
+  if #edits == 0 then return nil end
+  table.sort(edits, function(a, b) return a[1] > b[1] end)
+  for _, e in ipairs(edits) do src = src:sub(1, e[1] - 1) .. e[3] .. src:sub(e[2] + 1) end
+  return src
+end
+
+-- The chunk of a script file with its top-level locals kept as globals (M.globalize), for
+-- `churnlab -i script.lua` and `:load`. Returns the function, or nil and a message naming the
+-- file (like loadfile).
+function M.loadfile(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "cannot open " .. tostring(err) end
+  local src = f:read("a")
+  f:close()
+  if src:sub(1, 1) == "#" then src = src:gsub("^[^\n]*", "", 1) end -- a '#!' line, as loadfile
+  local chunk = "@" .. path
+  local fn, lerr = load(src, chunk, "t")
+  if not fn then return nil, lerr end
+  local g = M.globalize(src)
+  if g then
+    local gfn = load(g, chunk, "t")
+    if gfn then return gfn end
+  end
+  return fn
+end
 
 -- Runs a ':' command line. Returns "quit" to leave, true when done, false after an error
 -- (reported on stderr; a piped session then exits non-zero).
@@ -364,6 +509,21 @@ function M.command(line)
     M.options[name] = math.tointeger(n)
   elseif name == "help" or name == "h" then
     print(string.format(COMMANDS_HELP, M.options.depth, M.options.items))
+  elseif name == "load" or name == "l" then
+    if rest == "" then
+      io.stderr:write(":load takes a file name\n")
+      return false
+    end
+    local fn, err = M.loadfile(rest)
+    if not fn then
+      io.stderr:write(err, "\n")
+      return false
+    end
+    local ok, rerr = xpcall(fn, debug.traceback)
+    if not ok then
+      io.stderr:write(tostring(rerr), "\n")
+      return false
+    end
   elseif name == "quit" or name == "q" or name == "exit" then
     return "quit"
   else

@@ -7,15 +7,22 @@
 --   r:figure(plot.roc{...}, {caption = "ROC on the test set"})
 --   r:metrics{{"AUC", 0.842}, {"Churn rate", "26.5%"}}
 --   r:code("churnlab notebooks/03_models.lua")
---   assert(r:save())                 -- reports/models.html (+ reports/models_files/)
+--   r:save()                         -- reports/models.html (+ reports/models_files/)
 --   report.index("reports/")         -- reports/index.html linking every report
 --
 -- One HTML file with inline CSS and figures inlined as SVG: no JavaScript, no network
 -- requests, readable on a laptop and a phone. The PNG, SVG and gnuplot script of every
 -- figure are kept in <name>_files/ beside it. Output is deterministic: the same calls give
 -- byte-identical files (the date appears only when asked: date = "2024-05-01" or true).
--- Every text is HTML-escaped; links only to http(s), mailto or relative targets.
+-- Every text is HTML-escaped; links only to http(s), mailto or relative targets. Folders are
+-- created as needed; a file that cannot be written raises an error naming it (io.lines'
+-- contract), as does a figure gnuplot cannot draw (its note stays in the report).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local core = require "churnlab.core"
+local error = core.raise
 local plot = require "churnlab.plot"
+local check = require("churnlab.options").check
 
 local M = {}
 local Report = {} -- methods
@@ -47,10 +54,13 @@ local function read(path)
 end
 
 local function mkdir_p(dir)
-  if dir == "" or dir == "." then return true end
-  local ok = os.execute("mkdir -p " .. shq(dir))
-  if not ok then return nil, "cannot create folder " .. dir end
-  return true
+  if dir ~= "" and dir ~= "." then core.mkdirs(dir) end
+end
+
+-- write_atomic's nil, msg as an error naming the file
+local function write_file(path, body)
+  local ok, err = plot._private.write_atomic(path, body)
+  if not ok then error(fmt("cannot write '%s': %s", path, (tostring(err):gsub("^[^:]*: ", "")))) end
 end
 
 -- ---- markdown-lite -----------------------------------------------------------------------
@@ -314,10 +324,7 @@ end
 --- report.new{title=, out= [, date=, subtitle=, author=]}
 function M.new(opts)
   if type(opts) ~= "table" then error("report.new: expected a table {title=, out=}", 2) end
-  local known = {title = 1, out = 1, date = 1, subtitle = 1, author = 1}
-  for k in pairs(opts) do
-    if not known[k] then error(fmt("report.new: unknown option '%s'", tostring(k)), 2) end
-  end
+  check(opts, 1, "new", {"title", "out", "date", "subtitle", "author", "echo"})
   if type(opts.title) ~= "string" or opts.title == "" then
     error("report.new: title= (a string) is required", 2)
   end
@@ -333,9 +340,12 @@ function M.new(opts)
   if date ~= nil and type(date) ~= "string" then
     error("report.new: date= must be a string or true", 2)
   end
+  if opts.echo ~= nil and type(opts.echo) ~= "boolean" then
+    error("report.new: echo= must be a boolean", 2)
+  end
   local base = out:gsub("%.[%w]+$", "")
   return setmetatable({title = opts.title, out = out, date = date, subtitle = opts.subtitle,
-    author = opts.author, blocks = {}, nfig = 0, ntab = 0,
+    author = opts.author, echo = opts.echo, blocks = {}, nfig = 0, ntab = 0,
     assets = base .. "_files", assets_rel = base:match("([^/]*)$") .. "_files"}, ReportMT)
 end
 
@@ -349,14 +359,60 @@ local function text_arg(s, what)
   return tostring(s)
 end
 
-function Report:h1(s) return push(self, {kind = "h1", text = text_arg(s, "report:h1")}) end
-function Report:h2(s) return push(self, {kind = "h2", text = text_arg(s, "report:h2")}) end
+-- With echo = true a heading remembers where the script called it, so the section can show
+-- the code that produced it (the script's lines from this heading to the next, or to save()).
+local function heading(self, kind, s)
+  local b = {kind = kind, text = text_arg(s, "report:" .. kind)}
+  if self.echo then
+    local info = debug.getinfo(3, "Sl")
+    if info and info.source:sub(1, 1) == "@" then b.src, b.line = info.source:sub(2), info.currentline end
+  end
+  return push(self, b)
+end
+function Report:h1(s) return (heading(self, "h1", s)) end -- not a tail call: heading reads its caller
+function Report:h2(s) return (heading(self, "h2", s)) end
+
+local source_lines = {} -- path -> lines of a script, read once
+local function lines_of(path)
+  if source_lines[path] == nil then
+    local f = io.open(path, "rb")
+    local t = false
+    if f then
+      t = {}
+      for line in (f:read("a") .. "\n"):gmatch("(.-)\r?\n") do t[#t + 1] = line end
+      f:close()
+    end
+    source_lines[path] = t
+  end
+  return source_lines[path] or nil
+end
+
+-- The code of the section headed by block i: its script lines up to the next heading from
+-- the same script (or the line before save(), or the end of the file); nil without echo.
+local function section_code(self, i)
+  local b = self.blocks[i]
+  if not b.src then return nil end
+  local lines = lines_of(b.src)
+  if not lines then return nil end
+  local stop = #lines
+  if self.saved_at and self.saved_at.src == b.src and self.saved_at.line > b.line then
+    stop = self.saved_at.line - 1
+  end
+  for k = i + 1, #self.blocks do
+    local n = self.blocks[k]
+    if n.src == b.src and n.line and n.line > b.line then stop = math.min(stop, n.line - 1) break end
+  end
+  local out = {}
+  for k = b.line, stop do out[#out + 1] = lines[k] end
+  while #out > 0 and out[#out]:match("^%s*$") do out[#out] = nil end
+  return #out > 0 and concat(out, "\n") or nil
+end
 function Report:text(s) return push(self, {kind = "text", text = text_arg(s, "report:text")}) end
 function Report:code(s) return push(self, {kind = "code", text = text_arg(s, "report:code")}) end
 
 --- r:table(frame_or_table, {digits = 3, max_rows = 50, columns =, header =, caption =})
 function Report:table(data, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "table", {"digits", "max_rows", "caption", "columns", "header"})
   local header = opts.header
   if header ~= nil and type(header) ~= "boolean" then
     if type(header) ~= "table" or getmetatable(header) then
@@ -406,10 +462,10 @@ function Report:table(data, opts)
 end
 
 --- r:figure(fig, {caption =, name =}): draws fig to SVG (inlined) and PNG in the report's
---- folder, with its gnuplot script. Returns the report, or nil, msg when gnuplot failed (the
---- report then shows a note in the figure's place).
+--- folder, with its gnuplot script. Returns the report; raises when gnuplot failed or the
+--- files cannot be written (the report then shows a note in the figure's place).
 function Report:figure(fig, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "figure", {"name", "caption"})
   if not plot.is_figure(fig) then
     error("report:figure: expected a churnlab.Figure, got " .. type(fig), 2)
   end
@@ -423,19 +479,19 @@ function Report:figure(fig, opts)
   -- a little smaller than plot's default, so text stays legible when a phone shrinks it
   local saved_size = fig.opts.size
   if saved_size == nil then fig.opts.size = {720, 450} end
-  local ok, err = mkdir_p(self.assets)
-  if ok then
+  local ok, err = pcall(function()
+    mkdir_p(self.assets)
     local svgpath = self.assets .. "/" .. name .. ".svg"
-    ok, err = fig:save(svgpath)
-    if ok then
-      block.svg = read(svgpath)
-      ok, err = fig:save(self.assets .. "/" .. name .. ".png")
-    end
-  end
+    fig:save(svgpath)
+    block.svg = read(svgpath)
+    fig:save(self.assets .. "/" .. name .. ".png")
+  end)
   fig.opts.size = saved_size
   if not ok then
-    block.error = err
-    return nil, err
+    -- the note in the report says what failed; the error (already at the caller's line)
+    -- goes on unchanged
+    block.error = tostring(err):gsub("^[^\n]-:%d+: ", ""):gsub("^cannot write '[^']*': ", "")
+    error(tostring(err), 0)
   end
   block.png = self.assets_rel .. "/" .. name .. ".png"
   return self
@@ -443,7 +499,7 @@ end
 
 --- r:metrics{{"AUC", 0.84}, {"Churn rate", "26.5%", note = "test set"}} or {AUC = 0.84}
 function Report:metrics(items, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "metrics", {"digits"})
   if type(items) ~= "table" then error("report:metrics: expected a table", 2) end
   local list = {}
   if #items > 0 then
@@ -472,6 +528,7 @@ local CSS = [[
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+details.code{margin:.25rem 0 1rem}details.code summary{cursor:pointer;color:var(--muted);font-size:.85rem}
 header{border-bottom:2px solid var(--line);margin-bottom:1.5rem;padding-bottom:.5rem}
 header h1{font-size:2rem;line-height:1.2;margin:.2rem 0}
 .sub,.date{color:var(--muted);margin:.2rem 0}
@@ -555,11 +612,17 @@ local function html(self)
   if #meta > 0 then w('<p class="date">' .. concat(meta, " · ") .. "</p>") end
   w("</header>")
   local used = {}
-  for _, b in ipairs(self.blocks) do
+  for bi, b in ipairs(self.blocks) do
+    local code = (b.kind == "h1" or b.kind == "h2") and section_code(self, bi)
     if b.kind == "h1" then
       w(fmt('<h2 id="%s">%s</h2>', slug(b.text, used), inline(b.text)))
     elseif b.kind == "h2" then
       w(fmt('<h3 id="%s">%s</h3>', slug(b.text, used), inline(b.text)))
+    end
+    if code then -- folded, as Rmarkdown's code_folding: the result first, the code on a click
+      w('<details class="code"><summary>Code</summary><pre><code>' .. esc(code) .. "</code></pre></details>")
+    end
+    if b.kind == "h1" or b.kind == "h2" then -- done above
     elseif b.kind == "text" then
       w(markdown(b.text))
     elseif b.kind == "code" then
@@ -634,8 +697,18 @@ local function markdown_out(self)
   local function w(s) out[#out + 1] = s end
   if self.subtitle then w(self.subtitle); w("") end
   if self.date then w("_" .. self.date .. "_"); w("") end
-  for _, b in ipairs(self.blocks) do
-    if b.kind == "h1" then w("## " .. b.text:gsub("\n", " "))
+  for bi, b in ipairs(self.blocks) do
+    local code = (b.kind == "h1" or b.kind == "h2") and section_code(self, bi)
+    if code then
+      local f = fence(code)
+      w(b.kind == "h1" and "## " .. b.text:gsub("\n", " ") or "### " .. b.text:gsub("\n", " "))
+      w("")
+      w("<details><summary>Code</summary>")
+      w("")
+      w(f .. "lua"); w(code); w(f)
+      w("")
+      w("</details>")
+    elseif b.kind == "h1" then w("## " .. b.text:gsub("\n", " "))
     elseif b.kind == "h2" then w("### " .. b.text:gsub("\n", " "))
     elseif b.kind == "text" then w((b.text:gsub("%s+$", "")))
     elseif b.kind == "code" then
@@ -677,23 +750,25 @@ local function markdown_out(self)
   return concat(out, "\n")
 end
 
---- r:save([{format = "html" | "md"}]) -> path | nil, msg. The format defaults to the out
---- file's extension; saving .md of an .html report writes the same name with .md.
+--- r:save([{format = "html" | "md"}]) -> path; raises naming the file when it cannot be
+--- written. The format defaults to the out file's extension; saving .md of an .html report
+--- writes the same name with .md.
 function Report:save(opts)
-  opts = opts or {}
+  opts = check(opts, 2, "save", {"format"})
+  if self.echo and not self.saved_at then -- the last section's code ends at the first save()
+    local info = debug.getinfo(2, "Sl")
+    if info and info.source:sub(1, 1) == "@" then
+      self.saved_at = {src = info.source:sub(2), line = info.currentline}
+    end
+  end
   local format = opts.format or (self.out:match("%.md$") and "md" or "html")
   local path = self.out
   if format == "md" then path = path:gsub("%.html?$", ".md")
   elseif format == "html" then path = path:gsub("%.md$", ".html")
   else error("report:save: format must be 'html' or 'md', got " .. tostring(format), 2) end
   local dir = path:match("^(.*)/[^/]*$")
-  if dir then
-    local ok, err = mkdir_p(dir)
-    if not ok then return nil, err end
-  end
-  local body = format == "md" and markdown_out(self) or html(self)
-  local ok, err = plot._private.write_atomic(path, body)
-  if not ok then return nil, "cannot write " .. path .. ": " .. tostring(err) end
+  if dir then mkdir_p(dir) end
+  write_file(path, format == "md" and markdown_out(self) or html(self))
   return path
 end
 
@@ -711,10 +786,10 @@ end
 local ENT = {amp = "&", lt = "<", gt = ">", quot = '"', ["#39"] = "'"}
 local function unesc(s) return (s:gsub("&(#?%w+);", function(e) return ENT[e] or ("&" .. e .. ";") end)) end
 
---- report.index(dir [, {title =}]) -> path | nil, msg: writes dir/index.html linking every
+--- report.index(dir [, {title =}]) -> path, n: writes dir/index.html linking every
 --- churnlab report (HTML files with a churnlab-title meta tag) in dir, sorted by file name.
 function M.index(dir, opts)
-  opts = opts or {}
+  opts = check(opts, 2, "index", {"title"})
   if type(dir) ~= "string" or dir == "" then error("report.index: expected a folder name", 2) end
   dir = dir:gsub("/+$", "")
   if dir == "" then dir = "/" end
@@ -771,11 +846,9 @@ function M.index(dir, opts)
   w("</main>")
   w("</body>")
   w("</html>")
-  local ok, err = mkdir_p(dir)
-  if not ok then return nil, err end
+  mkdir_p(dir)
   local path = dir .. "/index.html"
-  ok, err = plot._private.write_atomic(path, concat(out, "\n") .. "\n")
-  if not ok then return nil, "cannot write " .. path .. ": " .. tostring(err) end
+  write_file(path, concat(out, "\n") .. "\n")
   return path, #entries
 end
 
@@ -790,7 +863,8 @@ if okc and type(core) == "table" and type(core.docs) == "function" then
   docs[M.new] = "new{title=, out='reports/x.html' (or .md), subtitle=, author=, date=" ..
     "'YYYY-MM-DD' or true} -> report. Deterministic: no date unless asked."
   docs[M.index] = "index(dir [, {title=}]) -> path, n: writes dir/index.html linking every " ..
-    "churnlab report in dir with its title and date."
+    "churnlab report in dir with its title and date; creates dir if missing, raises naming " ..
+    "index.html when it cannot be written."
   docs[M.markdown] = "markdown(text) -> html: the markdown-lite of report:text."
   docs[M.inline] = "inline(text) -> html: inline markup only (bold, italics, code, links)."
   docs[M.escape] = "escape(text) -> html-escaped text."
@@ -801,12 +875,14 @@ if okc and type(core) == "table" and type(core.docs) == "function" then
     "- lists, 1. lists, [links](https://...), ``` code blocks; HTML is escaped."
   docs[Report.table] = "r:table(frame or rows or {col = list}, {digits=3, max_rows=50, " ..
     "columns=, header=, caption=}) -> r: numbers right-aligned."
-  docs[Report.figure] = "r:figure(fig, {caption=, name=}) -> r | nil, msg: inlines the figure " ..
-    "as SVG; PNG, SVG and .gp kept in <report>_files/."
+  docs[Report.figure] = "r:figure(fig, {caption=, name=}) -> r: inlines the figure " ..
+    "as SVG; PNG, SVG and .gp kept in <report>_files/. When gnuplot cannot draw it, the " ..
+    "report keeps a note and the call raises; to carry on without it: pcall(r.figure, r, fig)."
   docs[Report.metrics] = "r:metrics{{label, value [, note]}, ...} or {label = value} -> r: a " ..
     "row of headline figures."
   docs[Report.code] = "r:code(text) -> r: a preformatted block."
-  docs[Report.save] = "r:save([{format='html'|'md'}]) -> path | nil, msg: writes atomically."
+  docs[Report.save] = "r:save([{format='html'|'md'}]) -> path: writes atomically, creating " ..
+    "folders as needed; raises naming the file when it cannot (pcall(r.save, r) to branch)."
   docs[Report.html] = "r:html() -> the HTML text."
   docs[Report.markdown] = "r:markdown() -> the Markdown text."
 end

@@ -27,9 +27,91 @@
 -- budget = false: a baseline such as "contact everyone" at any cost), and the
 -- "optimised" row assigns at most one action per customer across all strategies to maximise
 -- expected net value within the budget (worst-case costs: no outcome overspends).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local plan = require "churnlab.plan"
+local check = require("churnlab.options").check
 
 local M = {}
+
+-- Every key each table may hold: a misspelt key (cost = instead of contact =) would
+-- otherwise become a default, here a free action that wins.
+local OPTIONS = {"customers", "strategies", "budget", "draws", "seed", "verbose", "p", "value",
+                 "scale"}
+local SENSITIVITY_OPTIONS = {"customers", "strategies", "budget", "p", "value", "scale", "vary"}
+local CUSTOMER_KEYS = {"p", "value", "scale"}
+local STRATEGY_KEYS = {"name", "contact", "accept", "reach", "effect", "effect_sd", "fixed",
+                       "target", "budget"}
+local TARGET_KEYS = {"top", "threshold"}
+
+-- Raises "bad argument #1 to 'fname' (msg)" at the line that called the public function
+-- (level 1 is the function calling bad, 2 the public function, 3 its caller).
+local function bad(fname, msg)
+  error(string.format("bad argument #1 to '%s' (%s)", fname, msg), 4)
+end
+
+local function is_int(x) return math.type(x) == "integer" or (type(x) == "number" and x == math.floor(x) and x == x) end
+
+-- Checks the keys and the values a wrong one of which would silently do something wrong;
+-- called directly by each public function (the levels count on it).
+local function validate(opts, fname, known)
+  check(opts, 1, fname, known, 2)
+  if type(opts) ~= "table" then bad(fname, "table expected, got " .. type(opts)) end
+  local c = opts.customers
+  if type(c) == "table" then check(c, 1, fname, CUSTOMER_KEYS, 2, "customers") end
+  if opts.budget ~= nil and not (type(opts.budget) == "number" and opts.budget >= 0) then
+    bad(fname, "option 'budget' must be a number >= 0, got " ..
+               (type(opts.budget) == "number" and tostring(opts.budget) or type(opts.budget)))
+  end
+  if opts.draws ~= nil and not (is_int(opts.draws) and opts.draws >= 1) then
+    bad(fname, "option 'draws' must be a whole number >= 1, got " .. tostring(opts.draws))
+  end
+  if opts.seed ~= nil and not (is_int(opts.seed) and opts.seed >= 0) then
+    bad(fname, "option 'seed' must be a whole number >= 0, got " .. tostring(opts.seed))
+  end
+  for _, k in ipairs({"p", "value", "scale"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then
+      bad(fname, "option '" .. k .. "' must name a column of the customers frame, got " .. type(opts[k]))
+    end
+  end
+  if type(opts.strategies) ~= "table" then return end
+  for i, s in ipairs(opts.strategies) do
+    if type(s) == "table" then
+      local what = "strategy " .. (type(s.name) == "string" and "'" .. s.name .. "'" or i)
+      check(s, 1, fname, STRATEGY_KEYS, 2, what)
+      for _, k in ipairs({"contact", "accept", "fixed", "effect_sd"}) do
+        local v = s[k]
+        if v ~= nil and not (type(v) == "number" and v >= 0) then
+          bad(fname, string.format("%s: '%s' must be a number >= 0, got %s", what, k,
+                                   type(v) == "number" and tostring(v) or type(v)))
+        end
+      end
+      if s.reach ~= nil and not (type(s.reach) == "number" and s.reach >= 0 and s.reach <= 1) then
+        bad(fname, string.format("%s: 'reach' must be a probability in [0, 1], got %s", what, tostring(s.reach)))
+      end
+      if s.budget ~= nil and s.budget ~= false then
+        bad(fname, what .. ": 'budget' can only be false (spend beyond the budget)")
+      end
+      local t = s.target
+      if type(t) == "table" then
+        check(t, 1, fname, TARGET_KEYS, 2, what .. " target")
+        if t.top ~= nil and not (is_int(t.top) and t.top >= 0) then
+          bad(fname, string.format("%s: target.top must be a whole number >= 0, got %s", what, tostring(t.top)))
+        end
+        if t.threshold ~= nil and type(t.threshold) ~= "number" then
+          bad(fname, string.format("%s: target.threshold must be a number, got %s", what, type(t.threshold)))
+        end
+        if t.top == nil and t.threshold == nil then
+          bad(fname, what .. ": target needs top = k or threshold = t")
+        end
+      end
+    end
+  end
+  if fname == "sensitivity" and opts.vary ~= nil then
+    check(opts.vary, 1, fname, {"effect", "cost"}, 2, "vary")
+  end
+end
 
 local function vec(v, n, what)
   if type(v) == "number" then
@@ -172,6 +254,7 @@ end
 
 -- The plan of one strategy alone (cut to the budget in its own priority order).
 function M.plan_for(opts, i)
+  validate(opts, "plan_for", OPTIONS)
   local cust, actions, pers = prepare(opts)
   local s, a = opts.strategies[i], actions[i]
   local assign = {}
@@ -186,7 +269,20 @@ function M.plan_for(opts, i)
   return assign
 end
 
+-- simulate{customers =, strategies =, budget =, draws = 2000, seed = 42, verbose} -> results:
+-- customers = {p =, value = [, scale =]} (vectors: churn risk, value if retained, accept-cost
+-- multiplier) or a frame with opts p, value, scale naming its columns; strategies = a list of
+-- {name, contact, accept, fixed, reach, effect (number or one per customer), effect_sd,
+-- target = "all" | "value" | {top = k} | {threshold = t}, budget = false (ignores the
+-- budget)}. Each strategy is cut to the budget in its own priority order; "nobody" (no
+-- action) and, with a budget and no fixed costs, "optimised" (at most one action per
+-- customer maximising expected net value, worst-case cost within budget) are added. Monte
+-- Carlo over draws with common random numbers: strategies are compared on the same luck.
+-- results[i] and results[name] = {name, contacted, saved, retained, cost, net (each {mean,
+-- lo, hi}: 90% interval), roi, plan}; results.best names the best mean net value;
+-- print(results) shows the table.
 function M.simulate(opts)
+  validate(opts, "simulate", OPTIONS)
   local cust, actions, pers, eff = prepare(opts)
   local input = {p = cust.p, value = cust.value, effect = eff, scale = cust.scale}
   local sim = {draws = opts.draws or 2000, seed = opts.seed or 42, verbose = opts.verbose}
@@ -227,6 +323,7 @@ end
 -- Net value of the optimised plan when the effect and the costs are off by the given
 -- factors: {effect = {0.5, 1, 1.5}, cost = {0.8, 1, 1.2}} -> rows {effect, cost, net, plan size}.
 function M.sensitivity(opts)
+  validate(opts, "sensitivity", SENSITIVITY_OPTIONS)
   local vary = opts.vary or {effect = {0.5, 0.75, 1, 1.25, 1.5}, cost = {0.8, 1, 1.2}}
   local rows = {}
   for _, fe in ipairs(vary.effect or {1}) do

@@ -15,6 +15,9 @@
 --             uplift in staying = 2 P(Z = 1 | x) - 1. The identity holds for a 50/50
 --             randomisation, so fit refuses campaigns whose treated share is outside
 --             45-55% (use the T-learner there).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local measure = require "churnlab.measure"
 local tensor = require "churnlab.tensor"
 
@@ -44,11 +47,16 @@ function TL:__tostring()
     self.n_t, self.n_c) or " (not fitted)")
 end
 
+-- tlearner(make) -> learner: the T-learner. make() must return a new unfitted model with
+-- fit(X, y) and predict(X). m:fit(X, churned, treated) -> m fits one model on the treated
+-- rows and one on the controls (churned, treated: 0/1 vectors); m:predict(X) -> tensor of
+-- p_control - p_treated, the drop in churn probability if contacted (positive: worth it).
 function U.tlearner(make)
   if type(make) ~= "function" then error("tlearner: expected a function returning a new model", 2) end
   return setmetatable({make = make}, TL)
 end
 
+-- Fits a churn model on the treated rows and one on the controls; returns self.
 function TL:fit(X, churned, treated)
   local y, t = vec(churned, "churned"), vec(treated, "treated")
   local n = X:shape()
@@ -77,11 +85,16 @@ local CT = {__name = "churnlab.ClassTransform"}
 CT.__index = CT
 function CT:__tostring() return "churnlab.ClassTransform" .. (self.fitted and "" or " (not fitted)") end
 
+-- transform(make) -> learner: the class-transformation uplift model (one classifier on Z = 1
+-- for treated stayers and control churners). m:fit(X, churned, treated) -> m refuses a
+-- campaign whose treated share is outside 45-55% (use tlearner); m:predict(X) -> tensor of
+-- 2 P(Z = 1 | x) - 1, the rise in the probability of staying if contacted.
 function U.transform(make)
   if type(make) ~= "function" then error("transform: expected a function returning a new model", 2) end
   return setmetatable({make = make}, CT)
 end
 
+-- Fits one classifier on the transformed label (50/50 campaigns only); returns self.
 function CT:fit(X, churned, treated)
   local y, t = vec(churned, "churned"), vec(treated, "treated")
   local n = X:shape()
@@ -103,6 +116,7 @@ function CT:fit(X, churned, treated)
   return self
 end
 
+-- Predicted rise in the probability of staying when contacted, 2 P(Z = 1 | x) - 1.
 function CT:predict(X)
   if not self.fitted then error("predict: the model is not fitted", 2) end
   return self.model:predict(X) * 2 - 1

@@ -11,11 +11,19 @@
 -- CLV model: a customer who churns each month with probability p (from a churn model's
 -- monthly hazard or the survival curve's slope) survives month t with probability (1-p)^t;
 -- CLV = sum over t = 1..horizon of margin (1-p)^t / (1+discount)^t (geometric, closed form).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local measure = require "churnlab.measure"
+local check = require("churnlab.options").check
 
 local V = {}
 
+-- clv{p =, margin = [, horizon = 36, discount = 0]} -> value: one customer's lifetime value,
+-- sum over months t = 1..horizon of margin (1-p)^t / (1+discount)^t (closed form); p the
+-- monthly churn probability in [0, 1], margin the monthly margin, discount the monthly rate.
 function V.clv(o)
+  o = check(o, 1, "clv", {"p", "margin", "horizon", "discount"})
   local p, m = o.p, o.margin
   if type(p) ~= "number" or p < 0 or p > 1 then error("clv: p must be a monthly churn probability in [0, 1]", 2) end
   if type(m) ~= "number" then error("clv: margin (per month) is required", 2) end
@@ -25,13 +33,18 @@ function V.clv(o)
   return m * r * (1 - r ^ h) / (1 - r)
 end
 
+-- lifetime(p) -> months: the expected remaining lifetime 1 / p of a customer who churns with
+-- monthly probability p (math.huge when p <= 0).
 function V.lifetime(p)
   if p <= 0 then return math.huge end
   return 1 / p
 end
 
+-- clv_vector(p, margin [, {horizon = 36, discount = 0}]) -> tensor: clv for every customer;
+-- p a tensor, column or list of monthly churn probabilities, margin a number for all or one
+-- per customer (list or tensor).
 function V.clv_vector(p, margin, opts)
-  opts = opts or {}
+  opts = check(opts, 3, "clv_vector", {"horizon", "discount"})
   local tensor = require "churnlab.tensor"
   local ps = type(p) == "table" and p or p:totable()
   local out = {}
@@ -69,7 +82,15 @@ function V.segment_rates(labels, churned, conf)
     local s = l[i]
     if n[s] == nil then n[s], k[s] = 0, 0; order[#order + 1] = s end
     n[s] = n[s] + 1
-    k[s] = k[s] + (y[i] == 1 and 1 or 0)
+    -- churned as 1/0 or as booleans (a mask, a Lua list of flags); anything else is an error,
+    -- not a quiet "stayed"
+    local yi = y[i]
+    if yi == 1 or yi == true then
+      k[s] = k[s] + 1
+    elseif not (yi == 0 or yi == false) then
+      error(string.format("segment_rates: outcome %d must be 0, 1 or a boolean, got %s", i,
+                          type(yi) == "string" and "'" .. yi .. "'" or tostring(yi)), 2)
+    end
   end
   local rows = {}
   for _, s in ipairs(order) do
@@ -87,6 +108,8 @@ end
 -- frequency (events) and monetary (sum of `amount`), each scored 1..5 by quintile (5 best:
 -- recent, frequent, high). Returns a list sorted by customer with r, f, m, score = "RFM".
 function V.rfm(events, o)
+  check(o, 2, "rfm", {"customer", "time", "amount", "now"})
+  o = o or {}
   local cust, time, amount = o.customer, o.time, o.amount
   if not (cust and time) then error("rfm: options customer and time (column names) are required", 2) end
   local c = events[cust]:totable()

@@ -332,7 +332,12 @@ static void history_open(void)
         return;
     using_history();
     stifle_history(history_max);
-    history_write_timestamps = 1; /* lets multi-line chunks read back as one entry */
+    /* Multi-line chunks read back as one entry only when every entry is preceded by a
+     * timestamp line, and readline writes one only when history_comment_char is set (its
+     * default, NUL, makes every timestamp empty): without it a whole session read back as a
+     * single entry. */
+    history_comment_char = '#';
+    history_write_timestamps = 1;
     history_multiline_entries = 1;
     int rc = read_history(history_path);
     if (rc != 0 && rc != ENOENT)
@@ -519,7 +524,10 @@ static line_status read_tty(const char *prompt, char **out)
         int fd = tty_fd >= 0 ? tty_fd : fileno(rl_instream);
         FD_ZERO(&fds);
         FD_SET(fd, &fds);
-        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
+        /* A Ctrl-C may already have been taken inside tty_getc's own pselect (readline then
+         * aborted the key with ^G and a bell): waiting here first would sleep until the next
+         * key, with the press unanswered. */
+        int r = sigint_count ? 0 : pselect(fd + 1, &fds, NULL, NULL, NULL, &waitmask);
         if (sigwinch_seen) {
             sigwinch_seen = 0;
             rl_resize_terminal();
@@ -560,6 +568,8 @@ static line_status read_tty(const char *prompt, char **out)
     return st;
 }
 
+static int input_lines; /* lines read from a pipe so far: piped chunks keep their line numbers */
+
 /* One line from a pipe or file (no prompt), without its newline. */
 static line_status read_pipe(char **out)
 {
@@ -575,6 +585,7 @@ static line_status read_pipe(char **out)
         line[--n] = '\0';
     if (n > 0 && line[n - 1] == '\r')
         line[--n] = '\0';
+    input_lines++;
     *out = line;
     return LINE_OK;
 }
@@ -601,6 +612,64 @@ static int incomplete(lua_State *L, int status)
 
 enum { CHUNK_READY, CHUNK_MORE, CHUNK_ERROR };
 
+static int chunk_line = 1; /* the input line a piped chunk starts on (1 at a terminal) */
+static int chunk_is_expr;  /* the chunk compiled as 'return <chunk>' */
+
+/* lua_load reader: chunk_line - 1 newlines, then the text, so that a piped statement's
+ * errors and tracebacks name its line in the input ("stdin:12:"), not line 1 of its chunk.
+ * The newlines cost the lexer O(line) per statement: negligible for piped sessions of
+ * thousands of lines. */
+typedef struct padded {
+    int pad;
+    const char *s;
+    size_t len;
+} padded;
+
+static const char *padded_read(lua_State *L, void *ud, size_t *size)
+{
+    (void)L;
+    static char nl[4096];
+    padded *p = ud;
+    if (p->pad > 0) {
+        if (!nl[0])
+            memset(nl, '\n', sizeof nl);
+        size_t k = (size_t)p->pad < sizeof nl ? (size_t)p->pad : sizeof nl;
+        p->pad -= (int)k;
+        *size = k;
+        return nl;
+    }
+    if (p->s) {
+        const char *s = p->s;
+        *size = p->len;
+        p->s = NULL;
+        return s;
+    }
+    *size = 0;
+    return NULL;
+}
+
+static int load_chunk(lua_State *L, const char *s, size_t len)
+{
+    padded p = {chunk_line - 1, s, len};
+    return lua_load(L, padded_read, &p, "=stdin", "t");
+}
+
+/* The text at the top of the stack with its top-level locals made globals by
+ * repl.globalize (so `local y = 5` at the prompt is still there for the next statement);
+ * nothing pushed when there is nothing to change or the rewrite fails. */
+static int push_globalized(lua_State *L)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref);
+    lua_getfield(L, -1, "globalize");
+    lua_remove(L, -2);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isstring(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
 /* Compiles the chunk text at the top of the stack: 'return <chunk>' first, so an expression
  * prints its values, then the chunk as statements. Pushes the function (CHUNK_READY) or the
  * error message (CHUNK_ERROR) above the text, or pushes nothing (CHUNK_MORE: either form
@@ -612,17 +681,33 @@ static int compile_chunk(lua_State *L)
     lua_pushvalue(L, -2);
     lua_concat(L, 2);
     const char *ret = lua_tolstring(L, -1, &len);
-    int st_ret = luaL_loadbuffer(L, ret, len, "=stdin");
+    int st_ret = load_chunk(L, ret, len);
     if (st_ret == LUA_OK) {
         lua_remove(L, -2);
+        chunk_is_expr = 1;
         return CHUNK_READY;
     }
     int ret_more = incomplete(L, st_ret);
     lua_pop(L, 2); /* message, "return ..." */
     const char *chunk = lua_tolstring(L, -1, &len);
-    int st = luaL_loadbuffer(L, chunk, len, "=stdin");
-    if (st == LUA_OK)
+    int st = load_chunk(L, chunk, len);
+    chunk_is_expr = 0;
+    if (st == LUA_OK) {
+        /* Compiles as written: now the same with its top-level locals kept as globals, used
+         * when that compiles too (it always should; the original is the fallback). */
+        lua_pushvalue(L, -2);
+        if (push_globalized(L)) {
+            const char *g = lua_tolstring(L, -1, &len);
+            if (load_chunk(L, g, len) == LUA_OK) {
+                lua_replace(L, -4); /* the new function replaces the original */
+                lua_pop(L, 2);
+                return CHUNK_READY;
+            }
+            lua_pop(L, 2); /* error, rewritten text */
+        }
+        lua_pop(L, 1);
         return CHUNK_READY;
+    }
     if (incomplete(L, st) || ret_more) {
         lua_pop(L, 1);
         return CHUNK_MORE;
@@ -681,6 +766,7 @@ static int read_chunk(lua_State *L)
     }
     if (line[0] == '=') /* Lua 5.1's '=expr' still works */
         line[0] = ' ';
+    chunk_line = interactive ? 1 : input_lines;
     lua_pushstring(L, line);
     free(line);
     int c;
@@ -693,7 +779,7 @@ static int read_chunk(lua_State *L)
         if (st == LINE_EOF) { /* report the unfinished chunk's own error */
             size_t len;
             const char *chunk = lua_tolstring(L, -1, &len);
-            luaL_loadbuffer(L, chunk, len, "=stdin");
+            load_chunk(L, chunk, len);
             c = CHUNK_ERROR;
             if (interactive)
                 fputc('\n', rl_outstream);
@@ -809,6 +895,10 @@ static int repl(lua_State *L)
             double dt = now_s() - t0;
             if (status == LUA_OK) {
                 int n = lua_gettop(L) - top;
+                if (n > 0 && chunk_is_expr) { /* `_` is the last expression's (first) value */
+                    lua_pushvalue(L, top + 1);
+                    lua_setglobal(L, "_");
+                }
                 if (n > 0)
                     status = print_results(L, n);
                 if (timed)
@@ -939,12 +1029,37 @@ static void createargtable(lua_State *L, char **argv, int argc, int script)
     lua_setglobal(L, "arg");
 }
 
-static int handle_script(lua_State *L, char **argv)
+/* With -i the script is loaded through repl.loadfile, which keeps its top-level locals as
+ * globals for the session that follows (they would die with the chunk otherwise). */
+static int load_script(lua_State *L, const char *fname, int keep_locals)
+{
+    if (!keep_locals || !fname)
+        return luaL_loadfile(L, fname);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "churnlab.repl");
+    int status = docall(L, 1, 1);
+    if (status != LUA_OK)
+        return status;
+    lua_getfield(L, -1, "loadfile");
+    lua_remove(L, -2);
+    lua_pushstring(L, fname);
+    status = docall(L, 1, 2);
+    if (status != LUA_OK)
+        return status;
+    if (lua_isnil(L, -2)) { /* nil, message */
+        lua_remove(L, -2);
+        return LUA_ERRFILE;
+    }
+    lua_pop(L, 1);
+    return LUA_OK;
+}
+
+static int handle_script(lua_State *L, char **argv, int keep_locals)
 {
     const char *fname = argv[0];
     if (strcmp(fname, "-") == 0)
         fname = NULL; /* stdin */
-    int status = luaL_loadfile(L, fname);
+    int status = load_script(L, fname, keep_locals);
     if (status == LUA_OK) {
         lua_getglobal(L, "arg");
         if (!lua_istable(L, -1))
@@ -1000,7 +1115,7 @@ static int pmain(lua_State *L)
     createargtable(L, argv, argc, script);
     int ok = runargs(L, argv, script);
     if (ok && script < argc)
-        ok = handle_script(L, argv + script) == LUA_OK;
+        ok = handle_script(L, argv + script, (args & HAS_I) != 0) == LUA_OK;
     int code = ok ? 0 : (sigint_count || cl_interrupted() ? 130 : 1);
     if (args & HAS_I) {
         cl_interrupt_clear();

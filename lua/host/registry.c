@@ -8,6 +8,7 @@
 #include "support/lcl.h"
 #include "host/embed.h"
 
+#include <limits.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,17 +56,22 @@ static int disk_path(const char *rel, char *out, size_t cap)
 static int embedded_loader(lua_State *L)
 {
     const lcl_embedded *m = lua_touserdata(L, lua_upvalueindex(1));
-    char path[4600];
+    char path[4600], clean[PATH_MAX];
     int rc;
-    if (disk_path(m->path, path, sizeof path))
-        rc = luaL_loadfile(L, path);
-    else {
-        char chunk[300];
-        snprintf(chunk, sizeof chunk, "@%s", m->path);
-        rc = luaL_loadbuffer(L, m->src, m->len, chunk);
+    if (disk_path(m->path, path, sizeof path)) {
+        /* the chunk is named by its real path, so tracebacks show .../lua/churnlab/plot.lua
+         * rather than .../build/release/../../lua/churnlab/plot.lua */
+        const char *name = realpath(path, clean) ? clean : path;
+        lua_pushfstring(L, "@%s", name);
+        rc = luaL_loadfile(L, name);
+    } else {
+        lua_pushfstring(L, "@%s", m->path);
+        rc = luaL_loadbuffer(L, m->src, m->len, lua_tostring(L, -1));
     }
     if (rc != LUA_OK)
         return lua_error(L);
+    lcl_mark_library(L, lua_tostring(L, -2)); /* errors skip its frames (lcl_where) */
+    lua_remove(L, -2);
     lua_pushstring(L, m->name);
     lua_call(L, 1, 1);
     return 1;

@@ -1,12 +1,12 @@
 /* lcl.c - shared binding helpers and the module registry. */
+#define LCL_NO_REDIRECT /* this file defines lcl_error and lcl_argerror on top of lauxlib's */
 #include "support/lcl.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 lcl_box *lcl_newbox(lua_State *L, const char *tname)
@@ -29,11 +29,43 @@ void *lcl_checkobj(lua_State *L, int idx, const char *tname)
         const char *got = luaL_typename(L, idx);
         if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
             got = lua_tostring(L, -1);
-        luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", tname, got));
+        lcl_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s", tname, got));
     }
     if (!b->obj)
-        luaL_argerror(L, idx, lua_pushfstring(L, "attempt to use a freed %s", tname));
+        lcl_argerror(L, idx, lua_pushfstring(L, "attempt to use a freed %s", tname));
     return b->obj;
+}
+
+/* ---- tensor boxes ---------------------------------------------------------------------- */
+/* Here rather than in bind/tensor.c: every binding passes tensors, and support code must not
+ * lean on a module's file (the tensor metatable itself is made by bind/tensor.c). */
+
+cl_tensor *lcl_checktensor(lua_State *L, int idx) { return lcl_checkobj(L, idx, LCL_TENSOR); }
+
+cl_tensor *lcl_testtensor(lua_State *L, int idx)
+{
+    lcl_box *b = lcl_testbox(L, idx, LCL_TENSOR);
+    return b ? b->obj : NULL;
+}
+
+static int newbox(lua_State *L)
+{
+    lcl_newbox(L, LCL_TENSOR);
+    return 1;
+}
+
+int lcl_pushtensor(lua_State *L, cl_tensor *t)
+{
+    /* The box is made under pcall so a Lua memory error cannot leak t. */
+    lua_pushcfunction(L, newbox);
+    if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+        cl_tensor_free(t);
+        return lua_error(L);
+    }
+    lcl_box *b = lua_touserdata(L, -1);
+    b->obj = t;
+    lcl_gc_check(L);
+    return 1;
 }
 
 void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods)
@@ -51,13 +83,108 @@ void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const
     }
 }
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+static const char *LIBSRC_KEY = "churnlab.libsources";
+
+void lcl_mark_library(lua_State *L, const char *source)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LIBSRC_KEY);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, source);
+    lua_pop(L, 1);
+}
+
+static int is_library(lua_State *L, const char *source)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LIBSRC_KEY);
+    int lib = lua_getfield(L, -1, source) != LUA_TNIL;
+    lua_pop(L, 2);
+    return lib;
+}
+
+void lcl_where(lua_State *L)
+{
+    lua_Debug ar;
+    /* Level 0 is the running C function; C frames (pcall, sort) have no line to show, and
+     * frames of churnlab's own Lua modules are helpers acting for the caller. */
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || is_library(L, ar.source))
+            continue;
+        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+        return;
+    }
+    lua_pushliteral(L, "");
+}
+
+int lcl_error(lua_State *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lcl_where(L);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_concat(L, 2);
+    lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
+int lcl_argerror(lua_State *L, int arg, const char *extramsg)
+{
+    lua_Debug ar;
+    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "S", &ar) || !is_library(L, ar.source)) {
+        luaL_argerror(L, arg, extramsg); /* the user's own call: Lua's message as is */
+    } else if (!lua_getstack(L, 0, &ar)) {
+        lcl_error(L, "bad argument #%d (%s)", arg, extramsg);
+    } else { /* lauxlib's wording, at the user's line */
+        lua_getinfo(L, "n", &ar);
+        const char *name = ar.name ? ar.name : "?";
+        if (ar.namewhat && strcmp(ar.namewhat, "method") == 0 && --arg == 0)
+            lcl_error(L, "calling '%s' on bad self (%s)", name, extramsg);
+        lcl_error(L, "bad argument #%d to '%s' (%s)", arg, name, extramsg);
+    }
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
 int lcl_raise(lua_State *L, int rc)
 {
     const char *msg = cl_last_error();
     if (!msg || !*msg)
         msg = cl_strstatus(rc);
+    lcl_where(L);
     lua_pushstring(L, msg);
     cl_error_clear();
+    lua_concat(L, 2);
+    lua_error(L);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
+}
+
+int lcl_raise_file(lua_State *L, int rc, const char *path)
+{
+    const char *msg = cl_last_error();
+    if (!msg || !*msg)
+        msg = cl_strstatus(rc);
+    lcl_where(L);
+    /* the core names the file in most messages ("cannot open 'x.clm': ..."); where a
+     * model-specific check does not, the file is put in front, like io.lines does */
+    if (strstr(msg, path))
+        lua_pushstring(L, msg);
+    else
+        lua_pushfstring(L, "'%s': %s", path, msg);
+    cl_error_clear();
+    lua_concat(L, 2);
     lua_error(L);
 #if defined(__GNUC__)
     __builtin_unreachable();
@@ -99,14 +226,6 @@ int lcl_raise_slot(lua_State *L, int slot, int rc)
 #endif
 }
 
-int lcl_fail(lua_State *L, int rc)
-{
-    const char *msg = cl_last_error();
-    luaL_pushfail(L);
-    lua_pushstring(L, msg && *msg ? msg : cl_strstatus(rc));
-    cl_error_clear();
-    return 2;
-}
 
 /* ---- parameters --------------------------------------------------------------------- */
 
@@ -168,7 +287,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
     while (lua_next(L, idx)) {
         int rc = CL_OK;
         if (lua_type(L, -2) != LUA_TSTRING) {
-            return (void)luaL_error(L, "%s: parameter names must be strings, got %s", what,
+            return (void)lcl_error(L, "%s: parameter names must be strings, got %s", what,
                                     luaL_typename(L, -2));
         }
         const char *name = lua_tostring(L, -2);
@@ -187,7 +306,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
                 lua_Number x = lua_tonumberx(L, -1, &isnum);
                 lua_pop(L, 1);
                 if (!isnum || x != floor(x) || fabs(x) > 1e9)
-                    return (void)luaL_error(L, "%s: parameter '%s' must be a list of integers",
+                    return (void)lcl_error(L, "%s: parameter '%s' must be a list of integers",
                                             what, name);
                 v[k - 1] = (int)x;
             }
@@ -199,7 +318,7 @@ void lcl_params(lua_State *L, int idx, const cl_param_def *defs, void *params, c
         } else if (!d) {
             rc = cl_param_set_num(defs, params, what, name, 0); /* reports the unknown name */
         } else {
-            return (void)luaL_error(L, "%s: parameter '%s' has the wrong type (%s)", what, name,
+            return (void)lcl_error(L, "%s: parameter '%s' has the wrong type (%s)", what, name,
                                     luaL_typename(L, -1));
         }
         if (rc)
@@ -274,6 +393,131 @@ void lcl_gc_check(lua_State *L)
     gc_threshold = now * 2 > ((size_t)64 << 20) ? now * 2 : (size_t)64 << 20;
 }
 
+/* ---- option tables ------------------------------------------------------------------ */
+
+/* The checker behind lcl_check_options and churnlab.options.check. `level` is the call
+ * level of the function whose argument this is (0: the running C function; 1: the Lua
+ * function that called options.check), so the argument number, the method adjustment and
+ * the error position all refer to the function the user called. */
+static int check_options_at(lua_State *L, int idx, int arg, int level, const char *fname,
+                            const char *what, const char *const known[])
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    idx = lua_absindex(L, idx);
+    const char *bad = NULL;
+    if (!lua_istable(L, idx)) {
+        const char *got = luaL_typename(L, idx);
+        if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+            got = lua_tostring(L, -1);
+        bad = what ? lua_pushfstring(L, "%s must be a table, got %s", what, got)
+                   : lua_pushfstring(L, "table expected, got %s", got);
+    } else {
+        lua_pushnil(L);
+        while (!bad && lua_next(L, idx)) {
+            lua_pop(L, 1);
+            int ok = 0;
+            if (lua_type(L, -1) == LUA_TSTRING)
+                for (int k = 0; known[k] && !ok; k++)
+                    ok = !strcmp(known[k], lua_tostring(L, -1));
+            if (ok)
+                continue;
+            /* a key that is no string is shown as Lua would print it */
+            const char *key = luaL_tolstring(L, -1, NULL);
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            if (what) {
+                luaL_addstring(&b, what);
+                luaL_addstring(&b, ": unknown key '");
+            } else {
+                luaL_addstring(&b, "unknown option '");
+            }
+            luaL_addstring(&b, key);
+            luaL_addstring(&b, "'; ");
+            if (!known[0])
+                luaL_addstring(&b, "it takes none");
+            else
+                luaL_addstring(&b, "known: ");
+            for (int k = 0; known[k]; k++) {
+                if (k)
+                    luaL_addstring(&b, ", ");
+                luaL_addstring(&b, known[k]);
+            }
+            luaL_pushresult(&b);
+            bad = lua_tostring(L, -1);
+        }
+    }
+    if (!bad)
+        return idx;
+    lua_Debug ar;
+    if (lua_getstack(L, level, &ar)) {
+        lua_getinfo(L, "n", &ar);
+        if (ar.namewhat && !strcmp(ar.namewhat, "method"))
+            arg--;
+        if (!fname) /* one C function under two names (df:print and df:show): the called one */
+            fname = ar.name;
+    }
+    if (!fname)
+        fname = "?";
+    luaL_where(L, level + 1);
+    if (arg > 0)
+        lua_pushfstring(L, "bad argument #%d to '%s' (%s)", arg, fname, bad);
+    else
+        lua_pushfstring(L, "calling '%s' on bad self (%s)", fname, bad);
+    lua_concat(L, 2);
+    lua_error(L);
+    return 0;
+}
+
+int lcl_check_options(lua_State *L, int idx, const char *fname, const char *const known[])
+{
+    return check_options_at(L, idx, lua_absindex(L, idx), 0, fname, NULL, known);
+}
+
+int lcl_check_fields(lua_State *L, int idx, int arg, const char *fname, const char *what,
+                     const char *const known[])
+{
+    return check_options_at(L, idx, arg, 0, fname, what, known);
+}
+
+/* options.check(opts, arg, fname, known [, level [, what]]) for the Lua modules: known is a
+ * list of strings; level 1 (the default) means the function calling check is the one the
+ * user called, 2 its caller, and so on; what names a table inside argument arg (as in
+ * lcl_check_fields). Returns opts (or an empty table for nil) so callers can
+ * write `opts = check(opts, 2, "simulate", KNOWN)`. */
+static int l_options_check(lua_State *L)
+{
+    int arg = (int)luaL_checkinteger(L, 2);
+    const char *fname = luaL_checkstring(L, 3);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    int level = (int)luaL_optinteger(L, 5, 1);
+    const char *what = luaL_optstring(L, 6, NULL);
+    luaL_argcheck(L, level >= 1, 5, "level must be at least 1");
+    lua_Integer n = luaL_len(L, 4);
+    luaL_argcheck(L, n >= 0 && n < 10000, 4, "too many option names");
+    const char **known = lua_newuserdatauv(L, sizeof *known * (size_t)(n + 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_geti(L, 4, i) != LUA_TSTRING)
+            return luaL_argerror(L, 4, "option names must be strings");
+        known[i - 1] = lua_tostring(L, -1); /* alive: referenced by the list */
+        lua_pop(L, 1);
+    }
+    known[n] = NULL;
+    check_options_at(L, 1, arg, level, fname, what, known);
+    if (lua_isnoneornil(L, 1))
+        lua_newtable(L);
+    else
+        lua_pushvalue(L, 1);
+    return 1;
+}
+
+int lcl_push_options_lib(lua_State *L)
+{
+    static const luaL_Reg f[] = {{"check", l_options_check}, {NULL, NULL}};
+    luaL_newlib(L, f);
+    return 1;
+}
+
 /* ---- option readers ----------------------------------------------------------------- */
 
 static int optfield(lua_State *L, int idx, const char *key)
@@ -291,7 +535,7 @@ double lcl_optnum(lua_State *L, int idx, const char *key, double def)
     int isnum;
     double v = lua_tonumberx(L, -1, &isnum);
     if (!isnum)
-        luaL_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a number, got %s", key, luaL_typename(L, -1));
     lua_pop(L, 1);
     return v;
 }
@@ -301,7 +545,7 @@ int lcl_optbool(lua_State *L, int idx, const char *key, int def)
     if (!optfield(L, idx, key))
         return def;
     if (!lua_isboolean(L, -1))
-        luaL_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a boolean, got %s", key, luaL_typename(L, -1));
     int v = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return v;
@@ -312,261 +556,10 @@ const char *lcl_optstr(lua_State *L, int idx, const char *key, const char *def)
     if (!optfield(L, idx, key))
         return def;
     if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
+        lcl_error(L, "option '%s' must be a string, got %s", key, luaL_typename(L, -1));
     const char *s = lua_tostring(L, -1);
     lua_pop(L, 1); /* the string stays alive: it is referenced by the options table */
     return s;
-}
-
-/* ---- progress bars ------------------------------------------------------------------ */
-/*
- * Modes: 0 silent; 1 one summary line when the task finishes; 2 that plus a plain line every
- * 10% (for logs); 3 a live bar redrawn in place. A terminal on stderr gets the bar unless
- * verbose is false/0; otherwise nothing, or the summary line with verbose = true/1 (2: the
- * 10% lines too). The bar:
- *     fit [##########..........]  50%  500/1000  812/s  00:00<00:00  loss 0.4123
- * fitted to the terminal width; redrawn at most 10 times a second, and always at the end.
- */
-
-enum { PROG_SILENT, PROG_SUMMARY, PROG_LINES, PROG_BAR };
-
-typedef struct progress_state {
-    cl_progress p;
-    int mode;
-    int active;        /* a task has reported and not finished */
-    int runs;          /* times the task restarted from a lower count (restarts, folds) */
-    int drawn;         /* a bar line is on screen without its newline */
-    int last_decile;   /* PROG_LINES: last 10% step printed */
-    double start, last_draw, last_done, last_total, last_t;
-    char task[48];     /* the task being timed; a new task restarts the clock */
-    char detail[96];   /* the last detail, for the closing line */
-} progress_state;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void fmt_secs(char *buf, size_t cap, double s)
-{
-    if (!(s >= 0) || s > 359999)
-        snprintf(buf, cap, "--:--");
-    else if (s >= 3600)
-        snprintf(buf, cap, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
-    else
-        snprintf(buf, cap, "%02d:%02d", (int)s / 60, (int)s % 60);
-}
-
-/* 1234567 -> "1.23M"; small integers stay exact. */
-static void fmt_count(char *buf, size_t cap, double v)
-{
-    static const char suffix[] = " kMGTP";
-    if (!(v == v)) {
-        snprintf(buf, cap, "?");
-        return;
-    }
-    if (fabs(v) < 1e4 && v == floor(v)) {
-        snprintf(buf, cap, "%.0f", v);
-        return;
-    }
-    int k = 0;
-    while (fabs(v) >= 1000 && k < 5) {
-        v /= 1000;
-        k++;
-    }
-    if (k == 0)
-        snprintf(buf, cap, fabs(v) >= 100 ? "%.0f" : fabs(v) >= 10 ? "%.1f" : "%.2f", v);
-    else
-        snprintf(buf, cap, fabs(v) >= 100 ? "%.0f%c" : fabs(v) >= 10 ? "%.1f%c" : "%.2f%c", v,
-                 suffix[k]);
-}
-
-static int term_width(void)
-{
-    struct winsize ws;
-    if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-        return ws.ws_col;
-    const char *c = getenv("COLUMNS");
-    int n = c ? atoi(c) : 0;
-    return n >= 20 && n <= 1000 ? n : 80;
-}
-
-/* The bar line (without \r or newline) for a terminal `width` columns wide. */
-static void progress_line(char *out, size_t cap, int width, const char *task, double done,
-                          double total, double elapsed, const char *detail)
-{
-    char rate[24], cnt[24], tot[24], el[16], eta[16], tail[160];
-    double r = elapsed > 0 ? done / elapsed : 0;
-    fmt_count(rate, sizeof rate, r);
-    fmt_count(cnt, sizeof cnt, done);
-    fmt_secs(el, sizeof el, elapsed);
-    if (total > 0) {
-        double frac = done / total;
-        if (frac < 0)
-            frac = 0;
-        if (frac > 1)
-            frac = 1;
-        fmt_count(tot, sizeof tot, total);
-        fmt_secs(eta, sizeof eta, done > 0 && done < total ? elapsed * (total - done) / done
-                                  : done >= total ? 0 : -1);
-        snprintf(tail, sizeof tail, " %3.0f%%  %s/%s  %s/s  %s<%s", 100 * frac, cnt, tot, rate,
-                 el, eta);
-        /* the bar takes what is left of the line, between 10 and 30 cells */
-        int room = width - 1 - (int)strlen(task) - 3 - (int)strlen(tail) -
-                   (detail && *detail ? 2 + (int)strlen(detail) : 0);
-        if (room < 10) /* a long detail: keep a short bar, the detail is cut instead */
-            room = width - 1 - (int)strlen(task) - 3 - (int)strlen(tail) >= 20 ? 10 : room;
-        int w = room > 30 ? 30 : room;
-        if (w >= 10) {
-            char bar[32];
-            int fill = (int)(w * frac);
-            for (int i = 0; i < w; i++)
-                bar[i] = i < fill ? '#' : '.';
-            bar[w] = '\0';
-            snprintf(out, cap, "%s [%s]%s", task, bar, tail);
-        } else {
-            snprintf(out, cap, "%s%s", task, tail);
-        }
-    } else {
-        snprintf(out, cap, "%s %s  %s/s  %s", task, cnt, rate, el);
-    }
-    size_t len = strlen(out);
-    if (detail && *detail && len + 3 < cap)
-        snprintf(out + len, cap - len, "  %s", detail);
-    if (width > 1 && strlen(out) > (size_t)(width - 1) && (size_t)(width - 1) < cap)
-        out[width - 1] = '\0'; /* never wrap: the \r redraw would leave stale lines */
-}
-
-static void summary_line(const progress_state *st)
-{
-    char cnt[24], tot[24], rate[24];
-    double elapsed = st->last_t - st->start;
-    fmt_count(cnt, sizeof cnt, st->last_done);
-    fmt_count(tot, sizeof tot, st->last_total);
-    fmt_count(rate, sizeof rate, elapsed > 0 ? st->last_done / elapsed : 0);
-    char runs[32] = "";
-    if (st->runs > 1)
-        snprintf(runs, sizeof runs, ", %d runs", st->runs);
-    fprintf(stderr, "%s: %s%s%s in %.2fs (%s/s%s)%s%s\n", st->task, cnt,
-            st->last_total > 0 ? "/" : "", st->last_total > 0 ? tot : "", elapsed, rate, runs,
-            st->detail[0] ? "  " : "", st->detail);
-}
-
-/* Closes the current task: the bar gets its final state and a newline; the summary modes
- * print their one line. Idempotent. */
-static void progress_finish(progress_state *st)
-{
-    if (!st->active)
-        return;
-    if (st->mode == PROG_BAR) {
-        char line[512];
-        progress_line(line, sizeof line, term_width(), st->task, st->last_done, st->last_total,
-                      st->last_t - st->start, st->detail);
-        fprintf(stderr, "\r%s\033[K\n", line);
-    } else if (st->mode == PROG_SUMMARY || st->mode == PROG_LINES) {
-        summary_line(st);
-    }
-    fflush(stderr);
-    st->active = 0;
-    st->drawn = 0;
-    st->task[0] = '\0'; /* the same task name again starts afresh */
-}
-
-static int progress_cb(void *ud, const char *task, double done, double total, const char *detail)
-{
-    progress_state *st = ud;
-    double t = now_s();
-    if (!task)
-        task = "working";
-    if (st->active) {
-        if (strncmp(st->task, task, sizeof st->task - 1) != 0)
-            progress_finish(st); /* a new task: close the previous one first */
-        else if (done < st->last_done)
-            st->runs++; /* the same task again (a restart, a fold): same line, same clock */
-    }
-    if (!st->active) {
-        snprintf(st->task, sizeof st->task, "%s", task);
-        st->start = st->last_t; /* since the previous report (or creation): a fair rate */
-        st->last_draw = 0;
-        st->last_decile = -1;
-        st->active = 1;
-        st->runs = 1;
-    }
-    st->last_done = done;
-    st->last_total = total;
-    st->last_t = t;
-    snprintf(st->detail, sizeof st->detail, "%s", detail ? detail : "");
-    if (total > 0 && done >= total) {
-        progress_finish(st);
-    } else if (st->mode == PROG_BAR && t - st->last_draw >= 0.1) {
-        char line[512];
-        progress_line(line, sizeof line, term_width(), st->task, done, total, t - st->start,
-                      st->detail);
-        fprintf(stderr, "\r%s\033[K", line);
-        fflush(stderr);
-        st->last_draw = t;
-        st->drawn = 1;
-    } else if (st->mode == PROG_LINES && total > 0) {
-        int decile = (int)(10 * done / total);
-        if (decile > st->last_decile && decile > 0) {
-            char line[512];
-            progress_line(line, sizeof line, 0, st->task, done, total, t - st->start, st->detail);
-            fprintf(stderr, "%s\n", line);
-            st->last_decile = decile;
-        }
-    }
-    return 0; /* Ctrl-C is seen through cl_interrupted() by cl_progress_step */
-}
-
-void lcl_progress_end(cl_progress *p)
-{
-    if (p && p->fn == progress_cb)
-        progress_finish(p->ud);
-}
-
-static int progress_gc(lua_State *L)
-{
-    progress_finish(lua_touserdata(L, 1));
-    return 0;
-}
-
-cl_progress *lcl_progress_new(lua_State *L, int opts)
-{
-    int verbose = -1; /* not given */
-    if (opts && !lua_isnoneornil(L, opts)) {
-        if (lua_getfield(L, opts, "verbose") != LUA_TNIL) {
-            if (lua_isboolean(L, -1))
-                verbose = lua_toboolean(L, -1);
-            else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 && lua_tointeger(L, -1) <= 2)
-                verbose = (int)lua_tointeger(L, -1);
-            else
-                luaL_error(L, "option 'verbose' must be a boolean or 0, 1 or 2, got %s",
-                           luaL_tolstring(L, -1, NULL));
-        }
-        lua_pop(L, 1);
-    }
-    progress_state *st = lua_newuserdatauv(L, sizeof *st, 0);
-    memset(st, 0, sizeof *st);
-    if (luaL_newmetatable(L, "churnlab.Progress")) {
-        lua_pushcfunction(L, progress_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, progress_gc);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_setmetatable(L, -2);
-    if (verbose == 0)
-        st->mode = PROG_SILENT;
-    else if (isatty(2))
-        st->mode = PROG_BAR;
-    else
-        st->mode = verbose < 0 ? PROG_SILENT : verbose == 2 ? PROG_LINES : PROG_SUMMARY;
-    st->start = st->last_t = now_s();
-    st->last_decile = -1;
-    st->p.fn = progress_cb;
-    st->p.ud = st;
-    return &st->p;
 }
 
 /* ---- numeric vectors and matrices from Lua values ----------------------------------- */
@@ -581,9 +574,9 @@ static lua_Integer check_numbers(lua_State *L, int idx, int argn, lua_Integer ro
         lua_pop(L, 1);
         if (!ok) {
             if (row)
-                luaL_error(L, "bad argument #%d (row %d, element %d is a %s, expected a number)",
+                lcl_error(L, "bad argument #%d (row %d, element %d is a %s, expected a number)",
                            argn, (int)row, (int)i, lua_typename(L, t));
-            luaL_error(L, "bad argument #%d (element %d is a %s, expected a number)", argn,
+            lcl_error(L, "bad argument #%d (element %d is a %s, expected a number)", argn,
                        (int)i, lua_typename(L, t));
         }
     }
@@ -617,7 +610,7 @@ double *lcl_checkvec(lua_State *L, int idx, int64_t *n)
     if (t) {
         if (t->ndim == 2 && t->shape[1] != 1 && t->shape[0] != 1) {
             char s[64];
-            luaL_argerror(L, idx, lua_pushfstring(L, "expected a vector, got a %s tensor",
+            lcl_argerror(L, idx, lua_pushfstring(L, "expected a vector, got a %s tensor",
                                                   cl_tensor_shape_str(t, s, sizeof s)));
         }
         int64_t m = cl_tensor_numel(t);
@@ -645,7 +638,7 @@ double *lcl_checkvec(lua_State *L, int idx, int64_t *n)
         }
         lua_pop(L, 1);
     }
-    luaL_argerror(L, idx, lua_pushfstring(L, "numeric vector (tensor, table or column) expected, got %s",
+    lcl_argerror(L, idx, lua_pushfstring(L, "numeric vector (tensor, table or column) expected, got %s",
                                           luaL_typename(L, idx)));
     return NULL;
 }
@@ -657,7 +650,7 @@ double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols)
     if (t) {
         int64_t r = t->shape[0], c = t->shape[1];
         if (c > 100000)
-            luaL_argerror(L, idx, "too many columns");
+            lcl_argerror(L, idx, "too many columns");
         double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);
         for (int64_t i = 0; i < r; i++)
             for (int64_t j = 0; j < c; j++)
@@ -670,16 +663,16 @@ double *lcl_checkmat(lua_State *L, int idx, int64_t *rows, int *cols)
     lua_Integer r = luaL_len(L, idx), c = -1;
     for (lua_Integer i = 1; i <= r; i++) { /* validate everything first: no leak on error */
         if (lua_geti(L, idx, i) != LUA_TTABLE)
-            luaL_error(L, "bad argument #%d (row %d is not a table)", idx, (int)i);
+            lcl_error(L, "bad argument #%d (row %d is not a table)", idx, (int)i);
         lua_Integer len = check_numbers(L, lua_gettop(L), idx, i);
         lua_pop(L, 1);
         if (c >= 0 && len != c)
-            luaL_error(L, "bad argument #%d (row %d has %d values, row 1 has %d)", idx, (int)i,
+            lcl_error(L, "bad argument #%d (row %d has %d values, row 1 has %d)", idx, (int)i,
                        (int)len, (int)c);
         c = len;
     }
     if (c > 100000)
-        luaL_argerror(L, idx, "too many columns");
+        lcl_argerror(L, idx, "too many columns");
     if (c < 0)
         c = 0;
     double *v = lua_newuserdatauv(L, (size_t)(r * c > 0 ? r * c : 1) * sizeof *v, 0);

@@ -33,12 +33,47 @@ lcl_box *lcl_testbox(lua_State *L, int idx, const char *tname);
  * Leaves the metatable on the stack. */
 void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
 
-/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty). Never returns (it
- * is declared int so bindings can write `return lcl_raise(L, rc)`). */
+/* Errors carry the position of the user's line: the innermost Lua frame that is not one of
+ * churnlab's own Lua modules (the files under lua/churnlab/, marked by the module loader),
+ * so a helper such as fig:save, or a C call made by one, reports "analysis.lua:12:", not a
+ * line of plot.lua. lcl_where pushes that "chunk:line: " prefix (or "" when there is none). */
+void lcl_where(lua_State *L);
+/* Marks a chunk source ("@/path/lua/churnlab/plot.lua") as library code for lcl_where. */
+void lcl_mark_library(lua_State *L, const char *source);
+/* luaL_error with lcl_where's position. Never returns. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_error(lua_State *L, const char *fmt, ...);
+
+/* luaL_argerror, positioned like lcl_error when a churnlab Lua module made the call (a C
+ * function the user called directly gets luaL_argerror itself, message for message). */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_argerror(lua_State *L, int arg, const char *extramsg);
+/* Every binding includes this header: its luaL_error and luaL_argerror calls get the user's
+ * line too, without touching each of them. (lauxlib's own luaL_check* still use the plain
+ * ones: they point at the immediate caller, which is the user unless a module helper made a
+ * bad call.) */
+#ifndef LCL_NO_REDIRECT
+#define luaL_error lcl_error
+#define luaL_argerror lcl_argerror
+#endif
+
+/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty), at the user's
+ * line. Never returns (it is declared int so bindings can write `return lcl_raise(L, rc)`). */
 #if defined(__GNUC__)
 __attribute__((noreturn))
 #endif
 int lcl_raise(lua_State *L, int rc);
+/* lcl_raise for a file that cannot be read or written: the message names `path` (put in
+ * front when the core's message does not already). Every loader and saver fails this way,
+ * like io.lines and dofile; there is no nil, msg form. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+int lcl_raise_file(lua_State *L, int rc, const char *path);
 /* Raises if expr is not CL_OK; usable in a function of any return type. */
 #define LCL_CHECK(L, expr)                                                                   \
     do {                                                                                     \
@@ -65,9 +100,6 @@ __attribute__((noreturn))
 #endif
 int lcl_raise_slot(lua_State *L, int slot, int rc);
 
-/* For expected failures a script may branch on (like io.open): pushes nil, msg; returns 2. */
-int lcl_fail(lua_State *L, int rc);
-
 /* Fills `params` from the Lua table at idx (nil/none = all defaults) using the definition
  * table; unknown keys and bad values raise errors naming the parameter. `what` names the
  * model in messages ("gbdt"). Also records the definitions for help(). */
@@ -79,7 +111,7 @@ void lcl_register_params(lua_State *L, const char *what, const cl_param_def *def
 /* Records a one-paragraph doc for the value at idx (a function or a metatable name). */
 void lcl_setdoc(lua_State *L, int idx, const char *doc);
 
-/* Tensors (implemented in l_tensor.c): check/test borrow; push takes ownership of t (frees
+/* Tensors (boxes of LCL_TENSOR, whose metatable bind/tensor.c makes): check/test borrow; push takes ownership of t (frees
  * it if the box cannot be made) and returns 1. */
 #define LCL_TENSOR "churnlab.Tensor"
 cl_tensor *lcl_checktensor(lua_State *L, int idx);
@@ -95,16 +127,25 @@ void lcl_register_loader(lua_State *L, const char *kind, lua_CFunction loader);
  * making big tensors do not exhaust RAM while Lua sees tiny userdata. */
 void lcl_gc_check(lua_State *L);
 
-/* A progress reporter for long C loops; aborts on Ctrl-C. On a terminal (stderr): a bar with
- * percentage, count, rate and ETA, unless verbose = false/0. Otherwise nothing, or with
- * verbose = true/1 one summary line when the task ends (2: also a line every 10%). The state
- * lives in the userdata pushed on the stack (pop it after the C call). `opts` is an options
- * table index or 0: reads `verbose` (boolean or 0/1/2; anything else is an error). */
-cl_progress *lcl_progress_new(lua_State *L, int opts);
-/* Ends the reporter's current task now (the bar's final state and newline, or the summary
- * line): call it right after the C loop returns, so a loop that stops early (convergence,
- * early stopping, an error) does not leave its bar open until the userdata is collected. */
-void lcl_progress_end(cl_progress *p);
+/* Progress reporters: support/progress.h (included here, as every fitting binding uses them). */
+
+/* Options tables, the one checker for C bindings and (through churnlab.options.check) the
+ * Lua modules. `known` is a NULL-terminated list of the keys `fname` accepts. Raises
+ *     bad argument #2 to 'split' (unknown option 'tset'; known: test, stratify, seed)
+ * for any other key (a non-string key too), or "(table expected, got T)" when the value at
+ * idx is neither nil/none nor a table. The argument number is idx, one less when the
+ * function was called as a method, as luaL_argerror counts; fname NULL takes the name the
+ * function was called by (for one function under two names). Returns the absolute index of
+ * the table, or 0 for nil/none, ready for lcl_optnum & co. */
+int lcl_check_options(lua_State *L, int idx, const char *fname, const char *const known[]);
+
+/* The same for a table inside argument `arg` (an action in a list, a nested spec): the
+ * message reads "bad argument #2 to 'simulate' (action 1: unknown key 'cost'; known: ...)",
+ * `what` naming the table ("action 1"). Returns the absolute index or 0 for nil. */
+int lcl_check_fields(lua_State *L, int idx, int arg, const char *fname, const char *what,
+                     const char *const known[]);
+/* Pushes the churnlab.options module table (check) for luaopen_churnlab_options. */
+int lcl_push_options_lib(lua_State *L);
 
 /* Small option readers for tables of options (idx may be 0 or nil: defaults). */
 double lcl_optnum(lua_State *L, int idx, const char *key, double def);
@@ -125,5 +166,7 @@ int lcl_pushvec(lua_State *L, const double *v, int64_t n);
 
 /* Opens every churnlab C module into package.preload and the embedded Lua modules. */
 void lcl_openlibs(lua_State *L);
+
+#include "support/progress.h"
 
 #endif

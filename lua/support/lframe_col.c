@@ -105,11 +105,28 @@ static int reduce(lua_State *L, reducer fn)
     return 1;
 }
 
-static int c_sum(lua_State *L) { return reduce(L, cl_col_sum); }
+/* Sum, min and max of a column of whole numbers (counts, isna() flags, codes) are Lua
+ * integers, so they print as 3, not 3.0, as in pandas' int columns. */
+static int reduce_int(lua_State *L, reducer fn)
+{
+    cl_column *c = checkcol(L, 1);
+    double v;
+    LCL_CHECK(L, fn(c, &v));
+    int whole = c->type == CL_NUM && v == floor(v) && fabs(v) < 9007199254740992.0;
+    for (int64_t i = 0; whole && i < c->n; i++)
+        whole = isnan(c->num[i]) || c->num[i] == floor(c->num[i]);
+    if (whole)
+        lua_pushinteger(L, (lua_Integer)v);
+    else
+        lua_pushnumber(L, v);
+    return 1;
+}
+
+static int c_sum(lua_State *L) { return reduce_int(L, cl_col_sum); }
 static int c_mean(lua_State *L) { return reduce(L, cl_col_mean); }
 static int c_std(lua_State *L) { return reduce(L, cl_col_std); }
-static int c_min(lua_State *L) { return reduce(L, cl_col_min); }
-static int c_max(lua_State *L) { return reduce(L, cl_col_max); }
+static int c_min(lua_State *L) { return reduce_int(L, cl_col_min); }
+static int c_max(lua_State *L) { return reduce_int(L, cl_col_max); }
 static int c_median(lua_State *L) { return reduce(L, cl_col_median); }
 
 static int c_quantile(lua_State *L)
@@ -177,8 +194,13 @@ static int c_value_counts(lua_State *L)
 {
     cl_column *c = checkcol(L, 1);
     const char *name = colname(L, 1);
+    static const char *const known[] = {"normalize", NULL};
+    int o = lcl_check_options(L, 2, "value_counts", known);
     cl_frame *r;
-    LCL_CHECK(L, cl_col_value_counts(&r, c, name ? name : "value"));
+    if (lcl_optbool(L, o, "normalize", 0))
+        LCL_CHECK(L, cl_col_value_shares(&r, c, name ? name : "value"));
+    else
+        LCL_CHECK(L, cl_col_value_counts(&r, c, name ? name : "value"));
     return push_frame(L, r);
 }
 
@@ -409,7 +431,8 @@ static const doc col_docs[] = {
     {"count", "c:count() -> non-missing values"},
     {"nunique", "c:nunique() -> distinct non-missing values"},
     {"unique", "c:unique() -> {v, ...} distinct values in order of first appearance"},
-    {"value_counts", "c:value_counts() -> frame {value, count}, most frequent first"},
+    {"value_counts", "c:value_counts([{normalize = true}]) -> frame {value, count}, most "
+                     "frequent first; normalize gives {value, share}"},
     {"isna", "c:isna() -> mask of missing values"},
     {"fillna", "c:fillna(v) -> missing values replaced by v"},
     {"astype", "c:astype(\"num\"|\"cat\"|\"date\") -> converted column"},

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "eval/calibrate.h"
+#include "models/prior.h"
 #include "frame/prep.h"
 
 const float *lm_matrix(lua_State *L, int idx, const char *what, int64_t *n, int64_t *d)
@@ -202,7 +202,7 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
         rc = cl_mw_save(w, path);
     cl_mw_free(w);
     if (rc)
-        lcl_raise(L, rc);
+        lcl_raise_file(L, rc, path);
 }
 
 int lm_load_pipeline(lua_State *L, const cl_mr *r, int model)
@@ -243,28 +243,7 @@ void lm_fit_options(lua_State *L, int opts, int model, const char *const *known)
     if (!opts || lua_isnoneornil(L, opts))
         return;
     model = lua_absindex(L, model);
-    luaL_checktype(L, opts, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, opts)) {
-        lua_pop(L, 1);
-        int ok = 0;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            for (int i = 0; known[i] && !ok; i++)
-                ok = strcmp(known[i], lua_tostring(L, -1)) == 0;
-        if (!ok) {
-            luaL_Buffer b;
-            luaL_buffinit(L, &b);
-            for (int i = 0; known[i]; i++) {
-                if (i)
-                    luaL_addstring(&b, ", ");
-                luaL_addstring(&b, known[i]);
-            }
-            luaL_pushresult(&b);
-            luaL_error(L, "fit: unknown option '%s' (known: %s)",
-                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2),
-                       lua_tostring(L, -1));
-        }
-    }
+    lcl_check_options(L, opts, "fit", known);
     if (lua_getfield(L, opts, "pipeline") != LUA_TNIL) {
         lcl_box *pb = lcl_testbox(L, -1, PIPELINE_T);
         if (!pb || !pb->obj)
@@ -286,17 +265,8 @@ int lm_predict_mode(lua_State *L, int idx)
 {
     if (!idx || lua_isnoneornil(L, idx))
         return CL_PREDICT_PROB;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING || (strcmp(lua_tostring(L, -1), "margin") != 0 &&
-                                               strcmp(lua_tostring(L, -1), "prior_correction") != 0))
-            luaL_error(L, "predict: unknown option '%s' (known: margin, prior_correction)",
-                       lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                      : luaL_typename(L, -1));
-    }
+    static const char *const known[] = {"margin", "prior_correction", NULL};
+    idx = lcl_check_options(L, idx, "predict", known);
     int mode = CL_PREDICT_PROB;
     int tm = lua_getfield(L, idx, "margin"), tp = lua_getfield(L, idx, "prior_correction");
     if (tm != LUA_TNIL && tm != LUA_TBOOLEAN)

@@ -66,4 +66,17 @@ void lm_push_prior(lua_State *L, double trained, double truth, int corrected);
 /* m:pipeline() -> the attached churnlab.Pipeline or nil. */
 int lm_pipeline_method(lua_State *L);
 
+/* help() texts of methods every model class has the same way: lm_pipeline_method is one C
+ * function for them all, so every binding records the same text for it. */
+#define LM_DOC_PIPELINE                                                                        \
+    "m:pipeline() -> pipeline | nil: the churnlab.Pipeline attached to the model (by fit's or "  \
+    "save's pipeline option, or read back from its model file): m:predict(frame) transforms "  \
+    "raw frames through it and m:save(path) stores it in the same file. nil when none."
+#define LM_DOC_FREE                                                                            \
+    "m:free(): releases the model's C memory now instead of at garbage collection; any later " \
+    "use of m is an error ('attempt to use a freed ...'). Calling it twice is harmless."
+#define LM_DOC_PARAMS                                                                          \
+    "m:params() -> {name = value}: every parameter of the model, defaults filled in (help(m) "  \
+    "lists their meaning and ranges)."
+
 #endif

@@ -49,8 +49,8 @@ if child then
   local kind, model, ntr, nte, d = child:match("^(%S+) (%S+) (%d+) (%d+) (%d+)$")
   ntr, nte, d = tonumber(ntr), tonumber(nte), tonumber(d)
   cl.threads(THREADS)
-  local X, y = cl.trees._bench_data(ntr, d, kind, SEED)
-  local Xt, yt = cl.trees._bench_data(nte, d, kind, SEED + 1)
+  local X, y = cl.synth.bench_data(ntr, d, kind, SEED)
+  local Xt, yt = cl.synth.bench_data(nte, d, kind, SEED + 1)
   local cat = kind == "cat" and {1, 2, 3, 4, 5, 6, 7, 8} or nil
   local m
   if model == "gbdt" then

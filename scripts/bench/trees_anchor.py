@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Anchors for scripts/bench/trees.lua: XGBoost (tree_method="hist"), scikit-learn's
 HistGradientBoostingClassifier and RandomForestClassifier on the same synthetic data as
-churnlab (rebuilt here bit for bit from the counter-based hash of trees._bench_data).
+churnlab (rebuilt here bit for bit from the counter-based hash of cl.synth.bench_data (core/synth/synth_bench.c)).
 
 usage: trees_anchor.py IMPL KIND N_TRAIN N_TEST D SEED THREADS TREES DEPTH LR BINS
   IMPL: xgboost | hgb | rf     KIND: numeric | cat

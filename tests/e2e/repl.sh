@@ -63,6 +63,31 @@ has "pipe: runtime error on stderr with traceback" "stdin:1: boom" "$err"
 has "pipe: traceback shown" "stack traceback:" "$err"
 has "pipe: syntax error on stderr" "unexpected symbol near '='" "$err"
 
+has "pipe: syntax errors name their input line" "stdin:3:" "$err"
+
+# statements keep their input line numbers, also inside functions defined earlier
+run 'x = 1\n\nfunction g()\n  error("deep")\nend\n\nr = g()\n'
+has "pipe: an error names the line of the input, not of its statement" "stdin:4: deep" "$err"
+has "pipe: the traceback names the calling line" "stdin:7:" "$err"
+
+# top-level locals at the prompt stay defined; `_` is the last expression's value
+run 'local y = 5\ny\nlocal function f(v) return v * 2 end\nf(y)\n_ + 1\nlocal a, b = 1\nprint(a, b)\ndo local hidden = 1 end\nprint(hidden)\n'
+expect "pipe: locals persist between statements, _ holds the last value" "5
+10
+11
+1	nil
+nil" 0
+
+# -i after a script keeps the script's top-level locals; :load does the same for a file
+printf 'local top = 42\nlocal function tf() return top + 1 end\n' >"$T/s.lua"
+printf 'local other = "o"\n' >"$T/l.lua"
+run 'top\ntf()\n:load '"$T"'/l.lua\nother\n' -i "$T/s.lua"
+expect "pipe: -i keeps the script's locals, :load keeps the file's" "42
+43
+\"o\"" 0
+run ':load '"$T"'/missing.lua\n'
+has "pipe: :load of a missing file names it" "missing.lua" "$err"
+
 run 'print("x")\nfunction f()\n'
 expect "pipe: unfinished chunk at EOF is an error, exit 1" "x" 1
 has "pipe: unfinished chunk names <eof>" "<eof>" "$err"

@@ -55,6 +55,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check("Tab Tab lists every method", s.read_until(rb"(?s)byte.*upper"), repr(s.buf))
     s.send("\x15")
 
+    s.mark()
+    s.send("users = cl.frame{churned = {1, 0}, plan = {'a', 'b'}}\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("users.chu\t")
+    check("Tab completes a frame's column names", s.read_until(rb"users\.churned"), repr(s.buf))
+    s.send("\x15")
+
     open(os.path.join(tmp, "uniquefile.csv"), "w").close()
     s.mark()
     s.send('p = "' + tmp + '/uniq\t')
@@ -143,6 +151,78 @@ with tempfile.TemporaryDirectory() as tmp:
     s.send("\x1b[A")
     check("history read back: Up recalls the last statement",
           s.read_until(rb"for i = 1, 2 do"), repr(s.buf))
+    s.send("\x15\x04")
+    s.wait()
+
+    # at a real terminal: locals persist, `_`, :load, -i keeps a script's locals, and a
+    # 21-row frame prints whole
+    script = os.path.join(tmp, "s.lua")
+    with open(script, "w") as f:
+        f.write("local from_script = 41\n")
+    loadme = os.path.join(tmp, "l.lua")
+    with open(loadme, "w") as f:
+        f.write("local from_load = 'loaded'\n")
+    s = Session(dict(env, NO_COLOR="1", CHURNLAB_HISTORY=""), argv=[EXE, "-i", script])
+    s.read_until(PROMPT, 15)
+    s.mark()
+    s.send("from_script + 1\r")
+    check("-i keeps the script's top-level locals", s.read_until(rb"42\r?\n"), repr(s.buf))
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("local yy = 5\r")
+    s.read_until(PROMPT)
+    s.send("yy * 2\r")
+    check("a local typed at the prompt is there for the next statement",
+          s.read_until(rb"10\r?\n"), repr(s.buf))
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("_ + 1\r")
+    check("_ is the last expression's value", s.read_until(rb"11\r?\n"), repr(s.buf))
+    s.read_until(PROMPT)
+    s.mark()
+    s.send(":load " + loadme + "\r")
+    s.read_until(PROMPT)
+    s.send("from_load\r")
+    check(":load runs a file and keeps its locals", s.read_until(rb'"loaded"'), repr(s.buf))
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("v = {} for i = 1, 21 do v[i] = i * 100 end df21 = cl.frame{x = v}\r")
+    s.read_until(PROMPT)
+    s.mark()
+    s.send("df21\r")
+    got = s.read_until(rb"\[21 rows x 1 columns\]")
+    rows = re.findall(rb"(?m)^\s*\d+\s+\d+00\r?$", s.buf)
+    check("a 21-row frame shows all 21 rows", got and len(rows) == 21, repr(s.buf))
+    s.read_until(PROMPT)
+    s.send("\x04")
+    s.wait()
+
+    # one history entry per statement across sessions, a multi-line chunk being one entry
+    hist3 = os.path.join(tmp, "history3")
+    env4 = dict(env, CHURNLAB_HISTORY=hist3)
+    s = Session(env4)
+    s.read_until(PROMPT, 15)
+    for line in ["a1 = 1\r", "function g1()\r", "  return a1 + 1\r", "end\r", "g1()\r"]:
+        s.send(line)
+        s.read_until(rb"(cl|\.\.)> $")
+    s.send("\x04")
+    s.wait()
+    s = Session(env4)
+    s.read_until(PROMPT, 15)
+    s.mark()
+    s.send("\x1b[A")
+    got = s.read_until(rb"g1\(\)$", 5)
+    check("history: the first Up recalls the last statement alone",
+          got and b"function" not in s.buf, repr(s.buf))
+    s.mark()
+    s.send("\x1b[A")
+    got = s.read_until(rb"(?s)function g1\(\).*return a1 \+ 1.*end$", 5)
+    check("history: the next Up recalls the multi-line function as one entry",
+          got and b"a1 = 1" not in s.buf, repr(s.buf))
+    s.mark()
+    s.send("\x1b[A")
+    check("history: and the one before it is the first statement",
+          s.read_until(rb"a1 = 1", 5), repr(s.buf))
     s.send("\x15\x04")
     s.wait()
 

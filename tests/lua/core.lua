@@ -20,13 +20,11 @@ T.test("threads get and set", function()
   T.raises(function() cl.threads(-3) end, "threads", "-3")
 end)
 
-T.test("load reports missing and foreign files as nil, msg", function()
-  local m, err = cl.load("tests/does-not-exist.clm")
-  T.eq(m, nil)
-  T.ok(err:find("does-not-exist", 1, true), err)
-  local m2, err2 = cl.load("Makefile")
-  T.eq(m2, nil)
-  T.ok(err2:find("not a churnlab model file", 1, true), err2)
+T.test("load raises for missing and foreign files, naming them", function()
+  T.raises(function() cl.load("tests/does-not-exist.clm") end,
+    "tests/lua/core.lua:", "'tests/does-not-exist.clm'", "No such file or directory")
+  T.raises(function() cl.load("Makefile") end, "'Makefile' is not a churnlab model file")
+  T.raises(function() cl.core.model_kind("Makefile") end, "'Makefile' is not a churnlab model file")
 end)
 
 T.done()

@@ -117,4 +117,21 @@ T.test("errors", function()
   T.raises(function() xai.permutation(truth, X, y, {groups = {1, 2}}) end, "one group number per column")
 end)
 
+T.test("partial dependence with a pipeline labels its grid in the column's own units", function()
+  local t, c = {}, {}
+  for i = 1, 300 do t[i] = (i * 7) % 73; c[i] = t[i] < 10 and "Yes" or "No" end
+  local df = cl.frame{tenure = t, Churn = c}
+  local p = cl.prep.pipeline{target = "Churn", positive = "Yes", scale = "minmax"}
+  p:fit(df)
+  local Xp = p:transform(df)
+  local pd = E.pdp(function(Z) return cl.tensor.zeros((Z:shape())) end, Xp, "tenure",
+                   {pipeline = p, grid = 5})
+  for k, v in ipairs(pd.grid) do
+    T.near(pd.labels[k], v * 72, 1e-9, "label = grid value x (max - min) + min")
+  end
+  T.near(pd.labels[#pd.labels], 72, 1e-9, "the last grid point is the largest tenure")
+  T.near(p:unscale(1, 0.5), 36, 1e-12)
+  T.raises(function() p:unscale(2, 0) end, "feature index out of range 1..1")
+end)
+
 T.done()

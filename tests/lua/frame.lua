@@ -22,7 +22,7 @@ else
     T.eq(df:nrow(), 7043)
     T.eq(df:ncol(), 21)
     T.eq(#df, 7043)
-    T.eq(tostring(df), "churnlab.Frame 7043x21")
+    T.ok(tostring(df):find("\n%[7043 rows x 21 columns, some not shown%]$"), tostring(df))
   end)
 
   T.test("TotalCharges is num with 11 missing (single spaces)", function()
@@ -135,15 +135,16 @@ end)
 T.test("errors name file, line and column", function()
   T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,2\n3\n"))) end, tmp, "line 3", "expected 2 fields, got 1")
   T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,\"x\n"))) end, "line 2", "unterminated")
-  T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,2\nx,3\n"), {types = {a = "num"}})) end,
-           "line 3", "column 'a'", "expected a number, got 'x'")
+  T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,x\0y\n"))) end,
+           "line 2", "column 'b'", "a NUL byte")
+  T.raises(function() assert(cl.read_csv(write(tmp, "a,b\n1,xxxxxxxxxxxx\n"), {max_record = 8})) end,
+           "line 2", "a record longer than 8 bytes")
   T.raises(function() assert(cl.read_csv(write(tmp, "a,a\n1,2\n"))) end, "duplicate column name 'a'")
   T.raises(function() assert(cl.read_csv(write(tmp, "a,,c\n1,2,3\n"))) end, "column 2 has an empty name")
   T.raises(function() assert(cl.read_csv(write(tmp, ""))) end, "empty file")
   T.raises(function() cl.read_csv(tmp, {bogus = 1}) end, "unknown option 'bogus'")
-  local df, msg = cl.read_csv("tests/data/does-not-exist.csv")
-  T.eq(df, nil)
-  T.ok(msg:find("does-not-exist", 1, true))
+  T.raises(function() cl.read_csv("tests/data/does-not-exist.csv") end,
+    "cannot open 'tests/data/does-not-exist.csv': No such file or directory")
 end)
 
 T.test("on_bad_line = skip skips and counts", function()
@@ -151,6 +152,54 @@ T.test("on_bad_line = skip skips and counts", function()
   T.eq(df:nrow(), 2)
   T.eq(bad, 2)
   T.eq(df.a:get(2), 7)
+end)
+
+T.test("type inference says what it did; types = num reads stray tokens as missing", function()
+  local rows = {"a,b"}
+  for i = 1, 100 do rows[#rows + 1] = i .. ",x" end
+  rows[#rows + 1] = "abc,y"
+  write(tmp, table.concat(rows, "\n") .. "\n")
+  local df, bad, info = assert(cl.read_csv(tmp, {warn = false}))
+  T.eq(df:types().a, "cat")
+  T.eq(bad, 0)
+  T.eq(#info.warnings, 1)
+  T.ok(info.warnings[1]:find("column 'a' read as cat: 1 of 101 values are not numbers (first: 'abc' on line 102)", 1, true),
+       info.warnings[1])
+  T.ok(info.warnings[1]:find('types = {a = "num"}', 1, true))
+  local d2, _, i2 = assert(cl.read_csv(tmp, {types = {a = "num"}, warn = false}))
+  T.eq(d2:types().a, "num")
+  T.eq(d2.a:isna():sum(), 1)
+  T.eq(d2.a:get(100), 100)
+  T.eq(i2.coerced.a, 1)
+  T.ok(i2.warnings[1]:find("1 of 101 values are not numbers and were read as missing", 1, true))
+  local _, _, i3 = assert(cl.read_csv(write(tmp, "a\n1\n2\n"), {warn = false}))
+  T.eq(#i3.warnings, 0)
+  T.eq(i3.lines, 3)
+end)
+
+T.test("na markers after the first number and under types; nrows = 0", function()
+  write(tmp, "x,y\n1,-999\n-999,2\n")
+  local df = assert(cl.read_csv(tmp, {na = {"-999"}}))
+  T.eq(df.x:isna():sum(), 1)
+  T.eq(df.y:isna():sum(), 1)
+  df = assert(cl.read_csv(tmp, {na = {"-999"}, types = {x = "num", y = "num"}}))
+  T.eq(df.x:isna():sum() + df.y:isna():sum(), 2)
+  df = assert(cl.read_csv(tmp, {nrows = 0}))
+  T.eq(df:nrow(), 0)
+  T.eq(df:ncol(), 2)
+end)
+
+T.test("write_csv -> read_csv keeps inf, -inf and labels spelled like missing markers", function()
+  local labels = {"", "NA", "null", "N/A", "NaN", " ", "x"}
+  local df = cl.frame({v = {1 / 0, -1 / 0, 1.5, 0 / 0, 2, 3, 4}, s = labels}, {names = {"v", "s"}})
+  df:write_csv(tmp)
+  local back = assert(cl.read_csv(tmp))
+  T.eq(back:types().v, "num")
+  T.eq(back.v:get(1), 1 / 0)
+  T.eq(back.v:get(2), -1 / 0)
+  T.eq(back.v:isna():sum(), 1)
+  T.eq(back:types().s, "cat")
+  for i, l in ipairs(labels) do T.eq(back.s:get(i), l) end
 end)
 
 T.test("write_csv round-trips exactly", function()
@@ -268,6 +317,41 @@ T.test("argument errors read like Lua's", function()
   T.raises(function() small:split{test = 2} end, "test must be a share in (0, 1)")
   T.raises(function() return small.nope end, "no column 'nope'")
   T.raises(function() small.b:astype("text") end, "unknown column type 'text'")
+end)
+
+T.test("frames print as tables: whole up to 60 rows, head and tail beyond, rows on request", function()
+  local v = {}
+  for i = 1, 100 do v[i] = i * 10 end
+  local df = cl.frame{x = v}
+  local function rows_in(s)
+    local n = 0
+    for line in s:gmatch("[^\n]+") do if line:match("^%s*%d+%s+%d+$") then n = n + 1 end end
+    return n
+  end
+  local s21 = tostring(df:head(21))
+  T.eq(rows_in(s21), 21, "a 21-row frame prints whole:\n" .. s21)
+  T.ok(s21:find("[21 rows x 1 columns]", 1, true), s21)
+  local s100 = tostring(df)
+  T.eq(rows_in(s100), 10, "100 rows: first and last five")
+  T.ok(s100:find("\n%.%.%.\n") and s100:find("\n100%s+1000\n"), s100)
+  -- df:print goes to C's stdout: check it through a child process instead
+  local cmd = string.format("%q", arg and arg[-1] or "churnlab")
+  local p = io.popen(cmd .. [[ -e 'local cl = require "churnlab"; local v = {}; for i = 1, 100 do v[i] = i end; cl.frame{x = v}:print(250); cl.frame{x = v}:show{rows = 3}']])
+  local text = p:read("a")
+  p:close()
+  local n = 0
+  for line in text:gmatch("[^\n]+") do if line:match("^%s*%d+%s+%d+$") then n = n + 1 end end
+  T.eq(n, 103, "print(250) shows all 100 rows, show{rows = 3} three:\n" .. text)
+  T.raises(function() df:show{rows = 3, colour = true} end, "unknown option 'colour'")
+end)
+
+T.test("sum, min and max of whole-number columns are integers (isna():sum() prints 1)", function()
+  local df = cl.frame{a = {1, 0 / 0, 3}, b = {1.5, 2, 3}}
+  T.eq(math.type(df.a:isna():sum()), "integer")
+  T.eq(df.a:isna():sum(), 1)
+  T.eq(math.type(df.a:max()), "integer")
+  T.eq(math.type(df.b:sum()), "float")
+  T.eq(df.b:sum(), 6.5)
 end)
 
 os.remove(tmp)

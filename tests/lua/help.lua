@@ -34,7 +34,7 @@ end)
 T.test("a module lists its functions with signatures", function()
   local s = H.text(cl.core)
   T.ok(s:find("^cl.core: version, threads"), s)
-  T.ok(s:find("\n  load +load%(path%) %-> model | nil, msg\n"), s)
+  T.ok(s:find("\n  load +load%(path%) %-> model\n"), s)
   T.ok(s:find('version = "' .. cl.version .. '"', 1, true), s)
 end)
 
@@ -207,6 +207,18 @@ T.test("help() prints and cl.help is callable", function()
   local s = table.concat(got)
   T.ok(s:find("memory() -> bytes, peak", 1, true), s)
   T.ok(s:find("Modules (help(cl.<name>) for each)", 1, true), s)
+end)
+
+T.test("frame methods are found and named (help(df.filter) used to crash)", function()
+  local df = cl.frame{a = {1, 2, 3}}
+  local ok, s = pcall(H.text, df.filter)
+  T.ok(ok, s)
+  T.eq(s:match("^[^\n]+"), "churnlab.Frame:filter")
+end)
+
+T.test("a method shared by several classes names every one of them", function()
+  local s = H.text(cl.gbdt{}.fit)
+  T.eq(s:match("^[^\n]+"), "churnlab.Forest:fit, churnlab.GBDT:fit, churnlab.Tree:fit")
 end)
 
 T.done()

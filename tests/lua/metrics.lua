@@ -1,5 +1,9 @@
 -- Tests of churnlab.metrics through the binding, against the scikit-learn references in
 -- tests/data/metrics_ref.txt (scripts/ref/metrics_ref.py).
+-- Tolerances: scalars as in tests/core/eval/test_metrics.c (double sums over the same values,
+-- other order: 1e-13; 1e-9 allowed, a wrong tie moves them by >= 1/n);
+-- curve points and calibration bins are ratios of counts and means (1e-6 is loose); lift, a
+-- ratio of counts, 1e-12.
 local T = dofile("tests/lua/lib/check.lua")
 local cl = require "churnlab"
 local M, tensor = cl.metrics, cl.tensor

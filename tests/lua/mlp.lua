@@ -48,7 +48,7 @@ end)
 T.test("save and cl.load give bit-identical predictions and names", function()
   local m = cl.mlp{hidden = {4}, epochs = 2, batch_norm = true, dropout = 0.1}
   m:fit(X, y, {names = {"a", "b", "c", "d"}})
-  T.eq(m:save(tmp), true)
+  T.eq(m:save(tmp), m, "save returns the model")
   local m2 = assert(cl.load(tmp))
   T.eq(getmetatable(m2).__name, "churnlab.MLP")
   local p1, p2 = m:predict(Xv), m2:predict(Xv)
@@ -66,9 +66,9 @@ T.test("a file with any byte flipped is refused by cl.load", function()
   for i = 1, #bytes do
     local c = string.char(bytes:byte(i) ~ 0x5a)
     local g = assert(io.open(bad, "wb")); g:write(bytes:sub(1, i - 1), c, bytes:sub(i + 1)); g:close()
-    local ok, mm, err = pcall(cl.load, bad)
-    if not ok or mm ~= nil or type(err) ~= "string" then
-      T.ok(false, "byte " .. i .. ": " .. tostring(mm) .. " " .. tostring(err))
+    local ok, err = pcall(cl.load, bad)
+    if ok or not tostring(err):find(bad, 1, true) then
+      T.ok(false, "byte " .. i .. ": " .. tostring(err))
     end
   end
   os.remove(bad)

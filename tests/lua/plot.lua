@@ -102,6 +102,32 @@ end)
 if not have_gnuplot then
   T.skip("drawing tests", "gnuplot not installed (Debian package gnuplot-nox)")
 else
+  T.test("text plots: a faint grid, one glyph per series, a legend below saying which", function()
+    local fig = plot.hist{{values = {1, 2, 2, 3, 3, 3, 4, 4, 5}, name = "stayed"},
+                          {values = {2, 3, 3, 4, 4, 4, 5, 6}, name = "churned"}, title = "two"}
+    local s = assert(fig:text{width = 80, height = 24})
+    local g1, g2 = s:match("stayed ([^%s%w])[^%s%w]*%s*churned ([^%s%w])")
+    T.ok(g1, "legend names both series with their glyphs:\n" .. s)
+    T.ok(g1 ~= g2, "two series, two glyphs: " .. tostring(g1) .. " " .. tostring(g2))
+    local body = s:gsub("[^\n]*stayed[^\n]*", "") -- the plot without its legend line
+    T.ok(body:find(g1, 1, true) and body:find(g2, 1, true), "both glyphs are drawn:\n" .. s)
+    T.ok(body:find("%.%.%.%."), "the grid is dotted:\n" .. s)
+    -- the y axis of a histogram starts at zero
+    T.ok(s:find("\n%s+0 %+%-"), "a zero baseline:\n" .. s)
+  end)
+
+  T.test("histogram counts start at zero; text grows with the figure", function()
+    local fig = plot.hist{{values = {200, 900, 1400, 1300, 1200}}}
+    T.ok(fig:script():find("set yrange [0:*]", 1, true), fig:script())
+    local p = tmp("big.png")
+    plot.hist{{values = {1, 2, 3}}, size = {1600, 1000}}:save(p)
+    local gp = read(p:gsub("%.png$", ".gp"))
+    T.ok(gp and gp:find("font 'Sans,20'", 1, true), gp)
+    plot.hist{{values = {1, 2, 3}}}:save(p)
+    gp = read(p:gsub("%.png$", ".gp"))
+    T.ok(gp and gp:find("font 'Sans,10'", 1, true), gp)
+  end)
+
   T.test("every kind renders to PNG and SVG, with its .gp script beside", function()
     for name, fig in pairs(every_kind()) do
       local png = tmp(name .. ".png")
@@ -183,24 +209,32 @@ else
     T.eq(read(odd):sub(2, 4), "PNG")
   end)
 
-  T.test("a gnuplot error comes back as nil, msg with gnuplot's text and the figure", function()
+  T.test("a gnuplot error raises with gnuplot's text, the figure and the file", function()
     local fig = plot.line{y = {1, 2}, title = "broken one", commands = {"set nonsense_option 3"}}
     local out = tmp("broken.png")
-    local ok, err = fig:save(out)
-    T.eq(ok, nil)
-    T.ok(err:find("gnuplot failed drawing line figure 'broken one'", 1, true), err)
-    T.ok(err:find("nonsense_option", 1, true), err)
+    T.raises(function() fig:save(out) end, "cannot write '" .. out .. "'",
+      "gnuplot failed drawing line figure 'broken one'", "nonsense_option")
     T.eq(read(out), nil, "no output file on failure")
     for _, f in ipairs(listdir(tmpdir)) do T.ok(not f:find("broken"), "left behind: " .. f) end
-    local t, err2 = fig:text{width = 40, height = 10}
-    T.eq(t, nil)
-    T.ok(err2:find("nonsense_option", 1, true), err2)
+    T.raises(function() fig:text{width = 40, height = 10} end, "nonsense_option")
   end)
 
-  T.test("saving into a missing folder is nil, msg naming the file", function()
-    local ok, err = plot.line{y = {1, 2}}:save(tmp("no/such/dir/x.png"))
-    T.eq(ok, nil)
-    T.ok(err:find("cannot write " .. tmp("no/such/dir/x.png") .. ": No such file or directory", 1, true), err)
+  T.test("saving into a missing folder creates it, with the script beside the image", function()
+    local out = tmp("new/sub dir/x.png")
+    T.eq(plot.line{y = {1, 2}}:save(out), out)
+    T.eq(read(out):sub(2, 4), "PNG")
+    T.ok(read(tmp("new/sub dir/x.gp")), "x.gp beside it")
+  end)
+
+  T.test("an unwritable path raises naming the file, at the caller's line", function()
+    local fig = plot.line{y = {1, 2}}
+    local f = assert(io.open(tmp("plainfile"), "w")); f:close()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(fig.save, fig, tmp("plainfile/x.png"))
+    T.eq(ok, false)
+    T.ok(err:find("^tests/lua/plot.lua:" .. line .. ": "), err)
+    T.ok(err:find(tmp("plainfile"), 1, true), err)
+    T.raises(function() fig:save("/proc/churnlab-no/x.svg") end, "/proc/churnlab-no")
   end)
 
   T.test("NaN and infinite values are skipped", function()
@@ -212,7 +246,7 @@ else
   end)
 end
 
-T.test("gnuplot missing: save and show return nil and name gnuplot-nox", function()
+T.test("gnuplot missing: save and show raise naming gnuplot-nox; available() says so", function()
   local exe = arg[-1]
   if not exe:find("^/") then exe = os.getenv("PWD") .. "/" .. exe end
   local script = tmp("nognuplot.lua")
@@ -220,16 +254,18 @@ T.test("gnuplot missing: save and show return nil and name gnuplot-nox", functio
   f:write([[
 local plot = require "churnlab.plot"
 local fig = plot.line{y = {1, 2, 3}}
-local ok, err = fig:save(arg[1])
-local ok2, err2 = fig:show()
-io.write(tostring(ok), "|", err, "|", tostring(ok2), "|", err2, "\n")
+local ok, err = pcall(fig.save, fig, arg[1])
+local ok2, err2 = pcall(fig.show, fig)
+local ok3, err3 = plot.available()
+io.write(tostring(ok), "|", err, "|", tostring(ok2), "|", err2, "|", tostring(ok3), "|", err3, "\n")
 ]])
   f:close()
   local p = io.popen("env PATH=/nonexistent CHURNLAB_GNUPLOT= " .. shq(exe) .. " " ..
     shq(script) .. " " .. shq(tmp("never.png")) .. " 2>&1")
   local out = p:read("a")
   p:close()
-  T.ok(out:find("^nil|gnuplot not found: install the Debian package gnuplot%-nox"), out)
+  T.ok(out:find("^false|[^|]*nognuplot.lua:3: gnuplot not found: install the Debian package gnuplot%-nox"), out)
+  T.ok(out:find("|false|[^|]*nognuplot.lua:4: gnuplot not found"), out)
   T.ok(out:find("|nil|gnuplot not found", 1, true), out)
   T.eq(read(tmp("never.png")), nil)
 end)
@@ -239,9 +275,9 @@ T.test("bad input raises errors naming the series", function()
   T.raises(function() plot.line{{y = {0 / 0, 0 / 0}, name = "empty"}} end,
     "series 1 ('empty') has no finite points")
   T.raises(function() plot.line{y = {1, "abc"}} end, "element 2 is 'abc'")
-  T.raises(function() plot.line{y = {1}, colour = "red"} end, "unknown option 'colour'",
-    "(options: commands, legend, logx, logy, name, series, size, title, with, x, xlabel, ")
-  T.raises(function() plot.line{y = {1}, bins = 3} end, "plot.line: unknown option 'bins'")
+  T.raises(function() plot.line{y = {1}, colour = "red"} end, "bad argument #1 to 'line' (unknown option 'colour'",
+    "known: commands, legend, logx, logy, name, series, size, title, with, x, xlabel, ")
+  T.raises(function() plot.line{y = {1}, bins = 3} end, "unknown option 'bins'")
   T.raises(function() plot.line{y = {1}}:set{density = true} end, "unknown option 'density'")
   T.raises(function() plot.roc{{y = {1, 0, 2}, score = {0.1, 0.2, 0.3}}} end,
     "element 3 is 2")

@@ -129,7 +129,7 @@ T.test("single steps: imputer, scaler, onehot, ordinal on chosen columns", funct
   local od = cl.prep.ordinal{columns = "c"}:fit(df):transform_frame(df)
   T.eq(od.c:get(2), 1)
   T.eq(od.c:get(4), nil)
-  T.raises(function() cl.prep.scaler{bogus = 1} end, "scaler: unknown option 'bogus'")
+  T.raises(function() cl.prep.scaler{bogus = 1} end, "bad argument #1 to 'scaler' (unknown option 'bogus'; known: columns, kind, clip)")
   T.raises(function() imp:transform(df) end, "stays categorical")
   T.raises(function() cl.prep.scaler{columns = "nope"}:fit(df) end, "no column 'nope'")
 end)

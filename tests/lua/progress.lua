@@ -1,4 +1,4 @@
--- Tests of the progress reporter (lcl_progress_new in lua/lcl.c) through a binding that uses
+-- Tests of the progress reporter (lcl_progress_new in lua/support/progress.c) through a binding that uses
 -- it (k-means fit), run in child processes so stderr can be captured: nothing off a terminal
 -- by default, one summary line with verbose = true, a line every 10% with verbose = 2, a bar
 -- with percentage, rate and ETA on a pseudo-terminal (script(1)).

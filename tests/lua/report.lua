@@ -25,7 +25,7 @@ local have_gnuplot = plot._private.find_gnuplot() ~= nil
 
 T.test("new validates its options", function()
   T.raises(function() report.new{} end, "title= (a string) is required")
-  T.raises(function() report.new{title = "x", colour = 1} end, "unknown option 'colour'")
+  T.raises(function() report.new{title = "x", colour = 1} end, "bad argument #1 to 'new' (unknown option 'colour'; known: title, out")
   T.raises(function() report.new{title = "x", out = "a.txt"} end, "ending in .html or .md")
   T.eq(report.new{title = "Churn models!"}.out, "reports/churn_models.html")
 end)
@@ -178,11 +178,13 @@ if have_gnuplot then
     T.eq(read(tmpdir .. "/figs_files/fig01.png"):sub(2, 4), "PNG")
   end)
 
-  T.test("a figure gnuplot cannot draw leaves a visible note and returns nil, msg", function()
+  T.test("a figure gnuplot cannot draw raises at the caller's line and leaves a visible note", function()
     local r = report.new{title = "broken", out = tmpdir .. "/broken.html"}
-    local ok, err = r:figure(plot.line{y = {1, 2}, commands = "set bogus_thing"})
-    T.eq(ok, nil)
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(r.figure, r, plot.line{y = {1, 2}, commands = "set bogus_thing"})
+    T.eq(ok, false)
     T.ok(err:find("bogus_thing", 1, true), err)
+    T.ok(err:find("^tests/lua/report.lua:" .. line .. ": cannot write '"), err)
     local h = r:html()
     T.ok(h:find('<div class="missing">Figure not drawn: gnuplot failed drawing', 1, true))
   end)
@@ -241,6 +243,26 @@ T.test("index links every report with its title and date", function()
   -- indexing again gives the same bytes (index.html itself is not listed)
   report.index(dir)
   T.eq(read(path), h)
+end)
+
+T.test("echo = true shows each section's code, folded, from its heading to the next", function()
+  local r = report.new{title = "Echo", out = tmpdir .. "/echo.html", echo = true}
+  r:h1("First section")
+  local echo_marker_one = 1 + 1
+  r:text("value " .. echo_marker_one)
+  r:h1("Second section")
+  local echo_marker_two = 3
+  r:metrics{{"n", echo_marker_two}}
+  local html = r:html()
+  local first = html:match('First section</h2>%s*<details class="code"><summary>Code</summary><pre><code>(.-)</code>')
+  T.ok(first and first:find("echo_marker_one = 1 + 1", 1, true), html)
+  T.ok(first and not first:find("echo_marker_two", 1, true), "the first section stops at the second")
+  local second = html:match('Second section</h2>%s*<details class="code">.-<code>(.-)</code>')
+  T.ok(second and second:find("echo_marker_two = 3", 1, true), html)
+  local plain = report.new{title = "Plain", out = tmpdir .. "/plain.html"}
+  plain:h1("x")
+  T.ok(not plain:html():find("<details", 1, true), "no code without echo")
+  T.raises(function() report.new{title = "Bad", echo = "yes"} end, "echo= must be a boolean")
 end)
 
 os.execute("rm -rf " .. shq(tmpdir))

@@ -170,7 +170,7 @@ end)
 T.test("importance is sorted by gain", function()
   local m = cl.gbdt{trees = 20}:fit(X, y)
   local fr = m:importance()
-  T.eq(tostring(fr), "churnlab.Frame 6x4")
+  T.ok(tostring(fr):find("[6 rows x 4 columns]", 1, true), tostring(fr))
   local imp = m:importance{table = true}
   T.eq(#imp, 6)
   for i = 2, #imp do T.ok(imp[i - 1].gain >= imp[i].gain) end
@@ -240,9 +240,8 @@ T.test("errors name the problem", function()
   local path = os.tmpname()
   T.raises(function() c:export_xgboost(path) end, "categorical")
   os.remove(path)
-  local l, err = cl.load("tests/lua/trees.lua")
-  T.eq(l, nil)
-  T.ok(err)
+  T.raises(function() cl.load("tests/lua/trees.lua") end,
+    "'tests/lua/trees.lua' is not a churnlab model file")
 end)
 
 T.test("golden model files of format 1 still load and predict the same", function()
@@ -252,10 +251,19 @@ T.test("golden model files of format 1 still load and predict the same", functio
     forest = {"1", "0.0142857153", "1", "0.196923077"},
     tree = {"1", "0", "1", "0"},
   }
+  -- The values were printed by another build on another machine. The walk and the leaf sums
+  -- are the same float operations in the same order, but the gbdt's sigmoid goes through libm's
+  -- exp, which glibc picks per CPU (FMA or not) and which may differ in its last bit; rounded to
+  -- float32 that is at most 1 ulp. Allow 2^-22 relative (2 to 4 ulp of float32): a misread leaf or
+  -- threshold moves these predictions by far more.
   for kind, w in pairs(want) do
     local m = assert(cl.load("tests/data/trees_" .. kind .. "_v1.clm"))
     local p = m:predict(Q)
-    for i = 1, 4 do T.eq(string.format("%.9g", p:get(i)), w[i], kind .. " row " .. i) end
+    for i = 1, 4 do
+      local got, ref = p:get(i), tonumber(w[i])
+      T.ok(math.abs(got - ref) <= 2 ^ -22 * math.abs(ref),
+           string.format("%s row %d: expected %s, got %.9g", kind, i, w[i], got))
+    end
   end
   T.eq(cl.load("tests/data/trees_gbdt_v1.clm"):features()[4], "plan")
 end)
@@ -315,6 +323,23 @@ T.test("tree models carry their pipeline: reloaded, they score raw frames identi
     local a, b = m:predict(X), m2:predict(df)
     for i = 1, #a do T.eq(b:get(i), a:get(i), kind) end
   end
+end)
+
+T.test("rules with a pipeline give thresholds in the input's units, not the scaled ones", function()
+  local t, c = {}, {}
+  for i = 1, 200 do t[i] = (i * 7) % 73; c[i] = t[i] < 10 and "Yes" or "No" end
+  local df = cl.frame{tenure = t, Churn = c}
+  local p = cl.prep.pipeline{target = "Churn", positive = "Yes", scale = "minmax"}
+  p:fit(df)
+  local X, y = p:transform(df)
+  local m = cl.tree{depth = 1}
+  m:fit(X, y, {names = p:feature_names()})
+  -- the split lies between tenure 9 and 10: 9.5 in months, 9.5 / 72 after min-max scaling
+  local scaled = m:rules()
+  T.ok(scaled:find("tenure < 0.131944 -> churn 1", 1, true), scaled)
+  local orig = m:rules{pipeline = p}
+  T.ok(orig:find("tenure < 9.5 -> churn 1 (n = 28)", 1, true), orig)
+  T.ok(orig:find("tenure >= 9.5 -> churn 0 (n = 172)", 1, true), orig)
 end)
 
 T.done()

@@ -5,6 +5,9 @@
 -- against scikit-learn and numpy (tests/data/plot_ref.lua) or brute force. Re-exported by
 -- churnlab.plot (plot.roc_curve, ...). Inputs may be Lua tables, tensors or frame columns
 -- (anything with :totable()).
+-- Errors point at the caller's line, not at this file: core.raise skips the frames of
+-- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
+local error = require("churnlab.core").raise
 local S = {}
 
 local fmt, floor = string.format, math.floor

@@ -1,5 +1,11 @@
 /* test_survival.c - Kaplan-Meier, log-rank and Cox against hand-computed textbook values and
- * statsmodels references (tests/data/survival_ref.h from scripts/ref/survival_ref.py). */
+ * statsmodels references (tests/data/survival_ref.h from scripts/ref/survival_ref.py).
+ * Tolerances: Kaplan-Meier is a product of count ratios (1e-12); its Greenwood standard error
+ * and the log-rank statistic are short double sums (1e-9, 1e-10); Cox is Newton stopped at a
+ * relative log-likelihood change of 1e-12 here and by statsmodels' own rule there, so the
+ * coefficients agree to the solvers' stopping point (1e-7; 1e-6 for the standard errors from
+ * the inverse Hessian), not to rounding. No BLAS; libm (exp, log) may differ in the last bit
+ * between CPUs, 1e-16, far inside these. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -430,14 +430,30 @@ static void test_atomic_write(void **state)
     assert_msg("more than the limit of 5");
     char missing[340];
     snprintf(missing, sizeof missing, "%s/nope/x.bin", tmpdir);
-    assert_int_equal(cl_file_write_atomic(missing, "x", 1), CL_EIO);
-    assert_msg("nope/x.bin");
     assert_int_equal(cl_file_read(missing, 10, &buf, &len), CL_EIO);
     assert_msg("cannot open");
     assert_null(buf);
     assert_int_equal(cl_file_read(tmpdir, 10, &buf, &len), CL_EIO);
     assert_msg("not a regular file");
     assert_int_equal(count_files(), 1);
+    /* a folder under a regular file cannot be made: the message names it */
+    char under[340];
+    snprintf(under, sizeof under, "%s/model.bin/sub/y.bin", tmpdir);
+    assert_int_equal(cl_file_write_atomic(under, "x", 1), CL_EIO);
+    assert_msg("cannot create folder");
+    assert_msg("model.bin");
+    assert_int_equal(count_files(), 1);
+
+    /* missing folders are created (mkdir -p), so "models/m.clm" saves in a fresh checkout */
+    snprintf(missing, sizeof missing, "%s/nope//deeper/x.bin", tmpdir);
+    assert_int_equal(cl_file_write_atomic(missing, "x", 1), CL_OK);
+    assert_int_equal(cl_file_read(missing, 10, &buf, &len), CL_OK);
+    assert_string_equal(buf, "x");
+    cl_free(buf);
+    assert_int_equal(cl_file_mkdirs(tmpdir), CL_OK); /* an existing folder is fine */
+    assert_int_equal(cl_file_mkdirs(path), CL_EIO);  /* a file is not */
+    assert_msg("a file of that name exists");
+    assert_int_equal(count_files(), 2);
 
     /* an empty file round-trips */
     assert_int_equal(cl_file_write_atomic(path, "", 0), CL_OK);

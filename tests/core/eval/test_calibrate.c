@@ -1,6 +1,11 @@
 /* test_calibrate.c - Platt scaling and isotonic regression against scikit-learn
  * (tests/data/calib_ref.h from scripts/ref/calib_ref.py), plus properties: isotonic output is
- * monotone and lowers the Brier score on held-out data; prior correction inverts reweighting. */
+ * monotone and lowers the Brier score on held-out data; prior correction inverts reweighting.
+ * Tolerances: Platt's (a, b) come from two iterative solvers (scikit-learn's
+ * _sigmoid_calibration and ours) each stopped at its own tolerance, so they agree to the
+ * solvers' stopping point, not to rounding: 1e-5. Isotonic regression is pool-adjacent-
+ * violators, means of the same doubles over blocks fixed by the data, equal up to summation
+ * order: 1e-12. No BLAS; libm's last-bit differences between CPUs (1e-16) are far inside. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

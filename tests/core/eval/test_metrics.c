@@ -1,5 +1,9 @@
 /* test_metrics.c - core/metrics.c against scikit-learn references (tests/data/metrics_ref.txt,
- * written by scripts/ref/metrics_ref.py) plus error cases. */
+ * written by scripts/ref/metrics_ref.py) plus error cases.
+ * Tolerances: metrics are double sums and ratios of counts over the same float32 scores that
+ * scikit-learn saw (no BLAS); the two differ only in summation order (n eps64 relative, n <= a
+ * few hundred: 1e-13) and in libm's last bit (log loss), so 1e-9 relative is a wide margin,
+ * while a wrong tie or threshold moves a metric by at least 1/n. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +261,37 @@ static void test_bad_input(void **state)
                      CL_EINVAL);
 }
 
+/* The one rank AUC against brute force over every (positive, negative) pair, ties counting
+ * half, on scores with many ties; a single class gives NaN, not an error. */
+static void test_rank_auc_brute_force(void **state)
+{
+    (void)state;
+    cl_rng r;
+    cl_rng_seed(&r, 7);
+    for (int rep = 0; rep < 20; rep++) {
+        int64_t n = 1 + (int64_t)(cl_rng_uniform(&r) * 60);
+        double s[64];
+        float y[64];
+        for (int64_t i = 0; i < n; i++) {
+            s[i] = floor(cl_rng_uniform(&r) * 8) - 3; /* 8 distinct values: ties everywhere */
+            y[i] = cl_rng_uniform(&r) < 0.4 ? 1.0f : 0.0f;
+        }
+        double wins = 0, pairs = 0;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < n; j++)
+                if (y[i] == 1.0f && y[j] == 0.0f) {
+                    pairs++;
+                    wins += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+                }
+        double got;
+        assert_int_equal(cl_metrics_auc(&got, s, y, n), CL_OK);
+        if (pairs == 0)
+            assert_true(isnan(got));
+        else
+            near(got, wins / pairs, 1e-12, "rank AUC vs pairs"); /* sums of halves: exact */
+    }
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
@@ -294,7 +329,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threshold_metrics), cmocka_unit_test(test_ranking_metrics),
         cmocka_unit_test(test_curves),            cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_alloc_failures),    cmocka_unit_test(test_rank_auc_brute_force),
     };
     return cmocka_run_group_tests(tests, load_refs, free_refs);
 }

@@ -683,9 +683,78 @@ static void test_alloc_failures(void **state)
     cl_frame_free(r2);
 }
 
+/* The name index (frames of many columns): every name found, replacement in place, the
+ * scan/index switch at 16 columns, copies and selections, and an allocation failure while
+ * the index grows leaves the frame as it was. */
+static void test_name_index(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    cl_frame *f;
+    assert_int_equal(cl_frame_new(&f), CL_OK);
+    double v = 1;
+    char name[32];
+    for (int j = 0; j < N; j++) {
+        cl_column *c;
+        v = j;
+        assert_int_equal(cl_column_from_doubles(&c, &v, 1), CL_OK);
+        snprintf(name, sizeof name, "col_%d", j);
+        assert_int_equal(cl_frame_set(f, name, c), CL_OK);
+        cl_column_free(c);
+        if (j == 14 || j == 15 || j == 16 || j == 1000) /* around the switch, and later */
+            for (int k = 0; k <= j; k++) {
+                snprintf(name, sizeof name, "col_%d", k);
+                assert_int_equal(cl_frame_find(f, name), k);
+            }
+    }
+    assert_int_equal(f->ncol, N);
+    assert_int_equal(cl_frame_find(f, "col_3000"), -1);
+    assert_int_equal(cl_frame_find(f, ""), -1);
+    /* replacing keeps the position and the count */
+    cl_column *c;
+    v = -1;
+    assert_int_equal(cl_column_from_doubles(&c, &v, 1), CL_OK);
+    assert_int_equal(cl_frame_set(f, "col_1234", c), CL_OK);
+    cl_column_free(c);
+    assert_int_equal(f->ncol, N);
+    assert_true(f->cols[1234]->num[0] == -1);
+    /* derived frames have working indexes too */
+    cl_frame *g;
+    assert_int_equal(cl_frame_copy(&g, f), CL_OK);
+    assert_int_equal(cl_frame_find(g, "col_2999"), 2999);
+    cl_frame_free(g);
+    const char *from[] = {"col_7"}, *to[] = {"seven"};
+    assert_int_equal(cl_frame_rename(&g, f, from, to, 1), CL_OK);
+    assert_int_equal(cl_frame_find(g, "seven"), 7);
+    assert_int_equal(cl_frame_find(g, "col_7"), -1);
+    cl_frame_free(g);
+    /* a failed index growth: no column added, the frame still consistent */
+    int grew = 0;
+    for (int j = N; j < 5000 && !grew; j++) {
+        v = j;
+        assert_int_equal(cl_column_from_doubles(&c, &v, 1), CL_OK);
+        snprintf(name, sizeof name, "col_%d", j);
+        cl_alloc_fail_at(1);
+        int rc = cl_frame_set(f, name, c);
+        cl_alloc_fail_at(0);
+        if (rc != CL_OK) {
+            assert_int_equal(f->ncol, j);
+            assert_int_equal(cl_frame_find(f, name), -1);
+            grew = 1;
+            rc = cl_frame_set(f, name, c);
+        }
+        assert_int_equal(rc, CL_OK);
+        cl_column_free(c);
+        assert_int_equal(cl_frame_find(f, name), j);
+    }
+    assert_true(grew);
+    cl_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_name_index),
         cmocka_unit_test(test_arith_cmp_masks),   cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_conversions),       cmocka_unit_test(test_sort_vs_insertion),
         cmocka_unit_test(test_groupby_vs_naive),  cmocka_unit_test(test_join_vs_nested_loops),

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "churnlab.h"
+#include "modelfile_edit.h"
 
 /* x: 1, 2, NaN, 5, 2; c: b, a, NULL, b, c; y: No Yes No Yes No */
 static cl_frame *small(void)
@@ -426,6 +427,79 @@ static void test_alloc_failures(void **state)
     cl_frame_free(f);
 }
 
+/* Pipeline files that pass the CRC but not the semantics (issue 22): one field edited inside
+ * its chunk, the CRC recomputed. The first is the reported crash: has_positive flipped to 0
+ * for a cat target made transform dereference NULL. Each must be refused at load. */
+typedef struct pipe_edit {
+    const char *chunk;
+    int index;      /* element to change */
+    double value;   /* new value (i64, i32 or f64 chunks) */
+    const char *msg; /* in the error */
+} pipe_edit;
+
+static void test_semantic_corruption(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    o.scale = CL_SCALE_STANDARD;
+    cl_pipeline *p;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    cl_mw *w = cl_mw_new("pipeline");
+    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    const void *buf;
+    size_t len;
+    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    /* column_ints: per column is_cat, ncat, other, fill_cat; column_nums: fill, shift, mul.
+     * Columns: x (num), c (cat). */
+    const pipe_edit edits[] = {
+        {"pipeline.has_positive", 0, 0, "no positive label"},
+        {"pipeline.has_target", 0, 0, "has_target = 0 does not match"},
+        {"pipeline.target_is_cat", 0, 0, "positive value 'Yes' is not a number"},
+        {"pipeline.column_nums", 0, INFINITY, "fill value inf"},
+        {"pipeline.column_nums", 0, NAN, "fill value nan"},
+        {"pipeline.column_nums", 2, -1, "scaling shift"},
+        {"pipeline.column_nums", 1, NAN, "scaling shift"},
+        {"pipeline.column_nums", 5, 3, "not scaled"},
+        {"pipeline.column_ints", 0, 2, "expected 0 or 1"},
+        {"pipeline.column_ints", 6, 1, "other slot 1 with unknown = zero"},
+        {"pipeline.opts", 3, 1, "beyond max_categories"},
+        {"pipeline.opts", 0, CL_IMPUTE_NONE, "fill value"},
+        {"pipeline.fill_value", 0, NAN, "fill_value = nan is not finite"},
+    };
+    for (size_t e = 0; e < sizeof edits / sizeof *edits; e++) {
+        uint8_t *b = malloc(len);
+        assert_non_null(b);
+        memcpy(b, buf, len);
+        mfe_chunk ch[64];
+        int nc = mfe_parse(b, len, ch, 64);
+        assert_true(nc > 0);
+        const mfe_chunk *c = mfe_find(ch, nc, edits[e].chunk);
+        assert_non_null(c);
+        uint8_t *at = b + c->off + (size_t)edits[e].index * mfe_elem(c->type);
+        if (c->type == CL_CHUNK_I64)
+            mfe_put(at, (uint64_t)(int64_t)edits[e].value, 8);
+        else if (c->type == CL_CHUNK_I32)
+            mfe_put(at, (uint64_t)(uint32_t)(int32_t)edits[e].value, 4);
+        else
+            memcpy(at, &edits[e].value, 8);
+        mfe_fix_crc(b, len);
+        cl_mr *r;
+        assert_int_equal(cl_mr_from_buffer(&r, b, len, "p.clm"), CL_OK);
+        cl_pipeline *q = NULL;
+        int rc = cl_pipeline_read(r, "pipeline.", &q);
+        if (rc != CL_EFORMAT || !strstr(cl_last_error(), edits[e].msg))
+            fail_msg("edit %zu (%s[%d] = %g): status %d, '%s'", e, edits[e].chunk,
+                     edits[e].index, edits[e].value, rc, rc ? cl_last_error() : "loaded");
+        assert_null(q);
+        cl_mr_free(r);
+        free(b);
+    }
+    cl_mw_free(w);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_native_ordinal), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_save_load),     cmocka_unit_test(test_steps_transform_frame),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_semantic_corruption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

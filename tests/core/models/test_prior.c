@@ -1,4 +1,4 @@
-/* test_prior.c - prior correction inside the models (calibrate.h): the recorded rates, the
+/* test_prior.c - prior correction inside the models (models/prior.h): the recorded rates, the
  * prediction modes, and model files whose rates chunk is corrupted (re-signed with a valid
  * CRC, so the model loader itself must refuse the values, naming the chunk). */
 #include <setjmp.h>
@@ -221,12 +221,29 @@ static void corrupted_rates(void **state)
     cl_tensor_free(ty);
 }
 
+/* Rates at the edge of (0, 1) (a denormal trained rate from a model file, found by
+ * fuzz_modelsem) overflowed the odds: inf / inf gave NaN probabilities. */
+static void extreme_rates(void **state)
+{
+    (void)state;
+    const double rates[][2] = {{2.1219957909653e-314, 0.5}, {0.5, 1 - 1e-17}, {1e-300, 1 - 1e-16},
+                               {0.5, 4.9e-324}};
+    const double ps[] = {1e-300, 0.2, 0.7, 1 - 1e-16};
+    for (size_t r = 0; r < sizeof rates / sizeof *rates; r++)
+        for (size_t i = 0; i < sizeof ps / sizeof *ps; i++) {
+            double q = cl_prior_correct(ps[i], rates[r][0], rates[r][1]);
+            if (!(q >= 0 && q <= 1))
+                fail_msg("cl_prior_correct(%g, %g, %g) = %g", ps[i], rates[r][0], rates[r][1], q);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rates),
         cmocka_unit_test(logreg_modes),
         cmocka_unit_test(corrupted_rates),
+        cmocka_unit_test(extreme_rates),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

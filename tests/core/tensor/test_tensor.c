@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -522,9 +523,14 @@ static void check_mm(const cl_tensor *a, const cl_tensor *b)
                 s += x * y, sa += fabs(x * y);
             }
             float got = c->ndim == 1 ? at(c, a->ndim == 1 ? j : i, 0) : at(c, i, j);
-            if (!(fabs(got - s) <= 1e-5 * (sa + 1)))
-                fail_msg("mm (%lld, %lld): got %.8g want %.8g", (long long)i, (long long)j,
-                         (double)got, s);
+            /* A float32 dot product of length k, in any order and with or without FMA (every
+             * OpenBLAS kernel), is within gamma_k sum|x y| of the exact value, gamma_k =
+             * k u / (1 - k u), u = 2^-24 (Higham, Accuracy and Stability, 3.1); s is exact to
+             * double rounding. FLT_MIN covers results that underflow. */
+            double ku = (double)k * 0x1p-24, tol = ku / (1 - ku) * sa + FLT_MIN;
+            if (!(fabs(got - s) <= tol))
+                fail_msg("mm (%lld, %lld), depth %lld: got %.8g want %.8g (tolerance %.3g)",
+                         (long long)i, (long long)j, (long long)k, (double)got, s, tol);
         }
     cl_tensor_free(c);
 }

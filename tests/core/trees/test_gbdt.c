@@ -42,7 +42,8 @@ static double auc_of(const cl_gbdt *m, const cl_tensor *X, const cl_tensor *y)
     int64_t n = cl_tensor_rows(X);
     float *p = cl_alloc((size_t)n * sizeof *p);
     assert_int_equal(cl_gbdt_predict(m, p, X, 0), CL_OK);
-    double a = cl_trees_auc(p, cl_tensor_data(y), (size_t)n);
+    double a;
+    assert_int_equal(cl_metrics_roc_auc(&a, cl_tensor_data(y), p, n), CL_OK);
     cl_free(p);
     return a;
 }

@@ -1,7 +1,9 @@
 -- Data and models shared by tests/lua/prior.lua and scripts/ref/prior_old_fixtures.lua (which
 -- wrote tests/data/prior_old_*.clm with the churnlab of commit 0e3eddb, before models
 -- recorded their prior rates): a logistic world with about 15% positives and one reweighted
--- model of each kind. Everything is deterministic, so a fit today equals the fixture's fit.
+-- model of each kind. Everything is seeded, so a fit today equals the fixture's fit: bit for
+-- bit on the machine and build that wrote it, to rounding elsewhere (the MLP's BLAS kernel and
+-- libm differ between CPUs; prior.lua derives the tolerances).
 local D = {}
 
 -- X: n x 4 standard normal (seed 11); y: Bernoulli(sigmoid(1.2 x1 - 0.8 x2 + 0.4 x3 - 2.3))

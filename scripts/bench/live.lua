@@ -1,0 +1,145 @@
+-- Benchmark of the live engine (core/live/livestate.c, livelog.c): events ingested per
+-- second with every feature updated, on one core; the same through the durable log (SQLite,
+-- WAL, synchronous=FULL, one transaction per batch); one-event calls from Lua tables; reading
+-- every active customer's features; memory per customer.
+--   churnlab scripts/bench/live.lua        uses data/synth when present, else generates the
+--                                          default world (50,000 customers) in a temp dir
+-- Prints "bench suite=live ..." lines. Rates are per CPU second of this process (os.clock) and
+-- per wall second; on a shared machine the CPU figure is the one to compare. No anchor: no
+-- library computes these features incrementally.
+local cl = require "churnlab"
+local live = require "churnlab.live"
+
+local now = cl.core.now
+local fmt = string.format
+
+local function first_line(path, pat)
+  local f = io.open(path)
+  if not f then return nil end
+  for l in f:lines() do
+    local m = l:match(pat)
+    if m then f:close() return m end
+  end
+  f:close()
+end
+local cpu = first_line("/proc/cpuinfo", "^model name%s*:%s*(.-)%s*$") or "unknown"
+local nproc = io.popen("nproc"):read("l") or "?"
+print(fmt("bench-env suite=live cpu=%q nproc=%s OPENBLAS_CORETYPE=%s threads=1", cpu, nproc,
+  os.getenv("OPENBLAS_CORETYPE") or "unset"))
+cl.threads(1)
+
+local function line(case, metric, value, unit, extra)
+  print(fmt("bench suite=live case=%s impl=churnlab metric=%s value=%.6g unit=%s%s", case, metric,
+    value, unit, extra and (" " .. extra) or ""))
+end
+
+local DATA, tmpdir = "data/synth", nil
+if not io.open(DATA .. "/events.csv") then
+  tmpdir = os.tmpname()
+  os.remove(tmpdir)
+  DATA = tmpdir
+  cl.synth.generate(DATA, {customers = 50000})
+end
+local users = assert(cl.read_csv(DATA .. "/users.csv"))
+local events = assert(cl.read_csv(DATA .. "/events.csv"))
+local titles = assert(cl.read_csv(DATA .. "/titles.csv"))
+local ratings = assert(cl.read_csv(DATA .. "/ratings.csv"))
+local active = users:filter(users.active:eq(1))
+local MAXU = users.user_id:max()
+local NE = events:nrow()
+
+local function timed(fn)
+  local w0, c0 = now(), os.clock()
+  local r = fn()
+  return now() - w0, os.clock() - c0, r
+end
+
+-- 1. the whole event log, in memory (features updated on every event)
+local s = live.new{titles = titles, max_user = MAXU}
+s:ingest(active, {event = "profile"})
+collectgarbage()
+local best_c, best_w = math.huge, math.huge
+for rep = 1, 3 do
+  local x = live.new{titles = titles, max_user = MAXU}
+  local w, c = timed(function() return x:ingest(events) end)
+  if c < best_c then best_c, best_w = c, w end
+  if rep == 3 then s = x end
+end
+local extra = fmt("events=%d customers=%d", NE, MAXU)
+line("ingest_frame", "events_per_cpu_s", NE / best_c, "events/s", extra)
+line("ingest_frame", "events_per_wall_s", NE / best_w, "events/s", extra)
+line("ingest_frame", "ns_per_event", 1e9 * best_c / NE, "ns", extra)
+s:ingest(active, {event = "profile"})
+s:ingest(ratings, {event = "rating"})
+s:advance(180)
+
+-- 2. memory per customer
+local st = s:stats()
+line("memory", "bytes_per_customer", st.bytes / MAXU, "B",
+  fmt("customers=%d total_bytes=%d projected_1M_GB=%.2f", MAXU, st.bytes, st.bytes / MAXU * 1e6 / 2^30))
+
+-- 3. reading: every active customer's feature vector
+local w, c, F = timed(function() return s:frame() end)
+line("features_frame", "us_per_customer", 1e6 * c / F:nrow(), "us", fmt("customers=%d", F:nrow()))
+local ids = F.user_id:totable()
+w, c = timed(function()
+  for i = 1, #ids do s:features(ids[i]) end
+end)
+line("features_lua", "us_per_customer", 1e6 * c / #ids, "us", "via s:features(id) tables")
+
+-- 4. through the durable log: batches of 10,000 events, each one committed (fsync'd)
+local db = os.tmpname()
+local sub = events:head(math.min(NE, 300000))
+local B = 10000
+local batches = {}
+for k = 1, sub:nrow() // B do batches[k] = sub:head(k * B):tail(B) end
+local lg = live.new{titles = titles, max_user = MAXU, log = db}
+w, c = timed(function() for _, b in ipairs(batches) do lg:ingest(b) end end)
+local n = #batches * B
+line("ingest_logged", "events_per_wall_s", n / w, "events/s", fmt("batch=%d batches=%d", B, #batches))
+line("ingest_logged", "ms_per_batch", 1e3 * w / #batches, "ms", fmt("batch=%d synchronous=FULL", B))
+lg:free()
+for _, f in ipairs{db, db .. "-wal", db .. "-shm"} do os.remove(f) end
+
+-- 5. one event per call from Lua tables (the web service's path, without the log)
+local cols = {}
+for _, name in ipairs{"user_id", "day", "event", "title_id", "minutes", "completion"} do
+  cols[name] = sub[name]:totable()
+end
+local one = live.new{titles = titles, max_user = MAXU}
+local m = math.min(100000, sub:nrow())
+w, c = timed(function()
+  for i = 1, m do
+    one:ingest({{user_id = cols.user_id[i], day = cols.day[i], event = cols.event[i],
+      title_id = cols.title_id[i], minutes = cols.minutes[i], completion = cols.completion[i]}})
+  end
+end)
+line("ingest_one_by_one", "events_per_cpu_s", m / c, "events/s", "one ingest call per event")
+
+-- 6. rescoring one changed customer: live features + profile -> pipeline -> logreg (lazy read)
+local LS = require "churnlab.livescore"
+local FF = active:select{"user_id", "age_band", "region", "payment_method", "devices", "channel",
+  "churn"}:join(s:frame(), "user_id")
+local pipe = cl.prep.pipeline{target = "churn", drop = {"user_id"}, impute = "median",
+  encode = "onehot", scale = "minmax"}
+pipe:fit(FF)
+local X, y = pipe:transform(FF)
+local m = cl.logreg{}
+m:fit(X, y)
+local sc = LS.new(s, m, {profiles = users, pipeline = pipe})
+local k = math.min(2000, #ids)
+w, c = timed(function()
+  for i = 1, k do
+    s:advance(180 + i) -- a change: every read rescores
+    sc:risk(ids[i])
+  end
+end)
+line("rescore_logreg", "us_per_customer", 1e6 * c / k, "us", "features + profile row + pipeline + predict, from Lua")
+w, c = timed(function() return sc:all() end)
+line("score_all_logreg", "us_per_customer", 1e6 * c / F:nrow(), "us", fmt("customers=%d", F:nrow()))
+
+if tmpdir then
+  for _, f in ipairs{"titles.csv", "users.csv", "events.csv", "ratings.csv", "campaign.csv",
+    "truth.csv", "README.md"} do os.remove(tmpdir .. "/" .. f) end
+  os.remove(tmpdir)
+end
