@@ -217,11 +217,10 @@ static void sweep_stale(const char *target)
 int cl_atomic_open(cl_atomic_file *a, const char *path)
 {
     memset(a, 0, sizeof *a);
-    int mrc = mkdirs_for(path); /* a missing folder is made (mkdir -p) */
-    if (mrc)
-        return mrc;
-    int rc = save_target(path, &a->path); /* through a symlink to its target */
+    int rc = mkdirs_for(path);
     if (rc)
+        return rc;
+    if ((rc = save_target(path, &a->path)))
         return rc;
     size_t n = strlen(a->path) + 64;
     a->tmp = cl_alloc(n);

@@ -8,7 +8,7 @@ before must still work, and the interrupted model must be in its documented stat
   gbdt      a valid fitted model holding the trees built so far
   forest    the trees finished so far (unfitted if none)
   read_csv  no frame is returned (the assignment does not happen)
-  shap, crosstab  one Ctrl-C stops them with their own message (C loops polling the flag)
+  shap      one Ctrl-C stops it with its own message (the C loop polls the flag)
 Prints ok/FAIL lines and "N passed, M failed"."""
 import os
 import re
@@ -127,19 +127,15 @@ with tempfile.TemporaryDirectory() as tmp:
                           % ctor.replace("100000", "3").replace("m = ", ""), 60)
         check("%s: the interrupt flag is cleared, the next fit runs" % kind, "refit ok" in out,
               out[-400:])
-    # 4. C loops outside the fits (issue 22): TreeSHAP and crosstab polled no Ctrl-C, so only
-    # the third press stopped them, killing the session
+    # 4. C loops outside the fits (issue 22): TreeSHAP polled no Ctrl-C, so only the third
+    # press stopped it, killing the session. (crosstab, now linear, is too quick to be caught
+    # here; tests/core/eval/test_interrupt_loops.c covers its poll.)
     back, out = s.run("sm = cl.gbdt{trees = 40, depth = 6} sm:fit(X:index_rows(T.arange(1, 2001)), "
                       "y:index_rows(T.arange(1, 2001))) Xs = T.randn(400000, 30, {seed = 5}) "
                       "print('shap' .. ' ready')", 120)
     check("shap: model and rows made", "shap ready" in out, out[-400:])
-    back, out = s.run("ca, cb = {}, {} for i = 1, 30000 do ca[i] = 'a' .. (i % 100) "
-                      "cb[i] = 'b' .. i end cf = cl.frame.new{a = ca, b = cb} "
-                      "print('crosstab' .. ' ready')", 60)
-    check("crosstab: frame made", "crosstab ready" in out, out[-400:])
     loops = [
         ("shap", "phi = sm:shap(Xs)", "treeshap"),
-        ("crosstab", "ct = cf:crosstab('a', 'b')", "crosstab"),
     ]
     for kind, call, msg in loops:
         ok, dt, out = interrupt(s, "print('%s' .. 'ing') %s print('%s' .. 'done')"
