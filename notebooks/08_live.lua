@@ -20,8 +20,8 @@ local SNAP, DAYS, THRESHOLD = 180, 30, 0.3
 local fmt = string.format
 
 local function read(name)
-  local f, err = cl.read_csv(DATA .. "/" .. name)
-  if not f then error("08_live: " .. tostring(err) .. " (run `make data` first)", 0) end
+  local ok, f = pcall(cl.read_csv, DATA .. "/" .. name) -- raises naming the file
+  if not ok then error("08_live: " .. tostring(f) .. " (run `make data` first)", 0) end
   return f
 end
 local users, events = read("users.csv"), read("events.csv")
