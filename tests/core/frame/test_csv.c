@@ -803,7 +803,7 @@ static void test_round_trip_property(void **state)
         assert_int_equal(cl_frame_new(&f), CL_OK);
         const char *tn[8];
         cl_coltype tt[8];
-        char names[8][8];
+        char names[8][16]; /* room for any int: -O1 cannot see j < 5 */
         for (int j = 0; j < ncol; j++) {
             snprintf(names[j], sizeof names[j], "c%d", j);
             cl_coltype type = (cl_coltype)cl_rng_below(&r, 3);
