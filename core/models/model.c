@@ -49,12 +49,29 @@ void cl_model_history_free(cl_model_history *h)
     memset(h, 0, sizeof *h);
 }
 
+static const cl_model_ops *extra_kinds[CL_MODEL_MAX_EXTRA];
+static int n_extra;
+
 const cl_model_ops *cl_model_kind_ops(const char *kind)
 {
     for (int i = 0; kind && cl_model_kinds[i]; i++)
         if (!strcmp(cl_model_kinds[i]->kind, kind))
             return cl_model_kinds[i];
+    for (int i = 0; kind && i < n_extra; i++)
+        if (!strcmp(extra_kinds[i]->kind, kind))
+            return extra_kinds[i];
     return NULL;
+}
+
+int cl_model_register(const cl_model_ops *ops)
+{
+    if (!ops || !ops->kind || cl_model_kind_ops(ops->kind))
+        return cl_error(CL_EINVAL, "model kind '%s' is already registered",
+                        ops && ops->kind ? ops->kind : "(null)");
+    if (n_extra >= CL_MODEL_MAX_EXTRA)
+        return cl_error(CL_ERANGE, "more than %d added model kinds", CL_MODEL_MAX_EXTRA);
+    extra_kinds[n_extra++] = ops;
+    return CL_OK;
 }
 
 int cl_model_wrap(cl_model **out, const cl_model_ops *ops, void *impl, cl_pipeline *pipe)

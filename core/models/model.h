@@ -121,6 +121,11 @@ typedef struct cl_model cl_model;
 /* The registered kinds (core/kinds.c), NULL-terminated; and one by its file kind. */
 extern const cl_model_ops *const cl_model_kinds[];
 const cl_model_ops *cl_model_kind_ops(const char *kind);
+/* Adds a kind at run time (a plugin, a test's toy classifier): cl_model_load then reads its
+ * files and the Lua binding serves it (lm_kind_register). Call before any thread uses the
+ * registry. CL_EINVAL when the kind is taken, CL_ERANGE past CL_MODEL_MAX_EXTRA kinds. */
+#define CL_MODEL_MAX_EXTRA 16
+int cl_model_register(const cl_model_ops *ops);
 
 /* Loads a model file of any registered kind, with its pipeline when the file holds one.
  * CL_EFORMAT names the file and the kind when it is not a churn classifier. */
