@@ -50,7 +50,8 @@ typedef struct cl_rec_ops {
     /* Scores of every item for known user u; NULL: scored from the user's history. */
     int (*score_user)(const cl_rec *r, int64_t u, float *scores);
     /* Scores of every item for a history of n (item, value) pairs; items are indices in
-     * range; values may be NULL (implicit: 1 each; mf: the top rating seen in training). */
+     * range; values may be NULL (implicit kinds: 1 each; mf: an error, ratings are not
+     * guessed). als refuses negative values, as its fit does. */
     int (*score_history)(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
                          float *scores);
     /* Similarity of every item to item i; NULL when the kind has no notion of it. */
@@ -89,7 +90,8 @@ int cl_rec_is_fitted(const cl_rec *r);
 
 /* scores[n_items] for known user u (0 <= u < n_users of the training matrix). */
 int cl_rec_scores(const cl_rec *r, int64_t u, float *scores);
-/* scores[n_items] for a fresh history; values may be NULL (all 1). */
+/* scores[n_items] for a fresh history; values may be NULL (all 1; mf refuses NULL: explicit
+ * ratings are needed). */
 int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
                           float *scores);
 

@@ -133,7 +133,12 @@ for _, name in ipairs{"popular", "itemknn", "mf", "als", "content", "hybrid"} do
     for j = 1, 5 do T.eq(items2[j], items[j]) end
     os.remove(path)
     -- recommend_for a fresh history excludes it and ignores unknown items
-    local fresh, _, unknown = model:recommend_for({1, 2, 3, 12345}, 5)
+    local hist = {1, 2, 3, 12345}
+    if name == "mf" then -- explicit ratings are never guessed: without values, an error
+      T.raises(function() model:recommend_for(hist, 5) end, "needs its ratings")
+      hist = {items = hist, values = {5, 4, 3, 1}}
+    end
+    local fresh, _, unknown = model:recommend_for(hist, 5)
     T.eq(unknown, 1)
     for _, i in ipairs(fresh) do T.ok(i > 3, "history item recommended") end
   end)
