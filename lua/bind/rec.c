@@ -979,8 +979,18 @@ static int getfilter(lua_State *L, int opts)
     return lua_gettop(L);
 }
 
-/* m:recommend(user, k, {exclude_seen = true, filter = fn}) -> items, scores. An unknown user
- * is recommended for from an empty history (popularity, content fallback in a hybrid ...). */
+/* The cold-start flag returned after the lists: "popular" when popularity answered for an
+ * empty history (see CL_REC_ANSWER_* in rec.h), nil when the model did. */
+static void push_answer(lua_State *L, int answer)
+{
+    if (answer == CL_REC_ANSWER_POPULAR)
+        lua_pushliteral(L, "popular");
+    else
+        lua_pushnil(L);
+}
+
+/* m:recommend(user, k, {exclude_seen = true, filter = fn}) -> items, scores, fallback. An
+ * unknown user is recommended for from an empty history: popularity (cold start). */
 static int rec_recommend(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend");
@@ -992,12 +1002,16 @@ static int rec_recommend(lua_State *L)
     int64_t u = user_index(L, r, 2);
     int64_t ni = r->train->n_items;
     float *s = lua_newuserdatauv(L, (size_t)ni * sizeof *s, 0);
-    int rc = u >= 0 ? cl_rec_scores(r, u, s) : cl_rec_scores_history(r, 0, NULL, NULL, s);
+    int answer;
+    int rc = u >= 0 ? cl_rec_scores_ex(r, u, s, &answer)
+                    : cl_rec_scores_history_ex(r, 0, NULL, NULL, s, &answer);
     if (rc)
         return lcl_raise(L, rc);
     const cl_interactions *m = r->train;
     int64_t a = u >= 0 ? m->indptr[u] : 0, nex = u >= 0 && excl ? m->indptr[u + 1] - a : 0;
-    return rank_and_push(L, r, s, k, m->indices + a, nex, filter);
+    rank_and_push(L, r, s, k, m->indices + a, nex, filter);
+    push_answer(L, answer);
+    return 3;
 }
 
 /* m:recommend_all(k, {exclude_seen = true}) -> {user = {items}} , {user = {scores}} */
@@ -1109,13 +1123,15 @@ static int rec_recommend_for(lua_State *L)
     int64_t n = read_history(L, r, 2, &items, &values, &unknown);
     int64_t ni = r->train->n_items;
     float *s = lua_newuserdatauv(L, (size_t)ni * sizeof *s, 0);
-    LCL_CHECK(L, cl_rec_scores_history(r, n, items, values, s));
+    int answer;
+    LCL_CHECK(L, cl_rec_scores_history_ex(r, n, items, values, s, &answer));
     int32_t *ex = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ex, 0);
     memcpy(ex, items, (size_t)n * sizeof *ex);
     qsort(ex, (size_t)n, sizeof *ex, cmp_i32);
     rank_and_push(L, r, s, k, ex, excl ? n : 0, filter);
     lua_pushinteger(L, (lua_Integer)unknown);
-    return 3;
+    push_answer(L, answer);
+    return 4;
 }
 
 /* m:score(user, {items}) -> {scores} (nil for unknown items) */
@@ -1328,12 +1344,16 @@ static const struct {
             "models take their item features here or at construction. Ctrl-C interrupts: the "
             "model is then unfitted (an earlier fit is dropped when a refit starts)."},
     {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
-                  "items, scores: best first; an unknown user gets the empty-history answer."},
+                  "items, scores, fallback: best first; fallback is \"popular\" when popularity "
+                  "answered (an unknown user or one without interactions: cold start), else "
+                  "nil (mf answers those with its bias baseline)."},
     {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "
                       "{user = {scores}}: every user, in parallel."},
-    {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown: from a "
-                      "fresh list of item labels (or {items =, values =}) without retraining "
-                      "(ALS/MF: one small solve)."},
+    {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown, "
+                      "fallback: from a fresh list of item labels (or {items =, values =}; mf "
+                      "needs the values, als refuses negative ones) without retraining (ALS/MF: "
+                      "one small solve); unknown counts labels the model does not know; "
+                      "fallback is \"popular\" when no known item was left (cold start)."},
     {"score", "m:score(user, {items}) -> {scores} (nil for unknown items)."},
     {"similar_items", "m:similar_items(item, k) -> items, similarities."},
     {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "

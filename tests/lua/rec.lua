@@ -144,6 +144,27 @@ for _, name in ipairs{"popular", "itemknn", "mf", "als", "content", "hybrid"} do
   end)
 end
 
+T.test("cold start: unknown users and empty histories get popularity, flagged", function()
+  local w = world()
+  local m = rec.interactions(w)
+  local pop = rec.popular{}:fit(m)
+  local want = pop:recommend_for({}, 5)
+  for _, model in ipairs{rec.als{factors = 4, iters = 3}, rec.itemknn{k = 5}} do
+    model:fit(m)
+    local items, scores, fallback = model:recommend("nobody", 5)
+    T.eq(fallback, "popular", model:kind() .. ": unknown user flagged")
+    for j = 1, 5 do T.eq(items[j], want[j]) end
+    T.ok(scores[1] > scores[5], model:kind() .. ": popularity counts, not all 0")
+    local items2, _, unknown, fb2 = model:recommend_for({99999}, 5)
+    T.eq(unknown, 1)
+    T.eq(fb2, "popular")
+    for j = 1, 5 do T.eq(items2[j], want[j]) end
+    local _, _, _, fb3 = model:recommend_for({1, 2}, 5)
+    T.eq(fb3, nil, model:kind() .. ": a known history is the model's answer")
+    T.eq(select(3, model:recommend(1, 5)), nil)
+  end
+end)
+
 T.test("fold-in follows the genre of a fresh history", function()
   local m = rec.interactions(world())
   -- (mf models rating values, not which items were watched: in this world ratings are random)

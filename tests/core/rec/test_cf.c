@@ -868,6 +868,57 @@ static void foldin_input_rules(void **state)
     cl_interactions_free(m);
 }
 
+/* Cold start: an empty history (and a known user without interactions) gets popularity from
+ * itemknn, als, content and hybrid, flagged; mf its bias baseline; the model's answer is
+ * flagged as such. The oracle is the users-per-item count, computed here from the CSR. */
+static void cold_start_popularity(void **state)
+{
+    (void)state;
+    cl_interactions *m = make_matrix(20, 25, 0.3, 13);
+    int64_t ni = m->n_items;
+    float *pop = cl_calloc((size_t)ni, sizeof *pop), *s = cl_alloc((size_t)ni * sizeof *s);
+    for (int64_t k = 0; k < m->nnz; k++)
+        pop[m->indices[k]] += 1;
+    cl_rec_kind kinds[] = {CL_REC_ITEMKNN, CL_REC_ALS, CL_REC_CONTENT, CL_REC_HYBRID, CL_REC_MF,
+                           CL_REC_POPULAR};
+    for (size_t c = 0; c < sizeof kinds / sizeof *kinds; c++) {
+        cl_rec *r = make_kind(kinds[c], m);
+        int answer = -1;
+        assert_int_equal(cl_rec_scores_history_ex(r, 0, NULL, NULL, s, &answer), CL_OK);
+        if (kinds[c] == CL_REC_MF) {
+            assert_int_equal(answer, CL_REC_ANSWER_MODEL);
+            const float *X, *Y, *bi;
+            int f;
+            double mu;
+            assert_int_equal(cl_cf_factors(r, &X, &Y, &f, NULL, &bi, &mu), CL_OK);
+            for (int64_t i = 0; i < ni; i++)
+                assert_float_equal(s[i], mu + bi[i], 1e-5);
+        } else {
+            assert_int_equal(answer, kinds[c] == CL_REC_POPULAR ? CL_REC_ANSWER_MODEL
+                                                                : CL_REC_ANSWER_POPULAR);
+            assert_memory_equal(s, pop, (size_t)ni * sizeof *s);
+        }
+        int32_t items[5];
+        float sc[5];
+        int got;
+        assert_int_equal(cl_rec_recommend_history_ex(r, 0, NULL, NULL, 5, 1, items, sc, &got,
+                                                     &answer), CL_OK);
+        assert_int_equal(got, 5);
+        for (int j = 1; j < got; j++)
+            assert_true(sc[j - 1] >= sc[j]);
+        /* a user with history: the model answers */
+        int32_t h[2] = {0, 3};
+        float hv[2] = {4, 5};
+        assert_int_equal(cl_rec_scores_history_ex(r, 2, h, hv, s, &answer), CL_OK);
+        assert_int_equal(answer, CL_REC_ANSWER_MODEL);
+        assert_int_equal(cl_rec_scores_ex(r, 0, s, &answer), CL_OK);
+        assert_int_equal(answer, CL_REC_ANSWER_MODEL);
+        cl_rec_free(r);
+    }
+    cl_free(pop), cl_free(s);
+    cl_interactions_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -885,6 +936,7 @@ int main(void)
         cmocka_unit_test(topk_ties_and_nan),
         cmocka_unit_test(foldin_matches_trained),
         cmocka_unit_test(foldin_input_rules),
+        cmocka_unit_test(cold_start_popularity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
