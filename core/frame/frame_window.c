@@ -302,7 +302,7 @@ int cl_col_rolling(cl_column **out, const cl_column *c, int64_t window, int64_t 
                 mx = x > mx ? x : mx;
             }
             double r = NAN;
-            if (cnt >= min_periods && (cnt > 0 || fn == CL_WIN_COUNT || fn == CL_WIN_SUM)) {
+            if (fn == CL_WIN_COUNT ? p - lo + 1 >= min_periods : cnt >= min_periods && (cnt > 0 || fn == CL_WIN_SUM)) {
                 switch (fn) {
                 case CL_WIN_SUM: r = sum; break;
                 case CL_WIN_MEAN: r = sum / (double)cnt; break;

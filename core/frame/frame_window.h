@@ -43,7 +43,7 @@ typedef enum { CL_WIN_SUM, CL_WIN_MEAN, CL_WIN_MIN, CL_WIN_MAX, CL_WIN_STD, CL_W
 int cl_win_parse(const char *s, cl_win_fn *fn);
 /* fn over the last `window` rows of the group up to and including each row (a trailing
  * window, pandas' rolling(window)); missing unless it holds at least min_periods
- * non-missing values (pandas' default min_periods is window). std is the sample one (n - 1).
+ * non-missing values (pandas' default min_periods is window). std is the sample one (n - 1); count needs min_periods rows, missing or not, as pandas 1.5.
  * Each window is summed afresh in row order: O(rows x window), deterministic. */
 int cl_col_rolling(cl_column **out, const cl_column *c, int64_t window, int64_t min_periods,
                    cl_win_fn fn, const int32_t *gid, int32_t ng);

@@ -35,7 +35,7 @@ for m in ("average", "min", "max", "first", "dense"):
         out[f"g_rank_{tag}"] = g.rank(method=m, ascending=asc)
 out["rank_cat"] = df.u.rank(method="average")  # labels rank bytewise (UTF-8 order)
 for fn in ("sum", "mean", "min", "max", "std", "count", "median"):
-    for w, mp in ((3, None), (3, 1), (5, 2)):
+    for w, mp in ((3, 3), (3, 1), (5, 2)):
         tag = f"{fn}_{w}_{mp or w}"
         out[f"roll_{tag}"] = getattr(df.x.rolling(w, min_periods=mp), fn)()
         out[f"g_roll_{tag}"] = g.transform(
@@ -51,5 +51,5 @@ with open("tests/data/frame_ref.lua", "w") as f:
     f.write("return {\n  u = {%s},\n" % ", ".join('"%s"' % s for s in u))
     f.write("  x = {%s},\n" % ", ".join(lua(v) for v in x))
     for k in sorted(out):
-        f.write("  %s = {%s},\n" % (k, ", ".join(lua(v) for v in out[k].to_numpy(float))))
+        f.write("  [\"%s\"] = {%s},\n" % (k, ", ".join(lua(v) for v in out[k].to_numpy(float))))
     f.write("}\n")
