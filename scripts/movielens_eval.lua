@@ -113,9 +113,15 @@ for _, spec in ipairs{{"als", models[3][2]}, {"itemknn", models[2][2]},
                       {"mf", cl.rec.mf(mf_params):fit(cl.rec.interactions(all))}} do
   local m = spec[2]
   local reps = 500
-  m:recommend_for(hist, 10)
+  -- mf folds in ratings (never guessed): the same items rated 4
+  local h = hist
+  if spec[1] == "mf" then
+    h = {items = hist, values = {}}
+    for j = 1, #hist do h.values[j] = 4 end
+  end
+  m:recommend_for(h, 10)
   local t0 = now()
-  for _ = 1, reps do m:recommend_for(hist, 10) end
+  for _ = 1, reps do m:recommend_for(h, 10) end
   local ms = (now() - t0) / reps * 1000
   print(string.format("   %-8s %.3f ms per call (factors %s)", spec[1], ms,
                       tostring(m:params().factors or "-")))

@@ -846,9 +846,14 @@ static int mf_history(const cl_rec *r, int64_t n, const int32_t *items, const fl
     float *pu = cl_alloc((size_t)f * sizeof *pu);
     int rc = A && z && pu ? CL_OK : CL_ENOMEM;
     float bu = 0;
+    if (rc == CL_OK && n > 0 && !v)
+        rc = cl_error(CL_EINVAL, "mf: a history for fold-in needs its ratings (values); "
+                                 "explicit ratings are not guessed");
+    /* Both solvers penalise a user's row by reg once per rating: sgd applies reg * p_u at
+     * each of the n updates (objective sum_k err_k^2 + n reg |p_u|^2), weighted-lambda ALS
+     * scales by n explicitly. The ridge is therefore reg * n for either. */
     if (rc == CL_OK && n > 0)
-        rc = mf_solve_row(s, pp, n, items, v, s->Y, s->bi, s->rmax,
-                          pp->solver == 1 ? (double)n : 1.0, pu, &bu, A, z);
+        rc = mf_solve_row(s, pp, n, items, v, s->Y, s->bi, s->rmax, (double)n, pu, &bu, A, z);
     else if (rc == CL_OK)
         memset(pu, 0, (size_t)f * sizeof *pu);
     if (rc == CL_OK)
@@ -963,9 +968,9 @@ static void als_row_cg(const double *G, int f, int64_t n, const int32_t *idx, co
         xout[k] = (float)x[k];
 }
 
-/* Exact solve of the same system by Cholesky (A: f*f scratch, b: f). */
-static int als_row_exact(const double *G, int f, int64_t n, const int32_t *idx, const float *val,
-                         const float *Y, double alpha, float *xout, double *A, double *b)
+/* The system of one row (A: f*f, b: f) from G and the row's pairs. */
+static void als_row_system(const double *G, int f, int64_t n, const int32_t *idx,
+                           const float *val, const float *Y, double alpha, double *A, double *b)
 {
     memcpy(A, G, (size_t)f * (size_t)f * sizeof *A);
     memset(b, 0, (size_t)f * sizeof *b);
@@ -982,7 +987,26 @@ static int als_row_exact(const double *G, int f, int64_t n, const int32_t *idx, 
     for (int i = 0; i < f; i++)
         for (int j = 0; j < i; j++)
             A[i * f + j] = A[j * f + i];
+}
+
+/* Exact solve of the same system by Cholesky (A: f*f scratch, b: f). */
+static int als_row_exact(const double *G, int f, int64_t n, const int32_t *idx, const float *val,
+                         const float *Y, double alpha, float *xout, double *A, double *b)
+{
+    als_row_system(G, f, n, idx, val, Y, alpha, A, b);
+    double maxd = 0;
+    for (int i = 0; i < f; i++)
+        maxd = A[i * f + i] > maxd ? A[i * f + i] : maxd;
     int rc = cl_rec_cholesky_solve(A, b, f);
+    if (rc == CL_EINVAL) {
+        /* Confidences of ~1e12 next to reg = 0.01 make A too ill-conditioned for Cholesky in
+         * double (pivots cancel to <= 0). Only then: the same system with its diagonal raised
+         * by 1e-12 of its largest entry, a ridge at the rounding level of those entries. */
+        als_row_system(G, f, n, idx, val, Y, alpha, A, b);
+        for (int i = 0; i < f; i++)
+            A[i * f + i] += 1e-12 * maxd;
+        rc = cl_rec_cholesky_solve(A, b, f);
+    }
     if (rc == CL_OK)
         for (int i = 0; i < f; i++)
             xout[i] = (float)b[i];
@@ -1079,6 +1103,10 @@ static int als_history(const cl_rec *r, int64_t n, const int32_t *items, const f
     double *A = cl_alloc(((size_t)f * (size_t)f + (size_t)f) * sizeof *A);
     float *x = cl_alloc((size_t)f * sizeof *x);
     int rc = G && A && x ? CL_OK : CL_ENOMEM;
+    for (int64_t k = 0; rc == CL_OK && v && k < n; k++)
+        if (v[k] < 0) /* as fit: values are confidence weights */
+            rc = cl_error(CL_EINVAL, "als: history entry %lld: value %g, expected >= 0 "
+                          "(a confidence weight, as in fit)", (long long)k + 1, (double)v[k]);
     if (rc == CL_OK) {
         memcpy(G, s->gram, (size_t)f * (size_t)f * sizeof *G);
         for (int i = 0; i < f; i++)

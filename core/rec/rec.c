@@ -104,8 +104,25 @@ static int need_fit(const cl_rec *r, const char *what)
     return CL_OK;
 }
 
-int cl_rec_scores(const cl_rec *r, int64_t u, float *scores)
+/* Cold start: an empty history tells item-kNN, ALS, content and hybrid nothing (their scores
+ * would be all equal, so the "ranking" would be the first k items in input order). They
+ * answer with popularity instead: the number of training users of each item. mf keeps its
+ * own answer, mu + b_i (its bias baseline), and popular is popularity already. */
+static int cold(const cl_rec *r) { return r->kind != CL_REC_POPULAR && r->kind != CL_REC_MF; }
+
+static void popularity(const cl_rec *r, float *scores, int *answer)
 {
+    const cl_interactions *m = r->train;
+    for (int64_t j = 0; j < m->n_items; j++)
+        scores[j] = (float)(m->cindptr[j + 1] - m->cindptr[j]);
+    if (answer)
+        *answer = CL_REC_ANSWER_POPULAR;
+}
+
+int cl_rec_scores_ex(const cl_rec *r, int64_t u, float *scores, int *answer)
+{
+    if (answer)
+        *answer = CL_REC_ANSWER_MODEL;
     int rc = need_fit(r, "scores");
     if (rc)
         return rc;
@@ -113,15 +130,26 @@ int cl_rec_scores(const cl_rec *r, int64_t u, float *scores)
     if (u < 0 || u >= m->n_users)
         return cl_error(CL_ERANGE, "%s: user index %lld out of range [0, %lld)", r->ops->name,
                         (long long)u, (long long)m->n_users);
+    int64_t a = m->indptr[u];
+    if (m->indptr[u + 1] == a && cold(r)) {
+        popularity(r, scores, answer);
+        return CL_OK;
+    }
     if (r->ops->score_user)
         return r->ops->score_user(r, u, scores);
-    int64_t a = m->indptr[u];
     return r->ops->score_history(r, m->indptr[u + 1] - a, m->indices + a, m->values + a, scores);
 }
 
-int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
-                          float *scores)
+int cl_rec_scores(const cl_rec *r, int64_t u, float *scores)
 {
+    return cl_rec_scores_ex(r, u, scores, NULL);
+}
+
+int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
+                             const float *values, float *scores, int *answer)
+{
+    if (answer)
+        *answer = CL_REC_ANSWER_MODEL;
     int rc = need_fit(r, "scores");
     if (rc)
         return rc;
@@ -133,7 +161,17 @@ int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, cons
             return cl_error(CL_EINVAL, "%s: history entry %lld: value is not finite",
                             r->ops->name, (long long)k + 1);
     }
+    if (n == 0 && cold(r)) {
+        popularity(r, scores, answer);
+        return CL_OK;
+    }
     return r->ops->score_history(r, n, items, values, scores);
+}
+
+int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
+                          float *scores)
+{
+    return cl_rec_scores_history_ex(r, n, items, values, scores, NULL);
 }
 
 /* ---- top-k ----------------------------------------------------------------------------- */
@@ -317,7 +355,17 @@ int cl_rec_recommend_history(const cl_rec *r, int64_t n, const int32_t *hist_ite
                              const float *values, int k, int exclude_seen, int32_t *items,
                              float *scores, int *n_out)
 {
+    return cl_rec_recommend_history_ex(r, n, hist_items, values, k, exclude_seen, items, scores,
+                                       n_out, NULL);
+}
+
+int cl_rec_recommend_history_ex(const cl_rec *r, int64_t n, const int32_t *hist_items,
+                                const float *values, int k, int exclude_seen, int32_t *items,
+                                float *scores, int *n_out, int *answer)
+{
     *n_out = 0;
+    if (answer)
+        *answer = CL_REC_ANSWER_MODEL;
     int rc = need_fit(r, "recommend_for");
     if (rc || (rc = check_k(r, k)))
         return rc;
@@ -328,7 +376,7 @@ int cl_rec_recommend_history(const cl_rec *r, int64_t n, const int32_t *hist_ite
         cl_free(s), cl_free(ex);
         return CL_ENOMEM;
     }
-    rc = cl_rec_scores_history(r, n, hist_items, values, s);
+    rc = cl_rec_scores_history_ex(r, n, hist_items, values, s, answer);
     if (rc == CL_OK) {
         memcpy(ex, hist_items, (size_t)n * sizeof *ex);
         qsort(ex, (size_t)n, sizeof *ex, cmp_i32);

@@ -50,7 +50,8 @@ typedef struct cl_rec_ops {
     /* Scores of every item for known user u; NULL: scored from the user's history. */
     int (*score_user)(const cl_rec *r, int64_t u, float *scores);
     /* Scores of every item for a history of n (item, value) pairs; items are indices in
-     * range; values may be NULL (implicit: 1 each; mf: the top rating seen in training). */
+     * range; values may be NULL (implicit kinds: 1 each; mf: an error, ratings are not
+     * guessed). als refuses negative values, as its fit does. */
     int (*score_history)(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
                          float *scores);
     /* Similarity of every item to item i; NULL when the kind has no notion of it. */
@@ -89,9 +90,23 @@ int cl_rec_is_fitted(const cl_rec *r);
 
 /* scores[n_items] for known user u (0 <= u < n_users of the training matrix). */
 int cl_rec_scores(const cl_rec *r, int64_t u, float *scores);
-/* scores[n_items] for a fresh history; values may be NULL (all 1). */
+/* scores[n_items] for a fresh history; values may be NULL (all 1; mf refuses NULL: explicit
+ * ratings are needed). */
 int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
                           float *scores);
+
+/* What answered a request (the *_ex functions): the model itself, or popularity (the number
+ * of training users of each item) because the user's history is empty (an unknown user, a
+ * known user without interactions, a fresh history of no known items). Cold start applies to
+ * itemknn, als, content and hybrid; mf answers an empty history with its bias baseline
+ * mu + b_i (CL_REC_ANSWER_MODEL) and popular is popularity anyway. */
+enum { CL_REC_ANSWER_MODEL = 0, CL_REC_ANSWER_POPULAR = 1 };
+
+/* As cl_rec_scores / cl_rec_scores_history (which answer the same way), also saying which
+ * answer was given in *answer (may be NULL). */
+int cl_rec_scores_ex(const cl_rec *r, int64_t u, float *scores, int *answer);
+int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
+                             const float *values, float *scores, int *answer);
 
 /* Top k of scores[0..n_items) skipping the sorted item list exclude[0..n_ex) (may be NULL).
  * Writes up to k indices and scores (best first; ties: lower index first) and *n_out. */
@@ -109,6 +124,10 @@ int cl_rec_recommend_all(const cl_rec *r, int k, int exclude_seen, int32_t *item
 int cl_rec_recommend_history(const cl_rec *r, int64_t n, const int32_t *hist_items,
                              const float *values, int k, int exclude_seen, int32_t *items,
                              float *scores, int *n_out);
+/* As cl_rec_recommend_history, also saying which answer was given (*answer may be NULL). */
+int cl_rec_recommend_history_ex(const cl_rec *r, int64_t n, const int32_t *hist_items,
+                                const float *values, int k, int exclude_seen, int32_t *items,
+                                float *scores, int *n_out, int *answer);
 /* The k items most similar to item i (i itself excluded). */
 int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *scores, int *n_out);
 

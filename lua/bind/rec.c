@@ -979,8 +979,18 @@ static int getfilter(lua_State *L, int opts)
     return lua_gettop(L);
 }
 
-/* m:recommend(user, k, {exclude_seen = true, filter = fn}) -> items, scores. An unknown user
- * is recommended for from an empty history (popularity, content fallback in a hybrid ...). */
+/* The cold-start flag returned after the lists: "popular" when popularity answered for an
+ * empty history (see CL_REC_ANSWER_* in rec.h), nil when the model did. */
+static void push_answer(lua_State *L, int answer)
+{
+    if (answer == CL_REC_ANSWER_POPULAR)
+        lua_pushliteral(L, "popular");
+    else
+        lua_pushnil(L);
+}
+
+/* m:recommend(user, k, {exclude_seen = true, filter = fn}) -> items, scores, fallback. An
+ * unknown user is recommended for from an empty history: popularity (cold start). */
 static int rec_recommend(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend");
@@ -992,12 +1002,16 @@ static int rec_recommend(lua_State *L)
     int64_t u = user_index(L, r, 2);
     int64_t ni = r->train->n_items;
     float *s = lua_newuserdatauv(L, (size_t)ni * sizeof *s, 0);
-    int rc = u >= 0 ? cl_rec_scores(r, u, s) : cl_rec_scores_history(r, 0, NULL, NULL, s);
+    int answer;
+    int rc = u >= 0 ? cl_rec_scores_ex(r, u, s, &answer)
+                    : cl_rec_scores_history_ex(r, 0, NULL, NULL, s, &answer);
     if (rc)
         return lcl_raise(L, rc);
     const cl_interactions *m = r->train;
     int64_t a = u >= 0 ? m->indptr[u] : 0, nex = u >= 0 && excl ? m->indptr[u + 1] - a : 0;
-    return rank_and_push(L, r, s, k, m->indices + a, nex, filter);
+    rank_and_push(L, r, s, k, m->indices + a, nex, filter);
+    push_answer(L, answer);
+    return 3;
 }
 
 /* m:recommend_all(k, {exclude_seen = true}) -> {user = {items}} , {user = {scores}} */
@@ -1109,13 +1123,15 @@ static int rec_recommend_for(lua_State *L)
     int64_t n = read_history(L, r, 2, &items, &values, &unknown);
     int64_t ni = r->train->n_items;
     float *s = lua_newuserdatauv(L, (size_t)ni * sizeof *s, 0);
-    LCL_CHECK(L, cl_rec_scores_history(r, n, items, values, s));
+    int answer;
+    LCL_CHECK(L, cl_rec_scores_history_ex(r, n, items, values, s, &answer));
     int32_t *ex = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ex, 0);
     memcpy(ex, items, (size_t)n * sizeof *ex);
     qsort(ex, (size_t)n, sizeof *ex, cmp_i32);
     rank_and_push(L, r, s, k, ex, excl ? n : 0, filter);
     lua_pushinteger(L, (lua_Integer)unknown);
-    return 3;
+    push_answer(L, answer);
+    return 4;
 }
 
 /* m:score(user, {items}) -> {scores} (nil for unknown items) */
@@ -1258,96 +1274,6 @@ static int rec_interactions(lua_State *L)
 
 /* ---- evaluation ------------------------------------------------------------------------ */
 
-static void setnum(lua_State *L, const char *k, double v)
-{
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
-}
-
-/* evaluate(model, test, {k = 10, exclude_seen = true}) -> {precision, recall, map, ndcg,
- * hit_rate, mrr, coverage, novelty, users, k[, rmse, mae]} */
-static int l_evaluate(lua_State *L)
-{
-    cl_rec *r = checkfitted(L, 1, "evaluate");
-    cl_interactions *test = checkinter(L, 2);
-    static const char *const known[] = {"k", "exclude_seen", "verbose", "print", NULL};
-    int opts = lcl_check_options(L, 3, "evaluate", known);
-    int k = (int)lcl_optnum(L, opts, "k", 10);
-    int excl = lcl_optbool(L, opts, "exclude_seen", 1);
-    const cl_interactions *tr = r->train;
-    if (test->users != tr->users || test->items != tr->items)
-        return luaL_error(L, "evaluate: the test interactions must share the model's id maps "
-                             "(make them with split, or interactions(..., {base = train}))");
-    if (k < 1 || k > 100000)
-        return luaL_error(L, "evaluate: k must be in [1, 100000], got %d", k);
-    size_t n = (size_t)tr->n_users * (size_t)k;
-    int32_t *it = lua_newuserdatauv(L, n * sizeof *it + 1, 0);
-    cl_progress *p = lcl_progress_new(L, opts);
-    int rc = cl_rec_recommend_all(r, k, excl, it, NULL, p);
-    lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
-    lua_pop(L, 1);
-    if (rc)
-        return lcl_raise(L, rc);
-    /* test matrices from interactions(..., {base = train}) may have fewer rows than train
-     * when ids were added later; split matrices always match. */
-    cl_rankmetrics_report rep;
-    LCL_CHECK(L, cl_rankmetrics_evaluate(it, k, test, tr, &rep));
-    lua_newtable(L);
-    setnum(L, "precision", rep.precision);
-    setnum(L, "recall", rep.recall);
-    setnum(L, "map", rep.map);
-    setnum(L, "ndcg", rep.ndcg);
-    setnum(L, "hit_rate", rep.hit_rate);
-    setnum(L, "mrr", rep.mrr);
-    setnum(L, "coverage", rep.coverage);
-    setnum(L, "novelty", rep.novelty);
-    lua_pushinteger(L, rep.users);
-    lua_setfield(L, -2, "users");
-    lua_pushinteger(L, k);
-    lua_setfield(L, -2, "k");
-    if (r->kind == CL_REC_MF && test->nnz > 0) {
-        double *pr = lua_newuserdatauv(L, (size_t)test->nnz * 2 * sizeof *pr, 0);
-        double *tv = pr + test->nnz;
-        for (int64_t u = 0; u < test->n_users; u++)
-            for (int64_t q = test->indptr[u]; q < test->indptr[u + 1]; q++) {
-                LCL_CHECK(L, cl_cf_mf_predict(r, u, test->indices[q], &pr[q]));
-                tv[q] = test->values[q];
-            }
-        double rmse, mae;
-        LCL_CHECK(L, cl_rankmetrics_rmse(pr, tv, test->nnz, &rmse));
-        LCL_CHECK(L, cl_rankmetrics_mae(pr, tv, test->nnz, &mae));
-        lua_pop(L, 1);
-        setnum(L, "rmse", rmse);
-        setnum(L, "mae", mae);
-    }
-    lua_pushstring(L, r->ops->name);
-    lua_setfield(L, -2, "name");
-    if (lcl_optbool(L, opts, "print", 0)) { /* churnlab.rec_eval.print_table{result} */
-        int res = lua_gettop(L);
-        lua_getglobal(L, "require");
-        lua_pushstring(L, "churnlab.rec_eval");
-        lua_call(L, 1, 1);
-        lua_getfield(L, -1, "print_table");
-        lua_createtable(L, 1, 0);
-        lua_pushvalue(L, res);
-        lua_rawseti(L, -2, 1);
-        if (r->kind == CL_REC_MF && test->nnz > 0) {
-            lua_createtable(L, 8, 0);
-            static const char *const cols[] = {"precision", "recall", "map", "ndcg",
-                                               "hit_rate", "coverage", "rmse", "mae"};
-            for (int i = 0; i < 8; i++) {
-                lua_pushstring(L, cols[i]);
-                lua_rawseti(L, -2, i + 1);
-            }
-            lua_call(L, 2, 0);
-        } else {
-            lua_call(L, 1, 0);
-        }
-        lua_settop(L, res);
-    }
-    return 1;
-}
-
 /* ---- registration ---------------------------------------------------------------------- */
 
 static const luaL_Reg inter_meta[] = {
@@ -1379,7 +1305,7 @@ static const luaL_Reg funcs[] = {
     {"interactions", l_interactions}, {"random_interactions", l_random_interactions},
     {"popular", l_popular}, {"itemknn", l_itemknn},
     {"mf", l_mf},                     {"als", l_als},         {"content", l_content},
-    {"hybrid", l_hybrid},             {"evaluate", l_evaluate}, {"load", rec_load},
+    {"hybrid", l_hybrid},             {"evaluate", lrec_evaluate}, {"load", rec_load},
     {NULL, NULL}};
 
 static const struct {
@@ -1418,12 +1344,16 @@ static const struct {
             "models take their item features here or at construction. Ctrl-C interrupts: the "
             "model is then unfitted (an earlier fit is dropped when a refit starts)."},
     {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
-                  "items, scores: best first; an unknown user gets the empty-history answer."},
+                  "items, scores, fallback: best first; fallback is \"popular\" when popularity "
+                  "answered (an unknown user or one without interactions: cold start), else "
+                  "nil (mf answers those with its bias baseline)."},
     {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "
                       "{user = {scores}}: every user, in parallel."},
-    {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown: from a "
-                      "fresh list of item labels (or {items =, values =}) without retraining "
-                      "(ALS/MF: one small solve)."},
+    {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown, "
+                      "fallback: from a fresh list of item labels (or {items =, values =}; mf "
+                      "needs the values, als refuses negative ones) without retraining (ALS/MF: "
+                      "one small solve); unknown counts labels the model does not know; "
+                      "fallback is \"popular\" when no known item was left (cold start)."},
     {"score", "m:score(user, {items}) -> {scores} (nil for unknown items)."},
     {"similar_items", "m:similar_items(item, k) -> items, similarities."},
     {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "

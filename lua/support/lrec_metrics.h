@@ -7,4 +7,7 @@
 /* Pushes a new table of metric functions (precision_at_k ... rmse, mae) with their docs. */
 void lrec_push_metrics(lua_State *L);
 
+/* cl.rec.evaluate(model, test[, opts]) (lua/bind/rec_eval.c). */
+int lrec_evaluate(lua_State *L);
+
 #endif

@@ -43,6 +43,18 @@ mlp:fit(X, y)
 local gbdt = cl.gbdt{trees = 3, depth = 2}:fit(X, y)
 local forest = cl.forest{trees = 3, depth = 3}:fit(X, y)
 local tree = cl.tree{depth = 2}:fit(X, y)
+-- a C live scorer over a profiles-only pipeline (no live feature needed for the options walk)
+local scorer_path = os.tmpname()
+local live_state = cl.live.new()
+local profiles = cl.frame({user_id = (function() local u = {} for i = 1, n do u[i] = i end return u end)(),
+  x1 = df.x1:totable(), g = df.g:totable(), h = df.h:totable(), churn = df.churn:totable()})
+do
+  local g2, Xp, yp = cl.gbdt{trees = 2, depth = 2}, pipe:transform(df)
+  g2:fit(Xp, yp, {pipeline = pipe})
+  g2:save(scorer_path, {pipeline = pipe})
+end
+local scorer_obj = require("churnlab.scorer").new(live_state, scorer_path, {profiles = profiles})
+os.remove(scorer_path)
 local km = cl.cluster.kmeans{k = 2, seed = 1}
 local km_labels = km:fit(X)
 local cox_t, cox_e = {}, {}
@@ -81,6 +93,8 @@ local TAKES = {
   ["livefollow.new"] = function(o) return require("churnlab.livefollow").new(cl.live.new(), scratch, o) end,
   ["livemonitor.new"] = function(o) return require("churnlab.livemonitor").new({}, o) end,
   ["livescore.new"] = function(o) return require("churnlab.livescore").new(cl.live.new(), nil, o) end,
+  ["scorer.new"] = function(o) return require("churnlab.scorer").new(live_state, "/nonexistent.clm", o) end,
+  ["Scorer:reasons"] = function(o) return scorer_obj:reasons(1, o) end,
   -- frames
   ["frame.read_csv"] = function(o)
     local p = os.tmpname(); local f = io.open(p, "w"); f:write("a\n1\n"); f:close()
@@ -273,6 +287,7 @@ local NESTED = {
 local NONE = {
   -- the live state's plain accessors, the feature table, core helpers and the gnuplot probe
   "Live:advance", "Live:features", "Live:frame", "Live:free", "Live:image", "Live:now",
+  "Scorer:free", "Scorer:risk", "Scorer:risks",
   "Live:snapshot", "Live:stats", "Live:version", "live.features", "core.mkdirs", "core.raise",
   "plot.available",
   -- core: plain arguments

@@ -133,11 +133,37 @@ for _, name in ipairs{"popular", "itemknn", "mf", "als", "content", "hybrid"} do
     for j = 1, 5 do T.eq(items2[j], items[j]) end
     os.remove(path)
     -- recommend_for a fresh history excludes it and ignores unknown items
-    local fresh, _, unknown = model:recommend_for({1, 2, 3, 12345}, 5)
+    local hist = {1, 2, 3, 12345}
+    if name == "mf" then -- explicit ratings are never guessed: without values, an error
+      T.raises(function() model:recommend_for(hist, 5) end, "needs its ratings")
+      hist = {items = hist, values = {5, 4, 3, 1}}
+    end
+    local fresh, _, unknown = model:recommend_for(hist, 5)
     T.eq(unknown, 1)
     for _, i in ipairs(fresh) do T.ok(i > 3, "history item recommended") end
   end)
 end
+
+T.test("cold start: unknown users and empty histories get popularity, flagged", function()
+  local w = world()
+  local m = rec.interactions(w)
+  local pop = rec.popular{}:fit(m)
+  local want = pop:recommend_for({}, 5)
+  for _, model in ipairs{rec.als{factors = 4, iters = 3}, rec.itemknn{k = 5}} do
+    model:fit(m)
+    local items, scores, fallback = model:recommend("nobody", 5)
+    T.eq(fallback, "popular", model:kind() .. ": unknown user flagged")
+    for j = 1, 5 do T.eq(items[j], want[j]) end
+    T.ok(scores[1] > scores[5], model:kind() .. ": popularity counts, not all 0")
+    local items2, _, unknown, fb2 = model:recommend_for({99999}, 5)
+    T.eq(unknown, 1)
+    T.eq(fb2, "popular")
+    for j = 1, 5 do T.eq(items2[j], want[j]) end
+    local _, _, _, fb3 = model:recommend_for({1, 2}, 5)
+    T.eq(fb3, nil, model:kind() .. ": a known history is the model's answer")
+    T.eq(select(3, model:recommend(1, 5)), nil)
+  end
+end)
 
 T.test("fold-in follows the genre of a fresh history", function()
   local m = rec.interactions(world())

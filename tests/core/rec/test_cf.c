@@ -509,9 +509,9 @@ static void seen_excluded_all_kinds(void **state)
         }
         /* fresh history: its items are excluded too */
         int32_t hist[3] = {4, 1, 9}, out[10];
-        float os[10];
+        float os[10], hv[3] = {5, 3, 4}; /* mf needs the ratings */
         int got;
-        assert_int_equal(cl_rec_recommend_history(r, 3, hist, NULL, 10, 1, out, os, &got), CL_OK);
+        assert_int_equal(cl_rec_recommend_history(r, 3, hist, hv, 10, 1, out, os, &got), CL_OK);
         for (int j = 0; j < got; j++)
             assert_true(out[j] != 4 && out[j] != 1 && out[j] != 9);
         cl_free(it), cl_free(sc);
@@ -568,8 +568,9 @@ static void save_load_all_kinds(void **state)
             assert_memory_equal(a, b, (size_t)m->n_items * sizeof *a);
         }
         int32_t hist[2] = {3, 7};
-        assert_int_equal(cl_rec_scores_history(r, 2, hist, NULL, a), CL_OK);
-        assert_int_equal(cl_rec_scores_history(r2, 2, hist, NULL, b), CL_OK);
+        float hv[2] = {4, 2}; /* mf needs the ratings */
+        assert_int_equal(cl_rec_scores_history(r, 2, hist, hv, a), CL_OK);
+        assert_int_equal(cl_rec_scores_history(r2, 2, hist, hv, b), CL_OK);
         for (int64_t i = 0; i < m->n_items; i++)
             assert_float_equal(a[i], b[i], 1e-6);
         cl_free(a), cl_free(b);
@@ -769,6 +770,155 @@ static void topk_ties_and_nan(void **state)
     assert_int_equal(got, 6); /* NaN never ranked */
 }
 
+/* Fold-in of each training user's own history against the trained factors, for every solver.
+ * The oracle is the fit's own objective: with the item side fixed, the user row that
+ * minimises it is the ridge solution fold-in computes (sgd and weighted-lambda ALS both
+ * penalise p_u by reg once per rating, so by reg * n_u). Trained rows were solved against
+ * the item factors of one half-step earlier (ALS) or are a noisy SGD iterate, so the two agree
+ * only to the fit's convergence: the tolerances below are fractions of the spread of the
+ * trained scores, far above that residual and far below what a mis-scaled ridge gives (an
+ * sgd fold-in with ridge reg * 1, the old bug, differs by 0.27 of the spread here, a correct
+ * one by 0.05, the noise of the last SGD steps at lr 0.005). */
+static void foldin_matches_trained(void **state)
+{
+    (void)state;
+    cl_interactions *m = make_matrix(30, 40, 0.3, 5);
+    const struct {
+        cl_rec_kind kind;
+        const char *what;
+        const char *names[6];
+        double vals[6];
+        int n;
+        double tol; /* RMSE(fold-in - trained) / sd(trained scores) */
+    } cases[] = {
+        {CL_REC_MF, "mf sgd", {"factors", "epochs", "lr", "reg", "reg_bias", "solver"},
+         {4, 400, 0.005, 0.1, 0.05, 0}, 6, 0.1},
+        {CL_REC_MF, "mf als", {"factors", "epochs", "reg", "reg_bias", "solver"},
+         {4, 60, 0.1, 0.05, 1}, 5, 0.02},
+        {CL_REC_ALS, "als cg", {"factors", "iters", "reg", "alpha", "cg_steps"},
+         {4, 60, 0.1, 2, 3}, 5, 0.02},
+        {CL_REC_ALS, "als exact", {"factors", "iters", "reg", "alpha", "cg_steps"},
+         {4, 60, 0.1, 2, 0}, 5, 0.02},
+    };
+    int64_t ni = m->n_items;
+    float *st = cl_alloc((size_t)ni * sizeof *st), *sf = cl_alloc((size_t)ni * sizeof *sf);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        cl_rec *r = fitted(cases[c].kind, m, cases[c].names, cases[c].vals, cases[c].n);
+        double se = 0, sum = 0, sq = 0, overlap = 0;
+        int64_t cnt = 0;
+        for (int64_t u = 0; u < m->n_users; u++) {
+            int64_t a = m->indptr[u], n = m->indptr[u + 1] - a;
+            assert_int_equal(cl_rec_scores(r, u, st), CL_OK);
+            int rc = cl_rec_scores_history(r, n, m->indices + a, m->values + a, sf);
+            if (rc)
+                fail_msg("%s: fold-in of user %lld: %s", cases[c].what, (long long)u,
+                         cl_last_error());
+            for (int64_t i = 0; i < ni; i++) {
+                se += (double)(sf[i] - st[i]) * (sf[i] - st[i]);
+                sum += st[i], sq += (double)st[i] * st[i];
+                cnt++;
+            }
+            int32_t ta[10], fa[10];
+            int nt, nf;
+            cl_rec_topk(st, ni, 10, m->indices + a, n, ta, NULL, &nt);
+            cl_rec_topk(sf, ni, 10, m->indices + a, n, fa, NULL, &nf);
+            assert_int_equal(nt, nf);
+            int same = 0;
+            for (int x = 0; x < nt; x++)
+                for (int y = 0; y < nf; y++)
+                    same += ta[x] == fa[y];
+            overlap += nt ? (double)same / nt : 1;
+        }
+        double sd = sqrt(sq / (double)cnt - (sum / (double)cnt) * (sum / (double)cnt));
+        double rel = sqrt(se / (double)cnt) / sd;
+        overlap /= (double)m->n_users;
+        if (getenv("CL_TEST_VERBOSE"))
+            printf("%s: rmse/sd %.4f overlap %.3f\n", cases[c].what, rel, overlap);
+        if (!(rel <= cases[c].tol) || !(overlap >= 0.9))
+            fail_msg("%s: fold-in vs trained scores: rmse/sd %.4f (max %.3f), top-10 overlap "
+                     "%.3f (min 0.9)", cases[c].what, rel, cases[c].tol, overlap);
+        cl_rec_free(r);
+    }
+    cl_free(st), cl_free(sf);
+    cl_interactions_free(m);
+}
+
+/* Fold-in input rules: mf needs ratings, als refuses negative confidences (as fit does) and
+ * survives huge ones (Cholesky of an ill-conditioned system used to fail). */
+static void foldin_input_rules(void **state)
+{
+    (void)state;
+    cl_interactions *m = make_matrix(20, 25, 0.3, 9);
+    cl_rec *mf = make_kind(CL_REC_MF, m), *als = make_kind(CL_REC_ALS, m);
+    float *s = cl_alloc((size_t)m->n_items * sizeof *s);
+    int32_t items[3] = {1, 4, 7};
+    float neg[3] = {1, -2, 3}, huge[3] = {1e12f, 3e38f, 1};
+    assert_int_equal(cl_rec_scores_history(mf, 3, items, NULL, s), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "needs its ratings"));
+    assert_int_equal(cl_rec_scores_history(als, 3, items, neg, s), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "entry 2"));
+    int rc = cl_rec_scores_history(als, 3, items, huge, s);
+    if (rc)
+        fail_msg("als fold-in of huge values: %s", cl_last_error());
+    for (int64_t i = 0; i < m->n_items; i++)
+        assert_true(isfinite(s[i]));
+    assert_int_equal(cl_rec_scores_history(als, 3, items, NULL, s), CL_OK); /* implicit: 1 */
+    cl_free(s);
+    cl_rec_free(mf), cl_rec_free(als);
+    cl_interactions_free(m);
+}
+
+/* Cold start: an empty history (and a known user without interactions) gets popularity from
+ * itemknn, als, content and hybrid, flagged; mf its bias baseline; the model's answer is
+ * flagged as such. The oracle is the users-per-item count, computed here from the CSR. */
+static void cold_start_popularity(void **state)
+{
+    (void)state;
+    cl_interactions *m = make_matrix(20, 25, 0.3, 13);
+    int64_t ni = m->n_items;
+    float *pop = cl_calloc((size_t)ni, sizeof *pop), *s = cl_alloc((size_t)ni * sizeof *s);
+    for (int64_t k = 0; k < m->nnz; k++)
+        pop[m->indices[k]] += 1;
+    cl_rec_kind kinds[] = {CL_REC_ITEMKNN, CL_REC_ALS, CL_REC_CONTENT, CL_REC_HYBRID, CL_REC_MF,
+                           CL_REC_POPULAR};
+    for (size_t c = 0; c < sizeof kinds / sizeof *kinds; c++) {
+        cl_rec *r = make_kind(kinds[c], m);
+        int answer = -1;
+        assert_int_equal(cl_rec_scores_history_ex(r, 0, NULL, NULL, s, &answer), CL_OK);
+        if (kinds[c] == CL_REC_MF) {
+            assert_int_equal(answer, CL_REC_ANSWER_MODEL);
+            const float *X, *Y, *bi;
+            int f;
+            double mu;
+            assert_int_equal(cl_cf_factors(r, &X, &Y, &f, NULL, &bi, &mu), CL_OK);
+            for (int64_t i = 0; i < ni; i++)
+                assert_float_equal(s[i], mu + bi[i], 1e-5);
+        } else {
+            assert_int_equal(answer, kinds[c] == CL_REC_POPULAR ? CL_REC_ANSWER_MODEL
+                                                                : CL_REC_ANSWER_POPULAR);
+            assert_memory_equal(s, pop, (size_t)ni * sizeof *s);
+        }
+        int32_t items[5];
+        float sc[5];
+        int got;
+        assert_int_equal(cl_rec_recommend_history_ex(r, 0, NULL, NULL, 5, 1, items, sc, &got,
+                                                     &answer), CL_OK);
+        assert_int_equal(got, 5);
+        for (int j = 1; j < got; j++)
+            assert_true(sc[j - 1] >= sc[j]);
+        /* a user with history: the model answers */
+        int32_t h[2] = {0, 3};
+        float hv[2] = {4, 5};
+        assert_int_equal(cl_rec_scores_history_ex(r, 2, h, hv, s, &answer), CL_OK);
+        assert_int_equal(answer, CL_REC_ANSWER_MODEL);
+        assert_int_equal(cl_rec_scores_ex(r, 0, s, &answer), CL_OK);
+        assert_int_equal(answer, CL_REC_ANSWER_MODEL);
+        cl_rec_free(r);
+    }
+    cl_free(pop), cl_free(s);
+    cl_interactions_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +934,9 @@ int main(void)
         cmocka_unit_test(metrics_hand_computed),
         cmocka_unit_test(content_follows_genres),
         cmocka_unit_test(topk_ties_and_nan),
+        cmocka_unit_test(foldin_matches_trained),
+        cmocka_unit_test(foldin_input_rules),
+        cmocka_unit_test(cold_start_popularity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
