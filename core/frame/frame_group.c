@@ -28,7 +28,7 @@ int cl_agg_parse(const char *s, cl_agg_fn *fn)
 }
 
 /* Row -> group id over several key columns, ids in order of first appearance. */
-static int group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, int32_t *ng)
+int cl_frame_group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, int32_t *ng)
 {
     int64_t n = f->nrow;
     int rc = CL_OK;
@@ -321,7 +321,7 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
                           "nunique, first, last, size)", AGG[aggs[a].fn], aggs[a].column);
     }
     if (rc == CL_OK)
-        rc = group_ids(f, kj, nkeys, gid, &ng);
+        rc = cl_frame_group_ids(f, kj, nkeys, gid, &ng);
     if (rc == CL_OK) {
         rep = cl_alloc(((size_t)ng + 1) * sizeof *rep);
         inv = cl_alloc(((size_t)ng + 1) * sizeof *inv);

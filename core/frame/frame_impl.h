@@ -11,6 +11,10 @@
  * one id of their own (*na_id, or -1 when there are none). ids has c->n entries. */
 int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t *na_id);
 
+/* Group id of every row over the key columns kj[0..nk) (missing values are one key value of
+ * their own), ids in order of first appearance; gid has f->nrow entries. */
+int cl_frame_group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, int32_t *ng);
+
 /* 64-bit mixer (splitmix64's finaliser) and the bits of a double with -0.0 folded into 0.0. */
 static inline uint64_t cl_mix64(uint64_t x)
 {

@@ -1101,8 +1101,10 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_pushcfunction(L, g_tostring);
     lua_setfield(L, -2, "__tostring");
     lcl_setdoc(L, -1, "churnlab.GroupBy: df:groupby(keys), waiting for g:agg{...} to make one "
-                      "row per key.");
+                      "row per key, or for a transform (g:cumsum, g:shift, g:diff, g:rank, "
+                      "g:rolling) giving a column aligned with the frame's rows.");
     lua_pop(L, 1);
+    lframe_open_window(L);
     luaL_newlib(L, funcs);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */
     lua_createtable(L, 0, 1);

@@ -765,6 +765,66 @@ static int m_repl(lua_State *L)
     return 1;
 }
 
+/* t[i]: for a 1-D tensor the value at row i, for a 2-D one a view of row i (so t[i][j] reads
+ * and t[i][j] = v writes element (i, j)); negative i counts from the end. Other keys are
+ * methods (upvalue 1). A number outside 1..#t raises, naming the index and the shape, rather
+ * than giving nil: a typo in a loop bound must not read as missing data. */
+static int t_index(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        cl_tensor *t = lcl_checktensor(L, 1); /* methods of a freed tensor say so themselves */
+        char s[64];
+        int isint;
+        lua_Integer i = lua_tointegerx(L, 2, &isint);
+        if (!isint)
+            return luaL_error(L, "tensor index %s is not an integer", lua_tostring(L, 2));
+        if (i < 0)
+            i += t->shape[0] + 1;
+        if (i < 1 || i > t->shape[0])
+            return luaL_error(L, "tensor index %I out of range for a %s tensor (1..%I)",
+                              lua_tointeger(L, 2), shape_str(t, s, sizeof s),
+                              (lua_Integer)t->shape[0]);
+        if (t->ndim == 1) {
+            lua_pushnumber(L, *cl_tensor_ptr(t, i - 1, 0));
+            return 1;
+        }
+        cl_tensor *row, *flat;
+        int rc = cl_tensor_rows_range(&row, t, i - 1, i);
+        if (rc)
+            return lcl_raise(L, rc);
+        rc = cl_tensor_reshape(&flat, row, 1, t->shape[1], 1);
+        cl_tensor_free(row);
+        return push_result(L, rc, flat);
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* t[i] = v on a 1-D tensor (t[i][j] = v on a 2-D one goes through the row view). */
+static int t_newindex(lua_State *L)
+{
+    cl_tensor *t = lcl_checktensor(L, 1);
+    char s[64];
+    if (lua_type(L, 2) != LUA_TNUMBER)
+        return luaL_error(L, "a tensor takes numeric indices, got %s", luaL_typename(L, 2));
+    if (t->ndim != 1)
+        return luaL_error(L, "t[i] = v needs a 1-D tensor, this one is %s (write t[i][j] = v)",
+                          shape_str(t, s, sizeof s));
+    int isint;
+    lua_Integer i = lua_tointegerx(L, 2, &isint);
+    if (!isint)
+        return luaL_error(L, "tensor index %s is not an integer", lua_tostring(L, 2));
+    if (i < 0)
+        i += t->shape[0] + 1;
+    if (i < 1 || i > t->shape[0])
+        return luaL_error(L, "tensor index %I out of range for a %s tensor (1..%I)",
+                          lua_tointeger(L, 2), shape_str(t, s, sizeof s),
+                          (lua_Integer)t->shape[0]);
+    *cl_tensor_ptr(t, i - 1, 0) = checkfloat(L, 3);
+    return 0;
+}
+
 /* ---- registration --------------------------------------------------------------------- */
 
 static const luaL_Reg funcs[] = {
@@ -905,19 +965,27 @@ static void doc_fields(lua_State *L, int tidx, const char *name, const char *doc
 int luaopen_churnlab_tensor(lua_State *L);
 int luaopen_churnlab_tensor(lua_State *L)
 {
-    /* Metatable: metamethods, then __index = methods (closures carrying their names). */
+    /* Metatable: metamethods, the methods (closures carrying their names) in __methods, and
+     * an __index function that reads t[i] and falls back on them. */
     luaL_newmetatable(L, LCL_TENSOR);
     set_named_funcs(L, meta);
     lua_newtable(L);
     set_named_funcs(L, methods);
     for (int i = 0; method_docs[i].name; i++)
         doc_fields(L, lua_gettop(L), method_docs[i].name, method_docs[i].doc);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__methods");
+    lua_pushcclosure(L, t_index, 1);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, t_newindex);
+    lua_setfield(L, -2, "__newindex");
     lua_pushstring(L, LCL_TENSOR);
     lcl_setdoc(L, -1, "churnlab.Tensor: dense float32 1-D or 2-D row-major tensor with views. "
                       "Operators + - * / ^ and unary minus work element-wise with tensors "
                       "(row/column-vector broadcasting) and numbers; t:mm(u) is the matrix "
-                      "product; indices are 1-based.");
+                      "product; indices are 1-based. t[i] is element i of a 1-D tensor and a view of row i of a "
+                      "2-D one, so t[i][j] reads and t[i][j] = v writes (i < 0 counts from the "
+                      "end; out of range raises).");
     lua_pop(L, 2);
 
     luaL_newlib(L, funcs);

@@ -198,5 +198,7 @@ static inline void set_docs(lua_State *L, const doc *d)
 
 /* Registers the churnlab.Column metatable (lframe_col.c). */
 void lframe_open_columns(lua_State *L);
+/* Adds cumsum, shift, diff, rank, rolling to columns and group-bys (lframe_window.c). */
+void lframe_open_window(lua_State *L);
 
 #endif

@@ -109,6 +109,12 @@ local TAKES = {
   ["Frame:join"] = function(o) return df:join(df, "g", o) end,
   ["Frame:crosstab"] = function(o) return df:crosstab("g", "h", o) end,
   ["Column:value_counts"] = function(o) return df.g:value_counts(o) end,
+  ["Column:rank"] = function(o) return cl.frame{x = {1, 2}}.x:rank(o) end,
+  ["Column:rolling"] = function(o) return cl.frame{x = {1, 2}}.x:rolling(2, "mean", o) end,
+  ["GroupBy:rank"] = function(o) return cl.frame{g = {"a", "b"}, x = {1, 2}}:groupby("g"):rank("x", o) end,
+  ["GroupBy:rolling"] = function(o)
+    return cl.frame{g = {"a", "b"}, x = {1, 2}}:groupby("g"):rolling("x", 2, "mean", o)
+  end,
   ["Frame:print"] = function(o) return df:print(o) end, -- also takes a row count
   ["Frame:show"] = function(o) return df:show(o) end,
   -- preprocessing
@@ -339,6 +345,7 @@ local NONE = {
   "Frame:rename", "Frame:filter", "Frame:take", "Frame:with", "Frame:concat", "Frame:totable",
   "Frame:columns", "Frame:groupby", "Frame:describe", "GroupBy:agg",
   -- column methods
+  "Column:cumsum", "Column:diff", "Column:shift", "GroupBy:cumsum", "GroupBy:diff", "GroupBy:shift",
   "Column:and_", "Column:astype", "Column:count", "Column:eq", "Column:fillna", "Column:ge",
   "Column:get", "Column:gt", "Column:isin", "Column:isna", "Column:le", "Column:len", "Column:lt",
   "Column:map", "Column:max", "Column:mean", "Column:median", "Column:min", "Column:name",

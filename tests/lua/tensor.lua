@@ -359,8 +359,8 @@ end)
 T.test("help docs are registered", function()
   local docs = cl.core.docs()
   T.ok(docs[tensor.zeros], "zeros documented")
-  T.ok(docs[getmetatable(tensor.zeros(1)).__index.mm]:find("cblas_sgemm", 1, true))
-  for name, fn in pairs(getmetatable(tensor.zeros(1)).__index) do
+  T.ok(docs[getmetatable(tensor.zeros(1)).__methods.mm]:find("cblas_sgemm", 1, true))
+  for name, fn in pairs(getmetatable(tensor.zeros(1)).__methods) do
     T.ok(docs[fn], "method " .. name .. " documented")
   end
   for name, fn in pairs(tensor) do
@@ -390,7 +390,7 @@ T.test("every function and method survives hostile arguments", function()
   for name, fn in pairs(tensor) do if type(fn) == "function" then targets["tensor." .. name] = fn end end
   -- (free/__gc/__close are left out: they would free the sample tensors; tested above)
   local keep = {free = true, __gc = true, __close = true}
-  for name, fn in pairs(mt.__index) do if not keep[name] then targets["t:" .. name] = fn end end
+  for name, fn in pairs(mt.__methods) do if not keep[name] then targets["t:" .. name] = fn end end
   for name, fn in pairs(mt) do
     if type(fn) == "function" and not keep[name] then targets[name] = fn end
   end
@@ -408,6 +408,31 @@ T.test("every function and method survives hostile arguments", function()
     end
   end
   T.ok(calls > 10000 and errors > 0 and errors < calls)
+end)
+
+
+T.test("t[i] and t[i][j] index, write through and refuse out-of-range indices", function()
+  local a = tensor{{1, 2, 3}, {4, 5, 6}}
+  T.eq(a[2][3], 6)
+  T.eq(a[-1][1], 4)          -- negative rows count from the end, as rows()
+  T.eq(#a[1], 3)
+  for i = 1, 2 do for j = 1, 3 do T.eq(a[i][j], a:get(i, j)) end end
+  a[1][2] = 9                -- the row is a view: the write reaches a
+  T.eq(a:get(1, 2), 9)
+  local v = tensor{1, 2, 3}
+  v[2] = 7.5
+  T.eq(v[2], 7.5)
+  T.eq(v:get(2), 7.5)
+  T.eq(v[-1], 3)
+  T.eq(type(a.sum), "function") -- methods still reachable
+  T.eq(a.nosuch, nil)
+  T.raises(function() return v[4] end, "tensor index 4 out of range for a 3 tensor (1..3)")
+  T.raises(function() return a[0] end, "tensor index 0 out of range for a 2x3 tensor (1..2)")
+  T.raises(function() return v[1.5] end, "tensor index 1.5 is not an integer")
+  T.raises(function() a[1] = 3 end, "t[i] = v needs a 1-D tensor")
+  T.raises(function() v.x = 3 end, "a tensor takes numeric indices")
+  local e = tensor.zeros(0)
+  T.raises(function() return e[1] end, "out of range for a 0 tensor")
 end)
 
 T.done()
