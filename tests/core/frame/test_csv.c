@@ -272,7 +272,7 @@ static void test_parse_num_vs_strtod(void **state)
                                      "inf", "-inf", "+inf", "INF", "-Infinity", "infinity", " inf "};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         double v;
-        assert_true(cl_csv_parse_num(ok[i], strlen(ok[i]), &v));
+        assert_true(cl_textnum_parse_num(ok[i], strlen(ok[i]), &v));
         double want = strtod(ok[i], NULL);
         if (memcmp(&v, &want, sizeof v))
             fail_msg("'%s': got %.17g, strtod %.17g", ok[i], v, want);
@@ -282,7 +282,7 @@ static void test_parse_num_vs_strtod(void **state)
                                       "1,5", "1.2.3", "--1", "12a", "1 2"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         double v;
-        if (cl_csv_parse_num(bad[i], strlen(bad[i]), &v))
+        if (cl_textnum_parse_num(bad[i], strlen(bad[i]), &v))
             fail_msg("'%s' parsed as a number", bad[i]);
     }
     /* random decimal strings: exactly strtod's value */
@@ -303,7 +303,7 @@ static void test_parse_num_vs_strtod(void **state)
             pos += snprintf(buf + pos, sizeof buf - (size_t)pos, "e%d", (int)cl_rng_below(&r, 80) - 40);
         buf[pos] = '\0';
         double v, want = strtod(buf, NULL);
-        assert_true(cl_csv_parse_num(buf, (size_t)pos, &v));
+        assert_true(cl_textnum_parse_num(buf, (size_t)pos, &v));
         if (memcmp(&v, &want, sizeof v))
             fail_msg("'%s': got %.17g, strtod %.17g", buf, v, want);
     }
@@ -323,10 +323,10 @@ static void test_dates_vs_walk(void **state)
             for (int d = 1; d <= nd; d++, day++) {
                 snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
                 double v;
-                assert_true(cl_csv_parse_date(buf, strlen(buf), &v));
+                assert_true(cl_textnum_parse_date(buf, strlen(buf), &v));
                 assert_true(v == day);
                 char back[32];
-                cl_csv_format_date(v, back, sizeof back);
+                cl_textnum_format_date(v, back, sizeof back);
                 assert_string_equal(back, buf);
             }
         }
@@ -335,7 +335,7 @@ static void test_dates_vs_walk(void **state)
                                       "2024-01-01X10:00:00", "20240101"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         double v;
-        if (cl_csv_parse_date(bad[i], strlen(bad[i]), &v))
+        if (cl_textnum_parse_date(bad[i], strlen(bad[i]), &v))
             fail_msg("'%s' parsed as a date", bad[i]);
     }
 }
