@@ -72,14 +72,19 @@ do
     local p = io.popen(string.format("%s scripts/bench/csv_anchor.py %s %d", py, path, th))
     for line in p:lines() do
       print(line)
-      local v = line:match("impl=pandas_c metric=time value=(%S+)")
-      if v then anchor[th] = tonumber(v) end
+      local m, v = line:match("impl=pandas_c metric=(%S+) value=(%S+)")
+      if m == "time" or m == "cpu_time" then anchor[m .. "/" .. th] = tonumber(v) end
     end
     p:close()
   end
-  for th, v in pairs(anchor) do
-    print(string.format("bench suite=csv case=mixed impl=churnlab metric=speedup_vs_pandas_c " ..
-                        "value=%.3g unit=x pandas_threads=%d", v / secs, th))
+  for _, th in ipairs{1, 2} do
+    for _, m in ipairs{{"time", secs, "speedup_vs_pandas_c"}, {"cpu_time", cpu, "cpu_speedup_vs_pandas_c"}} do
+      local v = anchor[m[1] .. "/" .. th]
+      if v then
+        print(string.format("bench suite=csv case=mixed impl=churnlab metric=%s value=%.3g unit=x " ..
+                            "pandas_threads=%d", m[3], v / m[2], th))
+      end
+    end
   end
 end
 
