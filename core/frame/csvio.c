@@ -1,5 +1,6 @@
 /* csvio.c - CSV reader (libcsv callbacks, one-pass type inference) and writer. See csvio.h. */
 #include "frame/csvio.h"
+#include "frame/textnum.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/fileio.h"
@@ -44,210 +45,6 @@ static void cloc_leave(cloc *l)
         uselocale(l->old);
         freelocale(l->c);
     }
-}
-
-/* ---- numbers and dates -------------------------------------------------------------------- */
-
-static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-/* 1 if [p, end) is `word` (lower case) in any case; no locale involved. */
-static int word_is(const char *p, const char *end, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(end - p) != n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != word[i])
-            return 0;
-    }
-    return 1;
-}
-
-int cl_csv_parse_num(const char *s, size_t len, double *v)
-{
-    const char *p = s, *end = s + len;
-    while (p < end && is_space(*p))
-        p++;
-    while (end > p && is_space(end[-1]))
-        end--;
-    const char *start = p;
-    int neg = 0;
-    if (p < end && (*p == '+' || *p == '-'))
-        neg = *p++ == '-';
-    if (p < end && (*p == 'i' || *p == 'I')) {
-        /* inf / infinity in any case: what write_csv, C, Python and R print for infinities */
-        if (!word_is(p, end, "inf") && !word_is(p, end, "infinity"))
-            return 0;
-        *v = neg ? -INFINITY : INFINITY;
-        return 1;
-    }
-    uint64_t w = 0;
-    int digits = 0, sig = 0, dropped = 0, frac = 0;
-    for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (sig < 19) {
-            w = w * 10 + (uint64_t)(*p - '0');
-            sig += w != 0;
-        } else {
-            dropped++;
-        }
-    }
-    if (p < end && *p == '.') {
-        p++;
-        for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-            if (sig < 19) {
-                w = w * 10 + (uint64_t)(*p - '0');
-                sig += w != 0;
-                frac++;
-            }
-        }
-    }
-    if (digits == 0)
-        return 0;
-    long e = 0;
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        int eneg = 0, ed = 0;
-        if (p < end && (*p == '+' || *p == '-'))
-            eneg = *p++ == '-';
-        for (; p < end && *p >= '0' && *p <= '9'; p++, ed++)
-            if (e < 100000)
-                e = e * 10 + (*p - '0');
-        if (ed == 0)
-            return 0;
-        if (eneg)
-            e = -e;
-    }
-    if (p != end)
-        return 0;
-    long e10 = e + dropped - frac;
-    if (w <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
-        /* Clinger's fast path: both operands exact, one rounding. */
-        double d = (double)w;
-        d = e10 >= 0 ? d * POW10[e10] : d / POW10[-e10];
-        *v = neg ? -d : d;
-        return 1;
-    }
-    /* Exact but rare: strtod on a NUL-terminated copy (the caller holds the C locale). */
-    char tmp[128];
-    size_t n = (size_t)(end - start);
-    char *buf = n < sizeof tmp ? tmp : malloc(n + 1);
-    if (!buf)
-        return 0;
-    memcpy(buf, start, n);
-    buf[n] = '\0';
-    *v = strtod(buf, NULL);
-    if (buf != tmp)
-        free(buf);
-    return 1;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
-static long days_from_civil(long y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, long *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int digits_at(const char *p, int n, int *v)
-{
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return 0;
-        x = x * 10 + (p[i] - '0');
-    }
-    *v = x;
-    return 1;
-}
-
-int cl_csv_parse_date(const char *s, size_t len, double *days)
-{
-    while (len > 0 && is_space(*s))
-        s++, len--;
-    while (len > 0 && is_space(s[len - 1]))
-        len--;
-    int y, m, d, hh = 0, mm = 0, ss = 0;
-    if (len != 10 && len != 19)
-        return 0;
-    if (!digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &m) || s[7] != '-' ||
-        !digits_at(s + 8, 2, &d))
-        return 0;
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m == 2 && d == 29 && !leap)
-        return 0;
-    if (len == 19) {
-        if ((s[10] != ' ' && s[10] != 'T') || !digits_at(s + 11, 2, &hh) || s[13] != ':' ||
-            !digits_at(s + 14, 2, &mm) || s[16] != ':' || !digits_at(s + 17, 2, &ss) || hh > 23 ||
-            mm > 59 || ss > 60)
-            return 0;
-    }
-    *days = (double)days_from_civil(y, m, d) + (hh * 3600 + mm * 60 + ss) / 86400.0;
-    return 1;
-}
-
-int cl_csv_format_date(double days, char *buf, size_t cap)
-{
-    if (isnan(days) || fabs(days) > 1e8)
-        return snprintf(buf, cap, "%s", isnan(days) ? "" : "?");
-    double fl = floor(days);
-    long secs = lround((days - fl) * 86400.0);
-    long z = (long)fl;
-    if (secs >= 86400) {
-        z++;
-        secs -= 86400;
-    }
-    long y;
-    int m, d;
-    civil_from_days(z, &y, &m, &d);
-    if (secs == 0)
-        return snprintf(buf, cap, "%04ld-%02d-%02d", y, m, d);
-    return snprintf(buf, cap, "%04ld-%02d-%02d %02ld:%02ld:%02ld", y, m, d, secs / 3600,
-                    secs / 60 % 60, secs % 60);
-}
-
-int cl_csv_format_num(double v, char *buf, size_t cap)
-{
-    if (isnan(v))
-        return snprintf(buf, cap, "%s", "");
-    if (isinf(v))
-        return snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, cap, "%.*g", prec, v);
-        if (prec == 17 || strtod(buf, NULL) == v)
-            break;
-    }
-    return n;
 }
 
 /* ---- reader ------------------------------------------------------------------------------- */
@@ -333,7 +130,7 @@ static int is_qna(double d)
 static int is_na(const reader *r, const char *s, size_t len)
 {
     size_t i = 0;
-    while (i < len && is_space(s[i]))
+    while (i < len && cl_textnum_is_space(s[i]))
         i++;
     if (i == len)
         return 1;
@@ -552,13 +349,19 @@ static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
     double v;
     switch (c->state) {
     case ST_NUM:
+    case ST_DATE: {
+        /* a number or date column: the same steps, with the parser of its type */
+        int as_num = c->state == ST_NUM;
         if (na) {
             c->num[i] = NAN;
             return CL_OK;
         }
-        if (cl_csv_parse_num(s, len, &v)) {
+        if (as_num ? cl_textnum_parse_num(s, len, &v) : cl_textnum_parse_date(s, len, &v)) {
             c->num[i] = v;
-            c->n_num++;
+            if (as_num)
+                c->n_num++;
+            else
+                c->n_date++;
             return CL_OK;
         }
         if (qmark) {
@@ -566,40 +369,21 @@ static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
             c->quoted_na = 1;
             return CL_OK;
         }
-        if (c->forced == CL_NUM) {
+        if (c->forced == (as_num ? CL_NUM : CL_DATE)) {
             coerce(r, c, i, s, len);
             return CL_OK;
         }
         break;
-    case ST_DATE:
-        if (na) {
-            c->num[i] = NAN;
-            return CL_OK;
-        }
-        if (cl_csv_parse_date(s, len, &v)) {
-            c->num[i] = v;
-            c->n_date++;
-            return CL_OK;
-        }
-        if (qmark) {
-            c->num[i] = qna();
-            c->quoted_na = 1;
-            return CL_OK;
-        }
-        if (c->forced == CL_DATE) {
-            coerce(r, c, i, s, len);
-            return CL_OK;
-        }
-        break;
+    }
     case ST_CAT:
         if (na) {
             c->codes[i] = -1;
             return CL_OK;
         }
         if (c->forced < 0) { /* what the values look like, for the notes */
-            if (cl_csv_parse_num(s, len, &v))
+            if (cl_textnum_parse_num(s, len, &v))
                 c->n_num++;
-            else if (cl_csv_parse_date(s, len, &v))
+            else if (cl_textnum_parse_date(s, len, &v))
                 c->n_date++;
             else if (c->n_text++ == 0)
                 note_first(r, c, s, len);
@@ -610,13 +394,13 @@ static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
             c->num[i] = NAN;
             return CL_OK;
         }
-        if (cl_csv_parse_num(s, len, &v)) {
+        if (cl_textnum_parse_num(s, len, &v)) {
             c->state = ST_NUM;
             c->num[i] = v;
             c->n_num++;
             return CL_OK;
         }
-        if (cl_csv_parse_date(s, len, &v)) {
+        if (cl_textnum_parse_date(s, len, &v)) {
             c->state = ST_DATE;
             c->num[i] = v;
             c->n_date++;
@@ -1254,7 +1038,7 @@ static int needs_quotes(const char *s, char sep)
     size_t n = strlen(s);
     if (n == 0)
         return 1; /* an empty label is distinct from missing */
-    if (is_space(s[0]) || is_space(s[n - 1]))
+    if (cl_textnum_is_space(s[0]) || cl_textnum_is_space(s[n - 1]))
         return 1;
     /* a label spelled like a default missing marker reads back as that label only quoted */
     for (size_t k = 0; k < sizeof DEFAULT_NA / sizeof *DEFAULT_NA; k++)
@@ -1310,10 +1094,10 @@ int cl_csv_write(const cl_frame *f, const char *path, char sep)
                 if (c->codes[i] >= 0)
                     put_str(a.fp, c->dict->labels[c->codes[i]], sep);
             } else if (c->type == CL_DATE) {
-                cl_csv_format_date(c->num[i], buf, sizeof buf);
+                cl_textnum_format_date(c->num[i], buf, sizeof buf);
                 fputs(buf, a.fp);
             } else {
-                cl_csv_format_num(c->num[i], buf, sizeof buf);
+                cl_textnum_format_num(c->num[i], buf, sizeof buf);
                 fputs(buf, a.fp);
             }
         }

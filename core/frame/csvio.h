@@ -9,9 +9,8 @@
  * YYYY-MM-DD[T ]HH:MM:SS), cat on anything else; a num or date column that later meets text
  * falls back to cat, and the rows it had already seen are re-read in a short second pass so
  * categories keep their exact spelling ("007" stays "007"). All-missing columns are num.
- * Numbers parse with an exact fast path (Clinger: <= 19 digits, |exp10| <= 22) and strtod in
- * the C locale otherwise; only plain decimal syntax and inf/infinity (any case, signed) are
- * numbers (no hex, no "nan": NaN is a missing marker). Empty and whitespace-only unquoted
+ * Numbers and dates are recognised by textnum.h (plain decimal syntax and inf/infinity, no hex,
+ * no "nan": NaN is a missing marker). Empty and whitespace-only unquoted
  * fields are always missing; `na` lists the other missing markers (default NA, N/A, null,
  * NaN), checked before numbers (na = {"-999"} makes every -999 missing). Unquoted fields are
  * not trimmed (numbers are parsed after trimming).
@@ -107,15 +106,5 @@ int cl_csv_read_buffer(cl_frame **out, const char *buf, size_t len, const char *
  * labels that would read back as missing ("", "NA", "N/A", "null", "NaN"), are quoted, so
  * cl_csv_read gives the same frame back. sep 0 means ','. */
 int cl_csv_write(const cl_frame *f, const char *path, char sep);
-
-/* Parsing helpers shared with the frame code (exposed for tests). */
-/* 1 if s[0..len) (surrounding spaces allowed) is a decimal number; *v gets its value. */
-int cl_csv_parse_num(const char *s, size_t len, double *v);
-/* 1 if s[0..len) is an ISO date or date-time; *days = days since 1970-01-01. */
-int cl_csv_parse_date(const char *s, size_t len, double *days);
-/* Formats days since 1970-01-01 as YYYY-MM-DD[ HH:MM:SS]; returns the length. */
-int cl_csv_format_date(double days, char *buf, size_t cap);
-/* Shortest %.{15,16,17}g text that reads back to v, C locale; returns the length. */
-int cl_csv_format_num(double v, char *buf, size_t cap);
 
 #endif

@@ -1,7 +1,7 @@
 /* frame_col.c - vectorised column operations. See frame_col.h. */
 #include "frame/frame_col.h"
 #include "base/alloc.h"
-#include "frame/csvio.h"
+#include "frame/textnum.h"
 #include "base/error.h"
 #include "frame/frame_impl.h"
 
@@ -159,7 +159,7 @@ int cl_col_cmp_str(cl_column **out, cl_cmp op, const cl_column *a, const char *s
     *out = NULL;
     if (a->type != CL_CAT) {
         double v;
-        if (a->type == CL_DATE && cl_csv_parse_date(s, strlen(s), &v))
+        if (a->type == CL_DATE && cl_textnum_parse_date(s, strlen(s), &v))
             return cl_col_cmp_scalar(out, op, a, v);
         return cl_error(CL_EINVAL, "compare: a %s column compares with %s, not strings",
                         cl_coltype_name(a->type), a->type == CL_DATE ? "dates" : "numbers");
@@ -675,8 +675,8 @@ int cl_col_astype(cl_column **out, const cl_column *a, cl_coltype to)
                 (*out)->codes[i] = -1;
                 continue;
             }
-            int len = a->type == CL_DATE ? cl_csv_format_date(a->num[i], buf, sizeof buf)
-                                         : cl_csv_format_num(a->num[i], buf, sizeof buf);
+            int len = a->type == CL_DATE ? cl_textnum_format_date(a->num[i], buf, sizeof buf)
+                                         : cl_textnum_format_num(a->num[i], buf, sizeof buf);
             if ((rc = cl_dict_intern((*out)->dict, buf, (size_t)len, &(*out)->codes[i]))) {
                 cl_column_free(*out);
                 *out = NULL;
@@ -696,8 +696,8 @@ int cl_col_astype(cl_column **out, const cl_column *a, cl_coltype to)
         return CL_ENOMEM;
     for (int32_t k = 0; k < a->dict->n; k++) {
         const char *s = a->dict->labels[k];
-        int ok = to == CL_NUM ? cl_csv_parse_num(s, a->dict->lens[k], &per[k])
-                              : cl_csv_parse_date(s, a->dict->lens[k], &per[k]);
+        int ok = to == CL_NUM ? cl_textnum_parse_num(s, a->dict->lens[k], &per[k])
+                              : cl_textnum_parse_date(s, a->dict->lens[k], &per[k]);
         if (!ok) {
             cl_free(per);
             return cl_error(CL_EINVAL, "astype: label '%.60s' is not a %s", s,

@@ -1,7 +1,7 @@
 /* prep.c - the preprocessing pipeline: fit, transform, save/load. See prep.h. */
 #include "frame/prep.h"
 #include "base/alloc.h"
-#include "frame/csvio.h"
+#include "frame/textnum.h"
 #include "base/error.h"
 #include "base/progress.h"
 #include "frame/frame_col.h"
@@ -383,7 +383,7 @@ static int same_value(const cl_pipeline *p, const char *a, const char *b)
     if (p->target_is_cat)
         return strcmp(a, b) == 0;
     double x, y;
-    return cl_csv_parse_num(a, strlen(a), &x) && cl_csv_parse_num(b, strlen(b), &y) && x == y;
+    return cl_textnum_parse_num(a, strlen(a), &x) && cl_textnum_parse_num(b, strlen(b), &y) && x == y;
 }
 
 /* With a positive label, learns what means 0: the given negatives, or the one other value of
@@ -464,7 +464,7 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
                               p->positive);
             double v;
             if (rc == CL_OK && !p->target_is_cat && p->positive &&
-                !cl_csv_parse_num(p->positive, strlen(p->positive), &v))
+                !cl_textnum_parse_num(p->positive, strlen(p->positive), &v))
                 rc = cl_error(CL_EINVAL, "pipeline: target '%s' is a num column: positive must "
                               "be a number, got '%s'", p->target, p->positive);
             if (rc == CL_OK && p->positive)
@@ -573,7 +573,7 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, 
             goto fail;
         double pos = NAN;
         if (p->positive)
-            cl_csv_parse_num(p->positive, strlen(p->positive), &pos);
+            cl_textnum_parse_num(p->positive, strlen(p->positive), &pos);
         for (int64_t i = 0; i < t->n && rc == CL_OK; i++) {
             double v = tn->num[i];
             if (isnan(v))
@@ -585,7 +585,7 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, 
                 int neg = !p->neg_known;
                 for (int k = 0; !neg && k < p->nneg; k++) {
                     double q;
-                    neg = cl_csv_parse_num(p->neg[k], strlen(p->neg[k]), &q) && q == v;
+                    neg = cl_textnum_parse_num(p->neg[k], strlen(p->neg[k]), &q) && q == v;
                 }
                 char buf[40];
                 snprintf(buf, sizeof buf, "%.17g", v);
@@ -956,7 +956,7 @@ static int validate(const cl_pipeline *p, int has_target, int has_positive, cons
         return cl_error(CL_EFORMAT, "pipeline: has_positive = 0 but positive = '%s'", positive);
     double v;
     if (has_target && !p->target_is_cat && has_positive &&
-        !cl_csv_parse_num(positive, strlen(positive), &v))
+        !cl_textnum_parse_num(positive, strlen(positive), &v))
         return cl_error(CL_EFORMAT, "pipeline: the target '%s' is numeric but its positive "
                         "value '%s' is not a number", target, positive);
     if (o->max_categories > 1000000)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frame/csvio.h"
+#include "frame/textnum.h"
 #include "frame/frame.h"
 #include "frame/frame_col.h"
 #include "frame/frame_ops.h"
@@ -130,7 +131,7 @@ static inline void push_cell(lua_State *L, const cl_column *c, int64_t i)
         lua_pushstring(L, c->dict->labels[c->codes[i]]);
     } else if (c->type == CL_DATE) {
         char buf[40];
-        cl_csv_format_date(c->num[i], buf, sizeof buf);
+        cl_textnum_format_date(c->num[i], buf, sizeof buf);
         lua_pushstring(L, buf);
     } else {
         double v = c->num[i];
@@ -150,7 +151,7 @@ static inline int cell_text(const cl_column *c, int64_t i, char *buf, size_t cap
     if (c->type == CL_CAT)
         return snprintf(buf, cap, "%s", c->dict->labels[c->codes[i]]);
     if (c->type == CL_DATE)
-        return cl_csv_format_date(c->num[i], buf, cap);
+        return cl_textnum_format_date(c->num[i], buf, cap);
     double v = c->num[i];
     if (v == floor(v) && fabs(v) < 1e15) /* counts, ids, timestamps: every digit */
         return snprintf(buf, cap, "%.0f", v);

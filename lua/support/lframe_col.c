@@ -178,7 +178,7 @@ static int c_unique(lua_State *L)
             lua_pushstring(L, c->dict->labels[codes[i]]);
         } else if (c->type == CL_DATE) {
             char buf[40];
-            cl_csv_format_date(vals[i], buf, sizeof buf);
+            cl_textnum_format_date(vals[i], buf, sizeof buf);
             lua_pushstring(L, buf);
         } else {
             lua_pushnumber(L, vals[i]);
@@ -217,7 +217,7 @@ static int c_fillna(lua_State *L)
     if (lua_type(L, 2) == LUA_TSTRING && c->type == CL_DATE) {
         double d;
         const char *s = lua_tostring(L, 2);
-        if (!cl_csv_parse_date(s, strlen(s), &d))
+        if (!cl_textnum_parse_date(s, strlen(s), &d))
             return luaL_argerror(L, 2, "a date (YYYY-MM-DD) expected");
         LCL_CHECK(L, cl_col_fillna_num(&r, c, d));
     } else if (lua_type(L, 2) == LUA_TSTRING) {
@@ -355,7 +355,7 @@ static int c_isin(lua_State *L)
             lua_geti(L, 2, i + 1);
             if (c->type == CL_DATE && lua_type(L, -1) == LUA_TSTRING) {
                 const char *s = lua_tostring(L, -1);
-                if (!cl_csv_parse_date(s, strlen(s), &v[i]))
+                if (!cl_textnum_parse_date(s, strlen(s), &v[i]))
                     return luaL_error(L, "isin: '%s' is not a date", s);
             } else {
                 int ok;

@@ -2,11 +2,91 @@
 -- so the lines show whether time grows linearly (x4 the size should be about x4 the time;
 -- the quadratic reader took 70 s for the 4 MB field and minutes for 100k columns).
 -- Files are generated into build/bench-data/ on first use.
+--
+-- First the ordinary case (issue 21): a generated mixed file (scripts/bench/csv_gen.py: 1M rows x
+-- 20 columns of ints, floats, 17-digit floats, dates, date-times, labels, quoted text with
+-- commas; ~206 MB), read by churnlab and, in the same run, by pandas (c engine; the pyarrow
+-- engine, polars and datatable when installed) at 1 and 2 threads (scripts/bench/csv_anchor.py).
+-- Figures: wall time, rows/s, MB/s, peak RSS (VmHWM; this case runs first so the hostile cases
+-- below do not inflate it). CSV_BENCH_ROWS=n changes the size (another file per size).
 local cl = require "churnlab"
 
 local dir = "build/bench-data"
 os.execute("mkdir -p " .. dir)
 local now = cl.core.now or os.clock
+local py = "/usr/bin/python3"
+
+local function hwm_mib()
+  local f = io.open("/proc/self/status")
+  if not f then return -1 end
+  for line in f:lines() do
+    local kb = line:match("^VmHWM:%s+(%d+)")
+    if kb then f:close() return tonumber(kb) / 1024 end
+  end
+  f:close()
+  return -1
+end
+
+local function cpu_model()
+  local f = io.open("/proc/cpuinfo")
+  if not f then return "unknown" end
+  for line in f:lines() do
+    local m = line:match("^model name%s*:%s*(.-)%s*$")
+    if m then f:close() return (m:gsub("%s+", "_")) end
+  end
+  f:close()
+  return "unknown"
+end
+
+do
+  local rows = tonumber(os.getenv("CSV_BENCH_ROWS") or "") or 1000000
+  local path = string.format("%s/csv_mixed_%d.csv", dir, rows)
+  local f = io.open(path, "rb")
+  if f then
+    f:close()
+  else
+    io.stderr:write("csv bench: generating " .. path .. " (once)\n")
+    assert(os.execute(string.format("%s scripts/bench/csv_gen.py %s.tmp %d && mv %s.tmp %s", py,
+                                    path, rows, path, path)),
+           "csv bench: cannot generate the data (needs python3-numpy)")
+  end
+  f = assert(io.open(path, "rb"))
+  local size = f:seek("end")
+  f:close()
+  print(string.format("bench-env suite=csv cpu=%s nproc=%s", cpu_model(),
+                      io.popen("nproc"):read("l") or "?"))
+  local t0, c0 = now(), os.clock()
+  local df = assert(cl.read_csv(path))
+  local secs, cpu = now() - t0, os.clock() - c0
+  local n = df:nrow()
+  -- read_csv is one thread (no threads option yet), so it is one line at threads=1
+  for _, m in ipairs{{"time", secs, "s"}, {"cpu_time", cpu, "s"}, {"rows_per_s", n / secs, "rows/s"},
+                     {"mb_per_s", size / 1e6 / secs, "MB/s"}, {"peak_rss", hwm_mib(), "MiB"}} do
+    print(string.format("bench suite=csv case=mixed impl=churnlab metric=%s value=%.6g unit=%s " ..
+                        "threads=1 rows=%d", m[1], m[2], m[3], n))
+  end
+  df = nil
+  collectgarbage()
+  local anchor = {}
+  for _, th in ipairs{1, 2} do
+    local p = io.popen(string.format("%s scripts/bench/csv_anchor.py %s %d", py, path, th))
+    for line in p:lines() do
+      print(line)
+      local m, v = line:match("impl=pandas_c metric=(%S+) value=(%S+)")
+      if m == "time" or m == "cpu_time" then anchor[m .. "/" .. th] = tonumber(v) end
+    end
+    p:close()
+  end
+  for _, th in ipairs{1, 2} do
+    for _, m in ipairs{{"time", secs, "speedup_vs_pandas_c"}, {"cpu_time", cpu, "cpu_speedup_vs_pandas_c"}} do
+      local v = anchor[m[1] .. "/" .. th]
+      if v then
+        print(string.format("bench suite=csv case=mixed impl=churnlab metric=%s value=%.3g unit=x " ..
+                            "pandas_threads=%d", m[3], v / m[2], th))
+      end
+    end
+  end
+end
 
 local function make(path, gen)
   local f = io.open(path, "rb")

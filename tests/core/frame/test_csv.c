@@ -263,84 +263,6 @@ static void test_options(void **state)
 
 /* ---- numbers and dates against oracles ---------------------------------------------------- */
 
-static void test_parse_num_vs_strtod(void **state)
-{
-    (void)state;
-    static const char *const ok[] = {"0", "-0", "+1", "1.", ".5", "1e5", "1E-5", "123456789012345678901234",
-                                     "0.1", "3.141592653589793238", "1e308", "4.9e-324", "2.5e-310",
-                                     "  7  ", "9007199254740993", "1e22", "1e23", "-1.7976931348623157e308",
-                                     "inf", "-inf", "+inf", "INF", "-Infinity", "infinity", " inf "};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
-        double v;
-        assert_true(cl_csv_parse_num(ok[i], strlen(ok[i]), &v));
-        double want = strtod(ok[i], NULL);
-        if (memcmp(&v, &want, sizeof v))
-            fail_msg("'%s': got %.17g, strtod %.17g", ok[i], v, want);
-    }
-    static const char *const bad[] = {"", " ", "-", ".", "e5", "1e", "1e+", "0x10", "nan", "NaN",
-                                      "in", "infin", "infinityy", "-i", "--inf", "inf1",
-                                      "1,5", "1.2.3", "--1", "12a", "1 2"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        double v;
-        if (cl_csv_parse_num(bad[i], strlen(bad[i]), &v))
-            fail_msg("'%s' parsed as a number", bad[i]);
-    }
-    /* random decimal strings: exactly strtod's value */
-    cl_rng r;
-    cl_rng_seed(&r, 7);
-    char buf[64];
-    for (int k = 0; k < 200000; k++) {
-        int nd = 1 + (int)cl_rng_below(&r, 20), pos = 0;
-        if (cl_rng_below(&r, 2))
-            buf[pos++] = '-';
-        int dot = (int)cl_rng_below(&r, (uint64_t)nd + 1);
-        for (int d = 0; d < nd; d++) {
-            if (d == dot && d > 0)
-                buf[pos++] = '.';
-            buf[pos++] = (char)('0' + cl_rng_below(&r, 10));
-        }
-        if (cl_rng_below(&r, 3) == 0)
-            pos += snprintf(buf + pos, sizeof buf - (size_t)pos, "e%d", (int)cl_rng_below(&r, 80) - 40);
-        buf[pos] = '\0';
-        double v, want = strtod(buf, NULL);
-        assert_true(cl_csv_parse_num(buf, (size_t)pos, &v));
-        if (memcmp(&v, &want, sizeof v))
-            fail_msg("'%s': got %.17g, strtod %.17g", buf, v, want);
-    }
-}
-
-static void test_dates_vs_walk(void **state)
-{
-    (void)state;
-    /* walk day by day from 1900-01-01 to 2100-12-31 and compare with the parser */
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    double day = -25567; /* 1900-01-01 */
-    char buf[32];
-    for (int y = 1900; y <= 2100; y++)
-        for (int m = 1; m <= 12; m++) {
-            int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            int nd = mdays[m - 1] + (m == 2 && leap);
-            for (int d = 1; d <= nd; d++, day++) {
-                snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-                double v;
-                assert_true(cl_csv_parse_date(buf, strlen(buf), &v));
-                assert_true(v == day);
-                char back[32];
-                cl_csv_format_date(v, back, sizeof back);
-                assert_string_equal(back, buf);
-            }
-        }
-    static const char *const bad[] = {"2023-02-29", "2024-13-01", "2024-00-10", "2024-01-32",
-                                      "2024-1-01", "2024/01/01", "2024-01-01 25:00:00",
-                                      "2024-01-01X10:00:00", "20240101"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        double v;
-        if (cl_csv_parse_date(bad[i], strlen(bad[i]), &v))
-            fail_msg("'%s' parsed as a date", bad[i]);
-    }
-}
-
-
 /* ---- hostile input (issue 22) ------------------------------------------------------------- */
 
 /* A NUL byte would cut labels short (they are C strings): refused, naming line and column. */
@@ -930,7 +852,6 @@ int main(void)
         cmocka_unit_test(test_forced_num_text),    cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_quotes_crlf_bom),
         cmocka_unit_test(test_inference),          cmocka_unit_test(test_options),
-        cmocka_unit_test(test_parse_num_vs_strtod), cmocka_unit_test(test_dates_vs_walk),
         cmocka_unit_test(test_write_round_trip),   cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_nul_bytes),          cmocka_unit_test(test_max_record),
         cmocka_unit_test(test_long_field),         cmocka_unit_test(test_many_columns),

@@ -1,0 +1,145 @@
+/* test_textnum.c - number and date text (core/frame/textnum.c): parse_num against glibc's
+ * strtod (the oracle: correctly rounded in the C locale), dates against a day-by-day walk of
+ * the calendar, and format_num/format_date reading back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churnlab.h"
+
+static void test_parse_num_vs_strtod(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {"0", "-0", "+1", "1.", ".5", "1e5", "1E-5", "123456789012345678901234",
+                                     "0.1", "3.141592653589793238", "1e308", "4.9e-324", "2.5e-310",
+                                     "  7  ", "9007199254740993", "1e22", "1e23", "-1.7976931348623157e308",
+                                     "inf", "-inf", "+inf", "INF", "-Infinity", "infinity", " inf "};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        double v;
+        assert_true(cl_textnum_parse_num(ok[i], strlen(ok[i]), &v));
+        double want = strtod(ok[i], NULL);
+        if (memcmp(&v, &want, sizeof v))
+            fail_msg("'%s': got %.17g, strtod %.17g", ok[i], v, want);
+    }
+    static const char *const bad[] = {"", " ", "-", ".", "e5", "1e", "1e+", "0x10", "nan", "NaN",
+                                      "in", "infin", "infinityy", "-i", "--inf", "inf1",
+                                      "1,5", "1.2.3", "--1", "12a", "1 2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double v;
+        if (cl_textnum_parse_num(bad[i], strlen(bad[i]), &v))
+            fail_msg("'%s' parsed as a number", bad[i]);
+    }
+    /* random decimal strings: exactly strtod's value */
+    cl_rng r;
+    cl_rng_seed(&r, 7);
+    char buf[64];
+    for (int k = 0; k < 200000; k++) {
+        int nd = 1 + (int)cl_rng_below(&r, 20), pos = 0;
+        if (cl_rng_below(&r, 2))
+            buf[pos++] = '-';
+        int dot = (int)cl_rng_below(&r, (uint64_t)nd + 1);
+        for (int d = 0; d < nd; d++) {
+            if (d == dot && d > 0)
+                buf[pos++] = '.';
+            buf[pos++] = (char)('0' + cl_rng_below(&r, 10));
+        }
+        if (cl_rng_below(&r, 3) == 0)
+            pos += snprintf(buf + pos, sizeof buf - (size_t)pos, "e%d", (int)cl_rng_below(&r, 80) - 40);
+        buf[pos] = '\0';
+        double v, want = strtod(buf, NULL);
+        assert_true(cl_textnum_parse_num(buf, (size_t)pos, &v));
+        if (memcmp(&v, &want, sizeof v))
+            fail_msg("'%s': got %.17g, strtod %.17g", buf, v, want);
+    }
+}
+
+static void test_dates_vs_walk(void **state)
+{
+    (void)state;
+    /* walk day by day from 1900-01-01 to 2100-12-31 and compare with the parser */
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    double day = -25567; /* 1900-01-01 */
+    char buf[32];
+    for (int y = 1900; y <= 2100; y++)
+        for (int m = 1; m <= 12; m++) {
+            int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            int nd = mdays[m - 1] + (m == 2 && leap);
+            for (int d = 1; d <= nd; d++, day++) {
+                snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+                double v;
+                assert_true(cl_textnum_parse_date(buf, strlen(buf), &v));
+                assert_true(v == day);
+                char back[32];
+                cl_textnum_format_date(v, back, sizeof back);
+                assert_string_equal(back, buf);
+            }
+        }
+    static const char *const bad[] = {"2023-02-29", "2024-13-01", "2024-00-10", "2024-01-32",
+                                      "2024-1-01", "2024/01/01", "2024-01-01 25:00:00",
+                                      "2024-01-01X10:00:00", "20240101"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double v;
+        if (cl_textnum_parse_date(bad[i], strlen(bad[i]), &v))
+            fail_msg("'%s' parsed as a date", bad[i]);
+    }
+}
+
+/* Subnormals, the largest finite values, halfway cases at 17+ digits, long mantissas and
+ * exponents far out of range: every one exactly strtod's double; format_num reads back. */
+static void test_parse_num_edges(void **state)
+{
+    (void)state;
+    static const char *const edge[] = {
+        "4.9406564584124654e-324", "2.4703282292062327e-324", "2.4703282292062328e-324",
+        "2.2250738585072011e-308", "2.2250738585072014e-308", "1.7976931348623157e308",
+        "1.7976931348623158e308", "1.7976931348623159e308", "1e309", "-1e400", "1e-400",
+        "9007199254740992", "9007199254740993", "9007199254740995", "18446744073709551615",
+        "18446744073709551616", "0.30000000000000004", "123456789012345678901234567890e-30",
+        "1.00000000000000011102230246251565404236316680908203125",
+        "1.00000000000000011102230246251565404236316680908203124",
+        "1.00000000000000011102230246251565404236316680908203126",
+        "0.000000000000000000000000000000000000000000001", "7e-10", "8.5e22", "1e-22",
+        "00000000000000000000000000000001.5", "1e00000000000000000000000005"};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        double v;
+        assert_true(cl_textnum_parse_num(edge[i], strlen(edge[i]), &v));
+        double want = strtod(edge[i], NULL);
+        if (memcmp(&v, &want, sizeof v))
+            fail_msg("'%s': got %.17g, strtod %.17g", edge[i], v, want);
+    }
+    /* random doubles over the whole bit range, printed at 17 digits: back to the same bits */
+    cl_rng r;
+    cl_rng_seed(&r, 11);
+    char buf[64];
+    for (int k = 0; k < 200000; k++) {
+        uint64_t bits = cl_rng_next(&r);
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        if (!isfinite(x))
+            continue;
+        int n = snprintf(buf, sizeof buf, "%.17g", x);
+        double v;
+        assert_true(cl_textnum_parse_num(buf, (size_t)n, &v));
+        if (memcmp(&v, &x, sizeof v))
+            fail_msg("'%s': got %.17g", buf, v);
+        n = cl_textnum_format_num(x, buf, sizeof buf);
+        assert_true(cl_textnum_parse_num(buf, (size_t)n, &v) && v == x);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_num_vs_strtod),
+        cmocka_unit_test(test_parse_num_edges),
+        cmocka_unit_test(test_dates_vs_walk),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
