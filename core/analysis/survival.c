@@ -268,6 +268,7 @@ void cl_cox_free(cl_cox *m)
     if (!m)
         return;
     cl_free(m->beta);
+    cl_free(m->bh_time);
     cl_free(m);
 }
 
@@ -361,6 +362,112 @@ static int by_time_desc(const void *a, const void *b)
     return *(const int64_t *)a < *(const int64_t *)b ? -1 : 1;
 }
 
+
+/* Row indices in descending time order (ties by row). */
+static int64_t *order_desc(const double *time, int64_t n)
+{
+    int64_t *idx = cl_alloc((size_t)n * sizeof *idx);
+    if (!idx)
+        return NULL;
+    for (int64_t i = 0; i < n; i++)
+        idx[i] = i;
+    desc_key = time;
+    qsort(idx, (size_t)n, sizeof *idx, by_time_desc);
+    return idx;
+}
+
+/* Columns exactly collinear with the ones before them (or constant): a Cholesky factorisation
+ * of the centred cross-product Xc'Xc that skips a column whose residual sum of squares, after
+ * the kept columns before it, is below 1e-10 of its own (rounding leaves ~1e-16 for an exact
+ * combination such as the last level of a full one-hot set; a real covariate with R^2 of
+ * 1 - 1e-10 on the others carries no usable information either). C (d x d) is scratch. */
+static int find_aliased(const double *Xc, int64_t n, int d, double *C, unsigned char *aliased)
+{
+    memset(C, 0, (size_t)d * d * sizeof *C);
+    for (int64_t i = 0; i < n; i++) {
+        const double *x = Xc + i * d;
+        for (int k = 0; k < d; k++)
+            for (int l = 0; l <= k; l++)
+                C[k * d + l] += x[k] * x[l];
+    }
+    int na = 0;
+    for (int j = 0; j < d; j++) {
+        double cjj = C[j * d + j], s = cjj;
+        for (int k = 0; k < j; k++)
+            if (!aliased[k])
+                s -= C[j * d + k] * C[j * d + k];
+        aliased[j] = !(cjj > 0) || !(s > 1e-10 * cjj);
+        if (aliased[j]) {
+            na++;
+            continue;
+        }
+        double ljj = sqrt(s);
+        C[j * d + j] = ljj;
+        for (int i = j + 1; i < d; i++) {
+            double t = C[i * d + j];
+            for (int k = 0; k < j; k++)
+                if (!aliased[k])
+                    t -= C[i * d + k] * C[j * d + k];
+            C[i * d + j] = t / ljj;
+        }
+    }
+    return na;
+}
+
+/* Baseline cumulative hazard at the training mean: eta = centred linear predictor of every
+ * row; fills m->bh_time/bh_cumhaz. idx: descending time order. */
+static int cox_baseline(cl_cox *m, const double *eta, const double *time, const double *event,
+                        const int64_t *idx, int64_t n)
+{
+    int64_t nt = 0;
+    for (int64_t a = 0; a < n;) {
+        double t = time[idx[a]];
+        int has = 0;
+        for (; a < n && time[idx[a]] == t; a++)
+            has |= event[idx[a]] == 1;
+        nt += has;
+    }
+    double emax = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (eta[i] > emax)
+            emax = eta[i];
+    double *blk = cl_alloc((size_t)(nt ? nt : 1) * 2 * sizeof(double));
+    if (!blk)
+        return CL_ENOMEM;
+    m->m = nt;
+    m->bh_time = blk;
+    m->bh_cumhaz = blk + nt;
+    /* descending pass: risk sets grow; increments stored in place, then summed ascending */
+    double S0 = 0, scale = exp(-emax);
+    int64_t k = nt;
+    for (int64_t a = 0; a < n;) {
+        double t = time[idx[a]], D0 = 0, nd = 0;
+        for (; a < n && time[idx[a]] == t; a++) {
+            int64_t i = idx[a];
+            double w = exp(eta[i] - emax);
+            S0 += w;
+            if (event[i] == 1) {
+                D0 += w;
+                nd += 1;
+            }
+        }
+        if (nd == 0)
+            continue;
+        double dh = 0;
+        if (m->ties == CL_COX_EFRON && nd > 1)
+            for (int r = 0; r < (int)nd; r++)
+                dh += 1 / (S0 - r / nd * D0);
+        else
+            dh = nd / S0;
+        k--;
+        m->bh_time[k] = t;
+        m->bh_cumhaz[k] = dh * scale;
+    }
+    for (int64_t j = 1; j < nt; j++)
+        m->bh_cumhaz[j] += m->bh_cumhaz[j - 1];
+    return CL_OK;
+}
+
 int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *event, int64_t n,
                int d, int ties, int max_iter, double tol, double conf)
 {
@@ -385,12 +492,13 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
         return cl_error(CL_EINVAL, "cox: no events (every observation is censored)");
 
     size_t dd = (size_t)d * d;
-    size_t nwork = (size_t)n * d + 2 * (size_t)n + 3 * (size_t)d + 2 * dd /* X eta w S1 D1 a1 S2 D2 */
-                   + 4 * (size_t)d + 3 * dd;                        /* beta g step mean | I A Ivar */
+    size_t nwork = 2 * (size_t)n * d + 2 * (size_t)n + 3 * (size_t)d + 2 * dd /* Xc Xr eta w S1 D1 a1 S2 D2 */
+                   + 5 * (size_t)d + 3 * dd;                        /* beta g step trial mean | I A Ivar */
     double *W = cl_alloc(nwork * sizeof(double));
     int64_t *idx = cl_alloc((size_t)n * sizeof *idx);
     cl_cox *m = cl_calloc(1, sizeof *m);
-    double *res = cl_alloc((size_t)d * 6 * sizeof(double));
+    /* beta se z p lo hi mean | var | aliased */
+    double *res = cl_alloc((size_t)d * 7 * sizeof(double) + dd * sizeof(double) + (size_t)d);
     if (!W || !idx || !m || !res) {
         cl_free(W);
         cl_free(idx);
@@ -398,16 +506,29 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
         cl_free(res);
         return CL_ENOMEM;
     }
-    double *Xc = W, *p = W + (size_t)n * d;
-    cox_work cw = {Xc, time, event, idx, n, d, ties, p, p + n, NULL, NULL, NULL, NULL, NULL};
+    m->beta = res;
+    m->se = res + d;
+    m->z = res + 2 * d;
+    m->p = res + 3 * d;
+    m->lo = res + 4 * d;
+    m->hi = res + 5 * d;
+    m->mean = res + 6 * d;
+    m->var = res + 7 * d;
+    m->aliased = (unsigned char *)(m->var + dd);
+    m->d = d;
+    m->ties = ties;
+    m->n = n;
+    m->events = (int64_t)events;
+
+    double *Xc = W, *Xr = W + (size_t)n * d, *p = W + 2 * (size_t)n * d;
+    double *eta = p, *wt = p + n;
     p += 2 * (size_t)n;
-    cw.S1 = p, p += d;
-    cw.D1 = p, p += d;
-    cw.a1 = p, p += d;
-    cw.S2 = p, p += dd;
-    cw.D2 = p, p += dd;
-    double *beta = p, *g = p + d, *step = p + 2 * d, *mean = p + 3 * d;
-    p += 4 * (size_t)d;
+    double *S1 = p, *D1 = p + d, *a1 = p + 2 * d;
+    p += 3 * (size_t)d;
+    double *S2 = p, *D2 = p + dd;
+    p += 2 * dd;
+    double *beta = p, *g = p + d, *step = p + 2 * d, *trial = p + 3 * d, *mean = p + 4 * d;
+    p += 5 * (size_t)d;
     double *I = p, *A = p + dd, *Ivar = p + 2 * dd;
 
     /* Centre the covariates: beta is unchanged, exp() stays in range. */
@@ -420,32 +541,44 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
     for (int64_t i = 0; i < n; i++)
         for (int k = 0; k < d; k++)
             Xc[i * d + k] = X[i * d + k] - mean[k];
+    m->naliased = find_aliased(Xc, n, d, A, m->aliased);
+    int dr = d - m->naliased;
+    if (dr == 0) {
+        rc = cl_error(CL_EINVAL, "cox: the information matrix is singular (every covariate is "
+                                 "constant or collinear with the others)");
+        goto fail;
+    }
+    size_t ddr = (size_t)dr * dr;
+    for (int64_t i = 0; i < n; i++)
+        for (int k = 0, c = 0; k < d; k++)
+            if (!m->aliased[k])
+                Xr[i * dr + c++] = Xc[i * d + k];
     for (int64_t i = 0; i < n; i++)
         idx[i] = i;
     desc_key = time;
     qsort(idx, (size_t)n, sizeof *idx, by_time_desc);
+    cox_work cw = {Xr, time, event, idx, n, dr, ties, eta, wt, S1, S2, D1, D2, a1};
 
-    memset(beta, 0, (size_t)d * sizeof *beta);
+    memset(beta, 0, (size_t)dr * sizeof *beta);
     double ll = cox_eval(&cw, beta, g, I);
     m->loglik0 = ll;
     int it = 0, converged = 0;
     while (it < max_iter) {
         it++;
-        memcpy(A, I, dd * sizeof *A);
-        memcpy(step, g, (size_t)d * sizeof *step);
-        if (chol_solve(A, d, step, 1) != CL_OK) {
+        memcpy(A, I, ddr * sizeof *A);
+        memcpy(step, g, (size_t)dr * sizeof *step);
+        if (chol_solve(A, dr, step, 1) != CL_OK) {
             rc = cl_error(CL_EINVAL, "cox: the information matrix is singular (a covariate is "
                                      "constant, collinear, or perfectly separates events)");
-            break;
+            goto fail;
         }
         double ll_new = 0, half = 1;
         for (int h = 0; h < 30; h++, half /= 2) {
-            double trial[1000];
-            for (int k = 0; k < d; k++)
+            for (int k = 0; k < dr; k++)
                 trial[k] = beta[k] + half * step[k];
             ll_new = cox_eval(&cw, trial, g, I);
             if (ll_new >= ll - 1e-12 * fabs(ll)) {
-                memcpy(beta, trial, (size_t)d * sizeof *beta);
+                memcpy(beta, trial, (size_t)dr * sizeof *beta);
                 break;
             }
         }
@@ -456,46 +589,59 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
             break;
         }
     }
-    if (rc == CL_OK) {
-        cox_eval(&cw, beta, g, I); /* information at the final beta */
-        memcpy(A, I, dd * sizeof *A);
-        memset(Ivar, 0, dd * sizeof *Ivar);
-        for (int k = 0; k < d; k++)
-            Ivar[k * d + k] = 1;
-        if (chol_solve(A, d, Ivar, d) != CL_OK)
-            rc = cl_error(CL_EINVAL, "cox: the information matrix is singular at the solution");
+    cox_eval(&cw, beta, g, I); /* information (and eta) at the final beta */
+    memcpy(A, I, ddr * sizeof *A);
+    memset(Ivar, 0, ddr * sizeof *Ivar);
+    for (int k = 0; k < dr; k++)
+        Ivar[k * dr + k] = 1;
+    if (chol_solve(A, dr, Ivar, dr) != CL_OK) {
+        rc = cl_error(CL_EINVAL, "cox: the information matrix is singular at the solution");
+        goto fail;
     }
-    if (rc) {
-        cl_free(W);
-        cl_free(idx);
-        cl_free(m);
-        cl_free(res);
-        return rc;
-    }
+    rc = cox_baseline(m, eta, time, event, idx, n);
+    if (rc)
+        goto fail;
     double z = cl_norm_ppf(0.5 + conf / 2);
-    m->d = d;
-    m->beta = res;
-    m->se = res + d;
-    m->z = res + 2 * d;
-    m->p = res + 3 * d;
-    m->lo = res + 4 * d;
-    m->hi = res + 5 * d;
-    for (int k = 0; k < d; k++) {
-        m->beta[k] = beta[k];
-        m->se[k] = sqrt(Ivar[k * d + k]);
-        m->z[k] = beta[k] / m->se[k];
+    memset(m->var, 0, dd * sizeof *m->var);
+    for (int k = 0, c = 0; k < d; k++) {
+        m->mean[k] = mean[k];
+        if (m->aliased[k]) {
+            m->beta[k] = 0;
+            m->se[k] = m->z[k] = m->p[k] = m->lo[k] = m->hi[k] = NAN;
+            continue;
+        }
+        for (int l = 0, c2 = 0; l < d; l++)
+            if (!m->aliased[l])
+                m->var[k * d + l] = Ivar[c * dr + c2++];
+        m->beta[k] = beta[c];
+        m->se[k] = sqrt(Ivar[c * dr + c]);
+        m->z[k] = beta[c] / m->se[k];
         m->p[k] = 2 * cl_norm_sf(fabs(m->z[k]));
-        m->lo[k] = exp(beta[k] - z * m->se[k]);
-        m->hi[k] = exp(beta[k] + z * m->se[k]);
+        m->lo[k] = exp(beta[c] - z * m->se[k]);
+        m->hi[k] = exp(beta[c] + z * m->se[k]);
+        c++;
     }
     m->loglik = ll;
     m->iters = it;
     m->converged = converged;
-    m->ties = ties;
     cl_free(W);
     cl_free(idx);
     *out = m;
     return CL_OK;
+fail:
+    cl_free(W);
+    cl_free(idx);
+    cl_cox_free(m);
+    return rc;
+}
+
+/* x'beta - mean'beta (aliased betas are 0) */
+static double lp_centred(const cl_cox *m, const double *x)
+{
+    double e = 0;
+    for (int k = 0; k < m->d; k++)
+        e += (x[k] - m->mean[k]) * m->beta[k];
+    return e;
 }
 
 int cl_cox_predict(const cl_cox *m, const double *X, int64_t n, double *lp)
@@ -507,4 +653,535 @@ int cl_cox_predict(const cl_cox *m, const double *X, int64_t n, double *lp)
         lp[i] = e;
     }
     return CL_OK;
+}
+
+/* Baseline cumulative hazard at the mean, right-continuous step: H(t) of the last event time
+ * <= t, 0 before the first. */
+static double cumhaz_c(const cl_cox *m, double t)
+{
+    int64_t lo = 0, hi = m->m;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (m->bh_time[mid] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? 0.0 : m->bh_cumhaz[lo - 1];
+}
+
+double cl_cox_cumhaz0(const cl_cox *m, const double *x0, double t)
+{
+    return cumhaz_c(m, t) * (x0 ? exp(lp_centred(m, x0)) : 1.0);
+}
+
+static int check_rows(const cl_cox *m, const double *X, int64_t n, const char *what)
+{
+    for (int64_t i = 0; i < n * m->d; i++)
+        if (!isfinite(X[i]))
+            return cl_error(CL_EINVAL, "%s: row %lld, covariate %d is not a finite number", what,
+                            (long long)(i / m->d) + 1, (int)(i % m->d) + 1);
+    return CL_OK;
+}
+
+int cl_cox_survival(const cl_cox *m, const double *X, int64_t n, const double *times, int nt,
+                    double *out)
+{
+    int rc = check_rows(m, X, n, "survival");
+    if (rc)
+        return rc;
+    for (int j = 0; j < nt; j++)
+        if (isnan(times[j]))
+            return cl_error(CL_EINVAL, "survival: time %d is NaN", j + 1);
+    for (int64_t i = 0; i < n; i++) {
+        double r = exp(lp_centred(m, X + i * m->d));
+        for (int j = 0; j < nt; j++)
+            out[i * nt + j] = exp(-cumhaz_c(m, times[j]) * r);
+    }
+    return CL_OK;
+}
+
+int cl_cox_lifetime(const cl_cox *m, const double *X, int64_t n, const double *from,
+                    double horizon, double *med, double *rmst)
+{
+    int rc = check_rows(m, X, n, "expected_lifetime");
+    if (rc)
+        return rc;
+    if (rmst && !(horizon > 0 && isfinite(horizon)))
+        return cl_error(CL_EINVAL, "expected_lifetime: horizon must be a finite number > 0, got %g",
+                        horizon);
+    if (from)
+        for (int64_t i = 0; i < n; i++)
+            if (!(from[i] >= 0 && isfinite(from[i])))
+                return cl_error(CL_EINVAL, "expected_lifetime: row %lld: from must be a finite "
+                                           "number >= 0, got %g", (long long)i + 1, from[i]);
+    const double ln2 = log(2.0);
+    for (int64_t i = 0; i < n; i++) {
+        double r = exp(lp_centred(m, X + i * m->d));
+        if (med) {
+            /* first event time with S <= 0.5, i.e. H r >= log 2 (H nondecreasing) */
+            int64_t lo = 0, hi = m->m;
+            while (lo < hi) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (m->bh_cumhaz[mid] * r >= ln2)
+                    hi = mid;
+                else
+                    lo = mid + 1;
+            }
+            med[i] = lo < m->m ? m->bh_time[lo] : NAN;
+        }
+        if (rmst) {
+            /* int_a^{a+h} S(u)/S(a) du over the step function, as exp(-(H(u) - H(a)) r) so a
+             * customer far down the curve does not underflow */
+            double a = from ? from[i] : 0, end = a + horizon, ha = cumhaz_c(m, a);
+            int64_t lo = 0, hi = m->m; /* first event time > a */
+            while (lo < hi) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (m->bh_time[mid] <= a)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            double u = a, s = 1, area = 0;
+            for (int64_t j = lo; j < m->m && m->bh_time[j] <= end; j++) {
+                area += s * (m->bh_time[j] - u);
+                u = m->bh_time[j];
+                s = exp(-(m->bh_cumhaz[j] - ha) * r);
+            }
+            rmst[i] = area + s * (end - u);
+        }
+    }
+    return CL_OK;
+}
+
+int cl_cox_clv(const cl_cox *m, const double *X, int64_t n, const double *from,
+               const double *margin, int horizon, double discount, double *out)
+{
+    int rc = check_rows(m, X, n, "clv");
+    if (rc)
+        return rc;
+    if (horizon < 1)
+        return cl_error(CL_EINVAL, "clv: horizon must be a whole number of periods >= 1, got %d",
+                        horizon);
+    if (!(discount > -1 && isfinite(discount)))
+        return cl_error(CL_EINVAL, "clv: discount must be a finite rate > -1, got %g", discount);
+    for (int64_t i = 0; i < n; i++) {
+        if (from && !(from[i] >= 0 && isfinite(from[i])))
+            return cl_error(CL_EINVAL, "clv: row %lld: from must be a finite number >= 0, got %g",
+                            (long long)i + 1, from[i]);
+        if (margin && !isfinite(margin[i]))
+            return cl_error(CL_EINVAL, "clv: row %lld: margin is not a finite number",
+                            (long long)i + 1);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double r = exp(lp_centred(m, X + i * m->d)), a = from ? from[i] : 0;
+        double ha = cumhaz_c(m, a), v = 0, df = 1;
+        for (int k = 1; k <= horizon; k++) {
+            df /= 1 + discount;
+            v += exp(-(cumhaz_c(m, a + k) - ha) * r) * df;
+        }
+        out[i] = v * (margin ? margin[i] : 1.0);
+    }
+    return CL_OK;
+}
+
+/* Schoenfeld residuals of the non-aliased columns (dr of them) for event rows into R[n x dr]
+ * (other rows untouched). Xc: centred reduced design, n x dr. */
+static int schoenfeld_reduced(const cl_cox *m, const double *Xc, int dr, const double *time,
+                              const double *event, int64_t n, double *R)
+{
+    int64_t *idx = order_desc(time, n);
+    double *w = cl_alloc(((size_t)n + 3 * (size_t)dr) * sizeof(double));
+    if (!idx || !w) {
+        cl_free(idx);
+        cl_free(w);
+        return CL_ENOMEM;
+    }
+    double *S1 = w + n, *D1 = S1 + dr, *avg = D1 + dr;
+    double br[1000];
+    for (int k = 0, c = 0; k < m->d; k++)
+        if (!m->aliased[k])
+            br[c++] = m->beta[k];
+    double emax = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        double e = 0;
+        for (int k = 0; k < dr; k++)
+            e += Xc[i * dr + k] * br[k];
+        w[i] = e;
+        if (e > emax)
+            emax = e;
+    }
+    for (int64_t i = 0; i < n; i++)
+        w[i] = exp(w[i] - emax);
+    double S0 = 0;
+    memset(S1, 0, (size_t)dr * sizeof *S1);
+    for (int64_t a = 0; a < n;) {
+        double t = time[idx[a]], D0 = 0, nd = 0;
+        int64_t b = a;
+        memset(D1, 0, (size_t)dr * sizeof *D1);
+        for (; b < n && time[idx[b]] == t; b++) {
+            int64_t i = idx[b];
+            S0 += w[i];
+            for (int k = 0; k < dr; k++)
+                S1[k] += w[i] * Xc[i * dr + k];
+            if (event[i] == 1) {
+                nd += 1;
+                D0 += w[i];
+                for (int k = 0; k < dr; k++)
+                    D1[k] += w[i] * Xc[i * dr + k];
+            }
+        }
+        if (nd > 0) {
+            if (m->ties == CL_COX_EFRON && nd > 1) {
+                memset(avg, 0, (size_t)dr * sizeof *avg);
+                for (int r = 0; r < (int)nd; r++) {
+                    double f = r / nd, phi = S0 - f * D0;
+                    for (int k = 0; k < dr; k++)
+                        avg[k] += (S1[k] - f * D1[k]) / phi / nd;
+                }
+            } else {
+                for (int k = 0; k < dr; k++)
+                    avg[k] = S1[k] / S0;
+            }
+            for (int64_t c = a; c < b; c++) {
+                int64_t i = idx[c];
+                if (event[i] == 1)
+                    for (int k = 0; k < dr; k++)
+                        R[i * dr + k] = Xc[i * dr + k] - avg[k];
+            }
+        }
+        a = b;
+    }
+    cl_free(idx);
+    cl_free(w);
+    return CL_OK;
+}
+
+/* Checks training-style input and builds the centred reduced design (owned, n x dr). */
+static int reduced_design(const cl_cox *m, const double *X, const double *time,
+                          const double *event, int64_t n, const char *what, double **Xc)
+{
+    *Xc = NULL;
+    int rc = check_input(time, event, n, what);
+    if (!rc)
+        rc = check_rows(m, X, n, what);
+    if (rc)
+        return rc;
+    int dr = m->d - m->naliased;
+    double *x = cl_alloc((size_t)n * (size_t)(dr ? dr : 1) * sizeof *x);
+    if (!x)
+        return CL_ENOMEM;
+    for (int64_t i = 0; i < n; i++)
+        for (int k = 0, c = 0; k < m->d; k++)
+            if (!m->aliased[k])
+                x[i * dr + c++] = X[i * m->d + k] - m->mean[k];
+    *Xc = x;
+    return CL_OK;
+}
+
+int cl_cox_schoenfeld(const cl_cox *m, const double *X, const double *time, const double *event,
+                      int64_t n, double *resid)
+{
+    double *Xc;
+    int rc = reduced_design(m, X, time, event, n, "schoenfeld", &Xc);
+    if (rc)
+        return rc;
+    int d = m->d, dr = d - m->naliased;
+    double *R = cl_alloc((size_t)n * (size_t)dr * sizeof *R);
+    if (!R) {
+        cl_free(Xc);
+        return CL_ENOMEM;
+    }
+    rc = schoenfeld_reduced(m, Xc, dr, time, event, n, R);
+    if (!rc)
+        for (int64_t i = 0; i < n; i++)
+            for (int k = 0, c = 0; k < d; k++)
+                resid[i * d + k] = event[i] == 1 && !m->aliased[k] ? R[i * dr + c++] : NAN;
+    cl_free(R);
+    cl_free(Xc);
+    return rc;
+}
+
+static const double *rank_key;
+
+static int by_rank_key(const void *a, const void *b)
+{
+    double x = rank_key[*(const int64_t *)a], y = rank_key[*(const int64_t *)b];
+    return x < y ? -1 : x > y ? 1 : (*(const int64_t *)a < *(const int64_t *)b ? -1 : 1);
+}
+
+int cl_cox_zph_test(const cl_cox *m, const double *X, const double *time, const double *event,
+                    int64_t n, int transform, double *rho, double *chi2, double *p,
+                    double *global_chi2, double *global_p, int *global_df)
+{
+    if (transform < CL_ZPH_RANK || transform > CL_ZPH_LOG)
+        return cl_error(CL_EINVAL, "ph_test: transform must be rank, km, identity or log");
+    double *Xc;
+    int rc = reduced_design(m, X, time, event, n, "ph_test", &Xc);
+    if (rc)
+        return rc;
+    int d = m->d, dr = d - m->naliased;
+    int64_t ne = 0;
+    for (int64_t i = 0; i < n; i++)
+        ne += event[i] == 1;
+    double *R = cl_alloc((size_t)n * (size_t)dr * sizeof *R);
+    double *gv = cl_alloc((size_t)(ne ? ne : 1) * 2 * sizeof *gv + 3 * (size_t)dr * sizeof *gv);
+    int64_t *ev = cl_alloc((size_t)(ne ? ne : 1) * sizeof *ev);
+    double *V = cl_alloc((size_t)dr * dr * sizeof *V);
+    if (!R || !gv || !ev || !V) {
+        rc = CL_ENOMEM;
+        goto done;
+    }
+    if (ne < 2) {
+        rc = cl_error(CL_EINVAL, "ph_test: needs at least 2 events, the data have %lld",
+                      (long long)ne);
+        goto done;
+    }
+    rc = schoenfeld_reduced(m, Xc, dr, time, event, n, R);
+    if (rc)
+        goto done;
+    for (int k = 0, c = 0; k < d; k++) {
+        if (m->aliased[k])
+            continue;
+        for (int l = 0, c2 = 0; l < d; l++)
+            if (!m->aliased[l])
+                V[c * dr + c2++] = m->var[k * d + l];
+        c++;
+    }
+    double *g = gv, *tmp = gv + ne, *u = gv + 2 * ne, *uv = u + dr, *sr = uv + dr;
+    for (int64_t i = 0, j = 0; i < n; i++)
+        if (event[i] == 1)
+            ev[j++] = i;
+    /* g(t) at each event row */
+    if (transform == CL_ZPH_RANK) {
+        /* rank among the event times, ties averaged (R's rank, pandas' rank) */
+        for (int64_t j = 0; j < ne; j++)
+            tmp[j] = time[ev[j]];
+        int64_t *o = cl_alloc((size_t)ne * sizeof *o);
+        if (!o) {
+            rc = CL_ENOMEM;
+            goto done;
+        }
+        for (int64_t j = 0; j < ne; j++)
+            o[j] = j;
+        rank_key = tmp;
+        qsort(o, (size_t)ne, sizeof *o, by_rank_key);
+        for (int64_t a = 0; a < ne;) {
+            int64_t b = a;
+            while (b < ne && tmp[o[b]] == tmp[o[a]])
+                b++;
+            double r = (double)(a + 1 + b) / 2; /* mean of ranks a+1..b */
+            for (int64_t c = a; c < b; c++)
+                g[o[c]] = r;
+            a = b;
+        }
+        cl_free(o);
+    } else if (transform == CL_ZPH_KM) {
+        cl_km *km;
+        rc = cl_km_fit(&km, time, event, n, 0.95);
+        if (rc)
+            goto done;
+        /* 1 - KM(t-): the curve just before the event (R's cox.zph "km") */
+        for (int64_t j = 0; j < ne; j++) {
+            double t = time[ev[j]];
+            int64_t lo = 0, hi = km->m; /* last time < t */
+            while (lo < hi) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (km->time[mid] < t)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            g[j] = 1 - (lo == 0 ? 1.0 : km->surv[lo - 1]);
+        }
+        cl_km_free(km);
+    } else {
+        for (int64_t j = 0; j < ne; j++) {
+            double t = time[ev[j]];
+            if (transform == CL_ZPH_LOG && !(t > 0)) {
+                rc = cl_error(CL_EINVAL, "ph_test: row %lld: transform 'log' needs event times "
+                                         "> 0, got %g", (long long)ev[j] + 1, t);
+                goto done;
+            }
+            g[j] = transform == CL_ZPH_LOG ? log(t) : t;
+        }
+    }
+    double gm = 0, sg = 0;
+    for (int64_t j = 0; j < ne; j++)
+        gm += g[j];
+    gm /= (double)ne;
+    for (int64_t j = 0; j < ne; j++) {
+        g[j] -= gm;
+        sg += g[j] * g[j];
+    }
+    if (!(sg > 0)) {
+        rc = cl_error(CL_EINVAL, "ph_test: every event happens at the same time; nothing to "
+                                 "test against");
+        goto done;
+    }
+    /* u = g'R (1 x dr); uv = u V; scaled residuals r* = D R V, so sum g' r*_k = D uv_k */
+    double D = (double)ne;
+    memset(u, 0, (size_t)dr * sizeof *u);
+    for (int64_t j = 0; j < ne; j++)
+        for (int k = 0; k < dr; k++)
+            u[k] += g[j] * R[ev[j] * dr + k];
+    double glob = 0;
+    for (int k = 0; k < dr; k++) {
+        uv[k] = 0;
+        for (int l = 0; l < dr; l++)
+            uv[k] += u[l] * V[l * dr + k];
+        glob += uv[k] * u[k];
+    }
+    /* correlation of g with each scaled residual column */
+    for (int k = 0; k < dr; k++) {
+        double s = 0, ss = 0;
+        for (int64_t j = 0; j < ne; j++) {
+            double rs = 0;
+            for (int l = 0; l < dr; l++)
+                rs += R[ev[j] * dr + l] * V[l * dr + k];
+            s += rs;
+            ss += rs * rs;
+        }
+        sr[k] = ss - s * s / D; /* centred sum of squares of r* / D */
+    }
+    for (int k = 0, c = 0; k < d; k++) {
+        if (m->aliased[k]) {
+            rho[k] = chi2[k] = p[k] = NAN;
+            continue;
+        }
+        chi2[k] = D * uv[c] * uv[c] / (V[c * dr + c] * sg);
+        p[k] = cl_chi2_sf(chi2[k], 1);
+        rho[k] = sr[c] > 0 ? uv[c] / sqrt(sr[c] * sg) : NAN;
+        c++;
+    }
+    *global_chi2 = glob * D / sg;
+    *global_df = dr;
+    *global_p = cl_chi2_sf(*global_chi2, dr);
+done:
+    cl_free(Xc);
+    cl_free(R);
+    cl_free(gv);
+    cl_free(ev);
+    cl_free(V);
+    return rc;
+}
+
+/* ---- concordance -------------------------------------------------------------------- */
+
+int cl_concordance(const double *time, const double *event, const double *risk, int64_t n,
+                   double tau, double *harrell, double *uno, double *pairs, double *concordant,
+                   double *tied)
+{
+    int rc = check_input(time, event, n, "concordance");
+    if (rc)
+        return rc;
+    for (int64_t i = 0; i < n; i++)
+        if (isnan(risk[i]))
+            return cl_error(CL_EINVAL, "concordance: row %lld: risk is NaN", (long long)i + 1);
+    if (isnan(tau))
+        return cl_error(CL_EINVAL, "concordance: tau is NaN");
+    if (!(tau > 0))
+        tau = INFINITY;
+    int64_t *idx = order_desc(time, n), *ro = cl_alloc((size_t)n * sizeof *ro);
+    int64_t *rank = cl_alloc((size_t)n * sizeof *rank);
+    double *fen = cl_calloc((size_t)n + 1, sizeof *fen), *cnt = cl_calloc((size_t)n + 1, sizeof *cnt);
+    double *G = cl_alloc((size_t)n * sizeof *G);
+    if (!idx || !ro || !rank || !fen || !cnt || !G) {
+        rc = CL_ENOMEM;
+        goto done;
+    }
+    /* dense ranks 1..K of the risk values (equal risks share a rank) */
+    for (int64_t i = 0; i < n; i++)
+        ro[i] = i;
+    rank_key = risk;
+    qsort(ro, (size_t)n, sizeof *ro, by_rank_key);
+    int64_t K = 0;
+    for (int64_t a = 0; a < n; a++) {
+        if (a == 0 || risk[ro[a]] != risk[ro[a - 1]])
+            K++;
+        rank[ro[a]] = K;
+    }
+    /* G(t_i-) for every row: Kaplan-Meier of the censoring just before t_i */
+    {
+        double s = 1;
+        int64_t at = n;
+        for (int64_t a = n; a > 0;) { /* idx is descending: walk it from the end (ascending) */
+            int64_t b = a;
+            double t = time[idx[a - 1]], c = 0;
+            while (b > 0 && time[idx[b - 1]] == t) {
+                b--;
+                c += event[idx[b]] == 0;
+            }
+            for (int64_t j = b; j < a; j++)
+                G[idx[j]] = s;
+            s *= 1 - c / (double)at;
+            at -= a - b;
+            a = b;
+        }
+    }
+    double P = 0, C = 0, T = 0, wP = 0, wC = 0, size = 0;
+    for (int64_t a = 0; a < n;) {
+        double t = time[idx[a]];
+        int64_t b = a;
+        while (b < n && time[idx[b]] == t)
+            b++;
+        for (int64_t c = a; c < b; c++) { /* censored at t count as longer than events at t */
+            int64_t i = idx[c];
+            if (event[i] == 0) {
+                for (int64_t r = rank[i]; r <= K; r += r & -r)
+                    fen[r] += 1;
+                cnt[rank[i]] += 1;
+                size += 1;
+            }
+        }
+        for (int64_t c = a; c < b; c++) {
+            int64_t i = idx[c];
+            if (event[i] != 1)
+                continue;
+            double less = 0;
+            for (int64_t r = rank[i] - 1; r > 0; r -= r & -r)
+                less += fen[r];
+            double eq = cnt[rank[i]];
+            P += size;
+            C += less;
+            T += eq;
+            if (t < tau && G[i] > 0) {
+                double w = 1 / (G[i] * G[i]);
+                wP += w * size;
+                wC += w * (less + 0.5 * eq);
+            }
+        }
+        for (int64_t c = a; c < b; c++) {
+            int64_t i = idx[c];
+            if (event[i] == 1) {
+                for (int64_t r = rank[i]; r <= K; r += r & -r)
+                    fen[r] += 1;
+                cnt[rank[i]] += 1;
+                size += 1;
+            }
+        }
+        a = b;
+    }
+    if (P == 0) {
+        rc = cl_error(CL_EINVAL, "concordance: no comparable pairs (no event is followed by a "
+                                 "longer time)");
+        goto done;
+    }
+    *harrell = (C + 0.5 * T) / P;
+    if (uno)
+        *uno = wP > 0 ? wC / wP : NAN;
+    if (pairs)
+        *pairs = P;
+    if (concordant)
+        *concordant = C;
+    if (tied)
+        *tied = T;
+done:
+    cl_free(idx);
+    cl_free(ro);
+    cl_free(rank);
+    cl_free(fen);
+    cl_free(cnt);
+    cl_free(G);
+    return rc;
 }

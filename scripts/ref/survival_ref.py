@@ -70,6 +70,142 @@ for ties in ("efron", "breslow"):
     num("COX_SYN_%s_LL" % ties.upper(), r.llf)
 
 from scipy import stats
+
+# ---- predictions from a fitted Cox model (issue 19) -----------------------------------------
+# statsmodels' PHReg.baseline_cumulative_hazard is Breslow's estimator at covariates 0 but
+# lagged by one event time (cumsum(h0) - h0: its value at event time i leaves out that time's
+# increment, the "disagreement with R" its source notes), so the header carries it as is and
+# the C test compares H(t_{i-1}) with it. The full curves (Breslow and Efron-corrected, R's
+# survfit.coxph default for an Efron fit), S(t|x), medians, restricted means, Schoenfeld
+# residuals, the Grambsch-Therneau test and the concordance indices are computed directly with
+# numpy from statsmodels' coefficients and covariance, one formula per quantity, by loops that
+# share nothing with the C code.
+def baseline(t, e, X, b, ties):
+    r = np.exp(X @ b)
+    ut = np.unique(t[e == 1])
+    dh = []
+    for s in ut:
+        S0 = r[t >= s].sum()
+        dead = (t == s) & (e == 1)
+        dd, D0 = dead.sum(), r[dead].sum()
+        if ties == "efron" and dd > 1:
+            dh.append(sum(1.0 / (S0 - k / dd * D0) for k in range(dd)))
+        else:
+            dh.append(dd / S0)
+    return ut, np.cumsum(dh)
+
+def step(ut, H, s):
+    k = np.searchsorted(ut, s, side="right")
+    return 0.0 if k == 0 else H[k - 1]
+
+def schoenfeld(t, e, X, b, ties):
+    r = np.exp(X @ b)
+    R = np.full(X.shape, np.nan)
+    for s in np.unique(t[e == 1]):
+        risk = t >= s
+        dead = (t == s) & (e == 1)
+        dd = dead.sum()
+        S0, S1 = r[risk].sum(), (r[risk, None] * X[risk]).sum(0)
+        D0, D1 = r[dead].sum(), (r[dead, None] * X[dead]).sum(0)
+        if ties == "efron" and dd > 1:
+            avg = sum((S1 - k / dd * D1) / (S0 - k / dd * D0) for k in range(dd)) / dd
+        else:
+            avg = S1 / S0
+        R[dead] = X[dead] - avg
+    return R
+
+def zph(t, e, R, V, transform):
+    ev = e == 1
+    te, Re, D = t[ev], R[ev], ev.sum()
+    if transform == "rank":
+        g = stats.rankdata(te)
+    elif transform == "identity":
+        g = te.copy()
+    elif transform == "log":
+        g = np.log(te)
+    else:  # 1 - KM(t-), R's cox.zph "km"
+        sf = SurvfuncRight(t, e)
+        g = np.array([1 - (sf.surv_prob[sf.surv_times < s][-1] if (sf.surv_times < s).any() else 1.0)
+                      for s in te])
+    gc = g - g.mean()
+    scaled = D * Re @ V
+    chi = (gc @ scaled) ** 2 / (D * np.diag(V) * (gc ** 2).sum())
+    u = gc @ Re
+    glob = u @ V @ u * D / (gc ** 2).sum()
+    rho = np.array([np.corrcoef(g, scaled[:, k])[0, 1] for k in range(R.shape[1])])
+    return rho, chi, glob
+
+def harrell_brute(t, e, risk):
+    P = C = T = 0.0
+    for i in range(len(t)):
+        if e[i] != 1:
+            continue
+        for j in range(len(t)):
+            if t[i] < t[j] or (t[i] == t[j] and e[j] == 0):
+                P += 1
+                C += risk[i] > risk[j]
+                T += risk[i] == risk[j]
+    return (C + 0.5 * T) / P, P, C, T
+
+def uno_brute(t, e, risk, tau):
+    def G(s):  # Kaplan-Meier of the censoring just before s
+        g = 1.0
+        for u in np.unique(t[t < s]):
+            g *= 1 - ((t == u) & (e == 0)).sum() / (t >= u).sum()
+        return g
+    num = den = 0.0
+    for i in range(len(t)):
+        if e[i] != 1 or t[i] >= tau:
+            continue
+        w = 1 / G(t[i]) ** 2
+        for j in range(len(t)):
+            if t[i] < t[j] or (t[i] == t[j] and e[j] == 0):
+                den += w
+                num += w * ((risk[i] > risk[j]) + 0.5 * (risk[i] == risk[j]))
+    return num / den
+
+PRED_T = np.array([0.05, 0.1, 0.35, 0.7, 1.0, 1.55, 2.5, 10.0])
+PRED_ROWS = [0, 1, 2, 17, 123, 299]
+for ties in ("efron", "breslow"):
+    T = ties.upper()
+    r = sm.PHReg(st, X, status=ev, ties=ties).fit()
+    b, V = r.params, r.cov_params()
+    if ties == "breslow":
+        bt, bh, _ = r.baseline_cumulative_hazard[0]
+        arr("SM_BH_TIME", bt); arr("SM_BH_LAGGED", bh)
+        out.append("#define SM_BH_M %d" % len(bt))
+        arr("SM_SCHOENFELD", np.nan_to_num(r.schoenfeld_residuals, nan=1e300).ravel())
+    ut, H = baseline(st, ev, X, b, ties)
+    arr("BH_%s_TIME" % T, ut); arr("BH_%s_CUMHAZ0" % T, H)
+    out.append("#define BH_%s_M %d" % (T, len(ut)))
+    S = [np.exp(-step(ut, H, s) * np.exp(X[i] @ b)) for i in PRED_ROWS for s in PRED_T]
+    arr("SURV_%s" % T, S)
+    med, rm, rmf, clv = [], [], [], []
+    for i in PRED_ROWS:
+        rr = np.exp(X[i] @ b)
+        Si = lambda s: np.exp(-step(ut, H, s) * rr)
+        below = [s for s in ut if Si(s) <= 0.5]
+        med.append(below[0] if below else np.nan)
+        # restricted mean by exact integration of the step function on [a, a + 1.5]
+        for a, dest in ((0.0, rm), (0.4, rmf)):
+            knots = np.concatenate([[a], ut[(ut > a) & (ut <= a + 1.5)], [a + 1.5]])
+            dest.append(sum(Si(knots[k]) * (knots[k + 1] - knots[k]) for k in range(len(knots) - 1)) / Si(a))
+        clv.append(sum(9.5 * Si(0.4 + k) / Si(0.4) / 1.01 ** k for k in range(1, 4)))
+    arr("MEDIAN_%s" % T, np.nan_to_num(med, nan=-1)); arr("RMST_%s" % T, rm)
+    arr("RMST_FROM_%s" % T, rmf); arr("CLV_%s" % T, clv)
+    R = schoenfeld(st, ev, X, b, ties)
+    arr("SCHOENFELD_%s" % T, np.nan_to_num(R, nan=1e300).ravel())
+    for tr in ("rank", "km", "identity", "log"):
+        rho, chi, glob = zph(st, ev, R, V, tr)
+        arr("ZPH_%s_%s_RHO" % (T, tr.upper()), rho); arr("ZPH_%s_%s_CHI2" % (T, tr.upper()), chi)
+        num("ZPH_%s_%s_GLOBAL" % (T, tr.upper()), glob)
+    c, P, C, Tt = harrell_brute(st, ev, X @ b)
+    num("CINDEX_%s" % T, c); num("CINDEX_%s_PAIRS" % T, P)
+    num("UNO_%s_TAU2" % T, uno_brute(st, ev, X @ b, 2.0))
+arr("PRED_T", PRED_T)
+out.append("static const int PRED_ROWS[] = {%s};\n#define PRED_NR %d\n#define PRED_NT %d"
+           % (", ".join(map(str, PRED_ROWS)), len(PRED_ROWS), len(PRED_T)))
+
 num("NORM_PPF_0975", stats.norm.ppf(0.975)); num("NORM_PPF_1EM10", stats.norm.ppf(1e-10))
 num("CHI2_SF_30_10", stats.chi2.sf(30, 10)); num("CHI2_SF_3841_1", stats.chi2.sf(3.841458820694124, 1))
 num("CHI2_SF_05_7", stats.chi2.sf(0.5, 7))
