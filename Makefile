@@ -71,7 +71,7 @@ LDFLAGS += $(filter -fsanitize=%,$(OPT)) -fopenmp
 CORE_LIBS := $(BLAS_LIBS) -lcsv -lsqlite3 -lm -lpthread
 
 # ---- sources ------------------------------------------------------------------------------
-CORE_SRC := $(sort $(wildcard core/*/*.c))
+CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 BIND_SRC := $(sort $(wildcard lua/bind/*.c))
 HOST_SRC := $(sort $(wildcard lua/support/*.c lua/host/*.c))
