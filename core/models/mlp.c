@@ -43,7 +43,7 @@ const cl_param_def cl_mlp_param_defs[] = {
     {"batch_norm", CL_PARAM_BOOL, offsetof(cl_mlp_params, batch_norm), 0, 0, 1, NULL,
      "batch normalisation between each hidden dense layer and its activation"},
     {"init", CL_PARAM_ENUM, offsetof(cl_mlp_params, init), 0, 0, 0, "auto|he|glorot",
-     "weight init from the seed (auto: He normal for relu/gelu, Glorot uniform for tanh)"},
+     "weight init from the seed (auto: Glorot uniform, as Keras' Dense; he: He normal)"},
     {"optimizer", CL_PARAM_ENUM, offsetof(cl_mlp_params, optimizer), 0, 0, 0, "adam|adamw|sgd",
      "optimiser"},
     {"lr", CL_PARAM_NUM, offsetof(cl_mlp_params, lr), 1e-3, 1e-12, 10, NULL, "learning rate"},
@@ -51,8 +51,8 @@ const cl_param_def cl_mlp_param_defs[] = {
      "Adam first-moment decay"},
     {"beta2", CL_PARAM_NUM, offsetof(cl_mlp_params, beta2), 0.999, 0, 0.99999999, NULL,
      "Adam second-moment decay"},
-    {"eps", CL_PARAM_NUM, offsetof(cl_mlp_params, eps), 1e-8, 1e-12, 1, NULL,
-     "Adam denominator epsilon"},
+    {"eps", CL_PARAM_NUM, offsetof(cl_mlp_params, eps), 1e-7, 1e-12, 1, NULL,
+     "Adam denominator epsilon (1e-7 as Keras; PyTorch uses 1e-8)"},
     {"momentum", CL_PARAM_NUM, offsetof(cl_mlp_params, momentum), 0.9, 0, 0.9999, NULL,
      "SGD momentum (0: plain SGD)"},
     {"nesterov", CL_PARAM_BOOL, offsetof(cl_mlp_params, nesterov), 0, 0, 1, NULL,
@@ -157,14 +157,16 @@ static int alloc_weights(cl_mlp *m, int64_t d)
     return CL_OK;
 }
 
-/* Weights from stream 2 of the seed: He normal N(0, 2/in) or Glorot uniform
- * U(-a, a), a = sqrt(6 / (in + out)); biases and betas 0, gammas 1, running var 1. */
+/* Weights from stream 2 of the seed: Glorot uniform U(-a, a), a = sqrt(6 / (in + out))
+ * (auto, as Keras' Dense kernel_initializer) or He normal N(0, 2/in) for the hidden layers;
+ * biases and betas 0, gammas 1, running var 1. Auto was He for relu/gelu until issue 20
+ * measured Glorot better on Telco (AUC 0.8473 vs 0.8452 over 20 seeds); only fits change,
+ * model files hold the weights. */
 static void init_weights(cl_mlp *m)
 {
     cl_rng r;
     cl_rng_split(&r, m->p.seed, 2);
-    int he = m->p.init == CL_INIT_HE ||
-             (m->p.init == CL_INIT_AUTO && m->p.activation != CL_ACT_TANH);
+    int he = m->p.init == CL_INIT_HE;
     memset(m->theta, 0, (size_t)m->np * sizeof(float));
     for (int l = 0; l < m->nl; l++) {
         int64_t in = m->dims[l], out = m->dims[l + 1];

@@ -39,10 +39,10 @@ typedef struct cl_mlp_params {
     int activation;       /* CL_ACT_* */
     double dropout;       /* after each hidden activation */
     int batch_norm;       /* Dense -> BatchNorm -> activation */
-    int init;             /* CL_INIT_* (auto: He for relu/gelu, Glorot for tanh) */
+    int init;             /* CL_INIT_* (auto: Glorot uniform, as Keras; he: He normal) */
     int optimizer;        /* CL_OPT_* */
     double lr;
-    double beta1, beta2, eps; /* Adam */
+    double beta1, beta2, eps; /* Adam (eps 1e-7 as Keras) */
     double momentum;      /* SGD */
     int nesterov;
     double weight_decay;  /* on weight matrices only: L2 (adam, sgd) or decoupled (adamw) */

@@ -77,8 +77,8 @@ static int push_history(lua_State *L)
 }
 
 /* fit(X, y [, opts]) -> history {loss = {...}, val_loss = {...}, val_auc = {...}, lr = {...},
- * epochs = n, best_epoch = k, stopped_early = bool}. opts: valid = {Xv, yv}, early_stop,
- * names, verbose. */
+ * epochs = n, best_epoch = k, stopped_early = bool}. opts: valid = {Xv, yv} or
+ * valid_split = f (the last f of the rows), early_stop, names, verbose. */
 static int m_fit(lua_State *L)
 {
     cl_mlp *m = check(L);
@@ -86,8 +86,8 @@ static int m_fit(lua_State *L)
     const float *X = lm_matrix(L, 2, "X", &n, &d);
     const float *y = lm_vector(L, 3, "y", n);
     int opts = lua_isnoneornil(L, 4) ? 0 : 4;
-    static const char *const known[] = {"valid", "early_stop", "names", "verbose", "pipeline",
-                                        NULL};
+    static const char *const known[] = {"valid", "valid_split", "early_stop", "names",
+                                        "verbose", "pipeline", NULL};
     lm_fit_options(L, opts, 1, known);
     cl_mlp_fit_opts fo = {NULL, NULL, 0, 0};
     if (opts && lua_getfield(L, opts, "valid") != LUA_TNIL) {
@@ -103,6 +103,24 @@ static int m_fit(lua_State *L)
         lua_geti(L, vt, 2);
         fo.yv = lm_vector(L, -1, "valid[2] (yv)", nv);
         fo.nv = nv;
+    }
+    /* valid_split = f: the last f of the rows validate, as Keras' validation_split (taken
+     * before any shuffling, so the same rows whatever the seed) */
+    double vs = lcl_optnum(L, opts, "valid_split", 0);
+    if (!(vs >= 0 && vs < 1))
+        return luaL_error(L, "option 'valid_split' must be a fraction in [0, 1), got %f", vs);
+    if (vs > 0) {
+        if (fo.Xv)
+            return luaL_error(L, "give option 'valid' or 'valid_split', not both");
+        int64_t nvs = (int64_t)floor(vs * (double)n);
+        if (nvs < 1 || nvs >= n)
+            return luaL_error(L, "option 'valid_split' = %f leaves %I validation rows of %I "
+                              "(need at least 1 on each side)", vs, (lua_Integer)nvs,
+                              (lua_Integer)n);
+        n -= nvs;
+        fo.Xv = X + n * d;
+        fo.yv = y + n;
+        fo.nv = nvs;
     }
     double es = lcl_optnum(L, opts, "early_stop", 0);
     if (!(es >= 0 && es <= 1e6) || es != floor(es))
@@ -258,12 +276,14 @@ static const luaL_Reg funcs[] = {{"mlp", l_new}, {"load", l_load}, {NULL, NULL}}
 static const struct {
     const char *name, *doc;
 } method_docs[] = {
-    {"fit", "m:fit(X, y [, {valid = {Xv, yv}, early_stop = k, names = {...}, pipeline = p, "
-            "verbose}]) -> history {loss, val_loss, val_auc, lr (lists per epoch), epochs, "
+    {"fit", "m:fit(X, y [, {valid = {Xv, yv} | valid_split = f, early_stop = k, names = {...}, "
+            "pipeline = p, verbose}]) -> history {loss, val_loss, val_auc, lr (lists per epoch), epochs, "
             "best_epoch, stopped_early}: trains from fresh weights (a refit restarts from the "
             "seed) on X (n x d float32) and y (0/1). With valid the model ends with the weights "
             "of the epoch of lowest validation loss, and early_stop = k stops after k epochs "
-            "without improvement; val_loss and val_auc are empty lists without valid."},
+            "without improvement; valid_split = f validates on the last f of the rows instead (as "
+            "Keras' validation_split) and trains on the others; val_loss and val_auc are empty "
+            "lists without valid."},
     {"decision", "m:decision(X) -> 1-D tensor of logits (the margin, never prior-corrected; "
                  "m:predict(X, {margin = true}) is the same)."},
     {"params", LM_DOC_PARAMS},

@@ -26,6 +26,10 @@ local shortcuts = {
   -- models
   logreg = {"linear", "logreg"}, mlp = {"mlp", "mlp"},
   gbdt = {"trees", "gbdt"}, forest = {"trees", "forest"}, tree = {"trees", "tree"},
+  -- model selection
+  cross_validate = {"model_selection", "cross_validate"},
+  grid_search = {"model_selection", "grid_search"},
+  random_search = {"model_selection", "random_search"},
   -- recommendation
   interactions = {"rec", "interactions"},
 }

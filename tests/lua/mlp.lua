@@ -89,8 +89,39 @@ T.test("argument errors are clear", function()
   T.raises(function() m:fit(Xn, tensor{0, 1, 0, 1, 0, 1, 0, 1, 0, 1}, {names = {"u", "v"}}) end,
            "row 4, column 2 ('v') is NaN")
   T.raises(function() m:fit(X, y, {names = {"a"}}) end, "1 names but X has 4 columns")
-  T.raises(function() m:fit(X, y, {vaild = {Xv, yv}}) end, "unknown option 'vaild'", "valid, early_stop")
+  T.raises(function() m:fit(X, y, {vaild = {Xv, yv}}) end, "unknown option 'vaild'", "valid, valid_split, early_stop")
   T.raises(function() m:fit(X, y, {pipeline = 3}) end, "fitted churnlab.Pipeline")
+end)
+
+T.test("valid_split validates on the last rows, as Keras' validation_split", function()
+  local opts = {hidden = {8}, epochs = 6, lr = 0.01, seed = 5}
+  local a = cl.mlp(opts)
+  local ha = a:fit(X, y, {valid_split = 0.25, early_stop = 3})
+  -- the same as training on rows 1..600 and validating on 601..800 by hand (bit for bit:
+  -- one binary, one process, the same arithmetic on the same rows)
+  local idx_tr, idx_va = {}, {}
+  for i = 1, 600 do idx_tr[i] = i end
+  for i = 601, 800 do idx_va[#idx_va + 1] = i end
+  local b = cl.mlp(opts)
+  local hb = b:fit(X:index_rows(idx_tr), y:index_rows(idx_tr),
+                   {valid = {X:index_rows(idx_va), y:index_rows(idx_va)}, early_stop = 3})
+  T.eq(#ha.val_loss, #hb.val_loss)
+  for e = 1, #ha.val_loss do T.eq(ha.val_loss[e], hb.val_loss[e], "epoch " .. e) end
+  T.eq((a:predict(Xv) - b:predict(Xv)):abs():max(), 0)
+  T.raises(function() cl.mlp(opts):fit(X, y, {valid_split = 1.5}) end, "fraction in [0, 1)")
+  T.raises(function() cl.mlp(opts):fit(X, y, {valid_split = 0.0001}) end, "leaves 0 validation rows")
+  T.raises(function() cl.mlp(opts):fit(X, y, {valid_split = 0.2, valid = {Xv, yv}}) end,
+           "not both")
+end)
+
+T.test("defaults are Keras' Dense: Glorot uniform, Adam eps 1e-7", function()
+  local p = cl.mlp{}:params()
+  T.eq(p.init, "auto"); T.eq(p.eps, 1e-7)
+  local a = cl.mlp{hidden = {8}, epochs = 2, seed = 9}; a:fit(X, y)
+  local g = cl.mlp{hidden = {8}, epochs = 2, seed = 9, init = "glorot"}; g:fit(X, y)
+  local h = cl.mlp{hidden = {8}, epochs = 2, seed = 9, init = "he"}; h:fit(X, y)
+  T.eq((a:predict(Xv) - g:predict(Xv)):abs():max(), 0)
+  T.ok((a:predict(Xv) - h:predict(Xv)):abs():max() > 1e-3, "he differs from the default")
 end)
 
 os.remove(tmp)

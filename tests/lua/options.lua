@@ -193,6 +193,14 @@ local TAKES = {
   end,
   ["plan.optimize"] = function(o) return cl.plan.optimize(customers, actions, 10, o) end,
   ["plan.simulate"] = function(o) return cl.plan.simulate(customers, actions, {1, 0, 1}, o) end,
+  -- model selection
+  ["model_selection.cross_validate"] = function(o) return cl.model_selection.cross_validate(cl.logreg, df, o) end,
+  ["model_selection.grid_search"] = function(o)
+    return cl.model_selection.grid_search(cl.logreg, df, {C = {1}}, o)
+  end,
+  ["model_selection.random_search"] = function(o)
+    return cl.model_selection.random_search(cl.logreg, df, {C = {1}}, o)
+  end,
   -- value
   ["value.clv"] = function(o) o.p, o.margin = 0.1, 10; return cl.value.clv(o) end,
   ["value.clv_vector"] = function(o) return cl.value.clv_vector({0.1}, 10, o) end,

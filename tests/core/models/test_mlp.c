@@ -519,10 +519,48 @@ static void test_optim_kernels(void **state)
     assert_true(fabs(cl_optim_lr(CL_SCHED_COSINE, 1.0, 50, 100, 0, 0) - 0.5) < 1e-15);
 }
 
+/* Keras' Dense defaults (issue 20): init auto is Glorot uniform U(-a, a), a = sqrt(6 / (in +
+ * out)) on every layer, and Adam's eps is 1e-7. Checked on the weights themselves: every one
+ * inside the bound, and the sample variance of the 200 x 64 first-layer weights within 5% of
+ * a^2 / 3 (the sd of a sample variance of n uniforms is a^2/3 * sqrt(0.8 / n) = 0.8% here; He
+ * normal's 2 / in = 0.01 would be 10 sigma off a^2 / 3 = 0.00758). */
+static void test_keras_defaults(void **state)
+{
+    (void)state;
+    cl_mlp_params p;
+    cl_mlp_params_default(&p);
+    assert_int_equal(p.init, CL_INIT_AUTO);
+    assert_true(p.eps == 1e-7);
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
+    enum { D = 200 };
+    assert_int_equal(cl_mlp_init_weights(m, D), CL_OK);
+    const float *th = cl_mlp_params_vector(m);
+    const int64_t dims[4] = {D, 64, 64, 1};
+    int64_t off = 0;
+    for (int l = 0; l < 3; l++) {
+        int64_t in = dims[l], out = dims[l + 1];
+        double a = sqrt(6.0 / (double)(in + out)), s = 0, ss = 0;
+        for (int64_t i = 0; i < in * out; i++) {
+            assert_true(fabs(th[off + i]) <= a);
+            s += th[off + i];
+            ss += (double)th[off + i] * th[off + i];
+        }
+        double nw = (double)(in * out), var = ss / nw - (s / nw) * (s / nw);
+        if (l == 0)
+            assert_true(fabs(var / (a * a / 3) - 1) < 0.05);
+        for (int64_t j = 0; j < out; j++)
+            assert_true(th[off + in * out + j] == 0.0f); /* zero biases */
+        off += in * out + out;
+    }
+    cl_mlp_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),       cmocka_unit_test(test_learns_xor),
+        cmocka_unit_test(test_keras_defaults),
         cmocka_unit_test(test_early_stop_restores_best),
         cmocka_unit_test(test_interrupt),       cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_model_file),      cmocka_unit_test(test_bad_input),
