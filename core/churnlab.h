@@ -18,6 +18,7 @@
 #include "rec/content.h"
 #include "csv.h"
 #include "frame/csvio.h"
+#include "base/dist.h"
 #include "eval/drift.h"
 #include "base/error.h"
 #include "eval/explain.h"
