@@ -81,7 +81,7 @@ ifeq ($(MPI),1)
 endif
 
 # ---- sources ------------------------------------------------------------------------------
-CORE_SRC := $(sort $(wildcard core/*/*.c))
+CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 BIND_SRC := $(sort $(wildcard lua/bind/*.c))
 HOST_SRC := $(sort $(wildcard lua/support/*.c lua/host/*.c))

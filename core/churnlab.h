@@ -36,6 +36,8 @@
 #include "live/livelog.h"
 #include "live/livestate.h"
 #include "models/mlp.h"
+#include "models/model.h"
+#include "live/livescore.h"
 #include "base/modelio.h"
 #include "base/optim.h"
 #include "base/param.h"

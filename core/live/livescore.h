@@ -12,7 +12,8 @@
  * scoring of the same events gives (tests/core/live/test_livescore.c, tests/lua/live.lua).
  *
  * Scoring is on read (no cache): a risk costs one feature read, one pipeline row and one
- * model row. Thread safety: every const function may run concurrently as long as nobody
+ * model row. Linear models explain against the mean input row of the customers active at
+ * _new (their interventional SHAP needs a reference); trees against their own covers. Thread safety: every const function may run concurrently as long as nobody
  * applies events to the state at the same time (the service holds a read/write lock).
  * Ownership: _new returns an owned scorer (the state and the model are borrowed and must
  * outlive it), freed by cl_livescore_free.
@@ -39,8 +40,11 @@ int cl_livescore_new(cl_livescore **out, const cl_livestate *s, const cl_model *
                      const struct cl_frame *profiles);
 void cl_livescore_free(cl_livescore *sc);
 
-/* P(churn) of `user` now. CL_ERANGE when the state never saw the user. */
+/* P(churn) of `user` now. CL_ERANGE when the state never saw the user. A customer without a
+ * profile row is scored with the profile columns missing (the pipeline imputes them). */
 int cl_livescore_risk(const cl_livescore *sc, int32_t user, double *risk);
+/* The same for users[0..n) in one pass (one input frame, one pipeline call, one predict). */
+int cl_livescore_risks(const cl_livescore *sc, const int32_t *users, int64_t n, double *risk);
 /* The model's input row of `user` (cl_model_n_features floats). */
 int cl_livescore_row(const cl_livescore *sc, int32_t user, float *x);
 /* The k largest |contrib| of `user`'s risk, strongest first, into out[k]; *n of them. The base

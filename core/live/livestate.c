@@ -5,6 +5,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/fileio.h"
+#include "frame/frame.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -1005,5 +1006,57 @@ int cl_livestate_restore(cl_livestate **out, const uint8_t *img, size_t len, int
     *out = s;
     if (tag)
         *tag = t;
+    return CL_OK;
+}
+
+/* ---- the feature frame ---------------------------------------------------------------- */
+
+int cl_livestate_frame(const cl_livestate *s, const int32_t *ids, int64_t n, cl_frame **out)
+{
+    *out = NULL;
+    int32_t *own = NULL;
+    int rc = CL_OK;
+    if (!ids) {
+        if ((rc = cl_livestate_active_ids(s, &own, &n)))
+            return rc;
+        ids = own;
+    }
+    enum { NC = CL_LIVE_NFEATURES + 2 };
+    cl_frame *f = NULL;
+    cl_column *cols[NC] = {NULL};
+    rc = cl_frame_new(&f);
+    for (int j = 0; rc == CL_OK && j < NC; j++)
+        rc = j == 1 ? cl_column_new_cat(&cols[j], n, NULL) : cl_column_new_num(&cols[j], CL_NUM, n);
+    int np = 0;
+    int32_t code[CL_LIVE_MAX_PLANS];
+    for (; rc == CL_OK && np < s->nplans; np++) {
+        const char *pn = cl_livestate_plan_name(s, np);
+        rc = cl_dict_intern(cols[1]->dict, pn, strlen(pn), &code[np]);
+    }
+    double v[CL_LIVE_NFEATURES];
+    for (int64_t i = 0; rc == CL_OK && i < n; i++) {
+        int plan = -1;
+        cols[0]->num[i] = ids[i];
+        if (ids[i] >= 1 && cl_livestate_known(s, ids[i])) {
+            rc = cl_livestate_features(s, ids[i], v, &plan);
+        } else {
+            for (int j = 0; j < CL_LIVE_NFEATURES; j++)
+                v[j] = NAN;
+        }
+        cols[1]->codes[i] = plan >= 0 && plan < np ? code[plan] : -1;
+        for (int j = 0; j < CL_LIVE_NFEATURES; j++)
+            cols[j + 2]->num[i] = v[j];
+    }
+    for (int j = 0; rc == CL_OK && j < NC; j++)
+        rc = cl_frame_set(f, j == 0 ? "user_id" : j == 1 ? "plan" : cl_live_features[j - 2].name,
+                          cols[j]);
+    for (int j = 0; j < NC; j++)
+        cl_column_free(cols[j]);
+    cl_free(own);
+    if (rc) {
+        cl_frame_free(f);
+        return rc;
+    }
+    *out = f;
     return CL_OK;
 }

@@ -123,6 +123,14 @@ int cl_livestate_active_ids(const cl_livestate *s, int32_t **out, int64_t *n);
  * CL_ERANGE when the user was never seen. */
 int cl_livestate_features(const cl_livestate *s, int32_t user, double *out, int *plan);
 
+/* The feature frame of customers ids[0..n) (NULL: every active customer, ascending): columns
+ * user_id, plan (cat over the state's plan names, in plan order), then cl_live_features in
+ * order; a customer the state never saw gets missing values. Owned (cl_frame_free). This is
+ * the table notebooks/02_features.lua writes and every live scorer reads. */
+struct cl_frame;
+int cl_livestate_frame(const cl_livestate *s, const int32_t *ids, int64_t n,
+                       struct cl_frame **out);
+
 /* ---- snapshots ---------------------------------------------------------------------------- */
 
 /* The canonical byte image of the state (see above), cl_alloc'ed into *out. `tag` is stored

@@ -458,3 +458,101 @@ fail:
     cl_logreg_free(m);
     return rc;
 }
+
+/* ---- the classifier interface (models/model.h) ----------------------------------------- */
+
+static void ops_defaults(void *p) { cl_logreg_params_default(p); }
+static int ops_create(void **impl, const void *p) { return cl_logreg_new((cl_logreg **)impl, p); }
+static void ops_free(void *impl) { cl_logreg_free(impl); }
+static const void *ops_params_of(const void *impl) { return cl_logreg_params_of(impl); }
+static int ops_fitted(const void *impl) { return cl_logreg_fitted(impl); }
+static const char *ops_name(const void *impl, int64_t j) { return cl_logreg_name(impl, j); }
+static int64_t ops_n_features(const void *impl) { return cl_logreg_inputs(impl); }
+static int ops_read(void **impl, const cl_mr *r) { return cl_logreg_load((cl_logreg **)impl, r); }
+static int ops_write(const void *impl, cl_mw *w) { return cl_logreg_save(impl, w); }
+
+static int ops_set_names(void *impl, const char *const *names, int64_t d)
+{
+    return cl_logreg_set_names(impl, names, d);
+}
+
+static int ops_prior(const void *impl, double *trained, double *truth)
+{
+    return cl_logreg_prior(impl, trained, truth);
+}
+
+/* Not converging within max_iter is a warning for the user, not an error. */
+static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_t d,
+                   const cl_fit_opts *o, cl_model_history *h, const cl_progress *p)
+{
+    (void)o; /* logreg takes no validation set */
+    cl_logreg *m = impl;
+    cl_logreg_result r;
+    int rc = cl_logreg_fit(m, X, y, n, d, &r, p);
+    if (rc)
+        return rc;
+    cl_model_history_scalar(h, "converged", r.converged, 1);
+    cl_model_history_scalar(h, "iters", r.iters, 0);
+    cl_model_history_scalar(h, "objective", r.objective, 0);
+    cl_model_history_scalar(h, "gradient", r.gmax, 0);
+    if (!r.converged)
+        snprintf(h->warning, sizeof h->warning,
+                 "logreg did not converge in %d iterations (max |gradient| %.3g > tol %.3g); "
+                 "raise max_iter, loosen tol or scale the features",
+                 r.iters, r.gmax, m->p.tol);
+    return CL_OK;
+}
+
+static const char *ops_describe(const void *impl, char *buf, size_t cap)
+{
+    const cl_logreg *m = impl;
+    static const char *const pens[] = {"l2", "l1", "elasticnet", "none"};
+    char reg[64];
+    if (m->p.penalty == CL_PEN_NONE)
+        snprintf(reg, sizeof reg, "no penalty");
+    else if (m->p.lambda > 0)
+        snprintf(reg, sizeof reg, "%s lambda=%g", pens[m->p.penalty], m->p.lambda);
+    else
+        snprintf(reg, sizeof reg, "%s C=%g", pens[m->p.penalty], m->p.C);
+    if (!m->fitted)
+        snprintf(buf, cap, "%s, not fitted", reg);
+    else
+        snprintf(buf, cap, "%lld features %s, fitted in %d iterations%s", (long long)m->d, reg,
+                 m->res.iters, m->res.converged ? "" : " (not converged)");
+    return buf;
+}
+
+static int ops_predict(const void *impl, const float *X, int64_t n, int64_t d, float *out,
+                       int mode)
+{
+    return cl_logreg_predict_mode(impl, X, n, d, out, mode);
+}
+
+/* Interventional SHAP of the log-odds: phi_j = w_j (x_j - ref_j), base = b + w . ref (exact:
+ * the margin is linear). Accumulated in double as the decision function is. */
+static int ops_contrib(const void *impl, const float *X, int64_t n, int64_t d, const float *ref,
+                       float *phi)
+{
+    const cl_logreg *m = impl;
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "logreg: contributions before fit");
+    double base = m->b;
+    for (int64_t j = 0; j < d; j++)
+        base += m->coef[j] * (ref ? ref[j] : 0.0);
+    for (int64_t i = 0; i < n; i++) {
+        float *row = phi + i * (d + 1);
+        for (int64_t j = 0; j < d; j++)
+            row[j] = (float)(m->coef[j] * ((double)X[i * d + j] - (ref ? ref[j] : 0.0)));
+        row[d] = (float)base;
+    }
+    return CL_OK;
+}
+
+const cl_model_ops cl_logreg_model_ops = {
+    .kind = "logreg", .title = "LogReg", .defs = cl_logreg_param_defs,
+    .params_size = sizeof(cl_logreg_params), .defaults = ops_defaults, .create = ops_create,
+    .free = ops_free, .params_of = ops_params_of, .fit = ops_fit, .fitted = ops_fitted,
+    .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
+    .describe = ops_describe, .read = ops_read, .write = ops_write,
+    .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib,
+    .needs_ref = 1};

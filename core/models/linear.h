@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "models/model.h"
 #include "base/modelio.h"
 #include "base/param.h"
 #include "base/progress.h"
@@ -86,5 +87,7 @@ int cl_logreg_objective(const cl_logreg *m, const float *X, const float *y, int6
 
 int cl_logreg_save(const cl_logreg *m, cl_mw *w);
 int cl_logreg_load(cl_logreg **out, const cl_mr *r);
+
+extern const cl_model_ops cl_logreg_model_ops; /* models/model.h */
 
 #endif

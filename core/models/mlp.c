@@ -1086,3 +1086,70 @@ fail:
     cl_mlp_free(m);
     return rc;
 }
+
+/* ---- the classifier interface (models/model.h) ----------------------------------------- */
+
+static void ops_defaults(void *p) { cl_mlp_params_default(p); }
+static int ops_create(void **impl, const void *p) { return cl_mlp_new((cl_mlp **)impl, p); }
+static void ops_free(void *impl) { cl_mlp_free(impl); }
+static const void *ops_params_of(const void *impl) { return cl_mlp_params_of(impl); }
+static int ops_fitted(const void *impl) { return cl_mlp_fitted(impl); }
+static const char *ops_name(const void *impl, int64_t j) { return cl_mlp_name(impl, j); }
+static int64_t ops_n_features(const void *impl) { return cl_mlp_inputs(impl); }
+static int ops_read(void **impl, const cl_mr *r) { return cl_mlp_load((cl_mlp **)impl, r); }
+static int ops_write(const void *impl, cl_mw *w) { return cl_mlp_save(impl, w); }
+
+static int ops_set_names(void *impl, const char *const *names, int64_t d)
+{
+    return cl_mlp_set_names(impl, names, d);
+}
+
+static int ops_prior(const void *impl, double *trained, double *truth)
+{
+    return cl_mlp_prior(impl, trained, truth);
+}
+
+static const char *ops_describe(const void *impl, char *buf, size_t cap)
+{
+    return cl_mlp_describe(impl, buf, cap);
+}
+
+/* The epoch series (val_* NaN without a validation set); on Ctrl-C the model keeps its last
+ * complete epoch and the report is dropped. */
+static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_t d,
+                   const cl_fit_opts *o, cl_model_history *h, const cl_progress *p)
+{
+    cl_mlp_fit_opts fo = {o->Xv, o->yv, o->nv, o->early_stop};
+    cl_mlp_history mh;
+    int rc = cl_mlp_fit(impl, X, y, n, d, &fo, &mh, p);
+    if (rc == CL_OK) {
+        int e = mh.epochs;
+        if ((rc = cl_model_history_series(h, "loss", mh.loss, e)) ||
+            (rc = cl_model_history_series(h, "val_loss", mh.val_loss, e)) ||
+            (rc = cl_model_history_series(h, "val_auc", mh.val_auc, e)) ||
+            (rc = cl_model_history_series(h, "lr", mh.lr, e)))
+            cl_model_history_free(h);
+        else {
+            cl_model_history_scalar(h, "epochs", e, 0);
+            cl_model_history_scalar(h, "best_epoch", mh.best_epoch, 0);
+            cl_model_history_scalar(h, "stopped_early", mh.stopped_early, 1);
+        }
+    }
+    cl_mlp_history_free(&mh);
+    return rc;
+}
+
+static int ops_predict(const void *impl, const float *X, int64_t n, int64_t d, float *out,
+                       int mode)
+{
+    return cl_mlp_predict_mode(impl, X, n, d, out, mode);
+}
+
+/* No exact attribution for a network: contrib is NULL (callers use kernel SHAP). */
+const cl_model_ops cl_mlp_model_ops = {
+    .kind = "mlp", .title = "MLP", .defs = cl_mlp_param_defs,
+    .params_size = sizeof(cl_mlp_params), .defaults = ops_defaults, .create = ops_create,
+    .free = ops_free, .params_of = ops_params_of, .fit_flags = CL_FIT_VALID, .fit = ops_fit,
+    .fitted = ops_fitted, .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
+    .describe = ops_describe, .read = ops_read, .write = ops_write,
+    .n_features = ops_n_features, .predict = ops_predict};

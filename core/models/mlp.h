@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 
+#include "models/model.h"
 #include "base/modelio.h"
 #include "base/param.h"
 #include "base/progress.h"
@@ -135,5 +136,7 @@ int cl_mlp_init_weights(cl_mlp *m, int64_t d);
 float *cl_mlp_params_vector(cl_mlp *m);
 int cl_mlp_loss_grad(cl_mlp *m, const float *X, const float *y, int64_t n, double *loss,
                      float *grad);
+
+extern const cl_model_ops cl_mlp_model_ops; /* models/model.h */
 
 #endif

@@ -57,6 +57,25 @@ static inline float *cl_tensor_ptr(const cl_tensor *t, int64_t i, int64_t j)
 float *cl_tensor_data(const cl_tensor *t);
 /* "256x128" or "7" into buf. */
 const char *cl_tensor_shape_str(const cl_tensor *t, char *buf, size_t cap);
+/* A tensor over caller memory (rows x cols, row-major), for passing a plain array to a
+ * tensor API without copying: t and s live on the caller's stack, the caller keeps the data
+ * alive, and any view taken from t (cl_tensor_contiguous ...) is freed before they go out of
+ * scope. The storage's reference is never released, so the data is never freed through it. */
+static inline cl_tensor *cl_tensor_borrow(cl_tensor *t, cl_storage *s, const float *data,
+                                          int64_t rows, int64_t cols)
+{
+    s->data = (float *)data;
+    s->n = rows * cols;
+    s->refcount = 1;
+    t->storage = s;
+    t->offset = 0;
+    t->ndim = 2;
+    t->shape[0] = rows;
+    t->shape[1] = cols;
+    t->stride[0] = cols;
+    t->stride[1] = 1;
+    return t;
+}
 
 int cl_tensor_reshape(cl_tensor **out, const cl_tensor *t, int ndim, int64_t rows, int64_t cols);
 int cl_tensor_transpose(cl_tensor **out, const cl_tensor *t);             /* view */

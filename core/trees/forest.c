@@ -12,6 +12,7 @@
 #include "base/alloc.h"
 #include "models/prior.h"
 #include "eval/metrics.h"
+#include "trees/treeshap.h"
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
@@ -641,3 +642,109 @@ int cl_forest_load(cl_forest **out, const char *path)
     cl_mr_free(r);
     return rc;
 }
+
+/* ---- the classifier interface (models/model.h) ----------------------------------------- */
+
+static void forest_defaults(void *p) { *(cl_forest_params *)p = cl_forest_params_default(); }
+static void tree_defaults(void *p) { *(cl_forest_params *)p = cl_cart_params_default(); }
+static int new_kind(void **impl, int kind, const void *p)
+{
+    return cl_forest_new((cl_forest **)impl, kind, p);
+}
+static int forest_create(void **impl, const void *p)
+{
+    return new_kind(impl, CL_FOREST_KIND_FOREST, p);
+}
+static int tree_create(void **impl, const void *p)
+{
+    return new_kind(impl, CL_FOREST_KIND_TREE, p);
+}
+static void ops_free(void *impl) { cl_forest_free(impl); }
+static const void *ops_params_of(const void *impl) { return &((const cl_forest *)impl)->params; }
+static int ops_fitted(const void *impl) { return ((const cl_forest *)impl)->fitted; }
+static int64_t ops_n_features(const void *impl) { return ((const cl_forest *)impl)->d; }
+static int ops_read(void **impl, const cl_mr *r) { return cl_forest_read((cl_forest **)impl, r); }
+static int ops_write(const void *impl, cl_mw *w) { return cl_forest_write(impl, w); }
+
+static const char *ops_name(const void *impl, int64_t j)
+{
+    const cl_forest *m = impl;
+    return m->names && j >= 0 && j < m->d ? m->names[j] : NULL;
+}
+
+static int ops_set_names(void *impl, const char *const *names, int64_t d)
+{
+    if (d > INT32_MAX)
+        return cl_error(CL_ERANGE, "forest: %lld feature names", (long long)d);
+    return cl_forest_set_names(impl, names, (int)d);
+}
+
+static int ops_prior(const void *impl, double *trained, double *truth)
+{
+    return cl_forest_prior(impl, trained, truth);
+}
+
+static const char *ops_describe(const void *impl, char *buf, size_t cap)
+{
+    const cl_forest *m = impl;
+    if (!m->fitted)
+        snprintf(buf, cap, "(not fitted)");
+    else if (m->kind == CL_FOREST_KIND_TREE)
+        snprintf(buf, cap, "%d nodes, %d features", m->trees[0]->n, m->d);
+    else if (!isnan(m->oob_auc))
+        snprintf(buf, cap, "%d trees, %d features, OOB AUC %.4f", m->ntrees, m->d, m->oob_auc);
+    else
+        snprintf(buf, cap, "%d trees, %d features", m->ntrees, m->d);
+    return buf;
+}
+
+static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_t d,
+                   const cl_fit_opts *o, cl_model_history *h, const cl_progress *p)
+{
+    cl_forest *m = impl;
+    cl_tensor tx, ty;
+    cl_storage sx, sy;
+    int rc = cl_forest_fit(m, cl_tensor_borrow(&tx, &sx, X, n, d),
+                           cl_tensor_borrow(&ty, &sy, y, n, 1), o->is_cat, p);
+    if (rc)
+        return rc;
+    if (m->kind == CL_FOREST_KIND_TREE)
+        cl_model_history_scalar(h, "nodes", m->trees[0]->n, 0);
+    else
+        cl_model_history_scalar(h, "trees", m->ntrees, 0);
+    if (!isnan(m->oob_auc))
+        cl_model_history_scalar(h, "oob_auc", m->oob_auc, 0);
+    return CL_OK;
+}
+
+static int ops_predict(const void *impl, const float *X, int64_t n, int64_t d, float *out,
+                       int mode)
+{
+    cl_tensor t;
+    cl_storage s;
+    return cl_forest_predict_mode(impl, out, cl_tensor_borrow(&t, &s, X, n, d), mode);
+}
+
+/* On the margin scale of a forest: the mean leaf probability, before prior correction. */
+static int ops_contrib(const void *impl, const float *X, int64_t n, int64_t d, const float *ref,
+                       float *phi)
+{
+    (void)ref;
+    const cl_forest *m = impl;
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "%s: contributions before fit", kind_name(m->kind));
+    return cl_treeshap((const cl_tree *const *)m->trees, m->ntrees, X, (size_t)n, (int)d, 0.0,
+                       1.0 / m->ntrees, phi);
+}
+
+#define FOREST_OPS(KIND, TITLE, DEFS, DEFAULTS, CREATE)                                         \
+    {.kind = KIND, .title = TITLE, .defs = DEFS, .params_size = sizeof(cl_forest_params),        \
+     .defaults = DEFAULTS, .create = CREATE, .free = ops_free, .params_of = ops_params_of,       \
+     .fit_flags = CL_FIT_CATEGORICAL, .fit = ops_fit, .fitted = ops_fitted,                      \
+     .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,                           \
+     .describe = ops_describe, .read = ops_read, .write = ops_write,                             \
+     .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib}
+const cl_model_ops cl_forest_model_ops =
+    FOREST_OPS("forest", "Forest", cl_forest_param_defs, forest_defaults, forest_create);
+const cl_model_ops cl_tree_model_ops =
+    FOREST_OPS("tree", "Tree", cl_cart_param_defs, tree_defaults, tree_create);

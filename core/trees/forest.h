@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 
+#include "models/model.h"
 #include "trees/binning.h"
 #include "base/param.h"
 #include "base/progress.h"
@@ -84,5 +85,8 @@ int cl_forest_write(const cl_forest *m, cl_mw *w);
 int cl_forest_read(cl_forest **out, const cl_mr *r);
 int cl_forest_save(const cl_forest *m, const char *path);
 int cl_forest_load(cl_forest **out, const char *path);
+
+/* models/model.h: kinds "forest" and "tree" (one CART). */
+extern const cl_model_ops cl_forest_model_ops, cl_tree_model_ops;
 
 #endif

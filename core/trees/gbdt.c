@@ -13,6 +13,7 @@
 #include "base/modelio.h"
 #include "base/threads.h"
 #include "trees/tree_grow.h"
+#include "trees/treeshap.h"
 
 const cl_param_def cl_gbdt_param_defs[] = {
     {"objective", CL_PARAM_ENUM, offsetof(cl_gbdt_params, objective), 0, 0, 0,
@@ -773,3 +774,100 @@ int cl_gbdt_load(cl_gbdt **out, const char *path)
     cl_mr_free(r);
     return rc;
 }
+
+/* ---- the classifier interface (models/model.h) ----------------------------------------- */
+
+static void ops_defaults(void *p) { *(cl_gbdt_params *)p = cl_gbdt_params_default(); }
+static int ops_create(void **impl, const void *p) { return cl_gbdt_new((cl_gbdt **)impl, p); }
+static void ops_free(void *impl) { cl_gbdt_free(impl); }
+static const void *ops_params_of(const void *impl) { return &((const cl_gbdt *)impl)->params; }
+static int ops_fitted(const void *impl) { return ((const cl_gbdt *)impl)->fitted; }
+static int64_t ops_n_features(const void *impl) { return ((const cl_gbdt *)impl)->d; }
+static int ops_read(void **impl, const cl_mr *r) { return cl_gbdt_read((cl_gbdt **)impl, r); }
+static int ops_write(const void *impl, cl_mw *w) { return cl_gbdt_write(impl, w); }
+
+static const char *ops_name(const void *impl, int64_t j)
+{
+    const cl_gbdt *m = impl;
+    return m->names && j >= 0 && j < m->d ? m->names[j] : NULL;
+}
+
+static int ops_set_names(void *impl, const char *const *names, int64_t d)
+{
+    if (d > INT32_MAX)
+        return cl_error(CL_ERANGE, "gbdt: %lld feature names", (long long)d);
+    return cl_gbdt_set_names(impl, names, (int)d);
+}
+
+static int ops_prior(const void *impl, double *trained, double *truth)
+{
+    return cl_gbdt_prior(impl, trained, truth);
+}
+
+static const char *ops_describe(const void *impl, char *buf, size_t cap)
+{
+    const cl_gbdt *m = impl;
+    const cl_gbdt_params *p = &m->params;
+    const char *obj = p->objective ? "squared" : "logistic";
+    if (m->fitted)
+        snprintf(buf, cap, "%s %d trees %s %d, %d features", obj, m->ntrees,
+                 p->leaves ? "leaves" : "depth", p->leaves ? p->leaves : p->depth, m->d);
+    else
+        snprintf(buf, cap, "%s (not fitted)", obj);
+    return buf;
+}
+
+/* The model's rounds and, with a validation set, the best round (1-based) and its score. */
+static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_t d,
+                   const cl_fit_opts *o, cl_model_history *h, const cl_progress *p)
+{
+    cl_gbdt *m = impl;
+    cl_tensor tx, ty, tv, tyv;
+    cl_storage sx, sy, sv, syv;
+    cl_gbdt_fit_opts fo = {0};
+    if (o->Xv) {
+        fo.Xv = cl_tensor_borrow(&tv, &sv, o->Xv, o->nv, d);
+        fo.yv = cl_tensor_borrow(&tyv, &syv, o->yv, o->nv, 1);
+    }
+    fo.early_stop = o->early_stop;
+    fo.is_cat = o->is_cat;
+    fo.metric = o->metric; /* CL_METRIC_* and CL_GBDT_METRIC_* share their values */
+    int rc = cl_gbdt_fit(m, cl_tensor_borrow(&tx, &sx, X, n, d), cl_tensor_borrow(&ty, &sy, y, n, 1),
+                         &fo, p);
+    if (rc)
+        return rc;
+    cl_model_history_scalar(h, "trees", m->ntrees, 0);
+    if (m->best_iter >= 0) {
+        cl_model_history_scalar(h, "best_iteration", m->best_iter + 1, 0);
+        cl_model_history_scalar(h, "best_score", m->best_score, 0);
+    }
+    return CL_OK;
+}
+
+static int ops_predict(const void *impl, const float *X, int64_t n, int64_t d, float *out,
+                       int mode)
+{
+    cl_tensor t;
+    cl_storage s;
+    return cl_gbdt_predict(impl, out, cl_tensor_borrow(&t, &s, X, n, d), mode);
+}
+
+static int ops_contrib(const void *impl, const float *X, int64_t n, int64_t d, const float *ref,
+                       float *phi)
+{
+    (void)ref; /* TreeSHAP's expectations come from the trees' covers */
+    const cl_gbdt *m = impl;
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "gbdt: contributions before fit");
+    return cl_treeshap((const cl_tree *const *)m->trees, m->ntrees, X, (size_t)n, (int)d,
+                       m->base, 1.0, phi);
+}
+
+const cl_model_ops cl_gbdt_model_ops = {
+    .kind = "gbdt", .title = "GBDT", .defs = cl_gbdt_param_defs,
+    .params_size = sizeof(cl_gbdt_params), .defaults = ops_defaults, .create = ops_create,
+    .free = ops_free, .params_of = ops_params_of,
+    .fit_flags = CL_FIT_VALID | CL_FIT_METRIC | CL_FIT_CATEGORICAL, .fit = ops_fit,
+    .fitted = ops_fitted, .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
+    .describe = ops_describe, .read = ops_read, .write = ops_write,
+    .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib};

@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 
+#include "models/model.h"
 #include "trees/binning.h"
 #include "base/dist.h"
 #include "base/param.h"
@@ -120,5 +121,7 @@ int cl_gbdt_load(cl_gbdt **out, const char *path);
 /* XGBoost JSON model (version 1.7 layout), written atomically. Numeric splits only:
  * a model with categorical splits is CL_ENOTSUP. */
 int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path);
+
+extern const cl_model_ops cl_gbdt_model_ops; /* models/model.h */
 
 #endif

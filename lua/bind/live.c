@@ -26,7 +26,7 @@
 #define MAX_REASONS 20
 
 typedef struct live_obj {
-    cl_livestate *s;
+    cl_livestate *s;       /* first: bind/scorer.c reads it through the box */
     cl_livelog *log;       /* NULL: in memory only */
     char *snap;            /* snapshot path or NULL */
     int64_t rejected;      /* over the object's life */
@@ -48,34 +48,6 @@ static void obj_free(live_obj *o)
 }
 
 static live_obj *checklive(lua_State *L, int idx) { return lcl_checkobj(L, idx, LIVE); }
-
-/* Every key of the options table at idx must be in `known` (NULL-terminated). */
-static void check_keys(lua_State *L, int idx, const char *what, const char *const *known)
-{
-    if (idx == 0 || lua_isnoneornil(L, idx))
-        return;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        int ok = 0;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            for (int i = 0; known[i] && !ok; i++)
-                ok = strcmp(lua_tostring(L, -1), known[i]) == 0;
-        if (!ok) {
-            luaL_Buffer b;
-            luaL_buffinit(L, &b);
-            for (int i = 0; known[i]; i++) {
-                if (i)
-                    luaL_addstring(&b, ", ");
-                luaL_addstring(&b, known[i]);
-            }
-            luaL_pushresult(&b);
-            luaL_error(L, "%s: unknown option '%s' (options: %s)", what,
-                       luaL_tolstring(L, -2, NULL), lua_tostring(L, -1));
-        }
-    }
-}
 
 /* ---- configuration --------------------------------------------------------------------- */
 
@@ -202,7 +174,7 @@ static int l_new(lua_State *L)
         lua_newtable(L);
     }
     const int idx = 1;
-    check_keys(L, idx, "live.new", known);
+    lcl_check_options(L, idx, "new", known);
     const char *logp = lcl_optstr(L, idx, "log", NULL);
     const char *snap = lcl_optstr(L, idx, "snapshot", NULL);
     cfg_buf cb;
@@ -594,7 +566,7 @@ static int l_ingest(lua_State *L)
     int oidx = lua_istable(L, 3) ? 3 : 0;
     if (!lua_isnoneornil(L, 3))
         luaL_checktype(L, 3, LUA_TTABLE);
-    check_keys(L, oidx, "ingest", known);
+    lcl_check_options(L, 3, "ingest", known);
     int forced = 0;
     const char *ev = lcl_optstr(L, oidx, "event", NULL);
     if (ev && !(forced = cl_live_kind(ev)))
@@ -722,42 +694,8 @@ static int l_features(lua_State *L)
 static int l_frame(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
-    int32_t *ids = NULL;
-    int64_t n = 0;
-    LCL_CHECK(L, cl_livestate_active_ids(o->s, &ids, &n));
-    cl_frame *f = NULL;
-    cl_column *cols[CL_LIVE_NFEATURES + 2] = {NULL};
-    int rc = cl_frame_new(&f);
-    for (int j = 0; rc == CL_OK && j < CL_LIVE_NFEATURES + 2; j++)
-        rc = j == 1 ? cl_column_new_cat(&cols[j], n, NULL) : cl_column_new_num(&cols[j], CL_NUM, n);
-    if (rc == CL_OK) {
-        const char *pn[CL_LIVE_MAX_PLANS];
-        int32_t code[CL_LIVE_MAX_PLANS];
-        int np = 0;
-        while (rc == CL_OK && np < CL_LIVE_MAX_PLANS && (pn[np] = cl_livestate_plan_name(o->s, np)))
-            rc = cl_dict_intern(cols[1]->dict, pn[np], strlen(pn[np]), &code[np]), np++;
-        double v[CL_LIVE_NFEATURES];
-        for (int64_t i = 0; rc == CL_OK && i < n; i++) {
-            int plan = -1;
-            rc = cl_livestate_features(o->s, ids[i], v, &plan);
-            cols[0]->num[i] = ids[i];
-            cols[1]->codes[i] = plan >= 0 && plan < np ? code[plan] : -1;
-            for (int j = 0; j < CL_LIVE_NFEATURES; j++)
-                cols[j + 2]->num[i] = v[j];
-        }
-    }
-    for (int j = 0; rc == CL_OK && j < CL_LIVE_NFEATURES + 2; j++)
-        rc = cl_frame_set(f, j == 0 ? "user_id" : j == 1 ? "plan" : cl_live_features[j - 2].name,
-                          cols[j]);
-    for (int j = 0; j < CL_LIVE_NFEATURES + 2; j++)
-        cl_column_free(cols[j]);
-    cl_free(ids);
-    if (rc) {
-        cl_frame_free(f);
-        return lcl_raise(L, rc);
-    }
     lcl_box *b = lcl_newbox(L, FRAME);
-    b->obj = f;
+    LCL_CHECK(L, cl_livestate_frame(o->s, NULL, 0, (cl_frame **)&b->obj));
     lcl_gc_check(L);
     return 1;
 }

@@ -138,6 +138,33 @@ line("rescore_logreg", "us_per_customer", 1e6 * c / k, "us", "features + profile
 w, c = timed(function() return sc:all() end)
 line("score_all_logreg", "us_per_customer", 1e6 * c / F:nrow(), "us", fmt("customers=%d", F:nrow()))
 
+-- 7. the same rescoring in C (churnlab.scorer: the service's path), logreg and gbdt, one
+-- customer per call (a Lua call around it) and every active customer in one pass
+local scorer = require "churnlab.scorer"
+local mpath = os.tmpname()
+for _, kind in ipairs{"logreg", "gbdt"} do
+  local mk = kind == "logreg" and m or cl.gbdt{trees = 300, depth = 6}
+  if kind == "gbdt" then mk:fit(X, y) end
+  mk:save(mpath, {pipeline = pipe})
+  local csc = scorer.new(s, mpath, {profiles = users})
+  w, c = timed(function()
+    for i = 1, k do
+      s:advance(180 + k + i)
+      csc:risk(ids[i])
+    end
+  end)
+  line("rescore_c_" .. kind, "us_per_customer", 1e6 * c / k, "us", "C scorer, one customer per call")
+  local all = ids
+  w, c = timed(function() return csc:risks(all) end)
+  line("score_all_c_" .. kind, "us_per_customer", 1e6 * c / #all, "us", fmt("customers=%d", #all))
+  w, c = timed(function()
+    for i = 1, math.min(500, k) do csc:reasons(ids[i]) end
+  end)
+  line("reasons_c_" .. kind, "us_per_customer", 1e6 * c / math.min(500, k), "us", "top 3, exact SHAP")
+  csc:free()
+end
+os.remove(mpath)
+
 if tmpdir then
   for _, f in ipairs{"titles.csv", "users.csv", "events.csv", "ratings.csv", "campaign.csv",
     "truth.csv", "README.md"} do os.remove(tmpdir .. "/" .. f) end

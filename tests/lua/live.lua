@@ -422,6 +422,69 @@ T.test("live risk from a saved model + pipeline equals batch scoring; lazy and c
   T.raises(function() LS.new(s, m2) end, "profiles")
 end)
 
+-- The C scorer (the service's path) against the Lua one: the same input columns built two ways
+-- (a join in Lua, bound sources in C) through the same pipeline and model code, so the same
+-- binary gives the same floats: compared exactly.
+T.test("the C scorer equals the Lua scorer, for logreg and gbdt; reasons add up to the margin", function()
+  local LS, scorer = require "churnlab.livescore", require "churnlab.scorer"
+  local F = active:select{"user_id", "age_band", "region", "payment_method", "devices", "channel",
+    "churn"}:join(B:frame(), "user_id")
+  local pipe = cl.prep.pipeline{target = "churn", drop = {"user_id"}, impute = "median",
+    encode = "onehot", scale = "minmax"}
+  pipe:fit(F)
+  local X, y = pipe:transform(F)
+  local s = batch_state()
+  for _, kind in ipairs{"logreg", "gbdt"} do
+    local m = kind == "logreg" and cl.logreg{} or cl.gbdt{trees = 30}
+    m:fit(X, y, {pipeline = pipe})
+    local path = tmp .. "_scorer_" .. kind .. ".clm"
+    m:save(path, {pipeline = pipe})
+    local lua_sc = LS.new(s, cl.load(path), {profiles = users})
+    local sc = scorer.new(s, path, {profiles = users})
+    os.remove(path)
+    T.ok(tostring(sc):find(kind, 1, true))
+    local A = lua_sc:all()
+    local ids, want = A.user_id:totable(), A.risk:totable()
+    local got = sc:risks(ids)
+    for i = 1, #ids do
+      if got[i] ~= want[i] then
+        T.eq(got[i], want[i], kind .. " risk of customer " .. ids[i])
+      end
+    end
+    T.eq(sc:risk(ids[3]), want[3])
+    T.eq(sc:risk(MAXU + 1), nil)
+    T.eq(sc:reasons(MAXU + 1), nil)
+    -- every contribution: base + sum = the margin, i.e. logit of the uncorrected risk
+    local _, d = X:shape()
+    local r = sc:reasons(ids[5], {top = d})
+    T.eq(#r.reasons, d)
+    local sum = r.base
+    for i, x in ipairs(r.reasons) do
+      sum = sum + x.contrib
+      if i > 1 then T.ok(math.abs(x.contrib) <= math.abs(r.reasons[i - 1].contrib), "sorted") end
+    end
+    local mg = m:predict(X:rows(1, 1), {margin = true})  -- shape check only
+    T.ok(mg)
+    local row = F:filter(F.user_id:eq(ids[5]))
+    local Xr = pipe:transform(row)
+    T.near(sum, m:predict(Xr, {margin = true}):get(1), 1e-5 * (1 + math.abs(sum)), kind .. " margin")
+    local top = sc:reasons(ids[5])
+    T.eq(#top.reasons, 3)
+    T.ok(top.reasons[1].column and top.reasons[1].feature)
+    T.raises(function() sc:reasons(ids[5], {top = 0}) end, "top")
+    T.raises(function() sc:reasons(ids[5], {k = 3}) end, "unknown option 'k'")
+    T.raises(function() sc:risks({ids[1], MAXU + 1}) end, "unknown to the live state")
+  end
+  local pm = tmp .. "_scorer_nopipe.clm"
+  local m = cl.gbdt{trees = 5}
+  m:fit(X, y)
+  m:save(pm)
+  T.raises(function() scorer.new(s, pm, {profiles = users}) end, "no pipeline")
+  os.remove(pm)
+  T.raises(function() scorer.new(s, tmp .. "_nothing.clm", {profiles = users}) end, "_nothing.clm")
+  T.raises(function() scorer.new(s, pm, {profile = users}) end, "unknown option 'profile'")
+end)
+
 T.test("monitoring a streamed month: risk aggregates, movers, drift, calibration against the world's labels", function()
   if not world then return T.skip("monitor", "needs the generated small world") end
   local LS, LM = require "churnlab.livescore", require "churnlab.livemonitor"

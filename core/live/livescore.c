@@ -1,0 +1,382 @@
+/* livescore.c - churn risk and reasons of live customers in C (see livescore.h).
+ *
+ * At _new every input column of the model's pipeline is bound to its source: a live feature,
+ * the plan, the user id, or a column of the profiles frame (retained, with a user -> row map).
+ * A score builds the pipeline's input frame for the asked customers from those sources (the
+ * columns notebook 02 writes, profile columns keeping their types and dictionaries), then
+ * runs the model's pipeline and the model: the batch path on a frame of n rows. */
+#include "live/livescore.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "frame/frame.h"
+#include "frame/prep.h"
+#include "tensor/tensor.h"
+
+enum { SRC_LIVE, SRC_PLAN, SRC_USER, SRC_PROFILE };
+
+typedef struct src {
+    int kind;
+    int feature;     /* SRC_LIVE: index into cl_live_features */
+    cl_column *col;  /* SRC_PROFILE: the profiles' column (retained) */
+} src;
+
+struct cl_livescore {
+    const cl_livestate *s;
+    const cl_model *m;
+    const cl_pipeline *pipe;
+    int nin;
+    src *src;
+    int64_t *prow;     /* user id -> profile row, -1 none; maxid + 1 entries */
+    int32_t maxid;
+    cl_dict *plans;    /* plan names in plan order: code = plan index */
+    float *ref;        /* the mean input row, for kinds whose contributions need one */
+};
+
+void cl_livescore_free(cl_livescore *sc)
+{
+    if (!sc)
+        return;
+    for (int i = 0; sc->src && i < sc->nin; i++)
+        cl_column_free(sc->src[i].col);
+    cl_free(sc->src);
+    cl_free(sc->prow);
+    cl_dict_free(sc->plans);
+    cl_free(sc->ref);
+    cl_free(sc);
+}
+
+static int live_feature(const char *name)
+{
+    for (int j = 0; j < CL_LIVE_NFEATURES; j++)
+        if (!strcmp(cl_live_features[j].name, name))
+            return j;
+    return -1;
+}
+
+/* The user -> profile row map from the profiles' numeric user_id column. */
+static int map_profiles(cl_livescore *sc, const cl_frame *profiles)
+{
+    int iu = cl_frame_find(profiles, "user_id");
+    if (iu < 0 || profiles->cols[iu]->type != CL_NUM)
+        return cl_error(CL_EINVAL, "livescore: profiles need a numeric 'user_id' column");
+    const cl_column *u = profiles->cols[iu];
+    double mx = 0;
+    for (int64_t i = 0; i < u->n; i++) {
+        double v = u->num[i];
+        if (!(v >= 1 && v <= INT32_MAX) || v != floor(v))
+            return cl_error(CL_EINVAL, "livescore: profiles row %lld: user_id %g is not a whole "
+                                       "number >= 1", (long long)i + 1, v);
+        if (v > mx)
+            mx = v;
+    }
+    sc->maxid = (int32_t)mx;
+    if (!(sc->prow = cl_alloc(sizeof *sc->prow * ((size_t)sc->maxid + 1))))
+        return CL_ENOMEM;
+    for (int32_t k = 0; k <= sc->maxid; k++)
+        sc->prow[k] = -1;
+    for (int64_t i = 0; i < u->n; i++) {
+        int32_t id = (int32_t)u->num[i];
+        if (sc->prow[id] >= 0)
+            return cl_error(CL_EINVAL, "livescore: profiles rows %lld and %lld: user_id %d twice",
+                            (long long)sc->prow[id] + 1, (long long)i + 1, (int)id);
+        sc->prow[id] = i;
+    }
+    return CL_OK;
+}
+
+static int bind_inputs(cl_livescore *sc, const cl_frame *profiles)
+{
+    int nin = cl_pipeline_n_inputs(sc->pipe);
+    if (!(sc->src = cl_calloc((size_t)(nin > 0 ? nin : 1), sizeof *sc->src)))
+        return CL_ENOMEM;
+    sc->nin = nin;
+    for (int i = 0; i < nin; i++) {
+        const char *name = cl_pipeline_input_name(sc->pipe, i);
+        src *x = &sc->src[i];
+        int k;
+        if ((x->feature = live_feature(name)) >= 0) {
+            x->kind = SRC_LIVE;
+        } else if (!strcmp(name, "plan")) {
+            x->kind = SRC_PLAN;
+        } else if (!strcmp(name, "user_id")) {
+            x->kind = SRC_USER;
+        } else if (profiles && (k = cl_frame_find(profiles, name)) >= 0) {
+            x->kind = SRC_PROFILE;
+            x->col = cl_column_retain(profiles->cols[k]);
+        } else {
+            return cl_error(CL_EINVAL, "livescore: the model's pipeline reads column '%s', which "
+                                       "is neither a live feature, plan, user_id nor a column of "
+                                       "the profiles", name);
+        }
+    }
+    return CL_OK;
+}
+
+static int mean_row(cl_livescore *sc);
+
+int cl_livescore_new(cl_livescore **out, const cl_livestate *s, const cl_model *m,
+                     const cl_frame *profiles)
+{
+    *out = NULL;
+    if (!cl_model_pipeline(m))
+        return cl_error(CL_EINVAL, "livescore: the %s model has no pipeline (save it with its "
+                                   "pipeline, as notebook 03 does)", cl_model_kind(m));
+    cl_livescore *sc = cl_calloc(1, sizeof *sc);
+    if (!sc)
+        return CL_ENOMEM;
+    sc->s = s;
+    sc->m = m;
+    sc->pipe = cl_model_pipeline(m);
+    int rc = profiles ? map_profiles(sc, profiles) : CL_OK;
+    if (!rc)
+        rc = bind_inputs(sc, profiles);
+    if (!rc)
+        rc = cl_dict_new(&sc->plans);
+    for (int p = 0; !rc && cl_livestate_plan_name(s, p); p++) {
+        const char *pn = cl_livestate_plan_name(s, p);
+        int32_t code;
+        rc = cl_dict_intern(sc->plans, pn, strlen(pn), &code);
+        if (!rc && code != p)
+            rc = cl_error(CL_EINVAL, "livescore: plan '%s' is named twice", pn);
+    }
+    if (!rc && cl_model_ops_of(m)->needs_ref)
+        rc = mean_row(sc);
+    if (rc) {
+        cl_livescore_free(sc);
+        return rc;
+    }
+    *out = sc;
+    return CL_OK;
+}
+
+/* ---- the input frame ------------------------------------------------------------------ */
+
+static int64_t profile_row(const cl_livescore *sc, int32_t user)
+{
+    return sc->prow && user >= 1 && user <= sc->maxid ? sc->prow[user] : -1;
+}
+
+/* One input column for the n users (`live` is their live feature frame). */
+static int input_column(const cl_livescore *sc, const src *x, const cl_frame *live,
+                        const int32_t *users, int64_t n, cl_column **out)
+{
+    if (x->kind == SRC_LIVE)
+        *out = cl_column_retain(live->cols[2 + x->feature]);
+    else if (x->kind == SRC_PLAN)
+        *out = cl_column_retain(live->cols[1]);
+    else if (x->kind == SRC_USER)
+        *out = cl_column_retain(live->cols[0]);
+    else {
+        const cl_column *c = x->col;
+        int rc = c->type == CL_CAT ? cl_column_new_cat(out, n, c->dict)
+                                   : cl_column_new_num(out, c->type, n);
+        if (rc)
+            return rc;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t r = profile_row(sc, users[i]);
+            if (c->type == CL_CAT)
+                (*out)->codes[i] = r >= 0 ? c->codes[r] : -1;
+            else
+                (*out)->num[i] = r >= 0 ? c->num[r] : NAN;
+        }
+    }
+    return CL_OK;
+}
+
+/* The pipeline's input frame for users[0..n). */
+static int input_frame(const cl_livescore *sc, const int32_t *users, int64_t n, cl_frame **out)
+{
+    *out = NULL;
+    cl_frame *live = NULL, *f = NULL;
+    int rc = cl_livestate_frame(sc->s, users, n, &live);
+    if (!rc)
+        rc = cl_frame_new(&f);
+    for (int i = 0; !rc && i < sc->nin; i++) {
+        cl_column *c = NULL;
+        rc = input_column(sc, &sc->src[i], live, users, n, &c);
+        if (!rc)
+            rc = cl_frame_set(f, cl_pipeline_input_name(sc->pipe, i), c);
+        cl_column_free(c);
+    }
+    cl_frame_free(live);
+    if (rc) {
+        cl_frame_free(f);
+        return rc;
+    }
+    *out = f;
+    return CL_OK;
+}
+
+static int check_users(const cl_livescore *sc, const int32_t *users, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (users[i] < 1 || !cl_livestate_known(sc->s, users[i]))
+            return cl_error(CL_ERANGE, "livescore: customer %ld is unknown to the live state",
+                            (long)users[i]);
+    return CL_OK;
+}
+
+/* The model's input rows (n x d floats) of users[0..n). */
+static int input_rows(const cl_livescore *sc, const int32_t *users, int64_t n, cl_tensor **X)
+{
+    *X = NULL;
+    cl_frame *f;
+    int rc = input_frame(sc, users, n, &f);
+    if (rc)
+        return rc;
+    rc = cl_pipeline_transform(sc->pipe, f, X, NULL);
+    cl_frame_free(f);
+    return rc;
+}
+
+static int mean_row(cl_livescore *sc)
+{
+    int64_t d = cl_model_n_features(sc->m), n = 0;
+    if (!(sc->ref = cl_calloc((size_t)d, sizeof *sc->ref)))
+        return CL_ENOMEM;
+    int32_t *ids = NULL;
+    int rc = cl_livestate_active_ids(sc->s, &ids, &n);
+    if (rc || n == 0) {
+        cl_free(ids);
+        return rc;
+    }
+    cl_tensor *X;
+    if (!(rc = input_rows(sc, ids, n, &X))) {
+        const float *x = cl_tensor_data(X);
+        for (int64_t j = 0; j < d; j++) {
+            double s = 0;
+            for (int64_t i = 0; i < n; i++)
+                s += x[i * d + j];
+            sc->ref[j] = (float)(s / (double)n);
+        }
+        cl_tensor_free(X);
+    }
+    cl_free(ids);
+    return rc;
+}
+
+/* ---- scores --------------------------------------------------------------------------- */
+
+int cl_livescore_risks(const cl_livescore *sc, const int32_t *users, int64_t n, double *risk)
+{
+    if (n <= 0)
+        return CL_OK;
+    int rc = check_users(sc, users, n);
+    if (rc)
+        return rc;
+    cl_tensor *X;
+    if ((rc = input_rows(sc, users, n, &X)))
+        return rc;
+    float *p = cl_alloc(sizeof *p * (size_t)n);
+    if (!p)
+        rc = CL_ENOMEM;
+    else
+        rc = cl_model_predict(sc->m, cl_tensor_data(X), n, cl_tensor_cols(X), p, CL_PREDICT_PROB);
+    for (int64_t i = 0; !rc && i < n; i++)
+        risk[i] = p[i];
+    cl_free(p);
+    cl_tensor_free(X);
+    return rc;
+}
+
+int cl_livescore_risk(const cl_livescore *sc, int32_t user, double *risk)
+{
+    return cl_livescore_risks(sc, &user, 1, risk);
+}
+
+int cl_livescore_row(const cl_livescore *sc, int32_t user, float *x)
+{
+    int rc = check_users(sc, &user, 1);
+    cl_tensor *X;
+    if (rc || (rc = input_rows(sc, &user, 1, &X)))
+        return rc;
+    memcpy(x, cl_tensor_data(X), sizeof *x * (size_t)cl_tensor_cols(X));
+    cl_tensor_free(X);
+    return CL_OK;
+}
+
+/* The raw value of `column` for the user in original units (NaN for categories), and the
+ * customer's category label for cat columns (borrowed from a retained dictionary). */
+static void raw_value(const cl_livescore *sc, int32_t user, const char *column, double *value,
+                      const char **label)
+{
+    *value = NAN;
+    *label = NULL;
+    for (int i = 0; i < sc->nin; i++) {
+        if (strcmp(cl_pipeline_input_name(sc->pipe, i), column))
+            continue;
+        const src *x = &sc->src[i];
+        if (x->kind == SRC_USER) {
+            *value = user;
+        } else if (x->kind == SRC_LIVE || x->kind == SRC_PLAN) {
+            double v[CL_LIVE_NFEATURES];
+            int plan = -1;
+            if (cl_livestate_features(sc->s, user, v, &plan) == CL_OK) {
+                if (x->kind == SRC_LIVE)
+                    *value = v[x->feature];
+                else if (plan >= 0 && plan < sc->plans->n)
+                    *label = sc->plans->labels[plan];
+            }
+        } else {
+            int64_t r = profile_row(sc, user);
+            if (r >= 0 && x->col->type == CL_CAT)
+                *label = x->col->codes[r] >= 0 ? x->col->dict->labels[x->col->codes[r]] : NULL;
+            else if (r >= 0)
+                *value = x->col->num[r];
+        }
+        return;
+    }
+}
+
+typedef struct ranked {
+    int j;
+    double a;
+} ranked;
+
+static int by_size(const void *pa, const void *pb)
+{
+    const ranked *a = pa, *b = pb;
+    if (a->a != b->a)
+        return a->a < b->a ? 1 : -1;
+    return (a->j > b->j) - (a->j < b->j); /* ties: feature order, so the result is stable */
+}
+
+int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_reason *out,
+                         int *n, double *base)
+{
+    *n = 0;
+    int64_t d = cl_model_n_features(sc->m);
+    float *x = cl_alloc(sizeof *x * (size_t)d), *phi = cl_alloc(sizeof *phi * (size_t)(d + 1));
+    ranked *r = cl_alloc(sizeof *r * (size_t)d);
+    int rc = x && phi && r ? CL_OK : CL_ENOMEM;
+    if (!rc)
+        rc = cl_livescore_row(sc, user, x);
+    if (!rc)
+        rc = cl_model_contrib(sc->m, x, 1, d, sc->ref, phi);
+    if (!rc) {
+        for (int64_t j = 0; j < d; j++)
+            r[j] = (ranked){(int)j, fabs(phi[j])};
+        qsort(r, (size_t)d, sizeof *r, by_size);
+        int m = k < d ? k : (int)d;
+        for (int i = 0; i < m; i++) {
+            cl_live_reason *o = &out[i];
+            const char *label = NULL;
+            o->feature = cl_pipeline_feature_name(sc->pipe, r[i].j);
+            cl_pipeline_source(sc->pipe, r[i].j, &o->column, &label);
+            raw_value(sc, user, o->column, &o->value, &o->label);
+            o->contrib = phi[r[i].j];
+        }
+        *n = m;
+        if (base)
+            *base = phi[d];
+    }
+    cl_free(x);
+    cl_free(phi);
+    cl_free(r);
+    return rc;
+}

@@ -1,0 +1,270 @@
+/* model.c - the generic classifier handle over a kind's cl_model_ops (see model.h). */
+#include "models/model.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "frame/prep.h"
+#include "tensor/tensor.h"
+
+struct cl_model {
+    const cl_model_ops *ops;
+    void *impl;
+    cl_pipeline *pipe;      /* NULL when none */
+    cl_model_history hist;  /* of the last fit */
+};
+
+void cl_model_history_scalar(cl_model_history *h, const char *name, double v, int is_bool)
+{
+    if (h->nscalars >= CL_HISTORY_MAX)
+        return;
+    h->scalar_name[h->nscalars] = name;
+    h->scalar[h->nscalars] = v;
+    h->scalar_is_bool[h->nscalars] = (uint8_t)(is_bool != 0);
+    h->nscalars++;
+}
+
+int cl_model_history_series(cl_model_history *h, const char *name, const double *v, int64_t n)
+{
+    if (h->nseries >= CL_HISTORY_MAX)
+        return CL_OK;
+    double *copy = NULL;
+    if (n > 0) {
+        if (!(copy = cl_alloc(sizeof *copy * (size_t)n)))
+            return CL_ENOMEM;
+        memcpy(copy, v, sizeof *copy * (size_t)n);
+    }
+    h->series_name[h->nseries] = name;
+    h->series[h->nseries] = copy;
+    h->series_len[h->nseries] = n;
+    h->nseries++;
+    return CL_OK;
+}
+
+void cl_model_history_free(cl_model_history *h)
+{
+    for (int i = 0; i < h->nseries; i++)
+        cl_free(h->series[i]);
+    memset(h, 0, sizeof *h);
+}
+
+static const cl_model_ops *extra_kinds[CL_MODEL_MAX_EXTRA];
+static int n_extra;
+
+const cl_model_ops *cl_model_kind_ops(const char *kind)
+{
+    for (int i = 0; kind && cl_model_kinds[i]; i++)
+        if (!strcmp(cl_model_kinds[i]->kind, kind))
+            return cl_model_kinds[i];
+    for (int i = 0; kind && i < n_extra; i++)
+        if (!strcmp(extra_kinds[i]->kind, kind))
+            return extra_kinds[i];
+    return NULL;
+}
+
+int cl_model_register(const cl_model_ops *ops)
+{
+    if (!ops || !ops->kind || cl_model_kind_ops(ops->kind))
+        return cl_error(CL_EINVAL, "model kind '%s' is already registered",
+                        ops && ops->kind ? ops->kind : "(null)");
+    if (n_extra >= CL_MODEL_MAX_EXTRA)
+        return cl_error(CL_ERANGE, "more than %d added model kinds", CL_MODEL_MAX_EXTRA);
+    extra_kinds[n_extra++] = ops;
+    return CL_OK;
+}
+
+int cl_model_wrap(cl_model **out, const cl_model_ops *ops, void *impl, cl_pipeline *pipe)
+{
+    *out = NULL;
+    cl_model *m = cl_calloc(1, sizeof *m);
+    if (!m) {
+        if (impl)
+            ops->free(impl);
+        cl_pipeline_free(pipe);
+        return CL_ENOMEM;
+    }
+    m->ops = ops;
+    m->impl = impl;
+    m->pipe = pipe;
+    *out = m;
+    return CL_OK;
+}
+
+void cl_model_free(cl_model *m)
+{
+    if (!m)
+        return;
+    if (m->impl)
+        m->ops->free(m->impl);
+    cl_pipeline_free(m->pipe);
+    cl_model_history_free(&m->hist);
+    cl_free(m);
+}
+
+int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params)
+{
+    *out = NULL;
+    void *def = NULL;
+    if (!params) {
+        if (!(def = cl_calloc(1, ops->params_size)))
+            return CL_ENOMEM;
+        ops->defaults(def);
+        params = def;
+    }
+    void *impl = NULL;
+    int rc = ops->create(&impl, params);
+    cl_free(def);
+    if (rc)
+        return rc;
+    return cl_model_wrap(out, ops, impl, NULL);
+}
+
+int cl_model_fit(cl_model *m, const float *X, const float *y, int64_t n, int64_t d,
+                 const cl_fit_opts *o, const cl_progress *p)
+{
+    static const cl_fit_opts none = {0};
+    o = o ? o : &none;
+    if (((o->Xv || o->early_stop) && !(m->ops->fit_flags & CL_FIT_VALID)) ||
+        (o->metric && !(m->ops->fit_flags & CL_FIT_METRIC)) ||
+        (o->is_cat && !(m->ops->fit_flags & CL_FIT_CATEGORICAL)))
+        return cl_error(CL_EINVAL, "%s fit: option not supported by this kind", m->ops->kind);
+    cl_model_history_free(&m->hist);
+    return m->ops->fit(m->impl, X, y, n, d, o, &m->hist, p);
+}
+
+const cl_model_history *cl_model_history_of(const cl_model *m) { return &m->hist; }
+int cl_model_fitted(const cl_model *m) { return m->ops->fitted(m->impl); }
+
+/* "logreg, mlp, gbdt, forest, tree" into buf: the kinds a classifier file may hold. */
+static const char *kind_list(char *buf, size_t cap)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; cl_model_kinds[i] && at + 1 < cap; i++) {
+        size_t len = strlen(cl_model_kinds[i]->kind);
+        if (at + len + 3 >= cap)
+            break;
+        if (i) {
+            memcpy(buf + at, ", ", 2);
+            at += 2;
+        }
+        memcpy(buf + at, cl_model_kinds[i]->kind, len + 1);
+        at += len;
+    }
+    return buf;
+}
+
+int cl_model_read(cl_model **out, const cl_mr *r)
+{
+    *out = NULL;
+    const cl_model_ops *ops = cl_model_kind_ops(cl_mr_kind(r));
+    if (!ops) {
+        char kinds[128];
+        return cl_error(CL_EFORMAT, "the file holds a %s, not a churn classifier (%s)",
+                        cl_mr_kind(r), kind_list(kinds, sizeof kinds));
+    }
+    void *impl = NULL;
+    int rc = ops->read(&impl, r);
+    if (rc)
+        return rc;
+    cl_pipeline *pipe = NULL;
+    if (cl_mr_has(r, "pipeline.format")) {
+        /* cl_pipeline_read restores the reader's prefix; it takes a non-const reader */
+        if ((rc = cl_pipeline_read((cl_mr *)r, "pipeline.", &pipe))) {
+            ops->free(impl);
+            return rc;
+        }
+        if (cl_pipeline_n_features(pipe) != ops->n_features(impl)) {
+            int64_t want = ops->n_features(impl);
+            int have = cl_pipeline_n_features(pipe);
+            ops->free(impl);
+            cl_pipeline_free(pipe);
+            return cl_error(CL_EFORMAT, "its pipeline makes %d features, the %s model takes %lld",
+                            have, ops->kind, (long long)want);
+        }
+    }
+    return cl_model_wrap(out, ops, impl, pipe);
+}
+
+int cl_model_load(cl_model **out, const char *path)
+{
+    *out = NULL;
+    cl_mr *r;
+    int rc = cl_mr_open(&r, path);
+    if (rc)
+        return rc;
+    rc = cl_model_read(out, r);
+    cl_mr_free(r);
+    if (rc)
+        return cl_error_wrap(rc, "'%s'", path);
+    return CL_OK;
+}
+
+int cl_model_save(const cl_model *m, const char *path)
+{
+    cl_mw *w = cl_mw_new(m->ops->kind);
+    if (!w)
+        return CL_ENOMEM;
+    int rc = m->ops->write(m->impl, w);
+    if (!rc && m->pipe)
+        rc = cl_pipeline_write(m->pipe, w, "pipeline.");
+    if (!rc)
+        rc = cl_mw_save(w, path);
+    cl_mw_free(w);
+    return rc;
+}
+
+const char *cl_model_kind(const cl_model *m) { return m->ops->kind; }
+const cl_model_ops *cl_model_ops_of(const cl_model *m) { return m->ops; }
+const void *cl_model_impl(const cl_model *m) { return m->impl; }
+void *cl_model_impl_mut(cl_model *m) { return m->impl; }
+int64_t cl_model_n_features(const cl_model *m) { return m->ops->n_features(m->impl); }
+const cl_pipeline *cl_model_pipeline(const cl_model *m) { return m->pipe; }
+
+static int check_rows(const cl_model *m, const float *X, int64_t n, int64_t d, const char *what)
+{
+    int64_t want = m->ops->n_features(m->impl);
+    if (d != want)
+        return cl_error(CL_EINVAL, "%s %s: X has %lld features, the model takes %lld",
+                        m->ops->kind, what, (long long)d, (long long)want);
+    if (n < 0 || (n > 0 && !X))
+        return cl_error(CL_EINVAL, "%s %s: no rows", m->ops->kind, what);
+    return CL_OK;
+}
+
+int cl_model_predict(const cl_model *m, const float *X, int64_t n, int64_t d, float *out,
+                     int mode)
+{
+    int rc = check_rows(m, X, n, d, "predict");
+    if (rc || n == 0)
+        return rc;
+    return m->ops->predict(m->impl, X, n, d, out, mode);
+}
+
+int cl_model_contrib(const cl_model *m, const float *X, int64_t n, int64_t d, const float *ref,
+                     float *phi)
+{
+    if (!m->ops->contrib)
+        return cl_error(CL_ENOTSUP, "%s: no exact contributions (use kernel SHAP: "
+                                    "churnlab.explain.shap)", m->ops->kind);
+    int rc = check_rows(m, X, n, d, "contributions");
+    if (rc || n == 0)
+        return rc;
+    return m->ops->contrib(m->impl, X, n, d, ref, phi);
+}
+
+int cl_model_score_frame(const cl_model *m, const cl_frame *raw, float *out)
+{
+    if (!m->pipe)
+        return cl_error(CL_EINVAL, "%s: the model has no pipeline to score raw rows with "
+                                   "(save it with its pipeline)", m->ops->kind);
+    cl_tensor *X = NULL;
+    int rc = cl_pipeline_transform(m->pipe, raw, &X, NULL);
+    if (rc)
+        return rc;
+    rc = cl_model_predict(m, cl_tensor_data(X), cl_tensor_rows(X), cl_tensor_cols(X), out,
+                          CL_PREDICT_PROB);
+    cl_tensor_free(X);
+    return rc;
+}
