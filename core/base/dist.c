@@ -36,17 +36,28 @@ double cl_fsum_value(const cl_fsum *s)
 {
     int64_t b[CL_FSUM_SLOTS];
     memcpy(b, s->a, sizeof b);
-    /* carry so every slot but the top holds 24 bits: a canonical form of the exact sum */
-    for (int k = 0; k + 1 < CL_FSUM_SLOTS; k++) {
-        int64_t c = b[k] >> 24; /* floor division by 2^24 (arithmetic shift) */
-        b[k] -= c * ((int64_t)1 << 24);
-        b[k + 1] += c;
+    /* slot k is worth 2^(k - bias): carry so every slot but the top holds one bit (the
+     * binary expansion of the exact sum, a canonical form of it); a
+     * negative sum is negated first (then carried again), so the digits summed below are all
+     * non-negative and no borrow chain cancels in floating point */
+    double sign = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k + 1 < CL_FSUM_SLOTS; k++) {
+            int64_t c = b[k] >> 1; /* floor division by 2 (arithmetic shift) */
+            b[k] -= 2 * c;
+            b[k + 1] += c;
+        }
+        if (b[CL_FSUM_SLOTS - 1] >= 0)
+            break;
+        sign = -1;
+        for (int k = 0; k < CL_FSUM_SLOTS; k++)
+            b[k] = -b[k];
     }
     double v = 0;
     for (int k = CL_FSUM_SLOTS - 1; k >= 0; k--)
         if (b[k])
             v += ldexp((double)b[k], k - FSUM_BIAS);
-    return v;
+    return sign * v;
 }
 
 int cl_fsum_reduce(cl_dist *d, cl_fsum *s)
