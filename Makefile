@@ -30,7 +30,7 @@ B := build/$(VARIANT)
 
 # ---- dependencies -------------------------------------------------------------------------
 # install-deps.sh runs (once) when pkg-config cannot find a build dependency.
-DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline sqlite3 2>/dev/null && test -f /usr/include/csv.h \
+DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline sqlite3 ompi 2>/dev/null && test -f /usr/include/csv.h \
              && ls /usr/lib/*/openblas-openmp/libopenblas.so >/dev/null 2>&1 \
              && command -v gnuplot >/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
@@ -70,6 +70,16 @@ CFLAGS += -std=c11 $(OPT) -fopenmp $(WARN) $(if $(WERROR),-Werror) $(BLAS_CFLAGS
 LDFLAGS += $(filter -fsanitize=%,$(OPT)) -fopenmp
 CORE_LIBS := $(BLAS_LIBS) -lcsv -lsqlite3 -lm -lpthread
 
+# MPI (distributed training, core/base/dist.c): on when Open MPI's pkg-config file is found;
+# `make MPI=0` builds without it (then cl.mpi.size() is 1). A change of MPI rebuilds dist.o
+# through the flags file below.
+MPI ?= $(shell pkg-config --exists ompi 2>/dev/null && echo 1 || echo 0)
+ifeq ($(MPI),1)
+  MPI_CFLAGS := -DCL_HAVE_MPI $(shell pkg-config --cflags ompi)
+  MPI_LIBS := $(shell pkg-config --libs ompi)
+  CORE_LIBS += $(MPI_LIBS)
+endif
+
 # ---- sources ------------------------------------------------------------------------------
 CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
@@ -101,6 +111,13 @@ $(B)/core/%.o: core/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/core/%.o: CPPFLAGS += -Icore
+# only dist.c sees mpi.h: the rest of the core is the same with or without MPI
+$(B)/core/base/dist.o: CPPFLAGS += $(MPI_CFLAGS)
+$(B)/core/base/dist.o: $(B)/gen/mpi.flag
+$(B)/gen/mpi.flag: FORCE
+	@mkdir -p $(@D)
+	@echo 'MPI=$(MPI)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 $(B)/lua/%.o: lua/%.c $(B)/gen/modules.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LUA_CFLAGS) -Ilua -Icore -I$(B)/gen -c $< -o $@

@@ -19,6 +19,7 @@
 #include "csv.h"
 #include "frame/csvio.h"
 #include "frame/textnum.h"
+#include "base/dist.h"
 #include "eval/drift.h"
 #include "base/error.h"
 #include "eval/explain.h"

@@ -6,7 +6,7 @@ set -eu
 
 pkgs="build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev
       libcsv-dev libsqlite3-dev libcmocka-dev libreadline-dev gnuplot-nox clang libclang-rt-dev
-      libmicrohttpd-dev libjansson-dev wrk"
+      libopenmpi-dev openmpi-bin"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs python3-numpy python3-sklearn python3-xgboost python3-pandas python3-torch"
 fi

@@ -111,16 +111,9 @@ static int numeric_cuts(const float *v, size_t m, int max_bins, float *out)
     return nc;
 }
 
-int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
-                   int max_bins, uint64_t seed)
+/* Categorical codes must be integral and < CL_BIN_MAXCAT; rows are numbered from first + 1. */
+static int check_cats(const float *X, size_t n, int d, const uint8_t *is_cat, size_t first)
 {
-    *out = NULL;
-    if (d < 1 || n < 1)
-        return cl_error(CL_EINVAL, "binning: need at least one row and one column (got %zu x %d)",
-                        n, d);
-    if (max_bins < 2 || max_bins > 255)
-        return cl_error(CL_EINVAL, "binning: max_bins must be in [2, 255], got %d", max_bins);
-    /* categorical codes: integral, < CL_BIN_MAXCAT */
     if (is_cat) {
         for (int j = 0; j < d; j++) {
             if (!is_cat[j])
@@ -133,39 +126,59 @@ int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint
                     return cl_error(CL_EINVAL,
                                     "binning: row %zu, column %d is categorical but holds %g "
                                     "(expected a category code 0, 1, 2 ...)",
-                                    i + 1, j + 1, (double)x);
+                                    first + i + 1, j + 1, (double)x);
                 if (x >= CL_BIN_MAXCAT)
                     return cl_error(CL_EINVAL,
                                     "binning: row %zu, column %d holds category code %g; at most "
                                     "%d categories are supported",
-                                    i + 1, j + 1, (double)x, CL_BIN_MAXCAT);
+                                    first + i + 1, j + 1, (double)x, CL_BIN_MAXCAT);
             }
         }
     }
+    return CL_OK;
+}
+
+/* The deterministic sample of S of n rows: the first S of a seeded partial Fisher-Yates
+ * shuffle, sorted (for cache-friendly reads). Owned (S values), NULL when out of memory. */
+static uint32_t *sample_rows(size_t n, size_t S, uint64_t seed)
+{
+    uint32_t *perm = cl_alloc(n * sizeof *perm);
+    if (!perm)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    cl_rng r;
+    cl_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ull);
+    for (size_t i = 0; i < S; i++) { /* partial Fisher-Yates */
+        size_t k = i + (size_t)cl_rng_below(&r, n - i);
+        uint32_t t = perm[i];
+        perm[i] = perm[k];
+        perm[k] = t;
+    }
+    qsort(perm, S, sizeof *perm, cmp_u32);
+    return perm;
+}
+
+int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
+                   int max_bins, uint64_t seed)
+{
+    *out = NULL;
+    if (d < 1 || n < 1)
+        return cl_error(CL_EINVAL, "binning: need at least one row and one column (got %zu x %d)",
+                        n, d);
+    if (max_bins < 2 || max_bins > 255)
+        return cl_error(CL_EINVAL, "binning: max_bins must be in [2, 255], got %d", max_bins);
+    int rc0 = check_cats(X, n, d, is_cat, 0);
+    if (rc0)
+        return rc0;
     cl_binning *b = binning_alloc(d);
     if (!b)
         return CL_ENOMEM;
     size_t S = n < CL_BIN_SAMPLE ? n : CL_BIN_SAMPLE;
     uint32_t *rows = NULL;
-    if (S < n) { /* deterministic sample: the first S of a seeded shuffle, in row order */
-        uint32_t *perm = cl_alloc(n * sizeof *perm);
-        if (!perm) {
-            cl_binning_free(b);
-            return CL_ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++)
-            perm[i] = (uint32_t)i;
-        cl_rng r;
-        cl_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ull);
-        for (size_t i = 0; i < S; i++) { /* partial Fisher-Yates */
-            size_t k = i + (size_t)cl_rng_below(&r, n - i);
-            uint32_t t = perm[i];
-            perm[i] = perm[k];
-            perm[k] = t;
-        }
-        rows = perm;
-        /* sort the chosen rows for cache-friendly reads */
-        qsort(rows, S, sizeof *rows, cmp_u32);
+    if (S < n && !(rows = sample_rows(n, S, seed))) {
+        cl_binning_free(b);
+        return CL_ENOMEM;
     }
     float *cuts = cl_alloc((size_t)d * (size_t)max_bins * sizeof *cuts);
     int *ncut = cl_calloc((size_t)d, sizeof *ncut);
@@ -364,4 +377,90 @@ int cl_binning_from_arrays(cl_binning **out, int d, const int32_t *nbins, const 
     }
     *out = b;
     return CL_OK;
+}
+
+int cl_binning_fit_dist(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
+                        int max_bins, uint64_t seed, cl_dist *dist)
+{
+    *out = NULL;
+    int size = cl_dist_size(dist), me = cl_dist_rank(dist);
+    if (size == 1)
+        return cl_binning_fit(out, X, n, d, is_cat, max_bins, seed);
+    int64_t *cnt = cl_alloc((size_t)size * sizeof *cnt);
+    double *mx = cl_alloc(((size_t)d + 1) * sizeof *mx);
+    uint32_t *mine = NULL, *perm = NULL;
+    float *loc = NULL, *Xs = NULL;
+    int rc = !cnt || !mx ? CL_ENOMEM : CL_OK;
+    if (!rc && (rc = cl_dist_gather_i64(dist, (int64_t)n, cnt)) == CL_OK) {
+        size_t ng = 0, first = 0;
+        for (int r = 0; r < size; r++) {
+            ng += (size_t)cnt[r];
+            if (r < me)
+                first += (size_t)cnt[r];
+        }
+        if (ng >= UINT32_MAX)
+            rc = cl_error(CL_ERANGE, "binning: %zu rows over the ranks (at most %u)", ng,
+                          UINT32_MAX - 1);
+        if (!rc)
+            rc = check_cats(X, n, d, is_cat, first);
+        size_t S = ng < CL_BIN_SAMPLE ? ng : CL_BIN_SAMPLE, k = 0;
+        if (!rc && S < ng && !(perm = sample_rows(ng, S, seed)))
+            rc = CL_ENOMEM;
+        /* this rank's rows of the sample, in global order */
+        if (!rc && !(mine = cl_alloc((n + 1) * sizeof *mine)))
+            rc = CL_ENOMEM;
+        if (!rc) {
+            for (size_t s = 0; s < S; s++) {
+                size_t g = perm ? perm[s] : s;
+                if (g >= first && g < first + n)
+                    mine[k++] = (uint32_t)(g - first);
+            }
+            loc = cl_alloc((k * (size_t)d + 1) * sizeof *loc);
+            Xs = cl_alloc((S * (size_t)d + 1) * sizeof *Xs);
+            if (!loc || !Xs)
+                rc = CL_ENOMEM;
+        }
+        if (!rc) {
+            for (size_t q = 0; q < k; q++)
+                memcpy(loc + q * (size_t)d, X + (size_t)mine[q] * (size_t)d,
+                       (size_t)d * sizeof *loc);
+            for (int j = 0; j < d; j++) { /* categorical bin counts from every row */
+                mx[j] = -1;
+                if (is_cat && is_cat[j])
+                    for (size_t i = 0; i < n; i++) {
+                        float x = X[i * (size_t)d + (size_t)j];
+                        if (x >= 0 && x > mx[j])
+                            mx[j] = x;
+                    }
+            }
+        }
+        /* every rank learns the others' sample sizes, then the rows themselves */
+        if ((rc = cl_dist_agree(dist, rc)) == CL_OK &&
+            (rc = cl_dist_gather_i64(dist, (int64_t)(k * (size_t)d * sizeof *loc), cnt)) ==
+                CL_OK &&
+            (rc = cl_dist_allgatherv(dist, loc, Xs, cnt)) == CL_OK &&
+            (rc = cl_dist_max_f64(dist, mx, (size_t)d)) == CL_OK)
+            rc = cl_binning_fit(out, Xs, S, d, is_cat, max_bins, seed);
+        if (!rc) {
+            cl_binning *b = *out;
+            for (int j = 0; j < d; j++)
+                if (b->is_cat[j]) {
+                    b->nbins[j] = mx[j] < 0 ? 1 : (int)mx[j] + 1;
+                    b->hist_off[j + 1] = b->hist_off[j] + b->nbins[j] + 1;
+                } else {
+                    b->hist_off[j + 1] = b->hist_off[j] + b->nbins[j] + 1;
+                }
+        }
+    }
+    cl_free(cnt);
+    cl_free(mx);
+    cl_free(mine);
+    cl_free(perm);
+    cl_free(loc);
+    cl_free(Xs);
+    if (rc) {
+        cl_binning_free(*out);
+        *out = NULL;
+    }
+    return cl_dist_agree(dist, rc);
 }

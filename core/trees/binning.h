@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/dist.h"
+
 #define CL_BIN_SAMPLE 200000
 #define CL_BIN_MAXCAT 255 /* categorical codes 0..254; larger codes are treated as missing */
 
@@ -37,6 +39,15 @@ typedef struct cl_binning {
 int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
                    int max_bins, uint64_t seed);
 void cl_binning_free(cl_binning *b);
+
+/* The same fit over the rows of every rank of `dist` (each passes its own n x d rows; the
+ * data is their concatenation in rank order). The deterministic sample is drawn over the
+ * global row numbers exactly as cl_binning_fit draws it, its rows are gathered in global
+ * order, and categorical bin counts come from the global maxima, so the binning equals
+ * cl_binning_fit on the concatenated data, on every rank. Collective; NULL or one rank is
+ * cl_binning_fit. */
+int cl_binning_fit_dist(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
+                        int max_bins, uint64_t seed, cl_dist *dist);
 
 /* Bin of one value of feature j. */
 uint8_t cl_binning_bin(const cl_binning *b, int j, float x);

@@ -192,8 +192,8 @@ static void truncate_trees(cl_gbdt *m, int k)
         m->ntrees = k;
 }
 
-int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
-                const cl_progress *progress)
+static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
+               const cl_progress *progress)
 {
     const cl_gbdt_params *p = &m->params;
     int logistic = p->objective == CL_GBDT_LOGISTIC;
@@ -231,22 +231,60 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
         return cl_error(CL_EINVAL, "gbdt fit: metric 'auc' needs the logistic objective");
     m->metric = metric;
     int nth = cl_threads_get();
+    cl_dist *dist = o->dist;
+    const int nranks = cl_dist_size(dist);
 
     cl_tensor *Xc = NULL, *Xvc = NULL;
     uint8_t *bins = NULL;
     float *yv = NULL, *grad = NULL, *hess = NULL, *ylab = NULL, *vtmp = NULL;
     double *scratch = NULL;
     double *margin = NULL, *vmargin = NULL;
+    double *vall = NULL; /* distributed: the validation margins of every rank */
+    float *yvall = NULL;
+    int64_t *counts = NULL, *vbytes = NULL;
     uint32_t *rows = NULL;
     int *feats = NULL, *missing = NULL;
     cl_grow_ws *ws = NULL;
     size_t nv = o->Xv ? (size_t)cl_tensor_rows(o->Xv) : 0;
+    /* the global data: row counts of every rank (this rank's first row), the validation set */
+    size_t ng = n, first = 0, nvg = nv;
+    if (nranks > 1) {
+        int64_t v[3] = {o->Xv != NULL, (int64_t)nv, o->early_stop};
+        if ((rc = cl_dist_sum_small(dist, v, 3)))
+            goto done;
+        if (v[0] != 0 && v[0] != nranks) {
+            rc = cl_error(CL_EINVAL, "gbdt fit: a validation set on %d of %d ranks (give every "
+                          "rank its block of it, or none)", (int)v[0], nranks);
+            goto done;
+        }
+        if (v[2] != (int64_t)o->early_stop * nranks) {
+            rc = cl_error(CL_EINVAL, "gbdt fit: early_stop differs between the ranks");
+            goto done;
+        }
+        nvg = (size_t)v[1];
+        counts = cl_alloc((size_t)nranks * sizeof *counts);
+        vbytes = cl_alloc((size_t)nranks * sizeof *vbytes);
+        if (!counts || !vbytes) {
+            rc = CL_ENOMEM;
+            goto done;
+        }
+        if ((rc = cl_dist_gather_i64(dist, (int64_t)n, counts)))
+            goto done;
+        ng = 0;
+        for (int r = 0; r < nranks; r++) {
+            if (r == cl_dist_rank(dist))
+                first = ng;
+            ng += (size_t)counts[r];
+        }
+        if (nv && (rc = cl_dist_gather_i64(dist, (int64_t)(nv * sizeof *vall), vbytes)))
+            goto done;
+    }
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         goto done;
     if (o->Xv && (rc = cl_tensor_contiguous(&Xvc, o->Xv)))
         goto done;
     const float *Xd = cl_tensor_data(Xc);
-    if ((rc = cl_binning_fit(&m->bins, Xd, n, d, o->is_cat, p->max_bins, p->seed)))
+    if ((rc = cl_binning_fit_dist(&m->bins, Xd, n, d, o->is_cat, p->max_bins, p->seed, dist)))
         goto done;
     size_t nb;
     if (!cl_mul_size(n, (size_t)d, &nb)) {
@@ -265,10 +303,14 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
         yv = cl_alloc(nv * sizeof *yv);
         vmargin = cl_alloc(nv * sizeof *vmargin);
         vtmp = cl_alloc(nv * sizeof *vtmp);
-        scratch = cl_alloc(nv * sizeof *scratch);
+        scratch = cl_alloc(nvg * sizeof *scratch);
+        if (nranks > 1) {
+            vall = cl_alloc(nvg * sizeof *vall);
+            yvall = cl_alloc(nvg * sizeof *yvall);
+        }
     }
     if (!bins || !grad || !hess || !ylab || !margin || !rows || !feats || !missing ||
-        (nv && (!yv || !vmargin || !vtmp || !scratch))) {
+        (nv && (!yv || !vmargin || !vtmp || !scratch || (nranks > 1 && (!vall || !yvall))))) {
         rc = CL_ENOMEM;
         goto done;
     }
@@ -279,18 +321,36 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
         ylab[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
     for (size_t i = 0; i < nv; i++)
         yv[i] = *cl_tensor_ptr(o->yv, (int64_t)i, 0);
-    /* base margin: weighted mean label (log-odds for logistic) */
+    if (nv && nranks > 1) { /* the validation labels of every rank, in rank order */
+        for (int r = 0; r < nranks; r++)
+            counts[r] = vbytes[r] / (int64_t)sizeof *vall * (int64_t)sizeof *yvall;
+        if ((rc = cl_dist_allgatherv(dist, yv, yvall, counts)))
+            goto done;
+    }
+    /* base margin: weighted mean label (log-odds for logistic), from exact global sums: the
+     * count of positive labels (0/1 labels), or the exact sum of the float labels */
     {
-        double sw = 0, sy = 0, npos = 0;
-        for (size_t i = 0; i < n; i++) {
-            double w = logistic && ylab[i] > 0.5 ? p->scale_pos_weight : 1.0;
-            sw += w;
-            sy += w * ylab[i];
-            npos += ylab[i];
-        }
-        if (logistic)
-            cl_prior_rates(npos, (double)n, p->scale_pos_weight, 1.0, &m->prior_trained,
+        int64_t cnt[2] = {0, (int64_t)n};
+        for (size_t i = 0; i < n; i++)
+            cnt[0] += ylab[i] > 0.5f;
+        if ((rc = cl_dist_sum_small(dist, cnt, 2)))
+            goto done;
+        double npos = (double)cnt[0], nall = (double)cnt[1], sw, sy;
+        if (logistic) {
+            sy = npos * p->scale_pos_weight;
+            sw = sy + (nall - npos);
+            cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained,
                            &m->prior_true);
+        } else {
+            cl_fsum fs;
+            cl_fsum_init(&fs);
+            for (size_t i = 0; i < n; i++)
+                cl_fsum_add(&fs, ylab[i]);
+            if ((rc = cl_fsum_reduce(dist, &fs)))
+                goto done;
+            sy = cl_fsum_value(&fs);
+            sw = nall;
+        }
         double mean = sy / sw;
         if (logistic) {
             mean = mean < 1e-6 ? 1e-6 : mean > 1 - 1e-6 ? 1 - 1e-6 : mean;
@@ -319,6 +379,7 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
     gp.lr = p->lr;
     gp.subtract = 1;
     gp.nthreads = nth;
+    gp.dist = dist;
     double best = 0;
     int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
     const size_t blk = 16384, nblk = (n + blk - 1) / blk;
@@ -346,12 +407,21 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
         cl_rng_seed(&rng, p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
         size_t m_rows = 0;
         if (p->subsample < 1) {
+            /* one draw per global row, so every rank walks the whole stream and keeps its own
+             * rows (O(global rows) per tree; the stream is the one-process stream) */
             uint64_t cut = (uint64_t)(p->subsample * 18446744073709551616.0);
-            for (size_t i = 0; i < n; i++)
-                if (cl_rng_next(&rng) < cut)
-                    rows[m_rows++] = (uint32_t)i;
-            if (m_rows == 0)
-                rows[m_rows++] = (uint32_t)cl_rng_below(&rng, n);
+            size_t taken = 0;
+            for (size_t i = 0; i < ng; i++)
+                if (cl_rng_next(&rng) < cut) {
+                    taken++;
+                    if (i - first < n) /* unsigned: i in [first, first + n) */
+                        rows[m_rows++] = (uint32_t)(i - first);
+                }
+            if (taken == 0) {
+                size_t i = (size_t)cl_rng_below(&rng, ng);
+                if (i - first < n)
+                    rows[m_rows++] = (uint32_t)(i - first);
+            }
         } else {
             for (size_t i = 0; i < n; i++)
                 rows[i] = (uint32_t)i;
@@ -402,7 +472,15 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
             cl_trees_predict(one, 1, cl_tensor_data(Xvc), nv, d, 0.0, 1.0, vtmp);
             for (size_t i = 0; i < nv; i++)
                 vmargin[i] += vtmp[i];
-            double sc = eval_metric(metric, p->objective, vmargin, yv, nv, scratch);
+            const double *vm = vmargin;
+            const float *vy = yv;
+            if (nranks > 1) { /* the metric of the whole validation set, on every rank */
+                if ((rc = cl_dist_allgatherv(dist, vmargin, vall, vbytes)))
+                    break;
+                vm = vall;
+                vy = yvall;
+            }
+            double sc = eval_metric(metric, p->objective, vm, vy, nvg, scratch);
             if (best_iter < 0 || (higher_better ? sc > best : sc < best)) {
                 best = sc;
                 best_iter = t;
@@ -411,7 +489,8 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
             m->best_iter = best_iter;
             m->best_score = best;
         }
-        if ((rc = cl_progress_step(progress, "gbdt", t + 1, p->trees, detail)))
+        rc = cl_progress_step(progress, "gbdt", t + 1, p->trees, detail);
+        if ((rc = cl_dist_agree(dist, rc))) /* an interrupted rank stops every rank */
             break;
         if (o->early_stop > 0 && t - best_iter >= o->early_stop)
             break;
@@ -435,7 +514,26 @@ done:
     cl_free(vmargin);
     cl_free(vtmp);
     cl_free(scratch);
+    cl_free(vall);
+    cl_free(yvall);
+    cl_free(counts);
+    cl_free(vbytes);
     cl_grow_ws_free(ws);
+    return rc;
+}
+
+int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
+                const cl_progress *progress)
+{
+    cl_dist *dist = o ? o->dist : NULL;
+    cl_dist_begin(dist);
+    int rc = fit(m, X, y, o, progress);
+    /* every rank ends the fit with the same status (a local failure after the last
+     * collective reaches the others here); a rank whose fit succeeded drops its model when
+     * another's failed, except after an interruption (the trees so far are kept everywhere) */
+    rc = cl_dist_agree(dist, rc);
+    if (rc && rc != CL_EINTR)
+        reset(m);
     return rc;
 }
 

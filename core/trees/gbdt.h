@@ -30,6 +30,7 @@
 
 #include "models/model.h"
 #include "trees/binning.h"
+#include "base/dist.h"
 #include "base/param.h"
 #include "base/progress.h"
 #include "tensor/tensor.h"
@@ -71,12 +72,25 @@ typedef struct cl_gbdt {
 } cl_gbdt;
 
 /* Fit options: Xv/yv (validation set, may be NULL), early_stop (rounds without improvement
- * before stopping; 0 = off; needs Xv), is_cat (d flags or NULL), metric (CL_GBDT_METRIC_*). */
+ * before stopping; 0 = off; needs Xv), is_cat (d flags or NULL), metric (CL_GBDT_METRIC_*),
+ * dist (NULL: one process).
+ *
+ * Distributed (dist with more than one rank; data parallel, as LightGBM's data-parallel
+ * learner): every rank calls cl_gbdt_fit with the same parameters and options and its own
+ * block of rows; the training data is the concatenation of the blocks in rank order, and so is
+ * the validation set (each rank passes its block of it, or none on every rank). Bins come
+ * from the global sample (cl_binning_fit_dist), histograms are summed over the ranks in fixed
+ * point (tree_grow.h), the base score from exact global sums, row subsampling draws the same
+ * random stream over the global row numbers, and validation metrics are computed on the
+ * gathered margins. Every rank ends with the same model, bit for bit the model one process
+ * fits on the concatenated data, for any number of ranks and threads. A failure on any rank
+ * is returned on every rank (base/dist.h). */
 typedef struct cl_gbdt_fit_opts {
     const cl_tensor *Xv, *yv;
     int early_stop;
     const uint8_t *is_cat;
     int metric;
+    cl_dist *dist;
 } cl_gbdt_fit_opts;
 
 /* New unfitted model (params validated). Owned; cl_gbdt_free. */

@@ -9,10 +9,10 @@
 #endif
 
 /* Accumulates rows [k0, k1) of feature j into h, and when h2 is not NULL the odd positions
- * into h2 (two independent dependency chains for the read-modify-write of a bin; the pair is
- * combined in a fixed order afterwards, so the result stays scheduling-independent). */
+ * into h2 (two independent dependency chains for the read-modify-write of a bin; integer
+ * sums, so the split changes nothing but speed). */
 static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uint8_t *col,
-                            const uint32_t *rows, const float *gh, size_t k0, size_t k1)
+                            const uint32_t *rows, const int64_t *gh, size_t k0, size_t k1)
 {
     size_t k = k0;
     if (h2) {
@@ -42,7 +42,7 @@ static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uin
 }
 
 static void build_range(cl_hbin *hist, cl_hbin *hist2, const int *hist_off, const uint8_t *bins,
-                        size_t n, const uint32_t *rows, size_t m, const float *gh,
+                        size_t n, const uint32_t *rows, size_t m, const int64_t *gh,
                         const int *feats, int f0, int f1)
 {
     for (int f = f0; f < f1; f++) {
@@ -71,12 +71,12 @@ static void build_range(cl_hbin *hist, cl_hbin *hist2, const int *hist_off, cons
 }
 
 void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size_t n,
-                   const uint32_t *rows, size_t m, const float *gh, const int *feats, int nf,
+                   const uint32_t *rows, size_t m, const int64_t *gh, const int *feats, int nf,
                    int nthreads)
 {
     if (nthreads > nf)
         nthreads = nf;
-    /* two chains only for large nodes: the decision depends on m alone, never on threads */
+    /* two chains only for large nodes (integer sums: any order gives the same histogram) */
     cl_hbin *hist2 = NULL;
     if (m >= 8192) /* feats are increasing: the last one ends the used range */
         hist2 = cl_alloc((size_t)hist_off[feats[nf - 1] + 1] * sizeof *hist2);

@@ -3,13 +3,15 @@
  * A histogram holds, for every feature j and bin b (including the missing bin), the sums of
  * gradient and hessian of the rows whose binned value is b: hist[hist_off[j] + b].
  *
- * Determinism: each feature's histogram is accumulated by exactly one thread, rows in list
- * order, so the sums are bit-identical whatever the thread count. Threads own contiguous
- * feature ranges and walk the rows in blocks of CL_HIST_BLOCK, so one block of ordered
- * gradients stays in cache while the thread sweeps its features (LightGBM's ordered
- * gradients, column-wise). Nodes of >= 8192 rows accumulate even and odd list positions in
- * two histograms added at the end (two dependency chains; fixed by m, not by threads). If
- * that scratch cannot be allocated the single-chain order is used (rounding may differ).
+ * Fixed point. Gradients and hessians arrive as int64 multiples of a unit (the grower picks
+ * a power of two per tree so no sum can overflow: tree_grow.c), and are added as integers.
+ * Integer sums are exact, so a histogram is the same whatever the order of the rows, the
+ * number of threads, the accumulation chains, or the number of MPI ranks whose partial
+ * histograms are summed (XGBoost's GPU histograms are made deterministic the same way);
+ * subtraction is exact too. Threads own contiguous feature ranges and walk the rows in blocks
+ * of CL_HIST_BLOCK, so one block of ordered gradients stays in cache while the thread sweeps
+ * its features (LightGBM's ordered gradients, column-wise). Nodes of >= 8192 rows accumulate
+ * even and odd list positions in two histograms added at the end (two dependency chains).
  */
 #ifndef CL_HIST_H
 #define CL_HIST_H
@@ -20,16 +22,16 @@
 #define CL_HIST_BLOCK 4096
 
 typedef struct cl_hbin {
-    double g, h;
+    int64_t g, h; /* in units of the tree's fixed-point scales */
 } cl_hbin;
 
 /* Builds the histogram of features feats[0..nf) (their ranges of `hist` are overwritten)
  * over rows[0..m) of the column-major bin matrix `bins` (n rows per column); rows == NULL
- * means rows 0..m-1. gh holds the gradient and hessian of the k-th listed row at gh[2k],
- * gh[2k+1] (ordered gradients). feats must be increasing. nthreads >= 1; small work runs on
+ * means rows 0..m-1. gh holds the fixed-point gradient and hessian of the k-th listed row at
+ * gh[2k], gh[2k+1] (ordered gradients). feats must be increasing. nthreads >= 1; small work runs on
  * one thread. */
 void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size_t n,
-                   const uint32_t *rows, size_t m, const float *gh, const int *feats, int nf,
+                   const uint32_t *rows, size_t m, const int64_t *gh, const int *feats, int nf,
                    int nthreads);
 
 /* out = parent - child over the ranges of feats (the sibling's histogram); out may alias

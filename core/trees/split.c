@@ -34,14 +34,17 @@ void cl_split_none(cl_split *s)
     s->feature = -1;
 }
 
-/* Tries left sums (gl, hl); the rest of the node goes right. Returns 1 if it improved. */
-static int try_split(cl_split *best, double gl, double hl, double G, double H, double parent,
-                     const cl_split_params *p)
+/* Tries left sums (gl, hl) in fixed point; the rest of the node goes right. Returns 1 if it
+ * improved. */
+static int try_split(cl_split *best, int64_t qgl, int64_t qhl, int64_t qG, int64_t qH,
+                     double parent, const cl_split_params *p)
 {
-    double gr = G - gl, hr = H - hl;
-    if (hl < p->min_child_weight || hr < p->min_child_weight)
+    int64_t qgr = qG - qgl, qhr = qH - qhl;
+    if (qhl <= 0 || qhr <= 0)
         return 0;
-    if (hl <= 0 || hr <= 0)
+    double gl = (double)qgl * p->ug, hl = (double)qhl * p->uh;
+    double gr = (double)qgr * p->ug, hr = (double)qhr * p->uh;
+    if (hl < p->min_child_weight || hr < p->min_child_weight)
         return 0;
     double gain = cl_split_score(gl, hl, p) + cl_split_score(gr, hr, p) - parent;
     if (!(gain > p->gamma) || !(gain > 1e-10) || !(gain > best->gain))
@@ -51,6 +54,10 @@ static int try_split(cl_split *best, double gl, double hl, double G, double H, d
     best->hl = hl;
     best->gr = gr;
     best->hr = hr;
+    best->qgl = qgl;
+    best->qhl = qhl;
+    best->qgr = qgr;
+    best->qhr = qhr;
     return 1;
 }
 
@@ -69,14 +76,14 @@ static int cmp_cat(const void *a, const void *b)
     return (x->cat > y->cat) - (x->cat < y->cat);
 }
 
-void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, double G,
-                      double H, const cl_split_params *p)
+void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, int64_t G,
+                      int64_t H, const cl_split_params *p)
 {
-    double parent = cl_split_score(G, H, p);
-    double gm = h[nbins].g, hm = h[nbins].h; /* missing bin */
+    double parent = cl_split_score((double)G * p->ug, (double)H * p->uh, p);
+    int64_t gm = h[nbins].g, hm = h[nbins].h; /* missing bin */
     int has_missing = hm > 0;
     if (!is_cat) {
-        double gl = 0, hl = 0;
+        int64_t gl = 0, hl = 0;
         for (int b = 0; b < nbins - 1; b++) {
             gl += h[b].g;
             hl += h[b].h;
@@ -100,19 +107,19 @@ void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, i
     cl_split_params pc = *p; /* categorical: extra L2 */
     pc.lambda += CL_SPLIT_CAT_L2;
     p = &pc;
-    parent = cl_split_score(G, H, p);
+    parent = cl_split_score((double)G * p->ug, (double)H * p->uh, p);
     cat_key keys[256];
     int nk = 0;
     for (int c = 0; c < nbins; c++)
         if (h[c].h > 0) {
-            keys[nk].key = h[c].g / (h[c].h + CL_SPLIT_CAT_SMOOTH);
+            keys[nk].key = (double)h[c].g * p->ug / ((double)h[c].h * p->uh + CL_SPLIT_CAT_SMOOTH);
             keys[nk].cat = c;
             nk++;
         }
     if (nk < 1 || (nk < 2 && !has_missing))
         return;
     qsort(keys, (size_t)nk, sizeof *keys, cmp_cat);
-    double gl = 0, hl = 0;
+    int64_t gl = 0, hl = 0;
     for (int k = 0; k < nk; k++) {
         gl += h[keys[k].cat].g;
         hl += h[keys[k].cat].h;

@@ -28,6 +28,9 @@
 
 typedef struct cl_split_params {
     double lambda, alpha, gamma, min_child_weight;
+    /* value of one fixed-point unit of the histograms' gradient / hessian sums (hist.h); the
+     * grower sets them per tree, a power of two each */
+    double ug, uh;
 } cl_split_params;
 
 typedef struct cl_split {
@@ -38,6 +41,7 @@ typedef struct cl_split {
     int is_cat;
     uint32_t cats[CL_SPLIT_CAT_WORDS]; /* categorical: categories going left */
     double gl, hl, gr, hr;             /* child sums with missing values placed */
+    int64_t qgl, qhl, qgr, qhr;        /* the same in fixed point (exact) */
 } cl_split;
 
 double cl_split_score(double G, double H, const cl_split_params *p);
@@ -47,10 +51,11 @@ double cl_split_weight(double G, double H, const cl_split_params *p);
 void cl_split_none(cl_split *s);
 
 /* Best split on feature j whose histogram is h[0..nbins] (h[nbins] = missing bin), for a
- * node with sums G, H. Updates *best only when the gain is strictly larger, so calling it
+ * node with fixed-point sums G, H (units p->ug, p->uh). Prefix sums are integers, so every
+ * candidate's child sums are exact. Updates *best only when the gain is strictly larger, so calling it
  * for features in increasing order breaks ties toward the lowest feature index. */
-void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, double G,
-                      double H, const cl_split_params *p);
+void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, int64_t G,
+                      int64_t H, const cl_split_params *p);
 
 static inline int cl_split_cat_has(const uint32_t *bits, int c)
 {

@@ -1,6 +1,7 @@
 /* tree_grow.c - depth-wise and leaf-wise tree growth on histograms (see tree_grow.h). */
 #include "trees/tree_grow.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -10,8 +11,9 @@
 
 typedef struct cand {
     int node, depth;
-    size_t start, end;
-    double G, H;
+    size_t start, end; /* this rank's rows */
+    int64_t cnt;       /* rows over every rank */
+    int64_t G, H;      /* fixed-point sums over every rank */
     cl_hbin *hist; /* NULL when not kept */
     cl_split split;
 } cand;
@@ -19,7 +21,8 @@ typedef struct cand {
 struct cl_grow_ws {
     size_t n;
     int total_bins, d;
-    float *gh;     /* 2n ordered gradients */
+    int64_t *gh;   /* 2n ordered fixed-point gradients */
+    cl_hbin *pack; /* total_bins: a feature subset packed for a reduction */
     uint32_t *tmp; /* n */
     cl_hbin **pool;
     int npool, poolcap;
@@ -41,7 +44,8 @@ int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d)
     ws->gh = cl_alloc((2 * n + 2) * sizeof *ws->gh);
     ws->tmp = cl_alloc((n + 1) * sizeof *ws->tmp);
     ws->feats = cl_alloc(((size_t)d + 1) * sizeof *ws->feats);
-    if (!ws->gh || !ws->tmp || !ws->feats) {
+    ws->pack = cl_alloc(((size_t)total_bins + 1) * sizeof *ws->pack);
+    if (!ws->gh || !ws->tmp || !ws->feats || !ws->pack) {
         cl_grow_ws_free(ws);
         return CL_ENOMEM;
     }
@@ -63,6 +67,7 @@ void cl_grow_ws_free(cl_grow_ws *ws)
     cl_free(ws->gh);
     cl_free(ws->tmp);
     cl_free(ws->feats);
+    cl_free(ws->pack);
     cl_free(ws);
 }
 
@@ -121,15 +126,60 @@ static int add_cand(cl_grow_ws *ws, const cand *c)
     return CL_OK;
 }
 
-static void gather(float *gh, const uint32_t *rows, size_t m, const float *grad,
-                   const float *hess, int nthreads)
+/* The tree's fixed-point scales (powers of two, so scaling a float is exact): sg = 2^s with
+ * max|grad| * sg * rows < 2^62, likewise for the hessians. */
+typedef struct fixed {
+    double sg, sh; /* float -> units */
+} fixed;
+
+static double scale_for(double mx, int64_t rows)
 {
+    if (!(mx > 0))
+        return 1.0;
+    int e, l = 0;
+    frexp(mx, &e); /* mx < 2^e */
+    while (l < 63 && ((int64_t)1 << l) <= rows)
+        l++; /* rows < 2^l */
+    int s = 62 - e - l;
+    s = s > 1000 ? 1000 : s < -1000 ? -1000 : s;
+    return ldexp(1.0, s);
+}
+
+static void gather(int64_t *gh, const uint32_t *rows, size_t m, const float *grad,
+                   const float *hess, const fixed *fx, int nthreads)
+{
+    const double sg = fx->sg, sh = fx->sh;
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (m > 4 * PART_BLOCK)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = rows[k];
-        gh[2 * k] = grad[r];
-        gh[2 * k + 1] = hess[r];
+        gh[2 * k] = llrint((double)grad[r] * sg);
+        gh[2 * k + 1] = llrint((double)hess[r] * sh);
     }
+}
+
+/* Sums a histogram over the ranks: the ranges of feats (packed when they are not one run). */
+static int reduce_hist(cl_grow_ws *ws, cl_hbin *hist, const cl_binning *b, const int *feats,
+                       int nf, cl_dist *dist)
+{
+    if (cl_dist_size(dist) == 1)
+        return CL_OK;
+    const int *off = b->hist_off;
+    if (feats[nf - 1] - feats[0] == nf - 1) {
+        int lo = off[feats[0]], hi = off[feats[nf - 1] + 1];
+        return cl_dist_sum_i64(dist, &hist[lo].g, 2 * (size_t)(hi - lo));
+    }
+    size_t k = 0;
+    for (int f = 0; f < nf; f++)
+        for (int q = off[feats[f]]; q < off[feats[f] + 1]; q++)
+            ws->pack[k++] = hist[q];
+    int rc = cl_dist_sum_i64(dist, &ws->pack[0].g, 2 * k);
+    if (rc)
+        return rc;
+    k = 0;
+    for (int f = 0; f < nf; f++)
+        for (int q = off[feats[f]]; q < off[feats[f] + 1]; q++)
+            hist[q] = ws->pack[k++];
+    return CL_OK;
 }
 
 static int splittable(const cand *c, const cl_grow_params *p)
@@ -138,9 +188,9 @@ static int splittable(const cand *c, const cl_grow_params *p)
      * TreeSHAP may walk */
     if (c->depth >= (p->max_depth > 0 ? p->max_depth : CL_TREE_MAX_DEPTH))
         return 0;
-    if (c->end - c->start < 2)
+    if (c->cnt < 2)
         return 0;
-    if (c->H < 2 * p->sp.min_child_weight)
+    if ((double)c->H * p->sp.uh < 2 * p->sp.min_child_weight)
         return 0;
     return 1;
 }
@@ -177,17 +227,20 @@ static void find_split(cand *c, const cl_binning *b, const int *fs, int nf,
  * histogram attached for subtraction; otherwise return it to the pool. */
 static int eval_node(cl_grow_ws *ws, cand *c, const cl_binning *b, const uint8_t *bins,
                      size_t n, const float *grad, const float *hess, const uint32_t *rows,
-                     const int *fs, int nf, const cl_grow_params *p, int keep)
+                     const int *fs, int nf, const cl_grow_params *p, const fixed *fx, int keep)
 {
     if (!c->hist) {
         c->hist = hist_get(ws);
         if (!c->hist)
             return CL_ENOMEM;
         size_t m = c->end - c->start;
-        gather(ws->gh, rows + c->start, m, grad, hess, p->nthreads);
+        gather(ws->gh, rows + c->start, m, grad, hess, fx, p->nthreads);
         /* a node holding every row (the root without sampling) lists rows 0..n-1 in order */
         cl_hist_build(c->hist, b->hist_off, bins, n, m == n ? NULL : rows + c->start, m, ws->gh,
                       fs, nf, p->nthreads);
+        int rc = reduce_hist(ws, c->hist, b, fs, nf, p->dist);
+        if (rc)
+            return rc;
     }
     find_split(c, b, fs, nf, p);
     if (!keep) {
@@ -267,29 +320,48 @@ static size_t partition(uint32_t *rows, size_t m, const uint8_t *col, const cl_s
     return nl;
 }
 
-int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
-                 const float *grad, const float *hess, uint32_t *rows, size_t m,
-                 const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
-                 const cl_grow_leaf **leaves, int *nleaves)
+static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+                const float *grad, const float *hess, uint32_t *rows, size_t m, const int *feats,
+                int nf, const cl_grow_params *p0, cl_rng *rng, cl_grow_ws *ws,
+                const cl_grow_leaf **leaves, int *nleaves)
 {
     int rc = CL_OK;
-    int subtract = p->subtract && p->mtry <= 0;
+    int subtract = p0->subtract && p0->mtry <= 0;
     ws->ncand = 0;
     ws->nleaves = 0;
-    double G = 0, H = 0;
+    /* the tree's fixed point: global row count and maxima first */
+    double mx[2] = {0, 0};
     for (size_t k = 0; k < m; k++) {
-        G += grad[rows[k]];
-        H += hess[rows[k]];
+        double g = fabs((double)grad[rows[k]]), h = fabs((double)hess[rows[k]]);
+        mx[0] = g > mx[0] ? g : mx[0];
+        mx[1] = h > mx[1] ? h : mx[1];
     }
-    int root = cl_tree_add(t, (float)(p->lr * cl_split_weight(G, H, &p->sp)), H, (double)m);
+    int64_t mg = (int64_t)m;
+    if ((rc = cl_dist_sum_small(p0->dist, &mg, 1)) || (rc = cl_dist_max_f64(p0->dist, mx, 2)))
+        return rc;
+    fixed fx = {scale_for(mx[0], mg), scale_for(mx[1], mg)};
+    cl_grow_params pp = *p0;
+    pp.sp.ug = 1 / fx.sg;
+    pp.sp.uh = 1 / fx.sh;
+    const cl_grow_params *p = &pp;
+    int64_t GH[2] = {0, 0};
+    for (size_t k = 0; k < m; k++) {
+        GH[0] += llrint((double)grad[rows[k]] * fx.sg);
+        GH[1] += llrint((double)hess[rows[k]] * fx.sh);
+    }
+    if ((rc = cl_dist_sum_small(p->dist, GH, 2)))
+        return rc;
+    double Gd = (double)GH[0] * p->sp.ug, Hd = (double)GH[1] * p->sp.uh;
+    int root = cl_tree_add(t, (float)(p->lr * cl_split_weight(Gd, Hd, &p->sp)), Hd, (double)mg);
     if (root < 0)
         return root;
-    cand c0 = {.node = root, .depth = 0, .start = 0, .end = m, .G = G, .H = H, .hist = NULL};
+    cand c0 = {.node = root, .depth = 0, .start = 0, .end = m, .cnt = mg, .G = GH[0],
+               .H = GH[1], .hist = NULL};
     cl_split_none(&c0.split);
     if (splittable(&c0, p)) {
         const int *fs;
         int k = node_feats(ws, feats, nf, p, rng, &fs);
-        if ((rc = eval_node(ws, &c0, b, bins, n, grad, hess, rows, fs, k, p, subtract)))
+        if ((rc = eval_node(ws, &c0, b, bins, n, grad, hess, rows, fs, k, p, &fx, subtract)))
             return rc;
     }
     if ((rc = add_cand(ws, &c0))) {
@@ -325,6 +397,12 @@ int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
         size_t pm = par.end - par.start;
         size_t nl = partition(rows + par.start, pm, bins + (size_t)j * n, s, b, ws->tmp,
                               p->nthreads);
+        int64_t nlg = (int64_t)nl; /* the left child's rows over every rank */
+        if ((rc = cl_dist_sum_small(p->dist, &nlg, 1))) {
+            hist_put(ws, par.hist);
+            goto fail;
+        }
+        int64_t nrg = par.cnt - nlg;
         int catset = -1;
         if (s->is_cat && (catset = cl_tree_add_cats(t, s->cats)) < 0) {
             rc = catset;
@@ -332,10 +410,10 @@ int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
             goto fail;
         }
         int li = cl_tree_add(t, (float)(p->lr * cl_split_weight(s->gl, s->hl, &p->sp)), s->hl,
-                             (double)nl);
+                             (double)nlg);
         int ri = li < 0 ? li
                         : cl_tree_add(t, (float)(p->lr * cl_split_weight(s->gr, s->hr, &p->sp)),
-                                      s->hr, (double)(pm - nl));
+                                      s->hr, (double)nrg);
         if (li < 0 || ri < 0) {
             rc = CL_ENOMEM;
             hist_put(ws, par.hist);
@@ -356,14 +434,15 @@ int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
             nd->thr = cl_binning_threshold(b, j, s->bin);
         }
         cand cl = {.node = li, .depth = par.depth + 1, .start = par.start,
-                   .end = par.start + nl, .G = s->gl, .H = s->hl, .hist = NULL};
+                   .end = par.start + nl, .cnt = nlg, .G = s->qgl, .H = s->qhl, .hist = NULL};
         cand cr = {.node = ri, .depth = par.depth + 1, .start = par.start + nl,
-                   .end = par.end, .G = s->gr, .H = s->hr, .hist = NULL};
+                   .end = par.end, .cnt = nrg, .G = s->qgr, .H = s->qhr, .hist = NULL};
         cl_split_none(&cl.split);
         cl_split_none(&cr.split);
         int sl = splittable(&cl, p), sr = splittable(&cr, p);
         if (subtract && par.hist && (sl || sr)) {
-            cand *small = nl <= pm - nl ? &cl : &cr;
+            /* the smaller child by global count (every rank builds the same one) */
+            cand *small = nlg <= nrg ? &cl : &cr;
             cand *large = small == &cl ? &cr : &cl;
             int ssplit = small == &cl ? sl : sr, lsplit = small == &cl ? sr : sl;
             small->hist = hist_get(ws);
@@ -373,9 +452,15 @@ int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                 goto fail;
             }
             size_t sm = small->end - small->start;
-            gather(ws->gh, rows + small->start, sm, grad, hess, p->nthreads);
+            gather(ws->gh, rows + small->start, sm, grad, hess, &fx, p->nthreads);
             cl_hist_build(small->hist, b->hist_off, bins, n, rows + small->start, sm, ws->gh,
                           feats, nf, p->nthreads);
+            if ((rc = reduce_hist(ws, small->hist, b, feats, nf, p->dist))) {
+                hist_put(ws, small->hist);
+                small->hist = NULL;
+                hist_put(ws, par.hist);
+                goto fail;
+            }
             cl_hist_subtract(par.hist, par.hist, small->hist, b->hist_off, feats, nf);
             large->hist = par.hist;
             if (ssplit)
@@ -399,7 +484,7 @@ int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                     continue;
                 const int *fs;
                 int k = node_feats(ws, feats, nf, p, rng, &fs);
-                if ((rc = eval_node(ws, ch[q], b, bins, n, grad, hess, rows, fs, k, p,
+                if ((rc = eval_node(ws, ch[q], b, bins, n, grad, hess, rows, fs, k, p, &fx,
                                     subtract))) {
                     hist_put(ws, cl.hist);
                     hist_put(ws, cr.hist);
@@ -435,4 +520,15 @@ fail:
         ws->cands[i].hist = NULL;
     }
     return rc;
+}
+
+int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+                 const float *grad, const float *hess, uint32_t *rows, size_t m,
+                 const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
+                 const cl_grow_leaf **leaves, int *nleaves)
+{
+    int rc = grow(t, b, bins, n, grad, hess, rows, m, feats, nf, p, rng, ws, leaves, nleaves);
+    /* a failure of this rank alone must reach the others, which wait in a collective (a no-op
+     * when the failure was already agreed there) */
+    return rc ? cl_dist_agree(p->dist, rc) : CL_OK;
 }

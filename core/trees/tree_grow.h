@@ -5,7 +5,20 @@
  * and split.h. Growth is depth-wise (nodes split in creation order, level by level) or
  * leaf-wise (best-first: the open leaf with the largest gain is split next, up to
  * max_leaves). With subtraction on, only the smaller child's histogram is built and the
- * sibling's is parent - smaller. Deterministic: thread count never changes a result.
+ * sibling's is parent - smaller.
+ *
+ * Fixed point: per tree, gradients and hessians are rounded to int64 multiples of a power of
+ * two chosen from their largest magnitude and the number of rows, so that no sum of them can
+ * overflow (62 bits for the largest possible sum: a gradient of magnitude g keeps about
+ * 62 - log2(rows) - log2(max|g| / |g|) bits, more than float32's 24 for all but the tiniest);
+ * histograms, node sums and child sums are then exact integers (hist.h). So the thread count
+ * never changes a result, and neither does the number of MPI ranks.
+ *
+ * Distributed (p->dist with more than one rank): each rank passes its own rows; the maxima,
+ * node counts, root sums and every histogram are summed over the ranks (cl_dist), so every
+ * rank sees the global histograms, finds the same splits and grows the same tree (its
+ * `leaves` describe its own rows). Every rank must call with the same parameters, features and
+ * rng state. A failure on one rank is agreed with the others (every rank returns it).
  */
 #ifndef CL_TREE_GROW_H
 #define CL_TREE_GROW_H
@@ -15,6 +28,7 @@
 
 #include "trees/binning.h"
 #include "trees/hist.h"
+#include "base/dist.h"
 #include "base/rng.h"
 #include "trees/split.h"
 #include "trees/tree.h"
@@ -27,6 +41,7 @@ typedef struct cl_grow_params {
     double lr;      /* leaf values are lr * weight */
     int subtract;   /* histogram subtraction (needs mtry == 0) */
     int nthreads;
+    cl_dist *dist;  /* NULL: this process holds every row */
 } cl_grow_params;
 
 /* Scratch reused across trees (owned; cl_grow_ws_free). */

@@ -10,6 +10,7 @@
  */
 #include "support/lframe.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 /* ---- boxes: see lframe.h ------------------------------------------------------------------ */
@@ -68,7 +69,7 @@ static int l_read_csv(lua_State *L)
     /* the one list of read_csv's options: a new option is added here and read below */
     static const char *const known[] = {"sep", "quote", "header", "names", "na", "types", "nrows",
                                         "skip", "on_bad_line", "verbose", "max_record", "warn",
-                                        NULL};
+                                        "shard", "of", NULL};
     int o = lcl_check_options(L, 2, "read_csv", known);
     cl_csv_opts opts;
     cl_csv_opts_default(&opts);
@@ -79,6 +80,17 @@ static int l_read_csv(lua_State *L)
     opts.skip = (int64_t)lcl_optnum(L, o, "skip", 0);
     opts.max_record = (int64_t)lcl_optnum(L, o, "max_record", 0);
     int warn = lcl_optbool(L, o, "warn", 1);
+    /* shard k of N: the k-th of N contiguous blocks of rows (0-based), so the blocks of
+     * ranks 0..N-1 in rank order are the file's rows in order (what distributed fits assume);
+     * the whole file is parsed, so every shard has the same categories and codes */
+    double shard = lcl_optnum(L, o, "shard", NAN), of = lcl_optnum(L, o, "of", NAN);
+    if (isnan(shard) != isnan(of))
+        return luaL_error(L, "read_csv: options 'shard' and 'of' go together (shard = "
+                             "cl.mpi.rank(), of = cl.mpi.size())");
+    if (!isnan(of) && !(of >= 1 && of == floor(of) && shard >= 0 && shard < of &&
+                        shard == floor(shard)))
+        return luaL_error(L, "read_csv: shard must be a whole number in [0, of) and of >= 1, "
+                             "got shard = %f, of = %f", shard, of);
     const char *bad = lcl_optstr(L, o, "on_bad_line", "error");
     if (!strcmp(bad, "skip"))
         opts.skip_bad = 1;
@@ -124,6 +136,22 @@ static int l_read_csv(lua_State *L)
     if (rc)
         return lcl_raise_file(L, rc, path); /* like io.lines: a script that expects failure
                                               * uses pcall */
+    if (!isnan(of)) {
+        int64_t n = f->nrow, k = (int64_t)shard, N = (int64_t)of;
+        cl_frame *part;
+        /* rows [floor(k n / N), floor((k + 1) n / N)) without overflow */
+        rc = cl_frame_slice(&part, f, n / N * k + n % N * k / N,
+                            n / N * (k + 1) + n % N * (k + 1) / N);
+        if (rc) {
+            cl_frame_free(f);
+            return lcl_raise(L, rc);
+        }
+        push_frame(L, f); /* kept on the stack: push_read_info reads its columns */
+        push_frame(L, part);
+        lua_pushinteger(L, info.bad_lines);
+        push_read_info(L, &info, f, warn);
+        return 3;
+    }
     push_frame(L, f);
     lua_pushinteger(L, info.bad_lines);
     push_read_info(L, &info, f, warn); /* f stays alive: the frame on the stack owns it */
@@ -1118,7 +1146,9 @@ int luaopen_churnlab_frame(lua_State *L)
                       "\"num\"|\"cat\"|\"date\"}: values that do not parse become missing, "
                       "counted in info.coerced), nrows, skip (lines before the header), "
                       "on_bad_line (\"error\"|\"skip\"), max_record (bytes, 64 MiB), warn "
-                      "(true). info = {bad_lines, first_bad_line, lines, warnings, coerced}: "
+                      "(true), shard and of (rows of block shard of `of` contiguous blocks, 0-based: "
+                      "{shard = cl.mpi.rank(), of = cl.mpi.size()} under mpirun; the whole file "
+                      "is parsed, so every shard has the same categories). info = {bad_lines, first_bad_line, lines, warnings, coerced}: "
                       "warnings (also printed on stderr unless warn = false) name each column "
                       "read as cat although >= 95% of its values are numbers or dates, with the "
                       "count and the first offending value. Quoted fields are strings: \"NA\" "

@@ -248,7 +248,7 @@ static int m_fit(lua_State *L)
     cl_tensor *X = lcl_checktensor(L, 2);
     cl_tensor *y = lcl_checktensor(L, 3);
     static const char *const known_gbdt[] = {"categorical", "names", "pipeline", "verbose",
-                                             "valid", "early_stop", "metric", NULL};
+                                             "valid", "early_stop", "metric", "mpi", NULL};
     static const char *const known_forest[] = {"categorical", "names", "pipeline", "verbose",
                                                NULL}; /* no validation set: no early stopping */
     int opts = lcl_check_options(L, 4, "fit", r.g ? known_gbdt : known_forest);
@@ -265,6 +265,9 @@ static int m_fit(lua_State *L)
     if (r.g) {
         cl_gbdt_fit_opts o = {0};
         o.is_cat = is_cat;
+        /* under mpirun the fit is data parallel over the ranks' rows unless mpi = false */
+        if (lcl_optbool(L, opts, "mpi", 1))
+            o.dist = cl_dist_world();
         if (opts) {
             if (lua_getfield(L, opts, "valid") != LUA_TNIL) {
                 if (!lua_istable(L, -1))
@@ -794,7 +797,8 @@ static const struct {
     {"fit", "m:fit(X, y [, opts]) trains on X (n x d float32, NaN = missing) and y (0/1). opts: "
             "categorical = {column indices}, names = {...}, pipeline = p, verbose; gbdt also "
             "valid = {Xv, yv}, early_stop = k (keeps the best iteration), metric = "
-            "'logloss'|'auc'|'rmse'. Ctrl-C stops the fit with an error and leaves a valid model "
+            "'logloss'|'auc'|'rmse', mpi (true: under mpirun with several ranks, a data-parallel "
+            "fit over every rank's rows, the same model on each; false: this rank's rows alone). Ctrl-C stops the fit with an error and leaves a valid model "
             "holding the trees built so far. Returns m."},
     {"predict", "m:predict(X [, {margin = true} | {prior_correction = false|true}]) -> 1-D "
                 "tensor of P(y = 1). After reweighting (gbdt scale_pos_weight, forest/tree "

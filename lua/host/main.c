@@ -1219,5 +1219,7 @@ int main(int argc, char **argv)
     if (repl_ref != LUA_NOREF)
         luaL_unref(L, LUA_REGISTRYINDEX, repl_ref);
     lua_close(L);
+    /* an MPI run: finalise, or take the other ranks down after an error (core/base/dist.h) */
+    cl_dist_shutdown(rs.exit_code);
     return rs.exit_code;
 }

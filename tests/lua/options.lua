@@ -298,6 +298,8 @@ local NONE = {
   "Scorer:free", "Scorer:risk", "Scorer:risks",
   "Live:snapshot", "Live:stats", "Live:version", "live.features", "core.mkdirs", "core.raise",
   "plot.available",
+  -- the MPI processes: plain arguments (allreduce takes a value and an op name)
+  "mpi.allreduce", "mpi.barrier", "mpi.rank", "mpi.size",
   -- core: plain arguments
   "core.docs", "core.interrupted", "core.load", "core.memory", "core.model_kind", "core.now",
   "core.threads",

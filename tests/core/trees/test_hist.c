@@ -1,5 +1,5 @@
-/* test_hist.c - histograms against a direct per-row sum, subtraction, and bit-identity for any
- * thread count (each feature accumulated by one thread in row order). */
+/* test_hist.c - fixed-point histograms against a direct per-row sum (equal exactly: integer
+ * sums), subtraction (exact), and bit-identity for any thread count. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +19,7 @@ static void test_build_matches_direct_sum_and_threads(void **state)
     int off[5] = {0, 17, 17 + 256, 17 + 256 + 3, 17 + 256 + 3 + 100};
     int nb[4] = {17, 256, 3, 100};
     uint8_t *bins = cl_alloc(n * d);
-    float *gh = cl_alloc(2 * n * sizeof *gh);
+    int64_t *gh = cl_alloc(2 * n * sizeof *gh);
     uint32_t *rows = cl_alloc(n * sizeof *rows);
     cl_rng r;
     cl_rng_seed(&r, 9);
@@ -31,8 +31,9 @@ static void test_build_matches_direct_sum_and_threads(void **state)
             rows[m++] = (uint32_t)i;
     }
     for (size_t k = 0; k < m; k++) {
-        gh[2 * k] = (float)cl_rng_normal(&r);
-        gh[2 * k + 1] = (float)cl_rng_uniform(&r);
+        /* values as the grower makes them: up to 2^40 units, signed gradients */
+        gh[2 * k] = (int64_t)(cl_rng_normal(&r) * 1099511627776.0);
+        gh[2 * k + 1] = (int64_t)cl_rng_below(&r, (uint64_t)1 << 40);
     }
     int feats[4] = {0, 1, 2, 3};
     cl_hbin *h1 = cl_calloc((size_t)off[4], sizeof *h1), *h2 = cl_calloc((size_t)off[4], sizeof *h2);
@@ -46,20 +47,15 @@ static void test_build_matches_direct_sum_and_threads(void **state)
             e->g += gh[2 * k];
             e->h += gh[2 * k + 1];
         }
-    for (int q = 0; q < off[4]; q++) { /* two accumulation chains: equal up to rounding */
-        assert_true(fabs(h1[q].g - ref[q].g) < 1e-9 * (1 + fabs(ref[q].g)));
-        assert_true(fabs(h1[q].h - ref[q].h) < 1e-9 * (1 + fabs(ref[q].h)));
-    }
+    /* two accumulation chains and any thread split: integer sums, equal exactly */
+    assert_memory_equal(h1, ref, (size_t)off[4] * sizeof *h1);
     /* subtraction: parent (all listed rows) - first half = second half */
     size_t half = m / 2;
     cl_hbin *a = cl_calloc((size_t)off[4], sizeof *a), *b = cl_calloc((size_t)off[4], sizeof *b);
     cl_hist_build(a, off, bins, n, rows, half, gh, feats, d, 2);
     cl_hist_build(b, off, bins, n, rows + half, m - half, gh + 2 * half, feats, d, 2);
     cl_hist_subtract(h1, h1, a, off, feats, d);
-    for (int q = 0; q < off[4]; q++) {
-        assert_true(fabs(h1[q].g - b[q].g) < 1e-9 * (1 + fabs(b[q].g)));
-        assert_true(fabs(h1[q].h - b[q].h) < 1e-9 * (1 + fabs(b[q].h)));
-    }
+    assert_memory_equal(h1, b, (size_t)off[4] * sizeof *h1); /* exact */
     /* a feature subset leaves the other ranges alone */
     memset(h2, 0x7f, (size_t)off[4] * sizeof *h2);
     int sub[1] = {2};
