@@ -87,9 +87,13 @@ static const cl_synth_coef coefs[NCOEF + 1] = {
     {"channel_partner", -0.10, "1 acquired through a TV/telco partner bundle"},
     {"devices", -0.08, "number of devices - 1"},
     {"frailty", 1.00, "hidden per-customer noise z ~ N(0, frailty_sd)"},
-    {"action_discount", -0.15, "1 while a discount runs (on top of its effect through price)"},
+    {"action_discount", -0.15,
+     "g(d) while a discount of fraction d runs, g(d) = (1 - exp(-d/0.3)) / (1 - exp(-0.25/0.3)) "
+     "(1 at 25%, diminishing returns); the price term then sees list * (1 - 0.25 g(d))"},
     {"action_content", -0.60,
-     "mean over the recommended titles of min(1.5, max(0, log appeal)), for 30 days"},
+     "for 30 days: mean over the recommended titles of 3 (w - w0), w = sigmoid(0.6 + 1.2 log "
+     "appeal + 3 (quality - 0.6)) the title's expected watch-through, w0 that of a neutral "
+     "title; minus 0.04 per title beyond 5 (negative: the push disappoints)"},
     {"action_outreach", -0.20, "1 for 30 days after a personal outreach"},
     {"action_outreach_issues", -0.60,
      "min(1, payment failures + tickets) during outreach: it helps most with open issues"},
@@ -219,6 +223,32 @@ static double effective_price(const cl_synth_world *w, const synth_state *st, in
     return p;
 }
 
+/* How strongly a discount of fraction d in (0, 1] is felt, relative to the 25% of the default
+ * campaign: g(d) = (1 - exp(-d / 0.3)) / (1 - exp(-0.25 / 0.3)), concave (diminishing
+ * returns), g(0) = 0, g(0.25) = 1 exactly (the same expression divided by itself), g(1) = 1.71.
+ * The hazard sees the perceived price list * (1 - 0.25 g(d)) - 0.75 of list at 25%, as
+ * before, and never below 0.57 of list even at 100% off, so the price term stays finite - and
+ * the discount's own bonus action_discount * g(d), which a 1% discount earns only 3% of. */
+double synth_discount_feel(double d)
+{
+    return -expm1(-d / 0.3) / -expm1(-0.25 / 0.3);
+}
+
+static double perceived_price(const cl_synth_world *w, const synth_state *st, int day)
+{
+    double p = synth_price(w, st->plan, day);
+    if (st->act == CL_SYNTH_DISCOUNT)
+        p *= 1.0 - 0.25 * synth_discount_feel(st->act_disc);
+    return p;
+}
+
+/* Expected watch-through of a title of log appeal la and quality q (the completion model of
+ * the daily life without its noise). */
+static double watch_through(double la, double q)
+{
+    return 1.0 / (1.0 + exp(-(0.6 + 1.2 * la + 3.0 * (q - 0.6))));
+}
+
 double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day)
 {
     const synth_cust *c = &w->cust[ci];
@@ -228,7 +258,7 @@ double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day
     eta += k[K_DECLINE] * (le0 - synth_log_engagement(c, day));
     eta += k[K_ENGAGE] * (le0 - log(MEDIAN_ENGAGEMENT));
     eta += k[K_MATCH] * (st->match - 0.5);
-    eta += k[K_PRICE] * c->sens * log(effective_price(w, st, day) / synth_plan_price[PLAN_BASIC]);
+    eta += k[K_PRICE] * c->sens * log(perceived_price(w, st, day) / synth_plan_price[PLAN_BASIC]);
     if (st->rise_day >= 0)
         eta += k[K_RISE] * c->sens * exp(-(day - st->rise_day) / 45.0);
     eta += k[K_PAYFAIL] * st->pf + k[K_TICKET] * st->tk;
@@ -247,7 +277,7 @@ double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day
     eta += k[K_FRAILTY] * c->frailty;
     switch (st->act) {
     case CL_SYNTH_DISCOUNT:
-        eta += k[K_DISCOUNT];
+        eta += k[K_DISCOUNT] * synth_discount_feel(st->act_disc);
         break;
     case CL_SYNTH_CONTENT:
         eta += k[K_CONTENT] * st->act_boost;
@@ -706,13 +736,20 @@ void synth_apply_action(const cl_synth_world *w, int ci, synth_state *st,
         st->act_disc = (float)(a->discount / 100.0);
         st->act_until = (int16_t)(day + 30 * a->months);
     } else if (a->kind == CL_SYNTH_CONTENT) {
+        /* a title helps by how much more of it the customer would watch than of a neutral
+         * title (log appeal 0, quality 0.6), and disappoints when less: 3 (wt - wt0); a push
+         * of more than 5 titles tires (0.04 per extra title) */
         const float *taste = w->taste + (size_t)ci * w->G;
-        double b = 0;
+        double b = 0, wt0 = watch_through(0, 0.6);
         for (int k = 0; k < a->ntitles; k++) {
-            double la = log(appeal_of(w, taste, w->t_genres[a->titles[k] - 1]));
-            b += la < 0 ? 0 : la > 1.5 ? 1.5 : la;
+            int ti = a->titles[k] - 1;
+            double la = log(appeal_of(w, taste, w->t_genres[ti]));
+            b += 3.0 * (watch_through(la, w->t_quality[ti]) - wt0);
         }
-        st->act_boost = (float)(b / a->ntitles);
+        b /= a->ntitles;
+        if (a->ntitles > 5)
+            b -= 0.04 * (a->ntitles - 5);
+        st->act_boost = (float)b;
     }
 }
 

@@ -94,6 +94,8 @@ typedef struct synth_emit {
 double synth_price(const cl_synth_world *w, int plan, int day);
 /* Log of the latent sessions-per-day rate of customer c (0-based) on `day`. */
 double synth_log_engagement(const synth_cust *c, int day);
+/* How strongly a discount of fraction d is felt, 1 at 25% (see synth.c). */
+double synth_discount_feel(double d);
 /* The linear predictor of the daily hazard, h = 1 - exp(-exp(eta)). */
 double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day);
 /* Applies a (validated) action to a state starting on `day`. */

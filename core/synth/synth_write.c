@@ -509,7 +509,15 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
             "Every customer-day has its own random stream (seed, customer id x %d + day), and "
             "the first draw decides churn. `world:replay{policy = fn}` restarts every active "
             "customer from the snapshot with the same streams and an action (none, discount, "
-            "content, outreach); with no action it reproduces the churn column exactly.\n",
+            "content, outreach); with no action it reproduces the churn column exactly.\n\n"
+            "What actions do (see the action_* rows of the hazard table): a discount of d%% costs "
+            "its d%% of the price every day it runs and is felt with diminishing returns, "
+            "g(d) = (1 - exp(-d/30)) / (1 - exp(-25/30)): the hazard sees the price list x (1 - "
+            "0.25 g(d)) (never below 57%% of list, even at 100%% off) and the bonus "
+            "action_discount x g(d) (a 1%% discount earns 3%% of the 25%% one's). Recommended "
+            "content works through how much of each title the customer would watch (appeal and "
+            "quality): titles they would abandon raise the hazard, and more than 5 titles tire "
+            "them. Outreach helps most customers with open tickets or payment failures.\n",
             CL_SYNTH_MAX_DAYS);
 
     int rc = CL_OK;

@@ -42,6 +42,10 @@ static int l_qini(lua_State *L)
     push_list(L, q->uplift, q->m, "uplift");
     lua_pushnumber(L, q->coefficient);
     lua_setfield(L, -2, "coefficient");
+    lua_pushnumber(L, q->qini_auc);
+    lua_setfield(L, -2, "qini_auc");
+    lua_pushnumber(L, q->uplift_auc);
+    lua_setfield(L, -2, "uplift_auc");
     lua_pushinteger(L, n);
     lua_setfield(L, -2, "n");
     cl_qini_free(q);
@@ -86,9 +90,11 @@ int luaopen_churnlab_measure(lua_State *L)
     lcl_setdoc(L, -1, "churnlab.measure: Qini and uplift curves of retention campaigns, and the "
                       "population stability index for monitoring drift.");
     lua_getfield(L, -1, "qini");
-    lcl_setdoc(L, -1, "qini(stayed, treated, score) -> {x, qini, uplift, coefficient}: customers "
-                      "ranked by predicted uplift; Radcliffe's Qini curve and the area between "
-                      "it and random targeting (per customer).");
+    lcl_setdoc(L, -1, "qini(stayed, treated, score) -> {x, qini, uplift, coefficient, qini_auc, "
+                      "uplift_auc}: customers ranked by predicted uplift; Radcliffe's Qini curve, "
+                      "the area between it and random targeting (per customer), and "
+                      "scikit-uplift's normalised areas (qini_auc_score, uplift_auc_score: 1 = "
+                      "perfect ranking, 0 = random).");
     lua_pop(L, 1);
     lua_getfield(L, -1, "psi");
     lcl_setdoc(L, -1, "psi(reference, later, {bins = 10}) -> population stability index over the "

@@ -113,17 +113,53 @@ T.test("content lowers the hazard as far as it matches taste", function()
   local r0 = w:true_risk()
   local rg = w:true_risk{policy = function(id) return {content = {best[id]}} end}
   local rb = w:true_risk{policy = function(id) return {content = {worst[id]}} end}
-  local n = 0
+  -- the title's quality counts too (watch-through), so the best-matching title helps most
+  -- customers, not all; the worst-matching one is abandoned and disappoints nearly everyone
+  -- (it used to leave the hazard unchanged: content could never hurt)
+  local n, helped, hurt = 0, 0, 0
+  local many = {}
+  for id = 1, 1500 do
+    local l = {}
+    for k = 1, 20 do l[k] = best[id] end
+    many[id] = l
+  end
+  local rm = w:true_risk{policy = function(id) return {content = many[id]} end}
+  local tired = 0
   for id = 1, 1500 do
     if r0[id] == r0[id] then -- active (NaN otherwise)
       n = n + 1
-      T.ok(rg[id] < r0[id])
-      T.eq(rb[id], r0[id])
+      if rg[id] < r0[id] then helped = helped + 1 end
+      if rb[id] > r0[id] then hurt = hurt + 1 end
+      if rm[id] > rg[id] then tired = tired + 1 end -- 20 titles tire: 0.6 per unit of boost
     else
       T.ok(rg[id] ~= rg[id])
     end
   end
   T.ok(n > 500)
+  T.ok(helped > 0.8 * n, helped .. " of " .. n .. " helped by their best genre match")
+  T.ok(hurt > 0.9 * n, hurt .. " of " .. n .. " hurt by their worst genre match")
+  T.eq(tired, n) -- the fatigue term is the same for everyone and the boost otherwise equal
+end)
+
+T.test("discounts: no free lunch at the edges, diminishing returns in the size", function()
+  local base = w:replay{days = 360}
+  local function run(pct) return w:replay{days = 360, policy = {discount = pct, months = 1}} end
+  local d1, d25, d50, d100 = run(1), run(25), run(50), run(100)
+  -- a 100% discount used to take the log of a zero price: no churn at all for its month
+  local r100 = w:true_risk{days = 30, policy = {discount = 100, months = 1}}
+  local any = false
+  for id = 1, #base.retained do if r100[id] == r100[id] and r100[id] > 0 then any = true end end
+  T.ok(any, "a free month still leaves a churn risk")
+  T.ok(d100.churned > 0)
+  -- a 1% discount used to earn the full bonus hazard and so raise revenue; now it costs
+  -- about 1% of a month and saves almost nobody
+  T.ok(d1.revenue_total < base.revenue_total, d1.revenue_total .. " < " .. base.revenue_total)
+  T.ok(base.churned - d1.churned < 0.1 * (base.churned - d25.churned))
+  -- bigger discounts keep more customers, with diminishing returns per point
+  T.ok(d25.churned < d1.churned and d50.churned <= d25.churned and d100.churned <= d50.churned)
+  local g1 = (base.churned - d25.churned) / 25
+  local g2 = (d25.churned - d100.churned) / 75
+  T.ok(g2 < g1, string.format("%.2f per point after 25%% < %.2f before", g2, g1))
 end)
 
 T.test("tastes, genres and title genres", function()
