@@ -317,12 +317,15 @@ static void test_content_matching_taste_beats_mismatch(void **state)
     assert_int_equal(cl_synth_true_risk(big_world, NULL, p->label_days, r0), CL_OK);
     assert_int_equal(cl_synth_true_risk(big_world, good, p->label_days, rg), CL_OK);
     assert_int_equal(cl_synth_true_risk(big_world, bad, p->label_days, rb), CL_OK);
+    int n = 0, hurt = 0;
     for (int i = 0; i < N; i++) {
         if (cl_synth_label(big_world, i + 1) < 0)
             continue;
-        assert_true(rg[i] < r0[i]);  /* the customer's favourite genres lower the hazard */
-        assert_true(rb[i] == r0[i]); /* titles they do not care for change nothing */
+        n++;
+        assert_true(rg[i] < r0[i]); /* the customer's favourite genres lower the hazard */
+        hurt += rb[i] > r0[i];      /* a title they would abandon disappoints (synth README) */
     }
+    assert_true(hurt > 0.9 * n);
     cl_synth_outcome *og = malloc(sizeof *og * (size_t)N), *ob = malloc(sizeof *ob * (size_t)N);
     assert_int_equal(cl_synth_replay(big_world, good, p->label_days, og, NULL), CL_OK);
     assert_int_equal(cl_synth_replay(big_world, bad, p->label_days, ob, NULL), CL_OK);
@@ -332,7 +335,6 @@ static void test_content_matching_taste_beats_mismatch(void **state)
             continue;
         cg += !og[i].retained;
         cbad += !ob[i].retained;
-        assert_int_equal(ob[i].retained, 1 - cl_synth_label(big_world, i + 1));
     }
     assert_true(cg < cbad);
     free(good);
