@@ -378,8 +378,10 @@ int cl_rec_recommend_history_ex(const cl_rec *r, int64_t n, const int32_t *hist_
     }
     rc = cl_rec_scores_history_ex(r, n, hist_items, values, s, answer);
     if (rc == CL_OK) {
-        memcpy(ex, hist_items, (size_t)n * sizeof *ex);
-        qsort(ex, (size_t)n, sizeof *ex, cmp_i32);
+        if (n > 0) { /* an empty history may come as NULL (memcpy's source must not be) */
+            memcpy(ex, hist_items, (size_t)n * sizeof *ex);
+            qsort(ex, (size_t)n, sizeof *ex, cmp_i32);
+        }
         cl_rec_topk(s, ni, k, exclude_seen ? ex : NULL, exclude_seen ? n : 0, items, scores,
                     n_out);
     }
