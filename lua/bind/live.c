@@ -20,21 +20,12 @@
 #include "frame/frame.h"
 #include "live/livelog.h"
 #include "live/livestate.h"
+#include "support/llive.h"
 
-#define LIVE "churnlab.Live"
+#define LIVE LIVE_T
 #define FRAME "churnlab.Frame"
 #define MAX_REASONS 20
 
-typedef struct live_obj {
-    cl_livestate *s;       /* first: bind/scorer.c reads it through the box */
-    cl_livelog *log;       /* NULL: in memory only */
-    char *snap;            /* snapshot path or NULL */
-    int64_t rejected;      /* over the object's life */
-    int broken;            /* the log failed after the state moved on: refuse more events */
-    int64_t version;       /* bumped by every change (events, clock): caches key on it */
-    cl_live_event *buf;    /* accepted events of the current call, for the log */
-    int64_t nbuf, capbuf;
-} live_obj;
 
 static void obj_free(live_obj *o)
 {

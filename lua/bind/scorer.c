@@ -17,9 +17,10 @@
 
 #include "frame/frame.h"
 #include "live/livescore.h"
+#include "support/llive.h"
 
 #define SCORER "churnlab.Scorer"
-#define LIVE "churnlab.Live"
+#define LIVE LIVE_T
 #define FRAME "churnlab.Frame"
 
 typedef struct scorer_obj {
@@ -28,10 +29,6 @@ typedef struct scorer_obj {
     const cl_livestate *const *state; /* the Live box's state slot: NULL once freed */
 } scorer_obj;
 
-/* The Live box keeps its state in its first field (live_obj.s in bind/live.c). */
-typedef struct live_head {
-    cl_livestate *s;
-} live_head;
 
 static void obj_free(scorer_obj *o)
 {
@@ -73,7 +70,7 @@ static int l_new(lua_State *L)
     int rc = cl_model_load(&o->m, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
-    LCL_CHECK(L, cl_livescore_new(&o->sc, ((live_head *)lb->obj)->s, o->m, prof));
+    LCL_CHECK(L, cl_livescore_new(&o->sc, ((live_obj *)lb->obj)->s, o->m, prof));
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
     return 1;
@@ -88,7 +85,7 @@ static int32_t user_arg(lua_State *L, int idx)
 static int known_user(lua_State *L, int32_t id)
 {
     lua_getiuservalue(L, 1, 1);
-    const live_head *h = ((lcl_box *)lua_touserdata(L, -1))->obj;
+    const live_obj *h = ((lcl_box *)lua_touserdata(L, -1))->obj;
     lua_pop(L, 1);
     return id >= 1 && cl_livestate_known(h->s, id);
 }
