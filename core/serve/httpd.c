@@ -316,11 +316,12 @@ int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
     }
     h->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-        (uint16_t)cfg->port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        (uint16_t)cfg->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)h->cfg.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CL_HTTPD_MAX_HEADERS, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_END);
     if (!h->d) {
         cl_free(h);

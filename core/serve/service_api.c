@@ -842,10 +842,19 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
                                             errs[k].msg));
     cl_free(ev);
     cl_free(evline);
-    set_json(r, rejected && !acc ? 400 : 200,
-             json_pack("{s:I, s:I, s:o, s:o, s:I}", "accepted", (json_int_t)acc, "rejected",
-                       (json_int_t)rejected, "errors", ea, "customers", cs, "seq",
-                       (json_int_t)seq));
+    json_t *out = json_pack("{s:I, s:I, s:o, s:o, s:I}", "accepted", (json_int_t)acc, "rejected",
+                            (json_int_t)rejected, "errors", ea, "customers", cs, "seq",
+                            (json_int_t)seq);
+    if (rejected && !acc) { /* nothing went in: an error, with the per-line reasons beside it */
+        char msg[300];
+        snprintf(msg, sizeof msg, "events: none accepted (line %d: %s)", nerr ? errs[0].line : 0,
+                 nerr ? errs[0].msg : "");
+        for (unsigned char *c = (unsigned char *)msg; *c; c++)
+            if (*c < 0x20 || *c >= 0x80)
+                *c = '?';
+        json_object_set_new(out, "error", json_pack("{s:i, s:s}", "status", 400, "message", msg));
+    }
+    set_json(r, rejected && !acc ? 400 : 200, out);
 }
 
 static void reload(cl_service *svc, const cl_service_request *q, cl_service_response *r)

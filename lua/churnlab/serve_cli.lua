@@ -33,8 +33,7 @@ usage: churnlab serve [options]
 Open http://127.0.0.1:PORT/ for the dashboard; the JSON API is under /api (README.md).]]
 
 local function fail(msg)
-  io.stderr:write("churnlab serve: ", msg, "\n")
-  os.exit(2)
+  error("churnlab serve: " .. msg, 0)
 end
 
 local function parse(args)
@@ -49,7 +48,7 @@ local function parse(args)
     local a = args[i]
     if a == "-h" or a == "--help" then
       print(USAGE)
-      os.exit(0)
+      return nil
     elseif flags[a] then
       o[flags[a]] = true
     elseif values[a] then
@@ -82,7 +81,12 @@ end
 
 function M.main(args)
   cl = require "churnlab"
+  if args ~= nil and type(args) ~= "table" then
+    error("serve_cli.main: bad argument #1 (list of command-line arguments expected, got "
+          .. type(args) .. ")", 2)
+  end
   local o = parse(args or {})
+  if not o then return end
   local say = o.quiet and function() end or function(fmt, ...)
     io.stderr:write("serve: ", string.format(fmt, ...), "\n")
   end
@@ -201,6 +205,6 @@ end
 require("churnlab.help").setdoc(M.main, "serve_cli.main(args) -> nothing: `churnlab serve "
   .. "[options]` with the argument list args ({\"--port\", \"9000\", ...}; --help lists "
   .. "them): the default world streamed live behind the dashboard and JSON API, until SIGTERM "
-  .. "or Ctrl-C. Exits the process on bad usage.")
+  .. "or Ctrl-C. Bad usage raises an error naming the option.")
 
 return M
