@@ -41,6 +41,17 @@ static int check_input(const cl_strategy_input *in)
                                                "is not in [-1, 1]", (long long)i + 1, k + 1, e);
             }
     }
+    if (in->nrep < 0 || (in->nrep > 0 && !in->p_rep))
+        return cl_error(CL_EINVAL, "strategy: %d replicates of the churn probabilities but no "
+                                   "values", in->nrep);
+    for (int r = 0; r < in->nrep; r++)
+        for (int64_t i = 0; i < in->n; i++) {
+            double q = in->p_rep[(int64_t)r * in->n + i];
+            if (!(q >= 0 && q <= 1))
+                return cl_error(CL_EINVAL, "strategy: replicate %d, customer %lld: churn "
+                                           "probability %g is not in [0, 1]", r + 1,
+                                (long long)i + 1, q);
+        }
     return CL_OK;
 }
 
@@ -354,6 +365,7 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                 double e = in->act[k].effect + in->act[k].effect_sd * cl_rng_normal(&r);
                 eff[k] = e < 0 ? 0 : e > 1 ? 1 : e;
             }
+            const double *pd = in->nrep > 0 ? in->p_rep + (int64_t)(d % in->nrep) * n : in->p;
             double a = 0, s = 0, rv = 0, c = fixed;
             for (int64_t i = 0; i < n; i++) {
                 /* two uniforms per customer whatever the plan: common random numbers */
@@ -370,7 +382,7 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                 double e = in->effect ? in->effect[i * na + k] : eff[k];
                 if (in->effect && ac->effect > 0) /* scale per-customer effects by the draw */
                     e *= eff[k] / ac->effect;
-                double p = in->p[i], p_after = p * (1 - e);
+                double p = pd[i], p_after = p * (1 - e);
                 if (u_churn < p && u_churn >= p_after) {
                     s += 1;
                     rv += in->value[i];
