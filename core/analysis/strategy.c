@@ -51,6 +51,10 @@ static int check_input(const cl_strategy_input *in)
                 return cl_error(CL_EINVAL, "strategy: replicate %d, customer %lld: churn "
                                            "probability %g is not in [0, 1]", r + 1,
                                 (long long)i + 1, q);
+            if (in->value_rep && !(isfinite(in->value_rep[(int64_t)r * in->n + i]) &&
+                                   in->value_rep[(int64_t)r * in->n + i] >= 0))
+                return cl_error(CL_EINVAL, "strategy: replicate %d, customer %lld: value must "
+                                           "be finite and >= 0", r + 1, (long long)i + 1);
         }
     return CL_OK;
 }
@@ -366,6 +370,9 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                 eff[k] = e < 0 ? 0 : e > 1 ? 1 : e;
             }
             const double *pd = in->nrep > 0 ? in->p_rep + (int64_t)(d % in->nrep) * n : in->p;
+            const double *vd = in->nrep > 0 && in->value_rep
+                                   ? in->value_rep + (int64_t)(d % in->nrep) * n
+                                   : in->value;
             double a = 0, s = 0, rv = 0, c = fixed;
             for (int64_t i = 0; i < n; i++) {
                 /* two uniforms per customer whatever the plan: common random numbers */
@@ -385,10 +392,10 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                 double p = pd[i], p_after = p * (1 - e);
                 if (u_churn < p && u_churn >= p_after) {
                     s += 1;
-                    rv += in->value[i];
+                    rv += vd[i];
                 } else if (u_churn >= p && u_churn < p_after) { /* negative effect: lost */
                     s -= 1;
-                    rv -= in->value[i];
+                    rv -= vd[i];
                 }
             }
             acc[d] = a;

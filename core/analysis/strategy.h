@@ -47,6 +47,8 @@ typedef struct cl_strategy_input {
                                The simulation draws its fates from replicate d % nrep in draw
                                d, so the interval includes the error of the probabilities;
                                the optimiser and cl_strategy_expected use p. */
+    const double *value_rep; /* [nrep * n] the values that go with each replicate (a value
+                               computed from the replicate's probabilities), or NULL: value */
 } cl_strategy_input;
 
 /* Expected net value and worst-case cost of customer i taking action k. */

@@ -19,7 +19,7 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, co
     luaL_checktype(L, 2, LUA_TTABLE);
     /* a misspelt field would silently become a default (a free action, a missing effect) */
     static const char *const customer_keys[] = {"p", "value", "scale", "effect", "p_draws",
-                                                NULL};
+                                                "value_draws", NULL};
     lcl_check_fields(L, 1, 1, fname, "customers", customer_keys);
     int64_t n, nv;
     lua_getfield(L, 1, "p");
@@ -91,8 +91,22 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, co
             for (int r = 0; r < nrep; r++)
                 rep[(int64_t)r * n + i] = m[i * nrep + r];
     }
+    double *vrep = NULL;
+    if (lua_getfield(L, 1, "value_draws") != LUA_TNIL) {
+        int64_t rows;
+        int cols;
+        double *m = lcl_checkmat(L, lua_gettop(L), &rows, &cols);
+        if (!rep || rows != n || cols != nrep)
+            luaL_error(L, "customers.value_draws must be %d x %d like customers.p_draws, got "
+                          "%d x %d", (int)n, nrep, (int)rows, cols);
+        vrep = lua_newuserdatauv(L, (size_t)(n > 0 && nrep > 0 ? n * nrep : 1) * sizeof *vrep, 0);
+        for (int64_t i = 0; i < n; i++)
+            for (int r = 0; r < nrep; r++)
+                vrep[(int64_t)r * n + i] = m[i * nrep + r];
+    }
     in->nrep = nrep;
     in->p_rep = rep;
+    in->value_rep = vrep;
     in->n = n;
     in->p = p;
     in->value = v;
@@ -218,7 +232,8 @@ static const struct {
                  "accepted, saved, retained, cost, net (each {mean, lo, hi}: 90% interval), "
                  "roi}: Monte Carlo with common random numbers across plans. customers.p_draws (n x R, "
                  "optional): R replicates of the churn probabilities (bootstrap refits); draw d "
-                 "uses replicate d % R, so the interval includes the probabilities' error."},
+                 "uses replicate d % R, so the interval includes the probabilities' error; "
+                 "customers.value_draws (n x R) the values that go with them."},
     {NULL, NULL}};
 
 int luaopen_churnlab_plan(lua_State *L);

@@ -63,7 +63,7 @@ static void exact_equals_brute_force(void **state)
         int n = 1 + (int)cl_rng_below(&r, 7);
         double p[8], v[8];
         random_customers(&r, n, p, v);
-        cl_strategy_input in = {n, p, v, 3, ACT, NULL, NULL, 0, NULL};
+        cl_strategy_input in = {n, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
         double budget = cl_rng_uniform(&r) * 7.0 * n;
         uint8_t assign[8];
         double net, cost;
@@ -90,7 +90,7 @@ static void greedy_at_scale(void **state)
     cl_rng r;
     cl_rng_seed(&r, 5);
     random_customers(&r, N, p, v);
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     double net, cost;
     assert_int_equal(cl_strategy_optimize(&in, 15000, 0, assign, &net, &cost), CL_OK);
     assert_true(cost <= 15000 + 1e-6);
@@ -130,7 +130,7 @@ static void simulation_matches_expectation(void **state)
         exp_saved += a->reach * p[i] * a->effect;
         exp_net += a->reach * (p[i] * a->effect * v[i] - a->accept) - a->contact;
     }
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     cl_sim_result s1, s2;
     cl_threads_set(1);
     assert_int_equal(cl_strategy_simulate(&in, assign, 400, 3, &s1, NULL), CL_OK);
@@ -160,7 +160,7 @@ static void common_random_numbers(void **state)
     memset(none, 0, sizeof none);
     for (int i = 0; i < N; i++)
         some[i] = i < 250 ? 2 : 0;
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     cl_sim_result a, b;
     assert_int_equal(cl_strategy_simulate(&in, none, 200, 8, &a, NULL), CL_OK);
     assert_int_equal(cl_strategy_simulate(&in, some, 200, 8, &b, NULL), CL_OK);
@@ -170,7 +170,7 @@ static void common_random_numbers(void **state)
     cl_action wide[3];
     memcpy(wide, ACT, sizeof wide);
     wide[1].effect_sd = 0.2;
-    cl_strategy_input in2 = {N, p, v, 3, wide, NULL, NULL, 0, NULL};
+    cl_strategy_input in2 = {N, p, v, 3, wide, NULL, NULL, 0, NULL, NULL};
     cl_sim_result c;
     assert_int_equal(cl_strategy_simulate(&in2, some, 200, 8, &c, NULL), CL_OK);
     assert_true(c.net.hi - c.net.lo > b.net.hi - b.net.lo);
@@ -180,7 +180,7 @@ static void per_customer_cost_scale(void **state)
 {
     (void)state;
     double p[2] = {0.5, 0.5}, v[2] = {100, 100}, sc[2] = {1, 3};
-    cl_strategy_input in = {2, p, v, 3, ACT, NULL, sc, 0, NULL};
+    cl_strategy_input in = {2, p, v, 3, ACT, NULL, sc, 0, NULL, NULL};
     double w1, w2;
     double e1 = cl_strategy_expected(&in, 0, 1, &w1), e2 = cl_strategy_expected(&in, 1, 1, &w2);
     NEAR_D(w2 - w1, 2 * ACT[1].accept);
@@ -218,8 +218,8 @@ static void probability_replicates(void **state)
     }
     exp_lo = 0.5 * exp_saved;
     exp_hi = 1.5 * exp_saved;
-    cl_strategy_input plain = {N, p, v, 3, ACT, NULL, NULL, 0, NULL};
-    cl_strategy_input same = {N, p, v, 3, ACT, NULL, NULL, 2, rep};
+    cl_strategy_input plain = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
+    cl_strategy_input same = {N, p, v, 3, ACT, NULL, NULL, 2, rep, NULL};
     cl_sim_result a, b, c;
     assert_int_equal(cl_strategy_simulate(&plain, assign, D, 5, &a, NULL), CL_OK);
     assert_int_equal(cl_strategy_simulate(&same, assign, D, 5, &b, NULL), CL_OK);
@@ -246,6 +246,19 @@ static void probability_replicates(void **state)
      * mixture), far beyond the plain interval */
     assert_true(c.saved.lo < exp_lo + 3 * sqrt(exp_lo) && c.saved.hi > exp_hi - 3 * sqrt(exp_hi));
     assert_true(c.saved.hi - c.saved.lo > 2 * (a.saved.hi - a.saved.lo));
+    /* values with the replicates: doubling every value in both doubles the revenue kept in
+     * every draw (same fates), exactly up to rounding of the sums */
+    double vrep[2 * N];
+    for (int i = 0; i < N; i++)
+        vrep[i] = vrep[N + i] = 2 * v[i];
+    cl_strategy_input valued = {N, p, v, 3, ACT, NULL, NULL, 2, rep, vrep};
+    cl_sim_result e;
+    assert_int_equal(cl_strategy_simulate(&valued, assign, D, 5, &e, NULL), CL_OK);
+    assert_true(fabs(e.retained.mean - 2 * c.retained.mean) < 1e-9 * fabs(c.retained.mean) + 1e-9);
+    assert_true(e.saved.mean == c.saved.mean);
+    vrep[7] = -1;
+    assert_int_equal(cl_strategy_simulate(&valued, assign, D, 5, &e, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "replicate 1, customer 8: value"));
     rep[N + 3] = 1.2;
     assert_int_equal(cl_strategy_simulate(&same, assign, D, 5, &c, NULL), CL_EINVAL);
     assert_non_null(strstr(cl_last_error(), "replicate 2, customer 4"));
@@ -257,7 +270,7 @@ static void errors(void **state)
     double p[2] = {0.5, 1.5}, v[2] = {10, 10};
     uint8_t assign[2] = {1, 0};
     double net, cost;
-    cl_strategy_input in = {2, p, v, 3, ACT, NULL, NULL, 0, NULL};
+    cl_strategy_input in = {2, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in, 10, 0, assign, &net, &cost), CL_EINVAL);
     assert_non_null(strstr(cl_last_error(), "customer 2: churn probability 1.5"));
     p[1] = 0.2;
@@ -269,7 +282,7 @@ static void errors(void **state)
     assert_non_null(strstr(cl_last_error(), "assigned action 7 of 3"));
     cl_action bad = ACT[0];
     bad.reach = 2;
-    cl_strategy_input in3 = {2, p, v, 1, &bad, NULL, NULL, 0, NULL};
+    cl_strategy_input in3 = {2, p, v, 1, &bad, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in3, 10, 0, assign, &net, &cost), CL_EINVAL);
     assert_non_null(strstr(cl_last_error(), "action 1: reach and effect"));
 }
