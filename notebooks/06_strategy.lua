@@ -177,21 +177,28 @@ for _, c in ipairs(cl.synth.coefs()) do coefs[c.name] = c.value end
 -- open issues as the documentation defines them: tickets and payment failures, each decayed
 -- with a 30-day half-life to the snapshot (day 180), capped at 1
 local SNAP = 180
-local issues_of = {}
+local issues_of, issue_count = {}, {}
 do
   local events = read("events.csv")
   local iss = events:filter(events.event:isin{"ticket", "payment_failed"})
   local u, d = iss.user_id:totable(), iss.day:totable()
-  for k = 1, #u do issues_of[u[k]] = (issues_of[u[k]] or 0) + 0.5 ^ ((SNAP - d[k]) / 30) end
+  for k = 1, #u do
+    issues_of[u[k]] = (issues_of[u[k]] or 0) + 0.5 ^ ((SNAP - d[k]) / 30)
+    issue_count[u[k]] = (issue_count[u[k]] or 0) + 1
+  end
 end
--- The issues keep decaying (30-day half-life) during the call's 30 days, so its hazard ratio
--- is the month's average of exp(a + b min(1, issues at day t)), not the snapshot's value
--- (which overstated the calls' month-1 effect by 19% on a small world).
+-- During the call's 30 days the open issues keep decaying (30-day half-life) and new ones
+-- arrive at the customer's own past rate (issues per day over the observed tenure), so the
+-- call's hazard ratio is the month's average of exp(a + b min(1, issues at day t)).
+local tenure = features.tenure_days:totable()
 local call_effect = {}
 for i = 1, n do
   local issues, hr = issues_of[ids[i]] or 0, 0
+  local rate = (issue_count[ids[i]] or 0) / math.max(30, math.min(SNAP, tenure[i]))
   for t = 0, 29 do
-    hr = hr + math.exp(coefs.action_outreach + coefs.action_outreach_issues * math.min(1, issues * 0.5 ^ (t / 30))) / 30
+    local decay = 0.5 ^ (t / 30)
+    local open = issues * decay + rate * 30 / math.log(2) * (1 - decay)
+    hr = hr + math.exp(coefs.action_outreach + coefs.action_outreach_issues * math.min(1, open)) / 30
   end
   call_effect[i] = relative(pl[i], hr)
 end
@@ -503,6 +510,15 @@ print(fmt("06_strategy: optimised estimated %.0f [%.0f, %.0f], true %.0f (%.1f%%
   opt.estimated, opt.lo, opt.hi, opt["true"], 100 * rel, check.oracle["true"],
   check.oracle["true"] ~= 0 and 100 * opt["true"] / check.oracle["true"] or 0,
   check.everyone["true"], check["call everyone"]["true"], check.nobody["true"]))
+do
+  local mix = {}
+  for _, name in ipairs({"oracle", "optimised"}) do
+    local c = {discount = 0, call = 0}
+    for i = 1, n do local k = res[name].plan[i]; if k > 0 then c[kind_of[k]] = c[kind_of[k]] + 1 end end
+    mix[#mix + 1] = fmt("%s %d discounts, %d calls", name, c.discount, c.call)
+  end
+  print("06_strategy: plans: " .. table.concat(mix, "; "))
+end
 do
   local q = {}
   for _, row in ipairs(uplift_rows) do q[#q + 1] = row[1] .. " " .. row[2] end

@@ -364,9 +364,10 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
         for (int d = d0; d < d1; d++) {
             cl_rng r;
             cl_rng_split(&r, seed, (uint64_t)d);
-            double eff[256];
+            double eff[256], shift[256];
             for (int k = 0; k < na; k++) { /* campaign-level uncertainty of the effect */
-                double e = in->act[k].effect + in->act[k].effect_sd * cl_rng_normal(&r);
+                shift[k] = in->act[k].effect_sd * cl_rng_normal(&r);
+                double e = in->act[k].effect + shift[k];
                 eff[k] = e < 0 ? 0 : e > 1 ? 1 : e;
             }
             const double *pd = in->nrep > 0 ? in->p_rep + (int64_t)(d % in->nrep) * n : in->p;
@@ -387,8 +388,13 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                 a += 1;
                 c += ac->accept * (in->scale ? in->scale[i] : 1);
                 double e = in->effect ? in->effect[i * na + k] : eff[k];
-                if (in->effect && ac->effect > 0) /* scale per-customer effects by the draw */
+                if (in->effect && ac->effect > 0) { /* scale per-customer effects by the draw */
                     e *= eff[k] / ac->effect;
+                } else if (in->effect && ac->effect_sd > 0) {
+                    /* a zero mean effect cannot be scaled: shift every customer's instead */
+                    e += shift[k];
+                    e = e < -1 ? -1 : e > 1 ? 1 : e;
+                }
                 double p = pd[i], p_after = p * (1 - e);
                 if (u_churn < p && u_churn >= p_after) {
                     s += 1;

@@ -6,7 +6,9 @@
  * taken with probability `reach`, and lowers a taker's churn probability by the relative
  * amount `effect` (uncertain: `effect_sd`, drawn once per simulation draw, since the
  * uncertainty is about the campaign, not about each customer). Per-customer effects (from
- * an uplift model) may replace `effect`.
+ * an uplift model) may replace `effect`; each draw then scales them by its draw of the effect
+ * over `effect` or, when `effect` is 0 (a mean effect at or below zero), shifts each by the
+ * draw's deviation, so an uncertain effect estimated at nothing still widens the interval.
  *
  * The money of a retained customer is `value` (margin over the horizon, or CLV). The
  * expected net value of offering action k to customer i is

@@ -174,6 +174,28 @@ static void common_random_numbers(void **state)
     cl_sim_result c;
     assert_int_equal(cl_strategy_simulate(&in2, some, 200, 8, &c, NULL), CL_OK);
     assert_true(c.net.hi - c.net.lo > b.net.hi - b.net.lo);
+    /* per-customer effects averaging zero (a campaign that found nothing): with effect 0 the
+     * draw shifts them, so an uncertain zero still widens the interval; without the sd the
+     * interval is the customers' luck alone */
+    double eff[N * 3];
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 3; k++)
+            eff[i * 3 + k] = k == 1 ? (i % 2 ? 0.05 : -0.05) : ACT[k].effect;
+    cl_action zero[3];
+    memcpy(zero, ACT, sizeof zero);
+    zero[1].effect = 0;
+    cl_strategy_input in3 = {N, p, v, 3, zero, eff, NULL, 0, NULL, NULL};
+    cl_sim_result d0, d1;
+    assert_int_equal(cl_strategy_simulate(&in3, some, 400, 8, &d0, NULL), CL_OK);
+    zero[1].effect_sd = 0.1;
+    assert_int_equal(cl_strategy_simulate(&in3, some, 400, 8, &d1, NULL), CL_OK);
+    assert_true(d1.saved.hi - d1.saved.lo > 2 * (d0.saved.hi - d0.saved.lo));
+    /* the shift is symmetric: the mean saved stays near zero (4 standard errors of 400 draws
+     * of a spread of at most 0.1 * sum of p over 250 customers * reach) */
+    double sp = 0;
+    for (int i = 0; i < 250; i++)
+        sp += p[i];
+    assert_true(fabs(d1.saved.mean) < 4 * (0.1 * sp * ACT[1].reach + sqrt(sp)) / sqrt(400.0));
 }
 
 static void per_customer_cost_scale(void **state)
