@@ -1,6 +1,6 @@
 -- strategy_coverage.lua: do notebook 06's 90% intervals hold the truth 90% of the time?
 --
---   churnlab scripts/strategy_coverage.lua [worlds = 12 [customers = 4000 [first seed = 1]]]
+--   churnlab scripts/strategy_coverage.lua [worlds = 12 [customers = 4000 [first seed = 1 [out.json]]]]
 --
 -- For each seed, a small world is generated (scripts/gen_data.lua with that seed), its
 -- features built (notebook 02) and notebook 06 run on it with a budget of 0.5 per active
@@ -8,7 +8,8 @@
 -- strategy_check.json then says for every plan whether the replayed true net value fell
 -- inside the plan's 90% interval. Counted: the optimised plan, discount everyone, call
 -- everyone and call the riskiest fifth (the oracle knows the truth and "nobody" is exactly 0).
--- Prints one line per world and the coverage with its count; each world takes some 15 s.
+-- Prints one line per world and the coverage with its count (and writes them to out.json when
+-- given); each world takes some 20-30 s.
 local worlds = tonumber(arg and arg[1]) or 12
 local customers = tonumber(arg and arg[2]) or 4000
 local first = tonumber(arg and arg[3]) or 1
@@ -47,7 +48,7 @@ print(fmt("strategy_coverage: %d worlds of %d customers, seeds %d..%d, %s", worl
   first + worlds - 1, exe))
 local hit, total, per = 0, 0, {}
 for _, name in ipairs(PLANS) do per[name] = {0, 0} end
-local ratio_sum, ratio_n = 0, 0
+local opt_sum, oracle_sum = 0, 0
 for s = first, first + worlds - 1 do
   local dir = fmt("%s.w%d", tmp, s)
   run(fmt("%s scripts/gen_data.lua %s/data customers=%d titles=400 seed=%d", exe, dir, customers, s))
@@ -65,9 +66,7 @@ for s = first, first + worlds - 1 do
     line[#line + 1] = fmt("%s %.0f [%.0f, %.0f] true %.0f%s", name, x.estimated, x.lo, x.hi, x["true"],
                           x.covered and "" or " MISSED")
   end
-  if c.oracle and c.oracle["true"] > 0 then
-    ratio_sum, ratio_n = ratio_sum + c.optimised["true"] / c.oracle["true"], ratio_n + 1
-  end
+  if c.oracle then opt_sum, oracle_sum = opt_sum + c.optimised["true"], oracle_sum + c.oracle["true"] end
   print(fmt("seed %d (%d active): %s", s, nact, table.concat(line, "; ")))
   os.execute("rm -rf " .. dir)
 end
@@ -75,6 +74,13 @@ os.remove(tmp .. ".log")
 for _, name in ipairs(PLANS) do print(fmt("coverage %-15s %d/%d", name, per[name][1], per[name][2])) end
 print(fmt("strategy_coverage: the 90%% intervals hold the true net value in %d/%d plans (%.1f%%)",
   hit, total, 100 * hit / total))
-if ratio_n > 0 then
-  print(fmt("strategy_coverage: optimised / oracle true value, mean over %d worlds: %.2f", ratio_n, ratio_sum / ratio_n))
+if arg and arg[4] then
+  local parts = {}
+  for _, name in ipairs(PLANS) do parts[#parts + 1] = fmt('"%s": [%d, %d]', name, per[name][1], per[name][2]) end
+  local f = assert(io.open(arg[4], "wb"))
+  f:write(fmt('{"worlds": %d, "customers": %d, "first_seed": %d, "level": 0.9, "covered": %d, "plans": %d, '
+    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "oracle_true_sum": %.2f}\n', worlds, customers, first,
+    hit, total, table.concat(parts, ", "), opt_sum, oracle_sum))
+  f:close()
 end
+print(fmt("strategy_coverage: true net value summed over the worlds: optimised %.0f, oracle %.0f", opt_sum, oracle_sum))
