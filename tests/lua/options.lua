@@ -85,6 +85,9 @@ local customers = {p = {0.5, 0.2, 0.9}, value = {10, 20, 30}}
 local actions = {{contact = 1, effect = 0.2}}
 local tl = cl.uplift.tlearner(function() return cl.logreg{} end)
 local ct = cl.uplift.transform(function() return cl.logreg{} end)
+local mk_reg = function() return cl.gbdt{objective = "squared", trees = 2} end
+local xl = cl.uplift.xlearner(function() return cl.logreg{} end, {regressor = mk_reg})
+local drl = cl.uplift.drlearner(function() return cl.logreg{} end, {regressor = mk_reg})
 
 -- ---- functions that take an options table: name -> call passing it ------------------------
 local TAKES = {
@@ -130,6 +133,9 @@ local TAKES = {
   ["prep.ordinal"] = function(o) return cl.prep.ordinal(o) end,
   -- models: parameters, fit, predict, shap, importance, rules, save
   ["linear.logreg"] = function(o) return cl.logreg(o) end,
+  -- uplift meta-learners with a second stage: {regressor, propensity, folds, seed}
+  ["uplift.xlearner"] = function(o) return cl.uplift.xlearner(function() return cl.logreg{} end, o) end,
+  ["uplift.drlearner"] = function(o) return cl.uplift.drlearner(function() return cl.logreg{} end, o) end,
   ["mlp.mlp"] = function(o) return cl.mlp(o) end,
   ["trees.gbdt"] = function(o) return cl.gbdt(o) end,
   ["trees.forest"] = function(o) return cl.forest(o) end,
@@ -355,6 +361,7 @@ local NONE = {
   -- uplift learners wrap a model constructor; fit(X, churned, treated), predict(X)
   "uplift.qini", "uplift.tlearner", "uplift.transform",
   "TLearner:fit", "TLearner:predict", "ClassTransform:fit", "ClassTransform:predict",
+  "XLearner:fit", "XLearner:predict", "DRLearner:fit", "DRLearner:predict",
   -- value helpers with positional arguments
   "value.lifetime", "value.segment_rates", "value.wilson",
   -- frame methods with positional arguments only
@@ -431,6 +438,8 @@ methods("Figure", cl.plot.Figure)
 methods("Report", cl.report.Report)
 methods("TLearner", getmetatable(tl))
 methods("ClassTransform", getmetatable(ct))
+methods("XLearner", getmetatable(xl))
+methods("DRLearner", getmetatable(drl))
 
 -- ---- the checks -----------------------------------------------------------------------------
 T.test("every exported function is classified (takes options, or listed as taking none)", function()
