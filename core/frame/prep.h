@@ -162,7 +162,10 @@ const char *cl_pipeline_input_name(const cl_pipeline *p, int i);
 
 /* Into / out of the shared model container: every chunk name is prefixed with `prefix`
  * ("pipeline." is the convention for a pipeline stored beside a model). The writer's and
- * reader's own prefixes are restored afterwards ("" then). */
+ * reader's own prefixes are restored afterwards ("" then). Format 1 is written, chunk for
+ * chunk as before format 2 existed, unless the pipeline uses onehot_drop, add_indicator,
+ * encode = target or scale = robust (format 2 adds the chunks opts2, smooth, seed,
+ * column_ext and target_encodings); the reader takes both (tests/data/prep_v1_*.clm). */
 int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix);
 int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out);
 /* Standalone files of kind "pipeline". */
