@@ -212,6 +212,8 @@ local TAKES = {
   ["model_selection.random_search"] = function(o)
     return cl.model_selection.random_search(cl.logreg, df, {C = {1}}, o)
   end,
+  ["model_selection.time_split"] = function(o) o.time, o.test = "x1", 0.2; return cl.model_selection.time_split(df, o) end,
+  ["model_selection.time_folds"] = function(o) o.time = "x1"; return cl.model_selection.time_folds(df, o) end,
   -- value
   ["value.clv"] = function(o) o.p, o.margin = 0.1, 10; return cl.value.clv(o) end,
   ["value.clv_vector"] = function(o) return cl.value.clv_vector({0.1}, 10, o) end,
