@@ -326,7 +326,8 @@ void lm_need_fitted(lua_State *L, const cl_model *m, const char *what)
 
 void lm_push_feature(lua_State *L, const cl_model *m, int64_t j)
 {
-    const char *s = cl_model_ops_of(m)->name(cl_model_impl(m), j);
+    const cl_model_ops *ops = cl_model_ops_of(m);
+    const char *s = ops->name ? ops->name(cl_model_impl(m), j) : NULL;
     if (s)
         lua_pushstring(L, s);
     else
@@ -489,7 +490,8 @@ static const uint8_t *fit_features(lua_State *L, cl_model *m, int opts, int64_t 
             if (is_cat && cl_pipeline_out_categorical(pp, j, &ncat))
                 is_cat[j] = 1;
         }
-        LCL_CHECK(L, ops->set_names(cl_model_impl_mut(m), nm, d));
+        if (ops->set_names) /* a kind may keep no names (then features() says x1, x2 ...) */
+            LCL_CHECK(L, ops->set_names(cl_model_impl_mut(m), nm, d));
         lua_pop(L, 1);
         lua_setiuservalue(L, 1, 1); /* attached: save() stores it, predict(frame) uses it */
     } else {
@@ -497,6 +499,8 @@ static const uint8_t *fit_features(lua_State *L, cl_model *m, int opts, int64_t 
     }
     const char **names = lm_names(L, opts, d);
     if (names) {
+        if (!ops->set_names)
+            luaL_error(L, "fit: option 'names': the %s kind keeps no feature names", ops->kind);
         LCL_CHECK(L, ops->set_names(cl_model_impl_mut(m), names, d));
         lua_pop(L, 1);
     }
