@@ -131,13 +131,6 @@ static const lm_kind_spec spec = {
 int luaopen_churnlab_linear(lua_State *L);
 int luaopen_churnlab_linear(lua_State *L)
 {
-    lua_createtable(L, 0, 2);
-    lm_kind_push(L, &cl_logreg_model_ops, &spec);
-    lua_setfield(L, -2, "logreg");
-    lm_kind_push_loader(L, &cl_logreg_model_ops);
-    lcl_setdoc(L, -1, "load(path) -> churnlab.LogReg: reads a logreg model file (and the "
-                      "pipeline saved with it), raising naming the file when it cannot; "
-                      "cl.load(path) reads any kind.");
-    lua_setfield(L, -2, "load");
+    lm_kind_module(L, &cl_logreg_model_ops, &spec);
     return 1;
 }

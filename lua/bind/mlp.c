@@ -73,17 +73,9 @@ static int l_call(lua_State *L)
 int luaopen_churnlab_mlp(lua_State *L);
 int luaopen_churnlab_mlp(lua_State *L)
 {
-    lua_createtable(L, 0, 2);
-    lm_kind_push(L, &cl_mlp_model_ops, &spec);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "mlp");
-    lm_kind_push_loader(L, &cl_mlp_model_ops);
-    lcl_setdoc(L, -1, "load(path) -> churnlab.MLP: reads an mlp model file (and the pipeline "
-                      "saved with it), raising naming the file when it cannot; cl.load(path) "
-                      "reads any kind.");
-    lua_setfield(L, -3, "load");
+    lm_kind_module(L, &cl_mlp_model_ops, &spec);
     lua_createtable(L, 0, 1);
-    lua_insert(L, -2);
+    lua_getfield(L, -2, "mlp");
     lua_pushcclosure(L, l_call, 1);
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);

@@ -139,13 +139,7 @@ static int m_shap(lua_State *L)
     }
     if (!pipe) {
         lcl_pushtensor(L, out);
-        lua_createtable(L, d + 1, 0);
-        for (int j = 0; j < d; j++) {
-            lm_push_feature(L, m, j);
-            lua_seti(L, -2, j + 1);
-        }
-        lua_pushliteral(L, "(expected)");
-        lua_seti(L, -2, d + 1);
+        lm_push_features(L, m, "(expected)");
         return 2;
     }
     /* sum output columns by their source column, in first-appearance order */

@@ -334,6 +334,20 @@ void lm_push_feature(lua_State *L, const cl_model *m, int64_t j)
         lua_pushfstring(L, "x%I", (lua_Integer)j + 1);
 }
 
+void lm_push_features(lua_State *L, const cl_model *m, const char *last)
+{
+    int64_t d = cl_model_n_features(m);
+    lua_createtable(L, (int)d + (last != NULL), 0);
+    for (int64_t j = 0; j < d; j++) {
+        lm_push_feature(L, m, j);
+        lua_rawseti(L, -2, j + 1);
+    }
+    if (last) {
+        lua_pushstring(L, last);
+        lua_rawseti(L, -2, d + 1);
+    }
+}
+
 /* ---- construction ------------------------------------------------------------------------ */
 
 static double *param_num(const cl_model_ops *ops, void *p, const char *name)
@@ -810,13 +824,7 @@ static int k_contrib(lua_State *L)
         return lcl_raise(L, rc);
     }
     lcl_pushtensor(L, out);
-    lua_createtable(L, (int)d + 1, 0);
-    for (int64_t j = 0; j < d; j++) {
-        lm_push_feature(L, m, j);
-        lua_rawseti(L, -2, j + 1);
-    }
-    lua_pushliteral(L, "(base)");
-    lua_rawseti(L, -2, d + 1);
+    lm_push_features(L, m, "(base)");
     return 2;
 }
 
@@ -937,13 +945,7 @@ static int k_prior(lua_State *L)
 
 static int k_features(lua_State *L)
 {
-    cl_model *m = self(L);
-    int64_t d = cl_model_n_features(m);
-    lua_createtable(L, (int)d, 0);
-    for (int64_t j = 0; j < d; j++) {
-        lm_push_feature(L, m, j);
-        lua_rawseti(L, -2, j + 1);
-    }
+    lm_push_features(L, self(L), NULL);
     return 1;
 }
 
@@ -1061,6 +1063,18 @@ static void doc_with_note(lua_State *L, int fn, const char *note)
     lua_pop(L, 1);
 }
 
+/* Documents the value at target with `given`, else with the text made for it (at -1, popped). */
+static void set_text(lua_State *L, int target, const char *given)
+{
+    target = lua_absindex(L, target);
+    if (given) {
+        lua_pop(L, 1);
+        lua_pushstring(L, given);
+    }
+    lcl_setdoc(L, target, lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
 /* Every text of the class at mt (generic methods with the kind's notes, the kind's own
  * methods, the class, the constructor at ctor). */
 static void document(lua_State *L, const cl_model_ops *ops, const lm_kind_spec *spec, int mt,
@@ -1097,24 +1111,17 @@ static void document(lua_State *L, const cl_model_ops *ops, const lm_kind_spec *
     }
     lua_pop(L, 1);
     lua_getfield(L, mt, "__name");
-    if (spec && spec->class_doc)
-        lua_pushstring(L, spec->class_doc);
-    else
-        lua_pushfstring(L, "%s: a churn classifier of kind '%s'. m:fit(X, y [, opts]) -> m; "
-                           "m:history(); m:predict(X) -> P(y = 1); m:save(path) -> m (cl.load(path) "
-                           "reads it back). help('%s') lists the parameters.",
-                        lua_tostring(L, -1), ops->kind, ops->kind);
-    lcl_setdoc(L, -2, lua_tostring(L, -1));
-    lua_pop(L, 2);
-    if (spec && spec->new_doc)
-        lua_pushstring(L, spec->new_doc);
-    else
-        lua_pushfstring(L, "%s{name = value, ...} -> churnlab.%s: a new, unfitted model of kind "
-                           "'%s'; unknown parameter names and out-of-range values are errors "
-                           "(the parameters are listed below and by help('%s')).",
-                        ops->kind, ops->title, ops->kind, ops->kind);
-    lcl_setdoc(L, ctor, lua_tostring(L, -1));
+    lua_pushfstring(L, "%s: a churn classifier of kind '%s'. m:fit(X, y [, opts]) -> m; "
+                       "m:history(); m:predict(X) -> P(y = 1); m:save(path) -> m (cl.load(path) "
+                       "reads it back). help('%s') lists the parameters.",
+                    lua_tostring(L, -1), ops->kind, ops->kind);
+    set_text(L, -2, spec ? spec->class_doc : NULL);
     lua_pop(L, 1);
+    lua_pushfstring(L, "%s{name = value, ...} -> churnlab.%s: a new, unfitted model of kind '%s'; "
+                       "unknown parameter names and out-of-range values are errors (the "
+                       "parameters are listed below and by help('%s')).",
+                    ops->kind, ops->title, ops->kind, ops->kind);
+    set_text(L, ctor, spec ? spec->new_doc : NULL);
 }
 
 static const luaL_Reg generic_methods[] = {
@@ -1211,6 +1218,20 @@ void lm_kind_push_loader(lua_State *L, const cl_model_ops *ops)
     lua_pushlightuserdata(L, (void *)(uintptr_t)ops);
     lua_insert(L, -2);
     lua_pushcclosure(L, k_load, 2);
+}
+
+void lm_kind_module(lua_State *L, const cl_model_ops *ops, const lm_kind_spec *spec)
+{
+    lua_createtable(L, 0, 2);
+    lm_kind_push(L, ops, spec);
+    lua_setfield(L, -2, ops->kind);
+    lm_kind_push_loader(L, ops);
+    lua_pushfstring(L, "load(path) -> churnlab.%s: reads a %s model file (and the pipeline saved "
+                       "with it), raising naming the file when it cannot (or when it holds "
+                       "another kind); cl.load(path) reads any kind.", ops->title, ops->kind);
+    lcl_setdoc(L, -2, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    lua_setfield(L, -2, "load");
 }
 
 void lm_kinds_init(lua_State *L, int module)

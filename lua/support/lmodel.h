@@ -92,6 +92,8 @@ typedef struct lm_kind_spec {
  * be NULL; a later call with a spec adds to a class made without one), and pushes the
  * kind's constructor: ctor{params} -> an unfitted model. */
 void lm_kind_push(lua_State *L, const cl_model_ops *ops, const lm_kind_spec *spec);
+/* Pushes a module table {<kind> = constructor, load = the kind's loader} (churnlab.linear). */
+void lm_kind_module(lua_State *L, const cl_model_ops *ops, const lm_kind_spec *spec);
 /* Pushes the kind's loader: load(path) -> model, an error naming the file when it holds
  * another kind. */
 void lm_kind_push_loader(lua_State *L, const cl_model_ops *ops);
@@ -103,6 +105,8 @@ void *lm_checkimpl(lua_State *L, int idx, const char *tname);
 void lm_need_fitted(lua_State *L, const cl_model *m, const char *what);
 /* Pushes the name of feature j (0-based): the one given to fit, else "x<j+1>". */
 void lm_push_feature(lua_State *L, const cl_model *m, int64_t j);
+/* Pushes {name of feature 1, ..., of feature d[, last]} (last NULL: none). */
+void lm_push_features(lua_State *L, const cl_model *m, const char *last);
 /* For churnlab.model: remembers its module table (at idx), where the constructor of a kind
  * that has no binding of its own is put (cl.model.<kind>), and makes cl.load read files of
  * kinds registered after the modules were opened. */
