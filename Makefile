@@ -226,7 +226,7 @@ build/fuzz/core/%.o: core/%.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(BLAS_LIBS) -lcsv -lsqlite3 -lm \
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(BLAS_LIBS) -lcsv -lsqlite3 -lmicrohttpd -ljansson -lm \
 	    -lpthread -lgomp
 
 # ---- main job -----------------------------------------------------------------------------
