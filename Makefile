@@ -168,15 +168,24 @@ $(B)/gen/web_assets.o: $(B)/gen/web_assets.c
 $(B)/gen/lua_embedded.o: $(B)/gen/lua_embedded.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Ilua -c $< -o $@
 
+# -rdynamic: the executable exports its symbols, so a plugin loaded with package.loadlib (a
+# model kind registered with cl_model_register: tests/lua/plugins/) links against this copy.
 $(EXE): $(HOST_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(HOST_OBJ) $(LIB) $(LUA_LIBS) $(RL_LIBS) $(CORE_LIBS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(HOST_OBJ) $(LIB) $(LUA_LIBS) $(RL_LIBS) $(CORE_LIBS)
 
 # ---- tests --------------------------------------------------------------------------------
 $(B)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h tests/data/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icore -Itests -o $@ $< $(LIB) $(LDFLAGS) $(CMOCKA_LIBS) $(CORE_LIBS)
 
-tests-build: all $(TEST_BIN)
+# Plugins the Lua tests load (package.loadlib): resolved against the executable's symbols.
+PLUGIN_SRC := $(sort $(wildcard tests/lua/plugins/*.c))
+PLUGIN_SO := $(PLUGIN_SRC:tests/lua/plugins/%.c=$(B)/tests/plugins/%.so)
+$(B)/tests/plugins/%.so: tests/lua/plugins/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LUA_CFLAGS) -fPIC -shared -Icore -o $@ $<
+
+tests-build: all $(TEST_BIN) $(PLUGIN_SO)
 
 test: tests-build
 	@sh tests/run.sh $(B)

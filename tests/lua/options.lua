@@ -37,7 +37,7 @@ local pipe = cl.prep.pipeline{target = "churn", positive = "Yes"}:fit(df)
 local PX = pipe:transform(df)
 
 local logreg = cl.logreg{}
-logreg:fit(X, y) -- fit returns its history
+logreg:fit(X, y) -- fit returns the model; its history is logreg:history()
 local mlp = cl.mlp{hidden = {4}, epochs = 2, seed = 1}
 mlp:fit(X, y)
 local gbdt = cl.gbdt{trees = 3, depth = 2}:fit(X, y)
@@ -143,6 +143,16 @@ local TAKES = {
   ["LogReg:fit"] = function(o) return cl.logreg{}:fit(X, y, o) end,
   ["LogReg:predict"] = function(o) return logreg:predict(X, o) end,
   ["LogReg:save"] = function(o) return logreg:save(scratch, o) end,
+  ["LogReg:predict_proba"] = function(o) return logreg:predict_proba(X, o) end,
+  ["LogReg:contrib"] = function(o) return logreg:contrib(X, o) end,
+  ["MLP:predict_proba"] = function(o) return mlp:predict_proba(X, o) end,
+  ["GBDT:predict_proba"] = function(o) return gbdt:predict_proba(X, o) end,
+  ["GBDT:contrib"] = function(o) return gbdt:contrib(X, o) end,
+  ["Forest:predict_proba"] = function(o) return forest:predict_proba(X, o) end,
+  ["Forest:contrib"] = function(o) return forest:contrib(X, o) end,
+  ["Tree:predict_proba"] = function(o) return tree:predict_proba(X, o) end,
+  ["Tree:contrib"] = function(o) return tree:contrib(X, o) end,
+  ["model.new"] = function(o) return cl.model.new("gbdt", o) end,
   ["MLP:fit"] = function(o) return cl.mlp{epochs = 1}:fit(X, y, o) end,
   ["MLP:predict"] = function(o) return mlp:predict(X, o) end,
   ["MLP:save"] = function(o) return mlp:save(scratch, o) end,
@@ -381,13 +391,17 @@ local NONE = {
   -- model accessors
   "LogReg:coef", "LogReg:coef_list", "LogReg:decision", "LogReg:fitted", "LogReg:free",
   "LogReg:intercept", "LogReg:odds_ratios", "LogReg:params", "LogReg:pipeline", "LogReg:prior",
+  "LogReg:features", "LogReg:history",
   "MLP:decision", "MLP:fitted", "MLP:free", "MLP:names", "MLP:nparams", "MLP:params",
-  "MLP:pipeline", "MLP:prior",
+  "MLP:pipeline", "MLP:prior", "MLP:features", "MLP:history",
   "GBDT:best_iteration", "GBDT:export_xgboost", "GBDT:features", "GBDT:free", "GBDT:ntrees",
-  "GBDT:params", "GBDT:pipeline", "GBDT:prior",
+  "GBDT:params", "GBDT:pipeline", "GBDT:prior", "GBDT:decision", "GBDT:fitted", "GBDT:history",
   "Forest:features", "Forest:free", "Forest:ntrees", "Forest:oob_auc", "Forest:params",
-  "Forest:pipeline", "Forest:prior",
+  "Forest:pipeline", "Forest:prior", "Forest:decision", "Forest:fitted", "Forest:history",
   "Tree:features", "Tree:free", "Tree:ntrees", "Tree:params", "Tree:pipeline", "Tree:prior",
+  "Tree:decision", "Tree:fitted", "Tree:history",
+  -- the classifier kinds by name: a kind name, a path
+  "model.kind", "model.kinds", "model.load",
   "KMeans:centers", "KMeans:info", "KMeans:predict", "KMeans:save",
   -- pipelines take their options when built (prep.pipeline{...})
   "Pipeline:feature_names", "Pipeline:fit", "Pipeline:fit_transform", "Pipeline:fitted",
