@@ -28,6 +28,8 @@
 #include "frame/frame.h"
 #include "frame/frame_col.h"
 #include "frame/frame_ops.h"
+#include "frame/frame_clean.h"
+#include "frame/frame_stats.h"
 #include "trees/gbdt.h"
 #include "trees/hist.h"
 #include "rec/hybrid.h"

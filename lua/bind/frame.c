@@ -989,19 +989,35 @@ static int f_join(lua_State *L)
     cl_frame *a = checkframe(L, 1), *b = checkframe(L, 2);
     int n;
     const char **on = checkstrlist(L, 3, &n, "join");
-    static const char *const known[] = {"how", "suffix", NULL};
+    static const char *const known[] = {"how", "suffix", "suffixes", NULL};
     int o = lcl_check_options(L, 4, "join", known);
     const char *how = lcl_optstr(L, o, "how", "inner");
-    const char *suffix = lcl_optstr(L, o, "suffix", "_right");
+    const char *suffix = lcl_optstr(L, o, "suffix", NULL), *lsuf = "", *rsuf = "_right";
+    if (o && lua_getfield(L, o, "suffixes") != LUA_TNIL) {
+        int ns;
+        const char **sv = checkstrlist(L, -1, &ns, "join: suffixes");
+        if (ns != 2 || suffix)
+            return luaL_error(L, "join: suffixes must be {left, right} (two strings) and "
+                                 "replaces suffix");
+        lsuf = sv[0];
+        rsuf = sv[1];
+    } else if (suffix) {
+        rsuf = suffix;
+    }
     cl_join_how h;
     if (!strcmp(how, "inner"))
         h = CL_JOIN_INNER;
     else if (!strcmp(how, "left"))
         h = CL_JOIN_LEFT;
+    else if (!strcmp(how, "right"))
+        h = CL_JOIN_RIGHT;
+    else if (!strcmp(how, "outer"))
+        h = CL_JOIN_OUTER;
     else
-        return luaL_error(L, "join: how must be \"inner\" or \"left\", got '%s'", how);
+        return luaL_error(L, "join: how must be \"inner\", \"left\", \"right\" or \"outer\", "
+                             "got '%s'", how);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_join(&r, a, b, on, n, h, suffix));
+    LCL_CHECK(L, cl_frame_join_ex(&r, a, b, on, n, h, lsuf, rsuf));
     return push_frame(L, r);
 }
 
@@ -1088,8 +1104,13 @@ static const doc frame_docs[] = {
     {"groupby", "df:groupby(col | {cols}):agg{...} -> one row per key, sorted. agg entries: "
                 "col = \"mean\", col = {\"min\", \"max\"}, or {col, fn, out_name}; fn: count sum "
                 "mean min max std median nunique first last size"},
-    {"join", "df:join(other, on [, {how = \"inner\"|\"left\", suffix = \"_right\"}]) -> hash join "
-             "on one or more key columns"},
+    {"join", "df:join(other, on [, {how = \"inner\"|\"left\"|\"right\"|\"outer\", suffix = "
+             "\"_right\" | suffixes = {\"_x\", \"_y\"}}]) -> hash join on one or more key "
+             "columns, as pandas' merge: inner/left keep the left row order (matches in right "
+             "order), right the right row order, outer is sorted by the keys; right/outer fill "
+             "the key columns from either side; missing keys never match (pandas pairs NaN "
+             "keys); a non-key name on both sides gets suffix on the right, or suffixes on "
+             "both sides"},
     {"describe", "df:describe() -> one row per column: count, missing, mean, std, min, quartiles, "
                  "max, unique, top, freq"},
     {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\", margins = true}]) -> "
@@ -1133,6 +1154,8 @@ int luaopen_churnlab_frame(lua_State *L)
                       "g:rolling) giving a column aligned with the frame's rows.");
     lua_pop(L, 1);
     lframe_open_window(L);
+    lframe_open_clean(L);
+    lframe_open_stats(L);
     luaL_newlib(L, funcs);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */
     lua_createtable(L, 0, 1);

@@ -201,5 +201,9 @@ static inline void set_docs(lua_State *L, const doc *d)
 void lframe_open_columns(lua_State *L);
 /* Adds cumsum, shift, diff, rank, rolling to columns and group-bys (lframe_window.c). */
 void lframe_open_window(lua_State *L);
+/* Adds dropna, fillna, drop_duplicates, sample to frames (lframe_clean.c). */
+void lframe_open_clean(lua_State *L);
+/* Adds cut, qcut to columns and corr to frames (lframe_stats.c). */
+void lframe_open_stats(lua_State *L);
 
 #endif

@@ -1,0 +1,187 @@
+-- churnlab.frame whole-frame operations against pandas 1.5.3 (tests/data/frame_ops_ref.lua,
+-- written by scripts/ref/frame_ref.py): joins (every kind, one and two keys, duplicate and
+-- missing keys, suffixes), dropna, fillna, drop_duplicates, cut, qcut, corr; sample's
+-- structural and statistical properties (its random stream is churnlab's own, not numpy's).
+-- Joins, cleaning and binning copy values: compared exactly. Correlations: pandas sums in
+-- another order (Welford updates); 1e-12 absolute covers the rounding of 40-term sums.
+local T = dofile("tests/lua/lib/check.lua")
+local cl = require "churnlab"
+local R = dofile("tests/data/frame_ops_ref.lua")
+
+local function frame_of(spec)
+  local cols = {}
+  for _, nm in ipairs(spec.names) do
+    local t = {n = spec.n}
+    for i = 1, spec.n do if spec.cols[nm][i] ~= false then t[i] = spec.cols[nm][i] end end
+    cols[nm] = t
+  end
+  return cl.frame(cols, {names = spec.names})
+end
+
+-- same columns in the same order, same cells (tol: absolute, for num cells)
+local function same_frame(got, spec, what, tol)
+  T.eq(table.concat(got:names(), ","), table.concat(spec.names, ","), what .. ": column names")
+  T.eq(#got, spec.n, what .. ": rows")
+  for _, nm in ipairs(spec.names) do
+    local g = got[nm]:totable()
+    for i = 1, spec.n do
+      local r, v = spec.cols[nm][i], g[i]
+      if r == false then T.eq(v, nil, what .. " " .. nm .. " row " .. i .. " missing")
+      elseif type(r) == "string" then T.eq(v, r, what .. " " .. nm .. " row " .. i)
+      else T.ok(v and math.abs(v - r) <= (tol or 0), what .. " " .. nm .. " row " .. i .. ": " .. tostring(v) .. " vs " .. r) end
+    end
+  end
+end
+
+local L, Rt, D, C = frame_of(R.L), frame_of(R.R), frame_of(R.D), frame_of(R.C)
+
+T.test("joins = pandas merge (inner, left, right, outer; one and two keys)", function()
+  for _, how in ipairs{"inner", "left", "right", "outer"} do
+    for _, keys in ipairs{{"k"}, {"k", "k2"}} do
+      local tag = how .. "_" .. table.concat(keys, "_")
+      same_frame(L:join(Rt, keys, {how = how, suffixes = {"_x", "_y"}}), R.join[tag], "join " .. tag)
+    end
+  end
+end)
+
+T.test("join semantics: suffix, missing keys, empty frames, errors", function()
+  -- the old one-sided suffix stays the default
+  local j = L:join(Rt, "k")
+  T.eq(table.concat(j:names(), ","), "k,k2,x,lid,k2_right,x_right,y,rid")
+  -- a missing key never matches, not even another missing key
+  local a = cl.frame{k = {"a", nil, n = 2}, v = {1, 2}}
+  local b = cl.frame{k = {nil, "a", n = 2}, w = {3, 4}}
+  T.eq(#a:join(b, "k"), 1)
+  local o = a:join(b, "k", {how = "outer"})
+  T.eq(#o, 3); T.eq(o.k:totable()[1], "a"); T.eq(o.k:totable()[2], nil); T.eq(o.v:totable()[2], 2)
+  T.eq(o.w:totable()[3], 3)
+  -- num keys coalesce too
+  local r = cl.frame{k = {1, 2}, v = {1, 2}}:join(cl.frame{k = {2, 3}, w = {5, 6}}, "k", {how = "right"})
+  T.eq(table.concat(r.k:totable(), ","), "2,3"); T.eq(r.v:totable()[2], nil)
+  -- empty frames
+  local e = a:head(0)
+  for _, how in ipairs{"inner", "left", "right", "outer"} do
+    T.eq(#e:join(b, "k", {how = how}), (how == "right" or how == "outer") and 2 or 0, how .. " with an empty left")
+    T.eq(#a:join(e, "k", {how = how}), (how == "left" or how == "outer") and 2 or 0, how .. " with an empty right")
+  end
+  T.raises(function() a:join(b, "k", {how = "cross"}) end, "how must be \"inner\", \"left\", \"right\" or \"outer\"")
+  T.raises(function() a:join(b, "nosuch") end, "no column 'nosuch'")
+  T.raises(function() a:join(b, "k", {suffixes = {"_x"}}) end, "suffixes must be {left, right}")
+  T.raises(function() a:join(cl.frame{k = {1}}, "k") end, "key 'k' is cat on the left and num on the right")
+  local c1 = cl.frame{k = {"a"}, v = {1}, v_right = {2}}
+  T.raises(function() c1:join(cl.frame{k = {"a"}, v = {3}}, "k") end, "column 'v_right' would appear twice")
+end)
+
+T.test("dropna, fillna, ffill/bfill, drop_duplicates = pandas", function()
+  local C_ = R.clean
+  same_frame(D:dropna(), C_.dropna_any, "dropna")
+  same_frame(D:dropna{how = "all", subset = {"a", "b", "s"}}, C_.dropna_all, "dropna all")
+  same_frame(D:dropna{subset = "a"}, C_.dropna_a, "dropna subset a")
+  same_frame(D:dropna{subset = {"a", "s"}, how = "all"}, C_.dropna_as_all, "dropna subset all")
+  same_frame(D:fillna(0), C_.fillna_0, "fillna 0 (num columns)")
+  same_frame(D:fillna{a = 9, s = "z"}, C_.fillna_map, "fillna map")
+  same_frame(D:fillna{method = "ffill"}, C_.ffill, "ffill")
+  same_frame(D:fillna{method = "bfill"}, C_.bfill, "bfill")
+  same_frame(D:fillna{method = "ffill", subset = "s"}, C_.ffill_s, "ffill subset")
+  same_frame(D:drop_duplicates{subset = {"a", "s"}}, C_.dup_first, "drop_duplicates first")
+  same_frame(D:drop_duplicates{subset = {"a", "s"}, keep = "last"}, C_.dup_last, "drop_duplicates last")
+  same_frame(D:drop_duplicates{subset = {"a", "s"}, keep = false}, C_.dup_none, "drop_duplicates none")
+  same_frame(D:drop_duplicates{subset = "a"}, C_.dup_a, "drop_duplicates a")
+end)
+
+T.test("cleaning: strings, errors, empty frames", function()
+  local f = cl.frame{x = {1, nil, 3, n = 3}, s = {"a", nil, "a", n = 3}}
+  T.eq(f:fillna("z").s:totable()[2], "z"); T.eq(f:fillna("z").x:totable()[2], nil)
+  T.eq(#f:drop_duplicates(), 3); T.eq(#f:drop_duplicates{subset = "s"}, 2)
+  T.eq(#f:drop_duplicates{subset = "s", keep = false}, 1)
+  T.raises(function() f:dropna{subset = "nosuch"} end, "no column 'nosuch'")
+  T.raises(function() f:dropna{how = "some"} end, "how must be \"any\" or \"all\"")
+  T.raises(function() f:fillna{x = "a"} end, "column 'x' is num: it needs a number")
+  T.raises(function() f:fillna{s = 1} end, "column 's' is cat: it needs a string")
+  T.raises(function() f:fillna{nosuch = 1} end, "no column 'nosuch'")
+  T.raises(function() f:fillna{method = "pad"} end, "method must be \"ffill\" or \"bfill\"")
+  T.raises(function() f:fillna(true) end, "a number, a string")
+  T.raises(function() f:drop_duplicates{keep = "middle"} end, "keep must be \"first\", \"last\" or false")
+  T.raises(function() f:drop_duplicates{subset = {"x", "nosuch"}} end, "no column 'nosuch'")
+  local e = cl.frame{x = {}, s = {}}
+  T.eq(#e:dropna(), 0); T.eq(#e:fillna(0), 0); T.eq(#e:fillna{method = "bfill"}, 0)
+  T.eq(#e:drop_duplicates(), 0); T.eq(#e:sample{n = 0}, 0)
+end)
+
+T.test("sample: structure, seeds, and uniformity", function()
+  local n = 200
+  local ids = {}
+  for i = 1, n do ids[i] = i end
+  local f = cl.frame{id = ids}
+  local s = f:sample{n = 50, seed = 7}
+  T.eq(#s, 50)
+  local seen, ok = {}, true
+  for _, v in ipairs(s.id:totable()) do ok = ok and not seen[v] and v >= 1 and v <= n; seen[v] = true end
+  T.ok(ok, "without replacement: 50 distinct row ids of the frame")
+  T.eq(table.concat(f:sample{n = 50, seed = 7}.id:totable(), ","), table.concat(s.id:totable(), ","), "same seed, same rows")
+  T.ok(table.concat(f:sample{n = 50, seed = 8}.id:totable(), ",") ~= table.concat(s.id:totable(), ","), "another seed, other rows")
+  T.eq(#f:sample{frac = 0.25}, 50); T.eq(#f:sample(), 1)
+  T.eq(#f:sample{frac = 1}, n)
+  local all = f:sample{frac = 1, seed = 3}.id:totable()
+  table.sort(all); T.eq(table.concat(all, ","), table.concat(ids, ","), "frac = 1 is a permutation")
+  -- uniformity: 4000 draws with replacement from 200 rows in 10 bins of 20 ids: chi-square
+  -- with 9 degrees of freedom; 27.88 is its 0.999 quantile (a fixed seed: deterministic)
+  local big = f:sample{n = 4000, replace = true, seed = 11}.id:totable()
+  T.eq(#big, 4000)
+  local bins = {}
+  for b = 1, 10 do bins[b] = 0 end
+  for _, v in ipairs(big) do local b = (v - 1) // 20 + 1; bins[b] = bins[b] + 1 end
+  local chi = 0
+  for b = 1, 10 do chi = chi + (bins[b] - 400) ^ 2 / 400 end
+  T.ok(chi < 27.88, "chi-square " .. chi)
+  -- the first row drawn without replacement is uniform over seeds too
+  local first = {}
+  for b = 1, 10 do first[b] = 0 end
+  for seed = 1, 2000 do local v = f:sample{n = 1, seed = seed}.id:totable()[1]; local b = (v - 1) // 20 + 1; first[b] = first[b] + 1 end
+  chi = 0
+  for b = 1, 10 do chi = chi + (first[b] - 200) ^ 2 / 200 end
+  T.ok(chi < 27.88, "chi-square over seeds " .. chi)
+  T.raises(function() f:sample{n = 201} end, "cannot take 201 rows of 200 without replacement")
+  T.raises(function() f:sample{n = 1, frac = 0.5} end, "give n or frac, not both")
+  T.raises(function() f:sample{frac = 1.5} end, "frac must be in [0, 1]")
+  T.raises(function() f:sample{n = 2.5} end, "n must be a whole number")
+  T.eq(#f:sample{frac = 1.5, replace = true}, 300)
+end)
+
+T.test("cut and qcut = pandas (edges and labels)", function()
+  local function col(v) local t = {n = #v} for i = 1, #v do if v[i] ~= false then t[i] = v[i] end end return cl.frame{x = t}.x end
+  local xc, xi = col(R.xc), col(R.xi)
+  local function same(c, ref, what)
+    local g = c:totable()
+    for i = 1, #ref do
+      if ref[i] == false then T.eq(g[i], nil, what .. " row " .. i) else T.eq(g[i], ref[i], what .. " row " .. i) end
+    end
+  end
+  local K = R.cut
+  same(xc:cut(4), K.cut4, "cut 4"); same(xc:cut(5, {right = false}), K.cut5_left, "cut 5 left")
+  same(xc:cut{-5, -1, 0, 1, 5}, K.cut_edges, "cut edges")
+  same(xc:cut({-5, -1, 0, 1, 5}, {include_lowest = true}), K.cut_edges_low, "cut edges lowest")
+  same(xc:cut{-5.5, -0.25, 0.5, 2.75, 6.0}, K.cut_edges_float, "cut float edges")
+  same(xc:cut({-5, -1, 0, 1, 5}, {right = false}), K.cut_edges_left, "cut edges left")
+  same(xi:cut(3), K.cut3_int, "cut 3 ints"); same(xi:cut(7), K.cut7_int, "cut 7 ints")
+  same(xc:qcut(4), K.qcut4, "qcut 4"); same(xc:qcut(10), K.qcut10, "qcut 10"); same(xi:qcut(3), K.qcut3_int, "qcut 3 ints")
+  same(xc:cut({-5, 0, 5}, {labels = {"neg", "pos"}}), K.cut_labels, "cut labels")
+  same(xc:cut(4, {labels = false}), K.cut_codes, "cut codes")
+  -- the dictionary holds the bins in order, so value_counts and crosstabs read naturally
+  T.eq(xc:cut(4):unique()[1] ~= nil, true)
+  T.raises(function() xc:cut{1, 0} end, "bin edges must increase")
+  T.raises(function() xc:cut(0) end, "number of bins must be a whole number")
+  T.raises(function() xc:cut({0, 1, 2}, {labels = {"a"}}) end, "1 labels given for 2 bins")
+  T.raises(function() cl.frame{s = {"a"}}.s:cut(2) end, "cut: needs a num column, got cat")
+  T.raises(function() cl.frame{x = {1, 1, 1, 2}}.x:qcut(4) end, "bin edges must be unique")
+  T.raises(function() cl.frame{x = {nil, n = 1}}.x:qcut(2) end, "every value is missing")
+  T.eq(#cl.frame{x = {}}.x:cut{0, 1}, 0)
+end)
+
+T.test("corr = pandas (pearson, spearman; pairwise complete)", function()
+  same_frame(C:corr(), R.corr.pearson, "pearson", 1e-12)
+  same_frame(C:corr{method = "spearman"}, R.corr.spearman, "spearman", 1e-12)
+  T.raises(function() C:corr{method = "kendall"} end, "method must be \"pearson\" or \"spearman\"")
+  T.eq(#cl.frame{x = {}}:corr(), 1)
+end)
+T.done()
