@@ -1156,6 +1156,7 @@ int luaopen_churnlab_frame(lua_State *L)
     lframe_open_window(L);
     lframe_open_clean(L);
     lframe_open_stats(L);
+    lframe_open_reshape(L);
     luaL_newlib(L, funcs);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */
     lua_createtable(L, 0, 1);

@@ -205,5 +205,7 @@ void lframe_open_window(lua_State *L);
 void lframe_open_clean(lua_State *L);
 /* Adds cut, qcut to columns and corr to frames (lframe_stats.c). */
 void lframe_open_stats(lua_State *L);
+/* Adds pivot, pivot_table, melt to frames (lframe_reshape.c). */
+void lframe_open_reshape(lua_State *L);
 
 #endif

@@ -176,6 +176,42 @@ def lval(v):
         return '"%s"' % v
     return repr(float(v))
 
+P = pd.DataFrame({"g": nan_some(rng.choice(["a", "b", "ç"], 60), 0.08),
+                  "u": rng.choice(["x", "y"], 60),
+                  "h": nan_some(rng.integers(1, 4, 60).astype(float), 0.08).astype(float),
+                  "v": nan_some(np.round(rng.normal(0, 3, 60), 2), 0.15).astype(float),
+                  "w": nan_some(rng.choice(["p", "q", "r"], 60), 0.1)})
+P["g"] = [None if v is None else v for v in P["g"]]
+P.loc[P.g == "ç", "v"] = np.where(P.loc[P.g == "ç", "h"] == 3, np.nan, P.loc[P.g == "ç", "v"])  # all-missing cells
+
+
+def flat(t):
+    t = t.reset_index()
+    t.columns = [c if isinstance(c, str) else "%d" % c for c in t.columns]
+    return t
+
+
+reshape = {}
+for fn in ("mean", "sum", "count", "max", "median", "std"):
+    reshape["pt_" + fn] = flat(P.pivot_table(index="g", columns="h", values="v", aggfunc=fn))
+reshape["pt_two"] = flat(P.pivot_table(index=["g", "u"], columns="h", values="v", aggfunc="mean"))
+reshape["pt_fill"] = flat(P.pivot_table(index="u", columns="g", values="v", aggfunc="sum", fill_value=0))
+reshape["pt_nunique"] = flat(P.pivot_table(index="g", columns="u", values="w", aggfunc="nunique"))
+# every rule at once: row c and column 3 hold only missing values (dropped), cell (b, 2) is
+# empty (fill_value), a missing key (left out)
+P2 = pd.DataFrame({"g": ["a", "a", "b", "c", "c", "a", "b", None, "a"],
+                   "h": [1.0, 2, 1, 1, 2, 3, 3, 1, 1],
+                   "v": [1.0, 2, 3, np.nan, np.nan, np.nan, np.nan, 9, 4]})
+reshape["pt2_mean"] = flat(P2.pivot_table(index="g", columns="h", values="v"))
+reshape["pt2_fill"] = flat(P2.pivot_table(index="g", columns="h", values="v", aggfunc="sum", fill_value=-1))
+Q = P.dropna(subset=["g", "h"]).drop_duplicates(subset=["g", "h"])
+reshape["pivot"] = flat(Q.pivot(index="g", columns="h", values="v"))
+M = pd.DataFrame({"id": np.arange(1, 7.0), "s": ["a", "b", None, "a", "c", "b"],
+                  "a": [1.0, np.nan, 3, 4, 5, 6], "b": [0.5, 1.5, np.nan, 3.5, 4.5, 5.5]})
+reshape["melt"] = M.melt(id_vars=["id", "s"], value_vars=["a", "b"])
+reshape["melt_names"] = M.melt(id_vars="id", value_vars=["b"], var_name="k", value_name="x")
+reshape["melt_cat"] = M.melt(id_vars="id", value_vars=["s"])
+
 
 def cut_values(c):
     """Labels as pandas prints its categories (str of each interval; taking the values
@@ -198,6 +234,8 @@ with open("tests/data/frame_ops_ref.lua", "w") as f:
             % pd.__version__)
     f.write("return {\n")
     f.write("  L = %s,\n  R = %s,\n  D = %s,\n  C = %s,\n" % (lframe(L), lframe(R), lframe(D), lframe(C)))
+    f.write("  P = %s,\n  M = %s,\n  P2 = %s,\n" % (lframe(P), lframe(M), lframe(P2)))
+    f.write("  reshape = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in reshape.items()))
     f.write("  xc = {%s},\n  xi = {%s},\n" % (", ".join(lval(v) for v in xc), ", ".join(lval(v) for v in xi)))
     f.write("  join = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in joins.items()))
     f.write("  clean = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in clean.items()))
