@@ -31,6 +31,7 @@
 #include "frame/frame_clean.h"
 #include "frame/frame_stats.h"
 #include "frame/frame_reshape.h"
+#include "frame/frame_text.h"
 #include "trees/gbdt.h"
 #include "trees/hist.h"
 #include "rec/hybrid.h"

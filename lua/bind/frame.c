@@ -1157,6 +1157,7 @@ int luaopen_churnlab_frame(lua_State *L)
     lframe_open_clean(L);
     lframe_open_stats(L);
     lframe_open_reshape(L);
+    lframe_open_text(L);
     luaL_newlib(L, funcs);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */
     lua_createtable(L, 0, 1);

@@ -207,5 +207,7 @@ void lframe_open_clean(lua_State *L);
 void lframe_open_stats(lua_State *L);
 /* Adds pivot, pivot_table, melt to frames (lframe_reshape.c). */
 void lframe_open_reshape(lua_State *L);
+/* Adds date parts, add_months and string methods to columns (lframe_text.c). */
+void lframe_open_text(lua_State *L);
 
 #endif

@@ -212,6 +212,41 @@ reshape["melt"] = M.melt(id_vars=["id", "s"], value_vars=["a", "b"])
 reshape["melt_names"] = M.melt(id_vars="id", value_vars=["b"], var_name="k", value_name="x")
 reshape["melt_cat"] = M.melt(id_vars="id", value_vars=["s"])
 
+# date parts and month arithmetic: random days 1899..2101 plus month ends, leap days, a time
+days = rng.integers(-25567, 47482, 60)
+dts = list(pd.to_datetime(days, unit="D"))
+dts += [pd.Timestamp(x) for x in ("2020-01-31", "2019-01-31", "2020-02-29", "2000-02-29",
+                                  "1900-02-28", "2021-12-31", "2024-03-31 13:45:00", "1969-12-31")]
+dts.append(pd.NaT)
+DT = pd.Series(dts)
+
+
+def dstr(t):
+    if pd.isna(t):
+        return None
+    return t.strftime("%Y-%m-%d") if t == t.normalize() else t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+dates = {"d": [dstr(t) for t in DT]}
+for part in ("year", "month", "day", "weekday", "dayofyear", "quarter", "hour"):
+    dates[part] = [None if pd.isna(v) else float(v) for v in getattr(DT.dt, part)]
+for k in (1, -1, 13, -25, 1201):
+    dates["add_%d" % k] = [dstr(t) for t in (DT + pd.DateOffset(months=k))]
+
+# string methods (lower/upper on ASCII labels; length and matching on unicode ones too)
+S = pd.Series(["  Mixed Case ", "a-b-c", "ABC", "x--y", "-lead", "trail-", "çé-日本", None,
+               "plain", "a-b-c", "", "Tab\tEnd\t"])
+strs = {"s": list(S), "lower": list(S.str.lower()), "upper": list(S.str.upper()),
+        "strip": list(S.str.strip()), "replace": list(S.str.replace("-", "+", regex=False)),
+        "replace2": list(S.str.replace("b-c", "", regex=False)),
+        "len": [None if pd.isna(v) else float(v) for v in S.str.len()],
+        "contains": [0.0 if pd.isna(v) else float(v) for v in S.str.contains("-", regex=False)],
+        "startswith": [0.0 if pd.isna(v) else float(v) for v in S.str.startswith("a")],
+        "endswith": [0.0 if pd.isna(v) else float(v) for v in S.str.endswith("-")]}
+for k in (0, 1, 2, -1):
+    strs["split_%d" % k] = list(S.str.split("-").str[k])
+strs["lower"][6] = strs["upper"][6] = "SKIP"  # non-ASCII case mapping: a documented departure
+
 
 def cut_values(c):
     """Labels as pandas prints its categories (str of each interval; taking the values
@@ -235,6 +270,8 @@ with open("tests/data/frame_ops_ref.lua", "w") as f:
     f.write("return {\n")
     f.write("  L = %s,\n  R = %s,\n  D = %s,\n  C = %s,\n" % (lframe(L), lframe(R), lframe(D), lframe(C)))
     f.write("  P = %s,\n  M = %s,\n  P2 = %s,\n" % (lframe(P), lframe(M), lframe(P2)))
+    f.write("  dates = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in dates.items()))
+    f.write("  strs = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in strs.items()))
     f.write("  reshape = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in reshape.items()))
     f.write("  xc = {%s},\n  xi = {%s},\n" % (", ".join(lval(v) for v in xc), ", ".join(lval(v) for v in xi)))
     f.write("  join = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in joins.items()))

@@ -213,4 +213,49 @@ T.test("pivot_table, pivot, melt = pandas", function()
   T.eq(#e:pivot_table{index = "g", columns = "h", values = "v"}, 0)
   T.eq(#e:melt{id_vars = "g", value_vars = {"h", "v"}}, 0)
 end)
+local function listcol(v, n)
+  local t = {n = n or #v}
+  for i = 1, t.n do if v[i] ~= false then t[i] = v[i] end end
+  return cl.frame{x = t}.x
+end
+local function same_list(col, ref, what)
+  local g = col:totable()
+  for i = 1, #ref do
+    if ref[i] == false then T.eq(g[i], nil, what .. " row " .. i)
+    elseif ref[i] ~= "SKIP" then T.eq(g[i], ref[i], what .. " row " .. i) end
+  end
+end
+
+T.test("date parts and add_months = pandas .dt and DateOffset(months)", function()
+  local Dd = R.dates
+  local d = listcol(Dd.d, #Dd.year):astype("date")
+  for _, part in ipairs{"year", "month", "day", "weekday", "dayofyear", "quarter", "hour"} do
+    same_list(d[part](d), Dd[part], part)
+  end
+  for _, k in ipairs{1, -1, 13, -25, 1201} do same_list(d:add_months(k), Dd["add_" .. k], "add_months " .. k) end
+  T.eq(d:add_months(1):type(), "date")
+  T.raises(function() cl.frame{x = {1}}.x:year() end, "needs a date column, got num")
+  T.raises(function() d:add_months(1.5) end, "whole number of months")
+  T.eq(#cl.frame{x = {}}.x:astype("date"):year(), 0)
+end)
+
+T.test("string methods = pandas .str (literal patterns; ASCII case mapping)", function()
+  local S = R.strs
+  local s = listcol(S.s)
+  same_list(s:lower(), S.lower, "lower"); same_list(s:upper(), S.upper, "upper")
+  same_list(s:strip(), S.strip, "strip"); same_list(s:replace("-", "+"), S.replace, "replace")
+  same_list(s:replace("b-c", ""), S.replace2, "replace to empty")
+  same_list(s:str_len(), S.len, "str_len")
+  same_list(s:contains("-"), S.contains, "contains"); same_list(s:startswith("a"), S.startswith, "startswith")
+  same_list(s:endswith("-"), S.endswith, "endswith")
+  for _, k in ipairs{0, 1, 2, -1} do same_list(s:split_part("-", k >= 0 and k + 1 or k), S["split_" .. k], "split part " .. k) end
+  T.eq(s:lower():unique()[1] ~= nil, true)
+  T.raises(function() cl.frame{x = {1}}.x:lower() end, "lower: needs a cat (string) column, got num")
+  T.raises(function() s:split_part("", 1) end, "non-empty separator")
+  T.raises(function() s:split_part("-", 0) end, "part number")
+  T.raises(function() s:replace("", "x") end, "non-empty pattern")
+  T.raises(function() s:contains() end, "string expected")
+  local e = cl.frame{s = {"a"}}:head(0).s
+  T.eq(#e:upper(), 0); T.eq(#e:contains("a"), 0); T.eq(#e:split_part("-", 1), 0)
+end)
 T.done()

@@ -365,6 +365,10 @@ local NONE = {
   "Frame:rename", "Frame:filter", "Frame:take", "Frame:with", "Frame:concat", "Frame:totable",
   "Frame:columns", "Frame:groupby", "Frame:describe", "GroupBy:agg",
   -- column methods
+  "Column:year", "Column:month", "Column:day", "Column:weekday", "Column:dayofyear",
+  "Column:quarter", "Column:hour", "Column:add_months", "Column:lower", "Column:upper",
+  "Column:strip", "Column:replace", "Column:split_part", "Column:str_len", "Column:contains",
+  "Column:startswith", "Column:endswith",
   "Column:cumsum", "Column:diff", "Column:shift", "GroupBy:cumsum", "GroupBy:diff", "GroupBy:shift",
   "Column:and_", "Column:astype", "Column:count", "Column:eq", "Column:fillna", "Column:ge",
   "Column:get", "Column:gt", "Column:isin", "Column:isna", "Column:le", "Column:len", "Column:lt",
