@@ -27,6 +27,26 @@ int cl_agg_parse(const char *s, cl_agg_fn *fn)
     return cl_error(CL_EINVAL, "unknown aggregation '%s' (expected one of %s)", s, CL_AGG_NAMES);
 }
 
+int cl_agg_parse_q(const char *s, cl_agg_fn *fn, double *q)
+{
+    *q = 0;
+    if (s[0] == 'q' && s[1]) {
+        char *end;
+        double p = strtod(s + 1, &end);
+        if (*end || !(p >= 0 && p <= 100))
+            return cl_error(CL_EINVAL, "aggregation '%s': a quantile is q<percent> with the "
+                            "percent in [0, 100] (q90, q2.5)", s);
+        *fn = CL_AGG_QUANTILE;
+        *q = p / 100;
+        return CL_OK;
+    }
+    int rc = cl_agg_parse(s, fn);
+    if (rc)
+        cl_error(rc, "unknown aggregation '%s' (expected one of %s, or q<percent> such as q90)",
+                 s, CL_AGG_NAMES);
+    return rc;
+}
+
 /* Row -> group id over several key columns, ids in order of first appearance. */
 int cl_frame_group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, int32_t *ng)
 {
@@ -96,19 +116,20 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /* Aggregates rows[start[g]..start[g+1]) of c for every group. */
-static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, const int64_t *start,
-                     const int64_t *rows, int32_t ng)
+static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, double qq,
+                     const int64_t *start, const int64_t *rows, int32_t ng)
 {
     int cat_out = c->type == CL_CAT && (fn == CL_AGG_FIRST || fn == CL_AGG_LAST);
     cl_coltype t = c->type == CL_DATE && (fn == CL_AGG_MIN || fn == CL_AGG_MAX || fn == CL_AGG_MEAN ||
-                                          fn == CL_AGG_MEDIAN || fn == CL_AGG_FIRST || fn == CL_AGG_LAST)
+                                          fn == CL_AGG_MEDIAN || fn == CL_AGG_FIRST || fn == CL_AGG_LAST ||
+                                          fn == CL_AGG_QUANTILE)
                        ? CL_DATE : CL_NUM;
     int rc = cat_out ? cl_column_new_cat(out, ng, c->dict) : cl_column_new_num(out, t, ng);
     if (rc)
         return rc;
     cl_column *r = *out;
     double *buf = NULL;
-    if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE) {
+    if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE || fn == CL_AGG_QUANTILE) {
         int64_t maxg = 0;
         for (int32_t g = 0; g < ng; g++)
             if (start[g + 1] - start[g] > maxg)
@@ -168,6 +189,18 @@ static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, const in
             if (k) {
                 qsort(buf, (size_t)k, sizeof *buf, cmp_dbl);
                 v = k % 2 ? buf[k / 2] : (buf[k / 2 - 1] + buf[k / 2]) / 2;
+            }
+        } else if (fn == CL_AGG_QUANTILE) {
+            int64_t k = 0;
+            for (int64_t q = 0; q < m; q++)
+                if (!isnan(c->num[rw[q]]))
+                    buf[k++] = c->num[rw[q]];
+            if (k) { /* linear interpolation at (k - 1) q, as numpy and pandas */
+                qsort(buf, (size_t)k, sizeof *buf, cmp_dbl);
+                double pos = (double)(k - 1) * qq;
+                int64_t lo = (int64_t)floor(pos);
+                double fr = pos - (double)lo;
+                v = lo + 1 < k ? buf[lo] + (buf[lo + 1] - buf[lo]) * fr : buf[lo];
             }
         } else {
             double s = 0, lo = INFINITY, hi = -INFINITY;
@@ -293,6 +326,12 @@ static int aggregate_stream(cl_column **out, const cl_column *c, cl_agg_fn fn, c
 int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
                      const cl_agg *aggs, int naggs)
 {
+    return cl_frame_groupby_q(out, f, keys, nkeys, aggs, naggs, NULL);
+}
+
+int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
+                       const cl_agg *aggs, int naggs, const double *q)
+{
     *out = NULL;
     if (nkeys < 1)
         return cl_error(CL_EINVAL, "groupby: no key columns given");
@@ -311,7 +350,12 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
             rc = cl_error_wrap(rc, "groupby");
     for (int a = 0; rc == CL_OK && a < naggs; a++) {
         aj[a] = -1;
-        need_rows |= aggs[a].fn == CL_AGG_MEDIAN || aggs[a].fn == CL_AGG_NUNIQUE;
+        need_rows |= aggs[a].fn == CL_AGG_MEDIAN || aggs[a].fn == CL_AGG_NUNIQUE ||
+                     aggs[a].fn == CL_AGG_QUANTILE;
+        if (aggs[a].fn == CL_AGG_QUANTILE && !(q && q[a] >= 0 && q[a] <= 1)) {
+            rc = cl_error(CL_EINVAL, "agg: the quantile of '%s' must be in [0, 1]", aggs[a].column);
+            break;
+        }
         if (aggs[a].fn == CL_AGG_SIZE)
             continue;
         if ((rc = cl_frame_col(f, aggs[a].column, &aj[a])))
@@ -377,8 +421,8 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
         cl_column *c;
         const cl_column *in = aj[a] >= 0 ? f->cols[aj[a]] : f->cols[kj[0]];
         cl_agg_fn fn = aggs[a].fn;
-        if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE)
-            rc = aggregate(&c, in, fn, start, rows, ng);
+        if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE || fn == CL_AGG_QUANTILE)
+            rc = aggregate(&c, in, fn, q ? q[a] : 0, start, rows, ng);
         else
             rc = aggregate_stream(&c, in, fn, gid, ng);
         if (rc)
@@ -389,7 +433,8 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
         else if (fn == CL_AGG_SIZE)
             snprintf(name, sizeof name, "size");
         else
-            snprintf(name, sizeof name, "%s_%s", aggs[a].column, AGG[fn]);
+            snprintf(name, sizeof name, "%s_%s", aggs[a].column,
+                     fn == CL_AGG_QUANTILE ? "quantile" : AGG[fn]);
         if (cl_frame_find(r, name) >= 0)
             rc = cl_error(CL_EINVAL, "agg: two output columns named '%s'", name);
         else

@@ -41,10 +41,14 @@ int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *g
 /* ---- group-by (frame_group.c) ------------------------------------------------------------ */
 
 typedef enum { CL_AGG_COUNT, CL_AGG_SUM, CL_AGG_MEAN, CL_AGG_MIN, CL_AGG_MAX, CL_AGG_STD,
-               CL_AGG_MEDIAN, CL_AGG_NUNIQUE, CL_AGG_FIRST, CL_AGG_LAST, CL_AGG_SIZE } cl_agg_fn;
+               CL_AGG_MEDIAN, CL_AGG_NUNIQUE, CL_AGG_FIRST, CL_AGG_LAST, CL_AGG_SIZE,
+               CL_AGG_QUANTILE /* values are only ever appended */ } cl_agg_fn;
 /* "count|sum|mean|min|max|std|median|nunique|first|last|size" */
 extern const char *const CL_AGG_NAMES;
 int cl_agg_parse(const char *s, cl_agg_fn *fn);
+/* The same, also accepting "q<percent>" ("q90", "q2.5"): CL_AGG_QUANTILE with *q = percent /
+ * 100 in [0, 1] (pandas' quantile: linear interpolation). */
+int cl_agg_parse_q(const char *s, cl_agg_fn *fn, double *q);
 
 typedef struct cl_agg {
     const char *column;  /* input column (ignored for size) */
@@ -57,6 +61,10 @@ typedef struct cl_agg {
  * size counts rows; cat columns allow count, nunique, first, last, size. */
 int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
                      const cl_agg *aggs, int naggs);
+/* The same with q[a] the quantile in [0, 1] of each CL_AGG_QUANTILE aggregate (q may be NULL
+ * when there is none; default name "<column>_quantile"). */
+int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
+                       const cl_agg *aggs, int naggs, const double *q);
 
 /* ---- joins (frame_join.c) ------------------------------------------------------------------ */
 

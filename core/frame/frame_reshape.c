@@ -9,6 +9,7 @@
 #include "frame/frame_col.h"
 #include "frame/frame_impl.h"
 #include "frame/textnum.h"
+#include "tensor/tensor.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -332,5 +333,68 @@ int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int 
     cl_free(idx);
     cl_free(ij);
     cl_free(vj);
+    return rc;
+}
+
+int cl_frame_to_tensor(cl_tensor **out, const cl_frame *f, const char *const *names, int k)
+{
+    *out = NULL;
+    if (k < 1)
+        return cl_error(CL_EINVAL, "to_tensor: no columns given");
+    int *cj = cl_alloc(sizeof *cj * (size_t)k);
+    if (!cj)
+        return CL_ENOMEM;
+    int rc = CL_OK;
+    for (int j = 0; rc == CL_OK && j < k; j++) {
+        if ((rc = cl_frame_col(f, names[j], &cj[j])))
+            rc = cl_error_wrap(rc, "to_tensor");
+        else if (f->cols[cj[j]]->type == CL_CAT)
+            rc = cl_error(CL_EINVAL, "to_tensor: column '%s' is cat: encode it first (a "
+                          "pipeline's one-hot, or :map / :astype(\"num\"))", names[j]);
+    }
+    cl_tensor *t = NULL;
+    if (rc == CL_OK)
+        rc = cl_tensor_new(&t, 2, f->nrow, k);
+    if (rc == CL_OK) {
+        for (int64_t i = 0; i < f->nrow; i++)
+            for (int j = 0; j < k; j++)
+                *cl_tensor_ptr(t, i, j) = (float)f->cols[cj[j]]->num[i];
+        *out = t;
+    }
+    cl_free(cj);
+    return rc;
+}
+
+int cl_frame_from_tensor(cl_frame **out, const cl_tensor *t, const char *const *names, int k)
+{
+    *out = NULL;
+    int64_t n = t->shape[0], m = t->ndim == 1 ? 1 : t->shape[1];
+    if (names && k != m)
+        return cl_error(CL_EINVAL, "from_tensor: %d names for %lld columns", k, (long long)m);
+    if (m > 1000000)
+        return cl_error(CL_EINVAL, "from_tensor: too many columns (%lld)", (long long)m);
+    cl_frame *r;
+    int rc = cl_frame_new(&r);
+    for (int64_t j = 0; rc == CL_OK && j < m; j++) {
+        cl_column *c;
+        if ((rc = cl_column_new_num(&c, CL_NUM, n)))
+            break;
+        for (int64_t i = 0; i < n; i++)
+            c->num[i] = *cl_tensor_ptr(t, i, t->ndim == 1 ? 0 : j);
+        char name[32];
+        if (!names)
+            snprintf(name, sizeof name, "x%lld", (long long)j + 1);
+        if (cl_frame_find(r, names ? names[j] : name) >= 0)
+            rc = cl_error(CL_EINVAL, "from_tensor: column name '%s' given twice", names[j]);
+        else
+            rc = cl_frame_set(r, names ? names[j] : name, c);
+        cl_column_free(c);
+    }
+    if (rc == CL_OK && m > 0)
+        r->nrow = n;
+    if (rc)
+        cl_frame_free(r);
+    else
+        *out = r;
     return rc;
 }

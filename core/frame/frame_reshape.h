@@ -26,4 +26,12 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
 int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int nid,
                   const char *const *vals, int nval, const char *var_name, const char *value_name);
 
+/* Frame <-> tensor without a pipeline: the named num or date columns (dates as days) as a
+ * rows x k float32 tensor (missing values NaN; a cat column is an error naming it), and a
+ * 1-D or 2-D tensor as a frame of num columns names[0..cols) (NULL: x1, x2, ...). */
+struct cl_tensor;
+int cl_frame_to_tensor(struct cl_tensor **out, const cl_frame *f, const char *const *names, int k);
+int cl_frame_from_tensor(cl_frame **out, const struct cl_tensor *t, const char *const *names,
+                         int k);
+
 #endif

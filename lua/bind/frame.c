@@ -190,6 +190,34 @@ static int l_new(lua_State *L)
         lua_pop(L, 1);
         names = checkstrlist(L, t, &n, "frame");
     }
+    /* the longest list: its largest integer key (Lua's # is any border of a list with
+     * holes); a column object or an explicit n sets it too */
+    lua_Integer maxlen = 0;
+    for (int j = 0; j < n; j++) {
+        lua_getfield(L, 1, names[j]);
+        cl_column *c0 = testcol(L, -1);
+        if (c0) {
+            maxlen = c0->n > maxlen ? c0->n : maxlen;
+        } else if (lua_istable(L, -1)) {
+            int t = lua_gettop(L);
+            if (lua_getfield(L, t, "n") == LUA_TNUMBER && lua_isinteger(L, -1)) {
+                lua_Integer v = lua_tointeger(L, -1);
+                maxlen = v > maxlen ? v : maxlen;
+            } else {
+                lua_pushnil(L);
+                while (lua_next(L, t)) {
+                    if (lua_isinteger(L, -2)) {
+                        lua_Integer k = lua_tointeger(L, -2);
+                        if (k > maxlen && k <= ((lua_Integer)1 << 40))
+                            maxlen = k;
+                    }
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
     cl_frame *f;
     LCL_CHECK(L, cl_frame_new(&f));
     push_frame(L, f); /* owns f from here */
@@ -203,12 +231,13 @@ static int l_new(lua_State *L)
             if (!lua_istable(L, -1))
                 return luaL_error(L, "frame: column '%s' must be a list or a column, got %s",
                                   names[j], luaL_typename(L, -1));
-            /* holes (nil = missing) need an explicit length: {..., n = 5} as table.pack */
+            /* length: an explicit n ({..., n = 5}, as table.pack), else the longest list
+             * of the frame, so holes and trailing nils are missing values */
             lua_Integer len;
             if (lua_getfield(L, -1, "n") == LUA_TNUMBER && lua_isinteger(L, -1))
                 len = lua_tointeger(L, -1);
             else
-                len = luaL_len(L, -2);
+                len = maxlen;
             lua_pop(L, 1);
             if (len < 0 || len > ((lua_Integer)1 << 40))
                 return luaL_error(L, "frame: column '%s' has a bad length", names[j]);
@@ -894,16 +923,54 @@ static int f_groupby(lua_State *L)
     return 1;
 }
 
-/* agg{ {"col", "fn", "name"}, col = "fn", col = {"fn1", "fn2"}, n = "size" } */
+/* One aggregate: fn at stack index fi is a name ("mean", "q90") or a Lua function (kept in
+ * the table at luafns as {column, fn, name} for lframe_lua_aggs). Default names are
+ * "<column>_<fn>" (the Lua function's: "<column>"), anchored in the table at anchor. */
+static void add_agg(lua_State *L, cl_agg *aggs, double *qs, int *na, const char *col, int fi,
+                    const char *name, int anchor, int luafns)
+{
+    fi = lua_absindex(L, fi);
+    if (lua_isfunction(L, fi)) {
+        lua_createtable(L, 3, 0);
+        lua_pushstring(L, col);
+        lua_rawseti(L, -2, 1);
+        lua_pushvalue(L, fi);
+        lua_rawseti(L, -2, 2);
+        lua_pushstring(L, name ? name : col);
+        lua_rawseti(L, -2, 3);
+        lua_rawseti(L, luafns, (lua_Integer)luaL_len(L, luafns) + 1);
+        return;
+    }
+    if (lua_type(L, fi) != LUA_TSTRING)
+        luaL_error(L, "agg: '%s' must map to a function name, a Lua function or a list of them", col);
+    const char *fs = lua_tostring(L, fi);
+    cl_agg *g = &aggs[*na];
+    g->column = col;
+    LCL_CHECK(L, cl_agg_parse_q(fs, &g->fn, &qs[*na]));
+    if (!name && g->fn == CL_AGG_QUANTILE) {
+        name = lua_pushfstring(L, "%s_%s", col, fs);
+        lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1); /* the string stays alive */
+    }
+    g->name = name;
+    (*na)++;
+}
+
+/* agg{ {"col", "fn", "name"}, col = "fn", col = {"fn1", "fn2"}, col = function(values) ... end,
+ * n = "size" } */
 static int g_agg(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
     lua_getfield(L, 1, "frame");
     cl_frame *f = checkframe(L, -1);
     lua_getfield(L, 1, "keys");
     int nk;
     const char **keys = checkstrlist(L, -1, &nk, "groupby");
+    lua_newtable(L);
+    int anchor = lua_gettop(L);
+    lua_newtable(L);
+    int luafns = lua_gettop(L);
     /* count entries */
     int cap = 0;
     lua_pushnil(L);
@@ -912,6 +979,8 @@ static int g_agg(lua_State *L)
         lua_pop(L, 1);
     }
     cl_agg *aggs = lua_newuserdatauv(L, sizeof *aggs * (size_t)(cap ? cap : 1), 0);
+    memset(aggs, 0, sizeof *aggs * (size_t)(cap ? cap : 1));
+    double *qs = lua_newuserdatauv(L, sizeof *qs * (size_t)(cap ? cap : 1), 0);
     int na = 0;
     lua_Integer alen = luaL_len(L, 2);
     for (lua_Integer i = 1; i <= alen; i++) { /* array form, in order */
@@ -921,12 +990,11 @@ static int g_agg(lua_State *L)
         lua_geti(L, -1, 1);
         lua_geti(L, -2, 2);
         lua_geti(L, -3, 3);
-        if (lua_type(L, -3) != LUA_TSTRING || lua_type(L, -2) != LUA_TSTRING)
+        if (lua_type(L, -3) != LUA_TSTRING ||
+            (lua_type(L, -2) != LUA_TSTRING && !lua_isfunction(L, -2)))
             return luaL_error(L, "agg: entry %d must be {column, fn[, name]}", (int)i);
-        aggs[na].column = lua_tostring(L, -3);
-        LCL_CHECK(L, cl_agg_parse(lua_tostring(L, -2), &aggs[na].fn));
-        aggs[na].name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        na++;
+        add_agg(L, aggs, qs, &na, lua_tostring(L, -3), -2,
+                lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL, anchor, luafns);
         lua_pop(L, 4); /* the strings stay referenced by the argument table */
     }
     /* hash form, sorted by column name for a stable output order */
@@ -950,31 +1018,24 @@ static int g_agg(lua_State *L)
         lua_rawgeti(L, names_t, k);
         const char *col = lua_tostring(L, -1);
         lua_gettable(L, 2);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            aggs[na].column = col;
-            LCL_CHECK(L, cl_agg_parse(lua_tostring(L, -1), &aggs[na].fn));
-            aggs[na].name = NULL;
-            na++;
-        } else if (lua_istable(L, -1)) {
+        if (lua_istable(L, -1)) {
             lua_Integer m = luaL_len(L, -1);
             for (lua_Integer q = 1; q <= m; q++) {
                 lua_geti(L, -1, q);
-                if (lua_type(L, -1) != LUA_TSTRING)
-                    return luaL_error(L, "agg: '%s' must map to a function name or a list of them", col);
-                aggs[na].column = col;
-                LCL_CHECK(L, cl_agg_parse(lua_tostring(L, -1), &aggs[na].fn));
-                aggs[na].name = NULL;
-                na++;
+                add_agg(L, aggs, qs, &na, col, -1, NULL, anchor, luafns);
                 lua_pop(L, 1);
             }
         } else {
-            return luaL_error(L, "agg: '%s' must map to a function name or a list of them", col);
+            add_agg(L, aggs, qs, &na, col, -1, NULL, anchor, luafns);
         }
         lua_pop(L, 1);
     }
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_groupby(&r, f, keys, nk, aggs, na));
-    return push_frame(L, r);
+    LCL_CHECK(L, cl_frame_groupby_q(&r, f, keys, nk, aggs, na, qs));
+    push_frame(L, r);
+    if (luaL_len(L, luafns) > 0)
+        lframe_lua_aggs(L, 1, luafns, lua_gettop(L));
+    return 1;
 }
 
 static int g_tostring(lua_State *L)
@@ -1158,7 +1219,9 @@ int luaopen_churnlab_frame(lua_State *L)
     lframe_open_stats(L);
     lframe_open_reshape(L);
     lframe_open_text(L);
+    lframe_open_lua(L);
     luaL_newlib(L, funcs);
+    lframe_open_lua_module(L);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, l_call_new);
@@ -1183,7 +1246,10 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, -1, "new");
     lcl_setdoc(L, -1, "frame{col = {values...}, ...} -> frame (columns in name order, or "
-                      "frame(tbl, {names = {...}})): numbers make num columns, strings cat.");
+                      "frame(tbl, {names = {...}})): numbers make num columns, strings cat; "
+                      "nil entries are missing values, and lists shorter than the longest are "
+                      "padded with missing values (so {1, nil, 3} and {1, nil, nil} next to a "
+                      "3-long list need no n = 3); an explicit n = N fixes a list's length.");
     lua_pop(L, 1);
     return 1;
 }

@@ -209,5 +209,11 @@ void lframe_open_stats(lua_State *L);
 void lframe_open_reshape(lua_State *L);
 /* Adds date parts, add_months and string methods to columns (lframe_text.c). */
 void lframe_open_text(lua_State *L);
+/* apply, to_tensor on frames; from_tensor into the module table on top of the stack; c:map
+ * with a function; Lua functions in g:agg (lframe_lua.c). */
+void lframe_open_lua(lua_State *L);
+void lframe_open_lua_module(lua_State *L);
+int lframe_map_fn(lua_State *L);
+void lframe_lua_aggs(lua_State *L, int g, int luafns, int out);
 
 #endif

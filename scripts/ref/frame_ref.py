@@ -247,6 +247,12 @@ for k in (0, 1, 2, -1):
     strs["split_%d" % k] = list(S.str.split("-").str[k])
 strs["lower"][6] = strs["upper"][6] = "SKIP"  # non-ASCII case mapping: a documented departure
 
+# group-by quantiles and a user aggregation (range = max - min, pandas' agg(func)) on P
+gq = P.dropna(subset=["g"]).groupby("g")["v"]
+groupq = {"g": list(gq.quantile(0.5).index), "q50": list(gq.quantile(0.5)), "q90": list(gq.quantile(0.9)),
+          "q2.5": list(gq.quantile(0.025)), "range": list(gq.agg(lambda s: s.max() - s.min())),
+          "nunique": [float(x) for x in P.dropna(subset=["g"]).groupby("g")["w"].nunique()]}
+
 
 def cut_values(c):
     """Labels as pandas prints its categories (str of each interval; taking the values
@@ -272,6 +278,7 @@ with open("tests/data/frame_ops_ref.lua", "w") as f:
     f.write("  P = %s,\n  M = %s,\n  P2 = %s,\n" % (lframe(P), lframe(M), lframe(P2)))
     f.write("  dates = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in dates.items()))
     f.write("  strs = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in strs.items()))
+    f.write("  groupq = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in groupq.items()))
     f.write("  reshape = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in reshape.items()))
     f.write("  xc = {%s},\n  xi = {%s},\n" % (", ".join(lval(v) for v in xc), ", ".join(lval(v) for v in xi)))
     f.write("  join = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in joins.items()))

@@ -258,4 +258,61 @@ T.test("string methods = pandas .str (literal patterns; ASCII case mapping)", fu
   local e = cl.frame{s = {"a"}}:head(0).s
   T.eq(#e:upper(), 0); T.eq(#e:contains("a"), 0); T.eq(#e:split_part("-", 1), 0)
 end)
+T.test("group-by quantiles, nunique and Lua aggregations = pandas", function()
+  local P, G = frame_of(R.P), R.groupq
+  local r = P:dropna{subset = "g"}:groupby("g"):agg{
+    v = {"q50", "q90", "q2.5", function(v)
+      local lo, hi
+      for i = 1, v.n do local x = v[i] if x then lo = math.min(lo or x, x); hi = math.max(hi or x, x) end end
+      return hi and hi - lo
+    end}, w = "nunique"}
+  same_list(r.g, G.g, "keys")
+  -- quantiles interpolate two sorted values: 1e-12
+  for _, q in ipairs{"q50", "q90", "q2.5"} do
+    local got = r["v_" .. q]:totable()
+    for i = 1, #G[q] do T.near(got[i], G[q][i], 1e-12, "quantile " .. q .. " group " .. i) end
+  end
+  local got = r.v:totable()
+  for i = 1, #G.range do T.near(got[i], G.range[i], 1e-12, "range group " .. i) end
+  same_list(r.w_nunique, G.nunique, "nunique")
+  -- a Lua aggregation sees the group's values in row order, missing values as nil with n set
+  local f = cl.frame{g = {"a", "b", "a", "a"}, x = {1, 2, nil, 4}}
+  local seen = {}
+  local s = f:groupby("g"):agg{{"x", function(v) seen[#seen + 1] = v.n .. ":" .. tostring(v[1]) .. "," .. tostring(v[2]) .. "," .. tostring(v[3]); return "n" .. v.n end, "lab"}}
+  T.eq(table.concat(seen, ";"), "3:1,nil,4;1:2,nil,nil"); T.eq(s.lab:type(), "cat"); T.eq(s.lab:totable()[1], "n3")
+  T.raises(function() f:groupby("g"):agg{x = "q101"} end, "percent in [0, 100]")
+  T.raises(function() f:groupby("g"):agg{x = function() return {} end} end, "returned a table for group 1")
+  T.raises(function() f:groupby("g"):agg{x = function() error("boom") end} end, "boom")
+  T.raises(function() f:groupby("g"):agg{nosuch = function() return 1 end} end, "no column 'nosuch'")
+  T.eq(#cl.frame{g = {"a"}, x = {1}}:head(0):groupby("g"):agg{x = function() return 1 end}, 0)
+end)
+
+T.test("map and apply with Lua functions; frame <-> tensor; lists with holes", function()
+  local f = cl.frame({s = {"a", nil, "b"}, x = {1, 2, nil}}, {names = {"s", "x"}})
+  local m = f.x:map(function(v) return v and v * 10 end)
+  T.eq(m:type(), "num"); T.eq(m:totable()[1], 10); T.eq(m:totable()[3], nil)
+  local u = f.s:map(function(v) return v and v:upper() end)
+  T.eq(u:type(), "cat"); T.eq(u:totable()[3], "B"); T.eq(u:totable()[2], nil)
+  T.eq(f.x:map(function(v) return v and v > 1 end):totable()[2], 1)
+  local a = f:apply(function(r) return (r.s or "?") .. ":" .. (r.x or "-") end)
+  T.eq(table.concat(a:totable(), ","), "a:1,?:2,b:-")
+  T.raises(function() f.x:map(function(v) return v and (v > 1 and "big" or 1) end) end, "returned a string for row 2 after number results")
+  T.raises(function() f:apply(function() return {} end) end, "returned a table for row 1")
+  T.raises(function() f.x:map(function() error("inner") end) end, "inner")
+  T.eq(#f:head(0):apply(function() return 1 end), 0)
+  -- tensors: values, NaN for missing, names, errors
+  local t = f:to_tensor{"x"}
+  local r1, c1 = t:shape(); T.eq(r1, 3); T.eq(c1, 1)
+  local back = cl.frame_from_tensor(cl.tensor.new{{1, 2}, {3, 4}, {5, 6}}, {"p", "q"})
+  T.eq(table.concat(back:names(), ","), "p,q"); T.eq(table.concat(back.q:totable(), ","), "2,4,6")
+  T.eq(table.concat(cl.frame_from_tensor(cl.tensor.new{{1, 2}}):names(), ","), "x1,x2")
+  local rt = cl.frame_from_tensor(cl.frame{a = {1.5, 2}, b = {3, nil}}:to_tensor(), {"a", "b"})
+  T.eq(rt.a:totable()[1], 1.5); T.eq(rt.b:totable()[2], nil)
+  T.raises(function() f:to_tensor{"s"} end, "column 's' is cat")
+  T.raises(function() f:to_tensor{"nosuch"} end, "no column 'nosuch'")
+  T.raises(function() cl.frame_from_tensor(cl.tensor.new{{1, 2}}, {"a"}) end, "1 names for 2 columns")
+  -- holes and trailing nils without n = N
+  local h = cl.frame{a = {1, nil, 3}, b = {"x", nil, nil}}
+  T.eq(#h, 3); T.eq(h.b:totable()[3], nil); T.eq(h.a:count(), 2)
+end)
 T.done()

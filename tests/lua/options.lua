@@ -365,6 +365,7 @@ local NONE = {
   "Frame:rename", "Frame:filter", "Frame:take", "Frame:with", "Frame:concat", "Frame:totable",
   "Frame:columns", "Frame:groupby", "Frame:describe", "GroupBy:agg",
   -- column methods
+  "Frame:apply", "Frame:to_tensor", "frame.from_tensor",
   "Column:year", "Column:month", "Column:day", "Column:weekday", "Column:dayofyear",
   "Column:quarter", "Column:hour", "Column:add_months", "Column:lower", "Column:upper",
   "Column:strip", "Column:replace", "Column:split_part", "Column:str_len", "Column:contains",
