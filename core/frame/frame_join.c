@@ -258,6 +258,37 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
                 ri = q.b;
             }
     int64_t np = q.n;
+    if (rc == CL_OK && how == CL_JOIN_OUTER) {
+        /* pandas sorts an outer join by the keys: sort the pairs by their coalesced keys
+         * (stable, so equal keys keep left-major order; missing keys last: left rows, then
+         * right rows), before any other column is built */
+        cl_frame *kf = NULL;
+        int64_t *order = NULL;
+        rc = cl_frame_new(&kf);
+        for (int k = 0; rc == CL_OK && k < non; k++) {
+            cl_column *c;
+            if ((rc = coalesce(&c, lk[k], li, rk[k], ri, np)) == CL_OK) {
+                rc = cl_frame_set(kf, on[k], c);
+                cl_column_free(c);
+            }
+        }
+        if (rc == CL_OK)
+            rc = cl_frame_sort_index(kf, on, NULL, non, &order);
+        cl_frame_free(kf);
+        int64_t *tmp = rc == CL_OK ? cl_alloc(sizeof *tmp * (size_t)(np ? np : 1)) : NULL;
+        if (rc == CL_OK && !tmp)
+            rc = CL_ENOMEM;
+        if (rc == CL_OK) {
+            for (int64_t i = 0; i < np; i++)
+                tmp[i] = li[order[i]];
+            memcpy(li, tmp, sizeof *tmp * (size_t)np);
+            for (int64_t i = 0; i < np; i++)
+                tmp[i] = ri[order[i]];
+            memcpy(ri, tmp, sizeof *tmp * (size_t)np);
+        }
+        cl_free(tmp);
+        cl_free(order);
+    }
     if (rc == CL_OK) {
         /* a lookup join (every left row matched once, in order) shares the left columns */
         int identity = np == left->nrow;
@@ -320,15 +351,6 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
     }
     if (rc == CL_OK)
         r->nrow = np;
-    if (rc == CL_OK && how == CL_JOIN_OUTER) {
-        /* pandas sorts an outer join by the keys; stable, so equal keys keep left-major
-         * order, and missing keys go last (left rows, then right rows) */
-        cl_frame *s;
-        if ((rc = cl_frame_sort(&s, r, on, NULL, non)) == CL_OK) {
-            cl_frame_free(r);
-            r = s;
-        }
-    }
     if (rc == CL_OK)
         *out = r;
     else

@@ -1164,7 +1164,8 @@ static const doc frame_docs[] = {
     {"columns", "df:columns() -> {name = column}"},
     {"groupby", "df:groupby(col | {cols}):agg{...} -> one row per key, sorted. agg entries: "
                 "col = \"mean\", col = {\"min\", \"max\"}, or {col, fn, out_name}; fn: count sum "
-                "mean min max std median nunique first last size"},
+                "mean min max std median nunique first last size, q<percent> (q90: the 90% "
+                "quantile), or a Lua function of the group's values"},
     {"join", "df:join(other, on [, {how = \"inner\"|\"left\"|\"right\"|\"outer\", suffix = "
              "\"_right\" | suffixes = {\"_x\", \"_y\"}}]) -> hash join on one or more key "
              "columns, as pandas' merge: inner/left keep the left row order (matches in right "
@@ -1204,8 +1205,12 @@ int luaopen_churnlab_frame(lua_State *L)
                       "list entries {col, fn [, out_name]} first, in order, then col = \"fn\" "
                       "and col = {\"fn1\", \"fn2\"} by column name, named col_fn. fn: count "
                       "(non-missing), sum, mean, min, max, std, median, nunique, first, last, "
-                      "size (rows per group, named size); cat columns allow count, nunique, "
-                      "first, last and size.");
+                      "size (rows per group, named size), q<percent> (q90 = the 90% quantile, "
+                      "linear as pandas, named col_q90); cat columns allow count, nunique, "
+                      "first, last and size. A Lua function fn(values) gets the group's values "
+                      "in row order ({..., n = count}, missing values nil) and returns a "
+                      "number, string, boolean or nil; its column (named col, or out_name) "
+                      "comes after the others.");
     lua_setfield(L, -2, "agg");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, g_tostring);

@@ -721,7 +721,7 @@ static void test_alloc_failures(void **state)
     size_t base = cl_alloc_bytes();
     const char *keys[] = {"g", "h"};
     cl_agg aggs[] = {{"x", CL_AGG_MEDIAN, NULL}, {"g", CL_AGG_FIRST, NULL}};
-    for (int op = 0; op < 11; op++) {
+    for (int op = 0; op < 13; op++) {
         int ok = 0;
         for (long n = 1; n < 2000 && !ok; n++) {
             cl_frame *out = NULL;
@@ -739,6 +739,8 @@ static void test_alloc_failures(void **state)
             case 8: rc = cl_frame_corr(&out, f, 1); break;
             case 9: rc = cl_frame_fillna(&out, f, NULL, 0, 0, "z"); break;
             case 10: rc = cl_frame_dropna(&out, f, NULL, 0, 0); break;
+            case 11: rc = cl_frame_pivot_table(&out, f, keys, 1, "h", "x", CL_AGG_MEAN, 0, 0); break;
+            case 12: rc = cl_frame_melt(&out, f, keys, 2, (const char *[]){"x"}, 1, NULL, NULL); break;
             default: rc = cl_frame_kfold(f, 3, "h", "g", 1, &fold); break;
             }
             cl_alloc_fail_at(0);
