@@ -575,9 +575,25 @@ static int f_with(lua_State *L)
             c->codes[i] = code;
     } else if (lua_istable(L, 3)) {
         lua_pushcfunction(L, l_new);
-        lua_createtable(L, 0, 1);
+        lua_createtable(L, 0, 2);
         lua_pushvalue(L, 3);
         lua_setfield(L, -2, "x");
+        /* a list with trailing nils is padded to the frame's rows: a second list of that
+         * length sets the longest */
+        lua_Integer maxk = 0;
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            if (lua_isinteger(L, -2) && lua_tointeger(L, -2) > maxk)
+                maxk = lua_tointeger(L, -2);
+            lua_pop(L, 1);
+        }
+        if (lua_getfield(L, 3, "n") == LUA_TNIL && f->ncol > 0 && maxk <= f->nrow) {
+            lua_createtable(L, 0, 1);
+            lua_pushinteger(L, f->nrow);
+            lua_setfield(L, -2, "n");
+            lua_setfield(L, -3, "y");
+        }
+        lua_pop(L, 1);
         lua_call(L, 1, 1);
         cl_frame *tmp = checkframe(L, -1);
         c = cl_column_retain(tmp->cols[0]);

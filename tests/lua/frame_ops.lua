@@ -314,5 +314,8 @@ T.test("map and apply with Lua functions; frame <-> tensor; lists with holes", f
   -- holes and trailing nils without n = N
   local h = cl.frame{a = {1, nil, 3}, b = {"x", nil, nil}}
   T.eq(#h, 3); T.eq(h.b:totable()[3], nil); T.eq(h.a:count(), 2)
+  local w = h:with("c", {nil, 5})
+  T.eq(w.c:totable()[2], 5); T.eq(w.c:count(), 1)
+  T.raises(function() h:with("c", {1, 2, 3, 4}) end, "column 'c' has 4 rows, the frame has 3")
 end)
 T.done()
