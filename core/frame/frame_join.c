@@ -162,6 +162,7 @@ static int coalesce(cl_column **out, const cl_column *a, const int64_t *li, cons
                     const int64_t *ri, int64_t n)
 {
     int rc;
+    *out = NULL;
     if (a->type != CL_CAT) {
         if ((rc = cl_column_new_num(out, a->type, n)))
             return rc;
@@ -169,17 +170,20 @@ static int coalesce(cl_column **out, const cl_column *a, const int64_t *li, cons
             (*out)->num[k] = li[k] >= 0 ? a->num[li[k]] : ri[k] >= 0 ? b->num[ri[k]] : NAN;
         return CL_OK;
     }
-    if ((rc = cl_column_new_cat(out, n, NULL)))
-        return rc;
+    /* both dictionaries' labels interned once into the new one, then a code lookup per row */
+    int32_t *ma = cl_alloc(sizeof *ma * (size_t)(a->dict->n + 1));
+    int32_t *mb = cl_alloc(sizeof *mb * (size_t)(b->dict->n + 1));
+    rc = ma && mb ? cl_column_new_cat(out, n, NULL) : CL_ENOMEM;
+    for (int32_t c = 0; rc == CL_OK && c < a->dict->n; c++)
+        rc = cl_dict_intern((*out)->dict, a->dict->labels[c], a->dict->lens[c], &ma[c]);
+    for (int32_t c = 0; rc == CL_OK && c < b->dict->n; c++)
+        rc = cl_dict_intern((*out)->dict, b->dict->labels[c], b->dict->lens[c], &mb[c]);
     for (int64_t k = 0; rc == CL_OK && k < n; k++) {
-        const cl_column *c = li[k] >= 0 ? a : b;
-        int64_t i = li[k] >= 0 ? li[k] : ri[k];
-        int32_t code = i >= 0 ? c->codes[i] : -1;
-        (*out)->codes[k] = -1;
-        if (code >= 0)
-            rc = cl_dict_intern((*out)->dict, c->dict->labels[code], c->dict->lens[code],
-                                &(*out)->codes[k]);
+        int32_t code = li[k] >= 0 ? a->codes[li[k]] : ri[k] >= 0 ? b->codes[ri[k]] : -1;
+        (*out)->codes[k] = code < 0 ? -1 : li[k] >= 0 ? ma[code] : mb[code];
     }
+    cl_free(ma);
+    cl_free(mb);
     if (rc) {
         cl_column_free(*out);
         *out = NULL;

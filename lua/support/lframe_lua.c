@@ -222,6 +222,9 @@ static int u_to_tensor(lua_State *L)
         for (int j = 0; j < f->ncol; j++)
             if (f->cols[j]->type != CL_CAT)
                 names[n++] = f->names[j];
+        if (n == 0)
+            return luaL_error(L, "to_tensor: the frame has no num or date column (encode cat "
+                                 "columns first, or name the columns)");
     } else {
         names = checkstrlist(L, 2, &n, "to_tensor");
     }

@@ -309,6 +309,7 @@ T.test("map and apply with Lua functions; frame <-> tensor; lists with holes", f
   local rt = cl.frame_from_tensor(cl.frame{a = {1.5, 2}, b = {3, nil}}:to_tensor(), {"a", "b"})
   T.eq(rt.a:totable()[1], 1.5); T.eq(rt.b:totable()[2], nil)
   T.raises(function() f:to_tensor{"s"} end, "column 's' is cat")
+  T.raises(function() f:select{"s"}:to_tensor() end, "no num or date column")
   T.raises(function() f:to_tensor{"nosuch"} end, "no column 'nosuch'")
   T.raises(function() cl.frame_from_tensor(cl.tensor.new{{1, 2}}, {"a"}) end, "1 names for 2 columns")
   -- holes and trailing nils without n = N
