@@ -57,8 +57,8 @@ static int level_of(const cl_column *lc, const int32_t *lmap, const cl_column *c
 }
 
 int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *index, int nidx,
-                         const char *columns, const char *values, cl_agg_fn fn, double fill,
-                         int unique)
+                         const char *columns, const char *values, cl_agg_fn fn, double q,
+                         double fill, int unique)
 {
     *out = NULL;
     const char *what = unique ? "pivot" : "pivot_table";
@@ -98,7 +98,7 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
     }
     cl_agg cell = {values, unique ? CL_AGG_FIRST : fn, "__value"};
     cl_agg size = {columns, CL_AGG_SIZE, "__size"};
-    if (rc == CL_OK && (rc = cl_frame_groupby(&cells, fk, keys, nidx + 1, &cell, 1)))
+    if (rc == CL_OK && (rc = cl_frame_groupby_q(&cells, fk, keys, nidx + 1, &cell, 1, &q)))
         rc = cl_error_wrap(rc, "%s", what);
     if (rc == CL_OK)
         rc = cl_frame_groupby(&rows, fk, keys, nidx, &size, 1);

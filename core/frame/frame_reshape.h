@@ -11,14 +11,15 @@
 
 /* One row per distinct tuple of the index columns, sorted (as group-by); one column per
  * distinct value of `columns` in sorted order, named by its label (numbers as the shortest
- * text that reads back, whole numbers without a point), holding fn of `values` over the rows
+ * text that reads back, whole numbers without a point), holding fn of `values` (q: the
+ * quantile of CL_AGG_QUANTILE) over the rows
  * of that cell; empty cells are missing (or fill, when fill is not NaN; num results only).
  * Rows with a missing index or columns value are left out, and so is a row or a column whose
  * every cell is missing (pandas' pivot_table, dropna=True). unique = 1 is pandas' pivot: no
  * aggregation, and two rows in one cell are an error naming them. */
 int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *index, int nidx,
-                         const char *columns, const char *values, cl_agg_fn fn, double fill,
-                         int unique);
+                         const char *columns, const char *values, cl_agg_fn fn, double q,
+                         double fill, int unique);
 
 /* Wide -> long: for each value column in order, every row: the id columns, a cat column
  * var_name holding the value column's name and value_name holding its value (pandas' melt;

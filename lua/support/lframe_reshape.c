@@ -38,11 +38,12 @@ static int pivot_common(lua_State *L, int unique)
     const char **idx = optlist(L, o, "index", what, &ni, 1);
     const char *cols = reqstr(L, o, "columns", what), *vals = reqstr(L, o, "values", what);
     cl_agg_fn fn = CL_AGG_MEAN;
+    double q = 0;
     if (!unique)
-        LCL_CHECK(L, cl_agg_parse(lcl_optstr(L, o, "aggfunc", "mean"), &fn));
+        LCL_CHECK(L, cl_agg_parse_q(lcl_optstr(L, o, "aggfunc", "mean"), &fn, &q));
     double fill = unique ? NAN : lcl_optnum(L, o, "fill_value", NAN);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_pivot_table(&r, f, idx, ni, cols, vals, fn, fill, unique));
+    LCL_CHECK(L, cl_frame_pivot_table(&r, f, idx, ni, cols, vals, fn, q, fill, unique));
     return push_frame(L, r);
 }
 
@@ -81,7 +82,7 @@ static const doc docs[] = {
                     "= \"mean\", fill_value = x} -> wide frame as pandas' pivot_table: one row per "
                     "index tuple (sorted), one column per value of `columns` (sorted, named by "
                     "its label) holding aggfunc of values in that cell (count sum mean min max "
-                    "std median nunique first last size); empty cells missing or fill_value; "
+                    "std median nunique first last size q<percent>); empty cells missing or fill_value; "
                     "rows with a missing key left out, all-missing columns dropped"},
     {"pivot", "df:pivot{index, columns, values} -> the same reshaping without aggregation (pandas' "
               "pivot): two rows in one cell are an error"},

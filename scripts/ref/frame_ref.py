@@ -194,6 +194,7 @@ def flat(t):
 reshape = {}
 for fn in ("mean", "sum", "count", "max", "median", "std"):
     reshape["pt_" + fn] = flat(P.pivot_table(index="g", columns="h", values="v", aggfunc=fn))
+reshape["pt_q90"] = flat(P.pivot_table(index="g", columns="h", values="v", aggfunc=lambda s: s.quantile(0.9)))
 reshape["pt_two"] = flat(P.pivot_table(index=["g", "u"], columns="h", values="v", aggfunc="mean"))
 reshape["pt_fill"] = flat(P.pivot_table(index="u", columns="g", values="v", aggfunc="sum", fill_value=0))
 reshape["pt_nunique"] = flat(P.pivot_table(index="g", columns="u", values="w", aggfunc="nunique"))

@@ -190,6 +190,7 @@ T.test("pivot_table, pivot, melt = pandas", function()
   for _, fn in ipairs{"mean", "sum", "count", "max", "median", "std"} do
     same_frame(P:pivot_table{index = "g", columns = "h", values = "v", aggfunc = fn}, X["pt_" .. fn], "pivot_table " .. fn, 1e-12)
   end
+  same_frame(P:pivot_table{index = "g", columns = "h", values = "v", aggfunc = "q90"}, X.pt_q90, "pivot_table q90", 1e-12)
   same_frame(P:pivot_table{index = {"g", "u"}, columns = "h", values = "v"}, X.pt_two, "pivot_table two keys", 1e-12)
   same_frame(P:pivot_table{index = "u", columns = "g", values = "v", aggfunc = "sum", fill_value = 0}, X.pt_fill, "pivot_table fill", 1e-12)
   same_frame(P:pivot_table{index = "g", columns = "u", values = "w", aggfunc = "nunique"}, X.pt_nunique, "pivot_table nunique")

@@ -739,7 +739,7 @@ static void test_alloc_failures(void **state)
             case 8: rc = cl_frame_corr(&out, f, 1); break;
             case 9: rc = cl_frame_fillna(&out, f, NULL, 0, 0, "z"); break;
             case 10: rc = cl_frame_dropna(&out, f, NULL, 0, 0); break;
-            case 11: rc = cl_frame_pivot_table(&out, f, keys, 1, "h", "x", CL_AGG_MEAN, 0, 0); break;
+            case 11: rc = cl_frame_pivot_table(&out, f, keys, 1, "h", "x", CL_AGG_QUANTILE, 0.9, 0, 0); break;
             case 12: rc = cl_frame_melt(&out, f, keys, 2, (const char *[]){"x"}, 1, NULL, NULL); break;
             default: rc = cl_frame_kfold(f, 3, "h", "g", 1, &fold); break;
             }
