@@ -94,11 +94,8 @@ static int c_fillna(lua_State *L)
     return 1;
 }
 
-static int c_drop_duplicates(lua_State *L)
+static cl_keep optkeep(lua_State *L, int o, const char *what)
 {
-    cl_frame *f = checkframe(L, 1);
-    static const char *const known[] = {"subset", "keep", NULL};
-    int o = lcl_check_options(L, 2, "drop_duplicates", known);
     cl_keep keep = CL_KEEP_FIRST;
     if (o && lua_getfield(L, o, "keep") != LUA_TNIL) {
         const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
@@ -109,13 +106,42 @@ static int c_drop_duplicates(lua_State *L)
         else if (s && !strcmp(s, "last"))
             keep = CL_KEEP_LAST;
         else
-            return luaL_error(L, "drop_duplicates: keep must be \"first\", \"last\" or false");
+            luaL_error(L, "%s: keep must be \"first\", \"last\" or false", what);
+        lua_pop(L, 1);
     }
+    return keep;
+}
+
+static int c_drop_duplicates(lua_State *L)
+{
+    cl_frame *f = checkframe(L, 1);
+    static const char *const known[] = {"subset", "keep", NULL};
+    int o = lcl_check_options(L, 2, "drop_duplicates", known);
+    cl_keep keep = optkeep(L, o, "drop_duplicates");
     int n;
     const char **sub = optsubset(L, o, "drop_duplicates", &n);
     cl_frame *r;
     LCL_CHECK(L, cl_frame_drop_duplicates(&r, f, sub, n, keep));
     return push_frame(L, r);
+}
+
+static int c_duplicated(lua_State *L)
+{
+    cl_frame *f = checkframe(L, 1);
+    static const char *const known[] = {"subset", "keep", NULL};
+    int o = lcl_check_options(L, 2, "duplicated", known);
+    cl_keep keep = optkeep(L, o, "duplicated");
+    int n;
+    const char **sub = optsubset(L, o, "duplicated", &n);
+    uint8_t *d;
+    LCL_CHECK(L, cl_frame_duplicated(f, sub, n, keep, &d));
+    cl_column *m;
+    int rc = cl_column_new_num(&m, CL_NUM, f->nrow);
+    for (int64_t i = 0; rc == CL_OK && i < f->nrow; i++)
+        m->num[i] = d[i];
+    cl_free(d);
+    LCL_CHECK(L, rc);
+    return push_column(L, m, NULL);
 }
 
 static int c_sample(lua_State *L)
@@ -153,6 +179,7 @@ static int c_sample(lua_State *L)
 static const luaL_Reg fns[] = {{"dropna", c_dropna},
                                {"fillna", c_fillna},
                                {"drop_duplicates", c_drop_duplicates},
+                               {"duplicated", c_duplicated},
                                {"sample", c_sample},
                                {NULL, NULL}};
 
@@ -169,6 +196,8 @@ static const doc docs[] = {
                         "-> rows whose subset values (every column by default) did not occur "
                         "before (first), after (last), or at all elsewhere (false); missing "
                         "values equal each other, as pandas"},
+    {"duplicated", "df:duplicated([{subset, keep}]) -> mask (1 = a repeat that "
+                   "drop_duplicates with the same options removes), as pandas' duplicated"},
     {"sample", "df:sample{n = k | frac = f, seed = 42, replace = false} -> k (or round(f * "
                "#df); default 1) random rows in draw order, the same for the same seed on "
                "every machine (not pandas' random stream)"},

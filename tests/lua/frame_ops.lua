@@ -87,6 +87,11 @@ T.test("dropna, fillna, ffill/bfill, drop_duplicates = pandas", function()
   same_frame(D:drop_duplicates{subset = {"a", "s"}, keep = "last"}, C_.dup_last, "drop_duplicates last")
   same_frame(D:drop_duplicates{subset = {"a", "s"}, keep = false}, C_.dup_none, "drop_duplicates none")
   same_frame(D:drop_duplicates{subset = "a"}, C_.dup_a, "drop_duplicates a")
+  -- duplicated is the mask drop_duplicates drops
+  for _, keep in ipairs{"first", "last", false} do
+    same_frame(D:filter(~D:duplicated{subset = {"a", "s"}, keep = keep}),
+               C_[keep == "first" and "dup_first" or keep == "last" and "dup_last" or "dup_none"], "duplicated " .. tostring(keep))
+  end
 end)
 
 T.test("cleaning: strings, errors, empty frames", function()

@@ -110,6 +110,7 @@ local TAKES = {
   ["Frame:dropna"] = function(o) return df:dropna(o) end,
   ["Frame:fillna"] = function(o) o.method = "ffill"; return df:fillna(o) end,
   ["Frame:drop_duplicates"] = function(o) return df:drop_duplicates(o) end,
+  ["Frame:duplicated"] = function(o) return df:duplicated(o) end,
   ["Frame:sample"] = function(o) return df:sample(o) end,
   ["Frame:corr"] = function(o) return df:corr(o) end,
   ["Frame:pivot"] = function(o) o.index = "g"; o.columns = "h"; o.values = "x1"; return df:pivot(o) end,
