@@ -1,4 +1,4 @@
-/* frame_group.c - group-by aggregation, hash joins, describe and cross tables. See
+/* frame_group.c - group-by aggregation, describe and cross tables (joins: frame_join.c). See
  * frame_ops.h. */
 #include "base/alloc.h"
 #include "base/error.h"
@@ -25,6 +25,26 @@ int cl_agg_parse(const char *s, cl_agg_fn *fn)
             return CL_OK;
         }
     return cl_error(CL_EINVAL, "unknown aggregation '%s' (expected one of %s)", s, CL_AGG_NAMES);
+}
+
+int cl_agg_parse_q(const char *s, cl_agg_fn *fn, double *q)
+{
+    *q = 0;
+    if (s[0] == 'q' && s[1]) {
+        char *end;
+        double p = strtod(s + 1, &end);
+        if (*end || !(p >= 0 && p <= 100))
+            return cl_error(CL_EINVAL, "aggregation '%s': a quantile is q<percent> with the "
+                            "percent in [0, 100] (q90, q2.5)", s);
+        *fn = CL_AGG_QUANTILE;
+        *q = p / 100;
+        return CL_OK;
+    }
+    int rc = cl_agg_parse(s, fn);
+    if (rc)
+        cl_error(rc, "unknown aggregation '%s' (expected one of %s, or q<percent> such as q90)",
+                 s, CL_AGG_NAMES);
+    return rc;
 }
 
 /* Row -> group id over several key columns, ids in order of first appearance. */
@@ -96,19 +116,20 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /* Aggregates rows[start[g]..start[g+1]) of c for every group. */
-static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, const int64_t *start,
-                     const int64_t *rows, int32_t ng)
+static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, double qq,
+                     const int64_t *start, const int64_t *rows, int32_t ng)
 {
     int cat_out = c->type == CL_CAT && (fn == CL_AGG_FIRST || fn == CL_AGG_LAST);
     cl_coltype t = c->type == CL_DATE && (fn == CL_AGG_MIN || fn == CL_AGG_MAX || fn == CL_AGG_MEAN ||
-                                          fn == CL_AGG_MEDIAN || fn == CL_AGG_FIRST || fn == CL_AGG_LAST)
+                                          fn == CL_AGG_MEDIAN || fn == CL_AGG_FIRST || fn == CL_AGG_LAST ||
+                                          fn == CL_AGG_QUANTILE)
                        ? CL_DATE : CL_NUM;
     int rc = cat_out ? cl_column_new_cat(out, ng, c->dict) : cl_column_new_num(out, t, ng);
     if (rc)
         return rc;
     cl_column *r = *out;
     double *buf = NULL;
-    if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE) {
+    if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE || fn == CL_AGG_QUANTILE) {
         int64_t maxg = 0;
         for (int32_t g = 0; g < ng; g++)
             if (start[g + 1] - start[g] > maxg)
@@ -168,6 +189,18 @@ static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, const in
             if (k) {
                 qsort(buf, (size_t)k, sizeof *buf, cmp_dbl);
                 v = k % 2 ? buf[k / 2] : (buf[k / 2 - 1] + buf[k / 2]) / 2;
+            }
+        } else if (fn == CL_AGG_QUANTILE) {
+            int64_t k = 0;
+            for (int64_t q = 0; q < m; q++)
+                if (!isnan(c->num[rw[q]]))
+                    buf[k++] = c->num[rw[q]];
+            if (k) { /* linear interpolation at (k - 1) q, as numpy and pandas */
+                qsort(buf, (size_t)k, sizeof *buf, cmp_dbl);
+                double pos = (double)(k - 1) * qq;
+                int64_t lo = (int64_t)floor(pos);
+                double fr = pos - (double)lo;
+                v = lo + 1 < k ? buf[lo] + (buf[lo + 1] - buf[lo]) * fr : buf[lo];
             }
         } else {
             double s = 0, lo = INFINITY, hi = -INFINITY;
@@ -293,6 +326,12 @@ static int aggregate_stream(cl_column **out, const cl_column *c, cl_agg_fn fn, c
 int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
                      const cl_agg *aggs, int naggs)
 {
+    return cl_frame_groupby_q(out, f, keys, nkeys, aggs, naggs, NULL);
+}
+
+int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
+                       const cl_agg *aggs, int naggs, const double *q)
+{
     *out = NULL;
     if (nkeys < 1)
         return cl_error(CL_EINVAL, "groupby: no key columns given");
@@ -311,7 +350,12 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
             rc = cl_error_wrap(rc, "groupby");
     for (int a = 0; rc == CL_OK && a < naggs; a++) {
         aj[a] = -1;
-        need_rows |= aggs[a].fn == CL_AGG_MEDIAN || aggs[a].fn == CL_AGG_NUNIQUE;
+        need_rows |= aggs[a].fn == CL_AGG_MEDIAN || aggs[a].fn == CL_AGG_NUNIQUE ||
+                     aggs[a].fn == CL_AGG_QUANTILE;
+        if (aggs[a].fn == CL_AGG_QUANTILE && !(q && q[a] >= 0 && q[a] <= 1)) {
+            rc = cl_error(CL_EINVAL, "agg: the quantile of '%s' must be in [0, 1]", aggs[a].column);
+            break;
+        }
         if (aggs[a].fn == CL_AGG_SIZE)
             continue;
         if ((rc = cl_frame_col(f, aggs[a].column, &aj[a])))
@@ -377,8 +421,8 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
         cl_column *c;
         const cl_column *in = aj[a] >= 0 ? f->cols[aj[a]] : f->cols[kj[0]];
         cl_agg_fn fn = aggs[a].fn;
-        if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE)
-            rc = aggregate(&c, in, fn, start, rows, ng);
+        if (fn == CL_AGG_MEDIAN || fn == CL_AGG_NUNIQUE || fn == CL_AGG_QUANTILE)
+            rc = aggregate(&c, in, fn, q ? q[a] : 0, start, rows, ng);
         else
             rc = aggregate_stream(&c, in, fn, gid, ng);
         if (rc)
@@ -389,7 +433,8 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
         else if (fn == CL_AGG_SIZE)
             snprintf(name, sizeof name, "size");
         else
-            snprintf(name, sizeof name, "%s_%s", aggs[a].column, AGG[fn]);
+            snprintf(name, sizeof name, "%s_%s", aggs[a].column,
+                     fn == CL_AGG_QUANTILE ? "quantile" : AGG[fn]);
         if (cl_frame_find(r, name) >= 0)
             rc = cl_error(CL_EINVAL, "agg: two output columns named '%s'", name);
         else
@@ -412,221 +457,6 @@ int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys,
     cl_free(rep);
     cl_free(inv);
     cl_free(order);
-    return rc;
-}
-
-/* ---- join --------------------------------------------------------------------------------- */
-
-
-/* Rows idx (with -1 = missing row) of c. */
-static int take_or_na(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k)
-{
-    int rc = c->type == CL_CAT ? cl_column_new_cat(out, k, c->dict) : cl_column_new_num(out, c->type, k);
-    if (rc)
-        return rc;
-    for (int64_t j = 0; j < k; j++) {
-        if (c->type == CL_CAT)
-            (*out)->codes[j] = idx[j] < 0 ? -1 : c->codes[idx[j]];
-        else
-            (*out)->num[j] = idx[j] < 0 ? NAN : c->num[idx[j]];
-    }
-    return CL_OK;
-}
-
-/* Key tuple of row i: keys[k] values; returns 0 when a key is missing (never matches). */
-static int key_tuple(const cl_column *const *cols, const int32_t *const *maps, int nk, int64_t i,
-                     uint64_t *t)
-{
-    for (int k = 0; k < nk; k++) {
-        const cl_column *c = cols[k];
-        if (c->type == CL_CAT) {
-            int32_t code = c->codes[i];
-            if (code < 0)
-                return 0;
-            if (maps && maps[k]) {
-                code = maps[k][code];
-                if (code < 0)
-                    return 0; /* a label absent from the left side */
-            }
-            t[k] = (uint64_t)(uint32_t)code;
-        } else {
-            if (isnan(c->num[i]))
-                return 0;
-            t[k] = cl_dbits(c->num[i]);
-        }
-    }
-    return 1;
-}
-
-static uint64_t hash_tuple(const uint64_t *t, int nk)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (int k = 0; k < nk; k++)
-        h = cl_mix64(h ^ t[k]);
-    return h;
-}
-
-int cl_frame_join(cl_frame **out, const cl_frame *left, const cl_frame *right,
-                  const char *const *on, int non, cl_join_how how, const char *suffix)
-{
-    *out = NULL;
-    if (non < 1)
-        return cl_error(CL_EINVAL, "join: no key columns given");
-    if (!suffix)
-        suffix = "_right";
-    const cl_column **lk = cl_calloc((size_t)non, sizeof *lk);
-    const cl_column **rk = cl_calloc((size_t)non, sizeof *rk);
-    int32_t **maps = cl_calloc((size_t)non, sizeof *maps);
-    uint64_t *t = cl_alloc(sizeof *t * (size_t)non * 2);
-    int64_t nr = right->nrow, nl = left->nrow;
-    size_t nb = 16;
-    while (nb < (size_t)nr * 2)
-        nb *= 2;
-    int64_t *head = NULL, *next = NULL, *li = NULL, *ri = NULL;
-    int64_t np = 0, cap = 0;
-    cl_frame *r = NULL;
-    int rc = lk && rk && maps && t ? CL_OK : CL_ENOMEM;
-    for (int k = 0; rc == CL_OK && k < non; k++) {
-        int a, b;
-        if ((rc = cl_frame_col(left, on[k], &a)))
-            rc = cl_error_wrap(rc, "join: left frame");
-        else if ((rc = cl_frame_col(right, on[k], &b)))
-            rc = cl_error_wrap(rc, "join: right frame");
-        else if ((left->cols[a]->type == CL_CAT) != (right->cols[b]->type == CL_CAT))
-            rc = cl_error(CL_EINVAL, "join: key '%s' is %s on the left and %s on the right", on[k],
-                          cl_coltype_name(left->cols[a]->type), cl_coltype_name(right->cols[b]->type));
-        if (rc)
-            break;
-        lk[k] = left->cols[a];
-        rk[k] = right->cols[b];
-        if (rk[k]->type == CL_CAT) { /* right codes -> left codes */
-            const cl_dict *rd = rk[k]->dict;
-            maps[k] = cl_alloc(((size_t)rd->n + 1) * sizeof **maps);
-            if (!maps[k]) {
-                rc = CL_ENOMEM;
-                break;
-            }
-            for (int32_t c = 0; c < rd->n; c++)
-                maps[k][c] = cl_dict_find(lk[k]->dict, rd->labels[c], rd->lens[c]);
-        }
-    }
-    if (rc == CL_OK) {
-        head = cl_alloc(nb * sizeof *head);
-        next = cl_alloc((size_t)(nr ? nr : 1) * sizeof *next);
-        if (!head || !next)
-            rc = CL_ENOMEM;
-    }
-    if (rc == CL_OK) {
-        memset(head, 0xff, nb * sizeof *head);
-        for (int64_t i = nr - 1; i >= 0; i--) { /* reversed: chains run in row order */
-            next[i] = -1;
-            if (!key_tuple(rk, (const int32_t *const *)maps, non, i, t))
-                continue;
-            size_t b = (size_t)hash_tuple(t, non) & (nb - 1);
-            next[i] = head[b];
-            head[b] = i;
-        }
-        cap = nl > 16 ? nl : 16;
-        li = cl_alloc((size_t)cap * sizeof *li);
-        ri = cl_alloc((size_t)cap * sizeof *ri);
-        if (!li || !ri)
-            rc = CL_ENOMEM;
-    }
-    uint64_t *u = t + non;
-    for (int64_t i = 0; rc == CL_OK && i < nl; i++) {
-        int matched = 0;
-        /* Ctrl-C every 4096 left rows and every 2^20 pairs: a many-to-many key can make
-         * the output quadratic */
-        if ((i & 4095) == 0 && (rc = cl_progress_step(NULL, "join", (double)i, (double)nl, NULL)))
-            break;
-        if (key_tuple(lk, NULL, non, i, t)) {
-            for (int64_t j = head[(size_t)hash_tuple(t, non) & (nb - 1)]; j >= 0; j = next[j]) {
-                key_tuple(rk, (const int32_t *const *)maps, non, j, u);
-                if (memcmp(t, u, sizeof *t * (size_t)non))
-                    continue;
-                if ((np & 0xfffff) == 0xfffff &&
-                    (rc = cl_progress_step(NULL, "join", (double)i, (double)nl, NULL)))
-                    break;
-                if (np == cap) {
-                    int64_t nc = cap * 2;
-                    int64_t *a = cl_realloc(li, (size_t)nc * sizeof *a);
-                    if (a)
-                        li = a;
-                    int64_t *b = a ? cl_realloc(ri, (size_t)nc * sizeof *b) : NULL;
-                    if (!b) {
-                        rc = CL_ENOMEM;
-                        break;
-                    }
-                    ri = b;
-                    cap = nc;
-                }
-                li[np] = i;
-                ri[np++] = j;
-                matched = 1;
-            }
-        }
-        if (rc == CL_OK && !matched && how == CL_JOIN_LEFT) {
-            if (np == cap) {
-                int64_t nc = cap * 2;
-                int64_t *a = cl_realloc(li, (size_t)nc * sizeof *a);
-                if (a)
-                    li = a;
-                int64_t *b = a ? cl_realloc(ri, (size_t)nc * sizeof *b) : NULL;
-                if (!b) {
-                    rc = CL_ENOMEM;
-                    break;
-                }
-                ri = b;
-                cap = nc;
-            }
-            li[np] = i;
-            ri[np++] = -1;
-        }
-    }
-    if (rc == CL_OK) {
-        /* a lookup join (every left row matched once, in order) shares the left columns */
-        int identity = np == nl;
-        for (int64_t i = 0; identity && i < np; i++)
-            identity = li[i] == i;
-        rc = identity ? cl_frame_copy(&r, left) : cl_frame_take(&r, left, li, np);
-    }
-    for (int j = 0; rc == CL_OK && j < right->ncol; j++) {
-        int is_key = 0;
-        for (int k = 0; k < non && !is_key; k++)
-            is_key = !strcmp(right->names[j], on[k]);
-        if (is_key)
-            continue;
-        char name[512];
-        if (cl_frame_find(r, right->names[j]) >= 0)
-            snprintf(name, sizeof name, "%s%s", right->names[j], suffix);
-        else
-            snprintf(name, sizeof name, "%s", right->names[j]);
-        if (cl_frame_find(r, name) >= 0) {
-            rc = cl_error(CL_EINVAL, "join: column '%s' would appear twice", name);
-            break;
-        }
-        cl_column *c;
-        if ((rc = take_or_na(&c, right->cols[j], ri, np)) == CL_OK) {
-            rc = cl_frame_set(r, name, c);
-            cl_column_free(c);
-        }
-    }
-    if (rc == CL_OK) {
-        r->nrow = np;
-        *out = r;
-    } else {
-        cl_frame_free(r);
-    }
-    for (int k = 0; maps && k < non; k++)
-        cl_free(maps[k]);
-    cl_free(maps);
-    cl_free(lk);
-    cl_free(rk);
-    cl_free(t);
-    cl_free(head);
-    cl_free(next);
-    cl_free(li);
-    cl_free(ri);
     return rc;
 }
 

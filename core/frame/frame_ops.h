@@ -1,5 +1,5 @@
 /* frame_ops.h - whole-frame operations: sorting, concatenation, splits and folds
- * (frame_ops.c), group-by, joins, describe and cross tables (frame_group.c).
+ * (frame_ops.c), group-by, describe and cross tables (frame_group.c), joins (frame_join.c).
  *
  * Owner: frame helper. Results are new owned frames (cl_frame_free) or cl_alloc'ed index
  * arrays (cl_free); inputs are borrowed. Random steps take a seed and give the same result
@@ -38,13 +38,17 @@ int cl_frame_split(const cl_frame *f, double test, const char *stratify, uint64_
 int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *group,
                    uint64_t seed, int32_t **fold);
 
-/* ---- group-by and joins (frame_group.c) ----------------------------------------------------- */
+/* ---- group-by (frame_group.c) ------------------------------------------------------------ */
 
 typedef enum { CL_AGG_COUNT, CL_AGG_SUM, CL_AGG_MEAN, CL_AGG_MIN, CL_AGG_MAX, CL_AGG_STD,
-               CL_AGG_MEDIAN, CL_AGG_NUNIQUE, CL_AGG_FIRST, CL_AGG_LAST, CL_AGG_SIZE } cl_agg_fn;
+               CL_AGG_MEDIAN, CL_AGG_NUNIQUE, CL_AGG_FIRST, CL_AGG_LAST, CL_AGG_SIZE,
+               CL_AGG_QUANTILE /* values are only ever appended */ } cl_agg_fn;
 /* "count|sum|mean|min|max|std|median|nunique|first|last|size" */
 extern const char *const CL_AGG_NAMES;
 int cl_agg_parse(const char *s, cl_agg_fn *fn);
+/* The same, also accepting "q<percent>" ("q90", "q2.5"): CL_AGG_QUANTILE with *q = percent /
+ * 100 in [0, 1] (pandas' quantile: linear interpolation). */
+int cl_agg_parse_q(const char *s, cl_agg_fn *fn, double *q);
 
 typedef struct cl_agg {
     const char *column;  /* input column (ignored for size) */
@@ -57,12 +61,27 @@ typedef struct cl_agg {
  * size counts rows; cat columns allow count, nunique, first, last, size. */
 int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
                      const cl_agg *aggs, int naggs);
+/* The same with q[a] the quantile in [0, 1] of each CL_AGG_QUANTILE aggregate (q may be NULL
+ * when there is none; default name "<column>_quantile"). */
+int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
+                       const cl_agg *aggs, int naggs, const double *q);
 
-typedef enum { CL_JOIN_INNER, CL_JOIN_LEFT } cl_join_how;
+/* ---- joins (frame_join.c) ------------------------------------------------------------------ */
+
+typedef enum { CL_JOIN_INNER, CL_JOIN_LEFT, CL_JOIN_RIGHT, CL_JOIN_OUTER } cl_join_how;
 /* Hash join on equal key values (cat keys match by label, num by value; missing keys never
- * match). Output: left rows in order, each with its matches in right order (left join: an
- * unmatched left row once, right columns missing); columns: left's, then right's non-key
- * columns (a clash gets `suffix`, default "_right"). */
+ * match, unlike pandas, which pairs NaN with NaN). Rows: inner and left joins follow the left
+ * rows in order, each with its matches in right order (left: an unmatched left row once,
+ * right columns missing); right joins follow the right rows, each with its left matches in
+ * left order; outer joins hold the left join's rows and then the unmatched right rows,
+ * stably sorted by the keys (missing keys last), as pandas' merge(how="outer"). Right and
+ * outer joins coalesce the key columns (the left key, else the right one). Columns: left's,
+ * then right's non-key columns; a non-key name on both sides gets `lsuffix` on the left and
+ * `rsuffix` on the right (pandas' suffixes; "" leaves that side's name as it is). */
+int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right,
+                     const char *const *on, int non, cl_join_how how, const char *lsuffix,
+                     const char *rsuffix);
+/* cl_frame_join_ex with suffixes ("", suffix), suffix NULL meaning "_right". */
 int cl_frame_join(cl_frame **out, const cl_frame *left, const cl_frame *right,
                   const char *const *on, int non, cl_join_how how, const char *suffix);
 

@@ -190,6 +190,34 @@ static int l_new(lua_State *L)
         lua_pop(L, 1);
         names = checkstrlist(L, t, &n, "frame");
     }
+    /* the longest list: its largest integer key (Lua's # is any border of a list with
+     * holes); a column object or an explicit n sets it too */
+    lua_Integer maxlen = 0;
+    for (int j = 0; j < n; j++) {
+        lua_getfield(L, 1, names[j]);
+        cl_column *c0 = testcol(L, -1);
+        if (c0) {
+            maxlen = c0->n > maxlen ? c0->n : maxlen;
+        } else if (lua_istable(L, -1)) {
+            int t = lua_gettop(L);
+            if (lua_getfield(L, t, "n") == LUA_TNUMBER && lua_isinteger(L, -1)) {
+                lua_Integer v = lua_tointeger(L, -1);
+                maxlen = v > maxlen ? v : maxlen;
+            } else {
+                lua_pushnil(L);
+                while (lua_next(L, t)) {
+                    if (lua_isinteger(L, -2)) {
+                        lua_Integer k = lua_tointeger(L, -2);
+                        if (k > maxlen && k <= ((lua_Integer)1 << 40))
+                            maxlen = k;
+                    }
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
     cl_frame *f;
     LCL_CHECK(L, cl_frame_new(&f));
     push_frame(L, f); /* owns f from here */
@@ -203,12 +231,13 @@ static int l_new(lua_State *L)
             if (!lua_istable(L, -1))
                 return luaL_error(L, "frame: column '%s' must be a list or a column, got %s",
                                   names[j], luaL_typename(L, -1));
-            /* holes (nil = missing) need an explicit length: {..., n = 5} as table.pack */
+            /* length: an explicit n ({..., n = 5}, as table.pack), else the longest list
+             * of the frame, so holes and trailing nils are missing values */
             lua_Integer len;
             if (lua_getfield(L, -1, "n") == LUA_TNUMBER && lua_isinteger(L, -1))
                 len = lua_tointeger(L, -1);
             else
-                len = luaL_len(L, -2);
+                len = maxlen;
             lua_pop(L, 1);
             if (len < 0 || len > ((lua_Integer)1 << 40))
                 return luaL_error(L, "frame: column '%s' has a bad length", names[j]);
@@ -546,9 +575,25 @@ static int f_with(lua_State *L)
             c->codes[i] = code;
     } else if (lua_istable(L, 3)) {
         lua_pushcfunction(L, l_new);
-        lua_createtable(L, 0, 1);
+        lua_createtable(L, 0, 2);
         lua_pushvalue(L, 3);
         lua_setfield(L, -2, "x");
+        /* a list with trailing nils is padded to the frame's rows: a second list of that
+         * length sets the longest */
+        lua_Integer maxk = 0;
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            if (lua_isinteger(L, -2) && lua_tointeger(L, -2) > maxk)
+                maxk = lua_tointeger(L, -2);
+            lua_pop(L, 1);
+        }
+        if (lua_getfield(L, 3, "n") == LUA_TNIL && f->ncol > 0 && maxk <= f->nrow) {
+            lua_createtable(L, 0, 1);
+            lua_pushinteger(L, f->nrow);
+            lua_setfield(L, -2, "n");
+            lua_setfield(L, -3, "y");
+        }
+        lua_pop(L, 1);
         lua_call(L, 1, 1);
         cl_frame *tmp = checkframe(L, -1);
         c = cl_column_retain(tmp->cols[0]);
@@ -894,16 +939,54 @@ static int f_groupby(lua_State *L)
     return 1;
 }
 
-/* agg{ {"col", "fn", "name"}, col = "fn", col = {"fn1", "fn2"}, n = "size" } */
+/* One aggregate: fn at stack index fi is a name ("mean", "q90") or a Lua function (kept in
+ * the table at luafns as {column, fn, name} for lframe_lua_aggs). Default names are
+ * "<column>_<fn>" (the Lua function's: "<column>"), anchored in the table at anchor. */
+static void add_agg(lua_State *L, cl_agg *aggs, double *qs, int *na, const char *col, int fi,
+                    const char *name, int anchor, int luafns)
+{
+    fi = lua_absindex(L, fi);
+    if (lua_isfunction(L, fi)) {
+        lua_createtable(L, 3, 0);
+        lua_pushstring(L, col);
+        lua_rawseti(L, -2, 1);
+        lua_pushvalue(L, fi);
+        lua_rawseti(L, -2, 2);
+        lua_pushstring(L, name ? name : col);
+        lua_rawseti(L, -2, 3);
+        lua_rawseti(L, luafns, (lua_Integer)luaL_len(L, luafns) + 1);
+        return;
+    }
+    if (lua_type(L, fi) != LUA_TSTRING)
+        luaL_error(L, "agg: '%s' must map to a function name, a Lua function or a list of them", col);
+    const char *fs = lua_tostring(L, fi);
+    cl_agg *g = &aggs[*na];
+    g->column = col;
+    LCL_CHECK(L, cl_agg_parse_q(fs, &g->fn, &qs[*na]));
+    if (!name && g->fn == CL_AGG_QUANTILE) {
+        name = lua_pushfstring(L, "%s_%s", col, fs);
+        lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1); /* the string stays alive */
+    }
+    g->name = name;
+    (*na)++;
+}
+
+/* agg{ {"col", "fn", "name"}, col = "fn", col = {"fn1", "fn2"}, col = function(values) ... end,
+ * n = "size" } */
 static int g_agg(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
     lua_getfield(L, 1, "frame");
     cl_frame *f = checkframe(L, -1);
     lua_getfield(L, 1, "keys");
     int nk;
     const char **keys = checkstrlist(L, -1, &nk, "groupby");
+    lua_newtable(L);
+    int anchor = lua_gettop(L);
+    lua_newtable(L);
+    int luafns = lua_gettop(L);
     /* count entries */
     int cap = 0;
     lua_pushnil(L);
@@ -912,6 +995,8 @@ static int g_agg(lua_State *L)
         lua_pop(L, 1);
     }
     cl_agg *aggs = lua_newuserdatauv(L, sizeof *aggs * (size_t)(cap ? cap : 1), 0);
+    memset(aggs, 0, sizeof *aggs * (size_t)(cap ? cap : 1));
+    double *qs = lua_newuserdatauv(L, sizeof *qs * (size_t)(cap ? cap : 1), 0);
     int na = 0;
     lua_Integer alen = luaL_len(L, 2);
     for (lua_Integer i = 1; i <= alen; i++) { /* array form, in order */
@@ -921,12 +1006,11 @@ static int g_agg(lua_State *L)
         lua_geti(L, -1, 1);
         lua_geti(L, -2, 2);
         lua_geti(L, -3, 3);
-        if (lua_type(L, -3) != LUA_TSTRING || lua_type(L, -2) != LUA_TSTRING)
+        if (lua_type(L, -3) != LUA_TSTRING ||
+            (lua_type(L, -2) != LUA_TSTRING && !lua_isfunction(L, -2)))
             return luaL_error(L, "agg: entry %d must be {column, fn[, name]}", (int)i);
-        aggs[na].column = lua_tostring(L, -3);
-        LCL_CHECK(L, cl_agg_parse(lua_tostring(L, -2), &aggs[na].fn));
-        aggs[na].name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        na++;
+        add_agg(L, aggs, qs, &na, lua_tostring(L, -3), -2,
+                lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL, anchor, luafns);
         lua_pop(L, 4); /* the strings stay referenced by the argument table */
     }
     /* hash form, sorted by column name for a stable output order */
@@ -950,31 +1034,24 @@ static int g_agg(lua_State *L)
         lua_rawgeti(L, names_t, k);
         const char *col = lua_tostring(L, -1);
         lua_gettable(L, 2);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            aggs[na].column = col;
-            LCL_CHECK(L, cl_agg_parse(lua_tostring(L, -1), &aggs[na].fn));
-            aggs[na].name = NULL;
-            na++;
-        } else if (lua_istable(L, -1)) {
+        if (lua_istable(L, -1)) {
             lua_Integer m = luaL_len(L, -1);
             for (lua_Integer q = 1; q <= m; q++) {
                 lua_geti(L, -1, q);
-                if (lua_type(L, -1) != LUA_TSTRING)
-                    return luaL_error(L, "agg: '%s' must map to a function name or a list of them", col);
-                aggs[na].column = col;
-                LCL_CHECK(L, cl_agg_parse(lua_tostring(L, -1), &aggs[na].fn));
-                aggs[na].name = NULL;
-                na++;
+                add_agg(L, aggs, qs, &na, col, -1, NULL, anchor, luafns);
                 lua_pop(L, 1);
             }
         } else {
-            return luaL_error(L, "agg: '%s' must map to a function name or a list of them", col);
+            add_agg(L, aggs, qs, &na, col, -1, NULL, anchor, luafns);
         }
         lua_pop(L, 1);
     }
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_groupby(&r, f, keys, nk, aggs, na));
-    return push_frame(L, r);
+    LCL_CHECK(L, cl_frame_groupby_q(&r, f, keys, nk, aggs, na, qs));
+    push_frame(L, r);
+    if (luaL_len(L, luafns) > 0)
+        lframe_lua_aggs(L, 1, luafns, lua_gettop(L));
+    return 1;
 }
 
 static int g_tostring(lua_State *L)
@@ -989,19 +1066,35 @@ static int f_join(lua_State *L)
     cl_frame *a = checkframe(L, 1), *b = checkframe(L, 2);
     int n;
     const char **on = checkstrlist(L, 3, &n, "join");
-    static const char *const known[] = {"how", "suffix", NULL};
+    static const char *const known[] = {"how", "suffix", "suffixes", NULL};
     int o = lcl_check_options(L, 4, "join", known);
     const char *how = lcl_optstr(L, o, "how", "inner");
-    const char *suffix = lcl_optstr(L, o, "suffix", "_right");
+    const char *suffix = lcl_optstr(L, o, "suffix", NULL), *lsuf = "", *rsuf = "_right";
+    if (o && lua_getfield(L, o, "suffixes") != LUA_TNIL) {
+        int ns;
+        const char **sv = checkstrlist(L, -1, &ns, "join: suffixes");
+        if (ns != 2 || suffix)
+            return luaL_error(L, "join: suffixes must be {left, right} (two strings) and "
+                                 "replaces suffix");
+        lsuf = sv[0];
+        rsuf = sv[1];
+    } else if (suffix) {
+        rsuf = suffix;
+    }
     cl_join_how h;
     if (!strcmp(how, "inner"))
         h = CL_JOIN_INNER;
     else if (!strcmp(how, "left"))
         h = CL_JOIN_LEFT;
+    else if (!strcmp(how, "right"))
+        h = CL_JOIN_RIGHT;
+    else if (!strcmp(how, "outer"))
+        h = CL_JOIN_OUTER;
     else
-        return luaL_error(L, "join: how must be \"inner\" or \"left\", got '%s'", how);
+        return luaL_error(L, "join: how must be \"inner\", \"left\", \"right\" or \"outer\", "
+                             "got '%s'", how);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_join(&r, a, b, on, n, h, suffix));
+    LCL_CHECK(L, cl_frame_join_ex(&r, a, b, on, n, h, lsuf, rsuf));
     return push_frame(L, r);
 }
 
@@ -1087,9 +1180,15 @@ static const doc frame_docs[] = {
     {"columns", "df:columns() -> {name = column}"},
     {"groupby", "df:groupby(col | {cols}):agg{...} -> one row per key, sorted. agg entries: "
                 "col = \"mean\", col = {\"min\", \"max\"}, or {col, fn, out_name}; fn: count sum "
-                "mean min max std median nunique first last size"},
-    {"join", "df:join(other, on [, {how = \"inner\"|\"left\", suffix = \"_right\"}]) -> hash join "
-             "on one or more key columns"},
+                "mean min max std median nunique first last size, q<percent> (q90: the 90% "
+                "quantile), or a Lua function of the group's values"},
+    {"join", "df:join(other, on [, {how = \"inner\"|\"left\"|\"right\"|\"outer\", suffix = "
+             "\"_right\" | suffixes = {\"_x\", \"_y\"}}]) -> hash join on one or more key "
+             "columns, as pandas' merge: inner/left keep the left row order (matches in right "
+             "order), right the right row order, outer is sorted by the keys; right/outer fill "
+             "the key columns from either side; missing keys never match (pandas pairs NaN "
+             "keys); a non-key name on both sides gets suffix on the right, or suffixes on "
+             "both sides"},
     {"describe", "df:describe() -> one row per column: count, missing, mean, std, min, quartiles, "
                  "max, unique, top, freq"},
     {"crosstab", "df:crosstab(a, b [, {normalize = \"index\"|\"columns\", margins = true}]) -> "
@@ -1122,8 +1221,12 @@ int luaopen_churnlab_frame(lua_State *L)
                       "list entries {col, fn [, out_name]} first, in order, then col = \"fn\" "
                       "and col = {\"fn1\", \"fn2\"} by column name, named col_fn. fn: count "
                       "(non-missing), sum, mean, min, max, std, median, nunique, first, last, "
-                      "size (rows per group, named size); cat columns allow count, nunique, "
-                      "first, last and size.");
+                      "size (rows per group, named size), q<percent> (q90 = the 90% quantile, "
+                      "linear as pandas, named col_q90); cat columns allow count, nunique, "
+                      "first, last and size. A Lua function fn(values) gets the group's values "
+                      "in row order ({..., n = count}, missing values nil) and returns a "
+                      "number, string, boolean or nil; its column (named col, or out_name) "
+                      "comes after the others.");
     lua_setfield(L, -2, "agg");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, g_tostring);
@@ -1133,7 +1236,13 @@ int luaopen_churnlab_frame(lua_State *L)
                       "g:rolling) giving a column aligned with the frame's rows.");
     lua_pop(L, 1);
     lframe_open_window(L);
+    lframe_open_clean(L);
+    lframe_open_stats(L);
+    lframe_open_reshape(L);
+    lframe_open_text(L);
+    lframe_open_lua(L);
     luaL_newlib(L, funcs);
+    lframe_open_lua_module(L);
     /* the module is callable: cl.frame{...} == cl.frame.new{...} */
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, l_call_new);
@@ -1158,7 +1267,10 @@ int luaopen_churnlab_frame(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, -1, "new");
     lcl_setdoc(L, -1, "frame{col = {values...}, ...} -> frame (columns in name order, or "
-                      "frame(tbl, {names = {...}})): numbers make num columns, strings cat.");
+                      "frame(tbl, {names = {...}})): numbers make num columns, strings cat; "
+                      "nil entries are missing values, and lists shorter than the longest are "
+                      "padded with missing values (so {1, nil, 3} and {1, nil, nil} next to a "
+                      "3-long list need no n = 3); an explicit n = N fixes a list's length.");
     lua_pop(L, 1);
     return 1;
 }

@@ -23,6 +23,7 @@ local shortcuts = {
   threads = {"core", "threads"}, load = {"core", "load"}, version = {"core", "version"},
   -- frames and preprocessing
   read_csv = {"frame", "read_csv"}, frame = {"frame", "new"},
+  frame_from_tensor = {"frame", "from_tensor"},
   -- models
   logreg = {"linear", "logreg"}, mlp = {"mlp", "mlp"},
   gbdt = {"trees", "gbdt"}, forest = {"trees", "forest"}, tree = {"trees", "tree"},

@@ -201,5 +201,19 @@ static inline void set_docs(lua_State *L, const doc *d)
 void lframe_open_columns(lua_State *L);
 /* Adds cumsum, shift, diff, rank, rolling to columns and group-bys (lframe_window.c). */
 void lframe_open_window(lua_State *L);
+/* Adds dropna, fillna, drop_duplicates, sample to frames (lframe_clean.c). */
+void lframe_open_clean(lua_State *L);
+/* Adds cut, qcut to columns and corr to frames (lframe_stats.c). */
+void lframe_open_stats(lua_State *L);
+/* Adds pivot, pivot_table, melt to frames (lframe_reshape.c). */
+void lframe_open_reshape(lua_State *L);
+/* Adds date parts, add_months and string methods to columns (lframe_text.c). */
+void lframe_open_text(lua_State *L);
+/* apply, to_tensor on frames; from_tensor into the module table on top of the stack; c:map
+ * with a function; Lua functions in g:agg (lframe_lua.c). */
+void lframe_open_lua(lua_State *L);
+void lframe_open_lua_module(lua_State *L);
+int lframe_map_fn(lua_State *L);
+void lframe_lua_aggs(lua_State *L, int g, int luafns, int out);
 
 #endif

@@ -240,6 +240,8 @@ static int c_astype(lua_State *L)
 static int c_map(lua_State *L)
 {
     cl_column *c = checkcol(L, 1), *r;
+    if (lua_isfunction(L, 2))
+        return lframe_map_fn(L);
     luaL_checktype(L, 2, LUA_TTABLE);
     int n = 0, nstr = 0, nnum = 0;
     lua_pushnil(L);
@@ -437,7 +439,8 @@ static const doc col_docs[] = {
     {"fillna", "c:fillna(v) -> missing values replaced by v"},
     {"astype", "c:astype(\"num\"|\"cat\"|\"date\") -> converted column"},
     {"map", "c:map{label = new, ...} -> recoded cat column (strings) or num column (numbers); "
-            "unmapped labels become missing"},
+            "unmapped labels become missing; c:map(fn) -> fn(value) for every row (nil for a "
+            "missing value) returning a number, boolean, string or nil (pandas' Series.map)"},
     {"lt", "c:lt(x) -> mask c < x (x: number, string for cat/date, or column)"},
     {"le", "c:le(x) -> mask c <= x"},
     {"gt", "c:gt(x) -> mask c > x"},

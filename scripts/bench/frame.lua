@@ -1,5 +1,7 @@
 -- Frame benchmark: load a generated 1,000,000-row CSV (20 numeric + 5 categorical columns),
--- group-by-mean and a join, next to pandas in the same run (scripts/bench/frame_pandas.py).
+-- group-by-mean and a join, then an outer join, a pivot table, a two-key group-by with mean,
+-- 90% quantile and distinct counts, and drop_duplicates, next to pandas in the same run
+-- (scripts/bench/frame_pandas.py).
 -- The data comes from scripts/bench/frame_gen.py (deterministic) into build/bench-data/,
 -- generated once and reused. Peak memory: VmHWM of each process after loading.
 -- FRAME_BENCH_ROWS=n overrides the row count (a different file name per size).
@@ -54,10 +56,30 @@ t, c = now(), os.clock()
 local j = df:join(d, "c3")
 emit("join", "time", now() - t, "s")
 emit("join", "cpu_time", os.clock() - c, "s")
+t, c = now(), os.clock()
+local jo = df:join(d, "c3", {how = "outer"})
+emit("join_outer", "time", now() - t, "s")
+emit("join_outer", "cpu_time", os.clock() - c, "s")
+jo = jo:nrow()
+t, c = now(), os.clock()
+local pv = df:pivot_table{index = "c2", columns = "c1", values = "f2", aggfunc = "mean"}
+emit("pivot_table", "time", now() - t, "s")
+emit("pivot_table", "cpu_time", os.clock() - c, "s")
+t, c = now(), os.clock()
+local gm = df:groupby{"c1", "c2"}:agg{f2 = {"mean", "q90"}, c3 = "nunique"}
+emit("groupby_multi", "time", now() - t, "s")
+emit("groupby_multi", "cpu_time", os.clock() - c, "s")
+t, c = now(), os.clock()
+local dd = df:drop_duplicates{subset = {"c2", "c3"}}
+emit("drop_duplicates", "time", now() - t, "s")
+emit("drop_duplicates", "cpu_time", os.clock() - c, "s")
 emit("all", "peak_rss", hwm_mib(), "MiB")
 print(string.format("check churnlab rows=%d groups=%d g0=%.10g join_rows=%d", df:nrow(), g:nrow(),
                     g:row(1).f2_mean, j:nrow()))
-df, g, j = nil, nil, nil
+print(string.format("check churnlab outer_rows=%d pivot=%dx%d p0=%.10g multi_groups=%d q90_0=%.10g "
+                    .. "nunique_0=%d dedup_rows=%d", jo, pv:nrow(), pv:ncol(), pv:row(1).c1_00000,
+                    gm:nrow(), gm:row(1).f2_q90, gm:row(1).c3_nunique, dd:nrow()))
+df, g, j, pv, gm, dd = nil, nil, nil, nil, nil, nil
 collectgarbage()
 
 -- the pandas anchor, in its own process
@@ -70,7 +92,9 @@ for line in p:lines() do
 end
 p:close()
 for _, k in ipairs{"load_1m/time", "load_1m/cpu_time", "groupby_mean/time", "groupby_mean/cpu_time",
-                   "join/time", "join/cpu_time"} do
+                   "join/time", "join/cpu_time", "join_outer/time", "join_outer/cpu_time",
+                   "pivot_table/time", "pivot_table/cpu_time", "groupby_multi/time",
+                   "groupby_multi/cpu_time", "drop_duplicates/time", "drop_duplicates/cpu_time"} do
   if pd[k] and res[k] and res[k] > 0 then
     local case, metric = k:match("^([^/]+)/(.+)$")
     print(string.format("bench suite=frame case=%s impl=churnlab metric=%s value=%.3g unit=x",

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""pandas anchor for scripts/bench/frame.lua: the same load, group-by-mean and join.
+"""pandas anchor for scripts/bench/frame.lua: the same load, group-by-mean, join, outer join,
+pivot table, two-key group-by (mean, 90% quantile, distinct counts) and drop_duplicates.
 
     frame_pandas.py DATA.csv DIM.csv
 
@@ -38,5 +39,26 @@ t, c = time.perf_counter(), time.process_time()
 j = df.merge(d, on="c3", how="inner")
 emit("join", "time", time.perf_counter() - t, "s")
 emit("join", "cpu_time", time.process_time() - c, "s")
+t, c = time.perf_counter(), time.process_time()
+jo = len(df.merge(d, on="c3", how="outer"))
+emit("join_outer", "time", time.perf_counter() - t, "s")
+emit("join_outer", "cpu_time", time.process_time() - c, "s")
+t, c = time.perf_counter(), time.process_time()
+pv = df.pivot_table(index="c2", columns="c1", values="f2", aggfunc="mean")
+emit("pivot_table", "time", time.perf_counter() - t, "s")
+emit("pivot_table", "cpu_time", time.process_time() - c, "s")
+t, c = time.perf_counter(), time.process_time()
+gg = df.groupby(["c1", "c2"])
+gm = pd.DataFrame({"f2_mean": gg["f2"].mean(), "f2_q90": gg["f2"].quantile(0.9),
+                   "c3_nunique": gg["c3"].nunique()})
+emit("groupby_multi", "time", time.perf_counter() - t, "s")
+emit("groupby_multi", "cpu_time", time.process_time() - c, "s")
+t, c = time.perf_counter(), time.process_time()
+dd = df.drop_duplicates(subset=["c2", "c3"])
+emit("drop_duplicates", "time", time.perf_counter() - t, "s")
+emit("drop_duplicates", "cpu_time", time.process_time() - c, "s")
 emit("all", "peak_rss", hwm_kib() / 1024, "MiB")
 print(f"check pandas rows={len(df)} groups={len(g)} g0={g.iloc[0]:.10g} join_rows={len(j)}")
+print(f"check pandas outer_rows={jo} pivot={pv.shape[0]}x{pv.shape[1] + 1} p0={pv.iloc[0, 0]:.10g} "
+      f"multi_groups={len(gm)} q90_0={gm.f2_q90.iloc[0]:.10g} nunique_0={gm.c3_nunique.iloc[0]} "
+      f"dedup_rows={len(dd)}")

@@ -6,6 +6,8 @@ labels, values with missing entries and ties) and pandas' cumsum, shift, diff, r
 method, both directions) and rolling windows, on the whole column and within groups
 (groupby(...).transform). Missing values are written as 0/0 (NaN).
 
+Also writes tests/data/frame_ops_ref.lua (joins, cleaning, cut/qcut, corr: see below).
+
 Run from the repository root: /usr/bin/python3 scripts/ref/frame_ref.py
 """
 import numpy as np
@@ -52,4 +54,237 @@ with open("tests/data/frame_ref.lua", "w") as f:
     f.write("  x = {%s},\n" % ", ".join(lua(v) for v in x))
     for k in sorted(out):
         f.write("  [\"%s\"] = {%s},\n" % (k, ", ".join(lua(v) for v in out[k].to_numpy(float))))
+    f.write("}\n")
+
+
+# ---- whole-frame operations: tests/data/frame_ops_ref.lua (tests/lua/frame_ops.lua) ----------
+# Joins, dropna/fillna/drop_duplicates, cut/qcut and corr on small frames with missing values,
+# duplicate keys and unicode labels. Two departures are applied here, on pandas' own output,
+# and tested as such: missing keys never match (pandas pairs NaN with NaN; each missing key is
+# replaced by a unique sentinel before merging, then restored), and rows come in the order
+# pandas documents since 2.2 (inner/left: left rows in order with their matches in right
+# order; right: the right rows likewise; outer: that, then the unmatched right rows, stably
+# sorted by the keys, missing last), as pandas 1.5 groups equal keys for inner joins.
+rng = np.random.default_rng(20261203)
+SENT = "\U0010ffff"
+
+
+def nan_some(v, p):
+    v = v.astype(object)
+    v[rng.random(len(v)) < p] = None
+    return v
+
+
+nl, nr = 40, 30
+L = pd.DataFrame({"k": nan_some(rng.choice(["a", "b", "ç", "日本", "e"], nl), 0.1),
+                  "k2": nan_some(rng.integers(0, 3, nl).astype(float), 0.1),
+                  "x": np.round(rng.normal(0, 2, nl), 2), "lid": np.arange(1, nl + 1.0)})
+R = pd.DataFrame({"k": nan_some(rng.choice(["a", "b", "ç", "f"], nr), 0.1),
+                  "k2": nan_some(rng.integers(0, 3, nr).astype(float), 0.1),
+                  "x": np.round(rng.normal(5, 2, nr), 2), "y": nan_some(rng.choice(["p", "q"], nr), 0.2),
+                  "rid": np.arange(1, nr + 1.0)})
+L["k2"] = L["k2"].astype(float)
+R["k2"] = R["k2"].astype(float)
+
+
+def sentinel(df, keys, side):
+    d = df.copy()
+    for k in keys:
+        col = d[k].astype(object)
+        for i in range(len(d)):
+            if col.iloc[i] is None or (isinstance(col.iloc[i], float) and np.isnan(col.iloc[i])):
+                col.iloc[i] = "%s%s%04d" % (SENT, side, i) if k == "k" else 1e300 * (1 + i) * (1 if side == "L" else 1e-3)
+        d[k] = col if k == "k" else col.astype(float)
+    return d
+
+
+def restore(df, keys):
+    for k in keys:
+        if k == "k":
+            df[k] = [None if isinstance(v, str) and v.startswith(SENT) else v for v in df[k]]
+        else:
+            df[k] = [np.nan if v >= 1e290 else v for v in df[k]]
+    return df
+
+
+joins = {}
+for keys in (["k"], ["k", "k2"]):
+    for how in ("inner", "left", "right", "outer"):
+        m = pd.merge(sentinel(L, keys, "L"), sentinel(R, keys, "R"), on=keys, how=how,
+                     suffixes=("_x", "_y"))
+        m = restore(m, keys)
+        lid = m["lid"].fillna(1e9)
+        rid = m["rid"].fillna(1e9)
+        if how == "right":
+            m = m.assign(_a=rid, _b=lid).sort_values(["_a", "_b"], kind="mergesort")
+        else:
+            m = m.assign(_a=lid, _b=rid).sort_values(["_a", "_b"], kind="mergesort")
+            if how == "outer":
+                m = m.sort_values(keys, kind="mergesort", na_position="last")
+        joins["%s_%s" % (how, "_".join(keys))] = m.drop(columns=["_a", "_b"])
+
+D = pd.DataFrame({"i": np.arange(1, 31.0),
+                  "a": nan_some(rng.integers(0, 3, 30).astype(float), 0.25).astype(float),
+                  "b": nan_some(np.round(rng.normal(0, 1, 30), 2), 0.3).astype(float),
+                  "s": nan_some(rng.choice(["u", "v", "ü"], 30), 0.25)})
+D.loc[[3, 4], ["a", "b", "s"]] = np.nan  # rows with every value missing
+D["s"] = [None if isinstance(v, float) else v for v in D["s"]]
+clean = {
+    "dropna_any": D.dropna(), "dropna_all": D.dropna(how="all", subset=["a", "b", "s"]),
+    "dropna_a": D.dropna(subset=["a"]), "dropna_as_all": D.dropna(subset=["a", "s"], how="all"),
+    "fillna_0": D.assign(a=D.a.fillna(0), b=D.b.fillna(0)),
+    "fillna_map": D.fillna({"a": 9, "s": "z"}),
+    "ffill": D.ffill(), "bfill": D.bfill(), "ffill_s": D.assign(s=D.s.ffill()),
+    "dup_first": D.drop_duplicates(subset=["a", "s"]),
+    "dup_last": D.drop_duplicates(subset=["a", "s"], keep="last"),
+    "dup_none": D.drop_duplicates(subset=["a", "s"], keep=False),
+    "dup_a": D.drop_duplicates(subset=["a"]),
+}
+
+xc = np.round(rng.normal(0, 2, 50), 3)
+xc[rng.random(50) < 0.1] = np.nan
+xc[0], xc[1] = -5.0, 5.0  # on explicit edges
+xi = rng.integers(0, 20, 50).astype(float)
+cuts = {
+    "cut4": pd.cut(xc, 4), "cut5_left": pd.cut(xc, 5, right=False),
+    "cut_edges": pd.cut(xc, [-5, -1, 0, 1, 5]),
+    "cut_edges_low": pd.cut(xc, [-5, -1, 0, 1, 5], include_lowest=True),
+    "cut_edges_float": pd.cut(xc, [-5.5, -0.25, 0.5, 2.75, 6.0]),
+    "cut_edges_left": pd.cut(xc, [-5, -1, 0, 1, 5], right=False),
+    "cut3_int": pd.cut(xi, 3), "cut7_int": pd.cut(xi, 7),
+    "qcut4": pd.qcut(xc, 4), "qcut10": pd.qcut(xc, 10), "qcut3_int": pd.qcut(xi, 3),
+    "cut_labels": pd.cut(xc, [-5, 0, 5], labels=["neg", "pos"]),
+    "cut_codes": pd.Series(pd.cut(xc, 4, labels=False)),
+}
+
+C = pd.DataFrame({"a": rng.normal(0, 1, 40)})
+C["b"] = np.round(C.a * 2 + rng.normal(0, 1, 40), 1)  # ties for spearman
+C["c"] = rng.integers(0, 4, 40).astype(float)
+C["d"] = -C.a + rng.normal(0, 0.3, 40)
+for col, p in (("a", 0.1), ("b", 0.2), ("c", 0.15), ("d", 0.5)):
+    C.loc[rng.random(40) < p, col] = np.nan
+C["k"] = 7.0  # constant: missing correlations
+C["s"] = rng.choice(["m", "n"], 40)  # cat: left out
+corrs = {"pearson": C.corr(method="pearson", numeric_only=True),
+         "spearman": C.corr(method="spearman", numeric_only=True)}
+
+
+def lval(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "false"
+    if isinstance(v, str):
+        return '"%s"' % v
+    return repr(float(v))
+
+P = pd.DataFrame({"g": nan_some(rng.choice(["a", "b", "ç"], 60), 0.08),
+                  "u": rng.choice(["x", "y"], 60),
+                  "h": nan_some(rng.integers(1, 4, 60).astype(float), 0.08).astype(float),
+                  "v": nan_some(np.round(rng.normal(0, 3, 60), 2), 0.15).astype(float),
+                  "w": nan_some(rng.choice(["p", "q", "r"], 60), 0.1)})
+P["g"] = [None if v is None else v for v in P["g"]]
+P.loc[P.g == "ç", "v"] = np.where(P.loc[P.g == "ç", "h"] == 3, np.nan, P.loc[P.g == "ç", "v"])  # all-missing cells
+
+
+def flat(t):
+    t = t.reset_index()
+    t.columns = [c if isinstance(c, str) else "%d" % c for c in t.columns]
+    return t
+
+
+reshape = {}
+for fn in ("mean", "sum", "count", "max", "median", "std"):
+    reshape["pt_" + fn] = flat(P.pivot_table(index="g", columns="h", values="v", aggfunc=fn))
+reshape["pt_q90"] = flat(P.pivot_table(index="g", columns="h", values="v", aggfunc=lambda s: s.quantile(0.9)))
+reshape["pt_two"] = flat(P.pivot_table(index=["g", "u"], columns="h", values="v", aggfunc="mean"))
+reshape["pt_fill"] = flat(P.pivot_table(index="u", columns="g", values="v", aggfunc="sum", fill_value=0))
+reshape["pt_nunique"] = flat(P.pivot_table(index="g", columns="u", values="w", aggfunc="nunique"))
+# every rule at once: row c and column 3 hold only missing values (dropped), cell (b, 2) is
+# empty (fill_value), a missing key (left out)
+P2 = pd.DataFrame({"g": ["a", "a", "b", "c", "c", "a", "b", None, "a"],
+                   "h": [1.0, 2, 1, 1, 2, 3, 3, 1, 1],
+                   "v": [1.0, 2, 3, np.nan, np.nan, np.nan, np.nan, 9, 4]})
+reshape["pt2_mean"] = flat(P2.pivot_table(index="g", columns="h", values="v"))
+reshape["pt2_fill"] = flat(P2.pivot_table(index="g", columns="h", values="v", aggfunc="sum", fill_value=-1))
+Q = P.dropna(subset=["g", "h"]).drop_duplicates(subset=["g", "h"])
+reshape["pivot"] = flat(Q.pivot(index="g", columns="h", values="v"))
+M = pd.DataFrame({"id": np.arange(1, 7.0), "s": ["a", "b", None, "a", "c", "b"],
+                  "a": [1.0, np.nan, 3, 4, 5, 6], "b": [0.5, 1.5, np.nan, 3.5, 4.5, 5.5]})
+reshape["melt"] = M.melt(id_vars=["id", "s"], value_vars=["a", "b"])
+reshape["melt_names"] = M.melt(id_vars="id", value_vars=["b"], var_name="k", value_name="x")
+reshape["melt_cat"] = M.melt(id_vars="id", value_vars=["s"])
+
+# date parts and month arithmetic: random days 1899..2101 plus month ends, leap days, a time
+days = rng.integers(-25567, 47482, 60)
+dts = list(pd.to_datetime(days, unit="D"))
+dts += [pd.Timestamp(x) for x in ("2020-01-31", "2019-01-31", "2020-02-29", "2000-02-29",
+                                  "1900-02-28", "2021-12-31", "2024-03-31 13:45:00", "1969-12-31")]
+dts.append(pd.NaT)
+DT = pd.Series(dts)
+
+
+def dstr(t):
+    if pd.isna(t):
+        return None
+    return t.strftime("%Y-%m-%d") if t == t.normalize() else t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+dates = {"d": [dstr(t) for t in DT]}
+for part in ("year", "month", "day", "weekday", "dayofyear", "quarter", "hour"):
+    dates[part] = [None if pd.isna(v) else float(v) for v in getattr(DT.dt, part)]
+for k in (1, -1, 13, -25, 1201):
+    dates["add_%d" % k] = [dstr(t) for t in (DT + pd.DateOffset(months=k))]
+
+# string methods (lower/upper on ASCII labels; length and matching on unicode ones too)
+S = pd.Series(["  Mixed Case ", "a-b-c", "ABC", "x--y", "-lead", "trail-", "çé-日本", None,
+               "plain", "a-b-c", "", "Tab\tEnd\t"])
+strs = {"s": list(S), "lower": list(S.str.lower()), "upper": list(S.str.upper()),
+        "strip": list(S.str.strip()), "replace": list(S.str.replace("-", "+", regex=False)),
+        "replace2": list(S.str.replace("b-c", "", regex=False)),
+        "len": [None if pd.isna(v) else float(v) for v in S.str.len()],
+        "contains": [0.0 if pd.isna(v) else float(v) for v in S.str.contains("-", regex=False)],
+        "startswith": [0.0 if pd.isna(v) else float(v) for v in S.str.startswith("a")],
+        "endswith": [0.0 if pd.isna(v) else float(v) for v in S.str.endswith("-")]}
+for k in (0, 1, 2, -1):
+    strs["split_%d" % k] = list(S.str.split("-").str[k])
+strs["lower"][6] = strs["upper"][6] = "SKIP"  # non-ASCII case mapping: a documented departure
+
+# group-by quantiles and a user aggregation (range = max - min, pandas' agg(func)) on P
+gq = P.dropna(subset=["g"]).groupby("g")["v"]
+groupq = {"g": list(gq.quantile(0.5).index), "q50": list(gq.quantile(0.5)), "q90": list(gq.quantile(0.9)),
+          "q2.5": list(gq.quantile(0.025)), "range": list(gq.agg(lambda s: s.max() - s.min())),
+          "nunique": [float(x) for x in P.dropna(subset=["g"]).groupby("g")["w"].nunique()]}
+
+
+def cut_values(c):
+    """Labels as pandas prints its categories (str of each interval; taking the values
+    through numpy would turn integer intervals into float ones when some are missing)."""
+    if isinstance(c, pd.Series):  # labels=False: bin numbers
+        return [None if np.isnan(v) else float(v) for v in c]
+    cats = [str(v) for v in c.categories]
+    return [None if code < 0 else cats[code] for code in c.codes]
+
+
+def lframe(df):
+    cols = ", ".join('"%s"' % c for c in df.columns)
+    body = ", ".join('["%s"] = {%s}' % (c, ", ".join(lval(v) for v in df[c].tolist()))
+                     for c in df.columns)
+    return "{names = {%s}, n = %d, cols = {%s}}" % (cols, len(df), body)
+
+
+with open("tests/data/frame_ops_ref.lua", "w") as f:
+    f.write("-- generated by scripts/ref/frame_ref.py (pandas %s): do not edit; false = missing\n"
+            % pd.__version__)
+    f.write("return {\n")
+    f.write("  L = %s,\n  R = %s,\n  D = %s,\n  C = %s,\n" % (lframe(L), lframe(R), lframe(D), lframe(C)))
+    f.write("  P = %s,\n  M = %s,\n  P2 = %s,\n" % (lframe(P), lframe(M), lframe(P2)))
+    f.write("  dates = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in dates.items()))
+    f.write("  strs = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in strs.items()))
+    f.write("  groupq = {\n%s  },\n" % "".join('    ["%s"] = {%s},\n' % (k, ", ".join(lval(x) for x in v)) for k, v in groupq.items()))
+    f.write("  reshape = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in reshape.items()))
+    f.write("  xc = {%s},\n  xi = {%s},\n" % (", ".join(lval(v) for v in xc), ", ".join(lval(v) for v in xi)))
+    f.write("  join = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in joins.items()))
+    f.write("  clean = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v)) for k, v in clean.items()))
+    f.write("  cut = {\n%s  },\n" % "".join(
+        '    ["%s"] = {%s},\n' % (k, ", ".join(lval(v) for v in cut_values(c))) for k, c in cuts.items()))
+    f.write("  corr = {\n%s  },\n" % "".join('    ["%s"] = %s,\n' % (k, lframe(v.reset_index().rename(columns={"index": "column"}))) for k, v in corrs.items()))
     f.write("}\n")

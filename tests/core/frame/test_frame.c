@@ -486,6 +486,74 @@ static void test_join_vs_nested_loops(void **state)
     cl_frame_free(r);
 }
 
+/* Right joins against nested loops over the right rows; outer joins hold every inner pair,
+ * every unmatched row of either side once, sorted by the keys (missing last). */
+static void test_join_right_outer(void **state)
+{
+    (void)state;
+    cl_frame *l = make_frame(200, 15), *r = make_frame(50, 16);
+    const char *on[] = {"g", "h"};
+    cl_frame *j;
+    assert_int_equal(cl_frame_join_ex(&j, l, r, on, 2, CL_JOIN_RIGHT, "_l", "_r"), CL_OK);
+    assert_non_null(col(j, "x_l"));
+    assert_non_null(col(j, "d_r"));
+    int64_t o = 0, inner = 0;
+    for (int64_t b = 0; b < r->nrow; b++) {
+        int matched = 0;
+        for (int64_t a = 0; a < l->nrow; a++) {
+            const char *lg = cl_column_label(col(l, "g"), a), *rg = cl_column_label(col(r, "g"), b);
+            if (!lg || !rg || strcmp(lg, rg) || !same_cell(col(l, "h"), a, col(r, "h"), b))
+                continue;
+            assert_true(o < j->nrow);
+            assert_true(same_cell(col(j, "x_l"), o, col(l, "x"), a));
+            assert_true(same_cell(col(j, "x_r"), o, col(r, "x"), b));
+            o++;
+            inner++;
+            matched = 1;
+        }
+        if (!matched) {
+            assert_true(isnan(col(j, "x_l")->num[o]));
+            assert_true(same_cell(col(j, "g"), o, col(r, "g"), b)); /* the key comes from the right */
+            assert_true(same_cell(col(j, "x_r"), o, col(r, "x"), b));
+            o++;
+        }
+    }
+    assert_int_equal(j->nrow, o);
+    cl_frame_free(j);
+    assert_int_equal(cl_frame_join(&j, l, r, on, 2, CL_JOIN_OUTER, NULL), CL_OK);
+    int64_t lonly = 0, ronly = 0;
+    for (int side = 0; side < 2; side++) {
+        const cl_frame *p = side ? r : l, *q = side ? l : r;
+        for (int64_t a = 0; a < p->nrow; a++) {
+            int m = 0;
+            for (int64_t b = 0; b < q->nrow && !m; b++) {
+                const char *x = cl_column_label(col(p, "g"), a), *y = cl_column_label(col(q, "g"), b);
+                m = x && y && !strcmp(x, y) && same_cell(col(p, "h"), a, col(q, "h"), b);
+            }
+            *(side ? &ronly : &lonly) += !m;
+        }
+    }
+    assert_int_equal(j->nrow, inner + lonly + ronly);
+    int64_t nl = 0, nr = 0;
+    for (int64_t i = 0; i < j->nrow; i++) {
+        nl += isnan(col(j, "x_right")->num[i]) && isnan(col(j, "d_right")->num[i]);
+        nr += isnan(col(j, "d")->num[i]); /* d is never missing in make_frame */
+        if (i == 0)
+            continue;
+        const char *a = cl_column_label(col(j, "g"), i - 1), *b = cl_column_label(col(j, "g"), i);
+        assert_true(b ? a && strcmp(a, b) <= 0 : 1); /* sorted, missing last */
+        if (a && b && !strcmp(a, b)) {
+            const char *ha = cl_column_label(col(j, "h"), i - 1), *hb = cl_column_label(col(j, "h"), i);
+            assert_true(strcmp(ha, hb) <= 0);
+        }
+    }
+    assert_int_equal(nl, lonly);
+    assert_int_equal(nr, ronly);
+    cl_frame_free(j);
+    cl_frame_free(l);
+    cl_frame_free(r);
+}
+
 /* ---- concat, split, kfold ----------------------------------------------------------------- */
 
 static void test_concat(void **state)
@@ -653,9 +721,9 @@ static void test_alloc_failures(void **state)
     size_t base = cl_alloc_bytes();
     const char *keys[] = {"g", "h"};
     cl_agg aggs[] = {{"x", CL_AGG_MEDIAN, NULL}, {"g", CL_AGG_FIRST, NULL}};
-    for (int op = 0; op < 5; op++) {
+    for (int op = 0; op < 13; op++) {
         int ok = 0;
-        for (long n = 1; n < 400 && !ok; n++) {
+        for (long n = 1; n < 2000 && !ok; n++) {
             cl_frame *out = NULL;
             int32_t *fold = NULL;
             cl_alloc_fail_at(n);
@@ -665,6 +733,14 @@ static void test_alloc_failures(void **state)
             case 1: rc = cl_frame_join(&out, f, r2, keys, 2, CL_JOIN_LEFT, NULL); break;
             case 2: rc = cl_frame_sort(&out, f, keys, NULL, 2); break;
             case 3: rc = cl_frame_crosstab(&out, f, "g", "h", 1); break;
+            case 5: rc = cl_frame_join(&out, f, r2, keys, 2, CL_JOIN_OUTER, NULL); break;
+            case 6: rc = cl_frame_join_ex(&out, f, r2, keys, 2, CL_JOIN_RIGHT, "_l", "_r"); break;
+            case 7: rc = cl_frame_drop_duplicates(&out, f, keys, 2, CL_KEEP_NONE); break;
+            case 8: rc = cl_frame_corr(&out, f, 1); break;
+            case 9: rc = cl_frame_fillna(&out, f, NULL, 0, 0, "z"); break;
+            case 10: rc = cl_frame_dropna(&out, f, NULL, 0, 0); break;
+            case 11: rc = cl_frame_pivot_table(&out, f, keys, 1, "h", "x", CL_AGG_QUANTILE, 0.9, 0, 0); break;
+            case 12: rc = cl_frame_melt(&out, f, keys, 2, (const char *[]){"x"}, 1, NULL, NULL); break;
             default: rc = cl_frame_kfold(f, 3, "h", "g", 1, &fold); break;
             }
             cl_alloc_fail_at(0);
@@ -760,7 +836,7 @@ int main(void)
         cmocka_unit_test(test_groupby_vs_naive),  cmocka_unit_test(test_join_vs_nested_loops),
         cmocka_unit_test(test_concat),            cmocka_unit_test(test_split),
         cmocka_unit_test(test_kfold),             cmocka_unit_test(test_crosstab_describe),
-        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_alloc_failures),    cmocka_unit_test(test_join_right_outer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
