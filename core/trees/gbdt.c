@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
+#include "trees/ensemble.h"
 #include "trees/tree_grow.h"
 #include "trees/treeshap.h"
 
@@ -87,15 +88,6 @@ int cl_gbdt_new(cl_gbdt **out, const cl_gbdt_params *p)
     return CL_OK;
 }
 
-static void free_names(char **names, int d)
-{
-    if (!names)
-        return;
-    for (int j = 0; j < d; j++)
-        cl_free(names[j]);
-    cl_free(names);
-}
-
 static void reset(cl_gbdt *m)
 {
     for (int t = 0; t < m->ntrees; t++)
@@ -115,24 +107,13 @@ void cl_gbdt_free(cl_gbdt *m)
     if (!m)
         return;
     reset(m);
-    free_names(m->names, m->d);
+    cl_strs_free(m->names, m->d);
     cl_free(m);
 }
 
 int cl_gbdt_set_names(cl_gbdt *m, const char *const *names, int d)
 {
-    char **nn = cl_calloc((size_t)d + 1, sizeof *nn);
-    if (!nn)
-        return CL_ENOMEM;
-    for (int j = 0; j < d; j++)
-        if (!(nn[j] = cl_strdup(names[j] ? names[j] : ""))) {
-            free_names(nn, d);
-            return CL_ENOMEM;
-        }
-    free_names(m->names, m->d);
-    m->names = nn;
-    m->d = d;
-    return CL_OK;
+    return cl_ensemble_set_names(&m->names, &m->d, names, d);
 }
 
 static int push_tree(cl_gbdt *m, cl_tree *t)
@@ -219,7 +200,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
                             (long long)cl_tensor_cols(o->Xv), d);
     }
     if (m->names && m->d != d) {
-        free_names(m->names, m->d);
+        cl_strs_free(m->names, m->d);
         m->names = NULL;
     }
     reset(m);
@@ -583,40 +564,16 @@ int cl_gbdt_write(const cl_gbdt *m, cl_mw *w)
 {
     if (!m->fitted)
         return cl_error(CL_ESTATE, "gbdt: save before fit");
-    const cl_gbdt_params *p = &m->params;
-    cl_mw_int(w, "params.objective", p->objective);
-    cl_mw_int(w, "params.trees", p->trees);
-    cl_mw_num(w, "params.lr", p->lr);
-    cl_mw_int(w, "params.depth", p->depth);
-    cl_mw_int(w, "params.leaves", p->leaves);
-    cl_mw_num(w, "params.min_child_weight", p->min_child_weight);
-    cl_mw_num(w, "params.lambda", p->lambda);
-    cl_mw_num(w, "params.alpha", p->alpha);
-    cl_mw_num(w, "params.gamma", p->gamma);
-    cl_mw_num(w, "params.subsample", p->subsample);
-    cl_mw_num(w, "params.colsample", p->colsample);
-    cl_mw_int(w, "params.max_bins", p->max_bins);
-    cl_mw_num(w, "params.scale_pos_weight", p->scale_pos_weight);
-    cl_mw_int(w, "params.seed", (int64_t)p->seed);
-    cl_mw_int(w, "params.prior_correction", p->prior_correction);
-    cl_mw_int(w, "d", m->d);
+    int rc = cl_ensemble_write_params(w, cl_gbdt_param_defs, &m->params);
+    if (rc)
+        return rc;
     cl_mw_num(w, "base", m->base);
     cl_mw_int(w, "best_iter", m->best_iter);
     cl_mw_num(w, "best_score", m->best_score);
     cl_mw_int(w, "metric", m->metric);
     cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
-    if (m->names)
-        cl_mw_strs(w, "features", (const char *const *)m->names, (size_t)m->d);
-    int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
-    if (!nb)
-        return CL_ENOMEM;
-    for (int j = 0; j < m->d; j++)
-        nb[j] = m->bins->nbins[j];
-    cl_mw_i32(w, "bins.nbins", nb, (size_t)m->d);
-    cl_free(nb);
-    cl_mw_u8(w, "bins.is_cat", m->bins->is_cat, (size_t)m->d);
-    cl_mw_f32(w, "bins.cuts", m->bins->cuts, (size_t)m->bins->cut_off[m->d]);
-    return cl_trees_save(w, "trees.", (const cl_tree *const *)m->trees, m->ntrees);
+    return cl_ensemble_write_body(w, m->d, m->names, m->bins, (const cl_tree *const *)m->trees,
+                                  m->ntrees);
 }
 
 int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
@@ -626,47 +583,12 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if (rc)
         return rc;
     cl_gbdt_params p = cl_gbdt_params_default();
-    int64_t v;
-    double x;
-#define RD_INT(name, field, lo, hi)                                                          \
-    if ((rc = cl_mr_int(r, name, lo, hi, &v)))                                              \
-        return rc;                                                                           \
-    field = (int)v;
-#define RD_NUM(name, field)                                                                  \
-    if ((rc = cl_mr_num(r, name, &x)))                                                       \
-        return rc;                                                                           \
-    field = x;
-    RD_INT("params.objective", p.objective, 0, 1)
-    RD_INT("params.trees", p.trees, 1, 100000)
-    RD_NUM("params.lr", p.lr)
-    RD_INT("params.depth", p.depth, 0, 64)
-    RD_INT("params.leaves", p.leaves, 0, 65536)
-    RD_NUM("params.min_child_weight", p.min_child_weight)
-    RD_NUM("params.lambda", p.lambda)
-    RD_NUM("params.alpha", p.alpha)
-    RD_NUM("params.gamma", p.gamma)
-    RD_NUM("params.subsample", p.subsample)
-    RD_NUM("params.colsample", p.colsample)
-    RD_INT("params.max_bins", p.max_bins, 2, 255)
-    RD_NUM("params.scale_pos_weight", p.scale_pos_weight)
-    if ((rc = cl_mr_int(r, "params.seed", INT64_MIN, INT64_MAX, &v)))
+    if ((rc = cl_ensemble_read_params(r, cl_gbdt_param_defs, &p, "gbdt")))
         return rc;
-    p.seed = (uint64_t)v;
-    if (cl_mr_has(r, "params.prior_correction")) { /* absent in files before it existed */
-        RD_INT("params.prior_correction", p.prior_correction, 0, 1)
-    }
-    if ((rc = cl_param_validate(cl_gbdt_param_defs, &p, "gbdt")))
-        return cl_error_wrap(CL_EFORMAT, "model file");
     cl_gbdt *m;
     if ((rc = cl_gbdt_new(&m, &p)))
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
-    int32_t *nb = NULL;
-    uint8_t *ic = NULL;
-    float *cuts = NULL;
-    size_t ncuts;
-    if ((rc = cl_mr_int(r, "d", 1, 1000000, &v)))
-        goto fail;
-    m->d = (int)v;
+    int64_t v;
     if ((rc = cl_mr_num(r, "base", &m->base)))
         goto fail;
     if ((rc = cl_mr_int(r, "best_iter", -1, 100000, &v)))
@@ -683,52 +605,13 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
         rc = cl_error(CL_EFORMAT, "model file: base score is not finite");
         goto fail;
     }
-    /* d sizes the arrays below: the file must really hold d of each first */
-    size_t nbins_n;
-    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
-        goto fail;
-    if (nbins_n != (size_t)m->d) {
-        rc = cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", m->d,
-                      nbins_n);
-        goto fail;
-    }
-    if (cl_mr_has(r, "features")) {
-        m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
-        if (!m->names) {
-            rc = CL_ENOMEM;
-            goto fail;
-        }
-        if ((rc = cl_mr_strs(r, "features", m->names, (size_t)m->d))) {
-            cl_free(m->names);
-            m->names = NULL;
-            goto fail;
-        }
-    }
-    nb = cl_alloc((size_t)m->d * sizeof *nb);
-    ic = cl_alloc((size_t)m->d);
-    if (!nb || !ic) {
-        rc = CL_ENOMEM;
-        goto fail;
-    }
-    if ((rc = cl_mr_i32(r, "bins.nbins", nb, (size_t)m->d)) ||
-        (rc = cl_mr_u8(r, "bins.is_cat", ic, (size_t)m->d)) ||
-        (rc = cl_mr_count(r, "bins.cuts", CL_CHUNK_F32, &ncuts)))
-        goto fail;
-    cuts = cl_alloc((ncuts + 1) * sizeof *cuts);
-    if (!cuts) {
-        rc = CL_ENOMEM;
-        goto fail;
-    }
-    if ((rc = cl_mr_f32(r, "bins.cuts", cuts, ncuts)) ||
-        (rc = cl_binning_from_arrays(&m->bins, m->d, nb, ic, cuts, ncuts)))
-        goto fail;
-    if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
+    if ((rc = cl_ensemble_read_body(r, &m->d, &m->names, &m->bins, &m->trees, &m->ntrees)))
         goto fail;
     m->cap = m->ntrees;
     /* cross-field: a fit stops at params.trees and early stopping keeps best_iter + 1 trees */
     if (m->ntrees > p.trees || m->best_iter >= m->ntrees) {
-        rc = cl_error(CL_EFORMAT, "model file: %d trees stored with params.trees = %d and "
-                      "best_iter = %d (expected at most params.trees trees, best_iter below "
+        rc = cl_error(CL_EFORMAT, "model file: %d trees stored with param.trees = %d and "
+                      "best_iter = %d (expected at most param.trees trees, best_iter below "
                       "their count)", m->ntrees, p.trees, m->best_iter);
         goto fail;
     }
@@ -736,19 +619,11 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
                                     "gbdt file")))
         goto fail;
     m->fitted = 1;
-    cl_free(nb);
-    cl_free(ic);
-    cl_free(cuts);
     *out = m;
     return CL_OK;
 fail:
-    cl_free(nb);
-    cl_free(ic);
-    cl_free(cuts);
     cl_gbdt_free(m);
     return rc;
-#undef RD_INT
-#undef RD_NUM
 }
 
 int cl_gbdt_save(const cl_gbdt *m, const char *path)
@@ -789,7 +664,7 @@ static int ops_write(const void *impl, cl_mw *w) { return cl_gbdt_write(impl, w)
 static const char *ops_name(const void *impl, int64_t j)
 {
     const cl_gbdt *m = impl;
-    return m->names && j >= 0 && j < m->d ? m->names[j] : NULL;
+    return cl_ensemble_name(m->names, m->d, j);
 }
 
 static int ops_set_names(void *impl, const char *const *names, int64_t d)
