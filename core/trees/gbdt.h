@@ -26,6 +26,7 @@
 #ifndef CL_GBDT_H
 #define CL_GBDT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "models/model.h"
@@ -121,6 +122,16 @@ int cl_gbdt_load(cl_gbdt **out, const char *path);
 /* XGBoost JSON model (version 1.7 layout), written atomically. Numeric splits only:
  * a model with categorical splits is CL_ENOTSUP. */
 int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path);
+
+/* Reads an XGBoost JSON model (Booster.save_model to a .json file; objective binary:logistic
+ * or reg:squarederror, gbtree, numeric splits) as a fitted gbdt whose predictions and
+ * TreeSHAP values are XGBoost's (xgb_import.c says what maps). The growth parameters are not
+ * in such a file: params hold the defaults except objective, trees and depth (the deepest
+ * tree). The bins are a placeholder (one per feature), so the model cannot be trained further.
+ * CL_EFORMAT / CL_ENOTSUP name what is wrong or unsupported. Owned; cl_gbdt_free. */
+int cl_gbdt_import_xgboost(cl_gbdt **out, const char *path);
+/* The same from the JSON text in memory; origin names it in messages. */
+int cl_gbdt_from_xgboost_json(cl_gbdt **out, const char *text, size_t len, const char *origin);
 
 extern const cl_model_ops cl_gbdt_model_ops; /* models/model.h */
 

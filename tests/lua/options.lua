@@ -305,6 +305,7 @@ local NONE = {
   "core.threads",
   -- loaders take a path
   "linear.load", "mlp.load", "prep.load", "cluster.load", "calibrate.load", "rec.load",
+  "xgboost.load",
   -- calibrators are built empty and fitted on (scores, y)
   "calibrate.isotonic", "calibrate.platt", "calibrate.prior_correct",
   "Calibrator:fit", "Calibrator:predict", "Calibrator:save",
