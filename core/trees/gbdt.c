@@ -173,8 +173,29 @@ static void truncate_trees(cl_gbdt *m, int k)
         m->ntrees = k;
 }
 
+/* Margins of the rows of X (n x d) under the first `ntrees` trees, accumulated in double in
+ * tree order as the boosting loop does, so a continued fit starts from the very margins the
+ * loop had (the float walk reaches the same leaf as the binned one: thresholds are the bin
+ * boundaries). */
+static void replay_margins(const cl_gbdt *m, int ntrees, const float *X, size_t n, int d,
+                           double *margin, int nth)
+{
+#pragma omp parallel for schedule(static) num_threads(nth) if (n > 16384)
+    for (size_t i = 0; i < n; i++) {
+        double s = m->base;
+        for (int t = 0; t < ntrees; t++)
+            s += m->trees[t]->nodes[cl_tree_leaf(m->trees[t], X + i * (size_t)d)].value;
+        margin[i] = s;
+    }
+}
+
+/* A fit from scratch (more = 0), or `more` further rounds on a fitted model (warm start):
+ * then the trees so far stay, the base score too, and boosting continues from their margins
+ * with round numbers (and so random streams) going on from theirs, so on the same data
+ * fit(trees = a) then fit_more(b) is bit for bit fit(trees = a + b). The bins are fitted
+ * anew on X (on the same data the same bins). */
 static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
-               const cl_progress *progress)
+               int more, const cl_progress *progress)
 {
     const cl_gbdt_params *p = &m->params;
     int logistic = p->objective == CL_GBDT_LOGISTIC;
@@ -199,17 +220,37 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
             return cl_error(CL_EINVAL, "gbdt fit: validation set has %lld features, X has %d",
                             (long long)cl_tensor_cols(o->Xv), d);
     }
-    if (m->names && m->d != d) {
-        cl_strs_free(m->names, m->d);
-        m->names = NULL;
-    }
-    reset(m);
-    m->d = d;
     int metric = o->metric;
     if (metric == CL_GBDT_METRIC_AUTO)
         metric = logistic ? CL_GBDT_METRIC_LOGLOSS : CL_GBDT_METRIC_RMSE;
     if (metric == CL_GBDT_METRIC_AUC && !logistic)
         return cl_error(CL_EINVAL, "gbdt fit: metric 'auc' needs the logistic objective");
+    const int t0 = more ? m->ntrees : 0; /* rounds kept from before */
+    cl_binning *old_bins = NULL;         /* warm start: restored when the fit fails */
+    if (more) {
+        if (!m->fitted)
+            return cl_error(CL_ESTATE, "gbdt fit_more: the model is not fitted (call fit first)");
+        if (d != m->d)
+            return cl_error(CL_EINVAL, "gbdt fit_more: X has %d features, the model was fitted "
+                            "on %d", d, m->d);
+        if (o->Xv || o->early_stop)
+            return cl_error(CL_ENOTSUP, "gbdt fit_more: a validation set and early stopping "
+                            "are not supported when continuing a fit");
+        if (more > 100000 - m->ntrees)
+            return cl_error(CL_EINVAL, "gbdt fit_more: %d more trees on %d exceeds 100000",
+                            more, m->ntrees);
+        m->params.trees = m->ntrees + more;
+        m->best_iter = -1;
+        old_bins = m->bins;
+        m->bins = NULL;
+    } else {
+        if (m->names && m->d != d) {
+            cl_strs_free(m->names, m->d);
+            m->names = NULL;
+        }
+        reset(m);
+    }
+    m->d = d;
     m->metric = metric;
     int nth = cl_threads_get();
     cl_dist *dist = o->dist;
@@ -265,7 +306,9 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (o->Xv && (rc = cl_tensor_contiguous(&Xvc, o->Xv)))
         goto done;
     const float *Xd = cl_tensor_data(Xc);
-    if ((rc = cl_binning_fit_dist(&m->bins, Xd, n, d, o->is_cat, p->max_bins, p->seed, dist)))
+    if ((rc = cl_binning_fit_dist(&m->bins, Xd, n, d,
+                                   more ? old_bins->is_cat : o->is_cat, /* as the kept trees */
+                                   p->max_bins, p->seed, dist)))
         goto done;
     size_t nb;
     if (!cl_mul_size(n, (size_t)d, &nb)) {
@@ -311,6 +354,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     /* base margin: weighted mean label (log-odds for logistic), from exact global sums: the
      * count of positive labels (0/1 labels), or the exact sum of the float labels */
     {
+        const double base_kept = m->base;
         int64_t cnt[2] = {0, (int64_t)n};
         for (size_t i = 0; i < n; i++)
             cnt[0] += ylab[i] > 0.5f;
@@ -341,9 +385,15 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         }
         /* the base is stored as a float in exports; keep it exactly representable */
         m->base = (double)(float)m->base;
+        if (more) /* the kept trees were grown from the kept base */
+            m->base = base_kept;
     }
-    for (size_t i = 0; i < n; i++)
-        margin[i] = m->base;
+    if (more) {
+        replay_margins(m, t0, Xd, n, d, margin, nth);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            margin[i] = m->base;
+    }
     for (size_t i = 0; i < nv; i++)
         vmargin[i] = m->base;
     if ((rc = cl_grow_ws_new(&ws, n, cl_binning_total(m->bins), d)))
@@ -365,7 +415,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
     const size_t blk = 16384, nblk = (n + blk - 1) / blk;
     m->fitted = 1; /* from here on the model is valid with the trees built so far */
-    for (int t = 0; t < p->trees; t++) {
+    for (int t = t0; t < p->trees; t++) {
         /* gradients */
 #pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
         for (size_t q = 0; q < nblk; q++) {
@@ -470,7 +520,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
             m->best_iter = best_iter;
             m->best_score = best;
         }
-        rc = cl_progress_step(progress, "gbdt", t + 1, p->trees, detail);
+        rc = cl_progress_step(progress, "gbdt", t + 1 - t0, p->trees - t0, detail);
         if ((rc = cl_dist_agree(dist, rc))) /* an interrupted rank stops every rank */
             break;
         if (o->early_stop > 0 && t - best_iter >= o->early_stop)
@@ -479,8 +529,18 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (o->early_stop > 0 && best_iter >= 0)
         truncate_trees(m, best_iter + 1);
 done:
-    if (rc && rc != CL_EINTR)
+    if (rc && rc != CL_EINTR && more) { /* a failed continuation leaves the model as it was */
+        truncate_trees(m, t0);
+        m->params.trees = t0;
+        cl_binning_free(m->bins);
+        m->bins = old_bins;
+        old_bins = NULL;
+    } else if (rc && rc != CL_EINTR) {
         reset(m);
+    }
+    if (rc == CL_EINTR && more)
+        m->params.trees = m->ntrees > t0 ? m->ntrees : t0;
+    cl_binning_free(old_bins);
     cl_tensor_free(Xc);
     cl_tensor_free(Xvc);
     cl_free(bins);
@@ -508,7 +568,7 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
 {
     cl_dist *dist = o ? o->dist : NULL;
     cl_dist_begin(dist);
-    int rc = fit(m, X, y, o, progress);
+    int rc = fit(m, X, y, o, 0, progress);
     /* every rank ends the fit with the same status (a local failure after the last
      * collective reaches the others here); a rank whose fit succeeded drops its model when
      * another's failed, except after an interruption (the trees so far are kept everywhere) */
@@ -516,6 +576,17 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
     if (rc && rc != CL_EINTR)
         reset(m);
     return rc;
+}
+
+int cl_gbdt_fit_more(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, int more,
+                     const cl_gbdt_fit_opts *o, const cl_progress *progress)
+{
+    if (more < 1)
+        return cl_error(CL_EINVAL, "gbdt fit_more: the number of more trees must be >= 1, got "
+                        "%d", more);
+    cl_dist *dist = o ? o->dist : NULL;
+    cl_dist_begin(dist);
+    return cl_dist_agree(dist, fit(m, X, y, o, more, progress));
 }
 
 int cl_gbdt_prior(const cl_gbdt *m, double *trained, double *truth)

@@ -101,6 +101,16 @@ void cl_gbdt_free(cl_gbdt *m);
 int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
                 const cl_progress *progress);
 
+/* Warm start: `more` further boosting rounds on a fitted model (params.trees grows by more).
+ * The trees so far and the base score stay; boosting continues from their margins on X, with
+ * the round numbers (random streams of subsample/colsample) going on, so on the same X and y
+ * fit(trees = a) then fit_more(b) gives bit for bit the model of fit(trees = a + b). Bins are
+ * fitted anew on X with the model's categorical flags (o->is_cat is not used). No validation set / early stopping (CL_ENOTSUP).
+ * On failure the model is left as it was; on interruption (CL_EINTR) it keeps the rounds
+ * built so far. An imported XGBoost model can be continued the same way. */
+int cl_gbdt_fit_more(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, int more,
+                     const cl_gbdt_fit_opts *o, const cl_progress *progress);
+
 /* out: n floats. mode is a cl_predict_mode (models/prior.h): 0 = P(y = 1) (prior-corrected when
  * the model says so), 1 = the raw score (log-odds for logistic), 2 = uncorrected P(y = 1),
  * 3 = corrected P(y = 1) even with parameter prior_correction off. */
@@ -127,7 +137,7 @@ int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path);
  * or reg:squarederror, gbtree, numeric splits) as a fitted gbdt whose predictions and
  * TreeSHAP values are XGBoost's (xgb_import.c says what maps). The growth parameters are not
  * in such a file: params hold the defaults except objective, trees and depth (the deepest
- * tree). The bins are a placeholder (one per feature), so the model cannot be trained further.
+ * tree). The bins are a placeholder (one per feature); cl_gbdt_fit_more fits real ones.
  * CL_EFORMAT / CL_ENOTSUP name what is wrong or unsupported. Owned; cl_gbdt_free. */
 int cl_gbdt_import_xgboost(cl_gbdt **out, const char *path);
 /* The same from the JSON text in memory; origin names it in messages. */

@@ -41,7 +41,7 @@ int luaopen_churnlab_xgboost(lua_State *L)
                "reg:squarederror, numeric splits) as a fitted gbdt: predict and shap give "
                "XGBoost's predictions and pred_contribs; save writes a churnlab model file. "
                "params() shows the objective, the tree count and the deepest tree (the JSON "
-               "has no training parameters); the model cannot be fitted further.");
+               "has no training parameters); m:fit_more(X, y, {trees = k}) boosts it further.");
     lua_pop(L, 1);
     lcl_setdoc(L, -1, "churnlab.xgboost: XGBoost JSON models loaded as churnlab gbdt models "
                       "(export: m:export_xgboost(path)).");

@@ -140,6 +140,8 @@ local TAKES = {
   ["GBDT:shap"] = function(o) return gbdt:shap(X, o) end,
   ["GBDT:importance"] = function(o) return gbdt:importance(o) end,
   ["GBDT:save"] = function(o) return gbdt:save(scratch, o) end,
+  ["GBDT:fit_more"] = function(o) return gbdt:fit_more(X, y, o) end,
+  ["warm_start.fit_more"] = function(o) return cl.warm_start.fit_more(gbdt, X, y, o) end,
   ["Forest:fit"] = function(o) return cl.forest{trees = 1}:fit(X, y, o) end,
   ["Forest:predict"] = function(o) return forest:predict(X, o) end,
   ["Forest:shap"] = function(o) return forest:shap(X, o) end,
