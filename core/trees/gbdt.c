@@ -47,6 +47,10 @@ const cl_param_def cl_gbdt_param_defs[] = {
      "random seed (row and feature sampling, binning sample)"},
     {"prior_correction", CL_PARAM_BOOL, offsetof(cl_gbdt_params, prior_correction), 1, 0, 1,
      NULL, "after scale_pos_weight: map probabilities back to the true churn rate (predict)"},
+    {"monotone", CL_PARAM_INTS, offsetof(cl_gbdt_params, monotone), 0, -1, 1, NULL,
+     "monotone constraints, one per feature (XGBoost's monotone_constraints): 1 = the output "
+     "never falls as the feature rises, -1 = never rises, 0 = free; {} = none (up to 16 "
+     "features; numeric splits only)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -225,6 +229,15 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         metric = logistic ? CL_GBDT_METRIC_LOGLOSS : CL_GBDT_METRIC_RMSE;
     if (metric == CL_GBDT_METRIC_AUC && !logistic)
         return cl_error(CL_EINVAL, "gbdt fit: metric 'auc' needs the logistic objective");
+    if (p->monotone.n != 0 && p->monotone.n != d)
+        return cl_error(CL_EINVAL, "gbdt fit: parameter 'monotone' has %d entries, X has %d "
+                        "features (give one per feature, 0 = free)", p->monotone.n, d);
+    int8_t mono[CL_PARAM_MAXINTS];
+    int mono_any = 0;
+    for (int j = 0; j < p->monotone.n; j++) {
+        mono[j] = (int8_t)p->monotone.v[j];
+        mono_any |= mono[j] != 0;
+    }
     const int t0 = more ? m->ntrees : 0; /* rounds kept from before */
     cl_binning *old_bins = NULL;         /* warm start: restored when the fit fails */
     if (more) {
@@ -411,6 +424,8 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     gp.subtract = 1;
     gp.nthreads = nth;
     gp.dist = dist;
+    if (mono_any) /* no constraint at all: the unconstrained arithmetic, bit for bit */
+        gp.mono = mono;
     double best = 0;
     int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
     const size_t blk = 16384, nblk = (n + blk - 1) / blk;

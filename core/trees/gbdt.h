@@ -52,6 +52,7 @@ typedef struct cl_gbdt_params {
     double scale_pos_weight;
     uint64_t seed;
     int prior_correction; /* map probabilities back to the true churn rate after reweighting */
+    cl_param_ints monotone; /* per feature +1 / -1 / 0, or none (n = 0) */
 } cl_gbdt_params;
 
 extern const cl_param_def cl_gbdt_param_defs[];

@@ -35,7 +35,11 @@ local function check_model(kind, m)
       T.eq(tostring(got), v, kind .. ": parameter " .. k)
     end
   end
-  for k in pairs(ps) do T.ok(e.params[k] ~= nil, kind .. ": unexpected parameter " .. k) end
+  -- parameters added after the fixtures were written load at their defaults
+  local added = {monotone = function(v) return type(v) == "table" and #v == 0 end}
+  for k, v in pairs(ps) do
+    T.ok(e.params[k] ~= nil or (added[k] and added[k](v)), kind .. ": unexpected parameter " .. k)
+  end
   local p = m:predict(Q)
   local raw = kind:find("gbdt") and m:predict(Q, {margin = true})
               or m:predict(Q, {prior_correction = false})
