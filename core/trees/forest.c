@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
+#include "trees/ensemble.h"
 #include "trees/tree_grow.h"
 
 const cl_param_def cl_forest_param_defs[] = {
@@ -79,14 +80,17 @@ static const char *kind_name(int kind)
     return kind == CL_FOREST_KIND_TREE ? "tree" : "forest";
 }
 
+static const cl_param_def *defs_of(int kind)
+{
+    return kind == CL_FOREST_KIND_TREE ? cl_cart_param_defs : cl_forest_param_defs;
+}
+
 int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
 {
     *out = NULL;
     if (kind != CL_FOREST_KIND_FOREST && kind != CL_FOREST_KIND_TREE)
         return cl_error(CL_EINVAL, "forest: unknown kind %d", kind);
-    int rc = cl_param_validate(kind == CL_FOREST_KIND_TREE ? cl_cart_param_defs
-                                                           : cl_forest_param_defs,
-                               p, kind_name(kind));
+    int rc = cl_param_validate(defs_of(kind), p, kind_name(kind));
     if (rc)
         return rc;
     cl_forest *m = cl_calloc(1, sizeof *m);
@@ -103,15 +107,6 @@ int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
     m->prior_trained = m->prior_true = NAN;
     *out = m;
     return CL_OK;
-}
-
-static void free_names(char **names, int d)
-{
-    if (!names)
-        return;
-    for (int j = 0; j < d; j++)
-        cl_free(names[j]);
-    cl_free(names);
 }
 
 static void reset(cl_forest *m)
@@ -131,24 +126,13 @@ void cl_forest_free(cl_forest *m)
     if (!m)
         return;
     reset(m);
-    free_names(m->names, m->d);
+    cl_strs_free(m->names, m->d);
     cl_free(m);
 }
 
 int cl_forest_set_names(cl_forest *m, const char *const *names, int d)
 {
-    char **nn = cl_calloc((size_t)d + 1, sizeof *nn);
-    if (!nn)
-        return CL_ENOMEM;
-    for (int j = 0; j < d; j++)
-        if (!(nn[j] = cl_strdup(names[j] ? names[j] : ""))) {
-            free_names(nn, d);
-            return CL_ENOMEM;
-        }
-    free_names(m->names, m->d);
-    m->names = nn;
-    m->d = d;
-    return CL_OK;
+    return cl_ensemble_set_names(&m->names, &m->d, names, d);
 }
 
 typedef struct tree_scratch {
@@ -239,7 +223,7 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
     size_t n = (size_t)cl_tensor_rows(X);
     int d = (int)cl_tensor_cols(X);
     if (m->names && m->d != d) {
-        free_names(m->names, m->d);
+        cl_strs_free(m->names, m->d);
         m->names = NULL;
     }
     reset(m);
@@ -462,31 +446,13 @@ int cl_forest_write(const cl_forest *m, cl_mw *w)
 {
     if (!m->fitted)
         return cl_error(CL_ESTATE, "%s: save before fit", kind_name(m->kind));
-    const cl_forest_params *p = &m->params;
-    cl_mw_int(w, "params.trees", p->trees);
-    cl_mw_int(w, "params.mtry", p->mtry);
-    cl_mw_int(w, "params.depth", p->depth);
-    cl_mw_num(w, "params.min_leaf", p->min_leaf);
-    cl_mw_int(w, "params.class_weight", p->class_weight);
-    cl_mw_int(w, "params.bootstrap", p->bootstrap);
-    cl_mw_int(w, "params.max_bins", p->max_bins);
-    cl_mw_int(w, "params.seed", (int64_t)p->seed);
-    cl_mw_int(w, "params.prior_correction", p->prior_correction);
-    cl_mw_int(w, "d", m->d);
+    int rc = cl_ensemble_write_params(w, defs_of(m->kind), &m->params);
+    if (rc)
+        return rc;
     cl_mw_num(w, "oob_auc", m->oob_auc);
     cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
-    if (m->names)
-        cl_mw_strs(w, "features", (const char *const *)m->names, (size_t)m->d);
-    int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
-    if (!nb)
-        return CL_ENOMEM;
-    for (int j = 0; j < m->d; j++)
-        nb[j] = m->bins->nbins[j];
-    cl_mw_i32(w, "bins.nbins", nb, (size_t)m->d);
-    cl_free(nb);
-    cl_mw_u8(w, "bins.is_cat", m->bins->is_cat, (size_t)m->d);
-    cl_mw_f32(w, "bins.cuts", m->bins->cuts, (size_t)m->bins->cut_off[m->d]);
-    return cl_trees_save(w, "trees.", (const cl_tree *const *)m->trees, m->ntrees);
+    return cl_ensemble_write_body(w, m->d, m->names, m->bins, (const cl_tree *const *)m->trees,
+                                  m->ntrees);
 }
 
 int cl_forest_read(cl_forest **out, const cl_mr *r)
@@ -499,95 +465,21 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
         return rc;
     cl_forest_params p = kind == CL_FOREST_KIND_TREE ? cl_cart_params_default()
                                                      : cl_forest_params_default();
-    int64_t v;
-    if ((rc = cl_mr_int(r, "params.trees", 1, 100000, &v)))
+    if ((rc = cl_ensemble_read_params(r, defs_of(kind), &p, kind_name(kind))))
         return rc;
-    p.trees = (int)v;
-    if ((rc = cl_mr_int(r, "params.mtry", 0, 1000000, &v)))
-        return rc;
-    p.mtry = (int)v;
-    if ((rc = cl_mr_int(r, "params.depth", 0, 64, &v)))
-        return rc;
-    p.depth = (int)v;
-    if ((rc = cl_mr_num(r, "params.min_leaf", &p.min_leaf)))
-        return rc;
-    if ((rc = cl_mr_int(r, "params.class_weight", 0, 1, &v)))
-        return rc;
-    p.class_weight = (int)v;
-    if ((rc = cl_mr_int(r, "params.bootstrap", 0, 1, &v)))
-        return rc;
-    p.bootstrap = (int)v;
-    if ((rc = cl_mr_int(r, "params.max_bins", 2, 255, &v)))
-        return rc;
-    p.max_bins = (int)v;
-    if ((rc = cl_mr_int(r, "params.seed", INT64_MIN, INT64_MAX, &v)))
-        return rc;
-    p.seed = (uint64_t)v;
-    if (cl_mr_has(r, "params.prior_correction")) { /* absent in files before it existed */
-        if ((rc = cl_mr_int(r, "params.prior_correction", 0, 1, &v)))
-            return rc;
-        p.prior_correction = (int)v;
-    }
     cl_forest *m;
     if ((rc = cl_forest_new(&m, kind, &p)))
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
-    m->params = p;
-    int32_t *nb = NULL;
-    uint8_t *ic = NULL;
-    float *cuts = NULL;
-    size_t ncuts;
-    if ((rc = cl_mr_int(r, "d", 1, 1000000, &v)))
-        goto fail;
-    m->d = (int)v;
     if ((rc = cl_mr_num(r, "oob_auc", &m->oob_auc)) ||
         (rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true,
-                            kind == CL_FOREST_KIND_TREE ? "tree file" : "forest file")))
+                            kind == CL_FOREST_KIND_TREE ? "tree file" : "forest file")) ||
+        (rc = cl_ensemble_read_body(r, &m->d, &m->names, &m->bins, &m->trees, &m->ntrees)))
         goto fail;
-    /* d sizes the arrays below: the file must really hold d of each first */
-    size_t nbins_n;
-    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
-        goto fail;
-    if (nbins_n != (size_t)m->d) {
-        rc = cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", m->d,
-                      nbins_n);
-        goto fail;
-    }
-    if (cl_mr_has(r, "features")) {
-        m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
-        if (!m->names) {
-            rc = CL_ENOMEM;
-            goto fail;
-        }
-        if ((rc = cl_mr_strs(r, "features", m->names, (size_t)m->d))) {
-            cl_free(m->names);
-            m->names = NULL;
-            goto fail;
-        }
-    }
-    nb = cl_alloc((size_t)m->d * sizeof *nb);
-    ic = cl_alloc((size_t)m->d);
-    if (!nb || !ic) {
-        rc = CL_ENOMEM;
-        goto fail;
-    }
-    if ((rc = cl_mr_i32(r, "bins.nbins", nb, (size_t)m->d)) ||
-        (rc = cl_mr_u8(r, "bins.is_cat", ic, (size_t)m->d)) ||
-        (rc = cl_mr_count(r, "bins.cuts", CL_CHUNK_F32, &ncuts)))
-        goto fail;
-    cuts = cl_alloc((ncuts + 1) * sizeof *cuts);
-    if (!cuts) {
-        rc = CL_ENOMEM;
-        goto fail;
-    }
-    if ((rc = cl_mr_f32(r, "bins.cuts", cuts, ncuts)) ||
-        (rc = cl_binning_from_arrays(&m->bins, m->d, nb, ic, cuts, ncuts)))
-        goto fail;
-    if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
-        goto fail;
-    if (m->ntrees < 1 || m->ntrees > p.trees || (kind == CL_FOREST_KIND_TREE && m->ntrees != 1)) {
-        rc = cl_error(CL_EFORMAT, "model file: a %s with params.trees = %d holds %d trees "
-                      "(expected 1..params.trees; a tree exactly 1)", kind_name(kind), p.trees,
-                      m->ntrees);
+    if (m->ntrees < 1 || m->ntrees > m->params.trees ||
+        (kind == CL_FOREST_KIND_TREE && m->ntrees != 1)) {
+        rc = cl_error(CL_EFORMAT, "model file: a %s with param.trees = %d holds %d trees "
+                      "(expected 1..param.trees; a tree exactly 1)", kind_name(kind),
+                      m->params.trees, m->ntrees);
         goto fail;
     }
     if (!isnan(m->oob_auc) && !(m->oob_auc >= 0 && m->oob_auc <= 1)) {
@@ -606,15 +498,9 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
             }
         }
     m->fitted = 1;
-    cl_free(nb);
-    cl_free(ic);
-    cl_free(cuts);
     *out = m;
     return CL_OK;
 fail:
-    cl_free(nb);
-    cl_free(ic);
-    cl_free(cuts);
     cl_forest_free(m);
     return rc;
 }
@@ -669,7 +555,7 @@ static int ops_write(const void *impl, cl_mw *w) { return cl_forest_write(impl, 
 static const char *ops_name(const void *impl, int64_t j)
 {
     const cl_forest *m = impl;
-    return m->names && j >= 0 && j < m->d ? m->names[j] : NULL;
+    return cl_ensemble_name(m->names, m->d, j);
 }
 
 static int ops_set_names(void *impl, const char *const *names, int64_t d)

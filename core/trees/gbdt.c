@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/modelio.h"
 #include "base/threads.h"
+#include "trees/ensemble.h"
 #include "trees/tree_grow.h"
 #include "trees/treeshap.h"
 
@@ -46,6 +47,10 @@ const cl_param_def cl_gbdt_param_defs[] = {
      "random seed (row and feature sampling, binning sample)"},
     {"prior_correction", CL_PARAM_BOOL, offsetof(cl_gbdt_params, prior_correction), 1, 0, 1,
      NULL, "after scale_pos_weight: map probabilities back to the true churn rate (predict)"},
+    {"monotone", CL_PARAM_INTS, offsetof(cl_gbdt_params, monotone), 0, -1, 1, NULL,
+     "monotone constraints, one per feature (XGBoost's monotone_constraints): 1 = the output "
+     "never falls as the feature rises, -1 = never rises, 0 = free; {} = none (up to 16 "
+     "features; numeric splits only)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -87,15 +92,6 @@ int cl_gbdt_new(cl_gbdt **out, const cl_gbdt_params *p)
     return CL_OK;
 }
 
-static void free_names(char **names, int d)
-{
-    if (!names)
-        return;
-    for (int j = 0; j < d; j++)
-        cl_free(names[j]);
-    cl_free(names);
-}
-
 static void reset(cl_gbdt *m)
 {
     for (int t = 0; t < m->ntrees; t++)
@@ -115,24 +111,13 @@ void cl_gbdt_free(cl_gbdt *m)
     if (!m)
         return;
     reset(m);
-    free_names(m->names, m->d);
+    cl_strs_free(m->names, m->d);
     cl_free(m);
 }
 
 int cl_gbdt_set_names(cl_gbdt *m, const char *const *names, int d)
 {
-    char **nn = cl_calloc((size_t)d + 1, sizeof *nn);
-    if (!nn)
-        return CL_ENOMEM;
-    for (int j = 0; j < d; j++)
-        if (!(nn[j] = cl_strdup(names[j] ? names[j] : ""))) {
-            free_names(nn, d);
-            return CL_ENOMEM;
-        }
-    free_names(m->names, m->d);
-    m->names = nn;
-    m->d = d;
-    return CL_OK;
+    return cl_ensemble_set_names(&m->names, &m->d, names, d);
 }
 
 static int push_tree(cl_gbdt *m, cl_tree *t)
@@ -192,8 +177,29 @@ static void truncate_trees(cl_gbdt *m, int k)
         m->ntrees = k;
 }
 
+/* Margins of the rows of X (n x d) under the first `ntrees` trees, accumulated in double in
+ * tree order as the boosting loop does, so a continued fit starts from the very margins the
+ * loop had (the float walk reaches the same leaf as the binned one: thresholds are the bin
+ * boundaries). */
+static void replay_margins(const cl_gbdt *m, int ntrees, const float *X, size_t n, int d,
+                           double *margin, int nth)
+{
+#pragma omp parallel for schedule(static) num_threads(nth) if (n > 16384)
+    for (size_t i = 0; i < n; i++) {
+        double s = m->base;
+        for (int t = 0; t < ntrees; t++)
+            s += m->trees[t]->nodes[cl_tree_leaf(m->trees[t], X + i * (size_t)d)].value;
+        margin[i] = s;
+    }
+}
+
+/* A fit from scratch (more = 0), or `more` further rounds on a fitted model (warm start):
+ * then the trees so far stay, the base score too, and boosting continues from their margins
+ * with round numbers (and so random streams) going on from theirs, so on the same data
+ * fit(trees = a) then fit_more(b) is bit for bit fit(trees = a + b). The bins are fitted
+ * anew on X (on the same data the same bins). */
 static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
-               const cl_progress *progress)
+               int more, const cl_progress *progress)
 {
     const cl_gbdt_params *p = &m->params;
     int logistic = p->objective == CL_GBDT_LOGISTIC;
@@ -218,17 +224,46 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
             return cl_error(CL_EINVAL, "gbdt fit: validation set has %lld features, X has %d",
                             (long long)cl_tensor_cols(o->Xv), d);
     }
-    if (m->names && m->d != d) {
-        free_names(m->names, m->d);
-        m->names = NULL;
-    }
-    reset(m);
-    m->d = d;
     int metric = o->metric;
     if (metric == CL_GBDT_METRIC_AUTO)
         metric = logistic ? CL_GBDT_METRIC_LOGLOSS : CL_GBDT_METRIC_RMSE;
     if (metric == CL_GBDT_METRIC_AUC && !logistic)
         return cl_error(CL_EINVAL, "gbdt fit: metric 'auc' needs the logistic objective");
+    if (p->monotone.n != 0 && p->monotone.n != d)
+        return cl_error(CL_EINVAL, "gbdt fit: parameter 'monotone' has %d entries, X has %d "
+                        "features (give one per feature, 0 = free)", p->monotone.n, d);
+    int8_t mono[CL_PARAM_MAXINTS];
+    int mono_any = 0;
+    for (int j = 0; j < p->monotone.n; j++) {
+        mono[j] = (int8_t)p->monotone.v[j];
+        mono_any |= mono[j] != 0;
+    }
+    const int t0 = more ? m->ntrees : 0; /* rounds kept from before */
+    cl_binning *old_bins = NULL;         /* warm start: restored when the fit fails */
+    if (more) {
+        if (!m->fitted)
+            return cl_error(CL_ESTATE, "gbdt fit_more: the model is not fitted (call fit first)");
+        if (d != m->d)
+            return cl_error(CL_EINVAL, "gbdt fit_more: X has %d features, the model was fitted "
+                            "on %d", d, m->d);
+        if (o->Xv || o->early_stop)
+            return cl_error(CL_ENOTSUP, "gbdt fit_more: a validation set and early stopping "
+                            "are not supported when continuing a fit");
+        if (more > 100000 - m->ntrees)
+            return cl_error(CL_EINVAL, "gbdt fit_more: %d more trees on %d exceeds 100000",
+                            more, m->ntrees);
+        m->params.trees = m->ntrees + more;
+        m->best_iter = -1;
+        old_bins = m->bins;
+        m->bins = NULL;
+    } else {
+        if (m->names && m->d != d) {
+            cl_strs_free(m->names, m->d);
+            m->names = NULL;
+        }
+        reset(m);
+    }
+    m->d = d;
     m->metric = metric;
     int nth = cl_threads_get();
     cl_dist *dist = o->dist;
@@ -284,7 +319,9 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (o->Xv && (rc = cl_tensor_contiguous(&Xvc, o->Xv)))
         goto done;
     const float *Xd = cl_tensor_data(Xc);
-    if ((rc = cl_binning_fit_dist(&m->bins, Xd, n, d, o->is_cat, p->max_bins, p->seed, dist)))
+    if ((rc = cl_binning_fit_dist(&m->bins, Xd, n, d,
+                                   more ? old_bins->is_cat : o->is_cat, /* as the kept trees */
+                                   p->max_bins, p->seed, dist)))
         goto done;
     size_t nb;
     if (!cl_mul_size(n, (size_t)d, &nb)) {
@@ -330,6 +367,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     /* base margin: weighted mean label (log-odds for logistic), from exact global sums: the
      * count of positive labels (0/1 labels), or the exact sum of the float labels */
     {
+        const double base_kept = m->base;
         int64_t cnt[2] = {0, (int64_t)n};
         for (size_t i = 0; i < n; i++)
             cnt[0] += ylab[i] > 0.5f;
@@ -360,9 +398,15 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         }
         /* the base is stored as a float in exports; keep it exactly representable */
         m->base = (double)(float)m->base;
+        if (more) /* the kept trees were grown from the kept base */
+            m->base = base_kept;
     }
-    for (size_t i = 0; i < n; i++)
-        margin[i] = m->base;
+    if (more) {
+        replay_margins(m, t0, Xd, n, d, margin, nth);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            margin[i] = m->base;
+    }
     for (size_t i = 0; i < nv; i++)
         vmargin[i] = m->base;
     if ((rc = cl_grow_ws_new(&ws, n, cl_binning_total(m->bins), d)))
@@ -380,11 +424,13 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     gp.subtract = 1;
     gp.nthreads = nth;
     gp.dist = dist;
+    if (mono_any) /* no constraint at all: the unconstrained arithmetic, bit for bit */
+        gp.mono = mono;
     double best = 0;
     int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
     const size_t blk = 16384, nblk = (n + blk - 1) / blk;
     m->fitted = 1; /* from here on the model is valid with the trees built so far */
-    for (int t = 0; t < p->trees; t++) {
+    for (int t = t0; t < p->trees; t++) {
         /* gradients */
 #pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
         for (size_t q = 0; q < nblk; q++) {
@@ -489,7 +535,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
             m->best_iter = best_iter;
             m->best_score = best;
         }
-        rc = cl_progress_step(progress, "gbdt", t + 1, p->trees, detail);
+        rc = cl_progress_step(progress, "gbdt", t + 1 - t0, p->trees - t0, detail);
         if ((rc = cl_dist_agree(dist, rc))) /* an interrupted rank stops every rank */
             break;
         if (o->early_stop > 0 && t - best_iter >= o->early_stop)
@@ -498,8 +544,18 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (o->early_stop > 0 && best_iter >= 0)
         truncate_trees(m, best_iter + 1);
 done:
-    if (rc && rc != CL_EINTR)
+    if (rc && rc != CL_EINTR && more) { /* a failed continuation leaves the model as it was */
+        truncate_trees(m, t0);
+        m->params.trees = t0;
+        cl_binning_free(m->bins);
+        m->bins = old_bins;
+        old_bins = NULL;
+    } else if (rc && rc != CL_EINTR) {
         reset(m);
+    }
+    if (rc == CL_EINTR && more)
+        m->params.trees = m->ntrees > t0 ? m->ntrees : t0;
+    cl_binning_free(old_bins);
     cl_tensor_free(Xc);
     cl_tensor_free(Xvc);
     cl_free(bins);
@@ -527,7 +583,7 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
 {
     cl_dist *dist = o ? o->dist : NULL;
     cl_dist_begin(dist);
-    int rc = fit(m, X, y, o, progress);
+    int rc = fit(m, X, y, o, 0, progress);
     /* every rank ends the fit with the same status (a local failure after the last
      * collective reaches the others here); a rank whose fit succeeded drops its model when
      * another's failed, except after an interruption (the trees so far are kept everywhere) */
@@ -535,6 +591,17 @@ int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbd
     if (rc && rc != CL_EINTR)
         reset(m);
     return rc;
+}
+
+int cl_gbdt_fit_more(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, int more,
+                     const cl_gbdt_fit_opts *o, const cl_progress *progress)
+{
+    if (more < 1)
+        return cl_error(CL_EINVAL, "gbdt fit_more: the number of more trees must be >= 1, got "
+                        "%d", more);
+    cl_dist *dist = o ? o->dist : NULL;
+    cl_dist_begin(dist);
+    return cl_dist_agree(dist, fit(m, X, y, o, more, progress));
 }
 
 int cl_gbdt_prior(const cl_gbdt *m, double *trained, double *truth)
@@ -583,40 +650,16 @@ int cl_gbdt_write(const cl_gbdt *m, cl_mw *w)
 {
     if (!m->fitted)
         return cl_error(CL_ESTATE, "gbdt: save before fit");
-    const cl_gbdt_params *p = &m->params;
-    cl_mw_int(w, "params.objective", p->objective);
-    cl_mw_int(w, "params.trees", p->trees);
-    cl_mw_num(w, "params.lr", p->lr);
-    cl_mw_int(w, "params.depth", p->depth);
-    cl_mw_int(w, "params.leaves", p->leaves);
-    cl_mw_num(w, "params.min_child_weight", p->min_child_weight);
-    cl_mw_num(w, "params.lambda", p->lambda);
-    cl_mw_num(w, "params.alpha", p->alpha);
-    cl_mw_num(w, "params.gamma", p->gamma);
-    cl_mw_num(w, "params.subsample", p->subsample);
-    cl_mw_num(w, "params.colsample", p->colsample);
-    cl_mw_int(w, "params.max_bins", p->max_bins);
-    cl_mw_num(w, "params.scale_pos_weight", p->scale_pos_weight);
-    cl_mw_int(w, "params.seed", (int64_t)p->seed);
-    cl_mw_int(w, "params.prior_correction", p->prior_correction);
-    cl_mw_int(w, "d", m->d);
+    int rc = cl_ensemble_write_params(w, cl_gbdt_param_defs, &m->params);
+    if (rc)
+        return rc;
     cl_mw_num(w, "base", m->base);
     cl_mw_int(w, "best_iter", m->best_iter);
     cl_mw_num(w, "best_score", m->best_score);
     cl_mw_int(w, "metric", m->metric);
     cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
-    if (m->names)
-        cl_mw_strs(w, "features", (const char *const *)m->names, (size_t)m->d);
-    int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
-    if (!nb)
-        return CL_ENOMEM;
-    for (int j = 0; j < m->d; j++)
-        nb[j] = m->bins->nbins[j];
-    cl_mw_i32(w, "bins.nbins", nb, (size_t)m->d);
-    cl_free(nb);
-    cl_mw_u8(w, "bins.is_cat", m->bins->is_cat, (size_t)m->d);
-    cl_mw_f32(w, "bins.cuts", m->bins->cuts, (size_t)m->bins->cut_off[m->d]);
-    return cl_trees_save(w, "trees.", (const cl_tree *const *)m->trees, m->ntrees);
+    return cl_ensemble_write_body(w, m->d, m->names, m->bins, (const cl_tree *const *)m->trees,
+                                  m->ntrees);
 }
 
 int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
@@ -626,47 +669,12 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if (rc)
         return rc;
     cl_gbdt_params p = cl_gbdt_params_default();
-    int64_t v;
-    double x;
-#define RD_INT(name, field, lo, hi)                                                          \
-    if ((rc = cl_mr_int(r, name, lo, hi, &v)))                                              \
-        return rc;                                                                           \
-    field = (int)v;
-#define RD_NUM(name, field)                                                                  \
-    if ((rc = cl_mr_num(r, name, &x)))                                                       \
-        return rc;                                                                           \
-    field = x;
-    RD_INT("params.objective", p.objective, 0, 1)
-    RD_INT("params.trees", p.trees, 1, 100000)
-    RD_NUM("params.lr", p.lr)
-    RD_INT("params.depth", p.depth, 0, 64)
-    RD_INT("params.leaves", p.leaves, 0, 65536)
-    RD_NUM("params.min_child_weight", p.min_child_weight)
-    RD_NUM("params.lambda", p.lambda)
-    RD_NUM("params.alpha", p.alpha)
-    RD_NUM("params.gamma", p.gamma)
-    RD_NUM("params.subsample", p.subsample)
-    RD_NUM("params.colsample", p.colsample)
-    RD_INT("params.max_bins", p.max_bins, 2, 255)
-    RD_NUM("params.scale_pos_weight", p.scale_pos_weight)
-    if ((rc = cl_mr_int(r, "params.seed", INT64_MIN, INT64_MAX, &v)))
+    if ((rc = cl_ensemble_read_params(r, cl_gbdt_param_defs, &p, "gbdt")))
         return rc;
-    p.seed = (uint64_t)v;
-    if (cl_mr_has(r, "params.prior_correction")) { /* absent in files before it existed */
-        RD_INT("params.prior_correction", p.prior_correction, 0, 1)
-    }
-    if ((rc = cl_param_validate(cl_gbdt_param_defs, &p, "gbdt")))
-        return cl_error_wrap(CL_EFORMAT, "model file");
     cl_gbdt *m;
     if ((rc = cl_gbdt_new(&m, &p)))
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
-    int32_t *nb = NULL;
-    uint8_t *ic = NULL;
-    float *cuts = NULL;
-    size_t ncuts;
-    if ((rc = cl_mr_int(r, "d", 1, 1000000, &v)))
-        goto fail;
-    m->d = (int)v;
+    int64_t v;
     if ((rc = cl_mr_num(r, "base", &m->base)))
         goto fail;
     if ((rc = cl_mr_int(r, "best_iter", -1, 100000, &v)))
@@ -683,52 +691,13 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
         rc = cl_error(CL_EFORMAT, "model file: base score is not finite");
         goto fail;
     }
-    /* d sizes the arrays below: the file must really hold d of each first */
-    size_t nbins_n;
-    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
-        goto fail;
-    if (nbins_n != (size_t)m->d) {
-        rc = cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", m->d,
-                      nbins_n);
-        goto fail;
-    }
-    if (cl_mr_has(r, "features")) {
-        m->names = cl_calloc((size_t)m->d + 1, sizeof *m->names);
-        if (!m->names) {
-            rc = CL_ENOMEM;
-            goto fail;
-        }
-        if ((rc = cl_mr_strs(r, "features", m->names, (size_t)m->d))) {
-            cl_free(m->names);
-            m->names = NULL;
-            goto fail;
-        }
-    }
-    nb = cl_alloc((size_t)m->d * sizeof *nb);
-    ic = cl_alloc((size_t)m->d);
-    if (!nb || !ic) {
-        rc = CL_ENOMEM;
-        goto fail;
-    }
-    if ((rc = cl_mr_i32(r, "bins.nbins", nb, (size_t)m->d)) ||
-        (rc = cl_mr_u8(r, "bins.is_cat", ic, (size_t)m->d)) ||
-        (rc = cl_mr_count(r, "bins.cuts", CL_CHUNK_F32, &ncuts)))
-        goto fail;
-    cuts = cl_alloc((ncuts + 1) * sizeof *cuts);
-    if (!cuts) {
-        rc = CL_ENOMEM;
-        goto fail;
-    }
-    if ((rc = cl_mr_f32(r, "bins.cuts", cuts, ncuts)) ||
-        (rc = cl_binning_from_arrays(&m->bins, m->d, nb, ic, cuts, ncuts)))
-        goto fail;
-    if ((rc = cl_trees_load(r, "trees.", m->d, &m->trees, &m->ntrees)))
+    if ((rc = cl_ensemble_read_body(r, &m->d, &m->names, &m->bins, &m->trees, &m->ntrees)))
         goto fail;
     m->cap = m->ntrees;
     /* cross-field: a fit stops at params.trees and early stopping keeps best_iter + 1 trees */
     if (m->ntrees > p.trees || m->best_iter >= m->ntrees) {
-        rc = cl_error(CL_EFORMAT, "model file: %d trees stored with params.trees = %d and "
-                      "best_iter = %d (expected at most params.trees trees, best_iter below "
+        rc = cl_error(CL_EFORMAT, "model file: %d trees stored with param.trees = %d and "
+                      "best_iter = %d (expected at most param.trees trees, best_iter below "
                       "their count)", m->ntrees, p.trees, m->best_iter);
         goto fail;
     }
@@ -736,19 +705,11 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
                                     "gbdt file")))
         goto fail;
     m->fitted = 1;
-    cl_free(nb);
-    cl_free(ic);
-    cl_free(cuts);
     *out = m;
     return CL_OK;
 fail:
-    cl_free(nb);
-    cl_free(ic);
-    cl_free(cuts);
     cl_gbdt_free(m);
     return rc;
-#undef RD_INT
-#undef RD_NUM
 }
 
 int cl_gbdt_save(const cl_gbdt *m, const char *path)
@@ -789,7 +750,7 @@ static int ops_write(const void *impl, cl_mw *w) { return cl_gbdt_write(impl, w)
 static const char *ops_name(const void *impl, int64_t j)
 {
     const cl_gbdt *m = impl;
-    return m->names && j >= 0 && j < m->d ? m->names[j] : NULL;
+    return cl_ensemble_name(m->names, m->d, j);
 }
 
 static int ops_set_names(void *impl, const char *const *names, int64_t d)

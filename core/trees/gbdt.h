@@ -26,6 +26,7 @@
 #ifndef CL_GBDT_H
 #define CL_GBDT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "models/model.h"
@@ -51,6 +52,7 @@ typedef struct cl_gbdt_params {
     double scale_pos_weight;
     uint64_t seed;
     int prior_correction; /* map probabilities back to the true churn rate after reweighting */
+    cl_param_ints monotone; /* per feature +1 / -1 / 0, or none (n = 0) */
 } cl_gbdt_params;
 
 extern const cl_param_def cl_gbdt_param_defs[];
@@ -100,6 +102,16 @@ void cl_gbdt_free(cl_gbdt *m);
 int cl_gbdt_fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
                 const cl_progress *progress);
 
+/* Warm start: `more` further boosting rounds on a fitted model (params.trees grows by more).
+ * The trees so far and the base score stay; boosting continues from their margins on X, with
+ * the round numbers (random streams of subsample/colsample) going on, so on the same X and y
+ * fit(trees = a) then fit_more(b) gives bit for bit the model of fit(trees = a + b). Bins are
+ * fitted anew on X with the model's categorical flags (o->is_cat is not used). No validation set / early stopping (CL_ENOTSUP).
+ * On failure the model is left as it was; on interruption (CL_EINTR) it keeps the rounds
+ * built so far. An imported XGBoost model can be continued the same way. */
+int cl_gbdt_fit_more(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, int more,
+                     const cl_gbdt_fit_opts *o, const cl_progress *progress);
+
 /* out: n floats. mode is a cl_predict_mode (models/prior.h): 0 = P(y = 1) (prior-corrected when
  * the model says so), 1 = the raw score (log-odds for logistic), 2 = uncorrected P(y = 1),
  * 3 = corrected P(y = 1) even with parameter prior_correction off. */
@@ -121,6 +133,16 @@ int cl_gbdt_load(cl_gbdt **out, const char *path);
 /* XGBoost JSON model (version 1.7 layout), written atomically. Numeric splits only:
  * a model with categorical splits is CL_ENOTSUP. */
 int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path);
+
+/* Reads an XGBoost JSON model (Booster.save_model to a .json file; objective binary:logistic
+ * or reg:squarederror, gbtree, numeric splits) as a fitted gbdt whose predictions and
+ * TreeSHAP values are XGBoost's (xgb_import.c says what maps). The growth parameters are not
+ * in such a file: params hold the defaults except objective, trees and depth (the deepest
+ * tree). The bins are a placeholder (one per feature); cl_gbdt_fit_more fits real ones.
+ * CL_EFORMAT / CL_ENOTSUP name what is wrong or unsupported. Owned; cl_gbdt_free. */
+int cl_gbdt_import_xgboost(cl_gbdt **out, const char *path);
+/* The same from the JSON text in memory; origin names it in messages. */
+int cl_gbdt_from_xgboost_json(cl_gbdt **out, const char *text, size_t len, const char *origin);
 
 extern const cl_model_ops cl_gbdt_model_ops; /* models/model.h */
 

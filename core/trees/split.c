@@ -27,6 +27,28 @@ double cl_split_weight(double G, double H, const cl_split_params *p)
     return den > 0 ? -thresh_l1(G, p->alpha) / den : 0.0;
 }
 
+double cl_split_weight_bounded(double G, double H, const cl_split_params *p)
+{
+    double w = cl_split_weight(G, H, p);
+    if (p->constrained)
+        w = w < p->lo ? p->lo : w > p->hi ? p->hi : w;
+    return w;
+}
+
+/* The objective's gain at weight w (the score is its maximum over w, at the unclamped w). */
+static double score_at(double G, double H, double w, const cl_split_params *p)
+{
+    return -(2 * thresh_l1(G, p->alpha) * w + (H + p->lambda) * w * w);
+}
+
+/* A node's score: the closed form, or under constraints the gain at its clamped weight. */
+static double node_score(double G, double H, const cl_split_params *p)
+{
+    if (!p->constrained)
+        return cl_split_score(G, H, p);
+    return score_at(G, H, cl_split_weight_bounded(G, H, p), p);
+}
+
 void cl_split_none(cl_split *s)
 {
     memset(s, 0, sizeof *s);
@@ -46,10 +68,21 @@ static int try_split(cl_split *best, int64_t qgl, int64_t qhl, int64_t qG, int64
     double gr = (double)qgr * p->ug, hr = (double)qhr * p->uh;
     if (hl < p->min_child_weight || hr < p->min_child_weight)
         return 0;
-    double gain = cl_split_score(gl, hl, p) + cl_split_score(gr, hr, p) - parent;
+    double gain, wl = 0, wr = 0;
+    if (!p->constrained) {
+        gain = cl_split_score(gl, hl, p) + cl_split_score(gr, hr, p) - parent;
+    } else {
+        wl = cl_split_weight_bounded(gl, hl, p);
+        wr = cl_split_weight_bounded(gr, hr, p);
+        if ((p->mono > 0 && wl > wr) || (p->mono < 0 && wl < wr))
+            return 0;
+        gain = score_at(gl, hl, wl, p) + score_at(gr, hr, wr, p) - parent;
+    }
     if (!(gain > p->gamma) || !(gain > 1e-10) || !(gain > best->gain))
         return 0;
     best->gain = gain;
+    best->wl = wl;
+    best->wr = wr;
     best->gl = gl;
     best->hl = hl;
     best->gr = gr;
@@ -79,7 +112,7 @@ static int cmp_cat(const void *a, const void *b)
 void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, int64_t G,
                       int64_t H, const cl_split_params *p)
 {
-    double parent = cl_split_score((double)G * p->ug, (double)H * p->uh, p);
+    double parent = node_score((double)G * p->ug, (double)H * p->uh, p);
     int64_t gm = h[nbins].g, hm = h[nbins].h; /* missing bin */
     int has_missing = hm > 0;
     if (!is_cat) {
@@ -104,10 +137,11 @@ void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, i
         }
         return;
     }
-    cl_split_params pc = *p; /* categorical: extra L2 */
+    cl_split_params pc = *p; /* categorical: extra L2; no order, so no monotone constraint */
     pc.lambda += CL_SPLIT_CAT_L2;
+    pc.mono = 0;
     p = &pc;
-    parent = cl_split_score((double)G * p->ug, (double)H * p->uh, p);
+    parent = node_score((double)G * p->ug, (double)H * p->uh, p);
     cat_key keys[256];
     int nk = 0;
     for (int c = 0; c < nbins; c++)

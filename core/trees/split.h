@@ -31,6 +31,15 @@ typedef struct cl_split_params {
     /* value of one fixed-point unit of the histograms' gradient / hessian sums (hist.h); the
      * grower sets them per tree, a power of two each */
     double ug, uh;
+    /* Monotone constraints (XGBoost's monotone_constraints), set per node and feature by the
+     * grower; all zero = none, and then gains are the closed form above, bit for bit.
+     * constrained: some feature of the model is constrained, so every weight is clamped to
+     * the node's bounds [lo, hi] and a split's gain is computed from the clamped weights w as
+     * -(2 T(G) w + (H + lambda) w^2) per side (equal to the closed form when nothing clamps);
+     * mono: +1 / -1 for the feature being scanned: a split whose clamped left weight is
+     * above (below) its right one is refused, so the output rises (falls) with the feature. */
+    int constrained, mono;
+    double lo, hi;
 } cl_split_params;
 
 typedef struct cl_split {
@@ -41,11 +50,14 @@ typedef struct cl_split {
     int is_cat;
     uint32_t cats[CL_SPLIT_CAT_WORDS]; /* categorical: categories going left */
     double gl, hl, gr, hr;             /* child sums with missing values placed */
+    double wl, wr;                     /* constrained: the children's clamped weights */
     int64_t qgl, qhl, qgr, qhr;        /* the same in fixed point (exact) */
 } cl_split;
 
 double cl_split_score(double G, double H, const cl_split_params *p);
 double cl_split_weight(double G, double H, const cl_split_params *p);
+/* The weight clamped to [p->lo, p->hi] when p->constrained, else cl_split_weight. */
+double cl_split_weight_bounded(double G, double H, const cl_split_params *p);
 
 /* Resets s to "no split". */
 void cl_split_none(cl_split *s);

@@ -14,6 +14,7 @@ typedef struct cand {
     size_t start, end; /* this rank's rows */
     int64_t cnt;       /* rows over every rank */
     int64_t G, H;      /* fixed-point sums over every rank */
+    double lo, hi;     /* monotone constraints: bounds of the node's weight */
     cl_hbin *hist; /* NULL when not kept */
     cl_split split;
 } cand;
@@ -216,10 +217,17 @@ static void find_split(cand *c, const cl_binning *b, const int *fs, int nf,
                        const cl_grow_params *p)
 {
     cl_split_none(&c->split);
+    cl_split_params sp = p->sp;
+    if (p->mono) {
+        sp.constrained = 1;
+        sp.lo = c->lo;
+        sp.hi = c->hi;
+    }
     for (int f = 0; f < nf; f++) {
         int j = fs[f];
+        sp.mono = p->mono ? p->mono[j] : 0;
         cl_split_feature(&c->split, c->hist + b->hist_off[j], b->nbins[j], b->is_cat[j], j, c->G,
-                         c->H, &p->sp);
+                         c->H, &sp);
     }
 }
 
@@ -356,7 +364,7 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
     if (root < 0)
         return root;
     cand c0 = {.node = root, .depth = 0, .start = 0, .end = m, .cnt = mg, .G = GH[0],
-               .H = GH[1], .hist = NULL};
+               .H = GH[1], .lo = -HUGE_VAL, .hi = HUGE_VAL, .hist = NULL};
     cl_split_none(&c0.split);
     if (splittable(&c0, p)) {
         const int *fs;
@@ -409,11 +417,30 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
             hist_put(ws, par.hist);
             goto fail;
         }
-        int li = cl_tree_add(t, (float)(p->lr * cl_split_weight(s->gl, s->hl, &p->sp)), s->hl,
-                             (double)nlg);
-        int ri = li < 0 ? li
-                        : cl_tree_add(t, (float)(p->lr * cl_split_weight(s->gr, s->hr, &p->sp)),
-                                      s->hr, (double)nrg);
+        /* children's weights, and under monotone constraints their bounds */
+        double wl, wr, llo = par.lo, lhi = par.hi, rlo = par.lo, rhi = par.hi;
+        if (!p->mono) {
+            wl = cl_split_weight(s->gl, s->hl, &p->sp);
+            wr = cl_split_weight(s->gr, s->hr, &p->sp);
+        } else {
+            cl_split_params sp = p->sp;
+            sp.constrained = 1;
+            sp.lo = par.lo;
+            sp.hi = par.hi;
+            wl = cl_split_weight_bounded(s->gl, s->hl, &sp);
+            wr = cl_split_weight_bounded(s->gr, s->hr, &sp);
+            int c = s->is_cat ? 0 : p->mono[j];
+            double mid = (wl + wr) / 2;
+            if (c > 0) {
+                lhi = mid;
+                rlo = mid;
+            } else if (c < 0) {
+                llo = mid;
+                rhi = mid;
+            }
+        }
+        int li = cl_tree_add(t, (float)(p->lr * wl), s->hl, (double)nlg);
+        int ri = li < 0 ? li : cl_tree_add(t, (float)(p->lr * wr), s->hr, (double)nrg);
         if (li < 0 || ri < 0) {
             rc = CL_ENOMEM;
             hist_put(ws, par.hist);
@@ -434,9 +461,11 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
             nd->thr = cl_binning_threshold(b, j, s->bin);
         }
         cand cl = {.node = li, .depth = par.depth + 1, .start = par.start,
-                   .end = par.start + nl, .cnt = nlg, .G = s->qgl, .H = s->qhl, .hist = NULL};
+                   .end = par.start + nl, .cnt = nlg, .G = s->qgl, .H = s->qhl, .lo = llo,
+                   .hi = lhi, .hist = NULL};
         cand cr = {.node = ri, .depth = par.depth + 1, .start = par.start + nl,
-                   .end = par.end, .cnt = nrg, .G = s->qgr, .H = s->qhr, .hist = NULL};
+                   .end = par.end, .cnt = nrg, .G = s->qgr, .H = s->qhr, .lo = rlo, .hi = rhi,
+                   .hist = NULL};
         cl_split_none(&cl.split);
         cl_split_none(&cr.split);
         int sl = splittable(&cl, p), sr = splittable(&cr, p);

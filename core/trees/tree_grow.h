@@ -42,6 +42,11 @@ typedef struct cl_grow_params {
     int subtract;   /* histogram subtraction (needs mtry == 0) */
     int nthreads;
     cl_dist *dist;  /* NULL: this process holds every row */
+    /* d entries of +1 / -1 / 0 (monotone increasing / decreasing / free), or NULL: none.
+     * With constraints every node carries weight bounds (XGBoost's scheme): a split on a
+     * constrained feature must order its children's weights, and their bounds meet at the
+     * midpoint of the two weights, so no later split can undo the order (split.h). */
+    const int8_t *mono;
 } cl_grow_params;
 
 /* Scratch reused across trees (owned; cl_grow_ws_free). */

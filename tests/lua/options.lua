@@ -172,6 +172,8 @@ local TAKES = {
   ["GBDT:shap"] = function(o) return gbdt:shap(X, o) end,
   ["GBDT:importance"] = function(o) return gbdt:importance(o) end,
   ["GBDT:save"] = function(o) return gbdt:save(scratch, o) end,
+  ["GBDT:fit_more"] = function(o) return gbdt:fit_more(X, y, o) end,
+  ["warm_start.fit_more"] = function(o) return cl.warm_start.fit_more(gbdt, X, y, o) end,
   ["Forest:fit"] = function(o) return cl.forest{trees = 1}:fit(X, y, o) end,
   ["Forest:predict"] = function(o) return forest:predict(X, o) end,
   ["Forest:shap"] = function(o) return forest:shap(X, o) end,
@@ -342,6 +344,7 @@ local NONE = {
   "core.threads",
   -- loaders take a path
   "linear.load", "mlp.load", "prep.load", "cluster.load", "calibrate.load", "rec.load",
+  "xgboost.load",
   -- calibrators are built empty and fitted on (scores, y)
   "calibrate.isotonic", "calibrate.platt", "calibrate.prior_correct",
   "Calibrator:fit", "Calibrator:predict", "Calibrator:save",

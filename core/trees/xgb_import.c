@@ -1,0 +1,345 @@
+/* xgb_import.c - reads an XGBoost JSON model (Booster.save_model("m.json"), the 1.x and 2.x
+ * layout: learner / gradient_booster / model / trees with flat per-node arrays) into a fitted
+ * gbdt, so a model trained elsewhere gets churnlab's predict, TreeSHAP, reasons and files.
+ * Written from XGBoost's documented JSON schema (doc/model.schema), the reader's counterpart
+ * of xgb_export.c.
+ *
+ * What maps: objective binary:logistic (probabilities) and reg:squarederror; numeric splits
+ * ("x < split_condition" goes left, missing values to default_left, as here); a leaf's value
+ * is its split_condition (already times the learning rate); sum_hessian becomes the cover
+ * TreeSHAP weighs by, as XGBoost's own pred_contribs does; base_score (a probability for
+ * logistic) becomes the base margin. Trees are renumbered breadth first, since churnlab keeps
+ * a node's children next to each other. Refused with a message: other objectives, several
+ * classes or targets, dart, categorical splits, vector leaves.
+ *
+ * The model is then written to an in-memory model file and read back, so an imported model
+ * passes every check a loaded file does (covers that add up, margins that cannot overflow).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/fileio.h"
+#include "base/json.h"
+#include "trees/gbdt.h"
+
+#define MAX_JSON_BYTES ((size_t)1 << 31) /* 2 GiB: far above any boosted model */
+
+/* One per-node array of tree t: present, an array of num_nodes entries. */
+static const cl_json *node_array(const cl_json *tree, const char *key, uint32_t nn, int t)
+{
+    const cl_json *a = cl_json_get(tree, key);
+    if (!a || a->type != CL_JSON_ARRAY || a->n != nn) {
+        cl_error(CL_EFORMAT, "xgboost model: tree %d: '%s' must be an array of %u numbers "
+                 "(num_nodes)", t + 1, key, nn);
+        return NULL;
+    }
+    return a;
+}
+
+static int json_int(const cl_json *v, long lo, long hi, long *out)
+{
+    double x;
+    if (!cl_json_num(v, &x) || x != floor(x) || x < (double)lo || x > (double)hi)
+        return 0;
+    *out = (long)x;
+    return 1;
+}
+
+typedef struct xtree {
+    const cl_json *left, *right, *feat, *cond, *dleft, *weight, *hess, *gain, *stype;
+} xtree;
+
+/* Builds tree t in breadth-first order: queue[k] is the XGBoost node that becomes node k. */
+static int build_tree(const cl_json *tj, int t, int d, cl_tree **out, int *max_depth)
+{
+    *out = NULL;
+    const cl_json *tp = cl_json_get(tj, "tree_param");
+    long nn_l;
+    if (!json_int(cl_json_get(tp, "num_nodes"), 1, 100000000, &nn_l))
+        return cl_error(CL_EFORMAT, "xgboost model: tree %d: tree_param.num_nodes is missing "
+                        "or not a positive count", t + 1);
+    long vec;
+    if (json_int(cl_json_get(tp, "size_leaf_vector"), 0, 1000000, &vec) && vec > 1)
+        return cl_error(CL_ENOTSUP, "xgboost model: tree %d has vector leaves (multi-target); "
+                        "only one output per leaf can be imported", t + 1);
+    uint32_t nn = (uint32_t)nn_l;
+    xtree x;
+    if (!(x.left = node_array(tj, "left_children", nn, t)) ||
+        !(x.right = node_array(tj, "right_children", nn, t)) ||
+        !(x.feat = node_array(tj, "split_indices", nn, t)) ||
+        !(x.cond = node_array(tj, "split_conditions", nn, t)) ||
+        !(x.dleft = node_array(tj, "default_left", nn, t)) ||
+        !(x.weight = node_array(tj, "base_weights", nn, t)) ||
+        !(x.hess = node_array(tj, "sum_hessian", nn, t)) ||
+        !(x.gain = node_array(tj, "loss_changes", nn, t)))
+        return CL_EFORMAT;
+    x.stype = cl_json_get(tj, "split_type"); /* absent before XGBoost 1.6 */
+    if (x.stype && (x.stype->type != CL_JSON_ARRAY || x.stype->n != nn))
+        return cl_error(CL_EFORMAT, "xgboost model: tree %d: 'split_type' must be an array of "
+                        "%u numbers (num_nodes)", t + 1, nn);
+    uint32_t *queue = cl_alloc((size_t)nn * sizeof *queue);
+    int *depth = cl_alloc((size_t)nn * sizeof *depth);
+    uint8_t *seen = cl_calloc(nn, 1);
+    cl_tree *tr = NULL;
+    int rc = CL_ENOMEM;
+    if (!queue || !depth || !seen || (rc = cl_tree_new(&tr)))
+        goto done;
+    queue[0] = 0;
+    seen[0] = 1;
+    depth[0] = 0;
+    uint32_t tail = 1;
+    for (uint32_t k = 0; k < tail; k++) {
+        uint32_t i = queue[k];
+        long l, r, f, dl;
+        float cond, w, h, g;
+        if (!json_int(x.left->kids + i, -1, (long)nn - 1, &l) ||
+            !json_int(x.right->kids + i, -1, (long)nn - 1, &r) ||
+            !cl_json_float(x.cond->kids + i, &cond) || !cl_json_float(x.weight->kids + i, &w) ||
+            !cl_json_float(x.hess->kids + i, &h) || !cl_json_float(x.gain->kids + i, &g) ||
+            !json_int(x.dleft->kids + i, 0, 1, &dl)) {
+            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: a child index, split "
+                          "condition, weight, hessian, gain or default_left is not a valid "
+                          "number", t + 1, i);
+            goto done;
+        }
+        int at = cl_tree_add(tr, cond, h, h);
+        if (at < 0) {
+            rc = at;
+            goto done;
+        }
+        if ((l < 0) != (r < 0)) {
+            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u has one child", t + 1, i);
+            goto done;
+        }
+        if (l < 0) { /* a leaf: split_conditions holds its output */
+            *max_depth = depth[k] > *max_depth ? depth[k] : *max_depth;
+            continue;
+        }
+        long st = 0;
+        if (x.stype && !json_int(x.stype->kids + i, 0, 1, &st)) {
+            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: unknown split_type", t + 1,
+                          i);
+            goto done;
+        }
+        if (st == 1) {
+            rc = cl_error(CL_ENOTSUP, "xgboost model: tree %d, node %u is a categorical split; "
+                          "only numeric splits can be imported", t + 1, i);
+            goto done;
+        }
+        if (!json_int(x.feat->kids + i, 0, d - 1, &f)) {
+            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: split index outside "
+                          "[0, %d)", t + 1, i, d);
+            goto done;
+        }
+        if (seen[l] || seen[r] || l == r) {
+            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d: node %ld or %ld has two parents "
+                          "(the nodes must form a tree)", t + 1, l, r);
+            goto done;
+        }
+        if (depth[k] + 1 > CL_TREE_MAX_DEPTH) {
+            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d is deeper than %d levels", t + 1,
+                          CL_TREE_MAX_DEPTH);
+            goto done;
+        }
+        cl_tnode *nd = tr->nodes + at;
+        nd->feature = (int32_t)f;
+        nd->thr = cond;
+        nd->value = w;
+        nd->default_left = (uint8_t)dl;
+        nd->gain = g;
+        nd->left = (int32_t)tail; /* the children are appended next, left then right */
+        seen[l] = seen[r] = 1;
+        depth[tail] = depth[tail + 1] = depth[k] + 1;
+        queue[tail++] = (uint32_t)l;
+        queue[tail++] = (uint32_t)r;
+    }
+    *out = tr;
+    tr = NULL;
+    rc = CL_OK;
+done:
+    cl_tree_free(tr);
+    cl_free(queue);
+    cl_free(depth);
+    cl_free(seen);
+    return rc;
+}
+
+static int read_names(cl_gbdt *m, const cl_json *learner)
+{
+    const cl_json *fn = cl_json_get(learner, "feature_names");
+    if (!fn || fn->type != CL_JSON_ARRAY || fn->n == 0)
+        return CL_OK;
+    if (fn->n != (uint32_t)m->d)
+        return cl_error(CL_EFORMAT, "xgboost model: %u feature_names for %d features", fn->n,
+                        m->d);
+    const char **nm = cl_alloc((size_t)m->d * sizeof *nm);
+    if (!nm)
+        return CL_ENOMEM;
+    for (int j = 0; j < m->d; j++) {
+        if (fn->kids[j].type != CL_JSON_STRING) {
+            cl_free(nm);
+            return cl_error(CL_EFORMAT, "xgboost model: feature_names[%d] is not a string", j);
+        }
+        nm[j] = fn->kids[j].s;
+    }
+    int rc = cl_gbdt_set_names(m, nm, m->d);
+    cl_free(nm);
+    return rc;
+}
+
+/* One bin per feature: an imported model was not trained here and has no bin boundaries;
+ * the model file needs the chunk, prediction and TreeSHAP never use it. */
+static int placeholder_bins(cl_gbdt *m)
+{
+    int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
+    uint8_t *ic = cl_calloc((size_t)m->d, 1);
+    int rc = CL_ENOMEM;
+    if (nb && ic) {
+        for (int j = 0; j < m->d; j++)
+            nb[j] = 1;
+        rc = cl_binning_from_arrays(&m->bins, m->d, nb, ic, NULL, 0);
+    }
+    cl_free(nb);
+    cl_free(ic);
+    return rc;
+}
+
+static int build(cl_gbdt **out, const cl_json *doc)
+{
+    const cl_json *learner = cl_json_get(doc, "learner");
+    if (!learner)
+        return cl_error(CL_EFORMAT, "xgboost model: no 'learner' object (is this a model "
+                        "written by Booster.save_model to a .json file?)");
+    const cl_json *obj = cl_json_path(learner, "objective", "name", NULL);
+    if (!obj || obj->type != CL_JSON_STRING)
+        return cl_error(CL_EFORMAT, "xgboost model: learner.objective.name is missing");
+    cl_gbdt_params p = cl_gbdt_params_default();
+    if (!strcmp(obj->s, "binary:logistic"))
+        p.objective = CL_GBDT_LOGISTIC;
+    else if (!strcmp(obj->s, "reg:squarederror") || !strcmp(obj->s, "reg:linear"))
+        p.objective = CL_GBDT_SQUARED;
+    else
+        return cl_error(CL_ENOTSUP, "xgboost model: objective '%s' cannot be imported (only "
+                        "binary:logistic and reg:squarederror)", obj->s);
+    const cl_json *lmp = cl_json_get(learner, "learner_model_param");
+    long d, ncls = 0, ntgt = 1;
+    double bs;
+    if (!json_int(cl_json_get(lmp, "num_feature"), 1, 1000000, &d))
+        return cl_error(CL_EFORMAT, "xgboost model: learner_model_param.num_feature is missing "
+                        "or not in 1..1000000");
+    if ((cl_json_get(lmp, "num_class") && !json_int(cl_json_get(lmp, "num_class"), 0, 1000000,
+                                                    &ncls)) ||
+        (cl_json_get(lmp, "num_target") && !json_int(cl_json_get(lmp, "num_target"), 1,
+                                                     1000000, &ntgt)) ||
+        ncls > 1 || ntgt > 1)
+        return cl_error(CL_ENOTSUP, "xgboost model: several classes or targets; only binary "
+                        "and single-target models can be imported");
+    if (!cl_json_num(cl_json_get(lmp, "base_score"), &bs) || !isfinite(bs) ||
+        (p.objective == CL_GBDT_LOGISTIC && !(bs > 0 && bs < 1)))
+        return cl_error(CL_EFORMAT, "xgboost model: learner_model_param.base_score is missing "
+                        "or not %s", p.objective == CL_GBDT_LOGISTIC ? "a probability in (0, 1)"
+                                                                     : "a finite number");
+    double spw;
+    if (p.objective == CL_GBDT_LOGISTIC &&
+        cl_json_num(cl_json_path(learner, "objective", "reg_loss_param", "scale_pos_weight",
+                                 NULL), &spw) && spw >= 1e-6 && spw <= 1e6)
+        p.scale_pos_weight = spw; /* recorded only: the import knows no prior rates */
+    const cl_json *gb = cl_json_get(learner, "gradient_booster");
+    const cl_json *gbn = cl_json_get(gb, "name");
+    if (!gbn || gbn->type != CL_JSON_STRING || strcmp(gbn->s, "gbtree") != 0)
+        return cl_error(CL_ENOTSUP, "xgboost model: booster '%s' cannot be imported (only "
+                        "gbtree)", gbn && gbn->type == CL_JSON_STRING ? gbn->s : "?");
+    const cl_json *trees = cl_json_path(gb, "model", "trees", NULL);
+    if (!trees || trees->type != CL_JSON_ARRAY)
+        return cl_error(CL_EFORMAT, "xgboost model: gradient_booster.model.trees is missing");
+    if (trees->n < 1 || trees->n > 100000)
+        return cl_error(CL_EFORMAT, "xgboost model: %u trees (expected 1..100000)", trees->n);
+    p.trees = (int)trees->n;
+    cl_gbdt *m;
+    int rc = cl_gbdt_new(&m, &p);
+    if (rc)
+        return rc;
+    m->d = (int)d;
+    m->base = p.objective == CL_GBDT_LOGISTIC ? log(bs / (1 - bs)) : bs;
+    if (!(m->trees = cl_calloc(trees->n, sizeof *m->trees))) {
+        rc = CL_ENOMEM;
+        goto fail;
+    }
+    m->cap = (int)trees->n;
+    int max_depth = 0;
+    for (uint32_t t = 0; t < trees->n; t++) {
+        if ((rc = build_tree(trees->kids + t, (int)t, m->d, &m->trees[t], &max_depth)))
+            goto fail;
+        m->ntrees++;
+    }
+    /* the growth parameters are not in the model file: depth records the deepest tree */
+    if (max_depth <= 64) {
+        m->params.depth = max_depth > 0 ? max_depth : 1;
+    } else {
+        m->params.depth = 0;
+        m->params.leaves = 65536;
+    }
+    if ((rc = read_names(m, learner)) || (rc = placeholder_bins(m)))
+        goto fail;
+    m->fitted = 1;
+    *out = m;
+    return CL_OK;
+fail:
+    cl_gbdt_free(m);
+    return rc;
+}
+
+/* Through a model file in memory: the imported model meets every check of cl_gbdt_read. */
+static int validated(cl_gbdt **out, const cl_gbdt *m, const char *origin)
+{
+    cl_mw *w = cl_mw_new("gbdt");
+    if (!w)
+        return CL_ENOMEM;
+    const void *buf;
+    size_t len;
+    cl_mr *r = NULL;
+    int rc = cl_gbdt_write(m, w);
+    if (!rc)
+        rc = cl_mw_finish(w, &buf, &len);
+    if (!rc)
+        rc = cl_mr_from_buffer(&r, buf, len, origin);
+    if (!rc)
+        rc = cl_gbdt_read(out, r);
+    cl_mr_free(r);
+    cl_mw_free(w);
+    return rc;
+}
+
+int cl_gbdt_from_xgboost_json(cl_gbdt **out, const char *text, size_t len, const char *origin)
+{
+    *out = NULL;
+    cl_json *doc;
+    int rc = cl_json_parse(&doc, text, len, origin);
+    if (rc)
+        return rc;
+    cl_gbdt *m = NULL;
+    rc = build(&m, doc);
+    cl_json_free(doc);
+    if (!rc)
+        rc = validated(out, m, origin);
+    cl_gbdt_free(m);
+    if (rc && rc != CL_ENOMEM)
+        return cl_error_wrap(rc, "'%s'", origin);
+    return rc;
+}
+
+int cl_gbdt_import_xgboost(cl_gbdt **out, const char *path)
+{
+    *out = NULL;
+    char *text;
+    size_t len;
+    int rc = cl_file_read(path, MAX_JSON_BYTES, &text, &len);
+    if (rc)
+        return rc;
+    rc = cl_gbdt_from_xgboost_json(out, text, len, path);
+    cl_free(text);
+    return rc;
+}
