@@ -42,7 +42,7 @@
   function money(x, opts) {
     if (!isNum(x)) return "–";
     const cur = state.currency || "USD";
-    const compact = opts && opts.compact && Math.abs(x) >= 10000;
+    const compact = opts && opts.compact && Math.abs(x) >= (opts.short ? 1000 : 10000);
     const whole = opts && opts.whole && !compact && Math.abs(x) >= 100;
     const key = cur + (compact ? "c" : "") + (whole ? "w" : "");
     if (!currencyFormatters[key]) {
@@ -237,7 +237,7 @@
     const k = m.kpi;
     const t0 = (m.trend && m.trend.length) ? m.trend[0] : null;
     const since = t0 ? " since day " + t0.day : "";
-    const money0 = (v) => money(v, { compact: true, whole: true });
+    const money0 = (v) => (Math.abs(v) >= 1000 ? money(v, { compact: true, short: true }) : money(v, { whole: true }));
     const d = (a, b) => (isNum(a) && isNum(b) ? a - b : null);
     const withChange = (delta, txt, upIsBad = true) => (delta === null ? null : [changeSpan(delta, upIsBad), txt + since]);
 
@@ -248,10 +248,10 @@
     const dR = t0 ? d(k.revenue_at_risk, t0.revenue_at_risk) : null;
     kpi("kpi-revenue", money(k.revenue_at_risk, { compact: true }), withChange(dR, signed(money0(Math.abs(dR || 0)), dR || 0)));
     const dM = t0 ? d(k.mean_risk, t0.mean_risk) : null;
-    kpi("kpi-mean", pct(k.mean_risk), withChange(dM, pp(dM || 0, 2)));
+    kpi("kpi-mean", pct(k.mean_risk), withChange(dM, pp(dM || 0, 1)));
     $("#kpi-high h2").textContent = "High risk (≥ " + pct(k.threshold, 0) + ")";
-    kpi("kpi-high", fmtInt(k.high_risk), isNum(k.high_risk) && k.active ? pct(k.high_risk / k.active) + " of active customers" : null);
-    kpi("kpi-day", fmtInt(m.day), isNum(m.day) ? (m.day >= SNAPSHOT_DAY ? signed(fmtInt(m.day - SNAPSHOT_DAY), m.day - SNAPSHOT_DAY) + " days since snapshot" : "before the snapshot") : null);
+    kpi("kpi-high", fmtInt(k.high_risk), isNum(k.high_risk) && k.active ? pct(k.high_risk / k.active) + " of active" : null);
+    kpi("kpi-day", fmtInt(m.day), isNum(m.day) ? (m.day >= SNAPSHOT_DAY ? "snapshot (" + SNAPSHOT_DAY + ") + " + fmtInt(m.day - SNAPSHOT_DAY) + " d" : "before the snapshot") : null);
     kpi("kpi-events", fmtInt(m.events_per_s), fmtInt(m.events) + " events applied");
   }
 

@@ -310,6 +310,17 @@ def main():
                 break
         check(s2 and s2["v"] != s1["v"], "live: data-version changes within 8 s (%s -> %s)" % (s1["v"], s2 and s2["v"]))
         check(s2 and s2["events"] != s1["events"], "live: the events text changes (%r -> %r)" % (s1["events"], s2 and s2["events"]))
+        if os.environ.get("EXPECT_RECONNECT"):
+            # the server drops the stream every few seconds: the indicator must say so, then
+            # come back to live, and the numbers must keep moving
+            cdp.eval("""window.__liveSeen = [document.body.dataset.live];
+                new MutationObserver(() => { const v = document.body.dataset.live; if (window.__liveSeen[window.__liveSeen.length - 1] !== v) window.__liveSeen.push(v); })
+                    .observe(document.body, {attributes: true, attributeFilter: ['data-live']});""")
+            seen = wait_for("(() => { const s = window.__liveSeen, i = s.indexOf('reconnecting'); return i >= 0 && s.indexOf('live', i) > i && s; })()", 20)
+            check(seen, "a dropped stream shows 'reconnecting', then 'live' again (%s)" % (seen or cdp.eval("window.__liveSeen")))
+            va = cdp.eval("document.body.dataset.version")
+            vb = wait_for("document.body.dataset.version !== %s && document.body.dataset.version" % json.dumps(va), 10)
+            check(vb, "numbers still change after the reconnect (%s -> %s)" % (va, vb))
         want = os.environ.get("EXPECT_LIVE", "live")
         live = wait_for("document.body.dataset.live === %s && document.querySelector('#live-text').textContent" % json.dumps(want), 8)
         check(live, "the connection indicator says %s (%r)" % (want, live))
@@ -352,6 +363,8 @@ def main():
             const r = [...document.querySelectorAll('#top-table tbody tr[data-id] td:nth-child(3)')].map(td => parseFloat(td.textContent));
             const out = {n: r.length, ok: r.every(x => x >= 50)}; i.value = '0'; i.dispatchEvent(new Event('input')); return out; })()""")
         check(flt["ok"], "min-risk 50%% filter keeps only risks >= 50%% (%d rows)" % flt["n"])
+        # back to the default order (riskiest first) for the screenshots
+        cdp.eval("document.querySelector('#top-table th[data-key=risk] button').click(); document.activeElement.blur(); window.scrollTo(0, 0)")
         viewport(1400, 900)
         shot("main-1400x900")
         shot("main-1400-full", full=True)

@@ -15,6 +15,7 @@ free port). Binds 127.0.0.1 only.
   --no-sse          /api/stream answers 404, so the page must fall back to polling /api/monitor
   --no-calibration  calibration stays null (the page must say when it settles)
   --no-experiment   experiment stays null (the page must say it is not running)
+  --stream-max-s S  close every /api/stream connection after S seconds (the page must reconnect)
 """
 import argparse
 import json
@@ -330,9 +331,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         last = None
-        last_ping = time.time()
+        last_ping = started = time.time()
         try:
+            self.wfile.write(b"retry: 1000\n\n")  # reconnect after 1 s when the stream drops
             while not STOP.is_set():
+                if ARGS.stream_max_s and time.time() - started > ARGS.stream_max_s:
+                    break
                 with WORLD.cond:
                     if WORLD.monitor["version"] == last:
                         WORLD.cond.wait(timeout=1.0)
@@ -363,6 +367,7 @@ def main():
     ap.add_argument("--no-sse", action="store_true")
     ap.add_argument("--no-calibration", action="store_true")
     ap.add_argument("--no-experiment", action="store_true")
+    ap.add_argument("--stream-max-s", type=float, default=0)
     ap.add_argument("--verbose", action="store_true")
     ARGS = ap.parse_args()
     STOP = threading.Event()

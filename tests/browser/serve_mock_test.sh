@@ -2,7 +2,9 @@
 # The dashboard alone, against tests/browser/serve_mock.py (no C server needed): starts the mock
 # on a free 127.0.0.1 port, runs tests/browser/serve.sh, then once more against a mock without
 # /api/stream (the page must fall back to polling /api/monitor) and with calibration and the
-# experiment null (the page must say when calibration settles and that no experiment runs).
+# experiment null (the page must say when calibration settles and that no experiment runs), and
+# once more with a mock that drops the stream every 3 s (the indicator must say "reconnecting"
+# and come back to "live").
 #   tests/browser/serve_mock_test.sh [OUTDIR]     (default build/browser-serve-mock)
 # Last line "N passed, M failed"; skips like serve.sh without Chromium.
 cd "$(dirname "$0")/../.." || exit 2
@@ -39,6 +41,7 @@ run() { # name mock-args... ; expects EXPECT_LIVE in the environment
 }
 EXPECT_LIVE=live run sse
 EXPECT_LIVE=polling EXPECT_CALIBRATION=null run polling --no-sse --no-calibration --no-experiment
-echo "screenshots in $OUT/sse and $OUT/polling"
+EXPECT_RECONNECT=1 run reconnect --stream-max-s 3
+echo "screenshots in $OUT/sse, $OUT/polling and $OUT/reconnect"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
