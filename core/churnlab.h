@@ -49,6 +49,8 @@
 #include "rec/rec.h"
 #include "base/rng.h"
 #include "rec/sparse.h"
+#include "serve/httpd.h"
+#include "serve/service.h"
 #include "trees/split.h"
 #include "base/stats.h"
 #include "analysis/strategy.h"

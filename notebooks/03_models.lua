@@ -57,7 +57,7 @@ end
 do
   local t0 = now()
   local m = cl.mlp{hidden = {64, 64}, epochs = 30, batch = 256, lr = 1e-3, seed = SEED}
-  local history = m:fit(X, y, {valid = {Xv, yv}, early_stop = 5})
+  local history = m:fit(X, y, {valid = {Xv, yv}, early_stop = 5}):history()
   evaluate("mlp", m, now() - t0, {history = history})
 end
 

@@ -75,6 +75,11 @@ local variants = {
                         max_categories = 2}},
   {"pipe_native.clm", {target = "churn", positive = "1", encode = "native", impute = "none"}},
   {"pipe_notarget.clm", {drop = {"churn"}, impute = "most_frequent"}},
+  -- format 2 (issue 20): target encodings, missing indicators, robust scaling, one-hot drop
+  {"pipe_v2_target.clm", {target = "churn", encode = "target", impute = "none",
+                          add_indicator = true, scale = "robust", smooth = 2, cv = 3}},
+  {"pipe_v2_drop.clm", {target = "churn", onehot_drop = "first", add_indicator = true,
+                        unknown = "other"}},
 }
 for _, v in ipairs(variants) do
   local pp = cl.prep.pipeline(v[2])

@@ -41,6 +41,21 @@ static int check_input(const cl_strategy_input *in)
                                                "is not in [-1, 1]", (long long)i + 1, k + 1, e);
             }
     }
+    if (in->nrep < 0 || (in->nrep > 0 && !in->p_rep))
+        return cl_error(CL_EINVAL, "strategy: %d replicates of the churn probabilities but no "
+                                   "values", in->nrep);
+    for (int r = 0; r < in->nrep; r++)
+        for (int64_t i = 0; i < in->n; i++) {
+            double q = in->p_rep[(int64_t)r * in->n + i];
+            if (!(q >= 0 && q <= 1))
+                return cl_error(CL_EINVAL, "strategy: replicate %d, customer %lld: churn "
+                                           "probability %g is not in [0, 1]", r + 1,
+                                (long long)i + 1, q);
+            if (in->value_rep && !(isfinite(in->value_rep[(int64_t)r * in->n + i]) &&
+                                   in->value_rep[(int64_t)r * in->n + i] >= 0))
+                return cl_error(CL_EINVAL, "strategy: replicate %d, customer %lld: value must "
+                                           "be finite and >= 0", r + 1, (long long)i + 1);
+        }
     return CL_OK;
 }
 
@@ -349,11 +364,16 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
         for (int d = d0; d < d1; d++) {
             cl_rng r;
             cl_rng_split(&r, seed, (uint64_t)d);
-            double eff[256];
+            double eff[256], shift[256];
             for (int k = 0; k < na; k++) { /* campaign-level uncertainty of the effect */
-                double e = in->act[k].effect + in->act[k].effect_sd * cl_rng_normal(&r);
+                shift[k] = in->act[k].effect_sd * cl_rng_normal(&r);
+                double e = in->act[k].effect + shift[k];
                 eff[k] = e < 0 ? 0 : e > 1 ? 1 : e;
             }
+            const double *pd = in->nrep > 0 ? in->p_rep + (int64_t)(d % in->nrep) * n : in->p;
+            const double *vd = in->nrep > 0 && in->value_rep
+                                   ? in->value_rep + (int64_t)(d % in->nrep) * n
+                                   : in->value;
             double a = 0, s = 0, rv = 0, c = fixed;
             for (int64_t i = 0; i < n; i++) {
                 /* two uniforms per customer whatever the plan: common random numbers */
@@ -368,15 +388,20 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                 a += 1;
                 c += ac->accept * (in->scale ? in->scale[i] : 1);
                 double e = in->effect ? in->effect[i * na + k] : eff[k];
-                if (in->effect && ac->effect > 0) /* scale per-customer effects by the draw */
+                if (in->effect && ac->effect > 0) { /* scale per-customer effects by the draw */
                     e *= eff[k] / ac->effect;
-                double p = in->p[i], p_after = p * (1 - e);
+                } else if (in->effect && ac->effect_sd > 0) {
+                    /* a zero mean effect cannot be scaled: shift every customer's instead */
+                    e += shift[k];
+                    e = e < -1 ? -1 : e > 1 ? 1 : e;
+                }
+                double p = pd[i], p_after = p * (1 - e);
                 if (u_churn < p && u_churn >= p_after) {
                     s += 1;
-                    rv += in->value[i];
+                    rv += vd[i];
                 } else if (u_churn >= p && u_churn < p_after) { /* negative effect: lost */
                     s -= 1;
-                    rv -= in->value[i];
+                    rv -= vd[i];
                 }
             }
             acc[d] = a;

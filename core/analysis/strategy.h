@@ -6,7 +6,9 @@
  * taken with probability `reach`, and lowers a taker's churn probability by the relative
  * amount `effect` (uncertain: `effect_sd`, drawn once per simulation draw, since the
  * uncertainty is about the campaign, not about each customer). Per-customer effects (from
- * an uplift model) may replace `effect`.
+ * an uplift model) may replace `effect`; each draw then scales them by its draw of the effect
+ * over `effect` or, when `effect` is 0 (a mean effect at or below zero), shifts each by the
+ * draw's deviation, so an uncertain effect estimated at nothing still widens the interval.
  *
  * The money of a retained customer is `value` (margin over the horizon, or CLV). The
  * expected net value of offering action k to customer i is
@@ -40,6 +42,15 @@ typedef struct cl_strategy_input {
     const double *scale;    /* [n] multiplier of every action's accept cost (a discount of x%
                                of the customer's own price: accept = x / 100, scale = price),
                                or NULL for 1 */
+    int nrep;               /* replicates of the churn probabilities in p_rep (0: none) */
+    const double *p_rep;    /* [nrep * n] replicate r of customer i at r * n + i: other
+                               equally likely churn probabilities (bootstrap or refit
+                               replicates of the risk model and its calibration), or NULL.
+                               The simulation draws its fates from replicate d % nrep in draw
+                               d, so the interval includes the error of the probabilities;
+                               the optimiser and cl_strategy_expected use p. */
+    const double *value_rep; /* [nrep * n] the values that go with each replicate (a value
+                               computed from the replicate's probabilities), or NULL: value */
 } cl_strategy_input;
 
 /* Expected net value and worst-case cost of customer i taking action k. */
@@ -66,7 +77,10 @@ typedef struct cl_sim_result {
 
 /* Simulates `draws` outcomes of a plan with common random numbers (draw d uses stream
  * cl_rng_split(seed, d)), so two plans simulated with the same seed are compared on the same
- * customers' fates. Deterministic whatever the thread count. */
+ * customers' fates. Each draw takes the actions' effects from effect +- effect_sd and, with
+ * replicates, the churn probabilities from replicate d % nrep: the interval then holds the
+ * customers' luck, the effects' uncertainty and the probabilities' error. Deterministic
+ * whatever the thread count. */
 int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int draws,
                          uint64_t seed, cl_sim_result *out, const cl_progress *prog);
 

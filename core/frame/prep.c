@@ -12,12 +12,18 @@
 #include <string.h>
 
 const char *const CL_IMPUTE_NAMES = "mean|median|most_frequent|constant|none";
-const char *const CL_ENCODE_NAMES = "onehot|ordinal|native|none";
-const char *const CL_SCALE_NAMES = "none|minmax|standard";
+const char *const CL_ENCODE_NAMES = "onehot|ordinal|native|none|target";
+const char *const CL_SCALE_NAMES = "none|minmax|standard|robust";
 const char *const CL_UNKNOWN_NAMES = "zero|other";
+const char *const CL_ONEHOT_DROP_NAMES = "none|first|if_binary";
 
 #define OTHER_LABEL "(other)"
-#define PREP_FORMAT 1
+#define MISSING_LABEL "(missing)"
+#define IND_SLOT (-2)   /* srccat of a missing-indicator output */
+/* 1: the first format; 2 adds onehot_drop, add_indicator, target encoding and robust
+ * scaling, and is written only by pipelines that use one of them (the others are written in
+ * format 1, byte for byte as before, so older binaries still read them). */
+#define PREP_FORMAT 2
 
 typedef struct pcol {
     char *name;
@@ -28,6 +34,10 @@ typedef struct pcol {
     char **cats;
     int other;          /* cat: an "(other)" slot at index ncat */
     int fill_cat;       /* cat: category index for missing values, -1: none */
+    int dropcat;        /* one-hot: the category without an output column, -1: none */
+    int ind;            /* a missing indicator is the column's last output */
+    double *te;         /* encode = target: ncat + other + 1 encodings (last: missing), */
+    double te_prior;    /* and the fit frame's mean for unknown categories */
     int out0, nout;
 } pcol;
 
@@ -54,6 +64,11 @@ void cl_pipeline_opts_default(cl_pipeline_opts *o)
     o->encode = CL_ENCODE_ONEHOT;
     o->scale = CL_SCALE_NONE;
     o->unknown = CL_UNKNOWN_ZERO;
+    o->onehot_drop = CL_ONEHOT_DROP_NONE;
+    o->smooth = -1;
+    o->cv = 5;
+    o->shuffle = 1;
+    o->seed = 42;
 }
 
 void cl_pipeline_free(cl_pipeline *p)
@@ -65,6 +80,7 @@ void cl_pipeline_free(cl_pipeline *p)
         for (int k = 0; p->cols[j].cats && k < p->cols[j].ncat; k++)
             cl_free(p->cols[j].cats[k]);
         cl_free(p->cols[j].cats);
+        cl_free(p->cols[j].te);
     }
     cl_free(p->cols);
     for (int j = 0; p->fnames && j < p->nout; j++)
@@ -160,6 +176,42 @@ static int cmp_labcount(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
+static int is_onehot(const cl_pipeline *p, const pcol *pc)
+{
+    return pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT;
+}
+
+static int is_te(const cl_pipeline *p, const pcol *pc)
+{
+    return pc->is_cat && p->o.encode == CL_ENCODE_TARGET;
+}
+
+/* The category onehot_drop leaves without a column (see prep.h), -1: none. */
+static int expected_drop(const cl_pipeline *p, const pcol *pc)
+{
+    if (!is_onehot(p, pc))
+        return -1;
+    if (p->o.onehot_drop == CL_ONEHOT_DROP_FIRST)
+        return pc->ncat >= 1 ? 0 : -1;
+    if (p->o.onehot_drop == CL_ONEHOT_DROP_IF_BINARY)
+        return pc->ncat == 2 ? 0 : -1;
+    return -1;
+}
+
+/* One-hot: the output slot (within the column) of category c, -1 for the dropped one. */
+static int onehot_slot(const pcol *pc, int c)
+{
+    if (pc->dropcat < 0 || c < pc->dropcat)
+        return c;
+    return c == pc->dropcat ? -1 : c - 1;
+}
+
+/* Number of encoding slots of a target-encoded column: categories, other, missing. */
+static int te_nslot(const pcol *pc)
+{
+    return pc->ncat + pc->other + 1;
+}
+
 static int fit_cat(cl_pipeline *p, pcol *pc, const cl_column *col)
 {
     const cl_dict *d = col->dict;
@@ -204,6 +256,7 @@ static int fit_cat(cl_pipeline *p, pcol *pc, const cl_column *col)
             pc->fill_cat = find_cat(pc, p->fill_label);
         else if (p->o.impute != CL_IMPUTE_NONE && mode)
             pc->fill_cat = find_cat(pc, mode);
+        pc->dropcat = expected_drop(p, pc);
     }
     cl_free(lc);
     return rc;
@@ -252,12 +305,121 @@ static double raw_value(const pcol *pc, const cl_column *col, const int32_t *map
     return k >= 0 ? (double)k : NAN;
 }
 
+/* encode = target: the encoding slot of row i (a kept category 0..ncat-1, ncat the other
+ * slot when there is one, te_nslot - 1 a missing value left missing), -1: unknown. */
+static int te_slot(const pcol *pc, const cl_column *col, const int32_t *map, int64_t i)
+{
+    int32_t c = col->codes[i];
+    if (c < 0)
+        return pc->fill_cat >= 0 ? pc->fill_cat : te_nslot(pc) - 1;
+    return map[c] >= 0 ? map[c] : pc->other ? pc->ncat : -1;
+}
+
+/* The target encodings (prep.h) of column pc fitted on the rows i with fold[i] != q (every
+ * row when fold is NULL): enc[te_nslot], *prior = the mean of y over those rows. */
+static int te_fit(const cl_pipeline *p, const pcol *pc, const cl_column *col, const int32_t *map,
+                  const float *y, const int32_t *fold, int q, double *enc, double *prior)
+{
+    int ns = te_nslot(pc);
+    double *sum = cl_calloc((size_t)ns * 3, sizeof *sum);
+    if (!sum)
+        return CL_ENOMEM;
+    double *cnt = sum + ns, *ss = cnt + ns;
+    double ys = 0;
+    int64_t n = 0;
+    for (int64_t i = 0; i < col->n; i++) {
+        if (fold && fold[i] == q)
+            continue;
+        ys += y[i];
+        n++;
+        int s = te_slot(pc, col, map, i);
+        if (s >= 0) {
+            sum[s] += y[i];
+            cnt[s] += 1;
+        }
+    }
+    double mean = n > 0 ? ys / (double)n : 0, var = 0;
+    for (int64_t i = 0; i < col->n; i++)
+        if (!fold || fold[i] != q)
+            var += ((double)y[i] - mean) * ((double)y[i] - mean);
+    var = n > 0 ? var / (double)n : 0; /* population variance, as numpy's var */
+    int autos = p->o.smooth < 0;
+    if (autos)
+        for (int64_t i = 0; i < col->n; i++) {
+            int s = (fold && fold[i] == q) ? -1 : te_slot(pc, col, map, i);
+            if (s >= 0) {
+                double d = (double)y[i] - sum[s] / cnt[s];
+                ss[s] += d * d;
+            }
+        }
+    for (int s = 0; s < ns; s++) {
+        if (autos) {
+            /* NaN when the category has no rows, or var(y) = 0 and its ss = 0 */
+            double lam = var * cnt[s] / (var * cnt[s] + ss[s] / cnt[s]);
+            enc[s] = isnan(lam) ? mean : lam * (sum[s] / cnt[s]) + (1 - lam) * mean;
+        } else {
+            double c = cnt[s] + p->o.smooth;
+            enc[s] = c == 0 ? mean : (sum[s] + p->o.smooth * mean) / c;
+        }
+    }
+    *prior = mean;
+    cl_free(sum);
+    return CL_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* numpy's default (linear) quantile of sorted v[0..n-1], n > 0 */
+static double quantile_sorted(const double *v, int64_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    int64_t lo = (int64_t)floor(pos);
+    if (lo >= n - 1)
+        return v[n - 1];
+    double t = pos - (double)lo;
+    return v[lo] + t * (v[lo + 1] - v[lo]);
+}
+
+static int fit_robust(pcol *pc, const cl_column *col, const int32_t *map)
+{
+    double *v = cl_alloc(((size_t)col->n + 1) * sizeof *v);
+    if (!v)
+        return CL_ENOMEM;
+    int64_t k = 0;
+    for (int64_t i = 0; i < col->n; i++) {
+        double x = raw_value(pc, col, map, i);
+        if (!isnan(x))
+            v[k++] = x;
+    }
+    if (k > 0) {
+        qsort(v, (size_t)k, sizeof *v, cmp_double);
+        double iqr = quantile_sorted(v, k, 0.75) - quantile_sorted(v, k, 0.25);
+        pc->shift = quantile_sorted(v, k, 0.5);
+        /* sklearn's _handle_zeros_in_scale: a scale below 10 eps counts as 0 -> 1 */
+        pc->mul = iqr < 10 * 2.220446049250313e-16 ? 1.0 : 1.0 / iqr;
+    }
+    cl_free(v);
+    return CL_OK;
+}
+
+/* Row i of a (converted) column is missing, before imputation. */
+static int is_missing(const pcol *pc, const cl_column *col, int64_t i)
+{
+    return pc->is_cat ? col->codes[i] < 0 : isnan(col->num[i]);
+}
+
 static int fit_scale(cl_pipeline *p, pcol *pc, const cl_column *col, const int32_t *map)
 {
     pc->shift = 0;
     pc->mul = 1;
     if (p->o.scale == CL_SCALE_NONE || (pc->is_cat && p->o.encode != CL_ENCODE_ORDINAL))
         return CL_OK;
+    if (p->o.scale == CL_SCALE_ROBUST)
+        return fit_robust(pc, col, map);
     double lo = INFINITY, hi = -INFINITY, s = 0, ss = 0;
     int64_t k = 0;
     for (int64_t i = 0; i < col->n; i++) {
@@ -314,7 +476,7 @@ static int layout(cl_pipeline *p)
     for (int j = 0; j < p->ncol; j++) {
         pcol *pc = &p->cols[j];
         pc->out0 = n;
-        pc->nout = pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT ? pc->ncat + pc->other : 1;
+        pc->nout = (is_onehot(p, pc) ? pc->ncat + pc->other - (pc->dropcat >= 0) : 1) + pc->ind;
         n += pc->nout;
     }
     p->nout = n;
@@ -330,15 +492,17 @@ static int layout(cl_pipeline *p)
             p->src[o] = j;
             p->srccat[o] = -1;
             char *name;
-            if (pc->nout == 1 && !(pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT)) {
+            int ind = pc->ind && k == pc->nout - 1;
+            if (!ind && !is_onehot(p, pc)) {
                 name = cl_strdup(pc->name);
             } else {
-                const char *lab = k < pc->ncat ? pc->cats[k] : OTHER_LABEL;
+                int c = k + (pc->dropcat >= 0 && k >= pc->dropcat); /* onehot_slot's inverse */
+                const char *lab = ind ? MISSING_LABEL : c < pc->ncat ? pc->cats[c] : OTHER_LABEL;
                 size_t len = strlen(pc->name) + strlen(lab) + 2;
                 name = cl_alloc(len);
                 if (name)
                     snprintf(name, len, "%s=%s", pc->name, lab);
-                p->srccat[o] = k;
+                p->srccat[o] = ind ? IND_SLOT : c;
             }
             if (!name)
                 return CL_ENOMEM;
@@ -431,14 +595,35 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
     if (!isfinite(o->fill_value)) /* it would become the feature value of missing rows */
         return cl_error(CL_EINVAL, "pipeline: fill_value must be a finite number, got %g",
                         o->fill_value);
+    if ((unsigned)o->onehot_drop > CL_ONEHOT_DROP_IF_BINARY)
+        return cl_error(CL_EINVAL, "pipeline: onehot_drop must be one of %s, got %d",
+                        CL_ONEHOT_DROP_NAMES, (int)o->onehot_drop);
+    if ((unsigned)o->scale > CL_SCALE_ROBUST || (unsigned)o->encode > CL_ENCODE_TARGET)
+        return cl_error(CL_EINVAL, "pipeline: scale %d or encode %d out of range", (int)o->scale,
+                        (int)o->encode);
+    if (o->encode == CL_ENCODE_TARGET) {
+        if (!(o->smooth < 0 || isfinite(o->smooth)))
+            return cl_error(CL_EINVAL, "pipeline: smooth must be \"auto\" or a finite number "
+                            ">= 0, got %g", o->smooth);
+        if (o->cv < 2)
+            return cl_error(CL_EINVAL, "pipeline: cv must be a whole number >= 2 (the folds of "
+                            "target encoding in fit_transform), got %d", o->cv);
+        if (!o->target)
+            return cl_error(CL_EINVAL, "pipeline: encode = target needs target = <the 0/1 label "
+                            "column> (and positive = <its label meaning 1> for a cat target)");
+    }
     cl_pipeline *p;
     int rc = pipeline_new(&p, o);
     if (rc)
         return rc;
+    cl_tensor *ty = NULL; /* encode = target: the fit frame's 0/1 target */
     for (int k = 0; rc == CL_OK && k < p->o.ndrop; k++) {
         int j;
         if ((rc = cl_frame_col(f, p->drop[k], &j)))
-            rc = cl_error_wrap(rc, "pipeline: drop");
+            rc = (!strcmp(p->drop[k], "first") || !strcmp(p->drop[k], "if_binary"))
+                ? cl_error_wrap(rc, "pipeline: drop lists columns left out; to drop a one-hot "
+                                "category give onehot_drop = \"%s\"", p->drop[k])
+                : cl_error_wrap(rc, "pipeline: drop");
     }
     for (int k = 0; rc == CL_OK && o->columns && k < o->ncolumns; k++) {
         int j;
@@ -469,6 +654,9 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
                               "be a number, got '%s'", p->target, p->positive);
             if (rc == CL_OK && p->positive)
                 rc = fit_negatives(p, t);
+            if (rc == CL_OK && p->o.encode == CL_ENCODE_TARGET &&
+                (rc = transform_y(p, t, &ty, "pipeline: encode = target needs a 0/1 target")))
+                rc = cl_error_wrap(rc, "pipeline: target '%s'", p->target);
         }
     }
     if (rc == CL_OK) {
@@ -483,7 +671,11 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
         const cl_column *col = f->cols[j];
         pc->is_cat = col->type == CL_CAT;
         pc->fill_cat = -1;
+        pc->dropcat = -1;
         pc->fill = NAN;
+        if (p->o.add_indicator)
+            for (int64_t i = 0; i < col->n && !pc->ind; i++)
+                pc->ind = pc->is_cat ? col->codes[i] < 0 : isnan(col->num[i]);
         if (!(pc->name = cl_strdup(f->names[j]))) {
             rc = CL_ENOMEM;
             break;
@@ -498,12 +690,19 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
         }
         if (rc == CL_OK)
             rc = fit_scale(p, pc, col, map);
+        if (rc == CL_OK && is_te(p, pc)) {
+            pc->te = cl_alloc((size_t)te_nslot(pc) * sizeof *pc->te);
+            rc = pc->te ? te_fit(p, pc, col, map, cl_tensor_data(ty), NULL, 0, pc->te,
+                                 &pc->te_prior)
+                        : CL_ENOMEM;
+        }
         cl_free(map);
         if (rc)
             rc = cl_error_wrap(rc, "pipeline: column '%s'", f->names[j]);
     }
     if (rc == CL_OK)
         rc = layout(p);
+    cl_tensor_free(ty);
     p->o.columns = NULL; /* borrowed from the caller: used by fit only */
     p->o.ncolumns = 0;
     if (rc) {
@@ -577,7 +776,7 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, 
         for (int64_t i = 0; i < t->n && rc == CL_OK; i++) {
             double v = tn->num[i];
             if (isnan(v))
-                rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is missing",
+                rc = cl_error(CL_EINVAL, "%s: row %lld: target '%s' is missing", what,
                               (long long)i + 1, p->target);
             else if (p->positive && v == pos)
                 d[i] = 1.0f;
@@ -594,8 +793,8 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, 
                 d[i] = 0.0f;
             }
             else if (v != 0 && v != 1)
-                rc = cl_error(CL_EINVAL, "transform: row %lld: target '%s' is %g, expected 0 or 1 "
-                              "(or give positive = <value meaning 1>)", (long long)i + 1,
+                rc = cl_error(CL_EINVAL, "%s: row %lld: target '%s' is %g, expected 0 or 1 "
+                              "(or give positive = <value meaning 1>)", what, (long long)i + 1,
                               p->target, v);
             else
                 d[i] = (float)v;
@@ -644,16 +843,25 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
         if (rc == CL_OK && pc->is_cat)
             rc = cat_map(pc, col, &map);
         if (rc == CL_OK) {
-            int onehot = pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT;
+            int onehot = is_onehot(p, pc), te = is_te(p, pc);
             int clip = p->o.clip && p->o.scale == CL_SCALE_MINMAX;
+            int nval = pc->nout - pc->ind; /* the indicator comes last */
             for (int64_t i = 0; i < n; i++) {
                 float *row = x + i * w + pc->out0;
+                if (pc->ind)
+                    row[nval] = (float)is_missing(pc, col, i);
+                if (te) {
+                    int s = te_slot(pc, col, map, i);
+                    row[0] = (float)(s >= 0 ? pc->te[s] : pc->te_prior);
+                    continue;
+                }
                 double v = raw_value(pc, col, map, i);
                 if (onehot) {
-                    for (int k = 0; k < pc->nout; k++)
+                    for (int k = 0; k < nval; k++)
                         row[k] = 0.0f;
-                    if (!isnan(v))
-                        row[(int)v] = 1.0f;
+                    int s = isnan(v) ? -1 : onehot_slot(pc, (int)v);
+                    if (s >= 0)
+                        row[s] = 1.0f;
                     continue;
                 }
                 v = (v - pc->shift) * pc->mul;
@@ -675,6 +883,136 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
         *X = NULL;
     }
     return rc;
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Positions p in [0, x) with p % k == q. */
+static int64_t count_mod(int64_t x, int q, int k)
+{
+    return x > q ? (x - q - 1) / k + 1 : 0;
+}
+
+int cl_pipeline_cv_folds(int32_t *fold, const float *y, int64_t n, int k, int shuffle,
+                         uint64_t seed)
+{
+    if (k < 2 || (int64_t)k > n)
+        return cl_error(CL_EINVAL, "cv folds: %d folds of %lld rows (expected 2 <= cv <= rows)",
+                        k, (long long)n);
+    int cls_of[2] = {-1, -1}, ncls = 0; /* label -> class, in order of first appearance */
+    int64_t cnt[2] = {0, 0};
+    for (int64_t i = 0; i < n; i++) {
+        int v = y[i] != 0;
+        if (cls_of[v] < 0)
+            cls_of[v] = ncls++;
+        cnt[cls_of[v]]++;
+    }
+    int32_t *ids = cl_alloc((size_t)n * sizeof *ids);
+    if (!ids)
+        return CL_ENOMEM;
+    uint64_t st = seed;
+    int64_t start = 0; /* the class's first position among the labels sorted by class */
+    for (int c = 0; c < ncls; c++) {
+        /* fold q gets the sorted positions q, q + k, ... that fall in this class's range */
+        int64_t m = 0;
+        for (int q = 0; q < k; q++) {
+            int64_t a = count_mod(start + cnt[c], q, k) - count_mod(start, q, k);
+            for (int64_t t = 0; t < a; t++)
+                ids[m++] = q;
+        }
+        if (shuffle)
+            for (int64_t i = m - 1; i > 0; i--) {
+                int64_t j = (int64_t)(splitmix64(&st) % (uint64_t)(i + 1));
+                int32_t t = ids[i];
+                ids[i] = ids[j];
+                ids[j] = t;
+            }
+        int64_t r = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (cls_of[y[i] != 0] == c)
+                fold[i] = ids[r++];
+        start += cnt[c];
+    }
+    cl_free(ids);
+    return CL_OK;
+}
+
+/* Replaces the target-encoded columns of X (transformed from f) by out-of-fold encodings. */
+static int out_of_fold(const cl_pipeline *p, const cl_frame *f, cl_tensor *X, const cl_tensor *yt)
+{
+    int64_t n = f->nrow, w = p->nout;
+    const float *y = cl_tensor_data(yt);
+    float *x = cl_tensor_data(X);
+    int32_t *fold = cl_alloc(((size_t)n + 1) * sizeof *fold);
+    if (!fold)
+        return CL_ENOMEM;
+    int rc = cl_pipeline_cv_folds(fold, y, n, p->o.cv, p->o.shuffle, p->o.seed);
+    if (rc)
+        rc = cl_error_wrap(rc, "fit_transform: target encoding");
+    for (int j = 0; rc == CL_OK && j < p->ncol; j++) {
+        const pcol *pc = &p->cols[j];
+        if (!is_te(p, pc))
+            continue;
+        cl_column *col = NULL;
+        int32_t *map = NULL;
+        double *enc = cl_alloc((size_t)te_nslot(pc) * sizeof *enc);
+        rc = enc ? as_kind(pc, f->cols[cl_frame_find(f, pc->name)], &col) : CL_ENOMEM;
+        if (rc == CL_OK)
+            rc = cat_map(pc, col, &map);
+        for (int q = 0; rc == CL_OK && q < p->o.cv; q++) {
+            double prior;
+            rc = te_fit(p, pc, col, map, y, fold, q, enc, &prior);
+            for (int64_t i = 0; rc == CL_OK && i < n; i++)
+                if (fold[i] == q) {
+                    int s = te_slot(pc, col, map, i);
+                    x[i * w + pc->out0] = (float)(s >= 0 ? enc[s] : prior);
+                }
+        }
+        cl_free(enc);
+        cl_free(map);
+        cl_column_free(col);
+    }
+    cl_free(fold);
+    return rc;
+}
+
+int cl_pipeline_fit_transform(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o,
+                              cl_tensor **X, cl_tensor **y)
+{
+    *out = NULL;
+    *X = NULL;
+    if (y)
+        *y = NULL;
+    cl_pipeline *p;
+    int rc = cl_pipeline_fit(&p, f, o);
+    if (rc)
+        return rc;
+    cl_tensor *yt = NULL;
+    rc = cl_pipeline_transform(p, f, X, &yt);
+    int te = 0;
+    for (int j = 0; j < p->ncol; j++)
+        te |= is_te(p, &p->cols[j]);
+    if (rc == CL_OK && te)
+        rc = out_of_fold(p, f, *X, yt); /* fit made sure the target is there */
+    if (rc) {
+        cl_tensor_free(*X);
+        *X = NULL;
+        cl_tensor_free(yt);
+        cl_pipeline_free(p);
+        return rc;
+    }
+    if (y)
+        *y = yt;
+    else
+        cl_tensor_free(yt);
+    *out = p;
+    return CL_OK;
 }
 
 int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_frame **out)
@@ -713,11 +1051,23 @@ int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_fram
         rc = as_kind(pc, f->cols[j], &col);
         if (rc == CL_OK && pc->is_cat)
             rc = cat_map(pc, col, &map);
-        int onehot = pc->is_cat && p->o.encode == CL_ENCODE_ONEHOT;
+        int onehot = is_onehot(p, pc), te = is_te(p, pc);
         int labels = pc->is_cat && p->o.encode == CL_ENCODE_NONE;
         for (int k = 0; rc == CL_OK && k < pc->nout; k++) {
             cl_column *c;
-            if (labels) { /* imputed categories, as labels */
+            if (pc->ind && k == pc->nout - 1) { /* the missing indicator */
+                if ((rc = cl_column_new_num(&c, CL_NUM, n)))
+                    break;
+                for (int64_t i = 0; i < n; i++)
+                    c->num[i] = is_missing(pc, col, i);
+            } else if (te) {
+                if ((rc = cl_column_new_num(&c, CL_NUM, n)))
+                    break;
+                for (int64_t i = 0; i < n; i++) {
+                    int s = te_slot(pc, col, map, i);
+                    c->num[i] = (float)(s >= 0 ? pc->te[s] : pc->te_prior); /* as transform */
+                }
+            } else if (labels) { /* imputed categories, as labels */
                 if ((rc = cl_column_new_cat(&c, n, NULL)))
                     break;
                 int32_t *codes = cl_alloc(((size_t)pc->ncat + 2) * sizeof *codes);
@@ -745,7 +1095,7 @@ int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_fram
                 for (int64_t i = 0; i < n; i++) {
                     double v = raw_value(pc, col, map, i);
                     if (onehot) {
-                        c->num[i] = !isnan(v) && (int)v == k;
+                        c->num[i] = !isnan(v) && onehot_slot(pc, (int)v) == k;
                         continue;
                     }
                     v = (v - pc->shift) * pc->mul;
@@ -790,8 +1140,8 @@ int cl_pipeline_unscale(const cl_pipeline *p, int j, double *scale, double *shif
     if (j < 0 || j >= p->nout)
         return 0;
     const pcol *pc = &p->cols[p->src[j]];
-    if (pc->is_cat && p->o.encode != CL_ENCODE_ORDINAL)
-        return 0; /* one-hot indicators and native codes have no units */
+    if ((pc->is_cat && p->o.encode != CL_ENCODE_ORDINAL) || p->srccat[j] == IND_SLOT)
+        return 0; /* one-hot and missing indicators, native codes, target encodings */
     *scale = 1.0 / pc->mul; /* transform: (x - shift) * mul */
     *shift = pc->shift;
     return 1;
@@ -806,7 +1156,9 @@ void cl_pipeline_source(const cl_pipeline *p, int j, const char **column, const 
     const pcol *pc = &p->cols[p->src[j]];
     *column = pc->name;
     int k = p->srccat[j];
-    if (k >= 0)
+    if (k == IND_SLOT)
+        *label = MISSING_LABEL;
+    else if (k >= 0)
         *label = k < pc->ncat ? pc->cats[k] : OTHER_LABEL;
 }
 
@@ -817,7 +1169,7 @@ int cl_pipeline_out_categorical(const cl_pipeline *p, int j, int *ncat)
     if (j < 0 || j >= p->nout)
         return 0;
     const pcol *pc = &p->cols[p->src[j]];
-    if (!pc->is_cat || p->o.encode != CL_ENCODE_NATIVE)
+    if (!pc->is_cat || p->o.encode != CL_ENCODE_NATIVE || p->srccat[j] == IND_SLOT)
         return 0;
     if (ncat)
         *ncat = pc->ncat + pc->other;
@@ -829,7 +1181,7 @@ const char *cl_pipeline_category(const cl_pipeline *p, int j, int code)
     if (j < 0 || j >= p->nout)
         return NULL;
     const pcol *pc = &p->cols[p->src[j]];
-    if (!pc->is_cat || code < 0)
+    if (!pc->is_cat || code < 0 || p->srccat[j] == IND_SLOT)
         return NULL;
     if (code < pc->ncat)
         return pc->cats[code];
@@ -853,10 +1205,60 @@ const char *cl_pipeline_input_name(const cl_pipeline *p, int i)
 
 /* ---- save / load -------------------------------------------------------------------------- */
 
+/* 1 when the pipeline uses a format-2 feature (see PREP_FORMAT). */
+static int needs_v2(const cl_pipeline *p)
+{
+    return p->o.onehot_drop != CL_ONEHOT_DROP_NONE || p->o.add_indicator ||
+           p->o.encode == CL_ENCODE_TARGET || p->o.scale == CL_SCALE_ROBUST;
+}
+
+/* Format 2's chunks: the new options, per column {dropcat, ind}, and the target encodings
+ * (te_nslot values then the prior, per target-encoded column, in column order). */
+static int write_v2(const cl_pipeline *p, cl_mw *w)
+{
+    int32_t o2[4] = {(int32_t)p->o.onehot_drop, (int32_t)p->o.add_indicator, (int32_t)p->o.cv,
+                     (int32_t)p->o.shuffle};
+    cl_mw_i32(w, "opts2", o2, 4);
+    cl_mw_num(w, "smooth", p->o.smooth);
+    cl_mw_int(w, "seed", (int64_t)p->o.seed);
+    size_t nte = 0;
+    for (int j = 0; j < p->ncol; j++)
+        if (is_te(p, &p->cols[j]))
+            nte += (size_t)te_nslot(&p->cols[j]) + 1;
+    int32_t *ext = cl_calloc((size_t)p->ncol * 2 + 1, sizeof *ext);
+    double *te = cl_calloc(nte + 1, sizeof *te);
+    if (!ext || !te) {
+        cl_free(ext);
+        cl_free(te);
+        return CL_ENOMEM;
+    }
+    size_t m = 0;
+    for (int j = 0; j < p->ncol; j++) {
+        const pcol *pc = &p->cols[j];
+        ext[2 * j] = pc->dropcat;
+        ext[2 * j + 1] = pc->ind;
+        if (is_te(p, pc)) {
+            for (int k = 0; k < te_nslot(pc); k++)
+                te[m++] = pc->te[k];
+            te[m++] = pc->te_prior;
+        }
+    }
+    cl_mw_i32(w, "column_ext", ext, (size_t)p->ncol * 2);
+    int rc = cl_mw_f64(w, "target_encodings", te, nte);
+    cl_free(ext);
+    cl_free(te);
+    return rc;
+}
+
 int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
 {
     cl_mw_prefix(w, prefix);
-    cl_mw_int(w, "format", PREP_FORMAT);
+    int v2 = needs_v2(p);
+    cl_mw_int(w, "format", v2 ? 2 : 1);
+    if (v2 && write_v2(p, w) != CL_OK) {
+        cl_mw_prefix(w, NULL);
+        return CL_ENOMEM;
+    }
     cl_mw_str(w, "target", p->target ? p->target : "");
     cl_mw_int(w, "has_target", p->target != NULL);
     cl_mw_str(w, "positive", p->positive ? p->positive : "");
@@ -965,8 +1367,21 @@ static int validate(const cl_pipeline *p, int has_target, int has_positive, cons
     if (!isfinite(o->fill_value))
         return cl_error(CL_EFORMAT, "pipeline: fill_value = %g is not finite", o->fill_value);
     const int scaled_kind = o->scale != CL_SCALE_NONE;
+    if (o->encode == CL_ENCODE_TARGET && (o->cv < 2 || !(o->smooth < 0 || isfinite(o->smooth))))
+        return cl_error(CL_EFORMAT, "pipeline: target encoding with cv = %d and smooth = %g",
+                        o->cv, o->smooth);
     for (int j = 0; j < p->ncol; j++) {
         const pcol *pc = &p->cols[j];
+        if (pc->dropcat != expected_drop(p, pc) || (pc->ind && !o->add_indicator))
+            return cl_error(CL_EFORMAT, "pipeline: column '%s': dropped category %d and "
+                            "indicator %d do not match onehot_drop = %d, add_indicator = %d",
+                            pc->name, pc->dropcat, pc->ind, (int)o->onehot_drop, o->add_indicator);
+        for (int k = 0; is_te(p, pc) && k <= te_nslot(pc); k++) {
+            double e = k < te_nslot(pc) ? pc->te[k] : pc->te_prior;
+            if (!(e >= 0 && e <= 1)) /* means of a 0/1 target and their mixtures */
+                return cl_error(CL_EFORMAT, "pipeline: column '%s': target encoding %d is %g, "
+                                "expected a number in [0, 1]", pc->name, k + 1, e);
+        }
         if (has_target && strcmp(pc->name, target) == 0)
             return cl_error(CL_EFORMAT, "pipeline: the target '%s' is also input column %d",
                             target, j + 1);
@@ -1025,7 +1440,11 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     int32_t *ints = NULL;
     double *nums = NULL;
     cl_pipeline *p = NULL;
-    int32_t opts[6];
+    int32_t opts[6], o2[4] = {0, 0, 5, 1};
+    int32_t *ext = NULL;
+    double *tev = NULL, smooth = -1;
+    int64_t seed = 42;
+    size_t ntev = 0;
     double fill_value;
     int rc = cl_mr_int(r, "format", 1, PREP_FORMAT, &fmt);
     if (!rc) rc = cl_mr_int(r, "has_target", 0, 1, &has_target);
@@ -1054,9 +1473,33 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     }
     if (!rc) rc = cl_mr_i32(r, "column_ints", ints, n * 4);
     if (!rc) rc = cl_mr_f64(r, "column_nums", nums, n * 3);
-    if (!rc && ((uint32_t)opts[0] > CL_IMPUTE_NONE || (uint32_t)opts[1] > CL_ENCODE_NONE ||
+    if (!rc) {
+        ext = cl_calloc(n * 2 + 1, sizeof *ext);
+        if (!ext)
+            rc = CL_ENOMEM;
+        for (size_t j = 0; !rc && j < n; j++)
+            ext[2 * j] = -1; /* format 1: nothing dropped, no indicators */
+    }
+    if (!rc && fmt >= 2) {
+        rc = cl_mr_i32(r, "opts2", o2, 4);
+        if (!rc) rc = cl_mr_num(r, "smooth", &smooth);
+        if (!rc) rc = cl_mr_int(r, "seed", INT64_MIN, INT64_MAX, &seed);
+        if (!rc) rc = cl_mr_i32(r, "column_ext", ext, n * 2);
+        if (!rc) rc = cl_mr_count(r, "target_encodings", CL_CHUNK_F64, &ntev);
+        if (!rc && ntev > 100000000)
+            rc = cl_error(CL_EFORMAT, "pipeline: %zu target encodings is implausible", ntev);
+        if (!rc && !(tev = cl_calloc(ntev + 1, sizeof *tev)))
+            rc = CL_ENOMEM;
+        if (!rc) rc = cl_mr_f64(r, "target_encodings", tev, ntev);
+    }
+    /* format 1 files hold only format 1's values: a newer value there is corruption */
+    int enc_max = fmt >= 2 ? CL_ENCODE_TARGET : CL_ENCODE_NONE;
+    int scale_max = fmt >= 2 ? CL_SCALE_ROBUST : CL_SCALE_STANDARD;
+    if (!rc && ((uint32_t)opts[0] > CL_IMPUTE_NONE || opts[1] < 0 || opts[1] > enc_max ||
                 (uint32_t)opts[2] > CL_UNKNOWN_OTHER || opts[3] < 0 ||
-                (uint32_t)opts[4] > CL_SCALE_STANDARD || (uint32_t)opts[5] > 1))
+                opts[4] < 0 || opts[4] > scale_max || (uint32_t)opts[5] > 1 ||
+                (uint32_t)o2[0] > CL_ONEHOT_DROP_IF_BINARY || (uint32_t)o2[1] > 1 ||
+                o2[2] < 2 || (uint32_t)o2[3] > 1))
         rc = cl_error(CL_EFORMAT, "pipeline: bad options in the file");
     if (!rc) {
         cl_pipeline_opts o;
@@ -1077,6 +1520,12 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
         o.clip = opts[5];
         o.fill_value = fill_value;
         o.fill_label = fill_label;
+        o.onehot_drop = (cl_onehot_drop)o2[0];
+        o.add_indicator = o2[1];
+        o.cv = o2[2];
+        o.shuffle = o2[3];
+        o.smooth = smooth;
+        o.seed = (uint64_t)seed;
         rc = pipeline_new(&p, &o);
     }
     if (!rc) {
@@ -1085,10 +1534,17 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
         if (!p->cols)
             rc = CL_ENOMEM;
     }
-    size_t m = 0;
+    size_t m = 0, mte = 0;
     for (size_t j = 0; !rc && j < n; j++) {
         pcol *pc = &p->cols[j];
         p->ncol++;
+        pc->dropcat = ext[2 * j];
+        pc->ind = ext[2 * j + 1];
+        if (pc->dropcat < -1 || (uint32_t)pc->ind > 1) {
+            rc = cl_error(CL_EFORMAT, "pipeline: column '%s': dropped category %d, indicator %d",
+                          names[j], pc->dropcat, pc->ind);
+            break;
+        }
         pc->name = names[j];
         names[j] = NULL;
         pc->is_cat = ints[4 * j] != 0;
@@ -1120,9 +1576,26 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
             if (k > 0 && strcmp(pc->cats[k - 1], pc->cats[k]) >= 0)
                 rc = cl_error(CL_EFORMAT, "pipeline: categories of '%s' are not sorted", pc->name);
         }
+        if (!rc && is_te(p, pc)) {
+            size_t need = (size_t)te_nslot(pc) + 1;
+            if (need > ntev - mte) {
+                rc = cl_error(CL_EFORMAT, "pipeline: column '%s': %zu target encodings left, %zu "
+                              "needed", pc->name, ntev - mte, need);
+                break;
+            }
+            if (!(pc->te = cl_alloc((need - 1) * sizeof *pc->te))) {
+                rc = CL_ENOMEM;
+                break;
+            }
+            memcpy(pc->te, tev + mte, (need - 1) * sizeof *pc->te);
+            pc->te_prior = tev[mte + need - 1];
+            mte += need;
+        }
     }
     if (!rc && m != ncats)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu categories stored, %zu used", ncats, m);
+    if (!rc && mte != ntev)
+        rc = cl_error(CL_EFORMAT, "pipeline: %zu target encodings stored, %zu used", ntev, mte);
     if (!rc)
         rc = validate(p, (int)has_target, (int)has_positive, target, positive);
     if (!rc)
@@ -1143,6 +1616,8 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     free_strs(neg, nneg);
     cl_free(ints);
     cl_free(nums);
+    cl_free(ext);
+    cl_free(tev);
     cl_mr_prefix(r, NULL);
     if (rc) {
         cl_pipeline_free(p);

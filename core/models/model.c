@@ -63,6 +63,18 @@ const cl_model_ops *cl_model_kind_ops(const char *kind)
     return NULL;
 }
 
+const cl_model_ops *cl_model_kind_at(int i)
+{
+    int nbuilt = 0;
+    while (cl_model_kinds[nbuilt])
+        nbuilt++;
+    if (i < 0)
+        return NULL;
+    if (i < nbuilt)
+        return cl_model_kinds[i];
+    return i - nbuilt < n_extra ? extra_kinds[i - nbuilt] : NULL;
+}
+
 int cl_model_register(const cl_model_ops *ops)
 {
     if (!ops || !ops->kind || cl_model_kind_ops(ops->kind))
@@ -127,7 +139,8 @@ int cl_model_fit(cl_model *m, const float *X, const float *y, int64_t n, int64_t
     o = o ? o : &none;
     if (((o->Xv || o->early_stop) && !(m->ops->fit_flags & CL_FIT_VALID)) ||
         (o->metric && !(m->ops->fit_flags & CL_FIT_METRIC)) ||
-        (o->is_cat && !(m->ops->fit_flags & CL_FIT_CATEGORICAL)))
+        (o->is_cat && !(m->ops->fit_flags & CL_FIT_CATEGORICAL)) ||
+        (o->dist && !(m->ops->fit_flags & CL_FIT_DIST)))
         return cl_error(CL_EINVAL, "%s fit: option not supported by this kind", m->ops->kind);
     cl_model_history_free(&m->hist);
     return m->ops->fit(m->impl, X, y, n, d, o, &m->hist, p);

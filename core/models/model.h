@@ -36,12 +36,14 @@
 
 typedef struct cl_frame cl_frame;
 typedef struct cl_pipeline cl_pipeline;
+typedef struct cl_dist cl_dist;
 
 /* Validation set and the other per-fit inputs a kind may take (fit_flags says which). */
 enum {
     CL_FIT_VALID = 1 << 0,       /* Xv, yv, nv and early_stop */
     CL_FIT_METRIC = 1 << 1,      /* metric (the validation metric) */
-    CL_FIT_CATEGORICAL = 1 << 2  /* is_cat: native categorical columns */
+    CL_FIT_CATEGORICAL = 1 << 2, /* is_cat: native categorical columns */
+    CL_FIT_DIST = 1 << 3         /* dist: data-parallel over MPI ranks (base/dist.h) */
 };
 /* Validation metrics; values are only ever appended. */
 enum { CL_METRIC_AUTO = 0, CL_METRIC_LOGLOSS, CL_METRIC_AUC, CL_METRIC_RMSE };
@@ -52,6 +54,7 @@ typedef struct cl_fit_opts {
     int early_stop;        /* rounds (epochs) without improvement before stopping; 0 = off */
     int metric;            /* CL_METRIC_* */
     const uint8_t *is_cat; /* d flags or NULL */
+    cl_dist *dist;         /* the ranks to fit over, NULL: this process alone */
 } cl_fit_opts;
 
 /* What a fit reports (m:history() in Lua): named numbers and named series, in the order a
@@ -121,6 +124,9 @@ typedef struct cl_model cl_model;
 /* The registered kinds (core/kinds.c), NULL-terminated; and one by its file kind. */
 extern const cl_model_ops *const cl_model_kinds[];
 const cl_model_ops *cl_model_kind_ops(const char *kind);
+/* The i-th kind (0-based: the built-in ones, then those added by cl_model_register), NULL past
+ * the last: for listing every kind (the Lua binding makes a class for each). */
+const cl_model_ops *cl_model_kind_at(int i);
 /* Adds a kind at run time (a plugin, a test's toy classifier): cl_model_load then reads its
  * files and the Lua binding serves it (lm_kind_register). Call before any thread uses the
  * registry. CL_EINVAL when the kind is taken, CL_ERANGE past CL_MODEL_MAX_EXTRA kinds. */

@@ -832,6 +832,7 @@ static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_
     fo.early_stop = o->early_stop;
     fo.is_cat = o->is_cat;
     fo.metric = o->metric; /* CL_METRIC_* and CL_GBDT_METRIC_* share their values */
+    fo.dist = o->dist;
     int rc = cl_gbdt_fit(m, cl_tensor_borrow(&tx, &sx, X, n, d), cl_tensor_borrow(&ty, &sy, y, n, 1),
                          &fo, p);
     if (rc)
@@ -867,7 +868,8 @@ const cl_model_ops cl_gbdt_model_ops = {
     .kind = "gbdt", .title = "GBDT", .defs = cl_gbdt_param_defs,
     .params_size = sizeof(cl_gbdt_params), .defaults = ops_defaults, .create = ops_create,
     .free = ops_free, .params_of = ops_params_of,
-    .fit_flags = CL_FIT_VALID | CL_FIT_METRIC | CL_FIT_CATEGORICAL, .fit = ops_fit,
+    .fit_flags = CL_FIT_VALID | CL_FIT_METRIC | CL_FIT_CATEGORICAL | CL_FIT_DIST,
+    .fit = ops_fit,
     .fitted = ops_fitted, .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
     .describe = ops_describe, .read = ops_read, .write = ops_write,
     .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib};

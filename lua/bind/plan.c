@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Reads customers {p = vec, value = vec, effect = n x na matrix or nil} and actions (array of
+/* Reads customers {p = vec, value = vec, effect = n x na matrix or nil, p_draws = n x R
+ * matrix of replicate probabilities or nil} and actions (array of
  * {contact, accept, reach, effect, effect_sd, fixed}) at args 1 and 2. Buffers stay on the
  * stack. */
 static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, const char *fname)
@@ -17,7 +18,8 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, co
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     /* a misspelt field would silently become a default (a free action, a missing effect) */
-    static const char *const customer_keys[] = {"p", "value", "scale", "effect", NULL};
+    static const char *const customer_keys[] = {"p", "value", "scale", "effect", "p_draws",
+                                                "value_draws", NULL};
     lcl_check_fields(L, 1, 1, fname, "customers", customer_keys);
     int64_t n, nv;
     lua_getfield(L, 1, "p");
@@ -75,6 +77,36 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, co
             luaL_error(L, "customers.effect must be %d x %d (customers x actions), got %d x %d",
                        (int)n, (int)na, (int)rows, cols);
     }
+    double *rep = NULL;
+    int nrep = 0;
+    if (lua_getfield(L, 1, "p_draws") != LUA_TNIL) {
+        /* n x R: column r is replicate r; the core wants replicate-major */
+        int64_t rows;
+        double *m = lcl_checkmat(L, lua_gettop(L), &rows, &nrep);
+        if (rows != n)
+            luaL_error(L, "customers.p_draws must have one row per customer (%d), got %d rows",
+                       (int)n, (int)rows);
+        rep = lua_newuserdatauv(L, (size_t)(n > 0 && nrep > 0 ? n * nrep : 1) * sizeof *rep, 0);
+        for (int64_t i = 0; i < n; i++)
+            for (int r = 0; r < nrep; r++)
+                rep[(int64_t)r * n + i] = m[i * nrep + r];
+    }
+    double *vrep = NULL;
+    if (lua_getfield(L, 1, "value_draws") != LUA_TNIL) {
+        int64_t rows;
+        int cols;
+        double *m = lcl_checkmat(L, lua_gettop(L), &rows, &cols);
+        if (!rep || rows != n || cols != nrep)
+            luaL_error(L, "customers.value_draws must be %d x %d like customers.p_draws, got "
+                          "%d x %d", (int)n, nrep, (int)rows, cols);
+        vrep = lua_newuserdatauv(L, (size_t)(n > 0 && nrep > 0 ? n * nrep : 1) * sizeof *vrep, 0);
+        for (int64_t i = 0; i < n; i++)
+            for (int r = 0; r < nrep; r++)
+                vrep[(int64_t)r * n + i] = m[i * nrep + r];
+    }
+    in->nrep = nrep;
+    in->p_rep = rep;
+    in->value_rep = vrep;
     in->n = n;
     in->p = p;
     in->value = v;
@@ -198,7 +230,10 @@ static const struct {
                  "expected net value with the worst-case cost within the budget."},
     {"simulate", "simulate(customers, actions, plan, {draws = 2000, seed = 42}) -> {contacted, "
                  "accepted, saved, retained, cost, net (each {mean, lo, hi}: 90% interval), "
-                 "roi}: Monte Carlo with common random numbers across plans."},
+                 "roi}: Monte Carlo with common random numbers across plans. customers.p_draws (n x R, "
+                 "optional): R replicates of the churn probabilities (bootstrap refits); draw d "
+                 "uses replicate d % R, so the interval includes the probabilities' error; "
+                 "customers.value_draws (n x R) the values that go with them."},
     {NULL, NULL}};
 
 int luaopen_churnlab_plan(lua_State *L);

@@ -7,6 +7,7 @@
  */
 #include "support/lcl.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "frame/frame.h"
@@ -35,6 +36,8 @@ static int choice(lua_State *L, int o, const char *key, const char *names, int d
     return luaL_error(L, "pipeline: %s must be one of %s, got '%s'", key, names, s);
 }
 
+static void read_opts(lua_State *L, int o, cl_pipeline_opts *opts_out);
+
 static int l_pipeline(lua_State *L)
 {
     lua_settop(L, 1);
@@ -45,13 +48,14 @@ static int l_pipeline(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     static const char *const known[] = {"target", "positive", "negative", "drop", "columns",
                                         "impute", "fill_value", "fill_label", "encode",
-                                        "unknown", "max_categories", "scale", "clip", NULL};
+                                        "unknown", "max_categories", "scale", "clip",
+                                        "onehot_drop", "add_indicator", "smooth", "cv",
+                                        "shuffle", "seed", NULL};
     lcl_check_options(L, 1, "pipeline", known);
     /* validate now so mistakes show at construction */
-    choice(L, 1, "impute", CL_IMPUTE_NAMES, 0);
-    choice(L, 1, "encode", CL_ENCODE_NAMES, 0);
-    choice(L, 1, "scale", CL_SCALE_NAMES, 0);
-    choice(L, 1, "unknown", CL_UNKNOWN_NAMES, 0);
+    cl_pipeline_opts opts;
+    read_opts(L, 1, &opts);
+    lua_settop(L, 1);
     lcl_box *b = lcl_newbox(L, PIPELINE);
     b->obj = NULL;
     lua_pushvalue(L, 1);
@@ -145,12 +149,42 @@ static const char *const *labellist(lua_State *L, int o, const char *key, int *n
     return v;
 }
 
-static int p_fit(lua_State *L)
+/* smooth = "auto" | number >= 0 -> the C value (< 0: auto) */
+static double smooth_opt(lua_State *L, int o)
 {
-    lcl_box *b = checkbox(L, 1);
-    cl_frame *f = lcl_checkobj(L, 2, FRAME);
-    lua_getiuservalue(L, 1, 1);
-    int o = lua_gettop(L);
+    int t = lua_getfield(L, o, "smooth");
+    double v = -1;
+    if (t == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "auto"))
+        v = -1;
+    else if (t == LUA_TNUMBER && lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) < HUGE_VAL)
+        v = lua_tonumber(L, -1);
+    else if (t != LUA_TNIL)
+        luaL_error(L, "pipeline: smooth must be \"auto\" or a number >= 0, got %s",
+                   luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    return v;
+}
+
+/* A whole number option in [lo, hi] (def when absent). */
+static lua_Integer int_opt(lua_State *L, int o, const char *key, lua_Integer lo, lua_Integer hi,
+                           lua_Integer def)
+{
+    int t = lua_getfield(L, o, key);
+    lua_Integer v = def;
+    if (t != LUA_TNIL) {
+        int isint;
+        v = lua_tointegerx(L, -1, &isint);
+        if (!isint || v < lo || v > hi)
+            luaL_error(L, "pipeline: %s must be a whole number in [%I, %I], got %s", key,
+                       (LUAI_UACINT)lo, (LUAI_UACINT)hi, luaL_tolstring(L, -1, NULL));
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* The options table at o into opts; the strings stay anchored on the stack above o. */
+static void read_opts(lua_State *L, int o, cl_pipeline_opts *opts_out)
+{
     cl_pipeline_opts opts;
     cl_pipeline_opts_default(&opts);
     if (lua_istable(L, o)) {
@@ -176,10 +210,27 @@ static int p_fit(lua_State *L)
         opts.fill_label = lcl_optstr(L, o, "fill_label", "missing");
         double mc = lcl_optnum(L, o, "max_categories", 0);
         if (mc < 0 || mc > 1e6)
-            return luaL_error(L, "pipeline: max_categories must be in [0, 1000000], got %f", mc);
+            luaL_error(L, "pipeline: max_categories must be in [0, 1000000], got %f", mc);
         opts.max_categories = (int)mc;
         opts.clip = lcl_optbool(L, o, "clip", 0);
+        opts.onehot_drop = (cl_onehot_drop)choice(L, o, "onehot_drop", CL_ONEHOT_DROP_NAMES,
+                                                  CL_ONEHOT_DROP_NONE);
+        opts.add_indicator = lcl_optbool(L, o, "add_indicator", 0);
+        opts.smooth = smooth_opt(L, o);
+        opts.cv = (int)int_opt(L, o, "cv", 2, 1000000, 5);
+        opts.shuffle = lcl_optbool(L, o, "shuffle", 1);
+        opts.seed = (uint64_t)int_opt(L, o, "seed", LUA_MININTEGER, LUA_MAXINTEGER, 42);
     }
+    *opts_out = opts;
+}
+
+static int p_fit(lua_State *L)
+{
+    lcl_box *b = checkbox(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
+    lua_getiuservalue(L, 1, 1);
+    cl_pipeline_opts opts;
+    read_opts(L, lua_gettop(L), &opts);
     cl_pipeline *p;
     LCL_CHECK(L, cl_pipeline_fit(&p, f, &opts));
     cl_pipeline_free(b->obj);
@@ -221,9 +272,9 @@ static int make_step(lua_State *L, const char *const *preset, const char *const 
                      const char *what)
 {
     lua_settop(L, 1);
-    const char *known[8];
+    const char *known[16];
     int nk = 0;
-    for (int i = 0; allowed[i] && nk < 7; i += 2)
+    for (int i = 0; allowed[i] && nk < 15; i += 2)
         known[nk++] = allowed[i];
     known[nk] = NULL;
     lcl_check_options(L, 1, what, known);
@@ -256,7 +307,7 @@ static int l_imputer(lua_State *L)
     static const char *const preset[] = {"impute", "median", "encode", "none", NULL};
     static const char *const allowed[] = {"columns", "columns", "strategy", "impute",
                                           "fill_value", "fill_value", "fill_label", "fill_label",
-                                          NULL};
+                                          "add_indicator", "add_indicator", NULL};
     return make_step(L, preset, allowed, "imputer");
 }
 
@@ -273,7 +324,8 @@ static int l_onehot(lua_State *L)
 {
     static const char *const preset[] = {"impute", "none", "encode", "onehot", NULL};
     static const char *const allowed[] = {"columns", "columns", "unknown", "unknown",
-                                          "max_categories", "max_categories", NULL};
+                                          "max_categories", "max_categories",
+                                          "drop", "onehot_drop", NULL};
     return make_step(L, preset, allowed, "onehot");
 }
 
@@ -284,14 +336,26 @@ static int l_ordinal(lua_State *L)
     return make_step(L, preset, allowed, "ordinal");
 }
 
+/* fit then transform, with out-of-fold target encodings (cl_pipeline_fit_transform) */
 static int p_fit_transform(lua_State *L)
 {
+    lcl_box *b = checkbox(L, 1);
+    cl_frame *f = lcl_checkobj(L, 2, FRAME);
     lua_settop(L, 2);
-    lua_pushcfunction(L, p_fit);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_call(L, 2, 0);
-    return p_transform(L);
+    lua_getiuservalue(L, 1, 1);
+    cl_pipeline_opts opts;
+    read_opts(L, 3, &opts);
+    cl_pipeline *p;
+    cl_tensor *X, *y;
+    LCL_CHECK(L, cl_pipeline_fit_transform(&p, f, &opts, &X, &y));
+    cl_pipeline_free(b->obj);
+    b->obj = p;
+    lcl_pushtensor(L, X);
+    if (y)
+        lcl_pushtensor(L, y);
+    else
+        lua_pushnil(L);
+    return 2;
 }
 
 static int p_feature_names(lua_State *L)
@@ -388,8 +452,8 @@ static void push_pipeline(lua_State *L, cl_pipeline *p)
     }
     lua_setfield(L, -2, "drop");
     static const char *const imp[] = {"mean", "median", "most_frequent", "constant", "none"};
-    static const char *const enc[] = {"onehot", "ordinal", "native", "none"};
-    static const char *const sc[] = {"none", "minmax", "standard"};
+    static const char *const enc[] = {"onehot", "ordinal", "native", "none", "target"};
+    static const char *const sc[] = {"none", "minmax", "standard", "robust"};
     static const char *const unk[] = {"zero", "other"};
     lua_pushstring(L, imp[o->impute]);
     lua_setfield(L, -2, "impute");
@@ -407,6 +471,22 @@ static void push_pipeline(lua_State *L, cl_pipeline *p)
     lua_setfield(L, -2, "fill_value");
     lua_pushstring(L, o->fill_label);
     lua_setfield(L, -2, "fill_label");
+    static const char *const drp[] = {"none", "first", "if_binary"};
+    lua_pushstring(L, drp[o->onehot_drop]);
+    lua_setfield(L, -2, "onehot_drop");
+    lua_pushboolean(L, o->add_indicator);
+    lua_setfield(L, -2, "add_indicator");
+    if (o->smooth < 0)
+        lua_pushstring(L, "auto");
+    else
+        lua_pushnumber(L, o->smooth);
+    lua_setfield(L, -2, "smooth");
+    lua_pushinteger(L, o->cv);
+    lua_setfield(L, -2, "cv");
+    lua_pushboolean(L, o->shuffle);
+    lua_setfield(L, -2, "shuffle");
+    lua_pushinteger(L, (lua_Integer)o->seed);
+    lua_setfield(L, -2, "seed");
     lua_setiuservalue(L, -2, 1);
 }
 
@@ -474,7 +554,11 @@ static const struct {
     {"fit", "p:fit(frame) -> p: learns imputation values, categories and scaling from the frame"},
     {"transform", "p:transform(frame) -> X, y: float32 features (rows x p:feature_names()) and "
                   "0/1 labels (nil when the frame has no target column)"},
-    {"fit_transform", "p:fit_transform(frame) -> X, y"},
+    {"fit_transform", "p:fit_transform(frame) -> X, y: fit then transform, except that with "
+                      "encode = target the rows of X get out-of-fold encodings (cv folds "
+                      "stratified on the target: no row sees its own label), as sklearn's "
+                      "TargetEncoder.fit_transform; transform later uses the full-frame "
+                      "encodings"},
     {"transform_frame", "p:transform_frame(frame) -> frame: the input columns replaced by their "
                         "outputs (imputed, scaled, encoded), other columns unchanged"},
     {"feature_names", "p:feature_names() -> {name, ...}: one per column of X (\"col=label\" for "
@@ -508,12 +592,18 @@ int luaopen_churnlab_prep(lua_State *L)
         const char *name, *text;
     } step_docs[] = {
         {"imputer", "imputer{strategy = median|mean|most_frequent|constant, fill_value, "
-                    "fill_label, columns} -> step: :fit(df), :transform_frame(df) fills missing "
-                    "values (cat columns stay labels)"},
-        {"scaler", "scaler{kind = standard|minmax, clip, columns} -> step: :fit(df), "
-                   ":transform_frame(df) scales num columns"},
-        {"onehot", "onehot{columns, max_categories, unknown = zero|other} -> step: one 0/1 column "
-                   "per category (\"col=label\")"},
+                    "fill_label, add_indicator, columns} -> step: :fit(df), :transform_frame(df) "
+                    "fills missing values (cat columns stay labels); add_indicator = true adds "
+                    "a 0/1 \"col=(missing)\" column for each column missing somewhere in the "
+                    "fit frame (sklearn's add_indicator)"},
+        {"scaler", "scaler{kind = standard|minmax|robust, clip, columns} -> step: :fit(df), "
+                   ":transform_frame(df) scales num columns (robust: (x - median) / IQR, "
+                   "sklearn's RobustScaler)"},
+        {"onehot", "onehot{columns, max_categories, unknown = zero|other, drop = none|first|"
+                   "if_binary} -> step: one 0/1 column per category (\"col=label\"); drop = "
+                   "first leaves out each column's first category (sorted labels), if_binary "
+                   "only for two-category columns (sklearn's drop; a dropped, missing or "
+                   "unknown category then gives all zeros)"},
         {"ordinal", "ordinal{columns, unknown} -> step: categories as codes 0..k-1 (sorted labels)"},
         {"load", "load(path) -> pipeline | nil, msg: reads a pipeline file written by "
                  "p:save(path) (cl.load reads it too)."},
@@ -525,10 +615,22 @@ int luaopen_churnlab_prep(lua_State *L)
     }
     lua_getfield(L, -1, "pipeline");
     lcl_setdoc(L, -1,
-               "pipeline{target, positive, drop, impute = median|mean|most_frequent|constant|none, "
-               "fill_value, fill_label, encode = onehot|ordinal|native, unknown = zero|other, "
-               "max_categories, scale = none|minmax|standard, clip} -> pipeline: p:fit(frame), "
-               "X, y = p:transform(frame), p:feature_names(), p:sources(), p:save(path).");
+               "pipeline{target, positive, negative, drop = {columns}, columns, impute = median|"
+               "mean|most_frequent|constant|none, fill_value, fill_label, add_indicator, encode "
+               "= onehot|ordinal|native|target, onehot_drop = none|first|if_binary, unknown = "
+               "zero|other, max_categories, scale = none|minmax|standard|robust, clip, smooth = "
+               "auto|m, cv = 5, shuffle = true, seed = 42} -> pipeline: p:fit(frame), X, y = "
+               "p:transform(frame), p:feature_names(), p:sources(), p:save(path). "
+               "add_indicator: a 0/1 \"col=(missing)\" output per column missing in the fit "
+               "frame. onehot_drop = first: no column for each cat column's first category "
+               "(if_binary: only two-category columns), so the design has no redundant column "
+               "(each cat column's full one-hot sums to 1: Cox aliases one of them, an "
+               "unpenalised fit is not identified); a dropped, missing or unknown category "
+               "gives all zeros. scale = robust: (x - median) / IQR. encode = target: one column, the "
+               "category's smoothed churn rate (sklearn's TargetEncoder: smooth = \"auto\" "
+               "empirical Bayes, or m: (sum + m * mean) / (n + m)); unknown categories get the "
+               "mean; p:fit_transform(train) gives out-of-fold encodings over cv folds "
+               "(stratified, shuffled with seed unless shuffle = false).");
     lua_pop(L, 1);
     return 1;
 }

@@ -30,6 +30,7 @@ local shortcuts = {
   cross_validate = {"model_selection", "cross_validate"},
   grid_search = {"model_selection", "grid_search"},
   random_search = {"model_selection", "random_search"},
+  time_split = {"model_selection", "time_split"},
   -- recommendation
   interactions = {"rec", "interactions"},
 }

@@ -16,8 +16,14 @@
 -- test = {i...}}, ...} as df:kfold returns, so the same folds can be fed to another tool.
 -- The pipeline: an options table, an (unfitted or fitted) churnlab.Pipeline whose options()
 -- are reused, or a function() returning a fresh pipeline; it is refitted on each training
--- fold. Fits run one after another (each model uses the threads it is given), so results
--- are deterministic for any thread count.
+-- fold (p:fit_transform, so target encodings of the training fold are out of fold). Fits run
+-- one after another (each model uses the threads it is given), so results are deterministic
+-- for any thread count.
+--
+-- Time-ordered data: cl.time_split(df, {time = "day", test = 0.2 | cutoff = "2024-06-01",
+-- gap = ...}) -> train, test; cl.cross_validate(..., {time = "day", folds = 5, gap = 0,
+-- test_size =, max_train_size =}) uses scikit-learn's TimeSeriesSplit folds (each test fold
+-- after its training rows; cl.model_selection.time_folds returns them).
 local error = require("churnlab.core").raise
 local check = require("churnlab.options").check
 local metrics = require "churnlab.metrics"
@@ -162,7 +168,194 @@ end
 local CV = {__name = "churnlab.CVResult", __tostring = cv_tostring}
 CV.__repl = cv_tostring
 
-local CV_KNOWN = {"params", "folds", "metrics", "pipeline", "stratify", "seed"}
+local CV_KNOWN = {"params", "folds", "metrics", "pipeline", "stratify", "seed", "time", "gap",
+                  "test_size", "max_train_size"}
+
+local function is_frame(df)
+  local mt = getmetatable(df)
+  return type(mt) == "table" and mt.__name == "churnlab.Frame"
+end
+
+-- The time column's values as numbers (dates as days since 1970-01-01), n of them; checks
+-- that it exists, is num or date and has no missing value.
+local function time_values(df, col, fname)
+  if type(col) ~= "string" then
+    error(string.format("%s: option 'time' must be the name of the time column, got %s", fname,
+                        type(col)), 4)
+  end
+  local kind = df:types()[col]
+  if not kind then
+    error(string.format("%s: no column '%s' (option 'time'; columns: %s)", fname, col,
+                        table.concat(df:names(), ", ")), 4)
+  end
+  if kind ~= "num" and kind ~= "date" then
+    error(string.format("%s: time column '%s' is %s: expected a num or date column (convert "
+                        .. "it: df:with(\"%s\", df:col(\"%s\"):astype(\"date\")))", fname, col,
+                        kind, col, col), 4)
+  end
+  local v = df:col(col):astype("num"):totable()
+  for i = 1, df:nrow() do
+    if v[i] == nil or v[i] ~= v[i] then
+      error(string.format("%s: time column '%s' is missing on row %d", fname, col, i), 4)
+    end
+  end
+  return v, kind
+end
+
+local function check_sorted(df, col, v, fname)
+  local c = df:col(col)
+  for i = 2, df:nrow() do
+    if v[i] < v[i - 1] then
+      error(string.format("%s: time column '%s' is not sorted: row %d (%s) comes after row %d "
+                          .. "(%s); sort the frame first: df:sort(\"%s\")", fname, col, i,
+                          tostring(c:get(i)), i - 1, tostring(c:get(i - 1)), col), 4)
+    end
+  end
+end
+
+local function whole(x) return type(x) == "number" and x == math.floor(x) end
+
+-- TimeSeriesSplit's folds over rows 1..n in frame order (see time_folds).
+local function ts_folds(df, o, fname)
+  local v = time_values(df, o.time, fname)
+  check_sorted(df, o.time, v, fname)
+  local n, k = df:nrow(), o.folds or 5
+  local gap = o.gap or 0
+  if not whole(k) or k < 2 then
+    error(fname .. ": option 'folds' must be a whole number >= 2 with time =", 4)
+  end
+  if not whole(gap) or gap < 0 then
+    error(fname .. ": option 'gap' must be a whole number of rows >= 0 with time = (folds)", 4)
+  end
+  if k + 1 > n then
+    error(string.format("%s: %d folds need at least %d rows, the frame has %d", fname, k, k + 1, n), 4)
+  end
+  local ts = o.test_size or n // (k + 1)
+  if not whole(ts) or ts < 1 then error(fname .. ": option 'test_size' must be a whole number >= 1", 4) end
+  local mx = o.max_train_size
+  if mx ~= nil and (not whole(mx) or mx < 1) then
+    error(fname .. ": option 'max_train_size' must be a whole number >= 1", 4)
+  end
+  if n - gap - ts * k <= 0 then
+    error(string.format("%s: %d folds of test_size %d with gap %d do not fit in %d rows", fname,
+                        k, ts, gap, n), 4)
+  end
+  local folds = {}
+  for q = 0, k - 1 do
+    local start = n - k * ts + q * ts -- 0-based first test row
+    local tr_end = start - gap      -- training rows are [tr0, tr_end), 0-based
+    local tr0 = (mx and mx < tr_end) and tr_end - mx or 0
+    local f = {train = {}, test = {}}
+    for i = tr0 + 1, tr_end do f.train[#f.train + 1] = i end
+    for i = start + 1, start + ts do f.test[#f.test + 1] = i end
+    folds[q + 1] = f
+  end
+  return folds
+end
+
+local TF_KNOWN = {"time", "folds", "gap", "test_size", "max_train_size"}
+
+-- time_folds(df, {time = col, folds = 5, gap = 0, test_size = n // (folds + 1),
+-- max_train_size}) -> {{train = {rows}, test = {rows}}, ...}: scikit-learn's TimeSeriesSplit
+-- on the frame's rows, which must be sorted by the time column (a num or date column without
+-- missing values; unsorted is an error naming the first row out of order). Fold q tests the
+-- test_size rows that follow the first n - folds * test_size + (q - 1) * test_size rows and
+-- trains on every row before them but the last gap (at most max_train_size, the latest).
+-- Rows sharing a timestamp can fall on both sides of a boundary (sklearn's positions).
+function M.time_folds(df, opts)
+  opts = check(opts, 2, "time_folds", TF_KNOWN)
+  if not is_frame(df) then error("bad argument #1 to 'time_folds' (churnlab.Frame expected)", 2) end
+  return ts_folds(df, opts, "time_folds")
+end
+
+local TS_KNOWN = {"time", "test", "cutoff", "gap"}
+
+-- time_split(df, {time = col, test = 0.2 | cutoff = value, gap = 0}) -> train, test: a split
+-- in time, no row of train later than a row of test. test = a fraction (ceil(test * n) rows,
+-- as sklearn's train_test_split(shuffle = False)) or a row count: the frame must be sorted by
+-- time, the last rows are the test rows, and gap rows before them are left out. cutoff = a
+-- number, or a date "YYYY-MM-DD" for a date column: test = rows with time >= cutoff, train =
+-- rows with time < cutoff - gap (gap in the column's units: days for dates), in frame order
+-- (no sorting needed). The time column: num or date, no missing values.
+function M.time_split(df, opts)
+  opts = check(opts, 2, "time_split", TS_KNOWN)
+  if not is_frame(df) then error("bad argument #1 to 'time_split' (churnlab.Frame expected)", 2) end
+  local v, kind = time_values(df, opts.time, "time_split")
+  local n, gap = df:nrow(), opts.gap or 0
+  if (opts.test == nil) == (opts.cutoff == nil) then
+    error("time_split: give one of test = <fraction or row count> and cutoff = <time>", 2)
+  end
+  if type(gap) ~= "number" or gap < 0 then error("time_split: gap must be a number >= 0", 2) end
+  local tr, te = {}, {}
+  if opts.test ~= nil then
+    local t = opts.test
+    if type(t) ~= "number" or t <= 0 or (t >= 1 and not whole(t)) then
+      error("time_split: test must be a fraction in (0, 1) or a whole number of rows", 2)
+    end
+    if not whole(gap) then error("time_split: gap must be a whole number of rows with test =", 2) end
+    check_sorted(df, opts.time, v, "time_split")
+    local ntest = t < 1 and math.ceil(t * n) or t
+    local ntrain = n - ntest
+    if ntrain - gap < 1 then
+      error(string.format("time_split: %d rows leave no training row with test = %s and gap = %d",
+                          n, tostring(t), gap), 2)
+    end
+    for i = 1, ntrain - gap do tr[#tr + 1] = i end
+    for i = ntrain + 1, n do te[#te + 1] = i end
+  else
+    local c = opts.cutoff
+    if type(c) == "string" and kind == "date" then
+      local ok, d = pcall(function() return frame.new({c = {c}}):col("c"):astype("date"):astype("num"):get(1) end)
+      if not ok or type(d) ~= "number" then
+        error(string.format("time_split: cutoff '%s' is not a date (YYYY-MM-DD)", c), 2)
+      end
+      c = d
+    elseif type(c) ~= "number" then
+      error(string.format("time_split: cutoff must be a number%s, got %s", kind == "date"
+                          and " or a date (YYYY-MM-DD)" or "", type(c)), 2)
+    end
+    for i = 1, n do
+      if v[i] >= c then te[#te + 1] = i elseif v[i] < c - gap then tr[#tr + 1] = i end
+    end
+    if #tr == 0 or #te == 0 then
+      local lo, hi = 1, 1
+      for i = 1, n do
+        if v[i] < v[lo] then lo = i end
+        if v[i] > v[hi] then hi = i end
+      end
+      local c = df:col(opts.time)
+      error(string.format("time_split: cutoff %s (gap %s) leaves no %s row: column '%s' spans "
+                          .. "%s .. %s", tostring(opts.cutoff), tostring(gap),
+                          #tr == 0 and "training" or "test", opts.time,
+                          tostring(c:get(lo)), tostring(c:get(hi))), 2)
+    end
+  end
+  return df:take(tr), df:take(te)
+end
+
+-- The folds of cross_validate / the searches: time-series folds with time =, else fold_list.
+local function folds_of(df, opts, target, fname)
+  if opts.time ~= nil then
+    if type(opts.folds) == "table" then
+      error(fname .. ": give time = (time-series folds) or a list of folds, not both", 3)
+    end
+    if opts.stratify ~= nil and opts.stratify ~= false then
+      error(fname .. ": stratify does not apply to time-series folds (time =)", 3)
+    end
+    return ts_folds(df, opts, fname)
+  end
+  for _, k in ipairs{"gap", "test_size", "max_train_size"} do
+    if opts[k] ~= nil then error(string.format("%s: option '%s' needs time = <column>", fname, k), 3) end
+  end
+  return fold_list(df, opts.folds, target, opts.stratify, opts.seed, fname)
+end
+
+-- fit on the training rows and transform them (out-of-fold target encodings)
+local function fit_transform(p, tr)
+  if p.fit_transform then return p:fit_transform(tr) end
+  p:fit(tr)
+  return p:transform(tr)
+end
 
 -- One cross-validation with a factory and a pipeline factory: the result table.
 local function run_cv(make_model, make_pipe, df, folds, mlist, extra)
@@ -170,8 +363,7 @@ local function run_cv(make_model, make_pipe, df, folds, mlist, extra)
   for q, f in ipairs(folds) do
     local tr, te = df:take(f.train), df:take(f.test)
     local p = make_pipe()
-    p:fit(tr)
-    local Xtr, ytr = p:transform(tr)
+    local Xtr, ytr = fit_transform(p, tr)
     local Xte, yte = p:transform(te)
     if not ytr or not yte then
       error("cross_validate: the pipeline has no target column (give pipeline.target)", 4)
@@ -197,7 +389,9 @@ end
 -- result.mean / result.sd (sample sd over folds) per metric; print(result) shows the table.
 -- model: a constructor (cl.logreg) with params, or an unfitted model (its kind and params).
 -- folds: k (df:kfold stratified on stratify, default the pipeline's target; false: plain)
--- or a list {{train = {rows}, test = {rows}}, ...}.
+-- or a list {{train = {rows}, test = {rows}}, ...}. time = col: the folds are scikit-learn's
+-- TimeSeriesSplit(folds, gap, test_size, max_train_size) on the frame sorted by col (see
+-- time_folds): each model is scored on the rows after the ones it was fitted on.
 function M.cross_validate(model, df, opts)
   opts = check(opts, 3, "cross_validate", CV_KNOWN)
   local make_model = model_factory(model, opts.params, "cross_validate")
@@ -205,7 +399,7 @@ function M.cross_validate(model, df, opts)
   local mlist = metric_list(opts.metrics, "cross_validate")
   local target = type(opts.pipeline) == "table" and opts.pipeline.target or nil
   if target == nil and type(opts.pipeline) == "userdata" then target = opts.pipeline:options().target end
-  local folds = fold_list(df, opts.folds, target, opts.stratify, opts.seed, "cross_validate")
+  local folds = folds_of(df, opts, target, "cross_validate")
   return run_cv(make_model, make_pipe, df, folds, mlist, nil)
 end
 
@@ -237,7 +431,7 @@ local function expand(grid, fname)
 end
 
 local SEARCH_KNOWN = {"params", "folds", "metrics", "pipeline", "stratify", "seed", "refit",
-                      "n_iter"}
+                      "n_iter", "time", "gap", "test_size", "max_train_size"}
 
 -- common body of grid_search and random_search
 local function search(fname, model, df, combos, keys, opts)
@@ -246,7 +440,7 @@ local function search(fname, model, df, combos, keys, opts)
   local mlist = metric_list(opts.metrics, fname)
   local target = type(opts.pipeline) == "table" and opts.pipeline.target or nil
   if target == nil and type(opts.pipeline) == "userdata" then target = opts.pipeline:options().target end
-  local folds = fold_list(df, opts.folds, target, opts.stratify, opts.seed, fname)
+  local folds = folds_of(df, opts, target, fname)
   local key = mlist[1]
   local sign = LOWER[key] and -1 or 1
   local runs, best = {}, nil
@@ -282,8 +476,7 @@ local function search(fname, model, df, combos, keys, opts)
                best_score = runs[best].mean[key], best_index = best, cv = runs}
   if opts.refit ~= false then
     local p = make_pipe()
-    p:fit(df)
-    local X, y = p:transform(df)
+    local X, y = fit_transform(p, df)
     local m = make_model(combos[best])
     m:fit(X, y)
     res.model, res.pipeline = m, p

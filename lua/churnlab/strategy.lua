@@ -16,6 +16,11 @@
 --
 -- customers.scale (optional, one number per customer) multiplies every action's accept cost:
 -- a discount of 25% of each customer's own monthly price is accept = 0.25, scale = price.
+-- customers.p_draws (optional, n x R tensor or rows) holds R other equally likely churn
+-- probabilities per customer (bootstrap or refit replicates of the risk model and its
+-- calibration) and customers.value_draws the values that go with them: simulation draw d
+-- takes its fates from replicate d % R, so the intervals include the probabilities' error;
+-- the plans are chosen on p and value.
 -- A strategy: name; contact (cost per customer offered the action); accept (cost per customer
 -- who takes it, e.g. the discount paid over its duration); fixed (cost of running it at all);
 -- reach (probability a targeted customer takes it); effect (relative reduction of a taker's
@@ -40,7 +45,7 @@ local M = {}
 local OPTIONS = {"customers", "strategies", "budget", "draws", "seed", "verbose", "p", "value",
                  "scale"}
 local SENSITIVITY_OPTIONS = {"customers", "strategies", "budget", "p", "value", "scale", "vary"}
-local CUSTOMER_KEYS = {"p", "value", "scale"}
+local CUSTOMER_KEYS = {"p", "value", "scale", "p_draws", "value_draws"}
 local STRATEGY_KEYS = {"name", "contact", "accept", "reach", "effect", "effect_sd", "fixed",
                        "target", "budget"}
 local TARGET_KEYS = {"top", "threshold"}
@@ -151,7 +156,9 @@ local function customers_of(opts)
   p = vec(p, nil, "customers.p")
   local sc = type(c) == "userdata" and (opts.scale and c[opts.scale]) or (type(c) == "table" and c.scale)
   return {p = p, value = vec(v, #p, "customers.value"), n = #p,
-          scale = sc and vec(sc, #p, "customers.scale") or nil}
+          scale = sc and vec(sc, #p, "customers.scale") or nil,
+          p_draws = type(c) == "table" and c.p_draws or nil,
+          value_draws = type(c) == "table" and c.value_draws or nil}
 end
 
 local function action_of(s, i, n)
@@ -270,8 +277,8 @@ function M.plan_for(opts, i)
 end
 
 -- simulate{customers =, strategies =, budget =, draws = 2000, seed = 42, verbose} -> results:
--- customers = {p =, value = [, scale =]} (vectors: churn risk, value if retained, accept-cost
--- multiplier) or a frame with opts p, value, scale naming its columns; strategies = a list of
+-- customers = {p =, value = [, scale =, p_draws =, value_draws =]} (vectors: churn risk,
+-- value if retained, accept-cost multiplier; n x R replicates of risk and value) or a frame with opts p, value, scale naming its columns; strategies = a list of
 -- {name, contact, accept, fixed, reach, effect (number or one per customer), effect_sd,
 -- target = "all" | "value" | {top = k} | {threshold = t}, budget = false (ignores the
 -- budget)}. Each strategy is cut to the budget in its own priority order; "nobody" (no
@@ -284,7 +291,8 @@ end
 function M.simulate(opts)
   validate(opts, "simulate", OPTIONS)
   local cust, actions, pers, eff = prepare(opts)
-  local input = {p = cust.p, value = cust.value, effect = eff, scale = cust.scale}
+  local input = {p = cust.p, value = cust.value, effect = eff, scale = cust.scale,
+                 p_draws = cust.p_draws, value_draws = cust.value_draws}
   local sim = {draws = opts.draws or 2000, seed = opts.seed or 42, verbose = opts.verbose}
   local res = setmetatable({}, Results)
   local function run(name, assign, extra)

@@ -6,7 +6,7 @@
 --   local u = m:predict(Xnew)                -- reduction in churn probability if contacted
 --   local q = U.qini(stayed_test, treated_test, u_test)   -- q.coefficient, q.x, q.qini
 --
--- Two learners, both on any churnlab model (a constructor function returning a fresh model
+-- Four learners, all on any churnlab model (a constructor function returning a fresh model
 -- with fit(X, y) and predict(X)):
 --   tlearner: one churn model on treated customers, one on controls; uplift = p_control -
 --             p_treated (positive: contact lowers churn).
@@ -15,6 +15,9 @@
 --             uplift in staying = 2 P(Z = 1 | x) - 1. The identity holds for a 50/50
 --             randomisation, so fit refuses campaigns whose treated share is outside
 --             45-55% (use the T-learner there).
+--   xlearner, drlearner: the X-learner (Kuenzel et al. 2019) and the doubly robust
+--             DR-learner (Kennedy 2020), which add a regression model and, for campaigns
+--             that were not randomised, a propensity model (see below).
 -- Errors point at the caller's line, not at this file: core.raise skips the frames of
 -- churnlab's own modules, so no hand-counted error levels (which break under tail calls).
 local error = require("churnlab.core").raise
@@ -120,6 +123,199 @@ end
 function CT:predict(X)
   if not self.fitted then error("predict: the model is not fitted", 2) end
   return self.model:predict(X) * 2 - 1
+end
+
+-- ---- meta-learners with a second stage: X-learner and DR-learner ---------------------------
+-- Both take make (a churn classifier constructor, as above) and options {regressor = fn
+-- returning a fresh regression model (e.g. gbdt{objective = "squared"}), propensity = fn
+-- returning a classifier of treatment, or nil for a randomised campaign (the treated share),
+-- folds = k (default 2) or a list of fold numbers 1..k per row, seed = 42 (the fold
+-- shuffle)}. Effects are on the churn probability; predict returns the reduction in churn
+-- if contacted (mu0 - mu1), as the T-learner does. Propensities are clipped to [0.01, 0.99].
+
+local LEARNER_OPTIONS = {"regressor", "propensity", "folds", "seed"}
+local check = require("churnlab.options").check
+
+local function learner_opts(fname, make, opts)
+  if type(make) ~= "function" then error(fname .. ": expected a function returning a new model", 3) end
+  opts = check(opts, 2, fname, LEARNER_OPTIONS, 3)
+  if type(opts.regressor) ~= "function" then
+    error(fname .. ": option 'regressor' must be a function returning a new regression model", 3)
+  end
+  if opts.propensity ~= nil and type(opts.propensity) ~= "function" then
+    error(fname .. ": option 'propensity' must be a function returning a new classifier (or nil: randomised)", 3)
+  end
+  return opts
+end
+
+-- fold number (1..k) of every row: given, or a seeded shuffle cut into k near-equal parts
+local function folds_of(opt, n, seed)
+  if type(opt) == "table" then
+    local k = 0
+    if #opt ~= n then error(string.format("fit: folds has %d entries for %d rows", #opt, n), 4) end
+    for i = 1, n do
+      local f = opt[i]
+      if math.type(f) ~= "integer" and not (type(f) == "number" and f == math.floor(f)) or f < 1 then
+        error(string.format("fit: folds[%d] must be a fold number >= 1, got %s", i, tostring(f)), 4)
+      end
+      k = math.max(k, math.floor(f))
+    end
+    if k < 2 then error("fit: folds needs at least 2 folds", 4) end
+    return opt, k
+  end
+  local k = opt or 2
+  if math.type(k) ~= "integer" and not (type(k) == "number" and k == math.floor(k)) or k < 2 then
+    error("fit: option 'folds' must be a whole number >= 2 or a list of fold numbers, got " .. tostring(k), 4)
+  end
+  local u = vec(tensor.rand(n, 1, {seed = seed or 42}), "folds")
+  local order = {}
+  for i = 1, n do order[i] = i end
+  table.sort(order, function(a, b) if u[a] ~= u[b] then return u[a] < u[b] end return a < b end)
+  local f = {}
+  for r, i in ipairs(order) do f[i] = (r - 1) % k + 1 end
+  return f, math.floor(k)
+end
+
+local function read_fit_args(X, churned, treated)
+  local y, t = vec(churned, "churned"), vec(treated, "treated")
+  if type(X) ~= "userdata" or not X.index_rows then error("fit: X must be a tensor", 3) end
+  local n = X:shape()
+  if #y ~= n or #t ~= n then error(string.format("fit: X has %d rows, churned %d, treated %d", n, #y, #t), 3) end
+  local nt = 0
+  for i = 1, n do
+    if t[i] ~= 0 and t[i] ~= 1 then error(string.format("fit: treated[%d] must be 0 or 1, got %s", i, tostring(t[i])), 3) end
+    if y[i] ~= 0 and y[i] ~= 1 then error(string.format("fit: churned[%d] must be 0 or 1, got %s", i, tostring(y[i])), 3) end
+    nt = nt + t[i]
+  end
+  if nt == 0 or nt == n then error("fit: need both treated and control customers", 3) end
+  return y, t, n
+end
+
+-- a fresh model from make fitted on rows idx of X with target[idx]
+local function fit_rows(make, X, idx, target)
+  local yt = {}
+  for k, i in ipairs(idx) do yt[k] = target[i] end
+  local m = make()
+  m:fit(X:index_rows(idx), tensor(yt))
+  return m
+end
+
+local function predict_rows(m, X, idx) return vec(m:predict(idx and X:index_rows(idx) or X), "prediction") end
+
+local function clip(e) return e < 0.01 and 0.01 or e > 0.99 and 0.99 or e end
+
+-- propensity of rows `test` from a model (or the treated share) fitted on rows `train`
+local function propensity(make_e, X, t, train, test)
+  if make_e then
+    local e = predict_rows(fit_rows(make_e, X, train, t), X, test)
+    for k = 1, #e do e[k] = clip(e[k]) end
+    return e, nil
+  end
+  local s = 0
+  for _, i in ipairs(train) do s = s + t[i] end
+  local e = {}
+  for k = 1, #test do e[k] = clip(s / #train) end
+  return e, clip(s / #train)
+end
+
+local XL = {__name = "churnlab.XLearner"}
+XL.__index = XL
+function XL:__tostring() return "churnlab.XLearner" .. (self.fitted and "" or " (not fitted)") end
+
+-- xlearner(make, {regressor =, propensity =}) -> learner: the X-learner (Kuenzel et al. 2019).
+-- m:fit(X, churned, treated): outcome models mu0 (controls) and mu1 (treated), imputed effects
+-- D = y - mu0(x) for the treated and mu1(x) - y for the controls, regressions tau1 and tau0 on
+-- them; m:predict(X) -> -(e(x) tau0(x) + (1 - e(x)) tau1(x)), the drop in churn probability
+-- if contacted, e the propensity (a model, or the treated share).
+function U.xlearner(make, opts)
+  opts = learner_opts("xlearner", make, opts)
+  return setmetatable({make = make, opts = opts}, XL)
+end
+
+-- Fits the X-learner's four models (and the propensity model if given); returns self.
+function XL:fit(X, churned, treated)
+  local y, t, n = read_fit_args(X, churned, treated)
+  local it, ic, all = {}, {}, {}
+  for i = 1, n do all[i] = i; if t[i] == 1 then it[#it + 1] = i else ic[#ic + 1] = i end end
+  local mu0, mu1 = fit_rows(self.make, X, ic, y), fit_rows(self.make, X, it, y)
+  local d = {}
+  local p0t, p1c = predict_rows(mu0, X, it), predict_rows(mu1, X, ic)
+  for k, i in ipairs(it) do d[i] = y[i] - p0t[k] end
+  for k, i in ipairs(ic) do d[i] = p1c[k] - y[i] end
+  self.tau1 = fit_rows(self.opts.regressor, X, it, d)
+  self.tau0 = fit_rows(self.opts.regressor, X, ic, d)
+  if self.opts.propensity then
+    self.e_model = fit_rows(self.opts.propensity, X, all, t)
+  else
+    self.e_const = clip(#it / n)
+  end
+  self.fitted = true
+  return self
+end
+
+-- Predicted reduction in churn probability when contacted.
+function XL:predict(X)
+  if not self.fitted then error("predict: the X-learner is not fitted", 2) end
+  local t0, t1 = predict_rows(self.tau0, X), predict_rows(self.tau1, X)
+  local e = self.e_model and predict_rows(self.e_model, X)
+  local out = {}
+  for i = 1, #t0 do
+    local g = e and clip(e[i]) or self.e_const
+    out[i] = -(g * t0[i] + (1 - g) * t1[i])
+  end
+  return tensor(out)
+end
+
+local DR = {__name = "churnlab.DRLearner"}
+DR.__index = DR
+function DR:__tostring() return "churnlab.DRLearner" .. (self.fitted and "" or " (not fitted)") end
+
+-- drlearner(make, {regressor =, propensity =, folds = 2, seed = 42}) -> learner: the
+-- doubly robust DR-learner (Kennedy 2020). m:fit(X, churned, treated): for each fold, mu0,
+-- mu1 and the propensity e are fitted on the other folds and give the fold's pseudo-outcomes
+-- phi = mu1 - mu0 + t (y - mu1) / e - (1 - t) (y - mu0) / (1 - e); one regression of phi on
+-- X over all rows is the effect. m:predict(X) -> its negation, the drop in churn probability
+-- if contacted. m.folds holds the fold of every row, m.pseudo the pseudo-outcomes.
+function U.drlearner(make, opts)
+  opts = learner_opts("drlearner", make, opts)
+  return setmetatable({make = make, opts = opts}, DR)
+end
+
+-- Cross-fits the nuisance models, then regresses the pseudo-outcomes; returns self.
+function DR:fit(X, churned, treated)
+  local y, t, n = read_fit_args(X, churned, treated)
+  local folds, k = folds_of(self.opts.folds, n, self.opts.seed)
+  local phi = {}
+  for f = 1, k do
+    local train, test, tt, tc = {}, {}, {}, {}
+    for i = 1, n do
+      if folds[i] == f then test[#test + 1] = i
+      else
+        train[#train + 1] = i
+        if t[i] == 1 then tt[#tt + 1] = i else tc[#tc + 1] = i end
+      end
+    end
+    if #test > 0 then
+      if #tt == 0 or #tc == 0 then error("fit: fold " .. f .. "'s training rows lack treated or control customers", 2) end
+      local m0 = predict_rows(fit_rows(self.make, X, tc, y), X, test)
+      local m1 = predict_rows(fit_rows(self.make, X, tt, y), X, test)
+      local e = propensity(self.opts.propensity, X, t, train, test)
+      for j, i in ipairs(test) do
+        phi[i] = m1[j] - m0[j] + t[i] * (y[i] - m1[j]) / e[j] - (1 - t[i]) * (y[i] - m0[j]) / (1 - e[j])
+      end
+    end
+  end
+  local all = {}
+  for i = 1, n do all[i] = i end
+  self.tau = fit_rows(self.opts.regressor, X, all, phi)
+  self.folds, self.pseudo, self.fitted = folds, phi, true
+  return self
+end
+
+-- Predicted reduction in churn probability when contacted.
+function DR:predict(X)
+  if not self.fitted then error("predict: the DR-learner is not fitted", 2) end
+  return self.tau:predict(X) * -1
 end
 
 -- Qini curve of a ranking (see churnlab.measure.qini); `stayed` = 1 - churned.

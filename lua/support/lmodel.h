@@ -1,4 +1,12 @@
-/* lmodel.h - helpers shared by the model bindings (l_linear.c, l_mlp.c, l_metrics.c).
+/* lmodel.h - the one Lua class of every churn classifier, and helpers shared by the model
+ * bindings (bind/linear.c, bind/mlp.c, bind/trees.c, bind/model.c, bind/metrics.c).
+ *
+ * The class (lm_kind_push) is made from a kind's cl_model_ops (models/model.h) alone: the
+ * constructor validates its table against the kind's cl_param_def table (help() shows it),
+ * and every object has fit (-> m), history, predict, predict_proba, decision, contrib (when
+ * the kind has exact contributions), save (-> m), params, prior, features, fitted, pipeline,
+ * free, __tostring; cl.load reads its files. A binding adds only what its kind has beyond
+ * that (m:coef() of logreg, m:shap() of the trees) as an lm_kind_spec.
  *
  * Argument readers raise Lua errors before any C allocation is made, so they never leak;
  * when a tensor is not contiguous the packed copy is pushed on the Lua stack (owned by the
@@ -48,10 +56,6 @@ int lm_load_pipeline(lua_State *L, const cl_mr *r, int model);
  * the binding takes any C memory (every caller does, first thing). */
 void lm_frame_input(lua_State *L, int model, int idx);
 
-/* Fit options: raises on a key not in `known` (NULL-terminated), naming the known ones, and
- * attaches opts.pipeline (a fitted churnlab.Pipeline) to the model box at `model`. */
-void lm_fit_options(lua_State *L, int opts, int model, const char *const *known);
-
 /* predict options at idx (nil or a table) -> a cl_predict_mode: {margin = true} gives the raw
  * score; {prior_correction = false} the probabilities as fitted on reweighted data,
  * {prior_correction = true} corrected ones whatever the model's parameter says; neither: the
@@ -66,17 +70,48 @@ void lm_push_prior(lua_State *L, double trained, double truth, int corrected);
 /* m:pipeline() -> the attached churnlab.Pipeline or nil. */
 int lm_pipeline_method(lua_State *L);
 
-/* help() texts of methods every model class has the same way: lm_pipeline_method is one C
- * function for them all, so every binding records the same text for it. */
-#define LM_DOC_PIPELINE                                                                        \
-    "m:pipeline() -> pipeline | nil: the churnlab.Pipeline attached to the model (by fit's or "  \
-    "save's pipeline option, or read back from its model file): m:predict(frame) transforms "  \
-    "raw frames through it and m:save(path) stores it in the same file. nil when none."
-#define LM_DOC_FREE                                                                            \
-    "m:free(): releases the model's C memory now instead of at garbage collection; any later " \
-    "use of m is an error ('attempt to use a freed ...'). Calling it twice is harmless."
-#define LM_DOC_PARAMS                                                                          \
-    "m:params() -> {name = value}: every parameter of the model, defaults filled in (help(m) "  \
-    "lists their meaning and ranges)."
+/* ---- the classifier class ----------------------------------------------------------- */
+
+/* A help text: {name, doc}, NULL-terminated lists. */
+typedef struct lm_doc {
+    const char *name, *doc;
+} lm_doc;
+
+/* What a kind's binding adds to the generic class (every field may be NULL). */
+typedef struct lm_kind_spec {
+    const luaL_Reg *methods; /* the kind's own methods (m:coef(), m:shap() ...) */
+    /* Their help texts. An entry naming a generic method (fit, predict ...) is a note added
+     * to the generic text of that method for this kind ("L-BFGS; not converging is ..."). */
+    const lm_doc *docs;
+    const char *class_doc; /* help(m)'s paragraph; NULL: one made from the kind's names */
+    const char *new_doc;   /* the constructor's text; NULL: likewise */
+} lm_kind_spec;
+
+/* Makes the class of kind `ops` when it does not exist yet (metatable churnlab.<title>, its
+ * parameter table for help(), its loader for cl.load), adds spec's methods and texts (spec may
+ * be NULL; a later call with a spec adds to a class made without one), and pushes the
+ * kind's constructor: ctor{params} -> an unfitted model. */
+void lm_kind_push(lua_State *L, const cl_model_ops *ops, const lm_kind_spec *spec);
+/* Pushes a module table {<kind> = constructor, load = the kind's loader} (churnlab.linear). */
+void lm_kind_module(lua_State *L, const cl_model_ops *ops, const lm_kind_spec *spec);
+/* Pushes the kind's loader: load(path) -> model, an error naming the file when it holds
+ * another kind. */
+void lm_kind_push_loader(lua_State *L, const cl_model_ops *ops);
+/* The model object at idx of class tname ("churnlab.GBDT"): raises like lcl_checkobj. */
+cl_model *lm_checkmodel(lua_State *L, int idx, const char *tname);
+/* The kind's own C object behind it (a cl_gbdt *, a cl_logreg * ...). */
+void *lm_checkimpl(lua_State *L, int idx, const char *tname);
+/* Raises "<what>: the <kind> model is not fitted (call m:fit(X, y) first)" before fit. */
+void lm_need_fitted(lua_State *L, const cl_model *m, const char *what);
+/* Pushes the name of feature j (0-based): the one given to fit, else "x<j+1>". */
+void lm_push_feature(lua_State *L, const cl_model *m, int64_t j);
+/* Pushes {name of feature 1, ..., of feature d[, last]} (last NULL: none). */
+void lm_push_features(lua_State *L, const cl_model *m, const char *last);
+/* For churnlab.model: remembers its module table (at idx), where the constructor of a kind
+ * that has no binding of its own is put (cl.model.<kind>), and makes cl.load read files of
+ * kinds registered after the modules were opened. */
+void lm_kinds_init(lua_State *L, int module);
+/* load(path) -> a model of whatever classifier kind the file holds. */
+int lm_load_any(lua_State *L);
 
 #endif

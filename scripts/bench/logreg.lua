@@ -18,7 +18,7 @@ for _, threads in ipairs{1, 2} do
   cl.threads(threads)
   local m = cl.logreg{C = 1}
   local t0 = cl.core.now()
-  local r = m:fit(X, y, {verbose = false})
+  local r = m:fit(X, y, {verbose = false}):history()
   local secs = cl.core.now() - t0
   local auc = cl.metrics.roc_auc(yt, m:predict(Xt))
   line("churnlab", "fit_s", string.format("%.4f", secs), "s",

@@ -63,3 +63,31 @@ with open("tests/data/cv_ref.txt", "w") as f:
     for k, v in out:
         f.write(k + " " + str(len(v)) + " " + " ".join("%.17g" % x for x in v) + "\n")
 print(open("tests/data/cv_ref.txt").read())
+
+# ---- time-ordered splits (issue 20): tests/data/cv_time_ref.txt -------------------------------
+# ts_<name> lines: for each fold, "train_first train_last test_first test_last" (1-based rows)
+# of TimeSeriesSplit on n rows; tts_<pct> the test rows of train_test_split(shuffle=False);
+# ts_cv_auc: cross_validate's per-fold AUC of model(0.5) on cv_ref.csv's rows in file order
+# with TimeSeriesSplit(4, gap=10) (the rows taken as sorted by a time column = row number).
+from sklearn.model_selection import TimeSeriesSplit, train_test_split  # noqa: E402
+
+tout = []
+configs = {"n123_k5": (123, dict(n_splits=5)),
+           "n123_k4_gap3": (123, dict(n_splits=4, gap=3)),
+           "n123_k3_ts20_max50": (123, dict(n_splits=3, test_size=20, max_train_size=50)),
+           "n50_k6_gap2_ts5": (50, dict(n_splits=6, gap=2, test_size=5))}
+for name, (nn, kw) in configs.items():
+    v = []
+    for tr, te in TimeSeriesSplit(**kw).split(np.zeros(nn)):
+        v += [tr[0] + 1, tr[-1] + 1, te[0] + 1, te[-1] + 1]
+    tout.append(("ts_" + name, np.array(v)))
+for pct in [0.2, 0.25, 0.33]:
+    _, te = train_test_split(np.arange(123), test_size=pct, shuffle=False)
+    tout.append(("tts_%d" % round(pct * 100), np.array([len(te), te[0] + 1])))
+r = cross_validate(model(0.5), X, y, cv=TimeSeriesSplit(4, gap=10), scoring=["roc_auc"])
+tout.append(("ts_cv_auc", r["test_roc_auc"]))
+with open("tests/data/cv_time_ref.txt", "w") as f:
+    f.write(f"# scripts/ref/cv_ref.py, scikit-learn {sklearn.__version__}\n")
+    for k, v in tout:
+        f.write(k + " " + str(len(v)) + " " + " ".join("%.17g" % x for x in v) + "\n")
+print(open("tests/data/cv_time_ref.txt").read())

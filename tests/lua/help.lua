@@ -217,8 +217,8 @@ T.test("frame methods are found and named (help(df.filter) used to crash)", func
 end)
 
 T.test("a method shared by several classes names every one of them", function()
-  local s = H.text(cl.gbdt{}.fit)
-  T.eq(s:match("^[^\n]+"), "churnlab.Forest:fit, churnlab.GBDT:fit, churnlab.Tree:fit")
+  local s = H.text(cl.gbdt{}.shap)
+  T.eq(s:match("^[^\n]+"), "churnlab.Forest:shap, churnlab.GBDT:shap, churnlab.Tree:shap")
 end)
 
 T.done()

@@ -91,10 +91,10 @@ T.test("the walk finds the modules and the classes", function()
 end)
 
 T.test("the heading check itself tells right from wrong", function()
-  local fit = {f = cl.gbdt{}.fit, where = "churnlab.GBDT:fit"}
-  T.eq(heading_error(fit, "churnlab.Forest:fit, churnlab.GBDT:fit, churnlab.Tree:fit"), nil)
-  T.ok(heading_error(fit, "churnlab.Forest:fit"), "one class of three")
-  T.ok(heading_error(fit, "cl.trees.gbdt"), "a path to another function")
+  local shap = {f = cl.gbdt{}.shap, where = "churnlab.GBDT:shap"}
+  T.eq(heading_error(shap, "churnlab.Forest:shap, churnlab.GBDT:shap, churnlab.Tree:shap"), nil)
+  T.ok(heading_error(shap, "churnlab.Forest:shap"), "one class of three")
+  T.ok(heading_error(shap, "cl.trees.gbdt"), "a path to another function")
   local f1 = {f = cl.metrics.f1, where = "cl.metrics.f1"}
   T.eq(heading_error(f1, "cl.metrics.f1"), nil)
   T.eq(heading_error({f = cl.frame.read_csv}, "cl.read_csv"), nil, "a shortcut")

@@ -14,7 +14,8 @@ local tmp = os.tmpname()
 
 T.test("logreg fits, names coefficients and odds ratios", function()
   local m = cl.logreg{C = 1}
-  local r = m:fit(X, y, {names = {"tenure", "charges", "noise"}})
+  T.eq(m:fit(X, y, {names = {"tenure", "charges", "noise"}}), m, "fit returns the model")
+  local r = m:history()
   T.ok(r.converged); T.ok(r.iters > 0)
   local c = m:coef()
   T.ok(c.tenure > 0.8 and c.charges < -0.4, "signs and sizes of the true model")
@@ -36,8 +37,9 @@ T.test("l1 zeroes the noise column; lambda and C agree", function()
 end)
 
 T.test("not converging is a warning and converged = false", function()
-  local r = cl.logreg{max_iter = 1}:fit(X, y)
+  local r = cl.logreg{max_iter = 1}:fit(X, y):history()
   T.eq(r.converged, false)
+  T.ok(r.warning:find("did not converge in 1 iterations", 1, true), r.warning)
 end)
 
 T.test("save and cl.load round-trip bit-identically; corrupt bytes are refused", function()

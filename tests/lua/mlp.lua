@@ -18,7 +18,8 @@ local tmp = os.tmpname()
 T.test("mlp learns xor and reports a history per epoch", function()
   local m = cl.mlp{hidden = {16, 16}, epochs = 25, lr = 0.01, seed = 3}
   T.eq(tostring(m), "churnlab.MLP ?-16-16-1 relu adam, not fitted")
-  local h = m:fit(X, y, {valid = {Xv, yv}})
+  T.eq(m:fit(X, y, {valid = {Xv, yv}}), m, "fit returns the model")
+  local h = m:history()
   T.eq(#h.loss, 25); T.eq(#h.val_loss, 25); T.eq(#h.val_auc, 25)
   T.ok(h.loss[25] < h.loss[1], "training loss falls")
   T.ok(cl.metrics.roc_auc(yv, m:predict(Xv)) > 0.95, "xor solved")
@@ -28,7 +29,7 @@ end)
 
 T.test("early stopping restores the best epoch", function()
   local m = cl.mlp{hidden = {32}, epochs = 300, lr = 0.05, seed = 1}
-  local h = m:fit(X, y, {valid = {Xv, yv}, early_stop = 4})
+  local h = m:fit(X, y, {valid = {Xv, yv}, early_stop = 4}):history()
   T.ok(h.stopped_early)
   T.eq(h.epochs, h.best_epoch + 4)
   T.near(cl.metrics.log_loss(yv, m:predict(Xv)), h.val_loss[h.best_epoch], 1e-5)
@@ -80,7 +81,7 @@ T.test("argument errors are clear", function()
   T.raises(function() cl.mlp{epochs = 0} end, "epochs")
   T.raises(function() cl.mlp{nope = 1} end, "unknown parameter 'nope'")
   local m = cl.mlp{epochs = 1}
-  T.raises(function() m:predict(X) end, "predict before fit")
+  T.raises(function() m:predict(X) end, "predict: the mlp model is not fitted")
   T.raises(function() m:fit(X, tensor{1, 0}) end, "expected 800 values")
   T.raises(function() m:fit({}, y) end, "churnlab.Tensor")
   T.raises(function() m:fit(X, y, {valid = {tensor.randn(5, 3), tensor{1, 0, 1, 0, 1}}}) end,
@@ -96,7 +97,7 @@ end)
 T.test("valid_split validates on the last rows, as Keras' validation_split", function()
   local opts = {hidden = {8}, epochs = 6, lr = 0.01, seed = 5}
   local a = cl.mlp(opts)
-  local ha = a:fit(X, y, {valid_split = 0.25, early_stop = 3})
+  local ha = a:fit(X, y, {valid_split = 0.25, early_stop = 3}):history()
   -- the same as training on rows 1..600 and validating on 601..800 by hand (bit for bit:
   -- one binary, one process, the same arithmetic on the same rows)
   local idx_tr, idx_va = {}, {}
@@ -104,7 +105,7 @@ T.test("valid_split validates on the last rows, as Keras' validation_split", fun
   for i = 601, 800 do idx_va[#idx_va + 1] = i end
   local b = cl.mlp(opts)
   local hb = b:fit(X:index_rows(idx_tr), y:index_rows(idx_tr),
-                   {valid = {X:index_rows(idx_va), y:index_rows(idx_va)}, early_stop = 3})
+                   {valid = {X:index_rows(idx_va), y:index_rows(idx_va)}, early_stop = 3}):history()
   T.eq(#ha.val_loss, #hb.val_loss)
   for e = 1, #ha.val_loss do T.eq(ha.val_loss[e], hb.val_loss[e], "epoch " .. e) end
   T.eq((a:predict(Xv) - b:predict(Xv)):abs():max(), 0)

@@ -80,13 +80,13 @@ T.test("the pipeline is fitted inside each fold (no leakage)", function()
     local p = cl.prep.pipeline{target = "churn", positive = "Yes", drop = {"fold", "id"},
                                scale = "minmax"}
     return setmetatable({}, {__index = function(_, k)
-      if k == "fit" then
+      if k == "fit" or k == "fit_transform" then
         return function(self, f)
           local s = {}
           for _, v in ipairs(f.id:totable()) do s[v] = true end
           seen[#seen + 1] = s
-          p:fit(f)
-          return self
+          if k == "fit" then p:fit(f); return self end
+          return p:fit_transform(f)
         end
       end
       return function(_, ...) return p[k](p, ...) end
@@ -144,6 +144,129 @@ T.test("bad arguments are clear errors", function()
            "option of random_search")
   T.raises(function() cl.random_search(cl.logreg, df, {C = 3}, {pipeline = pipe}) end, "space entries")
   T.raises(function() cl.grid_search(cl.logreg, df, {Cx = {1}}, {pipeline = pipe}) end, "Cx")
+end)
+
+-- ---- time-ordered splits (issue 20); oracle: scripts/ref/cv_ref.py -> cv_time_ref.txt -------
+local tref = {}
+for line in io.lines("tests/data/cv_time_ref.txt") do
+  if not line:match("^#") then
+    local key, rest = line:match("^(%S+) %d+ (.*)$")
+    local v = {}
+    for x in rest:gmatch("%S+") do v[#v + 1] = tonumber(x) end
+    tref[key] = v
+  end
+end
+local function days(n)
+  local t = {}
+  for i = 1, n do t[i] = 100 + i end
+  return cl.frame({day = t}, {names = {"day"}})
+end
+
+T.test("time_folds equal sklearn's TimeSeriesSplit fold boundaries", function()
+  local cases = {n123_k5 = {123, {folds = 5}}, n123_k4_gap3 = {123, {folds = 4, gap = 3}},
+                 n123_k3_ts20_max50 = {123, {folds = 3, test_size = 20, max_train_size = 50}},
+                 n50_k6_gap2_ts5 = {50, {folds = 6, gap = 2, test_size = 5}}}
+  for name, c in pairs(cases) do
+    local o = c[2]
+    o.time = "day"
+    local f = cl.model_selection.time_folds(days(c[1]), o)
+    local want = tref["ts_" .. name]
+    T.eq(#f * 4, #want, name)
+    for q, fold in ipairs(f) do
+      local got = {fold.train[1], fold.train[#fold.train], fold.test[1], fold.test[#fold.test]}
+      for k = 1, 4 do T.eq(got[k], want[(q - 1) * 4 + k], name .. " fold " .. q) end
+      -- contiguous: every row between the ends
+      T.eq(#fold.train, got[2] - got[1] + 1)
+      T.eq(#fold.test, got[4] - got[3] + 1)
+    end
+  end
+end)
+
+T.test("time_split: test fraction as train_test_split(shuffle = False); cutoff and gap", function()
+  local d = days(123)
+  for _, pct in ipairs{20, 25, 33} do
+    local tr, te = cl.time_split(d, {time = "day", test = pct / 100})
+    T.eq(te:nrow(), tref["tts_" .. pct][1])
+    T.eq(te.day:get(1), 100 + tref["tts_" .. pct][2])
+    T.eq(tr:nrow() + te:nrow(), 123)
+  end
+  local tr, te = cl.time_split(d, {time = "day", test = 23, gap = 5})
+  T.eq(te:nrow(), 23)
+  T.eq(tr:nrow(), 123 - 23 - 5)
+  T.eq(te.day:get(1) - tr.day:get(tr:nrow()), 6)
+  -- cutoff on a date column, gap in days, any row order
+  local dates = {}
+  for i = 1, 30 do dates[i] = string.format("2024-01-%02d", 31 - i) end -- descending
+  local df = cl.frame({d = dates, x = dates}, {names = {"d", "x"}})
+  df = df:with("d", df.d:astype("date"))
+  tr, te = cl.time_split(df, {time = "d", cutoff = "2024-01-21", gap = 3})
+  T.eq(te:nrow(), 10) -- 21 .. 30
+  T.eq(tr:nrow(), 17) -- 1 .. 17 (18, 19, 20 are the gap)
+  for i = 1, tr:nrow() do T.ok(tr.x:get(i) < "2024-01-18", tr.x:get(i)) end
+  for i = 1, te:nrow() do T.ok(te.x:get(i) >= "2024-01-21", te.x:get(i)) end
+  T.eq(te.x:get(1), "2024-01-30") -- frame order kept
+end)
+
+T.test("time-series cross_validate equals sklearn's cross_validate with TimeSeriesSplit", function()
+  local ids = {}
+  for i = 1, df:nrow() do ids[i] = i end
+  local d2 = df:with("row", ids)
+  local tp = {target = "churn", positive = "Yes", drop = {"fold", "row"}, impute = "median",
+              scale = "minmax"}
+  local r = cl.cross_validate(cl.logreg, d2, {params = {C = 0.5, tol = 1e-10}, pipeline = tp,
+                                              time = "row", folds = 4, gap = 10})
+  -- the AUC tolerance of the first test (no swap of two test rows' order)
+  for q = 1, 4 do T.near(r.folds[q].roc_auc, tref.ts_cv_auc[q], 1e-6, "fold " .. q) end
+  -- no fold trains on a row at or after its test rows
+  local f = cl.model_selection.time_folds(d2, {time = "row", folds = 4, gap = 10})
+  for q = 1, 4 do
+    T.eq(r.folds[q].n_train, #f[q].train)
+    T.ok(f[q].train[#f[q].train] + 10 < f[q].test[1])
+  end
+  local g = cl.grid_search(cl.logreg, d2, {C = {0.1, 1}}, {pipeline = tp, time = "row", folds = 3,
+                                                         refit = false})
+  T.eq(g.results:nrow(), 2)
+end)
+
+T.test("target encoding inside cross_validate: each training fold is encoded out of fold", function()
+  local tp = {target = "churn", positive = "Yes", columns = {"plan", "region"}, encode = "target",
+              shuffle = false}
+  local r = cl.cross_validate(cl.logreg, df, {pipeline = tp, folds = folds})
+  for q = 1, 5 do
+    local tr, te = df:take(folds[q].train), df:take(folds[q].test)
+    local p = cl.prep.pipeline(tp)
+    local Xtr, ytr = p:fit_transform(tr)
+    local Xte, yte = p:transform(te)
+    local m = cl.logreg{}; m:fit(Xtr, ytr)
+    T.eq(r.folds[q].roc_auc, cl.metrics.roc_auc(yte, m:predict(Xte)), "fold " .. q)
+  end
+end)
+
+T.test("time options: bad input is a clear error naming it", function()
+  local d = days(20)
+  T.raises(function() cl.time_split(d, {time = "when", test = 0.2}) end, "no column 'when'")
+  T.raises(function() cl.time_split(d, {test = 0.2}) end, "option 'time' must be the name")
+  T.raises(function() cl.time_split(d:sort("day", {desc = true}), {time = "day", test = 0.2}) end,
+           "time column 'day' is not sorted: row 2 (119) comes after row 1 (120)")
+  local gaps = cl.frame({day = {1, 2, 0 / 0, 4}}, {names = {"day"}})
+  T.raises(function() cl.time_split(gaps, {time = "day", cutoff = 2}) end, "missing on row 3")
+  local cat = cl.frame({day = {"a", "b"}}, {names = {"day"}})
+  T.raises(function() cl.time_split(cat, {time = "day", cutoff = 2}) end, "is cat: expected a num or date column")
+  T.raises(function() cl.time_split(d, {time = "day"}) end, "give one of test")
+  T.raises(function() cl.time_split(d, {time = "day", test = 0.2, cutoff = 3}) end, "give one of test")
+  T.raises(function() cl.time_split(d, {time = "day", test = 1.5}) end, "fraction in (0, 1)")
+  T.raises(function() cl.time_split(d, {time = "day", test = 0.5, gap = 10}) end, "leave no training row")
+  T.raises(function() cl.time_split(d, {time = "day", cutoff = 500}) end, "leaves no test row")
+  T.raises(function() cl.time_split(d, {time = "day", cutoff = "2024-01-01"}) end, "cutoff must be a number")
+  T.raises(function() cl.time_split(d, {time = "day", tst = 0.2}) end, "unknown option 'tst'")
+  T.raises(function() cl.model_selection.time_folds(d, {time = "day", folds = 5, test_size = 5}) end,
+           "5 folds of test_size 5 with gap 0 do not fit in 20 rows")
+  T.raises(function() cl.model_selection.time_folds(d, {time = "day", folds = 30}) end, "need at least 31 rows")
+  T.raises(function() cl.cross_validate(cl.logreg, df, {pipeline = pipe, time = "fold", folds = folds}) end,
+           "not both")
+  T.raises(function() cl.cross_validate(cl.logreg, df, {pipeline = pipe, gap = 2}) end, "needs time =")
+  T.raises(function() cl.cross_validate(cl.logreg, df, {pipeline = pipe, time = "tenure"}) end,
+           "time column 'tenure' is not sorted")
 end)
 
 local telco = T.shared("telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv")

@@ -37,7 +37,7 @@ local pipe = cl.prep.pipeline{target = "churn", positive = "Yes"}:fit(df)
 local PX = pipe:transform(df)
 
 local logreg = cl.logreg{}
-logreg:fit(X, y) -- fit returns its history
+logreg:fit(X, y) -- fit returns the model; its history is logreg:history()
 local mlp = cl.mlp{hidden = {4}, epochs = 2, seed = 1}
 mlp:fit(X, y)
 local gbdt = cl.gbdt{trees = 3, depth = 2}:fit(X, y)
@@ -54,6 +54,8 @@ do
   g2:save(scorer_path, {pipeline = pipe})
 end
 local scorer_obj = require("churnlab.scorer").new(live_state, scorer_path, {profiles = profiles})
+-- the service over the same (empty) state and model, on any free loopback port
+local service = cl.serve.start{state = live_state, model = scorer_path, profiles = profiles, port = 0}
 os.remove(scorer_path)
 local km = cl.cluster.kmeans{k = 2, seed = 1}
 local km_labels = km:fit(X)
@@ -83,6 +85,9 @@ local customers = {p = {0.5, 0.2, 0.9}, value = {10, 20, 30}}
 local actions = {{contact = 1, effect = 0.2}}
 local tl = cl.uplift.tlearner(function() return cl.logreg{} end)
 local ct = cl.uplift.transform(function() return cl.logreg{} end)
+local mk_reg = function() return cl.gbdt{objective = "squared", trees = 2} end
+local xl = cl.uplift.xlearner(function() return cl.logreg{} end, {regressor = mk_reg})
+local drl = cl.uplift.drlearner(function() return cl.logreg{} end, {regressor = mk_reg})
 
 -- ---- functions that take an options table: name -> call passing it ------------------------
 local TAKES = {
@@ -95,6 +100,9 @@ local TAKES = {
   ["livescore.new"] = function(o) return require("churnlab.livescore").new(cl.live.new(), nil, o) end,
   ["scorer.new"] = function(o) return require("churnlab.scorer").new(live_state, "/nonexistent.clm", o) end,
   ["Scorer:reasons"] = function(o) return scorer_obj:reasons(1, o) end,
+  ["serve.start"] = function(o) return cl.serve.start(o) end,
+  ["Service:run"] = function(o) return service:run(o) end,
+  ["Service:request"] = function(o) return service:request("GET", "/healthz", o) end,
   -- frames
   ["frame.read_csv"] = function(o)
     local p = os.tmpname(); local f = io.open(p, "w"); f:write("a\n1\n"); f:close()
@@ -125,6 +133,9 @@ local TAKES = {
   ["prep.ordinal"] = function(o) return cl.prep.ordinal(o) end,
   -- models: parameters, fit, predict, shap, importance, rules, save
   ["linear.logreg"] = function(o) return cl.logreg(o) end,
+  -- uplift meta-learners with a second stage: {regressor, propensity, folds, seed}
+  ["uplift.xlearner"] = function(o) return cl.uplift.xlearner(function() return cl.logreg{} end, o) end,
+  ["uplift.drlearner"] = function(o) return cl.uplift.drlearner(function() return cl.logreg{} end, o) end,
   ["mlp.mlp"] = function(o) return cl.mlp(o) end,
   ["trees.gbdt"] = function(o) return cl.gbdt(o) end,
   ["trees.forest"] = function(o) return cl.forest(o) end,
@@ -132,6 +143,16 @@ local TAKES = {
   ["LogReg:fit"] = function(o) return cl.logreg{}:fit(X, y, o) end,
   ["LogReg:predict"] = function(o) return logreg:predict(X, o) end,
   ["LogReg:save"] = function(o) return logreg:save(scratch, o) end,
+  ["LogReg:predict_proba"] = function(o) return logreg:predict_proba(X, o) end,
+  ["LogReg:contrib"] = function(o) return logreg:contrib(X, o) end,
+  ["MLP:predict_proba"] = function(o) return mlp:predict_proba(X, o) end,
+  ["GBDT:predict_proba"] = function(o) return gbdt:predict_proba(X, o) end,
+  ["GBDT:contrib"] = function(o) return gbdt:contrib(X, o) end,
+  ["Forest:predict_proba"] = function(o) return forest:predict_proba(X, o) end,
+  ["Forest:contrib"] = function(o) return forest:contrib(X, o) end,
+  ["Tree:predict_proba"] = function(o) return tree:predict_proba(X, o) end,
+  ["Tree:contrib"] = function(o) return tree:contrib(X, o) end,
+  ["model.new"] = function(o) return cl.model.new("gbdt", o) end,
   ["MLP:fit"] = function(o) return cl.mlp{epochs = 1}:fit(X, y, o) end,
   ["MLP:predict"] = function(o) return mlp:predict(X, o) end,
   ["MLP:save"] = function(o) return mlp:save(scratch, o) end,
@@ -201,6 +222,8 @@ local TAKES = {
   ["model_selection.random_search"] = function(o)
     return cl.model_selection.random_search(cl.logreg, df, {C = {1}}, o)
   end,
+  ["model_selection.time_split"] = function(o) o.time, o.test = "x1", 0.2; return cl.model_selection.time_split(df, o) end,
+  ["model_selection.time_folds"] = function(o) o.time = "x1"; return cl.model_selection.time_folds(df, o) end,
   -- value
   ["value.clv"] = function(o) o.p, o.margin = 0.1, 10; return cl.value.clv(o) end,
   ["value.clv_vector"] = function(o) return cl.value.clv_vector({0.1}, 10, o) end,
@@ -296,6 +319,9 @@ local NONE = {
   -- the live state's plain accessors, the feature table, core helpers and the gnuplot probe
   "Live:advance", "Live:features", "Live:frame", "Live:free", "Live:image", "Live:now",
   "Scorer:free", "Scorer:risk", "Scorer:risks",
+  -- the service's plain accessors; serve_cli.main takes the command line's argument list
+  "Service:poll", "Service:port", "Service:refresh", "Service:stop", "Service:url",
+  "serve_cli.main",
   "Live:snapshot", "Live:stats", "Live:version", "live.features", "core.mkdirs", "core.raise",
   "plot.available",
   -- the MPI processes: plain arguments (allreduce takes a value and an op name)
@@ -347,6 +373,7 @@ local NONE = {
   -- uplift learners wrap a model constructor; fit(X, churned, treated), predict(X)
   "uplift.qini", "uplift.tlearner", "uplift.transform",
   "TLearner:fit", "TLearner:predict", "ClassTransform:fit", "ClassTransform:predict",
+  "XLearner:fit", "XLearner:predict", "DRLearner:fit", "DRLearner:predict",
   -- value helpers with positional arguments
   "value.lifetime", "value.segment_rates", "value.wilson",
   -- frame methods with positional arguments only
@@ -364,13 +391,17 @@ local NONE = {
   -- model accessors
   "LogReg:coef", "LogReg:coef_list", "LogReg:decision", "LogReg:fitted", "LogReg:free",
   "LogReg:intercept", "LogReg:odds_ratios", "LogReg:params", "LogReg:pipeline", "LogReg:prior",
+  "LogReg:features", "LogReg:history",
   "MLP:decision", "MLP:fitted", "MLP:free", "MLP:names", "MLP:nparams", "MLP:params",
-  "MLP:pipeline", "MLP:prior",
+  "MLP:pipeline", "MLP:prior", "MLP:features", "MLP:history",
   "GBDT:best_iteration", "GBDT:export_xgboost", "GBDT:features", "GBDT:free", "GBDT:ntrees",
-  "GBDT:params", "GBDT:pipeline", "GBDT:prior",
+  "GBDT:params", "GBDT:pipeline", "GBDT:prior", "GBDT:decision", "GBDT:fitted", "GBDT:history",
   "Forest:features", "Forest:free", "Forest:ntrees", "Forest:oob_auc", "Forest:params",
-  "Forest:pipeline", "Forest:prior",
+  "Forest:pipeline", "Forest:prior", "Forest:decision", "Forest:fitted", "Forest:history",
   "Tree:features", "Tree:free", "Tree:ntrees", "Tree:params", "Tree:pipeline", "Tree:prior",
+  "Tree:decision", "Tree:fitted", "Tree:history",
+  -- the classifier kinds by name: a kind name, a path
+  "model.kind", "model.kinds", "model.load",
   "KMeans:centers", "KMeans:info", "KMeans:predict", "KMeans:save",
   -- pipelines take their options when built (prep.pipeline{...})
   "Pipeline:feature_names", "Pipeline:fit", "Pipeline:fit_transform", "Pipeline:fitted",
@@ -423,6 +454,8 @@ methods("Figure", cl.plot.Figure)
 methods("Report", cl.report.Report)
 methods("TLearner", getmetatable(tl))
 methods("ClassTransform", getmetatable(ct))
+methods("XLearner", getmetatable(xl))
+methods("DRLearner", getmetatable(drl))
 
 -- ---- the checks -----------------------------------------------------------------------------
 T.test("every exported function is classified (takes options, or listed as taking none)", function()

@@ -143,4 +143,186 @@ T.test("errors: target needs positive, unknown options, missing columns", functi
   T.raises(function() cl.prep.pipeline{}:transform(df) end, "not fitted")
 end)
 
+-- ---- issue 20: one-hot drop, robust scaling, missing indicators, target encoding --------
+-- Oracle: scripts/ref/prep_ref.py (scikit-learn's OneHotEncoder, RobustScaler, SimpleImputer;
+-- target encoding in numpy from the published formula, as scikit-learn 1.2 has no
+-- TargetEncoder) writes tests/data/prep_ref.csv and prep_ref.txt. Rows 1-180 are fitted, all
+-- 240 transformed (unknown categories and a new missing value among rows 181-240).
+local ref = {}
+for line in io.lines("tests/data/prep_ref.txt") do
+  if not line:match("^#") then
+    local key, rest = line:match("^(%S+) %d+ (.*)$")
+    local v = {}
+    for x in rest:gmatch("%S+") do v[#v + 1] = tonumber(x) or x end
+    ref[key] = v
+  end
+end
+local rdf = cl.read_csv("tests/data/prep_ref.csv")
+local rfit = rdf:head(180)
+
+-- X (rows x cols) against a row-major reference; tol(b) the allowed |a - b|
+local function same_matrix(X, want, tol, what)
+  local rows, cols = X:shape()
+  T.eq(rows * cols, #want, what .. ": size")
+  for i = 1, rows do
+    for j = 1, cols do
+      local b = want[(i - 1) * cols + j]
+      T.near(X:get(i, j), b, tol(b), string.format("%s [%d, %d]", what, i, j))
+    end
+  end
+end
+-- 0/1 indicators and one-hot columns are exact; a float32 output of a double computation is
+-- within half an ulp of float32 (2^-24 relative) of the double result, plus the double
+-- rounding differences of the two computations (~1e-15 relative): 1.2e-7 relative.
+local function exact() return 0 end
+local function f32(b) return 1.2e-7 * math.abs(b) + 1e-30 end
+
+T.test("onehot_drop = first / if_binary equal sklearn's OneHotEncoder(drop, handle_unknown = ignore)", function()
+  for _, drop in ipairs{"first", "if_binary"} do
+    local p = cl.prep.pipeline{columns = {"plan", "partner", "region"}, impute = "none",
+                               onehot_drop = drop}:fit(rfit)
+    T.eq(table.concat(p:feature_names(), " "), table.concat(ref["names_ohe_" .. drop], " "), drop)
+    same_matrix(p:transform(rdf), ref["ohe_" .. drop], exact, drop)
+    -- the step form: cl.prep.onehot{drop = ...}
+    local d = cl.prep.onehot{columns = {"plan", "partner", "region"}, drop = drop}:fit(rfit):transform_frame(rdf)
+    for j, name in ipairs(ref["names_ohe_" .. drop]) do
+      T.eq(d[name]:get(190), ref["ohe_" .. drop][189 * #ref["names_ohe_" .. drop] + j], name)
+    end
+  end
+  -- a one-category column has no column left with first, keeps its one with if_binary
+  local one = cl.frame({g = {"a", "a", "a"}, y = {0, 1, 0}}, {names = {"g", "y"}})
+  T.eq(#cl.prep.pipeline{target = "y", onehot_drop = "first"}:fit(one):feature_names(), 0)
+  T.eq(table.concat(cl.prep.pipeline{target = "y", onehot_drop = "if_binary"}:fit(one):feature_names(), ","), "g=a")
+end)
+
+T.test("a full one-hot design is collinear for Cox (aliased column); onehot_drop = first is not", function()
+  local time, event = {}, {}
+  for i = 1, 180 do time[i] = 1 + (i * 37) % 50; event[i] = rfit.churn:get(i) == "Yes" and 1 or 0 end
+  local function n_aliased(drop)
+    local p = cl.prep.pipeline{columns = {"plan", "region"}, impute = "none", onehot_drop = drop}:fit(rfit)
+    local s = cl.survival.cox(p:transform(rfit), time, event, {names = p:feature_names()}):summary()
+    local k = 0
+    for _, r in ipairs(s) do if r.se ~= r.se then k = k + 1 end end -- aliased: se NaN
+    return k, #s
+  end
+  local a, d = n_aliased("none")
+  T.eq(d, 7)
+  -- Cox has no intercept: plan's three columns sum to 1, a constant the partial likelihood
+  -- cannot see, and so do region's four: one column of each group is redundant
+  T.eq(a, 2)
+  a, d = n_aliased("first")
+  T.eq(d, 5)
+  T.eq(a, 0)
+end)
+
+T.test("scale = robust equals sklearn's SimpleImputer(median) + RobustScaler", function()
+  local p = cl.prep.pipeline{columns = {"tenure", "charges"}, scale = "robust"}:fit(rfit)
+  same_matrix(p:transform(rdf), ref.robust, f32, "robust")
+  for j = 1, 2 do
+    -- unscale(j, z) = z * IQR + median, in double: center and scale to double rounding
+    T.near(p:unscale(j, 0), ref.robust_center[j], 1e-12 * ref.robust_center[j], "center " .. j)
+    T.near(p:unscale(j, 1) - p:unscale(j, 0), ref.robust_scale[j], 1e-12 * ref.robust_scale[j], "scale " .. j)
+  end
+  local s = cl.prep.scaler{kind = "robust", columns = "charges"}:fit(rfit):transform_frame(rdf)
+  T.near(s.charges:get(1), ref.robust[2], f32(ref.robust[2]) + 1e-15)
+  -- an IQR of 0 divides by 1 (sklearn's _handle_zeros_in_scale)
+  local flat = cl.frame({x = {5, 5, 5, 5, 7}, y = {0, 1, 0, 1, 1}}, {names = {"x", "y"}})
+  local X = cl.prep.pipeline{target = "y", scale = "robust"}:fit(flat):transform(flat)
+  T.eq(X:get(5, 1), 2)
+end)
+
+T.test("add_indicator equals sklearn's SimpleImputer(add_indicator = True) (missing-only)", function()
+  local p = cl.prep.pipeline{columns = {"tenure", "charges"}, add_indicator = true}:fit(rfit)
+  T.eq(table.concat(p:feature_names(), " "), table.concat(ref.names_ind_num, " "))
+  same_matrix(p:transform(rdf), ref.ind_num, f32, "indicator")
+  local src = p:sources()
+  T.eq(src[2].column, "tenure")
+  T.eq(src[2].label, "(missing)")
+  T.eq(p:unscale(2, 1), 1) -- an indicator has no units
+  -- categories: the imputer step keeps labels and adds the indicator
+  local d = cl.prep.imputer{strategy = "most_frequent", add_indicator = true, columns = "area"}:fit(rfit):transform_frame(rdf)
+  for i = 1, 240 do
+    T.eq(d.area:get(i), ref.ind_cat_label[i], "area label " .. i)
+    T.eq(d["area=(missing)"]:get(i), ref.ind_cat[i], "area indicator " .. i)
+  end
+  -- one-hot with impute = none: missing gives zeros and a 1 in the indicator
+  local q = cl.prep.pipeline{columns = {"area"}, impute = "none", add_indicator = true}:fit(rfit)
+  T.eq(q:feature_names()[#q:feature_names()], "area=(missing)")
+end)
+
+T.test("encode = target equals the TargetEncoder formula: out of fold in fit_transform, full in transform", function()
+  local cases = {{"auto", 5, "auto"}, {10, 5, "10"}, {"auto", 3, "auto_cv3"}}
+  for _, c in ipairs(cases) do
+    local p = cl.prep.pipeline{target = "churn", positive = "Yes", columns = {"plan", "area"},
+                               impute = "none", encode = "target", smooth = c[1], cv = c[2],
+                               shuffle = false}
+    local X, y = p:fit_transform(rfit)
+    T.eq(table.concat(p:feature_names(), " "), "plan area")
+    T.eq(y:sum(), rfit.churn:eq("Yes"):sum())
+    -- values in [0, 1]: float32 rounding of a double computation, 2^-24 absolute
+    same_matrix(X, ref["te_" .. c[3] .. "_oof"], function() return 1e-7 end, c[3] .. " out of fold")
+    same_matrix(p:transform(rdf), ref["te_" .. c[3] .. "_full"], function() return 1e-7 end, c[3] .. " full")
+    -- fit + transform on the fit frame is the (leaky) full encoding, not the out-of-fold one
+    local Xf = p:transform(rfit)
+    T.ok((Xf - X):abs():max() > 1e-3, "fit_transform must differ from transform on the fit rows")
+    local tmp = os.tmpname()
+    p:save(tmp)
+    local q = cl.load(tmp)
+    os.remove(tmp)
+    T.eq((q:transform(rdf) - p:transform(rdf)):abs():max(), 0)
+    T.eq(q:options().smooth, c[1])
+  end
+  -- shuffled folds: deterministic by seed, other folds than unshuffled
+  local o = {target = "churn", positive = "Yes", columns = {"plan"}, encode = "target", seed = 7}
+  local a = cl.prep.pipeline(o):fit_transform(rfit)
+  local b = cl.prep.pipeline(o):fit_transform(rfit)
+  T.eq((a - b):abs():max(), 0)
+  o.shuffle = false
+  T.ok((cl.prep.pipeline(o):fit_transform(rfit) - a):abs():max() > 1e-3)
+end)
+
+T.test("issue 20 options: bad values are clear errors", function()
+  T.raises(function() cl.prep.pipeline{onehot_drop = "last"} end, "onehot_drop must be one of none|first|if_binary, got 'last'")
+  T.raises(function() cl.prep.onehot{drop = 1} end, "onehot_drop")
+  T.raises(function() cl.prep.pipeline{drop = "first"}:fit(rfit) end, "to drop a one-hot category give onehot_drop = \"first\"")
+  T.raises(function() cl.prep.pipeline{encode = "target"}:fit(rfit) end, "encode = target needs target =")
+  T.raises(function() cl.prep.pipeline{encode = "target", smooth = -1} end, "smooth must be \"auto\" or a number >= 0")
+  T.raises(function() cl.prep.pipeline{encode = "target", smooth = "big"} end, "smooth must be")
+  T.raises(function() cl.prep.pipeline{encode = "target", cv = 1} end, "cv must be a whole number in [2,")
+  T.raises(function() cl.prep.pipeline{scale = "quantile"} end, "scale must be one of none|minmax|standard|robust")
+  local three = cl.frame({g = {"a", "b", "a"}, y = {0, 2, 1}}, {names = {"g", "y"}})
+  T.raises(function() cl.prep.pipeline{target = "y", encode = "target"}:fit(three) end,
+           "encode = target needs a 0/1 target: row 2: target 'y' is 2")
+  local tiny = cl.frame({g = {"a", "b", "a"}, y = {0, 1, 1}}, {names = {"g", "y"}})
+  T.raises(function() cl.prep.pipeline{target = "y", encode = "target"}:fit_transform(tiny) end,
+           "5 folds of 3 rows")
+end)
+
+T.test("pipeline files written before issue 20 load and transform unchanged", function()
+  for _, name in ipairs{"v1_onehot", "v1_ordinal"} do
+    local p = cl.load("tests/data/prep_" .. name .. ".clm")
+    local lines = io.lines("tests/data/prep_" .. name .. "_X.txt")
+    lines() -- comment
+    T.eq(table.concat(p:feature_names(), ","), lines())
+    local X = p:transform(cl.read_csv("tests/data/cv_ref.csv"))
+    local i = 0
+    for line in lines do
+      i = i + 1
+      local j = 0
+      for v in line:gmatch("%S+") do
+        j = j + 1
+        -- the same float32 arithmetic: %.9g identifies a float32 exactly
+        T.eq(string.format("%.9g", X:get(i, j)), v, name .. string.format(" [%d, %d]", i, j))
+      end
+    end
+    T.eq(i, 400)
+    -- and they are written again in format 1, byte for byte
+    local tmp = os.tmpname()
+    p:save(tmp)
+    local a, b = io.open(tmp, "rb"), io.open("tests/data/prep_" .. name .. ".clm", "rb")
+    T.eq(a:read("a"), b:read("a"), name .. " rewritten")
+    a:close(); b:close(); os.remove(tmp)
+  end
+end)
+
 T.done()

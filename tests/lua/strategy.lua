@@ -13,6 +13,40 @@ local strategies = {
   {name = "content push", contact = 0.1, reach = 0.4, effect = 0.1, target = "all"},
 }
 
+T.test("replicates of the churn probabilities widen the intervals, not the plans", function()
+  local R = 4
+  local pd, vd = {}, {}
+  for i = 1, n do
+    pd[i], vd[i] = {}, {}
+    for r = 1, R do pd[i][r] = math.min(1, p[i] * (0.5 + (r - 1) / 3)); vd[i][r] = v[i] end
+  end
+  local base = S.simulate{customers = {p = p, value = v}, strategies = strategies,
+                          budget = 3000, draws = 400, seed = 3}
+  local wide = S.simulate{customers = {p = p, value = v, p_draws = pd, value_draws = vd},
+                          strategies = strategies, budget = 3000, draws = 400, seed = 3}
+  for i = 2, #base do
+    local a, b = base[i], wide[i]
+    T.eq(b.contacted, a.contacted, a.name)
+    if a.contacted > 0 then
+      T.ok(b.net.hi - b.net.lo > 1.5 * (a.net.hi - a.net.lo), a.name .. ": wider")
+    end
+  end
+  for i = 1, n do T.eq(wide.optimised.plan[i], base.optimised.plan[i]) end
+  -- equal replicates give exactly the plain simulation (same binary, same draws)
+  local same = {}
+  for i = 1, n do same[i] = {p[i], p[i]} end
+  local eq = S.simulate{customers = {p = p, value = v, p_draws = same}, strategies = strategies,
+                        budget = 3000, draws = 400, seed = 3}
+  T.eq(eq.optimised.net.lo, base.optimised.net.lo)
+  T.eq(eq.optimised.net.hi, base.optimised.net.hi)
+  T.raises(function() cl.plan.simulate({p = {0.1, 0.2}, value = {1, 1}, p_draws = {{0.1}}},
+                                       {{effect = 0.1}}, {1, 1}) end, "p_draws must have one row per customer")
+  T.raises(function() cl.plan.simulate({p = {0.1, 0.2}, value = {1, 1}, value_draws = {{1}, {1}}},
+                                       {{effect = 0.1}}, {1, 1}) end, "value_draws must be 2 x 0")
+  T.raises(function() cl.plan.simulate({p = {0.1, 0.2}, value = {1, 1}, p_draws = {{0.1}, {1.5}}},
+                                       {{effect = 0.1}}, {1, 1}) end, "replicate 1, customer 2")
+end)
+
 T.test("simulate compares strategies with intervals and an optimised plan", function()
   local res = S.simulate{customers = {p = p, value = v}, strategies = strategies,
                          budget = 3000, draws = 300, seed = 3}

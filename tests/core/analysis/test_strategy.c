@@ -63,7 +63,7 @@ static void exact_equals_brute_force(void **state)
         int n = 1 + (int)cl_rng_below(&r, 7);
         double p[8], v[8];
         random_customers(&r, n, p, v);
-        cl_strategy_input in = {n, p, v, 3, ACT, NULL, NULL};
+        cl_strategy_input in = {n, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
         double budget = cl_rng_uniform(&r) * 7.0 * n;
         uint8_t assign[8];
         double net, cost;
@@ -90,7 +90,7 @@ static void greedy_at_scale(void **state)
     cl_rng r;
     cl_rng_seed(&r, 5);
     random_customers(&r, N, p, v);
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     double net, cost;
     assert_int_equal(cl_strategy_optimize(&in, 15000, 0, assign, &net, &cost), CL_OK);
     assert_true(cost <= 15000 + 1e-6);
@@ -130,7 +130,7 @@ static void simulation_matches_expectation(void **state)
         exp_saved += a->reach * p[i] * a->effect;
         exp_net += a->reach * (p[i] * a->effect * v[i] - a->accept) - a->contact;
     }
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     cl_sim_result s1, s2;
     cl_threads_set(1);
     assert_int_equal(cl_strategy_simulate(&in, assign, 400, 3, &s1, NULL), CL_OK);
@@ -160,7 +160,7 @@ static void common_random_numbers(void **state)
     memset(none, 0, sizeof none);
     for (int i = 0; i < N; i++)
         some[i] = i < 250 ? 2 : 0;
-    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL};
+    cl_strategy_input in = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     cl_sim_result a, b;
     assert_int_equal(cl_strategy_simulate(&in, none, 200, 8, &a, NULL), CL_OK);
     assert_int_equal(cl_strategy_simulate(&in, some, 200, 8, &b, NULL), CL_OK);
@@ -170,17 +170,39 @@ static void common_random_numbers(void **state)
     cl_action wide[3];
     memcpy(wide, ACT, sizeof wide);
     wide[1].effect_sd = 0.2;
-    cl_strategy_input in2 = {N, p, v, 3, wide, NULL, NULL};
+    cl_strategy_input in2 = {N, p, v, 3, wide, NULL, NULL, 0, NULL, NULL};
     cl_sim_result c;
     assert_int_equal(cl_strategy_simulate(&in2, some, 200, 8, &c, NULL), CL_OK);
     assert_true(c.net.hi - c.net.lo > b.net.hi - b.net.lo);
+    /* per-customer effects averaging zero (a campaign that found nothing): with effect 0 the
+     * draw shifts them, so an uncertain zero still widens the interval; without the sd the
+     * interval is the customers' luck alone */
+    double eff[N * 3];
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 3; k++)
+            eff[i * 3 + k] = k == 1 ? (i % 2 ? 0.05 : -0.05) : ACT[k].effect;
+    cl_action zero[3];
+    memcpy(zero, ACT, sizeof zero);
+    zero[1].effect = 0;
+    cl_strategy_input in3 = {N, p, v, 3, zero, eff, NULL, 0, NULL, NULL};
+    cl_sim_result d0, d1;
+    assert_int_equal(cl_strategy_simulate(&in3, some, 400, 8, &d0, NULL), CL_OK);
+    zero[1].effect_sd = 0.1;
+    assert_int_equal(cl_strategy_simulate(&in3, some, 400, 8, &d1, NULL), CL_OK);
+    assert_true(d1.saved.hi - d1.saved.lo > 2 * (d0.saved.hi - d0.saved.lo));
+    /* the shift is symmetric: the mean saved stays near zero (4 standard errors of 400 draws
+     * of a spread of at most 0.1 * sum of p over 250 customers * reach) */
+    double sp = 0;
+    for (int i = 0; i < 250; i++)
+        sp += p[i];
+    assert_true(fabs(d1.saved.mean) < 4 * (0.1 * sp * ACT[1].reach + sqrt(sp)) / sqrt(400.0));
 }
 
 static void per_customer_cost_scale(void **state)
 {
     (void)state;
     double p[2] = {0.5, 0.5}, v[2] = {100, 100}, sc[2] = {1, 3};
-    cl_strategy_input in = {2, p, v, 3, ACT, NULL, sc};
+    cl_strategy_input in = {2, p, v, 3, ACT, NULL, sc, 0, NULL, NULL};
     double w1, w2;
     double e1 = cl_strategy_expected(&in, 0, 1, &w1), e2 = cl_strategy_expected(&in, 1, 1, &w2);
     NEAR_D(w2 - w1, 2 * ACT[1].accept);
@@ -196,13 +218,81 @@ static void per_customer_cost_scale(void **state)
     assert_non_null(strstr(cl_last_error(), "customer 2: cost scale"));
 }
 
+/* Replicates of the churn probabilities: draw d uses replicate d % R. Two replicates equal
+ * to p give exactly the plain simulation (same binary, same draws); replicates at 0.5 p and
+ * 1.5 p keep the mean (the average of the replicates is p) within its standard error and
+ * widen the interval beyond the customers' luck alone. */
+static void probability_replicates(void **state)
+{
+    (void)state;
+    enum { N = 400, D = 600 };
+    double p[N], v[N], rep[2 * N];
+    uint8_t assign[N];
+    cl_rng r;
+    cl_rng_seed(&r, 31);
+    random_customers(&r, N, p, v);
+    double exp_saved = 0, exp_lo = 0, exp_hi = 0;
+    for (int i = 0; i < N; i++) {
+        assign[i] = 2; /* the discount, effect 0.4, reach 0.6 */
+        rep[i] = p[i];
+        rep[N + i] = p[i];
+        exp_saved += ACT[1].reach * ACT[1].effect * p[i];
+    }
+    exp_lo = 0.5 * exp_saved;
+    exp_hi = 1.5 * exp_saved;
+    cl_strategy_input plain = {N, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
+    cl_strategy_input same = {N, p, v, 3, ACT, NULL, NULL, 2, rep, NULL};
+    cl_sim_result a, b, c;
+    assert_int_equal(cl_strategy_simulate(&plain, assign, D, 5, &a, NULL), CL_OK);
+    assert_int_equal(cl_strategy_simulate(&same, assign, D, 5, &b, NULL), CL_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+    for (int i = 0; i < N; i++) {
+        rep[i] = 0.5 * p[i];
+        rep[N + i] = 1.5 * p[i] > 1 ? 1 : 1.5 * p[i];
+    }
+    double exp_mix = 0;
+    for (int i = 0; i < N; i++)
+        exp_mix += ACT[1].reach * ACT[1].effect * 0.5 * (rep[i] + rep[N + i]);
+    cl_threads_set(1);
+    assert_int_equal(cl_strategy_simulate(&same, assign, D, 5, &c, NULL), CL_OK);
+    cl_sim_result c2;
+    cl_threads_set(2);
+    assert_int_equal(cl_strategy_simulate(&same, assign, D, 5, &c2, NULL), CL_OK);
+    cl_threads_set(0);
+    assert_memory_equal(&c, &c2, sizeof c);
+    /* the saved count of one draw has sd <= sqrt(expected); the mean of D draws, half from
+     * each replicate, within 4 of those standard errors of the mixture's expectation */
+    double se = sqrt(exp_hi) / sqrt((double)D);
+    assert_true(fabs(c.saved.mean - exp_mix) < 4 * se);
+    /* the 5% and 95% quantiles sit near the two replicates' expectations (the bimodal
+     * mixture), far beyond the plain interval */
+    assert_true(c.saved.lo < exp_lo + 3 * sqrt(exp_lo) && c.saved.hi > exp_hi - 3 * sqrt(exp_hi));
+    assert_true(c.saved.hi - c.saved.lo > 2 * (a.saved.hi - a.saved.lo));
+    /* values with the replicates: doubling every value in both doubles the revenue kept in
+     * every draw (same fates), exactly up to rounding of the sums */
+    double vrep[2 * N];
+    for (int i = 0; i < N; i++)
+        vrep[i] = vrep[N + i] = 2 * v[i];
+    cl_strategy_input valued = {N, p, v, 3, ACT, NULL, NULL, 2, rep, vrep};
+    cl_sim_result e;
+    assert_int_equal(cl_strategy_simulate(&valued, assign, D, 5, &e, NULL), CL_OK);
+    assert_true(fabs(e.retained.mean - 2 * c.retained.mean) < 1e-9 * fabs(c.retained.mean) + 1e-9);
+    assert_true(e.saved.mean == c.saved.mean);
+    vrep[7] = -1;
+    assert_int_equal(cl_strategy_simulate(&valued, assign, D, 5, &e, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "replicate 1, customer 8: value"));
+    rep[N + 3] = 1.2;
+    assert_int_equal(cl_strategy_simulate(&same, assign, D, 5, &c, NULL), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "replicate 2, customer 4"));
+}
+
 static void errors(void **state)
 {
     (void)state;
     double p[2] = {0.5, 1.5}, v[2] = {10, 10};
     uint8_t assign[2] = {1, 0};
     double net, cost;
-    cl_strategy_input in = {2, p, v, 3, ACT, NULL, NULL};
+    cl_strategy_input in = {2, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in, 10, 0, assign, &net, &cost), CL_EINVAL);
     assert_non_null(strstr(cl_last_error(), "customer 2: churn probability 1.5"));
     p[1] = 0.2;
@@ -214,7 +304,7 @@ static void errors(void **state)
     assert_non_null(strstr(cl_last_error(), "assigned action 7 of 3"));
     cl_action bad = ACT[0];
     bad.reach = 2;
-    cl_strategy_input in3 = {2, p, v, 1, &bad, NULL, NULL};
+    cl_strategy_input in3 = {2, p, v, 1, &bad, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in3, 10, 0, assign, &net, &cost), CL_EINVAL);
     assert_non_null(strstr(cl_last_error(), "action 1: reach and effect"));
 }
@@ -224,7 +314,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exact_equals_brute_force), cmocka_unit_test(greedy_at_scale),
         cmocka_unit_test(simulation_matches_expectation), cmocka_unit_test(common_random_numbers),
-        cmocka_unit_test(per_customer_cost_scale), cmocka_unit_test(errors),
+        cmocka_unit_test(per_customer_cost_scale), cmocka_unit_test(probability_replicates),
+        cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

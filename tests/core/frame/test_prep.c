@@ -430,6 +430,8 @@ static void test_alloc_failures(void **state)
 /* Pipeline files that pass the CRC but not the semantics (issue 22): one field edited inside
  * its chunk, the CRC recomputed. The first is the reported crash: has_positive flipped to 0
  * for a cat target made transform dereference NULL. Each must be refused at load. */
+static cl_frame *te_frame(void);
+
 typedef struct pipe_edit {
     const char *chunk;
     int index;      /* element to change */
@@ -437,37 +439,15 @@ typedef struct pipe_edit {
     const char *msg; /* in the error */
 } pipe_edit;
 
-static void test_semantic_corruption(void **state)
+/* Writes p, applies each edit to a fresh copy and expects cl_pipeline_read to refuse it. */
+static void expect_refused(const cl_pipeline *p, const pipe_edit *edits, size_t nedit)
 {
-    (void)state;
-    cl_frame *f = small();
-    cl_pipeline_opts o = opts();
-    o.scale = CL_SCALE_STANDARD;
-    cl_pipeline *p;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
     cl_mw *w = cl_mw_new("pipeline");
     assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
     const void *buf;
     size_t len;
     assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
-    /* column_ints: per column is_cat, ncat, other, fill_cat; column_nums: fill, shift, mul.
-     * Columns: x (num), c (cat). */
-    const pipe_edit edits[] = {
-        {"pipeline.has_positive", 0, 0, "no positive label"},
-        {"pipeline.has_target", 0, 0, "has_target = 0 does not match"},
-        {"pipeline.target_is_cat", 0, 0, "positive value 'Yes' is not a number"},
-        {"pipeline.column_nums", 0, INFINITY, "fill value inf"},
-        {"pipeline.column_nums", 0, NAN, "fill value nan"},
-        {"pipeline.column_nums", 2, -1, "scaling shift"},
-        {"pipeline.column_nums", 1, NAN, "scaling shift"},
-        {"pipeline.column_nums", 5, 3, "not scaled"},
-        {"pipeline.column_ints", 0, 2, "expected 0 or 1"},
-        {"pipeline.column_ints", 6, 1, "other slot 1 with unknown = zero"},
-        {"pipeline.opts", 3, 1, "beyond max_categories"},
-        {"pipeline.opts", 0, CL_IMPUTE_NONE, "fill value"},
-        {"pipeline.fill_value", 0, NAN, "fill_value = nan is not finite"},
-    };
-    for (size_t e = 0; e < sizeof edits / sizeof *edits; e++) {
+    for (size_t e = 0; e < nedit; e++) {
         uint8_t *b = malloc(len);
         assert_non_null(b);
         memcpy(b, buf, len);
@@ -496,7 +476,303 @@ static void test_semantic_corruption(void **state)
         free(b);
     }
     cl_mw_free(w);
+}
+
+static void test_semantic_corruption(void **state)
+{
+    (void)state;
+    cl_frame *f = small();
+    cl_pipeline_opts o = opts();
+    o.scale = CL_SCALE_STANDARD;
+    cl_pipeline *p;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    /* column_ints: per column is_cat, ncat, other, fill_cat; column_nums: fill, shift, mul.
+     * Columns: x (num), c (cat). */
+    const pipe_edit edits[] = {
+        {"pipeline.has_positive", 0, 0, "no positive label"},
+        {"pipeline.has_target", 0, 0, "has_target = 0 does not match"},
+        {"pipeline.target_is_cat", 0, 0, "positive value 'Yes' is not a number"},
+        {"pipeline.column_nums", 0, INFINITY, "fill value inf"},
+        {"pipeline.column_nums", 0, NAN, "fill value nan"},
+        {"pipeline.column_nums", 2, -1, "scaling shift"},
+        {"pipeline.column_nums", 1, NAN, "scaling shift"},
+        {"pipeline.column_nums", 5, 3, "not scaled"},
+        {"pipeline.column_ints", 0, 2, "expected 0 or 1"},
+        {"pipeline.column_ints", 6, 1, "other slot 1 with unknown = zero"},
+        {"pipeline.opts", 3, 1, "beyond max_categories"},
+        {"pipeline.opts", 0, CL_IMPUTE_NONE, "fill value"},
+        {"pipeline.fill_value", 0, NAN, "fill_value = nan is not finite"},
+        /* format 1 holds no format 2 value */
+        {"pipeline.opts", 1, CL_ENCODE_TARGET, "bad options"},
+        {"pipeline.opts", 4, CL_SCALE_ROBUST, "bad options"},
+    };
+    expect_refused(p, edits, sizeof edits / sizeof *edits);
     cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
+/* Format 2's chunks. Columns of te_frame: g (cat), x (num). */
+static void test_v2_semantic_corruption(void **state)
+{
+    (void)state;
+    cl_frame *f = te_frame();
+    cl_pipeline_opts o = opts();
+    o.encode = CL_ENCODE_TARGET;
+    o.impute = CL_IMPUTE_NONE;
+    o.add_indicator = 1;
+    cl_pipeline *p;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    /* target_encodings: g's 4 categories, other (none), missing slot = 5 values, then prior */
+    const pipe_edit te_edits[] = {
+        {"pipeline.target_encodings", 2, 1.5, "target encoding 3 is 1.5"},
+        {"pipeline.target_encodings", 5, NAN, "target encoding 6 is nan"},
+        {"pipeline.column_ext", 0, 0, "dropped category 0"},
+        {"pipeline.column_ext", 3, 7, "indicator 7"},
+        {"pipeline.opts2", 2, 1, "bad options"},
+        {"pipeline.opts2", 0, 3, "bad options"},
+        {"pipeline.opts2", 1, 0, "do not match onehot_drop"},
+    };
+    expect_refused(p, te_edits, sizeof te_edits / sizeof *te_edits);
+    cl_pipeline_free(p);
+    o = opts();
+    o.onehot_drop = CL_ONEHOT_DROP_FIRST;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    const pipe_edit oh_edits[] = {
+        {"pipeline.column_ext", 0, -1, "do not match onehot_drop = 1"},
+        {"pipeline.opts2", 0, CL_ONEHOT_DROP_NONE, "do not match onehot_drop = 0"},
+    };
+    expect_refused(p, oh_edits, sizeof oh_edits / sizeof *oh_edits);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
+/* sklearn's StratifiedKFold(3) on y = 1 0 0 1 0 0 0 1 0 0 gives 0 0 0 1 0 1 1 2 2 2 (printed
+ * by scikit-learn 1.2.1; worked by hand: the sorted classes dealt round-robin give fold 0
+ * one row of the first class and three of the other, folds 1 and 2 one and two). */
+static void test_cv_folds(void **state)
+{
+    (void)state;
+    const float y[10] = {1, 0, 0, 1, 0, 0, 0, 1, 0, 0};
+    const int32_t want[10] = {0, 0, 0, 1, 0, 1, 1, 2, 2, 2};
+    int32_t fold[10], f2[10];
+    assert_int_equal(cl_pipeline_cv_folds(fold, y, 10, 3, 0, 0), CL_OK);
+    assert_memory_equal(fold, want, sizeof want);
+    /* shuffled: the same number of rows of each class in each fold, other rows, and the same
+     * folds for the same seed */
+    assert_int_equal(cl_pipeline_cv_folds(fold, y, 10, 3, 1, 7), CL_OK);
+    assert_int_equal(cl_pipeline_cv_folds(f2, y, 10, 3, 1, 7), CL_OK);
+    assert_memory_equal(fold, f2, sizeof fold);
+    int cnt[3][2] = {{0}}, wcnt[3][2] = {{0}}, moved = 0;
+    for (int i = 0; i < 10; i++) {
+        cnt[fold[i]][y[i] != 0]++;
+        wcnt[want[i]][y[i] != 0]++;
+        moved += fold[i] != want[i];
+    }
+    assert_memory_equal(cnt, wcnt, sizeof cnt);
+    assert_true(moved > 0);
+    assert_int_equal(cl_pipeline_cv_folds(fold, y, 10, 11, 0, 0), CL_EINVAL);
+    assert_non_null(strstr(cl_last_error(), "11 folds of 10 rows"));
+    assert_int_equal(cl_pipeline_cv_folds(fold, y, 10, 1, 0, 0), CL_EINVAL);
+}
+
+/* 40 rows: g in {a, b, c, d, missing}, y 0/1 */
+static cl_frame *te_frame(void)
+{
+    const char *lab[] = {"a", "b", "c", "d", NULL};
+    const char *g[40], *y[40];
+    double x[40];
+    for (int i = 0; i < 40; i++) {
+        g[i] = lab[(i * 7 + i / 5) % 5];
+        y[i] = ((i * 13) % 7 < 3 || (g[i] && g[i][0] == 'a' && i % 2)) ? "Yes" : "No";
+        x[i] = i % 6 == 0 ? NAN : (double)((i * 17) % 23);
+    }
+    cl_frame *f;
+    cl_column *a, *b, *c;
+    assert_int_equal(cl_frame_new(&f), CL_OK);
+    assert_int_equal(cl_column_from_strings(&a, g, 40), CL_OK);
+    assert_int_equal(cl_column_from_strings(&b, y, 40), CL_OK);
+    assert_int_equal(cl_column_from_doubles(&c, x, 40), CL_OK);
+    assert_int_equal(cl_frame_set(f, "g", a), CL_OK);
+    assert_int_equal(cl_frame_set(f, "x", c), CL_OK);
+    assert_int_equal(cl_frame_set(f, "y", b), CL_OK);
+    cl_column_free(a);
+    cl_column_free(b);
+    cl_column_free(c);
+    return f;
+}
+
+/* Out-of-fold target encoding, shuffled folds: row i of fit_transform equals the encoding a
+ * pipeline fitted on the other folds' rows alone gives it (the same sums in the same row
+ * order: equal to the bit), for both smoothings. */
+static void test_target_oof(void **state)
+{
+    (void)state;
+    cl_frame *f = te_frame();
+    for (int sm = 0; sm < 2; sm++) {
+        cl_pipeline_opts o = opts();
+        o.encode = CL_ENCODE_TARGET;
+        o.impute = CL_IMPUTE_NONE;
+        o.add_indicator = 1;
+        o.cv = 4;
+        o.seed = 99;
+        o.smooth = sm ? 3.5 : -1;
+        cl_pipeline *p;
+        cl_tensor *X, *y;
+        if (cl_pipeline_fit_transform(&p, f, &o, &X, &y) != CL_OK)
+            fail_msg("%s", cl_last_error());
+        assert_int_equal(cl_pipeline_n_features(p), 4); /* g, g=(missing), x, x=(missing) */
+        assert_string_equal(cl_pipeline_feature_name(p, 1), "g=(missing)");
+        int32_t fold[40];
+        assert_int_equal(cl_pipeline_cv_folds(fold, cl_tensor_data(y), 40, 4, 1, 99), CL_OK);
+        int differs = 0;
+        for (int q = 0; q < 4; q++) {
+            int64_t tr[40], te[40], ntr = 0, nte = 0;
+            for (int64_t i = 0; i < 40; i++) {
+                if (fold[i] == q)
+                    te[nte++] = i;
+                else
+                    tr[ntr++] = i;
+            }
+            cl_frame *ftr, *fte;
+            assert_int_equal(cl_frame_take(&ftr, f, tr, ntr), CL_OK);
+            assert_int_equal(cl_frame_take(&fte, f, te, nte), CL_OK);
+            cl_pipeline *pq;
+            cl_tensor *Xq, *yq;
+            fit_transform(ftr, &o, &pq, &Xq, &yq);
+            cl_tensor_free(Xq);
+            cl_tensor_free(yq);
+            assert_int_equal(cl_pipeline_transform(pq, fte, &Xq, NULL), CL_OK);
+            for (int64_t k = 0; k < nte; k++)
+                assert_true(X_at(X, te[k], 0) == X_at(Xq, k, 0));
+            cl_tensor *Xfull;
+            assert_int_equal(cl_pipeline_transform(p, fte, &Xfull, NULL), CL_OK);
+            for (int64_t k = 0; k < nte; k++) {
+                differs += X_at(Xfull, k, 0) != X_at(Xq, k, 0);
+                for (int j = 1; j < 4; j++) { /* the other columns: the plain transform */
+                    float a = X_at(Xfull, k, j), b = X_at(X, te[k], j);
+                    assert_true(a == b || (isnan(a) && isnan(b)));
+                }
+            }
+            cl_tensor_free(Xfull);
+            cl_tensor_free(Xq);
+            cl_pipeline_free(pq);
+            cl_frame_free(ftr);
+            cl_frame_free(fte);
+        }
+        assert_true(differs > 0); /* out of fold is not the full-frame encoding */
+        cl_tensor_free(X);
+        cl_tensor_free(y);
+        cl_pipeline_free(p);
+    }
+    cl_frame_free(f);
+}
+
+/* Format 2 through a buffer: the same transform after reading; a pipeline without format 2
+ * features is still written as format 1. */
+static void test_v2_round_trip(void **state)
+{
+    (void)state;
+    cl_frame *f = te_frame();
+    for (int c = 0; c < 4; c++) {
+        cl_pipeline_opts o = opts();
+        o.impute = c == 3 ? CL_IMPUTE_NONE : CL_IMPUTE_MEDIAN;
+        o.onehot_drop = c == 0 ? CL_ONEHOT_DROP_FIRST : CL_ONEHOT_DROP_IF_BINARY;
+        o.add_indicator = c == 1;
+        o.scale = c == 2 ? CL_SCALE_ROBUST : CL_SCALE_NONE;
+        o.encode = c == 3 ? CL_ENCODE_TARGET : CL_ENCODE_ONEHOT;
+        cl_pipeline *p, *q;
+        cl_tensor *X, *y, *X2;
+        fit_transform(f, &o, &p, &X, &y);
+        cl_mw *w = cl_mw_new("pipeline");
+        assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+        const void *buf;
+        size_t len;
+        assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+        cl_mr *r;
+        assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
+        int64_t fmt;
+        cl_mr_prefix(r, "pipeline.");
+        assert_int_equal(cl_mr_int(r, "format", 1, 2, &fmt), CL_OK);
+        assert_int_equal(fmt, 2); /* every case uses a format 2 feature */
+        cl_mr_prefix(r, NULL);
+        if (cl_pipeline_read(r, "pipeline.", &q) != CL_OK)
+            fail_msg("read %d: %s", c, cl_last_error());
+        assert_int_equal(cl_pipeline_transform(q, f, &X2, NULL), CL_OK);
+        assert_int_equal(cl_pipeline_n_features(q), cl_pipeline_n_features(p));
+        assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2),
+                            40 * (size_t)cl_pipeline_n_features(p) * sizeof(float));
+        assert_int_equal(cl_pipeline_options(q)->onehot_drop, o.onehot_drop);
+        cl_tensor_free(X);
+        cl_tensor_free(X2);
+        cl_tensor_free(y);
+        cl_mr_free(r);
+        cl_mw_free(w);
+        cl_pipeline_free(p);
+        cl_pipeline_free(q);
+    }
+    /* none of them: format 1 */
+    cl_pipeline_opts o = opts();
+    cl_pipeline *p;
+    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    cl_mw *w = cl_mw_new("pipeline");
+    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    const void *buf;
+    size_t len;
+    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    cl_mr *r;
+    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
+    int64_t fmt;
+    assert_int_equal(cl_mr_int(r, "pipeline.format", 1, 2, &fmt), CL_OK);
+    assert_int_equal(fmt, 1);
+    assert_int_equal(cl_mr_has(r, "pipeline.column_ext"), 0);
+    cl_mr_free(r);
+    cl_mw_free(w);
+    cl_pipeline_free(p);
+    cl_frame_free(f);
+}
+
+static void test_v2_alloc_failures(void **state)
+{
+    (void)state;
+    cl_frame *f = te_frame();
+    cl_pipeline_opts o = opts();
+    o.encode = CL_ENCODE_TARGET;
+    o.impute = CL_IMPUTE_NONE;
+    o.add_indicator = 1;
+    o.scale = CL_SCALE_ROBUST;
+    size_t base = cl_alloc_bytes();
+    int ok = 0;
+    for (long n = 1; n < 600 && !ok; n++) {
+        cl_pipeline *p = NULL, *q = NULL;
+        cl_tensor *X = NULL, *y = NULL;
+        cl_mw *w = NULL;
+        cl_mr *r = NULL;
+        cl_alloc_fail_at(n);
+        int rc = cl_pipeline_fit_transform(&p, f, &o, &X, &y);
+        if (rc == CL_OK)
+            rc = (w = cl_mw_new("pipeline")) ? cl_pipeline_write(p, w, "pipeline.") : CL_ENOMEM;
+        const void *buf;
+        size_t len;
+        if (rc == CL_OK)
+            rc = cl_mw_finish(w, &buf, &len);
+        if (rc == CL_OK)
+            rc = cl_mr_from_buffer(&r, buf, len, "mem");
+        if (rc == CL_OK)
+            rc = cl_pipeline_read(r, "pipeline.", &q);
+        cl_alloc_fail_at(0);
+        if (rc == CL_OK)
+            ok = 1;
+        else
+            assert_int_equal(rc, CL_ENOMEM);
+        cl_mr_free(r);
+        cl_mw_free(w);
+        cl_tensor_free(X);
+        cl_tensor_free(y);
+        cl_pipeline_free(p);
+        cl_pipeline_free(q);
+        assert_int_equal(cl_alloc_bytes(), base);
+    }
+    assert_true(ok);
     cl_frame_free(f);
 }
 
@@ -507,7 +783,9 @@ int main(void)
         cmocka_unit_test(test_native_ordinal), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_save_load),     cmocka_unit_test(test_steps_transform_frame),
         cmocka_unit_test(test_alloc_failures),
-        cmocka_unit_test(test_semantic_corruption),
+        cmocka_unit_test(test_semantic_corruption), cmocka_unit_test(test_cv_folds),
+        cmocka_unit_test(test_target_oof),    cmocka_unit_test(test_v2_round_trip),
+        cmocka_unit_test(test_v2_alloc_failures), cmocka_unit_test(test_v2_semantic_corruption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

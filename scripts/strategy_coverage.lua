@@ -1,0 +1,86 @@
+-- strategy_coverage.lua: do notebook 06's 90% intervals hold the truth 90% of the time?
+--
+--   churnlab scripts/strategy_coverage.lua [worlds = 12 [customers = 4000 [first seed = 1 [out.json]]]]
+--
+-- For each seed, a small world is generated (scripts/gen_data.lua with that seed), its
+-- features built (notebook 02) and notebook 06 run on it with a budget of 0.5 per active
+-- customer (the default world's 15,000 for 30,225), exactly as `make report` runs them;
+-- strategy_check.json then says for every plan whether the replayed true net value fell
+-- inside the plan's 90% interval. Counted: the optimised plan, discount everyone, call
+-- everyone and call the riskiest fifth (the oracle knows the truth and "nobody" is exactly 0).
+-- Prints one line per world and the coverage with its count (and writes them to out.json when
+-- given); each world takes some 20-30 s.
+local worlds = tonumber(arg and arg[1]) or 12
+local customers = tonumber(arg and arg[2]) or 4000
+local first = tonumber(arg and arg[3]) or 1
+local exe = os.getenv("CHURNLAB") or "build/release/churnlab"
+local tmp = os.tmpname()
+os.remove(tmp)
+local fmt = string.format
+local PLANS = {"optimised", "everyone", "call everyone", "riskiest fifth"}
+
+local function run(cmd)
+  local ok = os.execute(cmd .. " >" .. tmp .. ".log 2>&1")
+  if not ok then
+    local f = io.open(tmp .. ".log")
+    local log = f and f:read("a") or ""
+    if f then f:close() end
+    error("strategy_coverage: failed: " .. cmd .. "\n" .. log, 0)
+  end
+end
+
+local function read_check(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("a")
+  f:close()
+  local out = {}
+  for name, body in text:gmatch('"([%w ]+)": (%b{})') do
+    local est, lo, hi, tru, cov = body:match('"estimated": (%S+), "lo": (%S+), "hi": (%S+), "true": (%S+), "covered": (%a+)')
+    if est then
+      out[name] = {estimated = tonumber(est), lo = tonumber(lo), hi = tonumber(hi), ["true"] = tonumber(tru),
+                   covered = cov == "true"}
+    end
+  end
+  return out
+end
+
+print(fmt("strategy_coverage: %d worlds of %d customers, seeds %d..%d, %s", worlds, customers, first,
+  first + worlds - 1, exe))
+local hit, total, per = 0, 0, {}
+for _, name in ipairs(PLANS) do per[name] = {0, 0} end
+local opt_sum, oracle_sum = 0, 0
+for s = first, first + worlds - 1 do
+  local dir = fmt("%s.w%d", tmp, s)
+  run(fmt("%s scripts/gen_data.lua %s/data customers=%d titles=400 seed=%d", exe, dir, customers, s))
+  run(fmt("%s notebooks/02_features.lua %s/data %s/reports", exe, dir, dir))
+  local nact = 0
+  for _ in io.lines(dir .. "/data/features.csv") do nact = nact + 1 end
+  nact = nact - 1
+  run(fmt("%s notebooks/06_strategy.lua %s/data %s/reports %d", exe, dir, dir, math.floor(0.5 * nact)))
+  local c = read_check(dir .. "/reports/strategy_check.json")
+  local line = {}
+  for _, name in ipairs(PLANS) do
+    local x = assert(c[name], "strategy_coverage: strategy_check.json lacks " .. name)
+    total, per[name][2] = total + 1, per[name][2] + 1
+    if x.covered then hit, per[name][1] = hit + 1, per[name][1] + 1 end
+    line[#line + 1] = fmt("%s %.0f [%.0f, %.0f] true %.0f%s", name, x.estimated, x.lo, x.hi, x["true"],
+                          x.covered and "" or " MISSED")
+  end
+  if c.oracle then opt_sum, oracle_sum = opt_sum + c.optimised["true"], oracle_sum + c.oracle["true"] end
+  print(fmt("seed %d (%d active): %s", s, nact, table.concat(line, "; ")))
+  os.execute("rm -rf " .. dir)
+end
+os.remove(tmp .. ".log")
+for _, name in ipairs(PLANS) do print(fmt("coverage %-15s %d/%d", name, per[name][1], per[name][2])) end
+print(fmt("strategy_coverage: the 90%% intervals hold the true net value in %d/%d plans (%.1f%%)",
+  hit, total, 100 * hit / total))
+if arg and arg[4] then
+  local parts = {}
+  for _, name in ipairs(PLANS) do parts[#parts + 1] = fmt('"%s": [%d, %d]', name, per[name][1], per[name][2]) end
+  local f = assert(io.open(arg[4], "wb"))
+  f:write(fmt('{"worlds": %d, "customers": %d, "first_seed": %d, "level": 0.9, "covered": %d, "plans": %d, '
+    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "oracle_true_sum": %.2f}\n', worlds, customers, first,
+    hit, total, table.concat(parts, ", "), opt_sum, oracle_sum))
+  f:close()
+end
+print(fmt("strategy_coverage: true net value summed over the worlds: optimised %.0f, oracle %.0f", opt_sum, oracle_sum))

@@ -1,0 +1,450 @@
+/* test_service.c - the live service's request handler (serve/service.h) on a small fixture
+ * (serve_fixture.h): every route, good and bad input, against independent computations:
+ * risks from a separately loaded model scoring the batch feature frame, action values from
+ * the documented formula, aggregates from the risks, events counted in the state and the log. */
+#include <jansson.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "serve_fixture.h"
+
+static svc_fixture F;
+
+static json_t *call(const char *method, const char *path, const char *body, const char *auth,
+                    int *status)
+{
+    cl_service_request q = {method, path, NULL, 0, body, body ? strlen(body) : 0, auth};
+    cl_service_response r;
+    cl_service_handle(F.svc, &q, &r);
+    *status = r.status;
+    json_error_t e;
+    json_t *j = r.body && strncmp(r.content_type, "application/json", 16) == 0
+                    ? json_loadb(r.body, r.len, 0, &e)
+                    : NULL;
+    cl_service_response_free(&r);
+    return j;
+}
+
+static json_t *call_q(const char *path, const char *const *kv, int nkv, int *status)
+{
+    cl_service_request q = {"GET", path, kv, nkv, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(F.svc, &q, &r);
+    *status = r.status;
+    json_error_t e;
+    json_t *j = json_loadb(r.body, r.len, 0, &e);
+    cl_service_response_free(&r);
+    return j;
+}
+
+/* P(churn) of user u from an independent path: the batch feature frame of the state plus the
+ * profile column, through a separately loaded model file. */
+static double oracle_risk(int32_t u)
+{
+    cl_model *m = NULL;
+    assert_int_equal(cl_model_load(&m, F.model_path), CL_OK);
+    cl_frame *fr = NULL;
+    assert_int_equal(cl_livestate_frame(F.s, &u, 1, &fr), CL_OK);
+    static const char *const R[] = {"north", "south", "east"};
+    const char *region = R[u % 3];
+    cl_column *c = NULL;
+    assert_int_equal(cl_column_from_strings(&c, &region, 1), CL_OK);
+    assert_int_equal(cl_frame_set(fr, "region", c), CL_OK);
+    cl_column_free(c);
+    float p;
+    assert_int_equal(cl_model_score_frame(m, fr, &p), CL_OK);
+    cl_frame_free(fr);
+    cl_model_free(m);
+    return p;
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    int rc = fx_setup(&F, "t", 1, "s3cret");
+    if (rc)
+        fprintf(stderr, "fixture: %s\n", cl_last_error());
+    return rc;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    fx_teardown(&F);
+    return 0;
+}
+
+static void customer_risk_equals_batch_scoring(void **st)
+{
+    (void)st;
+    int checked = 0;
+    for (int32_t u = 1; u <= FX_USERS; u++) {
+        char path[64];
+        snprintf(path, sizeof path, "/api/customers/%d", (int)u);
+        int status;
+        json_t *j = call("GET", path, NULL, NULL, &status);
+        assert_int_equal(status, 200);
+        double risk = json_real_value(json_object_get(j, "risk"));
+        /* the service rounds risks to 1e-5; the model scores float32 rows on both paths
+         * (same binary, same rows): the difference is the rounding */
+        assert_true(fabs(risk - oracle_risk(u)) <= 5.1e-6);
+        assert_int_equal(json_is_true(json_object_get(j, "active")), cl_livestate_active(F.s, u));
+        json_t *rs = json_object_get(j, "reasons");
+        assert_true(json_array_size(rs) > 0 && json_array_size(rs) <= 5);
+        double prev = HUGE_VAL;
+        for (size_t k = 0; k < json_array_size(rs); k++) {
+            double c = fabs(json_real_value(json_object_get(json_array_get(rs, k), "contrib")));
+            assert_true(c <= prev + 1e-5); /* strongest first */
+            prev = c;
+            assert_non_null(json_string_value(json_object_get(json_array_get(rs, k), "text")));
+        }
+        json_decref(j);
+        checked++;
+    }
+    assert_int_equal(checked, FX_USERS);
+}
+
+static void action_values_follow_the_formula(void **st)
+{
+    (void)st;
+    int status;
+    json_t *j = call("GET", "/api/customers/7", NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    double p = json_real_value(json_object_get(j, "risk"));
+    double price = json_real_value(json_object_get(j, "price"));
+    assert_true(price == FX_PRICES[7 % 3]);
+    json_t *feats = json_object_get(j, "features");
+    double issues = json_number_value(json_object_get(feats, "tickets_30")) +
+                    json_number_value(json_object_get(feats, "payment_failures_30"));
+    issues = issues < 1 ? issues : 1;
+    double value = 0.5, s = 1;
+    for (int m = 2; m <= 12; m++) {
+        s *= 1 - p;
+        value += s;
+    }
+    value *= price;
+    /* the built-in actions: discount (contact 0.5, 25% of the price, log HR -0.15), call
+     * (contact 3, log HR -0.2 - 0.6 issues) */
+    double hr_d = exp(-0.15), hr_c = exp(-0.2 - 0.6 * issues);
+    double net_d = p * (1 - (1 - pow(1 - p, hr_d)) / p) * value - 0.25 * price - 0.5;
+    double net_c = p * (1 - (1 - pow(1 - p, hr_c)) / p) * value - 3.0;
+    json_t *act = json_object_get(j, "action");
+    double got_d = NAN, got_c = NAN, got_none = NAN;
+    json_t *all = json_array();
+    json_array_append(all, act);
+    json_array_extend(all, json_object_get(act, "alternatives"));
+    for (size_t k = 0; k < json_array_size(all); k++) {
+        json_t *a = json_array_get(all, k);
+        const char *name = json_string_value(json_object_get(a, "name"));
+        double v = json_real_value(json_object_get(a, "expected_net_value"));
+        if (!strcmp(name, "discount"))
+            got_d = v;
+        else if (!strcmp(name, "call"))
+            got_c = v;
+        else if (!strcmp(name, "none"))
+            got_none = v;
+    }
+    json_decref(all);
+    /* rounding to cents, and the risk itself rounded to 1e-5 in the answer */
+    assert_true(fabs(got_d - net_d) < 0.006 + 1e-4 * price);
+    assert_true(fabs(got_c - net_c) < 0.006 + 1e-4 * price);
+    assert_true(got_none == 0);
+    double best = json_real_value(json_object_get(act, "expected_net_value"));
+    assert_true(best >= got_d - 1e-9 && best >= got_c - 1e-9 && best >= 0);
+    json_decref(j);
+}
+
+static void monitor_aggregates_are_the_risks(void **st)
+{
+    (void)st;
+    assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
+    int status;
+    json_t *j = call("GET", "/api/monitor", NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    json_t *kpi = json_object_get(j, "kpi");
+    int32_t *ids = NULL;
+    int64_t n = 0;
+    assert_int_equal(cl_livestate_active_ids(F.s, &ids, &n), CL_OK);
+    int64_t active = 0;
+    double sum = 0;
+    for (int32_t u = 1; u <= FX_USERS; u++)
+        if (cl_livestate_active(F.s, u)) {
+            active++;
+            sum += oracle_risk(u);
+        }
+    assert_int_equal(n, active);
+    assert_int_equal(json_integer_value(json_object_get(kpi, "active")), active);
+    assert_true(fabs(json_real_value(json_object_get(kpi, "expected_churners")) - sum) < 0.051);
+    json_t *counts = json_object_get(json_object_get(j, "risk_hist"), "counts");
+    int64_t hsum = 0;
+    for (size_t k = 0; k < json_array_size(counts); k++)
+        hsum += json_integer_value(json_array_get(counts, k));
+    assert_int_equal(hsum, active);
+    json_t *top = json_object_get(j, "top");
+    assert_int_equal((int64_t)json_array_size(top), active < 200 ? active : 200);
+    for (size_t k = 1; k < json_array_size(top); k++)
+        assert_true(json_real_value(json_object_get(json_array_get(top, k - 1), "risk")) >=
+                    json_real_value(json_object_get(json_array_get(top, k), "risk")));
+    cl_free(ids);
+    json_decref(j);
+}
+
+static void events_need_the_token_and_are_counted(void **st)
+{
+    (void)st;
+    const char *body = "{\"user_id\": 5, \"day\": 100, \"event\": \"ticket\"}\n"
+                       "not json\n"
+                       "{\"user_id\": 5, \"day\": 100, \"event\": \"tickett\"}\n"
+                       "\n"
+                       "{\"user_id\": 5, \"day\": 100, \"event\": \"watch\", \"title_id\": 3, "
+                       "\"minutes\": 12, \"completion\": 1}\n"
+                       "{\"user_id\": 5, \"day\": 100, \"event\": \"watch\", \"title_id\": 99}\n"
+                       "{\"user_id\": 5, \"day\": 100, \"event\": \"ticket\", \"colour\": 1}\n";
+    int status;
+    json_t *j = call("POST", "/api/events", body, NULL, &status);
+    assert_int_equal(status, 401);
+    json_decref(j);
+    j = call("POST", "/api/events", body, "Bearer wrong", &status);
+    assert_int_equal(status, 401);
+    json_decref(j);
+    json_t *before = call("GET", "/api/customers/5", NULL, NULL, &status);
+    int64_t ev0 = cl_livestate_events(F.s), log0 = cl_livelog_count(F.log);
+    j = call("POST", "/api/events", body, "Bearer s3cret", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "accepted")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "rejected")), 4);
+    json_t *errs = json_object_get(j, "errors");
+    assert_int_equal(json_array_size(errs), 4);
+    /* the lines are named: 2 (not JSON), 3 (unknown event), 7 (unknown field) when parsed,
+     * 6 (unknown title) when applied */
+    int lines[4];
+    for (int k = 0; k < 4; k++)
+        lines[k] = (int)json_integer_value(json_object_get(json_array_get(errs, k), "line"));
+    assert_int_equal(lines[0], 2);
+    assert_int_equal(lines[1], 3);
+    assert_int_equal(lines[2], 7);
+    assert_int_equal(lines[3], 6);
+    assert_int_equal(cl_livestate_events(F.s), ev0 + 2);
+    assert_int_equal(cl_livelog_count(F.log), log0 + 2);
+    assert_int_equal(F.version, 1);
+    json_decref(j);
+    /* the customer's answer follows at once: one more ticket in the last 30 days */
+    json_t *after = call("GET", "/api/customers/5", NULL, NULL, &status);
+    double t0 = json_number_value(json_object_get(json_object_get(before, "features"), "tickets_30"));
+    double t1 = json_number_value(json_object_get(json_object_get(after, "features"), "tickets_30"));
+    assert_true(t1 == t0 + 1);
+    assert_true(fabs(json_real_value(json_object_get(after, "risk")) - oracle_risk(5)) <= 5.1e-6);
+    json_decref(before);
+    json_decref(after);
+    /* nothing acceptable: 400, nothing logged */
+    j = call("POST", "/api/events", "{\"user_id\": -1, \"day\": 1, \"event\": \"ticket\"}",
+             "Bearer s3cret", &status);
+    assert_int_equal(status, 400);
+    assert_int_equal(cl_livelog_count(F.log), log0 + 2);
+    json_decref(j);
+    j = call("POST", "/api/events", NULL, "Bearer s3cret", &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+}
+
+static void score_rows_equal_the_customer_risk(void **st)
+{
+    (void)st;
+    double f[CL_LIVE_NFEATURES];
+    int plan;
+    assert_int_equal(cl_livestate_features(F.s, 11, f, &plan), CL_OK);
+    json_t *row = json_object();
+    for (int k = 0; k < CL_LIVE_NFEATURES; k++)
+        json_object_set_new(row, cl_live_features[k].name,
+                            isnan(f[k]) ? json_null() : json_real(f[k]));
+    json_object_set_new(row, "plan", json_string(FX_PLANS[plan]));
+    json_object_set_new(row, "region", json_string("east")); /* the profile: 11 % 3 = 2 */
+    json_t *req = json_pack("{s:[O]}", "rows", row);
+    char *body = json_dumps(req, 0);
+    int status;
+    json_t *j = call("POST", "/api/score", body, NULL, &status);
+    if (status != 200)
+        fprintf(stderr, "%s\n", json_dumps(j, 0));
+    assert_int_equal(status, 200);
+    double p = json_real_value(json_array_get(json_object_get(j, "probabilities"), 0));
+    assert_true(fabs(p - oracle_risk(11)) < 1e-6);
+    json_decref(j);
+    free(body);
+    /* one row object alone works too */
+    body = json_dumps(row, 0);
+    j = call("POST", "/api/score", body, NULL, &status);
+    assert_int_equal(status, 200);
+    json_decref(j);
+    free(body);
+    /* unknown column, wrong type, empty, malformed, too many fields */
+    json_object_set_new(row, "colour", json_integer(1));
+    body = json_dumps(row, 0);
+    j = call("POST", "/api/score", body, NULL, &status);
+    assert_int_equal(status, 400);
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")), "colour"));
+    json_decref(j);
+    free(body);
+    json_object_del(row, "colour");
+    json_object_set_new(row, "plan", json_pack("[i]", 1));
+    body = json_dumps(row, 0);
+    j = call("POST", "/api/score", body, NULL, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    free(body);
+    j = call("POST", "/api/score", "{\"rows\": [", NULL, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    j = call("POST", "/api/score", "{\"rows\": []}", NULL, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    j = call("POST", "/api/score", "[1, 2]", NULL, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    json_decref(row);
+    json_decref(req);
+}
+
+static void routes_methods_and_options(void **st)
+{
+    (void)st;
+    int status;
+    json_t *j;
+    static const struct {
+        const char *method, *path;
+        int status;
+    } cases[] = {
+        {"GET", "/api/nothing", 404},       {"GET", "/etc/passwd", 404},
+        {"GET", "/assets/../../etc/passwd", 404}, {"POST", "/api/monitor", 405},
+        {"GET", "/api/events", 405},        {"DELETE", "/api/customers/1", 405},
+        {"GET", "/api/customers/abc", 400}, {"GET", "/api/customers/0", 400},
+        {"GET", "/api/customers/-3", 400},  {"GET", "/api/customers/99999999999", 400},
+        {"GET", "/api/customers/9999", 404}, {"GET", "/api/customers/", 400},
+        {"GET", "/", 404}, /* no assets in the fixture */
+        {"GET", "/healthz", 200},           {"GET", "/api/recommend/3", 200},
+        {"GET", "/api/customers", 200},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        j = call(cases[k].method, cases[k].path, NULL, NULL, &status);
+        if (status != cases[k].status)
+            fprintf(stderr, "%s %s: %d\n", cases[k].method, cases[k].path, status);
+        assert_int_equal(status, cases[k].status);
+        if (status >= 400)
+            assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"), "status")), status);
+        json_decref(j);
+    }
+    const char *bad[] = {"colour", "red"};
+    j = call_q("/api/monitor", bad, 1, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    const char *k0[] = {"k", "0"}, *k5[] = {"k", "5"}, *kx[] = {"k", "5x"};
+    j = call_q("/api/recommend/3", k0, 1, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    j = call_q("/api/recommend/3", kx, 1, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    j = call_q("/api/recommend/3", k5, 1, &status);
+    assert_int_equal(status, 200);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 5);
+    /* titles the customer watched are not recommended again */
+    int32_t titles[FX_TITLES], days[FX_TITLES];
+    int nt;
+    assert_int_equal(cl_livestate_titles(F.s, 3, titles, days, FX_TITLES, &nt), CL_OK);
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        int t = (int)json_integer_value(json_object_get(json_array_get(items, i), "title"));
+        for (int h = 0; h < nt; h++)
+            assert_int_not_equal(t, titles[h]);
+        assert_non_null(json_string_value(json_object_get(json_array_get(items, i), "name")));
+    }
+    json_decref(j);
+    const char *q[] = {"min_risk", "0.5", "limit", "3"};
+    j = call_q("/api/customers", q, 2, &status);
+    assert_int_equal(status, 200);
+    json_t *cs = json_object_get(j, "customers");
+    assert_true(json_array_size(cs) <= 3);
+    for (size_t i = 0; i < json_array_size(cs); i++)
+        assert_true(json_real_value(json_object_get(json_array_get(cs, i), "risk")) >= 0.5 - 1e-5);
+    json_decref(j);
+    const char *qb[] = {"min_risk", "2"};
+    j = call_q("/api/customers", qb, 1, &status);
+    assert_int_equal(status, 400);
+    json_decref(j);
+    /* a body over the limit is refused before anything reads it */
+    cl_service_request big = {"POST", "/api/score", NULL, 0, "", (size_t)CL_SERVICE_MAX_BODY + 1, NULL};
+    cl_service_response r;
+    cl_service_handle(F.svc, &big, &r);
+    assert_int_equal(r.status, 413);
+    cl_service_response_free(&r);
+}
+
+static void reload_swaps_or_keeps_the_model(void **st)
+{
+    (void)st;
+    int status;
+    json_t *j = call("POST", "/api/reload", NULL, NULL, &status);
+    assert_int_equal(status, 401);
+    json_decref(j);
+    j = call("POST", "/api/reload", NULL, "Bearer s3cret", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "model"), "version")), 2);
+    json_decref(j);
+    /* a broken model file: 422, the old model keeps answering */
+    char tmp[160];
+    snprintf(tmp, sizeof tmp, "%s.keep", F.model_path);
+    assert_int_equal(rename(F.model_path, tmp), 0);
+    FILE *fp = fopen(F.model_path, "w");
+    fputs("not a model", fp);
+    fclose(fp);
+    j = call("POST", "/api/reload", NULL, "Bearer s3cret", &status);
+    assert_int_equal(status, 422);
+    json_decref(j);
+    assert_int_equal(rename(tmp, F.model_path), 0);
+    j = call("GET", "/api/customers/2", NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    json_decref(j);
+    cl_service_response r;
+    cl_service_request q = {"GET", "/metrics", NULL, 0, NULL, 0, NULL};
+    cl_service_count(F.svc, cl_service_route("/healthz"), 200, 0.001);
+    cl_service_handle(F.svc, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "churnlab_requests_total{route=\"/healthz\",code=\"2xx\"} 1"));
+    assert_non_null(strstr(r.body, "churnlab_model_version{kind=\"logreg\"} 2"));
+    cl_service_response_free(&r);
+}
+
+static void events_without_a_log_are_refused(void **st)
+{
+    (void)st;
+    svc_fixture g;
+    assert_int_equal(fx_setup(&g, "nolog", 0, NULL), CL_OK);
+    cl_service_request q = {"POST", "/api/events", NULL, 0,
+                            "{\"user_id\": 5, \"day\": 100, \"event\": \"ticket\"}", 45, NULL};
+    cl_service_response r;
+    int64_t ev0 = cl_livestate_events(g.s);
+    cl_service_handle(g.svc, &q, &r);
+    assert_int_equal(r.status, 503);
+    assert_int_equal(cl_livestate_events(g.s), ev0);
+    cl_service_response_free(&r);
+    fx_teardown(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(customer_risk_equals_batch_scoring),
+        cmocka_unit_test(action_values_follow_the_formula),
+        cmocka_unit_test(monitor_aggregates_are_the_risks),
+        cmocka_unit_test(events_need_the_token_and_are_counted),
+        cmocka_unit_test(score_rows_equal_the_customer_risk),
+        cmocka_unit_test(routes_methods_and_options),
+        cmocka_unit_test(reload_swaps_or_keeps_the_model),
+        cmocka_unit_test(events_without_a_log_are_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
