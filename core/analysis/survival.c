@@ -376,7 +376,7 @@ static int64_t *order_desc(const double *time, int64_t n)
     return idx;
 }
 
-/* Columns exactly collinear with the ones before them (or constant): a Cholesky factorisation
+/* Columns exactly collinear with the ones before them (aliased 1) or constant (2): a Cholesky factorisation
  * of the centred cross-product Xc'Xc that skips a column whose residual sum of squares, after
  * the kept columns before it, is below 1e-10 of its own (rounding leaves ~1e-16 for an exact
  * combination such as the last level of a full one-hot set; a real covariate with R^2 of
@@ -396,7 +396,7 @@ static int find_aliased(const double *Xc, int64_t n, int d, double *C, unsigned 
         for (int k = 0; k < j; k++)
             if (!aliased[k])
                 s -= C[j * d + k] * C[j * d + k];
-        aliased[j] = !(cjj > 0) || !(s > 1e-10 * cjj);
+        aliased[j] = !(cjj > 0) ? 2 : !(s > 1e-10 * cjj) ? 1 : 0;
         if (aliased[j]) {
             na++;
             continue;

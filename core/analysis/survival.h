@@ -44,9 +44,9 @@ typedef struct cl_cox {
     double *mean;               /* [d] training means of the covariates */
     double *var;                /* [d*d] covariance of beta (inverse information); aliased
                                    rows and columns are 0 */
-    unsigned char *aliased;     /* [d] 1 = exactly collinear with the columns before it (or
-                                   constant): dropped from the fit, beta 0, se/z/p NaN (as R's
-                                   coxph gives NA) */
+    unsigned char *aliased;     /* [d] 0 = fitted; 1 = exactly collinear with the columns
+                                   before it; 2 = constant: both dropped from the fit, beta 0,
+                                   se/z/p NaN (as R's coxph gives NA) */
     int naliased;
     double loglik, loglik0;     /* partial log-likelihood at beta and at 0 */
     int iters, converged, ties;
