@@ -693,11 +693,18 @@ int cl_cox_survival(const cl_cox *m, const double *X, int64_t n, const double *t
     for (int j = 0; j < nt; j++)
         if (isnan(times[j]))
             return cl_error(CL_EINVAL, "survival: time %d is NaN", j + 1);
+    /* H0 at each time once (a binary search each), then one exp per cell */
+    double *H = cl_alloc((size_t)(nt > 0 ? nt : 1) * sizeof *H);
+    if (!H)
+        return CL_ENOMEM;
+    for (int j = 0; j < nt; j++)
+        H[j] = cumhaz_c(m, times[j]);
     for (int64_t i = 0; i < n; i++) {
         double r = exp(lp_centred(m, X + i * m->d));
         for (int j = 0; j < nt; j++)
-            out[i * nt + j] = exp(-cumhaz_c(m, times[j]) * r);
+            out[i * nt + j] = exp(-H[j] * r);
     }
+    cl_free(H);
     return CL_OK;
 }
 

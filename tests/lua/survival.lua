@@ -34,6 +34,14 @@ for ties, m in pairs(models) do
     for r = 1, #rows do
       for j = 1, NT do T.near(S:get(r, j), R["SURV_" .. U][(r - 1) * NT + j], TOL, "S row " .. r .. " t " .. j) end
     end
+    -- many rows go through in blocks: every row equals its own one-row call (same arithmetic)
+    local g50 = {}
+    for j = 1, 50 do g50[j] = j * 0.05 end
+    local Sall = m:survival(X, g50)
+    for _, i in ipairs({1, 81, 82, 163, 250, 300}) do
+      local Si = m:survival({X[i]}, g50)
+      for j = 1, 50 do T.eq(Sall:get(i, j), Si:get(1, j)) end
+    end
     -- one time as a plain number: one column
     local S1 = m:survival(rows, 0.7)
     T.eq(select(2, S1:shape()), 1)
@@ -194,6 +202,12 @@ T.test("bad input names the argument and the problem", function()
   T.raises(function() m:survival(rows, {}) end, "at least one time")
   T.raises(function() m:survival(rows, {0 / 0}) end, "time 1 is NaN")
   T.raises(function() m:survival({{1, 0 / 0, 0}}, {1}) end, "row 1, covariate 2 is not a finite number")
+  do -- past the first block of rows the row number is still the caller's
+    local big = {}
+    for i = 1, 5000 do big[i] = {0, 0, 0} end
+    big[4321][3] = 1 / 0
+    T.raises(function() m:survival(big, {1, 2}) end, "row 4321, covariate 3 is not a finite number")
+  end
   T.raises(function() m:survival(rows, "soon") end, "bad argument #2")
   T.raises(function() m:baseline({x = {0, 0}}) end, "option 'x' has 2 values, the model has 3")
   T.raises(function() m:expected_lifetime(rows, {horizon = 0}) end, "horizon must be a finite number > 0")
