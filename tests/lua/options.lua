@@ -192,6 +192,12 @@ local TAKES = {
   ["survival.km_by"] = function(o) return cl.survival.km_by(cox_t, cox_e, labels, o) end,
   ["survival.cox"] = function(o) return cl.survival.cox(X, cox_t, cox_e, o) end,
   ["Cox:predict"] = function(o) return cox:predict(X, o) end,
+  ["Cox:baseline"] = function(o) return cox:baseline(o) end,
+  ["Cox:expected_lifetime"] = function(o) return cox:expected_lifetime(X, o) end,
+  ["Cox:clv"] = function(o) return cox:clv(X, o) end,
+  ["Cox:ph_test"] = function(o) return cox:ph_test(X, cox_t, cox_e, o) end,
+  ["Cox:concordance"] = function(o) return cox:concordance(X, cox_t, cox_e, o) end,
+  ["survival.concordance"] = function(o) return cl.survival.concordance(cox_t, cox_e, cox_t, o) end,
   -- evaluation and explanation
   ["metrics.best_threshold"] = function(o)
     o.cost_fp, o.cost_fn = 1, 5 -- a valid cost table plus the unknown key
@@ -376,6 +382,8 @@ local NONE = {
   "rec_eval.read_movielens_items", "rec_eval.read_ratings",
   -- survival: logrank(time, event, group)
   "survival.logrank", "Cox:summary", "KaplanMeier:at", "KaplanMeier:curve", "KaplanMeier:median",
+  -- Cox: survival(X, times), schoenfeld(X, time, event)
+  "Cox:survival", "Cox:schoenfeld",
   -- synth tables; bench_data(n, d, kind, seed) is positional
   "synth.coefs", "synth.genres", "synth.bench_data",
   "SynthWorld:appeal", "SynthWorld:churn_day", "SynthWorld:free", "SynthWorld:genres",
