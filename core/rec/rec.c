@@ -1,6 +1,9 @@
 /* rec.c - dispatch of the common recommender interface, top-k selection, model files. */
 #include "rec/rec.h"
 
+#include "rec/content.h"
+#include "rec/hybrid.h"
+
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/threads.h"
@@ -87,8 +90,18 @@ int cl_rec_fit(cl_rec *r, cl_interactions *train, const cl_progress *p)
         return rc;
     if (train->n_users == 0 || train->n_items == 0 || train->nnz == 0)
         return cl_error(CL_EINVAL, "%s: fit: the interaction matrix is empty", r->ops->name);
+    /* content (and a hybrid refitting content components): feature rows of items without
+     * interactions become extra item columns, so a new title can be recommended */
+    cl_interactions *use = cl_interactions_retain(train);
+    rc = r->kind == CL_REC_CONTENT  ? cl_content_extend(r, &use)
+         : r->kind == CL_REC_HYBRID ? cl_hybrid_extend(r, &use)
+                                    : CL_OK;
+    if (rc) {
+        cl_interactions_free(use);
+        return rc;
+    }
     drop_fit(r);
-    r->train = cl_interactions_retain(train);
+    r->train = use;
     double t0 = now_s();
     rc = r->ops->fit(r, p);
     r->fit_seconds = now_s() - t0;
@@ -409,6 +422,68 @@ int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *sco
     if (rc == CL_OK)
         cl_rec_topk(s, ni, k, &i, 1, items, scores, n_out);
     cl_free(s);
+    return rc;
+}
+
+/* ---- growing a fitted model ------------------------------------------------------------ */
+
+int cl_rec_grow_state(cl_rec *r, cl_interactions *grown, int what, int valued,
+                      const float *features, int nf)
+{
+    if (r->ops->grow)
+        return r->ops->grow(r, grown, what, valued, features, nf);
+    if (what == CL_REC_GROW_USER)
+        return CL_OK;
+    return cl_error(CL_ENOTSUP, "%s: items cannot be added to a fitted model of this kind "
+                    "(fit it again)", r->ops->name);
+}
+
+void cl_rec_set_train(cl_rec *r, cl_interactions *grown)
+{
+    cl_interactions *old = r->train;
+    r->train = cl_interactions_retain(grown);
+    cl_interactions_free(old);
+}
+
+int cl_rec_add_user(cl_rec *r, const char *label, int64_t n, const int32_t *items,
+                    const float *values, int64_t *index)
+{
+    int rc = need_fit(r, "add_user");
+    if (rc)
+        return rc;
+    cl_interactions *g;
+    if ((rc = cl_interactions_add_user(&g, r->train, label, n, items, values)))
+        return cl_error_wrap(rc, "%s: add_user", r->ops->name);
+    rc = cl_rec_grow_state(r, g, CL_REC_GROW_USER, values != NULL, NULL, 0);
+    if (rc == CL_OK) {
+        cl_rec_set_train(r, g);
+        if (index)
+            *index = g->n_users - 1;
+    }
+    cl_interactions_free(g);
+    return rc;
+}
+
+int cl_rec_add_item(cl_rec *r, const char *label, int64_t n, const int32_t *users,
+                    const float *values, const float *features, int nf, int64_t *index)
+{
+    int rc = need_fit(r, "add_item");
+    if (rc)
+        return rc;
+    for (int k = 0; features && k < nf; k++)
+        if (!isfinite(features[k]))
+            return cl_error(CL_EINVAL, "%s: add_item: feature %d is not finite", r->ops->name,
+                            k + 1);
+    cl_interactions *g;
+    if ((rc = cl_interactions_add_items(&g, r->train, 1, &label, n, users, values)))
+        return cl_error_wrap(rc, "%s: add_item", r->ops->name);
+    rc = cl_rec_grow_state(r, g, CL_REC_GROW_ITEM, values != NULL, features, nf);
+    if (rc == CL_OK) {
+        cl_rec_set_train(r, g);
+        if (index)
+            *index = g->n_items - 1;
+    }
+    cl_interactions_free(g);
     return rc;
 }
 
