@@ -158,6 +158,19 @@ int cl_rec_scores(const cl_rec *r, int64_t u, float *scores)
     return cl_rec_scores_ex(r, u, scores, NULL);
 }
 
+typedef struct {
+    int32_t i;
+    int64_t k;
+} hist_ent;
+
+static int cmp_hist(const void *a, const void *b)
+{
+    const hist_ent *x = a, *y = b;
+    if (x->i != y->i)
+        return (x->i > y->i) - (x->i < y->i);
+    return (x->k > y->k) - (x->k < y->k);
+}
+
 int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
                              const float *values, float *scores, int *answer)
 {
@@ -178,7 +191,32 @@ int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
         popularity(r, scores, answer);
         return CL_OK;
     }
-    return r->ops->score_history(r, n, items, values, scores);
+    /* In item order: sums over the history then run in one order whatever order the caller
+     * gave, so fold-in equals the scores of the same user added with cl_rec_add_user (whose
+     * row is stored sorted), bit for bit. */
+    int sorted = 1;
+    for (int64_t k = 1; k < n && sorted; k++)
+        sorted = items[k - 1] <= items[k];
+    if (sorted)
+        return r->ops->score_history(r, n, items, values, scores);
+    hist_ent *e = cl_alloc((size_t)n * sizeof *e);
+    int32_t *it = cl_alloc((size_t)n * sizeof *it);
+    float *v = values ? cl_alloc((size_t)n * sizeof *v) : NULL;
+    if (!e || !it || (values && !v)) {
+        cl_free(e), cl_free(it), cl_free(v);
+        return CL_ENOMEM;
+    }
+    for (int64_t k = 0; k < n; k++)
+        e[k].i = items[k], e[k].k = k;
+    qsort(e, (size_t)n, sizeof *e, cmp_hist); /* ties (a repeated item) keep input order */
+    for (int64_t k = 0; k < n; k++) {
+        it[k] = e[k].i;
+        if (v)
+            v[k] = values[e[k].k];
+    }
+    rc = r->ops->score_history(r, n, it, v, scores);
+    cl_free(e), cl_free(it), cl_free(v);
+    return rc;
 }
 
 int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,

@@ -226,6 +226,9 @@ local TAKES = {
   ["Recommender:recommend"] = function(o) return pop:recommend("u1", 3, o) end,
   ["Recommender:recommend_all"] = function(o) return pop:recommend_all(3, o) end,
   ["Recommender:recommend_for"] = function(o) return pop:recommend_for({"i1"}, 3, o) end,
+  ["Recommender:add_item"] = function(o)
+    return cl.rec.popular{}:fit(inter):add_item("i_new", o)
+  end,
   ["Recommender:predict_ratings"] = function(o)
     return mf:predict_ratings({users = {"u1"}, items = {"i1"}}, o)
   end,
@@ -379,7 +382,7 @@ local NONE = {
   -- interactions and recommenders
   "Interactions:duplicates", "Interactions:has", "Interactions:items", "Interactions:nnz",
   "Interactions:shape", "Interactions:user_items", "Interactions:users",
-  "Recommender:fit_time", "Recommender:interactions", "Recommender:kind", "Recommender:params",
+  "Recommender:add_user", "Recommender:fit_time", "Recommender:interactions", "Recommender:kind", "Recommender:params",
   "Recommender:predict_rating", "Recommender:save", "Recommender:score",
   "Recommender:similar_items",
   -- tensors: every method takes tensors, numbers or shapes

@@ -178,15 +178,15 @@ static cl_rec *model(int which, cl_interactions *m)
 
 /* Every earlier user's scores before and after adding a user are the same bits; the new
  * user's scores are those of fold-in of the same history before adding (the same solve, so
- * exactly equal on one binary, given in item order: the stored row is sorted, and the
- * normal equations summed in another order differ in the last bits). */
+ * exactly equal on one binary). The history is given out of item order: fold-in sorts it,
+ * as the stored row is, so the sums run in one order (else they differ in the last bits). */
 static void add_user_is_foldin(void **state)
 {
     (void)state;
     cl_interactions *m = make_matrix(25, 20, 0.3, 7);
     int64_t nu = m->n_users, ni = m->n_items;
-    int32_t hist[4] = {2, 7, 11, 13};
-    float vals[4] = {1, 4, 2, 5};
+    int32_t hist[4] = {13, 2, 7, 11};
+    float vals[4] = {5, 1, 4, 2};
     for (int which = 0; which < NMODELS; which++) {
         cl_rec *r = model(which, m);
         float *before = cl_alloc((size_t)(nu * ni) * sizeof *before);
