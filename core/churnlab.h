@@ -16,6 +16,7 @@
 #include "rec/cf.h"
 #include "analysis/cluster.h"
 #include "rec/content.h"
+#include "rec/ease.h"
 #include "csv.h"
 #include "frame/csvio.h"
 #include "frame/textnum.h"
