@@ -15,6 +15,7 @@
 #include "models/prior.h"
 #include "rec/cf.h"
 #include "analysis/cluster.h"
+#include "rec/bpr.h"
 #include "rec/content.h"
 #include "rec/ease.h"
 #include "csv.h"

@@ -16,7 +16,8 @@
 
 static const cl_rec_ops *const kinds[CL_REC_NKINDS] = {
     &cl_rec_popular_ops, &cl_rec_itemknn_ops, &cl_rec_mf_ops,
-    &cl_rec_als_ops,     &cl_rec_content_ops, &cl_rec_hybrid_ops, &cl_rec_ease_ops};
+    &cl_rec_als_ops,     &cl_rec_content_ops, &cl_rec_hybrid_ops, &cl_rec_ease_ops,
+    &cl_rec_bpr_ops};
 
 int cl_rec_kind_from_name(const char *name)
 {

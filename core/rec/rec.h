@@ -3,7 +3,7 @@
  * known user or for a fresh history (fold-in, no retraining), top-k with seen items excluded,
  * recommendations for every user in parallel, similar items, and model files.
  *
- * The kinds live in cf.c (popular, itemknn, mf, als), content.c, hybrid.c and ease.c; this file holds
+ * The kinds live in cf.c (popular, itemknn, mf, als), content.c, hybrid.c, ease.c and bpr.c; this file holds
  * the dispatch, the top-k selection and the model file framing. Scores are float32 over all
  * n_items of the training matrix; higher is better.
  *
@@ -33,11 +33,12 @@ typedef enum {
     CL_REC_ALS = 3,
     CL_REC_CONTENT = 4,
     CL_REC_HYBRID = 5,
-    CL_REC_EASE = 6
+    CL_REC_EASE = 6,
+    CL_REC_BPR = 7
     /* values are only ever appended */
 } cl_rec_kind;
 
-#define CL_REC_NKINDS 7
+#define CL_REC_NKINDS 8
 
 typedef struct cl_rec cl_rec;
 
@@ -88,7 +89,7 @@ struct cl_rec {
 };
 
 extern const cl_rec_ops cl_rec_popular_ops, cl_rec_itemknn_ops, cl_rec_mf_ops, cl_rec_als_ops,
-    cl_rec_content_ops, cl_rec_hybrid_ops, cl_rec_ease_ops;
+    cl_rec_content_ops, cl_rec_hybrid_ops, cl_rec_ease_ops, cl_rec_bpr_ops;
 
 /* New unfitted recommender of a kind with default parameters. */
 int cl_rec_new(cl_rec **out, cl_rec_kind kind);

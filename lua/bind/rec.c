@@ -631,6 +631,11 @@ static int l_mf(lua_State *L)
     newrec(L, CL_REC_MF, NULL);
     return 1;
 }
+static int l_bpr(lua_State *L)
+{
+    newrec(L, CL_REC_BPR, NULL);
+    return 1;
+}
 static int l_ease(lua_State *L)
 {
     newrec(L, CL_REC_EASE, NULL);
@@ -1419,7 +1424,7 @@ static const luaL_Reg funcs[] = {
     {"interactions", l_interactions}, {"random_interactions", l_random_interactions},
     {"popular", l_popular}, {"itemknn", l_itemknn},
     {"mf", l_mf},                     {"als", l_als},         {"content", l_content},
-    {"hybrid", l_hybrid},             {"ease", l_ease},             {"evaluate", lrec_evaluate}, {"load", rec_load},
+    {"hybrid", l_hybrid},             {"ease", l_ease}, {"bpr", l_bpr},             {"evaluate", lrec_evaluate}, {"load", rec_load},
     {NULL, NULL}};
 
 static const struct {
@@ -1450,6 +1455,8 @@ static const struct {
                  "name[, rmse, mae]}; print = true also prints them as a table."},
     {"ease", "ease{reg = 250, binary = true} -> recommender: EASE (Steck 2019), closed-form "
              "item-item weights B = -P/diag(P), P = (X^T X + reg I)^-1; dense items x items."},
+    {"bpr", "bpr{factors = 64, epochs = 50, lr = 0.05, reg = 0.002} -> recommender: BPR-MF "
+            "(Rendle 2009), pairwise ranking by SGD with sampled negatives (implicit)."},
     {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
     {NULL, NULL}};
 
@@ -1545,13 +1552,13 @@ int luaopen_churnlab_rec(lua_State *L)
                       "similar_items(item, k), predict_rating(user, item) (mf), save(path).");
     lua_pop(L, 1);
     static const char *const kinds[] = {"rec.popular", "rec.itemknn", "rec.mf", "rec.als",
-                                        "rec.content", "rec.hybrid", "rec.ease", NULL};
+                                        "rec.content", "rec.hybrid", "rec.ease", "rec.bpr", NULL};
     for (int k = 0; kinds[k]; k++)
         lcl_register_loader(L, kinds[k], rec_load);
     static const cl_rec_ops *const ops[] = {&cl_rec_popular_ops, &cl_rec_itemknn_ops,
                                             &cl_rec_mf_ops,      &cl_rec_als_ops,
                                             &cl_rec_content_ops, &cl_rec_hybrid_ops,
-                                            &cl_rec_ease_ops};
+                                            &cl_rec_ease_ops,    &cl_rec_bpr_ops};
     for (int k = 0; k < CL_REC_NKINDS; k++) /* help(cl.rec.als) lists the parameters */
         lcl_register_params(L, ops[k]->name, ops[k]->defs);
     luaL_newlib(L, funcs);

@@ -219,6 +219,7 @@ local TAKES = {
   ["rec.mf"] = function(o) return cl.rec.mf(o) end,
   ["rec.als"] = function(o) return cl.rec.als(o) end,
   ["rec.ease"] = function(o) return cl.rec.ease(o) end,
+  ["rec.bpr"] = function(o) return cl.rec.bpr(o) end,
   ["rec.content"] = function(o) return cl.rec.content(o) end,
   ["rec.hybrid"] = function(o) o[1] = {pop, 1}; return cl.rec.hybrid(o) end,
   ["rec.evaluate"] = function(o) return cl.rec.evaluate(pop, inter, o) end,
