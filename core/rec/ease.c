@@ -16,8 +16,9 @@ void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 
 static const cl_param_def ease_defs[] = {
-    {"reg", CL_PARAM_NUM, offsetof(cl_ease_params, reg), 250, 1e-9, 1e12, NULL,
-     "L2 penalty (lambda) on the item-item weights, added to the diagonal of X^T X"},
+    {"reg", CL_PARAM_NUM, offsetof(cl_ease_params, reg), 800, 1e-9, 1e12, NULL,
+     "L2 penalty (lambda) on the item-item weights, added to the diagonal of X^T X (800: "
+     "best of 50..1200 on a validation split of MovieLens 100k)"},
     {"binary", CL_PARAM_BOOL, offsetof(cl_ease_params, binary), 1, 0, 1, NULL,
      "every interaction counts 1 (implicit feedback); false: the values as given"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};

@@ -1453,9 +1453,9 @@ static const struct {
     {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true, print = false}) -> "
                  "{precision, recall, map, ndcg, hit_rate, mrr, coverage, novelty, users, "
                  "name[, rmse, mae]}; print = true also prints them as a table."},
-    {"ease", "ease{reg = 250, binary = true} -> recommender: EASE (Steck 2019), closed-form "
+    {"ease", "ease{reg = 800, binary = true} -> recommender: EASE (Steck 2019), closed-form "
              "item-item weights B = -P/diag(P), P = (X^T X + reg I)^-1; dense items x items."},
-    {"bpr", "bpr{factors = 64, epochs = 50, lr = 0.05, reg = 0.002} -> recommender: BPR-MF "
+    {"bpr", "bpr{factors = 64, epochs = 30, lr = 0.05, reg = 0.02} -> recommender: BPR-MF "
             "(Rendle 2009), pairwise ranking by SGD with sampled negatives (implicit)."},
     {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
     {NULL, NULL}};

@@ -26,7 +26,7 @@ print("env numpy/python=" .. (py:read("l") or "?"))
 py:close()
 
 local ease_p = {reg = 800}
-local bpr_p = {factors = 64, epochs = 30, lr = 0.05, reg = 0.01}
+local bpr_p = {factors = 64, epochs = 30, lr = 0.05, reg = 0.02}
 
 local all = ev.read_ratings(dir .. "u.data")
 local inter = cl.rec.interactions{users = all.users, items = all.items}
