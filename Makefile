@@ -30,7 +30,7 @@ B := build/$(VARIANT)
 
 # ---- dependencies -------------------------------------------------------------------------
 # install-deps.sh runs (once) when pkg-config cannot find a build dependency.
-DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline sqlite3 ompi 2>/dev/null && test -f /usr/include/csv.h \
+DEPS_OK := $(shell pkg-config --exists lua5.4 cmocka readline sqlite3 ompi jansson libmicrohttpd 2>/dev/null && test -f /usr/include/csv.h \
              && ls /usr/lib/*/openblas-openmp/libopenblas.so >/dev/null 2>&1 \
              && command -v gnuplot >/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
@@ -68,7 +68,7 @@ endif
 CPPFLAGS += -D_DEFAULT_SOURCE
 CFLAGS += -std=c11 $(OPT) -fopenmp $(WARN) $(if $(WERROR),-Werror) $(BLAS_CFLAGS) -MMD -MP
 LDFLAGS += $(filter -fsanitize=%,$(OPT)) -fopenmp
-CORE_LIBS := $(BLAS_LIBS) -lcsv -lsqlite3 -lm -lpthread
+CORE_LIBS := $(BLAS_LIBS) -lcsv -lsqlite3 -lmicrohttpd -ljansson -lm -lpthread
 
 # MPI (distributed training, core/base/dist.c): on when Open MPI's pkg-config file is found;
 # `make MPI=0` builds without it (then cl.mpi.size() is 1). A change of MPI rebuilds dist.o
@@ -85,7 +85,12 @@ CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 BIND_SRC := $(sort $(wildcard lua/bind/*.c))
 HOST_SRC := $(sort $(wildcard lua/support/*.c lua/host/*.c))
-HOST_OBJ := $(BIND_SRC:%.c=$(B)/%.o) $(HOST_SRC:%.c=$(B)/%.o) $(B)/gen/lua_embedded.o
+HOST_OBJ := $(BIND_SRC:%.c=$(B)/%.o) $(HOST_SRC:%.c=$(B)/%.o) $(B)/gen/lua_embedded.o \
+            $(B)/gen/web_assets.o
+# The dashboard (web/) and Debian's Chart.js, built into the executable (tools/embed_assets.c).
+WEB_FILES := $(sort $(wildcard web/*))
+CHARTJS := /usr/share/javascript/chart.js/chart.min.js
+WEB_ASSETS := $(foreach f,$(WEB_FILES),$(notdir $(f))=$(f)) chart.js=$(CHARTJS)
 LUA_MODS := $(sort $(wildcard lua/churnlab/*.lua lua/churnlab/*/*.lua))
 # Module names come from the luaopen_churnlab_<name> definitions, not from file names.
 MODNAMES = $(sort $(patsubst luaopen_churnlab_%,%,$(shell grep -ohE '^int luaopen_churnlab_[a-z0-9_]+' $(BIND_SRC) | cut -c5-)))
@@ -144,6 +149,21 @@ $(B)/gen/mods.list: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' $(LUA_MODS) > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/gen/embed_assets: tools/embed_assets.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -o $@ $<
+
+$(B)/gen/web_assets.c: $(B)/gen/embed_assets $(WEB_FILES) $(wildcard $(CHARTJS)) $(B)/gen/web.list
+	$(B)/gen/embed_assets $@ $(WEB_ASSETS)
+
+$(B)/gen/web.list: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' $(WEB_ASSETS) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/gen/web_assets.o: $(B)/gen/web_assets.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Icore -c $< -o $@
 
 $(B)/gen/lua_embedded.o: $(B)/gen/lua_embedded.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Ilua -c $< -o $@

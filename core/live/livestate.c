@@ -28,6 +28,7 @@ typedef struct cust {
     int32_t id, head, last_watch, signup, cancel, plan;
     double price, discount, rating_sum;
     uint32_t ratings_n, tickets_all, payfail_all, price_changes;
+    uint64_t nev;                 /* events applied in this process (not in the image) */
     uint32_t seen_cap, seen_used; /* used counts dead entries until the next rebuild */
     int32_t *seen;                /* seen_cap pairs (key, last day); key 0 = empty. Titles are
                                    * keys > 0, main genre g is key -(g + 1) */
@@ -191,6 +192,7 @@ const char *cl_livestate_plan_name(const cl_livestate *s, int plan)
 }
 
 int32_t cl_livestate_now(const cl_livestate *s) { return s->now; }
+int32_t cl_livestate_max_user(const cl_livestate *s) { return s->max_user; }
 int64_t cl_livestate_events(const cl_livestate *s) { return s->nevents; }
 
 static int32_t find(const cl_livestate *s, int32_t user)
@@ -534,7 +536,48 @@ int cl_livestate_apply(cl_livestate *s, const cl_live_event *e)
     default:
         break;
     }
+    c->nev++;
     s->nevents++;
+    return CL_OK;
+}
+
+int64_t cl_livestate_user_events(const cl_livestate *s, int32_t user)
+{
+    int32_t k = find(s, user);
+    return k >= 0 ? (int64_t)CUST(s, k)->nev : 0;
+}
+
+int cl_livestate_titles(const cl_livestate *s, int32_t user, int32_t *titles, int32_t *days,
+                        int cap, int *n)
+{
+    *n = 0;
+    int32_t k = find(s, user);
+    if (k < 0)
+        return cl_error(CL_ERANGE, "live: customer %d was never seen", (int)user);
+    const cust *c = CUST(s, k);
+    int32_t from = s->now == NONE ? INT32_MIN : s->now - RING;
+    int m = 0;
+    for (uint32_t j = 0; j < c->seen_cap; j++) {
+        int32_t key = c->seen[2 * j], day = c->seen[2 * j + 1];
+        if (key <= 0 || day < from)
+            continue; /* empty, a genre, or out of the window */
+        /* insertion into the sorted prefix: latest day first, then the lower title id */
+        int pos = m < cap ? m : cap;
+        while (pos > 0 && (days[pos - 1] < day || (days[pos - 1] == day && titles[pos - 1] > key)))
+            pos--;
+        if (pos >= cap)
+            continue;
+        int last = m < cap ? m : cap - 1;
+        for (int q = last; q > pos; q--) {
+            titles[q] = titles[q - 1];
+            days[q] = days[q - 1];
+        }
+        titles[pos] = key;
+        days[pos] = day;
+        if (m < cap)
+            m++;
+    }
+    *n = m;
     return CL_OK;
 }
 

@@ -97,6 +97,7 @@ int cl_livestate_apply(cl_livestate *s, const cl_live_event *e);
 /* Moves the clock to `day` if that is later; expired windows follow. */
 int cl_livestate_advance(cl_livestate *s, int32_t day);
 int32_t cl_livestate_now(const cl_livestate *s);
+int32_t cl_livestate_max_user(const cl_livestate *s); /* the configured largest user id */
 /* Events applied since the state was created (restored states keep the count). */
 int64_t cl_livestate_events(const cl_livestate *s);
 
@@ -130,6 +131,15 @@ int cl_livestate_features(const cl_livestate *s, int32_t user, double *out, int 
 struct cl_frame;
 int cl_livestate_frame(const cl_livestate *s, const int32_t *ids, int64_t n,
                        struct cl_frame **out);
+
+/* Events applied to `user` by this process (0 when never seen). Not part of the image: a
+ * restored state starts at 0. Caches of per-customer answers key on it. */
+int64_t cl_livestate_user_events(const cl_livestate *s, int32_t user);
+/* The titles `user` watched in the last CL_LIVE_RING days before the clock, latest first (ties:
+ * lower title id first), at most cap of them, with the day each was last watched: the
+ * history recommendations fold in. CL_ERANGE when the user was never seen. */
+int cl_livestate_titles(const cl_livestate *s, int32_t user, int32_t *titles, int32_t *days,
+                        int cap, int *n);
 
 /* ---- snapshots ---------------------------------------------------------------------------- */
 

@@ -35,6 +35,7 @@ static void obj_free(live_obj *o)
     cl_livelog_close(o->log);
     cl_free(o->snap);
     cl_free(o->buf);
+    pthread_rwlock_destroy(&o->lock);
     cl_free(o);
 }
 
@@ -174,6 +175,7 @@ static int l_new(lua_State *L)
     live_obj *o = cl_calloc(1, sizeof *o);
     if (!o)
         return lcl_raise(L, CL_ENOMEM);
+    pthread_rwlock_init(&o->lock, NULL);
     int rc = CL_OK;
     if (snap && !(o->snap = cl_strdup(snap)))
         rc = CL_ENOMEM;
@@ -550,7 +552,7 @@ static int ingest_csv(lua_State *L, ingest_ctx *c, const char *text, size_t len,
 }
 
 /* s:ingest(events [, opts]) -> {accepted, rejected, reasons, seq} */
-static int l_ingest(lua_State *L)
+static int l_ingest_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     static const char *const known[] = {"event", "line", NULL};
@@ -613,7 +615,7 @@ static int l_ingest(lua_State *L)
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-static int l_advance(lua_State *L)
+static int l_advance_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     lua_Integer d = luaL_checkinteger(L, 2);
@@ -627,7 +629,7 @@ static int l_advance(lua_State *L)
     return 1;
 }
 
-static int l_now(lua_State *L)
+static int l_now_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     int32_t now = cl_livestate_now(o->s);
@@ -638,7 +640,7 @@ static int l_now(lua_State *L)
     return 1;
 }
 
-static int l_version(lua_State *L)
+static int l_version_(lua_State *L)
 {
     lua_pushinteger(L, checklive(L, 1)->version);
     return 1;
@@ -653,7 +655,7 @@ static void push_num(lua_State *L, double v, int is_count)
 }
 
 /* s:features(id) -> {name = value, plan = name, active = bool} or nil when never seen */
-static int l_features(lua_State *L)
+static int l_features_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     lua_Integer id = luaL_checkinteger(L, 2);
@@ -682,7 +684,7 @@ static int l_features(lua_State *L)
 }
 
 /* s:frame() -> frame: user_id, plan, then every feature; one row per active customer */
-static int l_frame(lua_State *L)
+static int l_frame_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     lcl_box *b = lcl_newbox(L, FRAME);
@@ -692,7 +694,7 @@ static int l_frame(lua_State *L)
 }
 
 /* s:image() -> string: the canonical state bytes */
-static int l_image(lua_State *L)
+static int l_image_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     uint8_t *img = NULL;
@@ -704,7 +706,7 @@ static int l_image(lua_State *L)
 }
 
 /* s:snapshot([path]) -> path */
-static int l_snapshot(lua_State *L)
+static int l_snapshot_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     const char *path = luaL_optstring(L, 2, o->snap);
@@ -721,7 +723,7 @@ static void setint(lua_State *L, const char *k, lua_Integer v)
     lua_setfield(L, -2, k);
 }
 
-static int l_stats(lua_State *L)
+static int l_stats_(lua_State *L)
 {
     live_obj *o = checklive(L, 1);
     int32_t *ids = NULL;
@@ -758,9 +760,25 @@ static int l_feature_table(lua_State *L)
     return 1;
 }
 
+/* The methods, under the service's lock while the state is served (support/llive.h). */
+#define LOCKED(name, write) \
+    static int name(lua_State *L) { return llive_locked(L, checklive(L, 1), name##_, write); }
+LOCKED(l_ingest, 1)
+LOCKED(l_advance, 1)
+LOCKED(l_now, 0)
+LOCKED(l_version, 0)
+LOCKED(l_features, 0)
+LOCKED(l_frame, 0)
+LOCKED(l_image, 0)
+LOCKED(l_snapshot, 0)
+LOCKED(l_stats, 0)
+#undef LOCKED
+
 static int l_gc(lua_State *L)
 {
     lcl_box *b = lcl_testbox(L, 1, LIVE);
+    if (b && b->obj && ((live_obj *)b->obj)->served)
+        return luaL_error(L, "free: the live state is being served (stop the service first)");
     if (b && b->obj) {
         obj_free(b->obj);
         b->obj = NULL;

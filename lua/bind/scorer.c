@@ -90,7 +90,7 @@ static int known_user(lua_State *L, int32_t id)
     return id >= 1 && cl_livestate_known(h->s, id);
 }
 
-static int m_risk(lua_State *L)
+static int m_risk_(lua_State *L)
 {
     scorer_obj *o = check(L);
     int32_t id = user_arg(L, 2);
@@ -105,7 +105,7 @@ static int m_risk(lua_State *L)
 }
 
 /* sc:risks({id, ...}) -> {p, ...}: unknown ids are an error (naming the id). */
-static int m_risks(lua_State *L)
+static int m_risks_(lua_State *L)
 {
     scorer_obj *o = check(L);
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -132,7 +132,7 @@ static int m_risks(lua_State *L)
 
 /* sc:reasons(id [, {top = 3}]) -> {base, reasons = {{feature, column, label, value, contrib}}}
  * or nil when unknown; contributions on the model's margin scale, strongest first. */
-static int m_reasons(lua_State *L)
+static int m_reasons_(lua_State *L)
 {
     scorer_obj *o = check(L);
     int32_t id = user_arg(L, 2);
@@ -177,6 +177,22 @@ static int m_reasons(lua_State *L)
     lua_setfield(L, -2, "reasons");
     return 1;
 }
+
+/* The scorer reads its live state: under the service's lock while it is served. */
+static live_obj *state_of(lua_State *L)
+{
+    check(L);
+    lua_getiuservalue(L, 1, 1);
+    live_obj *o = ((lcl_box *)lua_touserdata(L, -1))->obj;
+    lua_pop(L, 1);
+    return o;
+}
+#define LOCKED(name) \
+    static int name(lua_State *L) { return llive_locked(L, state_of(L), name##_, 0); }
+LOCKED(m_risk)
+LOCKED(m_risks)
+LOCKED(m_reasons)
+#undef LOCKED
 
 static int m_gc(lua_State *L)
 {

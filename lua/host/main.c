@@ -42,6 +42,7 @@ static const char *progname = "churnlab";
 
 static const char USAGE[] =
     "usage: churnlab [options] [script [args...]]\n"
+    "       churnlab serve [--help | serve options]   the live dashboard and JSON API\n"
     "options:\n"
     "  -e code        run code (may be repeated; runs before the script)\n"
     "  -l name        require library 'name' into global 'name' (before the script)\n"
@@ -1054,6 +1055,21 @@ static int load_script(lua_State *L, const char *fname, int keep_locals)
     return LUA_OK;
 }
 
+/* `churnlab serve ...`: the embedded module churnlab.serve_cli runs with the arguments in
+ * `arg` (arg[0] = "serve"); a script file named serve is run as ./serve. */
+static int run_serve(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "churnlab.serve_cli");
+    int status = docall(L, 1, 1);
+    if (status == LUA_OK) {
+        lua_getfield(L, -1, "main");
+        lua_getglobal(L, "arg");
+        status = docall(L, 1, 0);
+    }
+    return report(L, status);
+}
+
 static int handle_script(lua_State *L, char **argv, int keep_locals)
 {
     const char *fname = argv[0];
@@ -1114,7 +1130,9 @@ static int pmain(lua_State *L)
     lua_gc(L, LUA_GCRESTART); /* incremental, Lua's default */
     createargtable(L, argv, argc, script);
     int ok = runargs(L, argv, script);
-    if (ok && script < argc)
+    if (ok && script < argc && strcmp(argv[script], "serve") == 0)
+        ok = run_serve(L) == LUA_OK;
+    else if (ok && script < argc)
         ok = handle_script(L, argv + script, (args & HAS_I) != 0) == LUA_OK;
     int code = ok ? 0 : (sigint_count || cl_interrupted() ? 130 : 1);
     if (args & HAS_I) {

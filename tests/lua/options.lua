@@ -54,6 +54,8 @@ do
   g2:save(scorer_path, {pipeline = pipe})
 end
 local scorer_obj = require("churnlab.scorer").new(live_state, scorer_path, {profiles = profiles})
+-- the service over the same (empty) state and model, on any free loopback port
+local service = cl.serve.start{state = live_state, model = scorer_path, profiles = profiles, port = 0}
 os.remove(scorer_path)
 local km = cl.cluster.kmeans{k = 2, seed = 1}
 local km_labels = km:fit(X)
@@ -95,6 +97,9 @@ local TAKES = {
   ["livescore.new"] = function(o) return require("churnlab.livescore").new(cl.live.new(), nil, o) end,
   ["scorer.new"] = function(o) return require("churnlab.scorer").new(live_state, "/nonexistent.clm", o) end,
   ["Scorer:reasons"] = function(o) return scorer_obj:reasons(1, o) end,
+  ["serve.start"] = function(o) return cl.serve.start(o) end,
+  ["Service:run"] = function(o) return service:run(o) end,
+  ["Service:request"] = function(o) return service:request("GET", "/healthz", o) end,
   -- frames
   ["frame.read_csv"] = function(o)
     local p = os.tmpname(); local f = io.open(p, "w"); f:write("a\n1\n"); f:close()
@@ -301,6 +306,9 @@ local NONE = {
   -- the live state's plain accessors, the feature table, core helpers and the gnuplot probe
   "Live:advance", "Live:features", "Live:frame", "Live:free", "Live:image", "Live:now",
   "Scorer:free", "Scorer:risk", "Scorer:risks",
+  -- the service's plain accessors; serve_cli.main takes the command line's argument list
+  "Service:poll", "Service:port", "Service:refresh", "Service:stop", "Service:url",
+  "serve_cli.main",
   "Live:snapshot", "Live:stats", "Live:version", "live.features", "core.mkdirs", "core.raise",
   "plot.available",
   -- the MPI processes: plain arguments (allreduce takes a value and an op name)

@@ -1,0 +1,914 @@
+/* service.c - the live service's state: the model it scores with, per-customer answers, the
+ * risk history, and the aggregates the monitor publishes (service.h). Requests: service_api.c. */
+#include "serve/service_impl.h"
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "eval/drift.h"
+#include "frame/frame.h"
+#include "frame/prep.h"
+#include "rec/sparse.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double svc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const cl_service_action BUILTIN[] = {
+    {"none", "Do nothing", 0, 0, 1, 0, 0},
+    /* the world's coefficients (cl.synth.coefs): a month at 25% off, an e-mail at 0.50 */
+    {"discount", "25% off next month (e-mail)", 0.5, 25, 1, -0.15, 0},
+    {"call", "Outreach call (more for open issues)", 3.0, 0, 1, -0.2, -0.6},
+};
+
+/* Feature indices the answers read. */
+static int feat_index(const char *name)
+{
+    for (int j = 0; j < CL_LIVE_NFEATURES; j++)
+        if (strcmp(cl_live_features[j].name, name) == 0)
+            return j;
+    return -1;
+}
+
+/* ---- models -------------------------------------------------------------------------------- */
+
+svc_model *svc_model_get(cl_service *svc)
+{
+    pthread_mutex_lock(&svc->model_mu);
+    svc_model *m = svc->model;
+    if (m)
+        atomic_fetch_add(&m->refs, 1);
+    pthread_mutex_unlock(&svc->model_mu);
+    return m;
+}
+
+void svc_model_put(svc_model *m)
+{
+    if (m && atomic_fetch_sub(&m->refs, 1) == 1) {
+        cl_livescore_free(m->sc);
+        cl_model_free(m->m);
+        cl_free(m);
+    }
+}
+
+/* Loads the model at path and its scorer, then swaps it in (the old one goes when its last
+ * reader lets go). The scorer reads the state at _new (the linear reference row), so this
+ * runs under the state's read lock. */
+int svc_load_model(cl_service *svc, const char *path)
+{
+    svc_model *m = cl_calloc(1, sizeof *m);
+    if (!m)
+        return CL_ENOMEM;
+    int rc = cl_model_load(&m->m, path);
+    if (rc == CL_OK && !cl_model_pipeline(m->m))
+        rc = cl_error(CL_EINVAL, "serve: %s has no pipeline (save the model with the pipeline "
+                                 "it was trained with)", path);
+    if (rc == CL_OK) {
+        pthread_rwlock_rdlock(svc->cfg.lock);
+        rc = cl_livescore_new(&m->sc, svc->cfg.state, m->m, svc->cfg.profiles);
+        pthread_rwlock_unlock(svc->cfg.lock);
+    }
+    if (rc) {
+        cl_model_free(m->m);
+        cl_free(m);
+        return rc;
+    }
+    atomic_init(&m->refs, 1);
+    m->loaded_at = svc_now();
+    pthread_mutex_lock(&svc->model_mu);
+    m->version = ++svc->model_versions;
+    svc_model *old = svc->model;
+    svc->model = m;
+    pthread_mutex_unlock(&svc->model_mu);
+    svc_model_put(old);
+    return CL_OK;
+}
+
+svc_user *svc_user_of(cl_service *svc, int32_t u, int create)
+{
+    if (u < 1 || u > svc->max_user)
+        return NULL;
+    int32_t c = u / SVC_CHUNK;
+    svc_user *chunk = atomic_load(&svc->chunks[c]);
+    if (!chunk && create) {
+        pthread_mutex_lock(&svc->chunk_mu);
+        chunk = atomic_load(&svc->chunks[c]);
+        if (!chunk && (chunk = cl_calloc(SVC_CHUNK, sizeof *chunk))) {
+            for (int k = 0; k < SVC_CHUNK; k++)
+                chunk[k].calib_p = NAN;
+            atomic_store(&svc->chunks[c], chunk);
+        }
+        pthread_mutex_unlock(&svc->chunk_mu);
+    }
+    return chunk ? &chunk[u % SVC_CHUNK] : NULL;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+
+static int map_items(cl_service *svc)
+{
+    const cl_rec *r = svc->cfg.rec;
+    if (!r)
+        return CL_OK;
+    const cl_interactions *tr = r->train;
+    if (!tr)
+        return cl_error(CL_ESTATE, "serve: the recommender is not fitted");
+    svc->n_items = tr->n_items;
+    int32_t nt = svc->cfg.ntitles;
+    svc->item_title = cl_alloc(sizeof(int32_t) * (size_t)(tr->n_items ? tr->n_items : 1));
+    svc->title_item = cl_alloc(sizeof(int32_t) * (size_t)(nt + 1));
+    if (!svc->item_title || !svc->title_item)
+        return CL_ENOMEM;
+    for (int32_t t = 0; t <= nt; t++)
+        svc->title_item[t] = -1;
+    for (int64_t j = 0; j < tr->n_items; j++) {
+        const char *lab = j < tr->items->n ? tr->items->labels[j] : NULL;
+        char *end;
+        long t = lab ? strtol(lab, &end, 10) : 0;
+        if (!lab || end == lab || *end || t < 1 || t > nt)
+            return cl_error(CL_EINVAL, "serve: the recommender's item '%s' is not a title id of "
+                                       "the catalogue (1..%d)", lab ? lab : "?", (int)nt);
+        svc->item_title[j] = (int32_t)t;
+        svc->title_item[t] = (int32_t)j;
+    }
+    return CL_OK;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int load_reference(cl_service *svc)
+{
+    const cl_frame *f = svc->cfg.reference;
+    if (!f)
+        return CL_OK;
+    for (int j = 0; j < CL_LIVE_NFEATURES; j++) {
+        int c = cl_frame_find(f, cl_live_features[j].name);
+        if (c < 0 || f->cols[c]->type == CL_CAT)
+            continue;
+        double *v = cl_alloc(sizeof(double) * (size_t)(f->nrow ? f->nrow : 1));
+        if (!v)
+            return CL_ENOMEM;
+        int64_t k = 0;
+        for (int64_t i = 0; i < f->nrow; i++)
+            if (!isnan(f->cols[c]->num[i]))
+                v[k++] = f->cols[c]->num[i];
+        qsort(v, (size_t)k, sizeof *v, cmp_dbl);
+        svc->ref_vals[j] = v;
+        svc->ref_n[j] = k;
+    }
+    return CL_OK;
+}
+
+int cl_service_new(cl_service **out, const cl_service_config *cfg)
+{
+    *out = NULL;
+    if (!cfg->state || !cfg->lock || !cfg->model_path)
+        return cl_error(CL_EINVAL, "serve: a live state, its lock and a model path are needed");
+    if (cfg->nactions > SVC_MAX_ACTIONS)
+        return cl_error(CL_EINVAL, "serve: at most %d actions, got %d", SVC_MAX_ACTIONS,
+                        cfg->nactions);
+    cl_service *svc = cl_calloc(1, sizeof *svc);
+    if (!svc)
+        return CL_ENOMEM;
+    svc->cfg = *cfg;
+    if (!svc->cfg.currency)
+        svc->cfg.currency = "USD";
+    if (!(svc->cfg.threshold > 0 && svc->cfg.threshold < 1))
+        svc->cfg.threshold = 0.3;
+    if (svc->cfg.horizon_months < 1)
+        svc->cfg.horizon_months = 12;
+    if (svc->cfg.calibration_days < 1)
+        svc->cfg.calibration_days = 30;
+    const cl_service_action *acts = cfg->actions ? cfg->actions : BUILTIN;
+    svc->nacts = cfg->actions ? cfg->nactions : (int)(sizeof BUILTIN / sizeof BUILTIN[0]);
+    memcpy(svc->acts, acts, sizeof *acts * (size_t)svc->nacts);
+    pthread_mutex_init(&svc->model_mu, NULL);
+    pthread_mutex_init(&svc->mon_mu, NULL);
+    pthread_cond_init(&svc->mon_cv, NULL);
+    pthread_mutex_init(&svc->refresh_mu, NULL);
+    pthread_mutex_init(&svc->hist_mu, NULL);
+    pthread_mutex_init(&svc->chunk_mu, NULL);
+    for (int i = 0; i < SVC_STRIPES; i++)
+        pthread_mutex_init(&svc->stripe[i], NULL);
+    svc->started = svc_now();
+    svc->seen_events = -1;
+    svc->calib_day = CL_LIVE_NONE;
+    svc->max_user = cl_livestate_max_user(cfg->state);
+    svc->nchunks = svc->max_user / SVC_CHUNK + 1;
+    svc->chunks = cl_calloc((size_t)svc->nchunks, sizeof *svc->chunks);
+    int rc = svc->chunks ? map_items(svc) : CL_ENOMEM;
+    if (rc == CL_OK)
+        rc = load_reference(svc);
+    if (rc == CL_OK)
+        rc = svc_load_model(svc, cfg->model_path);
+    if (rc) {
+        cl_service_free(svc);
+        return rc;
+    }
+    *out = svc;
+    return CL_OK;
+}
+
+void cl_service_free(cl_service *svc)
+{
+    if (!svc)
+        return;
+    svc_model_put(svc->model);
+    for (int32_t c = 0; svc->chunks && c < svc->nchunks; c++) {
+        svc_user *chunk = atomic_load(&svc->chunks[c]);
+        for (int k = 0; chunk && k < SVC_CHUNK; k++)
+            cl_free(chunk[k].cache);
+        cl_free(chunk);
+    }
+    cl_free((void *)svc->chunks);
+    cl_free(svc->item_title);
+    cl_free(svc->title_item);
+    for (int j = 0; j < CL_LIVE_NFEATURES; j++)
+        cl_free(svc->ref_vals[j]);
+    cl_free(svc->mon_json);
+    pthread_mutex_destroy(&svc->model_mu);
+    pthread_mutex_destroy(&svc->mon_mu);
+    pthread_cond_destroy(&svc->mon_cv);
+    pthread_mutex_destroy(&svc->refresh_mu);
+    pthread_mutex_destroy(&svc->hist_mu);
+    pthread_mutex_destroy(&svc->chunk_mu);
+    for (int i = 0; i < SVC_STRIPES; i++)
+        pthread_mutex_destroy(&svc->stripe[i]);
+    cl_free(svc);
+}
+
+/* ---- per-customer answers ------------------------------------------------------------------ */
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* The net value and worst cost of each action for a customer of risk p (service.h). */
+static void weigh_actions(const cl_service *svc, svc_answer *a)
+{
+    double p = a->risk, price = isnan(a->price) ? 0 : a->price;
+    double value = 0.5, s = 1;
+    for (int m = 2; m <= svc->cfg.horizon_months; m++) {
+        s *= 1 - p;
+        value += s;
+    }
+    value *= price;
+    a->best = 0;
+    for (int k = 0; k < svc->nacts; k++) {
+        const cl_service_action *ac = &svc->acts[k];
+        double hr = exp(ac->log_hr + ac->log_hr_issues * a->issues);
+        double effect = p > 0 ? 1 - (1 - pow(1 - p, hr)) / p : 1 - hr;
+        double accept = ac->accept_pct / 100 * price;
+        a->net[k] = ac->reach * (p * effect * value - accept) - ac->contact;
+        a->cost[k] = ac->contact + ac->reach * accept;
+        if (a->net[k] > a->net[a->best])
+            a->best = k;
+    }
+}
+
+static int compute_answer(cl_service *svc, svc_model *m, int32_t user, svc_answer *a)
+{
+    const cl_livestate *s = svc->cfg.state;
+    memset(a, 0, sizeof *a);
+    if (!cl_livestate_known(s, user))
+        return cl_error(CL_ERANGE, "no customer %d", (int)user);
+    a->nev = cl_livestate_user_events(s, user);
+    a->now = cl_livestate_now(s);
+    a->model = m->version;
+    a->active = cl_livestate_active(s, user);
+    double f[CL_LIVE_NFEATURES];
+    int rc = cl_livestate_features(s, user, f, &a->plan);
+    if (rc == CL_OK)
+        rc = cl_livescore_risk(m->sc, user, &a->risk);
+    if (rc)
+        return rc;
+    static int i_price = -2, i_tenure, i_tick, i_pay;
+    if (i_price == -2) { /* benign race: every thread computes the same indices */
+        i_tenure = feat_index("tenure_days");
+        i_tick = feat_index("tickets_30");
+        i_pay = feat_index("payment_failures_30");
+        i_price = feat_index("monthly_price");
+    }
+    a->price = i_price >= 0 ? f[i_price] : NAN;
+    a->tenure = i_tenure >= 0 ? f[i_tenure] : NAN;
+    double iss = (i_tick >= 0 && !isnan(f[i_tick]) ? f[i_tick] : 0) +
+                 (i_pay >= 0 && !isnan(f[i_pay]) ? f[i_pay] : 0);
+    a->issues = iss < 1 ? iss : 1;
+
+    cl_live_reason r[SVC_REASONS];
+    int nr = 0;
+    if (cl_livescore_reasons(m->sc, user, SVC_REASONS, r, &nr, NULL) != CL_OK)
+        nr = 0; /* a kind without contributions: no reasons, not an error */
+    a->nreasons = nr;
+    for (int k = 0; k < nr; k++) {
+        copy_str(a->reasons[k].feature, sizeof a->reasons[k].feature, r[k].feature);
+        copy_str(a->reasons[k].column, sizeof a->reasons[k].column, r[k].column);
+        copy_str(a->reasons[k].label, sizeof a->reasons[k].label, r[k].label);
+        a->reasons[k].value = r[k].value;
+        a->reasons[k].contrib = r[k].contrib;
+    }
+    if (svc->cfg.rec) {
+        enum { MAXH = 256 };
+        int32_t titles[MAXH], days[MAXH], items[MAXH], nh = 0, n = 0;
+        int ntit = 0;
+        if (cl_livestate_titles(s, user, titles, days, MAXH, &ntit) == CL_OK)
+            for (int k = 0; k < ntit; k++)
+                if (titles[k] <= svc->cfg.ntitles && svc->title_item[titles[k]] >= 0)
+                    items[nh++] = svc->title_item[titles[k]];
+        /* cl_rec wants the history sorted by item (exclusion is a merge) */
+        for (int x = 1; x < nh; x++)
+            for (int y = x; y > 0 && items[y - 1] > items[y]; y--) {
+                int32_t t = items[y];
+                items[y] = items[y - 1];
+                items[y - 1] = t;
+            }
+        int32_t out[SVC_RECS];
+        int answer = 0;
+        rc = cl_rec_recommend_history_ex(svc->cfg.rec, nh, items, NULL, SVC_RECS, 1, out,
+                                         a->rec_score, &n, &answer);
+        if (rc)
+            return rc;
+        a->nrecs = n;
+        a->fallback = answer == CL_REC_ANSWER_POPULAR;
+        for (int k = 0; k < n; k++)
+            a->rec_title[k] = svc->item_title[out[k]];
+    }
+    weigh_actions(svc, a);
+    memcpy(a->feat, f, sizeof f);
+    a->valid = 1;
+    return CL_OK;
+}
+
+int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out)
+{
+    if (user < 1 || user > svc->max_user || !cl_livestate_known(svc->cfg.state, user))
+        return cl_error(CL_ERANGE, "no customer %d", (int)user);
+    pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
+    int64_t nev = cl_livestate_user_events(svc->cfg.state, user);
+    int32_t now = cl_livestate_now(svc->cfg.state);
+    svc_user *us = svc_user_of(svc, user, 1);
+    pthread_mutex_lock(mu);
+    svc_answer *c = us ? us->cache : NULL;
+    if (c && c->valid && c->nev == nev && c->now == now && c->model == m->version) {
+        *out = *c;
+        pthread_mutex_unlock(mu);
+        return CL_OK;
+    }
+    pthread_mutex_unlock(mu);
+    int rc = compute_answer(svc, m, user, out); /* outside the stripe: scoring takes time */
+    if (rc)
+        return rc;
+    pthread_mutex_lock(mu);
+    if (us && !us->cache)
+        us->cache = cl_alloc(sizeof(svc_answer));
+    if (us && us->cache)
+        *us->cache = *out;
+    pthread_mutex_unlock(mu);
+    return CL_OK;
+}
+
+/* ---- words --------------------------------------------------------------------------------- */
+
+void svc_column_label(const char *column, char *out, size_t cap)
+{
+    const char *doc = NULL;
+    for (int j = 0; j < CL_LIVE_NFEATURES; j++)
+        if (strcmp(cl_live_features[j].name, column) == 0)
+            doc = cl_live_features[j].doc;
+    size_t n = 0;
+    if (doc) {
+        /* the feature table's one-liner, without its parenthesised fine print */
+        for (; doc[n] && doc[n] != '(' && n + 1 < cap; n++)
+            out[n] = doc[n];
+        while (n > 0 && out[n - 1] == ' ')
+            n--;
+    } else {
+        for (; column[n] && n + 1 < cap; n++)
+            out[n] = column[n] == '_' ? ' ' : column[n];
+    }
+    out[n] = '\0';
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+void svc_reason_text(const svc_reason *r, char *out, size_t cap)
+{
+    char lab[96];
+    svc_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
+    const char *dir = r->contrib > 0 ? "raises risk" : "lowers risk";
+    if (r->label[0])
+        snprintf(out, cap, "%s: %s (%s)", lab, r->label, dir);
+    else if (isnan(r->value))
+        snprintf(out, cap, "%s: missing (%s)", lab, dir);
+    else if (r->value == floor(r->value) && fabs(r->value) < 1e9)
+        snprintf(out, cap, "%s: %.0f (%s)", lab, r->value, dir);
+    else
+        snprintf(out, cap, "%s: %.2f (%s)", lab, r->value, dir);
+}
+
+/* ---- JSON pieces --------------------------------------------------------------------------- */
+
+json_t *svc_jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static json_t *jround(double v, double unit)
+{
+    return isfinite(v) ? json_real(round(v / unit) * unit) : json_null();
+}
+
+json_t *svc_model_json(cl_service *svc, const svc_model *m)
+{
+    (void)svc;
+    return json_pack("{s:s, s:s, s:I, s:f}", "path", svc->cfg.model_path, "kind",
+                     cl_model_kind(m->m), "version", (json_int_t)m->version, "loaded_at",
+                     m->loaded_at);
+}
+
+void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n)
+{
+    for (int k = 0; k < n; k++) {
+        int32_t t = titles[k];
+        json_t *o = json_object();
+        json_object_set_new(o, "title", json_integer(t));
+        const char *name = svc->cfg.title_names && t <= svc->cfg.ntitles ? svc->cfg.title_names[t] : NULL;
+        char buf[32];
+        if (!name) {
+            snprintf(buf, sizeof buf, "Title %d", (int)t);
+            name = buf;
+        }
+        json_object_set_new(o, "name", json_string(name));
+        const char *g = svc->cfg.title_genres && t <= svc->cfg.ntitles ? svc->cfg.title_genres[t] : NULL;
+        json_object_set_new(o, "genre", g ? json_string(g) : json_null());
+        json_object_set_new(o, "score", jround(scores[k], 1e-4));
+        json_array_append_new(arr, o);
+    }
+}
+
+static const char *plan_name(cl_service *svc, int plan)
+{
+    const char *p = cl_livestate_plan_name(svc->cfg.state, plan);
+    return p ? p : "unknown";
+}
+
+static json_t *row_json(cl_service *svc, int32_t user, const svc_answer *a)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(user));
+    json_object_set_new(o, "risk", jround(a->risk, 1e-5));
+    json_object_set_new(o, "plan", json_string(plan_name(svc, a->plan)));
+    json_object_set_new(o, "price", jround(a->price, 0.01));
+    json_object_set_new(o, "tenure_days", svc_jnum(a->tenure));
+    json_object_set_new(o, "revenue_at_risk", jround(a->risk * a->price, 0.01));
+    char text[192] = "";
+    if (a->nreasons > 0)
+        svc_reason_text(&a->reasons[0], text, sizeof text);
+    json_object_set_new(o, "reason", a->nreasons > 0 ? json_string(text) : json_null());
+    return o;
+}
+
+static json_t *action_json(cl_service *svc, const svc_answer *a, int k)
+{
+    return json_pack("{s:s, s:s, s:o, s:o}", "name", svc->acts[k].name, "label",
+                     svc->acts[k].label, "cost", jround(a->cost[k], 0.01), "expected_net_value",
+                     jround(a->net[k], 0.01));
+}
+
+json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full)
+{
+    json_t *o = row_json(svc, user, a);
+    if (!full)
+        return o;
+    json_object_del(o, "reason");
+    json_object_set_new(o, "active", json_boolean(a->active));
+    json_t *h = json_array();
+    svc_user *us = svc_user_of(svc, user, 0);
+    pthread_mutex_lock(&svc->hist_mu);
+    int nh = us ? us->hist_n : 0;
+    for (int k = 0; k < nh; k++)
+        json_array_append_new(h, json_pack("{s:i, s:o}", "day", us->hist_day[k], "risk",
+                                           jround(us->hist_risk[k], 1e-5)));
+    pthread_mutex_unlock(&svc->hist_mu);
+    json_object_set_new(o, "history", h);
+    json_t *rs = json_array();
+    for (int k = 0; k < a->nreasons; k++) {
+        const svc_reason *r = &a->reasons[k];
+        char lab[96], text[192];
+        svc_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
+        svc_reason_text(r, text, sizeof text);
+        json_t *ro = json_object();
+        json_object_set_new(ro, "feature", json_string(r->feature));
+        json_object_set_new(ro, "label", json_string(lab));
+        json_object_set_new(ro, "value", r->label[0] ? json_string(r->label) : svc_jnum(r->value));
+        json_object_set_new(ro, "text", json_string(text));
+        json_object_set_new(ro, "contrib", jround(r->contrib, 1e-5));
+        json_object_set_new(ro, "direction", json_string(r->contrib > 0 ? "raises" : "lowers"));
+        json_array_append_new(rs, ro);
+    }
+    json_object_set_new(o, "reasons", rs);
+    json_t *recs = json_array();
+    svc_recs_json(svc, recs, a->rec_title, a->rec_score, a->nrecs);
+    json_object_set_new(o, "recommendations", recs);
+    json_object_set_new(o, "rec_fallback", a->fallback ? json_string("popular") : json_null());
+    json_t *act = action_json(svc, a, a->best);
+    json_t *alt = json_array();
+    for (int k = 0; k < svc->nacts; k++)
+        if (k != a->best)
+            json_array_append_new(alt, action_json(svc, a, k));
+    json_object_set_new(act, "alternatives", alt);
+    json_object_set_new(o, "action", act);
+    json_t *fs = json_object();
+    for (int j = 0; j < CL_LIVE_NFEATURES; j++)
+        json_object_set_new(fs, cl_live_features[j].name, svc_jnum(a->feat[j]));
+    json_object_set_new(o, "features", fs);
+    return o;
+}
+
+/* ---- the monitor --------------------------------------------------------------------------- */
+
+typedef struct ranked {
+    int32_t user;
+    double key;
+} ranked;
+
+static int cmp_ranked_desc(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? 1 : -1;
+    return (x->user > y->user) - (x->user < y->user);
+}
+
+/* The customer's latest history point from a day before `now` (yesterday's risk), or NaN. */
+static double risk_before(cl_service *svc, int32_t user, int32_t now)
+{
+    const svc_user *us = svc_user_of(svc, user, 0);
+    for (int k = us ? us->hist_n - 1 : -1; k >= 0; k--)
+        if (us->hist_day[k] < now)
+            return us->hist_risk[k];
+    return NAN;
+}
+
+static void hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
+{
+    svc_user *us = svc_user_of(svc, user, 1);
+    if (!us)
+        return; /* out of memory: the history misses a point, nothing else */
+    int n = us->hist_n;
+    if (n > 0 && us->hist_day[n - 1] == day) {
+        us->hist_risk[n - 1] = (float)risk;
+        return;
+    }
+    if (n == SVC_HIST) {
+        memmove(us->hist_day, us->hist_day + 1, sizeof(int32_t) * (SVC_HIST - 1));
+        memmove(us->hist_risk, us->hist_risk + 1, sizeof(float) * (SVC_HIST - 1));
+        n--;
+    }
+    us->hist_day[n] = day;
+    us->hist_risk[n] = (float)risk;
+    us->hist_n = (uint8_t)(n + 1);
+}
+
+static double quantile_sorted(const double *v, int64_t n, double q)
+{
+    if (n == 0)
+        return NAN;
+    double pos = q * (double)(n - 1);
+    int64_t i = (int64_t)pos;
+    double f = pos - (double)i;
+    return i + 1 < n ? v[i] + f * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+typedef struct refresh_buf {
+    int32_t *ids;
+    double *risk, *sorted, *feat;
+    ranked *rk;
+    svc_answer *ans;
+    int32_t *top;
+} refresh_buf;
+
+static void refresh_buf_free(refresh_buf *b)
+{
+    cl_free(b->ids);
+    cl_free(b->risk);
+    cl_free(b->sorted);
+    cl_free(b->feat);
+    cl_free(b->rk);
+    cl_free(b->ans);
+    cl_free(b->top);
+}
+
+static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
+{
+    json_t *arr = json_array();
+    double *col = n > 0 ? cl_alloc(sizeof(double) * (size_t)n) : NULL;
+    for (int j = 0; j < CL_LIVE_NFEATURES && col; j++) {
+        if (!svc->ref_vals[j] || svc->ref_n[j] < 1)
+            continue;
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (!isnan(feat[i * CL_LIVE_NFEATURES + j]))
+                col[k++] = feat[i * CL_LIVE_NFEATURES + j];
+        double psi;
+        if (k < 1 || cl_psi(svc->ref_vals[j], svc->ref_n[j], col, k, 10, &psi) != CL_OK)
+            continue;
+        char lab[96];
+        svc_column_label(cl_live_features[j].name, lab, sizeof lab);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "feature",
+                                             cl_live_features[j].name, "label", lab, "psi",
+                                             jround(psi, 1e-4), "status",
+                                             psi < 0.1 ? "ok" : psi < 0.25 ? "watch" : "alert"));
+    }
+    cl_free(col);
+    return arr;
+}
+
+/* Calibration of the predictions taken at calib_day, once calibration_days have passed:
+ * ten equal-width bins of predicted risk against the share that cancelled since. */
+static json_t *calibration_json(cl_service *svc, int32_t now)
+{
+    if (svc->calib_day == CL_LIVE_NONE || now < svc->calib_day + svc->cfg.calibration_days)
+        return json_null();
+    double sp[10] = {0}, so[10] = {0}, brier = 0;
+    int64_t cnt[10] = {0}, settled = 0;
+    for (int32_t u = 1; u <= svc->max_user; u++) {
+        if (u % SVC_CHUNK == 0 && !atomic_load(&svc->chunks[u / SVC_CHUNK])) {
+            u += SVC_CHUNK - 1; /* nobody of this chunk was ever scored */
+            continue;
+        }
+        const svc_user *us = svc_user_of(svc, u, 0);
+        float p = us ? us->calib_p : NAN;
+        if (isnan(p))
+            continue;
+        int y = !cl_livestate_active(svc->cfg.state, u);
+        int b = (int)(p * 10);
+        b = b < 0 ? 0 : b > 9 ? 9 : b;
+        sp[b] += p;
+        so[b] += y;
+        cnt[b]++;
+        settled++;
+        brier += (p - y) * (p - y);
+    }
+    json_t *bins = json_array();
+    for (int b = 0; b < 10; b++)
+        if (cnt[b] > 0)
+            json_array_append_new(bins, json_pack("{s:o, s:o, s:I}", "predicted",
+                                                  jround(sp[b] / (double)cnt[b], 1e-4), "observed",
+                                                  jround(so[b] / (double)cnt[b], 1e-4), "n",
+                                                  (json_int_t)cnt[b]));
+    return json_pack("{s:o, s:I, s:i, s:i, s:o}", "bins", bins, "settled", (json_int_t)settled,
+                     "horizon_days", svc->cfg.calibration_days, "from_day", (int)svc->calib_day,
+                     "brier", settled ? jround(brier / (double)settled, 1e-5) : json_null());
+}
+
+static void publish(cl_service *svc, char *text)
+{
+    pthread_mutex_lock(&svc->mon_mu);
+    cl_free(svc->mon_json);
+    svc->mon_json = text;
+    svc->mon_len = strlen(text);
+    svc->mon_version++;
+    pthread_cond_broadcast(&svc->mon_cv);
+    pthread_mutex_unlock(&svc->mon_mu);
+}
+
+int cl_service_refresh(cl_service *svc, int force, int *changed)
+{
+    if (changed)
+        *changed = 0;
+    pthread_mutex_lock(&svc->refresh_mu);
+    svc_model *m = svc_model_get(svc);
+    refresh_buf b = {0};
+    int64_t n = 0, ntop = 0, nmov = 0;
+    int rc = CL_OK;
+    pthread_rwlock_rdlock(svc->cfg.lock);
+    const cl_livestate *s = svc->cfg.state;
+    int64_t events = cl_livestate_events(s);
+    int32_t now = cl_livestate_now(s);
+    if (!force && events == svc->seen_events && now == svc->seen_now && m->version == svc->seen_model) {
+        pthread_rwlock_unlock(svc->cfg.lock);
+        svc_model_put(m);
+        pthread_mutex_unlock(&svc->refresh_mu);
+        return CL_OK;
+    }
+    rc = cl_livestate_active_ids(s, &b.ids, &n);
+    if (rc == CL_OK) {
+        size_t nn = (size_t)(n ? n : 1);
+        b.risk = cl_alloc(sizeof(double) * nn);
+        b.sorted = cl_alloc(sizeof(double) * nn);
+        b.feat = cl_alloc(sizeof(double) * nn * CL_LIVE_NFEATURES);
+        b.rk = cl_alloc(sizeof(ranked) * nn);
+        b.ans = cl_alloc(sizeof(svc_answer) * (SVC_TOP + SVC_MOVERS));
+        b.top = cl_alloc(sizeof(int32_t) * SVC_TOP);
+        if (!b.risk || !b.sorted || !b.feat || !b.rk || !b.ans || !b.top)
+            rc = CL_ENOMEM;
+    }
+    if (rc == CL_OK)
+        rc = cl_livescore_risks(m->sc, b.ids, n, b.risk);
+    for (int64_t i = 0; rc == CL_OK && i < n; i++)
+        rc = cl_livestate_features(s, b.ids[i], b.feat + i * CL_LIVE_NFEATURES, NULL);
+    if (rc == CL_OK && svc->calib_day == CL_LIVE_NONE) {
+        svc->calib_day = now;
+        for (int64_t i = 0; i < n; i++) {
+            svc_user *us = svc_user_of(svc, b.ids[i], 1);
+            if (us)
+                us->calib_p = (float)b.risk[i];
+        }
+    }
+    if (rc == CL_OK) {
+        /* the riskiest, then the movers since yesterday (history is only written below) */
+        for (int64_t i = 0; i < n; i++)
+            b.rk[i] = (ranked){b.ids[i], b.risk[i]};
+        qsort(b.rk, (size_t)n, sizeof *b.rk, cmp_ranked_desc);
+        ntop = n < SVC_TOP ? n : SVC_TOP;
+        for (int64_t i = 0; rc == CL_OK && i < ntop; i++) {
+            b.top[i] = b.rk[i].user;
+            rc = svc_answer_of(svc, m, b.top[i], &b.ans[i]);
+        }
+    }
+    int32_t mover[SVC_MOVERS];
+    double mover_prev[SVC_MOVERS];
+    if (rc == CL_OK) {
+        pthread_mutex_lock(&svc->hist_mu);
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double prev = risk_before(svc, b.ids[i], now);
+            if (!isnan(prev))
+                b.rk[k++] = (ranked){b.ids[i], fabs(b.risk[i] - prev)};
+        }
+        qsort(b.rk, (size_t)k, sizeof *b.rk, cmp_ranked_desc);
+        for (int64_t i = 0; i < k && nmov < SVC_MOVERS && b.rk[i].key > 0; i++) {
+            mover[nmov] = b.rk[i].user;
+            mover_prev[nmov++] = risk_before(svc, b.rk[i].user, now);
+        }
+        for (int64_t i = 0; i < n; i++)
+            hist_record(svc, b.ids[i], now, b.risk[i]);
+        pthread_mutex_unlock(&svc->hist_mu);
+        for (int64_t i = 0; rc == CL_OK && i < nmov; i++)
+            rc = svc_answer_of(svc, m, mover[i], &b.ans[SVC_TOP + i]);
+    }
+    json_t *calib = rc == CL_OK ? calibration_json(svc, now) : NULL;
+    pthread_rwlock_unlock(svc->cfg.lock);
+    if (rc) {
+        json_decref(calib);
+        refresh_buf_free(&b);
+        svc_model_put(m);
+        pthread_mutex_unlock(&svc->refresh_mu);
+        return rc;
+    }
+
+    /* aggregates */
+    double t = svc_now(), sum = 0, revenue = 0;
+    int64_t high = 0, counts[SVC_BINS] = {0};
+    const int ip = feat_index("monthly_price");
+    for (int64_t i = 0; i < n; i++) {
+        double p = b.risk[i], price = b.feat[i * CL_LIVE_NFEATURES + ip];
+        sum += p;
+        if (!isnan(price))
+            revenue += p * price;
+        high += p >= svc->cfg.threshold;
+        int bin = (int)(p * SVC_BINS);
+        counts[bin < 0 ? 0 : bin >= SVC_BINS ? SVC_BINS - 1 : bin]++;
+        b.sorted[i] = p;
+    }
+    qsort(b.sorted, (size_t)n, sizeof *b.sorted, cmp_dbl);
+    svc_trend tp = {now, (int32_t)n, t, n ? sum / (double)n : NAN, sum, revenue,
+                    quantile_sorted(b.sorted, n, 0.5), quantile_sorted(b.sorted, n, 0.9)};
+    if (svc->ntrend == SVC_TREND) {
+        memmove(svc->trend, svc->trend + 1, sizeof svc->trend[0] * (SVC_TREND - 1));
+        svc->ntrend--;
+    }
+    svc->trend[svc->ntrend++] = tp;
+    if (svc->rate_t > 0 && t > svc->rate_t) {
+        double r = (double)(events - svc->rate_events) / (t - svc->rate_t);
+        svc->events_per_s = svc->events_per_s > 0 ? 0.5 * svc->events_per_s + 0.5 * r : r;
+    }
+    svc->rate_t = t;
+    svc->rate_events = (double)events;
+
+    json_t *o = json_object();
+    json_object_set_new(o, "version", json_integer(svc->mon_version + 1));
+    json_object_set_new(o, "generated_at", json_real(t));
+    json_object_set_new(o, "day", now == CL_LIVE_NONE ? json_null() : json_integer(now));
+    json_object_set_new(o, "events", json_integer(events));
+    json_object_set_new(o, "events_per_s", jround(svc->events_per_s, 0.1));
+    json_object_set_new(o, "currency", json_string(svc->cfg.currency));
+    json_object_set_new(o, "model", svc_model_json(svc, m));
+    json_object_set_new(o, "kpi", json_pack("{s:I, s:o, s:o, s:o, s:I, s:f}", "active",
+                                            (json_int_t)n, "expected_churners", jround(sum, 0.1),
+                                            "revenue_at_risk", jround(revenue, 0.01), "mean_risk",
+                                            jround(tp.mean, 1e-5), "high_risk", (json_int_t)high,
+                                            "threshold", svc->cfg.threshold));
+    json_t *edges = json_array(), *cnt = json_array();
+    for (int k = 0; k <= SVC_BINS; k++)
+        json_array_append_new(edges, json_real((double)k / SVC_BINS));
+    for (int k = 0; k < SVC_BINS; k++)
+        json_array_append_new(cnt, json_integer(counts[k]));
+    json_object_set_new(o, "risk_hist", json_pack("{s:o, s:o}", "edges", edges, "counts", cnt));
+    json_t *tr = json_array();
+    for (int k = 0; k < svc->ntrend; k++) {
+        const svc_trend *q = &svc->trend[k];
+        json_array_append_new(
+            tr, json_pack("{s:i, s:f, s:o, s:o, s:o, s:o, s:o, s:i}", "day", (int)q->day, "t",
+                          q->t, "mean_risk", jround(q->mean, 1e-5), "expected_churners",
+                          jround(q->churners, 0.1), "revenue_at_risk", jround(q->revenue, 0.01),
+                          "p50", jround(q->p50, 1e-5), "p90", jround(q->p90, 1e-5), "active",
+                          (int)q->active));
+    }
+    json_object_set_new(o, "trend", tr);
+    json_t *mv = json_array();
+    for (int64_t i = 0; i < nmov; i++) {
+        const svc_answer *a = &b.ans[SVC_TOP + i];
+        json_t *r = row_json(svc, mover[i], a);
+        json_object_set_new(r, "prev", jround(mover_prev[i], 1e-5));
+        json_object_set_new(r, "delta", jround(a->risk - mover_prev[i], 1e-5));
+        json_array_append_new(mv, r);
+    }
+    json_object_set_new(o, "movers", mv);
+    json_t *top = json_array();
+    for (int64_t i = 0; i < ntop; i++)
+        json_array_append_new(top, row_json(svc, b.top[i], &b.ans[i]));
+    json_object_set_new(o, "top", top);
+    json_object_set_new(o, "drift", drift_json(svc, b.feat, n));
+    json_object_set_new(o, "calibration", calib);
+    json_object_set_new(o, "calibration_settles_day",
+                        svc->calib_day == CL_LIVE_NONE
+                            ? json_null()
+                            : json_integer(svc->calib_day + svc->cfg.calibration_days));
+    json_object_set_new(o, "experiment", json_null());
+    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(o);
+    svc->seen_events = events;
+    svc->seen_now = now;
+    svc->seen_model = m->version;
+    refresh_buf_free(&b);
+    svc_model_put(m);
+    if (!text) {
+        pthread_mutex_unlock(&svc->refresh_mu);
+        return cl_error(CL_ENOMEM, "serve: out of memory for the monitor");
+    }
+    char *copy = cl_strdup(text);
+    free(text);
+    if (!copy) {
+        pthread_mutex_unlock(&svc->refresh_mu);
+        return CL_ENOMEM;
+    }
+    publish(svc, copy);
+    pthread_mutex_unlock(&svc->refresh_mu);
+    if (changed)
+        *changed = 1;
+    return CL_OK;
+}
+
+int64_t cl_service_monitor(cl_service *svc, char **out, size_t *len)
+{
+    pthread_mutex_lock(&svc->mon_mu);
+    int64_t v = svc->mon_version;
+    if (out) {
+        *out = svc->mon_json ? cl_alloc(svc->mon_len + 1) : NULL;
+        if (*out)
+            memcpy(*out, svc->mon_json, svc->mon_len + 1);
+        if (len)
+            *len = *out ? svc->mon_len : 0;
+    }
+    pthread_mutex_unlock(&svc->mon_mu);
+    return v;
+}
+
+int64_t cl_service_wait(cl_service *svc, int64_t seen, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&svc->mon_mu);
+    while (svc->mon_version == seen && !svc->waking)
+        if (pthread_cond_timedwait(&svc->mon_cv, &svc->mon_mu, &ts))
+            break;
+    int64_t v = svc->mon_version;
+    pthread_mutex_unlock(&svc->mon_mu);
+    return v;
+}
+
+void cl_service_wake(cl_service *svc)
+{
+    pthread_mutex_lock(&svc->mon_mu);
+    svc->waking = 1;
+    pthread_cond_broadcast(&svc->mon_cv);
+    pthread_mutex_unlock(&svc->mon_mu);
+}

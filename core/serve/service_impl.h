@@ -1,0 +1,141 @@
+/* service_impl.h - what service.c (lifecycle, monitor) and service_api.c (requests) share. */
+#ifndef CL_SERVICE_IMPL_H
+#define CL_SERVICE_IMPL_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+#include "live/livescore.h"
+#include "models/model.h"
+#include "serve/service.h"
+
+#define SVC_REASONS 5    /* reasons kept per customer */
+#define SVC_RECS 10      /* recommendations kept per customer (more: /api/recommend) */
+#define SVC_MAX_ACTIONS 8
+#define SVC_HIST 64      /* risk history points per customer (one per day) */
+#define SVC_TREND 240    /* monitor trend points */
+#define SVC_TOP 200      /* riskiest customers in the monitor */
+#define SVC_MOVERS 10
+#define SVC_BINS 20      /* risk histogram */
+#define SVC_STRIPES 64   /* cache locks */
+#define SVC_NROUTES 12
+
+/* A loaded model with its scorer; readers hold a reference while they use it. */
+typedef struct svc_model {
+    cl_model *m;
+    cl_livescore *sc;
+    int64_t version;
+    double loaded_at;
+    atomic_int refs;
+} svc_model;
+
+typedef struct svc_reason {
+    char feature[64], column[48], label[48]; /* label: the category of a one-hot feature */
+    double value, contrib;
+} svc_reason;
+
+/* One customer's answer, valid while (nev, now, model) are unchanged. */
+typedef struct svc_answer {
+    int64_t nev, model;
+    int32_t now;
+    int valid;
+    double risk, price, tenure, issues;
+    int plan;
+    int active;
+    int nreasons;
+    svc_reason reasons[SVC_REASONS];
+    int nrecs, fallback;
+    int32_t rec_title[SVC_RECS];
+    float rec_score[SVC_RECS];
+    double net[SVC_MAX_ACTIONS], cost[SVC_MAX_ACTIONS];
+    double feat[CL_LIVE_NFEATURES];
+    int best;
+} svc_answer;
+
+typedef struct svc_trend {
+    int32_t day, active;
+    double t, mean, churners, revenue, p50, p90;
+} svc_trend;
+
+/* Per-customer service data, in chunks of SVC_CHUNK customers allocated when first touched
+ * (live states take ids up to 16M by default; the service's memory follows the ids in use). */
+#define SVC_CHUNK 1024
+typedef struct svc_user {
+    svc_answer *cache;   /* the last answer (allocated on first use) */
+    float calib_p;       /* prediction at calib_day, NaN = not active then */
+    uint8_t hist_n;
+    int32_t hist_day[SVC_HIST];
+    float hist_risk[SVC_HIST]; /* risk history: one point per day, oldest first */
+} svc_user;
+
+struct cl_service {
+    cl_service_config cfg;
+    cl_service_action acts[SVC_MAX_ACTIONS];
+    int nacts;
+    int32_t max_user;
+
+    pthread_mutex_t model_mu;
+    svc_model *model;
+    int64_t model_versions;
+
+    /* the published aggregates */
+    pthread_mutex_t mon_mu;
+    pthread_cond_t mon_cv;
+    char *mon_json;
+    size_t mon_len;
+    int64_t mon_version;
+    int waking;
+
+    /* what the last refresh saw (only the refreshing thread touches these) */
+    pthread_mutex_t refresh_mu;
+    int64_t seen_events, seen_model;
+    int32_t seen_now;
+    svc_trend trend[SVC_TREND];
+    int ntrend;
+    double rate_t, rate_events, events_per_s;
+    int32_t calib_day;   /* day the calibration's predictions were taken (CL_LIVE_NONE: not yet) */
+
+    /* per-customer data: hist_mu guards the histories, the stripes the cached answers */
+    pthread_mutex_t hist_mu, chunk_mu;
+    pthread_mutex_t stripe[SVC_STRIPES];
+    svc_user *_Atomic *chunks; /* [max_user / SVC_CHUNK + 1] */
+    int32_t nchunks;
+
+    /* recommender: item index <-> title id */
+    int32_t *item_title;  /* [n_items] */
+    int32_t *title_item;  /* [ntitles + 1], -1 */
+    int64_t n_items;
+
+    /* drift reference: sorted values of each live feature found in cfg.reference */
+    double *ref_vals[CL_LIVE_NFEATURES];
+    int64_t ref_n[CL_LIVE_NFEATURES];
+
+    /* accounting */
+    atomic_llong req_count[SVC_NROUTES][6]; /* by status class 1xx..5xx, [0] = all */
+    atomic_llong lat_bucket[SVC_NROUTES][12];
+    _Atomic double lat_sum[SVC_NROUTES];
+    atomic_llong events_accepted, events_rejected, reloads;
+    double started;
+};
+
+double svc_now(void);
+/* The data of customer u (1 <= u <= max_user); NULL when not allocated yet and !create, or
+ * out of memory. */
+svc_user *svc_user_of(cl_service *svc, int32_t u, int create);
+svc_model *svc_model_get(cl_service *svc);
+void svc_model_put(svc_model *m);
+int svc_load_model(cl_service *svc, const char *path);
+
+/* The answer for `user` (cached), computed under the state's read lock held by the caller.
+ * CL_ERANGE when the state never saw the user. */
+int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out);
+/* Words for a live or profile column ("Minutes watched, last 30 days"). */
+void svc_column_label(const char *column, char *out, size_t cap);
+void svc_reason_text(const svc_reason *r, char *out, size_t cap);
+
+json_t *svc_jnum(double v);
+json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full);
+json_t *svc_model_json(cl_service *svc, const svc_model *m);
+void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
+
+#endif
