@@ -76,6 +76,9 @@ local models = {
   {"itemknn", cl.rec.itemknn{k = 20, normalize = true}},
   {"als", cl.rec.als{factors = 32, iters = 15, reg = 10, alpha = 5, seed = 42}},
   {"content", cl.rec.content{features = items.features, items = items.items, numeric_weight = 0.5}},
+  -- defaults: reg 800 (ease) and reg 0.02 (bpr) were chosen on train:split{test = 0.2, seed = 7}
+  {"ease", cl.rec.ease{}},
+  {"bpr", cl.rec.bpr{}},
 }
 models[#models + 1] = {"hybrid", cl.rec.hybrid{
   {cl.rec.als{factors = 32, iters = 15, reg = 10, alpha = 5, seed = 42}, 0.5},

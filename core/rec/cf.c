@@ -108,9 +108,27 @@ static int popular_load(cl_rec *r, cl_mr *mr, const char *prefix)
     return CL_OK;
 }
 
+/* A new user leaves the fitted popularity as it is; a new item counts its users (added at the
+ * matrix's latest time: weight 1 under time decay). */
+static int popular_grow(cl_rec *r, cl_interactions *grown, int what, int valued, const float *x,
+                        int nf)
+{
+    (void)valued, (void)x, (void)nf;
+    if (what == CL_REC_GROW_USER)
+        return CL_OK;
+    popular_state *s = r->state;
+    int64_t ni = r->train->n_items;
+    float *sc = cl_realloc(s->score, (size_t)(ni + 1) * sizeof *sc);
+    if (!sc)
+        return CL_ENOMEM;
+    s->score = sc;
+    sc[ni] = (float)cl_interactions_item_nnz(grown, ni);
+    return CL_OK;
+}
+
 const cl_rec_ops cl_rec_popular_ops = {
     "popular", popular_defs, sizeof(cl_cf_popular_params), popular_defaults, popular_fit, NULL,
-    popular_history, NULL, popular_save, popular_load, popular_free};
+    popular_history, NULL, popular_save, popular_load, popular_free, popular_grow};
 
 /* ====================================================================================== */
 /* item-kNN                                                                               */
@@ -386,7 +404,7 @@ static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
 
 const cl_rec_ops cl_rec_itemknn_ops = {
     "itemknn", itemknn_defs, sizeof(cl_cf_itemknn_params), itemknn_defaults, itemknn_fit, NULL,
-    itemknn_history, itemknn_similar, itemknn_save, itemknn_load, itemknn_free};
+    itemknn_history, itemknn_similar, itemknn_save, itemknn_load, itemknn_free, NULL};
 
 /* ====================================================================================== */
 /* shared by mf and als: factor matrices                                                  */
@@ -835,32 +853,113 @@ static int mf_score_user(const cl_rec *r, int64_t u, float *scores)
     return CL_OK;
 }
 
-static int mf_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
-                      float *scores)
+/* Fold-in of a history: the user's factors pu[f] and bias *bu (0/zeros for no history). */
+static int mf_foldin(const cl_rec *r, int64_t n, const int32_t *items, const float *v, float *pu,
+                     float *bu)
 {
     const fac_state *s = r->state;
     const cl_cf_mf_params *pp = r->params;
     int f = s->f, d = f + 1;
+    *bu = 0;
+    if (n > 0 && !v)
+        return cl_error(CL_EINVAL, "mf: a history for fold-in needs its ratings (values); "
+                                   "explicit ratings are not guessed");
+    if (n == 0) {
+        memset(pu, 0, (size_t)f * sizeof *pu);
+        return CL_OK;
+    }
     double *A = cl_alloc((size_t)d * (size_t)d * sizeof *A);
     double *z = cl_alloc((size_t)d * sizeof *z);
-    float *pu = cl_alloc((size_t)f * sizeof *pu);
-    int rc = A && z && pu ? CL_OK : CL_ENOMEM;
-    float bu = 0;
-    if (rc == CL_OK && n > 0 && !v)
-        rc = cl_error(CL_EINVAL, "mf: a history for fold-in needs its ratings (values); "
-                                 "explicit ratings are not guessed");
     /* Both solvers penalise a user's row by reg once per rating: sgd applies reg * p_u at
      * each of the n updates (objective sum_k err_k^2 + n reg |p_u|^2), weighted-lambda ALS
      * scales by n explicitly. The ridge is therefore reg * n for either. */
-    if (rc == CL_OK && n > 0)
-        rc = mf_solve_row(s, pp, n, items, v, s->Y, s->bi, s->rmax, (double)n, pu, &bu, A, z);
-    else if (rc == CL_OK)
-        memset(pu, 0, (size_t)f * sizeof *pu);
+    int rc = A && z ? mf_solve_row(s, pp, n, items, v, s->Y, s->bi, s->rmax, (double)n, pu, bu,
+                                   A, z)
+                    : CL_ENOMEM;
+    cl_free(A), cl_free(z);
+    return rc;
+}
+
+static int mf_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
+                      float *scores)
+{
+    const fac_state *s = r->state;
+    int f = s->f;
+    float *pu = cl_alloc((size_t)f * sizeof *pu);
+    float bu = 0;
+    int rc = pu ? mf_foldin(r, n, items, v, pu, &bu) : CL_ENOMEM;
     if (rc == CL_OK)
         for (int64_t i = 0; i < r->train->n_items; i++)
             scores[i] = (float)(s->mu + bu + s->bi[i] + dotf(pu, s->Y + i * f, f));
-    cl_free(A), cl_free(z), cl_free(pu);
+    cl_free(pu);
     return rc;
+}
+
+/* Grows rows x f factors (and a bias column when b) by one row; *F and *B are replaced. */
+static int grow_rows(float **F, float **B, int64_t rows, int f)
+{
+    float *nf = cl_realloc(*F, (size_t)(rows + 1) * (size_t)f * sizeof *nf);
+    if (!nf)
+        return CL_ENOMEM;
+    *F = nf;
+    if (B) {
+        float *nb = cl_realloc(*B, (size_t)(rows + 1) * sizeof *nb);
+        if (!nb)
+            return CL_ENOMEM;
+        *B = nb;
+    }
+    return CL_OK;
+}
+
+/* A new user: the fold-in of their history, kept. A new item: the mirror image, the ridge
+ * solve of its bias and factors from its ratings against the fixed user side (the penalty
+ * reg * n once per rating, as for users). No ratings: zero factors and bias. */
+static int mf_grow(cl_rec *r, cl_interactions *grown, int what, int valued, const float *x,
+                   int nf)
+{
+    (void)x, (void)nf;
+    fac_state *s = r->state;
+    const cl_cf_mf_params *pp = r->params;
+    const cl_interactions *m = r->train;
+    int f = s->f;
+    int64_t a, n;
+    if (what == CL_REC_GROW_USER)
+        a = grown->indptr[m->n_users], n = grown->indptr[m->n_users + 1] - a;
+    else
+        a = grown->cindptr[m->n_items], n = grown->cindptr[m->n_items + 1] - a;
+    if (n > 0 && !valued)
+        return cl_error(CL_EINVAL, "mf: add_%s needs the ratings (values); explicit ratings "
+                        "are not guessed", what == CL_REC_GROW_USER ? "user" : "item");
+    float *out, b = 0;
+    if (what == CL_REC_GROW_USER) {
+        int rc = grow_rows(&s->X, &s->bu, m->n_users, f);
+        if (rc)
+            return rc;
+        out = s->X + m->n_users * f;
+        rc = mf_foldin(r, n, grown->indices + a, grown->values + a, out, &b);
+        if (rc)
+            return rc;
+        s->bu[m->n_users] = pp->biased ? b : 0;
+        return CL_OK;
+    }
+    int rc = grow_rows(&s->Y, &s->bi, m->n_items, f);
+    if (rc)
+        return rc;
+    out = s->Y + m->n_items * f;
+    memset(out, 0, (size_t)f * sizeof *out);
+    if (n > 0) {
+        int d = f + 1;
+        double *A = cl_alloc((size_t)d * (size_t)d * sizeof *A);
+        double *z = cl_alloc((size_t)d * sizeof *z);
+        rc = A && z ? mf_solve_row(s, pp, n, grown->cindices + a, grown->cvalues + a, s->X,
+                                   s->bu, s->rmax, (double)n, out, &b, A, z)
+                    : CL_ENOMEM;
+        cl_free(A), cl_free(z);
+        if (rc)
+            return rc;
+    }
+    s->bi[m->n_items] = pp->biased ? b : 0;
+    return CL_OK;
 }
 
 static int mf_save(const cl_rec *r, cl_mw *w, const char *prefix) { return fac_save(r, w, prefix); }
@@ -874,7 +973,7 @@ static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_rec_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),
                                   mf_defaults,   mf_fit,      mf_score_user,
                                   mf_history,    fac_similar, mf_save,
-                                  mf_load,       fac_free};
+                                  mf_load,       fac_free,    mf_grow};
 
 /* ====================================================================================== */
 /* als: implicit feedback                                                                 */
@@ -1093,30 +1192,70 @@ static int als_score_user(const cl_rec *r, int64_t u, float *scores)
     return CL_OK;
 }
 
+/* The exact ridge solve of one row against the fixed other side OF (n_other rows), whose
+ * Gram matrix OG = OF^T OF is given: x[f]. Values are confidence weights (>= 0). */
+static int als_foldin(const cl_cf_als_params *pp, int f, const double *OG, int64_t n,
+                      const int32_t *idx, const float *v, const float *OF, float *x)
+{
+    for (int64_t k = 0; v && k < n; k++)
+        if (v[k] < 0) /* as fit: values are confidence weights */
+            return cl_error(CL_EINVAL, "als: history entry %lld: value %g, expected >= 0 "
+                            "(a confidence weight, as in fit)", (long long)k + 1, (double)v[k]);
+    double *G = cl_alloc((size_t)f * (size_t)f * sizeof *G);
+    double *A = cl_alloc(((size_t)f * (size_t)f + (size_t)f) * sizeof *A);
+    int rc = G && A ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK) {
+        memcpy(G, OG, (size_t)f * (size_t)f * sizeof *G);
+        for (int i = 0; i < f; i++)
+            G[i * f + i] += pp->reg + 1e-12;
+        rc = als_row_exact(G, f, n, idx, v, OF, pp->alpha, x, A, A + (size_t)f * f);
+    }
+    cl_free(G), cl_free(A);
+    return rc;
+}
+
 static int als_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
                        float *scores)
 {
     const fac_state *s = r->state;
-    const cl_cf_als_params *pp = r->params;
     int f = s->f;
-    double *G = cl_alloc((size_t)f * (size_t)f * sizeof *G);
-    double *A = cl_alloc(((size_t)f * (size_t)f + (size_t)f) * sizeof *A);
     float *x = cl_alloc((size_t)f * sizeof *x);
-    int rc = G && A && x ? CL_OK : CL_ENOMEM;
-    for (int64_t k = 0; rc == CL_OK && v && k < n; k++)
-        if (v[k] < 0) /* as fit: values are confidence weights */
-            rc = cl_error(CL_EINVAL, "als: history entry %lld: value %g, expected >= 0 "
-                          "(a confidence weight, as in fit)", (long long)k + 1, (double)v[k]);
-    if (rc == CL_OK) {
-        memcpy(G, s->gram, (size_t)f * (size_t)f * sizeof *G);
-        for (int i = 0; i < f; i++)
-            G[i * f + i] += pp->reg + 1e-12;
-        rc = als_row_exact(G, f, n, items, v, s->Y, pp->alpha, x, A, A + (size_t)f * f);
-    }
+    int rc = x ? als_foldin(r->params, f, s->gram, n, items, v, s->Y, x) : CL_ENOMEM;
     if (rc == CL_OK)
         for (int64_t i = 0; i < r->train->n_items; i++)
             scores[i] = (float)dotf(x, s->Y + i * f, f);
-    cl_free(G), cl_free(A), cl_free(x);
+    cl_free(x);
+    return rc;
+}
+
+/* A new user: the fold-in of their history, kept (Y and Y^T Y unchanged, so everyone else's
+ * scores are too). A new item: the same exact solve on the item side against the user
+ * factors; Y^T Y is then recomputed over the grown item set, as a load would. */
+static int als_grow(cl_rec *r, cl_interactions *grown, int what, int valued, const float *x,
+                    int nf)
+{
+    (void)valued, (void)x, (void)nf;
+    fac_state *s = r->state;
+    const cl_interactions *m = r->train;
+    int f = s->f;
+    if (what == CL_REC_GROW_USER) {
+        int64_t a = grown->indptr[m->n_users], n = grown->indptr[m->n_users + 1] - a;
+        int rc = grow_rows(&s->X, NULL, m->n_users, f);
+        return rc ? rc
+                  : als_foldin(r->params, f, s->gram, n, grown->indices + a, grown->values + a,
+                               s->Y, s->X + m->n_users * f);
+    }
+    int64_t a = grown->cindptr[m->n_items], n = grown->cindptr[m->n_items + 1] - a;
+    double *XG = cl_alloc((size_t)f * (size_t)f * sizeof *XG);
+    int rc = XG ? gram(XG, s->X, m->n_users, f) : CL_ENOMEM;
+    if (rc == CL_OK)
+        rc = grow_rows(&s->Y, NULL, m->n_items, f);
+    if (rc == CL_OK)
+        rc = als_foldin(r->params, f, XG, n, grown->cindices + a, grown->cvalues + a, s->X,
+                        s->Y + m->n_items * f);
+    cl_free(XG);
+    if (rc == CL_OK)
+        rc = gram(s->gram, s->Y, m->n_items + 1, f);
     return rc;
 }
 
@@ -1135,4 +1274,4 @@ static int als_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_rec_als_ops = {"als",          als_defs,       sizeof(cl_cf_als_params),
                                    als_defaults,   als_fit,        als_score_user,
                                    als_history,    fac_similar,    als_save,
-                                   als_load,       fac_free};
+                                   als_load,       fac_free,       als_grow};

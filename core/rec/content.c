@@ -28,6 +28,7 @@ typedef struct content_state {
     int d;
     float *F;          /* n_items x d, unit rows (or zero) */
     int64_t missing;
+    double *shift, *scale; /* d: the column transforms of fit (NULL from files before them) */
 } content_state;
 
 static void free_features(void *p)
@@ -81,7 +82,48 @@ static void content_free(cl_rec *r)
 {
     content_state *s = r->state;
     cl_free(s->F);
+    cl_free(s->shift);
+    cl_free(s->scale);
     cl_free(s);
+}
+
+int cl_content_extend(const cl_rec *r, cl_interactions **m)
+{
+    const features *ft = r->kind == CL_REC_CONTENT ? r->inputs : NULL;
+    if (!ft)
+        return CL_OK;
+    const char **lab = cl_alloc((size_t)ft->rows * sizeof *lab);
+    if (!lab)
+        return CL_ENOMEM;
+    int64_t nl = 0;
+    for (int64_t k = 0; k < ft->rows; k++)
+        if (cl_idmap_find((*m)->items, ft->labels->labels[k]) < 0)
+            lab[nl++] = ft->labels->labels[k];
+    int rc = CL_OK;
+    if (nl > 0) {
+        cl_interactions *g;
+        rc = cl_interactions_add_items(&g, *m, nl, lab, 0, NULL, NULL);
+        if (rc == CL_OK) {
+            cl_interactions_free(*m);
+            *m = g;
+        }
+    }
+    cl_free(lab);
+    return rc;
+}
+
+/* One feature row through the fit's column transforms into row[d], unit length (or zero). */
+static void transform_row(const content_state *s, const float *x, float *row)
+{
+    double nrm = 0;
+    for (int j = 0; j < s->d; j++) {
+        double v = (x[j] - s->shift[j]) * s->scale[j];
+        row[j] = (float)v;
+        nrm += v * v;
+    }
+    nrm = sqrt(nrm);
+    for (int j = 0; j < s->d && nrm > 0; j++)
+        row[j] = (float)(row[j] / nrm);
 }
 
 int64_t cl_content_missing(const cl_rec *r)
@@ -104,11 +146,10 @@ static int content_fit(cl_rec *r, const cl_progress *p)
     r->state = s;
     s->d = d;
     s->F = cl_calloc((size_t)m->n_items * (size_t)d, sizeof *s->F);
-    double *scale = cl_alloc((size_t)d * sizeof *scale), *shift = cl_alloc((size_t)d * sizeof *shift);
-    if (!s->F || !scale || !shift) {
-        cl_free(scale), cl_free(shift);
+    double *scale = s->scale = cl_alloc((size_t)d * sizeof *scale);
+    double *shift = s->shift = cl_alloc((size_t)d * sizeof *shift);
+    if (!s->F || !scale || !shift)
         return CL_ENOMEM;
-    }
     /* Column transforms from every feature row (not only the trained items). */
     for (int j = 0; j < d; j++) {
         int binary = 1;
@@ -138,18 +179,35 @@ static int content_fit(cl_rec *r, const cl_progress *p)
             s->missing++;
             continue;
         }
-        float *row = s->F + i * d;
-        double nrm = 0;
-        for (int j = 0; j < d; j++) {
-            double v = (ft->X[k * d + j] - shift[j]) * scale[j];
-            row[j] = (float)v;
-            nrm += v * v;
-        }
-        nrm = sqrt(nrm);
-        for (int j = 0; j < d && nrm > 0; j++)
-            row[j] = (float)(row[j] / nrm);
+        transform_row(s, ft->X + k * d, s->F + i * d);
     }
-    cl_free(scale), cl_free(shift);
+    return CL_OK;
+}
+
+static int content_grow(cl_rec *r, cl_interactions *grown, int what, int valued,
+                        const float *x, int nf)
+{
+    (void)grown, (void)valued;
+    if (what == CL_REC_GROW_USER)
+        return CL_OK; /* users are scored from their history */
+    content_state *s = r->state;
+    if (x && !s->shift)
+        return cl_error(CL_ENOTSUP, "content: add_item: this model was saved without its "
+                        "feature transforms (an older file); fit it again");
+    if (x && nf != s->d)
+        return cl_error(CL_EINVAL, "content: add_item: %d features given, the model was fitted "
+                        "on %d columns", nf, s->d);
+    int64_t ni = r->train->n_items;
+    float *F = cl_realloc(s->F, (size_t)(ni + 1) * (size_t)s->d * sizeof *F);
+    if (!F)
+        return CL_ENOMEM;
+    s->F = F;
+    if (x) {
+        transform_row(s, x, F + ni * s->d);
+    } else {
+        memset(F + ni * s->d, 0, (size_t)s->d * sizeof *F);
+        s->missing++;
+    }
     return CL_OK;
 }
 
@@ -210,6 +268,10 @@ static int content_save(const cl_rec *r, cl_mw *w, const char *prefix)
     const content_state *s = r->state;
     cl_mw_int(w, "content.d", s->d);
     cl_mw_int(w, "content.missing", s->missing);
+    if (s->shift) {
+        cl_mw_f64(w, "content.shift", s->shift, (size_t)s->d);
+        cl_mw_f64(w, "content.scale", s->scale, (size_t)s->d);
+    }
     return cl_mw_f32(w, "content.F", s->F, (size_t)r->train->n_items * (size_t)s->d);
 }
 
@@ -238,6 +300,19 @@ static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
         return CL_ENOMEM;
     if ((rc = cl_mr_f32(mr, "content.F", s->F, n)))
         return rc;
+    if (cl_mr_has(mr, "content.shift")) { /* absent from files written before add_item */
+        s->shift = cl_alloc((size_t)d * sizeof *s->shift);
+        s->scale = cl_alloc((size_t)d * sizeof *s->scale);
+        if (!s->shift || !s->scale)
+            return CL_ENOMEM;
+        if ((rc = cl_mr_f64(mr, "content.shift", s->shift, (size_t)d)) ||
+            (rc = cl_mr_f64(mr, "content.scale", s->scale, (size_t)d)))
+            return rc;
+        for (int64_t j = 0; j < d; j++)
+            if (!isfinite(s->shift[j]) || !isfinite(s->scale[j]))
+                return cl_error(CL_EFORMAT, "content: column %lld transform is not finite",
+                                (long long)j + 1);
+    }
     /* fit leaves every row of unit length, or zero (an item without features): scores are
      * cosines, so any other norm is damage (and a huge one overflows the dot products) */
     int64_t zero = 0;
@@ -265,4 +340,4 @@ static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_rec_content_ops = {
     "content",       content_defs,    sizeof(cl_content_params), content_defaults,
     content_fit,     NULL,            content_history,           content_similar,
-    content_save,    content_load,    content_free};
+    content_save,    content_load,    content_free,              content_grow};

@@ -7,7 +7,9 @@
  * user's profile is the value-weighted mean of the rows of what they interacted with (with
  * `center`, values minus the user's mean, so disliked items push away); an item's score is
  * the cosine between profile and item. Items of the training matrix without a feature row
- * get a zero row (never recommended by content alone).
+ * get a zero row (never recommended by content alone). Feature rows of items that have no
+ * interactions are appended to the model's items at fit (cl_content_extend), so a new title
+ * is recommendable; cl_rec_add_item adds one later from its features.
  */
 #ifndef CL_CONTENT_H
 #define CL_CONTENT_H
@@ -26,6 +28,11 @@ typedef struct cl_content_params {
  * features; takes effect at the next fit. Labels must be distinct. */
 int cl_content_set_features(cl_rec *r, const float *X, int64_t rows, int cols,
                             const char *const *labels);
+
+/* *m (owned reference, replaced) plus one empty item column for every feature row of r whose
+ * label is not among (*m)'s items, in feature row order; *m is kept as it is when there is
+ * none or r has no features. Called by cl_rec_fit; a no-op for other kinds. */
+int cl_content_extend(const cl_rec *r, cl_interactions **m);
 
 /* After fit: how many training items had no feature row. */
 int64_t cl_content_missing(const cl_rec *r);

@@ -1,6 +1,8 @@
 /* hybrid.c - weighted blend of normalised recommender scores with cold-start switching. */
 #include "rec/hybrid.h"
 
+#include "rec/content.h"
+
 #include "base/alloc.h"
 #include "base/error.h"
 
@@ -115,6 +117,62 @@ static int hybrid_fit(cl_rec *r, const cl_progress *p)
     rc = new_blend(&b, in->n, in->comp, in->w, in->fallback);
     if (rc == CL_OK)
         r->state = b;
+    return rc;
+}
+
+int cl_hybrid_extend(const cl_rec *r, cl_interactions **m)
+{
+    const cl_hybrid_params *pp = r->params;
+    const blend *b = r->inputs;
+    if (r->kind != CL_REC_HYBRID || !b || !pp->fit_components)
+        return CL_OK;
+    int rc = CL_OK;
+    for (int k = 0; rc == CL_OK && k <= b->n; k++) {
+        const cl_rec *c = k < b->n ? b->comp[k] : b->fallback;
+        if (c)
+            rc = cl_content_extend(c, m);
+    }
+    return rc;
+}
+
+/* The distinct members of a blend (a model may be a component and the fallback). */
+static int members(const blend *b, cl_rec **out)
+{
+    int n = 0;
+    for (int k = 0; k <= b->n; k++) {
+        cl_rec *c = k < b->n ? b->comp[k] : b->fallback;
+        int dup = c == NULL;
+        for (int j = 0; j < n && !dup; j++)
+            dup = out[j] == c;
+        if (!dup)
+            out[n++] = c;
+    }
+    return n;
+}
+
+static int hybrid_grow(cl_rec *r, cl_interactions *grown, int what, int valued,
+                       const float *x, int nf)
+{
+    const blend *b = r->state;
+    cl_rec *mem[CL_HYBRID_MAX + 1];
+    int n = members(b, mem);
+    for (int k = 0; k < n; k++) { /* refuse before anything grows */
+        if (!mem[k]->state || mem[k]->train != r->train)
+            return cl_error(CL_ESTATE, "hybrid: component %s was refitted or reset after the "
+                            "hybrid was fitted; fit the hybrid again", mem[k]->ops->name);
+        if (what == CL_REC_GROW_ITEM && !mem[k]->ops->grow)
+            return cl_error(CL_ENOTSUP, "hybrid: add_item: component %s cannot add items "
+                            "(fit the hybrid again)", mem[k]->ops->name);
+    }
+    int rc = CL_OK;
+    for (int k = 0; rc == CL_OK && k < n; k++) {
+        int content = mem[k]->kind == CL_REC_CONTENT;
+        rc = cl_rec_grow_state(mem[k], grown, what, valued, content ? x : NULL,
+                               content ? nf : 0);
+    }
+    if (rc == CL_OK)
+        for (int k = 0; k < n; k++)
+            cl_rec_set_train(mem[k], grown);
     return rc;
 }
 
@@ -254,4 +312,4 @@ static int hybrid_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_rec_hybrid_ops = {
     "hybrid",    hybrid_defs,    sizeof(cl_hybrid_params), hybrid_defaults, hybrid_fit,
     hybrid_user, hybrid_history, NULL,                     hybrid_save,     hybrid_load,
-    hybrid_free};
+    hybrid_free, hybrid_grow};

@@ -20,6 +20,10 @@ typedef struct cl_hybrid_params {
 
 #define CL_HYBRID_MAX 16
 
+/* With fit_components: cl_content_extend for every content component and the fallback in
+ * turn (so all are fitted on one matrix that holds every featured item); else a no-op. */
+int cl_hybrid_extend(const cl_rec *r, cl_interactions **m);
+
 /* Sets the components (retained) and their weights (finite, not all zero), and an optional
  * fallback (NULL for none). Takes effect at the next fit. */
 int cl_hybrid_set(cl_rec *r, int n, cl_rec *const *components, const double *weights,

@@ -60,12 +60,15 @@ int cl_rankmetrics_evaluate(const int32_t *recs, int k, const cl_interactions *t
     out->k = k;
     if (k < 1)
         return cl_error(CL_EINVAL, "evaluate: k must be >= 1, got %d", k);
-    if (train && (train->n_items != test->n_items || train->n_users != test->n_users))
+    /* a content model's training matrix may hold more items than the test (feature rows
+     * without interactions are appended at fit): those are never relevant, and coverage is
+     * over the model's catalogue */
+    if (train && (train->n_items < test->n_items || train->n_users != test->n_users))
         return cl_error(CL_EINVAL, "evaluate: train (%lldx%lld) and test (%lldx%lld) differ in "
                                    "shape; split them from one matrix",
                         (long long)train->n_users, (long long)train->n_items,
                         (long long)test->n_users, (long long)test->n_items);
-    int64_t ni = test->n_items;
+    int64_t ni = train ? train->n_items : test->n_items;
     uint8_t *seen = cl_calloc((size_t)(ni ? ni : 1), 1);
     if (!seen)
         return CL_ENOMEM;

@@ -32,7 +32,9 @@ typedef struct cl_rankmetrics_report {
 } cl_rankmetrics_report;
 
 /* recs: n_users x k (rows of `test`'s users); relevant items from `test`; `train` (same id
- * maps, may be NULL) gives the popularity used by novelty (NaN without it). */
+ * maps, may be NULL) gives the popularity used by novelty (NaN without it). train may have
+ * more items than test (appended after test's: a content model's featured items); they are
+ * never relevant, and coverage is over train's items. */
 int cl_rankmetrics_evaluate(const int32_t *recs, int k, const cl_interactions *test,
                             const cl_interactions *train, cl_rankmetrics_report *out);
 

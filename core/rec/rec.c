@@ -1,6 +1,9 @@
 /* rec.c - dispatch of the common recommender interface, top-k selection, model files. */
 #include "rec/rec.h"
 
+#include "rec/content.h"
+#include "rec/hybrid.h"
+
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/threads.h"
@@ -13,7 +16,8 @@
 
 static const cl_rec_ops *const kinds[CL_REC_NKINDS] = {
     &cl_rec_popular_ops, &cl_rec_itemknn_ops, &cl_rec_mf_ops,
-    &cl_rec_als_ops,     &cl_rec_content_ops, &cl_rec_hybrid_ops};
+    &cl_rec_als_ops,     &cl_rec_content_ops, &cl_rec_hybrid_ops, &cl_rec_ease_ops,
+    &cl_rec_bpr_ops};
 
 int cl_rec_kind_from_name(const char *name)
 {
@@ -87,8 +91,18 @@ int cl_rec_fit(cl_rec *r, cl_interactions *train, const cl_progress *p)
         return rc;
     if (train->n_users == 0 || train->n_items == 0 || train->nnz == 0)
         return cl_error(CL_EINVAL, "%s: fit: the interaction matrix is empty", r->ops->name);
+    /* content (and a hybrid refitting content components): feature rows of items without
+     * interactions become extra item columns, so a new title can be recommended */
+    cl_interactions *use = cl_interactions_retain(train);
+    rc = r->kind == CL_REC_CONTENT  ? cl_content_extend(r, &use)
+         : r->kind == CL_REC_HYBRID ? cl_hybrid_extend(r, &use)
+                                    : CL_OK;
+    if (rc) {
+        cl_interactions_free(use);
+        return rc;
+    }
     drop_fit(r);
-    r->train = cl_interactions_retain(train);
+    r->train = use;
     double t0 = now_s();
     rc = r->ops->fit(r, p);
     r->fit_seconds = now_s() - t0;
@@ -145,6 +159,19 @@ int cl_rec_scores(const cl_rec *r, int64_t u, float *scores)
     return cl_rec_scores_ex(r, u, scores, NULL);
 }
 
+typedef struct {
+    int32_t i;
+    int64_t k;
+} hist_ent;
+
+static int cmp_hist(const void *a, const void *b)
+{
+    const hist_ent *x = a, *y = b;
+    if (x->i != y->i)
+        return (x->i > y->i) - (x->i < y->i);
+    return (x->k > y->k) - (x->k < y->k);
+}
+
 int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
                              const float *values, float *scores, int *answer)
 {
@@ -165,7 +192,32 @@ int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
         popularity(r, scores, answer);
         return CL_OK;
     }
-    return r->ops->score_history(r, n, items, values, scores);
+    /* In item order: sums over the history then run in one order whatever order the caller
+     * gave, so fold-in equals the scores of the same user added with cl_rec_add_user (whose
+     * row is stored sorted), bit for bit. */
+    int sorted = 1;
+    for (int64_t k = 1; k < n && sorted; k++)
+        sorted = items[k - 1] <= items[k];
+    if (sorted)
+        return r->ops->score_history(r, n, items, values, scores);
+    hist_ent *e = cl_alloc((size_t)n * sizeof *e);
+    int32_t *it = cl_alloc((size_t)n * sizeof *it);
+    float *v = values ? cl_alloc((size_t)n * sizeof *v) : NULL;
+    if (!e || !it || (values && !v)) {
+        cl_free(e), cl_free(it), cl_free(v);
+        return CL_ENOMEM;
+    }
+    for (int64_t k = 0; k < n; k++)
+        e[k].i = items[k], e[k].k = k;
+    qsort(e, (size_t)n, sizeof *e, cmp_hist); /* ties (a repeated item) keep input order */
+    for (int64_t k = 0; k < n; k++) {
+        it[k] = e[k].i;
+        if (v)
+            v[k] = values[e[k].k];
+    }
+    rc = r->ops->score_history(r, n, it, v, scores);
+    cl_free(e), cl_free(it), cl_free(v);
+    return rc;
 }
 
 int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, const float *values,
@@ -409,6 +461,68 @@ int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *sco
     if (rc == CL_OK)
         cl_rec_topk(s, ni, k, &i, 1, items, scores, n_out);
     cl_free(s);
+    return rc;
+}
+
+/* ---- growing a fitted model ------------------------------------------------------------ */
+
+int cl_rec_grow_state(cl_rec *r, cl_interactions *grown, int what, int valued,
+                      const float *features, int nf)
+{
+    if (r->ops->grow)
+        return r->ops->grow(r, grown, what, valued, features, nf);
+    if (what == CL_REC_GROW_USER)
+        return CL_OK;
+    return cl_error(CL_ENOTSUP, "%s: items cannot be added to a fitted model of this kind "
+                    "(fit it again)", r->ops->name);
+}
+
+void cl_rec_set_train(cl_rec *r, cl_interactions *grown)
+{
+    cl_interactions *old = r->train;
+    r->train = cl_interactions_retain(grown);
+    cl_interactions_free(old);
+}
+
+int cl_rec_add_user(cl_rec *r, const char *label, int64_t n, const int32_t *items,
+                    const float *values, int64_t *index)
+{
+    int rc = need_fit(r, "add_user");
+    if (rc)
+        return rc;
+    cl_interactions *g;
+    if ((rc = cl_interactions_add_user(&g, r->train, label, n, items, values)))
+        return cl_error_wrap(rc, "%s: add_user", r->ops->name);
+    rc = cl_rec_grow_state(r, g, CL_REC_GROW_USER, values != NULL, NULL, 0);
+    if (rc == CL_OK) {
+        cl_rec_set_train(r, g);
+        if (index)
+            *index = g->n_users - 1;
+    }
+    cl_interactions_free(g);
+    return rc;
+}
+
+int cl_rec_add_item(cl_rec *r, const char *label, int64_t n, const int32_t *users,
+                    const float *values, const float *features, int nf, int64_t *index)
+{
+    int rc = need_fit(r, "add_item");
+    if (rc)
+        return rc;
+    for (int k = 0; features && k < nf; k++)
+        if (!isfinite(features[k]))
+            return cl_error(CL_EINVAL, "%s: add_item: feature %d is not finite", r->ops->name,
+                            k + 1);
+    cl_interactions *g;
+    if ((rc = cl_interactions_add_items(&g, r->train, 1, &label, n, users, values)))
+        return cl_error_wrap(rc, "%s: add_item", r->ops->name);
+    rc = cl_rec_grow_state(r, g, CL_REC_GROW_ITEM, values != NULL, features, nf);
+    if (rc == CL_OK) {
+        cl_rec_set_train(r, g);
+        if (index)
+            *index = g->n_items - 1;
+    }
+    cl_interactions_free(g);
     return rc;
 }
 

@@ -3,7 +3,7 @@
  * known user or for a fresh history (fold-in, no retraining), top-k with seen items excluded,
  * recommendations for every user in parallel, similar items, and model files.
  *
- * The kinds live in cf.c (popular, itemknn, mf, als), content.c and hybrid.c; this file holds
+ * The kinds live in cf.c (popular, itemknn, mf, als), content.c, hybrid.c, ease.c and bpr.c; this file holds
  * the dispatch, the top-k selection and the model file framing. Scores are float32 over all
  * n_items of the training matrix; higher is better.
  *
@@ -32,11 +32,13 @@ typedef enum {
     CL_REC_MF = 2,
     CL_REC_ALS = 3,
     CL_REC_CONTENT = 4,
-    CL_REC_HYBRID = 5
+    CL_REC_HYBRID = 5,
+    CL_REC_EASE = 6,
+    CL_REC_BPR = 7
     /* values are only ever appended */
 } cl_rec_kind;
 
-#define CL_REC_NKINDS 6
+#define CL_REC_NKINDS 8
 
 typedef struct cl_rec cl_rec;
 
@@ -59,7 +61,19 @@ typedef struct cl_rec_ops {
     int (*save)(const cl_rec *r, cl_mw *w, const char *prefix); /* state chunks */
     int (*load)(cl_rec *r, cl_mr *mr, const char *prefix); /* params, train loaded */
     void (*free_state)(cl_rec *r);
+    /* Growing a fitted model (cl_rec_add_user / cl_rec_add_item): r->train is still the old
+     * matrix, `grown` is it plus one user (its last row, what = CL_REC_GROW_USER) or one item
+     * (its last column, CL_REC_GROW_ITEM). The kind extends its state to the grown sizes
+     * (fold-in of the new row; `valued`: values were given, not all 1 by default; features[nf]
+ * for content items, may be NULL) without changing
+     * what it holds for anyone else. On failure the state stays usable for the old matrix
+     * (arrays may have grown). NULL: the state does not depend on the sizes for users, and
+     * items cannot be added (CL_ENOTSUP). */
+    int (*grow)(cl_rec *r, cl_interactions *grown, int what, int valued,
+                const float *features, int nf);
 } cl_rec_ops;
+
+enum { CL_REC_GROW_USER = 0, CL_REC_GROW_ITEM = 1 };
 
 struct cl_rec {
     int refcount;
@@ -75,7 +89,7 @@ struct cl_rec {
 };
 
 extern const cl_rec_ops cl_rec_popular_ops, cl_rec_itemknn_ops, cl_rec_mf_ops, cl_rec_als_ops,
-    cl_rec_content_ops, cl_rec_hybrid_ops;
+    cl_rec_content_ops, cl_rec_hybrid_ops, cl_rec_ease_ops, cl_rec_bpr_ops;
 
 /* New unfitted recommender of a kind with default parameters. */
 int cl_rec_new(cl_rec **out, cl_rec_kind kind);
@@ -128,6 +142,25 @@ int cl_rec_recommend_history(const cl_rec *r, int64_t n, const int32_t *hist_ite
 int cl_rec_recommend_history_ex(const cl_rec *r, int64_t n, const int32_t *hist_items,
                                 const float *values, int k, int exclude_seen, int32_t *items,
                                 float *scores, int *n_out, int *answer);
+/* Adds a user to a fitted model without refitting: `label` (new) with the history of n
+ * (item index, value) pairs (values NULL: all 1; mf needs them). mf and als fold the user in
+ * (the same solve as cl_rec_scores_history) and keep the factors; the other kinds score the
+ * user from their history. Every earlier user's scores stay the same bit for bit (the cold
+ * start answer, popularity, counts the new user's items). The user's index is
+ * n_users - 1 of the grown training matrix (cl_rec's train is replaced; a hybrid's
+ * components grow with it). *index may be NULL. Not safe concurrently with scoring. */
+int cl_rec_add_user(cl_rec *r, const char *label, int64_t n, const int32_t *items,
+                    const float *values, int64_t *index);
+/* Adds an item: `label` (new) held by the n users users[k] with values[k] (NULL: all 1).
+ * mf and als fold the item's factors in from those ratings against the fixed user factors
+ * (mf: also its bias); popular counts them; content needs its features (features[nf], nf =
+ * the columns given at fit, transformed as at fit; NULL: a zero row, never recommended by
+ * content); a hybrid grows every component (features go to the content ones). itemknn
+ * refuses (CL_ENOTSUP: its neighbour lists would need a refit). Earlier items' scores for
+ * earlier users are unchanged (als: fold-in of fresh histories sees the new item). */
+int cl_rec_add_item(cl_rec *r, const char *label, int64_t n, const int32_t *users,
+                    const float *values, const float *features, int nf, int64_t *index);
+
 /* The k items most similar to item i (i itself excluded). */
 int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *scores, int *n_out);
 
@@ -142,6 +175,11 @@ int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *pref
                 cl_interactions *train);
 
 /* Shared helpers for the kinds. */
+/* The kind's grow op (or its NULL meaning) on r; and the swap of r's training matrix to
+ * grown (retained), used by add_user/add_item and by hybrid for its components. */
+int cl_rec_grow_state(cl_rec *r, cl_interactions *grown, int what, int valued,
+                      const float *features, int nf);
+void cl_rec_set_train(cl_rec *r, cl_interactions *grown);
 int cl_rec_write_data(const cl_interactions *m, cl_mw *w); /* at the current prefix */
 int cl_rec_read_data(cl_interactions **out, cl_mr *mr);
 /* Solves the symmetric positive definite system a x = b (n x n, a overwritten by its

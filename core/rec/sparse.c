@@ -530,3 +530,185 @@ int cl_interactions_split_last(cl_interactions **train, cl_interactions **test,
     cl_free(flag);
     return rc;
 }
+
+/* ---- growing --------------------------------------------------------------------------- */
+
+int cl_idmap_copy(cl_idmap **out, const cl_idmap *m)
+{
+    int rc = cl_idmap_new(out);
+    for (int64_t k = 0; rc == CL_OK && k < m->n; k++) {
+        int64_t idx;
+        rc = cl_idmap_add(*out, m->labels[k], &idx);
+    }
+    if (rc) {
+        cl_idmap_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* A copy of map with the new labels appended; an error names a label already present. */
+static int extended_map(cl_idmap **out, const cl_idmap *map, int64_t nl,
+                        const char *const *labels, const char *what)
+{
+    *out = NULL;
+    for (int64_t k = 0; k < nl; k++)
+        if (cl_idmap_find(map, labels[k]) >= 0)
+            return cl_error(CL_EINVAL, "interactions: %s '%s' is already known", what,
+                            labels[k]);
+    int rc = cl_idmap_copy(out, map);
+    for (int64_t k = 0; rc == CL_OK && k < nl; k++) {
+        int64_t idx;
+        rc = cl_idmap_add(*out, labels[k], &idx);
+        if (rc == CL_OK && idx != map->n + k)
+            rc = cl_error(CL_EINVAL, "interactions: new %s '%s' is listed twice", what,
+                          labels[k]);
+    }
+    if (rc) {
+        cl_idmap_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Checks n (index, value) entries: indices in [0, lim), distinct, values finite. */
+static int check_entries(int64_t n, const int32_t *idx, const float *v, int64_t lim,
+                         const char *what)
+{
+    uint8_t *seen = cl_calloc((size_t)(lim ? lim : 1), 1);
+    if (!seen)
+        return CL_ENOMEM;
+    int rc = CL_OK;
+    for (int64_t k = 0; rc == CL_OK && k < n; k++) {
+        if (idx[k] < 0 || idx[k] >= lim)
+            rc = cl_error(CL_ERANGE, "interactions: entry %lld: %s index %d out of range [0, "
+                          "%lld)", (long long)k + 1, what, (int)idx[k], (long long)lim);
+        else if (seen[idx[k]]++)
+            rc = cl_error(CL_EINVAL, "interactions: entry %lld: %s index %d is listed twice",
+                          (long long)k + 1, what, (int)idx[k]);
+        else if (v && !isfinite(v[k]))
+            rc = cl_error(CL_EINVAL, "interactions: entry %lld: value is not finite",
+                          (long long)k + 1);
+    }
+    cl_free(seen);
+    return rc;
+}
+
+static double latest_time(const cl_interactions *m)
+{
+    double t = -INFINITY;
+    for (int64_t k = 0; k < m->nnz; k++)
+        t = m->times[k] > t ? m->times[k] : t;
+    return isfinite(t) ? t : 0;
+}
+
+typedef struct {
+    int32_t i;
+    float v;
+} ent_iv;
+
+static int cmp_ent(const void *a, const void *b)
+{
+    int32_t x = ((const ent_iv *)a)->i, y = ((const ent_iv *)b)->i;
+    return (x > y) - (x < y);
+}
+
+int cl_interactions_add_user(cl_interactions **out, const cl_interactions *m, const char *label,
+                             int64_t n, const int32_t *items, const float *values)
+{
+    *out = NULL;
+    int rc = check_entries(n, items, values, m->n_items, "item");
+    if (rc)
+        return rc;
+    cl_idmap *users;
+    if ((rc = extended_map(&users, m->users, 1, &label, "user")))
+        return rc;
+    int64_t nu = m->n_users + 1, nnz = m->nnz + n;
+    int64_t *indptr = cl_alloc((size_t)(nu + 1) * sizeof *indptr);
+    int32_t *ind = cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *ind);
+    float *val = cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *val);
+    double *tm = m->times ? cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *tm) : NULL;
+    ent_iv *e = cl_alloc((size_t)(n ? n : 1) * sizeof *e);
+    if (!indptr || !ind || !val || (m->times && !tm) || !e) {
+        cl_free(indptr), cl_free(ind), cl_free(val), cl_free(tm), cl_free(e);
+        cl_idmap_free(users);
+        return CL_ENOMEM;
+    }
+    memcpy(indptr, m->indptr, (size_t)(m->n_users + 1) * sizeof *indptr);
+    indptr[nu] = nnz;
+    memcpy(ind, m->indices, (size_t)m->nnz * sizeof *ind);
+    memcpy(val, m->values, (size_t)m->nnz * sizeof *val);
+    if (tm)
+        memcpy(tm, m->times, (size_t)m->nnz * sizeof *tm);
+    for (int64_t k = 0; k < n; k++)
+        e[k].i = items[k], e[k].v = values ? values[k] : 1.0f;
+    qsort(e, (size_t)n, sizeof *e, cmp_ent);
+    double t = tm ? latest_time(m) : 0;
+    for (int64_t k = 0; k < n; k++) {
+        ind[m->nnz + k] = e[k].i;
+        val[m->nnz + k] = e[k].v;
+        if (tm)
+            tm[m->nnz + k] = t;
+    }
+    cl_free(e);
+    rc = cl_interactions_from_csr(out, users, m->items, indptr, ind, val, tm);
+    cl_idmap_free(users);
+    if (rc == CL_OK)
+        (*out)->duplicates = m->duplicates;
+    return rc;
+}
+
+int cl_interactions_add_items(cl_interactions **out, const cl_interactions *m, int64_t nl,
+                              const char *const *labels, int64_t n, const int32_t *users,
+                              const float *values)
+{
+    *out = NULL;
+    if (nl < 1 && n > 0)
+        return cl_error(CL_EINVAL, "interactions: entries for a new item, but no new item");
+    int rc = check_entries(n, users, values, m->n_users, "user");
+    if (rc)
+        return rc;
+    cl_idmap *items;
+    if ((rc = extended_map(&items, m->items, nl, labels, "item")))
+        return rc;
+    int64_t nnz = m->nnz + n;
+    int64_t *indptr = cl_alloc((size_t)(m->n_users + 1) * sizeof *indptr);
+    int32_t *ind = cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *ind);
+    float *val = cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *val);
+    double *tm = m->times ? cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *tm) : NULL;
+    float *uval = cl_alloc((size_t)(m->n_users ? m->n_users : 1) * sizeof *uval);
+    uint8_t *has = cl_calloc((size_t)(m->n_users ? m->n_users : 1), 1);
+    if (!indptr || !ind || !val || (m->times && !tm) || !uval || !has) {
+        cl_free(indptr), cl_free(ind), cl_free(val), cl_free(tm), cl_free(uval), cl_free(has);
+        cl_idmap_free(items);
+        return CL_ENOMEM;
+    }
+    for (int64_t k = 0; k < n; k++)
+        has[users[k]] = 1, uval[users[k]] = values ? values[k] : 1.0f;
+    double t = tm ? latest_time(m) : 0;
+    /* the new item has the largest index: it goes last in each of its users' rows */
+    int64_t w = 0;
+    indptr[0] = 0;
+    for (int64_t u = 0; u < m->n_users; u++) {
+        int64_t a = m->indptr[u], len = m->indptr[u + 1] - a;
+        memcpy(ind + w, m->indices + a, (size_t)len * sizeof *ind);
+        memcpy(val + w, m->values + a, (size_t)len * sizeof *val);
+        if (tm)
+            memcpy(tm + w, m->times + a, (size_t)len * sizeof *tm);
+        w += len;
+        if (has[u]) {
+            ind[w] = (int32_t)m->n_items;
+            val[w] = uval[u];
+            if (tm)
+                tm[w] = t;
+            w++;
+        }
+        indptr[u + 1] = w;
+    }
+    cl_free(uval), cl_free(has);
+    rc = cl_interactions_from_csr(out, m->users, items, indptr, ind, val, tm);
+    cl_idmap_free(items);
+    if (rc == CL_OK)
+        (*out)->duplicates = m->duplicates;
+    return rc;
+}

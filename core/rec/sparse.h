@@ -38,6 +38,8 @@ void cl_idmap_free(cl_idmap *m); /* drops one reference; NULL is fine */
 int cl_idmap_add(cl_idmap *m, const char *label, int64_t *idx);
 /* Index of label, or -1 when unknown. */
 int64_t cl_idmap_find(const cl_idmap *m, const char *label);
+/* A new map (refcount 1) holding m's labels at the same indices. */
+int cl_idmap_copy(cl_idmap **out, const cl_idmap *m);
 
 /* ---- interaction matrices --------------------------------------------------------------- */
 
@@ -85,6 +87,21 @@ static inline int64_t cl_interactions_item_nnz(const cl_interactions *m, int64_t
 {
     return m->cindptr[i + 1] - m->cindptr[i];
 }
+/* Growing a matrix (matrices are immutable, so these return a new one; the id map that gains
+ * a label is copied, never changed in place: splits and other matrices share it).
+ *
+ * add_user: m plus one user `label` (row m->n_users) with n entries items[k] (distinct
+ *   indices into m's items) and values[k] (NULL: all 1).
+ * add_items: m plus nl items labels[0..nl) (columns m->n_items..); the first new item is
+ *   held by the n users users[k] (distinct) with values[k] (NULL: all 1); the others by none.
+ * Labels already in the map are errors (they would name two rows). Values must be finite.
+ * When m has times, the new entries get m's latest time. The other map is retained. */
+int cl_interactions_add_user(cl_interactions **out, const cl_interactions *m, const char *label,
+                             int64_t n, const int32_t *items, const float *values);
+int cl_interactions_add_items(cl_interactions **out, const cl_interactions *m, int64_t nl,
+                              const char *const *labels, int64_t n, const int32_t *users,
+                              const float *values);
+
 /* 1 when user u has interacted with item i (binary search in the row). */
 int cl_interactions_has(const cl_interactions *m, int64_t u, int32_t i);
 

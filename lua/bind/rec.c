@@ -631,6 +631,16 @@ static int l_mf(lua_State *L)
     newrec(L, CL_REC_MF, NULL);
     return 1;
 }
+static int l_bpr(lua_State *L)
+{
+    newrec(L, CL_REC_BPR, NULL);
+    return 1;
+}
+static int l_ease(lua_State *L)
+{
+    newrec(L, CL_REC_EASE, NULL);
+    return 1;
+}
 static int l_als(lua_State *L)
 {
     newrec(L, CL_REC_ALS, NULL);
@@ -1054,7 +1064,7 @@ static int rec_recommend_all(lua_State *L)
 /* Reads a history: a list of item labels, or {items = {...}, values = {...}}. Unknown items
  * are skipped (counted in *unknown). Buffers live in userdata pushed on the stack (2). */
 static int64_t read_history(lua_State *L, const cl_rec *r, int idx, int32_t **items,
-                            float **values, int64_t *unknown)
+                            float **values, int64_t *unknown, const char *what)
 {
     luaL_checktype(L, idx, LUA_TTABLE);
     int list = idx, vals = 0;
@@ -1069,7 +1079,7 @@ static int64_t read_history(lua_State *L, const cl_rec *r, int idx, int32_t **it
     }
     int64_t n = (int64_t)luaL_len(L, list);
     if (vals && (int64_t)luaL_len(L, vals) != n)
-        luaL_error(L, "recommend_for: %d items but %d values", (int)n, (int)luaL_len(L, vals));
+        luaL_error(L, "%s: %d items but %d values", what, (int)n, (int)luaL_len(L, vals));
     *items = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof **items, 0);
     *values = vals ? lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof **values, 0) : NULL;
     if (!vals)
@@ -1081,7 +1091,7 @@ static int64_t read_history(lua_State *L, const cl_rec *r, int idx, int32_t **it
         lua_geti(L, list, k + 1);
         const char *s = tolabel(L, -1, buf, sizeof buf);
         if (!s)
-            luaL_error(L, "recommend_for: history item %d must be an integer or a string label",
+            luaL_error(L, "%s: history item %d must be an integer or a string label", what,
                        (int)k + 1);
         int64_t i = cl_idmap_find(r->train->items, s);
         lua_pop(L, 1);
@@ -1094,7 +1104,7 @@ static int64_t read_history(lua_State *L, const cl_rec *r, int idx, int32_t **it
             int ok;
             (*values)[w] = (float)lua_tonumberx(L, -1, &ok);
             if (!ok)
-                luaL_error(L, "recommend_for: value %d must be a number", (int)k + 1);
+                luaL_error(L, "%s: value %d must be a number", what, (int)k + 1);
             lua_pop(L, 1);
         }
         (*items)[w++] = (int32_t)i;
@@ -1120,7 +1130,7 @@ static int rec_recommend_for(lua_State *L)
     int32_t *items;
     float *values;
     int64_t unknown;
-    int64_t n = read_history(L, r, 2, &items, &values, &unknown);
+    int64_t n = read_history(L, r, 2, &items, &values, &unknown, "recommend_for");
     int64_t ni = r->train->n_items;
     float *s = lua_newuserdatauv(L, (size_t)ni * sizeof *s, 0);
     int answer;
@@ -1132,6 +1142,113 @@ static int rec_recommend_for(lua_State *L)
     lua_pushinteger(L, (lua_Integer)unknown);
     push_answer(L, answer);
     return 4;
+}
+
+/* m:add_user(user, history) -> m, unknown: the user joins the fitted model (fold-in kept) */
+static int rec_add_user(lua_State *L)
+{
+    cl_rec *r = checkfitted(L, 1, "add_user");
+    lua_settop(L, 3);
+    char buf[64];
+    const char *label = checklabel(L, 2, buf, sizeof buf, "user");
+    lua_pushstring(L, label); /* buf may be reused below: anchor the label */
+    label = lua_tostring(L, -1);
+    int32_t *items;
+    float *values;
+    int64_t unknown;
+    int64_t n = read_history(L, r, 3, &items, &values, &unknown, "add_user");
+    LCL_CHECK(L, cl_rec_add_user(r, label, n, items, values, NULL));
+    lua_settop(L, 1);
+    lua_pushinteger(L, (lua_Integer)unknown);
+    return 2;
+}
+
+/* m:add_item(item[, {users = {...}, values = {...}, features = {...} | tensor}]) -> m, unknown */
+static int rec_add_item(lua_State *L)
+{
+    cl_rec *r = checkfitted(L, 1, "add_item");
+    lua_settop(L, 3);
+    char buf[64];
+    const char *label = checklabel(L, 2, buf, sizeof buf, "item");
+    lua_pushstring(L, label);
+    label = lua_tostring(L, -1);
+    static const char *const known[] = {"users", "values", "features", NULL};
+    int opts = lcl_check_options(L, 3, "add_item", known);
+    int64_t n = 0, unknown = 0;
+    int32_t *users = NULL;
+    float *values = NULL, *feat = NULL;
+    int nf = 0;
+    if (opts && lua_getfield(L, opts, "users") != LUA_TNIL) {
+        luaL_argcheck(L, lua_istable(L, -1), 3, "'users' must be a list of user labels");
+        int list = lua_gettop(L), vals = 0;
+        if (lua_getfield(L, opts, "values") != LUA_TNIL) {
+            luaL_argcheck(L, lua_istable(L, -1), 3, "'values' must be a list of numbers");
+            vals = lua_gettop(L);
+            if (luaL_len(L, vals) != luaL_len(L, list))
+                return luaL_error(L, "add_item: %d users but %d values", (int)luaL_len(L, list),
+                                  (int)luaL_len(L, vals));
+        }
+        int64_t len = (int64_t)luaL_len(L, list);
+        users = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *users, 0);
+        if (vals)
+            values = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *values, 0);
+        for (int64_t k = 0; k < len; k++) {
+            char b2[64];
+            lua_geti(L, list, k + 1);
+            const char *sl = tolabel(L, -1, b2, sizeof b2);
+            if (!sl)
+                return luaL_error(L, "add_item: users[%d] must be an integer or a string label",
+                                  (int)k + 1);
+            int64_t u = cl_idmap_find(r->train->users, sl);
+            lua_pop(L, 1);
+            if (u < 0) {
+                unknown++;
+                continue;
+            }
+            if (vals) {
+                lua_geti(L, vals, k + 1);
+                int ok;
+                values[n] = (float)lua_tonumberx(L, -1, &ok);
+                if (!ok)
+                    return luaL_error(L, "add_item: values[%d] must be a number", (int)k + 1);
+                lua_pop(L, 1);
+            }
+            users[n++] = (int32_t)u;
+        }
+    } else if (opts && lua_getfield(L, opts, "values") != LUA_TNIL) {
+        return luaL_error(L, "add_item: 'values' needs 'users'");
+    }
+    if (opts && lua_getfield(L, opts, "features") != LUA_TNIL) {
+        cl_tensor *t = lcl_testtensor(L, -1);
+        if (t) {
+            if (t->ndim != 1 && !(t->ndim == 2 && cl_tensor_rows(t) == 1))
+                return luaL_error(L, "add_item: 'features' must be one row (a 1-D tensor or a "
+                                     "list of numbers)");
+            int64_t c = t->ndim == 1 ? cl_tensor_numel(t) : cl_tensor_cols(t);
+            feat = lua_newuserdatauv(L, (size_t)(c ? c : 1) * sizeof *feat, 0);
+            for (int64_t j = 0; j < c; j++)
+                feat[j] = t->ndim == 1 ? *cl_tensor_ptr(t, j, 0) : *cl_tensor_ptr(t, 0, j);
+            nf = (int)c;
+        } else if (lua_istable(L, -1)) {
+            int ft = lua_gettop(L);
+            nf = (int)luaL_len(L, ft);
+            feat = lua_newuserdatauv(L, (size_t)(nf ? nf : 1) * sizeof *feat, 0);
+            for (int j = 0; j < nf; j++) {
+                lua_geti(L, ft, j + 1);
+                int ok;
+                feat[j] = (float)lua_tonumberx(L, -1, &ok);
+                if (!ok)
+                    return luaL_error(L, "add_item: features[%d] must be a number", j + 1);
+                lua_pop(L, 1);
+            }
+        } else {
+            return luaL_error(L, "add_item: 'features' must be a list of numbers or a tensor");
+        }
+    }
+    LCL_CHECK(L, cl_rec_add_item(r, label, n, users, values, feat, nf, NULL));
+    lua_settop(L, 1);
+    lua_pushinteger(L, (lua_Integer)unknown);
+    return 2;
 }
 
 /* m:score(user, {items}) -> {scores} (nil for unknown items) */
@@ -1293,6 +1410,8 @@ static const luaL_Reg rec_methods[] = {
     {"score", rec_score},
     {"similar_items", rec_similar},
     {"predict_rating", rec_predict_rating},
+    {"add_user", rec_add_user},
+    {"add_item", rec_add_item},
     {"predict_ratings", rec_predict_ratings},
     {"save", rec_save},
     {"params", rec_params},
@@ -1305,7 +1424,7 @@ static const luaL_Reg funcs[] = {
     {"interactions", l_interactions}, {"random_interactions", l_random_interactions},
     {"popular", l_popular}, {"itemknn", l_itemknn},
     {"mf", l_mf},                     {"als", l_als},         {"content", l_content},
-    {"hybrid", l_hybrid},             {"evaluate", lrec_evaluate}, {"load", rec_load},
+    {"hybrid", l_hybrid},             {"ease", l_ease}, {"bpr", l_bpr},             {"evaluate", lrec_evaluate}, {"load", rec_load},
     {NULL, NULL}};
 
 static const struct {
@@ -1334,6 +1453,10 @@ static const struct {
     {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true, print = false}) -> "
                  "{precision, recall, map, ndcg, hit_rate, mrr, coverage, novelty, users, "
                  "name[, rmse, mae]}; print = true also prints them as a table."},
+    {"ease", "ease{reg = 800, binary = true} -> recommender: EASE (Steck 2019), closed-form "
+             "item-item weights B = -P/diag(P), P = (X^T X + reg I)^-1; dense items x items."},
+    {"bpr", "bpr{factors = 64, epochs = 30, lr = 0.05, reg = 0.02} -> recommender: BPR-MF "
+            "(Rendle 2009), pairwise ranking by SGD with sampled negatives (implicit)."},
     {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
     {NULL, NULL}};
 
@@ -1355,6 +1478,15 @@ static const struct {
                       "one small solve); unknown counts labels the model does not know; "
                       "fallback is \"popular\" when no known item was left (cold start)."},
     {"score", "m:score(user, {items}) -> {scores} (nil for unknown items)."},
+    {"add_user", "m:add_user(user, history) -> m, unknown: adds a new user to the fitted model "
+                 "without refitting (history as for recommend_for: labels or {items =, values ="
+                 "}; mf needs values). mf/als keep the fold-in factors; other users' results "
+                 "are unchanged. unknown = history items not in the model (skipped)."},
+    {"add_item", "m:add_item(item[, {users = {...}, values = {...}, features = {...}}]) -> m, "
+                 "unknown: adds a new item: mf/als fold its factors in from the users' values "
+                 "(mf needs values), popular counts them, content needs features (in the "
+                 "fitted column order), hybrid grows every component; itemknn refuses (refit). "
+                 "unknown = users not in the model (skipped)."},
     {"similar_items", "m:similar_items(item, k) -> items, similarities."},
     {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "
                        "the biases)."},
@@ -1420,12 +1552,13 @@ int luaopen_churnlab_rec(lua_State *L)
                       "similar_items(item, k), predict_rating(user, item) (mf), save(path).");
     lua_pop(L, 1);
     static const char *const kinds[] = {"rec.popular", "rec.itemknn", "rec.mf", "rec.als",
-                                        "rec.content", "rec.hybrid", NULL};
+                                        "rec.content", "rec.hybrid", "rec.ease", "rec.bpr", NULL};
     for (int k = 0; kinds[k]; k++)
         lcl_register_loader(L, kinds[k], rec_load);
     static const cl_rec_ops *const ops[] = {&cl_rec_popular_ops, &cl_rec_itemknn_ops,
                                             &cl_rec_mf_ops,      &cl_rec_als_ops,
-                                            &cl_rec_content_ops, &cl_rec_hybrid_ops};
+                                            &cl_rec_content_ops, &cl_rec_hybrid_ops,
+                                            &cl_rec_ease_ops,    &cl_rec_bpr_ops};
     for (int k = 0; k < CL_REC_NKINDS; k++) /* help(cl.rec.als) lists the parameters */
         lcl_register_params(L, ops[k]->name, ops[k]->defs);
     luaL_newlib(L, funcs);

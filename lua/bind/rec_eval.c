@@ -5,6 +5,8 @@
 #include "support/lcl.h"
 #include "support/lrec_metrics.h"
 
+#include <string.h>
+
 static void setnum(lua_State *L, const char *k, double v)
 {
     lua_pushnumber(L, v);
@@ -24,7 +26,15 @@ int lrec_evaluate(lua_State *L)
     int k = (int)lcl_optnum(L, opts, "k", 10);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     const cl_interactions *tr = r->train;
-    if (test->users != tr->users || test->items != tr->items)
+    /* the model's items may extend the test's: a content fit appends featured items without
+     * interactions after the matrix's own (same labels first, in order) */
+    int items_ok = test->items == tr->items;
+    if (!items_ok && tr->items->n >= test->items->n) {
+        items_ok = 1;
+        for (int64_t j = 0; j < test->items->n && items_ok; j++)
+            items_ok = strcmp(test->items->labels[j], tr->items->labels[j]) == 0;
+    }
+    if (test->users != tr->users || !items_ok)
         return luaL_error(L, "evaluate: the test interactions must share the model's id maps "
                              "(make them with split, or interactions(..., {base = train}))");
     if (k < 1 || k > 100000)

@@ -260,6 +260,8 @@ local TAKES = {
   ["rec.itemknn"] = function(o) return cl.rec.itemknn(o) end,
   ["rec.mf"] = function(o) return cl.rec.mf(o) end,
   ["rec.als"] = function(o) return cl.rec.als(o) end,
+  ["rec.ease"] = function(o) return cl.rec.ease(o) end,
+  ["rec.bpr"] = function(o) return cl.rec.bpr(o) end,
   ["rec.content"] = function(o) return cl.rec.content(o) end,
   ["rec.hybrid"] = function(o) o[1] = {pop, 1}; return cl.rec.hybrid(o) end,
   ["rec.evaluate"] = function(o) return cl.rec.evaluate(pop, inter, o) end,
@@ -268,6 +270,9 @@ local TAKES = {
   ["Recommender:recommend"] = function(o) return pop:recommend("u1", 3, o) end,
   ["Recommender:recommend_all"] = function(o) return pop:recommend_all(3, o) end,
   ["Recommender:recommend_for"] = function(o) return pop:recommend_for({"i1"}, 3, o) end,
+  ["Recommender:add_item"] = function(o)
+    return cl.rec.popular{}:fit(inter):add_item("i_new", o)
+  end,
   ["Recommender:predict_ratings"] = function(o)
     return mf:predict_ratings({users = {"u1"}, items = {"i1"}}, o)
   end,
@@ -437,7 +442,7 @@ local NONE = {
   -- interactions and recommenders
   "Interactions:duplicates", "Interactions:has", "Interactions:items", "Interactions:nnz",
   "Interactions:shape", "Interactions:user_items", "Interactions:users",
-  "Recommender:fit_time", "Recommender:interactions", "Recommender:kind", "Recommender:params",
+  "Recommender:add_user", "Recommender:fit_time", "Recommender:interactions", "Recommender:kind", "Recommender:params",
   "Recommender:predict_rating", "Recommender:save", "Recommender:score",
   "Recommender:similar_items",
   -- tensors: every method takes tensors, numbers or shapes

@@ -85,6 +85,8 @@ local kinds = {
   end,
   ["rec.als"] = function() return fitted(rec.als{factors = 8, iters = 5, seed = 2}:fit(R)) end,
   ["rec.content"] = function() return fitted(content():fit(R)) end,
+  ["rec.ease"] = function() return fitted(rec.ease{reg = 50}:fit(R)) end,
+  ["rec.bpr"] = function() return fitted(rec.bpr{factors = 8, epochs = 3}:fit(R)) end,
   ["rec.hybrid"] = function()
     return fitted(rec.hybrid{{rec.als{factors = 8, iters = 5, seed = 2}, 0.6},
                              {rec.itemknn{k = 20}, 0.4}, fallback = rec.popular{},
