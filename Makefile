@@ -103,7 +103,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 LIB := $(B)/libchurnlab.a
 EXE := $(B)/churnlab
 
-.PHONY: all test check check-core bench fuzz clean install report data valgrind test-browser tests-build
+.PHONY: all test check check-core bench fuzz clean install report data valgrind test-browser tests-build serve
 .DEFAULT_GOAL := all
 
 all: $(EXE)
@@ -232,6 +232,13 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 # ---- main job -----------------------------------------------------------------------------
 report: all
 	@sh scripts/report.sh
+
+# The live dashboard and API on the default world: data, features and the model of notebook 03
+# first when they are missing, then `churnlab serve $(SERVE_ARGS)` (Ctrl-C stops it).
+serve: data
+	@test -f data/synth/features.csv || $(EXE) notebooks/02_features.lua
+	@test -f models/best.clm || $(EXE) notebooks/03_models.lua
+	$(EXE) serve $(SERVE_ARGS)
 
 test-browser: all
 	@sh tests/browser/run.sh $(B)

@@ -6,7 +6,8 @@ set -eu
 
 pkgs="build-essential pkg-config liblua5.4-dev lua5.4 libopenblas-openmp-dev
       libcsv-dev libsqlite3-dev libcmocka-dev libreadline-dev gnuplot-nox clang libclang-rt-dev
-      libopenmpi-dev openmpi-bin libmicrohttpd-dev libjansson-dev libjs-chart.js curl"
+      libopenmpi-dev openmpi-bin libmicrohttpd-dev libjansson-dev libjs-chart.js curl
+      chromium-headless-shell"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs python3-numpy python3-sklearn python3-xgboost python3-pandas python3-torch wrk"
 fi

@@ -11,13 +11,14 @@
 #include <math.h>
 
 #include "support/lcl.h"
+#include "support/lmodel.h"
 #include "support/progress.h"
 
 #define T_GBDT "churnlab.GBDT" /* registered by churnlab.trees */
 
 static int l_fit_more(lua_State *L)
 {
-    cl_gbdt *m = lcl_checkobj(L, 1, T_GBDT);
+    cl_gbdt *m = lm_checkimpl(L, 1, T_GBDT); /* the gbdt inside the generic model box */
     cl_tensor *X = lcl_checktensor(L, 2);
     cl_tensor *y = lcl_checktensor(L, 3);
     static const char *const known[] = {"trees", "verbose", "mpi", NULL};

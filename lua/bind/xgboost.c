@@ -8,6 +8,7 @@
  * m:export_xgboost(path) on any gbdt.
  */
 #include "support/lcl.h"
+#include "support/lmodel.h"
 
 #define T_GBDT "churnlab.GBDT" /* the gbdt's Lua type, registered by churnlab.trees */
 
@@ -19,12 +20,12 @@ static int l_load(lua_State *L)
     lua_getglobal(L, "require"); /* the GBDT metatable comes from churnlab.trees */
     lua_pushstring(L, "churnlab.trees");
     lua_call(L, 1, 0);
-    lcl_box *b = lcl_newbox(L, T_GBDT);
+    lcl_box *b = lcl_newbox(L, T_GBDT); /* the generic model class: a cl_model in the box */
     cl_gbdt *m;
     int rc = cl_gbdt_import_xgboost(&m, path);
     if (rc)
         return lcl_raise(L, rc);
-    b->obj = m;
+    LCL_CHECK(L, cl_model_wrap((cl_model **)&b->obj, cl_model_kind_ops("gbdt"), m, NULL));
     return 1;
 }
 

@@ -163,11 +163,24 @@ if grep -q "AddressSanitizer\|runtime error" "$T/err"; then
 fi
 
 # the world streamed live: the day moves on its own
-if start "--speed 20 --days 3"; then
+if start "--speed 2 --days 60"; then
     d0=$(curl -s "http://127.0.0.1:$PORT/healthz" | python3 -c "import json,sys; print(json.load(sys.stdin)['day'])")
     sleep 2
     d1=$(curl -s "http://127.0.0.1:$PORT/healthz" | python3 -c "import json,sys; print(json.load(sys.stdin)['day'])")
     [ "$d1" -gt "$d0" ] && ok "the world streams: day $d0 -> $d1 in 2 s" || bad "the world streams" "day $d0 -> $d1"
+    # the dashboard in headless Chromium against this live service (release build only: the
+    # page is the same under a sanitizer); screenshots kept in build/serve-screenshots
+    if [ -z "${CHURNLAB_SANITIZER:-}" ]; then
+        SHOTS="$PWD/build/serve-screenshots"
+        mkdir -p "$SHOTS"
+        sh tests/browser/serve.sh "http://127.0.0.1:$PORT/" "$SHOTS" >"$T/browser" 2>&1
+        last=$(tail -1 "$T/browser")
+        case $last in
+            "0 passed, 0 failed") echo "skip dashboard in Chromium: $(grep -m1 -i skip "$T/browser")" ;;
+            *" 0 failed") ok "dashboard in headless Chromium: $last (screenshots in build/serve-screenshots)" ;;
+            *) bad "dashboard in headless Chromium" "$(grep -A2 FAIL "$T/browser" | head -8)" ;;
+        esac
+    fi
     kill -TERM "$PID"; wait "$PID" 2>/dev/null; PID=
 fi
 

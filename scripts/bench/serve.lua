@@ -1,0 +1,95 @@
+-- serve.lua: the live service under load (make bench). GET /api/customers/:id (risk, reasons,
+-- recommendations, action) for random active customers at 64 connections with wrk, while the
+-- world streams a day of events into the state every 250 ms; then /api/monitor and /healthz.
+-- Prints p50/p99/max latency and requests/s per case as `bench` lines, and the environment.
+--   churnlab scripts/bench/serve.lua [data/synth [models/best.clm]]   (needs wrk: install-deps --bench)
+local cl = require "churnlab"
+local DATA = arg and arg[1] or "data/synth"
+local MODEL = arg and arg[2] or "models/best.clm"
+local SECONDS = tonumber(os.getenv("SERVE_BENCH_SECONDS") or "10")
+local fmt = string.format
+
+local function have(cmd) return os.execute("command -v " .. cmd .. " >/dev/null 2>&1") end
+if not have("wrk") then
+  print("bench suite=serve skipped: wrk not installed (sh scripts/install-deps.sh --bench)")
+  return
+end
+local function exists(p) local f = io.open(p) if f then f:close() return true end return false end
+if not exists(DATA .. "/events.csv") or not exists(MODEL) then
+  print("bench suite=serve skipped: " .. DATA .. " or " .. MODEL .. " missing (make report)")
+  return
+end
+local function sh(c) local p = io.popen(c) local s = p:read("a") p:close() return (s:gsub("%s+$", "")) end
+print(fmt("bench-env suite=serve cpu=%q nproc=%s OPENBLAS_CORETYPE=%s wrk=%q", sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'"),
+  sh("nproc"), os.getenv("OPENBLAS_CORETYPE") or "unset", sh("wrk --version 2>&1 | head -1")))
+
+local users, titles = cl.read_csv(DATA .. "/users.csv"), cl.read_csv(DATA .. "/titles.csv")
+local events, ratings = cl.read_csv(DATA .. "/events.csv"), cl.read_csv(DATA .. "/ratings.csv")
+local tmp = os.tmpname()
+os.remove(tmp)
+os.execute("mkdir -p " .. tmp)
+local st = cl.live.new{titles = titles, max_user = users.user_id:max(), log = tmp .. "/events.db"}
+local active = users:filter(users.active:eq(1))
+-- the history goes in unlogged (a fresh state), then the log takes the streamed days
+local base = cl.live.new{titles = titles, max_user = users.user_id:max()}
+base:ingest(active, {event = "profile"}); base:ingest(events); base:ingest(ratings, {event = "rating"})
+base:advance(180)
+base:snapshot(tmp .. "/state.snap")
+base:free()
+st:free()
+st = cl.live.new{titles = titles, max_user = users.user_id:max(), log = tmp .. "/events.db",
+  snapshot = tmp .. "/state.snap"}
+local watches = events:filter(events.event:eq("watch"))
+local rec = cl.rec.als{factors = 32, iters = 10, reg = 10, alpha = 5, seed = 42}
+rec:fit(cl.interactions(watches, {user = "user_id", item = "title_id", time = "day"}))
+events, watches, ratings = nil, nil, nil
+collectgarbage()
+local srv = cl.serve.start{state = st, model = MODEL, profiles = users, rec = rec, titles = titles,
+  port = 0, refresh_ms = 1000}
+local port = srv:port()
+local ids = active.user_id:totable()
+local script = tmp .. "/ids.lua"
+local f = io.open(script, "w")
+f:write("local ids = {", table.concat(ids, ",", 1, math.min(#ids, 20000)), "}\n",
+  "math.randomseed(1)\nrequest = function() return wrk.format('GET', '/api/customers/' .. ids[math.random(#ids)]) end\n")
+f:close()
+local world = cl.synth.world{customers = users:nrow(), titles = titles:nrow()}
+local it, sv, ctl = world:stream{days = 200}
+
+local function parse_ms(s)
+  local v, u = s:match("([%d%.]+)(%a+)")
+  v = tonumber(v)
+  return u == "us" and v / 1000 or u == "s" and v * 1000 or v
+end
+local function run(case, path, streaming)
+  local out = tmp .. "/" .. case .. ".txt"
+  local cmd = fmt("wrk -t2 -c64 -d%ds --latency %s http://127.0.0.1:%d%s > %s 2>&1 &", SECONDS,
+    path and "" or ("-s " .. script), port, path or "", out)
+  os.execute(cmd)
+  local t0, days = cl.core.now(), 0
+  while cl.core.now() - t0 < SECONDS + 1.5 do
+    if streaming then
+      local day, ev, rt = it(sv, ctl)
+      if day then st:ingest(ev); st:ingest(rt, {event = "rating"}); st:advance(day + 1); days = days + 1 end
+    end
+    srv:poll(250)
+  end
+  local text = io.open(out):read("a")
+  local rps = tonumber(text:match("Requests/sec:%s+([%d%.]+)")) or 0
+  local p50, p99 = text:match("%s50%%%s+(%S+)"), text:match("%s99%%%s+(%S+)")
+  local max = text:match("Latency%s+%S+%s+%S+%s+(%S+)")
+  local non2xx = tonumber(text:match("Non%-2xx or 3xx responses: (%d+)") or "0")
+  if not (p50 and p99 and max) then print("bench suite=serve case=" .. case .. " failed: " .. text) return end
+  for _, m in ipairs{{"p50", parse_ms(p50)}, {"p99", parse_ms(p99)}, {"max", parse_ms(max)}} do
+    print(fmt("bench suite=serve case=%s impl=churnlab metric=latency_%s value=%.3f unit=ms connections=64 streaming_days=%d",
+      case, m[1], m[2], days))
+  end
+  print(fmt("bench suite=serve case=%s impl=churnlab metric=throughput value=%.0f unit=req/s connections=64 non2xx=%d",
+    case, rps, non2xx))
+end
+run("customer", nil, true)
+run("monitor", "/api/monitor", true)
+run("healthz", "/healthz", false)
+srv:stop()
+st:free()
+os.execute("rm -rf " .. tmp)
