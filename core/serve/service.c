@@ -206,6 +206,10 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
     svc->seen_events = -1;
     svc->calib_day = CL_LIVE_NONE;
     svc->max_user = cl_livestate_max_user(cfg->state);
+    svc->i_price = feat_index("monthly_price");
+    svc->i_tenure = feat_index("tenure_days");
+    svc->i_tick = feat_index("tickets_30");
+    svc->i_pay = feat_index("payment_failures_30");
     svc->nchunks = svc->max_user / SVC_CHUNK + 1;
     svc->chunks = cl_calloc((size_t)svc->nchunks, sizeof *svc->chunks);
     int rc = svc->chunks ? map_items(svc) : CL_ENOMEM;
@@ -295,13 +299,8 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, svc_answe
         rc = cl_livescore_risk(m->sc, user, &a->risk);
     if (rc)
         return rc;
-    static int i_price = -2, i_tenure, i_tick, i_pay;
-    if (i_price == -2) { /* benign race: every thread computes the same indices */
-        i_tenure = feat_index("tenure_days");
-        i_tick = feat_index("tickets_30");
-        i_pay = feat_index("payment_failures_30");
-        i_price = feat_index("monthly_price");
-    }
+    const int i_price = svc->i_price, i_tenure = svc->i_tenure, i_tick = svc->i_tick,
+              i_pay = svc->i_pay;
     a->price = i_price >= 0 ? f[i_price] : NAN;
     a->tenure = i_tenure >= 0 ? f[i_tenure] : NAN;
     double iss = (i_tick >= 0 && !isnan(f[i_tick]) ? f[i_tick] : 0) +
@@ -322,19 +321,9 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, svc_answe
     }
     if (svc->cfg.rec) {
         enum { MAXH = 256 };
-        int32_t titles[MAXH], days[MAXH], items[MAXH], nh = 0, n = 0;
-        int ntit = 0;
-        if (cl_livestate_titles(s, user, titles, days, MAXH, &ntit) == CL_OK)
-            for (int k = 0; k < ntit; k++)
-                if (titles[k] <= svc->cfg.ntitles && svc->title_item[titles[k]] >= 0)
-                    items[nh++] = svc->title_item[titles[k]];
-        /* cl_rec wants the history sorted by item (exclusion is a merge) */
-        for (int x = 1; x < nh; x++)
-            for (int y = x; y > 0 && items[y - 1] > items[y]; y--) {
-                int32_t t = items[y];
-                items[y] = items[y - 1];
-                items[y - 1] = t;
-            }
+        int32_t items[MAXH];
+        int nh = 0, n = 0;
+        svc_history_items(svc, user, items, MAXH, &nh);
         int32_t out[SVC_RECS];
         int answer = 0;
         rc = cl_rec_recommend_history_ex(svc->cfg.rec, nh, items, NULL, SVC_RECS, 1, out,
@@ -350,6 +339,27 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, svc_answe
     memcpy(a->feat, f, sizeof f);
     a->valid = 1;
     return CL_OK;
+}
+
+void svc_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, int *n)
+{
+    int32_t titles[256], days[256];
+    int nt = 0, nh = 0;
+    if (cap > 256)
+        cap = 256;
+    if (cl_livestate_titles(svc->cfg.state, user, titles, days, cap, &nt) != CL_OK)
+        nt = 0;
+    for (int k = 0; k < nt; k++)
+        if (titles[k] <= svc->cfg.ntitles && svc->title_item[titles[k]] >= 0)
+            items[nh++] = svc->title_item[titles[k]];
+    /* cl_rec wants the history sorted by item (exclusion is a merge) */
+    for (int x = 1; x < nh; x++)
+        for (int y = x; y > 0 && items[y - 1] > items[y]; y--) {
+            int32_t t = items[y];
+            items[y] = items[y - 1];
+            items[y - 1] = t;
+        }
+    *n = nh;
 }
 
 int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out)
@@ -430,7 +440,6 @@ static json_t *jround(double v, double unit)
 
 json_t *svc_model_json(cl_service *svc, const svc_model *m)
 {
-    (void)svc;
     return json_pack("{s:s, s:s, s:I, s:f}", "path", svc->cfg.model_path, "kind",
                      cl_model_kind(m->m), "version", (json_int_t)m->version, "loaded_at",
                      m->loaded_at);
@@ -771,7 +780,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     /* aggregates */
     double t = svc_now(), sum = 0, revenue = 0;
     int64_t high = 0, counts[SVC_BINS] = {0};
-    const int ip = feat_index("monthly_price");
+    const int ip = svc->i_price;
     for (int64_t i = 0; i < n; i++) {
         double p = b.risk[i], price = b.feat[i * CL_LIVE_NFEATURES + ip];
         sum += p;

@@ -287,27 +287,18 @@ static void recommend(cl_service *svc, const cl_service_request *q, const char *
         return;
     }
     enum { MAXH = 256 };
-    int32_t titles[MAXH], days[MAXH], items[MAXH], out[100];
+    int32_t items[MAXH], out[100];
     float scores[100];
-    int nt = 0, nh = 0, n = 0, answer = 0;
+    int nh = 0, n = 0, answer = 0;
     pthread_rwlock_rdlock(svc->cfg.lock);
     int known_user = cl_livestate_known(svc->cfg.state, id);
     if (known_user)
-        cl_livestate_titles(svc->cfg.state, id, titles, days, MAXH, &nt);
+        svc_history_items(svc, id, items, MAXH, &nh);
     pthread_rwlock_unlock(svc->cfg.lock);
     if (!known_user) {
         fail(r, 404, "no customer %d", (int)id);
         return;
     }
-    for (int j = 0; j < nt; j++)
-        if (titles[j] <= svc->cfg.ntitles && svc->title_item[titles[j]] >= 0)
-            items[nh++] = svc->title_item[titles[j]];
-    for (int x = 1; x < nh; x++)
-        for (int y = x; y > 0 && items[y - 1] > items[y]; y--) {
-            int32_t t = items[y];
-            items[y] = items[y - 1];
-            items[y - 1] = t;
-        }
     int rc = cl_rec_recommend_history_ex(svc->cfg.rec, nh, items, NULL, (int)k, 1, out, scores,
                                          &n, &answer);
     if (rc) {

@@ -73,6 +73,7 @@ struct cl_service {
     cl_service_action acts[SVC_MAX_ACTIONS];
     int nacts;
     int32_t max_user;
+    int i_price, i_tenure, i_tick, i_pay; /* feature indices the answers read (-1: absent) */
 
     pthread_mutex_t model_mu;
     svc_model *model;
@@ -130,6 +131,9 @@ int svc_load_model(cl_service *svc, const char *path);
  * CL_ERANGE when the state never saw the user. */
 int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out);
 /* Words for a live or profile column ("Minutes watched, last 30 days"). */
+/* The recommender's item indices of `user`'s recent titles, sorted (what fold-in takes);
+ * *n of at most cap. Caller holds the state's read lock. */
+void svc_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, int *n);
 void svc_column_label(const char *column, char *out, size_t cap);
 void svc_reason_text(const svc_reason *r, char *out, size_t cap);
 
