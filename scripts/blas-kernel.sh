@@ -11,6 +11,8 @@
 # and SapphireRapids extend SkylakeX. A forced kernel is not checked against the CPU by OpenBLAS
 # (SkylakeX on an AVX2-only CPU dies of SIGILL), so a candidate must have its instruction set in
 # /proc/cpuinfo and must also run a small sgemm in a child process and report its own name.
+# SkylakeX comes first: on an AVX-512 CPU whose default is an AVX2 kernel (Zen 4/5 under
+# OpenBLAS 0.3.21), the AVX-512 family is the one most likely to round differently.
 set -eu
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
@@ -61,8 +63,9 @@ fi
 
 flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
 has() { case " $flags " in *" $1 "*) return 0 ;; esac; return 1; }
-for k in Haswell Sandybridge Nehalem Prescott; do
+for k in SkylakeX Haswell Sandybridge Nehalem Prescott; do
     case $k in
+        SkylakeX) has avx512f && has avx512bw && has avx512dq && has avx512vl || continue ;;
         Haswell) has avx2 && has fma || continue ;;
         Sandybridge) has avx || continue ;;
         Nehalem) has sse4_2 || continue ;;
