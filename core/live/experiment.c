@@ -5,6 +5,7 @@
 #include "base/error.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,9 @@ struct cl_experiment {
     int64_t *watches;             /* per title, index tid - 1 */
     int32_t pop[POP_MAX];
     int npop;
+    pthread_mutex_t pub_mu;       /* guards pub and published */
+    cl_experiment_summary pub;
+    int published;
 };
 
 void cl_experiment_params_default(cl_experiment_params *p)
@@ -64,6 +68,7 @@ int cl_experiment_new(cl_experiment **out, int max_user, int max_title,
         cl_experiment_free(x);
         return CL_ENOMEM;
     }
+    pthread_mutex_init(&x->pub_mu, NULL);
     x->p = *p;
     x->max_user = max_user;
     x->max_title = max_title;
@@ -78,6 +83,8 @@ void cl_experiment_free(cl_experiment *x)
 {
     if (!x)
         return;
+    if (x->c && x->watches)
+        pthread_mutex_destroy(&x->pub_mu);
     cl_free(x->c);
     cl_free(x->watches);
     cl_free(x);
@@ -342,4 +349,24 @@ void cl_experiment_summarize(const cl_experiment *x, cl_experiment_summary *s)
     s->impressed = x->impressed;
     s->ci_level = x->p.ci_level;
     s->window = x->p.window;
+}
+
+void cl_experiment_publish(cl_experiment *x)
+{
+    cl_experiment_summary s;
+    cl_experiment_summarize(x, &s);
+    pthread_mutex_lock(&x->pub_mu);
+    x->pub = s;
+    x->published = 1;
+    pthread_mutex_unlock(&x->pub_mu);
+}
+
+int cl_experiment_published(cl_experiment *x, cl_experiment_summary *s)
+{
+    pthread_mutex_lock(&x->pub_mu);
+    int ok = x->published;
+    if (ok)
+        *s = x->pub;
+    pthread_mutex_unlock(&x->pub_mu);
+    return ok;
 }

@@ -23,7 +23,8 @@
  * the popularity one), the true lift is the mean of et - ec over the customers summarised
  * (the sample average treatment effect, which the interval covers at least at its level).
  *
- * Ownership: _new returns an owned experiment freed by _free. Not thread-safe (one writer).
+ * Ownership: _new returns an owned experiment freed by _free. One writer thread; other
+ * threads only call cl_experiment_published.
  */
 #ifndef CL_EXPERIMENT_H
 #define CL_EXPERIMENT_H
@@ -80,5 +81,9 @@ int cl_experiment_observe_csv(cl_experiment *x, int day, const char *csv, size_t
 /* The k most watched titles so far (ties: lower id first) into out; returns how many. */
 int cl_experiment_popular(const cl_experiment *x, int k, int32_t *out);
 void cl_experiment_summarize(const cl_experiment *x, cl_experiment_summary *s);
+/* The writer publishes its summary (after each day); readers on other threads (the service's
+ * monitor) copy the last one. _published returns 0 (and leaves *s) before the first publish. */
+void cl_experiment_publish(cl_experiment *x);
+int cl_experiment_published(cl_experiment *x, cl_experiment_summary *s);
 
 #endif

@@ -3,7 +3,7 @@
  *
  *   local x = require("churnlab.experiment").new{world = w, seed = 1, holdout = 0.1}
  *   for i = 1, 30 do
- *     local day, events = x:step(function(id, k) return {tid, ...} end)
+ *     local day, events, ratings = x:step(function(id, k) return {tid, ...} end)
  *     state:ingest(events)          -- the same CSV text feeds the live engine
  *   end
  *   x:summary()                     -- the monitor.experiment table of SERVE_API
@@ -16,6 +16,7 @@
 #include "support/lcl.h"
 
 #include "live/experiment.h"
+#include "serve/service_impl.h"
 #include "synth/synth.h"
 #include "base/alloc.h"
 
@@ -26,6 +27,7 @@
 
 #define EXPERIMENT "churnlab.Experiment"
 #define WORLD "churnlab.SynthWorld"
+#define SERVICE "churnlab.Service"
 
 typedef struct exp_obj {
     cl_experiment *x;
@@ -42,9 +44,30 @@ static exp_obj *checkexp(lua_State *L, int idx)
     return o;
 }
 
+/* The cl_service of a churnlab.Service box: lua/bind/serve.c's serve_obj starts with it.
+ * NULL once the service is stopped (its box is emptied). */
+static cl_service *service_of(lcl_box *b)
+{
+    return b && b->obj ? *(cl_service **)b->obj : NULL;
+}
+
+/* Detaches from the service it was attached to (uservalue 2), if that still runs. */
+static void detach(lua_State *L, int idx)
+{
+    if (lua_getiuservalue(L, idx, 2) != LUA_TNIL) {
+        cl_service *svc = service_of(lcl_testbox(L, -1, SERVICE));
+        if (svc)
+            cl_service_set_experiment(svc, NULL);
+    }
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, 2);
+}
+
 static int l_gc(lua_State *L)
 {
     exp_obj *o = luaL_checkudata(L, 1, EXPERIMENT);
+    detach(L, 1);
     cl_experiment_free(o->x);
     cl_synth_stream_free(o->s);
     o->x = NULL;
@@ -88,7 +111,7 @@ static int l_new(lua_State *L)
     p.holdout = lcl_optnum(L, 1, "holdout", p.holdout);
     p.ci_level = lcl_optnum(L, 1, "ci_level", p.ci_level);
     int react = lcl_optbool(L, 1, "react", 1);
-    exp_obj *o = lua_newuserdatauv(L, sizeof *o, 1);
+    exp_obj *o = lua_newuserdatauv(L, sizeof *o, 2);
     memset(o, 0, sizeof *o);
     luaL_setmetatable(L, EXPERIMENT);
     lua_pushvalue(L, -2); /* the stream borrows the world: keep it alive */
@@ -139,7 +162,7 @@ static int model_list(lua_State *L, exp_obj *o, int fn, int id, int32_t *t)
     return n;
 }
 
-/* x:step(recommend) -> day, events CSV text, impressions made */
+/* x:step(recommend) -> day, events CSV text, ratings CSV text, impressions made */
 static int l_step(lua_State *L)
 {
     exp_obj *o = checkexp(L, 1);
@@ -148,11 +171,12 @@ static int l_step(lua_State *L)
     char *ev, *rt;
     size_t nev, nrt;
     LCL_CHECK(L, cl_synth_stream_next(o->s, &day, &ev, &nev, &rt, &nrt));
-    cl_free(rt);
     int rc = cl_experiment_observe_csv(o->x, day, ev, nev);
     lua_pushinteger(L, day);
     lua_pushlstring(L, ev, nev);
+    lua_pushlstring(L, rt, nrt);
     cl_free(ev);
+    cl_free(rt);
     if (rc)
         return lcl_raise(L, rc);
     o->day = day + 1;
@@ -170,8 +194,9 @@ static int l_step(lua_State *L)
         LCL_CHECK(L, cl_synth_stream_show(o->s, id, arm ? mt : pt, arm ? nm : np));
         shown++;
     }
+    cl_experiment_publish(o->x);
     lua_pushinteger(L, shown);
-    return 3;
+    return 4;
 }
 
 static void setnum(lua_State *L, const char *k, double v)
@@ -252,6 +277,22 @@ static int l_arm(lua_State *L)
     return 1;
 }
 
+/* x:attach(service) -> x: the service's monitor.experiment shows this experiment (the last
+ * published summary) until x is freed or attached elsewhere */
+static int l_attach(lua_State *L)
+{
+    exp_obj *o = checkexp(L, 1);
+    cl_service *svc = service_of(lcl_testbox(L, 2, SERVICE));
+    if (!svc)
+        return luaL_argerror(L, 2, "a running " SERVICE " expected");
+    detach(L, 1);
+    cl_service_set_experiment(svc, o->x);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, 1, 2);
+    lua_settop(L, 1);
+    return 1;
+}
+
 /* view_prob(world, id, tid) -> the world's probability that id views tid from a list */
 static int l_view_prob(lua_State *L)
 {
@@ -265,7 +306,7 @@ static int l_view_prob(lua_State *L)
 
 static const luaL_Reg funcs[] = {{"new", l_new}, {"view_prob", l_view_prob}, {NULL, NULL}};
 static const luaL_Reg methods[] = {{"step", l_step}, {"summary", l_summary}, {"arm", l_arm},
-                                   {"free", l_gc},   {NULL, NULL}};
+                                   {"attach", l_attach}, {"free", l_gc},   {NULL, NULL}};
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
 
@@ -285,8 +326,8 @@ static const struct {
 static const struct {
     const char *name, *doc;
 } mdocs[] = {
-    {"step", "x:step(recommend) -> day, events, shown: simulates one day; events is its CSV text "
-             "(feed it to a live state); then every customer who visited that day and has no "
+    {"step", "x:step(recommend) -> day, events, ratings, shown: simulates one day; events and "
+             "ratings are its CSV text (feed them to a live state); then every customer who visited that day and has no "
              "impression yet is shown recommend(id, k) (treatment) or the most watched titles "
              "(control)."},
     {"summary", "x:summary() -> {metric, lift, relative_lift, ci, ci_level, true_lift, "
@@ -295,6 +336,8 @@ static const struct {
                 "(Welch) intervals; true_lift from the world's view probabilities of both lists "
                 "(false stands for null)."},
     {"arm", "x:arm(id) -> 'treatment' | 'control'."},
+    {"attach", "x:attach(service) -> x: a running churnlab.Service (cl.serve.start) reports this "
+               "experiment as monitor.experiment (its summary after the last step)."},
     {"free", "x:free(): releases the experiment now; using it afterwards is an error."},
     {NULL, NULL}};
 
