@@ -180,5 +180,11 @@ int cl_synth_stream_show(cl_synth_stream *s, int id, const int32_t *titles, int 
 /* The probability that customer id views title tid from a recommendation within the window:
  * 0.35 sigmoid(-2 + 2.5 log appeal + 4 (quality - 0.6)). NaN when out of range. */
 double cl_synth_rec_view_prob(const cl_synth_world *w, int id, int tid);
+/* The world's expected number of views of `titles` (valid ids) shown to id now: the sum of
+ * their view probabilities times the chance of being alive on the view day (the window's days
+ * averaged, at the hazard of the next day: views move the hazard only to second order). 0 for
+ * a customer no longer active; NaN for an id out of range. */
+double cl_synth_stream_expected_views(const cl_synth_stream *s, int id, const int32_t *titles,
+                                      int n);
 
 #endif

@@ -94,6 +94,28 @@ int cl_synth_stream_show(cl_synth_stream *s, int id, const int32_t *titles, int 
     return CL_OK;
 }
 
+double cl_synth_stream_expected_views(const cl_synth_stream *s, int id, const int32_t *titles,
+                                      int n)
+{
+    const cl_synth_world *w = s->w;
+    if (id < 1 || id > w->N || !s->st[id - 1].alive)
+        return id >= 1 && id <= w->N ? 0 : NAN;
+    double e = 0;
+    for (int k = 0; k < n; k++)
+        e += cl_synth_rec_view_prob(w, id, titles[k]);
+    /* a view on the j-th day after the impression needs the customer alive through day j:
+     * average the survival (1 - h)^j over the window's days, h the hazard of the next day */
+    synth_state st = s->st[id - 1];
+    synth_true_day_start(w, id - 1, &st, s->day);
+    double q = exp(-exp(synth_eta(w, id - 1, &st, s->day))), surv = 0, qj = 1;
+    int win = s->window > 0 ? s->window : 7;
+    for (int j = 1; j <= win; j++) {
+        qj *= q;
+        surv += qj;
+    }
+    return e * surv / win;
+}
+
 /* Emits customer ci's views from the recommendation row due on day d (after its day). */
 static void react_day(cl_synth_stream *s, int ci, int d, synth_emit *em)
 {

@@ -125,15 +125,6 @@ static int l_new(lua_State *L)
     return 1;
 }
 
-/* The expected views of a list under the world's reaction. */
-static double expected_views(const cl_synth_world *w, int id, const int32_t *t, int n)
-{
-    double e = 0;
-    for (int j = 0; j < n; j++)
-        e += cl_synth_rec_view_prob(w, id, t[j]);
-    return e;
-}
-
 /* Calls recommend(id, k) at stack index fn; fills t (ids validated), returns the count. */
 static int model_list(lua_State *L, exp_obj *o, int fn, int id, int32_t *t)
 {
@@ -187,7 +178,8 @@ static int l_step(lua_State *L)
         if (!cl_experiment_visited(o->x, id, day) || cl_experiment_impressed(o->x, id))
             continue;
         int nm = model_list(L, o, 2, id, mt), arm = cl_experiment_arm(o->x, id);
-        double et = expected_views(o->w, id, mt, nm), ec = expected_views(o->w, id, pt, np);
+        double et = cl_synth_stream_expected_views(o->s, id, mt, nm);
+        double ec = cl_synth_stream_expected_views(o->s, id, pt, np);
         int rc2 = cl_experiment_impress(o->x, id, day, et, ec);
         if (rc2 < 0)
             return lcl_raise(L, rc2);
