@@ -206,7 +206,8 @@ customer's view probability for both lists, so its true lift is exact, not estim
     {x = ex, y = elo, name = fmt("%.0f%% interval, low", 100 * xe.ci_level)},
     {x = ex, y = ehi, name = fmt("%.0f%% interval, high", 100 * xe.ci_level)},
     {x = ex, y = et, name = "true lift (the world's)"},
-    xlabel = "day", ylabel = "extra views per customer", title = "Recommendation lift as windows close"},
+    xlabel = "day", ylabel = "extra views per customer", title = "Recommendation lift as windows close",
+    legend = "below"},
     {caption = "The measured lift with its interval, day by day, next to the world's true lift."}))
 else
   r:text("No customer's 7-day window closed in both arms yet.")

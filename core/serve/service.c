@@ -963,6 +963,5 @@ json_t *svc_experiment_json(cl_service *svc)
     json_array_append_new(arms, arm_json("treatment", &s.arm[1]));
     json_array_append_new(arms, arm_json("control", &s.arm[0]));
     json_object_set_new(o, "arms", arms);
-    json_object_set_new(o, "impressed", json_integer(s.impressed));
     return o;
 }
