@@ -135,4 +135,51 @@ T.test("bad input is a clear error", function()
   T.raises(function() x:summary() end, "freed")
 end)
 
+T.test("a service's monitor.experiment: null until attached, then SERVE_API's shape from the last step", function()
+  -- a profiles-only model (as tests/lua/options.lua): the service needs one to start
+  local n, x1, g, churn, ids = 40, {}, {}, {}, {}
+  for i = 1, n do
+    ids[i], x1[i], g[i] = i, math.sin(i), ({"a", "b"})[i % 2 + 1]
+    churn[i] = i % 3 == 0 and "Yes" or "No"
+  end
+  local df = cl.frame({x1 = x1, g = g, churn = churn}, {names = {"x1", "g", "churn"}})
+  local pipe = cl.prep.pipeline{target = "churn", positive = "Yes"}:fit(df)
+  local path = os.tmpname()
+  local m = cl.gbdt{trees = 2, depth = 2}
+  local PX, py = pipe:transform(df)
+  m:fit(PX, py, {pipeline = pipe})
+  m:save(path, {pipeline = pipe})
+  local profiles = cl.frame{user_id = ids, x1 = x1, g = g, churn = churn}
+  local state = cl.live.new()
+  local srv = cl.serve.start{state = state, model = path, profiles = profiles, port = 0}
+  os.remove(path)
+  local function monitor()
+    srv:refresh()
+    local status, body = srv:request("GET", "/api/monitor")
+    T.eq(status, 200)
+    return body
+  end
+  T.ok(monitor():find('"experiment":null', 1, true), "null before any experiment")
+  local w = cl.synth.world{customers = 2000, titles = 300, seed = 9}
+  local x = E.new{world = w, seed = 2}
+  x:attach(srv)
+  T.ok(monitor():find('"experiment":null', 1, true), "null before the first step")
+  local rec = recommender(w)
+  for _ = 1, 9 do x:step(rec) end
+  local s, body = x:summary(), monitor()
+  local e = body:match('"experiment":(%b{})')
+  T.ok(e, "an experiment object")
+  T.ok(e:find('"metric":"views of recommended titles within 7 days per customer"', 1, true))
+  T.ok(e:find('"ci_level":0.9', 1, true))
+  for _, k in ipairs{"lift", "relative_lift", "ci", "treatment", "control", "true_lift", "arms"} do
+    T.ok(e:find('"' .. k .. '":', 1, true), "key " .. k)
+  end
+  T.near(tonumber(e:match('"lift":([-%d.e]+)')), s.lift, 1e-12)
+  T.near(tonumber(e:match('"true_lift":([-%d.e]+)')), s.true_lift, 1e-12)
+  T.eq(tonumber(e:match('"treatment":{[^}]*"n":(%d+)')), s.treatment.n)
+  x:free() -- detaches
+  T.ok(monitor():find('"experiment":null', 1, true), "null once the experiment is freed")
+  srv:stop()
+end)
+
 T.done()
