@@ -502,7 +502,8 @@
     const level = isNum(x.ci_level) ? Math.round(100 * x.ci_level) + "% " : "";
     const fmtRate = (v) => (isNum(v) ? v.toFixed(3) : "–");
     const sgn = (v, d = 3) => (isNum(v) ? (v >= 0 ? "+" : "−") + Math.abs(v).toFixed(d) : "–");
-    const lo = Math.min(0, ci[0] ?? 0, lift ?? 0), hi = Math.max(0, ci[1] ?? 0, lift ?? 0);
+    const tl = isNum(x.true_lift) ? x.true_lift : null;
+    const lo = Math.min(0, ci[0] ?? 0, lift ?? 0, tl ?? 0), hi = Math.max(0, ci[1] ?? 0, lift ?? 0, tl ?? 0);
     const pad = (hi - lo) * 0.15 || 0.01, a = lo - pad, b = hi + pad;
     const pos = (v) => (100 * (v - a) / (b - a)).toFixed(2) + "%";
     let verdict, vc;
@@ -512,17 +513,22 @@
     const forest = el("div", { class: "forest", role: "img", "aria-label": "Lift " + sgn(lift) + ", interval " + sgn(ci[0]) + " to " + sgn(ci[1]) },
       el("span", { class: "zero", style: "left:" + pos(0) }),
       isNum(ci[0]) && isNum(ci[1]) ? el("span", { class: "ci", style: "left:" + pos(ci[0]) + ";width:" + (100 * (ci[1] - ci[0]) / (b - a)).toFixed(2) + "%" }) : null,
-      isNum(lift) ? el("span", { class: "pt", style: "left:" + pos(lift) }) : null);
+      isNum(lift) ? el("span", { class: "pt", style: "left:" + pos(lift) }) : null,
+      tl !== null ? el("span", { class: "truth", title: "the world's true lift", style: "left:" + pos(tl) }) : null);
+    const arm = (a) => a || {};
+    const minutes = (v) => (isNum(v) ? Math.round(v).toLocaleString("en-US") : "–");
+    const churnPct = (v) => (isNum(v) ? (100 * v).toFixed(1) + "%" : "–");
     box.replaceChildren(
       el("p", { class: "exp-head" }, sgn(lift), el("span", { class: "hint" }, "  " + (isNum(x.relative_lift) ? signed(pct(Math.abs(x.relative_lift), 0), x.relative_lift) + " relative" : ""))),
       el("p", { class: "exp-sub" }, "Lift in " + esc(x.metric) + "; " + level + "interval " + sgn(ci[0]) + " to " + sgn(ci[1])),
+      tl !== null ? el("p", { class: "exp-truth" }, el("span", { class: "truth-key" }), "True lift (the simulated world knows it): " + sgn(tl) + (isNum(ci[0]) && isNum(ci[1]) ? (tl >= ci[0] && tl <= ci[1] ? " — inside the interval" : " — outside the interval") : "")) : null,
       forest,
       el("div", { class: "forest-axis", "aria-hidden": "true" }, el("span", null, sgn(a, 2)), el("span", null, "0 = no effect"), el("span", null, sgn(b, 2))),
       el("table", { class: "arms" },
-        el("thead", null, el("tr", null, el("th", { scope: "col" }, "Group"), el("th", { scope: "col" }, "Customers"), el("th", { scope: "col" }, "Rate"))),
+        el("thead", null, el("tr", null, el("th", { scope: "col" }, "Group"), el("th", { scope: "col" }, "Customers"), el("th", { scope: "col", title: "views of recommended titles per customer" }, "Views"), el("th", { scope: "col", title: "minutes watched per customer in the window" }, "Minutes"), el("th", { scope: "col", title: "churned in the window" }, "Churned"))),
         el("tbody", null,
-          el("tr", null, el("td", null, "With recommendations"), el("td", null, fmtInt(x.treatment && x.treatment.n)), el("td", null, fmtRate(x.treatment && x.treatment.rate))),
-          el("tr", null, el("td", null, "Control"), el("td", null, fmtInt(x.control && x.control.n)), el("td", null, fmtRate(x.control && x.control.rate))))),
+          el("tr", null, el("td", null, "Model"), el("td", null, fmtInt(arm(x.treatment).n)), el("td", null, fmtRate(arm(x.treatment).rate)), el("td", null, minutes(arm(x.treatment).watch_minutes)), el("td", null, churnPct(arm(x.treatment).churn_rate))),
+          el("tr", null, el("td", null, "Holdout (popular)"), el("td", null, fmtInt(arm(x.control).n)), el("td", null, fmtRate(arm(x.control).rate)), el("td", null, minutes(arm(x.control).watch_minutes)), el("td", null, churnPct(arm(x.control).churn_rate))))),
       el("p", { class: "verdict " + vc }, verdict));
   }
 

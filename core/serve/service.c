@@ -855,7 +855,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
                         svc->calib_day == CL_LIVE_NONE
                             ? json_null()
                             : json_integer(svc->calib_day + svc->cfg.calibration_days));
-    json_object_set_new(o, "experiment", json_null());
+    json_object_set_new(o, "experiment", svc_experiment_json(svc));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(o);
     svc->seen_events = events;
@@ -920,4 +920,48 @@ void cl_service_wake(cl_service *svc)
     svc->waking = 1;
     pthread_cond_broadcast(&svc->mon_cv);
     pthread_mutex_unlock(&svc->mon_mu);
+}
+
+/* ---- monitor.experiment (owned by the experiment work: core/live/experiment.h) ------------- */
+
+void cl_service_set_experiment(cl_service *svc, struct cl_experiment *x)
+{
+    atomic_store(&svc->experiment, x);
+}
+
+static json_t *arm_json(const char *name, const cl_experiment_arm_stats *a)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, "n", json_integer(a->n));
+    json_object_set_new(o, "rate", svc_jnum(a->views));
+    json_object_set_new(o, "watch_minutes", svc_jnum(a->minutes));
+    json_object_set_new(o, "churn_rate", svc_jnum(a->churn));
+    return o;
+}
+
+json_t *svc_experiment_json(cl_service *svc)
+{
+    cl_experiment *x = atomic_load(&svc->experiment);
+    cl_experiment_summary s;
+    if (!x || !cl_experiment_published(x, &s))
+        return json_null();
+    char metric[96];
+    snprintf(metric, sizeof metric, "views of recommended titles within %d days per customer",
+             s.window);
+    json_t *o = json_object(), *ci = json_array(), *arms = json_array();
+    json_object_set_new(o, "metric", json_string(metric));
+    json_object_set_new(o, "lift", svc_jnum(s.lift));
+    json_object_set_new(o, "relative_lift", svc_jnum(s.relative_lift));
+    json_array_append_new(ci, svc_jnum(s.lo));
+    json_array_append_new(ci, svc_jnum(s.hi));
+    json_object_set_new(o, "ci", ci);
+    json_object_set_new(o, "ci_level", json_real(s.ci_level));
+    json_object_set_new(o, "treatment", arm_json("treatment", &s.arm[1]));
+    json_object_set_new(o, "control", arm_json("control", &s.arm[0]));
+    json_object_set_new(o, "true_lift", svc_jnum(s.true_lift));
+    json_array_append_new(arms, arm_json("treatment", &s.arm[1]));
+    json_array_append_new(arms, arm_json("control", &s.arm[0]));
+    json_object_set_new(o, "arms", arms);
+    return o;
 }

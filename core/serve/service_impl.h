@@ -117,6 +117,7 @@ struct cl_service {
     _Atomic double lat_sum[SVC_NROUTES];
     atomic_llong events_accepted, events_rejected, reloads;
     double started;
+    struct cl_experiment *_Atomic experiment; /* borrowed, NULL: none (exper, service.c end) */
 };
 
 double svc_now(void);
@@ -141,5 +142,12 @@ json_t *svc_jnum(double v);
 json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full);
 json_t *svc_model_json(cl_service *svc, const svc_model *m);
 void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
+
+/* monitor.experiment (the end of service.c): the attached experiment's published summary as
+ * SERVE_API's JSON, or null. cl_service_set_experiment attaches one (NULL detaches); it must
+ * outlive the service or be detached first. */
+#include "live/experiment.h"
+json_t *svc_experiment_json(cl_service *svc);
+void cl_service_set_experiment(cl_service *svc, struct cl_experiment *x);
 
 #endif

@@ -165,4 +165,26 @@ void cl_synth_stream_free(cl_synth_stream *s);
 int cl_synth_stream_next(cl_synth_stream *s, int *day, char **events, size_t *nev, char **ratings,
                          size_t *nrt);
 
+/* The recommendation reaction (off by default). With it on, customers respond to the lists
+ * shown to them: cl_synth_stream_show(s, id, titles, n) records an impression after the day
+ * last returned by _next; each shown title is then viewed from the recommendation row (a
+ * watch event with detail "rec") on one of the next `window` days with probability
+ * cl_synth_rec_view_prob(w, id, tid), and the view moves the customer's content match (so
+ * the churn hazard) like any watch. Every shown title of negative log appeal lowers the match
+ * by 0.02 (irrelevant recommendations tire). A new impression replaces pending views. The
+ * reaction draws from its own random stream per customer and impression day, so it is
+ * reproducible and leaves the daily life draws untouched; with it off, show() does nothing. */
+#define CL_SYNTH_REC_MAX 32
+int cl_synth_stream_react(cl_synth_stream *s, int on, int window);
+int cl_synth_stream_show(cl_synth_stream *s, int id, const int32_t *titles, int n);
+/* The probability that customer id views title tid from a recommendation within the window:
+ * 0.35 sigmoid(-2 + 2.5 log appeal + 4 (quality - 0.6)). NaN when out of range. */
+double cl_synth_rec_view_prob(const cl_synth_world *w, int id, int tid);
+/* The world's expected number of views of `titles` (valid ids) shown to id now: the sum of
+ * their view probabilities times the chance of being alive on the view day (the window's days
+ * averaged, at the hazard of the next day: views move the hazard only to second order). 0 for
+ * a customer no longer active; NaN for an id out of range. */
+double cl_synth_stream_expected_views(const cl_synth_stream *s, int id, const int32_t *titles,
+                                      int n);
+
 #endif

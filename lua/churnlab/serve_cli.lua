@@ -180,6 +180,26 @@ function M.main(args)
     for _ = SNAP, now - 1 do
       if not it(sv, ctl) then break end
     end
+    -- the recommendation experiment (churnlab.experiment) on a fresh world: customers who
+    -- visit are shown this service's /api/recommend answer (or, in the 10% holdout, the most
+    -- watched titles) and react to it; monitor.experiment reports it
+    if rec and now == SNAP then
+      local x = require("churnlab.experiment").new{world = world}
+      x:attach(srv)
+      local function recommend(id, k)
+        local status, body = srv:request("GET", "/api/recommend/" .. id, {query = {k = tostring(k)}})
+        local t = {}
+        if status == 200 then for tid in body:gmatch('"title":(%d+)') do t[#t + 1] = tonumber(tid) end end
+        return t
+      end
+      local left = o.days
+      it = function()
+        if left <= 0 then return nil end
+        left = left - 1
+        local day, ev, rt = x:step(recommend)
+        return day, ev, rt
+      end
+    end
     tick_ms = 1000 / o.speed
     local done = false
     tick = function()

@@ -32,7 +32,7 @@ for run in 1 2; do
 done
 f="$T/r1/08_live.html"
 miss=""
-for s in "Risk over the month" "Top movers" "Drift of the inputs" "Calibration as outcomes arrive" "Brier"; do
+for s in "Risk over the month" "Top movers" "Drift of the inputs" "Calibration as outcomes arrive" "Brier" "The recommendation experiment" "true lift"; do
     grep -q "$s" "$f" 2>/dev/null || miss="$miss [$s]"
 done
 [ -z "$miss" ] && ok "the report has every section" || bad "the report has every section" "missing:$miss"

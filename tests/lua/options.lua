@@ -98,6 +98,7 @@ local TAKES = {
   ["livefollow.new"] = function(o) return require("churnlab.livefollow").new(cl.live.new(), scratch, o) end,
   ["livemonitor.new"] = function(o) return require("churnlab.livemonitor").new({}, o) end,
   ["livescore.new"] = function(o) return require("churnlab.livescore").new(cl.live.new(), nil, o) end,
+  ["experiment.new"] = function(o) o.world = cl.synth.world{customers = 100, titles = 300}; return require("churnlab.experiment").new(o) end,
   ["scorer.new"] = function(o) return require("churnlab.scorer").new(live_state, "/nonexistent.clm", o) end,
   ["Scorer:reasons"] = function(o) return scorer_obj:reasons(1, o) end,
   ["serve.start"] = function(o) return cl.serve.start(o) end,
@@ -340,6 +341,8 @@ local NESTED = {
 
 -- ---- functions without an options table (coverage made visible) ---------------------------
 local NONE = {
+  "Experiment:arm", "Experiment:attach", "Experiment:free", "Experiment:step", "Experiment:summary",
+  "experiment.view_prob",
   -- the live state's plain accessors, the feature table, core helpers and the gnuplot probe
   "Live:advance", "Live:features", "Live:frame", "Live:free", "Live:image", "Live:now",
   "Scorer:free", "Scorer:risk", "Scorer:risks",
