@@ -61,6 +61,11 @@ static void *monitor_main(void *arg)
 {
     cl_httpd *h = arg;
     while (!atomic_load(&h->stopping)) {
+        int swapped = 0;
+        if (cl_service_watch_model(h->svc, &swapped) != CL_OK)
+            fprintf(stderr, "serve: %s\n", cl_last_error());
+        else if (swapped)
+            fprintf(stderr, "serve: the model file changed: swapped in\n");
         if (cl_service_refresh(h->svc, 0, NULL) != CL_OK)
             fprintf(stderr, "serve: monitor: %s\n", cl_last_error());
         /* each stream looks whether there is something new (or a ping is due) and suspends
