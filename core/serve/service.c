@@ -220,6 +220,8 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
         rc = svc_load_model(svc, cfg->model_path);
     if (rc == CL_OK && stat(cfg->model_path, &svc->watch_st) == 0)
         svc->watch_known = 1;
+    if (rc == CL_OK && cfg->history_path)
+        rc = svc_hist_open(svc);
     if (rc) {
         cl_service_free(svc);
         return rc;
@@ -233,6 +235,7 @@ void cl_service_free(cl_service *svc)
     if (!svc)
         return;
     svc_model_put(svc->model);
+    svc_hist_close(svc);
     for (int32_t c = 0; svc->chunks && c < svc->nchunks; c++) {
         svc_user *chunk = atomic_load(&svc->chunks[c]);
         for (int k = 0; chunk && k < SVC_CHUNK; k++) {
@@ -647,18 +650,20 @@ static double risk_before(cl_service *svc, int32_t user, int32_t now)
     return NAN;
 }
 
-static void hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
+int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
 {
     svc_user *us = svc_user_of(svc, user, 1);
     if (!us)
-        return; /* out of memory: the history misses a point, nothing else */
+        return 0; /* out of memory: the history misses a point, nothing else */
     int n = us->hist_n;
     if (n > 0 && us->hist_day[n - 1] == day) {
-        if (us->hist_risk[n - 1] != (float)risk)
-            us->hist_gen++;
+        int changed = us->hist_risk[n - 1] != (float)risk;
+        us->hist_gen += (uint32_t)changed;
         us->hist_risk[n - 1] = (float)risk;
-        return;
+        return changed;
     }
+    if (n > 0 && us->hist_day[n - 1] > day)
+        return 0; /* the clock only moves forward: an older day is not appended after a newer */
     us->hist_gen++;
     if (n == SVC_HIST) {
         memmove(us->hist_day, us->hist_day + 1, sizeof(int32_t) * (SVC_HIST - 1));
@@ -668,6 +673,7 @@ static void hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
     us->hist_day[n] = day;
     us->hist_risk[n] = (float)risk;
     us->hist_n = (uint8_t)(n + 1);
+    return 1;
 }
 
 static double quantile_sorted(const double *v, int64_t n, double q)
@@ -686,6 +692,7 @@ typedef struct refresh_buf {
     ranked *rk;
     svc_answer *ans;
     int32_t *top;
+    uint8_t *hchg; /* the history point of ids[i] changed (what the history file gets) */
 } refresh_buf;
 
 static void refresh_buf_free(refresh_buf *b)
@@ -697,6 +704,7 @@ static void refresh_buf_free(refresh_buf *b)
     cl_free(b->rk);
     cl_free(b->ans);
     cl_free(b->top);
+    cl_free(b->hchg);
 }
 
 static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
@@ -798,6 +806,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         b.risk = cl_alloc(sizeof(double) * nn);
         b.sorted = cl_alloc(sizeof(double) * nn);
         b.feat = cl_alloc(sizeof(double) * nn * CL_LIVE_NFEATURES);
+        b.hchg = svc->hdb ? cl_calloc(nn, 1) : NULL;
         b.rk = cl_alloc(sizeof(ranked) * nn);
         b.ans = cl_alloc(sizeof(svc_answer) * (SVC_TOP + SVC_MOVERS));
         b.top = cl_alloc(sizeof(int32_t) * SVC_TOP);
@@ -842,8 +851,11 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
             mover[nmov] = b.rk[i].user;
             mover_prev[nmov++] = risk_before(svc, b.rk[i].user, now);
         }
-        for (int64_t i = 0; i < n; i++)
-            hist_record(svc, b.ids[i], now, b.risk[i]);
+        for (int64_t i = 0; i < n; i++) {
+            int c = svc_hist_record(svc, b.ids[i], now, b.risk[i]);
+            if (b.hchg)
+                b.hchg[i] = (uint8_t)c;
+        }
         pthread_mutex_unlock(&svc->hist_mu);
         for (int64_t i = 0; rc == CL_OK && i < nmov; i++)
             rc = svc_answer_of(svc, m, mover[i], &b.ans[SVC_TOP + i]);
@@ -857,6 +869,10 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         pthread_mutex_unlock(&svc->refresh_mu);
         return rc;
     }
+    /* the history file is written outside the state's lock (a day's first refresh writes a
+     * row per customer); a failure is reported and the in-memory history goes on */
+    if (b.hchg && now != CL_LIVE_NONE && svc_hist_save(svc, b.ids, b.risk, b.hchg, n, now))
+        fprintf(stderr, "%s\n", cl_last_error());
 
     /* aggregates */
     double t = svc_now(), sum = 0, revenue = 0;

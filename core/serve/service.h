@@ -83,6 +83,7 @@ typedef struct cl_service_config {
     int calibration_days;         /* predictions settle after this many days (default 30) */
     const cl_service_asset *assets;
     int nassets;
+    const char *history_path;     /* SQLite file keeping the risk histories, or NULL (memory) */
 } cl_service_config;
 
 typedef struct cl_service cl_service;

@@ -119,6 +119,10 @@ struct cl_service {
     double *ref_vals[CL_LIVE_NFEATURES];
     int64_t ref_n[CL_LIVE_NFEATURES];
 
+    /* the durable risk histories (history.c; NULL: memory only) */
+    struct sqlite3 *hdb;
+    int32_t hdb_pruned;
+
     /* the model file as last seen (cl_service_watch_model) */
     pthread_mutex_t watch_mu;
     int watch_known;
@@ -133,6 +137,16 @@ struct cl_service {
 };
 
 double svc_now(void);
+/* Adds (or updates today's) point of user's risk history; 1 when it changed. Caller holds
+ * hist_mu. */
+int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk);
+/* history.c: opens cfg.history_path (created when missing) and loads its points. */
+int svc_hist_open(cl_service *svc);
+/* Writes day's risks of the users flagged in changed[] (one transaction) and drops points
+ * older than any history keeps. */
+int svc_hist_save(cl_service *svc, const int32_t *users, const double *risk, const uint8_t *changed,
+                  int64_t n, int32_t day);
+void svc_hist_close(cl_service *svc);
 /* The data of customer u (1 <= u <= max_user); NULL when not allocated yet and !create, or
  * out of memory. */
 svc_user *svc_user_of(cl_service *svc, int32_t u, int create);

@@ -175,7 +175,14 @@ static int l_new(lua_State *L)
     live_obj *o = cl_calloc(1, sizeof *o);
     if (!o)
         return lcl_raise(L, CL_ENOMEM);
-    pthread_rwlock_init(&o->lock, NULL);
+    /* writers first: while a service's threads read without pause, glibc's default
+     * (readers first) would keep ingest and advance waiting for seconds; no path takes the
+     * read lock twice, which writer preference would deadlock */
+    pthread_rwlockattr_t la;
+    pthread_rwlockattr_init(&la);
+    pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&o->lock, &la);
+    pthread_rwlockattr_destroy(&la);
     int rc = CL_OK;
     if (snap && !(o->snap = cl_strdup(snap)))
         rc = CL_ENOMEM;

@@ -556,6 +556,69 @@ static void a_changed_model_file_is_swapped_in(void **st)
     assert_int_equal(model_version(), v0 + 2);
 }
 
+static json_t *history_of(cl_service *svc, int32_t u)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/api/customers/%d", (int)u);
+    cl_service_request q = {"GET", path, NULL, 0, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(svc, &q, &r);
+    assert_int_equal(r.status, 200);
+    json_error_t e;
+    json_t *j = json_loadb(r.body, r.len, 0, &e);
+    cl_service_response_free(&r);
+    json_t *h = json_incref(json_object_get(j, "history"));
+    json_decref(j);
+    return h;
+}
+
+/* With a history file, a new service on the same file shows every customer's risk history as
+ * the old one had it (the monitor's points of two days), not an empty one. */
+static void risk_history_survives_a_new_service(void **st)
+{
+    (void)st;
+    char hp[160];
+    snprintf(hp, sizeof hp, "%s.history.db", F.model_path);
+    remove(hp);
+    cl_service_config sc = {.state = F.s, .lock = &F.lock, .model_path = F.model_path,
+                            .profiles = F.profiles, .history_path = hp};
+    cl_service *a = NULL, *b = NULL;
+    assert_int_equal(cl_service_new(&a, &sc), CL_OK);
+    assert_int_equal(cl_service_refresh(a, 1, NULL), CL_OK);
+    int32_t now = cl_livestate_now(F.s);
+    assert_int_equal(cl_livestate_advance(F.s, now + 1), CL_OK);
+    assert_int_equal(cl_service_refresh(a, 1, NULL), CL_OK);
+    int checked = 0;
+    json_t *ha[FX_USERS + 1] = {0};
+    for (int32_t u = 1; u <= FX_USERS; u++)
+        if (cl_livestate_active(F.s, u)) {
+            ha[u] = history_of(a, u);
+            assert_int_equal(json_array_size(ha[u]), 2);
+        }
+    cl_service_free(a);
+    assert_int_equal(cl_service_new(&b, &sc), CL_OK); /* no refresh: only the file speaks */
+    for (int32_t u = 1; u <= FX_USERS; u++)
+        if (ha[u]) {
+            json_t *hb = history_of(b, u);
+            assert_true(json_equal(ha[u], hb));
+            json_decref(hb);
+            json_decref(ha[u]);
+            checked++;
+        }
+    assert_true(checked > 0);
+    cl_service_free(b);
+    /* a file that is not a database: an error naming it */
+    FILE *fp = fopen(hp, "w");
+    fputs("this is not SQLite, just some text long enough to be looked at as a header......"
+          "..............................................................................", fp);
+    fclose(fp);
+    remove(strcat(strcpy((char[200]){0}, hp), "-wal"));
+    remove(strcat(strcpy((char[200]){0}, hp), "-shm"));
+    assert_int_not_equal(cl_service_new(&b, &sc), CL_OK);
+    assert_non_null(strstr(cl_last_error(), hp));
+    remove(hp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +632,7 @@ int main(void)
         cmocka_unit_test(events_without_a_log_are_refused),
         cmocka_unit_test(customer_text_cache_follows_clock_and_history),
         cmocka_unit_test(a_changed_model_file_is_swapped_in),
+        cmocka_unit_test(risk_history_survives_a_new_service),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
