@@ -175,14 +175,11 @@ static int l_new(lua_State *L)
     live_obj *o = cl_calloc(1, sizeof *o);
     if (!o)
         return lcl_raise(L, CL_ENOMEM);
-    /* writers first: while a service's threads read without pause, glibc's default
-     * (readers first) would keep ingest and advance waiting for seconds; no path takes the
-     * read lock twice, which writer preference would deadlock */
-    pthread_rwlockattr_t la;
-    pthread_rwlockattr_init(&la);
-    pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&o->lock, &la);
-    pthread_rwlockattr_destroy(&la);
+    /* glibc's default (readers first): a day's ingest holds the write lock for its whole
+     * batch, so writer preference turned every ingest into request latency (p99 1.9 s at load
+     * 24 vs 0.6 s); the ingest can wait behind readers instead. Splitting the batch's lock is
+     * what would remove both. */
+    pthread_rwlock_init(&o->lock, NULL);
     int rc = CL_OK;
     if (snap && !(o->snap = cl_strdup(snap)))
         rc = CL_ENOMEM;
