@@ -602,7 +602,8 @@
     const maxc = Math.max(1e-9, ...reasons.map((r) => Math.abs(r.contrib || 0)));
     const reasonList = reasons.length ? el("ul", { class: "reasons" }, ...reasons.map((r) => {
       const dir = r.direction === "lowers" ? "lowers" : "raises";
-      const text = r.text || ((r.label || r.feature) + ": " + r.value);
+      // the API's text ends in "(raises risk)" for plain-text readers; the badge below says it
+      const text = (r.text || ((r.label || r.feature) + ": " + r.value)).replace(/ \((raises|lowers) risk\)$/, "");
       return el("li", { class: dir },
         el("div", null, el("div", null, text), el("div", { class: "dir" }, dir === "raises" ? "▲ raises risk" : "▼ lowers risk")),
         el("div", { class: "cbar", role: "img", "aria-label": "strength " + Math.round(100 * Math.abs(r.contrib || 0) / maxc) + "%" }, el("i", { style: "width:" + Math.round(100 * Math.abs(r.contrib || 0) / maxc) + "%" })));

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_QUERY 32
 
@@ -24,6 +25,11 @@ struct cl_httpd {
     int monitor_started;
     atomic_int stopping;
     int port;
+    /* suspended work: streams waiting for new aggregates, script routes waiting for Lua */
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    struct sse_ctx *streams; /* every open stream (a list through ->next) */
+    int scripts_inflight;
 };
 
 /* One request: its body as it arrives, and when it started. */
@@ -33,6 +39,13 @@ typedef struct req_ctx {
     int too_big;
     double t0;
     int route, status;
+    /* a script route answered on its own thread while the connection is suspended */
+    cl_httpd *h;
+    struct MHD_Connection *c;
+    cl_service_request q;
+    const char *kv[2 * MAX_QUERY];
+    cl_service_response r;
+    int pending, ready;
 } req_ctx;
 
 static double mono(void)
@@ -42,12 +55,22 @@ static double mono(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static void resume_streams(cl_httpd *h);
+
 static void *monitor_main(void *arg)
 {
     cl_httpd *h = arg;
     while (!atomic_load(&h->stopping)) {
+        int swapped = 0;
+        if (cl_service_watch_model(h->svc, &swapped) != CL_OK)
+            fprintf(stderr, "serve: %s\n", cl_last_error());
+        else if (swapped)
+            fprintf(stderr, "serve: the model file changed: swapped in\n");
         if (cl_service_refresh(h->svc, 0, NULL) != CL_OK)
             fprintf(stderr, "serve: monitor: %s\n", cl_last_error());
+        /* each stream looks whether there is something new (or a ping is due) and suspends
+         * itself again when not: once a refresh, a handful of cheap calls */
+        resume_streams(h);
         int ms = h->cfg.refresh_ms;
         for (int slept = 0; slept < ms && !atomic_load(&h->stopping); slept += 50) {
             struct timespec ts = {0, 50 * 1000000L};
@@ -57,35 +80,67 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
-/* ---- server-sent events -------------------------------------------------------------------- */
+/* ---- server-sent events --------------------------------------------------------------------
+ * A stream never holds a thread: when it has nothing to send, its reader suspends the
+ * connection (libmicrohttpd allows that from a content reader) and the monitor thread resumes
+ * every suspended stream after each refresh. The version check and the suspension happen under
+ * h->mu, as does the resumption, so an update published in between is never missed. */
+
+#define SSE_PING_S 15.0
 
 typedef struct sse_ctx {
     cl_httpd *h;
+    struct MHD_Connection *c;
+    struct sse_ctx *next;
     int64_t seen;
     char *pending;
     size_t len, off;
-    int first;
+    int first, suspended;
+    double last_sent;
 } sse_ctx;
 
+static void resume_streams(cl_httpd *h)
+{
+    pthread_mutex_lock(&h->mu);
+    for (sse_ctx *s = h->streams; s; s = s->next)
+        if (s->suspended) {
+            s->suspended = 0;
+            MHD_resume_connection(s->c);
+        }
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* 1: s->pending holds the next message; 0: nothing to send now (the connection was suspended);
+ * -1: end the stream. */
 static int sse_fill(sse_ctx *s)
 {
     cl_free(s->pending);
     s->pending = NULL;
     s->len = s->off = 0;
-    int64_t v = s->first ? cl_service_monitor(s->h->svc, NULL, NULL)
-                         : cl_service_wait(s->h->svc, s->seen, 15000);
-    s->first = 0;
-    if (atomic_load(&s->h->stopping))
-        return 0;
+    cl_httpd *h = s->h;
+    if (atomic_load(&h->stopping))
+        return -1;
     char *json = NULL;
     size_t n = 0;
-    if (v != s->seen)
-        v = cl_service_monitor(s->h->svc, &json, &n);
+    pthread_mutex_lock(&h->mu);
+    int64_t v = cl_service_monitor(h->svc, NULL, NULL);
+    int ping = mono() - s->last_sent >= SSE_PING_S;
+    if (v == s->seen && !s->first && !ping) {
+        s->suspended = 1;
+        MHD_suspend_connection(s->c);
+        pthread_mutex_unlock(&h->mu);
+        return 0;
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (v != s->seen || s->first)
+        v = cl_service_monitor(h->svc, &json, &n);
+    s->first = 0;
+    s->last_sent = mono();
     if (json) {
         s->pending = cl_alloc(n + 32);
         if (!s->pending) {
             cl_free(json);
-            return 0;
+            return -1;
         }
         s->len = (size_t)snprintf(s->pending, n + 32, "event: monitor\ndata: %s\n\n", json);
         cl_free(json);
@@ -93,7 +148,7 @@ static int sse_fill(sse_ctx *s)
     } else {
         s->pending = cl_strdup(": ping\n\n");
         if (!s->pending)
-            return 0;
+            return -1;
         s->len = strlen(s->pending);
     }
     return 1;
@@ -103,8 +158,13 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     sse_ctx *s = cls;
-    if (s->off == s->len && !sse_fill(s))
-        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (s->off == s->len) {
+        int k = sse_fill(s);
+        if (k < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (k == 0)
+            return 0;
+    }
     size_t k = s->len - s->off < max ? s->len - s->off : max;
     memcpy(buf, s->pending + s->off, k);
     s->off += k;
@@ -114,6 +174,14 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void sse_free(void *cls)
 {
     sse_ctx *s = cls;
+    cl_httpd *h = s->h;
+    pthread_mutex_lock(&h->mu);
+    for (sse_ctx **pp = &h->streams; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    pthread_mutex_unlock(&h->mu);
     cl_free(s->pending);
     cl_free(s);
 }
@@ -162,6 +230,113 @@ static enum MHD_Result send_plain(struct MHD_Connection *c, int status, const ch
     return ok;
 }
 
+/* The response for r (a stream or a body) queued on c. */
+static enum MHD_Result queue_answer(cl_httpd *h, struct MHD_Connection *c, cl_service_response *r)
+{
+    struct MHD_Response *resp;
+    if (r->stream) {
+        sse_ctx *s = cl_calloc(1, sizeof *s);
+        if (!s)
+            return MHD_NO;
+        s->h = h;
+        s->c = c;
+        s->seen = -1;
+        s->first = 1;
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, s, sse_free);
+        if (!resp) {
+            cl_free(s);
+            return MHD_NO;
+        }
+        pthread_mutex_lock(&h->mu);
+        s->next = h->streams;
+        h->streams = s;
+        pthread_mutex_unlock(&h->mu);
+        add_headers(resp, "text/event-stream");
+        MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    } else {
+        resp = MHD_create_response_from_buffer(r->len, r->body,
+                                               r->body_static ? MHD_RESPMEM_PERSISTENT
+                                                              : MHD_RESPMEM_MUST_COPY);
+        if (!resp) {
+            cl_service_response_free(r);
+            return MHD_NO;
+        }
+        add_headers(resp, r->content_type ? r->content_type : "application/json");
+    }
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    cl_service_response_free(r);
+    return ok;
+}
+
+/* A script route (Lua's routes) waits for the Lua thread, up to 10 s: it runs on a thread of
+ * its own while its connection is suspended, so the pool's threads keep serving the hot paths. */
+static void *script_main(void *arg)
+{
+    req_ctx *rc = arg;
+    cl_httpd *h = rc->h;
+    if (!h->cfg.custom(h->cfg.custom_ctx, &rc->q, &rc->r))
+        cl_service_handle(h->svc, &rc->q, &rc->r);
+    pthread_mutex_lock(&h->mu);
+    rc->ready = 1;
+    MHD_resume_connection(rc->c);
+    if (--h->scripts_inflight == 0)
+        pthread_cond_broadcast(&h->idle);
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static enum MHD_Result start_script(cl_httpd *h, struct MHD_Connection *c, req_ctx *rc)
+{
+    rc->h = h;
+    rc->c = c;
+    rc->pending = 1;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    pthread_mutex_lock(&h->mu);
+    h->scripts_inflight++;
+    MHD_suspend_connection(c);
+    int e = pthread_create(&t, &at, script_main, rc);
+    if (e) {
+        h->scripts_inflight--;
+        MHD_resume_connection(c);
+    }
+    pthread_mutex_unlock(&h->mu);
+    pthread_attr_destroy(&at);
+    if (e) {
+        rc->pending = 0;
+        rc->status = 503;
+        return send_plain(c, 503, "{\"error\":{\"status\":503,\"message\":\"no thread for the "
+                                  "script route\"}}");
+    }
+    return MHD_YES;
+}
+
+/* Copies the body as it arrives; 0 = out of memory. */
+static int take_upload(req_ctx *rc, const char *upload, size_t n)
+{
+    if (!rc->too_big && rc->len + n > CL_SERVICE_MAX_BODY)
+        rc->too_big = 1;
+    if (rc->too_big)
+        return 1;
+    if (rc->len + n + 1 > rc->cap) {
+        size_t cap = rc->cap ? rc->cap : 4096;
+        while (cap < rc->len + n + 1)
+            cap *= 2;
+        char *t = cl_realloc(rc->body, cap);
+        if (!t)
+            return 0;
+        rc->body = t;
+        rc->cap = cap;
+    }
+    memcpy(rc->body + rc->len, upload, n);
+    rc->len += n;
+    rc->body[rc->len] = '\0';
+    return 1;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -182,24 +357,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             rc->too_big = 1;
         return MHD_YES;
     }
+    if (rc->pending) {
+        /* resumed: the script thread has answered (or, spuriously, not yet) */
+        pthread_mutex_lock(&h->mu);
+        int ready = rc->ready;
+        pthread_mutex_unlock(&h->mu);
+        if (!ready)
+            return MHD_YES;
+        rc->pending = 0;
+        rc->status = rc->r.status;
+        return queue_answer(h, c, &rc->r);
+    }
     if (*upload_size) {
-        if (!rc->too_big && rc->len + *upload_size > CL_SERVICE_MAX_BODY)
-            rc->too_big = 1;
-        if (!rc->too_big) {
-            if (rc->len + *upload_size + 1 > rc->cap) {
-                size_t cap = rc->cap ? rc->cap : 4096;
-                while (cap < rc->len + *upload_size + 1)
-                    cap *= 2;
-                char *t = cl_realloc(rc->body, cap);
-                if (!t)
-                    return MHD_NO;
-                rc->body = t;
-                rc->cap = cap;
-            }
-            memcpy(rc->body + rc->len, upload, *upload_size);
-            rc->len += *upload_size;
-            rc->body[rc->len] = '\0';
-        }
+        if (!take_upload(rc, upload, *upload_size))
+            return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
     }
@@ -218,43 +389,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     cl_service_request q = {method, url, qb.kv, qb.n, rc->body, rc->len,
                             MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                         MHD_HTTP_HEADER_AUTHORIZATION)};
+    if (rc->route == 0 && h->cfg.custom) {
+        /* the strings live in the connection's memory, valid while it is suspended */
+        memcpy(rc->kv, qb.kv, sizeof rc->kv);
+        rc->q = q;
+        rc->q.query = rc->kv;
+        return start_script(h, c, rc);
+    }
     cl_service_response r;
     memset(&r, 0, sizeof r);
-    int answered = 0;
-    if (rc->route == 0 && h->cfg.custom)
-        answered = h->cfg.custom(h->cfg.custom_ctx, &q, &r);
-    if (!answered)
-        cl_service_handle(h->svc, &q, &r);
+    cl_service_handle(h->svc, &q, &r);
     rc->status = r.status;
-    struct MHD_Response *resp;
-    if (r.stream) {
-        sse_ctx *s = cl_calloc(1, sizeof *s);
-        if (!s)
-            return MHD_NO;
-        s->h = h;
-        s->seen = -1;
-        s->first = 1;
-        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, s, sse_free);
-        if (!resp) {
-            sse_free(s);
-            return MHD_NO;
-        }
-        add_headers(resp, "text/event-stream");
-        MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    } else {
-        resp = MHD_create_response_from_buffer(r.len, r.body,
-                                               r.body_static ? MHD_RESPMEM_PERSISTENT
-                                                             : MHD_RESPMEM_MUST_COPY);
-        if (!resp) {
-            cl_service_response_free(&r);
-            return MHD_NO;
-        }
-        add_headers(resp, r.content_type ? r.content_type : "application/json");
-    }
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r.status, resp);
-    MHD_destroy_response(resp);
-    cl_service_response_free(&r);
-    return ok;
+    return queue_answer(h, c, &r);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -268,6 +414,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (rc->status)
         cl_service_count(h->svc, rc->route, rc->status, mono() - rc->t0);
+    if (rc->pending)  /* answered by a script, never sent (the client went away) */
+        cl_service_response_free(&rc->r);
     cl_free(rc->body);
     cl_free(rc);
     *con_cls = NULL;
@@ -278,6 +426,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     fputs("serve: http: ", stderr);
     vfprintf(stderr, fmt, ap);
+}
+
+/* One epoll thread per core: every answer but the script routes is computed without waiting,
+ * so more threads than cores only add switches (the tail latency of thread-per-connection). */
+static unsigned pool_size(int threads)
+{
+    long n = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
 }
 
 int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
@@ -314,9 +470,13 @@ int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
         cl_free(h);
         return rc;
     }
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->idle, NULL);
     h->d = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+            MHD_USE_ERROR_LOG,
         (uint16_t)cfg->port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, pool_size(h->cfg.threads),
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)h->cfg.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -324,6 +484,8 @@ int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_END);
     if (!h->d) {
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->idle);
         cl_free(h);
         return cl_error(CL_EIO, "serve: cannot listen on %s:%d (in use, or not allowed)", bind,
                         cfg->port);
@@ -347,6 +509,15 @@ void cl_httpd_stop(cl_httpd *h)
     if (h->monitor_started)
         pthread_join(h->monitor, NULL);
     MHD_quiesce_daemon(h->d);
+    /* libmicrohttpd must not be stopped with suspended connections: wait for the script
+     * routes (they give up within 10 s), then let every stream see `stopping` and end */
+    pthread_mutex_lock(&h->mu);
+    while (h->scripts_inflight)
+        pthread_cond_wait(&h->idle, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+    resume_streams(h);
     MHD_stop_daemon(h->d);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->idle);
     cl_free(h);
 }

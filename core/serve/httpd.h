@@ -6,9 +6,10 @@
  *   ...
  *   cl_httpd_stop(h);               // drains: stops accepting, ends streams, joins threads
  *
- * One thread per connection (libmicrohttpd's thread-per-connection mode), so a streaming
- * client (/api/stream, server-sent events) may block in its own thread waiting for the next
- * aggregates without holding anyone else up. Limits on every request: headers within
+ * A pool of epoll threads, one per core (libmicrohttpd's thread pool). Nothing on them waits:
+ * a streaming client (/api/stream, server-sent events) with nothing new is suspended and
+ * resumed by the monitor thread after each refresh, and a script route (which waits for the
+ * Lua thread) runs on a thread of its own while its connection is suspended. Limits on every request: headers within
  * CL_HTTPD_MAX_HEADERS bytes (libmicrohttpd answers 431/413), bodies within
  * CL_SERVICE_MAX_BODY (413 before the body is read), idle connections closed after
  * timeout_s, at most max_connections at once. The listening address is loopback unless
@@ -31,6 +32,7 @@ typedef struct cl_httpd_config {
     int timeout_s;         /* idle connection timeout (default 30) */
     int max_connections;   /* default 512 */
     int refresh_ms;        /* monitor period (default 1000) */
+    int threads;           /* epoll worker threads (default: one per online core) */
     int (*custom)(void *ctx, const cl_service_request *q, cl_service_response *r);
     void *custom_ctx;
 } cl_httpd_config;

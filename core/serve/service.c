@@ -199,6 +199,7 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
     pthread_cond_init(&svc->mon_cv, NULL);
     pthread_mutex_init(&svc->refresh_mu, NULL);
     pthread_mutex_init(&svc->hist_mu, NULL);
+    pthread_mutex_init(&svc->watch_mu, NULL);
     pthread_mutex_init(&svc->chunk_mu, NULL);
     for (int i = 0; i < SVC_STRIPES; i++)
         pthread_mutex_init(&svc->stripe[i], NULL);
@@ -217,6 +218,10 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
         rc = load_reference(svc);
     if (rc == CL_OK)
         rc = svc_load_model(svc, cfg->model_path);
+    if (rc == CL_OK && stat(cfg->model_path, &svc->watch_st) == 0)
+        svc->watch_known = 1;
+    if (rc == CL_OK && cfg->history_path)
+        rc = svc_hist_open(svc);
     if (rc) {
         cl_service_free(svc);
         return rc;
@@ -230,10 +235,13 @@ void cl_service_free(cl_service *svc)
     if (!svc)
         return;
     svc_model_put(svc->model);
+    svc_hist_close(svc);
     for (int32_t c = 0; svc->chunks && c < svc->nchunks; c++) {
         svc_user *chunk = atomic_load(&svc->chunks[c]);
-        for (int k = 0; chunk && k < SVC_CHUNK; k++)
+        for (int k = 0; chunk && k < SVC_CHUNK; k++) {
             cl_free(chunk[k].cache);
+            cl_free(chunk[k].json);
+        }
         cl_free(chunk);
     }
     cl_free((void *)svc->chunks);
@@ -247,6 +255,7 @@ void cl_service_free(cl_service *svc)
     pthread_cond_destroy(&svc->mon_cv);
     pthread_mutex_destroy(&svc->refresh_mu);
     pthread_mutex_destroy(&svc->hist_mu);
+    pthread_mutex_destroy(&svc->watch_mu);
     pthread_mutex_destroy(&svc->chunk_mu);
     for (int i = 0; i < SVC_STRIPES; i++)
         pthread_mutex_destroy(&svc->stripe[i]);
@@ -544,6 +553,78 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
     return o;
 }
 
+static char *dup_text(const char *t, size_t n)
+{
+    char *d = cl_alloc(n + 1);
+    if (d)
+        memcpy(d, t, n + 1);
+    return d;
+}
+
+/* The serialised answer when its keys still hold; NULL otherwise (or out of memory). */
+static char *cached_text(cl_service *svc, svc_user *us, int32_t user, int64_t nev, int32_t now,
+                         int64_t model, uint32_t gen, size_t *len)
+{
+    char *t = NULL;
+    pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
+    pthread_mutex_lock(mu);
+    if (us->json && us->json_nev == nev && us->json_now == now && us->json_model == model &&
+        us->json_hist == gen && (t = dup_text(us->json, us->json_len)))
+        *len = us->json_len;
+    pthread_mutex_unlock(mu);
+    return t;
+}
+
+int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len)
+{
+    *out = NULL;
+    pthread_rwlock_rdlock(svc->cfg.lock);
+    int known = user >= 1 && user <= svc->max_user && cl_livestate_known(svc->cfg.state, user);
+    int64_t nev = known ? cl_livestate_user_events(svc->cfg.state, user) : 0;
+    int32_t now = cl_livestate_now(svc->cfg.state);
+    pthread_rwlock_unlock(svc->cfg.lock);
+    if (!known)
+        return cl_error(CL_ERANGE, "no customer %d", (int)user);
+    svc_user *us = svc_user_of(svc, user, 1);
+    if (!us)
+        return CL_ENOMEM;
+    /* the generation is read before the history is serialised: a change in between makes the
+     * stored text look stale (recomputed next time), never a stale text look fresh */
+    pthread_mutex_lock(&svc->hist_mu);
+    uint32_t gen = us->hist_gen;
+    pthread_mutex_unlock(&svc->hist_mu);
+    if ((*out = cached_text(svc, us, user, nev, now, m->version, gen, len)))
+        return CL_OK;
+    svc_answer a;
+    pthread_rwlock_rdlock(svc->cfg.lock);
+    int rc = svc_answer_of(svc, m, user, &a);
+    pthread_rwlock_unlock(svc->cfg.lock);
+    if (rc)
+        return rc;
+    json_t *o = svc_answer_json(svc, user, &a, 1);
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    json_decref(o);
+    if (!t)
+        return cl_error(CL_ENOMEM, "customer %d: out of memory", (int)user);
+    *len = strlen(t);
+    *out = dup_text(t, *len);
+    char *keep = dup_text(t, *len);
+    free(t);
+    pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
+    pthread_mutex_lock(mu);
+    if (keep) {
+        cl_free(us->json);
+        us->json = keep;
+        us->json_len = *len;
+        us->json_nev = a.nev;
+        us->json_now = a.now;
+        us->json_model = a.model;
+        us->json_hist = gen;
+    }
+    pthread_mutex_unlock(mu);
+    return *out ? CL_OK : CL_ENOMEM;
+}
+
 /* ---- the monitor --------------------------------------------------------------------------- */
 
 typedef struct ranked {
@@ -569,16 +650,21 @@ static double risk_before(cl_service *svc, int32_t user, int32_t now)
     return NAN;
 }
 
-static void hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
+int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
 {
     svc_user *us = svc_user_of(svc, user, 1);
     if (!us)
-        return; /* out of memory: the history misses a point, nothing else */
+        return 0; /* out of memory: the history misses a point, nothing else */
     int n = us->hist_n;
     if (n > 0 && us->hist_day[n - 1] == day) {
+        int changed = us->hist_risk[n - 1] != (float)risk;
+        us->hist_gen += (uint32_t)changed;
         us->hist_risk[n - 1] = (float)risk;
-        return;
+        return changed;
     }
+    if (n > 0 && us->hist_day[n - 1] > day)
+        return 0; /* the clock only moves forward: an older day is not appended after a newer */
+    us->hist_gen++;
     if (n == SVC_HIST) {
         memmove(us->hist_day, us->hist_day + 1, sizeof(int32_t) * (SVC_HIST - 1));
         memmove(us->hist_risk, us->hist_risk + 1, sizeof(float) * (SVC_HIST - 1));
@@ -587,6 +673,7 @@ static void hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
     us->hist_day[n] = day;
     us->hist_risk[n] = (float)risk;
     us->hist_n = (uint8_t)(n + 1);
+    return 1;
 }
 
 static double quantile_sorted(const double *v, int64_t n, double q)
@@ -605,6 +692,7 @@ typedef struct refresh_buf {
     ranked *rk;
     svc_answer *ans;
     int32_t *top;
+    uint8_t *hchg; /* the history point of ids[i] changed (what the history file gets) */
 } refresh_buf;
 
 static void refresh_buf_free(refresh_buf *b)
@@ -616,6 +704,7 @@ static void refresh_buf_free(refresh_buf *b)
     cl_free(b->rk);
     cl_free(b->ans);
     cl_free(b->top);
+    cl_free(b->hchg);
 }
 
 static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
@@ -717,6 +806,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         b.risk = cl_alloc(sizeof(double) * nn);
         b.sorted = cl_alloc(sizeof(double) * nn);
         b.feat = cl_alloc(sizeof(double) * nn * CL_LIVE_NFEATURES);
+        b.hchg = svc->hdb ? cl_calloc(nn, 1) : NULL;
         b.rk = cl_alloc(sizeof(ranked) * nn);
         b.ans = cl_alloc(sizeof(svc_answer) * (SVC_TOP + SVC_MOVERS));
         b.top = cl_alloc(sizeof(int32_t) * SVC_TOP);
@@ -761,8 +851,11 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
             mover[nmov] = b.rk[i].user;
             mover_prev[nmov++] = risk_before(svc, b.rk[i].user, now);
         }
-        for (int64_t i = 0; i < n; i++)
-            hist_record(svc, b.ids[i], now, b.risk[i]);
+        for (int64_t i = 0; i < n; i++) {
+            int c = svc_hist_record(svc, b.ids[i], now, b.risk[i]);
+            if (b.hchg)
+                b.hchg[i] = (uint8_t)c;
+        }
         pthread_mutex_unlock(&svc->hist_mu);
         for (int64_t i = 0; rc == CL_OK && i < nmov; i++)
             rc = svc_answer_of(svc, m, mover[i], &b.ans[SVC_TOP + i]);
@@ -776,6 +869,10 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         pthread_mutex_unlock(&svc->refresh_mu);
         return rc;
     }
+    /* the history file is written outside the state's lock (a day's first refresh writes a
+     * row per customer); a failure is reported and the in-memory history goes on */
+    if (b.hchg && now != CL_LIVE_NONE && svc_hist_save(svc, b.ids, b.risk, b.hchg, n, now))
+        fprintf(stderr, "%s\n", cl_last_error());
 
     /* aggregates */
     double t = svc_now(), sum = 0, revenue = 0;
@@ -964,4 +1061,36 @@ json_t *svc_experiment_json(cl_service *svc)
     json_array_append_new(arms, arm_json("control", &s.arm[0]));
     json_object_set_new(o, "arms", arms);
     return o;
+}
+
+/* ---- the model file on disk ---------------------------------------------------------------- */
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int cl_service_watch_model(cl_service *svc, int *swapped)
+{
+    if (swapped)
+        *swapped = 0;
+    struct stat st;
+    if (stat(svc->cfg.model_path, &st) != 0)
+        return CL_OK; /* gone for a moment (being replaced): the loaded model stays */
+    pthread_mutex_lock(&svc->watch_mu);
+    int changed = !svc->watch_known || !same_file(&st, &svc->watch_st);
+    svc->watch_st = st; /* looked at: a file that fails to load is reported once */
+    svc->watch_known = 1;
+    pthread_mutex_unlock(&svc->watch_mu);
+    if (!changed)
+        return CL_OK;
+    int rc = svc_load_model(svc, svc->cfg.model_path);
+    if (rc)
+        return cl_error_wrap(rc, "serve: %s changed but does not load (the old model stays)",
+                             svc->cfg.model_path);
+    atomic_fetch_add(&svc->reloads, 1);
+    if (swapped)
+        *swapped = 1;
+    return CL_OK;
 }

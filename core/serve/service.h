@@ -83,6 +83,7 @@ typedef struct cl_service_config {
     int calibration_days;         /* predictions settle after this many days (default 30) */
     const cl_service_asset *assets;
     int nassets;
+    const char *history_path;     /* SQLite file keeping the risk histories, or NULL (memory) */
 } cl_service_config;
 
 typedef struct cl_service cl_service;
@@ -101,6 +102,12 @@ int64_t cl_service_monitor(cl_service *svc, char **out, size_t *len);
 int64_t cl_service_wait(cl_service *svc, int64_t seen, int timeout_ms);
 /* Wakes every waiter (shutdown). */
 void cl_service_wake(cl_service *svc);
+/* Swaps in the model file again when it changed on disk since it was last looked at (another
+ * inode, size or modification time: a model saved anew, which churnlab writes by rename),
+ * exactly like POST /api/reload. *swapped (may be NULL) says whether it did. A file that does
+ * not load is an error once per change; the old model keeps answering. The monitor thread
+ * calls it after each refresh. */
+int cl_service_watch_model(cl_service *svc, int *swapped);
 
 /* ---- requests ------------------------------------------------------------------------------ */
 

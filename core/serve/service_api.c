@@ -248,17 +248,20 @@ static void customer(cl_service *svc, const char *idtext, cl_service_response *r
         return;
     }
     svc_model *m = svc_model_get(svc);
-    svc_answer a;
-    pthread_rwlock_rdlock(svc->cfg.lock);
-    int rc = svc_answer_of(svc, m, id, &a);
-    pthread_rwlock_unlock(svc->cfg.lock);
-    if (rc == CL_ERANGE)
-        fail(r, 404, "no customer %d", (int)id);
-    else if (rc)
-        fail(r, 500, "customer %d: %s", (int)id, cl_last_error());
-    else
-        set_json(r, 200, svc_answer_json(svc, id, &a, 1));
+    char *text = NULL;
+    size_t n = 0;
+    int rc = svc_customer_text(svc, m, id, &text, &n);
     svc_model_put(m);
+    if (rc == CL_ERANGE) {
+        fail(r, 404, "no customer %d", (int)id);
+    } else if (rc) {
+        fail(r, 500, "customer %d: %s", (int)id, cl_last_error());
+    } else {
+        r->status = 200;
+        r->content_type = "application/json";
+        r->body = text;
+        r->len = n;
+    }
 }
 
 static void recommend(cl_service *svc, const cl_service_request *q, const char *idtext,

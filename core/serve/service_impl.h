@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 
 #include "live/livescore.h"
 #include "models/model.h"
@@ -66,6 +67,13 @@ typedef struct svc_user {
     uint8_t hist_n;
     int32_t hist_day[SVC_HIST];
     float hist_risk[SVC_HIST]; /* risk history: one point per day, oldest first */
+    uint32_t hist_gen;   /* bumped by every change of the history (under hist_mu) */
+    /* GET /api/customers/:id serialised, valid while its keys are (under the stripe lock) */
+    char *json;
+    size_t json_len;
+    int64_t json_nev, json_model;
+    int32_t json_now;
+    uint32_t json_hist;
 } svc_user;
 
 struct cl_service {
@@ -111,6 +119,15 @@ struct cl_service {
     double *ref_vals[CL_LIVE_NFEATURES];
     int64_t ref_n[CL_LIVE_NFEATURES];
 
+    /* the durable risk histories (history.c; NULL: memory only) */
+    struct sqlite3 *hdb;
+    int32_t hdb_pruned;
+
+    /* the model file as last seen (cl_service_watch_model) */
+    pthread_mutex_t watch_mu;
+    int watch_known;
+    struct stat watch_st;
+
     /* accounting */
     atomic_llong req_count[SVC_NROUTES][6]; /* by status class 1xx..5xx, [0] = all */
     atomic_llong lat_bucket[SVC_NROUTES][12];
@@ -121,6 +138,16 @@ struct cl_service {
 };
 
 double svc_now(void);
+/* Adds (or updates today's) point of user's risk history; 1 when it changed. Caller holds
+ * hist_mu. */
+int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk);
+/* history.c: opens cfg.history_path (created when missing) and loads its points. */
+int svc_hist_open(cl_service *svc);
+/* Writes day's risks of the users flagged in changed[] (one transaction) and drops points
+ * older than any history keeps. */
+int svc_hist_save(cl_service *svc, const int32_t *users, const double *risk, const uint8_t *changed,
+                  int64_t n, int32_t day);
+void svc_hist_close(cl_service *svc);
 /* The data of customer u (1 <= u <= max_user); NULL when not allocated yet and !create, or
  * out of memory. */
 svc_user *svc_user_of(cl_service *svc, int32_t u, int create);
@@ -140,6 +167,10 @@ void svc_reason_text(const svc_reason *r, char *out, size_t cap);
 
 json_t *svc_jnum(double v);
 json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full);
+/* GET /api/customers/:id as JSON text in *out (cl_alloc'd, *len bytes), from the serialised
+ * cache when the customer's events, the clock, the model and the history are unchanged.
+ * Takes the state's read lock itself. CL_ERANGE for an unknown customer. */
+int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len);
 json_t *svc_model_json(cl_service *svc, const svc_model *m);
 void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
 

@@ -48,6 +48,7 @@ typedef struct serve_obj {
     cl_httpd *h;
     live_obj *live;
     char *model_path, *token, *currency;
+    char *history_path; /* risk histories file (option 'history') or NULL */
     char **title_names, **title_genres;
     int32_t ntitles;
     cl_service_action acts[8];
@@ -423,6 +424,7 @@ static void obj_free(serve_obj *o)
     cl_free(o->model_path);
     cl_free(o->token);
     cl_free(o->currency);
+    cl_free(o->history_path);
     for (int32_t t = 0; o->title_names && t <= o->ntitles; t++)
         cl_free(o->title_names[t]);
     for (int32_t t = 0; o->title_genres && t <= o->ntitles; t++)
@@ -555,7 +557,7 @@ static int l_start(lua_State *L)
         "state",     "model",      "profiles", "reference", "rec",        "titles",
         "port",      "bind",       "token",    "threshold", "currency",   "actions",
         "routes",    "refresh_ms", "timeout_s", "horizon_months", "calibration_days",
-        "max_connections", NULL};
+        "max_connections", "history", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     lcl_check_options(L, 1, "start", known);
     lua_settop(L, 1);
@@ -604,6 +606,7 @@ static int l_start(lua_State *L)
     o->model_path = dupstr(L, model);
     o->token = dupstr(L, token);
     o->currency = dupstr(L, lcl_optstr(L, 1, "currency", "USD"));
+    o->history_path = dupstr(L, lcl_optstr(L, 1, "history", NULL));
     if (titles)
         read_titles(L, o, titles);
     if (!lua_isnil(L, 7))
@@ -631,6 +634,7 @@ static int l_start(lua_State *L)
         .calibration_days = (int)lcl_optnum(L, 1, "calibration_days", 30),
         .assets = lcl_web_assets,
         .nassets = lcl_web_nassets,
+        .history_path = o->history_path,
     };
     live->served++; /* from here the state's Lua methods take the lock */
     o->live = live;
@@ -921,7 +925,8 @@ int luaopen_churnlab_serve(lua_State *L)
         "[threshold = 0.3], [currency = \"USD\"], [actions = {{name, label, contact, accept_pct, "
         "reach, log_hr, log_hr_issues}, ...}], [routes = {[\"/path\"] = function(req) ... end}], "
         "[refresh_ms = 1000], [timeout_s = 30], [horizon_months = 12], [calibration_days = 30], "
-        "[max_connections = 512]} -> churnlab.Service: serves the live state on HTTP "
+        "[max_connections = 512], [history = path]} -> churnlab.Service: serves the live "
+        "state on HTTP "
         "(loopback unless bind says otherwise; another address needs a token). GET / is the "
         "dashboard; the JSON API: /api/customers/:id, /api/customers, /api/recommend/:id?k=, "
         "POST /api/score, POST /api/events (JSON lines; needs the token when one is set, and "
@@ -929,7 +934,8 @@ int luaopen_churnlab_serve(lua_State *L)
         "(server-sent events), POST /api/reload, /healthz, /metrics. A script route gets req = "
         "{method, path, query, body, json} and returns {status =, json = value | body = text, "
         "type = \"json\"|\"text\"|\"html\"|\"csv\"}, a table (JSON) or a string. The model file "
-        "is read again by /api/reload. cl.serve{...} is start{...}, then run{seconds, tick, "
+        "is read again by /api/reload and when it changes on disk; history names an SQLite "
+        "file that keeps every customer's risk history across restarts. cl.serve{...} is start{...}, then run{seconds, tick, "
         "tick_ms} with those three options, then stop.");
     lua_pop(L, 1);
     lua_createtable(L, 0, 1);

@@ -79,6 +79,24 @@ local function exists(path)
   return false
 end
 
+-- The recommender's recipe; a change here must change the cache name.
+local REC_RECIPE = "hybrid{als{factors=32,iters=10,reg=10,alpha=5,seed=42},0.5;"
+  .. "itemknn{k=20,normalize=true},0.5;fallback=popular;min_interactions=5};watch;v1"
+
+-- sha256 of the events file and the recipe (sha256sum is in coreutils), 16 hex digits.
+local function rec_key(events_path)
+  local q = "'" .. events_path:gsub("'", "'\\''") .. "'"
+  local p = io.popen("sha256sum " .. q .. " 2>/dev/null")
+  local h = p and p:read("l") or ""
+  if p then p:close() end
+  h = h:match("^(%x+)")
+  if not h then fail("cannot hash " .. events_path .. " (sha256sum missing or the file unreadable)") end
+  local p2 = io.popen("printf '%s' '" .. h .. REC_RECIPE .. "' | sha256sum")
+  local k = p2:read("l"):match("^(%x+)")
+  p2:close()
+  return k:sub(1, 16)
+end
+
 function M.main(args)
   cl = require "churnlab"
   if args ~= nil and type(args) ~= "table" then
@@ -140,21 +158,32 @@ function M.main(args)
   local rec
   if not o.no_rec then
     local t1 = cl.core.now()
-    local ev = read("events.csv")
-    local watches = ev:filter(ev.event:eq("watch"))
-    local inter = cl.interactions(watches, {user = "user_id", item = "title_id", time = "day"})
-    rec = cl.rec.hybrid{{cl.rec.als{factors = 32, iters = 10, reg = 10, alpha = 5, seed = 42}, 0.5},
-                        {cl.rec.itemknn{k = 20, normalize = true}, 0.5},
-                        fallback = cl.rec.popular{}, min_interactions = 5}
-    rec:fit(inter)
-    ev, watches = nil, nil
-    collectgarbage()
-    say("recommender: hybrid ALS + item-kNN fitted (%.1f s)", cl.core.now() - t1)
+    -- the fitted recommender is kept under the state folder, named by what it depends on (the
+    -- viewing file's bytes and this recipe): a second start loads it instead of fitting
+    local cache = o.state .. "/rec-" .. rec_key(o.data .. "/events.csv") .. ".clm"
+    local ok, loaded = pcall(cl.rec.load, cache)
+    if exists(cache) and ok then
+      rec = loaded
+      say("recommender: hybrid ALS + item-kNN loaded from %s (%.1f s)", cache, cl.core.now() - t1)
+    else
+      if exists(cache) then say("recommender cache %s unreadable (%s): fitting again", cache, tostring(loaded)) end
+      local ev = read("events.csv")
+      local watches = ev:filter(ev.event:eq("watch"))
+      local inter = cl.interactions(watches, {user = "user_id", item = "title_id", time = "day"})
+      rec = cl.rec.hybrid{{cl.rec.als{factors = 32, iters = 10, reg = 10, alpha = 5, seed = 42}, 0.5},
+                          {cl.rec.itemknn{k = 20, normalize = true}, 0.5},
+                          fallback = cl.rec.popular{}, min_interactions = 5}
+      rec:fit(inter)
+      ev, watches = nil, nil
+      collectgarbage()
+      rec:save(cache)
+      say("recommender: hybrid ALS + item-kNN fitted (%.1f s), kept in %s", cl.core.now() - t1, cache)
+    end
   end
 
   local srv = cl.serve.start{state = state, model = o.model, profiles = users,
     reference = features, rec = rec, titles = titles, port = o.port, bind = o.bind,
-    token = o.token}
+    token = o.token, history = o.state .. "/history.db"}
   print(string.format("churnlab serve: dashboard at http://%s:%d/ (API under /api; "
     .. "Ctrl-C or SIGTERM stops)", o.bind == "0.0.0.0" and "127.0.0.1" or o.bind, srv:port()))
   io.stdout:flush()

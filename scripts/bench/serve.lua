@@ -1,7 +1,10 @@
 -- serve.lua: the live service under load (make bench). GET /api/customers/:id (risk, reasons,
 -- recommendations, action) for random active customers at 64 connections with wrk, while the
 -- world streams a day of events into the state every 250 ms; then /api/monitor and /healthz.
--- Prints p50/p99/max latency and requests/s per case as `bench` lines, and the environment.
+-- Also at churnlab serve's default pace (0.5 simulated days/s), without streaming, and
+-- GET /api/recommend/:id. Prints p50/p99/max latency and requests/s per case as `bench`
+-- lines, the write-lock hold of each streamed day, and the environment with the load average
+-- (the machine may be shared).
 --   churnlab scripts/bench/serve.lua [data/synth [models/best.clm]]   (needs wrk: install-deps --bench)
 local cl = require "churnlab"
 local DATA = arg and arg[1] or "data/synth"
@@ -53,6 +56,11 @@ local f = io.open(script, "w")
 f:write("local ids = {", table.concat(ids, ",", 1, math.min(#ids, 20000)), "}\n",
   "math.randomseed(1)\nrequest = function() return wrk.format('GET', '/api/customers/' .. ids[math.random(#ids)]) end\n")
 f:close()
+local rscript = tmp .. "/rec.lua"
+f = io.open(rscript, "w")
+f:write("local ids = {", table.concat(ids, ",", 1, math.min(#ids, 20000)), "}\n",
+  "math.randomseed(2)\nrequest = function() return wrk.format('GET', '/api/recommend/' .. ids[math.random(#ids)] .. '?k=10') end\n")
+f:close()
 local world = cl.synth.world{customers = users:nrow(), titles = titles:nrow()}
 local it, sv, ctl = world:stream{days = 200}
 
@@ -61,18 +69,31 @@ local function parse_ms(s)
   v = tonumber(v)
   return u == "us" and v / 1000 or u == "s" and v * 1000 or v
 end
-local function run(case, path, streaming)
+-- streaming: simulated days per second while wrk runs (0 = as fast as the loop goes: a day,
+-- then 250 ms serving script routes). Every day moves the clock, which invalidates every cached
+-- answer (risk and reasons depend on the day), so the pace sets the share of recomputed answers.
+-- The state's write lock is held while a day is ingested: its hold time is printed too.
+local function run(case, path, streaming, speed, lua_script)
   local out = tmp .. "/" .. case .. ".txt"
   local cmd = fmt("wrk -t2 -c64 -d%ds --latency %s http://127.0.0.1:%d%s > %s 2>&1 &", SECONDS,
-    path and "" or ("-s " .. script), port, path or "", out)
+    path and "" or ("-s " .. (lua_script or script)), port, path or "", out)
   os.execute(cmd)
-  local t0, days = cl.core.now(), 0
+  local t0, days, hold_max, hold_sum = cl.core.now(), 0, 0, 0
   while cl.core.now() - t0 < SECONDS + 1.5 do
-    if streaming then
+    if streaming and (not speed or speed <= 0 or days < (cl.core.now() - t0) * speed) then
       local day, ev, rt = it(sv, ctl)
-      if day then st:ingest(ev); st:ingest(rt, {event = "rating"}); st:advance(day + 1); days = days + 1 end
+      if day then
+        local h0 = cl.core.now()
+        st:ingest(ev); st:ingest(rt, {event = "rating"}); st:advance(day + 1); days = days + 1
+        local h = (cl.core.now() - h0) * 1000
+        hold_max, hold_sum = math.max(hold_max, h), hold_sum + h
+      end
     end
-    srv:poll(250)
+    srv:poll(speed and speed > 0 and 50 or 250)
+  end
+  if days > 0 then
+    print(fmt("bench suite=serve case=%s impl=churnlab metric=day_ingest_write_lock_ms mean=%.1f max=%.1f days=%d seconds=%.1f",
+      case, hold_sum / days, hold_max, days, cl.core.now() - t0))
   end
   local text = io.open(out):read("a")
   local rps = tonumber(text:match("Requests/sec:%s+([%d%.]+)")) or 0
@@ -87,9 +108,15 @@ local function run(case, path, streaming)
   print(fmt("bench suite=serve case=%s impl=churnlab metric=throughput value=%.0f unit=req/s connections=64 non2xx=%d",
     case, rps, non2xx))
 end
+local function load() local f = io.open("/proc/loadavg") local s = f and f:read("l") or "?" if f then f:close() end return s end
+print(fmt("bench-env suite=serve loadavg_before=%q", load()))
 run("customer", nil, true)
+run("customer_0.5days_per_s", nil, true, 0.5)    -- churnlab serve's default --speed
+run("customer_no_stream", nil, false)
+run("recommend", nil, true, 0.5, rscript)
 run("monitor", "/api/monitor", true)
 run("healthz", "/healthz", false)
+print(fmt("bench-env suite=serve loadavg_after=%q", load()))
 srv:stop()
 st:free()
 os.execute("rm -rf " .. tmp)

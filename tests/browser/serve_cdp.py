@@ -387,6 +387,9 @@ def main():
             check(cinfo["reasons"] == len(c.get("reasons", [])), "reasons listed (%d)" % cinfo["reasons"])
             # the page refreshes the customer as risks move: compare labels, not the whole text
             check(all(r["label"] in cinfo["text"] for r in c.get("reasons", []) if r.get("label")), "reasons shown in words (their labels)")
+            # each reason says its direction once (the badge), not also in its text
+            ndir = cinfo["text"].count("raises risk") + cinfo["text"].count("lowers risk")
+            check(ndir == cinfo["reasons"], "each reason's direction shown once (%d for %d reasons)" % (ndir, cinfo["reasons"]))
             raw = [r["feature"] for r in c.get("reasons", []) if "_" in r["feature"] and r["feature"] in cinfo["text"]]
             check(not raw, "no raw feature names on the customer page %s" % raw)
             check(c.get("action") is None or (c["action"]["label"] in cinfo["text"] and "net value" in cinfo["text"]),

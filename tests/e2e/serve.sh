@@ -128,6 +128,10 @@ EV=$(printf '{"user_id": %s, "day": %s, "event": "ticket"}\n' "$ID" "$DAY" "$ID"
 [ "$(get /api/customers/$ID)" = 200 ] && [ "$(json "int(d['features']['tickets_30'])")" = $((T30 + 3)) ] &&
     ok "the customer's answer changes at once (tickets_30 $T30 -> $((T30 + 3)))" ||
     bad "the customer's answer changes at once" "$(head -c 300 "$T/body")"
+get "/api/recommend/$ID?k=5" >/dev/null
+RECS1=$(json "[x['title'] for x in d['items']]")
+grep -q "recommender: .* fitted .*kept in" "$T/err" && ok "first start fits the recommender and keeps it" ||
+    bad "first start fits the recommender and keeps it" "$(grep recommender "$T/err")"
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 PID=
@@ -137,6 +141,11 @@ if start "--events $T/empty.csv" && [ "$(get /api/customers/$ID)" = 200 ] &&
 else
     bad "kill -9, restart: the acknowledged events are there" "$(head -c 300 "$T/body") $(tail -3 "$T/err")"
 fi
+get "/api/recommend/$ID?k=5" >/dev/null
+RECS2=$(json "[x['title'] for x in d['items']]")
+grep -q "recommender: .* loaded from" "$T/err" && [ -n "$RECS1" ] && [ "$RECS1" = "$RECS2" ] &&
+    ok "the restart loads the recommender from its cache: the same recommendations $RECS2" ||
+    bad "the restart loads the recommender from its cache" "$(grep recommender "$T/err") $RECS1 / $RECS2"
 
 # hostile clients (a few thousand requests), then the service is still up and clean
 if python3 tests/e2e/serve_hostile.py "$PORT" tok "$HOSTILE" >"$T/hostile" 2>&1; then

@@ -434,6 +434,191 @@ static void events_without_a_log_are_refused(void **st)
     fx_teardown(&g);
 }
 
+static char *raw_get(const char *path)
+{
+    cl_service_request q = {"GET", path, NULL, 0, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(F.svc, &q, &r);
+    assert_int_equal(r.status, 200);
+    char *t = strndup(r.body, r.len);
+    cl_service_response_free(&r);
+    return t;
+}
+
+/* The serialised answer is kept between requests: the same text while nothing changed, a new
+ * one when the clock moves (features age: the risk follows the independent oracle) and when
+ * the monitor adds a point to the customer's history. */
+static void customer_text_cache_follows_clock_and_history(void **st)
+{
+    (void)st;
+    int32_t u = 0;
+    for (int32_t k = 1; k <= FX_USERS && !u; k++)
+        if (cl_livestate_active(F.s, k))
+            u = k;
+    assert_true(u > 0);
+    char path[64];
+    snprintf(path, sizeof path, "/api/customers/%d", (int)u);
+    assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
+    char *a = raw_get(path), *b = raw_get(path);
+    assert_string_equal(a, b);
+    int32_t now = cl_livestate_now(F.s);
+    assert_int_equal(cl_livestate_advance(F.s, now + 20), CL_OK);
+    char *c = raw_get(path);
+    json_error_t e;
+    json_t *jc = json_loads(c, 0, &e);
+    assert_true(fabs(json_real_value(json_object_get(jc, "risk")) - oracle_risk(u)) <= 5.1e-6);
+    json_t *h = json_object_get(jc, "history");
+    assert_true(json_array_size(h) == 0 ||
+                json_integer_value(json_object_get(json_array_get(h, json_array_size(h) - 1),
+                                                   "day")) < now + 20);
+    /* the monitor records today's risk: the next answer has that point */
+    assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
+    char *d = raw_get(path);
+    json_t *jd = json_loads(d, 0, &e);
+    h = json_object_get(jd, "history");
+    assert_true(json_array_size(h) > 0);
+    json_t *last = json_array_get(h, json_array_size(h) - 1);
+    assert_int_equal(json_integer_value(json_object_get(last, "day")), now + 20);
+    assert_true(fabs(json_real_value(json_object_get(last, "risk")) - oracle_risk(u)) <= 1e-5);
+    json_decref(jc);
+    json_decref(jd);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
+
+static int64_t model_version(void)
+{
+    cl_service_request q = {"GET", "/metrics", NULL, 0, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(F.svc, &q, &r);
+    assert_int_equal(r.status, 200);
+    const char *p = strstr(r.body, "churnlab_model_version{kind=\"logreg\"} ");
+    assert_non_null(p);
+    int64_t v = strtoll(p + strlen("churnlab_model_version{kind=\"logreg\"} "), NULL, 10);
+    cl_service_response_free(&r);
+    return v;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, b), n);
+    fclose(a);
+    fclose(b);
+}
+
+/* A model file saved anew (written aside and renamed, as cl_model_save does) is swapped in by
+ * the watcher; an unchanged file is not; a broken one is an error once and the old model
+ * keeps answering. */
+static void a_changed_model_file_is_swapped_in(void **st)
+{
+    (void)st;
+    int swapped = -1;
+    assert_int_equal(cl_service_watch_model(F.svc, &swapped), CL_OK);
+    int64_t v0 = model_version();
+    assert_int_equal(cl_service_watch_model(F.svc, &swapped), CL_OK);
+    assert_int_equal(swapped, 0);
+    assert_int_equal(model_version(), v0);
+    char tmp[160], keep[160];
+    snprintf(tmp, sizeof tmp, "%s.new", F.model_path);
+    snprintf(keep, sizeof keep, "%s.keep", F.model_path);
+    copy_file(F.model_path, keep);
+    copy_file(F.model_path, tmp);
+    assert_int_equal(rename(tmp, F.model_path), 0); /* a new inode */
+    assert_int_equal(cl_service_watch_model(F.svc, &swapped), CL_OK);
+    assert_int_equal(swapped, 1);
+    assert_int_equal(model_version(), v0 + 1);
+    assert_int_equal(cl_service_watch_model(F.svc, &swapped), CL_OK);
+    assert_int_equal(swapped, 0);
+    FILE *fp = fopen(tmp, "w");
+    fputs("not a model", fp);
+    fclose(fp);
+    assert_int_equal(rename(tmp, F.model_path), 0);
+    assert_int_not_equal(cl_service_watch_model(F.svc, &swapped), CL_OK);
+    assert_non_null(strstr(cl_last_error(), "does not load"));
+    assert_int_equal(swapped, 0);
+    assert_int_equal(cl_service_watch_model(F.svc, &swapped), CL_OK); /* reported once */
+    assert_int_equal(model_version(), v0 + 1);
+    int status;
+    json_t *j = call("GET", "/api/customers/2", NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    json_decref(j);
+    assert_int_equal(rename(keep, F.model_path), 0);
+    assert_int_equal(cl_service_watch_model(F.svc, &swapped), CL_OK);
+    assert_int_equal(swapped, 1);
+    assert_int_equal(model_version(), v0 + 2);
+}
+
+static json_t *history_of(cl_service *svc, int32_t u)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/api/customers/%d", (int)u);
+    cl_service_request q = {"GET", path, NULL, 0, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(svc, &q, &r);
+    assert_int_equal(r.status, 200);
+    json_error_t e;
+    json_t *j = json_loadb(r.body, r.len, 0, &e);
+    cl_service_response_free(&r);
+    json_t *h = json_incref(json_object_get(j, "history"));
+    json_decref(j);
+    return h;
+}
+
+/* With a history file, a new service on the same file shows every customer's risk history as
+ * the old one had it (the monitor's points of two days), not an empty one. */
+static void risk_history_survives_a_new_service(void **st)
+{
+    (void)st;
+    char hp[160];
+    snprintf(hp, sizeof hp, "%s.history.db", F.model_path);
+    remove(hp);
+    cl_service_config sc = {.state = F.s, .lock = &F.lock, .model_path = F.model_path,
+                            .profiles = F.profiles, .history_path = hp};
+    cl_service *a = NULL, *b = NULL;
+    assert_int_equal(cl_service_new(&a, &sc), CL_OK);
+    assert_int_equal(cl_service_refresh(a, 1, NULL), CL_OK);
+    int32_t now = cl_livestate_now(F.s);
+    assert_int_equal(cl_livestate_advance(F.s, now + 1), CL_OK);
+    assert_int_equal(cl_service_refresh(a, 1, NULL), CL_OK);
+    int checked = 0;
+    json_t *ha[FX_USERS + 1] = {0};
+    for (int32_t u = 1; u <= FX_USERS; u++)
+        if (cl_livestate_active(F.s, u)) {
+            ha[u] = history_of(a, u);
+            assert_int_equal(json_array_size(ha[u]), 2);
+        }
+    cl_service_free(a);
+    assert_int_equal(cl_service_new(&b, &sc), CL_OK); /* no refresh: only the file speaks */
+    for (int32_t u = 1; u <= FX_USERS; u++)
+        if (ha[u]) {
+            json_t *hb = history_of(b, u);
+            assert_true(json_equal(ha[u], hb));
+            json_decref(hb);
+            json_decref(ha[u]);
+            checked++;
+        }
+    assert_true(checked > 0);
+    cl_service_free(b);
+    /* a file that is not a database: an error naming it */
+    FILE *fp = fopen(hp, "w");
+    fputs("this is not SQLite, just some text long enough to be looked at as a header......"
+          "..............................................................................", fp);
+    fclose(fp);
+    remove(strcat(strcpy((char[200]){0}, hp), "-wal"));
+    remove(strcat(strcpy((char[200]){0}, hp), "-shm"));
+    assert_int_not_equal(cl_service_new(&b, &sc), CL_OK);
+    assert_non_null(strstr(cl_last_error(), hp));
+    remove(hp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +630,9 @@ int main(void)
         cmocka_unit_test(routes_methods_and_options),
         cmocka_unit_test(reload_swaps_or_keeps_the_model),
         cmocka_unit_test(events_without_a_log_are_refused),
+        cmocka_unit_test(customer_text_cache_follows_clock_and_history),
+        cmocka_unit_test(a_changed_model_file_is_swapped_in),
+        cmocka_unit_test(risk_history_survives_a_new_service),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
