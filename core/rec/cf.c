@@ -418,6 +418,18 @@ typedef struct fac_state {
     double *gram;     /* als: Y^T Y (f x f), for fold-in */
 } fac_state;
 
+int cl_cf_alloc_factors(const cl_interactions *m, int f, float **X, float **Y)
+{
+    size_t nx, ny;
+    *X = *Y = NULL;
+    if (!cl_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
+        !cl_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
+        return CL_ERANGE;
+    *X = cl_calloc(1, nx ? nx : 1);
+    *Y = cl_calloc(1, ny ? ny : 1);
+    return *X && *Y ? CL_OK : CL_ENOMEM;
+}
+
 static void fac_free(cl_rec *r)
 {
     fac_state *s = r->state;
@@ -433,12 +445,9 @@ static int fac_alloc(cl_rec *r, int f, int biases)
         return CL_ENOMEM;
     r->state = s;
     s->f = f;
-    size_t nx, ny;
-    if (!cl_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
-        !cl_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
-        return CL_ERANGE;
-    s->X = cl_alloc(nx ? nx : 1);
-    s->Y = cl_alloc(ny ? ny : 1);
+    int rc = cl_cf_alloc_factors(m, f, &s->X, &s->Y);
+    if (rc)
+        return rc;
     if (biases) {
         s->bu = cl_calloc((size_t)m->n_users, sizeof *s->bu);
         s->bi = cl_calloc((size_t)m->n_items, sizeof *s->bi);
@@ -571,17 +580,38 @@ static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
     return CL_OK;
 }
 
-static int fac_similar(const cl_rec *r, int32_t i, float *scores)
+int cl_cf_sgd_order(const cl_interactions *m, uint32_t **order, int32_t **uof)
 {
-    const fac_state *s = r->state;
-    int f = s->f;
-    const float *yi = s->Y + (int64_t)i * f;
+    *order = cl_alloc((size_t)m->nnz * sizeof **order);
+    *uof = cl_alloc((size_t)m->nnz * sizeof **uof);
+    if (!*order || !*uof) {
+        cl_free(*order), cl_free(*uof);
+        *order = NULL, *uof = NULL;
+        return CL_ENOMEM;
+    }
+    for (int64_t u = 0; u < m->n_users; u++)
+        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
+            (*uof)[k] = (int32_t)u;
+    for (int64_t k = 0; k < m->nnz; k++)
+        (*order)[k] = (uint32_t)k;
+    return CL_OK;
+}
+
+void cl_cf_cosine_rows(const float *Y, int64_t n, int f, int32_t i, float *scores)
+{
+    const float *yi = Y + (int64_t)i * f;
     double ni = sqrt(dotf(yi, yi, f));
-    for (int64_t j = 0; j < r->train->n_items; j++) {
-        const float *yj = s->Y + j * f;
+    for (int64_t j = 0; j < n; j++) {
+        const float *yj = Y + j * f;
         double d = ni * sqrt(dotf(yj, yj, f));
         scores[j] = d > 0 ? (float)(dotf(yi, yj, f) / d) : 0.0f;
     }
+}
+
+static int fac_similar(const cl_rec *r, int32_t i, float *scores)
+{
+    const fac_state *s = r->state;
+    cl_cf_cosine_rows(s->Y, r->train->n_items, s->f, i, scores);
     return CL_OK;
 }
 
@@ -802,17 +832,10 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
         return CL_OK;
     }
     /* SGD. user of each CSR entry, and the visiting order. */
-    uint32_t *order = cl_alloc((size_t)m->nnz * sizeof *order);
-    int32_t *uof = cl_alloc((size_t)m->nnz * sizeof *uof);
-    if (!order || !uof) {
-        cl_free(order), cl_free(uof);
+    uint32_t *order;
+    int32_t *uof;
+    if (cl_cf_sgd_order(m, &order, &uof))
         return CL_ENOMEM;
-    }
-    for (int64_t u = 0; u < m->n_users; u++)
-        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
-            uof[k] = (int32_t)u;
-    for (int64_t k = 0; k < m->nnz; k++)
-        order[k] = (uint32_t)k;
     const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
     const float mu = (float)s->mu;
     for (int e = 0; e < pp->epochs && rc == CL_OK; e++) {
