@@ -999,13 +999,47 @@ static void push_answer(lua_State *L, int answer)
         lua_pushnil(L);
 }
 
+/* The `candidates` option (a list of item labels): only those items are ranked, every
+ * other score becomes NaN (cl_rec_topk skips NaN). An item the model does not know is an
+ * error naming it, so a typo is not silently dropped from the answer. */
+static void apply_candidates(lua_State *L, const cl_rec *r, int opts, const char *fn, float *s)
+{
+    if (!opts)
+        return;
+    lua_getfield(L, opts, "candidates");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!lua_istable(L, -1))
+        luaL_error(L, "%s: candidates must be a list of items, got %s", fn, luaL_typename(L, -1));
+    int c = lua_gettop(L);
+    int64_t ni = r->train->n_items;
+    unsigned char *keep = lua_newuserdatauv(L, (size_t)(ni ? ni : 1), 0);
+    memset(keep, 0, (size_t)ni);
+    lua_Integer n = luaL_len(L, c);
+    for (lua_Integer j = 1; j <= n; j++) {
+        lua_geti(L, c, j);
+        int64_t i = item_index(L, r, lua_gettop(L));
+        if (i < 0)
+            luaL_error(L, "%s: candidate %d (%s) is not an item of the model", fn, (int)j,
+                       luaL_tolstring(L, -1, NULL));
+        keep[i] = 1;
+        lua_pop(L, 1);
+    }
+    for (int64_t i = 0; i < ni; i++)
+        if (!keep[i])
+            s[i] = NAN;
+    lua_pop(L, 2);
+}
+
 /* m:recommend(user, k, {exclude_seen = true, filter = fn}) -> items, scores, fallback. An
  * unknown user is recommended for from an empty history: popularity (cold start). */
 static int rec_recommend(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend");
     int k = checkk(L, 3, 10);
-    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    static const char *const known[] = {"exclude_seen", "filter", "candidates", NULL};
     int opts = lcl_check_options(L, 4, "recommend", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
@@ -1017,6 +1051,7 @@ static int rec_recommend(lua_State *L)
                     : cl_rec_scores_history_ex(r, 0, NULL, NULL, s, &answer);
     if (rc)
         return lcl_raise(L, rc);
+    apply_candidates(L, r, opts, "recommend", s);
     const cl_interactions *m = r->train;
     int64_t a = u >= 0 ? m->indptr[u] : 0, nex = u >= 0 && excl ? m->indptr[u + 1] - a : 0;
     rank_and_push(L, r, s, k, m->indices + a, nex, filter);
@@ -1123,7 +1158,7 @@ static int rec_recommend_for(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend_for");
     int k = checkk(L, 3, 10);
-    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    static const char *const known[] = {"exclude_seen", "filter", "candidates", NULL};
     int opts = lcl_check_options(L, 4, "recommend_for", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
@@ -1135,6 +1170,7 @@ static int rec_recommend_for(lua_State *L)
     float *s = lua_newuserdatauv(L, (size_t)ni * sizeof *s, 0);
     int answer;
     LCL_CHECK(L, cl_rec_scores_history_ex(r, n, items, values, s, &answer));
+    apply_candidates(L, r, opts, "recommend_for", s);
     int32_t *ex = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ex, 0);
     memcpy(ex, items, (size_t)n * sizeof *ex);
     qsort(ex, (size_t)n, sizeof *ex, cmp_i32);
@@ -1300,6 +1336,45 @@ static int rec_similar(lua_State *L)
     return 2;
 }
 
+/* m:explain(user or history, item[, k = 3]) -> items, similarities: "because you watched
+ * ...", the k items of the user's training history (or of a given list of items) most
+ * similar to item by the model's own item similarity. An unknown user has no history: empty
+ * lists. */
+static int rec_explain(lua_State *L)
+{
+    cl_rec *r = checkfitted(L, 1, "explain");
+    lua_settop(L, 4);
+    int k = checkk(L, 4, 3);
+    int64_t i = item_index(L, r, 3);
+    if (i < 0)
+        return luaL_argerror(L, 3, "unknown item");
+    int32_t *hist = NULL;
+    int64_t n = 0;
+    if (lua_istable(L, 2)) {
+        float *values;
+        int64_t unknown;
+        n = read_history(L, r, 2, &hist, &values, &unknown, "explain");
+    } else {
+        int64_t u = user_index(L, r, 2);
+        const cl_interactions *m = r->train;
+        if (u >= 0)
+            hist = m->indices + m->indptr[u], n = m->indptr[u + 1] - m->indptr[u];
+    }
+    int32_t *it = lua_newuserdatauv(L, (size_t)k * sizeof *it, 0);
+    float *sc = lua_newuserdatauv(L, (size_t)k * sizeof *sc, 0);
+    int got;
+    LCL_CHECK(L, cl_rec_explain(r, (int32_t)i, n, hist, k, it, sc, &got));
+    lua_createtable(L, got, 0);
+    lua_createtable(L, got, 0);
+    for (int j = 0; j < got; j++) {
+        pushlabel(L, r->train->items, it[j]);
+        lua_rawseti(L, -3, j + 1);
+        lua_pushnumber(L, sc[j]);
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 2;
+}
+
 /* m:predict_rating(user, item) -> rating (mf); unknown users/items fall back to biases. */
 static int rec_predict_rating(lua_State *L)
 {
@@ -1409,6 +1484,7 @@ static const luaL_Reg rec_methods[] = {
     {"recommend_for", rec_recommend_for},
     {"score", rec_score},
     {"similar_items", rec_similar},
+    {"explain", rec_explain},
     {"predict_rating", rec_predict_rating},
     {"add_user", rec_add_user},
     {"add_item", rec_add_item},
@@ -1466,17 +1542,20 @@ static const struct {
     {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains; content "
             "models take their item features here or at construction. Ctrl-C interrupts: the "
             "model is then unfitted (an earlier fit is dropped when a refit starts)."},
-    {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
-                  "items, scores, fallback: best first; fallback is \"popular\" when popularity "
-                  "answered (an unknown user or one without interactions: cold start), else "
-                  "nil (mf answers those with its bias baseline)."},
+    {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score), "
+                  "candidates = {items}}]) -> items, scores, fallback: best first (only the "
+                  "candidates ranked when given; an unknown candidate is an error); fallback "
+                  "is \"popular\" when popularity answered (an unknown user or one without "
+                  "interactions: cold start), else nil (mf answers those with its bias "
+                  "baseline)."},
     {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "
                       "{user = {scores}}: every user, in parallel."},
     {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown, "
                       "fallback: from a fresh list of item labels (or {items =, values =}; mf "
                       "needs the values, als refuses negative ones) without retraining (ALS/MF: "
                       "one small solve); unknown counts labels the model does not know; "
-                      "fallback is \"popular\" when no known item was left (cold start)."},
+                      "fallback is \"popular\" when no known item was left (cold start). "
+                      "Options as recommend (exclude_seen, filter, candidates)."},
     {"score", "m:score(user, {items}) -> {scores} (nil for unknown items)."},
     {"add_user", "m:add_user(user, history) -> m, unknown: adds a new user to the fitted model "
                  "without refitting (history as for recommend_for: labels or {items =, values ="
@@ -1488,6 +1567,10 @@ static const struct {
                  "fitted column order), hybrid grows every component; itemknn refuses (refit). "
                  "unknown = users not in the model (skipped)."},
     {"similar_items", "m:similar_items(item, k) -> items, similarities."},
+    {"explain", "m:explain(user or {items}, item[, k = 3]) -> items, similarities: \"because "
+                "you watched ...\": the k items of the user's training history (or of the "
+                "given items) most similar to item by the model's own item similarity (as "
+                "similar_items); empty for an unknown user."},
     {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "
                        "the biases)."},
     {"predict_ratings", "m:predict_ratings({users =, items =} | frame, {user =, item =}) -> "

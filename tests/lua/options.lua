@@ -444,7 +444,7 @@ local NONE = {
   "Interactions:shape", "Interactions:user_items", "Interactions:users",
   "Recommender:add_user", "Recommender:fit_time", "Recommender:interactions", "Recommender:kind", "Recommender:params",
   "Recommender:predict_rating", "Recommender:save", "Recommender:score",
-  "Recommender:similar_items",
+  "Recommender:similar_items", "Recommender:explain",
   -- tensors: every method takes tensors, numbers or shapes
   "Tensor:*",
 }
