@@ -1496,11 +1496,26 @@ static const luaL_Reg rec_methods[] = {
     {"interactions", rec_interactions},
     {NULL, NULL}};
 
+/* cl.rec.search{...}: written in Lua (churnlab.rec_eval.search), loaded when first called so
+ * that loading this module does not load that one. */
+static int l_search(lua_State *L)
+{
+    lua_settop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "churnlab.rec_eval");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "search");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 3);
+    return 3;
+}
+
 static const luaL_Reg funcs[] = {
     {"interactions", l_interactions}, {"random_interactions", l_random_interactions},
     {"popular", l_popular}, {"itemknn", l_itemknn},
     {"mf", l_mf},                     {"als", l_als},         {"content", l_content},
     {"hybrid", l_hybrid},             {"ease", l_ease}, {"bpr", l_bpr},             {"evaluate", lrec_evaluate}, {"load", rec_load},
+    {"search", l_search},
     {NULL, NULL}};
 
 static const struct {
@@ -1534,6 +1549,12 @@ static const struct {
     {"bpr", "bpr{factors = 64, epochs = 30, lr = 0.05, reg = 0.02} -> recommender: BPR-MF "
             "(Rendle 2009), pairwise ranking by SGD with sampled negatives (implicit)."},
     {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
+    {"search", "search{kind = \"als\", grid = {reg = {1, 10}, alpha = {2, 5}}, train =, test "
+               "=[, fixed = {params}, k = 10, metric = \"ndcg\" (mf: \"rmse\"), random = n, "
+               "seed = 1, print = false]} -> best params, best score, rows: fits kind on train "
+               "at every grid point (or n points drawn by seed) and evaluates on test (an "
+               "existing split: cut a validation part from the training data, not the final "
+               "test); rows best first, each evaluate's result with params and score."},
     {NULL, NULL}};
 
 static const struct {

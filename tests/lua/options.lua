@@ -277,6 +277,8 @@ local TAKES = {
     return mf:predict_ratings({users = {"u1"}, items = {"i1"}}, o)
   end,
   ["rec_eval.print_table"] = function(o) return cl.rec_eval.print_table({}, nil, o) end,
+  ["rec.search"] = function(o) return cl.rec.search(o) end,
+  ["rec_eval.search"] = function(o) return cl.rec_eval.search(o) end,
   -- the simulated service
   ["synth.world"] = function(o) return cl.synth.world({customers = 50, titles = 50}, o) end,
   ["synth.generate"] = function(o) return cl.synth.generate(tmpdir .. "/synth", {customers = 50, titles = 50}, o) end,
