@@ -416,6 +416,8 @@ typedef struct fac_state {
     float *bu, *bi;   /* mf biases (NULL for als) */
     double mu, rmin, rmax;
     double *gram;     /* als: Y^T Y (f x f), for fold-in */
+    float *Z;         /* mf svd++: implicit item factors y_j (n_items x f); X then holds
+                       * p_u + sum_{j in N(u)} y_j / sqrt|N(u)|, so scoring is unchanged */
 } fac_state;
 
 int cl_cf_alloc_factors(const cl_interactions *m, int f, float **X, float **Y)
@@ -434,6 +436,7 @@ static void fac_free(cl_rec *r)
 {
     fac_state *s = r->state;
     cl_free(s->X), cl_free(s->Y), cl_free(s->bu), cl_free(s->bi), cl_free(s->gram);
+    cl_free(s->Z);
     cl_free(s);
 }
 
@@ -523,6 +526,8 @@ static int fac_save(const cl_rec *r, cl_mw *w, const char *prefix)
         cl_mw_num(w, "fac.rmin", s->rmin);
         cl_mw_num(w, "fac.rmax", s->rmax);
     }
+    if (s->Z)
+        cl_mw_f32(w, "fac.Z", s->Z, (size_t)m->n_items * (size_t)s->f);
     return cl_mw_num(w, "fac.mu", s->mu);
 }
 
@@ -661,6 +666,9 @@ static const cl_param_def mf_defs[] = {
      "clip predicted ratings to the range seen in training"},
     {"seed", CL_PARAM_SEED, offsetof(cl_cf_mf_params, seed), 42, 0, 0, NULL,
      "random seed (initial factors, visiting order)"},
+    {"implicit", CL_PARAM_BOOL, offsetof(cl_cf_mf_params, implicit), 0, 0, 1, NULL,
+     "SVD++ (Koren 2008): each user's factors gain sum_j y_j / sqrt(n) over the n items they "
+     "rated (sgd only; users visited in random order, y_j updated once per user)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 static void mf_defaults(void *p) { cl_param_defaults(mf_defs, p); }
@@ -787,11 +795,106 @@ static double mf_train_rmse(const fac_state *s, const cl_interactions *m)
     return sqrt(se / (double)m->nnz);
 }
 
+/* z[f] = sum_{j in items} Z_j / sqrt(n): the implicit part of a user's factors (svd++). */
+static void svdpp_z(const float *Z, int f, int64_t n, const int32_t *items, float *z)
+{
+    memset(z, 0, (size_t)f * sizeof *z);
+    for (int64_t k = 0; k < n; k++)
+        for (int j = 0; j < f; j++)
+            z[j] += Z[(int64_t)items[k] * f + j];
+    float sc = n > 0 ? (float)(1 / sqrt((double)n)) : 0;
+    for (int j = 0; j < f; j++)
+        z[j] *= sc;
+}
+
+/* One user's SGD pass of SVD++: every rating updates the biases, p_u and q_i against
+ * p_u + z (z fixed during the pass), and the implicit factors y_j of the user's items take
+ * the pass's summed gradient once at the end, with the penalty reg once per rating as
+ * per-rating updates would give. Returns the squared error of the pass. */
+static double svdpp_user(fac_state *s, const cl_cf_mf_params *pp, const cl_interactions *m,
+                         int64_t u, float *z, float *acc)
+{
+    int f = s->f;
+    int64_t a = m->indptr[u], n = m->indptr[u + 1] - a;
+    const int32_t *items = m->indices + a;
+    const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
+    float *pu = s->X + u * f;
+    svdpp_z(s->Z, f, n, items, z);
+    memset(acc, 0, (size_t)f * sizeof *acc);
+    double se = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int32_t i = items[k];
+        float *qi = s->Y + (int64_t)i * f;
+        float pred = (float)s->mu + s->bu[u] + s->bi[i];
+        for (int j = 0; j < f; j++)
+            pred += (pu[j] + z[j]) * qi[j];
+        float err = m->values[a + k] - pred;
+        se += (double)err * err;
+        if (pp->biased) {
+            s->bu[u] += lr * (err - regb * s->bu[u]);
+            s->bi[i] += lr * (err - regb * s->bi[i]);
+        }
+        for (int j = 0; j < f; j++) {
+            float pj = pu[j], qj = qi[j];
+            acc[j] += err * qj;
+            pu[j] += lr * (err * qj - reg * pj);
+            qi[j] += lr * (err * (pj + z[j]) - reg * qj);
+        }
+    }
+    float sc = (float)(1 / sqrt((double)n)), shrink = 1 - lr * reg * (float)n;
+    shrink = shrink > 0 ? shrink : 0; /* reg * n * lr >= 1 would flip the sign */
+    for (int64_t k = 0; k < n; k++) {
+        float *yj = s->Z + (int64_t)items[k] * f;
+        for (int j = 0; j < f; j++)
+            yj[j] = shrink * yj[j] + lr * sc * acc[j];
+    }
+    return se;
+}
+
+/* SVD++ by SGD, users in a new random order each epoch (in index order without shuffle).
+ * On return X holds p_u + z_u, so scoring, similar items and item growth read X as for
+ * plain mf; Z is kept for fold-in. */
+static int svdpp_fit(fac_state *s, const cl_cf_mf_params *pp, const cl_interactions *m,
+                     cl_rng *g, const cl_progress *p)
+{
+    int f = s->f;
+    size_t nz = (size_t)m->n_items * (size_t)f;
+    s->Z = cl_alloc(nz ? nz * sizeof *s->Z : 1);
+    uint32_t *order = cl_alloc((size_t)(m->n_users ? m->n_users : 1) * sizeof *order);
+    float *z = cl_alloc(2 * (size_t)f * sizeof *z);
+    int rc = s->Z && order && z ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK) {
+        fac_init(s->Z, (int64_t)nz, pp->init_std, g);
+        for (int64_t u = 0; u < m->n_users; u++)
+            order[u] = (uint32_t)u;
+    }
+    char detail[64];
+    for (int e = 0; e < pp->epochs && rc == CL_OK; e++) {
+        if (pp->shuffle)
+            cl_rng_shuffle(g, order, (uint64_t)m->n_users);
+        double se = 0;
+        for (int64_t t = 0; t < m->n_users; t++)
+            if (m->indptr[order[t] + 1] > m->indptr[order[t]])
+                se += svdpp_user(s, pp, m, order[t], z, z + f);
+        snprintf(detail, sizeof detail, "train rmse %.4f", sqrt(se / (double)m->nnz));
+        rc = cl_progress_step(p, "mf", e + 1, pp->epochs, detail);
+    }
+    for (int64_t u = 0; u < m->n_users && rc == CL_OK; u++) {
+        svdpp_z(s->Z, f, m->indptr[u + 1] - m->indptr[u], m->indices + m->indptr[u], z);
+        for (int j = 0; j < f; j++)
+            s->X[u * f + j] += z[j];
+    }
+    cl_free(order), cl_free(z);
+    return rc;
+}
+
 static int mf_fit(cl_rec *r, const cl_progress *p)
 {
     const cl_cf_mf_params *pp = r->params;
     const cl_interactions *m = r->train;
     int f = pp->factors;
+    if (pp->implicit && pp->solver == 1)
+        return cl_error(CL_EINVAL, "mf: implicit = true (SVD++) needs solver = \"sgd\"");
     int rc = fac_alloc(r, f, 1);
     if (rc)
         return rc;
@@ -831,6 +934,8 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
         }
         return CL_OK;
     }
+    if (pp->implicit)
+        return svdpp_fit(s, pp, m, &g, p);
     /* SGD. user of each CSR entry, and the visiting order. */
     uint32_t *order;
     int32_t *uof;
@@ -893,13 +998,25 @@ static int mf_foldin(const cl_rec *r, int64_t n, const int32_t *items, const flo
     }
     double *A = cl_alloc((size_t)d * (size_t)d * sizeof *A);
     double *z = cl_alloc((size_t)d * sizeof *z);
+    /* svd++: the history's implicit part zi is fixed by its items; the ridge then fits p_u
+     * to the ratings less q_i . zi, and the user's factors are p_u + zi as after fit */
+    float *zi = s->Z ? cl_alloc((size_t)f * sizeof *zi) : NULL;
+    float *vz = s->Z ? cl_alloc((size_t)n * sizeof *vz) : NULL;
+    int rc = A && z && (!s->Z || (zi && vz)) ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK && s->Z) {
+        svdpp_z(s->Z, f, n, items, zi);
+        for (int64_t k = 0; k < n; k++)
+            vz[k] = (float)(v[k] - dotf(s->Y + (int64_t)items[k] * f, zi, f));
+    }
     /* Both solvers penalise a user's row by reg once per rating: sgd applies reg * p_u at
      * each of the n updates (objective sum_k err_k^2 + n reg |p_u|^2), weighted-lambda ALS
      * scales by n explicitly. The ridge is therefore reg * n for either. */
-    int rc = A && z ? mf_solve_row(s, pp, n, items, v, s->Y, s->bi, s->rmax, (double)n, pu, bu,
-                                   A, z)
-                    : CL_ENOMEM;
-    cl_free(A), cl_free(z);
+    if (rc == CL_OK)
+        rc = mf_solve_row(s, pp, n, items, s->Z ? vz : v, s->Y, s->bi, s->rmax, (double)n, pu,
+                          bu, A, z);
+    for (int j = 0; rc == CL_OK && s->Z && j < f; j++)
+        pu[j] += zi[j];
+    cl_free(A), cl_free(z), cl_free(zi), cl_free(vz);
     return rc;
 }
 
@@ -966,8 +1083,12 @@ static int mf_grow(cl_rec *r, cl_interactions *grown, int what, int valued, cons
         return CL_OK;
     }
     int rc = grow_rows(&s->Y, &s->bi, m->n_items, f);
+    if (rc == CL_OK && s->Z) /* svd++: the new item's implicit factors start at zero */
+        rc = grow_rows(&s->Z, NULL, m->n_items, f);
     if (rc)
         return rc;
+    if (s->Z)
+        memset(s->Z + m->n_items * f, 0, (size_t)f * sizeof *s->Z);
     out = s->Y + m->n_items * f;
     memset(out, 0, (size_t)f * sizeof *out);
     if (n > 0) {
@@ -990,7 +1111,22 @@ static int mf_save(const cl_rec *r, cl_mw *w, const char *prefix) { return fac_s
 static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
 {
     (void)prefix;
-    return fac_load(r, mr, 1, ((const cl_cf_mf_params *)r->params)->factors);
+    const cl_cf_mf_params *pp = r->params;
+    int rc = fac_load(r, mr, 1, pp->factors);
+    if (rc || !pp->implicit)
+        return rc;
+    fac_state *s = r->state;
+    size_t n = (size_t)r->train->n_items * (size_t)s->f;
+    s->Z = cl_alloc(n ? n * sizeof *s->Z : 1);
+    if (!s->Z)
+        return CL_ENOMEM;
+    if ((rc = cl_mr_f32(mr, "fac.Z", s->Z, n)))
+        return rc;
+    for (size_t k = 0; k < n; k++)
+        if (!(fabsf(s->Z[k]) <= CL_CF_MAX_FACTOR))
+            return cl_error(CL_EFORMAT, "model file: 'fac.Z' value %zu is %g, expected a finite "
+                            "number within +-%g", k + 1, (double)s->Z[k], CL_CF_MAX_FACTOR);
+    return CL_OK;
 }
 
 const cl_rec_ops cl_rec_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),

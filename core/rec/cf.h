@@ -42,6 +42,7 @@ typedef struct cl_cf_mf_params {
     double lr, reg, reg_bias, init_std;
     int biased, solver, shuffle, clip; /* solver: 0 sgd, 1 als */
     uint64_t seed;
+    int implicit; /* SVD++: the items a user rated add sum_j y_j / sqrt(n) to p_u (sgd) */
 } cl_cf_mf_params;
 
 typedef struct cl_cf_als_params {

@@ -753,6 +753,8 @@ int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *pref
     set_prefix_r(mr, prefix, "param.");
     for (const cl_param_def *d = r->ops->defs; rc == CL_OK && d->name; d++) {
         char *f = (char *)r->params + d->offset;
+        if (d->type == CL_PARAM_BOOL && !cl_mr_has(mr, d->name))
+            continue; /* a switch added after the file was written: its default (off) */
         if (d->type == CL_PARAM_NUM) {
             rc = cl_mr_num(mr, d->name, (double *)f);
         } else {
