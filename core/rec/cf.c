@@ -1145,9 +1145,11 @@ static const cl_param_def als_defs[] = {
      "alternations (users then items); 0 = initialise only"},
     {"cg_steps", CL_PARAM_INT, offsetof(cl_cf_als_params, cg_steps), 3, 0, 4096, NULL,
      "conjugate-gradient steps per row (warm-started); 0 = exact Cholesky solve"},
-    {"reg", CL_PARAM_NUM, offsetof(cl_cf_als_params, reg), 0.01, 0, 1e9, NULL,
-     "L2 penalty on factors"},
-    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_als_params, alpha), 40, 0, 1e9, NULL,
+    {"reg", CL_PARAM_NUM, offsetof(cl_cf_als_params, reg), 30, 0, 1e9, NULL,
+     "L2 penalty on factors (30 with alpha 3: best of reg 10..30, alpha 2..3 on a validation "
+     "split of the MovieLens 100k training part; reg 0.01, alpha 40 reached p@10 0.22, "
+     "these 0.37)"},
+    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_als_params, alpha), 3, 0, 1e9, NULL,
      "confidence of an observed pair = 1 + alpha * value"},
     {"init_std", CL_PARAM_NUM, offsetof(cl_cf_als_params, init_std), 0.01, 0, 10, NULL,
      "standard deviation of the random initial factors"},
