@@ -35,7 +35,7 @@ local mf_params = {factors = 100, epochs = 50, lr = 0.005, reg = 0.08, init_std 
                    seed = 42}
 local als_mf_params = {factors = 30, epochs = 10, solver = "als", reg = 0.12, reg_bias = 0.01,
                        seed = 42}
-local svdpp_params = {factors = 200, epochs = 50, lr = 0.005, reg = 0.08, init_std = 0.05,
+local svdpp_params = {factors = 200, epochs = 50, lr = 0.006, reg = 0.07, init_std = 0.05,
                       seed = 42, implicit = true}
 print("\n1. Explicit ratings: biased MF on the canonical folds u1..u5")
 print(string.format("   sgd: factors %d, epochs %d, lr %g, reg %g;  als: factors %d, epochs %d, reg %g (x count)",
@@ -96,10 +96,12 @@ models[#models + 1] = {"hybrid", cl.rec.hybrid{
   {cl.rec.als{factors = 32, iters = 15, reg = 10, alpha = 5, seed = 42}, 0.5},
   {cl.rec.itemknn{k = 20, normalize = true}, 0.5},
   fallback = cl.rec.popular{}, min_interactions = 5}}
--- the strongest blend: EASE with ALS (weight 0.8 on EASE)
-models[#models + 1] = {"hybrid_ease_als", cl.rec.hybrid{
-  {cl.rec.ease{}, 0.8},
-  {cl.rec.als{factors = 32, iters = 15, reg = 10, alpha = 5, seed = 42}, 0.2}}}
+-- defaults (issue 18: within 5% of the tuned figures) and the strongest blend, EASE with ALS
+-- at their defaults, equal weights (0.5 beat 0.7 on EASE on the validation split)
+models[#models + 1] = {"als_defaults", cl.rec.als{seed = 42}}
+models[#models + 1] = {"itemknn_defaults", cl.rec.itemknn{}}
+models[#models + 1] = {"hybrid_ease_als", cl.rec.hybrid{{cl.rec.ease{}, 0.5},
+                                                        {cl.rec.als{seed = 42}, 0.5}}}
 local rows = {}
 for _, spec in ipairs(models) do
   local name, m = spec[1], spec[2]
@@ -124,7 +126,7 @@ for _, r in ipairs(rows) do if r.precision > best.precision then best = r end en
 check(best.precision >= 0.38 and best.ndcg >= 0.45,
       string.format("best model (%s) p@10 %.4f >= 0.38 and NDCG@10 %.4f >= 0.45 (issue 18)",
                     best.name, best.precision, best.ndcg))
-for _, h in ipairs{{"hybrid", "als", "itemknn"}, {"hybrid_ease_als", "ease", "als"}} do
+for _, h in ipairs{{"hybrid", "als", "itemknn"}, {"hybrid_ease_als", "ease", "als_defaults"}} do
   local r, a, b = byname[h[1]], byname[h[2]], byname[h[3]]
   local top = math.max(a.ndcg, b.ndcg)
   check(r.ndcg >= top, string.format("%s NDCG@10 %.4f >= its best component's %.4f", h[1],

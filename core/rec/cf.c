@@ -135,15 +135,16 @@ const cl_rec_ops cl_rec_popular_ops = {
 /* ====================================================================================== */
 
 static const cl_param_def itemknn_defs[] = {
-    {"k", CL_PARAM_INT, offsetof(cl_cf_itemknn_params, k), 50, 1, 100000, NULL,
-     "neighbours kept per item"},
+    {"k", CL_PARAM_INT, offsetof(cl_cf_itemknn_params, k), 20, 1, 100000, NULL,
+     "neighbours kept per item (20 with normalize: better than 50, 100 and shrink 10 on a "
+     "validation split of the MovieLens 100k training part)"},
     {"shrink", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, shrink), 0, 0, 1e9, NULL,
      "added to the similarity's denominator (damps pairs seen together by few users)"},
     {"similarity", CL_PARAM_ENUM, offsetof(cl_cf_itemknn_params, similarity), 0, 0, 0,
      "cosine|adjusted_cosine|jaccard",
      "cosine of value columns, cosine after removing each user's mean value, or Jaccard of "
      "the sets of users"},
-    {"normalize", CL_PARAM_BOOL, offsetof(cl_cf_itemknn_params, normalize), 0, 0, 1, NULL,
+    {"normalize", CL_PARAM_BOOL, offsetof(cl_cf_itemknn_params, normalize), 1, 0, 1, NULL,
      "scale each item's kept similarities to sum to 1 (Deshpande and Karypis)"},
     {"alpha", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, alpha), 0.5, 0, 1, NULL,
      "asymmetry of (adjusted) cosine: dot / (|i|^(2 alpha) |j|^(2 (1 - alpha))); 0.5 = cosine"},

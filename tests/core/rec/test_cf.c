@@ -386,9 +386,9 @@ static void itemknn_vs_bruteforce(void **state)
 {
     (void)state;
     cl_interactions *m = make_matrix(15, 10, 0.35, 17);
-    const char *names[] = {"k", "shrink"};
-    double p[] = {4, 2};
-    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 2);
+    const char *names[] = {"k", "shrink", "normalize"}; /* the raw similarities, unscaled */
+    double p[] = {4, 2, 0};
+    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 3);
     int64_t ni = m->n_items;
     double sim[10][10];
     for (int64_t i = 0; i < ni; i++)
