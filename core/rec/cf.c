@@ -796,6 +796,33 @@ static double mf_train_rmse(const fac_state *s, const cl_interactions *m)
     return sqrt(se / (double)m->nnz);
 }
 
+/* One SGD step of biased mf on rating v of user u for item i, returns the error. svd++
+ * passes its user's implicit part z (the prediction uses p_u + z, and q_i moves along it)
+ * and acc, which sums err * q_i for the y_j update; plain mf passes NULL for both. */
+static inline float mf_sgd_step(fac_state *s, const cl_cf_mf_params *pp, int64_t u, int32_t i,
+                                float v, const float *z, float *acc)
+{
+    int f = s->f;
+    const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
+    float *pu = s->X + u * f, *qi = s->Y + (int64_t)i * f;
+    float pred = (float)s->mu + s->bu[u] + s->bi[i];
+    for (int j = 0; j < f; j++)
+        pred += (z ? pu[j] + z[j] : pu[j]) * qi[j];
+    float err = v - pred;
+    if (pp->biased) {
+        s->bu[u] += lr * (err - regb * s->bu[u]);
+        s->bi[i] += lr * (err - regb * s->bi[i]);
+    }
+    for (int j = 0; j < f; j++) {
+        float pj = pu[j], qj = qi[j];
+        if (acc)
+            acc[j] += err * qj;
+        pu[j] += lr * (err * qj - reg * pj);
+        qi[j] += lr * (err * (z ? pj + z[j] : pj) - reg * qj);
+    }
+    return err;
+}
+
 /* z[f] = sum_{j in items} Z_j / sqrt(n): the implicit part of a user's factors (svd++). */
 static void svdpp_z(const float *Z, int f, int64_t n, const int32_t *items, float *z)
 {
@@ -818,29 +845,13 @@ static double svdpp_user(fac_state *s, const cl_cf_mf_params *pp, const cl_inter
     int f = s->f;
     int64_t a = m->indptr[u], n = m->indptr[u + 1] - a;
     const int32_t *items = m->indices + a;
-    const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
-    float *pu = s->X + u * f;
+    const float lr = (float)pp->lr, reg = (float)pp->reg;
     svdpp_z(s->Z, f, n, items, z);
     memset(acc, 0, (size_t)f * sizeof *acc);
     double se = 0;
     for (int64_t k = 0; k < n; k++) {
-        int32_t i = items[k];
-        float *qi = s->Y + (int64_t)i * f;
-        float pred = (float)s->mu + s->bu[u] + s->bi[i];
-        for (int j = 0; j < f; j++)
-            pred += (pu[j] + z[j]) * qi[j];
-        float err = m->values[a + k] - pred;
+        float err = mf_sgd_step(s, pp, u, items[k], m->values[a + k], z, acc);
         se += (double)err * err;
-        if (pp->biased) {
-            s->bu[u] += lr * (err - regb * s->bu[u]);
-            s->bi[i] += lr * (err - regb * s->bi[i]);
-        }
-        for (int j = 0; j < f; j++) {
-            float pj = pu[j], qj = qi[j];
-            acc[j] += err * qj;
-            pu[j] += lr * (err * qj - reg * pj);
-            qi[j] += lr * (err * (pj + z[j]) - reg * qj);
-        }
     }
     float sc = (float)(1 / sqrt((double)n)), shrink = 1 - lr * reg * (float)n;
     shrink = shrink > 0 ? shrink : 0; /* reg * n * lr >= 1 would flip the sign */
@@ -942,30 +953,14 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
     int32_t *uof;
     if (cl_cf_sgd_order(m, &order, &uof))
         return CL_ENOMEM;
-    const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
-    const float mu = (float)s->mu;
     for (int e = 0; e < pp->epochs && rc == CL_OK; e++) {
         if (pp->shuffle)
             cl_rng_shuffle(&g, order, (uint64_t)m->nnz);
         double se = 0;
         for (int64_t t = 0; t < m->nnz; t++) {
             uint32_t k = order[t];
-            int32_t u = uof[k], i = m->indices[k];
-            float *pu = s->X + (int64_t)u * f, *qi = s->Y + (int64_t)i * f;
-            float pred = mu + s->bu[u] + s->bi[i];
-            for (int j = 0; j < f; j++)
-                pred += pu[j] * qi[j];
-            float err = m->values[k] - pred;
+            float err = mf_sgd_step(s, pp, uof[k], m->indices[k], m->values[k], NULL, NULL);
             se += (double)err * err;
-            if (pp->biased) {
-                s->bu[u] += lr * (err - regb * s->bu[u]);
-                s->bi[i] += lr * (err - regb * s->bi[i]);
-            }
-            for (int j = 0; j < f; j++) {
-                float pj = pu[j], qj = qi[j];
-                pu[j] += lr * (err * qj - reg * pj);
-                qi[j] += lr * (err * pj - reg * qj);
-            }
         }
         snprintf(detail, sizeof detail, "train rmse %.4f", sqrt(se / (double)m->nnz));
         rc = cl_progress_step(p, "mf", e + 1, pp->epochs, detail);

@@ -1313,6 +1313,20 @@ static int rec_score(lua_State *L)
     return 1;
 }
 
+/* Pushes the lists of item labels and scores of a ranking of got items: 2 results. */
+static int push_ranked(lua_State *L, const cl_rec *r, const int32_t *it, const float *sc, int got)
+{
+    lua_createtable(L, got, 0);
+    lua_createtable(L, got, 0);
+    for (int j = 0; j < got; j++) {
+        pushlabel(L, r->train->items, it[j]);
+        lua_rawseti(L, -3, j + 1);
+        lua_pushnumber(L, sc[j]);
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 2;
+}
+
 /* m:similar_items(item, k) -> items, scores */
 static int rec_similar(lua_State *L)
 {
@@ -1325,15 +1339,7 @@ static int rec_similar(lua_State *L)
     float *sc = lua_newuserdatauv(L, (size_t)k * sizeof *sc, 0);
     int got;
     LCL_CHECK(L, cl_rec_similar(r, (int32_t)i, k, it, sc, &got));
-    lua_createtable(L, got, 0);
-    lua_createtable(L, got, 0);
-    for (int j = 0; j < got; j++) {
-        pushlabel(L, r->train->items, it[j]);
-        lua_rawseti(L, -3, j + 1);
-        lua_pushnumber(L, sc[j]);
-        lua_rawseti(L, -2, j + 1);
-    }
-    return 2;
+    return push_ranked(L, r, it, sc, got);
 }
 
 /* m:explain(user or history, item[, k = 3]) -> items, similarities: "because you watched
@@ -1364,15 +1370,7 @@ static int rec_explain(lua_State *L)
     float *sc = lua_newuserdatauv(L, (size_t)k * sizeof *sc, 0);
     int got;
     LCL_CHECK(L, cl_rec_explain(r, (int32_t)i, n, hist, k, it, sc, &got));
-    lua_createtable(L, got, 0);
-    lua_createtable(L, got, 0);
-    for (int j = 0; j < got; j++) {
-        pushlabel(L, r->train->items, it[j]);
-        lua_rawseti(L, -3, j + 1);
-        lua_pushnumber(L, sc[j]);
-        lua_rawseti(L, -2, j + 1);
-    }
-    return 2;
+    return push_ranked(L, r, it, sc, got);
 }
 
 /* m:predict_rating(user, item) -> rating (mf); unknown users/items fall back to biases. */

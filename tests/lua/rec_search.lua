@@ -4,24 +4,8 @@ local T = dofile("tests/lua/lib/check.lua")
 local cl = require "churnlab"
 local rec = cl.rec
 
--- users 1..40, items 1..30 in 3 genres; each user 8 items of one genre, 2 others, ratings 1..5
-local function world()
-  local rnd = 5
-  local function rand(n) rnd = (rnd * 1103515245 + 12345) % 2147483648; return rnd % n end
-  local users, items, values = {}, {}, {}
-  for u = 1, 40 do
-    local g, seen, n = (u - 1) % 3, {}, 0
-    while n < 10 do
-      local i = n < 8 and g * 10 + rand(10) + 1 or rand(30) + 1
-      if not seen[i] then
-        seen[i], n = true, n + 1
-        users[#users + 1], items[#items + 1] = u, i
-        values[#values + 1] = (i - 1) // 10 == g and 4 + rand(2) or 1 + rand(2)
-      end
-    end
-  end
-  return rec.interactions{users = users, items = items, values = values}
-end
+local make_world = dofile("tests/lua/lib/rec_world.lua")
+local function world() return make_world(rec, 5) end
 
 T.test("grid search = a loop over the grid by hand; best first", function()
   local train, test = world():split{test = 0.25, seed = 3}

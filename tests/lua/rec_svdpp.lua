@@ -6,24 +6,8 @@ local T = dofile("tests/lua/lib/check.lua")
 local cl = require "churnlab"
 local rec = cl.rec
 
--- users 1..40 rate 10 of 30 items; a genre's items get 4-5 from its fans, others 1-2
-local function world()
-  local rnd = 17
-  local function rand(n) rnd = (rnd * 1103515245 + 12345) % 2147483648; return rnd % n end
-  local users, items, values = {}, {}, {}
-  for u = 1, 40 do
-    local g, seen, n = (u - 1) % 3, {}, 0
-    while n < 10 do
-      local i = n < 8 and g * 10 + rand(10) + 1 or rand(30) + 1
-      if not seen[i] then
-        seen[i], n = true, n + 1
-        users[#users + 1], items[#items + 1] = u, i
-        values[#values + 1] = (i - 1) // 10 == g and 4 + rand(2) or 1 + rand(2)
-      end
-    end
-  end
-  return rec.interactions{users = users, items = items, values = values}
-end
+local make_world = dofile("tests/lua/lib/rec_world.lua")
+local function world() return make_world(rec, 17) end
 
 local function preds(m, us, is)
   local p = m:predict_ratings{users = us, items = is}
