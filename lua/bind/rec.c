@@ -1528,12 +1528,12 @@ static const struct {
                             "U^skew)), ratings 1..5; duplicates merged. For benchmarks."},
     {"popular", "popular{half_life = 0} -> recommender: most-interacted items (time-decayed "
                 "with half_life)."},
-    {"itemknn", "itemknn{k = 50, shrink = 0, similarity = \"cosine\"} -> recommender: item-item "
-                "neighbourhood."},
+    {"itemknn", "itemknn{k = 20, shrink = 0, similarity = \"cosine\", normalize = true} -> "
+                "recommender: item-item neighbourhood."},
     {"mf", "mf{factors = 64, epochs = 40, lr = 0.007, reg = 0.08, biased = true, solver = "
-           "\"sgd\"} -> recommender: explicit-rating matrix factorisation with biases; "
-           "predict_rating / predict_ratings."},
-    {"als", "als{factors = 64, iters = 15, reg = 0.01, alpha = 40, cg_steps = 3} -> "
+           "\"sgd\", implicit = false} -> recommender: explicit-rating matrix factorisation "
+           "with biases (implicit = true: SVD++); predict_rating / predict_ratings."},
+    {"als", "als{factors = 64, iters = 15, reg = 30, alpha = 3, cg_steps = 3} -> "
             "recommender: implicit-feedback ALS (Hu, Koren, Volinsky) with conjugate gradient."},
     {"content", "content{features = tensor, items = labels, idf = true} -> recommender: "
                 "content-based (TF-IDF genres, standardised numbers), profile = weighted mean."},
