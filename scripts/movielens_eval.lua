@@ -2,13 +2,15 @@
 --
 --   churnlab scripts/movielens_eval.lua [data_dir]
 --
--- 1. Explicit ratings, canonical folds u1..u5: biased MF test RMSE/MAE per fold, fit times,
---    mean (target: mean RMSE <= 0.920).
+-- 1. Explicit ratings, canonical folds u1..u5: biased MF (sgd, als) and SVD++ test RMSE/MAE
+--    per fold, fit times, mean (targets: mf mean RMSE <= 0.920; issue 18: best <= 0.905).
 -- 2. Implicit protocol: every rating is an interaction, a random 20% of each user's
 --    interactions held out, k = 10, seen items excluded: popularity, item-kNN, ALS, content
---    and a hybrid side by side (target: ALS, item-kNN and hybrid >= +50% over popularity on
---    precision@10 and NDCG@10).
--- 3. recommend_for (fold-in) latency with 20 fresh interactions (target < 1 ms).
+--    and hybrids side by side (target: ALS, item-kNN and hybrid >= +50% over popularity on
+--    precision@10 and NDCG@10; issue 18: best p@10 >= 0.38 and NDCG@10 >= 0.45, a hybrid at
+--    least as good as its best component). Every metric is exact: all items ranked.
+-- 3. recommend_for (fold-in) latency with 20 fresh interactions (target < 1 ms; issue 18:
+--    <= 1 ms at 64 factors).
 local cl = require "churnlab"
 local ev = require "churnlab.rec_eval"
 
@@ -33,19 +35,24 @@ local mf_params = {factors = 100, epochs = 50, lr = 0.005, reg = 0.08, init_std 
                    seed = 42}
 local als_mf_params = {factors = 30, epochs = 10, solver = "als", reg = 0.12, reg_bias = 0.01,
                        seed = 42}
+local svdpp_params = {factors = 200, epochs = 50, lr = 0.006, reg = 0.07, init_std = 0.05,
+                      seed = 42, implicit = true}
 print("\n1. Explicit ratings: biased MF on the canonical folds u1..u5")
 print(string.format("   sgd: factors %d, epochs %d, lr %g, reg %g;  als: factors %d, epochs %d, reg %g (x count)",
                     mf_params.factors, mf_params.epochs, mf_params.lr, mf_params.reg,
                     als_mf_params.factors, als_mf_params.epochs, als_mf_params.reg))
-print(string.format("   %-5s %10s %10s %10s   %10s %10s %10s", "fold", "sgd rmse", "sgd mae",
-                    "fit s", "als rmse", "als mae", "fit s"))
-local sums = {0, 0, 0, 0, 0, 0}
+print(string.format("   svd++: factors %d, epochs %d, lr %g, reg %g", svdpp_params.factors,
+                    svdpp_params.epochs, svdpp_params.lr, svdpp_params.reg))
+print(string.format("   %-5s %10s %10s %10s   %10s %10s %10s   %10s %10s %10s", "fold", "sgd rmse",
+                    "sgd mae", "fit s", "als rmse", "als mae", "fit s", "svd++ rmse", "svd++ mae",
+                    "fit s"))
+local sums = {0, 0, 0, 0, 0, 0, 0, 0, 0}
 for f = 1, 5 do
   local base = ev.read_ratings(dir .. "u" .. f .. ".base")
   local test = ev.read_ratings(dir .. "u" .. f .. ".test")
   local train = cl.rec.interactions(base)
   local row = {}
-  for _, p in ipairs{mf_params, als_mf_params} do
+  for _, p in ipairs{mf_params, als_mf_params, svdpp_params} do
     local m = cl.rec.mf(p):fit(train)
     -- every test pair counts; unseen users/items are predicted from the biases
     local pred = m:predict_ratings{users = test.users, items = test.items}
@@ -53,13 +60,18 @@ for f = 1, 5 do
     row[#row + 1] = cl.rec.metrics.mae(pred, test.values)
     row[#row + 1] = m:fit_time()
   end
-  for k = 1, 6 do sums[k] = sums[k] + row[k] end
-  print(string.format("   u%-4d %10.4f %10.4f %10.2f   %10.4f %10.4f %10.2f", f, table.unpack(row)))
+  for k = 1, 9 do sums[k] = sums[k] + row[k] end
+  print(string.format("   u%-4d %10.4f %10.4f %10.2f   %10.4f %10.4f %10.2f   %10.4f %10.4f %10.2f",
+                      f, table.unpack(row)))
 end
-print(string.format("   %-5s %10.4f %10.4f %10.2f   %10.4f %10.4f %10.2f", "mean", sums[1] / 5,
-                    sums[2] / 5, sums[3] / 5, sums[4] / 5, sums[5] / 5, sums[6] / 5))
+local mean = {}
+for k = 1, 9 do mean[k] = sums[k] / 5 end
+print(string.format("   %-5s %10.4f %10.4f %10.2f   %10.4f %10.4f %10.2f   %10.4f %10.4f %10.2f",
+                    "mean", table.unpack(mean)))
 print("   (Surprise reports 0.934 for SVD and 0.919 for SVD++ on this data)")
-check(sums[1] / 5 <= 0.920, string.format("MF (sgd) mean test RMSE %.4f <= 0.920", sums[1] / 5))
+check(mean[1] <= 0.920, string.format("MF (sgd) mean test RMSE %.4f <= 0.920", mean[1]))
+local best_rmse = math.min(mean[1], mean[4], mean[7])
+check(best_rmse <= 0.905, string.format("best mean test RMSE %.4f <= 0.905 (issue 18)", best_rmse))
 
 -- 2 -------------------------------------------------------------------------------------
 print("\n2. Implicit protocol: all 100k ratings as interactions, 20% per user held out, k = 10")
@@ -84,6 +96,12 @@ models[#models + 1] = {"hybrid", cl.rec.hybrid{
   {cl.rec.als{factors = 32, iters = 15, reg = 10, alpha = 5, seed = 42}, 0.5},
   {cl.rec.itemknn{k = 20, normalize = true}, 0.5},
   fallback = cl.rec.popular{}, min_interactions = 5}}
+-- defaults (issue 18: within 5% of the tuned figures) and the strongest blend, EASE with ALS
+-- at their defaults, equal weights (0.5 beat 0.7 on EASE on the validation split)
+models[#models + 1] = {"als_defaults", cl.rec.als{seed = 42}}
+models[#models + 1] = {"itemknn_defaults", cl.rec.itemknn{}}
+models[#models + 1] = {"hybrid_ease_als", cl.rec.hybrid{{cl.rec.ease{}, 0.5},
+                                                        {cl.rec.als{seed = 42}, 0.5}}}
 local rows = {}
 for _, spec in ipairs(models) do
   local name, m = spec[1], spec[2]
@@ -97,7 +115,23 @@ for _, spec in ipairs(models) do
 end
 ev.print_table(rows, {"precision", "recall", "map", "ndcg", "hit_rate", "mrr", "coverage",
                       "novelty", "fit_s"}, {base = "popular", rel = {"precision", "ndcg"}})
+print("   exact metrics: every item ranked for every test user (no sampled negatives; sampled")
+print("   metrics, e.g. 1 held-out item among 100 random ones, disagree with exact ones and can")
+print("   reorder models, Krichene & Rendle 2020)")
 local pop = rows[1]
+local byname = {}
+for _, r in ipairs(rows) do byname[r.name] = r end
+local best = rows[1]
+for _, r in ipairs(rows) do if r.precision > best.precision then best = r end end
+check(best.precision >= 0.38 and best.ndcg >= 0.45,
+      string.format("best model (%s) p@10 %.4f >= 0.38 and NDCG@10 %.4f >= 0.45 (issue 18)",
+                    best.name, best.precision, best.ndcg))
+for _, h in ipairs{{"hybrid", "als", "itemknn"}, {"hybrid_ease_als", "ease", "als_defaults"}} do
+  local r, a, b = byname[h[1]], byname[h[2]], byname[h[3]]
+  local top = math.max(a.ndcg, b.ndcg)
+  check(r.ndcg >= top, string.format("%s NDCG@10 %.4f >= its best component's %.4f", h[1],
+                                     r.ndcg, top))
+end
 for _, r in ipairs(rows) do
   if r.name == "itemknn" or r.name == "als" or r.name == "hybrid" then
     check(r.precision >= 1.5 * pop.precision and r.ndcg >= 1.5 * pop.ndcg,
@@ -112,13 +146,19 @@ print("\n3. recommend_for (fold-in, no retraining) with 20 fresh interactions, k
 local hist = {}
 local ids = train:items()
 for j = 1, 20 do hist[j] = ids[(j * 37) % #ids + 1] end
+local ratings_all = cl.rec.interactions(all)
 for _, spec in ipairs{{"als", models[3][2]}, {"itemknn", models[2][2]},
-                      {"mf", cl.rec.mf(mf_params):fit(cl.rec.interactions(all))}} do
+                      {"mf", cl.rec.mf(mf_params):fit(ratings_all)},
+                      {"als64", cl.rec.als{factors = 64, iters = 15, reg = 10, alpha = 5,
+                                           seed = 42}:fit(train)},
+                      {"mf64", cl.rec.mf{factors = 64, seed = 42}:fit(ratings_all)},
+                      {"svd++64", cl.rec.mf{factors = 64, seed = 42,
+                                            implicit = true}:fit(ratings_all)}} do
   local m = spec[2]
   local reps = 500
   -- mf folds in ratings (never guessed): the same items rated 4
   local h = hist
-  if spec[1] == "mf" then
+  if spec[1]:sub(1, 2) == "mf" or spec[1]:sub(1, 3) == "svd" then
     h = {items = hist, values = {}}
     for j = 1, #hist do h.values[j] = 4 end
   end
@@ -129,6 +169,9 @@ for _, spec in ipairs{{"als", models[3][2]}, {"itemknn", models[2][2]},
   print(string.format("   %-8s %.3f ms per call (factors %s)", spec[1], ms,
                       tostring(m:params().factors or "-")))
   if spec[1] == "als" then check(ms < 1, string.format("ALS recommend_for %.3f ms < 1 ms", ms)) end
+  if spec[1]:find("64", 1, true) then
+    check(ms <= 1, string.format("%s recommend_for %.3f ms <= 1 ms at 64 factors", spec[1], ms))
+  end
 end
 
 print(string.format("\n%s", failures == 0 and "all targets met" or failures .. " target(s) missed"))

@@ -1,5 +1,6 @@
 /* bpr.c - BPR-MF: pairwise ranking by SGD on (user, positive, sampled negative) triples. */
 #include "rec/bpr.h"
+#include "rec/cf.h"
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -51,14 +52,11 @@ static int bpr_alloc(cl_rec *r, int f)
         return CL_ENOMEM;
     r->state = s;
     s->f = f;
-    size_t nx, ny;
-    if (!cl_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
-        !cl_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
-        return CL_ERANGE;
-    s->X = cl_calloc(1, nx ? nx : 1);
-    s->Y = cl_calloc(1, ny ? ny : 1);
+    int rc = cl_cf_alloc_factors(m, f, &s->X, &s->Y);
+    if (rc)
+        return rc;
     s->b = cl_calloc((size_t)m->n_items, sizeof *s->b);
-    return s->X && s->Y && s->b ? CL_OK : CL_ENOMEM;
+    return s->b ? CL_OK : CL_ENOMEM;
 }
 
 static inline float dot(const float *a, const float *b, int f)
@@ -135,17 +133,10 @@ static int bpr_fit(cl_rec *r, const cl_progress *p)
         s->X[k] = (float)(pp->init_std * cl_rng_normal(&g));
     for (int64_t k = 0; k < m->n_items * f; k++)
         s->Y[k] = (float)(pp->init_std * cl_rng_normal(&g));
-    uint32_t *order = cl_alloc((size_t)m->nnz * sizeof *order);
-    int32_t *uof = cl_alloc((size_t)m->nnz * sizeof *uof);
-    if (!order || !uof) {
-        cl_free(order), cl_free(uof);
+    uint32_t *order;
+    int32_t *uof;
+    if (cl_cf_sgd_order(m, &order, &uof))
         return CL_ENOMEM;
-    }
-    for (int64_t u = 0; u < m->n_users; u++)
-        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
-            uof[k] = (int32_t)u;
-    for (int64_t k = 0; k < m->nnz; k++)
-        order[k] = (uint32_t)k;
     for (int e = 0; e < pp->epochs && rc == CL_OK; e++) {
         cl_rng_shuffle(&g, order, (uint64_t)m->nnz);
         for (int64_t t = 0; t < m->nnz; t++) {
@@ -227,14 +218,7 @@ static int bpr_history(const cl_rec *r, int64_t n, const int32_t *items, const f
 static int bpr_similar(const cl_rec *r, int32_t i, float *scores)
 {
     const bpr_state *s = r->state;
-    int f = s->f;
-    const float *a = s->Y + (int64_t)i * f;
-    double na = sqrt(dot(a, a, f));
-    for (int64_t j = 0; j < r->train->n_items; j++) {
-        const float *b = s->Y + j * f;
-        double d = na * sqrt(dot(b, b, f));
-        scores[j] = d > 0 ? (float)(dot(a, b, f) / d) : 0.0f;
-    }
+    cl_cf_cosine_rows(s->Y, r->train->n_items, s->f, i, scores);
     return CL_OK;
 }
 

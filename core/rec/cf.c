@@ -135,15 +135,16 @@ const cl_rec_ops cl_rec_popular_ops = {
 /* ====================================================================================== */
 
 static const cl_param_def itemknn_defs[] = {
-    {"k", CL_PARAM_INT, offsetof(cl_cf_itemknn_params, k), 50, 1, 100000, NULL,
-     "neighbours kept per item"},
+    {"k", CL_PARAM_INT, offsetof(cl_cf_itemknn_params, k), 20, 1, 100000, NULL,
+     "neighbours kept per item (20 with normalize: better than 50, 100 and shrink 10 on a "
+     "validation split of the MovieLens 100k training part)"},
     {"shrink", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, shrink), 0, 0, 1e9, NULL,
      "added to the similarity's denominator (damps pairs seen together by few users)"},
     {"similarity", CL_PARAM_ENUM, offsetof(cl_cf_itemknn_params, similarity), 0, 0, 0,
      "cosine|adjusted_cosine|jaccard",
      "cosine of value columns, cosine after removing each user's mean value, or Jaccard of "
      "the sets of users"},
-    {"normalize", CL_PARAM_BOOL, offsetof(cl_cf_itemknn_params, normalize), 0, 0, 1, NULL,
+    {"normalize", CL_PARAM_BOOL, offsetof(cl_cf_itemknn_params, normalize), 1, 0, 1, NULL,
      "scale each item's kept similarities to sum to 1 (Deshpande and Karypis)"},
     {"alpha", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, alpha), 0.5, 0, 1, NULL,
      "asymmetry of (adjusted) cosine: dot / (|i|^(2 alpha) |j|^(2 (1 - alpha))); 0.5 = cosine"},
@@ -416,12 +417,27 @@ typedef struct fac_state {
     float *bu, *bi;   /* mf biases (NULL for als) */
     double mu, rmin, rmax;
     double *gram;     /* als: Y^T Y (f x f), for fold-in */
+    float *Z;         /* mf svd++: implicit item factors y_j (n_items x f); X then holds
+                       * p_u + sum_{j in N(u)} y_j / sqrt|N(u)|, so scoring is unchanged */
 } fac_state;
+
+int cl_cf_alloc_factors(const cl_interactions *m, int f, float **X, float **Y)
+{
+    size_t nx, ny;
+    *X = *Y = NULL;
+    if (!cl_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
+        !cl_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
+        return CL_ERANGE;
+    *X = cl_calloc(1, nx ? nx : 1);
+    *Y = cl_calloc(1, ny ? ny : 1);
+    return *X && *Y ? CL_OK : CL_ENOMEM;
+}
 
 static void fac_free(cl_rec *r)
 {
     fac_state *s = r->state;
     cl_free(s->X), cl_free(s->Y), cl_free(s->bu), cl_free(s->bi), cl_free(s->gram);
+    cl_free(s->Z);
     cl_free(s);
 }
 
@@ -433,12 +449,9 @@ static int fac_alloc(cl_rec *r, int f, int biases)
         return CL_ENOMEM;
     r->state = s;
     s->f = f;
-    size_t nx, ny;
-    if (!cl_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
-        !cl_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
-        return CL_ERANGE;
-    s->X = cl_alloc(nx ? nx : 1);
-    s->Y = cl_alloc(ny ? ny : 1);
+    int rc = cl_cf_alloc_factors(m, f, &s->X, &s->Y);
+    if (rc)
+        return rc;
     if (biases) {
         s->bu = cl_calloc((size_t)m->n_users, sizeof *s->bu);
         s->bi = cl_calloc((size_t)m->n_items, sizeof *s->bi);
@@ -514,6 +527,8 @@ static int fac_save(const cl_rec *r, cl_mw *w, const char *prefix)
         cl_mw_num(w, "fac.rmin", s->rmin);
         cl_mw_num(w, "fac.rmax", s->rmax);
     }
+    if (s->Z)
+        cl_mw_f32(w, "fac.Z", s->Z, (size_t)m->n_items * (size_t)s->f);
     return cl_mw_num(w, "fac.mu", s->mu);
 }
 
@@ -571,17 +586,38 @@ static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
     return CL_OK;
 }
 
-static int fac_similar(const cl_rec *r, int32_t i, float *scores)
+int cl_cf_sgd_order(const cl_interactions *m, uint32_t **order, int32_t **uof)
 {
-    const fac_state *s = r->state;
-    int f = s->f;
-    const float *yi = s->Y + (int64_t)i * f;
+    *order = cl_alloc((size_t)m->nnz * sizeof **order);
+    *uof = cl_alloc((size_t)m->nnz * sizeof **uof);
+    if (!*order || !*uof) {
+        cl_free(*order), cl_free(*uof);
+        *order = NULL, *uof = NULL;
+        return CL_ENOMEM;
+    }
+    for (int64_t u = 0; u < m->n_users; u++)
+        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
+            (*uof)[k] = (int32_t)u;
+    for (int64_t k = 0; k < m->nnz; k++)
+        (*order)[k] = (uint32_t)k;
+    return CL_OK;
+}
+
+void cl_cf_cosine_rows(const float *Y, int64_t n, int f, int32_t i, float *scores)
+{
+    const float *yi = Y + (int64_t)i * f;
     double ni = sqrt(dotf(yi, yi, f));
-    for (int64_t j = 0; j < r->train->n_items; j++) {
-        const float *yj = s->Y + j * f;
+    for (int64_t j = 0; j < n; j++) {
+        const float *yj = Y + j * f;
         double d = ni * sqrt(dotf(yj, yj, f));
         scores[j] = d > 0 ? (float)(dotf(yi, yj, f) / d) : 0.0f;
     }
+}
+
+static int fac_similar(const cl_rec *r, int32_t i, float *scores)
+{
+    const fac_state *s = r->state;
+    cl_cf_cosine_rows(s->Y, r->train->n_items, s->f, i, scores);
     return CL_OK;
 }
 
@@ -631,6 +667,9 @@ static const cl_param_def mf_defs[] = {
      "clip predicted ratings to the range seen in training"},
     {"seed", CL_PARAM_SEED, offsetof(cl_cf_mf_params, seed), 42, 0, 0, NULL,
      "random seed (initial factors, visiting order)"},
+    {"implicit", CL_PARAM_BOOL, offsetof(cl_cf_mf_params, implicit), 0, 0, 1, NULL,
+     "SVD++ (Koren 2008): each user's factors gain sum_j y_j / sqrt(n) over the n items they "
+     "rated (sgd only; users visited in random order, y_j updated once per user)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 static void mf_defaults(void *p) { cl_param_defaults(mf_defs, p); }
@@ -757,11 +796,117 @@ static double mf_train_rmse(const fac_state *s, const cl_interactions *m)
     return sqrt(se / (double)m->nnz);
 }
 
+/* One SGD step of biased mf on rating v of user u for item i, returns the error. svd++
+ * passes its user's implicit part z (the prediction uses p_u + z, and q_i moves along it)
+ * and acc, which sums err * q_i for the y_j update; plain mf passes NULL for both. */
+static inline float mf_sgd_step(fac_state *s, const cl_cf_mf_params *pp, int64_t u, int32_t i,
+                                float v, const float *z, float *acc)
+{
+    int f = s->f;
+    const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
+    float *pu = s->X + u * f, *qi = s->Y + (int64_t)i * f;
+    float pred = (float)s->mu + s->bu[u] + s->bi[i];
+    for (int j = 0; j < f; j++)
+        pred += (z ? pu[j] + z[j] : pu[j]) * qi[j];
+    float err = v - pred;
+    if (pp->biased) {
+        s->bu[u] += lr * (err - regb * s->bu[u]);
+        s->bi[i] += lr * (err - regb * s->bi[i]);
+    }
+    for (int j = 0; j < f; j++) {
+        float pj = pu[j], qj = qi[j];
+        if (acc)
+            acc[j] += err * qj;
+        pu[j] += lr * (err * qj - reg * pj);
+        qi[j] += lr * (err * (z ? pj + z[j] : pj) - reg * qj);
+    }
+    return err;
+}
+
+/* z[f] = sum_{j in items} Z_j / sqrt(n): the implicit part of a user's factors (svd++). */
+static void svdpp_z(const float *Z, int f, int64_t n, const int32_t *items, float *z)
+{
+    memset(z, 0, (size_t)f * sizeof *z);
+    for (int64_t k = 0; k < n; k++)
+        for (int j = 0; j < f; j++)
+            z[j] += Z[(int64_t)items[k] * f + j];
+    float sc = n > 0 ? (float)(1 / sqrt((double)n)) : 0;
+    for (int j = 0; j < f; j++)
+        z[j] *= sc;
+}
+
+/* One user's SGD pass of SVD++: every rating updates the biases, p_u and q_i against
+ * p_u + z (z fixed during the pass), and the implicit factors y_j of the user's items take
+ * the pass's summed gradient once at the end, with the penalty reg once per rating as
+ * per-rating updates would give. Returns the squared error of the pass. */
+static double svdpp_user(fac_state *s, const cl_cf_mf_params *pp, const cl_interactions *m,
+                         int64_t u, float *z, float *acc)
+{
+    int f = s->f;
+    int64_t a = m->indptr[u], n = m->indptr[u + 1] - a;
+    const int32_t *items = m->indices + a;
+    const float lr = (float)pp->lr, reg = (float)pp->reg;
+    svdpp_z(s->Z, f, n, items, z);
+    memset(acc, 0, (size_t)f * sizeof *acc);
+    double se = 0;
+    for (int64_t k = 0; k < n; k++) {
+        float err = mf_sgd_step(s, pp, u, items[k], m->values[a + k], z, acc);
+        se += (double)err * err;
+    }
+    float sc = (float)(1 / sqrt((double)n)), shrink = 1 - lr * reg * (float)n;
+    shrink = shrink > 0 ? shrink : 0; /* reg * n * lr >= 1 would flip the sign */
+    for (int64_t k = 0; k < n; k++) {
+        float *yj = s->Z + (int64_t)items[k] * f;
+        for (int j = 0; j < f; j++)
+            yj[j] = shrink * yj[j] + lr * sc * acc[j];
+    }
+    return se;
+}
+
+/* SVD++ by SGD, users in a new random order each epoch (in index order without shuffle).
+ * On return X holds p_u + z_u, so scoring, similar items and item growth read X as for
+ * plain mf; Z is kept for fold-in. */
+static int svdpp_fit(fac_state *s, const cl_cf_mf_params *pp, const cl_interactions *m,
+                     cl_rng *g, const cl_progress *p)
+{
+    int f = s->f;
+    size_t nz = (size_t)m->n_items * (size_t)f;
+    s->Z = cl_alloc(nz ? nz * sizeof *s->Z : 1);
+    uint32_t *order = cl_alloc((size_t)(m->n_users ? m->n_users : 1) * sizeof *order);
+    float *z = cl_alloc(2 * (size_t)f * sizeof *z);
+    int rc = s->Z && order && z ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK) {
+        fac_init(s->Z, (int64_t)nz, pp->init_std, g);
+        for (int64_t u = 0; u < m->n_users; u++)
+            order[u] = (uint32_t)u;
+    }
+    char detail[64];
+    for (int e = 0; e < pp->epochs && rc == CL_OK; e++) {
+        if (pp->shuffle)
+            cl_rng_shuffle(g, order, (uint64_t)m->n_users);
+        double se = 0;
+        for (int64_t t = 0; t < m->n_users; t++)
+            if (m->indptr[order[t] + 1] > m->indptr[order[t]])
+                se += svdpp_user(s, pp, m, order[t], z, z + f);
+        snprintf(detail, sizeof detail, "train rmse %.4f", sqrt(se / (double)m->nnz));
+        rc = cl_progress_step(p, "mf", e + 1, pp->epochs, detail);
+    }
+    for (int64_t u = 0; u < m->n_users && rc == CL_OK; u++) {
+        svdpp_z(s->Z, f, m->indptr[u + 1] - m->indptr[u], m->indices + m->indptr[u], z);
+        for (int j = 0; j < f; j++)
+            s->X[u * f + j] += z[j];
+    }
+    cl_free(order), cl_free(z);
+    return rc;
+}
+
 static int mf_fit(cl_rec *r, const cl_progress *p)
 {
     const cl_cf_mf_params *pp = r->params;
     const cl_interactions *m = r->train;
     int f = pp->factors;
+    if (pp->implicit && pp->solver == 1)
+        return cl_error(CL_EINVAL, "mf: implicit = true (SVD++) needs solver = \"sgd\"");
     int rc = fac_alloc(r, f, 1);
     if (rc)
         return rc;
@@ -801,42 +946,21 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
         }
         return CL_OK;
     }
+    if (pp->implicit)
+        return svdpp_fit(s, pp, m, &g, p);
     /* SGD. user of each CSR entry, and the visiting order. */
-    uint32_t *order = cl_alloc((size_t)m->nnz * sizeof *order);
-    int32_t *uof = cl_alloc((size_t)m->nnz * sizeof *uof);
-    if (!order || !uof) {
-        cl_free(order), cl_free(uof);
+    uint32_t *order;
+    int32_t *uof;
+    if (cl_cf_sgd_order(m, &order, &uof))
         return CL_ENOMEM;
-    }
-    for (int64_t u = 0; u < m->n_users; u++)
-        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
-            uof[k] = (int32_t)u;
-    for (int64_t k = 0; k < m->nnz; k++)
-        order[k] = (uint32_t)k;
-    const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
-    const float mu = (float)s->mu;
     for (int e = 0; e < pp->epochs && rc == CL_OK; e++) {
         if (pp->shuffle)
             cl_rng_shuffle(&g, order, (uint64_t)m->nnz);
         double se = 0;
         for (int64_t t = 0; t < m->nnz; t++) {
             uint32_t k = order[t];
-            int32_t u = uof[k], i = m->indices[k];
-            float *pu = s->X + (int64_t)u * f, *qi = s->Y + (int64_t)i * f;
-            float pred = mu + s->bu[u] + s->bi[i];
-            for (int j = 0; j < f; j++)
-                pred += pu[j] * qi[j];
-            float err = m->values[k] - pred;
+            float err = mf_sgd_step(s, pp, uof[k], m->indices[k], m->values[k], NULL, NULL);
             se += (double)err * err;
-            if (pp->biased) {
-                s->bu[u] += lr * (err - regb * s->bu[u]);
-                s->bi[i] += lr * (err - regb * s->bi[i]);
-            }
-            for (int j = 0; j < f; j++) {
-                float pj = pu[j], qj = qi[j];
-                pu[j] += lr * (err * qj - reg * pj);
-                qi[j] += lr * (err * pj - reg * qj);
-            }
         }
         snprintf(detail, sizeof detail, "train rmse %.4f", sqrt(se / (double)m->nnz));
         rc = cl_progress_step(p, "mf", e + 1, pp->epochs, detail);
@@ -870,13 +994,25 @@ static int mf_foldin(const cl_rec *r, int64_t n, const int32_t *items, const flo
     }
     double *A = cl_alloc((size_t)d * (size_t)d * sizeof *A);
     double *z = cl_alloc((size_t)d * sizeof *z);
+    /* svd++: the history's implicit part zi is fixed by its items; the ridge then fits p_u
+     * to the ratings less q_i . zi, and the user's factors are p_u + zi as after fit */
+    float *zi = s->Z ? cl_alloc((size_t)f * sizeof *zi) : NULL;
+    float *vz = s->Z ? cl_alloc((size_t)n * sizeof *vz) : NULL;
+    int rc = A && z && (!s->Z || (zi && vz)) ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK && s->Z) {
+        svdpp_z(s->Z, f, n, items, zi);
+        for (int64_t k = 0; k < n; k++)
+            vz[k] = (float)(v[k] - dotf(s->Y + (int64_t)items[k] * f, zi, f));
+    }
     /* Both solvers penalise a user's row by reg once per rating: sgd applies reg * p_u at
      * each of the n updates (objective sum_k err_k^2 + n reg |p_u|^2), weighted-lambda ALS
      * scales by n explicitly. The ridge is therefore reg * n for either. */
-    int rc = A && z ? mf_solve_row(s, pp, n, items, v, s->Y, s->bi, s->rmax, (double)n, pu, bu,
-                                   A, z)
-                    : CL_ENOMEM;
-    cl_free(A), cl_free(z);
+    if (rc == CL_OK)
+        rc = mf_solve_row(s, pp, n, items, s->Z ? vz : v, s->Y, s->bi, s->rmax, (double)n, pu,
+                          bu, A, z);
+    for (int j = 0; rc == CL_OK && s->Z && j < f; j++)
+        pu[j] += zi[j];
+    cl_free(A), cl_free(z), cl_free(zi), cl_free(vz);
     return rc;
 }
 
@@ -943,8 +1079,12 @@ static int mf_grow(cl_rec *r, cl_interactions *grown, int what, int valued, cons
         return CL_OK;
     }
     int rc = grow_rows(&s->Y, &s->bi, m->n_items, f);
+    if (rc == CL_OK && s->Z) /* svd++: the new item's implicit factors start at zero */
+        rc = grow_rows(&s->Z, NULL, m->n_items, f);
     if (rc)
         return rc;
+    if (s->Z)
+        memset(s->Z + m->n_items * f, 0, (size_t)f * sizeof *s->Z);
     out = s->Y + m->n_items * f;
     memset(out, 0, (size_t)f * sizeof *out);
     if (n > 0) {
@@ -967,7 +1107,22 @@ static int mf_save(const cl_rec *r, cl_mw *w, const char *prefix) { return fac_s
 static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
 {
     (void)prefix;
-    return fac_load(r, mr, 1, ((const cl_cf_mf_params *)r->params)->factors);
+    const cl_cf_mf_params *pp = r->params;
+    int rc = fac_load(r, mr, 1, pp->factors);
+    if (rc || !pp->implicit)
+        return rc;
+    fac_state *s = r->state;
+    size_t n = (size_t)r->train->n_items * (size_t)s->f;
+    s->Z = cl_alloc(n ? n * sizeof *s->Z : 1);
+    if (!s->Z)
+        return CL_ENOMEM;
+    if ((rc = cl_mr_f32(mr, "fac.Z", s->Z, n)))
+        return rc;
+    for (size_t k = 0; k < n; k++)
+        if (!(fabsf(s->Z[k]) <= CL_CF_MAX_FACTOR))
+            return cl_error(CL_EFORMAT, "model file: 'fac.Z' value %zu is %g, expected a finite "
+                            "number within +-%g", k + 1, (double)s->Z[k], CL_CF_MAX_FACTOR);
+    return CL_OK;
 }
 
 const cl_rec_ops cl_rec_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),
@@ -986,9 +1141,11 @@ static const cl_param_def als_defs[] = {
      "alternations (users then items); 0 = initialise only"},
     {"cg_steps", CL_PARAM_INT, offsetof(cl_cf_als_params, cg_steps), 3, 0, 4096, NULL,
      "conjugate-gradient steps per row (warm-started); 0 = exact Cholesky solve"},
-    {"reg", CL_PARAM_NUM, offsetof(cl_cf_als_params, reg), 0.01, 0, 1e9, NULL,
-     "L2 penalty on factors"},
-    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_als_params, alpha), 40, 0, 1e9, NULL,
+    {"reg", CL_PARAM_NUM, offsetof(cl_cf_als_params, reg), 30, 0, 1e9, NULL,
+     "L2 penalty on factors (30 with alpha 3: best of reg 10..30, alpha 2..3 on a validation "
+     "split of the MovieLens 100k training part; reg 0.01, alpha 40 reached p@10 0.22, "
+     "these 0.37)"},
+    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_als_params, alpha), 3, 0, 1e9, NULL,
      "confidence of an observed pair = 1 + alpha * value"},
     {"init_std", CL_PARAM_NUM, offsetof(cl_cf_als_params, init_std), 0.01, 0, 10, NULL,
      "standard deviation of the random initial factors"},

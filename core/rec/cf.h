@@ -42,6 +42,7 @@ typedef struct cl_cf_mf_params {
     double lr, reg, reg_bias, init_std;
     int biased, solver, shuffle, clip; /* solver: 0 sgd, 1 als */
     uint64_t seed;
+    int implicit; /* SVD++: the items a user rated add sum_j y_j / sqrt(n) to p_u (sgd) */
 } cl_cf_mf_params;
 
 typedef struct cl_cf_als_params {
@@ -60,5 +61,17 @@ int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out);
  * while r is fitted. */
 int cl_cf_factors(const cl_rec *r, const float **user_f, const float **item_f, int *f,
                   const float **user_b, const float **item_b, double *mu);
+
+/* Zeroed user (n_users x f) and item (n_items x f) factor arrays of m; on an error the
+ * caller frees whichever is not NULL. */
+int cl_cf_alloc_factors(const cl_interactions *m, int f, float **X, float **Y);
+
+/* The SGD visiting state of the training ratings m (nnz < 2^32): *order = 0..nnz-1 (to be
+ * shuffled) and *uof[k] = the user of CSR entry k; both cl_free'd by the caller. */
+int cl_cf_sgd_order(const cl_interactions *m, uint32_t **order, int32_t **uof);
+
+/* Cosine of row i of Y (n x f, row-major) with every row: scores[n], 0 against a zero row.
+ * The similar-items answer of every factor model (mf, als, bpr). */
+void cl_cf_cosine_rows(const float *Y, int64_t n, int f, int32_t i, float *scores);
 
 #endif

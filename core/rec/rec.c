@@ -464,6 +464,38 @@ int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *sco
     return rc;
 }
 
+int cl_rec_explain(const cl_rec *r, int32_t i, int64_t n, const int32_t *hist, int k,
+                   int32_t *items, float *scores, int *n_out)
+{
+    *n_out = 0;
+    int rc = need_fit(r, "explain");
+    if (rc || (rc = check_k(r, k)))
+        return rc;
+    if (!r->ops->similar)
+        return cl_error(CL_ENOTSUP, "%s: explain needs item similarities, which this "
+                        "recommender does not define", r->ops->name);
+    int64_t ni = r->train->n_items;
+    if (i < 0 || i >= ni)
+        return cl_error(CL_ERANGE, "%s: item index %d out of range", r->ops->name, (int)i);
+    for (int64_t j = 0; j < n; j++)
+        if (hist[j] < 0 || hist[j] >= ni)
+            return cl_error(CL_ERANGE, "%s: explain: history entry %lld, item index %d out of "
+                            "range", r->ops->name, (long long)j + 1, (int)hist[j]);
+    float *s = cl_alloc((size_t)ni * sizeof *s);
+    unsigned char *in = cl_calloc((size_t)ni, 1);
+    rc = s && in ? r->ops->similar(r, i, s) : CL_ENOMEM;
+    if (rc == CL_OK) {
+        for (int64_t j = 0; j < n; j++)
+            in[hist[j]] = 1;
+        for (int64_t j = 0; j < ni; j++) /* only the history competes */
+            if (!in[j])
+                s[j] = NAN;
+        cl_rec_topk(s, ni, k, &i, 1, items, scores, n_out);
+    }
+    cl_free(s), cl_free(in);
+    return rc;
+}
+
 /* ---- growing a fitted model ------------------------------------------------------------ */
 
 int cl_rec_grow_state(cl_rec *r, cl_interactions *grown, int what, int valued,
@@ -721,6 +753,8 @@ int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *pref
     set_prefix_r(mr, prefix, "param.");
     for (const cl_param_def *d = r->ops->defs; rc == CL_OK && d->name; d++) {
         char *f = (char *)r->params + d->offset;
+        if (d->type == CL_PARAM_BOOL && !cl_mr_has(mr, d->name))
+            continue; /* a switch added after the file was written: its default (off) */
         if (d->type == CL_PARAM_NUM) {
             rc = cl_mr_num(mr, d->name, (double *)f);
         } else {

@@ -164,6 +164,12 @@ int cl_rec_add_item(cl_rec *r, const char *label, int64_t n, const int32_t *user
 /* The k items most similar to item i (i itself excluded). */
 int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *scores, int *n_out);
 
+/* "Because you watched ...": of the n history items hist (indices, any order, duplicates and
+ * i itself ignored), the k most similar to item i by the model's own item similarity (as
+ * similar_items), best first. Items with a NaN similarity are left out. */
+int cl_rec_explain(const cl_rec *r, int32_t i, int64_t n, const int32_t *hist, int k,
+                   int32_t *items, float *scores, int *n_out);
+
 /* Model files: kind "rec.<name>". */
 int cl_rec_save(const cl_rec *r, const char *path);
 int cl_rec_load(cl_rec **out, const char *path);

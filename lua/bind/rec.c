@@ -999,13 +999,47 @@ static void push_answer(lua_State *L, int answer)
         lua_pushnil(L);
 }
 
+/* The `candidates` option (a list of item labels): only those items are ranked, every
+ * other score becomes NaN (cl_rec_topk skips NaN). An item the model does not know is an
+ * error naming it, so a typo is not silently dropped from the answer. */
+static void apply_candidates(lua_State *L, const cl_rec *r, int opts, const char *fn, float *s)
+{
+    if (!opts)
+        return;
+    lua_getfield(L, opts, "candidates");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!lua_istable(L, -1))
+        luaL_error(L, "%s: candidates must be a list of items, got %s", fn, luaL_typename(L, -1));
+    int c = lua_gettop(L);
+    int64_t ni = r->train->n_items;
+    unsigned char *keep = lua_newuserdatauv(L, (size_t)(ni ? ni : 1), 0);
+    memset(keep, 0, (size_t)ni);
+    lua_Integer n = luaL_len(L, c);
+    for (lua_Integer j = 1; j <= n; j++) {
+        lua_geti(L, c, j);
+        int64_t i = item_index(L, r, lua_gettop(L));
+        if (i < 0)
+            luaL_error(L, "%s: candidate %d (%s) is not an item of the model", fn, (int)j,
+                       luaL_tolstring(L, -1, NULL));
+        keep[i] = 1;
+        lua_pop(L, 1);
+    }
+    for (int64_t i = 0; i < ni; i++)
+        if (!keep[i])
+            s[i] = NAN;
+    lua_pop(L, 2);
+}
+
 /* m:recommend(user, k, {exclude_seen = true, filter = fn}) -> items, scores, fallback. An
  * unknown user is recommended for from an empty history: popularity (cold start). */
 static int rec_recommend(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend");
     int k = checkk(L, 3, 10);
-    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    static const char *const known[] = {"exclude_seen", "filter", "candidates", NULL};
     int opts = lcl_check_options(L, 4, "recommend", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
@@ -1017,6 +1051,7 @@ static int rec_recommend(lua_State *L)
                     : cl_rec_scores_history_ex(r, 0, NULL, NULL, s, &answer);
     if (rc)
         return lcl_raise(L, rc);
+    apply_candidates(L, r, opts, "recommend", s);
     const cl_interactions *m = r->train;
     int64_t a = u >= 0 ? m->indptr[u] : 0, nex = u >= 0 && excl ? m->indptr[u + 1] - a : 0;
     rank_and_push(L, r, s, k, m->indices + a, nex, filter);
@@ -1123,7 +1158,7 @@ static int rec_recommend_for(lua_State *L)
 {
     cl_rec *r = checkfitted(L, 1, "recommend_for");
     int k = checkk(L, 3, 10);
-    static const char *const known[] = {"exclude_seen", "filter", NULL};
+    static const char *const known[] = {"exclude_seen", "filter", "candidates", NULL};
     int opts = lcl_check_options(L, 4, "recommend_for", known);
     int excl = lcl_optbool(L, opts, "exclude_seen", 1);
     int filter = getfilter(L, opts);
@@ -1135,6 +1170,7 @@ static int rec_recommend_for(lua_State *L)
     float *s = lua_newuserdatauv(L, (size_t)ni * sizeof *s, 0);
     int answer;
     LCL_CHECK(L, cl_rec_scores_history_ex(r, n, items, values, s, &answer));
+    apply_candidates(L, r, opts, "recommend_for", s);
     int32_t *ex = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ex, 0);
     memcpy(ex, items, (size_t)n * sizeof *ex);
     qsort(ex, (size_t)n, sizeof *ex, cmp_i32);
@@ -1277,6 +1313,20 @@ static int rec_score(lua_State *L)
     return 1;
 }
 
+/* Pushes the lists of item labels and scores of a ranking of got items: 2 results. */
+static int push_ranked(lua_State *L, const cl_rec *r, const int32_t *it, const float *sc, int got)
+{
+    lua_createtable(L, got, 0);
+    lua_createtable(L, got, 0);
+    for (int j = 0; j < got; j++) {
+        pushlabel(L, r->train->items, it[j]);
+        lua_rawseti(L, -3, j + 1);
+        lua_pushnumber(L, sc[j]);
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 2;
+}
+
 /* m:similar_items(item, k) -> items, scores */
 static int rec_similar(lua_State *L)
 {
@@ -1289,15 +1339,38 @@ static int rec_similar(lua_State *L)
     float *sc = lua_newuserdatauv(L, (size_t)k * sizeof *sc, 0);
     int got;
     LCL_CHECK(L, cl_rec_similar(r, (int32_t)i, k, it, sc, &got));
-    lua_createtable(L, got, 0);
-    lua_createtable(L, got, 0);
-    for (int j = 0; j < got; j++) {
-        pushlabel(L, r->train->items, it[j]);
-        lua_rawseti(L, -3, j + 1);
-        lua_pushnumber(L, sc[j]);
-        lua_rawseti(L, -2, j + 1);
+    return push_ranked(L, r, it, sc, got);
+}
+
+/* m:explain(user or history, item[, k = 3]) -> items, similarities: "because you watched
+ * ...", the k items of the user's training history (or of a given list of items) most
+ * similar to item by the model's own item similarity. An unknown user has no history: empty
+ * lists. */
+static int rec_explain(lua_State *L)
+{
+    cl_rec *r = checkfitted(L, 1, "explain");
+    lua_settop(L, 4);
+    int k = checkk(L, 4, 3);
+    int64_t i = item_index(L, r, 3);
+    if (i < 0)
+        return luaL_argerror(L, 3, "unknown item");
+    int32_t *hist = NULL;
+    int64_t n = 0;
+    if (lua_istable(L, 2)) {
+        float *values;
+        int64_t unknown;
+        n = read_history(L, r, 2, &hist, &values, &unknown, "explain");
+    } else {
+        int64_t u = user_index(L, r, 2);
+        const cl_interactions *m = r->train;
+        if (u >= 0)
+            hist = m->indices + m->indptr[u], n = m->indptr[u + 1] - m->indptr[u];
     }
-    return 2;
+    int32_t *it = lua_newuserdatauv(L, (size_t)k * sizeof *it, 0);
+    float *sc = lua_newuserdatauv(L, (size_t)k * sizeof *sc, 0);
+    int got;
+    LCL_CHECK(L, cl_rec_explain(r, (int32_t)i, n, hist, k, it, sc, &got));
+    return push_ranked(L, r, it, sc, got);
 }
 
 /* m:predict_rating(user, item) -> rating (mf); unknown users/items fall back to biases. */
@@ -1409,6 +1482,7 @@ static const luaL_Reg rec_methods[] = {
     {"recommend_for", rec_recommend_for},
     {"score", rec_score},
     {"similar_items", rec_similar},
+    {"explain", rec_explain},
     {"predict_rating", rec_predict_rating},
     {"add_user", rec_add_user},
     {"add_item", rec_add_item},
@@ -1420,11 +1494,26 @@ static const luaL_Reg rec_methods[] = {
     {"interactions", rec_interactions},
     {NULL, NULL}};
 
+/* cl.rec.search{...}: written in Lua (churnlab.rec_eval.search), loaded when first called so
+ * that loading this module does not load that one. */
+static int l_search(lua_State *L)
+{
+    lua_settop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "churnlab.rec_eval");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "search");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 3);
+    return 3;
+}
+
 static const luaL_Reg funcs[] = {
     {"interactions", l_interactions}, {"random_interactions", l_random_interactions},
     {"popular", l_popular}, {"itemknn", l_itemknn},
     {"mf", l_mf},                     {"als", l_als},         {"content", l_content},
     {"hybrid", l_hybrid},             {"ease", l_ease}, {"bpr", l_bpr},             {"evaluate", lrec_evaluate}, {"load", rec_load},
+    {"search", l_search},
     {NULL, NULL}};
 
 static const struct {
@@ -1439,12 +1528,12 @@ static const struct {
                             "U^skew)), ratings 1..5; duplicates merged. For benchmarks."},
     {"popular", "popular{half_life = 0} -> recommender: most-interacted items (time-decayed "
                 "with half_life)."},
-    {"itemknn", "itemknn{k = 50, shrink = 0, similarity = \"cosine\"} -> recommender: item-item "
-                "neighbourhood."},
+    {"itemknn", "itemknn{k = 20, shrink = 0, similarity = \"cosine\", normalize = true} -> "
+                "recommender: item-item neighbourhood."},
     {"mf", "mf{factors = 64, epochs = 40, lr = 0.007, reg = 0.08, biased = true, solver = "
-           "\"sgd\"} -> recommender: explicit-rating matrix factorisation with biases; "
-           "predict_rating / predict_ratings."},
-    {"als", "als{factors = 64, iters = 15, reg = 0.01, alpha = 40, cg_steps = 3} -> "
+           "\"sgd\", implicit = false} -> recommender: explicit-rating matrix factorisation "
+           "with biases (implicit = true: SVD++); predict_rating / predict_ratings."},
+    {"als", "als{factors = 64, iters = 15, reg = 30, alpha = 3, cg_steps = 3} -> "
             "recommender: implicit-feedback ALS (Hu, Koren, Volinsky) with conjugate gradient."},
     {"content", "content{features = tensor, items = labels, idf = true} -> recommender: "
                 "content-based (TF-IDF genres, standardised numbers), profile = weighted mean."},
@@ -1458,6 +1547,12 @@ static const struct {
     {"bpr", "bpr{factors = 64, epochs = 30, lr = 0.05, reg = 0.02} -> recommender: BPR-MF "
             "(Rendle 2009), pairwise ranking by SGD with sampled negatives (implicit)."},
     {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
+    {"search", "search{kind = \"als\", grid = {reg = {1, 10}, alpha = {2, 5}}, train =, test "
+               "=[, fixed = {params}, k = 10, metric = \"ndcg\" (mf: \"rmse\"), random = n, "
+               "seed = 1, print = false]} -> best params, best score, rows: fits kind on train "
+               "at every grid point (or n points drawn by seed) and evaluates on test (an "
+               "existing split: cut a validation part from the training data, not the final "
+               "test); rows best first, each evaluate's result with params and score."},
     {NULL, NULL}};
 
 static const struct {
@@ -1466,17 +1561,20 @@ static const struct {
     {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains; content "
             "models take their item features here or at construction. Ctrl-C interrupts: the "
             "model is then unfitted (an earlier fit is dropped when a refit starts)."},
-    {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score)}]) -> "
-                  "items, scores, fallback: best first; fallback is \"popular\" when popularity "
-                  "answered (an unknown user or one without interactions: cold start), else "
-                  "nil (mf answers those with its bias baseline)."},
+    {"recommend", "m:recommend(user, k[, {exclude_seen = true, filter = fn(item, score), "
+                  "candidates = {items}}]) -> items, scores, fallback: best first (only the "
+                  "candidates ranked when given; an unknown candidate is an error); fallback "
+                  "is \"popular\" when popularity answered (an unknown user or one without "
+                  "interactions: cold start), else nil (mf answers those with its bias "
+                  "baseline)."},
     {"recommend_all", "m:recommend_all(k[, {exclude_seen = true}]) -> {user = {items}}, "
                       "{user = {scores}}: every user, in parallel."},
     {"recommend_for", "m:recommend_for(history, k[, opts]) -> items, scores, unknown, "
                       "fallback: from a fresh list of item labels (or {items =, values =}; mf "
                       "needs the values, als refuses negative ones) without retraining (ALS/MF: "
                       "one small solve); unknown counts labels the model does not know; "
-                      "fallback is \"popular\" when no known item was left (cold start)."},
+                      "fallback is \"popular\" when no known item was left (cold start). "
+                      "Options as recommend (exclude_seen, filter, candidates)."},
     {"score", "m:score(user, {items}) -> {scores} (nil for unknown items)."},
     {"add_user", "m:add_user(user, history) -> m, unknown: adds a new user to the fitted model "
                  "without refitting (history as for recommend_for: labels or {items =, values ="
@@ -1488,6 +1586,10 @@ static const struct {
                  "fitted column order), hybrid grows every component; itemknn refuses (refit). "
                  "unknown = users not in the model (skipped)."},
     {"similar_items", "m:similar_items(item, k) -> items, similarities."},
+    {"explain", "m:explain(user or {items}, item[, k = 3]) -> items, similarities: \"because "
+                "you watched ...\": the k items of the user's training history (or of the "
+                "given items) most similar to item by the model's own item similarity (as "
+                "similar_items); empty for an unknown user."},
     {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "
                        "the biases)."},
     {"predict_ratings", "m:predict_ratings({users =, items =} | frame, {user =, item =}) -> "

@@ -122,4 +122,107 @@ function M.print_table(rows, cols, opts)
   end
 end
 
+-- ---- search ------------------------------------------------------------------------------
+
+-- Every point of a grid {name = {v1, v2, ...}, ...}: a list of {name = v} tables, the names
+-- in sorted order and the first name varying slowest, so the order is the same every run.
+local function grid_points(grid)
+  local names = {}
+  for k, v in pairs(grid) do
+    if type(v) ~= "table" or #v == 0 then
+      error(string.format("search: grid.%s must be a non-empty list of values", tostring(k)))
+    end
+    names[#names + 1] = k
+  end
+  table.sort(names)
+  local points = {{}}
+  for _, n in ipairs(names) do
+    local nxt = {}
+    for _, p in ipairs(points) do
+      for _, v in ipairs(grid[n]) do
+        local q = {}
+        for a, b in pairs(p) do q[a] = b end
+        q[n] = v
+        nxt[#nxt + 1] = q
+      end
+    end
+    points = nxt
+  end
+  return points
+end
+
+-- n of the points drawn without replacement by a seeded 31-bit LCG (a partial Fisher-Yates
+-- shuffle): the same seed picks the same points on every machine and thread count.
+local function sample_points(points, n, seed)
+  local x = (seed or 1) % 2147483648
+  for j = 1, math.min(n, #points) do
+    x = (x * 1103515245 + 12345) % 2147483648
+    local k = j + x % (#points - j + 1)
+    points[j], points[k] = points[k], points[j]
+  end
+  for j = #points, n + 1, -1 do points[j] = nil end
+  return points
+end
+
+local lower_better = {rmse = true, mae = true}
+
+-- search{kind =, grid =, train =, test =, ...} -> best params, best score, rows. See the
+-- help text in lua/bind/rec.c (cl.rec.search), which calls this.
+function M.search(o)
+  check(o, 1, "search", {"kind", "grid", "fixed", "train", "test", "k", "metric", "random",
+                         "seed", "print"})
+  local rec = require "churnlab.rec"
+  if type(o) ~= "table" then error("search: expected an options table") end
+  local make = rec[o.kind or ""]
+  if type(o.kind) ~= "string" or type(make) ~= "function" or o.kind == "interactions"
+     or o.kind == "evaluate" or o.kind == "load" or o.kind == "search" then
+    error("search: kind must name a recommender (popular, itemknn, mf, als, ease, bpr, ...), got "
+          .. tostring(o.kind))
+  end
+  if type(o.grid) ~= "table" then error("search: grid (a table of value lists) is required") end
+  if not o.train or not o.test then
+    error("search: train and test interactions are required (from interactions:split)")
+  end
+  local metric = o.metric or (o.kind == "mf" and "rmse" or "ndcg")
+  local points = grid_points(o.grid)
+  if o.random then
+    if math.type(o.random) ~= "integer" or o.random < 1 then
+      error("search: random must be a positive integer (the number of points to try)")
+    end
+    points = sample_points(points, o.random, o.seed)
+  end
+  local rows = {}
+  for _, p in ipairs(points) do
+    local params = {}
+    for a, b in pairs(o.fixed or {}) do params[a] = b end
+    for a, b in pairs(p) do params[a] = b end
+    local m = make(params):fit(o.train)
+    local r = rec.evaluate(m, o.test, {k = o.k or 10})
+    if r[metric] == nil then
+      error(string.format("search: metric '%s' is not reported by evaluate for %s", metric,
+                          o.kind))
+    end
+    r.params, r.score = p, r[metric]
+    rows[#rows + 1] = r
+  end
+  local low = lower_better[metric]
+  table.sort(rows, function(a, b)
+    if a.score ~= b.score then
+      if low then return a.score < b.score end
+      return a.score > b.score
+    end
+    return false
+  end)
+  if o.print then
+    for _, r in ipairs(rows) do
+      local keys, parts = {}, {}
+      for a in pairs(r.params) do keys[#keys + 1] = a end
+      table.sort(keys)
+      for _, a in ipairs(keys) do parts[#parts + 1] = a .. " = " .. tostring(r.params[a]) end
+      print(string.format("  %s %.4f  {%s}", metric, r.score, table.concat(parts, ", ")))
+    end
+  end
+  return rows[1].params, rows[1].score, rows
+end
+
 return M

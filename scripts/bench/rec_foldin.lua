@@ -4,11 +4,11 @@
 --   churnlab scripts/bench/rec_foldin.lua        (MOVIELENS_DIR overrides the data folder)
 --
 -- Latency: 20 fresh interactions, k = 10, 64 factors, seen items excluded: als, itemknn,
--- content, hybrid (als + itemknn + content, popularity fallback) and mf (ratings 4).
+-- content, hybrid (als + itemknn + content, popularity fallback), mf and svd++ (ratings 4).
 -- Target (issues 15, 18): <= 1 ms per call for als, itemknn, content and hybrid.
--- Quality (issue 18's fold-in bug): mf trained on u1.base; every u1.test user's training
--- ratings are folded in and their test ratings predicted from the folded-in factors, beside
--- the same predictions from the trained factors (a correct fold-in is close to them).
+-- Quality (issue 18's fold-in bug): mf (sgd, als, svd++) trained on u1.base; every u1.test
+-- user's training ratings are folded in and their test ratings predicted from the folded-in
+-- factors, beside the same predictions from the trained factors (a correct fold-in is close to them).
 local cl = require "churnlab"
 local ev = require "churnlab.rec_eval"
 
@@ -64,6 +64,7 @@ local models = {
                            {cl.rec.itemknn{k = 100}, 0.3}, {content(), 0.1},
                            fallback = cl.rec.popular{}}, hist},
   {"mf", cl.rec.mf{factors = F, epochs = 20, seed = 42}, rated, explicit},
+  {"svdpp", cl.rec.mf{factors = F, epochs = 20, seed = 42, implicit = true}, rated, explicit},
 }
 for _, spec in ipairs(models) do
   local name, m, h = spec[1], spec[2], spec[3]
@@ -86,11 +87,14 @@ end
 local base = ev.read_ratings(dir .. "/u1.base", "\t")
 local test = ev.read_ratings(dir .. "/u1.test", "\t")
 local train = cl.rec.interactions{users = base.users, items = base.items, values = base.values}
-for _, solver in ipairs{"sgd", "als"} do
-  local mf = cl.rec.mf(solver == "sgd" and {factors = 100, epochs = 50, lr = 0.005, reg = 0.08,
-                                            init_std = 0.05, seed = 42}
-                       or {factors = 30, epochs = 10, solver = "als", reg = 0.12,
-                           reg_bias = 0.01, seed = 42}):fit(train)
+local mf_params = {
+  sgd = {factors = 100, epochs = 50, lr = 0.005, reg = 0.08, init_std = 0.05, seed = 42},
+  als = {factors = 30, epochs = 10, solver = "als", reg = 0.12, reg_bias = 0.01, seed = 42},
+  svdpp = {factors = 100, epochs = 50, lr = 0.005, reg = 0.08, init_std = 0.05, seed = 42,
+           implicit = true},
+}
+for _, solver in ipairs{"sgd", "als", "svdpp"} do
+  local mf = cl.rec.mf(mf_params[solver]):fit(train)
   local by_user = {}
   for n = 1, #test.users do
     local u = test.users[n]

@@ -278,6 +278,8 @@ local TAKES = {
     return mf:predict_ratings({users = {"u1"}, items = {"i1"}}, o)
   end,
   ["rec_eval.print_table"] = function(o) return cl.rec_eval.print_table({}, nil, o) end,
+  ["rec.search"] = function(o) return cl.rec.search(o) end,
+  ["rec_eval.search"] = function(o) return cl.rec_eval.search(o) end,
   -- the simulated service
   ["synth.world"] = function(o) return cl.synth.world({customers = 50, titles = 50}, o) end,
   ["synth.generate"] = function(o) return cl.synth.generate(tmpdir .. "/synth", {customers = 50, titles = 50}, o) end,
@@ -447,7 +449,7 @@ local NONE = {
   "Interactions:shape", "Interactions:user_items", "Interactions:users",
   "Recommender:add_user", "Recommender:fit_time", "Recommender:interactions", "Recommender:kind", "Recommender:params",
   "Recommender:predict_rating", "Recommender:save", "Recommender:score",
-  "Recommender:similar_items",
+  "Recommender:similar_items", "Recommender:explain",
   -- tensors: every method takes tensors, numbers or shapes
   "Tensor:*",
 }

@@ -386,9 +386,9 @@ static void itemknn_vs_bruteforce(void **state)
 {
     (void)state;
     cl_interactions *m = make_matrix(15, 10, 0.35, 17);
-    const char *names[] = {"k", "shrink"};
-    double p[] = {4, 2};
-    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 2);
+    const char *names[] = {"k", "shrink", "normalize"}; /* the raw similarities, unscaled */
+    double p[] = {4, 2, 0};
+    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 3);
     int64_t ni = m->n_items;
     double sim[10][10];
     for (int64_t i = 0; i < ni; i++)
@@ -795,6 +795,10 @@ static void foldin_matches_trained(void **state)
          {4, 400, 0.005, 0.1, 0.05, 0}, 6, 0.1},
         {CL_REC_MF, "mf als", {"factors", "epochs", "reg", "reg_bias", "solver"},
          {4, 60, 0.1, 0.05, 1}, 5, 0.02},
+        /* svd++: the implicit part is fixed by the history's items, p_u is the same ridge.
+         * Correct: 0.047; a fold-in that drops the implicit part: 0.078, hence 0.06. */
+        {CL_REC_MF, "mf svd++", {"factors", "epochs", "lr", "reg", "reg_bias", "implicit"},
+         {4, 400, 0.005, 0.1, 0.05, 1}, 6, 0.06},
         {CL_REC_ALS, "als cg", {"factors", "iters", "reg", "alpha", "cg_steps"},
          {4, 60, 0.1, 2, 3}, 5, 0.02},
         {CL_REC_ALS, "als exact", {"factors", "iters", "reg", "alpha", "cg_steps"},
