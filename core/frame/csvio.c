@@ -104,6 +104,11 @@ typedef struct reader {
     int prev_cr;          /* the last block ended in CR: a LF opening the next one is CRLF */
     int stop;             /* nrows reached or pass 2 done */
     int rc;               /* first error */
+    /* fast path (fast_scan): the fields of the record being taken, unescaped quoted text */
+    struct fspan *spans;
+    int nspan, nspan_cap;
+    char *unq;
+    size_t unq_len, unq_cap;
 } reader;
 
 static const char *const DEFAULT_NA[] = {"NA", "N/A", "null", "NaN"};
@@ -692,6 +697,141 @@ static size_t line_len(const char *p, const char *end, int *eol, int *cr_end)
     return nl ? (size_t)(nl - p) + 1 : len;
 }
 
+typedef struct fspan fspan;
+static int unescape(reader *r, fspan *f, const char *b, const char *z, char q);
+
+/* ---- fast path: the common record without libcsv --------------------------------------- */
+
+/* A record that is one line ending in LF inside the block, whose fields are unquoted without
+ * a quote, CR or NUL, or quoted with "" escapes and followed directly by the separator or the
+ * LF, is tokenized here (libcsv's per-byte state machine and per-field callbacks are most of
+ * the read time). Anything else (CR anywhere, a quote inside an unquoted field, text after a
+ * closing quote, a line end inside quotes, a NUL, a blank line, a record that crosses the
+ * block end or is longer than max_record) returns 0 before any field is taken, and the
+ * record goes to libcsv, which stays the reference for quoting rules (test_csv compares
+ * both on every case, and fuzz_csv on every input). */
+enum { K_PLAIN, K_SEP, K_LF, K_ODD }; /* K_ODD: quote, CR, NUL */
+
+static void fast_classes(const reader *r, unsigned char *cls)
+{
+    memset(cls, K_PLAIN, 256);
+    cls[(unsigned char)r->o->sep] = K_SEP;
+    cls['\n'] = K_LF;
+    cls['\r'] = K_ODD;
+    cls['\0'] = K_ODD;
+    cls[(unsigned char)r->o->quote] = K_ODD;
+}
+
+struct fspan {
+    uint32_t off, len; /* into the record, or into r->unq for a quoted field with escapes */
+    uint8_t quoted, unq;
+};
+
+/* Scans one record at p; on success fills r->spans and returns its length (LF included). */
+static size_t fast_scan(reader *r, const char *p, const char *end, const unsigned char *cls)
+{
+    const char q = r->o->quote, sep = r->o->sep;
+    const char *s = p;
+    int nf = 0;
+    r->unq_len = 0;
+    if (p >= end || *p == '\n' || (end - p) > (ptrdiff_t)UINT32_MAX)
+        return 0;
+    for (;;) {
+        if (nf == r->nspan_cap) {
+            int cap = r->nspan_cap ? r->nspan_cap * 2 : 64;
+            fspan *sp = cl_realloc(r->spans, (size_t)cap * sizeof *sp);
+            if (!sp)
+                return 0; /* libcsv's path reports the allocation failure */
+            r->spans = sp;
+            r->nspan_cap = cap;
+        }
+        fspan *f = &r->spans[nf++];
+        if (s < end && *s == q) {
+            const char *b = ++s;
+            int esc = 0;
+            for (;;) {
+                const char *z = memchr(s, q, (size_t)(end - s));
+                if (!z || z + 1 >= end)
+                    return 0;
+                if (memchr(s, '\n', (size_t)(z - s)) || memchr(s, '\r', (size_t)(z - s)) ||
+                    memchr(s, '\0', (size_t)(z - s)))
+                    return 0;
+                if (z[1] == q) {
+                    esc = 1;
+                    s = z + 2;
+                    continue;
+                }
+                if (z[1] != sep && z[1] != '\n')
+                    return 0;
+                f->quoted = 1;
+                if (!esc) {
+                    f->unq = 0;
+                    f->off = (uint32_t)(b - p);
+                    f->len = (uint32_t)(z - b);
+                } else if (!unescape(r, f, b, z, q)) {
+                    return 0;
+                }
+                s = z + 1;
+                break;
+            }
+        } else {
+            const char *b = s;
+            while (s < end && cls[(unsigned char)*s] == K_PLAIN)
+                s++;
+            if (s >= end || cls[(unsigned char)*s] == K_ODD)
+                return 0;
+            f->quoted = 0;
+            f->unq = 0;
+            f->off = (uint32_t)(b - p);
+            f->len = (uint32_t)(s - b);
+        }
+        if (*s == '\n') {
+            size_t n = (size_t)(s + 1 - p);
+            if ((int64_t)n > r->max_record)
+                return 0;
+            r->nspan = nf;
+            return n;
+        }
+        s++; /* the separator */
+    }
+}
+
+/* A quoted field with "" escapes, as its text, into r->unq. */
+static int unescape(reader *r, fspan *f, const char *b, const char *z, char q)
+{
+    size_t need = r->unq_len + (size_t)(z - b);
+    if (need > r->unq_cap) {
+        size_t cap = need * 2 + 256;
+        char *u = cl_realloc(r->unq, cap);
+        if (!u)
+            return 0;
+        r->unq = u;
+        r->unq_cap = cap;
+    }
+    char *o = r->unq + r->unq_len;
+    f->off = (uint32_t)r->unq_len;
+    for (const char *c = b; c < z; c++) {
+        *o++ = *c;
+        if (*c == q)
+            c++; /* the second quote of "" */
+    }
+    f->len = (uint32_t)(o - (r->unq + r->unq_len));
+    f->unq = 1;
+    r->unq_len += f->len;
+    return 1;
+}
+
+/* Hands a scanned record to the same field/record steps libcsv's callbacks take. */
+static void fast_take(reader *r, const char *p)
+{
+    for (int k = 0; k < r->nspan && !r->rc && !r->stop; k++) {
+        const fspan *f = &r->spans[k];
+        field_take(r, (f->unq ? r->unq : p) + f->off, f->len, f->quoted);
+    }
+    if (!r->rc && !r->stop)
+        row_cb('\n', r);
+}
+
 /* One pass over the source. */
 static int run_pass(reader *r, source *src)
 {
@@ -711,6 +851,9 @@ static int run_pass(reader *r, source *src)
     r->rec_bytes = 0;
     int64_t skip = o->skip;
     int64_t done_bytes = 0;
+    unsigned char cls[256];
+    int fast = !o->libcsv_only;
+    fast_classes(r, cls);
     int first = 1;
     int rc = CL_OK;
     for (;;) {
@@ -743,6 +886,15 @@ static int run_pass(reader *r, source *src)
                     r->prev_cr = cr_end ? 2 : 0;
                 }
                 p += k;
+                continue;
+            }
+            size_t fk = !lf_rest && fast && r->p.pstate == 0 ? fast_scan(r, p, end, cls) : 0;
+            if (fk) { /* one whole line, one record: the accounting of the libcsv path below */
+                r->fed += (int64_t)fk;
+                r->start_line = r->line + 1;
+                fast_take(r, p);
+                r->line++;
+                p += fk;
                 continue;
             }
             r->fed += (int64_t)k;
@@ -812,6 +964,8 @@ static void reader_free(reader *r)
     cl_free(r->off);
     cl_free(r->len);
     cl_free(r->quoted);
+    cl_free(r->spans);
+    cl_free(r->unq);
 }
 
 /* The notes of csvio.h "Type inference": a cat column whose values are >= 95% numbers (or
