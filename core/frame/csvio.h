@@ -65,6 +65,8 @@ typedef struct cl_csv_opts {
     int skip_bad;               /* 1: records with the wrong field count are skipped */
     int64_t max_record;         /* bytes per record at most; <= 0 = 64 MiB */
     const cl_progress *progress; /* NULL or a progress/abort callback (bytes read) */
+    int threads;                /* threads committing columns (<= 1: one); the frame is the
+                                 * same for any count */
     int libcsv_only;            /* 1: every record through libcsv, none through the fast
                                  * tokenizer (tests compare the two; see csvio.c) */
 } cl_csv_opts;

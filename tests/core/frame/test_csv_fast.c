@@ -4,7 +4,7 @@
  * frame (names, types, every cell bit for bit, every label) and the info (lines, bad lines,
  * notes). Inputs: hand-written tricky cases, the fuzz seed corpus, and random files drawn
  * from an alphabet of quotes, separators, CR, LF, markers, numbers and dates, under random
- * options. */
+ * options, at 1, 2, 3 and 7 commit threads; and a multi-block file from disk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "churnlab.h"
 
@@ -52,10 +53,11 @@ static void same_frame(const cl_frame *a, const cl_frame *b)
 }
 
 /* Reads text both ways and compares; returns 1 when it parsed. */
-static int both(const char *text, size_t len, const cl_csv_opts *o)
+static int both_threads(const char *text, size_t len, const cl_csv_opts *o, int threads)
 {
     cl_csv_opts fast = *o, slow = *o;
     fast.libcsv_only = 0;
+    fast.threads = threads;
     slow.libcsv_only = 1;
     cl_frame *a = NULL, *b = NULL;
     cl_csv_info ia, ib;
@@ -75,6 +77,16 @@ static int both(const char *text, size_t len, const cl_csv_opts *o)
     cl_frame_free(a);
     cl_frame_free(b);
     return 1;
+}
+
+/* The fast path at 1, 2, 3 and 7 commit threads, each against libcsv. */
+static int both(const char *text, size_t len, const cl_csv_opts *o)
+{
+    static const int threads[] = {1, 2, 3, 7};
+    int ok = 0;
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++)
+        ok = both_threads(text, len, o, threads[t]);
+    return ok;
 }
 
 static void test_tricky(void **state)
@@ -214,9 +226,76 @@ static void test_random_files(void **state)
         o.header = (pick >> 1) % 5 != 0;
         o.nrows = (pick >> 4) % 4 == 0 ? (int64_t)((pick >> 8) % 4) : -1;
         o.skip = (pick >> 12) % 6 == 0 ? 1 : 0;
-        parsed += both(buf, len, &o);
+        parsed += both_threads(buf, len, &o, 1 + it % 3); /* 1, 2, 3 threads in turn */
     }
     assert_true(parsed > 1000); /* the comparison was not only of error messages */
+}
+
+/* A file of several 1 MiB read blocks (batches end at each block; records cross the block
+ * ends) with quoted line ends, CRLF lines, doubled quotes, a column that turns cat late and
+ * bad lines: read from disk by the fast path at 1, 2, 3 and 7 threads and by libcsv. */
+static void test_big_file_threads(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_csv_fast_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "wb");
+    assert_non_null(fp);
+    cl_rng rng;
+    cl_rng_seed(&rng, 5);
+    fputs("id,x,label,text,late,when\n", fp);
+    for (int i = 0; i < 60000; i++) {
+        uint64_t u = cl_rng_next(&rng);
+        fprintf(fp, "%d,%.17g,lab%d,", i, (double)(u >> 11) * 0x1p-40, (int)(u % 50));
+        switch ((u >> 8) % 7) {
+        case 0: fputs("\"multi\nline, \"\"quoted\"\"\"", fp); break;
+        case 1: fputs("\"\"", fp); break;
+        case 2: fputs("NA", fp); break;
+        case 3: fputs("\"a,b\"", fp); break;
+        default: fputs("plain", fp); break;
+        }
+        fprintf(fp, ",%s,%s", i == 59000 ? "oops" : (u >> 20) % 9 ? "12" : "",
+                (u >> 24) % 5 ? "2024-03-01" : "2024-03-01 10:00:00");
+        if ((u >> 30) % 11 == 0)
+            fputs(",extra", fp); /* a bad line */
+        fputs((u >> 40) % 13 == 0 ? "\r\n" : "\n", fp);
+    }
+    fclose(fp);
+    static const int threads[] = {1, 2, 3, 7};
+    for (int skip_bad = 0; skip_bad < 2; skip_bad++) {
+        cl_csv_opts o;
+        cl_csv_opts_default(&o);
+        o.skip_bad = skip_bad;
+        o.libcsv_only = 1;
+        cl_frame *ref = NULL;
+        cl_csv_info iref;
+        int rref = cl_csv_read(&ref, path, &o, &iref);
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", rref ? cl_last_error() : "");
+        if (skip_bad)
+            assert_int_equal(rref, CL_OK);
+        else
+            assert_int_equal(rref, CL_EFORMAT); /* the first bad line, named */
+        for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+            o.libcsv_only = 0;
+            o.threads = threads[t];
+            cl_frame *f = NULL;
+            cl_csv_info info;
+            int rc = cl_csv_read(&f, path, &o, &info);
+            assert_int_equal(rc, rref);
+            if (rc) {
+                assert_string_equal(cl_last_error(), msg);
+                continue;
+            }
+            assert_true(f->nrow > 50000);
+            same_frame(f, ref);
+            same_info(&info, &iref);
+            cl_frame_free(f);
+        }
+        cl_frame_free(ref);
+    }
+    remove(path);
 }
 
 int main(void)
@@ -225,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_tricky),
         cmocka_unit_test(test_fuzz_corpus),
         cmocka_unit_test(test_random_files),
+        cmocka_unit_test(test_big_file_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
