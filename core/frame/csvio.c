@@ -14,12 +14,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <limits.h>
-#include <omp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define BLOCK ((size_t)1 << 20)
 /* Inputs smaller than this get no progress reports (no bar flashing up for a small file);
  * the interrupt flag is polled after every block whatever the size. */
 #define PROGRESS_MIN ((int64_t)8 << 20)
+/* Fields in a batch below which it is committed on one thread. */
+#define PARALLEL_MIN ((int64_t)4096)
 
 void cl_csv_opts_default(cl_csv_opts *o)
 {
@@ -988,6 +991,50 @@ static void commit_column(reader *r, int j, batch_err *e)
     }
 }
 
+typedef struct commit_job {
+    reader *r;
+    atomic_int next;      /* the next column to take */
+    batch_err *errs;
+} commit_job;
+
+typedef struct commit_arg {
+    commit_job *job;
+    int t;
+    pthread_t id;
+} commit_arg;
+
+static void *commit_worker(void *p)
+{
+    commit_arg *a = p;
+    reader *r = a->job->r;
+    locale_t old = r->cloc ? uselocale(r->cloc) : (locale_t)0;
+    for (int j; (j = atomic_fetch_add(&a->job->next, 1)) < r->ncol;)
+        commit_column(r, j, &a->job->errs[a->t]);
+    if (r->cloc)
+        uselocale(old);
+    return NULL;
+}
+
+/* Threads take columns one at a time. Plain threads per batch, not an OpenMP team: on a
+ * machine shared with other work, OpenMP's spinning barriers made two threads slower than
+ * one; a thread start costs microseconds, a batch (a 1 MiB block) milliseconds. A thread
+ * that cannot start leaves its columns to the others. */
+static void commit_parallel(reader *r, int nt, batch_err *errs)
+{
+    commit_job job = {r, 0, errs};
+    commit_arg args[64];
+    int started[64] = {0};
+    for (int t = 1; t < nt; t++) {
+        args[t] = (commit_arg){&job, t, 0};
+        started[t] = pthread_create(&args[t].id, NULL, commit_worker, &args[t]) == 0;
+    }
+    args[0] = (commit_arg){&job, 0, 0};
+    commit_worker(&args[0]);
+    for (int t = 1; t < nt; t++)
+        if (started[t])
+            pthread_join(args[t].id, NULL);
+}
+
 /* Commits the batch: columns split over r->threads threads (each with the C locale). */
 static int flush_batch(reader *r)
 {
@@ -998,6 +1045,8 @@ static int flush_batch(reader *r)
         if ((r->rc = grow_rows(r)))
             return r->rc;
     int nt = r->threads < r->ncol ? r->threads : r->ncol;
+    if ((int64_t)r->bn * r->ncol < PARALLEL_MIN)
+        nt = 1; /* a few fields: starting threads would cost more than it saves */
     batch_err errs[64];
     if (nt > 64)
         nt = 64;
@@ -1007,16 +1056,7 @@ static int flush_batch(reader *r)
         for (int j = 0; j < r->ncol; j++)
             commit_column(r, j, &errs[0]);
     } else {
-#pragma omp parallel num_threads(nt)
-        {
-            batch_err *e = &errs[omp_get_thread_num()];
-            locale_t old = r->cloc ? uselocale(r->cloc) : (locale_t)0;
-#pragma omp for schedule(dynamic, 1)
-            for (int j = 0; j < r->ncol; j++)
-                commit_column(r, j, e);
-            if (r->cloc)
-                uselocale(old);
-        }
+        commit_parallel(r, nt, errs);
     }
     batch_err *first = &errs[0];
     for (int t = 1; t < nt; t++)
