@@ -16,9 +16,8 @@ static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
  * (|value| within 10^-46 .. 10^47), so ldexp is exact. */
 static double round_u128(unsigned __int128 q, int sticky, int e2)
 {
-    int n = 0;
-    for (unsigned __int128 t = q; t; t >>= 1)
-        n++;
+    uint64_t hi = (uint64_t)(q >> 64), lo = (uint64_t)q;
+    int n = hi ? 128 - __builtin_clzll(hi) : lo ? 64 - __builtin_clzll(lo) : 0;
     if (n <= 53)
         return ldexp((double)(uint64_t)q, e2); /* sticky is never set with so few bits */
     int shift = n - 53;
