@@ -6,7 +6,12 @@
  * quoted fields is tokenized by csvio.c's fast path; every other record (CR, embedded line
  * ends, stray quotes, NUL, the record crossing a 1 MiB block) goes through libcsv, the
  * reference for quoting rules (libcsv_only reads everything through it; test_csv_fast and
- * fuzz_csv check both give identical frames).
+ * fuzz_csv check both give identical frames). In pass 1 the fast path's records are batched
+ * per 1 MiB read block and committed column by column on `threads` threads (a column's rows
+ * in order on one thread), so the frame, the notes and every message are the same at any
+ * thread count. There is no chunk split of the file: the tokenizer is sequential and
+ * quote-aware by construction; only the conversion of fields (numbers, dates, labels) runs
+ * in parallel.
  * Fields are staged per record and committed to
  * per-column growable buffers only when the record is complete (so a skipped bad line leaves
  * no trace). Types are inferred in the same pass: a column starts unknown (all missing so
