@@ -12,11 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define BLOCK ((size_t)1 << 20)
 /* Inputs smaller than this get no progress reports (no bar flashing up for a small file);
  * the interrupt flag is polled after every block whatever the size. */
 #define PROGRESS_MIN ((int64_t)8 << 20)
+/* Fields in a batch below which it is committed on one thread. */
+#define PARALLEL_MIN ((int64_t)4096)
 
 void cl_csv_opts_default(cl_csv_opts *o)
 {
@@ -64,6 +70,8 @@ typedef struct colbuf {
     int64_t n_num, n_date, n_text, coerced;
     int64_t first_line;
     char first[64];
+    unsigned char *kind;  /* cat, inferred: K_NUM/K_DATE/K_TEXT of each code, 0 unknown */
+    int32_t nkind;
 } colbuf;
 
 typedef struct reader {
@@ -104,6 +112,19 @@ typedef struct reader {
     int prev_cr;          /* the last block ended in CR: a LF opening the next one is CRLF */
     int stop;             /* nrows reached or pass 2 done */
     int rc;               /* first error */
+    /* fast path (fast_scan): the fields of the record being taken, unescaped quoted text */
+    struct fspan *spans;
+    size_t nspan_cap;
+    int nspan;
+    char *unq;
+    size_t unq_len, unq_cap;
+    /* the batch (fast_record): record starts and lines, records pending, threads */
+    const char **brec;
+    int64_t *bline;
+    int bn, bcap;
+    int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
+    int threads;
+    locale_t cloc;        /* the C locale, for the commit threads */
 } reader;
 
 static const char *const DEFAULT_NA[] = {"NA", "N/A", "null", "NaN"};
@@ -145,6 +166,8 @@ static int is_na(const reader *r, const char *s, size_t len)
 }
 
 static int grow_rows(reader *r);
+static int flush_batch(reader *r);
+static int batch_grow(reader *r);
 static int commit_field(reader *r, int j, const char *s, size_t len, int quoted);
 
 /* An allocation failure gets the file and what was being built in front of the allocator's
@@ -250,6 +273,24 @@ static void field_cb(void *s, size_t len, void *data)
         memset(s, 0, len + (size_t)quoted);
 }
 
+/* Column buffers are written once, front to back, and a 1M-row file has 10^2 MB of them:
+ * first-touch page faults were a quarter of the read time, so big buffers ask for
+ * transparent huge pages (a hint; it is ignored where THP is off). */
+static void hint_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t page = 4096;
+    if (n < ((size_t)4 << 20))
+        return;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 static int grow_rows(reader *r)
 {
     int64_t cap = r->cap ? r->cap + r->cap / 2 : 1024;
@@ -264,7 +305,7 @@ static int grow_rows(reader *r)
     if (r->cap && !r->estimated && r->size > 0 && r->fed > 0) {
         /* after the first rows, size the buffers from the file size and the bytes per row
          * so far: usually no further growth (and no transient 2.5x copies) */
-        double per_row = (double)r->fed / (double)r->nrow;
+        double per_row = (double)r->fed / (double)(r->nrow + r->pending);
         double est = (double)r->size / per_row * 1.03 + 64;
         if (est > (double)cap && est < 4e12)
             cap = (int64_t)est;
@@ -278,12 +319,14 @@ static int grow_rows(reader *r)
                 return cl_error_wrap(CL_ENOMEM, "%s: column '%s' (room for %lld rows)",
                                      r->origin, r->names[j], (long long)cap);
             c->codes = codes;
+            hint_huge(codes, (size_t)cap * sizeof *codes);
         } else {
             double *num = cl_realloc(c->num, (size_t)cap * sizeof *num);
             if (!num)
                 return cl_error_wrap(CL_ENOMEM, "%s: column '%s' (room for %lld rows)",
                                      r->origin, r->names[j], (long long)cap);
             c->num = num;
+            hint_huge(num, (size_t)cap * sizeof *num);
         }
     }
     r->cap = cap;
@@ -292,19 +335,19 @@ static int grow_rows(reader *r)
 
 /* Switches a num/date column to cat at row r->nrow: missing rows become -1, the others wait
  * for pass 2 (-2), quoted empty/marker rows (QNA) too, as they are labels in a cat column. */
-static int to_cat(reader *r, colbuf *c)
+static int to_cat(reader *r, colbuf *c, int64_t rows)
 {
     int32_t *codes = cl_alloc((size_t)(r->cap ? r->cap : 1) * sizeof *codes);
     if (!codes)
         return CL_ENOMEM;
     int pending = 0;
-    for (int64_t i = 0; i < r->nrow; i++) {
+    for (int64_t i = 0; i < rows; i++) {
         int na = isnan(c->num[i]) && !is_qna(c->num[i]);
         codes[i] = na ? -1 : -2;
         pending |= !na;
     }
     if (pending)
-        c->fallback = r->nrow;
+        c->fallback = rows;
     cl_free(c->num);
     c->num = NULL;
     c->codes = codes;
@@ -315,28 +358,67 @@ static int to_cat(reader *r, colbuf *c)
 }
 
 /* Remembers the first value of a column that is not what it should be (for the notes). */
-static void note_first(reader *r, colbuf *c, const char *s, size_t len)
+static void note_first(colbuf *c, int64_t line, const char *s, size_t len)
 {
     if (c->first_line)
         return;
-    c->first_line = r->rec_line;
+    c->first_line = line;
     size_t n = len < sizeof c->first - 1 ? len : sizeof c->first - 1;
     memcpy(c->first, s, n);
     c->first[n] = '\0';
 }
 
 /* A forced num/date column met a value that does not parse: missing, counted. */
-static void coerce(reader *r, colbuf *c, int64_t i, const char *s, size_t len)
+static void coerce(colbuf *c, int64_t i, int64_t line, const char *s, size_t len)
 {
     c->num[i] = NAN;
     if (c->coerced++ == 0)
-        note_first(r, c, s, len);
+        note_first(c, line, s, len);
 }
 
-static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
+enum { K_NUM = 1, K_DATE, K_TEXT }; /* what a label parses as; 0: not known yet */
+
+/* Interns a label of an inferred cat column and counts it as a number, a date or text (for
+ * the notes). A label always parses the same way, so its kind is worked out once per
+ * dictionary code (parse_num and parse_date on every value were a fifth of the read). */
+static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, int32_t *code)
+{
+    int rc = cl_dict_intern(c->dict, s, len, code);
+    if (rc)
+        return rc;
+    int32_t k = *code;
+    if (k >= c->nkind) {
+        int32_t cap = c->nkind ? c->nkind * 2 : 256;
+        while (cap <= k)
+            cap *= 2;
+        unsigned char *kind = cl_realloc(c->kind, (size_t)cap);
+        if (!kind)
+            return CL_ENOMEM;
+        memset(kind + c->nkind, 0, (size_t)(cap - c->nkind));
+        c->kind = kind;
+        c->nkind = cap;
+    }
+    if (!c->kind[k]) {
+        double v;
+        c->kind[k] = cl_textnum_parse_num(s, len, &v)    ? K_NUM
+                     : cl_textnum_parse_date(s, len, &v) ? K_DATE
+                                                         : K_TEXT;
+    }
+    if (c->kind[k] == K_NUM)
+        c->n_num++;
+    else if (c->kind[k] == K_DATE)
+        c->n_date++;
+    else if (c->n_text++ == 0)
+        note_first(c, line, s, len);
+    return CL_OK;
+}
+
+/* Row i of column j (from the record on `line`) gets the field s[0..len). Touches column j
+ * and nothing else of the reader, so columns may be committed by different threads. */
+static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, size_t len,
+                     int quoted)
 {
     colbuf *c = &r->cols[j];
-    int64_t i = r->nrow;
     if (r->pass == 2) {
         if (i < c->fallback && c->codes[i] == -2)
             return cl_dict_intern(c->dict, s, len, &c->codes[i]);
@@ -370,7 +452,7 @@ static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
             return CL_OK;
         }
         if (c->forced == (as_num ? CL_NUM : CL_DATE)) {
-            coerce(r, c, i, s, len);
+            coerce(c, i, line, s, len);
             return CL_OK;
         }
         break;
@@ -380,14 +462,8 @@ static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
             c->codes[i] = -1;
             return CL_OK;
         }
-        if (c->forced < 0) { /* what the values look like, for the notes */
-            if (cl_textnum_parse_num(s, len, &v))
-                c->n_num++;
-            else if (cl_textnum_parse_date(s, len, &v))
-                c->n_date++;
-            else if (c->n_text++ == 0)
-                note_first(r, c, s, len);
-        }
+        if (c->forced < 0) /* what the values look like, for the notes */
+            return intern_counted(c, line, s, len, &c->codes[i]);
         return cl_dict_intern(c->dict, s, len, &c->codes[i]);
     case ST_UNKNOWN:
         if (na) {
@@ -415,11 +491,16 @@ static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
     }
     /* text in a num/date/unknown column: it becomes cat */
     if (c->n_text++ == 0)
-        note_first(r, c, s, len);
-    int rc = to_cat(r, c);
+        note_first(c, line, s, len);
+    int rc = to_cat(r, c, i);
     if (rc)
         return rc;
     return cl_dict_intern(c->dict, s, len, &c->codes[i]);
+}
+
+static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
+{
+    return commit_at(r, j, r->nrow, r->rec_line, s, len, quoted);
 }
 
 static int set_header(reader *r)
@@ -692,6 +773,307 @@ static size_t line_len(const char *p, const char *end, int *eol, int *cr_end)
     return nl ? (size_t)(nl - p) + 1 : len;
 }
 
+typedef struct fspan fspan;
+static int unescape(reader *r, fspan *f, const char *b, const char *z, char q);
+static size_t fast_fields(reader *r, const char *p, const char *end, const unsigned char *cls,
+                          size_t base, size_t *nfp);
+
+/* ---- fast path: the common record without libcsv --------------------------------------- */
+
+/* A record that is one line ending in LF inside the block, whose fields are unquoted without
+ * a quote, CR or NUL, or quoted with "" escapes and followed directly by the separator or the
+ * LF, is tokenized here (libcsv's per-byte state machine and per-field callbacks are most of
+ * the read time). Anything else (CR anywhere, a quote inside an unquoted field, text after a
+ * closing quote, a line end inside quotes, a NUL, a blank line, a record that crosses the
+ * block end or is longer than max_record) returns 0 before any field is taken, and the
+ * record goes to libcsv, which stays the reference for quoting rules (test_csv compares
+ * both on every case, and fuzz_csv on every input). */
+enum { K_PLAIN, K_SEP, K_LF, K_ODD }; /* K_ODD: quote, CR, NUL */
+
+static void fast_classes(const reader *r, unsigned char *cls)
+{
+    memset(cls, K_PLAIN, 256);
+    cls[(unsigned char)r->o->sep] = K_SEP;
+    cls['\n'] = K_LF;
+    cls['\r'] = K_ODD;
+    cls['\0'] = K_ODD;
+    cls[(unsigned char)r->o->quote] = K_ODD;
+}
+
+struct fspan {
+    uint32_t off, len; /* into the record, or into r->unq for a quoted field with escapes */
+    uint8_t quoted, unq;
+};
+
+/* Scans one record at p; on success fills r->spans[base..base + r->nspan) and returns its
+ * length (LF included). Unescaped text is appended to r->unq. */
+static size_t fast_scan(reader *r, const char *p, const char *end, const unsigned char *cls,
+                        size_t base)
+{
+    size_t nf = 0, unq0 = r->unq_len;
+    if (p >= end || *p == '\n' || (end - p) > (ptrdiff_t)UINT32_MAX)
+        return 0;
+    size_t n = fast_fields(r, p, end, cls, base, &nf);
+    if (!n)
+        r->unq_len = unq0; /* what a failed scan unescaped is dropped */
+    else
+        r->nspan = (int)nf;
+    return n;
+}
+
+static size_t fast_fields(reader *r, const char *p, const char *end, const unsigned char *cls,
+                          size_t base, size_t *nfp)
+{
+    const char q = r->o->quote, sep = r->o->sep;
+    const char *s = p;
+    size_t nf = 0;
+    for (;;) {
+        if (base + nf == r->nspan_cap) {
+            size_t cap = r->nspan_cap ? r->nspan_cap * 2 : 64;
+            fspan *sp = cl_realloc(r->spans, (size_t)cap * sizeof *sp);
+            if (!sp)
+                return 0; /* libcsv's path reports the allocation failure */
+            r->spans = sp;
+            r->nspan_cap = cap;
+        }
+        fspan *f = &r->spans[base + nf++];
+        if (s < end && *s == q) {
+            const char *b = ++s;
+            int esc = 0;
+            for (;;) {
+                const char *z = memchr(s, q, (size_t)(end - s));
+                if (!z || z + 1 >= end)
+                    return 0;
+                if (memchr(s, '\n', (size_t)(z - s)) || memchr(s, '\r', (size_t)(z - s)) ||
+                    memchr(s, '\0', (size_t)(z - s)))
+                    return 0;
+                if (z[1] == q) {
+                    esc = 1;
+                    s = z + 2;
+                    continue;
+                }
+                if (z[1] != sep && z[1] != '\n')
+                    return 0;
+                f->quoted = 1;
+                if (!esc) {
+                    f->unq = 0;
+                    f->off = (uint32_t)(b - p);
+                    f->len = (uint32_t)(z - b);
+                } else if (!unescape(r, f, b, z, q)) {
+                    return 0;
+                }
+                s = z + 1;
+                break;
+            }
+        } else {
+            const char *b = s;
+            while (s < end && cls[(unsigned char)*s] == K_PLAIN)
+                s++;
+            if (s >= end || cls[(unsigned char)*s] == K_ODD)
+                return 0;
+            f->quoted = 0;
+            f->unq = 0;
+            f->off = (uint32_t)(b - p);
+            f->len = (uint32_t)(s - b);
+        }
+        if (*s == '\n') {
+            size_t n = (size_t)(s + 1 - p);
+            if ((int64_t)n > r->max_record)
+                return 0;
+            *nfp = nf;
+            return n;
+        }
+        s++; /* the separator */
+    }
+}
+
+/* A quoted field with "" escapes, as its text, into r->unq. */
+static int unescape(reader *r, fspan *f, const char *b, const char *z, char q)
+{
+    size_t need = r->unq_len + (size_t)(z - b);
+    if (need > r->unq_cap) {
+        size_t cap = need * 2 + 256;
+        char *u = cl_realloc(r->unq, cap);
+        if (!u)
+            return 0;
+        r->unq = u;
+        r->unq_cap = cap;
+    }
+    char *o = r->unq + r->unq_len;
+    f->off = (uint32_t)r->unq_len;
+    for (const char *c = b; c < z; c++) {
+        *o++ = *c;
+        if (*c == q)
+            c++; /* the second quote of "" */
+    }
+    f->len = (uint32_t)(o - (r->unq + r->unq_len));
+    f->unq = 1;
+    r->unq_len += f->len;
+    return 1;
+}
+
+/* Hands a scanned record to the same field/record steps libcsv's callbacks take. */
+static void fast_take(reader *r, const char *p, const fspan *sp, int n)
+{
+    for (int k = 0; k < n && !r->rc && !r->stop; k++) {
+        const fspan *f = &sp[k];
+        field_take(r, (f->unq ? r->unq : p) + f->off, f->len, f->quoted);
+    }
+    if (!r->rc && !r->stop)
+        row_cb('\n', r);
+}
+
+/* ---- batches: records tokenized in order, columns committed in parallel ---------------- */
+
+/* A record the fast path scanned (its spans at r->spans + base). In pass 1, once the columns
+ * are known, a record with the right field count joins the batch, which flush_batch commits
+ * column by column (a column's rows in order, so the frame does not depend on the thread
+ * count); anything else is taken at once, after the batch, as the libcsv path would. */
+static void fast_record(reader *r, const char *p, size_t base)
+{
+    const cl_csv_opts *o = r->o;
+    if (r->have_header && !r->header_pending && r->pass == 1 && r->nspan == r->ncol) {
+        if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) { /* field_take's nrows stop */
+            r->stop = 1;
+            return;
+        }
+        if (r->bn == r->bcap && batch_grow(r))
+            return;
+        r->brec[r->bn] = p;
+        r->bline[r->bn] = r->start_line;
+        r->bn++;
+        if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) /* row_cb's nrows stop */
+            r->stop = 1;
+        return;
+    }
+    if (flush_batch(r))
+        return;
+    fast_take(r, p, r->spans + base, r->nspan);
+}
+
+static int batch_grow(reader *r)
+{
+    int cap = r->bcap ? r->bcap * 2 : 1024;
+    const char **rec = cl_realloc(r->brec, (size_t)cap * sizeof *rec);
+    if (rec)
+        r->brec = rec;
+    int64_t *line = rec ? cl_realloc(r->bline, (size_t)cap * sizeof *line) : NULL;
+    if (!line)
+        return r->rc = at_record(r, CL_ENOMEM, "record batch");
+    r->bline = line;
+    r->bcap = cap;
+    return CL_OK;
+}
+
+/* The first failure of a batch commit on one thread: the lowest (record, column). */
+typedef struct batch_err {
+    int64_t b;
+    int j, rc;
+    char msg[256];
+} batch_err;
+
+static void commit_column(reader *r, int j, batch_err *e)
+{
+    const size_t ncol = (size_t)r->ncol;
+    for (int64_t b = 0; b < r->bn && b <= e->b; b++) {
+        const fspan *f = &r->spans[(size_t)b * ncol + (size_t)j];
+        const char *s = (f->unq ? r->unq : r->brec[b]) + f->off;
+        int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
+        if (rc) {
+            if (b < e->b || (b == e->b && j < e->j)) {
+                e->b = b;
+                e->j = j;
+                e->rc = rc;
+                snprintf(e->msg, sizeof e->msg, "%s", cl_last_error());
+            }
+            return;
+        }
+    }
+}
+
+typedef struct commit_job {
+    reader *r;
+    atomic_int next;      /* the next column to take */
+    batch_err *errs;
+} commit_job;
+
+typedef struct commit_arg {
+    commit_job *job;
+    int t;
+    pthread_t id;
+} commit_arg;
+
+static void *commit_worker(void *p)
+{
+    commit_arg *a = p;
+    reader *r = a->job->r;
+    locale_t old = r->cloc ? uselocale(r->cloc) : (locale_t)0;
+    for (int j; (j = atomic_fetch_add(&a->job->next, 1)) < r->ncol;)
+        commit_column(r, j, &a->job->errs[a->t]);
+    if (r->cloc)
+        uselocale(old);
+    return NULL;
+}
+
+/* Threads take columns one at a time. Plain threads per batch, not an OpenMP team: on a
+ * machine shared with other work, OpenMP's spinning barriers made two threads slower than
+ * one; a thread start costs microseconds, a batch (a 1 MiB block) milliseconds. A thread
+ * that cannot start leaves its columns to the others. */
+static void commit_parallel(reader *r, int nt, batch_err *errs)
+{
+    commit_job job = {r, 0, errs};
+    commit_arg args[64];
+    int started[64] = {0};
+    for (int t = 1; t < nt; t++) {
+        args[t] = (commit_arg){&job, t, 0};
+        started[t] = pthread_create(&args[t].id, NULL, commit_worker, &args[t]) == 0;
+    }
+    args[0] = (commit_arg){&job, 0, 0};
+    commit_worker(&args[0]);
+    for (int t = 1; t < nt; t++)
+        if (started[t])
+            pthread_join(args[t].id, NULL);
+}
+
+/* Commits the batch: columns split over r->threads threads (each with the C locale). */
+static int flush_batch(reader *r)
+{
+    if (r->rc || !r->bn)
+        return r->rc;
+    r->pending = r->bn;
+    while (r->nrow + r->bn > r->cap)
+        if ((r->rc = grow_rows(r)))
+            return r->rc;
+    int nt = r->threads < r->ncol ? r->threads : r->ncol;
+    if ((int64_t)r->bn * r->ncol < PARALLEL_MIN)
+        nt = 1; /* a few fields: starting threads would cost more than it saves */
+    batch_err errs[64];
+    if (nt > 64)
+        nt = 64;
+    for (int t = 0; t < nt; t++)
+        errs[t].b = INT64_MAX, errs[t].j = INT_MAX, errs[t].rc = 0;
+    if (nt <= 1) {
+        for (int j = 0; j < r->ncol; j++)
+            commit_column(r, j, &errs[0]);
+    } else {
+        commit_parallel(r, nt, errs);
+    }
+    batch_err *first = &errs[0];
+    for (int t = 1; t < nt; t++)
+        if (errs[t].b < first->b || (errs[t].b == first->b && errs[t].j < first->j))
+            first = &errs[t];
+    if (first->rc) {
+        r->rec_line = r->bline[first->b];
+        cl_error(first->rc, "%s", first->msg); /* raised on a worker: this thread's message */
+        return r->rc = at_column(r, first->rc, first->j);
+    }
+    r->nrow += r->bn;
+    r->bn = 0;
+    r->pending = 0;
+    r->unq_len = 0;
+    return CL_OK;
+}
+
 /* One pass over the source. */
 static int run_pass(reader *r, source *src)
 {
@@ -711,6 +1093,9 @@ static int run_pass(reader *r, source *src)
     r->rec_bytes = 0;
     int64_t skip = o->skip;
     int64_t done_bytes = 0;
+    unsigned char cls[256];
+    int fast = !o->libcsv_only;
+    fast_classes(r, cls);
     int first = 1;
     int rc = CL_OK;
     for (;;) {
@@ -745,6 +1130,20 @@ static int run_pass(reader *r, source *src)
                 p += k;
                 continue;
             }
+            size_t base = (size_t)r->bn * (size_t)r->ncol;
+            if (!r->bn)
+                r->unq_len = 0;
+            size_t fk = !lf_rest && fast && r->p.pstate == 0 ? fast_scan(r, p, end, cls, base) : 0;
+            if (fk) { /* one whole line, one record: the accounting of the libcsv path below */
+                r->fed += (int64_t)fk;
+                r->start_line = r->line + 1;
+                fast_record(r, p, base);
+                r->line++;
+                p += fk;
+                continue;
+            }
+            if (flush_batch(r)) /* the records before this one are committed first */
+                break;
             r->fed += (int64_t)k;
             /* a record starts on this line when the parser is between records (libcsv's
              * ROW_NOT_BEGUN = 0) and the line is not blank (libcsv skips blank lines) */
@@ -759,7 +1158,7 @@ static int run_pass(reader *r, source *src)
             }
             p += k;
         }
-        if (r->rc || r->stop)
+        if (flush_batch(r) || r->stop) /* the block's bytes are reused by the next read */
             break;
         done_bytes += (int64_t)n;
         /* Ctrl-C is polled after every block (1 MiB: a few ms of parsing), in both passes;
@@ -803,6 +1202,7 @@ static void reader_free(reader *r)
         if (r->cols) {
             cl_free(r->cols[j].num);
             cl_free(r->cols[j].codes);
+            cl_free(r->cols[j].kind);
             cl_dict_free(r->cols[j].dict);
         }
     }
@@ -812,6 +1212,10 @@ static void reader_free(reader *r)
     cl_free(r->off);
     cl_free(r->len);
     cl_free(r->quoted);
+    cl_free(r->spans);
+    cl_free(r->unq);
+    cl_free(r->brec);
+    cl_free(r->bline);
 }
 
 /* The notes of csvio.h "Type inference": a cat column whose values are >= 95% numbers (or
@@ -959,6 +1363,8 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
         memset(info, 0, sizeof *info);
     cloc loc;
     cloc_enter(&loc);
+    r.cloc = loc.c;
+    r.threads = o->threads > 0 ? o->threads : 1;
     int rc = run_pass(&r, src);
     if (rc == CL_OK && !r.have_header)
         rc = o->names && !o->header ? cl_error(CL_EFORMAT, "%s: no data rows", origin)
@@ -967,7 +1373,7 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
      * write_csv writes such a column); once a number came, they were missing numbers. */
     for (int j = 0; rc == CL_OK && j < r.ncol; j++)
         if (r.cols[j].state == ST_UNKNOWN && r.cols[j].quoted_na && r.cols[j].forced < 0 &&
-            (rc = to_cat(&r, &r.cols[j])))
+            (rc = to_cat(&r, &r.cols[j], r.nrow)))
             rc = at_column(&r, rc, j);
     int64_t lines = r.line, need = 0;
     for (int j = 0; rc == CL_OK && j < r.ncol; j++)

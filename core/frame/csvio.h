@@ -2,7 +2,17 @@
  *
  * Owner: frame helper.
  *
- * Reading: one streaming pass with libcsv. Fields are staged per record and committed to
+ * Reading: one streaming pass. A record that is one LF-ended line with plain or simply
+ * quoted fields is tokenized by csvio.c's fast path; every other record (CR, embedded line
+ * ends, stray quotes, NUL, the record crossing a 1 MiB block) goes through libcsv, the
+ * reference for quoting rules (libcsv_only reads everything through it; test_csv_fast and
+ * fuzz_csv check both give identical frames). In pass 1 the fast path's records are batched
+ * per 1 MiB read block and committed column by column on `threads` threads (a column's rows
+ * in order on one thread), so the frame, the notes and every message are the same at any
+ * thread count. There is no chunk split of the file: the tokenizer is sequential and
+ * quote-aware by construction; only the conversion of fields (numbers, dates, labels) runs
+ * in parallel.
+ * Fields are staged per record and committed to
  * per-column growable buffers only when the record is complete (so a skipped bad line leaves
  * no trace). Types are inferred in the same pass: a column starts unknown (all missing so
  * far), becomes num on its first number, date on its first ISO date (YYYY-MM-DD or
@@ -60,6 +70,10 @@ typedef struct cl_csv_opts {
     int skip_bad;               /* 1: records with the wrong field count are skipped */
     int64_t max_record;         /* bytes per record at most; <= 0 = 64 MiB */
     const cl_progress *progress; /* NULL or a progress/abort callback (bytes read) */
+    int threads;                /* threads committing columns (<= 1: one); the frame is the
+                                 * same for any count */
+    int libcsv_only;            /* 1: every record through libcsv, none through the fast
+                                 * tokenizer (tests compare the two; see csvio.c) */
 } cl_csv_opts;
 
 /* What type inference or a forced type did to one column (see "Type inference" above). */

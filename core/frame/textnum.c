@@ -11,6 +11,52 @@ static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* Rounds q * 2^e2 to the nearest double, ties to even; `sticky`: the true value is a little
+ * more than q (non-zero bits below q's last one). Results stay in the normal range here
+ * (|value| within 10^-46 .. 10^47), so ldexp is exact. */
+static double round_u128(unsigned __int128 q, int sticky, int e2)
+{
+    uint64_t hi = (uint64_t)(q >> 64), lo = (uint64_t)q;
+    int n = hi ? 128 - __builtin_clzll(hi) : lo ? 64 - __builtin_clzll(lo) : 0;
+    if (n <= 53)
+        return ldexp((double)(uint64_t)q, e2); /* sticky is never set with so few bits */
+    int shift = n - 53;
+    uint64_t m = (uint64_t)(q >> shift);
+    unsigned __int128 rest = q & ((((unsigned __int128)1) << shift) - 1);
+    unsigned __int128 half = ((unsigned __int128)1) << (shift - 1);
+    if (rest > half || (rest == half && (sticky || (m & 1))))
+        m++;
+    if (m == (uint64_t)1 << 53) {
+        m >>= 1;
+        shift++;
+    }
+    return ldexp((double)m, e2 + shift);
+}
+
+/* w * 10^e10 correctly rounded, for w < 2^64 and |e10| <= 27 (5^27 < 2^63): beyond
+ * Clinger's path, this covers the 17-to-19-digit decimals that printing doubles with %.17g
+ * gives, which otherwise all went to strtod. e10 >= 0: w * 5^e10 is an exact 128-bit product.
+ * e10 < 0: w, normalised to its top bit, times 2^64, divided by 5^-e10 gives a quotient of
+ * >= 65 bits and a remainder (the sticky bit): enough to round once, correctly. */
+static double exact_scaled(uint64_t w, int e10)
+{
+    static const uint64_t POW5[28] = {
+        1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL, 390625ULL,
+        1953125ULL, 9765625ULL, 48828125ULL, 244140625ULL, 1220703125ULL, 6103515625ULL,
+        30517578125ULL, 152587890625ULL, 762939453125ULL, 3814697265625ULL,
+        19073486328125ULL, 95367431640625ULL, 476837158203125ULL, 2384185791015625ULL,
+        11920928955078125ULL, 59604644775390625ULL, 298023223876953125ULL,
+        1490116119384765625ULL, 7450580596923828125ULL};
+    if (e10 >= 0)
+        return round_u128((unsigned __int128)w * POW5[e10], 0, e10);
+    int lz = __builtin_clzll(w);
+    unsigned __int128 num = (unsigned __int128)(w << lz) << 64;
+    uint64_t d = POW5[-e10];
+    unsigned __int128 q = num / d;
+    int sticky = num % d != 0;
+    return round_u128(q, sticky, e10 - 64 - lz);
+}
+
 /* 1 if [p, end) is `word` (lower case) in any case; no locale involved. */
 static int word_is(const char *p, const char *end, const char *word)
 {
@@ -46,13 +92,14 @@ int cl_textnum_parse_num(const char *s, size_t len, double *v)
         return 1;
     }
     uint64_t w = 0;
-    int digits = 0, sig = 0, dropped = 0, frac = 0;
+    int digits = 0, sig = 0, dropped = 0, frac = 0, lost = 0;
     for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
         if (sig < 19) {
             w = w * 10 + (uint64_t)(*p - '0');
             sig += w != 0;
         } else {
             dropped++;
+            lost |= *p != '0';
         }
     }
     if (p < end && *p == '.') {
@@ -62,6 +109,8 @@ int cl_textnum_parse_num(const char *s, size_t len, double *v)
                 w = w * 10 + (uint64_t)(*p - '0');
                 sig += w != 0;
                 frac++;
+            } else {
+                lost |= *p != '0';
             }
         }
     }
@@ -88,6 +137,12 @@ int cl_textnum_parse_num(const char *s, size_t len, double *v)
         /* Clinger's fast path: both operands exact, one rounding. */
         double d = (double)w;
         d = e10 >= 0 ? d * POW10[e10] : d / POW10[-e10];
+        *v = neg ? -d : d;
+        return 1;
+    }
+    if (!lost && w != 0 && e10 >= -27 && e10 <= 27) {
+        /* every digit is in w (< 10^19 < 2^64) and 5^|e10| < 2^63: exact integer work */
+        double d = exact_scaled(w, (int)e10);
         *v = neg ? -d : d;
         return 1;
     }

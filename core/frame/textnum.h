@@ -8,7 +8,10 @@
  * Numbers: plain decimal syntax ([+-]digits[.digits][e[+-]digits], surrounding spaces allowed)
  * and inf/infinity in any case, signed. No hex, no "nan" (NaN is a missing marker to the
  * reader). Correctly rounded: an exact fast path (Clinger: <= 19 significant digits, value
- * <= 2^53, |exp10| <= 22) and strtod otherwise, which the caller must run in the C locale.
+ * <= 2^53, |exp10| <= 22), then exact 128-bit integer work for any <= 19-digit decimal with
+ * |exp10| <= 27 (the %.17g case; checked against strtod on 10^6 inputs in test_textnum and
+ * 10^8 by scripts/bench/csv_float_check.sh), and strtod otherwise, which the caller must
+ * run in the C locale.
  * Dates: YYYY-MM-DD or YYYY-MM-DD[T ]HH:MM:SS (proleptic Gregorian), as days since 1970-01-01
  * with the time of day as a fraction.
  */

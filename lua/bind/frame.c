@@ -79,6 +79,7 @@ static int l_read_csv(lua_State *L)
     opts.nrows = (int64_t)lcl_optnum(L, o, "nrows", -1);
     opts.skip = (int64_t)lcl_optnum(L, o, "skip", 0);
     opts.max_record = (int64_t)lcl_optnum(L, o, "max_record", 0);
+    opts.threads = cl_threads_get(); /* cl.threads(n); the frame is the same for any count */
     int warn = lcl_optbool(L, o, "warn", 1);
     /* shard k of N: the k-th of N contiguous blocks of rows (0-based), so the blocks of
      * ranks 0..N-1 in rank order are the file's rows in order (what distributed fits assume);

@@ -9,6 +9,8 @@
 -- engine, polars and datatable when installed) at 1 and 2 threads (scripts/bench/csv_anchor.py).
 -- Figures: wall time, rows/s, MB/s, peak RSS (VmHWM; this case runs first so the hostile cases
 -- below do not inflate it). CSV_BENCH_ROWS=n changes the size (another file per size).
+-- churnlab runs at 1 and 2 threads (cl.core.threads); the float parser's check against strtod
+-- is scripts/bench/csv_float_check.sh.
 local cl = require "churnlab"
 
 local dir = "build/bench-data"
@@ -53,20 +55,38 @@ do
   f = assert(io.open(path, "rb"))
   local size = f:seek("end")
   f:close()
-  print(string.format("bench-env suite=csv cpu=%s nproc=%s", cpu_model(),
-                      io.popen("nproc"):read("l") or "?"))
-  local t0, c0 = now(), os.clock()
-  local df = assert(cl.read_csv(path))
-  local secs, cpu = now() - t0, os.clock() - c0
-  local n = df:nrow()
-  -- read_csv is one thread (no threads option yet), so it is one line at threads=1
-  for _, m in ipairs{{"time", secs, "s"}, {"cpu_time", cpu, "s"}, {"rows_per_s", n / secs, "rows/s"},
-                     {"mb_per_s", size / 1e6 / secs, "MB/s"}, {"peak_rss", hwm_mib(), "MiB"}} do
-    print(string.format("bench suite=csv case=mixed impl=churnlab metric=%s value=%.6g unit=%s " ..
-                        "threads=1 rows=%d", m[1], m[2], m[3], n))
+  print(string.format("bench-env suite=csv cpu=%s nproc=%s OPENBLAS_CORETYPE=%s", cpu_model(),
+                      io.popen("nproc"):read("l") or "?", os.getenv("OPENBLAS_CORETYPE") or "unset"))
+  -- churnlab at 1 and 2 threads (cl.threads: the fast path commits columns on them; the
+  -- frame is identical); peak RSS is the process high-water mark, so it is printed for the
+  -- first read only (threads=1), beside the frame's own size (C memory it holds after the read)
+  local res, nrow = {}, 0
+  local prev = cl.core.threads()
+  for _, th in ipairs{1, 2} do
+    cl.core.threads(th)
+    collectgarbage()
+    local m0 = cl.core.memory()
+    local t0, c0 = now(), os.clock()
+    local df = assert(cl.read_csv(path))
+    local secs, cpu = now() - t0, os.clock() - c0
+    local frame_mib = (cl.core.memory() - m0) / 1048576
+    nrow = df:nrow()
+    res[th] = {secs = secs, cpu = cpu}
+    local ms = {{"time", secs, "s"}, {"cpu_time", cpu, "s"}, {"rows_per_s", nrow / secs, "rows/s"},
+                {"mb_per_s", size / 1e6 / secs, "MB/s"}, {"frame_size", frame_mib, "MiB"}}
+    if th == 1 then
+      local hwm = hwm_mib()
+      ms[#ms + 1] = {"peak_rss", hwm, "MiB"}
+      ms[#ms + 1] = {"peak_rss_over_frame", hwm / frame_mib, "x"}
+    end
+    for _, m in ipairs(ms) do
+      print(string.format("bench suite=csv case=mixed impl=churnlab metric=%s value=%.6g unit=%s " ..
+                          "threads=%d rows=%d", m[1], m[2], m[3], th, nrow))
+    end
+    df = nil
+    collectgarbage()
   end
-  df = nil
-  collectgarbage()
+  cl.core.threads(prev)
   local anchor = {}
   for _, th in ipairs{1, 2} do
     local p = io.popen(string.format("%s scripts/bench/csv_anchor.py %s %d", py, path, th))
@@ -78,12 +98,17 @@ do
     p:close()
   end
   for _, th in ipairs{1, 2} do
-    for _, m in ipairs{{"time", secs, "speedup_vs_pandas_c"}, {"cpu_time", cpu, "cpu_speedup_vs_pandas_c"}} do
-      local v = anchor[m[1] .. "/" .. th]
-      if v then
-        print(string.format("bench suite=csv case=mixed impl=churnlab metric=%s value=%.3g unit=x " ..
-                            "pandas_threads=%d", m[3], v / m[2], th))
-      end
+    local v = anchor["time/" .. th]
+    if v then
+      print(string.format("bench suite=csv case=mixed impl=pandas_c metric=mb_per_s value=%.6g " ..
+                          "unit=MB/s threads=%d", size / 1e6 / v, th))
+      print(string.format("bench suite=csv case=mixed impl=churnlab metric=speedup_vs_pandas_c " ..
+                          "value=%.3g unit=x threads=%d", v / res[th].secs, th))
+    end
+    v = anchor["cpu_time/" .. th]
+    if v then
+      print(string.format("bench suite=csv case=mixed impl=churnlab metric=cpu_speedup_vs_pandas_c " ..
+                          "value=%.3g unit=x threads=%d", v / res[th].cpu, th))
     end
   end
 end

@@ -134,12 +134,83 @@ static void test_parse_num_edges(void **state)
     }
 }
 
+/* One input against strtod, bit for bit; returns 1 when it differs (message in buf). */
+static int differs(const char *buf, size_t len)
+{
+    double v, want = strtod(buf, NULL);
+    if (!cl_textnum_parse_num(buf, len, &v) || memcmp(&v, &want, sizeof v)) {
+        fprintf(stderr, "'%s': got %.17g, strtod %.17g\n", buf, v, want);
+        return 1;
+    }
+    return 0;
+}
+
+/* The exact 128-bit path of textnum.c (up to 19 digits, |exp10| <= 27, beyond Clinger's
+ * range) against strtod on N inputs (TEXTNUM_STRTOD_N, default 10^6; scripts/bench/
+ * csv_float_check.sh runs 10^8): random digit strings, %.15g..%.19g of random doubles
+ * (random bit patterns and typical magnitudes), exact halfway points between two doubles
+ * (H / 2^k written as H*5^k e-k, H an odd 54-bit integer, so the sticky and ties-to-even
+ * branches run) and their neighbours one unit away, and integer halfway points above 2^53. */
+static void test_exact_path_vs_strtod(void **state)
+{
+    (void)state;
+    const char *env = getenv("TEXTNUM_STRTOD_N");
+    long long n = env ? atoll(env) : 1000000;
+    cl_rng r;
+    cl_rng_seed(&r, env ? (uint64_t)n : 2121);
+    char buf[96];
+    long long bad = 0;
+    for (long long k = 0; k < n && bad < 10; k++) {
+        int pos = 0;
+        uint64_t kind = cl_rng_below(&r, 5);
+        if (kind == 0) {
+            int nd = 1 + (int)cl_rng_below(&r, 19);
+            int dot = (int)cl_rng_below(&r, (uint64_t)nd + 1);
+            buf[pos++] = (char)('1' + cl_rng_below(&r, 9));
+            for (int d = 1; d < nd; d++) {
+                if (d == dot)
+                    buf[pos++] = '.';
+                buf[pos++] = (char)('0' + cl_rng_below(&r, 10));
+            }
+            pos += snprintf(buf + pos, sizeof buf - (size_t)pos, "e%d",
+                            (int)cl_rng_below(&r, 71) - 35);
+        } else if (kind == 1 || kind == 2) {
+            double x;
+            if (kind == 1) {
+                uint64_t bits = cl_rng_next(&r) & ~(0x7ffULL << 52);
+                bits |= (uint64_t)(1023 - 90 + cl_rng_below(&r, 180)) << 52; /* 1e-27..1e27 */
+                memcpy(&x, &bits, sizeof x);
+            } else {
+                x = (double)(cl_rng_next(&r) >> 11) / 9007199254740992.0 *
+                    pow(10.0, (double)cl_rng_below(&r, 12) - 4.0);
+            }
+            pos = snprintf(buf, sizeof buf, "%.*g", 15 + (int)cl_rng_below(&r, 5), x);
+        } else if (kind == 3) {
+            uint64_t h = (cl_rng_next(&r) >> 10) | (1ULL << 53) | 1; /* odd, 54 bits */
+            int e = 1 + (int)cl_rng_below(&r, 3);
+            uint64_t w = h;
+            for (int i = 0; i < e; i++)
+                w *= 5;
+            w += (uint64_t)cl_rng_below(&r, 3) - 1; /* the halfway point or a unit off */
+            pos = snprintf(buf, sizeof buf, "%llue-%d", (unsigned long long)w, e);
+        } else {
+            int j = (int)cl_rng_below(&r, 11); /* above 2^53 one ulp is 2^(j+1) */
+            uint64_t h = ((cl_rng_next(&r) >> 11) | (1ULL << 52)) << 1 | 1;
+            uint64_t w = (h << j) + (uint64_t)cl_rng_below(&r, 3) - 1;
+            pos = snprintf(buf, sizeof buf, "%llu", (unsigned long long)w);
+        }
+        bad += differs(buf, (size_t)pos);
+    }
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_num_vs_strtod),
         cmocka_unit_test(test_parse_num_edges),
         cmocka_unit_test(test_dates_vs_walk),
+        cmocka_unit_test(test_exact_path_vs_strtod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
