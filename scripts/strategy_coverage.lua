@@ -48,7 +48,7 @@ print(fmt("strategy_coverage: %d worlds of %d customers, seeds %d..%d, %s", worl
   first + worlds - 1, exe))
 local hit, total, per = 0, 0, {}
 for _, name in ipairs(PLANS) do per[name] = {0, 0} end
-local opt_sum, oracle_sum = 0, 0
+local opt_sum, oracle_sum, opt_est_sum = 0, 0, 0
 for s = first, first + worlds - 1 do
   local dir = fmt("%s.w%d", tmp, s)
   run(fmt("%s scripts/gen_data.lua %s/data customers=%d titles=400 seed=%d", exe, dir, customers, s))
@@ -67,6 +67,7 @@ for s = first, first + worlds - 1 do
                           x.covered and "" or " MISSED")
   end
   if c.oracle then opt_sum, oracle_sum = opt_sum + c.optimised["true"], oracle_sum + c.oracle["true"] end
+  opt_est_sum = opt_est_sum + c.optimised.estimated
   print(fmt("seed %d (%d active): %s", s, nact, table.concat(line, "; ")))
   os.execute("rm -rf " .. dir)
 end
@@ -77,10 +78,14 @@ print(fmt("strategy_coverage: the 90%% intervals hold the true net value in %d/%
 if arg and arg[4] then
   local parts = {}
   for _, name in ipairs(PLANS) do parts[#parts + 1] = fmt('"%s": [%d, %d]', name, per[name][1], per[name][2]) end
-  local f = assert(io.open(arg[4], "wb"))
+  local f, err = io.open(arg[4] .. ".tmp", "wb")
+  if not f then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(err), 0) end
   f:write(fmt('{"worlds": %d, "customers": %d, "first_seed": %d, "level": 0.9, "covered": %d, "plans": %d, '
-    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "oracle_true_sum": %.2f}\n', worlds, customers, first,
-    hit, total, table.concat(parts, ", "), opt_sum, oracle_sum))
+    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "optimised_estimated_sum": %.2f, "oracle_true_sum": %.2f}\n',
+    worlds, customers, first, hit, total, table.concat(parts, ", "), opt_sum, opt_est_sum, oracle_sum))
   f:close()
+  local ok, rerr = os.rename(arg[4] .. ".tmp", arg[4])
+  if not ok then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(rerr), 0) end
 end
-print(fmt("strategy_coverage: true net value summed over the worlds: optimised %.0f, oracle %.0f", opt_sum, oracle_sum))
+print(fmt("strategy_coverage: net value summed over the worlds: optimised estimated %.0f, true %.0f, oracle true %.0f",
+  opt_est_sum, opt_sum, oracle_sum))
