@@ -374,7 +374,31 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         if ((rc = cl_dist_sum_small(dist, cnt, 2)))
             goto done;
         double npos = (double)cnt[0], nall = (double)cnt[1], sw, sy;
-        if (logistic) {
+        if (o->w) { /* weighted: exact sums (cl_fsum) over every rank of the weights of the
+                     * positive rows and of the others (logistic), or of w and w y */
+            cl_fsum fa, fb;
+            cl_fsum_init(&fa);
+            cl_fsum_init(&fb);
+            for (size_t i = 0; i < n; i++) {
+                if (logistic) {
+                    cl_fsum_add(ylab[i] > 0.5f ? &fa : &fb, o->w[i]);
+                } else {
+                    cl_fsum_add(&fa, o->w[i] * ylab[i]);
+                    cl_fsum_add(&fb, o->w[i]);
+                }
+            }
+            if ((rc = cl_fsum_reduce(dist, &fa)) || (rc = cl_fsum_reduce(dist, &fb)))
+                goto done;
+            sy = cl_fsum_value(&fa) * (logistic ? p->scale_pos_weight : 1.0);
+            sw = logistic ? sy + cl_fsum_value(&fb) : cl_fsum_value(&fb);
+            if (!(sw > 0)) {
+                rc = cl_error(CL_EINVAL, "gbdt fit: the sample weights add up to 0");
+                goto done;
+            }
+            if (logistic)
+                cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained,
+                               &m->prior_true);
+        } else if (logistic) {
             sy = npos * p->scale_pos_weight;
             sw = sy + (nall - npos);
             cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained,
@@ -441,8 +465,13 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
                     double pr = 1 / (1 + exp(-margin[i]));
                     double w = yy > 0.5 ? p->scale_pos_weight : 1.0;
                     double hh = pr * (1 - pr);
+                    if (o->w)
+                        w *= o->w[i];
                     grad[i] = (float)((pr - yy) * w);
                     hess[i] = (float)((hh > 1e-16 ? hh : 1e-16) * w);
+                } else if (o->w) {
+                    grad[i] = (float)((margin[i] - yy) * o->w[i]);
+                    hess[i] = o->w[i];
                 } else {
                     grad[i] = (float)(margin[i] - yy);
                     hess[i] = 1.0f;
@@ -794,6 +823,7 @@ static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_
     fo.is_cat = o->is_cat;
     fo.metric = o->metric; /* CL_METRIC_* and CL_GBDT_METRIC_* share their values */
     fo.dist = o->dist;
+    fo.w = o->w;
     int rc = cl_gbdt_fit(m, cl_tensor_borrow(&tx, &sx, X, n, d), cl_tensor_borrow(&ty, &sy, y, n, 1),
                          &fo, p);
     if (rc)
@@ -829,7 +859,7 @@ const cl_model_ops cl_gbdt_model_ops = {
     .kind = "gbdt", .title = "GBDT", .defs = cl_gbdt_param_defs,
     .params_size = sizeof(cl_gbdt_params), .defaults = ops_defaults, .create = ops_create,
     .free = ops_free, .params_of = ops_params_of,
-    .fit_flags = CL_FIT_VALID | CL_FIT_METRIC | CL_FIT_CATEGORICAL | CL_FIT_DIST,
+    .fit_flags = CL_FIT_VALID | CL_FIT_METRIC | CL_FIT_CATEGORICAL | CL_FIT_DIST | CL_FIT_WEIGHTS,
     .fit = ops_fit,
     .fitted = ops_fitted, .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
     .describe = ops_describe, .read = ops_read, .write = ops_write,

@@ -93,6 +93,10 @@ typedef struct cl_gbdt_fit_opts {
     const uint8_t *is_cat;
     int metric;
     cl_dist *dist;
+    /* n sample weights of this rank's rows (NULL: all 1; finite, >= 0), XGBoost's
+     * sample_weight: gradient and hessian of row i times w[i], the base score the weighted
+     * mean label */
+    const float *w;
 } cl_gbdt_fit_opts;
 
 /* New unfitted model (params validated). Owned; cl_gbdt_free. */
