@@ -71,6 +71,12 @@ void cl_forest_free(cl_forest *m);
 /* is_cat: d flags or NULL. */
 int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const uint8_t *is_cat,
                   const cl_progress *progress);
+/* The same with sample weights w (n values, NULL: all 1; checked by the caller, see
+ * cl_model_check_weights), scikit-learn's sample_weight: row i counts w[i] times (times its
+ * bootstrap count) in the leaf proportions, the split gains and min_leaf. The bin edges come from
+ * the unweighted rows. */
+int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
+                           const uint8_t *is_cat, const float *w, const cl_progress *progress);
 /* P(y = 1) for each row (n floats), prior-corrected when the model says so. */
 int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X);
 /* mode: cl_predict_mode (models/prior.h); MARGIN and UNCORRECTED both give the mean of the

@@ -12,12 +12,15 @@ the rows, the weights, and
     coefficients and intercept;
   - XGBoost (tree_method exact, max_depth 3, eta 0.3, lambda 1, min_child_weight 1, 12 rounds,
     base_score = the weighted mean label, which is churnlab's base score with weights) trained
-    with sample_weight = w: test probabilities.
+    with sample_weight = w: test probabilities;
+  - scikit-learn DecisionTreeClassifier(gini, max_depth 3, min_weight_fraction_leaf = 20 / sum(w),
+    which is churnlab's min_leaf = 20 in weighted rows) with sample_weight = w: test P(y = 1).
 """
 import numpy as np
 import sklearn
 import xgboost as xgb
 from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
 
 
 def data(rng, n):
@@ -44,6 +47,10 @@ def main():
               "lambda": 1.0, "min_child_weight": 1.0, "base_score": base, "nthread": 1}
     b = xgb.train(params, d, num_boost_round=12)
     pt = b.predict(xgb.DMatrix(Xt))
+    dt = DecisionTreeClassifier(max_depth=3, min_weight_fraction_leaf=20 / float(np.sum(w)),
+                                random_state=0)
+    dt.fit(X, y, sample_weight=w)
+    ptree = dt.predict_proba(Xt)[:, 1]
     out = ["-- written by scripts/ref/weights_ref.py with scikit-learn %s, XGBoost %s"
            % (sklearn.__version__, xgb.__version__), "return {"]
     out.append("  X = {" + ", ".join(lua_list(r, "%g") for r in X) + "},")
@@ -55,6 +62,8 @@ def main():
     out.append("  logreg_intercept = %.17g," % lr.intercept_[0])
     out.append("  xgb_base = %.17g," % base)
     out.append("  xgb_prob = " + lua_list(pt) + ",")
+    out.append("  tree_min_leaf = 20,")
+    out.append("  tree_prob = " + lua_list(ptree) + ",")
     out.append("}")
     with open("tests/data/weights_ref.lua", "w") as f:
         f.write("\n".join(out) + "\n")

@@ -1,4 +1,4 @@
--- Sample weights (fit option weights = w) in logreg and gbdt, against scikit-learn and
+-- Sample weights (fit option weights = w) in logreg, gbdt, tree and forest, against scikit-learn and
 -- XGBoost on the same rows and weights (scripts/ref/weights_ref.py wrote them and the
 -- references into tests/data/weights_ref.lua), and against duplicated rows.
 local T = dofile("tests/lua/lib/check.lua")
@@ -81,6 +81,32 @@ T.test("gbdt integer weights equal repeated rows; all-ones weights are bit-ident
   local c1 = cl.gbdt(GP):fit(X, y, {weights = tensor(ones)}):predict(Xt)
   local c0 = cl.gbdt(GP):fit(X, y):predict(Xt)
   T.eq(max_gap(c1, c0, nt), 0, "all-ones weights are the unweighted model")
+end)
+
+T.test("tree weights equal scikit-learn's DecisionTreeClassifier sample_weight", function()
+  local p = cl.tree{depth = 3, min_leaf = R.tree_min_leaf}:fit(X, y, {weights = w}):predict(Xt)
+  -- the same gini splits on the same partitions (8 values per feature, one bin each), and
+  -- leaf values sum(w y) / sum(w) of exact multiples of 0.5: only float32 rounding remains
+  -- (measured 3e-8)
+  T.ok(max_gap(p, tensor(R.tree_prob), nt) < 1e-6, "gap " .. max_gap(p, tensor(R.tree_prob), nt))
+  local u = cl.tree{depth = 3, min_leaf = R.tree_min_leaf}:fit(X, y):predict(Xt)
+  T.ok(max_gap(u, tensor(R.tree_prob), nt) > 1e-2, "the weights change the fit")
+end)
+
+T.test("forest weights: without bootstrap each tree is the weighted CART; repeated rows agree", function()
+  local FP = {trees = 4, mtry = 3, depth = 3, min_leaf = R.tree_min_leaf, bootstrap = false}
+  local p = cl.forest(FP):fit(X, y, {weights = w}):predict(Xt)
+  T.ok(max_gap(p, tensor(R.tree_prob), nt) < 1e-6, "gap " .. max_gap(p, tensor(R.tree_prob), nt))
+  local Xr, yr = repeated(counts)
+  local a = cl.forest(FP):fit(X, y, {weights = tensor(wc)}):predict(Xt)
+  local b = cl.forest(FP):fit(Xr, yr):predict(Xt)
+  T.ok(max_gap(a, b, nt) < 1e-6, "repeated rows: gap " .. max_gap(a, b, nt))
+  -- with bootstrap, all-ones weights multiply the counts by exactly 1: the same model
+  local ones = {}
+  for i = 1, n do ones[i] = 1 end
+  local c1 = cl.forest{trees = 20, seed = 3}:fit(X, y, {weights = tensor(ones)}):predict(Xt)
+  local c0 = cl.forest{trees = 20, seed = 3}:fit(X, y):predict(Xt)
+  T.eq(max_gap(c1, c0, nt), 0, "all-ones weights are the unweighted forest")
 end)
 
 T.test("bad weights are refused with the row named", function()
