@@ -1,4 +1,4 @@
--- Sample weights (fit option weights = w) in logreg, gbdt, tree and forest, against scikit-learn and
+-- Sample weights (fit option weights = w) in logreg, gbdt, tree, forest and mlp, against scikit-learn and
 -- XGBoost on the same rows and weights (scripts/ref/weights_ref.py wrote them and the
 -- references into tests/data/weights_ref.lua), and against duplicated rows.
 local T = dofile("tests/lua/lib/check.lua")
@@ -109,6 +109,29 @@ T.test("forest weights: without bootstrap each tree is the weighted CART; repeat
   T.eq(max_gap(c1, c0, nt), 0, "all-ones weights are the unweighted forest")
 end)
 
+T.test("mlp weights: full-batch training with integer weights equals repeated rows", function()
+  -- counts 1, 2, 0 in turn add up to n (600), so with one batch of all rows the weighted mean
+  -- loss sum(w l) / n is the repeated rows' mean loss: the same gradients up to float
+  -- summation order, the same Adam steps from the same seeded init (it depends on d alone);
+  -- after 30 steps the probabilities agree to float rounding (measured 1.8e-7)
+  local Xr, yr = repeated(counts)
+  T.eq(#wc, n); local tot = 0
+  for i = 1, n do tot = tot + wc[i] end
+  T.eq(tot, n)
+  local P = {hidden = {8}, batch = n, epochs = 30, lr = 0.01, seed = 5}
+  local a = cl.mlp(P):fit(X, y, {weights = tensor(wc)}):predict(Xt)
+  local b = cl.mlp(P):fit(Xr, yr):predict(Xt)
+  T.ok(max_gap(a, b, nt) < 1e-5, "gap " .. max_gap(a, b, nt))
+  local c = cl.mlp(P):fit(X, y):predict(Xt)
+  T.ok(max_gap(a, c, nt) > 1e-2, "the weights change the fit")
+  local ones = {}
+  for i = 1, n do ones[i] = 1 end
+  local P2 = {hidden = {8}, epochs = 3, seed = 5}
+  local c1 = cl.mlp(P2):fit(X, y, {weights = tensor(ones)}):predict(Xt)
+  local c0 = cl.mlp(P2):fit(X, y):predict(Xt)
+  T.eq(max_gap(c1, c0, nt), 0, "all-ones weights are the unweighted fit")
+end)
+
 T.test("bad weights are refused with the row named", function()
   local bad = {}
   for i = 1, n do bad[i] = 1 end
@@ -120,7 +143,7 @@ T.test("bad weights are refused with the row named", function()
   for i = 1, n do zero[i] = 0 end
   T.raises(function() cl.gbdt{trees = 2}:fit(X, y, {weights = tensor(zero)}) end, "every sample weight is 0")
   T.raises(function() cl.logreg{}:fit(X, y, {weights = tensor({1, 2})}) end, "weights", "600")
-  T.raises(function() cl.mlp{}:fit(X, y, {weights = w}) end, "unknown option 'weights'")
+  T.raises(function() cl.mlp{}:fit(X, y, {weights = tensor(bad)}) end, "row 5")
 end)
 
 T.done()
