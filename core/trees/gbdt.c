@@ -51,6 +51,12 @@ const cl_param_def cl_gbdt_param_defs[] = {
      "monotone constraints, one per feature (XGBoost's monotone_constraints): 1 = the output "
      "never falls as the feature rises, -1 = never rises, 0 = free; {} = none (up to 16 "
      "features; numeric splits only)"},
+    {"interactions", CL_PARAM_INTS, offsetof(cl_gbdt_params, interactions), 0, 0, 1073741823,
+     NULL, "interaction constraints (XGBoost's interaction_constraints), one entry per feature: "
+     "the bitmask of the constraint sets holding it (1 = set 1, 2 = set 2, 3 = both, 0 = none). "
+     "A branch may only split on features of a set that holds every feature already on its "
+     "path; the root may split on any. XGBoost's [[0, 1], [1, 2]] is {1, 3, 2}. {} = none (up "
+     "to 16 features)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -232,6 +238,13 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (p->monotone.n != 0 && p->monotone.n != d)
         return cl_error(CL_EINVAL, "gbdt fit: parameter 'monotone' has %d entries, X has %d "
                         "features (give one per feature, 0 = free)", p->monotone.n, d);
+    if (p->interactions.n != 0 && p->interactions.n != d)
+        return cl_error(CL_EINVAL, "gbdt fit: parameter 'interactions' has %d entries, X has %d "
+                        "features (give one set bitmask per feature, 0 = in no set)",
+                        p->interactions.n, d);
+    uint32_t ic[CL_PARAM_MAXINTS];
+    for (int j = 0; j < p->interactions.n; j++)
+        ic[j] = (uint32_t)p->interactions.v[j];
     int8_t mono[CL_PARAM_MAXINTS];
     int mono_any = 0;
     for (int j = 0; j < p->monotone.n; j++) {
@@ -450,6 +463,8 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     gp.dist = dist;
     if (mono_any) /* no constraint at all: the unconstrained arithmetic, bit for bit */
         gp.mono = mono;
+    if (p->interactions.n)
+        gp.ic = ic;
     double best = 0;
     int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
     const size_t blk = 16384, nblk = (n + blk - 1) / blk;

@@ -53,6 +53,9 @@ typedef struct cl_gbdt_params {
     uint64_t seed;
     int prior_correction; /* map probabilities back to the true churn rate after reweighting */
     cl_param_ints monotone; /* per feature +1 / -1 / 0, or none (n = 0) */
+    /* interaction constraints (XGBoost's interaction_constraints): per feature the bitmask of
+     * the constraint sets holding it (bit s-1: set s; 0: in no set), or none (n = 0) */
+    cl_param_ints interactions;
 } cl_gbdt_params;
 
 extern const cl_param_def cl_gbdt_param_defs[];
