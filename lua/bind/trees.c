@@ -85,6 +85,39 @@ static void forest_shap_corrected(float *phi, size_t n, int d, double trained, d
     }
 }
 
+/* m:shap(X, {interactions = true}) -> phi, names: the SHAP interaction values on the margin
+ * scale, n (d + 1) x (d + 1) (row r's matrix in rows (r - 1)(d + 1) + 1 .. r (d + 1); tensors
+ * are two-dimensional). */
+static int shap_interactions(lua_State *L, const cl_model *m, const cl_tree *const *trees,
+                             int ntrees, const float *X, int64_t n, int64_t d, int opts)
+{
+    if (strcmp(lcl_optstr(L, opts, "scale", "margin"), "margin") != 0 ||
+        pipeline_at(L, opts, "pipeline"))
+        return luaL_error(L, "shap: interactions are on the margin scale of the model's own "
+                             "columns (no scale or pipeline option with them)");
+    if (cl_model_n_features(m) != d)
+        return luaL_error(L, "shap: X has %I columns, the model has %I", (lua_Integer)d,
+                          (lua_Integer)cl_model_n_features(m));
+    const cl_gbdt *gb = gbdt_of(m);
+    double base = gb ? gb->base : 0.0, scale = gb ? 1.0 : 1.0 / ntrees;
+    cl_tensor *out = NULL;
+    size_t rows, cells;
+    int rc = cl_mul_size((size_t)n, (size_t)d + 1, &rows) &&
+                     cl_mul_size(rows, (size_t)d + 1, &cells)
+                 ? cl_tensor_new(&out, 2, (int64_t)rows, d + 1)
+                 : CL_ERANGE;
+    if (!rc)
+        rc = cl_treeshap_interactions(trees, ntrees, X, (size_t)n, (int)d, base, scale,
+                                      cl_tensor_data(out));
+    if (rc) {
+        cl_tensor_free(out);
+        return lcl_raise(L, rc);
+    }
+    lcl_pushtensor(L, out);
+    lm_push_features(L, m, "(expected)");
+    return 2;
+}
+
 /* m:shap(X [, {pipeline, scale}]) -> phi, names: the generic contributions (TreeSHAP, on the
  * margin scale), optionally made to add up to the probability, and summed per source column of
  * a pipeline. */
@@ -93,17 +126,13 @@ static int m_shap(lua_State *L)
     const cl_tree *const *trees;
     int ntrees;
     const cl_model *m = check_trees(L, 1, &trees, &ntrees);
-    /* interactions is a known name so that asking for it says it is missing, not unknown */
     static const char *const known[] = {"pipeline", "scale", "interactions", NULL};
     int opts = lcl_check_options(L, 3, "shap", known);
-    if (opts && lua_getfield(L, opts, "interactions") != LUA_TNIL && lua_toboolean(L, -1))
-        return luaL_argerror(L, 3, "option 'interactions' is not supported: this build "
-                                   "computes SHAP values, not SHAP interaction values");
-    if (opts)
-        lua_pop(L, 1);
     int64_t n64, d64;
     const float *X = lm_matrix(L, 2, "X", &n64, &d64);
     lm_need_fitted(L, m, "shap");
+    if (lcl_optbool(L, opts, "interactions", 0))
+        return shap_interactions(L, m, trees, ntrees, X, n64, d64, opts);
     const char *scale = lcl_optstr(L, opts, "scale", "margin");
     int prob = !strcmp(scale, "probability");
     if (!prob && strcmp(scale, "margin") != 0)
@@ -382,7 +411,11 @@ static const luaL_Reg tree_methods[] = {COMMON_METHODS, {"rules", m_rules}, {NUL
              "the margin (m:predict(X, {margin = true}); never prior-corrected). pipeline sums "  \
              "one-hot columns per original column; scale = 'probability' rescales each row "     \
              "proportionally so it adds up to m:predict(X) (prior correction included: it is a " \
-             "monotone map after the margin) minus the expected value (last column)."},          \
+             "monotone map after the margin) minus the expected value (last column). "           \
+             "{interactions = true}: SHAP interaction values (XGBoost's pred_interactions) on "  \
+             "the margin scale, an n (d + 1) x (d + 1) tensor: rows (r - 1)(d + 1) + 1 .. "     \
+             "r (d + 1) hold row r's matrix, symmetric, row i adding up to phi_i, the main "     \
+             "effect on the diagonal, the expected value in the last corner."},                  \
     {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "     \
                    "gain (total split gain), splits (count), cover (hessian sum at splits), "    \
                    "sorted by gain; {table = true} gives a Lua list of rows instead."},          \

@@ -595,8 +595,9 @@ T.test("crosstab{margins = true}: an All row and column (pandas' layout)", funct
   T.eq(cn.All:get(3), 4)
 end)
 
-T.test("shap{interactions = true} says it is not supported", function()
-  T.raises(function() gbdt:shap(X, {interactions = true}) end, "'interactions' is not supported")
+T.test("shap{interactions = true} gives the interaction matrices (tests/lua/shap_interactions.lua)", function()
+  local _, d = X:shape()
+  T.eq(gbdt:shap(X, {interactions = true}):shape(), n * d + n) -- n (d + 1) rows
   T.eq(gbdt:shap(X, {interactions = false}):shape(), n) -- plain SHAP when not asked for
 end)
 
