@@ -365,6 +365,19 @@ static int m_export_xgboost(lua_State *L)
     return 1;
 }
 
+/* forest and tree: m:export_xgboost(path) -> m */
+static int m_export_xgboost_forest(lua_State *L)
+{
+    const char *tname = lcl_testbox(L, 1, T_FOREST) ? T_FOREST : T_TREE;
+    cl_forest *m = lm_checkimpl(L, 1, tname);
+    const char *path = luaL_checkstring(L, 2);
+    int rc = cl_forest_export_xgboost(m, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int m_ntrees(lua_State *L)
 {
     const cl_tree *const *trees;
@@ -400,8 +413,12 @@ static const luaL_Reg gbdt_methods[] = {COMMON_METHODS,
                                         {"export_xgboost", m_export_xgboost},
                                         {"best_iteration", m_best_iteration},
                                         {NULL, NULL}};
-static const luaL_Reg forest_methods[] = {COMMON_METHODS, {"oob_auc", m_oob_auc}, {NULL, NULL}};
-static const luaL_Reg tree_methods[] = {COMMON_METHODS, {"rules", m_rules}, {NULL, NULL}};
+static const luaL_Reg forest_methods[] = {COMMON_METHODS, {"oob_auc", m_oob_auc},
+                                          {"export_xgboost", m_export_xgboost_forest},
+                                          {NULL, NULL}};
+static const luaL_Reg tree_methods[] = {COMMON_METHODS, {"rules", m_rules},
+                                        {"export_xgboost", m_export_xgboost_forest},
+                                        {NULL, NULL}};
 
 #define COMMON_DOCS                                                                            \
     {"ntrees", "m:ntrees() -> count: trees in the model (gbdt: boosting rounds kept, after "     \
@@ -438,6 +455,12 @@ static const lm_doc gbdt_docs[] = {
 
 static const lm_doc forest_docs[] = {
     COMMON_DOCS,
+    {"export_xgboost", "m:export_xgboost(path) -> m: writes the model as an XGBoost JSON "
+                       "model (the 1.7 layout), atomically: one round of parallel trees with "
+                       "leaves times 1 / ntrees under reg:squarederror from base score 0, so "
+                       "xgboost.Booster(model_file = path).predict gives the mean leaf "
+                       "proportion, m:predict(X, {prior_correction = false}). Numeric splits "
+                       "only: a model with categorical splits is an error."},
     {"oob_auc", "m:oob_auc() -> auc | nothing: the out-of-bag ROC AUC of a bootstrap forest "
                 "(each row scored by the trees that never saw it): an estimate without a "
                 "holdout. Nothing without bootstrap or when it is undefined (one class)."},
@@ -447,6 +470,12 @@ static const lm_doc forest_docs[] = {
 
 static const lm_doc tree_docs[] = {
     COMMON_DOCS,
+    {"export_xgboost", "m:export_xgboost(path) -> m: writes the model as an XGBoost JSON "
+                       "model (the 1.7 layout), atomically: one round of parallel trees with "
+                       "leaves times 1 / ntrees under reg:squarederror from base score 0, so "
+                       "xgboost.Booster(model_file = path).predict gives the mean leaf "
+                       "proportion, m:predict(X, {prior_correction = false}). Numeric splits "
+                       "only: a model with categorical splits is an error."},
     {"rules", "m:rules([{label = 'churn', pipeline = p}]) -> text: the fitted tree as one rule "
               "per leaf (\"Contract in {Month-to-month} and tenure < 5.5 -> churn 0.62 (n = "
               "812)\"); label names the output; with pipeline, one-hot features read as their "
