@@ -430,6 +430,7 @@ local NONE = {
   "GBDT:params", "GBDT:pipeline", "GBDT:prior", "GBDT:decision", "GBDT:fitted", "GBDT:history",
   "Forest:features", "Forest:free", "Forest:ntrees", "Forest:oob_auc", "Forest:params",
   "Forest:pipeline", "Forest:prior", "Forest:decision", "Forest:fitted", "Forest:history",
+  "Forest:export_xgboost", "Tree:export_xgboost",
   "Tree:features", "Tree:free", "Tree:ntrees", "Tree:params", "Tree:pipeline", "Tree:prior",
   "Tree:decision", "Tree:fitted", "Tree:history",
   -- the classifier kinds by name: a kind name, a path
