@@ -132,6 +132,19 @@ T.test("mlp weights: full-batch training with integer weights equals repeated ro
   T.eq(max_gap(c1, c0, nt), 0, "all-ones weights are the unweighted fit")
 end)
 
+T.test("weighted fits are bit-identical at 1 and 2 threads", function()
+  local n0 = cl.threads()
+  local out = {}
+  for _, t in ipairs{1, 2} do
+    cl.threads(t)
+    out[t] = {cl.gbdt(GP):fit(X, y, {weights = w}):predict(Xt),
+              cl.forest{trees = 8, seed = 2}:fit(X, y, {weights = w}):predict(Xt),
+              cl.logreg{C = 1}:fit(X, y, {weights = w}):predict(Xt)}
+  end
+  cl.threads(n0)
+  for k = 1, 3 do T.eq(max_gap(out[1][k], out[2][k], nt), 0, "model " .. k) end
+end)
+
 T.test("bad weights are refused with the row named", function()
   local bad = {}
   for i = 1, n do bad[i] = 1 end
