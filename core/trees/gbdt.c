@@ -199,6 +199,62 @@ static void replay_margins(const cl_gbdt *m, int ntrees, const float *X, size_t 
     }
 }
 
+/* One boosting round's gradient step: the log-loss (scale_pos_weight on the positives) or
+ * squared-error gradient and hessian of every row at its current margin, times its sample
+ * weight. Fixed row blocks: thread-count independent. A distributed fit calls this on each
+ * rank's rows; the hessian floor keeps the leaf weights finite on saturated rows. */
+static void gradients(const cl_gbdt_params *p, int logistic, const float *ylab, const float *sw,
+                      const double *margin, size_t n, int nth, float *grad, float *hess)
+{
+    const size_t blk = 16384, nblk = (n + blk - 1) / blk;
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
+    for (size_t q = 0; q < nblk; q++) {
+        size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
+        for (size_t i = q * blk; i < i1; i++) {
+            double yy = ylab[i];
+            if (logistic) {
+                double pr = 1 / (1 + exp(-margin[i]));
+                double w = yy > 0.5 ? p->scale_pos_weight : 1.0;
+                double hh = pr * (1 - pr);
+                if (sw)
+                    w *= sw[i];
+                grad[i] = (float)((pr - yy) * w);
+                hess[i] = (float)((hh > 1e-16 ? hh : 1e-16) * w);
+            } else if (sw) {
+                grad[i] = (float)((margin[i] - yy) * sw[i]);
+                hess[i] = sw[i];
+            } else {
+                grad[i] = (float)(margin[i] - yy);
+                hess[i] = 1.0f;
+            }
+        }
+    }
+}
+
+/* The tree grower's parameters for every round (depth- or leaf-wise, histogram subtraction,
+ * the constraints; mono and ic NULL when there are none, so the unconstrained arithmetic
+ * stays bit for bit). */
+static cl_grow_params grow_params(const cl_gbdt_params *p, int nth, cl_dist *dist,
+                                  const int8_t *mono, const uint32_t *ic)
+{
+    cl_grow_params gp;
+    memset(&gp, 0, sizeof gp);
+    gp.sp.lambda = p->lambda;
+    gp.sp.alpha = p->alpha;
+    gp.sp.gamma = p->gamma;
+    gp.sp.min_child_weight = p->min_child_weight;
+    gp.max_depth = p->depth;
+    gp.max_leaves = p->leaves;
+    gp.mtry = 0;
+    gp.lr = p->lr;
+    gp.subtract = 1;
+    gp.nthreads = nth;
+    gp.dist = dist;
+    gp.mono = mono;
+    gp.ic = ic;
+    return gp;
+}
+
 /* A fit from scratch (more = 0), or `more` further rounds on a fitted model (warm start):
  * then the trees so far stay, the base score too, and boosting continues from their margins
  * with round numbers (and so random streams) going on from theirs, so on the same data
@@ -448,51 +504,13 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         vmargin[i] = m->base;
     if ((rc = cl_grow_ws_new(&ws, n, cl_binning_total(m->bins), d)))
         goto done;
-    cl_grow_params gp;
-    memset(&gp, 0, sizeof gp);
-    gp.sp.lambda = p->lambda;
-    gp.sp.alpha = p->alpha;
-    gp.sp.gamma = p->gamma;
-    gp.sp.min_child_weight = p->min_child_weight;
-    gp.max_depth = p->depth;
-    gp.max_leaves = p->leaves;
-    gp.mtry = 0;
-    gp.lr = p->lr;
-    gp.subtract = 1;
-    gp.nthreads = nth;
-    gp.dist = dist;
-    if (mono_any) /* no constraint at all: the unconstrained arithmetic, bit for bit */
-        gp.mono = mono;
-    if (p->interactions.n)
-        gp.ic = ic;
+    cl_grow_params gp = grow_params(p, nth, dist, mono_any ? mono : NULL,
+                                    p->interactions.n ? ic : NULL);
     double best = 0;
     int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
-    const size_t blk = 16384, nblk = (n + blk - 1) / blk;
     m->fitted = 1; /* from here on the model is valid with the trees built so far */
     for (int t = t0; t < p->trees; t++) {
-        /* gradients */
-#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
-        for (size_t q = 0; q < nblk; q++) {
-            size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
-            for (size_t i = q * blk; i < i1; i++) {
-                double yy = ylab[i];
-                if (logistic) {
-                    double pr = 1 / (1 + exp(-margin[i]));
-                    double w = yy > 0.5 ? p->scale_pos_weight : 1.0;
-                    double hh = pr * (1 - pr);
-                    if (o->w)
-                        w *= o->w[i];
-                    grad[i] = (float)((pr - yy) * w);
-                    hess[i] = (float)((hh > 1e-16 ? hh : 1e-16) * w);
-                } else if (o->w) {
-                    grad[i] = (float)((margin[i] - yy) * o->w[i]);
-                    hess[i] = o->w[i];
-                } else {
-                    grad[i] = (float)(margin[i] - yy);
-                    hess[i] = 1.0f;
-                }
-            }
-        }
+        gradients(p, logistic, ylab, o->w, margin, n, nth, grad, hess);
         cl_rng rng;
         cl_rng_seed(&rng, p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
         size_t m_rows = 0;
@@ -549,6 +567,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
                     margin[rows[k]] += v;
             }
         } else {
+            const size_t blk = 16384, nblk = (n + blk - 1) / blk;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
             for (size_t q = 0; q < nblk; q++) {
                 size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
