@@ -127,6 +127,7 @@ int cl_logreg_prior(const cl_logreg *m, double *trained, double *truth)
 
 typedef struct ctx {
     const float *X, *y;
+    const float *sw; /* sample weights or NULL (all 1) */
     int64_t n, d;
     double npos, wpos, wneg;
     double l2;       /* coefficient of |beta|^2 / 2 */
@@ -167,6 +168,8 @@ static double objective(void *ud, const double *th, double *g)
             const float *x = c->X + i * d;
             double z = b + dot_row(x, th, d);
             double yi = c->y[i], w = yi == 1.0 ? c->wpos : c->wneg;
+            if (c->sw) /* times 1 would be exact too; this keeps the unweighted loop lean */
+                w *= c->sw[i];
             double e = exp(-fabs(z));
             double p = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
             pp[d + 1] += w * (fmax(z, 0.0) - z * yi + log1p(e));
@@ -269,6 +272,12 @@ int cl_logreg_objective(const cl_logreg *m, const float *X, const float *y, int6
 int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64_t d,
                   cl_logreg_result *res, const cl_progress *prog)
 {
+    return cl_logreg_fit_weighted(m, X, y, NULL, n, d, res, prog);
+}
+
+int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const float *w,
+                           int64_t n, int64_t d, cl_logreg_result *res, const cl_progress *prog)
+{
     if (m->nnames && m->nnames != d)
         return cl_error(CL_EINVAL, "logreg: X has %lld columns but the model has %lld feature "
                                    "names", (long long)d, (long long)m->nnames);
@@ -283,6 +292,7 @@ int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64
         return CL_ENOMEM;
     if ((rc = setup(&c, m, X, y, n, d, &l1)))
         goto done;
+    c.sw = w;
     if (l1 > 0) {
         if (!(mask = cl_calloc((size_t)d + 1, 1))) {
             rc = CL_ENOMEM;
@@ -485,10 +495,9 @@ static int ops_prior(const void *impl, double *trained, double *truth)
 static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_t d,
                    const cl_fit_opts *o, cl_model_history *h, const cl_progress *p)
 {
-    (void)o; /* logreg takes no validation set */
-    cl_logreg *m = impl;
+    cl_logreg *m = impl; /* logreg takes no validation set: only the weights of o */
     cl_logreg_result r;
-    int rc = cl_logreg_fit(m, X, y, n, d, &r, p);
+    int rc = cl_logreg_fit_weighted(m, X, y, o->w, n, d, &r, p);
     if (rc)
         return rc;
     cl_model_history_scalar(h, "converged", r.converged, 1);
@@ -552,6 +561,7 @@ const cl_model_ops cl_logreg_model_ops = {
     .kind = "logreg", .title = "LogReg", .defs = cl_logreg_param_defs,
     .params_size = sizeof(cl_logreg_params), .defaults = ops_defaults, .create = ops_create,
     .free = ops_free, .params_of = ops_params_of, .fit = ops_fit, .fitted = ops_fitted,
+    .fit_flags = CL_FIT_WEIGHTS,
     .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
     .describe = ops_describe, .read = ops_read, .write = ops_write,
     .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib,

@@ -64,6 +64,12 @@ int cl_logreg_set_names(cl_logreg *m, const char *const *names, int64_t d);
  * left unfitted. */
 int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64_t d,
                   cl_logreg_result *res, const cl_progress *prog);
+/* The same with sample weights w (n values, NULL: all 1; checked by the caller, see
+ * cl_model_check_weights): row i's loss is multiplied by w[i] besides its class weight, so the
+ * optimum is scikit-learn's LogisticRegression(C).fit(X, y, sample_weight = w) (the penalty is
+ * 1 / (C n) on the mean loss, which is C times the summed loss). */
+int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const float *w,
+                           int64_t n, int64_t d, cl_logreg_result *res, const cl_progress *prog);
 int cl_logreg_predict(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
 int cl_logreg_decision(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
 /* mode: cl_predict_mode (models/prior.h): probabilities, margins or uncorrected probabilities. */

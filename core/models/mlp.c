@@ -707,7 +707,7 @@ static int evaluate(cl_mlp *m, ws *w, const float *X, const float *y, int64_t n,
 int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
                const cl_mlp_fit_opts *opts, cl_mlp_history *hist, const cl_progress *prog)
 {
-    static const cl_mlp_fit_opts none = {NULL, NULL, 0, 0};
+    static const cl_mlp_fit_opts none = {NULL, NULL, 0, 0, NULL};
     if (!opts)
         opts = &none;
     if (hist)
@@ -783,6 +783,8 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
                 memcpy(w.xb + i * d, X + (int64_t)r * d, (size_t)d * sizeof(float));
                 w.yb[i] = y[r];
                 w.wb[i] = y[r] == 1.0f ? wpos : wneg;
+                if (opts->w)
+                    w.wb[i] *= opts->w[r];
             }
             forward(m, &w, w.xb, B, MODE_TRAIN, 1, &drop);
             loss_sum += backward(m, &w, w.xb, B, 1) * (double)B;
@@ -1121,7 +1123,7 @@ static const char *ops_describe(const void *impl, char *buf, size_t cap)
 static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_t d,
                    const cl_fit_opts *o, cl_model_history *h, const cl_progress *p)
 {
-    cl_mlp_fit_opts fo = {o->Xv, o->yv, o->nv, o->early_stop};
+    cl_mlp_fit_opts fo = {o->Xv, o->yv, o->nv, o->early_stop, o->w};
     cl_mlp_history mh;
     int rc = cl_mlp_fit(impl, X, y, n, d, &fo, &mh, p);
     if (rc == CL_OK) {
@@ -1151,7 +1153,8 @@ static int ops_predict(const void *impl, const float *X, int64_t n, int64_t d, f
 const cl_model_ops cl_mlp_model_ops = {
     .kind = "mlp", .title = "MLP", .defs = cl_mlp_param_defs,
     .params_size = sizeof(cl_mlp_params), .defaults = ops_defaults, .create = ops_create,
-    .free = ops_free, .params_of = ops_params_of, .fit_flags = CL_FIT_VALID, .fit = ops_fit,
+    .free = ops_free, .params_of = ops_params_of, .fit = ops_fit,
+    .fit_flags = CL_FIT_VALID | CL_FIT_WEIGHTS,
     .fitted = ops_fitted, .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
     .describe = ops_describe, .read = ops_read, .write = ops_write,
     .n_features = ops_n_features, .predict = ops_predict};

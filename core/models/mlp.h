@@ -89,6 +89,9 @@ typedef struct cl_mlp_fit_opts {
     const float *Xv, *yv; /* validation set (NULL: none), nv rows */
     int64_t nv;
     int early_stop;       /* patience in epochs on validation loss; 0 = off */
+    /* n sample weights (NULL: all 1; checked by the caller, see cl_model_check_weights), as
+     * Keras' sample_weight: a batch's loss is sum(w_i l_i) / B (its class weight times w_i) */
+    const float *w;
 } cl_mlp_fit_opts;
 
 /* Trains from fresh weights (a refit restarts from the seed). `hist` (may be NULL) receives

@@ -1,6 +1,7 @@
 /* model.c - the generic classifier handle over a kind's cl_model_ops (see model.h). */
 #include "models/model.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -132,6 +133,20 @@ int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params)
     return cl_model_wrap(out, ops, impl, NULL);
 }
 
+int cl_model_check_weights(const float *w, int64_t n, const char *who)
+{
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(w[i]) || w[i] < 0)
+            return cl_error(CL_EINVAL, "%s fit: weight of row %lld is %g: sample weights must be "
+                                       "finite and >= 0", who, (long long)(i + 1), (double)w[i]);
+        sum += w[i];
+    }
+    if (!(sum > 0))
+        return cl_error(CL_EINVAL, "%s fit: every sample weight is 0", who);
+    return CL_OK;
+}
+
 int cl_model_fit(cl_model *m, const float *X, const float *y, int64_t n, int64_t d,
                  const cl_fit_opts *o, const cl_progress *p)
 {
@@ -140,8 +155,12 @@ int cl_model_fit(cl_model *m, const float *X, const float *y, int64_t n, int64_t
     if (((o->Xv || o->early_stop) && !(m->ops->fit_flags & CL_FIT_VALID)) ||
         (o->metric && !(m->ops->fit_flags & CL_FIT_METRIC)) ||
         (o->is_cat && !(m->ops->fit_flags & CL_FIT_CATEGORICAL)) ||
-        (o->dist && !(m->ops->fit_flags & CL_FIT_DIST)))
+        (o->dist && !(m->ops->fit_flags & CL_FIT_DIST)) ||
+        (o->w && !(m->ops->fit_flags & CL_FIT_WEIGHTS)))
         return cl_error(CL_EINVAL, "%s fit: option not supported by this kind", m->ops->kind);
+    int rc = o->w ? cl_model_check_weights(o->w, n, m->ops->kind) : CL_OK;
+    if (rc)
+        return rc;
     cl_model_history_free(&m->hist);
     return m->ops->fit(m->impl, X, y, n, d, o, &m->hist, p);
 }

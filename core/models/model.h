@@ -43,7 +43,8 @@ enum {
     CL_FIT_VALID = 1 << 0,       /* Xv, yv, nv and early_stop */
     CL_FIT_METRIC = 1 << 1,      /* metric (the validation metric) */
     CL_FIT_CATEGORICAL = 1 << 2, /* is_cat: native categorical columns */
-    CL_FIT_DIST = 1 << 3         /* dist: data-parallel over MPI ranks (base/dist.h) */
+    CL_FIT_DIST = 1 << 3,        /* dist: data-parallel over MPI ranks (base/dist.h) */
+    CL_FIT_WEIGHTS = 1 << 4      /* w: per-row sample weights */
 };
 /* Validation metrics; values are only ever appended. */
 enum { CL_METRIC_AUTO = 0, CL_METRIC_LOGLOSS, CL_METRIC_AUC, CL_METRIC_RMSE };
@@ -55,6 +56,9 @@ typedef struct cl_fit_opts {
     int metric;            /* CL_METRIC_* */
     const uint8_t *is_cat; /* d flags or NULL */
     cl_dist *dist;         /* the ranks to fit over, NULL: this process alone */
+    /* n sample weights (finite, >= 0, not all 0; NULL: all 1), as scikit-learn's and XGBoost's
+     * sample_weight: each row's loss (gradient, hessian) is multiplied by its weight */
+    const float *w;
 } cl_fit_opts;
 
 /* What a fit reports (m:history() in Lua): named numbers and named series, in the order a
@@ -139,6 +143,8 @@ int cl_model_load(cl_model **out, const char *path);
 int cl_model_read(cl_model **out, const cl_mr *r);
 /* A new unfitted model of a kind from its params struct (NULL: the defaults). */
 int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params);
+/* CL_EINVAL naming the first row whose weight is negative or not finite, or when all are 0. */
+int cl_model_check_weights(const float *w, int64_t n, const char *who);
 /* Fits (see cl_model_ops.fit); the report is kept for cl_model_history. */
 int cl_model_fit(cl_model *m, const float *X, const float *y, int64_t n, int64_t d,
                  const cl_fit_opts *o, const cl_progress *p);

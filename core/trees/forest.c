@@ -168,7 +168,7 @@ static int scratch_new(tree_scratch *s, size_t n, int total_bins, int d)
 
 /* Grows tree t; sets the in-bag bitset (n bits) when bootstrapping. */
 static int grow_one(const cl_forest *m, int t, const uint8_t *bins, size_t n, const float *y,
-                    const double *cw, const int *feats, const cl_grow_params *gp,
+                    const double *cw, const float *sw, const int *feats, const cl_grow_params *gp,
                     tree_scratch *s, uint64_t *inbag, cl_tree **out)
 {
     const cl_forest_params *p = &m->params;
@@ -193,6 +193,8 @@ static int grow_one(const cl_forest *m, int t, const uint8_t *bins, size_t n, co
     }
     for (size_t i = 0; i < n; i++) {
         double w = s->cnt[i] * cw[y[i] > 0.5f];
+        if (sw) /* a sample weight multiplies the bootstrap count, as in scikit-learn */
+            w *= sw[i];
         s->grad[i] = (float)(-y[i] * w);
         s->hess[i] = (float)w;
     }
@@ -214,6 +216,12 @@ static int grow_one(const cl_forest *m, int t, const uint8_t *bins, size_t n, co
 
 int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const uint8_t *is_cat,
                   const cl_progress *progress)
+{
+    return cl_forest_fit_weighted(m, X, y, is_cat, NULL, progress);
+}
+
+int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
+                           const uint8_t *is_cat, const float *w, const cl_progress *progress)
 {
     const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree fit" : "forest fit";
     int rc = cl_trees_check_xy(X, y, 1, what);
@@ -298,7 +306,7 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
         int t1 = t0 + batch < T ? t0 + batch : T;
         int err = CL_OK;
         if (m->kind == CL_FOREST_KIND_TREE) {
-            err = grow_one(m, t0, bins, n, yl, cw, feats, &gp, scr, NULL, &m->trees[t0]);
+            err = grow_one(m, t0, bins, n, yl, cw, w, feats, &gp, scr, NULL, &m->trees[t0]);
         } else {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
             for (int t = t0; t < t1; t++) {
@@ -306,7 +314,7 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
 #ifdef _OPENMP
                 k = omp_get_thread_num();
 #endif
-                int e = grow_one(m, t, bins, n, yl, cw, feats, &gp, scr + k,
+                int e = grow_one(m, t, bins, n, yl, cw, w, feats, &gp, scr + k,
                                  inbag ? inbag + (size_t)t * words : NULL, &m->trees[t]);
                 if (e) {
 #pragma omp critical(cl_forest_err)
@@ -590,8 +598,8 @@ static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_
     cl_forest *m = impl;
     cl_tensor tx, ty;
     cl_storage sx, sy;
-    int rc = cl_forest_fit(m, cl_tensor_borrow(&tx, &sx, X, n, d),
-                           cl_tensor_borrow(&ty, &sy, y, n, 1), o->is_cat, p);
+    int rc = cl_forest_fit_weighted(m, cl_tensor_borrow(&tx, &sx, X, n, d),
+                                    cl_tensor_borrow(&ty, &sy, y, n, 1), o->is_cat, o->w, p);
     if (rc)
         return rc;
     if (m->kind == CL_FOREST_KIND_TREE)
@@ -626,7 +634,8 @@ static int ops_contrib(const void *impl, const float *X, int64_t n, int64_t d, c
 #define FOREST_OPS(KIND, TITLE, DEFS, DEFAULTS, CREATE)                                         \
     {.kind = KIND, .title = TITLE, .defs = DEFS, .params_size = sizeof(cl_forest_params),        \
      .defaults = DEFAULTS, .create = CREATE, .free = ops_free, .params_of = ops_params_of,       \
-     .fit_flags = CL_FIT_CATEGORICAL, .fit = ops_fit, .fitted = ops_fitted,                      \
+     .fit_flags = CL_FIT_CATEGORICAL | CL_FIT_WEIGHTS, .fit = ops_fit,                          \
+     .fitted = ops_fitted,                                                                       \
      .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,                           \
      .describe = ops_describe, .read = ops_read, .write = ops_write,                             \
      .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib}

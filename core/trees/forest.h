@@ -71,6 +71,12 @@ void cl_forest_free(cl_forest *m);
 /* is_cat: d flags or NULL. */
 int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const uint8_t *is_cat,
                   const cl_progress *progress);
+/* The same with sample weights w (n values, NULL: all 1; checked by the caller, see
+ * cl_model_check_weights), scikit-learn's sample_weight: row i counts w[i] times (times its
+ * bootstrap count) in the leaf proportions, the split gains and min_leaf. The bin edges come from
+ * the unweighted rows. */
+int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
+                           const uint8_t *is_cat, const float *w, const cl_progress *progress);
 /* P(y = 1) for each row (n floats), prior-corrected when the model says so. */
 int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X);
 /* mode: cl_predict_mode (models/prior.h); MARGIN and UNCORRECTED both give the mean of the
@@ -79,6 +85,12 @@ int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, i
 /* The rates recorded at fit time (NaN when not recorded); returns 1 when cl_forest_predict
  * corrects the probabilities. */
 int cl_forest_prior(const cl_forest *m, double *trained, double *truth);
+/* Writes the forest or tree as an XGBoost JSON model (the 1.7 layout, atomically): one round
+ * of ntrees parallel trees with leaves scaled by 1 / ntrees under reg:squarederror from a base
+ * score of 0, so XGBoost's predict() is the mean leaf proportion, predict(X, {prior_correction
+ * = false}) here (a prior correction is not a margin shift and is not exported). Numeric
+ * splits only (CL_ENOTSUP names the tree otherwise). */
+int cl_forest_export_xgboost(const cl_forest *m, const char *path);
 int cl_forest_set_names(cl_forest *m, const char *const *names, int d);
 /* Model files: kind "forest" or "tree". */
 int cl_forest_write(const cl_forest *m, cl_mw *w);

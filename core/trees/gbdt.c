@@ -51,6 +51,12 @@ const cl_param_def cl_gbdt_param_defs[] = {
      "monotone constraints, one per feature (XGBoost's monotone_constraints): 1 = the output "
      "never falls as the feature rises, -1 = never rises, 0 = free; {} = none (up to 16 "
      "features; numeric splits only)"},
+    {"interactions", CL_PARAM_INTS, offsetof(cl_gbdt_params, interactions), 0, 0, 1073741823,
+     NULL, "interaction constraints (XGBoost's interaction_constraints), one entry per feature: "
+     "the bitmask of the constraint sets holding it (1 = set 1, 2 = set 2, 3 = both, 0 = none). "
+     "A branch may only split on features of a set that holds every feature already on its "
+     "path; the root may split on any. XGBoost's [[0, 1], [1, 2]] is {1, 3, 2}. {} = none (up "
+     "to 16 features)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -193,6 +199,62 @@ static void replay_margins(const cl_gbdt *m, int ntrees, const float *X, size_t 
     }
 }
 
+/* One boosting round's gradient step: the log-loss (scale_pos_weight on the positives) or
+ * squared-error gradient and hessian of every row at its current margin, times its sample
+ * weight. Fixed row blocks: thread-count independent. A distributed fit calls this on each
+ * rank's rows; the hessian floor keeps the leaf weights finite on saturated rows. */
+static void gradients(const cl_gbdt_params *p, int logistic, const float *ylab, const float *sw,
+                      const double *margin, size_t n, int nth, float *grad, float *hess)
+{
+    const size_t blk = 16384, nblk = (n + blk - 1) / blk;
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
+    for (size_t q = 0; q < nblk; q++) {
+        size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
+        for (size_t i = q * blk; i < i1; i++) {
+            double yy = ylab[i];
+            if (logistic) {
+                double pr = 1 / (1 + exp(-margin[i]));
+                double w = yy > 0.5 ? p->scale_pos_weight : 1.0;
+                double hh = pr * (1 - pr);
+                if (sw)
+                    w *= sw[i];
+                grad[i] = (float)((pr - yy) * w);
+                hess[i] = (float)((hh > 1e-16 ? hh : 1e-16) * w);
+            } else if (sw) {
+                grad[i] = (float)((margin[i] - yy) * sw[i]);
+                hess[i] = sw[i];
+            } else {
+                grad[i] = (float)(margin[i] - yy);
+                hess[i] = 1.0f;
+            }
+        }
+    }
+}
+
+/* The tree grower's parameters for every round (depth- or leaf-wise, histogram subtraction,
+ * the constraints; mono and ic NULL when there are none, so the unconstrained arithmetic
+ * stays bit for bit). */
+static cl_grow_params grow_params(const cl_gbdt_params *p, int nth, cl_dist *dist,
+                                  const int8_t *mono, const uint32_t *ic)
+{
+    cl_grow_params gp;
+    memset(&gp, 0, sizeof gp);
+    gp.sp.lambda = p->lambda;
+    gp.sp.alpha = p->alpha;
+    gp.sp.gamma = p->gamma;
+    gp.sp.min_child_weight = p->min_child_weight;
+    gp.max_depth = p->depth;
+    gp.max_leaves = p->leaves;
+    gp.mtry = 0;
+    gp.lr = p->lr;
+    gp.subtract = 1;
+    gp.nthreads = nth;
+    gp.dist = dist;
+    gp.mono = mono;
+    gp.ic = ic;
+    return gp;
+}
+
 /* A fit from scratch (more = 0), or `more` further rounds on a fitted model (warm start):
  * then the trees so far stay, the base score too, and boosting continues from their margins
  * with round numbers (and so random streams) going on from theirs, so on the same data
@@ -232,6 +294,13 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (p->monotone.n != 0 && p->monotone.n != d)
         return cl_error(CL_EINVAL, "gbdt fit: parameter 'monotone' has %d entries, X has %d "
                         "features (give one per feature, 0 = free)", p->monotone.n, d);
+    if (p->interactions.n != 0 && p->interactions.n != d)
+        return cl_error(CL_EINVAL, "gbdt fit: parameter 'interactions' has %d entries, X has %d "
+                        "features (give one set bitmask per feature, 0 = in no set)",
+                        p->interactions.n, d);
+    uint32_t ic[CL_PARAM_MAXINTS];
+    for (int j = 0; j < p->interactions.n; j++)
+        ic[j] = (uint32_t)p->interactions.v[j];
     int8_t mono[CL_PARAM_MAXINTS];
     int mono_any = 0;
     for (int j = 0; j < p->monotone.n; j++) {
@@ -374,7 +443,31 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         if ((rc = cl_dist_sum_small(dist, cnt, 2)))
             goto done;
         double npos = (double)cnt[0], nall = (double)cnt[1], sw, sy;
-        if (logistic) {
+        if (o->w) { /* weighted: exact sums (cl_fsum) over every rank of the weights of the
+                     * positive rows and of the others (logistic), or of w and w y */
+            cl_fsum fa, fb;
+            cl_fsum_init(&fa);
+            cl_fsum_init(&fb);
+            for (size_t i = 0; i < n; i++) {
+                if (logistic) {
+                    cl_fsum_add(ylab[i] > 0.5f ? &fa : &fb, o->w[i]);
+                } else {
+                    cl_fsum_add(&fa, o->w[i] * ylab[i]);
+                    cl_fsum_add(&fb, o->w[i]);
+                }
+            }
+            if ((rc = cl_fsum_reduce(dist, &fa)) || (rc = cl_fsum_reduce(dist, &fb)))
+                goto done;
+            sy = cl_fsum_value(&fa) * (logistic ? p->scale_pos_weight : 1.0);
+            sw = logistic ? sy + cl_fsum_value(&fb) : cl_fsum_value(&fb);
+            if (!(sw > 0)) {
+                rc = cl_error(CL_EINVAL, "gbdt fit: the sample weights add up to 0");
+                goto done;
+            }
+            if (logistic)
+                cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained,
+                               &m->prior_true);
+        } else if (logistic) {
             sy = npos * p->scale_pos_weight;
             sw = sy + (nall - npos);
             cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained,
@@ -411,44 +504,13 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         vmargin[i] = m->base;
     if ((rc = cl_grow_ws_new(&ws, n, cl_binning_total(m->bins), d)))
         goto done;
-    cl_grow_params gp;
-    memset(&gp, 0, sizeof gp);
-    gp.sp.lambda = p->lambda;
-    gp.sp.alpha = p->alpha;
-    gp.sp.gamma = p->gamma;
-    gp.sp.min_child_weight = p->min_child_weight;
-    gp.max_depth = p->depth;
-    gp.max_leaves = p->leaves;
-    gp.mtry = 0;
-    gp.lr = p->lr;
-    gp.subtract = 1;
-    gp.nthreads = nth;
-    gp.dist = dist;
-    if (mono_any) /* no constraint at all: the unconstrained arithmetic, bit for bit */
-        gp.mono = mono;
+    cl_grow_params gp = grow_params(p, nth, dist, mono_any ? mono : NULL,
+                                    p->interactions.n ? ic : NULL);
     double best = 0;
     int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
-    const size_t blk = 16384, nblk = (n + blk - 1) / blk;
     m->fitted = 1; /* from here on the model is valid with the trees built so far */
     for (int t = t0; t < p->trees; t++) {
-        /* gradients */
-#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
-        for (size_t q = 0; q < nblk; q++) {
-            size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
-            for (size_t i = q * blk; i < i1; i++) {
-                double yy = ylab[i];
-                if (logistic) {
-                    double pr = 1 / (1 + exp(-margin[i]));
-                    double w = yy > 0.5 ? p->scale_pos_weight : 1.0;
-                    double hh = pr * (1 - pr);
-                    grad[i] = (float)((pr - yy) * w);
-                    hess[i] = (float)((hh > 1e-16 ? hh : 1e-16) * w);
-                } else {
-                    grad[i] = (float)(margin[i] - yy);
-                    hess[i] = 1.0f;
-                }
-            }
-        }
+        gradients(p, logistic, ylab, o->w, margin, n, nth, grad, hess);
         cl_rng rng;
         cl_rng_seed(&rng, p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
         size_t m_rows = 0;
@@ -505,6 +567,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
                     margin[rows[k]] += v;
             }
         } else {
+            const size_t blk = 16384, nblk = (n + blk - 1) / blk;
 #pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
             for (size_t q = 0; q < nblk; q++) {
                 size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
@@ -794,6 +857,7 @@ static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_
     fo.is_cat = o->is_cat;
     fo.metric = o->metric; /* CL_METRIC_* and CL_GBDT_METRIC_* share their values */
     fo.dist = o->dist;
+    fo.w = o->w;
     int rc = cl_gbdt_fit(m, cl_tensor_borrow(&tx, &sx, X, n, d), cl_tensor_borrow(&ty, &sy, y, n, 1),
                          &fo, p);
     if (rc)
@@ -829,7 +893,7 @@ const cl_model_ops cl_gbdt_model_ops = {
     .kind = "gbdt", .title = "GBDT", .defs = cl_gbdt_param_defs,
     .params_size = sizeof(cl_gbdt_params), .defaults = ops_defaults, .create = ops_create,
     .free = ops_free, .params_of = ops_params_of,
-    .fit_flags = CL_FIT_VALID | CL_FIT_METRIC | CL_FIT_CATEGORICAL | CL_FIT_DIST,
+    .fit_flags = CL_FIT_VALID | CL_FIT_METRIC | CL_FIT_CATEGORICAL | CL_FIT_DIST | CL_FIT_WEIGHTS,
     .fit = ops_fit,
     .fitted = ops_fitted, .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
     .describe = ops_describe, .read = ops_read, .write = ops_write,

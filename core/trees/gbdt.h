@@ -53,6 +53,9 @@ typedef struct cl_gbdt_params {
     uint64_t seed;
     int prior_correction; /* map probabilities back to the true churn rate after reweighting */
     cl_param_ints monotone; /* per feature +1 / -1 / 0, or none (n = 0) */
+    /* interaction constraints (XGBoost's interaction_constraints): per feature the bitmask of
+     * the constraint sets holding it (bit s-1: set s; 0: in no set), or none (n = 0) */
+    cl_param_ints interactions;
 } cl_gbdt_params;
 
 extern const cl_param_def cl_gbdt_param_defs[];
@@ -93,6 +96,10 @@ typedef struct cl_gbdt_fit_opts {
     const uint8_t *is_cat;
     int metric;
     cl_dist *dist;
+    /* n sample weights of this rank's rows (NULL: all 1; finite, >= 0), XGBoost's
+     * sample_weight: gradient and hessian of row i times w[i], the base score the weighted
+     * mean label */
+    const float *w;
 } cl_gbdt_fit_opts;
 
 /* New unfitted model (params validated). Owned; cl_gbdt_free. */

@@ -15,6 +15,7 @@ typedef struct cand {
     int64_t cnt;       /* rows over every rank */
     int64_t G, H;      /* fixed-point sums over every rank */
     double lo, hi;     /* monotone constraints: bounds of the node's weight */
+    uint32_t ic_open;  /* interaction constraints: the sets holding every path feature */
     cl_hbin *hist; /* NULL when not kept */
     cl_split split;
 } cand;
@@ -225,6 +226,8 @@ static void find_split(cand *c, const cl_binning *b, const int *fs, int nf,
     }
     for (int f = 0; f < nf; f++) {
         int j = fs[f];
+        if (p->ic && c->depth > 0 && !(p->ic[j] & c->ic_open))
+            continue; /* no open interaction set holds j */
         sp.mono = p->mono ? p->mono[j] : 0;
         cl_split_feature(&c->split, c->hist + b->hist_off[j], b->nbins[j], b->is_cat[j], j, c->G,
                          c->H, &sp);
@@ -364,7 +367,7 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
     if (root < 0)
         return root;
     cand c0 = {.node = root, .depth = 0, .start = 0, .end = m, .cnt = mg, .G = GH[0],
-               .H = GH[1], .lo = -HUGE_VAL, .hi = HUGE_VAL, .hist = NULL};
+               .H = GH[1], .lo = -HUGE_VAL, .hi = HUGE_VAL, .ic_open = UINT32_MAX, .hist = NULL};
     cl_split_none(&c0.split);
     if (splittable(&c0, p)) {
         const int *fs;
@@ -462,10 +465,11 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
         }
         cand cl = {.node = li, .depth = par.depth + 1, .start = par.start,
                    .end = par.start + nl, .cnt = nlg, .G = s->qgl, .H = s->qhl, .lo = llo,
-                   .hi = lhi, .hist = NULL};
+                   .hi = lhi, .ic_open = par.ic_open & (p->ic ? p->ic[j] : UINT32_MAX),
+                   .hist = NULL};
         cand cr = {.node = ri, .depth = par.depth + 1, .start = par.start + nl,
                    .end = par.end, .cnt = nrg, .G = s->qgr, .H = s->qhr, .lo = rlo, .hi = rhi,
-                   .hist = NULL};
+                   .ic_open = cl.ic_open, .hist = NULL};
         cl_split_none(&cl.split);
         cl_split_none(&cr.split);
         int sl = splittable(&cl, p), sr = splittable(&cr, p);

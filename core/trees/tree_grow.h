@@ -47,6 +47,11 @@ typedef struct cl_grow_params {
      * constrained feature must order its children's weights, and their bounds meet at the
      * midpoint of the two weights, so no later split can undo the order (split.h). */
     const int8_t *mono;
+    /* Interaction constraints: d bitmasks of the constraint sets holding each feature, or
+     * NULL: none. A node below the root may split on feature j only when some set holds j and
+     * every feature on the node's path (XGBoost's rule); each node carries the intersection of
+     * its path features' masks, the sets still open to it. */
+    const uint32_t *ic;
 } cl_grow_params;
 
 /* Scratch reused across trees (owned; cl_grow_ws_free). */

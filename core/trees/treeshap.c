@@ -60,17 +60,29 @@ static double unwound_sum(const pelem *path, int ud, int idx)
     return total;
 }
 
+/* One conditioning of the interaction values (XGBoost's pred_interactions, Lundberg et al.
+ * 2018 section 4.2): cond = 0 plain TreeSHAP; cond = +1 feature cf always follows x, cond = -1
+ * it never does (both children by cover). cf leaves the path (it is no player), and cfrac
+ * carries the share of the coalitions the conditioning lets through. */
+typedef struct condition {
+    int cond, feature;
+} condition;
+
 static void recurse(const cl_tree *t, int node, const float *x, double *phi, pelem *parent,
-                    int ud, double zero, double one, int feature, double scale)
+                    int ud, double zero, double one, int feature, double scale,
+                    const condition *c, double cfrac)
 {
+    if (cfrac == 0)
+        return;
     pelem *path = parent + ud + 1;
     memcpy(path, parent, (size_t)(ud + 1) * sizeof *path);
-    extend(path, ud, zero, one, feature);
+    if (c->cond == 0 || feature != c->feature)
+        extend(path, ud, zero, one, feature);
     const cl_tnode *nd = t->nodes + node;
     if (nd->feature < 0) {
         for (int i = 1; i <= ud; i++) {
             double w = unwound_sum(path, ud, i);
-            phi[path[i].feature] += w * (path[i].one - path[i].zero) * nd->value * scale;
+            phi[path[i].feature] += w * (path[i].one - path[i].zero) * nd->value * scale * cfrac;
         }
         return;
     }
@@ -90,13 +102,23 @@ static void recurse(const cl_tree *t, int node, const float *x, double *phi, pel
         unwind(path, ud, k);
         ud--;
     }
+    double hf = cfrac, cfr = cfrac;
+    if (c->cond != 0 && nd->feature == c->feature) {
+        if (c->cond > 0) { /* present: only x's branch */
+            cfr = 0;
+        } else { /* absent: both branches by cover */
+            hf *= hz;
+            cfr *= cz;
+        }
+        ud--; /* the children do not extend the path by the conditioned feature */
+    }
     /* A branch whose zero and one fractions are both 0 (a child with no cover, on a feature
      * not followed) has weight 0 in every coalition: skipping it is exact, and following it
      * would divide 0 by 0 in unwound_sum. */
     if (hz * iz != 0 || io != 0)
-        recurse(t, hot, x, phi, path, ud + 1, hz * iz, io, nd->feature, scale);
+        recurse(t, hot, x, phi, path, ud + 1, hz * iz, io, nd->feature, scale, c, hf);
     if (cz * iz != 0)
-        recurse(t, cold, x, phi, path, ud + 1, cz * iz, 0, nd->feature, scale);
+        recurse(t, cold, x, phi, path, ud + 1, cz * iz, 0, nd->feature, scale, c, cfr);
 }
 
 /* Children come after their parent, so one backward pass computes every subtree's expected
@@ -127,6 +149,8 @@ double cl_treeshap_expected(const cl_tree *t)
     double v;
     return expected(t, &v) == CL_OK ? v : NAN;
 }
+
+static const condition plain = {0, -1};
 
 int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
                 double base, double scale, float *out)
@@ -174,7 +198,7 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
                         skip = 1;
                         break;
                     }
-                    recurse(trees[t], 0, x, phi, path, 0, 1, 1, -1, scale);
+                    recurse(trees[t], 0, x, phi, path, 0, 1, 1, -1, scale, &plain, 1.0);
                 }
                 float *o = out + i * ((size_t)d + 1);
                 for (int j = 0; j < d; j++)
@@ -205,4 +229,89 @@ void cl_treeshap_to_probability(float *phi, size_t n, int d)
             o[j] = (float)(o[j] * f);
         o[d] = (float)pe;
     }
+}
+
+/* phi (d + 1 values) of one row under a conditioning, summed over the trees. */
+static void row_shap(const cl_tree *const *trees, int ntrees, const float *x, int d,
+                     double scale, const condition *c, pelem *path, double *phi)
+{
+    memset(phi, 0, ((size_t)d + 1) * sizeof *phi);
+    for (int t = 0; t < ntrees; t++)
+        recurse(trees[t], 0, x, phi, path, 0, 1, 1, -1, scale, c, 1.0);
+}
+
+/* The interaction matrix of one row into o ((d + 1) x (d + 1)). */
+static void row_interactions(const cl_tree *const *trees, int ntrees, const float *x, int d,
+                             double scale, double ev, pelem *path, double *on, double *off,
+                             double *diag, float *o)
+{
+    const size_t w = (size_t)d + 1;
+    row_shap(trees, ntrees, x, d, scale, &plain, path, diag);
+    memset(o, 0, w * w * sizeof *o);
+    for (int i = 0; i < d; i++) {
+        condition con = {1, i}, coff = {-1, i};
+        row_shap(trees, ntrees, x, d, scale, &con, path, on);
+        row_shap(trees, ntrees, x, d, scale, &coff, path, off);
+        double rest = diag[i];
+        for (int j = 0; j < d; j++) {
+            if (j == i)
+                continue;
+            double v = (on[j] - off[j]) / 2;
+            o[(size_t)i * w + (size_t)j] = (float)v;
+            rest -= v;
+        }
+        o[(size_t)i * w + (size_t)i] = (float)rest; /* the row adds up to phi_i */
+    }
+    o[(size_t)d * w + (size_t)d] = (float)ev;
+}
+
+int cl_treeshap_interactions(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
+                             int d, double base, double scale, float *out)
+{
+    int md = 0;
+    double ev = base;
+    for (int t = 0; t < ntrees; t++) {
+        int k, rc = cl_tree_depth(trees[t], &k);
+        double e;
+        if (rc == CL_OK)
+            rc = expected(trees[t], &e);
+        if (rc)
+            return cl_error_wrap(rc, "treeshap: tree %d", t + 1);
+        md = k > md ? k : md;
+        ev += scale * e;
+    }
+    size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
+    const size_t w = (size_t)d + 1;
+    int failed = 0, stop = 0;
+#pragma omp parallel num_threads(cl_threads_get()) if (n > 16)
+    {
+        pelem *path = cl_alloc(plen * sizeof *path);
+        double *buf = cl_alloc(3 * w * sizeof *buf);
+        if (!path || !buf) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            int skip;
+#pragma omp atomic read
+            skip = stop;
+            if (!path || !buf || skip)
+                continue;
+            if (cl_interrupted()) {
+#pragma omp atomic write
+                stop = 1;
+                continue;
+            }
+            row_interactions(trees, ntrees, X + i * (size_t)d, d, scale, ev, path, buf,
+                             buf + w, buf + 2 * w, out + i * w * w);
+        }
+        cl_free(path);
+        cl_free(buf);
+    }
+    if (failed)
+        return cl_error(CL_ENOMEM, "treeshap: out of memory");
+    if (stop)
+        return cl_error(CL_EINTR, "treeshap: interrupted");
+    return CL_OK;
 }

@@ -20,6 +20,15 @@
 int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
                 double base, double scale, float *out);
 
+/* SHAP interaction values (XGBoost's pred_interactions): out is n x (d + 1) x (d + 1)
+ * row-major. For i != j < d, out[r][i][j] = (phi_j given i present - phi_j given i absent) / 2
+ * (TreeSHAP conditioned on feature i, Lundberg et al. 2018 section 4.2); the diagonal holds the
+ * main effects phi_i - sum_{j != i} out[r][i][j], so row i adds up to phi_i of cl_treeshap;
+ * the last row and column are 0 but out[r][d][d] = the expected value. 2d + 1 TreeSHAP passes
+ * per row. Parallel over rows (each row's arithmetic fixed: deterministic). */
+int cl_treeshap_interactions(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
+                             int d, double base, double scale, float *out);
+
 /* Cover-weighted mean leaf value of one tree (its expected value). */
 double cl_treeshap_expected(const cl_tree *t);
 

@@ -9,6 +9,7 @@
 #include "models/prior.h"
 #include "base/error.h"
 #include "base/fileio.h"
+#include "trees/forest.h"
 #include "trees/gbdt.h"
 #include "base/strbuf.h"
 
@@ -37,7 +38,8 @@ static void json_str(cl_strbuf *b, const char *s)
     cl_strbuf_printf(b, "\"");
 }
 
-static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d)
+/* Leaf values are written times `scale` (a forest's 1 / ntrees: XGBoost sums its trees). */
+static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d, double scale)
 {
     int n = t->n;
     int *parent = cl_alloc((size_t)n * sizeof *parent);
@@ -66,7 +68,7 @@ static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d)
         cl_strbuf_printf(b, "],");                                                           \
     } while (0)
     cl_strbuf_printf(b, "{");
-    ARR("base_weights", jf(b, nd->value));
+    ARR("base_weights", jf(b, nd->feature >= 0 ? nd->value : nd->value * scale));
     cl_strbuf_printf(b, "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
                      "\"categories_sizes\":[],");
     ARR("default_left", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->default_left : 0));
@@ -75,7 +77,7 @@ static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d)
     ARR("loss_changes", jf(b, nd->feature >= 0 ? nd->gain : 0.0));
     ARR("parents", cl_strbuf_printf(b, "%d", parent[i]));
     ARR("right_children", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->left + 1 : -1));
-    ARR("split_conditions", jf(b, nd->feature >= 0 ? nd->thr : nd->value));
+    ARR("split_conditions", jf(b, nd->feature >= 0 ? nd->thr : nd->value * scale));
     ARR("split_indices", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->feature : 0));
     ARR("split_type", cl_strbuf_printf(b, "0"));
     ARR("sum_hessian", jf(b, nd->cover));
@@ -87,23 +89,92 @@ static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d)
     cl_free(parent);
 }
 
+/* What one export writes: the trees, their feature names and the learner's parameters. */
+typedef struct xgb_doc {
+    const char *what; /* "gbdt export_xgboost" */
+    const cl_tree *const *trees;
+    int ntrees, d, parallel; /* parallel: one round of ntrees parallel trees (a forest) */
+    char *const *names;      /* d or NULL */
+    double base_score, leaf_scale, scale_pos_weight;
+    int logistic;
+} xgb_doc;
+
+static int check_exportable(const xgb_doc *x)
+{
+    for (int t = 0; t < x->ntrees; t++)
+        for (int i = 0; i < x->trees[t]->n; i++) {
+            const cl_tnode *nd = x->trees[t]->nodes + i;
+            if (nd->feature >= 0 && nd->is_cat)
+                return cl_error(CL_ENOTSUP,
+                                "%s: tree %d splits on categorical feature %d; only numeric "
+                                "splits can be exported (fit with one-hot encoding instead of "
+                                "native categories)",
+                                x->what, t + 1, nd->feature + 1);
+            if (nd->feature >= 0 && !isfinite(nd->thr))
+                return cl_error(CL_ENOTSUP, "%s: tree %d has a non-finite threshold", x->what,
+                                t + 1);
+        }
+    return CL_OK;
+}
+
+static int write_doc(const xgb_doc *x, const char *path)
+{
+    int rc = check_exportable(x);
+    if (rc)
+        return rc;
+    cl_strbuf b = {0};
+    cl_strbuf_printf(&b, "{\"learner\":{\"attributes\":{},\"feature_names\":[");
+    for (int j = 0; x->names && j < x->d; j++) {
+        if (j)
+            cl_strbuf_printf(&b, ",");
+        json_str(&b, x->names[j]);
+    }
+    cl_strbuf_printf(&b, "],\"feature_types\":[");
+    for (int j = 0; x->names && j < x->d; j++)
+        cl_strbuf_printf(&b, "%s\"float\"", j ? "," : "");
+    cl_strbuf_printf(&b,
+                     "],\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{"
+                     "\"num_parallel_tree\":\"%d\",\"num_trees\":\"%d\","
+                     "\"size_leaf_vector\":\"0\"},\"tree_info\":[",
+                     x->parallel ? x->ntrees : 1, x->ntrees);
+    for (int t = 0; t < x->ntrees; t++)
+        cl_strbuf_printf(&b, "%s0", t ? "," : "");
+    cl_strbuf_printf(&b, "],\"trees\":[");
+    for (int t = 0; t < x->ntrees; t++) {
+        if (t)
+            cl_strbuf_printf(&b, ",");
+        tree_json(&b, x->trees[t], t, x->d, x->leaf_scale);
+    }
+    char bs[40];
+    snprintf(bs, sizeof bs, "%.9g", x->base_score);
+    cl_strbuf_printf(&b,
+                     "]},\"name\":\"gbtree\"},\"learner_model_param\":{\"base_score\":\"%s\","
+                     "\"boost_from_average\":\"1\",\"num_class\":\"0\",\"num_feature\":\"%d\","
+                     "\"num_target\":\"1\"},\"objective\":",
+                     bs, x->d);
+    if (x->logistic)
+        cl_strbuf_printf(&b,
+                         "{\"name\":\"binary:logistic\","
+                         "\"reg_loss_param\":{\"scale_pos_weight\":\"%.9g\"}}",
+                         x->scale_pos_weight);
+    else
+        cl_strbuf_printf(&b, "{\"name\":\"reg:squarederror\","
+                             "\"reg_loss_param\":{\"scale_pos_weight\":\"1\"}}");
+    cl_strbuf_printf(&b, "},\"version\":[1,7,4]}\n");
+    rc = b.err;
+    if (!rc)
+        rc = cl_file_write_atomic(path, b.s, b.len);
+    else
+        rc = cl_error(rc, rc == CL_ENOMEM ? "%s: out of memory" : "%s: cannot format the model",
+                      x->what);
+    cl_strbuf_free(&b);
+    return rc;
+}
+
 int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path)
 {
     if (!m->fitted)
         return cl_error(CL_ESTATE, "gbdt export_xgboost: the model is not fitted");
-    for (int t = 0; t < m->ntrees; t++)
-        for (int i = 0; i < m->trees[t]->n; i++) {
-            const cl_tnode *nd = m->trees[t]->nodes + i;
-            if (nd->feature >= 0 && nd->is_cat)
-                return cl_error(CL_ENOTSUP,
-                                "gbdt export_xgboost: tree %d splits on categorical feature %d; "
-                                "only numeric splits can be exported (fit with one-hot "
-                                "encoding instead of native categories)",
-                                t + 1, nd->feature + 1);
-            if (nd->feature >= 0 && !isfinite(nd->thr))
-                return cl_error(CL_ENOTSUP, "gbdt export_xgboost: tree %d has a non-finite "
-                                            "threshold", t + 1);
-        }
     int logistic = m->params.objective == CL_GBDT_LOGISTIC;
     double base = m->base;
     /* A prior-corrected model (reweighted fit, prior_correction on) is exported corrected too:
@@ -113,52 +184,21 @@ int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path)
                                     m->prior_trained, m->prior_true))
         base += log(m->prior_true / (1 - m->prior_true)) -
                 log(m->prior_trained / (1 - m->prior_trained));
-    double base_score = logistic ? 1 / (1 + exp(-base)) : base;
-    cl_strbuf b = {0};
-    cl_strbuf_printf(&b, "{\"learner\":{\"attributes\":{},\"feature_names\":[");
-    for (int j = 0; m->names && j < m->d; j++) {
-        if (j)
-            cl_strbuf_printf(&b, ",");
-        json_str(&b, m->names[j]);
-    }
-    cl_strbuf_printf(&b, "],\"feature_types\":[");
-    for (int j = 0; m->names && j < m->d; j++)
-        cl_strbuf_printf(&b, "%s\"float\"", j ? "," : "");
-    cl_strbuf_printf(&b,
-                     "],\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{"
-                     "\"num_parallel_tree\":\"1\",\"num_trees\":\"%d\",\"size_leaf_vector\":\"0\"},"
-                     "\"tree_info\":[",
-                     m->ntrees);
-    for (int t = 0; t < m->ntrees; t++)
-        cl_strbuf_printf(&b, "%s0", t ? "," : "");
-    cl_strbuf_printf(&b, "],\"trees\":[");
-    for (int t = 0; t < m->ntrees; t++) {
-        if (t)
-            cl_strbuf_printf(&b, ",");
-        tree_json(&b, m->trees[t], t, m->d);
-    }
-    char bs[40];
-    snprintf(bs, sizeof bs, "%.9g", base_score);
-    cl_strbuf_printf(&b,
-                     "]},\"name\":\"gbtree\"},\"learner_model_param\":{\"base_score\":\"%s\","
-                     "\"boost_from_average\":\"1\",\"num_class\":\"0\",\"num_feature\":\"%d\","
-                     "\"num_target\":\"1\"},\"objective\":",
-                     bs, m->d);
-    if (logistic)
-        cl_strbuf_printf(&b,
-                         "{\"name\":\"binary:logistic\","
-                         "\"reg_loss_param\":{\"scale_pos_weight\":\"%.9g\"}}",
-                         m->params.scale_pos_weight);
-    else
-        cl_strbuf_printf(&b, "{\"name\":\"reg:squarederror\","
-                             "\"reg_loss_param\":{\"scale_pos_weight\":\"1\"}}");
-    cl_strbuf_printf(&b, "},\"version\":[1,7,4]}\n");
-    int rc = b.err;
-    if (!rc)
-        rc = cl_file_write_atomic(path, b.s, b.len);
-    else
-        rc = cl_error(rc, rc == CL_ENOMEM ? "gbdt export_xgboost: out of memory"
-                                          : "gbdt export_xgboost: cannot format the model");
-    cl_strbuf_free(&b);
-    return rc;
+    xgb_doc x = {"gbdt export_xgboost", (const cl_tree *const *)m->trees, m->ntrees, m->d, 0,
+                 m->names, logistic ? 1 / (1 + exp(-base)) : base, 1.0,
+                 m->params.scale_pos_weight, logistic};
+    return write_doc(&x, path);
+}
+
+int cl_forest_export_xgboost(const cl_forest *m, const char *path)
+{
+    const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree export_xgboost"
+                                                      : "forest export_xgboost";
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "%s: the model is not fitted", what);
+    /* P(y = 1) is the mean of the trees' leaf proportions: one round of parallel trees whose
+     * leaves are scaled by 1 / ntrees, under squared error (identity link) from a base of 0 */
+    xgb_doc x = {what, (const cl_tree *const *)m->trees, m->ntrees, m->d, 1, m->names, 0.0,
+                 1.0 / m->ntrees, 1.0, 0};
+    return write_doc(&x, path);
 }

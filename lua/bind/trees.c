@@ -85,6 +85,39 @@ static void forest_shap_corrected(float *phi, size_t n, int d, double trained, d
     }
 }
 
+/* m:shap(X, {interactions = true}) -> phi, names: the SHAP interaction values on the margin
+ * scale, n (d + 1) x (d + 1) (row r's matrix in rows (r - 1)(d + 1) + 1 .. r (d + 1); tensors
+ * are two-dimensional). */
+static int shap_interactions(lua_State *L, const cl_model *m, const cl_tree *const *trees,
+                             int ntrees, const float *X, int64_t n, int64_t d, int opts)
+{
+    if (strcmp(lcl_optstr(L, opts, "scale", "margin"), "margin") != 0 ||
+        pipeline_at(L, opts, "pipeline"))
+        return luaL_error(L, "shap: interactions are on the margin scale of the model's own "
+                             "columns (no scale or pipeline option with them)");
+    if (cl_model_n_features(m) != d)
+        return luaL_error(L, "shap: X has %I columns, the model has %I", (lua_Integer)d,
+                          (lua_Integer)cl_model_n_features(m));
+    const cl_gbdt *gb = gbdt_of(m);
+    double base = gb ? gb->base : 0.0, scale = gb ? 1.0 : 1.0 / ntrees;
+    cl_tensor *out = NULL;
+    size_t rows, cells;
+    int rc = cl_mul_size((size_t)n, (size_t)d + 1, &rows) &&
+                     cl_mul_size(rows, (size_t)d + 1, &cells)
+                 ? cl_tensor_new(&out, 2, (int64_t)rows, d + 1)
+                 : CL_ERANGE;
+    if (!rc)
+        rc = cl_treeshap_interactions(trees, ntrees, X, (size_t)n, (int)d, base, scale,
+                                      cl_tensor_data(out));
+    if (rc) {
+        cl_tensor_free(out);
+        return lcl_raise(L, rc);
+    }
+    lcl_pushtensor(L, out);
+    lm_push_features(L, m, "(expected)");
+    return 2;
+}
+
 /* m:shap(X [, {pipeline, scale}]) -> phi, names: the generic contributions (TreeSHAP, on the
  * margin scale), optionally made to add up to the probability, and summed per source column of
  * a pipeline. */
@@ -93,17 +126,13 @@ static int m_shap(lua_State *L)
     const cl_tree *const *trees;
     int ntrees;
     const cl_model *m = check_trees(L, 1, &trees, &ntrees);
-    /* interactions is a known name so that asking for it says it is missing, not unknown */
     static const char *const known[] = {"pipeline", "scale", "interactions", NULL};
     int opts = lcl_check_options(L, 3, "shap", known);
-    if (opts && lua_getfield(L, opts, "interactions") != LUA_TNIL && lua_toboolean(L, -1))
-        return luaL_argerror(L, 3, "option 'interactions' is not supported: this build "
-                                   "computes SHAP values, not SHAP interaction values");
-    if (opts)
-        lua_pop(L, 1);
     int64_t n64, d64;
     const float *X = lm_matrix(L, 2, "X", &n64, &d64);
     lm_need_fitted(L, m, "shap");
+    if (lcl_optbool(L, opts, "interactions", 0))
+        return shap_interactions(L, m, trees, ntrees, X, n64, d64, opts);
     const char *scale = lcl_optstr(L, opts, "scale", "margin");
     int prob = !strcmp(scale, "probability");
     if (!prob && strcmp(scale, "margin") != 0)
@@ -336,6 +365,19 @@ static int m_export_xgboost(lua_State *L)
     return 1;
 }
 
+/* forest and tree: m:export_xgboost(path) -> m */
+static int m_export_xgboost_forest(lua_State *L)
+{
+    const char *tname = lcl_testbox(L, 1, T_FOREST) ? T_FOREST : T_TREE;
+    cl_forest *m = lm_checkimpl(L, 1, tname);
+    const char *path = luaL_checkstring(L, 2);
+    int rc = cl_forest_export_xgboost(m, path);
+    if (rc)
+        return lcl_raise_file(L, rc, path);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int m_ntrees(lua_State *L)
 {
     const cl_tree *const *trees;
@@ -371,8 +413,12 @@ static const luaL_Reg gbdt_methods[] = {COMMON_METHODS,
                                         {"export_xgboost", m_export_xgboost},
                                         {"best_iteration", m_best_iteration},
                                         {NULL, NULL}};
-static const luaL_Reg forest_methods[] = {COMMON_METHODS, {"oob_auc", m_oob_auc}, {NULL, NULL}};
-static const luaL_Reg tree_methods[] = {COMMON_METHODS, {"rules", m_rules}, {NULL, NULL}};
+static const luaL_Reg forest_methods[] = {COMMON_METHODS, {"oob_auc", m_oob_auc},
+                                          {"export_xgboost", m_export_xgboost_forest},
+                                          {NULL, NULL}};
+static const luaL_Reg tree_methods[] = {COMMON_METHODS, {"rules", m_rules},
+                                        {"export_xgboost", m_export_xgboost_forest},
+                                        {NULL, NULL}};
 
 #define COMMON_DOCS                                                                            \
     {"ntrees", "m:ntrees() -> count: trees in the model (gbdt: boosting rounds kept, after "     \
@@ -382,7 +428,11 @@ static const luaL_Reg tree_methods[] = {COMMON_METHODS, {"rules", m_rules}, {NUL
              "the margin (m:predict(X, {margin = true}); never prior-corrected). pipeline sums "  \
              "one-hot columns per original column; scale = 'probability' rescales each row "     \
              "proportionally so it adds up to m:predict(X) (prior correction included: it is a " \
-             "monotone map after the margin) minus the expected value (last column)."},          \
+             "monotone map after the margin) minus the expected value (last column). "           \
+             "{interactions = true}: SHAP interaction values (XGBoost's pred_interactions) on "  \
+             "the margin scale, an n (d + 1) x (d + 1) tensor: rows (r - 1)(d + 1) + 1 .. "     \
+             "r (d + 1) hold row r's matrix, symmetric, row i adding up to phi_i, the main "     \
+             "effect on the diagonal, the expected value in the last corner."},                  \
     {"importance", "m:importance([{table = true}]) -> churnlab.Frame with columns feature, "     \
                    "gain (total split gain), splits (count), cover (hessian sum at splits), "    \
                    "sorted by gain; {table = true} gives a Lua list of rows instead."},          \
@@ -405,6 +455,12 @@ static const lm_doc gbdt_docs[] = {
 
 static const lm_doc forest_docs[] = {
     COMMON_DOCS,
+    {"export_xgboost", "m:export_xgboost(path) -> m: writes the model as an XGBoost JSON "
+                       "model (the 1.7 layout), atomically: one round of parallel trees with "
+                       "leaves times 1 / ntrees under reg:squarederror from base score 0, so "
+                       "xgboost.Booster(model_file = path).predict gives the mean leaf "
+                       "proportion, m:predict(X, {prior_correction = false}). Numeric splits "
+                       "only: a model with categorical splits is an error."},
     {"oob_auc", "m:oob_auc() -> auc | nothing: the out-of-bag ROC AUC of a bootstrap forest "
                 "(each row scored by the trees that never saw it): an estimate without a "
                 "holdout. Nothing without bootstrap or when it is undefined (one class)."},
@@ -414,6 +470,12 @@ static const lm_doc forest_docs[] = {
 
 static const lm_doc tree_docs[] = {
     COMMON_DOCS,
+    {"export_xgboost", "m:export_xgboost(path) -> m: writes the model as an XGBoost JSON "
+                       "model (the 1.7 layout), atomically: one round of parallel trees with "
+                       "leaves times 1 / ntrees under reg:squarederror from base score 0, so "
+                       "xgboost.Booster(model_file = path).predict gives the mean leaf "
+                       "proportion, m:predict(X, {prior_correction = false}). Numeric splits "
+                       "only: a model with categorical splits is an error."},
     {"rules", "m:rules([{label = 'churn', pipeline = p}]) -> text: the fitted tree as one rule "
               "per leaf (\"Contract in {Month-to-month} and tenure < 5.5 -> churn 0.62 (n = "
               "812)\"); label names the output; with pipeline, one-hot features read as their "

@@ -432,6 +432,8 @@ static void fit_known(unsigned flags, const char **known)
         known[k++] = "categorical";
     if (flags & CL_FIT_DIST)
         known[k++] = "mpi";
+    if (flags & CL_FIT_WEIGHTS)
+        known[k++] = "weights";
     known[k] = NULL;
 }
 
@@ -553,6 +555,10 @@ static int k_fit(lua_State *L)
     int opts = lcl_check_options(L, 4, "fit", known);
     cl_fit_opts fo;
     memset(&fo, 0, sizeof fo);
+    /* weights = n values, one per row of X (before valid_split takes the last rows off: the
+     * weights of the training rows are the first ones) */
+    if ((flags & CL_FIT_WEIGHTS) && opts && lua_getfield(L, opts, "weights") != LUA_TNIL)
+        fo.w = lm_vector(L, lua_gettop(L), "weights", n); /* the tensor stays on the stack */
     if (flags & CL_FIT_VALID)
         fit_valid(L, opts, X, y, &n, d, &fo);
     if (flags & CL_FIT_METRIC) {
@@ -1024,6 +1030,9 @@ static void push_fit_doc(lua_State *L, const cl_model_ops *ops)
         luaL_addstring(&b, ", mpi (true, the default: under mpirun with several ranks a "
                            "data-parallel fit over every rank's rows, the same model on each; "
                            "false: this rank's rows alone)");
+    if (f & CL_FIT_WEIGHTS)
+        luaL_addstring(&b, ", weights = w (n sample weights >= 0, one per row of X: each row's "
+                           "loss counts w times, as sklearn/XGBoost sample_weight)");
     luaL_addstring(&b, ". What the fit measured (iterations, losses per round, warnings): "
                        "m:history().");
     luaL_pushresult(&b);

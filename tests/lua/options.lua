@@ -435,6 +435,7 @@ local NONE = {
   "GBDT:params", "GBDT:pipeline", "GBDT:prior", "GBDT:decision", "GBDT:fitted", "GBDT:history",
   "Forest:features", "Forest:free", "Forest:ntrees", "Forest:oob_auc", "Forest:params",
   "Forest:pipeline", "Forest:prior", "Forest:decision", "Forest:fitted", "Forest:history",
+  "Forest:export_xgboost", "Tree:export_xgboost",
   "Tree:features", "Tree:free", "Tree:ntrees", "Tree:params", "Tree:pipeline", "Tree:prior",
   "Tree:decision", "Tree:fitted", "Tree:history",
   -- the classifier kinds by name: a kind name, a path
@@ -600,8 +601,9 @@ T.test("crosstab{margins = true}: an All row and column (pandas' layout)", funct
   T.eq(cn.All:get(3), 4)
 end)
 
-T.test("shap{interactions = true} says it is not supported", function()
-  T.raises(function() gbdt:shap(X, {interactions = true}) end, "'interactions' is not supported")
+T.test("shap{interactions = true} gives the interaction matrices (tests/lua/shap_interactions.lua)", function()
+  local _, d = X:shape()
+  T.eq(gbdt:shap(X, {interactions = true}):shape(), n * d + n) -- n (d + 1) rows
   T.eq(gbdt:shap(X, {interactions = false}):shape(), n) -- plain SHAP when not asked for
 end)
 

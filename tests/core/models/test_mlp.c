@@ -246,7 +246,7 @@ static void test_early_stop_restores_best(void **state)
     cl_mlp *m;
     assert_int_equal(cl_mlp_new(&m, &p), CL_OK);
     cl_mlp_history h;
-    cl_mlp_fit_opts o = {Xv, yv, N, 5};
+    cl_mlp_fit_opts o = {Xv, yv, N, 5, NULL};
     assert_int_equal(cl_mlp_fit(m, X, y, N, D, &o, &h, NULL), CL_OK);
     assert_true(h.stopped_early);
     assert_true(h.epochs < 200);
@@ -467,7 +467,7 @@ static void test_alloc_failures(void **state)
     for (long k = 1; k < 20; k++) {
         cl_mlp *m = NULL;
         cl_mlp_history h;
-        cl_mlp_fit_opts o = {X, y, N, 0};
+        cl_mlp_fit_opts o = {X, y, N, 0, NULL};
         cl_alloc_fail_at(k);
         int rc = cl_mlp_new(&m, &p);
         if (rc == CL_OK)
