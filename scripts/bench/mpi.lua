@@ -1,10 +1,11 @@
--- Benchmark of data-parallel gbdt over MPI: the same fit on the 2,000,000 x 50 numeric data of
+-- Benchmark of data-parallel gbdt and logreg over MPI: the same fit on the 2,000,000 x 50 numeric data of
 -- scripts/bench/trees.lua (cl.synth.bench_data, same seed) as 1 rank x 2 threads and as
 -- 2 ranks x 1 thread (each rank holding its contiguous half of the rows), on this machine.
 -- Prints the fit time of each, the peak memory of the largest rank, and whether the two
 -- saved model files are the same bytes (they must be: fixed-point histograms, core/base/dist.h).
 -- Environment: MPI_BENCH_SCALE (default 1; rows = 2,000,000 x scale), MPI_BENCH_TREES
--- (default 50, depth 6, lr 0.1, 255 bins). Skips, saying why, without mpirun or an MPI build.
+-- (default 50, depth 6, lr 0.1, 255 bins; logreg: C 1, tol 1e-6). ALS is not distributed
+-- yet, so it has no line here. Skips, saying why, without mpirun or an MPI build.
 local child = os.getenv("MPI_BENCH_CHILD")
 local SEED, D = 20261123, 50 -- the seed and width of trees.lua's numeric case
 
@@ -19,7 +20,7 @@ end
 
 if child then
   local cl = require "churnlab"
-  local n, trees, out = child:match("^(%d+) (%d+) (%S+)$")
+  local kind, n, trees, out = child:match("^(%S+) (%d+) (%d+) (%S+)$")
   n, trees = tonumber(n), tonumber(trees)
   local rank, size = cl.mpi.rank(), cl.mpi.size()
   -- every rank builds the whole set (the generator is sequential) and keeps its block
@@ -28,10 +29,11 @@ if child then
   local X, y = Xall:rows(lo, hi):clone(), yall:rows(lo, hi):clone()
   Xall, yall = nil, nil
   collectgarbage()
-  local m = cl.gbdt{trees = trees, depth = 6, lr = 0.1, max_bins = 255, seed = 1}
+  local m = kind == "gbdt" and cl.gbdt{trees = trees, depth = 6, lr = 0.1, max_bins = 255, seed = 1}
+    or cl.logreg{C = 1, tol = 1e-6, max_iter = 200}
   cl.mpi.barrier()
   local t0 = cl.core.now()
-  m:fit(X, y, {verbose = false})
+  if kind == "gbdt" then m:fit(X, y, {verbose = false}) else m:fit(X, y) end
   cl.mpi.barrier()
   local secs = cl.core.now() - t0
   local peak = cl.mpi.allreduce(vmhwm_mb(), "max")
@@ -91,35 +93,39 @@ local function read_all(path)
   return s
 end
 
-local runs = {{ranks = 1, threads = 2}, {ranks = 2, threads = 1}}
-local fits = {}
-for i, r in ipairs(runs) do
-  r.out = string.format("%s/gbdt.%dx%d.clm", dir, r.ranks, r.threads)
-  local cmd = string.format("CHURNLAB_THREADS=%d MPI_BENCH_CHILD='%d %d %s' %s -np %d %s %s 2>&1",
-    r.threads, n, trees, r.out, MPIRUN, r.ranks, exe, script)
-  local p = io.popen(cmd)
-  local text = p:read("a")
-  p:close()
-  local secs, peak = text:match("fit_s=(%S+) peak_mb=(%S+)")
-  if not secs then
-    io.write(text)
-    print(string.format("bench-fail suite=mpi case=gbdt ranks=%d threads=%d", r.ranks, r.threads))
-    os.execute("rm -rf '" .. dir .. "'")
-    os.exit(1)
+local function bench(kind)
+  local runs = {{ranks = 1, threads = 2}, {ranks = 2, threads = 1}}
+  local fits = {}
+  for i, r in ipairs(runs) do
+    r.out = string.format("%s/%s.%dx%d.clm", dir, kind, r.ranks, r.threads)
+    local cmd = string.format("CHURNLAB_THREADS=%d MPI_BENCH_CHILD='%s %d %d %s' %s -np %d %s %s 2>&1",
+      r.threads, kind, n, trees, r.out, MPIRUN, r.ranks, exe, script)
+    local p = io.popen(cmd)
+    local text = p:read("a")
+    p:close()
+    local secs, peak = text:match("fit_s=(%S+) peak_mb=(%S+)")
+    if not secs then
+      io.write(text)
+      print(string.format("bench-fail suite=mpi case=%s ranks=%d threads=%d", kind, r.ranks, r.threads))
+      return false
+    end
+    fits[i] = tonumber(secs)
+    local extra = string.format("ranks=%d threads=%d n_train=%d d=%d%s", r.ranks, r.threads, n, D,
+      kind == "gbdt" and string.format(" trees=%d depth=6", trees) or "")
+    print(string.format("bench suite=mpi case=%s-numeric impl=churnlab metric=train_s value=%s unit=s %s",
+      kind, secs, extra))
+    print(string.format("bench suite=mpi case=%s-numeric impl=churnlab metric=peak_mb_per_rank value=%s unit=MB %s",
+      kind, peak, extra))
   end
-  fits[i] = tonumber(secs)
-  local extra = string.format("ranks=%d threads=%d n_train=%d d=%d trees=%d depth=6", r.ranks,
-    r.threads, n, D, trees)
-  print(string.format("bench suite=mpi case=gbdt-numeric impl=churnlab metric=train_s value=%s unit=s %s",
-    secs, extra))
-  print(string.format("bench suite=mpi case=gbdt-numeric impl=churnlab metric=peak_mb_per_rank value=%s unit=MB %s",
-    peak, extra))
+  local a, b = read_all(runs[1].out), read_all(runs[2].out)
+  local same = a ~= nil and a == b
+  print(string.format("bench suite=mpi case=%s-numeric impl=churnlab metric=same_model_bytes value=%d unit=bool bytes=%d",
+    kind, same and 1 or 0, a and #a or 0))
+  print(string.format("bench-ratio suite=mpi case=%s-numeric metric=train_s 2x1/1x2=%.3f", kind,
+    fits[2] / fits[1]))
+  return same
 end
-local a, b = read_all(runs[1].out), read_all(runs[2].out)
-local same = a ~= nil and a == b
-print(string.format("bench suite=mpi case=gbdt-numeric impl=churnlab metric=same_model_bytes value=%d unit=bool bytes=%d",
-  same and 1 or 0, a and #a or 0))
-print(string.format("bench-ratio suite=mpi case=gbdt-numeric metric=train_s 2x1/1x2=%.3f",
-  fits[2] / fits[1]))
+local ok = bench("gbdt")
+ok = bench("logreg") and ok
 os.execute("rm -rf '" .. dir .. "'")
-if not same then os.exit(1) end
+if not ok then os.exit(1) end
