@@ -9,6 +9,14 @@
 -- from a fixed 2^16-bin histogram of the scores (cut points exact to 1.5e-5), so only one
 -- chunk is ever held. The output is written to a temporary file and renamed into place, so
 -- an interrupted run never leaves a partial scores file. A progress line goes to stderr.
+--
+-- At scale, one rank per shard:
+--   mpirun -np N churnlab scripts/score.lua model.clm 'customers.{rank}.csv' 'scores.{rank}.csv'
+-- `{rank}` in both paths becomes the rank (0 .. N-1): each rank scores its own file and writes
+-- its own part (atomically, as above), and the decile histograms are summed over the ranks
+-- before any decile is given, so deciles rank each customer within the whole population, not
+-- within its shard (the parts concatenated are the file one process writes for the whole
+-- input). A rank that fails makes every rank stop with no part written.
 local cl = require "churnlab"
 
 local function usage(msg)
@@ -31,6 +39,12 @@ end
 if #args ~= 3 then usage("expected a model, an input and an output path") end
 if not opt.chunk or opt.chunk < 1 then usage("--chunk must be a positive number") end
 local model_path, in_path, out_path = args[1], args[2], args[3]
+local rank, size = cl.mpi.rank(), cl.mpi.size()
+if size > 1 and not (in_path:find("{rank}", 1, true) and out_path:find("{rank}", 1, true)) then
+  usage("with " .. size .. " ranks, put {rank} in the input and output paths (one shard and one part per rank)")
+end
+in_path = in_path:gsub("{rank}", tostring(rank))
+out_path = out_path:gsub("{rank}", tostring(rank))
 
 -- One clean line for the person at the terminal: churnlab's errors name the file and the
 -- reason; the script position in front ("scripts/score.lua:40: ") only says where we were.
@@ -48,10 +62,25 @@ if not pipe then
   os.exit(1)
 end
 
+-- Every rank learns whether some rank failed, and then all stop together: a rank that left
+-- alone would leave the others waiting in the histogram reduction. (One process: fail now.)
+local cleanup = {}
+local function agree(ok, msg)
+  if size == 1 then
+    if not ok then fail(msg) end
+    return
+  end
+  local bad = cl.mpi.allreduce(ok and 0 or rank + 1, "max")
+  if bad == 0 then return end
+  for _, path in ipairs(cleanup) do os.remove(path) end
+  fail(ok and string.format("rank %d failed (its message names the reason)", bad - 1)
+       or string.format("rank %d: %s", rank, tostring(msg):gsub("^[^\n]-:%d+: ", "")))
+end
+
 local input, ierr = io.open(in_path, "rb")
-if not input then fail(ierr) end
-local header = input:read("L")
-if not header then io.stderr:write("score: ", in_path, " is empty\n"); os.exit(1) end
+local header = input and input:read("L")
+if input and not header then ierr = in_path .. " is empty" end
+agree(header ~= nil, ierr)
 header = header:gsub("^\239\187\191", "") -- a UTF-8 byte-order mark
 local names = {}
 for name in (header:gsub("[\r\n]+$", "") .. ","):gmatch('"?([^",]*)"?,') do names[#names + 1] = name end
@@ -102,7 +131,8 @@ local hist = {}
 for b = 0, BINS do hist[b] = 0 end
 local tmp_scores = out_path .. ".scores.tmp"
 local sf = assert(io.open(tmp_scores, "wb"))
-local pinned, coerced, total, t0 = false, {}, 0, cl.core.now()
+local pinned, coerced, total, population, t0 = false, {}, 0, 0, cl.core.now()
+cleanup[#cleanup + 1] = tmp_scores
 local ok, failure = pcall(function()
   while true do
     local path, n = next_chunk()
@@ -149,16 +179,26 @@ for col, k in pairs(coerced) do
   io.stderr:write(string.format("score: column '%s': %d values that are not %ss were scored as missing\n",
                                 col, k, types[col] == "date" and "date" or "number"))
 end
-if not ok then
-  os.remove(tmp_scores)
-  fail(failure)
+if not ok then os.remove(tmp_scores) end
+agree(ok, failure)
+
+-- the whole population's histogram (counts: sums of whole numbers, exact over the ranks)
+if size > 1 then
+  local list = {}
+  for b = 0, BINS do list[b + 1] = hist[b] end
+  list[BINS + 2] = total
+  list = cl.mpi.allreduce(list)
+  for b = 0, BINS do hist[b] = math.tointeger(list[b + 1]) end
+  population = math.tointeger(list[BINS + 2])
+else
+  population = total
 end
 
 -- Decile cut points from the histogram: decile 1 holds the highest scores.
 local cut, acc, d = {}, 0, 9
 for b = BINS, 0, -1 do
   acc = acc + hist[b]
-  while d >= 1 and acc >= total * (10 - d) / 10 do
+  while d >= 1 and acc >= population * (10 - d) / 10 do
     cut[d] = b
     d = d - 1
   end
@@ -182,4 +222,8 @@ end
 of:close()
 os.remove(tmp_scores)
 assert(os.rename(tmp_out, out_path))
-print(string.format("score: wrote %s (%d customers)", out_path, total))
+if size > 1 then
+  print(string.format("score: rank %d wrote %s (%d of %d customers)", rank, out_path, total, population))
+else
+  print(string.format("score: wrote %s (%d customers)", out_path, total))
+end

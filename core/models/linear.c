@@ -5,6 +5,7 @@
 #include "models/prior.h"
 #include "base/error.h"
 #include "base/lbfgs.h"
+#include "base/dist_logit.h"
 #include "base/param_io.h"
 #include "base/threads.h"
 
@@ -135,6 +136,7 @@ typedef struct ctx {
     double *part;    /* per block: d gradient sums, intercept sum, loss */
     int64_t nblocks;
     int nt;
+    cl_dist_logit *dl; /* under mpirun: exact sums over the ranks (base/dist_logit.h) */
 } ctx;
 
 /* x . th in double with four running sums (a fixed order, so deterministic), which lets the
@@ -154,9 +156,29 @@ static double dot_row(const float *restrict x, const double *restrict th, int64_
     return (s0 + s1) + (s2 + s3);
 }
 
+static double block_sums(ctx *c, const double *th, double *g);
+
 static double objective(void *ud, const double *th, double *g)
 {
     ctx *c = ud;
+    const int64_t d = c->d;
+    double f = c->dl ? cl_dist_logit_sums(c->dl, th, g) : block_sums(c, th, g);
+    double inv = 1.0 / (double)c->n, sq = 0;
+    for (int64_t j = 0; j <= d; j++)
+        g[j] *= inv;
+    f *= inv;
+    for (int64_t j = 0; j < d; j++) {
+        sq += th[j] * th[j];
+        g[j] += c->l2 * th[j];
+    }
+    if (!c->intercept)
+        g[d] = 0;
+    return f + 0.5 * c->l2 * sq;
+}
+
+/* g[0..d] = the gradient sums, returns the loss sum: per block of rows, in block order */
+static double block_sums(ctx *c, const double *th, double *g)
+{
     const int64_t d = c->d, stride = d + 2;
     const double b = th[d];
 #pragma omp parallel for num_threads(c->nt) schedule(static) if (c->nblocks > 3)
@@ -188,17 +210,7 @@ static double objective(void *ud, const double *th, double *g)
             g[j] += pp[j];
         f += pp[d + 1];
     }
-    double inv = 1.0 / (double)c->n, sq = 0;
-    for (int64_t j = 0; j <= d; j++)
-        g[j] *= inv;
-    f *= inv;
-    for (int64_t j = 0; j < d; j++) {
-        sq += th[j] * th[j];
-        g[j] += c->l2 * th[j];
-    }
-    if (!c->intercept)
-        g[d] = 0;
-    return f + 0.5 * c->l2 * sq;
+    return f;
 }
 
 static int check_xy(const cl_logreg *m, const float *X, const float *y, int64_t n, int64_t d)
@@ -223,7 +235,7 @@ static int check_xy(const cl_logreg *m, const float *X, const float *y, int64_t 
 }
 
 static int setup(ctx *c, const cl_logreg *m, const float *X, const float *y, int64_t n, int64_t d,
-                 double *l1)
+                 double *l1, cl_dist *dist)
 {
     memset(c, 0, sizeof *c);
     c->X = X;
@@ -234,6 +246,11 @@ static int setup(ctx *c, const cl_logreg *m, const float *X, const float *y, int
     double P = 0;
     for (int64_t i = 0; i < n; i++)
         P += y[i];
+    const int64_t nloc = n;
+    int rc = dist ? cl_dist_logit_counts(dist, y, nloc, &n, &P) : CL_OK; /* every rank's rows */
+    if (rc)
+        return rc;
+    c->n = n;
     c->wpos = c->wneg = 1;
     if (m->p.class_weight == 1 && P > 0 && P < (double)n) {
         c->wpos = (double)n / (2 * P);
@@ -248,10 +265,12 @@ static int setup(ctx *c, const cl_logreg *m, const float *X, const float *y, int
         strength = 0;
     c->l2 = strength * (1 - r);
     *l1 = strength * r;
-    c->nblocks = (n + ROW_BLOCK - 1) / ROW_BLOCK;
+    c->nblocks = (nloc + ROW_BLOCK - 1) / ROW_BLOCK;
     c->nt = cl_threads_get();
     c->part = cl_alloc((size_t)c->nblocks * (size_t)(d + 2) * sizeof(double));
-    return c->part ? CL_OK : CL_ENOMEM;
+    if (dist && c->part && (c->dl = cl_alloc(sizeof *c->dl)) != NULL)
+        return cl_dist_logit_init(c->dl, dist, X, y, nloc, d, n, c->wpos, c->wneg, c->nt);
+    return c->part && (!dist || c->dl) ? CL_OK : CL_ENOMEM;
 }
 
 int cl_logreg_objective(const cl_logreg *m, const float *X, const float *y, int64_t n,
@@ -262,26 +281,44 @@ int cl_logreg_objective(const cl_logreg *m, const float *X, const float *y, int6
         return rc;
     ctx c;
     double l1;
-    if ((rc = setup(&c, m, X, y, n, d, &l1)))
+    if ((rc = setup(&c, m, X, y, n, d, &l1, NULL)))
         return rc;
     *f = objective(&c, theta, grad);
     cl_free(c.part);
     return CL_OK;
 }
 
+static int fit(cl_logreg *m, const float *X, const float *y, const float *w, int64_t n, int64_t d,
+               cl_logreg_result *res, const cl_progress *prog, cl_dist *dist);
+
 int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64_t d,
                   cl_logreg_result *res, const cl_progress *prog)
 {
-    return cl_logreg_fit_weighted(m, X, y, NULL, n, d, res, prog);
+    return fit(m, X, y, NULL, n, d, res, prog, NULL);
 }
 
 int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const float *w,
                            int64_t n, int64_t d, cl_logreg_result *res, const cl_progress *prog)
 {
+    return fit(m, X, y, w, n, d, res, prog, NULL);
+}
+
+int cl_logreg_fit_dist(cl_logreg *m, const float *X, const float *y, const float *w, int64_t n,
+                       int64_t d, cl_logreg_result *res, const cl_progress *prog, cl_dist *dist)
+{
+    cl_dist_begin(dist); /* a bad shard on one rank stops every rank (base/dist.h) */
+    return cl_dist_agree(dist, fit(m, X, y, w, n, d, res, prog, dist));
+}
+
+static int fit(cl_logreg *m, const float *X, const float *y, const float *w, int64_t n, int64_t d,
+               cl_logreg_result *res, const cl_progress *prog, cl_dist *dist)
+{
     if (m->nnames && m->nnames != d)
         return cl_error(CL_EINVAL, "logreg: X has %lld columns but the model has %lld feature "
                                    "names", (long long)d, (long long)m->nnames);
     int rc = check_xy(m, X, y, n, d);
+    if (dist && (rc = cl_dist_agree(dist, rc)) != CL_OK)
+        return rc;
     if (rc)
         return rc;
     ctx c;
@@ -290,8 +327,13 @@ int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const f
     double *th = cl_calloc((size_t)d + 1, sizeof(double));
     if (!th)
         return CL_ENOMEM;
-    if ((rc = setup(&c, m, X, y, n, d, &l1)))
+    if ((rc = setup(&c, m, X, y, n, d, &l1, dist)))
         goto done;
+    if (w && c.dl) { /* the exact cross-rank sums (base/dist_logit.c) have no weight term yet */
+        rc = cl_error(CL_EINVAL, "logreg: sample weights are not supported in a distributed "
+                                 "(MPI) fit yet; fit without weights or on one process");
+        goto done;
+    }
     c.sw = w;
     if (l1 > 0) {
         if (!(mask = cl_calloc((size_t)d + 1, 1))) {
@@ -303,7 +345,10 @@ int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const f
     cl_lbfgs_opts o = {10, m->p.max_iter, m->p.tol, l1, mask};
     cl_lbfgs_result r;
     m->fitted = 0;
-    if ((rc = cl_lbfgs_minimize(th, d + 1, objective, &c, &o, &r, prog, "logreg")))
+    rc = cl_lbfgs_minimize(th, d + 1, objective, &c, &o, &r, prog, "logreg");
+    if (c.dl && c.dl->rc)
+        rc = c.dl->rc; /* a collective failed: the objective was NaN */
+    if (rc)
         goto done;
     double *coef = cl_realloc(m->coef, (size_t)d * sizeof(double));
     if (!coef) {
@@ -315,7 +360,7 @@ int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const f
     m->b = m->p.intercept ? th[d] : 0.0;
     m->d = d;
     m->fitted = 1;
-    cl_prior_rates(c.npos, (double)n, c.wpos, c.wneg, &m->prior_trained, &m->prior_true);
+    cl_prior_rates(c.npos, (double)c.n, c.wpos, c.wneg, &m->prior_trained, &m->prior_true);
     m->res.iters = r.iters;
     m->res.converged = r.converged;
     m->res.objective = r.f;
@@ -323,6 +368,9 @@ int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const f
     if (res)
         *res = m->res;
 done:
+    if (c.dl)
+        cl_dist_logit_free(c.dl);
+    cl_free(c.dl);
     cl_free(c.part);
     cl_free(mask);
     cl_free(th);
@@ -497,7 +545,7 @@ static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_
 {
     cl_logreg *m = impl; /* logreg takes no validation set: only the weights of o */
     cl_logreg_result r;
-    int rc = cl_logreg_fit_weighted(m, X, y, o->w, n, d, &r, p);
+    int rc = cl_logreg_fit_dist(m, X, y, o ? o->w : NULL, n, d, &r, p, o ? o->dist : NULL);
     if (rc)
         return rc;
     cl_model_history_scalar(h, "converged", r.converged, 1);
@@ -561,7 +609,7 @@ const cl_model_ops cl_logreg_model_ops = {
     .kind = "logreg", .title = "LogReg", .defs = cl_logreg_param_defs,
     .params_size = sizeof(cl_logreg_params), .defaults = ops_defaults, .create = ops_create,
     .free = ops_free, .params_of = ops_params_of, .fit = ops_fit, .fitted = ops_fitted,
-    .fit_flags = CL_FIT_WEIGHTS,
+    .fit_flags = CL_FIT_WEIGHTS | CL_FIT_DIST,
     .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,
     .describe = ops_describe, .read = ops_read, .write = ops_write,
     .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib,

@@ -70,6 +70,11 @@ int cl_logreg_fit(cl_logreg *m, const float *X, const float *y, int64_t n, int64
  * 1 / (C n) on the mean loss, which is C times the summed loss). */
 int cl_logreg_fit_weighted(cl_logreg *m, const float *X, const float *y, const float *w,
                            int64_t n, int64_t d, cl_logreg_result *res, const cl_progress *prog);
+/* The same, data parallel over the ranks of dist (each passes its rows; NULL: this process
+ * alone): every rank gets the same coefficients, bit for bit, at any number of ranks and
+ * threads (exact sums, base/dist_logit.h); these differ from cl_logreg_fit's in the last bits. */
+int cl_logreg_fit_dist(cl_logreg *m, const float *X, const float *y, const float *w, int64_t n,
+                       int64_t d, cl_logreg_result *res, const cl_progress *prog, cl_dist *dist);
 int cl_logreg_predict(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
 int cl_logreg_decision(const cl_logreg *m, const float *X, int64_t n, int64_t d, float *out);
 /* mode: cl_predict_mode (models/prior.h): probabilities, margins or uncorrected probabilities. */

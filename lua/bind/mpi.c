@@ -87,10 +87,11 @@ static const struct {
 } docs[] = {
     {"rank", "mpi.rank() -> r: this process's rank, 0 .. size() - 1 (0 without mpirun)."},
     {"size", "mpi.size() -> n: the number of processes of `mpirun -np n churnlab script.lua` "
-             "(1 without mpirun or in a build without MPI). With n > 1, gbdt fits are data "
-             "parallel: each rank passes its block of rows (read_csv(path, {shard = "
+             "(1 without mpirun or in a build without MPI). With n > 1, gbdt and logreg fits "
+             "are data parallel: each rank passes its block of rows (read_csv(path, {shard = "
              "mpi.rank(), of = mpi.size()})) and every rank gets the same model, bit for bit "
-             "the one a single process fits on the whole file."},
+             "at any number of ranks and threads (gbdt: the one a single process fits on the "
+             "whole file). forest and ALS are not distributed: each rank fits its own rows."},
     {"barrier", "mpi.barrier(): waits until every rank has called it."},
     {"allreduce", "mpi.allreduce(x [, op]) -> y: x a number or a list of numbers (the same "
                   "length on every rank); op 'sum' (default), 'max' or 'min' over the ranks; "

@@ -87,6 +87,17 @@ if child then
   os.exit(0)
 end
 
+-- the CPU decides the ratios (issue 21: the lead over XGBoost on one CPU was gone on another)
+do
+  local f, cpu = io.open("/proc/cpuinfo"), "unknown"
+  if f then
+    cpu = (f:read("a"):match("model name%s*:%s*([^\n]+)") or cpu):gsub("%s+", "_")
+    f:close()
+  end
+  local np = io.popen("nproc")
+  print(string.format("bench-env suite=trees cpu=%s nproc=%s threads=%d", cpu, np:read("l") or "?", THREADS))
+  np:close()
+end
 local scale = tonumber(os.getenv("TREES_BENCH_SCALE") or "1")
 local only = os.getenv("TREES_BENCH_ONLY")
 local exe = arg and arg[-1] or "./churnlab"
