@@ -20,6 +20,7 @@
 #include "frame/frame.h"
 #include "live/livelog.h"
 #include "live/livestate.h"
+#include "serve/event_json.h"
 #include "support/llive.h"
 
 #define LIVE LIVE_T
@@ -555,6 +556,8 @@ static int ingest_csv(lua_State *L, ingest_ctx *c, const char *text, size_t len,
     return CL_OK;
 }
 
+static int finish_ingest(lua_State *L, ingest_ctx *c, int rc);
+
 /* s:ingest(events [, opts]) -> {accepted, rejected, reasons, seq} */
 static int l_ingest_(lua_State *L)
 {
@@ -594,27 +597,76 @@ static int l_ingest_(lua_State *L)
         luaL_argexpected(L, lua_istable(L, 2), 2, "churnlab.Frame, CSV text or list of event tables");
         rc = ingest_list(L, &c, 2, forced);
     }
+    return finish_ingest(L, &c, rc);
+}
+
+/* Commits the accepted events of an ingest to the log (one batch) and pushes its result. */
+static int finish_ingest(lua_State *L, ingest_ctx *c, int rc)
+{
+    live_obj *o = c->o;
     int64_t seq = o->log ? cl_livelog_last(o->log) : 0;
     if (rc == CL_OK && o->log && o->nbuf > 0)
         rc = cl_livelog_append(o->log, o->buf, o->nbuf, &seq);
     o->nbuf = 0;
-    o->rejected += c.rejected;
-    if (c.accepted > 0)
+    o->rejected += c->rejected;
+    if (c->accepted > 0)
         o->version++;
     if (rc) {
         o->broken = 1; /* these events are in the state but not durable */
         return lcl_raise(L, rc);
     }
     lua_createtable(L, 0, 4);
-    lua_pushinteger(L, c.accepted);
+    lua_pushinteger(L, c->accepted);
     lua_setfield(L, -2, "accepted");
-    lua_pushinteger(L, c.rejected);
+    lua_pushinteger(L, c->rejected);
     lua_setfield(L, -2, "rejected");
-    lua_pushvalue(L, c.reasons);
+    lua_pushvalue(L, c->reasons);
     lua_setfield(L, -2, "reasons");
     lua_pushinteger(L, seq);
     lua_setfield(L, -2, "seq");
     return 1;
+}
+
+/* s:ingest_jsonl(text [, {line = n}]) -> {accepted, rejected, reasons, seq}: JSON lines, one
+ * event a line, parsed by the service's parser (serve/event_json.h); line n of text is named
+ * "line <first + n - 1>" in refusals. Blank lines are skipped. */
+static int l_ingest_jsonl_(lua_State *L)
+{
+    live_obj *o = checklive(L, 1);
+    static const char *const known[] = {"line", NULL};
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    int oidx = lua_istable(L, 3) ? 3 : 0;
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    lcl_check_options(L, 3, "ingest_jsonl", known);
+    double first = lcl_optnum(L, oidx, "line", 1);
+    if (!(first >= 1 && first == floor(first) && first < 9e15))
+        return luaL_error(L, "ingest_jsonl: option 'line' must be an integer >= 1");
+    if (o->broken)
+        return luaL_error(L, "ingest_jsonl: the log failed earlier and the state is ahead of it; "
+                             "make a new live state from the log");
+    lua_settop(L, 3);
+    lua_newtable(L);
+    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L)};
+    o->nbuf = 0;
+    int rc = CL_OK;
+    char msg[200];
+    const char *p = text, *end = text + len;
+    for (int64_t line = (int64_t)first; rc == CL_OK && p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (!cl_event_json_blank(p, n)) {
+            cl_live_event e;
+            const char *why = cl_event_json_parse(o->s, p, n, &e, msg, sizeof msg);
+            if (why)
+                reject(L, &c, "line", line, why);
+            else
+                rc = offer(L, &c, "line", line, &e);
+        }
+        p += n + 1;
+    }
+    return finish_ingest(L, &c, rc);
 }
 
 /* ---- reading ----------------------------------------------------------------------------- */
@@ -768,6 +820,7 @@ static int l_feature_table(lua_State *L)
 #define LOCKED(name, write) \
     static int name(lua_State *L) { return llive_locked(L, checklive(L, 1), name##_, write); }
 LOCKED(l_ingest, 1)
+LOCKED(l_ingest_jsonl, 1)
 LOCKED(l_advance, 1)
 LOCKED(l_now, 0)
 LOCKED(l_version, 0)
@@ -810,7 +863,8 @@ static const luaL_Reg funcs[] = {{"new", l_new}, {"features", l_feature_table}, 
 static const luaL_Reg methods[] = {
     {"ingest", l_ingest}, {"advance", l_advance},   {"now", l_now},     {"features", l_features},
     {"frame", l_frame},   {"snapshot", l_snapshot}, {"image", l_image}, {"stats", l_stats},
-    {"version", l_version}, {"free", l_gc},       {NULL, NULL}};
+    {"version", l_version}, {"free", l_gc},       {"ingest_jsonl", l_ingest_jsonl},
+    {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
@@ -839,6 +893,15 @@ static const struct {
                "discount_pct). Malformed events are refused with a reason ('row 7: field "
                "'minutes': ...', first 20 kept) and never change the state. With a log, the "
                "accepted events are committed as one batch before ingest returns (seq)."},
+    {"ingest_jsonl", "s:ingest_jsonl(text [, opts]) -> {accepted, rejected, reasons, seq}: "
+                     "applies JSON lines, one event object a line, in the format of the "
+                     "service's POST /api/events (the same parser: fields user_id, day, event, "
+                     "title_id, minutes, completion, detail, device; rating: rating; profile: "
+                     "signup_day, plan, monthly_price, discount_pct; plan_change's detail is the "
+                     "plan's name, price_change's the new price as a number). opts.line: the "
+                     "file line of text's first line, for reasons ('line 7: field 'day': ...'). "
+                     "Blank lines are skipped; malformed ones are refused and counted, never "
+                     "applied. With a log, the accepted events are one committed batch."},
     {"advance", "s:advance(day) -> s: moves the clock to the start of `day` (never back)."},
     {"now", "s:now() -> day the clock is at (the start of it), nil before any event."},
     {"features", "s:features(id) -> {feature = value, plan, active} as of the clock, or nil "
@@ -864,7 +927,8 @@ int luaopen_churnlab_live(lua_State *L)
     lua_call(L, 1, 0);
     lcl_createmeta(L, LIVE, meta, methods);
     lcl_setdoc(L, -1,
-               "churnlab.Live: the live state. Methods: ingest(events [, opts]), advance(day), "
+               "churnlab.Live: the live state. Methods: ingest(events [, opts]), ingest_jsonl(text [, "
+               "opts]), advance(day), "
                "now(), features(id), frame(), snapshot([path]), image(), stats(). Features are "
                "read as of the clock: windows cover days [now - w, now).");
     lua_getfield(L, -1, "__index");

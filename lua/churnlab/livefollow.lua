@@ -1,7 +1,10 @@
--- livefollow.lua: a CSV event file as a live source, read once or followed as it grows.
+-- livefollow.lua: a CSV or JSON-lines event file as a live source, read once or followed as it
+-- grows.
 --
 --   local LF = require "churnlab.livefollow"
 --   local src = LF.new(state, "incoming/events.csv")       -- same columns as events.csv
+--   local js = LF.new(state, "incoming/events.jsonl")      -- one JSON event a line (.ndjson too,
+--                                                           -- or {format = "jsonl"})
 --   local r = src:poll()   -- ingests the complete lines written since the last poll
 --   print(r.accepted, r.rejected, r.reasons[1])            -- reasons name the file's line
 --
@@ -10,24 +13,56 @@
 -- polling it never split an event. With a logged state, each poll's events are one committed
 -- batch; the file position is not durable (after a restart, make a new follower and skip what
 -- the state already holds, or let the writer rotate files).
+--
+-- JSON lines are parsed by the service's parser (s:ingest_jsonl, the format of POST
+-- /api/events), so a file and a request mean the same thing; a JSON file has no header.
 local help = require "churnlab.help"
 
 local LF = {}
 local Follower = {}
 Follower.__index = Follower
 
+local FORMATS = {csv = true, jsonl = true}
+
+-- The file's format: opts.format, else from the extension (.jsonl, .ndjson: JSON lines; any
+-- other: CSV, as before the option existed).
+local function format_of(path, format)
+  if format == nil then
+    local ext = path:match("%.([%w]+)$")
+    ext = ext and ext:lower()
+    return (ext == "jsonl" or ext == "ndjson") and "jsonl" or "csv"
+  end
+  if not FORMATS[format] then
+    error("livefollow.new: option 'format': expected \"csv\" or \"jsonl\", got " .. tostring(format), 3)
+  end
+  return format
+end
+
 function LF.new(state, path, opts)
   opts = opts or {}
   for k in pairs(opts) do
-    if k ~= "event" then
-      error("livefollow.new: unknown option '" .. tostring(k) .. "' (options: event)", 2)
+    if k ~= "event" and k ~= "format" then
+      error("livefollow.new: unknown option '" .. tostring(k) .. "' (options: event, format)", 2)
     end
   end
   if type(path) ~= "string" then
     error("livefollow.new: bad argument #2 (file path expected, got " .. type(path) .. ")", 2)
   end
-  return setmetatable({state = state, path = path, event = opts.event, offset = 0, line = 1,
-    header = nil, accepted = 0, rejected = 0}, Follower)
+  local format = format_of(path, opts.format)
+  if format == "jsonl" and opts.event ~= nil then
+    error("livefollow.new: option 'event' is for CSV files (a JSON line names its event)", 2)
+  end
+  return setmetatable({state = state, path = path, event = opts.event, format = format,
+    offset = 0, line = 1, header = nil, accepted = 0, rejected = 0}, Follower)
+end
+
+-- JSON lines: no header; every complete line is an event (blank ones are skipped).
+local function poll_jsonl(self, chunk, lines)
+  local r = self.state:ingest_jsonl(chunk, {line = self.line})
+  self.line = self.line + lines
+  self.accepted, self.rejected = self.accepted + r.accepted, self.rejected + r.rejected
+  r.lines = lines
+  return r
 end
 
 -- Ingests the complete lines appended since the last poll. Returns the state's ingest result
@@ -50,6 +85,7 @@ function Follower:poll()
   local chunk = data:sub(1, last)
   self.offset = self.offset + #chunk
   local _, lines = chunk:gsub("\n", "")
+  if self.format == "jsonl" then return poll_jsonl(self, chunk, lines) end
   if not self.header then
     local h = chunk:match("^([^\n]*)\n")
     self.header = h
@@ -69,8 +105,10 @@ function Follower:__tostring()
     self.line, self.accepted, self.rejected)
 end
 
-help.setdoc(LF.new, "livefollow.new(state, path [, {event = kind}]) -> follower of a CSV event "
-  .. "file (a header, then events.csv's columns; opts.event for files of one kind, e.g. ratings).")
+help.setdoc(LF.new, "livefollow.new(state, path [, opts]) -> follower of an event file: CSV "
+  .. "(a header, then events.csv's columns; opts.event for files of one kind, e.g. ratings) or "
+  .. "JSON lines (one event object a line, as POST /api/events takes them; s:ingest_jsonl). "
+  .. "opts.format = \"csv\" | \"jsonl\" (default: jsonl for .jsonl and .ndjson files, else csv).")
 help.setdoc(Follower.poll, "src:poll() -> {accepted, rejected, reasons, seq, lines}: ingests the "
   .. "complete lines written since the last poll (reasons name the file's lines).")
 

@@ -94,6 +94,7 @@ local TAKES = {
   -- the live engine (its own key checks in lua/bind/live.c and the live*.lua modules)
   ["live.new"] = function(o) return cl.live.new(o) end,
   ["Live:ingest"] = function(o) return cl.live.new():ingest({}, o) end,
+  ["Live:ingest_jsonl"] = function(o) return cl.live.new():ingest_jsonl("", o) end,
   ["SynthWorld:stream"] = function(o) return world:stream(o) end,
   ["livefollow.new"] = function(o) return require("churnlab.livefollow").new(cl.live.new(), scratch, o) end,
   ["livemonitor.new"] = function(o) return require("churnlab.livemonitor").new({}, o) end,
