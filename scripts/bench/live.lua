@@ -1,12 +1,13 @@
 -- Benchmark of the live engine (core/live/livestate.c, livelog.c): events ingested per
 -- second with every feature updated, on one core; the same through the durable log (SQLite,
 -- WAL, synchronous=FULL, one transaction per batch); one-event calls from Lua tables; reading
--- every active customer's features; memory per customer.
+-- every active customer's features; memory per customer; rescoring a changed customer (logreg,
+-- gbdt); fold-in recommendations from the live history (ALS, 64 factors).
 --   churnlab scripts/bench/live.lua        uses data/synth when present, else generates the
 --                                          default world (50,000 customers) in a temp dir
 -- Prints "bench suite=live ..." lines. Rates are per CPU second of this process (os.clock) and
--- per wall second; on a shared machine the CPU figure is the one to compare. No anchor: no
--- library computes these features incrementally.
+-- per wall second; on a shared machine the CPU figure is the one to compare. No anchor for the
+-- features: no library computes them incrementally; the fold-in runs beside numpy's.
 local cl = require "churnlab"
 local live = require "churnlab.live"
 
@@ -164,6 +165,62 @@ for _, kind in ipairs{"logreg", "gbdt"} do
   csc:free()
 end
 os.remove(mpath)
+
+-- 8. fold-in: recommendations for a customer from the live history, ALS at 64 factors. As the
+-- live engine does it (core/serve: svc_history_items + cl_rec_recommend_history): the titles
+-- the customer watched in the last CL_LIVE_RING (90) days before the clock, latest first, at
+-- most 256, folded into the fitted model (one 64x64 ridge solve), scored against every title,
+-- top 10 with the seen ones excluded. Here through m:recommend_for (the same core call plus a
+-- Lua call and the label lookups around it). The model is fitted on the same watches the
+-- state ingested.
+local FACT, RING, MAXH = 64, 90, 256
+local watches = events:filter(events.event:eq("watch"))
+local inter = cl.interactions(watches, {user = "user_id", item = "title_id", time = "day"})
+local als = cl.rec.als{factors = FACT, iters = 10, reg = 10, alpha = 5, seed = 42}
+cl.threads(2) -- the fit is not what is measured; the fold-in below runs on one thread
+local fw, fc = timed(function() return als:fit(inter) end)
+cl.threads(1)
+-- each customer's live history, from the events (the state holds the same titles)
+local wu, wd, wt = watches.user_id:totable(), watches.day:totable(), watches.title_id:totable()
+local last = {} -- user -> {title -> last day}
+for i = 1, #wu do
+  if wd[i] >= 180 - RING and wd[i] < 180 then
+    local h = last[wu[i]]
+    if not h then h = {}; last[wu[i]] = h end
+    if not h[wt[i]] or wd[i] > h[wt[i]] then h[wt[i]] = wd[i] end
+  end
+end
+local hists, hlen = {}, 0
+for i = 1, math.min(2000, #ids) do
+  local h, list = last[ids[i]] or {}, {}
+  for t, d in pairs(h) do list[#list + 1] = {t, d} end
+  table.sort(list, function(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+  local labels = {}
+  for j = 1, math.min(MAXH, #list) do labels[j] = list[j][1] end
+  hists[#hists + 1] = labels
+  hlen = hlen + #labels
+end
+als:recommend_for(hists[1], 10) -- warm
+w, c = timed(function()
+  for i = 1, #hists do als:recommend_for(hists[i], 10) end
+end)
+line("foldin_als", "ms_per_customer", 1e3 * c / #hists, "ms",
+  fmt("factors=%d k=10 customers=%d mean_history=%.1f titles=%d fit_cpu_s=%.1f fit_wall_s=%.1f",
+    FACT, #hists, hlen / #hists, titles:nrow(), fc, fw))
+line("foldin_als", "ms_per_customer_wall", 1e3 * w / #hists, "ms", fmt("factors=%d k=10", FACT))
+-- the anchor: the same fold-in in numpy (scripts/bench/rec_foldin_numpy.py, one thread), at
+-- this catalog's size and the mean history length, in this run
+local ap = io.popen(fmt("OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 "
+  .. "scripts/bench/rec_foldin_numpy.py %d %d %d", FACT, titles:nrow(), math.floor(hlen / #hists + 0.5)))
+local anchor = ap and ap:read("a") or ""
+if ap then ap:close() end
+local ams = tonumber(anchor:match("value=([%d%.e%-]+)"))
+if ams then
+  print(fmt("bench suite=live case=foldin_als impl=numpy metric=ms_per_customer value=%.6g unit=ms "
+    .. "factors=%d k=10 history=%d titles=%d", ams, FACT, math.floor(hlen / #hists + 0.5), titles:nrow()))
+else
+  print("bench-note suite=live case=foldin_als numpy anchor did not run: " .. anchor:gsub("\n", " "))
+end
 
 if tmpdir then
   for _, f in ipairs{"titles.csv", "users.csv", "events.csv", "ratings.csv", "campaign.csv",
