@@ -12,6 +12,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "base/progress.h"
 
 #define WORLD "churnlab.SynthWorld"
 #define STREAM "churnlab.SynthStream"
@@ -525,7 +528,40 @@ static int l_true_risk(lua_State *L)
 typedef struct stream_box {
     cl_synth_stream *s;
     int left;
+    double speed;  /* simulated days per wall second; 0 = as fast as they are computed */
+    double t0;     /* monotonic seconds when the first day was handed out */
+    int served;    /* days handed out so far */
 } stream_box;
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Paces the stream: day n (0 = the first) is handed out no earlier than t0 + n / speed, so a
+ * run of d days takes (d - 1) / speed seconds at least, whatever the days cost to compute (a
+ * slow day is not made up by hurrying the next ones past their time). Sleeps in slices so
+ * Ctrl-C (cl_interrupted) ends the wait; CL_EINTR then. */
+static int pace(stream_box *b)
+{
+    if (b->speed <= 0)
+        return CL_OK;
+    if (b->served == 0) {
+        b->t0 = mono_now();
+        return CL_OK;
+    }
+    double due = b->t0 + b->served / b->speed;
+    for (double left; (left = due - mono_now()) > 0;) {
+        if (cl_interrupted())
+            return cl_error(CL_EINTR, "stream: interrupted");
+        double sl = left < 0.05 ? left : 0.05;
+        struct timespec ts = {(time_t)sl, (long)((sl - floor(sl)) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    return CL_OK;
+}
 
 static int stream_gc(lua_State *L)
 {
@@ -566,6 +602,8 @@ static int stream_next(lua_State *L)
     size_t nev = 0, nrt = 0;
     int rc = cl_synth_stream_next(b->s, &day, &ev, &nev, &rt, &nrt);
     if (!rc)
+        rc = pace(b);
+    if (!rc)
         rc = day_frame(L, ev, nev, "stream events", 1);
     if (!rc)
         rc = day_frame(L, rt, nrt, "stream ratings", 0);
@@ -574,6 +612,7 @@ static int stream_next(lua_State *L)
     if (rc)
         return lcl_raise(L, rc);
     b->left--;
+    b->served++;
     lua_pushinteger(L, day);
     lua_insert(L, -3);
     return 3;
@@ -589,8 +628,9 @@ static int l_stream(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 2)) {
             lua_pop(L, 1);
-            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "days") != 0)
-                return luaL_error(L, "stream: unknown option '%s' (options: days)",
+            if (lua_type(L, -1) != LUA_TSTRING || (strcmp(lua_tostring(L, -1), "days") != 0 &&
+                                                   strcmp(lua_tostring(L, -1), "speed") != 0))
+                return luaL_error(L, "stream: unknown option '%s' (options: days, speed)",
                                   luaL_tolstring(L, -1, NULL));
         }
     }
@@ -599,9 +639,16 @@ static int l_stream(lua_State *L)
     double d = lcl_optnum(L, oidx, "days", p->label_days);
     if (!(d >= 1 && d <= maxd && d == floor(d)))
         return luaL_error(L, "stream: days must be an integer in 1..%d, got %f", maxd, d);
+    double speed = lcl_optnum(L, oidx, "speed", 0);
+    if (!(speed >= 0 && speed <= 1e6))
+        return luaL_error(L, "stream: speed must be a number of simulated days per second in "
+                             "[0, 1e6] (0 = unpaced), got %f", speed);
     stream_box *b = lua_newuserdatauv(L, sizeof *b, 1);
     b->s = NULL;
     b->left = (int)d;
+    b->speed = speed;
+    b->t0 = 0;
+    b->served = 0;
     if (luaL_newmetatable(L, STREAM)) {
         lua_pushcfunction(L, stream_gc);
         lua_setfield(L, -2, "__gc");
@@ -700,10 +747,12 @@ static const struct {
                "= 1..24}, {content = {title ids}}) on the world's own random numbers, so policy "
                "'none' reproduces the labels exactly and two policies differ only by their "
                "effect."},
-    {"stream", "w:stream{days = n} -> iterator of day, events, ratings: the world run forward "
+    {"stream", "w:stream{days = n, speed = x} -> iterator of day, events, ratings: the world run forward "
                "from its snapshot one simulated day at a time, with the same random numbers as "
                "w:replay (so every streamed cancel falls on the replay's churn day); events and "
-               "ratings are frames in events.csv's and ratings.csv's columns, for s:ingest."},
+               "ratings are frames in events.csv's and ratings.csv's columns, for s:ingest. "
+               "speed = simulated days per wall second (day n comes no earlier than n / speed "
+               "seconds after the first; default 0: as fast as they are computed)."},
     {"true_risk", "w:true_risk([{policy =, days = label_days}]) -> {P(churn) by id}: the "
                   "oracle probability of churning within `days` of the snapshot under the "
                   "policy (default: no action), from the hidden hazard; NaN for customers not "
