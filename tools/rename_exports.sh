@@ -1,6 +1,7 @@
 #!/bin/sh
 # Puts every exported core name on its file's prefix (issue 14), from tools/rename_exports.map:
 #   file OLD NEW   git mv OLD.c/OLD.h to NEW.c/NEW.h and rewrite "dir/OLD.h" includes
+#   path OLD NEW   git mv one file (tests/core mirrors core/)
 #   name OLD NEW   replace the identifier OLD by NEW, whole words only
 # It reads no line numbers, so it runs on any tree that has merged other work, and it is
 # idempotent: a second run finds nothing to move and no old name left (a new name never holds an
@@ -25,7 +26,12 @@ grep '^file ' "$map" | while read -r _ old new; do
     done
 done
 
-# 2. names: one perl pass over every tracked text file that holds any old name
+# 2. single files (the tests that mirror a renamed core file)
+grep '^path ' "$map" | while read -r _ old new; do
+    if [ -e "$old" ] && [ ! -e "$new" ]; then git mv "$old" "$new"; fi
+done
+
+# 3. names: one perl pass over every tracked text file that holds any old name
 grep '^name ' "$map" | awk '{print $2" "$3}' > "${TMPDIR:-/tmp}/rename_exports.$$"
 pat=$(awk '{print $1}' "${TMPDIR:-/tmp}/rename_exports.$$" | paste -sd'|' -)
 git grep -lIE "\\b($pat)\\b" -- $scope 2>/dev/null | grep -v '^tools/rename_exports\.' |
@@ -36,4 +42,4 @@ while read -r f; do
         s/\b($re)\b/$r{$1}/g' "$f"
 done
 rm -f "${TMPDIR:-/tmp}/rename_exports.$$"
-echo "rename_exports: done ($(grep -c '^file ' "$map") file pairs, $(grep -c '^name ' "$map") names)"
+echo "rename_exports: done ($(grep -c '^file ' "$map") file pairs, $(grep -c '^path ' "$map") files, $(grep -c '^name ' "$map") names)"
