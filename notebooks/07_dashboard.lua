@@ -31,13 +31,7 @@ local function read(name, optional)
   end
   return ok and f or nil
 end
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = require("churnlab.util.files").read_all
 local function nan(v) return v == nil or v ~= v end
 
 step("reading " .. DATA)

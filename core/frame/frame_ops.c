@@ -53,15 +53,6 @@ int cl_dict_ranks(const cl_dict *d, int32_t **rank)
     return CL_OK;
 }
 
-static uint64_t dbits(double x)
-{
-    if (x == 0)
-        x = 0;
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t *na_id)
 {
     *nids = 0;
@@ -99,9 +90,9 @@ int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t 
             ids[i] = *na_id;
             continue;
         }
-        uint64_t b = dbits(x);
+        uint64_t b = cl_dbits(x);
         size_t s = (size_t)cl_mix64(b) & (ns - 1);
-        while (slots[s] >= 0 && dbits(c->num[slots[s]]) != b)
+        while (slots[s] >= 0 && cl_dbits(c->num[slots[s]]) != b)
             s = (s + 1) & (ns - 1);
         if (slots[s] < 0) {
             slots[s] = i;

@@ -4,6 +4,7 @@
 #include "frame/textnum.h"
 #include "base/error.h"
 #include "base/progress.h"
+#include "base/rng.h"
 #include "frame/frame_col.h"
 
 #include <math.h>
@@ -885,12 +886,13 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
     return rc;
 }
 
+/* The next output of the splitmix64 stream in *s (the base RNG's stateless hash, stepped by the
+ * golden-ratio increment), so a fold assignment is the same integers on every machine. */
 static uint64_t splitmix64(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    uint64_t z = cl_rng_hash(*s);
+    *s += 0x9E3779B97F4A7C15ull;
+    return z;
 }
 
 /* Positions p in [0, x) with p % k == q. */

@@ -1,4 +1,5 @@
-/* synth_impl.h - internals shared by synth.c (world and daily life), synth_replay.c
+/* synth_impl.h - internals shared by synth_world.c (world and daily life), synth.c (driver),
+ * synth_replay.c
  * (counterfactual replay, true risk) and synth_write.c (CSV files and data dictionary).
  * Not part of the public API. */
 #ifndef CL_SYNTH_IMPL_H
@@ -111,6 +112,11 @@ void synth_true_day_start(const cl_synth_world *w, int ci, synth_state *st, int 
 /* Runs days [day0, day0 + n) from *st without events; returns the churn day or -1. */
 int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0, int n,
                      double *revenue);
+
+/* Draws the catalog of titles and the genre samplers into w (synth_world.c). */
+int synth_make_catalog(cl_synth_world *w);
+/* Draws customer ci (0-based): attributes, hidden traits and the state at signup. */
+void synth_make_customer(cl_synth_world *w, int ci, synth_state *st);
 
 /* Files (synth_write.c). */
 int synth_write_titles(const cl_synth_world *w, const char *dir);

@@ -1138,13 +1138,7 @@ local function gnuplot_or_raise()
   return exe
 end
 
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_all = require("churnlab.util.files").read_all
 
 local tmp_counter = 0
 local function tmp_beside(path)

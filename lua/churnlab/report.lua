@@ -45,13 +45,7 @@ local function version()
   return ok and type(core) == "table" and core.version or nil
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("churnlab.util.files").read_all
 
 local function mkdir_p(dir)
   if dir ~= "" and dir ~= "." then core.mkdirs(dir) end

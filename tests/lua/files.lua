@@ -12,13 +12,7 @@ local tmpdir = os.tmpname()
 os.remove(tmpdir)
 assert(os.execute("mkdir -p " .. shq(tmpdir)))
 local function tmp(name) return tmpdir .. "/" .. name end
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("churnlab.util.files").read_all
 local function write(path, s)
   local f = assert(io.open(path, "wb"))
   f:write(s)

@@ -5,13 +5,7 @@ local T = dofile("tests/lua/lib/check.lua")
 local plot = require "churnlab.plot"
 local REF = dofile("tests/data/plot_ref.lua")
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("churnlab.util.files").read_all
 
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
