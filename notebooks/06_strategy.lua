@@ -12,7 +12,7 @@
 --      coefficients stand in for one), larger for customers with open tickets or payment
 --      failures;
 --   3. the money at stake per customer: twelve months of revenue at the customer's own price,
---      with the model's risk carried forward month by month;
+--      along the customer's own Cox survival curve levelled by their calibrated risk;
 --   4. strategies (discount or call everyone, call the riskiest fifth, nobody) simulated with
 --      their costs, and the budget-constrained plan that assigns at most one action per
 --      customer to maximise expected net value;
