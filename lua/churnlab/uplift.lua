@@ -6,10 +6,12 @@
 --   local u = m:predict(Xnew)                -- reduction in churn probability if contacted
 --   local q = U.qini(stayed_test, treated_test, u_test)   -- q.coefficient, q.x, q.qini
 --
--- Four learners, all on any churnlab model (a constructor function returning a fresh model
+-- Five learners, all on any churnlab model (a constructor function returning a fresh model
 -- with fit(X, y) and predict(X)):
 --   tlearner: one churn model on treated customers, one on controls; uplift = p_control -
 --             p_treated (positive: contact lowers churn).
+--   slearner: one churn model with the treatment as a feature (optionally its interactions
+--             with every column); uplift = p(x, t = 0) - p(x, t = 1).
 --   transform: the class-transformation method (Jaskowski and Jaroszewicz 2012): Z = 1 when
 --             (treated and stayed) or (control and churned), one classifier on Z, and
 --             uplift in staying = 2 P(Z = 1 | x) - 1. The identity holds for a 50/50
@@ -316,6 +318,60 @@ end
 function DR:predict(X)
   if not self.fitted then error("predict: the DR-learner is not fitted", 2) end
   return self.tau:predict(X) * -1
+end
+
+-- ---- the S-learner: one model, the treatment as a feature --------------------------------
+
+-- rows of X (a tensor) with the treatment column t (a number, or a vector per row) appended,
+-- and with interactions also every column times the treatment
+local function with_treatment(X, t, interactions)
+  local rows = X:totable()
+  if X:ndim() == 1 then for i = 1, #rows do rows[i] = {rows[i]} end end
+  local d = #(rows[1] or {})
+  for i, r in ipairs(rows) do
+    local ti = type(t) == "table" and t[i] or t
+    r[d + 1] = ti
+    if interactions then for j = 1, d do r[d + 1 + j] = r[j] * ti end end
+  end
+  return tensor(rows)
+end
+
+local SL = {__name = "churnlab.SLearner"}
+SL.__index = SL
+function SL:__tostring()
+  return "churnlab.SLearner" .. (self.fitted and string.format(" (fitted on %d rows%s)", self.n,
+    self.opts.interactions and ", with interactions" or "") or " (not fitted)")
+end
+
+-- slearner(make [, {interactions = false}]) -> learner: the S-learner. One churn model from
+-- make() is fitted on X with the treatment (0/1) appended as the last column (and, with
+-- interactions = true, every column times the treatment after it: lets a linear model's
+-- effect vary with x). m:fit(X, churned, treated) -> m; m:predict(X) -> tensor of
+-- p(x, t = 0) - p(x, t = 1), the drop in churn probability if contacted, as the T-learner.
+function U.slearner(make, opts)
+  if type(make) ~= "function" then error("slearner: expected a function returning a new model", 2) end
+  opts = check(opts, 2, "slearner", {"interactions"})
+  if opts.interactions ~= nil and type(opts.interactions) ~= "boolean" then
+    error("slearner: option 'interactions' must be true or false, got " .. tostring(opts.interactions), 2)
+  end
+  return setmetatable({make = make, opts = opts}, SL)
+end
+
+-- Fits the one model on X with the treatment column (and interactions); returns self.
+function SL:fit(X, churned, treated)
+  local y, t, n = read_fit_args(X, churned, treated)
+  self.model = self.make()
+  self.model:fit(with_treatment(X, t, self.opts.interactions), tensor(y))
+  self.fitted, self.n = true, n
+  return self
+end
+
+-- Predicted reduction in churn probability when contacted, p(x, 0) - p(x, 1).
+function SL:predict(X)
+  if not self.fitted then error("predict: the S-learner is not fitted", 2) end
+  if type(X) ~= "userdata" or not X.index_rows then error("predict: X must be a tensor", 2) end
+  local i = self.opts.interactions
+  return self.model:predict(with_treatment(X, 0, i)) - self.model:predict(with_treatment(X, 1, i))
 end
 
 -- Qini curve of a ranking (see churnlab.measure.qini); `stayed` = 1 - churned.

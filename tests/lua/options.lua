@@ -88,6 +88,7 @@ local ct = cl.uplift.transform(function() return cl.logreg{} end)
 local mk_reg = function() return cl.gbdt{objective = "squared", trees = 2} end
 local xl = cl.uplift.xlearner(function() return cl.logreg{} end, {regressor = mk_reg})
 local drl = cl.uplift.drlearner(function() return cl.logreg{} end, {regressor = mk_reg})
+local sl = cl.uplift.slearner(function() return cl.logreg{} end)
 
 -- ---- functions that take an options table: name -> call passing it ------------------------
 local TAKES = {
@@ -149,6 +150,7 @@ local TAKES = {
   -- uplift meta-learners with a second stage: {regressor, propensity, folds, seed}
   ["uplift.xlearner"] = function(o) return cl.uplift.xlearner(function() return cl.logreg{} end, o) end,
   ["uplift.drlearner"] = function(o) return cl.uplift.drlearner(function() return cl.logreg{} end, o) end,
+  ["uplift.slearner"] = function(o) return cl.uplift.slearner(function() return cl.logreg{} end, o) end, -- {interactions}
   ["mlp.mlp"] = function(o) return cl.mlp(o) end,
   ["trees.gbdt"] = function(o) return cl.gbdt(o) end,
   ["trees.forest"] = function(o) return cl.forest(o) end,
@@ -407,6 +409,7 @@ local NONE = {
   "uplift.qini", "uplift.tlearner", "uplift.transform",
   "TLearner:fit", "TLearner:predict", "ClassTransform:fit", "ClassTransform:predict",
   "XLearner:fit", "XLearner:predict", "DRLearner:fit", "DRLearner:predict",
+  "SLearner:fit", "SLearner:predict",
   -- value helpers with positional arguments
   "value.lifetime", "value.segment_rates", "value.wilson",
   -- frame methods with positional arguments only
@@ -495,6 +498,7 @@ methods("TLearner", getmetatable(tl))
 methods("ClassTransform", getmetatable(ct))
 methods("XLearner", getmetatable(xl))
 methods("DRLearner", getmetatable(drl))
+methods("SLearner", getmetatable(sl))
 
 -- ---- the checks -----------------------------------------------------------------------------
 T.test("every exported function is classified (takes options, or listed as taking none)", function()

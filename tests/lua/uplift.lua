@@ -1,4 +1,4 @@
--- Tests of the X- and DR-learners (churnlab.uplift) against scripts/ref/uplift_ref.py, which
+-- Tests of the X-, DR- and S-learners (churnlab.uplift; the S-learner against scikit-learn below) against scripts/ref/uplift_ref.py, which
 -- computes the same learners with numpy on the same rows, folds and base model (the mean of
 -- the target within 8 equal bins of one column: simple enough to write twice; outcomes and
 -- propensity binned on x2, effects on x1, so the X-learner's two effect models differ), and
@@ -111,6 +111,40 @@ T.test("learners with gradient-boosted models find a planted effect", function()
   end
 end)
 
+-- The S-learner against scikit-learn's LogisticRegression on the same rows (fixture
+-- tests/data/uplift_slearner_ref.lua). Tolerance from the optimisers' convergence: both
+-- minimise the same strongly convex objective, smallest Hessian eigenvalue mu at the
+-- optimum, so each solution lies within sqrt(k) |gradient|_inf / mu of the minimiser (k
+-- parameters); a prediction's log-odds then moves by at most that times the row norm
+-- |(x, 1)|, a probability by a quarter of it, an uplift (two probabilities) by half; twice
+-- that for the curvature's change away from the optimum, plus a few float32 ulps.
+local sref = dofile("tests/data/uplift_slearner_ref.lua")
+T.test("S-learner equals scikit-learn's logistic S-learner (plain and with interactions)", function()
+  for _, key in ipairs({"plain", "interactions"}) do
+    local r = sref[key]
+    local m = U.slearner(function() return cl.logreg{C = sref.C, tol = 1e-9} end,
+                         {interactions = key == "interactions"}):fit(X, churned, treated)
+    local h = m.model:history()
+    T.ok(h.converged, key .. ": churnlab's fit converged")
+    local dtheta = math.sqrt(r.params) * (h.gradient + r.gradient) / r.mu
+    local tol = 2 * 0.5 * r.row_norm * dtheta + 1e-6
+    T.ok(tol < 1e-5, string.format("%s: the bound is tight enough to mean something (%.3g)", key, tol))
+    local u, worst = m:predict(X), 0
+    T.eq(u:shape(), n)
+    for i = 1, n do worst = math.max(worst, math.abs(u:get(i) - r.uplift[i])) end
+    T.ok(worst < tol, string.format("%s: largest difference %.3g, tolerance %.3g", key, worst, tol))
+  end
+  -- a base model that sees the treatment column: the S-learner appends it last
+  local seen
+  local spy = function() return {fit = function(_, Xf) seen = select(2, Xf:shape()) end,
+                                 predict = function(_, Xp) return cl.tensor.zeros(Xp:shape()) end} end
+  U.slearner(spy):fit(X, churned, treated)
+  T.eq(seen, 3, "two features and the treatment")
+  U.slearner(spy, {interactions = true}):fit(X, churned, treated)
+  T.eq(seen, 5, "two features, the treatment and two interactions")
+  T.ok(tostring(U.slearner(spy)):find("not fitted", 1, true))
+end)
+
 T.test("errors name the problem", function()
   local mk = binmean(1)
   T.raises(function() U.xlearner(mk) end, "xlearner", "regressor")
@@ -119,6 +153,12 @@ T.test("errors name the problem", function()
   T.raises(function() U.xlearner(mk, {regressor = mk, propensity = 0.5}) end, "propensity")
   T.raises(function() U.drlearner(mk, {regressor = mk}):predict(X) end, "not fitted")
   T.raises(function() U.xlearner(mk, {regressor = mk}):predict(X) end, "not fitted")
+  T.raises(function() U.slearner(mk):predict(X) end, "S-learner is not fitted")
+  T.raises(function() U.slearner(mk, {interaction = true}) end, "unknown option 'interaction'")
+  T.raises(function() U.slearner(mk, {interactions = 1}) end, "'interactions' must be true or false")
+  T.raises(function() U.slearner(42) end, "slearner", "expected a function")
+  T.raises(function() U.slearner(mk):fit(X, {1, 0}, treated) end, "X has 600 rows")
+  T.raises(function() U.slearner(mk):fit({}, churned, treated) end, "X must be a tensor")
   T.raises(function() U.drlearner(mk, {regressor = mk, folds = {1, 2}}):fit(X, churned, treated) end,
            "folds has 2 entries for 600 rows")
   T.raises(function() U.drlearner(mk, {regressor = mk, folds = 1}):fit(X, churned, treated) end, "folds")
