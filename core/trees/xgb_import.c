@@ -17,10 +17,13 @@
  *
  * The text is parsed by jansson (as core/serve does). Duplicate member names are refused, since
  * which one counts would be a guess. jansson holds a real as a double, so a float32 field is
- * that double rounded to float: the same float strtof gives from the text unless the double
- * lands exactly halfway between two floats, which no decimal of 9 or fewer significant digits
- * (what XGBoost writes for a float) does in the ranges checked (see the commit that made the
- * switch). Numbers written as strings ("0.5", XGBoost 2's "[5E-1]") are read with strtod/strtof.
+ * that double rounded to float. That is the float strtof gives from the text unless the double
+ * lands exactly halfway between two floats (double rounding). XGBoost writes a float as its
+ * shortest round-trip decimal: one of 9 digits is the nearest 9-digit decimal to the float, at
+ * most 5e-9 (relative) from it and so at least 2.4e-8 from the halfway points, never within a
+ * double's 1.1e-16; one of 8 or fewer digits was checked for every halfway point with magnitude
+ * in [2^-40, 2^40) (scripts/ref/float_double_rounding.c: none). Numbers written as strings
+ * ("0.5", XGBoost 2's "[5E-1]") are read with strtod/strtof.
  */
 #include <jansson.h>
 #include <math.h>
