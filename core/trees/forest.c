@@ -220,32 +220,42 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
     return cl_forest_fit_weighted(m, X, y, is_cat, NULL, progress);
 }
 
-int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
-                           const uint8_t *is_cat, const float *w, const cl_progress *progress)
+/* What a fit holds besides the model: the binned rows, labels and class weights, the growth
+ * parameters, per-thread scratch and (bootstrap) each tree's in-bag bitset of n bits. */
+typedef struct fit_state {
+    size_t n, words;
+    int d, nth, nscr;
+    uint8_t *bins;
+    float *yl;
+    int *feats;
+    uint64_t *inbag;
+    tree_scratch *scr;
+    double cw[2];
+    cl_grow_params gp;
+} fit_state;
+
+static void fit_state_free(fit_state *fs)
 {
-    const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree fit" : "forest fit";
-    int rc = cl_trees_check_xy(X, y, 1, what);
-    if (rc)
-        return rc;
+    cl_free(fs->bins);
+    cl_free(fs->yl);
+    cl_free(fs->feats);
+    cl_free(fs->inbag);
+    if (fs->scr)
+        for (int k = 0; k < fs->nscr; k++)
+            scratch_free(fs->scr + k);
+    cl_free(fs->scr);
+}
+
+/* Fits the bins on X and bins it (X's float copy is freed before any tree grows); allocates
+ * the tree slots and the scratch: one per thread for a forest, whose trees grow in parallel,
+ * one for a tree, which parallelises inside its single growth. */
+static int fit_alloc(cl_forest *m, const cl_tensor *X, const uint8_t *is_cat, fit_state *fs)
+{
     const cl_forest_params *p = &m->params;
-    size_t n = (size_t)cl_tensor_rows(X);
-    int d = (int)cl_tensor_cols(X);
-    if (m->names && m->d != d) {
-        cl_strs_free(m->names, m->d);
-        m->names = NULL;
-    }
-    reset(m);
-    m->d = d;
-    int nth = cl_threads_get();
-    int T = p->trees;
+    size_t n = fs->n;
+    int d = fs->d, T = p->trees;
     cl_tensor *Xc = NULL;
-    uint8_t *bins = NULL;
-    float *yl = NULL;
-    int *feats = NULL;
-    uint64_t *inbag = NULL;
-    size_t words = (n + 63) / 64;
-    tree_scratch *scr = NULL;
-    int nscr = m->kind == CL_FOREST_KIND_TREE ? 1 : nth;
+    int rc;
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         goto done;
     if ((rc = cl_binning_fit(&m->bins, cl_tensor_data(Xc), n, d, is_cat, p->max_bins, p->seed)))
@@ -255,155 +265,218 @@ int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
         rc = CL_ERANGE;
         goto done;
     }
-    bins = cl_alloc(nb);
-    yl = cl_alloc(n * sizeof *yl);
-    feats = cl_alloc((size_t)d * sizeof *feats);
+    fs->bins = cl_alloc(nb);
+    fs->yl = cl_alloc(n * sizeof *fs->yl);
+    fs->feats = cl_alloc((size_t)d * sizeof *fs->feats);
     m->trees = cl_calloc((size_t)T, sizeof *m->trees);
-    scr = cl_calloc((size_t)nscr, sizeof *scr);
+    fs->scr = cl_calloc((size_t)fs->nscr, sizeof *fs->scr);
     if (p->bootstrap)
-        inbag = cl_calloc(words * (size_t)T, sizeof *inbag);
-    if (!bins || !yl || !feats || !m->trees || !scr || (p->bootstrap && !inbag)) {
+        fs->inbag = cl_calloc(fs->words * (size_t)T, sizeof *fs->inbag);
+    if (!fs->bins || !fs->yl || !fs->feats || !m->trees || !fs->scr ||
+        (p->bootstrap && !fs->inbag)) {
         rc = CL_ENOMEM;
         goto done;
     }
-    for (int k = 0; k < nscr; k++)
-        if ((rc = scratch_new(scr + k, n, cl_binning_total(m->bins), d)))
+    for (int k = 0; k < fs->nscr; k++)
+        if ((rc = scratch_new(fs->scr + k, n, cl_binning_total(m->bins), d)))
             goto done;
-    cl_binning_apply(m->bins, cl_tensor_data(Xc), n, bins);
+    cl_binning_apply(m->bins, cl_tensor_data(Xc), n, fs->bins);
+done:
     cl_tensor_free(Xc);
-    Xc = NULL;
+    return rc;
+}
+
+/* The labels, and class_weight = "balanced" as scikit-learn's n / (2 n_c); the prior rates
+ * record the weighting so predictions can be corrected back to the data's base rate. */
+static void class_weights(cl_forest *m, const cl_tensor *y, fit_state *fs)
+{
+    size_t n = fs->n;
     double npos = 0;
     for (size_t i = 0; i < n; i++) {
-        yl[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
-        npos += yl[i];
+        fs->yl[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
+        npos += fs->yl[i];
     }
-    double cw[2] = {1, 1};
-    if (p->class_weight == 1 && npos > 0 && npos < (double)n) {
-        cw[0] = (double)n / (2 * ((double)n - npos));
-        cw[1] = (double)n / (2 * npos);
+    fs->cw[0] = fs->cw[1] = 1;
+    if (m->params.class_weight == 1 && npos > 0 && npos < (double)n) {
+        fs->cw[0] = (double)n / (2 * ((double)n - npos));
+        fs->cw[1] = (double)n / (2 * npos);
     }
-    cl_prior_rates(npos, (double)n, cw[1], cw[0], &m->prior_trained, &m->prior_true);
+    cl_prior_rates(npos, (double)n, fs->cw[1], fs->cw[0], &m->prior_trained, &m->prior_true);
+}
+
+/* A tree considers every feature at a split and threads its own growth; a forest draws mtry
+ * features per split (default floor(sqrt(d))) and grows one tree per thread. */
+static void grow_params(const cl_forest *m, fit_state *fs)
+{
+    const cl_forest_params *p = &m->params;
+    int d = fs->d;
     for (int j = 0; j < d; j++)
-        feats[j] = j;
-    cl_grow_params gp;
-    memset(&gp, 0, sizeof gp);
-    gp.sp.min_child_weight = p->min_leaf;
-    gp.max_depth = p->depth;
-    gp.lr = 1;
+        fs->feats[j] = j;
+    cl_grow_params *gp = &fs->gp;
+    memset(gp, 0, sizeof *gp);
+    gp->sp.min_child_weight = p->min_leaf;
+    gp->max_depth = p->depth;
+    gp->lr = 1;
     if (m->kind == CL_FOREST_KIND_TREE) {
-        gp.mtry = 0;
-        gp.subtract = 1;
-        gp.nthreads = nth;
+        gp->mtry = 0;
+        gp->subtract = 1;
+        gp->nthreads = fs->nth;
     } else {
-        gp.mtry = p->mtry > 0 ? (p->mtry < d ? p->mtry : d) : (int)floor(sqrt((double)d));
-        gp.mtry = gp.mtry < 1 ? 1 : gp.mtry;
-        gp.subtract = gp.mtry >= d;
-        gp.nthreads = 1;
+        gp->mtry = p->mtry > 0 ? (p->mtry < d ? p->mtry : d) : (int)floor(sqrt((double)d));
+        gp->mtry = gp->mtry < 1 ? 1 : gp->mtry;
+        gp->subtract = gp->mtry >= d;
+        gp->nthreads = 1;
     }
-    m->fitted = 1;
-    int batch = m->kind == CL_FOREST_KIND_TREE ? 1 : 2 * nth;
-    for (int t0 = 0; t0 < T && !rc; t0 += batch) {
-        int t1 = t0 + batch < T ? t0 + batch : T;
-        int err = CL_OK;
-        if (m->kind == CL_FOREST_KIND_TREE) {
-            err = grow_one(m, t0, bins, n, yl, cw, w, feats, &gp, scr, NULL, &m->trees[t0]);
-        } else {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
-            for (int t = t0; t < t1; t++) {
-                int k = 0;
+}
+
+/* Grows trees [t0, t1) (in parallel for a forest: each tree's rng is seeded from its index,
+ * so the result does not depend on the thread count) and keeps the prefix that finished; a
+ * tree grown after a failed one is dropped, so the model is always trees 0..ntrees-1. */
+static int grow_batch(cl_forest *m, fit_state *fs, const float *w, int t0, int t1)
+{
+    int err = CL_OK;
+    if (m->kind == CL_FOREST_KIND_TREE) {
+        err = grow_one(m, t0, fs->bins, fs->n, fs->yl, fs->cw, w, fs->feats, &fs->gp, fs->scr,
+                       NULL, &m->trees[t0]);
+    } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(fs->nth)
+        for (int t = t0; t < t1; t++) {
+            int k = 0;
 #ifdef _OPENMP
-                k = omp_get_thread_num();
+            k = omp_get_thread_num();
 #endif
-                int e = grow_one(m, t, bins, n, yl, cw, w, feats, &gp, scr + k,
-                                 inbag ? inbag + (size_t)t * words : NULL, &m->trees[t]);
-                if (e) {
+            int e = grow_one(m, t, fs->bins, fs->n, fs->yl, fs->cw, w, fs->feats, &fs->gp,
+                             fs->scr + k, fs->inbag ? fs->inbag + (size_t)t * fs->words : NULL,
+                             &m->trees[t]);
+            if (e) {
 #pragma omp critical(cl_forest_err)
-                    err = err ? err : e;
-                }
+                err = err ? err : e;
             }
         }
-        /* keep only a prefix of finished trees */
-        int done_t = t0;
-        while (done_t < t1 && m->trees[done_t])
-            done_t++;
-        m->ntrees = done_t;
-        for (int t = done_t; t < t1; t++) { /* trees grown after a failed one are dropped */
-            cl_tree_free(m->trees[t]);
-            m->trees[t] = NULL;
-        }
-        if (err) {
-            rc = err;
+    }
+    int done_t = t0;
+    while (done_t < t1 && m->trees[done_t])
+        done_t++;
+    m->ntrees = done_t;
+    for (int t = done_t; t < t1; t++) {
+        cl_tree_free(m->trees[t]);
+        m->trees[t] = NULL;
+    }
+    return err;
+}
+
+/* All trees in batches of 2 per thread, reporting progress after each batch (where a
+ * progress callback may interrupt: CL_EINTR keeps the trees grown so far). */
+static int grow_all(cl_forest *m, fit_state *fs, const float *w, const cl_progress *progress)
+{
+    int T = m->params.trees, rc = CL_OK;
+    int batch = m->kind == CL_FOREST_KIND_TREE ? 1 : 2 * fs->nth;
+    for (int t0 = 0; t0 < T && !rc; t0 += batch) {
+        int t1 = t0 + batch < T ? t0 + batch : T;
+        if ((rc = grow_batch(m, fs, w, t0, t1)))
             break;
-        }
         char detail[32];
         snprintf(detail, sizeof detail, "%d trees", t1);
         rc = cl_progress_step(progress, kind_name(m->kind), t1, T, detail);
     }
-    if (rc)
-        goto done;
-    if (inbag) { /* out-of-bag AUC */
-        float *oob = cl_alloc(n * sizeof *oob);
-        float *oy = cl_alloc(n * sizeof *oy);
-        int *missing = cl_alloc((size_t)d * sizeof *missing);
-        if (!oob || !oy || !missing) {
-            cl_free(oob);
-            cl_free(oy);
-            cl_free(missing);
-            rc = CL_ENOMEM;
-            goto done;
-        }
-        for (int j = 0; j < d; j++)
-            missing[j] = m->bins->nbins[j];
-        const size_t blk = 4096, nblk = (n + blk - 1) / blk;
-#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 4)
-        for (size_t q = 0; q < nblk; q++) {
-            size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
-            for (size_t i = q * blk; i < i1; i++) {
-                double s = 0;
-                int c = 0;
-                for (int t = 0; t < m->ntrees; t++) {
-                    if (inbag[(size_t)t * words + (i >> 6)] >> (i & 63) & 1)
-                        continue;
-                    s += m->trees[t]->nodes[cl_tree_leaf_binned(m->trees[t], bins, n, i, missing)]
-                             .value;
-                    c++;
-                }
-                oob[i] = c ? (float)(s / c) : NAN;
+    return rc;
+}
+
+/* Each row's mean leaf value over the trees whose bootstrap left it out, in fixed blocks of
+ * rows (deterministic); NaN for a row every tree drew. */
+static void oob_scores(const cl_forest *m, const fit_state *fs, const int *missing, float *oob)
+{
+    size_t n = fs->n, words = fs->words;
+    const uint64_t *inbag = fs->inbag;
+    const size_t blk = 4096, nblk = (n + blk - 1) / blk;
+#pragma omp parallel for schedule(static) num_threads(fs->nth) if (nblk > 4)
+    for (size_t q = 0; q < nblk; q++) {
+        size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
+        for (size_t i = q * blk; i < i1; i++) {
+            double s = 0;
+            int c = 0;
+            for (int t = 0; t < m->ntrees; t++) {
+                if (inbag[(size_t)t * words + (i >> 6)] >> (i & 63) & 1)
+                    continue;
+                s += m->trees[t]->nodes[cl_tree_leaf_binned(m->trees[t], fs->bins, n, i,
+                                                            missing)].value;
+                c++;
             }
+            oob[i] = c ? (float)(s / c) : NAN;
         }
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!isnan(oob[i])) {
-                oob[k] = oob[i];
-                oy[k] = yl[i];
-                k++;
-            }
-        m->oob_auc = NAN;
-        double *s = k ? cl_alloc(k * sizeof *s) : NULL;
-        if (s) { /* an allocation failure leaves the OOB AUC unknown, as before */
-            for (size_t i = 0; i < k; i++)
-                s[i] = oob[i];
-            cl_metrics_auc(&m->oob_auc, s, oy, (int64_t)k);
-            cl_free(s);
-        }
-        cl_free(oob);
-        cl_free(oy);
-        cl_free(missing);
     }
+}
+
+/* The out-of-bag AUC over the rows some tree left out (NaN when none was, or when the
+ * scores' buffer cannot be had). */
+static int oob_auc(cl_forest *m, const fit_state *fs)
+{
+    size_t n = fs->n;
+    int d = fs->d;
+    float *oob = cl_alloc(n * sizeof *oob);
+    float *oy = cl_alloc(n * sizeof *oy);
+    int *missing = cl_alloc((size_t)d * sizeof *missing);
+    int rc = CL_ENOMEM;
+    if (!oob || !oy || !missing)
+        goto done;
+    for (int j = 0; j < d; j++)
+        missing[j] = m->bins->nbins[j];
+    oob_scores(m, fs, missing, oob);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(oob[i])) {
+            oob[k] = oob[i];
+            oy[k] = fs->yl[i];
+            k++;
+        }
+    m->oob_auc = NAN;
+    double *s = k ? cl_alloc(k * sizeof *s) : NULL;
+    if (s) { /* an allocation failure leaves the OOB AUC unknown, as before */
+        for (size_t i = 0; i < k; i++)
+            s[i] = oob[i];
+        cl_metrics_auc(&m->oob_auc, s, oy, (int64_t)k);
+        cl_free(s);
+    }
+    rc = CL_OK;
 done:
-    if (rc && rc != CL_EINTR)
+    cl_free(oob);
+    cl_free(oy);
+    cl_free(missing);
+    return rc;
+}
+
+int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
+                           const uint8_t *is_cat, const float *w, const cl_progress *progress)
+{
+    const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree fit" : "forest fit";
+    int rc = cl_trees_check_xy(X, y, 1, what);
+    if (rc)
+        return rc;
+    fit_state fs;
+    memset(&fs, 0, sizeof fs);
+    fs.n = (size_t)cl_tensor_rows(X);
+    fs.d = (int)cl_tensor_cols(X);
+    fs.words = (fs.n + 63) / 64;
+    fs.nth = cl_threads_get();
+    fs.nscr = m->kind == CL_FOREST_KIND_TREE ? 1 : fs.nth;
+    if (m->names && m->d != fs.d) {
+        cl_strs_free(m->names, m->d);
+        m->names = NULL;
+    }
+    reset(m);
+    m->d = fs.d;
+    if (!(rc = fit_alloc(m, X, is_cat, &fs))) {
+        class_weights(m, y, &fs);
+        grow_params(m, &fs);
+        m->fitted = 1;
+        rc = grow_all(m, &fs, w, progress);
+    }
+    if (!rc && fs.inbag)
+        rc = oob_auc(m, &fs);
+    /* an interrupted fit keeps the trees it grew; any other failure leaves no model */
+    if ((rc && rc != CL_EINTR) || (rc == CL_EINTR && m->ntrees == 0))
         reset(m);
-    if (rc == CL_EINTR && m->ntrees == 0)
-        reset(m);
-    cl_tensor_free(Xc);
-    cl_free(bins);
-    cl_free(yl);
-    cl_free(feats);
-    cl_free(inbag);
-    if (scr)
-        for (int k = 0; k < nscr; k++)
-            scratch_free(scr + k);
-    cl_free(scr);
+    fit_state_free(&fs);
     return rc;
 }
 

@@ -14,24 +14,111 @@
  *
  * The model is then written to an in-memory model file and read back, so an imported model
  * passes every check a loaded file does (covers that add up, margins that cannot overflow).
+ *
+ * The text is parsed by jansson (as core/serve does). Duplicate member names are refused, since
+ * which one counts would be a guess. jansson holds a real as a double, so a float32 field is
+ * that double rounded to float. That is the float strtof gives from the text unless the double
+ * lands exactly halfway between two floats (double rounding). XGBoost writes a float as its
+ * shortest round-trip decimal: one of 9 digits is the nearest 9-digit decimal to the float, at
+ * most 5e-9 (relative) from it and so at least 2.4e-8 from the halfway points, never within a
+ * double's 1.1e-16; one of 8 or fewer digits was checked for every halfway point with magnitude
+ * in [2^-40, 2^40) (scripts/ref/float_double_rounding.c: none). Numbers written as strings
+ * ("0.5", XGBoost 2's "[5E-1]") are read with strtod/strtof.
  */
+#include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/fileio.h"
-#include "base/json.h"
 #include "trees/gbdt.h"
 
 #define MAX_JSON_BYTES ((size_t)1 << 31) /* 2 GiB: far above any boosted model */
 
-/* One per-node array of tree t: present, an array of num_nodes entries. */
-static const cl_json *node_array(const cl_json *tree, const char *key, uint32_t nn, int t)
+/* Follows object members: path(v, "a", "b", NULL) is v.a.b, or NULL. */
+static const json_t *path(const json_t *v, ...)
 {
-    const cl_json *a = cl_json_get(tree, key);
-    if (!a || a->type != CL_JSON_ARRAY || a->n != nn) {
+    va_list ap;
+    va_start(ap, v);
+    const char *k;
+    while (v && (k = va_arg(ap, const char *)) != NULL)
+        v = json_object_get(v, k);
+    va_end(ap);
+    return v;
+}
+
+/* The text of a string holding a number, optionally as "[x]" (XGBoost 2 writes a one-element
+ * vector so); buf holds the unbracketed copy. NULL when v is no such string. */
+static const char *num_text(const json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    size_t l = json_string_length(v);
+    if (l == 0 || l >= cap)
+        return NULL;
+    if (s[0] == '[' && s[l - 1] == ']') {
+        s++;
+        l -= 2;
+    }
+    memcpy(buf, s, l);
+    buf[l] = '\0';
+    return l ? buf : NULL;
+}
+
+/* A number, or a string holding one (XGBoost writes many numeric parameters as strings). */
+static int num_value(const json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return 1;
+    }
+    char buf[64], *e;
+    const char *s = num_text(v, buf, sizeof buf);
+    if (!s)
+        return 0;
+    double x = strtod(s, &e);
+    if (e == s || *e != '\0' || isinf(x))
+        return 0;
+    *out = x;
+    return 1;
+}
+
+/* As num_value, for a float32 field: an integer or string converts to float directly (one
+ * rounding); a real is jansson's double rounded to float (see the top of the file). */
+static int float_value(const json_t *v, float *out)
+{
+    if (json_is_integer(v)) {
+        *out = (float)json_integer_value(v);
+        return 1;
+    }
+    if (json_is_real(v)) {
+        double x = json_real_value(v);
+        if (isinf((float)x))
+            return 0;
+        *out = (float)x;
+        return 1;
+    }
+    char buf[64], *e;
+    const char *s = num_text(v, buf, sizeof buf);
+    if (!s)
+        return 0;
+    float x = strtof(s, &e);
+    if (e == s || *e != '\0' || isinf(x))
+        return 0;
+    *out = x;
+    return 1;
+}
+
+/* One per-node array of tree t: present, an array of num_nodes entries. */
+static const json_t *node_array(const json_t *tree, const char *key, uint32_t nn, int t)
+{
+    const json_t *a = json_object_get(tree, key);
+    if (!json_is_array(a) || json_array_size(a) != nn) {
         cl_error(CL_EFORMAT, "xgboost model: tree %d: '%s' must be an array of %u numbers "
                  "(num_nodes)", t + 1, key, nn);
         return NULL;
@@ -39,30 +126,30 @@ static const cl_json *node_array(const cl_json *tree, const char *key, uint32_t 
     return a;
 }
 
-static int json_int(const cl_json *v, long lo, long hi, long *out)
+static int json_int(const json_t *v, long lo, long hi, long *out)
 {
     double x;
-    if (!cl_json_num(v, &x) || x != floor(x) || x < (double)lo || x > (double)hi)
+    if (!num_value(v, &x) || x != floor(x) || x < (double)lo || x > (double)hi)
         return 0;
     *out = (long)x;
     return 1;
 }
 
 typedef struct xtree {
-    const cl_json *left, *right, *feat, *cond, *dleft, *weight, *hess, *gain, *stype;
+    const json_t *left, *right, *feat, *cond, *dleft, *weight, *hess, *gain, *stype;
 } xtree;
 
 /* Builds tree t in breadth-first order: queue[k] is the XGBoost node that becomes node k. */
-static int build_tree(const cl_json *tj, int t, int d, cl_tree **out, int *max_depth)
+static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_depth)
 {
     *out = NULL;
-    const cl_json *tp = cl_json_get(tj, "tree_param");
+    const json_t *tp = json_object_get(tj, "tree_param");
     long nn_l;
-    if (!json_int(cl_json_get(tp, "num_nodes"), 1, 100000000, &nn_l))
+    if (!json_int(json_object_get(tp, "num_nodes"), 1, 100000000, &nn_l))
         return cl_error(CL_EFORMAT, "xgboost model: tree %d: tree_param.num_nodes is missing "
                         "or not a positive count", t + 1);
     long vec;
-    if (json_int(cl_json_get(tp, "size_leaf_vector"), 0, 1000000, &vec) && vec > 1)
+    if (json_int(json_object_get(tp, "size_leaf_vector"), 0, 1000000, &vec) && vec > 1)
         return cl_error(CL_ENOTSUP, "xgboost model: tree %d has vector leaves (multi-target); "
                         "only one output per leaf can be imported", t + 1);
     uint32_t nn = (uint32_t)nn_l;
@@ -76,8 +163,8 @@ static int build_tree(const cl_json *tj, int t, int d, cl_tree **out, int *max_d
         !(x.hess = node_array(tj, "sum_hessian", nn, t)) ||
         !(x.gain = node_array(tj, "loss_changes", nn, t)))
         return CL_EFORMAT;
-    x.stype = cl_json_get(tj, "split_type"); /* absent before XGBoost 1.6 */
-    if (x.stype && (x.stype->type != CL_JSON_ARRAY || x.stype->n != nn))
+    x.stype = json_object_get(tj, "split_type"); /* absent before XGBoost 1.6 */
+    if (x.stype && (!json_is_array(x.stype) || json_array_size(x.stype) != nn))
         return cl_error(CL_EFORMAT, "xgboost model: tree %d: 'split_type' must be an array of "
                         "%u numbers (num_nodes)", t + 1, nn);
     uint32_t *queue = cl_alloc((size_t)nn * sizeof *queue);
@@ -95,11 +182,11 @@ static int build_tree(const cl_json *tj, int t, int d, cl_tree **out, int *max_d
         uint32_t i = queue[k];
         long l, r, f, dl;
         float cond, w, h, g;
-        if (!json_int(x.left->kids + i, -1, (long)nn - 1, &l) ||
-            !json_int(x.right->kids + i, -1, (long)nn - 1, &r) ||
-            !cl_json_float(x.cond->kids + i, &cond) || !cl_json_float(x.weight->kids + i, &w) ||
-            !cl_json_float(x.hess->kids + i, &h) || !cl_json_float(x.gain->kids + i, &g) ||
-            !json_int(x.dleft->kids + i, 0, 1, &dl)) {
+        if (!json_int(json_array_get(x.left, i), -1, (long)nn - 1, &l) ||
+            !json_int(json_array_get(x.right, i), -1, (long)nn - 1, &r) ||
+            !float_value(json_array_get(x.cond, i), &cond) || !float_value(json_array_get(x.weight, i), &w) ||
+            !float_value(json_array_get(x.hess, i), &h) || !float_value(json_array_get(x.gain, i), &g) ||
+            !json_int(json_array_get(x.dleft, i), 0, 1, &dl)) {
             rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: a child index, split "
                           "condition, weight, hessian, gain or default_left is not a valid "
                           "number", t + 1, i);
@@ -119,7 +206,7 @@ static int build_tree(const cl_json *tj, int t, int d, cl_tree **out, int *max_d
             continue;
         }
         long st = 0;
-        if (x.stype && !json_int(x.stype->kids + i, 0, 1, &st)) {
+        if (x.stype && !json_int(json_array_get(x.stype, i), 0, 1, &st)) {
             rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: unknown split_type", t + 1,
                           i);
             goto done;
@@ -129,7 +216,7 @@ static int build_tree(const cl_json *tj, int t, int d, cl_tree **out, int *max_d
                           "only numeric splits can be imported", t + 1, i);
             goto done;
         }
-        if (!json_int(x.feat->kids + i, 0, d - 1, &f)) {
+        if (!json_int(json_array_get(x.feat, i), 0, d - 1, &f)) {
             rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: split index outside "
                           "[0, %d)", t + 1, i, d);
             goto done;
@@ -167,23 +254,24 @@ done:
     return rc;
 }
 
-static int read_names(cl_gbdt *m, const cl_json *learner)
+static int read_names(cl_gbdt *m, const json_t *learner)
 {
-    const cl_json *fn = cl_json_get(learner, "feature_names");
-    if (!fn || fn->type != CL_JSON_ARRAY || fn->n == 0)
+    const json_t *fn = json_object_get(learner, "feature_names");
+    if (!json_is_array(fn) || json_array_size(fn) == 0)
         return CL_OK;
-    if (fn->n != (uint32_t)m->d)
-        return cl_error(CL_EFORMAT, "xgboost model: %u feature_names for %d features", fn->n,
-                        m->d);
+    if (json_array_size(fn) != (size_t)m->d)
+        return cl_error(CL_EFORMAT, "xgboost model: %zu feature_names for %d features",
+                        json_array_size(fn), m->d);
     const char **nm = cl_alloc((size_t)m->d * sizeof *nm);
     if (!nm)
         return CL_ENOMEM;
     for (int j = 0; j < m->d; j++) {
-        if (fn->kids[j].type != CL_JSON_STRING) {
+        const json_t *nj = json_array_get(fn, (size_t)j);
+        if (!json_is_string(nj)) {
             cl_free(nm);
             return cl_error(CL_EFORMAT, "xgboost model: feature_names[%d] is not a string", j);
         }
-        nm[j] = fn->kids[j].s;
+        nm[j] = json_string_value(nj);
     }
     int rc = cl_gbdt_set_names(m, nm, m->d);
     cl_free(nm);
@@ -207,71 +295,73 @@ static int placeholder_bins(cl_gbdt *m)
     return rc;
 }
 
-static int build(cl_gbdt **out, const cl_json *doc)
+static int build(cl_gbdt **out, const json_t *doc)
 {
-    const cl_json *learner = cl_json_get(doc, "learner");
+    const json_t *learner = json_object_get(doc, "learner");
     if (!learner)
         return cl_error(CL_EFORMAT, "xgboost model: no 'learner' object (is this a model "
                         "written by Booster.save_model to a .json file?)");
-    const cl_json *obj = cl_json_path(learner, "objective", "name", NULL);
-    if (!obj || obj->type != CL_JSON_STRING)
+    const json_t *obj = path(learner, "objective", "name", NULL);
+    if (!json_is_string(obj))
         return cl_error(CL_EFORMAT, "xgboost model: learner.objective.name is missing");
+    const char *objective = json_string_value(obj);
     cl_gbdt_params p = cl_gbdt_params_default();
-    if (!strcmp(obj->s, "binary:logistic"))
+    if (!strcmp(objective, "binary:logistic"))
         p.objective = CL_GBDT_LOGISTIC;
-    else if (!strcmp(obj->s, "reg:squarederror") || !strcmp(obj->s, "reg:linear"))
+    else if (!strcmp(objective, "reg:squarederror") || !strcmp(objective, "reg:linear"))
         p.objective = CL_GBDT_SQUARED;
     else
         return cl_error(CL_ENOTSUP, "xgboost model: objective '%s' cannot be imported (only "
-                        "binary:logistic and reg:squarederror)", obj->s);
-    const cl_json *lmp = cl_json_get(learner, "learner_model_param");
+                        "binary:logistic and reg:squarederror)", objective);
+    const json_t *lmp = json_object_get(learner, "learner_model_param");
     long d, ncls = 0, ntgt = 1;
     double bs;
-    if (!json_int(cl_json_get(lmp, "num_feature"), 1, 1000000, &d))
+    if (!json_int(json_object_get(lmp, "num_feature"), 1, 1000000, &d))
         return cl_error(CL_EFORMAT, "xgboost model: learner_model_param.num_feature is missing "
                         "or not in 1..1000000");
-    if ((cl_json_get(lmp, "num_class") && !json_int(cl_json_get(lmp, "num_class"), 0, 1000000,
+    if ((json_object_get(lmp, "num_class") && !json_int(json_object_get(lmp, "num_class"), 0, 1000000,
                                                     &ncls)) ||
-        (cl_json_get(lmp, "num_target") && !json_int(cl_json_get(lmp, "num_target"), 1,
+        (json_object_get(lmp, "num_target") && !json_int(json_object_get(lmp, "num_target"), 1,
                                                      1000000, &ntgt)) ||
         ncls > 1 || ntgt > 1)
         return cl_error(CL_ENOTSUP, "xgboost model: several classes or targets; only binary "
                         "and single-target models can be imported");
-    if (!cl_json_num(cl_json_get(lmp, "base_score"), &bs) || !isfinite(bs) ||
+    if (!num_value(json_object_get(lmp, "base_score"), &bs) || !isfinite(bs) ||
         (p.objective == CL_GBDT_LOGISTIC && !(bs > 0 && bs < 1)))
         return cl_error(CL_EFORMAT, "xgboost model: learner_model_param.base_score is missing "
                         "or not %s", p.objective == CL_GBDT_LOGISTIC ? "a probability in (0, 1)"
                                                                      : "a finite number");
     double spw;
     if (p.objective == CL_GBDT_LOGISTIC &&
-        cl_json_num(cl_json_path(learner, "objective", "reg_loss_param", "scale_pos_weight",
+        num_value(path(learner, "objective", "reg_loss_param", "scale_pos_weight",
                                  NULL), &spw) && spw >= 1e-6 && spw <= 1e6)
         p.scale_pos_weight = spw; /* recorded only: the import knows no prior rates */
-    const cl_json *gb = cl_json_get(learner, "gradient_booster");
-    const cl_json *gbn = cl_json_get(gb, "name");
-    if (!gbn || gbn->type != CL_JSON_STRING || strcmp(gbn->s, "gbtree") != 0)
+    const json_t *gb = json_object_get(learner, "gradient_booster");
+    const json_t *gbn = json_object_get(gb, "name");
+    if (!json_is_string(gbn) || strcmp(json_string_value(gbn), "gbtree") != 0)
         return cl_error(CL_ENOTSUP, "xgboost model: booster '%s' cannot be imported (only "
-                        "gbtree)", gbn && gbn->type == CL_JSON_STRING ? gbn->s : "?");
-    const cl_json *trees = cl_json_path(gb, "model", "trees", NULL);
-    if (!trees || trees->type != CL_JSON_ARRAY)
+                        "gbtree)", json_is_string(gbn) ? json_string_value(gbn) : "?");
+    const json_t *trees = path(gb, "model", "trees", NULL);
+    if (!json_is_array(trees))
         return cl_error(CL_EFORMAT, "xgboost model: gradient_booster.model.trees is missing");
-    if (trees->n < 1 || trees->n > 100000)
-        return cl_error(CL_EFORMAT, "xgboost model: %u trees (expected 1..100000)", trees->n);
-    p.trees = (int)trees->n;
+    size_t ntrees = json_array_size(trees);
+    if (ntrees < 1 || ntrees > 100000)
+        return cl_error(CL_EFORMAT, "xgboost model: %zu trees (expected 1..100000)", ntrees);
+    p.trees = (int)ntrees;
     cl_gbdt *m;
     int rc = cl_gbdt_new(&m, &p);
     if (rc)
         return rc;
     m->d = (int)d;
     m->base = p.objective == CL_GBDT_LOGISTIC ? log(bs / (1 - bs)) : bs;
-    if (!(m->trees = cl_calloc(trees->n, sizeof *m->trees))) {
+    if (!(m->trees = cl_calloc(ntrees, sizeof *m->trees))) {
         rc = CL_ENOMEM;
         goto fail;
     }
-    m->cap = (int)trees->n;
+    m->cap = (int)ntrees;
     int max_depth = 0;
-    for (uint32_t t = 0; t < trees->n; t++) {
-        if ((rc = build_tree(trees->kids + t, (int)t, m->d, &m->trees[t], &max_depth)))
+    for (size_t t = 0; t < ntrees; t++) {
+        if ((rc = build_tree(json_array_get(trees, t), (int)t, m->d, &m->trees[t], &max_depth)))
             goto fail;
         m->ntrees++;
     }
@@ -316,13 +406,17 @@ static int validated(cl_gbdt **out, const cl_gbdt *m, const char *origin)
 int cl_gbdt_from_xgboost_json(cl_gbdt **out, const char *text, size_t len, const char *origin)
 {
     *out = NULL;
-    cl_json *doc;
-    int rc = cl_json_parse(&doc, text, len, origin);
-    if (rc)
-        return rc;
+    if (!origin)
+        origin = "json";
+    json_error_t je;
+    /* any root value, as before: a non-object root is "no 'learner' object" */
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!doc)
+        return cl_error(CL_EFORMAT, "'%s': not valid JSON at line %d, column %d: %s", origin,
+                        je.line, je.column, je.text);
     cl_gbdt *m = NULL;
-    rc = build(&m, doc);
-    cl_json_free(doc);
+    int rc = build(&m, doc);
+    json_decref(doc);
     if (!rc)
         rc = validated(out, m, origin);
     cl_gbdt_free(m);
