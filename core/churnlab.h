@@ -1,7 +1,7 @@
 /* churnlab.h - the umbrella header of the churnlab core library (libchurnlab.a).
  *
  * The core is plain C11 with no Lua in it. Conventions: public names cl_<module>_<verb>,
- * int status (CL_OK / CL_E*) plus cl_last_error(), allocation through cl_alloc, ownership
+ * int status (CL_OK / CL_E*) plus cl_error_last(), allocation through cl_alloc, ownership
  * written in each header. See DESIGN.md.
  */
 #ifndef CHURNLAB_H
@@ -14,7 +14,7 @@
 #include "eval/calibrate.h"
 #include "models/prior.h"
 #include "rec/cf.h"
-#include "analysis/cluster.h"
+#include "analysis/kmeans.h"
 #include "rec/bpr.h"
 #include "rec/content.h"
 #include "rec/ease.h"
@@ -39,7 +39,7 @@
 #include "rec/hybrid.h"
 #include "eval/metrics.h"
 #include "base/lbfgs.h"
-#include "models/linear.h"
+#include "models/logreg.h"
 #include "live/livelog.h"
 #include "live/livestate.h"
 #include "models/mlp.h"
@@ -49,12 +49,12 @@
 #include "base/optim.h"
 #include "base/param.h"
 #include "base/param_io.h"
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 #include "base/progress.h"
 #include "rec/rankmetrics.h"
 #include "rec/rec.h"
 #include "base/rng.h"
-#include "rec/sparse.h"
+#include "rec/interactions.h"
 #include "serve/httpd.h"
 #include "serve/service.h"
 #include "trees/split.h"

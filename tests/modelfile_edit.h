@@ -108,7 +108,7 @@ static const mfe_chunk *mfe_find(const mfe_chunk *c, int n, const char *name)
 /* Rewrites the CRC-32 trailer after an edit. */
 static void mfe_fix_crc(uint8_t *b, size_t len)
 {
-    mfe_put(b + len - 4, cl_crc32(0, b, len - 4), 4);
+    mfe_put(b + len - 4, cl_fileio_crc32(0, b, len - 4), 4);
 }
 
 #endif

@@ -19,7 +19,7 @@ grep '^file ' "$map" | while read -r _ old new; do
     for ext in c h; do
         if [ -e "$old.$ext" ] && [ ! -e "$new.$ext" ]; then git mv "$old.$ext" "$new.$ext"; fi
     done
-    # includes are relative to core/: "analysis/cluster.h"
+    # includes are relative to core/: "analysis/kmeans.h"
     oinc=${old#core/}; ninc=${new#core/}
     git grep -lF "\"$oinc.h\"" -- $scope 2>/dev/null | while read -r f; do
         OINC="$oinc.h" NINC="$ninc.h" perl -pi -e 's/"\Q$ENV{OINC}\E"/"$ENV{NINC}"/g' "$f"

@@ -2,7 +2,7 @@
  * Efron ties), the baseline hazard, S(t|x), lifetimes, CLV, Schoenfeld residuals and the
  * Grambsch-Therneau test. */
 #include "analysis/cox.h"
-#include "analysis/survival.h" /* cl_km_fit for the test's km transform */
+#include "analysis/survival.h" /* cl_survival_km_fit for the test's km transform */
 #include "analysis/survival_impl.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -16,9 +16,9 @@ void cl_cox_free(cl_cox *m)
 {
     if (!m)
         return;
-    cl_free(m->beta);
-    cl_free(m->bh_time);
-    cl_free(m);
+    cl_alloc_free(m->beta);
+    cl_alloc_free(m->bh_time);
+    cl_alloc_free(m);
 }
 
 typedef struct cox_work {
@@ -221,14 +221,14 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
                    + 5 * (size_t)d + 3 * dd;                        /* beta g step trial mean | I A Ivar */
     double *W = cl_alloc(nwork * sizeof(double));
     int64_t *idx = cl_alloc((size_t)n * sizeof *idx);
-    cl_cox *m = cl_calloc(1, sizeof *m);
+    cl_cox *m = cl_alloc_calloc(1, sizeof *m);
     /* beta se z p lo hi mean | var | aliased */
     double *res = cl_alloc((size_t)d * 7 * sizeof(double) + dd * sizeof(double) + (size_t)d);
     if (!W || !idx || !m || !res) {
-        cl_free(W);
-        cl_free(idx);
-        cl_free(m);
-        cl_free(res);
+        cl_alloc_free(W);
+        cl_alloc_free(idx);
+        cl_alloc_free(m);
+        cl_alloc_free(res);
         return CL_ENOMEM;
     }
     m->beta = res;
@@ -285,7 +285,7 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
             goto fail;
         }
         memcpy(idx, o, (size_t)n * sizeof *idx);
-        cl_free(o);
+        cl_alloc_free(o);
     }
     cox_work cw = {Xr, time, event, idx, n, dr, ties, eta, wt, S1, S2, D1, D2, a1};
 
@@ -331,7 +331,7 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
     rc = cox_baseline(m, eta, time, event, idx, n);
     if (rc)
         goto fail;
-    double z = cl_norm_ppf(0.5 + conf / 2);
+    double z = cl_stats_norm_ppf(0.5 + conf / 2);
     memset(m->var, 0, dd * sizeof *m->var);
     for (int k = 0, c = 0; k < d; k++) {
         m->mean[k] = mean[k];
@@ -346,7 +346,7 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
         m->beta[k] = beta[c];
         m->se[k] = sqrt(Ivar[c * dr + c]);
         m->z[k] = beta[c] / m->se[k];
-        m->p[k] = 2 * cl_norm_sf(fabs(m->z[k]));
+        m->p[k] = 2 * cl_stats_norm_sf(fabs(m->z[k]));
         m->lo[k] = exp(beta[c] - z * m->se[k]);
         m->hi[k] = exp(beta[c] + z * m->se[k]);
         c++;
@@ -354,13 +354,13 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
     m->loglik = ll;
     m->iters = it;
     m->converged = converged;
-    cl_free(W);
-    cl_free(idx);
+    cl_alloc_free(W);
+    cl_alloc_free(idx);
     *out = m;
     return CL_OK;
 fail:
-    cl_free(W);
-    cl_free(idx);
+    cl_alloc_free(W);
+    cl_alloc_free(idx);
     cl_cox_free(m);
     return rc;
 }
@@ -434,7 +434,7 @@ int cl_cox_survival(const cl_cox *m, const double *X, int64_t n, const double *t
         for (int j = 0; j < nt; j++)
             out[i * nt + j] = exp(-H[j] * r);
     }
-    cl_free(H);
+    cl_alloc_free(H);
     return CL_OK;
 }
 
@@ -530,8 +530,8 @@ static int schoenfeld_reduced(const cl_cox *m, const double *Xc, int dr, const d
     int64_t *idx = cl_survival_order(time, n, 1);
     double *w = cl_alloc(((size_t)n + 3 * (size_t)dr) * sizeof(double));
     if (!idx || !w) {
-        cl_free(idx);
-        cl_free(w);
+        cl_alloc_free(idx);
+        cl_alloc_free(w);
         return CL_ENOMEM;
     }
     double *S1 = w + n, *D1 = S1 + dr, *avg = D1 + dr;
@@ -589,8 +589,8 @@ static int schoenfeld_reduced(const cl_cox *m, const double *Xc, int dr, const d
         }
         a = b;
     }
-    cl_free(idx);
-    cl_free(w);
+    cl_alloc_free(idx);
+    cl_alloc_free(w);
     return CL_OK;
 }
 
@@ -626,7 +626,7 @@ int cl_cox_schoenfeld(const cl_cox *m, const double *X, const double *time, cons
     int d = m->d, dr = d - m->naliased;
     double *R = cl_alloc((size_t)n * (size_t)dr * sizeof *R);
     if (!R) {
-        cl_free(Xc);
+        cl_alloc_free(Xc);
         return CL_ENOMEM;
     }
     rc = schoenfeld_reduced(m, Xc, dr, time, event, n, R);
@@ -634,8 +634,8 @@ int cl_cox_schoenfeld(const cl_cox *m, const double *X, const double *time, cons
         for (int64_t i = 0; i < n; i++)
             for (int k = 0, c = 0; k < d; k++)
                 resid[i * d + k] = event[i] == 1 && !m->aliased[k] ? R[i * dr + c++] : NAN;
-    cl_free(R);
-    cl_free(Xc);
+    cl_alloc_free(R);
+    cl_alloc_free(Xc);
     return rc;
 }
 
@@ -700,10 +700,10 @@ int cl_cox_zph_test(const cl_cox *m, const double *X, const double *time, const 
                 g[o[c]] = r;
             a = b;
         }
-        cl_free(o);
+        cl_alloc_free(o);
     } else if (transform == CL_ZPH_KM) {
         cl_km *km;
-        rc = cl_km_fit(&km, time, event, n, 0.95);
+        rc = cl_survival_km_fit(&km, time, event, n, 0.95);
         if (rc)
             goto done;
         /* 1 - KM(t-): the curve just before the event (R's cox.zph "km") */
@@ -719,7 +719,7 @@ int cl_cox_zph_test(const cl_cox *m, const double *X, const double *time, const 
             }
             g[j] = 1 - (lo == 0 ? 1.0 : km->surv[lo - 1]);
         }
-        cl_km_free(km);
+        cl_survival_km_free(km);
     } else {
         for (int64_t j = 0; j < ne; j++) {
             double t = time[ev[j]];
@@ -775,18 +775,18 @@ int cl_cox_zph_test(const cl_cox *m, const double *X, const double *time, const 
             continue;
         }
         chi2[k] = D * uv[c] * uv[c] / (V[c * dr + c] * sg);
-        p[k] = cl_chi2_sf(chi2[k], 1);
+        p[k] = cl_stats_chi2_sf(chi2[k], 1);
         rho[k] = sr[c] > 0 ? uv[c] / sqrt(sr[c] * sg) : NAN;
         c++;
     }
     *global_chi2 = glob * D / sg;
     *global_df = dr;
-    *global_p = cl_chi2_sf(*global_chi2, dr);
+    *global_p = cl_stats_chi2_sf(*global_chi2, dr);
 done:
-    cl_free(Xc);
-    cl_free(R);
-    cl_free(gv);
-    cl_free(ev);
-    cl_free(V);
+    cl_alloc_free(Xc);
+    cl_alloc_free(R);
+    cl_alloc_free(gv);
+    cl_alloc_free(ev);
+    cl_alloc_free(V);
     return rc;
 }

@@ -211,8 +211,8 @@ int cl_strategy_optimize(const cl_strategy_input *in, double budget, int exact, 
     opt *opts = cl_alloc((size_t)(n ? n : 1) * (na + 1) * sizeof *opts);
     int *nopt = cl_alloc((size_t)(n ? n : 1) * sizeof *nopt);
     if (!opts || !nopt) {
-        cl_free(opts);
-        cl_free(nopt);
+        cl_alloc_free(opts);
+        cl_alloc_free(nopt);
         return CL_ENOMEM;
     }
     int64_t nsteps = 0;
@@ -223,8 +223,8 @@ int cl_strategy_optimize(const cl_strategy_input *in, double budget, int exact, 
     }
     int *chosen = cl_alloc((size_t)(n ? n : 1) * sizeof *chosen); /* hull position or action */
     if (!chosen) {
-        cl_free(opts);
-        cl_free(nopt);
+        cl_alloc_free(opts);
+        cl_alloc_free(nopt);
         return CL_ENOMEM;
     }
     if (exact) {
@@ -238,8 +238,8 @@ int cl_strategy_optimize(const cl_strategy_input *in, double budget, int exact, 
                 cur[i] = chosen[i] = -1;
             branch(&s, 0, budget, 0);
         }
-        cl_free(cur);
-        cl_free(scratch);
+        cl_alloc_free(cur);
+        cl_alloc_free(scratch);
     } else {
         step *st = cl_alloc((size_t)(nsteps ? nsteps : 1) * sizeof *st);
         if (!st) {
@@ -275,7 +275,7 @@ int cl_strategy_optimize(const cl_strategy_input *in, double budget, int exact, 
             }
             for (int64_t i = 0; i < n; i++)
                 chosen[i] = opts[i * (na + 1) + pos[i]].k;
-            cl_free(st);
+            cl_alloc_free(st);
         }
     }
     if (rc == CL_OK) {
@@ -291,9 +291,9 @@ int cl_strategy_optimize(const cl_strategy_input *in, double budget, int exact, 
         *exp_net = v;
         *cost = c;
     }
-    cl_free(opts);
-    cl_free(nopt);
-    cl_free(chosen);
+    cl_alloc_free(opts);
+    cl_alloc_free(nopt);
+    cl_alloc_free(chosen);
     return rc;
 }
 
@@ -420,6 +420,6 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
         out->net = summarise(net, draws);
         out->roi = out->cost.mean > 0 ? out->net.mean / out->cost.mean : NAN;
     }
-    cl_free(res);
+    cl_alloc_free(res);
     return rc;
 }

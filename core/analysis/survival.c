@@ -57,15 +57,15 @@ int64_t *cl_survival_order(const double *key, int64_t n, int desc)
 
 /* ---- Kaplan-Meier ------------------------------------------------------------------- */
 
-void cl_km_free(cl_km *km)
+void cl_survival_km_free(cl_km *km)
 {
     if (!km)
         return;
-    cl_free(km->time);
-    cl_free(km);
+    cl_alloc_free(km->time);
+    cl_alloc_free(km);
 }
 
-int cl_km_fit(cl_km **out, const double *time, const double *event, int64_t n, double conf)
+int cl_survival_km_fit(cl_km **out, const double *time, const double *event, int64_t n, double conf)
 {
     *out = NULL;
     int rc = cl_survival_check(time, event, n, "kaplan_meier");
@@ -80,13 +80,13 @@ int cl_km_fit(cl_km **out, const double *time, const double *event, int64_t n, d
     for (int64_t i = 0; i < n; i++)
         if (i == 0 || time[idx[i]] != time[idx[i - 1]])
             m++;
-    cl_km *km = cl_calloc(1, sizeof *km);
+    cl_km *km = cl_alloc_calloc(1, sizeof *km);
     /* one block for the seven arrays, so one free releases them */
     double *blk = cl_alloc((size_t)m * 7 * sizeof(double));
     if (!km || !blk) {
-        cl_free(km);
-        cl_free(blk);
-        cl_free(idx);
+        cl_alloc_free(km);
+        cl_alloc_free(blk);
+        cl_alloc_free(idx);
         return CL_ENOMEM;
     }
     km->time = blk;
@@ -100,7 +100,7 @@ int cl_km_fit(cl_km **out, const double *time, const double *event, int64_t n, d
     km->n = n;
     km->conf = conf;
     km->median = NAN;
-    double z = cl_norm_ppf(0.5 + conf / 2);
+    double z = cl_stats_norm_ppf(0.5 + conf / 2);
     double s = 1, green = 0, at_risk = (double)n;
     int64_t k = 0;
     for (int64_t i = 0; i < n;) {
@@ -132,12 +132,12 @@ int cl_km_fit(cl_km **out, const double *time, const double *event, int64_t n, d
         k++;
         i = j;
     }
-    cl_free(idx);
+    cl_alloc_free(idx);
     *out = km;
     return CL_OK;
 }
 
-double cl_km_at(const cl_km *km, double t)
+double cl_survival_km_at(const cl_km *km, double t)
 {
     /* binary search for the last time <= t */
     int64_t lo = 0, hi = km->m;
@@ -190,7 +190,7 @@ int cl_survival_chol(double *A, int d, double *B, int nrhs)
 
 /* ---- log-rank ----------------------------------------------------------------------- */
 
-int cl_logrank(const double *time, const double *event, const int32_t *group, int64_t n,
+int cl_survival_logrank(const double *time, const double *event, const int32_t *group, int64_t n,
                int ngroups, double *chi2, double *p)
 {
     int rc = cl_survival_check(time, event, n, "logrank");
@@ -204,12 +204,12 @@ int cl_logrank(const double *time, const double *event, const int32_t *group, in
                             (long long)i + 1, group[i], ngroups - 1);
     int g = ngroups, q = g - 1;
     int64_t *idx = cl_survival_order(time, n, 0);
-    double *risk = cl_calloc((size_t)g * 3, sizeof(double));
-    double *V = cl_calloc((size_t)g * g, sizeof(double));
+    double *risk = cl_alloc_calloc((size_t)g * 3, sizeof(double));
+    double *V = cl_alloc_calloc((size_t)g * g, sizeof(double));
     if (!idx || !risk || !V) {
-        cl_free(idx);
-        cl_free(risk);
-        cl_free(V);
+        cl_alloc_free(idx);
+        cl_alloc_free(risk);
+        cl_alloc_free(V);
         return CL_ENOMEM;
     }
     double *dg = risk + g, *OE = risk + 2 * g;
@@ -255,20 +255,20 @@ int cl_logrank(const double *time, const double *event, const int32_t *group, in
             for (int a = 0; a < q; a++)
                 s += OE[a] * b[a];
             *chi2 = s;
-            *p = cl_chi2_sf(s, q);
+            *p = cl_stats_chi2_sf(s, q);
         }
     }
-    cl_free(A);
-    cl_free(b);
-    cl_free(idx);
-    cl_free(risk);
-    cl_free(V);
+    cl_alloc_free(A);
+    cl_alloc_free(b);
+    cl_alloc_free(idx);
+    cl_alloc_free(risk);
+    cl_alloc_free(V);
     return rc;
 }
 
 /* ---- concordance -------------------------------------------------------------------- */
 
-int cl_concordance(const double *time, const double *event, const double *risk, int64_t n,
+int cl_survival_concordance(const double *time, const double *event, const double *risk, int64_t n,
                    double tau, double *harrell, double *uno, double *pairs, double *concordant,
                    double *tied)
 {
@@ -284,7 +284,7 @@ int cl_concordance(const double *time, const double *event, const double *risk, 
         tau = INFINITY;
     int64_t *idx = cl_survival_order(time, n, 1), *ro = cl_survival_order(risk, n, 0);
     int64_t *rank = cl_alloc((size_t)n * sizeof *rank);
-    double *fen = cl_calloc((size_t)n + 1, sizeof *fen), *cnt = cl_calloc((size_t)n + 1, sizeof *cnt);
+    double *fen = cl_alloc_calloc((size_t)n + 1, sizeof *fen), *cnt = cl_alloc_calloc((size_t)n + 1, sizeof *cnt);
     double *G = cl_alloc((size_t)n * sizeof *G);
     if (!idx || !ro || !rank || !fen || !cnt || !G) {
         rc = CL_ENOMEM;
@@ -373,11 +373,11 @@ int cl_concordance(const double *time, const double *event, const double *risk, 
     if (tied)
         *tied = T;
 done:
-    cl_free(idx);
-    cl_free(ro);
-    cl_free(rank);
-    cl_free(fen);
-    cl_free(cnt);
-    cl_free(G);
+    cl_alloc_free(idx);
+    cl_alloc_free(ro);
+    cl_alloc_free(rank);
+    cl_alloc_free(fen);
+    cl_alloc_free(cnt);
+    cl_alloc_free(G);
     return rc;
 }

@@ -11,7 +11,7 @@
 
 #include "analysis/cox.h"
 
-/* Kaplan-Meier estimate at each distinct event time. Owned; cl_km_free. */
+/* Kaplan-Meier estimate at each distinct event time. Owned; cl_survival_km_free. */
 typedef struct cl_km {
     int64_t m;        /* number of distinct event times */
     double *time;     /* [m] */
@@ -26,13 +26,13 @@ typedef struct cl_km {
     int64_t n, events;
 } cl_km;
 
-int cl_km_fit(cl_km **out, const double *time, const double *event, int64_t n, double conf);
+int cl_survival_km_fit(cl_km **out, const double *time, const double *event, int64_t n, double conf);
 /* S(t) read off the step function (1 before the first event time). */
-double cl_km_at(const cl_km *km, double t);
-void cl_km_free(cl_km *km);
+double cl_survival_km_at(const cl_km *km, double t);
+void cl_survival_km_free(cl_km *km);
 
 /* Log-rank test of equal survival across groups 0..ngroups-1 (chi-square, ngroups-1 df). */
-int cl_logrank(const double *time, const double *event, const int32_t *group, int64_t n,
+int cl_survival_logrank(const double *time, const double *event, const int32_t *group, int64_t n,
                int ngroups, double *chi2, double *p);
 
 /* Concordance of a risk score with survival (higher risk = earlier event). Harrell's C: among
@@ -42,7 +42,7 @@ int cl_logrank(const double *time, const double *event, const int32_t *group, in
  * and restricted to t_i < tau (tau <= 0 or infinite: no restriction; Uno's C needs G > 0 up to
  * tau). O(n log n). uno may be NULL; pairs/concordant/tied (NULL to skip) count Harrell's
  * comparable, concordant and risk-tied pairs. */
-int cl_concordance(const double *time, const double *event, const double *risk, int64_t n,
+int cl_survival_concordance(const double *time, const double *event, const double *risk, int64_t n,
                    double tau, double *harrell, double *uno, double *pairs, double *concordant,
                    double *tied);
 

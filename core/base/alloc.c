@@ -1,7 +1,7 @@
 /* alloc.c - accounted, aligned allocation with a failure hook.
  *
  * Each block carries a 64-byte header holding its size and the pointer malloc returned, so
- * cl_free and cl_realloc know how many bytes to take off the account and what to free, and
+ * cl_alloc_free and cl_alloc_realloc know how many bytes to take off the account and what to free, and
  * the payload stays 64-byte aligned.
  */
 #include "base/alloc.h"
@@ -65,10 +65,10 @@ void *cl_alloc(size_t bytes)
     return base + HDR;
 }
 
-void *cl_calloc(size_t n, size_t size)
+void *cl_alloc_calloc(size_t n, size_t size)
 {
     size_t bytes;
-    if (!cl_mul_size(n, size, &bytes))
+    if (!cl_alloc_mul_size(n, size, &bytes))
         return NULL;
     void *p = cl_alloc(bytes);
     if (p)
@@ -83,7 +83,7 @@ static size_t block_size(void *p)
     return bytes;
 }
 
-void cl_free(void *p)
+void cl_alloc_free(void *p)
 {
     if (!p)
         return;
@@ -93,7 +93,7 @@ void cl_free(void *p)
     free(raw);
 }
 
-void *cl_realloc(void *p, size_t bytes)
+void *cl_alloc_realloc(void *p, size_t bytes)
 {
     if (!p)
         return cl_alloc(bytes);
@@ -102,11 +102,11 @@ void *cl_realloc(void *p, size_t bytes)
     if (!q)
         return NULL;
     memcpy(q, p, old < bytes ? old : bytes);
-    cl_free(p);
+    cl_alloc_free(p);
     return q;
 }
 
-char *cl_strdup(const char *s)
+char *cl_alloc_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = cl_alloc(n);
@@ -115,31 +115,31 @@ char *cl_strdup(const char *s)
     return d;
 }
 
-void cl_strs_free(char **v, int64_t n)
+void cl_alloc_strs_free(char **v, int64_t n)
 {
     if (!v)
         return;
     for (int64_t j = 0; j < n; j++)
-        cl_free(v[j]);
-    cl_free(v);
+        cl_alloc_free(v[j]);
+    cl_alloc_free(v);
 }
 
-int cl_strs_dup(char ***out, const char *const *src, int64_t n)
+int cl_alloc_strs_dup(char ***out, const char *const *src, int64_t n)
 {
     *out = NULL;
-    char **v = cl_calloc((size_t)(n > 0 ? n : 1), sizeof *v);
+    char **v = cl_alloc_calloc((size_t)(n > 0 ? n : 1), sizeof *v);
     if (!v)
         return CL_ENOMEM;
     for (int64_t j = 0; j < n; j++)
-        if (!(v[j] = cl_strdup(src[j] ? src[j] : ""))) {
-            cl_strs_free(v, j);
+        if (!(v[j] = cl_alloc_strdup(src[j] ? src[j] : ""))) {
+            cl_alloc_strs_free(v, j);
             return CL_ENOMEM;
         }
     *out = v;
     return CL_OK;
 }
 
-int cl_mul_size(size_t n, size_t size, size_t *out)
+int cl_alloc_mul_size(size_t n, size_t size, size_t *out)
 {
     if (size != 0 && n > SIZE_MAX / size) {
         cl_error(CL_ERANGE, "size overflow (%zu x %zu bytes)", n, size);

@@ -17,12 +17,12 @@
 
 #define FSUM_BIAS 172 /* float32 = m * 2^e with |m| < 2^24 and e in [-172, 104] */
 
-void cl_fsum_init(cl_fsum *s)
+void cl_dist_fsum_init(cl_fsum *s)
 {
     memset(s, 0, sizeof *s);
 }
 
-void cl_fsum_add(cl_fsum *s, float x)
+void cl_dist_fsum_add(cl_fsum *s, float x)
 {
     if (!isfinite(x) || x == 0)
         return;
@@ -32,7 +32,7 @@ void cl_fsum_add(cl_fsum *s, float x)
     s->a[E - 24 + FSUM_BIAS] += m;
 }
 
-double cl_fsum_value(const cl_fsum *s)
+double cl_dist_fsum_value(const cl_fsum *s)
 {
     int64_t b[CL_FSUM_SLOTS];
     memcpy(b, s->a, sizeof b);
@@ -60,7 +60,7 @@ double cl_fsum_value(const cl_fsum *s)
     return sign * v;
 }
 
-int cl_fsum_reduce(cl_dist *d, cl_fsum *s)
+int cl_dist_fsum_reduce(cl_dist *d, cl_fsum *s)
 {
     return cl_dist_sum_i64(d, s->a, CL_FSUM_SLOTS);
 }
@@ -204,7 +204,7 @@ static int exchange(cl_dist *d, int rc, int64_t *v, int k)
     if (e != MPI_SUCCESS) {
         d->failed = CL_EIO;
         int r = mpi_fail(e, "allreduce");
-        snprintf(d->msg, sizeof d->msg, "%s", cl_last_error());
+        snprintf(d->msg, sizeof d->msg, "%s", cl_error_last());
         return r;
     }
     if (buf[0] == 0) {
@@ -222,7 +222,7 @@ static int exchange(cl_dist *d, int rc, int64_t *v, int k)
     memset(&m, 0, sizeof m);
     if (d->rank == first) {
         m.code = rc;
-        snprintf(m.msg, sizeof m.msg, "%s", cl_last_error());
+        snprintf(m.msg, sizeof m.msg, "%s", cl_error_last());
     }
     MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, d->comm);
     d->failed = m.code ? m.code : CL_EIO;
@@ -253,7 +253,7 @@ static int data_fail(cl_dist *d, int e, const char *what)
 {
     int r = mpi_fail(e, what);
     d->failed = r;
-    snprintf(d->msg, sizeof d->msg, "%s", cl_last_error());
+    snprintf(d->msg, sizeof d->msg, "%s", cl_error_last());
     return r;
 }
 
@@ -322,7 +322,7 @@ int cl_dist_allgatherv(cl_dist *d, const void *mine, void *all, const int64_t *c
     int64_t off = 0;
     for (int r = 0; r < d->size; r++) {
         if (counts[r] < 0 || counts[r] > INT32_MAX || off > INT32_MAX) {
-            cl_free(cnt);
+            cl_alloc_free(cnt);
             return cl_error(CL_ERANGE, "MPI allgather: rank %d sends %lld bytes (more than 2 GB "
                             "in one gather)", r, (long long)counts[r]);
         }
@@ -332,7 +332,7 @@ int cl_dist_allgatherv(cl_dist *d, const void *mine, void *all, const int64_t *c
     }
     int e = MPI_Allgatherv(mine, cnt[d->rank], MPI_BYTE, all, cnt, cnt + d->size, MPI_BYTE,
                            d->comm);
-    cl_free(cnt);
+    cl_alloc_free(cnt);
     return e == MPI_SUCCESS ? CL_OK : data_fail(d, e, "allgather");
 }
 

@@ -81,11 +81,11 @@ int cl_dist_barrier(cl_dist *d);
 typedef struct cl_fsum {
     int64_t a[CL_FSUM_SLOTS];
 } cl_fsum;
-void cl_fsum_init(cl_fsum *s);
-void cl_fsum_add(cl_fsum *s, float x); /* finite x; NaN/inf are ignored */
+void cl_dist_fsum_init(cl_fsum *s);
+void cl_dist_fsum_add(cl_fsum *s, float x); /* finite x; NaN/inf are ignored */
 /* Sums the accumulators of every rank (in place). */
-int cl_fsum_reduce(cl_dist *d, cl_fsum *s);
+int cl_dist_fsum_reduce(cl_dist *d, cl_fsum *s);
 /* The total, rounded to double (a deterministic function of the exact sum). */
-double cl_fsum_value(const cl_fsum *s);
+double cl_dist_fsum_value(const cl_fsum *s);
 
 #endif

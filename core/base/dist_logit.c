@@ -25,9 +25,9 @@ int cl_dist_logit_init(cl_dist_logit *c, cl_dist *dist, const float *X, const fl
     memset(c, 0, sizeof *c);
     *c = (cl_dist_logit){.dist = dist, .X = X, .y = y, .n = n, .d = d, .wpos = wpos,
                          .wneg = wneg, .nt = nt > 0 ? nt : 1};
-    c->scale = cl_calloc((size_t)d + 1, sizeof *c->scale);
-    c->acc = cl_calloc((size_t)c->nt * (size_t)(d + 1), sizeof *c->acc);
-    c->loss = cl_calloc((size_t)c->nt, sizeof *c->loss);
+    c->scale = cl_alloc_calloc((size_t)d + 1, sizeof *c->scale);
+    c->acc = cl_alloc_calloc((size_t)c->nt * (size_t)(d + 1), sizeof *c->acc);
+    c->loss = cl_alloc_calloc((size_t)c->nt, sizeof *c->loss);
     if (!c->scale || !c->acc || !c->loss)
         return cl_dist_agree(dist, CL_ENOMEM);
     for (int64_t i = 0; i < n; i++)
@@ -46,9 +46,9 @@ int cl_dist_logit_init(cl_dist_logit *c, cl_dist *dist, const float *X, const fl
 
 void cl_dist_logit_free(cl_dist_logit *c)
 {
-    cl_free(c->scale);
-    cl_free(c->acc);
-    cl_free(c->loss);
+    cl_alloc_free(c->scale);
+    cl_alloc_free(c->acc);
+    cl_alloc_free(c->loss);
     memset(c, 0, sizeof *c);
 }
 
@@ -72,8 +72,8 @@ static double dot(const float *restrict x, const double *restrict th, int64_t d)
 static void fsum_add_double(cl_fsum *s, double v)
 {
     float hi = (float)v;
-    cl_fsum_add(s, hi);
-    cl_fsum_add(s, (float)(v - (double)hi));
+    cl_dist_fsum_add(s, hi);
+    cl_dist_fsum_add(s, (float)(v - (double)hi));
 }
 
 static void row_terms(const cl_dist_logit *c, int64_t i, const double *th, int64_t *acc,
@@ -97,7 +97,7 @@ double cl_dist_logit_sums(cl_dist_logit *c, const double *th, double *g)
     const int64_t d = c->d, w = d + 1;
     memset(c->acc, 0, (size_t)c->nt * (size_t)w * sizeof *c->acc);
     for (int t = 0; t < c->nt; t++)
-        cl_fsum_init(&c->loss[t]);
+        cl_dist_fsum_init(&c->loss[t]);
 #pragma omp parallel num_threads(c->nt) if (c->n > 8192)
     {
         int t = omp_get_thread_num();
@@ -114,12 +114,12 @@ double cl_dist_logit_sums(cl_dist_logit *c, const double *th, double *g)
     }
     int rc = cl_dist_sum_i64(c->dist, c->acc, (size_t)w);
     if (!rc)
-        rc = cl_fsum_reduce(c->dist, &c->loss[0]);
+        rc = cl_dist_fsum_reduce(c->dist, &c->loss[0]);
     if (rc) {
         c->rc = c->rc ? c->rc : rc;
         return NAN;
     }
     for (int64_t j = 0; j < w; j++)
         g[j] = (double)c->acc[j] / c->scale[j];
-    return cl_fsum_value(&c->loss[0]);
+    return cl_dist_fsum_value(&c->loss[0]);
 }

@@ -10,7 +10,7 @@
 
 static _Thread_local char msg[MSG_CAP];
 
-const char *cl_last_error(void) { return msg; }
+const char *cl_error_last(void) { return msg; }
 
 void cl_error_clear(void) { msg[0] = '\0'; }
 
@@ -45,7 +45,7 @@ int cl_error_wrap(int code, const char *fmt, ...)
     return code;
 }
 
-const char *cl_strstatus(int code)
+const char *cl_error_strstatus(int code)
 {
     switch (code) {
     case CL_OK: return "ok";
@@ -61,7 +61,7 @@ const char *cl_strstatus(int code)
     }
 }
 
-void cl_assert_fail(const char *expr, const char *file, int line)
+void cl_error_assert_fail(const char *expr, const char *file, int line)
 {
     /* A broken invariant is a bug in churnlab, not bad input: stop loudly. */
     fprintf(stderr, "churnlab: internal error: assertion '%s' failed at %s:%d\n", expr, file, line);

@@ -1,7 +1,7 @@
 /* error.h - status codes and the thread-local error message.
  *
  * Every core function that can fail returns an int status: CL_OK (0) or a negative CL_E*
- * code, and sets a message read by cl_last_error(). The core never exits, never longjmps and
+ * code, and sets a message read by cl_error_last(). The core never exits, never longjmps and
  * never prints; hosts decide what to do with a failure (XGBGetLastError, LGBM_GetLastError).
  */
 #ifndef CL_ERROR_H
@@ -24,7 +24,7 @@ enum {
 
 /* The message of the last failure on this thread; "" when none. Valid until the next call
  * that sets an error on this thread. */
-const char *cl_last_error(void);
+const char *cl_error_last(void);
 
 /* Sets the message (printf-style) and returns `code`, so failures read `return cl_error(...)`. */
 int cl_error(int code, const char *fmt, ...)
@@ -44,10 +44,10 @@ int cl_error_wrap(int code, const char *fmt, ...)
 void cl_error_clear(void);
 
 /* Short name of a status code ("out of memory", "invalid argument" ...). */
-const char *cl_strstatus(int code);
+const char *cl_error_strstatus(int code);
 
 /* Programmer bugs only; bad user input is a status plus a message. */
-#define CL_ASSERT(c) ((c) ? (void)0 : cl_assert_fail(#c, __FILE__, __LINE__))
-void cl_assert_fail(const char *expr, const char *file, int line);
+#define CL_ASSERT(c) ((c) ? (void)0 : cl_error_assert_fail(#c, __FILE__, __LINE__))
+void cl_error_assert_fail(const char *expr, const char *file, int line);
 
 #endif

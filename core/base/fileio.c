@@ -20,7 +20,7 @@ static const char *file_kind(mode_t m)
          : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
 }
 
-int cl_file_open_read(const char *path, FILE **fp, uint64_t *size)
+int cl_fileio_open_read(const char *path, FILE **fp, uint64_t *size)
 {
     *fp = NULL;
     if (size)
@@ -52,13 +52,13 @@ int cl_file_open_read(const char *path, FILE **fp, uint64_t *size)
     return CL_OK;
 }
 
-int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len)
+int cl_fileio_read(const char *path, size_t max_bytes, char **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
     FILE *fp;
     uint64_t size;
-    int rc = cl_file_open_read(path, &fp, &size);
+    int rc = cl_fileio_open_read(path, &fp, &size);
     if (rc)
         return rc;
     if (size > max_bytes) {
@@ -76,7 +76,7 @@ int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len)
     int err = ferror(fp);
     fclose(fp);
     if (got != n || err) {
-        cl_free(buf);
+        cl_alloc_free(buf);
         return cl_error(CL_EIO, "cannot read '%s'", path);
     }
     buf[n] = '\0';
@@ -85,7 +85,7 @@ int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len)
     return CL_OK;
 }
 
-int cl_file_mkdirs(const char *dir)
+int cl_fileio_mkdirs(const char *dir)
 {
     size_t n = strlen(dir);
     char *p = cl_alloc(n + 1);
@@ -108,7 +108,7 @@ int cl_file_mkdirs(const char *dir)
             rc = cl_error(CL_EIO, "cannot create folder '%s': a file of that name exists", p);
         p[i] = c;
     }
-    cl_free(p);
+    cl_alloc_free(p);
     return rc;
 }
 
@@ -124,8 +124,8 @@ static int mkdirs_for(const char *path)
         return CL_ENOMEM;
     memcpy(dir, path, n);
     dir[n] = '\0';
-    int rc = cl_file_mkdirs(dir);
-    cl_free(dir);
+    int rc = cl_fileio_mkdirs(dir);
+    cl_alloc_free(dir);
     return rc;
 }
 
@@ -136,14 +136,14 @@ static atomic_uint tmp_counter;
  * regular file. *out is owned by the caller. */
 static int save_target(const char *path, char **out)
 {
-    char *p = cl_strdup(path);
+    char *p = cl_alloc_strdup(path);
     *out = NULL;
     for (int hops = 0; p; hops++) {
         struct stat st;
         if (lstat(p, &st) != 0 || !S_ISLNK(st.st_mode))
             break; /* the target, or a file still to be created */
         if (hops == 40) {
-            cl_free(p);
+            cl_alloc_free(p);
             return cl_error(CL_EIO, "cannot write '%s': %s", path, strerror(ELOOP));
         }
         char link[4096];
@@ -158,7 +158,7 @@ static int save_target(const char *path, char **out)
             memcpy(next, p, dl);
             memcpy(next + dl, link, (size_t)k + 1);
         }
-        cl_free(p);
+        cl_alloc_free(p);
         p = next;
     }
     if (!p)
@@ -214,7 +214,7 @@ static void sweep_stale(const char *target)
     closedir(d);
 }
 
-int cl_atomic_open(cl_atomic_file *a, const char *path)
+int cl_fileio_atomic_open(cl_atomic_file *a, const char *path)
 {
     memset(a, 0, sizeof *a);
     int rc = mkdirs_for(path);
@@ -225,7 +225,7 @@ int cl_atomic_open(cl_atomic_file *a, const char *path)
     size_t n = strlen(a->path) + 64;
     a->tmp = cl_alloc(n);
     if (!a->tmp) {
-        cl_free(a->path);
+        cl_alloc_free(a->path);
         a->path = NULL;
         return CL_ENOMEM;
     }
@@ -244,8 +244,8 @@ int cl_atomic_open(cl_atomic_file *a, const char *path)
             unlink(a->tmp);
         }
         rc = cl_error(CL_EIO, "cannot write '%s': %s", path, strerror(e));
-        cl_free(a->path);
-        cl_free(a->tmp);
+        cl_alloc_free(a->path);
+        cl_alloc_free(a->tmp);
         a->path = a->tmp = NULL;
         return rc;
     }
@@ -254,13 +254,13 @@ int cl_atomic_open(cl_atomic_file *a, const char *path)
 
 static void release(cl_atomic_file *a)
 {
-    cl_free(a->path);
-    cl_free(a->tmp);
+    cl_alloc_free(a->path);
+    cl_alloc_free(a->tmp);
     a->path = a->tmp = NULL;
     a->fp = NULL;
 }
 
-void cl_atomic_abort(cl_atomic_file *a)
+void cl_fileio_atomic_abort(cl_atomic_file *a)
 {
     if (a->fp)
         fclose(a->fp);
@@ -269,7 +269,7 @@ void cl_atomic_abort(cl_atomic_file *a)
     release(a);
 }
 
-int cl_atomic_commit(cl_atomic_file *a)
+int cl_fileio_atomic_commit(cl_atomic_file *a)
 {
     int bad = ferror(a->fp) || fflush(a->fp) != 0 || fsync(fileno(a->fp)) != 0;
     int e = errno;
@@ -291,18 +291,18 @@ int cl_atomic_commit(cl_atomic_file *a)
     return CL_OK;
 }
 
-int cl_file_write_atomic(const char *path, const void *data, size_t len)
+int cl_fileio_write_atomic(const char *path, const void *data, size_t len)
 {
     cl_atomic_file a;
-    int rc = cl_atomic_open(&a, path);
+    int rc = cl_fileio_atomic_open(&a, path);
     if (rc)
         return rc;
     if (len && fwrite(data, 1, len, a.fp) != len) {
         rc = cl_error(CL_EIO, "cannot write '%s': %s", path, strerror(errno));
-        cl_atomic_abort(&a);
+        cl_fileio_atomic_abort(&a);
         return rc;
     }
-    return cl_atomic_commit(&a);
+    return cl_fileio_atomic_commit(&a);
 }
 
 static uint32_t crc_table[256];
@@ -318,7 +318,7 @@ static void crc_init(void)
     }
 }
 
-uint32_t cl_crc32(uint32_t crc, const void *data, size_t len)
+uint32_t cl_fileio_crc32(uint32_t crc, const void *data, size_t len)
 {
     pthread_once(&crc_once, crc_init);
     const unsigned char *p = data;

@@ -14,19 +14,19 @@
 /* Opens path for reading, refusing (with a message naming it and what it is) anything but a
  * regular file, without blocking on a FIFO; *size (may be NULL) gets the file's size. The
  * FILE is the caller's to fclose. */
-int cl_file_open_read(const char *path, FILE **fp, uint64_t *size);
+int cl_fileio_open_read(const char *path, FILE **fp, uint64_t *size);
 
-/* Reads a whole file into a cl_alloc'ed buffer (owned by the caller, freed with cl_free), NUL
+/* Reads a whole file into a cl_alloc'ed buffer (owned by the caller, freed with cl_alloc_free), NUL
  * terminated for convenience (the NUL is not counted in *len). Refuses files over max_bytes. */
-int cl_file_read(const char *path, size_t max_bytes, char **out, size_t *len);
+int cl_fileio_read(const char *path, size_t max_bytes, char **out, size_t *len);
 
 /* Creates the folder dir and its missing parents, like mkdir -p (CL_EIO naming the folder
  * when one cannot be made or a part exists and is not a folder). */
-int cl_file_mkdirs(const char *dir);
+int cl_fileio_mkdirs(const char *dir);
 
 /* Writes len bytes atomically (temp + fsync + rename). Like every atomic write, creates the
  * target's missing folders first: saving "models/m.clm" in a fresh checkout just works. */
-int cl_file_write_atomic(const char *path, const void *data, size_t len);
+int cl_fileio_write_atomic(const char *path, const void *data, size_t len);
 
 /* Streaming atomic write: open, write to a->fp, then commit (rename into place) or abort
  * (remove the temp file). Exactly one of commit/abort must follow a successful open. */
@@ -36,11 +36,11 @@ typedef struct cl_atomic_file {
     char *tmp;
 } cl_atomic_file;
 
-int cl_atomic_open(cl_atomic_file *a, const char *path);
-int cl_atomic_commit(cl_atomic_file *a);
-void cl_atomic_abort(cl_atomic_file *a);
+int cl_fileio_atomic_open(cl_atomic_file *a, const char *path);
+int cl_fileio_atomic_commit(cl_atomic_file *a);
+void cl_fileio_atomic_abort(cl_atomic_file *a);
 
 /* CRC-32 (IEEE 802.3, as zlib's crc32); pass crc = 0 to start. */
-uint32_t cl_crc32(uint32_t crc, const void *data, size_t len);
+uint32_t cl_fileio_crc32(uint32_t crc, const void *data, size_t len);
 
 #endif

@@ -63,7 +63,7 @@ int cl_lbfgs_minimize(double *x, int64_t n, cl_lbfgs_fn fn, void *ud, const cl_l
     memset(res, 0, sizeof *res);
     size_t nd = (size_t)n;
     /* g, pg, d, xn, gn, alpha, then s[M], y[M], rho[M] */
-    double *buf = cl_calloc(nd * (6 + 2 * (size_t)M) + 2 * (size_t)M, sizeof(double));
+    double *buf = cl_alloc_calloc(nd * (6 + 2 * (size_t)M) + 2 * (size_t)M, sizeof(double));
     if (!buf)
         return CL_ENOMEM;
     double *g = buf, *pg = g + nd, *d = pg + nd, *xn = d + nd, *gn = xn + nd;
@@ -180,6 +180,6 @@ int cl_lbfgs_minimize(double *x, int64_t n, cl_lbfgs_fn fn, void *ud, const cl_l
         res->converged = res->gmax <= o->tol;
     }
     res->f = f;
-    cl_free(buf);
+    cl_alloc_free(buf);
     return rc;
 }

@@ -70,7 +70,7 @@ static int reserve(cl_mw *w, size_t more)
     size_t cap = w->cap ? w->cap : 4096;
     while (cap < w->len + more)
         cap = cap > SIZE_MAX / 2 ? w->len + more : cap * 2;
-    unsigned char *b = cl_realloc(w->buf, cap);
+    unsigned char *b = cl_alloc_realloc(w->buf, cap);
     if (!b)
         return w->err = CL_ENOMEM;
     w->buf = b;
@@ -84,18 +84,18 @@ static void put(cl_mw *w, uint64_t v, int bytes)
     w->len += (size_t)bytes;
 }
 
-cl_mw *cl_mw_new(const char *kind)
+cl_mw *cl_modelio_w_new(const char *kind)
 {
     size_t klen = strlen(kind);
     if (klen == 0 || klen > KIND_MAX_LEN) {
         cl_error(CL_EINVAL, "model kind must be 1..%u bytes", KIND_MAX_LEN);
         return NULL;
     }
-    cl_mw *w = cl_calloc(1, sizeof *w);
+    cl_mw *w = cl_alloc_calloc(1, sizeof *w);
     if (!w)
         return NULL;
     if (reserve(w, HEADER_FIXED + klen + 4)) {
-        cl_free(w);
+        cl_alloc_free(w);
         return NULL;
     }
     memcpy(w->buf, MAGIC, 8);
@@ -109,15 +109,15 @@ cl_mw *cl_mw_new(const char *kind)
     return w;
 }
 
-void cl_mw_free(cl_mw *w)
+void cl_modelio_w_free(cl_mw *w)
 {
     if (!w)
         return;
-    cl_free(w->buf);
-    cl_free(w);
+    cl_alloc_free(w->buf);
+    cl_alloc_free(w);
 }
 
-int cl_mw_prefix(cl_mw *w, const char *prefix)
+int cl_modelio_w_prefix(cl_mw *w, const char *prefix)
 {
     if (!prefix)
         prefix = "";
@@ -153,7 +153,7 @@ static int chunk_head(cl_mw *w, const char *name, int type, uint64_t n, size_t p
 static int put_array(cl_mw *w, const char *name, int type, const void *v, size_t n)
 {
     size_t es = elem_size(type), bytes;
-    if (!cl_mul_size(n, es, &bytes))
+    if (!cl_alloc_mul_size(n, es, &bytes))
         return w->err = CL_ERANGE;
     int rc = chunk_head(w, name, type, n, bytes);
     if (rc)
@@ -173,28 +173,28 @@ static int put_array(cl_mw *w, const char *name, int type, const void *v, size_t
     return CL_OK;
 }
 
-int cl_mw_u8(cl_mw *w, const char *name, const uint8_t *v, size_t n)
+int cl_modelio_w_u8(cl_mw *w, const char *name, const uint8_t *v, size_t n)
 {
     return put_array(w, name, CL_CHUNK_U8, v, n);
 }
-int cl_mw_i32(cl_mw *w, const char *name, const int32_t *v, size_t n)
+int cl_modelio_w_i32(cl_mw *w, const char *name, const int32_t *v, size_t n)
 {
     return put_array(w, name, CL_CHUNK_I32, v, n);
 }
-int cl_mw_i64(cl_mw *w, const char *name, const int64_t *v, size_t n)
+int cl_modelio_w_i64(cl_mw *w, const char *name, const int64_t *v, size_t n)
 {
     return put_array(w, name, CL_CHUNK_I64, v, n);
 }
-int cl_mw_f32(cl_mw *w, const char *name, const float *v, size_t n)
+int cl_modelio_w_f32(cl_mw *w, const char *name, const float *v, size_t n)
 {
     return put_array(w, name, CL_CHUNK_F32, v, n);
 }
-int cl_mw_f64(cl_mw *w, const char *name, const double *v, size_t n)
+int cl_modelio_w_f64(cl_mw *w, const char *name, const double *v, size_t n)
 {
     return put_array(w, name, CL_CHUNK_F64, v, n);
 }
 
-int cl_mw_strs(cl_mw *w, const char *name, const char *const *v, size_t n)
+int cl_modelio_w_strs(cl_mw *w, const char *name, const char *const *v, size_t n)
 {
     size_t payload = 0;
     for (size_t i = 0; i < n; i++) {
@@ -215,11 +215,11 @@ int cl_mw_strs(cl_mw *w, const char *name, const char *const *v, size_t n)
     return CL_OK;
 }
 
-int cl_mw_int(cl_mw *w, const char *name, int64_t v) { return cl_mw_i64(w, name, &v, 1); }
-int cl_mw_num(cl_mw *w, const char *name, double v) { return cl_mw_f64(w, name, &v, 1); }
-int cl_mw_str(cl_mw *w, const char *name, const char *v) { return cl_mw_strs(w, name, &v, 1); }
+int cl_modelio_w_int(cl_mw *w, const char *name, int64_t v) { return cl_modelio_w_i64(w, name, &v, 1); }
+int cl_modelio_w_num(cl_mw *w, const char *name, double v) { return cl_modelio_w_f64(w, name, &v, 1); }
+int cl_modelio_w_str(cl_mw *w, const char *name, const char *v) { return cl_modelio_w_strs(w, name, &v, 1); }
 
-int cl_mw_finish(cl_mw *w, const void **buf, size_t *len)
+int cl_modelio_w_finish(cl_mw *w, const void **buf, size_t *len)
 {
     if (w->err)
         return w->err;
@@ -228,21 +228,21 @@ int cl_mw_finish(cl_mw *w, const void **buf, size_t *len)
     int rc = reserve(w, 4);
     if (rc)
         return rc;
-    uint32_t crc = cl_crc32(0, w->buf, w->len);
+    uint32_t crc = cl_fileio_crc32(0, w->buf, w->len);
     put_le(w->buf + w->len, crc, 4);
     *buf = w->buf;
     *len = w->len + 4;
     return CL_OK;
 }
 
-int cl_mw_save(cl_mw *w, const char *path)
+int cl_modelio_w_save(cl_mw *w, const char *path)
 {
     const void *buf;
     size_t len;
-    int rc = cl_mw_finish(w, &buf, &len);
+    int rc = cl_modelio_w_finish(w, &buf, &len);
     if (rc)
         return rc;
-    return cl_file_write_atomic(path, buf, len);
+    return cl_fileio_write_atomic(path, buf, len);
 }
 
 /* ---- reader ------------------------------------------------------------------------- */
@@ -266,14 +266,14 @@ struct cl_mr {
     char prefix[128];
 };
 
-void cl_mr_free(cl_mr *r)
+void cl_modelio_r_free(cl_mr *r)
 {
     if (!r)
         return;
-    cl_free(r->buf);
-    cl_free(r->chunks);
-    cl_free(r->origin);
-    cl_free(r);
+    cl_alloc_free(r->buf);
+    cl_alloc_free(r->chunks);
+    cl_alloc_free(r->origin);
+    cl_alloc_free(r);
 }
 
 static int bad(const cl_mr *r, const char *what, size_t at)
@@ -300,7 +300,7 @@ static int parse(cl_mr *r)
         return bad(r, "format version 0", 8);
     uint32_t stored = (uint32_t)get_le(b + len - 4, 4);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* let the fuzzer reach the chunk parser */
-    if (cl_crc32(0, b, len - 4) != stored)
+    if (cl_fileio_crc32(0, b, len - 4) != stored)
         return bad(r, "checksum mismatch (the file is corrupted or truncated)", len - 4);
 #else
     (void)stored;
@@ -323,7 +323,7 @@ static int parse(cl_mr *r)
     /* Each chunk takes at least 11 bytes: no file can hold more chunks than that allows. */
     if (count > (len - at) / 11 + 1)
         return bad(r, "impossible chunk count", at - 4);
-    r->chunks = cl_calloc(count ? count : 1, sizeof *r->chunks);
+    r->chunks = cl_alloc_calloc(count ? count : 1, sizeof *r->chunks);
     if (!r->chunks)
         return CL_ENOMEM;
     for (uint32_t i = 0; i < count; i++) {
@@ -367,16 +367,16 @@ static int parse(cl_mr *r)
     return CL_OK;
 }
 
-int cl_mr_from_buffer(cl_mr **out, const void *buf, size_t len, const char *origin)
+int cl_modelio_r_from_buffer(cl_mr **out, const void *buf, size_t len, const char *origin)
 {
     *out = NULL;
-    cl_mr *r = cl_calloc(1, sizeof *r);
+    cl_mr *r = cl_alloc_calloc(1, sizeof *r);
     if (!r)
         return CL_ENOMEM;
-    r->origin = cl_strdup(origin ? origin : "<buffer>");
+    r->origin = cl_alloc_strdup(origin ? origin : "<buffer>");
     r->buf = cl_alloc(len ? len : 1);
     if (!r->origin || !r->buf) {
-        cl_mr_free(r);
+        cl_modelio_r_free(r);
         return CL_ENOMEM;
     }
     if (len)
@@ -384,7 +384,7 @@ int cl_mr_from_buffer(cl_mr **out, const void *buf, size_t len, const char *orig
     r->len = len;
     int rc = parse(r);
     if (rc) {
-        cl_mr_free(r);
+        cl_modelio_r_free(r);
         return rc;
     }
     *out = r;
@@ -460,17 +460,17 @@ static int precheck(FILE *fp, uint64_t size, cl_mr *r)
     return CL_OK;
 }
 
-int cl_mr_open(cl_mr **out, const char *path)
+int cl_modelio_r_open(cl_mr **out, const char *path)
 {
     *out = NULL;
-    cl_mr *r = cl_calloc(1, sizeof *r);
-    if (!r || !(r->origin = cl_strdup(path))) {
-        cl_free(r);
+    cl_mr *r = cl_alloc_calloc(1, sizeof *r);
+    if (!r || !(r->origin = cl_alloc_strdup(path))) {
+        cl_alloc_free(r);
         return CL_ENOMEM;
     }
     FILE *fp;
     uint64_t size;
-    int rc = cl_file_open_read(path, &fp, &size);
+    int rc = cl_fileio_open_read(path, &fp, &size);
     if (rc == CL_OK && size > CL_MODEL_MAX_BYTES)
         rc = cl_error(CL_ERANGE, "'%s' is %llu bytes, more than the limit of %zu", path,
                       (unsigned long long)size, CL_MODEL_MAX_BYTES);
@@ -490,18 +490,18 @@ int cl_mr_open(cl_mr **out, const char *path)
     if (rc == CL_OK)
         rc = parse(r);
     if (rc) {
-        cl_mr_free(r);
+        cl_modelio_r_free(r);
         return rc;
     }
     *out = r;
     return CL_OK;
 }
 
-int cl_mr_peek_kind(const char *path, char *kind, size_t cap)
+int cl_modelio_r_peek_kind(const char *path, char *kind, size_t cap)
 {
     unsigned char head[HEADER_FIXED + KIND_MAX_LEN];
     FILE *fp;
-    int rc = cl_file_open_read(path, &fp, NULL); /* no blocking on a FIFO */
+    int rc = cl_fileio_open_read(path, &fp, NULL); /* no blocking on a FIFO */
     if (rc)
         return rc;
     size_t got = fread(head, 1, sizeof head, fp);
@@ -517,10 +517,10 @@ int cl_mr_peek_kind(const char *path, char *kind, size_t cap)
     return CL_OK;
 }
 
-const char *cl_mr_kind(const cl_mr *r) { return r->kind; }
-uint32_t cl_mr_version(const cl_mr *r) { return r->version; }
+const char *cl_modelio_r_kind(const cl_mr *r) { return r->kind; }
+uint32_t cl_modelio_r_version(const cl_mr *r) { return r->version; }
 
-int cl_mr_expect_kind(const cl_mr *r, const char *want)
+int cl_modelio_r_expect_kind(const cl_mr *r, const char *want)
 {
     if (strcmp(r->kind, want) != 0)
         return cl_error(CL_EFORMAT, "'%s' holds a %s model, not a %s model", r->origin, r->kind,
@@ -528,7 +528,7 @@ int cl_mr_expect_kind(const cl_mr *r, const char *want)
     return CL_OK;
 }
 
-int cl_mr_prefix(cl_mr *r, const char *prefix)
+int cl_modelio_r_prefix(cl_mr *r, const char *prefix)
 {
     if (!prefix)
         prefix = "";
@@ -550,7 +550,7 @@ static const chunk *find(const cl_mr *r, const char *name)
     return NULL;
 }
 
-int cl_mr_has(const cl_mr *r, const char *name) { return find(r, name) != NULL; }
+int cl_modelio_r_has(const cl_mr *r, const char *name) { return find(r, name) != NULL; }
 
 static int lookup(const cl_mr *r, const char *name, int type, const chunk **out)
 {
@@ -565,7 +565,7 @@ static int lookup(const cl_mr *r, const char *name, int type, const chunk **out)
     return CL_OK;
 }
 
-int cl_mr_count(const cl_mr *r, const char *name, cl_chunk_type type, size_t *n)
+int cl_modelio_r_count(const cl_mr *r, const char *name, cl_chunk_type type, size_t *n)
 {
     const chunk *c = NULL;
     int rc = lookup(r, name, (int)type, &c);
@@ -598,28 +598,28 @@ static int get_array(const cl_mr *r, const char *name, int type, void *dst, size
     return CL_OK;
 }
 
-int cl_mr_u8(const cl_mr *r, const char *name, uint8_t *dst, size_t n)
+int cl_modelio_r_u8(const cl_mr *r, const char *name, uint8_t *dst, size_t n)
 {
     return get_array(r, name, CL_CHUNK_U8, dst, n);
 }
-int cl_mr_i32(const cl_mr *r, const char *name, int32_t *dst, size_t n)
+int cl_modelio_r_i32(const cl_mr *r, const char *name, int32_t *dst, size_t n)
 {
     return get_array(r, name, CL_CHUNK_I32, dst, n);
 }
-int cl_mr_i64(const cl_mr *r, const char *name, int64_t *dst, size_t n)
+int cl_modelio_r_i64(const cl_mr *r, const char *name, int64_t *dst, size_t n)
 {
     return get_array(r, name, CL_CHUNK_I64, dst, n);
 }
-int cl_mr_f32(const cl_mr *r, const char *name, float *dst, size_t n)
+int cl_modelio_r_f32(const cl_mr *r, const char *name, float *dst, size_t n)
 {
     return get_array(r, name, CL_CHUNK_F32, dst, n);
 }
-int cl_mr_f64(const cl_mr *r, const char *name, double *dst, size_t n)
+int cl_modelio_r_f64(const cl_mr *r, const char *name, double *dst, size_t n)
 {
     return get_array(r, name, CL_CHUNK_F64, dst, n);
 }
 
-int cl_mr_strs(const cl_mr *r, const char *name, char **dst, size_t n)
+int cl_modelio_r_strs(const cl_mr *r, const char *name, char **dst, size_t n)
 {
     const chunk *c = NULL;
     int rc = lookup(r, name, CL_CHUNK_STR, &c);
@@ -637,7 +637,7 @@ int cl_mr_strs(const cl_mr *r, const char *name, char **dst, size_t n)
         if (!dst[i]) {
             /* Leaves every entry NULL: callers free dst[0..n) whatever the outcome. */
             while (i--) {
-                cl_free(dst[i]);
+                cl_alloc_free(dst[i]);
                 dst[i] = NULL;
             }
             return CL_ENOMEM;
@@ -649,9 +649,9 @@ int cl_mr_strs(const cl_mr *r, const char *name, char **dst, size_t n)
     return CL_OK;
 }
 
-int cl_mr_int(const cl_mr *r, const char *name, int64_t lo, int64_t hi, int64_t *v)
+int cl_modelio_r_int(const cl_mr *r, const char *name, int64_t lo, int64_t hi, int64_t *v)
 {
-    int rc = cl_mr_i64(r, name, v, 1);
+    int rc = cl_modelio_r_i64(r, name, v, 1);
     if (rc)
         return rc;
     if (*v < lo || *v > hi)
@@ -660,6 +660,6 @@ int cl_mr_int(const cl_mr *r, const char *name, int64_t lo, int64_t hi, int64_t 
     return CL_OK;
 }
 
-int cl_mr_num(const cl_mr *r, const char *name, double *v) { return cl_mr_f64(r, name, v, 1); }
+int cl_modelio_r_num(const cl_mr *r, const char *name, double *v) { return cl_modelio_r_f64(r, name, v, 1); }
 
-int cl_mr_str(const cl_mr *r, const char *name, char **v) { return cl_mr_strs(r, name, v, 1); }
+int cl_modelio_r_str(const cl_mr *r, const char *name, char **v) { return cl_modelio_r_strs(r, name, v, 1); }

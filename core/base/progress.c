@@ -6,9 +6,9 @@
 
 static volatile sig_atomic_t interrupt_flag;
 
-void cl_interrupt(void) { interrupt_flag = 1; }
-int cl_interrupted(void) { return interrupt_flag != 0; }
-void cl_interrupt_clear(void) { interrupt_flag = 0; }
+void cl_progress_interrupt(void) { interrupt_flag = 1; }
+int cl_progress_interrupted(void) { return interrupt_flag != 0; }
+void cl_progress_interrupt_clear(void) { interrupt_flag = 0; }
 
 int cl_progress_step(const cl_progress *p, const char *task, double done, double total,
                      const char *detail)

@@ -3,7 +3,7 @@
  * Long core routines (fits, loaders, generators) take a `const cl_progress *` (NULL = silent)
  * and call cl_progress_step at natural points. The host supplies the callback: it draws a
  * progress bar and returns nonzero to abort (Ctrl-C). Loops without a callback may still poll
- * cl_interrupted(), the one process-wide flag a signal handler can set.
+ * cl_progress_interrupted(), the one process-wide flag a signal handler can set.
  */
 #ifndef CL_PROGRESS_H
 #define CL_PROGRESS_H
@@ -19,13 +19,13 @@ typedef struct cl_progress {
 } cl_progress;
 
 /* Reports progress; returns CL_EINTR (with a message naming the task) when the callback asks
- * to stop or cl_interrupted() is set, CL_OK otherwise. p may be NULL. */
+ * to stop or cl_progress_interrupted() is set, CL_OK otherwise. p may be NULL. */
 int cl_progress_step(const cl_progress *p, const char *task, double done, double total,
                      const char *detail);
 
 /* The interrupt flag: set from a signal handler (async-signal-safe), polled by loops. */
-void cl_interrupt(void);
-int cl_interrupted(void);
-void cl_interrupt_clear(void);
+void cl_progress_interrupt(void);
+int cl_progress_interrupted(void);
+void cl_progress_interrupt_clear(void);
 
 #endif

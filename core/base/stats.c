@@ -4,10 +4,10 @@
 #include <float.h>
 #include <math.h>
 
-double cl_norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
-double cl_norm_sf(double x) { return 0.5 * erfc(x / sqrt(2.0)); }
+double cl_stats_norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+double cl_stats_norm_sf(double x) { return 0.5 * erfc(x / sqrt(2.0)); }
 
-double cl_norm_ppf(double p)
+double cl_stats_norm_ppf(double p)
 {
     if (!(p > 0 && p < 1))
         return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
@@ -38,7 +38,7 @@ double cl_norm_ppf(double p)
             ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
     }
     /* One Halley step against the exact cdf brings the error to ~1e-15. */
-    double e = cl_norm_cdf(x) - p;
+    double e = cl_stats_norm_cdf(x) - p;
     double u = e * sqrt(2 * M_PI) * exp(x * x / 2);
     return x - u / (1 + x * u / 2);
 }
@@ -80,7 +80,7 @@ static double gamma_q_cf(double a, double x)
     return exp(-x + a * log(x) - lgamma(a)) * h;
 }
 
-double cl_gamma_p(double a, double x)
+double cl_stats_gamma_p(double a, double x)
 {
     if (isnan(a) || isnan(x) || a <= 0 || x < 0)
         return NAN;
@@ -89,7 +89,7 @@ double cl_gamma_p(double a, double x)
     return x < a + 1 ? gamma_p_series(a, x) : 1 - gamma_q_cf(a, x);
 }
 
-double cl_gamma_q(double a, double x)
+double cl_stats_gamma_q(double a, double x)
 {
     if (isnan(a) || isnan(x) || a <= 0 || x < 0)
         return NAN;
@@ -98,9 +98,9 @@ double cl_gamma_q(double a, double x)
     return x < a + 1 ? 1 - gamma_p_series(a, x) : gamma_q_cf(a, x);
 }
 
-double cl_chi2_sf(double x, double df)
+double cl_stats_chi2_sf(double x, double df)
 {
     if (x <= 0)
         return 1;
-    return cl_gamma_q(df / 2, x / 2);
+    return cl_stats_gamma_q(df / 2, x / 2);
 }

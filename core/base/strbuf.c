@@ -27,7 +27,7 @@ void cl_strbuf_printf(cl_strbuf *b, const char *fmt, ...)
         }
         /* doubling keeps appends amortised O(1); + k fits this piece in one step */
         size_t cap = (b->cap ? b->cap * 2 : 256) + (size_t)k;
-        char *ns = cl_realloc(b->s, cap);
+        char *ns = cl_alloc_realloc(b->s, cap);
         if (!ns) {
             b->err = CL_ENOMEM;
             return;
@@ -43,7 +43,7 @@ char *cl_strbuf_take(cl_strbuf *b)
         cl_strbuf_printf(b, "%s", "");
     char *s = b->err ? NULL : b->s;
     if (!s)
-        cl_free(b->s);
+        cl_alloc_free(b->s);
     b->s = NULL;
     b->len = b->cap = 0;
     return s;
@@ -51,7 +51,7 @@ char *cl_strbuf_take(cl_strbuf *b)
 
 void cl_strbuf_free(cl_strbuf *b)
 {
-    cl_free(b->s);
+    cl_alloc_free(b->s);
     b->s = NULL;
     b->len = b->cap = 0;
     b->err = 0;

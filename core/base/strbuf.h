@@ -18,7 +18,7 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void cl_strbuf_printf(cl_strbuf *b, const char *fmt, ...);
 
-/* Hands over the text (the caller cl_free()s it; "" when nothing was appended) or NULL with
+/* Hands over the text (the caller cl_alloc_free()s it; "" when nothing was appended) or NULL with
  * b->err set; the buffer is empty afterwards either way. */
 char *cl_strbuf_take(cl_strbuf *b);
 

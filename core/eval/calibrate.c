@@ -22,7 +22,7 @@ static int check(const double *score, const double *y, int64_t n, const char *wh
     return CL_OK;
 }
 
-int cl_platt_fit(const double *score, const double *y, int64_t n, double *a, double *b)
+int cl_calibrate_platt_fit(const double *score, const double *y, int64_t n, double *a, double *b)
 {
     int rc = check(score, y, n, "platt", 1);
     if (rc)
@@ -91,18 +91,18 @@ int cl_platt_fit(const double *score, const double *y, int64_t n, double *a, dou
     return CL_OK;
 }
 
-double cl_platt_apply(double a, double b, double score)
+double cl_calibrate_platt_apply(double a, double b, double score)
 {
     double f = a * score + b;
     return f >= 0 ? exp(-f) / (1 + exp(-f)) : 1 / (1 + exp(f));
 }
 
-void cl_isotonic_free(cl_isotonic *iso)
+void cl_calibrate_isotonic_free(cl_isotonic *iso)
 {
     if (!iso)
         return;
-    cl_free(iso->x);
-    cl_free(iso);
+    cl_alloc_free(iso->x);
+    cl_alloc_free(iso);
 }
 
 static const double *iso_key;
@@ -115,7 +115,7 @@ static int by_score(const void *p, const void *q)
     return *(const int64_t *)p < *(const int64_t *)q ? -1 : 1;
 }
 
-int cl_isotonic_fit(cl_isotonic **out, const double *score, const double *y, const double *w,
+int cl_calibrate_isotonic_fit(cl_isotonic **out, const double *score, const double *y, const double *w,
                     int64_t n)
 {
     *out = NULL;
@@ -130,7 +130,7 @@ int cl_isotonic_fit(cl_isotonic **out, const double *score, const double *y, con
     /* per distinct score: x, weighted mean y, weight; then PAV blocks in place */
     double *bx = cl_alloc((size_t)n * sizeof *bx), *by = cl_alloc((size_t)n * sizeof *by);
     double *bw = cl_alloc((size_t)n * sizeof *bw), *bxl = cl_alloc((size_t)n * sizeof *bxl);
-    cl_isotonic *iso = cl_calloc(1, sizeof *iso);
+    cl_isotonic *iso = cl_alloc_calloc(1, sizeof *iso);
     if (!idx || !bx || !by || !bw || !bxl || !iso) {
         rc = CL_ENOMEM;
         goto done;
@@ -192,16 +192,16 @@ int cl_isotonic_fit(cl_isotonic **out, const double *score, const double *y, con
     *out = iso;
     iso = NULL;
 done:
-    cl_free(idx);
-    cl_free(bx);
-    cl_free(by);
-    cl_free(bw);
-    cl_free(bxl);
-    cl_isotonic_free(iso);
+    cl_alloc_free(idx);
+    cl_alloc_free(bx);
+    cl_alloc_free(by);
+    cl_alloc_free(bw);
+    cl_alloc_free(bxl);
+    cl_calibrate_isotonic_free(iso);
     return rc;
 }
 
-double cl_isotonic_apply(const cl_isotonic *iso, double s)
+double cl_calibrate_isotonic_apply(const cl_isotonic *iso, double s)
 {
     if (isnan(s))
         return NAN;
@@ -223,41 +223,41 @@ double cl_isotonic_apply(const cl_isotonic *iso, double s)
 
 /* ---- calibrator files ------------------------------------------------------------------ */
 
-int cl_calibrator_write(const cl_calibrator *c, cl_mw *w)
+int cl_calibrate_write(const cl_calibrator *c, cl_mw *w)
 {
-    cl_mw_str(w, "method", c->method == CL_CALIB_PLATT ? "platt" : "isotonic");
-    cl_mw_int(w, "n_fit", c->n_fit);
+    cl_modelio_w_str(w, "method", c->method == CL_CALIB_PLATT ? "platt" : "isotonic");
+    cl_modelio_w_int(w, "n_fit", c->n_fit);
     if (c->method == CL_CALIB_PLATT) {
-        cl_mw_num(w, "a", c->a);
-        return cl_mw_num(w, "b", c->b);
+        cl_modelio_w_num(w, "a", c->a);
+        return cl_modelio_w_num(w, "b", c->b);
     }
-    cl_mw_f64(w, "x", c->iso->x, (size_t)c->iso->m);
-    return cl_mw_f64(w, "v", c->iso->v, (size_t)c->iso->m);
+    cl_modelio_w_f64(w, "x", c->iso->x, (size_t)c->iso->m);
+    return cl_modelio_w_f64(w, "v", c->iso->v, (size_t)c->iso->m);
 }
 
 static int read_iso(const cl_mr *r, int64_t n_fit, cl_isotonic **out)
 {
     size_t m, mv;
     int rc;
-    if ((rc = cl_mr_count(r, "x", CL_CHUNK_F64, &m)) || (rc = cl_mr_count(r, "v", CL_CHUNK_F64, &mv)))
+    if ((rc = cl_modelio_r_count(r, "x", CL_CHUNK_F64, &m)) || (rc = cl_modelio_r_count(r, "v", CL_CHUNK_F64, &mv)))
         return rc;
     /* a fit keeps at most both ends of one block per distinct score */
     if (m == 0 || m != mv || m > 2 * (uint64_t)n_fit)
         return cl_error(CL_EFORMAT, "calibrator file: %zu isotonic breakpoints and %zu values "
                         "for %lld fitted rows (expected the same count, 1..%lld)", m, mv,
                         (long long)n_fit, 2 * (long long)n_fit);
-    cl_isotonic *iso = cl_calloc(1, sizeof *iso);
+    cl_isotonic *iso = cl_alloc_calloc(1, sizeof *iso);
     double *buf = cl_alloc(2 * m * sizeof *buf);
     if (!iso || !buf) {
-        cl_free(iso);
-        cl_free(buf);
+        cl_alloc_free(iso);
+        cl_alloc_free(buf);
         return CL_ENOMEM;
     }
     iso->x = buf;
     iso->v = buf + m;
     iso->m = (int64_t)m;
-    if ((rc = cl_mr_f64(r, "x", iso->x, m)) || (rc = cl_mr_f64(r, "v", iso->v, m))) {
-        cl_isotonic_free(iso);
+    if ((rc = cl_modelio_r_f64(r, "x", iso->x, m)) || (rc = cl_modelio_r_f64(r, "v", iso->v, m))) {
+        cl_calibrate_isotonic_free(iso);
         return rc;
     }
     for (size_t i = 0; i < m; i++) /* the map must be a monotone step function into [0, 1] */
@@ -266,26 +266,26 @@ static int read_iso(const cl_mr *r, int64_t n_fit, cl_isotonic **out)
             rc = cl_error(CL_EFORMAT, "calibrator file: isotonic breakpoint %zu (%g -> %g) "
                           "is not finite, not in [0, 1] or not monotone", i + 1, iso->x[i],
                           iso->v[i]);
-            cl_isotonic_free(iso);
+            cl_calibrate_isotonic_free(iso);
             return rc;
         }
     *out = iso;
     return CL_OK;
 }
 
-int cl_calibrator_read(cl_calibrator *c, const cl_mr *r)
+int cl_calibrate_read(cl_calibrator *c, const cl_mr *r)
 {
     memset(c, 0, sizeof *c);
     char *method = NULL;
-    int rc = cl_mr_expect_kind(r, "calibrator");
+    int rc = cl_modelio_r_expect_kind(r, "calibrator");
     if (!rc)
-        rc = cl_mr_str(r, "method", &method);
+        rc = cl_modelio_r_str(r, "method", &method);
     if (!rc)
-        rc = cl_mr_int(r, "n_fit", 2, INT64_MAX / 4, &c->n_fit);
+        rc = cl_modelio_r_int(r, "n_fit", 2, INT64_MAX / 4, &c->n_fit);
     if (!rc) {
         if (strcmp(method, "platt") == 0) {
             c->method = CL_CALIB_PLATT;
-            if (!(rc = cl_mr_num(r, "a", &c->a)) && !(rc = cl_mr_num(r, "b", &c->b)) &&
+            if (!(rc = cl_modelio_r_num(r, "a", &c->a)) && !(rc = cl_modelio_r_num(r, "b", &c->b)) &&
                 !(isfinite(c->a) && isfinite(c->b)))
                 rc = cl_error(CL_EFORMAT, "calibrator file: Platt coefficients a = %g, b = %g "
                               "must be finite", c->a, c->b);
@@ -297,9 +297,9 @@ int cl_calibrator_read(cl_calibrator *c, const cl_mr *r)
                           "(expected platt or isotonic)", method);
         }
     }
-    cl_free(method);
+    cl_alloc_free(method);
     if (rc) {
-        cl_isotonic_free(c->iso);
+        cl_calibrate_isotonic_free(c->iso);
         memset(c, 0, sizeof *c);
     }
     return rc;

@@ -15,24 +15,24 @@
 
 #include "base/modelio.h"
 
-int cl_platt_fit(const double *score, const double *y, int64_t n, double *a, double *b);
-double cl_platt_apply(double a, double b, double score);
+int cl_calibrate_platt_fit(const double *score, const double *y, int64_t n, double *a, double *b);
+double cl_calibrate_platt_apply(double a, double b, double score);
 
 /* Fitted isotonic map: m breakpoints x[0..m) ascending with values v[0..m) non-decreasing.
- * Owned; cl_isotonic_free. */
+ * Owned; cl_calibrate_isotonic_free. */
 typedef struct cl_isotonic {
     int64_t m;
     double *x, *v;
 } cl_isotonic;
 
 /* w may be NULL (unit weights). y in [0, 1] for calibration, any real for regression. */
-int cl_isotonic_fit(cl_isotonic **out, const double *score, const double *y, const double *w,
+int cl_calibrate_isotonic_fit(cl_isotonic **out, const double *score, const double *y, const double *w,
                     int64_t n);
-double cl_isotonic_apply(const cl_isotonic *iso, double score);
-void cl_isotonic_free(cl_isotonic *iso);
+double cl_calibrate_isotonic_apply(const cl_isotonic *iso, double score);
+void cl_calibrate_isotonic_free(cl_isotonic *iso);
 
 /* A fitted calibrator as stored in model files of kind "calibrator". iso is owned (free it
- * with cl_isotonic_free) when method is CL_CALIB_ISOTONIC, NULL otherwise. */
+ * with cl_calibrate_isotonic_free) when method is CL_CALIB_ISOTONIC, NULL otherwise. */
 enum { CL_CALIB_PLATT = 0, CL_CALIB_ISOTONIC = 1 };
 typedef struct cl_calibrator {
     int method;
@@ -41,11 +41,11 @@ typedef struct cl_calibrator {
     int64_t n_fit;    /* rows it was fitted on */
 } cl_calibrator;
 
-int cl_calibrator_write(const cl_calibrator *c, cl_mw *w);
+int cl_calibrate_write(const cl_calibrator *c, cl_mw *w);
 /* Checks every value's meaning: the method, n_fit (>= 2, as a fit needs), Platt's a and b
  * finite, isotonic breakpoints finite and ascending with values non-decreasing in [0, 1]
  * (calibrated probabilities) and at most 2 per fitted row. Sizes are checked against the
  * stored chunks before anything is allocated. On failure *c holds nothing. */
-int cl_calibrator_read(cl_calibrator *c, const cl_mr *r);
+int cl_calibrate_read(cl_calibrator *c, const cl_mr *r);
 
 #endif

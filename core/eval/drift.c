@@ -30,7 +30,7 @@ static int bin_of(const double *e, int m, double v)
     return lo;
 }
 
-int cl_psi(const double *expected, int64_t ne, const double *actual, int64_t na, int bins,
+int cl_drift_psi(const double *expected, int64_t ne, const double *actual, int64_t na, int bins,
            double *psi)
 {
     if (ne < 1 || na < 1)
@@ -39,9 +39,9 @@ int cl_psi(const double *expected, int64_t ne, const double *actual, int64_t na,
         return cl_error(CL_EINVAL, "psi: bins must be in 2..1000, got %d", bins);
     double *s = cl_alloc((size_t)ne * sizeof *s);
     double *edges = cl_alloc((size_t)bins * sizeof *edges);
-    double *ce = cl_calloc((size_t)bins + 2, sizeof *ce), *ca = cl_calloc((size_t)bins + 2, sizeof *ca);
+    double *ce = cl_alloc_calloc((size_t)bins + 2, sizeof *ce), *ca = cl_alloc_calloc((size_t)bins + 2, sizeof *ca);
     if (!s || !edges || !ce || !ca) {
-        cl_free(s), cl_free(edges), cl_free(ce), cl_free(ca);
+        cl_alloc_free(s), cl_alloc_free(edges), cl_alloc_free(ce), cl_alloc_free(ca);
         return CL_ENOMEM;
     }
     int64_t k = 0;
@@ -69,6 +69,6 @@ int cl_psi(const double *expected, int64_t ne, const double *actual, int64_t na,
         total += (a - e) * log(a / e);
     }
     *psi = total;
-    cl_free(s), cl_free(edges), cl_free(ce), cl_free(ca);
+    cl_alloc_free(s), cl_alloc_free(edges), cl_alloc_free(ce), cl_alloc_free(ca);
     return CL_OK;
 }

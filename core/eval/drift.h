@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-int cl_psi(const double *expected, int64_t ne, const double *actual, int64_t na, int bins,
+int cl_drift_psi(const double *expected, int64_t ne, const double *actual, int64_t na, int bins,
            double *psi);
 
 #endif

@@ -129,9 +129,9 @@ int cl_explain_permutation(cl_predict_fn f, void *ud, const cl_tensor *X, const 
     }
 done:
     cl_tensor_free(Xp);
-    cl_free(p);
-    cl_free(perm);
-    cl_free(s);
+    cl_alloc_free(p);
+    cl_alloc_free(perm);
+    cl_alloc_free(s);
     return rc;
 }
 
@@ -174,7 +174,7 @@ int cl_explain_ice(cl_predict_fn f, void *ud, const cl_tensor *X, const int32_t 
         rc = cl_progress_step(prog, "partial dependence", k + 1, ngrid, NULL);
     }
     cl_tensor_free(Xg);
-    cl_free(p);
+    cl_alloc_free(p);
     return rc;
 }
 
@@ -229,7 +229,7 @@ static int coalition_values(const coal *c, const uint8_t *z, int64_t m, double *
             v[s + q] = acc / (double)c->B;
         }
     }
-    cl_free(out);
+    cl_alloc_free(out);
     cl_tensor_free(T);
     return rc;
 }
@@ -308,9 +308,9 @@ int cl_explain_kernelshap(cl_predict_fn f, void *ud, const float *x, const cl_te
               (int)background->shape[1], g, groups};
     int enumerate = g <= 20 && ((int64_t)1 << g) <= (samples > 4096 ? samples : 4096);
     int64_t m = enumerate ? ((int64_t)1 << g) : (int64_t)samples + 2;
-    uint8_t *z = cl_calloc((size_t)m, (size_t)g);
+    uint8_t *z = cl_alloc_calloc((size_t)m, (size_t)g);
     double *v = cl_alloc((size_t)m * sizeof *v), *w = cl_alloc((size_t)m * sizeof *w);
-    double *A = cl_calloc((size_t)g * g, sizeof *A), *bvec = cl_calloc((size_t)g, sizeof *bvec);
+    double *A = cl_alloc_calloc((size_t)g * g, sizeof *A), *bvec = cl_alloc_calloc((size_t)g, sizeof *bvec);
     if (!z || !v || !w || !A || !bvec) {
         rc = CL_ENOMEM;
         goto done;
@@ -403,11 +403,11 @@ int cl_explain_kernelshap(cl_predict_fn f, void *ud, const float *x, const cl_te
     phi[g - 1] = delta - sum;
     phi[g] = base;
 done:
-    cl_free(z);
-    cl_free(v);
-    cl_free(w);
-    cl_free(A);
-    cl_free(bvec);
+    cl_alloc_free(z);
+    cl_alloc_free(v);
+    cl_alloc_free(w);
+    cl_alloc_free(A);
+    cl_alloc_free(bvec);
     return rc;
 }
 
@@ -432,7 +432,7 @@ int cl_explain_lime(cl_predict_fn f, void *ud, const float *x, const cl_tensor *
     float *out = cl_alloc((size_t)samples * sizeof *out);
     double *w = cl_alloc((size_t)samples * sizeof *w);
     int k = g + 1;
-    double *A = cl_calloc((size_t)k * k, sizeof *A), *bv = cl_calloc((size_t)k, sizeof *bv);
+    double *A = cl_alloc_calloc((size_t)k * k, sizeof *A), *bv = cl_alloc_calloc((size_t)k, sizeof *bv);
     if (!z || !out || !w || !A || !bv) {
         rc = CL_ENOMEM;
         goto done;
@@ -492,10 +492,10 @@ int cl_explain_lime(cl_predict_fn f, void *ud, const float *x, const cl_tensor *
     *r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
 done:
     cl_tensor_free(T);
-    cl_free(z);
-    cl_free(out);
-    cl_free(w);
-    cl_free(A);
-    cl_free(bv);
+    cl_alloc_free(z);
+    cl_alloc_free(out);
+    cl_alloc_free(w);
+    cl_alloc_free(A);
+    cl_alloc_free(bv);
     return rc;
 }

@@ -90,7 +90,7 @@ static int by_score_desc(const void *a, const void *b)
 
 static scored *sort_desc(const float *y, const float *p, int64_t n)
 {
-    scored *v = cl_calloc((size_t)n, sizeof *v);
+    scored *v = cl_alloc_calloc((size_t)n, sizeof *v);
     if (!v)
         return NULL;
     for (int64_t i = 0; i < n; i++)
@@ -108,9 +108,9 @@ typedef struct clf_curve {
 
 static void clf_free(clf_curve *c)
 {
-    cl_free(c->thr);
-    cl_free(c->tps);
-    cl_free(c->fps);
+    cl_alloc_free(c->thr);
+    cl_alloc_free(c->tps);
+    cl_alloc_free(c->fps);
     memset(c, 0, sizeof *c);
 }
 
@@ -128,11 +128,11 @@ static int clf_build(clf_curve *c, const float *y, const float *p, int64_t n, in
         return cl_error(CL_EINVAL, "%s is undefined when y has only one class (all %d)", what,
                         npos == 0 ? 0 : 1);
     scored *v = sort_desc(y, p, n);
-    c->thr = cl_calloc((size_t)n, sizeof(double));
-    c->tps = cl_calloc((size_t)n, sizeof(double));
-    c->fps = cl_calloc((size_t)n, sizeof(double));
+    c->thr = cl_alloc_calloc((size_t)n, sizeof(double));
+    c->tps = cl_alloc_calloc((size_t)n, sizeof(double));
+    c->fps = cl_alloc_calloc((size_t)n, sizeof(double));
     if (!v || !c->thr || !c->tps || !c->fps) {
-        cl_free(v);
+        cl_alloc_free(v);
         clf_free(c);
         return CL_ENOMEM;
     }
@@ -151,7 +151,7 @@ static int clf_build(clf_curve *c, const float *y, const float *p, int64_t n, in
         }
     }
     c->k = k;
-    cl_free(v);
+    cl_alloc_free(v);
     return CL_OK;
 }
 
@@ -194,7 +194,7 @@ int cl_metrics_auc(double *out, const double *score, const float *y, int64_t n)
             }
         i = j;
     }
-    cl_free(v);
+    cl_alloc_free(v);
     if (npos > 0 && nneg > 0)
         *out = (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
     return CL_OK;
@@ -217,7 +217,7 @@ int cl_metrics_roc_auc(double *out, const float *y, const float *p, int64_t n)
     for (int64_t i = 0; i < n; i++)
         s[i] = p[i];
     rc = cl_metrics_auc(out, s, y, n);
-    cl_free(s);
+    cl_alloc_free(s);
     return rc;
 }
 
@@ -270,24 +270,24 @@ int cl_metrics_brier(double *out, const float *y, const float *p, int64_t n)
 
 /* ---- curves ------------------------------------------------------------------------- */
 
-void cl_curve_free(cl_curve *c)
+void cl_metrics_curve_free(cl_curve *c)
 {
     if (!c)
         return;
-    cl_free(c->x);
-    cl_free(c->y);
-    cl_free(c->t);
+    cl_alloc_free(c->x);
+    cl_alloc_free(c->y);
+    cl_alloc_free(c->t);
     memset(c, 0, sizeof *c);
 }
 
 static int curve_alloc(cl_curve *c, int64_t n)
 {
     memset(c, 0, sizeof *c);
-    c->x = cl_calloc((size_t)n, sizeof(double));
-    c->y = cl_calloc((size_t)n, sizeof(double));
-    c->t = cl_calloc((size_t)n, sizeof(double));
+    c->x = cl_alloc_calloc((size_t)n, sizeof(double));
+    c->y = cl_alloc_calloc((size_t)n, sizeof(double));
+    c->t = cl_alloc_calloc((size_t)n, sizeof(double));
     if (!c->x || !c->y || !c->t) {
-        cl_curve_free(c);
+        cl_metrics_curve_free(c);
         return CL_ENOMEM;
     }
     c->n = n;
@@ -349,7 +349,7 @@ int cl_metrics_calibration(cl_curve *out, const float *y, const float *p, int64_
     int rc = cl_metrics_check(y, p, n, 1);
     if (rc)
         return rc;
-    double *sp = cl_calloc((size_t)bins * 3, sizeof(double));
+    double *sp = cl_alloc_calloc((size_t)bins * 3, sizeof(double));
     if (!sp)
         return CL_ENOMEM;
     double *sy = sp + bins, *cnt = sy + bins;
@@ -372,7 +372,7 @@ int cl_metrics_calibration(cl_curve *out, const float *y, const float *p, int64_
     for (int b = 0; b < bins; b++)
         used += cnt[b] > 0;
     if ((rc = curve_alloc(out, used))) {
-        cl_free(sp);
+        cl_alloc_free(sp);
         return rc;
     }
     int64_t j = 0;
@@ -384,7 +384,7 @@ int cl_metrics_calibration(cl_curve *out, const float *y, const float *p, int64_
         out->t[j] = cnt[b];
         j++;
     }
-    cl_free(sp);
+    cl_alloc_free(sp);
     return CL_OK;
 }
 
@@ -408,7 +408,7 @@ int cl_metrics_gains(cl_curve *out, double *rate, const float *y, const float *p
     if (!v)
         return CL_ENOMEM;
     if ((rc = curve_alloc(out, groups))) {
-        cl_free(v);
+        cl_alloc_free(v);
         return rc;
     }
     double base = npos / (double)n, cum = 0;
@@ -426,7 +426,7 @@ int cl_metrics_gains(cl_curve *out, double *rate, const float *y, const float *p
         if (rate)
             rate[g - 1] = (in / (double)(end - start)) / base;
     }
-    cl_free(v);
+    cl_alloc_free(v);
     return CL_OK;
 }
 

@@ -47,12 +47,12 @@ int cl_metrics_average_precision(double *out, const float *y, const float *p, in
 int cl_metrics_log_loss(double *out, const float *y, const float *p, int64_t n, double eps);
 int cl_metrics_brier(double *out, const float *y, const float *p, int64_t n);
 
-/* A curve: n points, arrays owned by the curve (cl_curve_free). */
+/* A curve: n points, arrays owned by the curve (cl_metrics_curve_free). */
 typedef struct cl_curve {
     int64_t n;
     double *x, *y, *t; /* t: threshold of each point (ROC: t[0] = +inf) */
 } cl_curve;
-void cl_curve_free(cl_curve *c); /* frees the arrays, zeroes the struct */
+void cl_metrics_curve_free(cl_curve *c); /* frees the arrays, zeroes the struct */
 
 /* ROC points (x = FPR, y = TPR) at every distinct score, from (0, 0) at t = +inf
  * (scikit-learn's roc_curve with drop_intermediate=False). */

@@ -16,12 +16,12 @@ static int by_score_desc(const void *a, const void *b)
     return x->i < y->i ? -1 : 1;
 }
 
-void cl_qini_free(cl_qini *q)
+void cl_uplift_qini_free(cl_qini *q)
 {
     if (!q)
         return;
-    cl_free(q->x);
-    cl_free(q);
+    cl_alloc_free(q->x);
+    cl_alloc_free(q);
 }
 
 /* Ranks by score (r: n scratch records) and writes the curves' points into x, qini, uplift
@@ -66,7 +66,7 @@ static double above_line(const double *x, const double *v, int64_t m)
     return area - x[m - 1] * v[m - 1] / 2;
 }
 
-int cl_qini_curve(cl_qini **out, const float *y, const float *t, const float *score, int64_t n)
+int cl_uplift_qini_curve(cl_qini **out, const float *y, const float *t, const float *score, int64_t n)
 {
     *out = NULL;
     if (n < 2)
@@ -89,14 +89,14 @@ int cl_qini_curve(cl_qini **out, const float *y, const float *t, const float *sc
     if (nt == 0 || nt == n)
         return cl_error(CL_EINVAL, "qini: needs both treated and control customers");
     ranked *r = cl_alloc((size_t)n * sizeof *r);
-    cl_qini *q = cl_calloc(1, sizeof *q);
+    cl_qini *q = cl_alloc_calloc(1, sizeof *q);
     double *buf = cl_alloc((size_t)(n + 1) * 6 * sizeof *buf);
     float *perfect = cl_alloc((size_t)n * sizeof *perfect);
     if (!r || !q || !buf || !perfect) {
-        cl_free(r);
-        cl_free(q);
-        cl_free(buf);
-        cl_free(perfect);
+        cl_alloc_free(r);
+        cl_alloc_free(q);
+        cl_alloc_free(buf);
+        cl_alloc_free(perfect);
         return CL_ENOMEM;
     }
     q->x = buf;
@@ -118,8 +118,8 @@ int cl_qini_curve(cl_qini **out, const float *y, const float *t, const float *sc
     pm = curves(y, t, perfect, n, r, px, pq, pu);
     best = above_line(px, pu, pm);
     q->uplift_auc = best > 0 ? a_up / best : NAN;
-    cl_free(r);
-    cl_free(perfect);
+    cl_alloc_free(r);
+    cl_alloc_free(perfect);
     *out = q;
     return CL_OK;
 }

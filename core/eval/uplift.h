@@ -31,8 +31,8 @@ typedef struct cl_qini {
     double uplift_auc;  /* normalised uplift-curve area (scikit-uplift uplift_auc_score) */
 } cl_qini;
 
-/* Owned result in *out, freed by cl_qini_free. */
-int cl_qini_curve(cl_qini **out, const float *y, const float *t, const float *score, int64_t n);
-void cl_qini_free(cl_qini *q);
+/* Owned result in *out, freed by cl_uplift_qini_free. */
+int cl_uplift_qini_curve(cl_qini **out, const float *y, const float *t, const float *score, int64_t n);
+void cl_uplift_qini_free(cl_qini *q);
 
 #endif

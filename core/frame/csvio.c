@@ -24,7 +24,7 @@
 /* Fields in a batch below which it is committed on one thread. */
 #define PARALLEL_MIN ((int64_t)4096)
 
-void cl_csv_opts_default(cl_csv_opts *o)
+void cl_csvio_opts_default(cl_csv_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->sep = ',';
@@ -229,13 +229,13 @@ static void field_take(reader *r, const char *s, size_t len, int quoted)
     }
     if (r->nf == r->fcap) {
         int cap = r->fcap ? r->fcap * 2 : 32;
-        size_t *off = cl_realloc(r->off, (size_t)cap * sizeof *off);
+        size_t *off = cl_alloc_realloc(r->off, (size_t)cap * sizeof *off);
         if (off)
             r->off = off;
-        size_t *ln = off ? cl_realloc(r->len, (size_t)cap * sizeof *ln) : NULL;
+        size_t *ln = off ? cl_alloc_realloc(r->len, (size_t)cap * sizeof *ln) : NULL;
         if (ln)
             r->len = ln;
-        unsigned char *q = ln ? cl_realloc(r->quoted, (size_t)cap) : NULL;
+        unsigned char *q = ln ? cl_alloc_realloc(r->quoted, (size_t)cap) : NULL;
         if (!q) {
             r->rc = at_record(r, CL_ENOMEM, "field table");
             return;
@@ -245,7 +245,7 @@ static void field_take(reader *r, const char *s, size_t len, int quoted)
     }
     if (r->stage_len + len + 1 > r->stage_cap) {
         size_t cap = (r->stage_len + len + 1) * 2;
-        char *st = cl_realloc(r->stage, cap);
+        char *st = cl_alloc_realloc(r->stage, cap);
         if (!st) {
             r->rc = at_record(r, CL_ENOMEM, "record buffer");
             return;
@@ -314,14 +314,14 @@ static int grow_rows(reader *r)
     for (int j = 0; j < r->ncol; j++) {
         colbuf *c = &r->cols[j];
         if (c->state == ST_CAT) {
-            int32_t *codes = cl_realloc(c->codes, (size_t)cap * sizeof *codes);
+            int32_t *codes = cl_alloc_realloc(c->codes, (size_t)cap * sizeof *codes);
             if (!codes)
                 return cl_error_wrap(CL_ENOMEM, "%s: column '%s' (room for %lld rows)",
                                      r->origin, r->names[j], (long long)cap);
             c->codes = codes;
             hint_huge(codes, (size_t)cap * sizeof *codes);
         } else {
-            double *num = cl_realloc(c->num, (size_t)cap * sizeof *num);
+            double *num = cl_alloc_realloc(c->num, (size_t)cap * sizeof *num);
             if (!num)
                 return cl_error_wrap(CL_ENOMEM, "%s: column '%s' (room for %lld rows)",
                                      r->origin, r->names[j], (long long)cap);
@@ -348,12 +348,12 @@ static int to_cat(reader *r, colbuf *c, int64_t rows)
     }
     if (pending)
         c->fallback = rows;
-    cl_free(c->num);
+    cl_alloc_free(c->num);
     c->num = NULL;
     c->codes = codes;
     c->state = ST_CAT;
     if (!c->dict)
-        return cl_dict_new(&c->dict);
+        return cl_frame_dict_new(&c->dict);
     return CL_OK;
 }
 
@@ -383,7 +383,7 @@ enum { K_NUM = 1, K_DATE, K_TEXT }; /* what a label parses as; 0: not known yet 
  * dictionary code (parse_num and parse_date on every value were a fifth of the read). */
 static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, int32_t *code)
 {
-    int rc = cl_dict_intern(c->dict, s, len, code);
+    int rc = cl_frame_dict_intern(c->dict, s, len, code);
     if (rc)
         return rc;
     int32_t k = *code;
@@ -391,7 +391,7 @@ static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, in
         int32_t cap = c->nkind ? c->nkind * 2 : 256;
         while (cap <= k)
             cap *= 2;
-        unsigned char *kind = cl_realloc(c->kind, (size_t)cap);
+        unsigned char *kind = cl_alloc_realloc(c->kind, (size_t)cap);
         if (!kind)
             return CL_ENOMEM;
         memset(kind + c->nkind, 0, (size_t)(cap - c->nkind));
@@ -421,7 +421,7 @@ static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, s
     colbuf *c = &r->cols[j];
     if (r->pass == 2) {
         if (i < c->fallback && c->codes[i] == -2)
-            return cl_dict_intern(c->dict, s, len, &c->codes[i]);
+            return cl_frame_dict_intern(c->dict, s, len, &c->codes[i]);
         return CL_OK;
     }
     /* Missing markers come first, whatever the state, so na = {"-999"} also applies after a
@@ -464,7 +464,7 @@ static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, s
         }
         if (c->forced < 0) /* what the values look like, for the notes */
             return intern_counted(c, line, s, len, &c->codes[i]);
-        return cl_dict_intern(c->dict, s, len, &c->codes[i]);
+        return cl_frame_dict_intern(c->dict, s, len, &c->codes[i]);
     case ST_UNKNOWN:
         if (na) {
             c->num[i] = NAN;
@@ -495,7 +495,7 @@ static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, s
     int rc = to_cat(r, c, i);
     if (rc)
         return rc;
-    return cl_dict_intern(c->dict, s, len, &c->codes[i]);
+    return cl_frame_dict_intern(c->dict, s, len, &c->codes[i]);
 }
 
 static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
@@ -510,15 +510,15 @@ static int set_header(reader *r)
     if (o->names && (o->nnames != n))
         return cl_error(CL_EINVAL, "%s: %d names given, the file has %d columns", r->origin,
                         o->nnames, n);
-    r->names = cl_calloc((size_t)n, sizeof *r->names);
-    r->cols = r->names ? cl_calloc((size_t)n, sizeof *r->cols) : NULL;
+    r->names = cl_alloc_calloc((size_t)n, sizeof *r->names);
+    r->cols = r->names ? cl_alloc_calloc((size_t)n, sizeof *r->cols) : NULL;
     if (!r->names || !r->cols)
         return at_record(r, CL_ENOMEM, "header (column table)");
     r->ncol = n;
     /* names are interned in column order, so a name's code is its column: duplicates and
      * `types` are found in O(1) each (100k columns, not 100k^2 / 2 comparisons) */
     cl_dict *index = NULL;
-    int rc = cl_dict_new(&index);
+    int rc = cl_frame_dict_new(&index);
     if (rc)
         return at_record(r, rc, "header (name index)");
     for (int j = 0; j < n && rc == CL_OK; j++) {
@@ -537,7 +537,7 @@ static int set_header(reader *r)
             break;
         }
         int32_t k;
-        if ((rc = cl_dict_intern(index, name, strlen(name), &k))) {
+        if ((rc = cl_frame_dict_intern(index, name, strlen(name), &k))) {
             rc = at_record(r, rc, "header (name index)");
             break;
         }
@@ -547,12 +547,12 @@ static int set_header(reader *r)
                           r->origin, (long long)r->rec_line, name, k + 1, j + 1);
             break;
         }
-        if (!(r->names[j] = cl_strdup(name)))
+        if (!(r->names[j] = cl_alloc_strdup(name)))
             rc = cl_error_wrap(CL_ENOMEM, "%s: line %lld: name of column %d", r->origin,
                                (long long)r->rec_line, j + 1);
     }
     for (int t = 0; rc == CL_OK && t < o->ntypes; t++) {
-        int j = cl_dict_find(index, o->type_names[t], strlen(o->type_names[t]));
+        int j = cl_frame_dict_find(index, o->type_names[t], strlen(o->type_names[t]));
         if (j < 0) {
             rc = cl_error(CL_EINVAL, "%s: types: no column '%s'", r->origin, o->type_names[t]);
             break;
@@ -560,10 +560,10 @@ static int set_header(reader *r)
         colbuf *c = &r->cols[j];
         c->forced = (int)o->types[t];
         c->state = o->types[t] == CL_NUM ? ST_NUM : o->types[t] == CL_DATE ? ST_DATE : ST_CAT;
-        if (c->state == ST_CAT && !c->dict && (rc = cl_dict_new(&c->dict)))
+        if (c->state == ST_CAT && !c->dict && (rc = cl_frame_dict_new(&c->dict)))
             rc = at_column(r, rc, j);
     }
-    cl_dict_free(index);
+    cl_frame_dict_free(index);
     if (rc == CL_OK)
         r->have_header = 1;
     return rc;
@@ -678,7 +678,7 @@ static void *csv_realloc(void *p, size_t n)
         memcpy(&old, base, sizeof old);
     if (n > SIZE_MAX - CSVBUF_HEAD)
         return NULL;
-    char *nb = cl_realloc(base, n + CSVBUF_HEAD);
+    char *nb = cl_alloc_realloc(base, n + CSVBUF_HEAD);
     if (!nb)
         return NULL;
     if (n > old)
@@ -690,7 +690,7 @@ static void *csv_realloc(void *p, size_t n)
 static void csv_free_buf(void *p)
 {
     if (p)
-        cl_free((char *)p - CSVBUF_HEAD);
+        cl_alloc_free((char *)p - CSVBUF_HEAD);
 }
 
 /* libcsv refused a chunk: its own allocation failed, or the input is malformed. */
@@ -830,7 +830,7 @@ static size_t fast_fields(reader *r, const char *p, const char *end, const unsig
     for (;;) {
         if (base + nf == r->nspan_cap) {
             size_t cap = r->nspan_cap ? r->nspan_cap * 2 : 64;
-            fspan *sp = cl_realloc(r->spans, (size_t)cap * sizeof *sp);
+            fspan *sp = cl_alloc_realloc(r->spans, (size_t)cap * sizeof *sp);
             if (!sp)
                 return 0; /* libcsv's path reports the allocation failure */
             r->spans = sp;
@@ -893,7 +893,7 @@ static int unescape(reader *r, fspan *f, const char *b, const char *z, char q)
     size_t need = r->unq_len + (size_t)(z - b);
     if (need > r->unq_cap) {
         size_t cap = need * 2 + 256;
-        char *u = cl_realloc(r->unq, cap);
+        char *u = cl_alloc_realloc(r->unq, cap);
         if (!u)
             return 0;
         r->unq = u;
@@ -954,10 +954,10 @@ static void fast_record(reader *r, const char *p, size_t base)
 static int batch_grow(reader *r)
 {
     int cap = r->bcap ? r->bcap * 2 : 1024;
-    const char **rec = cl_realloc(r->brec, (size_t)cap * sizeof *rec);
+    const char **rec = cl_alloc_realloc(r->brec, (size_t)cap * sizeof *rec);
     if (rec)
         r->brec = rec;
-    int64_t *line = rec ? cl_realloc(r->bline, (size_t)cap * sizeof *line) : NULL;
+    int64_t *line = rec ? cl_alloc_realloc(r->bline, (size_t)cap * sizeof *line) : NULL;
     if (!line)
         return r->rc = at_record(r, CL_ENOMEM, "record batch");
     r->bline = line;
@@ -984,7 +984,7 @@ static void commit_column(reader *r, int j, batch_err *e)
                 e->b = b;
                 e->j = j;
                 e->rc = rc;
-                snprintf(e->msg, sizeof e->msg, "%s", cl_last_error());
+                snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
             }
             return;
         }
@@ -1198,24 +1198,24 @@ static void reader_free(reader *r)
 {
     for (int j = 0; j < r->ncol; j++) {
         if (r->names)
-            cl_free(r->names[j]);
+            cl_alloc_free(r->names[j]);
         if (r->cols) {
-            cl_free(r->cols[j].num);
-            cl_free(r->cols[j].codes);
-            cl_free(r->cols[j].kind);
-            cl_dict_free(r->cols[j].dict);
+            cl_alloc_free(r->cols[j].num);
+            cl_alloc_free(r->cols[j].codes);
+            cl_alloc_free(r->cols[j].kind);
+            cl_frame_dict_free(r->cols[j].dict);
         }
     }
-    cl_free(r->names);
-    cl_free(r->cols);
-    cl_free(r->stage);
-    cl_free(r->off);
-    cl_free(r->len);
-    cl_free(r->quoted);
-    cl_free(r->spans);
-    cl_free(r->unq);
-    cl_free(r->brec);
-    cl_free(r->bline);
+    cl_alloc_free(r->names);
+    cl_alloc_free(r->cols);
+    cl_alloc_free(r->stage);
+    cl_alloc_free(r->off);
+    cl_alloc_free(r->len);
+    cl_alloc_free(r->quoted);
+    cl_alloc_free(r->spans);
+    cl_alloc_free(r->unq);
+    cl_alloc_free(r->brec);
+    cl_alloc_free(r->bline);
 }
 
 /* The notes of csvio.h "Type inference": a cat column whose values are >= 95% numbers (or
@@ -1279,7 +1279,7 @@ static int build_frame(reader *r, cl_frame **out)
     int rc = cl_frame_new(&f);
     for (int j = 0; rc == CL_OK && j < r->ncol; j++) {
         colbuf *b = &r->cols[j];
-        cl_column *c = cl_calloc(1, sizeof *c);
+        cl_column *c = cl_alloc_calloc(1, sizeof *c);
         if (!c) {
             rc = CL_ENOMEM;
             break;
@@ -1288,11 +1288,11 @@ static int build_frame(reader *r, cl_frame **out)
         c->n = r->nrow;
         if (r->cap > r->nrow + r->nrow / 16 + 16) { /* give back a generous estimate */
             if (b->state == ST_CAT && b->codes) {
-                int32_t *p = cl_realloc(b->codes, (size_t)(r->nrow ? r->nrow : 1) * sizeof *p);
+                int32_t *p = cl_alloc_realloc(b->codes, (size_t)(r->nrow ? r->nrow : 1) * sizeof *p);
                 if (p)
                     b->codes = p;
             } else if (b->state != ST_CAT && b->num) {
-                double *p = cl_realloc(b->num, (size_t)(r->nrow ? r->nrow : 1) * sizeof *p);
+                double *p = cl_alloc_realloc(b->num, (size_t)(r->nrow ? r->nrow : 1) * sizeof *p);
                 if (p)
                     b->num = p;
             }
@@ -1304,7 +1304,7 @@ static int build_frame(reader *r, cl_frame **out)
             b->codes = NULL;
             b->dict = NULL;
             if (!c->dict)
-                rc = cl_dict_new(&c->dict);
+                rc = cl_frame_dict_new(&c->dict);
         } else {
             c->type = b->state == ST_DATE ? CL_DATE : CL_NUM;
             c->num = b->num ? b->num : cl_alloc(sizeof(double));
@@ -1317,7 +1317,7 @@ static int build_frame(reader *r, cl_frame **out)
             rc = CL_ENOMEM;
         if (rc == CL_OK)
             rc = cl_frame_set(f, r->names[j], c);
-        cl_column_free(c);
+        cl_frame_column_free(c);
     }
     if (rc) {
         cl_frame_free(f);
@@ -1336,7 +1336,7 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
 {
     cl_csv_opts defaults;
     if (!o) {
-        cl_csv_opts_default(&defaults);
+        cl_csvio_opts_default(&defaults);
         o = &defaults;
     }
     *out = NULL;
@@ -1408,14 +1408,14 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
     return rc;
 }
 
-int cl_csv_read_buffer(cl_frame **out, const char *buf, size_t len, const char *origin,
+int cl_csvio_read_buffer(cl_frame **out, const char *buf, size_t len, const char *origin,
                        const cl_csv_opts *o, cl_csv_info *info)
 {
     source s = {NULL, buf, len, 0, NULL, (int64_t)len};
     return read_source(out, &s, origin ? origin : "<buffer>", o, info);
 }
 
-int cl_csv_read(cl_frame **out, const char *path, const cl_csv_opts *o, cl_csv_info *info)
+int cl_csvio_read(cl_frame **out, const char *path, const cl_csv_opts *o, cl_csv_info *info)
 {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
@@ -1432,7 +1432,7 @@ int cl_csv_read(cl_frame **out, const char *path, const cl_csv_opts *o, cl_csv_i
         rewind(fp);
     }
     int rc = read_source(out, &s, path, o, info);
-    cl_free(s.block);
+    cl_alloc_free(s.block);
     fclose(fp);
     return rc;
 }
@@ -1471,12 +1471,12 @@ static void put_str(FILE *fp, const char *s, char sep)
     fputc('"', fp);
 }
 
-int cl_csv_write(const cl_frame *f, const char *path, char sep)
+int cl_csvio_write(const cl_frame *f, const char *path, char sep)
 {
     if (!sep)
         sep = ',';
     cl_atomic_file a;
-    int rc = cl_atomic_open(&a, path);
+    int rc = cl_fileio_atomic_open(&a, path);
     if (rc)
         return rc;
     cloc loc;
@@ -1493,7 +1493,7 @@ int cl_csv_write(const cl_frame *f, const char *path, char sep)
             const cl_column *c = f->cols[j];
             if (j)
                 fputc(sep, a.fp);
-            if (f->ncol == 1 && cl_column_isna_at(c, i)) {
+            if (f->ncol == 1 && cl_frame_column_isna_at(c, i)) {
                 /* an empty line would be skipped as blank on reading: write the marker */
                 fputs("NA", a.fp);
             } else if (c->type == CL_CAT) {
@@ -1511,8 +1511,8 @@ int cl_csv_write(const cl_frame *f, const char *path, char sep)
     }
     cloc_leave(&loc);
     if (ferror(a.fp)) {
-        cl_atomic_abort(&a);
+        cl_fileio_atomic_abort(&a);
         return cl_error(CL_EIO, "write_csv: cannot write '%s'", path);
     }
-    return cl_atomic_commit(&a);
+    return cl_fileio_atomic_commit(&a);
 }

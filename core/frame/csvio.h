@@ -104,12 +104,12 @@ typedef struct cl_csv_info {
     cl_csv_note notes[CL_CSV_MAX_NOTES];
 } cl_csv_info;
 
-void cl_csv_opts_default(cl_csv_opts *o);
+void cl_csvio_opts_default(cl_csv_opts *o);
 
 /* Reads a file (o may be NULL for defaults; info may be NULL). *out is owned. */
-int cl_csv_read(cl_frame **out, const char *path, const cl_csv_opts *o, cl_csv_info *info);
+int cl_csvio_read(cl_frame **out, const char *path, const cl_csv_opts *o, cl_csv_info *info);
 /* The same from memory; `origin` names the data in messages. */
-int cl_csv_read_buffer(cl_frame **out, const char *buf, size_t len, const char *origin,
+int cl_csvio_read_buffer(cl_frame **out, const char *buf, size_t len, const char *origin,
                        const cl_csv_opts *o, cl_csv_info *info);
 
 /* Writes the frame atomically (temp file + rename). Numbers use the shortest of %.15g,
@@ -118,7 +118,7 @@ int cl_csv_read_buffer(cl_frame **out, const char *buf, size_t len, const char *
  * be skipped as blank), dates are YYYY-MM-DD (with " HH:MM:SS" when they
  * hold a time); labels holding the separator, a quote, a line end or outer spaces, and
  * labels that would read back as missing ("", "NA", "N/A", "null", "NaN"), are quoted, so
- * cl_csv_read gives the same frame back. sep 0 means ','. */
-int cl_csv_write(const cl_frame *f, const char *path, char sep);
+ * cl_csvio_read gives the same frame back. sep 0 means ','. */
+int cl_csvio_write(const cl_frame *f, const char *path, char sep);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *cl_coltype_name(cl_coltype t)
+const char *cl_frame_coltype_name(cl_coltype t)
 {
     switch (t) {
     case CL_NUM: return "num";
@@ -19,7 +19,7 @@ const char *cl_coltype_name(cl_coltype t)
     return "?";
 }
 
-int cl_coltype_parse(const char *s, cl_coltype *t)
+int cl_frame_coltype_parse(const char *s, cl_coltype *t)
 {
     if (!strcmp(s, "num"))
         *t = CL_NUM;
@@ -88,45 +88,45 @@ static char *arena_put(cl_dict *d, const char *s, size_t len)
     return p;
 }
 
-int cl_dict_new(cl_dict **out)
+int cl_frame_dict_new(cl_dict **out)
 {
     *out = NULL;
-    cl_dict *d = cl_calloc(1, sizeof *d);
+    cl_dict *d = cl_alloc_calloc(1, sizeof *d);
     if (!d)
         return cl_error_wrap(CL_ENOMEM, "category labels");
     d->refcount = 1;
     d->nslots = 16;
-    d->slots = cl_calloc(d->nslots, sizeof *d->slots);
+    d->slots = cl_alloc_calloc(d->nslots, sizeof *d->slots);
     if (!d->slots) {
-        cl_free(d);
+        cl_alloc_free(d);
         return cl_error_wrap(CL_ENOMEM, "category labels");
     }
     *out = d;
     return CL_OK;
 }
 
-cl_dict *cl_dict_retain(cl_dict *d)
+cl_dict *cl_frame_dict_retain(cl_dict *d)
 {
     if (d)
         __atomic_add_fetch(&d->refcount, 1, __ATOMIC_RELAXED);
     return d;
 }
 
-void cl_dict_free(cl_dict *d)
+void cl_frame_dict_free(cl_dict *d)
 {
     if (!d || __atomic_sub_fetch(&d->refcount, 1, __ATOMIC_ACQ_REL) != 0)
         return;
     for (char *blk = d->arena; blk;) {
         char *prev;
         memcpy(&prev, blk, sizeof prev);
-        cl_free(blk);
+        cl_alloc_free(blk);
         blk = prev;
     }
-    cl_free(d->labels);
-    cl_free(d->lens);
-    cl_free(d->hashes);
-    cl_free(d->slots);
-    cl_free(d);
+    cl_alloc_free(d->labels);
+    cl_alloc_free(d->lens);
+    cl_alloc_free(d->hashes);
+    cl_alloc_free(d->slots);
+    cl_alloc_free(d);
 }
 
 static inline int same_bytes(const char *a, const char *b, size_t len)
@@ -156,7 +156,7 @@ static int32_t dict_lookup(const cl_dict *d, const char *s, size_t len, uint32_t
 static int dict_grow_table(cl_dict *d)
 {
     uint32_t ns = d->nslots * 2;
-    uint64_t *slots = cl_calloc(ns, sizeof *slots);
+    uint64_t *slots = cl_alloc_calloc(ns, sizeof *slots);
     if (!slots)
         return cl_error_wrap(CL_ENOMEM, "category labels");
     for (int32_t c = 0; c < d->n; c++) {
@@ -165,19 +165,19 @@ static int dict_grow_table(cl_dict *d)
             i = (i + 1) & (ns - 1);
         slots[i] = ((uint64_t)d->hashes[c] << 32) | (uint32_t)(c + 1);
     }
-    cl_free(d->slots);
+    cl_alloc_free(d->slots);
     d->slots = slots;
     d->nslots = ns;
     return CL_OK;
 }
 
-int32_t cl_dict_find(const cl_dict *d, const char *s, size_t len)
+int32_t cl_frame_dict_find(const cl_dict *d, const char *s, size_t len)
 {
     uint32_t slot;
     return dict_lookup(d, s, len, hash_bytes(s, len), &slot);
 }
 
-int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
+int cl_frame_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
 {
     uint32_t h = hash_bytes(s, len), slot;
     int32_t c = dict_lookup(d, s, len, h, &slot);
@@ -189,15 +189,15 @@ int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
         return cl_error(CL_ERANGE, "category dictionary full");
     if (d->n == d->cap) {
         int32_t cap = d->cap ? (d->cap > INT32_MAX / 2 ? INT32_MAX - 1 : d->cap * 2) : 8;
-        char **labels = cl_realloc(d->labels, (size_t)cap * sizeof *labels);
+        char **labels = cl_alloc_realloc(d->labels, (size_t)cap * sizeof *labels);
         if (!labels)
             return cl_error_wrap(CL_ENOMEM, "category labels");
         d->labels = labels;
-        uint32_t *lens = cl_realloc(d->lens, (size_t)cap * sizeof *lens);
+        uint32_t *lens = cl_alloc_realloc(d->lens, (size_t)cap * sizeof *lens);
         if (!lens)
             return cl_error_wrap(CL_ENOMEM, "category labels");
         d->lens = lens;
-        uint32_t *hashes = cl_realloc(d->hashes, (size_t)cap * sizeof *hashes);
+        uint32_t *hashes = cl_alloc_realloc(d->hashes, (size_t)cap * sizeof *hashes);
         if (!hashes)
             return cl_error_wrap(CL_ENOMEM, "category labels");
         d->hashes = hashes;
@@ -224,20 +224,20 @@ int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
 
 /* ---- columns ------------------------------------------------------------------------------ */
 
-int cl_column_new_num(cl_column **out, cl_coltype type, int64_t n)
+int cl_frame_column_new_num(cl_column **out, cl_coltype type, int64_t n)
 {
     *out = NULL;
     if (n < 0 || type == CL_CAT)
         return cl_error(CL_EINVAL, "column: bad size or type");
     size_t bytes;
-    if (!cl_mul_size((size_t)(n ? n : 1), sizeof(double), &bytes))
+    if (!cl_alloc_mul_size((size_t)(n ? n : 1), sizeof(double), &bytes))
         return CL_ERANGE;
-    cl_column *c = cl_calloc(1, sizeof *c);
+    cl_column *c = cl_alloc_calloc(1, sizeof *c);
     if (!c)
         return CL_ENOMEM;
     c->num = cl_alloc(bytes);
     if (!c->num) {
-        cl_free(c);
+        cl_alloc_free(c);
         return CL_ENOMEM;
     }
     c->refcount = 1;
@@ -247,15 +247,15 @@ int cl_column_new_num(cl_column **out, cl_coltype type, int64_t n)
     return CL_OK;
 }
 
-int cl_column_new_cat(cl_column **out, int64_t n, cl_dict *dict)
+int cl_frame_column_new_cat(cl_column **out, int64_t n, cl_dict *dict)
 {
     *out = NULL;
     if (n < 0)
         return cl_error(CL_EINVAL, "column: negative size");
     size_t bytes;
-    if (!cl_mul_size((size_t)(n ? n : 1), sizeof(int32_t), &bytes))
+    if (!cl_alloc_mul_size((size_t)(n ? n : 1), sizeof(int32_t), &bytes))
         return CL_ERANGE;
-    cl_column *c = cl_calloc(1, sizeof *c);
+    cl_column *c = cl_alloc_calloc(1, sizeof *c);
     if (!c)
         return CL_ENOMEM;
     c->codes = cl_alloc(bytes);
@@ -263,39 +263,39 @@ int cl_column_new_cat(cl_column **out, int64_t n, cl_dict *dict)
     if (!c->codes)
         rc = CL_ENOMEM;
     else if (dict)
-        c->dict = cl_dict_retain(dict);
+        c->dict = cl_frame_dict_retain(dict);
     else
-        rc = cl_dict_new(&c->dict);
+        rc = cl_frame_dict_new(&c->dict);
     c->refcount = 1;
     c->type = CL_CAT;
     c->n = n;
     if (rc) {
-        cl_column_free(c);
+        cl_frame_column_free(c);
         return rc;
     }
     *out = c;
     return CL_OK;
 }
 
-int cl_column_from_doubles(cl_column **out, const double *v, int64_t n)
+int cl_frame_column_from_doubles(cl_column **out, const double *v, int64_t n)
 {
-    int rc = cl_column_new_num(out, CL_NUM, n);
+    int rc = cl_frame_column_new_num(out, CL_NUM, n);
     if (rc == CL_OK && n > 0)
         memcpy((*out)->num, v, (size_t)n * sizeof *v);
     return rc;
 }
 
-int cl_column_from_strings(cl_column **out, const char *const *strs, int64_t n)
+int cl_frame_column_from_strings(cl_column **out, const char *const *strs, int64_t n)
 {
     cl_column *c;
-    int rc = cl_column_new_cat(&c, n, NULL);
+    int rc = cl_frame_column_new_cat(&c, n, NULL);
     if (rc)
         return rc;
     for (int64_t i = 0; i < n; i++) {
         if (!strs[i]) {
             c->codes[i] = -1;
-        } else if ((rc = cl_dict_intern(c->dict, strs[i], strlen(strs[i]), &c->codes[i]))) {
-            cl_column_free(c);
+        } else if ((rc = cl_frame_dict_intern(c->dict, strs[i], strlen(strs[i]), &c->codes[i]))) {
+            cl_frame_column_free(c);
             return rc;
         }
     }
@@ -303,36 +303,36 @@ int cl_column_from_strings(cl_column **out, const char *const *strs, int64_t n)
     return CL_OK;
 }
 
-cl_column *cl_column_retain(cl_column *c)
+cl_column *cl_frame_column_retain(cl_column *c)
 {
     if (c)
         __atomic_add_fetch(&c->refcount, 1, __ATOMIC_RELAXED);
     return c;
 }
 
-void cl_column_free(cl_column *c)
+void cl_frame_column_free(cl_column *c)
 {
     if (!c || __atomic_sub_fetch(&c->refcount, 1, __ATOMIC_ACQ_REL) != 0)
         return;
-    cl_free(c->num);
-    cl_free(c->codes);
-    cl_dict_free(c->dict);
-    cl_free(c);
+    cl_alloc_free(c->num);
+    cl_alloc_free(c->codes);
+    cl_frame_dict_free(c->dict);
+    cl_alloc_free(c);
 }
 
-int cl_column_isna_at(const cl_column *c, int64_t i)
+int cl_frame_column_isna_at(const cl_column *c, int64_t i)
 {
     return c->type == CL_CAT ? c->codes[i] < 0 : isnan(c->num[i]);
 }
 
-const char *cl_column_label(const cl_column *c, int64_t i)
+const char *cl_frame_column_label(const cl_column *c, int64_t i)
 {
     if (c->type != CL_CAT || c->codes[i] < 0)
         return NULL;
     return c->dict->labels[c->codes[i]];
 }
 
-int cl_column_take(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k)
+int cl_frame_column_take(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k)
 {
     *out = NULL;
     for (int64_t j = 0; j < k; j++)
@@ -340,8 +340,8 @@ int cl_column_take(cl_column **out, const cl_column *c, const int64_t *idx, int6
             return cl_error(CL_ERANGE, "row index %lld out of range (%lld rows)",
                             (long long)idx[j] + 1, (long long)c->n);
     cl_column *r;
-    int rc = c->type == CL_CAT ? cl_column_new_cat(&r, k, c->dict)
-                               : cl_column_new_num(&r, c->type, k);
+    int rc = c->type == CL_CAT ? cl_frame_column_new_cat(&r, k, c->dict)
+                               : cl_frame_column_new_num(&r, c->type, k);
     if (rc)
         return rc;
     if (c->type == CL_CAT)
@@ -358,7 +358,7 @@ int cl_column_take(cl_column **out, const cl_column *c, const int64_t *idx, int6
 
 int cl_frame_new(cl_frame **out)
 {
-    *out = cl_calloc(1, sizeof **out);
+    *out = cl_alloc_calloc(1, sizeof **out);
     return *out ? CL_OK : CL_ENOMEM;
 }
 
@@ -367,13 +367,13 @@ void cl_frame_free(cl_frame *f)
     if (!f)
         return;
     for (int j = 0; j < f->ncol; j++) {
-        cl_free(f->names[j]);
-        cl_column_free(f->cols[j]);
+        cl_alloc_free(f->names[j]);
+        cl_frame_column_free(f->cols[j]);
     }
-    cl_free(f->names);
-    cl_free(f->cols);
-    cl_free(f->index);
-    cl_free(f);
+    cl_alloc_free(f->names);
+    cl_alloc_free(f->cols);
+    cl_alloc_free(f->index);
+    cl_alloc_free(f);
 }
 
 /* Below this many columns cl_frame_find scans the names (no index is kept). */
@@ -403,7 +403,7 @@ static int index_rebuild(cl_frame *f, int want)
     uint32_t n = 64;
     while (n < (uint32_t)want * 2u)
         n *= 2;
-    int32_t *idx = cl_calloc(n, sizeof *idx);
+    int32_t *idx = cl_alloc_calloc(n, sizeof *idx);
     if (!idx)
         return CL_ENOMEM;
     for (int j = 0; j < f->ncol; j++) {
@@ -412,7 +412,7 @@ static int index_rebuild(cl_frame *f, int want)
             s = (s + 1) & (n - 1);
         idx[s] = j + 1;
     }
-    cl_free(f->index);
+    cl_alloc_free(f->index);
     f->index = idx;
     f->nslots = n;
     return CL_OK;
@@ -447,18 +447,18 @@ int cl_frame_set(cl_frame *f, const char *name, cl_column *c)
                         (long long)c->n, (long long)f->nrow);
     int j = cl_frame_find(f, name);
     if (j >= 0) {
-        cl_column_retain(c);
-        cl_column_free(f->cols[j]);
+        cl_frame_column_retain(c);
+        cl_frame_column_free(f->cols[j]);
         f->cols[j] = c;
         return CL_OK;
     }
     if (f->ncol == f->cap) {
         int cap = f->cap ? f->cap * 2 : 8;
-        char **names = cl_realloc(f->names, (size_t)cap * sizeof *names);
+        char **names = cl_alloc_realloc(f->names, (size_t)cap * sizeof *names);
         if (!names)
             return CL_ENOMEM;
         f->names = names;
-        cl_column **cols = cl_realloc(f->cols, (size_t)cap * sizeof *cols);
+        cl_column **cols = cl_alloc_realloc(f->cols, (size_t)cap * sizeof *cols);
         if (!cols)
             return CL_ENOMEM;
         f->cols = cols;
@@ -468,11 +468,11 @@ int cl_frame_set(cl_frame *f, const char *name, cl_column *c)
     if ((f->index || f->ncol + 1 >= INDEX_MIN) && (uint32_t)(f->ncol + 1) * 2u > f->nslots &&
         index_rebuild(f, f->ncol + 1) != CL_OK)
         return CL_ENOMEM;
-    char *copy = cl_strdup(name);
+    char *copy = cl_alloc_strdup(name);
     if (!copy)
         return CL_ENOMEM;
     f->names[f->ncol] = copy;
-    f->cols[f->ncol] = cl_column_retain(c);
+    f->cols[f->ncol] = cl_frame_column_retain(c);
     if (f->ncol == 0)
         f->nrow = c->n;
     f->ncol++;
@@ -505,10 +505,10 @@ int cl_frame_take(cl_frame **out, const cl_frame *f, const int64_t *idx, int64_t
     int rc = cl_frame_new(&r);
     for (int j = 0; rc == CL_OK && j < f->ncol; j++) {
         cl_column *c;
-        rc = cl_column_take(&c, f->cols[j], idx, k);
+        rc = cl_frame_column_take(&c, f->cols[j], idx, k);
         if (rc == CL_OK) {
             rc = cl_frame_set(r, f->names[j], c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
     }
     if (rc) {
@@ -521,13 +521,13 @@ int cl_frame_take(cl_frame **out, const cl_frame *f, const int64_t *idx, int64_t
     return CL_OK;
 }
 
-int cl_mask_indices(const cl_column *mask, int64_t **out, int64_t *k)
+int cl_frame_mask_indices(const cl_column *mask, int64_t **out, int64_t *k)
 {
     *out = NULL;
     *k = 0;
     if (mask->type != CL_NUM)
         return cl_error(CL_EINVAL, "a mask must be a num column of 0/1 (got a %s column)",
-                        cl_coltype_name(mask->type));
+                        cl_frame_coltype_name(mask->type));
     int64_t cnt = 0;
     for (int64_t i = 0; i < mask->n; i++)
         cnt += mask->num[i] != 0 && !isnan(mask->num[i]);
@@ -550,11 +550,11 @@ int cl_frame_filter(cl_frame **out, const cl_frame *f, const cl_column *mask)
         return cl_error(CL_EINVAL, "filter: the mask has %lld rows, the frame has %lld",
                         (long long)mask->n, (long long)f->nrow);
     int64_t *idx, k;
-    int rc = cl_mask_indices(mask, &idx, &k);
+    int rc = cl_frame_mask_indices(mask, &idx, &k);
     if (rc)
         return cl_error_wrap(rc, "filter");
     rc = cl_frame_take(out, f, idx, k);
-    cl_free(idx);
+    cl_alloc_free(idx);
     return rc;
 }
 
@@ -573,7 +573,7 @@ int cl_frame_slice(cl_frame **out, const cl_frame *f, int64_t i0, int64_t i1)
     for (int64_t i = 0; i < k; i++)
         idx[i] = i0 + i;
     int rc = cl_frame_take(out, f, idx, k);
-    cl_free(idx);
+    cl_alloc_free(idx);
     return rc;
 }
 

@@ -10,7 +10,7 @@
  * a new object. A frame is an ordered list of (name, column) with equal lengths.
  *
  * Ownership: functions returning an object through `out` give an owned reference, released
- * with cl_column_free / cl_frame_free / cl_dict_free (which drop one reference). Inputs are
+ * with cl_frame_column_free / cl_frame_free / cl_frame_dict_free (which drop one reference). Inputs are
  * borrowed for the duration of the call. Row indices are 0-based int64.
  *
  * Operations on whole frames (sort, group-by, join, concat, split, describe) are declared in
@@ -25,9 +25,9 @@
 typedef enum { CL_NUM = 0, CL_CAT = 1, CL_DATE = 2 /* values are only ever appended */ } cl_coltype;
 
 /* "num", "cat", "date". */
-const char *cl_coltype_name(cl_coltype t);
+const char *cl_frame_coltype_name(cl_coltype t);
 /* Parses a type name; CL_EINVAL naming the accepted names otherwise. */
-int cl_coltype_parse(const char *s, cl_coltype *t);
+int cl_frame_coltype_parse(const char *s, cl_coltype *t);
 
 /* ---- category dictionaries (string interning) -------------------------------------------- */
 
@@ -44,13 +44,13 @@ typedef struct cl_dict {
     size_t arena_used, arena_cap;
 } cl_dict;
 
-int cl_dict_new(cl_dict **out);
-cl_dict *cl_dict_retain(cl_dict *d);
-void cl_dict_free(cl_dict *d);              /* drops one reference; NULL is fine */
+int cl_frame_dict_new(cl_dict **out);
+cl_dict *cl_frame_dict_retain(cl_dict *d);
+void cl_frame_dict_free(cl_dict *d);              /* drops one reference; NULL is fine */
 /* Code of label s[0..len) (need not be NUL-terminated), adding it if absent. */
-int cl_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code);
+int cl_frame_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code);
 /* Code of the label, or -1 when absent. */
-int32_t cl_dict_find(const cl_dict *d, const char *s, size_t len);
+int32_t cl_frame_dict_find(const cl_dict *d, const char *s, size_t len);
 
 /* ---- columns ------------------------------------------------------------------------------ */
 
@@ -64,20 +64,20 @@ typedef struct cl_column {
 } cl_column;
 
 /* A num or date column of n uninitialised values. */
-int cl_column_new_num(cl_column **out, cl_coltype type, int64_t n);
+int cl_frame_column_new_num(cl_column **out, cl_coltype type, int64_t n);
 /* A cat column of n uninitialised codes over `dict` (retained; NULL makes a new empty one). */
-int cl_column_new_cat(cl_column **out, int64_t n, cl_dict *dict);
+int cl_frame_column_new_cat(cl_column **out, int64_t n, cl_dict *dict);
 /* Copies of caller data; for cat, strs may hold NULL for missing. */
-int cl_column_from_doubles(cl_column **out, const double *v, int64_t n);
-int cl_column_from_strings(cl_column **out, const char *const *strs, int64_t n);
-cl_column *cl_column_retain(cl_column *c);
-void cl_column_free(cl_column *c);
+int cl_frame_column_from_doubles(cl_column **out, const double *v, int64_t n);
+int cl_frame_column_from_strings(cl_column **out, const char *const *strs, int64_t n);
+cl_column *cl_frame_column_retain(cl_column *c);
+void cl_frame_column_free(cl_column *c);
 
-int cl_column_isna_at(const cl_column *c, int64_t i);
+int cl_frame_column_isna_at(const cl_column *c, int64_t i);
 /* Label of row i of a cat column, or NULL when missing. */
-const char *cl_column_label(const cl_column *c, int64_t i);
+const char *cl_frame_column_label(const cl_column *c, int64_t i);
 /* Rows idx[0..k) (each checked against n). */
-int cl_column_take(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k);
+int cl_frame_column_take(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k);
 
 /* ---- frames ------------------------------------------------------------------------------- */
 
@@ -117,7 +117,7 @@ int cl_frame_drop(cl_frame **out, const cl_frame *f, const char *const *names, i
 /* Renames from[i] -> to[i]; the result must still have unique names. */
 int cl_frame_rename(cl_frame **out, const cl_frame *f, const char *const *from,
                     const char *const *to, int k);
-/* Indices (0-based) of rows whose mask value is true; *out is cl_alloc'ed (free with cl_free). */
-int cl_mask_indices(const cl_column *mask, int64_t **out, int64_t *k);
+/* Indices (0-based) of rows whose mask value is true; *out is cl_alloc'ed (free with cl_alloc_free). */
+int cl_frame_mask_indices(const cl_column *mask, int64_t **out, int64_t *k);
 
 #endif

@@ -26,7 +26,7 @@ static int subset_cols(const cl_frame *f, const char *const *subset, int n, cons
         }
         int rc = cl_frame_col(f, subset[j], &c[j]);
         if (rc) {
-            cl_free(c);
+            cl_alloc_free(c);
             return cl_error_wrap(rc, "%s: subset", what);
         }
     }
@@ -45,20 +45,20 @@ int cl_frame_dropna(cl_frame **out, const cl_frame *f, const char *const *subset
         return rc;
     int64_t *keep = cl_alloc(sizeof *keep * (size_t)(f->nrow ? f->nrow : 1)), nk = 0;
     if (!keep) {
-        cl_free(cols);
+        cl_alloc_free(cols);
         return CL_ENOMEM;
     }
     for (int64_t i = 0; i < f->nrow; i++) {
         int nna = 0;
         for (int j = 0; j < k; j++)
-            nna += cl_column_isna_at(f->cols[cols[j]], i);
+            nna += cl_frame_column_isna_at(f->cols[cols[j]], i);
         int drop = how_all ? k > 0 && nna == k : nna > 0;
         if (!drop)
             keep[nk++] = i;
     }
     rc = nk == f->nrow ? cl_frame_copy(out, f) : cl_frame_take(out, f, keep, nk);
-    cl_free(keep);
-    cl_free(cols);
+    cl_alloc_free(keep);
+    cl_alloc_free(cols);
     return rc;
 }
 
@@ -82,10 +82,10 @@ int cl_frame_fillna(cl_frame **out, const cl_frame *f, const char *const *subset
         rc = c->type == CL_CAT ? cl_col_fillna_str(&d, c, str) : cl_col_fillna_num(&d, c, num);
         if (rc == CL_OK) {
             rc = cl_frame_set(r, f->names[cols[j]], d);
-            cl_column_free(d);
+            cl_frame_column_free(d);
         }
     }
-    cl_free(cols);
+    cl_alloc_free(cols);
     if (rc)
         cl_frame_free(r);
     else
@@ -93,17 +93,17 @@ int cl_frame_fillna(cl_frame **out, const cl_frame *f, const char *const *subset
     return rc;
 }
 
-int cl_col_fill_forward(cl_column **out, const cl_column *c, int backward)
+int cl_frame_clean_col_fill_forward(cl_column **out, const cl_column *c, int backward)
 {
     *out = NULL;
-    int rc = c->type == CL_CAT ? cl_column_new_cat(out, c->n, c->dict)
-                               : cl_column_new_num(out, c->type, c->n);
+    int rc = c->type == CL_CAT ? cl_frame_column_new_cat(out, c->n, c->dict)
+                               : cl_frame_column_new_num(out, c->type, c->n);
     if (rc)
         return rc;
     int64_t last = -1;
     for (int64_t s = 0; s < c->n; s++) {
         int64_t i = backward ? c->n - 1 - s : s;
-        if (!cl_column_isna_at(c, i))
+        if (!cl_frame_column_isna_at(c, i))
             last = i;
         if (c->type == CL_CAT)
             (*out)->codes[i] = last < 0 ? -1 : c->codes[last];
@@ -128,12 +128,12 @@ int cl_frame_fill_forward(cl_frame **out, const cl_frame *f, const char *const *
         if (cl_col_count(c) == c->n)
             continue;
         cl_column *d;
-        if ((rc = cl_col_fill_forward(&d, c, backward)) == CL_OK) {
+        if ((rc = cl_frame_clean_col_fill_forward(&d, c, backward)) == CL_OK) {
             rc = cl_frame_set(r, f->names[cols[j]], d);
-            cl_column_free(d);
+            cl_frame_column_free(d);
         }
     }
-    cl_free(cols);
+    cl_alloc_free(cols);
     if (rc)
         cl_frame_free(r);
     else
@@ -153,7 +153,7 @@ int cl_frame_duplicated(const cl_frame *f, const char *const *subset, int n, cl_
         return rc;
     int64_t nr = f->nrow;
     int32_t *gid = cl_alloc(sizeof *gid * (size_t)(nr ? nr : 1)), ng = 0;
-    uint8_t *d = cl_calloc((size_t)(nr ? nr : 1), 1);
+    uint8_t *d = cl_alloc_calloc((size_t)(nr ? nr : 1), 1);
     int64_t *cnt = NULL;
     rc = gid && d ? CL_OK : CL_ENOMEM;
     if (rc == CL_OK && k == 0) { /* no columns: every row is the same empty tuple */
@@ -163,7 +163,7 @@ int cl_frame_duplicated(const cl_frame *f, const char *const *subset, int n, cl_
     } else if (rc == CL_OK) {
         rc = cl_frame_group_ids(f, cols, k, gid, &ng);
     }
-    if (rc == CL_OK && !(cnt = cl_calloc((size_t)(ng ? ng : 1), sizeof *cnt)))
+    if (rc == CL_OK && !(cnt = cl_alloc_calloc((size_t)(ng ? ng : 1), sizeof *cnt)))
         rc = CL_ENOMEM;
     if (rc == CL_OK) {
         for (int64_t i = 0; i < nr; i++)
@@ -180,11 +180,11 @@ int cl_frame_duplicated(const cl_frame *f, const char *const *subset, int n, cl_
             }
         }
     }
-    cl_free(cnt);
-    cl_free(gid);
-    cl_free(cols);
+    cl_alloc_free(cnt);
+    cl_alloc_free(gid);
+    cl_alloc_free(cols);
     if (rc)
-        cl_free(d);
+        cl_alloc_free(d);
     else
         *dup = d;
     return rc;
@@ -200,15 +200,15 @@ int cl_frame_drop_duplicates(cl_frame **out, const cl_frame *f, const char *cons
         return rc;
     int64_t *idx = cl_alloc(sizeof *idx * (size_t)(f->nrow ? f->nrow : 1)), k = 0;
     if (!idx) {
-        cl_free(d);
+        cl_alloc_free(d);
         return CL_ENOMEM;
     }
     for (int64_t i = 0; i < f->nrow; i++)
         if (!d[i])
             idx[k++] = i;
     rc = k == f->nrow ? cl_frame_copy(out, f) : cl_frame_take(out, f, idx, k);
-    cl_free(idx);
-    cl_free(d);
+    cl_alloc_free(idx);
+    cl_alloc_free(d);
     return rc;
 }
 

@@ -2,7 +2,7 @@
  * drop_duplicates, sample (pandas' DataFrame methods of those names).
  *
  * Owner: frame helper. Results are new owned frames or columns (cl_frame_free /
- * cl_column_free); inputs are borrowed. Column lists (subset) name columns of f; NULL with
+ * cl_frame_column_free); inputs are borrowed. Column lists (subset) name columns of f; NULL with
  * n = 0 means every column. Missing values: see frame.h.
  */
 #ifndef CL_FRAME_CLEAN_H
@@ -23,7 +23,7 @@ int cl_frame_fillna(cl_frame **out, const cl_frame *f, const char *const *subset
 /* Each missing value takes the last non-missing value before it (backward = 0, pandas'
  * ffill) or the next one after it (backward = 1, bfill); leading (trailing) missing values
  * stay missing. Any column type. */
-int cl_col_fill_forward(cl_column **out, const cl_column *c, int backward);
+int cl_frame_clean_col_fill_forward(cl_column **out, const cl_column *c, int backward);
 int cl_frame_fill_forward(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
                           int backward);
 

@@ -49,7 +49,7 @@ int cl_col_arith(cl_column **out, cl_arith op, const cl_column *a, const cl_colu
     if (a->n != b->n)
         return cl_error(CL_EINVAL, "%s: columns of %lld and %lld rows", ARITH_NAMES[op],
                         (long long)a->n, (long long)b->n);
-    if ((rc = cl_column_new_num(out, arith_type(op, a->type, b->type), a->n)))
+    if ((rc = cl_frame_column_new_num(out, arith_type(op, a->type, b->type), a->n)))
         return rc;
     double *r = (*out)->num;
     for (int64_t i = 0; i < a->n; i++)
@@ -66,7 +66,7 @@ int cl_col_arith_scalar(cl_column **out, cl_arith op, const cl_column *a, double
     cl_coltype t = a->type == CL_DATE && (op == CL_ARITH_ADD || (op == CL_ARITH_SUB && !scalar_left))
                        ? CL_DATE
                        : CL_NUM;
-    if ((rc = cl_column_new_num(out, t, a->n)))
+    if ((rc = cl_frame_column_new_num(out, t, a->n)))
         return rc;
     double *r = (*out)->num;
     if (scalar_left)
@@ -118,8 +118,8 @@ int cl_col_cmp(cl_column **out, cl_cmp op, const cl_column *a, const cl_column *
                         (long long)b->n);
     if ((a->type == CL_CAT) != (b->type == CL_CAT))
         return cl_error(CL_EINVAL, "compare: cannot compare a %s column with a %s column",
-                        cl_coltype_name(a->type), cl_coltype_name(b->type));
-    int rc = cl_column_new_num(out, CL_NUM, a->n);
+                        cl_frame_coltype_name(a->type), cl_frame_coltype_name(b->type));
+    int rc = cl_frame_column_new_num(out, CL_NUM, a->n);
     if (rc)
         return rc;
     double *r = (*out)->num;
@@ -145,7 +145,7 @@ int cl_col_cmp_scalar(cl_column **out, cl_cmp op, const cl_column *a, double s)
     *out = NULL;
     if (a->type == CL_CAT)
         return cl_error(CL_EINVAL, "compare: a cat column compares with strings, not numbers");
-    int rc = cl_column_new_num(out, CL_NUM, a->n);
+    int rc = cl_frame_column_new_num(out, CL_NUM, a->n);
     if (rc)
         return rc;
     double *r = (*out)->num;
@@ -162,16 +162,16 @@ int cl_col_cmp_str(cl_column **out, cl_cmp op, const cl_column *a, const char *s
         if (a->type == CL_DATE && cl_textnum_parse_date(s, strlen(s), &v))
             return cl_col_cmp_scalar(out, op, a, v);
         return cl_error(CL_EINVAL, "compare: a %s column compares with %s, not strings",
-                        cl_coltype_name(a->type), a->type == CL_DATE ? "dates" : "numbers");
+                        cl_frame_coltype_name(a->type), a->type == CL_DATE ? "dates" : "numbers");
     }
-    int rc = cl_column_new_num(out, CL_NUM, a->n);
+    int rc = cl_frame_column_new_num(out, CL_NUM, a->n);
     if (rc)
         return rc;
     double *r = (*out)->num;
     /* one comparison per label, then a lookup per row */
     double *per = cl_alloc((size_t)(a->dict->n + 1) * sizeof *per);
     if (!per) {
-        cl_column_free(*out);
+        cl_frame_column_free(*out);
         *out = NULL;
         return CL_ENOMEM;
     }
@@ -179,7 +179,7 @@ int cl_col_cmp_str(cl_column **out, cl_cmp op, const cl_column *a, const char *s
         per[k] = cmp_int(op, strcmp(a->dict->labels[k], s));
     for (int64_t i = 0; i < a->n; i++)
         r[i] = a->codes[i] < 0 ? 0 : per[a->codes[i]];
-    cl_free(per);
+    cl_alloc_free(per);
     return CL_OK;
 }
 
@@ -187,25 +187,25 @@ int cl_col_isin_str(cl_column **out, const cl_column *a, const char *const *set,
 {
     *out = NULL;
     if (a->type != CL_CAT)
-        return cl_error(CL_EINVAL, "isin: strings given for a %s column", cl_coltype_name(a->type));
-    int rc = cl_column_new_num(out, CL_NUM, a->n);
+        return cl_error(CL_EINVAL, "isin: strings given for a %s column", cl_frame_coltype_name(a->type));
+    int rc = cl_frame_column_new_num(out, CL_NUM, a->n);
     if (rc)
         return rc;
-    double *per = cl_calloc((size_t)a->dict->n + 1, sizeof *per);
+    double *per = cl_alloc_calloc((size_t)a->dict->n + 1, sizeof *per);
     if (!per) {
-        cl_column_free(*out);
+        cl_frame_column_free(*out);
         *out = NULL;
         return CL_ENOMEM;
     }
     for (int k = 0; k < n; k++) {
-        int32_t c = cl_dict_find(a->dict, set[k], strlen(set[k]));
+        int32_t c = cl_frame_dict_find(a->dict, set[k], strlen(set[k]));
         if (c >= 0)
             per[c] = 1;
     }
     double *r = (*out)->num;
     for (int64_t i = 0; i < a->n; i++)
         r[i] = a->codes[i] < 0 ? 0 : per[a->codes[i]];
-    cl_free(per);
+    cl_alloc_free(per);
     return CL_OK;
 }
 
@@ -225,14 +225,14 @@ int cl_col_isin_num(cl_column **out, const cl_column *a, const double *set, int 
         return CL_ENOMEM;
     memcpy(s, set, (size_t)n * sizeof *s);
     qsort(s, (size_t)n, sizeof *s, cmp_double);
-    int rc = cl_column_new_num(out, CL_NUM, a->n);
+    int rc = cl_frame_column_new_num(out, CL_NUM, a->n);
     if (rc == CL_OK) {
         double *r = (*out)->num;
         for (int64_t i = 0; i < a->n; i++)
             r[i] = !isnan(a->num[i]) &&
                    bsearch(&a->num[i], s, (size_t)n, sizeof *s, cmp_double) != NULL;
     }
-    cl_free(s);
+    cl_alloc_free(s);
     return rc;
 }
 
@@ -240,7 +240,7 @@ static int need_mask(const cl_column *a, const char *what)
 {
     if (a->type != CL_NUM)
         return cl_error(CL_EINVAL, "%s: expected a mask (num column of 0/1), got a %s column",
-                        what, cl_coltype_name(a->type));
+                        what, cl_frame_coltype_name(a->type));
     return CL_OK;
 }
 
@@ -259,7 +259,7 @@ static int mask2(cl_column **out, const cl_column *a, const cl_column *b, int is
     if (a->n != b->n)
         return cl_error(CL_EINVAL, "%s: masks of %lld and %lld rows", what, (long long)a->n,
                         (long long)b->n);
-    if ((rc = cl_column_new_num(out, CL_NUM, a->n)))
+    if ((rc = cl_frame_column_new_num(out, CL_NUM, a->n)))
         return rc;
     double *r = (*out)->num;
     for (int64_t i = 0; i < a->n; i++)
@@ -268,21 +268,21 @@ static int mask2(cl_column **out, const cl_column *a, const cl_column *b, int is
     return CL_OK;
 }
 
-int cl_mask_and(cl_column **out, const cl_column *a, const cl_column *b)
+int cl_frame_col_mask_and(cl_column **out, const cl_column *a, const cl_column *b)
 {
     return mask2(out, a, b, 1);
 }
 
-int cl_mask_or(cl_column **out, const cl_column *a, const cl_column *b)
+int cl_frame_col_mask_or(cl_column **out, const cl_column *a, const cl_column *b)
 {
     return mask2(out, a, b, 0);
 }
 
-int cl_mask_not(cl_column **out, const cl_column *a)
+int cl_frame_col_mask_not(cl_column **out, const cl_column *a)
 {
     *out = NULL;
     int rc = need_mask(a, "not");
-    if (rc || (rc = cl_column_new_num(out, CL_NUM, a->n)))
+    if (rc || (rc = cl_frame_column_new_num(out, CL_NUM, a->n)))
         return rc;
     for (int64_t i = 0; i < a->n; i++)
         (*out)->num[i] = !truthy(a->num[i]);
@@ -291,11 +291,11 @@ int cl_mask_not(cl_column **out, const cl_column *a)
 
 int cl_col_isna(cl_column **out, const cl_column *a)
 {
-    int rc = cl_column_new_num(out, CL_NUM, a->n);
+    int rc = cl_frame_column_new_num(out, CL_NUM, a->n);
     if (rc)
         return rc;
     for (int64_t i = 0; i < a->n; i++)
-        (*out)->num[i] = cl_column_isna_at(a, i);
+        (*out)->num[i] = cl_frame_column_isna_at(a, i);
     return CL_OK;
 }
 
@@ -304,7 +304,7 @@ int cl_col_fillna_num(cl_column **out, const cl_column *a, double v)
     *out = NULL;
     if (a->type == CL_CAT)
         return cl_error(CL_EINVAL, "fillna: a cat column needs a string");
-    int rc = cl_column_new_num(out, a->type, a->n);
+    int rc = cl_frame_column_new_num(out, a->type, a->n);
     if (rc)
         return rc;
     for (int64_t i = 0; i < a->n; i++)
@@ -316,20 +316,20 @@ int cl_col_fillna_str(cl_column **out, const cl_column *a, const char *v)
 {
     *out = NULL;
     if (a->type != CL_CAT)
-        return cl_error(CL_EINVAL, "fillna: a %s column needs a number", cl_coltype_name(a->type));
+        return cl_error(CL_EINVAL, "fillna: a %s column needs a number", cl_frame_coltype_name(a->type));
     /* a new dictionary (the input's is shared and immutable) */
     cl_dict *d;
-    int rc = cl_dict_new(&d);
+    int rc = cl_frame_dict_new(&d);
     for (int32_t k = 0; rc == CL_OK && k < a->dict->n; k++) {
         int32_t c;
-        rc = cl_dict_intern(d, a->dict->labels[k], a->dict->lens[k], &c);
+        rc = cl_frame_dict_intern(d, a->dict->labels[k], a->dict->lens[k], &c);
     }
     int32_t fill = 0;
     if (rc == CL_OK)
-        rc = cl_dict_intern(d, v, strlen(v), &fill);
+        rc = cl_frame_dict_intern(d, v, strlen(v), &fill);
     if (rc == CL_OK)
-        rc = cl_column_new_cat(out, a->n, d);
-    cl_dict_free(d);
+        rc = cl_frame_column_new_cat(out, a->n, d);
+    cl_frame_dict_free(d);
     if (rc)
         return rc;
     for (int64_t i = 0; i < a->n; i++)
@@ -341,7 +341,7 @@ int64_t cl_col_count(const cl_column *a)
 {
     int64_t k = 0;
     for (int64_t i = 0; i < a->n; i++)
-        k += !cl_column_isna_at(a, i);
+        k += !cl_frame_column_isna_at(a, i);
     return k;
 }
 
@@ -441,7 +441,7 @@ int cl_col_quantile(const cl_column *a, double q, double *v)
         double frac = pos - (double)lo;
         *v = frac == 0 ? s[lo] : s[lo] + (s[hi] - s[lo]) * frac;
     }
-    cl_free(s);
+    cl_alloc_free(s);
     return CL_OK;
 }
 
@@ -461,11 +461,11 @@ int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n
     *vals = NULL;
     *n = 0;
     if (a->type == CL_CAT) {
-        uint8_t *seen = cl_calloc((size_t)a->dict->n + 1, 1);
+        uint8_t *seen = cl_alloc_calloc((size_t)a->dict->n + 1, 1);
         int32_t *out = cl_alloc((size_t)a->dict->n * sizeof *out + sizeof *out);
         if (!seen || !out) {
-            cl_free(seen);
-            cl_free(out);
+            cl_alloc_free(seen);
+            cl_alloc_free(out);
             return CL_ENOMEM;
         }
         int64_t k = 0;
@@ -476,7 +476,7 @@ int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n
                 out[k++] = c;
             }
         }
-        cl_free(seen);
+        cl_alloc_free(seen);
         *codes = out;
         *n = k;
         return CL_OK;
@@ -487,8 +487,8 @@ int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n
     int64_t *slots = cl_alloc(ns * sizeof *slots);
     double *out = cl_alloc((size_t)(a->n ? a->n : 1) * sizeof *out);
     if (!slots || !out) {
-        cl_free(slots);
-        cl_free(out);
+        cl_alloc_free(slots);
+        cl_alloc_free(out);
         return CL_ENOMEM;
     }
     memset(slots, 0xff, ns * sizeof *slots);
@@ -506,7 +506,7 @@ int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n
             out[k++] = x == 0 ? 0 : x;
         }
     }
-    cl_free(slots);
+    cl_alloc_free(slots);
     *vals = out;
     *n = k;
     return CL_OK;
@@ -517,8 +517,8 @@ int cl_col_nunique(const cl_column *a, int64_t *n)
     int32_t *codes;
     double *vals;
     int rc = cl_col_unique(a, &codes, &vals, n);
-    cl_free(codes);
-    cl_free(vals);
+    cl_alloc_free(codes);
+    cl_alloc_free(vals);
     return rc;
 }
 
@@ -544,7 +544,7 @@ int cl_col_value_counts(cl_frame **out, const cl_column *a, const char *name)
     if (rc)
         return rc;
     /* position of each distinct value in first-appearance order, then counts */
-    vc_item *it = cl_calloc((size_t)(k ? k : 1), sizeof *it);
+    vc_item *it = cl_alloc_calloc((size_t)(k ? k : 1), sizeof *it);
     int64_t *pos = NULL;
     if (!it) {
         rc = CL_ENOMEM;
@@ -593,10 +593,10 @@ int cl_col_value_counts(cl_frame **out, const cl_column *a, const char *name)
         it[j].first = j;
     qsort(it, (size_t)k, sizeof *it, cmp_vc);
     cl_column *vcol = NULL, *ccol = NULL;
-    rc = a->type == CL_CAT ? cl_column_new_cat(&vcol, k, a->dict)
-                           : cl_column_new_num(&vcol, a->type, k);
+    rc = a->type == CL_CAT ? cl_frame_column_new_cat(&vcol, k, a->dict)
+                           : cl_frame_column_new_num(&vcol, a->type, k);
     if (rc == CL_OK)
-        rc = cl_column_new_num(&ccol, CL_NUM, k);
+        rc = cl_frame_column_new_num(&ccol, CL_NUM, k);
     if (rc == CL_OK) {
         for (int64_t j = 0; j < k; j++) {
             if (a->type == CL_CAT)
@@ -615,13 +615,13 @@ int cl_col_value_counts(cl_frame **out, const cl_column *a, const char *name)
             *out = NULL;
         }
     }
-    cl_column_free(vcol);
-    cl_column_free(ccol);
+    cl_frame_column_free(vcol);
+    cl_frame_column_free(ccol);
 done:
-    cl_free(it);
-    cl_free(pos);
-    cl_free(codes);
-    cl_free(vals);
+    cl_alloc_free(it);
+    cl_alloc_free(pos);
+    cl_alloc_free(codes);
+    cl_alloc_free(vals);
     return rc;
 }
 
@@ -637,7 +637,7 @@ int cl_col_value_shares(cl_frame **out, const cl_column *a, const char *name)
     for (int64_t i = 0; i < cnt->n; i++)
         total += cnt->num[i];
     cl_column *share = NULL;
-    rc = cl_column_new_num(&share, CL_NUM, cnt->n);
+    rc = cl_frame_column_new_num(&share, CL_NUM, cnt->n);
     if (rc == CL_OK) {
         for (int64_t i = 0; i < cnt->n; i++)
             share->num[i] = cnt->num[i] / total; /* total > 0 whenever there is a row */
@@ -651,7 +651,7 @@ int cl_col_value_shares(cl_frame **out, const cl_column *a, const char *name)
         cl_frame_free(*out);
         *out = NULL;
     }
-    cl_column_free(share);
+    cl_frame_column_free(share);
     cl_frame_free(vc);
     return rc;
 }
@@ -662,12 +662,12 @@ int cl_col_astype(cl_column **out, const cl_column *a, cl_coltype to)
 {
     *out = NULL;
     if (a->type == to) {
-        *out = cl_column_retain((cl_column *)a);
+        *out = cl_frame_column_retain((cl_column *)a);
         return CL_OK;
     }
     int rc;
     if (to == CL_CAT) {
-        if ((rc = cl_column_new_cat(out, a->n, NULL)))
+        if ((rc = cl_frame_column_new_cat(out, a->n, NULL)))
             return rc;
         char buf[64];
         for (int64_t i = 0; i < a->n; i++) {
@@ -677,8 +677,8 @@ int cl_col_astype(cl_column **out, const cl_column *a, cl_coltype to)
             }
             int len = a->type == CL_DATE ? cl_textnum_format_date(a->num[i], buf, sizeof buf)
                                          : cl_textnum_format_num(a->num[i], buf, sizeof buf);
-            if ((rc = cl_dict_intern((*out)->dict, buf, (size_t)len, &(*out)->codes[i]))) {
-                cl_column_free(*out);
+            if ((rc = cl_frame_dict_intern((*out)->dict, buf, (size_t)len, &(*out)->codes[i]))) {
+                cl_frame_column_free(*out);
                 *out = NULL;
                 return rc;
             }
@@ -686,7 +686,7 @@ int cl_col_astype(cl_column **out, const cl_column *a, cl_coltype to)
         return CL_OK;
     }
     if (a->type != CL_CAT) { /* num <-> date: same numbers, new tag */
-        if ((rc = cl_column_new_num(out, to, a->n)))
+        if ((rc = cl_frame_column_new_num(out, to, a->n)))
             return rc;
         memcpy((*out)->num, a->num, (size_t)a->n * sizeof(double));
         return CL_OK;
@@ -699,15 +699,15 @@ int cl_col_astype(cl_column **out, const cl_column *a, cl_coltype to)
         int ok = to == CL_NUM ? cl_textnum_parse_num(s, a->dict->lens[k], &per[k])
                               : cl_textnum_parse_date(s, a->dict->lens[k], &per[k]);
         if (!ok) {
-            cl_free(per);
+            cl_alloc_free(per);
             return cl_error(CL_EINVAL, "astype: label '%.60s' is not a %s", s,
                             to == CL_NUM ? "number" : "date (YYYY-MM-DD)");
         }
     }
-    if ((rc = cl_column_new_num(out, to, a->n)) == CL_OK)
+    if ((rc = cl_frame_column_new_num(out, to, a->n)) == CL_OK)
         for (int64_t i = 0; i < a->n; i++)
             (*out)->num[i] = a->codes[i] < 0 ? NAN : per[a->codes[i]];
-    cl_free(per);
+    cl_alloc_free(per);
     return rc;
 }
 
@@ -717,7 +717,7 @@ int cl_col_map(cl_column **out, const cl_column *a, const char *const *from,
     *out = NULL;
     if (a->type != CL_CAT)
         return cl_error(CL_EINVAL, "map: expected a cat column, got a %s column",
-                        cl_coltype_name(a->type));
+                        cl_frame_coltype_name(a->type));
     if ((to_str == NULL) == (to_num == NULL))
         return cl_error(CL_EINVAL, "map: the targets must be all strings or all numbers");
     int32_t *per = cl_alloc(((size_t)a->dict->n + 1) * sizeof *per);
@@ -726,35 +726,35 @@ int cl_col_map(cl_column **out, const cl_column *a, const char *const *from,
     for (int32_t k = 0; k < a->dict->n; k++)
         per[k] = -1;
     for (int k = 0; k < n; k++) {
-        int32_t c = cl_dict_find(a->dict, from[k], strlen(from[k]));
+        int32_t c = cl_frame_dict_find(a->dict, from[k], strlen(from[k]));
         if (c >= 0)
             per[c] = k;
     }
     int rc;
     if (to_num) {
-        if ((rc = cl_column_new_num(out, CL_NUM, a->n)) == CL_OK)
+        if ((rc = cl_frame_column_new_num(out, CL_NUM, a->n)) == CL_OK)
             for (int64_t i = 0; i < a->n; i++) {
                 int32_t c = a->codes[i];
                 (*out)->num[i] = c < 0 || per[c] < 0 ? NAN : to_num[per[c]];
             }
-    } else if ((rc = cl_column_new_cat(out, a->n, NULL)) == CL_OK) {
+    } else if ((rc = cl_frame_column_new_cat(out, a->n, NULL)) == CL_OK) {
         /* target codes per mapping entry, interned in mapping order */
         int32_t *tc = cl_alloc(((size_t)n + 1) * sizeof *tc);
         if (!tc)
             rc = CL_ENOMEM;
         for (int k = 0; rc == CL_OK && k < n; k++)
-            rc = cl_dict_intern((*out)->dict, to_str[k], strlen(to_str[k]), &tc[k]);
+            rc = cl_frame_dict_intern((*out)->dict, to_str[k], strlen(to_str[k]), &tc[k]);
         if (rc == CL_OK)
             for (int64_t i = 0; i < a->n; i++) {
                 int32_t c = a->codes[i];
                 (*out)->codes[i] = c < 0 || per[c] < 0 ? -1 : tc[per[c]];
             }
-        cl_free(tc);
+        cl_alloc_free(tc);
         if (rc) {
-            cl_column_free(*out);
+            cl_frame_column_free(*out);
             *out = NULL;
         }
     }
-    cl_free(per);
+    cl_alloc_free(per);
     return rc;
 }

@@ -3,7 +3,7 @@
  *
  * Owner: frame helper. Masks are num columns of 0/1 (comparisons with a missing value give
  * 0, as in pandas). Reductions skip missing values. Results are new owned columns (free with
- * cl_column_free); inputs are borrowed. Column kinds: see frame.h.
+ * cl_frame_column_free); inputs are borrowed. Column kinds: see frame.h.
  */
 #ifndef CL_FRAME_COL_H
 #define CL_FRAME_COL_H
@@ -30,9 +30,9 @@ int cl_col_isin_str(cl_column **out, const cl_column *a, const char *const *set,
 int cl_col_isin_num(cl_column **out, const cl_column *a, const double *set, int n);
 
 /* Mask logic: and/or of two masks, not of one (missing counts as false). */
-int cl_mask_and(cl_column **out, const cl_column *a, const cl_column *b);
-int cl_mask_or(cl_column **out, const cl_column *a, const cl_column *b);
-int cl_mask_not(cl_column **out, const cl_column *a);
+int cl_frame_col_mask_and(cl_column **out, const cl_column *a, const cl_column *b);
+int cl_frame_col_mask_or(cl_column **out, const cl_column *a, const cl_column *b);
+int cl_frame_col_mask_not(cl_column **out, const cl_column *a);
 
 /* Missing values. */
 int cl_col_isna(cl_column **out, const cl_column *a);
@@ -54,7 +54,7 @@ int cl_col_median(const cl_column *a, double *v);
 /* Distinct non-missing values. */
 int cl_col_nunique(const cl_column *a, int64_t *n);
 /* Distinct non-missing values in order of first appearance: for cat, codes (int32) into the
- * column's dictionary; for num/date, values. One of *codes / *vals is set (cl_free it). */
+ * column's dictionary; for num/date, values. One of *codes / *vals is set (cl_alloc_free it). */
 int cl_col_unique(const cl_column *a, int32_t **codes, double **vals, int64_t *n);
 /* Counts of each distinct value: a frame {value, count} sorted by count descending, ties in
  * order of first appearance. Missing values are not counted. */

@@ -17,7 +17,7 @@ const char *const CL_AGG_NAMES = "count|sum|mean|min|max|std|median|nunique|firs
 static const char *const AGG[] = {"count", "sum",     "mean",  "min",  "max", "std",
                                   "median", "nunique", "first", "last", "size"};
 
-int cl_agg_parse(const char *s, cl_agg_fn *fn)
+int cl_frame_group_agg_parse(const char *s, cl_agg_fn *fn)
 {
     for (int k = 0; k < (int)(sizeof AGG / sizeof *AGG); k++)
         if (!strcmp(s, AGG[k])) {
@@ -27,7 +27,7 @@ int cl_agg_parse(const char *s, cl_agg_fn *fn)
     return cl_error(CL_EINVAL, "unknown aggregation '%s' (expected one of %s)", s, CL_AGG_NAMES);
 }
 
-int cl_agg_parse_q(const char *s, cl_agg_fn *fn, double *q)
+int cl_frame_group_agg_parse_q(const char *s, cl_agg_fn *fn, double *q)
 {
     *q = 0;
     if (s[0] == 'q' && s[1]) {
@@ -40,7 +40,7 @@ int cl_agg_parse_q(const char *s, cl_agg_fn *fn, double *q)
         *q = p / 100;
         return CL_OK;
     }
-    int rc = cl_agg_parse(s, fn);
+    int rc = cl_frame_group_agg_parse(s, fn);
     if (rc)
         cl_error(rc, "unknown aggregation '%s' (expected one of %s, or q<percent> such as q90)",
                  s, CL_AGG_NAMES);
@@ -68,7 +68,7 @@ int cl_frame_group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, i
         rc = cl_frame_dense_ids(f->cols[kj[k]], col, &m, &na);
         for (int64_t i = 0; i < n; i++)
             ids[i * nk + k] = col[i];
-        cl_free(col);
+        cl_alloc_free(col);
     }
     size_t ns = 16;
     while (ns < (size_t)n * 2)
@@ -96,8 +96,8 @@ int cl_frame_group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, i
         }
         *ng = next;
     }
-    cl_free(slots);
-    cl_free(ids);
+    cl_alloc_free(slots);
+    cl_alloc_free(ids);
     return rc;
 }
 
@@ -124,7 +124,7 @@ static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, double q
                                           fn == CL_AGG_MEDIAN || fn == CL_AGG_FIRST || fn == CL_AGG_LAST ||
                                           fn == CL_AGG_QUANTILE)
                        ? CL_DATE : CL_NUM;
-    int rc = cat_out ? cl_column_new_cat(out, ng, c->dict) : cl_column_new_num(out, t, ng);
+    int rc = cat_out ? cl_frame_column_new_cat(out, ng, c->dict) : cl_frame_column_new_num(out, t, ng);
     if (rc)
         return rc;
     cl_column *r = *out;
@@ -136,7 +136,7 @@ static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, double q
                 maxg = start[g + 1] - start[g];
         buf = cl_alloc((size_t)(maxg ? maxg : 1) * sizeof *buf);
         if (!buf) {
-            cl_column_free(r);
+            cl_frame_column_free(r);
             *out = NULL;
             return CL_ENOMEM;
         }
@@ -162,7 +162,7 @@ static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, double q
         } else if (fn == CL_AGG_COUNT || fn == CL_AGG_NUNIQUE) {
             int64_t k = 0;
             for (int64_t q = 0; q < m; q++)
-                if (!cl_column_isna_at(c, rw[q]))
+                if (!cl_frame_column_isna_at(c, rw[q]))
                     buf ? (void)(buf[k++] = c->type == CL_CAT ? (double)c->codes[rw[q]] : c->num[rw[q]])
                         : (void)k++;
             if (fn == CL_AGG_NUNIQUE) {
@@ -236,7 +236,7 @@ static int aggregate(cl_column **out, const cl_column *c, cl_agg_fn fn, double q
         }
         r->num[g] = v;
     }
-    cl_free(buf);
+    cl_alloc_free(buf);
     return CL_OK;
 }
 
@@ -248,7 +248,7 @@ static int aggregate_stream(cl_column **out, const cl_column *c, cl_agg_fn fn, c
     int64_t n = c->n;
     int cat = c->type == CL_CAT;
     if (cat && (fn == CL_AGG_FIRST || fn == CL_AGG_LAST)) {
-        int rc = cl_column_new_cat(out, ng, c->dict);
+        int rc = cl_frame_column_new_cat(out, ng, c->dict);
         if (rc)
             return rc;
         int32_t *v = (*out)->codes;
@@ -263,16 +263,16 @@ static int aggregate_stream(cl_column **out, const cl_column *c, cl_agg_fn fn, c
                            fn != CL_AGG_SUM && fn != CL_AGG_STD
                        ? CL_DATE
                        : CL_NUM;
-    int rc = cl_column_new_num(out, t, ng);
+    int rc = cl_frame_column_new_num(out, t, ng);
     if (rc)
         return rc;
     double *v = (*out)->num;
-    int64_t *k = cl_calloc((size_t)ng + 1, sizeof *k);
-    double *acc = fn == CL_AGG_STD ? cl_calloc((size_t)ng + 1, sizeof *acc) : NULL;
+    int64_t *k = cl_alloc_calloc((size_t)ng + 1, sizeof *k);
+    double *acc = fn == CL_AGG_STD ? cl_alloc_calloc((size_t)ng + 1, sizeof *acc) : NULL;
     if (!k || (fn == CL_AGG_STD && !acc)) {
-        cl_free(k);
-        cl_free(acc);
-        cl_column_free(*out);
+        cl_alloc_free(k);
+        cl_alloc_free(acc);
+        cl_frame_column_free(*out);
         *out = NULL;
         return CL_ENOMEM;
     }
@@ -318,8 +318,8 @@ static int aggregate_stream(cl_column **out, const cl_column *c, cl_agg_fn fn, c
         for (int32_t g = 0; g < ng; g++)
             v[g] = k[g] > 1 ? sqrt(acc[g] / (double)(k[g] - 1)) : NAN;
     }
-    cl_free(k);
-    cl_free(acc);
+    cl_alloc_free(k);
+    cl_alloc_free(acc);
     return CL_OK;
 }
 
@@ -400,7 +400,7 @@ int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *key
     }
     if (rc == CL_OK && need_rows) {
         /* rows of each group (CSR, row order within a group) for median and nunique */
-        start = cl_calloc((size_t)ng + 2, sizeof *start);
+        start = cl_alloc_calloc((size_t)ng + 2, sizeof *start);
         rows = cl_alloc((size_t)(n ? n : 1) * sizeof *rows);
         if (!start || !rows) {
             rc = CL_ENOMEM;
@@ -439,7 +439,7 @@ int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *key
             rc = cl_error(CL_EINVAL, "agg: two output columns named '%s'", name);
         else
             rc = cl_frame_set(r, name, c);
-        cl_column_free(c);
+        cl_frame_column_free(c);
     }
     if (rc == CL_OK) {
         r->nrow = ng;
@@ -449,14 +449,14 @@ int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *key
     cl_frame_free(r);
     cl_frame_free(kf);
     cl_frame_free(sorted);
-    cl_free(kj);
-    cl_free(aj);
-    cl_free(gid);
-    cl_free(start);
-    cl_free(rows);
-    cl_free(rep);
-    cl_free(inv);
-    cl_free(order);
+    cl_alloc_free(kj);
+    cl_alloc_free(aj);
+    cl_alloc_free(gid);
+    cl_alloc_free(start);
+    cl_alloc_free(rows);
+    cl_alloc_free(rep);
+    cl_alloc_free(inv);
+    cl_alloc_free(order);
     return rc;
 }
 
@@ -470,19 +470,19 @@ int cl_frame_describe(cl_frame **out, const cl_frame *f)
     enum { NS = 11 };
     int m = f->ncol;
     cl_column *name = NULL, *type = NULL, *top = NULL, *cols[NS] = {0};
-    int rc = cl_column_new_cat(&name, m, NULL);
+    int rc = cl_frame_column_new_cat(&name, m, NULL);
     if (rc == CL_OK)
-        rc = cl_column_new_cat(&type, m, NULL);
+        rc = cl_frame_column_new_cat(&type, m, NULL);
     if (rc == CL_OK)
-        rc = cl_column_new_cat(&top, m, NULL);
+        rc = cl_frame_column_new_cat(&top, m, NULL);
     for (int s = 0; rc == CL_OK && s < NS; s++)
-        rc = cl_column_new_num(&cols[s], CL_NUM, m);
+        rc = cl_frame_column_new_num(&cols[s], CL_NUM, m);
     for (int j = 0; rc == CL_OK && j < m; j++) {
         const cl_column *c = f->cols[j];
-        rc = cl_dict_intern(name->dict, f->names[j], strlen(f->names[j]), &name->codes[j]);
-        const char *tn = cl_coltype_name(c->type);
+        rc = cl_frame_dict_intern(name->dict, f->names[j], strlen(f->names[j]), &name->codes[j]);
+        const char *tn = cl_frame_coltype_name(c->type);
         if (rc == CL_OK)
-            rc = cl_dict_intern(type->dict, tn, strlen(tn), &type->codes[j]);
+            rc = cl_frame_dict_intern(type->dict, tn, strlen(tn), &type->codes[j]);
         for (int s = 0; s < NS; s++)
             cols[s]->num[j] = NAN;
         top->codes[j] = -1;
@@ -509,8 +509,8 @@ int cl_frame_describe(cl_frame **out, const cl_frame *f)
             cl_frame *vc;
             rc = cl_col_value_counts(&vc, c, "v");
             if (rc == CL_OK && vc->nrow > 0) {
-                const char *lab = cl_column_label(vc->cols[0], 0);
-                rc = cl_dict_intern(top->dict, lab, strlen(lab), &top->codes[j]);
+                const char *lab = cl_frame_column_label(vc->cols[0], 0);
+                rc = cl_frame_dict_intern(top->dict, lab, strlen(lab), &top->codes[j]);
                 cols[10]->num[j] = vc->cols[1]->num[0];
             }
             cl_frame_free(vc);
@@ -529,11 +529,11 @@ int cl_frame_describe(cl_frame **out, const cl_frame *f)
         if (rc == CL_OK)
             rc = cl_frame_set(r, stat[s], cols[s]);
     }
-    cl_column_free(name);
-    cl_column_free(type);
-    cl_column_free(top);
+    cl_frame_column_free(name);
+    cl_frame_column_free(type);
+    cl_frame_column_free(top);
     for (int s = 0; s < NS; s++)
-        cl_column_free(cols[s]);
+        cl_frame_column_free(cols[s]);
     if (rc) {
         cl_frame_free(r);
         return rc;
@@ -569,7 +569,7 @@ static int levels(const cl_column *c, int32_t *level, int32_t *nlev, cl_column *
     cl_frame *tmp = NULL;
     cl_column *cv = NULL;
     int64_t *order = NULL;
-    rc = cl_column_take(&cv, c, rep, m);
+    rc = cl_frame_column_take(&cv, c, rep, m);
     if (rc == CL_OK)
         rc = cl_frame_new(&tmp);
     if (rc == CL_OK)
@@ -578,7 +578,7 @@ static int levels(const cl_column *c, int32_t *level, int32_t *nlev, cl_column *
     if (rc == CL_OK)
         rc = cl_frame_sort_index(tmp, key, NULL, 1, &order);
     if (rc == CL_OK)
-        rc = cl_column_take(vals, cv, order, m);
+        rc = cl_frame_column_take(vals, cv, order, m);
     if (rc == CL_OK) {
         /* dense id -> sorted position */
         int32_t *pos = cl_alloc(((size_t)nid + 1) * sizeof *pos);
@@ -596,16 +596,16 @@ static int levels(const cl_column *c, int32_t *level, int32_t *nlev, cl_column *
                     pos[order[s]] = (int32_t)s;    /* compact index -> sorted position */
                 for (int64_t i = 0; i < c->n; i++)
                     level[i] = idmap[level[i]] < 0 ? -1 : pos[idmap[level[i]]];
-                cl_free(idmap);
+                cl_alloc_free(idmap);
             }
-            cl_free(pos);
+            cl_alloc_free(pos);
         }
         *nlev = (int32_t)m;
     }
-    cl_free(order);
+    cl_alloc_free(order);
     cl_frame_free(tmp);
-    cl_column_free(cv);
-    cl_free(rep);
+    cl_frame_column_free(cv);
+    cl_alloc_free(rep);
     return rc;
 }
 
@@ -614,7 +614,7 @@ static int levels(const cl_column *c, int32_t *level, int32_t *nlev, cl_column *
  * number's label is its %.15g text, like the count columns' names. */
 static int margin_keys(cl_column **out, const cl_column *va)
 {
-    int rc = cl_column_new_cat(out, va->n + 1, NULL);
+    int rc = cl_frame_column_new_cat(out, va->n + 1, NULL);
     char buf[64];
     for (int64_t i = 0; rc == CL_OK && i <= va->n; i++) {
         const char *s = "All";
@@ -624,10 +624,10 @@ static int margin_keys(cl_column **out, const cl_column *va)
             snprintf(buf, sizeof buf, "%.15g", va->num[i]);
             s = buf;
         }
-        rc = cl_dict_intern((*out)->dict, s, strlen(s), &(*out)->codes[i]);
+        rc = cl_frame_dict_intern((*out)->dict, s, strlen(s), &(*out)->codes[i]);
     }
     if (rc) {
-        cl_column_free(*out);
+        cl_frame_column_free(*out);
         *out = NULL;
     }
     return rc;
@@ -672,7 +672,7 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
     if (rc == CL_OK)
         rc = levels(f->cols[jb], lb, &nb, &vb);
     if (rc == CL_OK) {
-        cnt = cl_calloc((size_t)na * (size_t)nb + 1, sizeof *cnt);
+        cnt = cl_alloc_calloc((size_t)na * (size_t)nb + 1, sizeof *cnt);
         if (!cnt)
             rc = CL_ENOMEM;
     }
@@ -681,8 +681,8 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
             if (la[i] >= 0 && lb[i] >= 0)
                 cnt[(size_t)la[i] * (size_t)nb + (size_t)lb[i]]++;
         /* margins come from the counts, before any normalisation */
-        rowsum = cl_calloc((size_t)na + 1, sizeof *rowsum);
-        colsum = cl_calloc((size_t)nb + 1, sizeof *colsum);
+        rowsum = cl_alloc_calloc((size_t)na + 1, sizeof *rowsum);
+        colsum = cl_alloc_calloc((size_t)nb + 1, sizeof *colsum);
         if (!rowsum || !colsum)
             rc = CL_ENOMEM;
         for (int32_t x = 0; rc == CL_OK && x < na; x++)
@@ -721,7 +721,7 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
         rc = margin_keys(&keys, va);
         if (rc == CL_OK)
             rc = cl_frame_set(r, a, keys);
-        cl_column_free(keys);
+        cl_frame_column_free(keys);
     } else if (rc == CL_OK) {
         rc = cl_frame_set(r, a, va);
     }
@@ -741,7 +741,7 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
         if (cl_frame_find(r, name) >= 0) /* a level named like column a */
             snprintf(name + strlen(name), sizeof name - strlen(name), "_%s", b);
         cl_column *c;
-        rc = cl_column_new_num(&c, CL_NUM, nrows);
+        rc = cl_frame_column_new_num(&c, CL_NUM, nrows);
         if (rc)
             break;
         for (int32_t x = 0; x < na; x++)
@@ -750,7 +750,7 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
         if (mrow)
             c->num[na] = y < nb ? (normalize == 1 ? colsum[y] / total : colsum[y]) : total;
         rc = cl_frame_set(r, name, c);
-        cl_column_free(c);
+        cl_frame_column_free(c);
     }
     if (rc == CL_OK) {
         r->nrow = nrows;
@@ -758,12 +758,12 @@ static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char
     } else {
         cl_frame_free(r);
     }
-    cl_free(la);
-    cl_free(lb);
-    cl_free(cnt);
-    cl_free(rowsum);
-    cl_free(colsum);
-    cl_column_free(va);
-    cl_column_free(vb);
+    cl_alloc_free(la);
+    cl_alloc_free(lb);
+    cl_alloc_free(cnt);
+    cl_alloc_free(rowsum);
+    cl_alloc_free(colsum);
+    cl_frame_column_free(va);
+    cl_frame_column_free(vb);
     return rc;
 }

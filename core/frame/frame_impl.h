@@ -36,6 +36,6 @@ static inline uint64_t cl_dbits(double x)
 }
 
 /* Rank of every label of a dictionary in bytewise order: rank[code]. cl_alloc'ed. */
-int cl_dict_ranks(const cl_dict *d, int32_t **rank);
+int cl_frame_ops_dict_ranks(const cl_dict *d, int32_t **rank);
 
 #endif

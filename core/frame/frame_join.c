@@ -18,7 +18,7 @@
 /* Rows idx (with -1 = missing row) of c. */
 static int take_or_na(cl_column **out, const cl_column *c, const int64_t *idx, int64_t k)
 {
-    int rc = c->type == CL_CAT ? cl_column_new_cat(out, k, c->dict) : cl_column_new_num(out, c->type, k);
+    int rc = c->type == CL_CAT ? cl_frame_column_new_cat(out, k, c->dict) : cl_frame_column_new_num(out, c->type, k);
     if (rc)
         return rc;
     for (int64_t j = 0; j < k; j++) {
@@ -73,11 +73,11 @@ static int push_pair(pairs *q, int64_t p, int64_t b)
 {
     if (q->n == q->cap) {
         int64_t nc = q->cap ? q->cap * 2 : 16;
-        int64_t *a = cl_realloc(q->p, (size_t)nc * sizeof *a);
+        int64_t *a = cl_alloc_realloc(q->p, (size_t)nc * sizeof *a);
         if (!a)
             return CL_ENOMEM;
         q->p = a;
-        a = cl_realloc(q->b, (size_t)nc * sizeof *a);
+        a = cl_alloc_realloc(q->b, (size_t)nc * sizeof *a);
         if (!a)
             return CL_ENOMEM;
         q->b = a;
@@ -94,7 +94,7 @@ static int push_pair(pairs *q, int64_t p, int64_t b)
 static int match(pairs *q, const cl_column *const *pk, int64_t np, const cl_column *const *bk,
                  int64_t nbr, int nk, int keep_probe, uint8_t *bmatched)
 {
-    int32_t **maps = cl_calloc((size_t)nk, sizeof *maps);
+    int32_t **maps = cl_alloc_calloc((size_t)nk, sizeof *maps);
     uint64_t *t = cl_alloc(sizeof *t * (size_t)nk * 2);
     size_t nb = 16;
     while (nb < (size_t)nbr * 2)
@@ -109,7 +109,7 @@ static int match(pairs *q, const cl_column *const *pk, int64_t np, const cl_colu
         if (!(maps[k] = cl_alloc(((size_t)d->n + 1) * sizeof **maps)))
             rc = CL_ENOMEM;
         for (int32_t c = 0; rc == CL_OK && c < d->n; c++)
-            maps[k][c] = cl_dict_find(pk[k]->dict, d->labels[c], d->lens[c]);
+            maps[k][c] = cl_frame_dict_find(pk[k]->dict, d->labels[c], d->lens[c]);
     }
     if (rc == CL_OK) {
         memset(head, 0xff, nb * sizeof *head);
@@ -148,11 +148,11 @@ static int match(pairs *q, const cl_column *const *pk, int64_t np, const cl_colu
             rc = push_pair(q, i, -1);
     }
     for (int k = 0; maps && k < nk; k++)
-        cl_free(maps[k]);
-    cl_free(maps);
-    cl_free(t);
-    cl_free(head);
-    cl_free(next);
+        cl_alloc_free(maps[k]);
+    cl_alloc_free(maps);
+    cl_alloc_free(t);
+    cl_alloc_free(head);
+    cl_alloc_free(next);
     return rc;
 }
 
@@ -164,7 +164,7 @@ static int coalesce(cl_column **out, const cl_column *a, const int64_t *li, cons
     int rc;
     *out = NULL;
     if (a->type != CL_CAT) {
-        if ((rc = cl_column_new_num(out, a->type, n)))
+        if ((rc = cl_frame_column_new_num(out, a->type, n)))
             return rc;
         for (int64_t k = 0; k < n; k++)
             (*out)->num[k] = li[k] >= 0 ? a->num[li[k]] : ri[k] >= 0 ? b->num[ri[k]] : NAN;
@@ -173,19 +173,19 @@ static int coalesce(cl_column **out, const cl_column *a, const int64_t *li, cons
     /* both dictionaries' labels interned once into the new one, then a code lookup per row */
     int32_t *ma = cl_alloc(sizeof *ma * (size_t)(a->dict->n + 1));
     int32_t *mb = cl_alloc(sizeof *mb * (size_t)(b->dict->n + 1));
-    rc = ma && mb ? cl_column_new_cat(out, n, NULL) : CL_ENOMEM;
+    rc = ma && mb ? cl_frame_column_new_cat(out, n, NULL) : CL_ENOMEM;
     for (int32_t c = 0; rc == CL_OK && c < a->dict->n; c++)
-        rc = cl_dict_intern((*out)->dict, a->dict->labels[c], a->dict->lens[c], &ma[c]);
+        rc = cl_frame_dict_intern((*out)->dict, a->dict->labels[c], a->dict->lens[c], &ma[c]);
     for (int32_t c = 0; rc == CL_OK && c < b->dict->n; c++)
-        rc = cl_dict_intern((*out)->dict, b->dict->labels[c], b->dict->lens[c], &mb[c]);
+        rc = cl_frame_dict_intern((*out)->dict, b->dict->labels[c], b->dict->lens[c], &mb[c]);
     for (int64_t k = 0; rc == CL_OK && k < n; k++) {
         int32_t code = li[k] >= 0 ? a->codes[li[k]] : ri[k] >= 0 ? b->codes[ri[k]] : -1;
         (*out)->codes[k] = code < 0 ? -1 : li[k] >= 0 ? ma[code] : mb[code];
     }
-    cl_free(ma);
-    cl_free(mb);
+    cl_alloc_free(ma);
+    cl_alloc_free(mb);
     if (rc) {
-        cl_column_free(*out);
+        cl_frame_column_free(*out);
         *out = NULL;
     }
     return rc;
@@ -222,9 +222,9 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
         for (int m = 0; m < k; m++)
             if (!strcmp(on[k], on[m]))
                 return cl_error(CL_EINVAL, "join: key '%s' given twice", on[k]);
-    const cl_column **lk = cl_calloc((size_t)non, sizeof *lk);
-    const cl_column **rk = cl_calloc((size_t)non, sizeof *rk);
-    uint8_t *rmatched = how == CL_JOIN_OUTER ? cl_calloc((size_t)(right->nrow ? right->nrow : 1), 1) : NULL;
+    const cl_column **lk = cl_alloc_calloc((size_t)non, sizeof *lk);
+    const cl_column **rk = cl_alloc_calloc((size_t)non, sizeof *rk);
+    uint8_t *rmatched = how == CL_JOIN_OUTER ? cl_alloc_calloc((size_t)(right->nrow ? right->nrow : 1), 1) : NULL;
     pairs q = {0};
     cl_frame *r = NULL;
     int64_t *li = NULL, *ri = NULL;
@@ -237,7 +237,7 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
             rc = cl_error_wrap(rc, "join: right frame");
         else if ((left->cols[a]->type == CL_CAT) != (right->cols[b]->type == CL_CAT))
             rc = cl_error(CL_EINVAL, "join: key '%s' is %s on the left and %s on the right", on[k],
-                          cl_coltype_name(left->cols[a]->type), cl_coltype_name(right->cols[b]->type));
+                          cl_frame_coltype_name(left->cols[a]->type), cl_frame_coltype_name(right->cols[b]->type));
         if (rc)
             break;
         lk[k] = left->cols[a];
@@ -273,7 +273,7 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
             cl_column *c;
             if ((rc = coalesce(&c, lk[k], li, rk[k], ri, np)) == CL_OK) {
                 rc = cl_frame_set(kf, on[k], c);
-                cl_column_free(c);
+                cl_frame_column_free(c);
             }
         }
         if (rc == CL_OK)
@@ -290,8 +290,8 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
                 tmp[i] = ri[order[i]];
             memcpy(ri, tmp, sizeof *tmp * (size_t)np);
         }
-        cl_free(tmp);
-        cl_free(order);
+        cl_alloc_free(tmp);
+        cl_alloc_free(order);
     }
     if (rc == CL_OK) {
         /* a lookup join (every left row matched once, in order) shares the left columns */
@@ -305,7 +305,7 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
                 cl_column *c;
                 if ((rc = take_or_na(&c, left->cols[j], li, np)) == CL_OK) {
                     rc = cl_frame_set(r, left->names[j], c);
-                    cl_column_free(c);
+                    cl_frame_column_free(c);
                 }
             }
             r->nrow = np;
@@ -316,7 +316,7 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
         cl_column *c;
         if ((rc = coalesce(&c, lk[k], li, rk[k], ri, np)) == CL_OK) {
             rc = cl_frame_set(r, on[k], c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
     }
     /* clashing non-key names get the suffixes, as pandas' suffixes=(lsuffix, rsuffix) */
@@ -350,7 +350,7 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
         cl_column *c;
         if ((rc = take_or_na(&c, right->cols[j], ri, np)) == CL_OK) {
             rc = cl_frame_set(r, name, c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
     }
     if (rc == CL_OK)
@@ -359,10 +359,10 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
         *out = r;
     else
         cl_frame_free(r);
-    cl_free(lk);
-    cl_free(rk);
-    cl_free(rmatched);
-    cl_free(q.p);
-    cl_free(q.b);
+    cl_alloc_free(lk);
+    cl_alloc_free(rk);
+    cl_alloc_free(rmatched);
+    cl_alloc_free(q.p);
+    cl_alloc_free(q.b);
     return rc;
 }

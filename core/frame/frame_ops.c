@@ -31,15 +31,15 @@ static void sort_codes_by_label(int32_t *a, int32_t *tmp, int32_t n, char *const
     }
 }
 
-int cl_dict_ranks(const cl_dict *d, int32_t **rank)
+int cl_frame_ops_dict_ranks(const cl_dict *d, int32_t **rank)
 {
     int32_t *order = cl_alloc(((size_t)d->n + 1) * sizeof *order);
     int32_t *tmp = cl_alloc(((size_t)d->n + 1) * sizeof *tmp);
     *rank = cl_alloc(((size_t)d->n + 1) * sizeof **rank);
     if (!order || !tmp || !*rank) {
-        cl_free(order);
-        cl_free(tmp);
-        cl_free(*rank);
+        cl_alloc_free(order);
+        cl_alloc_free(tmp);
+        cl_alloc_free(*rank);
         *rank = NULL;
         return CL_ENOMEM;
     }
@@ -48,8 +48,8 @@ int cl_dict_ranks(const cl_dict *d, int32_t **rank)
     sort_codes_by_label(order, tmp, d->n, d->labels);
     for (int32_t k = 0; k < d->n; k++)
         (*rank)[order[k]] = k;
-    cl_free(order);
-    cl_free(tmp);
+    cl_alloc_free(order);
+    cl_alloc_free(tmp);
     return CL_OK;
 }
 
@@ -70,7 +70,7 @@ int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t 
                 *slot = next++;
             ids[i] = *slot;
         }
-        cl_free(map);
+        cl_alloc_free(map);
         *nids = next;
         return CL_OK;
     }
@@ -101,7 +101,7 @@ int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t 
             ids[i] = ids[slots[s]];
         }
     }
-    cl_free(slots);
+    cl_alloc_free(slots);
     *nids = next;
     return CL_OK;
 }
@@ -173,7 +173,7 @@ int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *d
     *order = NULL;
     if (nkeys < 1)
         return cl_error(CL_EINVAL, "sort: no key columns given");
-    sortkey *k = cl_calloc((size_t)nkeys, sizeof *k);
+    sortkey *k = cl_alloc_calloc((size_t)nkeys, sizeof *k);
     if (!k)
         return CL_ENOMEM;
     int rc = CL_OK;
@@ -185,7 +185,7 @@ int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *d
             k[i].c = f->cols[j];
             k[i].desc = desc ? desc[i] : 0;
             if (k[i].c->type == CL_CAT)
-                rc = cl_dict_ranks(k[i].c->dict, &k[i].rank);
+                rc = cl_frame_ops_dict_ranks(k[i].c->dict, &k[i].rank);
         }
     }
     int64_t n = f->nrow;
@@ -206,10 +206,10 @@ int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *d
         idx = NULL;
     }
     for (int i = 0; i < nkeys; i++)
-        cl_free(k[i].rank);
-    cl_free(k);
-    cl_free(idx);
-    cl_free(tmp);
+        cl_alloc_free(k[i].rank);
+    cl_alloc_free(k);
+    cl_alloc_free(idx);
+    cl_alloc_free(tmp);
     return rc;
 }
 
@@ -222,7 +222,7 @@ int cl_frame_sort(cl_frame **out, const cl_frame *f, const char *const *keys, co
     if (rc)
         return rc;
     rc = cl_frame_take(out, f, order, f->nrow);
-    cl_free(order);
+    cl_alloc_free(order);
     return rc;
 }
 
@@ -234,8 +234,8 @@ static int concat_column(cl_column **out, const cl_frame *const *frames, int n, 
     int64_t total = 0;
     for (int i = 0; i < n; i++)
         total += frames[i]->nrow;
-    int rc = c0->type == CL_CAT ? cl_column_new_cat(out, total, NULL)
-                                : cl_column_new_num(out, c0->type, total);
+    int rc = c0->type == CL_CAT ? cl_frame_column_new_cat(out, total, NULL)
+                                : cl_frame_column_new_num(out, c0->type, total);
     if (rc)
         return rc;
     cl_column *r = *out;
@@ -253,14 +253,14 @@ static int concat_column(cl_column **out, const cl_frame *const *frames, int n, 
             break;
         }
         for (int32_t k = 0; k < c->dict->n && rc == CL_OK; k++)
-            rc = cl_dict_intern(r->dict, c->dict->labels[k], c->dict->lens[k], &map[k]);
+            rc = cl_frame_dict_intern(r->dict, c->dict->labels[k], c->dict->lens[k], &map[k]);
         for (int64_t j = 0; j < c->n && rc == CL_OK; j++)
             r->codes[o + j] = c->codes[j] < 0 ? -1 : map[c->codes[j]];
         o += c->n;
-        cl_free(map);
+        cl_alloc_free(map);
     }
     if (rc) {
-        cl_column_free(r);
+        cl_frame_column_free(r);
         *out = NULL;
     }
     return rc;
@@ -288,16 +288,16 @@ int cl_frame_concat(cl_frame **out, const cl_frame *const *frames, int n)
                 rc = cl_error(CL_EINVAL, "concat: frame %d has no column '%s'", i + 1, f0->names[j]);
             else if (frames[i]->cols[pos[i]]->type != f0->cols[j]->type)
                 rc = cl_error(CL_EINVAL, "concat: column '%s' is %s in frame 1 and %s in frame %d",
-                              f0->names[j], cl_coltype_name(f0->cols[j]->type),
-                              cl_coltype_name(frames[i]->cols[pos[i]]->type), i + 1);
+                              f0->names[j], cl_frame_coltype_name(f0->cols[j]->type),
+                              cl_frame_coltype_name(frames[i]->cols[pos[i]]->type), i + 1);
         }
         cl_column *c;
         if (rc == CL_OK && (rc = concat_column(&c, frames, n, pos)) == CL_OK) {
             rc = cl_frame_set(r, f0->names[j], c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
     }
-    cl_free(pos);
+    cl_alloc_free(pos);
     if (rc) {
         cl_frame_free(r);
         return rc;
@@ -318,7 +318,7 @@ static int strata_of(const cl_frame *f, const char *name, const char *what, int3
     *ids = NULL;
     *nids = 1;
     int64_t n = f->nrow;
-    *ids = cl_calloc((size_t)(n ? n : 1), sizeof **ids);
+    *ids = cl_alloc_calloc((size_t)(n ? n : 1), sizeof **ids);
     if (!*ids)
         return CL_ENOMEM;
     if (!name)
@@ -328,7 +328,7 @@ static int strata_of(const cl_frame *f, const char *name, const char *what, int3
     if (rc == CL_OK)
         rc = cl_frame_dense_ids(f->cols[j], *ids, nids, &na);
     if (rc) {
-        cl_free(*ids);
+        cl_alloc_free(*ids);
         *ids = NULL;
         return cl_error_wrap(rc, "%s", what);
     }
@@ -361,11 +361,11 @@ int cl_frame_split(const cl_frame *f, double test, const char *stratify, uint64_
     if (rc)
         return rc;
     /* rows of each stratum (CSR) */
-    int64_t *start = cl_calloc((size_t)ns + 1, sizeof *start);
+    int64_t *start = cl_alloc_calloc((size_t)ns + 1, sizeof *start);
     int64_t *rows = cl_alloc((size_t)(n ? n : 1) * sizeof *rows);
-    int64_t *want = cl_calloc((size_t)ns + 1, sizeof *want);
-    share *sh = cl_calloc((size_t)ns + 1, sizeof *sh);
-    uint8_t *is_test = cl_calloc((size_t)(n ? n : 1), 1);
+    int64_t *want = cl_alloc_calloc((size_t)ns + 1, sizeof *want);
+    share *sh = cl_alloc_calloc((size_t)ns + 1, sizeof *sh);
+    uint8_t *is_test = cl_alloc_calloc((size_t)(n ? n : 1), 1);
     if (!start || !rows || !want || !sh || !is_test) {
         rc = CL_ENOMEM;
         goto done;
@@ -412,8 +412,8 @@ int cl_frame_split(const cl_frame *f, double test, const char *stratify, uint64_
     *test_idx = cl_alloc((size_t)(nt ? nt : 1) * sizeof **test_idx);
     *train = cl_alloc((size_t)(n - nt ? n - nt : 1) * sizeof **train);
     if (!*test_idx || !*train) {
-        cl_free(*test_idx);
-        cl_free(*train);
+        cl_alloc_free(*test_idx);
+        cl_alloc_free(*train);
         *test_idx = *train = NULL;
         rc = CL_ENOMEM;
         goto done;
@@ -425,12 +425,12 @@ int cl_frame_split(const cl_frame *f, double test, const char *stratify, uint64_
             (*train)[(*ntrain)++] = i;
     }
 done:
-    cl_free(ids);
-    cl_free(start);
-    cl_free(rows);
-    cl_free(want);
-    cl_free(sh);
-    cl_free(is_test);
+    cl_alloc_free(ids);
+    cl_alloc_free(start);
+    cl_alloc_free(rows);
+    cl_alloc_free(want);
+    cl_alloc_free(sh);
+    cl_alloc_free(is_test);
     return rc;
 }
 
@@ -470,7 +470,7 @@ int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *g
         /* per stratum: shuffle its rows, deal them round-robin, continuing the dealer's
          * position across strata so fold sizes differ by at most one */
         int64_t *perm = cl_alloc((size_t)n * sizeof *perm);
-        int64_t *st = cl_calloc((size_t)ns + 2, sizeof *st);
+        int64_t *st = cl_alloc_calloc((size_t)ns + 2, sizeof *st);
         if (!perm || !st) {
             rc = CL_ENOMEM;
         } else {
@@ -492,19 +492,19 @@ int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *g
             for (int64_t i = 0; i < n; i++)
                 out[perm[i]] = (int32_t)(i % k);
         }
-        cl_free(perm);
-        cl_free(st);
+        cl_alloc_free(perm);
+        cl_alloc_free(st);
     } else if (rc == CL_OK) {
         if (ng < k) {
             rc = cl_error(CL_EINVAL, "kfold: %d groups cannot make %d folds", ng, k);
         } else {
             /* stratified group k-fold: groups in shuffled order, largest first, each to the
              * fold where the per-stratum shares stay most even (fewest rows on ties) */
-            int64_t *cnt = cl_calloc((size_t)ng * (size_t)ns, sizeof *cnt); /* group x stratum */
-            int64_t *fcnt = cl_calloc((size_t)k * (size_t)ns, sizeof *fcnt);
-            int64_t *tot = cl_calloc((size_t)ns, sizeof *tot);
-            int64_t *fsize = cl_calloc((size_t)k, sizeof *fsize);
-            grp *g = cl_calloc((size_t)ng, sizeof *g);
+            int64_t *cnt = cl_alloc_calloc((size_t)ng * (size_t)ns, sizeof *cnt); /* group x stratum */
+            int64_t *fcnt = cl_alloc_calloc((size_t)k * (size_t)ns, sizeof *fcnt);
+            int64_t *tot = cl_alloc_calloc((size_t)ns, sizeof *tot);
+            int64_t *fsize = cl_alloc_calloc((size_t)k, sizeof *fsize);
+            grp *g = cl_alloc_calloc((size_t)ng, sizeof *g);
             uint32_t *shuf = cl_alloc((size_t)ng * sizeof *shuf);
             int32_t *gfold = cl_alloc((size_t)ng * sizeof *gfold);
             if (!cnt || !fcnt || !tot || !fsize || !g || !shuf || !gfold) {
@@ -547,19 +547,19 @@ int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *g
                 for (int64_t i = 0; i < n; i++)
                     out[i] = gfold[gid[i]];
             }
-            cl_free(cnt);
-            cl_free(fcnt);
-            cl_free(tot);
-            cl_free(fsize);
-            cl_free(g);
-            cl_free(shuf);
-            cl_free(gfold);
+            cl_alloc_free(cnt);
+            cl_alloc_free(fcnt);
+            cl_alloc_free(tot);
+            cl_alloc_free(fsize);
+            cl_alloc_free(g);
+            cl_alloc_free(shuf);
+            cl_alloc_free(gfold);
         }
     }
-    cl_free(sid);
-    cl_free(gid);
+    cl_alloc_free(sid);
+    cl_alloc_free(gid);
     if (rc) {
-        cl_free(out);
+        cl_alloc_free(out);
         return rc;
     }
     *fold = out;

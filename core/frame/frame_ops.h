@@ -2,7 +2,7 @@
  * (frame_ops.c), group-by, describe and cross tables (frame_group.c), joins (frame_join.c).
  *
  * Owner: frame helper. Results are new owned frames (cl_frame_free) or cl_alloc'ed index
- * arrays (cl_free); inputs are borrowed. Random steps take a seed and give the same result
+ * arrays (cl_alloc_free); inputs are borrowed. Random steps take a seed and give the same result
  * for the same seed on every machine and thread count.
  */
 #ifndef CL_FRAME_OPS_H
@@ -45,10 +45,10 @@ typedef enum { CL_AGG_COUNT, CL_AGG_SUM, CL_AGG_MEAN, CL_AGG_MIN, CL_AGG_MAX, CL
                CL_AGG_QUANTILE /* values are only ever appended */ } cl_agg_fn;
 /* "count|sum|mean|min|max|std|median|nunique|first|last|size" */
 extern const char *const CL_AGG_NAMES;
-int cl_agg_parse(const char *s, cl_agg_fn *fn);
+int cl_frame_group_agg_parse(const char *s, cl_agg_fn *fn);
 /* The same, also accepting "q<percent>" ("q90", "q2.5"): CL_AGG_QUANTILE with *q = percent /
  * 100 in [0, 1] (pandas' quantile: linear interpolation). */
-int cl_agg_parse_q(const char *s, cl_agg_fn *fn, double *q);
+int cl_frame_group_agg_parse_q(const char *s, cl_agg_fn *fn, double *q);
 
 typedef struct cl_agg {
     const char *column;  /* input column (ignored for size) */

@@ -18,7 +18,7 @@
 static int same_cell(const cl_column *a, int64_t i, const cl_column *b, int64_t j)
 {
     if (a->type == CL_CAT) {
-        const char *x = cl_column_label(a, i), *y = cl_column_label(b, j);
+        const char *x = cl_frame_column_label(a, i), *y = cl_frame_column_label(b, j);
         return (!x && !y) || (x && y && !strcmp(x, y));
     }
     double u = a->num[i], v = b->num[j];
@@ -29,7 +29,7 @@ static int same_cell(const cl_column *a, int64_t i, const cl_column *b, int64_t 
 static void level_name(const cl_column *c, int64_t i, char *buf, size_t cap)
 {
     if (c->type == CL_CAT)
-        snprintf(buf, cap, "%s", cl_column_label(c, i));
+        snprintf(buf, cap, "%s", cl_frame_column_label(c, i));
     else if (c->type == CL_DATE)
         cl_textnum_format_date(c->num[i], buf, cap);
     else if (c->num[i] == floor(c->num[i]) && fabs(c->num[i]) < 1e15)
@@ -111,11 +111,11 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
                           columns, (long long)levels->nrow);
     }
     const cl_column *cv = rc == CL_OK ? cells->cols[nidx + 1] : NULL;
-    if (rc == CL_OK && !(outc = cl_calloc((size_t)(nlev ? nlev : 1), sizeof *outc)))
+    if (rc == CL_OK && !(outc = cl_alloc_calloc((size_t)(nlev ? nlev : 1), sizeof *outc)))
         rc = CL_ENOMEM;
     for (int l = 0; rc == CL_OK && l < nlev; l++) {
-        rc = cv->type == CL_CAT ? cl_column_new_cat(&outc[l], rows->nrow, cv->dict)
-                                : cl_column_new_num(&outc[l], cv->type, rows->nrow);
+        rc = cv->type == CL_CAT ? cl_frame_column_new_cat(&outc[l], rows->nrow, cv->dict)
+                                : cl_frame_column_new_num(&outc[l], cv->type, rows->nrow);
         for (int64_t i = 0; rc == CL_OK && i < rows->nrow; i++) {
             if (cv->type == CL_CAT)
                 outc[l]->codes[i] = -1;
@@ -132,7 +132,7 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
             lmap[c] = -1;
         for (int l = 0; rc == CL_OK && l < nlev; l++) {
             int32_t code = lc->codes[l];
-            int32_t c = cl_dict_find(cc->dict, lc->dict->labels[code], lc->dict->lens[code]);
+            int32_t c = cl_frame_dict_find(cc->dict, lc->dict->labels[code], lc->dict->lens[code]);
             if (c >= 0)
                 lmap[c] = l;
         }
@@ -140,9 +140,9 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
     int64_t *rowcnt = NULL, *levcnt = NULL, *keeprows = NULL;
     if (rc == CL_OK) {
         size_t nr = (size_t)(rows->nrow ? rows->nrow : 1);
-        rowcnt = cl_calloc(nr, sizeof *rowcnt);
+        rowcnt = cl_alloc_calloc(nr, sizeof *rowcnt);
         keeprows = cl_alloc(nr * sizeof *keeprows);
-        levcnt = cl_calloc((size_t)(nlev ? nlev : 1), sizeof *levcnt);
+        levcnt = cl_alloc_calloc((size_t)(nlev ? nlev : 1), sizeof *levcnt);
         if (!rowcnt || !levcnt || !keeprows)
             rc = CL_ENOMEM;
     }
@@ -158,7 +158,7 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
                 row++;
             int lo = level_of(lc, lmap, cc, i, nlev);
             CL_ASSERT(row < rows->nrow && lo >= 0 && lo < nlev);
-            if (cl_column_isna_at(cv, i))
+            if (cl_frame_column_isna_at(cv, i))
                 continue;
             if (cv->type == CL_CAT)
                 outc[lo]->codes[row] = cv->codes[i];
@@ -185,7 +185,7 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
         if (rc == CL_OK)
             rc = cl_frame_take(&r, sel, keeprows, nkeep);
         cl_frame_free(sel);
-        cl_free(keep);
+        cl_alloc_free(keep);
     }
     for (int l = 0; rc == CL_OK && l < nlev; l++) {
         if (levcnt[l] == 0)
@@ -196,13 +196,13 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
         if (cl_frame_find(r, name) >= 0) {
             rc = cl_error(CL_EINVAL, "%s: the value '%s' of '%s' clashes with an index column's "
                           "name", what, name, columns);
-        } else if ((rc = cl_column_take(&c, outc[l], keeprows, nkeep)) == CL_OK) {
+        } else if ((rc = cl_frame_column_take(&c, outc[l], keeprows, nkeep)) == CL_OK) {
             if (c->type == CL_NUM && !isnan(fill))
                 for (int64_t i = 0; i < c->n; i++)
                     if (isnan(c->num[i]))
                         c->num[i] = fill;
             rc = cl_frame_set(r, name, c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
     }
     if (rc == CL_OK)
@@ -210,14 +210,14 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
     else
         cl_frame_free(r);
     for (int l = 0; outc && l < nlev; l++)
-        cl_column_free(outc[l]);
-    cl_free(outc);
-    cl_free(lmap);
-    cl_free(rowcnt);
-    cl_free(levcnt);
-    cl_free(keeprows);
-    cl_free(dup);
-    cl_free(keys);
+        cl_frame_column_free(outc[l]);
+    cl_alloc_free(outc);
+    cl_alloc_free(lmap);
+    cl_alloc_free(rowcnt);
+    cl_alloc_free(levcnt);
+    cl_alloc_free(keeprows);
+    cl_alloc_free(dup);
+    cl_alloc_free(keys);
     cl_frame_free(fk);
     cl_frame_free(cells);
     cl_frame_free(rows);
@@ -269,8 +269,8 @@ int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int 
             t = u;
         else if (u != t)
             rc = cl_error(CL_EINVAL, "melt: value columns must share one type: '%s' is %s, "
-                          "'%s' is %s", f->names[vj[0]], cl_coltype_name(t), f->names[vj[k]],
-                          cl_coltype_name(u));
+                          "'%s' is %s", f->names[vj[0]], cl_frame_coltype_name(t), f->names[vj[k]],
+                          cl_frame_coltype_name(u));
     }
     int64_t n = f->nrow, m = n * nv;
     int64_t *idx = rc == CL_OK ? cl_alloc(sizeof *idx * (size_t)(m ? m : 1)) : NULL;
@@ -282,18 +282,18 @@ int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int 
         for (int k = 0; k < nv; k++)
             for (int64_t i = 0; i < n; i++)
                 idx[k * n + i] = i;
-        rc = cl_column_new_cat(&var, m, NULL);
+        rc = cl_frame_column_new_cat(&var, m, NULL);
     }
     for (int k = 0; rc == CL_OK && k < nv; k++) {
         int32_t code;
         const char *nm = f->names[vj[k]];
-        if ((rc = cl_dict_intern(var->dict, nm, strlen(nm), &code)))
+        if ((rc = cl_frame_dict_intern(var->dict, nm, strlen(nm), &code)))
             break;
         for (int64_t i = 0; i < n; i++)
             var->codes[k * n + i] = code;
     }
     if (rc == CL_OK)
-        rc = t == CL_CAT ? cl_column_new_cat(&val, m, NULL) : cl_column_new_num(&val, t, m);
+        rc = t == CL_CAT ? cl_frame_column_new_cat(&val, m, NULL) : cl_frame_column_new_num(&val, t, m);
     for (int k = 0; rc == CL_OK && k < nv; k++) {
         const cl_column *c = f->cols[vj[k]];
         for (int64_t i = 0; rc == CL_OK && i < n; i++) {
@@ -303,7 +303,7 @@ int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int 
                 val->codes[k * n + i] = -1;
             } else {
                 int32_t code = c->codes[i];
-                rc = cl_dict_intern(val->dict, c->dict->labels[code], c->dict->lens[code],
+                rc = cl_frame_dict_intern(val->dict, c->dict->labels[code], c->dict->lens[code],
                                     &val->codes[k * n + i]);
             }
         }
@@ -315,7 +315,7 @@ int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int 
             idn[k] = f->names[ij[k]];
         if (rc == CL_OK)
             rc = cl_frame_select(&ids, f, idn, nid);
-        cl_free(idn);
+        cl_alloc_free(idn);
     }
     if (rc == CL_OK)
         rc = nid ? cl_frame_take(&r, ids, idx, m) : cl_frame_new(&r);
@@ -328,11 +328,11 @@ int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int 
     else
         cl_frame_free(r);
     cl_frame_free(ids);
-    cl_column_free(var);
-    cl_column_free(val);
-    cl_free(idx);
-    cl_free(ij);
-    cl_free(vj);
+    cl_frame_column_free(var);
+    cl_frame_column_free(val);
+    cl_alloc_free(idx);
+    cl_alloc_free(ij);
+    cl_alloc_free(vj);
     return rc;
 }
 
@@ -361,7 +361,7 @@ int cl_frame_to_tensor(cl_tensor **out, const cl_frame *f, const char *const *na
                 *cl_tensor_ptr(t, i, j) = (float)f->cols[cj[j]]->num[i];
         *out = t;
     }
-    cl_free(cj);
+    cl_alloc_free(cj);
     return rc;
 }
 
@@ -377,7 +377,7 @@ int cl_frame_from_tensor(cl_frame **out, const cl_tensor *t, const char *const *
     int rc = cl_frame_new(&r);
     for (int64_t j = 0; rc == CL_OK && j < m; j++) {
         cl_column *c;
-        if ((rc = cl_column_new_num(&c, CL_NUM, n)))
+        if ((rc = cl_frame_column_new_num(&c, CL_NUM, n)))
             break;
         for (int64_t i = 0; i < n; i++)
             c->num[i] = *cl_tensor_ptr(t, i, t->ndim == 1 ? 0 : j);
@@ -388,7 +388,7 @@ int cl_frame_from_tensor(cl_frame **out, const cl_tensor *t, const char *const *
             rc = cl_error(CL_EINVAL, "from_tensor: column name '%s' given twice", names[j]);
         else
             rc = cl_frame_set(r, names ? names[j] : name, c);
-        cl_column_free(c);
+        cl_frame_column_free(c);
     }
     if (rc == CL_OK && m > 0)
         r->nrow = n;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cl_cut_opts_default(cl_cut_opts *o)
+void cl_frame_stats_cut_opts_default(cl_cut_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->right = 1;
@@ -22,11 +22,11 @@ void cl_cut_opts_default(cl_cut_opts *o)
 static int check_num(const cl_column *c, const char *what)
 {
     if (c->type != CL_NUM)
-        return cl_error(CL_EINVAL, "%s: needs a num column, got %s", what, cl_coltype_name(c->type));
+        return cl_error(CL_EINVAL, "%s: needs a num column, got %s", what, cl_frame_coltype_name(c->type));
     return CL_OK;
 }
 
-int cl_cut_edges(const cl_column *c, int k, int right, double **edges)
+int cl_frame_stats_cut_edges(const cl_column *c, int k, int right, double **edges)
 {
     *edges = NULL;
     int rc = check_num(c, "cut");
@@ -75,7 +75,7 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int cl_qcut_edges(const cl_column *c, int q, double **edges)
+int cl_frame_stats_qcut_edges(const cl_column *c, int q, double **edges)
 {
     *edges = NULL;
     int rc = check_num(c, "qcut");
@@ -87,16 +87,16 @@ int cl_qcut_edges(const cl_column *c, int q, double **edges)
     double *v = cl_alloc(sizeof *v * (size_t)(c->n ? c->n : 1));
     double *e = cl_alloc(sizeof *e * (size_t)(q + 1));
     if (!v || !e) {
-        cl_free(v);
-        cl_free(e);
+        cl_alloc_free(v);
+        cl_alloc_free(e);
         return CL_ENOMEM;
     }
     for (int64_t i = 0; i < c->n; i++)
         if (!isnan(c->num[i]))
             v[m++] = c->num[i];
     if (m == 0) {
-        cl_free(v);
-        cl_free(e);
+        cl_alloc_free(v);
+        cl_alloc_free(e);
         return cl_error(CL_EINVAL, "qcut: no values to take quantiles of (every value is missing)");
     }
     qsort(v, (size_t)m, sizeof *v, cmp_dbl);
@@ -107,11 +107,11 @@ int cl_qcut_edges(const cl_column *c, int q, double **edges)
         double fr = pos - (double)lo;
         e[i] = lo + 1 < m ? v[lo] + (v[lo + 1] - v[lo]) * fr : v[lo];
     }
-    cl_free(v);
+    cl_alloc_free(v);
     for (int i = 1; i <= q; i++)
         if (!(e[i] > e[i - 1])) {
             double x = e[i];
-            cl_free(e);
+            cl_alloc_free(e);
             return cl_error(CL_EINVAL, "qcut: bin edges must be unique: the quantiles %d/%d and "
                             "%d/%d are both %g (fewer quantiles, or cut)", i - 1, q, i, q, x);
         }
@@ -243,13 +243,13 @@ static int make_labels(cl_dict *d, const double *edges, int ne, const cl_cut_opt
         }
         int n = snprintf(lab, sizeof lab, o->right ? "(%s, %s]" : "[%s, %s)", l, r);
         int32_t code;
-        rc = cl_dict_intern(d, lab, (size_t)n, &code);
+        rc = cl_frame_dict_intern(d, lab, (size_t)n, &code);
     }
-    cl_free(b);
+    cl_alloc_free(b);
     return rc;
 }
 
-int cl_col_cut(cl_column **out, const cl_column *c, const double *edges, int nedges,
+int cl_frame_stats_col_cut(cl_column **out, const cl_column *c, const double *edges, int nedges,
                const cl_cut_opts *o)
 {
     *out = NULL;
@@ -269,15 +269,15 @@ int cl_col_cut(cl_column **out, const cl_column *c, const double *edges, int ned
     if (o->labels && o->codes)
         return cl_error(CL_EINVAL, "cut: give labels or codes, not both");
     if (o->codes) {
-        rc = cl_column_new_num(out, CL_NUM, c->n);
+        rc = cl_frame_column_new_num(out, CL_NUM, c->n);
     } else {
         cl_dict *d;
-        if ((rc = cl_dict_new(&d)))
+        if ((rc = cl_frame_dict_new(&d)))
             return rc;
         if (o->labels) {
             for (int i = 0; rc == CL_OK && i < nb; i++) {
                 int32_t code;
-                rc = cl_dict_intern(d, o->labels[i], strlen(o->labels[i]), &code);
+                rc = cl_frame_dict_intern(d, o->labels[i], strlen(o->labels[i]), &code);
                 if (rc == CL_OK && code != i)
                     rc = cl_error(CL_EINVAL, "cut: label '%s' given twice", o->labels[i]);
             }
@@ -285,8 +285,8 @@ int cl_col_cut(cl_column **out, const cl_column *c, const double *edges, int ned
             rc = make_labels(d, edges, nedges, o);
         }
         if (rc == CL_OK)
-            rc = cl_column_new_cat(out, c->n, d);
-        cl_dict_free(d);
+            rc = cl_frame_column_new_cat(out, c->n, d);
+        cl_frame_dict_free(d);
     }
     if (rc)
         return rc;
@@ -421,23 +421,23 @@ int cl_frame_corr(cl_frame **out, const cl_frame *f, int spearman)
         rc = names ? CL_OK : CL_ENOMEM;
         for (int a = 0; rc == CL_OK && a < k; a++)
             names[a] = f->names[cj[a]];
-        if (rc == CL_OK && (rc = cl_column_from_strings(&c, names, k)) == CL_OK) {
+        if (rc == CL_OK && (rc = cl_frame_column_from_strings(&c, names, k)) == CL_OK) {
             rc = cl_frame_set(r, "column", c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
-        cl_free(names);
+        cl_alloc_free(names);
         for (int b = 0; rc == CL_OK && b < k; b++) {
             if (!strcmp(f->names[cj[b]], "column")) {
                 rc = cl_error(CL_EINVAL, "corr: a column named 'column' clashes with the name "
                               "column of the result (rename it)");
                 break;
             }
-            if ((rc = cl_column_new_num(&c, CL_NUM, k)))
+            if ((rc = cl_frame_column_new_num(&c, CL_NUM, k)))
                 break;
             for (int a = 0; a < k; a++)
                 c->num[a] = m[a * k + b];
             rc = cl_frame_set(r, f->names[cj[b]], c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
     }
     if (rc) {
@@ -445,12 +445,12 @@ int cl_frame_corr(cl_frame **out, const cl_frame *f, int spearman)
         r = NULL;
     }
     *out = r;
-    cl_free(cj);
-    cl_free(x);
-    cl_free(y);
-    cl_free(rx);
-    cl_free(ry);
-    cl_free(s);
-    cl_free(m);
+    cl_alloc_free(cj);
+    cl_alloc_free(x);
+    cl_alloc_free(y);
+    cl_alloc_free(rx);
+    cl_alloc_free(ry);
+    cl_alloc_free(s);
+    cl_alloc_free(m);
     return rc;
 }

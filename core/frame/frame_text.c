@@ -48,11 +48,11 @@ static int check_date(const cl_column *c, const char *what)
 {
     if (c->type != CL_DATE)
         return cl_error(CL_EINVAL, "%s: needs a date column, got %s (read it with types = "
-                        "{col = \"date\"} or :astype(\"date\"))", what, cl_coltype_name(c->type));
+                        "{col = \"date\"} or :astype(\"date\"))", what, cl_frame_coltype_name(c->type));
     return CL_OK;
 }
 
-int cl_col_dt_part(cl_column **out, const cl_column *c, cl_dt_part part)
+int cl_frame_text_col_dt_part(cl_column **out, const cl_column *c, cl_dt_part part)
 {
     *out = NULL;
     int rc = check_date(c, "date part");
@@ -60,7 +60,7 @@ int cl_col_dt_part(cl_column **out, const cl_column *c, cl_dt_part part)
         return rc;
     if ((unsigned)part > CL_DT_HOUR)
         return cl_error(CL_EINVAL, "date part: unknown part %d", (int)part);
-    if ((rc = cl_column_new_num(out, CL_NUM, c->n)))
+    if ((rc = cl_frame_column_new_num(out, CL_NUM, c->n)))
         return rc;
     for (int64_t i = 0; i < c->n; i++) {
         double v = c->num[i];
@@ -86,13 +86,13 @@ int cl_col_dt_part(cl_column **out, const cl_column *c, cl_dt_part part)
     return CL_OK;
 }
 
-int cl_col_add_months(cl_column **out, const cl_column *c, int k)
+int cl_frame_text_col_add_months(cl_column **out, const cl_column *c, int k)
 {
     *out = NULL;
     int rc = check_date(c, "add_months");
     if (rc)
         return rc;
-    if ((rc = cl_column_new_num(out, CL_DATE, c->n)))
+    if ((rc = cl_frame_column_new_num(out, CL_DATE, c->n)))
         return rc;
     for (int64_t i = 0; i < c->n; i++) {
         double v = c->num[i];
@@ -126,7 +126,7 @@ static int sb_put(sbuf *b, const char *s, size_t n)
         size_t nc = b->cap ? b->cap : 64;
         while (nc < b->n + n + 1)
             nc *= 2;
-        char *q = cl_realloc(b->p, nc);
+        char *q = cl_alloc_realloc(b->p, nc);
         if (!q)
             return CL_ENOMEM;
         b->p = q;
@@ -249,7 +249,7 @@ static double measure(const char *s, size_t n, cl_str_op op, const char *a)
     }
 }
 
-int cl_col_str(cl_column **out, const cl_column *c, cl_str_op op, const char *a, const char *b,
+int cl_frame_text_col_str(cl_column **out, const cl_column *c, cl_str_op op, const char *a, const char *b,
                int k)
 {
     *out = NULL;
@@ -259,7 +259,7 @@ int cl_col_str(cl_column **out, const cl_column *c, cl_str_op op, const char *a,
         return cl_error(CL_EINVAL, "string method: unknown operation %d", (int)op);
     if (c->type != CL_CAT)
         return cl_error(CL_EINVAL, "%s: needs a cat (string) column, got %s", names[op],
-                        cl_coltype_name(c->type));
+                        cl_frame_coltype_name(c->type));
     int needs_a = op == CL_STR_REPLACE || op == CL_STR_SPLIT || op >= CL_STR_CONTAINS;
     if (needs_a && !a)
         return cl_error(CL_EINVAL, "%s: needs a string argument", names[op]);
@@ -276,7 +276,7 @@ int cl_col_str(cl_column **out, const cl_column *c, cl_str_op op, const char *a,
     cl_dict *nd = NULL;
     sbuf sb = {0};
     if (rc == CL_OK && !to_num)
-        rc = cl_dict_new(&nd);
+        rc = cl_frame_dict_new(&nd);
     for (int32_t code = 0; rc == CL_OK && code < d->n; code++) {
         if (to_num) {
             val[code] = measure(d->labels[code], d->lens[code], op, a);
@@ -287,10 +287,10 @@ int cl_col_str(cl_column **out, const cl_column *c, cl_str_op op, const char *a,
             break;
         map[code] = -1;
         if (!na)
-            rc = cl_dict_intern(nd, sb.p, sb.n, &map[code]);
+            rc = cl_frame_dict_intern(nd, sb.p, sb.n, &map[code]);
     }
     if (rc == CL_OK)
-        rc = to_num ? cl_column_new_num(out, CL_NUM, c->n) : cl_column_new_cat(out, c->n, nd);
+        rc = to_num ? cl_frame_column_new_num(out, CL_NUM, c->n) : cl_frame_column_new_cat(out, c->n, nd);
     for (int64_t i = 0; rc == CL_OK && i < c->n; i++) {
         int32_t code = c->codes[i];
         if (to_num)
@@ -298,9 +298,9 @@ int cl_col_str(cl_column **out, const cl_column *c, cl_str_op op, const char *a,
         else
             (*out)->codes[i] = code < 0 ? -1 : map[code];
     }
-    cl_dict_free(nd);
-    cl_free(sb.p);
-    cl_free(map);
-    cl_free(val);
+    cl_frame_dict_free(nd);
+    cl_alloc_free(sb.p);
+    cl_alloc_free(map);
+    cl_alloc_free(val);
     return rc;
 }

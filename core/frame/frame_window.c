@@ -25,9 +25,9 @@ int cl_frame_groups(const cl_frame *f, const char *const *keys, int nkeys, int32
             rc = cl_error_wrap(rc, "groupby");
     if (rc == CL_OK)
         rc = cl_frame_group_ids(f, kj, nkeys, g, ng);
-    cl_free(kj);
+    cl_alloc_free(kj);
     if (rc) {
-        cl_free(g);
+        cl_alloc_free(g);
         return rc;
     }
     *gid = g;
@@ -45,11 +45,11 @@ static int groups_make(groups *G, int64_t n, const int32_t *gid, int32_t ng)
     if (!gid)
         ng = 1;
     G->ng = ng;
-    G->start = cl_calloc((size_t)ng + 2, sizeof *G->start);
+    G->start = cl_alloc_calloc((size_t)ng + 2, sizeof *G->start);
     G->rows = cl_alloc((size_t)(n ? n : 1) * sizeof *G->rows);
     if (!G->start || !G->rows) {
-        cl_free(G->start);
-        cl_free(G->rows);
+        cl_alloc_free(G->start);
+        cl_alloc_free(G->rows);
         return CL_ENOMEM;
     }
     if (!gid) {
@@ -60,8 +60,8 @@ static int groups_make(groups *G, int64_t n, const int32_t *gid, int32_t ng)
     }
     for (int64_t i = 0; i < n; i++) {
         if (gid[i] < 0 || gid[i] >= ng) {
-            cl_free(G->start);
-            cl_free(G->rows);
+            cl_alloc_free(G->start);
+            cl_alloc_free(G->rows);
             return cl_error(CL_EINVAL, "group id %d of row %lld outside 0..%d", (int)gid[i],
                             (long long)i + 1, (int)ng - 1);
         }
@@ -76,8 +76,8 @@ static int groups_make(groups *G, int64_t n, const int32_t *gid, int32_t ng)
 
 static void groups_free(groups *G)
 {
-    cl_free(G->start);
-    cl_free(G->rows);
+    cl_alloc_free(G->start);
+    cl_alloc_free(G->rows);
 }
 
 static int need_num(const cl_column *c, const char *what)
@@ -87,14 +87,14 @@ static int need_num(const cl_column *c, const char *what)
     return CL_OK;
 }
 
-int cl_col_cumsum(cl_column **out, const cl_column *c, const int32_t *gid, int32_t ng)
+int cl_frame_window_col_cumsum(cl_column **out, const cl_column *c, const int32_t *gid, int32_t ng)
 {
     *out = NULL;
     int rc = need_num(c, "cumsum");
     groups G;
     if (rc || (rc = groups_make(&G, c->n, gid, ng)))
         return rc;
-    if ((rc = cl_column_new_num(out, CL_NUM, c->n)) == CL_OK)
+    if ((rc = cl_frame_column_new_num(out, CL_NUM, c->n)) == CL_OK)
         for (int32_t g = 0; g < G.ng; g++) {
             double s = 0;
             for (int64_t p = G.start[g]; p < G.start[g + 1]; p++) {
@@ -112,14 +112,14 @@ int cl_col_cumsum(cl_column **out, const cl_column *c, const int32_t *gid, int32
     return rc;
 }
 
-int cl_col_shift(cl_column **out, const cl_column *c, int64_t k, const int32_t *gid, int32_t ng)
+int cl_frame_window_col_shift(cl_column **out, const cl_column *c, int64_t k, const int32_t *gid, int32_t ng)
 {
     *out = NULL;
     groups G;
     int rc = groups_make(&G, c->n, gid, ng);
     if (rc)
         return rc;
-    rc = c->type == CL_CAT ? cl_column_new_cat(out, c->n, c->dict) : cl_column_new_num(out, c->type, c->n);
+    rc = c->type == CL_CAT ? cl_frame_column_new_cat(out, c->n, c->dict) : cl_frame_column_new_num(out, c->type, c->n);
     for (int32_t g = 0; rc == CL_OK && g < G.ng; g++) {
         int64_t s = G.start[g], m = G.start[g + 1] - s;
         for (int64_t p = 0; p < m; p++) {
@@ -135,14 +135,14 @@ int cl_col_shift(cl_column **out, const cl_column *c, int64_t k, const int32_t *
     return rc;
 }
 
-int cl_col_diff(cl_column **out, const cl_column *c, int64_t k, const int32_t *gid, int32_t ng)
+int cl_frame_window_col_diff(cl_column **out, const cl_column *c, int64_t k, const int32_t *gid, int32_t ng)
 {
     *out = NULL;
     int rc = need_num(c, "diff");
     groups G;
     if (rc || (rc = groups_make(&G, c->n, gid, ng)))
         return rc;
-    if ((rc = cl_column_new_num(out, CL_NUM, c->n)) == CL_OK)
+    if ((rc = cl_frame_column_new_num(out, CL_NUM, c->n)) == CL_OK)
         for (int32_t g = 0; g < G.ng; g++) {
             int64_t s = G.start[g], m = G.start[g + 1] - s;
             for (int64_t p = 0; p < m; p++) {
@@ -156,7 +156,7 @@ int cl_col_diff(cl_column **out, const cl_column *c, int64_t k, const int32_t *g
 
 static const char *const RANK[] = {"average", "min", "max", "first", "dense"};
 
-int cl_rank_parse(const char *s, cl_rank_method *m)
+int cl_frame_window_rank_parse(const char *s, cl_rank_method *m)
 {
     for (int k = 0; k < 5; k++)
         if (!strcmp(s, RANK[k])) {
@@ -181,7 +181,7 @@ static int rkey_cmp(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
-int cl_col_rank(cl_column **out, const cl_column *c, cl_rank_method m, int desc,
+int cl_frame_window_col_rank(cl_column **out, const cl_column *c, cl_rank_method m, int desc,
                 const int32_t *gid, int32_t ng)
 {
     *out = NULL;
@@ -192,11 +192,11 @@ int cl_col_rank(cl_column **out, const cl_column *c, cl_rank_method m, int desc,
     if (rc)
         return rc;
     if (c->type == CL_CAT)
-        rc = cl_dict_ranks(c->dict, &lrank);
+        rc = cl_frame_ops_dict_ranks(c->dict, &lrank);
     if (rc == CL_OK && !(buf = cl_alloc((size_t)(c->n ? c->n : 1) * sizeof *buf)))
         rc = CL_ENOMEM;
     if (rc == CL_OK)
-        rc = cl_column_new_num(out, CL_NUM, c->n);
+        rc = cl_frame_column_new_num(out, CL_NUM, c->n);
     for (int32_t g = 0; rc == CL_OK && g < G.ng; g++) {
         int64_t k = 0;
         for (int64_t p = G.start[g]; p < G.start[g + 1]; p++) {
@@ -235,18 +235,18 @@ int cl_col_rank(cl_column **out, const cl_column *c, cl_rank_method m, int desc,
         }
     }
     if (rc && *out) {
-        cl_column_free(*out);
+        cl_frame_column_free(*out);
         *out = NULL;
     }
-    cl_free(lrank);
-    cl_free(buf);
+    cl_alloc_free(lrank);
+    cl_alloc_free(buf);
     groups_free(&G);
     return rc;
 }
 
 static const char *const WIN[] = {"sum", "mean", "min", "max", "std", "count", "median"};
 
-int cl_win_parse(const char *s, cl_win_fn *fn)
+int cl_frame_window_win_parse(const char *s, cl_win_fn *fn)
 {
     for (int k = 0; k < 7; k++)
         if (!strcmp(s, WIN[k])) {
@@ -263,7 +263,7 @@ static int dcmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int cl_col_rolling(cl_column **out, const cl_column *c, int64_t window, int64_t min_periods,
+int cl_frame_window_col_rolling(cl_column **out, const cl_column *c, int64_t window, int64_t min_periods,
                    cl_win_fn fn, const int32_t *gid, int32_t ng)
 {
     *out = NULL;
@@ -284,7 +284,7 @@ int cl_col_rolling(cl_column **out, const cl_column *c, int64_t window, int64_t 
     if (fn == CL_WIN_MEDIAN && !(w = cl_alloc((size_t)window * sizeof *w)))
         rc = CL_ENOMEM;
     if (rc == CL_OK)
-        rc = cl_column_new_num(out, CL_NUM, c->n);
+        rc = cl_frame_column_new_num(out, CL_NUM, c->n);
     for (int32_t g = 0; rc == CL_OK && g < G.ng; g++) {
         int64_t s = G.start[g], m = G.start[g + 1] - s;
         for (int64_t p = 0; p < m; p++) {
@@ -331,10 +331,10 @@ int cl_col_rolling(cl_column **out, const cl_column *c, int64_t window, int64_t 
         }
     }
     if (rc && *out) {
-        cl_column_free(*out);
+        cl_frame_column_free(*out);
         *out = NULL;
     }
-    cl_free(w);
+    cl_alloc_free(w);
     groups_free(&G);
     return rc;
 }

@@ -62,9 +62,9 @@ int cl_experiment_new(cl_experiment **out, int max_user, int max_title,
     if (max_user < 1 || max_title < 1)
         return cl_error(CL_EINVAL, "experiment: max_user and max_title must be >= 1, got %d, %d",
                         max_user, max_title);
-    cl_experiment *x = cl_calloc(1, sizeof *x);
-    if (!x || !(x->c = cl_calloc((size_t)max_user, sizeof *x->c)) ||
-        !(x->watches = cl_calloc((size_t)max_title, sizeof *x->watches))) {
+    cl_experiment *x = cl_alloc_calloc(1, sizeof *x);
+    if (!x || !(x->c = cl_alloc_calloc((size_t)max_user, sizeof *x->c)) ||
+        !(x->watches = cl_alloc_calloc((size_t)max_title, sizeof *x->watches))) {
         cl_experiment_free(x);
         return CL_ENOMEM;
     }
@@ -85,9 +85,9 @@ void cl_experiment_free(cl_experiment *x)
         return;
     if (x->c && x->watches)
         pthread_mutex_destroy(&x->pub_mu);
-    cl_free(x->c);
-    cl_free(x->watches);
-    cl_free(x);
+    cl_alloc_free(x->c);
+    cl_alloc_free(x->watches);
+    cl_alloc_free(x);
 }
 
 /* splitmix64: a bijective mix, so arms do not depend on arrival order */

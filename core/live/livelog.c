@@ -44,8 +44,8 @@ static int fingerprint(const cl_livestate_config *cfg, uint32_t *out)
     cl_livestate_free(s);
     if (rc)
         return rc;
-    *out = cl_crc32(0, img, len - 4); /* not the trailer: a CRC over data + its CRC is constant */
-    cl_free(img);
+    *out = cl_fileio_crc32(0, img, len - 4); /* not the trailer: a CRC over data + its CRC is constant */
+    cl_alloc_free(img);
     return CL_OK;
 }
 
@@ -55,8 +55,8 @@ void cl_livelog_close(cl_livelog *g)
         return;
     sqlite3_finalize(g->ins);
     sqlite3_close(g->db);
-    cl_free(g->path);
-    cl_free(g);
+    cl_alloc_free(g->path);
+    cl_alloc_free(g);
 }
 
 int cl_livelog_open(cl_livelog **out, const char *path, const cl_livestate_config *cfg)
@@ -66,9 +66,9 @@ int cl_livelog_open(cl_livelog **out, const char *path, const cl_livestate_confi
     int rc = fingerprint(cfg, &fp);
     if (rc)
         return rc;
-    cl_livelog *g = cl_calloc(1, sizeof *g);
-    if (!g || !(g->path = cl_strdup(path))) {
-        cl_free(g);
+    cl_livelog *g = cl_alloc_calloc(1, sizeof *g);
+    if (!g || !(g->path = cl_alloc_strdup(path))) {
+        cl_alloc_free(g);
         return CL_ENOMEM;
     }
     if (sqlite3_open_v2(path, &g->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -180,7 +180,7 @@ int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t
     if (n <= 0)
         return CL_OK;
     size_t bytes;
-    if (!cl_mul_size((size_t)n, REC, &bytes) || bytes > INT32_MAX)
+    if (!cl_alloc_mul_size((size_t)n, REC, &bytes) || bytes > INT32_MAX)
         return cl_error(CL_ERANGE, "live log: batch of %lld events is too large", (long long)n);
     uint8_t *blob = cl_alloc(bytes);
     if (!blob)
@@ -217,7 +217,7 @@ int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t
         sqlite3_reset(g->ins);
         sqlite3_clear_bindings(g->ins);
     }
-    cl_free(blob);
+    cl_alloc_free(blob);
     if (rc)
         return rc;
     g->last = s;
@@ -247,7 +247,7 @@ int cl_livelog_each(cl_livelog *g, int64_t after,
             break;
         }
         if (n > cap) {
-            cl_free(ev);
+            cl_alloc_free(ev);
             if (!(ev = cl_alloc((size_t)n * sizeof *ev))) {
                 rc = CL_ENOMEM;
                 break;
@@ -272,7 +272,7 @@ int cl_livelog_each(cl_livelog *g, int64_t after,
     }
     if (rc == CL_OK && step != SQLITE_DONE)
         rc = db_error(g, "read");
-    cl_free(ev);
+    cl_alloc_free(ev);
     sqlite3_finalize(st);
     return rc;
 }
@@ -301,10 +301,10 @@ int cl_livelog_rebuild(cl_livelog *g, const char *snap_path, const cl_livestate_
     if (snap_path && stat(snap_path, &sb) == 0) {
         char *img = NULL;
         size_t len = 0;
-        if ((rc = cl_file_read(snap_path, SNAP_MAX, &img, &len)))
+        if ((rc = cl_fileio_read(snap_path, SNAP_MAX, &img, &len)))
             return rc;
         rc = cl_livestate_restore(&s, (const uint8_t *)img, len, &tag);
-        cl_free(img);
+        cl_alloc_free(img);
         if (rc)
             return cl_error_wrap(rc, "snapshot '%s'", snap_path);
         if (tag < 0 || tag > g->last) {
@@ -331,7 +331,7 @@ int cl_livelog_snapshot(const cl_livestate *s, int64_t seq, const char *path)
     int rc = cl_livestate_serialize(s, seq, &img, &len);
     if (rc)
         return rc;
-    rc = cl_file_write_atomic(path, img, len);
-    cl_free(img);
+    rc = cl_fileio_write_atomic(path, img, len);
+    cl_alloc_free(img);
     return rc;
 }

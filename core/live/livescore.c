@@ -14,14 +14,14 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "frame/frame.h"
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 #include "tensor/tensor.h"
 
 enum { SRC_LIVE, SRC_PLAN, SRC_USER, SRC_PROFILE };
 
 typedef struct src {
     int kind;
-    int feature;     /* SRC_LIVE: index into cl_live_features */
+    int feature;     /* SRC_LIVE: index into cl_livestate_feature_defs */
     cl_column *col;  /* SRC_PROFILE: the profiles' column (retained) */
 } src;
 
@@ -42,18 +42,18 @@ void cl_livescore_free(cl_livescore *sc)
     if (!sc)
         return;
     for (int i = 0; sc->src && i < sc->nin; i++)
-        cl_column_free(sc->src[i].col);
-    cl_free(sc->src);
-    cl_free(sc->prow);
-    cl_dict_free(sc->plans);
-    cl_free(sc->ref);
-    cl_free(sc);
+        cl_frame_column_free(sc->src[i].col);
+    cl_alloc_free(sc->src);
+    cl_alloc_free(sc->prow);
+    cl_frame_dict_free(sc->plans);
+    cl_alloc_free(sc->ref);
+    cl_alloc_free(sc);
 }
 
 static int live_feature(const char *name)
 {
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
-        if (!strcmp(cl_live_features[j].name, name))
+        if (!strcmp(cl_livestate_feature_defs[j].name, name))
             return j;
     return -1;
 }
@@ -92,7 +92,7 @@ static int map_profiles(cl_livescore *sc, const cl_frame *profiles)
 static int bind_inputs(cl_livescore *sc, const cl_frame *profiles)
 {
     int nin = cl_pipeline_n_inputs(sc->pipe);
-    if (!(sc->src = cl_calloc((size_t)(nin > 0 ? nin : 1), sizeof *sc->src)))
+    if (!(sc->src = cl_alloc_calloc((size_t)(nin > 0 ? nin : 1), sizeof *sc->src)))
         return CL_ENOMEM;
     sc->nin = nin;
     for (int i = 0; i < nin; i++) {
@@ -107,7 +107,7 @@ static int bind_inputs(cl_livescore *sc, const cl_frame *profiles)
             x->kind = SRC_USER;
         } else if (profiles && (k = cl_frame_find(profiles, name)) >= 0) {
             x->kind = SRC_PROFILE;
-            x->col = cl_column_retain(profiles->cols[k]);
+            x->col = cl_frame_column_retain(profiles->cols[k]);
         } else {
             return cl_error(CL_EINVAL, "livescore: the model's pipeline reads column '%s', which "
                                        "is neither a live feature, plan, user_id nor a column of "
@@ -126,7 +126,7 @@ int cl_livescore_new(cl_livescore **out, const cl_livestate *s, const cl_model *
     if (!cl_model_pipeline(m))
         return cl_error(CL_EINVAL, "livescore: the %s model has no pipeline (save it with its "
                                    "pipeline, as notebook 03 does)", cl_model_kind(m));
-    cl_livescore *sc = cl_calloc(1, sizeof *sc);
+    cl_livescore *sc = cl_alloc_calloc(1, sizeof *sc);
     if (!sc)
         return CL_ENOMEM;
     sc->s = s;
@@ -136,11 +136,11 @@ int cl_livescore_new(cl_livescore **out, const cl_livestate *s, const cl_model *
     if (!rc)
         rc = bind_inputs(sc, profiles);
     if (!rc)
-        rc = cl_dict_new(&sc->plans);
+        rc = cl_frame_dict_new(&sc->plans);
     for (int p = 0; !rc && cl_livestate_plan_name(s, p); p++) {
         const char *pn = cl_livestate_plan_name(s, p);
         int32_t code;
-        rc = cl_dict_intern(sc->plans, pn, strlen(pn), &code);
+        rc = cl_frame_dict_intern(sc->plans, pn, strlen(pn), &code);
         if (!rc && code != p)
             rc = cl_error(CL_EINVAL, "livescore: plan '%s' is named twice", pn);
     }
@@ -166,15 +166,15 @@ static int input_column(const cl_livescore *sc, const src *x, const cl_frame *li
                         const int32_t *users, int64_t n, cl_column **out)
 {
     if (x->kind == SRC_LIVE)
-        *out = cl_column_retain(live->cols[2 + x->feature]);
+        *out = cl_frame_column_retain(live->cols[2 + x->feature]);
     else if (x->kind == SRC_PLAN)
-        *out = cl_column_retain(live->cols[1]);
+        *out = cl_frame_column_retain(live->cols[1]);
     else if (x->kind == SRC_USER)
-        *out = cl_column_retain(live->cols[0]);
+        *out = cl_frame_column_retain(live->cols[0]);
     else {
         const cl_column *c = x->col;
-        int rc = c->type == CL_CAT ? cl_column_new_cat(out, n, c->dict)
-                                   : cl_column_new_num(out, c->type, n);
+        int rc = c->type == CL_CAT ? cl_frame_column_new_cat(out, n, c->dict)
+                                   : cl_frame_column_new_num(out, c->type, n);
         if (rc)
             return rc;
         for (int64_t i = 0; i < n; i++) {
@@ -201,7 +201,7 @@ static int input_frame(const cl_livescore *sc, const int32_t *users, int64_t n, 
         rc = input_column(sc, &sc->src[i], live, users, n, &c);
         if (!rc)
             rc = cl_frame_set(f, cl_pipeline_input_name(sc->pipe, i), c);
-        cl_column_free(c);
+        cl_frame_column_free(c);
     }
     cl_frame_free(live);
     if (rc) {
@@ -237,12 +237,12 @@ static int input_rows(const cl_livescore *sc, const int32_t *users, int64_t n, c
 static int mean_row(cl_livescore *sc)
 {
     int64_t d = cl_model_n_features(sc->m), n = 0;
-    if (!(sc->ref = cl_calloc((size_t)d, sizeof *sc->ref)))
+    if (!(sc->ref = cl_alloc_calloc((size_t)d, sizeof *sc->ref)))
         return CL_ENOMEM;
     int32_t *ids = NULL;
     int rc = cl_livestate_active_ids(sc->s, &ids, &n);
     if (rc || n == 0) {
-        cl_free(ids);
+        cl_alloc_free(ids);
         return rc;
     }
     cl_tensor *X;
@@ -256,7 +256,7 @@ static int mean_row(cl_livescore *sc)
         }
         cl_tensor_free(X);
     }
-    cl_free(ids);
+    cl_alloc_free(ids);
     return rc;
 }
 
@@ -279,7 +279,7 @@ int cl_livescore_risks(const cl_livescore *sc, const int32_t *users, int64_t n, 
         rc = cl_model_predict(sc->m, cl_tensor_data(X), n, cl_tensor_cols(X), p, CL_PREDICT_PROB);
     for (int64_t i = 0; !rc && i < n; i++)
         risk[i] = p[i];
-    cl_free(p);
+    cl_alloc_free(p);
     cl_tensor_free(X);
     return rc;
 }
@@ -375,8 +375,8 @@ int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_re
         if (base)
             *base = phi[d];
     }
-    cl_free(x);
-    cl_free(phi);
-    cl_free(r);
+    cl_alloc_free(x);
+    cl_alloc_free(phi);
+    cl_alloc_free(r);
     return rc;
 }

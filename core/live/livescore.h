@@ -6,7 +6,7 @@
  *   cl_livescore_reasons(sc, 42, 3, r, &nr);         // its top drivers (SHAP, margin scale)
  *
  * The model's input row is built exactly as notebooks/02_features.lua builds features.csv:
- * the live state's features (cl_live_features) and plan, and the columns no event changes
+ * the live state's features (cl_livestate_feature_defs) and plan, and the columns no event changes
  * (age band, region, payment method ...) from `profiles`, a frame with user_id (copied at
  * _new), then the model's pipeline. So a customer scored here gets the number the batch
  * scoring of the same events gives (tests/core/live/test_livescore.c, tests/lua/live.lua).

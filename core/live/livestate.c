@@ -61,7 +61,7 @@ static const char *const KIND_NAMES[CL_LIVE_NKINDS] = {
     NULL, "watch", "ticket", "payment_failed", "plan_change", "price_change", "cancel", "rating",
     "profile"};
 
-const cl_live_feature cl_live_features[CL_LIVE_NFEATURES] = {
+const cl_live_feature cl_livestate_feature_defs[CL_LIVE_NFEATURES] = {
     {"tenure_days", "days since signup", 1},
     {"monthly_price", "list price of the current plan", 0},
     {"discount_pct", "discount running (from the profile)", 0},
@@ -93,7 +93,7 @@ const cl_live_feature cl_live_features[CL_LIVE_NFEATURES] = {
     {"payment_failures_180", "payment failures, all events in the state", 1},
 };
 
-int cl_live_kind(const char *name)
+int cl_livestate_kind(const char *name)
 {
     for (int k = 1; k < CL_LIVE_NKINDS; k++)
         if (name && strcmp(name, KIND_NAMES[k]) == 0)
@@ -101,7 +101,7 @@ int cl_live_kind(const char *name)
     return 0;
 }
 
-const char *cl_live_kind_name(int kind)
+const char *cl_livestate_kind_name(int kind)
 {
     return kind >= 1 && kind < CL_LIVE_NKINDS ? KIND_NAMES[kind] : NULL;
 }
@@ -115,15 +115,15 @@ void cl_livestate_free(cl_livestate *s)
     if (!s)
         return;
     for (int i = 0; i < s->nplans; i++)
-        cl_free(s->plans[i]);
+        cl_alloc_free(s->plans[i]);
     for (int32_t i = 0; i < s->ncust; i++)
-        cl_free(CUST(s, i)->seen);
+        cl_alloc_free(CUST(s, i)->seen);
     for (int32_t i = 0; i < s->nchunk; i++)
-        cl_free(s->chunk[i]);
-    cl_free(s->chunk);
-    cl_free(s->slot);
-    cl_free(s->title_genre);
-    cl_free(s);
+        cl_alloc_free(s->chunk[i]);
+    cl_alloc_free(s->chunk);
+    cl_alloc_free(s->slot);
+    cl_alloc_free(s->title_genre);
+    cl_alloc_free(s);
 }
 
 int cl_livestate_new(cl_livestate **out, const cl_livestate_config *cfg)
@@ -147,7 +147,7 @@ int cl_livestate_new(cl_livestate **out, const cl_livestate_config *cfg)
     for (int32_t t = 0; t < cfg->ntitles; t++)
         if (cfg->title_genre[t] < -1)
             return cl_error(CL_EINVAL, "live: titles: genre code of title %d is negative", t + 1);
-    cl_livestate *s = cl_calloc(1, sizeof *s);
+    cl_livestate *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     s->now = NONE;
@@ -155,7 +155,7 @@ int cl_livestate_new(cl_livestate **out, const cl_livestate_config *cfg)
     s->nplans = cfg->nplans;
     for (int i = 0; i < cfg->nplans; i++) {
         s->prices[i] = cfg->prices ? cfg->prices[i] : NAN;
-        if (!(s->plans[i] = cl_strdup(cfg->plans[i]))) {
+        if (!(s->plans[i] = cl_alloc_strdup(cfg->plans[i]))) {
             cl_livestate_free(s);
             return CL_ENOMEM;
         }
@@ -263,7 +263,7 @@ static int seen_reserve(cust *c, uint32_t extra, int32_t head)
     uint32_t cap = SEEN_MIN;
     while (3 * (size_t)cap < 8 * ((size_t)live + extra)) /* load <= 3/8 after a rebuild */
         cap *= 2;
-    int32_t *tab = cl_calloc((size_t)cap * 2, sizeof(int32_t));
+    int32_t *tab = cl_alloc_calloc((size_t)cap * 2, sizeof(int32_t));
     if (!tab)
         return CL_ENOMEM;
     for (uint32_t i = 0; c->seen && i < c->seen_cap; i++)
@@ -272,7 +272,7 @@ static int seen_reserve(cust *c, uint32_t extra, int32_t head)
             e[0] = c->seen[2 * i];
             e[1] = c->seen[2 * i + 1];
         }
-    cl_free(c->seen);
+    cl_alloc_free(c->seen);
     c->seen = tab;
     c->seen_cap = cap;
     c->seen_used = live;
@@ -415,7 +415,7 @@ static int reserve_user(cl_livestate *s, int32_t user)
             cap *= 2;
         if (cap > (int64_t)s->max_user + 1)
             cap = (int64_t)s->max_user + 1;
-        int32_t *t = cl_realloc(s->slot, (size_t)cap * sizeof(int32_t));
+        int32_t *t = cl_alloc_realloc(s->slot, (size_t)cap * sizeof(int32_t));
         if (!t)
             return CL_ENOMEM;
         for (int64_t i = s->slot_cap; i < cap; i++)
@@ -426,7 +426,7 @@ static int reserve_user(cl_livestate *s, int32_t user)
     if (s->ncust == s->nchunk * CHUNK) {
         if (s->nchunk == s->chunk_cap) {
             int32_t cap = s->chunk_cap ? 2 * s->chunk_cap : 16;
-            cust **t = cl_realloc(s->chunk, (size_t)cap * sizeof(cust *));
+            cust **t = cl_alloc_realloc(s->chunk, (size_t)cap * sizeof(cust *));
             if (!t)
                 return CL_ENOMEM;
             s->chunk = t;
@@ -467,7 +467,7 @@ int cl_livestate_apply(cl_livestate *s, const cl_live_event *e)
     }
     if (k < 0) {
         if ((rc = reserve_user(s, e->user))) {
-            cl_free(blank_storage.seen);
+            cl_alloc_free(blank_storage.seen);
             return rc;
         }
         k = s->ncust++;
@@ -733,7 +733,7 @@ static void put(wbuf *b, const void *src, size_t len)
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->n + len)
             cap *= 2;
-        uint8_t *t = cl_realloc(b->p, cap);
+        uint8_t *t = cl_alloc_realloc(b->p, cap);
         if (!t) {
             b->err = CL_ENOMEM;
             return;
@@ -833,7 +833,7 @@ int cl_livestate_serialize(const cl_livestate *s, int64_t tag, uint8_t **out, si
         /* live seen entries, sorted by key */
         uint32_t n = 0;
         if (c->seen_cap > pcap) {
-            cl_free(pairs);
+            cl_alloc_free(pairs);
             pcap = c->seen_cap;
             if (!(pairs = cl_alloc((size_t)pcap * 2 * sizeof(int32_t)))) {
                 b.err = CL_ENOMEM;
@@ -852,11 +852,11 @@ int cl_livestate_serialize(const cl_livestate *s, int64_t tag, uint8_t **out, si
         for (uint32_t i = 0; i < 2 * n; i++)
             put_i32(&b, pairs[i]);
     }
-    cl_free(pairs);
+    cl_alloc_free(pairs);
     if (!b.err)
-        put_u32(&b, cl_crc32(0, b.p, b.n));
+        put_u32(&b, cl_fileio_crc32(0, b.p, b.n));
     if (b.err) {
-        cl_free(b.p);
+        cl_alloc_free(b.p);
         return cl_error(CL_ENOMEM, "live: out of memory writing a snapshot");
     }
     *out = b.p;
@@ -921,7 +921,7 @@ int cl_livestate_restore(cl_livestate **out, const uint8_t *img, size_t len, int
     const uint8_t *c4 = img + len - 4;
     uint32_t crc = (uint32_t)c4[0] | (uint32_t)c4[1] << 8 | (uint32_t)c4[2] << 16 |
                    (uint32_t)c4[3] << 24;
-    if (crc != cl_crc32(0, img, len - 4))
+    if (crc != cl_fileio_crc32(0, img, len - 4))
         return cl_error(CL_EFORMAT, "live: corrupted snapshot: CRC mismatch");
     rbuf r = {img, len - 4, 8, 0};
     uint32_t ver = get_u32(&r);
@@ -957,7 +957,7 @@ int cl_livestate_restore(cl_livestate **out, const uint8_t *img, size_t len, int
         for (int32_t i = 0; i < nt; i++) {
             int32_t g = get_i32(&r);
             if (g < -1 || g > INT16_MAX) {
-                cl_free(tg);
+                cl_alloc_free(tg);
                 return cl_error(CL_EFORMAT, "live: corrupted snapshot: genre code");
             }
             tg[i] = (int16_t)g;
@@ -967,7 +967,7 @@ int cl_livestate_restore(cl_livestate **out, const uint8_t *img, size_t len, int
     cl_livestate *s = NULL;
     int rc = r.bad ? cl_error(CL_EFORMAT, "live: corrupted snapshot: header")
                    : cl_livestate_new(&s, &cfg);
-    cl_free(tg);
+    cl_alloc_free(tg);
     if (rc)
         return rc == CL_EINVAL ? cl_error_wrap(CL_EFORMAT, "live: corrupted snapshot") : rc;
     s->now = get_i32(&r);
@@ -1034,7 +1034,7 @@ int cl_livestate_restore(cl_livestate **out, const uint8_t *img, size_t len, int
                 if (key == 0 || last <= c.head - RING || last > c.head ||
                     (key > 0 && s->ntitles > 0 && key > s->ntitles) ||
                     (key < 0 && (s->ntitles == 0 || -(key + 1) > INT16_MAX)) || seen_has(&c, key)) {
-                    cl_free(c.seen);
+                    cl_alloc_free(c.seen);
                     return bad_image(s, "seen entry");
                 }
                 seen_put(&c, key, last);
@@ -1069,12 +1069,12 @@ int cl_livestate_frame(const cl_livestate *s, const int32_t *ids, int64_t n, cl_
     cl_column *cols[NC] = {NULL};
     rc = cl_frame_new(&f);
     for (int j = 0; rc == CL_OK && j < NC; j++)
-        rc = j == 1 ? cl_column_new_cat(&cols[j], n, NULL) : cl_column_new_num(&cols[j], CL_NUM, n);
+        rc = j == 1 ? cl_frame_column_new_cat(&cols[j], n, NULL) : cl_frame_column_new_num(&cols[j], CL_NUM, n);
     int np = 0;
     int32_t code[CL_LIVE_MAX_PLANS];
     for (; rc == CL_OK && np < s->nplans; np++) {
         const char *pn = cl_livestate_plan_name(s, np);
-        rc = cl_dict_intern(cols[1]->dict, pn, strlen(pn), &code[np]);
+        rc = cl_frame_dict_intern(cols[1]->dict, pn, strlen(pn), &code[np]);
     }
     double v[CL_LIVE_NFEATURES];
     for (int64_t i = 0; rc == CL_OK && i < n; i++) {
@@ -1091,11 +1091,11 @@ int cl_livestate_frame(const cl_livestate *s, const int32_t *ids, int64_t n, cl_
             cols[j + 2]->num[i] = v[j];
     }
     for (int j = 0; rc == CL_OK && j < NC; j++)
-        rc = cl_frame_set(f, j == 0 ? "user_id" : j == 1 ? "plan" : cl_live_features[j - 2].name,
+        rc = cl_frame_set(f, j == 0 ? "user_id" : j == 1 ? "plan" : cl_livestate_feature_defs[j - 2].name,
                           cols[j]);
     for (int j = 0; j < NC; j++)
-        cl_column_free(cols[j]);
-    cl_free(own);
+        cl_frame_column_free(cols[j]);
+    cl_alloc_free(own);
     if (rc) {
         cl_frame_free(f);
         return rc;

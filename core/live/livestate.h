@@ -70,8 +70,8 @@ typedef struct cl_live_event {
 
 /* Kind from its name ("watch", "ticket", "payment_failed", "plan_change", "price_change",
  * "cancel", "rating", "profile"), or 0 when unknown. */
-int cl_live_kind(const char *name);
-const char *cl_live_kind_name(int kind); /* NULL when out of range */
+int cl_livestate_kind(const char *name);
+const char *cl_livestate_kind_name(int kind); /* NULL when out of range */
 
 typedef struct cl_livestate_config {
     int nplans;                          /* 1..CL_LIVE_MAX_PLANS */
@@ -111,7 +111,7 @@ typedef struct cl_live_feature {
     int is_count;
 } cl_live_feature;
 enum { CL_LIVE_NFEATURES = 29 };
-extern const cl_live_feature cl_live_features[CL_LIVE_NFEATURES];
+extern const cl_live_feature cl_livestate_feature_defs[CL_LIVE_NFEATURES];
 
 /* Customers: 1 when `user` has a profile and no cancel event ("active"), 0 otherwise. */
 int cl_livestate_active(const cl_livestate *s, int32_t user);
@@ -125,7 +125,7 @@ int cl_livestate_active_ids(const cl_livestate *s, int32_t **out, int64_t *n);
 int cl_livestate_features(const cl_livestate *s, int32_t user, double *out, int *plan);
 
 /* The feature frame of customers ids[0..n) (NULL: every active customer, ascending): columns
- * user_id, plan (cat over the state's plan names, in plan order), then cl_live_features in
+ * user_id, plan (cat over the state's plan names, in plan order), then cl_livestate_feature_defs in
  * order; a customer the state never saw gets missing values. Owned (cl_frame_free). This is
  * the table notebooks/02_features.lua writes and every live scorer reads. */
 struct cl_frame;

@@ -145,12 +145,12 @@ static int alloc_weights(cl_mlp *m, int64_t d)
     int rc = layout(m, d);
     if (rc)
         return rc;
-    cl_free(m->theta);
-    cl_free(m->stats);
+    cl_alloc_free(m->theta);
+    cl_alloc_free(m->stats);
     m->stats = NULL;
-    m->theta = cl_calloc((size_t)m->np, sizeof(float));
+    m->theta = cl_alloc_calloc((size_t)m->np, sizeof(float));
     if (m->ns)
-        m->stats = cl_calloc((size_t)m->ns, sizeof(float));
+        m->stats = cl_alloc_calloc((size_t)m->ns, sizeof(float));
     if (!m->theta || (m->ns && !m->stats))
         return CL_ENOMEM;
     m->d = d;
@@ -193,7 +193,7 @@ int cl_mlp_new(cl_mlp **out, const cl_mlp_params *p)
     int rc = cl_param_validate(cl_mlp_param_defs, p, "mlp");
     if (rc)
         return rc;
-    cl_mlp *m = cl_calloc(1, sizeof *m);
+    cl_mlp *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     m->p = *p;
@@ -205,7 +205,7 @@ int cl_mlp_new(cl_mlp **out, const cl_mlp_params *p)
 
 static void free_names(cl_mlp *m)
 {
-    cl_strs_free(m->names, m->nnames);
+    cl_alloc_strs_free(m->names, m->nnames);
     m->names = NULL;
     m->nnames = 0;
 }
@@ -215,9 +215,9 @@ void cl_mlp_free(cl_mlp *m)
     if (!m)
         return;
     free_names(m);
-    cl_free(m->theta);
-    cl_free(m->stats);
-    cl_free(m);
+    cl_alloc_free(m->theta);
+    cl_alloc_free(m->stats);
+    cl_alloc_free(m);
 }
 
 int cl_mlp_set_names(cl_mlp *m, const char *const *names, int64_t d)
@@ -225,7 +225,7 @@ int cl_mlp_set_names(cl_mlp *m, const char *const *names, int64_t d)
     if (d < 1)
         return cl_error(CL_EINVAL, "mlp: need at least one feature name");
     char **v;
-    int rc = cl_strs_dup(&v, names, d);
+    int rc = cl_alloc_strs_dup(&v, names, d);
     if (rc)
         return rc;
     free_names(m);
@@ -238,10 +238,10 @@ void cl_mlp_history_free(cl_mlp_history *h)
 {
     if (!h)
         return;
-    cl_free(h->loss);
-    cl_free(h->val_loss);
-    cl_free(h->val_auc);
-    cl_free(h->lr);
+    cl_alloc_free(h->loss);
+    cl_alloc_free(h->val_loss);
+    cl_alloc_free(h->val_auc);
+    cl_alloc_free(h->lr);
     memset(h, 0, sizeof *h);
 }
 
@@ -326,7 +326,7 @@ static int ws_new(ws *w, const cl_mlp *m, int64_t rows, int train)
     ADD(4 * maxw); /* two double arrays */
 #undef ADD
     size_t bytes;
-    if (!cl_mul_size((size_t)total, sizeof(float), &bytes))
+    if (!cl_alloc_mul_size((size_t)total, sizeof(float), &bytes))
         return CL_ERANGE;
     w->block = cl_alloc(bytes);
     if (!w->block)
@@ -353,7 +353,7 @@ static int ws_new(ws *w, const cl_mlp *m, int64_t rows, int train)
     return CL_OK;
 }
 
-static void ws_free(ws *w) { cl_free(w->block); }
+static void ws_free(ws *w) { cl_alloc_free(w->block); }
 
 /* ---- gemm with a thread-count-independent result ------------------------------------ */
 
@@ -744,16 +744,16 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
         return rc;
     int blas_prev = blas_single();
     int64_t np = m->np, ns = m->ns;
-    float *st1 = cl_calloc((size_t)np, sizeof(float));
-    float *st2 = cl_calloc((size_t)np, sizeof(float));
+    float *st1 = cl_alloc_calloc((size_t)np, sizeof(float));
+    float *st2 = cl_alloc_calloc((size_t)np, sizeof(float));
     float *keep = cl_alloc((size_t)(np + ns + 1) * sizeof(float));
     uint32_t *idx = cl_alloc((size_t)n * sizeof(uint32_t));
     float *pv = opts->Xv ? cl_alloc((size_t)opts->nv * sizeof(float)) : NULL;
     if (hist) {
-        hist->loss = cl_calloc((size_t)epochs, sizeof(double));
-        hist->val_loss = cl_calloc((size_t)epochs, sizeof(double));
-        hist->val_auc = cl_calloc((size_t)epochs, sizeof(double));
-        hist->lr = cl_calloc((size_t)epochs, sizeof(double));
+        hist->loss = cl_alloc_calloc((size_t)epochs, sizeof(double));
+        hist->val_loss = cl_alloc_calloc((size_t)epochs, sizeof(double));
+        hist->val_auc = cl_alloc_calloc((size_t)epochs, sizeof(double));
+        hist->lr = cl_alloc_calloc((size_t)epochs, sizeof(double));
     }
     if (!st1 || !st2 || !keep || !idx || (opts->Xv && !pv) ||
         (hist && (!hist->loss || !hist->val_loss || !hist->val_auc || !hist->lr))) {
@@ -877,11 +877,11 @@ done:
         cl_mlp_history_free(hist);
     ws_free(&w);
     openblas_set_num_threads(blas_prev);
-    cl_free(st1);
-    cl_free(st2);
-    cl_free(keep);
-    cl_free(idx);
-    cl_free(pv);
+    cl_alloc_free(st1);
+    cl_alloc_free(st2);
+    cl_alloc_free(keep);
+    cl_alloc_free(idx);
+    cl_alloc_free(pv);
     return rc;
 }
 
@@ -943,7 +943,7 @@ int cl_mlp_predict_mode(const cl_mlp *m, const float *X, int64_t n, int64_t d, f
     int nt = cl_threads_get();
     if (nt > nchunks)
         nt = (int)nchunks;
-    ws *wss = cl_calloc((size_t)nt, sizeof *wss);
+    ws *wss = cl_alloc_calloc((size_t)nt, sizeof *wss);
     if (!wss)
         return CL_ENOMEM;
     for (int t = 0; t < nt && rc == CL_OK; t++)
@@ -972,7 +972,7 @@ int cl_mlp_predict_mode(const cl_mlp *m, const float *X, int64_t n, int64_t d, f
     }
     for (int t = 0; t < nt; t++)
         ws_free(&wss[t]);
-    cl_free(wss);
+    cl_alloc_free(wss);
     return rc;
 }
 
@@ -993,23 +993,23 @@ int cl_mlp_save(const cl_mlp *m, cl_mw *w)
     if (!m->fitted)
         return cl_error(CL_ESTATE, "mlp: save before fit");
     cl_param_write(w, cl_mlp_param_defs, &m->p);
-    cl_mw_int(w, "mlp.inputs", m->d);
-    cl_mw_int(w, "mlp.epochs_run", m->epochs_run);
+    cl_modelio_w_int(w, "mlp.inputs", m->d);
+    cl_modelio_w_int(w, "mlp.epochs_run", m->epochs_run);
     cl_prior_write(w, "mlp.prior_rates", m->prior_trained, m->prior_true);
-    cl_mw_f32(w, "mlp.theta", m->theta, (size_t)m->np);
+    cl_modelio_w_f32(w, "mlp.theta", m->theta, (size_t)m->np);
     if (m->ns)
-        cl_mw_f32(w, "mlp.stats", m->stats, (size_t)m->ns);
+        cl_modelio_w_f32(w, "mlp.stats", m->stats, (size_t)m->ns);
     if (m->nnames)
-        cl_mw_strs(w, "mlp.names", (const char *const *)m->names, (size_t)m->nnames);
+        cl_modelio_w_strs(w, "mlp.names", (const char *const *)m->names, (size_t)m->nnames);
     const void *buf;
     size_t len;
-    return cl_mw_finish(w, &buf, &len); /* reports a sticky error from any call above */
+    return cl_modelio_w_finish(w, &buf, &len); /* reports a sticky error from any call above */
 }
 
 int cl_mlp_load(cl_mlp **out, const cl_mr *r)
 {
     *out = NULL;
-    int rc = cl_mr_expect_kind(r, "mlp");
+    int rc = cl_modelio_r_expect_kind(r, "mlp");
     if (rc)
         return rc;
     cl_mlp_params p;
@@ -1021,21 +1021,21 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "mlp file");
     int64_t d, ep;
     size_t cnt;
-    if ((rc = cl_mr_int(r, "mlp.inputs", 1, (int64_t)1 << 31, &d)) ||
-        (rc = cl_mr_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = layout(m, d)) ||
+    if ((rc = cl_modelio_r_int(r, "mlp.inputs", 1, (int64_t)1 << 31, &d)) ||
+        (rc = cl_modelio_r_int(r, "mlp.epochs_run", 1, 100000, &ep)) || (rc = layout(m, d)) ||
         (rc = cl_prior_read(r, "mlp.prior_rates", &m->prior_trained, &m->prior_true,
                             "mlp file")))
         goto fail;
     /* sizes implied by the parameters must match the file before anything is allocated */
-    if ((rc = cl_mr_count(r, "mlp.theta", CL_CHUNK_F32, &cnt)))
+    if ((rc = cl_modelio_r_count(r, "mlp.theta", CL_CHUNK_F32, &cnt)))
         goto fail;
     if ((int64_t)cnt != m->np) {
         rc = cl_error(CL_EFORMAT, "mlp file: %zu weights where the layer sizes need %lld", cnt,
                       (long long)m->np);
         goto fail;
     }
-    if ((rc = alloc_weights(m, d)) || (rc = cl_mr_f32(r, "mlp.theta", m->theta, (size_t)m->np)) ||
-        (m->ns && (rc = cl_mr_f32(r, "mlp.stats", m->stats, (size_t)m->ns))))
+    if ((rc = alloc_weights(m, d)) || (rc = cl_modelio_r_f32(r, "mlp.theta", m->theta, (size_t)m->np)) ||
+        (m->ns && (rc = cl_modelio_r_f32(r, "mlp.stats", m->stats, (size_t)m->ns))))
         goto fail;
     /* Trained weights are O(1); one beyond CL_MLP_MAX_WEIGHT is a damaged exponent, and
      * with it ordinary inputs overflow float32 activations within a layer or two. */
@@ -1065,20 +1065,20 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
             }
         }
     }
-    if (cl_mr_has(r, "mlp.names")) {
-        if ((rc = cl_mr_count(r, "mlp.names", CL_CHUNK_STR, &cnt)))
+    if (cl_modelio_r_has(r, "mlp.names")) {
+        if ((rc = cl_modelio_r_count(r, "mlp.names", CL_CHUNK_STR, &cnt)))
             goto fail;
         if ((int64_t)cnt != d) {
             rc = cl_error(CL_EFORMAT, "mlp file: %zu feature names for %lld inputs", cnt,
                           (long long)d);
             goto fail;
         }
-        m->names = cl_calloc(cnt, sizeof(char *));
+        m->names = cl_alloc_calloc(cnt, sizeof(char *));
         if (!m->names) {
             rc = CL_ENOMEM;
             goto fail;
         }
-        if ((rc = cl_mr_strs(r, "mlp.names", m->names, cnt)))
+        if ((rc = cl_modelio_r_strs(r, "mlp.names", m->names, cnt)))
             goto fail;
         m->nnames = (int64_t)cnt;
     }

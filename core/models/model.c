@@ -6,7 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 #include "tensor/tensor.h"
 
 struct cl_model {
@@ -46,7 +46,7 @@ int cl_model_history_series(cl_model_history *h, const char *name, const double 
 void cl_model_history_free(cl_model_history *h)
 {
     for (int i = 0; i < h->nseries; i++)
-        cl_free(h->series[i]);
+        cl_alloc_free(h->series[i]);
     memset(h, 0, sizeof *h);
 }
 
@@ -90,7 +90,7 @@ int cl_model_register(const cl_model_ops *ops)
 int cl_model_wrap(cl_model **out, const cl_model_ops *ops, void *impl, cl_pipeline *pipe)
 {
     *out = NULL;
-    cl_model *m = cl_calloc(1, sizeof *m);
+    cl_model *m = cl_alloc_calloc(1, sizeof *m);
     if (!m) {
         if (impl)
             ops->free(impl);
@@ -112,7 +112,7 @@ void cl_model_free(cl_model *m)
         m->ops->free(m->impl);
     cl_pipeline_free(m->pipe);
     cl_model_history_free(&m->hist);
-    cl_free(m);
+    cl_alloc_free(m);
 }
 
 int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params)
@@ -120,14 +120,14 @@ int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params)
     *out = NULL;
     void *def = NULL;
     if (!params) {
-        if (!(def = cl_calloc(1, ops->params_size)))
+        if (!(def = cl_alloc_calloc(1, ops->params_size)))
             return CL_ENOMEM;
         ops->defaults(def);
         params = def;
     }
     void *impl = NULL;
     int rc = ops->create(&impl, params);
-    cl_free(def);
+    cl_alloc_free(def);
     if (rc)
         return rc;
     return cl_model_wrap(out, ops, impl, NULL);
@@ -190,18 +190,18 @@ static const char *kind_list(char *buf, size_t cap)
 int cl_model_read(cl_model **out, const cl_mr *r)
 {
     *out = NULL;
-    const cl_model_ops *ops = cl_model_kind_ops(cl_mr_kind(r));
+    const cl_model_ops *ops = cl_model_kind_ops(cl_modelio_r_kind(r));
     if (!ops) {
         char kinds[128];
         return cl_error(CL_EFORMAT, "the file holds a %s, not a churn classifier (%s)",
-                        cl_mr_kind(r), kind_list(kinds, sizeof kinds));
+                        cl_modelio_r_kind(r), kind_list(kinds, sizeof kinds));
     }
     void *impl = NULL;
     int rc = ops->read(&impl, r);
     if (rc)
         return rc;
     cl_pipeline *pipe = NULL;
-    if (cl_mr_has(r, "pipeline.format")) {
+    if (cl_modelio_r_has(r, "pipeline.format")) {
         /* cl_pipeline_read restores the reader's prefix; it takes a non-const reader */
         if ((rc = cl_pipeline_read((cl_mr *)r, "pipeline.", &pipe))) {
             ops->free(impl);
@@ -223,11 +223,11 @@ int cl_model_load(cl_model **out, const char *path)
 {
     *out = NULL;
     cl_mr *r;
-    int rc = cl_mr_open(&r, path);
+    int rc = cl_modelio_r_open(&r, path);
     if (rc)
         return rc;
     rc = cl_model_read(out, r);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     if (rc)
         return cl_error_wrap(rc, "'%s'", path);
     return CL_OK;
@@ -235,15 +235,15 @@ int cl_model_load(cl_model **out, const char *path)
 
 int cl_model_save(const cl_model *m, const char *path)
 {
-    cl_mw *w = cl_mw_new(m->ops->kind);
+    cl_mw *w = cl_modelio_w_new(m->ops->kind);
     if (!w)
         return CL_ENOMEM;
     int rc = m->ops->write(m->impl, w);
     if (!rc && m->pipe)
         rc = cl_pipeline_write(m->pipe, w, "pipeline.");
     if (!rc)
-        rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+        rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     return rc;
 }
 

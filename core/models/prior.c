@@ -45,17 +45,17 @@ int cl_prior_write(cl_mw *w, const char *name, double trained, double truth)
     if (isnan(trained) || isnan(truth))
         return CL_OK; /* not recorded (a model loaded from an older file): stays unrecorded */
     const double v[2] = {trained, truth};
-    return cl_mw_f64(w, name, v, 2);
+    return cl_modelio_w_f64(w, name, v, 2);
 }
 
 int cl_prior_read(const cl_mr *r, const char *name, double *trained, double *truth,
                   const char *what)
 {
     *trained = *truth = NAN;
-    if (!cl_mr_has(r, name))
+    if (!cl_modelio_r_has(r, name))
         return CL_OK; /* written before the rates were recorded: no correction */
     double v[2];
-    int rc = cl_mr_f64(r, name, v, 2);
+    int rc = cl_modelio_r_f64(r, name, v, 2);
     if (rc)
         return rc;
     for (int k = 0; k < 2; k++)

@@ -40,14 +40,14 @@ static void bpr_defaults(void *p) { cl_param_defaults(bpr_defs, p); }
 static void bpr_free(cl_rec *r)
 {
     bpr_state *s = r->state;
-    cl_free(s->X), cl_free(s->Y), cl_free(s->b);
-    cl_free(s);
+    cl_alloc_free(s->X), cl_alloc_free(s->Y), cl_alloc_free(s->b);
+    cl_alloc_free(s);
 }
 
 static int bpr_alloc(cl_rec *r, int f)
 {
     const cl_interactions *m = r->train;
-    bpr_state *s = cl_calloc(1, sizeof *s);
+    bpr_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
@@ -55,7 +55,7 @@ static int bpr_alloc(cl_rec *r, int f)
     int rc = cl_cf_alloc_factors(m, f, &s->X, &s->Y);
     if (rc)
         return rc;
-    s->b = cl_calloc((size_t)m->n_items, sizeof *s->b);
+    s->b = cl_alloc_calloc((size_t)m->n_items, sizeof *s->b);
     return s->b ? CL_OK : CL_ENOMEM;
 }
 
@@ -151,7 +151,7 @@ static int bpr_fit(cl_rec *r, const cl_progress *p)
         }
         rc = cl_progress_step(p, "bpr", e + 1, pp->epochs, NULL);
     }
-    cl_free(order), cl_free(uof);
+    cl_alloc_free(order), cl_alloc_free(uof);
     return rc;
 }
 
@@ -197,7 +197,7 @@ static int bpr_foldin(const cl_rec *r, int64_t n, const int32_t *items, float *p
             step(pp, f, p, s->Y + (int64_t)i * f, s->Y + (int64_t)j * f, pp->item_bias ? &bi : &zero,
                  pp->item_bias ? &bj : &zero, 1);
         }
-    cl_free(row);
+    cl_alloc_free(row);
     return CL_OK;
 }
 
@@ -211,7 +211,7 @@ static int bpr_history(const cl_rec *r, int64_t n, const int32_t *items, const f
     if (rc == CL_OK)
         for (int64_t j = 0; j < r->train->n_items; j++)
             scores[j] = dot(p, s->Y + j * s->f, s->f) + s->b[j];
-    cl_free(p);
+    cl_alloc_free(p);
     return rc;
 }
 
@@ -231,7 +231,7 @@ static int bpr_grow(cl_rec *r, cl_interactions *grown, int what, int valued, con
                         "again)");
     bpr_state *s = r->state;
     int64_t nu = r->train->n_users;
-    float *X = cl_realloc(s->X, (size_t)(nu + 1) * (size_t)s->f * sizeof *X);
+    float *X = cl_alloc_realloc(s->X, (size_t)(nu + 1) * (size_t)s->f * sizeof *X);
     if (!X)
         return CL_ENOMEM;
     s->X = X;
@@ -244,10 +244,10 @@ static int bpr_save(const cl_rec *r, cl_mw *w, const char *prefix)
     (void)prefix;
     const bpr_state *s = r->state;
     const cl_interactions *m = r->train;
-    cl_mw_int(w, "bpr.f", s->f);
-    cl_mw_f32(w, "bpr.X", s->X, (size_t)m->n_users * (size_t)s->f);
-    cl_mw_f32(w, "bpr.Y", s->Y, (size_t)m->n_items * (size_t)s->f);
-    return cl_mw_f32(w, "bpr.b", s->b, (size_t)m->n_items);
+    cl_modelio_w_int(w, "bpr.f", s->f);
+    cl_modelio_w_f32(w, "bpr.X", s->X, (size_t)m->n_users * (size_t)s->f);
+    cl_modelio_w_f32(w, "bpr.Y", s->Y, (size_t)m->n_items * (size_t)s->f);
+    return cl_modelio_w_f32(w, "bpr.b", s->b, (size_t)m->n_items);
 }
 
 static int bpr_load(cl_rec *r, cl_mr *mr, const char *prefix)
@@ -256,15 +256,15 @@ static int bpr_load(cl_rec *r, cl_mr *mr, const char *prefix)
     const cl_interactions *m = r->train;
     int want = ((const cl_bpr_params *)r->params)->factors;
     int64_t f;
-    int rc = cl_mr_int(mr, "bpr.f", 1, 4096, &f);
+    int rc = cl_modelio_r_int(mr, "bpr.f", 1, 4096, &f);
     if (rc)
         return rc;
     if (f != want)
         return cl_error(CL_EFORMAT, "model file: %lld factors stored, parameters say %d",
                         (long long)f, want);
     size_t cx, cy, nx = (size_t)m->n_users * (size_t)f, ny = (size_t)m->n_items * (size_t)f;
-    if ((rc = cl_mr_count(mr, "bpr.X", CL_CHUNK_F32, &cx)) ||
-        (rc = cl_mr_count(mr, "bpr.Y", CL_CHUNK_F32, &cy)))
+    if ((rc = cl_modelio_r_count(mr, "bpr.X", CL_CHUNK_F32, &cx)) ||
+        (rc = cl_modelio_r_count(mr, "bpr.Y", CL_CHUNK_F32, &cy)))
         return rc;
     if (cx != nx || cy != ny)
         return cl_error(CL_EFORMAT, "model file: %zu user and %zu item factor values stored, "
@@ -272,8 +272,8 @@ static int bpr_load(cl_rec *r, cl_mr *mr, const char *prefix)
     if ((rc = bpr_alloc(r, (int)f)))
         return rc;
     bpr_state *s = r->state;
-    if ((rc = cl_mr_f32(mr, "bpr.X", s->X, nx)) || (rc = cl_mr_f32(mr, "bpr.Y", s->Y, ny)) ||
-        (rc = cl_mr_f32(mr, "bpr.b", s->b, (size_t)m->n_items)))
+    if ((rc = cl_modelio_r_f32(mr, "bpr.X", s->X, nx)) || (rc = cl_modelio_r_f32(mr, "bpr.Y", s->Y, ny)) ||
+        (rc = cl_modelio_r_f32(mr, "bpr.b", s->b, (size_t)m->n_items)))
         return rc;
     /* factors within +-1e15 keep every dot product of <= 4096 of them finite */
     const float *arr[3] = {s->X, s->Y, s->b};
@@ -286,7 +286,7 @@ static int bpr_load(cl_rec *r, cl_mr *mr, const char *prefix)
     return CL_OK;
 }
 
-const cl_rec_ops cl_rec_bpr_ops = {"bpr",        bpr_defs,    sizeof(cl_bpr_params),
+const cl_rec_ops cl_bpr_rec_ops = {"bpr",        bpr_defs,    sizeof(cl_bpr_params),
                                    bpr_defaults, bpr_fit,     bpr_score_user,
                                    bpr_history,  bpr_similar, bpr_save,
                                    bpr_load,     bpr_free,    bpr_grow};

@@ -34,17 +34,17 @@ static void popular_defaults(void *p) { cl_param_defaults(popular_defs, p); }
 static void popular_free(cl_rec *r)
 {
     popular_state *s = r->state;
-    cl_free(s->score);
-    cl_free(s);
+    cl_alloc_free(s->score);
+    cl_alloc_free(s);
 }
 
 static int popular_alloc(cl_rec *r)
 {
-    popular_state *s = cl_calloc(1, sizeof *s);
+    popular_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
-    s->score = cl_calloc((size_t)r->train->n_items, sizeof *s->score);
+    s->score = cl_alloc_calloc((size_t)r->train->n_items, sizeof *s->score);
     return s->score ? CL_OK : CL_ENOMEM;
 }
 
@@ -63,7 +63,7 @@ static int popular_fit(cl_rec *r, const cl_progress *p)
     if (pp->half_life > 0)
         for (int64_t k = 0; k < m->nnz; k++)
             tmax = m->times[k] > tmax ? m->times[k] : tmax;
-    double *acc = cl_calloc((size_t)m->n_items, sizeof *acc);
+    double *acc = cl_alloc_calloc((size_t)m->n_items, sizeof *acc);
     if (!acc)
         return CL_ENOMEM;
     for (int64_t u = 0; u < m->n_users; u++)
@@ -72,7 +72,7 @@ static int popular_fit(cl_rec *r, const cl_progress *p)
                 pp->half_life > 0 ? exp2(-(tmax - m->times[k]) / pp->half_life) : 1.0;
     for (int64_t j = 0; j < m->n_items; j++)
         s->score[j] = (float)acc[j];
-    cl_free(acc);
+    cl_alloc_free(acc);
     return CL_OK;
 }
 
@@ -89,7 +89,7 @@ static int popular_save(const cl_rec *r, cl_mw *w, const char *prefix)
 {
     (void)prefix;
     const popular_state *s = r->state;
-    return cl_mw_f32(w, "pop.score", s->score, (size_t)r->train->n_items);
+    return cl_modelio_w_f32(w, "pop.score", s->score, (size_t)r->train->n_items);
 }
 
 static int popular_load(cl_rec *r, cl_mr *mr, const char *prefix)
@@ -99,7 +99,7 @@ static int popular_load(cl_rec *r, cl_mr *mr, const char *prefix)
     if (rc)
         return rc;
     popular_state *s = r->state;
-    if ((rc = cl_mr_f32(mr, "pop.score", s->score, (size_t)r->train->n_items)))
+    if ((rc = cl_modelio_r_f32(mr, "pop.score", s->score, (size_t)r->train->n_items)))
         return rc;
     for (int64_t j = 0; j < r->train->n_items; j++) /* counts or decayed counts */
         if (!(s->score[j] >= 0 && s->score[j] <= FLT_MAX))
@@ -118,7 +118,7 @@ static int popular_grow(cl_rec *r, cl_interactions *grown, int what, int valued,
         return CL_OK;
     popular_state *s = r->state;
     int64_t ni = r->train->n_items;
-    float *sc = cl_realloc(s->score, (size_t)(ni + 1) * sizeof *sc);
+    float *sc = cl_alloc_realloc(s->score, (size_t)(ni + 1) * sizeof *sc);
     if (!sc)
         return CL_ENOMEM;
     s->score = sc;
@@ -126,7 +126,7 @@ static int popular_grow(cl_rec *r, cl_interactions *grown, int what, int valued,
     return CL_OK;
 }
 
-const cl_rec_ops cl_rec_popular_ops = {
+const cl_rec_ops cl_cf_popular_ops = {
     "popular", popular_defs, sizeof(cl_cf_popular_params), popular_defaults, popular_fit, NULL,
     popular_history, NULL, popular_save, popular_load, popular_free, popular_grow};
 
@@ -161,10 +161,10 @@ static void itemknn_defaults(void *p) { cl_param_defaults(itemknn_defs, p); }
 static void itemknn_free(cl_rec *r)
 {
     knn_state *s = r->state;
-    cl_free(s->ptr);
-    cl_free(s->nbr);
-    cl_free(s->sim);
-    cl_free(s);
+    cl_alloc_free(s->ptr);
+    cl_alloc_free(s->nbr);
+    cl_alloc_free(s->sim);
+    cl_alloc_free(s);
 }
 
 static int cmp_i32(const void *a, const void *b)
@@ -179,20 +179,20 @@ static int itemknn_fit(cl_rec *r, const cl_progress *p)
     const cl_interactions *m = r->train;
     int64_t ni = m->n_items, nu = m->n_users;
     int K = pp->k < ni ? pp->k : (int)(ni > 1 ? ni - 1 : 1);
-    knn_state *s = cl_calloc(1, sizeof *s);
+    knn_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
     /* Column values as used by the similarity, in CSR (w) and CSC (cw) order. */
     float *w = cl_alloc((size_t)m->nnz * sizeof *w);
     float *cw = cl_alloc((size_t)m->nnz * sizeof *cw);
-    double *norm = cl_calloc((size_t)ni, sizeof *norm);
-    int *cnt = cl_calloc((size_t)ni, sizeof *cnt);
+    double *norm = cl_alloc_calloc((size_t)ni, sizeof *norm);
+    int *cnt = cl_alloc_calloc((size_t)ni, sizeof *cnt);
     int32_t *tmp_nbr = cl_alloc((size_t)ni * (size_t)K * sizeof *tmp_nbr);
     float *tmp_sim = cl_alloc((size_t)ni * (size_t)K * sizeof *tmp_sim);
-    s->ptr = cl_calloc((size_t)ni + 1, sizeof *s->ptr);
+    s->ptr = cl_alloc_calloc((size_t)ni + 1, sizeof *s->ptr);
     if (!w || !cw || !norm || !cnt || !tmp_nbr || !tmp_sim || !s->ptr) {
-        cl_free(w), cl_free(cw), cl_free(norm), cl_free(cnt), cl_free(tmp_nbr), cl_free(tmp_sim);
+        cl_alloc_free(w), cl_alloc_free(cw), cl_alloc_free(norm), cl_alloc_free(cnt), cl_alloc_free(tmp_nbr), cl_alloc_free(tmp_sim);
         return CL_ENOMEM;
     }
     for (int64_t u = 0; u < nu; u++) {
@@ -211,15 +211,15 @@ static int itemknn_fit(cl_rec *r, const cl_progress *p)
     { /* CSC copy of w: walk rows in order, as add_csc does */
         int64_t *fill = cl_alloc(((size_t)ni + 1) * sizeof *fill);
         if (!fill) {
-            cl_free(w), cl_free(cw), cl_free(norm), cl_free(cnt), cl_free(tmp_nbr);
-            cl_free(tmp_sim);
+            cl_alloc_free(w), cl_alloc_free(cw), cl_alloc_free(norm), cl_alloc_free(cnt), cl_alloc_free(tmp_nbr);
+            cl_alloc_free(tmp_sim);
             return CL_ENOMEM;
         }
         memcpy(fill, m->cindptr, ((size_t)ni + 1) * sizeof *fill);
         for (int64_t u = 0; u < nu; u++)
             for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
                 cw[fill[m->indices[k]]++] = w[k];
-        cl_free(fill);
+        cl_alloc_free(fill);
     }
     for (int64_t j = 0; j < ni; j++) {
         double q = 0;
@@ -234,7 +234,7 @@ static int itemknn_fit(cl_rec *r, const cl_progress *p)
         int64_t b1 = b0 + 16 < nblocks ? b0 + 16 : nblocks;
 #pragma omp parallel num_threads(cl_threads_get())
         {
-            double *acc = cl_calloc((size_t)ni, sizeof *acc);
+            double *acc = cl_alloc_calloc((size_t)ni, sizeof *acc);
             int32_t *touched = cl_alloc((size_t)ni * sizeof *touched);
             int64_t *stamp = cl_alloc((size_t)ni * sizeof *stamp);
             float *ts = cl_alloc((size_t)ni * sizeof *ts);
@@ -293,17 +293,17 @@ static int itemknn_fit(cl_rec *r, const cl_progress *p)
                     cnt[i] = got;
                 }
             }
-            cl_free(acc);
-            cl_free(touched);
-            cl_free(stamp);
-            cl_free(ts);
+            cl_alloc_free(acc);
+            cl_alloc_free(touched);
+            cl_alloc_free(stamp);
+            cl_alloc_free(ts);
         }
         if (fail == CL_OK)
             fail = cl_progress_step(p, "itemknn", (double)b1, (double)nblocks, NULL);
     }
-    cl_free(w), cl_free(cw), cl_free(norm);
+    cl_alloc_free(w), cl_alloc_free(cw), cl_alloc_free(norm);
     if (fail) {
-        cl_free(cnt), cl_free(tmp_nbr), cl_free(tmp_sim);
+        cl_alloc_free(cnt), cl_alloc_free(tmp_nbr), cl_alloc_free(tmp_sim);
         return fail;
     }
     for (int64_t i = 0; i < ni; i++)
@@ -316,7 +316,7 @@ static int itemknn_fit(cl_rec *r, const cl_progress *p)
             memcpy(s->nbr + s->ptr[i], tmp_nbr + i * K, (size_t)cnt[i] * sizeof *s->nbr);
             memcpy(s->sim + s->ptr[i], tmp_sim + i * K, (size_t)cnt[i] * sizeof *s->sim);
         }
-    cl_free(cnt), cl_free(tmp_nbr), cl_free(tmp_sim);
+    cl_alloc_free(cnt), cl_alloc_free(tmp_nbr), cl_alloc_free(tmp_sim);
     return s->nbr && s->sim ? CL_OK : CL_ENOMEM;
 }
 
@@ -349,23 +349,23 @@ static int itemknn_save(const cl_rec *r, cl_mw *w, const char *prefix)
     (void)prefix;
     const knn_state *s = r->state;
     int64_t ni = r->train->n_items;
-    cl_mw_i64(w, "knn.ptr", s->ptr, (size_t)ni + 1);
-    cl_mw_i32(w, "knn.nbr", s->nbr, (size_t)s->ptr[ni]);
-    return cl_mw_f32(w, "knn.sim", s->sim, (size_t)s->ptr[ni]);
+    cl_modelio_w_i64(w, "knn.ptr", s->ptr, (size_t)ni + 1);
+    cl_modelio_w_i32(w, "knn.nbr", s->nbr, (size_t)s->ptr[ni]);
+    return cl_modelio_w_f32(w, "knn.sim", s->sim, (size_t)s->ptr[ni]);
 }
 
 static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
 {
     (void)prefix;
     int64_t ni = r->train->n_items;
-    knn_state *s = cl_calloc(1, sizeof *s);
+    knn_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
     s->ptr = cl_alloc(((size_t)ni + 1) * sizeof *s->ptr);
     if (!s->ptr)
         return CL_ENOMEM;
-    int rc = cl_mr_i64(mr, "knn.ptr", s->ptr, (size_t)ni + 1);
+    int rc = cl_modelio_r_i64(mr, "knn.ptr", s->ptr, (size_t)ni + 1);
     if (rc)
         return rc;
     if (s->ptr[0] != 0)
@@ -382,7 +382,7 @@ static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
                             (long long)(s->ptr[i + 1] - s->ptr[i]), (long long)K);
     }
     size_t tot = (size_t)s->ptr[ni], cnt;
-    if ((rc = cl_mr_count(mr, "knn.nbr", CL_CHUNK_I32, &cnt)))
+    if ((rc = cl_modelio_r_count(mr, "knn.nbr", CL_CHUNK_I32, &cnt)))
         return rc;
     if (cnt != tot)
         return cl_error(CL_EFORMAT, "itemknn: %zu neighbours stored, the pointers say %zu", cnt,
@@ -391,7 +391,7 @@ static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
     s->sim = cl_alloc((tot ? tot : 1) * sizeof *s->sim);
     if (!s->nbr || !s->sim)
         return CL_ENOMEM;
-    if ((rc = cl_mr_i32(mr, "knn.nbr", s->nbr, tot)) || (rc = cl_mr_f32(mr, "knn.sim", s->sim, tot)))
+    if ((rc = cl_modelio_r_i32(mr, "knn.nbr", s->nbr, tot)) || (rc = cl_modelio_r_f32(mr, "knn.sim", s->sim, tot)))
         return rc;
     for (int64_t i = 0; i < ni; i++)
         for (int64_t k = s->ptr[i]; k < s->ptr[i + 1]; k++)
@@ -403,7 +403,7 @@ static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
     return CL_OK;
 }
 
-const cl_rec_ops cl_rec_itemknn_ops = {
+const cl_rec_ops cl_cf_itemknn_ops = {
     "itemknn", itemknn_defs, sizeof(cl_cf_itemknn_params), itemknn_defaults, itemknn_fit, NULL,
     itemknn_history, itemknn_similar, itemknn_save, itemknn_load, itemknn_free, NULL};
 
@@ -425,26 +425,26 @@ int cl_cf_alloc_factors(const cl_interactions *m, int f, float **X, float **Y)
 {
     size_t nx, ny;
     *X = *Y = NULL;
-    if (!cl_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
-        !cl_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
+    if (!cl_alloc_mul_size((size_t)m->n_users, (size_t)f * sizeof(float), &nx) ||
+        !cl_alloc_mul_size((size_t)m->n_items, (size_t)f * sizeof(float), &ny))
         return CL_ERANGE;
-    *X = cl_calloc(1, nx ? nx : 1);
-    *Y = cl_calloc(1, ny ? ny : 1);
+    *X = cl_alloc_calloc(1, nx ? nx : 1);
+    *Y = cl_alloc_calloc(1, ny ? ny : 1);
     return *X && *Y ? CL_OK : CL_ENOMEM;
 }
 
 static void fac_free(cl_rec *r)
 {
     fac_state *s = r->state;
-    cl_free(s->X), cl_free(s->Y), cl_free(s->bu), cl_free(s->bi), cl_free(s->gram);
-    cl_free(s->Z);
-    cl_free(s);
+    cl_alloc_free(s->X), cl_alloc_free(s->Y), cl_alloc_free(s->bu), cl_alloc_free(s->bi), cl_alloc_free(s->gram);
+    cl_alloc_free(s->Z);
+    cl_alloc_free(s);
 }
 
 static int fac_alloc(cl_rec *r, int f, int biases)
 {
     const cl_interactions *m = r->train;
-    fac_state *s = cl_calloc(1, sizeof *s);
+    fac_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
@@ -453,10 +453,10 @@ static int fac_alloc(cl_rec *r, int f, int biases)
     if (rc)
         return rc;
     if (biases) {
-        s->bu = cl_calloc((size_t)m->n_users, sizeof *s->bu);
-        s->bi = cl_calloc((size_t)m->n_items, sizeof *s->bi);
+        s->bu = cl_alloc_calloc((size_t)m->n_users, sizeof *s->bu);
+        s->bi = cl_alloc_calloc((size_t)m->n_items, sizeof *s->bi);
     } else {
-        s->gram = cl_calloc((size_t)f * (size_t)f, sizeof *s->gram);
+        s->gram = cl_alloc_calloc((size_t)f * (size_t)f, sizeof *s->gram);
     }
     if (!s->X || !s->Y || (biases && (!s->bu || !s->bi)) || (!biases && !s->gram))
         return CL_ENOMEM;
@@ -484,7 +484,7 @@ static int gram(double *G, const float *A, int64_t n, int f)
     const int64_t block = 2048;
     int64_t nb = (n + block - 1) / block;
     size_t ff = (size_t)f * (size_t)f;
-    double *part = cl_calloc((size_t)(nb ? nb : 1) * ff, sizeof *part);
+    double *part = cl_alloc_calloc((size_t)(nb ? nb : 1) * ff, sizeof *part);
     if (!part)
         return CL_ENOMEM;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(cl_threads_get())
@@ -509,7 +509,7 @@ static int gram(double *G, const float *A, int64_t n, int f)
     for (int i = 0; i < f; i++)
         for (int j = 0; j < i; j++)
             G[i * f + j] = G[j * f + i];
-    cl_free(part);
+    cl_alloc_free(part);
     return CL_OK;
 }
 
@@ -518,33 +518,33 @@ static int fac_save(const cl_rec *r, cl_mw *w, const char *prefix)
     (void)prefix;
     const fac_state *s = r->state;
     const cl_interactions *m = r->train;
-    cl_mw_int(w, "fac.f", s->f);
-    cl_mw_f32(w, "fac.X", s->X, (size_t)m->n_users * (size_t)s->f);
-    cl_mw_f32(w, "fac.Y", s->Y, (size_t)m->n_items * (size_t)s->f);
+    cl_modelio_w_int(w, "fac.f", s->f);
+    cl_modelio_w_f32(w, "fac.X", s->X, (size_t)m->n_users * (size_t)s->f);
+    cl_modelio_w_f32(w, "fac.Y", s->Y, (size_t)m->n_items * (size_t)s->f);
     if (s->bu) {
-        cl_mw_f32(w, "fac.bu", s->bu, (size_t)m->n_users);
-        cl_mw_f32(w, "fac.bi", s->bi, (size_t)m->n_items);
-        cl_mw_num(w, "fac.rmin", s->rmin);
-        cl_mw_num(w, "fac.rmax", s->rmax);
+        cl_modelio_w_f32(w, "fac.bu", s->bu, (size_t)m->n_users);
+        cl_modelio_w_f32(w, "fac.bi", s->bi, (size_t)m->n_items);
+        cl_modelio_w_num(w, "fac.rmin", s->rmin);
+        cl_modelio_w_num(w, "fac.rmax", s->rmax);
     }
     if (s->Z)
-        cl_mw_f32(w, "fac.Z", s->Z, (size_t)m->n_items * (size_t)s->f);
-    return cl_mw_num(w, "fac.mu", s->mu);
+        cl_modelio_w_f32(w, "fac.Z", s->Z, (size_t)m->n_items * (size_t)s->f);
+    return cl_modelio_w_num(w, "fac.mu", s->mu);
 }
 
 static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
 {
     const cl_interactions *m = r->train;
     int64_t f;
-    int rc = cl_mr_int(mr, "fac.f", 1, 100000, &f);
+    int rc = cl_modelio_r_int(mr, "fac.f", 1, 100000, &f);
     if (rc)
         return rc;
     if (f != want_f)
         return cl_error(CL_EFORMAT, "model file: %lld factors stored, parameters say %d",
                         (long long)f, want_f);
     size_t cx, cy; /* users x f and items x f are checked against the file before allocating */
-    if ((rc = cl_mr_count(mr, "fac.X", CL_CHUNK_F32, &cx)) ||
-        (rc = cl_mr_count(mr, "fac.Y", CL_CHUNK_F32, &cy)))
+    if ((rc = cl_modelio_r_count(mr, "fac.X", CL_CHUNK_F32, &cx)) ||
+        (rc = cl_modelio_r_count(mr, "fac.Y", CL_CHUNK_F32, &cy)))
         return rc;
     if (cx != (size_t)m->n_users * (size_t)f || cy != (size_t)m->n_items * (size_t)f)
         return cl_error(CL_EFORMAT, "model file: %zu user and %zu item factor values stored, "
@@ -554,14 +554,14 @@ static int fac_load(cl_rec *r, cl_mr *mr, int biases, int want_f)
     if ((rc = fac_alloc(r, (int)f, biases)))
         return rc;
     fac_state *s = r->state;
-    if ((rc = cl_mr_f32(mr, "fac.X", s->X, (size_t)m->n_users * (size_t)f)) ||
-        (rc = cl_mr_f32(mr, "fac.Y", s->Y, (size_t)m->n_items * (size_t)f)) ||
-        (rc = cl_mr_num(mr, "fac.mu", &s->mu)))
+    if ((rc = cl_modelio_r_f32(mr, "fac.X", s->X, (size_t)m->n_users * (size_t)f)) ||
+        (rc = cl_modelio_r_f32(mr, "fac.Y", s->Y, (size_t)m->n_items * (size_t)f)) ||
+        (rc = cl_modelio_r_num(mr, "fac.mu", &s->mu)))
         return rc;
     if (biases &&
-        ((rc = cl_mr_f32(mr, "fac.bu", s->bu, (size_t)m->n_users)) ||
-         (rc = cl_mr_f32(mr, "fac.bi", s->bi, (size_t)m->n_items)) ||
-         (rc = cl_mr_num(mr, "fac.rmin", &s->rmin)) || (rc = cl_mr_num(mr, "fac.rmax", &s->rmax))))
+        ((rc = cl_modelio_r_f32(mr, "fac.bu", s->bu, (size_t)m->n_users)) ||
+         (rc = cl_modelio_r_f32(mr, "fac.bi", s->bi, (size_t)m->n_items)) ||
+         (rc = cl_modelio_r_num(mr, "fac.rmin", &s->rmin)) || (rc = cl_modelio_r_num(mr, "fac.rmax", &s->rmax))))
         return rc;
     /* Scores are dot products of f factors plus biases: factors within +-CL_CF_MAX_FACTOR
      * keep every score finite (f <= 100000), where finite alone would not. */
@@ -591,7 +591,7 @@ int cl_cf_sgd_order(const cl_interactions *m, uint32_t **order, int32_t **uof)
     *order = cl_alloc((size_t)m->nnz * sizeof **order);
     *uof = cl_alloc((size_t)m->nnz * sizeof **uof);
     if (!*order || !*uof) {
-        cl_free(*order), cl_free(*uof);
+        cl_alloc_free(*order), cl_alloc_free(*uof);
         *order = NULL, *uof = NULL;
         return CL_ENOMEM;
     }
@@ -779,8 +779,8 @@ static int mf_als_side(fac_state *s, const cl_cf_mf_params *pp, int64_t n_rows,
                 fail = rc;
             }
         }
-        cl_free(A);
-        cl_free(z);
+        cl_alloc_free(A);
+        cl_alloc_free(z);
     }
     return fail;
 }
@@ -896,7 +896,7 @@ static int svdpp_fit(fac_state *s, const cl_cf_mf_params *pp, const cl_interacti
         for (int j = 0; j < f; j++)
             s->X[u * f + j] += z[j];
     }
-    cl_free(order), cl_free(z);
+    cl_alloc_free(order), cl_alloc_free(z);
     return rc;
 }
 
@@ -965,7 +965,7 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
         snprintf(detail, sizeof detail, "train rmse %.4f", sqrt(se / (double)m->nnz));
         rc = cl_progress_step(p, "mf", e + 1, pp->epochs, detail);
     }
-    cl_free(order), cl_free(uof);
+    cl_alloc_free(order), cl_alloc_free(uof);
     return rc;
 }
 
@@ -1012,7 +1012,7 @@ static int mf_foldin(const cl_rec *r, int64_t n, const int32_t *items, const flo
                           bu, A, z);
     for (int j = 0; rc == CL_OK && s->Z && j < f; j++)
         pu[j] += zi[j];
-    cl_free(A), cl_free(z), cl_free(zi), cl_free(vz);
+    cl_alloc_free(A), cl_alloc_free(z), cl_alloc_free(zi), cl_alloc_free(vz);
     return rc;
 }
 
@@ -1027,19 +1027,19 @@ static int mf_history(const cl_rec *r, int64_t n, const int32_t *items, const fl
     if (rc == CL_OK)
         for (int64_t i = 0; i < r->train->n_items; i++)
             scores[i] = (float)(s->mu + bu + s->bi[i] + dotf(pu, s->Y + i * f, f));
-    cl_free(pu);
+    cl_alloc_free(pu);
     return rc;
 }
 
 /* Grows rows x f factors (and a bias column when b) by one row; *F and *B are replaced. */
 static int grow_rows(float **F, float **B, int64_t rows, int f)
 {
-    float *nf = cl_realloc(*F, (size_t)(rows + 1) * (size_t)f * sizeof *nf);
+    float *nf = cl_alloc_realloc(*F, (size_t)(rows + 1) * (size_t)f * sizeof *nf);
     if (!nf)
         return CL_ENOMEM;
     *F = nf;
     if (B) {
-        float *nb = cl_realloc(*B, (size_t)(rows + 1) * sizeof *nb);
+        float *nb = cl_alloc_realloc(*B, (size_t)(rows + 1) * sizeof *nb);
         if (!nb)
             return CL_ENOMEM;
         *B = nb;
@@ -1094,7 +1094,7 @@ static int mf_grow(cl_rec *r, cl_interactions *grown, int what, int valued, cons
         rc = A && z ? mf_solve_row(s, pp, n, grown->cindices + a, grown->cvalues + a, s->X,
                                    s->bu, s->rmax, (double)n, out, &b, A, z)
                     : CL_ENOMEM;
-        cl_free(A), cl_free(z);
+        cl_alloc_free(A), cl_alloc_free(z);
         if (rc)
             return rc;
     }
@@ -1116,7 +1116,7 @@ static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
     s->Z = cl_alloc(n ? n * sizeof *s->Z : 1);
     if (!s->Z)
         return CL_ENOMEM;
-    if ((rc = cl_mr_f32(mr, "fac.Z", s->Z, n)))
+    if ((rc = cl_modelio_r_f32(mr, "fac.Z", s->Z, n)))
         return rc;
     for (size_t k = 0; k < n; k++)
         if (!(fabsf(s->Z[k]) <= CL_CF_MAX_FACTOR))
@@ -1125,7 +1125,7 @@ static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
     return CL_OK;
 }
 
-const cl_rec_ops cl_rec_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),
+const cl_rec_ops cl_cf_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),
                                   mf_defaults,   mf_fit,      mf_score_user,
                                   mf_history,    fac_similar, mf_save,
                                   mf_load,       fac_free,    mf_grow};
@@ -1302,7 +1302,7 @@ static int als_side(const cl_cf_als_params *pp, int f, int64_t n_rows, const int
                 }
             }
         }
-        cl_free(w);
+        cl_alloc_free(w);
     }
     return fail;
 }
@@ -1367,7 +1367,7 @@ static int als_foldin(const cl_cf_als_params *pp, int f, const double *OG, int64
             G[i * f + i] += pp->reg + 1e-12;
         rc = als_row_exact(G, f, n, idx, v, OF, pp->alpha, x, A, A + (size_t)f * f);
     }
-    cl_free(G), cl_free(A);
+    cl_alloc_free(G), cl_alloc_free(A);
     return rc;
 }
 
@@ -1381,7 +1381,7 @@ static int als_history(const cl_rec *r, int64_t n, const int32_t *items, const f
     if (rc == CL_OK)
         for (int64_t i = 0; i < r->train->n_items; i++)
             scores[i] = (float)dotf(x, s->Y + i * f, f);
-    cl_free(x);
+    cl_alloc_free(x);
     return rc;
 }
 
@@ -1410,7 +1410,7 @@ static int als_grow(cl_rec *r, cl_interactions *grown, int what, int valued, con
     if (rc == CL_OK)
         rc = als_foldin(r->params, f, XG, n, grown->cindices + a, grown->cvalues + a, s->X,
                         s->Y + m->n_items * f);
-    cl_free(XG);
+    cl_alloc_free(XG);
     if (rc == CL_OK)
         rc = gram(s->gram, s->Y, m->n_items + 1, f);
     return rc;
@@ -1428,7 +1428,7 @@ static int als_load(cl_rec *r, cl_mr *mr, const char *prefix)
     return gram(s->gram, s->Y, r->train->n_items, s->f);
 }
 
-const cl_rec_ops cl_rec_als_ops = {"als",          als_defs,       sizeof(cl_cf_als_params),
+const cl_rec_ops cl_cf_als_ops = {"als",          als_defs,       sizeof(cl_cf_als_params),
                                    als_defaults,   als_fit,        als_score_user,
                                    als_history,    fac_similar,    als_save,
                                    als_load,       fac_free,       als_grow};

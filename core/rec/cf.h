@@ -67,7 +67,7 @@ int cl_cf_factors(const cl_rec *r, const float **user_f, const float **item_f, i
 int cl_cf_alloc_factors(const cl_interactions *m, int f, float **X, float **Y);
 
 /* The SGD visiting state of the training ratings m (nnz < 2^32): *order = 0..nnz-1 (to be
- * shuffled) and *uof[k] = the user of CSR entry k; both cl_free'd by the caller. */
+ * shuffled) and *uof[k] = the user of CSR entry k; both cl_alloc_free'd by the caller. */
 int cl_cf_sgd_order(const cl_interactions *m, uint32_t **order, int32_t **uof);
 
 /* Cosine of row i of Y (n x f, row-major) with every row: scores[n], 0 against a zero row.

@@ -34,9 +34,9 @@ typedef struct content_state {
 static void free_features(void *p)
 {
     features *ft = p;
-    cl_free(ft->X);
-    cl_idmap_free(ft->labels);
-    cl_free(ft);
+    cl_alloc_free(ft->X);
+    cl_interactions_idmap_free(ft->labels);
+    cl_alloc_free(ft);
 }
 
 int cl_content_set_features(cl_rec *r, const float *X, int64_t rows, int cols,
@@ -50,16 +50,16 @@ int cl_content_set_features(cl_rec *r, const float *X, int64_t rows, int cols,
         if (!isfinite(X[k]))
             return cl_error(CL_EINVAL, "content: feature row %lld, column %d is not finite",
                             (long long)(k / cols) + 1, (int)(k % cols) + 1);
-    features *ft = cl_calloc(1, sizeof *ft);
+    features *ft = cl_alloc_calloc(1, sizeof *ft);
     if (!ft)
         return CL_ENOMEM;
     ft->rows = rows;
     ft->cols = cols;
     ft->X = cl_alloc((size_t)rows * (size_t)cols * sizeof *ft->X);
-    int rc = ft->X ? cl_idmap_new(&ft->labels) : CL_ENOMEM;
+    int rc = ft->X ? cl_interactions_idmap_new(&ft->labels) : CL_ENOMEM;
     for (int64_t k = 0; rc == CL_OK && k < rows; k++) {
         int64_t idx;
-        rc = cl_idmap_add(ft->labels, labels[k], &idx);
+        rc = cl_interactions_idmap_add(ft->labels, labels[k], &idx);
         if (rc == CL_OK && idx != k)
             rc = cl_error(CL_EINVAL, "content: item '%s' has two feature rows (%lld and %lld)",
                           labels[k], (long long)idx + 1, (long long)k + 1);
@@ -81,10 +81,10 @@ static void content_defaults(void *p) { cl_param_defaults(content_defs, p); }
 static void content_free(cl_rec *r)
 {
     content_state *s = r->state;
-    cl_free(s->F);
-    cl_free(s->shift);
-    cl_free(s->scale);
-    cl_free(s);
+    cl_alloc_free(s->F);
+    cl_alloc_free(s->shift);
+    cl_alloc_free(s->scale);
+    cl_alloc_free(s);
 }
 
 int cl_content_extend(const cl_rec *r, cl_interactions **m)
@@ -97,7 +97,7 @@ int cl_content_extend(const cl_rec *r, cl_interactions **m)
         return CL_ENOMEM;
     int64_t nl = 0;
     for (int64_t k = 0; k < ft->rows; k++)
-        if (cl_idmap_find((*m)->items, ft->labels->labels[k]) < 0)
+        if (cl_interactions_idmap_find((*m)->items, ft->labels->labels[k]) < 0)
             lab[nl++] = ft->labels->labels[k];
     int rc = CL_OK;
     if (nl > 0) {
@@ -108,7 +108,7 @@ int cl_content_extend(const cl_rec *r, cl_interactions **m)
             *m = g;
         }
     }
-    cl_free(lab);
+    cl_alloc_free(lab);
     return rc;
 }
 
@@ -140,12 +140,12 @@ static int content_fit(cl_rec *r, const cl_progress *p)
         return cl_error(CL_ESTATE, "content: no item features (give features = ... first)");
     const cl_interactions *m = r->train;
     int d = ft->cols;
-    content_state *s = cl_calloc(1, sizeof *s);
+    content_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
     s->d = d;
-    s->F = cl_calloc((size_t)m->n_items * (size_t)d, sizeof *s->F);
+    s->F = cl_alloc_calloc((size_t)m->n_items * (size_t)d, sizeof *s->F);
     double *scale = s->scale = cl_alloc((size_t)d * sizeof *scale);
     double *shift = s->shift = cl_alloc((size_t)d * sizeof *shift);
     if (!s->F || !scale || !shift)
@@ -174,7 +174,7 @@ static int content_fit(cl_rec *r, const cl_progress *p)
         }
     }
     for (int64_t i = 0; i < m->n_items; i++) {
-        int64_t k = cl_idmap_find(ft->labels, m->items->labels[i]);
+        int64_t k = cl_interactions_idmap_find(ft->labels, m->items->labels[i]);
         if (k < 0) {
             s->missing++;
             continue;
@@ -198,7 +198,7 @@ static int content_grow(cl_rec *r, cl_interactions *grown, int what, int valued,
         return cl_error(CL_EINVAL, "content: add_item: %d features given, the model was fitted "
                         "on %d columns", nf, s->d);
     int64_t ni = r->train->n_items;
-    float *F = cl_realloc(s->F, (size_t)(ni + 1) * (size_t)s->d * sizeof *F);
+    float *F = cl_alloc_realloc(s->F, (size_t)(ni + 1) * (size_t)s->d * sizeof *F);
     if (!F)
         return CL_ENOMEM;
     s->F = F;
@@ -217,7 +217,7 @@ static int content_history(const cl_rec *r, int64_t n, const int32_t *items, con
     const content_state *s = r->state;
     const cl_content_params *pp = r->params;
     int d = s->d;
-    double *prof = cl_calloc((size_t)d, sizeof *prof);
+    double *prof = cl_alloc_calloc((size_t)d, sizeof *prof);
     if (!prof)
         return CL_ENOMEM;
     double mean = 0;
@@ -243,7 +243,7 @@ static int content_history(const cl_rec *r, int64_t n, const int32_t *items, con
             dot += prof[j] * row[j];
         scores[i] = (float)(dot * nrm);
     }
-    cl_free(prof);
+    cl_alloc_free(prof);
     return CL_OK;
 }
 
@@ -266,23 +266,23 @@ static int content_save(const cl_rec *r, cl_mw *w, const char *prefix)
 {
     (void)prefix;
     const content_state *s = r->state;
-    cl_mw_int(w, "content.d", s->d);
-    cl_mw_int(w, "content.missing", s->missing);
+    cl_modelio_w_int(w, "content.d", s->d);
+    cl_modelio_w_int(w, "content.missing", s->missing);
     if (s->shift) {
-        cl_mw_f64(w, "content.shift", s->shift, (size_t)s->d);
-        cl_mw_f64(w, "content.scale", s->scale, (size_t)s->d);
+        cl_modelio_w_f64(w, "content.shift", s->shift, (size_t)s->d);
+        cl_modelio_w_f64(w, "content.scale", s->scale, (size_t)s->d);
     }
-    return cl_mw_f32(w, "content.F", s->F, (size_t)r->train->n_items * (size_t)s->d);
+    return cl_modelio_w_f32(w, "content.F", s->F, (size_t)r->train->n_items * (size_t)s->d);
 }
 
 static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
 {
     (void)prefix;
     int64_t d, miss;
-    int rc = cl_mr_int(mr, "content.d", 1, 1 << 20, &d);
-    if (rc || (rc = cl_mr_int(mr, "content.missing", 0, r->train->n_items, &miss)))
+    int rc = cl_modelio_r_int(mr, "content.d", 1, 1 << 20, &d);
+    if (rc || (rc = cl_modelio_r_int(mr, "content.missing", 0, r->train->n_items, &miss)))
         return rc;
-    content_state *s = cl_calloc(1, sizeof *s);
+    content_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
@@ -290,7 +290,7 @@ static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
     s->missing = miss;
     size_t n = (size_t)r->train->n_items * (size_t)d, cnt;
     /* d comes from one integer: the chunk's own count is checked before it sizes anything */
-    if ((rc = cl_mr_count(mr, "content.F", CL_CHUNK_F32, &cnt)))
+    if ((rc = cl_modelio_r_count(mr, "content.F", CL_CHUNK_F32, &cnt)))
         return rc;
     if (cnt != n)
         return cl_error(CL_EFORMAT, "content: %zu stored features, %lld items x %d columns need "
@@ -298,15 +298,15 @@ static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
     s->F = cl_alloc((n ? n : 1) * sizeof *s->F);
     if (!s->F)
         return CL_ENOMEM;
-    if ((rc = cl_mr_f32(mr, "content.F", s->F, n)))
+    if ((rc = cl_modelio_r_f32(mr, "content.F", s->F, n)))
         return rc;
-    if (cl_mr_has(mr, "content.shift")) { /* absent from files written before add_item */
+    if (cl_modelio_r_has(mr, "content.shift")) { /* absent from files written before add_item */
         s->shift = cl_alloc((size_t)d * sizeof *s->shift);
         s->scale = cl_alloc((size_t)d * sizeof *s->scale);
         if (!s->shift || !s->scale)
             return CL_ENOMEM;
-        if ((rc = cl_mr_f64(mr, "content.shift", s->shift, (size_t)d)) ||
-            (rc = cl_mr_f64(mr, "content.scale", s->scale, (size_t)d)))
+        if ((rc = cl_modelio_r_f64(mr, "content.shift", s->shift, (size_t)d)) ||
+            (rc = cl_modelio_r_f64(mr, "content.scale", s->scale, (size_t)d)))
             return rc;
         for (int64_t j = 0; j < d; j++)
             if (!isfinite(s->shift[j]) || !isfinite(s->scale[j]))
@@ -337,7 +337,7 @@ static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
     return CL_OK;
 }
 
-const cl_rec_ops cl_rec_content_ops = {
+const cl_rec_ops cl_content_rec_ops = {
     "content",       content_defs,    sizeof(cl_content_params), content_defaults,
     content_fit,     NULL,            content_history,           content_similar,
     content_save,    content_load,    content_free,              content_grow};

@@ -32,8 +32,8 @@ static void ease_defaults(void *p) { cl_param_defaults(ease_defs, p); }
 static void ease_free(cl_rec *r)
 {
     ease_state *s = r->state;
-    cl_free(s->B);
-    cl_free(s);
+    cl_alloc_free(s->B);
+    cl_alloc_free(s);
 }
 
 static int ease_alloc(cl_rec *r)
@@ -42,7 +42,7 @@ static int ease_alloc(cl_rec *r)
     if (ni > CL_EASE_MAX_ITEMS)
         return cl_error(CL_EINVAL, "ease: %lld items: the dense item x item model is limited to "
                         "%d items", (long long)ni, CL_EASE_MAX_ITEMS);
-    ease_state *s = cl_calloc(1, sizeof *s);
+    ease_state *s = cl_alloc_calloc(1, sizeof *s);
     if (!s)
         return CL_ENOMEM;
     r->state = s;
@@ -59,7 +59,7 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
         return rc;
     ease_state *s = r->state;
     int n = (int)m->n_items;
-    double *G = cl_calloc((size_t)n * (size_t)n, sizeof *G);
+    double *G = cl_alloc_calloc((size_t)n * (size_t)n, sizeof *G);
     if (!G)
         return CL_ENOMEM;
     /* G = X^T X, row i from the users of i (CSC) times their rows (CSR): each row is summed
@@ -76,7 +76,7 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
         Gi[i] += pp->reg;
     }
     if ((rc = cl_progress_step(p, "ease", 1, 3, "gram")) != CL_OK) {
-        cl_free(G);
+        cl_alloc_free(G);
         return rc;
     }
     /* P = G^-1 (G is symmetric positive definite: X^T X + reg I, reg > 0). Column-major
@@ -88,7 +88,7 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
         dpotri_("L", &n, G, &n, &info, 1);
     openblas_set_num_threads(prev);
     if (info != 0) {
-        cl_free(G);
+        cl_alloc_free(G);
         return cl_error(CL_EINVAL, "ease: X^T X + reg I could not be inverted (LAPACK info %d);"
                         " raise reg", info);
     }
@@ -96,14 +96,14 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
         for (int j = 0; j < i; j++)
             G[(size_t)i * n + j] = G[(size_t)j * n + i];
     if ((rc = cl_progress_step(p, "ease", 2, 3, "inverse")) != CL_OK) {
-        cl_free(G);
+        cl_alloc_free(G);
         return rc;
     }
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
             s->B[(size_t)i * n + j] =
                 i == j ? 0.0f : (float)(-G[(size_t)i * n + j] / G[(size_t)j * n + j]);
-    cl_free(G);
+    cl_alloc_free(G);
     return cl_progress_step(p, "ease", 3, 3, NULL);
 }
 
@@ -113,7 +113,7 @@ static int ease_history(const cl_rec *r, int64_t nh, const int32_t *items, const
     const cl_ease_params *pp = r->params;
     const ease_state *s = r->state;
     int64_t n = r->train->n_items;
-    double *acc = cl_calloc((size_t)n, sizeof *acc);
+    double *acc = cl_alloc_calloc((size_t)n, sizeof *acc);
     if (!acc)
         return CL_ENOMEM;
     for (int64_t h = 0; h < nh; h++) {
@@ -124,7 +124,7 @@ static int ease_history(const cl_rec *r, int64_t nh, const int32_t *items, const
     }
     for (int64_t j = 0; j < n; j++)
         scores[j] = (float)acc[j];
-    cl_free(acc);
+    cl_alloc_free(acc);
     return CL_OK;
 }
 
@@ -141,20 +141,20 @@ static int ease_save(const cl_rec *r, cl_mw *w, const char *prefix)
     (void)prefix;
     const ease_state *s = r->state;
     size_t n = (size_t)r->train->n_items;
-    return cl_mw_f32(w, "ease.B", s->B, n * n);
+    return cl_modelio_w_f32(w, "ease.B", s->B, n * n);
 }
 
 static int ease_load(cl_rec *r, cl_mr *mr, const char *prefix)
 {
     (void)prefix;
     size_t n = (size_t)r->train->n_items, cnt;
-    int rc = cl_mr_count(mr, "ease.B", CL_CHUNK_F32, &cnt);
+    int rc = cl_modelio_r_count(mr, "ease.B", CL_CHUNK_F32, &cnt);
     if (rc)
         return rc;
     if (n > CL_EASE_MAX_ITEMS || cnt != n * n)
         return cl_error(CL_EFORMAT, "ease: %zu weights stored, %zu items need %zu", cnt, n,
                         n * n);
-    if ((rc = ease_alloc(r)) || (rc = cl_mr_f32(mr, "ease.B", ((ease_state *)r->state)->B, cnt)))
+    if ((rc = ease_alloc(r)) || (rc = cl_modelio_r_f32(mr, "ease.B", ((ease_state *)r->state)->B, cnt)))
         return rc;
     /* weights -P_ij / P_jj of a positive definite P are at most sqrt(P_ii / P_jj) in size;
      * a bound keeps sums over any history finite, where finite alone would not */
@@ -169,7 +169,7 @@ static int ease_load(cl_rec *r, cl_mr *mr, const char *prefix)
     return CL_OK;
 }
 
-const cl_rec_ops cl_rec_ease_ops = {"ease",       ease_defs,    sizeof(cl_ease_params),
+const cl_rec_ops cl_ease_rec_ops = {"ease",       ease_defs,    sizeof(cl_ease_params),
                                     ease_defaults, ease_fit,    NULL,
                                     ease_history, ease_similar, ease_save,
                                     ease_load,    ease_free,    NULL};

@@ -33,7 +33,7 @@ static void free_blend(void *p)
     for (int k = 0; k < b->n; k++)
         cl_rec_free(b->comp[k]);
     cl_rec_free(b->fallback);
-    cl_free(b);
+    cl_alloc_free(b);
 }
 
 static int new_blend(blend **out, int n, cl_rec *const *components, const double *weights,
@@ -54,7 +54,7 @@ static int new_blend(blend **out, int n, cl_rec *const *components, const double
         return cl_error(CL_EINVAL, "hybrid: every weight is zero");
     if (fallback && fallback->kind == CL_REC_HYBRID)
         return cl_error(CL_EINVAL, "hybrid: the fallback is itself a hybrid");
-    blend *b = cl_calloc(1, sizeof *b);
+    blend *b = cl_alloc_calloc(1, sizeof *b);
     if (!b)
         return CL_ENOMEM;
     b->n = n;
@@ -219,7 +219,7 @@ static int blend_scores(const cl_rec *r, int64_t u, int64_t n, const int32_t *it
         return u >= 0 ? cl_rec_scores(b->fallback, u, scores)
                       : cl_rec_scores_history(b->fallback, n, items, v, scores);
     float *tmp = cl_alloc((size_t)ni * sizeof *tmp);
-    double *acc = cl_calloc((size_t)ni, sizeof *acc);
+    double *acc = cl_alloc_calloc((size_t)ni, sizeof *acc);
     int rc = tmp && acc ? CL_OK : CL_ENOMEM;
     for (int k = 0; rc == CL_OK && k < b->n; k++) {
         rc = u >= 0 ? cl_rec_scores(b->comp[k], u, tmp)
@@ -233,7 +233,7 @@ static int blend_scores(const cl_rec *r, int64_t u, int64_t n, const int32_t *it
     if (rc == CL_OK)
         for (int64_t j = 0; j < ni; j++)
             scores[j] = (float)acc[j];
-    cl_free(tmp), cl_free(acc);
+    cl_alloc_free(tmp), cl_alloc_free(acc);
     return rc;
 }
 
@@ -257,10 +257,10 @@ static int hybrid_save(const cl_rec *r, cl_mw *w, const char *prefix)
         kinds[k] = b->comp[k]->ops->name;
     if (b->fallback)
         kinds[b->n] = b->fallback->ops->name;
-    cl_mw_int(w, "hyb.n", b->n);
-    cl_mw_int(w, "hyb.fallback", b->fallback != NULL);
-    cl_mw_f64(w, "hyb.weights", b->w, (size_t)b->n);
-    cl_mw_strs(w, "hyb.kinds", kinds, (size_t)nk);
+    cl_modelio_w_int(w, "hyb.n", b->n);
+    cl_modelio_w_int(w, "hyb.fallback", b->fallback != NULL);
+    cl_modelio_w_f64(w, "hyb.weights", b->w, (size_t)b->n);
+    cl_modelio_w_strs(w, "hyb.kinds", kinds, (size_t)nk);
     int rc = CL_OK;
     for (int k = 0; rc == CL_OK && k < nk; k++) {
         char pre[256];
@@ -273,15 +273,15 @@ static int hybrid_save(const cl_rec *r, cl_mw *w, const char *prefix)
 static int hybrid_load(cl_rec *r, cl_mr *mr, const char *prefix)
 {
     int64_t n, fb;
-    int rc = cl_mr_int(mr, "hyb.n", 1, CL_HYBRID_MAX, &n);
-    if (rc || (rc = cl_mr_int(mr, "hyb.fallback", 0, 1, &fb)))
+    int rc = cl_modelio_r_int(mr, "hyb.n", 1, CL_HYBRID_MAX, &n);
+    if (rc || (rc = cl_modelio_r_int(mr, "hyb.fallback", 0, 1, &fb)))
         return rc;
     int nk = (int)(n + fb);
     double wts[CL_HYBRID_MAX];
     char *kinds[CL_HYBRID_MAX + 1] = {NULL};
     cl_rec *comp[CL_HYBRID_MAX + 1] = {NULL};
-    if ((rc = cl_mr_f64(mr, "hyb.weights", wts, (size_t)n)) ||
-        (rc = cl_mr_strs(mr, "hyb.kinds", kinds, (size_t)nk)))
+    if ((rc = cl_modelio_r_f64(mr, "hyb.weights", wts, (size_t)n)) ||
+        (rc = cl_modelio_r_strs(mr, "hyb.kinds", kinds, (size_t)nk)))
         return rc;
     /* normalised component scores are O(1) (z-scores at most sqrt(n_items)): bounded weights
      * keep the blend finite, where finite weights alone would not */
@@ -304,12 +304,12 @@ static int hybrid_load(cl_rec *r, cl_mr *mr, const char *prefix)
         r->state = b;
     for (int k = 0; k < nk; k++) {
         cl_rec_free(comp[k]);
-        cl_free(kinds[k]);
+        cl_alloc_free(kinds[k]);
     }
     return rc;
 }
 
-const cl_rec_ops cl_rec_hybrid_ops = {
+const cl_rec_ops cl_hybrid_rec_ops = {
     "hybrid",    hybrid_defs,    sizeof(cl_hybrid_params), hybrid_defaults, hybrid_fit,
     hybrid_user, hybrid_history, NULL,                     hybrid_save,     hybrid_load,
     hybrid_free, hybrid_grow};

@@ -69,7 +69,7 @@ int cl_rankmetrics_evaluate(const int32_t *recs, int k, const cl_interactions *t
                         (long long)train->n_users, (long long)train->n_items,
                         (long long)test->n_users, (long long)test->n_items);
     int64_t ni = train ? train->n_items : test->n_items;
-    uint8_t *seen = cl_calloc((size_t)(ni ? ni : 1), 1);
+    uint8_t *seen = cl_alloc_calloc((size_t)(ni ? ni : 1), 1);
     if (!seen)
         return CL_ENOMEM;
     double sp = 0, sr = 0, sap = 0, sn = 0, sh = 0, srr = 0, nov = 0;
@@ -80,7 +80,7 @@ int cl_rankmetrics_evaluate(const int32_t *recs, int k, const cl_interactions *t
             if (row[j] < 0)
                 continue;
             if (row[j] >= ni) {
-                cl_free(seen);
+                cl_alloc_free(seen);
                 return cl_error(CL_ERANGE, "evaluate: user %lld: item index %d out of range",
                                 (long long)u, (int)row[j]);
             }
@@ -107,7 +107,7 @@ int cl_rankmetrics_evaluate(const int32_t *recs, int k, const cl_interactions *t
     int64_t covered = 0;
     for (int64_t j = 0; j < ni; j++)
         covered += seen[j];
-    cl_free(seen);
+    cl_alloc_free(seen);
     out->users = users;
     double d = users ? (double)users : 1;
     out->precision = sp / d, out->recall = sr / d, out->map = sap / d, out->ndcg = sn / d;

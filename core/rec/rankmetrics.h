@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "rec/sparse.h"
+#include "rec/interactions.h"
 
 typedef struct cl_rankmetrics_list {
     double precision, recall, ap, ndcg, hit, rr;

@@ -15,9 +15,9 @@
 #include <time.h>
 
 static const cl_rec_ops *const kinds[CL_REC_NKINDS] = {
-    &cl_rec_popular_ops, &cl_rec_itemknn_ops, &cl_rec_mf_ops,
-    &cl_rec_als_ops,     &cl_rec_content_ops, &cl_rec_hybrid_ops, &cl_rec_ease_ops,
-    &cl_rec_bpr_ops};
+    &cl_cf_popular_ops, &cl_cf_itemknn_ops, &cl_cf_mf_ops,
+    &cl_cf_als_ops,     &cl_content_rec_ops, &cl_hybrid_rec_ops, &cl_ease_rec_ops,
+    &cl_bpr_rec_ops};
 
 int cl_rec_kind_from_name(const char *name)
 {
@@ -32,15 +32,15 @@ int cl_rec_new(cl_rec **out, cl_rec_kind kind)
     *out = NULL;
     if ((int)kind < 0 || kind >= CL_REC_NKINDS)
         return cl_error(CL_EINVAL, "rec: unknown recommender kind %d", (int)kind);
-    cl_rec *r = cl_calloc(1, sizeof *r);
+    cl_rec *r = cl_alloc_calloc(1, sizeof *r);
     if (!r)
         return CL_ENOMEM;
     r->refcount = 1;
     r->kind = kind;
     r->ops = kinds[kind];
-    r->params = cl_calloc(1, r->ops->params_size);
+    r->params = cl_alloc_calloc(1, r->ops->params_size);
     if (!r->params) {
-        cl_free(r);
+        cl_alloc_free(r);
         return CL_ENOMEM;
     }
     r->ops->defaults(r->params);
@@ -71,8 +71,8 @@ void cl_rec_free(cl_rec *r)
     drop_fit(r);
     if (r->inputs && r->free_inputs)
         r->free_inputs(r->inputs);
-    cl_free(r->params);
-    cl_free(r);
+    cl_alloc_free(r->params);
+    cl_alloc_free(r);
 }
 
 int cl_rec_is_fitted(const cl_rec *r) { return r->state != NULL; }
@@ -204,7 +204,7 @@ int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
     int32_t *it = cl_alloc((size_t)n * sizeof *it);
     float *v = values ? cl_alloc((size_t)n * sizeof *v) : NULL;
     if (!e || !it || (values && !v)) {
-        cl_free(e), cl_free(it), cl_free(v);
+        cl_alloc_free(e), cl_alloc_free(it), cl_alloc_free(v);
         return CL_ENOMEM;
     }
     for (int64_t k = 0; k < n; k++)
@@ -216,7 +216,7 @@ int cl_rec_scores_history_ex(const cl_rec *r, int64_t n, const int32_t *items,
             v[k] = values[e[k].k];
     }
     rc = r->ops->score_history(r, n, it, v, scores);
-    cl_free(e), cl_free(it), cl_free(v);
+    cl_alloc_free(e), cl_alloc_free(it), cl_alloc_free(v);
     return rc;
 }
 
@@ -311,7 +311,7 @@ void cl_rec_topk(const float *scores, int64_t n_items, int k, const int32_t *exc
         sift_down(hs, items, m - 1, 0);
     }
     if (hs != out_scores && hs != hs_local)
-        cl_free(hs);
+        cl_alloc_free(hs);
     *n_out = n;
 }
 
@@ -339,7 +339,7 @@ int cl_rec_recommend(const cl_rec *r, int64_t u, int k, int exclude_seen, int32_
         cl_rec_topk(s, m->n_items, k, exclude_seen ? m->indices + a : NULL,
                     exclude_seen ? m->indptr[u + 1] - a : 0, items, scores, n_out);
     }
-    cl_free(s);
+    cl_alloc_free(s);
     return rc;
 }
 
@@ -377,7 +377,7 @@ int cl_rec_recommend_all(const cl_rec *r, int k, int exclude_seen, int32_t *item
 #pragma omp critical(cl_rec_all_err)
                         if (fail == CL_OK) {
                             fail = lrc;
-                            snprintf(msg, sizeof msg, "%s", cl_last_error());
+                            snprintf(msg, sizeof msg, "%s", cl_error_last());
                         }
                     }
                     for (int j = n; j < k; j++) {
@@ -387,12 +387,12 @@ int cl_rec_recommend_all(const cl_rec *r, int k, int exclude_seen, int32_t *item
                     }
                 }
             }
-            cl_free(s);
+            cl_alloc_free(s);
         }
         if (fail == CL_OK)
             fail = cl_progress_step(p, "recommend_all", (double)b1, (double)nblocks, NULL);
         else
-            cl_error(fail, "%s", msg[0] ? msg : cl_strstatus(fail));
+            cl_error(fail, "%s", msg[0] ? msg : cl_error_strstatus(fail));
     }
     return fail;
 }
@@ -425,7 +425,7 @@ int cl_rec_recommend_history_ex(const cl_rec *r, int64_t n, const int32_t *hist_
     float *s = cl_alloc((size_t)ni * sizeof *s);
     int32_t *ex = cl_alloc((size_t)(n ? n : 1) * sizeof *ex);
     if (!s || !ex) {
-        cl_free(s), cl_free(ex);
+        cl_alloc_free(s), cl_alloc_free(ex);
         return CL_ENOMEM;
     }
     rc = cl_rec_scores_history_ex(r, n, hist_items, values, s, answer);
@@ -437,8 +437,8 @@ int cl_rec_recommend_history_ex(const cl_rec *r, int64_t n, const int32_t *hist_
         cl_rec_topk(s, ni, k, exclude_seen ? ex : NULL, exclude_seen ? n : 0, items, scores,
                     n_out);
     }
-    cl_free(s);
-    cl_free(ex);
+    cl_alloc_free(s);
+    cl_alloc_free(ex);
     return rc;
 }
 
@@ -460,7 +460,7 @@ int cl_rec_similar(const cl_rec *r, int32_t i, int k, int32_t *items, float *sco
     rc = r->ops->similar(r, i, s);
     if (rc == CL_OK)
         cl_rec_topk(s, ni, k, &i, 1, items, scores, n_out);
-    cl_free(s);
+    cl_alloc_free(s);
     return rc;
 }
 
@@ -482,7 +482,7 @@ int cl_rec_explain(const cl_rec *r, int32_t i, int64_t n, const int32_t *hist, i
             return cl_error(CL_ERANGE, "%s: explain: history entry %lld, item index %d out of "
                             "range", r->ops->name, (long long)j + 1, (int)hist[j]);
     float *s = cl_alloc((size_t)ni * sizeof *s);
-    unsigned char *in = cl_calloc((size_t)ni, 1);
+    unsigned char *in = cl_alloc_calloc((size_t)ni, 1);
     rc = s && in ? r->ops->similar(r, i, s) : CL_ENOMEM;
     if (rc == CL_OK) {
         for (int64_t j = 0; j < n; j++)
@@ -492,7 +492,7 @@ int cl_rec_explain(const cl_rec *r, int32_t i, int64_t n, const int32_t *hist, i
                 s[j] = NAN;
         cl_rec_topk(s, ni, k, &i, 1, items, scores, n_out);
     }
-    cl_free(s), cl_free(in);
+    cl_alloc_free(s), cl_alloc_free(in);
     return rc;
 }
 
@@ -598,53 +598,53 @@ static int set_prefix_w(cl_mw *w, const char *prefix, const char *sub)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s%s", prefix ? prefix : "", sub);
-    return cl_mw_prefix(w, buf);
+    return cl_modelio_w_prefix(w, buf);
 }
 
 static int set_prefix_r(cl_mr *mr, const char *prefix, const char *sub)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s%s", prefix ? prefix : "", sub);
-    return cl_mr_prefix(mr, buf);
+    return cl_modelio_r_prefix(mr, buf);
 }
 
 int cl_rec_write_data(const cl_interactions *m, cl_mw *w)
 {
-    cl_mw_strs(w, "users", (const char *const *)m->users->labels, (size_t)m->n_users);
-    cl_mw_strs(w, "items", (const char *const *)m->items->labels, (size_t)m->n_items);
-    cl_mw_i64(w, "indptr", m->indptr, (size_t)m->n_users + 1);
-    cl_mw_i32(w, "indices", m->indices, (size_t)m->nnz);
-    cl_mw_f32(w, "values", m->values, (size_t)m->nnz);
+    cl_modelio_w_strs(w, "users", (const char *const *)m->users->labels, (size_t)m->n_users);
+    cl_modelio_w_strs(w, "items", (const char *const *)m->items->labels, (size_t)m->n_items);
+    cl_modelio_w_i64(w, "indptr", m->indptr, (size_t)m->n_users + 1);
+    cl_modelio_w_i32(w, "indices", m->indices, (size_t)m->nnz);
+    cl_modelio_w_f32(w, "values", m->values, (size_t)m->nnz);
     if (m->times)
-        cl_mw_f64(w, "times", m->times, (size_t)m->nnz);
-    return cl_mw_int(w, "duplicates", m->duplicates);
+        cl_modelio_w_f64(w, "times", m->times, (size_t)m->nnz);
+    return cl_modelio_w_int(w, "duplicates", m->duplicates);
 }
 
 static int read_labels(cl_idmap **out, cl_mr *mr, const char *name)
 {
     size_t n;
     *out = NULL;
-    int rc = cl_mr_count(mr, name, CL_CHUNK_STR, &n);
+    int rc = cl_modelio_r_count(mr, name, CL_CHUNK_STR, &n);
     if (rc)
         return rc;
-    char **lab = cl_calloc(n ? n : 1, sizeof *lab);
+    char **lab = cl_alloc_calloc(n ? n : 1, sizeof *lab);
     cl_idmap *m = NULL;
-    if (!lab || cl_idmap_new(&m)) {
-        cl_free(lab);
+    if (!lab || cl_interactions_idmap_new(&m)) {
+        cl_alloc_free(lab);
         return CL_ENOMEM;
     }
-    rc = cl_mr_strs(mr, name, lab, n);
+    rc = cl_modelio_r_strs(mr, name, lab, n);
     for (size_t k = 0; rc == CL_OK && k < n; k++) {
         int64_t idx;
-        rc = cl_idmap_add(m, lab[k], &idx);
+        rc = cl_interactions_idmap_add(m, lab[k], &idx);
         if (rc == CL_OK && idx != (int64_t)k)
             rc = cl_error(CL_EFORMAT, "model file: duplicate label '%s' in '%s'", lab[k], name);
     }
-    for (size_t k = 0; k < n; k++) /* NULL where cl_mr_strs failed: nothing was left */
-        cl_free(lab[k]);
-    cl_free(lab);
+    for (size_t k = 0; k < n; k++) /* NULL where cl_modelio_r_strs failed: nothing was left */
+        cl_alloc_free(lab[k]);
+    cl_alloc_free(lab);
     if (rc) {
-        cl_idmap_free(m);
+        cl_interactions_idmap_free(m);
         return rc;
     }
     *out = m;
@@ -665,10 +665,10 @@ int cl_rec_read_data(cl_interactions **out, cl_mr *mr)
         rc = read_labels(&items, mr, "items");
     if (rc == CL_OK) {
         indptr = cl_alloc(((size_t)users->n + 1) * sizeof *indptr);
-        rc = indptr ? cl_mr_i64(mr, "indptr", indptr, (size_t)users->n + 1) : CL_ENOMEM;
+        rc = indptr ? cl_modelio_r_i64(mr, "indptr", indptr, (size_t)users->n + 1) : CL_ENOMEM;
     }
     if (rc == CL_OK)
-        rc = cl_mr_count(mr, "indices", CL_CHUNK_I32, &nnz);
+        rc = cl_modelio_r_count(mr, "indices", CL_CHUNK_I32, &nnz);
     if (rc == CL_OK && (int64_t)nnz != indptr[users->n])
         rc = cl_error(CL_EFORMAT, "model file: %zu interactions but row pointers end at %lld",
                       nnz, (long long)indptr[users->n]);
@@ -679,25 +679,25 @@ int cl_rec_read_data(cl_interactions **out, cl_mr *mr)
             rc = CL_ENOMEM;
     }
     if (rc == CL_OK)
-        rc = cl_mr_i32(mr, "indices", indices, nnz);
+        rc = cl_modelio_r_i32(mr, "indices", indices, nnz);
     if (rc == CL_OK)
-        rc = cl_mr_f32(mr, "values", values, nnz);
-    if (rc == CL_OK && cl_mr_has(mr, "times")) {
+        rc = cl_modelio_r_f32(mr, "values", values, nnz);
+    if (rc == CL_OK && cl_modelio_r_has(mr, "times")) {
         times = cl_alloc((nnz ? nnz : 1) * sizeof *times);
-        rc = times ? cl_mr_f64(mr, "times", times, nnz) : CL_ENOMEM;
+        rc = times ? cl_modelio_r_f64(mr, "times", times, nnz) : CL_ENOMEM;
     }
     int64_t dups = 0;
     if (rc == CL_OK)
-        rc = cl_mr_int(mr, "duplicates", 0, INT64_MAX, &dups);
+        rc = cl_modelio_r_int(mr, "duplicates", 0, INT64_MAX, &dups);
     if (rc == CL_OK) {
         rc = cl_interactions_from_csr(out, users, items, indptr, indices, values, times);
         indptr = NULL, indices = NULL, values = NULL, times = NULL; /* taken over */
         if (rc == CL_OK)
             (*out)->duplicates = dups;
     }
-    cl_free(indptr), cl_free(indices), cl_free(values), cl_free(times);
-    cl_idmap_free(users);
-    cl_idmap_free(items);
+    cl_alloc_free(indptr), cl_alloc_free(indices), cl_alloc_free(values), cl_alloc_free(times);
+    cl_interactions_idmap_free(users);
+    cl_interactions_idmap_free(items);
     return rc;
 }
 
@@ -710,9 +710,9 @@ int cl_rec_write(const cl_rec *r, cl_mw *w, const char *prefix, int with_data)
     for (const cl_param_def *d = r->ops->defs; d->name; d++) {
         const char *f = (const char *)r->params + d->offset;
         switch (d->type) {
-        case CL_PARAM_NUM: cl_mw_num(w, d->name, *(const double *)f); break;
-        case CL_PARAM_SEED: cl_mw_int(w, d->name, (int64_t) * (const uint64_t *)f); break;
-        default: cl_mw_int(w, d->name, *(const int *)f); break; /* INT, BOOL, ENUM */
+        case CL_PARAM_NUM: cl_modelio_w_num(w, d->name, *(const double *)f); break;
+        case CL_PARAM_SEED: cl_modelio_w_int(w, d->name, (int64_t) * (const uint64_t *)f); break;
+        default: cl_modelio_w_int(w, d->name, *(const int *)f); break; /* INT, BOOL, ENUM */
         }
     }
     if (with_data) {
@@ -729,13 +729,13 @@ int cl_rec_save(const cl_rec *r, const char *path)
 {
     char kind[64];
     snprintf(kind, sizeof kind, "rec.%s", r->ops->name);
-    cl_mw *w = cl_mw_new(kind);
+    cl_mw *w = cl_modelio_w_new(kind);
     if (!w)
         return CL_ENOMEM;
     int rc = cl_rec_write(r, w, "", 1);
     if (rc == CL_OK)
-        rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+        rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     return rc;
 }
 
@@ -753,13 +753,13 @@ int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *pref
     set_prefix_r(mr, prefix, "param.");
     for (const cl_param_def *d = r->ops->defs; rc == CL_OK && d->name; d++) {
         char *f = (char *)r->params + d->offset;
-        if (d->type == CL_PARAM_BOOL && !cl_mr_has(mr, d->name))
+        if (d->type == CL_PARAM_BOOL && !cl_modelio_r_has(mr, d->name))
             continue; /* a switch added after the file was written: its default (off) */
         if (d->type == CL_PARAM_NUM) {
-            rc = cl_mr_num(mr, d->name, (double *)f);
+            rc = cl_modelio_r_num(mr, d->name, (double *)f);
         } else {
             int64_t v;
-            rc = cl_mr_int(mr, d->name, d->type == CL_PARAM_SEED ? 0 : -2147483647,
+            rc = cl_modelio_r_int(mr, d->name, d->type == CL_PARAM_SEED ? 0 : -2147483647,
                            d->type == CL_PARAM_SEED ? INT64_MAX : 2147483647, &v);
             if (d->type == CL_PARAM_SEED)
                 *(uint64_t *)f = (uint64_t)v;
@@ -794,10 +794,10 @@ int cl_rec_load(cl_rec **out, const char *path)
 {
     *out = NULL;
     cl_mr *mr;
-    int rc = cl_mr_open(&mr, path);
+    int rc = cl_modelio_r_open(&mr, path);
     if (rc)
         return rc;
-    const char *kind = cl_mr_kind(mr);
+    const char *kind = cl_modelio_r_kind(mr);
     if (strncmp(kind, "rec.", 4) != 0) {
         rc = cl_error(CL_EFORMAT, "'%s' holds a %s model, not a recommender", path, kind);
     } else {
@@ -805,6 +805,6 @@ int cl_rec_load(cl_rec **out, const char *path)
         if (rc)
             cl_error_wrap(rc, "%s", path);
     }
-    cl_mr_free(mr);
+    cl_modelio_r_free(mr);
     return rc;
 }

@@ -24,7 +24,7 @@
 #include "base/modelio.h"
 #include "base/param.h"
 #include "base/progress.h"
-#include "rec/sparse.h"
+#include "rec/interactions.h"
 
 typedef enum {
     CL_REC_POPULAR = 0,
@@ -88,8 +88,8 @@ struct cl_rec {
     double fit_seconds;        /* wall time of the last fit */
 };
 
-extern const cl_rec_ops cl_rec_popular_ops, cl_rec_itemknn_ops, cl_rec_mf_ops, cl_rec_als_ops,
-    cl_rec_content_ops, cl_rec_hybrid_ops, cl_rec_ease_ops, cl_rec_bpr_ops;
+extern const cl_rec_ops cl_cf_popular_ops, cl_cf_itemknn_ops, cl_cf_mf_ops, cl_cf_als_ops,
+    cl_content_rec_ops, cl_hybrid_rec_ops, cl_ease_rec_ops, cl_bpr_rec_ops;
 
 /* New unfitted recommender of a kind with default parameters. */
 int cl_rec_new(cl_rec **out, cl_rec_kind kind);

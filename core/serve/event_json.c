@@ -32,7 +32,7 @@ static const char *event_of(const cl_livestate *s, json_t *o, cl_live_event *e, 
         }
     }
     json_t *ev = json_object_get(o, "event");
-    if (!json_is_string(ev) || !(e->kind = cl_live_kind(json_string_value(ev)))) {
+    if (!json_is_string(ev) || !(e->kind = cl_livestate_kind(json_string_value(ev)))) {
         snprintf(msg, cap, "field 'event': unknown event '%.40s' (events: watch, ticket, "
                            "payment_failed, plan_change, price_change, cancel, rating, profile)",
                  json_is_string(ev) ? json_string_value(ev) : "(missing)");
@@ -69,7 +69,7 @@ static const char *event_of(const cl_livestate *s, json_t *o, cl_live_event *e, 
             return msg;
         }
         if ((e->plan = cl_livestate_plan(s, json_string_value(x))) < 0) {
-            snprintf(msg, cap, "field '%s': %s", field, cl_last_error());
+            snprintf(msg, cap, "field '%s': %s", field, cl_error_last());
             return msg;
         }
         if (e->kind == CL_LIVE_PROFILE) {

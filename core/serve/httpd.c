@@ -63,11 +63,11 @@ static void *monitor_main(void *arg)
     while (!atomic_load(&h->stopping)) {
         int swapped = 0;
         if (cl_service_watch_model(h->svc, &swapped) != CL_OK)
-            fprintf(stderr, "serve: %s\n", cl_last_error());
+            fprintf(stderr, "serve: %s\n", cl_error_last());
         else if (swapped)
             fprintf(stderr, "serve: the model file changed: swapped in\n");
         if (cl_service_refresh(h->svc, 0, NULL) != CL_OK)
-            fprintf(stderr, "serve: monitor: %s\n", cl_last_error());
+            fprintf(stderr, "serve: monitor: %s\n", cl_error_last());
         /* each stream looks whether there is something new (or a ping is due) and suspends
          * itself again when not: once a refresh, a handful of cheap calls */
         resume_streams(h);
@@ -114,7 +114,7 @@ static void resume_streams(cl_httpd *h)
  * -1: end the stream. */
 static int sse_fill(sse_ctx *s)
 {
-    cl_free(s->pending);
+    cl_alloc_free(s->pending);
     s->pending = NULL;
     s->len = s->off = 0;
     cl_httpd *h = s->h;
@@ -139,14 +139,14 @@ static int sse_fill(sse_ctx *s)
     if (json) {
         s->pending = cl_alloc(n + 32);
         if (!s->pending) {
-            cl_free(json);
+            cl_alloc_free(json);
             return -1;
         }
         s->len = (size_t)snprintf(s->pending, n + 32, "event: monitor\ndata: %s\n\n", json);
-        cl_free(json);
+        cl_alloc_free(json);
         s->seen = v;
     } else {
-        s->pending = cl_strdup(": ping\n\n");
+        s->pending = cl_alloc_strdup(": ping\n\n");
         if (!s->pending)
             return -1;
         s->len = strlen(s->pending);
@@ -182,8 +182,8 @@ static void sse_free(void *cls)
             break;
         }
     pthread_mutex_unlock(&h->mu);
-    cl_free(s->pending);
-    cl_free(s);
+    cl_alloc_free(s->pending);
+    cl_alloc_free(s);
 }
 
 /* ---- requests ------------------------------------------------------------------------------ */
@@ -235,7 +235,7 @@ static enum MHD_Result queue_answer(cl_httpd *h, struct MHD_Connection *c, cl_se
 {
     struct MHD_Response *resp;
     if (r->stream) {
-        sse_ctx *s = cl_calloc(1, sizeof *s);
+        sse_ctx *s = cl_alloc_calloc(1, sizeof *s);
         if (!s)
             return MHD_NO;
         s->h = h;
@@ -244,7 +244,7 @@ static enum MHD_Result queue_answer(cl_httpd *h, struct MHD_Connection *c, cl_se
         s->first = 1;
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, s, sse_free);
         if (!resp) {
-            cl_free(s);
+            cl_alloc_free(s);
             return MHD_NO;
         }
         pthread_mutex_lock(&h->mu);
@@ -325,7 +325,7 @@ static int take_upload(req_ctx *rc, const char *upload, size_t n)
         size_t cap = rc->cap ? rc->cap : 4096;
         while (cap < rc->len + n + 1)
             cap *= 2;
-        char *t = cl_realloc(rc->body, cap);
+        char *t = cl_alloc_realloc(rc->body, cap);
         if (!t)
             return 0;
         rc->body = t;
@@ -345,7 +345,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     cl_httpd *h = cls;
     req_ctx *rc = *con_cls;
     if (!rc) {
-        rc = cl_calloc(1, sizeof *rc);
+        rc = cl_alloc_calloc(1, sizeof *rc);
         if (!rc)
             return MHD_NO;
         rc->t0 = mono();
@@ -416,8 +416,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         cl_service_count(h->svc, rc->route, rc->status, mono() - rc->t0);
     if (rc->pending)  /* answered by a script, never sent (the client went away) */
         cl_service_response_free(&rc->r);
-    cl_free(rc->body);
-    cl_free(rc);
+    cl_alloc_free(rc->body);
+    cl_alloc_free(rc);
     *con_cls = NULL;
 }
 
@@ -439,7 +439,7 @@ static unsigned pool_size(int threads)
 int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
 {
     *out = NULL;
-    cl_httpd *h = cl_calloc(1, sizeof *h);
+    cl_httpd *h = cl_alloc_calloc(1, sizeof *h);
     if (!h)
         return CL_ENOMEM;
     h->svc = svc;
@@ -452,7 +452,7 @@ int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
         h->cfg.refresh_ms = 1000;
     const char *bind = cfg->bind ? cfg->bind : "127.0.0.1";
     if (cfg->port < 0 || cfg->port > 65535) {
-        cl_free(h);
+        cl_alloc_free(h);
         return cl_error(CL_EINVAL, "serve: port must be in 0..65535, got %d", cfg->port);
     }
     struct sockaddr_in sa;
@@ -460,14 +460,14 @@ int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)cfg->port);
     if (inet_pton(AF_INET, bind, &sa.sin_addr) != 1) {
-        cl_free(h);
+        cl_alloc_free(h);
         return cl_error(CL_EINVAL, "serve: bind address must be a numeric IPv4 address such as "
                                    "127.0.0.1, got '%.60s'", bind);
     }
     /* the first aggregates before the first request */
     int rc = cl_service_refresh(svc, 1, NULL);
     if (rc) {
-        cl_free(h);
+        cl_alloc_free(h);
         return rc;
     }
     pthread_mutex_init(&h->mu, NULL);
@@ -486,7 +486,7 @@ int cl_httpd_start(cl_httpd **out, cl_service *svc, const cl_httpd_config *cfg)
     if (!h->d) {
         pthread_mutex_destroy(&h->mu);
         pthread_cond_destroy(&h->idle);
-        cl_free(h);
+        cl_alloc_free(h);
         return cl_error(CL_EIO, "serve: cannot listen on %s:%d (in use, or not allowed)", bind,
                         cfg->port);
     }
@@ -519,5 +519,5 @@ void cl_httpd_stop(cl_httpd *h)
     MHD_stop_daemon(h->d);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->idle);
-    cl_free(h);
+    cl_alloc_free(h);
 }

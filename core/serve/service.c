@@ -6,8 +6,8 @@
 #include "base/error.h"
 #include "eval/drift.h"
 #include "frame/frame.h"
-#include "frame/prep.h"
-#include "rec/sparse.h"
+#include "frame/pipeline.h"
+#include "rec/interactions.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ static const cl_service_action BUILTIN[] = {
 static int feat_index(const char *name)
 {
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
-        if (strcmp(cl_live_features[j].name, name) == 0)
+        if (strcmp(cl_livestate_feature_defs[j].name, name) == 0)
             return j;
     return -1;
 }
@@ -55,7 +55,7 @@ void svc_model_put(svc_model *m)
     if (m && atomic_fetch_sub(&m->refs, 1) == 1) {
         cl_livescore_free(m->sc);
         cl_model_free(m->m);
-        cl_free(m);
+        cl_alloc_free(m);
     }
 }
 
@@ -64,7 +64,7 @@ void svc_model_put(svc_model *m)
  * runs under the state's read lock. */
 int svc_load_model(cl_service *svc, const char *path)
 {
-    svc_model *m = cl_calloc(1, sizeof *m);
+    svc_model *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     int rc = cl_model_load(&m->m, path);
@@ -78,7 +78,7 @@ int svc_load_model(cl_service *svc, const char *path)
     }
     if (rc) {
         cl_model_free(m->m);
-        cl_free(m);
+        cl_alloc_free(m);
         return rc;
     }
     atomic_init(&m->refs, 1);
@@ -101,7 +101,7 @@ svc_user *svc_user_of(cl_service *svc, int32_t u, int create)
     if (!chunk && create) {
         pthread_mutex_lock(&svc->chunk_mu);
         chunk = atomic_load(&svc->chunks[c]);
-        if (!chunk && (chunk = cl_calloc(SVC_CHUNK, sizeof *chunk))) {
+        if (!chunk && (chunk = cl_alloc_calloc(SVC_CHUNK, sizeof *chunk))) {
             for (int k = 0; k < SVC_CHUNK; k++)
                 chunk[k].calib_p = NAN;
             atomic_store(&svc->chunks[c], chunk);
@@ -154,7 +154,7 @@ static int load_reference(cl_service *svc)
     if (!f)
         return CL_OK;
     for (int j = 0; j < CL_LIVE_NFEATURES; j++) {
-        int c = cl_frame_find(f, cl_live_features[j].name);
+        int c = cl_frame_find(f, cl_livestate_feature_defs[j].name);
         if (c < 0 || f->cols[c]->type == CL_CAT)
             continue;
         double *v = cl_alloc(sizeof(double) * (size_t)(f->nrow ? f->nrow : 1));
@@ -179,7 +179,7 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
     if (cfg->nactions > SVC_MAX_ACTIONS)
         return cl_error(CL_EINVAL, "serve: at most %d actions, got %d", SVC_MAX_ACTIONS,
                         cfg->nactions);
-    cl_service *svc = cl_calloc(1, sizeof *svc);
+    cl_service *svc = cl_alloc_calloc(1, sizeof *svc);
     if (!svc)
         return CL_ENOMEM;
     svc->cfg = *cfg;
@@ -212,7 +212,7 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
     svc->i_tick = feat_index("tickets_30");
     svc->i_pay = feat_index("payment_failures_30");
     svc->nchunks = svc->max_user / SVC_CHUNK + 1;
-    svc->chunks = cl_calloc((size_t)svc->nchunks, sizeof *svc->chunks);
+    svc->chunks = cl_alloc_calloc((size_t)svc->nchunks, sizeof *svc->chunks);
     int rc = svc->chunks ? map_items(svc) : CL_ENOMEM;
     if (rc == CL_OK)
         rc = load_reference(svc);
@@ -239,17 +239,17 @@ void cl_service_free(cl_service *svc)
     for (int32_t c = 0; svc->chunks && c < svc->nchunks; c++) {
         svc_user *chunk = atomic_load(&svc->chunks[c]);
         for (int k = 0; chunk && k < SVC_CHUNK; k++) {
-            cl_free(chunk[k].cache);
-            cl_free(chunk[k].json);
+            cl_alloc_free(chunk[k].cache);
+            cl_alloc_free(chunk[k].json);
         }
-        cl_free(chunk);
+        cl_alloc_free(chunk);
     }
-    cl_free((void *)svc->chunks);
-    cl_free(svc->item_title);
-    cl_free(svc->title_item);
+    cl_alloc_free((void *)svc->chunks);
+    cl_alloc_free(svc->item_title);
+    cl_alloc_free(svc->title_item);
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
-        cl_free(svc->ref_vals[j]);
-    cl_free(svc->mon_json);
+        cl_alloc_free(svc->ref_vals[j]);
+    cl_alloc_free(svc->mon_json);
     pthread_mutex_destroy(&svc->model_mu);
     pthread_mutex_destroy(&svc->mon_mu);
     pthread_cond_destroy(&svc->mon_cv);
@@ -259,7 +259,7 @@ void cl_service_free(cl_service *svc)
     pthread_mutex_destroy(&svc->chunk_mu);
     for (int i = 0; i < SVC_STRIPES; i++)
         pthread_mutex_destroy(&svc->stripe[i]);
-    cl_free(svc);
+    cl_alloc_free(svc);
 }
 
 /* ---- per-customer answers ------------------------------------------------------------------ */
@@ -405,8 +405,8 @@ void svc_column_label(const char *column, char *out, size_t cap)
 {
     const char *doc = NULL;
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
-        if (strcmp(cl_live_features[j].name, column) == 0)
-            doc = cl_live_features[j].doc;
+        if (strcmp(cl_livestate_feature_defs[j].name, column) == 0)
+            doc = cl_livestate_feature_defs[j].doc;
     size_t n = 0;
     if (doc) {
         /* the feature table's one-liner, without its parenthesised fine print */
@@ -548,7 +548,7 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
     json_object_set_new(o, "action", act);
     json_t *fs = json_object();
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
-        json_object_set_new(fs, cl_live_features[j].name, svc_jnum(a->feat[j]));
+        json_object_set_new(fs, cl_livestate_feature_defs[j].name, svc_jnum(a->feat[j]));
     json_object_set_new(o, "features", fs);
     return o;
 }
@@ -613,7 +613,7 @@ int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, s
     pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
     pthread_mutex_lock(mu);
     if (keep) {
-        cl_free(us->json);
+        cl_alloc_free(us->json);
         us->json = keep;
         us->json_len = *len;
         us->json_nev = a.nev;
@@ -697,14 +697,14 @@ typedef struct refresh_buf {
 
 static void refresh_buf_free(refresh_buf *b)
 {
-    cl_free(b->ids);
-    cl_free(b->risk);
-    cl_free(b->sorted);
-    cl_free(b->feat);
-    cl_free(b->rk);
-    cl_free(b->ans);
-    cl_free(b->top);
-    cl_free(b->hchg);
+    cl_alloc_free(b->ids);
+    cl_alloc_free(b->risk);
+    cl_alloc_free(b->sorted);
+    cl_alloc_free(b->feat);
+    cl_alloc_free(b->rk);
+    cl_alloc_free(b->ans);
+    cl_alloc_free(b->top);
+    cl_alloc_free(b->hchg);
 }
 
 static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
@@ -719,16 +719,16 @@ static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
             if (!isnan(feat[i * CL_LIVE_NFEATURES + j]))
                 col[k++] = feat[i * CL_LIVE_NFEATURES + j];
         double psi;
-        if (k < 1 || cl_psi(svc->ref_vals[j], svc->ref_n[j], col, k, 10, &psi) != CL_OK)
+        if (k < 1 || cl_drift_psi(svc->ref_vals[j], svc->ref_n[j], col, k, 10, &psi) != CL_OK)
             continue;
         char lab[96];
-        svc_column_label(cl_live_features[j].name, lab, sizeof lab);
+        svc_column_label(cl_livestate_feature_defs[j].name, lab, sizeof lab);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "feature",
-                                             cl_live_features[j].name, "label", lab, "psi",
+                                             cl_livestate_feature_defs[j].name, "label", lab, "psi",
                                              jround(psi, 1e-4), "status",
                                              psi < 0.1 ? "ok" : psi < 0.25 ? "watch" : "alert"));
     }
-    cl_free(col);
+    cl_alloc_free(col);
     return arr;
 }
 
@@ -773,7 +773,7 @@ static json_t *calibration_json(cl_service *svc, int32_t now)
 static void publish(cl_service *svc, char *text)
 {
     pthread_mutex_lock(&svc->mon_mu);
-    cl_free(svc->mon_json);
+    cl_alloc_free(svc->mon_json);
     svc->mon_json = text;
     svc->mon_len = strlen(text);
     svc->mon_version++;
@@ -806,7 +806,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         b.risk = cl_alloc(sizeof(double) * nn);
         b.sorted = cl_alloc(sizeof(double) * nn);
         b.feat = cl_alloc(sizeof(double) * nn * CL_LIVE_NFEATURES);
-        b.hchg = svc->hdb ? cl_calloc(nn, 1) : NULL;
+        b.hchg = svc->hdb ? cl_alloc_calloc(nn, 1) : NULL;
         b.rk = cl_alloc(sizeof(ranked) * nn);
         b.ans = cl_alloc(sizeof(svc_answer) * (SVC_TOP + SVC_MOVERS));
         b.top = cl_alloc(sizeof(int32_t) * SVC_TOP);
@@ -872,7 +872,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     /* the history file is written outside the state's lock (a day's first refresh writes a
      * row per customer); a failure is reported and the in-memory history goes on */
     if (b.hchg && now != CL_LIVE_NONE && svc_hist_save(svc, b.ids, b.risk, b.hchg, n, now))
-        fprintf(stderr, "%s\n", cl_last_error());
+        fprintf(stderr, "%s\n", cl_error_last());
 
     /* aggregates */
     double t = svc_now(), sum = 0, revenue = 0;
@@ -964,7 +964,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         pthread_mutex_unlock(&svc->refresh_mu);
         return cl_error(CL_ENOMEM, "serve: out of memory for the monitor");
     }
-    char *copy = cl_strdup(text);
+    char *copy = cl_alloc_strdup(text);
     free(text);
     if (!copy) {
         pthread_mutex_unlock(&svc->refresh_mu);

@@ -7,7 +7,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "frame/frame.h"
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,7 +25,7 @@ static void set_json(cl_service_response *r, int status, json_t *o)
     r->content_type = "application/json";
     char *t = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(o);
-    r->body = t ? cl_strdup(t) : NULL;
+    r->body = t ? cl_alloc_strdup(t) : NULL;
     free(t);
     if (!r->body) {
         r->status = 500;
@@ -54,7 +54,7 @@ static void fail(cl_service_response *r, int status, const char *fmt, ...)
 void cl_service_response_free(cl_service_response *r)
 {
     if (r->body && !r->body_static)
-        cl_free(r->body);
+        cl_alloc_free(r->body);
     r->body = NULL;
 }
 
@@ -256,7 +256,7 @@ static void customer(cl_service *svc, const char *idtext, cl_service_response *r
     if (rc == CL_ERANGE) {
         fail(r, 404, "no customer %d", (int)id);
     } else if (rc) {
-        fail(r, 500, "customer %d: %s", (int)id, cl_last_error());
+        fail(r, 500, "customer %d: %s", (int)id, cl_error_last());
     } else {
         r->status = 200;
         r->content_type = "application/json";
@@ -306,7 +306,7 @@ static void recommend(cl_service *svc, const cl_service_request *q, const char *
     int rc = cl_rec_recommend_history_ex(svc->cfg.rec, nh, items, NULL, (int)k, 1, out, scores,
                                          &n, &answer);
     if (rc) {
-        fail(r, 500, "recommend %d: %s", (int)id, cl_last_error());
+        fail(r, 500, "recommend %d: %s", (int)id, cl_error_last());
         return;
     }
     for (int j = 0; j < n; j++)
@@ -348,7 +348,7 @@ static void customers(cl_service *svc, const cl_service_request *q, cl_service_r
     const char *qs = query(q, "q"), *ps = query(q, "plan");
     int plan = -2;
     if (ps && (plan = cl_livestate_plan(svc->cfg.state, ps)) < 0) {
-        fail(r, 400, "option 'plan': %s", cl_last_error());
+        fail(r, 400, "option 'plan': %s", cl_error_last());
         return;
     }
     int32_t qid = 0;
@@ -410,12 +410,12 @@ static void customers(cl_service *svc, const cl_service_request *q, cl_service_r
             json_array_append_new(arr, svc_answer_json(svc, ids[x], &a, 0));
     }
     pthread_rwlock_unlock(svc->cfg.lock);
-    cl_free(ids);
-    cl_free(risk);
+    cl_alloc_free(ids);
+    cl_alloc_free(risk);
     svc_model_put(m);
     if (rc) {
         json_decref(arr);
-        fail(r, 500, "customers: %s", cl_last_error());
+        fail(r, 500, "customers: %s", cl_error_last());
         return;
     }
     set_json(r, 200, json_pack("{s:o, s:I}", "customers", arr, "total", (json_int_t)total));
@@ -429,7 +429,7 @@ static void monitor(cl_service *svc, cl_service_response *r)
     if (!t) {
         int rc = cl_service_refresh(svc, 1, NULL);
         if (rc) {
-            fail(r, 500, "monitor: %s", cl_last_error());
+            fail(r, 500, "monitor: %s", cl_error_last());
             return;
         }
         cl_service_monitor(svc, &t, &n);
@@ -562,7 +562,7 @@ static void score(cl_service *svc, const cl_service_request *q, cl_service_respo
             }
             cl_column *col = NULL;
             if (any_str) {
-                const char **s = cl_calloc(n, sizeof *s);
+                const char **s = cl_alloc_calloc(n, sizeof *s);
                 char (*numtext)[32] = cl_alloc(n * 32);
                 rc = s && numtext ? CL_OK : CL_ENOMEM;
                 for (size_t i = 0; rc == CL_OK && i < n; i++) {
@@ -575,9 +575,9 @@ static void score(cl_service *svc, const cl_service_request *q, cl_service_respo
                     }
                 }
                 if (rc == CL_OK)
-                    rc = cl_column_from_strings(&col, s, (int64_t)n);
-                cl_free(s);
-                cl_free(numtext);
+                    rc = cl_frame_column_from_strings(&col, s, (int64_t)n);
+                cl_alloc_free(s);
+                cl_alloc_free(numtext);
             } else {
                 double *d = cl_alloc(n * sizeof *d);
                 rc = d ? CL_OK : CL_ENOMEM;
@@ -586,12 +586,12 @@ static void score(cl_service *svc, const cl_service_request *q, cl_service_respo
                     d[i] = json_is_number(v) ? json_number_value(v) : NAN;
                 }
                 if (rc == CL_OK)
-                    rc = cl_column_from_doubles(&col, d, (int64_t)n);
-                cl_free(d);
+                    rc = cl_frame_column_from_doubles(&col, d, (int64_t)n);
+                cl_alloc_free(d);
             }
             if (rc == CL_OK)
                 rc = cl_frame_set(f, name, col);
-            cl_column_free(col);
+            cl_frame_column_free(col);
         }
         float *p = rc == CL_OK ? cl_alloc(n * sizeof *p) : NULL;
         if (rc == CL_OK && !p)
@@ -599,7 +599,7 @@ static void score(cl_service *svc, const cl_service_request *q, cl_service_respo
         if (rc == CL_OK)
             rc = cl_model_score_frame(m->m, f, p);
         if (rc) {
-            fail(r, rc == CL_EINVAL ? 400 : 500, "score: %s", cl_last_error());
+            fail(r, rc == CL_EINVAL ? 400 : 500, "score: %s", cl_error_last());
         } else {
             json_t *arr = json_array();
             for (size_t i = 0; i < n; i++)
@@ -607,7 +607,7 @@ static void score(cl_service *svc, const cl_service_request *q, cl_service_respo
             set_json(r, 200, json_pack("{s:o, s:o}", "probabilities", arr, "model",
                                        svc_model_json(svc, m)));
         }
-        cl_free(p);
+        cl_alloc_free(p);
         cl_frame_free(f);
     }
 done:
@@ -655,8 +655,8 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
         if (a < le) {
             if (n + (size_t)rejected >= CL_SERVICE_MAX_EVENTS) {
                 fail(r, 413, "events: more than %d events in one request", CL_SERVICE_MAX_EVENTS);
-                cl_free(ev);
-                cl_free(evline);
+                cl_alloc_free(ev);
+                cl_alloc_free(evline);
                 return;
             }
             char msg[200];
@@ -672,8 +672,8 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
             } else {
                 if (n == cap) {
                     cap *= 2;
-                    cl_live_event *t = cl_realloc(ev, cap * sizeof *ev);
-                    int *tl = t ? cl_realloc(evline, cap * sizeof *evline) : NULL;
+                    cl_live_event *t = cl_alloc_realloc(ev, cap * sizeof *ev);
+                    int *tl = t ? cl_alloc_realloc(evline, cap * sizeof *evline) : NULL;
                     if (t)
                         ev = t;
                     if (tl)
@@ -690,8 +690,8 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
         p = le + 1;
     }
     if (oom) {
-        cl_free(ev);
-        cl_free(evline);
+        cl_alloc_free(ev);
+        cl_alloc_free(evline);
         fail(r, 500, "events: out of memory");
         return;
     }
@@ -709,7 +709,7 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
             rejected++;
             if (nerr < MAXERR) {
                 errs[nerr].line = evline[i];
-                snprintf(errs[nerr++].msg, sizeof errs[0].msg, "%s", cl_last_error());
+                snprintf(errs[nerr++].msg, sizeof errs[0].msg, "%s", cl_error_last());
             }
         }
     }
@@ -721,10 +721,10 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
     pthread_rwlock_unlock(svc->cfg.lock);
     atomic_fetch_add(&svc->events_rejected, rejected);
     if (rc) {
-        cl_free(ev);
-        cl_free(evline);
+        cl_alloc_free(ev);
+        cl_alloc_free(evline);
         fail(r, 500, "events: the log could not commit the batch (nothing acknowledged): %s",
-             cl_last_error());
+             cl_error_last());
         return;
     }
     atomic_fetch_add(&svc->events_accepted, (long long)acc);
@@ -751,8 +751,8 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
     for (int k = 0; k < nerr; k++)
         json_array_append_new(ea, json_pack("{s:i, s:s}", "line", errs[k].line, "message",
                                             errs[k].msg));
-    cl_free(ev);
-    cl_free(evline);
+    cl_alloc_free(ev);
+    cl_alloc_free(evline);
     json_t *out = json_pack("{s:I, s:I, s:o, s:o, s:I}", "accepted", (json_int_t)acc, "rejected",
                             (json_int_t)rejected, "errors", ea, "customers", cs, "seq",
                             (json_int_t)seq);
@@ -787,7 +787,7 @@ static void reload(cl_service *svc, const cl_service_request *q, cl_service_resp
     }
     int rc = svc_load_model(svc, svc->cfg.model_path);
     if (rc) {
-        fail(r, rc == CL_ENOMEM ? 500 : 422, "reload: %s (the old model stays)", cl_last_error());
+        fail(r, rc == CL_ENOMEM ? 500 : 422, "reload: %s (the old model stays)", cl_error_last());
         return;
     }
     atomic_fetch_add(&svc->reloads, 1);

@@ -122,11 +122,11 @@ static int open_stream(cl_atomic_file *f, const char *dir, const char *name, con
     int rc = synth_path(path, sizeof path, dir, name);
     if (rc)
         return rc;
-    rc = cl_atomic_open(f, path);
+    rc = cl_fileio_atomic_open(f, path);
     if (rc)
         return rc;
     if (fputs(header, f->fp) == EOF) {
-        cl_atomic_abort(f);
+        cl_fileio_atomic_abort(f);
         return cl_error(CL_EIO, "synth: cannot write '%s'", path);
     }
     return CL_OK;
@@ -144,8 +144,8 @@ static int write_buf(cl_atomic_file *f, synth_buf *b)
 static int oracle_auc(const cl_synth_world *w, double *auc)
 {
     *auc = NAN;
-    double *risk = cl_calloc((size_t)w->N, sizeof *risk);
-    float *label = cl_calloc((size_t)w->N, sizeof *label);
+    double *risk = cl_alloc_calloc((size_t)w->N, sizeof *risk);
+    float *label = cl_alloc_calloc((size_t)w->N, sizeof *label);
     int rc = !risk || !label ? CL_ENOMEM : cl_synth_true_risk(w, NULL, w->p.label_days, risk);
     if (rc == CL_OK) {
         int64_t n = 0;
@@ -157,8 +157,8 @@ static int oracle_auc(const cl_synth_world *w, double *auc)
             }
         rc = cl_metrics_auc(auc, risk, label, n);
     }
-    cl_free(risk);
-    cl_free(label);
+    cl_alloc_free(risk);
+    cl_alloc_free(label);
     return rc;
 }
 
@@ -169,7 +169,7 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
     int rc = check_params(params);
     if (rc)
         return rc;
-    cl_synth_world *w = cl_calloc(1, sizeof *w);
+    cl_synth_world *w = cl_alloc_calloc(1, sizeof *w);
     if (!w)
         return CL_ENOMEM;
     w->p = *params;
@@ -186,8 +186,8 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
     rc = synth_make_catalog(w);
     if (rc)
         goto fail;
-    w->cust = cl_calloc((size_t)w->N, sizeof *w->cust);
-    w->taste = cl_calloc((size_t)w->N * (size_t)w->G, sizeof *w->taste);
+    w->cust = cl_alloc_calloc((size_t)w->N, sizeof *w->cust);
+    w->taste = cl_alloc_calloc((size_t)w->N * (size_t)w->G, sizeof *w->taste);
     if (!w->cust || !w->taste) {
         rc = CL_ENOMEM;
         goto fail;
@@ -205,7 +205,7 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
     }
     int nblocks = (w->N + BLOCK - 1) / BLOCK;
     nem = nblocks < CHUNK ? nblocks : CHUNK;
-    em = cl_calloc((size_t)nem, sizeof *em);
+    em = cl_alloc_calloc((size_t)nem, sizeof *em);
     if (!em) {
         rc = CL_ENOMEM;
         goto fail;
@@ -248,16 +248,16 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
         synth_buf_free(&em[k].events);
         synth_buf_free(&em[k].ratings);
     }
-    cl_free(em);
+    cl_alloc_free(em);
     em = NULL;
     if ((rc = oracle_auc(w, &w->stats.oracle_auc)))
         goto fail;
     if (out_dir) {
         open_ev = 0;
-        if ((rc = cl_atomic_commit(&fev)))
+        if ((rc = cl_fileio_atomic_commit(&fev)))
             goto fail;
         open_rt = 0;
-        if ((rc = cl_atomic_commit(&frt)))
+        if ((rc = cl_fileio_atomic_commit(&frt)))
             goto fail;
         if ((rc = synth_write_titles(w, out_dir)) || (rc = synth_write_users(w, out_dir)) ||
             (rc = synth_write_campaign(w, out_dir)) || (rc = synth_write_truth(w, out_dir)) ||
@@ -269,15 +269,15 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
 
 fail:
     if (open_ev)
-        cl_atomic_abort(&fev);
+        cl_fileio_atomic_abort(&fev);
     if (open_rt)
-        cl_atomic_abort(&frt);
+        cl_fileio_atomic_abort(&frt);
     if (em) {
         for (int k = 0; k < nem; k++) {
             synth_buf_free(&em[k].events);
             synth_buf_free(&em[k].ratings);
         }
-        cl_free(em);
+        cl_alloc_free(em);
     }
     cl_synth_free(w);
     return rc;
@@ -287,20 +287,20 @@ void cl_synth_free(cl_synth_world *w)
 {
     if (!w)
         return;
-    cl_free(w->t_series);
-    cl_free(w->t_genres);
-    cl_free(w->t_year);
-    cl_free(w->t_runtime);
-    cl_free(w->t_episodes);
-    cl_free(w->t_pop);
-    cl_free(w->t_quality);
-    cl_free(w->g_off);
-    cl_free(w->g_tid);
-    cl_free(w->g_cum);
-    cl_free(w->all_cum);
-    cl_free(w->cust);
-    cl_free(w->taste);
-    cl_free(w);
+    cl_alloc_free(w->t_series);
+    cl_alloc_free(w->t_genres);
+    cl_alloc_free(w->t_year);
+    cl_alloc_free(w->t_runtime);
+    cl_alloc_free(w->t_episodes);
+    cl_alloc_free(w->t_pop);
+    cl_alloc_free(w->t_quality);
+    cl_alloc_free(w->g_off);
+    cl_alloc_free(w->g_tid);
+    cl_alloc_free(w->g_cum);
+    cl_alloc_free(w->all_cum);
+    cl_alloc_free(w->cust);
+    cl_alloc_free(w->taste);
+    cl_alloc_free(w);
 }
 
 /* ---- accessors ---------------------------------------------------------------------------- */

@@ -156,7 +156,7 @@ int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, 
  * action, so a streamed cancel falls on the day cl_synth_replay (and, within the label window,
  * cl_synth_churn_day) says. Days run from `days` up to CL_SYNTH_MAX_DAYS - 1.
  * Ownership: _new returns an owned stream (it borrows w, which must outlive it); the text
- * returned by _next is owned by the caller (cl_free). */
+ * returned by _next is owned by the caller (cl_alloc_free). */
 typedef struct cl_synth_stream cl_synth_stream;
 int cl_synth_stream_new(cl_synth_stream **out, const cl_synth_world *w);
 void cl_synth_stream_free(cl_synth_stream *s);

@@ -15,7 +15,7 @@ void synth_buf_reserve(synth_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->n + extra + 1)
         cap *= 2;
-    char *p = cl_realloc(b->p, cap);
+    char *p = cl_alloc_realloc(b->p, cap);
     if (!p) {
         b->err = 1;
         return;
@@ -94,7 +94,7 @@ void synth_buf_fixed(synth_buf *b, double v, int decimals)
 
 void synth_buf_free(synth_buf *b)
 {
-    cl_free(b->p);
+    cl_alloc_free(b->p);
     b->p = NULL;
     b->n = b->cap = 0;
     b->err = 0;

@@ -51,7 +51,7 @@ int cl_synth_stream_react(cl_synth_stream *s, int on, int window)
     if (window < 1 || window > 90)
         return cl_error(CL_EINVAL, "synth: stream: reaction window must be in 1..90 days, got %d",
                         window);
-    if (on && !s->rs && !(s->rs = cl_calloc((size_t)s->w->N, sizeof(react_slot))))
+    if (on && !s->rs && !(s->rs = cl_alloc_calloc((size_t)s->w->N, sizeof(react_slot))))
         return CL_ENOMEM;
     s->react = on != 0;
     s->window = window;
@@ -150,9 +150,9 @@ static void react_day(cl_synth_stream *s, int ci, int d, synth_emit *em)
 int cl_synth_stream_new(cl_synth_stream **out, const cl_synth_world *w)
 {
     *out = NULL;
-    cl_synth_stream *s = cl_calloc(1, sizeof *s);
-    if (!s || !(s->st = cl_calloc((size_t)w->N, sizeof(synth_state)))) {
-        cl_free(s);
+    cl_synth_stream *s = cl_alloc_calloc(1, sizeof *s);
+    if (!s || !(s->st = cl_alloc_calloc((size_t)w->N, sizeof(synth_state)))) {
+        cl_alloc_free(s);
         return CL_ENOMEM;
     }
     s->w = w;
@@ -170,9 +170,9 @@ void cl_synth_stream_free(cl_synth_stream *s)
 {
     if (!s)
         return;
-    cl_free(s->st);
-    cl_free(s->rs);
-    cl_free(s);
+    cl_alloc_free(s->st);
+    cl_alloc_free(s->rs);
+    cl_alloc_free(s);
 }
 
 int cl_synth_stream_next(cl_synth_stream *s, int *day, char **events, size_t *nev, char **ratings,

@@ -307,15 +307,15 @@ static double appeal_of(const cl_synth_world *w, const float *taste, uint32_t ma
 int synth_make_catalog(cl_synth_world *w)
 {
     int T = w->T, G = w->G;
-    w->t_series = cl_calloc((size_t)T, 1);
-    w->t_genres = cl_calloc((size_t)T, sizeof *w->t_genres);
-    w->t_year = cl_calloc((size_t)T, sizeof *w->t_year);
-    w->t_runtime = cl_calloc((size_t)T, sizeof *w->t_runtime);
-    w->t_episodes = cl_calloc((size_t)T, sizeof *w->t_episodes);
-    w->t_pop = cl_calloc((size_t)T, sizeof *w->t_pop);
-    w->t_quality = cl_calloc((size_t)T, sizeof *w->t_quality);
-    w->all_cum = cl_calloc((size_t)T, sizeof *w->all_cum);
-    w->g_off = cl_calloc((size_t)G + 1, sizeof *w->g_off);
+    w->t_series = cl_alloc_calloc((size_t)T, 1);
+    w->t_genres = cl_alloc_calloc((size_t)T, sizeof *w->t_genres);
+    w->t_year = cl_alloc_calloc((size_t)T, sizeof *w->t_year);
+    w->t_runtime = cl_alloc_calloc((size_t)T, sizeof *w->t_runtime);
+    w->t_episodes = cl_alloc_calloc((size_t)T, sizeof *w->t_episodes);
+    w->t_pop = cl_alloc_calloc((size_t)T, sizeof *w->t_pop);
+    w->t_quality = cl_alloc_calloc((size_t)T, sizeof *w->t_quality);
+    w->all_cum = cl_alloc_calloc((size_t)T, sizeof *w->all_cum);
+    w->g_off = cl_alloc_calloc((size_t)G + 1, sizeof *w->g_off);
     if (!w->t_series || !w->t_genres || !w->t_year || !w->t_runtime || !w->t_episodes ||
         !w->t_pop || !w->t_quality || !w->all_cum || !w->g_off)
         return CL_ENOMEM;
@@ -357,8 +357,8 @@ int synth_make_catalog(cl_synth_world *w)
         w->t_quality[i] = (float)q;
         links += ng;
     }
-    w->g_tid = cl_calloc((size_t)links, sizeof *w->g_tid);
-    w->g_cum = cl_calloc((size_t)links, sizeof *w->g_cum);
+    w->g_tid = cl_alloc_calloc((size_t)links, sizeof *w->g_tid);
+    w->g_cum = cl_alloc_calloc((size_t)links, sizeof *w->g_cum);
     if (!w->g_tid || !w->g_cum)
         return CL_ENOMEM;
     double tot = 0;

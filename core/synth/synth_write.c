@@ -80,7 +80,7 @@ static int of_open(out_file *o, const char *dir, const char *name)
     char path[4096];
     memset(o, 0, sizeof *o);
     int rc = synth_path(path, sizeof path, dir, name);
-    if (rc || (rc = cl_atomic_open(&o->f, path)))
+    if (rc || (rc = cl_fileio_atomic_open(&o->f, path)))
         return rc;
     o->open = 1;
     return CL_OK;
@@ -105,9 +105,9 @@ static int of_close(out_file *o, int rc)
         rc = of_flush(o);
     if (o->open) {
         if (rc == CL_OK)
-            rc = cl_atomic_commit(&o->f);
+            rc = cl_fileio_atomic_commit(&o->f);
         else
-            cl_atomic_abort(&o->f);
+            cl_fileio_atomic_abort(&o->f);
         o->open = 0;
     }
     synth_buf_free(&o->b);
@@ -265,17 +265,17 @@ int synth_write_campaign(const cl_synth_world *w, const char *dir)
 
 int synth_write_truth(const cl_synth_world *w, const char *dir)
 {
-    double *risk = cl_calloc((size_t)w->N, sizeof *risk);
+    double *risk = cl_alloc_calloc((size_t)w->N, sizeof *risk);
     if (!risk)
         return CL_ENOMEM;
     int rc = cl_synth_true_risk(w, NULL, w->p.label_days, risk);
     if (rc) {
-        cl_free(risk);
+        cl_alloc_free(risk);
         return rc;
     }
     out_file o;
     if ((rc = of_open(&o, dir, "truth.csv"))) {
-        cl_free(risk);
+        cl_alloc_free(risk);
         return rc;
     }
     synth_buf *b = &o.b;
@@ -320,7 +320,7 @@ int synth_write_truth(const cl_synth_world *w, const char *dir)
         synth_buf_ch(b, '\n');
         rc = of_maybe_flush(&o);
     }
-    cl_free(risk);
+    cl_alloc_free(risk);
     return of_close(&o, rc);
 }
 
@@ -527,7 +527,7 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
     if (rc == CL_OK)
         rc = synth_path(path, sizeof path, dir, "README.md");
     if (rc == CL_OK)
-        rc = cl_file_write_atomic(path, b->p, b->n);
+        rc = cl_fileio_write_atomic(path, b->p, b->n);
     synth_buf_free(b);
     return rc;
 }

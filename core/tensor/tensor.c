@@ -31,7 +31,7 @@ static cl_storage *storage_new(int64_t n)
         return NULL;
     s->data = cl_alloc((size_t)(n ? n : 1) * sizeof(float));
     if (!s->data) {
-        cl_free(s);
+        cl_alloc_free(s);
         return NULL;
     }
     s->n = n;
@@ -42,8 +42,8 @@ static cl_storage *storage_new(int64_t n)
 static void storage_release(cl_storage *s)
 {
     if (s && __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
-        cl_free(s->data);
-        cl_free(s);
+        cl_alloc_free(s->data);
+        cl_alloc_free(s);
     }
 }
 
@@ -60,7 +60,7 @@ int cl_tensor_new(cl_tensor **out, int ndim, int64_t rows, int64_t cols)
         return CL_ENOMEM;
     t->storage = storage_new(rows * cols);
     if (!t->storage) {
-        cl_free(t);
+        cl_alloc_free(t);
         return CL_ENOMEM;
     }
     t->offset = 0;
@@ -105,7 +105,7 @@ void cl_tensor_free(cl_tensor *t)
     if (!t)
         return;
     storage_release(t->storage);
-    cl_free(t);
+    cl_alloc_free(t);
 }
 
 int cl_tensor_view(cl_tensor **out, const cl_tensor *t)

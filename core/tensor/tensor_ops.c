@@ -566,7 +566,7 @@ static int sum_all(const cl_tensor *t, double shift, int sq, double *out)
     double s = 0;
     for (int64_t k = 0; k < nb; k++)
         s += part[k];
-    cl_free(part);
+    cl_alloc_free(part);
     *out = s;
     return CL_OK;
 }
@@ -594,7 +594,7 @@ static int arg_all(const cl_tensor *t, int want_max, int64_t *out)
         if (v != v || (want_max ? v > bv : v < bv))
             bv = v, best = part[k];
     }
-    cl_free(part);
+    cl_alloc_free(part);
     *out = best;
     return CL_OK;
 }

@@ -14,24 +14,24 @@ void cl_binning_free(cl_binning *b)
 {
     if (!b)
         return;
-    cl_free(b->nbins);
-    cl_free(b->is_cat);
-    cl_free(b->cut_off);
-    cl_free(b->cuts);
-    cl_free(b->hist_off);
-    cl_free(b);
+    cl_alloc_free(b->nbins);
+    cl_alloc_free(b->is_cat);
+    cl_alloc_free(b->cut_off);
+    cl_alloc_free(b->cuts);
+    cl_alloc_free(b->hist_off);
+    cl_alloc_free(b);
 }
 
 static cl_binning *binning_alloc(int d)
 {
-    cl_binning *b = cl_calloc(1, sizeof *b);
+    cl_binning *b = cl_alloc_calloc(1, sizeof *b);
     if (!b)
         return NULL;
     b->d = d;
-    b->nbins = cl_calloc((size_t)d + 1, sizeof *b->nbins);
-    b->is_cat = cl_calloc((size_t)d + 1, 1);
-    b->cut_off = cl_calloc((size_t)d + 1, sizeof *b->cut_off);
-    b->hist_off = cl_calloc((size_t)d + 1, sizeof *b->hist_off);
+    b->nbins = cl_alloc_calloc((size_t)d + 1, sizeof *b->nbins);
+    b->is_cat = cl_alloc_calloc((size_t)d + 1, 1);
+    b->cut_off = cl_alloc_calloc((size_t)d + 1, sizeof *b->cut_off);
+    b->hist_off = cl_alloc_calloc((size_t)d + 1, sizeof *b->hist_off);
     if (!b->nbins || !b->is_cat || !b->cut_off || !b->hist_off) {
         cl_binning_free(b);
         return NULL;
@@ -181,7 +181,7 @@ int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint
         return CL_ENOMEM;
     }
     float *cuts = cl_alloc((size_t)d * (size_t)max_bins * sizeof *cuts);
-    int *ncut = cl_calloc((size_t)d, sizeof *ncut);
+    int *ncut = cl_alloc_calloc((size_t)d, sizeof *ncut);
     int rc = CL_OK;
     if (!cuts || !ncut) {
         rc = CL_ENOMEM;
@@ -223,7 +223,7 @@ int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint
             ncut[j] = numeric_cuts(buf, m, max_bins, cuts + (size_t)j * (size_t)max_bins);
             b->nbins[j] = ncut[j] + 1;
         }
-        cl_free(buf);
+        cl_alloc_free(buf);
     }
     if (failed) {
         rc = cl_error(CL_ENOMEM, "binning: out of memory");
@@ -246,9 +246,9 @@ int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint
         b->hist_off[j + 1] = b->hist_off[j] + b->nbins[j] + 1;
     }
 done:
-    cl_free(rows);
-    cl_free(cuts);
-    cl_free(ncut);
+    cl_alloc_free(rows);
+    cl_alloc_free(cuts);
+    cl_alloc_free(ncut);
     if (rc != CL_OK) {
         cl_binning_free(b);
         return rc;
@@ -452,12 +452,12 @@ int cl_binning_fit_dist(cl_binning **out, const float *X, size_t n, int d, const
                 }
         }
     }
-    cl_free(cnt);
-    cl_free(mx);
-    cl_free(mine);
-    cl_free(perm);
-    cl_free(loc);
-    cl_free(Xs);
+    cl_alloc_free(cnt);
+    cl_alloc_free(mx);
+    cl_alloc_free(mine);
+    cl_alloc_free(perm);
+    cl_alloc_free(loc);
+    cl_alloc_free(Xs);
     if (rc) {
         cl_binning_free(*out);
         *out = NULL;

@@ -11,10 +11,10 @@
 int cl_ensemble_set_names(char ***names, int *dp, const char *const *src, int d)
 {
     char **nn;
-    int rc = cl_strs_dup(&nn, src, d);
+    int rc = cl_alloc_strs_dup(&nn, src, d);
     if (rc)
         return rc;
-    cl_strs_free(*names, *dp);
+    cl_alloc_strs_free(*names, *dp);
     *names = nn;
     *dp = d;
     return CL_OK;
@@ -41,7 +41,7 @@ static int old_layout(const cl_mr *r, const cl_param_def *defs)
     char name[96];
     for (const cl_param_def *d = defs; d->name; d++) {
         snprintf(name, sizeof name, OLD_PREFIX "%s", d->name);
-        if (cl_mr_has(r, name))
+        if (cl_modelio_r_has(r, name))
             return 1;
     }
     return 0;
@@ -55,7 +55,7 @@ static int read_old(const cl_mr *r, const cl_param_def *defs, void *params, cons
     char name[96];
     for (const cl_param_def *d = defs; d->name; d++) {
         snprintf(name, sizeof name, OLD_PREFIX "%s", d->name);
-        if (!cl_mr_has(r, name))
+        if (!cl_modelio_r_has(r, name))
             continue; /* written before this parameter existed: keep the default */
         void *f = (char *)params + d->offset;
         int64_t v;
@@ -64,12 +64,12 @@ static int read_old(const cl_mr *r, const cl_param_def *defs, void *params, cons
         case CL_PARAM_INT:
         case CL_PARAM_BOOL:
         case CL_PARAM_ENUM:
-            if ((rc = cl_mr_int(r, name, INT32_MIN, INT32_MAX, &v)) == CL_OK)
+            if ((rc = cl_modelio_r_int(r, name, INT32_MIN, INT32_MAX, &v)) == CL_OK)
                 *(int *)f = (int)v;
             break;
-        case CL_PARAM_NUM: rc = cl_mr_num(r, name, (double *)f); break;
+        case CL_PARAM_NUM: rc = cl_modelio_r_num(r, name, (double *)f); break;
         case CL_PARAM_SEED:
-            if ((rc = cl_mr_int(r, name, INT64_MIN, INT64_MAX, &v)) == CL_OK)
+            if ((rc = cl_modelio_r_int(r, name, INT64_MIN, INT64_MAX, &v)) == CL_OK)
                 *(uint64_t *)f = (uint64_t)v;
             break;
         case CL_PARAM_INTS:
@@ -95,31 +95,31 @@ int cl_ensemble_read_params(const cl_mr *r, const cl_param_def *defs, void *para
 int cl_ensemble_write_body(cl_mw *w, int d, char *const *names, const cl_binning *bins,
                            const cl_tree *const *trees, int ntrees)
 {
-    cl_mw_int(w, "d", d);
+    cl_modelio_w_int(w, "d", d);
     if (names)
-        cl_mw_strs(w, "features", (const char *const *)names, (size_t)d);
+        cl_modelio_w_strs(w, "features", (const char *const *)names, (size_t)d);
     int32_t *nb = cl_alloc((size_t)d * sizeof *nb);
     if (!nb)
         return CL_ENOMEM;
     for (int j = 0; j < d; j++)
         nb[j] = bins->nbins[j];
-    cl_mw_i32(w, "bins.nbins", nb, (size_t)d);
-    cl_free(nb);
-    cl_mw_u8(w, "bins.is_cat", bins->is_cat, (size_t)d);
-    cl_mw_f32(w, "bins.cuts", bins->cuts, (size_t)bins->cut_off[d]);
-    return cl_trees_save(w, "trees.", trees, ntrees);
+    cl_modelio_w_i32(w, "bins.nbins", nb, (size_t)d);
+    cl_alloc_free(nb);
+    cl_modelio_w_u8(w, "bins.is_cat", bins->is_cat, (size_t)d);
+    cl_modelio_w_f32(w, "bins.cuts", bins->cuts, (size_t)bins->cut_off[d]);
+    return cl_tree_ens_save(w, "trees.", trees, ntrees);
 }
 
 static int read_names(const cl_mr *r, int d, char ***names)
 {
-    if (!cl_mr_has(r, "features"))
+    if (!cl_modelio_r_has(r, "features"))
         return CL_OK;
-    char **nn = cl_calloc((size_t)d + 1, sizeof *nn);
+    char **nn = cl_alloc_calloc((size_t)d + 1, sizeof *nn);
     if (!nn)
         return CL_ENOMEM;
-    int rc = cl_mr_strs(r, "features", nn, (size_t)d);
+    int rc = cl_modelio_r_strs(r, "features", nn, (size_t)d);
     if (rc) {
-        cl_free(nn); /* cl_mr_strs leaves every entry NULL on failure */
+        cl_alloc_free(nn); /* cl_modelio_r_strs leaves every entry NULL on failure */
         return rc;
     }
     *names = nn;
@@ -135,20 +135,20 @@ static int read_bins(const cl_mr *r, int d, cl_binning **bins)
     int rc = CL_ENOMEM;
     if (!nb || !ic)
         goto done;
-    if ((rc = cl_mr_i32(r, "bins.nbins", nb, (size_t)d)) ||
-        (rc = cl_mr_u8(r, "bins.is_cat", ic, (size_t)d)) ||
-        (rc = cl_mr_count(r, "bins.cuts", CL_CHUNK_F32, &ncuts)))
+    if ((rc = cl_modelio_r_i32(r, "bins.nbins", nb, (size_t)d)) ||
+        (rc = cl_modelio_r_u8(r, "bins.is_cat", ic, (size_t)d)) ||
+        (rc = cl_modelio_r_count(r, "bins.cuts", CL_CHUNK_F32, &ncuts)))
         goto done;
     if (!(cuts = cl_alloc((ncuts + 1) * sizeof *cuts))) {
         rc = CL_ENOMEM;
         goto done;
     }
-    if (!(rc = cl_mr_f32(r, "bins.cuts", cuts, ncuts)))
+    if (!(rc = cl_modelio_r_f32(r, "bins.cuts", cuts, ncuts)))
         rc = cl_binning_from_arrays(bins, d, nb, ic, cuts, ncuts);
 done:
-    cl_free(nb);
-    cl_free(ic);
-    cl_free(cuts);
+    cl_alloc_free(nb);
+    cl_alloc_free(ic);
+    cl_alloc_free(cuts);
     return rc;
 }
 
@@ -156,18 +156,18 @@ int cl_ensemble_read_body(const cl_mr *r, int *d, char ***names, cl_binning **bi
                           cl_tree ***trees, int *ntrees)
 {
     int64_t v;
-    int rc = cl_mr_int(r, "d", 1, 1000000, &v);
+    int rc = cl_modelio_r_int(r, "d", 1, 1000000, &v);
     if (rc)
         return rc;
     *d = (int)v;
     /* d sizes the arrays below: the file must really hold d of each first */
     size_t nbins_n;
-    if ((rc = cl_mr_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
+    if ((rc = cl_modelio_r_count(r, "bins.nbins", CL_CHUNK_I32, &nbins_n)))
         return rc;
     if (nbins_n != (size_t)*d)
         return cl_error(CL_EFORMAT, "model file: d = %d but 'bins.nbins' holds %zu values", *d,
                         nbins_n);
     if ((rc = read_names(r, *d, names)) || (rc = read_bins(r, *d, bins)))
         return rc;
-    return cl_trees_load(r, "trees.", *d, trees, ntrees);
+    return cl_tree_ens_load(r, "trees.", *d, trees, ntrees);
 }

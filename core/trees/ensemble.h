@@ -20,7 +20,7 @@
 #include "trees/binning.h"
 #include "trees/tree.h"
 
-/* Feature names: *names (freed with cl_strs_free) replaced by copies of src[0..d) (NULL
+/* Feature names: *names (freed with cl_alloc_strs_free) replaced by copies of src[0..d) (NULL
  * entries become ""); *dp set to d. CL_ENOMEM leaves both untouched. */
 int cl_ensemble_set_names(char ***names, int *dp, const char *const *src, int d);
 /* Name of feature j, or NULL (no names, or j out of range). */

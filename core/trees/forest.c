@@ -41,7 +41,7 @@ const cl_param_def cl_forest_param_defs[] = {
     {NULL, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
-const cl_param_def cl_cart_param_defs[] = {
+const cl_param_def cl_forest_cart_param_defs[] = {
     {"depth", CL_PARAM_INT, offsetof(cl_forest_params, depth), 4, 0, 64, NULL,
      "maximum depth (0 = unlimited)"},
     {"min_leaf", CL_PARAM_NUM, offsetof(cl_forest_params, min_leaf), 20, 0, 1e12, NULL,
@@ -65,10 +65,10 @@ cl_forest_params cl_forest_params_default(void)
     return p;
 }
 
-cl_forest_params cl_cart_params_default(void)
+cl_forest_params cl_forest_cart_params_default(void)
 {
     cl_forest_params p = cl_forest_params_default();
-    cl_param_defaults(cl_cart_param_defs, &p);
+    cl_param_defaults(cl_forest_cart_param_defs, &p);
     p.trees = 1;
     p.mtry = 0;
     p.bootstrap = 0;
@@ -82,7 +82,7 @@ static const char *kind_name(int kind)
 
 static const cl_param_def *defs_of(int kind)
 {
-    return kind == CL_FOREST_KIND_TREE ? cl_cart_param_defs : cl_forest_param_defs;
+    return kind == CL_FOREST_KIND_TREE ? cl_forest_cart_param_defs : cl_forest_param_defs;
 }
 
 int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
@@ -93,7 +93,7 @@ int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
     int rc = cl_param_validate(defs_of(kind), p, kind_name(kind));
     if (rc)
         return rc;
-    cl_forest *m = cl_calloc(1, sizeof *m);
+    cl_forest *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     m->kind = kind;
@@ -111,7 +111,7 @@ int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
 
 static void reset(cl_forest *m)
 {
-    cl_trees_free(m->trees, m->ntrees);
+    cl_tree_ens_free(m->trees, m->ntrees);
     m->trees = NULL;
     m->ntrees = 0;
     cl_binning_free(m->bins);
@@ -126,8 +126,8 @@ void cl_forest_free(cl_forest *m)
     if (!m)
         return;
     reset(m);
-    cl_strs_free(m->names, m->d);
-    cl_free(m);
+    cl_alloc_strs_free(m->names, m->d);
+    cl_alloc_free(m);
 }
 
 int cl_forest_set_names(cl_forest *m, const char *const *names, int d)
@@ -143,10 +143,10 @@ typedef struct tree_scratch {
 
 static void scratch_free(tree_scratch *s)
 {
-    cl_free(s->grad);
-    cl_free(s->hess);
-    cl_free(s->rows);
-    cl_free(s->cnt);
+    cl_alloc_free(s->grad);
+    cl_alloc_free(s->hess);
+    cl_alloc_free(s->rows);
+    cl_alloc_free(s->cnt);
     cl_grow_ws_free(s->ws);
     memset(s, 0, sizeof *s);
 }
@@ -236,14 +236,14 @@ typedef struct fit_state {
 
 static void fit_state_free(fit_state *fs)
 {
-    cl_free(fs->bins);
-    cl_free(fs->yl);
-    cl_free(fs->feats);
-    cl_free(fs->inbag);
+    cl_alloc_free(fs->bins);
+    cl_alloc_free(fs->yl);
+    cl_alloc_free(fs->feats);
+    cl_alloc_free(fs->inbag);
     if (fs->scr)
         for (int k = 0; k < fs->nscr; k++)
             scratch_free(fs->scr + k);
-    cl_free(fs->scr);
+    cl_alloc_free(fs->scr);
 }
 
 /* Fits the bins on X and bins it (X's float copy is freed before any tree grows); allocates
@@ -261,17 +261,17 @@ static int fit_alloc(cl_forest *m, const cl_tensor *X, const uint8_t *is_cat, fi
     if ((rc = cl_binning_fit(&m->bins, cl_tensor_data(Xc), n, d, is_cat, p->max_bins, p->seed)))
         goto done;
     size_t nb;
-    if (!cl_mul_size(n, (size_t)d, &nb)) {
+    if (!cl_alloc_mul_size(n, (size_t)d, &nb)) {
         rc = CL_ERANGE;
         goto done;
     }
     fs->bins = cl_alloc(nb);
     fs->yl = cl_alloc(n * sizeof *fs->yl);
     fs->feats = cl_alloc((size_t)d * sizeof *fs->feats);
-    m->trees = cl_calloc((size_t)T, sizeof *m->trees);
-    fs->scr = cl_calloc((size_t)fs->nscr, sizeof *fs->scr);
+    m->trees = cl_alloc_calloc((size_t)T, sizeof *m->trees);
+    fs->scr = cl_alloc_calloc((size_t)fs->nscr, sizeof *fs->scr);
     if (p->bootstrap)
-        fs->inbag = cl_calloc(fs->words * (size_t)T, sizeof *fs->inbag);
+        fs->inbag = cl_alloc_calloc(fs->words * (size_t)T, sizeof *fs->inbag);
     if (!fs->bins || !fs->yl || !fs->feats || !m->trees || !fs->scr ||
         (p->bootstrap && !fs->inbag)) {
         rc = CL_ENOMEM;
@@ -435,13 +435,13 @@ static int oob_auc(cl_forest *m, const fit_state *fs)
         for (size_t i = 0; i < k; i++)
             s[i] = oob[i];
         cl_metrics_auc(&m->oob_auc, s, oy, (int64_t)k);
-        cl_free(s);
+        cl_alloc_free(s);
     }
     rc = CL_OK;
 done:
-    cl_free(oob);
-    cl_free(oy);
-    cl_free(missing);
+    cl_alloc_free(oob);
+    cl_alloc_free(oy);
+    cl_alloc_free(missing);
     return rc;
 }
 
@@ -449,7 +449,7 @@ int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
                            const uint8_t *is_cat, const float *w, const cl_progress *progress)
 {
     const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree fit" : "forest fit";
-    int rc = cl_trees_check_xy(X, y, 1, what);
+    int rc = cl_tree_ens_check_xy(X, y, 1, what);
     if (rc)
         return rc;
     fit_state fs;
@@ -460,7 +460,7 @@ int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
     fs.nth = cl_threads_get();
     fs.nscr = m->kind == CL_FOREST_KIND_TREE ? 1 : fs.nth;
     if (m->names && m->d != fs.d) {
-        cl_strs_free(m->names, m->d);
+        cl_alloc_strs_free(m->names, m->d);
         m->names = NULL;
     }
     reset(m);
@@ -499,7 +499,7 @@ int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, i
         return cl_error(CL_ESTATE, "%s before fit", what);
     if (mode < CL_PREDICT_PROB || mode > CL_PREDICT_CORRECTED)
         return cl_error(CL_EINVAL, "%s: unknown prediction mode %d", what, mode);
-    int rc = cl_trees_check_xy(X, NULL, 0, what);
+    int rc = cl_tree_ens_check_xy(X, NULL, 0, what);
     if (rc)
         return rc;
     if (cl_tensor_cols(X) != m->d)
@@ -508,7 +508,7 @@ int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, i
     cl_tensor *Xc;
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         return rc;
-    cl_trees_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc),
+    cl_tree_ens_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc),
                      (size_t)cl_tensor_rows(X), m->d, 0.0, 1.0 / m->ntrees, out);
     cl_tensor_free(Xc);
     double tr, tt;
@@ -530,7 +530,7 @@ int cl_forest_write(const cl_forest *m, cl_mw *w)
     int rc = cl_ensemble_write_params(w, defs_of(m->kind), &m->params);
     if (rc)
         return rc;
-    cl_mw_num(w, "oob_auc", m->oob_auc);
+    cl_modelio_w_num(w, "oob_auc", m->oob_auc);
     cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
     return cl_ensemble_write_body(w, m->d, m->names, m->bins, (const cl_tree *const *)m->trees,
                                   m->ntrees);
@@ -539,19 +539,19 @@ int cl_forest_write(const cl_forest *m, cl_mw *w)
 int cl_forest_read(cl_forest **out, const cl_mr *r)
 {
     *out = NULL;
-    const char *k = cl_mr_kind(r);
+    const char *k = cl_modelio_r_kind(r);
     int kind = strcmp(k, "tree") == 0 ? CL_FOREST_KIND_TREE : CL_FOREST_KIND_FOREST;
-    int rc = cl_mr_expect_kind(r, kind_name(kind));
+    int rc = cl_modelio_r_expect_kind(r, kind_name(kind));
     if (rc)
         return rc;
-    cl_forest_params p = kind == CL_FOREST_KIND_TREE ? cl_cart_params_default()
+    cl_forest_params p = kind == CL_FOREST_KIND_TREE ? cl_forest_cart_params_default()
                                                      : cl_forest_params_default();
     if ((rc = cl_ensemble_read_params(r, defs_of(kind), &p, kind_name(kind))))
         return rc;
     cl_forest *m;
     if ((rc = cl_forest_new(&m, kind, &p)))
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
-    if ((rc = cl_mr_num(r, "oob_auc", &m->oob_auc)) ||
+    if ((rc = cl_modelio_r_num(r, "oob_auc", &m->oob_auc)) ||
         (rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true,
                             kind == CL_FOREST_KIND_TREE ? "tree file" : "forest file")) ||
         (rc = cl_ensemble_read_body(r, &m->d, &m->names, &m->bins, &m->trees, &m->ntrees)))
@@ -588,13 +588,13 @@ fail:
 
 int cl_forest_save(const cl_forest *m, const char *path)
 {
-    cl_mw *w = cl_mw_new(kind_name(m->kind));
+    cl_mw *w = cl_modelio_w_new(kind_name(m->kind));
     if (!w)
         return CL_ENOMEM;
     int rc = cl_forest_write(m, w);
     if (!rc)
-        rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+        rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     return rc;
 }
 
@@ -602,18 +602,18 @@ int cl_forest_load(cl_forest **out, const char *path)
 {
     *out = NULL;
     cl_mr *r;
-    int rc = cl_mr_open(&r, path);
+    int rc = cl_modelio_r_open(&r, path);
     if (rc)
         return rc;
     rc = cl_forest_read(out, r);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     return rc;
 }
 
 /* ---- the classifier interface (models/model.h) ----------------------------------------- */
 
 static void forest_defaults(void *p) { *(cl_forest_params *)p = cl_forest_params_default(); }
-static void tree_defaults(void *p) { *(cl_forest_params *)p = cl_cart_params_default(); }
+static void tree_defaults(void *p) { *(cl_forest_params *)p = cl_forest_cart_params_default(); }
 static int new_kind(void **impl, int kind, const void *p)
 {
     return cl_forest_new((cl_forest **)impl, kind, p);
@@ -714,5 +714,5 @@ static int ops_contrib(const void *impl, const float *X, int64_t n, int64_t d, c
      .n_features = ops_n_features, .predict = ops_predict, .contrib = ops_contrib}
 const cl_model_ops cl_forest_model_ops =
     FOREST_OPS("forest", "Forest", cl_forest_param_defs, forest_defaults, forest_create);
-const cl_model_ops cl_tree_model_ops =
-    FOREST_OPS("tree", "Tree", cl_cart_param_defs, tree_defaults, tree_create);
+const cl_model_ops cl_forest_tree_model_ops =
+    FOREST_OPS("tree", "Tree", cl_forest_cart_param_defs, tree_defaults, tree_create);

@@ -50,9 +50,9 @@ typedef struct cl_forest_params {
 } cl_forest_params;
 
 extern const cl_param_def cl_forest_param_defs[];
-extern const cl_param_def cl_cart_param_defs[];
+extern const cl_param_def cl_forest_cart_param_defs[];
 cl_forest_params cl_forest_params_default(void);
-cl_forest_params cl_cart_params_default(void);
+cl_forest_params cl_forest_cart_params_default(void);
 
 typedef struct cl_forest {
     int kind; /* CL_FOREST_KIND_* */
@@ -99,6 +99,6 @@ int cl_forest_save(const cl_forest *m, const char *path);
 int cl_forest_load(cl_forest **out, const char *path);
 
 /* models/model.h: kinds "forest" and "tree" (one CART). */
-extern const cl_model_ops cl_forest_model_ops, cl_tree_model_ops;
+extern const cl_model_ops cl_forest_model_ops, cl_forest_tree_model_ops;
 
 #endif

@@ -88,7 +88,7 @@ int cl_gbdt_new(cl_gbdt **out, const cl_gbdt_params *p)
     int rc = check_params(p);
     if (rc)
         return rc;
-    cl_gbdt *m = cl_calloc(1, sizeof *m);
+    cl_gbdt *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     m->params = *p;
@@ -102,7 +102,7 @@ static void reset(cl_gbdt *m)
 {
     for (int t = 0; t < m->ntrees; t++)
         cl_tree_free(m->trees[t]);
-    cl_free(m->trees);
+    cl_alloc_free(m->trees);
     m->trees = NULL;
     m->ntrees = m->cap = 0;
     cl_binning_free(m->bins);
@@ -117,8 +117,8 @@ void cl_gbdt_free(cl_gbdt *m)
     if (!m)
         return;
     reset(m);
-    cl_strs_free(m->names, m->d);
-    cl_free(m);
+    cl_alloc_strs_free(m->names, m->d);
+    cl_alloc_free(m);
 }
 
 int cl_gbdt_set_names(cl_gbdt *m, const char *const *names, int d)
@@ -130,7 +130,7 @@ static int push_tree(cl_gbdt *m, cl_tree *t)
 {
     if (m->ntrees == m->cap) {
         int cap = m->cap ? 2 * m->cap : 64;
-        cl_tree **nt = cl_realloc(m->trees, (size_t)cap * sizeof *nt);
+        cl_tree **nt = cl_alloc_realloc(m->trees, (size_t)cap * sizeof *nt);
         if (!nt)
             return CL_ENOMEM;
         m->trees = nt;
@@ -265,7 +265,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
 {
     const cl_gbdt_params *p = &m->params;
     int logistic = p->objective == CL_GBDT_LOGISTIC;
-    int rc = cl_trees_check_xy(X, y, logistic, "gbdt fit");
+    int rc = cl_tree_ens_check_xy(X, y, logistic, "gbdt fit");
     if (rc)
         return rc;
     size_t n = (size_t)cl_tensor_rows(X);
@@ -278,7 +278,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (o->early_stop > 0 && !o->Xv)
         return cl_error(CL_EINVAL, "gbdt fit: early_stop needs a validation set (valid = {Xv, yv})");
     if (o->Xv) {
-        if ((rc = cl_trees_check_xy(o->Xv, o->yv, logistic, "gbdt fit (validation set)")))
+        if ((rc = cl_tree_ens_check_xy(o->Xv, o->yv, logistic, "gbdt fit (validation set)")))
             return rc;
         if (!o->yv)
             return cl_error(CL_EINVAL, "gbdt fit: validation set needs labels");
@@ -327,7 +327,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         m->bins = NULL;
     } else {
         if (m->names && m->d != d) {
-            cl_strs_free(m->names, m->d);
+            cl_alloc_strs_free(m->names, m->d);
             m->names = NULL;
         }
         reset(m);
@@ -393,7 +393,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
                                    p->max_bins, p->seed, dist)))
         goto done;
     size_t nb;
-    if (!cl_mul_size(n, (size_t)d, &nb)) {
+    if (!cl_alloc_mul_size(n, (size_t)d, &nb)) {
         rc = CL_ERANGE;
         goto done;
     }
@@ -446,20 +446,20 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         if (o->w) { /* weighted: exact sums (cl_fsum) over every rank of the weights of the
                      * positive rows and of the others (logistic), or of w and w y */
             cl_fsum fa, fb;
-            cl_fsum_init(&fa);
-            cl_fsum_init(&fb);
+            cl_dist_fsum_init(&fa);
+            cl_dist_fsum_init(&fb);
             for (size_t i = 0; i < n; i++) {
                 if (logistic) {
-                    cl_fsum_add(ylab[i] > 0.5f ? &fa : &fb, o->w[i]);
+                    cl_dist_fsum_add(ylab[i] > 0.5f ? &fa : &fb, o->w[i]);
                 } else {
-                    cl_fsum_add(&fa, o->w[i] * ylab[i]);
-                    cl_fsum_add(&fb, o->w[i]);
+                    cl_dist_fsum_add(&fa, o->w[i] * ylab[i]);
+                    cl_dist_fsum_add(&fb, o->w[i]);
                 }
             }
-            if ((rc = cl_fsum_reduce(dist, &fa)) || (rc = cl_fsum_reduce(dist, &fb)))
+            if ((rc = cl_dist_fsum_reduce(dist, &fa)) || (rc = cl_dist_fsum_reduce(dist, &fb)))
                 goto done;
-            sy = cl_fsum_value(&fa) * (logistic ? p->scale_pos_weight : 1.0);
-            sw = logistic ? sy + cl_fsum_value(&fb) : cl_fsum_value(&fb);
+            sy = cl_dist_fsum_value(&fa) * (logistic ? p->scale_pos_weight : 1.0);
+            sw = logistic ? sy + cl_dist_fsum_value(&fb) : cl_dist_fsum_value(&fb);
             if (!(sw > 0)) {
                 rc = cl_error(CL_EINVAL, "gbdt fit: the sample weights add up to 0");
                 goto done;
@@ -474,12 +474,12 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
                            &m->prior_true);
         } else {
             cl_fsum fs;
-            cl_fsum_init(&fs);
+            cl_dist_fsum_init(&fs);
             for (size_t i = 0; i < n; i++)
-                cl_fsum_add(&fs, ylab[i]);
-            if ((rc = cl_fsum_reduce(dist, &fs)))
+                cl_dist_fsum_add(&fs, ylab[i]);
+            if ((rc = cl_dist_fsum_reduce(dist, &fs)))
                 goto done;
-            sy = cl_fsum_value(&fs);
+            sy = cl_dist_fsum_value(&fs);
             sw = nall;
         }
         double mean = sy / sw;
@@ -578,7 +578,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         char detail[64] = "";
         if (nv) {
             const cl_tree *one[1] = {tree};
-            cl_trees_predict(one, 1, cl_tensor_data(Xvc), nv, d, 0.0, 1.0, vtmp);
+            cl_tree_ens_predict(one, 1, cl_tensor_data(Xvc), nv, d, 0.0, 1.0, vtmp);
             for (size_t i = 0; i < nv; i++)
                 vmargin[i] += vtmp[i];
             const double *vm = vmargin;
@@ -621,22 +621,22 @@ done:
     cl_binning_free(old_bins);
     cl_tensor_free(Xc);
     cl_tensor_free(Xvc);
-    cl_free(bins);
-    cl_free(grad);
-    cl_free(hess);
-    cl_free(ylab);
-    cl_free(margin);
-    cl_free(rows);
-    cl_free(feats);
-    cl_free(missing);
-    cl_free(yv);
-    cl_free(vmargin);
-    cl_free(vtmp);
-    cl_free(scratch);
-    cl_free(vall);
-    cl_free(yvall);
-    cl_free(counts);
-    cl_free(vbytes);
+    cl_alloc_free(bins);
+    cl_alloc_free(grad);
+    cl_alloc_free(hess);
+    cl_alloc_free(ylab);
+    cl_alloc_free(margin);
+    cl_alloc_free(rows);
+    cl_alloc_free(feats);
+    cl_alloc_free(missing);
+    cl_alloc_free(yv);
+    cl_alloc_free(vmargin);
+    cl_alloc_free(vtmp);
+    cl_alloc_free(scratch);
+    cl_alloc_free(vall);
+    cl_alloc_free(yvall);
+    cl_alloc_free(counts);
+    cl_alloc_free(vbytes);
     cl_grow_ws_free(ws);
     return rc;
 }
@@ -681,7 +681,7 @@ int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode)
         return cl_error(CL_EINVAL, "gbdt predict: unknown prediction mode %d", mode);
     if (!m->fitted)
         return cl_error(CL_ESTATE, "gbdt: predict before fit");
-    int rc = cl_trees_check_xy(X, NULL, 0, "gbdt predict");
+    int rc = cl_tree_ens_check_xy(X, NULL, 0, "gbdt predict");
     if (rc)
         return rc;
     if (cl_tensor_cols(X) != m->d)
@@ -691,7 +691,7 @@ int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode)
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         return rc;
     size_t n = (size_t)cl_tensor_rows(X);
-    cl_trees_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc), n, m->d,
+    cl_tree_ens_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc), n, m->d,
                      m->base, 1.0, out);
     cl_tensor_free(Xc);
     double tr, tt;
@@ -716,10 +716,10 @@ int cl_gbdt_write(const cl_gbdt *m, cl_mw *w)
     int rc = cl_ensemble_write_params(w, cl_gbdt_param_defs, &m->params);
     if (rc)
         return rc;
-    cl_mw_num(w, "base", m->base);
-    cl_mw_int(w, "best_iter", m->best_iter);
-    cl_mw_num(w, "best_score", m->best_score);
-    cl_mw_int(w, "metric", m->metric);
+    cl_modelio_w_num(w, "base", m->base);
+    cl_modelio_w_int(w, "best_iter", m->best_iter);
+    cl_modelio_w_num(w, "best_score", m->best_score);
+    cl_modelio_w_int(w, "metric", m->metric);
     cl_prior_write(w, "prior_rates", m->prior_trained, m->prior_true);
     return cl_ensemble_write_body(w, m->d, m->names, m->bins, (const cl_tree *const *)m->trees,
                                   m->ntrees);
@@ -728,7 +728,7 @@ int cl_gbdt_write(const cl_gbdt *m, cl_mw *w)
 int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
 {
     *out = NULL;
-    int rc = cl_mr_expect_kind(r, "gbdt");
+    int rc = cl_modelio_r_expect_kind(r, "gbdt");
     if (rc)
         return rc;
     cl_gbdt_params p = cl_gbdt_params_default();
@@ -738,14 +738,14 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
     if ((rc = cl_gbdt_new(&m, &p)))
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "model file");
     int64_t v;
-    if ((rc = cl_mr_num(r, "base", &m->base)))
+    if ((rc = cl_modelio_r_num(r, "base", &m->base)))
         goto fail;
-    if ((rc = cl_mr_int(r, "best_iter", -1, 100000, &v)))
+    if ((rc = cl_modelio_r_int(r, "best_iter", -1, 100000, &v)))
         goto fail;
     m->best_iter = (int)v;
-    if ((rc = cl_mr_num(r, "best_score", &m->best_score)))
+    if ((rc = cl_modelio_r_num(r, "best_score", &m->best_score)))
         goto fail;
-    if ((rc = cl_mr_int(r, "metric", 0, 3, &v)))
+    if ((rc = cl_modelio_r_int(r, "metric", 0, 3, &v)))
         goto fail;
     m->metric = (int)v;
     if ((rc = cl_prior_read(r, "prior_rates", &m->prior_trained, &m->prior_true, "gbdt file")))
@@ -764,7 +764,7 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
                       "their count)", m->ntrees, p.trees, m->best_iter);
         goto fail;
     }
-    if ((rc = cl_trees_check_margin((const cl_tree *const *)m->trees, m->ntrees, m->base, 1.0,
+    if ((rc = cl_tree_ens_check_margin((const cl_tree *const *)m->trees, m->ntrees, m->base, 1.0,
                                     "gbdt file")))
         goto fail;
     m->fitted = 1;
@@ -777,13 +777,13 @@ fail:
 
 int cl_gbdt_save(const cl_gbdt *m, const char *path)
 {
-    cl_mw *w = cl_mw_new("gbdt");
+    cl_mw *w = cl_modelio_w_new("gbdt");
     if (!w)
         return CL_ENOMEM;
     int rc = cl_gbdt_write(m, w);
     if (!rc)
-        rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+        rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     return rc;
 }
 
@@ -791,11 +791,11 @@ int cl_gbdt_load(cl_gbdt **out, const char *path)
 {
     *out = NULL;
     cl_mr *r;
-    int rc = cl_mr_open(&r, path);
+    int rc = cl_modelio_r_open(&r, path);
     if (rc)
         return rc;
     rc = cl_gbdt_read(out, r);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     return rc;
 }
 

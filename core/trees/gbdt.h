@@ -139,7 +139,7 @@ int cl_gbdt_load(cl_gbdt **out, const char *path);
 
 /* XGBoost JSON model (version 1.7 layout), written atomically. Numeric splits only:
  * a model with categorical splits is CL_ENOTSUP. */
-int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path);
+int cl_xgb_export_gbdt(const cl_gbdt *m, const char *path);
 
 /* Reads an XGBoost JSON model (Booster.save_model to a .json file; objective binary:logistic
  * or reg:squarederror, gbtree, numeric splits) as a fitted gbdt whose predictions and
@@ -147,9 +147,9 @@ int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path);
  * in such a file: params hold the defaults except objective, trees and depth (the deepest
  * tree). The bins are a placeholder (one per feature); cl_gbdt_fit_more fits real ones.
  * CL_EFORMAT / CL_ENOTSUP name what is wrong or unsupported. Owned; cl_gbdt_free. */
-int cl_gbdt_import_xgboost(cl_gbdt **out, const char *path);
+int cl_xgb_import_gbdt(cl_gbdt **out, const char *path);
 /* The same from the JSON text in memory; origin names it in messages. */
-int cl_gbdt_from_xgboost_json(cl_gbdt **out, const char *text, size_t len, const char *origin);
+int cl_xgb_import_gbdt_json(cl_gbdt **out, const char *text, size_t len, const char *origin);
 
 extern const cl_model_ops cl_gbdt_model_ops; /* models/model.h */
 

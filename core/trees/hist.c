@@ -82,7 +82,7 @@ void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size
         hist2 = cl_alloc((size_t)hist_off[feats[nf - 1] + 1] * sizeof *hist2);
     if (nthreads <= 1 || m * (size_t)nf < ((size_t)1 << 18)) {
         build_range(hist, hist2, hist_off, bins, n, rows, m, gh, feats, 0, nf);
-        cl_free(hist2);
+        cl_alloc_free(hist2);
         return;
     }
 #pragma omp parallel num_threads(nthreads)
@@ -95,7 +95,7 @@ void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size
         int f0 = (int)((long)nf * t / nt), f1 = (int)((long)nf * (t + 1) / nt);
         build_range(hist, hist2, hist_off, bins, n, rows, m, gh, feats, f0, f1);
     }
-    cl_free(hist2);
+    cl_alloc_free(hist2);
 }
 
 void cl_hist_subtract(cl_hbin *out, const cl_hbin *parent, const cl_hbin *child,

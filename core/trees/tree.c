@@ -12,7 +12,7 @@
 
 int cl_tree_new(cl_tree **out)
 {
-    *out = cl_calloc(1, sizeof **out);
+    *out = cl_alloc_calloc(1, sizeof **out);
     return *out ? CL_OK : CL_ENOMEM;
 }
 
@@ -20,16 +20,16 @@ void cl_tree_free(cl_tree *t)
 {
     if (!t)
         return;
-    cl_free(t->nodes);
-    cl_free(t->cats);
-    cl_free(t);
+    cl_alloc_free(t->nodes);
+    cl_alloc_free(t->cats);
+    cl_alloc_free(t);
 }
 
 int cl_tree_add(cl_tree *t, float v, double cover, double count)
 {
     if (t->n == t->cap) {
         int cap = t->cap ? 2 * t->cap : 16;
-        cl_tnode *nn = cl_realloc(t->nodes, (size_t)cap * sizeof *nn);
+        cl_tnode *nn = cl_alloc_realloc(t->nodes, (size_t)cap * sizeof *nn);
         if (!nn)
             return CL_ENOMEM;
         t->nodes = nn;
@@ -50,7 +50,7 @@ int cl_tree_add_cats(cl_tree *t, const uint32_t *bits)
 {
     if (t->ncatsets == t->catcap) {
         int cap = t->catcap ? 2 * t->catcap : 4;
-        uint32_t *nc = cl_realloc(t->cats, (size_t)cap * CL_SPLIT_CAT_WORDS * sizeof *nc);
+        uint32_t *nc = cl_alloc_realloc(t->cats, (size_t)cap * CL_SPLIT_CAT_WORDS * sizeof *nc);
         if (!nc)
             return CL_ENOMEM;
         t->cats = nc;
@@ -143,7 +143,7 @@ static void pnode_tree_add(const pnode *nodes, const uint32_t *cats, const int32
 
 #define PRED_BLOCK_MAX 4096
 
-void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
+void cl_tree_ens_predict(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
                       double base, double scale, float *out)
 {
     /* Rows are scored in blocks, every tree per block: a block of X about L2-sized (256 KB)
@@ -159,9 +159,9 @@ void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, s
     int32_t *catidx = packed ? cl_alloc((total + 1) * sizeof *catidx) : NULL;
     size_t *start = packed ? cl_alloc(((size_t)ntrees + 1) * sizeof *start) : NULL;
     if (!packed || !catidx || !start) { /* small batches (or no memory): walk cl_tnode */
-        cl_free(packed);
-        cl_free(catidx);
-        cl_free(start);
+        cl_alloc_free(packed);
+        cl_alloc_free(catidx);
+        cl_alloc_free(start);
         for (size_t i = 0; i < n; i++) {
             double s = 0;
             for (int t = 0; t < ntrees; t++)
@@ -198,18 +198,18 @@ void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, s
         for (size_t i = i0; i < i1; i++)
             out[i] = (float)(base + scale * acc[i - i0]);
     }
-    cl_free(packed);
-    cl_free(catidx);
-    cl_free(start);
+    cl_alloc_free(packed);
+    cl_alloc_free(catidx);
+    cl_alloc_free(start);
 }
 
-void cl_trees_free(cl_tree **trees, int ntrees)
+void cl_tree_ens_free(cl_tree **trees, int ntrees)
 {
     if (!trees)
         return;
     for (int t = 0; t < ntrees; t++)
         cl_tree_free(trees[t]);
-    cl_free(trees);
+    cl_alloc_free(trees);
 }
 
 /* ---- storage ------------------------------------------------------------------------ */
@@ -220,7 +220,7 @@ static const char *cname(char *buf, size_t cap, const char *prefix, const char *
     return buf;
 }
 
-int cl_trees_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees)
+int cl_tree_ens_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees)
 {
     size_t nn = 0, nc = 0;
     for (int t = 0; t < ntrees; t++) {
@@ -264,31 +264,31 @@ int cl_trees_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int
             bits[kc++] = (int32_t)tr->cats[q];
     }
     char b[128];
-    cl_mw_int(w, cname(b, sizeof b, prefix, "ntrees"), ntrees);
-    cl_mw_i32(w, cname(b, sizeof b, prefix, "sizes"), off, (size_t)ntrees * 2);
-    cl_mw_i32(w, cname(b, sizeof b, prefix, "feature"), feat, nn);
-    cl_mw_i32(w, cname(b, sizeof b, prefix, "left"), left, nn);
-    cl_mw_i32(w, cname(b, sizeof b, prefix, "catset"), cat, nn);
-    cl_mw_f32(w, cname(b, sizeof b, prefix, "threshold"), thr, nn);
-    cl_mw_f32(w, cname(b, sizeof b, prefix, "value"), val, nn);
-    cl_mw_u8(w, cname(b, sizeof b, prefix, "flags"), flags, nn * 3);
-    cl_mw_f64(w, cname(b, sizeof b, prefix, "stats"), dd, nn * 3);
-    rc = cl_mw_i32(w, cname(b, sizeof b, prefix, "cats"), bits, kc);
+    cl_modelio_w_int(w, cname(b, sizeof b, prefix, "ntrees"), ntrees);
+    cl_modelio_w_i32(w, cname(b, sizeof b, prefix, "sizes"), off, (size_t)ntrees * 2);
+    cl_modelio_w_i32(w, cname(b, sizeof b, prefix, "feature"), feat, nn);
+    cl_modelio_w_i32(w, cname(b, sizeof b, prefix, "left"), left, nn);
+    cl_modelio_w_i32(w, cname(b, sizeof b, prefix, "catset"), cat, nn);
+    cl_modelio_w_f32(w, cname(b, sizeof b, prefix, "threshold"), thr, nn);
+    cl_modelio_w_f32(w, cname(b, sizeof b, prefix, "value"), val, nn);
+    cl_modelio_w_u8(w, cname(b, sizeof b, prefix, "flags"), flags, nn * 3);
+    cl_modelio_w_f64(w, cname(b, sizeof b, prefix, "stats"), dd, nn * 3);
+    rc = cl_modelio_w_i32(w, cname(b, sizeof b, prefix, "cats"), bits, kc);
 done:
-    cl_free(off);
-    cl_free(feat);
-    cl_free(left);
-    cl_free(cat);
-    cl_free(thr);
-    cl_free(val);
-    cl_free(flags);
-    cl_free(dd);
-    cl_free(bits);
+    cl_alloc_free(off);
+    cl_alloc_free(feat);
+    cl_alloc_free(left);
+    cl_alloc_free(cat);
+    cl_alloc_free(thr);
+    cl_alloc_free(val);
+    cl_alloc_free(flags);
+    cl_alloc_free(dd);
+    cl_alloc_free(bits);
     return rc;
 }
 
 /* Semantic checks of one loaded tree (indices of each node were range-checked by the
- * caller's arrays only): see cl_trees_load in tree.h. depth: scratch of tr->n ints.
+ * caller's arrays only): see cl_tree_ens_load in tree.h. depth: scratch of tr->n ints.
  * Iterative on purpose: a file decides the depth, so nothing here may recurse on it. */
 static int validate_tree(const cl_tree *tr, int t, int d, int *depth)
 {
@@ -365,14 +365,14 @@ int cl_tree_depth(const cl_tree *t, int *out)
         depth[nd->left] = depth[nd->left + 1] = depth[i] + 1;
         md = depth[i] + 1 > md ? depth[i] + 1 : md;
     }
-    cl_free(depth);
+    cl_alloc_free(depth);
     *out = md;
     if (md > CL_TREE_MAX_DEPTH)
         return cl_error(CL_EINVAL, "tree depth %d exceeds %d levels", md, CL_TREE_MAX_DEPTH);
     return CL_OK;
 }
 
-int cl_trees_check_margin(const cl_tree *const *trees, int ntrees, double base, double scale,
+int cl_tree_ens_check_margin(const cl_tree *const *trees, int ntrees, double base, double scale,
                           const char *what)
 {
     double tot = fabs(base);
@@ -389,19 +389,19 @@ int cl_trees_check_margin(const cl_tree *const *trees, int ntrees, double base, 
     return CL_OK;
 }
 
-int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int *out_n)
+int cl_tree_ens_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int *out_n)
 {
     *out = NULL;
     *out_n = 0;
     char b[128];
     int64_t nt64;
-    int rc = cl_mr_int(r, cname(b, sizeof b, prefix, "ntrees"), 0, 10000000, &nt64);
+    int rc = cl_modelio_r_int(r, cname(b, sizeof b, prefix, "ntrees"), 0, 10000000, &nt64);
     if (rc)
         return rc;
     int ntrees = (int)nt64;
     size_t nn = 0, nc = 0, cnt;
     /* the tree count is checked against the stored chunk before it sizes an allocation */
-    rc = cl_mr_count(r, cname(b, sizeof b, prefix, "sizes"), CL_CHUNK_I32, &cnt);
+    rc = cl_modelio_r_count(r, cname(b, sizeof b, prefix, "sizes"), CL_CHUNK_I32, &cnt);
     if (!rc && cnt != (size_t)ntrees * 2)
         rc = cl_error(CL_EFORMAT, "model file: chunk '%ssizes' holds %zu values for %d trees "
                       "(expected %d)", prefix ? prefix : "", cnt, ntrees, 2 * ntrees);
@@ -410,24 +410,24 @@ int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int
     int32_t *sizes = cl_alloc(((size_t)ntrees * 2 + 1) * sizeof *sizes);
     if (!sizes)
         return CL_ENOMEM;
-    rc = cl_mr_i32(r, cname(b, sizeof b, prefix, "sizes"), sizes, (size_t)ntrees * 2);
+    rc = cl_modelio_r_i32(r, cname(b, sizeof b, prefix, "sizes"), sizes, (size_t)ntrees * 2);
     if (rc) {
-        cl_free(sizes);
+        cl_alloc_free(sizes);
         return rc;
     }
     for (int t = 0; t < ntrees; t++) {
         if (sizes[2 * t] < 1 || sizes[2 * t + 1] < 0 || sizes[2 * t + 1] > sizes[2 * t]) {
-            cl_free(sizes);
+            cl_alloc_free(sizes);
             return cl_error(CL_EFORMAT, "model file: tree %d has a bad size", t + 1);
         }
         nn += (size_t)sizes[2 * t];
         nc += (size_t)sizes[2 * t + 1];
     }
-    rc = cl_mr_count(r, cname(b, sizeof b, prefix, "feature"), CL_CHUNK_I32, &cnt);
+    rc = cl_modelio_r_count(r, cname(b, sizeof b, prefix, "feature"), CL_CHUNK_I32, &cnt);
     if (!rc && cnt != nn)
         rc = cl_error(CL_EFORMAT, "model file: %zu tree nodes stored, %zu expected", cnt, nn);
     if (rc) {
-        cl_free(sizes);
+        cl_alloc_free(sizes);
         return rc;
     }
     int32_t *feat = cl_alloc((nn + 1) * sizeof *feat);
@@ -438,20 +438,20 @@ int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int
     uint8_t *flags = cl_alloc((nn + 1) * 3);
     double *dd = cl_alloc((nn + 1) * 3 * sizeof *dd);
     int32_t *bits = cl_alloc((nc * CL_SPLIT_CAT_WORDS + 1) * sizeof *bits);
-    cl_tree **trees = cl_calloc((size_t)ntrees + 1, sizeof *trees);
+    cl_tree **trees = cl_alloc_calloc((size_t)ntrees + 1, sizeof *trees);
     int *depth = cl_alloc((nn + 1) * sizeof *depth);
     if (!feat || !left || !cat || !thr || !val || !flags || !dd || !bits || !trees || !depth) {
         rc = CL_ENOMEM;
         goto done;
     }
-    if ((rc = cl_mr_i32(r, cname(b, sizeof b, prefix, "feature"), feat, nn)) ||
-        (rc = cl_mr_i32(r, cname(b, sizeof b, prefix, "left"), left, nn)) ||
-        (rc = cl_mr_i32(r, cname(b, sizeof b, prefix, "catset"), cat, nn)) ||
-        (rc = cl_mr_f32(r, cname(b, sizeof b, prefix, "threshold"), thr, nn)) ||
-        (rc = cl_mr_f32(r, cname(b, sizeof b, prefix, "value"), val, nn)) ||
-        (rc = cl_mr_u8(r, cname(b, sizeof b, prefix, "flags"), flags, nn * 3)) ||
-        (rc = cl_mr_f64(r, cname(b, sizeof b, prefix, "stats"), dd, nn * 3)) ||
-        (rc = cl_mr_i32(r, cname(b, sizeof b, prefix, "cats"), bits, nc * CL_SPLIT_CAT_WORDS)))
+    if ((rc = cl_modelio_r_i32(r, cname(b, sizeof b, prefix, "feature"), feat, nn)) ||
+        (rc = cl_modelio_r_i32(r, cname(b, sizeof b, prefix, "left"), left, nn)) ||
+        (rc = cl_modelio_r_i32(r, cname(b, sizeof b, prefix, "catset"), cat, nn)) ||
+        (rc = cl_modelio_r_f32(r, cname(b, sizeof b, prefix, "threshold"), thr, nn)) ||
+        (rc = cl_modelio_r_f32(r, cname(b, sizeof b, prefix, "value"), val, nn)) ||
+        (rc = cl_modelio_r_u8(r, cname(b, sizeof b, prefix, "flags"), flags, nn * 3)) ||
+        (rc = cl_modelio_r_f64(r, cname(b, sizeof b, prefix, "stats"), dd, nn * 3)) ||
+        (rc = cl_modelio_r_i32(r, cname(b, sizeof b, prefix, "cats"), bits, nc * CL_SPLIT_CAT_WORDS)))
         goto done;
     size_t k = 0, kc = 0;
     for (int t = 0; t < ntrees; t++) {
@@ -500,21 +500,21 @@ int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int
     trees = NULL;
 done:
     if (trees)
-        cl_trees_free(trees, ntrees);
-    cl_free(sizes);
-    cl_free(feat);
-    cl_free(left);
-    cl_free(cat);
-    cl_free(thr);
-    cl_free(val);
-    cl_free(flags);
-    cl_free(dd);
-    cl_free(bits);
-    cl_free(depth);
+        cl_tree_ens_free(trees, ntrees);
+    cl_alloc_free(sizes);
+    cl_alloc_free(feat);
+    cl_alloc_free(left);
+    cl_alloc_free(cat);
+    cl_alloc_free(thr);
+    cl_alloc_free(val);
+    cl_alloc_free(flags);
+    cl_alloc_free(dd);
+    cl_alloc_free(bits);
+    cl_alloc_free(depth);
     return rc;
 }
 
-void cl_trees_importance(const cl_tree *const *trees, int ntrees, double *gain, double *splits,
+void cl_tree_ens_importance(const cl_tree *const *trees, int ntrees, double *gain, double *splits,
                          double *cover)
 {
     for (int t = 0; t < ntrees; t++)
@@ -688,16 +688,16 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
                                                       : "tree rules: cannot format a rule");
 done:
     cl_strbuf_free(&c.sb);
-    cl_free(c.lo);
-    cl_free(c.hi);
-    cl_free(c.allow);
-    cl_free(c.used);
+    cl_alloc_free(c.lo);
+    cl_alloc_free(c.hi);
+    cl_alloc_free(c.allow);
+    cl_alloc_free(c.used);
     return rc;
 }
 
 /* ---- shared input checks and AUC -------------------------------------------------------- */
 
-int cl_trees_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const char *what)
+int cl_tree_ens_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const char *what)
 {
     char b1[32], b2[32];
     if (!X || X->ndim != 2 || cl_tensor_rows(X) < 1 || cl_tensor_cols(X) < 1)

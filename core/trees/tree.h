@@ -93,7 +93,7 @@ int cl_tree_leaf_binned(const cl_tree *t, const uint8_t *bins, size_t n, size_t 
 
 /* out[i] = base + scale * sum_t trees[t](X[i]) for X n x d row-major (float32 result, double
  * accumulation in tree order). Parallel over fixed row blocks: thread-count independent. */
-void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
+void cl_tree_ens_predict(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
                       double base, double scale, float *out);
 
 /* Stores / loads an ensemble under chunk names "<prefix>..." of a model file. Loading
@@ -102,10 +102,10 @@ void cl_trees_predict(const cl_tree *const *trees, int ntrees, const float *X, s
  * so it is reachable; depth <= CL_TREE_MAX_DEPTH), and checks every value's meaning: flags
  * 0/1, thresholds not NaN, leaf values finite, covers and counts finite, >= 0 and equal to
  * the sum of their children's (to rounding), gains finite. Errors name the tree and the
- * node. The loaded array and trees are owned (cl_trees_free). */
-int cl_trees_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees);
-int cl_trees_load(const cl_mr *r, const char *prefix, int d, cl_tree ***trees, int *ntrees);
-void cl_trees_free(cl_tree **trees, int ntrees);
+ * node. The loaded array and trees are owned (cl_tree_ens_free). */
+int cl_tree_ens_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees);
+int cl_tree_ens_load(const cl_mr *r, const char *prefix, int d, cl_tree ***trees, int *ntrees);
+void cl_tree_ens_free(cl_tree **trees, int ntrees);
 
 /* Depth of a tree (a single leaf: 0), iteratively (no recursion whose depth comes from the
  * data). CL_ENOMEM, or CL_EINVAL when it exceeds CL_TREE_MAX_DEPTH. */
@@ -113,11 +113,11 @@ int cl_tree_depth(const cl_tree *t, int *depth);
 
 /* Checks an ensemble's margins stay finite: |base| + scale * sum_t max |leaf value of t|
  * <= CL_TREES_MAX_MARGIN; CL_EFORMAT naming `what` otherwise. */
-int cl_trees_check_margin(const cl_tree *const *trees, int ntrees, double base, double scale,
+int cl_tree_ens_check_margin(const cl_tree *const *trees, int ntrees, double base, double scale,
                           const char *what);
 
 /* Adds each split's gain, count (1) and cover to gain[f], splits[f], cover[f] (d each). */
-void cl_trees_importance(const cl_tree *const *trees, int ntrees, double *gain, double *splits,
+void cl_tree_ens_importance(const cl_tree *const *trees, int ntrees, double *gain, double *splits,
                          double *cover);
 
 /* Names for readable rules. Every pointer may be NULL. names[j] names feature j ("x<j+1>"
@@ -142,7 +142,7 @@ int cl_tree_rules(const cl_tree *t, int d, const cl_rules_names *nm, const char 
                   char **out);
 
 /* Validates X (2-D, d columns) and y (n labels; 0/1 when binary). Shared with forest. */
-int cl_trees_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const char *what);
+int cl_tree_ens_check_xy(const cl_tensor *X, const cl_tensor *y, int binary, const char *what);
 
 
 #endif

@@ -37,7 +37,7 @@ struct cl_grow_ws {
 
 int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d)
 {
-    cl_grow_ws *ws = cl_calloc(1, sizeof *ws);
+    cl_grow_ws *ws = cl_alloc_calloc(1, sizeof *ws);
     if (!ws)
         return CL_ENOMEM;
     ws->n = n;
@@ -60,17 +60,17 @@ void cl_grow_ws_free(cl_grow_ws *ws)
     if (!ws)
         return;
     for (int i = 0; i < ws->npool; i++)
-        cl_free(ws->pool[i]);
+        cl_alloc_free(ws->pool[i]);
     for (int i = 0; i < ws->ncand; i++)
-        cl_free(ws->cands[i].hist);
-    cl_free(ws->pool);
-    cl_free(ws->cands);
-    cl_free(ws->leaves);
-    cl_free(ws->gh);
-    cl_free(ws->tmp);
-    cl_free(ws->feats);
-    cl_free(ws->pack);
-    cl_free(ws);
+        cl_alloc_free(ws->cands[i].hist);
+    cl_alloc_free(ws->pool);
+    cl_alloc_free(ws->cands);
+    cl_alloc_free(ws->leaves);
+    cl_alloc_free(ws->gh);
+    cl_alloc_free(ws->tmp);
+    cl_alloc_free(ws->feats);
+    cl_alloc_free(ws->pack);
+    cl_alloc_free(ws);
 }
 
 static cl_hbin *hist_get(cl_grow_ws *ws)
@@ -86,9 +86,9 @@ static void hist_put(cl_grow_ws *ws, cl_hbin *h)
         return;
     if (ws->npool == ws->poolcap) {
         int cap = ws->poolcap ? 2 * ws->poolcap : 16;
-        cl_hbin **np = cl_realloc(ws->pool, (size_t)cap * sizeof *np);
+        cl_hbin **np = cl_alloc_realloc(ws->pool, (size_t)cap * sizeof *np);
         if (!np) {
-            cl_free(h);
+            cl_alloc_free(h);
             return;
         }
         ws->pool = np;
@@ -101,7 +101,7 @@ static int add_leaf(cl_grow_ws *ws, int node, size_t start, size_t end)
 {
     if (ws->nleaves == ws->leafcap) {
         int cap = ws->leafcap ? 2 * ws->leafcap : 64;
-        cl_grow_leaf *nl = cl_realloc(ws->leaves, (size_t)cap * sizeof *nl);
+        cl_grow_leaf *nl = cl_alloc_realloc(ws->leaves, (size_t)cap * sizeof *nl);
         if (!nl)
             return CL_ENOMEM;
         ws->leaves = nl;
@@ -118,7 +118,7 @@ static int add_cand(cl_grow_ws *ws, const cand *c)
 {
     if (ws->ncand == ws->candcap) {
         int cap = ws->candcap ? 2 * ws->candcap : 64;
-        cand *nc = cl_realloc(ws->cands, (size_t)cap * sizeof *nc);
+        cand *nc = cl_alloc_realloc(ws->cands, (size_t)cap * sizeof *nc);
         if (!nc)
             return CL_ENOMEM;
         ws->cands = nc;
@@ -327,7 +327,7 @@ static size_t partition(uint32_t *rows, size_t m, const uint8_t *col, const cl_s
     }
     memcpy(rows, tmp, m * sizeof *rows);
     if (cnt != lcount)
-        cl_free(cnt);
+        cl_alloc_free(cnt);
     return nl;
 }
 

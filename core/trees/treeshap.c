@@ -140,7 +140,7 @@ static int expected(const cl_tree *t, double *out)
                      : 0.5 * (e[nd->left] + e[nd->left + 1]);
     }
     *out = e[0];
-    cl_free(e);
+    cl_alloc_free(e);
     return CL_OK;
 }
 
@@ -192,7 +192,7 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
                 memset(phi, 0, ((size_t)d + 1) * sizeof *phi);
                 /* Ctrl-C is polled per tree: one row of a large ensemble can take long */
                 for (int t = 0; t < ntrees; t++) {
-                    if (cl_interrupted()) {
+                    if (cl_progress_interrupted()) {
 #pragma omp atomic write
                         stop = 1;
                         skip = 1;
@@ -206,8 +206,8 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
                 o[d] = (float)ev;
             }
         }
-        cl_free(path);
-        cl_free(phi);
+        cl_alloc_free(path);
+        cl_alloc_free(phi);
     }
     if (failed)
         return cl_error(CL_ENOMEM, "treeshap: out of memory");
@@ -298,7 +298,7 @@ int cl_treeshap_interactions(const cl_tree *const *trees, int ntrees, const floa
             skip = stop;
             if (!path || !buf || skip)
                 continue;
-            if (cl_interrupted()) {
+            if (cl_progress_interrupted()) {
 #pragma omp atomic write
                 stop = 1;
                 continue;
@@ -306,8 +306,8 @@ int cl_treeshap_interactions(const cl_tree *const *trees, int ntrees, const floa
             row_interactions(trees, ntrees, X + i * (size_t)d, d, scale, ev, path, buf,
                              buf + w, buf + 2 * w, out + i * w * w);
         }
-        cl_free(path);
-        cl_free(buf);
+        cl_alloc_free(path);
+        cl_alloc_free(buf);
     }
     if (failed)
         return cl_error(CL_ENOMEM, "treeshap: out of memory");

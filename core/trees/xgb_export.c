@@ -86,7 +86,7 @@ static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d, double scal
                      "\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"%d\","
                      "\"num_nodes\":\"%d\",\"size_leaf_vector\":\"0\"}}",
                      d, n);
-    cl_free(parent);
+    cl_alloc_free(parent);
 }
 
 /* What one export writes: the trees, their feature names and the learner's parameters. */
@@ -163,7 +163,7 @@ static int write_doc(const xgb_doc *x, const char *path)
     cl_strbuf_printf(&b, "},\"version\":[1,7,4]}\n");
     rc = b.err;
     if (!rc)
-        rc = cl_file_write_atomic(path, b.s, b.len);
+        rc = cl_fileio_write_atomic(path, b.s, b.len);
     else
         rc = cl_error(rc, rc == CL_ENOMEM ? "%s: out of memory" : "%s: cannot format the model",
                       x->what);
@@ -171,7 +171,7 @@ static int write_doc(const xgb_doc *x, const char *path)
     return rc;
 }
 
-int cl_gbdt_export_xgboost(const cl_gbdt *m, const char *path)
+int cl_xgb_export_gbdt(const cl_gbdt *m, const char *path)
 {
     if (!m->fitted)
         return cl_error(CL_ESTATE, "gbdt export_xgboost: the model is not fitted");

@@ -169,7 +169,7 @@ static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_de
                         "%u numbers (num_nodes)", t + 1, nn);
     uint32_t *queue = cl_alloc((size_t)nn * sizeof *queue);
     int *depth = cl_alloc((size_t)nn * sizeof *depth);
-    uint8_t *seen = cl_calloc(nn, 1);
+    uint8_t *seen = cl_alloc_calloc(nn, 1);
     cl_tree *tr = NULL;
     int rc = CL_ENOMEM;
     if (!queue || !depth || !seen || (rc = cl_tree_new(&tr)))
@@ -248,9 +248,9 @@ static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_de
     rc = CL_OK;
 done:
     cl_tree_free(tr);
-    cl_free(queue);
-    cl_free(depth);
-    cl_free(seen);
+    cl_alloc_free(queue);
+    cl_alloc_free(depth);
+    cl_alloc_free(seen);
     return rc;
 }
 
@@ -268,13 +268,13 @@ static int read_names(cl_gbdt *m, const json_t *learner)
     for (int j = 0; j < m->d; j++) {
         const json_t *nj = json_array_get(fn, (size_t)j);
         if (!json_is_string(nj)) {
-            cl_free(nm);
+            cl_alloc_free(nm);
             return cl_error(CL_EFORMAT, "xgboost model: feature_names[%d] is not a string", j);
         }
         nm[j] = json_string_value(nj);
     }
     int rc = cl_gbdt_set_names(m, nm, m->d);
-    cl_free(nm);
+    cl_alloc_free(nm);
     return rc;
 }
 
@@ -283,15 +283,15 @@ static int read_names(cl_gbdt *m, const json_t *learner)
 static int placeholder_bins(cl_gbdt *m)
 {
     int32_t *nb = cl_alloc((size_t)m->d * sizeof *nb);
-    uint8_t *ic = cl_calloc((size_t)m->d, 1);
+    uint8_t *ic = cl_alloc_calloc((size_t)m->d, 1);
     int rc = CL_ENOMEM;
     if (nb && ic) {
         for (int j = 0; j < m->d; j++)
             nb[j] = 1;
         rc = cl_binning_from_arrays(&m->bins, m->d, nb, ic, NULL, 0);
     }
-    cl_free(nb);
-    cl_free(ic);
+    cl_alloc_free(nb);
+    cl_alloc_free(ic);
     return rc;
 }
 
@@ -354,7 +354,7 @@ static int build(cl_gbdt **out, const json_t *doc)
         return rc;
     m->d = (int)d;
     m->base = p.objective == CL_GBDT_LOGISTIC ? log(bs / (1 - bs)) : bs;
-    if (!(m->trees = cl_calloc(ntrees, sizeof *m->trees))) {
+    if (!(m->trees = cl_alloc_calloc(ntrees, sizeof *m->trees))) {
         rc = CL_ENOMEM;
         goto fail;
     }
@@ -385,7 +385,7 @@ fail:
 /* Through a model file in memory: the imported model meets every check of cl_gbdt_read. */
 static int validated(cl_gbdt **out, const cl_gbdt *m, const char *origin)
 {
-    cl_mw *w = cl_mw_new("gbdt");
+    cl_mw *w = cl_modelio_w_new("gbdt");
     if (!w)
         return CL_ENOMEM;
     const void *buf;
@@ -393,17 +393,17 @@ static int validated(cl_gbdt **out, const cl_gbdt *m, const char *origin)
     cl_mr *r = NULL;
     int rc = cl_gbdt_write(m, w);
     if (!rc)
-        rc = cl_mw_finish(w, &buf, &len);
+        rc = cl_modelio_w_finish(w, &buf, &len);
     if (!rc)
-        rc = cl_mr_from_buffer(&r, buf, len, origin);
+        rc = cl_modelio_r_from_buffer(&r, buf, len, origin);
     if (!rc)
         rc = cl_gbdt_read(out, r);
-    cl_mr_free(r);
-    cl_mw_free(w);
+    cl_modelio_r_free(r);
+    cl_modelio_w_free(w);
     return rc;
 }
 
-int cl_gbdt_from_xgboost_json(cl_gbdt **out, const char *text, size_t len, const char *origin)
+int cl_xgb_import_gbdt_json(cl_gbdt **out, const char *text, size_t len, const char *origin)
 {
     *out = NULL;
     if (!origin)
@@ -425,15 +425,15 @@ int cl_gbdt_from_xgboost_json(cl_gbdt **out, const char *text, size_t len, const
     return rc;
 }
 
-int cl_gbdt_import_xgboost(cl_gbdt **out, const char *path)
+int cl_xgb_import_gbdt(cl_gbdt **out, const char *path)
 {
     *out = NULL;
     char *text;
     size_t len;
-    int rc = cl_file_read(path, MAX_JSON_BYTES, &text, &len);
+    int rc = cl_fileio_read(path, MAX_JSON_BYTES, &text, &len);
     if (rc)
         return rc;
-    rc = cl_gbdt_from_xgboost_json(out, text, len, path);
-    cl_free(text);
+    rc = cl_xgb_import_gbdt_json(out, text, len, path);
+    cl_alloc_free(text);
     return rc;
 }

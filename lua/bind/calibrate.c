@@ -47,14 +47,14 @@ static int cal_fit(lua_State *L)
     if (ny != n)
         return luaL_error(L, "fit: %d scores but %d labels", (int)n, (int)ny);
     if (u->c.method == PLATT) {
-        LCL_CHECK(L, cl_platt_fit(s, y, n, &u->c.a, &u->c.b));
+        LCL_CHECK(L, cl_calibrate_platt_fit(s, y, n, &u->c.a, &u->c.b));
     } else {
         for (int64_t i = 0; i < n; i++)
             if (y[i] != 0 && y[i] != 1)
                 return luaL_error(L, "fit: label %d must be 0 or 1, got %f", (int)i + 1, y[i]);
         cl_isotonic *iso;
-        LCL_CHECK(L, cl_isotonic_fit(&iso, s, y, NULL, n));
-        cl_isotonic_free(u->c.iso);
+        LCL_CHECK(L, cl_calibrate_isotonic_fit(&iso, s, y, NULL, n));
+        cl_calibrate_isotonic_free(u->c.iso);
         u->c.iso = iso;
     }
     u->fitted = 1;
@@ -71,14 +71,14 @@ static int cal_predict(lua_State *L)
         return luaL_error(L, "predict: the calibrator is not fitted (call fit first)");
     if (lua_type(L, 2) == LUA_TNUMBER) {
         double s = lua_tonumber(L, 2);
-        lua_pushnumber(L, u->c.method == PLATT ? cl_platt_apply(u->c.a, u->c.b, s)
-                                             : cl_isotonic_apply(u->c.iso, s));
+        lua_pushnumber(L, u->c.method == PLATT ? cl_calibrate_platt_apply(u->c.a, u->c.b, s)
+                                             : cl_calibrate_isotonic_apply(u->c.iso, s));
         return 1;
     }
     int64_t n;
     double *s = lcl_checkvec(L, 2, &n);
     for (int64_t i = 0; i < n; i++)
-        s[i] = u->c.method == PLATT ? cl_platt_apply(u->c.a, u->c.b, s[i]) : cl_isotonic_apply(u->c.iso, s[i]);
+        s[i] = u->c.method == PLATT ? cl_calibrate_platt_apply(u->c.a, u->c.b, s[i]) : cl_calibrate_isotonic_apply(u->c.iso, s[i]);
     return lcl_pushvec(L, s, n);
 }
 
@@ -88,12 +88,12 @@ static int cal_save(lua_State *L)
     const char *path = luaL_checkstring(L, 2);
     if (!u->fitted)
         return luaL_error(L, "save: the calibrator is not fitted");
-    cl_mw *w = cl_mw_new("calibrator");
+    cl_mw *w = cl_modelio_w_new("calibrator");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
-    cl_calibrator_write(&u->c, w);
-    int rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+    cl_calibrate_write(&u->c, w);
+    int rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lua_settop(L, 1); /* save returns the object, as every model's does */
@@ -104,12 +104,12 @@ static int l_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     cl_mr *r;
-    int rc = cl_mr_open(&r, path);
+    int rc = cl_modelio_r_open(&r, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
     cl_calibrator c;
-    rc = cl_calibrator_read(&c, r);
-    cl_mr_free(r);
+    rc = cl_calibrate_read(&c, r);
+    cl_modelio_r_free(r);
     if (rc)
         return lcl_raise_file(L, rc, path);
     cal_ud *u = new_cal(L, c.method);
@@ -138,7 +138,7 @@ static int l_prior_correct(lua_State *L)
 static int cal_gc(lua_State *L)
 {
     cal_ud *u = luaL_checkudata(L, 1, CAL_T);
-    cl_isotonic_free(u->c.iso);
+    cl_calibrate_isotonic_free(u->c.iso);
     u->c.iso = NULL;
     u->freed = 1;
     return 0;

@@ -1,7 +1,7 @@
 /* cluster.c - module churnlab.cluster: k-means segmentation and silhouette scores. */
 #include "support/lcl.h"
 
-#include "analysis/cluster.h"
+#include "analysis/kmeans.h"
 
 #include <string.h>
 
@@ -131,12 +131,12 @@ static int km_save(lua_State *L)
 {
     cl_kmeans *m = fitted(L, 1, "save");
     const char *path = luaL_checkstring(L, 2);
-    cl_mw *w = cl_mw_new("kmeans");
+    cl_mw *w = cl_modelio_w_new("kmeans");
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
     cl_kmeans_write(m, w);
-    int rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+    int rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lua_settop(L, 1); /* save returns the object, as every model's does */
@@ -148,11 +148,11 @@ static int l_load(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     km_ud *u = new_ud(L);
     cl_mr *r;
-    int rc = cl_mr_open(&r, path);
+    int rc = cl_modelio_r_open(&r, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
     rc = cl_kmeans_read(&u->m, r);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     if (rc)
         return lcl_raise_file(L, rc, path);
     u->p = u->m->params;
@@ -183,7 +183,7 @@ static int l_silhouette(lua_State *L)
     int64_t sample = (int64_t)lcl_optnum(L, 3, "sample", 0);
     uint64_t seed = (uint64_t)lcl_optnum(L, 3, "seed", 42);
     double s;
-    LCL_CHECK(L, cl_silhouette(X, n, d, lab, k, sample, seed, &s));
+    LCL_CHECK(L, cl_kmeans_silhouette(X, n, d, lab, k, sample, seed, &s));
     lua_pushnumber(L, s);
     return 1;
 }

@@ -25,7 +25,7 @@ static int l_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     char kind[80];
-    int rc = cl_mr_peek_kind(path, kind, sizeof kind);
+    int rc = cl_modelio_r_peek_kind(path, kind, sizeof kind);
     if (rc)
         return lcl_raise_file(L, rc, path);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, "churnlab.loaders");
@@ -41,7 +41,7 @@ static int l_kind(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     char kind[80];
-    int rc = cl_mr_peek_kind(path, kind, sizeof kind);
+    int rc = cl_modelio_r_peek_kind(path, kind, sizeof kind);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lua_pushstring(L, kind);
@@ -68,7 +68,7 @@ static int l_raise(lua_State *L)
 static int l_mkdirs(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
-    int rc = cl_file_mkdirs(dir);
+    int rc = cl_fileio_mkdirs(dir);
     if (rc)
         return lcl_raise_file(L, rc, dir);
     lua_pushstring(L, dir);
@@ -84,9 +84,9 @@ static int l_docs(lua_State *L)
 
 static int l_interrupted(lua_State *L)
 {
-    lua_pushboolean(L, cl_interrupted());
+    lua_pushboolean(L, cl_progress_interrupted());
     if (lua_toboolean(L, 1))
-        cl_interrupt_clear();
+        cl_progress_interrupt_clear();
     return 1;
 }
 

@@ -166,8 +166,8 @@ static int l_step(lua_State *L)
     lua_pushinteger(L, day);
     lua_pushlstring(L, ev, nev);
     lua_pushlstring(L, rt, nrt);
-    cl_free(ev);
-    cl_free(rt);
+    cl_alloc_free(ev);
+    cl_alloc_free(rt);
     if (rc)
         return lcl_raise(L, rc);
     o->day = day + 1;

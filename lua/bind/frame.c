@@ -72,7 +72,7 @@ static int l_read_csv(lua_State *L)
                                         "shard", "of", NULL};
     int o = lcl_check_options(L, 2, "read_csv", known);
     cl_csv_opts opts;
-    cl_csv_opts_default(&opts);
+    cl_csvio_opts_default(&opts);
     opts.sep = optchar(L, o, "sep", ',');
     opts.quote = optchar(L, o, "quote", '"');
     opts.header = lcl_optbool(L, o, "header", 1);
@@ -119,7 +119,7 @@ static int l_read_csv(lua_State *L)
                 return luaL_error(L, "read_csv: types must map column names to \"num\", \"cat\" "
                                      "or \"date\"");
             names[i] = lua_tostring(L, -2);
-            if (cl_coltype_parse(lua_tostring(L, -1), &types[i]))
+            if (cl_frame_coltype_parse(lua_tostring(L, -1), &types[i]))
                 return lcl_raise(L, CL_EINVAL);
             i++;
             lua_pop(L, 1);
@@ -132,7 +132,7 @@ static int l_read_csv(lua_State *L)
     opts.progress = prog;
     cl_frame *f;
     cl_csv_info info;
-    int rc = cl_csv_read(&f, path, &opts, &info);
+    int rc = cl_csvio_read(&f, path, &opts, &info);
     lcl_progress_end(prog); /* close the bar now, also after an error or Ctrl-C */
     if (rc)
         return lcl_raise_file(L, rc, path); /* like io.lines: a script that expects failure
@@ -227,7 +227,7 @@ static int l_new(lua_State *L)
         cl_column *c = testcol(L, -1);
         int rc = CL_OK;
         if (c) {
-            cl_column_retain(c);
+            cl_frame_column_retain(c);
         } else {
             if (!lua_istable(L, -1))
                 return luaL_error(L, "frame: column '%s' must be a list or a column, got %s",
@@ -248,24 +248,24 @@ static int l_new(lua_State *L)
                 lua_pop(L, 1);
             }
             if (is_str) {
-                rc = cl_column_new_cat(&c, len, NULL);
+                rc = cl_frame_column_new_cat(&c, len, NULL);
                 for (lua_Integer i = 1; rc == CL_OK && i <= len; i++) {
                     int t = lua_geti(L, -1, i);
                     if (t == LUA_TSTRING) {
                         size_t sl;
                         const char *s = lua_tolstring(L, -1, &sl);
-                        rc = cl_dict_intern(c->dict, s, sl, &c->codes[i - 1]);
+                        rc = cl_frame_dict_intern(c->dict, s, sl, &c->codes[i - 1]);
                     } else if (t == LUA_TNIL) {
                         c->codes[i - 1] = -1;
                     } else {
-                        cl_column_free(c);
+                        cl_frame_column_free(c);
                         return luaL_error(L, "frame: column '%s' row %d: expected a string, got %s",
                                           names[j], (int)i, luaL_typename(L, -1));
                     }
                     lua_pop(L, 1);
                 }
             } else {
-                rc = cl_column_new_num(&c, CL_NUM, len);
+                rc = cl_frame_column_new_num(&c, CL_NUM, len);
                 for (lua_Integer i = 1; rc == CL_OK && i <= len; i++) {
                     int t = lua_geti(L, -1, i);
                     if (t == LUA_TNUMBER)
@@ -275,7 +275,7 @@ static int l_new(lua_State *L)
                     else if (t == LUA_TBOOLEAN)
                         c->num[i - 1] = lua_toboolean(L, -1);
                     else {
-                        cl_column_free(c);
+                        cl_frame_column_free(c);
                         return luaL_error(L, "frame: column '%s' row %d: expected a number, got %s",
                                           names[j], (int)i, luaL_typename(L, -1));
                     }
@@ -283,11 +283,11 @@ static int l_new(lua_State *L)
                 }
             }
             if (rc && c)
-                cl_column_free(c);
+                cl_frame_column_free(c);
         }
         if (rc == CL_OK) {
             rc = cl_frame_set(f, names[j], c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
         LCL_CHECK(L, rc);
         lua_pop(L, 1);
@@ -339,7 +339,7 @@ static int f_types(lua_State *L)
     cl_frame *f = checkframe(L, 1);
     lua_createtable(L, 0, f->ncol);
     for (int j = 0; j < f->ncol; j++) {
-        lua_pushstring(L, cl_coltype_name(f->cols[j]->type));
+        lua_pushstring(L, cl_frame_coltype_name(f->cols[j]->type));
         lua_setfield(L, -2, f->names[j]);
     }
     return 1;
@@ -351,7 +351,7 @@ static int f_col(lua_State *L)
     const char *name = luaL_checkstring(L, 2);
     int j;
     LCL_CHECK(L, cl_frame_col(f, name, &j));
-    return push_column(L, cl_column_retain(f->cols[j]), f->names[j]);
+    return push_column(L, cl_frame_column_retain(f->cols[j]), f->names[j]);
 }
 
 static int f_has(lua_State *L)
@@ -372,7 +372,7 @@ static int f_index(lua_State *L)
         const char *name = lua_tostring(L, 2);
         int j = cl_frame_find(f, name);
         if (j >= 0)
-            return push_column(L, cl_column_retain(f->cols[j]), f->names[j]);
+            return push_column(L, cl_frame_column_retain(f->cols[j]), f->names[j]);
         LCL_CHECK(L, cl_frame_col(f, name, &j));
     }
     return luaL_error(L, "a frame is indexed by column or method names, got %s",
@@ -495,13 +495,13 @@ static cl_column *checkmask(lua_State *L, int idx, int64_t n)
 {
     cl_column *m = testcol(L, idx);
     if (m)
-        return cl_column_retain(m);
+        return cl_frame_column_retain(m);
     luaL_checktype(L, idx, LUA_TTABLE);
     if (luaL_len(L, idx) != n)
         luaL_argerror(L, idx, lua_pushfstring(L, "mask has %d entries, the frame %d rows",
                                               (int)luaL_len(L, idx), (int)n));
     cl_column *c;
-    int rc = cl_column_new_num(&c, CL_NUM, n);
+    int rc = cl_frame_column_new_num(&c, CL_NUM, n);
     if (rc)
         lcl_raise(L, rc);
     for (int64_t i = 0; i < n; i++) {
@@ -518,7 +518,7 @@ static int f_filter(lua_State *L)
     cl_column *m = checkmask(L, 2, f->nrow);
     cl_frame *r;
     int rc = cl_frame_filter(&r, f, m);
-    cl_column_free(m);
+    cl_frame_column_free(m);
     LCL_CHECK(L, rc);
     return push_frame(L, r);
 }
@@ -560,18 +560,18 @@ static int f_with(lua_State *L)
     cl_column *c = testcol(L, 3);
     int rc = CL_OK;
     if (c) {
-        cl_column_retain(c);
+        cl_frame_column_retain(c);
     } else if (lua_type(L, 3) == LUA_TNUMBER) {
-        rc = cl_column_new_num(&c, CL_NUM, f->nrow);
+        rc = cl_frame_column_new_num(&c, CL_NUM, f->nrow);
         for (int64_t i = 0; rc == CL_OK && i < f->nrow; i++)
             c->num[i] = lua_tonumber(L, 3);
     } else if (lua_type(L, 3) == LUA_TSTRING) {
         size_t sl;
         const char *s = lua_tolstring(L, 3, &sl);
         int32_t code = 0;
-        rc = cl_column_new_cat(&c, f->nrow, NULL);
+        rc = cl_frame_column_new_cat(&c, f->nrow, NULL);
         if (rc == CL_OK)
-            rc = cl_dict_intern(c->dict, s, sl, &code);
+            rc = cl_frame_dict_intern(c->dict, s, sl, &code);
         for (int64_t i = 0; rc == CL_OK && i < f->nrow; i++)
             c->codes[i] = code;
     } else if (lua_istable(L, 3)) {
@@ -597,7 +597,7 @@ static int f_with(lua_State *L)
         lua_pop(L, 1);
         lua_call(L, 1, 1);
         cl_frame *tmp = checkframe(L, -1);
-        c = cl_column_retain(tmp->cols[0]);
+        c = cl_frame_column_retain(tmp->cols[0]);
     } else {
         return luaL_argerror(L, 3, "column, number, string or list expected");
     }
@@ -608,7 +608,7 @@ static int f_with(lua_State *L)
         cl_frame_free(r);
         r = NULL;
     }
-    cl_column_free(c);
+    cl_frame_column_free(c);
     LCL_CHECK(L, rc);
     return push_frame(L, r);
 }
@@ -632,8 +632,8 @@ static int f_split(lua_State *L)
     int rc = cl_frame_take(&a, f, tr, ntr);
     if (rc == CL_OK)
         rc = cl_frame_take(&b, f, te, nte);
-    cl_free(tr);
-    cl_free(te);
+    cl_alloc_free(tr);
+    cl_alloc_free(te);
     if (rc) {
         cl_frame_free(a);
         return lcl_raise(L, rc);
@@ -670,7 +670,7 @@ static int f_kfold(lua_State *L)
         lua_setfield(L, -2, "train");
         lua_rawseti(L, -2, q + 1);
     }
-    cl_free(fold);
+    cl_alloc_free(fold);
     return 1;
 }
 
@@ -681,7 +681,7 @@ static int f_write_csv(lua_State *L)
     static const char *const known[] = {"sep", NULL};
     int o = lcl_check_options(L, 3, "write_csv", known);
     char sep = optchar(L, o, "sep", ',');
-    int rc = cl_csv_write(f, path, sep);
+    int rc = cl_csvio_write(f, path, sep);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lua_pushvalue(L, 1);
@@ -775,7 +775,7 @@ static int f_columns(lua_State *L)
     cl_frame *f = checkframe(L, 1);
     lua_createtable(L, 0, f->ncol);
     for (int j = 0; j < f->ncol; j++) {
-        push_column(L, cl_column_retain(f->cols[j]), f->names[j]);
+        push_column(L, cl_frame_column_retain(f->cols[j]), f->names[j]);
         lua_setfield(L, -2, f->names[j]);
     }
     return 1;
@@ -822,7 +822,7 @@ static int f_repl(lua_State *L)
         int cw = (int)strlen(f->names[j]);
         if (cw > CELL_MAX)
             cw = CELL_MAX;
-        int tw = (int)strlen(cl_coltype_name(f->cols[j]->type)) + 2;
+        int tw = (int)strlen(cl_frame_coltype_name(f->cols[j]->type)) + 2;
         cw = cw > tw ? cw : tw;
         for (int r = 0; r < nrows_shown; r++) {
             int64_t i = r < top ? r : n - bottom + (r - top);
@@ -854,7 +854,7 @@ static int f_repl(lua_State *L)
     put_padded(&b, "", idxw, 0);
     for (int j = 0; j < ncols; j++) {
         luaL_addstring(&b, "  ");
-        snprintf(buf, sizeof buf, "<%s>", cl_coltype_name(f->cols[j]->type));
+        snprintf(buf, sizeof buf, "<%s>", cl_frame_coltype_name(f->cols[j]->type));
         put_padded(&b, buf, w[j], f->cols[j]->type != CL_CAT);
     }
     if (more)
@@ -963,7 +963,7 @@ static void add_agg(lua_State *L, cl_agg *aggs, double *qs, int *na, const char 
     const char *fs = lua_tostring(L, fi);
     cl_agg *g = &aggs[*na];
     g->column = col;
-    LCL_CHECK(L, cl_agg_parse_q(fs, &g->fn, &qs[*na]));
+    LCL_CHECK(L, cl_frame_group_agg_parse_q(fs, &g->fn, &qs[*na]));
     if (!name && g->fn == CL_AGG_QUANTILE) {
         name = lua_pushfstring(L, "%s_%s", col, fs);
         lua_rawseti(L, anchor, (lua_Integer)luaL_len(L, anchor) + 1); /* the string stays alive */

@@ -34,10 +34,10 @@ static void obj_free(live_obj *o)
         return;
     cl_livestate_free(o->s);
     cl_livelog_close(o->log);
-    cl_free(o->snap);
-    cl_free(o->buf);
+    cl_alloc_free(o->snap);
+    cl_alloc_free(o->buf);
     pthread_rwlock_destroy(&o->lock);
-    cl_free(o);
+    cl_alloc_free(o);
 }
 
 static live_obj *checklive(lua_State *L, int idx) { return lcl_checkobj(L, idx, LIVE); }
@@ -125,7 +125,7 @@ static void read_config(lua_State *L, int idx, cfg_buf *cb)
         ct = t->cols[it];
         cg = t->cols[ig];
         for (int64_t r = 0; r < t->nrow; r++) {
-            const char *g = cl_column_label(cg, r);
+            const char *g = cl_frame_column_label(cg, r);
             if (!g)
                 continue;
             size_t n = strcspn(g, "|");
@@ -173,7 +173,7 @@ static int l_new(lua_State *L)
     cfg_buf cb;
     read_config(L, idx, &cb);
     lcl_box *box = lcl_newbox(L, LIVE);
-    live_obj *o = cl_calloc(1, sizeof *o);
+    live_obj *o = cl_alloc_calloc(1, sizeof *o);
     if (!o)
         return lcl_raise(L, CL_ENOMEM);
     /* glibc's default (readers first): a day's ingest holds the write lock for its whole
@@ -182,7 +182,7 @@ static int l_new(lua_State *L)
      * what would remove both. */
     pthread_rwlock_init(&o->lock, NULL);
     int rc = CL_OK;
-    if (snap && !(o->snap = cl_strdup(snap)))
+    if (snap && !(o->snap = cl_alloc_strdup(snap)))
         rc = CL_ENOMEM;
     if (!rc && logp) {
         if (!(rc = cl_livelog_open(&o->log, logp, &cb.cfg)))
@@ -191,9 +191,9 @@ static int l_new(lua_State *L)
         /* no log: the snapshot alone, if there is one */
         char *img = NULL;
         size_t len = 0;
-        if (!(rc = cl_file_read(snap, (size_t)1 << 36, &img, &len)))
+        if (!(rc = cl_fileio_read(snap, (size_t)1 << 36, &img, &len)))
             rc = cl_livestate_restore(&o->s, (const uint8_t *)img, len, NULL);
-        cl_free(img);
+        cl_alloc_free(img);
     } else if (!rc) {
         rc = cl_livestate_new(&o->s, &cb.cfg);
     }
@@ -230,7 +230,7 @@ static int keep(live_obj *o, const cl_live_event *e)
         return CL_OK;
     if (o->nbuf == o->capbuf) {
         int64_t cap = o->capbuf ? 2 * o->capbuf : 1024;
-        cl_live_event *t = cl_realloc(o->buf, (size_t)cap * sizeof *t);
+        cl_live_event *t = cl_alloc_realloc(o->buf, (size_t)cap * sizeof *t);
         if (!t)
             return CL_ENOMEM;
         o->buf = t;
@@ -246,7 +246,7 @@ static int offer(lua_State *L, ingest_ctx *c, const char *where, int64_t row, cl
 {
     int rc = cl_livestate_apply(c->o->s, e);
     if (rc) {
-        reject(L, c, where, row, cl_last_error());
+        reject(L, c, where, row, cl_error_last());
         return CL_OK;
     }
     c->accepted++;
@@ -272,7 +272,7 @@ static const char *from_detail(live_obj *o, cl_live_event *e, const char *detail
         e->plan = cl_livestate_plan(o->s, detail);
         if (e->plan < 0) {
             snprintf(msg, sizeof msg, "field '%s': %s", e->kind == CL_LIVE_PLAN ? "detail" : "plan",
-                     cl_last_error());
+                     cl_error_last());
             return msg;
         }
     } else if (e->kind == CL_LIVE_PRICE) {
@@ -301,7 +301,7 @@ static const cl_column *optcol(const cl_frame *f, const char *name)
 static double numat(const cl_column *c, int64_t r) { return c && c->type != CL_CAT ? c->num[r] : NAN; }
 static const char *labelat(const cl_column *c, int64_t r)
 {
-    return c && c->type == CL_CAT ? cl_column_label(c, r) : NULL;
+    return c && c->type == CL_CAT ? cl_frame_column_label(c, r) : NULL;
 }
 
 /* Rows are named `where` base + r in refusal reasons ("row 1" for frames, the file's line
@@ -327,7 +327,7 @@ static int ingest_frame(lua_State *L, ingest_ctx *c, const cl_frame *f, int forc
     int32_t nk = !forced ? ce->dict->n : 0;
     int *kinds = lua_newuserdatauv(L, (size_t)(nk ? nk : 1) * sizeof(int), 0);
     for (int32_t i = 0; i < nk; i++)
-        kinds[i] = cl_live_kind(ce->dict->labels[i]);
+        kinds[i] = cl_livestate_kind(ce->dict->labels[i]);
     char msg[200];
     for (int64_t r = 0; r < f->nrow; r++) {
         cl_live_event e;
@@ -407,7 +407,7 @@ static int ingest_list(lua_State *L, ingest_ctx *c, int list, int forced)
         e.kind = forced;
         if (!forced) {
             lua_getfield(L, t, "event");
-            e.kind = lua_type(L, -1) == LUA_TSTRING ? cl_live_kind(lua_tostring(L, -1)) : 0;
+            e.kind = lua_type(L, -1) == LUA_TSTRING ? cl_livestate_kind(lua_tostring(L, -1)) : 0;
             if (!e.kind)
                 snprintf(msg, sizeof msg, "field 'event': unknown event '%.40s'",
                          lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
@@ -471,11 +471,11 @@ static int parse_csv(cl_frame **f, const char *text, size_t len, const char *con
                      const cl_coltype *types, int nt)
 {
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.type_names = names;
     o.types = types;
     o.ntypes = nt;
-    return cl_csv_read_buffer(f, text, len, "ingest", &o, NULL);
+    return cl_csvio_read_buffer(f, text, len, "ingest", &o, NULL);
 }
 
 /* Ingests frame f (owned: boxed first, so an error raised inside cannot leak it). */
@@ -515,7 +515,7 @@ static int ingest_csv(lua_State *L, ingest_ctx *c, const char *text, size_t len,
     if (parse_csv(&f, text, len, names, types, nt) == CL_OK)
         return ingest_owned(L, c, f, forced, first);
     if (!nl)
-        return luaL_error(L, "ingest: CSV text: %s", cl_last_error());
+        return luaL_error(L, "ingest: CSV text: %s", cl_error_last());
     luaL_Buffer one;
     const char *p = nl + 1, *end = text + len;
     for (int64_t line = first; p < end; line++) {
@@ -534,7 +534,7 @@ static int ingest_csv(lua_State *L, ingest_ctx *c, const char *text, size_t len,
                 /* the reader names "line 2" of the one-line text: keep what follows it, without
                  * the reader's hint about skipping bad lines (refusing is what happens here) */
                 char msg[200];
-                const char *m = cl_last_error(), *at = strstr(m, "line 2");
+                const char *m = cl_error_last(), *at = strstr(m, "line 2");
                 if (at) {
                     m = at + 6;
                     if ((m[0] == ':' || m[0] == ',') && m[1] == ' ')
@@ -569,7 +569,7 @@ static int l_ingest_(lua_State *L)
     lcl_check_options(L, 3, "ingest", known);
     int forced = 0;
     const char *ev = lcl_optstr(L, oidx, "event", NULL);
-    if (ev && !(forced = cl_live_kind(ev)))
+    if (ev && !(forced = cl_livestate_kind(ev)))
         return luaL_error(L, "ingest: option 'event': unknown event '%s' (events: watch, ticket, "
                              "payment_failed, plan_change, price_change, cancel, rating, profile)",
                           ev);
@@ -733,8 +733,8 @@ static int l_features_(lua_State *L)
     lua_pushboolean(L, cl_livestate_active(o->s, (int32_t)id));
     lua_setfield(L, -2, "active");
     for (int j = 0; j < CL_LIVE_NFEATURES; j++) {
-        push_num(L, v[j], cl_live_features[j].is_count);
-        lua_setfield(L, -2, cl_live_features[j].name);
+        push_num(L, v[j], cl_livestate_feature_defs[j].is_count);
+        lua_setfield(L, -2, cl_livestate_feature_defs[j].name);
     }
     return 1;
 }
@@ -757,7 +757,7 @@ static int l_image_(lua_State *L)
     size_t len = 0;
     LCL_CHECK(L, cl_livestate_serialize(o->s, 0, &img, &len)); /* untagged: bytes = state */
     lua_pushlstring(L, (const char *)img, len);
-    cl_free(img);
+    cl_alloc_free(img);
     return 1;
 }
 
@@ -785,7 +785,7 @@ static int l_stats_(lua_State *L)
     int32_t *ids = NULL;
     int64_t nact = 0;
     LCL_CHECK(L, cl_livestate_active_ids(o->s, &ids, &nact));
-    cl_free(ids);
+    cl_alloc_free(ids);
     lua_createtable(L, 0, 6);
     setint(L, "events", cl_livestate_events(o->s));
     setint(L, "rejected", o->rejected);
@@ -805,11 +805,11 @@ static int l_feature_table(lua_State *L)
     lua_createtable(L, CL_LIVE_NFEATURES, 0);
     for (int j = 0; j < CL_LIVE_NFEATURES; j++) {
         lua_createtable(L, 0, 3);
-        lua_pushstring(L, cl_live_features[j].name);
+        lua_pushstring(L, cl_livestate_feature_defs[j].name);
         lua_setfield(L, -2, "name");
-        lua_pushstring(L, cl_live_features[j].doc);
+        lua_pushstring(L, cl_livestate_feature_defs[j].doc);
         lua_setfield(L, -2, "doc");
-        lua_pushboolean(L, cl_live_features[j].is_count);
+        lua_pushboolean(L, cl_livestate_feature_defs[j].is_count);
         lua_setfield(L, -2, "count");
         lua_rawseti(L, -2, j + 1);
     }

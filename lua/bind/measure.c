@@ -35,7 +35,7 @@ static int l_qini(lua_State *L)
                           (int)n, (int)nt, (int)ns);
     float *yf = to_float(L, y, n), *tf = to_float(L, t, n), *sf = to_float(L, s, n);
     cl_qini *q;
-    LCL_CHECK(L, cl_qini_curve(&q, yf, tf, sf, n));
+    LCL_CHECK(L, cl_uplift_qini_curve(&q, yf, tf, sf, n));
     lua_createtable(L, 0, 4);
     push_list(L, q->x, q->m, "x");
     push_list(L, q->qini, q->m, "qini");
@@ -48,7 +48,7 @@ static int l_qini(lua_State *L)
     lua_setfield(L, -2, "uplift_auc");
     lua_pushinteger(L, n);
     lua_setfield(L, -2, "n");
-    cl_qini_free(q);
+    cl_uplift_qini_free(q);
     return 1;
 }
 
@@ -62,20 +62,20 @@ static int l_psi(lua_State *L)
     int64_t ne, na;
     double *e = lcl_checkvec(L, 1, &ne), *a = lcl_checkvec(L, 2, &na);
     double psi;
-    LCL_CHECK(L, cl_psi(e, ne, a, na, bins, &psi));
+    LCL_CHECK(L, cl_drift_psi(e, ne, a, na, bins, &psi));
     lua_pushnumber(L, psi);
     return 1;
 }
 
 static int l_norm_ppf(lua_State *L)
 {
-    lua_pushnumber(L, cl_norm_ppf(luaL_checknumber(L, 1)));
+    lua_pushnumber(L, cl_stats_norm_ppf(luaL_checknumber(L, 1)));
     return 1;
 }
 
 static int l_chi2_sf(lua_State *L)
 {
-    lua_pushnumber(L, cl_chi2_sf(luaL_checknumber(L, 1), luaL_checknumber(L, 2)));
+    lua_pushnumber(L, cl_stats_chi2_sf(luaL_checknumber(L, 1), luaL_checknumber(L, 2)));
     return 1;
 }
 

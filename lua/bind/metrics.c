@@ -135,7 +135,7 @@ static int push_curve(lua_State *L, cl_curve *c, const char *kx, const char *ky,
     lua_setfield(L, -2, ky);
     lm_push_numbers(L, c->t, c->n);
     lua_setfield(L, -2, kt);
-    cl_curve_free(c);
+    cl_metrics_curve_free(c);
     return 1;
 }
 
@@ -318,7 +318,7 @@ static int l_report(lua_State *L)
     cl_curve g;
     if (c.tp + c.fn > 0 && a.n >= 10 && cl_metrics_gains(&g, NULL, a.y, a.p, a.n, 10) == CL_OK) {
         setnum(L, "top_decile_lift", g.t[0]);
-        cl_curve_free(&g);
+        cl_metrics_curve_free(&g);
     }
     cl_error_clear();
     luaL_setmetatable(L, "churnlab.MetricsReport");

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "frame/frame.h"
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 
 #define PIPELINE "churnlab.Pipeline"
 #define FRAME "churnlab.Frame"

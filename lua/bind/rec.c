@@ -126,10 +126,10 @@ static void getcolumn(lua_State *L, int tbl, const char *key, column *c, int req
 static void colpush(lua_State *L, const column *c, int64_t k)
 {
     if (c->fc) {
-        if (cl_column_isna_at(c->fc, k))
+        if (cl_frame_column_isna_at(c->fc, k))
             lua_pushnil(L);
         else if (c->fc->type == CL_CAT)
-            lua_pushstring(L, cl_column_label(c->fc, k));
+            lua_pushstring(L, cl_frame_column_label(c->fc, k));
         else
             lua_pushnumber(L, c->fc->num[k]);
     } else if (c->t) {
@@ -175,8 +175,8 @@ static int pushinter(lua_State *L, cl_interactions *m)
 static int idmap_guard_gc(lua_State *L)
 {
     cl_idmap **g = lua_touserdata(L, 1);
-    cl_idmap_free(g[0]);
-    cl_idmap_free(g[1]);
+    cl_interactions_idmap_free(g[0]);
+    cl_interactions_idmap_free(g[1]);
     g[0] = g[1] = NULL;
     return 0;
 }
@@ -236,13 +236,13 @@ static int fast_ids(const column *c, cl_idmap *m, int add, int64_t *out)
             continue;
         }
         if (add)
-            rc = cl_idmap_add(m, lab, &out[k]);
+            rc = cl_interactions_idmap_add(m, lab, &out[k]);
         else
-            out[k] = cl_idmap_find(m, lab);
+            out[k] = cl_interactions_idmap_find(m, lab);
         if (key >= 0 && cache)
             cache[key] = out[k];
     }
-    cl_free(cache);
+    cl_alloc_free(cache);
     return rc;
 }
 
@@ -314,9 +314,9 @@ static int l_interactions(lua_State *L)
     }
     lua_setmetatable(L, -2);
     if (base) {
-        guard[0] = cl_idmap_retain(base->users);
-        guard[1] = cl_idmap_retain(base->items);
-    } else if (cl_idmap_new(&guard[0]) || cl_idmap_new(&guard[1])) {
+        guard[0] = cl_interactions_idmap_retain(base->users);
+        guard[1] = cl_interactions_idmap_retain(base->items);
+    } else if (cl_interactions_idmap_new(&guard[0]) || cl_interactions_idmap_new(&guard[1])) {
         return lcl_raise(L, CL_ENOMEM);
     }
     cl_idmap *um = guard[0], *im = guard[1];
@@ -367,17 +367,17 @@ static int l_interactions(lua_State *L)
             break;
         }
         if (base) {
-            u[w] = cl_idmap_find(um, ul);
-            it[w] = cl_idmap_find(im, il);
+            u[w] = cl_interactions_idmap_find(um, ul);
+            it[w] = cl_interactions_idmap_find(im, il);
             lua_pop(L, 2);
             if (u[w] < 0 || it[w] < 0) {
                 dropped++;
                 continue;
             }
         } else {
-            rc = cl_idmap_add(um, ul, &u[w]);
+            rc = cl_interactions_idmap_add(um, ul, &u[w]);
             if (rc == CL_OK)
-                rc = cl_idmap_add(im, il, &it[w]);
+                rc = cl_interactions_idmap_add(im, il, &it[w]);
             lua_pop(L, 2);
         }
         if (rc == CL_OK && cv.idx) {
@@ -478,7 +478,7 @@ static int inter_user_items(lua_State *L)
     const cl_interactions *m = checkinter(L, 1);
     char buf[64];
     const char *lab = checklabel(L, 2, buf, sizeof buf, "user");
-    int64_t u = cl_idmap_find(m->users, lab);
+    int64_t u = cl_interactions_idmap_find(m->users, lab);
     int64_t a = u >= 0 ? m->indptr[u] : 0, n = u >= 0 ? m->indptr[u + 1] - a : 0;
     lua_createtable(L, (int)n, 0);
     lua_createtable(L, (int)n, 0);
@@ -536,8 +536,8 @@ static int inter_has(lua_State *L)
 {
     const cl_interactions *m = checkinter(L, 1);
     char b1[64], b2[64];
-    int64_t u = cl_idmap_find(m->users, checklabel(L, 2, b1, sizeof b1, "user"));
-    int64_t i = cl_idmap_find(m->items, checklabel(L, 3, b2, sizeof b2, "item"));
+    int64_t u = cl_interactions_idmap_find(m->users, checklabel(L, 2, b1, sizeof b1, "user"));
+    int64_t i = cl_interactions_idmap_find(m->items, checklabel(L, 3, b2, sizeof b2, "item"));
     lua_pushboolean(L, u >= 0 && i >= 0 && cl_interactions_has(m, u, (int32_t)i));
     return 1;
 }
@@ -668,7 +668,7 @@ static float *frame_features(lua_State *L, int fidx, int idx, int64_t *rows_out,
             int c;
             if (!lua_isstring(L, -1) || cl_frame_col(f, lua_tostring(L, -1), &c))
                 luaL_error(L, "content: columns[%d]: %s", k,
-                           lua_isstring(L, -1) ? cl_last_error() : "expected a column name");
+                           lua_isstring(L, -1) ? cl_error_last() : "expected a column name");
             use[nuse++] = c;
             lua_pop(L, 1);
         }
@@ -750,7 +750,7 @@ static float *frame_features(lua_State *L, int fidx, int idx, int64_t *rows_out,
         }
         lua_rawgeti(L, tokens, q + 1);
         for (int64_t k = 0; k < rows; k++) {
-            const char *s = cl_column_label(c, k);
+            const char *s = cl_frame_column_label(c, k);
             while (s && *s) {
                 const char *e = strchr(s, '|');
                 size_t len = e ? (size_t)(e - s) : strlen(s);
@@ -894,7 +894,7 @@ static int rec_fit(lua_State *L)
     lua_pop(L, 1);
     if (rc) {
         if (rc == CL_EINTR)
-            cl_interrupt_clear();
+            cl_progress_interrupt_clear();
         return lcl_raise(L, rc);
     }
     lcl_gc_check(L);
@@ -906,13 +906,13 @@ static int rec_fit(lua_State *L)
 static int64_t user_index(lua_State *L, const cl_rec *r, int idx)
 {
     char buf[64];
-    return cl_idmap_find(r->train->users, checklabel(L, idx, buf, sizeof buf, "user"));
+    return cl_interactions_idmap_find(r->train->users, checklabel(L, idx, buf, sizeof buf, "user"));
 }
 
 static int64_t item_index(lua_State *L, const cl_rec *r, int idx)
 {
     char buf[64];
-    return cl_idmap_find(r->train->items, checklabel(L, idx, buf, sizeof buf, "item"));
+    return cl_interactions_idmap_find(r->train->items, checklabel(L, idx, buf, sizeof buf, "item"));
 }
 
 static int checkk(lua_State *L, int idx, int def)
@@ -1128,7 +1128,7 @@ static int64_t read_history(lua_State *L, const cl_rec *r, int idx, int32_t **it
         if (!s)
             luaL_error(L, "%s: history item %d must be an integer or a string label", what,
                        (int)k + 1);
-        int64_t i = cl_idmap_find(r->train->items, s);
+        int64_t i = cl_interactions_idmap_find(r->train->items, s);
         lua_pop(L, 1);
         if (i < 0) {
             (*unknown)++;
@@ -1235,7 +1235,7 @@ static int rec_add_item(lua_State *L)
             if (!sl)
                 return luaL_error(L, "add_item: users[%d] must be an integer or a string label",
                                   (int)k + 1);
-            int64_t u = cl_idmap_find(r->train->users, sl);
+            int64_t u = cl_interactions_idmap_find(r->train->users, sl);
             lua_pop(L, 1);
             if (u < 0) {
                 unknown++;
@@ -1302,7 +1302,7 @@ static int rec_score(lua_State *L)
         lua_geti(L, 3, k + 1);
         char buf[64];
         const char *lab = tolabel(L, -1, buf, sizeof buf);
-        int64_t i = lab ? cl_idmap_find(r->train->items, lab) : -1;
+        int64_t i = lab ? cl_interactions_idmap_find(r->train->items, lab) : -1;
         lua_pop(L, 1);
         if (i >= 0)
             lua_pushnumber(L, s[i]);
@@ -1404,8 +1404,8 @@ static int rec_predict_ratings(lua_State *L)
         colpush(L, &cu, k);
         colpush(L, &ci, k);
         const char *ul = tolabel(L, -2, b1, sizeof b1), *il = tolabel(L, -1, b2, sizeof b2);
-        int64_t u = ul ? cl_idmap_find(r->train->users, ul) : -1;
-        int64_t i = il ? cl_idmap_find(r->train->items, il) : -1;
+        int64_t u = ul ? cl_interactions_idmap_find(r->train->users, ul) : -1;
+        int64_t i = il ? cl_interactions_idmap_find(r->train->items, il) : -1;
         lua_pop(L, 2);
         double v;
         LCL_CHECK(L, cl_cf_mf_predict(r, u, i, &v));
@@ -1657,10 +1657,10 @@ int luaopen_churnlab_rec(lua_State *L)
                                         "rec.content", "rec.hybrid", "rec.ease", "rec.bpr", NULL};
     for (int k = 0; kinds[k]; k++)
         lcl_register_loader(L, kinds[k], rec_load);
-    static const cl_rec_ops *const ops[] = {&cl_rec_popular_ops, &cl_rec_itemknn_ops,
-                                            &cl_rec_mf_ops,      &cl_rec_als_ops,
-                                            &cl_rec_content_ops, &cl_rec_hybrid_ops,
-                                            &cl_rec_ease_ops,    &cl_rec_bpr_ops};
+    static const cl_rec_ops *const ops[] = {&cl_cf_popular_ops, &cl_cf_itemknn_ops,
+                                            &cl_cf_mf_ops,      &cl_cf_als_ops,
+                                            &cl_content_rec_ops, &cl_hybrid_rec_ops,
+                                            &cl_ease_rec_ops,    &cl_bpr_rec_ops};
     for (int k = 0; k < CL_REC_NKINDS; k++) /* help(cl.rec.als) lists the parameters */
         lcl_register_params(L, ops[k]->name, ops[k]->defs);
     luaL_newlib(L, funcs);

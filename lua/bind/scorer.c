@@ -36,7 +36,7 @@ static void obj_free(scorer_obj *o)
         return;
     cl_livescore_free(o->sc);
     cl_model_free(o->m);
-    cl_free(o);
+    cl_alloc_free(o);
 }
 
 static scorer_obj *check(lua_State *L)
@@ -63,7 +63,7 @@ static int l_new(lua_State *L)
     if (opts && lua_getfield(L, opts, "profiles") != LUA_TNIL)
         prof = lcl_checkobj(L, -1, FRAME);
     lcl_box *b = lcl_newbox(L, SCORER);
-    scorer_obj *o = cl_calloc(1, sizeof *o);
+    scorer_obj *o = cl_alloc_calloc(1, sizeof *o);
     if (!o)
         return lcl_raise(L, CL_ENOMEM);
     b->obj = o;

@@ -406,7 +406,7 @@ static int pump(lua_State *L, serve_obj *o, int ms)
 
 static char *dupstr(lua_State *L, const char *s)
 {
-    char *d = s ? cl_strdup(s) : NULL;
+    char *d = s ? cl_alloc_strdup(s) : NULL;
     if (s && !d)
         lcl_raise(L, CL_ENOMEM);
     return d;
@@ -421,25 +421,25 @@ static void obj_free(serve_obj *o)
     cl_service_free(o->svc);
     if (o->live)
         o->live->served--;
-    cl_free(o->model_path);
-    cl_free(o->token);
-    cl_free(o->currency);
-    cl_free(o->history_path);
+    cl_alloc_free(o->model_path);
+    cl_alloc_free(o->token);
+    cl_alloc_free(o->currency);
+    cl_alloc_free(o->history_path);
     for (int32_t t = 0; o->title_names && t <= o->ntitles; t++)
-        cl_free(o->title_names[t]);
+        cl_alloc_free(o->title_names[t]);
     for (int32_t t = 0; o->title_genres && t <= o->ntitles; t++)
-        cl_free(o->title_genres[t]);
-    cl_free(o->title_names);
-    cl_free(o->title_genres);
+        cl_alloc_free(o->title_genres[t]);
+    cl_alloc_free(o->title_names);
+    cl_alloc_free(o->title_genres);
     for (int i = 0; i < 16; i++)
-        cl_free(o->act_strs[i]);
+        cl_alloc_free(o->act_strs[i]);
     for (int i = 0; i < o->nroutes; i++)
-        cl_free(o->route_paths[i]);
-    cl_free(o->route_paths);
+        cl_alloc_free(o->route_paths[i]);
+    cl_alloc_free(o->route_paths);
     pthread_mutex_destroy(&o->qmu);
     pthread_cond_destroy(&o->qcv);
     pthread_cond_destroy(&o->donecv);
-    cl_free(o);
+    cl_alloc_free(o);
 }
 
 /* titles: a frame with title_id and, when present, name/title and genre (text columns). */
@@ -447,7 +447,7 @@ static void read_titles(lua_State *L, serve_obj *o, const cl_frame *f)
 {
     int ci;
     if (cl_frame_col(f, "title_id", &ci))
-        luaL_error(L, "start: option 'titles': %s", cl_last_error());
+        luaL_error(L, "start: option 'titles': %s", cl_error_last());
     const cl_column *id = f->cols[ci];
     if (id->type == CL_CAT)
         luaL_error(L, "start: option 'titles': column 'title_id' must be numeric");
@@ -461,8 +461,8 @@ static void read_titles(lua_State *L, serve_obj *o, const cl_frame *f)
             nt = (int32_t)v;
     }
     o->ntitles = nt;
-    o->title_names = cl_calloc((size_t)nt + 1, sizeof(char *));
-    o->title_genres = cl_calloc((size_t)nt + 1, sizeof(char *));
+    o->title_names = cl_alloc_calloc((size_t)nt + 1, sizeof(char *));
+    o->title_genres = cl_alloc_calloc((size_t)nt + 1, sizeof(char *));
     if (!o->title_names || !o->title_genres)
         lcl_raise(L, CL_ENOMEM);
     int cn = cl_frame_find(f, "name");
@@ -476,9 +476,9 @@ static void read_titles(lua_State *L, serve_obj *o, const cl_frame *f)
     for (int64_t i = 0; i < f->nrow; i++) {
         int32_t t = (int32_t)id->num[i];
         if (cn >= 0 && f->cols[cn]->type == CL_CAT)
-            o->title_names[t] = dupstr(L, cl_column_label(f->cols[cn], i));
-        if (cg >= 0 && f->cols[cg]->type == CL_CAT && cl_column_label(f->cols[cg], i)) {
-            const char *g = cl_column_label(f->cols[cg], i);
+            o->title_names[t] = dupstr(L, cl_frame_column_label(f->cols[cn], i));
+        if (cg >= 0 && f->cols[cg]->type == CL_CAT && cl_frame_column_label(f->cols[cg], i)) {
+            const char *g = cl_frame_column_label(f->cols[cg], i);
             size_t n = strcspn(g, "|,;");
             o->title_genres[t] = cl_alloc(n + 1);
             if (!o->title_genres[t])
@@ -538,7 +538,7 @@ static void read_routes(lua_State *L, serve_obj *o, int idx)
         n++;
         lua_pop(L, 1);
     }
-    o->route_paths = cl_calloc((size_t)(n ? n : 1), sizeof(char *));
+    o->route_paths = cl_alloc_calloc((size_t)(n ? n : 1), sizeof(char *));
     if (!o->route_paths)
         lcl_raise(L, CL_ENOMEM);
     lua_pushnil(L);
@@ -595,7 +595,7 @@ static int l_start(lua_State *L)
                              "machines: give a token for the write endpoints", bind);
 
     lcl_box *box = lcl_newbox(L, SERVE); /* 9 */
-    serve_obj *o = cl_calloc(1, sizeof *o);
+    serve_obj *o = cl_alloc_calloc(1, sizeof *o);
     if (!o)
         return lcl_raise(L, CL_ENOMEM);
     pthread_mutex_init(&o->qmu, NULL);
@@ -716,7 +716,7 @@ static int m_run(lua_State *L)
     double t0 = now_s(), next = t0;
     const char *why = "seconds";
     for (;;) {
-        if (term_seen || cl_interrupted()) {
+        if (term_seen || cl_progress_interrupted()) {
             why = "signal";
             break;
         }
@@ -743,8 +743,8 @@ static int m_run(lua_State *L)
         pump(L, o, wait < 1 ? 1 : wait > 100 ? 100 : (int)wait);
     }
     sigaction(SIGTERM, &old, NULL);
-    if (cl_interrupted())
-        cl_interrupt_clear();
+    if (cl_progress_interrupted())
+        cl_progress_interrupt_clear();
     lua_pushstring(L, why);
     return 1;
 }

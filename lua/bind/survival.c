@@ -86,7 +86,7 @@ static int l_km(lua_State *L)
     check_te(L, &t, &e, &n);
     lcl_box *b = lcl_newbox(L, KM_T);
     cl_km *km;
-    LCL_CHECK(L, cl_km_fit(&km, t, e, n, conf));
+    LCL_CHECK(L, cl_survival_km_fit(&km, t, e, n, conf));
     b->obj = km;
     return 1;
 }
@@ -117,13 +117,13 @@ static int l_km_by(lua_State *L)
         lua_rawgeti(L, labels, c + 1);
         lcl_box *b = lcl_newbox(L, KM_T);
         cl_km *km;
-        LCL_CHECK(L, cl_km_fit(&km, ts, es, m, conf));
+        LCL_CHECK(L, cl_survival_km_fit(&km, ts, es, m, conf));
         b->obj = km;
         lua_rawset(L, -3);
     }
     double chi2 = NAN, p = NAN;
     if (k >= 2)
-        LCL_CHECK(L, cl_logrank(t, e, g, n, k, &chi2, &p));
+        LCL_CHECK(L, cl_survival_logrank(t, e, g, n, k, &chi2, &p));
     lua_pushnumber(L, chi2);
     lua_pushnumber(L, p);
     return 3;
@@ -138,7 +138,7 @@ static int l_logrank(lua_State *L)
     int k;
     int32_t *g = check_groups(L, 3, n, &k);
     double chi2, p;
-    LCL_CHECK(L, cl_logrank(t, e, g, n, k, &chi2, &p));
+    LCL_CHECK(L, cl_survival_logrank(t, e, g, n, k, &chi2, &p));
     lua_pushnumber(L, chi2);
     lua_pushnumber(L, p);
     lua_pushinteger(L, k - 1);
@@ -148,7 +148,7 @@ static int l_logrank(lua_State *L)
 static int km_gc(lua_State *L)
 {
     lcl_box *b = luaL_checkudata(L, 1, KM_T);
-    cl_km_free(b->obj);
+    cl_survival_km_free(b->obj);
     b->obj = NULL;
     return 0;
 }
@@ -156,7 +156,7 @@ static int km_gc(lua_State *L)
 static int km_at(lua_State *L)
 {
     cl_km *km = checkkm(L, 1);
-    lua_pushnumber(L, cl_km_at(km, luaL_checknumber(L, 2)));
+    lua_pushnumber(L, cl_survival_km_at(km, luaL_checknumber(L, 2)));
     return 1;
 }
 
@@ -719,7 +719,7 @@ static int push_conc(lua_State *L, const double *t, const double *e, const doubl
                      int64_t n, int uno, double tau)
 {
     double h, u, P, C, T;
-    LCL_CHECK(L, cl_concordance(t, e, risk, n, tau, &h, &u, &P, &C, &T));
+    LCL_CHECK(L, cl_survival_concordance(t, e, risk, n, tau, &h, &u, &P, &C, &T));
     if (uno && isnan(u))
         return luaL_error(L, "concordance: Uno's C has no comparable event before tau = %f",
                           tau);

@@ -273,8 +273,8 @@ typedef struct actions_ud {
 static int actions_gc(lua_State *L)
 {
     actions_ud *u = lua_touserdata(L, 1);
-    cl_free(u->a);
-    cl_free(u->pool);
+    cl_alloc_free(u->a);
+    cl_alloc_free(u->pool);
     u->a = NULL;
     u->pool = NULL;
     return 0;
@@ -289,7 +289,7 @@ static actions_ud *actions_new(lua_State *L, int n)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    u->a = cl_calloc((size_t)n, sizeof *u->a);
+    u->a = cl_alloc_calloc((size_t)n, sizeof *u->a);
     if (!u->a)
         lcl_raise(L, CL_ENOMEM);
     return u;
@@ -355,7 +355,7 @@ static void read_action(lua_State *L, actions_ud *u, cl_synth_action *a, int id,
             size_t cap = u->cap ? u->cap : 1024;
             while (cap < u->npool + (size_t)k)
                 cap *= 2;
-            int32_t *p = cl_realloc(u->pool, cap * sizeof *p);
+            int32_t *p = cl_alloc_realloc(u->pool, cap * sizeof *p);
             if (!p)
                 lcl_raise(L, CL_ENOMEM);
             u->pool = p;
@@ -543,7 +543,7 @@ static double mono_now(void)
 /* Paces the stream: day n (0 = the first) is handed out no earlier than t0 + n / speed, so a
  * run of d days takes (d - 1) / speed seconds at least, whatever the days cost to compute (a
  * slow day is not made up by hurrying the next ones past their time). Sleeps in slices so
- * Ctrl-C (cl_interrupted) ends the wait; CL_EINTR then. */
+ * Ctrl-C (cl_progress_interrupted) ends the wait; CL_EINTR then. */
 static int pace(stream_box *b)
 {
     if (b->speed <= 0)
@@ -554,7 +554,7 @@ static int pace(stream_box *b)
     }
     double due = b->t0 + b->served / b->speed;
     for (double left; (left = due - mono_now()) > 0;) {
-        if (cl_interrupted())
+        if (cl_progress_interrupted())
             return cl_error(CL_EINTR, "stream: interrupted");
         double sl = left < 0.05 ? left : 0.05;
         struct timespec ts = {(time_t)sl, (long)((sl - floor(sl)) * 1e9)};
@@ -578,14 +578,14 @@ static int day_frame(lua_State *L, const char *text, size_t len, const char *ori
     static const char *const ev_names[] = {"event", "device", "detail"};
     static const cl_coltype ev_types[] = {CL_CAT, CL_CAT, CL_CAT};
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     if (events) {
         o.type_names = ev_names;
         o.types = ev_types;
         o.ntypes = 3;
     }
     cl_frame *f = NULL;
-    int rc = cl_csv_read_buffer(&f, text, len, origin, &o, NULL);
+    int rc = cl_csvio_read_buffer(&f, text, len, origin, &o, NULL);
     if (rc)
         return rc;
     push_frame(L, f);
@@ -607,8 +607,8 @@ static int stream_next(lua_State *L)
         rc = day_frame(L, ev, nev, "stream events", 1);
     if (!rc)
         rc = day_frame(L, rt, nrt, "stream ratings", 0);
-    cl_free(ev);
-    cl_free(rt);
+    cl_alloc_free(ev);
+    cl_alloc_free(rt);
     if (rc)
         return lcl_raise(L, rc);
     b->left--;

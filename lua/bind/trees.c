@@ -10,7 +10,7 @@
  *
  * The lifecycle (constructors, fit and its options, predict, save, load, printing, help) is
  * the generic classifier class of support/lmodel.c over cl_gbdt_model_ops, cl_forest_model_ops
- * and cl_tree_model_ops; this file adds what tree ensembles have beyond it: TreeSHAP with
+ * and cl_forest_tree_model_ops; this file adds what tree ensembles have beyond it: TreeSHAP with
  * pipeline grouping and the probability scale, split importance, the tree count, XGBoost
  * export, the best validation round, the OOB AUC and a tree's rules.
  */
@@ -19,7 +19,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 
 #define T_GBDT "churnlab.GBDT"
 #define T_FOREST "churnlab.Forest"
@@ -102,8 +102,8 @@ static int shap_interactions(lua_State *L, const cl_model *m, const cl_tree *con
     double base = gb ? gb->base : 0.0, scale = gb ? 1.0 : 1.0 / ntrees;
     cl_tensor *out = NULL;
     size_t rows, cells;
-    int rc = cl_mul_size((size_t)n, (size_t)d + 1, &rows) &&
-                     cl_mul_size(rows, (size_t)d + 1, &cells)
+    int rc = cl_alloc_mul_size((size_t)n, (size_t)d + 1, &rows) &&
+                     cl_alloc_mul_size(rows, (size_t)d + 1, &cells)
                  ? cl_tensor_new(&out, 2, (int64_t)rows, d + 1)
                  : CL_ERANGE;
     if (!rc)
@@ -226,7 +226,7 @@ static int m_importance(lua_State *L)
     int d = (int)cl_model_n_features(m);
     double *v = lua_newuserdatauv(L, (size_t)d * 3 * sizeof *v, 0);
     memset(v, 0, (size_t)d * 3 * sizeof *v);
-    cl_trees_importance(trees, ntrees, v, v + d, v + 2 * d);
+    cl_tree_ens_importance(trees, ntrees, v, v + d, v + 2 * d);
     int *ord = lua_newuserdatauv(L, (size_t)d * sizeof *ord, 0);
     for (int j = 0; j < d; j++)
         ord[j] = j;
@@ -350,7 +350,7 @@ static int m_rules(lua_State *L)
     char *text;
     LCL_CHECK(L, cl_tree_rules(m->trees[0], d, &nm, what, &text));
     lua_pushstring(L, text);
-    cl_free(text);
+    cl_alloc_free(text);
     return 1;
 }
 
@@ -358,7 +358,7 @@ static int m_export_xgboost(lua_State *L)
 {
     cl_gbdt *m = lm_checkimpl(L, 1, T_GBDT);
     const char *path = luaL_checkstring(L, 2);
-    int rc = cl_gbdt_export_xgboost(m, path);
+    int rc = cl_xgb_export_gbdt(m, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
@@ -508,7 +508,7 @@ int luaopen_churnlab_trees(lua_State *L)
     lua_setfield(L, -2, "gbdt");
     lm_kind_push(L, &cl_forest_model_ops, &forest_spec);
     lua_setfield(L, -2, "forest");
-    lm_kind_push(L, &cl_tree_model_ops, &tree_spec);
+    lm_kind_push(L, &cl_forest_tree_model_ops, &tree_spec);
     lua_setfield(L, -2, "tree");
     lcl_setdoc(L, -1, "churnlab.trees: gbdt, forest and tree models on histogram trees, "
                       "with exact TreeSHAP explanations and XGBoost export.");

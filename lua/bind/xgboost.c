@@ -3,7 +3,7 @@
  *   local m = cl.xgboost.load("model.json")   -- Booster.save_model("model.json") in Python
  *   m:predict(X); m:shap(X)                    -- a churnlab.GBDT: XGBoost's predictions/SHAP
  *
- * The import itself is core (trees/gbdt.h: cl_gbdt_import_xgboost); the result is an ordinary
+ * The import itself is core (trees/gbdt.h: cl_xgb_import_gbdt); the result is an ordinary
  * churnlab.GBDT, so every method of a fitted gbdt works on it (save writes a .clm). Export is
  * m:export_xgboost(path) on any gbdt.
  */
@@ -22,7 +22,7 @@ static int l_load(lua_State *L)
     lua_call(L, 1, 0);
     lcl_box *b = lcl_newbox(L, T_GBDT); /* the generic model class: a cl_model in the box */
     cl_gbdt *m;
-    int rc = cl_gbdt_import_xgboost(&m, path);
+    int rc = cl_xgb_import_gbdt(&m, path);
     if (rc)
         return lcl_raise(L, rc);
     LCL_CHECK(L, cl_model_wrap((cl_model **)&b->obj, cl_model_kind_ops("gbdt"), m, NULL));

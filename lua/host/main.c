@@ -112,7 +112,7 @@ static void on_sigint(int sig)
         raise(sig);
         return;
     }
-    cl_interrupt();
+    cl_progress_interrupt();
     lua_sethook(globalL, lstop, STOP_MASK, 1);
     if (sigint_count == 2) {
         static const char msg[] =
@@ -204,7 +204,7 @@ static int docall(lua_State *L, int narg, int nres)
         int early = sigint_keeps && sigint_count > 0;
         sigint_count = early;
         if (early) {
-            cl_interrupt();
+            cl_progress_interrupt();
             lua_sethook(L, lstop, STOP_MASK, 1);
         }
     }
@@ -906,9 +906,9 @@ static int repl(lua_State *L)
                     print_time(L, dt);
             }
         }
-        if (sigint_count || cl_interrupted()) { /* Ctrl-C: drop it, keep the session */
+        if (sigint_count || cl_progress_interrupted()) { /* Ctrl-C: drop it, keep the session */
             interrupted = 1;
-            cl_interrupt_clear();
+            cl_progress_interrupt_clear();
             sigint_count = 0;
         }
         if (status != LUA_OK) {
@@ -1134,9 +1134,9 @@ static int pmain(lua_State *L)
         ok = run_serve(L) == LUA_OK;
     else if (ok && script < argc)
         ok = handle_script(L, argv + script, (args & HAS_I) != 0) == LUA_OK;
-    int code = ok ? 0 : (sigint_count || cl_interrupted() ? 130 : 1);
+    int code = ok ? 0 : (sigint_count || cl_progress_interrupted() ? 130 : 1);
     if (args & HAS_I) {
-        cl_interrupt_clear();
+        cl_progress_interrupt_clear();
         int r = repl(L);
         /* a terminal session's status is its own; a piped one also reports the script's */
         code = r != 0 || isatty(STDIN_FILENO) ? r : code;

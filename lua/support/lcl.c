@@ -156,9 +156,9 @@ int lcl_argerror(lua_State *L, int arg, const char *extramsg)
 
 int lcl_raise(lua_State *L, int rc)
 {
-    const char *msg = cl_last_error();
+    const char *msg = cl_error_last();
     if (!msg || !*msg)
-        msg = cl_strstatus(rc);
+        msg = cl_error_strstatus(rc);
     lcl_where(L);
     lua_pushstring(L, msg);
     cl_error_clear();
@@ -173,9 +173,9 @@ int lcl_raise(lua_State *L, int rc)
 
 int lcl_raise_file(lua_State *L, int rc, const char *path)
 {
-    const char *msg = cl_last_error();
+    const char *msg = cl_error_last();
     if (!msg || !*msg)
-        msg = cl_strstatus(rc);
+        msg = cl_error_strstatus(rc);
     lcl_where(L);
     /* the core names the file in most messages ("cannot open 'x.clm': ..."); where a
      * model-specific check does not, the file is put in front, like io.lines does */
@@ -204,7 +204,7 @@ int lcl_pcall(lua_State *L, int nargs, int nresults, int slot)
     if (lua_pcall(L, nargs, nresults, 0) == LUA_OK)
         return CL_OK;
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    int rc = cl_error(cl_interrupted() ? CL_EINTR : CL_EINVAL, "callback failed: %s",
+    int rc = cl_error(cl_progress_interrupted() ? CL_EINTR : CL_EINVAL, "callback failed: %s",
                       msg ? msg : luaL_typename(L, -1));
     if (lua_isnil(L, slot))
         lua_replace(L, slot);

@@ -7,7 +7,7 @@
  * is a clear Lua error.
  *
  * Errors: bindings free their C temporaries, then call lcl_raise(L, rc) once; it raises
- * cl_last_error() as a Lua error.
+ * cl_error_last() as a Lua error.
  */
 #ifndef LCL_H
 #define LCL_H
@@ -61,7 +61,7 @@ int lcl_argerror(lua_State *L, int arg, const char *extramsg);
 #define luaL_argerror lcl_argerror
 #endif
 
-/* Raises cl_last_error() (or cl_strstatus(rc) when the message is empty), at the user's
+/* Raises cl_error_last() (or cl_error_strstatus(rc) when the message is empty), at the user's
  * line. Never returns (it is declared int so bindings can write `return lcl_raise(L, rc)`). */
 #if defined(__GNUC__)
 __attribute__((noreturn))

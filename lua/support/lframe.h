@@ -79,7 +79,7 @@ static inline int box_gc(lua_State *L)
         if (luaL_testudata(L, 1, FRAME))
             cl_frame_free(b->obj);
         else
-            cl_column_free(b->obj);
+            cl_frame_column_free(b->obj);
         b->obj = NULL;
     }
     return 0;
@@ -125,7 +125,7 @@ static inline int64_t checkrowidx(lua_State *L, int idx, int64_t n)
 
 static inline void push_cell(lua_State *L, const cl_column *c, int64_t i)
 {
-    if (cl_column_isna_at(c, i)) {
+    if (cl_frame_column_isna_at(c, i)) {
         lua_pushnil(L);
     } else if (c->type == CL_CAT) {
         lua_pushstring(L, c->dict->labels[c->codes[i]]);
@@ -146,7 +146,7 @@ static inline void push_cell(lua_State *L, const cl_column *c, int64_t i)
 
 static inline int cell_text(const cl_column *c, int64_t i, char *buf, size_t cap)
 {
-    if (cl_column_isna_at(c, i))
+    if (cl_frame_column_isna_at(c, i))
         return snprintf(buf, cap, "NA");
     if (c->type == CL_CAT)
         return snprintf(buf, cap, "%s", c->dict->labels[c->codes[i]]);

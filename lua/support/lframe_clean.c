@@ -71,7 +71,7 @@ static int c_fillna(lua_State *L)
         int t = lua_type(L, -1);
         if (f->cols[j]->type == CL_CAT ? t != LUA_TSTRING : t != LUA_TNUMBER)
             return luaL_error(L, "fillna: column '%s' is %s: it needs a %s, got %s", name,
-                              cl_coltype_name(f->cols[j]->type),
+                              cl_frame_coltype_name(f->cols[j]->type),
                               f->cols[j]->type == CL_CAT ? "string" : "number", luaL_typename(L, -1));
         lua_pop(L, 1);
     }
@@ -86,7 +86,7 @@ static int c_fillna(lua_State *L)
                                             : cl_col_fillna_num(&c, f->cols[j], lua_tonumber(L, -1));
         if (rc == CL_OK) {
             rc = cl_frame_set(r, name, c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
         LCL_CHECK(L, rc);
         lua_pop(L, 1);
@@ -136,10 +136,10 @@ static int c_duplicated(lua_State *L)
     uint8_t *d;
     LCL_CHECK(L, cl_frame_duplicated(f, sub, n, keep, &d));
     cl_column *m;
-    int rc = cl_column_new_num(&m, CL_NUM, f->nrow);
+    int rc = cl_frame_column_new_num(&m, CL_NUM, f->nrow);
     for (int64_t i = 0; rc == CL_OK && i < f->nrow; i++)
         m->num[i] = d[i];
-    cl_free(d);
+    cl_alloc_free(d);
     LCL_CHECK(L, rc);
     return push_column(L, m, NULL);
 }
@@ -171,7 +171,7 @@ static int c_sample(lua_State *L)
     LCL_CHECK(L, cl_frame_sample_index(f->nrow, k, replace, seed, &idx));
     cl_frame *r;
     int rc = cl_frame_take(&r, f, idx, k);
-    cl_free(idx);
+    cl_alloc_free(idx);
     LCL_CHECK(L, rc);
     return push_frame(L, r);
 }

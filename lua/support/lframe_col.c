@@ -19,9 +19,9 @@ static int c_tostring(lua_State *L)
     cl_column *c = b->obj;
     const char *name = colname(L, 1);
     if (name)
-        lua_pushfstring(L, COLUMN " '%s' %s %d", name, cl_coltype_name(c->type), (int)c->n);
+        lua_pushfstring(L, COLUMN " '%s' %s %d", name, cl_frame_coltype_name(c->type), (int)c->n);
     else
-        lua_pushfstring(L, COLUMN " %s %d", cl_coltype_name(c->type), (int)c->n);
+        lua_pushfstring(L, COLUMN " %s %d", cl_frame_coltype_name(c->type), (int)c->n);
     return 1;
 }
 
@@ -34,7 +34,7 @@ static int c_repl(lua_State *L)
     const char *name = colname(L, 1);
     char buf[128];
     snprintf(buf, sizeof buf, "%s <%s> %lld rows: ", name ? name : "column",
-             cl_coltype_name(c->type), (long long)c->n);
+             cl_frame_coltype_name(c->type), (long long)c->n);
     luaL_addstring(&b, buf);
     int used = (int)strlen(buf);
     for (int64_t i = 0; i < c->n; i++) {
@@ -62,7 +62,7 @@ static int c_len(lua_State *L)
 
 static int c_type(lua_State *L)
 {
-    lua_pushstring(L, cl_coltype_name(checkcol(L, 1)->type));
+    lua_pushstring(L, cl_frame_coltype_name(checkcol(L, 1)->type));
     return 1;
 }
 
@@ -185,8 +185,8 @@ static int c_unique(lua_State *L)
         }
         lua_rawseti(L, -2, i + 1);
     }
-    cl_free(codes);
-    cl_free(vals);
+    cl_alloc_free(codes);
+    cl_alloc_free(vals);
     return 1;
 }
 
@@ -232,7 +232,7 @@ static int c_astype(lua_State *L)
 {
     cl_column *c = checkcol(L, 1), *r;
     cl_coltype t;
-    LCL_CHECK(L, cl_coltype_parse(luaL_checkstring(L, 2), &t));
+    LCL_CHECK(L, cl_frame_coltype_parse(luaL_checkstring(L, 2), &t));
     LCL_CHECK(L, cl_col_astype(&r, c, t));
     return push_column(L, r, colname(L, 1));
 }
@@ -375,21 +375,21 @@ static int c_isin(lua_State *L)
 static int c_and(lua_State *L)
 {
     cl_column *r;
-    LCL_CHECK(L, cl_mask_and(&r, checkcol(L, 1), checkcol(L, 2)));
+    LCL_CHECK(L, cl_frame_col_mask_and(&r, checkcol(L, 1), checkcol(L, 2)));
     return push_column(L, r, NULL);
 }
 
 static int c_or(lua_State *L)
 {
     cl_column *r;
-    LCL_CHECK(L, cl_mask_or(&r, checkcol(L, 1), checkcol(L, 2)));
+    LCL_CHECK(L, cl_frame_col_mask_or(&r, checkcol(L, 1), checkcol(L, 2)));
     return push_column(L, r, NULL);
 }
 
 static int c_not(lua_State *L)
 {
     cl_column *r;
-    LCL_CHECK(L, cl_mask_not(&r, checkcol(L, 1)));
+    LCL_CHECK(L, cl_frame_col_mask_not(&r, checkcol(L, 1)));
     return push_column(L, r, NULL);
 }
 

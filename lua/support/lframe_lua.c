@@ -18,12 +18,12 @@ typedef struct collector {
 
 static void collect_begin(lua_State *L, collector *k, int64_t n)
 {
-    int rc = cl_column_new_num(&k->num, CL_NUM, n);
+    int rc = cl_frame_column_new_num(&k->num, CL_NUM, n);
     if (rc)
         lcl_raise(L, rc);
     push_column(L, k->num, NULL);
     k->nbox = lua_gettop(L);
-    if ((rc = cl_column_new_cat(&k->cat, n, NULL)))
+    if ((rc = cl_frame_column_new_cat(&k->cat, n, NULL)))
         lcl_raise(L, rc);
     push_column(L, k->cat, NULL);
     k->cbox = lua_gettop(L);
@@ -54,7 +54,7 @@ static void collect_put(lua_State *L, collector *k, int64_t i, const char *what,
         } else {
             size_t sl;
             const char *s = lua_tolstring(L, -1, &sl);
-            LCL_CHECK(L, cl_dict_intern(k->cat->dict, s, sl, &k->cat->codes[i]));
+            LCL_CHECK(L, cl_frame_dict_intern(k->cat->dict, s, sl, &k->cat->codes[i]));
         }
     }
     lua_pop(L, 1);
@@ -63,7 +63,7 @@ static void collect_put(lua_State *L, collector *k, int64_t i, const char *what,
 /* The collected column (a new reference); all nil results give a num column. */
 static cl_column *collect_end(collector *k)
 {
-    return cl_column_retain(k->kind == 2 ? k->cat : k->num);
+    return cl_frame_column_retain(k->kind == 2 ? k->cat : k->num);
 }
 
 /* c:map(fn): fn(value) for every row (nil for a missing value). */
@@ -121,11 +121,11 @@ void lframe_lua_aggs(lua_State *L, int g, int luafns, int out)
     cl_column *rn = NULL;
     int32_t *gid = NULL, ng = 0;
     int rc = cl_frame_copy(&tmp, f);
-    if (rc == CL_OK && (rc = cl_column_new_num(&rn, CL_NUM, f->nrow)) == CL_OK) {
+    if (rc == CL_OK && (rc = cl_frame_column_new_num(&rn, CL_NUM, f->nrow)) == CL_OK) {
         for (int64_t i = 0; i < f->nrow; i++)
             rn->num[i] = (double)i;
         rc = cl_frame_set(tmp, "\x01row", rn);
-        cl_column_free(rn);
+        cl_frame_column_free(rn);
     }
     cl_agg first = {"\x01row", CL_AGG_FIRST, "\x01first"};
     if (rc == CL_OK)
@@ -143,14 +143,14 @@ void lframe_lua_aggs(lua_State *L, int g, int luafns, int out)
     }
     cl_frame_free(firsts);
     if (rc) {
-        cl_free(gid);
+        cl_alloc_free(gid);
         lcl_raise(L, rc);
     }
     /* gid into a userdata so a Lua error cannot leak it */
     int32_t *row_out = lua_newuserdatauv(L, sizeof *row_out * (size_t)(f->nrow ? f->nrow : 1), 0);
     for (int64_t i = 0; i < f->nrow; i++)
         row_out[i] = map[gid[i]];
-    cl_free(gid);
+    cl_alloc_free(gid);
     cl_frame *res;
     LCL_CHECK(L, cl_frame_copy(&res, r));
     push_frame(L, res);
@@ -178,7 +178,7 @@ void lframe_lua_aggs(lua_State *L, int g, int luafns, int out)
             int32_t o = row_out[i];
             lua_rawgeti(L, lists, o + 1);
             cnt[o]++;
-            if (!cl_column_isna_at(c, i)) {
+            if (!cl_frame_column_isna_at(c, i)) {
                 push_cell(L, c, i);
                 lua_rawseti(L, -2, cnt[o]);
             }
@@ -196,12 +196,12 @@ void lframe_lua_aggs(lua_State *L, int g, int luafns, int out)
         }
         cl_column *rc_col = collect_end(&k);
         if (cl_frame_find(res, name) >= 0) {
-            cl_column_free(rc_col);
+            cl_frame_column_free(rc_col);
             luaL_error(L, "agg: the output column '%s' exists already (give the entry a name: "
                           "{col, fn, name})", name);
         }
         rc = cl_frame_set(res, name, rc_col);
-        cl_column_free(rc_col);
+        cl_frame_column_free(rc_col);
         LCL_CHECK(L, rc);
         lua_settop(L, ent - 1);
     }

@@ -40,7 +40,7 @@ static int pivot_common(lua_State *L, int unique)
     cl_agg_fn fn = CL_AGG_MEAN;
     double q = 0;
     if (!unique)
-        LCL_CHECK(L, cl_agg_parse_q(lcl_optstr(L, o, "aggfunc", "mean"), &fn, &q));
+        LCL_CHECK(L, cl_frame_group_agg_parse_q(lcl_optstr(L, o, "aggfunc", "mean"), &fn, &q));
     double fill = unique ? NAN : lcl_optnum(L, o, "fill_value", NAN);
     cl_frame *r;
     LCL_CHECK(L, cl_frame_pivot_table(&r, f, idx, ni, cols, vals, fn, q, fill, unique));

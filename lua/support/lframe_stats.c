@@ -31,7 +31,7 @@ static int s_cut(lua_State *L)
     static const char *const known[] = {"right", "include_lowest", "labels", "precision", NULL};
     int o = lcl_check_options(L, 3, "cut", known);
     cl_cut_opts co;
-    cl_cut_opts_default(&co);
+    cl_frame_stats_cut_opts_default(&co);
     co.right = lcl_optbool(L, o, "right", 1);
     double *edges;
     int ne;
@@ -41,11 +41,11 @@ static int s_cut(lua_State *L)
         if (!isint || k < 1 || k > 100000)
             return luaL_argerror(L, 2, "the number of bins must be a whole number in 1..100000");
         double *e;
-        LCL_CHECK(L, cl_cut_edges(c, (int)k, co.right, &e));
+        LCL_CHECK(L, cl_frame_stats_cut_edges(c, (int)k, co.right, &e));
         ne = (int)k + 1;
         edges = lua_newuserdatauv(L, sizeof *edges * (size_t)ne, 0);
         memcpy(edges, e, sizeof *edges * (size_t)ne);
-        cl_free(e);
+        cl_alloc_free(e);
     } else if (lua_istable(L, 2)) {
         ne = (int)luaL_len(L, 2);
         if (ne > 100001)
@@ -65,7 +65,7 @@ static int s_cut(lua_State *L)
     }
     cut_options(L, o, &co, ne - 1, "cut");
     cl_column *r;
-    LCL_CHECK(L, cl_col_cut(&r, c, edges, ne, &co));
+    LCL_CHECK(L, cl_frame_stats_col_cut(&r, c, edges, ne, &co));
     return push_column(L, r, colname(L, 1));
 }
 
@@ -80,14 +80,14 @@ static int s_qcut(lua_State *L)
         return luaL_argerror(L, 2, "the number of quantiles must be a whole number in 1..100000");
     int o = lcl_check_options(L, 3, "qcut", known);
     cl_cut_opts co;
-    cl_cut_opts_default(&co);
+    cl_frame_stats_cut_opts_default(&co);
     co.include_lowest = 1; /* as pandas' qcut */
     cut_options(L, o, &co, (int)q, "qcut");
     double *e;
-    LCL_CHECK(L, cl_qcut_edges(c, (int)q, &e));
+    LCL_CHECK(L, cl_frame_stats_qcut_edges(c, (int)q, &e));
     cl_column *r;
-    int rc = cl_col_cut(&r, c, e, (int)q + 1, &co);
-    cl_free(e);
+    int rc = cl_frame_stats_col_cut(&r, c, e, (int)q + 1, &co);
+    cl_alloc_free(e);
     LCL_CHECK(L, rc);
     return push_column(L, r, colname(L, 1));
 }

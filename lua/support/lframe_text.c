@@ -15,7 +15,7 @@ static int push_result(lua_State *L, int rc, cl_column *r)
     static int fname(lua_State *L)                                                             \
     {                                                                                          \
         cl_column *r = NULL;                                                                   \
-        int rc = cl_col_dt_part(&r, checkcol(L, 1), part);                                     \
+        int rc = cl_frame_text_col_dt_part(&r, checkcol(L, 1), part);                                     \
         return push_result(L, rc, r);                                                          \
     }
 DT(t_year, CL_DT_YEAR)
@@ -34,7 +34,7 @@ static int t_add_months(lua_State *L)
     if (!isint || k < -120000 || k > 120000)
         return luaL_argerror(L, 2, "a whole number of months expected");
     cl_column *r = NULL;
-    int rc = cl_col_add_months(&r, c, (int)k);
+    int rc = cl_frame_text_col_add_months(&r, c, (int)k);
     return push_result(L, rc, r);
 }
 
@@ -52,7 +52,7 @@ static int str_op(lua_State *L, cl_str_op op, int nstr, int has_k)
         k = (int)v;
     }
     cl_column *r = NULL;
-    int rc = cl_col_str(&r, c, op, a, b, k);
+    int rc = cl_frame_text_col_str(&r, c, op, a, b, k);
     return push_result(L, rc, r);
 }
 

@@ -35,7 +35,7 @@ static cl_column *transform_input(lua_State *L, int *next)
     return f->cols[j];
 }
 
-/* Group ids for a GroupBy at arg 1 (*gid NULL for a column); cl_free(*gid) after use. */
+/* Group ids for a GroupBy at arg 1 (*gid NULL for a column); cl_alloc_free(*gid) after use. */
 static void groups_of(lua_State *L, int32_t **gid, int32_t *ng)
 {
     *gid = NULL;
@@ -53,7 +53,7 @@ static void groups_of(lua_State *L, int32_t **gid, int32_t *ng)
 /* Pushes the result or raises, after freeing gid. */
 static int finish(lua_State *L, int rc, cl_column *r, int32_t *gid)
 {
-    cl_free(gid);
+    cl_alloc_free(gid);
     LCL_CHECK(L, rc);
     return push_column(L, r, NULL);
 }
@@ -64,7 +64,7 @@ static int w_cumsum(lua_State *L)
     int a;
     cl_column *c = transform_input(L, &a), *r = NULL;
     groups_of(L, &gid, &ng);
-    int rc = cl_col_cumsum(&r, c, gid, ng);
+    int rc = cl_frame_window_col_cumsum(&r, c, gid, ng);
     return finish(L, rc, r, gid);
 }
 
@@ -84,7 +84,7 @@ static int w_shift(lua_State *L)
     cl_column *c = transform_input(L, &a), *r = NULL;
     int64_t k = optlag(L, a);
     groups_of(L, &gid, &ng);
-    int rc = cl_col_shift(&r, c, k, gid, ng);
+    int rc = cl_frame_window_col_shift(&r, c, k, gid, ng);
     return finish(L, rc, r, gid);
 }
 
@@ -95,7 +95,7 @@ static int w_diff(lua_State *L)
     cl_column *c = transform_input(L, &a), *r = NULL;
     int64_t k = optlag(L, a);
     groups_of(L, &gid, &ng);
-    int rc = cl_col_diff(&r, c, k, gid, ng);
+    int rc = cl_frame_window_col_diff(&r, c, k, gid, ng);
     return finish(L, rc, r, gid);
 }
 
@@ -109,9 +109,9 @@ static int w_rank(lua_State *L)
     const char *ms = lcl_optstr(L, o, "method", "average");
     int asc = lcl_optbool(L, o, "ascending", 1);
     cl_rank_method m;
-    LCL_CHECK(L, cl_rank_parse(ms, &m));
+    LCL_CHECK(L, cl_frame_window_rank_parse(ms, &m));
     groups_of(L, &gid, &ng);
-    int rc = cl_col_rank(&r, c, m, !asc, gid, ng);
+    int rc = cl_frame_window_col_rank(&r, c, m, !asc, gid, ng);
     return finish(L, rc, r, gid);
 }
 
@@ -131,9 +131,9 @@ static int w_rolling(lua_State *L)
     int o = lcl_check_options(L, a + 2, "rolling", known);
     lua_Integer mp = (lua_Integer)lcl_optnum(L, o, "min_periods", (double)w);
     cl_win_fn fn;
-    LCL_CHECK(L, cl_win_parse(fs, &fn));
+    LCL_CHECK(L, cl_frame_window_win_parse(fs, &fn));
     groups_of(L, &gid, &ng);
-    int rc = cl_col_rolling(&r, c, (int64_t)w, (int64_t)mp, fn, gid, ng);
+    int rc = cl_frame_window_col_rolling(&r, c, (int64_t)w, (int64_t)mp, fn, gid, ng);
     return finish(L, rc, r, gid);
 }
 

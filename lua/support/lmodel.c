@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "models/prior.h"
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 
 const float *lm_matrix(lua_State *L, int idx, const char *what, int64_t *n, int64_t *d)
 {
@@ -169,14 +169,14 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
     int have = 0;
     if (opts && !lua_isnoneornil(L, opts)) {
         if (!lua_istable(L, opts)) { /* free the writer before raising */
-            cl_mw_free(w);
+            cl_modelio_w_free(w);
             luaL_typeerror(L, opts, "table");
         }
         lua_getfield(L, opts, "pipeline");
         if (!lua_isnil(L, -1)) {
             lcl_box *pb = lcl_testbox(L, -1, PIPELINE_T);
             if (!pb || !pb->obj) {
-                cl_mw_free(w);
+                cl_modelio_w_free(w);
                 luaL_error(L, "save: option 'pipeline' must be a fitted churnlab.Pipeline");
             }
             lua_pushvalue(L, -1);
@@ -200,8 +200,8 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
         lua_pop(L, 1);
     }
     if (rc == CL_OK)
-        rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+        rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     if (rc)
         lcl_raise_file(L, rc, path);
 }
@@ -209,7 +209,7 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
 int lm_load_pipeline(lua_State *L, const cl_mr *r, int model)
 {
     model = lua_absindex(L, model);
-    if (!cl_mr_has(r, "pipeline.format"))
+    if (!cl_modelio_r_has(r, "pipeline.format"))
         return CL_OK;
     lcl_box *pb = lcl_newbox(L, PIPELINE_T);
     /* the reader's prefix is restored by cl_pipeline_read; it takes a non-const reader */
@@ -844,12 +844,12 @@ static int k_save(lua_State *L)
     static const char *const known[] = {"pipeline", NULL}; /* checked before the writer exists */
     int opts = lcl_check_options(L, 3, "save", known);
     lm_need_fitted(L, m, "save");
-    cl_mw *w = cl_mw_new(ops->kind);
+    cl_mw *w = cl_modelio_w_new(ops->kind);
     if (!w)
         return lcl_raise(L, CL_ENOMEM);
     int rc = ops->write(cl_model_impl(m), w);
     if (rc) {
-        cl_mw_free(w);
+        cl_modelio_w_free(w);
         return lcl_raise(L, rc);
     }
     lm_save(L, w, path, opts, 1); /* with its pipeline, if any; frees w */
@@ -869,7 +869,7 @@ static int is_builtin(const cl_model_ops *ops)
 static int load_path(lua_State *L, const char *path, const cl_model_ops *want)
 {
     char kind[80];
-    int rc = cl_mr_peek_kind(path, kind, sizeof kind);
+    int rc = cl_modelio_r_peek_kind(path, kind, sizeof kind);
     if (rc)
         return lcl_raise_file(L, rc, path);
     const cl_model_ops *ops = cl_model_kind_ops(kind);
@@ -881,7 +881,7 @@ static int load_path(lua_State *L, const char *path, const cl_model_ops *want)
     lua_pushfstring(L, "churnlab.%s", ops->title);
     lcl_box *b = lcl_newbox(L, lua_tostring(L, -1));
     cl_mr *r;
-    if ((rc = cl_mr_open(&r, path)))
+    if ((rc = cl_modelio_r_open(&r, path)))
         return lcl_raise_file(L, rc, path);
     void *impl = NULL;
     rc = ops->read(&impl, r);
@@ -889,7 +889,7 @@ static int load_path(lua_State *L, const char *path, const cl_model_ops *want)
         rc = cl_model_wrap((cl_model **)&b->obj, ops, impl, NULL);
     if (!rc)
         rc = lm_load_pipeline(L, r, -1);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lcl_gc_check(L);

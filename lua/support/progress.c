@@ -210,7 +210,7 @@ static int progress_cb(void *ud, const char *task, double done, double total, co
             st->last_decile = decile;
         }
     }
-    return 0; /* Ctrl-C is seen through cl_interrupted() by cl_progress_step */
+    return 0; /* Ctrl-C is seen through cl_progress_interrupted() by cl_progress_step */
 }
 
 void lcl_progress_end(cl_progress *p)

@@ -95,7 +95,7 @@ int main(void)
         double gf = best_rate(do_mm, &m, 2.0 * n * n * (double)n) * 1e-9;
         printf("bench suite=tensor case=mm_%d impl=churnlab api=c metric=gflops value=%.3f "
                "unit=GFLOP/s threads=%d\n", n, gf, cl_threads_get());
-        cl_free(m.a), cl_free(m.b), cl_free(m.c);
+        cl_alloc_free(m.a), cl_alloc_free(m.b), cl_alloc_free(m.c);
     }
     size_t n = (size_t)4 << 20; /* 16 MB per array (48 MB touched by add): beyond the caches */
     vec_ctx v = {n, randbuf(n, 4), randbuf(n, 5), randbuf(n, 6)};
@@ -105,6 +105,6 @@ int main(void)
     printf("bench suite=tensor case=add_loop impl=churnlab api=c metric=bandwidth value=%.3f "
            "unit=GB/s bytes=%zu threads=1\n", best_rate(do_add, &v, 3 * bytes) * 1e-9,
            n * sizeof(float));
-    cl_free(v.a), cl_free(v.b), cl_free(v.c);
+    cl_alloc_free(v.a), cl_alloc_free(v.b), cl_alloc_free(v.c);
     return 0;
 }

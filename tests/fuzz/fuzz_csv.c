@@ -90,7 +90,7 @@ static void same_as_libcsv(int rc, const cl_frame *f, const uint8_t *data, size_
                            const cl_csv_opts *o)
 {
     char msg[512];
-    snprintf(msg, sizeof msg, "%s", rc ? cl_last_error() : "");
+    snprintf(msg, sizeof msg, "%s", rc ? cl_error_last() : "");
     if (size > ((size_t)64 << 10))
         return; /* a second read of a 1 MB input would double the worst per-input time under
                  * ASan (the 20 s budget of run.sh); the tricky shapes are small anyway */
@@ -98,8 +98,8 @@ static void same_as_libcsv(int rc, const cl_frame *f, const uint8_t *data, size_
     slow.libcsv_only = 1;
     cl_frame *g;
     cl_csv_info info;
-    int rg = cl_csv_read_buffer(&g, (const char *)data, size, "fuzz", &slow, &info);
-    if (rg != rc || (rc && strcmp(msg, cl_last_error())))
+    int rg = cl_csvio_read_buffer(&g, (const char *)data, size, "fuzz", &slow, &info);
+    if (rg != rc || (rc && strcmp(msg, cl_error_last())))
         abort();
     if (rc)
         return;
@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint8_t flags = data[0];
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     static const char seps[4] = {',', ';', '\t', '|'};
     o.sep = seps[flags & 3];
     o.header = !(flags & 4);
@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.threads = (flags & 64) ? 1 : 2;
     cl_frame *f;
     cl_csv_info info;
-    int rc = cl_csv_read_buffer(&f, (const char *)data + 1, size - 1, "fuzz", &o, &info);
+    int rc = cl_csvio_read_buffer(&f, (const char *)data + 1, size - 1, "fuzz", &o, &info);
     same_as_libcsv(rc, f, data + 1, size - 1, &o);
     if (rc == CL_OK) {
         exercise(f);

@@ -22,7 +22,7 @@ static float *rows(int64_t d)
 {
     if (d <= 0 || d > MAXD)
         return NULL;
-    float *X = cl_calloc((size_t)(ROWS * d), sizeof *X);
+    float *X = cl_alloc_calloc((size_t)(ROWS * d), sizeof *X);
     if (!X)
         return NULL;
     for (int64_t j = 0; j < d; j++) {
@@ -41,7 +41,7 @@ static cl_tensor *rows_tensor(int64_t d)
     cl_tensor *t = NULL;
     if (cl_tensor_from_data(&t, 2, ROWS, d, X) != CL_OK)
         t = NULL;
-    cl_free(X);
+    cl_alloc_free(X);
     return t;
 }
 
@@ -54,7 +54,7 @@ static void use_logreg(cl_mr *r)
     float *X = rows(d), out[ROWS];
     if (X)
         cl_logreg_predict(m, X, ROWS, d, out);
-    cl_free(X);
+    cl_alloc_free(X);
     cl_logreg_free(m);
 }
 
@@ -67,7 +67,7 @@ static void use_mlp(cl_mr *r)
     float *X = rows(d), out[ROWS];
     if (X)
         cl_mlp_predict(m, X, ROWS, d, out);
-    cl_free(X);
+    cl_alloc_free(X);
     cl_mlp_free(m);
 }
 
@@ -133,11 +133,11 @@ static void use_rec(cl_mr *r, const char *kind)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cl_mr *r;
-    if (cl_mr_from_buffer(&r, data, size, "fuzz") != CL_OK) {
+    if (cl_modelio_r_from_buffer(&r, data, size, "fuzz") != CL_OK) {
         cl_error_clear();
         return 0;
     }
-    const char *kind = cl_mr_kind(r);
+    const char *kind = cl_modelio_r_kind(r);
     static const char *const recs[] = {"popular", "itemknn", "mf", "als", "content", "hybrid"};
     int pick = -1;
     static const char *const kinds[] = {"logreg", "mlp", "gbdt", "forest", "tree", "pipeline"};
@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         use_rec(r, strncmp(kind, "rec.", 4) == 0 ? kind + 4 : recs[size % 6]);
         break;
     }
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     cl_error_clear();
     return 0;
 }

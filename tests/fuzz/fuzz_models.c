@@ -15,7 +15,7 @@ static float X[3 * 4096];
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cl_mr *r;
-    if (cl_mr_from_buffer(&r, data, size, "fuzz") != CL_OK)
+    if (cl_modelio_r_from_buffer(&r, data, size, "fuzz") != CL_OK)
         return 0;
     float out[3];
     cl_mlp *m = NULL;
@@ -26,6 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cl_logreg_load(&lr, r) == CL_OK && cl_logreg_inputs(lr) <= 4096)
         cl_logreg_predict(lr, X, 3, cl_logreg_inputs(lr), out);
     cl_logreg_free(lr);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     return 0;
 }

@@ -138,7 +138,7 @@ static float *rows(int64_t d)
 {
     if (d <= 0 || d > MAXD)
         return NULL;
-    float *X = cl_calloc((size_t)(ROWS * d), sizeof *X);
+    float *X = cl_alloc_calloc((size_t)(ROWS * d), sizeof *X);
     if (!X)
         return NULL;
     for (int64_t j = 0; j < d; j++) {
@@ -155,7 +155,7 @@ static cl_tensor *rows_tensor(int64_t d)
     cl_tensor *t = NULL;
     if (X && cl_tensor_from_data(&t, 2, ROWS, d, X) != CL_OK)
         t = NULL;
-    cl_free(X);
+    cl_alloc_free(X);
     return t;
 }
 
@@ -177,12 +177,12 @@ static void use_trees(cl_tree *const *trees, int ntrees, int d, double base, dou
             for (int j = 0; j <= d; j++)
                 if (!isfinite(phi[(size_t)r * ((size_t)d + 1) + (size_t)j]))
                     finding("TreeSHAP value is not finite", phi[(size_t)r * ((size_t)d + 1) + (size_t)j]);
-    cl_free(phi);
-    cl_free(X);
+    cl_alloc_free(phi);
+    cl_alloc_free(X);
     if (is_tree && ntrees > 0) {
         char *text = NULL;
         if (cl_tree_rules(trees[0], d, NULL, "churn", &text) == CL_OK)
-            cl_free(text);
+            cl_alloc_free(text);
     }
 }
 
@@ -198,18 +198,18 @@ static cl_frame *frame_for(const cl_pipeline *p, int as_text)
     int ok = 1;
     for (int i = 0; ok && i < cl_pipeline_n_inputs(p); i++) {
         cl_column *c = NULL;
-        ok = (as_text ? cl_column_from_strings(&c, strs, 4) : cl_column_from_doubles(&c, nums, 4)) ==
+        ok = (as_text ? cl_frame_column_from_strings(&c, strs, 4) : cl_frame_column_from_doubles(&c, nums, 4)) ==
                  CL_OK &&
              cl_frame_set(f, cl_pipeline_input_name(p, i), c) == CL_OK;
-        cl_column_free(c);
+        cl_frame_column_free(c);
     }
     const cl_pipeline_opts *o = cl_pipeline_options(p);
     if (ok && o->target) {
         const char *pos = o->positive ? o->positive : "1";
         const char *t[4] = {pos, "0", pos, "1"};
         cl_column *c = NULL;
-        ok = cl_column_from_strings(&c, t, 4) == CL_OK && cl_frame_set(f, o->target, c) == CL_OK;
-        cl_column_free(c);
+        ok = cl_frame_column_from_strings(&c, t, 4) == CL_OK && cl_frame_set(f, o->target, c) == CL_OK;
+        cl_frame_column_free(c);
     }
     if (!ok) {
         cl_frame_free(f);
@@ -254,7 +254,7 @@ static void use_pipeline(const cl_pipeline *p, cl_tensor **X_out)
 /* A model file may carry a pipeline: its features of a frame are what predict(frame) scores. */
 static cl_tensor *pipeline_features(cl_mr *r, int64_t d)
 {
-    if (!cl_mr_has(r, "pipeline.format"))
+    if (!cl_modelio_r_has(r, "pipeline.format"))
         return NULL;
     cl_pipeline *p;
     if (cl_pipeline_read(r, "pipeline.", &p) != CL_OK)
@@ -285,7 +285,7 @@ static void use_logreg(cl_mr *r)
         }
     if (X)
         cl_logreg_predict(m, X, ROWS, d, out);
-    cl_free(X);
+    cl_alloc_free(X);
     cl_tensor *Xp = pipeline_features(r, d);
     if (Xp) {
         float o2[4];
@@ -307,7 +307,7 @@ static void use_mlp(cl_mr *r)
         check_prob(out[0], "mlp probability outside [0, 1]");
     if (X)
         cl_mlp_predict(m, X, ROWS, d, out);
-    cl_free(X);
+    cl_alloc_free(X);
     cl_tensor *Xp = pipeline_features(r, d);
     if (Xp) {
         float o2[4];
@@ -375,14 +375,14 @@ static void use_standalone_pipeline(cl_mr *r)
 static void use_calibrator(cl_mr *r)
 {
     cl_calibrator c;
-    if (cl_calibrator_read(&c, r) != CL_OK)
+    if (cl_calibrate_read(&c, r) != CL_OK)
         return;
     static const double s[] = {-1e300, -2, 0, 0.3, 0.7, 1, 5, 1e300};
     for (size_t i = 0; i < sizeof s / sizeof *s; i++)
-        check_prob((float)(c.method == CL_CALIB_PLATT ? cl_platt_apply(c.a, c.b, s[i])
-                                                      : cl_isotonic_apply(c.iso, s[i])),
+        check_prob((float)(c.method == CL_CALIB_PLATT ? cl_calibrate_platt_apply(c.a, c.b, s[i])
+                                                      : cl_calibrate_isotonic_apply(c.iso, s[i])),
                    "calibrated probability outside [0, 1]");
-    cl_isotonic_free(c.iso);
+    cl_calibrate_isotonic_free(c.iso);
 }
 
 static void use_kmeans(cl_mr *r)
@@ -400,7 +400,7 @@ static void use_kmeans(cl_mr *r)
                 if (lab[i] < 0 || lab[i] >= m->k)
                     finding("k-means label out of range", lab[i]);
     }
-    cl_free(X);
+    cl_alloc_free(X);
     cl_kmeans_free(m);
 }
 
@@ -430,7 +430,7 @@ static void use_rec(cl_mr *r, const char *kind)
             int32_t *all = cl_alloc((size_t)nu * 3 * sizeof *all);
             if (all)
                 cl_rec_recommend_all(m, 3, 1, all, NULL, NULL);
-            cl_free(all);
+            cl_alloc_free(all);
         }
     }
     cl_rec_free(m);
@@ -439,11 +439,11 @@ static void use_rec(cl_mr *r, const char *kind)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cl_mr *r;
-    if (cl_mr_from_buffer(&r, data, size, "fuzz") != CL_OK) {
+    if (cl_modelio_r_from_buffer(&r, data, size, "fuzz") != CL_OK) {
         cl_error_clear();
         return 0;
     }
-    const char *kind = cl_mr_kind(r);
+    const char *kind = cl_modelio_r_kind(r);
     if (strcmp(kind, "logreg") == 0)
         use_logreg(r);
     else if (strcmp(kind, "mlp") == 0)
@@ -460,7 +460,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         use_kmeans(r);
     else if (strncmp(kind, "rec.", 4) == 0)
         use_rec(r, kind + 4);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     cl_error_clear();
     return 0;
 }

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!ready) {
         if (fx_setup(&F, "fuzz", 1, "s3cret")) {
-            fprintf(stderr, "fuzz_serve: fixture: %s\n", cl_last_error());
+            fprintf(stderr, "fuzz_serve: fixture: %s\n", cl_error_last());
             abort();
         }
         ready = 1;

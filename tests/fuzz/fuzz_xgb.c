@@ -20,7 +20,7 @@ static float *rows(int d)
 {
     if (d <= 0 || d > MAXD)
         return NULL;
-    float *X = cl_calloc((size_t)(ROWS * d), sizeof *X);
+    float *X = cl_alloc_calloc((size_t)(ROWS * d), sizeof *X);
     if (!X)
         return NULL;
     for (int j = 0; j < d; j++) {
@@ -47,14 +47,14 @@ static void use(const cl_gbdt *m)
     if (phi)
         cl_treeshap((const cl_tree *const *)m->trees, m->ntrees, X, ROWS, m->d, m->base, 1.0,
                     phi);
-    cl_free(phi);
-    cl_free(X);
+    cl_alloc_free(phi);
+    cl_alloc_free(X);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cl_gbdt *m;
-    if (cl_gbdt_from_xgboost_json(&m, (const char *)data, size, "fuzz.json") == CL_OK) {
+    if (cl_xgb_import_gbdt_json(&m, (const char *)data, size, "fuzz.json") == CL_OK) {
         use(m);
         cl_gbdt_free(m);
     }

@@ -215,7 +215,7 @@ static void per_customer_cost_scale(void **state)
     sc[1] = -1;
     double net, cost;
     assert_int_equal(cl_strategy_optimize(&in, 10, 0, assign, &net, &cost), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "customer 2: cost scale"));
+    assert_non_null(strstr(cl_error_last(), "customer 2: cost scale"));
 }
 
 /* Replicates of the churn probabilities: draw d uses replicate d % R. Two replicates equal
@@ -280,10 +280,10 @@ static void probability_replicates(void **state)
     assert_true(e.saved.mean == c.saved.mean);
     vrep[7] = -1;
     assert_int_equal(cl_strategy_simulate(&valued, assign, D, 5, &e, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "replicate 1, customer 8: value"));
+    assert_non_null(strstr(cl_error_last(), "replicate 1, customer 8: value"));
     rep[N + 3] = 1.2;
     assert_int_equal(cl_strategy_simulate(&same, assign, D, 5, &c, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "replicate 2, customer 4"));
+    assert_non_null(strstr(cl_error_last(), "replicate 2, customer 4"));
 }
 
 static void errors(void **state)
@@ -294,19 +294,19 @@ static void errors(void **state)
     double net, cost;
     cl_strategy_input in = {2, p, v, 3, ACT, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in, 10, 0, assign, &net, &cost), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "customer 2: churn probability 1.5"));
+    assert_non_null(strstr(cl_error_last(), "customer 2: churn probability 1.5"));
     p[1] = 0.2;
     assert_int_equal(cl_strategy_optimize(&in, -1, 0, assign, &net, &cost), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "budget"));
+    assert_non_null(strstr(cl_error_last(), "budget"));
     assign[0] = 7;
     cl_sim_result s;
     assert_int_equal(cl_strategy_simulate(&in, assign, 10, 1, &s, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "assigned action 7 of 3"));
+    assert_non_null(strstr(cl_error_last(), "assigned action 7 of 3"));
     cl_action bad = ACT[0];
     bad.reach = 2;
     cl_strategy_input in3 = {2, p, v, 1, &bad, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(cl_strategy_optimize(&in3, 10, 0, assign, &net, &cost), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "action 1: reach and effect"));
+    assert_non_null(strstr(cl_error_last(), "action 1: reach and effect"));
 }
 
 int main(void)

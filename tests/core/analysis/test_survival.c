@@ -41,7 +41,7 @@ static void km_textbook(void **state)
     int64_t n;
     split_mp(t, e, &n);
     cl_km *km;
-    assert_int_equal(cl_km_fit(&km, t, e, n, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_fit(&km, t, e, n, 0.95), CL_OK);
     /* Hand-computed product-limit values for the 6-MP arm (Kleinbaum & Klein, table 2.1). */
     static const double at[] = {6, 7, 10, 13, 16, 22, 23};
     static const double s[] = {18.0 / 21, 18.0 / 21 * 16 / 17, 18.0 / 21 * 16 / 17 * 14 / 15,
@@ -50,11 +50,11 @@ static void km_textbook(void **state)
                                18.0 / 21 * 16 / 17 * 14 / 15 * 11 / 12 * 10 / 11 * 6 / 7,
                                18.0 / 21 * 16 / 17 * 14 / 15 * 11 / 12 * 10 / 11 * 6 / 7 * 5 / 6};
     for (int i = 0; i < 7; i++)
-        NEAR(cl_km_at(km, at[i]), s[i], 1e-12);
-    NEAR(cl_km_at(km, 0.5), 1.0, 0);
-    NEAR(cl_km_at(km, 6.5), s[0], 1e-12);
+        NEAR(cl_survival_km_at(km, at[i]), s[i], 1e-12);
+    NEAR(cl_survival_km_at(km, 0.5), 1.0, 0);
+    NEAR(cl_survival_km_at(km, 6.5), s[0], 1e-12);
     NEAR(km->median, 23, 0); /* first time S <= 0.5: S(22) = 0.538, S(23) = 0.448 */
-    cl_km_free(km);
+    cl_survival_km_free(km);
 }
 
 static void km_vs_statsmodels(void **state)
@@ -64,7 +64,7 @@ static void km_vs_statsmodels(void **state)
     int64_t n;
     split_mp(t, e, &n);
     cl_km *km;
-    assert_int_equal(cl_km_fit(&km, t, e, n, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_fit(&km, t, e, n, 0.95), CL_OK);
     /* statsmodels reports event times only; we report every distinct time. */
     for (int i = 0; i < KM_MP_M; i++) {
         int64_t k = 0;
@@ -75,7 +75,7 @@ static void km_vs_statsmodels(void **state)
         NEAR(km->se[k], KM_MP_SE[i], 1e-9);
         assert_true(km->lo[k] <= km->surv[k] && km->surv[k] <= km->hi[k]);
     }
-    cl_km_free(km);
+    cl_survival_km_free(km);
     /* placebo median */
     double tp[LEUK_N], ep[LEUK_N];
     int64_t np = 0;
@@ -84,9 +84,9 @@ static void km_vs_statsmodels(void **state)
             tp[np] = LEUK_TIME[i];
             ep[np++] = LEUK_EVENT[i];
         }
-    assert_int_equal(cl_km_fit(&km, tp, ep, np, 0.9), CL_OK);
+    assert_int_equal(cl_survival_km_fit(&km, tp, ep, np, 0.9), CL_OK);
     NEAR(km->median, KM_PLACEBO_MEDIAN, 0);
-    cl_km_free(km);
+    cl_survival_km_free(km);
 }
 
 static void logrank_textbook(void **state)
@@ -96,7 +96,7 @@ static void logrank_textbook(void **state)
     int32_t g[LEUK_N];
     for (int i = 0; i < LEUK_N; i++)
         g[i] = LEUK_GROUP[i];
-    assert_int_equal(cl_logrank(LEUK_TIME, LEUK_EVENT, g, LEUK_N, 2, &chi2, &p), CL_OK);
+    assert_int_equal(cl_survival_logrank(LEUK_TIME, LEUK_EVENT, g, LEUK_N, 2, &chi2, &p), CL_OK);
     NEAR(chi2, 16.79, 1e-3); /* the textbook's rounded figure */
     NEAR(chi2, LOGRANK_CHI2, 1e-10);
     NEAR(p, LOGRANK_P, 1e-8);
@@ -221,7 +221,7 @@ static void cox_predictions(void **state)
         static double lp[SYN_N];
         cl_cox_predict(m, SYN_X, SYN_N, lp);
         double h, u, P;
-        assert_int_equal(cl_concordance(SYN_TIME, SYN_EVENT, lp, SYN_N, 2.0, &h, &u, &P, NULL, NULL), CL_OK);
+        assert_int_equal(cl_survival_concordance(SYN_TIME, SYN_EVENT, lp, SYN_N, 2.0, &h, &u, &P, NULL, NULL), CL_OK);
         NEAR(h, ci[ties], 1e-6); /* a rank statistic: only a pair whose lp differ by 1e-6 could flip */
         NEAR(P, cp[ties], 0);
         NEAR(u, un[ties], 1e-6);
@@ -253,7 +253,7 @@ static void concordance_brute(void **state)
                     T += r[i] == r[j];
                 }
         double h, p2, c2, t2;
-        int rc = cl_concordance(t, e, r, n, 0, &h, NULL, &p2, &c2, &t2);
+        int rc = cl_survival_concordance(t, e, r, n, 0, &h, NULL, &p2, &c2, &t2);
         if (P == 0) {
             assert_int_equal(rc, CL_EINVAL);
             continue;
@@ -295,27 +295,27 @@ static void bad_input(void **state)
     (void)state;
     double t[3] = {1, NAN, 2}, e[3] = {1, 0, 1}, x[3] = {0, 1, 0};
     cl_km *km;
-    assert_int_equal(cl_km_fit(&km, t, e, 3, 0.95), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 2"));
+    assert_int_equal(cl_survival_km_fit(&km, t, e, 3, 0.95), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "row 2"));
     t[1] = 3;
     e[2] = 2;
-    assert_int_equal(cl_km_fit(&km, t, e, 3, 0.95), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "event must be 0 or 1"));
+    assert_int_equal(cl_survival_km_fit(&km, t, e, 3, 0.95), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "event must be 0 or 1"));
     e[2] = 0;
     cl_cox *m;
     double z[3] = {0, 0, 0};
     assert_int_equal(cl_cox_fit(&m, x, t, z, 3, 1, CL_COX_EFRON, 20, 1e-9, 0.95), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "no events"));
+    assert_non_null(strstr(cl_error_last(), "no events"));
     double c[3] = {5, 5, 5};
     assert_int_equal(cl_cox_fit(&m, c, t, e, 3, 1, CL_COX_EFRON, 20, 1e-9, 0.95), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "singular"));
+    assert_non_null(strstr(cl_error_last(), "singular"));
     int32_t g[3] = {0, 0, 0};
     double chi2, p;
-    assert_int_equal(cl_logrank(t, e, g, 3, 2, &chi2, &p), CL_EINVAL);
+    assert_int_equal(cl_survival_logrank(t, e, g, 3, 2, &chi2, &p), CL_EINVAL);
     g[1] = 5;
-    assert_int_equal(cl_logrank(t, e, g, 3, 2, &chi2, &p), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "group 5"));
-    assert_int_equal(cl_km_fit(&km, t, e, 0, 0.95), CL_EINVAL);
+    assert_int_equal(cl_survival_logrank(t, e, g, 3, 2, &chi2, &p), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "group 5"));
+    assert_int_equal(cl_survival_km_fit(&km, t, e, 0, 0.95), CL_EINVAL);
 }
 
 static void alloc_failures(void **state)
@@ -337,10 +337,10 @@ static void alloc_failures(void **state)
     for (long k = 1;; k++) {
         cl_alloc_fail_at(k);
         cl_km *km = NULL;
-        int rc = cl_km_fit(&km, SYN_TIME, SYN_EVENT, SYN_N, 0.95);
+        int rc = cl_survival_km_fit(&km, SYN_TIME, SYN_EVENT, SYN_N, 0.95);
         cl_alloc_fail_at(0);
         if (rc == CL_OK) {
-            cl_km_free(km);
+            cl_survival_km_free(km);
             break;
         }
         assert_int_equal(rc, CL_ENOMEM);
@@ -351,12 +351,12 @@ static void alloc_failures(void **state)
 static void distributions(void **state)
 {
     (void)state;
-    NEAR(cl_norm_ppf(0.975), NORM_PPF_0975, 1e-13);
-    NEAR(cl_norm_ppf(1e-10), NORM_PPF_1EM10, 1e-11);
-    NEAR(cl_chi2_sf(3.841458820694124, 1), CHI2_SF_3841_1, 1e-12);
-    NEAR(cl_chi2_sf(30, 10), CHI2_SF_30_10, 1e-12);
-    NEAR(cl_chi2_sf(0.5, 7), CHI2_SF_05_7, 1e-12);
-    NEAR(cl_gamma_p(2.5, 1.5) + cl_gamma_q(2.5, 1.5), 1, 1e-14);
+    NEAR(cl_stats_norm_ppf(0.975), NORM_PPF_0975, 1e-13);
+    NEAR(cl_stats_norm_ppf(1e-10), NORM_PPF_1EM10, 1e-11);
+    NEAR(cl_stats_chi2_sf(3.841458820694124, 1), CHI2_SF_3841_1, 1e-12);
+    NEAR(cl_stats_chi2_sf(30, 10), CHI2_SF_30_10, 1e-12);
+    NEAR(cl_stats_chi2_sf(0.5, 7), CHI2_SF_05_7, 1e-12);
+    NEAR(cl_stats_gamma_p(2.5, 1.5) + cl_stats_gamma_q(2.5, 1.5), 1, 1e-14);
 }
 
 int main(void)

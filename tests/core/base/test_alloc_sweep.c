@@ -74,7 +74,7 @@ static long sweep_where(const char *what, op_fn op, void *ctx, const char *where
     long n = cl_alloc_count();
     cl_alloc_fail_at(0);
     if (rc != CL_OK)
-        fail_msg("%s: the unfailed run returns %d: %s", what, rc, cl_last_error());
+        fail_msg("%s: the unfailed run returns %d: %s", what, rc, cl_error_last());
     assert_int_equal(cl_alloc_bytes(), base);
     long tolerated = 0;
     for (long k = 1; k <= n; k++) {
@@ -84,7 +84,7 @@ static long sweep_where(const char *what, op_fn op, void *ctx, const char *where
         cl_alloc_fail_at(0);
         if (cl_alloc_bytes() != base) {
             SWEEP_FAIL("%s: allocation %ld of %ld failing leaks %zu bytes (rc %d: %s)", what, k,
-                       n, cl_alloc_bytes() - base, rc, cl_last_error());
+                       n, cl_alloc_bytes() - base, rc, cl_error_last());
             base = cl_alloc_bytes(); /* go on from the leaked state */
         }
         if (rc == CL_OK) {
@@ -93,16 +93,16 @@ static long sweep_where(const char *what, op_fn op, void *ctx, const char *where
         }
         if (rc != CL_ENOMEM)
             SWEEP_FAIL("%s: allocation %ld of %ld failing returns %d (%s), not CL_ENOMEM", what,
-                       k, n, rc, cl_last_error());
-        else if (!strstr(cl_last_error(), "out of memory"))
+                       k, n, rc, cl_error_last());
+        else if (!strstr(cl_error_last(), "out of memory"))
             SWEEP_FAIL("%s: allocation %ld failing: message '%s' does not say out of memory",
-                       what, k, cl_last_error());
-        else if (where && (strncmp(cl_last_error(), where, strlen(where)) != 0 ||
-                           strstr(cl_last_error(), "out of memory") <
-                               cl_last_error() + strlen(where) + 3))
+                       what, k, cl_error_last());
+        else if (where && (strncmp(cl_error_last(), where, strlen(where)) != 0 ||
+                           strstr(cl_error_last(), "out of memory") <
+                               cl_error_last() + strlen(where) + 3))
             SWEEP_FAIL("%s: allocation %ld failing: message '%s' does not start with '%s' and "
                        "say what was being allocated",
-                       what, k, cl_last_error(), where);
+                       what, k, cl_error_last(), where);
     }
     printf("alloc sweep %-18s %5ld failure points (%ld tolerated), %ld failures%s\n", what, n,
            tolerated, failures, bug && failures ? " (known bug)" : "");
@@ -184,8 +184,8 @@ static int op_csv_case(void *ctx)
     csv_case *c = ctx;
     cl_frame *f;
     cl_csv_info info;
-    int rc = c->path ? cl_csv_read(&f, c->path, &c->opts, &info)
-                     : cl_csv_read_buffer(&f, c->text, strlen(c->text), c->origin, &c->opts,
+    int rc = c->path ? cl_csvio_read(&f, c->path, &c->opts, &info)
+                     : cl_csvio_read_buffer(&f, c->text, strlen(c->text), c->origin, &c->opts,
                                           &info);
     if (rc)
         return rc;
@@ -211,7 +211,7 @@ static void sweep_csv_case(const char *what, csv_case *c)
 static cl_frame *frame_of_csv(void)
 {
     cl_frame *f;
-    assert_int_equal(cl_csv_read_buffer(&f, CSV, sizeof CSV - 1, "sweep.csv", NULL, NULL), CL_OK);
+    assert_int_equal(cl_csvio_read_buffer(&f, CSV, sizeof CSV - 1, "sweep.csv", NULL, NULL), CL_OK);
     return f;
 }
 
@@ -321,7 +321,7 @@ static int op_gbdt(void *ctx)
 
 static int forest_kind(int kind)
 {
-    cl_forest_params p = kind == CL_FOREST_KIND_TREE ? cl_cart_params_default()
+    cl_forest_params p = kind == CL_FOREST_KIND_TREE ? cl_forest_cart_params_default()
                                                      : cl_forest_params_default();
     p.trees = kind == CL_FOREST_KIND_TREE ? 1 : 3;
     p.depth = 3;
@@ -354,19 +354,19 @@ typedef struct {
 static void keep(saved *s, cl_mw *w, const char *kind)
 {
     const void *buf;
-    assert_int_equal(cl_mw_finish(w, &buf, &s->len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &s->len), CL_OK);
     s->bytes = cl_alloc(s->len);
     assert_non_null(s->bytes);
     memcpy(s->bytes, buf, s->len);
     s->kind = kind;
-    cl_mw_free(w);
+    cl_modelio_w_free(w);
 }
 
 static int op_load(void *ctx)
 {
     const saved *s = ctx;
     cl_mr *r;
-    int rc = cl_mr_from_buffer(&r, s->bytes, s->len, s->kind);
+    int rc = cl_modelio_r_from_buffer(&r, s->bytes, s->len, s->kind);
     if (rc)
         return rc;
     if (strcmp(s->kind, "logreg") == 0) {
@@ -394,7 +394,7 @@ static int op_load(void *ctx)
         if (!(rc = cl_rec_read(&m, r, s->kind + 4, "", NULL)))
             cl_rec_free(m);
     }
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     return rc;
 }
 
@@ -403,7 +403,7 @@ static void sweep_load(saved *s)
     char what[64];
     snprintf(what, sizeof what, "load %s", s->kind);
     sweep(what, op_load, s);
-    cl_free(s->bytes);
+    cl_alloc_free(s->bytes);
 }
 
 /* Pass 2: 'zip' is numeric for two rows, then text; 'note' has a long quoted field. */
@@ -419,7 +419,7 @@ static void test_csv(void **state)
     (void)state;
     csv_case c;
     memset(&c, 0, sizeof c);
-    cl_csv_opts_default(&c.opts);
+    cl_csvio_opts_default(&c.opts);
     c.text = CSV;
     c.origin = "sweep.csv";
     sweep_csv_case("csv read", &c);
@@ -435,7 +435,7 @@ static void test_csv(void **state)
     static const char *const names[] = {"a", "b", "c"};
     static const char *const tnames[] = {"a", "b"};
     static const cl_coltype types[] = {CL_CAT, CL_NUM};
-    cl_csv_opts_default(&c.opts);
+    cl_csvio_opts_default(&c.opts);
     c.opts.header = 0;
     c.opts.names = names;
     c.opts.nnames = 3;
@@ -453,7 +453,7 @@ static void test_csv(void **state)
     assert_non_null(fp);
     assert_int_equal(fwrite(CSV2, 1, sizeof CSV2 - 1, fp), sizeof CSV2 - 1);
     fclose(fp);
-    cl_csv_opts_default(&c.opts);
+    cl_csvio_opts_default(&c.opts);
     c.path = path;
     c.origin = path;
     sweep_csv_case("csv file 2 passes", &c);
@@ -491,7 +491,7 @@ static void test_load(void **state)
     cl_logreg *lm;
     assert_int_equal(cl_logreg_new(&lm, &lp), CL_OK);
     assert_int_equal(cl_logreg_fit(lm, X, Y, N, D, NULL, NULL), CL_OK);
-    assert_non_null(w = cl_mw_new("logreg"));
+    assert_non_null(w = cl_modelio_w_new("logreg"));
     assert_int_equal(cl_logreg_save(lm, w), CL_OK);
     keep(&s, w, "logreg");
     cl_logreg_free(lm);
@@ -506,7 +506,7 @@ static void test_load(void **state)
     cl_mlp *mm;
     assert_int_equal(cl_mlp_new(&mm, &mp), CL_OK);
     assert_int_equal(cl_mlp_fit(mm, X, Y, N, D, NULL, NULL, NULL), CL_OK);
-    assert_non_null(w = cl_mw_new("mlp"));
+    assert_non_null(w = cl_modelio_w_new("mlp"));
     assert_int_equal(cl_mlp_save(mm, w), CL_OK);
     keep(&s, w, "mlp");
     cl_mlp_free(mm);
@@ -518,20 +518,20 @@ static void test_load(void **state)
     cl_gbdt *gm;
     assert_int_equal(cl_gbdt_new(&gm, &gp), CL_OK);
     assert_int_equal(cl_gbdt_fit(gm, Xt, yt, NULL, NULL), CL_OK);
-    assert_non_null(w = cl_mw_new("gbdt"));
+    assert_non_null(w = cl_modelio_w_new("gbdt"));
     assert_int_equal(cl_gbdt_write(gm, w), CL_OK);
     keep(&s, w, "gbdt");
     cl_gbdt_free(gm);
     sweep_load(&s);
 
     for (int kind = 0; kind < 2; kind++) {
-        cl_forest_params fp = kind ? cl_cart_params_default() : cl_forest_params_default();
+        cl_forest_params fp = kind ? cl_forest_cart_params_default() : cl_forest_params_default();
         fp.trees = kind ? 1 : 2;
         fp.depth = 3;
         cl_forest *fm;
         assert_int_equal(cl_forest_new(&fm, kind, &fp), CL_OK);
         assert_int_equal(cl_forest_fit(fm, Xt, yt, NULL, NULL), CL_OK);
-        assert_non_null(w = cl_mw_new(kind ? "tree" : "forest"));
+        assert_non_null(w = cl_modelio_w_new(kind ? "tree" : "forest"));
         assert_int_equal(cl_forest_write(fm, w), CL_OK);
         keep(&s, w, kind ? "tree" : "forest");
         cl_forest_free(fm);
@@ -543,7 +543,7 @@ static void test_load(void **state)
     pipe_opts(&po);
     cl_pipeline *p;
     assert_int_equal(cl_pipeline_fit(&p, f, &po), CL_OK);
-    assert_non_null(w = cl_mw_new("pipeline"));
+    assert_non_null(w = cl_modelio_w_new("pipeline"));
     assert_int_equal(cl_pipeline_write(p, w, ""), CL_OK);
     keep(&s, w, "pipeline");
     cl_pipeline_free(p);
@@ -557,7 +557,7 @@ static void test_load(void **state)
         cl_rec *r;
         assert_int_equal(cl_rec_new(&r, (cl_rec_kind)k), CL_OK);
         assert_int_equal(cl_rec_fit(r, m, NULL), CL_OK);
-        assert_non_null(w = cl_mw_new(kinds[k]));
+        assert_non_null(w = cl_modelio_w_new(kinds[k]));
         assert_int_equal(cl_rec_write(r, w, "", 1), CL_OK);
         keep(&s, w, kinds[k]);
         cl_rec_free(r);

@@ -17,8 +17,8 @@
 
 static void assert_msg(const char *needle)
 {
-    if (!strstr(cl_last_error(), needle))
-        fail_msg("message '%s' lacks '%s'", cl_last_error(), needle);
+    if (!strstr(cl_error_last(), needle))
+        fail_msg("message '%s' lacks '%s'", cl_error_last(), needle);
 }
 
 /* ---- errors ------------------------------------------------------------------------- */
@@ -27,20 +27,20 @@ static void test_errors(void **state)
 {
     (void)state;
     cl_error_clear();
-    assert_string_equal(cl_last_error(), "");
+    assert_string_equal(cl_error_last(), "");
     assert_int_equal(cl_error(CL_EINVAL, "bad %s at %d", "thing", 3), CL_EINVAL);
-    assert_string_equal(cl_last_error(), "bad thing at 3");
+    assert_string_equal(cl_error_last(), "bad thing at 3");
     assert_int_equal(cl_error_wrap(CL_EIO, "reading '%s'", "f.csv"), CL_EIO);
-    assert_string_equal(cl_last_error(), "reading 'f.csv': bad thing at 3");
-    assert_string_equal(cl_strstatus(CL_ENOMEM), "out of memory");
-    assert_string_equal(cl_strstatus(CL_ENOTSUP), "not supported");
-    assert_string_equal(cl_strstatus(-1000), "unknown error");
+    assert_string_equal(cl_error_last(), "reading 'f.csv': bad thing at 3");
+    assert_string_equal(cl_error_strstatus(CL_ENOMEM), "out of memory");
+    assert_string_equal(cl_error_strstatus(CL_ENOTSUP), "not supported");
+    assert_string_equal(cl_error_strstatus(-1000), "unknown error");
     /* long messages are truncated, never overflow */
     char big[4000];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     cl_error(CL_EINVAL, "%s", big);
-    assert_true(strlen(cl_last_error()) < sizeof big - 1);
+    assert_true(strlen(cl_error_last()) < sizeof big - 1);
 }
 
 /* ---- allocation --------------------------------------------------------------------- */
@@ -55,30 +55,30 @@ static void test_alloc(void **state)
     assert_int_equal(cl_alloc_bytes(), base + 1000);
     assert_true(cl_alloc_peak() >= base + 1000);
     memset(p, 7, 1000);
-    p = cl_realloc(p, 5000);
+    p = cl_alloc_realloc(p, 5000);
     assert_non_null(p);
     assert_true(p[999] == 7);
     assert_int_equal(cl_alloc_bytes(), base + 5000);
-    cl_free(p);
+    cl_alloc_free(p);
     assert_int_equal(cl_alloc_bytes(), base);
-    cl_free(NULL);
+    cl_alloc_free(NULL);
 
-    int *z = cl_calloc(100, sizeof(int));
+    int *z = cl_alloc_calloc(100, sizeof(int));
     for (int i = 0; i < 100; i++)
         assert_int_equal(z[i], 0);
-    cl_free(z);
-    assert_null(cl_calloc(SIZE_MAX / 2, 4)); /* n * size overflows */
+    cl_alloc_free(z);
+    assert_null(cl_alloc_calloc(SIZE_MAX / 2, 4)); /* n * size overflows */
     assert_msg("size overflow");
     size_t out;
-    assert_int_equal(cl_mul_size(SIZE_MAX / 2, 3, &out), 0);
-    assert_int_equal(cl_mul_size(6, 7, &out), 1);
+    assert_int_equal(cl_alloc_mul_size(SIZE_MAX / 2, 3, &out), 0);
+    assert_int_equal(cl_alloc_mul_size(6, 7, &out), 1);
     assert_int_equal(out, 42);
     assert_null(cl_alloc(SIZE_MAX - 10));
     assert_msg("out of memory");
 
-    char *s = cl_strdup("churn");
+    char *s = cl_alloc_strdup("churn");
     assert_string_equal(s, "churn");
-    cl_free(s);
+    cl_alloc_free(s);
     assert_int_equal(cl_alloc_bytes(), base);
 }
 
@@ -92,14 +92,14 @@ static void test_alloc_fail_hook(void **state)
     assert_null(c); /* exactly the third */
     assert_non_null(d); /* and later ones succeed */
     assert_int_equal(cl_alloc_count(), 4);
-    cl_free(a), cl_free(b), cl_free(d);
+    cl_alloc_free(a), cl_alloc_free(b), cl_alloc_free(d);
     cl_alloc_fail_at(1);
-    assert_null(cl_strdup("x"));
+    assert_null(cl_alloc_strdup("x"));
     cl_alloc_fail_at(1);
     void *p = cl_alloc(16);
     cl_alloc_fail_at(1);
-    assert_null(cl_realloc(p, 32)); /* the old block stays valid */
-    cl_free(p);
+    assert_null(cl_alloc_realloc(p, 32)); /* the old block stays valid */
+    cl_alloc_free(p);
     cl_alloc_fail_at(0);
 }
 
@@ -286,10 +286,10 @@ static void test_params(void **state)
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "trees", 300), CL_OK);
     assert_int_equal(p.trees, 300);
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "tres", 3), CL_EINVAL);
-    assert_string_equal(cl_last_error(), "demo: unknown parameter 'tres' (known: trees, lr, "
+    assert_string_equal(cl_error_last(), "demo: unknown parameter 'tres' (known: trees, lr, "
                                          "verbose, loss, hidden, seed)");
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "trees", 0), CL_EINVAL);
-    assert_string_equal(cl_last_error(), "demo: parameter 'trees' must be in [1, 10000], got 0");
+    assert_string_equal(cl_error_last(), "demo: parameter 'trees' must be in [1, 10000], got 0");
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "trees", 2.5), CL_EINVAL);
     assert_msg("'trees' must be an integer, got 2.5");
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "lr", NAN), CL_EINVAL);
@@ -305,7 +305,7 @@ static void test_params(void **state)
     assert_int_equal(cl_param_set_str(demo_defs, &p, "demo", "loss", "hinge"), CL_OK);
     assert_int_equal(p.loss, 2);
     assert_int_equal(cl_param_set_str(demo_defs, &p, "demo", "loss", "hing"), CL_EINVAL);
-    assert_string_equal(cl_last_error(),
+    assert_string_equal(cl_error_last(),
                         "demo: parameter 'loss' must be one of squared|logistic|hinge, got 'hing'");
     assert_int_equal(cl_param_set_str(demo_defs, &p, "demo", "lr", "fast"), CL_EINVAL);
     assert_msg("'lr' expects a number, got string 'fast'");
@@ -382,11 +382,11 @@ static void test_crc32(void **state)
 {
     (void)state;
     /* the CRC-32/IEEE check value */
-    assert_true(cl_crc32(0, "123456789", 9) == 0xCBF43926u);
-    assert_true(cl_crc32(0, "", 0) == 0);
+    assert_true(cl_fileio_crc32(0, "123456789", 9) == 0xCBF43926u);
+    assert_true(cl_fileio_crc32(0, "", 0) == 0);
     /* incremental = one shot */
-    uint32_t c = cl_crc32(0, "12345", 5);
-    assert_true(cl_crc32(c, "6789", 4) == 0xCBF43926u);
+    uint32_t c = cl_fileio_crc32(0, "12345", 5);
+    assert_true(cl_fileio_crc32(c, "6789", 4) == 0xCBF43926u);
 }
 
 static void test_atomic_write(void **state)
@@ -394,72 +394,72 @@ static void test_atomic_write(void **state)
     (void)state;
     char path[320];
     snprintf(path, sizeof path, "%s/model.bin", tmpdir);
-    assert_int_equal(cl_file_write_atomic(path, "old contents", 12), CL_OK);
+    assert_int_equal(cl_fileio_write_atomic(path, "old contents", 12), CL_OK);
     char *buf;
     size_t len;
-    assert_int_equal(cl_file_read(path, 1000, &buf, &len), CL_OK);
+    assert_int_equal(cl_fileio_read(path, 1000, &buf, &len), CL_OK);
     assert_int_equal(len, 12);
     assert_string_equal(buf, "old contents"); /* NUL terminated */
-    cl_free(buf);
+    cl_alloc_free(buf);
 
     /* an aborted streaming write leaves the old file and no temp file */
     cl_atomic_file a;
-    assert_int_equal(cl_atomic_open(&a, path), CL_OK);
+    assert_int_equal(cl_fileio_atomic_open(&a, path), CL_OK);
     fputs("half of a new fi", a.fp);
-    cl_atomic_abort(&a);
-    assert_int_equal(cl_file_read(path, 1000, &buf, &len), CL_OK);
+    cl_fileio_atomic_abort(&a);
+    assert_int_equal(cl_fileio_read(path, 1000, &buf, &len), CL_OK);
     assert_string_equal(buf, "old contents");
-    cl_free(buf);
+    cl_alloc_free(buf);
     assert_int_equal(count_files(), 1);
 
     /* while a write is open the target still holds the old contents */
-    assert_int_equal(cl_atomic_open(&a, path), CL_OK);
+    assert_int_equal(cl_fileio_atomic_open(&a, path), CL_OK);
     fputs("new contents", a.fp);
     fflush(a.fp);
-    assert_int_equal(cl_file_read(path, 1000, &buf, &len), CL_OK);
+    assert_int_equal(cl_fileio_read(path, 1000, &buf, &len), CL_OK);
     assert_string_equal(buf, "old contents");
-    cl_free(buf);
-    assert_int_equal(cl_atomic_commit(&a), CL_OK);
-    assert_int_equal(cl_file_read(path, 1000, &buf, &len), CL_OK);
+    cl_alloc_free(buf);
+    assert_int_equal(cl_fileio_atomic_commit(&a), CL_OK);
+    assert_int_equal(cl_fileio_read(path, 1000, &buf, &len), CL_OK);
     assert_string_equal(buf, "new contents");
-    cl_free(buf);
+    cl_alloc_free(buf);
     assert_int_equal(count_files(), 1);
 
     /* errors name the file */
-    assert_int_equal(cl_file_read(path, 5, &buf, &len), CL_ERANGE);
+    assert_int_equal(cl_fileio_read(path, 5, &buf, &len), CL_ERANGE);
     assert_msg("more than the limit of 5");
     char missing[340];
     snprintf(missing, sizeof missing, "%s/nope/x.bin", tmpdir);
-    assert_int_equal(cl_file_read(missing, 10, &buf, &len), CL_EIO);
+    assert_int_equal(cl_fileio_read(missing, 10, &buf, &len), CL_EIO);
     assert_msg("cannot open");
     assert_null(buf);
-    assert_int_equal(cl_file_read(tmpdir, 10, &buf, &len), CL_EIO);
+    assert_int_equal(cl_fileio_read(tmpdir, 10, &buf, &len), CL_EIO);
     assert_msg("not a regular file");
     assert_int_equal(count_files(), 1);
     /* a folder under a regular file cannot be made: the message names it */
     char under[340];
     snprintf(under, sizeof under, "%s/model.bin/sub/y.bin", tmpdir);
-    assert_int_equal(cl_file_write_atomic(under, "x", 1), CL_EIO);
+    assert_int_equal(cl_fileio_write_atomic(under, "x", 1), CL_EIO);
     assert_msg("cannot create folder");
     assert_msg("model.bin");
     assert_int_equal(count_files(), 1);
 
     /* missing folders are created (mkdir -p), so "models/m.clm" saves in a fresh checkout */
     snprintf(missing, sizeof missing, "%s/nope//deeper/x.bin", tmpdir);
-    assert_int_equal(cl_file_write_atomic(missing, "x", 1), CL_OK);
-    assert_int_equal(cl_file_read(missing, 10, &buf, &len), CL_OK);
+    assert_int_equal(cl_fileio_write_atomic(missing, "x", 1), CL_OK);
+    assert_int_equal(cl_fileio_read(missing, 10, &buf, &len), CL_OK);
     assert_string_equal(buf, "x");
-    cl_free(buf);
-    assert_int_equal(cl_file_mkdirs(tmpdir), CL_OK); /* an existing folder is fine */
-    assert_int_equal(cl_file_mkdirs(path), CL_EIO);  /* a file is not */
+    cl_alloc_free(buf);
+    assert_int_equal(cl_fileio_mkdirs(tmpdir), CL_OK); /* an existing folder is fine */
+    assert_int_equal(cl_fileio_mkdirs(path), CL_EIO);  /* a file is not */
     assert_msg("a file of that name exists");
     assert_int_equal(count_files(), 2);
 
     /* an empty file round-trips */
-    assert_int_equal(cl_file_write_atomic(path, "", 0), CL_OK);
-    assert_int_equal(cl_file_read(path, 10, &buf, &len), CL_OK);
+    assert_int_equal(cl_fileio_write_atomic(path, "", 0), CL_OK);
+    assert_int_equal(cl_fileio_read(path, 10, &buf, &len), CL_OK);
     assert_int_equal(len, 0);
-    cl_free(buf);
+    cl_alloc_free(buf);
 }
 
 static void test_threads(void **state)
@@ -486,7 +486,7 @@ static void test_strbuf(void **state)
     char *empty = cl_strbuf_take(&b);
     assert_non_null(empty);
     assert_string_equal(empty, "");
-    cl_free(empty);
+    cl_alloc_free(empty);
 
     char want[8192];
     size_t wl = 0;
@@ -500,7 +500,7 @@ static void test_strbuf(void **state)
     char *got = cl_strbuf_take(&b);
     assert_string_equal(got, want);
     assert_null(b.s);
-    cl_free(got);
+    cl_alloc_free(got);
 
     cl_strbuf c = {0};
     cl_strbuf_printf(&c, "first");

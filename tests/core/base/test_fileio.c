@@ -42,10 +42,10 @@ static void slurp_eq(const char *path, const char *want)
 {
     char *buf;
     size_t len;
-    assert_int_equal(cl_file_read(path, 1 << 20, &buf, &len), CL_OK);
+    assert_int_equal(cl_fileio_read(path, 1 << 20, &buf, &len), CL_OK);
     assert_int_equal(len, strlen(want));
     assert_memory_equal(buf, want, len);
-    cl_free(buf);
+    cl_alloc_free(buf);
 }
 
 static void test_not_regular(void **state)
@@ -53,15 +53,15 @@ static void test_not_regular(void **state)
     (void)state;
     char *buf;
     size_t len;
-    assert_int_equal(cl_file_read(dir, 100, &buf, &len), CL_EIO);
-    assert_non_null(strstr(cl_last_error(), "a directory"));
-    assert_non_null(strstr(cl_last_error(), dir));
+    assert_int_equal(cl_fileio_read(dir, 100, &buf, &len), CL_EIO);
+    assert_non_null(strstr(cl_error_last(), "a directory"));
+    assert_non_null(strstr(cl_error_last(), dir));
     cl_mr *r;
-    assert_int_equal(cl_mr_open(&r, dir), CL_EIO);
-    assert_non_null(strstr(cl_last_error(), "not a regular file"));
+    assert_int_equal(cl_modelio_r_open(&r, dir), CL_EIO);
+    assert_non_null(strstr(cl_error_last(), "not a regular file"));
     char kind[80];
-    assert_int_equal(cl_mr_peek_kind("/dev/null", kind, sizeof kind), CL_EIO);
-    assert_non_null(strstr(cl_last_error(), "a character device"));
+    assert_int_equal(cl_modelio_r_peek_kind("/dev/null", kind, sizeof kind), CL_EIO);
+    assert_non_null(strstr(cl_error_last(), "a character device"));
 }
 
 /* A valid model followed by 3 GB (sparse) of anything: refused from its chunk table, without
@@ -71,20 +71,20 @@ static void test_huge_file_refused_unread(void **state)
     (void)state;
     char path[300];
     at(path, sizeof path, "huge.clm");
-    cl_mw *w = cl_mw_new("logreg");
+    cl_mw *w = cl_modelio_w_new("logreg");
     assert_non_null(w);
     float v[4] = {1, 2, 3, 4};
-    cl_mw_f32(w, "coef", v, 4);
-    assert_int_equal(cl_mw_save(w, path), CL_OK);
-    cl_mw_free(w);
+    cl_modelio_w_f32(w, "coef", v, 4);
+    assert_int_equal(cl_modelio_w_save(w, path), CL_OK);
+    cl_modelio_w_free(w);
     cl_mr *r;
-    assert_int_equal(cl_mr_open(&r, path), CL_OK); /* the small file loads */
-    cl_mr_free(r);
+    assert_int_equal(cl_modelio_r_open(&r, path), CL_OK); /* the small file loads */
+    cl_modelio_r_free(r);
     assert_int_equal(truncate(path, (off_t)3 << 30), 0);
     size_t peak = cl_alloc_peak(), now = cl_alloc_bytes();
-    assert_int_equal(cl_mr_open(&r, path), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "trailing bytes after the last chunk"));
-    assert_non_null(strstr(cl_last_error(), path));
+    assert_int_equal(cl_modelio_r_open(&r, path), CL_EFORMAT);
+    assert_non_null(strstr(cl_error_last(), "trailing bytes after the last chunk"));
+    assert_non_null(strstr(cl_error_last(), path));
     assert_true(cl_alloc_peak() <= (peak > now + (1u << 20) ? peak : now + (1u << 20)));
     assert_int_equal(cl_alloc_bytes(), now);
     unlink(path);
@@ -98,10 +98,10 @@ static void test_symlink_written_through(void **state)
     at(link, sizeof link, "link.bin");
     at(dangling, sizeof dangling, "dangling.bin");
     at(fresh, sizeof fresh, "fresh.bin");
-    assert_int_equal(cl_file_write_atomic(target, "old", 3), CL_OK);
+    assert_int_equal(cl_fileio_write_atomic(target, "old", 3), CL_OK);
     assert_int_equal(chmod(target, 0600), 0);
     assert_int_equal(symlink("real.bin", link), 0); /* relative, as ln -s makes them */
-    assert_int_equal(cl_file_write_atomic(link, "new!", 4), CL_OK);
+    assert_int_equal(cl_fileio_write_atomic(link, "new!", 4), CL_OK);
     struct stat st;
     assert_int_equal(lstat(link, &st), 0);
     assert_true(S_ISLNK(st.st_mode)); /* still a link */
@@ -110,7 +110,7 @@ static void test_symlink_written_through(void **state)
     slurp_eq(target, "new!");
     /* a dangling link: its target is created, the link stays */
     assert_int_equal(symlink("fresh.bin", dangling), 0);
-    assert_int_equal(cl_file_write_atomic(dangling, "x", 1), CL_OK);
+    assert_int_equal(cl_fileio_write_atomic(dangling, "x", 1), CL_OK);
     assert_int_equal(lstat(dangling, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
     slurp_eq(fresh, "x");
@@ -118,8 +118,8 @@ static void test_symlink_written_through(void **state)
     char loop[300];
     at(loop, sizeof loop, "loop.bin");
     assert_int_equal(symlink("loop.bin", loop), 0);
-    assert_int_equal(cl_file_write_atomic(loop, "x", 1), CL_EIO);
-    assert_non_null(strstr(cl_last_error(), loop));
+    assert_int_equal(cl_fileio_write_atomic(loop, "x", 1), CL_EIO);
+    assert_non_null(strstr(cl_error_last(), loop));
 }
 
 static void touch(const char *path)
@@ -149,7 +149,7 @@ static void test_stale_temps_swept(void **state)
     touch(mine);
     touch(other);
     touch(unrelated);
-    assert_int_equal(cl_file_write_atomic(target, "m", 1), CL_OK);
+    assert_int_equal(cl_fileio_write_atomic(target, "m", 1), CL_OK);
     assert_false(exists(stale)); /* a dead save's temp: gone */
     assert_true(exists(mine));   /* ours, maybe another thread's save */
     assert_true(exists(other));  /* another file's: left to its own next save */

@@ -26,24 +26,24 @@ static void platt_vs_sklearn(void **state)
 {
     (void)state;
     double a, b;
-    assert_int_equal(cl_platt_fit(CAL_SCORE, CAL_Y, CAL_N, &a, &b), CL_OK);
+    assert_int_equal(cl_calibrate_platt_fit(CAL_SCORE, CAL_Y, CAL_N, &a, &b), CL_OK);
     NEAR(a, PLATT_A, 1e-5);
     NEAR(b, PLATT_B, 1e-5);
-    assert_true(cl_platt_apply(a, b, 3) > cl_platt_apply(a, b, -3));
+    assert_true(cl_calibrate_platt_apply(a, b, 3) > cl_calibrate_platt_apply(a, b, -3));
 }
 
 static void isotonic_vs_sklearn(void **state)
 {
     (void)state;
     cl_isotonic *iso;
-    assert_int_equal(cl_isotonic_fit(&iso, CAL_SCORE, CAL_Y, NULL, CAL_N), CL_OK);
+    assert_int_equal(cl_calibrate_isotonic_fit(&iso, CAL_SCORE, CAL_Y, NULL, CAL_N), CL_OK);
     for (int i = 0; i < CAL_GRID; i++)
-        NEAR(cl_isotonic_apply(iso, ISO_GRID[i]), ISO_PRED[i], 1e-12);
-    cl_isotonic_free(iso);
-    assert_int_equal(cl_isotonic_fit(&iso, CAL_SCORE, CAL_Y, CAL_W, CAL_N), CL_OK);
+        NEAR(cl_calibrate_isotonic_apply(iso, ISO_GRID[i]), ISO_PRED[i], 1e-12);
+    cl_calibrate_isotonic_free(iso);
+    assert_int_equal(cl_calibrate_isotonic_fit(&iso, CAL_SCORE, CAL_Y, CAL_W, CAL_N), CL_OK);
     for (int i = 0; i < CAL_GRID; i++)
-        NEAR(cl_isotonic_apply(iso, ISO_GRID[i]), ISOW_PRED[i], 1e-12);
-    cl_isotonic_free(iso);
+        NEAR(cl_calibrate_isotonic_apply(iso, ISO_GRID[i]), ISOW_PRED[i], 1e-12);
+    cl_calibrate_isotonic_free(iso);
 }
 
 /* Fit on the first half, score the second: monotone map, lower Brier than raw sigmoid of a
@@ -56,20 +56,20 @@ static void isotonic_holdout(void **state)
     for (int i = 0; i < CAL_N; i++)
         raw[i] = 1 / (1 + exp(-0.4 * CAL_SCORE[i])); /* too flat: miscalibrated */
     cl_isotonic *iso;
-    assert_int_equal(cl_isotonic_fit(&iso, raw, CAL_Y, NULL, h), CL_OK);
+    assert_int_equal(cl_calibrate_isotonic_fit(&iso, raw, CAL_Y, NULL, h), CL_OK);
     double before = 0, after = 0, prev = -1;
     for (int i = h; i < CAL_N; i++) {
-        double q = cl_isotonic_apply(iso, raw[i]);
+        double q = cl_calibrate_isotonic_apply(iso, raw[i]);
         before += (raw[i] - CAL_Y[i]) * (raw[i] - CAL_Y[i]);
         after += (q - CAL_Y[i]) * (q - CAL_Y[i]);
     }
     for (double s = 0; s <= 1; s += 0.001) {
-        double q = cl_isotonic_apply(iso, s);
+        double q = cl_calibrate_isotonic_apply(iso, s);
         assert_true(q >= prev - 1e-15);
         prev = q;
     }
     assert_true(after < before);
-    cl_isotonic_free(iso);
+    cl_calibrate_isotonic_free(iso);
 }
 
 static void prior_correction(void **state)
@@ -87,15 +87,15 @@ static void bad_input(void **state)
 {
     (void)state;
     double s[3] = {0.1, 0.2, 0.3}, y[3] = {1, 1, 1}, a, b;
-    assert_int_equal(cl_platt_fit(s, y, 3, &a, &b), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "single class"));
+    assert_int_equal(cl_calibrate_platt_fit(s, y, 3, &a, &b), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "single class"));
     y[1] = 2;
-    assert_int_equal(cl_platt_fit(s, y, 3, &a, &b), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 2"));
+    assert_int_equal(cl_calibrate_platt_fit(s, y, 3, &a, &b), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "row 2"));
     s[0] = NAN;
     cl_isotonic *iso;
-    assert_int_equal(cl_isotonic_fit(&iso, s, y, NULL, 3), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 1"));
+    assert_int_equal(cl_calibrate_isotonic_fit(&iso, s, y, NULL, 3), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "row 1"));
 }
 
 int main(void)

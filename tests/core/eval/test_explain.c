@@ -204,13 +204,13 @@ static void errors(void **state)
     float x[4] = {0, NAN, 0, 0};
     double phi[5];
     assert_int_equal(cl_explain_kernelshap(predict, &f, x, bg, NULL, 4, 10, 1, phi), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "column 2 of the row is NaN"));
+    assert_non_null(strstr(cl_error_last(), "column 2 of the row is NaN"));
     x[1] = 0;
     int32_t groups[4] = {0, 1, 5, 1};
     assert_int_equal(cl_explain_kernelshap(predict, &f, x, bg, groups, 2, 10, 1, phi), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "column 3 is in group 5"));
+    assert_non_null(strstr(cl_error_last(), "column 3 is in group 5"));
     assert_int_equal(cl_explain_kernelshap(predict, &f, x, bg, NULL, 3, 10, 1, phi), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "3 groups given for 4 columns"));
+    assert_non_null(strstr(cl_error_last(), "3 groups given for 4 columns"));
     cl_tensor_free(bg);
 }
 

@@ -18,24 +18,24 @@
 static void check_eintr(int rc, const char *what, size_t bytes_before)
 {
     assert_int_equal(rc, CL_EINTR);
-    assert_non_null(strstr(cl_last_error(), what));
-    assert_non_null(strstr(cl_last_error(), "interrupted"));
+    assert_non_null(strstr(cl_error_last(), what));
+    assert_non_null(strstr(cl_error_last(), "interrupted"));
     assert_int_equal(cl_alloc_bytes(), bytes_before); /* temporaries freed */
-    cl_interrupt_clear();
+    cl_progress_interrupt_clear();
 }
 
 static cl_frame *make_frame(int64_t n)
 {
     cl_column *a, *b, *x;
-    assert_int_equal(cl_column_new_cat(&a, n, NULL), CL_OK);
-    assert_int_equal(cl_column_new_cat(&b, n, NULL), CL_OK);
-    assert_int_equal(cl_column_new_num(&x, CL_NUM, n), CL_OK);
+    assert_int_equal(cl_frame_column_new_cat(&a, n, NULL), CL_OK);
+    assert_int_equal(cl_frame_column_new_cat(&b, n, NULL), CL_OK);
+    assert_int_equal(cl_frame_column_new_num(&x, CL_NUM, n), CL_OK);
     for (int64_t i = 0; i < n; i++) {
         char s[32];
         snprintf(s, sizeof s, "a%d", (int)(i % 7));
-        assert_int_equal(cl_dict_intern(a->dict, s, strlen(s), &a->codes[i]), CL_OK);
+        assert_int_equal(cl_frame_dict_intern(a->dict, s, strlen(s), &a->codes[i]), CL_OK);
         snprintf(s, sizeof s, "b%d", (int)(i % 5));
-        assert_int_equal(cl_dict_intern(b->dict, s, strlen(s), &b->codes[i]), CL_OK);
+        assert_int_equal(cl_frame_dict_intern(b->dict, s, strlen(s), &b->codes[i]), CL_OK);
         x->num[i] = (double)(i % 11);
     }
     cl_frame *f;
@@ -43,9 +43,9 @@ static cl_frame *make_frame(int64_t n)
     assert_int_equal(cl_frame_set(f, "a", a), CL_OK);
     assert_int_equal(cl_frame_set(f, "b", b), CL_OK);
     assert_int_equal(cl_frame_set(f, "x", x), CL_OK);
-    cl_column_free(a);
-    cl_column_free(b);
-    cl_column_free(x);
+    cl_frame_column_free(a);
+    cl_frame_column_free(b);
+    cl_frame_column_free(x);
     return f;
 }
 
@@ -70,14 +70,14 @@ static void test_treeshap(void **state)
     assert_int_equal(cl_gbdt_fit(m, X, y, NULL, NULL), CL_OK);
     float *out = cl_alloc((size_t)N * (D + 1) * sizeof *out);
     size_t before = cl_alloc_bytes();
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_treeshap((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(X), N, D,
                             m->base, 1.0, out),
                 "treeshap", before);
     assert_int_equal(cl_treeshap((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(X),
                                  N, D, m->base, 1.0, out),
                      CL_OK);
-    cl_free(out);
+    cl_alloc_free(out);
     cl_gbdt_free(m);
     cl_tensor_free(X);
     cl_tensor_free(y);
@@ -102,11 +102,11 @@ static void test_kernelshap_lime(void **state)
     float x[D] = {1, 0.5f, 0, 0.25f, 1, 0};
     double phi[D + 1], coef[D + 1], r2;
     size_t before = cl_alloc_bytes();
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_explain_kernelshap(predict, NULL, x, bg, NULL, D, 100, 1, phi), "kernelshap",
                 before);
     assert_int_equal(cl_explain_kernelshap(predict, NULL, x, bg, NULL, D, 100, 1, phi), CL_OK);
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_explain_lime(predict, NULL, x, bg, NULL, D, 200, 0, 1, coef, &r2), "lime",
                 before);
     assert_int_equal(cl_explain_lime(predict, NULL, x, bg, NULL, D, 200, 0, 1, coef, &r2), CL_OK);
@@ -121,16 +121,16 @@ static void test_frame_ops(void **state)
     cl_agg agg = {"x", CL_AGG_MEAN, NULL};
     size_t before = cl_alloc_bytes();
 
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_frame_crosstab(&out, f, "a", "b", 0), "crosstab", before);
     assert_null(out);
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_frame_sort(&out, f, kx, NULL, 1), "sort", before);
     assert_null(out);
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_frame_groupby(&out, f, ka, 1, &agg, 1), "interrupted", before);
     assert_null(out);
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_frame_join(&out, f, f, ka, 1, CL_JOIN_INNER, NULL), "join", before);
     assert_null(out);
 
@@ -154,7 +154,7 @@ static void test_transform(void **state)
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
     cl_tensor *X = (cl_tensor *)&X, *y = NULL;
     size_t before = cl_alloc_bytes();
-    cl_interrupt();
+    cl_progress_interrupt();
     check_eintr(cl_pipeline_transform(p, f, &X, &y), "transform", before);
     assert_null(X);
     assert_int_equal(cl_pipeline_transform(p, f, &X, &y), CL_OK);

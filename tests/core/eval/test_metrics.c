@@ -184,7 +184,7 @@ static void test_ranking_metrics(void **state)
             near(v, r->v[1], 1e-9, "best_youden value");
         } else {
             assert_int_equal(cl_metrics_roc_auc(&v, y, p, n), CL_EINVAL);
-            assert_non_null(strstr(cl_last_error(), "only one class"));
+            assert_non_null(strstr(cl_error_last(), "only one class"));
             assert_int_equal(cl_metrics_average_precision(&v, y, p, n), CL_EINVAL);
         }
         const ref *r = get(cases[c], "best_cost");
@@ -210,17 +210,17 @@ static void test_curves(void **state)
             arrays(cv.y, cv.n, get(cases[c], "roc_tpr"), 1e-6, "roc tpr");
             assert_true(isinf(cv.t[0]));
             arrays(cv.t + 1, cv.n - 1, get(cases[c], "roc_thr"), 1e-6, "roc thr");
-            cl_curve_free(&cv);
+            cl_metrics_curve_free(&cv);
             assert_int_equal(cl_metrics_pr_curve(&cv, y, p, n), CL_OK);
             arrays(cv.x, cv.n, get(cases[c], "pr_recall"), 1e-6, "pr recall");
             arrays(cv.y, cv.n, get(cases[c], "pr_precision"), 1e-6, "pr precision");
             arrays(cv.t, cv.n - 1, get(cases[c], "pr_thr"), 1e-6, "pr thr");
-            cl_curve_free(&cv);
+            cl_metrics_curve_free(&cv);
         }
         assert_int_equal(cl_metrics_calibration(&cv, y, p, n, 10), CL_OK);
         arrays(cv.x, cv.n, get(cases[c], "calib_pred"), 1e-6, "calibration mean predicted");
         arrays(cv.y, cv.n, get(cases[c], "calib_true"), 1e-6, "calibration positive fraction");
-        cl_curve_free(&cv);
+        cl_metrics_curve_free(&cv);
         if (get(cases[c], "gains")) {
             double rate[10];
             assert_int_equal(cl_metrics_gains(&cv, rate, y, p, n, 10), CL_OK);
@@ -228,7 +228,7 @@ static void test_curves(void **state)
             arrays(cv.y, cv.n, get(cases[c], "gains"), 1e-12, "gains");
             arrays(cv.t, cv.n, get(cases[c], "lift"), 1e-12, "lift");
             arrays(rate, 10, get(cases[c], "decile_lift"), 1e-12, "decile lift");
-            cl_curve_free(&cv);
+            cl_metrics_curve_free(&cv);
         }
         free(y);
         free(p);
@@ -241,21 +241,21 @@ static void test_bad_input(void **state)
     float y[3] = {0, 1, 2}, p[3] = {0.1f, 0.2f, 0.3f};
     double v;
     assert_int_equal(cl_metrics_roc_auc(&v, y, p, 3), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 3"));
+    assert_non_null(strstr(cl_error_last(), "row 3"));
     y[2] = 1;
     p[1] = NAN;
     assert_int_equal(cl_metrics_brier(&v, y, p, 3), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 2 is NaN"));
+    assert_non_null(strstr(cl_error_last(), "row 2 is NaN"));
     p[1] = 1.5f;
     assert_int_equal(cl_metrics_log_loss(&v, y, p, 3, 1e-15), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "0 <= p <= 1"));
+    assert_non_null(strstr(cl_error_last(), "0 <= p <= 1"));
     /* scores outside [0, 1] are fine for ranking metrics */
     assert_int_equal(cl_metrics_roc_auc(&v, y, p, 3), CL_OK);
     assert_int_equal(cl_metrics_roc_auc(&v, y, p, 0), CL_EINVAL);
     assert_int_equal(cl_metrics_log_loss(&v, y, p, 3, 0), CL_EINVAL);
     cl_curve cv;
     assert_int_equal(cl_metrics_gains(&cv, NULL, y, p, 3, 10), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "at least 10 rows"));
+    assert_non_null(strstr(cl_error_last(), "at least 10 rows"));
     assert_int_equal(cl_metrics_calibration(&cv, y, p, 3, 0), CL_EINVAL);
     assert_int_equal(cl_metrics_best_threshold(&v, &v, y, p, 3, CL_THRESH_COST, -1, 1),
                      CL_EINVAL);
@@ -307,13 +307,13 @@ static void test_alloc_failures(void **state)
         cl_alloc_fail_at(k);
         int rc = cl_metrics_roc_curve(&cv, y, p, 12);
         if (rc == CL_OK)
-            cl_curve_free(&cv);
+            cl_metrics_curve_free(&cv);
         else
             assert_int_equal(rc, CL_ENOMEM);
         cl_alloc_fail_at(k);
         rc = cl_metrics_gains(&cv, NULL, y, p, 12, 10);
         if (rc == CL_OK)
-            cl_curve_free(&cv);
+            cl_metrics_curve_free(&cv);
         else
             assert_int_equal(rc, CL_ENOMEM);
         cl_alloc_fail_at(k);

@@ -24,7 +24,7 @@ static void qini_by_hand(void **state)
     float score[6] = {0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f};
     float t[6] = {1, 0, 1, 0, 1, 0}, y[6] = {1, 1, 1, 0, 0, 1};
     cl_qini *q;
-    assert_int_equal(cl_qini_curve(&q, y, t, score, 6), CL_OK);
+    assert_int_equal(cl_uplift_qini_curve(&q, y, t, score, 6), CL_OK);
     assert_int_equal(q->m, 7);
     /* k=1: YT=1 NT=1 NC=0 -> 1; k=2: 1 - 1*1/1 = 0; k=3: 2 - 1*2/1 = 0; k=4: 2 - 1*2/2 = 1;
      * k=5: 2 - 1*3/2 = 0.5; k=6: 2 - 2*3/3 = 0 */
@@ -34,7 +34,7 @@ static void qini_by_hand(void **state)
     /* area by trapezoids over x/n: (0+1)/2 + (1+0)/2 + 0 + (0+1)/2 + (1+.5)/2 + (.5+0)/2 = 2.5,
      * times 1/6; the random line ends at 0; divided by n again */
     NEAR(q->coefficient, (2.5 / 6) / 6, 1e-12);
-    cl_qini_free(q);
+    cl_uplift_qini_free(q);
 }
 
 static void qini_vs_direct(void **state)
@@ -50,7 +50,7 @@ static void qini_vs_direct(void **state)
         s[i] = (float)(cl_rng_below(&r, 50)) / 50; /* many ties */
     }
     cl_qini *q;
-    assert_int_equal(cl_qini_curve(&q, y, t, s, N), CL_OK);
+    assert_int_equal(cl_uplift_qini_curve(&q, y, t, s, N), CL_OK);
     for (int64_t a = 1; a < q->m; a++) {
         /* direct: customers with score >= the a-th boundary's score */
         int64_t k = (int64_t)q->x[a];
@@ -78,7 +78,7 @@ static void qini_vs_direct(void **state)
         NEAR(q->qini[a], NC > 0 ? YT - YC * NT / NC : YT, 1e-9);
         NEAR(q->uplift[a], ((NT > 0 ? YT / NT : 0) - (NC > 0 ? YC / NC : 0)) * k, 1e-9);
     }
-    cl_qini_free(q);
+    cl_uplift_qini_free(q);
 }
 
 static void knowing_the_uplift_helps(void **state)
@@ -96,12 +96,12 @@ static void knowing_the_uplift_helps(void **state)
         noise[i] = (float)cl_rng_uniform(&r);
     }
     cl_qini *a, *b;
-    assert_int_equal(cl_qini_curve(&a, y, t, good, N), CL_OK);
-    assert_int_equal(cl_qini_curve(&b, y, t, noise, N), CL_OK);
+    assert_int_equal(cl_uplift_qini_curve(&a, y, t, good, N), CL_OK);
+    assert_int_equal(cl_uplift_qini_curve(&b, y, t, noise, N), CL_OK);
     assert_true(a->coefficient > 0.01);
     assert_true(fabs(b->coefficient) < a->coefficient / 3);
-    cl_qini_free(a);
-    cl_qini_free(b);
+    cl_uplift_qini_free(a);
+    cl_uplift_qini_free(b);
 }
 
 /* scikit-uplift's normalised areas, computed from its documented definitions with numpy by
@@ -112,7 +112,7 @@ static void check_ref(const float *y, const float *t, const float *s, int n, int
                       const double *qini, const double *uplift, double qa, double ua)
 {
     cl_qini *q;
-    assert_int_equal(cl_qini_curve(&q, y, t, s, n), CL_OK);
+    assert_int_equal(cl_uplift_qini_curve(&q, y, t, s, n), CL_OK);
     assert_int_equal(q->m, m);
     for (int k = 0; k < m; k++) {
         NEAR(q->qini[k], qini[k], 1e-9);
@@ -120,7 +120,7 @@ static void check_ref(const float *y, const float *t, const float *s, int n, int
     }
     NEAR(q->qini_auc, qa, 1e-9);
     NEAR(q->uplift_auc, ua, 1e-9);
-    cl_qini_free(q);
+    cl_uplift_qini_free(q);
 }
 
 static void normalised_vs_reference(void **state)
@@ -133,9 +133,9 @@ static void normalised_vs_reference(void **state)
     for (int i = 0; i < UPA_N; i++)
         ps[i] = UPA_Y[i] * UPA_T[i] - UPA_Y[i] * (1 - UPA_T[i]);
     cl_qini *q;
-    assert_int_equal(cl_qini_curve(&q, UPA_Y, UPA_T, ps, UPA_N), CL_OK);
+    assert_int_equal(cl_uplift_qini_curve(&q, UPA_Y, UPA_T, ps, UPA_N), CL_OK);
     NEAR(q->qini_auc, 1, 1e-12);
-    cl_qini_free(q);
+    cl_uplift_qini_free(q);
 }
 
 static void psi_cases(void **state)
@@ -151,19 +151,19 @@ static void psi_cases(void **state)
         shifted[i] = cl_rng_normal(&r) + 1;
     }
     double psi;
-    assert_int_equal(cl_psi(e, N, e, N, 10, &psi), CL_OK);
+    assert_int_equal(cl_drift_psi(e, N, e, N, 10, &psi), CL_OK);
     NEAR(psi, 0, 1e-15);
-    assert_int_equal(cl_psi(e, N, same, N, 10, &psi), CL_OK);
+    assert_int_equal(cl_drift_psi(e, N, same, N, 10, &psi), CL_OK);
     assert_true(psi < 0.01);
-    assert_int_equal(cl_psi(e, N, shifted, N, 10, &psi), CL_OK);
+    assert_int_equal(cl_drift_psi(e, N, shifted, N, 10, &psi), CL_OK);
     assert_true(psi > 0.25);
     /* by hand: reference {1,2,3,4} in 2 bins (edge at 3): shares .5/.5; actual {3,3,3,1}:
      * .25/.75 -> (.25-.5)ln(.5) + (.75-.5)ln(1.5) */
     double a4[4] = {1, 2, 3, 4}, b4[4] = {3, 3, 3, 1};
-    assert_int_equal(cl_psi(a4, 4, b4, 4, 2, &psi), CL_OK);
+    assert_int_equal(cl_drift_psi(a4, 4, b4, 4, 2, &psi), CL_OK);
     NEAR(psi, -0.25 * log(0.5) + 0.25 * log(1.5), 1e-12);
-    assert_int_equal(cl_psi(a4, 4, b4, 4, 1, &psi), CL_EINVAL);
-    assert_int_equal(cl_psi(a4, 0, b4, 4, 5, &psi), CL_EINVAL);
+    assert_int_equal(cl_drift_psi(a4, 4, b4, 4, 1, &psi), CL_EINVAL);
+    assert_int_equal(cl_drift_psi(a4, 0, b4, 4, 5, &psi), CL_EINVAL);
 }
 
 static void qini_errors(void **state)
@@ -171,11 +171,11 @@ static void qini_errors(void **state)
     (void)state;
     float y[3] = {1, 0, 1}, t[3] = {1, 1, 1}, s[3] = {1, 2, 3};
     cl_qini *q;
-    assert_int_equal(cl_qini_curve(&q, y, t, s, 3), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "both treated and control"));
+    assert_int_equal(cl_uplift_qini_curve(&q, y, t, s, 3), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "both treated and control"));
     t[1] = 2;
-    assert_int_equal(cl_qini_curve(&q, y, t, s, 3), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 2: treatment"));
+    assert_int_equal(cl_uplift_qini_curve(&q, y, t, s, 3), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "row 2: treatment"));
 }
 
 int main(void)

@@ -22,9 +22,9 @@
 static cl_frame *read_ok(const char *text, const cl_csv_opts *o)
 {
     cl_frame *f = NULL;
-    int rc = cl_csv_read_buffer(&f, text, strlen(text), "t.csv", o, NULL);
+    int rc = cl_csvio_read_buffer(&f, text, strlen(text), "t.csv", o, NULL);
     if (rc)
-        fail_msg("read failed: %s", cl_last_error());
+        fail_msg("read failed: %s", cl_error_last());
     return f;
 }
 
@@ -33,11 +33,11 @@ static void read_fails_n(const char *text, size_t len, const cl_csv_opts *o, int
                          const char *frag1, const char *frag2)
 {
     cl_frame *f = (cl_frame *)1;
-    int rc = cl_csv_read_buffer(&f, text, len, "t.csv", o, NULL);
+    int rc = cl_csvio_read_buffer(&f, text, len, "t.csv", o, NULL);
     if (rc != code)
-        fail_msg("rc %d (wanted %d): %s", rc, code, rc ? cl_last_error() : "");
+        fail_msg("rc %d (wanted %d): %s", rc, code, rc ? cl_error_last() : "");
     assert_null(f);
-    const char *msg = cl_last_error();
+    const char *msg = cl_error_last();
     if (frag1 && !strstr(msg, frag1))
         fail_msg("message '%s' lacks '%s'", msg, frag1);
     if (frag2 && !strstr(msg, frag2))
@@ -49,10 +49,10 @@ static void read_fails(const char *text, const cl_csv_opts *o, int code, const c
                        const char *frag2)
 {
     cl_frame *f = (cl_frame *)1;
-    int rc = cl_csv_read_buffer(&f, text, strlen(text), "t.csv", o, NULL);
+    int rc = cl_csvio_read_buffer(&f, text, strlen(text), "t.csv", o, NULL);
     assert_int_equal(rc, code);
     assert_null(f);
-    const char *msg = cl_last_error();
+    const char *msg = cl_error_last();
     if (frag1 && !strstr(msg, frag1))
         fail_msg("message '%s' lacks '%s'", msg, frag1);
     if (frag2 && !strstr(msg, frag2))
@@ -75,12 +75,12 @@ static void test_ragged_rows(void **state)
     read_fails("a,b\n1,2,3\n", NULL, CL_EFORMAT, "line 2", "expected 2 fields, got 3");
     /* skip mode: skipped and counted, no trace in types or dictionaries */
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.skip_bad = 1;
     cl_frame *f;
     cl_csv_info info;
     const char *t = "a,b\n1,2\nbad\n3,4,5\n5,6\n";
-    assert_int_equal(cl_csv_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
+    assert_int_equal(cl_csvio_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
     assert_int_equal(f->nrow, 2);
     assert_int_equal(info.bad_lines, 2);
     assert_int_equal(info.first_bad_line, 3);
@@ -100,7 +100,7 @@ static void test_forced_num_text(void **state)
 {
     (void)state;
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     const char *names[] = {"x"};
     cl_coltype types[] = {CL_NUM};
     o.type_names = names;
@@ -110,7 +110,7 @@ static void test_forced_num_text(void **state)
     cl_frame *f;
     cl_csv_info info;
     const char *t = "x,y\n1,a\n2,b\nabc,c\nNA,d\ndef,e\n";
-    assert_int_equal(cl_csv_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
+    assert_int_equal(cl_csvio_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
     assert_int_equal(col(f, "x")->type, CL_NUM);
     assert_true(col(f, "x")->num[1] == 2 && isnan(col(f, "x")->num[2]));
     assert_true(isnan(col(f, "x")->num[3]) && isnan(col(f, "x")->num[4]));
@@ -127,7 +127,7 @@ static void test_forced_num_text(void **state)
     cl_frame_free(f);
     types[0] = CL_DATE;
     t = "x\n2024-01-01\n2024-02-30\n";
-    assert_int_equal(cl_csv_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
+    assert_int_equal(cl_csvio_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
     assert_int_equal(col(f, "x")->type, CL_DATE);
     assert_true(isnan(col(f, "x")->num[1]));
     assert_int_equal(info.nnotes, 1);
@@ -146,7 +146,7 @@ static void test_bad_header(void **state)
     read_fails("", NULL, CL_EFORMAT, "t.csv: empty file", NULL);
     read_fails("\n\n", NULL, CL_EFORMAT, "empty file", NULL);
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     const char *names[] = {"p", "q", "r"};
     o.names = names;
     o.nnames = 3;
@@ -159,8 +159,8 @@ static void test_missing_file(void **state)
 {
     (void)state;
     cl_frame *f;
-    assert_int_equal(cl_csv_read(&f, "/nonexistent/x.csv", NULL, NULL), CL_EIO);
-    assert_non_null(strstr(cl_last_error(), "cannot open '/nonexistent/x.csv'"));
+    assert_int_equal(cl_csvio_read(&f, "/nonexistent/x.csv", NULL, NULL), CL_EIO);
+    assert_non_null(strstr(cl_error_last(), "cannot open '/nonexistent/x.csv'"));
 }
 
 /* ---- valid input -------------------------------------------------------------------------- */
@@ -174,10 +174,10 @@ static void test_quotes_crlf_bom(void **state)
     assert_string_equal(f->names[0], "id");
     assert_int_equal(f->nrow, 4);
     const cl_column *s = col(f, "s");
-    assert_string_equal(cl_column_label(s, 0), "a,b");
-    assert_string_equal(cl_column_label(s, 1), "x \"y\"");
-    assert_string_equal(cl_column_label(s, 2), "l1\nl2");
-    assert_string_equal(cl_column_label(s, 3), "plain");
+    assert_string_equal(cl_frame_column_label(s, 0), "a,b");
+    assert_string_equal(cl_frame_column_label(s, 1), "x \"y\"");
+    assert_string_equal(cl_frame_column_label(s, 2), "l1\nl2");
+    assert_string_equal(cl_frame_column_label(s, 3), "plain");
     cl_frame_free(f);
 }
 
@@ -204,14 +204,14 @@ static void test_inference(void **state)
     /* num then text: cat, earlier rows keep their exact spelling (second pass) */
     const cl_column *z = col(f, "z");
     assert_int_equal(z->type, CL_CAT);
-    assert_string_equal(cl_column_label(z, 0), "007");
-    assert_string_equal(cl_column_label(z, 1), "08");
-    assert_string_equal(cl_column_label(z, 2), "hello");
+    assert_string_equal(cl_frame_column_label(z, 0), "007");
+    assert_string_equal(cl_frame_column_label(z, 1), "08");
+    assert_string_equal(cl_frame_column_label(z, 2), "hello");
     cl_frame_free(f);
     /* a date column meeting text falls back too */
     f = read_ok("d\n2024-01-01\nsoon\n", NULL);
     assert_int_equal(col(f, "d")->type, CL_CAT);
-    assert_string_equal(cl_column_label(col(f, "d"), 0), "2024-01-01");
+    assert_string_equal(cl_frame_column_label(col(f, "d"), 0), "2024-01-01");
     cl_frame_free(f);
     /* header only: zero rows */
     f = read_ok("a,b\n", NULL);
@@ -224,7 +224,7 @@ static void test_options(void **state)
 {
     (void)state;
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.sep = ';';
     o.header = 0;
     o.skip = 2;
@@ -242,7 +242,7 @@ static void test_options(void **state)
     assert_string_equal(f->names[0], "V1");
     assert_true(isnan(col(f, "V1")->num[1]));
     assert_int_equal(col(f, "V2")->type, CL_CAT);
-    assert_string_equal(cl_column_label(col(f, "V2"), 1), "20");
+    assert_string_equal(cl_frame_column_label(col(f, "V2"), 1), "20");
     cl_frame_free(f);
     /* NA (a default marker) is an ordinary label once na is replaced */
     o.ntypes = 0;
@@ -250,9 +250,9 @@ static void test_options(void **state)
     o.nrows = -1;
     f = read_ok("x\nNA\n", &o);
     assert_int_equal(col(f, "V1")->type, CL_CAT);
-    assert_string_equal(cl_column_label(col(f, "V1"), 1), "NA");
+    assert_string_equal(cl_frame_column_label(col(f, "V1"), 1), "NA");
     cl_frame_free(f);
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     const char *names[] = {"u", "v"};
     o.names = names;
     o.nnames = 2;
@@ -278,8 +278,8 @@ static void test_nul_bytes(void **state)
     read_fails_n(quoted, sizeof quoted - 1, NULL, CL_EFORMAT, "line 2, column 'a'", "NUL");
     /* /dev/zero is all NUL bytes and has no line end: it ends at once, with that message */
     cl_frame *f;
-    assert_int_equal(cl_csv_read(&f, "/dev/zero", NULL, NULL), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "/dev/zero: line 1, field 1: a NUL byte"));
+    assert_int_equal(cl_csvio_read(&f, "/dev/zero", NULL, NULL), CL_EFORMAT);
+    assert_non_null(strstr(cl_error_last(), "/dev/zero: line 1, field 1: a NUL byte"));
 }
 
 /* A record may not grow without bound (an unclosed quote, a file that is not CSV). */
@@ -287,7 +287,7 @@ static void test_max_record(void **state)
 {
     (void)state;
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.max_record = 1000;
     size_t n = 5000;
     char *t = malloc(n + 64);
@@ -298,7 +298,7 @@ static void test_max_record(void **state)
     /* below the limit, fine */
     o.max_record = 100000;
     cl_frame *f = read_ok(t, &o);
-    assert_int_equal(strlen(cl_column_label(col(f, "b"), 1)), n);
+    assert_int_equal(strlen(cl_frame_column_label(col(f, "b"), 1)), n);
     cl_frame_free(f);
     /* an unclosed quote spanning many lines */
     o.max_record = 1000;
@@ -311,7 +311,7 @@ static void test_max_record(void **state)
 }
 
 /* A 4 MB field: read whole, with a few dozen allocations. libcsv grew its buffer by 128 bytes
- * at a time, each growth a copy (cl_realloc moves): 32768 copies averaging 2 MB, a minute.
+ * at a time, each growth a copy (cl_alloc_realloc moves): 32768 copies averaging 2 MB, a minute.
  * Counting allocations shows the growth is geometric without timing anything. */
 static void test_long_field(void **state)
 {
@@ -327,7 +327,7 @@ static void test_long_field(void **state)
     cl_alloc_fail_at(0);
     if (allocs > 200)
         fail_msg("reading one 4 MB field took %ld allocations", allocs);
-    const char *lab = cl_column_label(col(f, "a"), 0);
+    const char *lab = cl_frame_column_label(col(f, "a"), 0);
     assert_int_equal(strlen(lab), n);
     assert_true(lab[0] == 'y' && lab[n - 1] == 'y');
     assert_true(col(f, "b")->num[0] == 1);
@@ -349,7 +349,7 @@ static void test_many_columns(void **state)
         p += sprintf(p, "%s%d", j ? "," : "", j);
     strcpy(p, "\n");
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     const char *tn[] = {"c99999"};
     cl_coltype tt[] = {CL_CAT};
     o.type_names = tn;
@@ -387,7 +387,7 @@ static void test_inference_notes(void **state)
                      i == 10 ? "soon" : "2024-01-02", i % 10 ? "7" : "q", i);
     cl_frame *f;
     cl_csv_info info;
-    assert_int_equal(cl_csv_read_buffer(&f, t, strlen(t), "t.csv", NULL, &info), CL_OK);
+    assert_int_equal(cl_csvio_read_buffer(&f, t, strlen(t), "t.csv", NULL, &info), CL_OK);
     assert_int_equal(col(f, "x")->type, CL_CAT);
     assert_int_equal(col(f, "d")->type, CL_CAT);
     assert_int_equal(col(f, "half")->type, CL_CAT);
@@ -408,13 +408,13 @@ static void test_inference_notes(void **state)
     cl_frame_free(f);
     /* forcing num: the two tokens are missing, counted; everything else unchanged */
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     const char *tn[] = {"x"};
     cl_coltype tt[] = {CL_NUM};
     o.type_names = tn;
     o.types = tt;
     o.ntypes = 1;
-    assert_int_equal(cl_csv_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
+    assert_int_equal(cl_csvio_read_buffer(&f, t, strlen(t), "t.csv", &o, &info), CL_OK);
     const cl_column *x = col(f, "x");
     assert_int_equal(x->type, CL_NUM);
     assert_true(isnan(x->num[1234]) && isnan(x->num[3000]) && x->num[1233] == 1.5);
@@ -432,7 +432,7 @@ static void test_na_and_nrows(void **state)
 {
     (void)state;
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     const char *na[] = {"-999"};
     o.na = na;
     o.nna = 1;
@@ -449,7 +449,7 @@ static void test_na_and_nrows(void **state)
     assert_true(isnan(col(f, "x")->num[0]) && col(f, "x")->num[1] == 5);
     assert_true(isnan(col(f, "x")->num[2]));
     cl_frame_free(f);
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.nrows = 0;
     f = read_ok("a,b\n1,x\n2,y\n", &o);
     assert_int_equal(f->nrow, 0);
@@ -470,7 +470,7 @@ static void test_cr_line_numbers(void **state)
     read_fails("a,b\r\n1,2\r\n\r\n3\r\n", NULL, CL_EFORMAT, "t.csv: line 4", "got 1");
     read_fails("a,b\r1,\"x\ry\"\r3\r", NULL, CL_EFORMAT, "t.csv: line 4", "got 1");
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.skip = 2;
     read_fails("junk\rjunk\ra,b\r1,2\r3\r", &o, CL_EFORMAT, "t.csv: line 5", "got 1");
     size_t block = (size_t)1 << 20;
@@ -512,16 +512,16 @@ static void test_quoted_markers(void **state)
                           NULL);
     const cl_column *s = col(f, "s"), *n = col(f, "n");
     assert_int_equal(f->nrow, 10);
-    assert_string_equal(cl_column_label(s, 0), "NA");
-    assert_null(cl_column_label(s, 1));
-    assert_string_equal(cl_column_label(s, 2), "");
-    assert_null(cl_column_label(s, 3));
-    assert_string_equal(cl_column_label(s, 4), " ");
-    assert_null(cl_column_label(s, 5));
-    assert_string_equal(cl_column_label(s, 6), "a\"b");
-    assert_string_equal(cl_column_label(s, 7), "\"");
-    assert_string_equal(cl_column_label(s, 8), "x\"");
-    assert_string_equal(cl_column_label(s, 9), "N/A"); /* quoted, at the end, no line end */
+    assert_string_equal(cl_frame_column_label(s, 0), "NA");
+    assert_null(cl_frame_column_label(s, 1));
+    assert_string_equal(cl_frame_column_label(s, 2), "");
+    assert_null(cl_frame_column_label(s, 3));
+    assert_string_equal(cl_frame_column_label(s, 4), " ");
+    assert_null(cl_frame_column_label(s, 5));
+    assert_string_equal(cl_frame_column_label(s, 6), "a\"b");
+    assert_string_equal(cl_frame_column_label(s, 7), "\"");
+    assert_string_equal(cl_frame_column_label(s, 8), "x\"");
+    assert_string_equal(cl_frame_column_label(s, 9), "N/A"); /* quoted, at the end, no line end */
     assert_true(n->num[9] == 10);                    /* quoted numbers are numbers */
     /* in a num column quoted markers are missing (they cannot be numbers): */
     assert_int_equal(n->type, CL_NUM);
@@ -536,20 +536,20 @@ static void test_quoted_markers(void **state)
     f = read_ok("v\n1\n\"NA\"\nNA\n\"\"\nx\n", NULL);
     const cl_column *v = col(f, "v");
     assert_int_equal(v->type, CL_CAT);
-    assert_string_equal(cl_column_label(v, 0), "1");
-    assert_string_equal(cl_column_label(v, 1), "NA");
-    assert_null(cl_column_label(v, 2));
-    assert_string_equal(cl_column_label(v, 3), "");
-    assert_string_equal(cl_column_label(v, 4), "x");
+    assert_string_equal(cl_frame_column_label(v, 0), "1");
+    assert_string_equal(cl_frame_column_label(v, 1), "NA");
+    assert_null(cl_frame_column_label(v, 2));
+    assert_string_equal(cl_frame_column_label(v, 3), "");
+    assert_string_equal(cl_frame_column_label(v, 4), "x");
     cl_frame_free(f);
     /* staged records (skip_bad) see quoting the same way */
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.skip_bad = 1;
     f = read_ok("s\n\"NA\"\nNA\n\"\"\n", &o);
-    assert_string_equal(cl_column_label(col(f, "s"), 0), "NA");
-    assert_null(cl_column_label(col(f, "s"), 1));
-    assert_string_equal(cl_column_label(col(f, "s"), 2), "");
+    assert_string_equal(cl_frame_column_label(col(f, "s"), 0), "NA");
+    assert_null(cl_frame_column_label(col(f, "s"), 1));
+    assert_string_equal(cl_frame_column_label(col(f, "s"), 2), "");
     cl_frame_free(f);
 }
 
@@ -577,17 +577,17 @@ static void test_changed_between_passes(void **state)
     fputs("text,1\n", fp); /* a falls back to cat: pass 2 re-reads every row */
     fclose(fp);
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     cl_progress prog = {truncate_at_end, path};
     o.progress = &prog;
     cl_frame *f = (cl_frame *)1;
-    int rc = cl_csv_read(&f, path, &o, NULL);
+    int rc = cl_csvio_read(&f, path, &o, NULL);
     unlink(path);
     if (rc == CL_OK)
         fail_msg("a truncated file loaded (%lld rows)", (long long)f->nrow);
     assert_int_equal(rc, CL_EIO);
     assert_null(f);
-    assert_non_null(strstr(cl_last_error(), "the file changed while being read"));
+    assert_non_null(strstr(cl_error_last(), "the file changed while being read"));
 }
 
 /* ---- writer ------------------------------------------------------------------------------- */
@@ -616,9 +616,9 @@ static void test_write_round_trip(void **state)
     cl_frame *f;
     cl_column *a, *b, *d;
     assert_int_equal(cl_frame_new(&f), CL_OK);
-    assert_int_equal(cl_column_from_doubles(&a, v, N), CL_OK);
-    assert_int_equal(cl_column_from_strings(&b, s, N), CL_OK);
-    assert_int_equal(cl_column_new_num(&d, CL_DATE, N), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&a, v, N), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&b, s, N), CL_OK);
+    assert_int_equal(cl_frame_column_new_num(&d, CL_DATE, N), CL_OK);
     for (int i = 0; i < N; i++)
         d->num[i] = i % 7 == 0 ? NAN : (double)(i * 13 - 9000) + (i % 3 == 0 ? 0.25 : 0);
     assert_int_equal(cl_frame_set(f, "x", a), CL_OK);
@@ -628,17 +628,17 @@ static void test_write_round_trip(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(cl_csv_write(f, path, 0), CL_OK);
+    assert_int_equal(cl_csvio_write(f, path, 0), CL_OK);
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     const char *tn[] = {"s"};
     cl_coltype tt[] = {CL_CAT};
     o.type_names = tn;
     o.types = tt;
     o.ntypes = 1;
     cl_frame *g;
-    if (cl_csv_read(&g, path, &o, NULL) != CL_OK)
-        fail_msg("%s", cl_last_error());
+    if (cl_csvio_read(&g, path, &o, NULL) != CL_OK)
+        fail_msg("%s", cl_error_last());
     unlink(path);
     assert_int_equal(g->nrow, N);
     const cl_column *x = col(g, "x"), *sl = col(g, "s"), *w = col(g, "when");
@@ -648,7 +648,7 @@ static void test_write_round_trip(void **state)
             assert_true(isnan(x->num[i]));
         else if (memcmp(&x->num[i], &v[i], sizeof v[i]) && !(v[i] == 0 && x->num[i] == 0))
             fail_msg("row %d: wrote %.17g, read %.17g", i, v[i], x->num[i]);
-        const char *got = cl_column_label(sl, i);
+        const char *got = cl_frame_column_label(sl, i);
         if (!s[i]) /* missing reads back as missing, the empty label as the empty label */
             assert_null(got);
         else
@@ -657,14 +657,14 @@ static void test_write_round_trip(void **state)
     }
     cl_frame_free(g);
     cl_frame_free(f);
-    cl_column_free(a);
-    cl_column_free(b);
-    cl_column_free(d);
+    cl_frame_column_free(a);
+    cl_frame_column_free(b);
+    cl_frame_column_free(d);
     free(v);
     free(s);
 }
 
-/* Property: random frames -> cl_csv_write -> cl_csv_read give the same frame back: numbers
+/* Property: random frames -> cl_csvio_write -> cl_csvio_read give the same frame back: numbers
  * bit for bit (inf, -inf, -0, subnormals; NaN as missing), labels byte for byte (the empty
  * label, "NA", "null", "N/A", "NaN", " ", quotes, separators, CR/LF, numbers and dates as
  * labels), dates to the second. Inferred types when each column shows its type (a cat column
@@ -739,11 +739,11 @@ static void test_round_trip_property(void **state)
                 }
                 if (nrow && !pinned)
                     strs[cl_rng_below(&r, (uint64_t)nrow)] = "plain text";
-                assert_int_equal(cl_column_from_strings(&c, strs, nrow), CL_OK);
+                assert_int_equal(cl_frame_column_from_strings(&c, strs, nrow), CL_OK);
                 free(strs);
                 free(lab);
             } else {
-                assert_int_equal(cl_column_new_num(&c, type, nrow), CL_OK);
+                assert_int_equal(cl_frame_column_new_num(&c, type, nrow), CL_OK);
                 for (int64_t i = 0; i < nrow; i++) {
                     if (type == CL_NUM) {
                         c->num[i] = random_num(&r);
@@ -759,15 +759,15 @@ static void test_round_trip_property(void **state)
                     c->num[cl_rng_below(&r, (uint64_t)nrow)] = 19000;
             }
             assert_int_equal(cl_frame_set(f, names[j], c), CL_OK);
-            cl_column_free(c);
+            cl_frame_column_free(c);
             tn[j] = names[j];
             tt[j] = type;
         }
         f->nrow = nrow;
-        assert_int_equal(cl_csv_write(f, path, cl_rng_below(&r, 2) ? ',' : ';'), CL_OK);
+        assert_int_equal(cl_csvio_write(f, path, cl_rng_below(&r, 2) ? ',' : ';'), CL_OK);
         /* the writer's separator is unknown to the reader: try both */
         cl_csv_opts o;
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         if (pinned) {
             o.type_names = tn;
             o.types = tt;
@@ -775,7 +775,7 @@ static void test_round_trip_property(void **state)
         }
         cl_frame *g = NULL;
         cl_csv_info info;
-        int rc = cl_csv_read(&g, path, &o, &info);
+        int rc = cl_csvio_read(&g, path, &o, &info);
         if (rc == CL_OK && g->ncol != ncol) {
             cl_frame_free(g);
             g = NULL;
@@ -783,10 +783,10 @@ static void test_round_trip_property(void **state)
         }
         if (rc != CL_OK) {
             o.sep = ';';
-            rc = cl_csv_read(&g, path, &o, &info);
+            rc = cl_csvio_read(&g, path, &o, &info);
         }
         if (rc != CL_OK)
-            fail_msg("round %d: %s", round, cl_last_error());
+            fail_msg("round %d: %s", round, cl_error_last());
         assert_int_equal(g->nrow, nrow);
         assert_int_equal(g->ncol, ncol);
         if (!pinned && info.nnotes != 0)
@@ -795,10 +795,10 @@ static void test_round_trip_property(void **state)
             const cl_column *a = f->cols[j], *b = g->cols[j];
             if (a->type != b->type)
                 fail_msg("round %d, column %d: wrote %s, read %s", round, j,
-                         cl_coltype_name(a->type), cl_coltype_name(b->type));
+                         cl_frame_coltype_name(a->type), cl_frame_coltype_name(b->type));
             for (int64_t i = 0; i < nrow; i++) {
                 if (a->type == CL_CAT) {
-                    const char *x = cl_column_label(a, i), *y = cl_column_label(b, i);
+                    const char *x = cl_frame_column_label(a, i), *y = cl_frame_column_label(b, i);
                     if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
                         fail_msg("round %d, row %lld, column %d: wrote '%s', read '%s'", round,
                                  (long long)i, j, x ? x : "(missing)", y ? y : "(missing)");
@@ -829,7 +829,7 @@ static void test_alloc_failures(void **state)
     for (long n = 1; n < 500 && !ok; n++) {
         cl_frame *f = NULL;
         cl_alloc_fail_at(n);
-        int rc = cl_csv_read_buffer(&f, t, strlen(t), "t.csv", NULL, NULL);
+        int rc = cl_csvio_read_buffer(&f, t, strlen(t), "t.csv", NULL, NULL);
         cl_alloc_fail_at(0);
         if (rc == CL_OK) {
             ok = 1;

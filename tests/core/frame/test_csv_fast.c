@@ -40,7 +40,7 @@ static void same_frame(const cl_frame *a, const cl_frame *b)
         assert_int_equal(x->type, y->type);
         for (int64_t i = 0; i < a->nrow; i++) {
             if (x->type == CL_CAT) {
-                const char *lx = cl_column_label(x, i), *ly = cl_column_label(y, i);
+                const char *lx = cl_frame_column_label(x, i), *ly = cl_frame_column_label(y, i);
                 assert_int_equal(lx == NULL, ly == NULL);
                 if (lx)
                     assert_string_equal(lx, ly);
@@ -61,15 +61,15 @@ static int both_threads(const char *text, size_t len, const cl_csv_opts *o, int 
     slow.libcsv_only = 1;
     cl_frame *a = NULL, *b = NULL;
     cl_csv_info ia, ib;
-    int ra = cl_csv_read_buffer(&a, text, len, "t.csv", &fast, &ia);
+    int ra = cl_csvio_read_buffer(&a, text, len, "t.csv", &fast, &ia);
     char msg[1024];
-    snprintf(msg, sizeof msg, "%s", ra ? cl_last_error() : "");
-    int rb = cl_csv_read_buffer(&b, text, len, "t.csv", &slow, &ib);
+    snprintf(msg, sizeof msg, "%s", ra ? cl_error_last() : "");
+    int rb = cl_csvio_read_buffer(&b, text, len, "t.csv", &slow, &ib);
     if (ra != rb)
         fail_msg("fast rc %d (%s), libcsv rc %d (%s) on [%.*s]", ra, msg, rb,
-                 rb ? cl_last_error() : "", (int)(len < 200 ? len : 200), text);
+                 rb ? cl_error_last() : "", (int)(len < 200 ? len : 200), text);
     if (ra) {
-        assert_string_equal(msg, cl_last_error());
+        assert_string_equal(msg, cl_error_last());
         return 0;
     }
     same_frame(a, b);
@@ -124,22 +124,22 @@ static void test_tricky(void **state)
     cl_csv_opts o;
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         size_t len = strlen(cases[k]);
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         both(cases[k], len, &o);
         o.skip_bad = 1;
         both(cases[k], len, &o);
         o.nrows = 1;
         both(cases[k], len, &o);
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         o.header = 0;
         both(cases[k], len, &o);
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         o.skip = 1;
         both(cases[k], len, &o);
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         o.max_record = 6;
         both(cases[k], len, &o);
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         o.sep = ';';
         both(cases[k], len, &o);
     }
@@ -151,9 +151,9 @@ static void test_nul(void **state)
     (void)state;
     static const char t[] = "a,b\n1,2\n3,x\0y\n5,6\n";
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     assert_int_equal(both(t, sizeof t - 1, &o), 0);
-    assert_non_null(strstr(cl_last_error(), "line 3, column 'b'"));
+    assert_non_null(strstr(cl_error_last(), "line 3, column 'b'"));
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -190,7 +190,7 @@ static void test_fuzz_corpus(void **state)
         char *b = slurp(path, &len);
         assert_non_null(b);
         cl_csv_opts o;
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         both(b, len, &o);
         o.skip_bad = 1;
         both(b, len, &o);
@@ -228,7 +228,7 @@ static void test_random_files(void **state)
             buf[len++] = '\n';
         buf[len] = '\0';
         cl_csv_opts o;
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         uint64_t pick = cl_rng_next(&rng);
         o.skip_bad = (int)(pick & 1);
         o.header = (pick >> 1) % 5 != 0;
@@ -273,14 +273,14 @@ static void test_big_file_threads(void **state)
     static const int threads[] = {1, 2, 3, 7};
     for (int skip_bad = 0; skip_bad < 2; skip_bad++) {
         cl_csv_opts o;
-        cl_csv_opts_default(&o);
+        cl_csvio_opts_default(&o);
         o.skip_bad = skip_bad;
         o.libcsv_only = 1;
         cl_frame *ref = NULL;
         cl_csv_info iref;
-        int rref = cl_csv_read(&ref, path, &o, &iref);
+        int rref = cl_csvio_read(&ref, path, &o, &iref);
         char msg[1024];
-        snprintf(msg, sizeof msg, "%s", rref ? cl_last_error() : "");
+        snprintf(msg, sizeof msg, "%s", rref ? cl_error_last() : "");
         if (skip_bad)
             assert_int_equal(rref, CL_OK);
         else
@@ -290,10 +290,10 @@ static void test_big_file_threads(void **state)
             o.threads = threads[t];
             cl_frame *f = NULL;
             cl_csv_info info;
-            int rc = cl_csv_read(&f, path, &o, &info);
+            int rc = cl_csvio_read(&f, path, &o, &info);
             assert_int_equal(rc, rref);
             if (rc) {
-                assert_string_equal(cl_last_error(), msg);
+                assert_string_equal(cl_error_last(), msg);
                 continue;
             }
             assert_true(f->nrow > 50000);
@@ -316,17 +316,17 @@ static void test_same_file(void **state)
     if (!path)
         skip();
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.libcsv_only = 1;
     cl_frame *ref = NULL;
     cl_csv_info iref;
-    assert_int_equal(cl_csv_read(&ref, path, &o, &iref), CL_OK);
+    assert_int_equal(cl_csvio_read(&ref, path, &o, &iref), CL_OK);
     for (int t = 1; t <= 2; t++) {
         o.libcsv_only = 0;
         o.threads = t;
         cl_frame *f = NULL;
         cl_csv_info info;
-        assert_int_equal(cl_csv_read(&f, path, &o, &info), CL_OK);
+        assert_int_equal(cl_csvio_read(&f, path, &o, &info), CL_OK);
         same_frame(f, ref);
         same_info(&info, &iref);
         cl_frame_free(f);

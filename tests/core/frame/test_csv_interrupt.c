@@ -45,7 +45,7 @@ static int on_progress(void *ud, const char *task, double done, double total, co
     p->last_done = done;
     p->total = total;
     if (!p->interrupt_at_end || done >= total)
-        cl_interrupt(); /* what the SIGINT handler does */
+        cl_progress_interrupt(); /* what the SIGINT handler does */
     return 0;
 }
 
@@ -53,9 +53,9 @@ static int read_with(const char *buf, size_t len, probe *p, cl_frame **f)
 {
     cl_progress prog = {on_progress, p};
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
+    cl_csvio_opts_default(&o);
     o.progress = &prog;
-    return cl_csv_read_buffer(f, buf, len, "big.csv", &o, NULL);
+    return cl_csvio_read_buffer(f, buf, len, "big.csv", &o, NULL);
 }
 
 static void test_interrupt_pass1(void **state)
@@ -69,16 +69,16 @@ static void test_interrupt_pass1(void **state)
     cl_frame *f = (cl_frame *)1;
     int rc = read_with(buf, len, &p, &f);
     assert_int_equal(rc, CL_EINTR);
-    assert_string_equal(cl_last_error(), "read_csv: interrupted");
+    assert_string_equal(cl_error_last(), "read_csv: interrupted");
     assert_null(f);
     assert_int_equal(p.calls, 1); /* stopped at the first block, not at the end */
     assert_true(p.last_done < p.total);
     assert_int_equal(cl_alloc_bytes(), base);
-    cl_interrupt_clear();
+    cl_progress_interrupt_clear();
     /* the flag cleared, the same read runs to the end */
     cl_csv_opts o;
-    cl_csv_opts_default(&o);
-    assert_int_equal(cl_csv_read_buffer(&f, buf, len, "big.csv", &o, NULL), CL_OK);
+    cl_csvio_opts_default(&o);
+    assert_int_equal(cl_csvio_read_buffer(&f, buf, len, "big.csv", &o, NULL), CL_OK);
     assert_int_equal(f->nrow, 600000);
     cl_frame_free(f);
     free(buf);
@@ -98,7 +98,7 @@ static void test_interrupt_pass2(void **state)
     assert_true(p.last_done >= p.total);
     assert_null(f);
     assert_int_equal(cl_alloc_bytes(), base);
-    cl_interrupt_clear();
+    cl_progress_interrupt_clear();
     free(buf);
 }
 
@@ -115,10 +115,10 @@ static void test_small_input(void **state)
     assert_int_equal(f->nrow, 1000);
     cl_frame_free(f);
     /* ... but the interrupt flag is still polled */
-    cl_interrupt();
+    cl_progress_interrupt();
     assert_int_equal(read_with(buf, len, &p, &f), CL_EINTR);
     assert_null(f);
-    cl_interrupt_clear();
+    cl_progress_interrupt_clear();
     free(buf);
 }
 

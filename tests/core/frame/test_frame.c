@@ -27,20 +27,20 @@ static cl_frame *make_frame(int64_t n, uint64_t seed)
     cl_rng r;
     cl_rng_seed(&r, seed);
     cl_column *x, *g, *h, *d;
-    assert_int_equal(cl_column_new_num(&x, CL_NUM, n), CL_OK);
-    assert_int_equal(cl_column_new_cat(&g, n, NULL), CL_OK);
-    assert_int_equal(cl_column_new_cat(&h, n, NULL), CL_OK);
-    assert_int_equal(cl_column_new_num(&d, CL_DATE, n), CL_OK);
+    assert_int_equal(cl_frame_column_new_num(&x, CL_NUM, n), CL_OK);
+    assert_int_equal(cl_frame_column_new_cat(&g, n, NULL), CL_OK);
+    assert_int_equal(cl_frame_column_new_cat(&h, n, NULL), CL_OK);
+    assert_int_equal(cl_frame_column_new_num(&d, CL_DATE, n), CL_OK);
     for (int64_t i = 0; i < n; i++) {
         x->num[i] = cl_rng_below(&r, 10) == 0 ? NAN : (double)((int64_t)cl_rng_below(&r, 50) - 20) / 4;
         if (cl_rng_below(&r, 12) == 0)
             g->codes[i] = -1;
         else {
             const char *s = LABELS[cl_rng_below(&r, 5)];
-            assert_int_equal(cl_dict_intern(g->dict, s, strlen(s), &g->codes[i]), CL_OK);
+            assert_int_equal(cl_frame_dict_intern(g->dict, s, strlen(s), &g->codes[i]), CL_OK);
         }
         const char *s = LABELS[cl_rng_below(&r, 3)];
-        assert_int_equal(cl_dict_intern(h->dict, s, strlen(s), &h->codes[i]), CL_OK);
+        assert_int_equal(cl_frame_dict_intern(h->dict, s, strlen(s), &h->codes[i]), CL_OK);
         d->num[i] = 18000 + (double)cl_rng_below(&r, 30);
     }
     cl_frame *f;
@@ -49,10 +49,10 @@ static cl_frame *make_frame(int64_t n, uint64_t seed)
     assert_int_equal(cl_frame_set(f, "g", g), CL_OK);
     assert_int_equal(cl_frame_set(f, "h", h), CL_OK);
     assert_int_equal(cl_frame_set(f, "d", d), CL_OK);
-    cl_column_free(x);
-    cl_column_free(g);
-    cl_column_free(h);
-    cl_column_free(d);
+    cl_frame_column_free(x);
+    cl_frame_column_free(g);
+    cl_frame_column_free(h);
+    cl_frame_column_free(d);
     return f;
 }
 
@@ -73,7 +73,7 @@ static int same_num(double a, double b)
 static int same_cell(const cl_column *a, int64_t i, const cl_column *b, int64_t j)
 {
     if (a->type == CL_CAT) {
-        const char *x = cl_column_label(a, i), *y = cl_column_label(b, j);
+        const char *x = cl_frame_column_label(a, i), *y = cl_frame_column_label(b, j);
         return (!x && !y) || (x && y && !strcmp(x, y));
     }
     return same_num(a->num[i], b->num[j]);
@@ -90,16 +90,16 @@ static void test_arith_cmp_masks(void **state)
     assert_int_equal(cl_col_arith(&r, CL_ARITH_MUL, x, x), CL_OK);
     for (int64_t i = 0; i < x->n; i++)
         assert_true(same_num(r->num[i], x->num[i] * x->num[i]));
-    cl_column_free(r);
+    cl_frame_column_free(r);
     assert_int_equal(cl_col_arith_scalar(&r, CL_ARITH_SUB, x, 3, 1), CL_OK);
     for (int64_t i = 0; i < x->n; i++)
         assert_true(same_num(r->num[i], 3 - x->num[i]));
-    cl_column_free(r);
+    cl_frame_column_free(r);
     assert_int_equal(cl_col_arith_scalar(&r, CL_ARITH_MOD, x, 2, 0), CL_OK);
     for (int64_t i = 0; i < x->n; i++)
         if (!isnan(x->num[i]))
             assert_true(same_num(r->num[i], x->num[i] - floor(x->num[i] / 2) * 2));
-    cl_column_free(r);
+    cl_frame_column_free(r);
     /* comparisons: missing compares false */
     assert_int_equal(cl_col_cmp_scalar(&m, CL_CMP_GE, x, 1.5), CL_OK);
     for (int64_t i = 0; i < x->n; i++)
@@ -107,14 +107,14 @@ static void test_arith_cmp_masks(void **state)
     assert_int_equal(cl_col_cmp_str(&m2, CL_CMP_EQ, g, "alpha"), CL_OK);
     assert_int_equal(cl_col_cmp_str(&m3, CL_CMP_LT, g, "charlie"), CL_OK);
     for (int64_t i = 0; i < x->n; i++) {
-        const char *s = cl_column_label(g, i);
+        const char *s = cl_frame_column_label(g, i);
         assert_true(m2->num[i] == (s && !strcmp(s, "alpha")));
         assert_true(m3->num[i] == (s && strcmp(s, "charlie") < 0));
     }
     cl_column *a, *o, *n;
-    assert_int_equal(cl_mask_and(&a, m, m2), CL_OK);
-    assert_int_equal(cl_mask_or(&o, m, m2), CL_OK);
-    assert_int_equal(cl_mask_not(&n, m), CL_OK);
+    assert_int_equal(cl_frame_col_mask_and(&a, m, m2), CL_OK);
+    assert_int_equal(cl_frame_col_mask_or(&o, m, m2), CL_OK);
+    assert_int_equal(cl_frame_col_mask_not(&n, m), CL_OK);
     for (int64_t i = 0; i < x->n; i++) {
         assert_true(a->num[i] == (m->num[i] && m2->num[i]));
         assert_true(o->num[i] == (m->num[i] || m2->num[i]));
@@ -124,7 +124,7 @@ static void test_arith_cmp_masks(void **state)
     cl_column *gh;
     assert_int_equal(cl_col_cmp(&gh, CL_CMP_EQ, g, h), CL_OK);
     for (int64_t i = 0; i < x->n; i++) {
-        const char *s = cl_column_label(g, i), *t = cl_column_label(h, i);
+        const char *s = cl_frame_column_label(g, i), *t = cl_frame_column_label(h, i);
         assert_true(gh->num[i] == (s && t && !strcmp(s, t)));
     }
     /* isin */
@@ -132,7 +132,7 @@ static void test_arith_cmp_masks(void **state)
     cl_column *in;
     assert_int_equal(cl_col_isin_str(&in, g, set, 3), CL_OK);
     for (int64_t i = 0; i < x->n; i++) {
-        const char *s = cl_column_label(g, i);
+        const char *s = cl_frame_column_label(g, i);
         assert_true(in->num[i] == (s && (!strcmp(s, "bravo") || !strcmp(s, "echo"))));
     }
     /* filter keeps exactly the masked rows, in order */
@@ -145,18 +145,18 @@ static void test_arith_cmp_masks(void **state)
     assert_int_equal(ff->nrow, k);
     /* errors */
     assert_int_equal(cl_col_arith(&r, CL_ARITH_ADD, x, g), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "cat column"));
+    assert_non_null(strstr(cl_error_last(), "cat column"));
     assert_int_equal(cl_col_cmp_scalar(&r, CL_CMP_EQ, g, 1), CL_EINVAL);
-    assert_int_equal(cl_mask_and(&r, g, m), CL_EINVAL);
+    assert_int_equal(cl_frame_col_mask_and(&r, g, m), CL_EINVAL);
     cl_frame_free(ff);
-    cl_column_free(m);
-    cl_column_free(m2);
-    cl_column_free(m3);
-    cl_column_free(a);
-    cl_column_free(o);
-    cl_column_free(n);
-    cl_column_free(gh);
-    cl_column_free(in);
+    cl_frame_column_free(m);
+    cl_frame_column_free(m2);
+    cl_frame_column_free(m3);
+    cl_frame_column_free(a);
+    cl_frame_column_free(o);
+    cl_frame_column_free(n);
+    cl_frame_column_free(gh);
+    cl_frame_column_free(in);
     cl_frame_free(f);
 }
 
@@ -216,10 +216,10 @@ static void test_reductions(void **state)
     assert_int_equal(cl_col_value_counts(&vc, col(f, "g"), "g"), CL_OK);
     int64_t total = 0;
     for (int64_t r = 0; r < vc->nrow; r++) {
-        const char *lab = cl_column_label(vc->cols[0], r);
+        const char *lab = cl_frame_column_label(vc->cols[0], r);
         int64_t c = 0;
         for (int64_t i = 0; i < f->nrow; i++) {
-            const char *s2 = cl_column_label(col(f, "g"), i);
+            const char *s2 = cl_frame_column_label(col(f, "g"), i);
             c += s2 && !strcmp(s2, lab);
         }
         assert_true(vc->cols[1]->num[r] == (double)c);
@@ -232,14 +232,14 @@ static void test_reductions(void **state)
     /* empty / all-missing */
     double nanv = NAN;
     cl_column *e;
-    assert_int_equal(cl_column_from_doubles(&e, &nanv, 1), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&e, &nanv, 1), CL_OK);
     assert_int_equal(cl_col_sum(e, &got), CL_OK);
     assert_true(got == 0);
     assert_int_equal(cl_col_mean(e, &got), CL_OK);
     assert_true(isnan(got));
     assert_int_equal(cl_col_median(e, &got), CL_OK);
     assert_true(isnan(got));
-    cl_column_free(e);
+    cl_frame_column_free(e);
     cl_frame_free(f);
 }
 
@@ -248,41 +248,41 @@ static void test_conversions(void **state)
     (void)state;
     const char *s[] = {"1.5", "x", NULL, "x", "007"};
     cl_column *c, *r;
-    assert_int_equal(cl_column_from_strings(&c, s, 5), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&c, s, 5), CL_OK);
     assert_int_equal(cl_col_astype(&r, c, CL_NUM), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "label 'x' is not a number"));
+    assert_non_null(strstr(cl_error_last(), "label 'x' is not a number"));
     const char *from[] = {"x", "1.5"};
     const double to[] = {1, 2};
     assert_int_equal(cl_col_map(&r, c, from, NULL, to, 2), CL_OK);
     assert_true(r->num[0] == 2 && r->num[1] == 1 && isnan(r->num[2]) && isnan(r->num[4]));
-    cl_column_free(r);
+    cl_frame_column_free(r);
     const char *tos[] = {"X", "X"};
     assert_int_equal(cl_col_map(&r, c, from, tos, NULL, 2), CL_OK);
     assert_int_equal(r->dict->n, 1);
-    assert_string_equal(cl_column_label(r, 0), "X");
-    assert_null(cl_column_label(r, 4));
-    cl_column_free(r);
+    assert_string_equal(cl_frame_column_label(r, 0), "X");
+    assert_null(cl_frame_column_label(r, 4));
+    cl_frame_column_free(r);
     assert_int_equal(cl_col_fillna_str(&r, c, "none"), CL_OK);
-    assert_string_equal(cl_column_label(r, 2), "none");
-    assert_string_equal(cl_column_label(r, 1), "x");
-    cl_column_free(r);
-    cl_column_free(c);
+    assert_string_equal(cl_frame_column_label(r, 2), "none");
+    assert_string_equal(cl_frame_column_label(r, 1), "x");
+    cl_frame_column_free(r);
+    cl_frame_column_free(c);
     double v[] = {0.1, NAN, 3, 1e21};
-    assert_int_equal(cl_column_from_doubles(&c, v, 4), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&c, v, 4), CL_OK);
     cl_column *back;
     assert_int_equal(cl_col_astype(&r, c, CL_CAT), CL_OK);
-    assert_string_equal(cl_column_label(r, 0), "0.1");
-    assert_string_equal(cl_column_label(r, 2), "3");
-    assert_null(cl_column_label(r, 1));
+    assert_string_equal(cl_frame_column_label(r, 0), "0.1");
+    assert_string_equal(cl_frame_column_label(r, 2), "3");
+    assert_null(cl_frame_column_label(r, 1));
     assert_int_equal(cl_col_astype(&back, r, CL_NUM), CL_OK);
     for (int i = 0; i < 4; i++)
         assert_true(same_num(back->num[i], v[i]));
-    cl_column_free(back);
-    cl_column_free(r);
+    cl_frame_column_free(back);
+    cl_frame_column_free(r);
     assert_int_equal(cl_col_fillna_num(&r, c, -1), CL_OK);
     assert_true(r->num[1] == -1);
-    cl_column_free(r);
-    cl_column_free(c);
+    cl_frame_column_free(r);
+    cl_frame_column_free(c);
 }
 
 /* ---- sort --------------------------------------------------------------------------------- */
@@ -295,7 +295,7 @@ static int ref_cmp(const cl_frame *f, int64_t a, int64_t b)
         return isnan(x) ? 1 : -1;
     if (!isnan(x) && x != y)
         return x < y ? -1 : 1;
-    const char *s = cl_column_label(col(f, "g"), a), *t = cl_column_label(col(f, "g"), b);
+    const char *s = cl_frame_column_label(col(f, "g"), a), *t = cl_frame_column_label(col(f, "g"), b);
     if (!s || !t)
         return (!s) - (!t);
     return -strcmp(s, t);
@@ -320,7 +320,7 @@ static void test_sort_vs_insertion(void **state)
     assert_int_equal(cl_frame_sort_index(f, keys, desc, 2, &order), CL_OK);
     for (int64_t i = 0; i < n; i++)
         assert_int_equal(order[i], ref[i]);
-    cl_free(order);
+    cl_alloc_free(order);
     cl_frame *s;
     assert_int_equal(cl_frame_sort(&s, f, keys, desc, 2), CL_OK);
     for (int64_t i = 0; i < n; i++)
@@ -329,7 +329,7 @@ static void test_sort_vs_insertion(void **state)
     free(ref);
     const char *bad[] = {"nope"};
     assert_int_equal(cl_frame_sort(&s, f, bad, NULL, 1), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "no column 'nope'"));
+    assert_non_null(strstr(cl_error_last(), "no column 'nope'"));
     cl_frame_free(f);
 }
 
@@ -395,7 +395,7 @@ static void test_groupby_vs_naive(void **state)
         assert_int_equal(col(g, "dmax")->type, CL_DATE);
         /* groups come sorted by (g, h), missing g last */
         if (r > 0) {
-            const char *p = cl_column_label(col(g, "g"), r - 1), *c = cl_column_label(col(g, "g"), r);
+            const char *p = cl_frame_column_label(col(g, "g"), r - 1), *c = cl_frame_column_label(col(g, "g"), r);
             assert_true(c == NULL || (p && strcmp(p, c) <= 0));
         }
     }
@@ -403,10 +403,10 @@ static void test_groupby_vs_naive(void **state)
     cl_frame_free(g);
     cl_agg bad[] = {{"g", CL_AGG_MEAN, NULL}};
     assert_int_equal(cl_frame_groupby(&g, f, keys, 2, bad, 1), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "cat column 'g'"));
+    assert_non_null(strstr(cl_error_last(), "cat column 'g'"));
     cl_agg_fn fn;
-    assert_int_equal(cl_agg_parse("avg", &fn), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "unknown aggregation 'avg'"));
+    assert_int_equal(cl_frame_group_agg_parse("avg", &fn), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "unknown aggregation 'avg'"));
     cl_frame_free(f);
 }
 
@@ -426,7 +426,7 @@ static void test_join_vs_nested_loops(void **state)
         for (int64_t a = 0; a < l->nrow; a++) {
             int matched = 0;
             for (int64_t b = 0; b < r->nrow; b++) {
-                const char *lg = cl_column_label(col(l, "g"), a), *rg = cl_column_label(col(r, "g"), b);
+                const char *lg = cl_frame_column_label(col(l, "g"), a), *rg = cl_frame_column_label(col(r, "g"), b);
                 if (!lg || !rg || strcmp(lg, rg) || !same_cell(col(l, "h"), a, col(r, "h"), b))
                     continue;
                 assert_true(o < j->nrow);
@@ -478,7 +478,7 @@ static void test_join_vs_nested_loops(void **state)
     assert_int_equal(cl_frame_rename(&r2, rx, from2, to2, 1), CL_OK);
     const char *onh[] = {"h"};
     assert_int_equal(cl_frame_join(&j, l, r2, onh, 1, CL_JOIN_INNER, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "key 'h' is cat on the left and date on the right"));
+    assert_non_null(strstr(cl_error_last(), "key 'h' is cat on the left and date on the right"));
     (void)onx;
     cl_frame_free(rx);
     cl_frame_free(r2);
@@ -501,7 +501,7 @@ static void test_join_right_outer(void **state)
     for (int64_t b = 0; b < r->nrow; b++) {
         int matched = 0;
         for (int64_t a = 0; a < l->nrow; a++) {
-            const char *lg = cl_column_label(col(l, "g"), a), *rg = cl_column_label(col(r, "g"), b);
+            const char *lg = cl_frame_column_label(col(l, "g"), a), *rg = cl_frame_column_label(col(r, "g"), b);
             if (!lg || !rg || strcmp(lg, rg) || !same_cell(col(l, "h"), a, col(r, "h"), b))
                 continue;
             assert_true(o < j->nrow);
@@ -527,7 +527,7 @@ static void test_join_right_outer(void **state)
         for (int64_t a = 0; a < p->nrow; a++) {
             int m = 0;
             for (int64_t b = 0; b < q->nrow && !m; b++) {
-                const char *x = cl_column_label(col(p, "g"), a), *y = cl_column_label(col(q, "g"), b);
+                const char *x = cl_frame_column_label(col(p, "g"), a), *y = cl_frame_column_label(col(q, "g"), b);
                 m = x && y && !strcmp(x, y) && same_cell(col(p, "h"), a, col(q, "h"), b);
             }
             *(side ? &ronly : &lonly) += !m;
@@ -540,10 +540,10 @@ static void test_join_right_outer(void **state)
         nr += isnan(col(j, "d")->num[i]); /* d is never missing in make_frame */
         if (i == 0)
             continue;
-        const char *a = cl_column_label(col(j, "g"), i - 1), *b = cl_column_label(col(j, "g"), i);
+        const char *a = cl_frame_column_label(col(j, "g"), i - 1), *b = cl_frame_column_label(col(j, "g"), i);
         assert_true(b ? a && strcmp(a, b) <= 0 : 1); /* sorted, missing last */
         if (a && b && !strcmp(a, b)) {
-            const char *ha = cl_column_label(col(j, "h"), i - 1), *hb = cl_column_label(col(j, "h"), i);
+            const char *ha = cl_frame_column_label(col(j, "h"), i - 1), *hb = cl_frame_column_label(col(j, "h"), i);
             assert_true(strcmp(ha, hb) <= 0);
         }
     }
@@ -572,7 +572,7 @@ static void test_concat(void **state)
     assert_int_equal(cl_frame_drop(&d, b, drop, 1), CL_OK);
     const cl_frame *fs2[] = {a, d};
     assert_int_equal(cl_frame_concat(&c, fs2, 2), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "frame 2 has 3 columns"));
+    assert_non_null(strstr(cl_error_last(), "frame 2 has 3 columns"));
     cl_frame_free(d);
     cl_frame_free(a);
     cl_frame_free(b);
@@ -612,12 +612,12 @@ static void test_split(void **state)
     assert_int_equal(cl_frame_split(f, 0.25, "h", 42, &tr2, &ntr2, &te2, &nte2), CL_OK);
     assert_int_equal(nte2, nte);
     assert_memory_equal(te, te2, (size_t)nte * sizeof *te);
-    cl_free(tr2);
-    cl_free(te2);
+    cl_alloc_free(tr2);
+    cl_alloc_free(te2);
     assert_int_equal(cl_frame_split(f, 1.0, NULL, 1, &tr2, &ntr2, &te2, &nte2), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "test must be a share in (0, 1)"));
-    cl_free(tr);
-    cl_free(te);
+    assert_non_null(strstr(cl_error_last(), "test must be a share in (0, 1)"));
+    cl_alloc_free(tr);
+    cl_alloc_free(te);
     free(seen);
     cl_frame_free(f);
 }
@@ -644,7 +644,7 @@ static void test_kfold(void **state)
             assert_true(fabs((double)in - (double)all / 5) <= 1.0);
         }
     }
-    cl_free(fold);
+    cl_alloc_free(fold);
     /* grouped: groups never straddle folds (groups = x values) */
     assert_int_equal(cl_frame_kfold(f, 4, "h", "x", 3, &fold), CL_OK);
     const cl_column *x = col(f, "x");
@@ -660,10 +660,10 @@ static void test_kfold(void **state)
     int32_t *fold2;
     assert_int_equal(cl_frame_kfold(f, 4, "h", "x", 3, &fold2), CL_OK);
     assert_memory_equal(fold, fold2, (size_t)f->nrow * sizeof *fold);
-    cl_free(fold);
-    cl_free(fold2);
+    cl_alloc_free(fold);
+    cl_alloc_free(fold2);
     assert_int_equal(cl_frame_kfold(f, 1, NULL, NULL, 3, &fold), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "k must be at least 2"));
+    assert_non_null(strstr(cl_error_last(), "k must be at least 2"));
     cl_frame_free(f);
 }
 
@@ -677,13 +677,13 @@ static void test_crosstab_describe(void **state)
     assert_int_equal(ct->nrow, 5);
     assert_int_equal(ct->ncol, 1 + 3);
     for (int64_t r = 0; r < ct->nrow; r++) {
-        const char *gl = cl_column_label(ct->cols[0], r);
+        const char *gl = cl_frame_column_label(ct->cols[0], r);
         if (r)
-            assert_true(strcmp(cl_column_label(ct->cols[0], r - 1), gl) < 0);
+            assert_true(strcmp(cl_frame_column_label(ct->cols[0], r - 1), gl) < 0);
         for (int j = 1; j < ct->ncol; j++) {
             double c = 0;
             for (int64_t i = 0; i < f->nrow; i++) {
-                const char *a = cl_column_label(col(f, "g"), i), *b = cl_column_label(col(f, "h"), i);
+                const char *a = cl_frame_column_label(col(f, "g"), i), *b = cl_frame_column_label(col(f, "h"), i);
                 c += a && !strcmp(a, gl) && !strcmp(b, ct->names[j]);
             }
             assert_true(ct->cols[j]->num[r] == c);
@@ -707,7 +707,7 @@ static void test_crosstab_describe(void **state)
     assert_true(same_num(col(ds, "25%")->num[0], q1));
     assert_true(col(ds, "missing")->num[0] == (double)(f->nrow - cl_col_count(col(f, "x"))));
     assert_true(col(ds, "unique")->num[1] == 5);
-    assert_non_null(cl_column_label(col(ds, "top"), 1));
+    assert_non_null(cl_frame_column_label(col(ds, "top"), 1));
     cl_frame_free(ds);
     cl_frame_free(f);
 }
@@ -747,7 +747,7 @@ static void test_alloc_failures(void **state)
             if (rc == CL_OK) {
                 ok = 1;
                 cl_frame_free(out);
-                cl_free(fold);
+                cl_alloc_free(fold);
             } else {
                 assert_int_equal(rc, CL_ENOMEM);
             }
@@ -773,10 +773,10 @@ static void test_name_index(void **state)
     for (int j = 0; j < N; j++) {
         cl_column *c;
         v = j;
-        assert_int_equal(cl_column_from_doubles(&c, &v, 1), CL_OK);
+        assert_int_equal(cl_frame_column_from_doubles(&c, &v, 1), CL_OK);
         snprintf(name, sizeof name, "col_%d", j);
         assert_int_equal(cl_frame_set(f, name, c), CL_OK);
-        cl_column_free(c);
+        cl_frame_column_free(c);
         if (j == 14 || j == 15 || j == 16 || j == 1000) /* around the switch, and later */
             for (int k = 0; k <= j; k++) {
                 snprintf(name, sizeof name, "col_%d", k);
@@ -789,9 +789,9 @@ static void test_name_index(void **state)
     /* replacing keeps the position and the count */
     cl_column *c;
     v = -1;
-    assert_int_equal(cl_column_from_doubles(&c, &v, 1), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&c, &v, 1), CL_OK);
     assert_int_equal(cl_frame_set(f, "col_1234", c), CL_OK);
-    cl_column_free(c);
+    cl_frame_column_free(c);
     assert_int_equal(f->ncol, N);
     assert_true(f->cols[1234]->num[0] == -1);
     /* derived frames have working indexes too */
@@ -808,7 +808,7 @@ static void test_name_index(void **state)
     int grew = 0;
     for (int j = N; j < 5000 && !grew; j++) {
         v = j;
-        assert_int_equal(cl_column_from_doubles(&c, &v, 1), CL_OK);
+        assert_int_equal(cl_frame_column_from_doubles(&c, &v, 1), CL_OK);
         snprintf(name, sizeof name, "col_%d", j);
         cl_alloc_fail_at(1);
         int rc = cl_frame_set(f, name, c);
@@ -820,7 +820,7 @@ static void test_name_index(void **state)
             rc = cl_frame_set(f, name, c);
         }
         assert_int_equal(rc, CL_OK);
-        cl_column_free(c);
+        cl_frame_column_free(c);
         assert_int_equal(cl_frame_find(f, name), j);
     }
     assert_true(grew);

@@ -18,14 +18,14 @@ static const char *const G[] = {"b", "a", "c"};
 static cl_frame *make(int64_t n)
 {
     cl_column *g, *h;
-    assert_int_equal(cl_column_new_cat(&g, n, NULL), CL_OK);
-    assert_int_equal(cl_column_new_num(&h, CL_NUM, n), CL_OK);
+    assert_int_equal(cl_frame_column_new_cat(&g, n, NULL), CL_OK);
+    assert_int_equal(cl_frame_column_new_num(&h, CL_NUM, n), CL_OK);
     for (int64_t i = 0; i < n; i++) {
         if (i % 7 == 3) {
             g->codes[i] = -1;
         } else {
             const char *s = G[(i * 5 + i / 3) % 3];
-            assert_int_equal(cl_dict_intern(g->dict, s, strlen(s), &g->codes[i]), CL_OK);
+            assert_int_equal(cl_frame_dict_intern(g->dict, s, strlen(s), &g->codes[i]), CL_OK);
         }
         h->num[i] = (double)((i * 3) % 4);
     }
@@ -33,8 +33,8 @@ static cl_frame *make(int64_t n)
     assert_int_equal(cl_frame_new(&f), CL_OK);
     assert_int_equal(cl_frame_set(f, "g", g), CL_OK);
     assert_int_equal(cl_frame_set(f, "h", h), CL_OK);
-    cl_column_free(g);
-    cl_column_free(h);
+    cl_frame_column_free(g);
+    cl_frame_column_free(h);
     return f;
 }
 
@@ -47,10 +47,10 @@ static void test_margins_are_sums(void **state)
     assert_int_equal(m->nrow, ct->nrow + 1);
     assert_int_equal(m->ncol, ct->ncol + 1);
     assert_string_equal(m->names[m->ncol - 1], "All");
-    assert_string_equal(cl_column_label(m->cols[0], m->nrow - 1), "All");
+    assert_string_equal(cl_frame_column_label(m->cols[0], m->nrow - 1), "All");
     double total = 0;
     for (int64_t r = 0; r < ct->nrow; r++) {
-        assert_string_equal(cl_column_label(m->cols[0], r), cl_column_label(ct->cols[0], r));
+        assert_string_equal(cl_frame_column_label(m->cols[0], r), cl_frame_column_label(ct->cols[0], r));
         double s = 0;
         for (int j = 1; j < ct->ncol; j++) {
             assert_true(m->cols[j]->num[r] == ct->cols[j]->num[r]);
@@ -94,8 +94,8 @@ static void test_margins_are_sums(void **state)
     /* a num key column becomes labels */
     assert_int_equal(cl_frame_crosstab_margins(&m, f, "h", "g", 0), CL_OK);
     assert_int_equal(m->cols[0]->type, CL_CAT);
-    assert_string_equal(cl_column_label(m->cols[0], 0), "0");
-    assert_string_equal(cl_column_label(m->cols[0], m->nrow - 1), "All");
+    assert_string_equal(cl_frame_column_label(m->cols[0], 0), "0");
+    assert_string_equal(cl_frame_column_label(m->cols[0], m->nrow - 1), "All");
     cl_frame_free(m);
     cl_frame_free(ct);
     cl_frame_free(f);
@@ -113,7 +113,7 @@ static void test_value_shares(void **state)
     for (int64_t r = 0; r < vc->nrow; r++)
         total += vc->cols[1]->num[r];
     for (int64_t r = 0; r < vs->nrow; r++) {
-        assert_string_equal(cl_column_label(vs->cols[0], r), cl_column_label(vc->cols[0], r));
+        assert_string_equal(cl_frame_column_label(vs->cols[0], r), cl_frame_column_label(vc->cols[0], r));
         assert_true(vs->cols[1]->num[r] == vc->cols[1]->num[r] / total);
         sum += vs->cols[1]->num[r];
     }

@@ -180,7 +180,7 @@ static void test_window_and_errors(void **unused)
     cl_experiment *x;
     p.holdout = 2;
     assert_int_equal(cl_experiment_new(&x, 10, 10, &p), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "holdout"));
+    assert_non_null(strstr(cl_error_last(), "holdout"));
     p.holdout = 0.1;
     p.window = 0;
     assert_int_equal(cl_experiment_new(&x, 10, 10, &p), CL_EINVAL);
@@ -203,7 +203,7 @@ static void test_window_and_errors(void **unused)
     assert_true(s.arm[a].views == 2 && s.arm[a].minutes == 20);
     snprintf(buf, sizeof buf, "%s3,14,watch,99,10,0.5,tv,\n", h);
     assert_int_equal(cl_experiment_observe_csv(x, 14, buf, strlen(buf)), CL_ERANGE);
-    assert_non_null(strstr(cl_last_error(), "line 2"));
+    assert_non_null(strstr(cl_error_last(), "line 2"));
     snprintf(buf, sizeof buf, "%s3,14,watch\n", h);
     assert_int_equal(cl_experiment_observe_csv(x, 14, buf, strlen(buf)), CL_EINVAL);
     snprintf(buf, sizeof buf, "%s0,14,cancel,,,,,\n", h);

@@ -232,13 +232,13 @@ static void check_against_oracle(const cl_livestate *s, const cl_live_event *acc
         for (int j = 0; j < CL_LIVE_NFEATURES; j++) {
             if (isnan(want[j]) && isnan(got[j]))
                 continue;
-            if (cl_live_features[j].is_count || isinf(want[j])) {
+            if (cl_livestate_feature_defs[j].is_count || isinf(want[j])) {
                 if (got[j] != want[j])
                     fail_msg("customer %d day %d %s: got %.17g, want %.17g", u, now,
-                             cl_live_features[j].name, got[j], want[j]);
+                             cl_livestate_feature_defs[j].name, got[j], want[j]);
             } else if (!(fabs(got[j] - want[j]) <= 1e-9 * fmax(1, fabs(want[j])))) {
                 fail_msg("customer %d day %d %s: got %.17g, want %.17g", u, now,
-                         cl_live_features[j].name, got[j], want[j]);
+                         cl_livestate_feature_defs[j].name, got[j], want[j]);
             }
         }
     }
@@ -259,11 +259,11 @@ static void test_oracle(void **state)
         int rc = cl_livestate_apply(s, &EV[i]);
         if (want != (rc == CL_OK))
             fail_msg("event %d: oracle %s, state returned %d (%s)", i, want ? "accepts" : "refuses",
-                     rc, cl_last_error());
+                     rc, cl_error_last());
         if (rc == CL_OK)
             ACC[n++] = EV[i];
         else
-            refused++, assert_true(strstr(cl_last_error(), "field '") != NULL);
+            refused++, assert_true(strstr(cl_error_last(), "field '") != NULL);
         if (i % 500 == 499) /* mid-run reads, and after the clock jumps ahead */
             check_against_oracle(s, ACC, n);
     }
@@ -321,7 +321,7 @@ static void test_images(void **state)
     for (size_t k = 8; k + 4 < lb; k += 1 + k / 16) { /* every byte of the header, then sparser */
         uint8_t save = ib[k];
         ib[k] = (uint8_t)(ib[k] + 0x81);
-        uint32_t crc = cl_crc32(0, ib, lb - 4);
+        uint32_t crc = cl_fileio_crc32(0, ib, lb - 4);
         uint8_t oldc[4];
         memcpy(oldc, ib + lb - 4, 4);
         for (int i = 0; i < 4; i++)
@@ -338,9 +338,9 @@ static void test_images(void **state)
         ib[k] = save;
         memcpy(ib + lb - 4, oldc, 4);
     }
-    cl_free(ia);
-    cl_free(ib);
-    cl_free(ir);
+    cl_alloc_free(ia);
+    cl_alloc_free(ib);
+    cl_alloc_free(ir);
     cl_livestate_free(a);
     cl_livestate_free(b);
     cl_livestate_free(r);
@@ -370,10 +370,10 @@ static void test_alloc_failures(void **state)
             assert_int_equal(cl_livestate_serialize(s, 0, &after, &la), CL_OK);
             assert_int_equal(la, lb);
             assert_memory_equal(before, after, la);
-            cl_free(after);
+            cl_alloc_free(after);
             cl_livestate_apply(s, &EV[i]);
         }
-        cl_free(before);
+        cl_alloc_free(before);
     }
     assert_true(failures > 10);
     uint8_t *x, *y;
@@ -382,8 +382,8 @@ static void test_alloc_failures(void **state)
     assert_int_equal(cl_livestate_serialize(s, 0, &y, &ly), CL_OK);
     assert_int_equal(lx, ly);
     assert_memory_equal(x, y, lx);
-    cl_free(x);
-    cl_free(y);
+    cl_alloc_free(x);
+    cl_alloc_free(y);
     cl_livestate_free(ref);
     cl_livestate_free(s);
 }
@@ -395,33 +395,33 @@ static void test_errors(void **state)
     cl_livestate *s = NULL;
     cfg.nplans = 0;
     assert_int_equal(cl_livestate_new(&s, &cfg), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "plans"));
+    assert_non_null(strstr(cl_error_last(), "plans"));
     cfg = config();
     cfg.max_user = 0;
     assert_int_equal(cl_livestate_new(&s, &cfg), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "max_user"));
+    assert_non_null(strstr(cl_error_last(), "max_user"));
     cfg = config();
     assert_int_equal(cl_livestate_new(&s, &cfg), CL_OK);
     assert_int_equal(cl_livestate_plan(s, "gold"), -1);
-    assert_non_null(strstr(cl_last_error(), "unknown plan 'gold' (plans: basic, standard, premium)"));
+    assert_non_null(strstr(cl_error_last(), "unknown plan 'gold' (plans: basic, standard, premium)"));
     cl_live_event e = {101, 0, CL_LIVE_TICKET, 0, 0, 0, 0, 0, 0, 0};
     assert_int_equal(cl_livestate_apply(s, &e), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "field 'user_id'"));
+    assert_non_null(strstr(cl_error_last(), "field 'user_id'"));
     e.user = 1;
     e.kind = 99;
     assert_int_equal(cl_livestate_apply(s, &e), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "field 'event'"));
+    assert_non_null(strstr(cl_error_last(), "field 'event'"));
     e.kind = CL_LIVE_PROFILE;
     e.plan = 1;
     e.value = 10;
     e.value2 = 101;
     assert_int_equal(cl_livestate_apply(s, &e), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "field 'discount_pct'"));
+    assert_non_null(strstr(cl_error_last(), "field 'discount_pct'"));
     double f[CL_LIVE_NFEATURES];
     assert_int_equal(cl_livestate_features(s, 1, f, NULL), CL_ERANGE);
-    assert_int_equal(cl_live_kind("payment_failed"), CL_LIVE_PAYFAIL);
-    assert_int_equal(cl_live_kind("nope"), 0);
-    assert_string_equal(cl_live_kind_name(CL_LIVE_PROFILE), "profile");
+    assert_int_equal(cl_livestate_kind("payment_failed"), CL_LIVE_PAYFAIL);
+    assert_int_equal(cl_livestate_kind("nope"), 0);
+    assert_string_equal(cl_livestate_kind_name(CL_LIVE_PROFILE), "profile");
     cl_livestate_free(s);
 }
 
@@ -462,15 +462,15 @@ static void test_log(void **state)
         assert_int_equal(cl_livestate_serialize(r, 0, &y, &ly), CL_OK);
         assert_int_equal(lx, ly);
         assert_memory_equal(x, y, lx);
-        cl_free(x);
-        cl_free(y);
+        cl_alloc_free(x);
+        cl_alloc_free(y);
         cl_livestate_free(r);
     }
     cl_livelog_close(g);
     /* another configuration is refused */
     cfg.max_user = 50;
     assert_int_equal(cl_livelog_open(&g, db, &cfg), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "another configuration"));
+    assert_non_null(strstr(cl_error_last(), "another configuration"));
     cl_livestate_free(s);
     char p[160];
     remove(db);

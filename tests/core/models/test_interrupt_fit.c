@@ -1,6 +1,6 @@
 /* test_interrupt_fit.c - what an interrupted fit leaves behind, per model kind, as each
  * header documents it. The progress callback asks to stop at its k-th call (what Ctrl-C does
- * through cl_interrupted()); the fit must return CL_EINTR with a message, free its
+ * through cl_progress_interrupted()); the fit must return CL_EINTR with a message, free its
  * temporaries, and leave the model either unchanged/unfitted (predict refuses with a
  * message) or a valid partial model (predict gives probabilities; gbdt: it saves and loads).
  *   gbdt    the trees built so far           (gbdt.h)
@@ -55,7 +55,7 @@ static void check_probs(const float *p)
 static void check_eintr(int rc)
 {
     assert_int_equal(rc, CL_EINTR);
-    assert_non_null(strstr(cl_last_error(), "interrupted"));
+    assert_non_null(strstr(cl_error_last(), "interrupted"));
 }
 
 static void test_gbdt(void **state)
@@ -79,22 +79,22 @@ static void test_gbdt(void **state)
     assert_int_equal(cl_gbdt_predict(m, out, Xt, 0), CL_OK);
     check_probs(out);
     /* a valid model: it round-trips through the model file */
-    cl_mw *w = cl_mw_new("gbdt");
+    cl_mw *w = cl_modelio_w_new("gbdt");
     assert_non_null(w);
     assert_int_equal(cl_gbdt_write(m, w), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "gbdt"), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "gbdt"), CL_OK);
     cl_gbdt *m2;
     assert_int_equal(cl_gbdt_read(&m2, r), CL_OK);
     assert_int_equal(m2->ntrees, m->ntrees);
     assert_int_equal(cl_gbdt_predict(m2, back, Xt, 0), CL_OK);
     assert_memory_equal(out, back, sizeof out);
     cl_gbdt_free(m2);
-    cl_mr_free(r);
-    cl_mw_free(w);
+    cl_modelio_r_free(r);
+    cl_modelio_w_free(w);
     cl_gbdt_free(m);
     cl_tensor_free(Xt);
     cl_tensor_free(yt);
@@ -124,7 +124,7 @@ static void test_forest(void **state)
         check_probs(out);
     } else {
         assert_int_not_equal(rc, CL_OK);
-        assert_true(cl_last_error()[0] != '\0');
+        assert_true(cl_error_last()[0] != '\0');
     }
     cl_forest_free(m);
     cl_tensor_free(Xt);
@@ -158,7 +158,7 @@ static void mlp_case(int stop_at)
         check_probs(out);
     } else {
         assert_int_equal(rc, CL_ESTATE);
-        assert_true(cl_last_error()[0] != '\0');
+        assert_true(cl_error_last()[0] != '\0');
     }
     if (stop_at >= 3)
         assert_true(cl_mlp_fitted(m));
@@ -192,7 +192,7 @@ static void test_logreg(void **state)
     check_eintr(cl_logreg_fit(m, X, ysep, N, D, &res, &prog));
     float out[N];
     assert_int_equal(cl_logreg_predict(m, X, N, D, out), CL_ESTATE);
-    assert_true(cl_last_error()[0] != '\0');
+    assert_true(cl_error_last()[0] != '\0');
     /* and a later fit works */
     assert_int_equal(cl_logreg_fit(m, X, Y, N, D, &res, NULL), CL_OK);
     assert_int_equal(cl_logreg_predict(m, X, N, D, out), CL_OK);

@@ -286,7 +286,7 @@ static void test_interrupt(void **state)
     cl_progress prog = {stop_at_2, NULL};
     cl_mlp_history h;
     assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, &h, &prog), CL_EINTR);
-    assert_non_null(strstr(cl_last_error(), "interrupted after 2 complete epochs"));
+    assert_non_null(strstr(cl_error_last(), "interrupted after 2 complete epochs"));
     assert_int_equal(h.epochs, 2);
     assert_true(h.interrupted);
     assert_true(cl_mlp_fitted(m));
@@ -364,16 +364,16 @@ static void test_model_file(void **state)
     assert_int_equal(cl_mlp_set_names(m, names, D), CL_OK);
     assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_OK);
     assert_int_equal(cl_mlp_predict(m, X, N, D, p1), CL_OK);
-    cl_mw *w = cl_mw_new("mlp");
+    cl_mw *w = cl_modelio_w_new("mlp");
     assert_int_equal(cl_mlp_save(m, w), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "test.clm"), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "test.clm"), CL_OK);
     cl_mlp *m2;
     assert_int_equal(cl_mlp_load(&m2, r), CL_OK);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     assert_int_equal(cl_mlp_predict(m2, X, N, D, p2), CL_OK);
     assert_memory_equal(p1, p2, sizeof p1);
     assert_string_equal(cl_mlp_name(m2, 1), "charges");
@@ -387,36 +387,36 @@ static void test_model_file(void **state)
             memcpy(copy, buf, len);
             copy[i] ^= flips[f];
             cl_mr *rc_r = NULL;
-            int rc = cl_mr_from_buffer(&rc_r, copy, len, "bad.clm");
+            int rc = cl_modelio_r_from_buffer(&rc_r, copy, len, "bad.clm");
             cl_mlp *m3 = NULL;
             if (rc == CL_OK) {
                 rc = cl_mlp_load(&m3, rc_r);
-                cl_mr_free(rc_r);
+                cl_modelio_r_free(rc_r);
             }
             if (rc == CL_OK)
                 fail_msg("byte %zu ^ 0x%02x was accepted", i, flips[f]);
-            assert_true(strlen(cl_last_error()) > 0);
+            assert_true(strlen(cl_error_last()) > 0);
             cl_mlp_free(m3);
         }
     }
     /* truncations too */
     for (size_t cut = 0; cut < len; cut += 7) {
         cl_mr *rc_r = NULL;
-        assert_int_not_equal(cl_mr_from_buffer(&rc_r, buf, cut, "short.clm"), CL_OK);
+        assert_int_not_equal(cl_modelio_r_from_buffer(&rc_r, buf, cut, "short.clm"), CL_OK);
     }
     /* a file of another kind */
-    cl_mw *w2 = cl_mw_new("gbdt");
-    cl_mw_int(w2, "x", 1);
-    assert_int_equal(cl_mw_finish(w2, &buf, &len), CL_OK);
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "other.clm"), CL_OK);
+    cl_mw *w2 = cl_modelio_w_new("gbdt");
+    cl_modelio_w_int(w2, "x", 1);
+    assert_int_equal(cl_modelio_w_finish(w2, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "other.clm"), CL_OK);
     cl_mlp *m4 = NULL;
     assert_int_equal(cl_mlp_load(&m4, r), CL_EFORMAT);
     assert_null(m4);
-    assert_non_null(strstr(cl_last_error(), "gbdt"));
-    cl_mr_free(r);
-    cl_mw_free(w2);
+    assert_non_null(strstr(cl_error_last(), "gbdt"));
+    cl_modelio_r_free(r);
+    cl_modelio_w_free(w2);
     free(copy);
-    cl_mw_free(w);
+    cl_modelio_w_free(w);
     cl_mlp_free(m);
     cl_mlp_free(m2);
 }
@@ -437,21 +437,21 @@ static void test_bad_input(void **state)
     assert_int_equal(cl_mlp_set_names(m, names, D), CL_OK);
     X[4 * D + 2] = NAN;
     assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 5, column 3 ('c') is NaN"));
+    assert_non_null(strstr(cl_error_last(), "row 5, column 3 ('c') is NaN"));
     X[4 * D + 2] = 0;
     y[7] = 0.5f;
     assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 8"));
+    assert_non_null(strstr(cl_error_last(), "row 8"));
     y[7] = 1;
     assert_int_equal(cl_mlp_fit(m, X, y, N, D - 1, NULL, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "feature names"));
+    assert_non_null(strstr(cl_error_last(), "feature names"));
     assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_OK);
     assert_int_equal(cl_mlp_predict(m, X, N, D - 1, p), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "fitted on 3"));
+    assert_non_null(strstr(cl_error_last(), "fitted on 3"));
     cl_mlp_free(m);
     pr.lr = -1;
     assert_int_equal(cl_mlp_new(&m, &pr), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "lr"));
+    assert_non_null(strstr(cl_error_last(), "lr"));
 }
 
 static void test_alloc_failures(void **state)

@@ -65,14 +65,14 @@ typedef struct toy {
 static void toy_defaults(void *p) { cl_param_defaults(toy_defs, p); }
 static int toy_create(void **impl, const void *p)
 {
-    toy *t = cl_calloc(1, sizeof *t);
+    toy *t = cl_alloc_calloc(1, sizeof *t);
     if (!t)
         return CL_ENOMEM;
     t->p = *(const toy_params *)p;
     *impl = t;
     return CL_OK;
 }
-static void toy_free(void *impl) { cl_free(impl); }
+static void toy_free(void *impl) { cl_alloc_free(impl); }
 static const void *toy_params_of(const void *impl) { return &((const toy *)impl)->p; }
 static int toy_fitted(const void *impl) { return ((const toy *)impl)->fitted; }
 static int64_t toy_n_features(const void *impl) { return ((const toy *)impl)->d; }
@@ -103,24 +103,24 @@ static int toy_write(const void *impl, cl_mw *w)
 {
     const toy *t = impl;
     cl_param_write(w, toy_defs, &t->p);
-    cl_mw_int(w, "toy.d", t->d);
-    return cl_mw_num(w, "toy.rate", t->rate);
+    cl_modelio_w_int(w, "toy.d", t->d);
+    return cl_modelio_w_num(w, "toy.rate", t->rate);
 }
 static int toy_read(void **impl, const cl_mr *r)
 {
-    toy *t = cl_calloc(1, sizeof *t);
+    toy *t = cl_alloc_calloc(1, sizeof *t);
     if (!t)
         return CL_ENOMEM;
     toy_defaults(&t->p);
     int rc = cl_param_read(r, toy_defs, &t->p, "toy");
     if (!rc)
-        rc = cl_mr_int(r, "toy.d", 1, 1 << 20, &t->d);
+        rc = cl_modelio_r_int(r, "toy.d", 1, 1 << 20, &t->d);
     if (!rc)
-        rc = cl_mr_num(r, "toy.rate", &t->rate);
+        rc = cl_modelio_r_num(r, "toy.rate", &t->rate);
     if (!rc && !(t->rate > 0 && t->rate < 1))
         rc = cl_error(CL_EFORMAT, "toy.rate %g is not in (0, 1)", t->rate);
     if (rc) {
-        cl_free(t);
+        cl_alloc_free(t);
         return rc;
     }
     t->fitted = 1;
@@ -210,11 +210,11 @@ static void test_every_kind_fits_predicts_and_round_trips(void **state)
         } else {
             float phi[D + 1];
             assert_int_equal(cl_model_contrib(m, X, 1, D, NULL, phi), CL_ENOTSUP);
-            assert_non_null(strstr(cl_last_error(), ops->kind));
+            assert_non_null(strstr(cl_error_last(), ops->kind));
         }
         /* wrong width */
         assert_int_equal(cl_model_predict(m, X, N / 2, D + 1, p, CL_PREDICT_PROB), CL_EINVAL);
-        assert_non_null(strstr(cl_last_error(), "features"));
+        assert_non_null(strstr(cl_error_last(), "features"));
         cl_model_free(back);
         cl_model_free(m);
         unlink(path);
@@ -265,7 +265,7 @@ static void test_pipeline_beside_the_model(void **state)
     }
     fclose(f);
     cl_frame *fr;
-    assert_int_equal(cl_csv_read(&fr, csv, NULL, NULL), CL_OK);
+    assert_int_equal(cl_csvio_read(&fr, csv, NULL, NULL), CL_OK);
     cl_pipeline_opts po;
     cl_pipeline_opts_default(&po);
     po.target = "churn";
@@ -283,15 +283,15 @@ static void test_pipeline_beside_the_model(void **state)
     assert_int_equal(cl_model_predict(m, cl_tensor_data(Xt), n, d, direct, CL_PREDICT_PROB), CL_OK);
     /* without a pipeline, raw rows are refused with the reason */
     assert_int_equal(cl_model_score_frame(m, fr, raw), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "pipeline"));
+    assert_non_null(strstr(cl_error_last(), "pipeline"));
 
     /* attach by wrapping a fresh handle around the fitted impl, through a file */
-    cl_mw *w = cl_mw_new("gbdt");
+    cl_mw *w = cl_modelio_w_new("gbdt");
     assert_int_equal(cl_model_ops_of(m)->write(cl_model_impl(m), w), CL_OK);
     assert_int_equal(cl_pipeline_write(pipe, w, "pipeline."), CL_OK);
     const char *path = tmp_path("pipe");
-    assert_int_equal(cl_mw_save(w, path), CL_OK);
-    cl_mw_free(w);
+    assert_int_equal(cl_modelio_w_save(w, path), CL_OK);
+    cl_modelio_w_free(w);
     cl_model *back;
     assert_int_equal(cl_model_load(&back, path), CL_OK);
     assert_non_null(cl_model_pipeline(back));
@@ -302,23 +302,23 @@ static void test_pipeline_beside_the_model(void **state)
     cl_model *small;
     assert_int_equal(cl_model_new(&small, &cl_logreg_model_ops, NULL), CL_OK);
     assert_int_equal(cl_model_fit(small, X, Y, N, D, NULL, NULL), CL_OK);
-    w = cl_mw_new("logreg");
+    w = cl_modelio_w_new("logreg");
     assert_int_equal(cl_model_ops_of(small)->write(cl_model_impl(small), w), CL_OK);
     assert_int_equal(cl_pipeline_write(pipe, w, "pipeline."), CL_OK);
-    assert_int_equal(cl_mw_save(w, path), CL_OK);
-    cl_mw_free(w);
+    assert_int_equal(cl_modelio_w_save(w, path), CL_OK);
+    cl_modelio_w_free(w);
     cl_model *bad = NULL;
     if (d != D) {
         assert_int_equal(cl_model_load(&bad, path), CL_EFORMAT);
-        assert_non_null(strstr(cl_last_error(), path));
-        assert_non_null(strstr(cl_last_error(), "pipeline makes"));
+        assert_non_null(strstr(cl_error_last(), path));
+        assert_non_null(strstr(cl_error_last(), "pipeline makes"));
         assert_null(bad);
     }
     cl_model_free(small);
     cl_model_free(back);
     cl_model_free(m);
-    cl_free(direct);
-    cl_free(raw);
+    cl_alloc_free(direct);
+    cl_alloc_free(raw);
     cl_tensor_free(Xt);
     cl_tensor_free(yt);
     cl_pipeline_free(pipe);
@@ -332,14 +332,14 @@ static void test_not_a_classifier(void **state)
 {
     (void)state;
     const char *path = tmp_path("kmeans");
-    cl_mw *w = cl_mw_new("calibrator");
-    cl_mw_int(w, "x", 1);
-    assert_int_equal(cl_mw_save(w, path), CL_OK);
-    cl_mw_free(w);
+    cl_mw *w = cl_modelio_w_new("calibrator");
+    cl_modelio_w_int(w, "x", 1);
+    assert_int_equal(cl_modelio_w_save(w, path), CL_OK);
+    cl_modelio_w_free(w);
     cl_model *m = NULL;
     assert_int_equal(cl_model_load(&m, path), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "calibrator"));
-    assert_non_null(strstr(cl_last_error(), "logreg, mlp, gbdt"));
+    assert_non_null(strstr(cl_error_last(), "calibrator"));
+    assert_non_null(strstr(cl_error_last(), "logreg, mlp, gbdt"));
     assert_null(m);
     unlink(path);
 }
@@ -377,7 +377,7 @@ static void test_toy_kind_through_the_interface(void **state)
     /* options the kind does not take are refused, naming the kind */
     cl_fit_opts o = {.Xv = X, .yv = Y, .nv = 10};
     assert_int_equal(cl_model_fit(s, X, Y, N, D, &o, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "toy"));
+    assert_non_null(strstr(cl_error_last(), "toy"));
     cl_model_free(s);
     cl_model_free(back);
     cl_model_free(m);

@@ -101,7 +101,7 @@ static void logreg_modes(void **state)
     assert_true(fabs(mp - tt) < 0.01); /* in sample, the corrected mean is the churn rate */
     assert_true(mu > tt + 0.15);
     assert_int_equal(cl_logreg_predict_mode(m, X, N, D, p, 7), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "prediction mode 7"));
+    assert_non_null(strstr(cl_error_last(), "prediction mode 7"));
     cl_logreg_free(m);
     cl_logreg_free(off);
 }
@@ -129,7 +129,7 @@ static void put_f64(unsigned char *b, double v)
 
 static void resign(unsigned char *b, size_t len)
 {
-    uint32_t crc = cl_crc32(0, b, len - 4);
+    uint32_t crc = cl_fileio_crc32(0, b, len - 4);
     for (int k = 0; k < 4; k++)
         b[len - 4 + (size_t)k] = (unsigned char)(crc >> (8 * k));
 }
@@ -165,9 +165,9 @@ static int load_patched(const void *buf, size_t len, const char *name, double tr
     put_f64(b + at + 8, tt);
     resign(b, len);
     cl_mr *r;
-    assert_int_equal(cl_mr_from_buffer(&r, b, len, "patched.clm"), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, b, len, "patched.clm"), CL_OK);
     int rc = ld(r);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     free(b);
     return rc;
 }
@@ -176,26 +176,26 @@ static void corrupted_rates(void **state)
 {
     (void)state;
     cl_logreg *m = fit_logreg(1);
-    cl_mw *w = cl_mw_new("logreg");
+    cl_mw *w = cl_modelio_w_new("logreg");
     assert_non_null(w);
     assert_int_equal(cl_logreg_save(m, w), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     /* unpatched values load */
     assert_int_equal(load_patched(buf, len, "logreg.prior_rates", 0.5, 0.2, load_logreg), CL_OK);
     assert_int_equal(load_patched(buf, len, "logreg.prior_rates", 1.5, 0.2, load_logreg),
                      CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "logreg.prior_rates"));
-    assert_non_null(strstr(cl_last_error(), "training positive rate is 1.5"));
+    assert_non_null(strstr(cl_error_last(), "logreg.prior_rates"));
+    assert_non_null(strstr(cl_error_last(), "training positive rate is 1.5"));
     assert_int_equal(load_patched(buf, len, "logreg.prior_rates", 0.5, NAN, load_logreg),
                      CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "true positive rate is nan"));
+    assert_non_null(strstr(cl_error_last(), "true positive rate is nan"));
     assert_int_equal(load_patched(buf, len, "logreg.prior_rates", -0.1, 0.2, load_logreg),
                      CL_EFORMAT);
     assert_int_equal(load_patched(buf, len, "logreg.prior_rates", INFINITY, 0.2, load_logreg),
                      CL_EFORMAT);
-    cl_mw_free(w);
+    cl_modelio_w_free(w);
     cl_logreg_free(m);
 
     cl_gbdt_params gp = cl_gbdt_params_default();
@@ -209,13 +209,13 @@ static void corrupted_rates(void **state)
     assert_int_equal(cl_gbdt_fit(g, tx, ty, NULL, NULL), CL_OK);
     double tr, tt;
     assert_int_equal(cl_gbdt_prior(g, &tr, &tt), 1);
-    w = cl_mw_new("gbdt");
+    w = cl_modelio_w_new("gbdt");
     assert_int_equal(cl_gbdt_write(g, w), CL_OK);
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     assert_int_equal(load_patched(buf, len, "prior_rates", tr, tt, load_gbdt), CL_OK);
     assert_int_equal(load_patched(buf, len, "prior_rates", tr, 2.0, load_gbdt), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "gbdt file: chunk 'prior_rates'"));
-    cl_mw_free(w);
+    assert_non_null(strstr(cl_error_last(), "gbdt file: chunk 'prior_rates'"));
+    cl_modelio_w_free(w);
     cl_gbdt_free(g);
     cl_tensor_free(tx);
     cl_tensor_free(ty);

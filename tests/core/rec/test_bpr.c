@@ -35,11 +35,11 @@ static void one_step_is_gradient_ascent(void **state)
     (void)state;
     cl_idmap *um, *im;
     int64_t idx;
-    assert_int_equal(cl_idmap_new(&um), CL_OK);
-    assert_int_equal(cl_idmap_new(&im), CL_OK);
-    assert_int_equal(cl_idmap_add(um, "a", &idx), CL_OK);
-    assert_int_equal(cl_idmap_add(im, "x", &idx), CL_OK);
-    assert_int_equal(cl_idmap_add(im, "y", &idx), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&um), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&im), CL_OK);
+    assert_int_equal(cl_interactions_idmap_add(um, "a", &idx), CL_OK);
+    assert_int_equal(cl_interactions_idmap_add(im, "x", &idx), CL_OK);
+    assert_int_equal(cl_interactions_idmap_add(im, "y", &idx), CL_OK);
     int64_t u[1] = {0}, i[1] = {0};
     cl_interactions *m;
     assert_int_equal(cl_interactions_build(&m, um, im, 1, u, i, NULL, NULL, CL_DUP_SUM), CL_OK);
@@ -79,7 +79,7 @@ static void one_step_is_gradient_ascent(void **state)
         cl_rec_free(r);
     }
     cl_interactions_free(m);
-    cl_idmap_free(um), cl_idmap_free(im);
+    cl_interactions_idmap_free(um), cl_interactions_idmap_free(im);
 }
 
 int main(void)

@@ -21,16 +21,16 @@
 static cl_interactions *make_matrix(int nu, int ni, double density, uint64_t seed)
 {
     cl_idmap *um, *im;
-    assert_int_equal(cl_idmap_new(&um), CL_OK);
-    assert_int_equal(cl_idmap_new(&im), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&um), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&im), CL_OK);
     for (int k = 0; k < (nu > ni ? nu : ni); k++) {
         char b[16];
         int64_t idx;
         snprintf(b, sizeof b, "%d", k + 1);
         if (k < nu)
-            assert_int_equal(cl_idmap_add(um, b, &idx), CL_OK);
+            assert_int_equal(cl_interactions_idmap_add(um, b, &idx), CL_OK);
         if (k < ni)
-            assert_int_equal(cl_idmap_add(im, b, &idx), CL_OK);
+            assert_int_equal(cl_interactions_idmap_add(im, b, &idx), CL_OK);
     }
     int64_t cap = (int64_t)nu * ni, n = 0;
     int64_t *u = cl_alloc((size_t)cap * sizeof *u), *it = cl_alloc((size_t)cap * sizeof *it);
@@ -45,8 +45,8 @@ static cl_interactions *make_matrix(int nu, int ni, double density, uint64_t see
             }
     cl_interactions *m;
     assert_int_equal(cl_interactions_build(&m, um, im, n, u, it, v, NULL, CL_DUP_SUM), CL_OK);
-    cl_free(u), cl_free(it), cl_free(v);
-    cl_idmap_free(um), cl_idmap_free(im);
+    cl_alloc_free(u), cl_alloc_free(it), cl_alloc_free(v);
+    cl_interactions_idmap_free(um), cl_interactions_idmap_free(im);
     return m;
 }
 
@@ -64,7 +64,7 @@ static cl_rec *fitted(cl_rec_kind kind, cl_interactions *m, const char *const *n
     }
     int rc = cl_rec_fit(r, m, NULL);
     if (rc)
-        fail_msg("fit %s: %s", r->ops->name, cl_last_error());
+        fail_msg("fit %s: %s", r->ops->name, cl_error_last());
     return r;
 }
 
@@ -219,9 +219,9 @@ static void als_vs_dense(void **state)
             d += Xr[4 * f + k] * Y1[i * f + k];
         assert_float_equal(s[i], d, 1e-4);
     }
-    cl_free(s), cl_free(Xr);
-    cl_free(X), cl_free(Y), cl_free(X1), cl_free(Y1), cl_free(X2), cl_free(Y2), cl_free(X3);
-    cl_free(Y3);
+    cl_alloc_free(s), cl_alloc_free(Xr);
+    cl_alloc_free(X), cl_alloc_free(Y), cl_alloc_free(X1), cl_alloc_free(Y1), cl_alloc_free(X2), cl_alloc_free(Y2), cl_alloc_free(X3);
+    cl_alloc_free(Y3);
     cl_rec_free(r0), cl_rec_free(r1), cl_rec_free(r2), cl_rec_free(r3);
     cl_interactions_free(m);
 }
@@ -252,7 +252,7 @@ static void mf_copy(const cl_rec *r, mfref *o)
         o->bi[k] = bi[k];
 }
 
-static void mf_release(mfref *o) { cl_free(o->P), cl_free(o->Q), cl_free(o->bu), cl_free(o->bi); }
+static void mf_release(mfref *o) { cl_alloc_free(o->P), cl_alloc_free(o->Q), cl_alloc_free(o->bu), cl_alloc_free(o->bi); }
 
 static double mf_pred(const mfref *o, int64_t u, int64_t i)
 {
@@ -434,7 +434,7 @@ static void itemknn_vs_bruteforce(void **state)
         }
         assert_float_equal(s[j], want, 1e-4);
     }
-    cl_free(s);
+    cl_alloc_free(s);
     cl_rec_free(r);
     cl_interactions_free(m);
 }
@@ -469,14 +469,14 @@ static cl_rec *make_kind(cl_rec_kind kind, cl_interactions *m)
             assert_int_equal(cl_hybrid_set(r, 2, comps, w, p), CL_OK);
             cl_rec_free(a), cl_rec_free(p), cl_rec_free(c);
         }
-        cl_free(X), cl_free(lab);
+        cl_alloc_free(X), cl_alloc_free(lab);
     }
     if (kind == CL_REC_ALS || kind == CL_REC_MF)
         assert_int_equal(cl_param_set_num(r->ops->defs, r->params, r->ops->name, "factors", 5),
                          CL_OK);
     int rc = cl_rec_fit(r, m, NULL);
     if (rc)
-        fail_msg("fit %s: %s", r->ops->name, cl_last_error());
+        fail_msg("fit %s: %s", r->ops->name, cl_error_last());
     return r;
 }
 
@@ -514,7 +514,7 @@ static void seen_excluded_all_kinds(void **state)
         assert_int_equal(cl_rec_recommend_history(r, 3, hist, hv, 10, 1, out, os, &got), CL_OK);
         for (int j = 0; j < got; j++)
             assert_true(out[j] != 4 && out[j] != 1 && out[j] != 9);
-        cl_free(it), cl_free(sc);
+        cl_alloc_free(it), cl_alloc_free(sc);
         cl_rec_free(r);
     }
     cl_interactions_free(m);
@@ -540,7 +540,7 @@ static void deterministic_across_threads(void **state)
             cl_rec_free(r);
         }
         assert_memory_equal(s[0], s[1], (size_t)m->n_users * m->n_items * sizeof *s[0]);
-        cl_free(s[0]), cl_free(s[1]);
+        cl_alloc_free(s[0]), cl_alloc_free(s[1]);
     }
     cl_threads_set(0);
     cl_interactions_free(m);
@@ -559,7 +559,7 @@ static void save_load_all_kinds(void **state)
         assert_int_equal(cl_rec_save(r, path), CL_OK);
         int rc = cl_rec_load(&r2, path);
         if (rc)
-            fail_msg("load %s: %s", r->ops->name, cl_last_error());
+            fail_msg("load %s: %s", r->ops->name, cl_error_last());
         assert_int_equal(r2->kind, kind);
         float *a = cl_alloc((size_t)m->n_items * sizeof *a), *b = cl_alloc((size_t)m->n_items * sizeof *b);
         for (int64_t u = 0; u < m->n_users; u += 6) {
@@ -573,7 +573,7 @@ static void save_load_all_kinds(void **state)
         assert_int_equal(cl_rec_scores_history(r2, 2, hist, hv, b), CL_OK);
         for (int64_t i = 0; i < m->n_items; i++)
             assert_float_equal(a[i], b[i], 1e-6);
-        cl_free(a), cl_free(b);
+        cl_alloc_free(a), cl_alloc_free(b);
         cl_rec_free(r), cl_rec_free(r2);
     }
     /* a truncated file is refused with a message, not a crash */
@@ -583,7 +583,7 @@ static void save_load_all_kinds(void **state)
     fclose(fp);
     cl_rec *bad;
     assert_int_not_equal(cl_rec_load(&bad, path), CL_OK);
-    assert_true(strlen(cl_last_error()) > 0);
+    assert_true(strlen(cl_error_last()) > 0);
     unlink(path);
     cl_interactions_free(m);
 }
@@ -596,9 +596,9 @@ static void errors(void **state)
     assert_int_equal(cl_rec_new(&r, CL_REC_ALS), CL_OK);
     float s[5];
     assert_int_equal(cl_rec_scores(r, 0, s), CL_ESTATE);
-    assert_non_null(strstr(cl_last_error(), "before fit"));
+    assert_non_null(strstr(cl_error_last(), "before fit"));
     assert_int_equal(cl_param_set_num(r->ops->defs, r->params, "als", "factors", 0), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "factors"));
+    assert_non_null(strstr(cl_error_last(), "factors"));
     assert_int_equal(cl_rec_fit(r, m, NULL), CL_OK);
     assert_int_equal(cl_rec_scores(r, 99, s), CL_ERANGE);
     int32_t bad = 42, it[3];
@@ -609,7 +609,7 @@ static void errors(void **state)
     cl_rec_free(r);
     assert_int_equal(cl_rec_new(&r, CL_REC_CONTENT), CL_OK);
     assert_int_equal(cl_rec_fit(r, m, NULL), CL_ESTATE);
-    assert_non_null(strstr(cl_last_error(), "features"));
+    assert_non_null(strstr(cl_error_last(), "features"));
     cl_rec_free(r);
     assert_int_equal(cl_rec_new(&r, CL_REC_POPULAR), CL_OK);
     assert_int_equal(cl_param_set_num(r->ops->defs, r->params, "popular", "half_life", 3), CL_OK);
@@ -691,14 +691,14 @@ static void metrics_hand_computed(void **state)
     assert_float_equal(l.precision, 0.75, 1e-12);
     /* aggregate: 2 users with test items, 1 without */
     cl_idmap *um, *im;
-    cl_idmap_new(&um), cl_idmap_new(&im);
+    cl_interactions_idmap_new(&um), cl_interactions_idmap_new(&im);
     for (int k = 0; k < 6; k++) {
         char b[16];
         int64_t idx;
         snprintf(b, sizeof b, "%d", k);
-        cl_idmap_add(im, b, &idx);
+        cl_interactions_idmap_add(im, b, &idx);
         if (k < 3)
-            cl_idmap_add(um, b, &idx);
+            cl_interactions_idmap_add(um, b, &idx);
     }
     int64_t tu[3] = {0, 0, 2}, ti[3] = {1, 2, 5}, ru[4] = {0, 1, 1, 2}, ri[4] = {0, 0, 1, 0};
     cl_interactions *test, *train;
@@ -725,7 +725,7 @@ static void metrics_hand_computed(void **state)
     assert_float_equal(v, 1.0, 1e-12);
     assert_int_equal(cl_rankmetrics_mae(pr, tr, 0, &v), CL_EINVAL);
     cl_interactions_free(test), cl_interactions_free(train);
-    cl_idmap_free(um), cl_idmap_free(im);
+    cl_interactions_idmap_free(um), cl_interactions_idmap_free(im);
 }
 
 static void content_follows_genres(void **state)
@@ -816,7 +816,7 @@ static void foldin_matches_trained(void **state)
             int rc = cl_rec_scores_history(r, n, m->indices + a, m->values + a, sf);
             if (rc)
                 fail_msg("%s: fold-in of user %lld: %s", cases[c].what, (long long)u,
-                         cl_last_error());
+                         cl_error_last());
             for (int64_t i = 0; i < ni; i++) {
                 se += (double)(sf[i] - st[i]) * (sf[i] - st[i]);
                 sum += st[i], sq += (double)st[i] * st[i];
@@ -843,7 +843,7 @@ static void foldin_matches_trained(void **state)
                      "%.3f (min 0.9)", cases[c].what, rel, cases[c].tol, overlap);
         cl_rec_free(r);
     }
-    cl_free(st), cl_free(sf);
+    cl_alloc_free(st), cl_alloc_free(sf);
     cl_interactions_free(m);
 }
 
@@ -858,16 +858,16 @@ static void foldin_input_rules(void **state)
     int32_t items[3] = {1, 4, 7};
     float neg[3] = {1, -2, 3}, huge[3] = {1e12f, 3e38f, 1};
     assert_int_equal(cl_rec_scores_history(mf, 3, items, NULL, s), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "needs its ratings"));
+    assert_non_null(strstr(cl_error_last(), "needs its ratings"));
     assert_int_equal(cl_rec_scores_history(als, 3, items, neg, s), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "entry 2"));
+    assert_non_null(strstr(cl_error_last(), "entry 2"));
     int rc = cl_rec_scores_history(als, 3, items, huge, s);
     if (rc)
-        fail_msg("als fold-in of huge values: %s", cl_last_error());
+        fail_msg("als fold-in of huge values: %s", cl_error_last());
     for (int64_t i = 0; i < m->n_items; i++)
         assert_true(isfinite(s[i]));
     assert_int_equal(cl_rec_scores_history(als, 3, items, NULL, s), CL_OK); /* implicit: 1 */
-    cl_free(s);
+    cl_alloc_free(s);
     cl_rec_free(mf), cl_rec_free(als);
     cl_interactions_free(m);
 }
@@ -880,7 +880,7 @@ static void cold_start_popularity(void **state)
     (void)state;
     cl_interactions *m = make_matrix(20, 25, 0.3, 13);
     int64_t ni = m->n_items;
-    float *pop = cl_calloc((size_t)ni, sizeof *pop), *s = cl_alloc((size_t)ni * sizeof *s);
+    float *pop = cl_alloc_calloc((size_t)ni, sizeof *pop), *s = cl_alloc((size_t)ni * sizeof *s);
     for (int64_t k = 0; k < m->nnz; k++)
         pop[m->indices[k]] += 1;
     cl_rec_kind kinds[] = {CL_REC_ITEMKNN, CL_REC_ALS, CL_REC_CONTENT, CL_REC_HYBRID, CL_REC_MF,
@@ -919,7 +919,7 @@ static void cold_start_popularity(void **state)
         assert_int_equal(answer, CL_REC_ANSWER_MODEL);
         cl_rec_free(r);
     }
-    cl_free(pop), cl_free(s);
+    cl_alloc_free(pop), cl_alloc_free(s);
     cl_interactions_free(m);
 }
 

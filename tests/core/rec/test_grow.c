@@ -19,16 +19,16 @@
 static cl_interactions *make_matrix(int nu, int ni, double density, uint64_t seed)
 {
     cl_idmap *um, *im;
-    assert_int_equal(cl_idmap_new(&um), CL_OK);
-    assert_int_equal(cl_idmap_new(&im), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&um), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&im), CL_OK);
     for (int k = 0; k < (nu > ni ? nu : ni); k++) {
         char b[16];
         int64_t idx;
         snprintf(b, sizeof b, "%d", k + 1);
         if (k < nu)
-            assert_int_equal(cl_idmap_add(um, b, &idx), CL_OK);
+            assert_int_equal(cl_interactions_idmap_add(um, b, &idx), CL_OK);
         if (k < ni)
-            assert_int_equal(cl_idmap_add(im, b, &idx), CL_OK);
+            assert_int_equal(cl_interactions_idmap_add(im, b, &idx), CL_OK);
     }
     int64_t cap = (int64_t)nu * ni, n = 0;
     int64_t *u = cl_alloc((size_t)cap * sizeof *u), *it = cl_alloc((size_t)cap * sizeof *it);
@@ -43,8 +43,8 @@ static cl_interactions *make_matrix(int nu, int ni, double density, uint64_t see
             }
     cl_interactions *m;
     assert_int_equal(cl_interactions_build(&m, um, im, n, u, it, v, NULL, CL_DUP_SUM), CL_OK);
-    cl_free(u), cl_free(it), cl_free(v);
-    cl_idmap_free(um), cl_idmap_free(im);
+    cl_alloc_free(u), cl_alloc_free(it), cl_alloc_free(v);
+    cl_interactions_idmap_free(um), cl_interactions_idmap_free(im);
     return m;
 }
 
@@ -94,7 +94,7 @@ static void feature_only_item_recommended(void **state)
     assert_int_equal(m->n_items, 20); /* the caller's matrix and its id map are untouched */
     assert_int_equal(m->items->n, 20);
     assert_int_equal(r->train->users, m->users);
-    int64_t inew = cl_idmap_find(r->train->items, "new");
+    int64_t inew = cl_interactions_idmap_find(r->train->items, "new");
     assert_int_equal(inew, 20);
     assert_int_equal(cl_interactions_item_nnz(r->train, 20), 0);
     /* items 12 and 16 are genre B with the tag: "new" matches exactly */
@@ -171,7 +171,7 @@ static cl_rec *model(int which, cl_interactions *m)
     }
     int rc = cl_rec_fit(r, m, NULL);
     if (rc)
-        fail_msg("fit %d: %s", which, cl_last_error());
+        fail_msg("fit %d: %s", which, cl_error_last());
     return r;
 }
 #define NMODELS 8
@@ -197,11 +197,11 @@ static void add_user_is_foldin(void **state)
         assert_int_equal(cl_rec_scores_history(r, 4, hist, vals, fold), CL_OK);
         int64_t idx = -1;
         if (cl_rec_add_user(r, "newcomer", 4, hist, vals, &idx))
-            fail_msg("add_user %s: %s", r->ops->name, cl_last_error());
+            fail_msg("add_user %s: %s", r->ops->name, cl_error_last());
         assert_int_equal(idx, nu);
         assert_int_equal(r->train->n_users, nu + 1);
         assert_int_equal(m->users->n, nu); /* the shared id map is not changed in place */
-        assert_int_equal(cl_idmap_find(r->train->users, "newcomer"), nu);
+        assert_int_equal(cl_interactions_idmap_find(r->train->users, "newcomer"), nu);
         for (int64_t u = 0; u < nu; u++)
             assert_int_equal(cl_rec_scores(r, u, after + u * ni), CL_OK);
         if (r->kind != CL_REC_POPULAR && r->kind != CL_REC_HYBRID)
@@ -227,12 +227,12 @@ static void add_user_is_foldin(void **state)
         assert_int_equal(cl_rec_save(r, path), CL_OK);
         cl_rec *r2;
         if (cl_rec_load(&r2, path))
-            fail_msg("load %s: %s", r->ops->name, cl_last_error());
+            fail_msg("load %s: %s", r->ops->name, cl_error_last());
         assert_int_equal(cl_rec_scores(r2, nu, after), CL_OK);
         assert_memory_equal(after, mine, (size_t)ni * sizeof *mine);
         cl_rec_free(r2);
         unlink(path);
-        cl_free(before), cl_free(after), cl_free(fold), cl_free(mine);
+        cl_alloc_free(before), cl_alloc_free(after), cl_alloc_free(fold), cl_alloc_free(mine);
         cl_rec_free(r);
     }
     cl_interactions_free(m);
@@ -268,7 +268,7 @@ static void add_item_is_foldin(void **state)
         int64_t idx = -1;
         int rc = cl_rec_add_item(r, "copy", n, users, vals, feat, NF, &idx);
         if (rc)
-            fail_msg("add_item %s: %s", r->ops->name, cl_last_error());
+            fail_msg("add_item %s: %s", r->ops->name, cl_error_last());
         assert_int_equal(idx, ni);
         assert_int_equal(m->items->n, ni);
         assert_int_equal(cl_interactions_item_nnz(r->train, ni), n);
@@ -293,7 +293,7 @@ static void add_item_is_foldin(void **state)
         else if (kinds[q] != 7 && !(rel <= tol[q]))
             fail_msg("%s: copy vs original: %g of the spread (tolerance %g)", r->ops->name, rel,
                      tol[q]);
-        cl_free(before), cl_free(after);
+        cl_alloc_free(before), cl_alloc_free(after);
         cl_rec_free(r);
     }
     /* itemknn cannot, and a hybrid holding one refuses before anything grows */
@@ -312,13 +312,13 @@ static void grow_errors(void **state)
     int32_t it[2] = {1, 3}, dup[2] = {1, 1}, bad[1] = {99};
     float v[2] = {4, 2}, nanv[2] = {4, NAN}, neg[2] = {1, -1};
     assert_int_equal(cl_rec_add_user(mf, "1", 2, it, v, NULL), CL_EINVAL); /* known label */
-    assert_non_null(strstr(cl_last_error(), "already known"));
+    assert_non_null(strstr(cl_error_last(), "already known"));
     assert_int_equal(cl_rec_add_user(mf, "n", 2, dup, v, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "twice"));
+    assert_non_null(strstr(cl_error_last(), "twice"));
     assert_int_equal(cl_rec_add_user(mf, "n", 1, bad, v, NULL), CL_ERANGE);
     assert_int_equal(cl_rec_add_user(mf, "n", 2, it, nanv, NULL), CL_EINVAL);
     assert_int_equal(cl_rec_add_user(mf, "n", 2, it, NULL, NULL), CL_EINVAL); /* ratings needed */
-    assert_non_null(strstr(cl_last_error(), "ratings"));
+    assert_non_null(strstr(cl_error_last(), "ratings"));
     assert_int_equal(cl_rec_add_item(mf, "n", 2, it, NULL, NULL, 0, NULL), CL_EINVAL);
     assert_int_equal(cl_rec_add_user(als, "n", 2, it, neg, NULL), CL_EINVAL);
     assert_int_equal(cl_rec_add_item(als, "n", 2, it, neg, NULL, 0, NULL), CL_EINVAL);

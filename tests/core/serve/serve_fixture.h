@@ -90,13 +90,13 @@ static int fx_train(svc_fixture *f)
     for (int u = 1; u <= FX_USERS; u++)
         region[u - 1] = R[u % 3];
     cl_column *rcol = NULL;
-    if (rc == CL_OK && (rc = cl_column_from_strings(&rcol, region, FX_USERS)) == CL_OK)
+    if (rc == CL_OK && (rc = cl_frame_column_from_strings(&rcol, region, FX_USERS)) == CL_OK)
         rc = cl_frame_set(fr, "region", rcol);
-    cl_column_free(rcol);
+    cl_frame_column_free(rcol);
     cl_column *yc = NULL;
-    if (rc == CL_OK && (rc = cl_column_from_doubles(&yc, y, FX_USERS)) == CL_OK)
+    if (rc == CL_OK && (rc = cl_frame_column_from_doubles(&yc, y, FX_USERS)) == CL_OK)
         rc = cl_frame_set(fr, "churn", yc);
-    cl_column_free(yc);
+    cl_frame_column_free(yc);
     cl_pipeline_opts po;
     cl_pipeline_opts_default(&po);
     static const char *const drop[] = {"user_id"};
@@ -156,12 +156,12 @@ static int fx_profiles(svc_fixture *f)
     }
     cl_column *a = NULL, *b = NULL;
     int rc = cl_frame_new(&f->profiles);
-    if (rc == CL_OK && (rc = cl_column_from_doubles(&a, id, FX_USERS)) == CL_OK)
+    if (rc == CL_OK && (rc = cl_frame_column_from_doubles(&a, id, FX_USERS)) == CL_OK)
         rc = cl_frame_set(f->profiles, "user_id", a);
-    if (rc == CL_OK && (rc = cl_column_from_strings(&b, region, FX_USERS)) == CL_OK)
+    if (rc == CL_OK && (rc = cl_frame_column_from_strings(&b, region, FX_USERS)) == CL_OK)
         rc = cl_frame_set(f->profiles, "region", b);
-    cl_column_free(a);
-    cl_column_free(b);
+    cl_frame_column_free(a);
+    cl_frame_column_free(b);
     return rc;
 }
 
@@ -169,14 +169,14 @@ static int fx_profiles(svc_fixture *f)
 static int fx_rec(svc_fixture *f)
 {
     cl_idmap *users = NULL, *items = NULL;
-    int rc = cl_idmap_new(&users);
+    int rc = cl_interactions_idmap_new(&users);
     if (rc == CL_OK)
-        rc = cl_idmap_new(&items);
+        rc = cl_interactions_idmap_new(&items);
     char lab[16];
     int64_t idx;
     for (int t = 1; rc == CL_OK && t <= FX_TITLES; t++) {
         snprintf(lab, sizeof lab, "%d", t);
-        rc = cl_idmap_add(items, lab, &idx);
+        rc = cl_interactions_idmap_add(items, lab, &idx);
     }
     enum { MAXN = FX_USERS * FX_TITLES };
     static int64_t ui[MAXN], ii[MAXN];
@@ -184,7 +184,7 @@ static int fx_rec(svc_fixture *f)
     for (int u = 1; rc == CL_OK && u <= FX_USERS; u++) {
         snprintf(lab, sizeof lab, "%d", u);
         int64_t uidx;
-        rc = cl_idmap_add(users, lab, &uidx);
+        rc = cl_interactions_idmap_add(users, lab, &uidx);
         int32_t titles[FX_TITLES], days[FX_TITLES];
         int nt = 0;
         if (rc == CL_OK)
@@ -197,8 +197,8 @@ static int fx_rec(svc_fixture *f)
     cl_interactions *m = NULL;
     if (rc == CL_OK)
         rc = cl_interactions_build(&m, users, items, n, ui, ii, NULL, NULL, CL_DUP_SUM);
-    cl_idmap_free(users);
-    cl_idmap_free(items);
+    cl_interactions_idmap_free(users);
+    cl_interactions_idmap_free(items);
     if (rc == CL_OK)
         rc = cl_rec_new(&f->rec, CL_REC_POPULAR);
     if (rc == CL_OK)

@@ -53,9 +53,9 @@ static double oracle_risk(int32_t u)
     static const char *const R[] = {"north", "south", "east"};
     const char *region = R[u % 3];
     cl_column *c = NULL;
-    assert_int_equal(cl_column_from_strings(&c, &region, 1), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&c, &region, 1), CL_OK);
     assert_int_equal(cl_frame_set(fr, "region", c), CL_OK);
-    cl_column_free(c);
+    cl_frame_column_free(c);
     float p;
     assert_int_equal(cl_model_score_frame(m, fr, &p), CL_OK);
     cl_frame_free(fr);
@@ -68,7 +68,7 @@ static int setup(void **st)
     (void)st;
     int rc = fx_setup(&F, "t", 1, "s3cret");
     if (rc)
-        fprintf(stderr, "fixture: %s\n", cl_last_error());
+        fprintf(stderr, "fixture: %s\n", cl_error_last());
     return rc;
 }
 
@@ -190,7 +190,7 @@ static void monitor_aggregates_are_the_risks(void **st)
     for (size_t k = 1; k < json_array_size(top); k++)
         assert_true(json_real_value(json_object_get(json_array_get(top, k - 1), "risk")) >=
                     json_real_value(json_object_get(json_array_get(top, k), "risk")));
-    cl_free(ids);
+    cl_alloc_free(ids);
     json_decref(j);
 }
 
@@ -260,7 +260,7 @@ static void score_rows_equal_the_customer_risk(void **st)
     assert_int_equal(cl_livestate_features(F.s, 11, f, &plan), CL_OK);
     json_t *row = json_object();
     for (int k = 0; k < CL_LIVE_NFEATURES; k++)
-        json_object_set_new(row, cl_live_features[k].name,
+        json_object_set_new(row, cl_livestate_feature_defs[k].name,
                             isnan(f[k]) ? json_null() : json_real(f[k]));
     json_object_set_new(row, "plan", json_string(FX_PLANS[plan]));
     json_object_set_new(row, "region", json_string("east")); /* the profile: 11 % 3 = 2 */
@@ -542,7 +542,7 @@ static void a_changed_model_file_is_swapped_in(void **st)
     fclose(fp);
     assert_int_equal(rename(tmp, F.model_path), 0);
     assert_int_not_equal(cl_service_watch_model(F.svc, &swapped), CL_OK);
-    assert_non_null(strstr(cl_last_error(), "does not load"));
+    assert_non_null(strstr(cl_error_last(), "does not load"));
     assert_int_equal(swapped, 0);
     assert_int_equal(cl_service_watch_model(F.svc, &swapped), CL_OK); /* reported once */
     assert_int_equal(model_version(), v0 + 1);
@@ -615,7 +615,7 @@ static void risk_history_survives_a_new_service(void **st)
     remove(strcat(strcpy((char[200]){0}, hp), "-wal"));
     remove(strcat(strcpy((char[200]){0}, hp), "-shm"));
     assert_int_not_equal(cl_service_new(&b, &sc), CL_OK);
-    assert_non_null(strstr(cl_last_error(), hp));
+    assert_non_null(strstr(cl_error_last(), hp));
     remove(hp);
 }
 

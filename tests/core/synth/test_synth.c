@@ -52,7 +52,7 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 {
     char path[512], *buf = NULL;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    int rc = cl_file_read(path, (size_t)1 << 31, &buf, len);
+    int rc = cl_fileio_read(path, (size_t)1 << 31, &buf, len);
     assert_int_equal(rc, CL_OK);
     return buf;
 }
@@ -84,9 +84,9 @@ static void test_files_identical_across_runs_and_threads(void **state)
         assert_memory_equal(a, b, n1);
         if (strcmp(FILES[i], "README.md") != 0 && strcmp(FILES[i], "titles.csv") != 0)
             assert_true(n1 != n3 || memcmp(a, c, n1) != 0); /* another seed, another world */
-        cl_free(a);
-        cl_free(b);
-        cl_free(c);
+        cl_alloc_free(a);
+        cl_alloc_free(b);
+        cl_alloc_free(c);
     }
     /* the world in memory equals the one written */
     for (int id = 1; id <= 3000; id++)
@@ -418,15 +418,15 @@ static void test_bad_params_and_actions(void **state)
     p.basic_share = 0.7;
     p.premium_share = 0.5;
     assert_int_equal(cl_synth_new(&w, &p, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "basic_share + premium_share"));
+    assert_non_null(strstr(cl_error_last(), "basic_share + premium_share"));
     assert_null(w);
     p = small(100, 1);
     p.price_rise_day = 200;
     assert_int_equal(cl_synth_new(&w, &p, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "price_rise_day"));
+    assert_non_null(strstr(cl_error_last(), "price_rise_day"));
     p = small(0, 1);
     assert_int_equal(cl_synth_new(&w, &p, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "customers"));
+    assert_non_null(strstr(cl_error_last(), "customers"));
 
     p = small(50, 1);
     assert_int_equal(cl_synth_new(&w, &p, NULL, NULL), CL_OK);
@@ -435,24 +435,24 @@ static void test_bad_params_and_actions(void **state)
     memset(a, 0, sizeof a);
     a[4] = (cl_synth_action){CL_SYNTH_DISCOUNT, 0, 1, NULL, 0};
     assert_int_equal(cl_synth_replay(w, a, 30, o, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "customer 5: discount"));
+    assert_non_null(strstr(cl_error_last(), "customer 5: discount"));
     a[4] = (cl_synth_action){CL_SYNTH_DISCOUNT, 10, 0, NULL, 0};
     assert_int_equal(cl_synth_replay(w, a, 30, o, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "months"));
+    assert_non_null(strstr(cl_error_last(), "months"));
     int32_t t[1] = {401};
     a[4] = (cl_synth_action){CL_SYNTH_CONTENT, 0, 0, t, 1};
     assert_int_equal(cl_synth_replay(w, a, 30, o, NULL), CL_ERANGE);
-    assert_non_null(strstr(cl_last_error(), "title id 401 out of range 1..400"));
+    assert_non_null(strstr(cl_error_last(), "title id 401 out of range 1..400"));
     a[4] = (cl_synth_action){CL_SYNTH_CONTENT, 0, 0, t, 0};
     assert_int_equal(cl_synth_replay(w, a, 30, o, NULL), CL_EINVAL);
     a[4] = (cl_synth_action){9, 0, 0, NULL, 0};
     assert_int_equal(cl_synth_replay(w, a, 30, o, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "unknown action"));
+    assert_non_null(strstr(cl_error_last(), "unknown action"));
     assert_int_equal(cl_synth_replay(w, NULL, 0, o, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "horizon"));
+    assert_non_null(strstr(cl_error_last(), "horizon"));
     assert_int_equal(cl_synth_replay(w, NULL, CL_SYNTH_MAX_DAYS, o, NULL), CL_EINVAL);
     assert_int_equal(cl_synth_label(w, 51), CL_ERANGE);
-    assert_non_null(strstr(cl_last_error(), "customer id 51"));
+    assert_non_null(strstr(cl_error_last(), "customer id 51"));
     cl_synth_free(w);
 }
 
@@ -491,7 +491,7 @@ static void test_unwritable_dir_leaves_nothing(void **state)
     cl_synth_params p = small(100, 1);
     assert_int_equal(cl_synth_new(&w, &p, "/proc/churnlab_no/such", NULL), CL_EIO);
     assert_null(w);
-    assert_non_null(strstr(cl_last_error(), "/proc/churnlab_no"));
+    assert_non_null(strstr(cl_error_last(), "/proc/churnlab_no"));
 }
 
 static int stop_at_half(void *ud, const char *task, double done, double total, const char *d)

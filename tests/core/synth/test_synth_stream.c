@@ -60,10 +60,10 @@ static void test_stream_is_replay(void **state)
             }
             lines++;
         }
-        cl_free(ea);
-        cl_free(ra);
-        cl_free(eb);
-        cl_free(rb);
+        cl_alloc_free(ea);
+        cl_alloc_free(ra);
+        cl_alloc_free(eb);
+        cl_alloc_free(rb);
     }
     assert_true(lines > 1000);
     for (int id = 1; id <= p.customers; id++) {
@@ -75,7 +75,7 @@ static void test_stream_is_replay(void **state)
     char *e, *r;
     size_t ne, nr;
     assert_int_equal(cl_synth_stream_next(a, &d, &e, &ne, &r, &nr), CL_ERANGE);
-    assert_non_null(strstr(cl_last_error(), "the world ends at day"));
+    assert_non_null(strstr(cl_error_last(), "the world ends at day"));
     assert_null(e);
     cl_synth_stream_free(a);
     cl_synth_stream_free(b);

@@ -48,8 +48,8 @@ static void assert_close(double got, double want, double rtol, const char *what)
 
 static void assert_msg(const char *needle)
 {
-    if (!strstr(cl_last_error(), needle))
-        fail_msg("message '%s' lacks '%s'", cl_last_error(), needle);
+    if (!strstr(cl_error_last(), needle))
+        fail_msg("message '%s' lacks '%s'", cl_error_last(), needle);
 }
 
 /* Views of the same m x n logical shape, built four ways from fresh storage:
@@ -603,7 +603,7 @@ static void test_matmul_errors(void **state)
     cl_tensor *a = filled(2, 2, 3, 1), *b = filled(2, 2, 3, 2), *c = (cl_tensor *)1;
     assert_int_equal(cl_tensor_matmul(&c, a, b), CL_EINVAL);
     assert_null(c);
-    assert_string_equal(cl_last_error(), "mm: inner dimensions differ (2x3 @ 2x3)");
+    assert_string_equal(cl_error_last(), "mm: inner dimensions differ (2x3 @ 2x3)");
     cl_tensor *x = filled(1, 3, 1, 1), *y = filled(1, 3, 1, 2);
     assert_int_equal(cl_tensor_matmul(&c, x, y), CL_EINVAL);
     assert_msg("both operands are 1-D (3 @ 3)");
@@ -943,7 +943,7 @@ static void test_alloc_failure_sweep(void **state)
             } else {
                 if (rc != CL_ENOMEM)
                     fail_msg("%s with allocation %ld failing: status %d (%s)", ops[k].name, n,
-                             rc, cl_last_error());
+                             rc, cl_error_last());
                 assert_null(o);
             }
             if (cl_alloc_bytes() != base)

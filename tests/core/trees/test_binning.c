@@ -60,7 +60,7 @@ static void test_many_values_equal_counts(void **state)
     for (int k = 1; k < b->nbins[0] - 1; k++)
         assert_true(b->cuts[k] > b->cuts[k - 1]);
     cl_binning_free(b);
-    cl_free(X);
+    cl_alloc_free(X);
 }
 
 static void test_categorical_and_apply(void **state)
@@ -89,12 +89,12 @@ static void test_errors(void **state)
     uint8_t is_cat[1] = {1};
     cl_binning *b;
     assert_int_equal(cl_binning_fit(&b, X, 4, 1, is_cat, 255, 1), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 2, column 1"));
+    assert_non_null(strstr(cl_error_last(), "row 2, column 1"));
     float Y[] = {0, 300};
     assert_int_equal(cl_binning_fit(&b, Y, 2, 1, is_cat, 255, 1), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "category code 300"));
+    assert_non_null(strstr(cl_error_last(), "category code 300"));
     assert_int_equal(cl_binning_fit(&b, X, 4, 1, NULL, 256, 1), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "max_bins"));
+    assert_non_null(strstr(cl_error_last(), "max_bins"));
     int32_t nb[1] = {3};
     uint8_t ic[1] = {0};
     float cuts[2] = {2, 1};

@@ -44,7 +44,7 @@ static double auc_of(const cl_gbdt *m, const cl_tensor *X, const cl_tensor *y)
     assert_int_equal(cl_gbdt_predict(m, p, X, 0), CL_OK);
     double a;
     assert_int_equal(cl_metrics_roc_auc(&a, cl_tensor_data(y), p, n), CL_OK);
-    cl_free(p);
+    cl_alloc_free(p);
     return a;
 }
 
@@ -93,13 +93,13 @@ static void fit_bytes(int threads, cl_gbdt_params *p, void **buf, size_t *len)
     uint8_t is_cat[8] = {0, 0, 1, 0, 0, 0, 0, 0};
     cl_gbdt_fit_opts o = {.is_cat = is_cat};
     assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
-    cl_mw *w = cl_mw_new("gbdt");
+    cl_mw *w = cl_modelio_w_new("gbdt");
     assert_int_equal(cl_gbdt_write(m, w), CL_OK);
     const void *b;
-    assert_int_equal(cl_mw_finish(w, &b, len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &b, len), CL_OK);
     *buf = cl_alloc(*len);
     memcpy(*buf, b, *len);
-    cl_mw_free(w);
+    cl_modelio_w_free(w);
     cl_gbdt_free(m);
     cl_tensor_free(X);
     cl_tensor_free(y);
@@ -122,13 +122,13 @@ static void test_deterministic_threads(void **state)
     assert_memory_equal(b1, b2, l1);
     assert_int_equal(l2, l3);
     assert_memory_equal(b2, b3, l2);
-    cl_free(b3);
+    cl_alloc_free(b3);
     p.seed = 43; /* another seed gives another model */
     fit_bytes(2, &p, &b3, &l3);
     assert_true(l3 != l1 || memcmp(b1, b3, l1) != 0);
-    cl_free(b1);
-    cl_free(b2);
-    cl_free(b3);
+    cl_alloc_free(b1);
+    cl_alloc_free(b2);
+    cl_alloc_free(b3);
 }
 
 static void test_save_load(void **state)
@@ -159,8 +159,8 @@ static void test_save_load(void **state)
     assert_int_equal(cl_gbdt_predict(m2, &one, row, 1), CL_OK);
     assert_true(one == a[17]);
     cl_tensor_free(row);
-    cl_free(a);
-    cl_free(b);
+    cl_alloc_free(a);
+    cl_alloc_free(b);
     cl_gbdt_free(m);
     cl_gbdt_free(m2);
     cl_tensor_free(X);
@@ -232,12 +232,12 @@ static void test_bad_input(void **state)
     assert_int_equal(cl_gbdt_predict(m, out, X, 0), CL_ESTATE);
     cl_tensor_data(y)[5] = 2;
     assert_int_equal(cl_gbdt_fit(m, X, y, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "label 6"));
+    assert_non_null(strstr(cl_error_last(), "label 6"));
     cl_tensor_data(y)[5] = 1;
     uint8_t is_cat[4] = {1, 0, 0, 0};
     cl_gbdt_fit_opts o = {.is_cat = is_cat};
     assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "categorical"));
+    assert_non_null(strstr(cl_error_last(), "categorical"));
     p.depth = 0;
     cl_gbdt *m2;
     assert_int_equal(cl_gbdt_new(&m2, &p), CL_EINVAL);
@@ -267,19 +267,19 @@ static void test_corrupted_trees_refused(void **state)
             m->trees[1]->nodes[0].left = m->trees[1]->n - 1; /* right child past the end */
         else
             m->trees[1]->nodes[0].left = INT32_MAX; /* left + 1 overflowed the old check */
-        cl_mw *w = cl_mw_new("gbdt");
+        cl_mw *w = cl_modelio_w_new("gbdt");
         assert_int_equal(cl_gbdt_write(m, w), CL_OK);
         const void *buf;
         size_t len;
-        assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+        assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
         cl_mr *r;
-        assert_int_equal(cl_mr_from_buffer(&r, buf, len, "bad.clm"), CL_OK);
+        assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "bad.clm"), CL_OK);
         cl_gbdt *m2 = NULL;
         assert_int_equal(cl_gbdt_read(&m2, r), CL_EFORMAT);
         assert_null(m2);
-        assert_non_null(strstr(cl_last_error(), "tree 2, node 1"));
-        cl_mr_free(r);
-        cl_mw_free(w);
+        assert_non_null(strstr(cl_error_last(), "tree 2, node 1"));
+        cl_modelio_r_free(r);
+        cl_modelio_w_free(w);
         m->trees[1]->nodes[0] = saved;
     }
     cl_gbdt_free(m);

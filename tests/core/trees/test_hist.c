@@ -36,8 +36,8 @@ static void test_build_matches_direct_sum_and_threads(void **state)
         gh[2 * k + 1] = (int64_t)cl_rng_below(&r, (uint64_t)1 << 40);
     }
     int feats[4] = {0, 1, 2, 3};
-    cl_hbin *h1 = cl_calloc((size_t)off[4], sizeof *h1), *h2 = cl_calloc((size_t)off[4], sizeof *h2);
-    cl_hbin *ref = cl_calloc((size_t)off[4], sizeof *ref);
+    cl_hbin *h1 = cl_alloc_calloc((size_t)off[4], sizeof *h1), *h2 = cl_alloc_calloc((size_t)off[4], sizeof *h2);
+    cl_hbin *ref = cl_alloc_calloc((size_t)off[4], sizeof *ref);
     cl_hist_build(h1, off, bins, n, rows, m, gh, feats, d, 1);
     cl_hist_build(h2, off, bins, n, rows, m, gh, feats, d, 2);
     assert_memory_equal(h1, h2, (size_t)off[4] * sizeof *h1);
@@ -51,7 +51,7 @@ static void test_build_matches_direct_sum_and_threads(void **state)
     assert_memory_equal(h1, ref, (size_t)off[4] * sizeof *h1);
     /* subtraction: parent (all listed rows) - first half = second half */
     size_t half = m / 2;
-    cl_hbin *a = cl_calloc((size_t)off[4], sizeof *a), *b = cl_calloc((size_t)off[4], sizeof *b);
+    cl_hbin *a = cl_alloc_calloc((size_t)off[4], sizeof *a), *b = cl_alloc_calloc((size_t)off[4], sizeof *b);
     cl_hist_build(a, off, bins, n, rows, half, gh, feats, d, 2);
     cl_hist_build(b, off, bins, n, rows + half, m - half, gh + 2 * half, feats, d, 2);
     cl_hist_subtract(h1, h1, a, off, feats, d);
@@ -61,14 +61,14 @@ static void test_build_matches_direct_sum_and_threads(void **state)
     int sub[1] = {2};
     cl_hist_build(h2, off, bins, n, NULL, 1000, gh, sub, 1, 2);
     assert_true(h2[0].g != 0 && h2[off[2]].h >= 0);
-    cl_free(a);
-    cl_free(b);
-    cl_free(h1);
-    cl_free(h2);
-    cl_free(ref);
-    cl_free(bins);
-    cl_free(gh);
-    cl_free(rows);
+    cl_alloc_free(a);
+    cl_alloc_free(b);
+    cl_alloc_free(h1);
+    cl_alloc_free(h2);
+    cl_alloc_free(ref);
+    cl_alloc_free(bins);
+    cl_alloc_free(gh);
+    cl_alloc_free(rows);
 }
 
 int main(void)

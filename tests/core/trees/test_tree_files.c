@@ -25,7 +25,7 @@ static cl_forest *fitted_tree(void)
         cl_tensor_data(X)[2 * i + 1] = (float)(i % 5);
         cl_tensor_data(y)[i] = (i % 17) > 8 ? 1.0f : 0.0f;
     }
-    cl_forest_params p = cl_cart_params_default();
+    cl_forest_params p = cl_forest_cart_params_default();
     cl_forest *m;
     assert_int_equal(cl_forest_new(&m, CL_FOREST_KIND_TREE, &p), CL_OK);
     assert_int_equal(cl_forest_fit(m, X, y, NULL, NULL), CL_OK);
@@ -35,24 +35,24 @@ static cl_forest *fitted_tree(void)
 }
 
 /* Writes m (with its trees as they are now) and reads it back: the status, with the message
- * left in cl_last_error(). */
+ * left in cl_error_last(). */
 static int round_trip(const cl_forest *m)
 {
-    cl_mw *w = cl_mw_new(m->kind == CL_FOREST_KIND_TREE ? "tree" : "forest");
+    cl_mw *w = cl_modelio_w_new(m->kind == CL_FOREST_KIND_TREE ? "tree" : "forest");
     assert_non_null(w);
     assert_int_equal(cl_forest_write(m, w), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "t.clm"), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "t.clm"), CL_OK);
     cl_forest *m2 = NULL;
     int rc = cl_forest_read(&m2, r);
     if (rc)
         assert_null(m2);
     cl_forest_free(m2);
-    cl_mr_free(r);
-    cl_mw_free(w);
+    cl_modelio_r_free(r);
+    cl_modelio_w_free(w);
     return rc;
 }
 
@@ -91,7 +91,7 @@ static void test_dag_refused(void **state)
     assert_int_equal(t->n, 39);
     replace_tree(m, t);
     assert_int_equal(round_trip(m), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "tree 1, node 4 has two parents"));
+    assert_non_null(strstr(cl_error_last(), "tree 1, node 4 has two parents"));
     cl_forest_free(m);
 }
 
@@ -108,7 +108,7 @@ static void test_unreachable_refused(void **state)
     add(t, CL_TREE_LEAF, -1, 0.5f, 1.0);
     replace_tree(m, t);
     assert_int_equal(round_trip(m), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "tree 1, node 2 is not reachable"));
+    assert_non_null(strstr(cl_error_last(), "tree 1, node 2 is not reachable"));
     cl_forest_free(m);
 }
 
@@ -135,11 +135,11 @@ static void test_deep_tree(void **state)
     cl_forest *m = fitted_tree();
     replace_tree(m, chain(300000));
     assert_int_equal(round_trip(m), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "tree 1 is deeper than 1024 levels"));
+    assert_non_null(strstr(cl_error_last(), "tree 1 is deeper than 1024 levels"));
     float x[2] = {0, 1}, phi[3];
     const cl_tree *const trees[1] = {m->trees[0]};
     assert_int_equal(cl_treeshap(trees, 1, x, 1, 2, 0, 1, phi), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "exceeds 1024 levels"));
+    assert_non_null(strstr(cl_error_last(), "exceeds 1024 levels"));
     char *text = NULL;
     assert_int_equal(cl_tree_rules(m->trees[0], 2, NULL, "churn", &text), CL_EINVAL);
     assert_null(text);
@@ -170,16 +170,16 @@ static void test_corrupt_covers(void **state)
             double saved = *f;
             *f = bad[b];
             assert_int_equal(round_trip(m), CL_EFORMAT);
-            assert_non_null(strstr(cl_last_error(), "tree 1, node"));
+            assert_non_null(strstr(cl_error_last(), "tree 1, node"));
             *f = saved;
         }
     t->nodes[0].gain = NAN;
     assert_int_equal(round_trip(m), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "split gain is not finite"));
+    assert_non_null(strstr(cl_error_last(), "split gain is not finite"));
     t->nodes[0].gain = 0;
     t->nodes[0].default_left = 7; /* written as 0/1 */
     assert_int_equal(round_trip(m), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "expected 0 or 1"));
+    assert_non_null(strstr(cl_error_last(), "expected 0 or 1"));
     t->nodes[0].default_left = 0;
     assert_int_equal(round_trip(m), CL_OK);
     cl_forest_free(m);
@@ -196,7 +196,7 @@ static void test_leaf_not_probability(void **state)
         leaf++;
     t->nodes[leaf].value = 5.0f;
     assert_int_equal(round_trip(m), CL_EFORMAT);
-    assert_non_null(strstr(cl_last_error(), "is not a probability in [0, 1]"));
+    assert_non_null(strstr(cl_error_last(), "is not a probability in [0, 1]"));
     cl_forest_free(m);
 }
 
@@ -231,19 +231,19 @@ static void test_gbdt_extreme_values(void **state)
             m->base = 1e300;
         if (bug == 2)
             m->base = -INFINITY;
-        cl_mw *w = cl_mw_new("gbdt");
+        cl_mw *w = cl_modelio_w_new("gbdt");
         assert_int_equal(cl_gbdt_write(m, w), CL_OK);
         const void *buf;
         size_t len;
-        assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+        assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
         cl_mr *r;
-        assert_int_equal(cl_mr_from_buffer(&r, buf, len, "g.clm"), CL_OK);
+        assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "g.clm"), CL_OK);
         cl_gbdt *m2 = NULL;
         assert_int_equal(cl_gbdt_read(&m2, r), CL_EFORMAT);
         assert_null(m2);
-        assert_non_null(strstr(cl_last_error(), bug == 2 ? "not finite" : "margins would overflow"));
-        cl_mr_free(r);
-        cl_mw_free(w);
+        assert_non_null(strstr(cl_error_last(), bug == 2 ? "not finite" : "margins would overflow"));
+        cl_modelio_r_free(r);
+        cl_modelio_w_free(w);
         m->base = base;
         for (int t = 0; t < m->ntrees; t++)
             m->trees[t]->nodes[m->trees[t]->n - 1].value = saved[t];

@@ -1,4 +1,4 @@
-/* test_tree_predict.c - the blocked, lane-interleaved batch scorer (cl_trees_predict) against
+/* test_tree_predict.c - the blocked, lane-interleaved batch scorer (cl_tree_ens_predict) against
  * the plain one-row walk of tree.h (cl_tree_leaf), on random trees with numeric and
  * categorical splits, missing values, unseen and negative category codes, row counts that are
  * not multiples of the lane width and span several row blocks, and 1 or 2 threads. The batch
@@ -65,7 +65,7 @@ static void check_case(int ntrees, int depth, int d, size_t n, int threads, uint
 {
     cl_rng r;
     cl_rng_seed(&r, seed);
-    cl_tree **trees = cl_calloc((size_t)ntrees, sizeof *trees);
+    cl_tree **trees = cl_alloc_calloc((size_t)ntrees, sizeof *trees);
     assert_non_null(trees);
     for (int k = 0; k < ntrees; k++) {
         assert_int_equal(cl_tree_new(&trees[k]), CL_OK);
@@ -81,7 +81,7 @@ static void check_case(int ntrees, int depth, int d, size_t n, int threads, uint
     const double base = 0.25, scale = 1.0 / ntrees;
     int saved = cl_threads_get();
     cl_threads_set(threads);
-    cl_trees_predict((const cl_tree *const *)trees, ntrees, X, n, d, base, scale, got);
+    cl_tree_ens_predict((const cl_tree *const *)trees, ntrees, X, n, d, base, scale, got);
     cl_threads_set(saved);
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -93,9 +93,9 @@ static void check_case(int ntrees, int depth, int d, size_t n, int threads, uint
             print_error("row %zu: batch %.9g, one-row walk %.9g\n", i, got[i], want);
     }
     assert_int_equal(bad, 0);
-    cl_free(X);
-    cl_free(got);
-    cl_trees_free(trees, ntrees);
+    cl_alloc_free(X);
+    cl_alloc_free(got);
+    cl_tree_ens_free(trees, ntrees);
 }
 
 static void test_shallow_ensemble(void **state)

@@ -83,7 +83,7 @@ static void check_model(cl_tree *const *trees, int nt, const cl_tensor *X, int d
                                  (size_t)n, d, base, scale, out),
                      CL_OK);
     float margin[40];
-    cl_trees_predict((const cl_tree *const *)trees, nt, cl_tensor_data(X), (size_t)n, d, base,
+    cl_tree_ens_predict((const cl_tree *const *)trees, nt, cl_tensor_data(X), (size_t)n, d, base,
                      scale, margin);
     double phi[16];
     for (int64_t i = 0; i < n; i++) {
@@ -96,7 +96,7 @@ static void check_model(cl_tree *const *trees, int nt, const cl_tensor *X, int d
         }
         assert_true(fabs(sum - margin[i]) < 1e-5);
     }
-    cl_free(out);
+    cl_alloc_free(out);
 }
 
 static void test_gbdt_brute_force(void **state)

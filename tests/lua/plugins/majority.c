@@ -40,8 +40,8 @@ typedef struct majority {
 static void free_names(majority *m)
 {
     for (int64_t j = 0; m->names && j < m->d; j++)
-        cl_free(m->names[j]);
-    cl_free(m->names);
+        cl_alloc_free(m->names[j]);
+    cl_alloc_free(m->names);
     m->names = NULL;
 }
 
@@ -52,7 +52,7 @@ static int create(void **impl, const void *p)
     int rc = cl_param_validate(defs, p, "majority");
     if (rc)
         return rc;
-    majority *m = cl_calloc(1, sizeof *m);
+    majority *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     m->p = *(const majority_params *)p;
@@ -63,7 +63,7 @@ static int create(void **impl, const void *p)
 static void destroy(void *impl)
 {
     free_names(impl);
-    cl_free(impl);
+    cl_alloc_free(impl);
 }
 
 static const void *params_of(const void *impl) { return &((const majority *)impl)->p; }
@@ -74,7 +74,7 @@ static int set_names(void *impl, const char *const *names, int64_t d)
 {
     majority *m = impl;
     free_names(m);
-    if (!(m->names = cl_calloc((size_t)d, sizeof *m->names)))
+    if (!(m->names = cl_alloc_calloc((size_t)d, sizeof *m->names)))
         return CL_ENOMEM;
     m->d = d;
     for (int64_t j = 0; j < d; j++) {
@@ -159,27 +159,27 @@ static int write_model(const void *impl, cl_mw *w)
     const majority *m = impl;
     int rc = cl_param_write(w, defs, &m->p);
     if (!rc)
-        rc = cl_mw_int(w, "majority.d", m->d);
+        rc = cl_modelio_w_int(w, "majority.d", m->d);
     if (!rc)
-        rc = cl_mw_num(w, "majority.rate", m->rate);
+        rc = cl_modelio_w_num(w, "majority.rate", m->rate);
     return rc;
 }
 
 static int read_model(void **impl, const cl_mr *r)
 {
-    majority *m = cl_calloc(1, sizeof *m);
+    majority *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     defaults(&m->p);
     int rc = cl_param_read(r, defs, &m->p, "majority");
     if (!rc)
-        rc = cl_mr_int(r, "majority.d", 1, (int64_t)1 << 20, &m->d);
+        rc = cl_modelio_r_int(r, "majority.d", 1, (int64_t)1 << 20, &m->d);
     if (!rc)
-        rc = cl_mr_num(r, "majority.rate", &m->rate);
+        rc = cl_modelio_r_num(r, "majority.rate", &m->rate);
     if (!rc && !(m->rate > 0 && m->rate < 1))
         rc = cl_error(CL_EFORMAT, "majority.rate %g is not in (0, 1)", m->rate);
     if (rc) {
-        cl_free(m);
+        cl_alloc_free(m);
         return rc;
     }
     m->fitted = 1;
@@ -199,7 +199,7 @@ int luaopen_majority(lua_State *L);
 int luaopen_majority(lua_State *L)
 {
     if (cl_model_register(&majority_ops))
-        return luaL_error(L, "%s", cl_last_error());
+        return luaL_error(L, "%s", cl_error_last());
     lua_pushstring(L, majority_ops.kind);
     return 1;
 }

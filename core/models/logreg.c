@@ -1,6 +1,6 @@
 /* linear.c - logistic regression: the objective over fixed row blocks, L-BFGS / OWL-QN
  * fits (core/lbfgs.c), prediction and model files. */
-#include "models/linear.h"
+#include "models/logreg.h"
 #include "base/alloc.h"
 #include "models/prior.h"
 #include "base/error.h"
@@ -67,7 +67,7 @@ int cl_logreg_new(cl_logreg **out, const cl_logreg_params *p)
     if (p->lambda > 0 && p->C != 1.0)
         return cl_error(CL_EINVAL, "logreg: give C or lambda, not both (C = %g, lambda = %g)",
                         p->C, p->lambda);
-    cl_logreg *m = cl_calloc(1, sizeof *m);
+    cl_logreg *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     m->p = *p;
@@ -78,7 +78,7 @@ int cl_logreg_new(cl_logreg **out, const cl_logreg_params *p)
 
 static void free_names(cl_logreg *m)
 {
-    cl_strs_free(m->names, m->nnames);
+    cl_alloc_strs_free(m->names, m->nnames);
     m->names = NULL;
     m->nnames = 0;
 }
@@ -88,8 +88,8 @@ void cl_logreg_free(cl_logreg *m)
     if (!m)
         return;
     free_names(m);
-    cl_free(m->coef);
-    cl_free(m);
+    cl_alloc_free(m->coef);
+    cl_alloc_free(m);
 }
 
 int cl_logreg_set_names(cl_logreg *m, const char *const *names, int64_t d)
@@ -97,7 +97,7 @@ int cl_logreg_set_names(cl_logreg *m, const char *const *names, int64_t d)
     if (d < 1)
         return cl_error(CL_EINVAL, "logreg: need at least one feature name");
     char **v;
-    int rc = cl_strs_dup(&v, names, d);
+    int rc = cl_alloc_strs_dup(&v, names, d);
     if (rc)
         return rc;
     free_names(m);
@@ -284,7 +284,7 @@ int cl_logreg_objective(const cl_logreg *m, const float *X, const float *y, int6
     if ((rc = setup(&c, m, X, y, n, d, &l1, NULL)))
         return rc;
     *f = objective(&c, theta, grad);
-    cl_free(c.part);
+    cl_alloc_free(c.part);
     return CL_OK;
 }
 
@@ -324,7 +324,7 @@ static int fit(cl_logreg *m, const float *X, const float *y, const float *w, int
     ctx c;
     double l1;
     unsigned char *mask = NULL;
-    double *th = cl_calloc((size_t)d + 1, sizeof(double));
+    double *th = cl_alloc_calloc((size_t)d + 1, sizeof(double));
     if (!th)
         return CL_ENOMEM;
     if ((rc = setup(&c, m, X, y, n, d, &l1, dist)))
@@ -336,7 +336,7 @@ static int fit(cl_logreg *m, const float *X, const float *y, const float *w, int
     }
     c.sw = w;
     if (l1 > 0) {
-        if (!(mask = cl_calloc((size_t)d + 1, 1))) {
+        if (!(mask = cl_alloc_calloc((size_t)d + 1, 1))) {
             rc = CL_ENOMEM;
             goto done;
         }
@@ -350,7 +350,7 @@ static int fit(cl_logreg *m, const float *X, const float *y, const float *w, int
         rc = c.dl->rc; /* a collective failed: the objective was NaN */
     if (rc)
         goto done;
-    double *coef = cl_realloc(m->coef, (size_t)d * sizeof(double));
+    double *coef = cl_alloc_realloc(m->coef, (size_t)d * sizeof(double));
     if (!coef) {
         rc = CL_ENOMEM;
         goto done;
@@ -370,10 +370,10 @@ static int fit(cl_logreg *m, const float *X, const float *y, const float *w, int
 done:
     if (c.dl)
         cl_dist_logit_free(c.dl);
-    cl_free(c.dl);
-    cl_free(c.part);
-    cl_free(mask);
-    cl_free(th);
+    cl_alloc_free(c.dl);
+    cl_alloc_free(c.part);
+    cl_alloc_free(mask);
+    cl_alloc_free(th);
     return rc;
 }
 
@@ -424,22 +424,22 @@ int cl_logreg_save(const cl_logreg *m, cl_mw *w)
     if (!m->fitted)
         return cl_error(CL_ESTATE, "logreg: save before fit");
     cl_param_write(w, cl_logreg_param_defs, &m->p);
-    cl_mw_f64(w, "logreg.coef", m->coef, (size_t)m->d);
-    cl_mw_num(w, "logreg.intercept", m->b);
-    cl_mw_int(w, "logreg.iters", m->res.iters);
-    cl_mw_int(w, "logreg.converged", m->res.converged);
+    cl_modelio_w_f64(w, "logreg.coef", m->coef, (size_t)m->d);
+    cl_modelio_w_num(w, "logreg.intercept", m->b);
+    cl_modelio_w_int(w, "logreg.iters", m->res.iters);
+    cl_modelio_w_int(w, "logreg.converged", m->res.converged);
     cl_prior_write(w, "logreg.prior_rates", m->prior_trained, m->prior_true);
     if (m->nnames)
-        cl_mw_strs(w, "logreg.names", (const char *const *)m->names, (size_t)m->nnames);
+        cl_modelio_w_strs(w, "logreg.names", (const char *const *)m->names, (size_t)m->nnames);
     const void *buf;
     size_t len;
-    return cl_mw_finish(w, &buf, &len);
+    return cl_modelio_w_finish(w, &buf, &len);
 }
 
 int cl_logreg_load(cl_logreg **out, const cl_mr *r)
 {
     *out = NULL;
-    int rc = cl_mr_expect_kind(r, "logreg");
+    int rc = cl_modelio_r_expect_kind(r, "logreg");
     if (rc)
         return rc;
     cl_logreg_params p;
@@ -451,7 +451,7 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
         return cl_error_wrap(rc == CL_ENOMEM ? rc : CL_EFORMAT, "logreg file");
     size_t d;
     int64_t it, conv;
-    if ((rc = cl_mr_count(r, "logreg.coef", CL_CHUNK_F64, &d)))
+    if ((rc = cl_modelio_r_count(r, "logreg.coef", CL_CHUNK_F64, &d)))
         goto fail;
     if (d < 1 || d > ((size_t)1 << 31)) {
         rc = cl_error(CL_EFORMAT, "logreg file: %zu coefficients", d);
@@ -461,10 +461,10 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
         rc = CL_ENOMEM;
         goto fail;
     }
-    if ((rc = cl_mr_f64(r, "logreg.coef", m->coef, d)) ||
-        (rc = cl_mr_num(r, "logreg.intercept", &m->b)) ||
-        (rc = cl_mr_int(r, "logreg.iters", 0, 100000000, &it)) ||
-        (rc = cl_mr_int(r, "logreg.converged", 0, 1, &conv)) ||
+    if ((rc = cl_modelio_r_f64(r, "logreg.coef", m->coef, d)) ||
+        (rc = cl_modelio_r_num(r, "logreg.intercept", &m->b)) ||
+        (rc = cl_modelio_r_int(r, "logreg.iters", 0, 100000000, &it)) ||
+        (rc = cl_modelio_r_int(r, "logreg.converged", 0, 1, &conv)) ||
         (rc = cl_prior_read(r, "logreg.prior_rates", &m->prior_trained, &m->prior_true,
                             "logreg file")))
         goto fail;
@@ -489,20 +489,20 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
                       CL_LOGREG_MAX_WEIGHT);
         goto fail;
     }
-    if (cl_mr_has(r, "logreg.names")) {
+    if (cl_modelio_r_has(r, "logreg.names")) {
         size_t cnt;
-        if ((rc = cl_mr_count(r, "logreg.names", CL_CHUNK_STR, &cnt)))
+        if ((rc = cl_modelio_r_count(r, "logreg.names", CL_CHUNK_STR, &cnt)))
             goto fail;
         if (cnt != d) {
             rc = cl_error(CL_EFORMAT, "logreg file: %zu feature names for %zu coefficients", cnt,
                           d);
             goto fail;
         }
-        if (!(m->names = cl_calloc(cnt, sizeof(char *)))) {
+        if (!(m->names = cl_alloc_calloc(cnt, sizeof(char *)))) {
             rc = CL_ENOMEM;
             goto fail;
         }
-        if ((rc = cl_mr_strs(r, "logreg.names", m->names, cnt)))
+        if ((rc = cl_modelio_r_strs(r, "logreg.names", m->names, cnt)))
             goto fail;
         m->nnames = (int64_t)cnt;
     }

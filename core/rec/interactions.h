@@ -31,15 +31,15 @@ typedef struct cl_idmap {
     int64_t lab_cap;
 } cl_idmap;
 
-int cl_idmap_new(cl_idmap **out);
-cl_idmap *cl_idmap_retain(cl_idmap *m);
-void cl_idmap_free(cl_idmap *m); /* drops one reference; NULL is fine */
+int cl_interactions_idmap_new(cl_idmap **out);
+cl_idmap *cl_interactions_idmap_retain(cl_idmap *m);
+void cl_interactions_idmap_free(cl_idmap *m); /* drops one reference; NULL is fine */
 /* Index of label, adding it when new. */
-int cl_idmap_add(cl_idmap *m, const char *label, int64_t *idx);
+int cl_interactions_idmap_add(cl_idmap *m, const char *label, int64_t *idx);
 /* Index of label, or -1 when unknown. */
-int64_t cl_idmap_find(const cl_idmap *m, const char *label);
+int64_t cl_interactions_idmap_find(const cl_idmap *m, const char *label);
 /* A new map (refcount 1) holding m's labels at the same indices. */
-int cl_idmap_copy(cl_idmap **out, const cl_idmap *m);
+int cl_interactions_idmap_copy(cl_idmap **out, const cl_idmap *m);
 
 /* ---- interaction matrices --------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /* cluster.c - k-means (Lloyd iterations, k-means++ seeding) and the silhouette score. */
-#include "analysis/cluster.h"
+#include "analysis/kmeans.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/rng.h"
@@ -37,9 +37,9 @@ void cl_kmeans_free(cl_kmeans *m)
 {
     if (!m)
         return;
-    cl_free(m->centers);
-    cl_free(m->sizes);
-    cl_free(m);
+    cl_alloc_free(m->centers);
+    cl_alloc_free(m->sizes);
+    cl_alloc_free(m);
 }
 
 static double dist2(const float *x, const double *c, int d)
@@ -202,12 +202,12 @@ int cl_kmeans_fit(cl_kmeans **out, const cl_kmeans_params *p, const float *X, in
     int64_t nblocks = (n + BLOCK - 1) / BLOCK;
     size_t stride = (size_t)k * (d + 1);
     size_t part_n = (size_t)nblocks * stride > (size_t)nblocks ? (size_t)nblocks * stride : (size_t)nblocks;
-    cl_kmeans *m = cl_calloc(1, sizeof *m);
+    cl_kmeans *m = cl_alloc_calloc(1, sizeof *m);
     double *C = cl_alloc((size_t)k * d * sizeof *C), *best = cl_alloc((size_t)k * d * sizeof *best);
     double *newC = cl_alloc((size_t)k * d * sizeof *newC), *cnt = cl_alloc((size_t)k * sizeof *cnt);
     double *part = cl_alloc(part_n * sizeof *part), *D2 = cl_alloc((size_t)n * sizeof *D2);
     int32_t *lab = cl_alloc((size_t)n * sizeof *lab);
-    int64_t *sizes = cl_calloc((size_t)k, sizeof *sizes);
+    int64_t *sizes = cl_alloc_calloc((size_t)k, sizeof *sizes);
     if (!m || !C || !best || !newC || !cnt || !part || !D2 || !lab || !sizes) {
         rc = CL_ENOMEM;
         goto done;
@@ -248,16 +248,16 @@ int cl_kmeans_fit(cl_kmeans **out, const cl_kmeans_params *p, const float *X, in
         m = NULL;
     }
 done:
-    cl_free(C);
-    cl_free(best);
-    cl_free(newC);
-    cl_free(cnt);
-    cl_free(part);
-    cl_free(D2);
-    cl_free(lab);
-    cl_free(sizes);
+    cl_alloc_free(C);
+    cl_alloc_free(best);
+    cl_alloc_free(newC);
+    cl_alloc_free(cnt);
+    cl_alloc_free(part);
+    cl_alloc_free(D2);
+    cl_alloc_free(lab);
+    cl_alloc_free(sizes);
     if (m)
-        cl_free(m);
+        cl_alloc_free(m);
     return rc;
 }
 
@@ -277,7 +277,7 @@ int cl_kmeans_predict(const cl_kmeans *m, const float *X, int64_t n, int d, int3
     return CL_OK;
 }
 
-int cl_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k, int64_t sample,
+int cl_kmeans_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k, int64_t sample,
                   uint64_t seed, double *out)
 {
     if (k < 2)
@@ -289,14 +289,14 @@ int cl_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k
     int64_t m = sample > 0 && sample < n ? sample : n;
     uint32_t *rows = cl_alloc((size_t)n * sizeof *rows);
     double *score = cl_alloc((size_t)m * sizeof *score);
-    int64_t *size = cl_calloc((size_t)k, sizeof *size);
+    int64_t *size = cl_alloc_calloc((size_t)k, sizeof *size);
     int nth = cl_threads_get();
     double *sums = cl_alloc((size_t)nth * k * sizeof *sums);
     if (!rows || !score || !size || !sums) {
-        cl_free(rows);
-        cl_free(score);
-        cl_free(size);
-        cl_free(sums);
+        cl_alloc_free(rows);
+        cl_alloc_free(score);
+        cl_alloc_free(size);
+        cl_alloc_free(sums);
         return CL_ENOMEM;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -340,10 +340,10 @@ int cl_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k
     for (int64_t s = 0; s < m; s++)
         total += score[s];
     *out = total / (double)m;
-    cl_free(rows);
-    cl_free(score);
-    cl_free(size);
-    cl_free(sums);
+    cl_alloc_free(rows);
+    cl_alloc_free(score);
+    cl_alloc_free(size);
+    cl_alloc_free(sums);
     return CL_OK;
 }
 
@@ -351,16 +351,16 @@ int cl_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k
 
 int cl_kmeans_write(const cl_kmeans *m, cl_mw *w)
 {
-    cl_mw_int(w, "k", m->k);
-    cl_mw_int(w, "d", m->d);
-    cl_mw_int(w, "seed", (int64_t)m->params.seed);
-    cl_mw_int(w, "restarts", m->params.restarts);
-    cl_mw_int(w, "max_iter", m->params.max_iter);
-    cl_mw_num(w, "tol", m->params.tol);
-    cl_mw_num(w, "inertia", m->inertia);
-    cl_mw_int(w, "iters", m->iters);
-    cl_mw_f64(w, "centers", m->centers, (size_t)m->k * (size_t)m->d);
-    return cl_mw_i64(w, "sizes", m->sizes, (size_t)m->k);
+    cl_modelio_w_int(w, "k", m->k);
+    cl_modelio_w_int(w, "d", m->d);
+    cl_modelio_w_int(w, "seed", (int64_t)m->params.seed);
+    cl_modelio_w_int(w, "restarts", m->params.restarts);
+    cl_modelio_w_int(w, "max_iter", m->params.max_iter);
+    cl_modelio_w_num(w, "tol", m->params.tol);
+    cl_modelio_w_num(w, "inertia", m->inertia);
+    cl_modelio_w_int(w, "iters", m->iters);
+    cl_modelio_w_f64(w, "centers", m->centers, (size_t)m->k * (size_t)m->d);
+    return cl_modelio_w_i64(w, "sizes", m->sizes, (size_t)m->k);
 }
 
 int cl_kmeans_read(cl_kmeans **out, const cl_mr *r)
@@ -369,14 +369,14 @@ int cl_kmeans_read(cl_kmeans **out, const cl_mr *r)
     size_t nc, ns;
     int rc;
     *out = NULL;
-    if ((rc = cl_mr_expect_kind(r, "kmeans")) || (rc = cl_mr_int(r, "k", 1, 10000, &k)) ||
-        (rc = cl_mr_int(r, "d", 1, 1 << 24, &d)) ||
-        (rc = cl_mr_int(r, "seed", 0, INT64_MAX, &seed)) ||
-        (rc = cl_mr_int(r, "restarts", 1, 1000, &restarts)) ||
-        (rc = cl_mr_int(r, "max_iter", 1, 100000, &max_iter)) ||
-        (rc = cl_mr_int(r, "iters", 0, max_iter, &iters)) ||
-        (rc = cl_mr_count(r, "centers", CL_CHUNK_F64, &nc)) ||
-        (rc = cl_mr_count(r, "sizes", CL_CHUNK_I64, &ns)))
+    if ((rc = cl_modelio_r_expect_kind(r, "kmeans")) || (rc = cl_modelio_r_int(r, "k", 1, 10000, &k)) ||
+        (rc = cl_modelio_r_int(r, "d", 1, 1 << 24, &d)) ||
+        (rc = cl_modelio_r_int(r, "seed", 0, INT64_MAX, &seed)) ||
+        (rc = cl_modelio_r_int(r, "restarts", 1, 1000, &restarts)) ||
+        (rc = cl_modelio_r_int(r, "max_iter", 1, 100000, &max_iter)) ||
+        (rc = cl_modelio_r_int(r, "iters", 0, max_iter, &iters)) ||
+        (rc = cl_modelio_r_count(r, "centers", CL_CHUNK_F64, &nc)) ||
+        (rc = cl_modelio_r_count(r, "sizes", CL_CHUNK_I64, &ns)))
         return rc;
     /* k x d comes from two integers; the chunk says how many values the file really holds.
      * Checked first, so a corrupted k or d is "corrupt", not a 1 TB allocation. */
@@ -384,7 +384,7 @@ int cl_kmeans_read(cl_kmeans **out, const cl_mr *r)
         return cl_error(CL_EFORMAT, "kmeans file: k = %lld and d = %lld need %lld centre values "
                         "and %lld sizes, the file holds %zu and %zu", (long long)k, (long long)d,
                         (long long)(k * d), (long long)k, nc, ns);
-    cl_kmeans *m = cl_calloc(1, sizeof *m);
+    cl_kmeans *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     m->k = (int)k;
@@ -400,13 +400,13 @@ int cl_kmeans_read(cl_kmeans **out, const cl_mr *r)
     if (!m->centers || !m->sizes)
         rc = CL_ENOMEM;
     if (!rc)
-        rc = cl_mr_num(r, "tol", &m->params.tol);
+        rc = cl_modelio_r_num(r, "tol", &m->params.tol);
     if (!rc)
-        rc = cl_mr_num(r, "inertia", &m->inertia);
+        rc = cl_modelio_r_num(r, "inertia", &m->inertia);
     if (!rc)
-        rc = cl_mr_f64(r, "centers", m->centers, nc);
+        rc = cl_modelio_r_f64(r, "centers", m->centers, nc);
     if (!rc)
-        rc = cl_mr_i64(r, "sizes", m->sizes, ns);
+        rc = cl_modelio_r_i64(r, "sizes", m->sizes, ns);
     if (!rc && cl_param_validate(cl_kmeans_param_defs, &m->params, "kmeans"))
         rc = cl_error_wrap(CL_EFORMAT, "kmeans file");
     if (!rc && !(isfinite(m->inertia) && m->inertia >= 0))

@@ -1,5 +1,5 @@
 /* prep.c - the preprocessing pipeline: fit, transform, save/load. See prep.h. */
-#include "frame/prep.h"
+#include "frame/pipeline.h"
 #include "base/alloc.h"
 #include "frame/textnum.h"
 #include "base/error.h"
@@ -77,35 +77,35 @@ void cl_pipeline_free(cl_pipeline *p)
     if (!p)
         return;
     for (int j = 0; j < p->ncol; j++) {
-        cl_free(p->cols[j].name);
+        cl_alloc_free(p->cols[j].name);
         for (int k = 0; p->cols[j].cats && k < p->cols[j].ncat; k++)
-            cl_free(p->cols[j].cats[k]);
-        cl_free(p->cols[j].cats);
-        cl_free(p->cols[j].te);
+            cl_alloc_free(p->cols[j].cats[k]);
+        cl_alloc_free(p->cols[j].cats);
+        cl_alloc_free(p->cols[j].te);
     }
-    cl_free(p->cols);
+    cl_alloc_free(p->cols);
     for (int j = 0; p->fnames && j < p->nout; j++)
-        cl_free(p->fnames[j]);
-    cl_free(p->fnames);
-    cl_free(p->src);
-    cl_free(p->srccat);
+        cl_alloc_free(p->fnames[j]);
+    cl_alloc_free(p->fnames);
+    cl_alloc_free(p->src);
+    cl_alloc_free(p->srccat);
     for (int k = 0; k < p->o.ndrop; k++)
-        cl_free(p->drop[k]);
-    cl_free(p->drop);
+        cl_alloc_free(p->drop[k]);
+    cl_alloc_free(p->drop);
     for (int k = 0; k < p->nneg; k++)
-        cl_free(p->neg[k]);
-    cl_free(p->neg);
-    cl_free(p->target);
-    cl_free(p->positive);
-    cl_free(p->fill_label);
-    cl_free(p);
+        cl_alloc_free(p->neg[k]);
+    cl_alloc_free(p->neg);
+    cl_alloc_free(p->target);
+    cl_alloc_free(p->positive);
+    cl_alloc_free(p->fill_label);
+    cl_alloc_free(p);
 }
 
 static char *dup_or_null(const char *s, int *rc)
 {
     if (!s)
         return NULL;
-    char *d = cl_strdup(s);
+    char *d = cl_alloc_strdup(s);
     if (!d)
         *rc = CL_ENOMEM;
     return d;
@@ -114,7 +114,7 @@ static char *dup_or_null(const char *s, int *rc)
 /* A pipeline shell holding copies of the options. */
 static int pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o)
 {
-    cl_pipeline *p = cl_calloc(1, sizeof *p);
+    cl_pipeline *p = cl_alloc_calloc(1, sizeof *p);
     if (!p)
         return CL_ENOMEM;
     p->o = *o;
@@ -124,7 +124,7 @@ static int pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o)
     p->fill_label = dup_or_null(o->fill_label ? o->fill_label : "missing", &rc);
     p->o.ndrop = 0;
     if (rc == CL_OK && o->ndrop > 0) {
-        p->drop = cl_calloc((size_t)o->ndrop, sizeof *p->drop);
+        p->drop = cl_alloc_calloc((size_t)o->ndrop, sizeof *p->drop);
         if (!p->drop)
             rc = CL_ENOMEM;
         for (int k = 0; rc == CL_OK && k < o->ndrop; k++, p->o.ndrop++)
@@ -132,7 +132,7 @@ static int pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o)
     }
     p->nneg = 0;
     if (rc == CL_OK && o->negative) {
-        p->neg = cl_calloc((size_t)o->nnegative + 1, sizeof *p->neg);
+        p->neg = cl_alloc_calloc((size_t)o->nnegative + 1, sizeof *p->neg);
         if (!p->neg)
             rc = CL_ENOMEM;
         for (int k = 0; rc == CL_OK && k < o->nnegative; k++, p->nneg++)
@@ -216,7 +216,7 @@ static int te_nslot(const pcol *pc)
 static int fit_cat(cl_pipeline *p, pcol *pc, const cl_column *col)
 {
     const cl_dict *d = col->dict;
-    labcount *lc = cl_calloc((size_t)d->n + 1, sizeof *lc);
+    labcount *lc = cl_alloc_calloc((size_t)d->n + 1, sizeof *lc);
     if (!lc)
         return CL_ENOMEM;
     for (int32_t k = 0; k < d->n; k++)
@@ -232,17 +232,17 @@ static int fit_cat(cl_pipeline *p, pcol *pc, const cl_column *col)
     if (p->o.max_categories > 0 && keep > p->o.max_categories)
         keep = p->o.max_categories;
     int add_fill = p->o.impute == CL_IMPUTE_CONSTANT;
-    pc->cats = cl_calloc((size_t)keep + 1, sizeof *pc->cats);
+    pc->cats = cl_alloc_calloc((size_t)keep + 1, sizeof *pc->cats);
     int rc = pc->cats ? CL_OK : CL_ENOMEM;
     for (int k = 0; rc == CL_OK && k < keep; k++, pc->ncat++)
-        if (!(pc->cats[k] = cl_strdup(lc[k].label)))
+        if (!(pc->cats[k] = cl_alloc_strdup(lc[k].label)))
             rc = CL_ENOMEM;
     if (rc == CL_OK && add_fill) {
         int have = 0;
         for (int k = 0; k < keep; k++)
             have |= !strcmp(pc->cats[k], p->fill_label);
         if (!have) {
-            if (!(pc->cats[pc->ncat] = cl_strdup(p->fill_label)))
+            if (!(pc->cats[pc->ncat] = cl_alloc_strdup(p->fill_label)))
                 rc = CL_ENOMEM;
             else
                 pc->ncat++;
@@ -259,7 +259,7 @@ static int fit_cat(cl_pipeline *p, pcol *pc, const cl_column *col)
             pc->fill_cat = find_cat(pc, mode);
         pc->dropcat = expected_drop(p, pc);
     }
-    cl_free(lc);
+    cl_alloc_free(lc);
     return rc;
 }
 
@@ -322,7 +322,7 @@ static int te_fit(const cl_pipeline *p, const pcol *pc, const cl_column *col, co
                   const float *y, const int32_t *fold, int q, double *enc, double *prior)
 {
     int ns = te_nslot(pc);
-    double *sum = cl_calloc((size_t)ns * 3, sizeof *sum);
+    double *sum = cl_alloc_calloc((size_t)ns * 3, sizeof *sum);
     if (!sum)
         return CL_ENOMEM;
     double *cnt = sum + ns, *ss = cnt + ns;
@@ -364,7 +364,7 @@ static int te_fit(const cl_pipeline *p, const pcol *pc, const cl_column *col, co
         }
     }
     *prior = mean;
-    cl_free(sum);
+    cl_alloc_free(sum);
     return CL_OK;
 }
 
@@ -403,7 +403,7 @@ static int fit_robust(pcol *pc, const cl_column *col, const int32_t *map)
         /* sklearn's _handle_zeros_in_scale: a scale below 10 eps counts as 0 -> 1 */
         pc->mul = iqr < 10 * 2.220446049250313e-16 ? 1.0 : 1.0 / iqr;
     }
-    cl_free(v);
+    cl_alloc_free(v);
     return CL_OK;
 }
 
@@ -481,9 +481,9 @@ static int layout(cl_pipeline *p)
         n += pc->nout;
     }
     p->nout = n;
-    p->fnames = cl_calloc((size_t)n + 1, sizeof *p->fnames);
-    p->src = cl_calloc((size_t)n + 1, sizeof *p->src);
-    p->srccat = cl_calloc((size_t)n + 1, sizeof *p->srccat);
+    p->fnames = cl_alloc_calloc((size_t)n + 1, sizeof *p->fnames);
+    p->src = cl_alloc_calloc((size_t)n + 1, sizeof *p->src);
+    p->srccat = cl_alloc_calloc((size_t)n + 1, sizeof *p->srccat);
     if (!p->fnames || !p->src || !p->srccat)
         return CL_ENOMEM;
     for (int j = 0; j < p->ncol; j++) {
@@ -495,7 +495,7 @@ static int layout(cl_pipeline *p)
             char *name;
             int ind = pc->ind && k == pc->nout - 1;
             if (!ind && !is_onehot(p, pc)) {
-                name = cl_strdup(pc->name);
+                name = cl_alloc_strdup(pc->name);
             } else {
                 int c = k + (pc->dropcat >= 0 && k >= pc->dropcat); /* onehot_slot's inverse */
                 const char *lab = ind ? MISSING_LABEL : c < pc->ncat ? pc->cats[c] : OTHER_LABEL;
@@ -567,8 +567,8 @@ static int fit_negatives(cl_pipeline *p, const cl_column *t)
             if (!v || same_value(p, v, p->positive))
                 continue;
             if (p->nneg == 0) {
-                p->neg = cl_calloc(2, sizeof *p->neg);
-                if (!p->neg || !(p->neg[0] = cl_strdup(v)))
+                p->neg = cl_alloc_calloc(2, sizeof *p->neg);
+                if (!p->neg || !(p->neg[0] = cl_alloc_strdup(v)))
                     return CL_ENOMEM;
                 p->nneg = 1;
             } else if (!same_value(p, v, p->neg[0])) {
@@ -645,7 +645,7 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
                               p->target, t->dict->n > 0 ? " (labels: " : "",
                               t->dict->n > 0 ? t->dict->labels[0] : "",
                               t->dict->n > 1 ? ", ...)" : t->dict->n > 0 ? ")" : "");
-            else if (p->target_is_cat && cl_dict_find(t->dict, p->positive, strlen(p->positive)) < 0)
+            else if (p->target_is_cat && cl_frame_dict_find(t->dict, p->positive, strlen(p->positive)) < 0)
                 rc = cl_error(CL_EINVAL, "pipeline: target '%s' has no label '%s'", p->target,
                               p->positive);
             double v;
@@ -661,7 +661,7 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
         }
     }
     if (rc == CL_OK) {
-        p->cols = cl_calloc((size_t)f->ncol + 1, sizeof *p->cols);
+        p->cols = cl_alloc_calloc((size_t)f->ncol + 1, sizeof *p->cols);
         if (!p->cols)
             rc = CL_ENOMEM;
     }
@@ -677,7 +677,7 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
         if (p->o.add_indicator)
             for (int64_t i = 0; i < col->n && !pc->ind; i++)
                 pc->ind = pc->is_cat ? col->codes[i] < 0 : isnan(col->num[i]);
-        if (!(pc->name = cl_strdup(f->names[j]))) {
+        if (!(pc->name = cl_alloc_strdup(f->names[j]))) {
             rc = CL_ENOMEM;
             break;
         }
@@ -697,7 +697,7 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
                                  &pc->te_prior)
                         : CL_ENOMEM;
         }
-        cl_free(map);
+        cl_alloc_free(map);
         if (rc)
             rc = cl_error_wrap(rc, "pipeline: column '%s'", f->names[j]);
     }
@@ -742,11 +742,11 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, 
         cl_column *tc = NULL;
         if ((rc = cl_col_astype(&tc, t, CL_CAT)))
             goto fail;
-        int32_t pos = cl_dict_find(tc->dict, p->positive, strlen(p->positive));
+        int32_t pos = cl_frame_dict_find(tc->dict, p->positive, strlen(p->positive));
         /* per code: 1 positive, 0 a negative, -1 neither (an error when negatives are known) */
         int8_t *kind = cl_alloc((size_t)tc->dict->n + 1);
         if (!kind) {
-            cl_column_free(tc);
+            cl_frame_column_free(tc);
             rc = CL_ENOMEM;
             goto fail;
         }
@@ -765,8 +765,8 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, 
             else
                 d[i] = (float)kind[tc->codes[i]];
         }
-        cl_free(kind);
-        cl_column_free(tc);
+        cl_alloc_free(kind);
+        cl_frame_column_free(tc);
     } else {
         cl_column *tn = NULL;
         if ((rc = cl_col_astype(&tn, t, CL_NUM)))
@@ -800,7 +800,7 @@ static int transform_y(const cl_pipeline *p, const cl_column *t, cl_tensor **y, 
             else
                 d[i] = (float)v;
         }
-        cl_column_free(tn);
+        cl_frame_column_free(tn);
     }
     if (rc == CL_OK)
         return CL_OK;
@@ -871,8 +871,8 @@ int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X
                 row[0] = (float)v;
             }
         }
-        cl_free(map);
-        cl_column_free(col);
+        cl_alloc_free(map);
+        cl_frame_column_free(col);
     }
     if (rc == CL_OK && y && p->target) {
         int t = cl_frame_find(f, p->target);
@@ -941,7 +941,7 @@ int cl_pipeline_cv_folds(int32_t *fold, const float *y, int64_t n, int k, int sh
                 fold[i] = ids[r++];
         start += cnt[c];
     }
-    cl_free(ids);
+    cl_alloc_free(ids);
     return CL_OK;
 }
 
@@ -976,11 +976,11 @@ static int out_of_fold(const cl_pipeline *p, const cl_frame *f, cl_tensor *X, co
                     x[i * w + pc->out0] = (float)(s >= 0 ? enc[s] : prior);
                 }
         }
-        cl_free(enc);
-        cl_free(map);
-        cl_column_free(col);
+        cl_alloc_free(enc);
+        cl_alloc_free(map);
+        cl_frame_column_free(col);
     }
-    cl_free(fold);
+    cl_alloc_free(fold);
     return rc;
 }
 
@@ -1031,7 +1031,7 @@ int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_fram
         int k;
         int rc = cl_frame_col(f, p->cols[j].name, &k);
         if (rc) {
-            cl_free(input);
+            cl_alloc_free(input);
             return cl_error_wrap(rc, "transform: the pipeline was fit with column '%s'",
                                  p->cols[j].name);
         }
@@ -1058,40 +1058,40 @@ int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_fram
         for (int k = 0; rc == CL_OK && k < pc->nout; k++) {
             cl_column *c;
             if (pc->ind && k == pc->nout - 1) { /* the missing indicator */
-                if ((rc = cl_column_new_num(&c, CL_NUM, n)))
+                if ((rc = cl_frame_column_new_num(&c, CL_NUM, n)))
                     break;
                 for (int64_t i = 0; i < n; i++)
                     c->num[i] = is_missing(pc, col, i);
             } else if (te) {
-                if ((rc = cl_column_new_num(&c, CL_NUM, n)))
+                if ((rc = cl_frame_column_new_num(&c, CL_NUM, n)))
                     break;
                 for (int64_t i = 0; i < n; i++) {
                     int s = te_slot(pc, col, map, i);
                     c->num[i] = (float)(s >= 0 ? pc->te[s] : pc->te_prior); /* as transform */
                 }
             } else if (labels) { /* imputed categories, as labels */
-                if ((rc = cl_column_new_cat(&c, n, NULL)))
+                if ((rc = cl_frame_column_new_cat(&c, n, NULL)))
                     break;
                 int32_t *codes = cl_alloc(((size_t)pc->ncat + 2) * sizeof *codes);
                 if (!codes)
                     rc = CL_ENOMEM;
                 for (int q = 0; rc == CL_OK && q < pc->ncat + pc->other; q++) {
                     const char *lab = q < pc->ncat ? pc->cats[q] : OTHER_LABEL;
-                    rc = cl_dict_intern(c->dict, lab, strlen(lab), &codes[q]);
+                    rc = cl_frame_dict_intern(c->dict, lab, strlen(lab), &codes[q]);
                 }
                 for (int64_t i = 0; rc == CL_OK && i < n; i++) {
                     double v = raw_value(pc, col, map, i);
                     if (!isnan(v))
                         c->codes[i] = codes[(int)v];
                     else if (col->codes[i] >= 0) /* an unknown label with no other slot */
-                        rc = cl_dict_intern(c->dict, col->dict->labels[col->codes[i]],
+                        rc = cl_frame_dict_intern(c->dict, col->dict->labels[col->codes[i]],
                                             col->dict->lens[col->codes[i]], &c->codes[i]);
                     else
                         c->codes[i] = -1;
                 }
-                cl_free(codes);
+                cl_alloc_free(codes);
             } else {
-                if ((rc = cl_column_new_num(&c, onehot ? CL_NUM : col->type == CL_DATE && p->o.scale ==
+                if ((rc = cl_frame_column_new_num(&c, onehot ? CL_NUM : col->type == CL_DATE && p->o.scale ==
                                                  CL_SCALE_NONE ? CL_DATE : CL_NUM, n)))
                     break;
                 for (int64_t i = 0; i < n; i++) {
@@ -1108,12 +1108,12 @@ int cl_pipeline_transform_frame(const cl_pipeline *p, const cl_frame *f, cl_fram
             }
             if (rc == CL_OK)
                 rc = cl_frame_set(r, p->fnames[pc->out0 + k], c);
-            cl_column_free(c);
+            cl_frame_column_free(c);
         }
-        cl_free(map);
-        cl_column_free(col);
+        cl_alloc_free(map);
+        cl_frame_column_free(col);
     }
-    cl_free(input);
+    cl_alloc_free(input);
     if (rc) {
         cl_frame_free(r);
         return rc;
@@ -1220,18 +1220,18 @@ static int write_v2(const cl_pipeline *p, cl_mw *w)
 {
     int32_t o2[4] = {(int32_t)p->o.onehot_drop, (int32_t)p->o.add_indicator, (int32_t)p->o.cv,
                      (int32_t)p->o.shuffle};
-    cl_mw_i32(w, "opts2", o2, 4);
-    cl_mw_num(w, "smooth", p->o.smooth);
-    cl_mw_int(w, "seed", (int64_t)p->o.seed);
+    cl_modelio_w_i32(w, "opts2", o2, 4);
+    cl_modelio_w_num(w, "smooth", p->o.smooth);
+    cl_modelio_w_int(w, "seed", (int64_t)p->o.seed);
     size_t nte = 0;
     for (int j = 0; j < p->ncol; j++)
         if (is_te(p, &p->cols[j]))
             nte += (size_t)te_nslot(&p->cols[j]) + 1;
-    int32_t *ext = cl_calloc((size_t)p->ncol * 2 + 1, sizeof *ext);
-    double *te = cl_calloc(nte + 1, sizeof *te);
+    int32_t *ext = cl_alloc_calloc((size_t)p->ncol * 2 + 1, sizeof *ext);
+    double *te = cl_alloc_calloc(nte + 1, sizeof *te);
     if (!ext || !te) {
-        cl_free(ext);
-        cl_free(te);
+        cl_alloc_free(ext);
+        cl_alloc_free(te);
         return CL_ENOMEM;
     }
     size_t m = 0;
@@ -1245,49 +1245,49 @@ static int write_v2(const cl_pipeline *p, cl_mw *w)
             te[m++] = pc->te_prior;
         }
     }
-    cl_mw_i32(w, "column_ext", ext, (size_t)p->ncol * 2);
-    int rc = cl_mw_f64(w, "target_encodings", te, nte);
-    cl_free(ext);
-    cl_free(te);
+    cl_modelio_w_i32(w, "column_ext", ext, (size_t)p->ncol * 2);
+    int rc = cl_modelio_w_f64(w, "target_encodings", te, nte);
+    cl_alloc_free(ext);
+    cl_alloc_free(te);
     return rc;
 }
 
 int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
 {
-    cl_mw_prefix(w, prefix);
+    cl_modelio_w_prefix(w, prefix);
     int v2 = needs_v2(p);
-    cl_mw_int(w, "format", v2 ? 2 : 1);
+    cl_modelio_w_int(w, "format", v2 ? 2 : 1);
     if (v2 && write_v2(p, w) != CL_OK) {
-        cl_mw_prefix(w, NULL);
+        cl_modelio_w_prefix(w, NULL);
         return CL_ENOMEM;
     }
-    cl_mw_str(w, "target", p->target ? p->target : "");
-    cl_mw_int(w, "has_target", p->target != NULL);
-    cl_mw_str(w, "positive", p->positive ? p->positive : "");
-    cl_mw_int(w, "has_positive", p->positive != NULL);
+    cl_modelio_w_str(w, "target", p->target ? p->target : "");
+    cl_modelio_w_int(w, "has_target", p->target != NULL);
+    cl_modelio_w_str(w, "positive", p->positive ? p->positive : "");
+    cl_modelio_w_int(w, "has_positive", p->positive != NULL);
     if (p->neg_known) /* absent in older files: every non-positive value means 0 */
-        cl_mw_strs(w, "negatives", (const char *const *)p->neg, (size_t)p->nneg);
-    cl_mw_int(w, "target_is_cat", p->target_is_cat);
-    cl_mw_strs(w, "drop", (const char *const *)p->drop, (size_t)p->o.ndrop);
+        cl_modelio_w_strs(w, "negatives", (const char *const *)p->neg, (size_t)p->nneg);
+    cl_modelio_w_int(w, "target_is_cat", p->target_is_cat);
+    cl_modelio_w_strs(w, "drop", (const char *const *)p->drop, (size_t)p->o.ndrop);
     int32_t opts[6] = {(int32_t)p->o.impute, (int32_t)p->o.encode, (int32_t)p->o.unknown,
                        (int32_t)p->o.max_categories, (int32_t)p->o.scale, (int32_t)p->o.clip};
-    cl_mw_i32(w, "opts", opts, 6);
-    cl_mw_num(w, "fill_value", p->o.fill_value);
-    cl_mw_str(w, "fill_label", p->fill_label);
+    cl_modelio_w_i32(w, "opts", opts, 6);
+    cl_modelio_w_num(w, "fill_value", p->o.fill_value);
+    cl_modelio_w_str(w, "fill_label", p->fill_label);
     int n = p->ncol;
-    const char **names = cl_calloc((size_t)n + 1, sizeof *names);
-    int32_t *ints = cl_calloc((size_t)n * 4 + 1, sizeof *ints);
-    double *nums = cl_calloc((size_t)n * 3 + 1, sizeof *nums);
+    const char **names = cl_alloc_calloc((size_t)n + 1, sizeof *names);
+    int32_t *ints = cl_alloc_calloc((size_t)n * 4 + 1, sizeof *ints);
+    double *nums = cl_alloc_calloc((size_t)n * 3 + 1, sizeof *nums);
     int ncats = 0;
     for (int j = 0; j < n; j++)
         ncats += p->cols[j].ncat;
-    const char **cats = cl_calloc((size_t)ncats + 1, sizeof *cats);
+    const char **cats = cl_alloc_calloc((size_t)ncats + 1, sizeof *cats);
     if (!names || !ints || !nums || !cats) {
-        cl_free(names);
-        cl_free(ints);
-        cl_free(nums);
-        cl_free(cats);
-        cl_mw_prefix(w, NULL);
+        cl_alloc_free(names);
+        cl_alloc_free(ints);
+        cl_alloc_free(nums);
+        cl_alloc_free(cats);
+        cl_modelio_w_prefix(w, NULL);
         return CL_ENOMEM;
     }
     int m = 0;
@@ -1304,31 +1304,31 @@ int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
         for (int k = 0; k < pc->ncat; k++)
             cats[m++] = pc->cats[k];
     }
-    cl_mw_strs(w, "columns", names, (size_t)n);
-    cl_mw_i32(w, "column_ints", ints, (size_t)n * 4);
-    cl_mw_f64(w, "column_nums", nums, (size_t)n * 3);
-    cl_mw_strs(w, "categories", cats, (size_t)ncats);
-    int rc = cl_mw_strs(w, "feature_names", (const char *const *)p->fnames, (size_t)p->nout);
-    cl_free(names);
-    cl_free(ints);
-    cl_free(nums);
-    cl_free(cats);
-    cl_mw_prefix(w, NULL);
+    cl_modelio_w_strs(w, "columns", names, (size_t)n);
+    cl_modelio_w_i32(w, "column_ints", ints, (size_t)n * 4);
+    cl_modelio_w_f64(w, "column_nums", nums, (size_t)n * 3);
+    cl_modelio_w_strs(w, "categories", cats, (size_t)ncats);
+    int rc = cl_modelio_w_strs(w, "feature_names", (const char *const *)p->fnames, (size_t)p->nout);
+    cl_alloc_free(names);
+    cl_alloc_free(ints);
+    cl_alloc_free(nums);
+    cl_alloc_free(cats);
+    cl_modelio_w_prefix(w, NULL);
     return rc;
 }
 
 static int read_strs(cl_mr *r, const char *name, char ***out, size_t *n)
 {
     *out = NULL;
-    int rc = cl_mr_count(r, name, CL_CHUNK_STR, n);
+    int rc = cl_modelio_r_count(r, name, CL_CHUNK_STR, n);
     if (rc)
         return rc;
-    *out = cl_calloc(*n + 1, sizeof **out);
+    *out = cl_alloc_calloc(*n + 1, sizeof **out);
     if (!*out)
         return CL_ENOMEM;
-    rc = cl_mr_strs(r, name, *out, *n);
+    rc = cl_modelio_r_strs(r, name, *out, *n);
     if (rc) {
-        cl_free(*out);
+        cl_alloc_free(*out);
         *out = NULL;
     }
     return rc;
@@ -1339,8 +1339,8 @@ static void free_strs(char **s, size_t n)
     if (!s)
         return;
     for (size_t i = 0; i < n; i++)
-        cl_free(s[i]);
-    cl_free(s);
+        cl_alloc_free(s[i]);
+    cl_alloc_free(s);
 }
 
 /* Every field's meaning and the invariants cl_pipeline_fit establishes, checked after the
@@ -1434,7 +1434,7 @@ static int validate(const cl_pipeline *p, int has_target, int has_positive, cons
 int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
 {
     *out = NULL;
-    cl_mr_prefix(r, prefix);
+    cl_modelio_r_prefix(r, prefix);
     int64_t fmt, has_target, has_positive, tcat;
     char *target = NULL, *positive = NULL, *fill_label = NULL;
     char **drop = NULL, **names = NULL, **cats = NULL, **fnames = NULL, **neg = NULL;
@@ -1448,51 +1448,51 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     int64_t seed = 42;
     size_t ntev = 0;
     double fill_value;
-    int rc = cl_mr_int(r, "format", 1, PREP_FORMAT, &fmt);
-    if (!rc) rc = cl_mr_int(r, "has_target", 0, 1, &has_target);
-    if (!rc) rc = cl_mr_int(r, "has_positive", 0, 1, &has_positive);
-    if (!rc) rc = cl_mr_int(r, "target_is_cat", 0, 1, &tcat);
-    if (!rc) rc = cl_mr_str(r, "target", &target);
-    if (!rc) rc = cl_mr_str(r, "positive", &positive);
-    if (!rc) rc = cl_mr_str(r, "fill_label", &fill_label);
-    if (!rc) rc = cl_mr_num(r, "fill_value", &fill_value);
-    if (!rc) rc = cl_mr_i32(r, "opts", opts, 6);
+    int rc = cl_modelio_r_int(r, "format", 1, PREP_FORMAT, &fmt);
+    if (!rc) rc = cl_modelio_r_int(r, "has_target", 0, 1, &has_target);
+    if (!rc) rc = cl_modelio_r_int(r, "has_positive", 0, 1, &has_positive);
+    if (!rc) rc = cl_modelio_r_int(r, "target_is_cat", 0, 1, &tcat);
+    if (!rc) rc = cl_modelio_r_str(r, "target", &target);
+    if (!rc) rc = cl_modelio_r_str(r, "positive", &positive);
+    if (!rc) rc = cl_modelio_r_str(r, "fill_label", &fill_label);
+    if (!rc) rc = cl_modelio_r_num(r, "fill_value", &fill_value);
+    if (!rc) rc = cl_modelio_r_i32(r, "opts", opts, 6);
     if (!rc) rc = read_strs(r, "drop", &drop, &ndrop);
     if (!rc) rc = read_strs(r, "columns", &names, &n);
     if (!rc) rc = read_strs(r, "categories", &cats, &ncats);
     if (!rc) rc = read_strs(r, "feature_names", &fnames, &nf);
-    int has_neg = cl_mr_has(r, "negatives"); /* older files: every non-positive means 0 */
+    int has_neg = cl_modelio_r_has(r, "negatives"); /* older files: every non-positive means 0 */
     if (!rc && has_neg) rc = read_strs(r, "negatives", &neg, &nneg);
     if (!rc && nneg > 1000000)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu negative labels is implausible", nneg);
     if (!rc && n > 1000000)
         rc = cl_error(CL_EFORMAT, "pipeline: %zu columns is implausible", n);
     if (!rc) {
-        ints = cl_calloc(n * 4 + 1, sizeof *ints);
-        nums = cl_calloc(n * 3 + 1, sizeof *nums);
+        ints = cl_alloc_calloc(n * 4 + 1, sizeof *ints);
+        nums = cl_alloc_calloc(n * 3 + 1, sizeof *nums);
         if (!ints || !nums)
             rc = CL_ENOMEM;
     }
-    if (!rc) rc = cl_mr_i32(r, "column_ints", ints, n * 4);
-    if (!rc) rc = cl_mr_f64(r, "column_nums", nums, n * 3);
+    if (!rc) rc = cl_modelio_r_i32(r, "column_ints", ints, n * 4);
+    if (!rc) rc = cl_modelio_r_f64(r, "column_nums", nums, n * 3);
     if (!rc) {
-        ext = cl_calloc(n * 2 + 1, sizeof *ext);
+        ext = cl_alloc_calloc(n * 2 + 1, sizeof *ext);
         if (!ext)
             rc = CL_ENOMEM;
         for (size_t j = 0; !rc && j < n; j++)
             ext[2 * j] = -1; /* format 1: nothing dropped, no indicators */
     }
     if (!rc && fmt >= 2) {
-        rc = cl_mr_i32(r, "opts2", o2, 4);
-        if (!rc) rc = cl_mr_num(r, "smooth", &smooth);
-        if (!rc) rc = cl_mr_int(r, "seed", INT64_MIN, INT64_MAX, &seed);
-        if (!rc) rc = cl_mr_i32(r, "column_ext", ext, n * 2);
-        if (!rc) rc = cl_mr_count(r, "target_encodings", CL_CHUNK_F64, &ntev);
+        rc = cl_modelio_r_i32(r, "opts2", o2, 4);
+        if (!rc) rc = cl_modelio_r_num(r, "smooth", &smooth);
+        if (!rc) rc = cl_modelio_r_int(r, "seed", INT64_MIN, INT64_MAX, &seed);
+        if (!rc) rc = cl_modelio_r_i32(r, "column_ext", ext, n * 2);
+        if (!rc) rc = cl_modelio_r_count(r, "target_encodings", CL_CHUNK_F64, &ntev);
         if (!rc && ntev > 100000000)
             rc = cl_error(CL_EFORMAT, "pipeline: %zu target encodings is implausible", ntev);
-        if (!rc && !(tev = cl_calloc(ntev + 1, sizeof *tev)))
+        if (!rc && !(tev = cl_alloc_calloc(ntev + 1, sizeof *tev)))
             rc = CL_ENOMEM;
-        if (!rc) rc = cl_mr_f64(r, "target_encodings", tev, ntev);
+        if (!rc) rc = cl_modelio_r_f64(r, "target_encodings", tev, ntev);
     }
     /* format 1 files hold only format 1's values: a newer value there is corruption */
     int enc_max = fmt >= 2 ? CL_ENCODE_TARGET : CL_ENCODE_NONE;
@@ -1532,7 +1532,7 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     }
     if (!rc) {
         p->target_is_cat = (int)tcat;
-        p->cols = cl_calloc(n + 1, sizeof *p->cols);
+        p->cols = cl_alloc_calloc(n + 1, sizeof *p->cols);
         if (!p->cols)
             rc = CL_ENOMEM;
     }
@@ -1566,7 +1566,7 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
             rc = cl_error(CL_EFORMAT, "pipeline: bad categories for column '%s'", pc->name);
             break;
         }
-        pc->cats = cl_calloc((size_t)ncat + 1, sizeof *pc->cats);
+        pc->cats = cl_alloc_calloc((size_t)ncat + 1, sizeof *pc->cats);
         if (!pc->cats) {
             rc = CL_ENOMEM;
             break;
@@ -1608,19 +1608,19 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
         if (strcmp(fnames[j], p->fnames[j]))
             rc = cl_error(CL_EFORMAT, "pipeline: feature %zu is '%s' in the file, '%s' rebuilt",
                           j + 1, fnames[j], p->fnames[j]);
-    cl_free(target);
-    cl_free(positive);
-    cl_free(fill_label);
+    cl_alloc_free(target);
+    cl_alloc_free(positive);
+    cl_alloc_free(fill_label);
     free_strs(drop, ndrop);
     free_strs(names, n);
     free_strs(cats, ncats);
     free_strs(fnames, nf);
     free_strs(neg, nneg);
-    cl_free(ints);
-    cl_free(nums);
-    cl_free(ext);
-    cl_free(tev);
-    cl_mr_prefix(r, NULL);
+    cl_alloc_free(ints);
+    cl_alloc_free(nums);
+    cl_alloc_free(ext);
+    cl_alloc_free(tev);
+    cl_modelio_r_prefix(r, NULL);
     if (rc) {
         cl_pipeline_free(p);
         return rc;
@@ -1631,13 +1631,13 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
 
 int cl_pipeline_save(const cl_pipeline *p, const char *path)
 {
-    cl_mw *w = cl_mw_new("pipeline");
+    cl_mw *w = cl_modelio_w_new("pipeline");
     if (!w)
         return CL_ENOMEM;
     int rc = cl_pipeline_write(p, w, "pipeline.");
     if (rc == CL_OK)
-        rc = cl_mw_save(w, path);
-    cl_mw_free(w);
+        rc = cl_modelio_w_save(w, path);
+    cl_modelio_w_free(w);
     return rc;
 }
 
@@ -1645,12 +1645,12 @@ int cl_pipeline_load(cl_pipeline **out, const char *path)
 {
     *out = NULL;
     cl_mr *r;
-    int rc = cl_mr_open(&r, path);
+    int rc = cl_modelio_r_open(&r, path);
     if (rc)
         return rc;
-    rc = cl_mr_expect_kind(r, "pipeline");
+    rc = cl_modelio_r_expect_kind(r, "pipeline");
     if (rc == CL_OK)
         rc = cl_pipeline_read(r, "pipeline.", out);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     return rc;
 }

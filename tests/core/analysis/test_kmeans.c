@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
-#include "analysis/cluster.h"
+#include "analysis/kmeans.h"
 
 #include "data/calib_ref.h"
 
@@ -40,7 +40,7 @@ static void blobs_match_sklearn(void **state)
         assert_int_equal(map[lab[i]], KM_LABELS[i]);
     }
     double sil;
-    assert_int_equal(cl_silhouette(X, KM_N, KM_D, lab, KM_K, 0, 0, &sil), CL_OK);
+    assert_int_equal(cl_kmeans_silhouette(X, KM_N, KM_D, lab, KM_K, 0, 0, &sil), CL_OK);
     NEAR(sil, KM_SILHOUETTE, 1e-6); /* sklearn computes in float32 here */
     int32_t pred[KM_N];
     assert_int_equal(cl_kmeans_predict(m, X, KM_N, KM_D, pred), CL_OK);
@@ -125,7 +125,7 @@ static void random_data_vs_naive(void **state)
             for (int j = 0; j < D; j++)
                 NEAR(sums[c][j] / cnt[c], m1->centers[c * D + j], 1e-9);
     double sil;
-    assert_int_equal(cl_silhouette(X, 600, D, lab1, 6, 0, 0, &sil), CL_OK);
+    assert_int_equal(cl_kmeans_silhouette(X, 600, D, lab1, 6, 0, 0, &sil), CL_OK);
     NEAR(sil, naive_silhouette(X, 600, D, lab1, 6), 1e-12);
     cl_kmeans_free(m1);
     cl_kmeans_free(m2);
@@ -139,14 +139,14 @@ static void errors(void **state)
     p.k = 2;
     cl_kmeans *m;
     assert_int_equal(cl_kmeans_fit(&m, &p, X, 3, 2, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 3, column 1 is NaN"));
+    assert_non_null(strstr(cl_error_last(), "row 3, column 1 is NaN"));
     p.k = 5;
     X[4] = 0;
     assert_int_equal(cl_kmeans_fit(&m, &p, X, 3, 2, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "3 rows cannot make 5 clusters"));
+    assert_non_null(strstr(cl_error_last(), "3 rows cannot make 5 clusters"));
     p.k = 0;
     assert_int_equal(cl_kmeans_fit(&m, &p, X, 3, 2, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "'k'"));
+    assert_non_null(strstr(cl_error_last(), "'k'"));
 }
 
 static void alloc_failures(void **state)

@@ -14,12 +14,12 @@
 static cl_idmap *labels(int n, const char *prefix)
 {
     cl_idmap *m;
-    assert_int_equal(cl_idmap_new(&m), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&m), CL_OK);
     for (int k = 0; k < n; k++) {
         char buf[32];
         int64_t idx;
         snprintf(buf, sizeof buf, "%s%d", prefix, k);
-        assert_int_equal(cl_idmap_add(m, buf, &idx), CL_OK);
+        assert_int_equal(cl_interactions_idmap_add(m, buf, &idx), CL_OK);
         assert_int_equal(idx, k);
     }
     return m;
@@ -29,25 +29,25 @@ static void idmap_roundtrip(void **state)
 {
     (void)state;
     cl_idmap *m;
-    assert_int_equal(cl_idmap_new(&m), CL_OK);
+    assert_int_equal(cl_interactions_idmap_new(&m), CL_OK);
     int64_t idx;
     /* many labels force several rehashes */
     for (int k = 0; k < 5000; k++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%d", k * 7 - 300);
-        assert_int_equal(cl_idmap_add(m, buf, &idx), CL_OK);
+        assert_int_equal(cl_interactions_idmap_add(m, buf, &idx), CL_OK);
         assert_int_equal(idx, k);
     }
     assert_int_equal(m->numeric, 1);
-    assert_int_equal(cl_idmap_find(m, "-300"), 0);
-    assert_int_equal(cl_idmap_find(m, "1"), 43);
-    assert_int_equal(cl_idmap_find(m, "5"), -1);
-    assert_int_equal(cl_idmap_add(m, "1", &idx), CL_OK);
+    assert_int_equal(cl_interactions_idmap_find(m, "-300"), 0);
+    assert_int_equal(cl_interactions_idmap_find(m, "1"), 43);
+    assert_int_equal(cl_interactions_idmap_find(m, "5"), -1);
+    assert_int_equal(cl_interactions_idmap_add(m, "1", &idx), CL_OK);
     assert_int_equal(idx, 43);
     assert_int_equal(m->n, 5000);
-    assert_int_equal(cl_idmap_add(m, "007", &idx), CL_OK); /* not canonical */
+    assert_int_equal(cl_interactions_idmap_add(m, "007", &idx), CL_OK); /* not canonical */
     assert_int_equal(m->numeric, 0);
-    cl_idmap_free(m);
+    cl_interactions_idmap_free(m);
 }
 
 /* Dense reference of a build: sum or last per cell. */
@@ -104,8 +104,8 @@ static void build_vs_dense(cl_dup_mode dup)
             assert_float_equal(m->cvalues[k], dense[a][b], 1e-5);
         }
     cl_interactions_free(m);
-    cl_idmap_free(um);
-    cl_idmap_free(im);
+    cl_interactions_idmap_free(um);
+    cl_interactions_idmap_free(im);
 }
 
 static void build_sum(void **state)
@@ -129,12 +129,12 @@ static void build_errors(void **state)
     float v[2] = {1, NAN};
     assert_int_equal(cl_interactions_build(&m, um, im, 2, u, it, NULL, NULL, CL_DUP_SUM),
                      CL_ERANGE);
-    assert_non_null(strstr(cl_last_error(), "entry 2"));
+    assert_non_null(strstr(cl_error_last(), "entry 2"));
     it[1] = 1;
     assert_int_equal(cl_interactions_build(&m, um, im, 2, u, it, v, NULL, CL_DUP_SUM), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "finite"));
-    cl_idmap_free(um);
-    cl_idmap_free(im);
+    assert_non_null(strstr(cl_error_last(), "finite"));
+    cl_interactions_idmap_free(um);
+    cl_interactions_idmap_free(im);
 }
 
 static cl_interactions *random_matrix(int nu, int ni, int per_user, uint64_t seed, int timed)
@@ -154,9 +154,9 @@ static cl_interactions *random_matrix(int nu, int ni, int per_user, uint64_t see
     assert_int_equal(cl_interactions_build(&m, um, im, n, u, it, NULL, timed ? t : NULL,
                                            CL_DUP_LAST),
                      CL_OK);
-    cl_free(u), cl_free(it), cl_free(t);
-    cl_idmap_free(um);
-    cl_idmap_free(im);
+    cl_alloc_free(u), cl_alloc_free(it), cl_alloc_free(t);
+    cl_interactions_idmap_free(um);
+    cl_interactions_idmap_free(im);
     return m;
 }
 
@@ -210,7 +210,7 @@ static void split_last(void **state)
     cl_interactions_free(tr), cl_interactions_free(te);
     cl_interactions *nt = random_matrix(5, 5, 2, 4, 0);
     assert_int_equal(cl_interactions_split_last(&tr, &te, nt, 1), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "times"));
+    assert_non_null(strstr(cl_error_last(), "times"));
     cl_interactions_free(nt);
     cl_interactions_free(m);
 }
@@ -225,16 +225,16 @@ static void alloc_failures(void **state)
         cl_interactions *m = NULL, *tr = NULL, *te = NULL;
         int64_t u[6] = {0, 0, 1, 1, 2, 2}, it[6] = {0, 1, 1, 2, 0, 2};
         cl_alloc_fail_at(n);
-        int rc = cl_idmap_new(&um);
+        int rc = cl_interactions_idmap_new(&um);
         if (rc == CL_OK)
-            rc = cl_idmap_new(&im);
+            rc = cl_interactions_idmap_new(&im);
         for (int k = 0; rc == CL_OK && k < 3; k++) {
             int64_t idx;
             char b[16];
             snprintf(b, sizeof b, "%d", k);
-            rc = cl_idmap_add(um, b, &idx);
+            rc = cl_interactions_idmap_add(um, b, &idx);
             if (rc == CL_OK)
-                rc = cl_idmap_add(im, b, &idx);
+                rc = cl_interactions_idmap_add(im, b, &idx);
         }
         if (rc == CL_OK)
             rc = cl_interactions_build(&m, um, im, 6, u, it, NULL, NULL, CL_DUP_SUM);
@@ -242,7 +242,7 @@ static void alloc_failures(void **state)
             rc = cl_interactions_split_holdout(&tr, &te, m, 0.5, 1);
         cl_alloc_fail_at(0);
         cl_interactions_free(tr), cl_interactions_free(te), cl_interactions_free(m);
-        cl_idmap_free(um), cl_idmap_free(im);
+        cl_interactions_idmap_free(um), cl_interactions_idmap_free(im);
         assert_int_equal(cl_alloc_bytes(), before);
         if (rc == CL_OK)
             break;

@@ -50,7 +50,7 @@ int cl_kmeans_read(cl_kmeans **out, const cl_mr *r);
 
 /* Mean silhouette coefficient over rows (exact, O(n^2 d)); `sample` > 0 restricts the rows
  * scored to a seeded random sample of that size (distances still use every row). */
-int cl_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k, int64_t sample,
+int cl_kmeans_silhouette(const float *X, int64_t n, int d, const int32_t *labels, int k, int64_t sample,
                   uint64_t seed, double *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* sparse.c - id maps and user x item interaction matrices (CSR + CSC), evaluation splits. */
-#include "rec/sparse.h"
+#include "rec/interactions.h"
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -39,43 +39,43 @@ static int is_canonical_int(const char *s)
     return 1;
 }
 
-int cl_idmap_new(cl_idmap **out)
+int cl_interactions_idmap_new(cl_idmap **out)
 {
     *out = NULL;
-    cl_idmap *m = cl_calloc(1, sizeof *m);
+    cl_idmap *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
     m->refcount = 1;
     m->numeric = 1;
     m->cap = 64;
-    m->slots = cl_calloc((size_t)m->cap, sizeof *m->slots);
+    m->slots = cl_alloc_calloc((size_t)m->cap, sizeof *m->slots);
     if (!m->slots) {
-        cl_free(m);
+        cl_alloc_free(m);
         return CL_ENOMEM;
     }
     *out = m;
     return CL_OK;
 }
 
-cl_idmap *cl_idmap_retain(cl_idmap *m)
+cl_idmap *cl_interactions_idmap_retain(cl_idmap *m)
 {
     if (m)
         m->refcount++;
     return m;
 }
 
-void cl_idmap_free(cl_idmap *m)
+void cl_interactions_idmap_free(cl_idmap *m)
 {
     if (!m || --m->refcount > 0)
         return;
     for (int64_t k = 0; k < m->n; k++)
-        cl_free(m->labels[k]);
-    cl_free(m->labels);
-    cl_free(m->slots);
-    cl_free(m);
+        cl_alloc_free(m->labels[k]);
+    cl_alloc_free(m->labels);
+    cl_alloc_free(m->slots);
+    cl_alloc_free(m);
 }
 
-int64_t cl_idmap_find(const cl_idmap *m, const char *label)
+int64_t cl_interactions_idmap_find(const cl_idmap *m, const char *label)
 {
     uint64_t mask = (uint64_t)m->cap - 1;
     for (uint64_t h = hash_str(label) & mask;; h = (h + 1) & mask) {
@@ -90,7 +90,7 @@ int64_t cl_idmap_find(const cl_idmap *m, const char *label)
 static int grow_slots(cl_idmap *m)
 {
     int64_t cap = m->cap * 2;
-    int64_t *slots = cl_calloc((size_t)cap, sizeof *slots);
+    int64_t *slots = cl_alloc_calloc((size_t)cap, sizeof *slots);
     if (!slots)
         return CL_ENOMEM;
     uint64_t mask = (uint64_t)cap - 1;
@@ -100,15 +100,15 @@ static int grow_slots(cl_idmap *m)
             h = (h + 1) & mask;
         slots[h] = k + 1;
     }
-    cl_free(m->slots);
+    cl_alloc_free(m->slots);
     m->slots = slots;
     m->cap = cap;
     return CL_OK;
 }
 
-int cl_idmap_add(cl_idmap *m, const char *label, int64_t *idx)
+int cl_interactions_idmap_add(cl_idmap *m, const char *label, int64_t *idx)
 {
-    int64_t k = cl_idmap_find(m, label);
+    int64_t k = cl_interactions_idmap_find(m, label);
     if (k >= 0) {
         *idx = k;
         return CL_OK;
@@ -120,13 +120,13 @@ int cl_idmap_add(cl_idmap *m, const char *label, int64_t *idx)
         return CL_ENOMEM;
     if (m->n == m->lab_cap) {
         int64_t nc = m->lab_cap ? m->lab_cap * 2 : 64;
-        char **l = cl_realloc(m->labels, (size_t)nc * sizeof *l);
+        char **l = cl_alloc_realloc(m->labels, (size_t)nc * sizeof *l);
         if (!l)
             return CL_ENOMEM;
         m->labels = l;
         m->lab_cap = nc;
     }
-    char *copy = cl_strdup(label);
+    char *copy = cl_alloc_strdup(label);
     if (!copy)
         return CL_ENOMEM;
     uint64_t mask = (uint64_t)m->cap - 1;
@@ -154,16 +154,16 @@ void cl_interactions_free(cl_interactions *m)
 {
     if (!m || --m->refcount > 0)
         return;
-    cl_idmap_free(m->users);
-    cl_idmap_free(m->items);
-    cl_free(m->indptr);
-    cl_free(m->indices);
-    cl_free(m->values);
-    cl_free(m->times);
-    cl_free(m->cindptr);
-    cl_free(m->cindices);
-    cl_free(m->cvalues);
-    cl_free(m);
+    cl_interactions_idmap_free(m->users);
+    cl_interactions_idmap_free(m->items);
+    cl_alloc_free(m->indptr);
+    cl_alloc_free(m->indices);
+    cl_alloc_free(m->values);
+    cl_alloc_free(m->times);
+    cl_alloc_free(m->cindptr);
+    cl_alloc_free(m->cindices);
+    cl_alloc_free(m->cvalues);
+    cl_alloc_free(m);
 }
 
 int cl_interactions_has(const cl_interactions *m, int64_t u, int32_t i)
@@ -183,12 +183,12 @@ int cl_interactions_has(const cl_interactions *m, int64_t u, int32_t i)
 static int add_csc(cl_interactions *m)
 {
     int64_t nnz = m->nnz;
-    m->cindptr = cl_calloc((size_t)m->n_items + 1, sizeof *m->cindptr);
+    m->cindptr = cl_alloc_calloc((size_t)m->n_items + 1, sizeof *m->cindptr);
     m->cindices = cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *m->cindices);
     m->cvalues = cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *m->cvalues);
     int64_t *fill = cl_alloc(((size_t)m->n_items + 1) * sizeof *fill);
     if (!m->cindptr || !m->cindices || !m->cvalues || !fill) {
-        cl_free(fill);
+        cl_alloc_free(fill);
         return CL_ENOMEM;
     }
     for (int64_t k = 0; k < nnz; k++)
@@ -202,7 +202,7 @@ static int add_csc(cl_interactions *m)
             m->cindices[d] = (int32_t)u;
             m->cvalues[d] = m->values[k];
         }
-    cl_free(fill);
+    cl_alloc_free(fill);
     return CL_OK;
 }
 
@@ -211,17 +211,17 @@ int cl_interactions_from_csr(cl_interactions **out, cl_idmap *users, cl_idmap *i
 {
     *out = NULL;
     int rc = CL_OK;
-    cl_interactions *m = cl_calloc(1, sizeof *m);
+    cl_interactions *m = cl_alloc_calloc(1, sizeof *m);
     if (!m) {
-        cl_free(indptr);
-        cl_free(indices);
-        cl_free(values);
-        cl_free(times);
+        cl_alloc_free(indptr);
+        cl_alloc_free(indices);
+        cl_alloc_free(values);
+        cl_alloc_free(times);
         return CL_ENOMEM;
     }
     m->refcount = 1;
-    m->users = cl_idmap_retain(users);
-    m->items = cl_idmap_retain(items);
+    m->users = cl_interactions_idmap_retain(users);
+    m->items = cl_interactions_idmap_retain(items);
     m->n_users = users->n;
     m->n_items = items->n;
     m->indptr = indptr;
@@ -301,15 +301,15 @@ int cl_interactions_build(cl_interactions **out, cl_idmap *users, cl_idmap *item
     }
     int64_t nu = users->n;
     size_t cap = (size_t)(n ? n : 1);
-    int64_t *indptr = cl_calloc((size_t)nu + 1, sizeof *indptr);
+    int64_t *indptr = cl_alloc_calloc((size_t)nu + 1, sizeof *indptr);
     entry *ent = cl_alloc(cap * sizeof *ent);
     int32_t *indices = cl_alloc(cap * sizeof *indices);
     float *vals = cl_alloc(cap * sizeof *vals);
     double *tms = times ? cl_alloc(cap * sizeof *tms) : NULL;
     int64_t *fill = cl_alloc(((size_t)nu + 1) * sizeof *fill);
     if (!indptr || !ent || !indices || !vals || (times && !tms) || !fill) {
-        cl_free(indptr), cl_free(ent), cl_free(indices), cl_free(vals), cl_free(tms);
-        cl_free(fill);
+        cl_alloc_free(indptr), cl_alloc_free(ent), cl_alloc_free(indices), cl_alloc_free(vals), cl_alloc_free(tms);
+        cl_alloc_free(fill);
         return CL_ENOMEM;
     }
     /* Stable counting sort by user, then each row sorted by (item, input position). */
@@ -355,8 +355,8 @@ int cl_interactions_build(cl_interactions **out, cl_idmap *users, cl_idmap *item
     }
     fill[nu] = w;
     memcpy(indptr, fill, ((size_t)nu + 1) * sizeof *indptr);
-    cl_free(fill);
-    cl_free(ent);
+    cl_alloc_free(fill);
+    cl_alloc_free(ent);
     int rc = cl_interactions_from_csr(out, users, items, indptr, indices, vals, tms);
     if (rc == CL_OK)
         (*out)->duplicates = dups;
@@ -365,15 +365,15 @@ int cl_interactions_build(cl_interactions **out, cl_idmap *users, cl_idmap *item
 
 static int numbered(cl_idmap **out, int64_t n)
 {
-    int rc = cl_idmap_new(out);
+    int rc = cl_interactions_idmap_new(out);
     for (int64_t k = 0; rc == CL_OK && k < n; k++) {
         char b[32];
         int64_t idx;
         snprintf(b, sizeof b, "%lld", (long long)k + 1);
-        rc = cl_idmap_add(*out, b, &idx);
+        rc = cl_interactions_idmap_add(*out, b, &idx);
     }
     if (rc) {
-        cl_idmap_free(*out);
+        cl_interactions_idmap_free(*out);
         *out = NULL;
     }
     return rc;
@@ -405,8 +405,8 @@ int cl_interactions_random(cl_interactions **out, int64_t n_users, int64_t n_ite
         }
         rc = cl_interactions_build(out, um, im, nnz, u, it, v, NULL, CL_DUP_LAST);
     }
-    cl_free(u), cl_free(it), cl_free(v);
-    cl_idmap_free(um), cl_idmap_free(im);
+    cl_alloc_free(u), cl_alloc_free(it), cl_alloc_free(v);
+    cl_interactions_idmap_free(um), cl_interactions_idmap_free(im);
     return rc;
 }
 
@@ -428,7 +428,7 @@ static int split_by_flag(cl_interactions **train, cl_interactions **test,
     int fail = 0;
     for (int s = 0; s < 2; s++) {
         size_t c = (size_t)(cnt[s] ? cnt[s] : 1);
-        p[s] = cl_calloc((size_t)nu + 1, sizeof *p[s]);
+        p[s] = cl_alloc_calloc((size_t)nu + 1, sizeof *p[s]);
         ind[s] = cl_alloc(c * sizeof *ind[s]);
         val[s] = cl_alloc(c * sizeof *val[s]);
         if (src->times)
@@ -437,7 +437,7 @@ static int split_by_flag(cl_interactions **train, cl_interactions **test,
     }
     if (fail) {
         for (int s = 0; s < 2; s++)
-            cl_free(p[s]), cl_free(ind[s]), cl_free(val[s]), cl_free(tm[s]);
+            cl_alloc_free(p[s]), cl_alloc_free(ind[s]), cl_alloc_free(val[s]), cl_alloc_free(tm[s]);
         return CL_ENOMEM;
     }
     int64_t w[2] = {0, 0};
@@ -456,7 +456,7 @@ static int split_by_flag(cl_interactions **train, cl_interactions **test,
     *train = *test = NULL;
     int rc = cl_interactions_from_csr(train, src->users, src->items, p[0], ind[0], val[0], tm[0]);
     if (rc) {
-        cl_free(p[1]), cl_free(ind[1]), cl_free(val[1]), cl_free(tm[1]);
+        cl_alloc_free(p[1]), cl_alloc_free(ind[1]), cl_alloc_free(val[1]), cl_alloc_free(tm[1]);
         return rc;
     }
     rc = cl_interactions_from_csr(test, src->users, src->items, p[1], ind[1], val[1], tm[1]);
@@ -473,14 +473,14 @@ int cl_interactions_split_holdout(cl_interactions **train, cl_interactions **tes
     *train = *test = NULL;
     if (!(test_frac > 0 && test_frac < 1))
         return cl_error(CL_EINVAL, "split: test fraction must be in (0, 1), got %g", test_frac);
-    uint8_t *flag = cl_calloc((size_t)(src->nnz ? src->nnz : 1), 1);
+    uint8_t *flag = cl_alloc_calloc((size_t)(src->nnz ? src->nnz : 1), 1);
     int64_t maxrow = 0;
     for (int64_t r = 0; r < src->n_users; r++)
         if (cl_interactions_user_nnz(src, r) > maxrow)
             maxrow = cl_interactions_user_nnz(src, r);
     uint32_t *perm = cl_alloc((size_t)(maxrow ? maxrow : 1) * sizeof *perm);
     if (!flag || !perm) {
-        cl_free(flag), cl_free(perm);
+        cl_alloc_free(flag), cl_alloc_free(perm);
         return CL_ENOMEM;
     }
     for (int64_t r = 0; r < src->n_users; r++) {
@@ -498,9 +498,9 @@ int cl_interactions_split_holdout(cl_interactions **train, cl_interactions **tes
         for (int64_t k = 0; k < nt; k++)
             flag[src->indptr[r] + perm[k]] = 1;
     }
-    cl_free(perm);
+    cl_alloc_free(perm);
     int rc = split_by_flag(train, test, src, flag);
-    cl_free(flag);
+    cl_alloc_free(flag);
     return rc;
 }
 
@@ -512,7 +512,7 @@ int cl_interactions_split_last(cl_interactions **train, cl_interactions **test,
         return cl_error(CL_EINVAL, "split: leave-last-out needs interaction times (option 'time')");
     if (n_last < 1)
         return cl_error(CL_EINVAL, "split: 'last' must be >= 1, got %d", n_last);
-    uint8_t *flag = cl_calloc((size_t)(src->nnz ? src->nnz : 1), 1);
+    uint8_t *flag = cl_alloc_calloc((size_t)(src->nnz ? src->nnz : 1), 1);
     if (!flag)
         return CL_ENOMEM;
     for (int64_t r = 0; r < src->n_users; r++) {
@@ -527,21 +527,21 @@ int cl_interactions_split_last(cl_interactions **train, cl_interactions **test,
         }
     }
     int rc = split_by_flag(train, test, src, flag);
-    cl_free(flag);
+    cl_alloc_free(flag);
     return rc;
 }
 
 /* ---- growing --------------------------------------------------------------------------- */
 
-int cl_idmap_copy(cl_idmap **out, const cl_idmap *m)
+int cl_interactions_idmap_copy(cl_idmap **out, const cl_idmap *m)
 {
-    int rc = cl_idmap_new(out);
+    int rc = cl_interactions_idmap_new(out);
     for (int64_t k = 0; rc == CL_OK && k < m->n; k++) {
         int64_t idx;
-        rc = cl_idmap_add(*out, m->labels[k], &idx);
+        rc = cl_interactions_idmap_add(*out, m->labels[k], &idx);
     }
     if (rc) {
-        cl_idmap_free(*out);
+        cl_interactions_idmap_free(*out);
         *out = NULL;
     }
     return rc;
@@ -553,19 +553,19 @@ static int extended_map(cl_idmap **out, const cl_idmap *map, int64_t nl,
 {
     *out = NULL;
     for (int64_t k = 0; k < nl; k++)
-        if (cl_idmap_find(map, labels[k]) >= 0)
+        if (cl_interactions_idmap_find(map, labels[k]) >= 0)
             return cl_error(CL_EINVAL, "interactions: %s '%s' is already known", what,
                             labels[k]);
-    int rc = cl_idmap_copy(out, map);
+    int rc = cl_interactions_idmap_copy(out, map);
     for (int64_t k = 0; rc == CL_OK && k < nl; k++) {
         int64_t idx;
-        rc = cl_idmap_add(*out, labels[k], &idx);
+        rc = cl_interactions_idmap_add(*out, labels[k], &idx);
         if (rc == CL_OK && idx != map->n + k)
             rc = cl_error(CL_EINVAL, "interactions: new %s '%s' is listed twice", what,
                           labels[k]);
     }
     if (rc) {
-        cl_idmap_free(*out);
+        cl_interactions_idmap_free(*out);
         *out = NULL;
     }
     return rc;
@@ -575,7 +575,7 @@ static int extended_map(cl_idmap **out, const cl_idmap *map, int64_t nl,
 static int check_entries(int64_t n, const int32_t *idx, const float *v, int64_t lim,
                          const char *what)
 {
-    uint8_t *seen = cl_calloc((size_t)(lim ? lim : 1), 1);
+    uint8_t *seen = cl_alloc_calloc((size_t)(lim ? lim : 1), 1);
     if (!seen)
         return CL_ENOMEM;
     int rc = CL_OK;
@@ -590,7 +590,7 @@ static int check_entries(int64_t n, const int32_t *idx, const float *v, int64_t 
             rc = cl_error(CL_EINVAL, "interactions: entry %lld: value is not finite",
                           (long long)k + 1);
     }
-    cl_free(seen);
+    cl_alloc_free(seen);
     return rc;
 }
 
@@ -630,8 +630,8 @@ int cl_interactions_add_user(cl_interactions **out, const cl_interactions *m, co
     double *tm = m->times ? cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *tm) : NULL;
     ent_iv *e = cl_alloc((size_t)(n ? n : 1) * sizeof *e);
     if (!indptr || !ind || !val || (m->times && !tm) || !e) {
-        cl_free(indptr), cl_free(ind), cl_free(val), cl_free(tm), cl_free(e);
-        cl_idmap_free(users);
+        cl_alloc_free(indptr), cl_alloc_free(ind), cl_alloc_free(val), cl_alloc_free(tm), cl_alloc_free(e);
+        cl_interactions_idmap_free(users);
         return CL_ENOMEM;
     }
     memcpy(indptr, m->indptr, (size_t)(m->n_users + 1) * sizeof *indptr);
@@ -650,9 +650,9 @@ int cl_interactions_add_user(cl_interactions **out, const cl_interactions *m, co
         if (tm)
             tm[m->nnz + k] = t;
     }
-    cl_free(e);
+    cl_alloc_free(e);
     rc = cl_interactions_from_csr(out, users, m->items, indptr, ind, val, tm);
-    cl_idmap_free(users);
+    cl_interactions_idmap_free(users);
     if (rc == CL_OK)
         (*out)->duplicates = m->duplicates;
     return rc;
@@ -677,10 +677,10 @@ int cl_interactions_add_items(cl_interactions **out, const cl_interactions *m, i
     float *val = cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *val);
     double *tm = m->times ? cl_alloc((size_t)(nnz ? nnz : 1) * sizeof *tm) : NULL;
     float *uval = cl_alloc((size_t)(m->n_users ? m->n_users : 1) * sizeof *uval);
-    uint8_t *has = cl_calloc((size_t)(m->n_users ? m->n_users : 1), 1);
+    uint8_t *has = cl_alloc_calloc((size_t)(m->n_users ? m->n_users : 1), 1);
     if (!indptr || !ind || !val || (m->times && !tm) || !uval || !has) {
-        cl_free(indptr), cl_free(ind), cl_free(val), cl_free(tm), cl_free(uval), cl_free(has);
-        cl_idmap_free(items);
+        cl_alloc_free(indptr), cl_alloc_free(ind), cl_alloc_free(val), cl_alloc_free(tm), cl_alloc_free(uval), cl_alloc_free(has);
+        cl_interactions_idmap_free(items);
         return CL_ENOMEM;
     }
     for (int64_t k = 0; k < n; k++)
@@ -705,9 +705,9 @@ int cl_interactions_add_items(cl_interactions **out, const cl_interactions *m, i
         }
         indptr[u + 1] = w;
     }
-    cl_free(uval), cl_free(has);
+    cl_alloc_free(uval), cl_alloc_free(has);
     rc = cl_interactions_from_csr(out, m->users, items, indptr, ind, val, tm);
-    cl_idmap_free(items);
+    cl_interactions_idmap_free(items);
     if (rc == CL_OK)
         (*out)->duplicates = m->duplicates;
     return rc;

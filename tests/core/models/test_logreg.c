@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "churnlab.h"
-#include "models/linear.h"
+#include "models/logreg.h"
 
 typedef struct ref {
     char key[64];
@@ -236,16 +236,16 @@ static void test_model_file(void **state)
     assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_OK);
     float p1[N], p2[N];
     assert_int_equal(cl_logreg_predict(m, X, N, D, p1), CL_OK);
-    cl_mw *w = cl_mw_new("logreg");
+    cl_mw *w = cl_modelio_w_new("logreg");
     assert_int_equal(cl_logreg_save(m, w), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "lr.clm"), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "lr.clm"), CL_OK);
     cl_logreg *m2;
     assert_int_equal(cl_logreg_load(&m2, r), CL_OK);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     assert_int_equal(cl_logreg_predict(m2, X, N, D, p2), CL_OK);
     assert_memory_equal(p1, p2, sizeof p1);
     assert_string_equal(cl_logreg_name(m2, 5), "fiber");
@@ -255,17 +255,17 @@ static void test_model_file(void **state)
         copy[i] ^= 0x10;
         cl_mr *rr = NULL;
         cl_logreg *m3 = NULL;
-        int rc = cl_mr_from_buffer(&rr, copy, len, "bad.clm");
+        int rc = cl_modelio_r_from_buffer(&rr, copy, len, "bad.clm");
         if (rc == CL_OK) {
             rc = cl_logreg_load(&m3, rr);
-            cl_mr_free(rr);
+            cl_modelio_r_free(rr);
         }
         if (rc == CL_OK)
             fail_msg("byte %zu flipped was accepted", i);
         cl_logreg_free(m3);
     }
     free(copy);
-    cl_mw_free(w);
+    cl_modelio_w_free(w);
     cl_logreg_free(m);
     cl_logreg_free(m2);
 }
@@ -280,7 +280,7 @@ static void test_bad_input(void **state)
     p.C = 2;
     p.lambda = 0.1;
     assert_int_equal(cl_logreg_new(&m, &p), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "not both"));
+    assert_non_null(strstr(cl_error_last(), "not both"));
     cl_logreg_params_default(&p);
     assert_int_equal(cl_logreg_new(&m, &p), CL_OK);
     float p1[N];
@@ -288,11 +288,11 @@ static void test_bad_input(void **state)
     float keep = X[10 * D + 4];
     X[10 * D + 4] = NAN;
     assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 11, column 5 is NaN"));
+    assert_non_null(strstr(cl_error_last(), "row 11, column 5 is NaN"));
     X[10 * D + 4] = keep;
     Y[3] = 2;
     assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 4"));
+    assert_non_null(strstr(cl_error_last(), "row 4"));
     fixture();
     assert_int_equal(cl_logreg_fit(m, X, Y, N, D, NULL, NULL), CL_OK);
     assert_int_equal(cl_logreg_predict(m, X, N, D - 1, p1), CL_EINVAL);

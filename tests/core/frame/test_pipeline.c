@@ -26,15 +26,15 @@ static cl_frame *small(void)
     cl_frame *f;
     cl_column *a, *b, *t;
     assert_int_equal(cl_frame_new(&f), CL_OK);
-    assert_int_equal(cl_column_from_doubles(&a, x, 5), CL_OK);
-    assert_int_equal(cl_column_from_strings(&b, c, 5), CL_OK);
-    assert_int_equal(cl_column_from_strings(&t, y, 5), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&a, x, 5), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&b, c, 5), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&t, y, 5), CL_OK);
     assert_int_equal(cl_frame_set(f, "x", a), CL_OK);
     assert_int_equal(cl_frame_set(f, "c", b), CL_OK);
     assert_int_equal(cl_frame_set(f, "y", t), CL_OK);
-    cl_column_free(a);
-    cl_column_free(b);
-    cl_column_free(t);
+    cl_frame_column_free(a);
+    cl_frame_column_free(b);
+    cl_frame_column_free(t);
     return f;
 }
 
@@ -58,9 +58,9 @@ static void fit_transform(const cl_frame *f, const cl_pipeline_opts *o, cl_pipel
                           cl_tensor **X, cl_tensor **y)
 {
     if (cl_pipeline_fit(p, f, o) != CL_OK)
-        fail_msg("fit: %s", cl_last_error());
+        fail_msg("fit: %s", cl_error_last());
     if (cl_pipeline_transform(*p, f, X, y) != CL_OK)
-        fail_msg("transform: %s", cl_last_error());
+        fail_msg("transform: %s", cl_error_last());
 }
 
 static void test_impute_scale(void **state)
@@ -156,8 +156,8 @@ static void test_onehot_and_sources(void **state)
     cl_frame *one;
     cl_column *a, *b;
     assert_int_equal(cl_frame_new(&one), CL_OK);
-    assert_int_equal(cl_column_from_doubles(&a, nx, 1), CL_OK);
-    assert_int_equal(cl_column_from_strings(&b, nc, 1), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&a, nx, 1), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&b, nc, 1), CL_OK);
     assert_int_equal(cl_frame_set(one, "c", b), CL_OK); /* other column order */
     assert_int_equal(cl_frame_set(one, "x", a), CL_OK);
     assert_int_equal(cl_pipeline_transform(p, one, &X, &y), CL_OK);
@@ -170,13 +170,13 @@ static void test_onehot_and_sources(void **state)
     /* a cat column met as num is converted by its text */
     cl_column *cnum;
     double cv[] = {1};
-    assert_int_equal(cl_column_from_doubles(&cnum, cv, 1), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&cnum, cv, 1), CL_OK);
     assert_int_equal(cl_frame_set(one, "c", cnum), CL_OK);
     assert_int_equal(cl_pipeline_transform(p, one, &X, NULL), CL_OK);
     cl_tensor_free(X);
-    cl_column_free(a);
-    cl_column_free(b);
-    cl_column_free(cnum);
+    cl_frame_column_free(a);
+    cl_frame_column_free(b);
+    cl_frame_column_free(cnum);
     cl_frame_free(one);
     cl_pipeline_free(p);
     /* unknown = other, max_categories = 1: keeps b (most frequent), others -> (other) */
@@ -237,20 +237,20 @@ static void test_errors(void **state)
     cl_pipeline *p;
     o.positive = NULL;
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "target 'y' is a cat column: give positive"));
+    assert_non_null(strstr(cl_error_last(), "target 'y' is a cat column: give positive"));
     o.positive = "Maybe";
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "no label 'Maybe'"));
+    assert_non_null(strstr(cl_error_last(), "no label 'Maybe'"));
     o = opts();
     o.target = "nope";
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "no column 'nope'"));
+    assert_non_null(strstr(cl_error_last(), "no column 'nope'"));
     o = opts();
     const char *drop[] = {"zz"};
     o.drop = drop;
     o.ndrop = 1;
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "drop"));
+    assert_non_null(strstr(cl_error_last(), "drop"));
     /* num target must be 0/1 */
     o = opts();
     o.target = "x";
@@ -258,7 +258,7 @@ static void test_errors(void **state)
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
     cl_tensor *X, *y;
     assert_int_equal(cl_pipeline_transform(p, f, &X, &y), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "row 2: target 'x' is 2, expected 0 or 1"));
+    assert_non_null(strstr(cl_error_last(), "row 2: target 'x' is 2, expected 0 or 1"));
     cl_pipeline_free(p);
     /* missing input column at transform */
     o = opts();
@@ -267,7 +267,7 @@ static void test_errors(void **state)
     const char *d2[] = {"x"};
     assert_int_equal(cl_frame_drop(&g, f, d2, 1), CL_OK);
     assert_int_equal(cl_pipeline_transform(p, g, &X, &y), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "was fit with column 'x'"));
+    assert_non_null(strstr(cl_error_last(), "was fit with column 'x'"));
     cl_frame_free(g);
     cl_pipeline_free(p);
     cl_frame_free(f);
@@ -284,17 +284,17 @@ static void test_save_load(void **state)
     cl_tensor *X, *y, *X2, *y2;
     fit_transform(f, &o, &p, &X, &y);
     /* beside a "model" in one container, under the conventional prefix */
-    cl_mw *w = cl_mw_new("logreg");
+    cl_mw *w = cl_modelio_w_new("logreg");
     assert_non_null(w);
-    cl_mw_num(w, "model.bias", 0.5);
+    cl_modelio_w_num(w, "model.bias", 0.5);
     assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
-    cl_mw_num(w, "model.after", 1); /* the writer's prefix was reset */
+    cl_modelio_w_num(w, "model.after", 1); /* the writer's prefix was reset */
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
-    assert_int_equal(cl_mr_has(r, "model.after"), 1);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "mem"), CL_OK);
+    assert_int_equal(cl_modelio_r_has(r, "model.after"), 1);
     assert_int_equal(cl_pipeline_read(r, "pipeline.", &q), CL_OK);
     assert_int_equal(cl_pipeline_transform(q, f, &X2, &y2), CL_OK);
     assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2), 5 * 5 * sizeof(float));
@@ -304,17 +304,17 @@ static void test_save_load(void **state)
     cl_tensor_free(X2);
     cl_tensor_free(y2);
     cl_pipeline_free(q);
-    cl_mr_free(r);
+    cl_modelio_r_free(r);
     /* every truncation of the pipeline file is refused cleanly */
-    cl_mw *w2 = cl_mw_new("pipeline");
+    cl_mw *w2 = cl_modelio_w_new("pipeline");
     assert_int_equal(cl_pipeline_write(p, w2, "pipeline."), CL_OK);
-    assert_int_equal(cl_mw_finish(w2, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w2, &buf, &len), CL_OK);
     for (size_t cut = 0; cut < len; cut += 7) {
         cl_mr *rr;
-        if (cl_mr_from_buffer(&rr, buf, cut, "cut") == CL_OK) {
+        if (cl_modelio_r_from_buffer(&rr, buf, cut, "cut") == CL_OK) {
             cl_pipeline *bad;
             assert_int_not_equal(cl_pipeline_read(rr, "pipeline.", &bad), CL_OK);
-            cl_mr_free(rr);
+            cl_modelio_r_free(rr);
         }
     }
     /* standalone file */
@@ -324,7 +324,7 @@ static void test_save_load(void **state)
     close(fd);
     assert_int_equal(cl_pipeline_save(p, path), CL_OK);
     char kind[32];
-    assert_int_equal(cl_mr_peek_kind(path, kind, sizeof kind), CL_OK);
+    assert_int_equal(cl_modelio_r_peek_kind(path, kind, sizeof kind), CL_OK);
     assert_string_equal(kind, "pipeline");
     assert_int_equal(cl_pipeline_load(&q, path), CL_OK);
     assert_int_equal(cl_pipeline_transform(q, f, &X2, NULL), CL_OK);
@@ -332,8 +332,8 @@ static void test_save_load(void **state)
     cl_tensor_free(X2);
     cl_pipeline_free(q);
     unlink(path);
-    cl_mw_free(w);
-    cl_mw_free(w2);
+    cl_modelio_w_free(w);
+    cl_modelio_w_free(w2);
     cl_tensor_free(X);
     cl_tensor_free(y);
     cl_pipeline_free(p);
@@ -358,28 +358,28 @@ static void test_steps_transform_frame(void **state)
     assert_int_equal(g->ncol, 3);
     assert_true(g->cols[0]->num[2] == 2.5); /* double precision, not float */
     assert_int_equal(g->cols[1]->type, CL_CAT);
-    assert_string_equal(cl_column_label(g->cols[1], 2), "b");
+    assert_string_equal(cl_frame_column_label(g->cols[1], 2), "b");
     assert_ptr_equal(g->cols[2], f->cols[2]); /* y passes through, shared */
     cl_frame_free(g);
     cl_tensor *X;
     assert_int_equal(cl_pipeline_transform(p, f, &X, NULL), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "stays categorical"));
+    assert_non_null(strstr(cl_error_last(), "stays categorical"));
     /* survives save/load */
-    cl_mw *w = cl_mw_new("pipeline");
+    cl_mw *w = cl_modelio_w_new("pipeline");
     assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
     cl_pipeline *q;
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "mem"), CL_OK);
     assert_int_equal(cl_pipeline_read(r, "pipeline.", &q), CL_OK);
     assert_int_equal(cl_pipeline_transform_frame(q, f, &g), CL_OK);
-    assert_string_equal(cl_column_label(g->cols[1], 2), "b");
+    assert_string_equal(cl_frame_column_label(g->cols[1], 2), "b");
     cl_frame_free(g);
     cl_pipeline_free(q);
-    cl_mr_free(r);
-    cl_mw_free(w);
+    cl_modelio_r_free(r);
+    cl_modelio_w_free(w);
     cl_pipeline_free(p);
     /* one-hot step: 0/1 columns in place of c */
     o.encode = CL_ENCODE_ONEHOT;
@@ -442,11 +442,11 @@ typedef struct pipe_edit {
 /* Writes p, applies each edit to a fresh copy and expects cl_pipeline_read to refuse it. */
 static void expect_refused(const cl_pipeline *p, const pipe_edit *edits, size_t nedit)
 {
-    cl_mw *w = cl_mw_new("pipeline");
+    cl_mw *w = cl_modelio_w_new("pipeline");
     assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     for (size_t e = 0; e < nedit; e++) {
         uint8_t *b = malloc(len);
         assert_non_null(b);
@@ -465,17 +465,17 @@ static void expect_refused(const cl_pipeline *p, const pipe_edit *edits, size_t 
             memcpy(at, &edits[e].value, 8);
         mfe_fix_crc(b, len);
         cl_mr *r;
-        assert_int_equal(cl_mr_from_buffer(&r, b, len, "p.clm"), CL_OK);
+        assert_int_equal(cl_modelio_r_from_buffer(&r, b, len, "p.clm"), CL_OK);
         cl_pipeline *q = NULL;
         int rc = cl_pipeline_read(r, "pipeline.", &q);
-        if (rc != CL_EFORMAT || !strstr(cl_last_error(), edits[e].msg))
+        if (rc != CL_EFORMAT || !strstr(cl_error_last(), edits[e].msg))
             fail_msg("edit %zu (%s[%d] = %g): status %d, '%s'", e, edits[e].chunk,
-                     edits[e].index, edits[e].value, rc, rc ? cl_last_error() : "loaded");
+                     edits[e].index, edits[e].value, rc, rc ? cl_error_last() : "loaded");
         assert_null(q);
-        cl_mr_free(r);
+        cl_modelio_r_free(r);
         free(b);
     }
-    cl_mw_free(w);
+    cl_modelio_w_free(w);
 }
 
 static void test_semantic_corruption(void **state)
@@ -571,7 +571,7 @@ static void test_cv_folds(void **state)
     assert_memory_equal(cnt, wcnt, sizeof cnt);
     assert_true(moved > 0);
     assert_int_equal(cl_pipeline_cv_folds(fold, y, 10, 11, 0, 0), CL_EINVAL);
-    assert_non_null(strstr(cl_last_error(), "11 folds of 10 rows"));
+    assert_non_null(strstr(cl_error_last(), "11 folds of 10 rows"));
     assert_int_equal(cl_pipeline_cv_folds(fold, y, 10, 1, 0, 0), CL_EINVAL);
 }
 
@@ -589,15 +589,15 @@ static cl_frame *te_frame(void)
     cl_frame *f;
     cl_column *a, *b, *c;
     assert_int_equal(cl_frame_new(&f), CL_OK);
-    assert_int_equal(cl_column_from_strings(&a, g, 40), CL_OK);
-    assert_int_equal(cl_column_from_strings(&b, y, 40), CL_OK);
-    assert_int_equal(cl_column_from_doubles(&c, x, 40), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&a, g, 40), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&b, y, 40), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&c, x, 40), CL_OK);
     assert_int_equal(cl_frame_set(f, "g", a), CL_OK);
     assert_int_equal(cl_frame_set(f, "x", c), CL_OK);
     assert_int_equal(cl_frame_set(f, "y", b), CL_OK);
-    cl_column_free(a);
-    cl_column_free(b);
-    cl_column_free(c);
+    cl_frame_column_free(a);
+    cl_frame_column_free(b);
+    cl_frame_column_free(c);
     return f;
 }
 
@@ -619,7 +619,7 @@ static void test_target_oof(void **state)
         cl_pipeline *p;
         cl_tensor *X, *y;
         if (cl_pipeline_fit_transform(&p, f, &o, &X, &y) != CL_OK)
-            fail_msg("%s", cl_last_error());
+            fail_msg("%s", cl_error_last());
         assert_int_equal(cl_pipeline_n_features(p), 4); /* g, g=(missing), x, x=(missing) */
         assert_string_equal(cl_pipeline_feature_name(p, 1), "g=(missing)");
         int32_t fold[40];
@@ -683,20 +683,20 @@ static void test_v2_round_trip(void **state)
         cl_pipeline *p, *q;
         cl_tensor *X, *y, *X2;
         fit_transform(f, &o, &p, &X, &y);
-        cl_mw *w = cl_mw_new("pipeline");
+        cl_mw *w = cl_modelio_w_new("pipeline");
         assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
         const void *buf;
         size_t len;
-        assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+        assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
         cl_mr *r;
-        assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
+        assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "mem"), CL_OK);
         int64_t fmt;
-        cl_mr_prefix(r, "pipeline.");
-        assert_int_equal(cl_mr_int(r, "format", 1, 2, &fmt), CL_OK);
+        cl_modelio_r_prefix(r, "pipeline.");
+        assert_int_equal(cl_modelio_r_int(r, "format", 1, 2, &fmt), CL_OK);
         assert_int_equal(fmt, 2); /* every case uses a format 2 feature */
-        cl_mr_prefix(r, NULL);
+        cl_modelio_r_prefix(r, NULL);
         if (cl_pipeline_read(r, "pipeline.", &q) != CL_OK)
-            fail_msg("read %d: %s", c, cl_last_error());
+            fail_msg("read %d: %s", c, cl_error_last());
         assert_int_equal(cl_pipeline_transform(q, f, &X2, NULL), CL_OK);
         assert_int_equal(cl_pipeline_n_features(q), cl_pipeline_n_features(p));
         assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2),
@@ -705,8 +705,8 @@ static void test_v2_round_trip(void **state)
         cl_tensor_free(X);
         cl_tensor_free(X2);
         cl_tensor_free(y);
-        cl_mr_free(r);
-        cl_mw_free(w);
+        cl_modelio_r_free(r);
+        cl_modelio_w_free(w);
         cl_pipeline_free(p);
         cl_pipeline_free(q);
     }
@@ -714,19 +714,19 @@ static void test_v2_round_trip(void **state)
     cl_pipeline_opts o = opts();
     cl_pipeline *p;
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
-    cl_mw *w = cl_mw_new("pipeline");
+    cl_mw *w = cl_modelio_w_new("pipeline");
     assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
     const void *buf;
     size_t len;
-    assert_int_equal(cl_mw_finish(w, &buf, &len), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
-    assert_int_equal(cl_mr_from_buffer(&r, buf, len, "mem"), CL_OK);
+    assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "mem"), CL_OK);
     int64_t fmt;
-    assert_int_equal(cl_mr_int(r, "pipeline.format", 1, 2, &fmt), CL_OK);
+    assert_int_equal(cl_modelio_r_int(r, "pipeline.format", 1, 2, &fmt), CL_OK);
     assert_int_equal(fmt, 1);
-    assert_int_equal(cl_mr_has(r, "pipeline.column_ext"), 0);
-    cl_mr_free(r);
-    cl_mw_free(w);
+    assert_int_equal(cl_modelio_r_has(r, "pipeline.column_ext"), 0);
+    cl_modelio_r_free(r);
+    cl_modelio_w_free(w);
     cl_pipeline_free(p);
     cl_frame_free(f);
 }
@@ -750,13 +750,13 @@ static void test_v2_alloc_failures(void **state)
         cl_alloc_fail_at(n);
         int rc = cl_pipeline_fit_transform(&p, f, &o, &X, &y);
         if (rc == CL_OK)
-            rc = (w = cl_mw_new("pipeline")) ? cl_pipeline_write(p, w, "pipeline.") : CL_ENOMEM;
+            rc = (w = cl_modelio_w_new("pipeline")) ? cl_pipeline_write(p, w, "pipeline.") : CL_ENOMEM;
         const void *buf;
         size_t len;
         if (rc == CL_OK)
-            rc = cl_mw_finish(w, &buf, &len);
+            rc = cl_modelio_w_finish(w, &buf, &len);
         if (rc == CL_OK)
-            rc = cl_mr_from_buffer(&r, buf, len, "mem");
+            rc = cl_modelio_r_from_buffer(&r, buf, len, "mem");
         if (rc == CL_OK)
             rc = cl_pipeline_read(r, "pipeline.", &q);
         cl_alloc_fail_at(0);
@@ -764,8 +764,8 @@ static void test_v2_alloc_failures(void **state)
             ok = 1;
         else
             assert_int_equal(rc, CL_ENOMEM);
-        cl_mr_free(r);
-        cl_mw_free(w);
+        cl_modelio_r_free(r);
+        cl_modelio_w_free(w);
         cl_tensor_free(X);
         cl_tensor_free(y);
         cl_pipeline_free(p);
