@@ -170,9 +170,7 @@ static const luaL_Reg methods[] = {{"fit", cal_fit}, {"predict", cal_predict}, {
 static const luaL_Reg meta[] = {{"__gc", cal_gc}, {"__close", cal_gc}, {"__tostring", cal_tostring},
                                 {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"platt", "platt() -> calibrator: c:fit(scores, y) on held-out data fits p = 1/(1 + "
               "exp(a s + b)) (Platt's smoothed targets, as scikit-learn); c:predict(scores)."},
     {"isotonic", "isotonic() -> calibrator: monotone step map by pool-adjacent-violators; "
@@ -188,9 +186,7 @@ static const struct {
              "reads it too)."},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} method_docs[] = {
+static const lcl_doc method_docs[] = {
     {"fit", "c:fit(scores, y) -> c: fits the map on held-out scores and 0/1 labels (tensors, "
             "lists or columns of the same length; never the training rows). A refit replaces "
             "the previous map."},
@@ -205,11 +201,7 @@ int luaopen_churnlab_calibrate(lua_State *L)
 {
     lcl_createmeta(L, CAL_T, meta, methods);
     lua_getfield(L, -1, "__index");
-    for (int i = 0; method_docs[i].name; i++) {
-        lua_getfield(L, -1, method_docs[i].name);
-        lcl_setdoc(L, -1, method_docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, method_docs);
     lua_pop(L, 1); /* __index */
     lcl_setdoc(L, -1, "churnlab.Calibrator: a probability calibration map from "
                       "cl.calibrate.platt() or isotonic(): c:fit(scores, y) on held-out data, "
@@ -218,10 +210,6 @@ int luaopen_churnlab_calibrate(lua_State *L)
     lcl_register_loader(L, "calibrator", l_load);
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.calibrate: Platt and isotonic calibration, prior correction.");
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

@@ -218,9 +218,7 @@ static const luaL_Reg methods[] = {{"fit", km_fit},         {"predict", km_predi
 static const luaL_Reg meta[] = {{"__gc", km_gc}, {"__close", km_gc}, {"__tostring", km_tostring},
                                 {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} method_docs[] = {
+static const lcl_doc method_docs[] = {
     {"fit", "m:fit(X [, {verbose =}]) -> labels: clusters the rows of X (a 2-D tensor or a "
             "table of rows; scale the columns first) with k-means++ seeding, keeping the best "
             "of `restarts` runs; returns a 1-D tensor of 1-based cluster labels. A refit "
@@ -240,11 +238,7 @@ int luaopen_churnlab_cluster(lua_State *L)
 {
     lcl_createmeta(L, KM_T, meta, methods);
     lua_getfield(L, -1, "__index");
-    for (int i = 0; method_docs[i].name; i++) {
-        lua_getfield(L, -1, method_docs[i].name);
-        lcl_setdoc(L, -1, method_docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, method_docs);
     lua_pop(L, 1); /* __index */
     lcl_setdoc(L, -1, "churnlab.KMeans: k-means segments from cl.cluster.kmeans{...}: m:fit(X) "
                       "-> labels, m:predict(X), m:centers(), m:info(), m:save(path).");

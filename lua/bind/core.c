@@ -104,9 +104,7 @@ static const luaL_Reg funcs[] = {
     {"docs", l_docs},       {"interrupted", l_interrupted}, {"now", l_now}, {"raise", l_raise},
     {"mkdirs", l_mkdirs},   {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"threads", "threads([n]) -> n: sets (n >= 1, or 0 for the default: $CHURNLAB_THREADS or "
                 "every core) and returns the thread count, capped at what an address-space limit "
                 "(ulimit -v) leaves room for. Results never depend on it."},
@@ -136,10 +134,6 @@ int luaopen_churnlab_core(lua_State *L)
     luaL_newlib(L, funcs);
     lua_pushstring(L, CL_VERSION_STRING);
     lua_setfield(L, -2, "version");
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

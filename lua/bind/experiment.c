@@ -302,9 +302,7 @@ static const luaL_Reg methods[] = {{"step", l_step}, {"summary", l_summary}, {"a
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"new", "new{world =, seed = 0, holdout = 0.1, window = 7, k = 10, react = true, ci_level = "
             "0.9} -> experiment: streams the synthetic world from its snapshot (the random "
             "numbers of w:replay) with customers responding to the lists shown to them (react = "
@@ -315,9 +313,7 @@ static const struct {
                   "quality)."},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} mdocs[] = {
+static const lcl_doc mdocs[] = {
     {"step", "x:step(recommend) -> day, events, ratings, shown: simulates one day; events and "
              "ratings are its CSV text (feed them to a live state); then every customer who visited that day and has no "
              "impression yet is shown recommend(id, k) (treatment) or the most watched titles "
@@ -343,17 +339,9 @@ int luaopen_churnlab_experiment(lua_State *L)
     lcl_setdoc(L, -1, "churnlab.Experiment: the recommendation experiment on the streamed "
                       "world. Methods: step(recommend), summary(), arm(id).");
     lua_getfield(L, -1, "__index");
-    for (int i = 0; mdocs[i].name; i++) {
-        lua_getfield(L, -1, mdocs[i].name);
-        lcl_setdoc(L, -1, mdocs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, mdocs);
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

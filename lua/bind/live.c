@@ -869,9 +869,7 @@ static const luaL_Reg methods[] = {
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"new", "new([opts]) -> live state. opts: plans = {names} (default basic, standard, "
             "premium), prices = {plan = list price} (else learnt from profiles and price "
             "changes), titles = frame with title_id and genres (main genre first; enables "
@@ -882,9 +880,7 @@ static const struct {
                  "shared by live and batch; count = exact integer)."},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} mdocs[] = {
+static const lcl_doc mdocs[] = {
     {"ingest", "s:ingest(events [, opts]) -> {accepted, rejected, reasons, seq}: applies a frame "
                "(columns user_id, day, event, title_id, minutes, completion, detail, rating) or a "
                "list of event tables, or CSV text with a header (opts.line: the file line of its first "
@@ -932,17 +928,9 @@ int luaopen_churnlab_live(lua_State *L)
                "now(), features(id), frame(), snapshot([path]), image(), stats(). Features are "
                "read as of the clock: windows cover days [now - w, now).");
     lua_getfield(L, -1, "__index");
-    for (int i = 0; mdocs[i].name; i++) {
-        lua_getfield(L, -1, mdocs[i].name);
-        lcl_setdoc(L, -1, mdocs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, mdocs);
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

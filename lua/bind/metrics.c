@@ -347,9 +347,7 @@ static const luaL_Reg funcs[] = {
     {"report", l_report},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"confusion", "confusion(y, p [, threshold = 0.5]) -> {tp, fp, tn, fn} (positive when p >= "
                   "threshold)"},
     {"accuracy", "accuracy(y, p [, threshold = 0.5]) -> (tp + tn) / n: the share of rows "
@@ -401,10 +399,6 @@ int luaopen_churnlab_metrics(lua_State *L)
                       "print(r) shows it as an aligned block.");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

@@ -80,11 +80,7 @@ int luaopen_churnlab_model(lua_State *L);
 int luaopen_churnlab_model(lua_State *L)
 {
     luaL_newlib(L, funcs);
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     lcl_setdoc(L, -1, "churnlab.model: every churn classifier kind by name (new, kind, kinds, "
                       "load), the registered ones included.");
     lm_kinds_init(L, -1);

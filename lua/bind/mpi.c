@@ -82,9 +82,7 @@ static const luaL_Reg funcs[] = {{"rank", l_rank},
                                  {"allreduce", l_allreduce},
                                  {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"rank", "mpi.rank() -> r: this process's rank, 0 .. size() - 1 (0 without mpirun)."},
     {"size", "mpi.size() -> n: the number of processes of `mpirun -np n churnlab script.lua` "
              "(1 without mpirun or in a build without MPI). With n > 1, gbdt and logreg fits "
@@ -105,10 +103,6 @@ int luaopen_churnlab_mpi(lua_State *L)
     luaL_newlib(L, funcs);
     lua_pushboolean(L, cl_dist_built());
     lua_setfield(L, -2, "built");
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

@@ -220,9 +220,7 @@ static int l_simulate(lua_State *L)
 static const luaL_Reg funcs[] = {{"expected", l_expected}, {"optimize", l_optimize},
                                  {"simulate", l_simulate}, {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"expected", "expected(customers, actions) -> n x na tensor: expected net value of offering "
                  "each action to each customer, reach * (p * effect * value - accept) - contact."},
     {"optimize", "optimize(customers, actions, budget, {exact = false}) -> plan, net, cost: at "
@@ -242,10 +240,6 @@ int luaopen_churnlab_plan(lua_State *L)
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.plan: the numeric engine under churnlab.strategy (expected "
                       "values, budget-constrained plans, Monte Carlo simulation).");
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

@@ -1516,9 +1516,7 @@ static const luaL_Reg funcs[] = {
     {"search", l_search},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"interactions", "interactions{users = ..., items = ..., values = ..., times = ...}[, {dup = "
                      "\"sum\"|\"last\", base = train}] -> interactions, dropped: a user x item "
                      "matrix from parallel lists or tensors of labels (integers or strings). "
@@ -1555,9 +1553,7 @@ static const struct {
                "test); rows best first, each evaluate's result with params and score."},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} method_docs[] = {
+static const lcl_doc method_docs[] = {
     {"fit", "m:fit(interactions[, {verbose =, features =, items =}]) -> m: trains; content "
             "models take their item features here or at construction. Ctrl-C interrupts: the "
             "model is then unfitted (an earlier fit is dropped when a refit starts)."},
@@ -1604,9 +1600,7 @@ static const struct {
                      "fit."},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} inter_docs[] = {
+static const lcl_doc inter_docs[] = {
     {"shape", "x:shape() -> users, items: the matrix's dimensions (distinct labels)."},
     {"nnz", "x:nnz() -> count: the stored (user, item) pairs, after merging duplicates."},
     {"duplicates", "x:duplicates() -> count: repeated (user, item) pairs merged while building "
@@ -1630,11 +1624,7 @@ int luaopen_churnlab_rec(lua_State *L)
 {
     lcl_createmeta(L, INTER, inter_meta, inter_methods);
     lua_getfield(L, -1, "__index");
-    for (int i = 0; inter_docs[i].name; i++) {
-        lua_getfield(L, -1, inter_docs[i].name);
-        lcl_setdoc(L, -1, inter_docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, inter_docs);
     lua_pop(L, 1); /* __index */
     lcl_setdoc(L, -1, "churnlab.Interactions: a sparse user x item matrix from "
                       "cl.rec.interactions{...}, what recommenders fit on: x:shape(), x:nnz(), "
@@ -1643,11 +1633,7 @@ int luaopen_churnlab_rec(lua_State *L)
     lua_pop(L, 1);
     lcl_createmeta(L, REC, rec_meta, rec_methods);
     lua_getfield(L, -1, "__index");
-    for (int i = 0; method_docs[i].name; i++) {
-        lua_getfield(L, -1, method_docs[i].name);
-        lcl_setdoc(L, -1, method_docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, method_docs);
     lua_pop(L, 1);
     lcl_setdoc(L, -1, "churnlab.Recommender: fit(interactions), recommend(user, k, {exclude_seen, "
                       "filter}), recommend_all(k), recommend_for(history, k), score(user, items), "
@@ -1664,11 +1650,7 @@ int luaopen_churnlab_rec(lua_State *L)
     for (int k = 0; k < CL_REC_NKINDS; k++) /* help(cl.rec.als) lists the parameters */
         lcl_register_params(L, ops[k]->name, ops[k]->defs);
     luaL_newlib(L, funcs);
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     /* metrics: always under rec.metrics; also into churnlab.metrics when that module exists */
     lrec_push_metrics(L);
     lua_setfield(L, -2, "metrics");

@@ -225,9 +225,7 @@ static const luaL_Reg meta[] = {
     {"__gc", m_gc}, {"__close", m_gc}, {"__tostring", m_tostring}, {NULL, NULL}};
 static const luaL_Reg funcs[] = {{"new", l_new}, {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} mdocs[] = {
+static const lcl_doc mdocs[] = {
     {"risk", "sc:risk(id) -> P(churn) of the customer now, scored in C on read; nil when the "
              "state never saw the id. A customer without a profile row is scored with the "
              "profile columns missing (the pipeline imputes them)."},
@@ -249,11 +247,7 @@ int luaopen_churnlab_scorer(lua_State *L)
                       "file and a live state (the service's path). risk(id), risks(ids), "
                       "reasons(id [, {top}]).");
     lua_getfield(L, -1, "__index");
-    for (int i = 0; mdocs[i].name; i++) {
-        lua_getfield(L, -1, mdocs[i].name);
-        lcl_setdoc(L, -1, mdocs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, mdocs);
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
     lua_getfield(L, -1, "new");

@@ -883,9 +883,7 @@ static int l_call(lua_State *L)
 
 static const luaL_Reg funcs[] = {{"start", l_start}, {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} mdocs[] = {
+static const lcl_doc mdocs[] = {
     {"port", "srv:port() -> the TCP port the service listens on (useful with port = 0)."},
     {"url", "srv:url() -> \"http://127.0.0.1:PORT/\": the dashboard's address."},
     {"run", "srv:run{[seconds =], [tick = function], [tick_ms = 1000]} -> why: serves until "
@@ -910,11 +908,7 @@ int luaopen_churnlab_serve(lua_State *L)
     lcl_setdoc(L, -1, "churnlab.Service: the live retention service (dashboard + JSON API) "
                       "over a live state: port, url, run, poll, refresh, request, stop.");
     lua_getfield(L, -1, "__index");
-    for (int i = 0; mdocs[i].name; i++) {
-        lua_getfield(L, -1, mdocs[i].name);
-        lcl_setdoc(L, -1, mdocs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, mdocs);
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
     lua_getfield(L, -1, "start");

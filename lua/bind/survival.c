@@ -859,9 +859,7 @@ static const luaL_Reg cox_meta[] = {{"__gc", cox_gc}, {"__close", cox_gc},
                                     {"__tostring", cox_tostring}, {"__repl", cox_repl},
                                     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"km", "km(time, event, {conf = 0.95}) -> KaplanMeier: retention curve with Greenwood "
            "standard errors and log-log confidence bands; methods at(t), median(), curve()."},
     {"km_by", "km_by(time, event, group, {conf}) -> {label = KaplanMeier}, chi2, p: one curve "
@@ -972,10 +970,6 @@ int luaopen_churnlab_survival(lua_State *L)
     lua_pop(L, 3);
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.survival: retention curves (Kaplan-Meier), log-rank tests, Cox proportional hazards.");
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

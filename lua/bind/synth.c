@@ -702,9 +702,7 @@ static const luaL_Reg methods[] = {
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"generate", "generate(dir [, params [, opts]]) -> world: simulates the streaming service "
                  "and writes titles, users, events, ratings, campaign and truth CSVs plus the "
                  "README.md data dictionary into dir (atomically; events streamed). opts.verbose "
@@ -719,9 +717,7 @@ static const struct {
                    "d >= 15), rebuilt bit for bit in numpy by scripts/bench/trees_anchor.py."},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} method_docs[] = {
+static const lcl_doc method_docs[] = {
     {"info", "w:info() -> {customers, titles, genres, days, label_days, active, label_churners, "
              "churn_rate, churned_in_window, events, watches, sessions, ratings, tickets, bills, "
              "payment_failures, plan_*, campaign_*, oracle_auc, ...}: the world's size and what "
@@ -777,18 +773,10 @@ int luaopen_churnlab_synth(lua_State *L)
     lua_pop(L, 1);
     luaL_getmetatable(L, WORLD);
     lua_getfield(L, -1, "__index");
-    for (int i = 0; method_docs[i].name; i++) {
-        lua_getfield(L, -1, method_docs[i].name);
-        lcl_setdoc(L, -1, method_docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, method_docs);
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     lcl_register_params(L, "synth", cl_synth_param_defs);
     return 1;
 }

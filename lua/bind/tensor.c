@@ -856,9 +856,7 @@ static const luaL_Reg meta[] = {
     {"__add", m_add},   {"__sub", m_sub},       {"__mul", m_mul},           {"__div", m_div},
     {"__pow", m_pow},   {"__unm", m_neg},       {"__repl", m_repl},         {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} func_docs[] = {
+static const lcl_doc func_docs[] = {
     {"new", "tensor(table) -> Tensor: also tensor.new(table). {1, 2, 3} gives a 1-D tensor, "
             "{{1, 2}, {3, 4}} a 2x2 one (rows must have equal lengths); tensor(t) copies t."},
     {"zeros", "zeros(n | rows, cols) -> Tensor: zeros, 1-D of n or 2-D rows x cols."},
@@ -877,9 +875,7 @@ static const struct {
     {"is_tensor", "is_tensor(x) -> boolean: true when x is a churnlab.Tensor."},
     {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} method_docs[] = {
+static const lcl_doc method_docs[] = {
     {"clone", "t:clone() -> Tensor: a contiguous deep copy."},
     {"contiguous", "t:contiguous() -> Tensor: t's values packed row-major (shares storage when "
                    "already packed)."},

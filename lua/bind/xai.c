@@ -311,9 +311,7 @@ static const luaL_Reg funcs[] = {{"permutation", l_permutation}, {"ice", l_ice},
                                  {NULL, NULL}};
 
 /* A model below: anything with m:predict(X) -> tensor of P(churn), or a function X -> that. */
-static const struct {
-    const char *name, *doc;
-} docs[] = {
+static const lcl_doc docs[] = {
     {"permutation", "permutation(model, X, y [, {metric = 'auc'|'logloss'|'brier'|'accuracy', "
                     "repeats = 5, seed = 42, groups, verbose}]) -> mean, sd, baseline: for each "
                     "column (or group), the mean and standard deviation over `repeats` row "
@@ -345,10 +343,6 @@ int luaopen_churnlab_xai(lua_State *L)
     luaL_newlib(L, funcs);
     lcl_setdoc(L, -1, "churnlab.xai: the numeric engine under churnlab.explain (permutation "
                       "importance, ICE, KernelSHAP, LIME) for any model with :predict(X).");
-    for (int i = 0; docs[i].name; i++) {
-        lua_getfield(L, -1, docs[i].name);
-        lcl_setdoc(L, -1, docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, docs);
     return 1;
 }

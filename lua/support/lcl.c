@@ -368,6 +368,18 @@ void lcl_setdoc(lua_State *L, int idx, const char *doc)
     lua_pop(L, 1);
 }
 
+void lcl_setdocs(lua_State *L, int idx, const lcl_doc *docs)
+{
+    idx = lua_absindex(L, idx);
+    for (const lcl_doc *d = docs; d->name; d++) {
+        lua_getfield(L, idx, d->name);
+        if (lua_isnil(L, -1)) /* a text for a name that is gone: a binding's bug, said at once */
+            luaL_error(L, "help text for '%s', which this table lacks", d->name);
+        lcl_setdoc(L, -1, d->doc);
+        lua_pop(L, 1);
+    }
+}
+
 /* ---- model loaders ------------------------------------------------------------------ */
 
 static const char *LOADERS_KEY = "churnlab.loaders";

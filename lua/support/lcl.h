@@ -110,6 +110,12 @@ void lcl_push_params(lua_State *L, const cl_param_def *defs, const void *params)
 void lcl_register_params(lua_State *L, const char *what, const cl_param_def *defs);
 /* Records a one-paragraph doc for the value at idx (a function or a metatable name). */
 void lcl_setdoc(lua_State *L, int idx, const char *doc);
+/* One help() text per field of the table at idx (a module or a metatable's __index): the
+ * list ends with {NULL, NULL}; a name the table lacks is an error (a binding's bug). */
+typedef struct lcl_doc {
+    const char *name, *doc;
+} lcl_doc;
+void lcl_setdocs(lua_State *L, int idx, const lcl_doc *docs);
 
 /* Tensors (boxes of LCL_TENSOR, whose metatable bind/tensor.c makes): check/test borrow; push takes ownership of t (frees
  * it if the box cannot be made) and returns 1. */

@@ -72,10 +72,8 @@ int lm_pipeline_method(lua_State *L);
 
 /* ---- the classifier class ----------------------------------------------------------- */
 
-/* A help text: {name, doc}, NULL-terminated lists. */
-typedef struct lm_doc {
-    const char *name, *doc;
-} lm_doc;
+/* A help text: {name, doc}, NULL-terminated lists (support/lcl.h's, for lcl_setdocs). */
+typedef lcl_doc lm_doc;
 
 /* What a kind's binding adds to the generic class (every field may be NULL). */
 typedef struct lm_kind_spec {

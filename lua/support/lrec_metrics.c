@@ -209,9 +209,7 @@ static const luaL_Reg metric_funcs[] = {
     {"coverage", m_coverage},        {"novelty", m_novelty},    {"rmse", m_rmse},
     {"mae", m_mae},                  {NULL, NULL}};
 
-static const struct {
-    const char *name, *doc;
-} metric_docs[] = {
+static const lcl_doc metric_docs[] = {
     {"precision_at_k", "precision_at_k(recommended, relevant[, k]) -> mean hits/k over users "
                        "(lists of labels, or lists of such lists, one per user)"},
     {"recall_at_k", "recall_at_k(recommended, relevant[, k]) -> mean hits/|relevant|"},
@@ -230,9 +228,5 @@ static const struct {
 void lrec_push_metrics(lua_State *L)
 {
     luaL_newlib(L, metric_funcs);
-    for (int i = 0; metric_docs[i].name; i++) {
-        lua_getfield(L, -1, metric_docs[i].name);
-        lcl_setdoc(L, -1, metric_docs[i].doc);
-        lua_pop(L, 1);
-    }
+    lcl_setdocs(L, -1, metric_docs);
 }
