@@ -13,20 +13,7 @@ pass=0
 fail=0
 check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
 
-if ! command -v mpirun >/dev/null 2>&1; then
-    echo "skip: mpirun not found (apt-get install openmpi-bin libopenmpi-dev, then make)"
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 0
-fi
-if [ "$("$CL" -e 'io.write(tostring(require("churnlab").mpi.built))')" != true ]; then
-    echo "skip: this churnlab was built without MPI (make MPI=1 with libopenmpi-dev installed)"
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 0
-fi
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-MPIRUN="mpirun --oversubscribe"
+. tests/e2e/lib/mpi.sh
 
 {
     echo 'customer,plan,tenure,tickets,churn'
