@@ -152,13 +152,14 @@ double cl_treeshap_expected(const cl_tree *t)
 
 static const condition plain = {0, -1};
 
-int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
-                double base, double scale, float *out)
+/* The deepest tree's depth (it bounds both the path buffer and recurse()'s own stack depth)
+ * and the ensemble's expected value base + scale * sum of the trees' expected values. */
+static int ensemble_depth_ev(const cl_tree *const *trees, int ntrees, double base, double scale,
+                             int *md_out, double *ev_out)
 {
     int md = 0;
     double ev = base;
     for (int t = 0; t < ntrees; t++) {
-        /* the depth bounds both the path buffer and recurse()'s own stack depth */
         int k, rc = cl_tree_depth(trees[t], &k);
         double e;
         if (rc == CL_OK)
@@ -168,6 +169,18 @@ int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t 
         md = k > md ? k : md;
         ev += scale * e;
     }
+    *md_out = md;
+    *ev_out = ev;
+    return CL_OK;
+}
+
+int cl_treeshap(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
+                double base, double scale, float *out)
+{
+    int md, rc;
+    double ev;
+    if ((rc = ensemble_depth_ev(trees, ntrees, base, scale, &md, &ev)))
+        return rc;
     size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
     const size_t block = 64, nblk = (n + block - 1) / block;
     int failed = 0, stop = 0;
@@ -268,18 +281,10 @@ static void row_interactions(const cl_tree *const *trees, int ntrees, const floa
 int cl_treeshap_interactions(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
                              int d, double base, double scale, float *out)
 {
-    int md = 0;
-    double ev = base;
-    for (int t = 0; t < ntrees; t++) {
-        int k, rc = cl_tree_depth(trees[t], &k);
-        double e;
-        if (rc == CL_OK)
-            rc = expected(trees[t], &e);
-        if (rc)
-            return cl_error_wrap(rc, "treeshap: tree %d", t + 1);
-        md = k > md ? k : md;
-        ev += scale * e;
-    }
+    int md, rc;
+    double ev;
+    if ((rc = ensemble_depth_ev(trees, ntrees, base, scale, &md, &ev)))
+        return rc;
     size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
     const size_t w = (size_t)d + 1;
     int failed = 0, stop = 0;
