@@ -2,7 +2,8 @@
 """XGBoost's own predictions of the models churnlab exported (issue 20).
 
 Reads tests/data/xgb_export_<kind>.json (written by scripts/ref/xgb_export_fixtures.lua with
-m:export_xgboost) and tests/data/xgb_export_X.csv, loads each JSON into xgboost.Booster and
+m:export_xgboost) and tests/data/xgb_export_X.csv (xgb_export_Xcat.csv for the models with
+categorical splits, split_type 1), loads each JSON into xgboost.Booster and
 writes its margins, probabilities (predict) and pred_contribs to tests/data/xgb_export_ref.lua.
 tests/lua/xgb_export_forest.lua compares churnlab's own predictions of the same models with
 these, so the export is checked without XGBoost at test time.
@@ -11,10 +12,15 @@ Run from the repository root: /usr/bin/python3 scripts/ref/xgb_export_ref.py
 import numpy as np
 import xgboost as xgb
 
-X = np.loadtxt("tests/data/xgb_export_X.csv", delimiter=",", ndmin=2, dtype=np.float32)
-dm = xgb.DMatrix(X, missing=np.nan)
+def rows(path):
+    return xgb.DMatrix(np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float32),
+                       missing=np.nan)
+
+
+plain, cat = rows("tests/data/xgb_export_X.csv"), rows("tests/data/xgb_export_Xcat.csv")
 out = {}
-for kind in ("gbdt", "gbdt_spw", "forest", "tree"):
+for kind in ("gbdt", "gbdt_spw", "forest", "tree", "gbdt_cat", "tree_cat"):
+    dm = cat if kind.endswith("_cat") else plain
     b = xgb.Booster()
     b.load_model("tests/data/xgb_export_%s.json" % kind)
     out[kind] = {

@@ -1,6 +1,7 @@
 -- XGBoost JSON export of gbdt, forests and single trees (m:export_xgboost). Always: the model
 -- files committed under tests/data/xgb_export_<kind>.clm export to the committed JSON byte for
--- byte, and churnlab's predictions and SHAP values equal XGBoost's predictions and
+-- byte (categorical splits as XGBoost >= 1.6 writes them), and churnlab's predictions and SHAP
+-- values equal XGBoost's predictions and
 -- pred_contribs of that JSON, committed by scripts/ref/xgb_export_ref.py. When python3-xgboost
 -- is installed, also live: XGBoost loads freshly trained exports (scripts/ref/xgb_check.py).
 local T = dofile("tests/lua/lib/check.lua")
@@ -84,9 +85,11 @@ local function close_all(got, want, tol, what)
 end
 
 T.test("committed models export to the committed JSON and predict what XGBoost predicts of it", function()
-  local Xr = read_x("tests/data/xgb_export_X.csv")
-  local n = Xr:shape()
-  for _, kind in ipairs{"gbdt", "gbdt_spw", "forest", "tree"} do
+  local Xplain, Xcat = read_x("tests/data/xgb_export_X.csv"), read_x("tests/data/xgb_export_Xcat.csv")
+  -- *_cat: categorical splits (split_type 1), rows with codes the fit never saw included
+  for _, kind in ipairs{"gbdt", "gbdt_spw", "forest", "tree", "gbdt_cat", "tree_cat"} do
+    local Xr = kind:find("_cat") and Xcat or Xplain
+    local n = Xr:shape()
     local m = cl.load("tests/data/xgb_export_" .. kind .. ".clm")
     local path = os.tmpname()
     m:export_xgboost(path)
@@ -97,7 +100,7 @@ T.test("committed models export to the committed JSON and predict what XGBoost p
     local sh = m:shap(Xr)
     local d1 = select(2, sh:shape())
     local function contrib(k) return sh[(k - 1) // d1 + 1][(k - 1) % d1 + 1] end
-    if kind == "gbdt" then
+    if kind == "gbdt" or kind == "gbdt_cat" then
       local mg, p = m:predict(Xr, {margin = true}), m:predict(Xr)
       close_all(function(i) return mg[i] end, R.margin, 1e-5, kind .. " margin")
       close_all(function(i) return p[i] end, R.prob, 1e-6, kind .. " probability")
