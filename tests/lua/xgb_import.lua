@@ -174,6 +174,10 @@ T.test("categorical imports refuse what they cannot represent", function()
   with_json((src:gsub('"usage"', '"NaN usage"', 1)), function(p)
     T.eq(cl.xgboost.load(p):features()[1], "NaN usage")
   end)
+  -- an escaped quote does not end the string: the NaN after it stays text
+  with_json((src:gsub('"usage"', '"u\\"NaN\\\\"', 1)), function(p)
+    T.eq(cl.xgboost.load(p):features()[1], 'u"NaN\\')
+  end)
 end)
 
 T.done()
