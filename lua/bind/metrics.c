@@ -63,6 +63,9 @@ static const float *list_values(lua_State *L, int idx, const char *what, int64_t
     lua_pop(L, 1);
     if (*n < 1)
         luaL_argerror(L, idx, lua_pushfstring(L, "%s is empty (0 values)", what));
+    if (*n > ((int64_t)1 << 31)) /* before allocating for it */
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s has n = %I, more than 2^31 values", what,
+                                              (lua_Integer)*n));
     float *v = lua_newuserdatauv(L, sizeof(float) * (size_t)*n, 0);
     for (int64_t i = 0; i < *n; i++) {
         int ty = lua_geti(L, idx, (lua_Integer)i + 1);

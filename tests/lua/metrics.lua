@@ -137,6 +137,7 @@ T.test("missing values in a column or list are an error naming the row", functio
   T.raises(function() M.brier({1, 0, 1}, {0.5, nil, 0.5, n = 3}) end, "p row 2 is missing")
   T.raises(function() M.f1({1, "x"}, {0.5, 0.5}) end, "y element 2 is a string")
   T.raises(function() M.f1({}, {}) end, "y is empty")
+  T.raises(function() M.f1({1, n = 1 << 40}, {0.5}) end, "more than 2^31 values")
 end)
 
 T.test("columns of another length are refused", function()
