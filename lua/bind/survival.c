@@ -85,6 +85,10 @@ static const double *opt_weights(lua_State *L, int opts, int64_t n, const char *
             lua_pop(L, 1);
         return NULL;
     }
+    int ty = lua_type(L, -1);
+    if (ty != LUA_TTABLE && ty != LUA_TUSERDATA)
+        luaL_error(L, "%s: option 'weights' must be a tensor, list or column of numbers, got %s",
+                   fname, luaL_typename(L, -1));
     int64_t nw;
     double *w = lcl_checkvec(L, lua_gettop(L), &nw);
     if (nw != n)

@@ -154,7 +154,9 @@ T.test("bad weights are errors naming the row or the option", function()
   T.raises(function() S.km(time, event, {weights = z}) end, "the weights sum to 0")
   for i = 1, N do z[i] = event[i] == 1 and 0 or 1 end
   T.raises(function() S.cox(X, time, event, {weights = z}) end, "every event has weight 0")
-  T.raises(function() S.km(time, event, {weights = "w"}) end, "")
+  T.raises(function() S.km(time, event, {weights = "w"}) end,
+    "km: option 'weights' must be a tensor, list or column of numbers, got string")
+  T.raises(function() S.cox(X, time, event, {weights = 3}) end, "cox: option 'weights' must be")
   local m = fit("efron", R.W_FRAC)
   T.raises(function() m:ph_test(X, time, event) end, "not available for a Cox model fitted with weights")
   T.raises(function() m:schoenfeld(X, time, event) end, "not available for a Cox model fitted with weights")
