@@ -16,7 +16,8 @@ terms and churnlab's).
     where eps goes: PyTorch's w -= lr m_hat / (sqrt(v_hat) + eps) and Keras' (TF) w -= lr_t m /
     (sqrt(v) + eps) with lr_t = lr sqrt(1 - b2^t) / (1 - b1^t). At step 1 they are lr g /
     (|g| + eps) and lr g / (|g| + eps / sqrt(1 - b2)). x3 is ~1e-7, so its gradient is of eps's
-    size and the two differ there.
+    size and the two differ there. AdamW (weight_decay 0.1): PyTorch's decoupled rule, w times
+    (1 - lr wd) before the Adam step, on the weights and not the bias.
   - Glorot uniform (Keras' Dense default): U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
 Run from the repository root: /usr/bin/python3 scripts/ref/mlp_step_ref.py
 """
@@ -48,6 +49,11 @@ ga = np.append(g, gb)
 w_all = np.append(W, b)
 out["adam_torch_w"] = w_all - lr * ga / (np.abs(ga) + eps)
 out["adam_keras_w"] = w_all - lr * ga / (np.abs(ga) + eps / np.sqrt(1 - b2))
+# AdamW (decoupled decay, PyTorch's rule): w *= 1 - lr wd, then the Adam step; on the weights
+# only (churnlab decays weight matrices, not biases)
+wd = 0.1
+decay = np.append(np.full(4, 1 - lr * wd), 1.0)
+out["adamw_w"] = w_all * decay - lr * ga / (np.abs(ga) + eps)
 out["grad"] = ga
 out["glorot_limit_4"] = [np.sqrt(6 / (4 + 1))]
 out["glorot_limit_400"] = [np.sqrt(6 / (400 + 1))]

@@ -73,6 +73,19 @@ T.test("Adam's first step with eps 1e-7", function()
     ("x3 (gradient %.3g): %.9g, PyTorch's rule gives %.9g, Keras' %.9g"):format(
       R.grad[3], got[3], R.adam_torch_w[3], R.adam_keras_w[3]))
   T.ok(dt <= 2e-7, "eps sits on sqrt(v_hat) (PyTorch's placement; Keras adds it to sqrt(v))")
+  -- AdamW: decoupled weight decay on the weights (not the bias), then the same step
+  local aw = one_step({optimizer = "adamw", lr = 0.01, weight_decay = 0.1})
+  for _, k in ipairs{1, 2, 4, 5} do close({aw[k]}, {R.adamw_w[k]}, 2e-7, "adamw w" .. k) end
+end)
+
+T.test("dropout is off at prediction (Keras' Dropout acts in training only)", function()
+  -- lr 1e-12 leaves the init unchanged, so the trained net is the seed's: with dropout its
+  -- predictions must be the ones without (same init stream), bit for bit
+  local P = {hidden = {6}, epochs = 1, batch = n, seed = 7, lr = 1e-12}
+  local a = cl.mlp(P):fit(X, Y):predict(X)
+  P.dropout = 0.5
+  local b = cl.mlp(P):fit(X, Y):predict(X)
+  T.eq((a - b):abs():max(), 0)
 end)
 
 T.done()
