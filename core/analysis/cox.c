@@ -24,6 +24,7 @@ void cl_cox_free(cl_cox *m)
 typedef struct cox_work {
     const double *X;      /* centred copy, n x d */
     const double *time, *event;
+    const double *cw;     /* case weights [n], NULL = 1 */
     const int64_t *idx;   /* descending time order */
     int64_t n;
     int d, ties;
@@ -57,10 +58,12 @@ static double cox_eval(cox_work *cw, const double *beta, double *g, double *I)
         double D0 = 0, nd = 0;
         memset(cw->D1, 0, (size_t)d * sizeof *cw->D1);
         memset(cw->D2, 0, (size_t)d * d * sizeof *cw->D2);
+        double Dw = 0; /* weight of the deaths */
         for (; b < n && cw->time[cw->idx[b]] == t; b++) {
             int64_t i = cw->idx[b];
             const double *x = cw->X + i * d;
-            double wi = cw->w[i];
+            double c = cw->cw ? cw->cw[i] : 1.0;
+            double wi = c * cw->w[i];
             S0 += wi;
             for (int k = 0; k < d; k++) {
                 cw->S1[k] += wi * x[k];
@@ -69,10 +72,11 @@ static double cox_eval(cox_work *cw, const double *beta, double *g, double *I)
             }
             if (cw->event[i] == 1) {
                 nd += 1;
+                Dw += c;
                 D0 += wi;
-                ll += cw->eta[i] - emax;
+                ll += c * (cw->eta[i] - emax);
                 for (int k = 0; k < d; k++) {
-                    g[k] += x[k];
+                    g[k] += c * x[k];
                     cw->D1[k] += wi * x[k];
                     for (int l = 0; l <= k; l++)
                         cw->D2[k * d + l] += wi * x[k] * x[l];
@@ -80,18 +84,22 @@ static double cox_eval(cox_work *cw, const double *beta, double *g, double *I)
             }
         }
         int efron = cw->ties == CL_COX_EFRON && nd > 1;
+        /* Each of the nd tied deaths removes the mean death weight (R's coxph convention for
+         * weighted Efron ties; for Breslow it sums to Dw log S0). Without weights mw is
+         * nd / nd = 1 exactly, so the products below change nothing. */
+        double mw = nd > 0 ? Dw / nd : 0;
         for (int r = 0; r < (int)nd; r++) {
             double f = efron ? r / nd : 0;
             double phi = S0 - f * D0;
-            ll -= log(phi);
+            ll -= mw * log(phi);
             for (int k = 0; k < d; k++) {
                 cw->a1[k] = (cw->S1[k] - f * cw->D1[k]) / phi;
-                g[k] -= cw->a1[k];
+                g[k] -= mw * cw->a1[k];
             }
             for (int k = 0; k < d; k++)
                 for (int l = 0; l <= k; l++)
-                    I[k * d + l] += (cw->S2[k * d + l] - f * cw->D2[k * d + l]) / phi -
-                                    cw->a1[k] * cw->a1[l];
+                    I[k * d + l] += mw * ((cw->S2[k * d + l] - f * cw->D2[k * d + l]) / phi -
+                                          cw->a1[k] * cw->a1[l]);
         }
         a = b;
     }
@@ -142,7 +150,7 @@ static int find_aliased(const double *Xc, int64_t n, int d, double *C, unsigned 
 /* Baseline cumulative hazard at the training mean: eta = centred linear predictor of every
  * row; fills m->bh_time/bh_cumhaz. idx: descending time order. */
 static int cox_baseline(cl_cox *m, const double *eta, const double *time, const double *event,
-                        const int64_t *idx, int64_t n)
+                        const double *cwt, const int64_t *idx, int64_t n)
 {
     int64_t nt = 0;
     for (int64_t a = 0; a < n;) {
@@ -166,24 +174,27 @@ static int cox_baseline(cl_cox *m, const double *eta, const double *time, const 
     double S0 = 0, scale = exp(-emax);
     int64_t k = nt;
     for (int64_t a = 0; a < n;) {
-        double t = time[idx[a]], D0 = 0, nd = 0;
+        double t = time[idx[a]], D0 = 0, nd = 0, Dw = 0;
         for (; a < n && time[idx[a]] == t; a++) {
             int64_t i = idx[a];
-            double w = exp(eta[i] - emax);
+            double c = cwt ? cwt[i] : 1.0;
+            double w = c * exp(eta[i] - emax);
             S0 += w;
             if (event[i] == 1) {
                 D0 += w;
                 nd += 1;
+                Dw += c;
             }
         }
         if (nd == 0)
             continue;
-        double dh = 0;
+        /* weighted: each tied death adds its mean weight (as in cox_eval); 1 unweighted */
+        double dh = 0, mw = Dw / nd;
         if (m->ties == CL_COX_EFRON && nd > 1)
             for (int r = 0; r < (int)nd; r++)
-                dh += 1 / (S0 - r / nd * D0);
+                dh += mw / (S0 - r / nd * D0);
         else
-            dh = nd / S0;
+            dh = Dw / S0;
         k--;
         m->bh_time[k] = t;
         m->bh_cumhaz[k] = dh * scale;
@@ -196,8 +207,17 @@ static int cox_baseline(cl_cox *m, const double *eta, const double *time, const 
 int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *event, int64_t n,
                int d, int ties, int max_iter, double tol, double conf)
 {
+    return cl_cox_fit_w(out, X, time, event, NULL, n, d, ties, max_iter, tol, conf);
+}
+
+int cl_cox_fit_w(cl_cox **out, const double *X, const double *time, const double *event,
+                 const double *weight, int64_t n, int d, int ties, int max_iter, double tol,
+                 double conf)
+{
     *out = NULL;
     int rc = cl_survival_check(time, event, n, "cox");
+    if (!rc)
+        rc = cl_survival_check_weights(weight, n, "cox");
     if (rc)
         return rc;
     if (d < 1 || d > 1000)
@@ -210,11 +230,15 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
         if (!isfinite(X[i]))
             return cl_error(CL_EINVAL, "cox: row %lld, covariate %d is not a finite number",
                             (long long)(i / d) + 1, (int)(i % d) + 1);
-    double events = 0;
-    for (int64_t i = 0; i < n; i++)
+    double events = 0, wevents = 0;
+    for (int64_t i = 0; i < n; i++) {
         events += event[i];
+        wevents += event[i] * (weight ? weight[i] : 1.0);
+    }
     if (events == 0)
         return cl_error(CL_EINVAL, "cox: no events (every observation is censored)");
+    if (wevents == 0)
+        return cl_error(CL_EINVAL, "cox: every event has weight 0");
 
     size_t dd = (size_t)d * d;
     size_t nwork = 2 * (size_t)n * d + 2 * (size_t)n + 3 * (size_t)d + 2 * dd /* Xc Xr eta w S1 D1 a1 S2 D2 */
@@ -244,6 +268,7 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
     m->ties = ties;
     m->n = n;
     m->events = (int64_t)events;
+    m->weighted = weight != NULL;
 
     double *Xc = W, *Xr = W + (size_t)n * d, *p = W + 2 * (size_t)n * d;
     double *eta = p, *wt = p + n;
@@ -256,12 +281,16 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
     p += 5 * (size_t)d;
     double *I = p, *A = p + dd, *Ivar = p + 2 * dd;
 
-    /* Centre the covariates: beta is unchanged, exp() stays in range. */
+    /* Centre the covariates: beta is unchanged, exp() stays in range. With weights the mean
+     * is weighted (the baseline is at the weighted training mean, as R's coxph). */
+    double wsum = 0;
+    for (int64_t i = 0; i < n; i++)
+        wsum += weight ? weight[i] : 1.0;
     for (int k = 0; k < d; k++) {
         double s = 0;
         for (int64_t i = 0; i < n; i++)
-            s += X[i * d + k];
-        mean[k] = s / (double)n;
+            s += weight ? weight[i] * X[i * d + k] : X[i * d + k];
+        mean[k] = weight ? s / wsum : s / (double)n;
     }
     for (int64_t i = 0; i < n; i++)
         for (int k = 0; k < d; k++)
@@ -287,7 +316,7 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
         memcpy(idx, o, (size_t)n * sizeof *idx);
         cl_alloc_free(o);
     }
-    cox_work cw = {Xr, time, event, idx, n, dr, ties, eta, wt, S1, S2, D1, D2, a1};
+    cox_work cw = {Xr, time, event, weight, idx, n, dr, ties, eta, wt, S1, S2, D1, D2, a1};
 
     memset(beta, 0, (size_t)dr * sizeof *beta);
     double ll = cox_eval(&cw, beta, g, I);
@@ -328,7 +357,7 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
         rc = cl_error(CL_EINVAL, "cox: the information matrix is singular at the solution");
         goto fail;
     }
-    rc = cox_baseline(m, eta, time, event, idx, n);
+    rc = cox_baseline(m, eta, time, event, weight, idx, n);
     if (rc)
         goto fail;
     double z = cl_stats_norm_ppf(0.5 + conf / 2);
@@ -599,6 +628,10 @@ static int reduced_design(const cl_cox *m, const double *X, const double *time,
                           const double *event, int64_t n, const char *what, double **Xc)
 {
     *Xc = NULL;
+    /* The residuals and the PH test would need the fit's weights in every risk-set mean and
+     * in the variance scaling; refused rather than computed as if unweighted. */
+    if (m->weighted)
+        return cl_error(CL_EINVAL, "%s: not available for a Cox model fitted with weights", what);
     int rc = cl_survival_check(time, event, n, what);
     if (!rc)
         rc = check_rows(m, X, n, what);

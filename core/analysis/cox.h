@@ -26,6 +26,7 @@ typedef struct cl_cox {
     int naliased;
     double loglik, loglik0;     /* partial log-likelihood at beta and at 0 */
     int iters, converged, ties;
+    int weighted;               /* fitted with case weights (cl_cox_fit_w) */
     int64_t n, events;
     /* Baseline cumulative hazard at the m distinct event times, for covariates at the
      * training mean (cumhaz of a customer x is bh_cumhaz * exp((x - mean)'beta)). Breslow's
@@ -40,6 +41,16 @@ typedef struct cl_cox {
  * collinear or constant columns are marked aliased and dropped (an error only when all are). */
 int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *event, int64_t n,
                int d, int ties, int max_iter, double tol, double conf);
+/* The same with case weights weight[n] (finite, >= 0, not all 0; NULL = all 1, bit for bit
+ * cl_cox_fit): the weighted partial likelihood of R's coxph(weights =): each row's terms times
+ * its weight and, for tied deaths under Efron, each of the d tie terms times the deaths' mean
+ * weight (so Breslow with integer weights is the fit of the rows repeated; Efron is not, since
+ * repeating a death adds ties). var is the inverse weighted information (model-based, not
+ * robust); mean is the weighted mean. Schoenfeld residuals and the PH test refuse a weighted
+ * model. */
+int cl_cox_fit_w(cl_cox **out, const double *X, const double *time, const double *event,
+                 const double *weight, int64_t n, int d, int ties, int max_iter, double tol,
+                 double conf);
 /* Linear predictor X beta for new rows (n x d) into lp[n]. */
 int cl_cox_predict(const cl_cox *m, const double *X, int64_t n, double *lp);
 /* Baseline cumulative hazard H0(t) at covariates x0 (NULL = the training mean; a vector of

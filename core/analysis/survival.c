@@ -67,8 +67,36 @@ void cl_survival_km_free(cl_km *km)
 
 int cl_survival_km_fit(cl_km **out, const double *time, const double *event, int64_t n, double conf)
 {
+    return cl_survival_km_fit_w(out, time, event, NULL, n, conf);
+}
+
+int cl_survival_check_weights(const double *weight, int64_t n, const char *what)
+{
+    if (!weight)
+        return CL_OK;
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(weight[i]) || weight[i] < 0)
+            return cl_error(CL_EINVAL, "%s: row %lld: weight must be a finite number >= 0, got %g",
+                            what, (long long)i + 1, weight[i]);
+        s += weight[i];
+    }
+    if (!(s > 0))
+        return cl_error(CL_EINVAL, "%s: the weights sum to 0", what);
+    return CL_OK;
+}
+
+/* Weight of row i: 1 without weights (so the unweighted sums are the same operations as
+ * before weights existed: adding 1.0, bit for bit). */
+static double wt(const double *weight, int64_t i) { return weight ? weight[i] : 1.0; }
+
+int cl_survival_km_fit_w(cl_km **out, const double *time, const double *event,
+                         const double *weight, int64_t n, double conf)
+{
     *out = NULL;
     int rc = cl_survival_check(time, event, n, "kaplan_meier");
+    if (!rc)
+        rc = cl_survival_check_weights(weight, n, "kaplan_meier");
     if (rc)
         return rc;
     if (!(conf > 0 && conf < 1))
@@ -101,21 +129,32 @@ int cl_survival_km_fit(cl_km **out, const double *time, const double *event, int
     km->conf = conf;
     km->median = NAN;
     double z = cl_stats_norm_ppf(0.5 + conf / 2);
-    double s = 1, green = 0, at_risk = (double)n;
+    /* Pass 1: per distinct time, the (weighted) events and the weight leaving the risk set
+     * (kept in n_risk for now); pass 2 turns the latter into risk sets summed from the last
+     * time back, so a weighted risk set is a sum of its own rows' weights (no running
+     * subtraction drifting below the weight of its events). Without weights the sums are
+     * integers, exact either way. */
     int64_t k = 0;
-    for (int64_t i = 0; i < n;) {
+    for (int64_t i = 0; i < n; k++) {
         double t = time[idx[i]], d = 0, c = 0;
-        int64_t j = i;
-        for (; j < n && time[idx[j]] == t; j++)
-            d += event[idx[j]];
-        c = (double)(j - i);
+        for (; i < n && time[idx[i]] == t; i++) {
+            d += event[idx[i]] * wt(weight, idx[i]);
+            c += wt(weight, idx[i]);
+            km->events += (int64_t)event[idx[i]];
+        }
+        km->time[k] = t;
+        km->n_event[k] = d;
+        km->n_risk[k] = c;
+    }
+    for (k = m - 2; k >= 0; k--)
+        km->n_risk[k] += km->n_risk[k + 1];
+    double s = 1, green = 0;
+    for (k = 0; k < m; k++) {
+        double t = km->time[k], d = km->n_event[k], at_risk = km->n_risk[k];
         if (d > 0) {
             s *= 1 - d / at_risk;
             green += at_risk > d ? d / (at_risk * (at_risk - d)) : INFINITY;
         }
-        km->time[k] = t;
-        km->n_risk[k] = at_risk;
-        km->n_event[k] = d;
         km->surv[k] = s;
         km->se[k] = s * sqrt(green);
         if (s > 0 && s < 1 && isfinite(green)) {
@@ -127,10 +166,6 @@ int cl_survival_km_fit(cl_km **out, const double *time, const double *event, int
         }
         if (isnan(km->median) && s <= 0.5)
             km->median = t;
-        km->events += (int64_t)d;
-        at_risk -= c;
-        k++;
-        i = j;
     }
     cl_alloc_free(idx);
     *out = km;

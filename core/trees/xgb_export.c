@@ -1,6 +1,8 @@
 /* xgb_export.c - writes a gbdt model in XGBoost's JSON model format (the 1.7 layout:
  * learner / gradient_booster / model / trees with flat per-node arrays), so any XGBoost
- * runtime can score it. Written from XGBoost's documented JSON schema (doc/model.schema). */
+ * runtime can score it. Written from XGBoost's documented JSON schema (doc/model.schema).
+ * Categorical splits (fit option categorical) are written as XGBoost >= 1.6 writes them
+ * (split_type 1, the categories arrays, feature type "c"; see cat_right for unseen codes). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +40,63 @@ static void json_str(cl_strbuf *b, const char *s)
     cl_strbuf_printf(b, "\"");
 }
 
+/* Does categorical node nd send code c right in XGBoost's terms? XGBoost sends the codes of
+ * the node's set right and every other code left; churnlab sends its set left and codes >=
+ * ncat (never seen in training) to the default side. So the XGBoost set is the complement of
+ * churnlab's within 0..ncat-1, plus ncat..254 when the default side is right: then every code
+ * 0..254 goes the same way in both (codes >= 255 and negative ones: XGBoost left, churnlab
+ * the default side; NaN: the default side in both). */
+static int cat_right(const cl_tree *t, const cl_tnode *nd, int c)
+{
+    if (c >= nd->ncat)
+        return !nd->default_left;
+    return !cl_split_cat_has(t->cats + (size_t)nd->cat * CL_SPLIT_CAT_WORDS, c);
+}
+
+#define XGB_CAT_CODES 255
+
+/* "categories", "categories_nodes", "categories_segments", "categories_sizes" of tree t. */
+static void cat_arrays(cl_strbuf *b, const cl_tree *t)
+{
+    cl_strbuf_printf(b, "\"categories\":[");
+    int first = 1;
+    for (int i = 0; i < t->n; i++) {
+        const cl_tnode *nd = t->nodes + i;
+        if (nd->feature < 0 || !nd->is_cat)
+            continue;
+        for (int c = 0; c < XGB_CAT_CODES; c++)
+            if (cat_right(t, nd, c)) {
+                cl_strbuf_printf(b, "%s%d", first ? "" : ",", c);
+                first = 0;
+            }
+    }
+    cl_strbuf_printf(b, "],\"categories_nodes\":[");
+    first = 1;
+    for (int i = 0; i < t->n; i++)
+        if (t->nodes[i].feature >= 0 && t->nodes[i].is_cat) {
+            cl_strbuf_printf(b, "%s%d", first ? "" : ",", i);
+            first = 0;
+        }
+    int seg = 0;
+    for (int pass = 0; pass < 2; pass++) { /* segments, then sizes */
+        cl_strbuf_printf(b, pass ? "],\"categories_sizes\":[" : "],\"categories_segments\":[");
+        first = 1;
+        seg = 0;
+        for (int i = 0; i < t->n; i++) {
+            const cl_tnode *nd = t->nodes + i;
+            if (nd->feature < 0 || !nd->is_cat)
+                continue;
+            int k = 0;
+            for (int c = 0; c < XGB_CAT_CODES; c++)
+                k += cat_right(t, nd, c);
+            cl_strbuf_printf(b, "%s%d", first ? "" : ",", pass ? k : seg);
+            seg += k;
+            first = 0;
+        }
+    }
+    cl_strbuf_printf(b, "],");
+}
+
 /* Leaf values are written times `scale` (a forest's 1 / ntrees: XGBoost sums its trees). */
 static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d, double scale)
 {
@@ -69,17 +128,18 @@ static void tree_json(cl_strbuf *b, const cl_tree *t, int id, int d, double scal
     } while (0)
     cl_strbuf_printf(b, "{");
     ARR("base_weights", jf(b, nd->feature >= 0 ? nd->value : nd->value * scale));
-    cl_strbuf_printf(b, "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
-                     "\"categories_sizes\":[],");
+    cat_arrays(b, t);
     ARR("default_left", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->default_left : 0));
     cl_strbuf_printf(b, "\"id\":%d,", id);
     ARR("left_children", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->left : -1));
     ARR("loss_changes", jf(b, nd->feature >= 0 ? nd->gain : 0.0));
     ARR("parents", cl_strbuf_printf(b, "%d", parent[i]));
     ARR("right_children", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->left + 1 : -1));
-    ARR("split_conditions", jf(b, nd->feature >= 0 ? nd->thr : nd->value * scale));
+    /* a categorical node's condition is unused: 0 (XGBoost writes NaN, which is not JSON) */
+    ARR("split_conditions",
+        jf(b, nd->feature < 0 ? nd->value * scale : nd->is_cat ? 0.0 : nd->thr));
     ARR("split_indices", cl_strbuf_printf(b, "%d", nd->feature >= 0 ? nd->feature : 0));
-    ARR("split_type", cl_strbuf_printf(b, "0"));
+    ARR("split_type", cl_strbuf_printf(b, "%d", nd->feature >= 0 && nd->is_cat));
     ARR("sum_hessian", jf(b, nd->cover));
 #undef ARR
     cl_strbuf_printf(b,
@@ -99,18 +159,22 @@ typedef struct xgb_doc {
     int logistic;
 } xgb_doc;
 
+/* Feature j has a categorical split somewhere (XGBoost's feature type "c"). */
+static int is_cat_feature(const xgb_doc *x, int j)
+{
+    for (int t = 0; t < x->ntrees; t++)
+        for (int i = 0; i < x->trees[t]->n; i++)
+            if (x->trees[t]->nodes[i].feature == j && x->trees[t]->nodes[i].is_cat)
+                return 1;
+    return 0;
+}
+
 static int check_exportable(const xgb_doc *x)
 {
     for (int t = 0; t < x->ntrees; t++)
         for (int i = 0; i < x->trees[t]->n; i++) {
             const cl_tnode *nd = x->trees[t]->nodes + i;
-            if (nd->feature >= 0 && nd->is_cat)
-                return cl_error(CL_ENOTSUP,
-                                "%s: tree %d splits on categorical feature %d; only numeric "
-                                "splits can be exported (fit with one-hot encoding instead of "
-                                "native categories)",
-                                x->what, t + 1, nd->feature + 1);
-            if (nd->feature >= 0 && !isfinite(nd->thr))
+            if (nd->feature >= 0 && !nd->is_cat && !isfinite(nd->thr))
                 return cl_error(CL_ENOTSUP, "%s: tree %d has a non-finite threshold", x->what,
                                 t + 1);
         }
@@ -131,7 +195,7 @@ static int write_doc(const xgb_doc *x, const char *path)
     }
     cl_strbuf_printf(&b, "],\"feature_types\":[");
     for (int j = 0; x->names && j < x->d; j++)
-        cl_strbuf_printf(&b, "%s\"float\"", j ? "," : "");
+        cl_strbuf_printf(&b, "%s\"%s\"", j ? "," : "", is_cat_feature(x, j) ? "c" : "float");
     cl_strbuf_printf(&b,
                      "],\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{"
                      "\"num_parallel_tree\":\"%d\",\"num_trees\":\"%d\","

@@ -9,8 +9,15 @@
  * is its split_condition (already times the learning rate); sum_hessian becomes the cover
  * TreeSHAP weighs by, as XGBoost's own pred_contribs does; base_score (a probability for
  * logistic) becomes the base margin. Trees are renumbered breadth first, since churnlab keeps
- * a node's children next to each other. Refused with a message: other objectives, several
- * classes or targets, dart, categorical splits, vector leaves.
+ * a node's children next to each other. Categorical splits (XGBoost >= 1.6, split_type 1,
+ * enable_categorical): the node's categories (categories[categories_segments[k] ..] of its
+ * entry k in categories_nodes) go right in XGBoost, every other code left, NaN to the default
+ * side; here the node's left set is the complement within codes 0..254 (ncat 255), so every
+ * code 0..254 goes where XGBoost sends it, and codes >= 255 or negative go to the default side
+ * (XGBoost: left). A set naming a code above 254 is refused. XGBoost writes such a node's
+ * unused split_condition as a bare NaN, which JSON has not: NaN tokens outside strings are
+ * read as null first, and a null is refused wherever a number is needed. Refused with a
+ * message: other objectives, several classes or targets, dart, vector leaves.
  *
  * The model is then written to an in-memory model file and read back, so an imported model
  * passes every check a loaded file does (covers that add up, margins that cannot overflow).
@@ -137,7 +144,62 @@ static int json_int(const json_t *v, long lo, long hi, long *out)
 
 typedef struct xtree {
     const json_t *left, *right, *feat, *cond, *dleft, *weight, *hess, *gain, *stype;
+    const json_t *cats, *cnodes, *csegs, *csizes; /* categorical splits (XGBoost >= 1.6) */
 } xtree;
+
+#define CAT_CODES 255 /* codes 0..254: ncat is a uint8 */
+
+/* The category arrays of tree t: absent (no categorical split), or four arrays of integers
+ * whose segments lie inside categories. */
+static int cat_arrays(const json_t *tj, int t, xtree *x)
+{
+    x->cats = json_object_get(tj, "categories");
+    x->cnodes = json_object_get(tj, "categories_nodes");
+    x->csegs = json_object_get(tj, "categories_segments");
+    x->csizes = json_object_get(tj, "categories_sizes");
+    if (!x->cnodes || json_array_size(x->cnodes) == 0)
+        return CL_OK;
+    size_t k = json_array_size(x->cnodes);
+    if (!json_is_array(x->cats) || !json_is_array(x->cnodes) || !json_is_array(x->csegs) ||
+        !json_is_array(x->csizes) || json_array_size(x->csegs) != k ||
+        json_array_size(x->csizes) != k)
+        return cl_error(CL_EFORMAT, "xgboost model: tree %d: categories, categories_nodes, "
+                        "categories_segments and categories_sizes must be arrays, the last three "
+                        "of one length", t + 1);
+    return CL_OK;
+}
+
+/* Left set of categorical node i (XGBoost node index): the complement of its right-going
+ * categories within 0..CAT_CODES-1. */
+static int cat_left_set(const xtree *x, uint32_t i, int t, uint32_t *bits)
+{
+    size_t k = x->cnodes ? json_array_size(x->cnodes) : 0, e = 0;
+    long node = -1, seg = 0, size = 0;
+    for (; e < k; e++)
+        if (json_int(json_array_get(x->cnodes, e), 0, 100000000, &node) && node == (long)i)
+            break;
+    long ncats = (long)json_array_size(x->cats);
+    if (e == k || !json_int(json_array_get(x->csegs, e), 0, ncats, &seg) ||
+        !json_int(json_array_get(x->csizes, e), 0, ncats - seg, &size))
+        return cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u is a categorical split "
+                        "without a valid entry in categories_nodes / _segments / _sizes", t + 1, i);
+    for (int w = 0; w < CL_SPLIT_CAT_WORDS; w++)
+        bits[w] = 0;
+    for (int c = 0; c < CAT_CODES; c++)
+        bits[c / 32] |= 1u << (c % 32);
+    for (long q = seg; q < seg + size; q++) {
+        long c;
+        if (!json_int(json_array_get(x->cats, (size_t)q), 0, 1L << 30, &c))
+            return cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: category %ld is not "
+                            "a code >= 0", t + 1, i, q - seg + 1);
+        if (c >= CAT_CODES)
+            return cl_error(CL_ENOTSUP, "xgboost model: tree %d, node %u splits on category "
+                            "code %ld; only codes 0..%d can be imported", t + 1, i, c,
+                            CAT_CODES - 1);
+        bits[c / 32] &= ~(1u << (c % 32));
+    }
+    return CL_OK;
+}
 
 /* Builds tree t in breadth-first order: queue[k] is the XGBoost node that becomes node k. */
 static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_depth)
@@ -167,6 +229,9 @@ static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_de
     if (x.stype && (!json_is_array(x.stype) || json_array_size(x.stype) != nn))
         return cl_error(CL_EFORMAT, "xgboost model: tree %d: 'split_type' must be an array of "
                         "%u numbers (num_nodes)", t + 1, nn);
+    int crc = cat_arrays(tj, t, &x);
+    if (crc)
+        return crc;
     uint32_t *queue = cl_alloc((size_t)nn * sizeof *queue);
     int *depth = cl_alloc((size_t)nn * sizeof *depth);
     uint8_t *seen = cl_alloc_calloc(nn, 1);
@@ -180,11 +245,18 @@ static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_de
     uint32_t tail = 1;
     for (uint32_t k = 0; k < tail; k++) {
         uint32_t i = queue[k];
-        long l, r, f, dl;
-        float cond, w, h, g;
+        long l, r, f, dl, st = 0;
+        float cond = 0, w, h, g;
+        if (x.stype && !json_int(json_array_get(x.stype, i), 0, 1, &st)) {
+            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: unknown split_type", t + 1,
+                          i);
+            goto done;
+        }
+        /* a categorical node's split_condition is unused (XGBoost writes NaN there) */
         if (!json_int(json_array_get(x.left, i), -1, (long)nn - 1, &l) ||
             !json_int(json_array_get(x.right, i), -1, (long)nn - 1, &r) ||
-            !float_value(json_array_get(x.cond, i), &cond) || !float_value(json_array_get(x.weight, i), &w) ||
+            (st != 1 && !float_value(json_array_get(x.cond, i), &cond)) ||
+            !float_value(json_array_get(x.weight, i), &w) ||
             !float_value(json_array_get(x.hess, i), &h) || !float_value(json_array_get(x.gain, i), &g) ||
             !json_int(json_array_get(x.dleft, i), 0, 1, &dl)) {
             rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: a child index, split "
@@ -205,17 +277,6 @@ static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_de
             *max_depth = depth[k] > *max_depth ? depth[k] : *max_depth;
             continue;
         }
-        long st = 0;
-        if (x.stype && !json_int(json_array_get(x.stype, i), 0, 1, &st)) {
-            rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: unknown split_type", t + 1,
-                          i);
-            goto done;
-        }
-        if (st == 1) {
-            rc = cl_error(CL_ENOTSUP, "xgboost model: tree %d, node %u is a categorical split; "
-                          "only numeric splits can be imported", t + 1, i);
-            goto done;
-        }
         if (!json_int(json_array_get(x.feat, i), 0, d - 1, &f)) {
             rc = cl_error(CL_EFORMAT, "xgboost model: tree %d, node %u: split index outside "
                           "[0, %d)", t + 1, i, d);
@@ -230,6 +291,19 @@ static int build_tree(const json_t *tj, int t, int d, cl_tree **out, int *max_de
             rc = cl_error(CL_EFORMAT, "xgboost model: tree %d is deeper than %d levels", t + 1,
                           CL_TREE_MAX_DEPTH);
             goto done;
+        }
+        if (st == 1) {
+            uint32_t bits[CL_SPLIT_CAT_WORDS];
+            if ((rc = cat_left_set(&x, i, t, bits)))
+                goto done;
+            int cs = cl_tree_add_cats(tr, bits);
+            if (cs < 0) {
+                rc = cs;
+                goto done;
+            }
+            tr->nodes[at].is_cat = 1;
+            tr->nodes[at].ncat = CAT_CODES;
+            tr->nodes[at].cat = cs;
         }
         cl_tnode *nd = tr->nodes + at;
         nd->feature = (int32_t)f;
@@ -403,14 +477,68 @@ static int validated(cl_gbdt **out, const cl_gbdt *m, const char *origin)
     return rc;
 }
 
+/* A copy of the text with every NaN token outside strings written as null (XGBoost writes
+ * bare NaN, which is not JSON). Owned (cl_alloc_free); NULL when out of memory. */
+static char *nan_as_null(const char *text, size_t len, size_t *olen)
+{
+    size_t extra = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == 'N' && i + 3 <= len && !memcmp(text + i, "NaN", 3)) {
+            extra++;
+            i += 2;
+        }
+    }
+    char *o = cl_alloc(len + extra + 1);
+    if (!o)
+        return NULL;
+    size_t k = 0;
+    in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            o[k++] = c;
+            if (c == '\\' && i + 1 < len)
+                o[k++] = text[++i];
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+            o[k++] = c;
+        } else if (c == 'N' && i + 3 <= len && !memcmp(text + i, "NaN", 3)) {
+            memcpy(o + k, "null", 4);
+            k += 4;
+            i += 2;
+        } else {
+            o[k++] = c;
+        }
+    }
+    o[k] = '\0';
+    *olen = k;
+    return o;
+}
+
 int cl_xgb_import_gbdt_json(cl_gbdt **out, const char *text, size_t len, const char *origin)
 {
     *out = NULL;
     if (!origin)
         origin = "json";
     json_error_t je;
+    size_t clen;
+    char *clean = nan_as_null(text, len, &clen);
+    if (!clean)
+        return CL_ENOMEM;
     /* any root value, as before: a non-object root is "no 'learner' object" */
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    json_t *doc = json_loadb(clean, clen, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    cl_alloc_free(clean);
     if (!doc)
         return cl_error(CL_EFORMAT, "'%s': not valid JSON at line %d, column %d: %s", origin,
                         je.line, je.column, je.text);

@@ -4,9 +4,11 @@
  *   M.roc_auc(y, p); M.f1(y, p, 0.4); M.gains(y, p).lift[1]   -- top-decile lift
  *   print(M.report(y, p))
  *
- * y: labels 0/1, p: scores (probabilities for log_loss, brier, calibration), tensors of the
- * same length. Threshold metrics predict positive when p >= threshold (default 0.5).
+ * y: labels 0/1, p: scores (probabilities for log_loss, brier, calibration), of the same
+ * length, each a tensor, a num frame column (df.churn) or a list; a missing value is an error
+ * naming the row. Threshold metrics predict positive when p >= threshold (default 0.5).
  */
+#include "support/lframe.h"
 #include "support/lmodel.h"
 
 #include <math.h>
@@ -18,14 +20,111 @@ typedef struct yp {
     int64_t n;
 } yp;
 
+/* A float32 copy of a frame column or a Lua list, owned by a userdata pushed on the stack
+ * (collected with it, so raising later leaks nothing). Missing values (NaN in a num column, a
+ * hole or NaN in a list) are an error naming the row: a metric over the rows that happen to be
+ * present would silently score another sample than the caller thinks. Values are rounded to
+ * float32 as tensor{...} rounds them, so a column and the tensor of the same numbers give the
+ * same metric. */
+static float *missing(lua_State *L, int idx, const char *what, int64_t i)
+{
+    luaL_argerror(L, idx, lua_pushfstring(L, "%s row %I is missing; drop or fill missing rows "
+                                             "first (df:dropna{subset = {...}})",
+                                          what, (lua_Integer)i + 1));
+    return NULL;
+}
+
+static const float *column_values(lua_State *L, int idx, const char *what, int64_t *n)
+{
+    cl_column *c = testcol(L, idx);
+    if (c->type != CL_NUM) {
+        const char *hint = c->type == CL_CAT ? "; compare it first, e.g. df.Churn:eq(\"Yes\")" : "";
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s is a %s column, expected a num column%s",
+                                              what, cl_frame_coltype_name(c->type), hint));
+    }
+    *n = c->n;
+    if (c->n < 1)
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s is empty (0 rows)", what));
+    float *v = lua_newuserdatauv(L, sizeof(float) * (size_t)c->n, 0);
+    for (int64_t i = 0; i < c->n; i++) {
+        if (isnan(c->num[i]))
+            return missing(L, idx, what, i);
+        v[i] = (float)c->num[i];
+    }
+    return v;
+}
+
+static const float *list_values(lua_State *L, int idx, const char *what, int64_t *n)
+{
+    /* {..., n = N} keeps trailing and inner holes countable, as table.pack does */
+    *n = lua_getfield(L, idx, "n") == LUA_TNUMBER && lua_isinteger(L, -1)
+             ? (int64_t)lua_tointeger(L, -1)
+             : (int64_t)luaL_len(L, idx);
+    lua_pop(L, 1);
+    if (*n < 1)
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s is empty (0 values)", what));
+    if (*n > ((int64_t)1 << 31)) /* before allocating for it */
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s has n = %I, more than 2^31 values", what,
+                                              (lua_Integer)*n));
+    float *v = lua_newuserdatauv(L, sizeof(float) * (size_t)*n, 0);
+    for (int64_t i = 0; i < *n; i++) {
+        int ty = lua_geti(L, idx, (lua_Integer)i + 1);
+        if (ty == LUA_TBOOLEAN)
+            v[i] = (float)lua_toboolean(L, -1);
+        else if (ty == LUA_TNUMBER && !isnan(lua_tonumber(L, -1)))
+            v[i] = (float)lua_tonumber(L, -1);
+        else if (ty == LUA_TNIL || ty == LUA_TNUMBER)
+            return missing(L, idx, what, i);
+        else
+            luaL_argerror(L, idx, lua_pushfstring(L, "%s element %I is a %s, expected a number",
+                                                  what, (lua_Integer)i + 1, luaL_typename(L, -1)));
+        lua_pop(L, 1);
+    }
+    return v;
+}
+
+/* y or p: a churnlab.Tensor (1-D or one row/column), a churnlab.Column or a list. n < 0: this
+ * argument sets the length; else it must have n values. */
+static const float *values(lua_State *L, int idx, const char *what, int64_t *n)
+{
+    int64_t k, d;
+    const float *v;
+    if (lcl_testtensor(L, idx)) {
+        if (*n >= 0)
+            return lm_vector(L, idx, what, *n);
+        v = lm_matrix(L, idx, what, &k, &d);
+        *n = k * d;
+        return lm_vector(L, idx, what, *n);
+    }
+    if (lcl_testbox(L, idx, COLUMN))
+        v = column_values(L, idx, what, &k);
+    else if (lua_istable(L, idx))
+        v = list_values(L, idx, what, &k);
+    else {
+        const char *got = luaL_typename(L, idx);
+        if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+            got = lua_tostring(L, -1);
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s must be a churnlab.Tensor, a churnlab.Column "
+                                                 "or a list of numbers, got %s", what, got));
+        return NULL;
+    }
+    if (*n >= 0 && k != *n)
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s has %I values, expected %I values to match y",
+                                              what, (lua_Integer)k, (lua_Integer)*n));
+    *n = k;
+    return v;
+}
+
+/* y, p (args 1, 2); the copies are pushed above the arguments, so the optional ones (3, 4:
+ * threshold, beta, eps, bins...) first get their slots. */
 static yp args(lua_State *L)
 {
     yp a;
-    int64_t d;
-    a.y = lm_matrix(L, 1, "y", &a.n, &d);
-    a.n *= d;
-    a.y = lm_vector(L, 1, "y", a.n);
-    a.p = lm_vector(L, 2, "p", a.n);
+    if (lua_gettop(L) < 4)
+        lua_settop(L, 4);
+    a.n = -1;
+    a.y = values(L, 1, "y", &a.n);
+    a.p = values(L, 2, "p", &a.n);
     return a;
 }
 
@@ -399,6 +498,13 @@ int luaopen_churnlab_metrics(lua_State *L)
                       "print(r) shows it as an aligned block.");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    lcl_setdoc(L, -1, "churnlab.metrics: classifier metrics f(y, p, ...). y (labels 0/1) and p "
+                      "(scores) each are a tensor, a num frame column (df.churn, "
+                      "df.Churn:eq(\"Yes\")) or a list of numbers (booleans count 1/0; {..., n = N} for a list with holes), of the "
+                      "same length; values are rounded to float32 as tensors hold them. A "
+                      "missing value (NaN, or a hole in a list) is an error naming the row: drop "
+                      "or fill those rows first (df:dropna{subset = {...}}). A cat column is an "
+                      "error: compare it to the positive label.");
     lcl_setdocs(L, -1, docs);
     return 1;
 }

@@ -75,18 +75,41 @@ static int32_t *check_groups(lua_State *L, int idx, int64_t n, int *k)
 
 static cl_km *checkkm(lua_State *L, int i) { return lcl_checkobj(L, i, KM_T); }
 
+/* Option `weights` of the options table at opts: n case weights (tensor, list or column), or
+ * NULL when absent. The doubles stay on the stack (lcl_checkvec); a missing weight (NaN) is
+ * refused by the core's weight check, naming the row. */
+static const double *opt_weights(lua_State *L, int opts, int64_t n, const char *fname)
+{
+    if (!lua_istable(L, opts) || lua_getfield(L, opts, "weights") == LUA_TNIL) {
+        if (lua_istable(L, opts))
+            lua_pop(L, 1);
+        return NULL;
+    }
+    int ty = lua_type(L, -1);
+    if (ty != LUA_TTABLE && ty != LUA_TUSERDATA)
+        luaL_error(L, "%s: option 'weights' must be a tensor, list or column of numbers, got %s",
+                   fname, luaL_typename(L, -1));
+    int64_t nw;
+    double *w = lcl_checkvec(L, lua_gettop(L), &nw);
+    if (nw != n)
+        luaL_error(L, "%s: option 'weights' has %d values but time has %d", fname, (int)nw,
+                   (int)n);
+    return w;
+}
+
 static int l_km(lua_State *L)
 {
     lua_settop(L, 3); /* optional arguments keep their slots */
     double *t, *e;
     int64_t n;
-    static const char *const known[] = {"conf", NULL};
+    static const char *const known[] = {"conf", "weights", NULL};
     lcl_check_options(L, 3, "km", known);
     double conf = lcl_optnum(L, 3, "conf", 0.95);
     check_te(L, &t, &e, &n);
+    const double *w = opt_weights(L, 3, n, "km");
     lcl_box *b = lcl_newbox(L, KM_T);
     cl_km *km;
-    LCL_CHECK(L, cl_survival_km_fit(&km, t, e, n, conf));
+    LCL_CHECK(L, cl_survival_km_fit_w(&km, t, e, w, n, conf));
     b->obj = km;
     return 1;
 }
@@ -214,7 +237,8 @@ static int l_cox(lua_State *L)
     lua_settop(L, 4); /* optional arguments keep their slots */
     int64_t rows;
     int d;
-    static const char *const known[] = {"ties", "conf", "tol", "max_iter", "names", NULL};
+    static const char *const known[] = {"ties", "conf", "tol", "max_iter", "names", "weights",
+                                        NULL};
     lcl_check_options(L, 4, "cox", known);
     const char *ties = lcl_optstr(L, 4, "ties", "efron");
     double conf = lcl_optnum(L, 4, "conf", 0.95), tol = lcl_optnum(L, 4, "tol", 1e-9);
@@ -240,8 +264,9 @@ static int l_cox(lua_State *L)
     double *e = lcl_checkvec(L, 3, &ne);
     if (ne != n)
         return luaL_error(L, "cox: time has %d values but event has %d", (int)n, (int)ne);
+    const double *w = opt_weights(L, 4, n, "cox");
     cl_cox *m;
-    LCL_CHECK(L, cl_cox_fit(&m, X, t, e, n, d, tcode, max_iter, tol, conf));
+    LCL_CHECK(L, cl_cox_fit_w(&m, X, t, e, w, n, d, tcode, max_iter, tol, conf));
     b->obj = m;
     /* feature names in the box's user value */
     lua_createtable(L, d, 0);
@@ -860,16 +885,24 @@ static const luaL_Reg cox_meta[] = {{"__gc", cox_gc}, {"__close", cox_gc},
                                     {NULL, NULL}};
 
 static const lcl_doc docs[] = {
-    {"km", "km(time, event, {conf = 0.95}) -> KaplanMeier: retention curve with Greenwood "
-           "standard errors and log-log confidence bands; methods at(t), median(), curve()."},
+    {"km", "km(time, event, {conf = 0.95, weights}) -> KaplanMeier: retention curve with "
+           "Greenwood standard errors and log-log confidence bands; methods at(t), median(), "
+           "curve(). weights: case (frequency) weights >= 0 per row (tensor, list or column): "
+           "n_risk and n_event become sums of weights (statsmodels' SurvfuncRight "
+           "freq_weights; integer weights = rows repeated, se included; statsmodels' own "
+           "weighted se is Tsiatis', ours Greenwood's as R's survfit)."},
     {"km_by", "km_by(time, event, group, {conf}) -> {label = KaplanMeier}, chi2, p: one curve "
               "per group and the log-rank test of equal retention."},
     {"logrank", "logrank(time, event, group) -> chi2, p, df: log-rank test across groups."},
     {"cox", "cox(X, time, event, {names, ties = 'efron'|'breslow', conf = 0.95, tol, "
-            "max_iter}) -> Cox model: hazard ratios with confidence intervals (summary()), "
-            "predict(X), survival(X, times), baseline(), expected_lifetime(X), clv(X), "
-            "ph_test(X, time, event), concordance(X, time, event). Constant columns and "
-            "columns collinear with earlier ones are dropped (summary() says which)."},
+            "max_iter, weights}) -> Cox model: hazard ratios with confidence intervals "
+            "(summary()), predict(X), survival(X, times), baseline(), expected_lifetime(X), "
+            "clv(X), ph_test(X, time, event), concordance(X, time, event). Constant columns and "
+            "columns collinear with earlier ones are dropped (summary() says which). weights: "
+            "case weights >= 0 per row, the weighted partial likelihood of R's "
+            "coxph(weights =) (Breslow with integer weights = rows repeated; Efron ties weigh "
+            "each tie term by the deaths' mean weight); se from the weighted information (not "
+            "robust); ph_test and schoenfeld refuse a weighted model."},
     {"concordance", "concordance(time, event, risk [, {method = 'harrell'|'uno', tau}]) -> C, "
                     "{harrell, uno, pairs, concordant, tied}: how well any risk score (a Cox "
                     "linear predictor, a churn probability) orders customers by when they "

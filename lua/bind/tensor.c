@@ -989,7 +989,11 @@ int luaopen_churnlab_tensor(lua_State *L)
     for (int i = 0; func_docs[i].name; i++)
         doc_fields(L, mod, func_docs[i].name, func_docs[i].doc);
     lcl_setdoc(L, mod, "churnlab.tensor: float32 tensors. tensor{...} makes one from a table; "
-                       "zeros, ones, full, eye, arange, linspace, rand, randn create them.");
+                       "zeros, ones, full, eye, arange, linspace, rand, randn create them. "
+                       "Indexing is 1-based as numpy's is 0-based: t[i] is element i of a 1-D "
+                       "tensor (numpy t[i-1]) and a view of row i of a 2-D one, so t[i][j] "
+                       "reads element (i, j) and t[i][j] = v writes it; t[-1] is the last; an "
+                       "index out of range raises.");
     lua_newtable(L);
     lua_pushcfunction(L, l_call);
     lua_setfield(L, -2, "__call");

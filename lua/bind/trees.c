@@ -443,8 +443,9 @@ static const lm_doc gbdt_docs[] = {
     COMMON_DOCS,
     {"export_xgboost", "m:export_xgboost(path) -> m: writes the gbdt as an XGBoost JSON model "
                        "(the 1.7 layout), atomically; xgboost.Booster(model_file = path) then "
-                       "predicts what m:predict(X) does (prior correction included). Numeric "
-                       "splits only: a model with categorical splits is an error."},
+                       "predicts what m:predict(X) does (prior correction included). Categorical "
+                       "splits are written as XGBoost >= 1.6's (split_type 1); category codes "
+                       "0..254 go the same way in XGBoost."},
     {"best_iteration", "m:best_iteration() -> k, score | nothing: after a fit with a validation "
                        "set (valid = {Xv, yv}), the 1-based round with the best validation "
                        "metric and that metric's value (early_stop keeps the trees up to k); "
@@ -459,8 +460,8 @@ static const lm_doc forest_docs[] = {
                        "model (the 1.7 layout), atomically: one round of parallel trees with "
                        "leaves times 1 / ntrees under reg:squarederror from base score 0, so "
                        "xgboost.Booster(model_file = path).predict gives the mean leaf "
-                       "proportion, m:predict(X, {prior_correction = false}). Numeric splits "
-                       "only: a model with categorical splits is an error."},
+                       "proportion, m:predict(X, {prior_correction = false}). Categorical "
+                       "splits are written as XGBoost >= 1.6's (split_type 1)."},
     {"oob_auc", "m:oob_auc() -> auc | nothing: the out-of-bag ROC AUC of a bootstrap forest "
                 "(each row scored by the trees that never saw it): an estimate without a "
                 "holdout. Nothing without bootstrap or when it is undefined (one class)."},
@@ -474,8 +475,8 @@ static const lm_doc tree_docs[] = {
                        "model (the 1.7 layout), atomically: one round of parallel trees with "
                        "leaves times 1 / ntrees under reg:squarederror from base score 0, so "
                        "xgboost.Booster(model_file = path).predict gives the mean leaf "
-                       "proportion, m:predict(X, {prior_correction = false}). Numeric splits "
-                       "only: a model with categorical splits is an error."},
+                       "proportion, m:predict(X, {prior_correction = false}). Categorical "
+                       "splits are written as XGBoost >= 1.6's (split_type 1)."},
     {"rules", "m:rules([{label = 'churn', pipeline = p}]) -> text: the fitted tree as one rule "
               "per leaf (\"Contract in {Month-to-month} and tenure < 5.5 -> churn 0.62 (n = "
               "812)\"); label names the output; with pipeline, one-hot features read as their "

@@ -39,7 +39,8 @@ int luaopen_churnlab_xgboost(lua_State *L)
     lcl_setdoc(L, -1,
                "xgboost.load(path) -> churnlab.GBDT: an XGBoost model saved as JSON "
                "(Booster.save_model('m.json'); objective binary:logistic or "
-               "reg:squarederror, numeric splits) as a fitted gbdt: predict and shap give "
+               "reg:squarederror; numeric splits, and categorical ones of enable_categorical "
+               "models with codes 0..254) as a fitted gbdt: predict and shap give "
                "XGBoost's predictions and pred_contribs; save writes a churnlab model file. "
                "params() shows the objective, the tree count and the deepest tree (the JSON "
                "has no training parameters); m:fit_more(X, y, {trees = k}) boosts it further.");

@@ -515,7 +515,8 @@ end
 -- grid_search, over n_iter draws: space = {C = {low = 1e-3, high = 10, log = true},
 -- depth = {int = {2, 8}}, penalty = {"l1", "l2"}} (a list: one of its values; low/high: a
 -- uniform number, log-uniform with log = true; int = {a, b}: a whole number in a..b).
--- The draws depend on seed only (keys in sorted order).
+-- The draws depend on seed only (keys in sorted order). As scikit-learn's ParameterSampler, a
+-- space of lists only is sampled without replacement: min(n_iter, grid size) distinct points.
 function M.random_search(model, df, space, opts)
   opts = check(opts, 4, "random_search", SEARCH_KNOWN)
   if type(space) ~= "table" then error("bad argument #3 to 'random_search' (space table expected)", 2) end
@@ -533,6 +534,42 @@ function M.random_search(model, df, space, opts)
   table.sort(keys)
   local u = rng((opts.seed or 42) * 7919 + 17)
   local combos = {}
+  -- Every entry a list: draw grid points without replacement, at most the whole grid once
+  -- (scikit-learn's ParameterSampler); with any distribution, n_iter draws with replacement.
+  local lists = true
+  for _, k in ipairs(keys) do
+    local s = space[k]
+    if s.int or s.low or #s == 0 then lists = false end
+  end
+  if lists then
+    local size = 1
+    for _, k in ipairs(keys) do size = size * #space[k] end
+    local function point(idx) -- grid point idx (0-based), the last key varying fastest
+      local c = {}
+      for q = #keys, 1, -1 do
+        local vals = space[keys[q]]
+        c[keys[q]] = vals[idx % #vals + 1]
+        idx = idx // #vals
+      end
+      return c
+    end
+    local picks = {}
+    if n >= size then -- the whole grid once, in a shuffled order (Fisher-Yates)
+      for i = 1, size do picks[i] = i - 1 end
+      for i = size, 2, -1 do
+        local j = 1 + math.floor(u() * i)
+        picks[i], picks[j] = picks[j], picks[i]
+      end
+    else -- n distinct points: redraw a point already taken (a large grid is never built)
+      local seen = {}
+      while #picks < n do
+        local idx = math.floor(u() * size)
+        if not seen[idx] then seen[idx] = true; picks[#picks + 1] = idx end
+      end
+    end
+    for i, idx in ipairs(picks) do combos[i] = point(idx) end
+    return search("random_search", model, df, combos, keys, opts)
+  end
   for i = 1, n do
     local c = {}
     for _, k in ipairs(keys) do

@@ -14,12 +14,16 @@ the rows, the weights, and
     base_score = the weighted mean label, which is churnlab's base score with weights) trained
     with sample_weight = w: test probabilities;
   - scikit-learn DecisionTreeClassifier(gini, max_depth 3, min_weight_fraction_leaf = 20 / sum(w),
-    which is churnlab's min_leaf = 20 in weighted rows) with sample_weight = w: test P(y = 1).
+    which is churnlab's min_leaf = 20 in weighted rows) with sample_weight = w: test P(y = 1);
+  - scikit-learn RandomForestClassifier(4 trees, bootstrap = False, max_features = None (all 3
+    features, churnlab's mtry = 3), the same depth and leaf rule) with sample_weight = w: test
+    P(y = 1), the mean of the trees' weighted leaf proportions.
 """
 import numpy as np
 import sklearn
 import xgboost as xgb
 from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 
@@ -51,6 +55,10 @@ def main():
                                 random_state=0)
     dt.fit(X, y, sample_weight=w)
     ptree = dt.predict_proba(Xt)[:, 1]
+    rf = RandomForestClassifier(n_estimators=4, bootstrap=False, max_features=None, max_depth=3,
+                                min_weight_fraction_leaf=20 / float(np.sum(w)), random_state=0)
+    rf.fit(X, y, sample_weight=w)
+    pforest = rf.predict_proba(Xt)[:, 1]
     out = ["-- written by scripts/ref/weights_ref.py with scikit-learn %s, XGBoost %s"
            % (sklearn.__version__, xgb.__version__), "return {"]
     out.append("  X = {" + ", ".join(lua_list(r, "%g") for r in X) + "},")
@@ -64,6 +72,7 @@ def main():
     out.append("  xgb_prob = " + lua_list(pt) + ",")
     out.append("  tree_min_leaf = 20,")
     out.append("  tree_prob = " + lua_list(ptree) + ",")
+    out.append("  forest_prob = " + lua_list(pforest) + ",")
     out.append("}")
     with open("tests/data/weights_ref.lua", "w") as f:
         f.write("\n".join(out) + "\n")

@@ -119,4 +119,31 @@ T.test("fit_more refuses what it cannot do, and leaves the model as it was", fun
   T.ok(p:get(1) == p:get(1))
 end)
 
+-- Against XGBoost (tests/data/xgb_warm_start_ref.lua, scripts/ref/xgb_warm_start_ref.py): a
+-- model XGBoost trained for 4 rounds, imported and boosted 6 more rounds here, must give the
+-- margins of xgb.train(params, d, 6, xgb_model=base) (which the script asserts equal 10
+-- rounds in one go). The features take a few values each, so both search the same
+-- thresholds and grow the same trees; XGBoost sums leaf values in float32 (~6e-8 relative
+-- per addition, 10 trees, margins below 3): 1e-6.
+T.test("fit_more on an imported XGBoost model = XGBoost's xgb.train(..., xgb_model=)", function()
+  local R = dofile("tests/data/xgb_warm_start_ref.lua")
+  local rows = {}
+  for i = 1, R.n do
+    rows[i] = {}
+    for j = 1, R.d do rows[i][j] = R.X[(i - 1) * R.d + j] end
+  end
+  local XR, yR = tensor(rows), tensor(R.y)
+  local m = cl.xgboost.load("tests/data/xgb_warm_start_base.json")
+  local function worst(want)
+    local mg, w = m:predict(XR, {margin = true}), 0
+    for i = 1, R.n do w = math.max(w, math.abs(mg[i] - want[i])) end
+    return w
+  end
+  T.ok(worst(R.margin_base) <= 1e-6, "the base model imports")
+  m:fit_more(XR, yR, {trees = 6})
+  T.eq(m:ntrees(), 10)
+  local w = worst(R.margin_continued)
+  T.ok(w <= 1e-6, ("continued margins: max abs diff %.3g"):format(w))
+end)
+
 T.done()

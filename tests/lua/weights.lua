@@ -97,6 +97,11 @@ T.test("forest weights: without bootstrap each tree is the weighted CART; repeat
   local FP = {trees = 4, mtry = 3, depth = 3, min_leaf = R.tree_min_leaf, bootstrap = false}
   local p = cl.forest(FP):fit(X, y, {weights = w}):predict(Xt)
   T.ok(max_gap(p, tensor(R.tree_prob), nt) < 1e-6, "gap " .. max_gap(p, tensor(R.tree_prob), nt))
+  -- scikit-learn's RandomForestClassifier(bootstrap = False, max_features = None) with
+  -- sample_weight: the same four weighted trees, their mean in float32 (a mean of 4 values:
+  -- 2 roundings of 6e-8 more than the tree's)
+  T.ok(max_gap(p, tensor(R.forest_prob), nt) < 1e-6,
+    "vs RandomForestClassifier: gap " .. max_gap(p, tensor(R.forest_prob), nt))
   local Xr, yr = repeated(counts)
   local a = cl.forest(FP):fit(X, y, {weights = tensor(wc)}):predict(Xt)
   local b = cl.forest(FP):fit(Xr, yr):predict(Xt)

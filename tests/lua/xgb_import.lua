@@ -129,4 +129,61 @@ T.test("bad XGBoost files get errors that say what is wrong", function()
   T.raises(function() cl.xgboost.load(42, {}) end, "one argument")
 end)
 
+-- Categorical splits (XGBoost >= 1.6, enable_categorical; scripts/ref/xgb_categorical_ref.py
+-- wrote the model and XGBoost's outputs on rows with every category and missing values).
+-- XGBoost's predictions are float32 (sigmoid of a float32 sum of 15 leaves) and churnlab
+-- sums leaves in double then rounds: 1e-6 on probabilities, margins and contributions.
+T.test("categorical splits import: predictions and pred_contribs = XGBoost's", function()
+  local R = dofile("tests/data/xgb_categorical_ref.lua")
+  local rows = {}
+  for i = 1, R.n do rows[i] = {R.Q[3 * i - 2], R.Q[3 * i - 1], R.Q[3 * i]} end
+  local Xq = tensor(rows)
+  local m = cl.xgboost.load("tests/data/xgb_import_categorical.json")
+  T.eq(table.concat(m:features(), ","), "usage,plan,tenure")
+  local p, mg, sh = m:predict(Xq), m:predict(Xq, {margin = true}), m:shap(Xq)
+  local worst = {0, 0, 0}
+  for i = 1, R.n do
+    worst[1] = math.max(worst[1], math.abs(p[i] - R.predict[i]))
+    worst[2] = math.max(worst[2], math.abs(mg[i] - R.margin[i]))
+    for j = 1, 4 do worst[3] = math.max(worst[3], math.abs(sh[i][j] - R.contribs[(i - 1) * 4 + j])) end
+  end
+  T.ok(worst[1] <= 1e-6 and worst[2] <= 1e-6 and worst[3] <= 1e-6,
+    ("max abs diff: predict %.3g, margin %.3g, contribs %.3g"):format(worst[1], worst[2], worst[3]))
+  -- saved and loaded as a churnlab model file, the categorical splits stay
+  local path = os.tmpname()
+  m:save(path)
+  local m2 = cl.load(path)
+  os.remove(path)
+  T.eq((m2:predict(Xq) - p):abs():max(), 0)
+end)
+
+T.test("categorical imports refuse what they cannot represent", function()
+  local src = assert(io.open("tests/data/xgb_import_categorical.json")):read("a")
+  with_json((src:gsub('"categories":%[1,', '"categories":[300,', 1)), function(p)
+    T.raises(function() cl.xgboost.load(p) end, "category code 300; only codes 0..254")
+  end)
+  with_json((src:gsub('"categories":%[1,', '"categories":[-1,', 1)), function(p)
+    T.raises(function() cl.xgboost.load(p) end, "category 1 is not a code >= 0")
+  end)
+  with_json((src:gsub('"categories_sizes":%[', '"categories_sizes":[0,', 1)), function(p)
+    T.raises(function() cl.xgboost.load(p) end, "the last three of one length")
+  end)
+  with_json((src:gsub('"categories_nodes":%[3,', '"categories_nodes":[2,', 1)), function(p)
+    T.raises(function() cl.xgboost.load(p) end, "without a valid entry in categories_nodes")
+  end)
+  -- a NaN where a number is needed (a numeric split's condition) is refused
+  with_json((src:gsub('"split_conditions":%[([^,%]]+),', '"split_conditions":[NaN,', 1)), function(p)
+    local ok, err = pcall(cl.xgboost.load, p)
+    T.ok(not ok and (tostring(err):find("not a valid number", 1, true)), tostring(err))
+  end)
+  -- NaN inside a string is text, not a number
+  with_json((src:gsub('"usage"', '"NaN usage"', 1)), function(p)
+    T.eq(cl.xgboost.load(p):features()[1], "NaN usage")
+  end)
+  -- an escaped quote does not end the string: the NaN after it stays text
+  with_json((src:gsub('"usage"', '"u\\"NaN\\\\"', 1)), function(p)
+    T.eq(cl.xgboost.load(p):features()[1], 'u"NaN\\')
+  end)
+end)
+
 T.done()

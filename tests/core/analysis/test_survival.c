@@ -359,6 +359,99 @@ static void distributions(void **state)
     NEAR(cl_stats_gamma_p(2.5, 1.5) + cl_stats_gamma_q(2.5, 1.5), 1, 1e-14);
 }
 
+/* Case weights (issue 20). Exact by construction: all-one weights are the unweighted fit bit
+ * for bit (the weighted code multiplies by 1.0 and divides nd by nd). Integer weights: Kaplan-
+ * Meier and a Breslow Cox equal the fit of the rows repeated, up to the order of the same
+ * sums (1e-12; Cox: Newton to 1e-12 on both, 1e-9). The references against statsmodels are
+ * in tests/lua/survival_weights.lua. */
+static int rep_rows(const double *w, double *X, double *t, double *e)
+{
+    int k = 0;
+    for (int i = 0; i < SYN_N; i++)
+        for (int r = 0; r < (int)w[i]; r++, k++) {
+            memcpy(X + (size_t)k * SYN_D, SYN_X + (size_t)i * SYN_D, SYN_D * sizeof *X);
+            t[k] = SYN_TIME[i];
+            e[k] = SYN_EVENT[i];
+        }
+    return k;
+}
+
+static void weights_repeat(void **state)
+{
+    (void)state;
+    static double w[SYN_N], ones[SYN_N], X[3 * SYN_N * SYN_D], t[3 * SYN_N], e[3 * SYN_N];
+    for (int i = 0; i < SYN_N; i++) {
+        w[i] = 1 + i % 3;
+        ones[i] = 1;
+    }
+    int nr = rep_rows(w, X, t, e);
+    cl_km *a, *b, *c;
+    assert_int_equal(cl_survival_km_fit_w(&a, SYN_TIME, SYN_EVENT, w, SYN_N, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_fit(&b, t, e, nr, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_fit_w(&c, SYN_TIME, SYN_EVENT, ones, SYN_N, 0.95), CL_OK);
+    cl_km *u;
+    assert_int_equal(cl_survival_km_fit(&u, SYN_TIME, SYN_EVENT, SYN_N, 0.95), CL_OK);
+    assert_int_equal(a->m, b->m);
+    for (int64_t j = 0; j < a->m; j++) {
+        NEAR(a->surv[j], b->surv[j], 1e-12);
+        if (!(isnan(a->se[j]) && isnan(b->se[j])))
+            NEAR(a->se[j], b->se[j], 1e-12);
+        NEAR(a->n_risk[j], b->n_risk[j], 0);
+        assert_memory_equal(&c->surv[j], &u->surv[j], sizeof(double));
+        assert_memory_equal(&c->se[j], &u->se[j], sizeof(double));
+    }
+    cl_survival_km_free(a);
+    cl_survival_km_free(b);
+    cl_survival_km_free(c);
+    cl_survival_km_free(u);
+    cl_cox *m, *r, *o, *uo;
+    assert_int_equal(cl_cox_fit_w(&m, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D, CL_COX_BRESLOW,
+                                  50, 1e-12, 0.95), CL_OK);
+    assert_int_equal(cl_cox_fit(&r, X, t, e, nr, SYN_D, CL_COX_BRESLOW, 50, 1e-12, 0.95), CL_OK);
+    for (int k = 0; k < SYN_D; k++) {
+        NEAR(m->beta[k], r->beta[k], 1e-9);
+        NEAR(m->se[k], r->se[k], 1e-9);
+    }
+    assert_int_equal(m->weighted, 1);
+    for (int ties = CL_COX_EFRON; ties <= CL_COX_BRESLOW; ties++) {
+        assert_int_equal(cl_cox_fit_w(&o, SYN_X, SYN_TIME, SYN_EVENT, ones, SYN_N, SYN_D, ties,
+                                      50, 1e-9, 0.95), CL_OK);
+        assert_int_equal(cl_cox_fit(&uo, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, ties, 50, 1e-9,
+                                    0.95), CL_OK);
+        assert_memory_equal(o->beta, uo->beta, SYN_D * sizeof(double));
+        assert_memory_equal(o->var, uo->var, SYN_D * SYN_D * sizeof(double));
+        assert_memory_equal(o->bh_cumhaz, uo->bh_cumhaz, (size_t)o->m * sizeof(double));
+        cl_cox_free(o);
+        cl_cox_free(uo);
+    }
+    double resid[SYN_N * SYN_D];
+    assert_int_equal(cl_cox_schoenfeld(m, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, resid), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "fitted with weights"));
+    cl_cox_free(m);
+    cl_cox_free(r);
+    w[4] = -2;
+    assert_int_equal(cl_survival_km_fit_w(&a, SYN_TIME, SYN_EVENT, w, SYN_N, 0.95), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "row 5: weight must be"));
+    assert_null(a);
+    w[4] = NAN;
+    assert_int_equal(cl_cox_fit_w(&m, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D, CL_COX_EFRON,
+                                  50, 1e-9, 0.95), CL_EINVAL);
+    assert_null(m);
+    size_t base = cl_alloc_bytes();
+    for (long k = 1;; k++) { /* every allocation of the weighted fit can fail cleanly */
+        cl_alloc_fail_at(k);
+        int rc = cl_cox_fit_w(&m, SYN_X, SYN_TIME, SYN_EVENT, ones, SYN_N, SYN_D, CL_COX_EFRON, 50,
+                              1e-9, 0.95);
+        cl_alloc_fail_at(0);
+        if (rc == CL_OK) {
+            cl_cox_free(m);
+            break;
+        }
+        assert_int_equal(rc, CL_ENOMEM);
+        assert_int_equal(cl_alloc_bytes(), base);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +460,7 @@ int main(void)
         cmocka_unit_test(cox_synthetic), cmocka_unit_test(bad_input),
         cmocka_unit_test(alloc_failures), cmocka_unit_test(distributions),
         cmocka_unit_test(cox_predictions), cmocka_unit_test(concordance_brute), cmocka_unit_test(cox_aliased),
+        cmocka_unit_test(weights_repeat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
