@@ -1,4 +1,4 @@
--- Shared by tests/lua/{gbdt,forest}_steps.lua: refit the models of a fixtures script into a
+-- Shared by tests/lua/{gbdt,forest,mlp}_steps.lua: refit the models of a fixtures script into a
 -- scratch folder and compare each with the committed fixture written by the binary from before
 -- a fit function was split into named steps.
 --
