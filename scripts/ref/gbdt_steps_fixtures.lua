@@ -14,11 +14,7 @@ for i, c in ipairs(cfgs) do
   cl.gbdt(c):fit(X, y):save(arg[1] .. "/g" .. i .. ".clm")
   cl.gbdt(c):fit(X, y, {weights = w}):save(arg[1] .. "/gw" .. i .. ".clm")
 end
-local tr, va = {}, {}
-for i = 1, 450 do tr[i] = i end
-for i = 451, 600 do va[#va + 1] = i end
-local Xt, yt, wt = X:index_rows(tr), y:index_rows(tr), w:index_rows(tr)
-local valid = {X:index_rows(va), y:index_rows(va)}
+local Xt, yt, wt, valid = dofile("tests/lua/lib/steps_fixtures.lua").train_valid(R)
 local vcfgs = {
   {{trees = 200, lr = 0.3, depth = 4}, {valid = valid, early_stop = 5, metric = "auc"}},
   {{trees = 25, subsample = 0.6, seed = 9}, {valid = valid, metric = "logloss"}},

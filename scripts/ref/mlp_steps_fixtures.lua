@@ -9,12 +9,7 @@
 -- usage: build/release/churnlab scripts/ref/mlp_steps_fixtures.lua tests/data/mlp_steps
 local cl = require "churnlab"
 local R = dofile("tests/data/weights_ref.lua")
-local X, y, w = cl.tensor(R.X), cl.tensor(R.y), cl.tensor(R.w)
-local tr, va = {}, {}
-for i = 1, 450 do tr[i] = i end
-for i = 451, 600 do va[#va + 1] = i end
-local Xt, yt, wt = X:index_rows(tr), y:index_rows(tr), w:index_rows(tr)
-local valid = {X:index_rows(va), y:index_rows(va)}
+local Xt, yt, wt, valid = dofile("tests/lua/lib/steps_fixtures.lua").train_valid(R)
 local cfgs = {
   {{hidden = {8}, epochs = 40, lr = 0.05, batch = 32, seed = 3}, {valid = valid, early_stop = 3}},
   {{hidden = {6, 4}, optimizer = "sgd", momentum = 0.9, nesterov = true, weight_decay = 1e-3,

@@ -30,6 +30,16 @@ local function max_diff(a, b, n)
   return worst
 end
 
+-- The weights_ref rows cut for the fixtures that validate (scripts/ref/{gbdt,mlp}_steps_fixtures):
+-- rows 1..450 train (X, y and the sample weights), rows 451..600 are the validation set {Xv, yv}.
+function M.train_valid(R)
+  local X, y, w = cl.tensor(R.X), cl.tensor(R.y), cl.tensor(R.w)
+  local tr, va = {}, {}
+  for i = 1, 450 do tr[i] = i end
+  for i = 451, #R.X do va[#va + 1] = i end
+  return X:index_rows(tr), y:index_rows(tr), w:index_rows(tr), {X:index_rows(va), y:index_rows(va)}
+end
+
 function M.check(T, script, fixtures, names)
   local R = dofile("tests/data/weights_ref.lua")
   local X = cl.tensor(R.X)
