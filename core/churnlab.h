@@ -62,6 +62,7 @@
 #include "analysis/strategy.h"
 #include "base/strbuf.h"
 #include "analysis/survival.h"
+#include "analysis/cox.h"
 #include "synth/synth.h"
 #include "synth/synth_bench.h"
 #include "tensor/tensor.h"

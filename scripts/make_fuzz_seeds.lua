@@ -5,19 +5,10 @@
 -- Small on purpose: libFuzzer mutates faster on short inputs (-max_len=4096 in run.sh).
 local cl = require "churnlab"
 local T = cl.tensor
-local dir = arg and arg[1] or "tests/data/fuzz-loaders"
-os.execute("mkdir -p '" .. dir .. "'")
+local S = dofile(((arg and arg[0] or ""):match("^(.*)/") or ".") .. "/lib/fuzz_seeds.lua")
+local dir = S.outdir("tests/data/fuzz-loaders")
 
--- 40 rows, 3 features: x1 informative, x2 noise, x3 with missing values.
-local rows, ys = {}, {}
-local s = 7
-local function rnd() s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 end
-for i = 1, 40 do
-  local y = i % 2
-  rows[i] = {y + rnd() - 0.5, rnd(), (i % 5 == 0) and 0 / 0 or rnd() * 3}
-  ys[i] = y
-end
-local X, y = T.new(rows), T.new(ys)
+local X, y, rows = S.rows(7) -- 40 rows, 3 features: x1 informative, x2 noise, x3 with missing values
 local noNaN = {}
 for i = 1, 40 do noNaN[i] = {rows[i][1], rows[i][2], rows[i][3] ~= rows[i][3] and 0 or rows[i][3]} end
 local Xf = T.new(noNaN)

@@ -3,20 +3,10 @@
 -- churnlab's own export writes XGBoost's layout (xgb_export.c); small on purpose, since
 -- run.sh gives the non-CSV targets -max_len=4096 and libFuzzer cuts longer seeds.
 local cl = require "churnlab"
-local T = cl.tensor
-local dir = arg and arg[1] or "tests/data/fuzz-xgb"
-os.execute("mkdir -p '" .. dir .. "'")
+local S = dofile(((arg and arg[0] or ""):match("^(.*)/") or ".") .. "/lib/fuzz_seeds.lua")
+local dir = S.outdir("tests/data/fuzz-xgb")
 
--- 40 rows, 3 features: x1 informative, x2 noise, x3 with missing values.
-local rows, ys = {}, {}
-local s = 11
-local function rnd() s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 end
-for i = 1, 40 do
-  local y = i % 2
-  rows[i] = {y + rnd() - 0.5, rnd(), (i % 5 == 0) and 0 / 0 or rnd() * 3}
-  ys[i] = y
-end
-local X, y = T.new(rows), T.new(ys)
+local X, y = S.rows(11) -- 40 rows, 3 features: x1 informative, x2 noise, x3 with missing values
 
 local function seed(name, params)
   local path = dir .. "/" .. name .. ".json"

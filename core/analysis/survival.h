@@ -1,5 +1,6 @@
 /* survival.h - Kaplan-Meier retention curves, the log-rank test and concordance; the Cox
- * model is in cox.h (included here, so one include gives the whole survival toolbox).
+ * model is in cox.h (not included here: cox.c uses the Kaplan-Meier fit, so this header
+ * including cox.h made the pair a circle; churnlab.h gives the whole toolbox).
  *
  * Inputs are durations (time >= 0, e.g. tenure in months) and event indicators (1 = churned,
  * 0 = still active / censored). NaN times or events other than 0/1 are errors naming the row.
@@ -8,8 +9,6 @@
 #define CL_SURVIVAL_H
 
 #include <stdint.h>
-
-#include "analysis/cox.h"
 
 /* Kaplan-Meier estimate at each distinct event time. Owned; cl_survival_km_free. */
 typedef struct cl_km {

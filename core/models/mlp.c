@@ -704,14 +704,40 @@ static int evaluate(cl_mlp *m, ws *w, const float *X, const float *y, int64_t n,
     return CL_OK;
 }
 
-int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
-               const cl_mlp_fit_opts *opts, cl_mlp_history *hist, const cl_progress *prog)
+/* ---- fitting, in named steps: run_epoch (a shuffled pass, batch by batch), batch_step
+ * (gather, forward, backward, weight decay, optimizer), end_epoch (validation, best weights,
+ * early stopping, progress); Keras' fit loop and PyTorch's train/validate epoch are the
+ * model ---- */
+
+/* One fit's state: the data, the loop's workspace, the optimizer's moments, the best epoch's
+ * weights and where the loop stands. */
+typedef struct trainer {
+    cl_mlp *m;
+    const float *X, *y;
+    int64_t n, d;
+    int64_t batch, nb; /* rows per batch (at most n), batches per epoch */
+    const cl_mlp_fit_opts *o;
+    cl_mlp_history *hist; /* NULL: not recorded */
+    const cl_progress *prog;
+    ws w;
+    float *st1, *st2; /* the optimizer's state: Adam's moments, SGD's velocity in st1 */
+    float *keep;      /* the best epoch's weights, then its batch-norm statistics */
+    float *pv;        /* validation probabilities (evaluate's buffer) */
+    uint32_t *idx;    /* the epoch's row order */
+    float wpos, wneg; /* class weights of the positive and the negative rows */
+    double npos;      /* positive labels (for the prior correction) */
+    cl_rng shuf, drop;
+    int64_t step;     /* optimizer steps so far: Adam's bias correction */
+    double best;      /* the best validation loss so far */
+    int best_epoch;   /* 1-based; 0: no epoch kept yet */
+    int bad;          /* epochs since the best one */
+    int done_epochs, stopped, interrupted;
+} trainer;
+
+/* What a fit refuses before it changes the model. */
+static int check_fit(const cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
+                     const cl_mlp_fit_opts *opts)
 {
-    static const cl_mlp_fit_opts none = {NULL, NULL, 0, 0, NULL};
-    if (!opts)
-        opts = &none;
-    if (hist)
-        memset(hist, 0, sizeof *hist);
     if (m->nnames && m->nnames != d)
         return cl_error(CL_EINVAL, "mlp: X has %lld columns but the model has %lld feature "
                                    "names", (long long)d, (long long)m->nnames);
@@ -728,160 +754,257 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
     }
     if (opts->early_stop < 0)
         return cl_error(CL_EINVAL, "mlp: early_stop must be >= 0, got %d", opts->early_stop);
-    if ((rc = cl_threads_blas("mlp: fit")))
-        return rc;
-    const int epochs = m->p.epochs;
-    const int64_t batch = m->p.batch < n ? m->p.batch : n;
+    return cl_threads_blas("mlp: fit");
+}
 
+static void trainer_free(trainer *tr)
+{
+    ws_free(&tr->w);
+    cl_alloc_free(tr->st1);
+    cl_alloc_free(tr->st2);
+    cl_alloc_free(tr->keep);
+    cl_alloc_free(tr->idx);
+    cl_alloc_free(tr->pv);
+}
+
+/* Fresh weights and everything the loop needs, allocated once; the class weights and the two
+ * random streams (row order, dropout) from the seed. */
+static int trainer_new(trainer *tr, cl_mlp *m, const float *X, const float *y, int64_t n,
+                       int64_t d, const cl_mlp_fit_opts *opts, cl_mlp_history *hist,
+                       const cl_progress *prog)
+{
+    memset(tr, 0, sizeof *tr);
+    tr->m = m;
+    tr->X = X;
+    tr->y = y;
+    tr->n = n;
+    tr->d = d;
+    tr->o = opts;
+    tr->hist = hist;
+    tr->prog = prog;
+    tr->batch = m->p.batch < n ? m->p.batch : n;
+    tr->nb = (n + tr->batch - 1) / tr->batch;
+    tr->best = INFINITY;
     m->fitted = 0;
     m->epochs_run = 0;
-    if ((rc = cl_mlp_init_weights(m, d)))
+    int rc = cl_mlp_init_weights(m, d);
+    if (rc)
         return rc;
-    /* everything the loop needs, allocated once */
-    ws w;
-    int64_t rows = batch > EVAL_CHUNK ? batch : EVAL_CHUNK;
-    if ((rc = ws_new(&w, m, rows, 1)))
+    if ((rc = ws_new(&tr->w, m, tr->batch > EVAL_CHUNK ? tr->batch : EVAL_CHUNK, 1)))
         return rc;
-    int blas_prev = blas_single();
+    const int epochs = m->p.epochs;
     int64_t np = m->np, ns = m->ns;
-    float *st1 = cl_alloc_calloc((size_t)np, sizeof(float));
-    float *st2 = cl_alloc_calloc((size_t)np, sizeof(float));
-    float *keep = cl_alloc((size_t)(np + ns + 1) * sizeof(float));
-    uint32_t *idx = cl_alloc((size_t)n * sizeof(uint32_t));
-    float *pv = opts->Xv ? cl_alloc((size_t)opts->nv * sizeof(float)) : NULL;
+    tr->st1 = cl_alloc_calloc((size_t)np, sizeof(float));
+    tr->st2 = cl_alloc_calloc((size_t)np, sizeof(float));
+    tr->keep = cl_alloc((size_t)(np + ns + 1) * sizeof(float));
+    tr->idx = cl_alloc((size_t)n * sizeof(uint32_t));
+    tr->pv = opts->Xv ? cl_alloc((size_t)opts->nv * sizeof(float)) : NULL;
     if (hist) {
         hist->loss = cl_alloc_calloc((size_t)epochs, sizeof(double));
         hist->val_loss = cl_alloc_calloc((size_t)epochs, sizeof(double));
         hist->val_auc = cl_alloc_calloc((size_t)epochs, sizeof(double));
         hist->lr = cl_alloc_calloc((size_t)epochs, sizeof(double));
     }
-    if (!st1 || !st2 || !keep || !idx || (opts->Xv && !pv) ||
-        (hist && (!hist->loss || !hist->val_loss || !hist->val_auc || !hist->lr))) {
-        rc = CL_ENOMEM;
-        goto done;
-    }
+    if (!tr->st1 || !tr->st2 || !tr->keep || !tr->idx || (opts->Xv && !tr->pv) ||
+        (hist && (!hist->loss || !hist->val_loss || !hist->val_auc || !hist->lr)))
+        return CL_ENOMEM;
     for (int64_t i = 0; i < n; i++)
-        idx[i] = (uint32_t)i;
-    float wpos, wneg;
-    double npos = class_weights(m, y, n, &wpos, &wneg);
-    cl_rng shuf, drop;
-    cl_rng_split(&shuf, m->p.seed, 0);
-    cl_rng_split(&drop, m->p.seed, 1);
+        tr->idx[i] = (uint32_t)i;
+    tr->npos = class_weights(m, y, n, &tr->wpos, &tr->wneg);
+    cl_rng_split(&tr->shuf, m->p.seed, 0);
+    cl_rng_split(&tr->drop, m->p.seed, 1);
+    return CL_OK;
+}
 
-    double best = INFINITY;
-    int best_epoch = 0, bad = 0, done_epochs = 0, stopped = 0, interrupted = 0;
-    int64_t t = 0, nb = (n + batch - 1) / batch;
-    for (int e = 0; e < epochs && !stopped && !interrupted; e++) {
+/* Rows i0 .. i0 + B - 1 of the epoch's order into the batch buffers, each with its class
+ * weight times its sample weight. */
+static void gather_batch(trainer *tr, int64_t i0, int64_t B)
+{
+    ws *w = &tr->w;
+    const int64_t d = tr->d;
+    for (int64_t i = 0; i < B; i++) {
+        uint32_t r = tr->idx[i0 + i];
+        memcpy(w->xb + i * d, tr->X + (int64_t)r * d, (size_t)d * sizeof(float));
+        w->yb[i] = tr->y[r];
+        w->wb[i] = tr->y[r] == 1.0f ? tr->wpos : tr->wneg;
+        if (tr->o->w)
+            w->wb[i] *= tr->o->w[r];
+    }
+}
+
+/* Weight decay on the weight matrices (not the biases): AdamW shrinks the weights directly
+ * (decoupled, Loshchilov & Hutter), the others add the L2 gradient wd W. */
+static void weight_decay(cl_mlp *m, ws *w, double lr)
+{
+    float wd = (float)m->p.weight_decay;
+    for (int l = 0; l < m->nl; l++) {
+        float *W = m->theta + m->woff[l], *G = w->grad + m->woff[l];
+        int64_t k = m->dims[l] * m->dims[l + 1];
+        if (m->p.optimizer == CL_OPT_ADAMW) {
+            float f = 1.0f - (float)lr * wd;
+            for (int64_t i = 0; i < k; i++)
+                W[i] *= f;
+        } else {
+            for (int64_t i = 0; i < k; i++)
+                G[i] += wd * W[i];
+        }
+    }
+}
+
+/* One optimizer step on one batch; returns the batch's summed (weighted) loss. */
+static double batch_step(trainer *tr, int64_t i0, int64_t B, double lr)
+{
+    cl_mlp *m = tr->m;
+    ws *w = &tr->w;
+    gather_batch(tr, i0, B);
+    forward(m, w, w->xb, B, MODE_TRAIN, 1, &tr->drop);
+    double loss = backward(m, w, w->xb, B, 1) * (double)B;
+    if (m->p.weight_decay > 0)
+        weight_decay(m, w, lr);
+    tr->step++;
+    if (m->p.optimizer == CL_OPT_SGD)
+        cl_optim_sgd(m->theta, w->grad, tr->st1, m->np, lr, m->p.momentum, m->p.nesterov);
+    else
+        cl_optim_adam(m->theta, w->grad, tr->st1, tr->st2, m->np, lr, m->p.beta1, m->p.beta2,
+                      m->p.eps, tr->step);
+    return loss;
+}
+
+/* Epoch e: a pass over the rows in a new shuffled order at learning rate lr; returns the mean
+ * training loss. Progress every 64 batches; a stop request there sets interrupted and
+ * abandons the epoch (the last complete epoch's weights stand). */
+static double run_epoch(trainer *tr, int e, double lr)
+{
+    const int64_t n = tr->n, batch = tr->batch;
+    cl_rng_shuffle(&tr->shuf, tr->idx, (uint64_t)n);
+    double loss_sum = 0;
+    for (int64_t bi = 0; bi < tr->nb; bi++) {
+        int64_t i0 = bi * batch, B = n - i0 < batch ? n - i0 : batch;
+        loss_sum += batch_step(tr, i0, B, lr);
+        if ((bi & 63) == 63) {
+            char detail[64];
+            snprintf(detail, sizeof detail, "loss %.4f", loss_sum / (double)(i0 + B));
+            if (cl_progress_step(tr->prog, "mlp epoch", e + (double)(bi + 1) / (double)tr->nb,
+                                 tr->m->p.epochs, detail) != CL_OK) {
+                tr->interrupted = 1;
+                break;
+            }
+        }
+    }
+    return loss_sum / (double)n;
+}
+
+/* Keeps the weights of an epoch that improved the validation loss (every epoch without a
+ * validation set); counts the others and sets stopped after early_stop of them in a row. */
+static void keep_or_stop(trainer *tr, int e, double vl)
+{
+    const cl_mlp *m = tr->m;
+    if (!tr->o->Xv || vl < tr->best) {
+        tr->best = tr->o->Xv ? vl : tr->best;
+        tr->best_epoch = e + 1;
+        tr->bad = 0;
+        memcpy(tr->keep, m->theta, (size_t)m->np * sizeof(float));
+        if (m->ns)
+            memcpy(tr->keep + m->np, m->stats, (size_t)m->ns * sizeof(float));
+    } else if (tr->o->early_stop > 0 && ++tr->bad >= tr->o->early_stop) {
+        tr->stopped = 1;
+    }
+}
+
+/* After epoch e (training loss tl at rate lr): the validation loss and AUC, the history row,
+ * the best weights or the early stop, and the progress line. */
+static void end_epoch(trainer *tr, int e, double tl, double lr)
+{
+    const cl_mlp_fit_opts *o = tr->o;
+    double vl = NAN, va = NAN;
+    if (o->Xv)
+        evaluate(tr->m, &tr->w, o->Xv, o->yv, o->nv, tr->pv, &vl, &va);
+    tr->done_epochs = e + 1;
+    if (tr->hist) {
+        tr->hist->loss[e] = tl;
+        tr->hist->val_loss[e] = vl;
+        tr->hist->val_auc[e] = va;
+        tr->hist->lr[e] = lr;
+    }
+    keep_or_stop(tr, e, vl);
+    char detail[96];
+    if (o->Xv)
+        snprintf(detail, sizeof detail, "loss %.4f val %.4f auc %.4f", tl, vl, va);
+    else
+        snprintf(detail, sizeof detail, "loss %.4f", tl);
+    const int epochs = tr->m->p.epochs;
+    if (cl_progress_step(tr->prog, "mlp epoch", e + 1, tr->stopped ? e + 1 : epochs, detail) !=
+        CL_OK)
+        tr->interrupted = 1;
+}
+
+/* The best epoch's weights back into the model, which is then fitted (unless no epoch was
+ * complete), and the history's summary. */
+static void restore_best(trainer *tr)
+{
+    cl_mlp *m = tr->m;
+    if (tr->best_epoch > 0) {
+        memcpy(m->theta, tr->keep, (size_t)m->np * sizeof(float));
+        if (m->ns)
+            memcpy(m->stats, tr->keep + m->np, (size_t)m->ns * sizeof(float));
+        m->fitted = 1;
+        m->epochs_run = tr->done_epochs;
+        cl_prior_rates(tr->npos, (double)tr->n, tr->wpos, tr->wneg, &m->prior_trained,
+                       &m->prior_true);
+    }
+    if (tr->hist) {
+        tr->hist->epochs = tr->done_epochs;
+        tr->hist->best_epoch = tr->best_epoch;
+        tr->hist->stopped_early = tr->stopped;
+        tr->hist->interrupted = tr->interrupted;
+    }
+}
+
+/* The epochs, until the last one, an early stop or an interruption (CL_EINTR, the model
+ * keeping the best complete epoch); a diverged loss is an error. */
+static int train(trainer *tr)
+{
+    const cl_mlp *m = tr->m;
+    const int epochs = m->p.epochs;
+    for (int e = 0; e < epochs && !tr->stopped && !tr->interrupted; e++) {
         double lr = cl_optim_lr((cl_sched)m->p.schedule, m->p.lr, e, epochs, m->p.step_size,
                                 m->p.gamma);
-        cl_rng_shuffle(&shuf, idx, (uint64_t)n);
-        double loss_sum = 0;
-        for (int64_t bi = 0; bi < nb; bi++) {
-            int64_t i0 = bi * batch, B = n - i0 < batch ? n - i0 : batch;
-            for (int64_t i = 0; i < B; i++) {
-                uint32_t r = idx[i0 + i];
-                memcpy(w.xb + i * d, X + (int64_t)r * d, (size_t)d * sizeof(float));
-                w.yb[i] = y[r];
-                w.wb[i] = y[r] == 1.0f ? wpos : wneg;
-                if (opts->w)
-                    w.wb[i] *= opts->w[r];
-            }
-            forward(m, &w, w.xb, B, MODE_TRAIN, 1, &drop);
-            loss_sum += backward(m, &w, w.xb, B, 1) * (double)B;
-            if (m->p.weight_decay > 0) {
-                float wd = (float)m->p.weight_decay;
-                for (int l = 0; l < m->nl; l++) {
-                    float *W = m->theta + m->woff[l], *G = w.grad + m->woff[l];
-                    int64_t k = m->dims[l] * m->dims[l + 1];
-                    if (m->p.optimizer == CL_OPT_ADAMW) {
-                        float f = 1.0f - (float)lr * wd;
-                        for (int64_t i = 0; i < k; i++)
-                            W[i] *= f;
-                    } else {
-                        for (int64_t i = 0; i < k; i++)
-                            G[i] += wd * W[i];
-                    }
-                }
-            }
-            t++;
-            if (m->p.optimizer == CL_OPT_SGD)
-                cl_optim_sgd(m->theta, w.grad, st1, np, lr, m->p.momentum, m->p.nesterov);
-            else
-                cl_optim_adam(m->theta, w.grad, st1, st2, np, lr, m->p.beta1, m->p.beta2,
-                              m->p.eps, t);
-            if ((bi & 63) == 63) {
-                char detail[64];
-                snprintf(detail, sizeof detail, "loss %.4f", loss_sum / (double)(i0 + B));
-                if (cl_progress_step(prog, "mlp epoch", e + (double)(bi + 1) / (double)nb, epochs,
-                                     detail) != CL_OK) {
-                    interrupted = 1;
-                    break;
-                }
-            }
-        }
-        if (interrupted)
+        double tl = run_epoch(tr, e, lr);
+        if (tr->interrupted)
             break;
-        double tl = loss_sum / (double)n, vl = NAN, va = NAN;
-        if (!isfinite(tl)) {
-            rc = cl_error(CL_EINVAL, "mlp: training loss diverged to %g at epoch %d (lower lr?)",
-                          tl, e + 1);
-            goto done;
-        }
-        if (opts->Xv)
-            evaluate(m, &w, opts->Xv, opts->yv, opts->nv, pv, &vl, &va);
-        done_epochs = e + 1;
-        if (hist) {
-            hist->loss[e] = tl;
-            hist->val_loss[e] = vl;
-            hist->val_auc[e] = va;
-            hist->lr[e] = lr;
-        }
-        if (!opts->Xv || vl < best) {
-            best = opts->Xv ? vl : best;
-            best_epoch = e + 1;
-            bad = 0;
-            memcpy(keep, m->theta, (size_t)np * sizeof(float));
-            if (ns)
-                memcpy(keep + np, m->stats, (size_t)ns * sizeof(float));
-        } else if (opts->early_stop > 0 && ++bad >= opts->early_stop) {
-            stopped = 1;
-        }
-        char detail[96];
-        if (opts->Xv)
-            snprintf(detail, sizeof detail, "loss %.4f val %.4f auc %.4f", tl, vl, va);
-        else
-            snprintf(detail, sizeof detail, "loss %.4f", tl);
-        if (cl_progress_step(prog, "mlp epoch", e + 1, stopped ? e + 1 : epochs, detail) != CL_OK)
-            interrupted = 1;
+        if (!isfinite(tl))
+            return cl_error(CL_EINVAL, "mlp: training loss diverged to %g at epoch %d (lower "
+                                       "lr?)", tl, e + 1);
+        end_epoch(tr, e, tl, lr);
     }
-    if (best_epoch > 0) {
-        memcpy(m->theta, keep, (size_t)np * sizeof(float));
-        if (ns)
-            memcpy(m->stats, keep + np, (size_t)ns * sizeof(float));
-        m->fitted = 1;
-        m->epochs_run = done_epochs;
-        cl_prior_rates(npos, (double)n, wpos, wneg, &m->prior_trained, &m->prior_true);
+    restore_best(tr);
+    if (!tr->interrupted)
+        return CL_OK;
+    return cl_error(CL_EINTR, "mlp: fit interrupted after %d complete epoch%s%s",
+                    tr->done_epochs, tr->done_epochs == 1 ? "" : "s",
+                    tr->best_epoch ? "" : " (model left unfitted)");
+}
+
+int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
+               const cl_mlp_fit_opts *opts, cl_mlp_history *hist, const cl_progress *prog)
+{
+    static const cl_mlp_fit_opts none = {NULL, NULL, 0, 0, NULL};
+    if (!opts)
+        opts = &none;
+    if (hist)
+        memset(hist, 0, sizeof *hist);
+    int rc = check_fit(m, X, y, n, d, opts);
+    if (rc)
+        return rc;
+    trainer tr;
+    if (!(rc = trainer_new(&tr, m, X, y, n, d, opts, hist, prog))) {
+        int blas_prev = blas_single();
+        rc = train(&tr);
+        openblas_set_num_threads(blas_prev);
     }
-    if (hist) {
-        hist->epochs = done_epochs;
-        hist->best_epoch = best_epoch;
-        hist->stopped_early = stopped;
-        hist->interrupted = interrupted;
-    }
-    rc = interrupted ? cl_error(CL_EINTR, "mlp: fit interrupted after %d complete epoch%s%s",
-                                done_epochs, done_epochs == 1 ? "" : "s",
-                                best_epoch ? "" : " (model left unfitted)")
-                     : CL_OK;
-done:
     if (rc && rc != CL_EINTR && hist)
         cl_mlp_history_free(hist);
-    ws_free(&w);
-    openblas_set_num_threads(blas_prev);
-    cl_alloc_free(st1);
-    cl_alloc_free(st2);
-    cl_alloc_free(keep);
-    cl_alloc_free(idx);
-    cl_alloc_free(pv);
+    trainer_free(&tr);
     return rc;
 }
 

@@ -9,10 +9,10 @@
  *
  * Each kind provides one cl_model_ops table next to its code (cl_logreg_model_ops in
  * linear.c, cl_mlp_model_ops in mlp.c, cl_gbdt_model_ops in gbdt.c ...); the table of kinds
- * that cl_model_load dispatches on lives in core/kinds.c, above every model folder, so
+ * that cl_model_load dispatches on lives in core/model_kinds.c, above every model folder, so
  * the folder graph stays a DAG (trees -> models, never back).
  *
- * A new kind is one ops table and one line in core/kinds.c: the Lua binding, model files,
+ * A new kind is one ops table and one line in core/model_kinds.c: the Lua binding, model files,
  * help() and the generic tests (tests/core/models/test_model.c runs every registered kind,
  * a toy classifier included) come from this interface.
  *
@@ -125,7 +125,9 @@ typedef struct cl_model_ops {
 
 typedef struct cl_model cl_model;
 
-/* The registered kinds (core/kinds.c), NULL-terminated; and one by its file kind. */
+/* ---- the registry: defined in core/model_kinds.c (above models/ and trees/), declared here
+ * so that callers need one header ---- */
+/* The registered kinds, NULL-terminated; and one by its file kind. */
 extern const cl_model_ops *const cl_model_kinds[];
 const cl_model_ops *cl_model_kind_ops(const char *kind);
 /* The i-th kind (0-based: the built-in ones, then those added by cl_model_register), NULL past
@@ -141,6 +143,7 @@ int cl_model_register(const cl_model_ops *ops);
  * CL_EFORMAT names the file and the kind when it is not a churn classifier. */
 int cl_model_load(cl_model **out, const char *path);
 int cl_model_read(cl_model **out, const cl_mr *r);
+/* ---- the generic handle (models/model.c) ---- */
 /* A new unfitted model of a kind from its params struct (NULL: the defaults). */
 int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params);
 /* CL_EINVAL naming the first row whose weight is negative or not finite, or when all are 0. */

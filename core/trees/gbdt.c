@@ -255,24 +255,52 @@ static cl_grow_params grow_params(const cl_gbdt_params *p, int nth, cl_dist *dis
     return gp;
 }
 
-/* A fit from scratch (more = 0), or `more` further rounds on a fitted model (warm start):
- * then the trees so far stay, the base score too, and boosting continues from their margins
- * with round numbers (and so random streams) going on from theirs, so on the same data
- * fit(trees = a) then fit_more(b) is bit for bit fit(trees = a + b). The bins are fitted
- * anew on X (on the same data the same bins). */
-static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
-               int more, const cl_progress *progress)
+/* ---- one fit, in the steps of LightGBM's GBDT::Train: set up the rows, boost from the
+ * average, then per round TrainOneIter (train_one_iter), UpdateScore (update_score) and
+ * EvalAndCheckEarlyStopping (eval_and_check_stop) ---- */
+
+/* A fit's state: the checked options, the binned rows with their labels, gradients and
+ * margins, the validation margins, and where this rank's rows sit among every rank's. */
+typedef struct boost {
+    cl_gbdt *m;
+    const cl_gbdt_params *p;
+    const cl_gbdt_fit_opts *o;
+    const cl_progress *progress;
+    int logistic, metric, d, nth, nranks;
+    int t0; /* rounds kept from before (warm start) */
+    cl_dist *dist;
+    size_t n, nv;          /* this rank's training and validation rows */
+    size_t ng, first, nvg; /* every rank's rows, this rank's first one, every rank's validation rows */
+    cl_tensor *Xc, *Xvc;
+    const float *Xd;
+    uint8_t *bins;
+    float *yv, *grad, *hess, *ylab, *vtmp;
+    double *scratch, *margin, *vmargin;
+    double *vall; /* distributed: the validation margins of every rank */
+    float *yvall;
+    int64_t *counts, *vbytes;
+    uint32_t *rows;
+    int *feats, *missing;
+    cl_grow_ws *ws;
+    cl_grow_params gp;
+    int8_t mono[CL_PARAM_MAXINTS];
+    uint32_t ic[CL_PARAM_MAXINTS];
+    int mono_any;
+    double best;   /* the validation score of best_iter */
+    int best_iter; /* -1 before the first validated round */
+} boost;
+
+/* What a fit refuses before it changes anything: the rows and labels, the validation set, the
+ * metric for the objective, one monotone sign and one interaction mask per feature. */
+static int check_fit(const cl_gbdt *m, const cl_tensor *X, const cl_tensor *y,
+                     const cl_gbdt_fit_opts *o, int *metric)
 {
     const cl_gbdt_params *p = &m->params;
     int logistic = p->objective == CL_GBDT_LOGISTIC;
     int rc = cl_tree_ens_check_xy(X, y, logistic, "gbdt fit");
     if (rc)
         return rc;
-    size_t n = (size_t)cl_tensor_rows(X);
     int d = (int)cl_tensor_cols(X);
-    cl_gbdt_fit_opts none = {0};
-    if (!o)
-        o = &none;
     if (o->early_stop < 0)
         return cl_error(CL_EINVAL, "gbdt fit: early_stop must be >= 0, got %d", o->early_stop);
     if (o->early_stop > 0 && !o->Xv)
@@ -286,10 +314,10 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
             return cl_error(CL_EINVAL, "gbdt fit: validation set has %lld features, X has %d",
                             (long long)cl_tensor_cols(o->Xv), d);
     }
-    int metric = o->metric;
-    if (metric == CL_GBDT_METRIC_AUTO)
-        metric = logistic ? CL_GBDT_METRIC_LOGLOSS : CL_GBDT_METRIC_RMSE;
-    if (metric == CL_GBDT_METRIC_AUC && !logistic)
+    *metric = o->metric;
+    if (*metric == CL_GBDT_METRIC_AUTO)
+        *metric = logistic ? CL_GBDT_METRIC_LOGLOSS : CL_GBDT_METRIC_RMSE;
+    if (*metric == CL_GBDT_METRIC_AUC && !logistic)
         return cl_error(CL_EINVAL, "gbdt fit: metric 'auc' needs the logistic objective");
     if (p->monotone.n != 0 && p->monotone.n != d)
         return cl_error(CL_EINVAL, "gbdt fit: parameter 'monotone' has %d entries, X has %d "
@@ -298,315 +326,460 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
         return cl_error(CL_EINVAL, "gbdt fit: parameter 'interactions' has %d entries, X has %d "
                         "features (give one set bitmask per feature, 0 = in no set)",
                         p->interactions.n, d);
-    uint32_t ic[CL_PARAM_MAXINTS];
-    for (int j = 0; j < p->interactions.n; j++)
-        ic[j] = (uint32_t)p->interactions.v[j];
-    int8_t mono[CL_PARAM_MAXINTS];
-    int mono_any = 0;
-    for (int j = 0; j < p->monotone.n; j++) {
-        mono[j] = (int8_t)p->monotone.v[j];
-        mono_any |= mono[j] != 0;
-    }
-    const int t0 = more ? m->ntrees : 0; /* rounds kept from before */
-    cl_binning *old_bins = NULL;         /* warm start: restored when the fit fails */
-    if (more) {
-        if (!m->fitted)
-            return cl_error(CL_ESTATE, "gbdt fit_more: the model is not fitted (call fit first)");
-        if (d != m->d)
-            return cl_error(CL_EINVAL, "gbdt fit_more: X has %d features, the model was fitted "
-                            "on %d", d, m->d);
-        if (o->Xv || o->early_stop)
-            return cl_error(CL_ENOTSUP, "gbdt fit_more: a validation set and early stopping "
-                            "are not supported when continuing a fit");
-        if (more > 100000 - m->ntrees)
-            return cl_error(CL_EINVAL, "gbdt fit_more: %d more trees on %d exceeds 100000",
-                            more, m->ntrees);
-        m->params.trees = m->ntrees + more;
-        m->best_iter = -1;
-        old_bins = m->bins;
-        m->bins = NULL;
-    } else {
+    return CL_OK;
+}
+
+/* A fresh fit drops the old model (and names given for another width). A warm start keeps
+ * the trees and the base, sets the new round count and parks the old bins in *old_bins, to
+ * be restored if the continuation fails; it refuses before changing anything. */
+static int begin_fit(cl_gbdt *m, int d, int more, const cl_gbdt_fit_opts *o,
+                     cl_binning **old_bins)
+{
+    if (!more) {
         if (m->names && m->d != d) {
             cl_alloc_strs_free(m->names, m->d);
             m->names = NULL;
         }
         reset(m);
+        return CL_OK;
     }
-    m->d = d;
-    m->metric = metric;
-    int nth = cl_threads_get();
-    cl_dist *dist = o->dist;
-    const int nranks = cl_dist_size(dist);
+    if (!m->fitted)
+        return cl_error(CL_ESTATE, "gbdt fit_more: the model is not fitted (call fit first)");
+    if (d != m->d)
+        return cl_error(CL_EINVAL, "gbdt fit_more: X has %d features, the model was fitted "
+                        "on %d", d, m->d);
+    if (o->Xv || o->early_stop)
+        return cl_error(CL_ENOTSUP, "gbdt fit_more: a validation set and early stopping "
+                        "are not supported when continuing a fit");
+    if (more > 100000 - m->ntrees)
+        return cl_error(CL_EINVAL, "gbdt fit_more: %d more trees on %d exceeds 100000",
+                        more, m->ntrees);
+    m->params.trees = m->ntrees + more;
+    m->best_iter = -1;
+    *old_bins = m->bins;
+    m->bins = NULL;
+    return CL_OK;
+}
 
-    cl_tensor *Xc = NULL, *Xvc = NULL;
-    uint8_t *bins = NULL;
-    float *yv = NULL, *grad = NULL, *hess = NULL, *ylab = NULL, *vtmp = NULL;
-    double *scratch = NULL;
-    double *margin = NULL, *vmargin = NULL;
-    double *vall = NULL; /* distributed: the validation margins of every rank */
-    float *yvall = NULL;
-    int64_t *counts = NULL, *vbytes = NULL;
-    uint32_t *rows = NULL;
-    int *feats = NULL, *missing = NULL;
-    cl_grow_ws *ws = NULL;
-    size_t nv = o->Xv ? (size_t)cl_tensor_rows(o->Xv) : 0;
-    /* the global data: row counts of every rank (this rank's first row), the validation set */
-    size_t ng = n, first = 0, nvg = nv;
-    if (nranks > 1) {
-        int64_t v[3] = {o->Xv != NULL, (int64_t)nv, o->early_stop};
-        if ((rc = cl_dist_sum_small(dist, v, 3)))
-            goto done;
-        if (v[0] != 0 && v[0] != nranks) {
-            rc = cl_error(CL_EINVAL, "gbdt fit: a validation set on %d of %d ranks (give every "
-                          "rank its block of it, or none)", (int)v[0], nranks);
-            goto done;
-        }
-        if (v[2] != (int64_t)o->early_stop * nranks) {
-            rc = cl_error(CL_EINVAL, "gbdt fit: early_stop differs between the ranks");
-            goto done;
-        }
-        nvg = (size_t)v[1];
-        counts = cl_alloc((size_t)nranks * sizeof *counts);
-        vbytes = cl_alloc((size_t)nranks * sizeof *vbytes);
-        if (!counts || !vbytes) {
-            rc = CL_ENOMEM;
-            goto done;
-        }
-        if ((rc = cl_dist_gather_i64(dist, (int64_t)n, counts)))
-            goto done;
-        ng = 0;
-        for (int r = 0; r < nranks; r++) {
-            if (r == cl_dist_rank(dist))
-                first = ng;
-            ng += (size_t)counts[r];
-        }
-        if (nv && (rc = cl_dist_gather_i64(dist, (int64_t)(nv * sizeof *vall), vbytes)))
-            goto done;
+static void boost_init(boost *b, cl_gbdt *m, const cl_tensor *X, const cl_gbdt_fit_opts *o,
+                       int t0, const cl_progress *progress)
+{
+    memset(b, 0, sizeof *b);
+    b->m = m;
+    b->p = &m->params;
+    b->o = o;
+    b->progress = progress;
+    b->logistic = m->params.objective == CL_GBDT_LOGISTIC;
+    b->metric = m->metric;
+    b->d = m->d;
+    b->nth = cl_threads_get();
+    b->dist = o->dist;
+    b->nranks = cl_dist_size(o->dist);
+    b->t0 = t0;
+    b->n = b->ng = (size_t)cl_tensor_rows(X);
+    b->nv = b->nvg = o->Xv ? (size_t)cl_tensor_rows(o->Xv) : 0;
+    for (int j = 0; j < b->p->interactions.n; j++)
+        b->ic[j] = (uint32_t)b->p->interactions.v[j];
+    for (int j = 0; j < b->p->monotone.n; j++) {
+        b->mono[j] = (int8_t)b->p->monotone.v[j];
+        b->mono_any |= b->mono[j] != 0;
     }
-    if ((rc = cl_tensor_contiguous(&Xc, X)))
-        goto done;
-    if (o->Xv && (rc = cl_tensor_contiguous(&Xvc, o->Xv)))
-        goto done;
-    const float *Xd = cl_tensor_data(Xc);
-    if ((rc = cl_binning_fit_dist(&m->bins, Xd, n, d,
-                                   more ? old_bins->is_cat : o->is_cat, /* as the kept trees */
-                                   p->max_bins, p->seed, dist)))
-        goto done;
+    b->best_iter = -1;
+}
+
+static void boost_free(boost *b)
+{
+    cl_tensor_free(b->Xc);
+    cl_tensor_free(b->Xvc);
+    cl_alloc_free(b->bins);
+    cl_alloc_free(b->grad);
+    cl_alloc_free(b->hess);
+    cl_alloc_free(b->ylab);
+    cl_alloc_free(b->margin);
+    cl_alloc_free(b->rows);
+    cl_alloc_free(b->feats);
+    cl_alloc_free(b->missing);
+    cl_alloc_free(b->yv);
+    cl_alloc_free(b->vmargin);
+    cl_alloc_free(b->vtmp);
+    cl_alloc_free(b->scratch);
+    cl_alloc_free(b->vall);
+    cl_alloc_free(b->yvall);
+    cl_alloc_free(b->counts);
+    cl_alloc_free(b->vbytes);
+    cl_grow_ws_free(b->ws);
+}
+
+/* Distributed: every rank's row count (this rank's first global row) and validation rows,
+ * and the checks that the ranks agree on validating and on early stopping. */
+static int share_rows(boost *b)
+{
+    if (b->nranks <= 1)
+        return CL_OK;
+    int64_t v[3] = {b->o->Xv != NULL, (int64_t)b->nv, b->o->early_stop};
+    int rc = cl_dist_sum_small(b->dist, v, 3);
+    if (rc)
+        return rc;
+    if (v[0] != 0 && v[0] != b->nranks)
+        return cl_error(CL_EINVAL, "gbdt fit: a validation set on %d of %d ranks (give every "
+                        "rank its block of it, or none)", (int)v[0], b->nranks);
+    if (v[2] != (int64_t)b->o->early_stop * b->nranks)
+        return cl_error(CL_EINVAL, "gbdt fit: early_stop differs between the ranks");
+    b->nvg = (size_t)v[1];
+    b->counts = cl_alloc((size_t)b->nranks * sizeof *b->counts);
+    b->vbytes = cl_alloc((size_t)b->nranks * sizeof *b->vbytes);
+    if (!b->counts || !b->vbytes)
+        return CL_ENOMEM;
+    if ((rc = cl_dist_gather_i64(b->dist, (int64_t)b->n, b->counts)))
+        return rc;
+    b->ng = 0;
+    for (int r = 0; r < b->nranks; r++) {
+        if (r == cl_dist_rank(b->dist))
+            b->first = b->ng;
+        b->ng += (size_t)b->counts[r];
+    }
+    if (b->nv)
+        rc = cl_dist_gather_i64(b->dist, (int64_t)(b->nv * sizeof *b->vall), b->vbytes);
+    return rc;
+}
+
+/* The bins (fitted on every rank's rows, with the kept trees' categorical flags on a warm
+ * start), the binned rows, the labels and the buffers every round reuses. */
+static int setup_rows(boost *b, const cl_tensor *X, const cl_tensor *y, const uint8_t *is_cat)
+{
+    cl_gbdt *m = b->m;
+    size_t n = b->n, nv = b->nv, nvg = b->nvg;
+    int d = b->d;
+    int rc = cl_tensor_contiguous(&b->Xc, X);
+    if (rc || (b->o->Xv && (rc = cl_tensor_contiguous(&b->Xvc, b->o->Xv))))
+        return rc;
+    b->Xd = cl_tensor_data(b->Xc);
+    if ((rc = cl_binning_fit_dist(&m->bins, b->Xd, n, d, is_cat, b->p->max_bins, b->p->seed,
+                                   b->dist)))
+        return rc;
     size_t nb;
-    if (!cl_alloc_mul_size(n, (size_t)d, &nb)) {
-        rc = CL_ERANGE;
-        goto done;
-    }
-    bins = cl_alloc(nb);
-    grad = cl_alloc(n * sizeof *grad);
-    hess = cl_alloc(n * sizeof *hess);
-    ylab = cl_alloc(n * sizeof *ylab);
-    margin = cl_alloc(n * sizeof *margin);
-    rows = cl_alloc(n * sizeof *rows);
-    feats = cl_alloc((size_t)d * sizeof *feats);
-    missing = cl_alloc((size_t)d * sizeof *missing);
+    if (!cl_alloc_mul_size(n, (size_t)d, &nb))
+        return CL_ERANGE;
+    b->bins = cl_alloc(nb);
+    b->grad = cl_alloc(n * sizeof *b->grad);
+    b->hess = cl_alloc(n * sizeof *b->hess);
+    b->ylab = cl_alloc(n * sizeof *b->ylab);
+    b->margin = cl_alloc(n * sizeof *b->margin);
+    b->rows = cl_alloc(n * sizeof *b->rows);
+    b->feats = cl_alloc((size_t)d * sizeof *b->feats);
+    b->missing = cl_alloc((size_t)d * sizeof *b->missing);
     if (nv) {
-        yv = cl_alloc(nv * sizeof *yv);
-        vmargin = cl_alloc(nv * sizeof *vmargin);
-        vtmp = cl_alloc(nv * sizeof *vtmp);
-        scratch = cl_alloc(nvg * sizeof *scratch);
-        if (nranks > 1) {
-            vall = cl_alloc(nvg * sizeof *vall);
-            yvall = cl_alloc(nvg * sizeof *yvall);
+        b->yv = cl_alloc(nv * sizeof *b->yv);
+        b->vmargin = cl_alloc(nv * sizeof *b->vmargin);
+        b->vtmp = cl_alloc(nv * sizeof *b->vtmp);
+        b->scratch = cl_alloc(nvg * sizeof *b->scratch);
+        if (b->nranks > 1) {
+            b->vall = cl_alloc(nvg * sizeof *b->vall);
+            b->yvall = cl_alloc(nvg * sizeof *b->yvall);
         }
     }
-    if (!bins || !grad || !hess || !ylab || !margin || !rows || !feats || !missing ||
-        (nv && (!yv || !vmargin || !vtmp || !scratch || (nranks > 1 && (!vall || !yvall))))) {
-        rc = CL_ENOMEM;
-        goto done;
-    }
-    cl_binning_apply(m->bins, Xd, n, bins);
+    if (!b->bins || !b->grad || !b->hess || !b->ylab || !b->margin || !b->rows || !b->feats ||
+        !b->missing || (nv && (!b->yv || !b->vmargin || !b->vtmp || !b->scratch ||
+                               (b->nranks > 1 && (!b->vall || !b->yvall)))))
+        return CL_ENOMEM;
+    cl_binning_apply(m->bins, b->Xd, n, b->bins);
     for (int j = 0; j < d; j++)
-        missing[j] = m->bins->nbins[j];
+        b->missing[j] = m->bins->nbins[j];
     for (size_t i = 0; i < n; i++)
-        ylab[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
+        b->ylab[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
     for (size_t i = 0; i < nv; i++)
-        yv[i] = *cl_tensor_ptr(o->yv, (int64_t)i, 0);
-    if (nv && nranks > 1) { /* the validation labels of every rank, in rank order */
-        for (int r = 0; r < nranks; r++)
-            counts[r] = vbytes[r] / (int64_t)sizeof *vall * (int64_t)sizeof *yvall;
-        if ((rc = cl_dist_allgatherv(dist, yv, yvall, counts)))
-            goto done;
+        b->yv[i] = *cl_tensor_ptr(b->o->yv, (int64_t)i, 0);
+    if (nv && b->nranks > 1) { /* the validation labels of every rank, in rank order */
+        for (int r = 0; r < b->nranks; r++)
+            b->counts[r] = b->vbytes[r] / (int64_t)sizeof *b->vall * (int64_t)sizeof *b->yvall;
+        rc = cl_dist_allgatherv(b->dist, b->yv, b->yvall, b->counts);
     }
-    /* base margin: weighted mean label (log-odds for logistic), from exact global sums: the
-     * count of positive labels (0/1 labels), or the exact sum of the float labels */
-    {
-        const double base_kept = m->base;
-        int64_t cnt[2] = {0, (int64_t)n};
-        for (size_t i = 0; i < n; i++)
-            cnt[0] += ylab[i] > 0.5f;
-        if ((rc = cl_dist_sum_small(dist, cnt, 2)))
-            goto done;
-        double npos = (double)cnt[0], nall = (double)cnt[1], sw, sy;
-        if (o->w) { /* weighted: exact sums (cl_fsum) over every rank of the weights of the
-                     * positive rows and of the others (logistic), or of w and w y */
-            cl_fsum fa, fb;
-            cl_dist_fsum_init(&fa);
-            cl_dist_fsum_init(&fb);
-            for (size_t i = 0; i < n; i++) {
-                if (logistic) {
-                    cl_dist_fsum_add(ylab[i] > 0.5f ? &fa : &fb, o->w[i]);
-                } else {
-                    cl_dist_fsum_add(&fa, o->w[i] * ylab[i]);
-                    cl_dist_fsum_add(&fb, o->w[i]);
-                }
+    return rc;
+}
+
+/* The base margin (LightGBM's BoostFromAverage): the weighted mean label (log-odds for
+ * logistic) from exact global sums, the count of positive labels (0/1 labels) or the exact
+ * sum of the float labels; the prior rates behind the prior correction. A warm start keeps
+ * the base the kept trees were grown from. */
+static int boost_from_average(boost *b, int more)
+{
+    cl_gbdt *m = b->m;
+    const cl_gbdt_params *p = b->p;
+    const float *w = b->o->w;
+    const size_t n = b->n;
+    const double base_kept = m->base;
+    int64_t cnt[2] = {0, (int64_t)n};
+    for (size_t i = 0; i < n; i++)
+        cnt[0] += b->ylab[i] > 0.5f;
+    int rc = cl_dist_sum_small(b->dist, cnt, 2);
+    if (rc)
+        return rc;
+    double npos = (double)cnt[0], nall = (double)cnt[1], sw, sy;
+    if (w) { /* weighted: exact sums (cl_fsum) over every rank of the weights of the positive
+              * rows and of the others (logistic), or of w and w y */
+        cl_fsum fa, fb;
+        cl_dist_fsum_init(&fa);
+        cl_dist_fsum_init(&fb);
+        for (size_t i = 0; i < n; i++) {
+            if (b->logistic) {
+                cl_dist_fsum_add(b->ylab[i] > 0.5f ? &fa : &fb, w[i]);
+            } else {
+                cl_dist_fsum_add(&fa, w[i] * b->ylab[i]);
+                cl_dist_fsum_add(&fb, w[i]);
             }
-            if ((rc = cl_dist_fsum_reduce(dist, &fa)) || (rc = cl_dist_fsum_reduce(dist, &fb)))
-                goto done;
-            sy = cl_dist_fsum_value(&fa) * (logistic ? p->scale_pos_weight : 1.0);
-            sw = logistic ? sy + cl_dist_fsum_value(&fb) : cl_dist_fsum_value(&fb);
-            if (!(sw > 0)) {
-                rc = cl_error(CL_EINVAL, "gbdt fit: the sample weights add up to 0");
-                goto done;
-            }
-            if (logistic)
-                cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained,
-                               &m->prior_true);
-        } else if (logistic) {
-            sy = npos * p->scale_pos_weight;
-            sw = sy + (nall - npos);
+        }
+        if ((rc = cl_dist_fsum_reduce(b->dist, &fa)) || (rc = cl_dist_fsum_reduce(b->dist, &fb)))
+            return rc;
+        sy = cl_dist_fsum_value(&fa) * (b->logistic ? p->scale_pos_weight : 1.0);
+        sw = b->logistic ? sy + cl_dist_fsum_value(&fb) : cl_dist_fsum_value(&fb);
+        if (!(sw > 0))
+            return cl_error(CL_EINVAL, "gbdt fit: the sample weights add up to 0");
+        if (b->logistic)
             cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained,
                            &m->prior_true);
-        } else {
-            cl_fsum fs;
-            cl_dist_fsum_init(&fs);
-            for (size_t i = 0; i < n; i++)
-                cl_dist_fsum_add(&fs, ylab[i]);
-            if ((rc = cl_dist_fsum_reduce(dist, &fs)))
-                goto done;
-            sy = cl_dist_fsum_value(&fs);
-            sw = nall;
-        }
-        double mean = sy / sw;
-        if (logistic) {
-            mean = mean < 1e-6 ? 1e-6 : mean > 1 - 1e-6 ? 1 - 1e-6 : mean;
-            m->base = log(mean / (1 - mean));
-        } else {
-            m->base = mean;
-        }
-        /* the base is stored as a float in exports; keep it exactly representable */
-        m->base = (double)(float)m->base;
-        if (more) /* the kept trees were grown from the kept base */
-            m->base = base_kept;
-    }
-    if (more) {
-        replay_margins(m, t0, Xd, n, d, margin, nth);
+    } else if (b->logistic) {
+        sy = npos * p->scale_pos_weight;
+        sw = sy + (nall - npos);
+        cl_prior_rates(npos, nall, p->scale_pos_weight, 1.0, &m->prior_trained, &m->prior_true);
     } else {
+        cl_fsum fs;
+        cl_dist_fsum_init(&fs);
         for (size_t i = 0; i < n; i++)
-            margin[i] = m->base;
+            cl_dist_fsum_add(&fs, b->ylab[i]);
+        if ((rc = cl_dist_fsum_reduce(b->dist, &fs)))
+            return rc;
+        sy = cl_dist_fsum_value(&fs);
+        sw = nall;
     }
+    double mean = sy / sw;
+    if (b->logistic) {
+        mean = mean < 1e-6 ? 1e-6 : mean > 1 - 1e-6 ? 1 - 1e-6 : mean;
+        m->base = log(mean / (1 - mean));
+    } else {
+        m->base = mean;
+    }
+    /* the base is stored as a float in exports; keep it exactly representable */
+    m->base = (double)(float)m->base;
+    if (more) /* the kept trees were grown from the kept base */
+        m->base = base_kept;
+    return CL_OK;
+}
+
+/* The margins boosting starts from: the base, or on a warm start the kept trees' margins. */
+static void init_scores(boost *b, int more)
+{
+    if (more) {
+        replay_margins(b->m, b->t0, b->Xd, b->n, b->d, b->margin, b->nth);
+    } else {
+        for (size_t i = 0; i < b->n; i++)
+            b->margin[i] = b->m->base;
+    }
+    for (size_t i = 0; i < b->nv; i++)
+        b->vmargin[i] = b->m->base;
+}
+
+/* This round's rows into b->rows (all of them, or a subsample): one draw per global row, so
+ * every rank walks the whole stream and keeps its own rows (O(global rows) per tree; the
+ * stream is the one-process stream). Returns their number. */
+static size_t sample_rows(boost *b, cl_rng *rng)
+{
+    size_t m_rows = 0, n = b->n, first = b->first;
+    if (b->p->subsample >= 1) {
+        for (size_t i = 0; i < n; i++)
+            b->rows[i] = (uint32_t)i;
+        return n;
+    }
+    uint64_t cut = (uint64_t)(b->p->subsample * 18446744073709551616.0);
+    size_t taken = 0;
+    for (size_t i = 0; i < b->ng; i++)
+        if (cl_rng_next(rng) < cut) {
+            taken++;
+            if (i - first < n) /* unsigned: i in [first, first + n) */
+                b->rows[m_rows++] = (uint32_t)(i - first);
+        }
+    if (taken == 0) {
+        size_t i = (size_t)cl_rng_below(rng, b->ng);
+        if (i - first < n)
+            b->rows[m_rows++] = (uint32_t)(i - first);
+    }
+    return m_rows;
+}
+
+/* This round's features into b->feats (all, or round(colsample d) of them by selection
+ * sampling, in order). Returns their number. */
+static int sample_features(boost *b, cl_rng *rng)
+{
+    int nf = 0, d = b->d;
+    if (b->p->colsample >= 1) {
+        for (int j = 0; j < d; j++)
+            b->feats[j] = j;
+        return d;
+    }
+    int k = (int)floor(b->p->colsample * d + 0.5);
+    k = k < 1 ? 1 : k;
+    for (int j = 0; j < d && nf < k; j++)
+        if (cl_rng_below(rng, (uint64_t)(d - j)) < (uint64_t)(k - nf))
+            b->feats[nf++] = j;
+    return nf;
+}
+
+/* TrainOneIter: gradients at the current margins, round t's rows and features from its own
+ * random stream (seeded by the round number, so a warm start continues the streams), and one
+ * tree grown on them and kept in the model. The tree's leaves (their row ranges in b->rows)
+ * and the number of sampled rows are for update_score. */
+static int train_one_iter(boost *b, int t, cl_tree **out, const cl_grow_leaf **leaves,
+                          int *nleaves, size_t *m_rows)
+{
+    gradients(b->p, b->logistic, b->ylab, b->o->w, b->margin, b->n, b->nth, b->grad, b->hess);
+    cl_rng rng;
+    cl_rng_seed(&rng, b->p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
+    *m_rows = sample_rows(b, &rng);
+    int nf = sample_features(b, &rng);
+    cl_tree *tree;
+    int rc = cl_tree_new(&tree);
+    if (rc)
+        return rc;
+    rc = cl_grow_tree(tree, b->m->bins, b->bins, b->n, b->grad, b->hess, b->rows, *m_rows,
+                      b->feats, nf, &b->gp, &rng, b->ws, leaves, nleaves);
+    if (rc || (rc = push_tree(b->m, tree))) {
+        cl_tree_free(tree);
+        return rc;
+    }
+    *out = tree;
+    return CL_OK;
+}
+
+/* UpdateScore: adds the new tree to the training margins. With every row in the tree its
+ * leaves hold the rows (no walk); after subsampling every row walks the tree, in fixed row
+ * blocks. */
+static void update_score(boost *b, const cl_tree *tree, const cl_grow_leaf *leaves, int nleaves,
+                         size_t m_rows)
+{
+    const size_t n = b->n;
+    const int nth = b->nth;
+    double *margin = b->margin;
+    if (m_rows == n) {
+        const uint32_t *rows = b->rows;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (n > 65536)
+        for (int l = 0; l < nleaves; l++) {
+            double v = tree->nodes[leaves[l].node].value;
+            for (size_t k = leaves[l].start; k < leaves[l].end; k++)
+                margin[rows[k]] += v;
+        }
+        return;
+    }
+    const uint8_t *bins = b->bins;
+    const int *missing = b->missing;
+    const size_t blk = 16384, nblk = (n + blk - 1) / blk;
+#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
+    for (size_t q = 0; q < nblk; q++) {
+        size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
+        for (size_t i = q * blk; i < i1; i++)
+            margin[i] += tree->nodes[cl_tree_leaf_binned(tree, bins, n, i, missing)].value;
+    }
+}
+
+/* The validation metric after round t (on every rank's validation rows), kept as the best
+ * when it improves; its text for the progress line goes to detail. */
+static int validate(boost *b, const cl_tree *tree, int t, char *detail, size_t cap)
+{
+    const size_t nv = b->nv;
+    const cl_tree *one[1] = {tree};
+    cl_tree_ens_predict(one, 1, cl_tensor_data(b->Xvc), nv, b->d, 0.0, 1.0, b->vtmp);
     for (size_t i = 0; i < nv; i++)
-        vmargin[i] = m->base;
-    if ((rc = cl_grow_ws_new(&ws, n, cl_binning_total(m->bins), d)))
-        goto done;
-    cl_grow_params gp = grow_params(p, nth, dist, mono_any ? mono : NULL,
-                                    p->interactions.n ? ic : NULL);
-    double best = 0;
-    int best_iter = -1, higher_better = metric == CL_GBDT_METRIC_AUC;
-    m->fitted = 1; /* from here on the model is valid with the trees built so far */
-    for (int t = t0; t < p->trees; t++) {
-        gradients(p, logistic, ylab, o->w, margin, n, nth, grad, hess);
-        cl_rng rng;
-        cl_rng_seed(&rng, p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
-        size_t m_rows = 0;
-        if (p->subsample < 1) {
-            /* one draw per global row, so every rank walks the whole stream and keeps its own
-             * rows (O(global rows) per tree; the stream is the one-process stream) */
-            uint64_t cut = (uint64_t)(p->subsample * 18446744073709551616.0);
-            size_t taken = 0;
-            for (size_t i = 0; i < ng; i++)
-                if (cl_rng_next(&rng) < cut) {
-                    taken++;
-                    if (i - first < n) /* unsigned: i in [first, first + n) */
-                        rows[m_rows++] = (uint32_t)(i - first);
-                }
-            if (taken == 0) {
-                size_t i = (size_t)cl_rng_below(&rng, ng);
-                if (i - first < n)
-                    rows[m_rows++] = (uint32_t)(i - first);
-            }
-        } else {
-            for (size_t i = 0; i < n; i++)
-                rows[i] = (uint32_t)i;
-            m_rows = n;
-        }
-        int nf = 0;
-        if (p->colsample < 1) {
-            int k = (int)floor(p->colsample * d + 0.5);
-            k = k < 1 ? 1 : k;
-            for (int j = 0; j < d && nf < k; j++)
-                if (cl_rng_below(&rng, (uint64_t)(d - j)) < (uint64_t)(k - nf))
-                    feats[nf++] = j;
-        } else {
-            for (int j = 0; j < d; j++)
-                feats[j] = j;
-            nf = d;
-        }
+        b->vmargin[i] += b->vtmp[i];
+    const double *vm = b->vmargin;
+    const float *vy = b->yv;
+    if (b->nranks > 1) { /* the metric of the whole validation set, on every rank */
+        int rc = cl_dist_allgatherv(b->dist, b->vmargin, b->vall, b->vbytes);
+        if (rc)
+            return rc;
+        vm = b->vall;
+        vy = b->yvall;
+    }
+    double sc = eval_metric(b->metric, b->p->objective, vm, vy, b->nvg, b->scratch);
+    int higher_better = b->metric == CL_GBDT_METRIC_AUC;
+    if (b->best_iter < 0 || (higher_better ? sc > b->best : sc < b->best)) {
+        b->best = sc;
+        b->best_iter = t;
+    }
+    snprintf(detail, cap, "valid %s %.5f", metric_name(b->metric), sc);
+    b->m->best_iter = b->best_iter;
+    b->m->best_score = b->best;
+    return CL_OK;
+}
+
+/* EvalAndCheckEarlyStopping: validates round t, reports progress (an interrupted rank stops
+ * every rank: CL_EINTR), and sets *stop after early_stop rounds without improvement. */
+static int eval_and_check_stop(boost *b, const cl_tree *tree, int t, int *stop)
+{
+    char detail[64] = "";
+    int rc = b->nv ? validate(b, tree, t, detail, sizeof detail) : CL_OK;
+    if (rc)
+        return rc;
+    rc = cl_progress_step(b->progress, "gbdt", t + 1 - b->t0, b->p->trees - b->t0, detail);
+    if ((rc = cl_dist_agree(b->dist, rc)))
+        return rc;
+    *stop = b->o->early_stop > 0 && t - b->best_iter >= b->o->early_stop;
+    return CL_OK;
+}
+
+/* The rounds t0 .. trees - 1; with early stopping the trees after the best round go. */
+static int boost_rounds(boost *b)
+{
+    int rc = cl_grow_ws_new(&b->ws, b->n, cl_binning_total(b->m->bins), b->d);
+    if (rc)
+        return rc;
+    b->gp = grow_params(b->p, b->nth, b->dist, b->mono_any ? b->mono : NULL,
+                        b->p->interactions.n ? b->ic : NULL);
+    b->m->fitted = 1; /* from here on the model is valid with the trees built so far */
+    int stop = 0;
+    for (int t = b->t0; t < b->p->trees && !rc && !stop; t++) {
         cl_tree *tree;
-        if ((rc = cl_tree_new(&tree)))
-            goto done;
         const cl_grow_leaf *leaves;
         int nleaves;
-        rc = cl_grow_tree(tree, m->bins, bins, n, grad, hess, rows, m_rows, feats, nf, &gp, &rng,
-                          ws, &leaves, &nleaves);
-        if (rc || (rc = push_tree(m, tree))) {
-            cl_tree_free(tree);
-            goto done;
-        }
-        /* margins */
-        if (m_rows == n) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (n > 65536)
-            for (int l = 0; l < nleaves; l++) {
-                double v = tree->nodes[leaves[l].node].value;
-                for (size_t k = leaves[l].start; k < leaves[l].end; k++)
-                    margin[rows[k]] += v;
-            }
-        } else {
-            const size_t blk = 16384, nblk = (n + blk - 1) / blk;
-#pragma omp parallel for schedule(static) num_threads(nth) if (nblk > 2)
-            for (size_t q = 0; q < nblk; q++) {
-                size_t i1 = (q + 1) * blk < n ? (q + 1) * blk : n;
-                for (size_t i = q * blk; i < i1; i++)
-                    margin[i] += tree->nodes[cl_tree_leaf_binned(tree, bins, n, i, missing)].value;
-            }
-        }
-        char detail[64] = "";
-        if (nv) {
-            const cl_tree *one[1] = {tree};
-            cl_tree_ens_predict(one, 1, cl_tensor_data(Xvc), nv, d, 0.0, 1.0, vtmp);
-            for (size_t i = 0; i < nv; i++)
-                vmargin[i] += vtmp[i];
-            const double *vm = vmargin;
-            const float *vy = yv;
-            if (nranks > 1) { /* the metric of the whole validation set, on every rank */
-                if ((rc = cl_dist_allgatherv(dist, vmargin, vall, vbytes)))
-                    break;
-                vm = vall;
-                vy = yvall;
-            }
-            double sc = eval_metric(metric, p->objective, vm, vy, nvg, scratch);
-            if (best_iter < 0 || (higher_better ? sc > best : sc < best)) {
-                best = sc;
-                best_iter = t;
-            }
-            snprintf(detail, sizeof detail, "valid %s %.5f", metric_name(metric), sc);
-            m->best_iter = best_iter;
-            m->best_score = best;
-        }
-        rc = cl_progress_step(progress, "gbdt", t + 1 - t0, p->trees - t0, detail);
-        if ((rc = cl_dist_agree(dist, rc))) /* an interrupted rank stops every rank */
-            break;
-        if (o->early_stop > 0 && t - best_iter >= o->early_stop)
-            break;
+        size_t m_rows;
+        if ((rc = train_one_iter(b, t, &tree, &leaves, &nleaves, &m_rows)))
+            return rc; /* the caller drops the model: no truncation needed */
+        update_score(b, tree, leaves, nleaves, m_rows);
+        rc = eval_and_check_stop(b, tree, t, &stop);
     }
-    if (o->early_stop > 0 && best_iter >= 0)
-        truncate_trees(m, best_iter + 1);
-done:
+    if (b->o->early_stop > 0 && b->best_iter >= 0)
+        truncate_trees(b->m, b->best_iter + 1);
+    return rc;
+}
+
+/* A fit from scratch (more = 0), or `more` further rounds on a fitted model (warm start):
+ * then the trees so far stay, the base score too, and boosting continues from their margins
+ * with round numbers (and so random streams) going on from theirs, so on the same data
+ * fit(trees = a) then fit_more(b) is bit for bit fit(trees = a + b). The bins are fitted
+ * anew on X (on the same data the same bins). */
+static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt_fit_opts *o,
+               int more, const cl_progress *progress)
+{
+    cl_gbdt_fit_opts none = {0};
+    if (!o)
+        o = &none;
+    int metric = CL_GBDT_METRIC_AUTO;
+    int rc = check_fit(m, X, y, o, &metric);
+    if (rc)
+        return rc;
+    const int d = (int)cl_tensor_cols(X);
+    const int t0 = more ? m->ntrees : 0; /* rounds kept from before */
+    cl_binning *old_bins = NULL;         /* warm start: restored when the fit fails */
+    if ((rc = begin_fit(m, d, more, o, &old_bins)))
+        return rc;
+    m->d = d;
+    m->metric = metric;
+    boost b;
+    boost_init(&b, m, X, o, t0, progress);
+    if (!(rc = share_rows(&b)) &&
+        !(rc = setup_rows(&b, X, y, more ? old_bins->is_cat : o->is_cat)) && /* as the kept trees */
+        !(rc = boost_from_average(&b, more))) {
+        init_scores(&b, more);
+        rc = boost_rounds(&b);
+    }
+    boost_free(&b);
     if (rc && rc != CL_EINTR && more) { /* a failed continuation leaves the model as it was */
         truncate_trees(m, t0);
         m->params.trees = t0;
@@ -619,25 +792,6 @@ done:
     if (rc == CL_EINTR && more)
         m->params.trees = m->ntrees > t0 ? m->ntrees : t0;
     cl_binning_free(old_bins);
-    cl_tensor_free(Xc);
-    cl_tensor_free(Xvc);
-    cl_alloc_free(bins);
-    cl_alloc_free(grad);
-    cl_alloc_free(hess);
-    cl_alloc_free(ylab);
-    cl_alloc_free(margin);
-    cl_alloc_free(rows);
-    cl_alloc_free(feats);
-    cl_alloc_free(missing);
-    cl_alloc_free(yv);
-    cl_alloc_free(vmargin);
-    cl_alloc_free(vtmp);
-    cl_alloc_free(scratch);
-    cl_alloc_free(vall);
-    cl_alloc_free(yvall);
-    cl_alloc_free(counts);
-    cl_alloc_free(vbytes);
-    cl_grow_ws_free(ws);
     return rc;
 }
 

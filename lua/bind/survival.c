@@ -3,6 +3,7 @@
  * concordance. */
 #include "support/lcl.h"
 
+#include "analysis/cox.h"
 #include "analysis/survival.h"
 
 #include <math.h>

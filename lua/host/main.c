@@ -67,6 +67,8 @@ static const char HELP[] =
     "$CHURNLAB_HISTSIZE entries (default 1000). NO_COLOR set disables colours.\n"
     "When standard input is not a terminal the REPL reads statements from it without\n"
     "prompts; a failing statement prints its error on stderr and the next ones still run.\n"
+    "Tracebacks show your code's frames and hide churnlab's own modules (saying how many);\n"
+    "CHURNLAB_TRACEBACK=1 shows every frame.\n"
     "\n"
     "exit status: 0 success; 1 a script error, or (REPL reading a pipe) any statement\n"
     "failed; 2 bad usage; 130 interrupted with Ctrl-C (scripts and piped input).\n";
@@ -171,6 +173,121 @@ static int report(lua_State *L, int status)
     return status;
 }
 
+/* ---- tracebacks that show the user's code ---- */
+/* A traceback through churnlab's own Lua modules (the chunks the module loader marks,
+ * lcl_mark_library) shows its insides, e.g. rec_eval.lua:179 under cl.rec.search, while the
+ * message already names the user's line (lcl_where). Those frames, and the C functions they
+ * call, are dropped, with one line saying how many; the C function the user called stays
+ * ("[C]: in function 'churnlab.rec.search'"). CHURNLAB_TRACEBACK=1 shows every frame, and so
+ * does an error located in churnlab's own code (a bug in it, where its frames are the story). */
+#define TB_MAXLINES 64
+
+static int full_traceback(void)
+{
+    const char *e = getenv("CHURNLAB_TRACEBACK");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+/* A table {"\t<short_src>:" = true} of the library chunks with a frame on L's stack (pushed);
+ * returns how many frames are such. */
+static int library_prefixes(lua_State *L)
+{
+    lua_newtable(L);
+    lua_Debug ar;
+    int n = 0;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "S", &ar) || ar.what[0] == 'C' || !lcl_is_library(L, ar.source))
+            continue;
+        lua_pushfstring(L, "\t%s:", ar.short_src);
+        lua_pushboolean(L, 1);
+        lua_settable(L, -3);
+        n++;
+    }
+    return n;
+}
+
+/* Whether s starts with a prefix of the table at idx (skip: bytes of each prefix to ignore). */
+static int has_prefix(lua_State *L, int idx, const char *s, size_t len, size_t skip)
+{
+    int hit = 0;
+    lua_pushnil(L);
+    while (!hit && lua_next(L, idx)) {
+        size_t pl;
+        const char *p = lua_tolstring(L, -2, &pl);
+        hit = pl - skip <= len && memcmp(s, p + skip, pl - skip) == 0;
+        lua_pop(L, 1);
+    }
+    if (hit)
+        lua_pop(L, 1); /* the key lua_next left */
+    return hit;
+}
+
+/* Marks the frame lines of a traceback to drop: library frames, the C frames whose caller is
+ * dropped, the "(...tail calls...)" of a dropped frame. */
+static int mark_internal(lua_State *L, int tab, const char **line, const size_t *len, int n,
+                         char *drop)
+{
+    int hidden = 0;
+    for (int i = 0; i < n; i++)
+        drop[i] = (char)has_prefix(L, tab, line[i], len[i], 0);
+    for (int i = n - 1; i >= 0; i--) /* backwards: a C frame takes its caller's fate */
+        if (len[i] >= 5 && memcmp(line[i], "\t[C]:", 5) == 0 && i + 1 < n)
+            drop[i] = drop[i + 1];
+    for (int i = 1; i < n; i++)
+        if (len[i] >= 3 && memcmp(line[i], "\t(.", 3) == 0)
+            drop[i] = drop[i - 1];
+    for (int i = 0; i < n; i++)
+        hidden += drop[i];
+    return hidden;
+}
+
+/* Replaces the traceback tb (msg, "\nstack traceback:", frame lines) on the top of the stack
+ * by the user's frames. */
+static void user_traceback(lua_State *L, const char *msg)
+{
+    if (full_traceback())
+        return;
+    int tbi = lua_gettop(L);
+    if (library_prefixes(L) == 0 || has_prefix(L, tbi + 1, msg, strlen(msg), 1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    size_t tlen, head = strlen(msg) + sizeof "\nstack traceback:" - 1;
+    const char *tb = lua_tolstring(L, tbi, &tlen);
+    if (tlen < head)
+        head = tlen;
+    const char *line[TB_MAXLINES];
+    size_t len[TB_MAXLINES];
+    char drop[TB_MAXLINES];
+    int n = 0;
+    const char *at = tb + head, *end = tb + tlen;
+    while (at < end && *at == '\n' && n < TB_MAXLINES) {
+        const char *nl = memchr(at + 1, '\n', (size_t)(end - at - 1));
+        line[n] = at + 1;
+        len[n] = (size_t)((nl ? nl : end) - (at + 1));
+        at = nl ? nl : end;
+        n++;
+    }
+    int hidden = mark_internal(L, tbi + 1, line, len, n, drop);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, tb, head);
+    for (int i = 0; i < n; i++)
+        if (!drop[i]) {
+            luaL_addchar(&b, '\n');
+            luaL_addlstring(&b, line[i], len[i]);
+        }
+    luaL_addlstring(&b, at, (size_t)(end - at)); /* past TB_MAXLINES: as it was */
+    if (hidden)
+        lua_pushfstring(L, "\n\t(%d churnlab frame%s hidden: CHURNLAB_TRACEBACK=1 shows them)",
+                        hidden, hidden == 1 ? "" : "s");
+    if (hidden)
+        luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    lua_replace(L, tbi);
+    lua_settop(L, tbi);
+}
+
 /* lua.c's message handler: a traceback for string errors, __tostring for objects. */
 static int msghandler(lua_State *L)
 {
@@ -187,6 +304,7 @@ static int msghandler(lua_State *L)
     const char *tb = lua_tolstring(L, -1, &len);
     if (len > hl && memcmp(tb + len - hl, host, hl) == 0)
         lua_pushlstring(L, tb, len - hl);
+    user_traceback(L, msg);
     return 1;
 }
 

@@ -103,6 +103,8 @@ static int is_library(lua_State *L, const char *source)
     return lib;
 }
 
+int lcl_is_library(lua_State *L, const char *source) { return is_library(L, source); }
+
 void lcl_where(lua_State *L)
 {
     lua_Debug ar;

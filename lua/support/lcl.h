@@ -40,6 +40,8 @@ void lcl_createmeta(lua_State *L, const char *tname, const luaL_Reg *meta, const
 void lcl_where(lua_State *L);
 /* Marks a chunk source ("@/path/lua/churnlab/plot.lua") as library code for lcl_where. */
 void lcl_mark_library(lua_State *L, const char *source);
+/* 1 when a chunk source was so marked (the host drops those frames from tracebacks). */
+int lcl_is_library(lua_State *L, const char *source);
 /* luaL_error with lcl_where's position. Never returns. */
 #if defined(__GNUC__)
 __attribute__((noreturn))

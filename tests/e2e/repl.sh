@@ -37,6 +37,11 @@ has() {
 
 tab=$(printf '\t')
 
+# lacks NAME TEXT WHERE: WHERE must not contain TEXT
+lacks() {
+    case $3 in *"$2"*) bad "$1" "did not want [$2] in [$3]" ;; *) ok "$1" ;; esac
+}
+
 # ---- the REPL through a pipe ------------------------------------------------------------
 run 'x = 21\nx * 2\n'
 expect "pipe: statement then expression prints exactly 42" "42" 0
@@ -69,6 +74,21 @@ has "pipe: syntax errors name their input line" "stdin:3:" "$err"
 run 'x = 1\n\nfunction g()\n  error("deep")\nend\n\nr = g()\n'
 has "pipe: an error names the line of the input, not of its statement" "stdin:4: deep" "$err"
 has "pipe: the traceback names the calling line" "stdin:7:" "$err"
+
+# an error raised inside churnlab's own Lua modules: the user's line and the function they
+# called, not the module's frames (rec_eval.lua under cl.rec.search); CHURNLAB_TRACEBACK=1 all
+run 'local function f() return cl.rec.search{kind = "bogus"} end\nlocal r = f()\n'
+has "pipe: a library error names the user's line" "stdin:1: search: kind must name" "$err"
+has "pipe: the traceback keeps the function the user called" "[C]: in function 'churnlab.rec.search'" "$err"
+has "pipe: the traceback keeps the user's frames" "stdin:2: in main chunk" "$err"
+lacks "pipe: no frame of churnlab's modules" "rec_eval.lua" "$err"
+lacks "pipe: no C frame called by churnlab's modules" "churnlab.core.raise" "$err"
+has "pipe: the traceback says frames were hidden" "(2 churnlab frames hidden: CHURNLAB_TRACEBACK=1 shows them)" "$err"
+printf 'local function f() return cl.rec.search{kind = "bogus"} end\nf()\n' |
+    CHURNLAB_TRACEBACK=1 "$C" >"$T/out" 2>"$T/err"
+err=$(cat "$T/err")
+has "pipe: CHURNLAB_TRACEBACK=1 shows churnlab's frames" "rec_eval.lua:" "$err"
+lacks "pipe: CHURNLAB_TRACEBACK=1 hides nothing" "frames hidden" "$err"
 
 # top-level locals at the prompt stay defined; `_` is the last expression's value
 run 'local y = 5\ny\nlocal function f(v) return v * 2 end\nf(y)\n_ + 1\nlocal a, b = 1\nprint(a, b)\ndo local hidden = 1 end\nprint(hidden)\n'
@@ -181,6 +201,13 @@ run '' "$T/err.lua"
 expect "script error: exit 1, nothing on stdout" "" 1
 has "script error: message names file and line" "err.lua:2: deep failure" "$err"
 has "script error: traceback names the function" "in local 'inner'" "$err"
+lacks "script error: a user error hides nothing" "frames hidden" "$err"
+
+printf 'local cl = require "churnlab"\nlocal function f()\n  return cl.rec.search{kind = "bogus"}\nend\nf()\n' >"$T/liberr.lua"
+run '' "$T/liberr.lua"
+has "script: a library error names the script's line" "liberr.lua:3: search: kind must name" "$err"
+has "script: the traceback keeps the script's frames" "liberr.lua:3: in local 'f'" "$err"
+lacks "script: no frame of churnlab's modules" "rec_eval.lua" "$err"
 
 run 'ok\n' -i "$T/err.lua"
 has "-i after a failing script still opens the REPL" "deep failure" "$err"
@@ -210,6 +237,7 @@ run '' --help
 [ "$rc" = 0 ] && ok "--help: exit 0" || bad "--help: exit 0" "rc=$rc"
 has "--help: documents piped exit status" "any statement" "$out"
 has "--help: documents history" "CHURNLAB_HISTORY" "$out"
+has "--help: documents full tracebacks" "CHURNLAB_TRACEBACK=1" "$out"
 
 run 'print("repl ran")\n' -l nosuchmodule
 [ "$rc" = 1 ] && ok "-l of a missing module: exit 1" || bad "-l missing" "rc=$rc"

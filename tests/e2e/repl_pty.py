@@ -95,6 +95,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check("the session survives: globals intact", s.read_until(rb"43"), repr(s.buf))
     s.read_until(PROMPT)
 
+    # an error inside churnlab's Lua modules: the user's line, not the modules' frames
+    s.mark()
+    s.send('cl.rec.search{kind = "bogus"}\r')
+    got = s.read_until(rb"(?s)frames? hidden.*" + PROMPT)
+    check("terminal: a library error shows the user's line, no module frames",
+          got and b"stdin:1: search: kind must name" in s.buf and b"rec_eval.lua" not in s.buf,
+          repr(s.buf))
+
     # a long C loop (a gbdt fit polls the core's interrupt flag); skipped without cl.gbdt
     s.mark()
     s.send("has_gbdt = cl.gbdt ~= nil and cl.tensor ~= nil\r")

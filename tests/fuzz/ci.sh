@@ -1,8 +1,9 @@
 #!/bin/sh
 # CI-sized fuzzing: builds every tests/fuzz/fuzz_*.c target (clang, libFuzzer + ASan + UBSan)
 # and runs each for FUZZ_SECONDS (default 60) from its seed corpus under tests/data/fuzz-*/.
-# Five targets (csv, loaders, modelio, models, modelsem) x 60 s = 5 minutes, plus one instrumented
-# build of core/*/*.c shared by all targets (about a minute on 2 cores).
+# Seven targets (csv, loaders, modelio, models, modelsem, serve, xgb: every tests/fuzz/fuzz_*.c)
+# x 60 s = 7 minutes, plus one instrumented build of core/*/*.c shared by all targets (about a
+# minute on 2 cores).
 # Fails when a target finds a crash, leak or sanitizer error (reproducer in
 # tests/fuzz/corpus-work/<name>/crash-*). A longer run: make fuzz FUZZ_SECONDS=600.
 set -eu

@@ -7,7 +7,7 @@ local T = dofile("tests/lua/lib/check.lua")
 local S = dofile("tests/lua/lib/steps_fixtures.lua")
 
 T.test("refitted models equal the pre-split fixtures", function()
-  S.check(T, "scripts/ref/gbdt_steps_fixtures.lua", "tests/data/gbdt_steps", {"g1", "g2", "g3", "g4", "gw1", "gw2", "gw3", "gw4"})
+  S.check(T, "scripts/ref/gbdt_steps_fixtures.lua", "tests/data/gbdt_steps", {"g1", "g2", "g3", "g4", "g5", "g6", "gw1", "gw2", "gw3", "gw4", "gw5", "gw6"})
 end)
 
 T.done()

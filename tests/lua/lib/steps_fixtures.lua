@@ -1,4 +1,4 @@
--- Shared by tests/lua/{gbdt,forest}_steps.lua: refit the models of a fixtures script into a
+-- Shared by tests/lua/{gbdt,forest,mlp}_steps.lua: refit the models of a fixtures script into a
 -- scratch folder and compare each with the committed fixture written by the binary from before
 -- a fit function was split into named steps.
 --
@@ -28,6 +28,16 @@ local function max_diff(a, b, n)
     if d > worst then worst = d end
   end
   return worst
+end
+
+-- The weights_ref rows cut for the fixtures that validate (scripts/ref/{gbdt,mlp}_steps_fixtures):
+-- rows 1..450 train (X, y and the sample weights), rows 451..600 are the validation set {Xv, yv}.
+function M.train_valid(R)
+  local X, y, w = cl.tensor(R.X), cl.tensor(R.y), cl.tensor(R.w)
+  local tr, va = {}, {}
+  for i = 1, 450 do tr[i] = i end
+  for i = 451, #R.X do va[#va + 1] = i end
+  return X:index_rows(tr), y:index_rows(tr), w:index_rows(tr), {X:index_rows(va), y:index_rows(va)}
 end
 
 function M.check(T, script, fixtures, names)
