@@ -1,5 +1,6 @@
 /* csvio.c - CSV reader (libcsv callbacks, one-pass type inference) and writer. See csvio.h. */
 #include "frame/csvio.h"
+#include "frame/csv_fast.h"
 #include "frame/textnum.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -112,12 +113,7 @@ typedef struct reader {
     int prev_cr;          /* the last block ended in CR: a LF opening the next one is CRLF */
     int stop;             /* nrows reached or pass 2 done */
     int rc;               /* first error */
-    /* fast path (fast_scan): the fields of the record being taken, unescaped quoted text */
-    struct fspan *spans;
-    size_t nspan_cap;
-    int nspan;
-    char *unq;
-    size_t unq_len, unq_cap;
+    cl_csv_fast fast;     /* the fast tokenizer (csv_fast.h) and its batch's fields */
     /* the batch (fast_record): record starts and lines, records pending, threads */
     const char **brec;
     int64_t *bline;
@@ -773,151 +769,12 @@ static size_t line_len(const char *p, const char *end, int *eol, int *cr_end)
     return nl ? (size_t)(nl - p) + 1 : len;
 }
 
-typedef struct fspan fspan;
-static int unescape(reader *r, fspan *f, const char *b, const char *z, char q);
-static size_t fast_fields(reader *r, const char *p, const char *end, const unsigned char *cls,
-                          size_t base, size_t *nfp);
-
-/* ---- fast path: the common record without libcsv --------------------------------------- */
-
-/* A record that is one line ending in LF inside the block, whose fields are unquoted without
- * a quote, CR or NUL, or quoted with "" escapes and followed directly by the separator or the
- * LF, is tokenized here (libcsv's per-byte state machine and per-field callbacks are most of
- * the read time). Anything else (CR anywhere, a quote inside an unquoted field, text after a
- * closing quote, a line end inside quotes, a NUL, a blank line, a record that crosses the
- * block end or is longer than max_record) returns 0 before any field is taken, and the
- * record goes to libcsv, which stays the reference for quoting rules (test_csv compares
- * both on every case, and fuzz_csv on every input). */
-enum { K_PLAIN, K_SEP, K_LF, K_ODD }; /* K_ODD: quote, CR, NUL */
-
-static void fast_classes(const reader *r, unsigned char *cls)
-{
-    memset(cls, K_PLAIN, 256);
-    cls[(unsigned char)r->o->sep] = K_SEP;
-    cls['\n'] = K_LF;
-    cls['\r'] = K_ODD;
-    cls['\0'] = K_ODD;
-    cls[(unsigned char)r->o->quote] = K_ODD;
-}
-
-struct fspan {
-    uint32_t off, len; /* into the record, or into r->unq for a quoted field with escapes */
-    uint8_t quoted, unq;
-};
-
-/* Scans one record at p; on success fills r->spans[base..base + r->nspan) and returns its
- * length (LF included). Unescaped text is appended to r->unq. */
-static size_t fast_scan(reader *r, const char *p, const char *end, const unsigned char *cls,
-                        size_t base)
-{
-    size_t nf = 0, unq0 = r->unq_len;
-    if (p >= end || *p == '\n' || (end - p) > (ptrdiff_t)UINT32_MAX)
-        return 0;
-    size_t n = fast_fields(r, p, end, cls, base, &nf);
-    if (!n)
-        r->unq_len = unq0; /* what a failed scan unescaped is dropped */
-    else
-        r->nspan = (int)nf;
-    return n;
-}
-
-static size_t fast_fields(reader *r, const char *p, const char *end, const unsigned char *cls,
-                          size_t base, size_t *nfp)
-{
-    const char q = r->o->quote, sep = r->o->sep;
-    const char *s = p;
-    size_t nf = 0;
-    for (;;) {
-        if (base + nf == r->nspan_cap) {
-            size_t cap = r->nspan_cap ? r->nspan_cap * 2 : 64;
-            fspan *sp = cl_alloc_realloc(r->spans, (size_t)cap * sizeof *sp);
-            if (!sp)
-                return 0; /* libcsv's path reports the allocation failure */
-            r->spans = sp;
-            r->nspan_cap = cap;
-        }
-        fspan *f = &r->spans[base + nf++];
-        if (s < end && *s == q) {
-            const char *b = ++s;
-            int esc = 0;
-            for (;;) {
-                const char *z = memchr(s, q, (size_t)(end - s));
-                if (!z || z + 1 >= end)
-                    return 0;
-                if (memchr(s, '\n', (size_t)(z - s)) || memchr(s, '\r', (size_t)(z - s)) ||
-                    memchr(s, '\0', (size_t)(z - s)))
-                    return 0;
-                if (z[1] == q) {
-                    esc = 1;
-                    s = z + 2;
-                    continue;
-                }
-                if (z[1] != sep && z[1] != '\n')
-                    return 0;
-                f->quoted = 1;
-                if (!esc) {
-                    f->unq = 0;
-                    f->off = (uint32_t)(b - p);
-                    f->len = (uint32_t)(z - b);
-                } else if (!unescape(r, f, b, z, q)) {
-                    return 0;
-                }
-                s = z + 1;
-                break;
-            }
-        } else {
-            const char *b = s;
-            while (s < end && cls[(unsigned char)*s] == K_PLAIN)
-                s++;
-            if (s >= end || cls[(unsigned char)*s] == K_ODD)
-                return 0;
-            f->quoted = 0;
-            f->unq = 0;
-            f->off = (uint32_t)(b - p);
-            f->len = (uint32_t)(s - b);
-        }
-        if (*s == '\n') {
-            size_t n = (size_t)(s + 1 - p);
-            if ((int64_t)n > r->max_record)
-                return 0;
-            *nfp = nf;
-            return n;
-        }
-        s++; /* the separator */
-    }
-}
-
-/* A quoted field with "" escapes, as its text, into r->unq. */
-static int unescape(reader *r, fspan *f, const char *b, const char *z, char q)
-{
-    size_t need = r->unq_len + (size_t)(z - b);
-    if (need > r->unq_cap) {
-        size_t cap = need * 2 + 256;
-        char *u = cl_alloc_realloc(r->unq, cap);
-        if (!u)
-            return 0;
-        r->unq = u;
-        r->unq_cap = cap;
-    }
-    char *o = r->unq + r->unq_len;
-    f->off = (uint32_t)r->unq_len;
-    for (const char *c = b; c < z; c++) {
-        *o++ = *c;
-        if (*c == q)
-            c++; /* the second quote of "" */
-    }
-    f->len = (uint32_t)(o - (r->unq + r->unq_len));
-    f->unq = 1;
-    r->unq_len += f->len;
-    return 1;
-}
-
 /* Hands a scanned record to the same field/record steps libcsv's callbacks take. */
-static void fast_take(reader *r, const char *p, const fspan *sp, int n)
+static void fast_take(reader *r, const char *p, const cl_csv_fast_span *sp, int n)
 {
     for (int k = 0; k < n && !r->rc && !r->stop; k++) {
-        const fspan *f = &sp[k];
-        field_take(r, (f->unq ? r->unq : p) + f->off, f->len, f->quoted);
+        const cl_csv_fast_span *f = &sp[k];
+        field_take(r, cl_csv_fast_text(&r->fast, p, f), f->len, f->quoted);
     }
     if (!r->rc && !r->stop)
         row_cb('\n', r);
@@ -925,14 +782,14 @@ static void fast_take(reader *r, const char *p, const fspan *sp, int n)
 
 /* ---- batches: records tokenized in order, columns committed in parallel ---------------- */
 
-/* A record the fast path scanned (its spans at r->spans + base). In pass 1, once the columns
+/* A record the fast path scanned (its spans at r->fast.spans + base). In pass 1, once the columns
  * are known, a record with the right field count joins the batch, which flush_batch commits
  * column by column (a column's rows in order, so the frame does not depend on the thread
  * count); anything else is taken at once, after the batch, as the libcsv path would. */
 static void fast_record(reader *r, const char *p, size_t base)
 {
     const cl_csv_opts *o = r->o;
-    if (r->have_header && !r->header_pending && r->pass == 1 && r->nspan == r->ncol) {
+    if (r->have_header && !r->header_pending && r->pass == 1 && r->fast.nspan == r->ncol) {
         if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) { /* field_take's nrows stop */
             r->stop = 1;
             return;
@@ -948,7 +805,7 @@ static void fast_record(reader *r, const char *p, size_t base)
     }
     if (flush_batch(r))
         return;
-    fast_take(r, p, r->spans + base, r->nspan);
+    fast_take(r, p, r->fast.spans + base, r->fast.nspan);
 }
 
 static int batch_grow(reader *r)
@@ -976,8 +833,8 @@ static void commit_column(reader *r, int j, batch_err *e)
 {
     const size_t ncol = (size_t)r->ncol;
     for (int64_t b = 0; b < r->bn && b <= e->b; b++) {
-        const fspan *f = &r->spans[(size_t)b * ncol + (size_t)j];
-        const char *s = (f->unq ? r->unq : r->brec[b]) + f->off;
+        const cl_csv_fast_span *f = &r->fast.spans[(size_t)b * ncol + (size_t)j];
+        const char *s = cl_csv_fast_text(&r->fast, r->brec[b], f);
         int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
         if (rc) {
             if (b < e->b || (b == e->b && j < e->j)) {
@@ -1070,7 +927,7 @@ static int flush_batch(reader *r)
     r->nrow += r->bn;
     r->bn = 0;
     r->pending = 0;
-    r->unq_len = 0;
+    cl_csv_fast_reset(&r->fast);
     return CL_OK;
 }
 
@@ -1093,9 +950,7 @@ static int run_pass(reader *r, source *src)
     r->rec_bytes = 0;
     int64_t skip = o->skip;
     int64_t done_bytes = 0;
-    unsigned char cls[256];
     int fast = !o->libcsv_only;
-    fast_classes(r, cls);
     int first = 1;
     int rc = CL_OK;
     for (;;) {
@@ -1132,8 +987,10 @@ static int run_pass(reader *r, source *src)
             }
             size_t base = (size_t)r->bn * (size_t)r->ncol;
             if (!r->bn)
-                r->unq_len = 0;
-            size_t fk = !lf_rest && fast && r->p.pstate == 0 ? fast_scan(r, p, end, cls, base) : 0;
+                cl_csv_fast_reset(&r->fast);
+            size_t fk = !lf_rest && fast && r->p.pstate == 0
+                            ? cl_csv_fast_scan(&r->fast, p, end, base)
+                            : 0;
             if (fk) { /* one whole line, one record: the accounting of the libcsv path below */
                 r->fed += (int64_t)fk;
                 r->start_line = r->line + 1;
@@ -1212,8 +1069,7 @@ static void reader_free(reader *r)
     cl_alloc_free(r->off);
     cl_alloc_free(r->len);
     cl_alloc_free(r->quoted);
-    cl_alloc_free(r->spans);
-    cl_alloc_free(r->unq);
+    cl_csv_fast_free(&r->fast);
     cl_alloc_free(r->brec);
     cl_alloc_free(r->bline);
 }
@@ -1359,6 +1215,7 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
     r.pass = 1;
     r.size = src->size;
     r.max_record = o->max_record > 0 ? o->max_record : (int64_t)64 << 20;
+    cl_csv_fast_init(&r.fast, o->sep, o->quote, r.max_record);
     if (info)
         memset(info, 0, sizeof *info);
     cloc loc;

@@ -3,7 +3,7 @@
  * Owner: frame helper.
  *
  * Reading: one streaming pass. A record that is one LF-ended line with plain or simply
- * quoted fields is tokenized by csvio.c's fast path; every other record (CR, embedded line
+ * quoted fields is tokenized by the fast path (csv_fast.h); every other record (CR, embedded line
  * ends, stray quotes, NUL, the record crossing a 1 MiB block) goes through libcsv, the
  * reference for quoting rules (libcsv_only reads everything through it; test_csv_fast and
  * fuzz_csv check both give identical frames). In pass 1 the fast path's records are batched
