@@ -38,7 +38,7 @@ typedef struct cl_dict {
     char **labels;      /* n NUL-terminated strings, code i -> labels[i] (in the arena) */
     uint32_t *lens;     /* byte lengths of the labels */
     uint32_t *hashes;   /* hash of each label */
-    uint64_t *slots;    /* open addressing: (hash << 32) | (code + 1), 0 = empty */
+    struct cl_dict_slot *slots; /* open addressing (frame.c); code + 1 = 0: empty */
     uint32_t nslots;    /* power of two */
     char *arena;        /* label storage: a chain of blocks that never move */
     size_t arena_used, arena_cap;
