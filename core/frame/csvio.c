@@ -125,7 +125,12 @@ typedef struct reader {
     /* the batch (fast_record): record starts and lines, records pending, threads */
     const char **brec;
     int64_t *bline;
+    const cl_csv_fast **btok; /* the tokenizer holding each record's spans, from bbase on */
+    size_t *bbase;
     int bn, bcap;
+    int fast_nrec;        /* batch records whose spans are in r->fast */
+    struct scan_part *parts; /* parallel scan (par_scan): one tokenizer per thread */
+    int nparts;
     int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
     int threads;
     locale_t cloc;        /* the C locale, for the commit threads */
@@ -794,23 +799,31 @@ static void fast_take(reader *r, const char *p, const cl_csv_fast_span *sp, int 
  * are known, a record with the right field count joins the batch, which flush_batch commits
  * column by column (a column's rows in order, so the frame does not depend on the thread
  * count); anything else is taken at once, after the batch, as the libcsv path would. */
-static void fast_record(reader *r, const char *p, size_t base)
+static void batch_add(reader *r, const char *p, const cl_csv_fast *tok, size_t base)
 {
     const cl_csv_opts *o = r->o;
+    if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) { /* field_take's nrows stop */
+        r->stop = 1;
+        return;
+    }
+    if (r->bn == r->bcap && batch_grow(r))
+        return;
+    r->brec[r->bn] = p;
+    r->bline[r->bn] = r->start_line;
+    r->btok[r->bn] = tok;
+    r->bbase[r->bn] = base;
+    r->bn++;
+    r->fast_nrec += tok == &r->fast;
+    if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) /* row_cb's nrows stop */
+        r->stop = 1;
+    else if ((int64_t)r->bn * r->ncol >= (r->threads > 1 ? BATCH_FIELDS_MT : BATCH_FIELDS_1T))
+        flush_batch(r);
+}
+
+static void fast_record(reader *r, const char *p, size_t base)
+{
     if (r->have_header && !r->header_pending && r->pass == 1 && r->fast.nspan == r->ncol) {
-        if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) { /* field_take's nrows stop */
-            r->stop = 1;
-            return;
-        }
-        if (r->bn == r->bcap && batch_grow(r))
-            return;
-        r->brec[r->bn] = p;
-        r->bline[r->bn] = r->start_line;
-        r->bn++;
-        if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) /* row_cb's nrows stop */
-            r->stop = 1;
-        else if ((int64_t)r->bn * r->ncol >= (r->threads > 1 ? BATCH_FIELDS_MT : BATCH_FIELDS_1T))
-            flush_batch(r);
+        batch_add(r, p, &r->fast, base);
         return;
     }
     if (flush_batch(r))
@@ -825,9 +838,15 @@ static int batch_grow(reader *r)
     if (rec)
         r->brec = rec;
     int64_t *line = rec ? cl_alloc_realloc(r->bline, (size_t)cap * sizeof *line) : NULL;
-    if (!line)
+    if (line)
+        r->bline = line;
+    const cl_csv_fast **tok = line ? cl_alloc_realloc(r->btok, (size_t)cap * sizeof *tok) : NULL;
+    if (tok)
+        r->btok = tok;
+    size_t *base = tok ? cl_alloc_realloc(r->bbase, (size_t)cap * sizeof *base) : NULL;
+    if (!base)
         return r->rc = at_record(r, CL_ENOMEM, "record batch");
-    r->bline = line;
+    r->bbase = base;
     r->bcap = cap;
     return CL_OK;
 }
@@ -841,10 +860,10 @@ typedef struct batch_err {
 
 static void commit_column(reader *r, int j, batch_err *e)
 {
-    const size_t ncol = (size_t)r->ncol;
     for (int64_t b = 0; b < r->bn && b <= e->b; b++) {
-        const cl_csv_fast_span *f = &r->fast.spans[(size_t)b * ncol + (size_t)j];
-        const char *s = cl_csv_fast_text(&r->fast, r->brec[b], f);
+        const cl_csv_fast *tok = r->btok[b];
+        const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
+        const char *s = cl_csv_fast_text(tok, r->brec[b], f);
         int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
         if (rc) {
             if (b < e->b || (b == e->b && j < e->j)) {
@@ -937,8 +956,146 @@ static int flush_batch(reader *r)
     r->nrow += r->bn;
     r->bn = 0;
     r->pending = 0;
+    r->fast_nrec = 0;
     cl_csv_fast_reset(&r->fast);
     return CL_OK;
+}
+
+/* ---- parallel scan: a block's records tokenized on several threads -------------------- */
+
+/* Bytes of a block below which it is scanned on one thread (a thread start costs tens of
+ * microseconds; 64 KiB of records take a few hundred). */
+#define PAR_SCAN_MIN ((ptrdiff_t)64 << 10)
+
+/* One thread's part of a block: the records starting in [from, to), scanned by its own
+ * tokenizer until the first one the fast path does not take (or with another field count).
+ * stop: the end of the last record taken. */
+typedef struct scan_part {
+    cl_csv_fast tok;
+    const char *from, *to, *end, *stop;
+    const char **rec;
+    int nrec, cap, ncol;
+    pthread_t id;
+} scan_part;
+
+static void *scan_worker(void *arg)
+{
+    scan_part *s = arg;
+    cl_csv_fast_reset(&s->tok);
+    s->nrec = 0;
+    const char *p = s->from;
+    while (p < s->to) {
+        if (s->nrec == s->cap) {
+            int cap = s->cap ? s->cap * 2 : 1024;
+            const char **rec = cl_alloc_realloc(s->rec, (size_t)cap * sizeof *rec);
+            if (!rec)
+                break; /* the sequential path takes over (and reports a failure) */
+            s->rec = rec;
+            s->cap = cap;
+        }
+        size_t n = cl_csv_fast_scan(&s->tok, p, s->end, (size_t)s->nrec * (size_t)s->ncol);
+        if (!n || s->tok.nspan != s->ncol)
+            break;
+        s->rec[s->nrec++] = p;
+        p += n;
+    }
+    s->stop = p;
+    return NULL;
+}
+
+static void parts_free(reader *r)
+{
+    for (int k = 0; k < r->nparts; k++) {
+        cl_csv_fast_free(&r->parts[k].tok);
+        cl_alloc_free(r->parts[k].rec);
+    }
+    cl_alloc_free(r->parts);
+    r->parts = NULL;
+    r->nparts = 0;
+}
+
+static int parts_ready(reader *r, int np)
+{
+    if (r->nparts >= np)
+        return 1;
+    scan_part *parts = cl_alloc_calloc((size_t)np, sizeof *parts);
+    if (!parts)
+        return 0; /* no parallel scan: the sequential one does the same work */
+    parts_free(r);
+    for (int k = 0; k < np; k++)
+        cl_csv_fast_init(&parts[k].tok, r->o->sep, r->o->quote, r->max_record);
+    r->parts = parts;
+    r->nparts = np;
+    return 1;
+}
+
+/* Cuts [p, end) into np parts, each after a LF (or empty at the end). */
+static void parts_cut(reader *r, int np, const char *p, const char *end)
+{
+    ptrdiff_t len = end - p;
+    for (int k = 0; k < np; k++) {
+        scan_part *s = &r->parts[k];
+        const char *at = p + len / np * k;
+        if (k > 0) {
+            const char *nl = memchr(at, '\n', (size_t)(end - at));
+            at = nl ? nl + 1 : end;
+        }
+        s->from = at;
+        s->end = end;
+        s->ncol = r->ncol;
+        if (k > 0)
+            r->parts[k - 1].to = at;
+    }
+    r->parts[np - 1].to = end;
+}
+
+/* Takes the parts' records in file order, each as the sequential loop would (same line
+ * numbers, byte counts and batch). A part counts only if the one before it ended exactly
+ * where it begins: then its first byte starts a record, because a fast-path record holds no
+ * line end but its last (so a cut inside a quoted multi-line field is never trusted). Returns
+ * where the sequential loop goes on. */
+static const char *parts_merge(reader *r, int np, const char *p)
+{
+    for (int k = 0; k < np && !r->rc && !r->stop; k++) {
+        const scan_part *s = &r->parts[k];
+        if (s->from != p)
+            break;
+        for (int i = 0; i < s->nrec && !r->rc && !r->stop; i++) {
+            const char *next = i + 1 < s->nrec ? s->rec[i + 1] : s->stop;
+            r->fed += (int64_t)(next - s->rec[i]);
+            r->start_line = r->line + 1;
+            batch_add(r, s->rec[i], &s->tok, (size_t)i * (size_t)r->ncol);
+            r->line++;
+            p = next;
+        }
+        if (s->stop != s->to)
+            break;
+    }
+    return p;
+}
+
+/* Scans the records of [p, end) on r->threads threads (tokenizing was the serial part of a
+ * read once the columns were converted in parallel), then takes them in order. The
+ * records and the frame are the sequential loop's: every record taken is one the sequential
+ * loop would scan from the same byte, and where a part stops (a record for libcsv, a bad
+ * field count, the block end), the sequential loop goes on from there. */
+static const char *par_scan(reader *r, const char *p, const char *end)
+{
+    int np = r->threads < 64 ? r->threads : 64;
+    if (flush_batch(r) || !parts_ready(r, np)) /* the parts' tokenizers are reused below */
+        return p;
+    parts_cut(r, np, p, end);
+    int started[64] = {0};
+    for (int k = 1; k < np; k++)
+        started[k] = pthread_create(&r->parts[k].id, NULL, scan_worker, &r->parts[k]) == 0;
+    scan_worker(&r->parts[0]);
+    for (int k = 1; k < np; k++) {
+        if (started[k])
+            pthread_join(r->parts[k].id, NULL);
+        else
+            scan_worker(&r->parts[k]);
+    }
+    return parts_merge(r, np, p);
 }
 
 /* One pass over the source. */
@@ -976,8 +1133,21 @@ static int run_pass(reader *r, source *src)
                 p += 3, n -= 3;
             first = 0;
         }
-        const char *end = p + n;
+        const char *end = p + n, *par_next = p;
         while (p < end && !r->rc && !r->stop) {
+            if (r->threads > 1 && fast && r->pass == 1 && r->have_header && !r->header_pending &&
+                skip == 0 && !r->prev_cr && r->p.pstate == 0 && p >= par_next &&
+                end - p >= PAR_SCAN_MIN) {
+                const char *q = par_scan(r, p, end);
+                /* where a part stopped, the sequential loop takes at least PAR_SCAN_MIN bytes
+                 * before the next try (a file of multi-line records starts no threads per
+                 * record) */
+                par_next = q + PAR_SCAN_MIN;
+                if (q != p) {
+                    p = q;
+                    continue;
+                }
+            }
             /* the LF of a CRLF split between blocks: its line was counted at the CR */
             int lf_rest = r->prev_cr && *p == '\n', was = r->prev_cr, eol = 0, cr_end = 0;
             size_t k = lf_rest ? 1 : line_len(p, end, &eol, &cr_end);
@@ -995,8 +1165,8 @@ static int run_pass(reader *r, source *src)
                 p += k;
                 continue;
             }
-            size_t base = (size_t)r->bn * (size_t)r->ncol;
-            if (!r->bn)
+            size_t base = (size_t)r->fast_nrec * (size_t)r->ncol;
+            if (!r->fast_nrec)
                 cl_csv_fast_reset(&r->fast);
             size_t fk = !lf_rest && fast && r->p.pstate == 0
                             ? cl_csv_fast_scan(&r->fast, p, end, base)
@@ -1082,6 +1252,9 @@ static void reader_free(reader *r)
     cl_csv_fast_free(&r->fast);
     cl_alloc_free(r->brec);
     cl_alloc_free(r->bline);
+    cl_alloc_free(r->btok);
+    cl_alloc_free(r->bbase);
+    parts_free(r);
 }
 
 /* The notes of csvio.h "Type inference": a cat column whose values are >= 95% numbers (or
