@@ -2,6 +2,7 @@
 #include "frame/csv_fast.h"
 #include "base/alloc.h"
 
+#include <pthread.h>
 #include <string.h>
 
 enum { K_PLAIN, K_SEP, K_LF, K_ODD }; /* K_ODD: quote, CR, NUL */
@@ -145,4 +146,78 @@ size_t cl_csv_fast_scan(cl_csv_fast *t, const char *p, const char *end, size_t b
     else
         t->nspan = (int)nf;
     return n;
+}
+
+/* ---- parallel scan of a block ---------------------------------------------------------- */
+
+static void *scan_part(void *arg)
+{
+    cl_csv_fast_part *s = arg;
+    cl_csv_fast_reset(&s->tok);
+    s->nrec = 0;
+    const char *p = s->from;
+    while (p < s->to) {
+        if (s->nrec == s->cap) {
+            int cap = s->cap ? s->cap * 2 : 1024;
+            const char **rec = cl_alloc_realloc(s->rec, (size_t)cap * sizeof *rec);
+            if (!rec)
+                break; /* the caller's sequential path takes over (and reports a failure) */
+            s->rec = rec;
+            s->cap = cap;
+        }
+        size_t n = cl_csv_fast_scan(&s->tok, p, s->end, (size_t)s->nrec * (size_t)s->ncol);
+        if (!n || s->tok.nspan != s->ncol)
+            break;
+        s->rec[s->nrec++] = p;
+        p += n;
+    }
+    s->stop = p;
+    return NULL;
+}
+
+void cl_csv_fast_part_free(cl_csv_fast_part *s)
+{
+    cl_csv_fast_free(&s->tok);
+    cl_alloc_free(s->rec);
+    s->rec = NULL;
+    s->cap = s->nrec = 0;
+}
+
+static void cut(cl_csv_fast_part *parts, int np, const char *p, const char *end, int ncol)
+{
+    ptrdiff_t len = end - p;
+    for (int k = 0; k < np; k++) {
+        cl_csv_fast_part *s = &parts[k];
+        const char *at = p + len / np * k;
+        if (k > 0) {
+            const char *nl = memchr(at, '\n', (size_t)(end - at));
+            at = nl ? nl + 1 : end;
+            parts[k - 1].to = at;
+        }
+        s->from = at;
+        s->end = end;
+        s->ncol = ncol;
+    }
+    parts[np - 1].to = end;
+}
+
+/* Plain threads per block, not an OpenMP team, as for csvio.c's column commit: on a shared
+ * machine OpenMP's spinning made two threads slower than one. */
+void cl_csv_fast_scan_parts(cl_csv_fast_part *parts, int np, const char *p, const char *end,
+                            int ncol)
+{
+    pthread_t id[64];
+    int started[64] = {0};
+    if (np > 64)
+        np = 64;
+    cut(parts, np, p, end, ncol);
+    for (int k = 1; k < np; k++)
+        started[k] = pthread_create(&id[k], NULL, scan_part, &parts[k]) == 0;
+    scan_part(&parts[0]);
+    for (int k = 1; k < np; k++) {
+        if (started[k])
+            pthread_join(id[k], NULL);
+        else
+            scan_part(&parts[k]);
+    }
 }

@@ -58,4 +58,28 @@ static inline const char *cl_csv_fast_text(const cl_csv_fast *t, const char *rec
     return (f->unq ? t->unq : rec) + f->off;
 }
 
+/* ---- parallel scan of a block -------------------------------------------------------- */
+
+/* One thread's part of a block: the records starting in [from, to), scanned by its own
+ * tokenizer until the first one the fast path does not take or whose field count is not
+ * ncol. rec[0..nrec): where each record starts (its spans at tok.spans + i * ncol); stop:
+ * the end of the last record taken (== to when every record in the part was taken). */
+typedef struct cl_csv_fast_part {
+    cl_csv_fast tok;
+    const char *from, *to, *end, *stop;
+    const char **rec;
+    int nrec, cap, ncol;
+} cl_csv_fast_part;
+
+/* Frees what a part holds (tok included). */
+void cl_csv_fast_part_free(cl_csv_fast_part *s);
+
+/* Cuts [p, end) into np (<= 64) parts, part 0 at p and each other one just after a LF (or
+ * empty at end), and scans them on np threads (the caller's is one; a thread that cannot
+ * start leaves its part to the caller). The parts' tokenizers must be initialised. Which
+ * parts hold the file's records is the caller's to decide: a part is trustworthy only if the
+ * one before it stopped exactly at its start (csvio.c parts_merge). */
+void cl_csv_fast_scan_parts(cl_csv_fast_part *parts, int np, const char *p, const char *end,
+                            int ncol);
+
 #endif

@@ -129,7 +129,7 @@ typedef struct reader {
     size_t *bbase;
     int bn, bcap;
     int fast_nrec;        /* batch records whose spans are in r->fast */
-    struct scan_part *parts; /* parallel scan (par_scan): one tokenizer per thread */
+    cl_csv_fast_part *parts; /* parallel scan (par_scan): one tokenizer per thread */
     int nparts;
     int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
     int threads;
@@ -967,48 +967,10 @@ static int flush_batch(reader *r)
  * microseconds; 64 KiB of records take a few hundred). */
 #define PAR_SCAN_MIN ((ptrdiff_t)64 << 10)
 
-/* One thread's part of a block: the records starting in [from, to), scanned by its own
- * tokenizer until the first one the fast path does not take (or with another field count).
- * stop: the end of the last record taken. */
-typedef struct scan_part {
-    cl_csv_fast tok;
-    const char *from, *to, *end, *stop;
-    const char **rec;
-    int nrec, cap, ncol;
-    pthread_t id;
-} scan_part;
-
-static void *scan_worker(void *arg)
-{
-    scan_part *s = arg;
-    cl_csv_fast_reset(&s->tok);
-    s->nrec = 0;
-    const char *p = s->from;
-    while (p < s->to) {
-        if (s->nrec == s->cap) {
-            int cap = s->cap ? s->cap * 2 : 1024;
-            const char **rec = cl_alloc_realloc(s->rec, (size_t)cap * sizeof *rec);
-            if (!rec)
-                break; /* the sequential path takes over (and reports a failure) */
-            s->rec = rec;
-            s->cap = cap;
-        }
-        size_t n = cl_csv_fast_scan(&s->tok, p, s->end, (size_t)s->nrec * (size_t)s->ncol);
-        if (!n || s->tok.nspan != s->ncol)
-            break;
-        s->rec[s->nrec++] = p;
-        p += n;
-    }
-    s->stop = p;
-    return NULL;
-}
-
 static void parts_free(reader *r)
 {
-    for (int k = 0; k < r->nparts; k++) {
-        cl_csv_fast_free(&r->parts[k].tok);
-        cl_alloc_free(r->parts[k].rec);
-    }
+    for (int k = 0; k < r->nparts; k++)
+        cl_csv_fast_part_free(&r->parts[k]);
     cl_alloc_free(r->parts);
     r->parts = NULL;
     r->nparts = 0;
@@ -1018,7 +980,7 @@ static int parts_ready(reader *r, int np)
 {
     if (r->nparts >= np)
         return 1;
-    scan_part *parts = cl_alloc_calloc((size_t)np, sizeof *parts);
+    cl_csv_fast_part *parts = cl_alloc_calloc((size_t)np, sizeof *parts);
     if (!parts)
         return 0; /* no parallel scan: the sequential one does the same work */
     parts_free(r);
@@ -1029,26 +991,6 @@ static int parts_ready(reader *r, int np)
     return 1;
 }
 
-/* Cuts [p, end) into np parts, each after a LF (or empty at the end). */
-static void parts_cut(reader *r, int np, const char *p, const char *end)
-{
-    ptrdiff_t len = end - p;
-    for (int k = 0; k < np; k++) {
-        scan_part *s = &r->parts[k];
-        const char *at = p + len / np * k;
-        if (k > 0) {
-            const char *nl = memchr(at, '\n', (size_t)(end - at));
-            at = nl ? nl + 1 : end;
-        }
-        s->from = at;
-        s->end = end;
-        s->ncol = r->ncol;
-        if (k > 0)
-            r->parts[k - 1].to = at;
-    }
-    r->parts[np - 1].to = end;
-}
-
 /* Takes the parts' records in file order, each as the sequential loop would (same line
  * numbers, byte counts and batch). A part counts only if the one before it ended exactly
  * where it begins: then its first byte starts a record, because a fast-path record holds no
@@ -1057,7 +999,7 @@ static void parts_cut(reader *r, int np, const char *p, const char *end)
 static const char *parts_merge(reader *r, int np, const char *p)
 {
     for (int k = 0; k < np && !r->rc && !r->stop; k++) {
-        const scan_part *s = &r->parts[k];
+        const cl_csv_fast_part *s = &r->parts[k];
         if (s->from != p)
             break;
         for (int i = 0; i < s->nrec && !r->rc && !r->stop; i++) {
@@ -1084,17 +1026,7 @@ static const char *par_scan(reader *r, const char *p, const char *end)
     int np = r->threads < 64 ? r->threads : 64;
     if (flush_batch(r) || !parts_ready(r, np)) /* the parts' tokenizers are reused below */
         return p;
-    parts_cut(r, np, p, end);
-    int started[64] = {0};
-    for (int k = 1; k < np; k++)
-        started[k] = pthread_create(&r->parts[k].id, NULL, scan_worker, &r->parts[k]) == 0;
-    scan_worker(&r->parts[0]);
-    for (int k = 1; k < np; k++) {
-        if (started[k])
-            pthread_join(r->parts[k].id, NULL);
-        else
-            scan_worker(&r->parts[k]);
-    }
+    cl_csv_fast_scan_parts(r->parts, np, p, end, r->ncol);
     return parts_merge(r, np, p);
 }
 
