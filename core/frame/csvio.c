@@ -30,8 +30,13 @@
  * (1M x 20) one thread's CPU time was 1.15 s with whole blocks, 1.16 s at 32768 fields, 1.02 s
  * at 8192 (min of 4, shared machine). With threads, each batch starts them (tens of us), so
  * a batch is larger there. The frame does not depend on either. */
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 #define BATCH_FIELDS_1T ((int64_t)8192)
 #define BATCH_FIELDS_MT ((int64_t)32768)
+#else /* fuzz inputs are small: tiny batches, so flushes mid-block are fuzzed too */
+#define BATCH_FIELDS_1T ((int64_t)64)
+#define BATCH_FIELDS_MT ((int64_t)128)
+#endif
 
 void cl_csvio_opts_default(cl_csv_opts *o)
 {
@@ -965,7 +970,11 @@ static int flush_batch(reader *r)
 
 /* Bytes of a block below which it is scanned on one thread (a thread start costs tens of
  * microseconds; 64 KiB of records take a few hundred). */
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 #define PAR_SCAN_MIN ((ptrdiff_t)64 << 10)
+#else /* fuzz inputs are small: the parallel scan runs on them too */
+#define PAR_SCAN_MIN ((ptrdiff_t)64)
+#endif
 
 static void parts_free(reader *r)
 {
