@@ -197,6 +197,20 @@ int32_t cl_frame_dict_find(const cl_dict *d, const char *s, size_t len)
     return dict_lookup(d, s, len, hash_bytes(s, len), &slot);
 }
 
+uint32_t cl_frame_dict_prefetch_slot(const cl_dict *d, const char *s, size_t len)
+{
+    uint32_t h = hash_bytes(s, len);
+    __builtin_prefetch(&d->slots[h & (d->nslots - 1)]);
+    return h;
+}
+
+void cl_frame_dict_prefetch_label(const cl_dict *d, uint32_t hash)
+{
+    const struct cl_dict_slot *e = &d->slots[hash & (d->nslots - 1)];
+    if (e->code1)
+        __builtin_prefetch(e->label - LEN_PREFIX);
+}
+
 int cl_frame_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
 {
     uint32_t h = hash_bytes(s, len), slot;

@@ -51,6 +51,11 @@ void cl_frame_dict_free(cl_dict *d);              /* drops one reference; NULL i
 int cl_frame_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code);
 /* Code of the label, or -1 when absent. */
 int32_t cl_frame_dict_find(const cl_dict *d, const char *s, size_t len);
+/* Hints that s[0..len) is looked up soon (a batch of lookups hides its memory latency):
+ * stage 0 fetches its table slot and returns its hash; stage 1 (with that hash, a few
+ * lookups later) fetches the label the slot points to. Only hints: any hash is safe. */
+uint32_t cl_frame_dict_prefetch_slot(const cl_dict *d, const char *s, size_t len);
+void cl_frame_dict_prefetch_label(const cl_dict *d, uint32_t hash);
 
 /* ---- columns ------------------------------------------------------------------------------ */
 
