@@ -1,5 +1,6 @@
 /* csvio.c - CSV reader (libcsv callbacks, one-pass type inference) and writer. See csvio.h. */
 #include "frame/csvio.h"
+#include "frame/csv_fast.h"
 #include "frame/textnum.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -23,6 +24,19 @@
 #define PROGRESS_MIN ((int64_t)8 << 20)
 /* Fields in a batch below which it is committed on one thread. */
 #define PARALLEL_MIN ((int64_t)4096)
+/* Fields at which a batch is committed before the block ends: the commit walks the batch once
+ * per column, so the batch's text and spans (12 bytes a field) should stay in the core's
+ * cache (a whole 1 MiB block of short fields is ~2 MB with its spans). On the bench file
+ * (1M x 20) one thread's CPU time was 1.15 s with whole blocks, 1.16 s at 32768 fields, 1.02 s
+ * at 8192 (min of 4, shared machine). With threads, each batch starts them (tens of us), so
+ * a batch is larger there. The frame does not depend on either. */
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define BATCH_FIELDS_1T ((int64_t)8192)
+#define BATCH_FIELDS_MT ((int64_t)32768)
+#else /* fuzz inputs are small: tiny batches, so flushes mid-block are fuzzed too */
+#define BATCH_FIELDS_1T ((int64_t)64)
+#define BATCH_FIELDS_MT ((int64_t)128)
+#endif
 
 void cl_csvio_opts_default(cl_csv_opts *o)
 {
@@ -112,16 +126,16 @@ typedef struct reader {
     int prev_cr;          /* the last block ended in CR: a LF opening the next one is CRLF */
     int stop;             /* nrows reached or pass 2 done */
     int rc;               /* first error */
-    /* fast path (fast_scan): the fields of the record being taken, unescaped quoted text */
-    struct fspan *spans;
-    size_t nspan_cap;
-    int nspan;
-    char *unq;
-    size_t unq_len, unq_cap;
+    cl_csv_fast fast;     /* the fast tokenizer (csv_fast.h) and its batch's fields */
     /* the batch (fast_record): record starts and lines, records pending, threads */
     const char **brec;
     int64_t *bline;
+    const cl_csv_fast **btok; /* the tokenizer holding each record's spans, from bbase on */
+    size_t *bbase;
     int bn, bcap;
+    int fast_nrec;        /* batch records whose spans are in r->fast */
+    cl_csv_fast_part *parts; /* parallel scan (par_scan): one tokenizer per thread */
+    int nparts;
     int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
     int threads;
     locale_t cloc;        /* the C locale, for the commit threads */
@@ -773,151 +787,12 @@ static size_t line_len(const char *p, const char *end, int *eol, int *cr_end)
     return nl ? (size_t)(nl - p) + 1 : len;
 }
 
-typedef struct fspan fspan;
-static int unescape(reader *r, fspan *f, const char *b, const char *z, char q);
-static size_t fast_fields(reader *r, const char *p, const char *end, const unsigned char *cls,
-                          size_t base, size_t *nfp);
-
-/* ---- fast path: the common record without libcsv --------------------------------------- */
-
-/* A record that is one line ending in LF inside the block, whose fields are unquoted without
- * a quote, CR or NUL, or quoted with "" escapes and followed directly by the separator or the
- * LF, is tokenized here (libcsv's per-byte state machine and per-field callbacks are most of
- * the read time). Anything else (CR anywhere, a quote inside an unquoted field, text after a
- * closing quote, a line end inside quotes, a NUL, a blank line, a record that crosses the
- * block end or is longer than max_record) returns 0 before any field is taken, and the
- * record goes to libcsv, which stays the reference for quoting rules (test_csv compares
- * both on every case, and fuzz_csv on every input). */
-enum { K_PLAIN, K_SEP, K_LF, K_ODD }; /* K_ODD: quote, CR, NUL */
-
-static void fast_classes(const reader *r, unsigned char *cls)
-{
-    memset(cls, K_PLAIN, 256);
-    cls[(unsigned char)r->o->sep] = K_SEP;
-    cls['\n'] = K_LF;
-    cls['\r'] = K_ODD;
-    cls['\0'] = K_ODD;
-    cls[(unsigned char)r->o->quote] = K_ODD;
-}
-
-struct fspan {
-    uint32_t off, len; /* into the record, or into r->unq for a quoted field with escapes */
-    uint8_t quoted, unq;
-};
-
-/* Scans one record at p; on success fills r->spans[base..base + r->nspan) and returns its
- * length (LF included). Unescaped text is appended to r->unq. */
-static size_t fast_scan(reader *r, const char *p, const char *end, const unsigned char *cls,
-                        size_t base)
-{
-    size_t nf = 0, unq0 = r->unq_len;
-    if (p >= end || *p == '\n' || (end - p) > (ptrdiff_t)UINT32_MAX)
-        return 0;
-    size_t n = fast_fields(r, p, end, cls, base, &nf);
-    if (!n)
-        r->unq_len = unq0; /* what a failed scan unescaped is dropped */
-    else
-        r->nspan = (int)nf;
-    return n;
-}
-
-static size_t fast_fields(reader *r, const char *p, const char *end, const unsigned char *cls,
-                          size_t base, size_t *nfp)
-{
-    const char q = r->o->quote, sep = r->o->sep;
-    const char *s = p;
-    size_t nf = 0;
-    for (;;) {
-        if (base + nf == r->nspan_cap) {
-            size_t cap = r->nspan_cap ? r->nspan_cap * 2 : 64;
-            fspan *sp = cl_alloc_realloc(r->spans, (size_t)cap * sizeof *sp);
-            if (!sp)
-                return 0; /* libcsv's path reports the allocation failure */
-            r->spans = sp;
-            r->nspan_cap = cap;
-        }
-        fspan *f = &r->spans[base + nf++];
-        if (s < end && *s == q) {
-            const char *b = ++s;
-            int esc = 0;
-            for (;;) {
-                const char *z = memchr(s, q, (size_t)(end - s));
-                if (!z || z + 1 >= end)
-                    return 0;
-                if (memchr(s, '\n', (size_t)(z - s)) || memchr(s, '\r', (size_t)(z - s)) ||
-                    memchr(s, '\0', (size_t)(z - s)))
-                    return 0;
-                if (z[1] == q) {
-                    esc = 1;
-                    s = z + 2;
-                    continue;
-                }
-                if (z[1] != sep && z[1] != '\n')
-                    return 0;
-                f->quoted = 1;
-                if (!esc) {
-                    f->unq = 0;
-                    f->off = (uint32_t)(b - p);
-                    f->len = (uint32_t)(z - b);
-                } else if (!unescape(r, f, b, z, q)) {
-                    return 0;
-                }
-                s = z + 1;
-                break;
-            }
-        } else {
-            const char *b = s;
-            while (s < end && cls[(unsigned char)*s] == K_PLAIN)
-                s++;
-            if (s >= end || cls[(unsigned char)*s] == K_ODD)
-                return 0;
-            f->quoted = 0;
-            f->unq = 0;
-            f->off = (uint32_t)(b - p);
-            f->len = (uint32_t)(s - b);
-        }
-        if (*s == '\n') {
-            size_t n = (size_t)(s + 1 - p);
-            if ((int64_t)n > r->max_record)
-                return 0;
-            *nfp = nf;
-            return n;
-        }
-        s++; /* the separator */
-    }
-}
-
-/* A quoted field with "" escapes, as its text, into r->unq. */
-static int unescape(reader *r, fspan *f, const char *b, const char *z, char q)
-{
-    size_t need = r->unq_len + (size_t)(z - b);
-    if (need > r->unq_cap) {
-        size_t cap = need * 2 + 256;
-        char *u = cl_alloc_realloc(r->unq, cap);
-        if (!u)
-            return 0;
-        r->unq = u;
-        r->unq_cap = cap;
-    }
-    char *o = r->unq + r->unq_len;
-    f->off = (uint32_t)r->unq_len;
-    for (const char *c = b; c < z; c++) {
-        *o++ = *c;
-        if (*c == q)
-            c++; /* the second quote of "" */
-    }
-    f->len = (uint32_t)(o - (r->unq + r->unq_len));
-    f->unq = 1;
-    r->unq_len += f->len;
-    return 1;
-}
-
 /* Hands a scanned record to the same field/record steps libcsv's callbacks take. */
-static void fast_take(reader *r, const char *p, const fspan *sp, int n)
+static void fast_take(reader *r, const char *p, const cl_csv_fast_span *sp, int n)
 {
     for (int k = 0; k < n && !r->rc && !r->stop; k++) {
-        const fspan *f = &sp[k];
-        field_take(r, (f->unq ? r->unq : p) + f->off, f->len, f->quoted);
+        const cl_csv_fast_span *f = &sp[k];
+        field_take(r, cl_csv_fast_text(&r->fast, p, f), f->len, f->quoted);
     }
     if (!r->rc && !r->stop)
         row_cb('\n', r);
@@ -925,30 +800,40 @@ static void fast_take(reader *r, const char *p, const fspan *sp, int n)
 
 /* ---- batches: records tokenized in order, columns committed in parallel ---------------- */
 
-/* A record the fast path scanned (its spans at r->spans + base). In pass 1, once the columns
+/* A record the fast path scanned (its spans at r->fast.spans + base). In pass 1, once the columns
  * are known, a record with the right field count joins the batch, which flush_batch commits
  * column by column (a column's rows in order, so the frame does not depend on the thread
  * count); anything else is taken at once, after the batch, as the libcsv path would. */
-static void fast_record(reader *r, const char *p, size_t base)
+static void batch_add(reader *r, const char *p, const cl_csv_fast *tok, size_t base)
 {
     const cl_csv_opts *o = r->o;
-    if (r->have_header && !r->header_pending && r->pass == 1 && r->nspan == r->ncol) {
-        if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) { /* field_take's nrows stop */
-            r->stop = 1;
-            return;
-        }
-        if (r->bn == r->bcap && batch_grow(r))
-            return;
-        r->brec[r->bn] = p;
-        r->bline[r->bn] = r->start_line;
-        r->bn++;
-        if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) /* row_cb's nrows stop */
-            r->stop = 1;
+    if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) { /* field_take's nrows stop */
+        r->stop = 1;
+        return;
+    }
+    if (r->bn == r->bcap && batch_grow(r))
+        return;
+    r->brec[r->bn] = p;
+    r->bline[r->bn] = r->start_line;
+    r->btok[r->bn] = tok;
+    r->bbase[r->bn] = base;
+    r->bn++;
+    r->fast_nrec += tok == &r->fast;
+    if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) /* row_cb's nrows stop */
+        r->stop = 1;
+    else if ((int64_t)r->bn * r->ncol >= (r->threads > 1 ? BATCH_FIELDS_MT : BATCH_FIELDS_1T))
+        flush_batch(r);
+}
+
+static void fast_record(reader *r, const char *p, size_t base)
+{
+    if (r->have_header && !r->header_pending && r->pass == 1 && r->fast.nspan == r->ncol) {
+        batch_add(r, p, &r->fast, base);
         return;
     }
     if (flush_batch(r))
         return;
-    fast_take(r, p, r->spans + base, r->nspan);
+    fast_take(r, p, r->fast.spans + base, r->fast.nspan);
 }
 
 static int batch_grow(reader *r)
@@ -958,9 +843,15 @@ static int batch_grow(reader *r)
     if (rec)
         r->brec = rec;
     int64_t *line = rec ? cl_alloc_realloc(r->bline, (size_t)cap * sizeof *line) : NULL;
-    if (!line)
+    if (line)
+        r->bline = line;
+    const cl_csv_fast **tok = line ? cl_alloc_realloc(r->btok, (size_t)cap * sizeof *tok) : NULL;
+    if (tok)
+        r->btok = tok;
+    size_t *base = tok ? cl_alloc_realloc(r->bbase, (size_t)cap * sizeof *base) : NULL;
+    if (!base)
         return r->rc = at_record(r, CL_ENOMEM, "record batch");
-    r->bline = line;
+    r->bbase = base;
     r->bcap = cap;
     return CL_OK;
 }
@@ -972,12 +863,40 @@ typedef struct batch_err {
     char msg[256];
 } batch_err;
 
+/* Lookahead of the label prefetch in a cat column: the slot of record b + 8, the label of
+ * record b + 4 (its slot fetched four records ago). A column's labels are looked up in a
+ * row, each a likely cache miss in a big dictionary (dict_lookup was a fifth of the read). */
+#define PF_SLOT 8
+#define PF_LABEL 4
+
+static const char *batch_field(const reader *r, int64_t b, int j, size_t *len)
+{
+    const cl_csv_fast *tok = r->btok[b];
+    const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
+    *len = f->len;
+    return cl_csv_fast_text(tok, r->brec[b], f);
+}
+
+static void prefetch_labels(const reader *r, const colbuf *c, int j, int64_t b, uint32_t *ring)
+{
+    size_t len;
+    if (b + PF_SLOT < r->bn) {
+        const char *s = batch_field(r, b + PF_SLOT, j, &len);
+        ring[(b + PF_SLOT) % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
+    }
+    if (b + PF_LABEL < r->bn)
+        cl_frame_dict_prefetch_label(c->dict, ring[(b + PF_LABEL) % PF_SLOT]);
+}
+
 static void commit_column(reader *r, int j, batch_err *e)
 {
-    const size_t ncol = (size_t)r->ncol;
+    uint32_t ring[PF_SLOT] = {0}; /* hashes of the slots fetched ahead */
     for (int64_t b = 0; b < r->bn && b <= e->b; b++) {
-        const fspan *f = &r->spans[(size_t)b * ncol + (size_t)j];
-        const char *s = (f->unq ? r->unq : r->brec[b]) + f->off;
+        if (r->cols[j].state == ST_CAT && r->pass == 1)
+            prefetch_labels(r, &r->cols[j], j, b, ring);
+        const cl_csv_fast *tok = r->btok[b];
+        const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
+        const char *s = cl_csv_fast_text(tok, r->brec[b], f);
         int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
         if (rc) {
             if (b < e->b || (b == e->b && j < e->j)) {
@@ -1070,8 +989,82 @@ static int flush_batch(reader *r)
     r->nrow += r->bn;
     r->bn = 0;
     r->pending = 0;
-    r->unq_len = 0;
+    r->fast_nrec = 0;
+    cl_csv_fast_reset(&r->fast);
     return CL_OK;
+}
+
+/* ---- parallel scan: a block's records tokenized on several threads -------------------- */
+
+/* Bytes of a block below which it is scanned on one thread (a thread start costs tens of
+ * microseconds; 64 KiB of records take a few hundred). */
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define PAR_SCAN_MIN ((ptrdiff_t)64 << 10)
+#else /* fuzz inputs are small: the parallel scan runs on them too */
+#define PAR_SCAN_MIN ((ptrdiff_t)64)
+#endif
+
+static void parts_free(reader *r)
+{
+    for (int k = 0; k < r->nparts; k++)
+        cl_csv_fast_part_free(&r->parts[k]);
+    cl_alloc_free(r->parts);
+    r->parts = NULL;
+    r->nparts = 0;
+}
+
+static int parts_ready(reader *r, int np)
+{
+    if (r->nparts >= np)
+        return 1;
+    cl_csv_fast_part *parts = cl_alloc_calloc((size_t)np, sizeof *parts);
+    if (!parts)
+        return 0; /* no parallel scan: the sequential one does the same work */
+    parts_free(r);
+    for (int k = 0; k < np; k++)
+        cl_csv_fast_init(&parts[k].tok, r->o->sep, r->o->quote, r->max_record);
+    r->parts = parts;
+    r->nparts = np;
+    return 1;
+}
+
+/* Takes the parts' records in file order, each as the sequential loop would (same line
+ * numbers, byte counts and batch). A part counts only if the one before it ended exactly
+ * where it begins: then its first byte starts a record, because a fast-path record holds no
+ * line end but its last (so a cut inside a quoted multi-line field is never trusted). Returns
+ * where the sequential loop goes on. */
+static const char *parts_merge(reader *r, int np, const char *p)
+{
+    for (int k = 0; k < np && !r->rc && !r->stop; k++) {
+        const cl_csv_fast_part *s = &r->parts[k];
+        if (s->from != p)
+            break;
+        for (int i = 0; i < s->nrec && !r->rc && !r->stop; i++) {
+            const char *next = i + 1 < s->nrec ? s->rec[i + 1] : s->stop;
+            r->fed += (int64_t)(next - s->rec[i]);
+            r->start_line = r->line + 1;
+            batch_add(r, s->rec[i], &s->tok, (size_t)i * (size_t)r->ncol);
+            r->line++;
+            p = next;
+        }
+        if (s->stop != s->to)
+            break;
+    }
+    return p;
+}
+
+/* Scans the records of [p, end) on r->threads threads (tokenizing was the serial part of a
+ * read once the columns were converted in parallel), then takes them in order. The
+ * records and the frame are the sequential loop's: every record taken is one the sequential
+ * loop would scan from the same byte, and where a part stops (a record for libcsv, a bad
+ * field count, the block end), the sequential loop goes on from there. */
+static const char *par_scan(reader *r, const char *p, const char *end)
+{
+    int np = r->threads < 64 ? r->threads : 64;
+    if (flush_batch(r) || !parts_ready(r, np)) /* the parts' tokenizers are reused below */
+        return p;
+    cl_csv_fast_scan_parts(r->parts, np, p, end, r->ncol);
+    return parts_merge(r, np, p);
 }
 
 /* One pass over the source. */
@@ -1093,9 +1086,7 @@ static int run_pass(reader *r, source *src)
     r->rec_bytes = 0;
     int64_t skip = o->skip;
     int64_t done_bytes = 0;
-    unsigned char cls[256];
     int fast = !o->libcsv_only;
-    fast_classes(r, cls);
     int first = 1;
     int rc = CL_OK;
     for (;;) {
@@ -1111,8 +1102,21 @@ static int run_pass(reader *r, source *src)
                 p += 3, n -= 3;
             first = 0;
         }
-        const char *end = p + n;
+        const char *end = p + n, *par_next = p;
         while (p < end && !r->rc && !r->stop) {
+            if (r->threads > 1 && fast && r->pass == 1 && r->have_header && !r->header_pending &&
+                skip == 0 && !r->prev_cr && r->p.pstate == 0 && p >= par_next &&
+                end - p >= PAR_SCAN_MIN) {
+                const char *q = par_scan(r, p, end);
+                /* where a part stopped, the sequential loop takes at least PAR_SCAN_MIN bytes
+                 * before the next try (a file of multi-line records starts no threads per
+                 * record) */
+                par_next = q + PAR_SCAN_MIN;
+                if (q != p) {
+                    p = q;
+                    continue;
+                }
+            }
             /* the LF of a CRLF split between blocks: its line was counted at the CR */
             int lf_rest = r->prev_cr && *p == '\n', was = r->prev_cr, eol = 0, cr_end = 0;
             size_t k = lf_rest ? 1 : line_len(p, end, &eol, &cr_end);
@@ -1130,10 +1134,12 @@ static int run_pass(reader *r, source *src)
                 p += k;
                 continue;
             }
-            size_t base = (size_t)r->bn * (size_t)r->ncol;
-            if (!r->bn)
-                r->unq_len = 0;
-            size_t fk = !lf_rest && fast && r->p.pstate == 0 ? fast_scan(r, p, end, cls, base) : 0;
+            size_t base = (size_t)r->fast_nrec * (size_t)r->ncol;
+            if (!r->fast_nrec)
+                cl_csv_fast_reset(&r->fast);
+            size_t fk = !lf_rest && fast && r->p.pstate == 0
+                            ? cl_csv_fast_scan(&r->fast, p, end, base)
+                            : 0;
             if (fk) { /* one whole line, one record: the accounting of the libcsv path below */
                 r->fed += (int64_t)fk;
                 r->start_line = r->line + 1;
@@ -1212,10 +1218,12 @@ static void reader_free(reader *r)
     cl_alloc_free(r->off);
     cl_alloc_free(r->len);
     cl_alloc_free(r->quoted);
-    cl_alloc_free(r->spans);
-    cl_alloc_free(r->unq);
+    cl_csv_fast_free(&r->fast);
     cl_alloc_free(r->brec);
     cl_alloc_free(r->bline);
+    cl_alloc_free(r->btok);
+    cl_alloc_free(r->bbase);
+    parts_free(r);
 }
 
 /* The notes of csvio.h "Type inference": a cat column whose values are >= 95% numbers (or
@@ -1359,6 +1367,7 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
     r.pass = 1;
     r.size = src->size;
     r.max_record = o->max_record > 0 ? o->max_record : (int64_t)64 << 20;
+    cl_csv_fast_init(&r.fast, o->sep, o->quote, r.max_record);
     if (info)
         memset(info, 0, sizeof *info);
     cloc loc;

@@ -3,15 +3,18 @@
  * Owner: frame helper.
  *
  * Reading: one streaming pass. A record that is one LF-ended line with plain or simply
- * quoted fields is tokenized by csvio.c's fast path; every other record (CR, embedded line
+ * quoted fields is tokenized by the fast path (csv_fast.h); every other record (CR, embedded line
  * ends, stray quotes, NUL, the record crossing a 1 MiB block) goes through libcsv, the
  * reference for quoting rules (libcsv_only reads everything through it; test_csv_fast and
  * fuzz_csv check both give identical frames). In pass 1 the fast path's records are batched
- * per 1 MiB read block and committed column by column on `threads` threads (a column's rows
- * in order on one thread), so the frame, the notes and every message are the same at any
- * thread count. There is no chunk split of the file: the tokenizer is sequential and
- * quote-aware by construction; only the conversion of fields (numbers, dates, labels) runs
- * in parallel.
+ * (8192 fields, 32768 with threads, and at most one 1 MiB read block) and committed column by
+ * column on `threads` threads (a column's rows in order on one thread), so the frame, the
+ * notes and every message are the same at any thread count. With threads, a block is also
+ * tokenized in parallel: it is cut after a LF into one part per thread, each part is scanned
+ * by its own tokenizer, and the parts are taken in file order, a part only where the one
+ * before it ended exactly at its start (a fast-path record holds no line end but its last,
+ * so that start is a record start even when a cut fell inside a quoted multi-line field);
+ * where a part stops, the sequential loop (fast path, then libcsv) goes on.
  * Fields are staged per record and committed to
  * per-column growable buffers only when the record is complete (so a skipped bad line leaves
  * no trace). Types are inferred in the same pass: a column starts unknown (all missing so

@@ -38,7 +38,7 @@ typedef struct cl_dict {
     char **labels;      /* n NUL-terminated strings, code i -> labels[i] (in the arena) */
     uint32_t *lens;     /* byte lengths of the labels */
     uint32_t *hashes;   /* hash of each label */
-    uint64_t *slots;    /* open addressing: (hash << 32) | (code + 1), 0 = empty */
+    struct cl_dict_slot *slots; /* open addressing (frame.c); code + 1 = 0: empty */
     uint32_t nslots;    /* power of two */
     char *arena;        /* label storage: a chain of blocks that never move */
     size_t arena_used, arena_cap;
@@ -51,6 +51,11 @@ void cl_frame_dict_free(cl_dict *d);              /* drops one reference; NULL i
 int cl_frame_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code);
 /* Code of the label, or -1 when absent. */
 int32_t cl_frame_dict_find(const cl_dict *d, const char *s, size_t len);
+/* Hints that s[0..len) is looked up soon (a batch of lookups hides its memory latency):
+ * stage 0 fetches its table slot and returns its hash; stage 1 (with that hash, a few
+ * lookups later) fetches the label the slot points to. Only hints: any hash is safe. */
+uint32_t cl_frame_dict_prefetch_slot(const cl_dict *d, const char *s, size_t len);
+void cl_frame_dict_prefetch_label(const cl_dict *d, uint32_t hash);
 
 /* ---- columns ------------------------------------------------------------------------------ */
 

@@ -55,9 +55,14 @@ do
   f = assert(io.open(path, "rb"))
   local size = f:seek("end")
   f:close()
-  print(string.format("bench-env suite=csv cpu=%s nproc=%s OPENBLAS_CORETYPE=%s", cpu_model(),
-                      io.popen("nproc"):read("l") or "?", os.getenv("OPENBLAS_CORETYPE") or "unset"))
-  -- churnlab at 1 and 2 threads (cl.threads: the fast path commits columns on them; the
+  -- the 1-minute load average: on a shared machine it says how much the figures are worth
+  local lf = io.open("/proc/loadavg")
+  local load = lf and lf:read("n") or -1
+  if lf then lf:close() end
+  print(string.format("bench-env suite=csv cpu=%s nproc=%s OPENBLAS_CORETYPE=%s loadavg=%.2f",
+                      cpu_model(), io.popen("nproc"):read("l") or "?",
+                      os.getenv("OPENBLAS_CORETYPE") or "unset", load))
+  -- churnlab at 1 and 2 threads (cl.threads: blocks are tokenized and columns committed on them; the
   -- frame is identical); peak RSS is the process high-water mark, so it is printed for the
   -- first read only (threads=1), beside the frame's own size (C memory it holds after the read)
   local res, nrow = {}, 0

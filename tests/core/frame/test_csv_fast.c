@@ -306,6 +306,50 @@ static void test_big_file_threads(void **state)
     remove(path);
 }
 
+/* The parallel scan (csvio.c par_scan: a block cut into one part per thread at line ends,
+ * each part tokenized on its own thread, parts trusted only where the one before ended
+ * exactly at their start): files of mostly plain records with a few that the fast path does
+ * not take (multi-line quoted fields, whose line ends are where cuts land, CR lines, bad
+ * field counts, blank lines), at densities from none to one in 50, read at 2, 3 and 7
+ * threads with and without skip_bad and nrows, each against libcsv. */
+static void test_parallel_scan(void **state)
+{
+    (void)state;
+    static const int every[] = {0, 20000, 3000, 400, 50};
+    cl_rng rng;
+    cl_rng_seed(&rng, 11);
+    size_t cap = (size_t)8 << 20, len;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t e = 0; e < sizeof every / sizeof *every; e++) {
+        len = (size_t)snprintf(text, cap, "id,x,label,text\n");
+        for (int i = 0; i < 40000 && len + 256 < cap; i++) {
+            uint64_t u = cl_rng_next(&rng);
+            int odd = every[e] && u % (uint64_t)every[e] == 0;
+            const char *t = "plain";
+            if (odd) {
+                static const char *const tricky[] = {"\"multi\nline\nfield\"", "\"a\r\nb\"",
+                                                     "x\r", "y,extra", "z\n"};
+                t = tricky[(u >> 32) % 5];
+            } else if ((u >> 16) % 4 == 0) {
+                t = "\"q, \"\"uoted\"\"\"";
+            }
+            len += (size_t)snprintf(text + len, cap - len, "%d,%.17g,lab%d,%s\n", i,
+                                    (double)(u >> 11) * 0x1p-30, (int)(u % 300), t);
+        }
+        for (int variant = 0; variant < 3; variant++) {
+            cl_csv_opts o;
+            cl_csvio_opts_default(&o);
+            o.skip_bad = variant >= 1;
+            if (variant == 2)
+                o.nrows = 23456;
+            for (int threads = 2; threads <= 7; threads += threads == 3 ? 4 : 1)
+                both_threads(text, len, &o, threads);
+        }
+    }
+    free(text);
+}
+
 /* CSV_SAME_FILE=path: that file (e.g. the benchmark's) read by libcsv and by the fast path
  * at 1 and 2 threads, compared cell by cell (not in the default run: the file is not in the
  * tree). */
@@ -344,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_corpus),
         cmocka_unit_test(test_random_files),
         cmocka_unit_test(test_big_file_threads),
+        cmocka_unit_test(test_parallel_scan),
         cmocka_unit_test(test_same_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,32 @@ static void test_parse_num_vs_strtod(void **state)
     }
 }
 
+/* Long digit runs (the parser takes eight digits at a time): up to 40 digits with runs of
+ * zeros before and after the point, so every split between the 8-digit steps, the byte loop
+ * and the 19-significant-digit limit is met; exactly strtod's value. */
+static void test_parse_num_long_runs(void **state)
+{
+    (void)state;
+    cl_rng r;
+    cl_rng_seed(&r, 21);
+    char buf[96];
+    for (int k = 0; k < 300000; k++) {
+        int nd = 1 + (int)cl_rng_below(&r, 40), pos = 0;
+        int dot = (int)cl_rng_below(&r, (uint64_t)nd + 1);
+        int zeros = (int)cl_rng_below(&r, 12); /* leading zeros, then random digits */
+        for (int d = 0; d < nd; d++) {
+            if (d == dot && d > 0)
+                buf[pos++] = '.';
+            buf[pos++] = d < zeros ? '0' : (char)('0' + cl_rng_below(&r, 10));
+        }
+        buf[pos] = '\0';
+        double v, want = strtod(buf, NULL);
+        assert_true(cl_textnum_parse_num(buf, (size_t)pos, &v));
+        if (memcmp(&v, &want, sizeof v))
+            fail_msg("'%s': got %.17g, strtod %.17g", buf, v, want);
+    }
+}
+
 static void test_dates_vs_walk(void **state)
 {
     (void)state;
@@ -208,6 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_num_vs_strtod),
+        cmocka_unit_test(test_parse_num_long_runs),
         cmocka_unit_test(test_parse_num_edges),
         cmocka_unit_test(test_dates_vs_walk),
         cmocka_unit_test(test_exact_path_vs_strtod),
