@@ -6,6 +6,12 @@
  * support, once. Every path does the same integer or order-fixed float arithmetic (the core
  * is built -std=c11, so no FMA contraction), so results are bit-identical across paths;
  * tests/core/trees/test_isa.c forces each path in turn and compares.
+ *
+ * What the paths buy (scripts/bench/trees_kernels.c; GCC 12): the split scan's gains
+ * vectorise on AVX-512 only (split.c takes its all-candidates scan there alone); the
+ * histogram's int64 scatter-add and the traversal's level loop (gathers, which GCC 12's
+ * generic tuning does not emit) compile to scalar code on every path, so their copies are
+ * there for a hand-vectorised body to slot in, not faster today.
  */
 #ifndef CL_ISA_H
 #define CL_ISA_H

@@ -69,6 +69,11 @@ void cl_split_none(cl_split *s);
 void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, int64_t G,
                       int64_t H, const cl_split_params *p);
 
+/* Testing hook: on != 0 makes cl_split_feature scan numeric features one candidate at a
+ * time (try_split, the reference) instead of evaluating all their gains in one vectorised
+ * pass; both pick the same split bit for bit (tests/core/trees/test_isa.c). */
+void cl_split_force_scalar(int on);
+
 static inline int cl_split_cat_has(const uint32_t *bits, int c)
 {
     return (bits[c >> 5] >> (c & 31)) & 1u;

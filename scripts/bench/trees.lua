@@ -95,7 +95,8 @@ do
     f:close()
   end
   local np = io.popen("nproc")
-  print(string.format("bench-env suite=trees cpu=%s nproc=%s threads=%d", cpu, np:read("l") or "?", THREADS))
+  print(string.format("bench-env suite=trees cpu=%s nproc=%s threads=%d openblas_coretype=%s", cpu,
+    np:read("l") or "?", THREADS, os.getenv("OPENBLAS_CORETYPE") or "unset"))
   np:close()
 end
 local scale = tonumber(os.getenv("TREES_BENCH_SCALE") or "1")
