@@ -106,6 +106,7 @@ static int try_split(cl_split *best, int64_t qgl, int64_t qhl, int64_t qG, int64
 typedef struct cat_key {
     double key;
     int cat;
+    double cnt; /* estimated rows (LightGBM's hessian * rows / node hessian) */
 } cat_key;
 
 static int cmp_cat(const void *a, const void *b)
@@ -226,6 +227,83 @@ static void numeric_all(cl_split *best, const cl_hbin *h, int nbins, int j, int6
 }
 #endif
 
+/* Records the categorical split whose left set is keys[k0..k1] (inclusive). */
+static void cat_record(cl_split *best, const cat_key *keys, int k0, int k1, int j, int dl)
+{
+    best->feature = j;
+    best->bin = -1;
+    best->default_left = dl;
+    best->is_cat = 1;
+    memset(best->cats, 0, sizeof best->cats);
+    for (int q = k0; q <= k1; q++)
+        best->cats[keys[q].cat >> 5] |= 1u << (keys[q].cat & 31);
+}
+
+/* LightGBM's categorical split (FindBestThresholdCategoricalInner): categories with at least
+ * CL_SPLIT_CAT_SMOOTH rows are sorted by G / (H + CL_SPLIT_CAT_SMOOTH), then left sets of up
+ * to min(CL_SPLIT_CAT_MAX_THRESHOLD, (k + 1) / 2) of them are grown from either end of the
+ * order; a cut is only tried once CL_SPLIT_CAT_MIN_DATA_PER_GROUP rows have joined since the
+ * last one, and the scan stops when fewer than that remain on the right. Gains carry an
+ * extra L2 of CL_SPLIT_CAT_L2. Rows are estimated from hessians as LightGBM does (count =
+ * h * node rows / node hessian; exact when every hessian is equal), from p->count; with
+ * count 0 the row rules are off. Categories left out (too few rows, absent) go right;
+ * missing values take the better side. */
+static void cat_split(cl_split *best, const cl_hbin *h, int nbins, int j, int64_t G, int64_t H,
+                      int has_missing, const cl_split_params *p0)
+{
+    cl_split_params pc = *p0; /* extra L2; no order, so no monotone constraint */
+    pc.lambda += CL_SPLIT_CAT_L2;
+    pc.mono = 0;
+    const cl_split_params *p = &pc;
+    const double parent = node_score((double)G * p->ug, (double)H * p->uh, p);
+    const int rules = p->count > 0 && H > 0;
+    const double per_h = rules ? p->count / (double)H : 0; /* rows per fixed-point hessian unit */
+    const int64_t gm = h[nbins].g, hm = h[nbins].h;
+    cat_key keys[256];
+    int nk = 0;
+    for (int c = 0; c < nbins; c++) {
+        double cnt = (double)h[c].h * per_h;
+        if (h[c].h > 0 && (!rules || cnt >= CL_SPLIT_CAT_SMOOTH)) {
+            keys[nk].key = (double)h[c].g * p->ug / ((double)h[c].h * p->uh + CL_SPLIT_CAT_SMOOTH);
+            keys[nk].cat = c;
+            keys[nk].cnt = cnt;
+            nk++;
+        }
+    }
+    if (nk < 1 || (nk < 2 && !has_missing))
+        return;
+    qsort(keys, (size_t)nk, sizeof *keys, cmp_cat);
+    int max_cat = (nk + 1) / 2 < CL_SPLIT_CAT_MAX_THRESHOLD ? (nk + 1) / 2
+                                                             : CL_SPLIT_CAT_MAX_THRESHOLD;
+    if (nk == 1)
+        max_cat = 1; /* one category: it against the missing values */
+    for (int dir = 0; dir < 2; dir++) {
+        int64_t gl = 0, hl = 0;
+        double left_cnt = 0, group = 0;
+        for (int i = 0; i < max_cat; i++) {
+            int k = dir ? nk - 1 - i : i;
+            gl += h[keys[k].cat].g;
+            hl += h[keys[k].cat].h;
+            left_cnt += keys[k].cnt;
+            group += keys[k].cnt;
+            if (rules && p->count - left_cnt < CL_SPLIT_CAT_MIN_DATA_PER_GROUP)
+                break;
+            if (rules && group < CL_SPLIT_CAT_MIN_DATA_PER_GROUP)
+                continue;
+            group = 0;
+            int improved = 0, dl = 0;
+            if (i < nk - 1 && try_split(best, gl, hl, G, H, parent, p))
+                improved = 1;
+            if (has_missing && try_split(best, gl + gm, hl + hm, G, H, parent, p)) {
+                improved = 1;
+                dl = 1;
+            }
+            if (improved)
+                cat_record(best, keys, dir ? k : 0, dir ? nk - 1 : k, j, dl);
+        }
+    }
+}
+
 void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, int64_t G,
                       int64_t H, const cl_split_params *p)
 {
@@ -261,43 +339,5 @@ void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, i
         }
         return;
     }
-    cl_split_params pc = *p; /* categorical: extra L2; no order, so no monotone constraint */
-    pc.lambda += CL_SPLIT_CAT_L2;
-    pc.mono = 0;
-    p = &pc;
-    parent = node_score((double)G * p->ug, (double)H * p->uh, p);
-    cat_key keys[256];
-    int nk = 0;
-    for (int c = 0; c < nbins; c++)
-        if (h[c].h > 0) {
-            keys[nk].key = (double)h[c].g * p->ug / ((double)h[c].h * p->uh + CL_SPLIT_CAT_SMOOTH);
-            keys[nk].cat = c;
-            nk++;
-        }
-    if (nk < 1 || (nk < 2 && !has_missing))
-        return;
-    qsort(keys, (size_t)nk, sizeof *keys, cmp_cat);
-    int64_t gl = 0, hl = 0;
-    for (int k = 0; k < nk; k++) {
-        gl += h[keys[k].cat].g;
-        hl += h[keys[k].cat].h;
-        int improved = 0, dl = 0;
-        if (k < nk - 1 && try_split(best, gl, hl, G, H, parent, p)) {
-            improved = 1;
-            dl = 0;
-        }
-        if (has_missing && try_split(best, gl + gm, hl + hm, G, H, parent, p)) {
-            improved = 1;
-            dl = 1;
-        }
-        if (improved) {
-            best->feature = j;
-            best->bin = -1;
-            best->default_left = dl;
-            best->is_cat = 1;
-            memset(best->cats, 0, sizeof best->cats);
-            for (int q = 0; q <= k; q++)
-                best->cats[keys[q].cat >> 5] |= 1u << (keys[q].cat & 31);
-        }
-    }
+    cat_split(best, h, nbins, j, G, H, has_missing, p);
 }

@@ -8,12 +8,14 @@
  *
  * Numeric features: left = bins 0..b ("x < cut[b]"); rows with missing values go to the side
  * (learned default direction) that gives the larger gain. Categorical features: categories
- * present in the node are ordered by G / (H + CL_SPLIT_CAT_SMOOTH) and every prefix of that
- * order is tried as the left set (LightGBM's many-vs-many partition, which is exact for
- * convex losses); missing values and categories absent from the node follow the default
+ * present in the node are ordered by G / (H + CL_SPLIT_CAT_SMOOTH) and prefixes or suffixes
+ * of that order are tried as the left set (LightGBM's many-vs-many partition, which is exact
+ * for convex losses); missing values and categories absent from the node follow the default
  * direction / go right. Partitions over many levels overfit easily, so, as LightGBM does,
- * the ordering is smoothed (CL_SPLIT_CAT_SMOOTH) and categorical gains use an extra L2
- * penalty (CL_SPLIT_CAT_L2).
+ * the ordering is smoothed (CL_SPLIT_CAT_SMOOTH), categories with fewer rows than that are
+ * left out (they go right), a cut is tried only every CL_SPLIT_CAT_MIN_DATA_PER_GROUP rows,
+ * the left set holds at most CL_SPLIT_CAT_MAX_THRESHOLD categories, and categorical gains
+ * use an extra L2 penalty (CL_SPLIT_CAT_L2). See cat_split in split.c.
  */
 #ifndef CL_SPLIT_H
 #define CL_SPLIT_H
@@ -25,6 +27,10 @@
 #define CL_SPLIT_CAT_WORDS 8 /* 256 bits of category set */
 #define CL_SPLIT_CAT_SMOOTH 10.0 /* added to H when ordering categories */
 #define CL_SPLIT_CAT_L2 10.0     /* extra L2 when scoring categorical splits */
+/* LightGBM's defaults: at most this many categories on the left ... */
+#define CL_SPLIT_CAT_MAX_THRESHOLD 32
+/* ... and at least this many rows between two cuts tried, and on the right */
+#define CL_SPLIT_CAT_MIN_DATA_PER_GROUP 100.0
 
 typedef struct cl_split_params {
     double lambda, alpha, gamma, min_child_weight;
@@ -40,6 +46,9 @@ typedef struct cl_split_params {
      * above (below) its right one is refused, so the output rises (falls) with the feature. */
     int constrained, mono;
     double lo, hi;
+    /* rows in the node (over every rank), for the categorical split's row rules (LightGBM's
+     * cat_smooth and min_data_per_group); 0 turns them off */
+    double count;
 } cl_split_params;
 
 typedef struct cl_split {
