@@ -8,18 +8,16 @@ static int forced = CL_ISA_AUTO;
 int cl_isa_best(void)
 {
 #if CL_ISA_HAVE_PATHS
-    static int best = 0;
-    if (!best) { /* __builtin_cpu_supports also checks that the OS saves the wide registers */
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
-            best = CL_ISA_AVX512;
-        else if (__builtin_cpu_supports("avx2"))
-            best = CL_ISA_AVX2;
-        else
-            best = CL_ISA_DEFAULT;
-    }
-    return best;
+    /* Asked every time, not cached: kernels call this from inside parallel regions, and a
+     * lazily set static would be a data race. __builtin_cpu_supports only reads what
+     * libgcc's start-up constructor found (cpuid, and whether the OS saves the wide
+     * registers); nothing here runs before constructors, so no __builtin_cpu_init. */
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+        return CL_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2"))
+        return CL_ISA_AVX2;
+    return CL_ISA_DEFAULT;
 #else
     return CL_ISA_DEFAULT;
 #endif
