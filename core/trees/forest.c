@@ -17,6 +17,7 @@
 #include "base/modelio.h"
 #include "base/threads.h"
 #include "trees/ensemble.h"
+#include "trees/predict.h"
 #include "trees/tree_grow.h"
 
 const cl_param_def cl_forest_param_defs[] = {
@@ -508,7 +509,7 @@ int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, i
     cl_tensor *Xc;
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         return rc;
-    cl_tree_ens_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc),
+    cl_predict_ensemble((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc),
                      (size_t)cl_tensor_rows(X), m->d, 0.0, 1.0 / m->ntrees, out);
     cl_tensor_free(Xc);
     double tr, tt;

@@ -13,6 +13,7 @@
 #include "base/modelio.h"
 #include "base/threads.h"
 #include "trees/ensemble.h"
+#include "trees/predict.h"
 #include "trees/tree_grow.h"
 #include "trees/treeshap.h"
 
@@ -845,7 +846,7 @@ int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode)
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         return rc;
     size_t n = (size_t)cl_tensor_rows(X);
-    cl_tree_ens_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc), n, m->d,
+    cl_predict_ensemble((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc), n, m->d,
                      m->base, 1.0, out);
     cl_tensor_free(Xc);
     double tr, tt;

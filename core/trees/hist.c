@@ -2,6 +2,7 @@
 #include "trees/hist.h"
 
 #include "base/alloc.h"
+#include "trees/isa.h"
 
 #include <string.h>
 #ifdef _OPENMP
@@ -41,9 +42,9 @@ static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uin
     }
 }
 
-static void build_range(cl_hbin *hist, cl_hbin *hist2, const int *hist_off, const uint8_t *bins,
-                        size_t n, const uint32_t *rows, size_t m, const int64_t *gh,
-                        const int *feats, int f0, int f1)
+CL_ISA_BODY void range_body(cl_hbin *hist, cl_hbin *hist2, const int *hist_off,
+                            const uint8_t *bins, size_t n, const uint32_t *rows, size_t m,
+                            const int64_t *gh, const int *feats, int f0, int f1)
 {
     for (int f = f0; f < f1; f++) {
         int j = feats[f];
@@ -68,6 +69,42 @@ static void build_range(cl_hbin *hist, cl_hbin *hist2, const int *hist_off, cons
                 hist[b].h += hist2[b].h;
             }
         }
+}
+
+/* The same body compiled per instruction-set path (isa.h): integer sums, so every path
+ * gives the same histogram. */
+#define RANGE_ARGS                                                                           \
+    cl_hbin *hist, cl_hbin *hist2, const int *hist_off, const uint8_t *bins, size_t n,       \
+        const uint32_t *rows, size_t m, const int64_t *gh, const int *feats, int f0, int f1
+#define RANGE_CALL hist, hist2, hist_off, bins, n, rows, m, gh, feats, f0, f1
+
+static void range_default(RANGE_ARGS)
+{
+    range_body(RANGE_CALL);
+}
+
+#if CL_ISA_HAVE_PATHS
+CL_ISA_AVX2_FN static void range_avx2(RANGE_ARGS)
+{
+    range_body(RANGE_CALL);
+}
+
+CL_ISA_AVX512_FN static void range_avx512(RANGE_ARGS)
+{
+    range_body(RANGE_CALL);
+}
+#endif
+
+static void build_range(RANGE_ARGS)
+{
+#if CL_ISA_HAVE_PATHS
+    switch (cl_isa_get()) {
+    case CL_ISA_AVX512: range_avx512(RANGE_CALL); return;
+    case CL_ISA_AVX2: range_avx2(RANGE_CALL); return;
+    default: break;
+    }
+#endif
+    range_default(RANGE_CALL);
 }
 
 void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size_t n,

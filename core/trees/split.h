@@ -8,12 +8,14 @@
  *
  * Numeric features: left = bins 0..b ("x < cut[b]"); rows with missing values go to the side
  * (learned default direction) that gives the larger gain. Categorical features: categories
- * present in the node are ordered by G / (H + CL_SPLIT_CAT_SMOOTH) and every prefix of that
- * order is tried as the left set (LightGBM's many-vs-many partition, which is exact for
- * convex losses); missing values and categories absent from the node follow the default
+ * present in the node are ordered by G / (H + CL_SPLIT_CAT_SMOOTH) and prefixes or suffixes
+ * of that order are tried as the left set (LightGBM's many-vs-many partition, which is exact
+ * for convex losses); missing values and categories absent from the node follow the default
  * direction / go right. Partitions over many levels overfit easily, so, as LightGBM does,
- * the ordering is smoothed (CL_SPLIT_CAT_SMOOTH) and categorical gains use an extra L2
- * penalty (CL_SPLIT_CAT_L2).
+ * the ordering is smoothed (CL_SPLIT_CAT_SMOOTH), categories with fewer rows than that are
+ * left out (they go right), a cut is tried only every CL_SPLIT_CAT_MIN_DATA_PER_GROUP rows,
+ * the left set holds at most CL_SPLIT_CAT_MAX_THRESHOLD categories, and categorical gains
+ * use an extra L2 penalty (CL_SPLIT_CAT_L2). See cat_split in split.c.
  */
 #ifndef CL_SPLIT_H
 #define CL_SPLIT_H
@@ -25,6 +27,10 @@
 #define CL_SPLIT_CAT_WORDS 8 /* 256 bits of category set */
 #define CL_SPLIT_CAT_SMOOTH 10.0 /* added to H when ordering categories */
 #define CL_SPLIT_CAT_L2 10.0     /* extra L2 when scoring categorical splits */
+/* LightGBM's defaults: at most this many categories on the left ... */
+#define CL_SPLIT_CAT_MAX_THRESHOLD 32
+/* ... and at least this many rows between two cuts tried, and on the right */
+#define CL_SPLIT_CAT_MIN_DATA_PER_GROUP 100.0
 
 typedef struct cl_split_params {
     double lambda, alpha, gamma, min_child_weight;
@@ -40,6 +46,9 @@ typedef struct cl_split_params {
      * above (below) its right one is refused, so the output rises (falls) with the feature. */
     int constrained, mono;
     double lo, hi;
+    /* rows in the node (over every rank), for the categorical split's row rules (LightGBM's
+     * cat_smooth and min_data_per_group); 0 turns them off */
+    double count;
 } cl_split_params;
 
 typedef struct cl_split {
@@ -68,6 +77,11 @@ void cl_split_none(cl_split *s);
  * for features in increasing order breaks ties toward the lowest feature index. */
 void cl_split_feature(cl_split *best, const cl_hbin *h, int nbins, int is_cat, int j, int64_t G,
                       int64_t H, const cl_split_params *p);
+
+/* Testing hook: on != 0 makes cl_split_feature scan numeric features one candidate at a
+ * time (try_split, the reference) instead of evaluating all their gains in one vectorised
+ * pass; both pick the same split bit for bit (tests/core/trees/test_isa.c). */
+void cl_split_force_scalar(int on);
 
 static inline int cl_split_cat_has(const uint32_t *bits, int c)
 {

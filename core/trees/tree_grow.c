@@ -224,6 +224,7 @@ static void find_split(cand *c, const cl_binning *b, const int *fs, int nf,
         sp.lo = c->lo;
         sp.hi = c->hi;
     }
+    sp.count = (double)c->cnt; /* split.c: categorical row rules */
     for (int f = 0; f < nf; f++) {
         int j = fs[f];
         if (p->ic && c->depth > 0 && !(p->ic[j] & c->ic_open))

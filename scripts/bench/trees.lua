@@ -7,7 +7,7 @@
 --
 -- Every (implementation, case) runs in its own process so peak memory (VmHWM) is its own.
 -- Environment: TREES_BENCH_SCALE (default 1; e.g. 0.02 for a quick run), TREES_BENCH_ONLY
--- (substring of "<kind>-<model>-<impl>"). At full size on 2 cores the gbdt rows take about
+-- (substrings of "<kind>-<model>-<impl>", comma-separated: any one selects a run). At full size on 2 cores the gbdt rows take about
 -- 8 minutes (sklearn's HGB most of it) and scikit-learn's RandomForest on 2,000,000 rows more
 -- than 16 minutes: TREES_BENCH_ONLY=gbdt or =cat for a shorter run.
 local child = os.getenv("TREES_BENCH_CHILD")
@@ -95,7 +95,8 @@ do
     f:close()
   end
   local np = io.popen("nproc")
-  print(string.format("bench-env suite=trees cpu=%s nproc=%s threads=%d", cpu, np:read("l") or "?", THREADS))
+  print(string.format("bench-env suite=trees cpu=%s nproc=%s threads=%d openblas_coretype=%s", cpu,
+    np:read("l") or "?", THREADS, os.getenv("OPENBLAS_CORETYPE") or "unset"))
   np:close()
 end
 local scale = tonumber(os.getenv("TREES_BENCH_SCALE") or "1")
@@ -107,8 +108,15 @@ local cases = {
   {kind = "cat", ntr = math.floor(200000 * scale), nte = math.floor(50000 * scale), d = 50},
 }
 local results = {}
+local function selected(key)
+  if not only then return true end
+  for part in only:gmatch("[^,]+") do
+    if key:find(part, 1, true) then return true end
+  end
+  return false
+end
 local function run(cmd, key)
-  if only and not key:find(only, 1, true) then return end
+  if not selected(key) then return end
   local p = io.popen(cmd .. " 2>&1")
   local out = p:read("a")
   p:close()

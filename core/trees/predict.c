@@ -1,0 +1,247 @@
+/* predict.c - batch scoring of tree ensembles on perfect-tree layouts (see predict.h). */
+#include "trees/predict.h"
+
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/error.h"
+#include "base/threads.h"
+#include "trees/isa.h"
+
+#define BLOCK_MAX 4096
+
+/* One tree ready for scoring. dense: code/thr hold the 2^D - 1 internal slots and leaf the
+ * 2^D leaves; catw[i] >= 0 marks a categorical slot (its set at cats + catw[i], ncat[i]
+ * categories at training), NULL when the tree has none. Not dense (deeper than
+ * CL_PREDICT_DENSE_DEPTH): src is walked as tree.h does. */
+typedef struct dtree {
+    int depth, dense;
+    int32_t *code;
+    float *thr, *leaf;
+    int32_t *catw, *ncat;
+    const cl_tree *src;
+} dtree;
+
+/* ---- packing ------------------------------------------------------------------------------ */
+
+/* Copies the subtree of t's node i into dense slot p at level l of a depth-D tree. */
+static void pack_node(dtree *o, const cl_tree *t, int i, int p, int l)
+{
+    const cl_tnode *nd = t->nodes + i;
+    const int nint = (1 << o->depth) - 1;
+    if (l == o->depth) {
+        o->leaf[p - nint] = nd->value;
+        return;
+    }
+    if (nd->feature < 0) { /* a leaf above the last level: same value in every slot below */
+        o->code[p] = 0;
+        o->thr[p] = 0;
+        if (o->catw)
+            o->catw[p] = -1;
+        pack_node(o, t, i, 2 * p + 1, l + 1);
+        pack_node(o, t, i, 2 * p + 2, l + 1);
+        return;
+    }
+    o->code[p] = nd->feature * 2 + (nd->default_left ? 1 : 0);
+    o->thr[p] = nd->thr;
+    if (o->catw) {
+        o->catw[p] = nd->is_cat ? nd->cat * CL_SPLIT_CAT_WORDS : -1;
+        o->ncat[p] = nd->ncat;
+    }
+    pack_node(o, t, nd->left, 2 * p + 1, l + 1);
+    pack_node(o, t, nd->left + 1, 2 * p + 2, l + 1);
+}
+
+static int has_cats(const cl_tree *t)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->nodes[i].feature >= 0 && t->nodes[i].is_cat)
+            return 1;
+    return 0;
+}
+
+static void dtree_free(dtree *o)
+{
+    cl_alloc_free(o->code);
+    cl_alloc_free(o->thr);
+    cl_alloc_free(o->leaf);
+    cl_alloc_free(o->catw);
+    cl_alloc_free(o->ncat);
+}
+
+/* CL_OK, or CL_ENOMEM (o then holds what the caller frees). */
+static int dtree_pack(dtree *o, const cl_tree *t)
+{
+    memset(o, 0, sizeof *o);
+    o->src = t;
+    int rc = cl_tree_depth(t, &o->depth);
+    if (rc || o->depth > CL_PREDICT_DENSE_DEPTH)
+        return rc == CL_EINVAL ? CL_OK : rc; /* deeper than the library grows: walk it */
+    o->dense = 1;
+    size_t nint = ((size_t)1 << o->depth) - 1;
+    o->code = cl_alloc((nint + 1) * sizeof *o->code);
+    o->thr = cl_alloc((nint + 1) * sizeof *o->thr);
+    o->leaf = cl_alloc((nint + 1) * sizeof *o->leaf);
+    if (has_cats(t)) {
+        o->catw = cl_alloc((nint + 1) * sizeof *o->catw);
+        o->ncat = cl_alloc((nint + 1) * sizeof *o->ncat);
+        if (!o->catw || !o->ncat)
+            return CL_ENOMEM;
+    }
+    if (!o->code || !o->thr || !o->leaf)
+        return CL_ENOMEM;
+    pack_node(o, t, 0, 0, 0);
+    return CL_OK;
+}
+
+/* ---- one block of rows -------------------------------------------------------------------- */
+
+/* Numeric trees: every slot is a compare, so the level loop has no branch and vectorises
+ * (gathers of code, thr and x). x < thr is false for NaN, which then goes left iff its
+ * default does. X rows are d apart; nb * d < 2^31 (block sizes below). */
+CL_ISA_BODY void walk_numeric(const dtree *o, const float *X, int d, int nb, int32_t *idx)
+{
+    for (int l = 0; l < o->depth; l++) {
+        const int32_t *code = o->code;
+        const float *thr = o->thr;
+#pragma omp simd
+        for (int r = 0; r < nb; r++) {
+            int i = idx[r];
+            int c = code[i];
+            float x = X[r * d + (c >> 1)];
+            int left = (x < thr[i]) | ((x != x) & c);
+            idx[r] = 2 * i + 2 - left;
+        }
+    }
+}
+
+/* Category c goes left when it is in the set; missing (NaN), negative and unseen codes
+ * follow the default, as cl_tree_go_left. */
+static inline int cat_left(const uint32_t *cats, int32_t w, int32_t ncat, int code, float x)
+{
+    if (!(x >= 0) || x >= (float)ncat)
+        return code & 1;
+    return cl_split_cat_has(cats + w, (int)x);
+}
+
+CL_ISA_BODY void walk_mixed(const dtree *o, const float *X, int d, int nb, int32_t *idx)
+{
+    const uint32_t *cats = o->src->cats;
+    for (int l = 0; l < o->depth; l++)
+        for (int r = 0; r < nb; r++) {
+            int i = idx[r];
+            int c = o->code[i];
+            float x = X[r * d + (c >> 1)];
+            int left = o->catw[i] >= 0 ? cat_left(cats, o->catw[i], o->ncat[i], c, x)
+                                       : (x < o->thr[i]) | ((x != x) & c);
+            idx[r] = 2 * i + 2 - left;
+        }
+}
+
+/* acc[r] += tree(row r) for the block's nb rows, trees in order (the sum order of tree.c). */
+CL_ISA_BODY void block_body(const dtree *ts, int ntrees, const float *X, int d, int nb,
+                            int32_t *idx, double *acc)
+{
+    for (int t = 0; t < ntrees; t++) {
+        const dtree *o = ts + t;
+        if (!o->dense) {
+            for (int r = 0; r < nb; r++)
+                acc[r] += o->src->nodes[cl_tree_leaf(o->src, X + (size_t)r * (size_t)d)].value;
+            continue;
+        }
+        memset(idx, 0, (size_t)nb * sizeof *idx);
+        if (o->catw)
+            walk_mixed(o, X, d, nb, idx);
+        else
+            walk_numeric(o, X, d, nb, idx);
+        const int nint = (1 << o->depth) - 1;
+        for (int r = 0; r < nb; r++)
+            acc[r] += (double)o->leaf[idx[r] - nint];
+    }
+}
+
+typedef void (*block_fn)(const dtree *, int, const float *, int, int, int32_t *, double *);
+
+static void block_default(const dtree *ts, int ntrees, const float *X, int d, int nb,
+                          int32_t *idx, double *acc)
+{
+    block_body(ts, ntrees, X, d, nb, idx, acc);
+}
+
+#if CL_ISA_HAVE_PATHS
+CL_ISA_AVX2_FN static void block_avx2(const dtree *ts, int ntrees, const float *X, int d, int nb,
+                                      int32_t *idx, double *acc)
+{
+    block_body(ts, ntrees, X, d, nb, idx, acc);
+}
+
+CL_ISA_AVX512_FN static void block_avx512(const dtree *ts, int ntrees, const float *X, int d,
+                                          int nb, int32_t *idx, double *acc)
+{
+    block_body(ts, ntrees, X, d, nb, idx, acc);
+}
+#endif
+
+static block_fn pick_block(void)
+{
+#if CL_ISA_HAVE_PATHS
+    switch (cl_isa_get()) {
+    case CL_ISA_AVX512: return block_avx512;
+    case CL_ISA_AVX2: return block_avx2;
+    default: break;
+    }
+#endif
+    return block_default;
+}
+
+/* ---- the ensemble ------------------------------------------------------------------------- */
+
+static void dtrees_free(dtree *ts, int ntrees)
+{
+    if (!ts)
+        return;
+    for (int t = 0; t < ntrees; t++)
+        dtree_free(ts + t);
+    cl_alloc_free(ts);
+}
+
+static dtree *dtrees_pack(const cl_tree *const *trees, int ntrees)
+{
+    dtree *ts = cl_alloc_calloc((size_t)ntrees + 1, sizeof *ts);
+    if (!ts)
+        return NULL;
+    for (int t = 0; t < ntrees; t++)
+        if (dtree_pack(ts + t, trees[t])) {
+            dtrees_free(ts, t + 1);
+            return NULL;
+        }
+    return ts;
+}
+
+void cl_predict_ensemble(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
+                         int d, double base, double scale, float *out)
+{
+    dtree *ts = n >= 64 ? dtrees_pack(trees, ntrees) : NULL;
+    if (!ts) { /* one row or a few: packing costs more than it saves */
+        cl_tree_ens_predict(trees, ntrees, X, n, d, base, scale, out);
+        return;
+    }
+    /* a block of X about L2-sized (256 KB); >= 256 rows, so block * d < 2^31 for d <= 10^6 */
+    size_t block = (size_t)(256 * 1024) / ((size_t)d * sizeof(float) + 1);
+    block = block < 256 ? 256 : block > BLOCK_MAX ? BLOCK_MAX : block;
+    const size_t nblk = (n + block - 1) / block;
+    const block_fn fn = pick_block();
+    const int par = nblk > 1 && n * (size_t)ntrees >= ((size_t)1 << 16);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(cl_threads_get()) if (par)
+    for (size_t q = 0; q < nblk; q++) {
+        size_t i0 = q * block, i1 = i0 + block < n ? i0 + block : n;
+        int nb = (int)(i1 - i0);
+        double acc[BLOCK_MAX];
+        int32_t idx[BLOCK_MAX];
+        memset(acc, 0, (size_t)nb * sizeof *acc);
+        fn(ts, ntrees, X + i0 * (size_t)d, d, nb, idx, acc);
+        for (int r = 0; r < nb; r++)
+            out[i0 + (size_t)r] = (float)(base + scale * acc[r]);
+    }
+    dtrees_free(ts, ntrees);
+}
