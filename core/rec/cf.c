@@ -128,7 +128,7 @@ static int popular_grow(cl_rec *r, cl_interactions *grown, int what, int valued,
 
 const cl_rec_ops cl_cf_popular_ops = {
     "popular", popular_defs, sizeof(cl_cf_popular_params), popular_defaults, popular_fit, NULL,
-    popular_history, NULL, popular_save, popular_load, popular_free, popular_grow};
+    popular_history, NULL, popular_save, popular_load, popular_free, popular_grow, NULL, 1};
 
 /* ====================================================================================== */
 /* item-kNN                                                                               */
@@ -405,7 +405,7 @@ static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
 
 const cl_rec_ops cl_cf_itemknn_ops = {
     "itemknn", itemknn_defs, sizeof(cl_cf_itemknn_params), itemknn_defaults, itemknn_fit, NULL,
-    itemknn_history, itemknn_similar, itemknn_save, itemknn_load, itemknn_free, NULL};
+    itemknn_history, itemknn_similar, itemknn_save, itemknn_load, itemknn_free, NULL, NULL, 0};
 
 /* ====================================================================================== */
 /* shared by mf and als: factor matrices                                                  */
@@ -1128,7 +1128,8 @@ static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_cf_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),
                                   mf_defaults,   mf_fit,      mf_score_user,
                                   mf_history,    fac_similar, mf_save,
-                                  mf_load,       fac_free,    mf_grow};
+                                  mf_load,       fac_free,    mf_grow,
+                                  NULL,          1};
 
 /* ====================================================================================== */
 /* als: implicit feedback                                                                 */
@@ -1431,4 +1432,5 @@ static int als_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_cf_als_ops = {"als",          als_defs,       sizeof(cl_cf_als_params),
                                    als_defaults,   als_fit,        als_score_user,
                                    als_history,    fac_similar,    als_save,
-                                   als_load,       fac_free,       als_grow};
+                                   als_load,       fac_free,       als_grow,
+                                   NULL,           0};

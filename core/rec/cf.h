@@ -74,4 +74,7 @@ int cl_cf_sgd_order(const cl_interactions *m, uint32_t **order, int32_t **uof);
  * The similar-items answer of every factor model (mf, als, bpr). */
 void cl_cf_cosine_rows(const float *Y, int64_t n, int f, int32_t i, float *scores);
 
+/* The kind's operations (listed in cl_rec_kinds by rec_kinds.c). */
+extern const cl_rec_ops cl_cf_popular_ops, cl_cf_itemknn_ops, cl_cf_mf_ops, cl_cf_als_ops;
+
 #endif
