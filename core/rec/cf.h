@@ -43,6 +43,8 @@ typedef struct cl_cf_mf_params {
     int biased, solver, shuffle, clip; /* solver: 0 sgd, 1 als */
     uint64_t seed;
     int implicit; /* SVD++: the items a user rated add sum_j y_j / sqrt(n) to p_u (sgd) */
+    int time, time_bins; /* time-aware biases (rec/mftime.h, sgd) and their item bins */
+    double time_unit, reg_time, lr_drift, reg_drift, reg_bin;
 } cl_cf_mf_params;
 
 typedef struct cl_cf_als_params {
@@ -55,6 +57,9 @@ typedef struct cl_cf_als_params {
  * prediction falls back to the global mean plus the known bias. Clipped to the training
  * range when the `clip` parameter is set. */
 int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out);
+/* As cl_cf_mf_predict, for a rating made at time t (NaN: unknown): a model fitted with time =
+ * true adds its time-aware biases (rec/mftime.h); the others ignore t. */
+int cl_cf_mf_predict_at(const cl_rec *r, int64_t u, int64_t i, double t, double *out);
 
 /* Borrowed views of fitted factors (mf and als): user factors n_users x f, item factors
  * n_items x f (row-major), and for mf the biases and global mean (NULL/0 for als). Valid

@@ -747,10 +747,16 @@ int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *pref
     if (rc)
         return rc;
     set_prefix_r(mr, prefix, "param.");
+    /* Parameters are only ever appended, and each addition starts with a switch (mf: time,
+     * then time_bins, ...). A switch missing from the file was added after it was written:
+     * it and every parameter after it take their defaults (off, and unused when off). */
+    int older = 0;
     for (const cl_param_def *d = r->ops->defs; rc == CL_OK && d->name; d++) {
         char *f = (char *)r->params + d->offset;
-        if (d->type == CL_PARAM_BOOL && !cl_modelio_r_has(mr, d->name))
-            continue; /* a switch added after the file was written: its default (off) */
+        if ((d->type == CL_PARAM_BOOL || older) && !cl_modelio_r_has(mr, d->name)) {
+            older = 1;
+            continue;
+        }
         if (d->type == CL_PARAM_NUM) {
             rc = cl_modelio_r_num(mr, d->name, (double *)f);
         } else {

@@ -50,8 +50,10 @@ static const lcl_doc docs[] = {
     {"itemknn", "itemknn{k = 20, shrink = 0, similarity = \"cosine\", normalize = true} -> "
                 "recommender: item-item neighbourhood."},
     {"mf", "mf{factors = 64, epochs = 40, lr = 0.007, reg = 0.08, biased = true, solver = "
-           "\"sgd\", implicit = false} -> recommender: explicit-rating matrix factorisation "
-           "with biases (implicit = true: SVD++); predict_rating / predict_ratings."},
+           "\"sgd\", implicit = false, time = false} -> recommender: explicit-rating matrix "
+           "factorisation with biases (implicit = true: SVD++; time = true: timeSVD++'s "
+           "time-aware biases, from the interactions' times); predict_rating / "
+           "predict_ratings."},
     {"als", "als{factors = 64, iters = 15, reg = 30, alpha = 3, cg_steps = 3} -> "
             "recommender: implicit-feedback ALS (Hu, Koren, Volinsky) with conjugate gradient."},
     {"content", "content{features = tensor, items = labels, idf = true} -> recommender: "
@@ -109,8 +111,9 @@ static const lcl_doc method_docs[] = {
                 "similar_items); empty for an unknown user."},
     {"predict_rating", "m:predict_rating(user, item) -> rating (mf; unknown ids fall back to "
                        "the biases)."},
-    {"predict_ratings", "m:predict_ratings({users =, items =} | frame, {user =, item =}) -> "
-                        "tensor of ratings (mf)."},
+    {"predict_ratings", "m:predict_ratings({users =, items =[, times =]} | frame, {user =, "
+                        "item =[, time =]}) -> tensor of ratings (mf; a model fitted with time "
+                        "= true uses the times, else its latest time bin)."},
     {"save", "m:save(path) -> m: the model and its training interactions (cl.load reads it)."},
     {"params", "m:params() -> {name = value}"},
     {"kind", "m:kind() -> name: the recommender's kind ('popular', 'itemknn', 'mf', 'als', "

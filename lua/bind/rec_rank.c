@@ -334,8 +334,8 @@ static int rec_predict_rating(lua_State *L)
     return 1;
 }
 
-/* m:predict_ratings({users = ..., items = ...}) or (df, {user = "col", item = "col"}) ->
- * tensor of predictions (mf). */
+/* m:predict_ratings({users = ..., items = ...[, times = ...]}) or (df, {user = "col", item =
+ * "col"[, time = "col"]}) -> tensor of predictions (mf; times matter with time = true). */
 static int rec_predict_ratings(lua_State *L)
 {
     cl_rec *r = lrec_checkfitted(L, 1, "predict_ratings");
@@ -345,6 +345,8 @@ static int rec_predict_ratings(lua_State *L)
     lrec_getcolumns(L, 2, opts, &cu, &ci, &cv, &ct);
     if (cu.n != ci.n)
         return luaL_error(L, "predict_ratings: %d users but %d items", (int)cu.n, (int)ci.n);
+    if (ct.idx && ct.n != cu.n)
+        return luaL_error(L, "predict_ratings: %d users but %d times", (int)cu.n, (int)ct.n);
     cl_tensor *t;
     LCL_CHECK(L, cl_tensor_new(&t, 1, cu.n, 1));
     lcl_pushtensor(L, t);
@@ -358,8 +360,16 @@ static int rec_predict_ratings(lua_State *L)
         int64_t u = ul ? cl_interactions_idmap_find(r->train->users, ul) : -1;
         int64_t i = il ? cl_interactions_idmap_find(r->train->items, il) : -1;
         lua_pop(L, 2);
-        double v;
-        LCL_CHECK(L, cl_cf_mf_predict(r, u, i, &v));
+        double v, when = NAN; /* the rating's time: used by a model fitted with time = true */
+        if (ct.idx) {
+            lrec_colpush(L, &ct, k);
+            if (!lua_isnil(L, -1) && !lua_isnumber(L, -1))
+                return luaL_error(L, "predict_ratings: time %d must be a number, got %s",
+                                  (int)k + 1, luaL_typename(L, -1));
+            when = lua_isnil(L, -1) ? NAN : lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        LCL_CHECK(L, cl_cf_mf_predict_at(r, u, i, when, &v));
         out[k] = (float)v;
     }
     return 1;
