@@ -32,9 +32,11 @@ typedef struct cl_cf_popular_params {
 typedef struct cl_cf_itemknn_params {
     int k;           /* neighbours kept per item */
     double shrink;   /* added to the similarity's denominator */
-    int similarity;  /* 0 cosine, 1 adjusted_cosine, 2 jaccard */
+    int similarity;  /* 0 cosine, 1 adjusted_cosine, 2 jaccard, 3 dot */
     int normalize;   /* scale each item's kept similarities to sum 1 (Deshpande-Karypis) */
     double alpha;    /* cosine only: asymmetric cosine dot / (|i|^2alpha |j|^2(1-alpha)) */
+    int weighting;   /* cosine and dot: 0 none, 1 tfidf, 2 bm25 of the values first */
+    double bm25_k1, bm25_b;
 } cl_cf_itemknn_params;
 
 typedef struct cl_cf_mf_params {

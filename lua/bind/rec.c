@@ -47,8 +47,9 @@ static const lcl_doc docs[] = {
                             "U^skew)), ratings 1..5; duplicates merged. For benchmarks."},
     {"popular", "popular{half_life = 0} -> recommender: most-interacted items (time-decayed "
                 "with half_life)."},
-    {"itemknn", "itemknn{k = 20, shrink = 0, similarity = \"cosine\", normalize = true} -> "
-                "recommender: item-item neighbourhood."},
+    {"itemknn", "itemknn{k = 20, shrink = 0, similarity = \"cosine\", normalize = true, "
+                "weighting = \"tfidf\"} -> recommender: item-item neighbourhood (weighting: "
+                "none, tfidf or bm25 of the values before the similarity)."},
     {"mf", "mf{factors = 64, epochs = 40, lr = 0.007, reg = 0.08, biased = true, solver = "
            "\"sgd\", implicit = false, time = false} -> recommender: explicit-rating matrix "
            "factorisation with biases (implicit = true: SVD++; time = true: timeSVD++'s "
