@@ -74,7 +74,9 @@ static const lcl_doc docs[] = {
                "seed = 1, print = false]} -> best params, best score, rows: fits kind on train "
                "at every grid point (or n points drawn by seed) and evaluates on test (an "
                "existing split: cut a validation part from the training data, not the final "
-               "test); rows best first, each evaluate's result with params and score."},
+               "test); rows best first, each evaluate's result with params and score. "
+               "make = function(params) -> recommender replaces kind (a hybrid whose weights "
+               "are grid dimensions)."},
     {NULL, NULL}};
 
 static const lcl_doc method_docs[] = {
