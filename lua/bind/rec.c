@@ -108,6 +108,11 @@ static const lcl_doc method_docs[] = {
                  "fitted column order), hybrid grows every component; itemknn refuses (refit). "
                  "unknown = users not in the model (skipped)."},
     {"similar_items", "m:similar_items(item, k) -> items, similarities."},
+    {"similar_users", "m:similar_users(user, k = 10) -> users, similarities, because: the k "
+                      "users whose training interactions are most like the user's (cosine of "
+                      "their value rows, the same for every kind), best first; because[j] "
+                      "lists up to 3 items both have, those adding most to the similarity "
+                      "(\"you both watched ...\"). An unknown user is an error."},
     {"explain", "m:explain(user or {items}, item[, k = 3]) -> items, similarities: \"because "
                 "you watched ...\": the k items of the user's training history (or of the "
                 "given items) most similar to item by the model's own item similarity (as "
@@ -165,7 +170,8 @@ int luaopen_churnlab_rec(lua_State *L)
     lua_pop(L, 1);
     lcl_setdoc(L, -1, "churnlab.Recommender: fit(interactions), recommend(user, k, {exclude_seen, "
                       "filter}), recommend_all(k), recommend_for(history, k), score(user, items), "
-                      "similar_items(item, k), predict_rating(user, item) (mf), save(path).");
+                      "similar_items(item, k), similar_users(user, k), predict_rating(user, "
+                      "item) (mf), save(path).");
     lua_pop(L, 1);
     for (int k = 0; k < CL_REC_NKINDS; k++) {
         const cl_rec_ops *ops = cl_rec_kind_ops(k);

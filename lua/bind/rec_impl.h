@@ -8,6 +8,8 @@
 #include "support/lcl.h"
 #include "support/lrec_metrics.h"
 
+#include "rec/similar_users.h"
+
 #define INTER "churnlab.Interactions"
 #define REC "churnlab.Recommender"
 #define FRAME "churnlab.Frame"

@@ -323,6 +323,43 @@ static int rec_explain(lua_State *L)
     return push_ranked(L, r, it, sc, got);
 }
 
+/* m:similar_users(user, k) -> users, similarities, because: the k users whose training rows
+ * are most like the user's (cosine), and for each the (up to 3) shared items that make them
+ * most alike ("you both watched ..."). Model-independent (rec/similar_users.h). */
+static int rec_similar_users(lua_State *L)
+{
+    cl_rec *r = lrec_checkfitted(L, 1, "similar_users");
+    int k = checkk(L, 3, 10);
+    int64_t u = user_index(L, r, 2);
+    if (u < 0)
+        return luaL_argerror(L, 2, "unknown user");
+    const cl_interactions *m = r->train;
+    int32_t *us = lua_newuserdatauv(L, (size_t)k * sizeof *us, 0);
+    float *sc = lua_newuserdatauv(L, (size_t)k * sizeof *sc, 0);
+    int got;
+    LCL_CHECK(L, cl_similar_users_topk(m, u, k, us, sc, &got));
+    lua_createtable(L, got, 0);
+    lua_createtable(L, got, 0);
+    lua_createtable(L, got, 0);
+    for (int j = 0; j < got; j++) {
+        lrec_pushlabel(L, m->users, us[j]);
+        lua_rawseti(L, -4, j + 1);
+        lua_pushnumber(L, sc[j]);
+        lua_rawseti(L, -3, j + 1);
+        int32_t why[3];
+        float c[3];
+        int nw;
+        LCL_CHECK(L, cl_similar_users_explain(m, u, us[j], 3, why, c, &nw));
+        lua_createtable(L, nw, 0);
+        for (int w = 0; w < nw; w++) {
+            lrec_pushlabel(L, m->items, why[w]);
+            lua_rawseti(L, -2, w + 1);
+        }
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 3;
+}
+
 /* m:predict_rating(user, item) -> rating (mf); unknown users/items fall back to biases. */
 static int rec_predict_rating(lua_State *L)
 {
@@ -383,6 +420,7 @@ const luaL_Reg lrec_rank_methods[] = {
     {"recommend_for", rec_recommend_for},
     {"score", rec_score},
     {"similar_items", rec_similar},
+    {"similar_users", rec_similar_users},
     {"explain", rec_explain},
     {"predict_rating", rec_predict_rating},
     {"predict_ratings", rec_predict_ratings},
