@@ -112,6 +112,28 @@ models[#models + 1] = {"itemknn_bm25", cl.rec.itemknn{weighting = "bm25"}}
 models[#models + 1] = {"itemknn_tuned", cl.rec.itemknn{weighting = "tfidf", k = 100000}}
 models[#models + 1] = {"hybrid_ease_als", cl.rec.hybrid{{cl.rec.ease{}, 0.5},
                                                         {cl.rec.als{seed = 42}, 0.5}}}
+-- issue 18's best model, tuned by cl.rec.search on a validation split of the training part
+-- (never the holdout): EASE's lambda, ALS's size and penalty, then the blend's weight
+print("   tuning on a validation split of the training part (train:split{test = 0.2, seed = 7}):")
+local vtrain, vtest = train:split{test = 0.2, seed = 7}
+local ease_p, ease_v = cl.rec.search{kind = "ease", grid = {reg = {200, 300, 400, 600, 800}},
+                                     train = vtrain, test = vtest, metric = "precision"}
+local als_p, als_v = cl.rec.search{kind = "als", grid = {factors = {64, 100}, reg = {10, 30},
+                                                         alpha = {3, 5}},
+                                   fixed = {seed = 42}, train = vtrain, test = vtest,
+                                   metric = "precision"}
+als_p.seed = 42
+local function ease_als(p)
+  return cl.rec.hybrid{{cl.rec.ease(ease_p), p.w}, {cl.rec.als(als_p), 1 - p.w}}
+end
+local hyb_p, hyb_v = cl.rec.search{make = ease_als, grid = {w = {0.3, 0.4, 0.5, 0.6, 0.7}},
+                                   train = vtrain, test = vtest, metric = "precision"}
+print(string.format("   ease reg %g (valid p@10 %.4f); als factors %d, reg %g, alpha %g (%.4f); "
+                    .. "hybrid weight on ease %.1f (%.4f)", ease_p.reg, ease_v, als_p.factors,
+                    als_p.reg, als_p.alpha, als_v, hyb_p.w, hyb_v))
+models[#models + 1] = {"ease_tuned", cl.rec.ease(ease_p)}
+models[#models + 1] = {"als_tuned", cl.rec.als(als_p)}
+models[#models + 1] = {"hybrid_tuned", ease_als(hyb_p)}
 local rows = {}
 for _, spec in ipairs(models) do
   local name, m = spec[1], spec[2]
