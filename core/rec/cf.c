@@ -769,19 +769,21 @@ static int mf_foldin(const cl_rec *r, int64_t n, const int32_t *items, const flo
     double *z = cl_alloc((size_t)d * sizeof *z);
     /* svd++: the history's implicit part zi is fixed by its items; the ridge then fits p_u
      * to the ratings less q_i . zi, and the user's factors are p_u + zi as after fit */
+    /* time-aware biases: a fresh history has no times, so its ratings count as made now,
+     * less each item's bias of the last bin (what scoring adds back) */
     float *zi = s->Z ? cl_alloc((size_t)f * sizeof *zi) : NULL;
-    float *vz = s->Z ? cl_alloc((size_t)n * sizeof *vz) : NULL;
-    int rc = A && z && (!s->Z || (zi && vz)) ? CL_OK : CL_ENOMEM;
-    if (rc == CL_OK && s->Z) {
+    float *vz = s->Z || s->T ? cl_alloc((size_t)n * sizeof *vz) : NULL;
+    int rc = A && z && (!s->Z || zi) && (!(s->Z || s->T) || vz) ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK && s->Z)
         svdpp_z(s->Z, f, n, items, zi);
-        for (int64_t k = 0; k < n; k++)
-            vz[k] = (float)(v[k] - dotf(s->Y + (int64_t)items[k] * f, zi, f));
-    }
+    for (int64_t k = 0; rc == CL_OK && vz && k < n; k++)
+        vz[k] = (float)(v[k] - (s->Z ? dotf(s->Y + (int64_t)items[k] * f, zi, f) : 0) -
+                        (s->T ? cl_mftime_bias_at(s->T, -1, items[k], NAN) : 0));
     /* Both solvers penalise a user's row by reg once per rating: sgd applies reg * p_u at
      * each of the n updates (objective sum_k err_k^2 + n reg |p_u|^2), weighted-lambda ALS
      * scales by n explicitly. The ridge is therefore reg * n for either. */
     if (rc == CL_OK)
-        rc = mf_solve_row(s, pp, n, items, s->Z ? vz : v, s->Y, s->bi, s->rmax, (double)n, pu,
+        rc = mf_solve_row(s, pp, n, items, vz ? vz : v, s->Y, s->bi, s->rmax, (double)n, pu,
                           bu, A, z);
     for (int j = 0; rc == CL_OK && s->Z && j < f; j++)
         pu[j] += zi[j];
