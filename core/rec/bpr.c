@@ -289,4 +289,5 @@ static int bpr_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_bpr_rec_ops = {"bpr",        bpr_defs,    sizeof(cl_bpr_params),
                                    bpr_defaults, bpr_fit,     bpr_score_user,
                                    bpr_history,  bpr_similar, bpr_save,
-                                   bpr_load,     bpr_free,    bpr_grow};
+                                   bpr_load,     bpr_free,    bpr_grow,
+                                   NULL,         0};

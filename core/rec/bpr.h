@@ -23,4 +23,7 @@ typedef struct cl_bpr_params {
     uint64_t seed;
 } cl_bpr_params;
 
+/* The kind's operations (listed in cl_rec_kinds by rec_kinds.c). */
+extern const cl_rec_ops cl_bpr_rec_ops;
+
 #endif

@@ -1,5 +1,7 @@
-/* cf.c - collaborative filtering: popularity, item-kNN, biased MF (SGD / ALS), implicit ALS. */
+/* cf.c - collaborative filtering: popularity, biased MF (SGD / ALS, SVD++, time-aware
+ * biases), implicit ALS; item-kNN is in cf_itemknn.c. */
 #include "rec/cf.h"
+#include "rec/mftime.h"
 
 #include "base/alloc.h"
 #include "base/error.h"
@@ -128,284 +130,7 @@ static int popular_grow(cl_rec *r, cl_interactions *grown, int what, int valued,
 
 const cl_rec_ops cl_cf_popular_ops = {
     "popular", popular_defs, sizeof(cl_cf_popular_params), popular_defaults, popular_fit, NULL,
-    popular_history, NULL, popular_save, popular_load, popular_free, popular_grow};
-
-/* ====================================================================================== */
-/* item-kNN                                                                               */
-/* ====================================================================================== */
-
-static const cl_param_def itemknn_defs[] = {
-    {"k", CL_PARAM_INT, offsetof(cl_cf_itemknn_params, k), 20, 1, 100000, NULL,
-     "neighbours kept per item (20 with normalize: better than 50, 100 and shrink 10 on a "
-     "validation split of the MovieLens 100k training part)"},
-    {"shrink", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, shrink), 0, 0, 1e9, NULL,
-     "added to the similarity's denominator (damps pairs seen together by few users)"},
-    {"similarity", CL_PARAM_ENUM, offsetof(cl_cf_itemknn_params, similarity), 0, 0, 0,
-     "cosine|adjusted_cosine|jaccard",
-     "cosine of value columns, cosine after removing each user's mean value, or Jaccard of "
-     "the sets of users"},
-    {"normalize", CL_PARAM_BOOL, offsetof(cl_cf_itemknn_params, normalize), 1, 0, 1, NULL,
-     "scale each item's kept similarities to sum to 1 (Deshpande and Karypis)"},
-    {"alpha", CL_PARAM_NUM, offsetof(cl_cf_itemknn_params, alpha), 0.5, 0, 1, NULL,
-     "asymmetry of (adjusted) cosine: dot / (|i|^(2 alpha) |j|^(2 (1 - alpha))); 0.5 = cosine"},
-    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
-
-typedef struct knn_state {
-    int64_t *ptr;  /* n_items + 1 */
-    int32_t *nbr;  /* neighbour item */
-    float *sim;    /* its similarity */
-} knn_state;
-
-static void itemknn_defaults(void *p) { cl_param_defaults(itemknn_defs, p); }
-
-static void itemknn_free(cl_rec *r)
-{
-    knn_state *s = r->state;
-    cl_alloc_free(s->ptr);
-    cl_alloc_free(s->nbr);
-    cl_alloc_free(s->sim);
-    cl_alloc_free(s);
-}
-
-static int cmp_i32(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int itemknn_fit(cl_rec *r, const cl_progress *p)
-{
-    const cl_cf_itemknn_params *pp = r->params;
-    const cl_interactions *m = r->train;
-    int64_t ni = m->n_items, nu = m->n_users;
-    int K = pp->k < ni ? pp->k : (int)(ni > 1 ? ni - 1 : 1);
-    knn_state *s = cl_alloc_calloc(1, sizeof *s);
-    if (!s)
-        return CL_ENOMEM;
-    r->state = s;
-    /* Column values as used by the similarity, in CSR (w) and CSC (cw) order. */
-    float *w = cl_alloc((size_t)m->nnz * sizeof *w);
-    float *cw = cl_alloc((size_t)m->nnz * sizeof *cw);
-    double *norm = cl_alloc_calloc((size_t)ni, sizeof *norm);
-    int *cnt = cl_alloc_calloc((size_t)ni, sizeof *cnt);
-    int32_t *tmp_nbr = cl_alloc((size_t)ni * (size_t)K * sizeof *tmp_nbr);
-    float *tmp_sim = cl_alloc((size_t)ni * (size_t)K * sizeof *tmp_sim);
-    s->ptr = cl_alloc_calloc((size_t)ni + 1, sizeof *s->ptr);
-    if (!w || !cw || !norm || !cnt || !tmp_nbr || !tmp_sim || !s->ptr) {
-        cl_alloc_free(w), cl_alloc_free(cw), cl_alloc_free(norm), cl_alloc_free(cnt), cl_alloc_free(tmp_nbr), cl_alloc_free(tmp_sim);
-        return CL_ENOMEM;
-    }
-    for (int64_t u = 0; u < nu; u++) {
-        int64_t a = m->indptr[u], b = m->indptr[u + 1];
-        double mean = 0;
-        if (pp->similarity == 1 && b > a) {
-            for (int64_t k = a; k < b; k++)
-                mean += m->values[k];
-            mean /= (double)(b - a);
-        }
-        for (int64_t k = a; k < b; k++)
-            w[k] = pp->similarity == 2 ? 1.0f
-                   : pp->similarity == 1 ? (float)(m->values[k] - mean)
-                                         : m->values[k];
-    }
-    { /* CSC copy of w: walk rows in order, as add_csc does */
-        int64_t *fill = cl_alloc(((size_t)ni + 1) * sizeof *fill);
-        if (!fill) {
-            cl_alloc_free(w), cl_alloc_free(cw), cl_alloc_free(norm), cl_alloc_free(cnt), cl_alloc_free(tmp_nbr);
-            cl_alloc_free(tmp_sim);
-            return CL_ENOMEM;
-        }
-        memcpy(fill, m->cindptr, ((size_t)ni + 1) * sizeof *fill);
-        for (int64_t u = 0; u < nu; u++)
-            for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
-                cw[fill[m->indices[k]]++] = w[k];
-        cl_alloc_free(fill);
-    }
-    for (int64_t j = 0; j < ni; j++) {
-        double q = 0;
-        for (int64_t k = m->cindptr[j]; k < m->cindptr[j + 1]; k++)
-            q += (double)cw[k] * cw[k];
-        norm[j] = q; /* squared norm; jaccard: |users of j| */
-    }
-    int fail = CL_OK;
-    const int64_t block = 64;
-    int64_t nblocks = (ni + block - 1) / block;
-    for (int64_t b0 = 0; b0 < nblocks && fail == CL_OK; b0 += 16) {
-        int64_t b1 = b0 + 16 < nblocks ? b0 + 16 : nblocks;
-#pragma omp parallel num_threads(cl_threads_get())
-        {
-            double *acc = cl_alloc_calloc((size_t)ni, sizeof *acc);
-            int32_t *touched = cl_alloc((size_t)ni * sizeof *touched);
-            int64_t *stamp = cl_alloc((size_t)ni * sizeof *stamp);
-            float *ts = cl_alloc((size_t)ni * sizeof *ts);
-            int ok = acc && touched && stamp && ts;
-            if (!ok) {
-#pragma omp atomic write
-                fail = CL_ENOMEM;
-            } else {
-                for (int64_t j = 0; j < ni; j++)
-                    stamp[j] = -1;
-            }
-#pragma omp for schedule(dynamic, 1)
-            for (int64_t bb = b0; bb < b1; bb++) {
-                if (!ok)
-                    continue;
-                int64_t i1 = (bb + 1) * block < ni ? (bb + 1) * block : ni;
-                for (int64_t i = bb * block; i < i1; i++) {
-                    int64_t nd = 0;
-                    for (int64_t c = m->cindptr[i]; c < m->cindptr[i + 1]; c++) {
-                        int64_t u = m->cindices[c];
-                        double a = cw[c];
-                        for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++) {
-                            int32_t j = m->indices[k];
-                            if (j == i)
-                                continue;
-                            if (stamp[j] != i) {
-                                stamp[j] = i;
-                                acc[j] = 0;
-                                touched[nd++] = j;
-                            }
-                            acc[j] += a * w[k];
-                        }
-                    }
-                    /* ascending item order, so ties in similarity go to the lower index */
-                    qsort(touched, (size_t)nd, sizeof *touched, cmp_i32);
-                    for (int64_t t = 0; t < nd; t++) {
-                        int32_t j = touched[t];
-                        double dot = acc[j];
-                        double den = pp->similarity == 2
-                                         ? norm[i] + norm[j] - dot + pp->shrink
-                                         : pow(norm[i], pp->alpha) * pow(norm[j], 1 - pp->alpha) +
-                                               pp->shrink;
-                        ts[t] = den > 0 ? (float)(dot / den) : 0.0f;
-                    }
-                    int got = 0;
-                    int32_t *dst = tmp_nbr + i * K;
-                    cl_rec_topk(ts, nd, K, NULL, 0, dst, tmp_sim + i * K, &got);
-                    double tot = 0;
-                    for (int g = 0; g < got; g++) {
-                        dst[g] = touched[dst[g]];
-                        tot += fabs(tmp_sim[i * K + g]);
-                    }
-                    if (pp->normalize && tot > 0)
-                        for (int g = 0; g < got; g++)
-                            tmp_sim[i * K + g] = (float)(tmp_sim[i * K + g] / tot);
-                    cnt[i] = got;
-                }
-            }
-            cl_alloc_free(acc);
-            cl_alloc_free(touched);
-            cl_alloc_free(stamp);
-            cl_alloc_free(ts);
-        }
-        if (fail == CL_OK)
-            fail = cl_progress_step(p, "itemknn", (double)b1, (double)nblocks, NULL);
-    }
-    cl_alloc_free(w), cl_alloc_free(cw), cl_alloc_free(norm);
-    if (fail) {
-        cl_alloc_free(cnt), cl_alloc_free(tmp_nbr), cl_alloc_free(tmp_sim);
-        return fail;
-    }
-    for (int64_t i = 0; i < ni; i++)
-        s->ptr[i + 1] = s->ptr[i] + cnt[i];
-    int64_t tot = s->ptr[ni];
-    s->nbr = cl_alloc((size_t)(tot ? tot : 1) * sizeof *s->nbr);
-    s->sim = cl_alloc((size_t)(tot ? tot : 1) * sizeof *s->sim);
-    if (s->nbr && s->sim)
-        for (int64_t i = 0; i < ni; i++) {
-            memcpy(s->nbr + s->ptr[i], tmp_nbr + i * K, (size_t)cnt[i] * sizeof *s->nbr);
-            memcpy(s->sim + s->ptr[i], tmp_sim + i * K, (size_t)cnt[i] * sizeof *s->sim);
-        }
-    cl_alloc_free(cnt), cl_alloc_free(tmp_nbr), cl_alloc_free(tmp_sim);
-    return s->nbr && s->sim ? CL_OK : CL_ENOMEM;
-}
-
-static int itemknn_history(const cl_rec *r, int64_t n, const int32_t *items, const float *v,
-                           float *scores)
-{
-    const knn_state *s = r->state;
-    memset(scores, 0, (size_t)r->train->n_items * sizeof *scores);
-    for (int64_t h = 0; h < n; h++) {
-        int32_t i = items[h];
-        float a = VAL(v, h);
-        for (int64_t k = s->ptr[i]; k < s->ptr[i + 1]; k++)
-            scores[s->nbr[k]] += a * s->sim[k];
-    }
-    return CL_OK;
-}
-
-static int itemknn_similar(const cl_rec *r, int32_t i, float *scores)
-{
-    const knn_state *s = r->state;
-    for (int64_t j = 0; j < r->train->n_items; j++)
-        scores[j] = NAN; /* not a neighbour: never ranked */
-    for (int64_t k = s->ptr[i]; k < s->ptr[i + 1]; k++)
-        scores[s->nbr[k]] = s->sim[k];
-    return CL_OK;
-}
-
-static int itemknn_save(const cl_rec *r, cl_mw *w, const char *prefix)
-{
-    (void)prefix;
-    const knn_state *s = r->state;
-    int64_t ni = r->train->n_items;
-    cl_modelio_w_i64(w, "knn.ptr", s->ptr, (size_t)ni + 1);
-    cl_modelio_w_i32(w, "knn.nbr", s->nbr, (size_t)s->ptr[ni]);
-    return cl_modelio_w_f32(w, "knn.sim", s->sim, (size_t)s->ptr[ni]);
-}
-
-static int itemknn_load(cl_rec *r, cl_mr *mr, const char *prefix)
-{
-    (void)prefix;
-    int64_t ni = r->train->n_items;
-    knn_state *s = cl_alloc_calloc(1, sizeof *s);
-    if (!s)
-        return CL_ENOMEM;
-    r->state = s;
-    s->ptr = cl_alloc(((size_t)ni + 1) * sizeof *s->ptr);
-    if (!s->ptr)
-        return CL_ENOMEM;
-    int rc = cl_modelio_r_i64(mr, "knn.ptr", s->ptr, (size_t)ni + 1);
-    if (rc)
-        return rc;
-    if (s->ptr[0] != 0)
-        return cl_error(CL_EFORMAT, "itemknn: neighbour pointers must start at 0");
-    /* a fit keeps at most k neighbours per item, never the item itself */
-    const int64_t K = ((const cl_cf_itemknn_params *)r->params)->k;
-    for (int64_t i = 0; i < ni; i++) {
-        if (s->ptr[i + 1] < s->ptr[i]) /* ptr[0] = 0: non-decreasing keeps every difference exact */
-            return cl_error(CL_EFORMAT, "itemknn: neighbour pointers decrease at item %lld",
-                            (long long)i + 1);
-        if (s->ptr[i + 1] - s->ptr[i] > (K < ni ? K : ni))
-            return cl_error(CL_EFORMAT, "itemknn: item %lld has %lld neighbours (expected 0..%lld"
-                            ", the parameter k)", (long long)i + 1,
-                            (long long)(s->ptr[i + 1] - s->ptr[i]), (long long)K);
-    }
-    size_t tot = (size_t)s->ptr[ni], cnt;
-    if ((rc = cl_modelio_r_count(mr, "knn.nbr", CL_CHUNK_I32, &cnt)))
-        return rc;
-    if (cnt != tot)
-        return cl_error(CL_EFORMAT, "itemknn: %zu neighbours stored, the pointers say %zu", cnt,
-                        tot);
-    s->nbr = cl_alloc((tot ? tot : 1) * sizeof *s->nbr);
-    s->sim = cl_alloc((tot ? tot : 1) * sizeof *s->sim);
-    if (!s->nbr || !s->sim)
-        return CL_ENOMEM;
-    if ((rc = cl_modelio_r_i32(mr, "knn.nbr", s->nbr, tot)) || (rc = cl_modelio_r_f32(mr, "knn.sim", s->sim, tot)))
-        return rc;
-    for (int64_t i = 0; i < ni; i++)
-        for (int64_t k = s->ptr[i]; k < s->ptr[i + 1]; k++)
-            if (s->nbr[k] < 0 || s->nbr[k] >= ni || s->nbr[k] == i || !isfinite(s->sim[k]))
-                return cl_error(CL_EFORMAT, "itemknn: item %lld, neighbour %lld: index %d "
-                                "(expected 0..%lld, not the item itself), similarity %g",
-                                (long long)i + 1, (long long)(k - s->ptr[i]) + 1,
-                                (int)s->nbr[k], (long long)ni - 1, (double)s->sim[k]);
-    return CL_OK;
-}
-
-const cl_rec_ops cl_cf_itemknn_ops = {
-    "itemknn", itemknn_defs, sizeof(cl_cf_itemknn_params), itemknn_defaults, itemknn_fit, NULL,
-    itemknn_history, itemknn_similar, itemknn_save, itemknn_load, itemknn_free, NULL};
+    popular_history, NULL, popular_save, popular_load, popular_free, popular_grow, NULL, 1};
 
 /* ====================================================================================== */
 /* shared by mf and als: factor matrices                                                  */
@@ -419,6 +144,7 @@ typedef struct fac_state {
     double *gram;     /* als: Y^T Y (f x f), for fold-in */
     float *Z;         /* mf svd++: implicit item factors y_j (n_items x f); X then holds
                        * p_u + sum_{j in N(u)} y_j / sqrt|N(u)|, so scoring is unchanged */
+    cl_mftime *T;     /* mf time = true: the time-aware biases, else NULL */
 } fac_state;
 
 int cl_cf_alloc_factors(const cl_interactions *m, int f, float **X, float **Y)
@@ -438,6 +164,7 @@ static void fac_free(cl_rec *r)
     fac_state *s = r->state;
     cl_alloc_free(s->X), cl_alloc_free(s->Y), cl_alloc_free(s->bu), cl_alloc_free(s->bi), cl_alloc_free(s->gram);
     cl_alloc_free(s->Z);
+    cl_mftime_free(s->T);
     cl_alloc_free(s);
 }
 
@@ -670,6 +397,22 @@ static const cl_param_def mf_defs[] = {
     {"implicit", CL_PARAM_BOOL, offsetof(cl_cf_mf_params, implicit), 0, 0, 1, NULL,
      "SVD++ (Koren 2008): each user's factors gain sum_j y_j / sqrt(n) over the n items they "
      "rated (sgd only; users visited in random order, y_j updated once per user)"},
+    {"time", CL_PARAM_BOOL, offsetof(cl_cf_mf_params, time), 0, 0, 1, NULL,
+     "time-aware biases (timeSVD++, Koren 2009): an item bias per time bin, a drift of the "
+     "user bias alpha_u dev_u(t) and a bias per user and day; needs interaction times (sgd)"},
+    {"time_bins", CL_PARAM_INT, offsetof(cl_cf_mf_params, time_bins), 30, 1, 100000, NULL,
+     "time: equal-width bins of the training times for the item biases"},
+    {"time_unit", CL_PARAM_NUM, offsetof(cl_cf_mf_params, time_unit), 86400, 1e-12, 1e300,
+     NULL, "time: one day in the unit of the times (86400: seconds, as MovieLens)"},
+    {"reg_time", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg_time), 0.3, 0, 1e6, NULL,
+     "time: L2 penalty on the per-day user biases (their learning rate and the bins': lr; "
+     "0.3 and reg_bin 50 were best of 0.1-5 and 1-150 on MovieLens u1 with svd++)"},
+    {"lr_drift", CL_PARAM_NUM, offsetof(cl_cf_mf_params, lr_drift), 1e-5, 0, 10, NULL,
+     "time: sgd learning rate of the drifts alpha_u"},
+    {"reg_drift", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg_drift), 50, 0, 1e9, NULL,
+     "time: L2 penalty on the drifts alpha_u"},
+    {"reg_bin", CL_PARAM_NUM, offsetof(cl_cf_mf_params, reg_bin), 50, 0, 1e6, NULL,
+     "time: L2 penalty on the item bin biases"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 static void mf_defaults(void *p) { cl_param_defaults(mf_defs, p); }
@@ -686,7 +429,7 @@ static double mf_raw(const fac_state *s, int64_t u, int64_t i)
     return v;
 }
 
-int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out)
+int cl_cf_mf_predict_at(const cl_rec *r, int64_t u, int64_t i, double t, double *out)
 {
     if (r->kind != CL_REC_MF)
         return cl_error(CL_EINVAL, "%s: predict_rating is for mf models", r->ops->name);
@@ -697,10 +440,17 @@ int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out)
     const fac_state *s = r->state;
     const cl_cf_mf_params *pp = r->params;
     double v = mf_raw(s, u, i);
+    if (s->T)
+        v += cl_mftime_bias_at(s->T, u, i, t);
     if (pp->clip)
         v = v < s->rmin ? s->rmin : v > s->rmax ? s->rmax : v;
     *out = v;
     return CL_OK;
+}
+
+int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out)
+{
+    return cl_cf_mf_predict_at(r, u, i, NAN, out);
 }
 
 /* Ridge solve for one row of mf-als or a fold-in: z = [b, p] (bias first when biased) from
@@ -796,19 +546,33 @@ static double mf_train_rmse(const fac_state *s, const cl_interactions *m)
     return sqrt(se / (double)m->nnz);
 }
 
-/* One SGD step of biased mf on rating v of user u for item i, returns the error. svd++
- * passes its user's implicit part z (the prediction uses p_u + z, and q_i moves along it)
- * and acc, which sums err * q_i for the y_j update; plain mf passes NULL for both. */
+/* The sgd rates of the time-aware biases. */
+static cl_mftime_rates time_rates(const cl_cf_mf_params *pp)
+{
+    cl_mftime_rates q = {(float)pp->lr, (float)pp->reg_bin, (float)pp->reg_time,
+                         (float)pp->lr_drift, (float)pp->reg_drift};
+    return q;
+}
+
+/* One SGD step of biased mf on rating k (value v) of user u for item i, returns the error.
+ * svd++ passes its user's implicit part z (the prediction uses p_u + z, and q_i moves along
+ * it) and acc, which sums err * q_i for the y_j update; plain mf passes NULL for both. With
+ * time-aware biases (s->T) the rating's time part joins the prediction and takes its step. */
 static inline float mf_sgd_step(fac_state *s, const cl_cf_mf_params *pp, int64_t u, int32_t i,
-                                float v, const float *z, float *acc)
+                                int64_t k, float v, const float *z, float *acc,
+                                const cl_mftime_rates *tq)
 {
     int f = s->f;
     const float lr = (float)pp->lr, reg = (float)pp->reg, regb = (float)pp->reg_bias;
     float *pu = s->X + u * f, *qi = s->Y + (int64_t)i * f;
     float pred = (float)s->mu + s->bu[u] + s->bi[i];
+    if (s->T)
+        pred += (float)cl_mftime_bias_k(s->T, u, i, k);
     for (int j = 0; j < f; j++)
         pred += (z ? pu[j] + z[j] : pu[j]) * qi[j];
     float err = v - pred;
+    if (s->T)
+        cl_mftime_step(s->T, u, i, k, err, tq);
     if (pp->biased) {
         s->bu[u] += lr * (err - regb * s->bu[u]);
         s->bi[i] += lr * (err - regb * s->bi[i]);
@@ -846,11 +610,12 @@ static double svdpp_user(fac_state *s, const cl_cf_mf_params *pp, const cl_inter
     int64_t a = m->indptr[u], n = m->indptr[u + 1] - a;
     const int32_t *items = m->indices + a;
     const float lr = (float)pp->lr, reg = (float)pp->reg;
+    const cl_mftime_rates tq = time_rates(pp);
     svdpp_z(s->Z, f, n, items, z);
     memset(acc, 0, (size_t)f * sizeof *acc);
     double se = 0;
     for (int64_t k = 0; k < n; k++) {
-        float err = mf_sgd_step(s, pp, u, items[k], m->values[a + k], z, acc);
+        float err = mf_sgd_step(s, pp, u, items[k], a + k, m->values[a + k], z, acc, &tq);
         se += (double)err * err;
     }
     float sc = (float)(1 / sqrt((double)n)), shrink = 1 - lr * reg * (float)n;
@@ -907,6 +672,8 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
     int f = pp->factors;
     if (pp->implicit && pp->solver == 1)
         return cl_error(CL_EINVAL, "mf: implicit = true (SVD++) needs solver = \"sgd\"");
+    if (pp->time && pp->solver == 1)
+        return cl_error(CL_EINVAL, "mf: time = true needs solver = \"sgd\"");
     int rc = fac_alloc(r, f, 1);
     if (rc)
         return rc;
@@ -946,6 +713,9 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
         }
         return CL_OK;
     }
+    if (pp->time && (rc = cl_mftime_new(&s->T, m, pp->time_bins, pp->time_unit, "mf")))
+        return rc;
+    const cl_mftime_rates tq = time_rates(pp);
     if (pp->implicit)
         return svdpp_fit(s, pp, m, &g, p);
     /* SGD. user of each CSR entry, and the visiting order. */
@@ -959,7 +729,8 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
         double se = 0;
         for (int64_t t = 0; t < m->nnz; t++) {
             uint32_t k = order[t];
-            float err = mf_sgd_step(s, pp, uof[k], m->indices[k], m->values[k], NULL, NULL);
+            float err = mf_sgd_step(s, pp, uof[k], m->indices[k], k, m->values[k], NULL, NULL,
+                                    &tq);
             se += (double)err * err;
         }
         snprintf(detail, sizeof detail, "train rmse %.4f", sqrt(se / (double)m->nnz));
@@ -969,11 +740,13 @@ static int mf_fit(cl_rec *r, const cl_progress *p)
     return rc;
 }
 
+/* Ranking scores: with time-aware biases, each item's bias of the last bin (now); the user's
+ * own time terms shift every item alike and are left out. */
 static int mf_score_user(const cl_rec *r, int64_t u, float *scores)
 {
     const fac_state *s = r->state;
     for (int64_t i = 0; i < r->train->n_items; i++)
-        scores[i] = (float)mf_raw(s, u, i);
+        scores[i] = (float)(mf_raw(s, u, i) + (s->T ? cl_mftime_bias_at(s->T, -1, i, NAN) : 0));
     return CL_OK;
 }
 
@@ -996,19 +769,21 @@ static int mf_foldin(const cl_rec *r, int64_t n, const int32_t *items, const flo
     double *z = cl_alloc((size_t)d * sizeof *z);
     /* svd++: the history's implicit part zi is fixed by its items; the ridge then fits p_u
      * to the ratings less q_i . zi, and the user's factors are p_u + zi as after fit */
+    /* time-aware biases: a fresh history has no times, so its ratings count as made now,
+     * less each item's bias of the last bin (what scoring adds back) */
     float *zi = s->Z ? cl_alloc((size_t)f * sizeof *zi) : NULL;
-    float *vz = s->Z ? cl_alloc((size_t)n * sizeof *vz) : NULL;
-    int rc = A && z && (!s->Z || (zi && vz)) ? CL_OK : CL_ENOMEM;
-    if (rc == CL_OK && s->Z) {
+    float *vz = s->Z || s->T ? cl_alloc((size_t)n * sizeof *vz) : NULL;
+    int rc = A && z && (!s->Z || zi) && (!(s->Z || s->T) || vz) ? CL_OK : CL_ENOMEM;
+    if (rc == CL_OK && s->Z)
         svdpp_z(s->Z, f, n, items, zi);
-        for (int64_t k = 0; k < n; k++)
-            vz[k] = (float)(v[k] - dotf(s->Y + (int64_t)items[k] * f, zi, f));
-    }
+    for (int64_t k = 0; rc == CL_OK && vz && k < n; k++)
+        vz[k] = (float)(v[k] - (s->Z ? dotf(s->Y + (int64_t)items[k] * f, zi, f) : 0) -
+                        (s->T ? cl_mftime_bias_at(s->T, -1, items[k], NAN) : 0));
     /* Both solvers penalise a user's row by reg once per rating: sgd applies reg * p_u at
      * each of the n updates (objective sum_k err_k^2 + n reg |p_u|^2), weighted-lambda ALS
      * scales by n explicitly. The ridge is therefore reg * n for either. */
     if (rc == CL_OK)
-        rc = mf_solve_row(s, pp, n, items, s->Z ? vz : v, s->Y, s->bi, s->rmax, (double)n, pu,
+        rc = mf_solve_row(s, pp, n, items, vz ? vz : v, s->Y, s->bi, s->rmax, (double)n, pu,
                           bu, A, z);
     for (int j = 0; rc == CL_OK && s->Z && j < f; j++)
         pu[j] += zi[j];
@@ -1026,7 +801,8 @@ static int mf_history(const cl_rec *r, int64_t n, const int32_t *items, const fl
     int rc = pu ? mf_foldin(r, n, items, v, pu, &bu) : CL_ENOMEM;
     if (rc == CL_OK)
         for (int64_t i = 0; i < r->train->n_items; i++)
-            scores[i] = (float)(s->mu + bu + s->bi[i] + dotf(pu, s->Y + i * f, f));
+            scores[i] = (float)(s->mu + bu + s->bi[i] + dotf(pu, s->Y + i * f, f) +
+                                (s->T ? cl_mftime_bias_at(s->T, -1, i, NAN) : 0));
     cl_alloc_free(pu);
     return rc;
 }
@@ -1050,8 +826,8 @@ static int grow_rows(float **F, float **B, int64_t rows, int f)
 /* A new user: the fold-in of their history, kept. A new item: the mirror image, the ridge
  * solve of its bias and factors from its ratings against the fixed user side (the penalty
  * reg * n once per rating, as for users). No ratings: zero factors and bias. */
-static int mf_grow(cl_rec *r, cl_interactions *grown, int what, int valued, const float *x,
-                   int nf)
+static int mf_grow_factors(cl_rec *r, cl_interactions *grown, int what, int valued,
+                           const float *x, int nf)
 {
     (void)x, (void)nf;
     fac_state *s = r->state;
@@ -1102,13 +878,41 @@ static int mf_grow(cl_rec *r, cl_interactions *grown, int what, int valued, cons
     return CL_OK;
 }
 
-static int mf_save(const cl_rec *r, cl_mw *w, const char *prefix) { return fac_save(r, w, prefix); }
+/* The factors, then the time-aware biases (their structure follows the grown matrix). */
+static int mf_grow(cl_rec *r, cl_interactions *grown, int what, int valued, const float *x,
+                   int nf)
+{
+    int rc = mf_grow_factors(r, grown, what, valued, x, nf);
+    fac_state *s = r->state;
+    if (rc == CL_OK && s->T)
+        rc = cl_mftime_grow(&s->T, grown);
+    return rc;
+}
+
+static int mf_save(const cl_rec *r, cl_mw *w, const char *prefix)
+{
+    const fac_state *s = r->state;
+    int rc = fac_save(r, w, prefix);
+    if (rc == CL_OK && s->T)
+        rc = cl_mftime_write(s->T, w);
+    return rc;
+}
+
+/* time = true: the structure from the saved training times, the values from the file. */
+static int mf_load_time(cl_rec *r)
+{
+    const cl_cf_mf_params *pp = r->params;
+    fac_state *s = r->state;
+    return cl_mftime_new(&s->T, r->train, pp->time_bins, pp->time_unit, "mf");
+}
 
 static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
 {
     (void)prefix;
     const cl_cf_mf_params *pp = r->params;
     int rc = fac_load(r, mr, 1, pp->factors);
+    if (rc == CL_OK && pp->time && (rc = mf_load_time(r)) == CL_OK)
+        rc = cl_mftime_read(((fac_state *)r->state)->T, mr);
     if (rc || !pp->implicit)
         return rc;
     fac_state *s = r->state;
@@ -1128,7 +932,8 @@ static int mf_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_cf_mf_ops = {"mf",          mf_defs,     sizeof(cl_cf_mf_params),
                                   mf_defaults,   mf_fit,      mf_score_user,
                                   mf_history,    fac_similar, mf_save,
-                                  mf_load,       fac_free,    mf_grow};
+                                  mf_load,       fac_free,    mf_grow,
+                                  NULL,          1};
 
 /* ====================================================================================== */
 /* als: implicit feedback                                                                 */
@@ -1431,4 +1236,5 @@ static int als_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_cf_als_ops = {"als",          als_defs,       sizeof(cl_cf_als_params),
                                    als_defaults,   als_fit,        als_score_user,
                                    als_history,    fac_similar,    als_save,
-                                   als_load,       fac_free,       als_grow};
+                                   als_load,       fac_free,       als_grow,
+                                   NULL,           0};

@@ -32,9 +32,11 @@ typedef struct cl_cf_popular_params {
 typedef struct cl_cf_itemknn_params {
     int k;           /* neighbours kept per item */
     double shrink;   /* added to the similarity's denominator */
-    int similarity;  /* 0 cosine, 1 adjusted_cosine, 2 jaccard */
+    int similarity;  /* 0 cosine, 1 adjusted_cosine, 2 jaccard, 3 dot */
     int normalize;   /* scale each item's kept similarities to sum 1 (Deshpande-Karypis) */
     double alpha;    /* cosine only: asymmetric cosine dot / (|i|^2alpha |j|^2(1-alpha)) */
+    int weighting;   /* cosine and dot: 0 none, 1 tfidf, 2 bm25 of the values first */
+    double bm25_k1, bm25_b;
 } cl_cf_itemknn_params;
 
 typedef struct cl_cf_mf_params {
@@ -43,6 +45,8 @@ typedef struct cl_cf_mf_params {
     int biased, solver, shuffle, clip; /* solver: 0 sgd, 1 als */
     uint64_t seed;
     int implicit; /* SVD++: the items a user rated add sum_j y_j / sqrt(n) to p_u (sgd) */
+    int time, time_bins; /* time-aware biases (rec/mftime.h, sgd) and their item bins */
+    double time_unit, reg_time, lr_drift, reg_drift, reg_bin;
 } cl_cf_mf_params;
 
 typedef struct cl_cf_als_params {
@@ -55,6 +59,9 @@ typedef struct cl_cf_als_params {
  * prediction falls back to the global mean plus the known bias. Clipped to the training
  * range when the `clip` parameter is set. */
 int cl_cf_mf_predict(const cl_rec *r, int64_t u, int64_t i, double *out);
+/* As cl_cf_mf_predict, for a rating made at time t (NaN: unknown): a model fitted with time =
+ * true adds its time-aware biases (rec/mftime.h); the others ignore t. */
+int cl_cf_mf_predict_at(const cl_rec *r, int64_t u, int64_t i, double t, double *out);
 
 /* Borrowed views of fitted factors (mf and als): user factors n_users x f, item factors
  * n_items x f (row-major), and for mf the biases and global mean (NULL/0 for als). Valid
@@ -73,5 +80,8 @@ int cl_cf_sgd_order(const cl_interactions *m, uint32_t **order, int32_t **uof);
 /* Cosine of row i of Y (n x f, row-major) with every row: scores[n], 0 against a zero row.
  * The similar-items answer of every factor model (mf, als, bpr). */
 void cl_cf_cosine_rows(const float *Y, int64_t n, int f, int32_t i, float *scores);
+
+/* The kind's operations (listed in cl_rec_kinds by rec_kinds.c). */
+extern const cl_rec_ops cl_cf_popular_ops, cl_cf_itemknn_ops, cl_cf_mf_ops, cl_cf_als_ops;
 
 #endif

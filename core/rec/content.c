@@ -340,4 +340,5 @@ static int content_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_content_rec_ops = {
     "content",       content_defs,    sizeof(cl_content_params), content_defaults,
     content_fit,     NULL,            content_history,           content_similar,
-    content_save,    content_load,    content_free,              content_grow};
+    content_save,    content_load,    content_free,              content_grow,
+    cl_content_extend, 0};

@@ -37,4 +37,7 @@ int cl_content_extend(const cl_rec *r, cl_interactions **m);
 /* After fit: how many training items had no feature row. */
 int64_t cl_content_missing(const cl_rec *r);
 
+/* The kind's operations (listed in cl_rec_kinds by rec_kinds.c). */
+extern const cl_rec_ops cl_content_rec_ops;
+
 #endif

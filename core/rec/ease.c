@@ -172,4 +172,5 @@ static int ease_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_ease_rec_ops = {"ease",       ease_defs,    sizeof(cl_ease_params),
                                     ease_defaults, ease_fit,    NULL,
                                     ease_history, ease_similar, ease_save,
-                                    ease_load,    ease_free,    NULL};
+                                    ease_load,    ease_free,    NULL,
+                                    NULL,         0};

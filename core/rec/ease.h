@@ -21,4 +21,7 @@ typedef struct cl_ease_params {
 
 #define CL_EASE_MAX_ITEMS 30000
 
+/* The kind's operations (listed in cl_rec_kinds by rec_kinds.c). */
+extern const cl_rec_ops cl_ease_rec_ops;
+
 #endif

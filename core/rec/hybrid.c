@@ -312,4 +312,4 @@ static int hybrid_load(cl_rec *r, cl_mr *mr, const char *prefix)
 const cl_rec_ops cl_hybrid_rec_ops = {
     "hybrid",    hybrid_defs,    sizeof(cl_hybrid_params), hybrid_defaults, hybrid_fit,
     hybrid_user, hybrid_history, NULL,                     hybrid_save,     hybrid_load,
-    hybrid_free, hybrid_grow};
+    hybrid_free, hybrid_grow,    cl_hybrid_extend,         0};

@@ -29,4 +29,7 @@ int cl_hybrid_extend(const cl_rec *r, cl_interactions **m);
 int cl_hybrid_set(cl_rec *r, int n, cl_rec *const *components, const double *weights,
                   cl_rec *fallback);
 
+/* The kind's operations (listed in cl_rec_kinds by rec_kinds.c). */
+extern const cl_rec_ops cl_hybrid_rec_ops;
+
 #endif

@@ -1,9 +1,6 @@
 /* rec.c - dispatch of the common recommender interface, top-k selection, model files. */
 #include "rec/rec.h"
 
-#include "rec/content.h"
-#include "rec/hybrid.h"
-
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/threads.h"
@@ -14,15 +11,15 @@
 #include <string.h>
 #include <time.h>
 
-static const cl_rec_ops *const kinds[CL_REC_NKINDS] = {
-    &cl_cf_popular_ops, &cl_cf_itemknn_ops, &cl_cf_mf_ops,
-    &cl_cf_als_ops,     &cl_content_rec_ops, &cl_hybrid_rec_ops, &cl_ease_rec_ops,
-    &cl_bpr_rec_ops};
+const cl_rec_ops *cl_rec_kind_ops(int k)
+{
+    return k >= 0 && k < CL_REC_NKINDS ? cl_rec_kinds[k] : NULL;
+}
 
 int cl_rec_kind_from_name(const char *name)
 {
     for (int k = 0; k < CL_REC_NKINDS; k++)
-        if (strcmp(kinds[k]->name, name) == 0)
+        if (strcmp(cl_rec_kinds[k]->name, name) == 0)
             return k;
     return -1;
 }
@@ -37,7 +34,7 @@ int cl_rec_new(cl_rec **out, cl_rec_kind kind)
         return CL_ENOMEM;
     r->refcount = 1;
     r->kind = kind;
-    r->ops = kinds[kind];
+    r->ops = cl_rec_kinds[kind];
     r->params = cl_alloc_calloc(1, r->ops->params_size);
     if (!r->params) {
         cl_alloc_free(r);
@@ -94,9 +91,7 @@ int cl_rec_fit(cl_rec *r, cl_interactions *train, const cl_progress *p)
     /* content (and a hybrid refitting content components): feature rows of items without
      * interactions become extra item columns, so a new title can be recommended */
     cl_interactions *use = cl_interactions_retain(train);
-    rc = r->kind == CL_REC_CONTENT  ? cl_content_extend(r, &use)
-         : r->kind == CL_REC_HYBRID ? cl_hybrid_extend(r, &use)
-                                    : CL_OK;
+    rc = r->ops->extend ? r->ops->extend(r, &use) : CL_OK;
     if (rc) {
         cl_interactions_free(use);
         return rc;
@@ -121,8 +116,9 @@ static int need_fit(const cl_rec *r, const char *what)
 /* Cold start: an empty history tells item-kNN, ALS, content and hybrid nothing (their scores
  * would be all equal, so the "ranking" would be the first k items in input order). They
  * answer with popularity instead: the number of training users of each item. mf keeps its
- * own answer, mu + b_i (its bias baseline), and popular is popularity already. */
-static int cold(const cl_rec *r) { return r->kind != CL_REC_POPULAR && r->kind != CL_REC_MF; }
+ * own answer, mu + b_i (its bias baseline), and popular is popularity already: their ops say
+ * so (answers_empty). */
+static int cold(const cl_rec *r) { return !r->ops->answers_empty; }
 
 static void popularity(const cl_rec *r, float *scores, int *answer)
 {
@@ -751,10 +747,21 @@ int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *pref
     if (rc)
         return rc;
     set_prefix_r(mr, prefix, "param.");
+    /* Parameters are only ever appended, and each addition starts with a switch, a boolean
+     * or a choice whose first value (0) is the old behaviour (mf: time = false, then
+     * time_bins, ...; itemknn: weighting = "none", then bm25_k1, ...). A switch missing from
+     * the file was added after it was written: it is 0 (whatever today's default), and every
+     * parameter after it takes its default. */
+    int older = 0;
     for (const cl_param_def *d = r->ops->defs; rc == CL_OK && d->name; d++) {
         char *f = (char *)r->params + d->offset;
-        if (d->type == CL_PARAM_BOOL && !cl_modelio_r_has(mr, d->name))
-            continue; /* a switch added after the file was written: its default (off) */
+        int sw = d->type == CL_PARAM_BOOL || d->type == CL_PARAM_ENUM;
+        if ((sw || older) && !cl_modelio_r_has(mr, d->name)) {
+            if (sw && !older)
+                *(int *)f = 0;
+            older = 1;
+            continue;
+        }
         if (d->type == CL_PARAM_NUM) {
             rc = cl_modelio_r_num(mr, d->name, (double *)f);
         } else {

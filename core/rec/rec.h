@@ -3,8 +3,10 @@
  * known user or for a fresh history (fold-in, no retraining), top-k with seen items excluded,
  * recommendations for every user in parallel, similar items, and model files.
  *
- * The kinds live in cf.c (popular, itemknn, mf, als), content.c, hybrid.c, ease.c and bpr.c; this file holds
- * the dispatch, the top-k selection and the model file framing. Scores are float32 over all
+ * The kinds live in cf.c (popular, itemknn, mf, als), content.c, hybrid.c, ease.c and bpr.c,
+ * each declaring its cl_rec_ops in its own header; rec_kinds.c, above them, lists them in
+ * cl_rec_kinds. rec.c holds the dispatch, the top-k selection and the model file framing and
+ * names no kind: what differs between kinds is in their ops. Scores are float32 over all
  * n_items of the training matrix; higher is better.
  *
  * Ownership: cl_rec_new/cl_rec_load return owned recommenders (refcounted: cl_rec_retain,
@@ -42,7 +44,7 @@ typedef enum {
 
 typedef struct cl_rec cl_rec;
 
-/* Per-kind operations (implemented in cf.c, content.c, hybrid.c). */
+/* Per-kind operations (implemented in cf.c, content.c, hybrid.c, ease.c, bpr.c). */
 typedef struct cl_rec_ops {
     const char *name;           /* "als"; the model file kind is "rec.<name>" */
     const cl_param_def *defs;   /* the one parameter table */
@@ -71,6 +73,13 @@ typedef struct cl_rec_ops {
      * items cannot be added (CL_ENOTSUP). */
     int (*grow)(cl_rec *r, cl_interactions *grown, int what, int valued,
                 const float *features, int nf);
+    /* Before fit: *m (retained) may be replaced by a wider matrix the kind fits on instead
+     * (content: items with features and no interactions become extra columns, so a new title
+     * can be recommended). NULL: the kind fits on the matrix as given. */
+    int (*extend)(const cl_rec *r, cl_interactions **m);
+    /* 1: the kind answers an empty history itself (popular is popularity already; mf gives
+     * its bias baseline mu + b_i); 0: popularity answers it (cold start, see below). */
+    int answers_empty;
 } cl_rec_ops;
 
 enum { CL_REC_GROW_USER = 0, CL_REC_GROW_ITEM = 1 };
@@ -88,8 +97,10 @@ struct cl_rec {
     double fit_seconds;        /* wall time of the last fit */
 };
 
-extern const cl_rec_ops cl_cf_popular_ops, cl_cf_itemknn_ops, cl_cf_mf_ops, cl_cf_als_ops,
-    cl_content_rec_ops, cl_hybrid_rec_ops, cl_ease_rec_ops, cl_bpr_rec_ops;
+/* The kinds by cl_rec_kind value (rec_kinds.c). */
+extern const cl_rec_ops *const cl_rec_kinds[CL_REC_NKINDS];
+/* The ops of kind k (0 <= k < CL_REC_NKINDS), NULL out of range. */
+const cl_rec_ops *cl_rec_kind_ops(int k);
 
 /* New unfitted recommender of a kind with default parameters. */
 int cl_rec_new(cl_rec **out, cl_rec_kind kind);
@@ -112,8 +123,9 @@ int cl_rec_scores_history(const cl_rec *r, int64_t n, const int32_t *items, cons
 /* What answered a request (the *_ex functions): the model itself, or popularity (the number
  * of training users of each item) because the user's history is empty (an unknown user, a
  * known user without interactions, a fresh history of no known items). Cold start applies to
- * itemknn, als, content and hybrid; mf answers an empty history with its bias baseline
- * mu + b_i (CL_REC_ANSWER_MODEL) and popular is popularity anyway. */
+ * the kinds whose ops->answers_empty is 0 (itemknn, als, content, hybrid, ease, bpr); mf
+ * answers an empty history with its bias baseline mu + b_i (CL_REC_ANSWER_MODEL) and popular
+ * is popularity anyway. */
 enum { CL_REC_ANSWER_MODEL = 0, CL_REC_ANSWER_POPULAR = 1 };
 
 /* As cl_rec_scores / cl_rec_scores_history (which answer the same way), also saying which

@@ -5,6 +5,7 @@
 #include "support/lcl.h"
 #include "support/lrec_metrics.h"
 
+#include <math.h>
 #include <string.h>
 
 static void setnum(lua_State *L, const char *k, double v)
@@ -69,7 +70,8 @@ int lrec_evaluate(lua_State *L)
         double *tv = pr + test->nnz;
         for (int64_t u = 0; u < test->n_users; u++)
             for (int64_t q = test->indptr[u]; q < test->indptr[u + 1]; q++) {
-                LCL_CHECK(L, cl_cf_mf_predict(r, u, test->indices[q], &pr[q]));
+                LCL_CHECK(L, cl_cf_mf_predict_at(r, u, test->indices[q],
+                                                 test->times ? test->times[q] : NAN, &pr[q]));
                 tv[q] = test->values[q];
             }
         double rmse, mae;

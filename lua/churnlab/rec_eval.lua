@@ -170,12 +170,17 @@ local lower_better = {rmse = true, mae = true}
 -- help text in lua/bind/rec.c (cl.rec.search), which calls this.
 function M.search(o)
   check(o, 1, "search", {"kind", "grid", "fixed", "train", "test", "k", "metric", "random",
-                         "seed", "print"})
+                         "seed", "print", "make"})
   local rec = require "churnlab.rec"
   if type(o) ~= "table" then error("search: expected an options table") end
-  local make = rec[o.kind or ""]
-  if type(o.kind) ~= "string" or type(make) ~= "function" or o.kind == "interactions"
-     or o.kind == "evaluate" or o.kind == "load" or o.kind == "search" then
+  -- make = function(params) -> recommender: any construction, e.g. a hybrid whose weights and
+  -- component parameters are grid dimensions; else kind names a constructor
+  local make = o.make or rec[o.kind or ""]
+  if o.make ~= nil and type(o.make) ~= "function" then
+    error("search: make must be a function(params) -> recommender, got " .. type(o.make))
+  elseif o.make == nil and (type(o.kind) ~= "string" or type(make) ~= "function"
+         or o.kind == "interactions" or o.kind == "evaluate" or o.kind == "load"
+         or o.kind == "search") then
     error("search: kind must name a recommender (popular, itemknn, mf, als, ease, bpr, ...), got "
           .. tostring(o.kind))
   end
@@ -196,7 +201,11 @@ function M.search(o)
     local params = {}
     for a, b in pairs(o.fixed or {}) do params[a] = b end
     for a, b in pairs(p) do params[a] = b end
-    local m = make(params):fit(o.train)
+    local m = make(params)
+    if o.make and not (type(m) == "userdata" and pcall(m.kind, m)) then
+      error("search: make returned " .. type(m) .. ", not a recommender")
+    end
+    m:fit(o.train)
     local r = rec.evaluate(m, o.test, {k = o.k or 10})
     if r[metric] == nil then
       error(string.format("search: metric '%s' is not reported by evaluate for %s", metric,

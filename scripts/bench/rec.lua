@@ -54,6 +54,20 @@ local function bench_case(case, implicit, explicit, als_iters, mf_epochs)
   return als
 end
 
+local function cpu_model()
+  local f = io.open("/proc/cpuinfo")
+  if not f then return "unknown" end
+  for l in f:lines() do
+    local m = l:match("^model name%s*:%s*(.-)%s*$")
+    if m then f:close() return m end
+  end
+  f:close()
+  return "unknown"
+end
+local np = io.popen("nproc")
+print(string.format("bench-env suite=rec cpu=%q nproc=%s OPENBLAS_CORETYPE=%s", cpu_model(),
+                    np and np:read("l") or "?", os.getenv("OPENBLAS_CORETYPE") or "unset"))
+if np then np:close() end
 print(string.format("bench-note suite=rec threads=%d (the machine is shared: absolute times are noisy)",
                     cl.threads()))
 local dir = "../shared/data/movielens_100k"

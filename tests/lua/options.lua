@@ -455,6 +455,7 @@ local NONE = {
   "Recommender:add_user", "Recommender:fit_time", "Recommender:interactions", "Recommender:kind", "Recommender:params",
   "Recommender:predict_rating", "Recommender:save", "Recommender:score",
   "Recommender:similar_items", "Recommender:explain",
+  "Recommender:similar_users",
   -- tensors: every method takes tensors, numbers or shapes
   "Tensor:*",
 }

@@ -54,6 +54,26 @@ T.test("random search: a seeded subset of the grid; mf is scored by rmse, lower 
   T.eq(r.rmse, a[1].score)
 end)
 
+T.test("search{make = fn}: hybrid weights as a grid dimension = the same fits by hand", function()
+  local train, test = world():split{test = 0.25, seed = 3}
+  local function make(p)
+    return rec.hybrid{{rec.itemknn{k = p.k}, p.w}, {rec.popular{}, 1 - p.w}}
+  end
+  local best, score, rows = rec.search{make = make, grid = {w = {0.2, 0.8}, k = {3, 10}},
+                                       train = train, test = test, k = 5}
+  T.eq(#rows, 4)
+  for _, r in ipairs(rows) do
+    local hand = rec.evaluate(make(r.params):fit(train), test, {k = 5})
+    T.eq(r.ndcg, hand.ndcg)
+  end
+  T.eq(rows[1].params, best)
+  T.eq(score, rows[1].ndcg)
+  T.raises(function() rec.search{make = 3, grid = {w = {1}}, train = train, test = test} end,
+           "make must be a function")
+  T.raises(function() rec.search{make = function() return {} end, grid = {w = {1}},
+                                 train = train, test = test} end, "not a recommender")
+end)
+
 T.test("search errors name the problem", function()
   local train, test = world():split{test = 0.25, seed = 3}
   T.raises(function() rec.search{kind = "als", grid = {reg = {1}}, train = train, test = test,

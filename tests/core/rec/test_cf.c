@@ -56,9 +56,13 @@ static cl_rec *fitted(cl_rec_kind kind, cl_interactions *m, const char *const *n
     cl_rec *r;
     assert_int_equal(cl_rec_new(&r, kind), CL_OK);
     for (int k = 0; k < n; k++) {
+        static const char *const weightings[] = {"none", "tfidf", "bm25"};
         int rc = strcmp(names[k], "solver") == 0
                      ? cl_param_set_str(r->ops->defs, r->params, r->ops->name, names[k],
                                         vals[k] ? "als" : "sgd")
+                 : strcmp(names[k], "weighting") == 0 /* an enum: by its index */
+                     ? cl_param_set_str(r->ops->defs, r->params, r->ops->name, names[k],
+                                        weightings[(int)vals[k]])
                      : cl_param_set_num(r->ops->defs, r->params, r->ops->name, names[k], vals[k]);
         assert_int_equal(rc, CL_OK);
     }
@@ -386,9 +390,11 @@ static void itemknn_vs_bruteforce(void **state)
 {
     (void)state;
     cl_interactions *m = make_matrix(15, 10, 0.35, 17);
-    const char *names[] = {"k", "shrink", "normalize"}; /* the raw similarities, unscaled */
-    double p[] = {4, 2, 0};
-    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 3);
+    /* the raw similarities of the values as given (weighting = "none"), unscaled; the
+     * weightings are checked against numpy in tests/lua/rec_knn.lua */
+    const char *names[] = {"k", "shrink", "normalize", "weighting"};
+    double p[] = {4, 2, 0, 0};
+    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 4);
     int64_t ni = m->n_items;
     double sim[10][10];
     for (int64_t i = 0; i < ni; i++)

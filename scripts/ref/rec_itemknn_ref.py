@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Reference neighbour lists for cl.rec.itemknn's weighting option (tests/lua/rec_knn.lua).
+
+    /usr/bin/python3 scripts/ref/rec_itemknn_ref.py > tests/data/rec_itemknn_ref.txt
+
+A small random user x item matrix (seeded; real values, so similarities do not tie) is
+weighted as the BM25/TF-IDF item-item recommenders of the `implicit` library weight their
+item x user matrix (items are documents, users terms):
+    idf_u  = ln(n_items) - ln(1 + number of items of user u)
+    tfidf  : sqrt(v) * idf_u
+    bm25   : v (k1 + 1) / (k1 (1 - b + b len_i / mean_i len_i) + v) * idf_u, len_i = sum of item i's values
+then the item-item similarity is computed densely in float64 (cosine: dot / (|i| |j|) + shrink
+in the denominator; dot: dot / (1 + shrink)), each item keeps its k most similar other items
+that co-occur with it (ties to the lower index), and with normalize the kept similarities are
+divided by the sum of their absolute values. Output lines:
+    r <user> <item> <value>                      the matrix
+    case <weighting> <similarity> <k> <normalize> <shrink> <k1> <b>
+    n <item> <neighbour> <similarity> ...        the item's kept neighbours, best first
+"""
+import numpy as np
+
+rng = np.random.default_rng(20261203)
+nu, ni = 40, 15
+X = np.zeros((nu, ni))
+for u in range(nu):
+    items = rng.choice(ni, size=rng.integers(2, 8), replace=False)
+    X[u, items] = np.round(rng.uniform(0.5, 5.0, len(items)), 2)
+
+
+def weight(X, how, k1, b):
+    if how == "none":
+        return X.copy()
+    n_u = (X > 0).sum(1)
+    idf = np.log(ni) - np.log1p(n_u)
+    W = np.zeros_like(X)
+    nz = X > 0
+    if how == "tfidf":
+        W[nz] = (np.sqrt(X) * idf[:, None])[nz]
+    else:
+        length = X.sum(0)
+        norm = 1 - b + b * length / length.mean()
+        W[nz] = (X * (k1 + 1) / (k1 * norm[None, :] + X) * idf[:, None])[nz]
+    return W
+
+
+for u in range(nu):
+    for i in range(ni):
+        if X[u, i] > 0:
+            print(f"r {u + 1} {i + 1} {X[u, i]:.2f}")
+
+cases = [("tfidf", "cosine", 4, 1, 0, 100, 0.8), ("bm25", "cosine", 4, 0, 2, 100, 0.8),
+         ("bm25", "dot", 5, 1, 0, 1.2, 0.75), ("tfidf", "dot", 3, 0, 0, 100, 0.8),
+         ("none", "cosine", 4, 1, 0, 100, 0.8)]
+for how, sim, k, normalize, shrink, k1, b in cases:
+    W = weight(X, how, k1, b)
+    D = W.T @ W
+    co = (X > 0).astype(float).T @ (X > 0).astype(float) > 0  # pairs seen together
+    if sim == "cosine":
+        n = np.sqrt((W * W).sum(0))
+        S = D / (np.outer(n, n) + shrink)
+    else:
+        S = D / (1 + shrink)
+    print(f"case {how} {sim} {k} {normalize} {shrink} {k1} {b}")
+    for i in range(ni):
+        cand = [j for j in range(ni) if j != i and co[i, j]]
+        cand.sort(key=lambda j: (-S[i, j], j))
+        keep = cand[:k]
+        s = np.array([S[i, j] for j in keep])
+        if normalize and np.abs(s).sum() > 0:
+            s = s / np.abs(s).sum()
+        print("n", i + 1, " ".join(f"{j + 1} {v:.9g}" for j, v in zip(keep, s)))
