@@ -250,6 +250,7 @@ void cl_service_free(cl_service *svc)
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
         cl_alloc_free(svc->ref_vals[j]);
     cl_alloc_free(svc->mon_json);
+    cl_alloc_free(svc->rank);
     pthread_mutex_destroy(&svc->model_mu);
     pthread_mutex_destroy(&svc->mon_mu);
     pthread_cond_destroy(&svc->mon_cv);
@@ -691,8 +692,9 @@ typedef struct refresh_buf {
     double *risk, *sorted, *feat;
     ranked *rk;
     svc_answer *ans;
-    int32_t *top;
+    int32_t *top, *plan;
     uint8_t *hchg; /* the history point of ids[i] changed (what the history file gets) */
+    svc_rank *rank; /* what publish() takes over */
 } refresh_buf;
 
 static void refresh_buf_free(refresh_buf *b)
@@ -704,7 +706,54 @@ static void refresh_buf_free(refresh_buf *b)
     cl_alloc_free(b->rk);
     cl_alloc_free(b->ans);
     cl_alloc_free(b->top);
+    cl_alloc_free(b->plan);
     cl_alloc_free(b->hchg);
+    cl_alloc_free(b->rank);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* b->rank from b->rk (sorted, riskiest first) with each customer's plan. ids[] is sorted by
+ * id (cl_livestate_active_ids), so a plan is a binary search away. */
+static void rank_rows(refresh_buf *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t *at = bsearch(&b->rk[i].user, b->ids, (size_t)n, sizeof *b->ids, cmp_i32);
+        b->rank[i] = (svc_rank){b->rk[i].user, at ? b->plan[at - b->ids] : -1, b->rk[i].key};
+    }
+}
+
+int svc_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
+                int64_t *n, int64_t *total, int64_t *version, int32_t *day)
+{
+    *n = *total = 0;
+    pthread_mutex_lock(&svc->mon_mu);
+    int none = !svc->mon_json;
+    pthread_mutex_unlock(&svc->mon_mu);
+    if (none) {
+        int rc = cl_service_refresh(svc, 1, NULL);
+        if (rc)
+            return rc;
+    }
+    pthread_mutex_lock(&svc->mon_mu);
+    for (int64_t i = 0; i < svc->nrank; i++) {
+        const svc_rank *r = &svc->rank[i];
+        if (r->risk < min_risk)
+            break; /* riskiest first: the rest are lower */
+        if ((plan >= 0 && r->plan != plan) || (id > 0 && r->user != id))
+            continue;
+        if (*n < cap)
+            out[(*n)++] = *r;
+        (*total)++;
+    }
+    *version = svc->mon_version;
+    *day = svc->rank_day;
+    pthread_mutex_unlock(&svc->mon_mu);
+    return CL_OK;
 }
 
 static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
@@ -770,12 +819,17 @@ static json_t *calibration_json(cl_service *svc, int32_t now)
                      "brier", settled ? jround(brier / (double)settled, 1e-5) : json_null());
 }
 
-static void publish(cl_service *svc, char *text)
+/* Publishes the monitor's text and its ranking together (both owned by svc from here). */
+static void publish(cl_service *svc, char *text, svc_rank *rank, int64_t nrank, int32_t day)
 {
     pthread_mutex_lock(&svc->mon_mu);
     cl_alloc_free(svc->mon_json);
     svc->mon_json = text;
     svc->mon_len = strlen(text);
+    cl_alloc_free(svc->rank);
+    svc->rank = rank;
+    svc->nrank = nrank;
+    svc->rank_day = day;
     svc->mon_version++;
     pthread_cond_broadcast(&svc->mon_cv);
     pthread_mutex_unlock(&svc->mon_mu);
@@ -810,13 +864,15 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         b.rk = cl_alloc(sizeof(ranked) * nn);
         b.ans = cl_alloc(sizeof(svc_answer) * (SVC_TOP + SVC_MOVERS));
         b.top = cl_alloc(sizeof(int32_t) * SVC_TOP);
-        if (!b.risk || !b.sorted || !b.feat || !b.rk || !b.ans || !b.top)
+        b.plan = cl_alloc(sizeof(int32_t) * nn);
+        b.rank = cl_alloc(sizeof(svc_rank) * nn);
+        if (!b.risk || !b.sorted || !b.feat || !b.rk || !b.ans || !b.top || !b.plan || !b.rank)
             rc = CL_ENOMEM;
     }
     if (rc == CL_OK)
         rc = cl_livescore_risks(m->sc, b.ids, n, b.risk);
     for (int64_t i = 0; rc == CL_OK && i < n; i++)
-        rc = cl_livestate_features(s, b.ids[i], b.feat + i * CL_LIVE_NFEATURES, NULL);
+        rc = cl_livestate_features(s, b.ids[i], b.feat + i * CL_LIVE_NFEATURES, &b.plan[i]);
     if (rc == CL_OK && svc->calib_day == CL_LIVE_NONE) {
         svc->calib_day = now;
         for (int64_t i = 0; i < n; i++) {
@@ -830,10 +886,12 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         for (int64_t i = 0; i < n; i++)
             b.rk[i] = (ranked){b.ids[i], b.risk[i]};
         qsort(b.rk, (size_t)n, sizeof *b.rk, cmp_ranked_desc);
+        rank_rows(&b, n);
         ntop = n < SVC_TOP ? n : SVC_TOP;
         for (int64_t i = 0; rc == CL_OK && i < ntop; i++) {
             b.top[i] = b.rk[i].user;
             rc = svc_answer_of(svc, m, b.top[i], &b.ans[i]);
+            b.ans[i].risk = b.rk[i].key; /* shown as ranked (as /api/customers shows it) */
         }
     }
     int32_t mover[SVC_MOVERS];
@@ -958,19 +1016,23 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     svc->seen_events = events;
     svc->seen_now = now;
     svc->seen_model = m->version;
+    svc_rank *rank = b.rank; /* published below */
+    b.rank = NULL;
     refresh_buf_free(&b);
     svc_model_put(m);
     if (!text) {
+        cl_alloc_free(rank);
         pthread_mutex_unlock(&svc->refresh_mu);
         return cl_error(CL_ENOMEM, "serve: out of memory for the monitor");
     }
     char *copy = cl_alloc_strdup(text);
     free(text);
     if (!copy) {
+        cl_alloc_free(rank);
         pthread_mutex_unlock(&svc->refresh_mu);
         return CL_ENOMEM;
     }
-    publish(svc, copy);
+    publish(svc, copy, rank, n, now);
     pthread_mutex_unlock(&svc->refresh_mu);
     if (changed)
         *changed = 1;

@@ -53,6 +53,13 @@ typedef struct svc_answer {
     int best;
 } svc_answer;
 
+/* One row of the monitor's ranking: every active customer at the last refresh, riskiest
+ * first (ties by id), what /api/customers lists (consistent with /api/monitor's top). */
+typedef struct svc_rank {
+    int32_t user, plan;
+    double risk;
+} svc_rank;
+
 typedef struct svc_trend {
     int32_t day, active;
     double t, mean, churners, revenue, p50, p90;
@@ -94,6 +101,9 @@ struct cl_service {
     size_t mon_len;
     int64_t mon_version;
     int waking;
+    svc_rank *rank;      /* the ranking published with mon_json (under mon_mu) */
+    int64_t nrank;
+    int32_t rank_day;
 
     /* what the last refresh saw (only the refreshing thread touches these) */
     pthread_mutex_t refresh_mu;
@@ -173,6 +183,13 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
 int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len);
 json_t *svc_model_json(cl_service *svc, const svc_model *m);
 void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
+
+/* The rows of the published ranking (the last refresh; one runs first when none was
+ * published) with risk >= min_risk, plan == plan (plan < 0: any) and user == id (id <= 0:
+ * any): the first `cap` into out[], *total of them all, *version and *day of the monitor
+ * they come from. */
+int svc_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
+                int64_t *n, int64_t *total, int64_t *version, int32_t *day);
 
 /* monitor.experiment (the end of service.c): the attached experiment's published summary as
  * SERVE_API's JSON, or null. cl_service_set_experiment attaches one (NULL detaches); it must

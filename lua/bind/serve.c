@@ -27,8 +27,9 @@
 #include "serve/httpd.h"
 #include "serve/service.h"
 #include "support/llive.h"
+#include "support/lserve.h"
 
-#define SERVE "churnlab.Service"
+#define SERVE SERVE_T
 #define FRAME "churnlab.Frame"
 #define REC "churnlab.Recommender"
 
@@ -69,6 +70,13 @@ static serve_obj *checkserve(lua_State *L)
     if (o->stopped)
         luaL_error(L, "the service was stopped");
     return o;
+}
+
+cl_service *lserve_service(lua_State *L, int idx)
+{
+    lcl_box *b = lcl_testbox(L, idx, SERVE);
+    const serve_obj *o = b ? b->obj : NULL;
+    return o && !o->stopped ? o->svc : NULL;
 }
 
 /* ---- script routes (called on libmicrohttpd's threads) -------------------------------------- */
