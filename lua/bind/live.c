@@ -212,8 +212,34 @@ typedef struct ingest_ctx {
     live_obj *o;
     int64_t accepted, rejected;
     int nreasons;
-    int reasons; /* stack index of the reasons table */
+    int reasons;   /* stack index of the reasons table */
+    int64_t since; /* events offered since the write lock was last let go */
+    int64_t seq;   /* the log's sequence number of the last slice committed (-1: none) */
 } ingest_ctx;
+
+/* While the state is served, an ingest lets readers in every LIVE_CHUNK events: what was
+ * applied so far is committed to the log (so readers only ever see durable events, as with a
+ * whole batch), then the write lock is released and taken again. A day of the default world
+ * (~25k events) then holds the lock for ~1k-event slices (a few ms each) instead of ~50 ms,
+ * which set the service's p99. An ingest's events stay in order in the log; a POST
+ * /api/events may land between two slices. */
+#define LIVE_CHUNK 1024
+
+static int let_readers_in(ingest_ctx *c)
+{
+    live_obj *o = c->o;
+    c->since = 0;
+    if (o->log && o->nbuf > 0) {
+        int rc = cl_livelog_append(o->log, o->buf, o->nbuf, &c->seq);
+        o->nbuf = 0;
+        if (rc)
+            return rc;
+    }
+    o->version++;
+    pthread_rwlock_unlock(&o->lock);
+    pthread_rwlock_wrlock(&o->lock);
+    return CL_OK;
+}
 
 static void reject(lua_State *L, ingest_ctx *c, const char *where, int64_t row, const char *msg)
 {
@@ -241,7 +267,8 @@ static int keep(live_obj *o, const cl_live_event *e)
 }
 
 /* Applies e (already converted); records the outcome. Returns non-zero only when the event
- * was applied but could not be kept for the log (the state is then ahead of the log). */
+ * was applied but could not be kept for the log, or a slice could not be committed to it
+ * (the state is then ahead of the log). */
 static int offer(lua_State *L, ingest_ctx *c, const char *where, int64_t row, cl_live_event *e)
 {
     int rc = cl_livestate_apply(c->o->s, e);
@@ -250,7 +277,10 @@ static int offer(lua_State *L, ingest_ctx *c, const char *where, int64_t row, cl
         return CL_OK;
     }
     c->accepted++;
-    return keep(c->o, e);
+    rc = keep(c->o, e);
+    if (rc == CL_OK && c->o->served && ++c->since >= LIVE_CHUNK)
+        rc = let_readers_in(c);
+    return rc;
 }
 
 static int int_of(double v, int32_t *out)
@@ -374,8 +404,9 @@ static int ingest_frame(lua_State *L, ingest_ctx *c, const cl_frame *f, int forc
             reject(L, c, where, base + r, err);
             continue;
         }
-        if (offer(L, c, where, base + r, &e))
-            return CL_ENOMEM;
+        int rc = offer(L, c, where, base + r, &e);
+        if (rc)
+            return rc;
     }
     lua_pop(L, 1); /* kinds */
     return CL_OK;
@@ -447,11 +478,12 @@ static int ingest_list(lua_State *L, ingest_ctx *c, int list, int forced)
                 lua_pop(L, 1);
             }
         }
-        if (err) {
+        int rc = err ? CL_OK : offer(L, c, "event", i, &e);
+        if (err)
             reject(L, c, "event", i, err);
-        } else if (offer(L, c, "event", i, &e)) {
+        if (rc) {
             lua_pop(L, 1);
-            return CL_ENOMEM;
+            return rc;
         }
         lua_pop(L, 1);
     }
@@ -578,7 +610,7 @@ static int l_ingest_(lua_State *L)
                              "make a new live state from the log");
     lua_settop(L, 3);
     lua_newtable(L);
-    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L)};
+    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L), 0, -1};
     o->nbuf = 0;
     int rc;
     lcl_box *fb = lcl_testbox(L, 2, FRAME);
@@ -604,7 +636,7 @@ static int l_ingest_(lua_State *L)
 static int finish_ingest(lua_State *L, ingest_ctx *c, int rc)
 {
     live_obj *o = c->o;
-    int64_t seq = o->log ? cl_livelog_last(o->log) : 0;
+    int64_t seq = c->seq >= 0 ? c->seq : o->log ? cl_livelog_last(o->log) : 0;
     if (rc == CL_OK && o->log && o->nbuf > 0)
         rc = cl_livelog_append(o->log, o->buf, o->nbuf, &seq);
     o->nbuf = 0;
@@ -648,7 +680,7 @@ static int l_ingest_jsonl_(lua_State *L)
                              "make a new live state from the log");
     lua_settop(L, 3);
     lua_newtable(L);
-    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L)};
+    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L), 0, -1};
     o->nbuf = 0;
     int rc = CL_OK;
     char msg[200];
@@ -888,7 +920,9 @@ static const lcl_doc mdocs[] = {
                "ratings.csv; 'profile' for users.csv: signup_day, plan, monthly_price, "
                "discount_pct). Malformed events are refused with a reason ('row 7: field "
                "'minutes': ...', first 20 kept) and never change the state. With a log, the "
-               "accepted events are committed as one batch before ingest returns (seq)."},
+               "accepted events are committed before ingest returns (seq): as one batch, or, "
+               "while a service serves the state, in slices of 1024 events between which "
+               "the service's readers get the state's lock."},
     {"ingest_jsonl", "s:ingest_jsonl(text [, opts]) -> {accepted, rejected, reasons, seq}: "
                      "applies JSON lines, one event object a line, in the format of the "
                      "service's POST /api/events (the same parser: fields user_id, day, event, "
