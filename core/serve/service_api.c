@@ -157,6 +157,15 @@ static void metrics(cl_service *svc, cl_service_response *r)
         (long long)cl_service_monitor(svc, NULL, NULL));
     OUT("# TYPE churnlab_uptime_seconds gauge\nchurnlab_uptime_seconds %.3f\n",
         svc_now() - svc->started);
+    int64_t used, slots, bytes, bound;
+    cl_service_cache_stats(svc, &used, &slots, &bytes, &bound);
+    OUT("# HELP churnlab_answer_cache_entries Customers whose answer is cached (of _slots).\n"
+        "# TYPE churnlab_answer_cache_entries gauge\nchurnlab_answer_cache_entries %lld\n"
+        "# TYPE churnlab_answer_cache_slots gauge\nchurnlab_answer_cache_slots %lld\n"
+        "# HELP churnlab_answer_cache_bytes Bytes the cache holds (bounded by _bound_bytes).\n"
+        "# TYPE churnlab_answer_cache_bytes gauge\nchurnlab_answer_cache_bytes %lld\n"
+        "# TYPE churnlab_answer_cache_bound_bytes gauge\nchurnlab_answer_cache_bound_bytes %lld\n",
+        (long long)used, (long long)slots, (long long)bytes, (long long)bound);
 #undef OUT
     svc_model_put(m);
     r->status = 200;

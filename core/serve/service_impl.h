@@ -51,7 +51,21 @@ typedef struct svc_answer {
     double net[SVC_MAX_ACTIONS], cost[SVC_MAX_ACTIONS];
     double feat[CL_LIVE_NFEATURES];
     int best;
+    uint64_t rec_key; /* hash of the history the recommendations were folded in from */
 } svc_answer;
+
+/* One slot of the answer cache (service.c): the answer and its serialised text of `owner`
+ * (0: free), read and written under the owner's stripe lock; `ref` is the clock's bit. */
+typedef struct svc_slot {
+    int32_t owner;
+    atomic_uchar ref;
+    svc_answer a;
+    char *json; /* GET /api/customers/:id serialised, valid while its keys are */
+    size_t json_len;
+    int64_t json_nev, json_model;
+    int32_t json_now;
+    uint32_t json_hist;
+} svc_slot;
 
 /* One row of the monitor's ranking: every active customer at the last refresh, riskiest
  * first (ties by id), what /api/customers lists (consistent with /api/monitor's top). */
@@ -69,18 +83,12 @@ typedef struct svc_trend {
  * (live states take ids up to 16M by default; the service's memory follows the ids in use). */
 #define SVC_CHUNK 1024
 typedef struct svc_user {
-    svc_answer *cache;   /* the last answer (allocated on first use) */
+    int32_t slot1;       /* 1 + its slot of the answer cache, 0: none (under its stripe) */
     float calib_p;       /* prediction at calib_day, NaN = not active then */
     uint8_t hist_n;
     int32_t hist_day[SVC_HIST];
     float hist_risk[SVC_HIST]; /* risk history: one point per day, oldest first */
     uint32_t hist_gen;   /* bumped by every change of the history (under hist_mu) */
-    /* GET /api/customers/:id serialised, valid while its keys are (under the stripe lock) */
-    char *json;
-    size_t json_len;
-    int64_t json_nev, json_model;
-    int32_t json_now;
-    uint32_t json_hist;
 } svc_user;
 
 struct cl_service {
@@ -119,6 +127,11 @@ struct cl_service {
     pthread_mutex_t stripe[SVC_STRIPES];
     svc_user *_Atomic *chunks; /* [max_user / SVC_CHUNK + 1] */
     int32_t nchunks;
+    /* the answer cache: nslots slots, taken in clock order under slot_mu (before any stripe) */
+    pthread_mutex_t slot_mu;
+    svc_slot *slots;
+    int32_t nslots, hand;
+    atomic_llong slot_text_bytes;
 
     /* recommender: item index <-> title id */
     int32_t *item_title;  /* [n_items] */

@@ -42,7 +42,11 @@ T.test("a served ingest: same state and log as unserved, slices logged, readers 
   local ra = A:ingest(events)
   local B = live.new{titles = titles, max_user = MAXU, log = dbB}
   B:ingest(active, {event = "profile"})
-  local srv = cl.serve.start{state = B, model = model, profiles = profiles, port = 0}
+  T.raises(function() cl.serve.start{state = B, model = model, profiles = profiles, port = 0, cache = 0} end,
+    "option 'cache' must be an integer")
+  local srv = cl.serve.start{state = B, model = model, profiles = profiles, port = 0, cache = 64}
+  local _, metrics = srv:request("GET", "/metrics")
+  T.ok(metrics:find("churnlab_answer_cache_slots 64", 1, true), "the cache option sizes the pool")
   local n0 = B:stats().logged
   local probe = tmp .. "_si_probe.txt"
   local loop

@@ -703,6 +703,126 @@ static void customers_list_is_the_monitor_ranking(void **st)
     json_decref(mon);
 }
 
+static json_t *call_on(cl_service *svc, const char *path, int *status)
+{
+    cl_service_request q = {"GET", path, NULL, 0, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(svc, &q, &r);
+    *status = r.status;
+    json_error_t e;
+    json_t *j = json_loadb(r.body, r.len, 0, &e);
+    cl_service_response_free(&r);
+    return j;
+}
+
+/* The titles of a customer answer's recommendations, or of /api/recommend's items. */
+static void titles_of(json_t *arr, int *t, int *n)
+{
+    *n = (int)json_array_size(arr);
+    for (int k = 0; k < *n; k++)
+        t[k] = (int)json_integer_value(json_object_get(json_array_get(arr, k), "title"));
+}
+
+/* The answer cache is a fixed pool (cache_answers slots, reused in clock order): with 8 slots
+ * for 60 customers every answer is still the one an uncapped service gives, at most 8 are
+ * held, and the bytes stay under the stated bound. */
+static void answer_cache_is_bounded(void **st)
+{
+    (void)st;
+    cl_service_config sc = {.state = F.s, .log = F.log, .lock = &F.lock,
+                            .model_path = F.model_path, .profiles = F.profiles, .rec = F.rec,
+                            .ntitles = FX_TITLES, .cache_answers = 8};
+    cl_service *small = NULL, *big = NULL;
+    assert_int_equal(cl_service_new(&small, &sc), CL_OK);
+    sc.cache_answers = 0; /* the default: room for all */
+    assert_int_equal(cl_service_new(&big, &sc), CL_OK); /* same state: same linear reference */
+    for (int pass = 0; pass < 3; pass++)
+        for (int32_t u = 1; u <= FX_USERS; u++) {
+            int u2 = pass == 1 ? FX_USERS + 1 - u : u; /* another order: other evictions */
+            char path[64];
+            snprintf(path, sizeof path, "/api/customers/%d", u2);
+            int s1, s2;
+            json_t *a = call_on(small, path, &s1), *b = call_on(big, path, &s2);
+            assert_int_equal(s1, 200);
+            assert_int_equal(s2, 200);
+            const char *key;
+            json_t *v;
+            json_object_foreach(a, key, v)
+            {
+                char *x = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY),
+                     *y = json_dumps(json_object_get(b, key), JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+                if (!y || strcmp(x, y) != 0) {
+                    fprintf(stderr, "customer %d, '%s': %s != %s\n", u2, key, x, y ? y : "none");
+                    fail();
+                }
+                free(x);
+                free(y);
+            }
+            assert_int_equal(json_object_size(a), json_object_size(b));
+            json_decref(a);
+            json_decref(b);
+            int64_t used, slots, bytes, bound;
+            cl_service_cache_stats(small, &used, &slots, &bytes, &bound);
+            assert_int_equal(slots, 8);
+            assert_true(used >= 1 && used <= 8);
+            assert_true(bytes <= bound);
+        }
+    int64_t used, slots, bytes, bound;
+    cl_service_cache_stats(big, &used, &slots, &bytes, &bound);
+    assert_int_equal(used, FX_USERS); /* the uncapped one keeps them all */
+    cl_service_free(small);
+    cl_service_free(big);
+}
+
+/* Recommendations are kept while the customer's history holds (a ticket: same history, the
+ * answer recomputed with the old list) and folded in again when it changes (a watch): both
+ * equal /api/recommend, which folds in afresh on every call. */
+static void recommendations_follow_the_history(void **st)
+{
+    (void)st;
+    const char *bodies[] = {"{\"user_id\": 9, \"day\": 100, \"event\": \"ticket\"}\n", NULL};
+    int status;
+    json_t *j0 = call("GET", "/api/customers/9", NULL, NULL, &status);
+    json_decref(j0);
+    for (int k = 0; k < 2; k++) {
+        char body[200];
+        snprintf(body, sizeof body, "%s", bodies[k] ? bodies[k] : "");
+        if (k == 1) { /* a title the customer has not watched, whatever the fixture made */
+            cl_service_request q = {"GET", "/api/recommend/9", (const char *const[]){"k", "10"}, 1, NULL, 0, NULL};
+            cl_service_response r;
+            cl_service_handle(F.svc, &q, &r);
+            json_error_t e;
+            json_t *rj = json_loadb(r.body, r.len, 0, &e);
+            cl_service_response_free(&r);
+            int t = (int)json_integer_value(json_object_get(json_array_get(json_object_get(rj, "items"), 0), "title"));
+            json_decref(rj);
+            snprintf(body, sizeof body, "{\"user_id\": 9, \"day\": 100, \"event\": \"watch\", "
+                     "\"title_id\": %d, \"minutes\": 30, \"completion\": 1}\n", t);
+        }
+        json_t *pj = call("POST", "/api/events", body, "Bearer s3cret", &status);
+        assert_int_equal(status, 200);
+        assert_int_equal(json_integer_value(json_object_get(pj, "accepted")), 1);
+        json_decref(pj);
+        json_t *c = call("GET", "/api/customers/9", NULL, NULL, &status);
+        assert_int_equal(status, 200);
+        cl_service_request q = {"GET", "/api/recommend/9", (const char *const[]){"k", "10"}, 1, NULL, 0, NULL};
+        cl_service_response r;
+        cl_service_handle(F.svc, &q, &r);
+        assert_int_equal(r.status, 200);
+        json_error_t e;
+        json_t *rj = json_loadb(r.body, r.len, 0, &e);
+        cl_service_response_free(&r);
+        int ta[16], tb[128], na, nb;
+        titles_of(json_object_get(c, "recommendations"), ta, &na);
+        titles_of(json_object_get(rj, "items"), tb, &nb);
+        assert_int_equal(na, nb);
+        for (int i = 0; i < na; i++)
+            assert_int_equal(ta[i], tb[i]);
+        json_decref(c);
+        json_decref(rj);
+    }
+}
+
 /* Every live feature reads in words: the label (the feature table's one-liner without its
  * parenthesised fine print) must not end in an operator or a comma (a ratio's formula once
  * left "Minutes in the last 30 days /"), and must not keep raw names. */
@@ -746,6 +866,8 @@ int main(void)
         cmocka_unit_test(risk_history_survives_a_new_service),
         cmocka_unit_test(feature_labels_read_in_words),
         cmocka_unit_test(customers_list_is_the_monitor_ranking),
+        cmocka_unit_test(answer_cache_is_bounded),
+        cmocka_unit_test(recommendations_follow_the_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
