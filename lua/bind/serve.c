@@ -944,7 +944,7 @@ int luaopen_churnlab_serve(lua_State *L)
         "type = \"json\"|\"text\"|\"html\"|\"csv\"}, a table (JSON) or a string. The model file "
         "is read again by /api/reload and when it changes on disk; history names an SQLite "
         "file that keeps every customer's risk history across restarts; cache bounds the "
-        "answers kept (each ~2.6 KB plus its JSON text of at most 16 KB; clock eviction). cl.serve{...} is start{...}, then run{seconds, tick, "
+        "answers kept (each ~1.5 KB plus its JSON text of at most 16 KB; clock eviction). cl.serve{...} is start{...}, then run{seconds, tick, "
         "tick_ms} with those three options, then stop.");
     lua_pop(L, 1);
     lua_createtable(L, 0, 1);
