@@ -757,6 +757,16 @@ static double risk_before(cl_service *svc, int32_t user, int32_t now)
     return NAN;
 }
 
+/* 1 when svc_hist_record(user, day, risk) would change the history. Caller holds hist_mu. */
+static int hist_differs(cl_service *svc, int32_t user, int32_t day, double risk)
+{
+    const svc_user *us = svc_user_of(svc, user, 0);
+    int n = us ? us->hist_n : 0;
+    if (n > 0 && us->hist_day[n - 1] == day)
+        return us->hist_risk[n - 1] != (float)risk;
+    return !(n > 0 && us->hist_day[n - 1] > day);
+}
+
 int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
 {
     svc_user *us = svc_user_of(svc, user, 1);
@@ -1015,10 +1025,13 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
             mover[nmov] = b.rk[i].user;
             mover_prev[nmov++] = risk_before(svc, b.rk[i].user, now);
         }
+        /* with a history file, the points are shown only once committed (below): a point
+         * a client saw survives kill -9 */
         for (int64_t i = 0; i < n; i++) {
-            int c = svc_hist_record(svc, b.ids[i], now, b.risk[i]);
             if (b.hchg)
-                b.hchg[i] = (uint8_t)c;
+                b.hchg[i] = (uint8_t)hist_differs(svc, b.ids[i], now, b.risk[i]);
+            else
+                svc_hist_record(svc, b.ids[i], now, b.risk[i]);
         }
         pthread_mutex_unlock(&svc->hist_mu);
         for (int64_t i = 0; rc == CL_OK && i < nmov; i++)
@@ -1037,6 +1050,13 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
      * row per customer); a failure is reported and the in-memory history goes on */
     if (b.hchg && now != CL_LIVE_NONE && svc_hist_save(svc, b.ids, b.risk, b.hchg, n, now))
         fprintf(stderr, "%s\n", cl_error_last());
+    if (b.hchg) { /* committed (or reported): now the histories show them */
+        pthread_mutex_lock(&svc->hist_mu);
+        for (int64_t i = 0; i < n; i++)
+            if (b.hchg[i])
+                svc_hist_record(svc, b.ids[i], now, b.risk[i]);
+        pthread_mutex_unlock(&svc->hist_mu);
+    }
 
     /* aggregates */
     double t = svc_now(), sum = 0, revenue = 0;
