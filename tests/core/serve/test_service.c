@@ -823,6 +823,35 @@ static void recommendations_follow_the_history(void **st)
     }
 }
 
+/* A customer rescored alone (the one-row path of core/live/livescore.c, built straight from
+ * the state) gets exactly the input row, and so the risk, of the batch path that scores
+ * everyone through one frame: same binary, same values, bit for bit. */
+static void one_row_rescoring_equals_the_batch_path(void **st)
+{
+    (void)st;
+    svc_model *m = svc_model_get(F.svc);
+    int64_t d = cl_model_n_features(m->m);
+    int32_t ids[FX_USERS];
+    for (int u = 1; u <= FX_USERS; u++)
+        ids[u - 1] = u;
+    float *all = malloc(sizeof(float) * (size_t)(d * FX_USERS)), *one = malloc(sizeof(float) * (size_t)d);
+    double risks[FX_USERS];
+    assert_int_equal(cl_livescore_rows(m->sc, ids, FX_USERS, all), CL_OK);
+    assert_int_equal(cl_livescore_risks(m->sc, ids, FX_USERS, risks), CL_OK);
+    for (int u = 1; u <= FX_USERS; u++) {
+        assert_int_equal(cl_livescore_row(m->sc, u, one), CL_OK);
+        assert_memory_equal(one, all + (u - 1) * d, sizeof(float) * (size_t)d);
+        double r;
+        assert_int_equal(cl_livescore_risk(m->sc, u, &r), CL_OK);
+        assert_true(r == risks[u - 1]);
+    }
+    /* an unknown customer is still refused on the one-row path */
+    assert_int_equal(cl_livescore_row(m->sc, FX_USERS + 500, one), CL_ERANGE);
+    free(all);
+    free(one);
+    svc_model_put(m);
+}
+
 /* Every live feature reads in words: the label (the feature table's one-liner without its
  * parenthesised fine print) must not end in an operator or a comma (a ratio's formula once
  * left "Minutes in the last 30 days /"), and must not keep raw names. */
@@ -865,6 +894,7 @@ int main(void)
         cmocka_unit_test(a_changed_model_file_is_swapped_in),
         cmocka_unit_test(risk_history_survives_a_new_service),
         cmocka_unit_test(feature_labels_read_in_words),
+        cmocka_unit_test(one_row_rescoring_equals_the_batch_path),
         cmocka_unit_test(customers_list_is_the_monitor_ranking),
         cmocka_unit_test(answer_cache_is_bounded),
         cmocka_unit_test(recommendations_follow_the_history),
