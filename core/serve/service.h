@@ -22,7 +22,9 @@
  *
  * Per-customer answers (risk, reasons, recommendations, action) are cached, keyed on the
  * customer's own event count, the state's clock and the model version: a customer is scored
- * again only when something that changes the answer happened.
+ * again only when something that changes the answer happened; its recommendations are folded
+ * in again only when its history changed (a hash of it). The cache is a bounded pool (below).
+ * GET /api/customers lists the ranking published with the monitor (no scoring per request).
  *
  * Durability: an event is acknowledged (counted as accepted in the response) only once the
  * batch holding it is committed to cfg.log (livelog.h: SQLite, synchronous = FULL). Without a
@@ -85,7 +87,7 @@ typedef struct cl_service_config {
     int nassets;
     const char *history_path;     /* SQLite file keeping the risk histories, or NULL (memory) */
     int32_t cache_answers;        /* answers cached at most (0: CL_SERVICE_CACHE_DEFAULT); see
-                                   * cl_service_cache_bytes for what that bounds */
+                                   * cl_service_cache_stats for what that bounds */
 } cl_service_config;
 
 /* Cached answers (GET /api/customers/:id and the monitor's rows) are kept in a fixed pool of
