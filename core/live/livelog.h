@@ -31,6 +31,13 @@ void cl_livelog_close(cl_livelog *g);
 /* Appends n events as one batch in one committed transaction; *seq gets its sequence number
  * (1, 2, ...). n == 0 writes nothing (and *seq is the last one). */
 int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t *seq);
+/* The same, committed without an fsync (synchronous=NORMAL in WAL): it survives kill -9 (the
+ * OS holds the pages), not a power cut, until the next cl_livelog_append or cl_livelog_sync,
+ * whose fsync of the WAL makes it durable too. For the slices of one ingest (lua/bind/live.c)
+ * whose last commit is synchronous. */
+int cl_livelog_append_unsynced(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t *seq);
+/* Makes every unsynced batch durable (an fsync); nothing to do when there is none. */
+int cl_livelog_sync(cl_livelog *g);
 /* Sequence number of the last batch (0 when empty) and the number of events logged. */
 int64_t cl_livelog_last(const cl_livelog *g);
 int64_t cl_livelog_count(cl_livelog *g);

@@ -45,8 +45,12 @@ void cl_livescore_free(cl_livescore *sc);
 int cl_livescore_risk(const cl_livescore *sc, int32_t user, double *risk);
 /* The same for users[0..n) in one pass (one input frame, one pipeline call, one predict). */
 int cl_livescore_risks(const cl_livescore *sc, const int32_t *users, int64_t n, double *risk);
-/* The model's input row of `user` (cl_model_n_features floats). */
+/* The model's input row of `user` (cl_model_n_features floats), built for that one customer
+ * straight from the state (what a rescore after a change costs). */
 int cl_livescore_row(const cl_livescore *sc, int32_t user, float *x);
+/* The rows of users[0..n) into x[n * cl_model_n_features], through one frame when n > 1 (the
+ * path cl_livescore_risks takes); the same floats as cl_livescore_row of each. */
+int cl_livescore_rows(const cl_livescore *sc, const int32_t *users, int64_t n, float *x);
 /* The k largest |contrib| of `user`'s risk, strongest first, into out[k]; *n of them. The base
  * value (bias) in *base when not NULL. CL_EINVAL when the model has no contributions. */
 int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_reason *out,

@@ -80,7 +80,10 @@ const cl_live_feature cl_livestate_feature_defs[CL_LIVE_NFEATURES] = {
     {"active_share_30", "share of possible days with viewing, last 30", 0},
     {"active_share_90", "share of possible days with viewing, last 90", 0},
     {"minutes_trend", "slope of daily minutes per week over the last 12 weeks", 0},
-    {"minutes_ratio_30_90", "minutes in the last 30 days / (monthly average over 90 + 1)", 0},
+    {"minutes_ratio_30_90",
+     "minutes in the last 30 days relative to the monthly average of the last 90 days "
+     "(minutes_30 / (minutes_90 / 3 + 1))",
+     0},
     {"titles_90", "distinct titles, last 90 days", 1},
     {"genres_90", "distinct main genres, last 90 days", 1},
     {"completion_90", "mean completion, last 90 days (everyone's mean when none)", 0},

@@ -213,7 +213,10 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
     svc->i_pay = feat_index("payment_failures_30");
     svc->nchunks = svc->max_user / SVC_CHUNK + 1;
     svc->chunks = cl_alloc_calloc((size_t)svc->nchunks, sizeof *svc->chunks);
-    int rc = svc->chunks ? map_items(svc) : CL_ENOMEM;
+    pthread_mutex_init(&svc->slot_mu, NULL);
+    svc->nslots = cfg->cache_answers > 0 ? cfg->cache_answers : CL_SERVICE_CACHE_DEFAULT;
+    svc->slots = cl_alloc_calloc((size_t)svc->nslots, sizeof *svc->slots);
+    int rc = svc->chunks && svc->slots ? map_items(svc) : CL_ENOMEM;
     if (rc == CL_OK)
         rc = load_reference(svc);
     if (rc == CL_OK)
@@ -237,19 +240,19 @@ void cl_service_free(cl_service *svc)
     svc_model_put(svc->model);
     svc_hist_close(svc);
     for (int32_t c = 0; svc->chunks && c < svc->nchunks; c++) {
-        svc_user *chunk = atomic_load(&svc->chunks[c]);
-        for (int k = 0; chunk && k < SVC_CHUNK; k++) {
-            cl_alloc_free(chunk[k].cache);
-            cl_alloc_free(chunk[k].json);
-        }
-        cl_alloc_free(chunk);
+        cl_alloc_free(atomic_load(&svc->chunks[c]));
     }
+    for (int32_t k = 0; svc->slots && k < svc->nslots; k++)
+        cl_alloc_free(svc->slots[k].json);
+    cl_alloc_free(svc->slots);
+    pthread_mutex_destroy(&svc->slot_mu);
     cl_alloc_free((void *)svc->chunks);
     cl_alloc_free(svc->item_title);
     cl_alloc_free(svc->title_item);
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
         cl_alloc_free(svc->ref_vals[j]);
     cl_alloc_free(svc->mon_json);
+    cl_alloc_free(svc->rank);
     pthread_mutex_destroy(&svc->model_mu);
     pthread_mutex_destroy(&svc->mon_mu);
     pthread_cond_destroy(&svc->mon_cv);
@@ -292,7 +295,22 @@ static void weigh_actions(const cl_service *svc, svc_answer *a)
     }
 }
 
-static int compute_answer(cl_service *svc, svc_model *m, int32_t user, svc_answer *a)
+/* FNV-1a over the history's item indices: the key of the recommendations folded in from it. */
+static uint64_t history_key(const int32_t *items, int n)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)n;
+    for (int k = 0; k < n; k++) {
+        h ^= (uint32_t)items[k];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The answer of `user` now. prev (may be NULL): the user's last answer, whose
+ * recommendations are reused when they came from the same history (the clock moved, the
+ * history did not): fold-in depends on the history alone. */
+static int compute_answer(cl_service *svc, svc_model *m, int32_t user, const svc_answer *prev,
+                          svc_answer *a)
 {
     const cl_livestate *s = svc->cfg.state;
     memset(a, 0, sizeof *a);
@@ -333,16 +351,24 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, svc_answe
         int32_t items[MAXH];
         int nh = 0, n = 0;
         svc_history_items(svc, user, items, MAXH, &nh);
-        int32_t out[SVC_RECS];
-        int answer = 0;
-        rc = cl_rec_recommend_history_ex(svc->cfg.rec, nh, items, NULL, SVC_RECS, 1, out,
-                                         a->rec_score, &n, &answer);
-        if (rc)
-            return rc;
-        a->nrecs = n;
-        a->fallback = answer == CL_REC_ANSWER_POPULAR;
-        for (int k = 0; k < n; k++)
-            a->rec_title[k] = svc->item_title[out[k]];
+        a->rec_key = history_key(items, nh);
+        if (prev && prev->rec_key == a->rec_key) {
+            a->nrecs = prev->nrecs;
+            a->fallback = prev->fallback;
+            memcpy(a->rec_title, prev->rec_title, sizeof a->rec_title);
+            memcpy(a->rec_score, prev->rec_score, sizeof a->rec_score);
+        } else {
+            int32_t out[SVC_RECS];
+            int answer = 0;
+            rc = cl_rec_recommend_history_ex(svc->cfg.rec, nh, items, NULL, SVC_RECS, 1, out,
+                                             a->rec_score, &n, &answer);
+            if (rc)
+                return rc;
+            a->nrecs = n;
+            a->fallback = answer == CL_REC_ANSWER_POPULAR;
+            for (int k = 0; k < n; k++)
+                a->rec_title[k] = svc->item_title[out[k]];
+        }
     }
     weigh_actions(svc, a);
     memcpy(a->feat, f, sizeof f);
@@ -371,6 +397,81 @@ void svc_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, i
     *n = nh;
 }
 
+/* ---- the answer cache ------------------------------------------------------------------- */
+
+/* The slot of `user` (caller holds its stripe), NULL when it has none. */
+static svc_slot *slot_of(cl_service *svc, const svc_user *us, int32_t user)
+{
+    svc_slot *sl = us && us->slot1 ? &svc->slots[us->slot1 - 1] : NULL;
+    return sl && sl->owner == user ? sl : NULL;
+}
+
+static void slot_clear_text(cl_service *svc, svc_slot *sl)
+{
+    if (sl->json)
+        atomic_fetch_sub(&svc->slot_text_bytes, (long long)sl->json_len + 1);
+    cl_alloc_free(sl->json);
+    sl->json = NULL;
+    sl->json_len = 0;
+}
+
+/* A slot for `user`, returned with the user's stripe held (the caller unlocks it): its own,
+ * or the next one in clock order whose bit is clear (bits are cleared on the way, so at
+ * most two turns), taken from its owner under the owner's stripe. Lock order: slot_mu, then
+ * a stripe, one at a time. */
+static svc_slot *slot_take(cl_service *svc, svc_user *us, int32_t user)
+{
+    pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
+    pthread_mutex_lock(&svc->slot_mu);
+    pthread_mutex_lock(mu);
+    svc_slot *sl = slot_of(svc, us, user);
+    if (sl) {
+        pthread_mutex_unlock(&svc->slot_mu);
+        return sl;
+    }
+    pthread_mutex_unlock(mu);
+    for (int64_t turn = 0; turn < 2 * (int64_t)svc->nslots; turn++) {
+        svc_slot *c = &svc->slots[svc->hand];
+        svc->hand = svc->hand + 1 == svc->nslots ? 0 : svc->hand + 1;
+        if (c->owner == 0 || atomic_exchange(&c->ref, 0) == 0) {
+            sl = c;
+            break;
+        }
+    }
+    int32_t old = sl->owner;
+    if (old) { /* the owner loses its slot: it recomputes on its next request */
+        pthread_mutex_t *omu = &svc->stripe[old % SVC_STRIPES];
+        pthread_mutex_lock(omu);
+        svc_user *ou = svc_user_of(svc, old, 0);
+        if (ou)
+            ou->slot1 = 0;
+        slot_clear_text(svc, sl);
+        sl->owner = 0;
+        pthread_mutex_unlock(omu);
+    }
+    pthread_mutex_lock(mu);
+    sl->owner = user;
+    sl->a.valid = 0;
+    atomic_store(&sl->ref, 1);
+    us->slot1 = (int32_t)(sl - svc->slots) + 1;
+    pthread_mutex_unlock(&svc->slot_mu);
+    return sl;
+}
+
+void cl_service_cache_stats(cl_service *svc, int64_t *used, int64_t *slots, int64_t *bytes,
+                            int64_t *bound)
+{
+    int64_t n = 0;
+    pthread_mutex_lock(&svc->slot_mu); /* owners change only under it */
+    for (int32_t k = 0; k < svc->nslots; k++)
+        n += svc->slots[k].owner != 0;
+    pthread_mutex_unlock(&svc->slot_mu);
+    *used = n;
+    *slots = svc->nslots;
+    *bytes = (int64_t)sizeof(svc_slot) * svc->nslots + atomic_load(&svc->slot_text_bytes);
+    *bound = ((int64_t)sizeof(svc_slot) + CL_SERVICE_CACHE_TEXT_MAX + 1) * svc->nslots;
+}
+
 int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out)
 {
     if (user < 1 || user > svc->max_user || !cl_livestate_known(svc->cfg.state, user))
@@ -379,22 +480,25 @@ int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out)
     int64_t nev = cl_livestate_user_events(svc->cfg.state, user);
     int32_t now = cl_livestate_now(svc->cfg.state);
     svc_user *us = svc_user_of(svc, user, 1);
+    svc_answer prev; /* a stale answer still gives its recommendations when the history held */
+    prev.valid = 0;
     pthread_mutex_lock(mu);
-    svc_answer *c = us ? us->cache : NULL;
-    if (c && c->valid && c->nev == nev && c->now == now && c->model == m->version) {
-        *out = *c;
-        pthread_mutex_unlock(mu);
-        return CL_OK;
+    svc_slot *sl = slot_of(svc, us, user);
+    if (sl && sl->a.valid) {
+        atomic_store(&sl->ref, 1);
+        if (sl->a.nev == nev && sl->a.now == now && sl->a.model == m->version) {
+            *out = sl->a;
+            pthread_mutex_unlock(mu);
+            return CL_OK;
+        }
+        prev = sl->a;
     }
     pthread_mutex_unlock(mu);
-    int rc = compute_answer(svc, m, user, out); /* outside the stripe: scoring takes time */
-    if (rc)
+    int rc = compute_answer(svc, m, user, prev.valid ? &prev : NULL, out); /* scoring takes time */
+    if (rc || !us)
         return rc;
-    pthread_mutex_lock(mu);
-    if (us && !us->cache)
-        us->cache = cl_alloc(sizeof(svc_answer));
-    if (us && us->cache)
-        *us->cache = *out;
+    sl = slot_take(svc, us, user);
+    sl->a = *out;
     pthread_mutex_unlock(mu);
     return CL_OK;
 }
@@ -568,9 +672,12 @@ static char *cached_text(cl_service *svc, svc_user *us, int32_t user, int64_t ne
     char *t = NULL;
     pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
     pthread_mutex_lock(mu);
-    if (us->json && us->json_nev == nev && us->json_now == now && us->json_model == model &&
-        us->json_hist == gen && (t = dup_text(us->json, us->json_len)))
-        *len = us->json_len;
+    svc_slot *sl = slot_of(svc, us, user);
+    if (sl && sl->json && sl->json_nev == nev && sl->json_now == now && sl->json_model == model &&
+        sl->json_hist == gen && (t = dup_text(sl->json, sl->json_len))) {
+        *len = sl->json_len;
+        atomic_store(&sl->ref, 1);
+    }
     pthread_mutex_unlock(mu);
     return t;
 }
@@ -608,20 +715,20 @@ int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, s
         return cl_error(CL_ENOMEM, "customer %d: out of memory", (int)user);
     *len = strlen(t);
     *out = dup_text(t, *len);
-    char *keep = dup_text(t, *len);
+    char *keep = *len <= CL_SERVICE_CACHE_TEXT_MAX ? dup_text(t, *len) : NULL;
     free(t);
-    pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
-    pthread_mutex_lock(mu);
     if (keep) {
-        cl_alloc_free(us->json);
-        us->json = keep;
-        us->json_len = *len;
-        us->json_nev = a.nev;
-        us->json_now = a.now;
-        us->json_model = a.model;
-        us->json_hist = gen;
+        svc_slot *sl = slot_take(svc, us, user); /* returns with the stripe held */
+        slot_clear_text(svc, sl);
+        sl->json = keep;
+        sl->json_len = *len;
+        sl->json_nev = a.nev;
+        sl->json_now = a.now;
+        sl->json_model = a.model;
+        sl->json_hist = gen;
+        atomic_fetch_add(&svc->slot_text_bytes, (long long)*len + 1);
+        pthread_mutex_unlock(&svc->stripe[user % SVC_STRIPES]);
     }
-    pthread_mutex_unlock(mu);
     return *out ? CL_OK : CL_ENOMEM;
 }
 
@@ -648,6 +755,16 @@ static double risk_before(cl_service *svc, int32_t user, int32_t now)
         if (us->hist_day[k] < now)
             return us->hist_risk[k];
     return NAN;
+}
+
+/* 1 when svc_hist_record(user, day, risk) would change the history. Caller holds hist_mu. */
+static int hist_differs(cl_service *svc, int32_t user, int32_t day, double risk)
+{
+    const svc_user *us = svc_user_of(svc, user, 0);
+    int n = us ? us->hist_n : 0;
+    if (n > 0 && us->hist_day[n - 1] == day)
+        return us->hist_risk[n - 1] != (float)risk;
+    return !(n > 0 && us->hist_day[n - 1] > day);
 }
 
 int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
@@ -691,8 +808,9 @@ typedef struct refresh_buf {
     double *risk, *sorted, *feat;
     ranked *rk;
     svc_answer *ans;
-    int32_t *top;
+    int32_t *top, *plan;
     uint8_t *hchg; /* the history point of ids[i] changed (what the history file gets) */
+    svc_rank *rank; /* what publish() takes over */
 } refresh_buf;
 
 static void refresh_buf_free(refresh_buf *b)
@@ -704,7 +822,54 @@ static void refresh_buf_free(refresh_buf *b)
     cl_alloc_free(b->rk);
     cl_alloc_free(b->ans);
     cl_alloc_free(b->top);
+    cl_alloc_free(b->plan);
     cl_alloc_free(b->hchg);
+    cl_alloc_free(b->rank);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* b->rank from b->rk (sorted, riskiest first) with each customer's plan. ids[] is sorted by
+ * id (cl_livestate_active_ids), so a plan is a binary search away. */
+static void rank_rows(refresh_buf *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t *at = bsearch(&b->rk[i].user, b->ids, (size_t)n, sizeof *b->ids, cmp_i32);
+        b->rank[i] = (svc_rank){b->rk[i].user, at ? b->plan[at - b->ids] : -1, b->rk[i].key};
+    }
+}
+
+int svc_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
+                int64_t *n, int64_t *total, int64_t *version, int32_t *day)
+{
+    *n = *total = 0;
+    pthread_mutex_lock(&svc->mon_mu);
+    int none = !svc->mon_json;
+    pthread_mutex_unlock(&svc->mon_mu);
+    if (none) {
+        int rc = cl_service_refresh(svc, 1, NULL);
+        if (rc)
+            return rc;
+    }
+    pthread_mutex_lock(&svc->mon_mu);
+    for (int64_t i = 0; i < svc->nrank; i++) {
+        const svc_rank *r = &svc->rank[i];
+        if (r->risk < min_risk)
+            break; /* riskiest first: the rest are lower */
+        if ((plan >= 0 && r->plan != plan) || (id > 0 && r->user != id))
+            continue;
+        if (*n < cap)
+            out[(*n)++] = *r;
+        (*total)++;
+    }
+    *version = svc->mon_version;
+    *day = svc->rank_day;
+    pthread_mutex_unlock(&svc->mon_mu);
+    return CL_OK;
 }
 
 static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
@@ -770,12 +935,17 @@ static json_t *calibration_json(cl_service *svc, int32_t now)
                      "brier", settled ? jround(brier / (double)settled, 1e-5) : json_null());
 }
 
-static void publish(cl_service *svc, char *text)
+/* Publishes the monitor's text and its ranking together (both owned by svc from here). */
+static void publish(cl_service *svc, char *text, svc_rank *rank, int64_t nrank, int32_t day)
 {
     pthread_mutex_lock(&svc->mon_mu);
     cl_alloc_free(svc->mon_json);
     svc->mon_json = text;
     svc->mon_len = strlen(text);
+    cl_alloc_free(svc->rank);
+    svc->rank = rank;
+    svc->nrank = nrank;
+    svc->rank_day = day;
     svc->mon_version++;
     pthread_cond_broadcast(&svc->mon_cv);
     pthread_mutex_unlock(&svc->mon_mu);
@@ -810,13 +980,15 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         b.rk = cl_alloc(sizeof(ranked) * nn);
         b.ans = cl_alloc(sizeof(svc_answer) * (SVC_TOP + SVC_MOVERS));
         b.top = cl_alloc(sizeof(int32_t) * SVC_TOP);
-        if (!b.risk || !b.sorted || !b.feat || !b.rk || !b.ans || !b.top)
+        b.plan = cl_alloc(sizeof(int32_t) * nn);
+        b.rank = cl_alloc(sizeof(svc_rank) * nn);
+        if (!b.risk || !b.sorted || !b.feat || !b.rk || !b.ans || !b.top || !b.plan || !b.rank)
             rc = CL_ENOMEM;
     }
     if (rc == CL_OK)
         rc = cl_livescore_risks(m->sc, b.ids, n, b.risk);
     for (int64_t i = 0; rc == CL_OK && i < n; i++)
-        rc = cl_livestate_features(s, b.ids[i], b.feat + i * CL_LIVE_NFEATURES, NULL);
+        rc = cl_livestate_features(s, b.ids[i], b.feat + i * CL_LIVE_NFEATURES, &b.plan[i]);
     if (rc == CL_OK && svc->calib_day == CL_LIVE_NONE) {
         svc->calib_day = now;
         for (int64_t i = 0; i < n; i++) {
@@ -830,10 +1002,12 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         for (int64_t i = 0; i < n; i++)
             b.rk[i] = (ranked){b.ids[i], b.risk[i]};
         qsort(b.rk, (size_t)n, sizeof *b.rk, cmp_ranked_desc);
+        rank_rows(&b, n);
         ntop = n < SVC_TOP ? n : SVC_TOP;
         for (int64_t i = 0; rc == CL_OK && i < ntop; i++) {
             b.top[i] = b.rk[i].user;
             rc = svc_answer_of(svc, m, b.top[i], &b.ans[i]);
+            b.ans[i].risk = b.rk[i].key; /* shown as ranked (as /api/customers shows it) */
         }
     }
     int32_t mover[SVC_MOVERS];
@@ -851,10 +1025,13 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
             mover[nmov] = b.rk[i].user;
             mover_prev[nmov++] = risk_before(svc, b.rk[i].user, now);
         }
+        /* with a history file, the points are shown only once committed (below): a point
+         * a client saw survives kill -9 */
         for (int64_t i = 0; i < n; i++) {
-            int c = svc_hist_record(svc, b.ids[i], now, b.risk[i]);
             if (b.hchg)
-                b.hchg[i] = (uint8_t)c;
+                b.hchg[i] = (uint8_t)hist_differs(svc, b.ids[i], now, b.risk[i]);
+            else
+                svc_hist_record(svc, b.ids[i], now, b.risk[i]);
         }
         pthread_mutex_unlock(&svc->hist_mu);
         for (int64_t i = 0; rc == CL_OK && i < nmov; i++)
@@ -873,6 +1050,13 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
      * row per customer); a failure is reported and the in-memory history goes on */
     if (b.hchg && now != CL_LIVE_NONE && svc_hist_save(svc, b.ids, b.risk, b.hchg, n, now))
         fprintf(stderr, "%s\n", cl_error_last());
+    if (b.hchg) { /* committed (or reported): now the histories show them */
+        pthread_mutex_lock(&svc->hist_mu);
+        for (int64_t i = 0; i < n; i++)
+            if (b.hchg[i])
+                svc_hist_record(svc, b.ids[i], now, b.risk[i]);
+        pthread_mutex_unlock(&svc->hist_mu);
+    }
 
     /* aggregates */
     double t = svc_now(), sum = 0, revenue = 0;
@@ -958,19 +1142,23 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     svc->seen_events = events;
     svc->seen_now = now;
     svc->seen_model = m->version;
+    svc_rank *rank = b.rank; /* published below */
+    b.rank = NULL;
     refresh_buf_free(&b);
     svc_model_put(m);
     if (!text) {
+        cl_alloc_free(rank);
         pthread_mutex_unlock(&svc->refresh_mu);
         return cl_error(CL_ENOMEM, "serve: out of memory for the monitor");
     }
     char *copy = cl_alloc_strdup(text);
     free(text);
     if (!copy) {
+        cl_alloc_free(rank);
         pthread_mutex_unlock(&svc->refresh_mu);
         return CL_ENOMEM;
     }
-    publish(svc, copy);
+    publish(svc, copy, rank, n, now);
     pthread_mutex_unlock(&svc->refresh_mu);
     if (changed)
         *changed = 1;

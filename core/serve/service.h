@@ -22,7 +22,9 @@
  *
  * Per-customer answers (risk, reasons, recommendations, action) are cached, keyed on the
  * customer's own event count, the state's clock and the model version: a customer is scored
- * again only when something that changes the answer happened.
+ * again only when something that changes the answer happened; its recommendations are folded
+ * in again only when its history changed (a hash of it). The cache is a bounded pool (below).
+ * GET /api/customers lists the ranking published with the monitor (no scoring per request).
  *
  * Durability: an event is acknowledged (counted as accepted in the response) only once the
  * batch holding it is committed to cfg.log (livelog.h: SQLite, synchronous = FULL). Without a
@@ -84,7 +86,17 @@ typedef struct cl_service_config {
     const cl_service_asset *assets;
     int nassets;
     const char *history_path;     /* SQLite file keeping the risk histories, or NULL (memory) */
+    int32_t cache_answers;        /* answers cached at most (0: CL_SERVICE_CACHE_DEFAULT); see
+                                   * cl_service_cache_stats for what that bounds */
 } cl_service_config;
+
+/* Cached answers (GET /api/customers/:id and the monitor's rows) are kept in a fixed pool of
+ * slots reused in clock (second-chance) order, so the memory they take is bounded whatever
+ * the number of customers: slots x (a slot, 1464 bytes on x86-64, + one serialised answer
+ * of at most CL_SERVICE_CACHE_TEXT_MAX bytes; longer texts are not kept): ~580 MB at most
+ * for the default, what /metrics shows as churnlab_answer_cache_bound_bytes. */
+#define CL_SERVICE_CACHE_DEFAULT 32768
+#define CL_SERVICE_CACHE_TEXT_MAX 16384
 
 typedef struct cl_service cl_service;
 
@@ -108,6 +120,10 @@ void cl_service_wake(cl_service *svc);
  * not load is an error once per change; the old model keeps answering. The monitor thread
  * calls it after each refresh. */
 int cl_service_watch_model(cl_service *svc, int *swapped);
+/* The answer cache: slots in use, slots in all, bytes held now (slots and texts) and the
+ * bound on those bytes (slots x (slot size + CL_SERVICE_CACHE_TEXT_MAX)). */
+void cl_service_cache_stats(cl_service *svc, int64_t *used, int64_t *slots, int64_t *bytes,
+                            int64_t *bound);
 
 /* ---- requests ------------------------------------------------------------------------------ */
 

@@ -157,6 +157,15 @@ static void metrics(cl_service *svc, cl_service_response *r)
         (long long)cl_service_monitor(svc, NULL, NULL));
     OUT("# TYPE churnlab_uptime_seconds gauge\nchurnlab_uptime_seconds %.3f\n",
         svc_now() - svc->started);
+    int64_t used, slots, bytes, bound;
+    cl_service_cache_stats(svc, &used, &slots, &bytes, &bound);
+    OUT("# HELP churnlab_answer_cache_entries Customers whose answer is cached (of _slots).\n"
+        "# TYPE churnlab_answer_cache_entries gauge\nchurnlab_answer_cache_entries %lld\n"
+        "# TYPE churnlab_answer_cache_slots gauge\nchurnlab_answer_cache_slots %lld\n"
+        "# HELP churnlab_answer_cache_bytes Bytes the cache holds (bounded by _bound_bytes).\n"
+        "# TYPE churnlab_answer_cache_bytes gauge\nchurnlab_answer_cache_bytes %lld\n"
+        "# TYPE churnlab_answer_cache_bound_bytes gauge\nchurnlab_answer_cache_bound_bytes %lld\n",
+        (long long)used, (long long)slots, (long long)bytes, (long long)bound);
 #undef OUT
     svc_model_put(m);
     r->status = 200;
@@ -319,8 +328,10 @@ static void recommend(cl_service *svc, const cl_service_request *q, const char *
                                "history", nh));
 }
 
-/* GET /api/customers?q=&plan=&min_risk=&sort=risk|id|revenue&limit= : the riskiest active
- * customers that match, from one pass over the state. */
+/* GET /api/customers?q=&plan=&min_risk=&limit= : the riskiest active customers that match,
+ * read from the monitor's ranking (the last refresh), so the list, its order and its risks
+ * are those of /api/monitor of the same version; each row's reason is the customer's answer
+ * now (cached). */
 static void customers(cl_service *svc, const cl_service_request *q, cl_service_response *r)
 {
     static const char *const known[] = {"q", "plan", "min_risk", "limit", NULL};
@@ -356,69 +367,36 @@ static void customers(cl_service *svc, const cl_service_request *q, cl_service_r
         fail(r, 400, "option 'q' must be a customer id (digits), got '%.40s'", qs);
         return;
     }
+    svc_rank rows[1000];
+    int64_t n = 0, total = 0, version = 0;
+    int32_t day = CL_LIVE_NONE;
+    int rc = svc_ranking(svc, min_risk, plan, qid, rows, limit, &n, &total, &version, &day);
+    if (rc) {
+        fail(r, 500, "customers: %s", cl_error_last());
+        return;
+    }
     svc_model *m = svc_model_get(svc);
     json_t *arr = json_array();
-    int64_t total = 0;
-    int rc = CL_OK;
     pthread_rwlock_rdlock(svc->cfg.lock);
-    int32_t *ids = NULL;
-    int64_t n = 0;
-    if (qid > 0) {
-        if (qid <= svc->max_user && cl_livestate_known(svc->cfg.state, qid)) {
-            ids = cl_alloc(sizeof *ids);
-            if (ids) {
-                ids[0] = qid;
-                n = 1;
-            }
-        }
-    } else {
-        rc = cl_livestate_active_ids(svc->cfg.state, &ids, &n);
-    }
-    double *risk = rc == CL_OK && n > 0 ? cl_alloc(sizeof(double) * (size_t)n) : NULL;
-    if (rc == CL_OK && n > 0 && !risk)
-        rc = CL_ENOMEM;
-    if (rc == CL_OK && n > 0)
-        rc = cl_livescore_risks(m->sc, ids, n, risk);
-    /* rank the matches by risk, then answer the first `limit` */
-    int64_t keep = 0;
     for (int64_t i = 0; rc == CL_OK && i < n; i++) {
-        if (risk[i] < min_risk)
-            continue;
-        if (plan >= 0) {
-            int pl = -1;
-            double f[CL_LIVE_NFEATURES];
-            if (cl_livestate_features(svc->cfg.state, ids[i], f, &pl) || pl != plan)
-                continue;
-        }
-        ids[keep] = ids[i];
-        risk[keep++] = risk[i];
-    }
-    total = keep;
-    for (int64_t x = 0; rc == CL_OK && x < keep && x < limit; x++) {
-        int64_t best = x; /* partial selection: limit is small */
-        for (int64_t y = x + 1; y < keep; y++)
-            if (risk[y] > risk[best] || (risk[y] == risk[best] && ids[y] < ids[best]))
-                best = y;
-        double tr = risk[x];
-        int32_t ti = ids[x];
-        risk[x] = risk[best];
-        ids[x] = ids[best];
-        risk[best] = tr;
-        ids[best] = ti;
         svc_answer a;
-        if ((rc = svc_answer_of(svc, m, ids[x], &a)) == CL_OK)
-            json_array_append_new(arr, svc_answer_json(svc, ids[x], &a, 0));
+        if ((rc = svc_answer_of(svc, m, rows[i].user, &a)) == CL_ERANGE)
+            rc = CL_OK; /* ranked, then gone: cannot happen (states only grow), skip it */
+        else if (rc == CL_OK) {
+            a.risk = rows[i].risk; /* the ranked risk: the list agrees with the monitor */
+            json_array_append_new(arr, svc_answer_json(svc, rows[i].user, &a, 0));
+        }
     }
     pthread_rwlock_unlock(svc->cfg.lock);
-    cl_alloc_free(ids);
-    cl_alloc_free(risk);
     svc_model_put(m);
     if (rc) {
         json_decref(arr);
         fail(r, 500, "customers: %s", cl_error_last());
         return;
     }
-    set_json(r, 200, json_pack("{s:o, s:I}", "customers", arr, "total", (json_int_t)total));
+    set_json(r, 200, json_pack("{s:o, s:I, s:I, s:o}", "customers", arr, "total",
+                               (json_int_t)total, "monitor_version", (json_int_t)version, "day",
+                               day == CL_LIVE_NONE ? json_null() : json_integer(day)));
 }
 
 static void monitor(cl_service *svc, cl_service_response *r)

@@ -51,7 +51,28 @@ typedef struct svc_answer {
     double net[SVC_MAX_ACTIONS], cost[SVC_MAX_ACTIONS];
     double feat[CL_LIVE_NFEATURES];
     int best;
+    uint64_t rec_key; /* hash of the history the recommendations were folded in from */
 } svc_answer;
+
+/* One slot of the answer cache (service.c): the answer and its serialised text of `owner`
+ * (0: free), read and written under the owner's stripe lock; `ref` is the clock's bit. */
+typedef struct svc_slot {
+    int32_t owner;
+    atomic_uchar ref;
+    svc_answer a;
+    char *json; /* GET /api/customers/:id serialised, valid while its keys are */
+    size_t json_len;
+    int64_t json_nev, json_model;
+    int32_t json_now;
+    uint32_t json_hist;
+} svc_slot;
+
+/* One row of the monitor's ranking: every active customer at the last refresh, riskiest
+ * first (ties by id), what /api/customers lists (consistent with /api/monitor's top). */
+typedef struct svc_rank {
+    int32_t user, plan;
+    double risk;
+} svc_rank;
 
 typedef struct svc_trend {
     int32_t day, active;
@@ -62,18 +83,12 @@ typedef struct svc_trend {
  * (live states take ids up to 16M by default; the service's memory follows the ids in use). */
 #define SVC_CHUNK 1024
 typedef struct svc_user {
-    svc_answer *cache;   /* the last answer (allocated on first use) */
+    int32_t slot1;       /* 1 + its slot of the answer cache, 0: none (under its stripe) */
     float calib_p;       /* prediction at calib_day, NaN = not active then */
     uint8_t hist_n;
     int32_t hist_day[SVC_HIST];
     float hist_risk[SVC_HIST]; /* risk history: one point per day, oldest first */
     uint32_t hist_gen;   /* bumped by every change of the history (under hist_mu) */
-    /* GET /api/customers/:id serialised, valid while its keys are (under the stripe lock) */
-    char *json;
-    size_t json_len;
-    int64_t json_nev, json_model;
-    int32_t json_now;
-    uint32_t json_hist;
 } svc_user;
 
 struct cl_service {
@@ -94,6 +109,9 @@ struct cl_service {
     size_t mon_len;
     int64_t mon_version;
     int waking;
+    svc_rank *rank;      /* the ranking published with mon_json (under mon_mu) */
+    int64_t nrank;
+    int32_t rank_day;
 
     /* what the last refresh saw (only the refreshing thread touches these) */
     pthread_mutex_t refresh_mu;
@@ -109,6 +127,11 @@ struct cl_service {
     pthread_mutex_t stripe[SVC_STRIPES];
     svc_user *_Atomic *chunks; /* [max_user / SVC_CHUNK + 1] */
     int32_t nchunks;
+    /* the answer cache: nslots slots, taken in clock order under slot_mu (before any stripe) */
+    pthread_mutex_t slot_mu;
+    svc_slot *slots;
+    int32_t nslots, hand;
+    atomic_llong slot_text_bytes;
 
     /* recommender: item index <-> title id */
     int32_t *item_title;  /* [n_items] */
@@ -173,6 +196,13 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
 int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len);
 json_t *svc_model_json(cl_service *svc, const svc_model *m);
 void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
+
+/* The rows of the published ranking (the last refresh; one runs first when none was
+ * published) with risk >= min_risk, plan == plan (plan < 0: any) and user == id (id <= 0:
+ * any): the first `cap` into out[], *total of them all, *version and *day of the monitor
+ * they come from. */
+int svc_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
+                int64_t *n, int64_t *total, int64_t *version, int32_t *day);
 
 /* monitor.experiment (the end of service.c): the attached experiment's published summary as
  * SERVE_API's JSON, or null. cl_service_set_experiment attaches one (NULL detaches); it must

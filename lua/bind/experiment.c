@@ -14,6 +14,7 @@
  * titles so far) in the control arm. The world's expected views under both lists give the
  * true lift. */
 #include "support/lcl.h"
+#include "support/lserve.h"
 
 #include "live/experiment.h"
 #include "serve/service_impl.h"
@@ -27,7 +28,6 @@
 
 #define EXPERIMENT "churnlab.Experiment"
 #define WORLD "churnlab.SynthWorld"
-#define SERVICE "churnlab.Service"
 
 typedef struct exp_obj {
     cl_experiment *x;
@@ -44,18 +44,11 @@ static exp_obj *checkexp(lua_State *L, int idx)
     return o;
 }
 
-/* The cl_service of a churnlab.Service box: lua/bind/serve.c's serve_obj starts with it.
- * NULL once the service is stopped (its box is emptied). */
-static cl_service *service_of(lcl_box *b)
-{
-    return b && b->obj ? *(cl_service **)b->obj : NULL;
-}
-
 /* Detaches from the service it was attached to (uservalue 2), if that still runs. */
 static void detach(lua_State *L, int idx)
 {
     if (lua_getiuservalue(L, idx, 2) != LUA_TNIL) {
-        cl_service *svc = service_of(lcl_testbox(L, -1, SERVICE));
+        cl_service *svc = lserve_service(L, -1);
         if (svc)
             cl_service_set_experiment(svc, NULL);
     }
@@ -274,9 +267,9 @@ static int l_arm(lua_State *L)
 static int l_attach(lua_State *L)
 {
     exp_obj *o = checkexp(L, 1);
-    cl_service *svc = service_of(lcl_testbox(L, 2, SERVICE));
+    cl_service *svc = lserve_service(L, 2);
     if (!svc)
-        return luaL_argerror(L, 2, "a running " SERVICE " expected");
+        return luaL_argerror(L, 2, "a running " SERVE_T " expected");
     detach(L, 1);
     cl_service_set_experiment(svc, o->x);
     lua_pushvalue(L, 2);

@@ -178,8 +178,10 @@ static int l_new(lua_State *L)
         return lcl_raise(L, CL_ENOMEM);
     /* glibc's default (readers first): a day's ingest holds the write lock for its whole
      * batch, so writer preference turned every ingest into request latency (p99 1.9 s at load
-     * 24 vs 0.6 s); the ingest can wait behind readers instead. Splitting the batch's lock is
-     * what would remove both. */
+     * 24 vs 0.6 s); the ingest can wait behind readers instead, and it lets them in between
+     * slices of LIVE_CHUNK events (let_readers_in). Writers first with those slices, tried in
+     * one loaded run: days went in faster (786 vs 1455-1821 ms) but p99 went 339-463 ms ->
+     * 1240 ms, since each slice's log commit (fsync) is made under the lock. */
     pthread_rwlock_init(&o->lock, NULL);
     int rc = CL_OK;
     if (snap && !(o->snap = cl_alloc_strdup(snap)))
@@ -212,8 +214,37 @@ typedef struct ingest_ctx {
     live_obj *o;
     int64_t accepted, rejected;
     int nreasons;
-    int reasons; /* stack index of the reasons table */
+    int reasons;   /* stack index of the reasons table */
+    int64_t since; /* events offered since the write lock was last let go */
+    int64_t seq;   /* the log's sequence number of the last slice committed (-1: none) */
 } ingest_ctx;
+
+/* While the state is served, an ingest lets readers in every LIVE_CHUNK events: what was
+ * applied so far is committed to the log (so readers only see events that survive kill -9;
+ * the fsync that also covers a power cut comes with the ingest's last commit, before it
+ * returns), then the write lock is released and taken again. A day of the default world
+ * (~25k events) then holds the lock for ~1k-event slices (a few ms each) instead of ~50 ms,
+ * which set the service's p99. An ingest's events stay in order in the log; a POST
+ * /api/events may land between two slices. */
+#define LIVE_CHUNK 1024
+
+static int let_readers_in(ingest_ctx *c)
+{
+    live_obj *o = c->o;
+    c->since = 0;
+    if (o->log && o->nbuf > 0) {
+        /* no fsync under the lock: a slice survives kill -9 once committed, and the ingest's
+         * last commit (finish_ingest) fsyncs the WAL with every slice before it returns */
+        int rc = cl_livelog_append_unsynced(o->log, o->buf, o->nbuf, &c->seq);
+        o->nbuf = 0;
+        if (rc)
+            return rc;
+    }
+    o->version++;
+    pthread_rwlock_unlock(&o->lock);
+    pthread_rwlock_wrlock(&o->lock);
+    return CL_OK;
+}
 
 static void reject(lua_State *L, ingest_ctx *c, const char *where, int64_t row, const char *msg)
 {
@@ -241,7 +272,8 @@ static int keep(live_obj *o, const cl_live_event *e)
 }
 
 /* Applies e (already converted); records the outcome. Returns non-zero only when the event
- * was applied but could not be kept for the log (the state is then ahead of the log). */
+ * was applied but could not be kept for the log, or a slice could not be committed to it
+ * (the state is then ahead of the log). */
 static int offer(lua_State *L, ingest_ctx *c, const char *where, int64_t row, cl_live_event *e)
 {
     int rc = cl_livestate_apply(c->o->s, e);
@@ -250,7 +282,10 @@ static int offer(lua_State *L, ingest_ctx *c, const char *where, int64_t row, cl
         return CL_OK;
     }
     c->accepted++;
-    return keep(c->o, e);
+    rc = keep(c->o, e);
+    if (rc == CL_OK && c->o->served && ++c->since >= LIVE_CHUNK)
+        rc = let_readers_in(c);
+    return rc;
 }
 
 static int int_of(double v, int32_t *out)
@@ -374,8 +409,9 @@ static int ingest_frame(lua_State *L, ingest_ctx *c, const cl_frame *f, int forc
             reject(L, c, where, base + r, err);
             continue;
         }
-        if (offer(L, c, where, base + r, &e))
-            return CL_ENOMEM;
+        int rc = offer(L, c, where, base + r, &e);
+        if (rc)
+            return rc;
     }
     lua_pop(L, 1); /* kinds */
     return CL_OK;
@@ -447,11 +483,12 @@ static int ingest_list(lua_State *L, ingest_ctx *c, int list, int forced)
                 lua_pop(L, 1);
             }
         }
-        if (err) {
+        int rc = err ? CL_OK : offer(L, c, "event", i, &e);
+        if (err)
             reject(L, c, "event", i, err);
-        } else if (offer(L, c, "event", i, &e)) {
+        if (rc) {
             lua_pop(L, 1);
-            return CL_ENOMEM;
+            return rc;
         }
         lua_pop(L, 1);
     }
@@ -578,7 +615,7 @@ static int l_ingest_(lua_State *L)
                              "make a new live state from the log");
     lua_settop(L, 3);
     lua_newtable(L);
-    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L)};
+    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L), 0, -1};
     o->nbuf = 0;
     int rc;
     lcl_box *fb = lcl_testbox(L, 2, FRAME);
@@ -604,9 +641,11 @@ static int l_ingest_(lua_State *L)
 static int finish_ingest(lua_State *L, ingest_ctx *c, int rc)
 {
     live_obj *o = c->o;
-    int64_t seq = o->log ? cl_livelog_last(o->log) : 0;
+    int64_t seq = c->seq >= 0 ? c->seq : o->log ? cl_livelog_last(o->log) : 0;
     if (rc == CL_OK && o->log && o->nbuf > 0)
         rc = cl_livelog_append(o->log, o->buf, o->nbuf, &seq);
+    else if (rc == CL_OK && o->log)
+        rc = cl_livelog_sync(o->log); /* the slices' fsync, when the last slice was full */
     o->nbuf = 0;
     o->rejected += c->rejected;
     if (c->accepted > 0)
@@ -648,7 +687,7 @@ static int l_ingest_jsonl_(lua_State *L)
                              "make a new live state from the log");
     lua_settop(L, 3);
     lua_newtable(L);
-    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L)};
+    ingest_ctx c = {o, 0, 0, 0, lua_gettop(L), 0, -1};
     o->nbuf = 0;
     int rc = CL_OK;
     char msg[200];
@@ -888,7 +927,9 @@ static const lcl_doc mdocs[] = {
                "ratings.csv; 'profile' for users.csv: signup_day, plan, monthly_price, "
                "discount_pct). Malformed events are refused with a reason ('row 7: field "
                "'minutes': ...', first 20 kept) and never change the state. With a log, the "
-               "accepted events are committed as one batch before ingest returns (seq)."},
+               "accepted events are committed before ingest returns (seq): as one batch, or, "
+               "while a service serves the state, in slices of 1024 events between which "
+               "the service's readers get the state's lock."},
     {"ingest_jsonl", "s:ingest_jsonl(text [, opts]) -> {accepted, rejected, reasons, seq}: "
                      "applies JSON lines, one event object a line, in the format of the "
                      "service's POST /api/events (the same parser: fields user_id, day, event, "

@@ -27,8 +27,9 @@
 #include "serve/httpd.h"
 #include "serve/service.h"
 #include "support/llive.h"
+#include "support/lserve.h"
 
-#define SERVE "churnlab.Service"
+#define SERVE SERVE_T
 #define FRAME "churnlab.Frame"
 #define REC "churnlab.Recommender"
 
@@ -69,6 +70,13 @@ static serve_obj *checkserve(lua_State *L)
     if (o->stopped)
         luaL_error(L, "the service was stopped");
     return o;
+}
+
+cl_service *lserve_service(lua_State *L, int idx)
+{
+    lcl_box *b = lcl_testbox(L, idx, SERVE);
+    const serve_obj *o = b ? b->obj : NULL;
+    return o && !o->stopped ? o->svc : NULL;
 }
 
 /* ---- script routes (called on libmicrohttpd's threads) -------------------------------------- */
@@ -557,9 +565,13 @@ static int l_start(lua_State *L)
         "state",     "model",      "profiles", "reference", "rec",        "titles",
         "port",      "bind",       "token",    "threshold", "currency",   "actions",
         "routes",    "refresh_ms", "timeout_s", "horizon_months", "calibration_days",
-        "max_connections", "history", NULL};
+        "max_connections", "history", "cache", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     lcl_check_options(L, 1, "start", known);
+    double cache = lcl_optnum(L, 1, "cache", CL_SERVICE_CACHE_DEFAULT);
+    if (!(cache >= 1 && cache <= 16777216 && cache == floor(cache)))
+        return luaL_error(L, "start: option 'cache' must be an integer in 1..16777216 (answers "
+                             "kept), got %f", cache);
     lua_settop(L, 1);
     lua_getfield(L, 1, "state"); /* 2 */
     lcl_box *lb = lcl_testbox(L, 2, LIVE_T);
@@ -635,6 +647,7 @@ static int l_start(lua_State *L)
         .assets = lcl_web_assets,
         .nassets = lcl_web_nassets,
         .history_path = o->history_path,
+        .cache_answers = (int32_t)cache,
     };
     live->served++; /* from here the state's Lua methods take the lock */
     o->live = live;
@@ -919,7 +932,8 @@ int luaopen_churnlab_serve(lua_State *L)
         "[threshold = 0.3], [currency = \"USD\"], [actions = {{name, label, contact, accept_pct, "
         "reach, log_hr, log_hr_issues}, ...}], [routes = {[\"/path\"] = function(req) ... end}], "
         "[refresh_ms = 1000], [timeout_s = 30], [horizon_months = 12], [calibration_days = 30], "
-        "[max_connections = 512], [history = path]} -> churnlab.Service: serves the live "
+        "[max_connections = 512], [history = path], [cache = 32768]} -> churnlab.Service: "
+        "serves the live "
         "state on HTTP "
         "(loopback unless bind says otherwise; another address needs a token). GET / is the "
         "dashboard; the JSON API: /api/customers/:id, /api/customers, /api/recommend/:id?k=, "
@@ -929,7 +943,8 @@ int luaopen_churnlab_serve(lua_State *L)
         "{method, path, query, body, json} and returns {status =, json = value | body = text, "
         "type = \"json\"|\"text\"|\"html\"|\"csv\"}, a table (JSON) or a string. The model file "
         "is read again by /api/reload and when it changes on disk; history names an SQLite "
-        "file that keeps every customer's risk history across restarts. cl.serve{...} is start{...}, then run{seconds, tick, "
+        "file that keeps every customer's risk history across restarts; cache bounds the "
+        "answers kept (each ~1.5 KB plus its JSON text of at most 16 KB; clock eviction). cl.serve{...} is start{...}, then run{seconds, tick, "
         "tick_ms} with those three options, then stop.");
     lua_pop(L, 1);
     lua_createtable(L, 0, 1);

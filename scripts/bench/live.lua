@@ -129,13 +129,28 @@ local m = cl.logreg{}
 m:fit(X, y)
 local sc = LS.new(s, m, {profiles = users, pipeline = pipe})
 local k = math.min(2000, #ids)
-w, c = timed(function()
+-- a change (a ticket today, untimed) before each read: the clock stays at day 180 (it used to
+-- advance a day per customer, to day 2180, where every window is empty and the later
+-- sections scored degenerate rows)
+local function changed_rescore(score)
+  local day, per, cpu = s:now(), {}, 0
   for i = 1, k do
-    s:advance(180 + i) -- a change: every read rescores
-    sc:risk(ids[i])
+    local r = s:ingest({{user_id = ids[i], day = day, event = "ticket"}})
+    assert(r.accepted == 1, r.reasons[1])
+    local c0, w0 = os.clock(), now()
+    score(ids[i])
+    per[i] = now() - w0
+    cpu = cpu + (os.clock() - c0)
   end
-end)
-line("rescore_logreg", "us_per_customer", 1e6 * c / k, "us", "features + profile row + pipeline + predict, from Lua")
+  table.sort(per)
+  local w0 = now()
+  for _ = 1, k do now() end -- the timer's own cost, taken off
+  local tick = (now() - w0) / k
+  return per[(k + 1) // 2] - tick, cpu / k, per[math.ceil(0.9 * k)] - tick
+end
+local med, mcpu = changed_rescore(function(id) return sc:risk(id) end)
+line("rescore_logreg", "us_per_customer", 1e6 * med, "us",
+  fmt("features + profile row + pipeline + predict, from Lua; median wall of %d changed customers; mean cpu %.2f us", k, 1e6 * mcpu))
 w, c = timed(function() return sc:all() end)
 line("score_all_logreg", "us_per_customer", 1e6 * c / F:nrow(), "us", fmt("customers=%d", F:nrow()))
 
@@ -148,13 +163,15 @@ for _, kind in ipairs{"logreg", "gbdt"} do
   if kind == "gbdt" then mk:fit(X, y) end
   mk:save(mpath, {pipeline = pipe})
   local csc = scorer.new(s, mpath, {profiles = users})
-  w, c = timed(function()
-    for i = 1, k do
-      s:advance(180 + k + i)
-      csc:risk(ids[i])
-    end
-  end)
-  line("rescore_c_" .. kind, "us_per_customer", 1e6 * c / k, "us", "C scorer, one customer per call")
+  -- each customer changes first (a ticket today, untimed), then only its rescoring is timed
+  -- (the scorer has no cache: every call rebuilds the row and predicts). The clock used to
+  -- advance inside the timed loop, which timed the state's clock_to along with the score.
+  -- The median of per-call wall times holds on a shared machine (a preempted call is one
+  -- outlier); the mean CPU time is beside it.
+  local p50, pcpu, p90 = changed_rescore(function(id) return csc:risk(id) end)
+  line("rescore_c_" .. kind, "us_per_customer", 1e6 * p50, "us",
+    fmt("C scorer, one changed customer per call, median wall of %d calls; mean cpu %.2f us; p90 %.2f us",
+      k, 1e6 * pcpu, 1e6 * p90))
   local all = ids
   w, c = timed(function() return csc:risks(all) end)
   line("score_all_c_" .. kind, "us_per_customer", 1e6 * c / #all, "us", fmt("customers=%d", #all))
@@ -162,6 +179,17 @@ for _, kind in ipairs{"logreg", "gbdt"} do
     for i = 1, math.min(500, k) do csc:reasons(ids[i]) end
   end)
   line("reasons_c_" .. kind, "us_per_customer", 1e6 * c / math.min(500, k), "us", "top 3, exact SHAP")
+  if kind == "gbdt" then -- last: it moves the clock 2000 days on
+    local day0 = s:now()
+    w, c = timed(function()
+      for i = 1, k do
+        s:advance(day0 + i)
+        csc:risk(ids[i])
+      end
+    end)
+    line("rescore_c_gbdt_with_advance", "us_per_customer", 1e6 * c / k, "us",
+      "the old measurement (for comparison): the clock advanced inside the timed loop")
+  end
   csc:free()
 end
 os.remove(mpath)

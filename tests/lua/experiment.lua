@@ -179,7 +179,14 @@ T.test("a service's monitor.experiment: null until attached, then SERVE_API's sh
   T.eq(tonumber(e:match('"treatment":{[^}]*"n":(%d+)')), s.treatment.n)
   x:free() -- detaches
   T.ok(monitor():find('"experiment":null', 1, true), "null once the experiment is freed")
+  -- attach finds the service through serve.c's accessor: anything else, or a stopped
+  -- service, is an argument error (not a read of whatever the box holds)
+  local y = E.new{world = w, seed = 3}
+  T.raises(function() y:attach(state) end, "running churnlab.Service expected")
+  T.raises(function() y:attach({}) end, "running churnlab.Service expected")
   srv:stop()
+  T.raises(function() y:attach(srv) end, "running churnlab.Service expected")
+  y:free()
 end)
 
 T.done()
