@@ -31,6 +31,7 @@ local OUT = arg and arg[2] or "reports"
 local SEED = 42
 local HORIZON_MONTHS = 12          -- value horizon and replay horizon (360 days)
 local DISCOUNT_PCT, CONTACT = 25, 0.5  -- one month at 25% off; 0.50 per e-mail sent
+local SMALL_PCT = 10                   -- a smaller offer: one month at 10% off
 local CALL = 3.0                       -- cost of one outreach call
 local BUDGET = tonumber(arg and arg[3]) or 15000 -- scripts/strategy_coverage.lua scales it to small worlds
 local fmt = string.format
@@ -114,6 +115,84 @@ local hr_discount = math.log(1 - t_rate) / math.log(1 - c_rate)
 local function relative(p_i, hr)
   if p_i <= 0 then return 1 - hr end
   return 1 - (1 - (1 - p_i) ^ hr) / p_i
+end
+
+-- ---- 2a. whom the discount moves: a hazard ratio per plan ----------------------------------
+-- The world's discount works through price sensitivity, which nobody sees; the plan is the
+-- visible attribute that carries it (basic customers are the most price-sensitive). The
+-- campaign's pooled ratio of log survivals also assumes every customer had the same risk.
+-- So, per plan: a churn model of the controls (their visible attributes) gives each treated
+-- customer's 60-day risk c_i without the discount, and the plan's hazard ratio is the HR that
+-- makes the treated's expected churn, sum of 1 - (1 - c_i) ^ HR, equal their observed churn
+-- (a T-learner on the hazard scale; with c_i constant it is the pooled formula above).
+-- Its sampling error comes from R_EFFECT bootstrap resamples of both arms (the control
+-- model's level follows each resample's control churn rate), drawn with section 1b's
+-- replicates in the simulation.
+local PLANS = {"basic", "standard", "premium"}
+local function solve_hr(rows, c, y, w)
+  local target, lo, hi = 0, 0.01, 5
+  for k, i in ipairs(rows) do target = target + w[k] * y[i] end
+  for _ = 1, 60 do
+    local mid, sum = (lo + hi) / 2, 0
+    for k, i in ipairs(rows) do sum = sum + w[k] * (1 - (1 - c[i]) ^ mid) end
+    if sum > target then hi = mid else lo = mid end
+  end
+  return (lo + hi) / 2
+end
+local R_EFFECT = 40
+local hr_plan, hr_plan_draws, hr_plan_sd = {}, {}, {}
+do
+  local users = read("users.csv"):select{"user_id", "age_band", "region", "plan", "payment_method",
+                                          "devices", "channel", "signup_day"}
+  local camp = campaign:select{"user_id", "treated", "churn"}:join(users, {"user_id"})
+  local cp = cl.prep.pipeline{target = "churn", drop = {"user_id", "treated"}, impute = "median",
+                              encode = "onehot", scale = "minmax"}
+  cp:fit(camp)
+  local Xc, yc = cp:transform(camp)
+  local tr, yv, plans = camp.treated:totable(), yc:totable(), camp.plan:totable()
+  local ctrl, trt = {}, {}
+  for i = 1, #tr do if tr[i] == 1 then trt[#trt + 1] = i else ctrl[#ctrl + 1] = i end end
+  local yctl = {}
+  for k, i in ipairs(ctrl) do yctl[k] = yv[i] end
+  local m0 = cl.gbdt{trees = 150, depth = 3, lr = 0.05, seed = SEED}
+  m0:fit(Xc:index_rows(ctrl), cl.tensor(yctl))
+  local c = m0:predict(Xc):totable()
+  local c_mean = 0
+  for _, i in ipairs(ctrl) do c_mean = c_mean + c[i] / #ctrl end
+  local by = {}
+  for _, g in ipairs(PLANS) do by[g] = {} end
+  for _, i in ipairs(trt) do if by[plans[i]] then table.insert(by[plans[i]], i) end end
+  local ones = setmetatable({}, {__index = function() return 1 end})
+  for _, g in ipairs(PLANS) do
+    hr_plan[g] = #by[g] >= 30 and solve_hr(by[g], c, yv, ones) or hr_discount
+  end
+  -- bootstrap: weights = resample counts of every treated and control row
+  local u = cl.tensor.rand(#tr, R_EFFECT, {seed = SEED + 2})
+  for r = 1, R_EFFECT do
+    local cnt = {}
+    for i = 1, #tr do local j = math.min(#tr, math.floor(u:get(i, r) * #tr) + 1); cnt[j] = (cnt[j] or 0) + 1 end
+    local kc, wc = 0, 0
+    for _, i in ipairs(ctrl) do kc, wc = kc + (cnt[i] or 0) * yv[i], wc + (cnt[i] or 0) end
+    local level = wc > 0 and (kc / wc) / c_mean or 1 -- the resample's control churn over the model's
+    local cr = {}
+    for i = 1, #tr do cr[i] = math.min(1 - 1e-9, c[i] * level) end
+    local draw = {}
+    for _, g in ipairs(PLANS) do
+      local w = {}
+      for k, i in ipairs(by[g]) do w[k] = cnt[i] or 0 end
+      draw[g] = #by[g] >= 30 and solve_hr(by[g], cr, yv, w) or hr_discount
+    end
+    hr_plan_draws[r] = draw
+  end
+  for _, g in ipairs(PLANS) do
+    local s1, s2 = 0, 0
+    for r = 1, R_EFFECT do s1, s2 = s1 + hr_plan_draws[r][g], s2 + hr_plan_draws[r][g] ^ 2 end
+    hr_plan_sd[g] = math.sqrt(math.max(0, s2 / R_EFFECT - (s1 / R_EFFECT) ^ 2))
+  end
+end
+local function hr_of(plan_name, r)
+  local t = r and hr_plan_draws[r] or hr_plan
+  return t[plan_name] or hr_discount
 end
 
 -- ---- 2b. who responds to the discount: uplift models against risk ranking ----------------
@@ -252,9 +331,21 @@ for i = 1, n do
 end
 local customers = {p = pl, value = value, scale = price, p_draws = p_draws, value_draws = value_draws}
 local discount_effect = {}
-for i = 1, n do discount_effect[i] = relative(pl[i], hr_discount) end
+local fplan = features.plan:totable()
+for i = 1, n do discount_effect[i] = relative(pl[i], hr_of(fplan[i])) end
 local discount = {name = "discount", contact = CONTACT, accept = DISCOUNT_PCT / 100, reach = 1,
                   effect = discount_effect, effect_sd = effect_sd}
+-- A smaller discount: the campaign tried only 25%, so its size enters through the data
+-- dictionary's dose-response (a pilot's finding, as for the call): a discount of fraction d
+-- acts as g(d) = (1 - exp(-d / 0.3)) / (1 - exp(-0.25 / 0.3)) of the 25% discount on the log
+-- hazard (diminishing returns), so its hazard ratio is HR(25%) ^ g(d). Per cost it moves more
+-- churn than the 25% offer, and more than a call for customers without open issues.
+local function feel(d) return (1 - math.exp(-d / 0.3)) / (1 - math.exp(-0.25 / 0.3)) end
+local G_SMALL = feel(SMALL_PCT / 100)
+local small_effect = {}
+for i = 1, n do small_effect[i] = relative(pl[i], hr_of(fplan[i]) ^ G_SMALL) end
+local small = {name = "small discount", contact = CONTACT, accept = SMALL_PCT / 100, reach = 1,
+               effect = small_effect, effect_sd = effect_sd * G_SMALL}
 -- Outreach: the pilot says a call lowers the daily hazard by exp(-0.2) for 30 days, and by a
 -- further exp(-0.6 * issues) for customers with open issues (recent tickets or payment
 -- failures, capped at 1): a relative reduction of the month's churn risk per customer.
@@ -297,10 +388,13 @@ local strategies = {
   with(discount, {name = "everyone", target = "all", budget = false}),
   with(call, {name = "call everyone", target = "all", budget = false}),
   with(call, {name = "riskiest fifth", target = {top = math.floor(n / 5)}}),
+  with(small, {name = "10% off everyone", target = "all", budget = false}),
 }
+-- the discount's percent of each strategy (0: a call)
+local PCT_OF = {DISCOUNT_PCT, 0, 0, SMALL_PCT}
 local res = S.simulate{customers = customers, strategies = strategies, budget = BUDGET,
                        draws = 1000, seed = SEED}
-local sens = S.sensitivity{customers = customers, strategies = {discount, call}, budget = BUDGET,
+local sens = S.sensitivity{customers = customers, strategies = {discount, call, small}, budget = BUDGET,
                            vary = {effect = {0.5, 0.75, 1, 1.25, 1.5}, cost = {0.8, 1, 1.25}}}
 
 -- ---- 5. ground truth ---------------------------------------------------------------------------
@@ -311,7 +405,7 @@ for i = 1, n do active_index[ids[i]] = i end
 -- plan entries are action numbers in the strategy list: 1 discount, 2 and 3 calls; the
 -- optimised plan numbers the same actions (its strategies are the list's)
 local kind_of = {}
-for k, st in ipairs(strategies) do kind_of[k] = st.accept and st.accept > 0 and "discount" or "call" end
+for k in ipairs(strategies) do kind_of[k] = PCT_OF[k] == DISCOUNT_PCT and "discount" or PCT_OF[k] > 0 and "small discount" or "call" end
 local cost_of = {}
 for k, st in ipairs(strategies) do cost_of[k] = st.contact end
 local function true_net(plan)
@@ -320,7 +414,7 @@ local function true_net(plan)
   for i = 1, n do
     local k = plan[i]
     if k and k > 0 then
-      action[ids[i]] = kind_of[k] == "discount" and {discount = DISCOUNT_PCT, months = 1} or "outreach"
+      action[ids[i]] = PCT_OF[k] > 0 and {discount = PCT_OF[k], months = 1} or "outreach"
       cost, contacted = cost + cost_of[k], contacted + 1
     end
   end
@@ -352,7 +446,9 @@ local oracle_rows = {{"action (offered to everyone)", "kept in month 1, estimate
                       "revenue per customer kept in month 1 (360 days), true"}}
 do
   local grid = {0, 30, 60, 120, 180, 240, 300, 360}
-  local kinds = {none = "none", discount = {discount = DISCOUNT_PCT, months = 1}, call = "outreach"}
+  local kinds = {none = "none", discount = {discount = DISCOUNT_PCT, months = 1}, call = "outreach",
+                 small = {discount = SMALL_PCT, months = 1}}
+  local kind_pct = {discount = DISCOUNT_PCT, small = SMALL_PCT}
   local rev = {}
   for kind, act in pairs(kinds) do
     local S = {}
@@ -364,7 +460,7 @@ do
         local cur = 1 - S[g][id]
         local days = grid[g] - grid[g - 1]
         local pr = price[i]
-        if kind == "discount" and grid[g] <= 30 then pr = pr * (1 - DISCOUNT_PCT / 100) end
+        if kind_pct[kind] and grid[g] <= 30 then pr = pr * (1 - kind_pct[kind] / 100) end
         tot = tot + pr / 30 * days * (prev + cur) / 2
         prev = cur
       end
@@ -378,10 +474,10 @@ do
   local ov, oe = {}, {}
   for i = 1, n do
     local g = {rev.discount[i] - rev.none[i] + DISCOUNT_PCT / 100 * price[i], rev.call[i] - rev.none[i],
-               rev.call[i] - rev.none[i]}
-    local m = math.max(math.abs(g[1]), math.abs(g[2]), 1e-9)
+               rev.call[i] - rev.none[i], rev.small[i] - rev.none[i] + SMALL_PCT / 100 * price[i]}
+    local m = math.max(math.abs(g[1]), math.abs(g[2]), math.abs(g[4]), 1e-9)
     ov[i] = m
-    oe[i] = {g[1] / m, g[2] / m, g[3] / m}
+    oe[i] = {g[1] / m, g[2] / m, g[3] / m, g[4] / m}
   end
   -- where the estimate goes wrong: for each action offered to everyone, the customers it
   -- keeps in month 1 and the money it brings, estimated against the world's true risks
@@ -411,7 +507,7 @@ res.oracle = {plan = oracle_plan, net = {mean = oracle_expected, lo = oracle_exp
 
 local check, rows = {}, {{"plan", "customers contacted", "estimated net (12 months)", "estimated net (12 months), 90%",
                           "true net (360 days)", "estimated / true net", "true extra customers still subscribed at day 360"}}
-for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
+for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}) do
   local r = res[name]
   local tn, saved, contacted = truth(r.plan)
   check[name] = {estimated = r.net.mean, ["true"] = tn, lo = r.net.lo, hi = r.net.hi}
@@ -428,7 +524,7 @@ do
   local lines = {"user_id,action,churn_probability,expected_net"}
   local plan_opt = res.optimised.plan
   local E = require("churnlab.plan").expected({p = pl, value = value, scale = price,
-    effect = (function() local m = {} for i = 1, n do m[i] = {discount_effect[i], call_effect[i], call_effect[i]} end return m end)()},
+    effect = (function() local m = {} for i = 1, n do m[i] = {discount_effect[i], call_effect[i], call_effect[i], small_effect[i]} end return m end)()},
     (function() local a = {} for k, st in ipairs(strategies) do
       a[k] = {contact = st.contact, accept = st.accept or 0, reach = st.reach or 1, effect = 0} end return a end)())
   for i = 1, n do
@@ -462,7 +558,7 @@ end
 os.execute("mkdir -p " .. OUT)
 do
   local parts = {}
-  for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
+  for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}) do
     local c = check[name]
     parts[#parts + 1] = fmt('"%s": {"estimated": %.2f, "lo": %.2f, "hi": %.2f, "true": %.2f, "covered": %s}',
       name, c.estimated, c.lo, c.hi, c["true"], tostring(c["true"] >= c.lo and c["true"] <= c.hi))
@@ -623,9 +719,10 @@ print(fmt("06_strategy: optimised estimated %.0f [%.0f, %.0f], true %.0f (%.1f%%
 do
   local mix = {}
   for _, name in ipairs({"oracle", "optimised"}) do
-    local c = {discount = 0, call = 0}
+    local c = {discount = 0, call = 0, ["small discount"] = 0}
     for i = 1, n do local k = res[name].plan[i]; if k > 0 then c[kind_of[k]] = c[kind_of[k]] + 1 end end
-    mix[#mix + 1] = fmt("%s %d discounts, %d calls", name, c.discount, c.call)
+    mix[#mix + 1] = fmt("%s %d discounts of %d%%, %d of %d%%, %d calls", name, c.discount, DISCOUNT_PCT,
+                        c["small discount"], SMALL_PCT, c.call)
   end
   print("06_strategy: plans: " .. table.concat(mix, "; "))
 end
@@ -634,4 +731,6 @@ do
   for _, row in ipairs(uplift_rows) do q[#q + 1] = row[1] .. " " .. row[2] end
   print("06_strategy: normalised Qini on the held-out campaign: " .. table.concat(q, ", "))
 end
+print(fmt("06_strategy: discount hazard ratio by plan (campaign): basic %.3f (sd %.3f), standard %.3f (sd %.3f), premium %.3f (sd %.3f); pooled %.3f",
+  hr_plan.basic, hr_plan_sd.basic, hr_plan.standard, hr_plan_sd.standard, hr_plan.premium, hr_plan_sd.premium, hr_discount))
 print("06_strategy: wrote " .. out .. " and " .. OUT .. "/strategy_check.json")
