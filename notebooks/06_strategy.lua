@@ -65,31 +65,49 @@ local pipe = cl.prep.pipeline{target = "churn", drop = {"user_id"}, impute = "me
                               encode = "onehot", scale = "minmax"}
 pipe:fit(features)
 local X, y = pipe:transform(features)
-local oof = cl.tensor.zeros(n)
-for _, fold in ipairs(features:kfold{k = 3, stratify = "churn", seed = SEED}) do
-  local m = cl.gbdt{trees = 250, depth = 4, lr = 0.05, seed = SEED}
-  m:fit(X:index_rows(fold.train), y:index_rows(fold.train))
-  local p = m:predict(X:index_rows(fold.test))
-  for k, i in ipairs(fold.test) do oof:set(i, p:get(k)) end
+-- out-of-fold scores; refit k > 0 fits each fold's model on a bootstrap resample of its
+-- training rows with another seed (the model's own refit variance, section 1b)
+local function oof_scores(refit)
+  local out = cl.tensor.zeros(n)
+  for f, fold in ipairs(features:kfold{k = 3, stratify = "churn", seed = SEED}) do
+    local train = fold.train
+    if refit > 0 then
+      local u = cl.tensor.rand(#train, 1, {seed = SEED + 100 * refit + f})
+      local b = {}
+      for k = 1, #train do b[k] = train[math.min(#train, math.floor(u:get(k, 1) * #train) + 1)] end
+      train = b
+    end
+    local m = cl.gbdt{trees = 250, depth = 4, lr = 0.05, seed = SEED + refit}
+    m:fit(X:index_rows(train), y:index_rows(train))
+    local q = m:predict(X:index_rows(fold.test))
+    for k, i in ipairs(fold.test) do out:set(i, q:get(k)) end
+  end
+  return out
 end
+local oof = oof_scores(0)
 local iso = cl.calibrate.isotonic():fit(oof, y)
 local p = iso:predict(oof)
 local auc = cl.metrics.roc_auc(y, p)
 
--- ---- 1b. how wrong the probabilities may be: bootstrap replicates ---------------------------
--- Each replicate refits the calibration on a bootstrap resample of the customers (their
--- out-of-fold scores and outcomes) and re-maps every score: R equally likely sets of churn
--- probabilities, and the values that go with them (section 3). The simulation draws each of
--- its Monte Carlo runs from one replicate, so the plans' intervals carry the error of the
--- calibrated risk as well as the customers' luck.
-local R = 40
+-- ---- 1b. how wrong the probabilities may be: refit and bootstrap replicates ---------------
+-- REFITS bootstrap refits of the gradient-boosted model give other out-of-fold scores (the
+-- model's refit variance); each of the R replicates takes the scores of refit r % REFITS
+-- and refits the calibration on a bootstrap resample of the customers (their scores and
+-- outcomes), then re-maps every score: R equally likely sets of churn probabilities, and
+-- the values that go with them (section 3). The simulation draws each of its Monte Carlo
+-- runs from one replicate, so the plans' intervals carry the error of the risk model and its
+-- calibration as well as the customers' luck.
+local R, REFITS = 40, 4
 local p_boot = {}
 do
+  local scores = {[0] = oof}
+  for k = 1, REFITS - 1 do scores[k] = oof_scores(k) end
   local u = cl.tensor.rand(n, R, {seed = SEED + 1})
   for r = 1, R do
     local idx = {}
     for i = 1, n do idx[i] = math.min(n, math.floor(u:get(i, r) * n) + 1) end
-    p_boot[r] = cl.calibrate.isotonic():fit(oof:index_rows(idx), y:index_rows(idx)):predict(oof):totable()
+    local sc = scores[r % REFITS]
+    p_boot[r] = cl.calibrate.isotonic():fit(sc:index_rows(idx), y:index_rows(idx)):predict(sc):totable()
   end
 end
 
@@ -139,7 +157,7 @@ local function solve_hr(rows, c, y, w)
   end
   return (lo + hi) / 2
 end
-local R_EFFECT = 40
+local R_EFFECT = R -- one effect replicate per probability replicate
 local hr_plan, hr_plan_draws, hr_plan_sd = {}, {}, {}
 do
   local users = read("users.csv"):select{"user_id", "age_band", "region", "plan", "payment_method",
@@ -368,7 +386,7 @@ end
 -- arrive at the customer's own past rate (issues per day over the observed tenure), so the
 -- call's hazard ratio is the month's average of exp(a + b min(1, issues at day t)).
 local tenure = features.tenure_days:totable()
-local call_effect = {}
+local call_effect, call_hr = {}, {}
 for i = 1, n do
   local issues, hr = issues_of[ids[i]] or 0, 0
   local rate = (issue_count[ids[i]] or 0) / math.max(30, math.min(SNAP, tenure[i]))
@@ -377,9 +395,35 @@ for i = 1, n do
     local open = issues * decay + rate * 30 / math.log(2) * (1 - decay)
     hr = hr + math.exp(coefs.action_outreach + coefs.action_outreach_issues * math.min(1, open)) / 30
   end
-  call_effect[i] = relative(pl[i], hr)
+  call_effect[i], call_hr[i] = relative(pl[i], hr), hr
 end
-local call = {name = "call", contact = CALL, reach = 1, effect = call_effect}
+
+-- ---- 3b. how wrong the effects may be -------------------------------------------------------
+-- Replicate r of every customer's effects goes with replicate r of the probabilities: the
+-- discounts' from the campaign's bootstrap replicate r of the plan's hazard ratio (section
+-- 2a), the call's from the replicate's probability. On top, each draw scales each action's
+-- effects by one normal factor: for the discounts TRANSPORT_SD, the error of carrying a
+-- three-month discount on the customers of the campaign day to a one-month discount now (an
+-- assumption, not an estimate: nothing in the data measures it); for the call CALL_SD, the
+-- sampling error a pilot the size of the campaign would have (the campaign's relative
+-- standard error; the documented hazard ratio stands in for a pilot without one).
+local TRANSPORT_SD, CALL_SD = 0.10, effect_sd / effect
+local function draws_of(f)
+  local d = {}
+  for i = 1, n do
+    local row = {}
+    for r = 1, R do row[r] = f(i, r) end
+    d[i] = row
+  end
+  return d
+end
+discount.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r)) end)
+small.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r) ^ G_SMALL) end)
+local function mean_of(t) local m = 0 for i = 1, #t do m = m + t[i] / #t end return m end
+discount.effect_sd = TRANSPORT_SD * mean_of(discount_effect)
+small.effect_sd = TRANSPORT_SD * mean_of(small_effect)
+local call = {name = "call", contact = CALL, reach = 1, effect = call_effect, effect_sd = CALL_SD * mean_of(call_effect),
+              effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], call_hr[i]) end)}
 
 -- ---- 4. strategies -----------------------------------------------------------------------------
 
@@ -568,10 +612,15 @@ do
   parts[#parts + 1] = '"uplift_qini_auc": {' .. table.concat(q, ", ") .. ', "perfect": 1}'
   parts[#parts + 1] = fmt('"optimised_share_of_oracle": %.4f', check.oracle["true"] ~= 0 and
     check.optimised["true"] / check.oracle["true"] or 0)
-  parts[#parts + 1] = fmt('"interval": {"level": 0.9, "draws": 1000, "calibration_replicates": %d, '
-    .. '"includes": ["outcome noise", "calibration bootstrap", "values from the replicates", '
-    .. '"discount effect sampling error"], "excludes": ["risk model refit variance", "effect transport", '
-    .. '"call effect error", "value model error"], "coverage_check": "scripts/strategy_coverage.lua"}', R)
+  parts[#parts + 1] = fmt('"interval": {"level": 0.9, "draws": 1000, "replicates": %d, "risk_model_refits": %d, '
+    .. '"includes": ["outcome noise", "risk model refit (bootstrap refits of the gradient-boosted model)", '
+    .. '"calibration bootstrap", "values from the replicates", '
+    .. '"discount effect by plan: campaign bootstrap (hazard ratio refit per replicate)", '
+    .. '"call effect: the replicate\'s probabilities, and a pilot-sized sampling error (relative sd %.3f, assumed)", '
+    .. '"discount effect transport (relative sd %.2f, assumed)"], '
+    .. '"excludes": ["value model error (the Cox curve fitted once)", "error of the documented call and dose-response '
+    .. 'coefficients beyond the stated sd"], "coverage_check": "make coverage (scripts/strategy_coverage.lua)"}',
+    R, REFITS, CALL_SD, TRANSPORT_SD)
   parts[#parts + 1] = '"coverage": ' .. coverage_json()
   local path = OUT .. "/strategy_check.json"
   local f = assert(io.open(path .. ".tmp", "wb"))
@@ -643,13 +692,15 @@ assert(r:figure(plot.line{table.unpack(qini_series), xlabel = "share of customer
   {caption = "Above the random line: the ranking finds customers the discount keeps."}))
 
 local INCLUDES = fmt("Each 90%% interval includes: the customers' fates (who churns, drawn from their probabilities); "
-  .. "the error of the calibrated churn probabilities and of the values computed from them (each draw uses one of %d "
-  .. "bootstrap refits of the calibration); the campaign's sampling error of the discount's effect (standard error "
-  .. "%.1f points, drawn once per draw). It does not include: the risk model's own refit variance (the gradient-boosted "
-  .. "model is fitted once), the structural error of carrying the campaign's effect to a one-month discount now, of "
-  .. "the call's effect (taken from the pilot's hazard ratio without a sampling error) or of the value model (the Cox "
-  .. "curve, fitted once, carried from the window to the next twelve months and extrapolated after six). scripts/strategy_coverage.lua measures how often the intervals hold the truth.",
-  R, 100 * effect_sd)
+  .. "the error of the churn probabilities and of the values computed from them (each draw uses one of %d replicates: "
+  .. "one of %d bootstrap refits of the gradient-boosted model, then a bootstrap refit of the calibration); the "
+  .. "campaign's sampling error of each plan's discount hazard ratio (the replicate's bootstrap resample of the "
+  .. "campaign); for the call, the replicate's probabilities and a sampling error of relative sd %.2f (what a pilot "
+  .. "the size of the campaign would have; an assumption); for the discounts, a transport error of relative sd %.2f "
+  .. "(carrying a three-month campaign discount to a one-month discount now; an assumption). It does not include the "
+  .. "value model's error (the Cox curve, fitted once, carried from the window to the next twelve months and "
+  .. "extrapolated after six). make coverage measures how often the intervals hold the truth.",
+  R, REFITS, CALL_SD, TRANSPORT_SD)
 r:h1("Strategies compared")
 local srows = {{"strategy", "contacted", "kept in month 1 (mean)", "kept in month 1, 90%",
                 "revenue kept (12 months)", "cost", "net value (12 months)", "net value (12 months), 90%",

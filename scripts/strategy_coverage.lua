@@ -7,7 +7,8 @@
 -- customer (the default world's 15,000 for 30,225), exactly as `make report` runs them;
 -- strategy_check.json then says for every plan whether the replayed true net value fell
 -- inside the plan's 90% interval. Counted: the optimised plan, discount everyone, call
--- everyone and call the riskiest fifth (the oracle knows the truth and "nobody" is exactly 0).
+-- everyone, call the riskiest fifth and 10% off everyone (the oracle knows the truth and
+-- "nobody" is exactly 0).
 -- Prints one line per world and the coverage with its count (and writes them to out.json when
 -- given); each world takes some 20-30 s.
 local worlds = tonumber(arg and arg[1]) or 12
@@ -17,7 +18,7 @@ local exe = os.getenv("CHURNLAB") or "build/release/churnlab"
 local tmp = os.tmpname()
 os.remove(tmp)
 local fmt = string.format
-local PLANS = {"optimised", "everyone", "call everyone", "riskiest fifth"}
+local PLANS = {"optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone"}
 
 local function run(cmd)
   local ok = os.execute(cmd .. " >" .. tmp .. ".log 2>&1")
@@ -68,7 +69,8 @@ for s = first, first + worlds - 1 do
   end
   if c.oracle then opt_sum, oracle_sum = opt_sum + c.optimised["true"], oracle_sum + c.oracle["true"] end
   opt_est_sum = opt_est_sum + c.optimised.estimated
-  print(fmt("seed %d (%d active): %s", s, nact, table.concat(line, "; ")))
+  print(fmt("seed %d (%d active): %s; oracle true %.0f", s, nact, table.concat(line, "; "),
+            c.oracle and c.oracle["true"] or 0 / 0))
   os.execute("rm -rf " .. dir)
 end
 os.remove(tmp .. ".log")
