@@ -130,9 +130,11 @@ local effect_sd = (t_rate / c_rate) * math.sqrt((1 - t_rate) / (nt * t_rate) + (
 -- carries to a customer with monthly risk p as p' = 1 - (1 - p) ^ HR: a relative effect of
 -- 1 - p'/p that is smaller for riskier customers than the campaign's average.
 local hr_discount = math.log(1 - t_rate) / math.log(1 - c_rate)
+-- (clipped at -1, a doubled risk: a bootstrap replicate of a small world's plan can say
+-- the discount triples the hazard, and the simulation takes relative effects in [-1, 1])
 local function relative(p_i, hr)
-  if p_i <= 0 then return 1 - hr end
-  return 1 - (1 - (1 - p_i) ^ hr) / p_i
+  if p_i <= 0 then return math.max(-1, 1 - hr) end
+  return math.max(-1, 1 - (1 - (1 - p_i) ^ hr) / p_i)
 end
 
 -- ---- 2a. whom the discount moves: a hazard ratio per plan ----------------------------------
