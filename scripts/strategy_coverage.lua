@@ -35,7 +35,7 @@ local function read_check(path)
   local text = f:read("a")
   f:close()
   local out = {}
-  for name, body in text:gmatch('"([%w ]+)": (%b{})') do
+  for name, body in text:gmatch('"([%w %%]+)": (%b{})') do
     local est, lo, hi, tru, cov = body:match('"estimated": (%S+), "lo": (%S+), "hi": (%S+), "true": (%S+), "covered": (%a+)')
     if est then
       out[name] = {estimated = tonumber(est), lo = tonumber(lo), hi = tonumber(hi), ["true"] = tonumber(tru),
