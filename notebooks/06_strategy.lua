@@ -220,6 +220,7 @@ end
 -- for judging; scored by each learner, judged by the Qini curve on the held-out half.
 local U = require "churnlab.uplift"
 local uplift_rows, qini_series = {}, {}
+local judged -- the held-out half, for the oracle's Qini in section 5
 do
   local users = read("users.csv"):select{"user_id", "age_band", "region", "plan", "monthly_price",
                                           "payment_method", "devices", "channel", "signup_day"}
@@ -234,6 +235,7 @@ do
   local tj, cj = judge.treated:totable(), judge.churn:totable()
   local stayed = {}
   for i = 1, #cj do stayed[i] = 1 - cj[i] end
+  judged = {ids = judge.user_id:totable(), stayed = stayed, treated = tj}
   local make = function() return cl.gbdt{trees = 150, depth = 3, lr = 0.05, seed = SEED} end
   local scores = {}
   local tl = U.tlearner(make):fit(Xf, yf, tf)
@@ -421,7 +423,8 @@ local function draws_of(f)
 end
 discount.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r)) end)
 small.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r) ^ G_SMALL) end)
-local function mean_of(t) local m = 0 for i = 1, #t do m = m + t[i] / #t end return m end
+-- (sd from the mean effect's size: a small world's mean effect can be below zero)
+local function mean_of(t) local m = 0 for i = 1, #t do m = m + t[i] / #t end return math.abs(m) end
 discount.effect_sd = TRANSPORT_SD * mean_of(discount_effect)
 small.effect_sd = TRANSPORT_SD * mean_of(small_effect)
 local call = {name = "call", contact = CALL, reach = 1, effect = call_effect, effect_sd = CALL_SD * mean_of(call_effect),
@@ -551,6 +554,23 @@ do
 end
 res.oracle = {plan = oracle_plan, net = {mean = oracle_expected, lo = oracle_expected, hi = oracle_expected}}
 
+-- The oracle's Qini: the world knows every campaign customer's true effect (the drop in their
+-- 60-day churn probability from the discount, along their expected path from the campaign
+-- day); ranking the held-out half by it is the best any learner could do on these outcomes
+-- (short of knowing the outcomes themselves: "perfect" = 1).
+do
+  local t = world:campaign_truth()
+  local eff = {}
+  for k, id in ipairs(judged.ids) do eff[k] = t.control[id] - t.treated[id] end
+  local q = U.qini(judged.stayed, judged.treated, cl.tensor(eff))
+  uplift_rows[#uplift_rows + 1] = {"oracle (true effects)", fmt("%.4f", q.qini_auc), fmt("%.4f", q.uplift_auc),
+                                   fmt("%.6f", q.coefficient)}
+  uplift_rows["oracle (true effects)"] = q.qini_auc
+  local xs, ys = {}, {}
+  for k = 1, #q.x do xs[k] = q.x[k] / q.n; ys[k] = q.qini[k] end
+  qini_series[#qini_series + 1] = {x = xs, y = ys, name = "oracle (true effects)"}
+end
+
 local check, rows = {}, {{"plan", "customers contacted", "estimated net (12 months)", "estimated net (12 months), 90%",
                           "true net (360 days)", "estimated / true net", "true extra customers still subscribed at day 360"}}
 for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}) do
@@ -612,6 +632,7 @@ do
   local q = {}
   for _, row in ipairs(uplift_rows) do q[#q + 1] = fmt('"%s": %.6f', row[1], uplift_rows[row[1]]) end
   parts[#parts + 1] = '"uplift_qini_auc": {' .. table.concat(q, ", ") .. ', "perfect": 1}'
+  parts[#parts + 1] = fmt('"oracle_qini_auc": %.6f', uplift_rows["oracle (true effects)"])
   parts[#parts + 1] = fmt('"optimised_share_of_oracle": %.4f', check.oracle["true"] ~= 0 and
     check.optimised["true"] / check.oracle["true"] or 0)
   parts[#parts + 1] = fmt('"interval": {"level": 0.9, "draws": 1000, "replicates": %d, "risk_model_refits": %d, '
@@ -686,7 +707,9 @@ of "treated and stayed or control and churned"), the X-learner (Kuenzel et al. 2
 group's outcomes against the other group's model, then a regression of those imputed
 effects) and the DR-learner (Kennedy 2020: cross-fitted doubly robust pseudo-outcomes,
 regressed on the attributes), all on gradient-boosted trees; risk ranking orders by the
-control model's churn probability.]])
+control model's churn probability. The oracle ranks by each customer's true effect, which the
+simulated world knows (the drop in their 60-day churn probability from the discount): the best
+a ranking by effect can do on these noisy outcomes.]])
 r:table({{"ranking", "normalised Qini", "normalised uplift AUC", "Qini coefficient (per customer)"},
          table.unpack(uplift_rows)}, {caption = "Held-out half of the campaign"})
 assert(r:figure(plot.line{table.unpack(qini_series), xlabel = "share of customers targeted",

@@ -50,6 +50,19 @@ print(fmt("strategy_coverage: %d worlds of %d customers, seeds %d..%d, %s", worl
 local hit, total, per = 0, 0, {}
 for _, name in ipairs(PLANS) do per[name] = {0, 0} end
 local opt_sum, oracle_sum, opt_est_sum = 0, 0, 0
+-- the JSON so far (rewritten after every world, so a run cut short still says what it measured)
+local function write_json(path, done)
+  local parts = {}
+  for _, name in ipairs(PLANS) do parts[#parts + 1] = fmt('"%s": [%d, %d]', name, per[name][1], per[name][2]) end
+  local f, err = io.open(path .. ".tmp", "wb")
+  if not f then error("strategy_coverage: cannot write " .. path .. ": " .. tostring(err), 0) end
+  f:write(fmt('{"worlds": %d, "customers": %d, "first_seed": %d, "level": 0.9, "covered": %d, "plans": %d, '
+    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "optimised_estimated_sum": %.2f, "oracle_true_sum": %.2f}\n',
+    done, customers, first, hit, total, table.concat(parts, ", "), opt_sum, opt_est_sum, oracle_sum))
+  f:close()
+  local ok, rerr = os.rename(path .. ".tmp", path)
+  if not ok then error("strategy_coverage: cannot write " .. path .. ": " .. tostring(rerr), 0) end
+end
 for s = first, first + worlds - 1 do
   local dir = fmt("%s.w%d", tmp, s)
   run(fmt("%s scripts/gen_data.lua %s/data customers=%d titles=400 seed=%d", exe, dir, customers, s))
@@ -72,22 +85,11 @@ for s = first, first + worlds - 1 do
   print(fmt("seed %d (%d active): %s; oracle true %.0f", s, nact, table.concat(line, "; "),
             c.oracle and c.oracle["true"] or 0 / 0))
   os.execute("rm -rf " .. dir)
+  if arg and arg[4] then write_json(arg[4], s - first + 1) end
 end
 os.remove(tmp .. ".log")
 for _, name in ipairs(PLANS) do print(fmt("coverage %-15s %d/%d", name, per[name][1], per[name][2])) end
 print(fmt("strategy_coverage: the 90%% intervals hold the true net value in %d/%d plans (%.1f%%)",
   hit, total, 100 * hit / total))
-if arg and arg[4] then
-  local parts = {}
-  for _, name in ipairs(PLANS) do parts[#parts + 1] = fmt('"%s": [%d, %d]', name, per[name][1], per[name][2]) end
-  local f, err = io.open(arg[4] .. ".tmp", "wb")
-  if not f then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(err), 0) end
-  f:write(fmt('{"worlds": %d, "customers": %d, "first_seed": %d, "level": 0.9, "covered": %d, "plans": %d, '
-    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "optimised_estimated_sum": %.2f, "oracle_true_sum": %.2f}\n',
-    worlds, customers, first, hit, total, table.concat(parts, ", "), opt_sum, opt_est_sum, oracle_sum))
-  f:close()
-  local ok, rerr = os.rename(arg[4] .. ".tmp", arg[4])
-  if not ok then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(rerr), 0) end
-end
 print(fmt("strategy_coverage: net value summed over the worlds: optimised estimated %.0f, true %.0f, oracle true %.0f",
   opt_est_sum, opt_sum, oracle_sum))
