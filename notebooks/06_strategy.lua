@@ -606,7 +606,7 @@ end
 
 -- The intervals' coverage over seeded worlds is measured by scripts/strategy_coverage.lua (one
 -- notebook run per world, minutes, so not here): when its JSON is at OUT/strategy_coverage.json
--- (churnlab scripts/strategy_coverage.lua 50 4000 1 reports/strategy_coverage.json) it is
+-- (make strategy-coverage: scripts/strategy_coverage.lua 50 4000 1 reports/strategy_coverage.json) it is
 -- carried into strategy_check.json as written; otherwise "coverage" is null - not measured.
 local function coverage_json()
   local path = OUT .. "/strategy_coverage.json"
@@ -642,7 +642,7 @@ do
     .. '"call effect: the replicate\'s probabilities, and a pilot-sized sampling error (relative sd %.3f, assumed)", '
     .. '"discount effect transport (relative sd %.2f, assumed)"], '
     .. '"excludes": ["value model error (the Cox curve fitted once)", "error of the documented call and dose-response '
-    .. 'coefficients beyond the stated sd"], "coverage_check": "make coverage (scripts/strategy_coverage.lua)"}',
+    .. 'coefficients beyond the stated sd"], "coverage_check": "make strategy-coverage (scripts/strategy_coverage.lua)"}',
     R, REFITS, CALL_SD, TRANSPORT_SD)
   parts[#parts + 1] = '"coverage": ' .. coverage_json()
   local path = OUT .. "/strategy_check.json"
@@ -724,7 +724,7 @@ local INCLUDES = fmt("Each 90%% interval includes: the customers' fates (who chu
   .. "the size of the campaign would have; an assumption); for the discounts, a transport error of relative sd %.2f "
   .. "(carrying a three-month campaign discount to a one-month discount now; an assumption). It does not include the "
   .. "value model's error (the Cox curve, fitted once, carried from the window to the next twelve months and "
-  .. "extrapolated after six). make coverage measures how often the intervals hold the truth.",
+  .. "extrapolated after six). make strategy-coverage measures how often the intervals hold the truth.",
   R, REFITS, CALL_SD, TRANSPORT_SD)
 r:h1("Strategies compared")
 local srows = {{"strategy", "contacted", "kept in month 1 (mean)", "kept in month 1, 90%",

@@ -45,6 +45,12 @@ local function read_check(path)
   return out
 end
 
+if arg and arg[4] then -- fail before the first world, not after it, when the output cannot be written
+  local f, err = io.open(arg[4] .. ".tmp", "wb")
+  if not f then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(err), 0) end
+  f:close()
+  os.remove(arg[4] .. ".tmp")
+end
 print(fmt("strategy_coverage: %d worlds of %d customers, seeds %d..%d, %s", worlds, customers, first,
   first + worlds - 1, exe))
 local hit, total, per = 0, 0, {}
