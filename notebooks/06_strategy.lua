@@ -7,7 +7,9 @@
 -- The chain an analyst would follow:
 --   1. churn probabilities for every active customer, out-of-fold (each customer scored by a
 --      model that never saw them) and calibrated (isotonic);
---   2. the effect of a discount, learned from the past randomised campaign (campaign.csv), and
+--   2. the effect of a discount, learned from the past randomised campaign (campaign.csv) as a
+--      hazard ratio per plan (the visible carrier of price sensitivity), at 25% and, through
+--      the documented dose-response, at 10%, and
 --      of a personal outreach call, from a pilot (here: the simulator's documented hazard
 --      coefficients stand in for one), larger for customers with open tickets or payment
 --      failures;
@@ -19,9 +21,11 @@
 --   5. the ground truth: the world replays the next 360 days under each plan with the same
 --      random numbers, and we compare estimated with true net value, next to an oracle plan
 --      that knows the true risks and effects (the world's hazard) and spends the same budget.
--- The 90% intervals carry the customers' luck, 40 bootstrap refits of the calibration (with
--- the values computed from them) and the campaign's sampling error of the discount's effect;
--- scripts/strategy_coverage.lua measures how often they hold the truth over seeded worlds.
+-- The 90% intervals carry the customers' luck, bootstrap refits of the risk model and of its
+-- calibration (with the values computed from them), the campaign bootstrap of the discount's
+-- hazard ratios, a pilot-sized error of the call's effect and an assumed transport error of
+-- the discounts (strategy_check.json's "interval" lists them); make strategy-coverage
+-- measures how often they hold the truth over 50 seeded worlds.
 local cl = require "churnlab"
 local plot, report = cl.plot, cl.report
 local S = require "churnlab.strategy"
@@ -675,7 +679,11 @@ never saw them (3-fold cross-fitting), calibrated with isotonic regression: ROC 
 
 **Effect.** In the past randomised campaign %d customers got %d%% off and churned at
 %.2f%% within 60 days, against %.2f%% for %d controls: a relative reduction of **%.1f%%**
-(standard error %.1f points), which we carry over to a one-month discount now.
+(standard error %.1f points), which we carry over to a one-month discount now. The discount
+works through price sensitivity, which we cannot see; the plan carries some of it, so each
+plan gets its own hazard ratio, fitted against a churn model of the controls (basic %.2f,
+standard %.2f, premium %.2f; campaign bootstrap sd %.2f, %.2f, %.2f). A %d%% discount acts
+through the documented dose-response (%.0f%% of the 25%% discount's log hazard ratio).
 
 **Calls.** An outreach call costs %.2f; a pilot (the simulator's documented hazard stands in
 for one) says it lowers a customer's risk for the month by %.0f%%, or by %.0f%% when the
@@ -689,7 +697,8 @@ after that), and the customer's calibrated churn probability sets its level (the
 scaled so the first month's risk is p). A discount costs %d%% of that price
 for the month to everyone offered it (the world does not let customers refuse money), and
 each e-mail %.2f.]], n, auc, nt, DISCOUNT_PCT, 100 * t_rate, 100 * c_rate, nc, 100 * effect,
-  100 * effect_sd, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
+  100 * effect_sd, hr_plan.basic, hr_plan.standard, hr_plan.premium, hr_plan_sd.basic, hr_plan_sd.standard,
+  hr_plan_sd.premium, SMALL_PCT, 100 * G_SMALL, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
   100 * (1 - math.exp(coefs.action_outreach + coefs.action_outreach_issues)),
   (function() local c = 0 for i = 1, n do if call_effect[i] > 0.3 then c = c + 1 end end return c end)(),
   cox_info.n, cox_info.events, cox_fitted_months, DISCOUNT_PCT, CONTACT))
@@ -776,8 +785,12 @@ less spread out than the true risks (its ROC AUC is below the true risk's), and 
 concave effect over the spread it misses overstates the customers kept; the same spread makes
 the customers kept riskier, hence worth less, than their estimated probability says. The
 discount's effect is carried from a past campaign (a three-month discount on the customers of
-day 90) to a one-month discount now, which can err either way. The intervals above do not
-include these errors; the coverage check says how much that costs.]])
+day 90) to a one-month discount now, which can err either way. The intervals above carry
+the refit error of the probabilities and effects and an assumed transport error, not the
+value model's error; the coverage check (make strategy-coverage) says how much that costs.
+The discount's true effect also varies within each plan with a price sensitivity nothing in
+the data shows for basic customers, so the plan cannot find the customers the oracle gives
+discounts to.]])
 local est, tru = {}, {}
 for k, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
   est[k] = (res[name] and res[name].net.mean) or 0
