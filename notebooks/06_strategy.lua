@@ -415,7 +415,9 @@ end
 -- assumption, not an estimate: nothing in the data measures it); for the call CALL_SD, the
 -- sampling error a pilot the size of the campaign would have (the campaign's relative
 -- standard error; the documented hazard ratio stands in for a pilot without one).
-local TRANSPORT_SD, CALL_SD = 0.10, effect_sd / effect
+-- (a small world's campaign may show no benefit at all, effect <= 0: its relative error is
+-- then unbounded and the call's is taken as 100%)
+local TRANSPORT_SD, CALL_SD = 0.10, effect > 0 and effect_sd / effect or 1
 local function draws_of(f)
   local d = {}
   for i = 1, n do
