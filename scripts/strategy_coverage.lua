@@ -11,6 +11,11 @@
 -- "nobody" is exactly 0).
 -- Prints one line per world and the coverage with its count (and writes them to out.json when
 -- given); each world takes some 20-30 s.
+-- Measured (make strategy-coverage, seeds 1..50, 4000 customers, shared machine): 222/250
+-- intervals held the truth (88.8%): optimised 37/50, discount everyone 44/50, call everyone
+-- 50/50, riskiest fifth 49/50, 10% off everyone 42/50; seeds 1..20 alone 84/100. The
+-- optimised plan's estimate runs high (summed 25,352 against a true -10,595): it is chosen on
+-- the same estimates it is judged by (the optimiser's curse), which no interval here covers.
 local worlds = tonumber(arg and arg[1]) or 12
 local customers = tonumber(arg and arg[2]) or 4000
 local first = tonumber(arg and arg[3]) or 1
