@@ -233,6 +233,15 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 report: all
 	@sh scripts/report.sh
 
+# Notebook 06's 90% intervals against the truth over 50 seeded worlds (gen_data, 02 and 06 on
+# each: about a minute a world, so not part of test or report): reports/strategy_coverage.json,
+# which notebook 06 copies into strategy_check.json when it is there.
+STRATEGY_WORLDS ?= 50
+strategy-coverage: all
+	@mkdir -p reports
+	$(EXE) scripts/strategy_coverage.lua $(STRATEGY_WORLDS) 4000 1 reports/strategy_coverage.json
+.PHONY: strategy-coverage
+
 # The live dashboard and API on the default world: data, features and the model of notebook 03
 # first when they are missing, then `churnlab serve $(SERVE_ARGS)` (Ctrl-C stops it).
 serve: data

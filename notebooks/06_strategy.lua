@@ -7,7 +7,9 @@
 -- The chain an analyst would follow:
 --   1. churn probabilities for every active customer, out-of-fold (each customer scored by a
 --      model that never saw them) and calibrated (isotonic);
---   2. the effect of a discount, learned from the past randomised campaign (campaign.csv), and
+--   2. the effect of a discount, learned from the past randomised campaign (campaign.csv) as a
+--      hazard ratio per plan (the visible carrier of price sensitivity), at 25% and, through
+--      the documented dose-response, at 10%, and
 --      of a personal outreach call, from a pilot (here: the simulator's documented hazard
 --      coefficients stand in for one), larger for customers with open tickets or payment
 --      failures;
@@ -19,9 +21,11 @@
 --   5. the ground truth: the world replays the next 360 days under each plan with the same
 --      random numbers, and we compare estimated with true net value, next to an oracle plan
 --      that knows the true risks and effects (the world's hazard) and spends the same budget.
--- The 90% intervals carry the customers' luck, 40 bootstrap refits of the calibration (with
--- the values computed from them) and the campaign's sampling error of the discount's effect;
--- scripts/strategy_coverage.lua measures how often they hold the truth over seeded worlds.
+-- The 90% intervals carry the customers' luck, bootstrap refits of the risk model and of its
+-- calibration (with the values computed from them), the campaign bootstrap of the discount's
+-- hazard ratios, a pilot-sized error of the call's effect and an assumed transport error of
+-- the discounts (strategy_check.json's "interval" lists them); make strategy-coverage
+-- measures how often they hold the truth over 50 seeded worlds.
 local cl = require "churnlab"
 local plot, report = cl.plot, cl.report
 local S = require "churnlab.strategy"
@@ -31,6 +35,7 @@ local OUT = arg and arg[2] or "reports"
 local SEED = 42
 local HORIZON_MONTHS = 12          -- value horizon and replay horizon (360 days)
 local DISCOUNT_PCT, CONTACT = 25, 0.5  -- one month at 25% off; 0.50 per e-mail sent
+local SMALL_PCT = 10                   -- a smaller offer: one month at 10% off
 local CALL = 3.0                       -- cost of one outreach call
 local BUDGET = tonumber(arg and arg[3]) or 15000 -- scripts/strategy_coverage.lua scales it to small worlds
 local fmt = string.format
@@ -64,31 +69,49 @@ local pipe = cl.prep.pipeline{target = "churn", drop = {"user_id"}, impute = "me
                               encode = "onehot", scale = "minmax"}
 pipe:fit(features)
 local X, y = pipe:transform(features)
-local oof = cl.tensor.zeros(n)
-for _, fold in ipairs(features:kfold{k = 3, stratify = "churn", seed = SEED}) do
-  local m = cl.gbdt{trees = 250, depth = 4, lr = 0.05, seed = SEED}
-  m:fit(X:index_rows(fold.train), y:index_rows(fold.train))
-  local p = m:predict(X:index_rows(fold.test))
-  for k, i in ipairs(fold.test) do oof:set(i, p:get(k)) end
+-- out-of-fold scores; refit k > 0 fits each fold's model on a bootstrap resample of its
+-- training rows with another seed (the model's own refit variance, section 1b)
+local function oof_scores(refit)
+  local out = cl.tensor.zeros(n)
+  for f, fold in ipairs(features:kfold{k = 3, stratify = "churn", seed = SEED}) do
+    local train = fold.train
+    if refit > 0 then
+      local u = cl.tensor.rand(#train, 1, {seed = SEED + 100 * refit + f})
+      local b = {}
+      for k = 1, #train do b[k] = train[math.min(#train, math.floor(u:get(k, 1) * #train) + 1)] end
+      train = b
+    end
+    local m = cl.gbdt{trees = 250, depth = 4, lr = 0.05, seed = SEED + refit}
+    m:fit(X:index_rows(train), y:index_rows(train))
+    local q = m:predict(X:index_rows(fold.test))
+    for k, i in ipairs(fold.test) do out:set(i, q:get(k)) end
+  end
+  return out
 end
+local oof = oof_scores(0)
 local iso = cl.calibrate.isotonic():fit(oof, y)
 local p = iso:predict(oof)
 local auc = cl.metrics.roc_auc(y, p)
 
--- ---- 1b. how wrong the probabilities may be: bootstrap replicates ---------------------------
--- Each replicate refits the calibration on a bootstrap resample of the customers (their
--- out-of-fold scores and outcomes) and re-maps every score: R equally likely sets of churn
--- probabilities, and the values that go with them (section 3). The simulation draws each of
--- its Monte Carlo runs from one replicate, so the plans' intervals carry the error of the
--- calibrated risk as well as the customers' luck.
-local R = 40
+-- ---- 1b. how wrong the probabilities may be: refit and bootstrap replicates ---------------
+-- REFITS bootstrap refits of the gradient-boosted model give other out-of-fold scores (the
+-- model's refit variance); each of the R replicates takes the scores of refit r % REFITS
+-- and refits the calibration on a bootstrap resample of the customers (their scores and
+-- outcomes), then re-maps every score: R equally likely sets of churn probabilities, and
+-- the values that go with them (section 3). The simulation draws each of its Monte Carlo
+-- runs from one replicate, so the plans' intervals carry the error of the risk model and its
+-- calibration as well as the customers' luck.
+local R, REFITS = 40, 4
 local p_boot = {}
 do
+  local scores = {[0] = oof}
+  for k = 1, REFITS - 1 do scores[k] = oof_scores(k) end
   local u = cl.tensor.rand(n, R, {seed = SEED + 1})
   for r = 1, R do
     local idx = {}
     for i = 1, n do idx[i] = math.min(n, math.floor(u:get(i, r) * n) + 1) end
-    p_boot[r] = cl.calibrate.isotonic():fit(oof:index_rows(idx), y:index_rows(idx)):predict(oof):totable()
+    local sc = scores[r % REFITS]
+    p_boot[r] = cl.calibrate.isotonic():fit(sc:index_rows(idx), y:index_rows(idx)):predict(sc):totable()
   end
 end
 
@@ -111,9 +134,89 @@ local effect_sd = (t_rate / c_rate) * math.sqrt((1 - t_rate) / (nt * t_rate) + (
 -- carries to a customer with monthly risk p as p' = 1 - (1 - p) ^ HR: a relative effect of
 -- 1 - p'/p that is smaller for riskier customers than the campaign's average.
 local hr_discount = math.log(1 - t_rate) / math.log(1 - c_rate)
+-- (clipped at -1, a doubled risk: a bootstrap replicate of a small world's plan can say
+-- the discount triples the hazard, and the simulation takes relative effects in [-1, 1])
 local function relative(p_i, hr)
-  if p_i <= 0 then return 1 - hr end
-  return 1 - (1 - (1 - p_i) ^ hr) / p_i
+  if p_i <= 0 then return math.max(-1, 1 - hr) end
+  return math.max(-1, 1 - (1 - (1 - p_i) ^ hr) / p_i)
+end
+
+-- ---- 2a. whom the discount moves: a hazard ratio per plan ----------------------------------
+-- The world's discount works through price sensitivity, which nobody sees; the plan is the
+-- visible attribute that carries it (basic customers are the most price-sensitive). The
+-- campaign's pooled ratio of log survivals also assumes every customer had the same risk.
+-- So, per plan: a churn model of the controls (their visible attributes) gives each treated
+-- customer's 60-day risk c_i without the discount, and the plan's hazard ratio is the HR that
+-- makes the treated's expected churn, sum of 1 - (1 - c_i) ^ HR, equal their observed churn
+-- (a T-learner on the hazard scale; with c_i constant it is the pooled formula above).
+-- Its sampling error comes from R_EFFECT bootstrap resamples of both arms (the control
+-- model's level follows each resample's control churn rate), drawn with section 1b's
+-- replicates in the simulation.
+local PLANS = {"basic", "standard", "premium"}
+local function solve_hr(rows, c, y, w)
+  local target, lo, hi = 0, 0.01, 5
+  for k, i in ipairs(rows) do target = target + w[k] * y[i] end
+  for _ = 1, 60 do
+    local mid, sum = (lo + hi) / 2, 0
+    for k, i in ipairs(rows) do sum = sum + w[k] * (1 - (1 - c[i]) ^ mid) end
+    if sum > target then hi = mid else lo = mid end
+  end
+  return (lo + hi) / 2
+end
+local R_EFFECT = R -- one effect replicate per probability replicate
+local hr_plan, hr_plan_draws, hr_plan_sd = {}, {}, {}
+do
+  local users = read("users.csv"):select{"user_id", "age_band", "region", "plan", "payment_method",
+                                          "devices", "channel", "signup_day"}
+  local camp = campaign:select{"user_id", "treated", "churn"}:join(users, {"user_id"})
+  local cp = cl.prep.pipeline{target = "churn", drop = {"user_id", "treated"}, impute = "median",
+                              encode = "onehot", scale = "minmax"}
+  cp:fit(camp)
+  local Xc, yc = cp:transform(camp)
+  local tr, yv, plans = camp.treated:totable(), yc:totable(), camp.plan:totable()
+  local ctrl, trt = {}, {}
+  for i = 1, #tr do if tr[i] == 1 then trt[#trt + 1] = i else ctrl[#ctrl + 1] = i end end
+  local yctl = {}
+  for k, i in ipairs(ctrl) do yctl[k] = yv[i] end
+  local m0 = cl.gbdt{trees = 150, depth = 3, lr = 0.05, seed = SEED}
+  m0:fit(Xc:index_rows(ctrl), cl.tensor(yctl))
+  local c = m0:predict(Xc):totable()
+  local c_mean = 0
+  for _, i in ipairs(ctrl) do c_mean = c_mean + c[i] / #ctrl end
+  local by = {}
+  for _, g in ipairs(PLANS) do by[g] = {} end
+  for _, i in ipairs(trt) do if by[plans[i]] then table.insert(by[plans[i]], i) end end
+  local ones = setmetatable({}, {__index = function() return 1 end})
+  for _, g in ipairs(PLANS) do
+    hr_plan[g] = #by[g] >= 30 and solve_hr(by[g], c, yv, ones) or hr_discount
+  end
+  -- bootstrap: weights = resample counts of every treated and control row
+  local u = cl.tensor.rand(#tr, R_EFFECT, {seed = SEED + 2})
+  for r = 1, R_EFFECT do
+    local cnt = {}
+    for i = 1, #tr do local j = math.min(#tr, math.floor(u:get(i, r) * #tr) + 1); cnt[j] = (cnt[j] or 0) + 1 end
+    local kc, wc = 0, 0
+    for _, i in ipairs(ctrl) do kc, wc = kc + (cnt[i] or 0) * yv[i], wc + (cnt[i] or 0) end
+    local level = wc > 0 and (kc / wc) / c_mean or 1 -- the resample's control churn over the model's
+    local cr = {}
+    for i = 1, #tr do cr[i] = math.min(1 - 1e-9, c[i] * level) end
+    local draw = {}
+    for _, g in ipairs(PLANS) do
+      local w = {}
+      for k, i in ipairs(by[g]) do w[k] = cnt[i] or 0 end
+      draw[g] = #by[g] >= 30 and solve_hr(by[g], cr, yv, w) or hr_discount
+    end
+    hr_plan_draws[r] = draw
+  end
+  for _, g in ipairs(PLANS) do
+    local s1, s2 = 0, 0
+    for r = 1, R_EFFECT do s1, s2 = s1 + hr_plan_draws[r][g], s2 + hr_plan_draws[r][g] ^ 2 end
+    hr_plan_sd[g] = math.sqrt(math.max(0, s2 / R_EFFECT - (s1 / R_EFFECT) ^ 2))
+  end
+end
+local function hr_of(plan_name, r)
+  local t = r and hr_plan_draws[r] or hr_plan
+  return t[plan_name] or hr_discount
 end
 
 -- ---- 2b. who responds to the discount: uplift models against risk ranking ----------------
@@ -121,6 +224,7 @@ end
 -- for judging; scored by each learner, judged by the Qini curve on the held-out half.
 local U = require "churnlab.uplift"
 local uplift_rows, qini_series = {}, {}
+local judged -- the held-out half, for the oracle's Qini in section 5
 do
   local users = read("users.csv"):select{"user_id", "age_band", "region", "plan", "monthly_price",
                                           "payment_method", "devices", "channel", "signup_day"}
@@ -135,6 +239,7 @@ do
   local tj, cj = judge.treated:totable(), judge.churn:totable()
   local stayed = {}
   for i = 1, #cj do stayed[i] = 1 - cj[i] end
+  judged = {ids = judge.user_id:totable(), stayed = stayed, treated = tj}
   local make = function() return cl.gbdt{trees = 150, depth = 3, lr = 0.05, seed = SEED} end
   local scores = {}
   local tl = U.tlearner(make):fit(Xf, yf, tf)
@@ -252,9 +357,21 @@ for i = 1, n do
 end
 local customers = {p = pl, value = value, scale = price, p_draws = p_draws, value_draws = value_draws}
 local discount_effect = {}
-for i = 1, n do discount_effect[i] = relative(pl[i], hr_discount) end
+local fplan = features.plan:totable()
+for i = 1, n do discount_effect[i] = relative(pl[i], hr_of(fplan[i])) end
 local discount = {name = "discount", contact = CONTACT, accept = DISCOUNT_PCT / 100, reach = 1,
                   effect = discount_effect, effect_sd = effect_sd}
+-- A smaller discount: the campaign tried only 25%, so its size enters through the data
+-- dictionary's dose-response (a pilot's finding, as for the call): a discount of fraction d
+-- acts as g(d) = (1 - exp(-d / 0.3)) / (1 - exp(-0.25 / 0.3)) of the 25% discount on the log
+-- hazard (diminishing returns), so its hazard ratio is HR(25%) ^ g(d). Per cost it moves more
+-- churn than the 25% offer, and more than a call for customers without open issues.
+local function feel(d) return (1 - math.exp(-d / 0.3)) / (1 - math.exp(-0.25 / 0.3)) end
+local G_SMALL = feel(SMALL_PCT / 100)
+local small_effect = {}
+for i = 1, n do small_effect[i] = relative(pl[i], hr_of(fplan[i]) ^ G_SMALL) end
+local small = {name = "small discount", contact = CONTACT, accept = SMALL_PCT / 100, reach = 1,
+               effect = small_effect, effect_sd = effect_sd * G_SMALL}
 -- Outreach: the pilot says a call lowers the daily hazard by exp(-0.2) for 30 days, and by a
 -- further exp(-0.6 * issues) for customers with open issues (recent tickets or payment
 -- failures, capped at 1): a relative reduction of the month's churn risk per customer.
@@ -277,7 +394,7 @@ end
 -- arrive at the customer's own past rate (issues per day over the observed tenure), so the
 -- call's hazard ratio is the month's average of exp(a + b min(1, issues at day t)).
 local tenure = features.tenure_days:totable()
-local call_effect = {}
+local call_effect, call_hr = {}, {}
 for i = 1, n do
   local issues, hr = issues_of[ids[i]] or 0, 0
   local rate = (issue_count[ids[i]] or 0) / math.max(30, math.min(SNAP, tenure[i]))
@@ -286,9 +403,38 @@ for i = 1, n do
     local open = issues * decay + rate * 30 / math.log(2) * (1 - decay)
     hr = hr + math.exp(coefs.action_outreach + coefs.action_outreach_issues * math.min(1, open)) / 30
   end
-  call_effect[i] = relative(pl[i], hr)
+  call_effect[i], call_hr[i] = relative(pl[i], hr), hr
 end
-local call = {name = "call", contact = CALL, reach = 1, effect = call_effect}
+
+-- ---- 3b. how wrong the effects may be -------------------------------------------------------
+-- Replicate r of every customer's effects goes with replicate r of the probabilities: the
+-- discounts' from the campaign's bootstrap replicate r of the plan's hazard ratio (section
+-- 2a), the call's from the replicate's probability. On top, each draw scales each action's
+-- effects by one normal factor: for the discounts TRANSPORT_SD, the error of carrying a
+-- three-month discount on the customers of the campaign day to a one-month discount now (an
+-- assumption, not an estimate: nothing in the data measures it); for the call CALL_SD, the
+-- sampling error a pilot the size of the campaign would have (the campaign's relative
+-- standard error; the documented hazard ratio stands in for a pilot without one).
+-- (a small world's campaign may show no benefit at all, effect <= 0: its relative error is
+-- then unbounded and the call's is taken as 100%)
+local TRANSPORT_SD, CALL_SD = 0.10, effect > 0 and effect_sd / effect or 1
+local function draws_of(f)
+  local d = {}
+  for i = 1, n do
+    local row = {}
+    for r = 1, R do row[r] = f(i, r) end
+    d[i] = row
+  end
+  return d
+end
+discount.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r)) end)
+small.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r) ^ G_SMALL) end)
+-- (sd from the mean effect's size: a small world's mean effect can be below zero)
+local function mean_of(t) local m = 0 for i = 1, #t do m = m + t[i] / #t end return math.abs(m) end
+discount.effect_sd = TRANSPORT_SD * mean_of(discount_effect)
+small.effect_sd = TRANSPORT_SD * mean_of(small_effect)
+local call = {name = "call", contact = CALL, reach = 1, effect = call_effect, effect_sd = CALL_SD * mean_of(call_effect),
+              effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], call_hr[i]) end)}
 
 -- ---- 4. strategies -----------------------------------------------------------------------------
 
@@ -297,10 +443,13 @@ local strategies = {
   with(discount, {name = "everyone", target = "all", budget = false}),
   with(call, {name = "call everyone", target = "all", budget = false}),
   with(call, {name = "riskiest fifth", target = {top = math.floor(n / 5)}}),
+  with(small, {name = "10% off everyone", target = "all", budget = false}),
 }
+-- the discount's percent of each strategy (0: a call)
+local PCT_OF = {DISCOUNT_PCT, 0, 0, SMALL_PCT}
 local res = S.simulate{customers = customers, strategies = strategies, budget = BUDGET,
                        draws = 1000, seed = SEED}
-local sens = S.sensitivity{customers = customers, strategies = {discount, call}, budget = BUDGET,
+local sens = S.sensitivity{customers = customers, strategies = {discount, call, small}, budget = BUDGET,
                            vary = {effect = {0.5, 0.75, 1, 1.25, 1.5}, cost = {0.8, 1, 1.25}}}
 
 -- ---- 5. ground truth ---------------------------------------------------------------------------
@@ -311,7 +460,7 @@ for i = 1, n do active_index[ids[i]] = i end
 -- plan entries are action numbers in the strategy list: 1 discount, 2 and 3 calls; the
 -- optimised plan numbers the same actions (its strategies are the list's)
 local kind_of = {}
-for k, st in ipairs(strategies) do kind_of[k] = st.accept and st.accept > 0 and "discount" or "call" end
+for k in ipairs(strategies) do kind_of[k] = PCT_OF[k] == DISCOUNT_PCT and "discount" or PCT_OF[k] > 0 and "small discount" or "call" end
 local cost_of = {}
 for k, st in ipairs(strategies) do cost_of[k] = st.contact end
 local function true_net(plan)
@@ -320,7 +469,7 @@ local function true_net(plan)
   for i = 1, n do
     local k = plan[i]
     if k and k > 0 then
-      action[ids[i]] = kind_of[k] == "discount" and {discount = DISCOUNT_PCT, months = 1} or "outreach"
+      action[ids[i]] = PCT_OF[k] > 0 and {discount = PCT_OF[k], months = 1} or "outreach"
       cost, contacted = cost + cost_of[k], contacted + 1
     end
   end
@@ -352,7 +501,9 @@ local oracle_rows = {{"action (offered to everyone)", "kept in month 1, estimate
                       "revenue per customer kept in month 1 (360 days), true"}}
 do
   local grid = {0, 30, 60, 120, 180, 240, 300, 360}
-  local kinds = {none = "none", discount = {discount = DISCOUNT_PCT, months = 1}, call = "outreach"}
+  local kinds = {none = "none", discount = {discount = DISCOUNT_PCT, months = 1}, call = "outreach",
+                 small = {discount = SMALL_PCT, months = 1}}
+  local kind_pct = {discount = DISCOUNT_PCT, small = SMALL_PCT}
   local rev = {}
   for kind, act in pairs(kinds) do
     local S = {}
@@ -364,7 +515,7 @@ do
         local cur = 1 - S[g][id]
         local days = grid[g] - grid[g - 1]
         local pr = price[i]
-        if kind == "discount" and grid[g] <= 30 then pr = pr * (1 - DISCOUNT_PCT / 100) end
+        if kind_pct[kind] and grid[g] <= 30 then pr = pr * (1 - kind_pct[kind] / 100) end
         tot = tot + pr / 30 * days * (prev + cur) / 2
         prev = cur
       end
@@ -378,10 +529,10 @@ do
   local ov, oe = {}, {}
   for i = 1, n do
     local g = {rev.discount[i] - rev.none[i] + DISCOUNT_PCT / 100 * price[i], rev.call[i] - rev.none[i],
-               rev.call[i] - rev.none[i]}
-    local m = math.max(math.abs(g[1]), math.abs(g[2]), 1e-9)
+               rev.call[i] - rev.none[i], rev.small[i] - rev.none[i] + SMALL_PCT / 100 * price[i]}
+    local m = math.max(math.abs(g[1]), math.abs(g[2]), math.abs(g[4]), 1e-9)
     ov[i] = m
-    oe[i] = {g[1] / m, g[2] / m, g[3] / m}
+    oe[i] = {g[1] / m, g[2] / m, g[3] / m, g[4] / m}
   end
   -- where the estimate goes wrong: for each action offered to everyone, the customers it
   -- keeps in month 1 and the money it brings, estimated against the world's true risks
@@ -409,9 +560,26 @@ do
 end
 res.oracle = {plan = oracle_plan, net = {mean = oracle_expected, lo = oracle_expected, hi = oracle_expected}}
 
+-- The oracle's Qini: the world knows every campaign customer's true effect (the drop in their
+-- 60-day churn probability from the discount, along their expected path from the campaign
+-- day); ranking the held-out half by it is the best any learner could do on these outcomes
+-- (short of knowing the outcomes themselves: "perfect" = 1).
+do
+  local t = world:campaign_truth()
+  local eff = {}
+  for k, id in ipairs(judged.ids) do eff[k] = t.control[id] - t.treated[id] end
+  local q = U.qini(judged.stayed, judged.treated, cl.tensor(eff))
+  uplift_rows[#uplift_rows + 1] = {"oracle (true effects)", fmt("%.4f", q.qini_auc), fmt("%.4f", q.uplift_auc),
+                                   fmt("%.6f", q.coefficient)}
+  uplift_rows["oracle (true effects)"] = q.qini_auc
+  local xs, ys = {}, {}
+  for k = 1, #q.x do xs[k] = q.x[k] / q.n; ys[k] = q.qini[k] end
+  qini_series[#qini_series + 1] = {x = xs, y = ys, name = "oracle (true effects)"}
+end
+
 local check, rows = {}, {{"plan", "customers contacted", "estimated net (12 months)", "estimated net (12 months), 90%",
                           "true net (360 days)", "estimated / true net", "true extra customers still subscribed at day 360"}}
-for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
+for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}) do
   local r = res[name]
   local tn, saved, contacted = truth(r.plan)
   check[name] = {estimated = r.net.mean, ["true"] = tn, lo = r.net.lo, hi = r.net.hi}
@@ -428,7 +596,7 @@ do
   local lines = {"user_id,action,churn_probability,expected_net"}
   local plan_opt = res.optimised.plan
   local E = require("churnlab.plan").expected({p = pl, value = value, scale = price,
-    effect = (function() local m = {} for i = 1, n do m[i] = {discount_effect[i], call_effect[i], call_effect[i]} end return m end)()},
+    effect = (function() local m = {} for i = 1, n do m[i] = {discount_effect[i], call_effect[i], call_effect[i], small_effect[i]} end return m end)()},
     (function() local a = {} for k, st in ipairs(strategies) do
       a[k] = {contact = st.contact, accept = st.accept or 0, reach = st.reach or 1, effect = 0} end return a end)())
   for i = 1, n do
@@ -444,7 +612,7 @@ end
 
 -- The intervals' coverage over seeded worlds is measured by scripts/strategy_coverage.lua (one
 -- notebook run per world, minutes, so not here): when its JSON is at OUT/strategy_coverage.json
--- (churnlab scripts/strategy_coverage.lua 50 4000 1 reports/strategy_coverage.json) it is
+-- (make strategy-coverage: scripts/strategy_coverage.lua 50 4000 1 reports/strategy_coverage.json) it is
 -- carried into strategy_check.json as written; otherwise "coverage" is null - not measured.
 local function coverage_json()
   local path = OUT .. "/strategy_coverage.json"
@@ -462,7 +630,7 @@ end
 os.execute("mkdir -p " .. OUT)
 do
   local parts = {}
-  for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
+  for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}) do
     local c = check[name]
     parts[#parts + 1] = fmt('"%s": {"estimated": %.2f, "lo": %.2f, "hi": %.2f, "true": %.2f, "covered": %s}',
       name, c.estimated, c.lo, c.hi, c["true"], tostring(c["true"] >= c.lo and c["true"] <= c.hi))
@@ -470,12 +638,18 @@ do
   local q = {}
   for _, row in ipairs(uplift_rows) do q[#q + 1] = fmt('"%s": %.6f', row[1], uplift_rows[row[1]]) end
   parts[#parts + 1] = '"uplift_qini_auc": {' .. table.concat(q, ", ") .. ', "perfect": 1}'
+  parts[#parts + 1] = fmt('"oracle_qini_auc": %.6f', uplift_rows["oracle (true effects)"])
   parts[#parts + 1] = fmt('"optimised_share_of_oracle": %.4f', check.oracle["true"] ~= 0 and
     check.optimised["true"] / check.oracle["true"] or 0)
-  parts[#parts + 1] = fmt('"interval": {"level": 0.9, "draws": 1000, "calibration_replicates": %d, '
-    .. '"includes": ["outcome noise", "calibration bootstrap", "values from the replicates", '
-    .. '"discount effect sampling error"], "excludes": ["risk model refit variance", "effect transport", '
-    .. '"call effect error", "value model error"], "coverage_check": "scripts/strategy_coverage.lua"}', R)
+  parts[#parts + 1] = fmt('"interval": {"level": 0.9, "draws": 1000, "replicates": %d, "risk_model_refits": %d, '
+    .. '"includes": ["outcome noise", "risk model refit (bootstrap refits of the gradient-boosted model)", '
+    .. '"calibration bootstrap", "values from the replicates", '
+    .. '"discount effect by plan: campaign bootstrap (hazard ratio refit per replicate)", '
+    .. '"call effect: the replicate\'s probabilities, and a pilot-sized sampling error (relative sd %.3f, assumed)", '
+    .. '"discount effect transport (relative sd %.2f, assumed)"], '
+    .. '"excludes": ["value model error (the Cox curve fitted once)", "error of the documented call and dose-response '
+    .. 'coefficients beyond the stated sd"], "coverage_check": "make strategy-coverage (scripts/strategy_coverage.lua)"}',
+    R, REFITS, CALL_SD, TRANSPORT_SD)
   parts[#parts + 1] = '"coverage": ' .. coverage_json()
   local path = OUT .. "/strategy_check.json"
   local f = assert(io.open(path .. ".tmp", "wb"))
@@ -507,7 +681,11 @@ never saw them (3-fold cross-fitting), calibrated with isotonic regression: ROC 
 
 **Effect.** In the past randomised campaign %d customers got %d%% off and churned at
 %.2f%% within 60 days, against %.2f%% for %d controls: a relative reduction of **%.1f%%**
-(standard error %.1f points), which we carry over to a one-month discount now.
+(standard error %.1f points), which we carry over to a one-month discount now. The discount
+works through price sensitivity, which we cannot see; the plan carries some of it, so each
+plan gets its own hazard ratio, fitted against a churn model of the controls (basic %.2f,
+standard %.2f, premium %.2f; campaign bootstrap sd %.2f, %.2f, %.2f). A %d%% discount acts
+through the documented dose-response (%.0f%% of the 25%% discount's log hazard ratio).
 
 **Calls.** An outreach call costs %.2f; a pilot (the simulator's documented hazard stands in
 for one) says it lowers a customer's risk for the month by %.0f%%, or by %.0f%% when the
@@ -521,7 +699,8 @@ after that), and the customer's calibrated churn probability sets its level (the
 scaled so the first month's risk is p). A discount costs %d%% of that price
 for the month to everyone offered it (the world does not let customers refuse money), and
 each e-mail %.2f.]], n, auc, nt, DISCOUNT_PCT, 100 * t_rate, 100 * c_rate, nc, 100 * effect,
-  100 * effect_sd, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
+  100 * effect_sd, hr_plan.basic, hr_plan.standard, hr_plan.premium, hr_plan_sd.basic, hr_plan_sd.standard,
+  hr_plan_sd.premium, SMALL_PCT, 100 * G_SMALL, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
   100 * (1 - math.exp(coefs.action_outreach + coefs.action_outreach_issues)),
   (function() local c = 0 for i = 1, n do if call_effect[i] > 0.3 then c = c + 1 end end return c end)(),
   cox_info.n, cox_info.events, cox_fitted_months, DISCOUNT_PCT, CONTACT))
@@ -539,7 +718,9 @@ of "treated and stayed or control and churned"), the X-learner (Kuenzel et al. 2
 group's outcomes against the other group's model, then a regression of those imputed
 effects) and the DR-learner (Kennedy 2020: cross-fitted doubly robust pseudo-outcomes,
 regressed on the attributes), all on gradient-boosted trees; risk ranking orders by the
-control model's churn probability.]])
+control model's churn probability. The oracle ranks by each customer's true effect, which the
+simulated world knows (the drop in their 60-day churn probability from the discount): the best
+a ranking by effect can do on these noisy outcomes.]])
 r:table({{"ranking", "normalised Qini", "normalised uplift AUC", "Qini coefficient (per customer)"},
          table.unpack(uplift_rows)}, {caption = "Held-out half of the campaign"})
 assert(r:figure(plot.line{table.unpack(qini_series), xlabel = "share of customers targeted",
@@ -547,13 +728,15 @@ assert(r:figure(plot.line{table.unpack(qini_series), xlabel = "share of customer
   {caption = "Above the random line: the ranking finds customers the discount keeps."}))
 
 local INCLUDES = fmt("Each 90%% interval includes: the customers' fates (who churns, drawn from their probabilities); "
-  .. "the error of the calibrated churn probabilities and of the values computed from them (each draw uses one of %d "
-  .. "bootstrap refits of the calibration); the campaign's sampling error of the discount's effect (standard error "
-  .. "%.1f points, drawn once per draw). It does not include: the risk model's own refit variance (the gradient-boosted "
-  .. "model is fitted once), the structural error of carrying the campaign's effect to a one-month discount now, of "
-  .. "the call's effect (taken from the pilot's hazard ratio without a sampling error) or of the value model (the Cox "
-  .. "curve, fitted once, carried from the window to the next twelve months and extrapolated after six). scripts/strategy_coverage.lua measures how often the intervals hold the truth.",
-  R, 100 * effect_sd)
+  .. "the error of the churn probabilities and of the values computed from them (each draw uses one of %d replicates: "
+  .. "one of %d bootstrap refits of the gradient-boosted model, then a bootstrap refit of the calibration); the "
+  .. "campaign's sampling error of each plan's discount hazard ratio (the replicate's bootstrap resample of the "
+  .. "campaign); for the call, the replicate's probabilities and a sampling error of relative sd %.2f (what a pilot "
+  .. "the size of the campaign would have; an assumption); for the discounts, a transport error of relative sd %.2f "
+  .. "(carrying a three-month campaign discount to a one-month discount now; an assumption). It does not include the "
+  .. "value model's error (the Cox curve, fitted once, carried from the window to the next twelve months and "
+  .. "extrapolated after six). make strategy-coverage measures how often the intervals hold the truth.",
+  R, REFITS, CALL_SD, TRANSPORT_SD)
 r:h1("Strategies compared")
 local srows = {{"strategy", "contacted", "kept in month 1 (mean)", "kept in month 1, 90%",
                 "revenue kept (12 months)", "cost", "net value (12 months)", "net value (12 months), 90%",
@@ -604,8 +787,12 @@ less spread out than the true risks (its ROC AUC is below the true risk's), and 
 concave effect over the spread it misses overstates the customers kept; the same spread makes
 the customers kept riskier, hence worth less, than their estimated probability says. The
 discount's effect is carried from a past campaign (a three-month discount on the customers of
-day 90) to a one-month discount now, which can err either way. The intervals above do not
-include these errors; the coverage check says how much that costs.]])
+day 90) to a one-month discount now, which can err either way. The intervals above carry
+the refit error of the probabilities and effects and an assumed transport error, not the
+value model's error; the coverage check (make strategy-coverage) says how much that costs.
+The discount's true effect also varies within each plan with a price sensitivity nothing in
+the data shows for basic customers, so the plan cannot find the customers the oracle gives
+discounts to.]])
 local est, tru = {}, {}
 for k, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
   est[k] = (res[name] and res[name].net.mean) or 0
@@ -623,9 +810,10 @@ print(fmt("06_strategy: optimised estimated %.0f [%.0f, %.0f], true %.0f (%.1f%%
 do
   local mix = {}
   for _, name in ipairs({"oracle", "optimised"}) do
-    local c = {discount = 0, call = 0}
+    local c = {discount = 0, call = 0, ["small discount"] = 0}
     for i = 1, n do local k = res[name].plan[i]; if k > 0 then c[kind_of[k]] = c[kind_of[k]] + 1 end end
-    mix[#mix + 1] = fmt("%s %d discounts, %d calls", name, c.discount, c.call)
+    mix[#mix + 1] = fmt("%s %d discounts of %d%%, %d of %d%%, %d calls", name, c.discount, DISCOUNT_PCT,
+                        c["small discount"], SMALL_PCT, c.call)
   end
   print("06_strategy: plans: " .. table.concat(mix, "; "))
 end
@@ -634,4 +822,6 @@ do
   for _, row in ipairs(uplift_rows) do q[#q + 1] = row[1] .. " " .. row[2] end
   print("06_strategy: normalised Qini on the held-out campaign: " .. table.concat(q, ", "))
 end
+print(fmt("06_strategy: discount hazard ratio by plan (campaign): basic %.3f (sd %.3f), standard %.3f (sd %.3f), premium %.3f (sd %.3f); pooled %.3f",
+  hr_plan.basic, hr_plan_sd.basic, hr_plan.standard, hr_plan_sd.standard, hr_plan.premium, hr_plan_sd.premium, hr_discount))
 print("06_strategy: wrote " .. out .. " and " .. OUT .. "/strategy_check.json")

@@ -7,9 +7,15 @@
 -- customer (the default world's 15,000 for 30,225), exactly as `make report` runs them;
 -- strategy_check.json then says for every plan whether the replayed true net value fell
 -- inside the plan's 90% interval. Counted: the optimised plan, discount everyone, call
--- everyone and call the riskiest fifth (the oracle knows the truth and "nobody" is exactly 0).
+-- everyone, call the riskiest fifth and 10% off everyone (the oracle knows the truth and
+-- "nobody" is exactly 0).
 -- Prints one line per world and the coverage with its count (and writes them to out.json when
 -- given); each world takes some 20-30 s.
+-- Measured (make strategy-coverage, seeds 1..50, 4000 customers, shared machine): 222/250
+-- intervals held the truth (88.8%): optimised 37/50, discount everyone 44/50, call everyone
+-- 50/50, riskiest fifth 49/50, 10% off everyone 42/50; seeds 1..20 alone 84/100. The
+-- optimised plan's estimate runs high (summed 25,352 against a true -10,595): it is chosen on
+-- the same estimates it is judged by (the optimiser's curse), which no interval here covers.
 local worlds = tonumber(arg and arg[1]) or 12
 local customers = tonumber(arg and arg[2]) or 4000
 local first = tonumber(arg and arg[3]) or 1
@@ -17,7 +23,7 @@ local exe = os.getenv("CHURNLAB") or "build/release/churnlab"
 local tmp = os.tmpname()
 os.remove(tmp)
 local fmt = string.format
-local PLANS = {"optimised", "everyone", "call everyone", "riskiest fifth"}
+local PLANS = {"optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone"}
 
 local function run(cmd)
   local ok = os.execute(cmd .. " >" .. tmp .. ".log 2>&1")
@@ -34,7 +40,7 @@ local function read_check(path)
   local text = f:read("a")
   f:close()
   local out = {}
-  for name, body in text:gmatch('"([%w ]+)": (%b{})') do
+  for name, body in text:gmatch('"([%w %%]+)": (%b{})') do
     local est, lo, hi, tru, cov = body:match('"estimated": (%S+), "lo": (%S+), "hi": (%S+), "true": (%S+), "covered": (%a+)')
     if est then
       out[name] = {estimated = tonumber(est), lo = tonumber(lo), hi = tonumber(hi), ["true"] = tonumber(tru),
@@ -44,11 +50,30 @@ local function read_check(path)
   return out
 end
 
+if arg and arg[4] then -- fail before the first world, not after it, when the output cannot be written
+  local f, err = io.open(arg[4] .. ".tmp", "wb")
+  if not f then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(err), 0) end
+  f:close()
+  os.remove(arg[4] .. ".tmp")
+end
 print(fmt("strategy_coverage: %d worlds of %d customers, seeds %d..%d, %s", worlds, customers, first,
   first + worlds - 1, exe))
 local hit, total, per = 0, 0, {}
 for _, name in ipairs(PLANS) do per[name] = {0, 0} end
 local opt_sum, oracle_sum, opt_est_sum = 0, 0, 0
+-- the JSON so far (rewritten after every world, so a run cut short still says what it measured)
+local function write_json(path, done)
+  local parts = {}
+  for _, name in ipairs(PLANS) do parts[#parts + 1] = fmt('"%s": [%d, %d]', name, per[name][1], per[name][2]) end
+  local f, err = io.open(path .. ".tmp", "wb")
+  if not f then error("strategy_coverage: cannot write " .. path .. ": " .. tostring(err), 0) end
+  f:write(fmt('{"worlds": %d, "customers": %d, "first_seed": %d, "level": 0.9, "covered": %d, "plans": %d, '
+    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "optimised_estimated_sum": %.2f, "oracle_true_sum": %.2f}\n',
+    done, customers, first, hit, total, table.concat(parts, ", "), opt_sum, opt_est_sum, oracle_sum))
+  f:close()
+  local ok, rerr = os.rename(path .. ".tmp", path)
+  if not ok then error("strategy_coverage: cannot write " .. path .. ": " .. tostring(rerr), 0) end
+end
 for s = first, first + worlds - 1 do
   local dir = fmt("%s.w%d", tmp, s)
   run(fmt("%s scripts/gen_data.lua %s/data customers=%d titles=400 seed=%d", exe, dir, customers, s))
@@ -68,24 +93,14 @@ for s = first, first + worlds - 1 do
   end
   if c.oracle then opt_sum, oracle_sum = opt_sum + c.optimised["true"], oracle_sum + c.oracle["true"] end
   opt_est_sum = opt_est_sum + c.optimised.estimated
-  print(fmt("seed %d (%d active): %s", s, nact, table.concat(line, "; ")))
+  print(fmt("seed %d (%d active): %s; oracle true %.0f", s, nact, table.concat(line, "; "),
+            c.oracle and c.oracle["true"] or 0 / 0))
   os.execute("rm -rf " .. dir)
+  if arg and arg[4] then write_json(arg[4], s - first + 1) end
 end
 os.remove(tmp .. ".log")
 for _, name in ipairs(PLANS) do print(fmt("coverage %-15s %d/%d", name, per[name][1], per[name][2])) end
 print(fmt("strategy_coverage: the 90%% intervals hold the true net value in %d/%d plans (%.1f%%)",
   hit, total, 100 * hit / total))
-if arg and arg[4] then
-  local parts = {}
-  for _, name in ipairs(PLANS) do parts[#parts + 1] = fmt('"%s": [%d, %d]', name, per[name][1], per[name][2]) end
-  local f, err = io.open(arg[4] .. ".tmp", "wb")
-  if not f then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(err), 0) end
-  f:write(fmt('{"worlds": %d, "customers": %d, "first_seed": %d, "level": 0.9, "covered": %d, "plans": %d, '
-    .. '"by_plan": {%s}, "optimised_true_sum": %.2f, "optimised_estimated_sum": %.2f, "oracle_true_sum": %.2f}\n',
-    worlds, customers, first, hit, total, table.concat(parts, ", "), opt_sum, opt_est_sum, oracle_sum))
-  f:close()
-  local ok, rerr = os.rename(arg[4] .. ".tmp", arg[4])
-  if not ok then error("strategy_coverage: cannot write " .. arg[4] .. ": " .. tostring(rerr), 0) end
-end
 print(fmt("strategy_coverage: net value summed over the worlds: optimised estimated %.0f, true %.0f, oracle true %.0f",
   opt_est_sum, opt_sum, oracle_sum))

@@ -9,6 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Replicated effects need the effects they stand beside and replicates to go with. */
+static int check_effect_rep(const cl_strategy_input *in)
+{
+    if (!in->effect_rep)
+        return CL_OK;
+    if (!in->effect || in->nrep < 1)
+        return cl_error(CL_EINVAL, "strategy: replicated effects need per-customer effects and "
+                                   "replicates of the churn probabilities");
+    for (int r = 0; r < in->nrep; r++)
+        for (int64_t i = 0; i < in->n; i++)
+            for (int k = 0; k < in->na; k++) {
+                double e = in->effect_rep[((int64_t)r * in->n + i) * in->na + k];
+                if (!(e >= -1 && e <= 1))
+                    return cl_error(CL_EINVAL, "strategy: replicate %d, customer %lld, action "
+                                               "%d: effect %g is not in [-1, 1]", r + 1,
+                                    (long long)i + 1, k + 1, e);
+            }
+    return CL_OK;
+}
+
 static int check_input(const cl_strategy_input *in)
 {
     if (in->n < 0 || in->na < 1 || in->na > 254)
@@ -56,7 +76,7 @@ static int check_input(const cl_strategy_input *in)
                 return cl_error(CL_EINVAL, "strategy: replicate %d, customer %lld: value must "
                                            "be finite and >= 0", r + 1, (long long)i + 1);
         }
-    return CL_OK;
+    return check_effect_rep(in);
 }
 
 static double effect_of(const cl_strategy_input *in, int64_t i, int k)
@@ -374,6 +394,9 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
             const double *vd = in->nrep > 0 && in->value_rep
                                    ? in->value_rep + (int64_t)(d % in->nrep) * n
                                    : in->value;
+            const double *ed = in->nrep > 0 && in->effect_rep
+                                   ? in->effect_rep + (int64_t)(d % in->nrep) * n * na
+                                   : in->effect;
             double a = 0, s = 0, rv = 0, c = fixed;
             for (int64_t i = 0; i < n; i++) {
                 /* two uniforms per customer whatever the plan: common random numbers */
@@ -387,7 +410,7 @@ int cl_strategy_simulate(const cl_strategy_input *in, const uint8_t *assign, int
                     continue;
                 a += 1;
                 c += ac->accept * (in->scale ? in->scale[i] : 1);
-                double e = in->effect ? in->effect[i * na + k] : eff[k];
+                double e = in->effect ? ed[i * na + k] : eff[k];
                 if (in->effect && ac->effect > 0) { /* scale per-customer effects by the draw */
                     e *= eff[k] / ac->effect;
                 } else if (in->effect && ac->effect_sd > 0) {

@@ -51,6 +51,11 @@ typedef struct cl_strategy_input {
                                the optimiser and cl_strategy_expected use p. */
     const double *value_rep; /* [nrep * n] the values that go with each replicate (a value
                                computed from the replicate's probabilities), or NULL: value */
+    const double *effect_rep; /* [nrep * n * na] the per-customer effects that go with each
+                               replicate (refits of the uplift or effect model), replicate r
+                               of customer i and action k at (r * n + i) * na + k, or NULL:
+                               effect. Needs effect; each draw still applies effect_sd to
+                               them (a campaign-level error on top, e.g. transport). */
 } cl_strategy_input;
 
 /* Expected net value and worst-case cost of customer i taking action k. */

@@ -150,6 +150,13 @@ int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int
 int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
                        double *out);
 
+/* The past campaign's truth (for checking uplift models): for every customer enrolled in it,
+ * the probability of churning within campaign_outcome_days of campaign_day without the
+ * discount (p_control) and with it (p_treated), from the hidden hazard along the customer's
+ * expected path from the campaign day (as cl_synth_true_risk); NaN for customers not
+ * enrolled. The customer's true effect is p_control - p_treated. out arrays [customers]. */
+int cl_synth_campaign_truth(const cl_synth_world *w, double *p_control, double *p_treated);
+
 /* Live streams: the world running forward from its snapshot, one simulated day per call, as
  * the events.csv and ratings.csv lines that day would have (with their headers). The customers
  * active at the snapshot live on with the same random numbers as cl_synth_replay with no

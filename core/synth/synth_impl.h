@@ -117,6 +117,9 @@ int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0,
 int synth_make_catalog(cl_synth_world *w);
 /* Draws customer ci (0-based): attributes, hidden traits and the state at signup. */
 void synth_make_customer(cl_synth_world *w, int ci, synth_state *st);
+/* The state at signup of customer ci from its drawn traits (the end of synth_make_customer;
+ * the oracle of the past campaign re-runs a customer from it). */
+void synth_initial_state(const cl_synth_world *w, int ci, synth_state *st);
 
 /* Files (synth_write.c). */
 int synth_write_titles(const cl_synth_world *w, const char *dir);

@@ -79,3 +79,44 @@ int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, 
     }
     return CL_OK;
 }
+
+/* -log P(survive days [day0, day0 + n)) from st along the expected path (no new events). */
+static double expected_cumhaz(const cl_synth_world *w, int ci, synth_state st, int day0, int n)
+{
+    const float decay = (float)0.97715996843424655; /* the 30-day half-life of synth_sim_day */
+    double cumhaz = 0;
+    for (int d = day0; d < day0 + n; d++) {
+        synth_true_day_start(w, ci, &st, d);
+        cumhaz += exp(synth_eta(w, ci, &st, d));
+        st.pf *= decay;
+        st.tk *= decay;
+    }
+    return cumhaz;
+}
+
+int cl_synth_campaign_truth(const cl_synth_world *w, double *p_control, double *p_treated)
+{
+    const cl_synth_params *P = &w->p;
+    int nt = cl_threads_get(), D = P->campaign_day, H = P->campaign_outcome_days;
+#pragma omp parallel for schedule(static, REPLAY_BLOCK) num_threads(nt)
+    for (int ci = 0; ci < w->N; ci++) {
+        const synth_cust *c = &w->cust[ci];
+        p_control[ci] = p_treated[ci] = NAN;
+        if (c->campaign < 0 || D < 0)
+            continue;
+        /* the customer's life up to the campaign day, with the same random numbers */
+        synth_state st;
+        synth_initial_state(w, ci, &st);
+        int alive = 1;
+        for (int d = c->signup_day > 0 ? c->signup_day : 0; d < D && alive; d++)
+            alive = !synth_sim_day(w, ci, &st, d, NULL, NULL);
+        if (!alive)
+            continue; /* cannot happen: enrolment needs the customer active on the day */
+        synth_state s1 = st;
+        cl_synth_action a = {CL_SYNTH_DISCOUNT, P->campaign_discount, P->campaign_months, NULL, 0};
+        synth_apply_action(w, ci, &s1, &a, D);
+        p_control[ci] = -expm1(-expected_cumhaz(w, ci, st, D, H));
+        p_treated[ci] = -expm1(-expected_cumhaz(w, ci, s1, D, H));
+    }
+    return CL_OK;
+}

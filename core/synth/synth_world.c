@@ -449,7 +449,13 @@ void synth_make_customer(cl_synth_world *w, int ci, synth_state *st)
     c->campaign_churn = -1;
     c->label = -1;
     c->churn_day = -1;
+    synth_initial_state(w, ci, st);
+}
 
+void synth_initial_state(const cl_synth_world *w, int ci, synth_state *st)
+{
+    const synth_cust *c = &w->cust[ci];
+    const float *taste = w->taste + (size_t)ci * w->G;
     /* Starting content match: the expected log appeal of a pick from the customer's mix of
      * taste-led and popularity-led choices (genre-level approximation). */
     double wsum = 0, m_taste = 0, m_pop = 0, ssum = 0;

@@ -19,7 +19,7 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, co
     luaL_checktype(L, 2, LUA_TTABLE);
     /* a misspelt field would silently become a default (a free action, a missing effect) */
     static const char *const customer_keys[] = {"p", "value", "scale", "effect", "p_draws",
-                                                "value_draws", NULL};
+                                                "value_draws", "effect_draws", NULL};
     lcl_check_fields(L, 1, 1, fname, "customers", customer_keys);
     int64_t n, nv;
     lua_getfield(L, 1, "p");
@@ -104,6 +104,23 @@ static void read_input(lua_State *L, cl_strategy_input *in, cl_action **acts, co
             for (int r = 0; r < nrep; r++)
                 vrep[(int64_t)r * n + i] = m[i * nrep + r];
     }
+    double *erep = NULL;
+    if (lua_getfield(L, 1, "effect_draws") != LUA_TNIL) {
+        /* n x (R * na): row i holds replicate r's effect of action k at column r * na + k */
+        int64_t rows;
+        int cols;
+        double *m = lcl_checkmat(L, lua_gettop(L), &rows, &cols);
+        if (!rep || !eff || rows != n || cols != nrep * (int)na)
+            luaL_error(L, "customers.effect_draws must be %d x %d (customers x replicates * "
+                          "actions, with customers.effect and customers.p_draws), got %d x %d",
+                       (int)n, nrep * (int)na, (int)rows, cols);
+        erep = lua_newuserdatauv(L, (size_t)(n > 0 && nrep > 0 ? n * nrep * na : 1) * sizeof *erep, 0);
+        for (int64_t i = 0; i < n; i++)
+            for (int r = 0; r < nrep; r++)
+                for (int k = 0; k < (int)na; k++)
+                    erep[((int64_t)r * n + i) * na + k] = m[i * nrep * na + r * na + k];
+    }
+    in->effect_rep = erep;
     in->nrep = nrep;
     in->p_rep = rep;
     in->value_rep = vrep;
@@ -231,7 +248,9 @@ static const lcl_doc docs[] = {
                  "roi}: Monte Carlo with common random numbers across plans. customers.p_draws (n x R, "
                  "optional): R replicates of the churn probabilities (bootstrap refits); draw d "
                  "uses replicate d % R, so the interval includes the probabilities' error; "
-                 "customers.value_draws (n x R) the values that go with them."},
+                 "customers.value_draws (n x R) the values that go with them, "
+                 "customers.effect_draws (n x R * actions, with customers.effect) the effects: "
+                 "replicate r of action k in column (r - 1) * actions + k."},
     {NULL, NULL}};
 
 int luaopen_churnlab_plan(lua_State *L);

@@ -523,6 +523,26 @@ static int l_true_risk(lua_State *L)
     return 1;
 }
 
+/* campaign_truth() -> {control = {P by id}, treated = {P by id}}: NaN if not enrolled */
+static int l_campaign_truth(lua_State *L)
+{
+    cl_synth_world *w = checkworld(L, 1);
+    int n = cl_synth_customers(w);
+    double *r = lua_newuserdatauv(L, (size_t)(n > 0 ? 2 * n : 1) * sizeof *r, 0);
+    LCL_CHECK(L, cl_synth_campaign_truth(w, r, r + n));
+    lua_createtable(L, 0, 2);
+    const char *const names[2] = {"control", "treated"};
+    for (int k = 0; k < 2; k++) {
+        lua_createtable(L, n, 0);
+        for (int i = 0; i < n; i++) {
+            lua_pushnumber(L, r[(size_t)k * (size_t)n + (size_t)i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, names[k]);
+    }
+    return 1;
+}
+
 /* ---- streams: w:stream{days} -> iterator of (day, events, ratings) ----------------------- */
 
 typedef struct stream_box {
@@ -697,7 +717,7 @@ static const luaL_Reg methods[] = {
     {"info", l_info},         {"params", l_params},       {"labels", l_labels},
     {"churn_day", l_churn_day}, {"tastes", l_tastes},     {"genres", l_genres},
     {"title_genres", l_title_genres}, {"appeal", l_appeal}, {"replay", l_replay},
-    {"true_risk", l_true_risk}, {"stream", l_stream},     {"free", l_gc},           {NULL, NULL}};
+    {"true_risk", l_true_risk}, {"campaign_truth", l_campaign_truth}, {"stream", l_stream},     {"free", l_gc},           {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
     {"__gc", l_gc}, {"__close", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
@@ -753,6 +773,11 @@ static const lcl_doc method_docs[] = {
                   "oracle probability of churning within `days` of the snapshot under the "
                   "policy (default: no action), from the hidden hazard; NaN for customers not "
                   "active at the snapshot."},
+    {"campaign_truth", "w:campaign_truth() -> {control = {P by id}, treated = {P by id}}: for "
+                       "the customers of the past campaign, the oracle probability of churning "
+                       "within the campaign's outcome days without and with its discount, from "
+                       "the hidden hazard along each one's expected path from the campaign day "
+                       "(their true effect is the difference); NaN for customers not enrolled."},
     {"free", "w:free(): releases the world's memory now (the collector would later); any "
              "further use is an error."},
     {NULL, NULL}};

@@ -25,7 +25,10 @@
 -- who takes it, e.g. the discount paid over its duration); fixed (cost of running it at all);
 -- reach (probability a targeted customer takes it); effect (relative reduction of a taker's
 -- churn probability: a number, or a vector with one value per customer from an uplift
--- model); effect_sd (uncertainty of the effect, drawn per simulation draw); target: "all",
+-- model); effect_sd (uncertainty of the effect, drawn per simulation draw); effect_draws
+-- (with a per-customer effect and customers.p_draws: n rows of R replicate effects, refits of
+-- the effect model that go with the probability replicates; draw d uses replicate d % R and
+-- effect_sd still applies on top); target: "all",
 -- {top = k} (highest risk first), {threshold = t} (risk >= t), or "value" (every customer
 -- whose expected net value p * effect * value * reach - costs is positive).
 -- With a budget, each strategy is cut to the budget in its own priority order (unless it says
@@ -47,7 +50,7 @@ local OPTIONS = {"customers", "strategies", "budget", "draws", "seed", "verbose"
 local SENSITIVITY_OPTIONS = {"customers", "strategies", "budget", "p", "value", "scale", "vary"}
 local CUSTOMER_KEYS = {"p", "value", "scale", "p_draws", "value_draws"}
 local STRATEGY_KEYS = {"name", "contact", "accept", "reach", "effect", "effect_sd", "fixed",
-                       "target", "budget"}
+                       "target", "budget", "effect_draws"}
 local TARGET_KEYS = {"top", "threshold"}
 
 -- Raises "bad argument #1 to 'fname' (msg)" at the line that called the public function
@@ -235,7 +238,47 @@ function Results:__tostring()
   return table.concat(out, "\n")
 end
 
--- Builds the per-action inputs once; returns cust, actions, per-customer effect matrix or nil.
+-- Replicates of the per-customer effects (strategy.effect_draws, n x R rows, R as in
+-- customers.p_draws) as the n x (R * actions) matrix churnlab.plan takes: replicate r of
+-- action k in column (r - 1) * actions + k; actions without draws repeat their effects.
+local function effect_draws_of(strategies, cust, actions, pers)
+  local any = false
+  for _, s in ipairs(strategies) do any = any or s.effect_draws ~= nil end
+  if not any then return nil end
+  local pd = cust.p_draws
+  local R = type(pd) == "table" and type(pd[1]) == "table" and #pd[1] or nil
+  if not R then error("strategy: effect_draws need customers.p_draws (the replicates they go with)", 4) end
+  local draws = {}
+  for k, s in ipairs(strategies) do
+    local d = s.effect_draws
+    if d ~= nil then
+      if type(d) ~= "table" or #d ~= cust.n then
+        error(string.format("strategy '%s': effect_draws must have one row per customer (%d)", s.name or k, cust.n), 4)
+      end
+      for i = 1, cust.n do
+        if type(d[i]) ~= "table" or #d[i] ~= R then
+          error(string.format("strategy '%s': effect_draws row %d must hold %d replicates like customers.p_draws",
+                              s.name or k, i, R), 4)
+        end
+      end
+    end
+    draws[k] = d
+  end
+  local na, out = #actions, {}
+  for i = 1, cust.n do
+    local row = {}
+    for r = 1, R do
+      for k = 1, na do
+        row[(r - 1) * na + k] = draws[k] and draws[k][i][r] or (pers[k] and pers[k][i] or actions[k].effect)
+      end
+    end
+    out[i] = row
+  end
+  return out
+end
+
+-- Builds the per-action inputs once; returns cust, actions, per-customer effect matrix or nil
+-- and the effects' replicates or nil.
 local function prepare(opts)
   local cust = customers_of(opts)
   local strategies = opts.strategies
@@ -256,7 +299,7 @@ local function prepare(opts)
       eff[r] = row
     end
   end
-  return cust, actions, pers, eff
+  return cust, actions, pers, eff, effect_draws_of(strategies, cust, actions, pers)
 end
 
 -- The plan of one strategy alone (cut to the budget in its own priority order).
@@ -290,9 +333,9 @@ end
 -- print(results) shows the table.
 function M.simulate(opts)
   validate(opts, "simulate", OPTIONS)
-  local cust, actions, pers, eff = prepare(opts)
+  local cust, actions, pers, eff, eff_draws = prepare(opts)
   local input = {p = cust.p, value = cust.value, effect = eff, scale = cust.scale,
-                 p_draws = cust.p_draws, value_draws = cust.value_draws}
+                 p_draws = cust.p_draws, value_draws = cust.value_draws, effect_draws = eff_draws}
   local sim = {draws = opts.draws or 2000, seed = opts.seed or 42, verbose = opts.verbose}
   local res = setmetatable({}, Results)
   local function run(name, assign, extra)

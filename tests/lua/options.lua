@@ -401,7 +401,7 @@ local NONE = {
   "synth.coefs", "synth.genres", "synth.bench_data",
   "SynthWorld:appeal", "SynthWorld:churn_day", "SynthWorld:free", "SynthWorld:genres",
   "SynthWorld:info", "SynthWorld:labels", "SynthWorld:params", "SynthWorld:tastes",
-  "SynthWorld:title_genres",
+  "SynthWorld:title_genres", "SynthWorld:campaign_truth",
   -- tensor constructors take shapes and values
   "tensor.arange", "tensor.eye", "tensor.full", "tensor.is_tensor", "tensor.linspace",
   "tensor.new", "tensor.ones", "tensor.zeros",

@@ -47,6 +47,38 @@ T.test("replicates of the churn probabilities widen the intervals, not the plans
                                        {{effect = 0.1}}, {1, 1}) end, "replicate 1, customer 2")
 end)
 
+T.test("replicates of the per-customer effects widen the intervals, not the plans", function()
+  local R = 4
+  local eff, ed, pd = {}, {}, {}
+  for i = 1, n do
+    eff[i] = 0.1 + 0.3 * u:get(i, 2)
+    pd[i], ed[i] = {}, {}
+    for r = 1, R do pd[i][r] = p[i]; ed[i][r] = eff[i] * (0.5 + (r - 1) / 3) end
+  end
+  local st = {{name = "call", contact = 2, reach = 1, effect = eff, target = "all"}}
+  local cust = {p = p, value = v, p_draws = pd}
+  local base = S.simulate{customers = cust, strategies = st, budget = 3000, draws = 400, seed = 3}
+  local wide = S.simulate{customers = cust, strategies = {{name = "call", contact = 2, reach = 1, effect = eff,
+    target = "all", effect_draws = ed}}, budget = 3000, draws = 400, seed = 3}
+  T.eq(wide.call.contacted, base.call.contacted)
+  T.ok(wide.call.net.hi - wide.call.net.lo > 1.5 * (base.call.net.hi - base.call.net.lo), "wider")
+  for i = 1, n do T.eq(wide.optimised.plan[i], base.optimised.plan[i]) end
+  -- replicates equal to the effects give exactly the plain simulation
+  local same = {}
+  for i = 1, n do same[i] = {eff[i], eff[i], eff[i], eff[i]} end
+  local eq = S.simulate{customers = cust, strategies = {{name = "call", contact = 2, reach = 1, effect = eff,
+    target = "all", effect_draws = same}}, budget = 3000, draws = 400, seed = 3}
+  T.eq(eq.call.net.lo, base.call.net.lo)
+  T.eq(eq.call.net.hi, base.call.net.hi)
+  T.raises(function() S.simulate{customers = {p = p, value = v}, strategies = {{name = "call", effect = eff,
+    effect_draws = ed}}} end, "effect_draws need customers.p_draws")
+  T.raises(function() S.simulate{customers = cust, strategies = {{name = "call", effect = eff,
+    effect_draws = {{0.1}}}}} end, "effect_draws must have one row per customer")
+  T.raises(function() cl.plan.simulate({p = {0.1, 0.2}, value = {1, 1}, p_draws = {{0.1}, {0.2}},
+    effect = {{0.1}, {0.1}}, effect_draws = {{0.1, 0.2}, {0.1, 0.2}}}, {{effect = 0.1}}, {1, 1}) end,
+    "effect_draws must be 2 x 1")
+end)
+
 T.test("simulate compares strategies with intervals and an optimised plan", function()
   local res = S.simulate{customers = {p = p, value = v}, strategies = strategies,
                          budget = 3000, draws = 300, seed = 3}

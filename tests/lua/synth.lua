@@ -205,6 +205,40 @@ T.test("longer replay horizon and outreach", function()
   T.ok(o.churned <= r30.churned)
 end)
 
+T.test("the past campaign's truth: every enrolled customer's risk with and without the discount", function()
+  local truth = w:campaign_truth()
+  local camp = cl.read_csv(dir1 .. "/campaign.csv")
+  local ids, tr, ch = camp.user_id:totable(), camp.treated:totable(), camp.churn:totable()
+  local enrolled = {}
+  for k = 1, #ids do enrolled[ids[k]] = k end
+  local nan, lower = 0, 0
+  for id = 1, #truth.control do
+    local c, t = truth.control[id], truth.treated[id]
+    if enrolled[id] then
+      T.ok(c == c and t == t and c > 0 and c < 1, "customer " .. id .. " has a risk")
+      if t < c then lower = lower + 1 end
+    else
+      T.ok(c ~= c and t ~= t, "customer " .. id .. " not enrolled: NaN")
+      nan = nan + 1
+    end
+  end
+  T.eq(nan, #truth.control - #ids)
+  T.eq(lower, #ids) -- the world's discount lowers everyone's hazard
+  -- each arm's mean true risk against its observed churn: within 4 binomial standard errors
+  -- plus 0.03 (the expected path has no new tickets or payment failures, so it runs low)
+  for arm = 0, 1 do
+    local s, k, m = 0, 0, 0
+    for j = 1, #ids do
+      if tr[j] == arm then
+        s, k, m = s + ch[j], k + 1, m + (arm == 1 and truth.treated or truth.control)[ids[j]]
+      end
+    end
+    local rate, mean = s / k, m / k
+    T.ok(math.abs(rate - mean) < 4 * math.sqrt(rate * (1 - rate) / k) + 0.03,
+         string.format("arm %d: observed %.3f, true mean %.3f (%d customers)", arm, rate, mean, k))
+  end
+end)
+
 T.test("a freed world is a clear error", function()
   local x = synth.world{customers = 50, titles = 100}
   x:free()
