@@ -96,15 +96,22 @@ do
   auc = cl.metrics.roc_auc(y, t)
 end
 
--- strategy_check.json (06), parsed by pattern: {"name": {"estimated": x, "true": y}, ...}
+-- strategy_check.json (06), parsed by pattern: each plan is a flat object
+-- "name": {"estimated": x, "lo": a, "hi": b, "true": y, ...}; other fields (Qini, interval) are
+-- not plans and lack "estimated"
 local check_path = OUT .. "/strategy_check.json"
 local check
 do
   local s = slurp(check_path)
   if s then
     check = {}
-    for name, est, tru in s:gmatch('"([^"]+)"%s*:%s*{%s*"estimated"%s*:%s*([-%d.eE+]+)%s*,%s*"true"%s*:%s*([-%d.eE+]+)%s*}') do
-      check[name] = {estimated = tonumber(est), ["true"] = tonumber(tru)}
+    local num = "%s*:%s*([-%d.eE+]+)"
+    for name, body in s:gmatch('"([^"]+)"%s*:%s*(%b{})') do
+      local est, tru = body:match('"estimated"' .. num), body:match('"true"' .. num)
+      if est and tru then
+        check[name] = {estimated = tonumber(est), ["true"] = tonumber(tru),
+                       lo = tonumber(body:match('"lo"' .. num)), hi = tonumber(body:match('"hi"' .. num))}
+      end
     end
     if not check.optimised then check = nil end
   end
@@ -450,14 +457,17 @@ r:h1("Strategy comparison")
 if check then
   r:text([[
 Net value over twelve months of the retention plans of notebook 06: what our models
-estimated, and what the simulated world says really happened when it replayed the plan.]])
-  local names, srows = {}, {{"plan", "estimated net", "true net", "estimated / true"}}
+estimated (with its 90% interval), and what the simulated world says really happened when it
+replayed the plan. The oracle plan knows every customer's true risk and reaction: the ceiling a
+plan built from data could reach.]])
+  local names, srows = {}, {{"plan", "estimated net", "90% interval", "true net", "estimated / true"}}
   local est, tru = {}, {}
-  for _, name in ipairs({"optimised", "everyone", "call everyone", "nobody"}) do
+  for _, name in ipairs({"optimised", "oracle", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
     local c = check[name]
     if c then
-      srows[#srows + 1] = {name, fmt("%.0f", c.estimated), fmt("%.0f", c["true"]),
-        c["true"] ~= 0 and fmt("%.2f", c.estimated / c["true"]) or "-"}
+      srows[#srows + 1] = {name, fmt("%.0f", c.estimated),
+        (c.lo and c.hi and c.hi > c.lo) and fmt("[%.0f, %.0f]", c.lo, c.hi) or "-",
+        fmt("%.0f", c["true"]), c["true"] ~= 0 and fmt("%.2f", c.estimated / c["true"]) or "-"}
       names[#names + 1], est[#est + 1], tru[#tru + 1] = name, c.estimated, c["true"]
     end
   end
