@@ -17,9 +17,9 @@ local I = bench and 2000 or 120
 local per = bench and 40 or 15
 math.randomseed(17)
 local lo, hi = rank * U // size + 1, (rank + 1) * U // size
-local cu, ci = {}, {} -- the catalogue: every label once
-for k = 1, math.max(U, I) do
-  cu[k] = "u" .. ((k - 1) % U + 1)
+local cu, ci = {}, {} -- the catalogue: every label once; users U+1..U+3 have no rows at all
+for k = 1, math.max(U + 3, I) do
+  cu[k] = "u" .. ((k - 1) % (U + 3) + 1)
   ci[k] = "i" .. ((k - 1) % I + 1)
 end
 local catalogue = cl.rec.interactions({users = cu, items = ci})
