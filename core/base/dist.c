@@ -78,6 +78,16 @@ int cl_dist_size(const cl_dist *d) { (void)d; return 1; }
 void cl_dist_begin(cl_dist *d) { (void)d; }
 int cl_dist_agree(cl_dist *d, int rc) { (void)d; return rc; }
 int cl_dist_sum_small(cl_dist *d, int64_t *v, int k) { (void)d; (void)v; (void)k; return CL_OK; }
+int cl_dist_sum_small_agree(cl_dist *d, int rc, int64_t *v, int k)
+{
+    (void)d; (void)v; (void)k;
+    return rc;
+}
+int cl_dist_sum_i64_agree(cl_dist *d, int rc, int64_t *v, size_t n)
+{
+    (void)d; (void)v; (void)n;
+    return rc;
+}
 int cl_dist_sum_i64(cl_dist *d, int64_t *v, size_t n) { (void)d; (void)v; (void)n; return CL_OK; }
 int cl_dist_max_f64(cl_dist *d, double *v, size_t n) { (void)d; (void)v; (void)n; return CL_OK; }
 int cl_dist_reduce_f64(cl_dist *d, double *v, size_t n, int op)
@@ -189,6 +199,29 @@ static int mpi_fail(int err, const char *what)
     return cl_error(CL_EIO, "MPI %s failed: %s", what, s);
 }
 
+/* After a sum in which some rank reported a failure: agree on who speaks (the lowest failing
+ * rank), hear its code and message, and make the failure sticky. */
+static int heard(cl_dist *d, int rc)
+{
+    int me = rc != CL_OK ? d->rank : d->size, first = d->size;
+    MPI_Allreduce(&me, &first, 1, MPI_INT, MPI_MIN, d->comm);
+    struct {
+        int code;
+        char msg[500];
+    } m;
+    memset(&m, 0, sizeof m);
+    if (d->rank == first) {
+        m.code = rc;
+        snprintf(m.msg, sizeof m.msg, "%s", cl_error_last());
+    }
+    MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, d->comm);
+    d->failed = m.code ? m.code : CL_EIO;
+    snprintf(d->msg, sizeof d->msg, "rank %d: %s", first, m.msg);
+    if (rc)
+        return rc; /* our own message stays as it is */
+    return cl_error(d->failed, "%s", d->msg);
+}
+
 /* The status exchange every collective starts with: slot 0 counts failing ranks; the rest
  * carry the caller's payload. On a failure the lowest failing rank broadcasts its code and
  * message. */
@@ -212,24 +245,33 @@ static int exchange(cl_dist *d, int rc, int64_t *v, int k)
             v[i] = buf[1 + i];
         return CL_OK;
     }
-    /* someone failed: agree on who speaks (lowest failing rank) and hear its message */
-    int me = rc != CL_OK ? d->rank : d->size, first = d->size;
-    MPI_Allreduce(&me, &first, 1, MPI_INT, MPI_MIN, d->comm);
-    struct {
-        int code;
-        char msg[500];
-    } m;
-    memset(&m, 0, sizeof m);
-    if (d->rank == first) {
-        m.code = rc;
-        snprintf(m.msg, sizeof m.msg, "%s", cl_error_last());
-    }
-    MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, d->comm);
-    d->failed = m.code ? m.code : CL_EIO;
-    snprintf(d->msg, sizeof d->msg, "rank %d: %s", first, m.msg);
+    return heard(d, rc);
+}
+
+int cl_dist_sum_small_agree(cl_dist *d, int rc, int64_t *v, int k)
+{
+    CL_ASSERT(k >= 0 && k <= CL_DIST_SMALL);
+    if (!d || d->size == 1)
+        return rc;
+    return exchange(d, rc, v, k);
+}
+
+static int data_fail(cl_dist *d, int e, const char *what);
+
+int cl_dist_sum_i64_agree(cl_dist *d, int rc, int64_t *v, size_t n)
+{
+    if (!d || d->size == 1)
+        return rc;
+    if (d->failed)
+        return rc ? rc : cl_error(d->failed, "%s", d->msg);
+    CL_ASSERT(n >= 1 && n <= INT32_MAX);
     if (rc)
-        return rc; /* our own message stays as it is */
-    return cl_error(d->failed, "%s", d->msg);
+        memset(v, 0, n * sizeof *v); /* a failing rank's payload is not read */
+    v[0] = rc != CL_OK;
+    int e = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_SUM, d->comm);
+    if (e != MPI_SUCCESS)
+        return data_fail(d, e, "allreduce");
+    return v[0] == 0 ? CL_OK : heard(d, rc);
 }
 
 int cl_dist_agree(cl_dist *d, int rc)

@@ -57,6 +57,16 @@ int cl_dist_agree(cl_dist *d, int rc);
 /* Sums k <= CL_DIST_SMALL int64 values over the ranks, in place, together with the status
  * exchange (one message). */
 int cl_dist_sum_small(cl_dist *d, int64_t *v, int k);
+/* cl_dist_sum_small carrying this rank's status rc as cl_dist_agree does: the sums when every
+ * rank passed CL_OK, otherwise every rank returns the failure. */
+int cl_dist_sum_small_agree(cl_dist *d, int rc, int64_t *v, int k);
+/* Sums v[1..n) over the ranks in ONE message that also carries the status in slot v[0]
+ * (overwritten): for a routine whose ranks are known to make this same call with the same n
+ * (after an agreed exchange, every failure point before it), so the status exchange the other
+ * collectives start with rides along. A failing rank passes its rc (its v is zeroed, and it
+ * needs v to hold n values); then every rank returns the failure as cl_dist_agree does. A rank
+ * must not fail between two such calls without reaching the next one. */
+int cl_dist_sum_i64_agree(cl_dist *d, int rc, int64_t *v, size_t n);
 /* Sums n int64 values over the ranks, in place (exact: the result is independent of the
  * ranks' order and number). */
 int cl_dist_sum_i64(cl_dist *d, int64_t *v, size_t n);

@@ -44,6 +44,30 @@ int cl_dist_logit_init(cl_dist_logit *c, cl_dist *dist, const float *X, const fl
     return CL_OK;
 }
 
+int cl_dist_logit_weights(cl_dist_logit *c, const float *w)
+{
+    int64_t with = w != NULL;
+    int rc = cl_dist_sum_small(c->dist, &with, 1);
+    if (rc)
+        return rc;
+    if (with != 0 && with != cl_dist_size(c->dist))
+        return cl_error(CL_EINVAL, "logreg: sample weights on %lld of %d ranks (give every "
+                        "rank the weights of its rows, or none)", (long long)with,
+                        cl_dist_size(c->dist));
+    if (!w)
+        return CL_OK;
+    double mx = 0;
+    for (int64_t i = 0; i < c->n; i++)
+        mx = fmax(mx, (double)w[i]);
+    if ((rc = cl_dist_max_f64(c->dist, &mx, 1)))
+        return rc;
+    c->sw = w;
+    if (mx > 0) /* |w_i (p - y) x_j| <= mx wmax max|x_j| */
+        for (int64_t j = 0; j <= c->d; j++)
+            c->scale[j] /= mx;
+    return CL_OK;
+}
+
 void cl_dist_logit_free(cl_dist_logit *c)
 {
     cl_alloc_free(c->scale);
@@ -83,6 +107,8 @@ static void row_terms(const cl_dist_logit *c, int64_t i, const double *th, int64
     const float *x = c->X + i * d;
     double z = th[d] + dot(x, th, d);
     double yi = c->y[i], w = yi == 1.0 ? c->wpos : c->wneg;
+    if (c->sw) /* as linear.c's block sums: the class weight times the sample weight */
+        w *= c->sw[i];
     double e = exp(-fabs(z));
     double p = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
     fsum_add_double(loss, w * (fmax(z, 0.0) - z * yi + log1p(e)));

@@ -329,11 +329,8 @@ static int fit(cl_logreg *m, const float *X, const float *y, const float *w, int
         return CL_ENOMEM;
     if ((rc = setup(&c, m, X, y, n, d, &l1, dist)))
         goto done;
-    if (w && c.dl) { /* the exact cross-rank sums (base/dist_logit.c) have no weight term yet */
-        rc = cl_error(CL_EINVAL, "logreg: sample weights are not supported in a distributed "
-                                 "(MPI) fit yet; fit without weights or on one process");
+    if (c.dl && (rc = cl_dist_logit_weights(c.dl, w))) /* base/dist_logit.h */
         goto done;
-    }
     c.sw = w;
     if (l1 > 0) {
         if (!(mask = cl_alloc_calloc((size_t)d + 1, 1))) {

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/dist.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "frame/pipeline.h"
@@ -127,6 +128,10 @@ int cl_model_fit(cl_model *m, const float *X, const float *y, int64_t n, int64_t
         (o->w && !(m->ops->fit_flags & CL_FIT_WEIGHTS)))
         return cl_error(CL_EINVAL, "%s fit: option not supported by this kind", m->ops->kind);
     int rc = o->w ? cl_model_check_weights(o->w, n, m->ops->kind) : CL_OK;
+    if (rc && o->dist) { /* the other ranks are entering the fit's first collective */
+        cl_dist_begin(o->dist);
+        return cl_dist_agree(o->dist, rc);
+    }
     if (rc)
         return rc;
     cl_model_history_free(&m->hist);

@@ -1,6 +1,7 @@
 /* cf.c - collaborative filtering: popularity, biased MF (SGD / ALS, SVD++, time-aware
  * biases), implicit ALS; item-kNN is in cf_itemknn.c. */
 #include "rec/cf.h"
+#include "rec/als_dist.h"
 #include "rec/mftime.h"
 
 #include "base/alloc.h"
@@ -1112,7 +1113,17 @@ static int als_side(const cl_cf_als_params *pp, int f, int64_t n_rows, const int
     return fail;
 }
 
+/* Under mpirun (base/dist.h) every rank holds its users' rows and the item side comes from
+ * normal equations summed exactly over the ranks (rec/als_dist.h); otherwise ad is NULL. */
+static int als_fit_ranks(cl_rec *r, const cl_progress *p, cl_dist *dist);
 static int als_fit(cl_rec *r, const cl_progress *p)
+{
+    cl_dist *dist = cl_dist_world();
+    cl_dist_begin(dist);
+    return cl_dist_agree(dist, als_fit_ranks(r, p, dist));
+}
+
+static int als_fit_ranks(cl_rec *r, const cl_progress *p, cl_dist *dist)
 {
     const cl_cf_als_params *pp = r->params;
     const cl_interactions *m = r->train;
@@ -1131,15 +1142,24 @@ static int als_fit(cl_rec *r, const cl_progress *p)
     fac_init(s->X, m->n_users * f, pp->init_std, &g);
     fac_init(s->Y, m->n_items * f, pp->init_std, &g);
     double *G = s->gram;
+    cl_als_dist *ad = NULL;
+    if (dist && (rc = cl_als_dist_new(&ad, dist, m, f)))
+        return rc;
     for (int it = 0; it < pp->iters && rc == CL_OK; it++) {
         rc = als_side(pp, f, m->n_users, m->indptr, m->indices, m->values, s->X, s->Y,
                       m->n_items, G);
-        if (rc == CL_OK)
+        if (rc == CL_OK && ad)
+            rc = cl_als_dist_items(ad, m, pp, s->X, s->Y);
+        else if (rc == CL_OK)
             rc = als_side(pp, f, m->n_items, m->cindptr, m->cindices, m->cvalues, s->Y, s->X,
                           m->n_users, G);
         if (rc == CL_OK)
             rc = cl_progress_step(p, "als", it + 1, pp->iters, NULL);
+        rc = cl_dist_agree(dist, rc); /* a rank that failed or was interrupted stops all */
     }
+    if (rc == CL_OK && ad)
+        rc = cl_als_dist_users(ad, s->X);
+    cl_als_dist_free(ad);
     if (rc == CL_OK)
         rc = gram(s->gram, s->Y, m->n_items, f); /* Y^T Y for fold-in */
     return rc;

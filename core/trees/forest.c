@@ -167,19 +167,48 @@ static int scratch_new(tree_scratch *s, size_t n, int total_bins, int d)
     return CL_OK;
 }
 
+/* What a fit holds besides the model: the binned rows, labels and class weights, the growth
+ * parameters, per-thread scratch and (bootstrap) each tree's in-bag bitset of n bits.
+ * Distributed (dist, more than one rank): this rank holds rows [first, first + n) of the ng
+ * rows of every rank (counts[r] rows on rank r), npos of which are positive. */
+typedef struct fit_state {
+    size_t n, words;
+    int d, nth, nscr;
+    uint8_t *bins;
+    float *yl;
+    int *feats;
+    uint64_t *inbag;
+    tree_scratch *scr;
+    double cw[2];
+    cl_grow_params gp;
+    cl_dist *dist;
+    size_t ng, first;
+    int64_t npos;
+    int64_t *counts;
+} fit_state;
+
 /* Grows tree t; sets the in-bag bitset (n bits) when bootstrapping. */
-static int grow_one(const cl_forest *m, int t, const uint8_t *bins, size_t n, const float *y,
-                    const double *cw, const float *sw, const int *feats, const cl_grow_params *gp,
+static int grow_one(const cl_forest *m, int t, const fit_state *fs, const float *sw,
                     tree_scratch *s, uint64_t *inbag, cl_tree **out)
 {
     const cl_forest_params *p = &m->params;
+    const uint8_t *bins = fs->bins;
+    const float *y = fs->yl;
+    const double *cw = fs->cw;
+    const size_t n = fs->n, ng = fs->ng, first = fs->first;
     cl_rng rng;
     cl_rng_seed(&rng, p->seed + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1));
     size_t m_rows = 0;
     if (p->bootstrap) {
+        /* ng draws over the global row numbers: every rank walks the one-process stream and
+         * counts the draws that land on its rows, so the sample (and the rng state the grower
+         * goes on with) does not depend on how the rows are cut into shards; O(ng) per tree */
         memset(s->cnt, 0, n * sizeof *s->cnt);
-        for (size_t k = 0; k < n; k++)
-            s->cnt[cl_rng_below(&rng, n)]++;
+        for (size_t k = 0; k < ng; k++) {
+            size_t i = (size_t)cl_rng_below(&rng, ng) - first; /* unsigned: < n when ours */
+            if (i < n)
+                s->cnt[i]++;
+        }
         for (size_t i = 0; i < n; i++)
             if (s->cnt[i]) {
                 s->rows[m_rows++] = (uint32_t)i;
@@ -205,8 +234,8 @@ static int grow_one(const cl_forest *m, int t, const uint8_t *bins, size_t n, co
         return rc;
     const cl_grow_leaf *leaves;
     int nleaves;
-    rc = cl_grow_tree(tree, m->bins, bins, n, s->grad, s->hess, s->rows, m_rows, feats, m->d, gp,
-                      &rng, s->ws, &leaves, &nleaves);
+    rc = cl_grow_tree(tree, m->bins, bins, n, s->grad, s->hess, s->rows, m_rows, fs->feats, m->d,
+                      &fs->gp, &rng, s->ws, &leaves, &nleaves);
     if (rc) {
         cl_tree_free(tree);
         return rc;
@@ -221,19 +250,6 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
     return cl_forest_fit_weighted(m, X, y, is_cat, NULL, progress);
 }
 
-/* What a fit holds besides the model: the binned rows, labels and class weights, the growth
- * parameters, per-thread scratch and (bootstrap) each tree's in-bag bitset of n bits. */
-typedef struct fit_state {
-    size_t n, words;
-    int d, nth, nscr;
-    uint8_t *bins;
-    float *yl;
-    int *feats;
-    uint64_t *inbag;
-    tree_scratch *scr;
-    double cw[2];
-    cl_grow_params gp;
-} fit_state;
 
 static void fit_state_free(fit_state *fs)
 {
@@ -241,6 +257,7 @@ static void fit_state_free(fit_state *fs)
     cl_alloc_free(fs->yl);
     cl_alloc_free(fs->feats);
     cl_alloc_free(fs->inbag);
+    cl_alloc_free(fs->counts);
     if (fs->scr)
         for (int k = 0; k < fs->nscr; k++)
             scratch_free(fs->scr + k);
@@ -259,7 +276,8 @@ static int fit_alloc(cl_forest *m, const cl_tensor *X, const uint8_t *is_cat, fi
     int rc;
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         goto done;
-    if ((rc = cl_binning_fit(&m->bins, cl_tensor_data(Xc), n, d, is_cat, p->max_bins, p->seed)))
+    if ((rc = cl_binning_fit_dist(&m->bins, cl_tensor_data(Xc), n, d, is_cat, p->max_bins,
+                                  p->seed, fs->dist)))
         goto done;
     size_t nb;
     if (!cl_alloc_mul_size(n, (size_t)d, &nb)) {
@@ -291,22 +309,21 @@ done:
  * record the weighting so predictions can be corrected back to the data's base rate. */
 static void class_weights(cl_forest *m, const cl_tensor *y, fit_state *fs)
 {
-    size_t n = fs->n;
-    double npos = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < fs->n; i++)
         fs->yl[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
-        npos += fs->yl[i];
-    }
+    double npos = (double)fs->npos, n = (double)fs->ng; /* every rank's rows */
     fs->cw[0] = fs->cw[1] = 1;
-    if (m->params.class_weight == 1 && npos > 0 && npos < (double)n) {
-        fs->cw[0] = (double)n / (2 * ((double)n - npos));
-        fs->cw[1] = (double)n / (2 * npos);
+    if (m->params.class_weight == 1 && npos > 0 && npos < n) {
+        fs->cw[0] = n / (2 * (n - npos));
+        fs->cw[1] = n / (2 * npos);
     }
-    cl_prior_rates(npos, (double)n, fs->cw[1], fs->cw[0], &m->prior_trained, &m->prior_true);
+    cl_prior_rates(npos, n, fs->cw[1], fs->cw[0], &m->prior_trained, &m->prior_true);
 }
 
 /* A tree considers every feature at a split and threads its own growth; a forest draws mtry
- * features per split (default floor(sqrt(d))) and grows one tree per thread. */
+ * features per split (default floor(sqrt(d))) and grows one tree per thread, except over
+ * several ranks: the grower's collectives run on the main thread only (base/dist.h), so the
+ * trees grow one after the other, each threaded inside (the same tree at any thread count). */
 static void grow_params(const cl_forest *m, fit_state *fs)
 {
     const cl_forest_params *p = &m->params;
@@ -326,8 +343,9 @@ static void grow_params(const cl_forest *m, fit_state *fs)
         gp->mtry = p->mtry > 0 ? (p->mtry < d ? p->mtry : d) : (int)floor(sqrt((double)d));
         gp->mtry = gp->mtry < 1 ? 1 : gp->mtry;
         gp->subtract = gp->mtry >= d;
-        gp->nthreads = 1;
+        gp->nthreads = fs->dist ? fs->nth : 1;
     }
+    gp->dist = fs->dist;
 }
 
 /* Grows trees [t0, t1) (in parallel for a forest: each tree's rng is seeded from its index,
@@ -337,8 +355,11 @@ static int grow_batch(cl_forest *m, fit_state *fs, const float *w, int t0, int t
 {
     int err = CL_OK;
     if (m->kind == CL_FOREST_KIND_TREE) {
-        err = grow_one(m, t0, fs->bins, fs->n, fs->yl, fs->cw, w, fs->feats, &fs->gp, fs->scr,
-                       NULL, &m->trees[t0]);
+        err = grow_one(m, t0, fs, w, fs->scr, NULL, &m->trees[t0]);
+    } else if (fs->dist) {
+        for (int t = t0; t < t1 && !err; t++)
+            err = grow_one(m, t, fs, w, fs->scr, fs->inbag ? fs->inbag + (size_t)t * fs->words
+                                                           : NULL, &m->trees[t]);
     } else {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(fs->nth)
         for (int t = t0; t < t1; t++) {
@@ -346,9 +367,8 @@ static int grow_batch(cl_forest *m, fit_state *fs, const float *w, int t0, int t
 #ifdef _OPENMP
             k = omp_get_thread_num();
 #endif
-            int e = grow_one(m, t, fs->bins, fs->n, fs->yl, fs->cw, w, fs->feats, &fs->gp,
-                             fs->scr + k, fs->inbag ? fs->inbag + (size_t)t * fs->words : NULL,
-                             &m->trees[t]);
+            int e = grow_one(m, t, fs, w, fs->scr + k,
+                             fs->inbag ? fs->inbag + (size_t)t * fs->words : NULL, &m->trees[t]);
             if (e) {
 #pragma omp critical(cl_forest_err)
                 err = err ? err : e;
@@ -379,6 +399,7 @@ static int grow_all(cl_forest *m, fit_state *fs, const float *w, const cl_progre
         char detail[32];
         snprintf(detail, sizeof detail, "%d trees", t1);
         rc = cl_progress_step(progress, kind_name(m->kind), t1, T, detail);
+        rc = cl_dist_agree(fs->dist, rc); /* an interrupted rank stops every rank */
     }
     return rc;
 }
@@ -409,25 +430,38 @@ static void oob_scores(const cl_forest *m, const fit_state *fs, const int *missi
 }
 
 /* The out-of-bag AUC over the rows some tree left out (NaN when none was, or when the
- * scores' buffer cannot be had). */
+ * scores' buffer cannot be had). Over several ranks every rank gathers the scores and labels
+ * of all rows in rank order (the rows' global order), so each computes the one-process AUC. */
 static int oob_auc(cl_forest *m, const fit_state *fs)
 {
-    size_t n = fs->n;
-    int d = fs->d;
-    float *oob = cl_alloc(n * sizeof *oob);
-    float *oy = cl_alloc(n * sizeof *oy);
+    size_t n = fs->n, ng = fs->ng;
+    int d = fs->d, nr = cl_dist_size(fs->dist);
+    float *loc = cl_alloc(n * sizeof *loc);
+    float *oob = nr > 1 ? cl_alloc(ng * sizeof *oob) : loc;
+    float *oy = cl_alloc(ng * sizeof *oy);
+    int64_t *bytes = cl_alloc((size_t)nr * sizeof *bytes);
     int *missing = cl_alloc((size_t)d * sizeof *missing);
-    int rc = CL_ENOMEM;
-    if (!oob || !oy || !missing)
+    int rc = !loc || !oob || !oy || !bytes || !missing ? CL_ENOMEM : CL_OK;
+    if (!rc) {
+        for (int j = 0; j < d; j++)
+            missing[j] = m->bins->nbins[j];
+        oob_scores(m, fs, missing, loc);
+    }
+    if (nr > 1 && (rc = cl_dist_agree(fs->dist, rc)) == CL_OK) {
+        for (int r = 0; r < nr; r++)
+            bytes[r] = fs->counts[r] * (int64_t)sizeof *oob;
+        if (!(rc = cl_dist_allgatherv(fs->dist, loc, oob, bytes)))
+            rc = cl_dist_allgatherv(fs->dist, fs->yl, oy, bytes);
+    } else if (!rc) {
+        memcpy(oy, fs->yl, n * sizeof *oy);
+    }
+    if (rc)
         goto done;
-    for (int j = 0; j < d; j++)
-        missing[j] = m->bins->nbins[j];
-    oob_scores(m, fs, missing, oob);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < ng; i++)
         if (!isnan(oob[i])) {
             oob[k] = oob[i];
-            oy[k] = fs->yl[i];
+            oy[k] = oy[i];
             k++;
         }
     m->oob_auc = NAN;
@@ -438,16 +472,46 @@ static int oob_auc(cl_forest *m, const fit_state *fs)
         cl_metrics_auc(&m->oob_auc, s, oy, (int64_t)k);
         cl_alloc_free(s);
     }
-    rc = CL_OK;
 done:
-    cl_alloc_free(oob);
+    if (oob != loc)
+        cl_alloc_free(oob);
+    cl_alloc_free(loc);
     cl_alloc_free(oy);
+    cl_alloc_free(bytes);
     cl_alloc_free(missing);
     return rc;
 }
 
-int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
-                           const uint8_t *is_cat, const float *w, const cl_progress *progress)
+/* The rows of every rank: their number, this rank's first row and the positive labels
+ * (exact integer sums, so the class weights are the one-process ones). One process: its own. */
+static int shard_rows(fit_state *fs, const cl_tensor *y, const char *what)
+{
+    int64_t v[3] = {fs->d, 0, (int64_t)fs->n};
+    for (size_t i = 0; i < fs->n; i++)
+        v[1] += *cl_tensor_ptr(y, (int64_t)i, 0) > 0.5f;
+    fs->npos = v[1];
+    fs->ng = fs->n;
+    if (!fs->dist)
+        return CL_OK;
+    int nr = cl_dist_size(fs->dist), rc;
+    if ((rc = cl_dist_sum_small(fs->dist, v, 3)))
+        return rc;
+    if (v[0] != (int64_t)fs->d * nr)
+        return cl_error(CL_EINVAL, "%s: X has %d features on rank %d, not on every rank", what,
+                        fs->d, cl_dist_rank(fs->dist));
+    fs->npos = v[1];
+    fs->ng = (size_t)v[2];
+    if (!(fs->counts = cl_alloc((size_t)nr * sizeof *fs->counts)))
+        return CL_ENOMEM;
+    if ((rc = cl_dist_gather_i64(fs->dist, (int64_t)fs->n, fs->counts)))
+        return rc;
+    for (int r = 0; r < cl_dist_rank(fs->dist); r++)
+        fs->first += (size_t)fs->counts[r];
+    return CL_OK;
+}
+
+static int fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const uint8_t *is_cat,
+               const float *w, cl_dist *dist, const cl_progress *progress)
 {
     const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree fit" : "forest fit";
     int rc = cl_tree_ens_check_xy(X, y, 1, what);
@@ -459,14 +523,15 @@ int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
     fs.d = (int)cl_tensor_cols(X);
     fs.words = (fs.n + 63) / 64;
     fs.nth = cl_threads_get();
-    fs.nscr = m->kind == CL_FOREST_KIND_TREE ? 1 : fs.nth;
+    fs.nscr = m->kind == CL_FOREST_KIND_TREE || dist ? 1 : fs.nth;
+    fs.dist = dist;
     if (m->names && m->d != fs.d) {
         cl_alloc_strs_free(m->names, m->d);
         m->names = NULL;
     }
     reset(m);
     m->d = fs.d;
-    if (!(rc = fit_alloc(m, X, is_cat, &fs))) {
+    if (!(rc = shard_rows(&fs, y, what)) && !(rc = fit_alloc(m, X, is_cat, &fs))) {
         class_weights(m, y, &fs);
         grow_params(m, &fs);
         m->fitted = 1;
@@ -478,6 +543,28 @@ int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
     if ((rc && rc != CL_EINTR) || (rc == CL_EINTR && m->ntrees == 0))
         reset(m);
     fit_state_free(&fs);
+    return rc;
+}
+
+int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
+                           const uint8_t *is_cat, const float *w, const cl_progress *progress)
+{
+    return fit(m, X, y, is_cat, w, NULL, progress);
+}
+
+int cl_forest_fit_dist(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
+                       const uint8_t *is_cat, const float *w, cl_dist *dist,
+                       const cl_progress *progress)
+{
+    if (cl_dist_size(dist) == 1) /* one rank: the one-process fit (trees in parallel) */
+        return fit(m, X, y, is_cat, w, NULL, progress);
+    cl_dist_begin(dist);
+    int rc = fit(m, X, y, is_cat, w, dist, progress);
+    /* every rank ends with the same status; a rank whose fit passed drops its model when
+     * another's failed (after an interruption every rank keeps the same trees) */
+    rc = cl_dist_agree(dist, rc);
+    if (rc && rc != CL_EINTR)
+        reset(m);
     return rc;
 }
 
@@ -672,8 +759,8 @@ static int ops_fit(void *impl, const float *X, const float *y, int64_t n, int64_
     cl_forest *m = impl;
     cl_tensor tx, ty;
     cl_storage sx, sy;
-    int rc = cl_forest_fit_weighted(m, cl_tensor_borrow(&tx, &sx, X, n, d),
-                                    cl_tensor_borrow(&ty, &sy, y, n, 1), o->is_cat, o->w, p);
+    int rc = cl_forest_fit_dist(m, cl_tensor_borrow(&tx, &sx, X, n, d),
+                                cl_tensor_borrow(&ty, &sy, y, n, 1), o->is_cat, o->w, o->dist, p);
     if (rc)
         return rc;
     if (m->kind == CL_FOREST_KIND_TREE)
@@ -708,7 +795,7 @@ static int ops_contrib(const void *impl, const float *X, int64_t n, int64_t d, c
 #define FOREST_OPS(KIND, TITLE, DEFS, DEFAULTS, CREATE)                                         \
     {.kind = KIND, .title = TITLE, .defs = DEFS, .params_size = sizeof(cl_forest_params),        \
      .defaults = DEFAULTS, .create = CREATE, .free = ops_free, .params_of = ops_params_of,       \
-     .fit_flags = CL_FIT_CATEGORICAL | CL_FIT_WEIGHTS, .fit = ops_fit,                          \
+     .fit_flags = CL_FIT_CATEGORICAL | CL_FIT_WEIGHTS | CL_FIT_DIST, .fit = ops_fit,            \
      .fitted = ops_fitted,                                                                       \
      .set_names = ops_set_names, .name = ops_name, .prior = ops_prior,                           \
      .describe = ops_describe, .read = ops_read, .write = ops_write,                             \

@@ -30,6 +30,7 @@
 
 #include "models/model.h"
 #include "trees/binning.h"
+#include "base/dist.h"
 #include "base/param.h"
 #include "base/progress.h"
 #include "tensor/tensor.h"
@@ -77,6 +78,16 @@ int cl_forest_fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const ui
  * the unweighted rows. */
 int cl_forest_fit_weighted(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
                            const uint8_t *is_cat, const float *w, const cl_progress *progress);
+/* The same fit data parallel over the ranks of dist (base/dist.h; NULL or one rank: the fit
+ * above): each rank passes its own rows (the data is their concatenation in rank order) and
+ * every rank gets the model one process fits on all the rows, bit for bit, at any number of
+ * ranks and threads: the bins come from cl_binning_fit_dist, the class weights from exact
+ * counts, each tree's bootstrap from the one-process stream over the global row numbers, the
+ * histograms from exact fixed-point sums (tree_grow.h), the OOB AUC from the gathered
+ * out-of-bag scores. Collective; a failure on one rank is every rank's. */
+int cl_forest_fit_dist(cl_forest *m, const cl_tensor *X, const cl_tensor *y,
+                       const uint8_t *is_cat, const float *w, cl_dist *dist,
+                       const cl_progress *progress);
 /* P(y = 1) for each row (n floats), prior-corrected when the model says so. */
 int cl_forest_predict(const cl_forest *m, float *out, const cl_tensor *X);
 /* mode: cl_predict_mode (models/prior.h); MARGIN and UNCORRECTED both give the mean of the

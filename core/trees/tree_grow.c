@@ -332,6 +332,118 @@ static size_t partition(uint32_t *rows, size_t m, const uint8_t *col, const cl_s
     return nl;
 }
 
+/* Room for k more candidates (so adding them after a split's collective cannot fail). */
+static int reserve_cands(cl_grow_ws *ws, int k)
+{
+    if (ws->ncand + k <= ws->candcap)
+        return CL_OK;
+    int cap = ws->candcap ? 2 * ws->candcap : 64;
+    while (cap < ws->ncand + k)
+        cap *= 2;
+    cand *nc = cl_alloc_realloc(ws->cands, (size_t)cap * sizeof *nc);
+    if (!nc)
+        return CL_ENOMEM;
+    ws->cands = nc;
+    ws->candcap = cap;
+    return CL_OK;
+}
+
+/* splittable() before the child's row count is known (depth and hessian only): a child this
+ * rejects is not split whatever its count. */
+static int may_split(const cand *c, const cl_grow_params *p)
+{
+    cand k = *c;
+    k.cnt = 2;
+    return splittable(&k, p);
+}
+
+/* The children's weights of split s of par, and under monotone constraints their bounds. */
+static void child_weights(const cl_split *s, const cl_grow_params *p, const cand *par,
+                          double *wl, double *wr, double *llo, double *lhi, double *rlo,
+                          double *rhi)
+{
+    if (!p->mono) {
+        *wl = cl_split_weight(s->gl, s->hl, &p->sp);
+        *wr = cl_split_weight(s->gr, s->hr, &p->sp);
+        return;
+    }
+    cl_split_params sp = p->sp;
+    sp.constrained = 1;
+    sp.lo = par->lo;
+    sp.hi = par->hi;
+    *wl = cl_split_weight_bounded(s->gl, s->hl, &sp);
+    *wr = cl_split_weight_bounded(s->gr, s->hr, &sp);
+    int c = s->is_cat ? 0 : p->mono[s->feature];
+    double mid = (*wl + *wr) / 2;
+    if (c > 0) {
+        *lhi = mid;
+        *rlo = mid;
+    } else if (c < 0) {
+        *llo = mid;
+        *rhi = mid;
+    }
+}
+
+static void set_split_node(cl_tnode *nd, const cl_split *s, const cl_binning *b, int li,
+                           int catset)
+{
+    int j = s->feature;
+    nd->feature = j;
+    nd->left = li;
+    nd->default_left = (uint8_t)s->default_left;
+    nd->is_cat = (uint8_t)s->is_cat;
+    nd->gain = s->gain;
+    if (s->is_cat) {
+        nd->cat = catset;
+        nd->ncat = (uint8_t)b->nbins[j];
+        nd->thr = 0;
+    } else {
+        nd->bin = (uint8_t)s->bin;
+        nd->thr = cl_binning_threshold(b, j, s->bin);
+    }
+}
+
+/* The split's one collective with subtraction: builds small's histogram over feats and sums
+ * it over the ranks together with the left child's row count *nlg and the status rc, in one
+ * message ([status, count, bins of feats] in ws->pack, which holds 2 total_bins + 2 int64). A
+ * rank that failed before (rc) still takes part, so no rank waits. One process: the build. */
+static int sync_small(cl_grow_ws *ws, int rc, cand *small, const cl_binning *b,
+                      const uint8_t *bins, size_t n, const float *grad, const float *hess,
+                      const uint32_t *rows, const int *feats, int nf, const cl_grow_params *p,
+                      const fixed *fx, int64_t *nlg)
+{
+    if (!rc && !(small->hist = hist_get(ws)))
+        rc = CL_ENOMEM;
+    if (!rc) {
+        size_t sm = small->end - small->start;
+        gather(ws->gh, rows + small->start, sm, grad, hess, fx, p->nthreads);
+        cl_hist_build(small->hist, b->hist_off, bins, n, rows + small->start, sm, ws->gh,
+                      feats, nf, p->nthreads);
+    }
+    if (cl_dist_size(p->dist) == 1)
+        return rc;
+    const int *off = b->hist_off;
+    int64_t *v = &ws->pack[0].g;
+    size_t k = 2;
+    for (int f = 0; f < nf; f++)
+        for (int q = off[feats[f]]; q < off[feats[f] + 1]; q++, k += 2)
+            if (!rc) {
+                v[k] = small->hist[q].g;
+                v[k + 1] = small->hist[q].h;
+            }
+    v[1] = *nlg;
+    if ((rc = cl_dist_sum_i64_agree(p->dist, rc, v, k)))
+        return rc;
+    k = 2;
+    for (int f = 0; f < nf; f++)
+        for (int q = off[feats[f]]; q < off[feats[f] + 1]; q++, k += 2) {
+            small->hist[q].g = v[k];
+            small->hist[q].h = v[k + 1];
+        }
+    *nlg = v[1];
+    return CL_OK;
+}
+
 static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                 const float *grad, const float *hess, uint32_t *rows, size_t m, const int *feats,
                 int nf, const cl_grow_params *p0, cl_rng *rng, cl_grow_ws *ws,
@@ -409,92 +521,59 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
         size_t pm = par.end - par.start;
         size_t nl = partition(rows + par.start, pm, bins + (size_t)j * n, s, b, ws->tmp,
                               p->nthreads);
-        int64_t nlg = (int64_t)nl; /* the left child's rows over every rank */
-        if ((rc = cl_dist_sum_small(p->dist, &nlg, 1))) {
-            hist_put(ws, par.hist);
-            goto fail;
-        }
-        int64_t nrg = par.cnt - nlg;
+        /* Everything that can fail comes before this split's one collective (below), so a
+         * rank that fails reports it there instead of leaving the others waiting. */
         int catset = -1;
-        if (s->is_cat && (catset = cl_tree_add_cats(t, s->cats)) < 0) {
+        if (s->is_cat && (catset = cl_tree_add_cats(t, s->cats)) < 0)
             rc = catset;
-            hist_put(ws, par.hist);
-            goto fail;
-        }
         /* children's weights, and under monotone constraints their bounds */
         double wl, wr, llo = par.lo, lhi = par.hi, rlo = par.lo, rhi = par.hi;
-        if (!p->mono) {
-            wl = cl_split_weight(s->gl, s->hl, &p->sp);
-            wr = cl_split_weight(s->gr, s->hr, &p->sp);
-        } else {
-            cl_split_params sp = p->sp;
-            sp.constrained = 1;
-            sp.lo = par.lo;
-            sp.hi = par.hi;
-            wl = cl_split_weight_bounded(s->gl, s->hl, &sp);
-            wr = cl_split_weight_bounded(s->gr, s->hr, &sp);
-            int c = s->is_cat ? 0 : p->mono[j];
-            double mid = (wl + wr) / 2;
-            if (c > 0) {
-                lhi = mid;
-                rlo = mid;
-            } else if (c < 0) {
-                llo = mid;
-                rhi = mid;
-            }
-        }
-        int li = cl_tree_add(t, (float)(p->lr * wl), s->hl, (double)nlg);
-        int ri = li < 0 ? li : cl_tree_add(t, (float)(p->lr * wr), s->hr, (double)nrg);
-        if (li < 0 || ri < 0) {
+        child_weights(s, p, &par, &wl, &wr, &llo, &lhi, &rlo, &rhi);
+        /* row counts are set once they are known over every rank */
+        int li = rc ? -1 : cl_tree_add(t, (float)(p->lr * wl), s->hl, 0);
+        int ri = li < 0 ? li : cl_tree_add(t, (float)(p->lr * wr), s->hr, 0);
+        if (!rc && (li < 0 || ri < 0))
             rc = CL_ENOMEM;
-            hist_put(ws, par.hist);
-            goto fail;
-        }
-        cl_tnode *nd = t->nodes + par.node;
-        nd->feature = j;
-        nd->left = li;
-        nd->default_left = (uint8_t)s->default_left;
-        nd->is_cat = (uint8_t)s->is_cat;
-        nd->gain = s->gain;
-        if (s->is_cat) {
-            nd->cat = catset;
-            nd->ncat = (uint8_t)b->nbins[j];
-            nd->thr = 0;
-        } else {
-            nd->bin = (uint8_t)s->bin;
-            nd->thr = cl_binning_threshold(b, j, s->bin);
-        }
+        if (!rc)
+            rc = reserve_cands(ws, 2);
         cand cl = {.node = li, .depth = par.depth + 1, .start = par.start,
-                   .end = par.start + nl, .cnt = nlg, .G = s->qgl, .H = s->qhl, .lo = llo,
+                   .end = par.start + nl, .cnt = 0, .G = s->qgl, .H = s->qhl, .lo = llo,
                    .hi = lhi, .ic_open = par.ic_open & (p->ic ? p->ic[j] : UINT32_MAX),
                    .hist = NULL};
         cand cr = {.node = ri, .depth = par.depth + 1, .start = par.start + nl,
-                   .end = par.end, .cnt = nrg, .G = s->qgr, .H = s->qhr, .lo = rlo, .hi = rhi,
+                   .end = par.end, .cnt = 0, .G = s->qgr, .H = s->qhr, .lo = rlo, .hi = rhi,
                    .ic_open = cl.ic_open, .hist = NULL};
         cl_split_none(&cl.split);
         cl_split_none(&cr.split);
+        /* with subtraction, the smaller child's histogram (by global count on one process; over
+         * ranks, before the counts are summed, by the children's global hessian sums) is built
+         * and summed with the left count in one message; parent - smaller is exact either way */
+        int build = subtract && par.hist && (may_split(&cl, p) || may_split(&cr, p));
+        int64_t nlg = (int64_t)nl;
+        cand *small = NULL;
+        if (build) {
+            small = cl_dist_size(p->dist) > 1 ? (s->qhl <= s->qhr ? &cl : &cr)
+                                              : (nl <= pm - nl ? &cl : &cr);
+            rc = sync_small(ws, rc, small, b, bins, n, grad, hess, rows, feats, nf, p, &fx, &nlg);
+        } else {
+            rc = cl_dist_sum_small_agree(p->dist, rc, &nlg, 1);
+        }
+        if (rc) {
+            hist_put(ws, par.hist);
+            if (small)
+                hist_put(ws, small->hist);
+            goto fail;
+        }
+        int64_t nrg = par.cnt - nlg;
+        cl.cnt = nlg;
+        cr.cnt = nrg;
+        t->nodes[li].count = (double)nlg;
+        t->nodes[ri].count = (double)nrg;
+        set_split_node(t->nodes + par.node, s, b, li, catset);
         int sl = splittable(&cl, p), sr = splittable(&cr, p);
-        if (subtract && par.hist && (sl || sr)) {
-            /* the smaller child by global count (every rank builds the same one) */
-            cand *small = nlg <= nrg ? &cl : &cr;
+        if (build) {
             cand *large = small == &cl ? &cr : &cl;
             int ssplit = small == &cl ? sl : sr, lsplit = small == &cl ? sr : sl;
-            small->hist = hist_get(ws);
-            if (!small->hist) {
-                hist_put(ws, par.hist);
-                rc = CL_ENOMEM;
-                goto fail;
-            }
-            size_t sm = small->end - small->start;
-            gather(ws->gh, rows + small->start, sm, grad, hess, &fx, p->nthreads);
-            cl_hist_build(small->hist, b->hist_off, bins, n, rows + small->start, sm, ws->gh,
-                          feats, nf, p->nthreads);
-            if ((rc = reduce_hist(ws, small->hist, b, feats, nf, p->dist))) {
-                hist_put(ws, small->hist);
-                small->hist = NULL;
-                hist_put(ws, par.hist);
-                goto fail;
-            }
             cl_hist_subtract(par.hist, par.hist, small->hist, b->hist_off, feats, nf);
             large->hist = par.hist;
             if (ssplit)
@@ -526,15 +605,8 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                 }
             }
         }
-        if ((rc = add_cand(ws, &cl))) {
-            hist_put(ws, cl.hist);
-            hist_put(ws, cr.hist);
-            goto fail;
-        }
-        if ((rc = add_cand(ws, &cr))) {
-            hist_put(ws, cr.hist);
-            goto fail;
-        }
+        ws->cands[ws->ncand++] = cl; /* reserved above */
+        ws->cands[ws->ncand++] = cr;
         open_leaves++;
     }
     /* every remaining candidate is a leaf */

@@ -1,11 +1,14 @@
--- Benchmark of data-parallel gbdt and logreg over MPI: the same fit on the 2,000,000 x 50 numeric data of
+-- Benchmark of data-parallel gbdt, logreg and ALS over MPI: the same fit on the 2,000,000 x 50 numeric data of
 -- scripts/bench/trees.lua (cl.synth.bench_data, same seed) as 1 rank x 2 threads and as
 -- 2 ranks x 1 thread (each rank holding its contiguous half of the rows), on this machine.
 -- Prints the fit time of each, the peak memory of the largest rank, and whether the two
 -- saved model files are the same bytes (they must be: fixed-point histograms, core/base/dist.h).
 -- Environment: MPI_BENCH_SCALE (default 1; rows = 2,000,000 x scale), MPI_BENCH_TREES
--- (default 50, depth 6, lr 0.1, 255 bins; logreg: C 1, tol 1e-6). ALS is not distributed
--- yet, so it has no line here. Skips, saying why, without mpirun or an MPI build.
+-- (default 50, depth 6, lr 0.1, 255 bins; logreg: C 1, tol 1e-6). ALS: the implicit data of
+-- tests/e2e/mpi_als.lua's bench case (MPI_BENCH_USERS users, default 60,000, x 2,000 items, 40
+-- each; 32 factors, MPI_BENCH_ITERS alternations, default 5), users split in rank blocks; its
+-- same-bytes check compares the scores of every 97th user (hex floats) written by their ranks.
+-- Skips, saying why, without mpirun or an MPI build.
 local child = os.getenv("MPI_BENCH_CHILD")
 local SEED, D = 20261123, 50 -- the seed and width of trees.lua's numeric case
 
@@ -51,8 +54,8 @@ local function env_line()
     cpu = (f:read("a"):match("model name%s*:%s*([^\n]+)") or cpu):gsub("%s+", "_")
     f:close()
   end
-  print(string.format("bench-env suite=mpi cpu=%s nproc=%s", cpu,
-    (io.popen("nproc"):read("l") or "?")))
+  print(string.format("bench-env suite=mpi cpu=%s nproc=%s OPENBLAS_CORETYPE=%s", cpu,
+    (io.popen("nproc"):read("l") or "?"), os.getenv("OPENBLAS_CORETYPE") or "unset"))
 end
 
 local function have_mpirun()
@@ -125,7 +128,44 @@ local function bench(kind)
     fits[2] / fits[1]))
   return same
 end
-local ok = bench("gbdt")
-ok = bench("logreg") and ok
+-- ALS: each rank writes its users' scores (part files); the parts in rank order must be the
+-- same bytes at 1 x 2 and 2 x 1
+local function bench_als()
+  local runs = {{ranks = 1, threads = 2}, {ranks = 2, threads = 1}, {ranks = 0, threads = 2}}
+  local fits, parts = {}, {}
+  for i, r in ipairs(runs) do
+    local out = string.format("%s/als.%dx%d", dir, r.ranks, r.threads)
+    -- ranks = 0: one process without mpirun (the one-process item side, for comparison)
+    local launcher = r.ranks > 0 and string.format("%s -np %d", MPIRUN, r.ranks) or ""
+    local cmd = string.format("CHURNLAB_THREADS=%d %s %s tests/e2e/mpi_als.lua %s bench 2>&1",
+      r.threads, launcher, exe, out)
+    local p = io.popen(cmd)
+    local text = p:read("a")
+    p:close()
+    local users, secs, auc = text:match("users (%d+) fit (%S+) s heldout_auc (%S+)")
+    if not secs then
+      io.write(text)
+      print(string.format("bench-fail suite=mpi case=als-implicit ranks=%d threads=%d", r.ranks, r.threads))
+      return false
+    end
+    fits[i] = tonumber(secs)
+    parts[i] = ""
+    for k = 0, math.max(r.ranks, 1) - 1 do parts[i] = parts[i] .. (read_all(out .. "." .. k) or "?") end
+    print(string.format("bench suite=mpi case=als-implicit impl=churnlab%s metric=train_s value=%s unit=s " ..
+      "ranks=%d threads=%d users=%s items=2000 factors=32 heldout_auc=%s", r.ranks == 0 and "-no-mpi" or "",
+      secs, math.max(r.ranks, 1), r.threads, users, auc))
+  end
+  local same = parts[1] == parts[2]
+  print(string.format("bench suite=mpi case=als-implicit impl=churnlab metric=same_scores_bytes value=%d unit=bool bytes=%d",
+    same and 1 or 0, #parts[1]))
+  print(string.format("bench-ratio suite=mpi case=als-implicit metric=train_s 2x1/1x2=%.3f mpi_1x2/no_mpi_1x2=%.3f",
+    fits[2] / fits[1], fits[1] / fits[3]))
+  return same
+end
+local only = os.getenv("MPI_BENCH_ONLY") -- one case: gbdt, logreg or als
+local ok = true
+if not only or only == "gbdt" then ok = bench("gbdt") and ok end
+if not only or only == "logreg" then ok = bench("logreg") and ok end
+if not only or only == "als" then ok = bench_als() and ok end
 os.execute("rm -rf '" .. dir .. "'")
 if not ok then os.exit(1) end
