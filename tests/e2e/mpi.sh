@@ -6,12 +6,7 @@
 # sharded validation set; leaf-wise with the AUC metric. Also: an error on one rank reaches
 # every rank (the job ends with its message instead of hanging). Skipped, saying why, when
 # the build has no MPI or mpirun is missing.
-CL=${CHURNLAB:-./churnlab}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+. tests/e2e/lib/check.sh
 
 . tests/e2e/lib/mpi.sh
 S=tests/e2e/mpi_train.lua

@@ -8,12 +8,7 @@
 # above chance (> 0.75; a random model scores 0.5). A user whose rows are on two ranks, and
 # ranks with different catalogues, are refused on every rank with a message. Skipped, saying
 # why, without MPI.
-CL=${CHURNLAB:-./churnlab}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+. tests/e2e/lib/check.sh
 
 . tests/e2e/lib/mpi.sh
 S=tests/e2e/mpi_als.lua

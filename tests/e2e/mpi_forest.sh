@@ -5,12 +5,7 @@
 # class and sample weights, the OOB AUC (stored in the file); a CART tree likewise. The ranks'
 # shards are uneven (12000 rows over 3 ranks are not the blocks of 2). A bad label on one rank
 # stops both ranks with its message. Skipped, saying why, without MPI.
-CL=${CHURNLAB:-./churnlab}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+. tests/e2e/lib/check.sh
 
 . tests/e2e/lib/mpi.sh
 S=tests/e2e/mpi_forest.lua

@@ -6,12 +6,7 @@
 # whose Hessian here is >= 0.01 in every direction, so coefficients agree to ~1e-6); the same
 # with sample weights (which must move the fit). A bad label or weight on one rank stops both
 # ranks with its message. Skipped, saying why, without MPI.
-CL=${CHURNLAB:-./churnlab}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+. tests/e2e/lib/check.sh
 
 . tests/e2e/lib/mpi.sh
 S=tests/e2e/mpi_logreg.lua

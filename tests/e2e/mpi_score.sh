@@ -6,12 +6,7 @@
 # ranked its own shard). Also: {rank} is required with more than one rank, and a missing shard
 # on one rank stops every rank with its name, no part written. Skipped, saying why, when the
 # build has no MPI or mpirun is missing.
-CL=${CHURNLAB:-./churnlab}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+. tests/e2e/lib/check.sh
 
 . tests/e2e/lib/mpi.sh
 

@@ -1,12 +1,7 @@
 #!/bin/sh
 # End-to-end: scripts/score.lua scores a CSV in chunks (a quoted field with a newline among
 # them), writes id, probability and a balanced risk decile, and fails cleanly on bad input.
-CL=${CHURNLAB:-./churnlab}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+. tests/e2e/lib/check.sh
 
 # customers with a quoted, multi-line comment column
 {

@@ -1,4 +1,4 @@
-# Sourced by tests/e2e/mpi*.sh (after CL, T, pass, fail and check are set): skips the test,
+# Sourced by tests/e2e/mpi*.sh after tests/e2e/lib/check.sh: skips the test,
 # saying why, when mpirun is missing or this churnlab was built without MPI; otherwise sets up
 # Open MPI for a test run and defines MPIRUN.
 if ! command -v mpirun >/dev/null 2>&1; then
