@@ -93,7 +93,9 @@ while d < 55 do -- the histories keep 64 days: none is pruned in this run
     local status, body = srv:request("GET", "/api/customers/" .. id)
     assert(status == 200, body)
     local pts = {}
-    for day, risk in pairs(L.points(body)) do pts[#pts + 1] = string.format("pt %d %d %s\n", id, day, risk) end
+    -- "ok" ends a line: a kill can cut the last write in the middle of a line ("pt 97 40 0" of
+    -- "pt 97 40 0.08695 ok"), which must not count as a point shown
+    for day, risk in pairs(L.points(body)) do pts[#pts + 1] = string.format("pt %d %d %s ok\n", id, day, risk) end
     table.sort(pts)
     io.stdout:write(table.concat(pts))
   end
@@ -111,7 +113,7 @@ local dir = arg[1]
 local L = dofile(dir .. "/lib.lua")
 local shown, newest = {}, {}
 for line in io.lines(dir .. "/pts") do
-  local id, day, risk = line:match("^pt (%d+) (%-?%d+) (%S+)$")
+  local id, day, risk = line:match("^pt (%d+) (%-?%d+) (%S+) ok$")
   if id then
     id, day = tonumber(id), tonumber(day)
     shown[id] = shown[id] or {}
