@@ -303,24 +303,48 @@ static void leaf_row(const cl_treeshap_plan *p, const fleaf *lf, const uint8_t *
     }
 }
 
-void cl_treeshap_plan_row(const cl_treeshap_plan *p, const float *x, void *work, double *phi)
+/* Tree ti's contributions to one row (fast or Algorithm 2). */
+static void tree_row(const cl_treeshap_plan *p, int ti, const float *x, void *work, double *phi)
 {
     uint8_t *dir = work;
-    void *path = (char *)work + ((size_t)p->maxnodes + 63) / 64 * 64;
-    for (int ti = 0; ti < p->ntrees; ti++) {
-        const cl_tree *t = p->trees[ti];
-        if (!p->tr[ti].fast) {
-            cl_treeshap_tree_row(t, x, p->scale, path, phi);
-            continue;
-        }
-        for (int i = 0; i < t->n; i++) {
-            const cl_tnode *nd = t->nodes + i;
-            if (nd->feature >= 0)
-                dir[i] = (uint8_t)cl_tree_go_left(t, nd, x[nd->feature]);
-        }
-        const fleaf *lf = p->leaves + p->tr[ti].leaf0;
-        for (size_t l = 0; l < p->tr[ti].nleaves; l++)
-            leaf_row(p, lf + l, dir, phi);
+    const cl_tree *t = p->trees[ti];
+    if (!p->tr[ti].fast) {
+        cl_treeshap_tree_row(t, x, p->scale, (char *)work + ((size_t)p->maxnodes + 63) / 64 * 64,
+                             phi);
+        return;
+    }
+    for (int i = 0; i < t->n; i++) {
+        const cl_tnode *nd = t->nodes + i;
+        if (nd->feature >= 0)
+            dir[i] = (uint8_t)cl_tree_go_left(t, nd, x[nd->feature]);
+    }
+    const fleaf *lf = p->leaves + p->tr[ti].leaf0;
+    for (size_t l = 0; l < p->tr[ti].nleaves; l++)
+        leaf_row(p, lf + l, dir, phi);
+}
+
+void cl_treeshap_plan_row(const cl_treeshap_plan *p, const float *x, void *work, double *phi)
+{
+    for (int ti = 0; ti < p->ntrees; ti++)
+        tree_row(p, ti, x, work, phi);
+}
+
+/* Rows i0..i1 tree by tree: one tree's tables (a few kB) stay in cache across the block,
+ * where row by row the whole plan (MBs) streams through per row. Each row still adds its
+ * trees in tree order, so the result is the bytes of cl_treeshap_plan_row. */
+static void block_rows(const cl_treeshap_plan *p, const float *X, size_t i0, size_t i1, int d,
+                       void *work, double *phi, float *out)
+{
+    const size_t w = (size_t)d + 1;
+    memset(phi, 0, (i1 - i0) * w * sizeof *phi);
+    for (int ti = 0; ti < p->ntrees; ti++)
+        for (size_t i = i0; i < i1; i++)
+            tree_row(p, ti, X + i * (size_t)d, work, phi + (i - i0) * w);
+    for (size_t i = i0; i < i1; i++) {
+        float *o = out + i * w;
+        for (int j = 0; j < d; j++)
+            o[j] = (float)phi[(i - i0) * w + (size_t)j];
+        o[d] = (float)p->ev;
     }
 }
 
@@ -334,7 +358,7 @@ int cl_treeshap_plan_run(const cl_treeshap_plan *p, const float *X, size_t n, in
 #pragma omp parallel num_threads(cl_threads_get()) if (n > 256)
     {
         void *work = cl_alloc(wb);
-        double *phi = cl_alloc(((size_t)d + 1) * sizeof *phi);
+        double *phi = cl_alloc(block * ((size_t)d + 1) * sizeof *phi);
         if (!work || !phi) {
 #pragma omp atomic write
             failed = 1;
@@ -344,20 +368,15 @@ int cl_treeshap_plan_run(const cl_treeshap_plan *p, const float *X, size_t n, in
             int skip;
 #pragma omp atomic read
             skip = stop;
-            size_t i1 = (q + 1) * block < n ? (q + 1) * block : n;
-            for (size_t i = q * block; i < i1 && work && phi && !skip; i++) {
-                if (cl_progress_interrupted()) {
+            if (!work || !phi || skip)
+                continue;
+            if (cl_progress_interrupted()) { /* per block: a block is ~0.1 s at worst here */
 #pragma omp atomic write
-                    stop = 1;
-                    break;
-                }
-                memset(phi, 0, ((size_t)d + 1) * sizeof *phi);
-                cl_treeshap_plan_row(p, X + i * (size_t)d, work, phi);
-                float *o = out + i * ((size_t)d + 1);
-                for (int j = 0; j < d; j++)
-                    o[j] = (float)phi[j];
-                o[d] = (float)p->ev;
+                stop = 1;
+                continue;
             }
+            size_t i1 = (q + 1) * block < n ? (q + 1) * block : n;
+            block_rows(p, X, q * block, i1, d, work, phi, out);
         }
         cl_alloc_free(work);
         cl_alloc_free(phi);

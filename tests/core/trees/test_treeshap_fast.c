@@ -58,6 +58,7 @@ static void compare(const cl_tree *const *trees, int nt, const float *X, size_t 
     void *work = cl_alloc(cl_treeshap_plan_work_bytes(p));
     void *path = cl_alloc(cl_treeshap_path_bytes(md));
     double *a = cl_alloc((size_t)(d + 1) * sizeof *a), *b = cl_alloc((size_t)(d + 1) * sizeof *b);
+    float *rows = cl_alloc(n * (size_t)(d + 1) * sizeof *rows); /* plan_row, as float */
     for (size_t i = 0; i < n; i++) {
         const float *x = X + i * (size_t)d;
         memset(a, 0, (size_t)(d + 1) * sizeof *a);
@@ -67,7 +68,7 @@ static void compare(const cl_tree *const *trees, int nt, const float *X, size_t 
             cl_treeshap_tree_row(trees[t], x, scale, path, b);
         double top = 0;
         for (int j = 0; j < d; j++)
-            top = fmax(top, fabs(b[j]));
+            top = fmax(top, fabs(b[j])), rows[i * (size_t)(d + 1) + j] = (float)a[j];
         for (int j = 0; j < d; j++) {
             double diff = fabs(a[j] - b[j]);
             assert_true(diff <= 1e-9 * top);
@@ -83,7 +84,11 @@ static void compare(const cl_tree *const *trees, int nt, const float *X, size_t 
         for (int j = 0; j <= d; j++)
             s += out[i * (size_t)(d + 1) + j], m = fmax(m, fabs(out[i * (size_t)(d + 1) + j]));
         assert_true(fabs(s - margin[i]) < 1e-5 * fmax(1, m * (d + 1)));
+        /* the blocked batch (tree by tree over 64 rows) adds in the same order: same bytes */
+        assert_memory_equal(out + i * (size_t)(d + 1), rows + i * (size_t)(d + 1),
+                            (size_t)d * sizeof *out);
     }
+    cl_alloc_free(rows);
     /* a too narrow X is refused, not read out of bounds */
     assert_int_equal(cl_treeshap_plan_run(p, X, 1, 1, out) == CL_OK, d <= 1);
     cl_alloc_free(out);
