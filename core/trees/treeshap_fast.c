@@ -35,13 +35,13 @@ typedef struct fstep {
 } fstep;
 
 typedef struct fleaf {
-    int m, nsteps;
+    int node, m, nsteps;
     size_t step0, feat0, r0; /* offsets into steps, feats / z, R */
 } fleaf;
 
 typedef struct ftree {
     int fast; /* 0: explained by Algorithm 2 */
-    size_t leaf0, nleaves;
+    size_t leaf0, nleaves, node0; /* node0: offset of the tree's nodes in unode */
 } ftree;
 
 struct cl_treeshap_plan {
@@ -53,7 +53,12 @@ struct cl_treeshap_plan {
     fstep *steps;
     int32_t *feats;
     double *z, *R;
-    size_t nleaves, nsteps, nfeat, nr, bytes;
+    /* Per node of the fast trees: the index of its feature among the distinct features of
+     * the paths through it. Features are numbered in order of first appearance from the
+     * root, so every leaf below a node numbers it alike, and a row's A of every leaf comes
+     * from one pass down the tree. */
+    uint8_t *unode;
+    size_t nleaves, nsteps, nfeat, nr, nnodes, bytes;
 };
 
 /* Parents of every node (children come after parents, so one forward pass). */
@@ -150,6 +155,7 @@ static int plan_count(cl_treeshap_plan *p, int32_t *par, fstep *st, int32_t *fu)
             continue;
         }
         rbytes += nr * sizeof(double);
+        p->nnodes += (size_t)t->n;
         p->nleaves += nl, p->nsteps += ns, p->nfeat += nf, p->nr += nr;
     }
     return CL_OK;
@@ -158,13 +164,15 @@ static int plan_count(cl_treeshap_plan *p, int32_t *par, fstep *st, int32_t *fu)
 /* Pass 2: paths, zero fractions and tables of the fast trees. */
 static void plan_fill(cl_treeshap_plan *p, int32_t *par, double *e)
 {
-    size_t li = 0, si = 0, fi = 0, ri = 0;
+    size_t li = 0, si = 0, fi = 0, ri = 0, ni = 0;
     for (int ti = 0; ti < p->ntrees; ti++) {
         const cl_tree *t = p->trees[ti];
         p->tr[ti].leaf0 = li;
         p->tr[ti].nleaves = 0;
+        p->tr[ti].node0 = ni;
         if (!p->tr[ti].fast)
             continue;
+        ni += (size_t)t->n;
         parents_of(t, par);
         for (int i = 0; i < t->n; i++) {
             if (t->nodes[i].feature >= 0)
@@ -180,7 +188,9 @@ static void plan_fill(cl_treeshap_plan *p, int32_t *par, double *e)
                 int child = st[s].left ? nd->left : nd->left + 1;
                 z[st[s].u] *= nd->cover > 0 ? t->nodes[child].cover / nd->cover : 0;
             }
-            *lf = (fleaf){.m = m, .nsteps = k, .step0 = si, .feat0 = fi, .r0 = ri};
+            for (int s = 0; s < k; s++)
+                p->unode[p->tr[ti].node0 + (size_t)st[s].node] = st[s].u;
+            *lf = (fleaf){.node = i, .m = m, .nsteps = k, .step0 = si, .feat0 = fi, .r0 = ri};
             leaf_table(m, z, t->nodes[i].value * p->scale, e, p->R + ri);
             si += (size_t)k, fi += (size_t)m, ri += (size_t)1 << m;
             p->tr[ti].nleaves++;
@@ -195,10 +205,12 @@ static int plan_alloc(cl_treeshap_plan *p)
     p->feats = cl_alloc((p->nfeat + 1) * sizeof *p->feats);
     p->z = cl_alloc((p->nfeat + 1) * sizeof *p->z);
     p->R = cl_alloc((p->nr + 1) * sizeof *p->R);
+    p->unode = cl_alloc(p->nnodes + 1);
     p->bytes = sizeof *p + (size_t)p->ntrees * sizeof *p->tr +
                (p->nleaves + 1) * sizeof *p->leaves + (p->nsteps + 1) * sizeof *p->steps +
-               (p->nfeat + 1) * (sizeof *p->feats + sizeof *p->z) + (p->nr + 1) * sizeof *p->R;
-    if (!p->leaves || !p->steps || !p->feats || !p->z || !p->R)
+               (p->nfeat + 1) * (sizeof *p->feats + sizeof *p->z) + (p->nr + 1) * sizeof *p->R +
+               p->nnodes + 1;
+    if (!p->leaves || !p->steps || !p->feats || !p->z || !p->R || !p->unode)
         return cl_error(CL_ENOMEM, "treeshap: out of memory for a %zu-byte plan", p->bytes);
     return CL_OK;
 }
@@ -254,6 +266,7 @@ void cl_treeshap_plan_free(cl_treeshap_plan *p)
     cl_alloc_free(p->feats);
     cl_alloc_free(p->z);
     cl_alloc_free(p->R);
+    cl_alloc_free(p->unode);
     cl_alloc_free(p);
 }
 
@@ -267,25 +280,21 @@ int cl_treeshap_plan_fallbacks(const cl_treeshap_plan *p)
     return p->fallbacks;
 }
 
-/* Per-row scratch: each split's direction (maxnodes bytes) then Algorithm 2's path buffer. */
+/* Per-row scratch: each node's A mask (maxnodes words) then Algorithm 2's path buffer. */
+#define MASKS_BYTES(p) (((size_t)(p)->maxnodes * sizeof(uint32_t) + 63) / 64 * 64)
 size_t cl_treeshap_plan_work_bytes(const cl_treeshap_plan *p)
 {
-    size_t dir = ((size_t)p->maxnodes + 63) / 64 * 64;
+    size_t dir = MASKS_BYTES(p);
     return dir + cl_treeshap_path_bytes(p->maxdepth);
 }
 
 /* One leaf's contributions given each split's direction (see the top of the file). */
-static void leaf_row(const cl_treeshap_plan *p, const fleaf *lf, const uint8_t *dir,
-                     double *phi)
+static void leaf_row(const cl_treeshap_plan *p, const fleaf *lf, uint32_t amask, double *phi)
 {
-    const fstep *st = p->steps + lf->step0;
     const int m = lf->m;
     if (m == 0)
         return;
-    unsigned A = (1u << m) - 1;
-    for (int s = 0; s < lf->nsteps; s++)
-        if (dir[st[s].node] != st[s].left)
-            A &= ~(1u << st[s].u);
+    const unsigned A = amask & ((1u << m) - 1);
     const double *z = p->z + lf->feat0, *R = p->R + lf->r0;
     const int32_t *f = p->feats + lf->feat0;
     double pre[CL_TREESHAP_FAST_MAX_FEATURES + 1], suf = 1;
@@ -306,21 +315,28 @@ static void leaf_row(const cl_treeshap_plan *p, const fleaf *lf, const uint8_t *
 /* Tree ti's contributions to one row (fast or Algorithm 2). */
 static void tree_row(const cl_treeshap_plan *p, int ti, const float *x, void *work, double *phi)
 {
-    uint8_t *dir = work;
+    uint32_t *am = work;
     const cl_tree *t = p->trees[ti];
     if (!p->tr[ti].fast) {
-        cl_treeshap_tree_row(t, x, p->scale, (char *)work + ((size_t)p->maxnodes + 63) / 64 * 64,
-                             phi);
+        cl_treeshap_tree_row(t, x, p->scale, (char *)work + MASKS_BYTES(p), phi);
         return;
     }
+    /* A node's mask has bit u cleared when x leaves the path at a split on feature u above
+     * it; children come after parents, so one forward pass sets every node's mask. */
+    const uint8_t *un = p->unode + p->tr[ti].node0;
+    am[0] = ~0u;
     for (int i = 0; i < t->n; i++) {
         const cl_tnode *nd = t->nodes + i;
-        if (nd->feature >= 0)
-            dir[i] = (uint8_t)cl_tree_go_left(t, nd, x[nd->feature]);
+        if (nd->feature < 0)
+            continue;
+        uint32_t a = am[i], off = a & ~(1u << un[i]);
+        int go = cl_tree_go_left(t, nd, x[nd->feature]);
+        am[nd->left] = go ? a : off;
+        am[nd->left + 1] = go ? off : a;
     }
     const fleaf *lf = p->leaves + p->tr[ti].leaf0;
     for (size_t l = 0; l < p->tr[ti].nleaves; l++)
-        leaf_row(p, lf + l, dir, phi);
+        leaf_row(p, lf + l, am[lf[l].node], phi);
 }
 
 void cl_treeshap_plan_row(const cl_treeshap_plan *p, const float *x, void *work, double *phi)
