@@ -55,7 +55,7 @@ int cl_treeshap_reference(const cl_tree *const *trees, int ntrees, const float *
  * cl_treeshap() builds one per call when n >= 32 rows; one-row callers (serving) should own
  * a plan. Output layout as cl_treeshap(). */
 #define CL_TREESHAP_FAST_MAX_FEATURES 12
-#define CL_TREESHAP_FAST_MAX_BYTES ((size_t)256 << 20)
+#define CL_TREESHAP_FAST_MAX_BYTES ((size_t)64 << 20)
 typedef struct cl_treeshap_plan cl_treeshap_plan;
 int cl_treeshap_plan_new(cl_treeshap_plan **out, const cl_tree *const *trees, int ntrees,
                          double base, double scale);

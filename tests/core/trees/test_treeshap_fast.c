@@ -46,12 +46,13 @@ static void make_data(cl_tensor **X, cl_tensor **y, float **w, int64_t n, int d,
 }
 
 /* Every row of X: plan vs Algorithm 2 in double; the float output's additivity. */
-static void compare(const cl_tree *const *trees, int nt, const float *X, size_t n, int d,
-                    double base, double scale, int want_fallbacks)
+static int compare(const cl_tree *const *trees, int nt, const float *X, size_t n, int d,
+                   double base, double scale, int want_fallbacks)
 {
     cl_treeshap_plan *p;
     assert_int_equal(cl_treeshap_plan_new(&p, trees, nt, base, scale), CL_OK);
-    assert_int_equal(cl_treeshap_plan_fallbacks(p), want_fallbacks);
+    if (want_fallbacks >= 0) /* -1: whatever the trees need */
+        assert_int_equal(cl_treeshap_plan_fallbacks(p), want_fallbacks);
     int md;
     double ev;
     assert_int_equal(cl_treeshap_ensemble_ev(trees, nt, base, scale, &md, &ev), CL_OK);
@@ -97,7 +98,9 @@ static void compare(const cl_tree *const *trees, int nt, const float *X, size_t 
     cl_alloc_free(b);
     cl_alloc_free(work);
     cl_alloc_free(path);
+    int fb = cl_treeshap_plan_fallbacks(p);
     cl_treeshap_plan_free(p);
+    return fb;
 }
 
 static void fit_and_compare(int depth, int leaves, int weighted, int trees, int d)
@@ -152,6 +155,42 @@ static void test_deep_weighted(void **state)
 {
     (void)state;
     fit_and_compare(10, 0, 1, 8, 12); /* up to 10 distinct features on a path */
+}
+
+/* A weighted random forest of unlimited depth on 16 features (scale 1 / ntrees): deep,
+ * unbalanced trees (deeper than CL_TREESHAP_FAST_MAX_FEATURES, features repeating on paths;
+ * the fast path goes by distinct features, so they stay fast unless a path has more than
+ * that many; the fallback itself is tested on the chain tree below). */
+static void test_forest_deep(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y;
+    float *w;
+    const int d = 16;
+    make_data(&X, &y, &w, 1500, d, 9);
+    cl_forest_params p = cl_forest_params_default();
+    p.trees = 12;
+    p.depth = 0;
+    p.min_leaf = 1;
+    cl_forest *m;
+    assert_int_equal(cl_forest_new(&m, CL_FOREST_KIND_FOREST, &p), CL_OK);
+    uint8_t is_cat[16] = {0, 1};
+    assert_int_equal(cl_forest_fit_weighted(m, X, y, is_cat, w, NULL), CL_OK);
+    int deepest = 0;
+    for (int t = 0; t < m->ntrees; t++) {
+        int k;
+        assert_int_equal(cl_tree_depth(m->trees[t], &k), CL_OK);
+        deepest = k > deepest ? k : deepest;
+    }
+    assert_true(deepest > CL_TREESHAP_FAST_MAX_FEATURES);
+    int fb = compare((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(X), 100, d, 0.0,
+                     1.0 / m->ntrees, -1);
+    printf("forest: %d of %d trees fall back (deepest %d)\n", fb, m->ntrees, deepest);
+    assert_true(fb < m->ntrees); /* some trees take the fast path */
+    cl_forest_free(m);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_alloc_free(w);
 }
 
 /* A chain tree splitting on features 0..13 in turn (14 > CL_TREESHAP_FAST_MAX_FEATURES
@@ -241,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_leafwise_weighted),
         cmocka_unit_test(test_deep_weighted),
         cmocka_unit_test(test_fallback_and_zero_cover),
+        cmocka_unit_test(test_forest_deep),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, report);
