@@ -52,7 +52,7 @@ int cl_treeshap_reference(const cl_tree *const *trees, int ntrees, const float *
  * CL_TREESHAP_FAST_MAX_BYTES, are explained by Algorithm 2 inside the same plan.
  * The plan borrows the trees: they must outlive it and not change. It is read-only once
  * built, so build it before concurrent use (at fit / load) and share it between threads.
- * cl_treeshap() builds one per call when n >= 32 rows; one-row callers (serving) should own
+ * cl_treeshap() builds one per call when n >= 8 rows; one-row callers (serving) should own
  * a plan. Output layout as cl_treeshap(). */
 #define CL_TREESHAP_FAST_MAX_FEATURES 12
 #define CL_TREESHAP_FAST_MAX_BYTES ((size_t)64 << 20)

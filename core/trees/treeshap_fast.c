@@ -297,18 +297,21 @@ static void leaf_row(const cl_treeshap_plan *p, const fleaf *lf, uint32_t amask,
     const unsigned A = amask & ((1u << m) - 1);
     const double *z = p->z + lf->feat0, *R = p->R + lf->r0;
     const int32_t *f = p->feats + lf->feat0;
+    /* Whether x follows feature u is a coin flip per leaf, so both cases are computed and
+     * one picked by index (no branch to mispredict); the sums are those of the branchy form. */
     double pre[CL_TREESHAP_FAST_MAX_FEATURES + 1], suf = 1;
     pre[0] = 1;
-    for (int u = 0; u < m; u++)
-        pre[u + 1] = pre[u] * ((A >> u) & 1 ? 1.0 : z[u]);
+    for (int u = 0; u < m; u++) {
+        const double fz[2] = {z[u], 1.0};
+        pre[u + 1] = pre[u] * fz[(A >> u) & 1];
+    }
     const double P = pre[m], RA = R[A];
     for (int u = m - 1; u >= 0; u--) {
-        if ((A >> u) & 1) {
-            phi[f[u]] += (1 - z[u]) * P * R[A ^ (1u << u)];
-        } else {
-            phi[f[u]] -= z[u] * RA * pre[u] * suf;
-            suf *= z[u];
-        }
+        const unsigned in = (A >> u) & 1;
+        const double term[2] = {-(z[u] * RA * pre[u] * suf), (1 - z[u]) * P * R[A ^ (1u << u)]};
+        const double fz[2] = {z[u], 1.0};
+        phi[f[u]] += term[in];
+        suf *= fz[in];
     }
 }
 
