@@ -121,7 +121,7 @@ static void fit_and_compare(int depth, int leaves, int weighted, int trees, int 
     assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
     compare((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(X), 200, d, m->base, 1.0,
             0);
-    /* cl_treeshap (plan for n >= 32) equals the reference to float rounding */
+    /* cl_treeshap (plan for n >= 8) equals the reference to float rounding */
     float *o1 = cl_alloc(200 * (size_t)(d + 1) * sizeof *o1);
     float *o2 = cl_alloc(200 * (size_t)(d + 1) * sizeof *o2);
     const cl_tree *const *tr = (const cl_tree *const *)m->trees;
