@@ -236,7 +236,8 @@ static void test_fallback_and_zero_cover(void **state)
     cl_tree_free(tr[1]);
 }
 
-/* Same rows at 1 and 2 threads: identical bytes (each row's arithmetic is fixed). */
+/* Same rows at 1 and 2 threads, and one row per call from two threads sharing a plan:
+ * identical bytes (each row's arithmetic is fixed). */
 static void test_threads(void **state)
 {
     (void)state;
@@ -256,8 +257,19 @@ static void test_threads(void **state)
     assert_int_equal(cl_treeshap(tr, m->ntrees, cl_tensor_data(X), 600, 6, m->base, 1, a), CL_OK);
     cl_threads_set(2);
     assert_int_equal(cl_treeshap(tr, m->ntrees, cl_tensor_data(X), 600, 6, m->base, 1, b), CL_OK);
-    cl_threads_set(keep);
     assert_memory_equal(a, b, 600 * 7 * sizeof *a);
+    /* one plan shared by two threads, one row per call (how a server would use it) */
+    cl_treeshap_plan *pl;
+    assert_int_equal(cl_treeshap_plan_new(&pl, tr, m->ntrees, m->base, 1), CL_OK);
+    memset(b, 0, 600 * 7 * sizeof *b);
+    int bad = 0;
+#pragma omp parallel for num_threads(2) schedule(dynamic, 1) reduction(+ : bad)
+    for (int i = 0; i < 600; i++)
+        bad += cl_treeshap_plan_run(pl, cl_tensor_data(X) + i * 6, 1, 6, b + i * 7) != CL_OK;
+    assert_int_equal(bad, 0);
+    assert_memory_equal(a, b, 600 * 7 * sizeof *a);
+    cl_treeshap_plan_free(pl);
+    cl_threads_set(keep);
     cl_alloc_free(a);
     cl_alloc_free(b);
     cl_gbdt_free(m);
