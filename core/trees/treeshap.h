@@ -39,4 +39,46 @@ double cl_treeshap_expected(const cl_tree *t);
  * contributions within a row are kept. */
 void cl_treeshap_to_probability(float *phi, size_t n, int d);
 
+/* Algorithm 2 alone (no plan), whatever n: the reference the fast path is tested against. */
+int cl_treeshap_reference(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
+                          int d, double base, double scale, float *out);
+
+/* Fast exact TreeSHAP (treeshap_fast.c). A plan precomputes, per tree and per leaf, a table
+ * over the subsets of the leaf's path features (2^m doubles for m distinct features on the
+ * path), after which one row costs O(nodes + leaves * depth) per tree instead of Algorithm
+ * 2's O(leaves * depth^2); the idea of Fast TreeSHAP v2 (Yang 2021, arXiv 2109.09847), with
+ * its own derivation (see treeshap_fast.c). Trees whose paths carry more than
+ * CL_TREESHAP_FAST_MAX_FEATURES distinct features, or past the plan's memory budget
+ * CL_TREESHAP_FAST_MAX_BYTES, are explained by Algorithm 2 inside the same plan.
+ * Memory: per leaf 2^m doubles + 8 bytes per path split + 12 bytes per distinct feature +
+ * 48; 1 byte per node; at most CL_TREESHAP_FAST_MAX_BYTES of tables in all (300 trees of
+ * depth 6: 6.4 MB). Per thread while running: 4 bytes per node of the largest tree, 64 rows
+ * of d + 1 doubles, and Algorithm 2's path buffer.
+ * The plan borrows the trees: they must outlive it and not change. It is read-only once
+ * built, so build it before concurrent use (at fit / load) and share it between threads.
+ * cl_treeshap() builds one per call when n >= 8 rows; one-row callers (serving) should own
+ * a plan. Output layout as cl_treeshap(). */
+#define CL_TREESHAP_FAST_MAX_FEATURES 12
+#define CL_TREESHAP_FAST_MAX_BYTES ((size_t)64 << 20)
+typedef struct cl_treeshap_plan cl_treeshap_plan;
+int cl_treeshap_plan_new(cl_treeshap_plan **out, const cl_tree *const *trees, int ntrees,
+                         double base, double scale);
+void cl_treeshap_plan_free(cl_treeshap_plan *p);
+int cl_treeshap_plan_run(const cl_treeshap_plan *p, const float *X, size_t n, int d, float *out);
+/* Bytes the plan holds; number of trees it explains by Algorithm 2 (too deep / over budget). */
+size_t cl_treeshap_plan_bytes(const cl_treeshap_plan *p);
+int cl_treeshap_plan_fallbacks(const cl_treeshap_plan *p);
+/* One row in double (phi: d + 1 values, accumulated; phi[d] untouched): for tests. */
+void cl_treeshap_plan_row(const cl_treeshap_plan *p, const float *x, void *work, double *phi);
+size_t cl_treeshap_plan_work_bytes(const cl_treeshap_plan *p);
+
+/* Internals shared with treeshap_fast.c: Algorithm 2 for one tree and one row, adding into
+ * phi, with a path buffer of cl_treeshap_path_bytes(depth) bytes; the deepest tree's depth
+ * and the ensemble's expected value. */
+size_t cl_treeshap_path_bytes(int depth);
+void cl_treeshap_tree_row(const cl_tree *t, const float *x, double scale, void *path,
+                          double *phi);
+int cl_treeshap_ensemble_ev(const cl_tree *const *trees, int ntrees, double base, double scale,
+                            int *md_out, double *ev_out);
+
 #endif
