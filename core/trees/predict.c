@@ -307,6 +307,55 @@ static inline float row_leaf(const dtree *o, const float *x)
     return o->leaf[i - ((1 << o->depth) - 1)];
 }
 
+/* Runs of LANES consecutive trees that are all numeric and dense of one depth are walked
+ * together for one row: LANES independent chains of D steps, interleaved so their loads
+ * overlap (one tree's walk is a chain of dependent loads). */
+#define LANES 8
+
+static int lanes_ok(const dtree *o)
+{
+    for (int k = 0; k < LANES; k++)
+        if (!o[k].dense || o[k].catw || o[k].depth != o[0].depth)
+            return 0;
+    return 1;
+}
+
+static void lanes_leaves(const dtree *o, const float *x, float *leaf)
+{
+    int idx[LANES] = {0};
+    for (int l = 0; l < o->depth; l++)
+        for (int k = 0; k < LANES; k++) {
+            int i = idx[k], c = o[k].code[i];
+            float v = x[c >> 1];
+            idx[k] = 2 * i + 2 - ((v < o[k].thr[i]) | ((v != v) & c));
+        }
+    const int nint = (1 << o->depth) - 1;
+    for (int k = 0; k < LANES; k++)
+        leaf[k] = o[k].leaf[idx[k] - nint];
+}
+
+/* Sum over the trees in order, in double, of the leaf values row x reaches. */
+static double row_sum(const dtree *ts, int ntrees, const float *x)
+{
+    double acc = 0;
+    int t = 0;
+    while (t + LANES <= ntrees) {
+        if (!lanes_ok(ts + t)) {
+            acc += (double)row_leaf(ts + t, x);
+            t++;
+            continue;
+        }
+        float leaf[LANES];
+        lanes_leaves(ts + t, x, leaf);
+        for (int k = 0; k < LANES; k++) /* still in tree order */
+            acc += (double)leaf[k];
+        t += LANES;
+    }
+    for (; t < ntrees; t++)
+        acc += (double)row_leaf(ts + t, x);
+    return acc;
+}
+
 void cl_predict_pack_run(const cl_predict_pack *p, const float *X, size_t n, int d, double base,
                          double scale, float *out)
 {
@@ -314,13 +363,6 @@ void cl_predict_pack_run(const cl_predict_pack *p, const float *X, size_t n, int
         run_blocks(p->ts, p->ntrees, X, n, d, base, scale, out);
         return;
     }
-    /* one row at a time: the trees' walks are independent chains the CPU overlaps; the sum
-     * stays in tree order, in double, as everywhere else */
-    for (size_t r = 0; r < n; r++) {
-        const float *x = X + r * (size_t)d;
-        double acc = 0;
-        for (int t = 0; t < p->ntrees; t++)
-            acc += (double)row_leaf(p->ts + t, x);
-        out[r] = (float)(base + scale * acc);
-    }
+    for (size_t r = 0; r < n; r++) /* a few rows: one at a time */
+        out[r] = (float)(base + scale * row_sum(p->ts, p->ntrees, X + r * (size_t)d));
 }
