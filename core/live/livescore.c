@@ -310,14 +310,15 @@ int cl_livescore_risks(const cl_livescore *sc, const int32_t *users, int64_t n, 
     cl_tensor *X;
     if ((rc = input_rows(sc, users, n, &X)))
         return rc;
-    float *p = cl_alloc(sizeof *p * (size_t)n);
+    float one, *p = n == 1 ? &one : cl_alloc(sizeof *p * (size_t)n); /* a rescore: no alloc */
     if (!p)
         rc = CL_ENOMEM;
     else
         rc = cl_model_predict(sc->m, cl_tensor_data(X), n, cl_tensor_cols(X), p, CL_PREDICT_PROB);
     for (int64_t i = 0; !rc && i < n; i++)
         risk[i] = p[i];
-    cl_alloc_free(p);
+    if (p != &one)
+        cl_alloc_free(p);
     cl_tensor_free(X);
     return rc;
 }

@@ -110,8 +110,22 @@ int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p)
     return CL_OK;
 }
 
+/* The scoring pack of the current trees, or none (before a fit, while fitting): built once
+ * here, never inside predict, so concurrent predicts only read it. Out of memory leaves no
+ * pack (predict packs per call: the same outputs). */
+static void repack(cl_forest *m)
+{
+    cl_predict_pack_free(m->pack);
+    m->pack = NULL;
+    if (m->fitted && m->ntrees > 0 &&
+        cl_predict_pack_new(&m->pack, (const cl_tree *const *)m->trees, m->ntrees))
+        m->pack = NULL;
+}
+
 static void reset(cl_forest *m)
 {
+    m->fitted = 0;
+    repack(m);
     cl_tree_ens_free(m->trees, m->ntrees);
     m->trees = NULL;
     m->ntrees = 0;
@@ -543,6 +557,7 @@ static int fit(cl_forest *m, const cl_tensor *X, const cl_tensor *y, const uint8
     if ((rc && rc != CL_EINTR) || (rc == CL_EINTR && m->ntrees == 0))
         reset(m);
     fit_state_free(&fs);
+    repack(m);
     return rc;
 }
 
@@ -593,16 +608,20 @@ int cl_forest_predict_mode(const cl_forest *m, float *out, const cl_tensor *X, i
     if (cl_tensor_cols(X) != m->d)
         return cl_error(CL_EINVAL, "%s: X has %lld features, the model was fitted on %d", what,
                         (long long)cl_tensor_cols(X), m->d);
-    cl_tensor *Xc;
-    if ((rc = cl_tensor_contiguous(&Xc, X)))
+    cl_tensor *Xc = NULL; /* a copy only when X is not contiguous (one row never is copied) */
+    if (!cl_tensor_is_contiguous(X) && (rc = cl_tensor_contiguous(&Xc, X)))
         return rc;
-    cl_predict_ensemble((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc),
-                     (size_t)cl_tensor_rows(X), m->d, 0.0, 1.0 / m->ntrees, out);
+    const float *x = cl_tensor_data(Xc ? Xc : X);
+    const size_t n = (size_t)cl_tensor_rows(X);
+    if (m->pack)
+        cl_predict_pack_run(m->pack, x, n, m->d, 0.0, 1.0 / m->ntrees, out);
+    else
+        cl_predict_ensemble((const cl_tree *const *)m->trees, m->ntrees, x, n, m->d, 0.0,
+                            1.0 / m->ntrees, out);
     cl_tensor_free(Xc);
     double tr, tt;
     cl_forest_prior(m, &tr, &tt);
     if (cl_prior_wanted(mode, m->params.prior_correction, tr, tt)) {
-        size_t n = (size_t)cl_tensor_rows(X);
         for (size_t i = 0; i < n; i++)
             out[i] = (float)cl_prior_correct(out[i], tr, tt);
     }
@@ -667,6 +686,7 @@ int cl_forest_read(cl_forest **out, const cl_mr *r)
             }
         }
     m->fitted = 1;
+    repack(m);
     *out = m;
     return CL_OK;
 fail:

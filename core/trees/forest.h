@@ -65,6 +65,9 @@ typedef struct cl_forest {
     double oob_auc; /* NaN when not computed */
     char **names;
     double prior_trained, prior_true; /* positive rates: weighted fit, labels (NaN: unknown) */
+    struct cl_predict_pack *pack; /* the trees packed for scoring (predict.h), built when the
+                                   * fit ends or the model is read; NULL before (or out of
+                                   * memory): predict then packs per call */
 } cl_forest;
 
 int cl_forest_new(cl_forest **out, int kind, const cl_forest_params *p);

@@ -99,8 +99,22 @@ int cl_gbdt_new(cl_gbdt **out, const cl_gbdt_params *p)
     return CL_OK;
 }
 
+/* The scoring pack of the current trees, or none (before a fit, while fitting): built once
+ * here, never inside predict, so concurrent predicts only read it. Out of memory leaves no
+ * pack (predict packs per call: the same outputs). */
+static void repack(cl_gbdt *m)
+{
+    cl_predict_pack_free(m->pack);
+    m->pack = NULL;
+    if (m->fitted && m->ntrees > 0 &&
+        cl_predict_pack_new(&m->pack, (const cl_tree *const *)m->trees, m->ntrees))
+        m->pack = NULL;
+}
+
 static void reset(cl_gbdt *m)
 {
+    m->fitted = 0;
+    repack(m);
     for (int t = 0; t < m->ntrees; t++)
         cl_tree_free(m->trees[t]);
     cl_alloc_free(m->trees);
@@ -768,6 +782,8 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     const int d = (int)cl_tensor_cols(X);
     const int t0 = more ? m->ntrees : 0; /* rounds kept from before */
     cl_binning *old_bins = NULL;         /* warm start: restored when the fit fails */
+    cl_predict_pack_free(m->pack);       /* the trees change: rebuilt when the fit ends */
+    m->pack = NULL;
     if ((rc = begin_fit(m, d, more, o, &old_bins)))
         return rc;
     m->d = d;
@@ -793,6 +809,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     if (rc == CL_EINTR && more)
         m->params.trees = m->ntrees > t0 ? m->ntrees : t0;
     cl_binning_free(old_bins);
+    repack(m);
     return rc;
 }
 
@@ -842,12 +859,16 @@ int cl_gbdt_predict(const cl_gbdt *m, float *out, const cl_tensor *X, int mode)
     if (cl_tensor_cols(X) != m->d)
         return cl_error(CL_EINVAL, "gbdt predict: X has %lld features, the model was fitted on %d",
                         (long long)cl_tensor_cols(X), m->d);
-    cl_tensor *Xc;
-    if ((rc = cl_tensor_contiguous(&Xc, X)))
+    cl_tensor *Xc = NULL; /* a copy only when X is not contiguous (one row never is copied) */
+    if (!cl_tensor_is_contiguous(X) && (rc = cl_tensor_contiguous(&Xc, X)))
         return rc;
+    const float *x = cl_tensor_data(Xc ? Xc : X);
     size_t n = (size_t)cl_tensor_rows(X);
-    cl_predict_ensemble((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(Xc), n, m->d,
-                     m->base, 1.0, out);
+    if (m->pack)
+        cl_predict_pack_run(m->pack, x, n, m->d, m->base, 1.0, out);
+    else
+        cl_predict_ensemble((const cl_tree *const *)m->trees, m->ntrees, x, n, m->d, m->base,
+                            1.0, out);
     cl_tensor_free(Xc);
     double tr, tt;
     cl_gbdt_prior(m, &tr, &tt);
@@ -923,6 +944,7 @@ int cl_gbdt_read(cl_gbdt **out, const cl_mr *r)
                                     "gbdt file")))
         goto fail;
     m->fitted = 1;
+    repack(m);
     *out = m;
     return CL_OK;
 fail:

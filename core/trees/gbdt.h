@@ -74,6 +74,9 @@ typedef struct cl_gbdt {
     int metric;         /* validation metric used */
     char **names;       /* d feature names or NULL */
     double prior_trained, prior_true; /* positive rates: weighted fit, labels (NaN: unknown) */
+    struct cl_predict_pack *pack; /* the trees packed for scoring (predict.h), built when the
+                                   * fit ends or the model is read; NULL while fitting (or out
+                                   * of memory): predict then packs per call */
 } cl_gbdt;
 
 /* Fit options: Xv/yv (validation set, may be NULL), early_stop (rounds without improvement

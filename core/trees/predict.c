@@ -218,14 +218,10 @@ static dtree *dtrees_pack(const cl_tree *const *trees, int ntrees)
     return ts;
 }
 
-void cl_predict_ensemble(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
-                         int d, double base, double scale, float *out)
+/* Scores rows [0, n) of X in blocks on packed trees ts (the kernel of both entry points). */
+static void run_blocks(const dtree *ts, int ntrees, const float *X, size_t n, int d, double base,
+                       double scale, float *out)
 {
-    dtree *ts = n >= 64 ? dtrees_pack(trees, ntrees) : NULL;
-    if (!ts) { /* one row or a few: packing costs more than it saves */
-        cl_tree_ens_predict(trees, ntrees, X, n, d, base, scale, out);
-        return;
-    }
     /* a block of X about L2-sized (256 KB); >= 256 rows, so block * d < 2^31 for d <= 10^6 */
     size_t block = (size_t)(256 * 1024) / ((size_t)d * sizeof(float) + 1);
     block = block < 256 ? 256 : block > BLOCK_MAX ? BLOCK_MAX : block;
@@ -243,5 +239,130 @@ void cl_predict_ensemble(const cl_tree *const *trees, int ntrees, const float *X
         for (int r = 0; r < nb; r++)
             out[i0 + (size_t)r] = (float)(base + scale * acc[r]);
     }
+}
+
+void cl_predict_ensemble(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
+                         int d, double base, double scale, float *out)
+{
+    dtree *ts = n >= 64 ? dtrees_pack(trees, ntrees) : NULL;
+    if (!ts) { /* one row or a few: packing costs more than it saves */
+        cl_tree_ens_predict(trees, ntrees, X, n, d, base, scale, out);
+        return;
+    }
+    run_blocks(ts, ntrees, X, n, d, base, scale, out);
     dtrees_free(ts, ntrees);
+}
+
+/* ---- a pack owned by a model -------------------------------------------------------------- */
+
+struct cl_predict_pack {
+    int ntrees;
+    dtree *ts;
+};
+
+int cl_predict_pack_new(cl_predict_pack **out, const cl_tree *const *trees, int ntrees)
+{
+    *out = NULL;
+    cl_predict_pack *p = cl_alloc_calloc(1, sizeof *p);
+    if (!p || !(p->ts = dtrees_pack(trees, ntrees))) {
+        cl_alloc_free(p);
+        return cl_error(CL_ENOMEM, "tree scoring: out of memory packing %d trees", ntrees);
+    }
+    p->ntrees = ntrees;
+    *out = p;
+    return CL_OK;
+}
+
+void cl_predict_pack_free(cl_predict_pack *p)
+{
+    if (!p)
+        return;
+    dtrees_free(p->ts, p->ntrees);
+    cl_alloc_free(p);
+}
+
+/* The leaf value row x reaches in o: the D steps of walk_numeric / walk_mixed for one row
+ * (the same compares), or the cl_tnode walk of a deep tree. */
+static inline float row_leaf(const dtree *o, const float *x)
+{
+    if (!o->dense)
+        return o->src->nodes[cl_tree_leaf(o->src, x)].value;
+    int i = 0;
+    if (o->catw) {
+        const uint32_t *cats = o->src->cats;
+        for (int l = 0; l < o->depth; l++) {
+            int c = o->code[i];
+            float v = x[c >> 1];
+            int left = o->catw[i] >= 0 ? cat_left(cats, o->catw[i], o->ncat[i], c, v)
+                                       : (v < o->thr[i]) | ((v != v) & c);
+            i = 2 * i + 2 - left;
+        }
+    } else {
+        for (int l = 0; l < o->depth; l++) {
+            int c = o->code[i];
+            float v = x[c >> 1];
+            i = 2 * i + 2 - ((v < o->thr[i]) | ((v != v) & c));
+        }
+    }
+    return o->leaf[i - ((1 << o->depth) - 1)];
+}
+
+/* Runs of LANES consecutive trees that are all numeric and dense of one depth are walked
+ * together for one row: LANES independent chains of D steps, interleaved so their loads
+ * overlap (one tree's walk is a chain of dependent loads). */
+#define LANES 8
+
+static int lanes_ok(const dtree *o)
+{
+    for (int k = 0; k < LANES; k++)
+        if (!o[k].dense || o[k].catw || o[k].depth != o[0].depth)
+            return 0;
+    return 1;
+}
+
+static void lanes_leaves(const dtree *o, const float *x, float *leaf)
+{
+    int idx[LANES] = {0};
+    for (int l = 0; l < o->depth; l++)
+        for (int k = 0; k < LANES; k++) {
+            int i = idx[k], c = o[k].code[i];
+            float v = x[c >> 1];
+            idx[k] = 2 * i + 2 - ((v < o[k].thr[i]) | ((v != v) & c));
+        }
+    const int nint = (1 << o->depth) - 1;
+    for (int k = 0; k < LANES; k++)
+        leaf[k] = o[k].leaf[idx[k] - nint];
+}
+
+/* Sum over the trees in order, in double, of the leaf values row x reaches. */
+static double row_sum(const dtree *ts, int ntrees, const float *x)
+{
+    double acc = 0;
+    int t = 0;
+    while (t + LANES <= ntrees) {
+        if (!lanes_ok(ts + t)) {
+            acc += (double)row_leaf(ts + t, x);
+            t++;
+            continue;
+        }
+        float leaf[LANES];
+        lanes_leaves(ts + t, x, leaf);
+        for (int k = 0; k < LANES; k++) /* still in tree order */
+            acc += (double)leaf[k];
+        t += LANES;
+    }
+    for (; t < ntrees; t++)
+        acc += (double)row_leaf(ts + t, x);
+    return acc;
+}
+
+void cl_predict_pack_run(const cl_predict_pack *p, const float *X, size_t n, int d, double base,
+                         double scale, float *out)
+{
+    if (n >= 64) {
+        run_blocks(p->ts, p->ntrees, X, n, d, base, scale, out);
+        return;
+    }
+    for (size_t r = 0; r < n; r++) /* a few rows: one at a time */
+        out[r] = (float)(base + scale * row_sum(p->ts, p->ntrees, X + r * (size_t)d));
 }

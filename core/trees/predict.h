@@ -30,4 +30,19 @@
 void cl_predict_ensemble(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
                          int d, double base, double scale, float *out);
 
+/* An ensemble packed once for repeated scoring (a model builds it when fitted or read, and
+ * frees it with itself). Borrows the trees: they must stay unchanged while the pack lives.
+ * Read-only once built, so any number of threads may score with it at the same time. */
+typedef struct cl_predict_pack cl_predict_pack;
+
+/* CL_OK and an owned pack (cl_predict_pack_free), or CL_ENOMEM and NULL. */
+int cl_predict_pack_new(cl_predict_pack **out, const cl_tree *const *trees, int ntrees);
+void cl_predict_pack_free(cl_predict_pack *p);
+
+/* cl_predict_ensemble on a pack (bit-identical to it): no packing and no allocation. A few
+ * rows (fewer than 64: a rescored customer) walk each tree's D levels on the packed arrays
+ * one row at a time; more go through the block kernel. */
+void cl_predict_pack_run(const cl_predict_pack *p, const float *X, size_t n, int d, double base,
+                         double scale, float *out);
+
 #endif

@@ -167,6 +167,84 @@ static void test_save_load(void **state)
     cl_tensor_free(y);
 }
 
+/* The model's margins, all rows in one call and every row alone, equal the reference scorer
+ * (cl_tree_ens_predict, tree.c) on the model's current trees bit for bit: the scoring pack the
+ * model owns holds exactly those trees (a pack left from before a refit, a warm start, a
+ * truncation or an interruption would score other trees). Same binary, same per-row tree
+ * order in double on both sides, so equality is exact by construction. */
+static void check_pack_margins(const cl_gbdt *m, const cl_tensor *X)
+{
+    assert_non_null(m->pack);
+    const int64_t n = cl_tensor_rows(X);
+    const int d = (int)cl_tensor_cols(X);
+    float *want = cl_alloc((size_t)n * sizeof *want), *got = cl_alloc((size_t)n * sizeof *got);
+    assert_true(want && got);
+    cl_tree_ens_predict((const cl_tree *const *)m->trees, m->ntrees, cl_tensor_data(X),
+                        (size_t)n, d, m->base, 1.0, want);
+    assert_int_equal(cl_gbdt_predict(m, got, X, CL_PREDICT_MARGIN), CL_OK);
+    assert_memory_equal(want, got, (size_t)n * sizeof *got);
+    for (int64_t i = 0; i < n; i++) {
+        cl_tensor *row;
+        assert_int_equal(cl_tensor_rows_range(&row, X, i, i + 1), CL_OK);
+        assert_int_equal(cl_gbdt_predict(m, got + i, row, CL_PREDICT_MARGIN), CL_OK);
+        cl_tensor_free(row);
+    }
+    assert_memory_equal(want, got, (size_t)n * sizeof *got);
+    cl_alloc_free(want);
+    cl_alloc_free(got);
+}
+
+static int stop_after(void *ud, const char *task, double done, double total, const char *detail);
+
+static void test_pack_follows_trees(void **state)
+{
+    (void)state;
+    cl_tensor *X, *y, *Xv, *yv;
+    make_data(&X, &y, 600, 5, 11);
+    make_data(&Xv, &yv, 300, 5, 12);
+    cl_gbdt_params p = cl_gbdt_params_default();
+    p.trees = 20;
+    p.depth = 12; /* deeper than CL_PREDICT_DENSE_DEPTH where the data allows: mixed walks */
+    p.min_child_weight = 0;
+    cl_gbdt *m, *m2;
+    assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+    assert_null(m->pack);
+    uint8_t is_cat[5] = {0, 0, 1, 0, 0}; /* categorical splits on x2 */
+    cl_gbdt_fit_opts o = {.is_cat = is_cat};
+    assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
+    check_pack_margins(m, X);
+    assert_int_equal(cl_gbdt_fit_more(m, X, y, 5, &o, NULL), CL_OK); /* warm start: 25 trees */
+    assert_int_equal(m->ntrees, 25);
+    check_pack_margins(m, X);
+    char path[] = "/tmp/cl_test_gbdt_pack_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(cl_gbdt_save(m, path), CL_OK);
+    assert_int_equal(cl_gbdt_load(&m2, path), CL_OK);
+    unlink(path);
+    check_pack_margins(m2, X);
+    cl_gbdt_free(m2);
+    double when = 7; /* an interrupted refit keeps (and packs) its first 7 trees */
+    cl_progress pr = {stop_after, &when};
+    assert_int_equal(cl_gbdt_fit(m, X, y, &o, &pr), CL_EINTR);
+    assert_int_equal(m->ntrees, 7);
+    check_pack_margins(m, X);
+    p.trees = 300; /* early stopping truncates after the best round */
+    p.lr = 0.5;
+    cl_gbdt_free(m);
+    assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
+    cl_gbdt_fit_opts oe = {.Xv = Xv, .yv = yv, .early_stop = 5, .is_cat = is_cat};
+    assert_int_equal(cl_gbdt_fit(m, X, y, &oe, NULL), CL_OK);
+    assert_true(m->ntrees < 300);
+    check_pack_margins(m, X);
+    cl_gbdt_free(m);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_tensor_free(Xv);
+    cl_tensor_free(yv);
+}
+
 static void test_early_stopping(void **state)
 {
     (void)state;
@@ -297,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_interrupt_keeps_partial_model),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_corrupted_trees_refused),
+        cmocka_unit_test(test_pack_follows_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_predict.c - the perfect-tree batch scorer (cl_predict_ensemble, predict.c) against
+/* test_predict.c - the perfect-tree batch scorer (cl_predict_ensemble, predict.c) and its
+ * model-owned pack (cl_predict_pack_run: all rows, one row, a few rows) against
  * today's scorer (cl_tree_ens_predict, tree.c) in the same binary: outputs bit for bit equal
  * on random ensembles (numeric only, with categorical splits, shallow enough to be repacked
  * and deeper than CL_PREDICT_DENSE_DEPTH), rows with NaN, +-inf, values equal to thresholds,
@@ -79,6 +80,42 @@ static void fill_row(float *x, int d, const fixture *fx, cl_rng *r)
     }
 }
 
+/* Rows of got that differ in any bit from want; prints the first few. */
+static size_t count_bad(const float *want, const float *got, size_t n, const char *what, int isa,
+                        int threads)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&want[i], &got[i], sizeof *got) != 0 && bad++ < 5)
+            print_error("%s, %s, %d threads, row %zu: new %.9g, old %.9g\n", what,
+                        cl_isa_name(isa), threads, i, got[i], want[i]);
+    return bad;
+}
+
+/* The model-owned pack (cl_predict_pack_run): all n rows in one call (the block kernel from
+ * 64 rows on), every row alone (the one-row walk a rescored customer takes), and runs of 5
+ * rows (the few-row walk), each bit for bit equal to want. */
+static void check_pack(const cl_tree *const *ct, int ntrees, const float *X, size_t n, int d,
+                       double base, double scale, const float *want, float *got, int isa,
+                       int threads)
+{
+    cl_predict_pack *pk;
+    assert_int_equal(cl_predict_pack_new(&pk, ct, ntrees), CL_OK);
+    memset(got, 0xff, (n + 1) * sizeof *got);
+    cl_predict_pack_run(pk, X, n, d, base, scale, got);
+    assert_int_equal(count_bad(want, got, n, "pack, all rows", isa, threads), 0);
+    memset(got, 0xff, (n + 1) * sizeof *got);
+    for (size_t i = 0; i < n; i++)
+        cl_predict_pack_run(pk, X + i * (size_t)d, 1, d, base, scale, got + i);
+    assert_int_equal(count_bad(want, got, n, "pack, one row", isa, threads), 0);
+    memset(got, 0xff, (n + 1) * sizeof *got);
+    for (size_t i = 0; i < n; i += 5)
+        cl_predict_pack_run(pk, X + i * (size_t)d, n - i < 5 ? n - i : 5, d, base, scale,
+                            got + i);
+    assert_int_equal(count_bad(want, got, n, "pack, 5 rows", isa, threads), 0);
+    cl_predict_pack_free(pk);
+}
+
 /* Scores with both scorers, the new one on every path and at 1 and 2 threads. */
 static void check_case(const fixture *fx, int ntrees, int depth, int d, size_t n, uint64_t seed)
 {
@@ -107,12 +144,8 @@ static void check_case(const fixture *fx, int ntrees, int depth, int d, size_t n
             cl_threads_set(threads);
             memset(got, 0xff, (n + 1) * sizeof *got);
             cl_predict_ensemble(ct, ntrees, X, n, d, base, scale, got);
-            size_t bad = 0;
-            for (size_t i = 0; i < n; i++)
-                if (memcmp(&want[i], &got[i], sizeof *got) != 0 && bad++ < 5)
-                    print_error("%s, %d threads, row %zu: new %.9g, old %.9g\n",
-                                cl_isa_name(isa), threads, i, got[i], want[i]);
-            assert_int_equal(bad, 0);
+            assert_int_equal(count_bad(want, got, n, "per call", isa, threads), 0);
+            check_pack(ct, ntrees, X, n, d, base, scale, want, got, isa, threads);
         }
     cl_isa_force(CL_ISA_AUTO);
     cl_threads_set(saved);
