@@ -106,6 +106,7 @@ static void repack(cl_gbdt *m)
 {
     cl_predict_pack_free(m->pack);
     m->pack = NULL;
+    cl_treeshap_plan_free(atomic_exchange(&m->shap, NULL)); /* built again when asked */
     if (m->fitted && m->ntrees > 0 &&
         cl_predict_pack_new(&m->pack, (const cl_tree *const *)m->trees, m->ntrees))
         m->pack = NULL;
@@ -784,6 +785,7 @@ static int fit(cl_gbdt *m, const cl_tensor *X, const cl_tensor *y, const cl_gbdt
     cl_binning *old_bins = NULL;         /* warm start: restored when the fit fails */
     cl_predict_pack_free(m->pack);       /* the trees change: rebuilt when the fit ends */
     m->pack = NULL;
+    cl_treeshap_plan_free(atomic_exchange(&m->shap, NULL));
     if ((rc = begin_fit(m, d, more, o, &old_bins)))
         return rc;
     m->d = d;
@@ -1062,6 +1064,22 @@ static int ops_contrib(const void *impl, const float *X, int64_t n, int64_t d, c
     const cl_gbdt *m = impl;
     if (!m->fitted)
         return cl_error(CL_ESTATE, "gbdt: contributions before fit");
+    /* One-row callers (serving a customer's reasons) would otherwise run Algorithm 2 every
+     * time (cl_treeshap builds a plan only for >= 8 rows): the model keeps one plan. */
+    cl_treeshap_plan *plan = atomic_load(&((cl_gbdt *)m)->shap);
+    if (!plan && m->ntrees > 0 &&
+        cl_treeshap_plan_new(&plan, (const cl_tree *const *)m->trees, m->ntrees, m->base, 1.0) ==
+            CL_OK) {
+        cl_treeshap_plan *none = NULL;
+        if (!atomic_compare_exchange_strong(&((cl_gbdt *)m)->shap, &none, plan)) {
+            cl_treeshap_plan_free(plan); /* another caller published one first */
+            plan = none;
+        }
+    } else if (!plan) {
+        cl_error_clear(); /* no plan (out of memory): Algorithm 2, the same values */
+    }
+    if (plan)
+        return cl_treeshap_plan_run(plan, X, (size_t)n, (int)d, phi);
     return cl_treeshap((const cl_tree *const *)m->trees, m->ntrees, X, (size_t)n, (int)d,
                        m->base, 1.0, phi);
 }

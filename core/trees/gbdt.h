@@ -26,6 +26,7 @@
 #ifndef CL_GBDT_H
 #define CL_GBDT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@
 #include "base/progress.h"
 #include "tensor/tensor.h"
 #include "trees/tree.h"
+
+struct cl_treeshap_plan;
 
 enum { CL_GBDT_LOGISTIC = 0, CL_GBDT_SQUARED = 1 };
 enum { CL_GBDT_METRIC_AUTO = 0, CL_GBDT_METRIC_LOGLOSS, CL_GBDT_METRIC_AUC, CL_GBDT_METRIC_RMSE };
@@ -77,6 +80,10 @@ typedef struct cl_gbdt {
     struct cl_predict_pack *pack; /* the trees packed for scoring (predict.h), built when the
                                    * fit ends or the model is read; NULL while fitting (or out
                                    * of memory): predict then packs per call */
+    /* the trees' fast TreeSHAP plan (treeshap.h), built by the first contributions call and
+     * published with a compare-and-swap (concurrent callers may both build one: the loser
+     * frees its own), freed whenever the trees change; NULL until then or out of memory */
+    _Atomic(struct cl_treeshap_plan *) shap;
 } cl_gbdt;
 
 /* Fit options: Xv/yv (validation set, may be NULL), early_stop (rounds without improvement
