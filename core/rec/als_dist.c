@@ -275,8 +275,8 @@ static int solve_block(const cl_als_dist *a, int64_t i0, int64_t k, double sA, d
     return fail;
 }
 
-int cl_als_dist_items(cl_als_dist *a, const cl_interactions *m, const cl_cf_als_params *pp,
-                      const float *X, float *Y)
+int cl_als_dist_items(cl_als_dist *a, const cl_interactions *m, double reg, double alpha,
+                      int cg_steps, const float *X, float *Y)
 {
     int f = a->f;
     /* the scales: largest |x| of the owned users and largest confidence, over the ranks */
@@ -292,19 +292,19 @@ int cl_als_dist_items(cl_als_dist *a, const cl_interactions *m, const cl_cf_als_
     int rc = cl_dist_max_f64(a->d, mx, 2);
     if (rc)
         return rc;
-    double xm = mx[0], cm = pp->alpha * mx[1], nnz = (double)a->nnz;
+    double xm = mx[0], cm = alpha * mx[1], nnz = (double)a->nnz;
     double sG = unit_scale((double)a->n_users * xm * xm);
     double sA = unit_scale(nnz * cm * xm * xm), sb = unit_scale(nnz * (1 + cm) * xm);
-    if ((rc = gram_owned(a, X, sG, pp->reg)))
+    if ((rc = gram_owned(a, X, sG, reg)))
         return rc;
     size_t per = (size_t)f * ((size_t)f + 1) / 2 + (size_t)f;
     for (int64_t i0 = 0; i0 < a->n_items; i0 += ITEM_BLOCK) {
         int64_t k = a->n_items - i0 < ITEM_BLOCK ? a->n_items - i0 : ITEM_BLOCK;
-        item_sums(a, m, pp->alpha, X, i0, k, sA, sb);
+        item_sums(a, m, alpha, X, i0, k, sA, sb);
         if ((rc = cl_dist_sum_i64(a->d, a->buf, (size_t)k * per)))
             return rc;
         /* a local failure (no memory) is agreed before the next exchange */
-        rc = cl_dist_agree(a->d, solve_block(a, i0, k, sA, sb, pp->cg_steps, Y));
+        rc = cl_dist_agree(a->d, solve_block(a, i0, k, sA, sb, cg_steps, Y));
         if (rc)
             return rc;
     }

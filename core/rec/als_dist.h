@@ -20,7 +20,6 @@
 #define CL_ALS_DIST_H
 
 #include "base/dist.h"
-#include "rec/cf.h"
 #include "rec/interactions.h"
 
 typedef struct cl_als_dist cl_als_dist;
@@ -33,9 +32,10 @@ int cl_als_dist_new(cl_als_dist **out, cl_dist *d, const cl_interactions *m, int
 void cl_als_dist_free(cl_als_dist *a);
 
 /* The item side of one alternation: Y (n_items x f) from the summed normal equations of the
- * owned users' rows of X. Collective. */
-int cl_als_dist_items(cl_als_dist *a, const cl_interactions *m, const cl_cf_als_params *pp,
-                      const float *X, float *Y);
+ * owned users' rows of X, with the ALS parameters reg, alpha and cg_steps (rec/cf.h; passed
+ * one by one so this file does not include cf.h, which includes it). Collective. */
+int cl_als_dist_items(cl_als_dist *a, const cl_interactions *m, double reg, double alpha,
+                      int cg_steps, const float *X, float *Y);
 
 /* Every user's row of X from the rank that owns it (an exact exchange: the others send
  * zeros), so every rank ends with the whole X. Collective. */

@@ -1149,7 +1149,7 @@ static int als_fit_ranks(cl_rec *r, const cl_progress *p, cl_dist *dist)
         rc = als_side(pp, f, m->n_users, m->indptr, m->indices, m->values, s->X, s->Y,
                       m->n_items, G);
         if (rc == CL_OK && ad)
-            rc = cl_als_dist_items(ad, m, pp, s->X, s->Y);
+            rc = cl_als_dist_items(ad, m, pp->reg, pp->alpha, pp->cg_steps, s->X, s->Y);
         else if (rc == CL_OK)
             rc = als_side(pp, f, m->n_items, m->cindptr, m->cindices, m->cvalues, s->Y, s->X,
                           m->n_users, G);
