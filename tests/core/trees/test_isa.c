@@ -72,8 +72,9 @@ static void random_hist(cl_hbin *h, int nbins, int64_t *G, int64_t *H, cl_rng *r
     int with_missing = cl_rng_below(r, 2);
     for (int b = 0; b <= nbins; b++) {
         int empty = cl_rng_uniform(r) < 0.2 || (b == nbins && !with_missing);
-        h[b].g = empty ? 0 : ((int64_t)cl_rng_below(r, 7) - 3) << 20;
-        h[b].h = empty ? 0 : ((int64_t)cl_rng_below(r, 3) + 1) << 22;
+        /* multiplied, not shifted: a left shift of a negative value is undefined */
+        h[b].g = empty ? 0 : ((int64_t)cl_rng_below(r, 7) - 3) * ((int64_t)1 << 20);
+        h[b].h = empty ? 0 : ((int64_t)cl_rng_below(r, 3) + 1) * ((int64_t)1 << 22);
         *G += h[b].g;
         *H += h[b].h;
     }
