@@ -1,5 +1,7 @@
-/* csvio.c - CSV reader (libcsv callbacks, one-pass type inference) and writer. See csvio.h. */
+/* csvio.c - CSV reader (libcsv callbacks, one-pass type inference); the writer is in
+ * csvio_write.c. See csvio.h. */
 #include "frame/csvio.h"
+#include "frame/csvio_impl.h"
 #include "frame/csv_fast.h"
 #include "frame/textnum.h"
 #include "base/alloc.h"
@@ -45,26 +47,6 @@ void cl_csvio_opts_default(cl_csv_opts *o)
     o->quote = '"';
     o->header = 1;
     o->nrows = -1;
-}
-
-/* ---- C-locale scope ----------------------------------------------------------------------- */
-
-typedef struct cloc {
-    locale_t c, old;
-} cloc;
-
-static void cloc_enter(cloc *l)
-{
-    l->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    l->old = l->c ? uselocale(l->c) : (locale_t)0;
-}
-
-static void cloc_leave(cloc *l)
-{
-    if (l->c) {
-        uselocale(l->old);
-        freelocale(l->c);
-    }
 }
 
 /* ---- reader ------------------------------------------------------------------------------- */
@@ -141,7 +123,7 @@ typedef struct reader {
     locale_t cloc;        /* the C locale, for the commit threads */
 } reader;
 
-static const char *const DEFAULT_NA[] = {"NA", "N/A", "null", "NaN"};
+const char *const cl_csvio_default_na[CL_CSVIO_NDEFAULT_NA] = {"NA", "N/A", "null", "NaN"};
 
 /* The missing value a quoted empty or marker field ("", "NA") gets in a num or date column:
  * a NaN with its own payload, so that if the column falls back to cat, those rows are re-read
@@ -1356,8 +1338,8 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
     memset(&r, 0, sizeof r);
     r.origin = origin;
     r.o = o;
-    r.na = o->na ? o->na : DEFAULT_NA;
-    r.nna = o->na ? o->nna : (int)(sizeof DEFAULT_NA / sizeof *DEFAULT_NA);
+    r.na = o->na ? o->na : cl_csvio_default_na;
+    r.nna = o->na ? o->nna : CL_CSVIO_NDEFAULT_NA;
     for (int k = 0; k < r.nna; k++) {
         size_t n = strlen(r.na[k]);
         if (n > r.na_maxlen)
@@ -1444,84 +1426,4 @@ int cl_csvio_read(cl_frame **out, const char *path, const cl_csv_opts *o, cl_csv
     cl_alloc_free(s.block);
     fclose(fp);
     return rc;
-}
-
-/* ---- writer ------------------------------------------------------------------------------- */
-
-static int needs_quotes(const char *s, char sep)
-{
-    size_t n = strlen(s);
-    if (n == 0)
-        return 1; /* an empty label is distinct from missing */
-    if (cl_textnum_is_space(s[0]) || cl_textnum_is_space(s[n - 1]))
-        return 1;
-    /* a label spelled like a default missing marker reads back as that label only quoted */
-    for (size_t k = 0; k < sizeof DEFAULT_NA / sizeof *DEFAULT_NA; k++)
-        if (!strcmp(s, DEFAULT_NA[k]))
-            return 1;
-    for (; *s; s++)
-        if (*s == sep || *s == '"' || *s == '\n' || *s == '\r')
-            return 1;
-    return 0;
-}
-
-static void put_str(FILE *fp, const char *s, char sep)
-{
-    if (!needs_quotes(s, sep)) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
-int cl_csvio_write(const cl_frame *f, const char *path, char sep)
-{
-    if (!sep)
-        sep = ',';
-    cl_atomic_file a;
-    int rc = cl_fileio_atomic_open(&a, path);
-    if (rc)
-        return rc;
-    cloc loc;
-    cloc_enter(&loc);
-    for (int j = 0; j < f->ncol; j++) {
-        if (j)
-            fputc(sep, a.fp);
-        put_str(a.fp, f->names[j], sep);
-    }
-    fputc('\n', a.fp);
-    char buf[64];
-    for (int64_t i = 0; i < f->nrow; i++) {
-        for (int j = 0; j < f->ncol; j++) {
-            const cl_column *c = f->cols[j];
-            if (j)
-                fputc(sep, a.fp);
-            if (f->ncol == 1 && cl_frame_column_isna_at(c, i)) {
-                /* an empty line would be skipped as blank on reading: write the marker */
-                fputs("NA", a.fp);
-            } else if (c->type == CL_CAT) {
-                if (c->codes[i] >= 0)
-                    put_str(a.fp, c->dict->labels[c->codes[i]], sep);
-            } else if (c->type == CL_DATE) {
-                cl_textnum_format_date(c->num[i], buf, sizeof buf);
-                fputs(buf, a.fp);
-            } else {
-                cl_textnum_format_num(c->num[i], buf, sizeof buf);
-                fputs(buf, a.fp);
-            }
-        }
-        fputc('\n', a.fp);
-    }
-    cloc_leave(&loc);
-    if (ferror(a.fp)) {
-        cl_fileio_atomic_abort(&a);
-        return cl_error(CL_EIO, "write_csv: cannot write '%s'", path);
-    }
-    return cl_fileio_atomic_commit(&a);
 }
