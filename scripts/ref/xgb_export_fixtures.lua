@@ -12,19 +12,7 @@
 local cl = require "churnlab"
 local tensor = cl.tensor
 
-local seed = 12345
-local function u() seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 end
-local function data(n)
-  local X, y = {}, {}
-  for i = 1, n do
-    local r = {u() * 4 - 2, u() * 4 - 2, u(), u()}
-    if u() < 0.08 then r[3] = 0 / 0 end -- missing values: learned default directions
-    X[i] = r
-    local z = r[1] - 0.8 * r[2] + (r[3] ~= r[3] and 0.5 or r[3])
-    y[i] = u() < 1 / (1 + math.exp(-z)) and 1 or 0
-  end
-  return tensor(X), tensor(y)
-end
+local data, u = dofile("tests/lua/lib/xgb_export_data.lua")()
 local X, y = data(1500)
 local Xt = data(200)
 
