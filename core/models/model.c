@@ -102,17 +102,44 @@ int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params)
     return cl_model_wrap(out, ops, impl, NULL);
 }
 
-int cl_model_check_weights(const float *w, int64_t n, const char *who)
+/* Every weight finite and >= 0; *positive counts the rows whose weight is > 0. */
+static int check_weight_values(const float *w, int64_t n, const char *who, int64_t *positive)
 {
-    double sum = 0;
+    *positive = 0;
     for (int64_t i = 0; i < n; i++) {
         if (!isfinite(w[i]) || w[i] < 0)
             return cl_error(CL_EINVAL, "%s fit: weight of row %lld is %g: sample weights must be "
                                        "finite and >= 0", who, (long long)(i + 1), (double)w[i]);
-        sum += w[i];
+        *positive += w[i] > 0;
     }
-    if (!(sum > 0))
+    return CL_OK;
+}
+
+int cl_model_check_weights(const float *w, int64_t n, const char *who)
+{
+    int64_t positive;
+    int rc = check_weight_values(w, n, who, &positive);
+    if (rc)
+        return rc;
+    if (positive == 0)
         return cl_error(CL_EINVAL, "%s fit: every sample weight is 0", who);
+    return CL_OK;
+}
+
+/* The weight check of a distributed fit. Every rank takes part, with or without weights (the
+ * kinds refuse weights on only some ranks themselves): a bad value on one rank stops them all
+ * with its message, and "every weight is 0" is a property of the whole data, since a shard
+ * whose rows all weigh 0 is legitimate when another shard's do not. */
+static int check_weights_dist(const cl_fit_opts *o, int64_t n, const char *who)
+{
+    int64_t v[2] = {0, o->w != NULL}; /* rows with a positive weight, ranks with weights */
+    int rc = o->w ? check_weight_values(o->w, n, who, &v[0]) : CL_OK;
+    cl_dist_begin(o->dist);
+    if ((rc = cl_dist_sum_small_agree(o->dist, rc, v, 2)))
+        return rc;
+    if (v[1] == cl_dist_size(o->dist) && v[0] == 0)
+        return cl_error(CL_EINVAL, "%s fit: every sample weight is 0 (on all %d ranks)", who,
+                        cl_dist_size(o->dist));
     return CL_OK;
 }
 
@@ -127,11 +154,9 @@ int cl_model_fit(cl_model *m, const float *X, const float *y, int64_t n, int64_t
         (o->dist && !(m->ops->fit_flags & CL_FIT_DIST)) ||
         (o->w && !(m->ops->fit_flags & CL_FIT_WEIGHTS)))
         return cl_error(CL_EINVAL, "%s fit: option not supported by this kind", m->ops->kind);
-    int rc = o->w ? cl_model_check_weights(o->w, n, m->ops->kind) : CL_OK;
-    if (rc && o->dist) { /* the other ranks are entering the fit's first collective */
-        cl_dist_begin(o->dist);
-        return cl_dist_agree(o->dist, rc);
-    }
+    int rc = o->dist ? check_weights_dist(o, n, m->ops->kind)
+             : o->w  ? cl_model_check_weights(o->w, n, m->ops->kind)
+                     : CL_OK;
     if (rc)
         return rc;
     cl_model_history_free(&m->hist);

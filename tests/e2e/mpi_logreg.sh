@@ -60,5 +60,23 @@ rc=$?
 check "a bad weight on rank 1 fails both ranks (no hang)" "[ $rc -ne 124 ] && [ \$(grep -c 'false' '$T/out') -eq 2 ]" || cat "$T/out"
 check "rank 0 names rank 1 and the weight's row" "grep -q 'rank 1: logreg fit: weight of row 9' '$T/out'" || cat "$T/out"
 
+# "every weight is 0" is a property of the whole data: a shard whose rows all weigh 0 is fine
+# when another shard's do not (the check used to refuse it on that rank), and weights that are
+# 0 on every rank stop every rank with one message.
+cat > "$T/zerow.lua" <<LUA
+local cl = require "churnlab"
+local X = cl.tensor.randn(400, 3, {seed = 1})
+local t, w = {}, {}
+local zero_on = arg[1] == "all" and 2 or 1
+for i = 1, 400 do t[i] = i % 2; w[i] = cl.mpi.rank() + 1 <= zero_on and 0 or 1 end
+local ok, err = pcall(function() cl.logreg{}:fit(X, cl.tensor.new(t), {weights = cl.tensor.new(w)}) end)
+print("rank", cl.mpi.rank(), ok, err)
+LUA
+timeout 60 $MPIRUN -np 2 "$CL" "$T/zerow.lua" one >"$T/out" 2>&1
+check "weights all 0 on rank 0 only: the fit runs on both ranks" "[ \$(grep -c 'true' '$T/out') -eq 2 ]" || cat "$T/out"
+timeout 60 $MPIRUN -np 2 "$CL" "$T/zerow.lua" all >"$T/out" 2>&1
+check "weights all 0 on every rank: both ranks fail, saying so" \
+    "[ \$(grep -c 'every sample weight is 0 (on all 2 ranks)' '$T/out') -eq 2 ]" || cat "$T/out"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
