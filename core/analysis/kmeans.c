@@ -1,4 +1,4 @@
-/* cluster.c - k-means (Lloyd iterations, k-means++ seeding) and the silhouette score. */
+/* kmeans.c - k-means (Lloyd iterations, k-means++ seeding) and the silhouette score. */
 #include "analysis/kmeans.h"
 #include "base/alloc.h"
 #include "base/error.h"

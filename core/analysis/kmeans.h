@@ -1,4 +1,4 @@
-/* cluster.h - k-means segmentation (k-means++ seeding, restarts) and silhouette scores.
+/* kmeans.h - k-means segmentation (k-means++ seeding, restarts) and silhouette scores.
  *
  * Deterministic: restart r draws from the stream cl_rng_split(seed, r); centre sums are
  * accumulated over fixed blocks of rows and reduced in block order, so the result is

@@ -1,4 +1,4 @@
-/* prep.h - preprocessing: a fitted pipeline turns a frame into the float32 tensor (and 0/1
+/* pipeline.h - preprocessing: a fitted pipeline turns a frame into the float32 tensor (and 0/1
  * label tensor) a model eats, with the same columns for every frame it transforms.
  *
  * Owner: frame helper. Used by every model binding (through Lua) and by the tree models for

@@ -1,4 +1,4 @@
-/* linear.c - logistic regression: the objective over fixed row blocks, L-BFGS / OWL-QN
+/* logreg.c - logistic regression: the objective over fixed row blocks, L-BFGS / OWL-QN
  * fits (core/lbfgs.c), prediction and model files. */
 #include "models/logreg.h"
 #include "base/alloc.h"

@@ -1,4 +1,4 @@
-/* linear.h - logistic regression.
+/* logreg.h - logistic regression.
  *
  * Minimises (1/n) sum_i w_i logloss(y_i, sigmoid(x_i . beta + b)) + pen(beta) / (C n), with
  * pen = |beta|^2 / 2 (l2), |beta|_1 (l1), (1 - r) |beta|^2 / 2 + r |beta|_1 (elasticnet,

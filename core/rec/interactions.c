@@ -1,4 +1,4 @@
-/* sparse.c - id maps and user x item interaction matrices (CSR + CSC), evaluation splits. */
+/* interactions.c - id maps and user x item interaction matrices (CSR + CSC), evaluation splits. */
 #include "rec/interactions.h"
 
 #include "base/alloc.h"

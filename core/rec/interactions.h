@@ -1,4 +1,4 @@
-/* sparse.h - user x item interaction matrices for recommendation.
+/* interactions.h - user x item interaction matrices for recommendation.
  *
  * An id map turns the labels analysts use (user ids, title ids: strings, or integers written
  * in decimal) into dense indices 0..n-1 and back. An interaction matrix holds, for n_users x

@@ -1,4 +1,4 @@
-/* test_cluster.c - k-means against a naive Lloyd implementation from the same seeding,
+/* test_kmeans.c - k-means against a naive Lloyd implementation from the same seeding,
  * against scikit-learn's inertia and labels on separated blobs, silhouette against brute
  * force and scikit-learn, determinism across thread counts, errors and allocation failure. */
 #include <math.h>

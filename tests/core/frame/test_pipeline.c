@@ -1,4 +1,4 @@
-/* test_prep.c - the preprocessing pipeline: every imputer, encoder and scaler against values
+/* test_pipeline.c - the preprocessing pipeline: every imputer, encoder and scaler against values
  * computed by hand here; unknown categories, max_categories, one-row frames and type
  * drift; the output-column sources; targets; save/load round trips (through a buffer and a
  * file, with a model-style prefix) and corrupted files; an allocation-failure sweep. */

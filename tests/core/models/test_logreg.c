@@ -1,4 +1,4 @@
-/* test_linear.c - logistic regression: gradient vs central finite differences, coefficients
+/* test_logreg.c - logistic regression: gradient vs central finite differences, coefficients
  * vs scikit-learn (tests/data/linear_ref.txt from scripts/ref/linear_ref.py) for every
  * penalty, convergence reporting, thread-count determinism, model files and input errors.
  * Tolerances against the reference: both sides minimise the same convex objective on the same

@@ -1,4 +1,4 @@
-/* test_sparse.c - id maps, CSR/CSC construction, duplicates, splits. */
+/* test_interactions.c - id maps, CSR/CSC construction, duplicates, splits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <math.h>
