@@ -2,6 +2,7 @@
 #include "base/dist_logit.h"
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/round.h"
 
 #include <math.h>
 #include <omp.h>
@@ -114,8 +115,8 @@ static void row_terms(const cl_dist_logit *c, int64_t i, const double *th, int64
     fsum_add_double(loss, w * (fmax(z, 0.0) - z * yi + log1p(e)));
     double r = w * (p - yi);
     for (int64_t j = 0; j < d; j++)
-        acc[j] += llrint(r * (double)x[j] * c->scale[j]);
-    acc[d] += llrint(r * c->scale[d]);
+        acc[j] += cl_round_i64(r * (double)x[j] * c->scale[j]);
+    acc[d] += cl_round_i64(r * c->scale[d]);
 }
 
 double cl_dist_logit_sums(cl_dist_logit *c, const double *th, double *g)

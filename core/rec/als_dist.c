@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/round.h"
 #include "base/threads.h"
 #include "rec/rec.h"
 
@@ -154,7 +155,7 @@ static int gram_owned(cl_als_dist *a, const float *X, double sG, double reg)
             const float *x = X + u * f;
             double xi = (double)x[i] * sG; /* exact: a power of two */
             for (int j = i; j < f; j++)
-                Gi[j] += llrint(xi * x[j]);
+                Gi[j] += cl_round_i64(xi * x[j]);
         }
     }
     int rc = cl_dist_sum_i64(a->d, G, (size_t)f * (size_t)f);
@@ -187,8 +188,8 @@ static void item_sums(const cl_als_dist *a, const cl_interactions *m, double alp
             for (int r = 0; r < f; r++) {
                 double cr = c1 * x[r] * sA;
                 for (int c = r; c < f; c++)
-                    S[t++] += llrint(cr * x[c]);
-                B[r] += llrint((1 + c1) * x[r] * sb);
+                    S[t++] += cl_round_i64(cr * x[c]);
+                B[r] += cl_round_i64((1 + c1) * x[r] * sb);
             }
         }
     }
