@@ -1,6 +1,7 @@
 /* param.c - table-driven parameter validation. */
 #include "base/param.h"
 #include "base/error.h"
+#include "base/suggest.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,6 +48,13 @@ static int unknown(const cl_param_def *defs, const char *what, const char *name)
             break;
         used += (size_t)n;
     }
+    const char *best = NULL;
+    int bestd = CL_SUGGEST_NONE;
+    for (const cl_param_def *d = defs; d->name; d++)
+        cl_suggest_consider(name, d->name, &best, &bestd);
+    if (best)
+        return cl_error(CL_EINVAL, "%s: unknown parameter '%s' (did you mean '%s'? known: %s)",
+                        what, name, best, list);
     return cl_error(CL_EINVAL, "%s: unknown parameter '%s' (known: %s)", what, name, list);
 }
 

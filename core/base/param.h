@@ -57,7 +57,8 @@ const cl_param_def *cl_param_find(const cl_param_def *defs, const char *name);
 void cl_param_defaults(const cl_param_def *defs, void *params);
 
 /* Setters check type and range; errors name the parameter and its allowed range, and
- * unknown names list the known ones. `what` is the model name used in messages ("gbdt"). */
+ * unknown names list the known ones (with the closest first when one is a typo away, see
+ * base/suggest.h). `what` is the model name used in messages ("gbdt"). */
 int cl_param_set_num(const cl_param_def *defs, void *params, const char *what, const char *name,
                      double v);
 int cl_param_set_str(const cl_param_def *defs, void *params, const char *what, const char *name,

@@ -2,6 +2,8 @@
 #define LCL_NO_REDIRECT /* this file defines lcl_error and lcl_argerror on top of lauxlib's */
 #include "support/lcl.h"
 
+#include "base/suggest.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -436,6 +438,11 @@ static int check_options_at(lua_State *L, int idx, int arg, int level, const cha
                     ok = !strcmp(known[k], lua_tostring(L, -1));
             if (ok)
                 continue;
+            /* a string key close to a known one gets a "did you mean" */
+            const char *best = NULL;
+            int bestd = CL_SUGGEST_NONE;
+            for (int k = 0; known[k] && lua_type(L, -1) == LUA_TSTRING; k++)
+                cl_suggest_consider(lua_tostring(L, -1), known[k], &best, &bestd);
             /* a key that is no string is shown as Lua would print it */
             const char *key = luaL_tolstring(L, -1, NULL);
             luaL_Buffer b;
@@ -448,6 +455,11 @@ static int check_options_at(lua_State *L, int idx, int arg, int level, const cha
             }
             luaL_addstring(&b, key);
             luaL_addstring(&b, "'; ");
+            if (best) {
+                luaL_addstring(&b, "did you mean '");
+                luaL_addstring(&b, best);
+                luaL_addstring(&b, "'? ");
+            }
             if (!known[0])
                 luaL_addstring(&b, "it takes none");
             else

@@ -555,10 +555,10 @@ end)
 
 T.test("the message is shaped like Lua's and lists the known options", function()
   local err = T.raises(function() df:split{tset = 0.3} end,
-    "bad argument #1 to 'split' (unknown option 'tset'; known: test, stratify, seed)")
+    "bad argument #1 to 'split' (unknown option 'tset'; did you mean 'test'? known: test, stratify, seed)")
   T.ok(err:find("options.lua:%d+:"), "points at the caller's line: " .. err)
   T.raises(function() cl.strategy.simulate{customers = customers, strategies = strategies, bugdet = 1} end,
-    "bad argument #1 to 'simulate' (unknown option 'bugdet'; known: customers, strategies, budget")
+    "bad argument #1 to 'simulate' (unknown option 'bugdet'; did you mean 'budget'? known: customers, strategies, budget")
   T.raises(function() df:split("test") end, "bad argument #1 to 'split' (table expected, got string)")
   -- the checker itself, as the Lua modules use it
   local function f(opts) return cl.options.check(opts, 1, "f", {"a", "b"}) end

@@ -91,7 +91,7 @@ T.test("rand and randn are seeded", function()
   T.ok(u1:get(1) ~= u2:get(1), "unseeded calls differ")
   local n = tensor.randn(100000, {seed = 1})
   T.near(n:mean(), 0, 0.02); T.near(n:std(), 1, 0.02)
-  T.raises(function() tensor.rand(3, {sede = 1}) end, "bad argument #2 to 'rand' (unknown option 'sede'; known: seed)")
+  T.raises(function() tensor.rand(3, {sede = 1}) end, "bad argument #2 to 'rand' (unknown option 'sede'; did you mean 'seed'? known: seed)")
   T.raises(function() tensor.rand(3, {seed = 1.5}) end, "option 'seed' must be an integer")
   -- same values whatever the thread count
   local n0 = cl.threads()

@@ -286,7 +286,8 @@ static void test_params(void **state)
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "trees", 300), CL_OK);
     assert_int_equal(p.trees, 300);
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "tres", 3), CL_EINVAL);
-    assert_string_equal(cl_error_last(), "demo: unknown parameter 'tres' (known: trees, lr, "
+    assert_string_equal(cl_error_last(), "demo: unknown parameter 'tres' (did you mean "
+                                         "'trees'? known: trees, lr, "
                                          "verbose, loss, hidden, seed)");
     assert_int_equal(cl_param_set_num(demo_defs, &p, "demo", "trees", 0), CL_EINVAL);
     assert_string_equal(cl_error_last(), "demo: parameter 'trees' must be in [1, 10000], got 0");

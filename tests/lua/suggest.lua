@@ -1,0 +1,28 @@
+-- "did you mean": an unknown model parameter or option key close to a known one names it
+-- (core/base/suggest.c; its distance is checked against brute force in test_suggest.c); a key
+-- close to nothing, or no string, gets the plain list; the error still points at this line.
+local T = dofile("tests/lua/lib/check.lua")
+local cl = require "churnlab"
+
+T.test("a mistyped model parameter names the one meant", function()
+  local err = T.raises(function() cl.gbdt{tres = 10} end, "unknown parameter 'tres'",
+    "did you mean 'trees'?", "known: objective, trees")
+  T.ok(err:find("suggest.lua:%d+:"), "points at the script's line: " .. err)
+  T.raises(function() cl.logreg{max_iters = 5} end, "did you mean 'max_iter'?")
+  T.raises(function() cl.mlp{epoch = 5} end, "did you mean 'epochs'?")
+end)
+
+T.test("a mistyped option names the one meant", function()
+  T.raises(function() cl.read_csv("no/such.csv", {sepp = ","}) end,
+    "unknown option 'sepp'; did you mean 'sep'? known: sep")
+  T.raises(function() cl.read_csv("no/such.csv", {Header = false}) end, "did you mean 'header'?")
+end)
+
+T.test("nothing close: the list alone", function()
+  local err = T.raises(function() cl.gbdt{C = 1} end, "unknown parameter 'C' (known: ")
+  T.ok(not err:find("did you mean", 1, true), err)
+  err = T.raises(function() cl.read_csv("no/such.csv", {[1] = 2}) end, "unknown option '1'; known:")
+  T.ok(not err:find("did you mean", 1, true), err)
+end)
+
+T.done()
