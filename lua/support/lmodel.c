@@ -16,7 +16,13 @@ const float *lm_matrix(lua_State *L, int idx, const char *what, int64_t *n, int6
         const char *got = luaL_typename(L, idx);
         if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
             got = lua_tostring(L, -1);
-        luaL_argerror(L, idx, lua_pushfstring(L, "%s must be a churnlab.Tensor, got %s", what, got));
+        /* the first thing a pandas + scikit-learn user tries is model:fit(frame, ...) */
+        const char *hint = !strcmp(got, "churnlab.Frame")
+            ? " (a frame becomes model input through a pipeline: local p = cl.prep.pipeline"
+              "{target = \"churn\"}; local X, y = p:fit_transform(df); or df:to_tensor{cols})"
+            : "";
+        luaL_argerror(L, idx, lua_pushfstring(L, "%s must be a churnlab.Tensor, got %s%s", what,
+                                              got, hint));
     }
     if (!t)
         return NULL;

@@ -1,4 +1,4 @@
--- "did you mean": an unknown model parameter or option key close to a known one names it
+-- Errors that help a newcomer. "did you mean": an unknown model parameter or option key close to a known one names it
 -- (core/base/suggest.c; its distance is checked against brute force in test_suggest.c); a key
 -- close to nothing, or no string, gets the plain list; the error still points at this line.
 local T = dofile("tests/lua/lib/check.lua")
@@ -23,6 +23,22 @@ T.test("nothing close: the list alone", function()
   T.ok(not err:find("did you mean", 1, true), err)
   err = T.raises(function() cl.read_csv("no/such.csv", {[1] = 2}) end, "unknown option '1'; known:")
   T.ok(not err:find("did you mean", 1, true), err)
+end)
+
+T.test("a frame given to fit says how a frame becomes model input", function()
+  local df = cl.frame{x = {1, 2, 3, 4}, churn = {0, 1, 0, 1}}
+  for _, make in ipairs({cl.logreg, cl.gbdt, cl.mlp}) do
+    T.raises(function() make{}:fit(df, df.churn) end, "X must be a churnlab.Tensor, got churnlab.Frame",
+      "cl.prep.pipeline", "fit_transform")
+  end
+  -- what the hint says works
+  local p = cl.prep.pipeline{target = "churn"}
+  local X, y = p:fit_transform(df)
+  T.eq(X:shape(), 4)
+  T.eq(df:to_tensor{"x"}:shape(), 4)
+  -- a tensor of the wrong kind of thing gets no frame hint
+  local err = T.raises(function() cl.logreg{}:fit("x", y) end, "got string")
+  T.ok(not err:find("pipeline", 1, true), err)
 end)
 
 T.done()
