@@ -17,6 +17,7 @@
 -- JSON lines are parsed by the service's parser (s:ingest_jsonl, the format of POST
 -- /api/events), so a file and a request mean the same thing; a JSON file has no header.
 local help = require "churnlab.help"
+local check = require("churnlab.options").check
 
 local LF = {}
 local Follower = {}
@@ -39,12 +40,7 @@ local function format_of(path, format)
 end
 
 function LF.new(state, path, opts)
-  opts = opts or {}
-  for k in pairs(opts) do
-    if k ~= "event" and k ~= "format" then
-      error("livefollow.new: unknown option '" .. tostring(k) .. "' (options: event, format)", 2)
-    end
-  end
+  opts = check(opts, 3, "livefollow.new", {"event", "format"})
   if type(path) ~= "string" then
     error("livefollow.new: bad argument #2 (file path expected, got " .. type(path) .. ")", 2)
   end

@@ -19,26 +19,17 @@
 --   would bias them); brier and a 10-bin reliability table over the last `window` settled
 --   predictions; outcomes_pending and cancellations_pending count the cohorts still open.
 local help = require "churnlab.help"
+local check = require("churnlab.options").check
 local measure = require "churnlab.measure"
 
 local LM = {}
 local Monitor = {}
 Monitor.__index = Monitor
 
-local KNOWN = {threshold = true, reference = true, top = true, horizon = true,
-  settle_every = true, window = true}
+local KNOWN = {"horizon", "reference", "settle_every", "threshold", "top", "window"}
 
 function LM.new(scorer, opts)
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not KNOWN[k] then
-      local names = {}
-      for n in pairs(KNOWN) do names[#names + 1] = n end
-      table.sort(names)
-      error(string.format("livemonitor.new: unknown option '%s' (options: %s)", tostring(k),
-        table.concat(names, ", ")), 2)
-    end
-  end
+  opts = check(opts, 2, "livemonitor.new", KNOWN)
   local m = setmetatable({scorer = scorer, state = scorer.state,
     threshold = opts.threshold or 0.5, top = opts.top or 10, horizon = opts.horizon or 30,
     settle_every = opts.settle_every or 7, window = opts.window or 20000,

@@ -13,27 +13,16 @@
 -- The input is built exactly as notebook 02 builds features.csv, so a customer scored live gets
 -- the number the batch scoring of the same events gives (tests/lua/live.lua).
 local help = require "churnlab.help"
+local check = require("churnlab.options").check
 local frame = require "churnlab.frame"
 
 local LS = {}
 local Scorer = {}
 Scorer.__index = Scorer
 
-local function check_opts(opts, known, what)
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(string.format("%s: unknown option '%s' (options: %s)", what, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-  end
-end
-
 function LS.new(state, model, opts)
   opts = opts or {}
-  check_opts(opts, {profiles = true, pipeline = true}, "livescore.new")
+  opts = check(opts, 3, "livescore.new", {"pipeline", "profiles"})
   if type(state) ~= "userdata" or not tostring(state):find("^churnlab.Live") then
     error("livescore.new: bad argument #1 (churnlab.Live expected, got " .. type(state) .. ")", 2)
   end
