@@ -48,10 +48,14 @@ static int unknown(const cl_param_def *defs, const char *what, const char *name)
             break;
         used += (size_t)n;
     }
-    const char *best = NULL;
+    const char *best = NULL, *alias = cl_suggest_alias(name);
     int bestd = CL_SUGGEST_NONE;
-    for (const cl_param_def *d = defs; d->name; d++)
+    for (const cl_param_def *d = defs; d->name; d++) {
+        if (alias && !strcmp(alias, d->name))
+            return cl_error(CL_EINVAL, "%s: unknown parameter '%s' (churnlab calls it '%s'; "
+                            "known: %s)", what, name, alias, list);
         cl_suggest_consider(name, d->name, &best, &bestd);
+    }
     if (best)
         return cl_error(CL_EINVAL, "%s: unknown parameter '%s' (did you mean '%s'? known: %s)",
                         what, name, best, list);

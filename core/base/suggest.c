@@ -52,3 +52,28 @@ void cl_suggest_consider(const char *typed, const char *cand, const char **best,
         *bestd = d;
     }
 }
+
+/* Names other libraries use for churnlab's parameters (one churnlab name may have several). */
+static const char *const aliases[][2] = {
+    {"n_estimators", "trees"},       {"num_boost_round", "trees"}, {"num_trees", "trees"},
+    {"num_iterations", "trees"},     {"learning_rate", "lr"},      {"eta", "lr"},
+    {"max_depth", "depth"},          {"num_leaves", "leaves"},     {"max_leaf_nodes", "leaves"},
+    {"reg_lambda", "lambda"},        {"reg_alpha", "alpha"},       {"min_split_loss", "gamma"},
+    {"colsample_bytree", "colsample"}, {"max_features", "mtry"},   {"max_bin", "max_bins"},
+    {"min_samples_leaf", "min_leaf"}, {"min_child_samples", "min_leaf"},
+    {"random_state", "seed"},        {"random_seed", "seed"},      {"batch_size", "batch"},
+    {"hidden_layer_sizes", "hidden"}, {"units", "hidden"},         {"epsilon", "eps"},
+    {"n_factors", "factors"},     {"n_epochs", "epochs"},
+    {"iterations", "iters"},         {"regularization", "reg"},    {"n_neighbors", "k"},
+    {"n_clusters", "k"},             {"bagging_fraction", "subsample"},
+    {"feature_fraction", "colsample"}, {"lambda_l2", "lambda"},    {"lambda_l1", "alpha"},
+    {"max_iterations", "max_iter"},
+};
+
+const char *cl_suggest_alias(const char *typed)
+{
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcmp(typed, aliases[i][0]))
+            return aliases[i][1];
+    return NULL;
+}

@@ -26,4 +26,10 @@ int cl_suggest_distance(const char *a, const char *b, int cap);
  * a suggestion; a name that differs only in case counts as distance 1. */
 void cl_suggest_consider(const char *typed, const char *cand, const char **best, int *bestd);
 
+/* The churnlab name of a parameter as scikit-learn, XGBoost, LightGBM or Keras spell it
+ * ("n_estimators" -> "trees", "learning_rate" -> "lr", "max_depth" -> "depth", "batch_size" ->
+ * "batch", "random_state" -> "seed"), or NULL. A caller offers it only when that name is one of
+ * its own. */
+const char *cl_suggest_alias(const char *typed);
+
 #endif

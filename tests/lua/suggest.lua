@@ -12,6 +12,16 @@ T.test("a mistyped model parameter names the one meant", function()
   T.raises(function() cl.mlp{epoch = 5} end, "did you mean 'epochs'?")
 end)
 
+T.test("scikit-learn / XGBoost / Keras names point at churnlab's", function()
+  T.raises(function() cl.gbdt{n_estimators = 10} end, "unknown parameter 'n_estimators' (churnlab calls it 'trees'")
+  T.raises(function() cl.gbdt{learning_rate = 0.1} end, "churnlab calls it 'lr'")
+  T.raises(function() cl.forest{max_depth = 3} end, "churnlab calls it 'depth'")
+  T.raises(function() cl.mlp{batch_size = 32} end, "churnlab calls it 'batch'")
+  -- only a name the model has: logreg has no seed
+  local err = T.raises(function() cl.logreg{random_state = 1} end, "unknown parameter 'random_state' (known:")
+  T.ok(not err:find("calls it", 1, true), err)
+end)
+
 T.test("a mistyped option names the one meant", function()
   T.raises(function() cl.read_csv("no/such.csv", {sepp = ","}) end,
     "unknown option 'sepp'; did you mean 'sep'? known: sep")

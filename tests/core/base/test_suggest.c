@@ -1,7 +1,8 @@
 /* test_suggest.c - the "did you mean" distance against a brute-force oracle: the optimal
  * string alignment distance by plain recursion over the same three edits and the swap of two
  * neighbours (exponential, fine for names of up to 7 letters), on every pair of random names
- * over a 3-letter alphabet (many near misses), plus the closeness rule and ties. */
+ * over a 3-letter alphabet (many near misses), plus the closeness rule, ties and the other
+ * libraries' names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +125,16 @@ static void test_long_names_are_not_compared(void **st)
     assert_int_equal(cl_suggest_distance("", "abc", 3), 3);
 }
 
+static void test_aliases(void **st)
+{
+    (void)st;
+    assert_string_equal(cl_suggest_alias("n_estimators"), "trees");
+    assert_string_equal(cl_suggest_alias("learning_rate"), "lr");
+    assert_string_equal(cl_suggest_alias("random_state"), "seed");
+    assert_null(cl_suggest_alias("trees")); /* churnlab's own name is no alias */
+    assert_null(cl_suggest_alias("N_ESTIMATORS")); /* other libraries' names are exact */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_closeness_rule),
         cmocka_unit_test(test_ties_keep_the_first),
         cmocka_unit_test(test_long_names_are_not_compared),
+        cmocka_unit_test(test_aliases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
