@@ -19,49 +19,28 @@
 
 #include "churnlab.h"
 #include "models/logreg.h"
+#include "core/lib/refdata.h"
 
-typedef struct ref {
-    char key[64];
-    int n;
-    double *v;
-} ref;
-
-static ref refs[128];
-static int nrefs;
+static ref_set refs;
 
 static int load_refs(void **state)
 {
     (void)state;
-    FILE *f = fopen("tests/data/linear_ref.txt", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    if (!fgets(line, sizeof line, f)) /* header comment */
-        return -1;
-    while (nrefs < 128 && fscanf(f, "%63s %d", refs[nrefs].key, &refs[nrefs].n) == 2) {
-        ref *r = &refs[nrefs++];
-        r->v = malloc(sizeof(double) * (size_t)r->n);
-        for (int i = 0; i < r->n; i++)
-            if (fscanf(f, "%lf", &r->v[i]) != 1)
-                return -1;
-    }
-    fclose(f);
-    return 0;
+    return ref_load(&refs, "tests/data/linear_ref.txt");
 }
 
 static int free_refs(void **state)
 {
     (void)state;
-    for (int i = 0; i < nrefs; i++)
-        free(refs[i].v);
+    ref_free(&refs);
     return 0;
 }
 
 static const ref *get(const char *key)
 {
-    for (int i = 0; i < nrefs; i++)
-        if (strcmp(refs[i].key, key) == 0)
-            return &refs[i];
+    const ref *r = ref_find(&refs, key);
+    if (r)
+        return r;
     fail_msg("no reference '%s'", key);
     return NULL;
 }
