@@ -11,7 +11,8 @@
  *   drawn from the seed's dropout stream, bit for bit (same binary, same data), so the torch
  *   comparison covers what a fit does;
  * - prediction uses no mask: a dropout model predicts the very bits of a dropout-free model
- *   holding the same weights (and torch's evaluation-mode probabilities, in the reference);
+ *   holding the same weights (and torch's evaluation-mode probabilities, in the reference),
+ *   and the validation loss of a fit is the evaluation-mode loss;
  * - p = 0 is the no-dropout path: a fit with p = 2^-30 (kept with probability 1 - 2^-30,
  *   which rounds to 1.0f, so every unit is kept with the scale 1.0f) is bit for bit the fit
  *   with p = 0, and p = 0 needs no mask. */
@@ -353,6 +354,35 @@ static void test_predict_has_no_dropout(void **state)
     }
 }
 
+/* The validation loss a fit reports (what early stopping watches) is the evaluation-mode
+ * loss: after one epoch it equals the mean cross-entropy of the model's own logits on the
+ * validation rows (the same weights, the same float32 logits, summed in double in the same
+ * order; 1e-12 allows for nothing but the last bit), where a masked pass would be off by
+ * ~0.1 at p = 0.5. */
+static void test_validation_loss_has_no_dropout(void **state)
+{
+    (void)state;
+    float X[N * D], y[N];
+    fill(X, y);
+    cl_mlp_params q = small_params(CL_ACT_TANH, 0, CL_OPT_ADAM, 0.5);
+    cl_mlp *m;
+    assert_int_equal(cl_mlp_new(&m, &q), CL_OK);
+    cl_mlp_fit_opts o = {X, y, N, 0, NULL};
+    cl_mlp_history h;
+    assert_int_equal(cl_mlp_fit(m, X, y, N, D, &o, &h, NULL), CL_OK);
+    assert_int_equal(h.best_epoch, 1);
+    float z[N];
+    assert_int_equal(cl_mlp_decision(m, X, N, D, z), CL_OK);
+    double loss = 0;
+    for (int i = 0; i < N; i++)
+        loss += fmax(z[i], 0.0) - (double)z[i] * y[i] + log1p(exp(-fabs((double)z[i])));
+    loss /= N;
+    print_message("validation loss %.17g, from the logits %.17g\n", h.val_loss[0], loss);
+    assert_true(fabs(loss - h.val_loss[0]) <= 1e-12);
+    cl_mlp_history_free(&h);
+    cl_mlp_free(m);
+}
+
 /* ---- p = 0 ---------------------------------------------------------------------------- */
 
 /* With p = 2^-30 the dropout code runs (masks drawn, forward multiplied, backward through the
@@ -422,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_reference_detects_wrong_scale),
         cmocka_unit_test(test_fit_masks_are_the_stream),
         cmocka_unit_test(test_predict_has_no_dropout),
+        cmocka_unit_test(test_validation_loss_has_no_dropout),
         cmocka_unit_test(test_p0_is_the_plain_path),
         cmocka_unit_test(test_train_steps_errors),
     };
