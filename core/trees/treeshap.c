@@ -282,16 +282,26 @@ static int alg2_block(const void *ctx, size_t i0, size_t i1, void *path, double 
     return 0;
 }
 
-static int treeshap_recursive(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
-                              int d, double base, double scale, float *out)
+/* fn over every row of X in blocks of `block` (parallel above par_min rows), with a path
+ * buffer for the deepest tree and buf_doubles doubles per thread. */
+static int run_rows(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
+                    double base, double scale, float *out, size_t block, size_t par_min,
+                    size_t buf_doubles, cl_treeshap_block_fn fn)
 {
     int md, rc;
     double ev;
     if ((rc = cl_treeshap_ensemble_ev(trees, ntrees, base, scale, &md, &ev)))
         return rc;
     const shap_rows a = {trees, ntrees, d, X, scale, ev, out};
-    return cl_treeshap_run_blocks(n, 64, 256, cl_treeshap_path_bytes(md), (size_t)d + 1,
-                                  alg2_block, &a);
+    return cl_treeshap_run_blocks(n, block, par_min, cl_treeshap_path_bytes(md), buf_doubles,
+                                  fn, &a);
+}
+
+static int treeshap_recursive(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
+                              int d, double base, double scale, float *out)
+{
+    return run_rows(trees, ntrees, X, n, d, base, scale, out, 64, 256, (size_t)d + 1,
+                    alg2_block);
 }
 
 void cl_treeshap_to_probability(float *phi, size_t n, int d)
@@ -357,12 +367,7 @@ static int inter_block(const void *ctx, size_t i0, size_t i1, void *path, double
 int cl_treeshap_interactions(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
                              int d, double base, double scale, float *out)
 {
-    int md, rc;
-    double ev;
-    if ((rc = cl_treeshap_ensemble_ev(trees, ntrees, base, scale, &md, &ev)))
-        return rc;
-    const shap_rows a = {trees, ntrees, d, X, scale, ev, out};
     /* a row is 2d + 1 TreeSHAP passes: blocks of one row, polled for Ctrl-C each */
-    return cl_treeshap_run_blocks(n, 1, 16, cl_treeshap_path_bytes(md), 3 * ((size_t)d + 1),
-                                  inter_block, &a);
+    return run_rows(trees, ntrees, X, n, d, base, scale, out, 1, 16, 3 * ((size_t)d + 1),
+                    inter_block);
 }
