@@ -481,14 +481,16 @@ static void apply_dropout(const cl_mlp *m, ws *w, int l, int64_t n, cl_rng *rng)
     float *restrict mask = w->mask[l], *restrict a = w->a[l];
     const float *given = w->keep_in[l];
     if (given) {
-        for (int64_t i = 0; i < n; i++)
+        for (int64_t i = 0; i < n; i++) {
             mask[i] = given[i] != 0 ? scale : 0.0f;
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            mask[i] = cl_rng_uniform(rng) < keep ? scale : 0.0f;
+            a[i] *= mask[i];
+        }
+        return;
     }
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) { /* the fit's loop as it was: one pass, draw and apply */
+        mask[i] = cl_rng_uniform(rng) < keep ? scale : 0.0f;
         a[i] *= mask[i];
+    }
 }
 
 /* Forward pass over B rows of x (B x d). Training mode uses batch statistics (and updates
