@@ -39,7 +39,9 @@ const cl_param_def cl_mlp_param_defs[] = {
     {"activation", CL_PARAM_ENUM, offsetof(cl_mlp_params, activation), 0, 0, 0,
      "relu|tanh|gelu", "hidden activation"},
     {"dropout", CL_PARAM_NUM, offsetof(cl_mlp_params, dropout), 0, 0, 0.95, NULL,
-     "dropout rate after each hidden activation (training only)"},
+     "dropout rate after each hidden activation, in training only: inverted dropout as "
+     "PyTorch's nn.Dropout and Keras' Dropout (kept units scaled by 1 / (1 - p)); steps "
+     "equal PyTorch's given the same masks (test_mlp_dropout)"},
     {"batch_norm", CL_PARAM_BOOL, offsetof(cl_mlp_params, batch_norm), 0, 0, 1, NULL,
      "batch normalisation between each hidden dense layer and its activation"},
     {"init", CL_PARAM_ENUM, offsetof(cl_mlp_params, init), 0, 0, 0, "auto|he|glorot",
@@ -288,6 +290,7 @@ typedef struct ws {
     int nt; /* threads for the blocked gemms (1 inside a parallel region) */
     float *xb, *yb, *wb;
     float *z[MAXL], *a[MAXL], *mask[MAXL];
+    const float *keep_in[MAXL]; /* given keep decisions per hidden layer (NULL: drawn) */
     float *mu[MAXL], *istd[MAXL];
     float *da, *dz, *grad;
     double *colsum, *colsum2;
@@ -467,6 +470,29 @@ static void bias_relu(float *restrict z, float *restrict a, const float *restric
 
 enum { MODE_EVAL = 0, MODE_TRAIN = 1, MODE_TRAIN_NO_DROPOUT = 2 };
 
+/* Inverted dropout on hidden layer l's output (n values), as Keras' Dropout and PyTorch's
+ * nn.Dropout in training: a unit is kept with probability 1 - p and then scaled by
+ * 1 / (1 - p), so prediction (MODE_EVAL) uses the weights as they are. The mask (0 or the
+ * scale) stays for backward. The keep decisions come from the fit's dropout stream, or from
+ * the caller of cl_mlp_train_steps (w->keep_in), so a reference can be given the same mask. */
+static void apply_dropout(const cl_mlp *m, ws *w, int l, int64_t n, cl_rng *rng)
+{
+    const float keep = (float)(1.0 - m->p.dropout), scale = 1.0f / keep;
+    float *restrict mask = w->mask[l], *restrict a = w->a[l];
+    const float *given = w->keep_in[l];
+    if (given) {
+        for (int64_t i = 0; i < n; i++) {
+            mask[i] = given[i] != 0 ? scale : 0.0f;
+            a[i] *= mask[i];
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) { /* the fit's loop as it was: one pass, draw and apply */
+        mask[i] = cl_rng_uniform(rng) < keep ? scale : 0.0f;
+        a[i] *= mask[i];
+    }
+}
+
 /* Forward pass over B rows of x (B x d). Training mode uses batch statistics (and updates
  * the running ones when update_stats) and dropout from rng. Logits end in z[nl-1]. */
 static void forward(cl_mlp *m, ws *w, const float *x, int64_t B, int mode, int update_stats,
@@ -541,14 +567,8 @@ static void forward(cl_mlp *m, ws *w, const float *x, int64_t B, int mode, int u
                 }
             }
         }
-        if (mode == MODE_TRAIN && m->p.dropout > 0) {
-            float keep = (float)(1.0 - m->p.dropout), scale = 1.0f / keep;
-            float *mask = w->mask[l];
-            for (int64_t i = 0; i < B * out; i++) {
-                mask[i] = cl_rng_uniform(rng) < keep ? scale : 0.0f;
-                a[i] *= mask[i];
-            }
-        }
+        if (mode == MODE_TRAIN && m->p.dropout > 0)
+            apply_dropout(m, w, l, B * out, rng);
         in = a;
         din = out;
     }
@@ -767,13 +787,13 @@ static void trainer_free(trainer *tr)
     cl_alloc_free(tr->pv);
 }
 
-/* Fresh weights and everything the loop needs, allocated once; the class weights and the two
- * random streams (row order, dropout) from the seed. */
-static int trainer_new(trainer *tr, cl_mlp *m, const float *X, const float *y, int64_t n,
-                       int64_t d, const cl_mlp_fit_opts *opts, cl_mlp_history *hist,
-                       const cl_progress *prog)
+/* Everything the loop needs around the model's current weights, allocated once (tr zeroed by
+ * the caller), `batch` rows a step at most; the class weights and the two random streams
+ * (row order, dropout) from the seed. */
+static int trainer_alloc(trainer *tr, cl_mlp *m, const float *X, const float *y, int64_t n,
+                         int64_t d, int64_t batch, const cl_mlp_fit_opts *opts,
+                         cl_mlp_history *hist, const cl_progress *prog)
 {
-    memset(tr, 0, sizeof *tr);
     tr->m = m;
     tr->X = X;
     tr->y = y;
@@ -782,14 +802,10 @@ static int trainer_new(trainer *tr, cl_mlp *m, const float *X, const float *y, i
     tr->o = opts;
     tr->hist = hist;
     tr->prog = prog;
-    tr->batch = m->p.batch < n ? m->p.batch : n;
+    tr->batch = batch < n ? batch : n;
     tr->nb = (n + tr->batch - 1) / tr->batch;
     tr->best = INFINITY;
-    m->fitted = 0;
-    m->epochs_run = 0;
-    int rc = cl_mlp_init_weights(m, d);
-    if (rc)
-        return rc;
+    int rc;
     if ((rc = ws_new(&tr->w, m, tr->batch > EVAL_CHUNK ? tr->batch : EVAL_CHUNK, 1)))
         return rc;
     const int epochs = m->p.epochs;
@@ -814,6 +830,20 @@ static int trainer_new(trainer *tr, cl_mlp *m, const float *X, const float *y, i
     cl_rng_split(&tr->shuf, m->p.seed, 0);
     cl_rng_split(&tr->drop, m->p.seed, 1);
     return CL_OK;
+}
+
+/* A fit's state: fresh weights from the seed, then trainer_alloc. */
+static int trainer_new(trainer *tr, cl_mlp *m, const float *X, const float *y, int64_t n,
+                       int64_t d, const cl_mlp_fit_opts *opts, cl_mlp_history *hist,
+                       const cl_progress *prog)
+{
+    memset(tr, 0, sizeof *tr);
+    m->fitted = 0;
+    m->epochs_run = 0;
+    int rc = cl_mlp_init_weights(m, d);
+    if (rc)
+        return rc;
+    return trainer_alloc(tr, m, X, y, n, d, m->p.batch, opts, hist, prog);
 }
 
 /* Rows i0 .. i0 + B - 1 of the epoch's order into the batch buffers, each with its class
@@ -1004,6 +1034,59 @@ int cl_mlp_fit(cl_mlp *m, const float *X, const float *y, int64_t n, int64_t d,
     }
     if (rc && rc != CL_EINTR && hist)
         cl_mlp_history_free(hist);
+    trainer_free(&tr);
+    return rc;
+}
+
+/* Step s's keep decisions for each hidden layer, in keep (B x width per layer, layer after
+ * layer, step after step). */
+static void point_masks(trainer *tr, const float *keep, int64_t B, int s)
+{
+    const cl_mlp *m = tr->m;
+    int64_t per = 0;
+    for (int l = 0; l < m->nl - 1; l++)
+        per += B * m->dims[l + 1];
+    const float *at = keep + (int64_t)s * per;
+    for (int l = 0; l < m->nl - 1; l++) {
+        tr->w.keep_in[l] = at;
+        at += B * m->dims[l + 1];
+    }
+}
+
+int cl_mlp_train_steps(cl_mlp *m, const float *X, const float *y, int64_t B, int steps,
+                       const float *keep, double *loss)
+{
+    static const cl_mlp_fit_opts none = {NULL, NULL, 0, 0, NULL};
+    if (!m->theta)
+        return cl_error(CL_ESTATE, "mlp: weights not initialised");
+    if (B < 1 || steps < 1)
+        return cl_error(CL_EINVAL, "mlp: train_steps needs B >= 1 and steps >= 1, got %lld "
+                                   "and %d", (long long)B, steps);
+    if (m->p.dropout > 0 && !keep)
+        return cl_error(CL_EINVAL, "mlp: train_steps with dropout %g needs the keep masks",
+                        m->p.dropout);
+    if (B > (int64_t)UINT32_MAX / steps)
+        return cl_error(CL_ERANGE, "mlp: train_steps: at most 2^32 - 1 rows in all");
+    const int64_t n = B * steps;
+    int rc = check_xy(m, "X", X, y, n, m->d);
+    if (rc || (rc = cl_threads_blas("mlp: train_steps")))
+        return rc;
+    trainer tr;
+    memset(&tr, 0, sizeof tr);
+    if (!(rc = trainer_alloc(&tr, m, X, y, n, m->d, B, &none, NULL, NULL))) {
+        int prev = blas_single();
+        for (int s = 0; s < steps; s++) {
+            if (m->p.dropout > 0)
+                point_masks(&tr, keep, B, s);
+            double l = batch_step(&tr, (int64_t)s * B, B, m->p.lr) / (double)B;
+            if (loss)
+                loss[s] = l;
+        }
+        openblas_set_num_threads(prev);
+        m->fitted = 1;
+        cl_prior_rates(tr.npos, (double)n, tr.wpos, tr.wneg, &m->prior_trained,
+                       &m->prior_true);
+    }
     trainer_free(&tr);
     return rc;
 }

@@ -139,6 +139,17 @@ int cl_mlp_init_weights(cl_mlp *m, int64_t d);
 float *cl_mlp_params_vector(cl_mlp *m);
 int cl_mlp_loss_grad(cl_mlp *m, const float *X, const float *y, int64_t n, double *loss,
                      float *grad);
+/* ---- for tests: `steps` optimizer steps of the fit's own batch step (forward in training
+ * mode, backward, weight decay, the optimizer at the constant rate p.lr; class weights as in
+ * a fit) from the current weights, step s on rows s*B .. s*B + B - 1 of X (steps*B x d), in
+ * order, with GIVEN dropout masks instead of the seed's: keep holds, step after step and in
+ * each step hidden layer after hidden layer, B x width values, nonzero to keep a unit; a kept
+ * unit is scaled by 1 / (1 - dropout) as in a fit. keep may be NULL when dropout is 0.
+ * loss[s] (loss may be NULL) receives step s's mean batch loss before its update. Batch-norm
+ * running statistics are updated as in a fit; afterwards the model counts as fitted (it
+ * predicts with those weights), with its prior rates from these rows. */
+int cl_mlp_train_steps(cl_mlp *m, const float *X, const float *y, int64_t B, int steps,
+                       const float *keep, double *loss);
 
 extern const cl_model_ops cl_mlp_model_ops; /* models/model.h */
 

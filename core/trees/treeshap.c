@@ -212,21 +212,16 @@ int cl_treeshap_reference(const cl_tree *const *trees, int ntrees, const float *
     return treeshap_recursive(trees, ntrees, X, n, d, base, scale, out);
 }
 
-static int treeshap_recursive(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
-                              int d, double base, double scale, float *out)
+int cl_treeshap_run_blocks(size_t n, size_t block, size_t par_min, size_t work_bytes,
+                           size_t buf_doubles, cl_treeshap_block_fn fn, const void *ctx)
 {
-    int md, rc;
-    double ev;
-    if ((rc = cl_treeshap_ensemble_ev(trees, ntrees, base, scale, &md, &ev)))
-        return rc;
-    size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
-    const size_t block = 64, nblk = (n + block - 1) / block;
+    const size_t nblk = (n + block - 1) / block;
     int failed = 0, stop = 0;
-#pragma omp parallel num_threads(cl_threads_get()) if (n > 256)
+#pragma omp parallel num_threads(cl_threads_get()) if (n > par_min)
     {
-        pelem *path = cl_alloc(plen * sizeof *path);
-        double *phi = cl_alloc(((size_t)d + 1) * sizeof *phi);
-        if (!path || !phi) {
+        void *work = cl_alloc(work_bytes);
+        double *buf = cl_alloc(buf_doubles * sizeof *buf);
+        if (!work || !buf) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -235,36 +230,78 @@ static int treeshap_recursive(const cl_tree *const *trees, int ntrees, const flo
             int skip;
 #pragma omp atomic read
             skip = stop;
-            if (!path || !phi || skip)
+            if (!work || !buf || skip)
                 continue;
             size_t i1 = (q + 1) * block < n ? (q + 1) * block : n;
-            for (size_t i = q * block; i < i1 && !skip; i++) {
-                const float *x = X + i * (size_t)d;
-                memset(phi, 0, ((size_t)d + 1) * sizeof *phi);
-                /* Ctrl-C is polled per tree: one row of a large ensemble can take long */
-                for (int t = 0; t < ntrees; t++) {
-                    if (cl_progress_interrupted()) {
+            if (cl_progress_interrupted() || fn(ctx, q * block, i1, work, buf)) {
 #pragma omp atomic write
-                        stop = 1;
-                        skip = 1;
-                        break;
-                    }
-                    recurse(trees[t], 0, x, phi, path, 0, 1, 1, -1, scale, &plain, 1.0);
-                }
-                float *o = out + i * ((size_t)d + 1);
-                for (int j = 0; j < d; j++)
-                    o[j] = (float)phi[j];
-                o[d] = (float)ev;
+                stop = 1;
             }
         }
-        cl_alloc_free(path);
-        cl_alloc_free(phi);
+        cl_alloc_free(work);
+        cl_alloc_free(buf);
     }
     if (failed)
         return cl_error(CL_ENOMEM, "treeshap: out of memory");
     if (stop)
         return cl_error(CL_EINTR, "treeshap: interrupted");
     return CL_OK;
+}
+
+/* What a block of rows needs: the ensemble, X, the scale, the expected value, the output. */
+typedef struct shap_rows {
+    const cl_tree *const *trees;
+    int ntrees, d;
+    const float *X;
+    double scale, ev;
+    float *out;
+} shap_rows;
+
+/* Algorithm 2 over rows i0..i1 of the ensemble, a row's trees in order. */
+static int alg2_block(const void *ctx, size_t i0, size_t i1, void *path, double *phi)
+{
+    const shap_rows *a = ctx;
+    const int d = a->d;
+    for (size_t i = i0; i < i1; i++) {
+        const float *x = a->X + i * (size_t)d;
+        int stop = 0;
+        memset(phi, 0, ((size_t)d + 1) * sizeof *phi);
+        /* Ctrl-C is polled per tree: one row of a large ensemble can take long */
+        for (int t = 0; t < a->ntrees; t++) {
+            if ((stop = cl_progress_interrupted()))
+                break;
+            recurse(a->trees[t], 0, x, phi, path, 0, 1, 1, -1, a->scale, &plain, 1.0);
+        }
+        float *o = a->out + i * ((size_t)d + 1);
+        for (int j = 0; j < d; j++)
+            o[j] = (float)phi[j];
+        o[d] = (float)a->ev;
+        if (stop)
+            return 1;
+    }
+    return 0;
+}
+
+/* fn over every row of X in blocks of `block` (parallel above par_min rows), with a path
+ * buffer for the deepest tree and buf_doubles doubles per thread. */
+static int run_rows(const cl_tree *const *trees, int ntrees, const float *X, size_t n, int d,
+                    double base, double scale, float *out, size_t block, size_t par_min,
+                    size_t buf_doubles, cl_treeshap_block_fn fn)
+{
+    int md, rc;
+    double ev;
+    if ((rc = cl_treeshap_ensemble_ev(trees, ntrees, base, scale, &md, &ev)))
+        return rc;
+    const shap_rows a = {trees, ntrees, d, X, scale, ev, out};
+    return cl_treeshap_run_blocks(n, block, par_min, cl_treeshap_path_bytes(md), buf_doubles,
+                                  fn, &a);
+}
+
+static int treeshap_recursive(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
+                              int d, double base, double scale, float *out)
+{
+    return run_rows(trees, ntrees, X, n, d, base, scale, out, 64, 256, (size_t)d + 1,
+                    alg2_block);
 }
 
 void cl_treeshap_to_probability(float *phi, size_t n, int d)
@@ -316,45 +353,21 @@ static void row_interactions(const cl_tree *const *trees, int ntrees, const floa
     o[(size_t)d * w + (size_t)d] = (float)ev;
 }
 
+/* The interaction matrices of rows i0..i1 (one row per block). */
+static int inter_block(const void *ctx, size_t i0, size_t i1, void *path, double *buf)
+{
+    const shap_rows *a = ctx;
+    const size_t w = (size_t)a->d + 1;
+    for (size_t i = i0; i < i1; i++)
+        row_interactions(a->trees, a->ntrees, a->X + i * (size_t)a->d, a->d, a->scale, a->ev,
+                         path, buf, buf + w, buf + 2 * w, a->out + i * w * w);
+    return 0;
+}
+
 int cl_treeshap_interactions(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
                              int d, double base, double scale, float *out)
 {
-    int md, rc;
-    double ev;
-    if ((rc = cl_treeshap_ensemble_ev(trees, ntrees, base, scale, &md, &ev)))
-        return rc;
-    size_t plen = (size_t)(md + 2) * (size_t)(md + 3) / 2;
-    const size_t w = (size_t)d + 1;
-    int failed = 0, stop = 0;
-#pragma omp parallel num_threads(cl_threads_get()) if (n > 16)
-    {
-        pelem *path = cl_alloc(plen * sizeof *path);
-        double *buf = cl_alloc(3 * w * sizeof *buf);
-        if (!path || !buf) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < n; i++) {
-            int skip;
-#pragma omp atomic read
-            skip = stop;
-            if (!path || !buf || skip)
-                continue;
-            if (cl_progress_interrupted()) {
-#pragma omp atomic write
-                stop = 1;
-                continue;
-            }
-            row_interactions(trees, ntrees, X + i * (size_t)d, d, scale, ev, path, buf,
-                             buf + w, buf + 2 * w, out + i * w * w);
-        }
-        cl_alloc_free(path);
-        cl_alloc_free(buf);
-    }
-    if (failed)
-        return cl_error(CL_ENOMEM, "treeshap: out of memory");
-    if (stop)
-        return cl_error(CL_EINTR, "treeshap: interrupted");
-    return CL_OK;
+    /* a row is 2d + 1 TreeSHAP passes: blocks of one row, polled for Ctrl-C each */
+    return run_rows(trees, ntrees, X, n, d, base, scale, out, 1, 16, 3 * ((size_t)d + 1),
+                    inter_block);
 }

@@ -81,4 +81,16 @@ void cl_treeshap_tree_row(const cl_tree *t, const float *x, double scale, void *
 int cl_treeshap_ensemble_ev(const cl_tree *const *trees, int ntrees, double base, double scale,
                             int *md_out, double *ev_out);
 
+/* The parallel loop every entry point runs (Algorithm 2, the plan, the interactions): rows
+ * 0..n-1 in fixed blocks of `block` rows spread statically over cl_threads_get() threads
+ * (so the result never depends on the thread count), in parallel only when n > par_min.
+ * Each thread owns `work_bytes` of scratch and `buf_doubles` doubles; fn(ctx, i0, i1, work,
+ * buf) explains rows i0..i1-1 and returns nonzero when it saw Ctrl-C (it may poll inside a
+ * block); the loop also polls before every block. Returns CL_ENOMEM or CL_EINTR with a
+ * message, else CL_OK. */
+typedef int (*cl_treeshap_block_fn)(const void *ctx, size_t i0, size_t i1, void *work,
+                                    double *buf);
+int cl_treeshap_run_blocks(size_t n, size_t block, size_t par_min, size_t work_bytes,
+                           size_t buf_doubles, cl_treeshap_block_fn fn, const void *ctx);
+
 #endif

@@ -367,42 +367,28 @@ static void block_rows(const cl_treeshap_plan *p, const float *X, size_t i0, siz
     }
 }
 
+/* The plan's rows for cl_treeshap_run_blocks. */
+typedef struct plan_rows {
+    const cl_treeshap_plan *p;
+    const float *X;
+    int d;
+    float *out;
+} plan_rows;
+
+static int plan_block(const void *ctx, size_t i0, size_t i1, void *work, double *phi)
+{
+    const plan_rows *r = ctx;
+    block_rows(r->p, r->X, i0, i1, r->d, work, phi, r->out);
+    return 0;
+}
+
 int cl_treeshap_plan_run(const cl_treeshap_plan *p, const float *X, size_t n, int d, float *out)
 {
     if (p->maxfeat >= d)
         return cl_error(CL_EINVAL, "treeshap: the trees split on feature %d but X has %d columns",
                         p->maxfeat + 1, d);
-    const size_t block = 64, nblk = (n + block - 1) / block, wb = cl_treeshap_plan_work_bytes(p);
-    int failed = 0, stop = 0;
-#pragma omp parallel num_threads(cl_threads_get()) if (n > 256)
-    {
-        void *work = cl_alloc(wb);
-        double *phi = cl_alloc(block * ((size_t)d + 1) * sizeof *phi);
-        if (!work || !phi) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(static)
-        for (size_t q = 0; q < nblk; q++) {
-            int skip;
-#pragma omp atomic read
-            skip = stop;
-            if (!work || !phi || skip)
-                continue;
-            if (cl_progress_interrupted()) { /* per block: a block is ~0.1 s at worst here */
-#pragma omp atomic write
-                stop = 1;
-                continue;
-            }
-            size_t i1 = (q + 1) * block < n ? (q + 1) * block : n;
-            block_rows(p, X, q * block, i1, d, work, phi, out);
-        }
-        cl_alloc_free(work);
-        cl_alloc_free(phi);
-    }
-    if (failed)
-        return cl_error(CL_ENOMEM, "treeshap: out of memory");
-    if (stop)
-        return cl_error(CL_EINTR, "treeshap: interrupted");
-    return CL_OK;
+    const size_t block = 64; /* Ctrl-C is polled per block: ~0.1 s at worst here */
+    const plan_rows r = {p, X, d, out};
+    return cl_treeshap_run_blocks(n, block, 256, cl_treeshap_plan_work_bytes(p),
+                                  block * ((size_t)d + 1), plan_block, &r);
 }

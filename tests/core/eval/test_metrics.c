@@ -15,57 +15,22 @@
 #include <string.h>
 
 #include "churnlab.h"
+#include "core/lib/refdata.h"
 
 /* ---- reference file ------------------------------------------------------------------ */
 
-typedef struct ref {
-    char key[64];
-    int n;
-    double *v;
-} ref;
-
-static ref refs[512];
-static int nrefs;
+static ref_set refs;
 
 static int load_refs(void **state)
 {
     (void)state;
-    FILE *f = fopen("tests/data/metrics_ref.txt", "r");
-    if (!f)
-        return -1;
-    char key[64];
-    int c;
-    while ((c = fgetc(f)) != EOF) {
-        if (c == '#') {
-            while ((c = fgetc(f)) != EOF && c != '\n') {
-            }
-            continue;
-        }
-        ungetc(c, f);
-        int n;
-        if (fscanf(f, "%63s %d", key, &n) != 2)
-            break;
-        ref *r = &refs[nrefs++];
-        snprintf(r->key, sizeof r->key, "%s", key);
-        r->n = n;
-        r->v = malloc(sizeof(double) * (size_t)n);
-        for (int i = 0; i < n; i++) {
-            char tok[64];
-            if (fscanf(f, "%63s", tok) != 1)
-                return -1;
-            r->v[i] = strcmp(tok, "inf") == 0 ? INFINITY : strtod(tok, NULL);
-        }
-        fscanf(f, " ");
-    }
-    fclose(f);
-    return nrefs > 0 ? 0 : -1;
+    return ref_load(&refs, "tests/data/metrics_ref.txt");
 }
 
 static int free_refs(void **state)
 {
     (void)state;
-    for (int i = 0; i < nrefs; i++)
-        free(refs[i].v);
+    ref_free(&refs);
     return 0;
 }
 
@@ -73,10 +38,7 @@ static const ref *get(const char *cas, const char *key)
 {
     char k[64];
     snprintf(k, sizeof k, "%s.%s", cas, key);
-    for (int i = 0; i < nrefs; i++)
-        if (strcmp(refs[i].key, k) == 0)
-            return &refs[i];
-    return NULL;
+    return ref_find(&refs, k);
 }
 
 static void near(double got, double want, double tol, const char *what)

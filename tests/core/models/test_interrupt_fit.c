@@ -17,22 +17,14 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/linear_data.h"
 
 enum { N = 400, D = 4 };
 static float X[N * D], Y[N];
 
 static void make_xy(void)
 {
-    cl_rng r;
-    cl_rng_seed(&r, 7);
-    for (int i = 0; i < N; i++) {
-        double s = 0;
-        for (int j = 0; j < D; j++) {
-            X[i * D + j] = (float)cl_rng_normal(&r);
-            s += (j + 1) * X[i * D + j];
-        }
-        Y[i] = s + cl_rng_normal(&r) > 0 ? 1.0f : 0.0f;
-    }
+    linear_data(X, Y, N, D, 7, 1);
 }
 
 typedef struct {

@@ -14,39 +14,7 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
-
-/* nu x ni ratings 1..5, ~density, every user and item with at least one entry (as test_cf). */
-static cl_interactions *make_matrix(int nu, int ni, double density, uint64_t seed)
-{
-    cl_idmap *um, *im;
-    assert_int_equal(cl_interactions_idmap_new(&um), CL_OK);
-    assert_int_equal(cl_interactions_idmap_new(&im), CL_OK);
-    for (int k = 0; k < (nu > ni ? nu : ni); k++) {
-        char b[16];
-        int64_t idx;
-        snprintf(b, sizeof b, "%d", k + 1);
-        if (k < nu)
-            assert_int_equal(cl_interactions_idmap_add(um, b, &idx), CL_OK);
-        if (k < ni)
-            assert_int_equal(cl_interactions_idmap_add(im, b, &idx), CL_OK);
-    }
-    int64_t cap = (int64_t)nu * ni, n = 0;
-    int64_t *u = cl_alloc((size_t)cap * sizeof *u), *it = cl_alloc((size_t)cap * sizeof *it);
-    float *v = cl_alloc((size_t)cap * sizeof *v);
-    cl_rng g;
-    cl_rng_seed(&g, seed);
-    for (int a = 0; a < nu; a++)
-        for (int b = 0; b < ni; b++)
-            if (cl_rng_uniform(&g) < density || b == a % ni || a == b % nu) {
-                u[n] = a, it[n] = b, v[n] = (float)(1 + cl_rng_below(&g, 5));
-                n++;
-            }
-    cl_interactions *m;
-    assert_int_equal(cl_interactions_build(&m, um, im, n, u, it, v, NULL, CL_DUP_SUM), CL_OK);
-    cl_alloc_free(u), cl_alloc_free(it), cl_alloc_free(v);
-    cl_interactions_idmap_free(um), cl_interactions_idmap_free(im);
-    return m;
-}
+#include "core/lib/ratings.h"
 
 static void setp(cl_rec *r, const char *name, double v)
 {

@@ -17,28 +17,21 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/trees_fixture.h"
 #include "trees/predict.h"
 
 /* Noisy labels from x0, x1, a category x2 in 0..4 and a 20%-missing x3. */
+static float label(const float *row, int miss, cl_rng *r, int64_t i, void *ctx)
+{
+    (void)i, (void)ctx;
+    double z = row[0] - row[1] + ((int)row[2] == 2 ? 1.0 : -0.3) + (miss ? 0.8 : 0) +
+               cl_rng_normal(r);
+    return z > 0 ? 1.0f : 0.0f;
+}
+
 static void make_data(cl_tensor **X, cl_tensor **y, int64_t n, int d, uint64_t seed)
 {
-    assert_int_equal(cl_tensor_new(X, 2, n, d), CL_OK);
-    assert_int_equal(cl_tensor_new(y, 1, n, 1), CL_OK);
-    cl_rng r;
-    cl_rng_seed(&r, seed);
-    float *x = cl_tensor_data(*X), *yy = cl_tensor_data(*y);
-    for (int64_t i = 0; i < n; i++) {
-        float *row = x + i * d;
-        for (int j = 0; j < d; j++)
-            row[j] = (float)cl_rng_normal(&r);
-        row[2] = (float)cl_rng_below(&r, 5);
-        int miss = cl_rng_uniform(&r) < 0.2;
-        if (miss)
-            row[3] = NAN;
-        double z = row[0] - row[1] + ((int)row[2] == 2 ? 1.0 : -0.3) + (miss ? 0.8 : 0) +
-                   cl_rng_normal(&r);
-        yy[i] = z > 0 ? 1.0f : 0.0f;
-    }
+    tree_data(X, y, n, d, seed, &(tree_data_spec){2, 5, 3, 0.2, label, NULL});
 }
 
 static void check_pack_probs(const cl_forest *m, const cl_tensor *X)

@@ -13,28 +13,21 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/trees_fixture.h"
 
 /* y = 1 when 2 x0 - x1 + (x2 category in {1,3}) + noise > 0; x3 has 20% missing values that
  * carry signal (missing -> more positives). */
+static float label(const float *row, int miss, cl_rng *r, int64_t i, void *ctx)
+{
+    (void)i, (void)ctx;
+    double z = 2 * row[0] - row[1] + ((int)row[2] == 1 || (int)row[2] == 3 ? 1.5 : -0.5) +
+               (miss ? 1.0 : 0.3 * row[3]) + 0.5 * cl_rng_normal(r);
+    return z > 0 ? 1.0f : 0.0f;
+}
+
 static void make_data(cl_tensor **X, cl_tensor **y, int64_t n, int d, uint64_t seed)
 {
-    assert_int_equal(cl_tensor_new(X, 2, n, d), CL_OK);
-    assert_int_equal(cl_tensor_new(y, 1, n, 1), CL_OK);
-    cl_rng r;
-    cl_rng_seed(&r, seed);
-    float *x = cl_tensor_data(*X), *yy = cl_tensor_data(*y);
-    for (int64_t i = 0; i < n; i++) {
-        float *row = x + i * d;
-        for (int j = 0; j < d; j++)
-            row[j] = (float)cl_rng_normal(&r);
-        row[2] = (float)cl_rng_below(&r, 5);
-        int miss = cl_rng_uniform(&r) < 0.2;
-        if (miss)
-            row[3] = NAN;
-        double z = 2 * row[0] - row[1] + ((int)row[2] == 1 || (int)row[2] == 3 ? 1.5 : -0.5) +
-                   (miss ? 1.0 : 0.3 * row[3]) + 0.5 * cl_rng_normal(&r);
-        yy[i] = z > 0 ? 1.0f : 0.0f;
-    }
+    tree_data(X, y, n, d, seed, &(tree_data_spec){2, 5, 3, 0.2, label, NULL});
 }
 
 static double auc_of(const cl_gbdt *m, const cl_tensor *X, const cl_tensor *y)
@@ -93,13 +86,7 @@ static void fit_bytes(int threads, cl_gbdt_params *p, void **buf, size_t *len)
     uint8_t is_cat[8] = {0, 0, 1, 0, 0, 0, 0, 0};
     cl_gbdt_fit_opts o = {.is_cat = is_cat};
     assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
-    cl_mw *w = cl_modelio_w_new("gbdt");
-    assert_int_equal(cl_gbdt_write(m, w), CL_OK);
-    const void *b;
-    assert_int_equal(cl_modelio_w_finish(w, &b, len), CL_OK);
-    *buf = cl_alloc(*len);
-    memcpy(*buf, b, *len);
-    cl_modelio_w_free(w);
+    gbdt_bytes(m, buf, len);
     cl_gbdt_free(m);
     cl_tensor_free(X);
     cl_tensor_free(y);
@@ -345,19 +332,7 @@ static void test_corrupted_trees_refused(void **state)
             m->trees[1]->nodes[0].left = m->trees[1]->n - 1; /* right child past the end */
         else
             m->trees[1]->nodes[0].left = INT32_MAX; /* left + 1 overflowed the old check */
-        cl_mw *w = cl_modelio_w_new("gbdt");
-        assert_int_equal(cl_gbdt_write(m, w), CL_OK);
-        const void *buf;
-        size_t len;
-        assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
-        cl_mr *r;
-        assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "bad.clm"), CL_OK);
-        cl_gbdt *m2 = NULL;
-        assert_int_equal(cl_gbdt_read(&m2, r), CL_EFORMAT);
-        assert_null(m2);
-        assert_non_null(strstr(cl_error_last(), "tree 2, node 1"));
-        cl_modelio_r_free(r);
-        cl_modelio_w_free(w);
+        gbdt_refused(m, "bad.clm", "tree 2, node 1");
         m->trees[1]->nodes[0] = saved;
     }
     cl_gbdt_free(m);

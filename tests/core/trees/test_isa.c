@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/trees_fixture.h"
 #include "trees/isa.h"
 
 static void test_hist_paths(void **state)
@@ -122,27 +123,20 @@ static void test_split_paths(void **state)
 }
 
 /* y from numeric features only, 15% missing in x1, so model bytes cover the numeric path. */
+static float fit_label(const float *row, int miss, cl_rng *r, int64_t i, void *ctx)
+{
+    (void)miss, (void)i, (void)ctx;
+    double z = row[0] - (row[1] != row[1] ? 0.7 : row[1]) + ((int)row[2] % 3 == 1) +
+               0.8 * cl_rng_normal(r);
+    return z > 0 ? 1.0f : 0.0f;
+}
+
 static void fit_bytes(int isa, int scalar, const uint8_t *is_cat, void **buf, size_t *len)
 {
     const int64_t n = 20000;
     const int d = 6;
     cl_tensor *X, *y;
-    assert_int_equal(cl_tensor_new(&X, 2, n, d), CL_OK);
-    assert_int_equal(cl_tensor_new(&y, 1, n, 1), CL_OK);
-    cl_rng r;
-    cl_rng_seed(&r, 5);
-    float *x = cl_tensor_data(X), *yy = cl_tensor_data(y);
-    for (int64_t i = 0; i < n; i++) {
-        float *row = x + i * d;
-        for (int j = 0; j < d; j++)
-            row[j] = (float)cl_rng_normal(&r);
-        row[2] = (float)cl_rng_below(&r, 9);
-        if (cl_rng_uniform(&r) < 0.15)
-            row[1] = NAN;
-        double z = row[0] - (row[1] != row[1] ? 0.7 : row[1]) + ((int)row[2] % 3 == 1) +
-                   0.8 * cl_rng_normal(&r);
-        yy[i] = z > 0 ? 1.0f : 0.0f;
-    }
+    tree_data(&X, &y, n, d, 5, &(tree_data_spec){2, 9, 1, 0.15, fit_label, NULL});
     assert_int_equal(cl_isa_force(isa), CL_OK);
     cl_split_force_scalar(scalar);
     cl_gbdt_params p = cl_gbdt_params_default();
@@ -152,13 +146,7 @@ static void fit_bytes(int isa, int scalar, const uint8_t *is_cat, void **buf, si
     assert_int_equal(cl_gbdt_new(&m, &p), CL_OK);
     cl_gbdt_fit_opts o = {.is_cat = is_cat};
     assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
-    cl_mw *w = cl_modelio_w_new("gbdt");
-    assert_int_equal(cl_gbdt_write(m, w), CL_OK);
-    const void *b;
-    assert_int_equal(cl_modelio_w_finish(w, &b, len), CL_OK);
-    *buf = cl_alloc(*len);
-    memcpy(*buf, b, *len);
-    cl_modelio_w_free(w);
+    gbdt_bytes(m, buf, len);
     cl_gbdt_free(m);
     cl_tensor_free(X);
     cl_tensor_free(y);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/trees_fixture.h"
 #include "trees/isa.h"
 #include "trees/predict.h"
 
@@ -31,34 +32,19 @@ static float grid(cl_rng *r)
     return (float)((int)cl_rng_below(r, NGRID) - NGRID / 2) * 0.5f;
 }
 
+/* a threshold: +inf now and then (everything goes left), else on the grid */
+static float split_thr(cl_rng *r)
+{
+    return cl_rng_uniform(r) < 0.03 ? INFINITY : grid(r);
+}
+
 static void grow(cl_tree *t, int i, int depth, int d, const fixture *fx, cl_rng *r)
 {
     if (depth == 0 || cl_rng_uniform(r) < fx->stop) {
         t->nodes[i].value = (float)cl_rng_normal(r);
         return;
     }
-    int f = (int)cl_rng_below(r, (uint64_t)d);
-    int left = cl_tree_add(t, 0, 1, 1);
-    assert_true(left >= 0);
-    assert_int_equal(cl_tree_add(t, 0, 1, 1), left + 1);
-    cl_tnode *nd = t->nodes + i; /* after the adds: the array may have moved */
-    nd->feature = f;
-    nd->left = left;
-    nd->default_left = (uint8_t)cl_rng_below(r, 2);
-    if (f < fx->ncat_features) {
-        uint32_t bits[CL_SPLIT_CAT_WORDS] = {0};
-        for (int c = 0; c < NCAT; c++)
-            if (cl_rng_below(r, 2))
-                bits[c / 32] |= 1u << (c % 32);
-        int set = cl_tree_add_cats(t, bits);
-        assert_true(set >= 0);
-        nd = t->nodes + i;
-        nd->is_cat = 1;
-        nd->ncat = NCAT;
-        nd->cat = set;
-    } else {
-        nd->thr = cl_rng_uniform(r) < 0.03 ? INFINITY : grid(r);
-    }
+    int left = random_split(t, i, d, fx->ncat_features, NCAT, split_thr, r);
     grow(t, left, depth - 1, d, fx, r);
     grow(t, left + 1, depth - 1, d, fx, r);
 }

@@ -12,38 +12,23 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/trees_fixture.h"
 
 enum { NCAT_FEATURES = 2, NCAT = 6 };
 
 /* Grows node i into a random subtree of at most `depth` more levels. */
+static float split_thr(cl_rng *r)
+{
+    return (float)cl_rng_normal(r);
+}
+
 static void grow(cl_tree *t, int i, int depth, int d, cl_rng *r)
 {
     if (depth == 0 || cl_rng_uniform(r) < 0.15) {
         t->nodes[i].value = (float)cl_rng_normal(r);
         return;
     }
-    int f = (int)cl_rng_below(r, (uint64_t)d);
-    int left = cl_tree_add(t, 0, 1, 1);
-    assert_true(left >= 0);
-    assert_int_equal(cl_tree_add(t, 0, 1, 1), left + 1);
-    cl_tnode *nd = t->nodes + i; /* after the adds: the array may have moved */
-    nd->feature = f;
-    nd->left = left;
-    nd->default_left = (uint8_t)cl_rng_below(r, 2);
-    if (f < NCAT_FEATURES) {
-        uint32_t bits[CL_SPLIT_CAT_WORDS] = {0};
-        for (int c = 0; c < NCAT; c++)
-            if (cl_rng_below(r, 2))
-                bits[c / 32] |= 1u << (c % 32);
-        int set = cl_tree_add_cats(t, bits);
-        assert_true(set >= 0);
-        nd = t->nodes + i;
-        nd->is_cat = 1;
-        nd->ncat = NCAT;
-        nd->cat = set;
-    } else {
-        nd->thr = (float)cl_rng_normal(r);
-    }
+    int left = random_split(t, i, d, NCAT_FEATURES, NCAT, split_thr, r);
     grow(t, left, depth - 1, d, r);
     grow(t, left + 1, depth - 1, d, r);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/trees_fixture.h"
 
 static double cond_exp(const cl_tree *t, int node, const float *x, unsigned S)
 {
@@ -54,24 +55,17 @@ static void brute_shap(cl_tree *const *trees, int nt, const float *x, int d, dou
     phi[d] = value_of(trees, nt, x, 0, base, scale);
 }
 
+static float label(const float *row, int miss, cl_rng *r, int64_t i, void *ctx)
+{
+    (void)miss, (void)i, (void)ctx;
+    double z = row[0] * row[3] + (row[1] == 2 ? 1 : 0) + (isnan(row[2]) ? 1 : row[2]) -
+               0.5 * row[4] + 0.3 * cl_rng_normal(r);
+    return z > 0.3f ? 1.0f : 0.0f;
+}
+
 static void make_data(cl_tensor **X, cl_tensor **y, int64_t n, int d, uint64_t seed)
 {
-    assert_int_equal(cl_tensor_new(X, 2, n, d), CL_OK);
-    assert_int_equal(cl_tensor_new(y, 1, n, 1), CL_OK);
-    cl_rng r;
-    cl_rng_seed(&r, seed);
-    float *x = cl_tensor_data(*X), *yy = cl_tensor_data(*y);
-    for (int64_t i = 0; i < n; i++) {
-        float *row = x + i * d;
-        for (int j = 0; j < d; j++)
-            row[j] = (float)cl_rng_normal(&r);
-        row[1] = (float)cl_rng_below(&r, 4);
-        if (cl_rng_uniform(&r) < 0.15)
-            row[2] = NAN;
-        double z = row[0] * row[3] + (row[1] == 2 ? 1 : 0) + (isnan(row[2]) ? 1 : row[2]) -
-                   0.5 * row[4] + 0.3 * cl_rng_normal(&r);
-        yy[i] = z > 0.3f ? 1.0f : 0.0f;
-    }
+    tree_data(X, y, n, d, seed, &(tree_data_spec){1, 4, 2, 0.15, label, NULL});
 }
 
 static void check_model(cl_tree *const *trees, int nt, const cl_tensor *X, int d, double base,

@@ -19,30 +19,33 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "core/lib/trees_fixture.h"
 #include "trees/treeshap.h"
 
 static double max_rel_seen;
 
+/* The weights the rows draw after their labels, and the width (the label reads the last
+ * column). */
+typedef struct weights {
+    float *w;
+    int d;
+} weights;
+
+static float label(const float *row, int miss, cl_rng *r, int64_t i, void *ctx)
+{
+    (void)miss;
+    const weights *wt = ctx;
+    double z = row[0] * row[3] + (row[1] == 2 ? 1 : 0) + (isnan(row[2]) ? 1 : row[2]) -
+               0.5 * row[4] + 0.3 * row[wt->d - 1] * row[0] + 0.3 * cl_rng_normal(r);
+    wt->w[i] = (float)(0.2 + 3 * cl_rng_uniform(r));
+    return z > 0.3f ? 1.0f : 0.0f;
+}
+
 static void make_data(cl_tensor **X, cl_tensor **y, float **w, int64_t n, int d, uint64_t seed)
 {
-    assert_int_equal(cl_tensor_new(X, 2, n, d), CL_OK);
-    assert_int_equal(cl_tensor_new(y, 1, n, 1), CL_OK);
     *w = cl_alloc((size_t)n * sizeof **w);
-    cl_rng r;
-    cl_rng_seed(&r, seed);
-    float *x = cl_tensor_data(*X), *yy = cl_tensor_data(*y);
-    for (int64_t i = 0; i < n; i++) {
-        float *row = x + i * d;
-        for (int j = 0; j < d; j++)
-            row[j] = (float)cl_rng_normal(&r);
-        row[1] = (float)cl_rng_below(&r, 5);
-        if (cl_rng_uniform(&r) < 0.2)
-            row[2] = NAN;
-        double z = row[0] * row[3] + (row[1] == 2 ? 1 : 0) + (isnan(row[2]) ? 1 : row[2]) -
-                   0.5 * row[4] + 0.3 * row[d - 1] * row[0] + 0.3 * cl_rng_normal(&r);
-        yy[i] = z > 0.3f ? 1.0f : 0.0f;
-        (*w)[i] = (float)(0.2 + 3 * cl_rng_uniform(&r));
-    }
+    weights wt = {*w, d};
+    tree_data(X, y, n, d, seed, &(tree_data_spec){1, 5, 2, 0.2, label, &wt});
 }
 
 /* Every row of X: plan vs Algorithm 2 in double; the float output's additivity. */
