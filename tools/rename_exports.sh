@@ -38,6 +38,9 @@ git grep -lIE "\\b($pat)\\b" -- $scope 2>/dev/null | grep -v '^tools/rename_expo
 while read -r f; do
     MAP="${TMPDIR:-/tmp}/rename_exports.$$" perl -pi -e '
         BEGIN { open my $m, "<", $ENV{MAP} or die; while (<$m>) { chomp; my ($o, $n) = split / /; $r{$o} = $n }
+                # a chain (a later record renames an earlier NEW) ends at its last name, so
+                # one pass is enough on a tree that still holds the first old name
+                for my $o (keys %r) { my ($n, $k) = ($r{$o}, 0); $n = $r{$n} while exists $r{$n} && $k++ < 50; $r{$o} = $n }
                 $re = join "|", map quotemeta, sort { length $b <=> length $a } keys %r; }
         s/\b($re)\b/$r{$1}/g' "$f"
 done
