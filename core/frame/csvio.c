@@ -68,6 +68,7 @@ typedef struct colbuf {
     char first[64];
     unsigned char *kind;  /* cat, inferred: K_NUM/K_DATE/K_TEXT of each code, 0 unknown */
     int32_t nkind;
+    int64_t pop;          /* rows [0, pop) of num or codes are faulted in (populate_ahead) */
 } colbuf;
 
 typedef struct reader {
@@ -98,6 +99,7 @@ typedef struct reader {
     int nna;
     size_t na_maxlen;
     uint64_t na_lens;     /* bit n set: some marker has n bytes (n < 64) */
+    int na_parses;        /* some marker parses as a number or a date (commit_parsed) */
     /* progress */
     int64_t line;         /* physical lines fully fed so far */
     int64_t bad, first_bad;
@@ -119,7 +121,6 @@ typedef struct reader {
     cl_csv_fast_part *parts; /* parallel scan (par_scan): one tokenizer per thread */
     int nparts;
     int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
-    int64_t pop_rows;     /* rows [0, pop_rows) of every column are faulted in (populate_ahead) */
     int threads;
     locale_t cloc;        /* the C locale, for the commit threads */
 } reader;
@@ -327,45 +328,46 @@ static int grow_rows(reader *r)
         }
     }
     r->cap = cap;
-    r->pop_rows = r->nrow; /* a moved buffer's rows past nrow are fresh pages */
+    for (int j = 0; j < r->ncol; j++)
+        r->cols[j].pop = r->nrow; /* a moved buffer's rows past nrow are fresh pages */
     return CL_OK;
 }
 
 /* Rows faulted in per column at a time, ahead of the commit. */
 #define POPULATE_ROWS ((int64_t)1 << 16)
 
-/* Faults in the column pages the next rows go to, one madvise per column per POPULATE_ROWS
- * rows, instead of a page fault per 4 KiB page as the commit first writes them: in a VM
- * each fault is a trap (the kernel's share of a 1M-row read was ~20%, mostly page faults).
- * Only POPULATE_ROWS ahead, so a generous row estimate costs no memory. A hint: on a kernel
- * without MADV_POPULATE_WRITE (5.14) it fails and the pages fault in as before. */
-static void populate_ahead(reader *r, int64_t upto)
+/* Faults in the pages of column c that rows up to `upto` go to, one madvise per
+ * POPULATE_ROWS rows, instead of a page fault per 4 KiB page as the commit first writes
+ * them: in a VM each fault is a trap (the kernel's share of a 1M-row read was ~20%, most of
+ * it faults). Only POPULATE_ROWS ahead, so a generous row estimate costs no memory; called
+ * by whichever thread commits the column, so the kernel's zeroing of the pages is spread
+ * over the threads as the faults were. A hint: on a kernel without MADV_POPULATE_WRITE
+ * (5.14) it fails and the pages fault in as before. */
+static void populate_ahead(const reader *r, colbuf *c, int64_t upto)
 {
 #ifdef MADV_POPULATE_WRITE
-    if (upto <= r->pop_rows || r->pass != 1)
+    if (upto <= c->pop)
         return;
-    int64_t to = r->pop_rows + POPULATE_ROWS;
+    int64_t to = c->pop + POPULATE_ROWS;
     if (to < upto)
         to = upto;
     if (to > r->cap)
         to = r->cap;
     const uintptr_t page = 4096;
-    for (int j = 0; j < r->ncol; j++) {
-        const colbuf *c = &r->cols[j];
-        char *base = c->state == ST_CAT ? (char *)c->codes : (char *)c->num;
-        size_t elt = c->state == ST_CAT ? sizeof *c->codes : sizeof *c->num;
-        if (!base)
-            continue;
-        /* whole pages inside the buffer from the one holding row pop_rows on (that page may
-         * start before the buffer: populating touches no byte, it only maps) */
-        uintptr_t a = (uintptr_t)(base + (size_t)r->pop_rows * elt) & ~(page - 1);
-        uintptr_t b = (uintptr_t)(base + (size_t)to * elt) & ~(page - 1);
-        if (b > a)
-            (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
-    }
-    r->pop_rows = to;
+    char *base = c->state == ST_CAT ? (char *)c->codes : (char *)c->num;
+    size_t elt = c->state == ST_CAT ? sizeof *c->codes : sizeof *c->num;
+    if (!base)
+        return;
+    /* whole pages inside the buffer from the one holding row c->pop on (that page may start
+     * before the buffer: populating writes no byte, it only maps) */
+    uintptr_t a = (uintptr_t)(base + (size_t)c->pop * elt) & ~(page - 1);
+    uintptr_t b = (uintptr_t)(base + (size_t)to * elt) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+    c->pop = to;
 #else
     (void)r;
+    (void)c;
     (void)upto;
 #endif
 }
@@ -388,6 +390,7 @@ static int to_cat(reader *r, colbuf *c, int64_t rows)
     cl_alloc_free(c->num);
     c->num = NULL;
     c->codes = codes;
+    c->pop = rows;
     c->state = ST_CAT;
     if (!c->dict)
         return cl_frame_dict_new(&c->dict);
@@ -911,25 +914,81 @@ static void prefetch_labels(const reader *r, const colbuf *c, int j, int64_t b, 
         cl_frame_dict_prefetch_label(c->dict, ring[(b + PF_LABEL) % PF_SLOT]);
 }
 
-static void commit_column(reader *r, int j, batch_err *e)
+/* Commits record b's field of column j through commit_at; on a failure, keeps it in e if it
+ * comes first (record, then column) and returns 1. */
+static int commit_one(reader *r, int j, int64_t b, batch_err *e)
 {
-    uint32_t ring[PF_SLOT] = {0}; /* hashes of the slots fetched ahead */
-    for (int64_t b = 0; b < r->bn && b <= e->b; b++) {
-        if (r->cols[j].state == ST_CAT && r->pass == 1)
-            prefetch_labels(r, &r->cols[j], j, b, ring);
+    const cl_csv_fast *tok = r->btok[b];
+    const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
+    const char *s = cl_csv_fast_text(tok, r->brec[b], f);
+    int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
+    if (!rc)
+        return 0;
+    if (b < e->b || (b == e->b && j < e->j)) {
+        e->b = b;
+        e->j = j;
+        e->rc = rc;
+        snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
+    }
+    return 1;
+}
+
+/* Pass 1 of a num or date column: a value that parses is stored here without commit_at's
+ * steps (its missing-marker test first, its switch), which were a fifth of the read; the
+ * others go through commit_at. Equal to commit_at whenever no missing marker parses as a
+ * number or date (r->na_parses: then commit_at is never skipped): a field that parses is
+ * then never a marker nor blank, and commit_at would parse it the same way. From record b;
+ * returns the first record left to the caller: the column became cat, or a commit failed
+ * (e set). */
+static int64_t commit_parsed(reader *r, int j, int64_t b, batch_err *e)
+{
+    colbuf *c = &r->cols[j];
+    const int st = c->state, as_num = st == ST_NUM;
+    int64_t ok = 0;
+    double *num = c->num + r->nrow;
+    for (; b < r->bn && b <= e->b; b++) {
         const cl_csv_fast *tok = r->btok[b];
         const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
         const char *s = cl_csv_fast_text(tok, r->brec[b], f);
-        int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
-        if (rc) {
-            if (b < e->b || (b == e->b && j < e->j)) {
-                e->b = b;
-                e->j = j;
-                e->rc = rc;
-                snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
-            }
-            return;
+        double v;
+        if (as_num ? cl_textnum_parse_num(s, f->len, &v) : cl_textnum_parse_date(s, f->len, &v)) {
+            num[b] = v;
+            ok++;
+            continue;
         }
+        if (commit_one(r, j, b, e)) {
+            b = r->bn; /* nothing more of this column in this batch */
+            break;
+        }
+        if (c->state != st) {
+            b++;
+            break;
+        }
+    }
+    if (as_num)
+        c->n_num += ok;
+    else
+        c->n_date += ok;
+    return b;
+}
+
+static void commit_column(reader *r, int j, batch_err *e)
+{
+    colbuf *c = &r->cols[j];
+    int parsed = r->pass == 1 && !r->na_parses;
+    if (r->pass == 1)
+        populate_ahead(r, c, r->nrow + r->bn);
+    uint32_t ring[PF_SLOT] = {0}; /* hashes of the slots fetched ahead */
+    for (int64_t b = 0; b < r->bn && b <= e->b;) {
+        if (parsed && (c->state == ST_NUM || c->state == ST_DATE)) {
+            b = commit_parsed(r, j, b, e); /* from the record that made the column num/date */
+            continue;
+        }
+        if (c->state == ST_CAT && r->pass == 1)
+            prefetch_labels(r, c, j, b, ring);
+        if (commit_one(r, j, b, e))
+            return;
+        b++;
     }
 }
 
@@ -986,7 +1045,6 @@ static int flush_batch(reader *r)
     while (r->nrow + r->bn > r->cap)
         if ((r->rc = grow_rows(r)))
             return r->rc;
-    populate_ahead(r, r->nrow + r->bn);
     int nt = r->threads < r->ncol ? r->threads : r->ncol;
     if ((int64_t)r->bn * r->ncol < PARALLEL_MIN)
         nt = 1; /* a few fields: starting threads would cost more than it saves */
@@ -1397,6 +1455,11 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
     cloc loc;
     cloc_enter(&loc);
     r.cloc = loc.c;
+    for (int k = 0; k < r.nna; k++) {
+        double v;
+        size_t n = strlen(r.na[k]);
+        r.na_parses |= cl_textnum_parse_num(r.na[k], n, &v) || cl_textnum_parse_date(r.na[k], n, &v);
+    }
     r.threads = o->threads > 0 ? o->threads : 1;
     int rc = run_pass(&r, src);
     if (rc == CL_OK && !r.have_header)
