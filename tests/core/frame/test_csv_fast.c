@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "churnlab.h"
+#include "frame/csv_fast.h"
 
 static void same_info(const cl_csv_info *a, const cl_csv_info *b)
 {
@@ -423,6 +424,31 @@ static void test_same_file(void **state)
     cl_frame_free(ref);
 }
 
+/* The field scan's instruction-set paths (csv_fast.c: byte loop, SSE2, AVX2, AVX-512 masks of
+ * 64-byte windows): each one this CPU runs, forced, must give libcsv's frames on the tricky
+ * cases, the random files (fields across window edges, tails shorter than a window) and the
+ * parallel scan's files; the default path is the one the other tests ran. */
+static void test_isa_paths(void **state)
+{
+    int ran = 0;
+    for (int isa = CL_CSV_ISA_SCALAR; isa <= CL_CSV_ISA_AVX512; isa++) {
+        if (!cl_csv_fast_force_isa(isa))
+            continue;
+        assert_int_equal(cl_csv_fast_isa(), isa);
+        test_tricky(state);
+        test_random_files(state);
+        test_markers(state);
+        test_parallel_scan(state);
+        ran++;
+    }
+    assert_true(cl_csv_fast_force_isa(-1));
+#if defined(__x86_64__)
+    assert_true(ran >= 2); /* the byte loop and SSE2 at least */
+#else
+    assert_true(ran >= 1);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_markers),
         cmocka_unit_test(test_big_file_threads),
         cmocka_unit_test(test_parallel_scan),
+        cmocka_unit_test(test_isa_paths),
         cmocka_unit_test(test_same_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
