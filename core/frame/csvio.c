@@ -421,9 +421,10 @@ enum { K_NUM = 1, K_DATE, K_TEXT }; /* what a label parses as; 0: not known yet 
 /* Interns a label of an inferred cat column and counts it as a number, a date or text (for
  * the notes). A label always parses the same way, so its kind is worked out once per
  * dictionary code (parse_num and parse_date on every value were a fifth of the read). */
-static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, int32_t *code)
+static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, uint32_t hash,
+                          int32_t *code)
 {
-    int rc = cl_frame_dict_intern(c->dict, s, len, code);
+    int rc = cl_frame_dict_intern_hashed(c->dict, s, len, hash, code);
     if (rc)
         return rc;
     int32_t k = *code;
@@ -503,7 +504,8 @@ static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, s
             return CL_OK;
         }
         if (c->forced < 0) /* what the values look like, for the notes */
-            return intern_counted(c, line, s, len, &c->codes[i]);
+            return intern_counted(c, line, s, len, cl_frame_dict_prefetch_slot(c->dict, s, len),
+                                  &c->codes[i]);
         return cl_frame_dict_intern(c->dict, s, len, &c->codes[i]);
     case ST_UNKNOWN:
         if (na) {
@@ -903,15 +905,16 @@ static const char *batch_field(const reader *r, int64_t b, int j, size_t *len)
     return cl_csv_fast_text(tok, r->brec[b], f);
 }
 
-static void prefetch_labels(const reader *r, const colbuf *c, int j, int64_t b, uint32_t *ring)
+/* Keeps a commit failure at (record b, column j) in e if it comes first (record, then
+ * column). */
+static void batch_fail(int j, int64_t b, int rc, batch_err *e)
 {
-    size_t len;
-    if (b + PF_SLOT < r->bn) {
-        const char *s = batch_field(r, b + PF_SLOT, j, &len);
-        ring[(b + PF_SLOT) % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
+    if (b < e->b || (b == e->b && j < e->j)) {
+        e->b = b;
+        e->j = j;
+        e->rc = rc;
+        snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
     }
-    if (b + PF_LABEL < r->bn)
-        cl_frame_dict_prefetch_label(c->dict, ring[(b + PF_LABEL) % PF_SLOT]);
 }
 
 /* Commits record b's field of column j through commit_at; on a failure, keeps it in e if it
@@ -924,12 +927,7 @@ static int commit_one(reader *r, int j, int64_t b, batch_err *e)
     int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
     if (!rc)
         return 0;
-    if (b < e->b || (b == e->b && j < e->j)) {
-        e->b = b;
-        e->j = j;
-        e->rc = rc;
-        snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
-    }
+    batch_fail(j, b, rc, e);
     return 1;
 }
 
@@ -972,20 +970,60 @@ static int64_t commit_parsed(reader *r, int j, int64_t b, batch_err *e)
     return b;
 }
 
+/* Pass 1 of a cat column from record b to the batch end: commit_at's ST_CAT steps, with each
+ * label hashed once, PF_SLOT records ahead, for its prefetch and its lookup. */
+static void commit_labels(reader *r, int j, int64_t b, batch_err *e)
+{
+    colbuf *c = &r->cols[j];
+    uint32_t ring[PF_SLOT]; /* ring[k % PF_SLOT]: the hash of record k's label */
+    size_t len;
+    for (int64_t k = b; k < b + PF_SLOT && k < r->bn; k++) {
+        const char *s = batch_field(r, k, j, &len);
+        ring[k % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
+    }
+    for (; b < r->bn && b <= e->b; b++) {
+        uint32_t h = ring[b % PF_SLOT];
+        if (b + PF_SLOT < r->bn) {
+            const char *s = batch_field(r, b + PF_SLOT, j, &len);
+            ring[b % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
+        }
+        if (b + PF_LABEL < r->bn)
+            cl_frame_dict_prefetch_label(c->dict, ring[(b + PF_LABEL) % PF_SLOT]);
+        const cl_csv_fast *tok = r->btok[b];
+        const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
+        const char *s = cl_csv_fast_text(tok, r->brec[b], f);
+        int32_t *code = &c->codes[r->nrow + b];
+        int rc;
+        if (!f->quoted && is_na(r, s, f->len)) {
+            *code = -1;
+            continue;
+        }
+        if (c->forced < 0) /* what the values look like, for the notes */
+            rc = intern_counted(c, r->bline[b], s, f->len, h, code);
+        else
+            rc = cl_frame_dict_intern_hashed(c->dict, s, f->len, h, code);
+        if (rc) {
+            batch_fail(j, b, rc, e);
+            return;
+        }
+    }
+}
+
 static void commit_column(reader *r, int j, batch_err *e)
 {
     colbuf *c = &r->cols[j];
     int parsed = r->pass == 1 && !r->na_parses;
     if (r->pass == 1)
         populate_ahead(r, c, r->nrow + r->bn);
-    uint32_t ring[PF_SLOT] = {0}; /* hashes of the slots fetched ahead */
     for (int64_t b = 0; b < r->bn && b <= e->b;) {
         if (parsed && (c->state == ST_NUM || c->state == ST_DATE)) {
             b = commit_parsed(r, j, b, e); /* from the record that made the column num/date */
             continue;
         }
-        if (c->state == ST_CAT && r->pass == 1)
-            prefetch_labels(r, c, j, b, ring);
+        if (c->state == ST_CAT && r->pass == 1) {
+            commit_labels(r, j, b, e); /* from the record that made the column cat */
+            return;
+        }
         if (commit_one(r, j, b, e))
             return;
         b++;
