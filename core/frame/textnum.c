@@ -113,8 +113,72 @@ static int word_is(const char *p, const char *end, const char *word)
     return 1;
 }
 
+/* Digits at *pp into *w (wrapping past 19 digits: the caller then refuses); returns how
+ * many. Eight at a time, then one by one. */
+static inline int plain_digits(const char **pp, const char *end, uint64_t *w)
+{
+    const char *p = *pp, *p0 = p;
+    uint64_t x, acc = *w;
+    while (end - p >= 8 && eight_digits(p, &x)) {
+        acc = acc * 100000000u + x;
+        p += 8;
+    }
+    while (p < end && (unsigned char)(*p - '0') <= 9)
+        acc = acc * 10 + (uint64_t)(*p++ - '0');
+    *w = acc;
+    *pp = p;
+    return (int)(p - p0);
+}
+
+/* The common shape, [-]digits[.digits][e[+-]digits] with at most 19 digits in all and no
+ * spaces, without the general parser's bookkeeping (it was a fifth of a CSV read). Then no
+ * digit is dropped, so w, the fraction length and the exponent are the general parser's and
+ * so is the value: the same Clinger or exact 128-bit step on the same operands. 1: *v is
+ * the value; 0: not this shape or not those steps (the general parser decides). */
+static inline int parse_plain(const char *s, size_t len, double *v)
+{
+    const char *p = s, *end = s + len;
+    int neg = p < end && *p == '-';
+    p += neg;
+    uint64_t w = 0;
+    int nd = plain_digits(&p, end, &w), frac = 0;
+    if (p < end && *p == '.') {
+        p++;
+        frac = plain_digits(&p, end, &w);
+        nd += frac;
+    }
+    if (nd == 0 || nd > 19)
+        return 0;
+    int e10 = -frac;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int eneg = 0, e = 0;
+        if (p < end && (*p == '-' || *p == '+'))
+            eneg = *p++ == '-';
+        const char *e0 = p;
+        while (p < end && p - e0 < 4 && (unsigned char)(*p - '0') <= 9)
+            e = e * 10 + (*p++ - '0');
+        if (p == e0 || p - e0 > 3)
+            return 0;
+        e10 += eneg ? -e : e;
+    }
+    if (p != end)
+        return 0;
+    double d;
+    if (w <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22)
+        d = e10 >= 0 ? (double)w * POW10[e10] : (double)w / POW10[-e10];
+    else if (w != 0 && e10 >= -27 && e10 <= 27)
+        d = exact_scaled(w, e10);
+    else
+        return 0;
+    *v = neg ? -d : d;
+    return 1;
+}
+
 int cl_textnum_parse_num(const char *s, size_t len, double *v)
 {
+    if (parse_plain(s, len, v))
+        return 1;
     const char *p = s, *end = s + len;
     while (p < end && cl_textnum_is_space(*p))
         p++;
