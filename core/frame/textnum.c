@@ -33,6 +33,24 @@ static double round_u128(unsigned __int128 q, int sticky, int e2)
     return ldexp((double)m, e2 + shift);
 }
 
+/* q = (hi * 2^64) / d exactly; returns whether the remainder is non-zero. Long division in
+ * two 128-by-64-bit steps, each one x86-64 divq (the first one's remainder is below d, so the
+ * second quotient fits 64 bits): the same quotient and remainder as the __int128 division,
+ * which the compiler turns into a call to the general __udivmodti4 (2% of a CSV read). */
+static int div_shifted(uint64_t hi, uint64_t d, unsigned __int128 *q)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t qh = hi / d, r = hi % d, ql, rem;
+    __asm__("divq %4" : "=a"(ql), "=d"(rem) : "a"((uint64_t)0), "d"(r), "rm"(d) : "cc");
+    *q = (unsigned __int128)qh << 64 | ql;
+    return rem != 0;
+#else
+    unsigned __int128 num = (unsigned __int128)hi << 64;
+    *q = num / d;
+    return num % d != 0;
+#endif
+}
+
 /* w * 10^e10 correctly rounded, for w < 2^64 and |e10| <= 27 (5^27 < 2^63): beyond
  * Clinger's path, this covers the 17-to-19-digit decimals that printing doubles with %.17g
  * gives, which otherwise all went to strtod. e10 >= 0: w * 5^e10 is an exact 128-bit product.
@@ -50,10 +68,9 @@ static double exact_scaled(uint64_t w, int e10)
     if (e10 >= 0)
         return round_u128((unsigned __int128)w * POW5[e10], 0, e10);
     int lz = __builtin_clzll(w);
-    unsigned __int128 num = (unsigned __int128)(w << lz) << 64;
     uint64_t d = POW5[-e10];
-    unsigned __int128 q = num / d;
-    int sticky = num % d != 0;
+    unsigned __int128 q;
+    int sticky = div_shifted(w << lz, d, &q);
     return round_u128(q, sticky, e10 - 64 - lz);
 }
 
