@@ -345,7 +345,10 @@ int cl_textnum_parse_date(const char *s, size_t len, double *days)
             mm > 59 || ss > 60)
             return 0;
     }
-    *days = (double)days_from_civil(y, m, d) + (hh * 3600 + mm * 60 + ss) / 86400.0;
+    /* a date alone skips the division (+ 0 / 86400.0 is + 0.0, which changes no integer) */
+    *days = (double)days_from_civil(y, m, d);
+    if (len == 19)
+        *days += (hh * 3600 + mm * 60 + ss) / 86400.0;
     return 1;
 }
 
