@@ -286,9 +286,8 @@ size_t cl_csv_fast_scan(cl_csv_fast *t, const char *p, const char *end, size_t b
 
 /* ---- parallel scan of a block ---------------------------------------------------------- */
 
-static void *scan_part(void *arg)
+void cl_csv_fast_scan_part(cl_csv_fast_part *s)
 {
-    cl_csv_fast_part *s = arg;
     cl_csv_fast_reset(&s->tok);
     s->nrec = 0;
     const char *p = s->from;
@@ -308,6 +307,11 @@ static void *scan_part(void *arg)
         p += n;
     }
     s->stop = p;
+}
+
+static void *scan_part(void *arg)
+{
+    cl_csv_fast_scan_part(arg);
     return NULL;
 }
 
@@ -319,7 +323,7 @@ void cl_csv_fast_part_free(cl_csv_fast_part *s)
     s->cap = s->nrec = 0;
 }
 
-static void cut(cl_csv_fast_part *parts, int np, const char *p, const char *end, int ncol)
+void cl_csv_fast_cut(cl_csv_fast_part *parts, int np, const char *p, const char *end, int ncol)
 {
     ptrdiff_t len = end - p;
     for (int k = 0; k < np; k++) {
@@ -346,14 +350,14 @@ void cl_csv_fast_scan_parts(cl_csv_fast_part *parts, int np, const char *p, cons
     int started[64] = {0};
     if (np > 64)
         np = 64;
-    cut(parts, np, p, end, ncol);
+    cl_csv_fast_cut(parts, np, p, end, ncol);
     for (int k = 1; k < np; k++)
         started[k] = pthread_create(&id[k], NULL, scan_part, &parts[k]) == 0;
-    scan_part(&parts[0]);
+    cl_csv_fast_scan_part(&parts[0]);
     for (int k = 1; k < np; k++) {
         if (started[k])
             pthread_join(id[k], NULL);
         else
-            scan_part(&parts[k]);
+            cl_csv_fast_scan_part(&parts[k]);
     }
 }

@@ -91,5 +91,9 @@ void cl_csv_fast_part_free(cl_csv_fast_part *s);
  * one before it stopped exactly at its start (csvio.c parts_merge). */
 void cl_csv_fast_scan_parts(cl_csv_fast_part *parts, int np, const char *p, const char *end,
                             int ncol);
+/* The two steps of cl_csv_fast_scan_parts, for a caller with its own threads: the cut (np <=
+ * 64), then each part's scan (any thread, each part once). */
+void cl_csv_fast_cut(cl_csv_fast_part *parts, int np, const char *p, const char *end, int ncol);
+void cl_csv_fast_scan_part(cl_csv_fast_part *s);
 
 #endif

@@ -122,6 +122,8 @@ typedef struct reader {
     int nparts;
     int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
     int threads;
+    struct crew *crew;    /* the read's threads (reader_crew) */
+    int crew_failed;
     locale_t cloc;        /* the C locale, for the commit threads */
 } reader;
 
@@ -1030,48 +1032,153 @@ static void commit_column(reader *r, int j, batch_err *e)
     }
 }
 
+/* ---- the crew: a read's threads, started once ------------------------------------------ */
+
+/* Threads live for the whole read and wait for each job on a condition variable (a batch or
+ * a block's scan is a fraction of a millisecond; starting threads for each one cost a good
+ * part of that). No spinning: on a machine shared with other work, OpenMP's spinning
+ * barriers made two threads slower than one. A job is fn(arg, t) on every member, t = 0 the
+ * caller, 1..n the workers; a worker that could not start is simply not a member. */
+typedef struct crew_slot {
+    struct crew *c;
+    int t;
+    pthread_t id;
+} crew_slot;
+
+typedef struct crew {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    int n;                /* workers running */
+    unsigned gen;         /* jobs posted so far: a worker runs each once */
+    int busy;             /* workers still on the current job */
+    int quit;
+    void (*fn)(void *arg, int t);
+    void *arg;
+    crew_slot slot[63];
+} crew;
+
+static void *crew_main(void *p)
+{
+    crew_slot *s = p;
+    crew *c = s->c;
+    unsigned seen = 0;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (c->gen == seen && !c->quit)
+            pthread_cond_wait(&c->go, &c->mu);
+        if (c->quit)
+            break;
+        seen = c->gen;
+        void (*fn)(void *, int) = c->fn;
+        void *arg = c->arg;
+        pthread_mutex_unlock(&c->mu);
+        fn(arg, s->t);
+        pthread_mutex_lock(&c->mu);
+        if (--c->busy == 0)
+            pthread_cond_signal(&c->done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* A crew of up to nt - 1 workers (NULL, or fewer workers, when they cannot start: the
+ * caller's thread then does the work). */
+static crew *crew_start(int nt)
+{
+    crew *c = cl_alloc_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (pthread_mutex_init(&c->mu, NULL)) {
+        cl_alloc_free(c);
+        return NULL;
+    }
+    pthread_cond_init(&c->go, NULL);
+    pthread_cond_init(&c->done, NULL);
+    int want = nt - 1 < 63 ? nt - 1 : 63;
+    for (int t = 1; t <= want; t++) {
+        crew_slot *s = &c->slot[c->n];
+        s->c = c;
+        s->t = t;
+        if (pthread_create(&s->id, NULL, crew_main, s) != 0)
+            break;
+        c->n++;
+    }
+    return c;
+}
+
+static void crew_stop(crew *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->quit = 1;
+    pthread_cond_broadcast(&c->go);
+    pthread_mutex_unlock(&c->mu);
+    for (int k = 0; k < c->n; k++)
+        pthread_join(c->slot[k].id, NULL);
+    pthread_cond_destroy(&c->go);
+    pthread_cond_destroy(&c->done);
+    pthread_mutex_destroy(&c->mu);
+    cl_alloc_free(c);
+}
+
+/* Runs fn(arg, t) on the caller (t = 0) and every worker, and returns when all are done. */
+static void crew_run(crew *c, void (*fn)(void *, int), void *arg)
+{
+    if (!c || c->n == 0) {
+        fn(arg, 0);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->fn = fn;
+    c->arg = arg;
+    c->busy = c->n;
+    c->gen++;
+    pthread_cond_broadcast(&c->go);
+    pthread_mutex_unlock(&c->mu);
+    fn(arg, 0);
+    pthread_mutex_lock(&c->mu);
+    while (c->busy)
+        pthread_cond_wait(&c->done, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The read's crew, started at its first parallel step (a small file starts none). */
+static crew *reader_crew(reader *r)
+{
+    if (!r->crew && !r->crew_failed) {
+        r->crew = crew_start(r->threads);
+        r->crew_failed = !r->crew;
+    }
+    return r->crew;
+}
+
 typedef struct commit_job {
     reader *r;
+    int nt;               /* members that take columns (t < nt) */
     atomic_int next;      /* the next column to take */
     batch_err *errs;
 } commit_job;
 
-typedef struct commit_arg {
-    commit_job *job;
-    int t;
-    pthread_t id;
-} commit_arg;
-
-static void *commit_worker(void *p)
+static void commit_worker(void *p, int t)
 {
-    commit_arg *a = p;
-    reader *r = a->job->r;
+    commit_job *job = p;
+    reader *r = job->r;
+    if (t >= job->nt)
+        return;
     locale_t old = r->cloc ? uselocale(r->cloc) : (locale_t)0;
-    for (int j; (j = atomic_fetch_add(&a->job->next, 1)) < r->ncol;)
-        commit_column(r, j, &a->job->errs[a->t]);
+    for (int j; (j = atomic_fetch_add(&job->next, 1)) < r->ncol;)
+        commit_column(r, j, &job->errs[t]);
     if (r->cloc)
         uselocale(old);
-    return NULL;
 }
 
-/* Threads take columns one at a time. Plain threads per batch, not an OpenMP team: on a
- * machine shared with other work, OpenMP's spinning barriers made two threads slower than
- * one; a thread start costs microseconds, a batch (a 1 MiB block) milliseconds. A thread
- * that cannot start leaves its columns to the others. */
+/* Members take columns one at a time; a member that is not running leaves its columns to the
+ * others. */
 static void commit_parallel(reader *r, int nt, batch_err *errs)
 {
-    commit_job job = {r, 0, errs};
-    commit_arg args[64];
-    int started[64] = {0};
-    for (int t = 1; t < nt; t++) {
-        args[t] = (commit_arg){&job, t, 0};
-        started[t] = pthread_create(&args[t].id, NULL, commit_worker, &args[t]) == 0;
-    }
-    args[0] = (commit_arg){&job, 0, 0};
-    commit_worker(&args[0]);
-    for (int t = 1; t < nt; t++)
-        if (started[t])
-            pthread_join(args[t].id, NULL);
+    commit_job job = {r, nt, 0, errs};
+    crew_run(reader_crew(r), commit_worker, &job);
 }
 
 /* Commits the batch: columns split over r->threads threads (each with the C locale). */
@@ -1173,6 +1280,20 @@ static const char *parts_merge(reader *r, int np, const char *p)
     return p;
 }
 
+typedef struct scan_job {
+    cl_csv_fast_part *parts;
+    int np;
+    atomic_int next;      /* the next part to take */
+} scan_job;
+
+static void scan_worker(void *p, int t)
+{
+    (void)t;
+    scan_job *job = p;
+    for (int k; (k = atomic_fetch_add(&job->next, 1)) < job->np;)
+        cl_csv_fast_scan_part(&job->parts[k]);
+}
+
 /* Scans the records of [p, end) on r->threads threads (tokenizing was the serial part of a
  * read once the columns were converted in parallel), then takes them in order. The
  * records and the frame are the sequential loop's: every record taken is one the sequential
@@ -1183,7 +1304,9 @@ static const char *par_scan(reader *r, const char *p, const char *end)
     int np = r->threads < 64 ? r->threads : 64;
     if (flush_batch(r) || !parts_ready(r, np)) /* the parts' tokenizers are reused below */
         return p;
-    cl_csv_fast_scan_parts(r->parts, np, p, end, r->ncol);
+    cl_csv_fast_cut(r->parts, np, p, end, r->ncol);
+    scan_job job = {r->parts, np, 0};
+    crew_run(reader_crew(r), scan_worker, &job);
     return parts_merge(r, np, p);
 }
 
@@ -1343,6 +1466,8 @@ static void reader_free(reader *r)
     cl_alloc_free(r->bline);
     cl_alloc_free(r->btok);
     cl_alloc_free(r->bbase);
+    crew_stop(r->crew);
+    r->crew = NULL;
     parts_free(r);
 }
 
