@@ -198,19 +198,24 @@ static int unescape(cl_csv_fast *t, cl_csv_fast_span *f, const char *b, const ch
 }
 
 /* A quoted field opening at s (on its quote); returns the byte after the closing quote, or
- * NULL when the field is not a fast-path one. */
-static const char *quoted_field(cl_csv_fast *t, cl_csv_fast_span *f, const char *p,
+ * NULL when the field is not a fast-path one. Its special bytes come from the same scan as
+ * the unquoted fields': a separator is text here, a LF, CR or NUL before the closing quote
+ * refuses the field, a doubled quote is an escape. */
+static const char *quoted_field(cl_csv_fast *t, win *w, cl_csv_fast_span *f, const char *p,
                                 const char *s, const char *end)
 {
     const char q = t->quote;
     const char *b = ++s;
     int esc = 0;
     for (;;) {
-        const char *z = memchr(s, q, (size_t)(end - s));
-        if (!z || z + 1 >= end)
-            return NULL;
-        if (memchr(s, '\n', (size_t)(z - s)) || memchr(s, '\r', (size_t)(z - s)) ||
-            memchr(s, '\0', (size_t)(z - s)))
+        const char *z = next_special(t, w, s, end);
+        if (z + 1 >= end)
+            return NULL; /* no closing quote, or nothing after it, in the buffer */
+        if (*z == t->sep) {
+            s = z + 1;
+            continue;
+        }
+        if (*z != q)
             return NULL;
         if (z[1] == q) {
             esc = 1;
@@ -248,7 +253,7 @@ static size_t fields(cl_csv_fast *t, const char *p, const char *end, size_t base
         }
         cl_csv_fast_span *f = &t->spans[base + nf++];
         if (s < end && *s == t->quote) {
-            if (!(s = quoted_field(t, f, p, s, end)))
+            if (!(s = quoted_field(t, &w, f, p, s, end)))
                 return 0;
         } else {
             const char *b = s;
