@@ -2,6 +2,7 @@
  * csvio_write.c. See csvio.h. */
 #include "frame/csvio.h"
 #include "frame/csvio_impl.h"
+#include "frame/csv_crew.h"
 #include "frame/csv_fast.h"
 #include "frame/textnum.h"
 #include "base/alloc.h"
@@ -122,7 +123,7 @@ typedef struct reader {
     int nparts;
     int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
     int threads;
-    struct crew *crew;    /* the read's threads (reader_crew) */
+    cl_csv_crew *crew;    /* the read's threads (reader_crew) */
     int crew_failed;
     locale_t cloc;        /* the C locale, for the commit threads */
 } reader;
@@ -1032,122 +1033,11 @@ static void commit_column(reader *r, int j, batch_err *e)
     }
 }
 
-/* ---- the crew: a read's threads, started once ------------------------------------------ */
-
-/* Threads live for the whole read and wait for each job on a condition variable (a batch or
- * a block's scan is a fraction of a millisecond; starting threads for each one cost a good
- * part of that). No spinning: on a machine shared with other work, OpenMP's spinning
- * barriers made two threads slower than one. A job is fn(arg, t) on every member, t = 0 the
- * caller, 1..n the workers; a worker that could not start is simply not a member. */
-typedef struct crew_slot {
-    struct crew *c;
-    int t;
-    pthread_t id;
-} crew_slot;
-
-typedef struct crew {
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    int n;                /* workers running */
-    unsigned gen;         /* jobs posted so far: a worker runs each once */
-    int busy;             /* workers still on the current job */
-    int quit;
-    void (*fn)(void *arg, int t);
-    void *arg;
-    crew_slot slot[63];
-} crew;
-
-static void *crew_main(void *p)
-{
-    crew_slot *s = p;
-    crew *c = s->c;
-    unsigned seen = 0;
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        while (c->gen == seen && !c->quit)
-            pthread_cond_wait(&c->go, &c->mu);
-        if (c->quit)
-            break;
-        seen = c->gen;
-        void (*fn)(void *, int) = c->fn;
-        void *arg = c->arg;
-        pthread_mutex_unlock(&c->mu);
-        fn(arg, s->t);
-        pthread_mutex_lock(&c->mu);
-        if (--c->busy == 0)
-            pthread_cond_signal(&c->done);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return NULL;
-}
-
-/* A crew of up to nt - 1 workers (NULL, or fewer workers, when they cannot start: the
- * caller's thread then does the work). */
-static crew *crew_start(int nt)
-{
-    crew *c = cl_alloc_calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    if (pthread_mutex_init(&c->mu, NULL)) {
-        cl_alloc_free(c);
-        return NULL;
-    }
-    pthread_cond_init(&c->go, NULL);
-    pthread_cond_init(&c->done, NULL);
-    int want = nt - 1 < 63 ? nt - 1 : 63;
-    for (int t = 1; t <= want; t++) {
-        crew_slot *s = &c->slot[c->n];
-        s->c = c;
-        s->t = t;
-        if (pthread_create(&s->id, NULL, crew_main, s) != 0)
-            break;
-        c->n++;
-    }
-    return c;
-}
-
-static void crew_stop(crew *c)
-{
-    if (!c)
-        return;
-    pthread_mutex_lock(&c->mu);
-    c->quit = 1;
-    pthread_cond_broadcast(&c->go);
-    pthread_mutex_unlock(&c->mu);
-    for (int k = 0; k < c->n; k++)
-        pthread_join(c->slot[k].id, NULL);
-    pthread_cond_destroy(&c->go);
-    pthread_cond_destroy(&c->done);
-    pthread_mutex_destroy(&c->mu);
-    cl_alloc_free(c);
-}
-
-/* Runs fn(arg, t) on the caller (t = 0) and every worker, and returns when all are done. */
-static void crew_run(crew *c, void (*fn)(void *, int), void *arg)
-{
-    if (!c || c->n == 0) {
-        fn(arg, 0);
-        return;
-    }
-    pthread_mutex_lock(&c->mu);
-    c->fn = fn;
-    c->arg = arg;
-    c->busy = c->n;
-    c->gen++;
-    pthread_cond_broadcast(&c->go);
-    pthread_mutex_unlock(&c->mu);
-    fn(arg, 0);
-    pthread_mutex_lock(&c->mu);
-    while (c->busy)
-        pthread_cond_wait(&c->done, &c->mu);
-    pthread_mutex_unlock(&c->mu);
-}
-
 /* The read's crew, started at its first parallel step (a small file starts none). */
-static crew *reader_crew(reader *r)
+static cl_csv_crew *reader_crew(reader *r)
 {
     if (!r->crew && !r->crew_failed) {
-        r->crew = crew_start(r->threads);
+        r->crew = cl_csv_crew_start(r->threads);
         r->crew_failed = !r->crew;
     }
     return r->crew;
@@ -1178,7 +1068,7 @@ static void commit_worker(void *p, int t)
 static void commit_parallel(reader *r, int nt, batch_err *errs)
 {
     commit_job job = {r, nt, 0, errs};
-    crew_run(reader_crew(r), commit_worker, &job);
+    cl_csv_crew_run(reader_crew(r), commit_worker, &job);
 }
 
 /* Commits the batch: columns split over r->threads threads (each with the C locale). */
@@ -1306,7 +1196,7 @@ static const char *par_scan(reader *r, const char *p, const char *end)
         return p;
     cl_csv_fast_cut(r->parts, np, p, end, r->ncol);
     scan_job job = {r->parts, np, 0};
-    crew_run(reader_crew(r), scan_worker, &job);
+    cl_csv_crew_run(reader_crew(r), scan_worker, &job);
     return parts_merge(r, np, p);
 }
 
@@ -1466,7 +1356,7 @@ static void reader_free(reader *r)
     cl_alloc_free(r->bline);
     cl_alloc_free(r->btok);
     cl_alloc_free(r->bbase);
-    crew_stop(r->crew);
+    cl_csv_crew_stop(r->crew);
     r->crew = NULL;
     parts_free(r);
 }
