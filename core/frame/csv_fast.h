@@ -29,6 +29,8 @@ typedef struct cl_csv_fast_span {
 
 typedef struct cl_csv_fast {
     char sep, quote;
+    /* the special-byte mask of 64 bytes (csv_fast.c), by instruction set; NULL: byte loop */
+    uint64_t (*mask64)(const char *p, char sep, char quote);
     int64_t max_record;
     unsigned char cls[256];    /* byte classes (csv_fast.c) */
     cl_csv_fast_span *spans;   /* the batch's fields */
@@ -37,6 +39,14 @@ typedef struct cl_csv_fast {
     char *unq;                 /* unescaped text of quoted fields with "" escapes */
     size_t unq_len, unq_cap;
 } cl_csv_fast;
+
+/* Instruction-set paths of the field scan, chosen when a tokenizer is initialised. */
+enum { CL_CSV_ISA_SCALAR, CL_CSV_ISA_SSE2, CL_CSV_ISA_AVX2, CL_CSV_ISA_AVX512 };
+/* The path new tokenizers take: the best the CPU has, unless forced. */
+int cl_csv_fast_isa(void);
+/* For tests: forces a path (-1: back to the best); 0 if this CPU cannot run it. Not
+ * thread-safe: call before reading. */
+int cl_csv_fast_force_isa(int isa);
 
 /* Sets up an empty tokenizer (owns nothing until the first scan). */
 void cl_csv_fast_init(cl_csv_fast *t, char sep, char quote, int64_t max_record);
@@ -81,5 +91,9 @@ void cl_csv_fast_part_free(cl_csv_fast_part *s);
  * one before it stopped exactly at its start (csvio.c parts_merge). */
 void cl_csv_fast_scan_parts(cl_csv_fast_part *parts, int np, const char *p, const char *end,
                             int ncol);
+/* The two steps of cl_csv_fast_scan_parts, for a caller with its own threads: the cut (np <=
+ * 64), then each part's scan (any thread, each part once). */
+void cl_csv_fast_cut(cl_csv_fast_part *parts, int np, const char *p, const char *end, int ncol);
+void cl_csv_fast_scan_part(cl_csv_fast_part *s);
 
 #endif

@@ -2,6 +2,7 @@
  * csvio_write.c. See csvio.h. */
 #include "frame/csvio.h"
 #include "frame/csvio_impl.h"
+#include "frame/csv_crew.h"
 #include "frame/csv_fast.h"
 #include "frame/textnum.h"
 #include "base/alloc.h"
@@ -68,6 +69,7 @@ typedef struct colbuf {
     char first[64];
     unsigned char *kind;  /* cat, inferred: K_NUM/K_DATE/K_TEXT of each code, 0 unknown */
     int32_t nkind;
+    int64_t pop;          /* rows [0, pop) of num or codes are faulted in (populate_ahead) */
 } colbuf;
 
 typedef struct reader {
@@ -98,6 +100,7 @@ typedef struct reader {
     int nna;
     size_t na_maxlen;
     uint64_t na_lens;     /* bit n set: some marker has n bytes (n < 64) */
+    int na_parses;        /* some marker parses as a number or a date (commit_parsed) */
     /* progress */
     int64_t line;         /* physical lines fully fed so far */
     int64_t bad, first_bad;
@@ -120,6 +123,8 @@ typedef struct reader {
     int nparts;
     int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
     int threads;
+    cl_csv_crew *crew;    /* the read's threads (reader_crew) */
+    int crew_failed;
     locale_t cloc;        /* the C locale, for the commit threads */
 } reader;
 
@@ -326,7 +331,48 @@ static int grow_rows(reader *r)
         }
     }
     r->cap = cap;
+    for (int j = 0; j < r->ncol; j++)
+        r->cols[j].pop = r->nrow; /* a moved buffer's rows past nrow are fresh pages */
     return CL_OK;
+}
+
+/* Rows faulted in per column at a time, ahead of the commit. */
+#define POPULATE_ROWS ((int64_t)1 << 16)
+
+/* Faults in the pages of column c that rows up to `upto` go to, one madvise per
+ * POPULATE_ROWS rows, instead of a page fault per 4 KiB page as the commit first writes
+ * them: in a VM each fault is a trap (the kernel's share of a 1M-row read was ~20%, most of
+ * it faults). Only POPULATE_ROWS ahead, so a generous row estimate costs no memory; called
+ * by whichever thread commits the column, so the kernel's zeroing of the pages is spread
+ * over the threads as the faults were. A hint: on a kernel without MADV_POPULATE_WRITE
+ * (5.14) it fails and the pages fault in as before. */
+static void populate_ahead(const reader *r, colbuf *c, int64_t upto)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (upto <= c->pop)
+        return;
+    int64_t to = c->pop + POPULATE_ROWS;
+    if (to < upto)
+        to = upto;
+    if (to > r->cap)
+        to = r->cap;
+    const uintptr_t page = 4096;
+    char *base = c->state == ST_CAT ? (char *)c->codes : (char *)c->num;
+    size_t elt = c->state == ST_CAT ? sizeof *c->codes : sizeof *c->num;
+    if (!base)
+        return;
+    /* whole pages inside the buffer from the one holding row c->pop on (that page may start
+     * before the buffer: populating writes no byte, it only maps) */
+    uintptr_t a = (uintptr_t)(base + (size_t)c->pop * elt) & ~(page - 1);
+    uintptr_t b = (uintptr_t)(base + (size_t)to * elt) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+    c->pop = to;
+#else
+    (void)r;
+    (void)c;
+    (void)upto;
+#endif
 }
 
 /* Switches a num/date column to cat at row r->nrow: missing rows become -1, the others wait
@@ -347,6 +393,7 @@ static int to_cat(reader *r, colbuf *c, int64_t rows)
     cl_alloc_free(c->num);
     c->num = NULL;
     c->codes = codes;
+    c->pop = rows;
     c->state = ST_CAT;
     if (!c->dict)
         return cl_frame_dict_new(&c->dict);
@@ -377,9 +424,10 @@ enum { K_NUM = 1, K_DATE, K_TEXT }; /* what a label parses as; 0: not known yet 
 /* Interns a label of an inferred cat column and counts it as a number, a date or text (for
  * the notes). A label always parses the same way, so its kind is worked out once per
  * dictionary code (parse_num and parse_date on every value were a fifth of the read). */
-static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, int32_t *code)
+static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, uint32_t hash,
+                          int32_t *code)
 {
-    int rc = cl_frame_dict_intern(c->dict, s, len, code);
+    int rc = cl_frame_dict_intern_hashed(c->dict, s, len, hash, code);
     if (rc)
         return rc;
     int32_t k = *code;
@@ -459,7 +507,8 @@ static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, s
             return CL_OK;
         }
         if (c->forced < 0) /* what the values look like, for the notes */
-            return intern_counted(c, line, s, len, &c->codes[i]);
+            return intern_counted(c, line, s, len, cl_frame_dict_prefetch_slot(c->dict, s, len),
+                                  &c->codes[i]);
         return cl_frame_dict_intern(c->dict, s, len, &c->codes[i]);
     case ST_UNKNOWN:
         if (na) {
@@ -859,81 +908,167 @@ static const char *batch_field(const reader *r, int64_t b, int j, size_t *len)
     return cl_csv_fast_text(tok, r->brec[b], f);
 }
 
-static void prefetch_labels(const reader *r, const colbuf *c, int j, int64_t b, uint32_t *ring)
+/* Keeps a commit failure at (record b, column j) in e if it comes first (record, then
+ * column). */
+static void batch_fail(int j, int64_t b, int rc, batch_err *e)
 {
-    size_t len;
-    if (b + PF_SLOT < r->bn) {
-        const char *s = batch_field(r, b + PF_SLOT, j, &len);
-        ring[(b + PF_SLOT) % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
+    if (b < e->b || (b == e->b && j < e->j)) {
+        e->b = b;
+        e->j = j;
+        e->rc = rc;
+        snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
     }
-    if (b + PF_LABEL < r->bn)
-        cl_frame_dict_prefetch_label(c->dict, ring[(b + PF_LABEL) % PF_SLOT]);
 }
 
-static void commit_column(reader *r, int j, batch_err *e)
+/* Commits record b's field of column j through commit_at; on a failure, keeps it in e if it
+ * comes first (record, then column) and returns 1. */
+static int commit_one(reader *r, int j, int64_t b, batch_err *e)
 {
-    uint32_t ring[PF_SLOT] = {0}; /* hashes of the slots fetched ahead */
-    for (int64_t b = 0; b < r->bn && b <= e->b; b++) {
-        if (r->cols[j].state == ST_CAT && r->pass == 1)
-            prefetch_labels(r, &r->cols[j], j, b, ring);
+    const cl_csv_fast *tok = r->btok[b];
+    const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
+    const char *s = cl_csv_fast_text(tok, r->brec[b], f);
+    int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
+    if (!rc)
+        return 0;
+    batch_fail(j, b, rc, e);
+    return 1;
+}
+
+/* Pass 1 of a num or date column: a value that parses is stored here without commit_at's
+ * steps (its missing-marker test first, its switch), which were a fifth of the read; the
+ * others go through commit_at. Equal to commit_at whenever no missing marker parses as a
+ * number or date (r->na_parses: then commit_at is never skipped): a field that parses is
+ * then never a marker nor blank, and commit_at would parse it the same way. From record b;
+ * returns the first record left to the caller: the column became cat, or a commit failed
+ * (e set). */
+static int64_t commit_parsed(reader *r, int j, int64_t b, batch_err *e)
+{
+    colbuf *c = &r->cols[j];
+    const int st = c->state, as_num = st == ST_NUM;
+    int64_t ok = 0;
+    double *num = c->num + r->nrow;
+    for (; b < r->bn && b <= e->b; b++) {
         const cl_csv_fast *tok = r->btok[b];
         const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
         const char *s = cl_csv_fast_text(tok, r->brec[b], f);
-        int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
+        double v;
+        if (as_num ? cl_textnum_parse_num(s, f->len, &v) : cl_textnum_parse_date(s, f->len, &v)) {
+            num[b] = v;
+            ok++;
+            continue;
+        }
+        if (commit_one(r, j, b, e)) {
+            b = r->bn; /* nothing more of this column in this batch */
+            break;
+        }
+        if (c->state != st) {
+            b++;
+            break;
+        }
+    }
+    if (as_num)
+        c->n_num += ok;
+    else
+        c->n_date += ok;
+    return b;
+}
+
+/* Pass 1 of a cat column from record b to the batch end: commit_at's ST_CAT steps, with each
+ * label hashed once, PF_SLOT records ahead, for its prefetch and its lookup. */
+static void commit_labels(reader *r, int j, int64_t b, batch_err *e)
+{
+    colbuf *c = &r->cols[j];
+    uint32_t ring[PF_SLOT]; /* ring[k % PF_SLOT]: the hash of record k's label */
+    size_t len;
+    for (int64_t k = b; k < b + PF_SLOT && k < r->bn; k++) {
+        const char *s = batch_field(r, k, j, &len);
+        ring[k % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
+    }
+    for (; b < r->bn && b <= e->b; b++) {
+        uint32_t h = ring[b % PF_SLOT];
+        if (b + PF_SLOT < r->bn) {
+            const char *s = batch_field(r, b + PF_SLOT, j, &len);
+            ring[b % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
+        }
+        if (b + PF_LABEL < r->bn)
+            cl_frame_dict_prefetch_label(c->dict, ring[(b + PF_LABEL) % PF_SLOT]);
+        const cl_csv_fast *tok = r->btok[b];
+        const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
+        const char *s = cl_csv_fast_text(tok, r->brec[b], f);
+        int32_t *code = &c->codes[r->nrow + b];
+        int rc;
+        if (!f->quoted && is_na(r, s, f->len)) {
+            *code = -1;
+            continue;
+        }
+        if (c->forced < 0) /* what the values look like, for the notes */
+            rc = intern_counted(c, r->bline[b], s, f->len, h, code);
+        else
+            rc = cl_frame_dict_intern_hashed(c->dict, s, f->len, h, code);
         if (rc) {
-            if (b < e->b || (b == e->b && j < e->j)) {
-                e->b = b;
-                e->j = j;
-                e->rc = rc;
-                snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
-            }
+            batch_fail(j, b, rc, e);
             return;
         }
     }
 }
 
+static void commit_column(reader *r, int j, batch_err *e)
+{
+    colbuf *c = &r->cols[j];
+    int parsed = r->pass == 1 && !r->na_parses;
+    if (r->pass == 1)
+        populate_ahead(r, c, r->nrow + r->bn);
+    for (int64_t b = 0; b < r->bn && b <= e->b;) {
+        if (parsed && (c->state == ST_NUM || c->state == ST_DATE)) {
+            b = commit_parsed(r, j, b, e); /* from the record that made the column num/date */
+            continue;
+        }
+        if (c->state == ST_CAT && r->pass == 1) {
+            commit_labels(r, j, b, e); /* from the record that made the column cat */
+            return;
+        }
+        if (commit_one(r, j, b, e))
+            return;
+        b++;
+    }
+}
+
+/* The read's crew, started at its first parallel step (a small file starts none). */
+static cl_csv_crew *reader_crew(reader *r)
+{
+    if (!r->crew && !r->crew_failed) {
+        r->crew = cl_csv_crew_start(r->threads);
+        r->crew_failed = !r->crew;
+    }
+    return r->crew;
+}
+
 typedef struct commit_job {
     reader *r;
+    int nt;               /* members that take columns (t < nt) */
     atomic_int next;      /* the next column to take */
     batch_err *errs;
 } commit_job;
 
-typedef struct commit_arg {
-    commit_job *job;
-    int t;
-    pthread_t id;
-} commit_arg;
-
-static void *commit_worker(void *p)
+static void commit_worker(void *p, int t)
 {
-    commit_arg *a = p;
-    reader *r = a->job->r;
+    commit_job *job = p;
+    reader *r = job->r;
+    if (t >= job->nt)
+        return;
     locale_t old = r->cloc ? uselocale(r->cloc) : (locale_t)0;
-    for (int j; (j = atomic_fetch_add(&a->job->next, 1)) < r->ncol;)
-        commit_column(r, j, &a->job->errs[a->t]);
+    for (int j; (j = atomic_fetch_add(&job->next, 1)) < r->ncol;)
+        commit_column(r, j, &job->errs[t]);
     if (r->cloc)
         uselocale(old);
-    return NULL;
 }
 
-/* Threads take columns one at a time. Plain threads per batch, not an OpenMP team: on a
- * machine shared with other work, OpenMP's spinning barriers made two threads slower than
- * one; a thread start costs microseconds, a batch (a 1 MiB block) milliseconds. A thread
- * that cannot start leaves its columns to the others. */
+/* Members take columns one at a time; a member that is not running leaves its columns to the
+ * others. */
 static void commit_parallel(reader *r, int nt, batch_err *errs)
 {
-    commit_job job = {r, 0, errs};
-    commit_arg args[64];
-    int started[64] = {0};
-    for (int t = 1; t < nt; t++) {
-        args[t] = (commit_arg){&job, t, 0};
-        started[t] = pthread_create(&args[t].id, NULL, commit_worker, &args[t]) == 0;
-    }
-    args[0] = (commit_arg){&job, 0, 0};
-    commit_worker(&args[0]);
-    for (int t = 1; t < nt; t++)
-        if (started[t])
-            pthread_join(args[t].id, NULL);
+    commit_job job = {r, nt, 0, errs};
+    cl_csv_crew_run(reader_crew(r), commit_worker, &job);
 }
 
 /* Commits the batch: columns split over r->threads threads (each with the C locale). */
@@ -1035,6 +1170,20 @@ static const char *parts_merge(reader *r, int np, const char *p)
     return p;
 }
 
+typedef struct scan_job {
+    cl_csv_fast_part *parts;
+    int np;
+    atomic_int next;      /* the next part to take */
+} scan_job;
+
+static void scan_worker(void *p, int t)
+{
+    (void)t;
+    scan_job *job = p;
+    for (int k; (k = atomic_fetch_add(&job->next, 1)) < job->np;)
+        cl_csv_fast_scan_part(&job->parts[k]);
+}
+
 /* Scans the records of [p, end) on r->threads threads (tokenizing was the serial part of a
  * read once the columns were converted in parallel), then takes them in order. The
  * records and the frame are the sequential loop's: every record taken is one the sequential
@@ -1045,7 +1194,9 @@ static const char *par_scan(reader *r, const char *p, const char *end)
     int np = r->threads < 64 ? r->threads : 64;
     if (flush_batch(r) || !parts_ready(r, np)) /* the parts' tokenizers are reused below */
         return p;
-    cl_csv_fast_scan_parts(r->parts, np, p, end, r->ncol);
+    cl_csv_fast_cut(r->parts, np, p, end, r->ncol);
+    scan_job job = {r->parts, np, 0};
+    cl_csv_crew_run(reader_crew(r), scan_worker, &job);
     return parts_merge(r, np, p);
 }
 
@@ -1101,13 +1252,14 @@ static int run_pass(reader *r, source *src)
             }
             /* the LF of a CRLF split between blocks: its line was counted at the CR */
             int lf_rest = r->prev_cr && *p == '\n', was = r->prev_cr, eol = 0, cr_end = 0;
-            size_t k = lf_rest ? 1 : line_len(p, end, &eol, &cr_end);
             r->prev_cr = 0;
             if (lf_rest && was == 2) { /* ... of a skipped line */
-                p += k;
+                p += 1;
                 continue;
             }
+            size_t k;
             if (!lf_rest && skip > 0) {
+                k = line_len(p, end, &eol, &cr_end);
                 if (eol) {
                     skip--;
                     r->line++;
@@ -1130,6 +1282,9 @@ static int run_pass(reader *r, source *src)
                 p += fk;
                 continue;
             }
+            /* the line's extent only now: a fast-path record does not need it (two memchr
+             * over every line were 2% of a read) */
+            k = lf_rest ? 1 : line_len(p, end, &eol, &cr_end);
             if (flush_batch(r)) /* the records before this one are committed first */
                 break;
             r->fed += (int64_t)k;
@@ -1205,6 +1360,8 @@ static void reader_free(reader *r)
     cl_alloc_free(r->bline);
     cl_alloc_free(r->btok);
     cl_alloc_free(r->bbase);
+    cl_csv_crew_stop(r->crew);
+    r->crew = NULL;
     parts_free(r);
 }
 
@@ -1355,6 +1512,11 @@ static int read_source(cl_frame **out, source *src, const char *origin, const cl
     cloc loc;
     cloc_enter(&loc);
     r.cloc = loc.c;
+    for (int k = 0; k < r.nna; k++) {
+        double v;
+        size_t n = strlen(r.na[k]);
+        r.na_parses |= cl_textnum_parse_num(r.na[k], n, &v) || cl_textnum_parse_date(r.na[k], n, &v);
+    }
     r.threads = o->threads > 0 ? o->threads : 1;
     int rc = run_pass(&r, src);
     if (rc == CL_OK && !r.have_header)

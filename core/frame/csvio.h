@@ -14,7 +14,10 @@
  * by its own tokenizer, and the parts are taken in file order, a part only where the one
  * before it ended exactly at its start (a fast-path record holds no line end but its last,
  * so that start is a record start even when a cut fell inside a quoted multi-line field);
- * where a part stops, the sequential loop (fast path, then libcsv) goes on.
+ * where a part stops, the sequential loop (fast path, then libcsv) goes on. The threads are
+ * started once per read and wait between blocks and batches. Field ends are found by SIMD
+ * byte compares where the CPU has them (csv_fast.h), with the same result as the byte loop.
+ * Column pages are faulted in ahead of the commit in large steps (MADV_POPULATE_WRITE).
  * Fields are staged per record and committed to
  * per-column growable buffers only when the record is complete (so a skipped bad line leaves
  * no trace). Types are inferred in the same pass: a column starts unknown (all missing so

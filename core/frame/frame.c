@@ -213,7 +213,12 @@ void cl_frame_dict_prefetch_label(const cl_dict *d, uint32_t hash)
 
 int cl_frame_dict_intern(cl_dict *d, const char *s, size_t len, int32_t *code)
 {
-    uint32_t h = hash_bytes(s, len), slot;
+    return cl_frame_dict_intern_hashed(d, s, len, hash_bytes(s, len), code);
+}
+
+int cl_frame_dict_intern_hashed(cl_dict *d, const char *s, size_t len, uint32_t h, int32_t *code)
+{
+    uint32_t slot;
     int32_t c = dict_lookup(d, s, len, h, &slot);
     if (c >= 0) {
         *code = c;

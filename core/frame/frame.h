@@ -56,6 +56,10 @@ int32_t cl_frame_dict_find(const cl_dict *d, const char *s, size_t len);
  * lookups later) fetches the label the slot points to. Only hints: any hash is safe. */
 uint32_t cl_frame_dict_prefetch_slot(const cl_dict *d, const char *s, size_t len);
 void cl_frame_dict_prefetch_label(const cl_dict *d, uint32_t hash);
+/* cl_frame_dict_intern given the hash cl_frame_dict_prefetch_slot returned for these same
+ * bytes (the CSV reader hashes each label once, to prefetch it, then interns it). */
+int cl_frame_dict_intern_hashed(cl_dict *d, const char *s, size_t len, uint32_t hash,
+                                int32_t *code);
 
 /* ---- columns ------------------------------------------------------------------------------ */
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "churnlab.h"
+#include "frame/csv_fast.h"
 
 static void same_info(const cl_csv_info *a, const cl_csv_info *b)
 {
@@ -239,6 +240,49 @@ static void test_random_files(void **state)
     assert_true(parsed > 1000); /* the comparison was not only of error messages */
 }
 
+/* Missing markers, default and custom, some of which parse as numbers or dates (csvio.c
+ * commits a num or date column's parsed values without its marker test unless a marker
+ * parses): random columns of numbers, dates, markers and text against libcsv. */
+static void test_markers(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"-999", "1", "2.5", " 5", "5", "2024-01-01",
+                                         "2024-01-02", "NA", "x", "\"-999\"", "", " ",
+                                         "\"\"", "1e3", "null"};
+    static const char *const m1[] = {"-999"}, *const m2[] = {"2024-01-01", "NA"},
+                             *const m3[] = {" 5", "x"}, *const m4[] = {"5"};
+    static const char *const *const lists[] = {NULL, m1, m2, m3, m4};
+    static const int nlist[] = {0, 1, 2, 2, 1};
+    const int np = (int)(sizeof pieces / sizeof *pieces);
+    cl_rng rng;
+    cl_rng_seed(&rng, 33);
+    char buf[8192];
+    int parsed = 0;
+    for (int it = 0; it < 3000; it++) {
+        size_t len = (size_t)snprintf(buf, sizeof buf, "a,b,c\n");
+        int rows = 1 + (int)(cl_rng_next(&rng) % 40);
+        /* each column draws from 3 of the pieces, so many stay num or date to the end */
+        int pick[3][3];
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 3; k++)
+                pick[j][k] = (int)(cl_rng_next(&rng) % (uint64_t)np);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < 3; j++) {
+                const char *p = pieces[pick[j][cl_rng_next(&rng) % 3]];
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%c", p, j < 2 ? ',' : '\n');
+            }
+        cl_csv_opts o;
+        cl_csvio_opts_default(&o);
+        int l = it % 5;
+        if (lists[l]) {
+            o.na = lists[l];
+            o.nna = nlist[l];
+        }
+        parsed += both_threads(buf, len, &o, 1 + it % 2);
+    }
+    assert_true(parsed > 2000);
+}
+
 /* A file of several 1 MiB read blocks (batches end at each block; records cross the block
  * ends) with quoted line ends, CRLF lines, doubled quotes, a column that turns cat late and
  * bad lines: read from disk by the fast path at 1, 2, 3 and 7 threads and by libcsv. */
@@ -380,6 +424,31 @@ static void test_same_file(void **state)
     cl_frame_free(ref);
 }
 
+/* The field scan's instruction-set paths (csv_fast.c: byte loop, SSE2, AVX2, AVX-512 masks of
+ * 64-byte windows): each one this CPU runs, forced, must give libcsv's frames on the tricky
+ * cases, the random files (fields across window edges, tails shorter than a window) and the
+ * parallel scan's files; the default path is the one the other tests ran. */
+static void test_isa_paths(void **state)
+{
+    int ran = 0;
+    for (int isa = CL_CSV_ISA_SCALAR; isa <= CL_CSV_ISA_AVX512; isa++) {
+        if (!cl_csv_fast_force_isa(isa))
+            continue;
+        assert_int_equal(cl_csv_fast_isa(), isa);
+        test_tricky(state);
+        test_random_files(state);
+        test_markers(state);
+        test_parallel_scan(state);
+        ran++;
+    }
+    assert_true(cl_csv_fast_force_isa(-1));
+#if defined(__x86_64__)
+    assert_true(ran >= 2); /* the byte loop and SSE2 at least */
+#else
+    assert_true(ran >= 1);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,8 +456,10 @@ int main(void)
         cmocka_unit_test(test_nul),
         cmocka_unit_test(test_fuzz_corpus),
         cmocka_unit_test(test_random_files),
+        cmocka_unit_test(test_markers),
         cmocka_unit_test(test_big_file_threads),
         cmocka_unit_test(test_parallel_scan),
+        cmocka_unit_test(test_isa_paths),
         cmocka_unit_test(test_same_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
