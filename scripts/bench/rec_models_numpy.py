@@ -4,7 +4,11 @@ churnlab made (train and test pairs passed as files of "user item" lines), evalu
 precision@10 / NDCG@10 over all items with the user's training items excluded.
 
     /usr/bin/python3 scripts/bench/rec_models_numpy.py train.txt test.txt ease_reg bpr_factors
-        bpr_epochs bpr_lr bpr_reg knn_k
+        bpr_epochs bpr_lr bpr_reg knn_k ease_reg ease_dropout ease_diagonal
+
+The last three are the EASE-family model rec_models.lua chose on its validation split (case
+ml100k_ease_chosen): penalty reg + p / (1 - p) diag(X^T X) (Steck 2020), with the zero
+diagonal (EASE, EDLAE: B = -P / diag(P)) or without it (DLAE: B = solve(G + Lambda, G)).
 
 item-kNN is the dense textbook computation: TF-IDF weighted 0/1 columns (idf_u = ln n_items -
 ln(1 + items of u), as the `implicit` library's TFIDFRecommender), cosine of every item pair,
@@ -39,6 +43,7 @@ te_u, te_i = read(sys.argv[2])
 ease_reg = float(sys.argv[3])
 f, epochs, lr, reg = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7])
 knn_k = int(sys.argv[8])
+c_reg, c_p, c_diag = float(sys.argv[9]), float(sys.argv[10]), sys.argv[11]
 users = {x: k for k, x in enumerate(dict.fromkeys(tr_u + te_u))}
 items = {x: k for k, x in enumerate(dict.fromkeys(tr_i + te_i))}
 nu, ni = len(users), len(items)
@@ -75,6 +80,21 @@ p, n = evaluate(X @ B)
 line("ml100k_ease", "fit_s", dt, "s")
 line("ml100k_ease", "precision_at_10", p, "")
 line("ml100k_ease", "ndcg_at_10", n, "")
+
+t0 = time.perf_counter()
+G0 = X.T @ X
+G = G0 + np.diag(c_reg + c_p / (1 - c_p) * np.diag(G0))
+if c_diag == "zero":
+    P = np.linalg.inv(G)
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0)
+else:
+    B = np.linalg.solve(G, G0)
+dt = time.perf_counter() - t0
+p, n = evaluate(X @ B)
+line("ml100k_ease_chosen", "fit_s", dt, "s")
+line("ml100k_ease_chosen", "precision_at_10", p, "")
+line("ml100k_ease_chosen", "ndcg_at_10", n, "")
 
 def keep_top(S, k, axis):
     """Zero all but the k largest entries of each row (axis 1) or column (axis 0) of S."""
