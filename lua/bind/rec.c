@@ -47,7 +47,7 @@ static const lcl_doc docs[] = {
                             "U^skew)), ratings 1..5; duplicates merged. For benchmarks."},
     {"popular", "popular{half_life = 0} -> recommender: most-interacted items (time-decayed "
                 "with half_life)."},
-    {"itemknn", "itemknn{k = 400, shrink = 0, similarity = \"cosine\", normalize = true, "
+    {"itemknn", "itemknn{k = 300, shrink = 0, similarity = \"cosine\", normalize = true, "
                 "weighting = \"tfidf\", neighbours = \"target\"} -> recommender: item-item "
                 "neighbourhood (weighting: none, tfidf or bm25 of the values before the "
                 "similarity; neighbours: \"target\", a candidate takes votes only from its own "

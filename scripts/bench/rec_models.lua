@@ -68,7 +68,7 @@ local function run(case, m)
   line(case, "churnlab", "ndcg_at_10", r.ndcg, "")
 end
 run("ml100k_ease", cl.rec.ease(ease_p))
-local knn = cl.rec.itemknn{} -- the defaults: tfidf, neighbours = "target", k = 400, normalize
+local knn = cl.rec.itemknn{} -- the defaults: tfidf, neighbours = "target", k = 300, normalize
 run("ml100k_itemknn", knn)
 run("ml100k_itemknn_source20", cl.rec.itemknn{neighbours = "source", k = 20})
 

@@ -14,8 +14,9 @@ item-kNN is the dense textbook computation: TF-IDF weighted 0/1 columns (idf_u =
 ln(1 + items of u), as the `implicit` library's TFIDFRecommender), cosine of every item pair,
 then two neighbourhood rules: "source" (each history item votes for its 20 most similar
 items, votes scaled to sum 1: Deshpande & Karypis 2004) and "target" (a candidate takes votes
-only from its own knn_k most similar items, Sarwar et al. 2001; each item's votes then scaled
-to sum 1). Ties in the cut go to the lower index (a stable argsort).
+only from its own knn_k most similar items, Sarwar et al. 2001; each item's votes are then
+divided by the sum of its similarities to every item, before the cut). Ties in the cut go to
+the lower index (a stable argsort).
 
 EASE is the closed form (Steck 2019) with numpy.linalg.inv. BPR is the usual vectorised
 numpy/torch formulation: mini-batches of 1024 (user, positive, uniform negative) triples,
@@ -121,7 +122,8 @@ C = np.where(D > 0, C, -np.inf)  # only items seen together (as churnlab's spars
 src = scale_rows(np.maximum(keep_top(C, 20, 1), 0))
 dt_src = time.perf_counter() - t0
 t0 = time.perf_counter()
-tgt = scale_rows(np.maximum(keep_top(C, knn_k, 0), 0))
+mass = np.where(np.isfinite(C), C, 0).sum(1, keepdims=True)
+tgt = np.maximum(keep_top(C, knn_k, 0), 0) / np.where(mass > 0, mass, 1)
 dt_tgt = time.perf_counter() - t0 + dt_src
 for case, S, dt in (("ml100k_itemknn_source20", src, dt_src), ("ml100k_itemknn", tgt, dt_tgt)):
     p, n = evaluate(X @ S)

@@ -15,7 +15,8 @@ that co-occur with it (ties to the lower index), and with normalize the kept sim
 divided by the sum of their absolute values (neighbours = "source").
 With neighbours = "target" the cut is per candidate instead: candidate t keeps the k items most
 similar to it (ties to the lower index); item i's list is then every t that kept i, with
-similarity S[i, t], and normalize divides that list by the sum of its absolute values.
+similarity S[i, t], and normalize divides that list by the sum of |S[i, j]| over every j that
+co-occurs with i (the whole row, before the cut).
 Output lines:
     r <user> <item> <value>                      the matrix
     case <weighting> <similarity> <k> <normalize> <shrink> <k1> <b> <neighbours>
@@ -84,7 +85,7 @@ def target_lists(S, co, k, normalize):
             votes[i].append((t, S[i, t]))
     out = []
     for i in range(ni):
-        tot = sum(abs(v) for _, v in votes[i])
+        tot = sum(abs(S[i, j]) for j in range(ni) if j != i and co[i, j])
         lst = [(t, v / tot if normalize and tot > 0 else v) for t, v in votes[i]]
         lst.sort(key=lambda tv: (-tv[1], tv[0]))
         out.append(lst)

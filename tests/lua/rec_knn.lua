@@ -81,7 +81,7 @@ end)
 T.test("weighting: default tfidf, errors, files", function()
   T.eq(rec.itemknn{}:params().weighting, "tfidf")
   T.eq(rec.itemknn{}:params().neighbours, "target")
-  T.eq(rec.itemknn{}:params().k, 400)
+  T.eq(rec.itemknn{}:params().k, 300)
   T.raises(function() rec.itemknn{neighbours = "both"} end, "neighbours")
   T.raises(function() rec.itemknn{weighting = "bm26"} end, "weighting")
   T.raises(function() rec.itemknn{weighting = "bm25", similarity = "jaccard"}:fit(inter) end,

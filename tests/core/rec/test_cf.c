@@ -406,7 +406,8 @@ static void cosine_shrunk(const cl_interactions *m, double shrink, double sim[10
 
 /* neighbours = "target": candidate t takes votes only from its own 3 most similar items
  * (ties: lower index); a user's score of t sums value * sim(i, t) over those of its history,
- * and with normalize each item's votes are divided by the sum of its kept votes. */
+ * and with normalize each item's votes are divided by the sum of its similarities to every
+ * item it co-occurs with (the whole row, not only the kept votes). */
 static void itemknn_target_vs_bruteforce(void **state)
 {
     (void)state;
@@ -430,9 +431,11 @@ static void itemknn_target_vs_bruteforce(void **state)
                     break;
                 used[best] = 1;
                 vote[best][t] = sim[best][t];
-                tot[best] += sim[best][t];
             }
         }
+        for (int i = 0; i < ni; i++)
+            for (int j = 0; j < ni; j++)
+                tot[i] += j != i && sim[i][j] > 0 ? sim[i][j] : 0;
         float *s = cl_alloc((size_t)ni * sizeof *s);
         for (int64_t u = 0; u < m->n_users; u++) {
             assert_int_equal(cl_rec_scores(r, u, s), CL_OK);
