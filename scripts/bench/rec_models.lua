@@ -3,6 +3,8 @@
 -- of each user held out, seed 42): fit seconds, exact precision@10 and NDCG@10 (seen items
 -- excluded). item-kNN runs at its defaults (and with the former source-neighbourhood default,
 -- k = 20); the line metric=ratio_to_numpy is churnlab's p@10 over numpy's (issue 18: >= 0.95).
+-- The best-model choice on three validation folds fits ~150 models: about 10 minutes on the
+-- shared 2-core box (load ~20), most of it waiting for a core.
 --
 --   churnlab scripts/bench/rec_models.lua [movielens_dir]
 --
