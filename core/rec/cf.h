@@ -37,6 +37,7 @@ typedef struct cl_cf_itemknn_params {
     double alpha;    /* cosine only: asymmetric cosine dot / (|i|^2alpha |j|^2(1-alpha)) */
     int weighting;   /* cosine and dot: 0 none, 1 tfidf, 2 bm25 of the values first */
     double bm25_k1, bm25_b;
+    int neighbours;  /* 0 source: each item's k most similar; 1 target: k per candidate item */
 } cl_cf_itemknn_params;
 
 typedef struct cl_cf_mf_params {

@@ -1,4 +1,7 @@
-/* ease.c - EASE (Steck 2019): closed-form item-item weights from the inverse Gram matrix. */
+/* ease.c - EASE (Steck 2019): closed-form item-item weights from the inverse Gram matrix, and
+ * its denoising variants (Steck 2020, "Autoencoders that don't overfit towards the identity"):
+ * dropout p turns the penalty into Lambda = reg I + p / (1 - p) diag(X^T X), with the zero
+ * diagonal (EDLAE) or without it (DLAE: B = (G + Lambda)^-1 G = I - P Lambda). */
 #include "rec/ease.h"
 
 #include "base/alloc.h"
@@ -21,6 +24,13 @@ static const cl_param_def ease_defs[] = {
      "best of 50..1200 on a validation split of MovieLens 100k)"},
     {"binary", CL_PARAM_BOOL, offsetof(cl_ease_params, binary), 1, 0, 1, NULL,
      "every interaction counts 1 (implicit feedback); false: the values as given"},
+    {"diagonal", CL_PARAM_ENUM, offsetof(cl_ease_params, diagonal), 0, 0, 0, "zero|free",
+     "zero: an item never predicts itself (B_ii = 0, EASE; with dropout EDLAE); free: B = "
+     "(G + Lambda)^-1 G without that constraint (DLAE; only the seen items' own scores and "
+     "each column's scale differ)"},
+    {"dropout", CL_PARAM_NUM, offsetof(cl_ease_params, dropout), 0, 0, 0.95, NULL,
+     "denoising dropout rate p (Steck 2020): item i's penalty is reg + p / (1 - p) times its "
+     "number of users, so popular items are shrunk more (0: EASE's reg alone)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 typedef struct ease_state {
@@ -60,8 +70,11 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
     ease_state *s = r->state;
     int n = (int)m->n_items;
     double *G = cl_alloc_calloc((size_t)n * (size_t)n, sizeof *G);
-    if (!G)
+    double *lambda = cl_alloc(((size_t)n + 1) * sizeof *lambda);
+    if (!G || !lambda) {
+        cl_alloc_free(G), cl_alloc_free(lambda);
         return CL_ENOMEM;
+    }
     /* G = X^T X, row i from the users of i (CSC) times their rows (CSR): each row is summed
      * by one thread in user order, so G does not depend on the thread count */
 #pragma omp parallel for schedule(dynamic, 16) num_threads(cl_threads_get())
@@ -73,10 +86,11 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
             for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++)
                 Gi[m->indices[k]] += a * (pp->binary ? 1.0 : m->values[k]);
         }
-        Gi[i] += pp->reg;
+        lambda[i] = pp->reg + pp->dropout / (1 - pp->dropout) * Gi[i];
+        Gi[i] += lambda[i];
     }
     if ((rc = cl_progress_step(p, "ease", 1, 3, "gram")) != CL_OK) {
-        cl_alloc_free(G);
+        cl_alloc_free(G), cl_alloc_free(lambda);
         return rc;
     }
     /* P = G^-1 (G is symmetric positive definite: X^T X + reg I, reg > 0). Column-major
@@ -88,7 +102,7 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
         dpotri_("L", &n, G, &n, &info, 1);
     openblas_set_num_threads(prev);
     if (info != 0) {
-        cl_alloc_free(G);
+        cl_alloc_free(G), cl_alloc_free(lambda);
         return cl_error(CL_EINVAL, "ease: X^T X + reg I could not be inverted (LAPACK info %d);"
                         " raise reg", info);
     }
@@ -96,14 +110,18 @@ static int ease_fit(cl_rec *r, const cl_progress *p)
         for (int j = 0; j < i; j++)
             G[(size_t)i * n + j] = G[(size_t)j * n + i];
     if ((rc = cl_progress_step(p, "ease", 2, 3, "inverse")) != CL_OK) {
-        cl_alloc_free(G);
+        cl_alloc_free(G), cl_alloc_free(lambda);
         return rc;
     }
+    /* zero: B_ij = -P_ij / P_jj (the Lagrangian of B_jj = 0); free: B = I - P Lambda */
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
+        for (int j = 0; j < n; j++) {
+            double pij = G[(size_t)i * n + j];
             s->B[(size_t)i * n + j] =
-                i == j ? 0.0f : (float)(-G[(size_t)i * n + j] / G[(size_t)j * n + j]);
-    cl_alloc_free(G);
+                pp->diagonal ? (float)((i == j) - pij * lambda[j])
+                             : i == j ? 0.0f : (float)(-pij / G[(size_t)j * n + j]);
+        }
+    cl_alloc_free(G), cl_alloc_free(lambda);
     return cl_progress_step(p, "ease", 3, 3, NULL);
 }
 
@@ -159,12 +177,13 @@ static int ease_load(cl_rec *r, cl_mr *mr, const char *prefix)
     /* weights -P_ij / P_jj of a positive definite P are at most sqrt(P_ii / P_jj) in size;
      * a bound keeps sums over any history finite, where finite alone would not */
     const float *B = ((const ease_state *)r->state)->B;
+    const int zero = !((const cl_ease_params *)r->params)->diagonal;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             float b = B[i * n + j];
-            if (i == j ? b != 0 : !(fabsf(b) <= 1e15f))
+            if (i == j && zero ? b != 0 : !(fabsf(b) <= 1e15f))
                 return cl_error(CL_EFORMAT, "ease: weight (%zu, %zu) is %g, expected %s", i + 1,
-                                j + 1, (double)b, i == j ? "0 (the diagonal)" : "finite");
+                                j + 1, (double)b, i == j && zero ? "0 (the diagonal)" : "finite");
         }
     return CL_OK;
 }

@@ -17,6 +17,8 @@
 typedef struct cl_ease_params {
     double reg;  /* L2 penalty lambda added to the Gram matrix's diagonal */
     int binary;  /* values count as 1 (implicit feedback), else as given */
+    int diagonal; /* 0 zero: B_ii = 0 (EASE); 1 free: B = I - P Lambda (DLAE, Steck 2020) */
+    double dropout; /* p: Lambda_i = reg + p / (1 - p) G_ii (0: EASE's plain penalty) */
 } cl_ease_params;
 
 #define CL_EASE_MAX_ITEMS 30000

@@ -749,15 +749,16 @@ int cl_rec_read(cl_rec **out, cl_mr *mr, const char *kind_name, const char *pref
     set_prefix_r(mr, prefix, "param.");
     /* Parameters are only ever appended, and each addition starts with a switch, a boolean
      * or a choice whose first value (0) is the old behaviour (mf: time = false, then
-     * time_bins, ...; itemknn: weighting = "none", then bm25_k1, ...). A switch missing from
-     * the file was added after it was written: it is 0 (whatever today's default), and every
-     * parameter after it takes its default. */
+     * time_bins, ...; itemknn: weighting = "none", then bm25_k1, ..., neighbours = "source").
+     * A switch missing from the file was added after it was written: it is 0 (whatever
+     * today's default; so is every later switch), and every other parameter after it takes
+     * its default. */
     int older = 0;
     for (const cl_param_def *d = r->ops->defs; rc == CL_OK && d->name; d++) {
         char *f = (char *)r->params + d->offset;
         int sw = d->type == CL_PARAM_BOOL || d->type == CL_PARAM_ENUM;
         if ((sw || older) && !cl_modelio_r_has(mr, d->name)) {
-            if (sw && !older)
+            if (sw)
                 *(int *)f = 0;
             older = 1;
             continue;

@@ -47,9 +47,12 @@ static const lcl_doc docs[] = {
                             "U^skew)), ratings 1..5; duplicates merged. For benchmarks."},
     {"popular", "popular{half_life = 0} -> recommender: most-interacted items (time-decayed "
                 "with half_life)."},
-    {"itemknn", "itemknn{k = 20, shrink = 0, similarity = \"cosine\", normalize = true, "
-                "weighting = \"tfidf\"} -> recommender: item-item neighbourhood (weighting: "
-                "none, tfidf or bm25 of the values before the similarity)."},
+    {"itemknn", "itemknn{k = 300, shrink = 0, similarity = \"cosine\", normalize = true, "
+                "weighting = \"tfidf\", neighbours = \"target\"} -> recommender: item-item "
+                "neighbourhood (weighting: none, tfidf or bm25 of the values before the "
+                "similarity; neighbours: \"target\", a candidate takes votes only from its own "
+                "k most similar items, or \"source\", each history item votes for its k most "
+                "similar)."},
     {"mf", "mf{factors = 64, epochs = 40, lr = 0.007, reg = 0.08, biased = true, solver = "
            "\"sgd\", implicit = false, time = false} -> recommender: explicit-rating matrix "
            "factorisation with biases (implicit = true: SVD++; time = true: timeSVD++'s "
@@ -64,8 +67,11 @@ static const lcl_doc docs[] = {
     {"evaluate", "evaluate(model, test, {k = 10, exclude_seen = true, print = false}) -> "
                  "{precision, recall, map, ndcg, hit_rate, mrr, coverage, novelty, users, "
                  "name[, rmse, mae]}; print = true also prints them as a table."},
-    {"ease", "ease{reg = 800, binary = true} -> recommender: EASE (Steck 2019), closed-form "
-             "item-item weights B = -P/diag(P), P = (X^T X + reg I)^-1; dense items x items."},
+    {"ease", "ease{reg = 800, binary = true, dropout = 0, diagonal = \"zero\"} -> "
+             "recommender: EASE (Steck 2019), closed-form item-item weights B = -P/diag(P), "
+             "P = (X^T X + Lambda)^-1, Lambda = reg I + dropout/(1 - dropout) diag(X^T X); "
+             "diagonal = \"free\" drops B_ii = 0: B = I - P Lambda (DLAE, Steck 2020; with "
+             "the zero diagonal and dropout > 0: EDLAE); dense items x items."},
     {"bpr", "bpr{factors = 64, epochs = 30, lr = 0.05, reg = 0.02} -> recommender: BPR-MF "
             "(Rendle 2009), pairwise ranking by SGD with sampled negatives (implicit)."},
     {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},

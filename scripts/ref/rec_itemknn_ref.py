@@ -12,10 +12,15 @@ item x user matrix (items are documents, users terms):
 then the item-item similarity is computed densely in float64 (cosine: dot / (|i| |j|) + shrink
 in the denominator; dot: dot / (1 + shrink)), each item keeps its k most similar other items
 that co-occur with it (ties to the lower index), and with normalize the kept similarities are
-divided by the sum of their absolute values. Output lines:
+divided by the sum of their absolute values (neighbours = "source").
+With neighbours = "target" the cut is per candidate instead: candidate t keeps the k items most
+similar to it (ties to the lower index); item i's list is then every t that kept i, with
+similarity S[i, t], and normalize divides that list by the sum of |S[i, j]| over every j that
+co-occurs with i (the whole row, before the cut).
+Output lines:
     r <user> <item> <value>                      the matrix
-    case <weighting> <similarity> <k> <normalize> <shrink> <k1> <b>
-    n <item> <neighbour> <similarity> ...        the item's kept neighbours, best first
+    case <weighting> <similarity> <k> <normalize> <shrink> <k1> <b> <neighbours>
+    n <item> <neighbour> <similarity> ...        the item's list, best first (ties: lower index)
 """
 import numpy as np
 
@@ -48,10 +53,46 @@ for u in range(nu):
         if X[u, i] > 0:
             print(f"r {u + 1} {i + 1} {X[u, i]:.2f}")
 
-cases = [("tfidf", "cosine", 4, 1, 0, 100, 0.8), ("bm25", "cosine", 4, 0, 2, 100, 0.8),
-         ("bm25", "dot", 5, 1, 0, 1.2, 0.75), ("tfidf", "dot", 3, 0, 0, 100, 0.8),
-         ("none", "cosine", 4, 1, 0, 100, 0.8)]
-for how, sim, k, normalize, shrink, k1, b in cases:
+cases = [("tfidf", "cosine", 4, 1, 0, 100, 0.8, "source"),
+         ("bm25", "cosine", 4, 0, 2, 100, 0.8, "source"),
+         ("bm25", "dot", 5, 1, 0, 1.2, 0.75, "source"),
+         ("tfidf", "dot", 3, 0, 0, 100, 0.8, "source"),
+         ("none", "cosine", 4, 1, 0, 100, 0.8, "source"),
+         ("tfidf", "cosine", 4, 1, 0, 100, 0.8, "target"),
+         ("none", "cosine", 3, 0, 2, 100, 0.8, "target"),
+         ("bm25", "dot", 5, 1, 0, 1.2, 0.75, "target")]
+
+
+def source_lists(S, co, k, normalize):
+    out = []
+    for i in range(ni):
+        cand = [j for j in range(ni) if j != i and co[i, j]]
+        cand.sort(key=lambda j: (-S[i, j], j))
+        keep = cand[:k]
+        s = np.array([S[i, j] for j in keep])
+        if normalize and np.abs(s).sum() > 0:
+            s = s / np.abs(s).sum()
+        out.append(list(zip(keep, s)))
+    return out
+
+
+def target_lists(S, co, k, normalize):
+    votes = [[] for _ in range(ni)]
+    for t in range(ni):
+        cand = [i for i in range(ni) if i != t and co[i, t]]
+        cand.sort(key=lambda i: (-S[i, t], i))
+        for i in cand[:k]:
+            votes[i].append((t, S[i, t]))
+    out = []
+    for i in range(ni):
+        tot = sum(abs(S[i, j]) for j in range(ni) if j != i and co[i, j])
+        lst = [(t, v / tot if normalize and tot > 0 else v) for t, v in votes[i]]
+        lst.sort(key=lambda tv: (-tv[1], tv[0]))
+        out.append(lst)
+    return out
+
+
+for how, sim, k, normalize, shrink, k1, b, nbrs in cases:
     W = weight(X, how, k1, b)
     D = W.T @ W
     co = (X > 0).astype(float).T @ (X > 0).astype(float) > 0  # pairs seen together
@@ -60,12 +101,7 @@ for how, sim, k, normalize, shrink, k1, b in cases:
         S = D / (np.outer(n, n) + shrink)
     else:
         S = D / (1 + shrink)
-    print(f"case {how} {sim} {k} {normalize} {shrink} {k1} {b}")
-    for i in range(ni):
-        cand = [j for j in range(ni) if j != i and co[i, j]]
-        cand.sort(key=lambda j: (-S[i, j], j))
-        keep = cand[:k]
-        s = np.array([S[i, j] for j in keep])
-        if normalize and np.abs(s).sum() > 0:
-            s = s / np.abs(s).sum()
-        print("n", i + 1, " ".join(f"{j + 1} {v:.9g}" for j, v in zip(keep, s)))
+    print(f"case {how} {sim} {k} {normalize} {shrink} {k1} {b} {nbrs}")
+    lists = (source_lists if nbrs == "source" else target_lists)(S, co, k, normalize)
+    for i, lst in enumerate(lists):
+        print("n", i + 1, " ".join(f"{j + 1} {v:.9g}" for j, v in lst))

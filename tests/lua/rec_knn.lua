@@ -1,6 +1,7 @@
--- item-kNN weighting (cl.rec.itemknn{weighting = "tfidf"|"bm25"}, similarity = "dot") against
--- numpy: tests/data/rec_itemknn_ref.txt holds a random matrix and the neighbour lists that
--- scripts/ref/rec_itemknn_ref.py computed from it in float64 for five settings. churnlab
+-- item-kNN weighting (cl.rec.itemknn{weighting = "tfidf"|"bm25"}, similarity = "dot") and
+-- neighbourhoods per source or per target item against numpy: tests/data/rec_itemknn_ref.txt
+-- holds a random matrix and the vote lists that scripts/ref/rec_itemknn_ref.py computed from
+-- it in float64 for eight settings. churnlab
 -- weights in float32 and sums products in double: similarities agree to a few float32 ulps
 -- (relative 1e-5 leaves a margin of ~50 ulps); the lists must be the same items in the same
 -- order (the reference's values are untied by construction: real-valued ratings).
@@ -14,10 +15,12 @@ for line in io.lines("tests/data/rec_itemknn_ref.txt") do
     local u, i, v = line:match("^r (%d+) (%d+) (%S+)$")
     us[#us + 1], is[#is + 1], vs[#vs + 1] = tonumber(u), tonumber(i), tonumber(v)
   elseif tag == "case" then
-    local w, s, k, n, sh, k1, b = line:match("^case (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$")
+    local w, s, k, n, sh, k1, b, nb =
+      line:match("^case (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$")
     cases[#cases + 1] = {params = {weighting = w, similarity = s, k = tonumber(k),
                                    normalize = n == "1", shrink = tonumber(sh),
-                                   bm25_k1 = tonumber(k1), bm25_b = tonumber(b)}, lists = {}}
+                                   bm25_k1 = tonumber(k1), bm25_b = tonumber(b),
+                                   neighbours = nb}, lists = {}}
   elseif tag == "n" then
     local nums = {}
     for x in line:gmatch("%S+") do nums[#nums + 1] = x end
@@ -30,13 +33,18 @@ end
 local inter = rec.interactions{users = us, items = is, values = vs}
 
 T.test("weighted item-kNN neighbour lists = numpy's", function()
-  T.eq(#cases, 5)
+  T.eq(#cases, 8)
+  local targets = 0
   for _, c in ipairs(cases) do
     local m = rec.itemknn(c.params):fit(inter)
+    T.eq(m:params().neighbours, c.params.neighbours)
     for _, want in ipairs(c.lists) do
-      local items, sims = m:similar_items(want.item, c.params.k)
-      local what = string.format("%s/%s item %d", c.params.weighting, c.params.similarity,
-                                 want.item)
+      -- per target, an item may vote for more than k candidates: ask for all 15 items
+      local n = c.params.neighbours == "target" and 15 or c.params.k
+      if c.params.neighbours == "target" and #want > c.params.k then targets = targets + 1 end
+      local items, sims = m:similar_items(want.item, n)
+      local what = string.format("%s/%s/%s item %d", c.params.weighting, c.params.similarity,
+                                 c.params.neighbours, want.item)
       T.eq(#items, #want, what .. ": neighbour count")
       for j, nb in ipairs(want) do
         T.eq(items[j], nb[1], what .. ": neighbour " .. j)
@@ -44,10 +52,37 @@ T.test("weighted item-kNN neighbour lists = numpy's", function()
       end
     end
   end
+  T.ok(targets > 0, "some item votes for more than k candidates (the per-target cut is tested)")
+end)
+
+T.test("neighbours = \"target\": scores sum the vote lists of the history", function()
+  -- a user's score of candidate t is the sum over its history items i of value * the vote
+  -- of i for t, i.e. only items in t's own k nearest count (brute force from the lists)
+  local m = rec.itemknn{k = 3, neighbours = "target", weighting = "none"}:fit(inter)
+  local votes = {}
+  for i = 1, 15 do
+    local its, sims = m:similar_items(i, 15)
+    votes[i] = {}
+    for j = 1, #its do votes[i][its[j]] = sims[j] end
+  end
+  for u = 1, 5 do
+    local hist, vals = inter:user_items(u)
+    local want = {}
+    for t = 1, 15 do
+      want[t] = 0
+      for h = 1, #hist do want[t] = want[t] + vals[h] * (votes[hist[h]][t] or 0) end
+    end
+    local its, sc = m:recommend(u, 15, {exclude_seen = false})
+    T.ok(#its > 0, "user " .. u .. " gets recommendations")
+    for j = 1, #its do T.near(sc[j], want[its[j]], 1e-5 * math.abs(want[its[j]]) + 1e-6) end
+  end
 end)
 
 T.test("weighting: default tfidf, errors, files", function()
   T.eq(rec.itemknn{}:params().weighting, "tfidf")
+  T.eq(rec.itemknn{}:params().neighbours, "target")
+  T.eq(rec.itemknn{}:params().k, 300)
+  T.raises(function() rec.itemknn{neighbours = "both"} end, "neighbours")
   T.raises(function() rec.itemknn{weighting = "bm26"} end, "weighting")
   T.raises(function() rec.itemknn{weighting = "bm25", similarity = "jaccard"}:fit(inter) end,
            "needs similarity = \"cosine\" or \"dot\"")
@@ -70,8 +105,9 @@ T.test("an itemknn file from before weighting loads as weighting = \"none\"", fu
   -- option (k = 4); a refit with weighting = "none" gives the same neighbour lists
   local l = rec.load("tests/data/rec_itemknn_pre_weighting.clm")
   T.eq(l:params().weighting, "none")
+  T.eq(l:params().neighbours, "source") -- a later switch is its old behaviour too
   T.eq(l:params().bm25_k1, 100)
-  local m = rec.itemknn{k = 4, weighting = "none"}:fit(inter)
+  local m = rec.itemknn{k = 4, weighting = "none", neighbours = "source"}:fit(inter)
   for i = 1, 15 do
     local a, sa = m:similar_items(i, 4)
     local b, sb = l:similar_items(i, 4)

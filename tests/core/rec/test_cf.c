@@ -24,12 +24,16 @@ static cl_rec *fitted(cl_rec_kind kind, cl_interactions *m, const char *const *n
     assert_int_equal(cl_rec_new(&r, kind), CL_OK);
     for (int k = 0; k < n; k++) {
         static const char *const weightings[] = {"none", "tfidf", "bm25"};
+        static const char *const nbrs[] = {"source", "target"};
         int rc = strcmp(names[k], "solver") == 0
                      ? cl_param_set_str(r->ops->defs, r->params, r->ops->name, names[k],
                                         vals[k] ? "als" : "sgd")
                  : strcmp(names[k], "weighting") == 0 /* an enum: by its index */
                      ? cl_param_set_str(r->ops->defs, r->params, r->ops->name, names[k],
                                         weightings[(int)vals[k]])
+                 : strcmp(names[k], "neighbours") == 0
+                     ? cl_param_set_str(r->ops->defs, r->params, r->ops->name, names[k],
+                                        nbrs[(int)vals[k]])
                      : cl_param_set_num(r->ops->defs, r->params, r->ops->name, names[k], vals[k]);
         assert_int_equal(rc, CL_OK);
     }
@@ -353,26 +357,82 @@ static void mf_als_vs_dense(void **state)
 
 /* ---- item-kNN ------------------------------------------------------------------------ */
 
+/* Dense cosine of the value columns with `shrink` in the denominator; -1 on the diagonal. */
+static void cosine_shrunk(const cl_interactions *m, double shrink, double sim[10][10])
+{
+    for (int64_t i = 0; i < m->n_items; i++)
+        for (int64_t j = 0; j < m->n_items; j++) {
+            double dot = 0, ni2 = 0, nj2 = 0;
+            for (int64_t u = 0; u < m->n_users; u++) {
+                double a = cell(m, u, i), b = cell(m, u, j);
+                dot += a * b, ni2 += a * a, nj2 += b * b;
+            }
+            sim[i][j] = i == j ? -1 : dot / (sqrt(ni2) * sqrt(nj2) + shrink);
+        }
+}
+
+/* neighbours = "target": candidate t takes votes only from its own 3 most similar items
+ * (ties: lower index); a user's score of t sums value * sim(i, t) over those of its history,
+ * and with normalize each item's votes are divided by the sum of its similarities to every
+ * item it co-occurs with (the whole row, not only the kept votes). */
+static void itemknn_target_vs_bruteforce(void **state)
+{
+    (void)state;
+    cl_interactions *m = make_matrix(15, 10, 0.35, 17);
+    for (int normalize = 0; normalize <= 1; normalize++) {
+        const char *names[] = {"k", "shrink", "normalize", "weighting", "neighbours"};
+        double p[] = {3, 2, normalize, 0, 1};
+        cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 5);
+        int64_t ni = m->n_items;
+        double sim[10][10], vote[10][10] = {{0}}, tot[10] = {0};
+        cosine_shrunk(m, 2, sim);
+        for (int t = 0; t < ni; t++) {
+            int used[10] = {0};
+            for (int g = 0; g < 3; g++) {
+                int best = -1;
+                for (int i = 0; i < ni; i++)
+                    if (i != t && !used[i] && sim[i][t] > 0 &&
+                        (best < 0 || sim[i][t] > sim[best][t]))
+                        best = i;
+                if (best < 0)
+                    break;
+                used[best] = 1;
+                vote[best][t] = sim[best][t];
+            }
+        }
+        for (int i = 0; i < ni; i++)
+            for (int j = 0; j < ni; j++)
+                tot[i] += j != i && sim[i][j] > 0 ? sim[i][j] : 0;
+        float *s = cl_alloc((size_t)ni * sizeof *s);
+        for (int64_t u = 0; u < m->n_users; u++) {
+            assert_int_equal(cl_rec_scores(r, u, s), CL_OK);
+            for (int64_t t = 0; t < ni; t++) {
+                double want = 0;
+                for (int64_t k = m->indptr[u]; k < m->indptr[u + 1]; k++) {
+                    int32_t i = m->indices[k];
+                    want += m->values[k] * vote[i][t] / (normalize && tot[i] > 0 ? tot[i] : 1);
+                }
+                assert_float_equal(s[t], want, 1e-4);
+            }
+        }
+        cl_alloc_free(s);
+        cl_rec_free(r);
+    }
+    cl_interactions_free(m);
+}
+
 static void itemknn_vs_bruteforce(void **state)
 {
     (void)state;
     cl_interactions *m = make_matrix(15, 10, 0.35, 17);
     /* the raw similarities of the values as given (weighting = "none"), unscaled; the
      * weightings are checked against numpy in tests/lua/rec_knn.lua */
-    const char *names[] = {"k", "shrink", "normalize", "weighting"};
-    double p[] = {4, 2, 0, 0};
-    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 4);
+    const char *names[] = {"k", "shrink", "normalize", "weighting", "neighbours"};
+    double p[] = {4, 2, 0, 0, 0};
+    cl_rec *r = fitted(CL_REC_ITEMKNN, m, names, p, 5);
     int64_t ni = m->n_items;
     double sim[10][10];
-    for (int64_t i = 0; i < ni; i++)
-        for (int64_t j = 0; j < ni; j++) {
-            double dot = 0, ni2 = 0, nj2 = 0;
-            for (int64_t u = 0; u < m->n_users; u++) {
-                double a = cell(m, u, i), b = cell(m, u, j);
-                dot += a * b, ni2 += a * a, nj2 += b * b;
-            }
-            sim[i][j] = i == j ? -1 : dot / (sqrt(ni2) * sqrt(nj2) + 2);
-        }
+    cosine_shrunk(m, 2, sim);
     /* neighbours of each item: its 4 most similar (ties: lower index) */
     for (int64_t i = 0; i < ni; i++) {
         int32_t it[4];
@@ -903,6 +963,7 @@ int main(void)
         cmocka_unit_test(mf_sgd_vs_dense),
         cmocka_unit_test(mf_als_vs_dense),
         cmocka_unit_test(itemknn_vs_bruteforce),
+        cmocka_unit_test(itemknn_target_vs_bruteforce),
         cmocka_unit_test(seen_excluded_all_kinds),
         cmocka_unit_test(deterministic_across_threads),
         cmocka_unit_test(save_load_all_kinds),
