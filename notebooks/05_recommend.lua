@@ -42,7 +42,7 @@ local nu, ni = inter:shape()
 local K = 10
 local function models()
   local als = cl.rec.als{factors = 32, iters = 10, reg = 10, alpha = 5, seed = 42}
-  local knn = cl.rec.itemknn{k = 20, normalize = true}
+  local knn = cl.rec.itemknn{}
   local content = cl.rec.content{features = titles, item = "title_id",
                                  columns = {"type", "genres", "year"}, numeric_weight = 0.3}
   return {
@@ -51,7 +51,7 @@ local function models()
     {"als", als},
     {"content", content},
     {"hybrid", cl.rec.hybrid{{cl.rec.als{factors = 32, iters = 10, reg = 10, alpha = 5, seed = 42}, 0.5},
-                             {cl.rec.itemknn{k = 20, normalize = true}, 0.5},
+                             {cl.rec.itemknn{}, 0.5},
                              fallback = cl.rec.popular{}, min_interactions = 5}},
   }
 end

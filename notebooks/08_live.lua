@@ -75,7 +75,7 @@ local mon = LM.new(sc, {threshold = THRESHOLD, reference = features, settle_ever
 local watches = events:filter(events.event:eq("watch"))
 local inter = cl.interactions(watches, {user = "user_id", item = "title_id", time = "day"})
 local recm = cl.rec.hybrid{{cl.rec.als{factors = 32, iters = 10, reg = 10, alpha = 5, seed = 42}, 0.5},
-  {cl.rec.itemknn{k = 20, normalize = true}, 0.5}, fallback = cl.rec.popular{}, min_interactions = 5}
+  {cl.rec.itemknn{k = 20, normalize = true, neighbours = "source"}, 0.5}, fallback = cl.rec.popular{}, min_interactions = 5}
 recm:fit(inter)
 local lists = recm:recommend_all(10)
 local popular = recm -- cold start: the hybrid's popularity fallback

@@ -90,7 +90,7 @@ local items = ev.read_movielens_items(dir .. "u.item")
 
 local models = {
   {"popular", cl.rec.popular{}},
-  {"itemknn", cl.rec.itemknn{k = 20, normalize = true}},
+  {"itemknn", cl.rec.itemknn{k = 20, normalize = true, neighbours = "source"}},
   {"als", cl.rec.als{factors = 32, iters = 15, reg = 10, alpha = 5, seed = 42}},
   {"content", cl.rec.content{features = items.features, items = items.items, numeric_weight = 0.5}},
   -- defaults: reg 800 (ease) and reg 0.02 (bpr) were chosen on train:split{test = 0.2, seed = 7}
@@ -99,7 +99,7 @@ local models = {
 }
 models[#models + 1] = {"hybrid", cl.rec.hybrid{
   {cl.rec.als{factors = 32, iters = 15, reg = 10, alpha = 5, seed = 42}, 0.5},
-  {cl.rec.itemknn{k = 20, normalize = true}, 0.5},
+  {cl.rec.itemknn{k = 20, normalize = true, neighbours = "source"}, 0.5},
   fallback = cl.rec.popular{}, min_interactions = 5}}
 -- defaults (issue 18: within 5% of the tuned figures) and the strongest blend, EASE with ALS
 -- at their defaults, equal weights (0.5 beat 0.7 on EASE on the validation split)

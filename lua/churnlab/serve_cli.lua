@@ -81,7 +81,7 @@ end
 
 -- The recommender's recipe; a change here must change the cache name.
 local REC_RECIPE = "hybrid{als{factors=32,iters=10,reg=10,alpha=5,seed=42},0.5;"
-  .. "itemknn{k=20,normalize=true},0.5;fallback=popular;min_interactions=5};watch;v1"
+  .. "itemknn{k=20,normalize=true,neighbours=source},0.5;fallback=popular;min_interactions=5};watch;v1"
 
 -- sha256 of the events file and the recipe (sha256sum is in coreutils), 16 hex digits.
 local function rec_key(events_path)
@@ -171,7 +171,7 @@ function M.main(args)
       local watches = ev:filter(ev.event:eq("watch"))
       local inter = cl.interactions(watches, {user = "user_id", item = "title_id", time = "day"})
       rec = cl.rec.hybrid{{cl.rec.als{factors = 32, iters = 10, reg = 10, alpha = 5, seed = 42}, 0.5},
-                          {cl.rec.itemknn{k = 20, normalize = true}, 0.5},
+                          {cl.rec.itemknn{k = 20, normalize = true, neighbours = "source"}, 0.5},
                           fallback = cl.rec.popular{}, min_interactions = 5}
       rec:fit(inter)
       ev, watches = nil, nil
