@@ -306,6 +306,56 @@ static uint64_t history_key(const int32_t *items, int n)
     return h;
 }
 
+static void set_reason(svc_reason *o, const cl_live_reason *r)
+{
+    copy_str(o->feature, sizeof o->feature, r->feature);
+    copy_str(o->column, sizeof o->column, r->column);
+    copy_str(o->label, sizeof o->label, r->label);
+    o->value = r->value;
+    o->contrib = r->contrib;
+    o->index = r->index;
+}
+
+/* The risk and reasons of `user` into a: taken from prev when its model input row had the
+ * same key under the same model (the same prediction and contributions, livescore.h), the
+ * reasons' values read anew; else scored and explained. */
+static int score_answer(cl_service *svc, svc_model *m, int32_t user, const svc_answer *prev,
+                        svc_answer *a)
+{
+    int64_t d = cl_model_n_features(m->m);
+    float x[SVC_KEY_MAX], *xp = d <= SVC_KEY_MAX ? x : cl_alloc(sizeof *xp * (size_t)d);
+    if (!xp)
+        return CL_ENOMEM;
+    int rc = cl_livescore_row(m->sc, user, xp);
+    if (rc == CL_OK && d <= SVC_KEY_MAX && cl_livescore_key_len(m->sc) == d) {
+        a->nkey = (int)d;
+        cl_livescore_key(m->sc, xp, a->key);
+    }
+    cl_live_reason r[SVC_REASONS];
+    if (rc == CL_OK && a->nkey > 0 && prev && prev->model == m->version &&
+        prev->nkey == a->nkey && !memcmp(prev->key, a->key, sizeof a->key[0] * (size_t)a->nkey)) {
+        a->risk = prev->risk;
+        a->nreasons = prev->nreasons;
+        for (int k = 0; k < prev->nreasons; k++) {
+            cl_livescore_reason_at(m->sc, user, prev->reasons[k].index, prev->reasons[k].contrib,
+                                   &r[k]);
+            set_reason(&a->reasons[k], &r[k]);
+        }
+        atomic_fetch_add(&svc->ans_reused, 1);
+    } else if (rc == CL_OK && (rc = cl_livescore_risk_row(m->sc, xp, &a->risk)) == CL_OK) {
+        int nr = 0;
+        if (cl_livescore_reasons_row(m->sc, user, xp, SVC_REASONS, r, &nr, NULL) != CL_OK)
+            nr = 0; /* a kind without contributions: no reasons, not an error */
+        a->nreasons = nr;
+        for (int k = 0; k < nr; k++)
+            set_reason(&a->reasons[k], &r[k]);
+        atomic_fetch_add(&svc->ans_scored, 1);
+    }
+    if (xp != x)
+        cl_alloc_free(xp);
+    return rc;
+}
+
 /* The answer of `user` now. prev (may be NULL): the user's last answer, whose
  * recommendations are reused when they came from the same history (the clock moved, the
  * history did not): fold-in depends on the history alone. */
@@ -323,7 +373,7 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, const svc
     double f[CL_LIVE_NFEATURES];
     int rc = cl_livestate_features(s, user, f, &a->plan);
     if (rc == CL_OK)
-        rc = cl_livescore_risk(m->sc, user, &a->risk);
+        rc = score_answer(svc, m, user, prev, a);
     if (rc)
         return rc;
     const int i_price = svc->i_price, i_tenure = svc->i_tenure, i_tick = svc->i_tick,
@@ -333,19 +383,6 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, const svc
     double iss = (i_tick >= 0 && !isnan(f[i_tick]) ? f[i_tick] : 0) +
                  (i_pay >= 0 && !isnan(f[i_pay]) ? f[i_pay] : 0);
     a->issues = iss < 1 ? iss : 1;
-
-    cl_live_reason r[SVC_REASONS];
-    int nr = 0;
-    if (cl_livescore_reasons(m->sc, user, SVC_REASONS, r, &nr, NULL) != CL_OK)
-        nr = 0; /* a kind without contributions: no reasons, not an error */
-    a->nreasons = nr;
-    for (int k = 0; k < nr; k++) {
-        copy_str(a->reasons[k].feature, sizeof a->reasons[k].feature, r[k].feature);
-        copy_str(a->reasons[k].column, sizeof a->reasons[k].column, r[k].column);
-        copy_str(a->reasons[k].label, sizeof a->reasons[k].label, r[k].label);
-        a->reasons[k].value = r[k].value;
-        a->reasons[k].contrib = r[k].contrib;
-    }
     if (svc->cfg.rec) {
         enum { MAXH = 256 };
         int32_t items[MAXH];
@@ -376,6 +413,12 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, const svc
     return CL_OK;
 }
 
+static int cmp_item(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 void svc_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, int *n)
 {
     int32_t titles[256], days[256];
@@ -387,13 +430,9 @@ void svc_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, i
     for (int k = 0; k < nt; k++)
         if (titles[k] <= svc->cfg.ntitles && svc->title_item[titles[k]] >= 0)
             items[nh++] = svc->title_item[titles[k]];
-    /* cl_rec wants the history sorted by item (exclusion is a merge) */
-    for (int x = 1; x < nh; x++)
-        for (int y = x; y > 0 && items[y - 1] > items[y]; y--) {
-            int32_t t = items[y];
-            items[y] = items[y - 1];
-            items[y - 1] = t;
-        }
+    /* cl_rec wants the history sorted by item (exclusion is a merge); an insertion sort
+     * of up to 256 items was 2% of a served answer's CPU */
+    qsort(items, (size_t)nh, sizeof *items, cmp_item);
     *n = nh;
 }
 
@@ -700,8 +739,11 @@ int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, s
     pthread_mutex_lock(&svc->hist_mu);
     uint32_t gen = us->hist_gen;
     pthread_mutex_unlock(&svc->hist_mu);
-    if ((*out = cached_text(svc, us, user, nev, now, m->version, gen, len)))
+    if ((*out = cached_text(svc, us, user, nev, now, m->version, gen, len))) {
+        atomic_fetch_add(&svc->text_hits, 1);
         return CL_OK;
+    }
+    atomic_fetch_add(&svc->text_built, 1);
     svc_answer a;
     pthread_rwlock_rdlock(svc->cfg.lock);
     int rc = svc_answer_of(svc, m, user, &a);

@@ -166,6 +166,17 @@ static void metrics(cl_service *svc, cl_service_response *r)
         "# TYPE churnlab_answer_cache_bytes gauge\nchurnlab_answer_cache_bytes %lld\n"
         "# TYPE churnlab_answer_cache_bound_bytes gauge\nchurnlab_answer_cache_bound_bytes %lld\n",
         (long long)used, (long long)slots, (long long)bytes, (long long)bound);
+    OUT("# HELP churnlab_answers_total Customer answers computed: scored (prediction and "
+        "reasons computed) or reused (the model input row kept its split key: risk and reasons "
+        "taken from the last answer).\n"
+        "# TYPE churnlab_answers_total counter\nchurnlab_answers_total{how=\"scored\"} %lld\n"
+        "churnlab_answers_total{how=\"reused\"} %lld\n"
+        "# HELP churnlab_customer_text_total GET /api/customers/:id texts served from the cache "
+        "or built.\n"
+        "# TYPE churnlab_customer_text_total counter\nchurnlab_customer_text_total{how=\"cached\"} "
+        "%lld\nchurnlab_customer_text_total{how=\"built\"} %lld\n",
+        (long long)atomic_load(&svc->ans_scored), (long long)atomic_load(&svc->ans_reused),
+        (long long)atomic_load(&svc->text_hits), (long long)atomic_load(&svc->text_built));
 #undef OUT
     svc_model_put(m);
     r->status = 200;

@@ -20,6 +20,7 @@
 #define SVC_BINS 20      /* risk histogram */
 #define SVC_STRIPES 64   /* cache locks */
 #define SVC_NROUTES 12
+#define SVC_KEY_MAX 128  /* model features an answer's row key holds (more: never reused) */
 
 /* A loaded model with its scorer; readers hold a reference while they use it. */
 typedef struct svc_model {
@@ -33,9 +34,13 @@ typedef struct svc_model {
 typedef struct svc_reason {
     char feature[64], column[48], label[48]; /* label: the category of a one-hot feature */
     double value, contrib;
+    int index; /* the model feature */
 } svc_reason;
 
-/* One customer's answer, valid while (nev, now, model) are unchanged. */
+/* One customer's answer, valid while (nev, now, model) are unchanged. Its risk and reasons'
+ * contributions stay valid while (model, key) are: key is the row key of the model input
+ * row they came from (livescore.h; nkey 0: none), so a later answer of the same customer
+ * whose row has the same key takes them instead of scoring and explaining again. */
 typedef struct svc_answer {
     int64_t nev, model;
     int32_t now;
@@ -52,6 +57,8 @@ typedef struct svc_answer {
     double feat[CL_LIVE_NFEATURES];
     int best;
     uint64_t rec_key; /* hash of the history the recommendations were folded in from */
+    int nkey;
+    uint32_t key[SVC_KEY_MAX];
 } svc_answer;
 
 /* One slot of the answer cache (service.c): the answer and its serialised text of `owner`
@@ -156,6 +163,9 @@ struct cl_service {
     atomic_llong lat_bucket[SVC_NROUTES][12];
     _Atomic double lat_sum[SVC_NROUTES];
     atomic_llong events_accepted, events_rejected, reloads;
+    /* answers: scored and explained, risk and reasons reused by key, the customer's text
+     * served from the cache, built */
+    atomic_llong ans_scored, ans_reused, text_hits, text_built;
     double started;
     struct cl_experiment *_Atomic experiment; /* borrowed, NULL: none (exper, service.c end) */
 };

@@ -879,6 +879,98 @@ static void feature_labels_read_in_words(void **st)
                              "last 90 days");
 }
 
+
+static void assert_same_answer(int32_t u, const svc_answer *a, const svc_answer *b)
+{
+    if (a->risk != b->risk)
+        fprintf(stderr, "customer %d: risk %.17g (reused) != %.17g (fresh)\n", (int)u, a->risk,
+                b->risk);
+    assert_true(a->risk == b->risk);
+    assert_int_equal(a->nreasons, b->nreasons);
+    for (int k = 0; k < a->nreasons; k++) {
+        const svc_reason *x = &a->reasons[k], *y = &b->reasons[k];
+        assert_string_equal(x->feature, y->feature);
+        assert_string_equal(x->column, y->column);
+        assert_string_equal(x->label, y->label);
+        assert_int_equal(x->index, y->index);
+        assert_true(x->contrib == y->contrib);
+        assert_true(x->value == y->value || (isnan(x->value) && isnan(y->value)));
+    }
+    assert_int_equal(a->best, b->best);
+    for (int k = 0; k < SVC_MAX_ACTIONS; k++)
+        assert_true(a->net[k] == b->net[k]);
+    assert_int_equal(a->nrecs, b->nrecs);
+    assert_memory_equal(a->rec_title, b->rec_title, sizeof a->rec_title);
+    assert_int_equal(a->nkey, b->nkey);
+    assert_memory_equal(a->key, b->key, sizeof a->key[0] * (size_t)a->nkey);
+}
+
+/* A gbdt's risk and reasons are reused while a customer's model input row keeps its split key
+ * (livescore.h): over 40 days of a moving clock, with events on some days, every answer of
+ * the long-lived service (reusing) equals, bit for bit, the answer of a service started that
+ * day (which scores and explains everything afresh), and its text equals the fresh text.
+ * Both kinds of answers must occur, or the test proves nothing. */
+static void reused_answers_equal_fresh_ones(void **st)
+{
+    (void)st;
+    svc_fixture G;
+    int rc = fx_setup_kind(&G, "gbdt", 0, NULL, "gbdt");
+    if (rc)
+        fprintf(stderr, "fixture: %s\n", cl_error_last());
+    assert_int_equal(rc, CL_OK);
+    for (int day = 0; day < 40; day++) {
+        if (day > 0) {
+            pthread_rwlock_wrlock(&G.lock);
+            int32_t now = cl_livestate_now(G.s);
+            int32_t u = 1 + (day * 7) % FX_USERS;
+            cl_live_event w = {.user = u, .day = now, .kind = CL_LIVE_WATCH, .title = 1 + day % FX_TITLES,
+                               .minutes = 30, .completion = 0.7};
+            if (day % 3 == 0)
+                assert_int_equal(cl_livestate_apply(G.s, &w), CL_OK);
+            assert_int_equal(cl_livestate_advance(G.s, now + 1), CL_OK);
+            pthread_rwlock_unlock(&G.lock);
+        }
+        cl_service_config sc = fx_service_config(&G, NULL);
+        cl_service *fresh = NULL;
+        assert_int_equal(cl_service_new(&fresh, &sc), CL_OK);
+        svc_model *ma = svc_model_get(G.svc), *mb = svc_model_get(fresh);
+        for (int32_t u = 1; u <= FX_USERS; u++) {
+            svc_answer a, b;
+            pthread_rwlock_rdlock(&G.lock);
+            assert_int_equal(svc_answer_of(G.svc, ma, u, &a), CL_OK);
+            assert_int_equal(svc_answer_of(fresh, mb, u, &b), CL_OK);
+            pthread_rwlock_unlock(&G.lock);
+            assert_same_answer(u, &a, &b);
+            if (day % 10 == 9) { /* and the texts (the history is empty in both) */
+                char *ta = NULL, *tb = NULL;
+                size_t la, lb;
+                assert_int_equal(svc_customer_text(G.svc, ma, u, &ta, &la), CL_OK);
+                assert_int_equal(svc_customer_text(fresh, mb, u, &tb, &lb), CL_OK);
+                assert_string_equal(ta, tb);
+                cl_alloc_free(ta);
+                cl_alloc_free(tb);
+            }
+        }
+        svc_model_put(ma);
+        svc_model_put(mb);
+        cl_service_free(fresh);
+    }
+    long long reused = atomic_load(&G.svc->ans_reused), scored = atomic_load(&G.svc->ans_scored);
+    fprintf(stderr, "reused %lld, scored %lld answers over 40 days of 60 customers\n", reused,
+            scored);
+    assert_true(reused > 0);
+    assert_true(scored > FX_USERS); /* some keys changed after the first day */
+    /* the counters are in /metrics */
+    cl_service_request q = {"GET", "/metrics", NULL, 0, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(G.svc, &q, &r);
+    char want[96];
+    snprintf(want, sizeof want, "churnlab_answers_total{how=\"reused\"} %lld\n", reused);
+    assert_non_null(strstr(r.body, want));
+    cl_service_response_free(&r);
+    fx_teardown(&G);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +989,7 @@ int main(void)
         cmocka_unit_test(one_row_rescoring_equals_the_batch_path),
         cmocka_unit_test(customers_list_is_the_monitor_ranking),
         cmocka_unit_test(answer_cache_is_bounded),
+        cmocka_unit_test(reused_answers_equal_fresh_ones),
         cmocka_unit_test(recommendations_follow_the_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
