@@ -231,13 +231,15 @@ static int input_frame(const cl_livescore *sc, const int32_t *users, int64_t n, 
  * names, its id), without building that frame's 31 columns and plan dictionary first. The
  * pipeline reads the same numbers and labels, so the row is the same floats (a customer
  * rescored alone was ~30 us of frame building around a 9 us predict). */
-static int input_frame1(const cl_livescore *sc, int32_t user, cl_frame **out)
+static int input_frame1(const cl_livescore *sc, int32_t user, const double *feat, int fplan,
+                        cl_frame **out)
 {
     *out = NULL;
-    double v[CL_LIVE_NFEATURES];
-    int plan = -1;
+    double own[CL_LIVE_NFEATURES];
+    const double *v = feat ? feat : own;
+    int plan = fplan;
     cl_frame *f = NULL;
-    int rc = cl_livestate_features(sc->s, user, v, &plan);
+    int rc = feat ? CL_OK : cl_livestate_features(sc->s, user, own, &plan);
     if (!rc)
         rc = cl_frame_new(&f);
     for (int i = 0; !rc && i < sc->nin; i++) {
@@ -278,7 +280,7 @@ static int input_rows(const cl_livescore *sc, const int32_t *users, int64_t n, c
 {
     *X = NULL;
     cl_frame *f;
-    int rc = n == 1 ? input_frame1(sc, users[0], &f) : input_frame(sc, users, n, &f);
+    int rc = n == 1 ? input_frame1(sc, users[0], NULL, -1, &f) : input_frame(sc, users, n, &f);
     if (rc)
         return rc;
     rc = cl_pipeline_transform(sc->pipe, f, X, NULL);
@@ -351,6 +353,23 @@ int cl_livescore_rows(const cl_livescore *sc, const int32_t *users, int64_t n, f
     memcpy(x, cl_tensor_data(X), sizeof *x * (size_t)(n * cl_tensor_cols(X)));
     cl_tensor_free(X);
     return CL_OK;
+}
+
+int cl_livescore_row_from(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                          float *x)
+{
+    int rc = check_users(sc, &user, 1);
+    cl_frame *f = NULL;
+    cl_tensor *X = NULL;
+    if (!rc)
+        rc = input_frame1(sc, user, feat, plan, &f);
+    if (!rc)
+        rc = cl_pipeline_transform(sc->pipe, f, &X, NULL);
+    cl_frame_free(f);
+    if (!rc)
+        memcpy(x, cl_tensor_data(X), sizeof *x * (size_t)cl_tensor_cols(X));
+    cl_tensor_free(X);
+    return rc;
 }
 
 int cl_livescore_row(const cl_livescore *sc, int32_t user, float *x)
@@ -480,8 +499,24 @@ void cl_livescore_key(const cl_livescore *sc, const float *x, uint32_t *key)
 
 /* The raw value of `column` for the user in original units (NaN for categories), and the
  * customer's category label for cat columns (borrowed from a retained dictionary). */
-static void raw_value(const cl_livescore *sc, int32_t user, const char *column, double *value,
-                      const char **label)
+/* The customer's live features, read once for all of an answer's reasons. */
+typedef struct feats {
+    const double *v; /* NULL until read */
+    int plan, ok;
+    double own[CL_LIVE_NFEATURES];
+} feats;
+
+static int feats_get(const cl_livescore *sc, int32_t user, feats *fs)
+{
+    if (!fs->v) {
+        fs->ok = cl_livestate_features(sc->s, user, fs->own, &fs->plan) == CL_OK;
+        fs->v = fs->own;
+    }
+    return fs->ok;
+}
+
+static void raw_value(const cl_livescore *sc, int32_t user, feats *fs, const char *column,
+                      double *value, const char **label)
 {
     *value = NAN;
     *label = NULL;
@@ -492,13 +527,11 @@ static void raw_value(const cl_livescore *sc, int32_t user, const char *column, 
         if (x->kind == SRC_USER) {
             *value = user;
         } else if (x->kind == SRC_LIVE || x->kind == SRC_PLAN) {
-            double v[CL_LIVE_NFEATURES];
-            int plan = -1;
-            if (cl_livestate_features(sc->s, user, v, &plan) == CL_OK) {
+            if (feats_get(sc, user, fs)) {
                 if (x->kind == SRC_LIVE)
-                    *value = v[x->feature];
-                else if (plan >= 0 && plan < sc->plans->n)
-                    *label = sc->plans->labels[plan];
+                    *value = fs->v[x->feature];
+                else if (fs->plan >= 0 && fs->plan < sc->plans->n)
+                    *label = sc->plans->labels[fs->plan];
             }
         } else {
             int64_t r = profile_row(sc, user);
@@ -524,15 +557,32 @@ static int by_size(const void *pa, const void *pb)
     return (a->j > b->j) - (a->j < b->j); /* ties: feature order, so the result is stable */
 }
 
-void cl_livescore_reason_at(const cl_livescore *sc, int32_t user, int j, double contrib,
-                            cl_live_reason *out)
+static void reason_at(const cl_livescore *sc, int32_t user, feats *fs, int j, double contrib,
+                      cl_live_reason *out)
 {
     const char *label = NULL;
     out->feature = cl_pipeline_feature_name(sc->pipe, j);
     cl_pipeline_source(sc->pipe, j, &out->column, &label);
-    raw_value(sc, user, out->column, &out->value, &out->label);
+    raw_value(sc, user, fs, out->column, &out->value, &out->label);
     out->contrib = contrib;
     out->index = j;
+}
+
+static feats feats_of(const double *feat, int plan)
+{
+    feats fs;
+    fs.v = feat;
+    fs.plan = plan;
+    fs.ok = 1;
+    return fs;
+}
+
+void cl_livescore_reasons_at(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const int *j, const double *contrib, int n, cl_live_reason *out)
+{
+    feats fs = feats_of(feat, plan);
+    for (int i = 0; i < n; i++)
+        reason_at(sc, user, &fs, j[i], contrib[i], &out[i]);
 }
 
 int cl_livescore_risk_row(const cl_livescore *sc, const float *x, double *risk)
@@ -544,9 +594,10 @@ int cl_livescore_risk_row(const cl_livescore *sc, const float *x, double *risk)
     return rc;
 }
 
-int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const float *x, int k,
-                             cl_live_reason *out, int *n, double *base)
+int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const float *x, int k, cl_live_reason *out, int *n, double *base)
 {
+    feats fs = feats_of(feat, plan);
     *n = 0;
     int64_t d = cl_model_n_features(sc->m);
     float *phi = cl_alloc(sizeof *phi * (size_t)(d + 1));
@@ -560,7 +611,7 @@ int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const float *
         qsort(r, (size_t)d, sizeof *r, by_size);
         int m = k < d ? k : (int)d;
         for (int i = 0; i < m; i++)
-            cl_livescore_reason_at(sc, user, r[i].j, phi[r[i].j], &out[i]);
+            reason_at(sc, user, &fs, r[i].j, phi[r[i].j], &out[i]);
         *n = m;
         if (base)
             *base = phi[d];
@@ -578,7 +629,7 @@ int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_re
     float *x = cl_alloc(sizeof *x * (size_t)(d > 0 ? d : 1));
     int rc = x ? cl_livescore_row(sc, user, x) : CL_ENOMEM;
     if (!rc)
-        rc = cl_livescore_reasons_row(sc, user, x, k, out, n, base);
+        rc = cl_livescore_reasons_row(sc, user, NULL, -1, x, k, out, n, base);
     cl_alloc_free(x);
     return rc;
 }

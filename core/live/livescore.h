@@ -74,13 +74,18 @@ int64_t cl_livescore_key_len(const cl_livescore *sc);
 void cl_livescore_key(const cl_livescore *sc, const float *x, uint32_t *key);
 /* P(churn) of model input row x: what cl_livescore_risk gives for the user whose row it is. */
 int cl_livescore_risk_row(const cl_livescore *sc, const float *x, double *risk);
+/* feat, plan below: the customer's live features and plan as cl_livestate_features gives
+ * them now (what the caller read already; feat NULL: read here). */
+/* The model input row of `user` (cl_livescore_row) built from feat and plan. */
+int cl_livescore_row_from(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                          float *x);
 /* cl_livescore_reasons of `user` from its model input row x (cl_livescore_row). */
-int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const float *x, int k,
-                             cl_live_reason *out, int *n, double *base);
-/* The reason of model feature j with contribution `contrib` for `user` as the reasons
- * functions fill it (names, raw value in original units now, label): how a reused answer
- * shows today's values beside contributions that did not change. */
-void cl_livescore_reason_at(const cl_livescore *sc, int32_t user, int j, double contrib,
-                            cl_live_reason *out);
+int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const float *x, int k, cl_live_reason *out, int *n, double *base);
+/* The reasons of model features j[0..n) with contributions contrib[] for `user`, as the
+ * reasons functions fill them (names, raw values in original units now, labels): how a
+ * reused answer shows today's values beside contributions that did not change. */
+void cl_livescore_reasons_at(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const int *j, const double *contrib, int n, cl_live_reason *out);
 
 #endif

@@ -319,38 +319,40 @@ static void set_reason(svc_reason *o, const cl_live_reason *r)
 /* The risk and reasons of `user` into a: taken from prev when its model input row had the
  * same key under the same model (the same prediction and contributions, livescore.h), the
  * reasons' values read anew; else scored and explained. */
-static int score_answer(cl_service *svc, svc_model *m, int32_t user, const svc_answer *prev,
-                        svc_answer *a)
+static int score_answer(cl_service *svc, svc_model *m, int32_t user, const double *f, int plan,
+                        const svc_answer *prev, svc_answer *a)
 {
     int64_t d = cl_model_n_features(m->m);
     float x[SVC_KEY_MAX], *xp = d <= SVC_KEY_MAX ? x : cl_alloc(sizeof *xp * (size_t)d);
     if (!xp)
         return CL_ENOMEM;
-    int rc = cl_livescore_row(m->sc, user, xp);
+    int rc = cl_livescore_row_from(m->sc, user, f, plan, xp);
     if (rc == CL_OK && d <= SVC_KEY_MAX && cl_livescore_key_len(m->sc) == d) {
         a->nkey = (int)d;
         cl_livescore_key(m->sc, xp, a->key);
     }
     cl_live_reason r[SVC_REASONS];
+    int nr = 0;
     if (rc == CL_OK && a->nkey > 0 && prev && prev->model == m->version &&
         prev->nkey == a->nkey && !memcmp(prev->key, a->key, sizeof a->key[0] * (size_t)a->nkey)) {
-        a->risk = prev->risk;
-        a->nreasons = prev->nreasons;
-        for (int k = 0; k < prev->nreasons; k++) {
-            cl_livescore_reason_at(m->sc, user, prev->reasons[k].index, prev->reasons[k].contrib,
-                                   &r[k]);
-            set_reason(&a->reasons[k], &r[k]);
+        int j[SVC_REASONS];
+        double c[SVC_REASONS];
+        nr = prev->nreasons;
+        for (int k = 0; k < nr; k++) {
+            j[k] = prev->reasons[k].index;
+            c[k] = prev->reasons[k].contrib;
         }
+        a->risk = prev->risk;
+        cl_livescore_reasons_at(m->sc, user, f, plan, j, c, nr, r);
         atomic_fetch_add(&svc->ans_reused, 1);
     } else if (rc == CL_OK && (rc = cl_livescore_risk_row(m->sc, xp, &a->risk)) == CL_OK) {
-        int nr = 0;
-        if (cl_livescore_reasons_row(m->sc, user, xp, SVC_REASONS, r, &nr, NULL) != CL_OK)
+        if (cl_livescore_reasons_row(m->sc, user, f, plan, xp, SVC_REASONS, r, &nr, NULL) != CL_OK)
             nr = 0; /* a kind without contributions: no reasons, not an error */
-        a->nreasons = nr;
-        for (int k = 0; k < nr; k++)
-            set_reason(&a->reasons[k], &r[k]);
         atomic_fetch_add(&svc->ans_scored, 1);
     }
+    a->nreasons = nr;
+    for (int k = 0; k < nr; k++)
+        set_reason(&a->reasons[k], &r[k]);
     if (xp != x)
         cl_alloc_free(xp);
     return rc;
@@ -373,7 +375,7 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, const svc
     double f[CL_LIVE_NFEATURES];
     int rc = cl_livestate_features(s, user, f, &a->plan);
     if (rc == CL_OK)
-        rc = score_answer(svc, m, user, prev, a);
+        rc = score_answer(svc, m, user, f, a->plan, prev, a);
     if (rc)
         return rc;
     const int i_price = svc->i_price, i_tenure = svc->i_tenure, i_tick = svc->i_tick,

@@ -75,8 +75,27 @@ end
 -- answer (risk and reasons depend on the day), so the pace sets the share of recomputed answers.
 -- A day's ingest lets the service's readers in every 1024 events (lua/bind/live.c): the time
 -- a whole day takes is printed too (day_ingest_ms; the lock is held for slices of it).
+-- the service's counters (/metrics): answers scored / reused by key, texts cached / built
+local function counters()
+  local _, m = srv:request("GET", "/metrics")
+  local function c(pat) return tonumber(m:match(pat) or "") end
+  return {scored = c('churnlab_answers_total{how="scored"} (%d+)'),
+    reused = c('churnlab_answers_total{how="reused"} (%d+)'),
+    cached = c('churnlab_customer_text_total{how="cached"} (%d+)'),
+    built = c('churnlab_customer_text_total{how="built"} (%d+)')}
+end
+-- CPU seconds of this process (every thread: the service, the stream, the ingest)
+local function cpu_s()
+  local f = io.open("/proc/self/stat")
+  local s = f and f:read("l") or ""
+  if f then f:close() end
+  local fields = {}
+  for x in s:gsub("^.*%) ", ""):gmatch("%S+") do fields[#fields + 1] = x end
+  return ((tonumber(fields[12]) or 0) + (tonumber(fields[13]) or 0)) / 100 -- utime + stime, USER_HZ
+end
 local function run(case, path, streaming, speed, lua_script)
   local out = tmp .. "/" .. case .. ".txt"
+  local c0, cpu0 = counters(), cpu_s()
   local cmd = fmt("wrk -t2 -c64 -d%ds --latency %s http://127.0.0.1:%d%s > %s 2>&1 &", SECONDS,
     path and "" or ("-s " .. (lua_script or script)), port, path or "", out)
   os.execute(cmd)
@@ -109,6 +128,10 @@ local function run(case, path, streaming, speed, lua_script)
   end
   print(fmt("bench suite=serve case=%s impl=churnlab metric=throughput value=%.0f unit=req/s connections=64 non2xx=%d",
     case, rps, non2xx))
+  local c1 = counters()
+  local function d(k) return c0[k] and c1[k] and tostring(c1[k] - c0[k]) or "?" end
+  print(fmt("bench suite=serve case=%s impl=churnlab metric=answers scored=%s reused=%s text_cached=%s text_built=%s cpu_s=%.2f",
+    case, d("scored"), d("reused"), d("cached"), d("built"), cpu_s() - cpu0))
   return {rps = rps, p99 = parse_ms(p99)}
 end
 local function load() local f = io.open("/proc/loadavg") local s = f and f:read("l") or "?" if f then f:close() end return s end
