@@ -752,15 +752,21 @@ int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, s
     pthread_rwlock_unlock(svc->cfg.lock);
     if (rc)
         return rc;
-    json_t *o = svc_answer_json(svc, user, &a, 1);
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-    json_decref(o);
-    if (!t)
-        return cl_error(CL_ENOMEM, "customer %d: out of memory", (int)user);
-    *len = strlen(t);
-    *out = dup_text(t, *len);
+    char *t = NULL;
+    rc = svc_answer_text(svc, user, &a, &t, len);
+    if (rc == CL_EINVAL) { /* a string that is not UTF-8: the tree decides what is shown */
+        json_t *o = svc_answer_json(svc, user, &a, 1);
+        char *jt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+        json_decref(o);
+        *len = jt ? strlen(jt) : 0;
+        t = jt ? dup_text(jt, *len) : NULL;
+        free(jt);
+        rc = t ? CL_OK : CL_ENOMEM;
+    }
+    if (rc)
+        return rc == CL_ENOMEM ? cl_error(CL_ENOMEM, "customer %d: out of memory", (int)user) : rc;
+    *out = t; /* the caller's; the cache keeps a copy */
     char *keep = *len <= CL_SERVICE_CACHE_TEXT_MAX ? dup_text(t, *len) : NULL;
-    free(t);
     if (keep) {
         svc_slot *sl = slot_take(svc, us, user); /* returns with the stripe held */
         slot_clear_text(svc, sl);

@@ -204,6 +204,11 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
  * cache when the customer's events, the clock, the model and the history are unchanged.
  * Takes the state's read lock itself. CL_ERANGE for an unknown customer. */
 int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len);
+/* answer_text.c: the text of json_dumps(svc_answer_json(svc, user, a, 1), JSON_COMPACT |
+ * JSON_REAL_PRECISION(15)), byte for byte, written directly (cl_alloc'd into *out, *len
+ * bytes). CL_EINVAL when a string is not valid UTF-8 (the tree drops such a key: the caller
+ * then dumps the tree), CL_ENOMEM. */
+int svc_answer_text(cl_service *svc, int32_t user, const svc_answer *a, char **out, size_t *len);
 json_t *svc_model_json(cl_service *svc, const svc_model *m);
 void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
 

@@ -880,6 +880,76 @@ static void feature_labels_read_in_words(void **st)
 }
 
 
+static void assert_text_is_the_tree(int32_t u, const svc_answer *a)
+{
+    json_t *o = svc_answer_json(F.svc, u, a, 1);
+    char *want = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(o);
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(svc_answer_text(F.svc, u, a, &got, &len), CL_OK);
+    assert_int_equal(len, strlen(got));
+    if (strcmp(got, want))
+        fprintf(stderr, "customer %d:\n got  %s\n want %s\n", (int)u, got, want);
+    assert_string_equal(got, want);
+    free(want);
+    cl_alloc_free(got);
+}
+
+/* The customer text written directly (answer_text.c) is, byte for byte, jansson's dump of the
+ * answer's tree: every customer (with risk histories), then an answer holding what jansson
+ * escapes or formats specially (quotes, backslashes, control characters, UTF-8, exponents,
+ * -0, NaN, a fallback); a string that is not UTF-8 (json_string refuses it) is CL_EINVAL. */
+static void answer_text_equals_the_tree(void **st)
+{
+    (void)st;
+    assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
+    svc_model *m = svc_model_get(F.svc);
+    svc_answer a;
+    int with_history = 0;
+    for (int32_t u = 1; u <= FX_USERS; u++) {
+        pthread_rwlock_rdlock(&F.lock);
+        int rc = svc_answer_of(F.svc, m, u, &a);
+        pthread_rwlock_unlock(&F.lock);
+        assert_int_equal(rc, CL_OK);
+        svc_user *us = svc_user_of(F.svc, u, 0);
+        with_history += us && us->hist_n > 0;
+        assert_text_is_the_tree(u, &a);
+    }
+    assert_true(with_history > 0);
+    assert_true(a.nreasons >= 2);
+    snprintf(a.reasons[0].label, sizeof a.reasons[0].label, "a\"b\\c\n\t\x01\x1f/\xc3\xa9\xe2\x82\xac");
+    a.reasons[1].label[0] = '\0';
+    a.reasons[1].value = 1e-5;
+    a.reasons[1].contrib = -2.5e-5;
+    a.risk = 1e-7;
+    a.price = 1e20;
+    a.tenure = -0.0;
+    a.feat[3] = NAN;
+    a.feat[4] = 1e-5;
+    a.feat[5] = 123456789012345678.0;
+    a.feat[6] = 1e300 * 1e300;
+    a.feat[7] = -3.0;
+    a.fallback = 1;
+    assert_text_is_the_tree(7, &a);
+    a.nrecs = 0;
+    a.nreasons = 0;
+    assert_text_is_the_tree(7, &a);
+    static const char *const bad[] = {"\xff", "\xc0\x80", "x\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                      "\xe2\x82"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        a.nreasons = 1;
+        snprintf(a.reasons[0].label, sizeof a.reasons[0].label, "%s", bad[k]);
+        json_t *js = json_string(bad[k]);
+        assert_null(js); /* jansson refuses it too */
+        char *t = NULL;
+        size_t len;
+        assert_int_equal(svc_answer_text(F.svc, 7, &a, &t, &len), CL_EINVAL);
+        assert_null(t);
+    }
+    svc_model_put(m);
+}
+
 static void assert_same_answer(int32_t u, const svc_answer *a, const svc_answer *b)
 {
     if (a->risk != b->risk)
@@ -990,6 +1060,7 @@ int main(void)
         cmocka_unit_test(customers_list_is_the_monitor_ranking),
         cmocka_unit_test(answer_cache_is_bounded),
         cmocka_unit_test(reused_answers_equal_fresh_ones),
+        cmocka_unit_test(answer_text_equals_the_tree),
         cmocka_unit_test(recommendations_follow_the_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
