@@ -600,8 +600,11 @@ int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const double 
     feats fs = feats_of(feat, plan);
     *n = 0;
     int64_t d = cl_model_n_features(sc->m);
-    float *phi = cl_alloc(sizeof *phi * (size_t)(d + 1));
-    ranked *r = cl_alloc(sizeof *r * (size_t)(d > 0 ? d : 1));
+    enum { STACK = 128 }; /* a served answer's model: no allocation */
+    float phi_s[STACK + 1];
+    ranked r_s[STACK];
+    float *phi = d <= STACK ? phi_s : cl_alloc(sizeof *phi * (size_t)(d + 1));
+    ranked *r = d <= STACK ? r_s : cl_alloc(sizeof *r * (size_t)(d > 0 ? d : 1));
     int rc = phi && r ? CL_OK : CL_ENOMEM;
     if (!rc)
         rc = cl_model_contrib(sc->m, x, 1, d, sc->ref, phi);
@@ -616,8 +619,10 @@ int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const double 
         if (base)
             *base = phi[d];
     }
-    cl_alloc_free(phi);
-    cl_alloc_free(r);
+    if (phi != phi_s)
+        cl_alloc_free(phi);
+    if (r != r_s)
+        cl_alloc_free(r);
     return rc;
 }
 

@@ -1020,6 +1020,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         pthread_mutex_unlock(&svc->refresh_mu);
         return CL_OK;
     }
+    double t_locked = svc_now();
     rc = cl_livestate_active_ids(s, &b.ids, &n);
     if (rc == CL_OK) {
         size_t nn = (size_t)(n ? n : 1);
@@ -1089,6 +1090,11 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     }
     json_t *calib = rc == CL_OK ? calibration_json(svc, now) : NULL;
     pthread_rwlock_unlock(svc->cfg.lock);
+    t_locked = svc_now() - t_locked;
+    atomic_fetch_add(&svc->refreshes, 1);
+    atomic_store(&svc->refresh_locked_sum, atomic_load(&svc->refresh_locked_sum) + t_locked);
+    if (t_locked > atomic_load(&svc->refresh_locked_max)) /* one refreshing thread: no race */
+        atomic_store(&svc->refresh_locked_max, t_locked);
     if (rc) {
         json_decref(calib);
         refresh_buf_free(&b);

@@ -177,6 +177,15 @@ static void metrics(cl_service *svc, cl_service_response *r)
         "%lld\nchurnlab_customer_text_total{how=\"built\"} %lld\n",
         (long long)atomic_load(&svc->ans_scored), (long long)atomic_load(&svc->ans_reused),
         (long long)atomic_load(&svc->text_hits), (long long)atomic_load(&svc->text_built));
+    OUT("# HELP churnlab_monitor_refresh_locked_seconds Time monitor refreshes held the state's "
+        "read lock (a writer waits for it).\n"
+        "# TYPE churnlab_monitor_refresh_locked_seconds summary\n"
+        "churnlab_monitor_refresh_locked_seconds_sum %.6f\n"
+        "churnlab_monitor_refresh_locked_seconds_count %lld\n"
+        "# TYPE churnlab_monitor_refresh_locked_seconds_max gauge\n"
+        "churnlab_monitor_refresh_locked_seconds_max %.6f\n",
+        atomic_load(&svc->refresh_locked_sum), (long long)atomic_load(&svc->refreshes),
+        atomic_load(&svc->refresh_locked_max));
 #undef OUT
     svc_model_put(m);
     r->status = 200;

@@ -166,6 +166,11 @@ struct cl_service {
     /* answers: scored and explained, risk and reasons reused by key, the customer's text
      * served from the cache, built */
     atomic_llong ans_scored, ans_reused, text_hits, text_built;
+    /* monitor refreshes that computed (the refreshing thread writes, /metrics reads): count,
+     * seconds under the state's read lock (an ingest waits that long for its write lock)
+     * summed and the longest */
+    atomic_llong refreshes;
+    _Atomic double refresh_locked_sum, refresh_locked_max;
     double started;
     struct cl_experiment *_Atomic experiment; /* borrowed, NULL: none (exper, service.c end) */
 };
