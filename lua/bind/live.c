@@ -663,18 +663,34 @@ static int finish_ingest(lua_State *L, ingest_ctx *c, int rc)
     live_obj *o = c->o;
     int64_t seq = c->seq >= 0 ? c->seq : o->log ? cl_livelog_last(o->log) : 0;
     double t0 = mono_s();
+    int outside = o->served && o->log && rc == CL_OK; /* the fsync without the state's lock */
     if (rc == CL_OK && o->log && o->nbuf > 0)
-        rc = cl_livelog_append(o->log, o->buf, o->nbuf, &seq);
-    else if (rc == CL_OK && o->log)
+        rc = outside ? cl_livelog_append_unsynced(o->log, o->buf, o->nbuf, &seq)
+                     : cl_livelog_append(o->log, o->buf, o->nbuf, &seq);
+    else if (rc == CL_OK && o->log && !outside)
         rc = cl_livelog_sync(o->log); /* the slices' fsync, when the last slice was full */
-    double t1 = mono_s();
-    c->commit = t1 - t0;
-    if (t1 - c->t_held > c->hold_max)
-        c->hold_max = t1 - c->t_held;
     o->nbuf = 0;
     o->rejected += c->rejected;
     if (c->accepted > 0)
         o->version++;
+    if (rc == CL_OK && outside) {
+        /* what readers may see is committed (it survives kill -9) but the fsync that makes
+         * it survive a power cut too was ~35-55 ms under the write lock at load 20 (every
+         * reader waited for it). The log serialises its own calls, so POST /api/events may
+         * append meanwhile; the state is not touched until the lock is back. */
+        double t1 = mono_s();
+        if (t1 - c->t_held > c->hold_max)
+            c->hold_max = t1 - c->t_held;
+        pthread_rwlock_unlock(&o->lock);
+        rc = cl_livelog_sync(o->log);
+        c->commit = mono_s() - t0;
+        pthread_rwlock_wrlock(&o->lock);
+    } else {
+        double t1 = mono_s();
+        c->commit = t1 - t0;
+        if (t1 - c->t_held > c->hold_max)
+            c->hold_max = t1 - c->t_held;
+    }
     if (rc) {
         o->broken = 1; /* these events are in the state but not durable */
         return lcl_raise(L, rc);
@@ -966,8 +982,9 @@ static const lcl_doc mdocs[] = {
                "while a service serves the state, in slices of 1024 events between which "
                "the service's readers get the state's lock. The result's lock = {slices, hold_max_ms, "
                "wait_max_ms, commit_ms}: the longest stretch the state's lock was held, the "
-               "longest wait to take it back between slices, and the final commit (with its "
-               "fsync, under the lock)."},
+               "longest wait to take it back between slices, and the final commit with its fsync "
+               "(made outside the lock while served: readers see only committed events, "
+               "which survive kill -9; ingest returns once they survive a power cut too)."},
     {"ingest_jsonl", "s:ingest_jsonl(text [, opts]) -> {accepted, rejected, reasons, seq}: "
                      "applies JSON lines, one event object a line, in the format of the "
                      "service's POST /api/events (the same parser: fields user_id, day, event, "
