@@ -6,6 +6,7 @@
 #include "base/fileio.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,9 @@ struct cl_livelog {
     char *path;
     int64_t last;
     int unsynced; /* batches committed without an fsync since the last synchronous commit */
+    /* appends, syncs and counts one at a time: a served ingest makes its slices durable
+     * (cl_livelog_sync) outside the state's lock, while POST /api/events may append */
+    pthread_mutex_t mu;
 };
 
 static int db_error(cl_livelog *g, const char *what)
@@ -57,6 +61,7 @@ void cl_livelog_close(cl_livelog *g)
     sqlite3_finalize(g->ins);
     sqlite3_close(g->db);
     cl_alloc_free(g->path);
+    pthread_mutex_destroy(&g->mu);
     cl_alloc_free(g);
 }
 
@@ -68,7 +73,11 @@ int cl_livelog_open(cl_livelog **out, const char *path, const cl_livestate_confi
     if (rc)
         return rc;
     cl_livelog *g = cl_alloc_calloc(1, sizeof *g);
+    if (g)
+        pthread_mutex_init(&g->mu, NULL);
     if (!g || !(g->path = cl_alloc_strdup(path))) {
+        if (g)
+            pthread_mutex_destroy(&g->mu);
         cl_alloc_free(g);
         return CL_ENOMEM;
     }
@@ -138,11 +147,13 @@ int64_t cl_livelog_count(cl_livelog *g)
 {
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
+    pthread_mutex_lock(&g->mu);
     if (sqlite3_prepare_v2(g->db, "SELECT coalesce(sum(n), 0) FROM batches", -1, &st, NULL) ==
             SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&g->mu);
     return n;
 }
 
@@ -175,7 +186,7 @@ static double rdf(const uint8_t *p)
     return v;
 }
 
-int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t *seq)
+static int append_locked(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t *seq)
 {
     *seq = g->last;
     if (n <= 0)
@@ -227,26 +238,39 @@ int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t
     return CL_OK;
 }
 
+int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t *seq)
+{
+    pthread_mutex_lock(&g->mu);
+    int rc = append_locked(g, ev, n, seq);
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
 int cl_livelog_append_unsynced(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t *seq)
 {
+    pthread_mutex_lock(&g->mu);
     int rc = exec(g, "PRAGMA synchronous=NORMAL");
     if (rc == CL_OK)
-        rc = cl_livelog_append(g, ev, n, seq);
+        rc = append_locked(g, ev, n, seq);
     int rc2 = exec(g, "PRAGMA synchronous=FULL");
     if (rc == CL_OK && n > 0)
         g->unsynced = 1;
+    pthread_mutex_unlock(&g->mu);
     return rc ? rc : rc2;
 }
 
 int cl_livelog_sync(cl_livelog *g)
 {
-    if (!g->unsynced)
-        return CL_OK;
+    pthread_mutex_lock(&g->mu);
+    int rc = CL_OK;
     /* a checkpoint syncs the WAL before it copies frames back (synchronous=FULL) */
-    if (sqlite3_wal_checkpoint_v2(g->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
-        return db_error(g, "sync");
-    g->unsynced = 0;
-    return CL_OK;
+    if (g->unsynced &&
+        sqlite3_wal_checkpoint_v2(g->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+        rc = db_error(g, "sync");
+    else
+        g->unsynced = 0;
+    pthread_mutex_unlock(&g->mu);
+    return rc;
 }
 
 int cl_livelog_each(cl_livelog *g, int64_t after,

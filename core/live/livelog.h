@@ -36,7 +36,9 @@ int cl_livelog_append(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t
  * whose fsync of the WAL makes it durable too. For the slices of one ingest (lua/bind/live.c)
  * whose last commit is synchronous. */
 int cl_livelog_append_unsynced(cl_livelog *g, const cl_live_event *ev, int64_t n, int64_t *seq);
-/* Makes every unsynced batch durable (an fsync); nothing to do when there is none. */
+/* Makes every unsynced batch durable (an fsync); nothing to do when there is none. Appends,
+ * syncs and counts may come from different threads (they take the log's mutex): a served
+ * ingest syncs outside the state's lock while POST /api/events appends under it. */
 int cl_livelog_sync(cl_livelog *g);
 /* Sequence number of the last batch (0 when empty) and the number of events logged. */
 int64_t cl_livelog_last(const cl_livelog *g);

@@ -16,6 +16,8 @@
 #include "frame/frame.h"
 #include "frame/pipeline.h"
 #include "tensor/tensor.h"
+#include "trees/forest.h"
+#include "trees/gbdt.h"
 
 enum { SRC_LIVE, SRC_PLAN, SRC_USER, SRC_PROFILE };
 
@@ -35,6 +37,12 @@ struct cl_livescore {
     int32_t maxid;
     cl_dict *plans;    /* plan names in plan order: code = plan index */
     float *ref;        /* the mean input row, for kinds whose contributions need one */
+    /* the row key (livescore.h): per model feature its sorted distinct thresholds
+     * cuts[off[j] .. off[j + 1]), or raw[j] = 1 to key on the value's bits */
+    int64_t nkey;
+    int64_t *off;
+    float *cuts;
+    uint8_t *raw;
 };
 
 void cl_livescore_free(cl_livescore *sc)
@@ -47,6 +55,9 @@ void cl_livescore_free(cl_livescore *sc)
     cl_alloc_free(sc->prow);
     cl_frame_dict_free(sc->plans);
     cl_alloc_free(sc->ref);
+    cl_alloc_free(sc->off);
+    cl_alloc_free(sc->cuts);
+    cl_alloc_free(sc->raw);
     cl_alloc_free(sc);
 }
 
@@ -118,6 +129,7 @@ static int bind_inputs(cl_livescore *sc, const cl_frame *profiles)
 }
 
 static int mean_row(cl_livescore *sc);
+static int key_tables(cl_livescore *sc);
 
 int cl_livescore_new(cl_livescore **out, const cl_livestate *s, const cl_model *m,
                      const cl_frame *profiles)
@@ -146,6 +158,8 @@ int cl_livescore_new(cl_livescore **out, const cl_livestate *s, const cl_model *
     }
     if (!rc && cl_model_ops_of(m)->needs_ref)
         rc = mean_row(sc);
+    if (!rc)
+        rc = key_tables(sc);
     if (rc) {
         cl_livescore_free(sc);
         return rc;
@@ -217,13 +231,15 @@ static int input_frame(const cl_livescore *sc, const int32_t *users, int64_t n, 
  * names, its id), without building that frame's 31 columns and plan dictionary first. The
  * pipeline reads the same numbers and labels, so the row is the same floats (a customer
  * rescored alone was ~30 us of frame building around a 9 us predict). */
-static int input_frame1(const cl_livescore *sc, int32_t user, cl_frame **out)
+static int input_frame1(const cl_livescore *sc, int32_t user, const double *feat, int fplan,
+                        cl_frame **out)
 {
     *out = NULL;
-    double v[CL_LIVE_NFEATURES];
-    int plan = -1;
+    double own[CL_LIVE_NFEATURES];
+    const double *v = feat ? feat : own;
+    int plan = fplan;
     cl_frame *f = NULL;
-    int rc = cl_livestate_features(sc->s, user, v, &plan);
+    int rc = feat ? CL_OK : cl_livestate_features(sc->s, user, own, &plan);
     if (!rc)
         rc = cl_frame_new(&f);
     for (int i = 0; !rc && i < sc->nin; i++) {
@@ -264,7 +280,7 @@ static int input_rows(const cl_livescore *sc, const int32_t *users, int64_t n, c
 {
     *X = NULL;
     cl_frame *f;
-    int rc = n == 1 ? input_frame1(sc, users[0], &f) : input_frame(sc, users, n, &f);
+    int rc = n == 1 ? input_frame1(sc, users[0], NULL, -1, &f) : input_frame(sc, users, n, &f);
     if (rc)
         return rc;
     rc = cl_pipeline_transform(sc->pipe, f, X, NULL);
@@ -339,6 +355,23 @@ int cl_livescore_rows(const cl_livescore *sc, const int32_t *users, int64_t n, f
     return CL_OK;
 }
 
+int cl_livescore_row_from(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                          float *x)
+{
+    int rc = check_users(sc, &user, 1);
+    cl_frame *f = NULL;
+    cl_tensor *X = NULL;
+    if (!rc)
+        rc = input_frame1(sc, user, feat, plan, &f);
+    if (!rc)
+        rc = cl_pipeline_transform(sc->pipe, f, &X, NULL);
+    cl_frame_free(f);
+    if (!rc)
+        memcpy(x, cl_tensor_data(X), sizeof *x * (size_t)cl_tensor_cols(X));
+    cl_tensor_free(X);
+    return rc;
+}
+
 int cl_livescore_row(const cl_livescore *sc, int32_t user, float *x)
 {
     int rc = check_users(sc, &user, 1);
@@ -350,10 +383,140 @@ int cl_livescore_row(const cl_livescore *sc, int32_t user, float *x)
     return CL_OK;
 }
 
+/* ---- the row key ------------------------------------------------------------------------ */
+
+/* The trees of a tree-ensemble model (gbdt, forest, tree), or 0 for any other kind. */
+static int model_trees(const cl_model *m, cl_tree *const **trees)
+{
+    const char *kind = cl_model_kind(m);
+    if (!strcmp(kind, "gbdt")) {
+        const cl_gbdt *g = cl_model_impl(m);
+        *trees = g->trees;
+        return g->ntrees;
+    }
+    if (!strcmp(kind, "forest") || !strcmp(kind, "tree")) {
+        const cl_forest *f = cl_model_impl(m);
+        *trees = f->trees;
+        return f->ntrees;
+    }
+    return 0;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Per feature, the distinct thresholds of its numeric splits (sorted), and raw[j] for a
+ * feature with a categorical split or a model that is not a tree ensemble. */
+static int key_tables(cl_livescore *sc)
+{
+    int64_t d = cl_model_n_features(sc->m), total = 0;
+    cl_tree *const *trees = NULL;
+    int nt = model_trees(sc->m, &trees);
+    sc->nkey = d;
+    sc->off = cl_alloc_calloc((size_t)d + 1, sizeof *sc->off);
+    sc->raw = cl_alloc_calloc((size_t)(d > 0 ? d : 1), 1);
+    if (!sc->off || !sc->raw)
+        return CL_ENOMEM;
+    if (nt == 0) {
+        memset(sc->raw, 1, (size_t)d);
+        return CL_OK;
+    }
+    for (int t = 0; t < nt; t++)
+        for (int i = 0; i < trees[t]->n; i++) {
+            const cl_tnode *nd = &trees[t]->nodes[i];
+            if (nd->feature >= 0 && nd->feature < d && !nd->is_cat)
+                sc->off[nd->feature + 1]++;
+            else if (nd->feature >= 0 && nd->feature < d)
+                sc->raw[nd->feature] = 1;
+        }
+    for (int64_t j = 0; j < d; j++)
+        sc->off[j + 1] += sc->off[j];
+    total = sc->off[d];
+    int64_t *fill = cl_alloc_calloc((size_t)d + 1, sizeof *fill);
+    sc->cuts = cl_alloc(sizeof *sc->cuts * (size_t)(total > 0 ? total : 1));
+    if (!fill || !sc->cuts) {
+        cl_alloc_free(fill);
+        return CL_ENOMEM;
+    }
+    for (int t = 0; t < nt; t++)
+        for (int i = 0; i < trees[t]->n; i++) {
+            const cl_tnode *nd = &trees[t]->nodes[i];
+            if (nd->feature >= 0 && nd->feature < d && !nd->is_cat)
+                sc->cuts[sc->off[nd->feature] + fill[nd->feature]++] = nd->thr;
+        }
+    /* sorted and made distinct in place: the offsets then count distinct thresholds */
+    int64_t w = 0;
+    for (int64_t j = 0; j < d; j++) {
+        float *c = sc->cuts + sc->off[j];
+        int64_t n = sc->off[j + 1] - sc->off[j], start = w;
+        qsort(c, (size_t)n, sizeof *c, cmp_float);
+        for (int64_t k = 0; k < n; k++)
+            if (w == start || sc->cuts[w - 1] != c[k])
+                sc->cuts[w++] = c[k];
+        sc->off[j] = start;
+        fill[j] = w;
+    }
+    for (int64_t j = d; j > 0; j--)
+        sc->off[j] = fill[j - 1];
+    sc->off[0] = 0;
+    cl_alloc_free(fill);
+    return CL_OK;
+}
+
+int64_t cl_livescore_key_len(const cl_livescore *sc) { return sc->nkey; }
+
+void cl_livescore_key(const cl_livescore *sc, const float *x, uint32_t *key)
+{
+    for (int64_t j = 0; j < sc->nkey; j++) {
+        float v = x[j];
+        if (sc->raw[j]) {
+            memcpy(&key[j], &v, sizeof v);
+            continue;
+        }
+        const float *c = sc->cuts + sc->off[j];
+        int64_t lo = 0, hi = sc->off[j + 1] - sc->off[j];
+        if (hi == 0) { /* no tree splits on it: it changes nothing */
+            key[j] = 0;
+            continue;
+        }
+        if (isnan(v)) {
+            key[j] = UINT32_MAX;
+            continue;
+        }
+        while (lo < hi) { /* the number of thresholds t <= v: x < t for exactly the others */
+            int64_t mid = (lo + hi) / 2;
+            if (c[mid] <= v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        key[j] = (uint32_t)lo;
+    }
+}
+
 /* The raw value of `column` for the user in original units (NaN for categories), and the
  * customer's category label for cat columns (borrowed from a retained dictionary). */
-static void raw_value(const cl_livescore *sc, int32_t user, const char *column, double *value,
-                      const char **label)
+/* The customer's live features, read once for all of an answer's reasons. */
+typedef struct feats {
+    const double *v; /* NULL until read */
+    int plan, ok;
+    double own[CL_LIVE_NFEATURES];
+} feats;
+
+static int feats_get(const cl_livescore *sc, int32_t user, feats *fs)
+{
+    if (!fs->v) {
+        fs->ok = cl_livestate_features(sc->s, user, fs->own, &fs->plan) == CL_OK;
+        fs->v = fs->own;
+    }
+    return fs->ok;
+}
+
+static void raw_value(const cl_livescore *sc, int32_t user, feats *fs, const char *column,
+                      double *value, const char **label)
 {
     *value = NAN;
     *label = NULL;
@@ -364,13 +527,11 @@ static void raw_value(const cl_livescore *sc, int32_t user, const char *column, 
         if (x->kind == SRC_USER) {
             *value = user;
         } else if (x->kind == SRC_LIVE || x->kind == SRC_PLAN) {
-            double v[CL_LIVE_NFEATURES];
-            int plan = -1;
-            if (cl_livestate_features(sc->s, user, v, &plan) == CL_OK) {
+            if (feats_get(sc, user, fs)) {
                 if (x->kind == SRC_LIVE)
-                    *value = v[x->feature];
-                else if (plan >= 0 && plan < sc->plans->n)
-                    *label = sc->plans->labels[plan];
+                    *value = fs->v[x->feature];
+                else if (fs->plan >= 0 && fs->plan < sc->plans->n)
+                    *label = sc->plans->labels[fs->plan];
             }
         } else {
             int64_t r = profile_row(sc, user);
@@ -396,16 +557,55 @@ static int by_size(const void *pa, const void *pb)
     return (a->j > b->j) - (a->j < b->j); /* ties: feature order, so the result is stable */
 }
 
-int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_reason *out,
-                         int *n, double *base)
+static void reason_at(const cl_livescore *sc, int32_t user, feats *fs, int j, double contrib,
+                      cl_live_reason *out)
 {
+    const char *label = NULL;
+    out->feature = cl_pipeline_feature_name(sc->pipe, j);
+    cl_pipeline_source(sc->pipe, j, &out->column, &label);
+    raw_value(sc, user, fs, out->column, &out->value, &out->label);
+    out->contrib = contrib;
+    out->index = j;
+}
+
+static feats feats_of(const double *feat, int plan)
+{
+    feats fs;
+    fs.v = feat;
+    fs.plan = plan;
+    fs.ok = 1;
+    return fs;
+}
+
+void cl_livescore_reasons_at(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const int *j, const double *contrib, int n, cl_live_reason *out)
+{
+    feats fs = feats_of(feat, plan);
+    for (int i = 0; i < n; i++)
+        reason_at(sc, user, &fs, j[i], contrib[i], &out[i]);
+}
+
+int cl_livescore_risk_row(const cl_livescore *sc, const float *x, double *risk)
+{
+    float p;
+    int rc = cl_model_predict(sc->m, x, 1, cl_model_n_features(sc->m), &p, CL_PREDICT_PROB);
+    if (!rc)
+        *risk = p;
+    return rc;
+}
+
+int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const float *x, int k, cl_live_reason *out, int *n, double *base)
+{
+    feats fs = feats_of(feat, plan);
     *n = 0;
     int64_t d = cl_model_n_features(sc->m);
-    float *x = cl_alloc(sizeof *x * (size_t)d), *phi = cl_alloc(sizeof *phi * (size_t)(d + 1));
-    ranked *r = cl_alloc(sizeof *r * (size_t)d);
-    int rc = x && phi && r ? CL_OK : CL_ENOMEM;
-    if (!rc)
-        rc = cl_livescore_row(sc, user, x);
+    enum { STACK = 128 }; /* a served answer's model: no allocation */
+    float phi_s[STACK + 1];
+    ranked r_s[STACK];
+    float *phi = d <= STACK ? phi_s : cl_alloc(sizeof *phi * (size_t)(d + 1));
+    ranked *r = d <= STACK ? r_s : cl_alloc(sizeof *r * (size_t)(d > 0 ? d : 1));
+    int rc = phi && r ? CL_OK : CL_ENOMEM;
     if (!rc)
         rc = cl_model_contrib(sc->m, x, 1, d, sc->ref, phi);
     if (!rc) {
@@ -413,20 +613,28 @@ int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_re
             r[j] = (ranked){(int)j, fabs(phi[j])};
         qsort(r, (size_t)d, sizeof *r, by_size);
         int m = k < d ? k : (int)d;
-        for (int i = 0; i < m; i++) {
-            cl_live_reason *o = &out[i];
-            const char *label = NULL;
-            o->feature = cl_pipeline_feature_name(sc->pipe, r[i].j);
-            cl_pipeline_source(sc->pipe, r[i].j, &o->column, &label);
-            raw_value(sc, user, o->column, &o->value, &o->label);
-            o->contrib = phi[r[i].j];
-        }
+        for (int i = 0; i < m; i++)
+            reason_at(sc, user, &fs, r[i].j, phi[r[i].j], &out[i]);
         *n = m;
         if (base)
             *base = phi[d];
     }
+    if (phi != phi_s)
+        cl_alloc_free(phi);
+    if (r != r_s)
+        cl_alloc_free(r);
+    return rc;
+}
+
+int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_reason *out,
+                         int *n, double *base)
+{
+    *n = 0;
+    int64_t d = cl_model_n_features(sc->m);
+    float *x = cl_alloc(sizeof *x * (size_t)(d > 0 ? d : 1));
+    int rc = x ? cl_livescore_row(sc, user, x) : CL_ENOMEM;
+    if (!rc)
+        rc = cl_livescore_reasons_row(sc, user, NULL, -1, x, k, out, n, base);
     cl_alloc_free(x);
-    cl_alloc_free(phi);
-    cl_alloc_free(r);
     return rc;
 }

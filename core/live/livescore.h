@@ -34,6 +34,7 @@ typedef struct cl_live_reason {
     const char *label;   /* the category for one-hot features, NULL otherwise */
     double value;        /* the raw value in original units (NaN when missing / categorical) */
     double contrib;      /* SHAP value on the margin scale: > 0 raises the risk */
+    int index;           /* the model feature's index (cl_livescore_reason_at takes it) */
 } cl_live_reason;
 
 int cl_livescore_new(cl_livescore **out, const cl_livestate *s, const cl_model *m,
@@ -55,5 +56,36 @@ int cl_livescore_rows(const cl_livescore *sc, const int32_t *users, int64_t n, f
  * value (bias) in *base when not NULL. CL_EINVAL when the model has no contributions. */
 int cl_livescore_reasons(const cl_livescore *sc, int32_t user, int k, cl_live_reason *out,
                          int *n, double *base);
+
+/* ---- answers reused across days -------------------------------------------------------------
+ * A customer's features move every day (tenure, recency, sliding windows), but a tree
+ * ensemble sees a row only through its split decisions: two rows that fall on the same side
+ * of every split of every tree reach the same leaves and get the same prediction and the same
+ * TreeSHAP values, bit for bit (both read x only through cl_tree_go_left's comparisons). The
+ * key of a row says exactly that: per model feature, how many of the ensemble's distinct
+ * thresholds on it are <= x (NaN: UINT32_MAX; a feature no tree splits on: 0; a feature with
+ * a categorical split, and every feature of a kind that is not a tree ensemble: the float's
+ * bits, so equal keys there mean equal values). Equal keys (same model) => equal risk and
+ * contributions, so a cache keyed on it is exact. */
+
+/* Length of the key: cl_model_n_features of the model. */
+int64_t cl_livescore_key_len(const cl_livescore *sc);
+/* The key of model input row x (cl_livescore_row) into key[cl_livescore_key_len]. */
+void cl_livescore_key(const cl_livescore *sc, const float *x, uint32_t *key);
+/* P(churn) of model input row x: what cl_livescore_risk gives for the user whose row it is. */
+int cl_livescore_risk_row(const cl_livescore *sc, const float *x, double *risk);
+/* feat, plan below: the customer's live features and plan as cl_livestate_features gives
+ * them now (what the caller read already; feat NULL: read here). */
+/* The model input row of `user` (cl_livescore_row) built from feat and plan. */
+int cl_livescore_row_from(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                          float *x);
+/* cl_livescore_reasons of `user` from its model input row x (cl_livescore_row). */
+int cl_livescore_reasons_row(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const float *x, int k, cl_live_reason *out, int *n, double *base);
+/* The reasons of model features j[0..n) with contributions contrib[] for `user`, as the
+ * reasons functions fill them (names, raw values in original units now, labels): how a
+ * reused answer shows today's values beside contributions that did not change. */
+void cl_livescore_reasons_at(const cl_livescore *sc, int32_t user, const double *feat, int plan,
+                             const int *j, const double *contrib, int n, cl_live_reason *out);
 
 #endif

@@ -92,8 +92,8 @@ typedef struct cl_service_config {
 
 /* Cached answers (GET /api/customers/:id and the monitor's rows) are kept in a fixed pool of
  * slots reused in clock (second-chance) order, so the memory they take is bounded whatever
- * the number of customers: slots x (a slot, 1464 bytes on x86-64, + one serialised answer
- * of at most CL_SERVICE_CACHE_TEXT_MAX bytes; longer texts are not kept): ~580 MB at most
+ * the number of customers: slots x (a slot, 2024 bytes on x86-64, + one serialised answer
+ * of at most CL_SERVICE_CACHE_TEXT_MAX bytes; longer texts are not kept): ~600 MB at most
  * for the default, what /metrics shows as churnlab_answer_cache_bound_bytes. */
 #define CL_SERVICE_CACHE_DEFAULT 32768
 #define CL_SERVICE_CACHE_TEXT_MAX 16384

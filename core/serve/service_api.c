@@ -166,6 +166,26 @@ static void metrics(cl_service *svc, cl_service_response *r)
         "# TYPE churnlab_answer_cache_bytes gauge\nchurnlab_answer_cache_bytes %lld\n"
         "# TYPE churnlab_answer_cache_bound_bytes gauge\nchurnlab_answer_cache_bound_bytes %lld\n",
         (long long)used, (long long)slots, (long long)bytes, (long long)bound);
+    OUT("# HELP churnlab_answers_total Customer answers computed: scored (prediction and "
+        "reasons computed) or reused (the model input row kept its split key: risk and reasons "
+        "taken from the last answer).\n"
+        "# TYPE churnlab_answers_total counter\nchurnlab_answers_total{how=\"scored\"} %lld\n"
+        "churnlab_answers_total{how=\"reused\"} %lld\n"
+        "# HELP churnlab_customer_text_total GET /api/customers/:id texts served from the cache "
+        "or built.\n"
+        "# TYPE churnlab_customer_text_total counter\nchurnlab_customer_text_total{how=\"cached\"} "
+        "%lld\nchurnlab_customer_text_total{how=\"built\"} %lld\n",
+        (long long)atomic_load(&svc->ans_scored), (long long)atomic_load(&svc->ans_reused),
+        (long long)atomic_load(&svc->text_hits), (long long)atomic_load(&svc->text_built));
+    OUT("# HELP churnlab_monitor_refresh_locked_seconds Time monitor refreshes held the state's "
+        "read lock (a writer waits for it).\n"
+        "# TYPE churnlab_monitor_refresh_locked_seconds summary\n"
+        "churnlab_monitor_refresh_locked_seconds_sum %.6f\n"
+        "churnlab_monitor_refresh_locked_seconds_count %lld\n"
+        "# TYPE churnlab_monitor_refresh_locked_seconds_max gauge\n"
+        "churnlab_monitor_refresh_locked_seconds_max %.6f\n",
+        atomic_load(&svc->refresh_locked_sum), (long long)atomic_load(&svc->refreshes),
+        atomic_load(&svc->refresh_locked_max));
 #undef OUT
     svc_model_put(m);
     r->status = 200;

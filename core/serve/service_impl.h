@@ -20,6 +20,7 @@
 #define SVC_BINS 20      /* risk histogram */
 #define SVC_STRIPES 64   /* cache locks */
 #define SVC_NROUTES 12
+#define SVC_KEY_MAX 128  /* model features an answer's row key holds (more: never reused) */
 
 /* A loaded model with its scorer; readers hold a reference while they use it. */
 typedef struct svc_model {
@@ -33,9 +34,13 @@ typedef struct svc_model {
 typedef struct svc_reason {
     char feature[64], column[48], label[48]; /* label: the category of a one-hot feature */
     double value, contrib;
+    int index; /* the model feature */
 } svc_reason;
 
-/* One customer's answer, valid while (nev, now, model) are unchanged. */
+/* One customer's answer, valid while (nev, now, model) are unchanged. Its risk and reasons'
+ * contributions stay valid while (model, key) are: key is the row key of the model input
+ * row they came from (livescore.h; nkey 0: none), so a later answer of the same customer
+ * whose row has the same key takes them instead of scoring and explaining again. */
 typedef struct svc_answer {
     int64_t nev, model;
     int32_t now;
@@ -52,6 +57,8 @@ typedef struct svc_answer {
     double feat[CL_LIVE_NFEATURES];
     int best;
     uint64_t rec_key; /* hash of the history the recommendations were folded in from */
+    int nkey;
+    uint32_t key[SVC_KEY_MAX];
 } svc_answer;
 
 /* One slot of the answer cache (service.c): the answer and its serialised text of `owner`
@@ -156,6 +163,14 @@ struct cl_service {
     atomic_llong lat_bucket[SVC_NROUTES][12];
     _Atomic double lat_sum[SVC_NROUTES];
     atomic_llong events_accepted, events_rejected, reloads;
+    /* answers: scored and explained, risk and reasons reused by key, the customer's text
+     * served from the cache, built */
+    atomic_llong ans_scored, ans_reused, text_hits, text_built;
+    /* monitor refreshes that computed (the refreshing thread writes, /metrics reads): count,
+     * seconds under the state's read lock (an ingest waits that long for its write lock)
+     * summed and the longest */
+    atomic_llong refreshes;
+    _Atomic double refresh_locked_sum, refresh_locked_max;
     double started;
     struct cl_experiment *_Atomic experiment; /* borrowed, NULL: none (exper, service.c end) */
 };
@@ -194,6 +209,11 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
  * cache when the customer's events, the clock, the model and the history are unchanged.
  * Takes the state's read lock itself. CL_ERANGE for an unknown customer. */
 int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len);
+/* answer_text.c: the text of json_dumps(svc_answer_json(svc, user, a, 1), JSON_COMPACT |
+ * JSON_REAL_PRECISION(15)), byte for byte, written directly (cl_alloc'd into *out, *len
+ * bytes). CL_EINVAL when a string is not valid UTF-8 (the tree drops such a key: the caller
+ * then dumps the tree), CL_ENOMEM. */
+int svc_answer_text(cl_service *svc, int32_t user, const svc_answer *a, char **out, size_t *len);
 json_t *svc_model_json(cl_service *svc, const svc_model *m);
 void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
 

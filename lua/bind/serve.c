@@ -565,7 +565,7 @@ static int l_start(lua_State *L)
         "state",     "model",      "profiles", "reference", "rec",        "titles",
         "port",      "bind",       "token",    "threshold", "currency",   "actions",
         "routes",    "refresh_ms", "timeout_s", "horizon_months", "calibration_days",
-        "max_connections", "history", "cache", NULL};
+        "max_connections", "history", "cache", "threads", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
     lcl_check_options(L, 1, "start", known);
     double cache = lcl_optnum(L, 1, "cache", CL_SERVICE_CACHE_DEFAULT);
@@ -649,6 +649,9 @@ static int l_start(lua_State *L)
         .history_path = o->history_path,
         .cache_answers = (int32_t)cache,
     };
+    double threads = lcl_optnum(L, 1, "threads", 0);
+    if (!(threads >= 0 && threads <= 64 && threads == floor(threads)))
+        return luaL_error(L, "start: option 'threads' must be an integer in 0..64 (0: one per core)");
     live->served++; /* from here the state's Lua methods take the lock */
     o->live = live;
     int rc = cl_service_new(&o->svc, &cfg);
@@ -660,6 +663,7 @@ static int l_start(lua_State *L)
         .timeout_s = (int)lcl_optnum(L, 1, "timeout_s", 30),
         .max_connections = (int)lcl_optnum(L, 1, "max_connections", 512),
         .refresh_ms = (int)lcl_optnum(L, 1, "refresh_ms", 1000),
+        .threads = threads,
         .custom = o->nroutes ? custom_route : NULL,
         .custom_ctx = o,
     };
@@ -932,7 +936,8 @@ int luaopen_churnlab_serve(lua_State *L)
         "[threshold = 0.3], [currency = \"USD\"], [actions = {{name, label, contact, accept_pct, "
         "reach, log_hr, log_hr_issues}, ...}], [routes = {[\"/path\"] = function(req) ... end}], "
         "[refresh_ms = 1000], [timeout_s = 30], [horizon_months = 12], [calibration_days = 30], "
-        "[max_connections = 512], [history = path], [cache = 32768]} -> churnlab.Service: "
+        "[max_connections = 512], [history = path], [cache = 32768], [threads = 0]} -> "
+        "churnlab.Service: "
         "serves the live "
         "state on HTTP "
         "(loopback unless bind says otherwise; another address needs a token). GET / is the "
@@ -944,7 +949,8 @@ int luaopen_churnlab_serve(lua_State *L)
         "type = \"json\"|\"text\"|\"html\"|\"csv\"}, a table (JSON) or a string. The model file "
         "is read again by /api/reload and when it changes on disk; history names an SQLite "
         "file that keeps every customer's risk history across restarts; cache bounds the "
-        "answers kept (each ~1.5 KB plus its JSON text of at most 16 KB; clock eviction). cl.serve{...} is start{...}, then run{seconds, tick, "
+        "answers kept (each ~2 KB plus its JSON text of at most 16 KB; clock eviction); threads "
+        "sets libmicrohttpd's epoll worker threads (0: one per core). cl.serve{...} is start{...}, then run{seconds, tick, "
         "tick_ms} with those three options, then stop.");
     lua_pop(L, 1);
     lua_createtable(L, 0, 1);

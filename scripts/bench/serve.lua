@@ -49,7 +49,7 @@ rec:fit(cl.interactions(watches, {user = "user_id", item = "title_id", time = "d
 events, watches, ratings = nil, nil, nil
 collectgarbage()
 local srv = cl.serve.start{state = st, model = MODEL, profiles = users, rec = rec, titles = titles,
-  port = 0, refresh_ms = 1000}
+  port = 0, refresh_ms = 1000, threads = tonumber(os.getenv("SERVE_BENCH_THREADS") or "0")}
 local port = srv:port()
 local ids = active.user_id:totable()
 local script = tmp .. "/ids.lua"
@@ -75,18 +75,47 @@ end
 -- answer (risk and reasons depend on the day), so the pace sets the share of recomputed answers.
 -- A day's ingest lets the service's readers in every 1024 events (lua/bind/live.c): the time
 -- a whole day takes is printed too (day_ingest_ms; the lock is held for slices of it).
+-- the service's counters (/metrics): answers scored / reused by key, texts cached / built
+local function counters()
+  local _, m = srv:request("GET", "/metrics")
+  local function c(pat) return tonumber(m:match(pat) or "") end
+  return {scored = c('churnlab_answers_total{how="scored"} (%d+)'),
+    reused = c('churnlab_answers_total{how="reused"} (%d+)'),
+    cached = c('churnlab_customer_text_total{how="cached"} (%d+)'),
+    built = c('churnlab_customer_text_total{how="built"} (%d+)'),
+    rsum = tonumber(m:match("churnlab_monitor_refresh_locked_seconds_sum (%S+)") or ""),
+    rcount = c("churnlab_monitor_refresh_locked_seconds_count (%d+)"),
+    rmax = tonumber(m:match("\nchurnlab_monitor_refresh_locked_seconds_max (%S+)") or "")}
+end
+-- CPU seconds of this process (every thread: the service, the stream, the ingest)
+local function cpu_s()
+  local f = io.open("/proc/self/stat")
+  local s = f and f:read("l") or ""
+  if f then f:close() end
+  local fields = {}
+  for x in s:gsub("^.*%) ", ""):gmatch("%S+") do fields[#fields + 1] = x end
+  return ((tonumber(fields[12]) or 0) + (tonumber(fields[13]) or 0)) / 100 -- utime + stime, USER_HZ
+end
 local function run(case, path, streaming, speed, lua_script)
   local out = tmp .. "/" .. case .. ".txt"
+  local c0, cpu0 = counters(), cpu_s()
   local cmd = fmt("wrk -t2 -c64 -d%ds --latency %s http://127.0.0.1:%d%s > %s 2>&1 &", SECONDS,
     path and "" or ("-s " .. (lua_script or script)), port, path or "", out)
   os.execute(cmd)
   local t0, days, hold_max, hold_sum = cl.core.now(), 0, 0, 0
+  local lock = {hold = 0, wait = 0, commit = 0, slices = 0} -- the ingests' write lock (maxima)
+  local function note(r)
+    if r.lock then
+      lock.hold, lock.wait = math.max(lock.hold, r.lock.hold_max_ms), math.max(lock.wait, r.lock.wait_max_ms)
+      lock.commit, lock.slices = math.max(lock.commit, r.lock.commit_ms), lock.slices + r.lock.slices
+    end
+  end
   while cl.core.now() - t0 < SECONDS + 1.5 do
     if streaming and (not speed or speed <= 0 or days < (cl.core.now() - t0) * speed) then
       local day, ev, rt = it(sv, ctl)
       if day then
         local h0 = cl.core.now()
-        st:ingest(ev); st:ingest(rt, {event = "rating"}); st:advance(day + 1); days = days + 1
+        note(st:ingest(ev)); note(st:ingest(rt, {event = "rating"})); st:advance(day + 1); days = days + 1
         local h = (cl.core.now() - h0) * 1000
         hold_max, hold_sum = math.max(hold_max, h), hold_sum + h
       end
@@ -96,6 +125,8 @@ local function run(case, path, streaming, speed, lua_script)
   if days > 0 then
     print(fmt("bench suite=serve case=%s impl=churnlab metric=day_ingest_ms mean=%.1f max=%.1f days=%d seconds=%.1f",
       case, hold_sum / days, hold_max, days, cl.core.now() - t0))
+    print(fmt("bench suite=serve case=%s impl=churnlab metric=ingest_lock_ms hold_max=%.2f wait_max=%.2f commit_max=%.2f slices=%d",
+      case, lock.hold, lock.wait, lock.commit, lock.slices))
   end
   local text = io.open(out):read("a")
   local rps = tonumber(text:match("Requests/sec:%s+([%d%.]+)")) or 0
@@ -109,11 +140,19 @@ local function run(case, path, streaming, speed, lua_script)
   end
   print(fmt("bench suite=serve case=%s impl=churnlab metric=throughput value=%.0f unit=req/s connections=64 non2xx=%d",
     case, rps, non2xx))
+  local c1 = counters()
+  local function d(k) return c0[k] and c1[k] and tostring(c1[k] - c0[k]) or "?" end
+  print(fmt("bench suite=serve case=%s impl=churnlab metric=answers scored=%s reused=%s text_cached=%s text_built=%s cpu_s=%.2f",
+    case, d("scored"), d("reused"), d("cached"), d("built"), cpu_s() - cpu0))
+  local nr = c0.rcount and c1.rcount and c1.rcount - c0.rcount or 0
+  print(fmt("bench suite=serve case=%s impl=churnlab metric=refresh_locked_ms refreshes=%d mean=%s max_so_far=%s",
+    case, nr, nr > 0 and fmt("%.1f", (c1.rsum - c0.rsum) / nr * 1000) or "?", c1.rmax and fmt("%.1f", c1.rmax * 1000) or "?"))
   return {rps = rps, p99 = parse_ms(p99)}
 end
 local function load() local f = io.open("/proc/loadavg") local s = f and f:read("l") or "?" if f then f:close() end return s end
 print(fmt("bench-env suite=serve loadavg_before=%q", load()))
--- SERVE_BENCH_CASES=customer,healthz runs only those (all by default)
+-- SERVE_BENCH_CASES=customer,healthz runs only those (all by default); SERVE_BENCH_THREADS=n
+-- sets the service's epoll threads (default: one per core)
 local only = os.getenv("SERVE_BENCH_CASES")
 local results = {}
 local function case(name, ...)

@@ -44,6 +44,8 @@ T.test("a served ingest: same state and log as unserved, slices logged, readers 
   B:ingest(active, {event = "profile"})
   T.raises(function() cl.serve.start{state = B, model = model, profiles = profiles, port = 0, cache = 0} end,
     "option 'cache' must be an integer")
+  T.raises(function() cl.serve.start{state = B, model = model, profiles = profiles, port = 0, threads = 1.5} end,
+    "option 'threads' must be an integer")
   local srv = cl.serve.start{state = B, model = model, profiles = profiles, port = 0, cache = 64}
   local _, metrics = srv:request("GET", "/metrics")
   T.ok(metrics:find("churnlab_answer_cache_slots 64", 1, true), "the cache option sizes the pool")
@@ -68,6 +70,9 @@ T.test("a served ingest: same state and log as unserved, slices logged, readers 
   if loop then io.open(loop, "w"):close() end -- the reader stops whatever happened
   assert(ok, rb)
   T.eq(rb.accepted, ra.accepted)
+  -- what the readers waited through: one stretch per slice, each timed
+  T.eq(rb.lock.slices, 1 + rb.accepted // 1024)
+  T.ok(rb.lock.hold_max_ms > 0 and rb.lock.wait_max_ms >= 0 and rb.lock.commit_ms > 0, "lock times")
   T.eq(rb.rejected, ra.rejected)
   T.ok(rb.accepted > 5 * 1024, "enough events for several slices")
   -- every slice is one logged batch: profiles (1) + ceil(accepted / 1024) batches

@@ -1,7 +1,8 @@
 /* serve_fixture.h - a small live service for tests/core/serve/test_service.c and the request
  * fuzzer (tests/fuzz/fuzz_serve.c): 60 customers with deterministic events, a logistic
  * regression with its pipeline trained on their live features, an event log, a popularity
- * recommender over the 20 titles. Everything under /tmp/clsvc_<pid>_<tag>.* */
+ * recommender over the 20 titles. Everything under /tmp/clsvc_<pid>_<tag>.* fx_setup_kind
+ * trains another kind instead (a gbdt: tests/core/serve/test_service.c's reused answers). */
 #ifndef SERVE_FIXTURE_H
 #define SERVE_FIXTURE_H
 
@@ -27,6 +28,7 @@ typedef struct svc_fixture {
     char model_path[128], log_path[128];
     cl_livestate_config cfg;
     int16_t genre[FX_TITLES];
+    const char *kind; /* the model's kind (fx_setup: logreg) */
 } svc_fixture;
 
 static const char *const FX_PLANS[] = {"basic", "standard", "premium"};
@@ -82,6 +84,8 @@ static int fx_train(svc_fixture *f)
     for (int u = 1; u <= FX_USERS; u++) {
         ids[u - 1] = u;
         y[u - 1] = fx_hash((uint32_t)u) % 4 == 0;
+        if (strcmp(f->kind, "logreg")) /* noise, so trees split on many features */
+            y[u - 1] = fx_hash((uint32_t)u * 7 + 1) % 3 == 0 ? 1 - y[u - 1] : y[u - 1];
     }
     int rc = cl_livestate_frame(f->s, ids, FX_USERS, &fr);
     /* a profile column too (the service joins it from `profiles` by user_id) */
@@ -110,13 +114,23 @@ static int fx_train(svc_fixture *f)
         rc = cl_pipeline_fit(&p, fr, &po);
     if (rc == CL_OK)
         rc = cl_pipeline_transform(p, fr, &X, &Y);
-    const cl_model_ops *ops = cl_model_kind_ops("logreg");
+    const cl_model_ops *ops = cl_model_kind_ops(f->kind);
     void *impl = NULL;
     cl_model *m = NULL;
     if (rc == CL_OK) {
-        char params[512];
-        ops->defaults(params);
-        rc = ops->create(&impl, params);
+        _Alignas(64) char params[4096];
+        if (!ops || ops->params_size > sizeof params)
+            rc = cl_error(CL_EINVAL, "fixture: no kind %s (or its params are too large)", f->kind);
+        if (rc == CL_OK) {
+            ops->defaults(params);
+            if (!strcmp(f->kind, "gbdt")) { /* 60 rows: small leaves, so the trees split */
+                cl_gbdt_params *gp = (cl_gbdt_params *)(void *)params;
+                gp->trees = 40;
+                gp->depth = 4;
+                gp->min_child_weight = 0.1;
+            }
+            rc = ops->create(&impl, params);
+        }
     }
     if (rc == CL_OK) {
         cl_model_history h;
@@ -207,9 +221,38 @@ static int fx_rec(svc_fixture *f)
     return rc;
 }
 
-static int fx_setup(svc_fixture *f, const char *tag, int with_log, const char *token)
+static const char *const FX_TITLE_NAMES[FX_TITLES + 1] = {
+    NULL,      "Alpha",   "Bravo",    "Charlie", "Delta",  "Echo",  "Foxtrot",
+    "Golf",    "Hotel",   "India",    "Juliett", "Kilo",   "Lima",  "Mike",
+    "November", "Oscar",  "Papa",     "Quebec",  "Romeo",  "Sierra", "Tango"};
+static const char *const FX_GENRES[FX_TITLES + 1] = {
+    NULL,    "drama", "comedy", "crime", "docu", "drama", "comedy", "crime",
+    "docu",  "drama", "comedy", "crime", "docu", "drama", "comedy", "crime",
+    "docu",  "drama", "comedy", "crime", "docu"};
+
+/* The configuration of the fixture's service (another service on the same state takes it). */
+static cl_service_config fx_service_config(svc_fixture *f, const char *token)
+{
+    return (cl_service_config){
+        .state = f->s,
+        .log = f->log,
+        .lock = &f->lock,
+        .state_version = &f->version,
+        .model_path = f->model_path,
+        .profiles = f->profiles,
+        .rec = f->rec,
+        .ntitles = FX_TITLES,
+        .title_names = FX_TITLE_NAMES,
+        .title_genres = FX_GENRES,
+        .token = token,
+    };
+}
+
+static int fx_setup_kind(svc_fixture *f, const char *tag, int with_log, const char *token,
+                         const char *kind)
 {
     memset(f, 0, sizeof *f);
+    f->kind = kind;
     snprintf(f->model_path, sizeof f->model_path, "/tmp/clsvc_%d_%s.clm", (int)getpid(), tag);
     snprintf(f->log_path, sizeof f->log_path, "/tmp/clsvc_%d_%s.db", (int)getpid(), tag);
     unlink(f->log_path);
@@ -230,28 +273,13 @@ static int fx_setup(svc_fixture *f, const char *tag, int with_log, const char *t
     if (rc)
         return rc;
     pthread_rwlock_init(&f->lock, NULL);
-    static const char *const names[FX_TITLES + 1] = {
-        NULL,      "Alpha",   "Bravo",    "Charlie", "Delta",  "Echo",  "Foxtrot",
-        "Golf",    "Hotel",   "India",    "Juliett", "Kilo",   "Lima",  "Mike",
-        "November", "Oscar",  "Papa",     "Quebec",  "Romeo",  "Sierra", "Tango"};
-    static const char *const genres[FX_TITLES + 1] = {
-        NULL,    "drama", "comedy", "crime", "docu", "drama", "comedy", "crime",
-        "docu",  "drama", "comedy", "crime", "docu", "drama", "comedy", "crime",
-        "docu",  "drama", "comedy", "crime", "docu"};
-    cl_service_config sc = {
-        .state = f->s,
-        .log = f->log,
-        .lock = &f->lock,
-        .state_version = &f->version,
-        .model_path = f->model_path,
-        .profiles = f->profiles,
-        .rec = f->rec,
-        .ntitles = FX_TITLES,
-        .title_names = names,
-        .title_genres = genres,
-        .token = token,
-    };
+    cl_service_config sc = fx_service_config(f, token);
     return cl_service_new(&f->svc, &sc);
+}
+
+static int fx_setup(svc_fixture *f, const char *tag, int with_log, const char *token)
+{
+    return fx_setup_kind(f, tag, with_log, token, "logreg");
 }
 
 static void fx_teardown(svc_fixture *f)

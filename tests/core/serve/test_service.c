@@ -879,6 +879,168 @@ static void feature_labels_read_in_words(void **st)
                              "last 90 days");
 }
 
+
+static void assert_text_is_the_tree(int32_t u, const svc_answer *a)
+{
+    json_t *o = svc_answer_json(F.svc, u, a, 1);
+    char *want = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(o);
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(svc_answer_text(F.svc, u, a, &got, &len), CL_OK);
+    assert_int_equal(len, strlen(got));
+    if (strcmp(got, want))
+        fprintf(stderr, "customer %d:\n got  %s\n want %s\n", (int)u, got, want);
+    assert_string_equal(got, want);
+    free(want);
+    cl_alloc_free(got);
+}
+
+/* The customer text written directly (answer_text.c) is, byte for byte, jansson's dump of the
+ * answer's tree: every customer (with risk histories), then an answer holding what jansson
+ * escapes or formats specially (quotes, backslashes, control characters, UTF-8, exponents,
+ * -0, NaN, a fallback); a string that is not UTF-8 (json_string refuses it) is CL_EINVAL. */
+static void answer_text_equals_the_tree(void **st)
+{
+    (void)st;
+    assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
+    svc_model *m = svc_model_get(F.svc);
+    svc_answer a;
+    int with_history = 0;
+    for (int32_t u = 1; u <= FX_USERS; u++) {
+        pthread_rwlock_rdlock(&F.lock);
+        int rc = svc_answer_of(F.svc, m, u, &a);
+        pthread_rwlock_unlock(&F.lock);
+        assert_int_equal(rc, CL_OK);
+        svc_user *us = svc_user_of(F.svc, u, 0);
+        with_history += us && us->hist_n > 0;
+        assert_text_is_the_tree(u, &a);
+    }
+    assert_true(with_history > 0);
+    assert_true(a.nreasons >= 2);
+    snprintf(a.reasons[0].label, sizeof a.reasons[0].label, "a\"b\\c\n\t\x01\x1f/\xc3\xa9\xe2\x82\xac");
+    a.reasons[1].label[0] = '\0';
+    a.reasons[1].value = 1e-5;
+    a.reasons[1].contrib = -2.5e-5;
+    a.risk = 1e-7;
+    a.price = 1e20;
+    a.tenure = -0.0;
+    a.feat[3] = NAN;
+    a.feat[4] = 1e-5;
+    a.feat[5] = 123456789012345678.0;
+    a.feat[6] = 1e300 * 1e300;
+    a.feat[7] = -3.0;
+    a.fallback = 1;
+    assert_text_is_the_tree(7, &a);
+    a.nrecs = 0;
+    a.nreasons = 0;
+    assert_text_is_the_tree(7, &a);
+    static const char *const bad[] = {"\xff", "\xc0\x80", "x\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                      "\xe2\x82"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        a.nreasons = 1;
+        snprintf(a.reasons[0].label, sizeof a.reasons[0].label, "%s", bad[k]);
+        json_t *js = json_string(bad[k]);
+        assert_null(js); /* jansson refuses it too */
+        char *t = NULL;
+        size_t len;
+        assert_int_equal(svc_answer_text(F.svc, 7, &a, &t, &len), CL_EINVAL);
+        assert_null(t);
+    }
+    svc_model_put(m);
+}
+
+static void assert_same_answer(int32_t u, const svc_answer *a, const svc_answer *b)
+{
+    if (a->risk != b->risk)
+        fprintf(stderr, "customer %d: risk %.17g (reused) != %.17g (fresh)\n", (int)u, a->risk,
+                b->risk);
+    assert_true(a->risk == b->risk);
+    assert_int_equal(a->nreasons, b->nreasons);
+    for (int k = 0; k < a->nreasons; k++) {
+        const svc_reason *x = &a->reasons[k], *y = &b->reasons[k];
+        assert_string_equal(x->feature, y->feature);
+        assert_string_equal(x->column, y->column);
+        assert_string_equal(x->label, y->label);
+        assert_int_equal(x->index, y->index);
+        assert_true(x->contrib == y->contrib);
+        assert_true(x->value == y->value || (isnan(x->value) && isnan(y->value)));
+    }
+    assert_int_equal(a->best, b->best);
+    for (int k = 0; k < SVC_MAX_ACTIONS; k++)
+        assert_true(a->net[k] == b->net[k]);
+    assert_int_equal(a->nrecs, b->nrecs);
+    assert_memory_equal(a->rec_title, b->rec_title, sizeof a->rec_title);
+    assert_int_equal(a->nkey, b->nkey);
+    assert_memory_equal(a->key, b->key, sizeof a->key[0] * (size_t)a->nkey);
+}
+
+/* A gbdt's risk and reasons are reused while a customer's model input row keeps its split key
+ * (livescore.h): over 40 days of a moving clock, with events on some days, every answer of
+ * the long-lived service (reusing) equals, bit for bit, the answer of a service started that
+ * day (which scores and explains everything afresh), and its text equals the fresh text.
+ * Both kinds of answers must occur, or the test proves nothing. */
+static void reused_answers_equal_fresh_ones(void **st)
+{
+    (void)st;
+    svc_fixture G;
+    int rc = fx_setup_kind(&G, "gbdt", 0, NULL, "gbdt");
+    if (rc)
+        fprintf(stderr, "fixture: %s\n", cl_error_last());
+    assert_int_equal(rc, CL_OK);
+    for (int day = 0; day < 40; day++) {
+        if (day > 0) {
+            pthread_rwlock_wrlock(&G.lock);
+            int32_t now = cl_livestate_now(G.s);
+            int32_t u = 1 + (day * 7) % FX_USERS;
+            cl_live_event w = {.user = u, .day = now, .kind = CL_LIVE_WATCH, .title = 1 + day % FX_TITLES,
+                               .minutes = 30, .completion = 0.7};
+            if (day % 3 == 0)
+                assert_int_equal(cl_livestate_apply(G.s, &w), CL_OK);
+            assert_int_equal(cl_livestate_advance(G.s, now + 1), CL_OK);
+            pthread_rwlock_unlock(&G.lock);
+        }
+        cl_service_config sc = fx_service_config(&G, NULL);
+        cl_service *fresh = NULL;
+        assert_int_equal(cl_service_new(&fresh, &sc), CL_OK);
+        svc_model *ma = svc_model_get(G.svc), *mb = svc_model_get(fresh);
+        for (int32_t u = 1; u <= FX_USERS; u++) {
+            svc_answer a, b;
+            pthread_rwlock_rdlock(&G.lock);
+            assert_int_equal(svc_answer_of(G.svc, ma, u, &a), CL_OK);
+            assert_int_equal(svc_answer_of(fresh, mb, u, &b), CL_OK);
+            pthread_rwlock_unlock(&G.lock);
+            assert_same_answer(u, &a, &b);
+            if (day % 10 == 9) { /* and the texts (the history is empty in both) */
+                char *ta = NULL, *tb = NULL;
+                size_t la, lb;
+                assert_int_equal(svc_customer_text(G.svc, ma, u, &ta, &la), CL_OK);
+                assert_int_equal(svc_customer_text(fresh, mb, u, &tb, &lb), CL_OK);
+                assert_string_equal(ta, tb);
+                cl_alloc_free(ta);
+                cl_alloc_free(tb);
+            }
+        }
+        svc_model_put(ma);
+        svc_model_put(mb);
+        cl_service_free(fresh);
+    }
+    long long reused = atomic_load(&G.svc->ans_reused), scored = atomic_load(&G.svc->ans_scored);
+    fprintf(stderr, "reused %lld, scored %lld answers over 40 days of 60 customers\n", reused,
+            scored);
+    assert_true(reused > 0);
+    assert_true(scored > FX_USERS); /* some keys changed after the first day */
+    /* the counters are in /metrics */
+    cl_service_request q = {"GET", "/metrics", NULL, 0, NULL, 0, NULL};
+    cl_service_response r;
+    cl_service_handle(G.svc, &q, &r);
+    char want[96];
+    snprintf(want, sizeof want, "churnlab_answers_total{how=\"reused\"} %lld\n", reused);
+    assert_non_null(strstr(r.body, want));
+    cl_service_response_free(&r);
+    fx_teardown(&G);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +1059,8 @@ int main(void)
         cmocka_unit_test(one_row_rescoring_equals_the_batch_path),
         cmocka_unit_test(customers_list_is_the_monitor_ranking),
         cmocka_unit_test(answer_cache_is_bounded),
+        cmocka_unit_test(reused_answers_equal_fresh_ones),
+        cmocka_unit_test(answer_text_equals_the_tree),
         cmocka_unit_test(recommendations_follow_the_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
