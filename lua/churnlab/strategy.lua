@@ -434,16 +434,19 @@ function M.simulate(opts)
   return res
 end
 
-local HR_OPTIONS = {"weights", "start", "iterations"}
+local HR_OPTIONS = {"weights", "start", "iterations", "prior"}
 
--- hazard_ratio(risk, y, X [, {weights =, start =, iterations = 100}]) -> {theta =, loglik =,
--- iterations =}: how an action multiplies the hazard, per customer, from a randomised
+-- hazard_ratio(risk, y, X [, {weights =, start =, iterations = 100, prior =}]) -> {theta =,
+-- loglik =, iterations =, converged =}: how an action multiplies the hazard, per customer, from a randomised
 -- campaign's treated customers. Customer i, whose risk over the outcome window without the
 -- action is risk[i] (a control model's), churned (y[i] = 1) with probability
 -- 1 - (1 - risk[i]) ^ HR_i under it, log HR_i = X[i] . theta (X: rows of covariates, e.g.
 -- group indicators and a centred trait). theta maximises the (weighted) likelihood: a
 -- binomial model with the complementary log-log link and offset log(-log(1 - risk)), fitted
 -- by Fisher scoring (damped to steps of at most 1; start = the first theta, default 0).
+-- prior = {mean = {...}, sd = {...}} (one per covariate; sd = math.huge for none) maximises
+-- the posterior under independent normal priors instead (a ridge toward the means): small
+-- campaigns then lean on the prior rather than on chance.
 function M.hazard_ratio(risk, y, X, opts)
   opts = opts or {}
   check(opts, 4, "hazard_ratio", HR_OPTIONS)
@@ -461,6 +464,18 @@ function M.hazard_ratio(risk, y, X, opts)
     if not (risk[i] >= 0 and risk[i] < 1) then bad("hazard_ratio", string.format("risk[%d] must be in [0, 1), got %s", i, tostring(risk[i]))) end
     if y[i] ~= 0 and y[i] ~= 1 then bad("hazard_ratio", string.format("y[%d] must be 0 or 1, got %s", i, tostring(y[i]))) end
     if w and not (w[i] >= 0) then bad("hazard_ratio", string.format("weights[%d] must be >= 0", i)) end
+  end
+  local pm, pp = {}, {} -- prior means and precisions (0: no prior)
+  for a = 1, k do pm[a], pp[a] = 0, 0 end
+  if opts.prior ~= nil then
+    local pr = opts.prior
+    if type(pr) ~= "table" or type(pr.mean) ~= "table" or type(pr.sd) ~= "table" or #pr.mean ~= k or #pr.sd ~= k then
+      bad("hazard_ratio", "prior must be {mean = {" .. k .. " numbers}, sd = {" .. k .. " numbers}}")
+    end
+    for a = 1, k do
+      if not (type(pr.sd[a]) == "number" and pr.sd[a] > 0) then bad("hazard_ratio", "prior.sd[" .. a .. "] must be > 0") end
+      pm[a], pp[a] = pr.mean[a], 1 / (pr.sd[a] * pr.sd[a])
+    end
   end
   local theta = {}
   for a = 1, k do theta[a] = opts.start and (type(opts.start) == "table" and opts.start[a] or opts.start) or 0 end
@@ -485,6 +500,11 @@ function M.hazard_ratio(risk, y, X, opts)
           end
         end
       end
+    end
+    for a = 1, k do
+      ll = ll - 0.5 * pp[a] * (theta[a] - pm[a]) ^ 2
+      g[a] = g[a] - pp[a] * (theta[a] - pm[a])
+      H[a][a] = H[a][a] + pp[a]
     end
     return ll, H, g
   end
