@@ -218,15 +218,21 @@ local PLAN_COL = {basic = 1, standard = 2, premium = 3}
 -- The fit (churnlab.strategy.hazard_ratio, checked against statsmodels' GLM): rows
 -- (campaign row numbers of the treated), c (control risks), y, x (rows of {plan index,
 -- centred z}), w (weights by position in rows); returns {alpha[3], beta}.
-local function fit_hr(rows, c, y, x, w)
+-- A normal prior keeps a small campaign's half from chasing chance (a plan's ratio drawn to
+-- its part's pooled ratio with sd ALPHA_SD on the log scale, the slope to 0 with sd BETA_SD;
+-- on the default world's halves the data outweigh it: their bootstrap sd are far smaller).
+-- (The world's own slope is about -0.44: its log ratio is -0.15 - 0.46 s and the shrunk
+-- share moves about one for one with s; an assumption the prior does not use.)
+local ALPHA_SD, BETA_SD = 0.25, 1.0
+local function fit_hr(rows, c, y, x, w, log_pooled)
   local risk, yy, X, ww = {}, {}, {}, {}
   for k, i in ipairs(rows) do
     local v = {0, 0, 0, x[i][2]}
     v[x[i][1]] = 1
     risk[k], yy[k], X[k], ww[k] = math.min(c[i], 1 - 1e-9), y[i], v, w[k]
   end
-  local f = S.hazard_ratio(risk, yy, X, {weights = ww, start = {math.log(hr_discount), math.log(hr_discount),
-                                                                  math.log(hr_discount), 0}})
+  local f = S.hazard_ratio(risk, yy, X, {weights = ww, start = {log_pooled, log_pooled, log_pooled, 0},
+    prior = {mean = {log_pooled, log_pooled, log_pooled, 0}, sd = {ALPHA_SD, ALPHA_SD, ALPHA_SD, BETA_SD}}})
   return {alpha = {f.theta[1], f.theta[2], f.theta[3]}, beta = f.theta[4]}
 end
 local R_EFFECT = R -- one effect replicate per probability replicate
@@ -259,7 +265,14 @@ do
     local c_mean = 0
     for _, i in ipairs(ctrl) do c_mean = c_mean + c[i] / #ctrl end
     local ones = setmetatable({}, {__index = function() return 1 end})
-    local fit = fit_hr(trt, c, yv, x, ones)
+    -- the part's pooled ratio (section 2's formula on its own arms) centres the prior
+    local kt, kc0 = 0, 0
+    for _, i in ipairs(trt) do kt = kt + yv[i] end
+    for _, i in ipairs(ctrl) do kc0 = kc0 + yv[i] end
+    local rt, rc = kt / math.max(1, #trt), kc0 / math.max(1, #ctrl)
+    local log_pooled = (rt > 0 and rt < 1 and rc > 0 and rc < 1) and
+      math.max(-3, math.min(1, math.log(math.log(1 - rt) / math.log(1 - rc)))) or math.log(hr_discount)
+    local fit = fit_hr(trt, c, yv, x, ones, log_pooled)
     -- bootstrap: weights = resample counts of every treated and control row of the part
     local u = cl.tensor.rand(#part, R_EFFECT, {seed = seed})
     local draws = {}
@@ -276,7 +289,7 @@ do
       for i = 1, #tr do cr[i] = math.min(1 - 1e-9, c[i] * level) end
       local w = {}
       for k, i in ipairs(trt) do w[k] = cnt[i] or 0 end
-      draws[r] = fit_hr(trt, cr, yv, x, w)
+      draws[r] = fit_hr(trt, cr, yv, x, w, log_pooled)
     end
     return {fit = fit, draws = draws, treated = #trt}
   end
@@ -291,6 +304,27 @@ end
 local function hr_of(m, plan_name, z, r)
   local f = r and m.draws[r] or m.fit
   return math.max(0.01, math.min(5, math.exp(f.alpha[PLAN_COL[plan_name] or 2] + f.beta * (z - CLICK_MEAN))))
+end
+-- The same, unbiased on the ratio's scale: the fit is (nearly) unbiased for the log ratio, so
+-- exp of it runs high by exp(var / 2) (var: the replicates' variance of the log ratio), and
+-- the simulation averages the replicates, whose mean runs as high again; a small campaign's
+-- noisy ratio would make every discount look worse than it is. Returns the corrected ratio
+-- exp(log ratio - var / 2) and the replicates scaled to have it as their mean.
+local function hr_unbiased(m, plan_name, z)
+  local lr, s1, s2, reps = math.log(hr_of(m, plan_name, z)), 0, 0, {}
+  for r = 1, #m.draws do
+    reps[r] = hr_of(m, plan_name, z, r)
+    local l = math.log(reps[r])
+    s1, s2 = s1 + reps[r], s2 + l * l
+  end
+  local R0 = #m.draws
+  local lm = 0
+  for r = 1, R0 do lm = lm + math.log(reps[r]) / R0 end
+  local var = math.max(0, s2 / R0 - lm * lm)
+  local point = math.exp(lr - var / 2)
+  local scale = point / (s1 / R0)
+  for r = 1, R0 do reps[r] = reps[r] * scale end
+  return point, reps
 end
 -- for the report: the whole campaign's ratio per plan at the average trace, and the trace's
 -- slope, with their bootstrap sd
@@ -345,6 +379,31 @@ do
   local reg = function() return cl.gbdt{objective = "squared", trees = 150, depth = 3, lr = 0.05, seed = SEED} end
   scores[#scores + 1] = {"X-learner", U.xlearner(make, {regressor = reg}):fit(Xf, yf, tf):predict(Xj)}
   scores[#scores + 1] = {"DR-learner", U.drlearner(make, {regressor = reg, seed = SEED}):fit(Xf, yf, tf):predict(Xj)}
+  -- the hazard-ratio model of section 2a (plan and price trace), fitted on this half's treated
+  -- against the T-learner's control model: its predicted drop in churn, c - (1 - (1 - c) ^ HR)
+  do
+    local cf, cjr = tl.control_model:predict(Xf):totable(), tl.control_model:predict(Xj):totable()
+    local plf, plj = fit_part.plan:totable(), judge.plan:totable()
+    local zf, zj = fit_part.price_click_share:totable(), judge.price_click_share:totable()
+    local yfl = yf:totable()
+    local rr, ry, rX = {}, {}, {}
+    for i = 1, #tf do
+      if tf[i] == 1 then
+        local v = {0, 0, 0, zf[i] - CLICK_MEAN}
+        v[PLAN_COL[plf[i]] or 2] = 1
+        rr[#rr + 1], ry[#ry + 1], rX[#rX + 1] = math.min(cf[i], 1 - 1e-9), yfl[i], v
+      end
+    end
+    local th = S.hazard_ratio(rr, ry, rX, {start = {math.log(hr_discount), math.log(hr_discount),
+                                                   math.log(hr_discount), 0}}).theta
+    local up = {}
+    for i = 1, #cjr do
+      local c = math.min(cjr[i], 1 - 1e-9)
+      local hr = math.exp(math.max(-6, math.min(3, th[PLAN_COL[plj[i]] or 2] + th[4] * (zj[i] - CLICK_MEAN))))
+      up[i] = c - (1 - (1 - c) ^ hr)
+    end
+    scores[#scores + 1] = {"hazard-ratio model (plan, price trace)", cl.tensor(up)}
+  end
   -- plain risk ranking: the control model's churn probability (riskiest first)
   scores[#scores + 1] = {"risk ranking", tl.control_model:predict(Xj)}
   scores[#scores + 1] = {"random", cl.tensor.rand(#cj, 1, {seed = SEED})}
@@ -456,8 +515,13 @@ do
   local u = cl.tensor.rand(n, 1, {seed = SEED + 6})
   for i = 1, n do half_of[i] = u:get(i, 1) < 0.5 and 1 or 2 end
 end
-local function eval_hr(i, r) return hr_of(hr_models[3 - half_of[i]], fplan[i], fz[i], r) end
-local function choose_hr(i) return hr_of(hr_models[half_of[i]], fplan[i], fz[i]) end
+local eval_point, eval_reps, choose_point = {}, {}, {}
+for i = 1, n do
+  eval_point[i], eval_reps[i] = hr_unbiased(hr_models[3 - half_of[i]], fplan[i], fz[i])
+  choose_point[i] = hr_unbiased(hr_models[half_of[i]], fplan[i], fz[i])
+end
+local function eval_hr(i, r) if r then return eval_reps[i][r] end return eval_point[i] end
+local function choose_hr(i) return choose_point[i] end
 local discount_effect, choose_discount = {}, {}
 for i = 1, n do discount_effect[i], choose_discount[i] = relative(pl[i], eval_hr(i)), relative(pl[i], choose_hr(i)) end
 local discount = {name = "discount", contact = CONTACT, accept = DISCOUNT_PCT / 100, reach = 1,
@@ -849,7 +913,9 @@ the treatment as a feature: p(x, control) - p(x, treated)), the class transforma
 of "treated and stayed or control and churned"), the X-learner (Kuenzel et al. 2019: each
 group's outcomes against the other group's model, then a regression of those imputed
 effects) and the DR-learner (Kennedy 2020: cross-fitted doubly robust pseudo-outcomes,
-regressed on the attributes), all on gradient-boosted trees; risk ranking orders by the
+regressed on the attributes), all on gradient-boosted trees; the hazard-ratio model is section 2a's
+(a hazard ratio per plan and price trace, fitted on the same half against the T-learner's
+control model) and ranks by its predicted drop in churn; risk ranking orders by the
 control model's churn probability. The oracle ranks by each customer's true effect, which the
 simulated world knows (the drop in their 60-day churn probability from the discount): the best
 a ranking by effect can do on these noisy outcomes.]])
