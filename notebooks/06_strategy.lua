@@ -8,8 +8,9 @@
 --   1. churn probabilities for every active customer, out-of-fold (each customer scored by a
 --      model that never saw them) and calibrated (isotonic);
 --   2. the effect of a discount, learned from the past randomised campaign (campaign.csv) as a
---      hazard ratio per plan (the visible carrier of price sensitivity), at 25% and, through
---      the documented dose-response, at 10%, and
+--      hazard ratio per customer from the plan and the newsletter price trace (emails.csv: the
+--      visible carriers of price sensitivity), at 25% and, through the documented
+--      dose-response, at 10%, and
 --      of a personal outreach call, from a pilot (here: the simulator's documented hazard
 --      coefficients stand in for one), larger for customers with open tickets or payment
 --      failures;
@@ -17,7 +18,8 @@
 --      along the customer's own Cox survival curve levelled by their calibrated risk;
 --   4. strategies (discount or call everyone, call the riskiest fifth, nobody) simulated with
 --      their costs, and the budget-constrained plan that assigns at most one action per
---      customer to maximise expected net value;
+--      customer to maximise expected net value, cross-fitted (chosen with one half of the
+--      campaign, estimated with the other) so the estimate does not reward the plan's luck;
 --   5. the ground truth: the world replays the next 360 days under each plan with the same
 --      random numbers, and we compare estimated with true net value, next to an oracle plan
 --      that knows the true risks and effects (the world's hazard) and spends the same budget.
@@ -880,7 +882,9 @@ controls: per plan at the average click-through share (basic %.2f, standard %.2f
 %.2f), the share being the customer's shrunk share of opened newsletters whose price link
 they followed (before the campaign for its customers). The plan is cross-fitted: each half
 of the customers is planned with the model of one half of the campaign and valued with the
-other half's. A %d%% discount acts through the documented dose-response (%.0f%% of the 25%%
+other half's. Each model leans on a normal prior (a plan's log ratio toward its part's
+pooled ratio, sd %.2f; the slope toward 0, sd %.1f), and its ratios are taken unbiased on
+the ratio's scale (exp of the log ratio less half its bootstrap variance). A %d%% discount acts through the documented dose-response (%.0f%% of the 25%%
 discount's log hazard ratio).
 
 **Calls.** An outreach call costs %.2f; a pilot (the simulator's documented hazard stands in
@@ -896,7 +900,7 @@ scaled so the first month's risk is p). A discount costs %d%% of that price
 for the month to everyone offered it (the world does not let customers refuse money), and
 each e-mail %.2f.]], n, auc, nt, DISCOUNT_PCT, 100 * t_rate, 100 * c_rate, nc, 100 * effect,
   100 * effect_sd, hr_plan.basic, hr_plan.standard, hr_plan.premium, hr_plan_sd.basic, hr_plan_sd.standard,
-  hr_plan_sd.premium, hr_beta, CLICK_MEAN, hr_beta_sd, SMALL_PCT, 100 * G_SMALL, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
+  hr_plan_sd.premium, hr_beta, CLICK_MEAN, hr_beta_sd, ALPHA_SD, BETA_SD, SMALL_PCT, 100 * G_SMALL, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
   100 * (1 - math.exp(coefs.action_outreach + coefs.action_outreach_issues)),
   (function() local c = 0 for i = 1, n do if call_effect[i] > 0.3 then c = c + 1 end end return c end)(),
   cox_info.n, cox_info.events, cox_fitted_months, DISCOUNT_PCT, CONTACT))
