@@ -271,10 +271,11 @@ do
     local kt, kc0 = 0, 0
     for _, i in ipairs(trt) do kt = kt + yv[i] end
     for _, i in ipairs(ctrl) do kc0 = kc0 + yv[i] end
-    local rt, rc = kt / math.max(1, #trt), kc0 / math.max(1, #ctrl)
-    local log_pooled = (rt > 0 and rt < 1 and rc > 0 and rc < 1) and
-      math.max(-3, math.min(1, math.log(math.log(1 - rt) / math.log(1 - rc)))) or math.log(hr_discount)
-    local fit = fit_hr(trt, c, yv, x, ones, log_pooled)
+    local function pooled(rt, rc)
+      return (rt > 0 and rt < 1 and rc > 0 and rc < 1) and
+        math.max(-3, math.min(1, math.log(math.log(1 - rt) / math.log(1 - rc)))) or math.log(hr_discount)
+    end
+    local fit = fit_hr(trt, c, yv, x, ones, pooled(kt / math.max(1, #trt), kc0 / math.max(1, #ctrl)))
     -- bootstrap: weights = resample counts of every treated and control row of the part
     local u = cl.tensor.rand(#part, R_EFFECT, {seed = seed})
     local draws = {}
@@ -289,9 +290,11 @@ do
       local level = wc > 0 and (kc / wc) / c_mean or 1 -- the resample's control churn over the model's
       local cr = {}
       for i = 1, #tr do cr[i] = math.min(1 - 1e-9, c[i] * level) end
-      local w = {}
-      for k, i in ipairs(trt) do w[k] = cnt[i] or 0 end
-      draws[r] = fit_hr(trt, cr, yv, x, w, log_pooled)
+      local w, kt_r, wt = {}, 0, 0
+      for k, i in ipairs(trt) do w[k] = cnt[i] or 0; kt_r, wt = kt_r + w[k] * yv[i], wt + w[k] end
+      -- the prior's centre is the resample's own pooled ratio: held at the part's, it would
+      -- hide the sampling error of the discount's overall level from the intervals
+      draws[r] = fit_hr(trt, cr, yv, x, w, pooled(kt_r / math.max(1, wt), wc > 0 and kc / wc or 0))
     end
     return {fit = fit, draws = draws, treated = #trt}
   end
