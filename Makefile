@@ -252,7 +252,7 @@ serve: data
 test-browser: all
 	@sh tests/browser/run.sh $(B)
 
-SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.csv campaign.csv truth.csv README.md)
+SYNTH_FILES := $(addprefix data/synth/,titles.csv users.csv events.csv ratings.csv campaign.csv truth.csv README.md emails.csv)
 data: all
 	@for f in $(SYNTH_FILES); do test -f $$f || { $(EXE) scripts/gen_data.lua data/synth; exit $$?; }; done
 

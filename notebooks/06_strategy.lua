@@ -8,8 +8,9 @@
 --   1. churn probabilities for every active customer, out-of-fold (each customer scored by a
 --      model that never saw them) and calibrated (isotonic);
 --   2. the effect of a discount, learned from the past randomised campaign (campaign.csv) as a
---      hazard ratio per plan (the visible carrier of price sensitivity), at 25% and, through
---      the documented dose-response, at 10%, and
+--      hazard ratio per customer from the plan and the newsletter price trace (emails.csv: the
+--      visible carriers of price sensitivity), at 25% and, through the documented
+--      dose-response, at 10%, and
 --      of a personal outreach call, from a pilot (here: the simulator's documented hazard
 --      coefficients stand in for one), larger for customers with open tickets or payment
 --      failures;
@@ -17,7 +18,8 @@
 --      along the customer's own Cox survival curve levelled by their calibrated risk;
 --   4. strategies (discount or call everyone, call the riskiest fifth, nobody) simulated with
 --      their costs, and the budget-constrained plan that assigns at most one action per
---      customer to maximise expected net value;
+--      customer to maximise expected net value, cross-fitted (chosen with one half of the
+--      campaign, estimated with the other) so the estimate does not reward the plan's luck;
 --   5. the ground truth: the world replays the next 360 days under each plan with the same
 --      random numbers, and we compare estimated with true net value, next to an oracle plan
 --      that knows the true risks and effects (the world's hazard) and spends the same budget.
@@ -60,6 +62,60 @@ end
 -- the snapshot is the start of day `days` (the observation window's length)
 local SNAP_DAY = world_params().days or error("06_strategy: " .. DATA .. "/README.md has no 'days' parameter", 0)
 local features, campaign = read("features.csv"), read("campaign.csv")
+
+-- ---- 0. price sensitivity's visible trace: the newsletter log -----------------------------
+-- The discount works through price sensitivity, which nobody sees; what the service does see
+-- is how customers react to prices: every fortnight's newsletter links to the plans and
+-- prices, and price-sensitive customers follow the link more often (emails.csv). A customer's
+-- share of opened newsletters whose price link they followed is noisy (a handful of opens),
+-- so it is shrunk to its expected value: the posterior mean of the click probability under a
+-- beta prior fitted to everyone (method of moments), (clicks + a) / (opens + a + b). A
+-- posterior mean keeps one scale whatever the number of opens, so an effect fitted on the
+-- shares before the campaign (its customers' pre-treatment trace) carries to the shares of
+-- the whole window at the snapshot without the dilution a raw share would have.
+local CAMPAIGN_DAY = world_params().campaign_day or error("06_strategy: " .. DATA .. "/README.md has no 'campaign_day'", 0)
+local click_share, CLICK_MEAN
+do
+  local e = read("emails.csv")
+  local u, d, o, c = e.user_id:totable(), e.day:totable(), e.opened:totable(), e.price_click:totable()
+  local function counts(upto)
+    local opens, clicks = {}, {}
+    for k = 1, #u do
+      if d[k] < upto and o[k] == 1 then
+        opens[u[k]], clicks[u[k]] = (opens[u[k]] or 0) + 1, (clicks[u[k]] or 0) + c[k]
+      end
+    end
+    return opens, clicks
+  end
+  local opens, clicks = counts(SNAP_DAY)
+  local so, sc, nx, sx, sx2, sinv = 0, 0, 0, 0, 0, 0
+  for id, k in pairs(opens) do
+    so, sc = so + k, sc + clicks[id]
+    local x = clicks[id] / k
+    nx, sx, sx2, sinv = nx + 1, sx + x, sx2 + x * x, sinv + 1 / k
+  end
+  local m = so > 0 and sc / so or 0.5
+  -- Var(share) = Var(q) + E[q (1 - q) / opens]: the binomial part removed leaves the spread of
+  -- the click probabilities q; with too little spread to measure, a strong prior (a + b = 1000)
+  local inv = nx > 0 and sinv / nx or 1
+  local var_x = nx > 1 and sx2 / nx - (sx / nx) ^ 2 or 0
+  local var_q = (var_x - m * (1 - m) * inv) / math.max(1e-9, 1 - inv)
+  local ab = var_q > 1e-6 and math.min(1000, math.max(0.5, m * (1 - m) / var_q - 1)) or 1000
+  local a, b = m * ab, (1 - m) * ab
+  CLICK_MEAN = m
+  local pre_o, pre_c = counts(CAMPAIGN_DAY)
+  local function share(oo, cc) return function(id) return ((cc[id] or 0) + a) / ((oo[id] or 0) + a + b) end end
+  click_share = {window = share(opens, clicks), pre_campaign = share(pre_o, pre_c), prior = {a = a, b = b}}
+end
+-- the risk model sees the trace too (price-sensitive customers churn more)
+do
+  local fid, z = features.user_id:totable(), {}
+  for i = 1, #fid do z[i] = click_share.window(fid[i]) end
+  local joined = features:join(cl.frame{user_id = fid, price_click_share = z}, "user_id", {how = "left"})
+  local jid = joined.user_id:totable()
+  for i = 1, #fid do assert(jid[i] == fid[i], "06_strategy: the join reordered the customers") end
+  features = joined
+end
 local n = features:nrow()
 local ids = features.user_id:totable()
 
@@ -141,86 +197,156 @@ local function relative(p_i, hr)
   return math.max(-1, 1 - (1 - (1 - p_i) ^ hr) / p_i)
 end
 
--- ---- 2a. whom the discount moves: a hazard ratio per plan ----------------------------------
--- The world's discount works through price sensitivity, which nobody sees; the plan is the
--- visible attribute that carries it (basic customers are the most price-sensitive). The
+-- ---- 2a. whom the discount moves: a hazard ratio per plan and price trace -----------------
+-- The world's discount works through price sensitivity; the plan carries some of it (basic
+-- customers are the most price-sensitive) and the newsletter trace more (section 0). The
 -- campaign's pooled ratio of log survivals also assumes every customer had the same risk.
--- So, per plan: a churn model of the controls (their visible attributes) gives each treated
--- customer's 60-day risk c_i without the discount, and the plan's hazard ratio is the HR that
--- makes the treated's expected churn, sum of 1 - (1 - c_i) ^ HR, equal their observed churn
--- (a T-learner on the hazard scale; with c_i constant it is the pooled formula above).
+-- So: a churn model of the controls (their visible attributes and trace) gives each treated
+-- customer's 60-day risk c_i without the discount, and the treated's churn is fitted by
+-- maximum likelihood as 1 - (1 - c_i) ^ HR_i with log HR_i = alpha_plan + beta (z_i - zbar),
+-- z_i the customer's pre-campaign click share: a T-learner on the hazard scale (a binomial
+-- model with the complementary log-log link and offset log(-log(1 - c_i)), fitted by Fisher
+-- scoring; with beta = 0 and one plan it is the pooled ratio). The world's own log hazard
+-- ratio is linear in the sensitivity, and the click share roughly so.
 -- Its sampling error comes from R_EFFECT bootstrap resamples of both arms (the control
 -- model's level follows each resample's control churn rate), drawn with section 1b's
 -- replicates in the simulation.
+-- Cross-fitting (section 4): the campaign is split in two random halves with a model each; a
+-- customer's plan is chosen with one half's model and its value estimated with the other's,
+-- so the estimate is not judged by the same errors the plan was chosen on (the optimiser's
+-- curse: a lucky hazard ratio both draws the plan to discounts and inflates its estimate).
 local PLANS = {"basic", "standard", "premium"}
-local function solve_hr(rows, c, y, w)
-  local target, lo, hi = 0, 0.01, 5
-  for k, i in ipairs(rows) do target = target + w[k] * y[i] end
-  for _ = 1, 60 do
-    local mid, sum = (lo + hi) / 2, 0
-    for k, i in ipairs(rows) do sum = sum + w[k] * (1 - (1 - c[i]) ^ mid) end
-    if sum > target then hi = mid else lo = mid end
+local PLAN_COL = {basic = 1, standard = 2, premium = 3}
+-- The fit (churnlab.strategy.hazard_ratio, checked against statsmodels' GLM): rows
+-- (campaign row numbers of the treated), c (control risks), y, x (rows of {plan index,
+-- centred z}), w (weights by position in rows); returns {alpha[3], beta}.
+-- A normal prior keeps a small campaign's half from chasing chance (a plan's ratio drawn to
+-- its part's pooled ratio with sd ALPHA_SD on the log scale, the slope to 0 with sd BETA_SD;
+-- on the default world's halves the data outweigh it: their bootstrap sd are far smaller).
+-- (The world's own slope is about -0.44: its log ratio is -0.15 - 0.46 s and the shrunk
+-- share moves about one for one with s; an assumption the prior does not use.)
+local ALPHA_SD, BETA_SD = 0.25, 1.0
+local function fit_hr(rows, c, y, x, w, log_pooled)
+  local risk, yy, X, ww = {}, {}, {}, {}
+  for k, i in ipairs(rows) do
+    local v = {0, 0, 0, x[i][2]}
+    v[x[i][1]] = 1
+    risk[k], yy[k], X[k], ww[k] = math.min(c[i], 1 - 1e-9), y[i], v, w[k]
   end
-  return (lo + hi) / 2
+  local f = S.hazard_ratio(risk, yy, X, {weights = ww, start = {log_pooled, log_pooled, log_pooled, 0},
+    prior = {mean = {log_pooled, log_pooled, log_pooled, 0}, sd = {ALPHA_SD, ALPHA_SD, ALPHA_SD, BETA_SD}}})
+  return {alpha = {f.theta[1], f.theta[2], f.theta[3]}, beta = f.theta[4]}
 end
 local R_EFFECT = R -- one effect replicate per probability replicate
-local hr_plan, hr_plan_draws, hr_plan_sd = {}, {}, {}
+local hr_models -- [0] the whole campaign, [1] and [2] its halves; each {fit, draws}
 do
   local users = read("users.csv"):select{"user_id", "age_band", "region", "plan", "payment_method",
                                           "devices", "channel", "signup_day"}
   local camp = campaign:select{"user_id", "treated", "churn"}:join(users, {"user_id"})
+  local cid, zc = camp.user_id:totable(), {}
+  for i = 1, #cid do zc[i] = click_share.pre_campaign(cid[i]) end
+  camp = camp:join(cl.frame{user_id = cid, price_click_share = zc}, "user_id", {how = "left"})
+  local jid = camp.user_id:totable()
+  for i = 1, #cid do assert(jid[i] == cid[i], "06_strategy: the join reordered the campaign") end
   local cp = cl.prep.pipeline{target = "churn", drop = {"user_id", "treated"}, impute = "median",
                               encode = "onehot", scale = "minmax"}
   cp:fit(camp)
   local Xc, yc = cp:transform(camp)
   local tr, yv, plans = camp.treated:totable(), yc:totable(), camp.plan:totable()
-  local ctrl, trt = {}, {}
-  for i = 1, #tr do if tr[i] == 1 then trt[#trt + 1] = i else ctrl[#ctrl + 1] = i end end
-  local yctl = {}
-  for k, i in ipairs(ctrl) do yctl[k] = yv[i] end
-  local m0 = cl.gbdt{trees = 150, depth = 3, lr = 0.05, seed = SEED}
-  m0:fit(Xc:index_rows(ctrl), cl.tensor(yctl))
-  local c = m0:predict(Xc):totable()
-  local c_mean = 0
-  for _, i in ipairs(ctrl) do c_mean = c_mean + c[i] / #ctrl end
-  local by = {}
-  for _, g in ipairs(PLANS) do by[g] = {} end
-  for _, i in ipairs(trt) do if by[plans[i]] then table.insert(by[plans[i]], i) end end
-  local ones = setmetatable({}, {__index = function() return 1 end})
-  for _, g in ipairs(PLANS) do
-    hr_plan[g] = #by[g] >= 30 and solve_hr(by[g], c, yv, ones) or hr_discount
-  end
-  -- bootstrap: weights = resample counts of every treated and control row
-  local u = cl.tensor.rand(#tr, R_EFFECT, {seed = SEED + 2})
-  for r = 1, R_EFFECT do
-    local cnt = {}
-    for i = 1, #tr do local j = math.min(#tr, math.floor(u:get(i, r) * #tr) + 1); cnt[j] = (cnt[j] or 0) + 1 end
-    local kc, wc = 0, 0
-    for _, i in ipairs(ctrl) do kc, wc = kc + (cnt[i] or 0) * yv[i], wc + (cnt[i] or 0) end
-    local level = wc > 0 and (kc / wc) / c_mean or 1 -- the resample's control churn over the model's
-    local cr = {}
-    for i = 1, #tr do cr[i] = math.min(1 - 1e-9, c[i] * level) end
-    local draw = {}
-    for _, g in ipairs(PLANS) do
-      local w = {}
-      for k, i in ipairs(by[g]) do w[k] = cnt[i] or 0 end
-      draw[g] = #by[g] >= 30 and solve_hr(by[g], cr, yv, w) or hr_discount
+  local x = {}
+  for i = 1, #tr do x[i] = {PLAN_COL[plans[i]] or 2, zc[i] - CLICK_MEAN} end
+  local half = cl.tensor.rand(#tr, 1, {seed = SEED + 3})
+  local function model_of(part, seed)
+    local ctrl, trt = {}, {}
+    for _, i in ipairs(part) do if tr[i] == 1 then trt[#trt + 1] = i else ctrl[#ctrl + 1] = i end end
+    local yctl = {}
+    for k, i in ipairs(ctrl) do yctl[k] = yv[i] end
+    local m0 = cl.gbdt{trees = 150, depth = 3, lr = 0.05, seed = SEED}
+    m0:fit(Xc:index_rows(ctrl), cl.tensor(yctl))
+    local c = m0:predict(Xc):totable()
+    local c_mean = 0
+    for _, i in ipairs(ctrl) do c_mean = c_mean + c[i] / #ctrl end
+    local ones = setmetatable({}, {__index = function() return 1 end})
+    -- the part's pooled ratio (section 2's formula on its own arms) centres the prior
+    local kt, kc0 = 0, 0
+    for _, i in ipairs(trt) do kt = kt + yv[i] end
+    for _, i in ipairs(ctrl) do kc0 = kc0 + yv[i] end
+    local function pooled(rt, rc)
+      return (rt > 0 and rt < 1 and rc > 0 and rc < 1) and
+        math.max(-3, math.min(1, math.log(math.log(1 - rt) / math.log(1 - rc)))) or math.log(hr_discount)
     end
-    hr_plan_draws[r] = draw
+    local fit = fit_hr(trt, c, yv, x, ones, pooled(kt / math.max(1, #trt), kc0 / math.max(1, #ctrl)))
+    -- bootstrap: weights = resample counts of every treated and control row of the part
+    local u = cl.tensor.rand(#part, R_EFFECT, {seed = seed})
+    local draws = {}
+    for r = 1, R_EFFECT do
+      local cnt = {}
+      for k = 1, #part do
+        local j = part[math.min(#part, math.floor(u:get(k, r) * #part) + 1)]
+        cnt[j] = (cnt[j] or 0) + 1
+      end
+      local kc, wc = 0, 0
+      for _, i in ipairs(ctrl) do kc, wc = kc + (cnt[i] or 0) * yv[i], wc + (cnt[i] or 0) end
+      local level = wc > 0 and (kc / wc) / c_mean or 1 -- the resample's control churn over the model's
+      local cr = {}
+      for i = 1, #tr do cr[i] = math.min(1 - 1e-9, c[i] * level) end
+      local w, kt_r, wt = {}, 0, 0
+      for k, i in ipairs(trt) do w[k] = cnt[i] or 0; kt_r, wt = kt_r + w[k] * yv[i], wt + w[k] end
+      -- the prior's centre is the resample's own pooled ratio: held at the part's, it would
+      -- hide the sampling error of the discount's overall level from the intervals
+      draws[r] = fit_hr(trt, cr, yv, x, w, pooled(kt_r / math.max(1, wt), wc > 0 and kc / wc or 0))
+    end
+    return {fit = fit, draws = draws, treated = #trt}
   end
+  local all, h1, h2 = {}, {}, {}
+  for i = 1, #tr do
+    all[#all + 1] = i
+    if half:get(i, 1) < 0.5 then h1[#h1 + 1] = i else h2[#h2 + 1] = i end
+  end
+  hr_models = {[0] = model_of(all, SEED + 2), model_of(h1, SEED + 4), model_of(h2, SEED + 5)}
+end
+-- customer i's discount hazard ratio (plan name, click share z) under model m, replicate r
+local function hr_of(m, plan_name, z, r)
+  local f = r and m.draws[r] or m.fit
+  return math.max(0.01, math.min(5, math.exp(f.alpha[PLAN_COL[plan_name] or 2] + f.beta * (z - CLICK_MEAN))))
+end
+-- The same, unbiased on the ratio's scale: the fit is (nearly) unbiased for the log ratio, so
+-- exp of it runs high by exp(var / 2) (var: the replicates' variance of the log ratio), and
+-- the simulation averages the replicates, whose mean runs as high again; a small campaign's
+-- noisy ratio would make every discount look worse than it is. Returns the corrected ratio
+-- exp(log ratio - var / 2) and the replicates scaled to have it as their mean.
+local function hr_unbiased(m, plan_name, z)
+  local lr, s1, s2, reps = math.log(hr_of(m, plan_name, z)), 0, 0, {}
+  for r = 1, #m.draws do
+    reps[r] = hr_of(m, plan_name, z, r)
+    local l = math.log(reps[r])
+    s1, s2 = s1 + reps[r], s2 + l * l
+  end
+  local R0 = #m.draws
+  local lm = 0
+  for r = 1, R0 do lm = lm + math.log(reps[r]) / R0 end
+  local var = math.max(0, s2 / R0 - lm * lm)
+  local point = math.exp(lr - var / 2)
+  local scale = point / (s1 / R0)
+  for r = 1, R0 do reps[r] = reps[r] * scale end
+  return point, reps
+end
+-- for the report: the whole campaign's ratio per plan at the average trace, and the trace's
+-- slope, with their bootstrap sd
+local hr_plan, hr_plan_sd, hr_beta, hr_beta_sd = {}, {}, hr_models[0].fit.beta, 0
+do
+  local m = hr_models[0]
   for _, g in ipairs(PLANS) do
     local s1, s2 = 0, 0
-    for r = 1, R_EFFECT do s1, s2 = s1 + hr_plan_draws[r][g], s2 + hr_plan_draws[r][g] ^ 2 end
-    hr_plan_sd[g] = math.sqrt(math.max(0, s2 / R_EFFECT - (s1 / R_EFFECT) ^ 2))
+    for r = 1, R_EFFECT do local h = hr_of(m, g, CLICK_MEAN, r); s1, s2 = s1 + h, s2 + h * h end
+    hr_plan[g], hr_plan_sd[g] = hr_of(m, g, CLICK_MEAN), math.sqrt(math.max(0, s2 / R_EFFECT - (s1 / R_EFFECT) ^ 2))
   end
+  local s1, s2 = 0, 0
+  for r = 1, R_EFFECT do local b = m.draws[r].beta; s1, s2 = s1 + b, s2 + b * b end
+  hr_beta_sd = math.sqrt(math.max(0, s2 / R_EFFECT - (s1 / R_EFFECT) ^ 2))
 end
-local function hr_of(plan_name, r)
-  local t = r and hr_plan_draws[r] or hr_plan
-  return t[plan_name] or hr_discount
-end
-
 -- ---- 2b. who responds to the discount: uplift models against risk ranking ----------------
--- The campaign's customers with their visible attributes (users.csv), half for fitting, half
+-- The campaign's customers with their visible attributes (users.csv) and price trace, half for fitting, half
 -- for judging; scored by each learner, judged by the Qini curve on the held-out half.
 local U = require "churnlab.uplift"
 local uplift_rows, qini_series = {}, {}
@@ -229,6 +355,10 @@ do
   local users = read("users.csv"):select{"user_id", "age_band", "region", "plan", "monthly_price",
                                           "payment_method", "devices", "channel", "signup_day"}
   local camp = campaign:select{"user_id", "treated", "churn"}:join(users, {"user_id"})
+  -- with each customer's pre-campaign price trace (section 0)
+  local cid, zc = camp.user_id:totable(), {}
+  for i = 1, #cid do zc[i] = click_share.pre_campaign(cid[i]) end
+  camp = camp:join(cl.frame{user_id = cid, price_click_share = zc}, "user_id", {how = "left"})
   local fit_part, judge = camp:split{test = 0.5, stratify = "treated", seed = SEED}
   local up = cl.prep.pipeline{target = "churn", drop = {"user_id", "treated"}, impute = "median",
                               encode = "onehot", scale = "minmax"}
@@ -254,6 +384,31 @@ do
   local reg = function() return cl.gbdt{objective = "squared", trees = 150, depth = 3, lr = 0.05, seed = SEED} end
   scores[#scores + 1] = {"X-learner", U.xlearner(make, {regressor = reg}):fit(Xf, yf, tf):predict(Xj)}
   scores[#scores + 1] = {"DR-learner", U.drlearner(make, {regressor = reg, seed = SEED}):fit(Xf, yf, tf):predict(Xj)}
+  -- the hazard-ratio model of section 2a (plan and price trace), fitted on this half's treated
+  -- against the T-learner's control model: its predicted drop in churn, c - (1 - (1 - c) ^ HR)
+  do
+    local cf, cjr = tl.control_model:predict(Xf):totable(), tl.control_model:predict(Xj):totable()
+    local plf, plj = fit_part.plan:totable(), judge.plan:totable()
+    local zf, zj = fit_part.price_click_share:totable(), judge.price_click_share:totable()
+    local yfl = yf:totable()
+    local rr, ry, rX = {}, {}, {}
+    for i = 1, #tf do
+      if tf[i] == 1 then
+        local v = {0, 0, 0, zf[i] - CLICK_MEAN}
+        v[PLAN_COL[plf[i]] or 2] = 1
+        rr[#rr + 1], ry[#ry + 1], rX[#rX + 1] = math.min(cf[i], 1 - 1e-9), yfl[i], v
+      end
+    end
+    local th = S.hazard_ratio(rr, ry, rX, {start = {math.log(hr_discount), math.log(hr_discount),
+                                                   math.log(hr_discount), 0}}).theta
+    local up = {}
+    for i = 1, #cjr do
+      local c = math.min(cjr[i], 1 - 1e-9)
+      local hr = math.exp(math.max(-6, math.min(3, th[PLAN_COL[plj[i]] or 2] + th[4] * (zj[i] - CLICK_MEAN))))
+      up[i] = c - (1 - (1 - c) ^ hr)
+    end
+    scores[#scores + 1] = {"hazard-ratio model (plan, price trace)", cl.tensor(up)}
+  end
   -- plain risk ranking: the control model's churn probability (riskiest first)
   scores[#scores + 1] = {"risk ranking", tl.control_model:predict(Xj)}
   scores[#scores + 1] = {"random", cl.tensor.rand(#cj, 1, {seed = SEED})}
@@ -356,9 +511,24 @@ for i = 1, n do
   p_draws[i], value_draws[i] = pr, vr
 end
 local customers = {p = pl, value = value, scale = price, p_draws = p_draws, value_draws = value_draws}
-local discount_effect = {}
-local fplan = features.plan:totable()
-for i = 1, n do discount_effect[i] = relative(pl[i], hr_of(fplan[i])) end
+-- Cross-fitting (section 2a): customer i belongs to one of two random halves, h_i; its plan
+-- is chosen with campaign half h_i's effect model (choose_*) and its value estimated with the
+-- other half's (discount_effect, small_effect and their replicates: every estimate below).
+local fplan, fz = features.plan:totable(), features.price_click_share:totable()
+local half_of = {}
+do
+  local u = cl.tensor.rand(n, 1, {seed = SEED + 6})
+  for i = 1, n do half_of[i] = u:get(i, 1) < 0.5 and 1 or 2 end
+end
+local eval_point, eval_reps, choose_point = {}, {}, {}
+for i = 1, n do
+  eval_point[i], eval_reps[i] = hr_unbiased(hr_models[3 - half_of[i]], fplan[i], fz[i])
+  choose_point[i] = hr_unbiased(hr_models[half_of[i]], fplan[i], fz[i])
+end
+local function eval_hr(i, r) if r then return eval_reps[i][r] end return eval_point[i] end
+local function choose_hr(i) return choose_point[i] end
+local discount_effect, choose_discount = {}, {}
+for i = 1, n do discount_effect[i], choose_discount[i] = relative(pl[i], eval_hr(i)), relative(pl[i], choose_hr(i)) end
 local discount = {name = "discount", contact = CONTACT, accept = DISCOUNT_PCT / 100, reach = 1,
                   effect = discount_effect, effect_sd = effect_sd}
 -- A smaller discount: the campaign tried only 25%, so its size enters through the data
@@ -368,8 +538,10 @@ local discount = {name = "discount", contact = CONTACT, accept = DISCOUNT_PCT / 
 -- churn than the 25% offer, and more than a call for customers without open issues.
 local function feel(d) return (1 - math.exp(-d / 0.3)) / (1 - math.exp(-0.25 / 0.3)) end
 local G_SMALL = feel(SMALL_PCT / 100)
-local small_effect = {}
-for i = 1, n do small_effect[i] = relative(pl[i], hr_of(fplan[i]) ^ G_SMALL) end
+local small_effect, choose_small = {}, {}
+for i = 1, n do
+  small_effect[i], choose_small[i] = relative(pl[i], eval_hr(i) ^ G_SMALL), relative(pl[i], choose_hr(i) ^ G_SMALL)
+end
 local small = {name = "small discount", contact = CONTACT, accept = SMALL_PCT / 100, reach = 1,
                effect = small_effect, effect_sd = effect_sd * G_SMALL}
 -- Outreach: the pilot says a call lowers the daily hazard by exp(-0.2) for 30 days, and by a
@@ -427,8 +599,8 @@ local function draws_of(f)
   end
   return d
 end
-discount.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r)) end)
-small.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], hr_of(fplan[i], r) ^ G_SMALL) end)
+discount.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], eval_hr(i, r)) end)
+small.effect_draws = draws_of(function(i, r) return relative(p_boot[r][i], eval_hr(i, r) ^ G_SMALL) end)
 -- (sd from the mean effect's size: a small world's mean effect can be below zero)
 local function mean_of(t) local m = 0 for i = 1, #t do m = m + t[i] / #t end return math.abs(m) end
 discount.effect_sd = TRANSPORT_SD * mean_of(discount_effect)
@@ -447,8 +619,27 @@ local strategies = {
 }
 -- the discount's percent of each strategy (0: a call)
 local PCT_OF = {DISCOUNT_PCT, 0, 0, SMALL_PCT}
+-- The optimised plan, cross-fitted: each half of the customers gets its share of the budget
+-- and the plan the optimiser picks with that half's choosing effects (section 3); the
+-- simulation then estimates it, like every other plan, with the evaluating effects.
+local function crossfit_plan()
+  local acts = {}
+  for k, st in ipairs(strategies) do acts[k] = {contact = st.contact, accept = st.accept or 0, reach = st.reach or 1, effect = 0} end
+  local assign = {}
+  for h = 1, 2 do
+    local idx, hp, hv, hs, he = {}, {}, {}, {}, {}
+    for i = 1, n do if half_of[i] == h then idx[#idx + 1] = i end end
+    for k, i in ipairs(idx) do
+      hp[k], hv[k], hs[k] = pl[i], value[i], price[i]
+      he[k] = {choose_discount[i], call_effect[i], call_effect[i], choose_small[i]}
+    end
+    local best = require("churnlab.plan").optimize({p = hp, value = hv, scale = hs, effect = he}, acts, BUDGET * #idx / n)
+    for k, i in ipairs(idx) do assign[i] = math.floor(best:get(k)) end
+  end
+  return assign
+end
 local res = S.simulate{customers = customers, strategies = strategies, budget = BUDGET,
-                       draws = 1000, seed = SEED}
+                       draws = 1000, seed = SEED, plans = {optimised = crossfit_plan()}}
 local sens = S.sensitivity{customers = customers, strategies = {discount, call, small}, budget = BUDGET,
                            vary = {effect = {0.5, 0.75, 1, 1.25, 1.5}, cost = {0.8, 1, 1.25}}}
 
@@ -644,12 +835,16 @@ do
   parts[#parts + 1] = fmt('"interval": {"level": 0.9, "draws": 1000, "replicates": %d, "risk_model_refits": %d, '
     .. '"includes": ["outcome noise", "risk model refit (bootstrap refits of the gradient-boosted model)", '
     .. '"calibration bootstrap", "values from the replicates", '
-    .. '"discount effect by plan: campaign bootstrap (hazard ratio refit per replicate)", '
+    .. '"discount effect by plan and price trace: bootstrap of the campaign half each customer\'s plan was not chosen with (hazard ratio model refit per replicate)", '
     .. '"call effect: the replicate\'s probabilities, and a pilot-sized sampling error (relative sd %.3f, assumed)", '
     .. '"discount effect transport (relative sd %.2f, assumed)"], '
     .. '"excludes": ["value model error (the Cox curve fitted once)", "error of the documented call and dose-response '
     .. 'coefficients beyond the stated sd"], "coverage_check": "make strategy-coverage (scripts/strategy_coverage.lua)"}',
     R, REFITS, CALL_SD, TRANSPORT_SD)
+  parts[#parts + 1] = fmt('"discount_model": {"trace": "shrunk share of opened newsletters whose price link was followed", '
+    .. '"mean_share": %.6f, "hr_basic": %.6f, "hr_standard": %.6f, "hr_premium": %.6f, "log_hr_slope": %.6f, '
+    .. '"log_hr_slope_sd": %.6f, "plan_choice": "cross-fitted: chosen with one campaign half, estimated with the other"}',
+    CLICK_MEAN, hr_plan.basic, hr_plan.standard, hr_plan.premium, hr_beta, hr_beta_sd)
   parts[#parts + 1] = '"coverage": ' .. coverage_json()
   local path = OUT .. "/strategy_check.json"
   local f = assert(io.open(path .. ".tmp", "wb"))
@@ -682,10 +877,18 @@ never saw them (3-fold cross-fitting), calibrated with isotonic regression: ROC 
 **Effect.** In the past randomised campaign %d customers got %d%% off and churned at
 %.2f%% within 60 days, against %.2f%% for %d controls: a relative reduction of **%.1f%%**
 (standard error %.1f points), which we carry over to a one-month discount now. The discount
-works through price sensitivity, which we cannot see; the plan carries some of it, so each
-plan gets its own hazard ratio, fitted against a churn model of the controls (basic %.2f,
-standard %.2f, premium %.2f; campaign bootstrap sd %.2f, %.2f, %.2f). A %d%% discount acts
-through the documented dose-response (%.0f%% of the 25%% discount's log hazard ratio).
+works through price sensitivity, which we cannot see; the plan carries some of it and the
+newsletter log more: price-sensitive customers follow its link to the plans and prices more
+often. Each customer's hazard ratio is fitted on the campaign against a churn model of the
+controls: per plan at the average click-through share (basic %.2f, standard %.2f, premium
+%.2f; campaign bootstrap sd %.2f, %.2f, %.2f), times exp(%.2f x (share - %.3f)) (slope sd
+%.2f), the share being the customer's shrunk share of opened newsletters whose price link
+they followed (before the campaign for its customers). The plan is cross-fitted: each half
+of the customers is planned with the model of one half of the campaign and valued with the
+other half's. Each model leans on a normal prior (a plan's log ratio toward its part's
+pooled ratio, sd %.2f; the slope toward 0, sd %.1f), and its ratios are taken unbiased on
+the ratio's scale (exp of the log ratio less half its bootstrap variance). A %d%% discount acts through the documented dose-response (%.0f%% of the 25%%
+discount's log hazard ratio).
 
 **Calls.** An outreach call costs %.2f; a pilot (the simulator's documented hazard stands in
 for one) says it lowers a customer's risk for the month by %.0f%%, or by %.0f%% when the
@@ -700,7 +903,7 @@ scaled so the first month's risk is p). A discount costs %d%% of that price
 for the month to everyone offered it (the world does not let customers refuse money), and
 each e-mail %.2f.]], n, auc, nt, DISCOUNT_PCT, 100 * t_rate, 100 * c_rate, nc, 100 * effect,
   100 * effect_sd, hr_plan.basic, hr_plan.standard, hr_plan.premium, hr_plan_sd.basic, hr_plan_sd.standard,
-  hr_plan_sd.premium, SMALL_PCT, 100 * G_SMALL, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
+  hr_plan_sd.premium, hr_beta, CLICK_MEAN, hr_beta_sd, ALPHA_SD, BETA_SD, SMALL_PCT, 100 * G_SMALL, CALL, 100 * (1 - math.exp(coefs.action_outreach)),
   100 * (1 - math.exp(coefs.action_outreach + coefs.action_outreach_issues)),
   (function() local c = 0 for i = 1, n do if call_effect[i] > 0.3 then c = c + 1 end end return c end)(),
   cox_info.n, cox_info.events, cox_fitted_months, DISCOUNT_PCT, CONTACT))
@@ -717,7 +920,9 @@ the treatment as a feature: p(x, control) - p(x, treated)), the class transforma
 of "treated and stayed or control and churned"), the X-learner (Kuenzel et al. 2019: each
 group's outcomes against the other group's model, then a regression of those imputed
 effects) and the DR-learner (Kennedy 2020: cross-fitted doubly robust pseudo-outcomes,
-regressed on the attributes), all on gradient-boosted trees; risk ranking orders by the
+regressed on the attributes), all on gradient-boosted trees; the hazard-ratio model is section 2a's
+(a hazard ratio per plan and price trace, fitted on the same half against the T-learner's
+control model) and ranks by its predicted drop in churn; risk ranking orders by the
 control model's churn probability. The oracle ranks by each customer's true effect, which the
 simulated world knows (the drop in their 60-day churn probability from the discount): the best
 a ranking by effect can do on these noisy outcomes.]])
@@ -730,8 +935,8 @@ assert(r:figure(plot.line{table.unpack(qini_series), xlabel = "share of customer
 local INCLUDES = fmt("Each 90%% interval includes: the customers' fates (who churns, drawn from their probabilities); "
   .. "the error of the churn probabilities and of the values computed from them (each draw uses one of %d replicates: "
   .. "one of %d bootstrap refits of the gradient-boosted model, then a bootstrap refit of the calibration); the "
-  .. "campaign's sampling error of each plan's discount hazard ratio (the replicate's bootstrap resample of the "
-  .. "campaign); for the call, the replicate's probabilities and a sampling error of relative sd %.2f (what a pilot "
+  .. "campaign's sampling error of the discount's hazard ratio model (the replicate's bootstrap resample of the "
+  .. "campaign half each customer's plan was not chosen with); for the call, the replicate's probabilities and a sampling error of relative sd %.2f (what a pilot "
   .. "the size of the campaign would have; an assumption); for the discounts, a transport error of relative sd %.2f "
   .. "(carrying a three-month campaign discount to a one-month discount now; an assumption). It does not include the "
   .. "value model's error (the Cox curve, fitted once, carried from the window to the next twelve months and "
@@ -790,9 +995,12 @@ discount's effect is carried from a past campaign (a three-month discount on the
 day 90) to a one-month discount now, which can err either way. The intervals above carry
 the refit error of the probabilities and effects and an assumed transport error, not the
 value model's error; the coverage check (make strategy-coverage) says how much that costs.
-The discount's true effect also varies within each plan with a price sensitivity nothing in
-the data shows for basic customers, so the plan cannot find the customers the oracle gives
-discounts to.]])
+The discount's true effect varies with a price sensitivity the data shows only through the
+newsletter trace, a noisy one, so the plan finds the oracle's discount customers only in
+part. A plan chosen and judged on the same estimates would look better than it is (the
+optimiser's curse: a lucky hazard ratio both draws the plan to discounts and inflates its
+estimate); cross-fitting judges each customer's plan by the half of the campaign it was not
+chosen with.]])
 local est, tru = {}, {}
 for k, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "nobody"}) do
   est[k] = (res[name] and res[name].net.mean) or 0
@@ -822,6 +1030,7 @@ do
   for _, row in ipairs(uplift_rows) do q[#q + 1] = row[1] .. " " .. row[2] end
   print("06_strategy: normalised Qini on the held-out campaign: " .. table.concat(q, ", "))
 end
-print(fmt("06_strategy: discount hazard ratio by plan (campaign): basic %.3f (sd %.3f), standard %.3f (sd %.3f), premium %.3f (sd %.3f); pooled %.3f",
-  hr_plan.basic, hr_plan_sd.basic, hr_plan.standard, hr_plan_sd.standard, hr_plan.premium, hr_plan_sd.premium, hr_discount))
+print(fmt("06_strategy: discount hazard ratio by plan at the mean click share %.3f (campaign): basic %.3f (sd %.3f), standard %.3f (sd %.3f), premium %.3f (sd %.3f); log HR slope in the click share %.3f (sd %.3f); pooled %.3f",
+  CLICK_MEAN, hr_plan.basic, hr_plan_sd.basic, hr_plan.standard, hr_plan_sd.standard, hr_plan.premium, hr_plan_sd.premium,
+  hr_beta, hr_beta_sd, hr_discount))
 print("06_strategy: wrote " .. out .. " and " .. OUT .. "/strategy_check.json")

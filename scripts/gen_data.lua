@@ -3,7 +3,7 @@
 --   churnlab scripts/gen_data.lua data/synth                 -- the default set (seed 42)
 --   churnlab scripts/gen_data.lua /tmp/big customers=1000000 -- any parameter as key=value
 --
--- Writes titles.csv, users.csv, events.csv, ratings.csv, campaign.csv, truth.csv and the
+-- Writes titles.csv, users.csv, events.csv, ratings.csv, campaign.csv, emails.csv, truth.csv and the
 -- README.md data dictionary into the directory (see data/README.md for the recipe). Same
 -- parameters, same bytes, whatever the thread count.
 local synth = require "churnlab.synth"

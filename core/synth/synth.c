@@ -260,7 +260,8 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
         if ((rc = cl_fileio_atomic_commit(&frt)))
             goto fail;
         if ((rc = synth_write_titles(w, out_dir)) || (rc = synth_write_users(w, out_dir)) ||
-            (rc = synth_write_campaign(w, out_dir)) || (rc = synth_write_truth(w, out_dir)) ||
+            (rc = synth_write_campaign(w, out_dir)) || (rc = synth_write_emails(w, out_dir)) ||
+            (rc = synth_write_truth(w, out_dir)) ||
             (rc = synth_write_readme(w, out_dir)))
             goto fail;
     }

@@ -85,7 +85,7 @@ typedef struct cl_synth_stats {
 typedef struct cl_synth_world cl_synth_world;
 
 /* Builds and simulates a world. When out_dir is not NULL, also writes titles.csv, users.csv,
- * events.csv, ratings.csv, campaign.csv, truth.csv and README.md into it (created if missing),
+ * events.csv, ratings.csv, campaign.csv, emails.csv, truth.csv and README.md into it (created if missing),
  * each atomically; events and ratings are streamed as generated, so memory is O(customers),
  * not O(events). p may be NULL (silent). On failure returns a status, writes nothing durable
  * and leaves *out NULL. */

@@ -113,6 +113,19 @@ void synth_true_day_start(const cl_synth_world *w, int ci, synth_state *st, int 
 int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0, int n,
                      double *revenue);
 
+/* The e-mail log (emails.csv): a newsletter every SYNTH_EMAIL_EVERY days from day
+ * SYNTH_EMAIL_FIRST, opened with probability SYNTH_EMAIL_OPEN, its price link followed with
+ * probability sigmoid(SYNTH_EMAIL_CLICK_A + SYNTH_EMAIL_CLICK_B s) when opened. */
+#define SYNTH_EMAIL_FIRST 7
+#define SYNTH_EMAIL_EVERY 14
+#define SYNTH_EMAIL_OPEN 0.45
+#define SYNTH_EMAIL_CLICK_A (-3.0)
+#define SYNTH_EMAIL_CLICK_B 5.0
+/* Customer ci's reaction to the e-mail of `day`: 0 unopened, 1 opened, 2 price link followed. */
+int synth_email_reaction(const cl_synth_world *w, int ci, int day);
+/* 1 if customer ci is a customer on `day` (signed up, not yet cancelled). */
+int synth_customer_on(const cl_synth_world *w, int ci, int day);
+
 /* Draws the catalog of titles and the genre samplers into w (synth_world.c). */
 int synth_make_catalog(cl_synth_world *w);
 /* Draws customer ci (0-based): attributes, hidden traits and the state at signup. */
@@ -125,6 +138,7 @@ void synth_initial_state(const cl_synth_world *w, int ci, synth_state *st);
 int synth_write_titles(const cl_synth_world *w, const char *dir);
 int synth_write_users(const cl_synth_world *w, const char *dir);
 int synth_write_campaign(const cl_synth_world *w, const char *dir);
+int synth_write_emails(const cl_synth_world *w, const char *dir);
 int synth_write_truth(const cl_synth_world *w, const char *dir);
 int synth_write_readme(const cl_synth_world *w, const char *dir);
 int synth_path(char *buf, size_t cap, const char *dir, const char *name);

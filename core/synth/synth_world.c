@@ -136,6 +136,7 @@ static const double weekday_factor[7] = {0.90, 0.95, 1.10, 1.20, 1.15, 0.85, 0.8
 #define ACTION_DAYS 30
 #define SEED_CATALOG 0x43415441ULL
 #define SEED_CUSTOMER 0x43555354ULL
+#define SEED_EMAIL 0x454d4149ULL
 
 const char *cl_synth_genre_name(int g)
 {
@@ -692,6 +693,37 @@ int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0,
         if (synth_sim_day(w, ci, st, d, NULL, revenue))
             return d;
     return -1;
+}
+
+/* ---- the e-mail log: what a real service sees of price sensitivity ------------------------- */
+
+/* Every SYNTH_EMAIL_EVERY days from day SYNTH_EMAIL_FIRST the service e-mails every active
+ * customer its newsletter, which links to the plans-and-prices page. Opening it does not
+ * depend on the customer; following the price link does, on price sensitivity s:
+ * P(click | opened) = sigmoid(-3 + 5 s) (0.12 at s = 0.2, 0.73 at s = 0.8). So the share of
+ * opened e-mails a customer clicked through is an honest, noisy proxy of s for every plan
+ * (binomial noise over a handful of opens; it never reveals s), and nothing in the hazard
+ * depends on it: the e-mails change no one's churn. Drawn from the customer-day's own stream
+ * under another seed, so the rest of the world (and every replay) is the same with or
+ * without the log. Returns 0 unopened, 1 opened, 2 opened and the price link followed. */
+int synth_email_reaction(const cl_synth_world *w, int ci, int day)
+{
+    cl_rng r;
+    cl_rng_split(&r, w->p.seed ^ SEED_EMAIL, (uint64_t)(ci + 1) * CL_SYNTH_MAX_DAYS + (uint64_t)day);
+    double uo = cl_rng_uniform(&r), uc = cl_rng_uniform(&r);
+    if (uo >= SYNTH_EMAIL_OPEN)
+        return 0;
+    return uc < sigmoid(SYNTH_EMAIL_CLICK_A + SYNTH_EMAIL_CLICK_B * w->cust[ci].sens) ? 2 : 1;
+}
+
+/* Whether customer ci is a customer on `day` of the observation window: signed up by then
+ * and not yet cancelled (a customer who cancels on day d is gone on day d). */
+int synth_customer_on(const cl_synth_world *w, int ci, int day)
+{
+    const synth_cust *c = &w->cust[ci];
+    if (c->signup_day > day)
+        return 0;
+    return c->label >= 0 || c->churn_day > day;
 }
 
 /* ---- actions ------------------------------------------------------------------------------ */

@@ -1,5 +1,6 @@
-/* synth_write.c - the generator's files: titles.csv, users.csv, campaign.csv, truth.csv and
- * the data dictionary README.md (events.csv and ratings.csv are streamed by synth.c). Every
+/* synth_write.c - the generator's files: titles.csv, users.csv, campaign.csv, emails.csv,
+ * truth.csv and the data dictionary README.md (events.csv and ratings.csv are streamed by
+ * synth.c). Every
  * number is formatted here with fixed decimals, independent of the C locale; every file is
  * written atomically. */
 #include "synth/synth.h"
@@ -263,6 +264,45 @@ int synth_write_campaign(const cl_synth_world *w, const char *dir)
     return of_close(&o, rc);
 }
 
+/* emails.csv: one row per newsletter sent, in customer order (see synth_email_reaction). */
+int synth_write_emails(const cl_synth_world *w, const char *dir)
+{
+    out_file o;
+    int rc = of_open(&o, dir, "emails.csv");
+    if (rc)
+        return rc;
+    synth_buf *b = &o.b;
+    synth_buf_str(b, "user_id,day,opened,price_click\n");
+    for (int ci = 0; ci < w->N && rc == CL_OK; ci++) {
+        for (int d = SYNTH_EMAIL_FIRST; d < w->p.days; d += SYNTH_EMAIL_EVERY) {
+            if (!synth_customer_on(w, ci, d))
+                continue;
+            int react = synth_email_reaction(w, ci, d);
+            synth_buf_reserve(b, 32);
+            synth_buf_int(b, ci + 1);
+            synth_buf_ch(b, ',');
+            synth_buf_int(b, d);
+            synth_buf_str(b, react == 0 ? ",0,0\n" : react == 1 ? ",1,0\n" : ",1,1\n");
+        }
+        rc = of_maybe_flush(&o);
+    }
+    return of_close(&o, rc);
+}
+
+/* The e-mail log's totals for the data dictionary: sent, opened, price link followed. */
+static void email_counts(const cl_synth_world *w, long long out[3])
+{
+    out[0] = out[1] = out[2] = 0;
+    for (int ci = 0; ci < w->N; ci++)
+        for (int d = SYNTH_EMAIL_FIRST; d < w->p.days; d += SYNTH_EMAIL_EVERY)
+            if (synth_customer_on(w, ci, d)) {
+                int react = synth_email_reaction(w, ci, d);
+                out[0]++;
+                out[1] += react > 0;
+                out[2] += react == 2;
+            }
+}
+
 int synth_write_truth(const cl_synth_world *w, const char *dir)
 {
     double *risk = cl_alloc_calloc((size_t)w->N, sizeof *risk);
@@ -393,6 +433,13 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
         pct(b, S->campaign_control_churn, S->campaign_control);
         bprintf(b, " (within %d days)\n", P->campaign_outcome_days);
     }
+    long long em[3];
+    email_counts(w, em);
+    bprintf(b, "- emails.csv: %lld newsletters sent, %lld opened (", em[0], em[1]);
+    pct(b, em[1], em[0]);
+    bprintf(b, "), the price link followed in %lld (", em[2]);
+    pct(b, em[2], em[1]);
+    bprintf(b, " of those opened)\n");
 
     bprintf(b, "\n## Files\n\n### titles.csv (one row per title)\n\n"
                "| column | meaning |\n|---|---|\n"
@@ -455,6 +502,23 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
                "| churn | 1 if the customer cancelled within %d days of the campaign |\n",
             P->campaign_day, (int)lround(100 * P->campaign_share),
             (int)lround(P->campaign_discount), P->campaign_months, P->campaign_outcome_days);
+    bprintf(b, "\n### emails.csv (the newsletter log: how customers react to prices)\n\n"
+               "Every %d days from day %d the service e-mails every customer its newsletter, "
+               "which links to the plans-and-prices page. A customer opens it with probability ",
+            SYNTH_EMAIL_EVERY, SYNTH_EMAIL_FIRST);
+    num(b, SYNTH_EMAIL_OPEN, 2);
+    bprintf(b, ", whoever they are, and, having opened it, follows the price link with "
+               "probability sigmoid(");
+    num(b, SYNTH_EMAIL_CLICK_A, 1);
+    bprintf(b, " + ");
+    num(b, SYNTH_EMAIL_CLICK_B, 1);
+    bprintf(b, " s), s the hidden price sensitivity (truth.csv): the share of opened e-mails "
+               "whose price link a customer followed is a noisy trace of s, on every plan. The "
+               "e-mails change nobody's churn.\n\n"
+               "| column | meaning |\n|---|---|\n"
+               "| user_id, day | who was sent the newsletter, when (customers on that day only) |\n"
+               "| opened | 1 if opened |\n"
+               "| price_click | 1 if the customer followed its link to the plans and prices |\n");
     bprintf(b, "\n### truth.csv (hidden traits: for checking models, never as features)\n\n"
                "| column | meaning |\n|---|---|\n"
                "| true_risk | P(churn within %d days) from the true hazard along the expected "

@@ -47,6 +47,8 @@ local M = {}
 -- otherwise become a default, here a free action that wins.
 local OPTIONS = {"customers", "strategies", "budget", "draws", "seed", "verbose", "p", "value",
                  "scale"}
+local SIMULATE_OPTIONS = {"customers", "strategies", "budget", "draws", "seed", "verbose", "p",
+                          "value", "scale", "plans"}
 local SENSITIVITY_OPTIONS = {"customers", "strategies", "budget", "p", "value", "scale", "vary"}
 local CUSTOMER_KEYS = {"p", "value", "scale", "p_draws", "value_draws"}
 local STRATEGY_KEYS = {"name", "contact", "accept", "reach", "effect", "effect_sd", "fixed",
@@ -140,6 +142,32 @@ local function vec(v, n, what)
     error(string.format("%s has %d values for %d customers", what, #t, n), 3)
   end
   return t
+end
+
+-- Solves A x = b (k x k, Gaussian elimination with partial pivoting); A and b are copied.
+local function solve(A0, b0)
+  local k, A = #b0, {}
+  for r = 1, k do
+    A[r] = {}
+    for c = 1, k do A[r][c] = A0[r][c] end
+    A[r][k + 1] = b0[r]
+  end
+  for col = 1, k do
+    local piv = col
+    for r = col + 1, k do if math.abs(A[r][col]) > math.abs(A[piv][col]) then piv = r end end
+    A[col], A[piv] = A[piv], A[col]
+    for r = col + 1, k do
+      local f = A[r][col] / A[col][col]
+      for c = col, k + 1 do A[r][c] = A[r][c] - f * A[col][c] end
+    end
+  end
+  local x = {}
+  for r = k, 1, -1 do
+    local s = A[r][k + 1]
+    for c = r + 1, k do s = s - A[r][c] * x[c] end
+    x[r] = s / A[r][r]
+  end
+  return x
 end
 
 -- customers -> {p = {...}, value = {...}, n = n}
@@ -303,8 +331,7 @@ local function prepare(opts)
 end
 
 -- The plan of one strategy alone (cut to the budget in its own priority order).
-function M.plan_for(opts, i)
-  validate(opts, "plan_for", OPTIONS)
+local function strategy_plan(opts, i)
   local cust, actions, pers = prepare(opts)
   local s, a = opts.strategies[i], actions[i]
   local assign = {}
@@ -319,7 +346,29 @@ function M.plan_for(opts, i)
   return assign
 end
 
--- simulate{customers =, strategies =, budget =, draws = 2000, seed = 42, verbose} -> results:
+-- plan_for(opts, i) -> plan: strategy i's plan alone (one action number per customer, 0 for
+-- none), cut to the budget in its own priority order; opts as for simulate.
+function M.plan_for(opts, i)
+  validate(opts, "plan_for", OPTIONS)
+  return strategy_plan(opts, i)
+end
+
+-- A given plan (simulate's plans = {name = plan}): one action number per customer, 0 for none.
+local function plan_of(p, name, n, na)
+  if type(p) ~= "table" then bad("simulate", "plans." .. name .. " must be a table of action numbers") end
+  if #p ~= n then bad("simulate", string.format("plans.%s has %d entries for %d customers", name, #p, n)) end
+  local out = {}
+  for i = 1, n do
+    local k = p[i]
+    if not (is_int(k) and k >= 0 and k <= na) then
+      bad("simulate", string.format("plans.%s[%d] must be an action number in 0..%d, got %s", name, i, na, tostring(k)))
+    end
+    out[i] = math.tointeger(k)
+  end
+  return out
+end
+
+-- simulate{customers =, strategies =, budget =, draws = 2000, seed = 42, verbose, plans} -> results:
 -- customers = {p =, value = [, scale =, p_draws =, value_draws =]} (vectors: churn risk,
 -- value if retained, accept-cost multiplier; n x R replicates of risk and value) or a frame with opts p, value, scale naming its columns; strategies = a list of
 -- {name, contact, accept, fixed, reach, effect (number or one per customer), effect_sd,
@@ -329,10 +378,15 @@ end
 -- customer maximising expected net value, worst-case cost within budget) are added. Monte
 -- Carlo over draws with common random numbers: strategies are compared on the same luck.
 -- results[i] and results[name] = {name, contacted, saved, retained, cost, net (each {mean,
--- lo, hi}: 90% interval), roi, plan}; results.best names the best mean net value;
+-- lo, hi}: 90% interval), roi, plan}; plans = {name = {action number per customer}} adds
+-- plans chosen elsewhere as rows (one named "optimised" replaces the optimiser's);
+-- results.best names the best mean net value;
 -- print(results) shows the table.
 function M.simulate(opts)
-  validate(opts, "simulate", OPTIONS)
+  validate(opts, "simulate", SIMULATE_OPTIONS)
+  if opts.plans ~= nil and type(opts.plans) ~= "table" then
+    bad("simulate", "option 'plans' must be a table {name = {action number per customer}}")
+  end
   local cust, actions, pers, eff, eff_draws = prepare(opts)
   local input = {p = cust.p, value = cust.value, effect = eff, scale = cust.scale,
                  p_draws = cust.p_draws, value_draws = cust.value_draws, effect_draws = eff_draws}
@@ -350,10 +404,19 @@ function M.simulate(opts)
   for r = 1, cust.n do none[r] = 0 end
   run("nobody", none, {plan = none})
   for i, s in ipairs(opts.strategies) do
-    local assign = M.plan_for(opts, i)
+    local assign = strategy_plan(opts, i)
     run(s.name or ("strategy " .. i), assign, {plan = assign})
   end
-  if opts.budget then
+  -- plans chosen elsewhere (e.g. cross-fitted: chosen on other estimates than the ones they
+  -- are judged by), simulated on the same luck; one named "optimised" replaces the optimiser's
+  local given = {}
+  for name in pairs(opts.plans or {}) do given[#given + 1] = name end
+  table.sort(given)
+  for _, name in ipairs(given) do
+    local assign = plan_of(opts.plans[name], name, cust.n, #actions)
+    run(name, assign, {plan = assign})
+  end
+  if opts.budget and not (opts.plans and opts.plans.optimised) then
     local fixed = false
     for _, a in ipairs(actions) do fixed = fixed or a.fixed > 0 end
     if not fixed then
@@ -369,6 +432,99 @@ function M.simulate(opts)
   end
   res.best = top
   return res
+end
+
+local HR_OPTIONS = {"weights", "start", "iterations", "prior"}
+
+-- hazard_ratio(risk, y, X [, {weights =, start =, iterations = 100, prior =}]) -> {theta =,
+-- loglik =, iterations =, converged =}: how an action multiplies the hazard, per customer, from a randomised
+-- campaign's treated customers. Customer i, whose risk over the outcome window without the
+-- action is risk[i] (a control model's), churned (y[i] = 1) with probability
+-- 1 - (1 - risk[i]) ^ HR_i under it, log HR_i = X[i] . theta (X: rows of covariates, e.g.
+-- group indicators and a centred trait). theta maximises the (weighted) likelihood: a
+-- binomial model with the complementary log-log link and offset log(-log(1 - risk)), fitted
+-- by Fisher scoring (damped to steps of at most 1; start = the first theta, default 0).
+-- prior = {mean = {...}, sd = {...}} (one per covariate; sd = math.huge for none) maximises
+-- the posterior under independent normal priors instead (a ridge toward the means): small
+-- campaigns then lean on the prior rather than on chance.
+function M.hazard_ratio(risk, y, X, opts)
+  opts = opts or {}
+  check(opts, 4, "hazard_ratio", HR_OPTIONS)
+  risk = vec(risk, nil, "hazard_ratio: risk")
+  local n = #risk
+  y = vec(y, n, "hazard_ratio: y")
+  if type(X) ~= "table" or #X ~= n then
+    bad("hazard_ratio", "X must be a table of " .. n .. " rows (one per customer)")
+  end
+  local k = type(X[1]) == "table" and #X[1] or 0
+  if k < 1 then bad("hazard_ratio", "X's rows must hold at least one covariate") end
+  local w = opts.weights and vec(opts.weights, n, "hazard_ratio: weights") or nil
+  for i = 1, n do
+    if type(X[i]) ~= "table" or #X[i] ~= k then bad("hazard_ratio", string.format("X row %d must hold %d numbers", i, k)) end
+    if not (risk[i] >= 0 and risk[i] < 1) then bad("hazard_ratio", string.format("risk[%d] must be in [0, 1), got %s", i, tostring(risk[i]))) end
+    if y[i] ~= 0 and y[i] ~= 1 then bad("hazard_ratio", string.format("y[%d] must be 0 or 1, got %s", i, tostring(y[i]))) end
+    if w and not (w[i] >= 0) then bad("hazard_ratio", string.format("weights[%d] must be >= 0", i)) end
+  end
+  local pm, pp = {}, {} -- prior means and precisions (0: no prior)
+  for a = 1, k do pm[a], pp[a] = 0, 0 end
+  if opts.prior ~= nil then
+    local pr = opts.prior
+    if type(pr) ~= "table" or type(pr.mean) ~= "table" or type(pr.sd) ~= "table" or #pr.mean ~= k or #pr.sd ~= k then
+      bad("hazard_ratio", "prior must be {mean = {" .. k .. " numbers}, sd = {" .. k .. " numbers}}")
+    end
+    for a = 1, k do
+      if not (type(pr.sd[a]) == "number" and pr.sd[a] > 0) then bad("hazard_ratio", "prior.sd[" .. a .. "] must be > 0") end
+      pm[a], pp[a] = pr.mean[a], 1 / (pr.sd[a] * pr.sd[a])
+    end
+  end
+  local theta = {}
+  for a = 1, k do theta[a] = opts.start and (type(opts.start) == "table" and opts.start[a] or opts.start) or 0 end
+  local iters, done = 0, false
+  local function pass(want_step)
+    local H, g, ll = {}, {}, 0
+    for a = 1, k do H[a], g[a] = {}, 0; for b = 1, k do H[a][b] = 0 end end
+    for i = 1, n do
+      local wi = w and w[i] or 1
+      if wi > 0 and risk[i] > 0 then
+        local eta = 0
+        for a = 1, k do eta = eta + X[i][a] * theta[a] end
+        local mu = -math.log(1 - risk[i]) * math.exp(math.min(30, eta)) -- the cumulative hazard
+        local q = mu < 1e-5 and mu * (1 - mu / 2) or 1 - math.exp(-mu) -- P(churn), accurate for tiny mu
+        ll = ll + wi * (y[i] == 1 and math.log(math.max(q, 1e-300)) or -mu)
+        if want_step then
+          local score = wi * mu * (y[i] / math.max(q, 1e-300) - 1)
+          local info = wi * mu * mu * math.exp(-mu) / math.max(q, 1e-300)
+          for a = 1, k do
+            g[a] = g[a] + score * X[i][a]
+            for b = 1, k do H[a][b] = H[a][b] + info * X[i][a] * X[i][b] end
+          end
+        end
+      end
+    end
+    for a = 1, k do
+      ll = ll - 0.5 * pp[a] * (theta[a] - pm[a]) ^ 2
+      g[a] = g[a] - pp[a] * (theta[a] - pm[a])
+      H[a][a] = H[a][a] + pp[a]
+    end
+    return ll, H, g
+  end
+  local ll
+  for it = 1, opts.iterations or 100 do
+    local H, g
+    ll, H, g = pass(true)
+    for a = 1, k do H[a][a] = H[a][a] + 1e-9 * (1 + H[a][a]) end -- a covariate no row carries stays put
+    local d = solve(H, g)
+    local step = 0
+    for a = 1, k do
+      d[a] = math.max(-1, math.min(1, d[a]))
+      theta[a] = theta[a] + d[a]
+      step = math.max(step, math.abs(d[a]))
+    end
+    iters = it
+    if step < 1e-10 then done = true; break end
+  end
+  ll = pass(false)
+  return {theta = theta, loglik = ll, iterations = iters, converged = done}
 end
 
 -- Net value of the optimised plan when the effect and the costs are off by the given

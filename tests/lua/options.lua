@@ -235,6 +235,7 @@ local TAKES = {
     o.customers, o.strategies = customers, strategies
     return cl.strategy.sensitivity(o)
   end,
+  ["strategy.hazard_ratio"] = function(o) return cl.strategy.hazard_ratio({0.1, 0.2}, {0, 1}, {{1}, {1}}, o) end,
   ["plan.optimize"] = function(o) return cl.plan.optimize(customers, actions, 10, o) end,
   ["plan.simulate"] = function(o) return cl.plan.simulate(customers, actions, {1, 0, 1}, o) end,
   -- model selection

@@ -106,6 +106,106 @@ T.test("simulate compares strategies with intervals and an optimised plan", func
   T.ok(tostring(res):find("optimised", 1, true))
 end)
 
+T.test("a plan chosen elsewhere is simulated on the same luck and replaces the optimiser's", function()
+  local base = S.simulate{customers = {p = p, value = v}, strategies = strategies, budget = 3000, draws = 300, seed = 3}
+  -- the optimiser's own plan given back: the same row, to the last bit (same draws)
+  local again = S.simulate{customers = {p = p, value = v}, strategies = strategies, budget = 3000, draws = 300,
+                           seed = 3, plans = {optimised = base.optimised.plan}}
+  T.eq(again.optimised.net.mean, base.optimised.net.mean)
+  T.eq(again.optimised.net.lo, base.optimised.net.lo)
+  T.eq(again.optimised.expected, nil) -- not the optimiser's: no expectation of its own
+  -- another plan under another name sits beside the optimiser's; half of the optimised plan
+  -- keeps about half its customers
+  local halfplan = {}
+  for i = 1, n do halfplan[i] = i % 2 == 0 and base.optimised.plan[i] or 0 end
+  local both = S.simulate{customers = {p = p, value = v}, strategies = strategies, budget = 3000, draws = 300,
+                          seed = 3, plans = {half = halfplan}}
+  T.eq(both.optimised.net.mean, base.optimised.net.mean)
+  local k = 0
+  for i = 1, n do if halfplan[i] > 0 then k = k + 1 end end
+  T.eq(both.half.contacted, k)
+  T.ok(both.half.net.mean < both.optimised.net.mean and both.half.net.mean > 0.2 * both.optimised.net.mean,
+       both.half.net.mean .. " vs " .. both.optimised.net.mean)
+  T.raises(function() S.simulate{customers = {p = p, value = v}, strategies = strategies, plans = {x = {1}}} end,
+           "plans.x has 1 entries for 2000 customers")
+  local bad = {}
+  for i = 1, n do bad[i] = 0 end
+  bad[7] = 4
+  T.raises(function() S.simulate{customers = {p = p, value = v}, strategies = strategies, plans = {x = bad}} end,
+           "plans.x[7] must be an action number in 0..3, got 4")
+  T.raises(function() S.simulate{customers = {p = p, value = v}, strategies = strategies, plans = 3} end,
+           "option 'plans' must be a table")
+  T.raises(function() S.plan_for({customers = {p = p, value = v}, strategies = strategies, plans = {}}, 1) end,
+           "plans")
+end)
+
+T.test("hazard_ratio: the cloglog fit equals statsmodels' GLM (scripts/ref/strategy_hr_ref.py)", function()
+  local d = cl.read_csv("tests/data/strategy_hr.csv")
+  local risk, y, g, z, w = d.risk:totable(), d.y:totable(), d.group:totable(), d.z:totable(), d.weight:totable()
+  local X = {}
+  for i = 1, #risk do X[i] = {g[i] == 1 and 1 or 0, g[i] == 2 and 1 or 0, g[i] == 3 and 1 or 0, z[i]} end
+  local ref = {}
+  for line in io.lines("tests/data/strategy_hr_ref.txt") do
+    if not line:match("^#") then
+      local name, rest = line:match("^(%S+) (.*)$")
+      local v = {}
+      for x in rest:gmatch("%S+") do v[#v + 1] = tonumber(x) end
+      ref[name] = v
+    end
+  end
+  -- Both solve the same score equations to convergence (steps below 1e-10 here, statsmodels'
+  -- deviance tolerance 1e-13): theta agrees far inside 1e-7 and the log likelihood, a sum of
+  -- 600 terms of size ~1, inside 1e-8 relative; the bounds leave room for summation order.
+  for name, fit in pairs{unweighted = S.hazard_ratio(risk, y, X), weighted = S.hazard_ratio(risk, y, X, {weights = w})} do
+    T.ok(fit.converged, name)
+    for a = 1, 4 do T.near(fit.theta[a], ref[name][a], 1e-7, name .. " theta " .. a) end
+    T.near(fit.loglik, ref[name][5], 1e-8 * math.abs(ref[name][5]), name .. " loglik")
+  end
+  -- zero weights drop rows: the same fit as without them
+  local keep_r, keep_y, keep_X, keep_w = {}, {}, {}, {}
+  for i = 1, #risk do
+    if w[i] > 0 then keep_r[#keep_r + 1], keep_y[#keep_y + 1], keep_X[#keep_X + 1], keep_w[#keep_w + 1] = risk[i], y[i], X[i], w[i] end
+  end
+  local a, b = S.hazard_ratio(risk, y, X, {weights = w}), S.hazard_ratio(keep_r, keep_y, keep_X, {weights = keep_w})
+  for k = 1, 4 do T.near(a.theta[k], b.theta[k], 1e-9) end
+  -- a prior: the fit maximises the log posterior (every coordinate step of 1e-4 either way
+  -- lowers it: a brute-force check of the maximum), a vague prior changes nothing, and a tight
+  -- one holds theta at its mean
+  local prior = {mean = {-0.3, -0.3, -0.3, 0}, sd = {0.1, 0.1, 0.1, 0.5}}
+  local map = S.hazard_ratio(risk, y, X, {weights = w, prior = prior})
+  local function logpost(th)
+    local ll = 0
+    for i = 1, #risk do
+      local eta = 0
+      for k = 1, 4 do eta = eta + X[i][k] * th[k] end
+      local mu = -math.log(1 - risk[i]) * math.exp(eta)
+      ll = ll + w[i] * (y[i] == 1 and math.log(1 - math.exp(-mu)) or -mu)
+    end
+    for k = 1, 4 do ll = ll - 0.5 * ((th[k] - prior.mean[k]) / prior.sd[k]) ^ 2 end
+    return ll
+  end
+  local best = logpost(map.theta)
+  T.near(map.loglik, best, 1e-9 * math.abs(best))
+  for k = 1, 4 do
+    for _, h in ipairs{-1e-4, 1e-4} do
+      local th = {table.unpack(map.theta)}
+      th[k] = th[k] + h
+      T.ok(logpost(th) < best, "theta " .. k .. " moved by " .. h)
+    end
+  end
+  T.ok(math.abs(map.theta[4]) < math.abs(ref.weighted[4]), "the slope shrinks toward 0")
+  local vague = S.hazard_ratio(risk, y, X, {weights = w, prior = {mean = {0, 0, 0, 0}, sd = {1e6, 1e6, 1e6, 1e6}}})
+  for k = 1, 4 do T.near(vague.theta[k], ref.weighted[k], 1e-6) end
+  local tight = S.hazard_ratio(risk, y, X, {prior = {mean = {-0.1, -0.2, -0.3, 0.4}, sd = {1e-5, 1e-5, 1e-5, 1e-5}}})
+  for k, m in ipairs{-0.1, -0.2, -0.3, 0.4} do T.near(tight.theta[k], m, 1e-4) end
+  T.raises(function() S.hazard_ratio(risk, y, X, {prior = {mean = {0}, sd = {1}}}) end, "prior must be")
+  T.raises(function() S.hazard_ratio({0.1, 1}, {0, 1}, {{1}, {1}}) end, "risk[2] must be in [0, 1)")
+  T.raises(function() S.hazard_ratio({0.1, 0.2}, {0, 2}, {{1}, {1}}) end, "y[2] must be 0 or 1")
+  T.raises(function() S.hazard_ratio({0.1, 0.2}, {0, 1}, {{1}}) end, "X must be a table of 2 rows")
+  T.raises(function() S.hazard_ratio({0.1, 0.2}, {0, 1}, {{1}, {1, 2}}) end, "X row 2 must hold 1 numbers")
+  T.raises(function() S.hazard_ratio({0.1, 0.2}, {0, 1}, {{1}, {1}}, {weight = 1}) end, "weight")
+end)
+
 T.test("budget = false keeps a baseline whole", function()
   local res = S.simulate{customers = {p = p, value = v}, budget = 100, draws = 20, seed = 1,
     strategies = {{name = "all", contact = 1, effect = 0.1, target = "all", budget = false},

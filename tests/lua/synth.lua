@@ -7,7 +7,7 @@ local tmp = os.tmpname()
 os.remove(tmp)
 local dir1, dir2 = tmp .. "_synth_a", tmp .. "_synth_b"
 local FILES = {"titles.csv", "users.csv", "events.csv", "ratings.csv", "campaign.csv",
-               "truth.csv", "README.md"}
+               "emails.csv", "truth.csv", "README.md"}
 
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
@@ -57,6 +57,59 @@ T.test("users.csv labels agree with the world", function()
     T.eq(#cols, 16)
     if active == "1" then T.eq(tonumber(churn), lab[id]) else T.eq(lab[id], -1) end
   end
+end)
+
+T.test("the e-mail log: one newsletter per customer-fortnight, a noisy trace of price sensitivity", function()
+  T.eq(lines(dir1 .. "/emails.csv")[1], "user_id,day,opened,price_click")
+  local users = cl.read_csv(dir1 .. "/users.csv")
+  local truth = cl.read_csv(dir1 .. "/truth.csv")
+  local sd, act, cd, plan = users.signup_day:totable(), users.active:totable(), users.churn_day:totable(),
+                            users.plan:totable()
+  local sens = truth.price_sensitivity:totable()
+  -- every customer gets the e-mail of day 7, 21, ... while a customer (signed up, not yet
+  -- cancelled: a customer cancelling on day d is gone that day), and nobody else
+  local want = {}
+  for id = 1, #sd do
+    for d = 7, 179, 14 do -- the default 180-day window
+      if sd[id] <= d and (act[id] == 1 or cd[id] > d) then want[id .. ":" .. d] = true end
+    end
+  end
+  local e = cl.read_csv(dir1 .. "/emails.csv")
+  local eu, ed, eo, ec = e.user_id:totable(), e.day:totable(), e.opened:totable(), e.price_click:totable()
+  local rows, opened, clicks, expect, var = 0, 0, 0, 0, 0
+  local o, c = {}, {}
+  for k = 1, #eu do
+    local key = eu[k] .. ":" .. ed[k]
+    T.ok(want[key], "e-mail to a non-customer: " .. key)
+    want[key] = nil
+    rows = rows + 1
+    T.ok(ec[k] <= eo[k], "a click on an unopened e-mail")
+    if eo[k] == 1 then
+      -- the documented click model, from the hidden sensitivity: sigmoid(-3 + 5 s)
+      local q = 1 / (1 + math.exp(3 - 5 * sens[eu[k]]))
+      opened, clicks, expect, var = opened + 1, clicks + ec[k], expect + q, var + q * (1 - q)
+    end
+    o[eu[k]], c[eu[k]] = (o[eu[k]] or 0) + eo[k], (c[eu[k]] or 0) + ec[k]
+  end
+  T.eq(next(want), nil, "a customer missed an e-mail")
+  -- binomial counts: within 4 standard deviations of the documented rates
+  T.ok(math.abs(opened - 0.45 * rows) < 4 * math.sqrt(rows * 0.45 * 0.55), opened .. " of " .. rows .. " opened")
+  T.ok(math.abs(clicks - expect) < 4 * math.sqrt(var), clicks .. " clicks, expected " .. expect)
+  -- on every plan the click-through share tracks s, far from exactly: a proxy, not the truth
+  for _, g in ipairs{"basic", "standard", "premium"} do
+    local x, y = {}, {}
+    for id = 1, #sd do
+      if plan[id] == g and o[id] then x[#x + 1], y[#y + 1] = (c[id] + 0.5) / (o[id] + 2), sens[id] end
+    end
+    local mx, my, sxy, sxx, syy = 0, 0, 0, 0, 0
+    for k = 1, #x do mx, my = mx + x[k] / #x, my + y[k] / #x end
+    for k = 1, #x do
+      sxy, sxx, syy = sxy + (x[k] - mx) * (y[k] - my), sxx + (x[k] - mx) ^ 2, syy + (y[k] - my) ^ 2
+    end
+    local r = sxy / math.sqrt(sxx * syy)
+    T.ok(r > 0.45 and r < 0.9, g .. ": correlation of click share with s " .. r)
+  end
+  T.ok(slurp(dir1 .. "/README.md"):find("### emails.csv", 1, true), "the dictionary documents emails.csv")
 end)
 
 T.test("the data dictionary documents the causes of churn", function()

@@ -21,7 +21,8 @@
 #include "base/threads.h"
 
 static const char *const FILES[] = {"titles.csv", "users.csv",   "events.csv", "ratings.csv",
-                                    "campaign.csv", "truth.csv", "README.md",  NULL};
+                                    "campaign.csv", "emails.csv", "truth.csv", "README.md",
+                                    NULL};
 
 static cl_synth_params small(int customers, uint64_t seed)
 {
