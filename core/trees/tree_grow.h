@@ -75,4 +75,9 @@ int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                  const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
                  const cl_grow_leaf **leaves, int *nleaves);
 
+/* Testing hook: on != 0 grows every tree node by node (grow() in tree_grow.c) also where the
+ * level-wise path would serve (depth-wise, one process, subtraction, no feature sampling);
+ * both give the same tree bit for bit (tests/core/trees/test_gbdt.c). */
+void cl_grow_force_node_wise(int on);
+
 #endif
