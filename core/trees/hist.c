@@ -19,6 +19,8 @@ static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uin
     if (h2) {
         if (rows) {
             for (; k + 1 < k1; k += 2) {
+                if (k + 64 < k1)
+                    __builtin_prefetch(col + rows[k + 64]);
                 cl_hbin *e = h + col[rows[k]], *f = h2 + col[rows[k + 1]];
                 e->g += gh[2 * k];
                 e->h += gh[2 * k + 1];
@@ -36,6 +38,8 @@ static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uin
         }
     }
     for (; k < k1; k++) {
+        if (rows && k + 32 < k1)
+            __builtin_prefetch(col + rows[k + 32]);
         cl_hbin *e = h + col[rows ? rows[k] : k];
         e->g += gh[2 * k];
         e->h += gh[2 * k + 1];
