@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "trees/isa.h"
 
 static void test_few_distinct_values(void **state)
 {
@@ -82,7 +83,8 @@ static void test_categorical_and_apply(void **state)
     cl_binning_free(b);
 }
 
-/* cl_binning_apply against a linear count of the cuts <= x (NaN: the missing bin), for every
+/* cl_binning_apply on every instruction-set path against a linear count of the cuts <= x
+ * (NaN: the missing bin), for every
  * number of cuts from 0 to 254 around each power of two (the search's window halving), on
  * values at, just below and just above every cut, +-inf, +-0 and random ones. Integer
  * results of exact float comparisons: compared exactly. */
@@ -123,21 +125,26 @@ static void test_apply_matches_linear_count(void **state)
             X[(size_t)i * D + j] = x;
         }
     uint8_t *out = cl_alloc((size_t)N * D);
-    cl_binning_apply(b, X, N, out);
-    for (int j = 0; j < D; j++) {
-        const float *c = b->cuts + b->cut_off[j];
-        int ncj = b->cut_off[j + 1] - b->cut_off[j];
-        for (int i = 0; i < N; i++) {
-            float x = X[(size_t)i * D + j];
-            int want = 0;
-            if (x != x)
-                want = nb[j];
-            else
-                for (int k = 0; k < ncj; k++)
-                    want += c[k] <= x;
-            assert_int_equal(out[(size_t)j * N + i], want);
+    for (int isa = CL_ISA_DEFAULT; isa <= cl_isa_best(); isa++) { /* every path this CPU runs */
+        assert_int_equal(cl_isa_force(isa), CL_OK);
+        memset(out, 0xee, (size_t)N * D);
+        cl_binning_apply(b, X, N, out);
+        for (int j = 0; j < D; j++) {
+            const float *c = b->cuts + b->cut_off[j];
+            int ncj = b->cut_off[j + 1] - b->cut_off[j];
+            for (int i = 0; i < N; i++) {
+                float x = X[(size_t)i * D + j];
+                int want = 0;
+                if (x != x)
+                    want = nb[j];
+                else
+                    for (int k = 0; k < ncj; k++)
+                        want += c[k] <= x;
+                assert_int_equal(out[(size_t)j * N + i], want);
+            }
         }
     }
+    cl_isa_force(CL_ISA_AUTO);
     cl_alloc_free(out);
     cl_alloc_free(X);
     cl_alloc_free(cuts);
