@@ -5,7 +5,10 @@
  * and split.h. Growth is depth-wise (nodes split in creation order, level by level) or
  * leaf-wise (best-first: the open leaf with the largest gain is split next, up to
  * max_leaves). With subtraction on, only the smaller child's histogram is built and the
- * sibling's is parent - smaller.
+ * sibling's is parent - smaller. Depth-wise growth on one process with subtraction and every
+ * feature at every node (gbdt's usual case, CART) splits all nodes of a depth together, each
+ * phase one parallel loop over the whole level (tree_grow.c: grow_levels); it grows the same
+ * trees bit for bit as the node-by-node grower, which serves the other cases.
  *
  * Fixed point: per tree, gradients and hessians are rounded to int64 multiples of a power of
  * two chosen from their largest magnitude and the number of rows, so that no sum of them can
