@@ -19,6 +19,8 @@ static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uin
     if (h2) {
         if (rows) {
             for (; k + 1 < k1; k += 2) {
+                if (k + 64 < k1)
+                    __builtin_prefetch(col + rows[k + 64]);
                 cl_hbin *e = h + col[rows[k]], *f = h2 + col[rows[k + 1]];
                 e->g += gh[2 * k];
                 e->h += gh[2 * k + 1];
@@ -36,6 +38,8 @@ static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uin
         }
     }
     for (; k < k1; k++) {
+        if (rows && k + 32 < k1)
+            __builtin_prefetch(col + rows[k + 32]);
         cl_hbin *e = h + col[rows ? rows[k] : k];
         e->g += gh[2 * k];
         e->h += gh[2 * k + 1];
@@ -95,7 +99,7 @@ CL_ISA_AVX512_FN static void range_avx512(RANGE_ARGS)
 }
 #endif
 
-static void build_range(RANGE_ARGS)
+void cl_hist_build_range(RANGE_ARGS)
 {
 #if CL_ISA_HAVE_PATHS
     switch (cl_isa_get()) {
@@ -118,7 +122,7 @@ void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size
     if (m >= 8192) /* feats are increasing: the last one ends the used range */
         hist2 = cl_alloc((size_t)hist_off[feats[nf - 1] + 1] * sizeof *hist2);
     if (nthreads <= 1 || m * (size_t)nf < ((size_t)1 << 18)) {
-        build_range(hist, hist2, hist_off, bins, n, rows, m, gh, feats, 0, nf);
+        cl_hist_build_range(hist, hist2, hist_off, bins, n, rows, m, gh, feats, 0, nf);
         cl_alloc_free(hist2);
         return;
     }
@@ -130,7 +134,7 @@ void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size
         nt = omp_get_num_threads();
 #endif
         int f0 = (int)((long)nf * t / nt), f1 = (int)((long)nf * (t + 1) / nt);
-        build_range(hist, hist2, hist_off, bins, n, rows, m, gh, feats, f0, f1);
+        cl_hist_build_range(hist, hist2, hist_off, bins, n, rows, m, gh, feats, f0, f1);
     }
     cl_alloc_free(hist2);
 }

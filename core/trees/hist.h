@@ -34,6 +34,15 @@ void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size
                    const uint32_t *rows, size_t m, const int64_t *gh, const int *feats, int nf,
                    int nthreads);
 
+/* One thread's share of cl_hist_build: features feats[f0..f1) (their ranges of `hist`
+ * overwritten) over rows[0..m) (NULL: rows 0..m-1) with gh as in cl_hist_build. hist2, when
+ * not NULL, is scratch of the same layout for a second accumulation chain (worth it from
+ * about 8192 rows); the result is the same either way. For callers that split the work of
+ * several nodes among their own threads (tree_grow.c's level-wise growth). */
+void cl_hist_build_range(cl_hbin *hist, cl_hbin *hist2, const int *hist_off, const uint8_t *bins,
+                         size_t n, const uint32_t *rows, size_t m, const int64_t *gh,
+                         const int *feats, int f0, int f1);
+
 /* out = parent - child over the ranges of feats (the sibling's histogram); out may alias
  * parent. */
 void cl_hist_subtract(cl_hbin *out, const cl_hbin *parent, const cl_hbin *child,

@@ -1,5 +1,5 @@
 /* isa.h - run-time choice of the instruction-set path of the tree kernels (histograms in
- * hist.c, split search in split.c, batch traversal in predict.c).
+ * hist.c, split search in split.c, batch traversal in predict.c, binning in binning.c).
  *
  * The core is compiled for generic x86-64; each hot kernel is also compiled for AVX2 and for
  * AVX-512 (function attributes, one source body) and picks the best path the CPU and OS
@@ -9,9 +9,9 @@
  *
  * What the paths buy (scripts/bench/trees_kernels.c; GCC 12): the split scan's gains
  * vectorise on AVX-512 only (split.c takes its all-candidates scan there alone); the
- * histogram's int64 scatter-add and the traversal's level loop (gathers, which GCC 12's
- * generic tuning does not emit) compile to scalar code on every path, so their copies are
- * there for a hand-vectorised body to slot in, not faster today.
+ * traversal's level loop and the binning search have hand-written AVX-512 bodies with real
+ * gathers (predict.c, binning.c: GCC 12 emulated the gathers with scalar loads); the
+ * histogram's int64 scatter-add compiles to scalar code on every path.
  */
 #ifndef CL_ISA_H
 #define CL_ISA_H

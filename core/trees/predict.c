@@ -8,6 +8,10 @@
 #include "base/threads.h"
 #include "trees/isa.h"
 
+#if CL_ISA_HAVE_PATHS
+#include <immintrin.h>
+#endif
+
 #define BLOCK_MAX 4096
 
 /* One tree ready for scoring. dense: code/thr hold the 2^D - 1 internal slots and leaf the
@@ -79,8 +83,9 @@ static int dtree_pack(dtree *o, const cl_tree *t)
         return rc == CL_EINVAL ? CL_OK : rc; /* deeper than the library grows: walk it */
     o->dense = 1;
     size_t nint = ((size_t)1 << o->depth) - 1;
-    o->code = cl_alloc((nint + 1) * sizeof *o->code);
-    o->thr = cl_alloc((nint + 1) * sizeof *o->thr);
+    size_t nslot = nint + 1 < 32 ? 32 : nint + 1; /* walk_acc_avx512 loads 32 */
+    o->code = cl_alloc_calloc(nslot, sizeof *o->code);
+    o->thr = cl_alloc_calloc(nslot, sizeof *o->thr);
     o->leaf = cl_alloc((nint + 1) * sizeof *o->leaf);
     if (has_cats(t)) {
         o->catw = cl_alloc((nint + 1) * sizeof *o->catw);
@@ -115,6 +120,66 @@ CL_ISA_BODY void walk_numeric(const dtree *o, const float *X, int d, int nb, int
     }
 }
 
+#if CL_ISA_HAVE_PATHS
+/* walk_numeric and the leaf sums of block_body on AVX-512, 16 rows a vector: GCC 12
+ * vectorises walk_numeric's loop with gathers emulated by scalar loads and lane inserts, which
+ * made a 200-tree depth-6 ensemble cost about 1.5 ns per row and level. The slots of the first
+ * five levels (at most 31) are picked from registers (code and thr hold >= 32 entries:
+ * dtree_pack), deeper ones and x are gathered. The same compare (ordered x < thr: false for
+ * NaN, which then goes left iff the default bit is set), the same index update and the same
+ * double sum per row and tree, so the same leaves and bits; the rows after the last full
+ * vector take the scalar code. */
+CL_ISA_AVX512_FN static void walk_acc_avx512(const dtree *o, const float *X, int d, int nb,
+                                             int32_t *idx, double *acc)
+{
+    const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i dv = _mm512_set1_epi32(d);
+    const int32_t *code = o->code;
+    const float *thr = o->thr;
+    const __m512i clo = _mm512_loadu_si512(code), chi = _mm512_loadu_si512(code + 16);
+    const __m512 tlo = _mm512_loadu_ps(thr), thi = _mm512_loadu_ps(thr + 16);
+    const int nv = nb / 16 * 16, nint = (1 << o->depth) - 1;
+    if (o->depth == 0) { /* one leaf */
+        for (int r = 0; r < nb; r++)
+            acc[r] += (double)o->leaf[0];
+        return;
+    }
+    for (int l = 0; l < o->depth; l++) {
+        const int small = l < 5;
+        for (int r = 0; r < nv; r += 16) {
+            __m512i i = l ? _mm512_loadu_si512(idx + r) : _mm512_setzero_si512();
+            __m512i c = small ? _mm512_permutex2var_epi32(clo, i, chi)
+                              : _mm512_i32gather_epi32(i, code, 4);
+            __m512 t = small ? _mm512_permutex2var_ps(tlo, i, thi) : _mm512_i32gather_ps(i, thr, 4);
+            __m512i row = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(r), lane), dv);
+            __m512 x = _mm512_i32gather_ps(_mm512_add_epi32(row, _mm512_srai_epi32(c, 1)), X, 4);
+            __mmask16 left = _mm512_cmp_ps_mask(x, t, _CMP_LT_OQ) |
+                             (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q) &
+                              _mm512_test_epi32_mask(c, one));
+            __m512i ni = _mm512_add_epi32(_mm512_add_epi32(i, i), two);
+            _mm512_storeu_si512(idx + r, _mm512_mask_sub_epi32(ni, left, ni, one));
+        }
+    }
+    const __m512i base = _mm512_set1_epi32(nint);
+    for (int r = 0; r < nv; r += 16) {
+        __m512i li = _mm512_sub_epi32(_mm512_loadu_si512(idx + r), base);
+        __m512 v = _mm512_i32gather_ps(li, o->leaf, 4);
+        __m512d a0 = _mm512_add_pd(_mm512_loadu_pd(acc + r), _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+        __m512d a1 = _mm512_add_pd(_mm512_loadu_pd(acc + r + 8),
+                                   _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+        _mm512_storeu_pd(acc + r, a0);
+        _mm512_storeu_pd(acc + r + 8, a1);
+    }
+    if (nv == nb)
+        return;
+    memset(idx + nv, 0, (size_t)(nb - nv) * sizeof *idx);
+    walk_numeric(o, X + (size_t)nv * (size_t)d, d, nb - nv, idx + nv);
+    for (int r = nv; r < nb; r++)
+        acc[r] += (double)o->leaf[idx[r] - nint];
+}
+#endif
+
 /* Category c goes left when it is in the set; missing (NaN), negative and unseen codes
  * follow the default, as cl_tree_go_left. */
 static inline int cat_left(const uint32_t *cats, int32_t w, int32_t ncat, int code, float x)
@@ -140,7 +205,7 @@ CL_ISA_BODY void walk_mixed(const dtree *o, const float *X, int d, int nb, int32
 
 /* acc[r] += tree(row r) for the block's nb rows, trees in order (the sum order of tree.c). */
 CL_ISA_BODY void block_body(const dtree *ts, int ntrees, const float *X, int d, int nb,
-                            int32_t *idx, double *acc)
+                            int32_t *idx, double *acc, int avx512)
 {
     for (int t = 0; t < ntrees; t++) {
         const dtree *o = ts + t;
@@ -149,6 +214,14 @@ CL_ISA_BODY void block_body(const dtree *ts, int ntrees, const float *X, int d, 
                 acc[r] += o->src->nodes[cl_tree_leaf(o->src, X + (size_t)r * (size_t)d)].value;
             continue;
         }
+#if CL_ISA_HAVE_PATHS
+        if (avx512 && !o->catw) {
+            walk_acc_avx512(o, X, d, nb, idx, acc);
+            continue;
+        }
+#else
+        (void)avx512;
+#endif
         memset(idx, 0, (size_t)nb * sizeof *idx);
         if (o->catw)
             walk_mixed(o, X, d, nb, idx);
@@ -165,20 +238,20 @@ typedef void (*block_fn)(const dtree *, int, const float *, int, int, int32_t *,
 static void block_default(const dtree *ts, int ntrees, const float *X, int d, int nb,
                           int32_t *idx, double *acc)
 {
-    block_body(ts, ntrees, X, d, nb, idx, acc);
+    block_body(ts, ntrees, X, d, nb, idx, acc, 0);
 }
 
 #if CL_ISA_HAVE_PATHS
 CL_ISA_AVX2_FN static void block_avx2(const dtree *ts, int ntrees, const float *X, int d, int nb,
                                       int32_t *idx, double *acc)
 {
-    block_body(ts, ntrees, X, d, nb, idx, acc);
+    block_body(ts, ntrees, X, d, nb, idx, acc, 0);
 }
 
 CL_ISA_AVX512_FN static void block_avx512(const dtree *ts, int ntrees, const float *X, int d,
                                           int nb, int32_t *idx, double *acc)
 {
-    block_body(ts, ntrees, X, d, nb, idx, acc);
+    block_body(ts, ntrees, X, d, nb, idx, acc, 1);
 }
 #endif
 

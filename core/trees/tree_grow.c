@@ -7,7 +7,19 @@
 #include "base/alloc.h"
 #include "base/error.h"
 
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #define PART_BLOCK 65536
+
+static int force_node_wise; /* testing hook: cl_grow_force_node_wise */
+
+void cl_grow_force_node_wise(int on)
+{
+    force_node_wise = on;
+}
 
 typedef struct cand {
     int node, depth;
@@ -33,6 +45,20 @@ struct cl_grow_ws {
     cl_grow_leaf *leaves;
     int nleaves, leafcap;
     int *feats; /* d: node feature sample */
+    /* level-wise growth (grow_levels) */
+    uint8_t *dir;    /* n: 1 when the row at that position goes left */
+    cl_hbin **h2;    /* per thread: second accumulation chain */
+    int nh2;
+    struct lvl_item *items; /* partition and gather work */
+    size_t itemcap;
+    struct lvl_build *blds; /* histograms to build, and feature chunks of them */
+    size_t bldcap;
+    struct lvl_chunk *chunks;
+    size_t chunkcap;
+    int *lvl; /* cand indices: the level's parents, then the children to split */
+    size_t lvlcap;
+    size_t *nl; /* per parent: rows going left */
+    size_t nlcap;
 };
 
 int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d)
@@ -70,6 +96,15 @@ void cl_grow_ws_free(cl_grow_ws *ws)
     cl_alloc_free(ws->tmp);
     cl_alloc_free(ws->feats);
     cl_alloc_free(ws->pack);
+    cl_alloc_free(ws->dir);
+    for (int i = 0; i < ws->nh2; i++)
+        cl_alloc_free(ws->h2[i]);
+    cl_alloc_free(ws->h2);
+    cl_alloc_free(ws->items);
+    cl_alloc_free(ws->blds);
+    cl_alloc_free(ws->chunks);
+    cl_alloc_free(ws->lvl);
+    cl_alloc_free(ws->nl);
     cl_alloc_free(ws);
 }
 
@@ -628,12 +663,474 @@ fail:
     return rc;
 }
 
+/* ---- depth-wise growth level by level ---------------------------------------------------
+ * The common gbdt case (one process, histogram subtraction, every feature at every node,
+ * depth-wise) splits the nodes of one depth together, so each phase is one parallel loop over
+ * the work of all of them: the partition of every parent's rows in blocks, the gather of the
+ * smaller children's gradients, their histograms in feature chunks with the larger child's by
+ * subtraction, and the split search of every child (XGBoost's hist builds a batch of nodes at
+ * a time). grow() runs a few parallel regions per node instead, and ran its small nodes on
+ * one thread while the other waited at the next barrier. The arithmetic is grow()'s (integer
+ * histograms, the same stable partition, nodes and category sets created in the same order),
+ * so the tree is the same bit for bit: test_gbdt compares the two paths, and the MPI tests
+ * compare a plain fit (this path) with a distributed one (grow()). */
+
+#define LVL_BLOCK 16384            /* rows per partition and gather work item */
+#define LVL_PAR ((size_t)1 << 15)  /* fewer rows to partition: one thread */
+#define LVL_PAR_HIST ((size_t)1 << 18) /* fewer row-features to accumulate: one thread */
+
+struct lvl_item {
+    int q;         /* the parent (partition) or build (gather) it belongs to */
+    size_t k0, k1; /* positions in rows */
+    size_t nl;     /* partition: rows of [k0, k1) going left */
+    size_t lo, ro; /* partition: where its lefts and rights go */
+};
+
+struct lvl_build {
+    cl_hbin *hist;        /* the histogram built */
+    cl_hbin *from;        /* NULL, or the parent's histogram, made the sibling's (parent - hist) */
+    const uint32_t *rows; /* NULL: positions are row numbers */
+    size_t start, m;      /* positions [start, start + m) of rows and of ws->gh */
+};
+
+struct lvl_chunk {
+    int bi, f0, f1; /* build, features feats[f0..f1) */
+    size_t work;
+};
+
+/* buf with room for `need` elements of `elem` bytes (need >= 1), or NULL (buf unchanged). */
+static void *lvl_room(void *buf, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return buf;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *nb = cl_alloc_realloc(buf, c * elem);
+    if (nb)
+        *cap = c;
+    return nb;
+}
+
+#define LVL_ROOM(ws, field, capf, need)                                                       \
+    ((tmp_room = lvl_room((ws)->field, &(ws)->capf, (need), sizeof *(ws)->field)) != NULL    \
+         ? ((ws)->field = tmp_room, CL_OK)                                                   \
+         : CL_ENOMEM)
+
+/* The direction bytes and one second accumulation chain per thread (hist.c's two chains). */
+static int lvl_scratch(cl_grow_ws *ws, int nth)
+{
+    if (!ws->dir && !(ws->dir = cl_alloc(ws->n + 1)))
+        return CL_ENOMEM;
+    if (ws->nh2 >= nth)
+        return CL_OK;
+    cl_hbin **a = cl_alloc_realloc(ws->h2, (size_t)nth * sizeof *a);
+    if (!a)
+        return CL_ENOMEM;
+    ws->h2 = a;
+    while (ws->nh2 < nth) {
+        cl_hbin *h = cl_alloc(((size_t)ws->total_bins + 1) * sizeof *h);
+        if (!h)
+            return CL_ENOMEM;
+        ws->h2[ws->nh2++] = h;
+    }
+    return CL_OK;
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* The tree's scales from the largest gradient and hessian magnitudes of rows[0..m) (grow()'s
+ * loop in blocks: a maximum does not depend on the order; NaN never wins, as there). */
+static fixed lvl_scales(const float *grad, const float *hess, const uint32_t *rows, size_t m,
+                        int nth)
+{
+    double mg = 0, mh = 0;
+#pragma omp parallel num_threads(nth) if (m > LVL_PAR)
+    {
+        double g = 0, h = 0;
+#pragma omp for schedule(static) nowait
+        for (size_t k = 0; k < m; k++) {
+            double a = fabs((double)grad[rows[k]]), c = fabs((double)hess[rows[k]]);
+            g = a > g ? a : g;
+            h = c > h ? c : h;
+        }
+#pragma omp critical(cl_grow_scales)
+        {
+            mg = g > mg ? g : mg;
+            mh = h > mh ? h : mh;
+        }
+    }
+    fixed fx = {scale_for(mg, (int64_t)m), scale_for(mh, (int64_t)m)};
+    return fx;
+}
+
+/* The root's ordered fixed-point gradients and their sums (integers: exact in any order, and
+ * no partial sum can overflow, by the choice of scales). */
+static void lvl_gather_all(int64_t *gh, const uint32_t *rows, size_t m, const float *grad,
+                           const float *hess, const fixed *fx, int nth, int64_t GH[2])
+{
+    const double sg = fx->sg, sh = fx->sh;
+    int64_t G = 0, H = 0;
+#pragma omp parallel for schedule(static) num_threads(nth) reduction(+ : G, H) if (m > LVL_PAR)
+    for (size_t k = 0; k < m; k++) {
+        uint32_t r = rows[k];
+        int64_t g = llrint((double)grad[r] * sg), h = llrint((double)hess[r] * sh);
+        gh[2 * k] = g;
+        gh[2 * k + 1] = h;
+        G += g;
+        H += h;
+    }
+    GH[0] = G;
+    GH[1] = H;
+}
+
+static int chunk_cmp(const void *a, const void *b)
+{
+    const struct lvl_chunk *x = a, *y = b;
+    if (x->work != y->work)
+        return x->work > y->work ? -1 : 1;
+    return x->bi != y->bi ? (x->bi < y->bi ? -1 : 1) : (x->f0 < y->f0 ? -1 : x->f0 > y->f0);
+}
+
+/* Feature chunks of the builds, so that the threads get even shares (largest first); returns
+ * their number. ws->chunks holds room for nb * nf. */
+static size_t lvl_chunks(cl_grow_ws *ws, int nb, int nf, int nth, size_t *total)
+{
+    size_t w = 0, nc = 0;
+    for (int i = 0; i < nb; i++)
+        w += ws->blds[i].m * (size_t)nf;
+    size_t target = w / (4 * (size_t)nth) + 1;
+    for (int i = 0; i < nb; i++) {
+        size_t wi = ws->blds[i].m * (size_t)nf;
+        size_t k = (wi + target - 1) / target;
+        k = k < 1 ? 1 : k > (size_t)nf ? (size_t)nf : k;
+        for (size_t c = 0; c < k; c++) {
+            struct lvl_chunk *ch = &ws->chunks[nc++];
+            ch->bi = i;
+            ch->f0 = (int)((size_t)nf * c / k);
+            ch->f1 = (int)((size_t)nf * (c + 1) / k);
+            ch->work = ws->blds[i].m * (size_t)(ch->f1 - ch->f0);
+        }
+    }
+    qsort(ws->chunks, nc, sizeof *ws->chunks, chunk_cmp);
+    *total = w;
+    return nc;
+}
+
+/* Gather items: blocks of the builds' positions (ws->items, room for them reserved). */
+static size_t lvl_gather_items(cl_grow_ws *ws, int nb)
+{
+    size_t ni = 0;
+    for (int i = 0; i < nb; i++) {
+        const struct lvl_build *bd = &ws->blds[i];
+        for (size_t k0 = bd->start; k0 < bd->start + bd->m; k0 += LVL_BLOCK) {
+            struct lvl_item *it = &ws->items[ni++];
+            it->q = i;
+            it->k0 = k0;
+            it->k1 = k0 + LVL_BLOCK < bd->start + bd->m ? k0 + LVL_BLOCK : bd->start + bd->m;
+        }
+    }
+    return ni;
+}
+
+static void chunk_hist(cl_grow_ws *ws, const struct lvl_chunk *ch, const cl_binning *b,
+                       const uint8_t *bins, size_t n, const int *feats)
+{
+    const struct lvl_build *bd = &ws->blds[ch->bi];
+    cl_hist_build_range(bd->hist, bd->m >= 8192 ? ws->h2[thread_id()] : NULL, b->hist_off,
+                        bins, n, bd->rows ? bd->rows + bd->start : NULL, bd->m,
+                        ws->gh + 2 * bd->start, feats, ch->f0, ch->f1);
+    if (!bd->from)
+        return;
+    cl_hbin *par = bd->from;
+    const cl_hbin *h = bd->hist;
+    for (int f = ch->f0; f < ch->f1; f++)
+        for (int q = b->hist_off[feats[f]]; q < b->hist_off[feats[f] + 1]; q++) {
+            par[q].g -= h[q].g;
+            par[q].h -= h[q].h;
+        }
+}
+
+/* The builds' histograms (after gathering their gradients when `gather`), the siblings' by
+ * subtraction, then the split search of cands spl[0..ns), in one parallel region. */
+static int lvl_run(cl_grow_ws *ws, int nb, int gather, const int *spl, int ns,
+                   const cl_binning *b, const uint8_t *bins, size_t n, const float *grad,
+                   const float *hess, const int *feats, int nf, const cl_grow_params *p,
+                   const fixed *fx)
+{
+    const int nth = p->nthreads;
+    size_t total, nc = lvl_chunks(ws, nb, nf, nth, &total);
+    size_t ni = gather ? lvl_gather_items(ws, nb) : 0;
+    const double sg = fx->sg, sh = fx->sh;
+    int64_t *gh = ws->gh;
+#pragma omp parallel num_threads(nth) if (total >= LVL_PAR_HIST || ns >= 4)
+    {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < ni; i++) {
+            const struct lvl_item *it = &ws->items[i];
+            const uint32_t *rows = ws->blds[it->q].rows;
+            for (size_t k = it->k0; k < it->k1; k++) {
+                uint32_t r = rows[k];
+                gh[2 * k] = llrint((double)grad[r] * sg);
+                gh[2 * k + 1] = llrint((double)hess[r] * sh);
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t c = 0; c < nc; c++)
+            chunk_hist(ws, &ws->chunks[c], b, bins, n, feats);
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < ns; i++)
+            find_split(&ws->cands[spl[i]], b, feats, nf, p);
+    }
+    return CL_OK;
+}
+
+/* Stable partition of every parent's rows by its split, as partition(): each block of
+ * LVL_BLOCK positions records its rows' directions and counts its lefts, then moves its rows
+ * to offsets from those counts. The parents' left counts go to ws->nl. */
+static void lvl_partition(cl_grow_ws *ws, uint32_t *rows, const uint8_t *bins, size_t n,
+                          const cl_binning *b, const int *par, int np, int nth)
+{
+    size_t ni = 0, total = 0;
+    for (int q = 0; q < np; q++) {
+        const cand *c = &ws->cands[par[q]];
+        total += c->end - c->start;
+        for (size_t k0 = c->start; k0 < c->end; k0 += LVL_BLOCK) {
+            struct lvl_item *it = &ws->items[ni++];
+            it->q = q;
+            it->k0 = k0;
+            it->k1 = k0 + LVL_BLOCK < c->end ? k0 + LVL_BLOCK : c->end;
+        }
+    }
+    uint8_t *dir = ws->dir;
+    uint32_t *tmp = ws->tmp;
+#pragma omp parallel num_threads(nth) if (total > LVL_PAR)
+    {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < ni; i++) {
+            struct lvl_item *it = &ws->items[i];
+            const cl_split *s = &ws->cands[par[it->q]].split;
+            const uint8_t *col = bins + (size_t)s->feature * n;
+            size_t cnt = 0;
+            for (size_t k = it->k0; k < it->k1; k++) {
+                uint8_t l = (uint8_t)goes_left(s, b, col[rows[k]]);
+                dir[k] = l;
+                cnt += l;
+            }
+            it->nl = cnt;
+        }
+#pragma omp single
+        {
+            for (int q = 0; q < np; q++)
+                ws->nl[q] = 0;
+            for (size_t i = 0; i < ni; i++)
+                ws->nl[ws->items[i].q] += ws->items[i].nl;
+            size_t run = 0;
+            for (size_t i = 0; i < ni; i++) {
+                struct lvl_item *it = &ws->items[i];
+                size_t start = ws->cands[par[it->q]].start;
+                if (it->k0 == start)
+                    run = 0;
+                it->lo = start + run;
+                it->ro = start + ws->nl[it->q] + (it->k0 - start - run);
+                run += it->nl;
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < ni; i++) {
+            const struct lvl_item *it = &ws->items[i];
+            size_t lo = it->lo, ro = it->ro;
+            for (size_t k = it->k0; k < it->k1; k++) {
+                uint32_t r = rows[k];
+                if (dir[k])
+                    tmp[lo++] = r;
+                else
+                    tmp[ro++] = r;
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < ni; i++)
+            memcpy(rows + ws->items[i].k0, tmp + ws->items[i].k0,
+                   (ws->items[i].k1 - ws->items[i].k0) * sizeof *rows);
+    }
+}
+
+/* Splits parent ws->cands[pi] (its rows partitioned, nl of them left) as grow()'s loop does:
+ * its category set and children in the tree, the children as candidates (room reserved), and,
+ * when either may split, a build of the smaller child's histogram (the larger takes the
+ * parent's, made parent - smaller by the build). Children to split go to spl[*ns]. */
+static int lvl_split_parent(cl_tree *t, const cl_binning *b, uint32_t *rows, int pi, size_t nl,
+                            const cl_grow_params *p, cl_grow_ws *ws, int *nb, int *spl, int *ns)
+{
+    cand *pc = &ws->cands[pi];
+    cand pa = *pc;
+    pc->split.gain = 0; /* consumed */
+    pc->hist = NULL;
+    pc->node = -1; /* no longer a leaf */
+    const cl_split *s = &pa.split;
+    int j = s->feature, catset = -1;
+    if (s->is_cat && (catset = cl_tree_add_cats(t, s->cats)) < 0) {
+        hist_put(ws, pa.hist);
+        return catset;
+    }
+    double wl, wr, llo = pa.lo, lhi = pa.hi, rlo = pa.lo, rhi = pa.hi;
+    child_weights(s, p, &pa, &wl, &wr, &llo, &lhi, &rlo, &rhi);
+    int li = cl_tree_add(t, (float)(p->lr * wl), s->hl, 0);
+    int ri = li < 0 ? li : cl_tree_add(t, (float)(p->lr * wr), s->hr, 0);
+    if (li < 0 || ri < 0) {
+        hist_put(ws, pa.hist);
+        return CL_ENOMEM;
+    }
+    cand cl = {.node = li, .depth = pa.depth + 1, .start = pa.start, .end = pa.start + nl,
+               .cnt = (int64_t)nl, .G = s->qgl, .H = s->qhl, .lo = llo, .hi = lhi,
+               .ic_open = pa.ic_open & (p->ic ? p->ic[j] : UINT32_MAX), .hist = NULL};
+    cand cr = {.node = ri, .depth = pa.depth + 1, .start = pa.start + nl, .end = pa.end,
+               .cnt = pa.cnt - (int64_t)nl, .G = s->qgr, .H = s->qhr, .lo = rlo, .hi = rhi,
+               .ic_open = cl.ic_open, .hist = NULL};
+    cl_split_none(&cl.split);
+    cl_split_none(&cr.split);
+    t->nodes[li].count = (double)cl.cnt;
+    t->nodes[ri].count = (double)cr.cnt;
+    set_split_node(t->nodes + pa.node, s, b, li, catset);
+    int build = pa.hist && (may_split(&cl, p) || may_split(&cr, p));
+    int sl = splittable(&cl, p), sr = splittable(&cr, p);
+    int ci = ws->ncand;
+    ws->cands[ws->ncand++] = cl; /* reserved */
+    ws->cands[ws->ncand++] = cr;
+    if (!build) {
+        hist_put(ws, pa.hist);
+        return CL_OK;
+    }
+    size_t pm = pa.end - pa.start;
+    int small = nl <= pm - nl ? ci : ci + 1, large = small == ci ? ci + 1 : ci;
+    cl_hbin *h = hist_get(ws);
+    if (!h) {
+        hist_put(ws, pa.hist);
+        return CL_ENOMEM;
+    }
+    ws->cands[small].hist = h;
+    ws->cands[large].hist = pa.hist;
+    struct lvl_build *bd = &ws->blds[(*nb)++];
+    bd->hist = h;
+    bd->from = pa.hist;
+    bd->rows = rows;
+    bd->start = ws->cands[small].start;
+    bd->m = ws->cands[small].end - ws->cands[small].start;
+    if (sl)
+        spl[(*ns)++] = ci;
+    if (sr)
+        spl[(*ns)++] = ci + 1;
+    return CL_OK;
+}
+
+/* Splits every candidate of [lb, le) with a gain (one depth), appending their children. */
+static int lvl_step(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+                    const float *grad, const float *hess, uint32_t *rows, size_t m,
+                    const int *feats, int nf, const cl_grow_params *p, const fixed *fx,
+                    cl_grow_ws *ws, int lb, int le)
+{
+    void *tmp_room;
+    size_t nlev = (size_t)(le - lb);
+    if (LVL_ROOM(ws, lvl, lvlcap, 3 * nlev + 1))
+        return CL_ENOMEM;
+    int *par = ws->lvl, *spl = ws->lvl + nlev, np = 0, nb = 0, ns = 0;
+    for (int i = lb; i < le; i++)
+        if (ws->cands[i].split.gain > 0)
+            par[np++] = i;
+    if (!np)
+        return CL_OK;
+    size_t items = m / LVL_BLOCK + (size_t)np + 1;
+    int rc;
+    if ((rc = reserve_cands(ws, 2 * np)) || LVL_ROOM(ws, items, itemcap, items) ||
+        LVL_ROOM(ws, nl, nlcap, (size_t)np) || LVL_ROOM(ws, blds, bldcap, (size_t)np) ||
+        LVL_ROOM(ws, chunks, chunkcap, (size_t)np * (size_t)nf))
+        return rc ? rc : CL_ENOMEM;
+    lvl_partition(ws, rows, bins, n, b, par, np, p->nthreads);
+    int first = ws->ncand;
+    for (int q = 0; q < np; q++)
+        if ((rc = lvl_split_parent(t, b, rows, par[q], ws->nl[q], p, ws, &nb, spl, &ns)))
+            return rc;
+    if (nb && (rc = lvl_run(ws, nb, 1, spl, ns, b, bins, n, grad, hess, feats, nf, p, fx)))
+        return rc;
+    for (int i = first; i < ws->ncand; i++) /* children that cannot split keep no histogram */
+        if (ws->cands[i].hist && !splittable(&ws->cands[i], p)) {
+            hist_put(ws, ws->cands[i].hist);
+            ws->cands[i].hist = NULL;
+        }
+    return CL_OK;
+}
+
+static int grow_levels(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+                       const float *grad, const float *hess, uint32_t *rows, size_t m,
+                       const int *feats, int nf, const cl_grow_params *p0, cl_grow_ws *ws,
+                       const cl_grow_leaf **leaves, int *nleaves)
+{
+    void *tmp_room;
+    ws->ncand = 0;
+    ws->nleaves = 0;
+    int rc = lvl_scratch(ws, p0->nthreads);
+    if (rc || LVL_ROOM(ws, blds, bldcap, 1) || LVL_ROOM(ws, chunks, chunkcap, (size_t)nf) ||
+        LVL_ROOM(ws, lvl, lvlcap, 1))
+        return rc ? rc : CL_ENOMEM;
+    fixed fx = lvl_scales(grad, hess, rows, m, p0->nthreads);
+    cl_grow_params pp = *p0;
+    pp.sp.ug = 1 / fx.sg;
+    pp.sp.uh = 1 / fx.sh;
+    const cl_grow_params *p = &pp;
+    int64_t GH[2];
+    lvl_gather_all(ws->gh, rows, m, grad, hess, &fx, p->nthreads, GH);
+    double Gd = (double)GH[0] * p->sp.ug, Hd = (double)GH[1] * p->sp.uh;
+    int root = cl_tree_add(t, (float)(p->lr * cl_split_weight(Gd, Hd, &p->sp)), Hd, (double)m);
+    if (root < 0)
+        return root;
+    cand c0 = {.node = root, .depth = 0, .start = 0, .end = m, .cnt = (int64_t)m, .G = GH[0],
+               .H = GH[1], .lo = -HUGE_VAL, .hi = HUGE_VAL, .ic_open = UINT32_MAX, .hist = NULL};
+    cl_split_none(&c0.split);
+    if ((rc = add_cand(ws, &c0)))
+        return rc;
+    if (splittable(&c0, p)) {
+        if (!(ws->cands[0].hist = hist_get(ws)))
+            return CL_ENOMEM;
+        /* a node holding every row (the root without sampling) lists rows 0..n-1 in order */
+        ws->blds[0] = (struct lvl_build){.hist = ws->cands[0].hist, .from = NULL,
+                                         .rows = m == n ? NULL : rows, .start = 0, .m = m};
+        ws->lvl[0] = 0;
+        rc = lvl_run(ws, 1, 0, ws->lvl, 1, b, bins, n, grad, hess, feats, nf, p, &fx);
+    }
+    for (int lb = 0, le = ws->ncand; !rc && lb < le; lb = le, le = ws->ncand)
+        rc = lvl_step(t, b, bins, n, grad, hess, rows, m, feats, nf, p, &fx, ws, lb, le);
+    for (int i = 0; i < ws->ncand; i++) { /* every remaining candidate is a leaf */
+        cand *c = ws->cands + i;
+        hist_put(ws, c->hist);
+        c->hist = NULL;
+        if (!rc && c->node >= 0)
+            rc = add_leaf(ws, c->node, c->start, c->end);
+    }
+    if (rc)
+        return rc;
+    *leaves = ws->leaves;
+    *nleaves = ws->nleaves;
+    return CL_OK;
+}
+
 int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                  const float *grad, const float *hess, uint32_t *rows, size_t m,
                  const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
                  const cl_grow_leaf **leaves, int *nleaves)
 {
-    int rc = grow(t, b, bins, n, grad, hess, rows, m, feats, nf, p, rng, ws, leaves, nleaves);
+    int levels = p->max_leaves <= 0 && p->subtract && p->mtry <= 0 &&
+                 cl_dist_size(p->dist) == 1 && !force_node_wise;
+    int rc = levels ? grow_levels(t, b, bins, n, grad, hess, rows, m, feats, nf, p, ws, leaves,
+                                  nleaves)
+                    : grow(t, b, bins, n, grad, hess, rows, m, feats, nf, p, rng, ws, leaves,
+                           nleaves);
     /* a failure of this rank alone must reach the others, which wait in a collective (a no-op
      * when the failure was already agreed there) */
     return rc ? cl_dist_agree(p->dist, rc) : CL_OK;

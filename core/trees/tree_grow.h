@@ -5,7 +5,10 @@
  * and split.h. Growth is depth-wise (nodes split in creation order, level by level) or
  * leaf-wise (best-first: the open leaf with the largest gain is split next, up to
  * max_leaves). With subtraction on, only the smaller child's histogram is built and the
- * sibling's is parent - smaller.
+ * sibling's is parent - smaller. Depth-wise growth on one process with subtraction and every
+ * feature at every node (gbdt's usual case, CART) splits all nodes of a depth together, each
+ * phase one parallel loop over the whole level (tree_grow.c: grow_levels); it grows the same
+ * trees bit for bit as the node-by-node grower, which serves the other cases.
  *
  * Fixed point: per tree, gradients and hessians are rounded to int64 multiples of a power of
  * two chosen from their largest magnitude and the number of rows, so that no sum of them can
@@ -74,5 +77,10 @@ int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                  const float *grad, const float *hess, uint32_t *rows, size_t m,
                  const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
                  const cl_grow_leaf **leaves, int *nleaves);
+
+/* Testing hook: on != 0 grows every tree node by node (grow() in tree_grow.c) also where the
+ * level-wise path would serve (depth-wise, one process, subtraction, no feature sampling);
+ * both give the same tree bit for bit (tests/core/trees/test_gbdt.c). */
+void cl_grow_force_node_wise(int on);
 
 #endif

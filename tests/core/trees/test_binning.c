@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "churnlab.h"
+#include "trees/isa.h"
 
 static void test_few_distinct_values(void **state)
 {
@@ -82,6 +83,74 @@ static void test_categorical_and_apply(void **state)
     cl_binning_free(b);
 }
 
+/* cl_binning_apply on every instruction-set path against a linear count of the cuts <= x
+ * (NaN: the missing bin), for every
+ * number of cuts from 0 to 254 around each power of two (the search's window halving), on
+ * values at, just below and just above every cut, +-inf, +-0 and random ones. Integer
+ * results of exact float comparisons: compared exactly. */
+static void test_apply_matches_linear_count(void **state)
+{
+    (void)state;
+    enum { D = 20, N = 3000 };
+    const int32_t nb[D] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 65, 127, 128, 129, 254, 255};
+    uint8_t ic[D] = {0};
+    cl_rng r;
+    cl_rng_seed(&r, 99);
+    float *cuts = cl_alloc(D * 255 * sizeof *cuts);
+    size_t nc = 0;
+    for (int j = 0; j < D; j++) {
+        int h = (nb[j] - 1) / 2; /* cut h is 0, for the signed zeros */
+        for (int k = 0; k < nb[j] - 1; k++)
+            cuts[nc++] = (float)((k - h) * 0.05 + (k != h ? 0.01 * cl_rng_uniform(&r) : 0));
+    }
+    cl_binning *b;
+    assert_int_equal(cl_binning_from_arrays(&b, D, nb, ic, cuts, nc), CL_OK);
+    float *X = cl_alloc((size_t)N * D * sizeof *X);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < D; j++) {
+            const float *c = b->cuts + b->cut_off[j];
+            int ncj = b->cut_off[j + 1] - b->cut_off[j];
+            float x;
+            int kind = (int)cl_rng_below(&r, 8), k = ncj ? (int)cl_rng_below(&r, ncj) : 0;
+            if (kind <= 2 && ncj)
+                x = kind == 0 ? c[k] : nextafterf(c[k], kind == 1 ? -INFINITY : INFINITY);
+            else if (kind == 3)
+                x = cl_rng_below(&r, 2) ? INFINITY : -INFINITY;
+            else if (kind == 4)
+                x = cl_rng_below(&r, 2) ? 0.0f : -0.0f;
+            else if (kind == 5)
+                x = NAN;
+            else
+                x = (float)(-4 + 20 * cl_rng_uniform(&r));
+            X[(size_t)i * D + j] = x;
+        }
+    uint8_t *out = cl_alloc((size_t)N * D);
+    for (int isa = CL_ISA_DEFAULT; isa <= cl_isa_best(); isa++) { /* every path this CPU runs */
+        assert_int_equal(cl_isa_force(isa), CL_OK);
+        memset(out, 0xee, (size_t)N * D);
+        cl_binning_apply(b, X, N, out);
+        for (int j = 0; j < D; j++) {
+            const float *c = b->cuts + b->cut_off[j];
+            int ncj = b->cut_off[j + 1] - b->cut_off[j];
+            for (int i = 0; i < N; i++) {
+                float x = X[(size_t)i * D + j];
+                int want = 0;
+                if (x != x)
+                    want = nb[j];
+                else
+                    for (int k = 0; k < ncj; k++)
+                        want += c[k] <= x;
+                assert_int_equal(out[(size_t)j * N + i], want);
+            }
+        }
+    }
+    cl_isa_force(CL_ISA_AUTO);
+    cl_alloc_free(out);
+    cl_alloc_free(X);
+    cl_alloc_free(cuts);
+    cl_binning_free(b);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -108,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_few_distinct_values),
         cmocka_unit_test(test_many_values_equal_counts),
         cmocka_unit_test(test_categorical_and_apply),
+        cmocka_unit_test(test_apply_matches_linear_count),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
