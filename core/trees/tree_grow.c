@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/round.h"
 
 #include <stdlib.h>
 #ifdef _OPENMP
@@ -189,8 +190,8 @@ static void gather(int64_t *gh, const uint32_t *rows, size_t m, const float *gra
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (m > 4 * PART_BLOCK)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = rows[k];
-        gh[2 * k] = llrint((double)grad[r] * sg);
-        gh[2 * k + 1] = llrint((double)hess[r] * sh);
+        gh[2 * k] = cl_round_i64((double)grad[r] * sg);
+        gh[2 * k + 1] = cl_round_i64((double)hess[r] * sh);
     }
 }
 
@@ -505,8 +506,8 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
     const cl_grow_params *p = &pp;
     int64_t GH[2] = {0, 0};
     for (size_t k = 0; k < m; k++) {
-        GH[0] += llrint((double)grad[rows[k]] * fx.sg);
-        GH[1] += llrint((double)hess[rows[k]] * fx.sh);
+        GH[0] += cl_round_i64((double)grad[rows[k]] * fx.sg);
+        GH[1] += cl_round_i64((double)hess[rows[k]] * fx.sh);
     }
     if ((rc = cl_dist_sum_small(p->dist, GH, 2)))
         return rc;
@@ -781,7 +782,7 @@ static void lvl_gather_all(int64_t *gh, const uint32_t *rows, size_t m, const fl
 #pragma omp parallel for schedule(static) num_threads(nth) reduction(+ : G, H) if (m > LVL_PAR)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = rows[k];
-        int64_t g = llrint((double)grad[r] * sg), h = llrint((double)hess[r] * sh);
+        int64_t g = cl_round_i64((double)grad[r] * sg), h = cl_round_i64((double)hess[r] * sh);
         gh[2 * k] = g;
         gh[2 * k + 1] = h;
         G += g;
@@ -878,8 +879,8 @@ static int lvl_run(cl_grow_ws *ws, int nb, int gather, const int *spl, int ns,
             const uint32_t *rows = ws->blds[it->q].rows;
             for (size_t k = it->k0; k < it->k1; k++) {
                 uint32_t r = rows[k];
-                gh[2 * k] = llrint((double)grad[r] * sg);
-                gh[2 * k + 1] = llrint((double)hess[r] * sh);
+                gh[2 * k] = cl_round_i64((double)grad[r] * sg);
+                gh[2 * k + 1] = cl_round_i64((double)hess[r] * sh);
             }
         }
 #pragma omp for schedule(dynamic, 1)
