@@ -169,7 +169,7 @@ $(B)/gen/lua_embedded.o: $(B)/gen/lua_embedded.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Ilua -c $< -o $@
 
 # -rdynamic: the executable exports its symbols, so a plugin loaded with package.loadlib (a
-# model kind registered with cl_model_register: tests/lua/plugins/) links against this copy.
+# model kind registered with cl_model_kinds_register: tests/lua/plugins/) links against this copy.
 $(EXE): $(HOST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(HOST_OBJ) $(LIB) $(LUA_LIBS) $(RL_LIBS) $(CORE_LIBS)
 

@@ -28,7 +28,7 @@
 #include "base/fileio.h"
 #include "trees/forest.h"
 #include "frame/frame.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 #include "frame/frame_ops.h"
 #include "frame/frame_clean.h"
 #include "frame/frame_stats.h"

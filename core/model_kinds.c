@@ -1,5 +1,5 @@
 /* model_kinds.c - the registry of churn classifier kinds (declared in models/model.h): the
- * built-in table, the kinds added at run time (cl_model_register), and the loader that
+ * built-in table, the kinds added at run time (cl_model_kinds_register), and the loader that
  * dispatches a model file on its kind.
  *
  * It sits above every model folder (models/, trees/) and nothing in them calls it: the kinds
@@ -25,7 +25,7 @@ const cl_model_ops *const cl_model_kinds[] = {&cl_logreg_model_ops, &cl_mlp_mode
 static const cl_model_ops *extra_kinds[CL_MODEL_MAX_EXTRA];
 static int n_extra;
 
-const cl_model_ops *cl_model_kind_ops(const char *kind)
+const cl_model_ops *cl_model_kinds_ops(const char *kind)
 {
     for (int i = 0; kind && cl_model_kinds[i]; i++)
         if (!strcmp(cl_model_kinds[i]->kind, kind))
@@ -36,7 +36,7 @@ const cl_model_ops *cl_model_kind_ops(const char *kind)
     return NULL;
 }
 
-const cl_model_ops *cl_model_kind_at(int i)
+const cl_model_ops *cl_model_kinds_at(int i)
 {
     int nbuilt = 0;
     while (cl_model_kinds[nbuilt])
@@ -48,9 +48,9 @@ const cl_model_ops *cl_model_kind_at(int i)
     return i - nbuilt < n_extra ? extra_kinds[i - nbuilt] : NULL;
 }
 
-int cl_model_register(const cl_model_ops *ops)
+int cl_model_kinds_register(const cl_model_ops *ops)
 {
-    if (!ops || !ops->kind || cl_model_kind_ops(ops->kind))
+    if (!ops || !ops->kind || cl_model_kinds_ops(ops->kind))
         return cl_error(CL_EINVAL, "model kind '%s' is already registered",
                         ops && ops->kind ? ops->kind : "(null)");
     if (n_extra >= CL_MODEL_MAX_EXTRA)
@@ -78,10 +78,10 @@ static const char *kind_list(char *buf, size_t cap)
     return buf;
 }
 
-int cl_model_read(cl_model **out, const cl_mr *r)
+int cl_model_kinds_read(cl_model **out, const cl_mr *r)
 {
     *out = NULL;
-    const cl_model_ops *ops = cl_model_kind_ops(cl_modelio_r_kind(r));
+    const cl_model_ops *ops = cl_model_kinds_ops(cl_modelio_r_kind(r));
     if (!ops) {
         char kinds[128];
         return cl_error(CL_EFORMAT, "the file holds a %s, not a churn classifier (%s)",
@@ -93,8 +93,8 @@ int cl_model_read(cl_model **out, const cl_mr *r)
         return rc;
     cl_pipeline *pipe = NULL;
     if (cl_modelio_r_has(r, "pipeline.format")) {
-        /* cl_pipeline_read restores the reader's prefix; it takes a non-const reader */
-        if ((rc = cl_pipeline_read((cl_mr *)r, "pipeline.", &pipe))) {
+        /* cl_pipeline_io_read restores the reader's prefix; it takes a non-const reader */
+        if ((rc = cl_pipeline_io_read((cl_mr *)r, "pipeline.", &pipe))) {
             ops->free(impl);
             return rc;
         }
@@ -110,14 +110,14 @@ int cl_model_read(cl_model **out, const cl_mr *r)
     return cl_model_wrap(out, ops, impl, pipe);
 }
 
-int cl_model_load(cl_model **out, const char *path)
+int cl_model_kinds_load(cl_model **out, const char *path)
 {
     *out = NULL;
     cl_mr *r;
     int rc = cl_modelio_r_open(&r, path);
     if (rc)
         return rc;
-    rc = cl_model_read(out, r);
+    rc = cl_model_kinds_read(out, r);
     cl_modelio_r_free(r);
     if (rc)
         return cl_error_wrap(rc, "'%s'", path);

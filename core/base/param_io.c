@@ -6,7 +6,7 @@
 
 static void *field(void *params, const cl_param_def *d) { return (char *)params + d->offset; }
 
-int cl_param_write(cl_mw *w, const cl_param_def *defs, const void *params)
+int cl_param_io_write(cl_mw *w, const cl_param_def *defs, const void *params)
 {
     char name[96];
     int rc = CL_OK;
@@ -32,7 +32,7 @@ int cl_param_write(cl_mw *w, const cl_param_def *defs, const void *params)
     return rc;
 }
 
-int cl_param_read(const cl_mr *r, const cl_param_def *defs, void *params, const char *what)
+int cl_param_io_read(const cl_mr *r, const cl_param_def *defs, void *params, const char *what)
 {
     char name[96];
     for (const cl_param_def *d = defs; d->name; d++) {

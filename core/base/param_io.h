@@ -11,8 +11,8 @@
 #include "base/modelio.h"
 #include "base/param.h"
 
-int cl_param_write(cl_mw *w, const cl_param_def *defs, const void *params);
+int cl_param_io_write(cl_mw *w, const cl_param_def *defs, const void *params);
 /* `params` must already hold the defaults (INTS defaults come from the model's _default). */
-int cl_param_read(const cl_mr *r, const cl_param_def *defs, void *params, const char *what);
+int cl_param_io_read(const cl_mr *r, const cl_param_def *defs, void *params, const char *what);
 
 #endif

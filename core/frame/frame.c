@@ -1,5 +1,5 @@
 /* frame.c - columns, category dictionaries and frames: lifecycle and row/column selection.
- * Column arithmetic and reductions live in frame_col.c; sort, group-by, join, splits in
+ * Column arithmetic and reductions live in col.c; sort, group-by, join, splits in
  * frame_ops.c / frame_group.c. */
 #include "frame/frame.h"
 #include "base/alloc.h"

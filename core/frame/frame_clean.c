@@ -4,7 +4,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/rng.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 #include "frame/frame_impl.h"
 
 #include <math.h>
@@ -35,7 +35,7 @@ static int subset_cols(const cl_frame *f, const char *const *subset, int n, cons
     return CL_OK;
 }
 
-int cl_frame_dropna(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
+int cl_frame_clean_dropna(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
                     int how_all)
 {
     *out = NULL;
@@ -62,7 +62,7 @@ int cl_frame_dropna(cl_frame **out, const cl_frame *f, const char *const *subset
     return rc;
 }
 
-int cl_frame_fillna(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
+int cl_frame_clean_fillna(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
                     double num, const char *str)
 {
     *out = NULL;
@@ -113,7 +113,7 @@ int cl_frame_clean_col_fill_forward(cl_column **out, const cl_column *c, int bac
     return CL_OK;
 }
 
-int cl_frame_fill_forward(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
+int cl_frame_clean_fill_forward(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
                           int backward)
 {
     *out = NULL;
@@ -141,7 +141,7 @@ int cl_frame_fill_forward(cl_frame **out, const cl_frame *f, const char *const *
     return rc;
 }
 
-int cl_frame_duplicated(const cl_frame *f, const char *const *subset, int n, cl_keep keep,
+int cl_frame_clean_duplicated(const cl_frame *f, const char *const *subset, int n, cl_keep keep,
                         uint8_t **dup)
 {
     *dup = NULL;
@@ -190,12 +190,12 @@ int cl_frame_duplicated(const cl_frame *f, const char *const *subset, int n, cl_
     return rc;
 }
 
-int cl_frame_drop_duplicates(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
+int cl_frame_clean_drop_duplicates(cl_frame **out, const cl_frame *f, const char *const *subset, int n,
                              cl_keep keep)
 {
     *out = NULL;
     uint8_t *d;
-    int rc = cl_frame_duplicated(f, subset, n, keep, &d);
+    int rc = cl_frame_clean_duplicated(f, subset, n, keep, &d);
     if (rc)
         return rc;
     int64_t *idx = cl_alloc(sizeof *idx * (size_t)(f->nrow ? f->nrow : 1)), k = 0;
@@ -212,7 +212,7 @@ int cl_frame_drop_duplicates(cl_frame **out, const cl_frame *f, const char *cons
     return rc;
 }
 
-int cl_frame_sample_index(int64_t nrow, int64_t k, int replace, uint64_t seed, int64_t **idx)
+int cl_frame_clean_sample_index(int64_t nrow, int64_t k, int replace, uint64_t seed, int64_t **idx)
 {
     *idx = NULL;
     if (k < 0)

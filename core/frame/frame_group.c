@@ -3,7 +3,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/progress.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 #include "frame/frame_impl.h"
 #include "frame/frame_ops.h"
 
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const CL_AGG_NAMES = "count|sum|mean|min|max|std|median|nunique|first|last|size";
+const char *const CL_FRAME_GROUP_AGG_NAMES = "count|sum|mean|min|max|std|median|nunique|first|last|size";
 
 static const char *const AGG[] = {"count", "sum",     "mean",  "min",  "max", "std",
                                   "median", "nunique", "first", "last", "size"};
@@ -24,7 +24,7 @@ int cl_frame_group_agg_parse(const char *s, cl_agg_fn *fn)
             *fn = (cl_agg_fn)k;
             return CL_OK;
         }
-    return cl_error(CL_EINVAL, "unknown aggregation '%s' (expected one of %s)", s, CL_AGG_NAMES);
+    return cl_error(CL_EINVAL, "unknown aggregation '%s' (expected one of %s)", s, CL_FRAME_GROUP_AGG_NAMES);
 }
 
 int cl_frame_group_agg_parse_q(const char *s, cl_agg_fn *fn, double *q)
@@ -43,7 +43,7 @@ int cl_frame_group_agg_parse_q(const char *s, cl_agg_fn *fn, double *q)
     int rc = cl_frame_group_agg_parse(s, fn);
     if (rc)
         cl_error(rc, "unknown aggregation '%s' (expected one of %s, or q<percent> such as q90)",
-                 s, CL_AGG_NAMES);
+                 s, CL_FRAME_GROUP_AGG_NAMES);
     return rc;
 }
 
@@ -54,7 +54,7 @@ int cl_frame_group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, i
     int rc = CL_OK;
     int32_t na;
     if (nk == 1)
-        return cl_frame_dense_ids(f->cols[kj[0]], gid, ng, &na);
+        return cl_frame_ops_dense_ids(f->cols[kj[0]], gid, ng, &na);
     int32_t *ids = cl_alloc((size_t)(n ? n : 1) * (size_t)nk * sizeof *ids);
     if (!ids)
         return CL_ENOMEM;
@@ -65,7 +65,7 @@ int cl_frame_group_ids(const cl_frame *f, const int *kj, int nk, int32_t *gid, i
             rc = CL_ENOMEM;
             break;
         }
-        rc = cl_frame_dense_ids(f->cols[kj[k]], col, &m, &na);
+        rc = cl_frame_ops_dense_ids(f->cols[kj[k]], col, &m, &na);
         for (int64_t i = 0; i < n; i++)
             ids[i * nk + k] = col[i];
         cl_alloc_free(col);
@@ -323,13 +323,13 @@ static int aggregate_stream(cl_column **out, const cl_column *c, cl_agg_fn fn, c
     return CL_OK;
 }
 
-int cl_frame_groupby(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
+int cl_frame_group_by(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
                      const cl_agg *aggs, int naggs)
 {
-    return cl_frame_groupby_q(out, f, keys, nkeys, aggs, naggs, NULL);
+    return cl_frame_group_by_q(out, f, keys, nkeys, aggs, naggs, NULL);
 }
 
-int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
+int cl_frame_group_by_q(cl_frame **out, const cl_frame *f, const char *const *keys, int nkeys,
                        const cl_agg *aggs, int naggs, const double *q)
 {
     *out = NULL;
@@ -388,7 +388,7 @@ int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *key
         kf = t;
     }
     if (rc == CL_OK)
-        rc = cl_frame_sort_index(kf, keys, NULL, nkeys, &order);
+        rc = cl_frame_ops_sort_index(kf, keys, NULL, nkeys, &order);
     if (rc == CL_OK)
         rc = cl_frame_take(&sorted, kf, order, ng);
     if (rc == CL_OK) {
@@ -462,7 +462,7 @@ int cl_frame_groupby_q(cl_frame **out, const cl_frame *f, const char *const *key
 
 /* ---- describe ----------------------------------------------------------------------------- */
 
-int cl_frame_describe(cl_frame **out, const cl_frame *f)
+int cl_frame_group_describe(cl_frame **out, const cl_frame *f)
 {
     *out = NULL;
     static const char *const stat[] = {"count", "missing", "mean", "std", "min", "25%",
@@ -550,7 +550,7 @@ int cl_frame_describe(cl_frame **out, const cl_frame *f)
 static int levels(const cl_column *c, int32_t *level, int32_t *nlev, cl_column **vals)
 {
     int32_t nid, na;
-    int rc = cl_frame_dense_ids(c, level, &nid, &na);
+    int rc = cl_frame_ops_dense_ids(c, level, &nid, &na);
     if (rc)
         return rc;
     int64_t *rep = cl_alloc(((size_t)nid + 1) * sizeof *rep);
@@ -576,7 +576,7 @@ static int levels(const cl_column *c, int32_t *level, int32_t *nlev, cl_column *
         rc = cl_frame_set(tmp, "v", cv);
     static const char *const key[] = {"v"};
     if (rc == CL_OK)
-        rc = cl_frame_sort_index(tmp, key, NULL, 1, &order);
+        rc = cl_frame_ops_sort_index(tmp, key, NULL, 1, &order);
     if (rc == CL_OK)
         rc = cl_frame_column_take(vals, cv, order, m);
     if (rc == CL_OK) {
@@ -636,12 +636,12 @@ static int margin_keys(cl_column **out, const cl_column *va)
 static int crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize,
                     int margins);
 
-int cl_frame_crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize)
+int cl_frame_group_crosstab(cl_frame **out, const cl_frame *f, const char *a, const char *b, int normalize)
 {
     return crosstab(out, f, a, b, normalize, 0);
 }
 
-int cl_frame_crosstab_margins(cl_frame **out, const cl_frame *f, const char *a, const char *b,
+int cl_frame_group_crosstab_margins(cl_frame **out, const cl_frame *f, const char *a, const char *b,
                               int normalize)
 {
     return crosstab(out, f, a, b, normalize, 1);

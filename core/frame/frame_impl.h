@@ -9,7 +9,7 @@
 
 /* Dense ids 0..*nids-1 per row of a column, in order of first appearance; missing values get
  * one id of their own (*na_id, or -1 when there are none). ids has c->n entries. */
-int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t *na_id);
+int cl_frame_ops_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t *na_id);
 
 /* Group id of every row over the key columns kj[0..nk) (missing values are one key value of
  * their own), ids in order of first appearance; gid has f->nrow entries. */

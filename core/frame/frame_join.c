@@ -277,7 +277,7 @@ int cl_frame_join_ex(cl_frame **out, const cl_frame *left, const cl_frame *right
             }
         }
         if (rc == CL_OK)
-            rc = cl_frame_sort_index(kf, on, NULL, non, &order);
+            rc = cl_frame_ops_sort_index(kf, on, NULL, non, &order);
         cl_frame_free(kf);
         int64_t *tmp = rc == CL_OK ? cl_alloc(sizeof *tmp * (size_t)(np ? np : 1)) : NULL;
         if (rc == CL_OK && !tmp)

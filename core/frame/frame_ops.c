@@ -53,7 +53,7 @@ int cl_frame_ops_dict_ranks(const cl_dict *d, int32_t **rank)
     return CL_OK;
 }
 
-int cl_frame_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t *na_id)
+int cl_frame_ops_dense_ids(const cl_column *c, int32_t *ids, int32_t *nids, int32_t *na_id)
 {
     *nids = 0;
     *na_id = -1;
@@ -167,7 +167,7 @@ static int merge_sort(int64_t *idx, int64_t *tmp, int64_t n, const sortkey *k, i
     return CL_OK;
 }
 
-int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *desc, int nkeys,
+int cl_frame_ops_sort_index(const cl_frame *f, const char *const *keys, const int *desc, int nkeys,
                         int64_t **order)
 {
     *order = NULL;
@@ -213,12 +213,12 @@ int cl_frame_sort_index(const cl_frame *f, const char *const *keys, const int *d
     return rc;
 }
 
-int cl_frame_sort(cl_frame **out, const cl_frame *f, const char *const *keys, const int *desc,
+int cl_frame_ops_sort(cl_frame **out, const cl_frame *f, const char *const *keys, const int *desc,
                   int nkeys)
 {
     *out = NULL;
     int64_t *order;
-    int rc = cl_frame_sort_index(f, keys, desc, nkeys, &order);
+    int rc = cl_frame_ops_sort_index(f, keys, desc, nkeys, &order);
     if (rc)
         return rc;
     rc = cl_frame_take(out, f, order, f->nrow);
@@ -266,7 +266,7 @@ static int concat_column(cl_column **out, const cl_frame *const *frames, int n, 
     return rc;
 }
 
-int cl_frame_concat(cl_frame **out, const cl_frame *const *frames, int n)
+int cl_frame_ops_concat(cl_frame **out, const cl_frame *const *frames, int n)
 {
     *out = NULL;
     if (n < 1)
@@ -326,7 +326,7 @@ static int strata_of(const cl_frame *f, const char *name, const char *what, int3
     int j, na;
     int rc = cl_frame_col(f, name, &j);
     if (rc == CL_OK)
-        rc = cl_frame_dense_ids(f->cols[j], *ids, nids, &na);
+        rc = cl_frame_ops_dense_ids(f->cols[j], *ids, nids, &na);
     if (rc) {
         cl_alloc_free(*ids);
         *ids = NULL;
@@ -348,7 +348,7 @@ static int cmp_share(const void *a, const void *b)
     return (x->s > y->s) - (x->s < y->s);
 }
 
-int cl_frame_split(const cl_frame *f, double test, const char *stratify, uint64_t seed,
+int cl_frame_ops_split(const cl_frame *f, double test, const char *stratify, uint64_t seed,
                    int64_t **train, int64_t *ntrain, int64_t **test_idx, int64_t *ntest)
 {
     *train = *test_idx = NULL;
@@ -448,7 +448,7 @@ static int cmp_grp(const void *a, const void *b)
     return (x->first > y->first) - (x->first < y->first);
 }
 
-int cl_frame_kfold(const cl_frame *f, int k, const char *stratify, const char *group,
+int cl_frame_ops_kfold(const cl_frame *f, int k, const char *stratify, const char *group,
                    uint64_t seed, int32_t **fold)
 {
     *fold = NULL;

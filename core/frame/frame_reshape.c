@@ -6,7 +6,7 @@
 #include "base/alloc.h"
 #include "base/error.h"
 #include "frame/frame_clean.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 #include "frame/frame_impl.h"
 #include "frame/textnum.h"
 #include "tensor/tensor.h"
@@ -56,7 +56,7 @@ static int level_of(const cl_column *lc, const int32_t *lmap, const cl_column *c
     return lo;
 }
 
-int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *index, int nidx,
+int cl_frame_reshape_pivot_table(cl_frame **out, const cl_frame *f, const char *const *index, int nidx,
                          const char *columns, const char *values, cl_agg_fn fn, double q,
                          double fill, int unique)
 {
@@ -86,8 +86,8 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
     cl_column **outc = NULL;
     int nlev = 0;
     /* rows with a missing key are left out (pandas' group-by drops them) */
-    rc = cl_frame_dropna(&fk, f, keys, nidx + 1, 0);
-    if (rc == CL_OK && unique && (rc = cl_frame_duplicated(fk, keys, nidx + 1, CL_KEEP_FIRST, &dup)) == CL_OK) {
+    rc = cl_frame_clean_dropna(&fk, f, keys, nidx + 1, 0);
+    if (rc == CL_OK && unique && (rc = cl_frame_clean_duplicated(fk, keys, nidx + 1, CL_KEEP_FIRST, &dup)) == CL_OK) {
         for (int64_t i = 0; i < fk->nrow; i++)
             if (dup[i]) {
                 rc = cl_error(CL_EINVAL, "pivot: two rows fall in one cell (the %lld-th row "
@@ -98,12 +98,12 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
     }
     cl_agg cell = {values, unique ? CL_AGG_FIRST : fn, "__value"};
     cl_agg size = {columns, CL_AGG_SIZE, "__size"};
-    if (rc == CL_OK && (rc = cl_frame_groupby_q(&cells, fk, keys, nidx + 1, &cell, 1, &q)))
+    if (rc == CL_OK && (rc = cl_frame_group_by_q(&cells, fk, keys, nidx + 1, &cell, 1, &q)))
         rc = cl_error_wrap(rc, "%s", what);
     if (rc == CL_OK)
-        rc = cl_frame_groupby(&rows, fk, keys, nidx, &size, 1);
+        rc = cl_frame_group_by(&rows, fk, keys, nidx, &size, 1);
     if (rc == CL_OK)
-        rc = cl_frame_groupby(&levels, fk, keys + nidx, 1, &size, 1);
+        rc = cl_frame_group_by(&levels, fk, keys + nidx, 1, &size, 1);
     if (rc == CL_OK) {
         nlev = (int)levels->nrow;
         if (levels->nrow > 100000)
@@ -225,7 +225,7 @@ int cl_frame_pivot_table(cl_frame **out, const cl_frame *f, const char *const *i
     return rc;
 }
 
-int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int nid,
+int cl_frame_reshape_melt(cl_frame **out, const cl_frame *f, const char *const *id, int nid,
                   const char *const *vals, int nval, const char *var_name, const char *value_name)
 {
     *out = NULL;
@@ -336,7 +336,7 @@ int cl_frame_melt(cl_frame **out, const cl_frame *f, const char *const *id, int 
     return rc;
 }
 
-int cl_frame_to_tensor(cl_tensor **out, const cl_frame *f, const char *const *names, int k)
+int cl_frame_reshape_to_tensor(cl_tensor **out, const cl_frame *f, const char *const *names, int k)
 {
     *out = NULL;
     if (k < 1)
@@ -365,7 +365,7 @@ int cl_frame_to_tensor(cl_tensor **out, const cl_frame *f, const char *const *na
     return rc;
 }
 
-int cl_frame_from_tensor(cl_frame **out, const cl_tensor *t, const char *const *names, int k)
+int cl_frame_reshape_from_tensor(cl_frame **out, const cl_tensor *t, const char *const *names, int k)
 {
     *out = NULL;
     int64_t n = t->shape[0], m = t->ndim == 1 ? 1 : t->shape[1];

@@ -5,7 +5,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -376,7 +376,7 @@ static double pearson(const double *x, const double *y, int64_t m)
     return r > 1 ? 1 : r < -1 ? -1 : r;
 }
 
-int cl_frame_corr(cl_frame **out, const cl_frame *f, int spearman)
+int cl_frame_stats_corr(cl_frame **out, const cl_frame *f, int spearman)
 {
     *out = NULL;
     int k = 0;

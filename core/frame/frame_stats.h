@@ -38,6 +38,6 @@ int cl_frame_stats_col_cut(cl_column **out, const cl_column *c, const double *ed
  * each pair over the rows where both are present (pandas' pairwise-complete corr, min_periods
  * 1; fewer than 2 rows or a constant column give missing). spearman = 1 correlates average
  * ranks computed within each pair's rows. */
-int cl_frame_corr(cl_frame **out, const cl_frame *f, int spearman);
+int cl_frame_stats_corr(cl_frame **out, const cl_frame *f, int spearman);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cl_frame_groups(const cl_frame *f, const char *const *keys, int nkeys, int32_t **gid,
+int cl_frame_window_groups(const cl_frame *f, const char *const *keys, int nkeys, int32_t **gid,
                     int32_t *ng)
 {
     *gid = NULL;

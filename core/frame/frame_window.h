@@ -16,9 +16,9 @@
 #include "frame/frame.h"
 
 /* Group ids of f's rows over the named key columns (missing values form a group of their
- * own, as in cl_frame_groupby): *gid is cl_alloc'ed (cl_alloc_free), ids in order of first
+ * own, as in cl_frame_group_by): *gid is cl_alloc'ed (cl_alloc_free), ids in order of first
  * appearance. */
-int cl_frame_groups(const cl_frame *f, const char *const *keys, int nkeys, int32_t **gid,
+int cl_frame_window_groups(const cl_frame *f, const char *const *keys, int nkeys, int32_t **gid,
                     int32_t *ng);
 
 /* Running sum of a num column, missing values skipped (they stay missing in the output). */

@@ -14,14 +14,14 @@
 #include "base/error.h"
 #include "base/progress.h"
 #include "base/rng.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 #include "frame/textnum.h"
 
-const char *const CL_IMPUTE_NAMES = "mean|median|most_frequent|constant|none";
-const char *const CL_ENCODE_NAMES = "onehot|ordinal|native|none|target";
-const char *const CL_SCALE_NAMES = "none|minmax|standard|robust";
-const char *const CL_UNKNOWN_NAMES = "zero|other";
-const char *const CL_ONEHOT_DROP_NAMES = "none|first|if_binary";
+const char *const CL_PIPELINE_IMPUTE_NAMES = "mean|median|most_frequent|constant|none";
+const char *const CL_PIPELINE_ENCODE_NAMES = "onehot|ordinal|native|none|target";
+const char *const CL_PIPELINE_SCALE_NAMES = "none|minmax|standard|robust";
+const char *const CL_PIPELINE_UNKNOWN_NAMES = "zero|other";
+const char *const CL_PIPELINE_ONEHOT_DROP_NAMES = "none|first|if_binary";
 
 void cl_pipeline_opts_default(cl_pipeline_opts *o)
 {
@@ -261,7 +261,7 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
                         o->fill_value);
     if ((unsigned)o->onehot_drop > CL_ONEHOT_DROP_IF_BINARY)
         return cl_error(CL_EINVAL, "pipeline: onehot_drop must be one of %s, got %d",
-                        CL_ONEHOT_DROP_NAMES, (int)o->onehot_drop);
+                        CL_PIPELINE_ONEHOT_DROP_NAMES, (int)o->onehot_drop);
     if ((unsigned)o->scale > CL_SCALE_ROBUST || (unsigned)o->encode > CL_ENCODE_TARGET)
         return cl_error(CL_EINVAL, "pipeline: scale %d or encode %d out of range", (int)o->scale,
                         (int)o->encode);

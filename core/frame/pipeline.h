@@ -57,7 +57,7 @@
  * transform, never a silent 0. Pipelines read from files written before negatives were
  * recorded map every value but the positive to 0, as they did.
  *
- * Ownership: cl_pipeline_fit / cl_pipeline_read return owned pipelines (cl_pipeline_free);
+ * Ownership: cl_pipeline_fit / cl_pipeline_io_read return owned pipelines (cl_pipeline_free);
  * strings returned by the getters are borrowed until the pipeline is freed.
  */
 #ifndef CL_PREP_H
@@ -105,11 +105,11 @@ typedef struct cl_pipeline_opts {
 
 void cl_pipeline_opts_default(cl_pipeline_opts *o);
 /* Name lists for parsers and help: "mean|median|most_frequent|constant|none" etc. */
-extern const char *const CL_IMPUTE_NAMES;
-extern const char *const CL_ENCODE_NAMES;
-extern const char *const CL_SCALE_NAMES;
-extern const char *const CL_UNKNOWN_NAMES;
-extern const char *const CL_ONEHOT_DROP_NAMES;
+extern const char *const CL_PIPELINE_IMPUTE_NAMES;
+extern const char *const CL_PIPELINE_ENCODE_NAMES;
+extern const char *const CL_PIPELINE_SCALE_NAMES;
+extern const char *const CL_PIPELINE_UNKNOWN_NAMES;
+extern const char *const CL_PIPELINE_ONEHOT_DROP_NAMES;
 
 typedef struct cl_pipeline cl_pipeline;
 
@@ -166,10 +166,10 @@ const char *cl_pipeline_input_name(const cl_pipeline *p, int i);
  * chunk as before format 2 existed, unless the pipeline uses onehot_drop, add_indicator,
  * encode = target or scale = robust (format 2 adds the chunks opts2, smooth, seed,
  * column_ext and target_encodings); the reader takes both (tests/data/prep_v1_*.clm). */
-int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix);
-int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out);
+int cl_pipeline_io_write(const cl_pipeline *p, cl_mw *w, const char *prefix);
+int cl_pipeline_io_read(cl_mr *r, const char *prefix, cl_pipeline **out);
 /* Standalone files of kind "pipeline". */
-int cl_pipeline_save(const cl_pipeline *p, const char *path);
-int cl_pipeline_load(cl_pipeline **out, const char *path);
+int cl_pipeline_io_save(const cl_pipeline *p, const char *path);
+int cl_pipeline_io_load(cl_pipeline **out, const char *path);
 
 #endif

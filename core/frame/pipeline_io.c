@@ -59,7 +59,7 @@ static int write_v2(const cl_pipeline *p, cl_mw *w)
     return rc;
 }
 
-int cl_pipeline_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
+int cl_pipeline_io_write(const cl_pipeline *p, cl_mw *w, const char *prefix)
 {
     cl_modelio_w_prefix(w, prefix);
     int v2 = needs_v2(p);
@@ -238,7 +238,7 @@ static int validate(const cl_pipeline *p, int has_target, int has_positive, cons
     return CL_OK;
 }
 
-int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
+int cl_pipeline_io_read(cl_mr *r, const char *prefix, cl_pipeline **out)
 {
     *out = NULL;
     cl_modelio_r_prefix(r, prefix);
@@ -436,19 +436,19 @@ int cl_pipeline_read(cl_mr *r, const char *prefix, cl_pipeline **out)
     return CL_OK;
 }
 
-int cl_pipeline_save(const cl_pipeline *p, const char *path)
+int cl_pipeline_io_save(const cl_pipeline *p, const char *path)
 {
     cl_mw *w = cl_modelio_w_new("pipeline");
     if (!w)
         return CL_ENOMEM;
-    int rc = cl_pipeline_write(p, w, "pipeline.");
+    int rc = cl_pipeline_io_write(p, w, "pipeline.");
     if (rc == CL_OK)
         rc = cl_modelio_w_save(w, path);
     cl_modelio_w_free(w);
     return rc;
 }
 
-int cl_pipeline_load(cl_pipeline **out, const char *path)
+int cl_pipeline_io_load(cl_pipeline **out, const char *path)
 {
     *out = NULL;
     cl_mr *r;
@@ -457,7 +457,7 @@ int cl_pipeline_load(cl_pipeline **out, const char *path)
         return rc;
     rc = cl_modelio_r_expect_kind(r, "pipeline");
     if (rc == CL_OK)
-        rc = cl_pipeline_read(r, "pipeline.", out);
+        rc = cl_pipeline_io_read(r, "pipeline.", out);
     cl_modelio_r_free(r);
     return rc;
 }

@@ -9,7 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 
 int cl_pipeline_scale_fit_fill(cl_pipeline *p, pcol *pc, const cl_column *col)
 {

@@ -1,4 +1,4 @@
-/* textnum.h - number and date text: what the CSV reader, column conversion (frame_col), the
+/* textnum.h - number and date text: what the CSV reader, column conversion (col), the
  * pipeline's label matching (prep) and the Lua frame helpers all accept as a number or a date,
  * and how they print one. Carved out of csvio.c so a column conversion does not depend on the
  * CSV reader.

@@ -416,11 +416,11 @@ int cl_logreg_decision(const cl_logreg *m, const float *X, int64_t n, int64_t d,
 
 /* ---- model files ---------------------------------------------------------------------- */
 
-int cl_logreg_save(const cl_logreg *m, cl_mw *w)
+int cl_logreg_write(const cl_logreg *m, cl_mw *w)
 {
     if (!m->fitted)
         return cl_error(CL_ESTATE, "logreg: save before fit");
-    cl_param_write(w, cl_logreg_param_defs, &m->p);
+    cl_param_io_write(w, cl_logreg_param_defs, &m->p);
     cl_modelio_w_f64(w, "logreg.coef", m->coef, (size_t)m->d);
     cl_modelio_w_num(w, "logreg.intercept", m->b);
     cl_modelio_w_int(w, "logreg.iters", m->res.iters);
@@ -433,7 +433,7 @@ int cl_logreg_save(const cl_logreg *m, cl_mw *w)
     return cl_modelio_w_finish(w, &buf, &len);
 }
 
-int cl_logreg_load(cl_logreg **out, const cl_mr *r)
+int cl_logreg_read(cl_logreg **out, const cl_mr *r)
 {
     *out = NULL;
     int rc = cl_modelio_r_expect_kind(r, "logreg");
@@ -441,7 +441,7 @@ int cl_logreg_load(cl_logreg **out, const cl_mr *r)
         return rc;
     cl_logreg_params p;
     cl_logreg_params_default(&p);
-    if ((rc = cl_param_read(r, cl_logreg_param_defs, &p, "logreg")))
+    if ((rc = cl_param_io_read(r, cl_logreg_param_defs, &p, "logreg")))
         return rc;
     cl_logreg *m;
     if ((rc = cl_logreg_new(&m, &p)))
@@ -523,8 +523,8 @@ static const void *ops_params_of(const void *impl) { return cl_logreg_params_of(
 static int ops_fitted(const void *impl) { return cl_logreg_fitted(impl); }
 static const char *ops_name(const void *impl, int64_t j) { return cl_logreg_name(impl, j); }
 static int64_t ops_n_features(const void *impl) { return cl_logreg_inputs(impl); }
-static int ops_read(void **impl, const cl_mr *r) { return cl_logreg_load((cl_logreg **)impl, r); }
-static int ops_write(const void *impl, cl_mw *w) { return cl_logreg_save(impl, w); }
+static int ops_read(void **impl, const cl_mr *r) { return cl_logreg_read((cl_logreg **)impl, r); }
+static int ops_write(const void *impl, cl_mw *w) { return cl_logreg_write(impl, w); }
 
 static int ops_set_names(void *impl, const char *const *names, int64_t d)
 {

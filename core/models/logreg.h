@@ -15,7 +15,7 @@
  * log-odds still adds up to the margin; the correction is a monotone map applied after it.
  * Files written before the rates existed load with no correction.
  *
- * Ownership: cl_logreg_new/cl_logreg_load return an owned model freed by cl_logreg_free.
+ * Ownership: cl_logreg_new/cl_logreg_read return an owned model freed by cl_logreg_free.
  */
 #ifndef CL_LINEAR_H
 #define CL_LINEAR_H
@@ -47,7 +47,7 @@ extern const cl_param_def cl_logreg_param_defs[];
 
 typedef struct cl_logreg cl_logreg;
 
-/* Largest |intercept| + sum |coefficients| a model file may hold (see cl_logreg_load). */
+/* Largest |intercept| + sum |coefficients| a model file may hold (see cl_logreg_read). */
 #define CL_LOGREG_MAX_WEIGHT 1e30
 
 typedef struct cl_logreg_result {
@@ -96,8 +96,8 @@ const cl_logreg_result *cl_logreg_result_of(const cl_logreg *m);
 int cl_logreg_objective(const cl_logreg *m, const float *X, const float *y, int64_t n,
                         int64_t d, const double *theta, double *f, double *grad);
 
-int cl_logreg_save(const cl_logreg *m, cl_mw *w);
-int cl_logreg_load(cl_logreg **out, const cl_mr *r);
+int cl_logreg_write(const cl_logreg *m, cl_mw *w);
+int cl_logreg_read(cl_logreg **out, const cl_mr *r);
 
 extern const cl_model_ops cl_logreg_model_ops; /* models/model.h */
 

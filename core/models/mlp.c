@@ -1194,11 +1194,11 @@ int cl_mlp_decision(const cl_mlp *m, const float *X, int64_t n, int64_t d, float
 
 /* ---- model files -------------------------------------------------------------------- */
 
-int cl_mlp_save(const cl_mlp *m, cl_mw *w)
+int cl_mlp_write(const cl_mlp *m, cl_mw *w)
 {
     if (!m->fitted)
         return cl_error(CL_ESTATE, "mlp: save before fit");
-    cl_param_write(w, cl_mlp_param_defs, &m->p);
+    cl_param_io_write(w, cl_mlp_param_defs, &m->p);
     cl_modelio_w_int(w, "mlp.inputs", m->d);
     cl_modelio_w_int(w, "mlp.epochs_run", m->epochs_run);
     cl_prior_write(w, "mlp.prior_rates", m->prior_trained, m->prior_true);
@@ -1212,7 +1212,7 @@ int cl_mlp_save(const cl_mlp *m, cl_mw *w)
     return cl_modelio_w_finish(w, &buf, &len); /* reports a sticky error from any call above */
 }
 
-int cl_mlp_load(cl_mlp **out, const cl_mr *r)
+int cl_mlp_read(cl_mlp **out, const cl_mr *r)
 {
     *out = NULL;
     int rc = cl_modelio_r_expect_kind(r, "mlp");
@@ -1220,7 +1220,7 @@ int cl_mlp_load(cl_mlp **out, const cl_mr *r)
         return rc;
     cl_mlp_params p;
     cl_mlp_params_default(&p);
-    if ((rc = cl_param_read(r, cl_mlp_param_defs, &p, "mlp")))
+    if ((rc = cl_param_io_read(r, cl_mlp_param_defs, &p, "mlp")))
         return rc;
     cl_mlp *m;
     if ((rc = cl_mlp_new(&m, &p)))
@@ -1306,8 +1306,8 @@ static const void *ops_params_of(const void *impl) { return cl_mlp_params_of(imp
 static int ops_fitted(const void *impl) { return cl_mlp_fitted(impl); }
 static const char *ops_name(const void *impl, int64_t j) { return cl_mlp_name(impl, j); }
 static int64_t ops_n_features(const void *impl) { return cl_mlp_inputs(impl); }
-static int ops_read(void **impl, const cl_mr *r) { return cl_mlp_load((cl_mlp **)impl, r); }
-static int ops_write(const void *impl, cl_mw *w) { return cl_mlp_save(impl, w); }
+static int ops_read(void **impl, const cl_mr *r) { return cl_mlp_read((cl_mlp **)impl, r); }
+static int ops_write(const void *impl, cl_mw *w) { return cl_mlp_write(impl, w); }
 
 static int ops_set_names(void *impl, const char *const *names, int64_t d)
 {

@@ -17,7 +17,7 @@
  * cl_mlp_decision are never changed. Files written before the rates existed load with no
  * correction.
  *
- * Ownership: cl_mlp_new/cl_mlp_load return an owned model freed by cl_mlp_free.
+ * Ownership: cl_mlp_new/cl_mlp_read return an owned model freed by cl_mlp_free.
  */
 #ifndef CL_MLP_H
 #define CL_MLP_H
@@ -61,7 +61,7 @@ void cl_mlp_params_default(cl_mlp_params *p);
 /* The one parameter table (names, ranges, docs) for validation, Lua and help(). */
 extern const cl_param_def cl_mlp_param_defs[];
 
-/* Largest |weight| a model file may hold (see cl_mlp_load). */
+/* Largest |weight| a model file may hold (see cl_mlp_read). */
 #define CL_MLP_MAX_WEIGHT 1e6
 
 typedef struct cl_mlp cl_mlp;
@@ -128,8 +128,8 @@ const char *cl_mlp_describe(const cl_mlp *m, char *buf, size_t cap);
 
 /* Model files (kind "mlp"): writes/reads the model's chunks through the container, so a
  * caller can add other chunks (a pipeline under a prefix) to the same file. */
-int cl_mlp_save(const cl_mlp *m, cl_mw *w);
-int cl_mlp_load(cl_mlp **out, const cl_mr *r);
+int cl_mlp_write(const cl_mlp *m, cl_mw *w);
+int cl_mlp_read(cl_mlp **out, const cl_mr *r);
 
 /* ---- for tests: the loss and gradient of the whole network on (X, y) with the current
  * weights (training mode without dropout, batch statistics for batch norm), in double.

@@ -1,7 +1,7 @@
 /* model.c - the generic classifier handle over a kind's cl_model_ops (see model.h).
  *
- * It knows no kind: the registry that cl_model_load dispatches on (the built-in table and
- * cl_model_register) lives in core/model_kinds.c, above models/ and trees/, because the kinds
+ * It knows no kind: the registry that cl_model_kinds_load dispatches on (the built-in table and
+ * cl_model_kinds_register) lives in core/model_kinds.c, above models/ and trees/, because the kinds
  * call this file (history, weights) and a table of them here would be a circle
  * model.c -> model_kinds.c -> gbdt.c -> model.c (tools/include_graph.py --objects checks). */
 #include "models/model.h"
@@ -173,7 +173,7 @@ int cl_model_save(const cl_model *m, const char *path)
         return CL_ENOMEM;
     int rc = m->ops->write(m->impl, w);
     if (!rc && m->pipe)
-        rc = cl_pipeline_write(m->pipe, w, "pipeline.");
+        rc = cl_pipeline_io_write(m->pipe, w, "pipeline.");
     if (!rc)
         rc = cl_modelio_w_save(w, path);
     cl_modelio_w_free(w);

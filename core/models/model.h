@@ -1,7 +1,7 @@
 /* model.h - the one interface of every churn classifier (logreg, mlp, gbdt, forest, tree).
  *
  *   cl_model *m;
- *   cl_model_load(&m, "models/best.clm");      // any kind; its pipeline when the file has one
+ *   cl_model_kinds_load(&m, "models/best.clm");      // any kind; its pipeline when the file has one
  *   cl_model_predict(m, X, n, d, out, CL_PREDICT_PROB);   // P(churn) per row
  *   cl_model_score_frame(m, raw, out);          // raw customer rows through the pipeline
  *   cl_model_contrib(m, X, n, d, NULL, phi);    // SHAP values, n x (d + 1), last = base value
@@ -9,7 +9,7 @@
  *
  * Each kind provides one cl_model_ops table next to its code (cl_logreg_model_ops in
  * linear.c, cl_mlp_model_ops in mlp.c, cl_gbdt_model_ops in gbdt.c ...); the table of kinds
- * that cl_model_load dispatches on lives in core/model_kinds.c, above every model folder, so
+ * that cl_model_kinds_load dispatches on lives in core/model_kinds.c, above every model folder, so
  * the folder graph stays a DAG (trees -> models, never back).
  *
  * A new kind is one ops table and one line in core/model_kinds.c: the Lua binding, model files,
@@ -20,7 +20,7 @@
  * prior_correction parameter, MARGIN gives the raw score, the others force the probabilities
  * without / with the prior correction.
  *
- * Ownership: cl_model_load / cl_model_wrap return an owned handle freed by cl_model_free
+ * Ownership: cl_model_kinds_load / cl_model_wrap return an owned handle freed by cl_model_free
  * (which frees the kind's model and the pipeline). Thread safety: after load every const
  * function may run concurrently on one handle (the service scores from its thread pool).
  */
@@ -129,20 +129,20 @@ typedef struct cl_model cl_model;
  * so that callers need one header ---- */
 /* The registered kinds, NULL-terminated; and one by its file kind. */
 extern const cl_model_ops *const cl_model_kinds[];
-const cl_model_ops *cl_model_kind_ops(const char *kind);
-/* The i-th kind (0-based: the built-in ones, then those added by cl_model_register), NULL past
+const cl_model_ops *cl_model_kinds_ops(const char *kind);
+/* The i-th kind (0-based: the built-in ones, then those added by cl_model_kinds_register), NULL past
  * the last: for listing every kind (the Lua binding makes a class for each). */
-const cl_model_ops *cl_model_kind_at(int i);
-/* Adds a kind at run time (a plugin, a test's toy classifier): cl_model_load then reads its
+const cl_model_ops *cl_model_kinds_at(int i);
+/* Adds a kind at run time (a plugin, a test's toy classifier): cl_model_kinds_load then reads its
  * files and the Lua binding serves it (lm_kind_register). Call before any thread uses the
  * registry. CL_EINVAL when the kind is taken, CL_ERANGE past CL_MODEL_MAX_EXTRA kinds. */
 #define CL_MODEL_MAX_EXTRA 16
-int cl_model_register(const cl_model_ops *ops);
+int cl_model_kinds_register(const cl_model_ops *ops);
 
 /* Loads a model file of any registered kind, with its pipeline when the file holds one.
  * CL_EFORMAT names the file and the kind when it is not a churn classifier. */
-int cl_model_load(cl_model **out, const char *path);
-int cl_model_read(cl_model **out, const cl_mr *r);
+int cl_model_kinds_load(cl_model **out, const char *path);
+int cl_model_kinds_read(cl_model **out, const cl_mr *r);
 /* ---- the generic handle (models/model.c) ---- */
 /* A new unfitted model of a kind from its params struct (NULL: the defaults). */
 int cl_model_new(cl_model **out, const cl_model_ops *ops, const void *params);

@@ -1,5 +1,5 @@
 /* answer_text.c - GET /api/customers/:id written straight into a text buffer: the bytes
- * json_dumps(svc_answer_json(svc, user, a, 1), JSON_COMPACT | JSON_REAL_PRECISION(15)) gives
+ * json_dumps(cl_service_answer_json(svc, user, a, 1), JSON_COMPACT | JSON_REAL_PRECISION(15)) gives
  * (tests/core/serve/test_service.c compares them for every customer), without building the
  * jansson tree first. That tree (about 150 nodes, each allocated, every object a hash table)
  * and its dump were a quarter of a served answer's CPU, and an answer is recomputed for most
@@ -9,7 +9,7 @@
  * has neither '.' nor 'e' and the exponent without '+' or leading zeros; strings with '"',
  * '\\' and the control characters escaped ("\b" "\f" "\n" "\r" "\t", else "\u%04X"), other
  * bytes as they are. A string that is not valid UTF-8 (which json_string refuses, so the tree
- * would lack the key) makes svc_answer_text return CL_EINVAL: the caller then takes the tree. */
+ * would lack the key) makes cl_answer_text return CL_EINVAL: the caller then takes the tree. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,7 +103,7 @@ static void str(tbuf *b, const char *t)
 }
 
 /* A real as jansson dumps it with JSON_REAL_PRECISION(15); null when not finite (what
- * svc_jnum and jround give). */
+ * cl_service_jnum and jround give). */
 static void real(tbuf *b, double v)
 {
     if (!isfinite(v)) {
@@ -153,7 +153,7 @@ static void key(tbuf *b, const char *k, int first)
 
 static void history(cl_service *svc, tbuf *b, int32_t user)
 {
-    svc_user *us = svc_user_of(svc, user, 0);
+    svc_user *us = cl_service_user_of(svc, user, 0);
     put(b, "[", 1);
     pthread_mutex_lock(&svc->hist_mu);
     int nh = us ? us->hist_n : 0;
@@ -174,8 +174,8 @@ static void reasons(tbuf *b, const svc_answer *a)
     for (int k = 0; k < a->nreasons; k++) {
         const svc_reason *r = &a->reasons[k];
         char lab[96], text[192];
-        svc_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
-        svc_reason_text(r, text, sizeof text);
+        cl_service_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
+        cl_service_reason_text(r, text, sizeof text);
         put(b, k ? ",{" : "{", k ? 2 : 1);
         key(b, "feature", 1);
         str(b, r->feature);
@@ -244,7 +244,7 @@ static void action(cl_service *svc, tbuf *b, const svc_answer *a, int k)
     real(b, rnd(a->net[k], 0.01));
 }
 
-int svc_answer_text(cl_service *svc, int32_t user, const svc_answer *a, char **out, size_t *len)
+int cl_answer_text(cl_service *svc, int32_t user, const svc_answer *a, char **out, size_t *len)
 {
     *out = NULL;
     tbuf b = {0};

@@ -29,7 +29,7 @@ static int load_points(cl_service *svc)
         int64_t u = sqlite3_column_int64(st, 0), day = sqlite3_column_int64(st, 1);
         if (u < 1 || u > svc->max_user || day < INT32_MIN || day > INT32_MAX)
             continue; /* a customer this state does not have: kept in the file, not shown */
-        svc_hist_record(svc, (int32_t)u, (int32_t)day, sqlite3_column_double(st, 2));
+        cl_service_hist_record(svc, (int32_t)u, (int32_t)day, sqlite3_column_double(st, 2));
     }
     pthread_mutex_unlock(&svc->hist_mu);
     if (s != SQLITE_DONE)
@@ -38,7 +38,7 @@ static int load_points(cl_service *svc)
     return rc;
 }
 
-int svc_hist_open(cl_service *svc)
+int cl_history_open(cl_service *svc)
 {
     const char *path = svc->cfg.history_path;
     if (sqlite3_open_v2(path, &svc->hdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -59,7 +59,7 @@ int svc_hist_open(cl_service *svc)
     return load_points(svc);
 }
 
-int svc_hist_save(cl_service *svc, const int32_t *users, const double *risk, const uint8_t *changed,
+int cl_history_commit(cl_service *svc, const int32_t *users, const double *risk, const uint8_t *changed,
                   int64_t n, int32_t day)
 {
     if (!svc->hdb)
@@ -101,7 +101,7 @@ int svc_hist_save(cl_service *svc, const int32_t *users, const double *risk, con
     return rc;
 }
 
-void svc_hist_close(cl_service *svc)
+void cl_history_close(cl_service *svc)
 {
     if (svc->hdb)
         sqlite3_close(svc->hdb);

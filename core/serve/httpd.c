@@ -258,14 +258,14 @@ static enum MHD_Result queue_answer(cl_httpd *h, struct MHD_Connection *c, cl_se
                                                r->body_static ? MHD_RESPMEM_PERSISTENT
                                                               : MHD_RESPMEM_MUST_COPY);
         if (!resp) {
-            cl_service_response_free(r);
+            cl_service_api_response_free(r);
             return MHD_NO;
         }
         add_headers(resp, r->content_type ? r->content_type : "application/json");
     }
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
-    cl_service_response_free(r);
+    cl_service_api_response_free(r);
     return ok;
 }
 
@@ -276,7 +276,7 @@ static void *script_main(void *arg)
     req_ctx *rc = arg;
     cl_httpd *h = rc->h;
     if (!h->cfg.custom(h->cfg.custom_ctx, &rc->q, &rc->r))
-        cl_service_handle(h->svc, &rc->q, &rc->r);
+        cl_service_api_handle(h->svc, &rc->q, &rc->r);
     pthread_mutex_lock(&h->mu);
     rc->ready = 1;
     MHD_resume_connection(rc->c);
@@ -349,7 +349,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (!rc)
             return MHD_NO;
         rc->t0 = mono();
-        rc->route = cl_service_route(url);
+        rc->route = cl_service_api_route(url);
         *con_cls = rc;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -398,7 +398,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     cl_service_response r;
     memset(&r, 0, sizeof r);
-    cl_service_handle(h->svc, &q, &r);
+    cl_service_api_handle(h->svc, &q, &r);
     rc->status = r.status;
     return queue_answer(h, c, &r);
 }
@@ -413,9 +413,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!rc)
         return;
     if (rc->status)
-        cl_service_count(h->svc, rc->route, rc->status, mono() - rc->t0);
+        cl_service_api_count(h->svc, rc->route, rc->status, mono() - rc->t0);
     if (rc->pending)  /* answered by a script, never sent (the client went away) */
-        cl_service_response_free(&rc->r);
+        cl_service_api_response_free(&rc->r);
     cl_alloc_free(rc->body);
     cl_alloc_free(rc);
     *con_cls = NULL;

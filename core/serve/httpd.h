@@ -1,4 +1,4 @@
-/* httpd.h - libmicrohttpd in front of cl_service_handle, plus the monitor thread.
+/* httpd.h - libmicrohttpd in front of cl_service_api_handle, plus the monitor thread.
  *
  *   cl_httpd *h;
  *   cl_httpd_config hc = {.bind = "127.0.0.1", .port = 8080};

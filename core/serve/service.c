@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-double svc_now(void)
+double cl_service_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -40,7 +40,7 @@ static int feat_index(const char *name)
 
 /* ---- models -------------------------------------------------------------------------------- */
 
-svc_model *svc_model_get(cl_service *svc)
+svc_model *cl_service_model_get(cl_service *svc)
 {
     pthread_mutex_lock(&svc->model_mu);
     svc_model *m = svc->model;
@@ -50,7 +50,7 @@ svc_model *svc_model_get(cl_service *svc)
     return m;
 }
 
-void svc_model_put(svc_model *m)
+void cl_service_model_put(svc_model *m)
 {
     if (m && atomic_fetch_sub(&m->refs, 1) == 1) {
         cl_livescore_free(m->sc);
@@ -62,12 +62,12 @@ void svc_model_put(svc_model *m)
 /* Loads the model at path and its scorer, then swaps it in (the old one goes when its last
  * reader lets go). The scorer reads the state at _new (the linear reference row), so this
  * runs under the state's read lock. */
-int svc_load_model(cl_service *svc, const char *path)
+int cl_service_model_load(cl_service *svc, const char *path)
 {
     svc_model *m = cl_alloc_calloc(1, sizeof *m);
     if (!m)
         return CL_ENOMEM;
-    int rc = cl_model_load(&m->m, path);
+    int rc = cl_model_kinds_load(&m->m, path);
     if (rc == CL_OK && !cl_model_pipeline(m->m))
         rc = cl_error(CL_EINVAL, "serve: %s has no pipeline (save the model with the pipeline "
                                  "it was trained with)", path);
@@ -82,17 +82,17 @@ int svc_load_model(cl_service *svc, const char *path)
         return rc;
     }
     atomic_init(&m->refs, 1);
-    m->loaded_at = svc_now();
+    m->loaded_at = cl_service_now();
     pthread_mutex_lock(&svc->model_mu);
     m->version = ++svc->model_versions;
     svc_model *old = svc->model;
     svc->model = m;
     pthread_mutex_unlock(&svc->model_mu);
-    svc_model_put(old);
+    cl_service_model_put(old);
     return CL_OK;
 }
 
-svc_user *svc_user_of(cl_service *svc, int32_t u, int create)
+svc_user *cl_service_user_of(cl_service *svc, int32_t u, int create)
 {
     if (u < 1 || u > svc->max_user)
         return NULL;
@@ -203,7 +203,7 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
     pthread_mutex_init(&svc->chunk_mu, NULL);
     for (int i = 0; i < SVC_STRIPES; i++)
         pthread_mutex_init(&svc->stripe[i], NULL);
-    svc->started = svc_now();
+    svc->started = cl_service_now();
     svc->seen_events = -1;
     svc->calib_day = CL_LIVE_NONE;
     svc->max_user = cl_livestate_max_user(cfg->state);
@@ -220,11 +220,11 @@ int cl_service_new(cl_service **out, const cl_service_config *cfg)
     if (rc == CL_OK)
         rc = load_reference(svc);
     if (rc == CL_OK)
-        rc = svc_load_model(svc, cfg->model_path);
+        rc = cl_service_model_load(svc, cfg->model_path);
     if (rc == CL_OK && stat(cfg->model_path, &svc->watch_st) == 0)
         svc->watch_known = 1;
     if (rc == CL_OK && cfg->history_path)
-        rc = svc_hist_open(svc);
+        rc = cl_history_open(svc);
     if (rc) {
         cl_service_free(svc);
         return rc;
@@ -237,8 +237,8 @@ void cl_service_free(cl_service *svc)
 {
     if (!svc)
         return;
-    svc_model_put(svc->model);
-    svc_hist_close(svc);
+    cl_service_model_put(svc->model);
+    cl_history_close(svc);
     for (int32_t c = 0; svc->chunks && c < svc->nchunks; c++) {
         cl_alloc_free(atomic_load(&svc->chunks[c]));
     }
@@ -389,7 +389,7 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, const svc
         enum { MAXH = 256 };
         int32_t items[MAXH];
         int nh = 0, n = 0;
-        svc_history_items(svc, user, items, MAXH, &nh);
+        cl_service_history_items(svc, user, items, MAXH, &nh);
         a->rec_key = history_key(items, nh);
         if (prev && prev->rec_key == a->rec_key) {
             a->nrecs = prev->nrecs;
@@ -421,7 +421,7 @@ static int cmp_item(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void svc_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, int *n)
+void cl_service_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, int *n)
 {
     int32_t titles[256], days[256];
     int nt = 0, nh = 0;
@@ -483,7 +483,7 @@ static svc_slot *slot_take(cl_service *svc, svc_user *us, int32_t user)
     if (old) { /* the owner loses its slot: it recomputes on its next request */
         pthread_mutex_t *omu = &svc->stripe[old % SVC_STRIPES];
         pthread_mutex_lock(omu);
-        svc_user *ou = svc_user_of(svc, old, 0);
+        svc_user *ou = cl_service_user_of(svc, old, 0);
         if (ou)
             ou->slot1 = 0;
         slot_clear_text(svc, sl);
@@ -513,14 +513,14 @@ void cl_service_cache_stats(cl_service *svc, int64_t *used, int64_t *slots, int6
     *bound = ((int64_t)sizeof(svc_slot) + CL_SERVICE_CACHE_TEXT_MAX + 1) * svc->nslots;
 }
 
-int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out)
+int cl_service_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out)
 {
     if (user < 1 || user > svc->max_user || !cl_livestate_known(svc->cfg.state, user))
         return cl_error(CL_ERANGE, "no customer %d", (int)user);
     pthread_mutex_t *mu = &svc->stripe[user % SVC_STRIPES];
     int64_t nev = cl_livestate_user_events(svc->cfg.state, user);
     int32_t now = cl_livestate_now(svc->cfg.state);
-    svc_user *us = svc_user_of(svc, user, 1);
+    svc_user *us = cl_service_user_of(svc, user, 1);
     svc_answer prev; /* a stale answer still gives its recommendations when the history held */
     prev.valid = 0;
     pthread_mutex_lock(mu);
@@ -546,7 +546,7 @@ int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out)
 
 /* ---- words --------------------------------------------------------------------------------- */
 
-void svc_column_label(const char *column, char *out, size_t cap)
+void cl_service_column_label(const char *column, char *out, size_t cap)
 {
     const char *doc = NULL;
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
@@ -568,10 +568,10 @@ void svc_column_label(const char *column, char *out, size_t cap)
         out[0] = (char)(out[0] - 'a' + 'A');
 }
 
-void svc_reason_text(const svc_reason *r, char *out, size_t cap)
+void cl_service_reason_text(const svc_reason *r, char *out, size_t cap)
 {
     char lab[96];
-    svc_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
+    cl_service_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
     const char *dir = r->contrib > 0 ? "raises risk" : "lowers risk";
     if (r->label[0])
         snprintf(out, cap, "%s: %s (%s)", lab, r->label, dir);
@@ -585,21 +585,21 @@ void svc_reason_text(const svc_reason *r, char *out, size_t cap)
 
 /* ---- JSON pieces --------------------------------------------------------------------------- */
 
-json_t *svc_jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+json_t *cl_service_jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static json_t *jround(double v, double unit)
 {
     return isfinite(v) ? json_real(round(v / unit) * unit) : json_null();
 }
 
-json_t *svc_model_json(cl_service *svc, const svc_model *m)
+json_t *cl_service_model_json(cl_service *svc, const svc_model *m)
 {
     return json_pack("{s:s, s:s, s:I, s:f}", "path", svc->cfg.model_path, "kind",
                      cl_model_kind(m->m), "version", (json_int_t)m->version, "loaded_at",
                      m->loaded_at);
 }
 
-void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n)
+void cl_service_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n)
 {
     for (int k = 0; k < n; k++) {
         int32_t t = titles[k];
@@ -632,11 +632,11 @@ static json_t *row_json(cl_service *svc, int32_t user, const svc_answer *a)
     json_object_set_new(o, "risk", jround(a->risk, 1e-5));
     json_object_set_new(o, "plan", json_string(plan_name(svc, a->plan)));
     json_object_set_new(o, "price", jround(a->price, 0.01));
-    json_object_set_new(o, "tenure_days", svc_jnum(a->tenure));
+    json_object_set_new(o, "tenure_days", cl_service_jnum(a->tenure));
     json_object_set_new(o, "revenue_at_risk", jround(a->risk * a->price, 0.01));
     char text[192] = "";
     if (a->nreasons > 0)
-        svc_reason_text(&a->reasons[0], text, sizeof text);
+        cl_service_reason_text(&a->reasons[0], text, sizeof text);
     json_object_set_new(o, "reason", a->nreasons > 0 ? json_string(text) : json_null());
     return o;
 }
@@ -648,7 +648,7 @@ static json_t *action_json(cl_service *svc, const svc_answer *a, int k)
                      jround(a->net[k], 0.01));
 }
 
-json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full)
+json_t *cl_service_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full)
 {
     json_t *o = row_json(svc, user, a);
     if (!full)
@@ -656,7 +656,7 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
     json_object_del(o, "reason");
     json_object_set_new(o, "active", json_boolean(a->active));
     json_t *h = json_array();
-    svc_user *us = svc_user_of(svc, user, 0);
+    svc_user *us = cl_service_user_of(svc, user, 0);
     pthread_mutex_lock(&svc->hist_mu);
     int nh = us ? us->hist_n : 0;
     for (int k = 0; k < nh; k++)
@@ -668,12 +668,12 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
     for (int k = 0; k < a->nreasons; k++) {
         const svc_reason *r = &a->reasons[k];
         char lab[96], text[192];
-        svc_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
-        svc_reason_text(r, text, sizeof text);
+        cl_service_column_label(r->column[0] ? r->column : r->feature, lab, sizeof lab);
+        cl_service_reason_text(r, text, sizeof text);
         json_t *ro = json_object();
         json_object_set_new(ro, "feature", json_string(r->feature));
         json_object_set_new(ro, "label", json_string(lab));
-        json_object_set_new(ro, "value", r->label[0] ? json_string(r->label) : svc_jnum(r->value));
+        json_object_set_new(ro, "value", r->label[0] ? json_string(r->label) : cl_service_jnum(r->value));
         json_object_set_new(ro, "text", json_string(text));
         json_object_set_new(ro, "contrib", jround(r->contrib, 1e-5));
         json_object_set_new(ro, "direction", json_string(r->contrib > 0 ? "raises" : "lowers"));
@@ -681,7 +681,7 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
     }
     json_object_set_new(o, "reasons", rs);
     json_t *recs = json_array();
-    svc_recs_json(svc, recs, a->rec_title, a->rec_score, a->nrecs);
+    cl_service_recs_json(svc, recs, a->rec_title, a->rec_score, a->nrecs);
     json_object_set_new(o, "recommendations", recs);
     json_object_set_new(o, "rec_fallback", a->fallback ? json_string("popular") : json_null());
     json_t *act = action_json(svc, a, a->best);
@@ -693,7 +693,7 @@ json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int 
     json_object_set_new(o, "action", act);
     json_t *fs = json_object();
     for (int j = 0; j < CL_LIVE_NFEATURES; j++)
-        json_object_set_new(fs, cl_livestate_feature_defs[j].name, svc_jnum(a->feat[j]));
+        json_object_set_new(fs, cl_livestate_feature_defs[j].name, cl_service_jnum(a->feat[j]));
     json_object_set_new(o, "features", fs);
     return o;
 }
@@ -723,7 +723,7 @@ static char *cached_text(cl_service *svc, svc_user *us, int32_t user, int64_t ne
     return t;
 }
 
-int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len)
+int cl_service_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len)
 {
     *out = NULL;
     pthread_rwlock_rdlock(svc->cfg.lock);
@@ -733,7 +733,7 @@ int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, s
     pthread_rwlock_unlock(svc->cfg.lock);
     if (!known)
         return cl_error(CL_ERANGE, "no customer %d", (int)user);
-    svc_user *us = svc_user_of(svc, user, 1);
+    svc_user *us = cl_service_user_of(svc, user, 1);
     if (!us)
         return CL_ENOMEM;
     /* the generation is read before the history is serialised: a change in between makes the
@@ -748,14 +748,14 @@ int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, s
     atomic_fetch_add(&svc->text_built, 1);
     svc_answer a;
     pthread_rwlock_rdlock(svc->cfg.lock);
-    int rc = svc_answer_of(svc, m, user, &a);
+    int rc = cl_service_answer_of(svc, m, user, &a);
     pthread_rwlock_unlock(svc->cfg.lock);
     if (rc)
         return rc;
     char *t = NULL;
-    rc = svc_answer_text(svc, user, &a, &t, len);
+    rc = cl_answer_text(svc, user, &a, &t, len);
     if (rc == CL_EINVAL) { /* a string that is not UTF-8: the tree decides what is shown */
-        json_t *o = svc_answer_json(svc, user, &a, 1);
+        json_t *o = cl_service_answer_json(svc, user, &a, 1);
         char *jt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
         json_decref(o);
         *len = jt ? strlen(jt) : 0;
@@ -800,26 +800,26 @@ static int cmp_ranked_desc(const void *a, const void *b)
 /* The customer's latest history point from a day before `now` (yesterday's risk), or NaN. */
 static double risk_before(cl_service *svc, int32_t user, int32_t now)
 {
-    const svc_user *us = svc_user_of(svc, user, 0);
+    const svc_user *us = cl_service_user_of(svc, user, 0);
     for (int k = us ? us->hist_n - 1 : -1; k >= 0; k--)
         if (us->hist_day[k] < now)
             return us->hist_risk[k];
     return NAN;
 }
 
-/* 1 when svc_hist_record(user, day, risk) would change the history. Caller holds hist_mu. */
+/* 1 when cl_service_hist_record(user, day, risk) would change the history. Caller holds hist_mu. */
 static int hist_differs(cl_service *svc, int32_t user, int32_t day, double risk)
 {
-    const svc_user *us = svc_user_of(svc, user, 0);
+    const svc_user *us = cl_service_user_of(svc, user, 0);
     int n = us ? us->hist_n : 0;
     if (n > 0 && us->hist_day[n - 1] == day)
         return us->hist_risk[n - 1] != (float)risk;
     return !(n > 0 && us->hist_day[n - 1] > day);
 }
 
-int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
+int cl_service_hist_record(cl_service *svc, int32_t user, int32_t day, double risk)
 {
-    svc_user *us = svc_user_of(svc, user, 1);
+    svc_user *us = cl_service_user_of(svc, user, 1);
     if (!us)
         return 0; /* out of memory: the history misses a point, nothing else */
     int n = us->hist_n;
@@ -893,7 +893,7 @@ static void rank_rows(refresh_buf *b, int64_t n)
     }
 }
 
-int svc_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
+int cl_service_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
                 int64_t *n, int64_t *total, int64_t *version, int32_t *day)
 {
     *n = *total = 0;
@@ -937,7 +937,7 @@ static json_t *drift_json(cl_service *svc, const double *feat, int64_t n)
         if (k < 1 || cl_drift_psi(svc->ref_vals[j], svc->ref_n[j], col, k, 10, &psi) != CL_OK)
             continue;
         char lab[96];
-        svc_column_label(cl_livestate_feature_defs[j].name, lab, sizeof lab);
+        cl_service_column_label(cl_livestate_feature_defs[j].name, lab, sizeof lab);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "feature",
                                              cl_livestate_feature_defs[j].name, "label", lab, "psi",
                                              jround(psi, 1e-4), "status",
@@ -960,7 +960,7 @@ static json_t *calibration_json(cl_service *svc, int32_t now)
             u += SVC_CHUNK - 1; /* nobody of this chunk was ever scored */
             continue;
         }
-        const svc_user *us = svc_user_of(svc, u, 0);
+        const svc_user *us = cl_service_user_of(svc, u, 0);
         float p = us ? us->calib_p : NAN;
         if (isnan(p))
             continue;
@@ -1006,7 +1006,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     if (changed)
         *changed = 0;
     pthread_mutex_lock(&svc->refresh_mu);
-    svc_model *m = svc_model_get(svc);
+    svc_model *m = cl_service_model_get(svc);
     refresh_buf b = {0};
     int64_t n = 0, ntop = 0, nmov = 0;
     int rc = CL_OK;
@@ -1016,11 +1016,11 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     int32_t now = cl_livestate_now(s);
     if (!force && events == svc->seen_events && now == svc->seen_now && m->version == svc->seen_model) {
         pthread_rwlock_unlock(svc->cfg.lock);
-        svc_model_put(m);
+        cl_service_model_put(m);
         pthread_mutex_unlock(&svc->refresh_mu);
         return CL_OK;
     }
-    double t_locked = svc_now();
+    double t_locked = cl_service_now();
     rc = cl_livestate_active_ids(s, &b.ids, &n);
     if (rc == CL_OK) {
         size_t nn = (size_t)(n ? n : 1);
@@ -1043,7 +1043,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     if (rc == CL_OK && svc->calib_day == CL_LIVE_NONE) {
         svc->calib_day = now;
         for (int64_t i = 0; i < n; i++) {
-            svc_user *us = svc_user_of(svc, b.ids[i], 1);
+            svc_user *us = cl_service_user_of(svc, b.ids[i], 1);
             if (us)
                 us->calib_p = (float)b.risk[i];
         }
@@ -1057,7 +1057,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
         ntop = n < SVC_TOP ? n : SVC_TOP;
         for (int64_t i = 0; rc == CL_OK && i < ntop; i++) {
             b.top[i] = b.rk[i].user;
-            rc = svc_answer_of(svc, m, b.top[i], &b.ans[i]);
+            rc = cl_service_answer_of(svc, m, b.top[i], &b.ans[i]);
             b.ans[i].risk = b.rk[i].key; /* shown as ranked (as /api/customers shows it) */
         }
     }
@@ -1082,15 +1082,15 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
             if (b.hchg)
                 b.hchg[i] = (uint8_t)hist_differs(svc, b.ids[i], now, b.risk[i]);
             else
-                svc_hist_record(svc, b.ids[i], now, b.risk[i]);
+                cl_service_hist_record(svc, b.ids[i], now, b.risk[i]);
         }
         pthread_mutex_unlock(&svc->hist_mu);
         for (int64_t i = 0; rc == CL_OK && i < nmov; i++)
-            rc = svc_answer_of(svc, m, mover[i], &b.ans[SVC_TOP + i]);
+            rc = cl_service_answer_of(svc, m, mover[i], &b.ans[SVC_TOP + i]);
     }
     json_t *calib = rc == CL_OK ? calibration_json(svc, now) : NULL;
     pthread_rwlock_unlock(svc->cfg.lock);
-    t_locked = svc_now() - t_locked;
+    t_locked = cl_service_now() - t_locked;
     atomic_fetch_add(&svc->refreshes, 1);
     atomic_store(&svc->refresh_locked_sum, atomic_load(&svc->refresh_locked_sum) + t_locked);
     if (t_locked > atomic_load(&svc->refresh_locked_max)) /* one refreshing thread: no race */
@@ -1098,24 +1098,24 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     if (rc) {
         json_decref(calib);
         refresh_buf_free(&b);
-        svc_model_put(m);
+        cl_service_model_put(m);
         pthread_mutex_unlock(&svc->refresh_mu);
         return rc;
     }
     /* the history file is written outside the state's lock (a day's first refresh writes a
      * row per customer); a failure is reported and the in-memory history goes on */
-    if (b.hchg && now != CL_LIVE_NONE && svc_hist_save(svc, b.ids, b.risk, b.hchg, n, now))
+    if (b.hchg && now != CL_LIVE_NONE && cl_history_commit(svc, b.ids, b.risk, b.hchg, n, now))
         fprintf(stderr, "%s\n", cl_error_last());
     if (b.hchg) { /* committed (or reported): now the histories show them */
         pthread_mutex_lock(&svc->hist_mu);
         for (int64_t i = 0; i < n; i++)
             if (b.hchg[i])
-                svc_hist_record(svc, b.ids[i], now, b.risk[i]);
+                cl_service_hist_record(svc, b.ids[i], now, b.risk[i]);
         pthread_mutex_unlock(&svc->hist_mu);
     }
 
     /* aggregates */
-    double t = svc_now(), sum = 0, revenue = 0;
+    double t = cl_service_now(), sum = 0, revenue = 0;
     int64_t high = 0, counts[SVC_BINS] = {0};
     const int ip = svc->i_price;
     for (int64_t i = 0; i < n; i++) {
@@ -1150,7 +1150,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     json_object_set_new(o, "events", json_integer(events));
     json_object_set_new(o, "events_per_s", jround(svc->events_per_s, 0.1));
     json_object_set_new(o, "currency", json_string(svc->cfg.currency));
-    json_object_set_new(o, "model", svc_model_json(svc, m));
+    json_object_set_new(o, "model", cl_service_model_json(svc, m));
     json_object_set_new(o, "kpi", json_pack("{s:I, s:o, s:o, s:o, s:I, s:f}", "active",
                                             (json_int_t)n, "expected_churners", jround(sum, 0.1),
                                             "revenue_at_risk", jround(revenue, 0.01), "mean_risk",
@@ -1192,7 +1192,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
                         svc->calib_day == CL_LIVE_NONE
                             ? json_null()
                             : json_integer(svc->calib_day + svc->cfg.calibration_days));
-    json_object_set_new(o, "experiment", svc_experiment_json(svc));
+    json_object_set_new(o, "experiment", cl_service_experiment_json(svc));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(o);
     svc->seen_events = events;
@@ -1201,7 +1201,7 @@ int cl_service_refresh(cl_service *svc, int force, int *changed)
     svc_rank *rank = b.rank; /* published below */
     b.rank = NULL;
     refresh_buf_free(&b);
-    svc_model_put(m);
+    cl_service_model_put(m);
     if (!text) {
         cl_alloc_free(rank);
         pthread_mutex_unlock(&svc->refresh_mu);
@@ -1275,13 +1275,13 @@ static json_t *arm_json(const char *name, const cl_experiment_arm_stats *a)
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(name));
     json_object_set_new(o, "n", json_integer(a->n));
-    json_object_set_new(o, "rate", svc_jnum(a->views));
-    json_object_set_new(o, "watch_minutes", svc_jnum(a->minutes));
-    json_object_set_new(o, "churn_rate", svc_jnum(a->churn));
+    json_object_set_new(o, "rate", cl_service_jnum(a->views));
+    json_object_set_new(o, "watch_minutes", cl_service_jnum(a->minutes));
+    json_object_set_new(o, "churn_rate", cl_service_jnum(a->churn));
     return o;
 }
 
-json_t *svc_experiment_json(cl_service *svc)
+json_t *cl_service_experiment_json(cl_service *svc)
 {
     cl_experiment *x = atomic_load(&svc->experiment);
     cl_experiment_summary s;
@@ -1292,15 +1292,15 @@ json_t *svc_experiment_json(cl_service *svc)
              s.window);
     json_t *o = json_object(), *ci = json_array(), *arms = json_array();
     json_object_set_new(o, "metric", json_string(metric));
-    json_object_set_new(o, "lift", svc_jnum(s.lift));
-    json_object_set_new(o, "relative_lift", svc_jnum(s.relative_lift));
-    json_array_append_new(ci, svc_jnum(s.lo));
-    json_array_append_new(ci, svc_jnum(s.hi));
+    json_object_set_new(o, "lift", cl_service_jnum(s.lift));
+    json_object_set_new(o, "relative_lift", cl_service_jnum(s.relative_lift));
+    json_array_append_new(ci, cl_service_jnum(s.lo));
+    json_array_append_new(ci, cl_service_jnum(s.hi));
     json_object_set_new(o, "ci", ci);
     json_object_set_new(o, "ci_level", json_real(s.ci_level));
     json_object_set_new(o, "treatment", arm_json("treatment", &s.arm[1]));
     json_object_set_new(o, "control", arm_json("control", &s.arm[0]));
-    json_object_set_new(o, "true_lift", svc_jnum(s.true_lift));
+    json_object_set_new(o, "true_lift", cl_service_jnum(s.true_lift));
     json_array_append_new(arms, arm_json("treatment", &s.arm[1]));
     json_array_append_new(arms, arm_json("control", &s.arm[0]));
     json_object_set_new(o, "arms", arms);
@@ -1329,7 +1329,7 @@ int cl_service_watch_model(cl_service *svc, int *swapped)
     pthread_mutex_unlock(&svc->watch_mu);
     if (!changed)
         return CL_OK;
-    int rc = svc_load_model(svc, svc->cfg.model_path);
+    int rc = cl_service_model_load(svc, svc->cfg.model_path);
     if (rc)
         return cl_error_wrap(rc, "serve: %s changed but does not load (the old model stays)",
                              svc->cfg.model_path);

@@ -4,10 +4,10 @@
  *   cl_service *svc;
  *   cl_service_new(&svc, &cfg);             // state, log, model path, profiles, recommender ...
  *   cl_service_refresh(svc);                // the monitor's aggregates (httpd.c: every second)
- *   cl_service_handle(svc, &req, &resp);    // GET /api/customers/42 -> 200 {"id": 42, ...}
+ *   cl_service_api_handle(svc, &req, &resp);    // GET /api/customers/42 -> 200 {"id": 42, ...}
  *   cl_service_free(svc);
  *
- * HTTP is not here (core/serve/httpd.c puts libmicrohttpd in front of cl_service_handle), so
+ * HTTP is not here (core/serve/httpd.c puts libmicrohttpd in front of cl_service_api_handle), so
  * the whole API is a function of (service, request) that tests and the fuzzer drive directly.
  * The JSON contract is documented in README.md ("The live service") and checked by
  * tests/e2e/serve.sh; JSON is read and written with jansson only.
@@ -147,9 +147,9 @@ typedef struct cl_service_response {
 } cl_service_response;
 
 /* Answers one request. Never fails: errors are JSON responses with a status (400, 401, 404,
- * 405, 413, 500, 503). The caller frees resp->body with cl_service_response_free. */
-void cl_service_handle(cl_service *svc, const cl_service_request *req, cl_service_response *resp);
-void cl_service_response_free(cl_service_response *resp);
+ * 405, 413, 500, 503). The caller frees resp->body with cl_service_api_response_free. */
+void cl_service_api_handle(cl_service *svc, const cl_service_request *req, cl_service_response *resp);
+void cl_service_api_response_free(cl_service_response *resp);
 
 /* Largest request body accepted (bytes); larger ones get 413 before they are read. */
 #define CL_SERVICE_MAX_BODY (4u << 20)
@@ -158,8 +158,8 @@ void cl_service_response_free(cl_service_response *resp);
 #define CL_SERVICE_MAX_ROWS 10000
 
 /* Request accounting for /metrics (the HTTP layer calls it once per finished request). */
-void cl_service_count(cl_service *svc, int route, int status, double seconds);
-/* Route index of a path for cl_service_count (0 = other). */
-int cl_service_route(const char *path);
+void cl_service_api_count(cl_service *svc, int route, int status, double seconds);
+/* Route index of a path for cl_service_api_count (0 = other). */
+int cl_service_api_route(const char *path);
 
 #endif

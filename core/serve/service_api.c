@@ -1,4 +1,4 @@
-/* service_api.c - cl_service_handle: the routes of the live service (service.h). Every input
+/* service_api.c - cl_service_api_handle: the routes of the live service (service.h). Every input
  * is checked here (ids, query options, JSON bodies) and every error is a JSON answer naming
  * the problem; nothing a client sends can crash the service or reach the filesystem. */
 #include "serve/service_impl.h"
@@ -51,7 +51,7 @@ static void fail(cl_service_response *r, int status, const char *fmt, ...)
     set_json(r, status, json_pack("{s:{s:i, s:s}}", "error", "status", status, "message", msg));
 }
 
-void cl_service_response_free(cl_service_response *r)
+void cl_service_api_response_free(cl_service_response *r)
 {
     if (r->body && !r->body_static)
         cl_alloc_free(r->body);
@@ -66,7 +66,7 @@ static const char *const ROUTES[SVC_NROUTES] = {
 static const double LAT_EDGES[11] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                      0.05,   0.1,   0.25,   0.5,   1.0};
 
-int cl_service_route(const char *path)
+int cl_service_api_route(const char *path)
 {
     if (!path)
         return 0;
@@ -84,7 +84,7 @@ int cl_service_route(const char *path)
     return 0;
 }
 
-void cl_service_count(cl_service *svc, int route, int status, double seconds)
+void cl_service_api_count(cl_service *svc, int route, int status, double seconds)
 {
     if (route < 0 || route >= SVC_NROUTES)
         route = 0;
@@ -138,7 +138,7 @@ static void metrics(cl_service *svc, cl_service_response *r)
             atomic_load(&svc->lat_sum[k]));
         OUT("churnlab_request_seconds_count{route=\"%s\"} %lld\n", ROUTES[k], all);
     }
-    svc_model *m = svc_model_get(svc);
+    svc_model *m = cl_service_model_get(svc);
     pthread_rwlock_rdlock(svc->cfg.lock);
     long long events = (long long)cl_livestate_events(svc->cfg.state);
     int now = cl_livestate_now(svc->cfg.state);
@@ -156,7 +156,7 @@ static void metrics(cl_service *svc, cl_service_response *r)
     OUT("# TYPE churnlab_monitor_version gauge\nchurnlab_monitor_version %lld\n",
         (long long)cl_service_monitor(svc, NULL, NULL));
     OUT("# TYPE churnlab_uptime_seconds gauge\nchurnlab_uptime_seconds %.3f\n",
-        svc_now() - svc->started);
+        cl_service_now() - svc->started);
     int64_t used, slots, bytes, bound;
     cl_service_cache_stats(svc, &used, &slots, &bytes, &bound);
     OUT("# HELP churnlab_answer_cache_entries Customers whose answer is cached (of _slots).\n"
@@ -187,7 +187,7 @@ static void metrics(cl_service *svc, cl_service_response *r)
         atomic_load(&svc->refresh_locked_sum), (long long)atomic_load(&svc->refreshes),
         atomic_load(&svc->refresh_locked_max));
 #undef OUT
-    svc_model_put(m);
+    cl_service_model_put(m);
     r->status = 200;
     r->content_type = "text/plain; version=0.0.4";
     r->body = t;
@@ -277,11 +277,11 @@ static void customer(cl_service *svc, const char *idtext, cl_service_response *r
         fail(r, 404, "no customer %.20s", idtext);
         return;
     }
-    svc_model *m = svc_model_get(svc);
+    svc_model *m = cl_service_model_get(svc);
     char *text = NULL;
     size_t n = 0;
-    int rc = svc_customer_text(svc, m, id, &text, &n);
-    svc_model_put(m);
+    int rc = cl_service_customer_text(svc, m, id, &text, &n);
+    cl_service_model_put(m);
     if (rc == CL_ERANGE) {
         fail(r, 404, "no customer %d", (int)id);
     } else if (rc) {
@@ -326,7 +326,7 @@ static void recommend(cl_service *svc, const cl_service_request *q, const char *
     pthread_rwlock_rdlock(svc->cfg.lock);
     int known_user = cl_livestate_known(svc->cfg.state, id);
     if (known_user)
-        svc_history_items(svc, id, items, MAXH, &nh);
+        cl_service_history_items(svc, id, items, MAXH, &nh);
     pthread_rwlock_unlock(svc->cfg.lock);
     if (!known_user) {
         fail(r, 404, "no customer %d", (int)id);
@@ -341,7 +341,7 @@ static void recommend(cl_service *svc, const cl_service_request *q, const char *
     for (int j = 0; j < n; j++)
         out[j] = svc->item_title[out[j]];
     json_t *arr = json_array();
-    svc_recs_json(svc, arr, out, scores, n);
+    cl_service_recs_json(svc, arr, out, scores, n);
     set_json(r, 200, json_pack("{s:i, s:i, s:o, s:o, s:i}", "id", (int)id, "k", (int)k, "items",
                                arr, "fallback",
                                answer == CL_REC_ANSWER_POPULAR ? json_string("popular") : json_null(),
@@ -390,25 +390,25 @@ static void customers(cl_service *svc, const cl_service_request *q, cl_service_r
     svc_rank rows[1000];
     int64_t n = 0, total = 0, version = 0;
     int32_t day = CL_LIVE_NONE;
-    int rc = svc_ranking(svc, min_risk, plan, qid, rows, limit, &n, &total, &version, &day);
+    int rc = cl_service_ranking(svc, min_risk, plan, qid, rows, limit, &n, &total, &version, &day);
     if (rc) {
         fail(r, 500, "customers: %s", cl_error_last());
         return;
     }
-    svc_model *m = svc_model_get(svc);
+    svc_model *m = cl_service_model_get(svc);
     json_t *arr = json_array();
     pthread_rwlock_rdlock(svc->cfg.lock);
     for (int64_t i = 0; rc == CL_OK && i < n; i++) {
         svc_answer a;
-        if ((rc = svc_answer_of(svc, m, rows[i].user, &a)) == CL_ERANGE)
+        if ((rc = cl_service_answer_of(svc, m, rows[i].user, &a)) == CL_ERANGE)
             rc = CL_OK; /* ranked, then gone: cannot happen (states only grow), skip it */
         else if (rc == CL_OK) {
             a.risk = rows[i].risk; /* the ranked risk: the list agrees with the monitor */
-            json_array_append_new(arr, svc_answer_json(svc, rows[i].user, &a, 0));
+            json_array_append_new(arr, cl_service_answer_json(svc, rows[i].user, &a, 0));
         }
     }
     pthread_rwlock_unlock(svc->cfg.lock);
-    svc_model_put(m);
+    cl_service_model_put(m);
     if (rc) {
         json_decref(arr);
         fail(r, 500, "customers: %s", cl_error_last());
@@ -450,7 +450,7 @@ static void health(cl_service *svc, cl_service_response *r)
     pthread_rwlock_unlock(svc->cfg.lock);
     set_json(r, 200, json_pack("{s:s, s:o, s:I, s:f}", "status", "ok", "day",
                                now == CL_LIVE_NONE ? json_null() : json_integer(now), "events",
-                               (json_int_t)events, "uptime_s", svc_now() - svc->started));
+                               (json_int_t)events, "uptime_s", cl_service_now() - svc->started));
 }
 
 static void asset(cl_service *svc, const char *name, cl_service_response *r)
@@ -515,7 +515,7 @@ static void score(cl_service *svc, const cl_service_request *q, cl_service_respo
         json_decref(o);
         return;
     }
-    svc_model *m = svc_model_get(svc);
+    svc_model *m = cl_service_model_get(svc);
     const cl_pipeline *pl = cl_model_pipeline(m->m);
     int ni = cl_pipeline_n_inputs(pl);
     /* every field of every row must be an input; types: number, string, or null */
@@ -601,15 +601,15 @@ static void score(cl_service *svc, const cl_service_request *q, cl_service_respo
         } else {
             json_t *arr = json_array();
             for (size_t i = 0; i < n; i++)
-                json_array_append_new(arr, svc_jnum(p[i]));
+                json_array_append_new(arr, cl_service_jnum(p[i]));
             set_json(r, 200, json_pack("{s:o, s:o}", "probabilities", arr, "model",
-                                       svc_model_json(svc, m)));
+                                       cl_service_model_json(svc, m)));
         }
         cl_alloc_free(p);
         cl_frame_free(f);
     }
 done:
-    svc_model_put(m);
+    cl_service_model_put(m);
     json_decref(o);
 }
 
@@ -728,7 +728,7 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
     atomic_fetch_add(&svc->events_accepted, (long long)acc);
     /* the changed customers' risks, now */
     json_t *cs = json_array();
-    svc_model *m = svc_model_get(svc);
+    svc_model *m = cl_service_model_get(svc);
     pthread_rwlock_rdlock(svc->cfg.lock);
     int32_t shown[50];
     int nshown = 0;
@@ -741,10 +741,10 @@ static void events(cl_service *svc, const cl_service_request *q, cl_service_resp
             continue;
         shown[nshown++] = ev[i].user;
         json_array_append_new(cs, json_pack("{s:i, s:o}", "id", (int)ev[i].user, "risk",
-                                            svc_jnum(risk)));
+                                            cl_service_jnum(risk)));
     }
     pthread_rwlock_unlock(svc->cfg.lock);
-    svc_model_put(m);
+    cl_service_model_put(m);
     json_t *ea = json_array();
     for (int k = 0; k < nerr; k++)
         json_array_append_new(ea, json_pack("{s:i, s:s}", "line", errs[k].line, "message",
@@ -783,20 +783,20 @@ static void reload(cl_service *svc, const cl_service_request *q, cl_service_resp
             return;
         }
     }
-    int rc = svc_load_model(svc, svc->cfg.model_path);
+    int rc = cl_service_model_load(svc, svc->cfg.model_path);
     if (rc) {
         fail(r, rc == CL_ENOMEM ? 500 : 422, "reload: %s (the old model stays)", cl_error_last());
         return;
     }
     atomic_fetch_add(&svc->reloads, 1);
-    svc_model *m = svc_model_get(svc);
-    set_json(r, 200, json_pack("{s:o}", "model", svc_model_json(svc, m)));
-    svc_model_put(m);
+    svc_model *m = cl_service_model_get(svc);
+    set_json(r, 200, json_pack("{s:o}", "model", cl_service_model_json(svc, m)));
+    cl_service_model_put(m);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
-void cl_service_handle(cl_service *svc, const cl_service_request *q, cl_service_response *r)
+void cl_service_api_handle(cl_service *svc, const cl_service_request *q, cl_service_response *r)
 {
     memset(r, 0, sizeof *r);
     const char *path = q->path ? q->path : "";
@@ -809,7 +809,7 @@ void cl_service_handle(cl_service *svc, const cl_service_request *q, cl_service_
         return;
     }
     static const char *const none[] = {NULL};
-    int route = cl_service_route(path);
+    int route = cl_service_api_route(path);
     int wants_post = route == 4 || route == 5 || route == 8;
     if (route == 0) {
         fail(r, 404, "no route %.80s", path);

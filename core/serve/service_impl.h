@@ -175,60 +175,60 @@ struct cl_service {
     struct cl_experiment *_Atomic experiment; /* borrowed, NULL: none (exper, service.c end) */
 };
 
-double svc_now(void);
+double cl_service_now(void);
 /* Adds (or updates today's) point of user's risk history; 1 when it changed. Caller holds
  * hist_mu. */
-int svc_hist_record(cl_service *svc, int32_t user, int32_t day, double risk);
+int cl_service_hist_record(cl_service *svc, int32_t user, int32_t day, double risk);
 /* history.c: opens cfg.history_path (created when missing) and loads its points. */
-int svc_hist_open(cl_service *svc);
+int cl_history_open(cl_service *svc);
 /* Writes day's risks of the users flagged in changed[] (one transaction) and drops points
  * older than any history keeps. */
-int svc_hist_save(cl_service *svc, const int32_t *users, const double *risk, const uint8_t *changed,
+int cl_history_commit(cl_service *svc, const int32_t *users, const double *risk, const uint8_t *changed,
                   int64_t n, int32_t day);
-void svc_hist_close(cl_service *svc);
+void cl_history_close(cl_service *svc);
 /* The data of customer u (1 <= u <= max_user); NULL when not allocated yet and !create, or
  * out of memory. */
-svc_user *svc_user_of(cl_service *svc, int32_t u, int create);
-svc_model *svc_model_get(cl_service *svc);
-void svc_model_put(svc_model *m);
-int svc_load_model(cl_service *svc, const char *path);
+svc_user *cl_service_user_of(cl_service *svc, int32_t u, int create);
+svc_model *cl_service_model_get(cl_service *svc);
+void cl_service_model_put(svc_model *m);
+int cl_service_model_load(cl_service *svc, const char *path);
 
 /* The answer for `user` (cached), computed under the state's read lock held by the caller.
  * CL_ERANGE when the state never saw the user. */
-int svc_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out);
+int cl_service_answer_of(cl_service *svc, svc_model *m, int32_t user, svc_answer *out);
 /* Words for a live or profile column ("Minutes watched, last 30 days"). */
 /* The recommender's item indices of `user`'s recent titles, sorted (what fold-in takes);
  * *n of at most cap. Caller holds the state's read lock. */
-void svc_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, int *n);
-void svc_column_label(const char *column, char *out, size_t cap);
-void svc_reason_text(const svc_reason *r, char *out, size_t cap);
+void cl_service_history_items(cl_service *svc, int32_t user, int32_t *items, int cap, int *n);
+void cl_service_column_label(const char *column, char *out, size_t cap);
+void cl_service_reason_text(const svc_reason *r, char *out, size_t cap);
 
-json_t *svc_jnum(double v);
-json_t *svc_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full);
+json_t *cl_service_jnum(double v);
+json_t *cl_service_answer_json(cl_service *svc, int32_t user, const svc_answer *a, int full);
 /* GET /api/customers/:id as JSON text in *out (cl_alloc'd, *len bytes), from the serialised
  * cache when the customer's events, the clock, the model and the history are unchanged.
  * Takes the state's read lock itself. CL_ERANGE for an unknown customer. */
-int svc_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len);
-/* answer_text.c: the text of json_dumps(svc_answer_json(svc, user, a, 1), JSON_COMPACT |
+int cl_service_customer_text(cl_service *svc, svc_model *m, int32_t user, char **out, size_t *len);
+/* answer_text.c: the text of json_dumps(cl_service_answer_json(svc, user, a, 1), JSON_COMPACT |
  * JSON_REAL_PRECISION(15)), byte for byte, written directly (cl_alloc'd into *out, *len
  * bytes). CL_EINVAL when a string is not valid UTF-8 (the tree drops such a key: the caller
  * then dumps the tree), CL_ENOMEM. */
-int svc_answer_text(cl_service *svc, int32_t user, const svc_answer *a, char **out, size_t *len);
-json_t *svc_model_json(cl_service *svc, const svc_model *m);
-void svc_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
+int cl_answer_text(cl_service *svc, int32_t user, const svc_answer *a, char **out, size_t *len);
+json_t *cl_service_model_json(cl_service *svc, const svc_model *m);
+void cl_service_recs_json(cl_service *svc, json_t *arr, const int32_t *titles, const float *scores, int n);
 
 /* The rows of the published ranking (the last refresh; one runs first when none was
  * published) with risk >= min_risk, plan == plan (plan < 0: any) and user == id (id <= 0:
  * any): the first `cap` into out[], *total of them all, *version and *day of the monitor
  * they come from. */
-int svc_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
+int cl_service_ranking(cl_service *svc, double min_risk, int plan, int32_t id, svc_rank *out, int64_t cap,
                 int64_t *n, int64_t *total, int64_t *version, int32_t *day);
 
 /* monitor.experiment (the end of service.c): the attached experiment's published summary as
  * SERVE_API's JSON, or null. cl_service_set_experiment attaches one (NULL detaches); it must
  * outlive the service or be detached first. */
 #include "live/experiment.h"
-json_t *svc_experiment_json(cl_service *svc);
+json_t *cl_service_experiment_json(cl_service *svc);
 void cl_service_set_experiment(cl_service *svc, struct cl_experiment *x);
 
 #endif

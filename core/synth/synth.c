@@ -46,7 +46,7 @@ static void sim_block(cl_synth_world *w, int b, synth_emit *em)
     for (int ci = lo; ci < hi; ci++) {
         synth_cust *c = &w->cust[ci];
         synth_state st;
-        synth_make_customer(w, ci, &st);
+        cl_synth_world_make_customer(w, ci, &st);
         int start = c->signup_day > 0 ? c->signup_day : 0;
         int churn = -1;
         for (int d = start; d < P->days; d++) {
@@ -54,10 +54,10 @@ static void sim_block(cl_synth_world *w, int b, synth_emit *em)
                 if (c->campaign == 1) {
                     cl_synth_action a = {CL_SYNTH_DISCOUNT, P->campaign_discount,
                                          P->campaign_months, NULL, 0};
-                    synth_apply_action(w, ci, &st, &a, d);
+                    cl_synth_world_apply_action(w, ci, &st, &a, d);
                 }
             }
-            if (synth_sim_day(w, ci, &st, d, em, NULL)) {
+            if (cl_synth_world_sim_day(w, ci, &st, d, em, NULL)) {
                 churn = d;
                 break;
             }
@@ -68,7 +68,7 @@ static void sim_block(cl_synth_world *w, int b, synth_emit *em)
         c->snap = st;
         if (churn < 0) {
             double rev = 0;
-            churn = synth_run_window(w, ci, &st, P->days, P->label_days, &rev);
+            churn = cl_synth_world_run_window(w, ci, &st, P->days, P->label_days, &rev);
             c->label = (int8_t)(churn >= 0);
             c->revenue_obs = (float)rev;
             em->st.active_at_snapshot++;
@@ -94,7 +94,7 @@ static void sim_block(cl_synth_world *w, int b, synth_emit *em)
 
 static int check_params(const cl_synth_params *P)
 {
-    int rc = cl_param_validate(cl_synth_param_defs, P, "synth");
+    int rc = cl_param_validate(cl_synth_world_param_defs, P, "synth");
     if (rc)
         return rc;
     if (P->basic_share + P->premium_share > 1.0)
@@ -119,7 +119,7 @@ static int check_params(const cl_synth_params *P)
 static int open_stream(cl_atomic_file *f, const char *dir, const char *name, const char *header)
 {
     char path[4096];
-    int rc = synth_path(path, sizeof path, dir, name);
+    int rc = cl_synth_write_path(path, sizeof path, dir, name);
     if (rc)
         return rc;
     rc = cl_fileio_atomic_open(f, path);
@@ -146,7 +146,7 @@ static int oracle_auc(const cl_synth_world *w, double *auc)
     *auc = NAN;
     double *risk = cl_alloc_calloc((size_t)w->N, sizeof *risk);
     float *label = cl_alloc_calloc((size_t)w->N, sizeof *label);
-    int rc = !risk || !label ? CL_ENOMEM : cl_synth_true_risk(w, NULL, w->p.label_days, risk);
+    int rc = !risk || !label ? CL_ENOMEM : cl_synth_replay_true_risk(w, NULL, w->p.label_days, risk);
     if (rc == CL_OK) {
         int64_t n = 0;
         for (int i = 0; i < w->N; i++)
@@ -177,13 +177,13 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
     w->T = params->titles;
     w->N = params->customers;
     for (int k = 0; k < NCOEF; k++)
-        w->coef[k] = cl_synth_coefs()[k].value;
+        w->coef[k] = cl_synth_world_coefs()[k].value;
     synth_emit *em = NULL;
     int nem = 0;
     cl_atomic_file fev = {0}, frt = {0};
     int open_ev = 0, open_rt = 0;
 
-    rc = synth_make_catalog(w);
+    rc = cl_synth_world_make_catalog(w);
     if (rc)
         goto fail;
     w->cust = cl_alloc_calloc((size_t)w->N, sizeof *w->cust);
@@ -193,7 +193,7 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
         goto fail;
     }
     if (out_dir) {
-        if ((rc = synth_mkdir_p(out_dir)))
+        if ((rc = cl_synth_write_mkdir_p(out_dir)))
             goto fail;
         if ((rc = open_stream(&fev, out_dir, "events.csv",
                               "user_id,day,event,title_id,minutes,completion,device,detail\n")))
@@ -245,8 +245,8 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
             goto fail;
     }
     for (int k = 0; k < nem; k++) {
-        synth_buf_free(&em[k].events);
-        synth_buf_free(&em[k].ratings);
+        cl_synth_buf_free(&em[k].events);
+        cl_synth_buf_free(&em[k].ratings);
     }
     cl_alloc_free(em);
     em = NULL;
@@ -259,10 +259,10 @@ int cl_synth_new(cl_synth_world **out, const cl_synth_params *params, const char
         open_rt = 0;
         if ((rc = cl_fileio_atomic_commit(&frt)))
             goto fail;
-        if ((rc = synth_write_titles(w, out_dir)) || (rc = synth_write_users(w, out_dir)) ||
-            (rc = synth_write_campaign(w, out_dir)) || (rc = synth_write_emails(w, out_dir)) ||
-            (rc = synth_write_truth(w, out_dir)) ||
-            (rc = synth_write_readme(w, out_dir)))
+        if ((rc = cl_synth_write_titles(w, out_dir)) || (rc = cl_synth_write_users(w, out_dir)) ||
+            (rc = cl_synth_write_campaign(w, out_dir)) || (rc = cl_synth_write_emails(w, out_dir)) ||
+            (rc = cl_synth_write_truth(w, out_dir)) ||
+            (rc = cl_synth_write_readme(w, out_dir)))
             goto fail;
     }
     *out = w;
@@ -275,8 +275,8 @@ fail:
         cl_fileio_atomic_abort(&frt);
     if (em) {
         for (int k = 0; k < nem; k++) {
-            synth_buf_free(&em[k].events);
-            synth_buf_free(&em[k].ratings);
+            cl_synth_buf_free(&em[k].events);
+            cl_synth_buf_free(&em[k].ratings);
         }
         cl_alloc_free(em);
     }

@@ -7,7 +7,7 @@
  * observation window of `days` days (day 0 .. days-1): sessions, titles watched (chosen by
  * taste and popularity), minutes, ratings, support tickets, payment failures, plan changes and
  * a price rise. Churn is a daily complementary-log-log hazard whose causes and coefficients are
- * the table returned by cl_synth_coefs() (also written to the data dictionary). The snapshot is
+ * the table returned by cl_synth_world_coefs() (also written to the data dictionary). The snapshot is
  * the start of day `days`; the label is churn within the `label_days` days after it.
  *
  * Randomness: every customer-day draws from its own stream cl_rng_split(seed, id * 1024 + day),
@@ -54,17 +54,17 @@ typedef struct cl_synth_params {
     double frailty_sd;       /* sd of the hidden per-customer frailty (the noise) */
 } cl_synth_params;
 
-extern const cl_param_def cl_synth_param_defs[];
-void cl_synth_params_default(cl_synth_params *p);
+extern const cl_param_def cl_synth_world_param_defs[];
+void cl_synth_world_params_default(cl_synth_params *p);
 
-/* One documented cause of churn: eta += coef * term (see cl_synth_coefs). */
+/* One documented cause of churn: eta += coef * term (see cl_synth_world_coefs). */
 typedef struct cl_synth_coef {
     const char *name;
     double value;
     const char *term; /* what it multiplies, in words */
 } cl_synth_coef;
 /* The hazard's coefficient table, NULL-name terminated (static storage). */
-const cl_synth_coef *cl_synth_coefs(void);
+const cl_synth_coef *cl_synth_world_coefs(void);
 
 /* Counts gathered while generating (observation window only unless said). */
 typedef struct cl_synth_stats {
@@ -95,7 +95,7 @@ void cl_synth_free(cl_synth_world *w);
 
 const cl_synth_params *cl_synth_get_params(const cl_synth_world *w);
 const cl_synth_stats *cl_synth_get_stats(const cl_synth_world *w);
-const char *cl_synth_genre_name(int g); /* NULL when out of range */
+const char *cl_synth_world_genre_name(int g); /* NULL when out of range */
 
 /* Per-customer observations; id in 1..customers, else they return CL_ERANGE (< -1) and set
  * the error message. */
@@ -115,7 +115,7 @@ const float *cl_synth_tastes(const cl_synth_world *w, int id);
 uint32_t cl_synth_title_genres(const cl_synth_world *w, int tid);
 /* How well title tid matches customer id's hidden taste: genres * mean taste over the title's
  * genres (1 = indifferent, >1 liked). NaN when out of range. */
-double cl_synth_appeal(const cl_synth_world *w, int id, int tid);
+double cl_synth_world_appeal(const cl_synth_world *w, int id, int tid);
 
 /* Actions for a replay (one per customer). */
 enum { CL_SYNTH_NONE = 0, CL_SYNTH_DISCOUNT = 1, CL_SYNTH_CONTENT = 2, CL_SYNTH_OUTREACH = 3 };
@@ -147,15 +147,15 @@ int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int
  * none), integrating the hazard along the customer's expected path (latent engagement,
  * decaying tickets and payment failures, current plan and content match; no new random
  * events). out[id-1]; 0 for customers not active at the snapshot. */
-int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
+int cl_synth_replay_true_risk(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
                        double *out);
 
 /* The past campaign's truth (for checking uplift models): for every customer enrolled in it,
  * the probability of churning within campaign_outcome_days of campaign_day without the
  * discount (p_control) and with it (p_treated), from the hidden hazard along the customer's
- * expected path from the campaign day (as cl_synth_true_risk); NaN for customers not
+ * expected path from the campaign day (as cl_synth_replay_true_risk); NaN for customers not
  * enrolled. The customer's true effect is p_control - p_treated. out arrays [customers]. */
-int cl_synth_campaign_truth(const cl_synth_world *w, double *p_control, double *p_treated);
+int cl_synth_replay_campaign_truth(const cl_synth_world *w, double *p_control, double *p_treated);
 
 /* Live streams: the world running forward from its snapshot, one simulated day per call, as
  * the events.csv and ratings.csv lines that day would have (with their headers). The customers
@@ -176,7 +176,7 @@ int cl_synth_stream_next(cl_synth_stream *s, int *day, char **events, size_t *ne
  * shown to them: cl_synth_stream_show(s, id, titles, n) records an impression after the day
  * last returned by _next; each shown title is then viewed from the recommendation row (a
  * watch event with detail "rec") on one of the next `window` days with probability
- * cl_synth_rec_view_prob(w, id, tid), and the view moves the customer's content match (so
+ * cl_synth_stream_rec_view_prob(w, id, tid), and the view moves the customer's content match (so
  * the churn hazard) like any watch. Every shown title of negative log appeal lowers the match
  * by 0.02 (irrelevant recommendations tire). A new impression replaces pending views. The
  * reaction draws from its own random stream per customer and impression day, so it is
@@ -186,7 +186,7 @@ int cl_synth_stream_react(cl_synth_stream *s, int on, int window);
 int cl_synth_stream_show(cl_synth_stream *s, int id, const int32_t *titles, int n);
 /* The probability that customer id views title tid from a recommendation within the window:
  * 0.35 sigmoid(-2 + 2.5 log appeal + 4 (quality - 0.6)). NaN when out of range. */
-double cl_synth_rec_view_prob(const cl_synth_world *w, int id, int tid);
+double cl_synth_stream_rec_view_prob(const cl_synth_world *w, int id, int tid);
 /* The world's expected number of views of `titles` (valid ids) shown to id now: the sum of
  * their view probabilities times the chance of being alive on the view day (the window's days
  * averaged, at the hazard of the next day: views move the hazard only to second order). 0 for

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-void synth_buf_reserve(synth_buf *b, size_t extra)
+void cl_synth_buf_reserve(synth_buf *b, size_t extra)
 {
     if (b->err || b->n + extra + 1 <= b->cap)
         return;
@@ -24,25 +24,25 @@ void synth_buf_reserve(synth_buf *b, size_t extra)
     b->cap = cap;
 }
 
-void synth_buf_str(synth_buf *b, const char *s)
+void cl_synth_buf_str(synth_buf *b, const char *s)
 {
     size_t n = strlen(s);
-    synth_buf_reserve(b, n);
+    cl_synth_buf_reserve(b, n);
     if (b->err)
         return;
     memcpy(b->p + b->n, s, n);
     b->n += n;
 }
 
-void synth_buf_ch(synth_buf *b, char c)
+void cl_synth_buf_ch(synth_buf *b, char c)
 {
-    synth_buf_reserve(b, 1);
+    cl_synth_buf_reserve(b, 1);
     if (b->err)
         return;
     b->p[b->n++] = c;
 }
 
-void synth_buf_int(synth_buf *b, long long v)
+void cl_synth_buf_int(synth_buf *b, long long v)
 {
     char tmp[24];
     int n = 0;
@@ -51,7 +51,7 @@ void synth_buf_int(synth_buf *b, long long v)
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    synth_buf_reserve(b, (size_t)n + 1);
+    cl_synth_buf_reserve(b, (size_t)n + 1);
     if (b->err)
         return;
     if (v < 0)
@@ -60,7 +60,7 @@ void synth_buf_int(synth_buf *b, long long v)
         b->p[b->n++] = tmp[--n];
 }
 
-void synth_buf_fixed(synth_buf *b, double v, int decimals)
+void cl_synth_buf_fixed(synth_buf *b, double v, int decimals)
 {
     static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
     if (decimals < 0)
@@ -68,23 +68,23 @@ void synth_buf_fixed(synth_buf *b, double v, int decimals)
     if (decimals > 8)
         decimals = 8;
     if (!isfinite(v)) {
-        synth_buf_str(b, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        cl_synth_buf_str(b, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
         return;
     }
     double scaled = round(fabs(v) * pow10[decimals]);
     long long s = (long long)scaled;
     long long ip = s / (long long)pow10[decimals], fp = s % (long long)pow10[decimals];
     if (v < 0 && s != 0)
-        synth_buf_ch(b, '-');
-    synth_buf_int(b, ip);
+        cl_synth_buf_ch(b, '-');
+    cl_synth_buf_int(b, ip);
     if (decimals) {
         char tmp[12];
         for (int k = decimals - 1; k >= 0; k--) {
             tmp[k] = (char)('0' + fp % 10);
             fp /= 10;
         }
-        synth_buf_ch(b, '.');
-        synth_buf_reserve(b, (size_t)decimals);
+        cl_synth_buf_ch(b, '.');
+        cl_synth_buf_reserve(b, (size_t)decimals);
         if (b->err)
             return;
         memcpy(b->p + b->n, tmp, (size_t)decimals);
@@ -92,7 +92,7 @@ void synth_buf_fixed(synth_buf *b, double v, int decimals)
     }
 }
 
-void synth_buf_free(synth_buf *b)
+void cl_synth_buf_free(synth_buf *b)
 {
     cl_alloc_free(b->p);
     b->p = NULL;

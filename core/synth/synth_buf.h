@@ -15,11 +15,11 @@ typedef struct synth_buf {
     int err;
 } synth_buf;
 
-void synth_buf_reserve(synth_buf *b, size_t extra);
-void synth_buf_str(synth_buf *b, const char *s);
-void synth_buf_ch(synth_buf *b, char c);
-void synth_buf_int(synth_buf *b, long long v);
-void synth_buf_fixed(synth_buf *b, double v, int decimals); /* locale-independent */
-void synth_buf_free(synth_buf *b);
+void cl_synth_buf_reserve(synth_buf *b, size_t extra);
+void cl_synth_buf_str(synth_buf *b, const char *s);
+void cl_synth_buf_ch(synth_buf *b, char c);
+void cl_synth_buf_int(synth_buf *b, long long v);
+void cl_synth_buf_fixed(synth_buf *b, double v, int decimals); /* locale-independent */
+void cl_synth_buf_free(synth_buf *b);
 
 #endif

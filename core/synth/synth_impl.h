@@ -14,17 +14,17 @@ enum { PLAN_BASIC, PLAN_STANDARD, PLAN_PREMIUM, NPLANS };
 enum { PAY_CARD, PAY_DEBIT, PAY_PAYPAL, PAY_GIFT, NPAY };
 enum { NAGE = 5, NREGION = 5, NCHANNEL = 5, NDEVICE = 5 };
 
-extern const char *const synth_plan_names[NPLANS];
-extern const double synth_plan_price[NPLANS];
-extern const char *const synth_pay_names[NPAY];
-extern const double synth_pay_fail[NPAY];
-extern const char *const synth_age_names[NAGE];
-extern const char *const synth_region_names[NREGION];
-extern const char *const synth_channel_names[NCHANNEL];
-extern const char *const synth_device_names[NDEVICE];
-extern const char *const synth_ticket_topics[4];
+extern const char *const cl_synth_world_plan_names[NPLANS];
+extern const double cl_synth_world_plan_price[NPLANS];
+extern const char *const cl_synth_world_pay_names[NPAY];
+extern const double cl_synth_world_pay_fail[NPAY];
+extern const char *const cl_synth_world_age_names[NAGE];
+extern const char *const cl_synth_world_region_names[NREGION];
+extern const char *const cl_synth_world_channel_names[NCHANNEL];
+extern const char *const cl_synth_world_device_names[NDEVICE];
+extern const char *const cl_synth_world_ticket_topics[4];
 
-/* The hazard coefficients by name (indices into cl_synth_coefs()). */
+/* The hazard coefficients by name (indices into cl_synth_world_coefs()). */
 enum {
     K_BASE, K_DECLINE, K_ENGAGE, K_MATCH, K_PRICE, K_RISE, K_PAYFAIL, K_TICKET, K_NEW,
     K_PLAN_BASIC, K_PLAN_PREMIUM, K_PAY_DEBIT, K_PAY_PAYPAL, K_PAY_GIFT, K_CH_SEARCH,
@@ -49,7 +49,7 @@ typedef struct synth_state {
 typedef struct synth_cust {
     int32_t signup_day;
     int8_t age, region, pay, channel, plan0, ndev;
-    uint8_t devices;       /* bit mask over synth_device_names */
+    uint8_t devices;       /* bit mask over cl_synth_world_device_names */
     int8_t campaign;       /* -1 not enrolled, 0 control, 1 treated */
     int8_t campaign_churn; /* outcome for enrolled customers */
     int8_t label;          /* 1/0, -1 not active at the snapshot */
@@ -92,25 +92,25 @@ typedef struct synth_emit {
 } synth_emit;
 
 /* Monthly list price of `plan` on `day`. */
-double synth_price(const cl_synth_world *w, int plan, int day);
+double cl_synth_world_price(const cl_synth_world *w, int plan, int day);
 /* Log of the latent sessions-per-day rate of customer c (0-based) on `day`. */
-double synth_log_engagement(const synth_cust *c, int day);
+double cl_synth_world_log_engagement(const synth_cust *c, int day);
 /* How strongly a discount of fraction d is felt, 1 at 25% (see synth.c). */
-double synth_discount_feel(double d);
+double cl_synth_world_discount_feel(double d);
 /* The linear predictor of the daily hazard, h = 1 - exp(-exp(eta)). */
-double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day);
+double cl_synth_world_eta(const cl_synth_world *w, int ci, const synth_state *st, int day);
 /* Applies a (validated) action to a state starting on `day`. */
-void synth_apply_action(const cl_synth_world *w, int ci, synth_state *st,
+void cl_synth_world_apply_action(const cl_synth_world *w, int ci, synth_state *st,
                         const cl_synth_action *a, int day);
-int synth_check_action(const cl_synth_world *w, int ci, const cl_synth_action *a);
+int cl_synth_world_check_action(const cl_synth_world *w, int ci, const cl_synth_action *a);
 /* Simulates day `day` for customer ci (0-based) from *st: returns 1 if the customer churned
  * that day. Adds the day's revenue to *revenue when not NULL; emits events when em != NULL. */
-int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, synth_emit *em,
+int cl_synth_world_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, synth_emit *em,
                   double *revenue);
-/* The deterministic start-of-day updates of synth_sim_day (action expiry, price rise). */
-void synth_true_day_start(const cl_synth_world *w, int ci, synth_state *st, int day);
+/* The deterministic start-of-day updates of cl_synth_world_sim_day (action expiry, price rise). */
+void cl_synth_world_true_day_start(const cl_synth_world *w, int ci, synth_state *st, int day);
 /* Runs days [day0, day0 + n) from *st without events; returns the churn day or -1. */
-int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0, int n,
+int cl_synth_world_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0, int n,
                      double *revenue);
 
 /* The e-mail log (emails.csv): a newsletter every SYNTH_EMAIL_EVERY days from day
@@ -122,26 +122,26 @@ int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0,
 #define SYNTH_EMAIL_CLICK_A (-3.0)
 #define SYNTH_EMAIL_CLICK_B 5.0
 /* Customer ci's reaction to the e-mail of `day`: 0 unopened, 1 opened, 2 price link followed. */
-int synth_email_reaction(const cl_synth_world *w, int ci, int day);
+int cl_synth_world_email_reaction(const cl_synth_world *w, int ci, int day);
 /* 1 if customer ci is a customer on `day` (signed up, not yet cancelled). */
-int synth_customer_on(const cl_synth_world *w, int ci, int day);
+int cl_synth_world_customer_on(const cl_synth_world *w, int ci, int day);
 
 /* Draws the catalog of titles and the genre samplers into w (synth_world.c). */
-int synth_make_catalog(cl_synth_world *w);
+int cl_synth_world_make_catalog(cl_synth_world *w);
 /* Draws customer ci (0-based): attributes, hidden traits and the state at signup. */
-void synth_make_customer(cl_synth_world *w, int ci, synth_state *st);
-/* The state at signup of customer ci from its drawn traits (the end of synth_make_customer;
+void cl_synth_world_make_customer(cl_synth_world *w, int ci, synth_state *st);
+/* The state at signup of customer ci from its drawn traits (the end of cl_synth_world_make_customer;
  * the oracle of the past campaign re-runs a customer from it). */
-void synth_initial_state(const cl_synth_world *w, int ci, synth_state *st);
+void cl_synth_world_initial_state(const cl_synth_world *w, int ci, synth_state *st);
 
 /* Files (synth_write.c). */
-int synth_write_titles(const cl_synth_world *w, const char *dir);
-int synth_write_users(const cl_synth_world *w, const char *dir);
-int synth_write_campaign(const cl_synth_world *w, const char *dir);
-int synth_write_emails(const cl_synth_world *w, const char *dir);
-int synth_write_truth(const cl_synth_world *w, const char *dir);
-int synth_write_readme(const cl_synth_world *w, const char *dir);
-int synth_path(char *buf, size_t cap, const char *dir, const char *name);
-int synth_mkdir_p(const char *dir);
+int cl_synth_write_titles(const cl_synth_world *w, const char *dir);
+int cl_synth_write_users(const cl_synth_world *w, const char *dir);
+int cl_synth_write_campaign(const cl_synth_world *w, const char *dir);
+int cl_synth_write_emails(const cl_synth_world *w, const char *dir);
+int cl_synth_write_truth(const cl_synth_world *w, const char *dir);
+int cl_synth_write_readme(const cl_synth_world *w, const char *dir);
+int cl_synth_write_path(char *buf, size_t cap, const char *dir, const char *name);
+int cl_synth_write_mkdir_p(const char *dir);
 
 #endif

@@ -17,7 +17,7 @@ static int check_all(const cl_synth_world *w, const cl_synth_action *actions, in
                         horizon);
     if (actions)
         for (int ci = 0; ci < w->N; ci++) {
-            int rc = synth_check_action(w, ci, &actions[ci]);
+            int rc = cl_synth_world_check_action(w, ci, &actions[ci]);
             if (rc)
                 return rc;
         }
@@ -39,8 +39,8 @@ int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int
             cl_synth_outcome o = {0, -1, 0.0};
             if (c->label >= 0) {
                 synth_state st = c->snap;
-                synth_apply_action(w, ci, &st, actions ? &actions[ci] : NULL, D);
-                o.churn_day = synth_run_window(w, ci, &st, D, horizon, &o.revenue);
+                cl_synth_world_apply_action(w, ci, &st, actions ? &actions[ci] : NULL, D);
+                o.churn_day = cl_synth_world_run_window(w, ci, &st, D, horizon, &o.revenue);
                 o.retained = o.churn_day < 0;
             }
             out[ci] = o;
@@ -51,14 +51,14 @@ int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int
     return CL_OK;
 }
 
-int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
+int cl_synth_replay_true_risk(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
                        double *out)
 {
     int rc = check_all(w, actions, horizon);
     if (rc)
         return rc;
     int nt = cl_threads_get(), D = w->p.days;
-    const float decay = (float)0.97715996843424655; /* the 30-day half-life of synth_sim_day */
+    const float decay = (float)0.97715996843424655; /* the 30-day half-life of cl_synth_world_sim_day */
 #pragma omp parallel for schedule(static, REPLAY_BLOCK) num_threads(nt)
     for (int ci = 0; ci < w->N; ci++) {
         const synth_cust *c = &w->cust[ci];
@@ -67,11 +67,11 @@ int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, 
             continue;
         }
         synth_state st = c->snap;
-        synth_apply_action(w, ci, &st, actions ? &actions[ci] : NULL, D);
+        cl_synth_world_apply_action(w, ci, &st, actions ? &actions[ci] : NULL, D);
         double cumhaz = 0; /* -log P(survive) = sum of exp(eta) */
         for (int d = D; d < D + horizon; d++) {
-            synth_true_day_start(w, ci, &st, d);
-            cumhaz += exp(synth_eta(w, ci, &st, d));
+            cl_synth_world_true_day_start(w, ci, &st, d);
+            cumhaz += exp(cl_synth_world_eta(w, ci, &st, d));
             st.pf *= decay;
             st.tk *= decay;
         }
@@ -83,18 +83,18 @@ int cl_synth_true_risk(const cl_synth_world *w, const cl_synth_action *actions, 
 /* -log P(survive days [day0, day0 + n)) from st along the expected path (no new events). */
 static double expected_cumhaz(const cl_synth_world *w, int ci, synth_state st, int day0, int n)
 {
-    const float decay = (float)0.97715996843424655; /* the 30-day half-life of synth_sim_day */
+    const float decay = (float)0.97715996843424655; /* the 30-day half-life of cl_synth_world_sim_day */
     double cumhaz = 0;
     for (int d = day0; d < day0 + n; d++) {
-        synth_true_day_start(w, ci, &st, d);
-        cumhaz += exp(synth_eta(w, ci, &st, d));
+        cl_synth_world_true_day_start(w, ci, &st, d);
+        cumhaz += exp(cl_synth_world_eta(w, ci, &st, d));
         st.pf *= decay;
         st.tk *= decay;
     }
     return cumhaz;
 }
 
-int cl_synth_campaign_truth(const cl_synth_world *w, double *p_control, double *p_treated)
+int cl_synth_replay_campaign_truth(const cl_synth_world *w, double *p_control, double *p_treated)
 {
     const cl_synth_params *P = &w->p;
     int nt = cl_threads_get(), D = P->campaign_day, H = P->campaign_outcome_days;
@@ -106,15 +106,15 @@ int cl_synth_campaign_truth(const cl_synth_world *w, double *p_control, double *
             continue;
         /* the customer's life up to the campaign day, with the same random numbers */
         synth_state st;
-        synth_initial_state(w, ci, &st);
+        cl_synth_world_initial_state(w, ci, &st);
         int alive = 1;
         for (int d = c->signup_day > 0 ? c->signup_day : 0; d < D && alive; d++)
-            alive = !synth_sim_day(w, ci, &st, d, NULL, NULL);
+            alive = !cl_synth_world_sim_day(w, ci, &st, d, NULL, NULL);
         if (!alive)
             continue; /* cannot happen: enrolment needs the customer active on the day */
         synth_state s1 = st;
         cl_synth_action a = {CL_SYNTH_DISCOUNT, P->campaign_discount, P->campaign_months, NULL, 0};
-        synth_apply_action(w, ci, &s1, &a, D);
+        cl_synth_world_apply_action(w, ci, &s1, &a, D);
         p_control[ci] = -expm1(-expected_cumhaz(w, ci, st, D, H));
         p_treated[ci] = -expm1(-expected_cumhaz(w, ci, s1, D, H));
     }

@@ -11,7 +11,7 @@
 
 /* ---- the recommendation reaction ---------------------------------------------------------
  * A shown list is one impression: each title is viewed from the recommendation row within
- * the window with probability cl_synth_rec_view_prob, on a day drawn uniformly among the
+ * the window with probability cl_synth_stream_rec_view_prob, on a day drawn uniformly among the
  * window's days. The draws come from their own stream, cl_rng_split(seed ^ REACT_SALT,
  * id * CL_SYNTH_MAX_DAYS + impression day), so the daily life draws are untouched: with the
  * reaction off (or nothing shown) the stream equals w:replay exactly. */
@@ -36,9 +36,9 @@ struct cl_synth_stream {
 
 static double rs_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
-double cl_synth_rec_view_prob(const cl_synth_world *w, int id, int tid)
+double cl_synth_stream_rec_view_prob(const cl_synth_world *w, int id, int tid)
 {
-    double a = cl_synth_appeal(w, id, tid);
+    double a = cl_synth_world_appeal(w, id, tid);
     if (!(a > 0))
         return NAN;
     double la = log(a), q = w->t_quality[tid - 1];
@@ -85,8 +85,8 @@ int cl_synth_stream_show(cl_synth_stream *s, int id, const int32_t *titles, int 
         double u = cl_rng_uniform(&r);
         int dv = d0 + 1 + (int)cl_rng_below(&r, (uint64_t)s->window);
         rs->tid[k] = titles[k];
-        rs->day[k] = (int16_t)(u < cl_synth_rec_view_prob(w, id, titles[k]) ? dv : -1);
-        double la = log(cl_synth_appeal(w, id, titles[k]));
+        rs->day[k] = (int16_t)(u < cl_synth_stream_rec_view_prob(w, id, titles[k]) ? dv : -1);
+        double la = log(cl_synth_world_appeal(w, id, titles[k]));
         if (la < 0) /* an irrelevant recommendation slightly tires */
             match -= REACT_IRRELEVANT;
     }
@@ -102,12 +102,12 @@ double cl_synth_stream_expected_views(const cl_synth_stream *s, int id, const in
         return id >= 1 && id <= w->N ? 0 : NAN;
     double e = 0;
     for (int k = 0; k < n; k++)
-        e += cl_synth_rec_view_prob(w, id, titles[k]);
+        e += cl_synth_stream_rec_view_prob(w, id, titles[k]);
     /* a view on the j-th day after the impression needs the customer alive through day j:
      * average the survival (1 - h)^j over the window's days, h the hazard of the next day */
     synth_state st = s->st[id - 1];
-    synth_true_day_start(w, id - 1, &st, s->day);
-    double q = exp(-exp(synth_eta(w, id - 1, &st, s->day))), surv = 0, qj = 1;
+    cl_synth_world_true_day_start(w, id - 1, &st, s->day);
+    double q = exp(-exp(cl_synth_world_eta(w, id - 1, &st, s->day))), surv = 0, qj = 1;
     int win = s->window > 0 ? s->window : 7;
     for (int j = 1; j <= win; j++) {
         qj *= q;
@@ -126,21 +126,21 @@ static void react_day(cl_synth_stream *s, int ci, int d, synth_emit *em)
         if (rs->day[k] != d)
             continue;
         int tid = rs->tid[k];
-        double la = log(cl_synth_appeal(w, ci + 1, tid));
+        double la = log(cl_synth_world_appeal(w, ci + 1, tid));
         double comp = 0.05 + 0.95 * rs_sigmoid(0.6 + 1.2 * la + 3.0 * (w->t_quality[tid - 1] - 0.6));
         st->match = (float)((1 - REACT_MATCH_W) * st->match + REACT_MATCH_W * la);
         synth_buf *b = &em->events;
-        synth_buf_reserve(b, 96);
-        synth_buf_int(b, ci + 1);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, d);
-        synth_buf_str(b, ",watch,");
-        synth_buf_int(b, tid);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, (long long)(w->t_runtime[tid - 1] * comp + 0.5));
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, comp, 3);
-        synth_buf_str(b, ",tv,rec\n");
+        cl_synth_buf_reserve(b, 96);
+        cl_synth_buf_int(b, ci + 1);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, d);
+        cl_synth_buf_str(b, ",watch,");
+        cl_synth_buf_int(b, tid);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, (long long)(w->t_runtime[tid - 1] * comp + 0.5));
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, comp, 3);
+        cl_synth_buf_str(b, ",tv,rec\n");
         em->st.watches++;
         em->st.events++;
         rs->day[k] = -1;
@@ -159,7 +159,7 @@ int cl_synth_stream_new(cl_synth_stream **out, const cl_synth_world *w)
     s->day = w->p.days;
     for (int ci = 0; ci < w->N; ci++) {
         s->st[ci] = w->cust[ci].snap;
-        /* as cl_synth_replay with no action (synth_apply_action(NULL) changes nothing) */
+        /* as cl_synth_replay with no action (cl_synth_world_apply_action(NULL) changes nothing) */
         s->st[ci].alive = w->cust[ci].label >= 0;
     }
     *out = s;
@@ -184,21 +184,21 @@ int cl_synth_stream_next(cl_synth_stream *s, int *day, char **events, size_t *ne
         return cl_error(CL_ERANGE, "synth: stream: the world ends at day %d", CL_SYNTH_MAX_DAYS - 1);
     synth_emit em;
     memset(&em, 0, sizeof em);
-    synth_buf_str(&em.events, "user_id,day,event,title_id,minutes,completion,device,detail\n");
-    synth_buf_str(&em.ratings, "user_id,title_id,day,rating\n");
+    cl_synth_buf_str(&em.events, "user_id,day,event,title_id,minutes,completion,device,detail\n");
+    cl_synth_buf_str(&em.ratings, "user_id,title_id,day,rating\n");
     const int d = s->day;
     for (int ci = 0; ci < s->w->N; ci++)
         if (s->st[ci].alive) {
-            if (synth_sim_day(s->w, ci, &s->st[ci], d, &em, NULL))
+            if (cl_synth_world_sim_day(s->w, ci, &s->st[ci], d, &em, NULL))
                 s->st[ci].alive = 0;
             else if (s->react)
                 react_day(s, ci, d, &em);
         }
-    synth_buf_ch(&em.events, '\0');
-    synth_buf_ch(&em.ratings, '\0');
+    cl_synth_buf_ch(&em.events, '\0');
+    cl_synth_buf_ch(&em.ratings, '\0');
     if (em.events.err || em.ratings.err) {
-        synth_buf_free(&em.events);
-        synth_buf_free(&em.ratings);
+        cl_synth_buf_free(&em.events);
+        cl_synth_buf_free(&em.ratings);
         return cl_error(CL_ENOMEM, "synth: stream: out of memory for day %d", d);
     }
     *day = d;

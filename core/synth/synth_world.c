@@ -16,7 +16,7 @@
 
 /* ---- parameters --------------------------------------------------------------------- */
 
-const cl_param_def cl_synth_param_defs[] = {
+const cl_param_def cl_synth_world_param_defs[] = {
     {"customers", CL_PARAM_INT, offsetof(cl_synth_params, customers), 50000, 1, 10000000, NULL,
      "number of customers simulated (ids 1..customers)"},
     {"titles", CL_PARAM_INT, offsetof(cl_synth_params, titles), 2000, 50, 200000, NULL,
@@ -53,10 +53,10 @@ const cl_param_def cl_synth_param_defs[] = {
      "sd of the hidden per-customer frailty on the log hazard (the noise)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
-void cl_synth_params_default(cl_synth_params *p)
+void cl_synth_world_params_default(cl_synth_params *p)
 {
     memset(p, 0, sizeof *p);
-    cl_param_defaults(cl_synth_param_defs, p);
+    cl_param_defaults(cl_synth_world_param_defs, p);
 }
 
 /* ---- the documented causes of churn --------------------------------------------------- */
@@ -98,7 +98,7 @@ static const cl_synth_coef coefs[NCOEF + 1] = {
      "min(1, payment failures + tickets) during outreach: it helps most with open issues"},
     {NULL, 0, NULL}};
 
-const cl_synth_coef *cl_synth_coefs(void) { return coefs; }
+const cl_synth_coef *cl_synth_world_coefs(void) { return coefs; }
 
 /* ---- fixed vocabularies ---------------------------------------------------------------- */
 
@@ -111,22 +111,22 @@ static const double genre_weight[CL_SYNTH_MAX_GENRES] = {
     3.0, 2.8, 2.0, 1.8, 1.5, 1.4, 1.2, 1.0, 1.0, 0.9, 0.9, 0.8, 0.8, 0.7,
     0.6, 0.5, 0.4, 0.35, 0.3, 0.2};
 
-const char *const synth_plan_names[NPLANS] = {"basic", "standard", "premium"};
-const double synth_plan_price[NPLANS] = {7.99, 12.99, 17.99};
-const char *const synth_pay_names[NPAY] = {"card", "debit", "paypal", "gift_card"};
-const double synth_pay_fail[NPAY] = {0.020, 0.035, 0.012, 0.060};
+const char *const cl_synth_world_plan_names[NPLANS] = {"basic", "standard", "premium"};
+const double cl_synth_world_plan_price[NPLANS] = {7.99, 12.99, 17.99};
+const char *const cl_synth_world_pay_names[NPAY] = {"card", "debit", "paypal", "gift_card"};
+const double cl_synth_world_pay_fail[NPAY] = {0.020, 0.035, 0.012, 0.060};
 static const double pay_weight[NPAY] = {0.50, 0.22, 0.20, 0.08};
-const char *const synth_age_names[NAGE] = {"18-24", "25-34", "35-44", "45-54", "55+"};
+const char *const cl_synth_world_age_names[NAGE] = {"18-24", "25-34", "35-44", "45-54", "55+"};
 static const double age_weight[NAGE] = {0.15, 0.25, 0.22, 0.18, 0.20};
 static const double age_engage[NAGE] = {1.20, 1.10, 1.00, 0.90, 0.80};
-const char *const synth_region_names[NREGION] = {"north", "south", "east", "west", "metro"};
+const char *const cl_synth_world_region_names[NREGION] = {"north", "south", "east", "west", "metro"};
 static const double region_weight[NREGION] = {0.18, 0.20, 0.19, 0.18, 0.25};
-const char *const synth_channel_names[NCHANNEL] = {"organic", "search", "social", "referral",
+const char *const cl_synth_world_channel_names[NCHANNEL] = {"organic", "search", "social", "referral",
                                                    "partner"};
 static const double channel_weight[NCHANNEL] = {0.40, 0.20, 0.18, 0.12, 0.10};
-const char *const synth_device_names[NDEVICE] = {"tv", "mobile", "web", "tablet", "console"};
+const char *const cl_synth_world_device_names[NDEVICE] = {"tv", "mobile", "web", "tablet", "console"};
 static const double device_weight[NDEVICE] = {0.35, 0.30, 0.15, 0.12, 0.08};
-const char *const synth_ticket_topics[4] = {"playback", "account", "content", "billing"};
+const char *const cl_synth_world_ticket_topics[4] = {"playback", "account", "content", "billing"};
 /* by day % 7; day 0 (2025-01-01) is a Wednesday: Wed Thu Fri Sat Sun Mon Tue, mean 1 */
 static const double weekday_factor[7] = {0.90, 0.95, 1.10, 1.20, 1.15, 0.85, 0.85};
 
@@ -138,7 +138,7 @@ static const double weekday_factor[7] = {0.90, 0.95, 1.10, 1.20, 1.15, 0.85, 0.8
 #define SEED_CUSTOMER 0x43555354ULL
 #define SEED_EMAIL 0x454d4149ULL
 
-const char *cl_synth_genre_name(int g)
+const char *cl_synth_world_genre_name(int g)
 {
     return g >= 0 && g < CL_SYNTH_MAX_GENRES ? genre_names[g] : NULL;
 }
@@ -194,15 +194,15 @@ static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 /* ---- prices, engagement, hazard --------------------------------------------------------- */
 
-double synth_price(const cl_synth_world *w, int plan, int day)
+double cl_synth_world_price(const cl_synth_world *w, int plan, int day)
 {
-    double p = synth_plan_price[plan];
+    double p = cl_synth_world_plan_price[plan];
     if (plan != PLAN_BASIC && w->p.price_rise_day >= 0 && day >= w->p.price_rise_day)
         p += w->p.price_rise;
     return p;
 }
 
-double synth_log_engagement(const synth_cust *c, int day)
+double cl_synth_world_log_engagement(const synth_cust *c, int day)
 {
     double le = log(c->e0);
     double t = day - c->fade_start;
@@ -215,7 +215,7 @@ double synth_log_engagement(const synth_cust *c, int day)
 
 static double effective_price(const cl_synth_world *w, const synth_state *st, int day)
 {
-    double p = synth_price(w, st->plan, day);
+    double p = cl_synth_world_price(w, st->plan, day);
     if (st->act == CL_SYNTH_DISCOUNT)
         p *= 1.0 - st->act_disc;
     return p;
@@ -227,16 +227,16 @@ static double effective_price(const cl_synth_world *w, const synth_state *st, in
  * The hazard sees the perceived price list * (1 - 0.25 g(d)) - 0.75 of list at 25%, as
  * before, and never below 0.57 of list even at 100% off, so the price term stays finite - and
  * the discount's own bonus action_discount * g(d), which a 1% discount earns only 3% of. */
-double synth_discount_feel(double d)
+double cl_synth_world_discount_feel(double d)
 {
     return -expm1(-d / 0.3) / -expm1(-0.25 / 0.3);
 }
 
 static double perceived_price(const cl_synth_world *w, const synth_state *st, int day)
 {
-    double p = synth_price(w, st->plan, day);
+    double p = cl_synth_world_price(w, st->plan, day);
     if (st->act == CL_SYNTH_DISCOUNT)
-        p *= 1.0 - 0.25 * synth_discount_feel(st->act_disc);
+        p *= 1.0 - 0.25 * cl_synth_world_discount_feel(st->act_disc);
     return p;
 }
 
@@ -247,16 +247,16 @@ static double watch_through(double la, double q)
     return 1.0 / (1.0 + exp(-(0.6 + 1.2 * la + 3.0 * (q - 0.6))));
 }
 
-double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day)
+double cl_synth_world_eta(const cl_synth_world *w, int ci, const synth_state *st, int day)
 {
     const synth_cust *c = &w->cust[ci];
     const double *k = w->coef;
     double le0 = log(c->e0);
     double eta = k[K_BASE] + log(w->p.churn_scale);
-    eta += k[K_DECLINE] * (le0 - synth_log_engagement(c, day));
+    eta += k[K_DECLINE] * (le0 - cl_synth_world_log_engagement(c, day));
     eta += k[K_ENGAGE] * (le0 - log(MEDIAN_ENGAGEMENT));
     eta += k[K_MATCH] * (st->match - 0.5);
-    eta += k[K_PRICE] * c->sens * log(perceived_price(w, st, day) / synth_plan_price[PLAN_BASIC]);
+    eta += k[K_PRICE] * c->sens * log(perceived_price(w, st, day) / cl_synth_world_plan_price[PLAN_BASIC]);
     if (st->rise_day >= 0)
         eta += k[K_RISE] * c->sens * exp(-(day - st->rise_day) / 45.0);
     eta += k[K_PAYFAIL] * st->pf + k[K_TICKET] * st->tk;
@@ -275,7 +275,7 @@ double synth_eta(const cl_synth_world *w, int ci, const synth_state *st, int day
     eta += k[K_FRAILTY] * c->frailty;
     switch (st->act) {
     case CL_SYNTH_DISCOUNT:
-        eta += k[K_DISCOUNT] * synth_discount_feel(st->act_disc);
+        eta += k[K_DISCOUNT] * cl_synth_world_discount_feel(st->act_disc);
         break;
     case CL_SYNTH_CONTENT:
         eta += k[K_CONTENT] * st->act_boost;
@@ -305,7 +305,7 @@ static double appeal_of(const cl_synth_world *w, const float *taste, uint32_t ma
     return n ? w->G * s / n : 1.0;
 }
 
-int synth_make_catalog(cl_synth_world *w)
+int cl_synth_world_make_catalog(cl_synth_world *w)
 {
     int T = w->T, G = w->G;
     w->t_series = cl_alloc_calloc((size_t)T, 1);
@@ -392,7 +392,7 @@ int synth_make_catalog(cl_synth_world *w)
 
 /* Draws customer ci's attributes and hidden traits from its own stream, and its state at the
  * start of the observation window (or at signup). */
-void synth_make_customer(cl_synth_world *w, int ci, synth_state *st)
+void cl_synth_world_make_customer(cl_synth_world *w, int ci, synth_state *st)
 {
     const cl_synth_params *P = &w->p;
     synth_cust *c = &w->cust[ci];
@@ -450,10 +450,10 @@ void synth_make_customer(cl_synth_world *w, int ci, synth_state *st)
     c->campaign_churn = -1;
     c->label = -1;
     c->churn_day = -1;
-    synth_initial_state(w, ci, st);
+    cl_synth_world_initial_state(w, ci, st);
 }
 
-void synth_initial_state(const cl_synth_world *w, int ci, synth_state *st)
+void cl_synth_world_initial_state(const cl_synth_world *w, int ci, synth_state *st)
 {
     const synth_cust *c = &w->cust[ci];
     const float *taste = w->taste + (size_t)ci * w->G;
@@ -480,13 +480,13 @@ void synth_initial_state(const cl_synth_world *w, int ci, synth_state *st)
 
 static void emit_head(synth_buf *b, int id, int day, const char *event)
 {
-    synth_buf_reserve(b, 96);
-    synth_buf_int(b, id);
-    synth_buf_ch(b, ',');
-    synth_buf_int(b, day);
-    synth_buf_ch(b, ',');
-    synth_buf_str(b, event);
-    synth_buf_ch(b, ',');
+    cl_synth_buf_reserve(b, 96);
+    cl_synth_buf_int(b, id);
+    cl_synth_buf_ch(b, ',');
+    cl_synth_buf_int(b, day);
+    cl_synth_buf_ch(b, ',');
+    cl_synth_buf_str(b, event);
+    cl_synth_buf_ch(b, ',');
 }
 
 /* Deterministic start-of-day updates: an action running out, the price rise. */
@@ -498,21 +498,21 @@ static void day_start(const cl_synth_world *w, int ci, synth_state *st, int day,
         st->rise_day = (int16_t)day;
         if (em) {
             emit_head(&em->events, ci + 1, day, "price_change");
-            synth_buf_str(&em->events, ",,,,");
-            synth_buf_fixed(&em->events, synth_price(w, st->plan, day), 2);
-            synth_buf_ch(&em->events, '\n');
+            cl_synth_buf_str(&em->events, ",,,,");
+            cl_synth_buf_fixed(&em->events, cl_synth_world_price(w, st->plan, day), 2);
+            cl_synth_buf_ch(&em->events, '\n');
             em->st.price_changes++;
             em->st.events++;
         }
     }
 }
 
-void synth_true_day_start(const cl_synth_world *w, int ci, synth_state *st, int day)
+void cl_synth_world_true_day_start(const cl_synth_world *w, int ci, synth_state *st, int day)
 {
     day_start(w, ci, st, day, NULL);
 }
 
-int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, synth_emit *em,
+int cl_synth_world_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, synth_emit *em,
                   double *revenue)
 {
     const synth_cust *c = &w->cust[ci];
@@ -523,12 +523,12 @@ int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, syn
     cl_rng r;
     cl_rng_split(&r, w->p.seed, (uint64_t)id * CL_SYNTH_MAX_DAYS + (uint64_t)day);
     double u = cl_rng_uniform(&r); /* the first draw of the day decides churn */
-    double h = -expm1(-exp(synth_eta(w, ci, st, day)));
+    double h = -expm1(-exp(cl_synth_world_eta(w, ci, st, day)));
     if (u < h) {
         st->alive = 0;
         if (em) {
             emit_head(&em->events, id, day, "cancel");
-            synth_buf_str(&em->events, ",,,,\n");
+            cl_synth_buf_str(&em->events, ",,,,\n");
             em->st.events++;
         }
         return 1;
@@ -543,14 +543,14 @@ int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, syn
     if (tenure > 0 && tenure % 30 == 0) {
         if (em)
             em->st.bills++;
-        if (cl_rng_uniform(&r) < synth_pay_fail[(int)c->pay]) {
+        if (cl_rng_uniform(&r) < cl_synth_world_pay_fail[(int)c->pay]) {
             pf_today = 1;
             st->pf += 1;
             if (em) {
                 emit_head(&em->events, id, day, "payment_failed");
-                synth_buf_str(&em->events, ",,,,");
-                synth_buf_str(&em->events, synth_pay_names[(int)c->pay]);
-                synth_buf_ch(&em->events, '\n');
+                cl_synth_buf_str(&em->events, ",,,,");
+                cl_synth_buf_str(&em->events, cl_synth_world_pay_names[(int)c->pay]);
+                cl_synth_buf_ch(&em->events, '\n');
                 em->st.payment_failures++;
                 em->st.events++;
             }
@@ -558,7 +558,7 @@ int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, syn
     }
 
     /* sessions and the titles watched */
-    double le = synth_log_engagement(c, day);
+    double le = cl_synth_world_log_engagement(c, day);
     double lam = exp(le) * weekday_factor[day % 7];
     int ns = poisson(&r, lam);
     if (em) {
@@ -619,27 +619,27 @@ int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, syn
             if (em) {
                 synth_buf *b = &em->events;
                 emit_head(b, id, day, "watch");
-                synth_buf_int(b, ti + 1);
-                synth_buf_ch(b, ',');
-                synth_buf_int(b, (long long)(minutes + 0.5));
-                synth_buf_ch(b, ',');
-                synth_buf_fixed(b, comp, 3);
-                synth_buf_ch(b, ',');
-                synth_buf_str(b, synth_device_names[dev]);
-                synth_buf_str(b, ",\n");
+                cl_synth_buf_int(b, ti + 1);
+                cl_synth_buf_ch(b, ',');
+                cl_synth_buf_int(b, (long long)(minutes + 0.5));
+                cl_synth_buf_ch(b, ',');
+                cl_synth_buf_fixed(b, comp, 3);
+                cl_synth_buf_ch(b, ',');
+                cl_synth_buf_str(b, cl_synth_world_device_names[dev]);
+                cl_synth_buf_str(b, ",\n");
                 em->st.watches++;
                 em->st.events++;
                 if (rated) {
                     synth_buf *rb = &em->ratings;
-                    synth_buf_reserve(rb, 48);
-                    synth_buf_int(rb, id);
-                    synth_buf_ch(rb, ',');
-                    synth_buf_int(rb, ti + 1);
-                    synth_buf_ch(rb, ',');
-                    synth_buf_int(rb, day);
-                    synth_buf_ch(rb, ',');
-                    synth_buf_int(rb, stars);
-                    synth_buf_ch(rb, '\n');
+                    cl_synth_buf_reserve(rb, 48);
+                    cl_synth_buf_int(rb, id);
+                    cl_synth_buf_ch(rb, ',');
+                    cl_synth_buf_int(rb, ti + 1);
+                    cl_synth_buf_ch(rb, ',');
+                    cl_synth_buf_int(rb, day);
+                    cl_synth_buf_ch(rb, ',');
+                    cl_synth_buf_int(rb, stars);
+                    cl_synth_buf_ch(rb, '\n');
                     em->st.ratings++;
                 }
             }
@@ -654,9 +654,9 @@ int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, syn
         int topic = pf_today ? 3 : pick(&r, topic_w, 4);
         if (em) {
             emit_head(&em->events, id, day, "ticket");
-            synth_buf_str(&em->events, ",,,,");
-            synth_buf_str(&em->events, synth_ticket_topics[topic]);
-            synth_buf_ch(&em->events, '\n');
+            cl_synth_buf_str(&em->events, ",,,,");
+            cl_synth_buf_str(&em->events, cl_synth_world_ticket_topics[topic]);
+            cl_synth_buf_ch(&em->events, '\n');
             em->st.tickets++;
             em->st.events++;
         }
@@ -673,9 +673,9 @@ int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, syn
         st->plan = (int8_t)(up < p_down ? from - 1 : from + 1);
         if (em) {
             emit_head(&em->events, id, day, "plan_change");
-            synth_buf_str(&em->events, ",,,,");
-            synth_buf_str(&em->events, synth_plan_names[(int)st->plan]);
-            synth_buf_ch(&em->events, '\n');
+            cl_synth_buf_str(&em->events, ",,,,");
+            cl_synth_buf_str(&em->events, cl_synth_world_plan_names[(int)st->plan]);
+            cl_synth_buf_ch(&em->events, '\n');
             em->st.plan_changes++;
             em->st.events++;
         }
@@ -686,11 +686,11 @@ int synth_sim_day(const cl_synth_world *w, int ci, synth_state *st, int day, syn
 }
 
 /* Runs days [day0, day0 + n) from *st without events; returns the churn day or -1. */
-int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0, int n,
+int cl_synth_world_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0, int n,
                      double *revenue)
 {
     for (int d = day0; d < day0 + n; d++)
-        if (synth_sim_day(w, ci, st, d, NULL, revenue))
+        if (cl_synth_world_sim_day(w, ci, st, d, NULL, revenue))
             return d;
     return -1;
 }
@@ -706,7 +706,7 @@ int synth_run_window(const cl_synth_world *w, int ci, synth_state *st, int day0,
  * depends on it: the e-mails change no one's churn. Drawn from the customer-day's own stream
  * under another seed, so the rest of the world (and every replay) is the same with or
  * without the log. Returns 0 unopened, 1 opened, 2 opened and the price link followed. */
-int synth_email_reaction(const cl_synth_world *w, int ci, int day)
+int cl_synth_world_email_reaction(const cl_synth_world *w, int ci, int day)
 {
     cl_rng r;
     cl_rng_split(&r, w->p.seed ^ SEED_EMAIL, (uint64_t)(ci + 1) * CL_SYNTH_MAX_DAYS + (uint64_t)day);
@@ -718,7 +718,7 @@ int synth_email_reaction(const cl_synth_world *w, int ci, int day)
 
 /* Whether customer ci is a customer on `day` of the observation window: signed up by then
  * and not yet cancelled (a customer who cancels on day d is gone on day d). */
-int synth_customer_on(const cl_synth_world *w, int ci, int day)
+int cl_synth_world_customer_on(const cl_synth_world *w, int ci, int day)
 {
     const synth_cust *c = &w->cust[ci];
     if (c->signup_day > day)
@@ -728,7 +728,7 @@ int synth_customer_on(const cl_synth_world *w, int ci, int day)
 
 /* ---- actions ------------------------------------------------------------------------------ */
 
-int synth_check_action(const cl_synth_world *w, int ci, const cl_synth_action *a)
+int cl_synth_world_check_action(const cl_synth_world *w, int ci, const cl_synth_action *a)
 {
     switch (a->kind) {
     case CL_SYNTH_NONE:
@@ -758,7 +758,7 @@ int synth_check_action(const cl_synth_world *w, int ci, const cl_synth_action *a
     }
 }
 
-void synth_apply_action(const cl_synth_world *w, int ci, synth_state *st,
+void cl_synth_world_apply_action(const cl_synth_world *w, int ci, synth_state *st,
                         const cl_synth_action *a, int day)
 {
     if (!a || a->kind == CL_SYNTH_NONE)
@@ -788,7 +788,7 @@ void synth_apply_action(const cl_synth_world *w, int ci, synth_state *st,
     }
 }
 
-double cl_synth_appeal(const cl_synth_world *w, int id, int tid)
+double cl_synth_world_appeal(const cl_synth_world *w, int id, int tid)
 {
     if (id < 1 || id > w->N || tid < 1 || tid > w->T)
         return NAN;

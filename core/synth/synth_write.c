@@ -34,12 +34,12 @@ static void bprintf(synth_buf *b, const char *fmt, ...)
     if (n < 0)
         b->err = 1;
     else
-        synth_buf_str(b, tmp); /* callers keep lines short; longer ones are truncated */
+        cl_synth_buf_str(b, tmp); /* callers keep lines short; longer ones are truncated */
 }
 
 /* ---- paths and files ---------------------------------------------------------------------- */
 
-int synth_path(char *buf, size_t cap, const char *dir, const char *name)
+int cl_synth_write_path(char *buf, size_t cap, const char *dir, const char *name)
 {
     int n = snprintf(buf, cap, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= cap)
@@ -47,7 +47,7 @@ int synth_path(char *buf, size_t cap, const char *dir, const char *name)
     return CL_OK;
 }
 
-int synth_mkdir_p(const char *dir)
+int cl_synth_write_mkdir_p(const char *dir)
 {
     char path[4096];
     size_t n = strlen(dir);
@@ -80,7 +80,7 @@ static int of_open(out_file *o, const char *dir, const char *name)
 {
     char path[4096];
     memset(o, 0, sizeof *o);
-    int rc = synth_path(path, sizeof path, dir, name);
+    int rc = cl_synth_write_path(path, sizeof path, dir, name);
     if (rc || (rc = cl_fileio_atomic_open(&o->f, path)))
         return rc;
     o->open = 1;
@@ -111,7 +111,7 @@ static int of_close(out_file *o, int rc)
             cl_fileio_atomic_abort(&o->f);
         o->open = 0;
     }
-    synth_buf_free(&o->b);
+    cl_synth_buf_free(&o->b);
     return rc;
 }
 
@@ -121,8 +121,8 @@ static void genre_list(synth_buf *b, const cl_synth_world *w, uint32_t mask)
     for (int g = 0; g < w->G; g++)
         if (mask >> g & 1u) {
             if (!first)
-                synth_buf_ch(b, '|');
-            synth_buf_str(b, cl_synth_genre_name(g));
+                cl_synth_buf_ch(b, '|');
+            cl_synth_buf_str(b, cl_synth_world_genre_name(g));
             first = 0;
         }
 }
@@ -142,40 +142,40 @@ static void iso_date(synth_buf *b, long long z)
     y += m <= 2;
     char tmp[48];
     snprintf(tmp, sizeof tmp, "%04lld-%02lld-%02lld", y, m, d);
-    synth_buf_str(b, tmp);
+    cl_synth_buf_str(b, tmp);
 }
 
 /* ---- the CSV files ------------------------------------------------------------------------ */
 
-int synth_write_titles(const cl_synth_world *w, const char *dir)
+int cl_synth_write_titles(const cl_synth_world *w, const char *dir)
 {
     out_file o;
     int rc = of_open(&o, dir, "titles.csv");
     if (rc)
         return rc;
     synth_buf *b = &o.b;
-    synth_buf_str(b, "title_id,type,genres,year,popularity,quality,runtime_min,episodes\n");
+    cl_synth_buf_str(b, "title_id,type,genres,year,popularity,quality,runtime_min,episodes\n");
     for (int i = 0; i < w->T && rc == CL_OK; i++) {
-        synth_buf_int(b, i + 1);
-        synth_buf_str(b, w->t_series[i] ? ",series," : ",film,");
+        cl_synth_buf_int(b, i + 1);
+        cl_synth_buf_str(b, w->t_series[i] ? ",series," : ",film,");
         genre_list(b, w, w->t_genres[i]);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, w->t_year[i]);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, w->t_pop[i], 4);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, w->t_quality[i], 3);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, w->t_runtime[i]);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, w->t_episodes[i]);
-        synth_buf_ch(b, '\n');
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, w->t_year[i]);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, w->t_pop[i], 4);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, w->t_quality[i], 3);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, w->t_runtime[i]);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, w->t_episodes[i]);
+        cl_synth_buf_ch(b, '\n');
         rc = of_maybe_flush(&o);
     }
     return of_close(&o, rc);
 }
 
-int synth_write_users(const cl_synth_world *w, const char *dir)
+int cl_synth_write_users(const cl_synth_world *w, const char *dir)
 {
     out_file o;
     int rc = of_open(&o, dir, "users.csv");
@@ -183,7 +183,7 @@ int synth_write_users(const cl_synth_world *w, const char *dir)
         return rc;
     synth_buf *b = &o.b;
     const int D = w->p.days;
-    synth_buf_str(b, "user_id,signup_day,signup_date,tenure_days,age_band,region,plan,"
+    cl_synth_buf_str(b, "user_id,signup_day,signup_date,tenure_days,age_band,region,plan,"
                      "monthly_price,discount_pct,payment_method,devices,device_types,channel,"
                      "active,churn_day,churn\n");
     for (int ci = 0; ci < w->N && rc == CL_OK; ci++) {
@@ -191,98 +191,98 @@ int synth_write_users(const cl_synth_world *w, const char *dir)
         const synth_state *s = &c->snap;
         int active = c->label >= 0;
         int at = active ? D : c->churn_day; /* the day the row describes */
-        synth_buf_int(b, ci + 1);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, c->signup_day);
-        synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, ci + 1);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, c->signup_day);
+        cl_synth_buf_ch(b, ',');
         iso_date(b, EPOCH_DAY0 + (long long)c->signup_day);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, at - c->signup_day);
-        synth_buf_ch(b, ',');
-        synth_buf_str(b, synth_age_names[(int)c->age]);
-        synth_buf_ch(b, ',');
-        synth_buf_str(b, synth_region_names[(int)c->region]);
-        synth_buf_ch(b, ',');
-        synth_buf_str(b, synth_plan_names[(int)s->plan]);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, synth_price(w, s->plan, at), 2);
-        synth_buf_ch(b, ',');
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, at - c->signup_day);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_str(b, cl_synth_world_age_names[(int)c->age]);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_str(b, cl_synth_world_region_names[(int)c->region]);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_str(b, cl_synth_world_plan_names[(int)s->plan]);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, cl_synth_world_price(w, s->plan, at), 2);
+        cl_synth_buf_ch(b, ',');
         int disc = s->act == CL_SYNTH_DISCOUNT && s->act_until > at;
-        synth_buf_fixed(b, disc ? 100.0 * s->act_disc : 0.0, 0);
-        synth_buf_ch(b, ',');
-        synth_buf_str(b, synth_pay_names[(int)c->pay]);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, c->ndev);
-        synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, disc ? 100.0 * s->act_disc : 0.0, 0);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_str(b, cl_synth_world_pay_names[(int)c->pay]);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, c->ndev);
+        cl_synth_buf_ch(b, ',');
         for (int d = 0, first = 1; d < NDEVICE; d++)
             if (c->devices >> d & 1u) {
                 if (!first)
-                    synth_buf_ch(b, '|');
-                synth_buf_str(b, synth_device_names[d]);
+                    cl_synth_buf_ch(b, '|');
+                cl_synth_buf_str(b, cl_synth_world_device_names[d]);
                 first = 0;
             }
-        synth_buf_ch(b, ',');
-        synth_buf_str(b, synth_channel_names[(int)c->channel]);
-        synth_buf_str(b, active ? ",1," : ",0,");
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_str(b, cl_synth_world_channel_names[(int)c->channel]);
+        cl_synth_buf_str(b, active ? ",1," : ",0,");
         if (!active)
-            synth_buf_int(b, c->churn_day);
-        synth_buf_ch(b, ',');
+            cl_synth_buf_int(b, c->churn_day);
+        cl_synth_buf_ch(b, ',');
         if (active)
-            synth_buf_int(b, c->label);
-        synth_buf_ch(b, '\n');
+            cl_synth_buf_int(b, c->label);
+        cl_synth_buf_ch(b, '\n');
         rc = of_maybe_flush(&o);
     }
     return of_close(&o, rc);
 }
 
-int synth_write_campaign(const cl_synth_world *w, const char *dir)
+int cl_synth_write_campaign(const cl_synth_world *w, const char *dir)
 {
     out_file o;
     int rc = of_open(&o, dir, "campaign.csv");
     if (rc)
         return rc;
     synth_buf *b = &o.b;
-    synth_buf_str(b, "user_id,campaign_day,treated,discount_pct,months,churn\n");
+    cl_synth_buf_str(b, "user_id,campaign_day,treated,discount_pct,months,churn\n");
     for (int ci = 0; ci < w->N && rc == CL_OK; ci++) {
         const synth_cust *c = &w->cust[ci];
         if (c->campaign < 0)
             continue;
-        synth_buf_int(b, ci + 1);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, w->p.campaign_day);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, c->campaign);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, c->campaign ? w->p.campaign_discount : 0.0, 0);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, c->campaign ? w->p.campaign_months : 0);
-        synth_buf_ch(b, ',');
-        synth_buf_int(b, c->campaign_churn);
-        synth_buf_ch(b, '\n');
+        cl_synth_buf_int(b, ci + 1);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, w->p.campaign_day);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, c->campaign);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, c->campaign ? w->p.campaign_discount : 0.0, 0);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, c->campaign ? w->p.campaign_months : 0);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, c->campaign_churn);
+        cl_synth_buf_ch(b, '\n');
         rc = of_maybe_flush(&o);
     }
     return of_close(&o, rc);
 }
 
-/* emails.csv: one row per newsletter sent, in customer order (see synth_email_reaction). */
-int synth_write_emails(const cl_synth_world *w, const char *dir)
+/* emails.csv: one row per newsletter sent, in customer order (see cl_synth_world_email_reaction). */
+int cl_synth_write_emails(const cl_synth_world *w, const char *dir)
 {
     out_file o;
     int rc = of_open(&o, dir, "emails.csv");
     if (rc)
         return rc;
     synth_buf *b = &o.b;
-    synth_buf_str(b, "user_id,day,opened,price_click\n");
+    cl_synth_buf_str(b, "user_id,day,opened,price_click\n");
     for (int ci = 0; ci < w->N && rc == CL_OK; ci++) {
         for (int d = SYNTH_EMAIL_FIRST; d < w->p.days; d += SYNTH_EMAIL_EVERY) {
-            if (!synth_customer_on(w, ci, d))
+            if (!cl_synth_world_customer_on(w, ci, d))
                 continue;
-            int react = synth_email_reaction(w, ci, d);
-            synth_buf_reserve(b, 32);
-            synth_buf_int(b, ci + 1);
-            synth_buf_ch(b, ',');
-            synth_buf_int(b, d);
-            synth_buf_str(b, react == 0 ? ",0,0\n" : react == 1 ? ",1,0\n" : ",1,1\n");
+            int react = cl_synth_world_email_reaction(w, ci, d);
+            cl_synth_buf_reserve(b, 32);
+            cl_synth_buf_int(b, ci + 1);
+            cl_synth_buf_ch(b, ',');
+            cl_synth_buf_int(b, d);
+            cl_synth_buf_str(b, react == 0 ? ",0,0\n" : react == 1 ? ",1,0\n" : ",1,1\n");
         }
         rc = of_maybe_flush(&o);
     }
@@ -295,20 +295,20 @@ static void email_counts(const cl_synth_world *w, long long out[3])
     out[0] = out[1] = out[2] = 0;
     for (int ci = 0; ci < w->N; ci++)
         for (int d = SYNTH_EMAIL_FIRST; d < w->p.days; d += SYNTH_EMAIL_EVERY)
-            if (synth_customer_on(w, ci, d)) {
-                int react = synth_email_reaction(w, ci, d);
+            if (cl_synth_world_customer_on(w, ci, d)) {
+                int react = cl_synth_world_email_reaction(w, ci, d);
                 out[0]++;
                 out[1] += react > 0;
                 out[2] += react == 2;
             }
 }
 
-int synth_write_truth(const cl_synth_world *w, const char *dir)
+int cl_synth_write_truth(const cl_synth_world *w, const char *dir)
 {
     double *risk = cl_alloc_calloc((size_t)w->N, sizeof *risk);
     if (!risk)
         return CL_ENOMEM;
-    int rc = cl_synth_true_risk(w, NULL, w->p.label_days, risk);
+    int rc = cl_synth_replay_true_risk(w, NULL, w->p.label_days, risk);
     if (rc) {
         cl_alloc_free(risk);
         return rc;
@@ -319,45 +319,45 @@ int synth_write_truth(const cl_synth_world *w, const char *dir)
         return rc;
     }
     synth_buf *b = &o.b;
-    synth_buf_str(b, "user_id,true_risk,engagement,fade_start,fade_rate,price_sensitivity,"
+    cl_synth_buf_str(b, "user_id,true_risk,engagement,fade_start,fade_rate,price_sensitivity,"
                      "explore,frailty,label_churn_day,label_revenue");
     for (int g = 0; g < w->G; g++) {
-        synth_buf_str(b, ",taste_");
-        synth_buf_str(b, cl_synth_genre_name(g));
+        cl_synth_buf_str(b, ",taste_");
+        cl_synth_buf_str(b, cl_synth_world_genre_name(g));
     }
-    synth_buf_ch(b, '\n');
+    cl_synth_buf_ch(b, '\n');
     for (int ci = 0; ci < w->N && rc == CL_OK; ci++) {
         const synth_cust *c = &w->cust[ci];
         int active = c->label >= 0;
-        synth_buf_int(b, ci + 1);
-        synth_buf_ch(b, ',');
+        cl_synth_buf_int(b, ci + 1);
+        cl_synth_buf_ch(b, ',');
         if (active)
-            synth_buf_fixed(b, risk[ci], 6);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, c->e0, 4);
-        synth_buf_ch(b, ',');
+            cl_synth_buf_fixed(b, risk[ci], 6);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, c->e0, 4);
+        cl_synth_buf_ch(b, ',');
         if (c->fade_rate > 0)
-            synth_buf_fixed(b, c->fade_start, 1);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, c->fade_rate, 4);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, c->sens, 4);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, c->explore, 4);
-        synth_buf_ch(b, ',');
-        synth_buf_fixed(b, c->frailty, 4);
-        synth_buf_ch(b, ',');
+            cl_synth_buf_fixed(b, c->fade_start, 1);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, c->fade_rate, 4);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, c->sens, 4);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, c->explore, 4);
+        cl_synth_buf_ch(b, ',');
+        cl_synth_buf_fixed(b, c->frailty, 4);
+        cl_synth_buf_ch(b, ',');
         if (active && c->churn_day >= 0)
-            synth_buf_int(b, c->churn_day);
-        synth_buf_ch(b, ',');
+            cl_synth_buf_int(b, c->churn_day);
+        cl_synth_buf_ch(b, ',');
         if (active)
-            synth_buf_fixed(b, c->revenue_obs, 2);
+            cl_synth_buf_fixed(b, c->revenue_obs, 2);
         const float *t = w->taste + (size_t)ci * w->G;
         for (int g = 0; g < w->G; g++) {
-            synth_buf_ch(b, ',');
-            synth_buf_fixed(b, t[g], 5);
+            cl_synth_buf_ch(b, ',');
+            cl_synth_buf_fixed(b, t[g], 5);
         }
-        synth_buf_ch(b, '\n');
+        cl_synth_buf_ch(b, '\n');
         rc = of_maybe_flush(&o);
     }
     cl_alloc_free(risk);
@@ -366,15 +366,15 @@ int synth_write_truth(const cl_synth_world *w, const char *dir)
 
 /* ---- the data dictionary ------------------------------------------------------------------ */
 
-static void num(synth_buf *b, double v, int dec) { synth_buf_fixed(b, v, dec); }
+static void num(synth_buf *b, double v, int dec) { cl_synth_buf_fixed(b, v, dec); }
 
 static void pct(synth_buf *b, long long a, long long n)
 {
-    synth_buf_fixed(b, n ? 100.0 * (double)a / (double)n : 0.0, 2);
-    synth_buf_str(b, "%");
+    cl_synth_buf_fixed(b, n ? 100.0 * (double)a / (double)n : 0.0, 2);
+    cl_synth_buf_str(b, "%");
 }
 
-int synth_write_readme(const cl_synth_world *w, const char *dir)
+int cl_synth_write_readme(const cl_synth_world *w, const char *dir)
 {
     const cl_synth_params *P = &w->p;
     const cl_synth_stats *S = &w->stats;
@@ -388,14 +388,14 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
                P->days, P->days, P->label_days, P->days, P->days + P->label_days - 1);
 
     bprintf(b, "## Parameters\n\n| parameter | value | meaning |\n|---|---|---|\n");
-    for (const cl_param_def *d = cl_synth_param_defs; d->name; d++) {
+    for (const cl_param_def *d = cl_synth_world_param_defs; d->name; d++) {
         bprintf(b, "| `%s` | ", d->name);
         if (d->type == CL_PARAM_NUM) {
-            synth_buf_fixed(b, *(const double *)((const char *)P + d->offset), 4);
+            cl_synth_buf_fixed(b, *(const double *)((const char *)P + d->offset), 4);
         } else {
             char v[64];
             cl_param_format(d, P, v, sizeof v);
-            synth_buf_str(b, v);
+            cl_synth_buf_str(b, v);
         }
         bprintf(b, " | %s |\n", d->doc);
     }
@@ -447,7 +447,7 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
                "| genres | 1-3 genres joined by `|`, from: ",
             w->T);
     for (int g = 0; g < w->G; g++) {
-        bprintf(b, "%s%s", g ? ", " : "", cl_synth_genre_name(g));
+        bprintf(b, "%s%s", g ? ", " : "", cl_synth_world_genre_name(g));
     }
     bprintf(b, " |\n| year | release year |\n"
                "| popularity | relative popularity (log-normal, median 1); titles are picked in "
@@ -540,7 +540,7 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
                "stream), with\n\n    eta = sum of coefficient x term\n\n"
                "so exp(coefficient) is a hazard ratio per unit of the term:\n\n"
                "| cause | coefficient | term |\n|---|---|---|\n");
-    for (const cl_synth_coef *k = cl_synth_coefs(); k->name; k++) {
+    for (const cl_synth_coef *k = cl_synth_world_coefs(); k->name; k++) {
         bprintf(b, "| %s | ", k->name);
         num(b, k->value, 2);
         bprintf(b, " | %s |\n", k->term);
@@ -589,9 +589,9 @@ int synth_write_readme(const cl_synth_world *w, const char *dir)
         rc = cl_error(CL_ENOMEM, "synth: out of memory writing the data dictionary");
     char path[4096];
     if (rc == CL_OK)
-        rc = synth_path(path, sizeof path, dir, "README.md");
+        rc = cl_synth_write_path(path, sizeof path, dir, "README.md");
     if (rc == CL_OK)
         rc = cl_fileio_write_atomic(path, b->p, b->n);
-    synth_buf_free(b);
+    cl_synth_buf_free(b);
     return rc;
 }

@@ -104,17 +104,17 @@ typedef enum { CL_FN_EXP, CL_FN_LOG, CL_FN_SQRT, CL_FN_ABS, CL_FN_SIGMOID, CL_FN
 /* out = a <op> b with broadcasting: equal shapes, a row vector (1 x n or 1-D of n against
  * m x n) or a column vector (m x 1 against m x n); comparisons give 0/1. Errors quote both
  * shapes ("add: shapes 2x3 and 4x3 do not broadcast"). */
-int cl_tensor_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_tensor *b);
-int cl_tensor_binop_scalar(cl_tensor **out, cl_binop op, const cl_tensor *a, float s,
+int cl_tensor_ops_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_tensor *b);
+int cl_tensor_ops_binop_scalar(cl_tensor **out, cl_binop op, const cl_tensor *a, float s,
                            int scalar_left);
-int cl_tensor_unop(cl_tensor **out, cl_unop fn, const cl_tensor *a);
-int cl_tensor_clamp(cl_tensor **out, const cl_tensor *a, float lo, float hi);
+int cl_tensor_ops_unop(cl_tensor **out, cl_unop fn, const cl_tensor *a);
+int cl_tensor_ops_clamp(cl_tensor **out, const cl_tensor *a, float lo, float hi);
 /* out = a @ b via cblas_sgemm (cblas_sgemv when one side is a vector). Transposed and sliced
  * views with a unit stride in either dimension are passed as they are (CblasTrans / lda);
  * only views with no unit stride are copied. A 1-D left operand is a 1 x k row, a 1-D right
  * operand a k x 1 column, and the result is then 1-D; two 1-D operands are an error. Errors
  * quote both shapes ("mm: inner dimensions differ (2x3 @ 2x3)"). */
-int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b);
+int cl_tensor_ops_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b);
 
 /* ---- reductions (double accumulation) ---- */
 typedef enum { CL_RED_SUM, CL_RED_MEAN, CL_RED_STD, CL_RED_MIN, CL_RED_MAX,
@@ -124,9 +124,9 @@ typedef enum { CL_RED_SUM, CL_RED_MEAN, CL_RED_STD, CL_RED_MIN, CL_RED_MAX,
  * Sums are exact-order double sums over fixed blocks and lanes: the bits depend only on the
  * values and the shape, never on the thread count or the view's strides. Empty tensors:
  * sum 0, others CL_EINVAL. */
-int cl_tensor_reduce_all(const cl_tensor *t, cl_reduce r, double *out);
+int cl_tensor_ops_reduce_all(const cl_tensor *t, cl_reduce r, double *out);
 /* Along dim (0: over rows -> one value per column; 1: over cols -> one value per row), as a
  * 1-D tensor; arg* store 0-based indices as floats (exact below 2^24). */
-int cl_tensor_reduce_dim(cl_tensor **out, const cl_tensor *t, cl_reduce r, int dim);
+int cl_tensor_ops_reduce_dim(cl_tensor **out, const cl_tensor *t, cl_reduce r, int dim);
 
 #endif

@@ -128,7 +128,7 @@ static bview bview_of(const cl_tensor *t, int as_row)
 
 static int valid_binop(cl_binop op) { return (unsigned)op <= (unsigned)CL_OP_MAX; }
 
-int cl_tensor_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_tensor *b)
+int cl_tensor_ops_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_tensor *b)
 {
     *out = NULL;
     if (!valid_binop(op))
@@ -178,7 +178,7 @@ int cl_tensor_binop(cl_tensor **out, cl_binop op, const cl_tensor *a, const cl_t
     return CL_OK;
 }
 
-int cl_tensor_binop_scalar(cl_tensor **out, cl_binop op, const cl_tensor *a, float s,
+int cl_tensor_ops_binop_scalar(cl_tensor **out, cl_binop op, const cl_tensor *a, float s,
                            int scalar_left)
 {
     *out = NULL;
@@ -277,7 +277,7 @@ static int unary(cl_tensor **out, cl_unop fn, const cl_tensor *a, float lo, floa
     return CL_OK;
 }
 
-int cl_tensor_unop(cl_tensor **out, cl_unop fn, const cl_tensor *a)
+int cl_tensor_ops_unop(cl_tensor **out, cl_unop fn, const cl_tensor *a)
 {
     *out = NULL;
     if ((unsigned)fn > (unsigned)CL_FN_NEG)
@@ -285,7 +285,7 @@ int cl_tensor_unop(cl_tensor **out, cl_unop fn, const cl_tensor *a)
     return unary(out, fn, a, 0, 0);
 }
 
-int cl_tensor_clamp(cl_tensor **out, const cl_tensor *a, float lo, float hi)
+int cl_tensor_ops_clamp(cl_tensor **out, const cl_tensor *a, float lo, float hi)
 {
     *out = NULL;
     if (lo != lo || hi != hi)
@@ -323,7 +323,7 @@ static int blas_readable(const cl_tensor *t, int64_t rows, int64_t cols, int64_t
     return 0;
 }
 
-int cl_tensor_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
+int cl_tensor_ops_matmul(cl_tensor **out, const cl_tensor *a, const cl_tensor *b)
 {
     *out = NULL;
     char sa[64], sb[64];
@@ -599,7 +599,7 @@ static int arg_all(const cl_tensor *t, int want_max, int64_t *out)
     return CL_OK;
 }
 
-int cl_tensor_reduce_all(const cl_tensor *t, cl_reduce r, double *out)
+int cl_tensor_ops_reduce_all(const cl_tensor *t, cl_reduce r, double *out)
 {
     int64_t n = cl_tensor_numel(t);
     if ((unsigned)r > (unsigned)CL_RED_ARGMIN)
@@ -743,7 +743,7 @@ KERNEL static void reduce_cols_chunk(const cl_tensor *t, int64_t j0, int64_t w, 
         o[q] = (r == CL_RED_MIN || r == CL_RED_MAX) ? best[q] : (float)arg[q];
 }
 
-int cl_tensor_reduce_dim(cl_tensor **out, const cl_tensor *t, cl_reduce r, int dim)
+int cl_tensor_ops_reduce_dim(cl_tensor **out, const cl_tensor *t, cl_reduce r, int dim)
 {
     *out = NULL;
     char s[64];

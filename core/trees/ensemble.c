@@ -29,7 +29,7 @@ const char *cl_ensemble_name(char *const *names, int d, int64_t j)
 
 int cl_ensemble_write_params(cl_mw *w, const cl_param_def *defs, const void *params)
 {
-    return cl_param_write(w, defs, params);
+    return cl_param_io_write(w, defs, params);
 }
 
 #define OLD_PREFIX "params."
@@ -87,7 +87,7 @@ int cl_ensemble_read_params(const cl_mr *r, const cl_param_def *defs, void *para
                             const char *what)
 {
     return old_layout(r, defs) ? read_old(r, defs, params, what)
-                               : cl_param_read(r, defs, params, what);
+                               : cl_param_io_read(r, defs, params, what);
 }
 
 /* ---- names, bins and trees -------------------------------------------------------------- */
@@ -107,7 +107,7 @@ int cl_ensemble_write_body(cl_mw *w, int d, char *const *names, const cl_binning
     cl_alloc_free(nb);
     cl_modelio_w_u8(w, "bins.is_cat", bins->is_cat, (size_t)d);
     cl_modelio_w_f32(w, "bins.cuts", bins->cuts, (size_t)bins->cut_off[d]);
-    return cl_tree_ens_save(w, "trees.", trees, ntrees);
+    return cl_tree_ens_write(w, "trees.", trees, ntrees);
 }
 
 static int read_names(const cl_mr *r, int d, char ***names)
@@ -169,5 +169,5 @@ int cl_ensemble_read_body(const cl_mr *r, int *d, char ***names, cl_binning **bi
                         nbins_n);
     if ((rc = read_names(r, *d, names)) || (rc = read_bins(r, *d, bins)))
         return rc;
-    return cl_tree_ens_load(r, "trees.", *d, trees, ntrees);
+    return cl_tree_ens_read(r, "trees.", *d, trees, ntrees);
 }

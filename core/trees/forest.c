@@ -153,7 +153,7 @@ int cl_forest_set_names(cl_forest *m, const char *const *names, int d)
 typedef struct tree_scratch {
     float *grad, *hess;
     uint32_t *rows, *cnt;
-    cl_grow_ws *ws;
+    cl_tree_grow_ws *ws;
 } tree_scratch;
 
 static void scratch_free(tree_scratch *s)
@@ -162,7 +162,7 @@ static void scratch_free(tree_scratch *s)
     cl_alloc_free(s->hess);
     cl_alloc_free(s->rows);
     cl_alloc_free(s->cnt);
-    cl_grow_ws_free(s->ws);
+    cl_tree_grow_ws_free(s->ws);
     memset(s, 0, sizeof *s);
 }
 
@@ -174,7 +174,7 @@ static int scratch_new(tree_scratch *s, size_t n, int total_bins, int d)
     s->rows = cl_alloc(n * sizeof *s->rows);
     s->cnt = cl_alloc(n * sizeof *s->cnt);
     if (!s->grad || !s->hess || !s->rows || !s->cnt ||
-        cl_grow_ws_new(&s->ws, n, total_bins, d) != CL_OK) {
+        cl_tree_grow_ws_new(&s->ws, n, total_bins, d) != CL_OK) {
         scratch_free(s);
         return CL_ENOMEM;
     }
@@ -194,7 +194,7 @@ typedef struct fit_state {
     uint64_t *inbag;
     tree_scratch *scr;
     double cw[2];
-    cl_grow_params gp;
+    cl_tree_grow_params gp;
     cl_dist *dist;
     size_t ng, first;
     int64_t npos;
@@ -246,9 +246,9 @@ static int grow_one(const cl_forest *m, int t, const fit_state *fs, const float 
     int rc = cl_tree_new(&tree);
     if (rc)
         return rc;
-    const cl_grow_leaf *leaves;
+    const cl_tree_grow_leaf *leaves;
     int nleaves;
-    rc = cl_grow_tree(tree, m->bins, bins, n, s->grad, s->hess, s->rows, m_rows, fs->feats, m->d,
+    rc = cl_tree_grow(tree, m->bins, bins, n, s->grad, s->hess, s->rows, m_rows, fs->feats, m->d,
                       &fs->gp, &rng, s->ws, &leaves, &nleaves);
     if (rc) {
         cl_tree_free(tree);
@@ -344,7 +344,7 @@ static void grow_params(const cl_forest *m, fit_state *fs)
     int d = fs->d;
     for (int j = 0; j < d; j++)
         fs->feats[j] = j;
-    cl_grow_params *gp = &fs->gp;
+    cl_tree_grow_params *gp = &fs->gp;
     memset(gp, 0, sizeof *gp);
     gp->sp.min_child_weight = p->min_leaf;
     gp->max_depth = p->depth;

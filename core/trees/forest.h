@@ -104,7 +104,7 @@ int cl_forest_prior(const cl_forest *m, double *trained, double *truth);
  * score of 0, so XGBoost's predict() is the mean leaf proportion, predict(X, {prior_correction
  * = false}) here (a prior correction is not a margin shift and is not exported). Numeric
  * splits only (CL_ENOTSUP names the tree otherwise). */
-int cl_forest_export_xgboost(const cl_forest *m, const char *path);
+int cl_xgb_export_forest(const cl_forest *m, const char *path);
 int cl_forest_set_names(cl_forest *m, const char *const *names, int d);
 /* Model files: kind "forest" or "tree". */
 int cl_forest_write(const cl_forest *m, cl_mw *w);

@@ -250,10 +250,10 @@ static void gradients(const cl_gbdt_params *p, int logistic, const float *ylab, 
 /* The tree grower's parameters for every round (depth- or leaf-wise, histogram subtraction,
  * the constraints; mono and ic NULL when there are none, so the unconstrained arithmetic
  * stays bit for bit). */
-static cl_grow_params grow_params(const cl_gbdt_params *p, int nth, cl_dist *dist,
+static cl_tree_grow_params grow_params(const cl_gbdt_params *p, int nth, cl_dist *dist,
                                   const int8_t *mono, const uint32_t *ic)
 {
-    cl_grow_params gp;
+    cl_tree_grow_params gp;
     memset(&gp, 0, sizeof gp);
     gp.sp.lambda = p->lambda;
     gp.sp.alpha = p->alpha;
@@ -297,8 +297,8 @@ typedef struct boost {
     int64_t *counts, *vbytes;
     uint32_t *rows;
     int *feats, *missing;
-    cl_grow_ws *ws;
-    cl_grow_params gp;
+    cl_tree_grow_ws *ws;
+    cl_tree_grow_params gp;
     int8_t mono[CL_PARAM_MAXINTS];
     uint32_t ic[CL_PARAM_MAXINTS];
     int mono_any;
@@ -423,7 +423,7 @@ static void boost_free(boost *b)
     cl_alloc_free(b->yvall);
     cl_alloc_free(b->counts);
     cl_alloc_free(b->vbytes);
-    cl_grow_ws_free(b->ws);
+    cl_tree_grow_ws_free(b->ws);
 }
 
 /* Distributed: every rank's row count (this rank's first global row) and validation rows,
@@ -643,7 +643,7 @@ static int sample_features(boost *b, cl_rng *rng)
  * random stream (seeded by the round number, so a warm start continues the streams), and one
  * tree grown on them and kept in the model. The tree's leaves (their row ranges in b->rows)
  * and the number of sampled rows are for update_score. */
-static int train_one_iter(boost *b, int t, cl_tree **out, const cl_grow_leaf **leaves,
+static int train_one_iter(boost *b, int t, cl_tree **out, const cl_tree_grow_leaf **leaves,
                           int *nleaves, size_t *m_rows)
 {
     gradients(b->p, b->logistic, b->ylab, b->o->w, b->margin, b->n, b->nth, b->grad, b->hess);
@@ -655,7 +655,7 @@ static int train_one_iter(boost *b, int t, cl_tree **out, const cl_grow_leaf **l
     int rc = cl_tree_new(&tree);
     if (rc)
         return rc;
-    rc = cl_grow_tree(tree, b->m->bins, b->bins, b->n, b->grad, b->hess, b->rows, *m_rows,
+    rc = cl_tree_grow(tree, b->m->bins, b->bins, b->n, b->grad, b->hess, b->rows, *m_rows,
                       b->feats, nf, &b->gp, &rng, b->ws, leaves, nleaves);
     if (rc || (rc = push_tree(b->m, tree))) {
         cl_tree_free(tree);
@@ -668,7 +668,7 @@ static int train_one_iter(boost *b, int t, cl_tree **out, const cl_grow_leaf **l
 /* UpdateScore: adds the new tree to the training margins. With every row in the tree its
  * leaves hold the rows (no walk); after subsampling every row walks the tree, in fixed row
  * blocks. */
-static void update_score(boost *b, const cl_tree *tree, const cl_grow_leaf *leaves, int nleaves,
+static void update_score(boost *b, const cl_tree *tree, const cl_tree_grow_leaf *leaves, int nleaves,
                          size_t m_rows)
 {
     const size_t n = b->n;
@@ -743,7 +743,7 @@ static int eval_and_check_stop(boost *b, const cl_tree *tree, int t, int *stop)
 /* The rounds t0 .. trees - 1; with early stopping the trees after the best round go. */
 static int boost_rounds(boost *b)
 {
-    int rc = cl_grow_ws_new(&b->ws, b->n, cl_binning_total(b->m->bins), b->d);
+    int rc = cl_tree_grow_ws_new(&b->ws, b->n, cl_binning_total(b->m->bins), b->d);
     if (rc)
         return rc;
     b->gp = grow_params(b->p, b->nth, b->dist, b->mono_any ? b->mono : NULL,
@@ -752,7 +752,7 @@ static int boost_rounds(boost *b)
     int stop = 0;
     for (int t = b->t0; t < b->p->trees && !rc && !stop; t++) {
         cl_tree *tree;
-        const cl_grow_leaf *leaves;
+        const cl_tree_grow_leaf *leaves;
         int nleaves;
         size_t m_rows;
         if ((rc = train_one_iter(b, t, &tree, &leaves, &nleaves, &m_rows)))

@@ -220,7 +220,7 @@ static const char *cname(char *buf, size_t cap, const char *prefix, const char *
     return buf;
 }
 
-int cl_tree_ens_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees)
+int cl_tree_ens_write(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees)
 {
     size_t nn = 0, nc = 0;
     for (int t = 0; t < ntrees; t++) {
@@ -288,7 +288,7 @@ done:
 }
 
 /* Semantic checks of one loaded tree (indices of each node were range-checked by the
- * caller's arrays only): see cl_tree_ens_load in tree.h. depth: scratch of tr->n ints.
+ * caller's arrays only): see cl_tree_ens_read in tree.h. depth: scratch of tr->n ints.
  * Iterative on purpose: a file decides the depth, so nothing here may recurse on it. */
 static int validate_tree(const cl_tree *tr, int t, int d, int *depth)
 {
@@ -389,7 +389,7 @@ int cl_tree_ens_check_margin(const cl_tree *const *trees, int ntrees, double bas
     return CL_OK;
 }
 
-int cl_tree_ens_load(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int *out_n)
+int cl_tree_ens_read(const cl_mr *r, const char *prefix, int d, cl_tree ***out, int *out_n)
 {
     *out = NULL;
     *out_n = 0;

@@ -103,8 +103,8 @@ void cl_tree_ens_predict(const cl_tree *const *trees, int ntrees, const float *X
  * 0/1, thresholds not NaN, leaf values finite, covers and counts finite, >= 0 and equal to
  * the sum of their children's (to rounding), gains finite. Errors name the tree and the
  * node. The loaded array and trees are owned (cl_tree_ens_free). */
-int cl_tree_ens_save(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees);
-int cl_tree_ens_load(const cl_mr *r, const char *prefix, int d, cl_tree ***trees, int *ntrees);
+int cl_tree_ens_write(cl_mw *w, const char *prefix, const cl_tree *const *trees, int ntrees);
+int cl_tree_ens_read(const cl_mr *r, const char *prefix, int d, cl_tree ***trees, int *ntrees);
 void cl_tree_ens_free(cl_tree **trees, int ntrees);
 
 /* Depth of a tree (a single leaf: 0), iteratively (no recursion whose depth comes from the

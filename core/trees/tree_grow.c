@@ -15,9 +15,9 @@
 
 #define PART_BLOCK 65536
 
-static int force_node_wise; /* testing hook: cl_grow_force_node_wise */
+static int force_node_wise; /* testing hook: cl_tree_grow_force_node_wise */
 
-void cl_grow_force_node_wise(int on)
+void cl_tree_grow_force_node_wise(int on)
 {
     force_node_wise = on;
 }
@@ -33,7 +33,7 @@ typedef struct cand {
     cl_split split;
 } cand;
 
-struct cl_grow_ws {
+struct cl_tree_grow_ws {
     size_t n;
     int total_bins, d;
     int64_t *gh;   /* 2n ordered fixed-point gradients */
@@ -43,7 +43,7 @@ struct cl_grow_ws {
     int npool, poolcap;
     cand *cands;
     int ncand, candcap;
-    cl_grow_leaf *leaves;
+    cl_tree_grow_leaf *leaves;
     int nleaves, leafcap;
     int *feats; /* d: node feature sample */
     /* level-wise growth (grow_levels) */
@@ -62,9 +62,9 @@ struct cl_grow_ws {
     size_t nlcap;
 };
 
-int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d)
+int cl_tree_grow_ws_new(cl_tree_grow_ws **out, size_t n, int total_bins, int d)
 {
-    cl_grow_ws *ws = cl_alloc_calloc(1, sizeof *ws);
+    cl_tree_grow_ws *ws = cl_alloc_calloc(1, sizeof *ws);
     if (!ws)
         return CL_ENOMEM;
     ws->n = n;
@@ -75,14 +75,14 @@ int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d)
     ws->feats = cl_alloc(((size_t)d + 1) * sizeof *ws->feats);
     ws->pack = cl_alloc(((size_t)total_bins + 1) * sizeof *ws->pack);
     if (!ws->gh || !ws->tmp || !ws->feats || !ws->pack) {
-        cl_grow_ws_free(ws);
+        cl_tree_grow_ws_free(ws);
         return CL_ENOMEM;
     }
     *out = ws;
     return CL_OK;
 }
 
-void cl_grow_ws_free(cl_grow_ws *ws)
+void cl_tree_grow_ws_free(cl_tree_grow_ws *ws)
 {
     if (!ws)
         return;
@@ -109,14 +109,14 @@ void cl_grow_ws_free(cl_grow_ws *ws)
     cl_alloc_free(ws);
 }
 
-static cl_hbin *hist_get(cl_grow_ws *ws)
+static cl_hbin *hist_get(cl_tree_grow_ws *ws)
 {
     if (ws->npool > 0)
         return ws->pool[--ws->npool];
     return cl_alloc((size_t)ws->total_bins * sizeof(cl_hbin));
 }
 
-static void hist_put(cl_grow_ws *ws, cl_hbin *h)
+static void hist_put(cl_tree_grow_ws *ws, cl_hbin *h)
 {
     if (!h)
         return;
@@ -133,11 +133,11 @@ static void hist_put(cl_grow_ws *ws, cl_hbin *h)
     ws->pool[ws->npool++] = h;
 }
 
-static int add_leaf(cl_grow_ws *ws, int node, size_t start, size_t end)
+static int add_leaf(cl_tree_grow_ws *ws, int node, size_t start, size_t end)
 {
     if (ws->nleaves == ws->leafcap) {
         int cap = ws->leafcap ? 2 * ws->leafcap : 64;
-        cl_grow_leaf *nl = cl_alloc_realloc(ws->leaves, (size_t)cap * sizeof *nl);
+        cl_tree_grow_leaf *nl = cl_alloc_realloc(ws->leaves, (size_t)cap * sizeof *nl);
         if (!nl)
             return CL_ENOMEM;
         ws->leaves = nl;
@@ -150,7 +150,7 @@ static int add_leaf(cl_grow_ws *ws, int node, size_t start, size_t end)
     return CL_OK;
 }
 
-static int add_cand(cl_grow_ws *ws, const cand *c)
+static int add_cand(cl_tree_grow_ws *ws, const cand *c)
 {
     if (ws->ncand == ws->candcap) {
         int cap = ws->candcap ? 2 * ws->candcap : 64;
@@ -196,7 +196,7 @@ static void gather(int64_t *gh, const uint32_t *rows, size_t m, const float *gra
 }
 
 /* Sums a histogram over the ranks: the ranges of feats (packed when they are not one run). */
-static int reduce_hist(cl_grow_ws *ws, cl_hbin *hist, const cl_binning *b, const int *feats,
+static int reduce_hist(cl_tree_grow_ws *ws, cl_hbin *hist, const cl_binning *b, const int *feats,
                        int nf, cl_dist *dist)
 {
     if (cl_dist_size(dist) == 1)
@@ -220,7 +220,7 @@ static int reduce_hist(cl_grow_ws *ws, cl_hbin *hist, const cl_binning *b, const
     return CL_OK;
 }
 
-static int splittable(const cand *c, const cl_grow_params *p)
+static int splittable(const cand *c, const cl_tree_grow_params *p)
 {
     /* "unlimited" still stops at CL_TREE_MAX_DEPTH, the deepest tree a file may hold and
      * TreeSHAP may walk */
@@ -234,7 +234,7 @@ static int splittable(const cand *c, const cl_grow_params *p)
 }
 
 /* Features of a node: all tree features, or an mtry sample of them (sorted). */
-static int node_feats(cl_grow_ws *ws, const int *feats, int nf, const cl_grow_params *p,
+static int node_feats(cl_tree_grow_ws *ws, const int *feats, int nf, const cl_tree_grow_params *p,
                       cl_rng *rng, const int **out)
 {
     if (p->mtry <= 0 || p->mtry >= nf) {
@@ -251,7 +251,7 @@ static int node_feats(cl_grow_ws *ws, const int *feats, int nf, const cl_grow_pa
 }
 
 static void find_split(cand *c, const cl_binning *b, const int *fs, int nf,
-                       const cl_grow_params *p)
+                       const cl_tree_grow_params *p)
 {
     cl_split_none(&c->split);
     cl_split_params sp = p->sp;
@@ -273,9 +273,9 @@ static void find_split(cand *c, const cl_binning *b, const int *fs, int nf,
 
 /* Builds c's histogram over fs (into a pooled buffer) and finds its split. keep: leave the
  * histogram attached for subtraction; otherwise return it to the pool. */
-static int eval_node(cl_grow_ws *ws, cand *c, const cl_binning *b, const uint8_t *bins,
+static int eval_node(cl_tree_grow_ws *ws, cand *c, const cl_binning *b, const uint8_t *bins,
                      size_t n, const float *grad, const float *hess, const uint32_t *rows,
-                     const int *fs, int nf, const cl_grow_params *p, const fixed *fx, int keep)
+                     const int *fs, int nf, const cl_tree_grow_params *p, const fixed *fx, int keep)
 {
     if (!c->hist) {
         c->hist = hist_get(ws);
@@ -369,7 +369,7 @@ static size_t partition(uint32_t *rows, size_t m, const uint8_t *col, const cl_s
 }
 
 /* Room for k more candidates (so adding them after a split's collective cannot fail). */
-static int reserve_cands(cl_grow_ws *ws, int k)
+static int reserve_cands(cl_tree_grow_ws *ws, int k)
 {
     if (ws->ncand + k <= ws->candcap)
         return CL_OK;
@@ -386,7 +386,7 @@ static int reserve_cands(cl_grow_ws *ws, int k)
 
 /* splittable() before the child's row count is known (depth and hessian only): a child this
  * rejects is not split whatever its count. */
-static int may_split(const cand *c, const cl_grow_params *p)
+static int may_split(const cand *c, const cl_tree_grow_params *p)
 {
     cand k = *c;
     k.cnt = 2;
@@ -394,7 +394,7 @@ static int may_split(const cand *c, const cl_grow_params *p)
 }
 
 /* The children's weights of split s of par, and under monotone constraints their bounds. */
-static void child_weights(const cl_split *s, const cl_grow_params *p, const cand *par,
+static void child_weights(const cl_split *s, const cl_tree_grow_params *p, const cand *par,
                           double *wl, double *wr, double *llo, double *lhi, double *rlo,
                           double *rhi)
 {
@@ -443,9 +443,9 @@ static void set_split_node(cl_tnode *nd, const cl_split *s, const cl_binning *b,
  * it over the ranks together with the left child's row count *nlg and the status rc, in one
  * message ([status, count, bins of feats] in ws->pack, which holds 2 total_bins + 2 int64). A
  * rank that failed before (rc) still takes part, so no rank waits. One process: the build. */
-static int sync_small(cl_grow_ws *ws, int rc, cand *small, const cl_binning *b,
+static int sync_small(cl_tree_grow_ws *ws, int rc, cand *small, const cl_binning *b,
                       const uint8_t *bins, size_t n, const float *grad, const float *hess,
-                      const uint32_t *rows, const int *feats, int nf, const cl_grow_params *p,
+                      const uint32_t *rows, const int *feats, int nf, const cl_tree_grow_params *p,
                       const fixed *fx, int64_t *nlg)
 {
     if (!rc && !(small->hist = hist_get(ws)))
@@ -482,8 +482,8 @@ static int sync_small(cl_grow_ws *ws, int rc, cand *small, const cl_binning *b,
 
 static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                 const float *grad, const float *hess, uint32_t *rows, size_t m, const int *feats,
-                int nf, const cl_grow_params *p0, cl_rng *rng, cl_grow_ws *ws,
-                const cl_grow_leaf **leaves, int *nleaves)
+                int nf, const cl_tree_grow_params *p0, cl_rng *rng, cl_tree_grow_ws *ws,
+                const cl_tree_grow_leaf **leaves, int *nleaves)
 {
     int rc = CL_OK;
     int subtract = p0->subtract && p0->mtry <= 0;
@@ -500,10 +500,10 @@ static int grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
     if ((rc = cl_dist_sum_small(p0->dist, &mg, 1)) || (rc = cl_dist_max_f64(p0->dist, mx, 2)))
         return rc;
     fixed fx = {scale_for(mx[0], mg), scale_for(mx[1], mg)};
-    cl_grow_params pp = *p0;
+    cl_tree_grow_params pp = *p0;
     pp.sp.ug = 1 / fx.sg;
     pp.sp.uh = 1 / fx.sh;
-    const cl_grow_params *p = &pp;
+    const cl_tree_grow_params *p = &pp;
     int64_t GH[2] = {0, 0};
     for (size_t k = 0; k < m; k++) {
         GH[0] += cl_round_i64((double)grad[rows[k]] * fx.sg);
@@ -719,7 +719,7 @@ static void *lvl_room(void *buf, size_t *cap, size_t need, size_t elem)
          : CL_ENOMEM)
 
 /* The direction bytes and one second accumulation chain per thread (hist.c's two chains). */
-static int lvl_scratch(cl_grow_ws *ws, int nth)
+static int lvl_scratch(cl_tree_grow_ws *ws, int nth)
 {
     if (!ws->dir && !(ws->dir = cl_alloc(ws->n + 1)))
         return CL_ENOMEM;
@@ -762,7 +762,7 @@ static fixed lvl_scales(const float *grad, const float *hess, const uint32_t *ro
             g = a > g ? a : g;
             h = c > h ? c : h;
         }
-#pragma omp critical(cl_grow_scales)
+#pragma omp critical(cl_tree_grow_scales)
         {
             mg = g > mg ? g : mg;
             mh = h > mh ? h : mh;
@@ -802,7 +802,7 @@ static int chunk_cmp(const void *a, const void *b)
 
 /* Feature chunks of the builds, so that the threads get even shares (largest first); returns
  * their number. ws->chunks holds room for nb * nf. */
-static size_t lvl_chunks(cl_grow_ws *ws, int nb, int nf, int nth, size_t *total)
+static size_t lvl_chunks(cl_tree_grow_ws *ws, int nb, int nf, int nth, size_t *total)
 {
     size_t w = 0, nc = 0;
     for (int i = 0; i < nb; i++)
@@ -826,7 +826,7 @@ static size_t lvl_chunks(cl_grow_ws *ws, int nb, int nf, int nth, size_t *total)
 }
 
 /* Gather items: blocks of the builds' positions (ws->items, room for them reserved). */
-static size_t lvl_gather_items(cl_grow_ws *ws, int nb)
+static size_t lvl_gather_items(cl_tree_grow_ws *ws, int nb)
 {
     size_t ni = 0;
     for (int i = 0; i < nb; i++) {
@@ -841,7 +841,7 @@ static size_t lvl_gather_items(cl_grow_ws *ws, int nb)
     return ni;
 }
 
-static void chunk_hist(cl_grow_ws *ws, const struct lvl_chunk *ch, const cl_binning *b,
+static void chunk_hist(cl_tree_grow_ws *ws, const struct lvl_chunk *ch, const cl_binning *b,
                        const uint8_t *bins, size_t n, const int *feats)
 {
     const struct lvl_build *bd = &ws->blds[ch->bi];
@@ -861,9 +861,9 @@ static void chunk_hist(cl_grow_ws *ws, const struct lvl_chunk *ch, const cl_binn
 
 /* The builds' histograms (after gathering their gradients when `gather`), the siblings' by
  * subtraction, then the split search of cands spl[0..ns), in one parallel region. */
-static int lvl_run(cl_grow_ws *ws, int nb, int gather, const int *spl, int ns,
+static int lvl_run(cl_tree_grow_ws *ws, int nb, int gather, const int *spl, int ns,
                    const cl_binning *b, const uint8_t *bins, size_t n, const float *grad,
-                   const float *hess, const int *feats, int nf, const cl_grow_params *p,
+                   const float *hess, const int *feats, int nf, const cl_tree_grow_params *p,
                    const fixed *fx)
 {
     const int nth = p->nthreads;
@@ -896,7 +896,7 @@ static int lvl_run(cl_grow_ws *ws, int nb, int gather, const int *spl, int ns,
 /* Stable partition of every parent's rows by its split, as partition(): each block of
  * LVL_BLOCK positions records its rows' directions and counts its lefts, then moves its rows
  * to offsets from those counts. The parents' left counts go to ws->nl. */
-static void lvl_partition(cl_grow_ws *ws, uint32_t *rows, const uint8_t *bins, size_t n,
+static void lvl_partition(cl_tree_grow_ws *ws, uint32_t *rows, const uint8_t *bins, size_t n,
                           const cl_binning *b, const int *par, int np, int nth)
 {
     size_t ni = 0, total = 0;
@@ -968,7 +968,7 @@ static void lvl_partition(cl_grow_ws *ws, uint32_t *rows, const uint8_t *bins, s
  * when either may split, a build of the smaller child's histogram (the larger takes the
  * parent's, made parent - smaller by the build). Children to split go to spl[*ns]. */
 static int lvl_split_parent(cl_tree *t, const cl_binning *b, uint32_t *rows, int pi, size_t nl,
-                            const cl_grow_params *p, cl_grow_ws *ws, int *nb, int *spl, int *ns)
+                            const cl_tree_grow_params *p, cl_tree_grow_ws *ws, int *nb, int *spl, int *ns)
 {
     cand *pc = &ws->cands[pi];
     cand pa = *pc;
@@ -1034,8 +1034,8 @@ static int lvl_split_parent(cl_tree *t, const cl_binning *b, uint32_t *rows, int
 /* Splits every candidate of [lb, le) with a gain (one depth), appending their children. */
 static int lvl_step(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                     const float *grad, const float *hess, uint32_t *rows, size_t m,
-                    const int *feats, int nf, const cl_grow_params *p, const fixed *fx,
-                    cl_grow_ws *ws, int lb, int le)
+                    const int *feats, int nf, const cl_tree_grow_params *p, const fixed *fx,
+                    cl_tree_grow_ws *ws, int lb, int le)
 {
     void *tmp_room;
     size_t nlev = (size_t)(le - lb);
@@ -1070,8 +1070,8 @@ static int lvl_step(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t
 
 static int grow_levels(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                        const float *grad, const float *hess, uint32_t *rows, size_t m,
-                       const int *feats, int nf, const cl_grow_params *p0, cl_grow_ws *ws,
-                       const cl_grow_leaf **leaves, int *nleaves)
+                       const int *feats, int nf, const cl_tree_grow_params *p0, cl_tree_grow_ws *ws,
+                       const cl_tree_grow_leaf **leaves, int *nleaves)
 {
     void *tmp_room;
     ws->ncand = 0;
@@ -1081,10 +1081,10 @@ static int grow_levels(cl_tree *t, const cl_binning *b, const uint8_t *bins, siz
         LVL_ROOM(ws, lvl, lvlcap, 1))
         return rc ? rc : CL_ENOMEM;
     fixed fx = lvl_scales(grad, hess, rows, m, p0->nthreads);
-    cl_grow_params pp = *p0;
+    cl_tree_grow_params pp = *p0;
     pp.sp.ug = 1 / fx.sg;
     pp.sp.uh = 1 / fx.sh;
-    const cl_grow_params *p = &pp;
+    const cl_tree_grow_params *p = &pp;
     int64_t GH[2];
     lvl_gather_all(ws->gh, rows, m, grad, hess, &fx, p->nthreads, GH);
     double Gd = (double)GH[0] * p->sp.ug, Hd = (double)GH[1] * p->sp.uh;
@@ -1121,10 +1121,10 @@ static int grow_levels(cl_tree *t, const cl_binning *b, const uint8_t *bins, siz
     return CL_OK;
 }
 
-int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+int cl_tree_grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                  const float *grad, const float *hess, uint32_t *rows, size_t m,
-                 const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
-                 const cl_grow_leaf **leaves, int *nleaves)
+                 const int *feats, int nf, const cl_tree_grow_params *p, cl_rng *rng, cl_tree_grow_ws *ws,
+                 const cl_tree_grow_leaf **leaves, int *nleaves)
 {
     int levels = p->max_leaves <= 0 && p->subtract && p->mtry <= 0 &&
                  cl_dist_size(p->dist) == 1 && !force_node_wise;

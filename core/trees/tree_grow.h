@@ -36,7 +36,7 @@
 #include "trees/split.h"
 #include "trees/tree.h"
 
-typedef struct cl_grow_params {
+typedef struct cl_tree_grow_params {
     cl_split_params sp;
     int max_depth;  /* 0 = unlimited (CL_TREE_MAX_DEPTH) */
     int max_leaves; /* 0 = depth-wise; > 0 = leaf-wise best-first with at most this many */
@@ -55,32 +55,32 @@ typedef struct cl_grow_params {
      * every feature on the node's path (XGBoost's rule); each node carries the intersection of
      * its path features' masks, the sets still open to it. */
     const uint32_t *ic;
-} cl_grow_params;
+} cl_tree_grow_params;
 
-/* Scratch reused across trees (owned; cl_grow_ws_free). */
-typedef struct cl_grow_ws cl_grow_ws;
-int cl_grow_ws_new(cl_grow_ws **out, size_t n, int total_bins, int d);
-void cl_grow_ws_free(cl_grow_ws *ws);
+/* Scratch reused across trees (owned; cl_tree_grow_ws_free). */
+typedef struct cl_tree_grow_ws cl_tree_grow_ws;
+int cl_tree_grow_ws_new(cl_tree_grow_ws **out, size_t n, int total_bins, int d);
+void cl_tree_grow_ws_free(cl_tree_grow_ws *ws);
 
 /* Leaves of the last grown tree: leaf node index and the range [start, end) of `rows` (as
  * reordered by the grower) that reached it. Borrowed from ws until the next grow. */
-typedef struct cl_grow_leaf {
+typedef struct cl_tree_grow_leaf {
     int node;
     size_t start, end;
-} cl_grow_leaf;
+} cl_tree_grow_leaf;
 
 /* Grows a tree into `t` (empty) from rows[0..m) (reordered in place so each leaf's rows are
  * contiguous), using features feats[0..nf) (increasing). grad/hess are per row (indexed by
  * row number). bins: column-major matrix of n rows binned with `b`. rng: for mtry sampling.
  * On success *leaves / *nleaves describe the leaves. */
-int cl_grow_tree(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
+int cl_tree_grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                  const float *grad, const float *hess, uint32_t *rows, size_t m,
-                 const int *feats, int nf, const cl_grow_params *p, cl_rng *rng, cl_grow_ws *ws,
-                 const cl_grow_leaf **leaves, int *nleaves);
+                 const int *feats, int nf, const cl_tree_grow_params *p, cl_rng *rng, cl_tree_grow_ws *ws,
+                 const cl_tree_grow_leaf **leaves, int *nleaves);
 
 /* Testing hook: on != 0 grows every tree node by node (grow() in tree_grow.c) also where the
  * level-wise path would serve (depth-wise, one process, subtraction, no feature sampling);
  * both give the same tree bit for bit (tests/core/trees/test_gbdt.c). */
-void cl_grow_force_node_wise(int on);
+void cl_tree_grow_force_node_wise(int on);
 
 #endif

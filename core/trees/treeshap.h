@@ -43,11 +43,11 @@ void cl_treeshap_to_probability(float *phi, size_t n, int d);
 int cl_treeshap_reference(const cl_tree *const *trees, int ntrees, const float *X, size_t n,
                           int d, double base, double scale, float *out);
 
-/* Fast exact TreeSHAP (treeshap_fast.c). A plan precomputes, per tree and per leaf, a table
+/* Fast exact TreeSHAP (treeshap_plan.c). A plan precomputes, per tree and per leaf, a table
  * over the subsets of the leaf's path features (2^m doubles for m distinct features on the
  * path), after which one row costs O(nodes + leaves * depth) per tree instead of Algorithm
  * 2's O(leaves * depth^2); the idea of Fast TreeSHAP v2 (Yang 2021, arXiv 2109.09847), with
- * its own derivation (see treeshap_fast.c). Trees whose paths carry more than
+ * its own derivation (see treeshap_plan.c). Trees whose paths carry more than
  * CL_TREESHAP_FAST_MAX_FEATURES distinct features, or past the plan's memory budget
  * CL_TREESHAP_FAST_MAX_BYTES, are explained by Algorithm 2 inside the same plan.
  * Memory: per leaf 2^m doubles + 8 bytes per path split + 12 bytes per distinct feature +
@@ -72,7 +72,7 @@ int cl_treeshap_plan_fallbacks(const cl_treeshap_plan *p);
 void cl_treeshap_plan_row(const cl_treeshap_plan *p, const float *x, void *work, double *phi);
 size_t cl_treeshap_plan_work_bytes(const cl_treeshap_plan *p);
 
-/* Internals shared with treeshap_fast.c: Algorithm 2 for one tree and one row, adding into
+/* Internals shared with treeshap_plan.c: Algorithm 2 for one tree and one row, adding into
  * phi, with a path buffer of cl_treeshap_path_bytes(depth) bytes; the deepest tree's depth
  * and the ensemble's expected value. */
 size_t cl_treeshap_path_bytes(int depth);

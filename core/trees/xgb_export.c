@@ -254,7 +254,7 @@ int cl_xgb_export_gbdt(const cl_gbdt *m, const char *path)
     return write_doc(&x, path);
 }
 
-int cl_forest_export_xgboost(const cl_forest *m, const char *path)
+int cl_xgb_export_forest(const cl_forest *m, const char *path)
 {
     const char *what = m->kind == CL_FOREST_KIND_TREE ? "tree export_xgboost"
                                                       : "forest export_xgboost";

@@ -282,7 +282,7 @@ static int l_attach(lua_State *L)
 static int l_view_prob(lua_State *L)
 {
     const cl_synth_world *w = lcl_checkobj(L, 1, WORLD);
-    double p = cl_synth_rec_view_prob(w, (int)luaL_checkinteger(L, 2), (int)luaL_checkinteger(L, 3));
+    double p = cl_synth_stream_rec_view_prob(w, (int)luaL_checkinteger(L, 2), (int)luaL_checkinteger(L, 3));
     if (!isfinite(p))
         return luaL_error(L, "view_prob: customer or title id out of range");
     lua_pushnumber(L, p);

@@ -627,7 +627,7 @@ static int f_split(lua_State *L)
     const char *strat = lcl_optstr(L, o, "stratify", NULL);
     uint64_t seed = optseed(L, o);
     int64_t *tr, *te, ntr, nte;
-    LCL_CHECK(L, cl_frame_split(f, test, strat, seed, &tr, &ntr, &te, &nte));
+    LCL_CHECK(L, cl_frame_ops_split(f, test, strat, seed, &tr, &ntr, &te, &nte));
     cl_frame *a = NULL, *b = NULL;
     int rc = cl_frame_take(&a, f, tr, ntr);
     if (rc == CL_OK)
@@ -652,7 +652,7 @@ static int f_kfold(lua_State *L)
     const char *strat = lcl_optstr(L, o, "stratify", NULL);
     const char *group = lcl_optstr(L, o, "group", NULL);
     int32_t *fold;
-    LCL_CHECK(L, cl_frame_kfold(f, k, strat, group, optseed(L, o), &fold));
+    LCL_CHECK(L, cl_frame_ops_kfold(f, k, strat, group, optseed(L, o), &fold));
     lua_createtable(L, k, 0);
     for (int q = 0; q < k; q++) {
         lua_createtable(L, 0, 2);
@@ -716,7 +716,7 @@ static int f_sort(lua_State *L)
         lua_pop(L, 1);
     }
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_sort(&r, f, keys, desc, n));
+    LCL_CHECK(L, cl_frame_ops_sort(&r, f, keys, desc, n));
     return push_frame(L, r);
 }
 
@@ -734,7 +734,7 @@ static int f_concat(lua_State *L)
     for (int i = 1; i <= n; i++)
         fs[i - 1] = checkframe(L, i);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_concat(&r, (const cl_frame *const *)fs, n));
+    LCL_CHECK(L, cl_frame_ops_concat(&r, (const cl_frame *const *)fs, n));
     return push_frame(L, r);
 }
 
@@ -1048,7 +1048,7 @@ static int g_agg(lua_State *L)
         lua_pop(L, 1);
     }
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_groupby_q(&r, f, keys, nk, aggs, na, qs));
+    LCL_CHECK(L, cl_frame_group_by_q(&r, f, keys, nk, aggs, na, qs));
     push_frame(L, r);
     if (luaL_len(L, luafns) > 0)
         lframe_lua_aggs(L, 1, luafns, lua_gettop(L));
@@ -1102,7 +1102,7 @@ static int f_join(lua_State *L)
 static int f_describe(lua_State *L)
 {
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_describe(&r, checkframe(L, 1)));
+    LCL_CHECK(L, cl_frame_group_describe(&r, checkframe(L, 1)));
     return push_frame(L, r);
 }
 
@@ -1119,9 +1119,9 @@ static int f_crosstab(lua_State *L)
     int margins = lcl_optbool(L, o, "margins", 0);
     cl_frame *r;
     if (margins)
-        LCL_CHECK(L, cl_frame_crosstab_margins(&r, f, a, b, nm));
+        LCL_CHECK(L, cl_frame_group_crosstab_margins(&r, f, a, b, nm));
     else
-        LCL_CHECK(L, cl_frame_crosstab(&r, f, a, b, nm));
+        LCL_CHECK(L, cl_frame_group_crosstab(&r, f, a, b, nm));
     return push_frame(L, r);
 }
 

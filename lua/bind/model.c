@@ -3,7 +3,7 @@
  *   local M = require "churnlab.model"
  *   M.kinds()                          -- {"logreg", "mlp", "gbdt", "forest", "tree", ...}
  *   local m = M.new("gbdt", {trees = 50})   -- the same as cl.gbdt{trees = 50}
- *   local ctor = M.kind("majority")    -- a kind registered from C (cl_model_register)
+ *   local ctor = M.kind("majority")    -- a kind registered from C (cl_model_kinds_register)
  *   local m2 = M.load("model.clm")     -- any classifier file
  *
  * The classes themselves are support/lmodel.c's, made from each kind's cl_model_ops. A kind
@@ -18,14 +18,14 @@
 static const cl_model_ops *check_kind(lua_State *L, int idx)
 {
     const char *name = luaL_checkstring(L, idx);
-    const cl_model_ops *ops = cl_model_kind_ops(name);
+    const cl_model_ops *ops = cl_model_kinds_ops(name);
     if (!ops) {
         luaL_Buffer b;
         luaL_buffinit(L, &b);
-        for (int i = 0; cl_model_kind_at(i); i++) {
+        for (int i = 0; cl_model_kinds_at(i); i++) {
             if (i)
                 luaL_addstring(&b, ", ");
-            luaL_addstring(&b, cl_model_kind_at(i)->kind);
+            luaL_addstring(&b, cl_model_kinds_at(i)->kind);
         }
         luaL_pushresult(&b);
         return (const cl_model_ops *)(uintptr_t)luaL_argerror(
@@ -54,8 +54,8 @@ static int l_new(lua_State *L)
 static int l_kinds(lua_State *L)
 {
     lua_newtable(L);
-    for (int i = 0; cl_model_kind_at(i); i++) {
-        lua_pushstring(L, cl_model_kind_at(i)->kind);
+    for (int i = 0; cl_model_kinds_at(i); i++) {
+        lua_pushstring(L, cl_model_kinds_at(i)->kind);
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
@@ -68,7 +68,7 @@ static const lm_doc docs[] = {
     {"new", "new(kind, {params}) -> model: a new unfitted classifier of the kind named (the same "
             "as cl.gbdt{...} for 'gbdt'); an unknown kind is an error listing the known ones."},
     {"kind", "kind(name) -> constructor: the constructor of a classifier kind (a kind registered "
-             "from C with cl_model_register is then also cl.model.<name>)."},
+             "from C with cl_model_kinds_register is then also cl.model.<name>)."},
     {"kinds", "kinds() -> {name, ...}: every classifier kind this build knows, the built-in ones "
               "first, then those registered at run time."},
     {"load", "load(path) -> model: reads a classifier model file of any kind (and the pipeline "

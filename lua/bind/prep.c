@@ -202,10 +202,10 @@ static void read_opts(lua_State *L, int o, cl_pipeline_opts *opts_out)
         opts.negative = labellist(L, o, "negative", &opts.nnegative);
         opts.drop = namelist(L, o, "drop", &opts.ndrop);
         opts.columns = namelist(L, o, "columns", &opts.ncolumns);
-        opts.impute = (cl_impute)choice(L, o, "impute", CL_IMPUTE_NAMES, CL_IMPUTE_MEDIAN);
-        opts.encode = (cl_encode)choice(L, o, "encode", CL_ENCODE_NAMES, CL_ENCODE_ONEHOT);
-        opts.scale = (cl_scale)choice(L, o, "scale", CL_SCALE_NAMES, CL_SCALE_NONE);
-        opts.unknown = (cl_unknown)choice(L, o, "unknown", CL_UNKNOWN_NAMES, CL_UNKNOWN_ZERO);
+        opts.impute = (cl_impute)choice(L, o, "impute", CL_PIPELINE_IMPUTE_NAMES, CL_IMPUTE_MEDIAN);
+        opts.encode = (cl_encode)choice(L, o, "encode", CL_PIPELINE_ENCODE_NAMES, CL_ENCODE_ONEHOT);
+        opts.scale = (cl_scale)choice(L, o, "scale", CL_PIPELINE_SCALE_NAMES, CL_SCALE_NONE);
+        opts.unknown = (cl_unknown)choice(L, o, "unknown", CL_PIPELINE_UNKNOWN_NAMES, CL_UNKNOWN_ZERO);
         opts.fill_value = lcl_optnum(L, o, "fill_value", 0);
         opts.fill_label = lcl_optstr(L, o, "fill_label", "missing");
         double mc = lcl_optnum(L, o, "max_categories", 0);
@@ -213,7 +213,7 @@ static void read_opts(lua_State *L, int o, cl_pipeline_opts *opts_out)
             luaL_error(L, "pipeline: max_categories must be in [0, 1000000], got %f", mc);
         opts.max_categories = (int)mc;
         opts.clip = lcl_optbool(L, o, "clip", 0);
-        opts.onehot_drop = (cl_onehot_drop)choice(L, o, "onehot_drop", CL_ONEHOT_DROP_NAMES,
+        opts.onehot_drop = (cl_onehot_drop)choice(L, o, "onehot_drop", CL_PIPELINE_ONEHOT_DROP_NAMES,
                                                   CL_ONEHOT_DROP_NONE);
         opts.add_indicator = lcl_optbool(L, o, "add_indicator", 0);
         opts.smooth = smooth_opt(L, o);
@@ -423,7 +423,7 @@ static int p_save(lua_State *L)
 {
     cl_pipeline *p = checkfitted(L, 1);
     const char *path = luaL_checkstring(L, 2);
-    int rc = cl_pipeline_save(p, path);
+    int rc = cl_pipeline_io_save(p, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);
@@ -494,7 +494,7 @@ static int l_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     cl_pipeline *p;
-    int rc = cl_pipeline_load(&p, path);
+    int rc = cl_pipeline_io_load(&p, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
     push_pipeline(L, p);

@@ -67,7 +67,7 @@ static int l_new(lua_State *L)
     if (!o)
         return lcl_raise(L, CL_ENOMEM);
     b->obj = o;
-    int rc = cl_model_load(&o->m, path);
+    int rc = cl_model_kinds_load(&o->m, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
     LCL_CHECK(L, cl_livescore_new(&o->sc, ((live_obj *)lb->obj)->s, o->m, prof));

@@ -540,7 +540,7 @@ static void read_routes(lua_State *L, serve_obj *o, int idx)
         if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TFUNCTION)
             luaL_error(L, "start: option 'routes' maps paths (strings) to functions");
         const char *p = lua_tostring(L, -2);
-        if (p[0] != '/' || cl_service_route(p) != 0)
+        if (p[0] != '/' || cl_service_api_route(p) != 0)
             luaL_error(L, "start: route '%s' must start with / and not be one of the service's "
                           "own paths", p);
         n++;
@@ -820,11 +820,11 @@ static int m_request(lua_State *L)
     cl_service_request q = {method, path, kv, nq, body, blen, auth};
     cl_service_response r;
     memset(&r, 0, sizeof r);
-    if (cl_service_route(path) == 0 && o->nroutes && route_matches(o, path)) {
+    if (cl_service_api_route(path) == 0 && o->nroutes && route_matches(o, path)) {
         lreq rq = {&q, &r, 1, 0, NULL};
         answer_lua(L, o, &rq);
     } else {
-        cl_service_handle(o->svc, &q, &r);
+        cl_service_api_handle(o->svc, &q, &r);
     }
     lua_pushinteger(L, r.status);
     if (r.stream)
@@ -832,7 +832,7 @@ static int m_request(lua_State *L)
     else
         lua_pushlstring(L, r.body ? r.body : "", r.len);
     lua_pushstring(L, r.content_type ? r.content_type : "");
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     return 3;
 }
 

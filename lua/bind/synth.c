@@ -28,8 +28,8 @@ static cl_synth_world *checkworld(lua_State *L, int idx)
 static int make_world(lua_State *L, const char *dir, int pidx, int oidx)
 {
     cl_synth_params prm;
-    cl_synth_params_default(&prm);
-    lcl_params(L, pidx, cl_synth_param_defs, &prm, "synth");
+    cl_synth_world_params_default(&prm);
+    lcl_params(L, pidx, cl_synth_world_param_defs, &prm, "synth");
     lcl_box *box = lcl_newbox(L, WORLD);
     cl_progress *p = lcl_progress_new(L, oidx);
     cl_synth_world *w = NULL;
@@ -62,7 +62,7 @@ static int l_coefs(lua_State *L)
 {
     lua_newtable(L);
     int i = 1;
-    for (const cl_synth_coef *k = cl_synth_coefs(); k->name; k++, i++) {
+    for (const cl_synth_coef *k = cl_synth_world_coefs(); k->name; k++, i++) {
         lua_createtable(L, 0, 3);
         lua_pushstring(L, k->name);
         lua_setfield(L, -2, "name");
@@ -153,7 +153,7 @@ static int l_info(lua_State *L)
 static int l_params(lua_State *L)
 {
     cl_synth_world *w = checkworld(L, 1);
-    lcl_push_params(L, cl_synth_param_defs, cl_synth_get_params(w));
+    lcl_push_params(L, cl_synth_world_param_defs, cl_synth_get_params(w));
     return 1;
 }
 
@@ -225,7 +225,7 @@ static int l_genres(lua_State *L)
         G = cl_synth_get_params(checkworld(L, 1))->genres;
     lua_createtable(L, G, 0);
     for (int g = 0; g < G; g++) {
-        lua_pushstring(L, cl_synth_genre_name(g));
+        lua_pushstring(L, cl_synth_world_genre_name(g));
         lua_rawseti(L, -2, g + 1);
     }
     return 1;
@@ -243,7 +243,7 @@ static int l_title_genres(lua_State *L)
     lua_newtable(L);
     for (int g = 0, k = 1; g < CL_SYNTH_MAX_GENRES; g++)
         if (m >> g & 1u) {
-            lua_pushstring(L, cl_synth_genre_name(g));
+            lua_pushstring(L, cl_synth_world_genre_name(g));
             lua_rawseti(L, -2, k++);
         }
     return 1;
@@ -257,7 +257,7 @@ static int l_appeal(lua_State *L)
     if (tid < 1 || tid > cl_synth_titles(w))
         return luaL_argerror(L, 3, lua_pushfstring(L, "title id %I out of range 1..%d", tid,
                                                    cl_synth_titles(w)));
-    lua_pushnumber(L, cl_synth_appeal(w, id, (int)tid));
+    lua_pushnumber(L, cl_synth_world_appeal(w, id, (int)tid));
     return 1;
 }
 
@@ -514,7 +514,7 @@ static int l_true_risk(lua_State *L)
         return luaL_error(L, "replay: the policy freed the world it was deciding for");
     int n = cl_synth_customers(w);
     double *r = lua_newuserdatauv(L, (size_t)n * sizeof *r, 0);
-    LCL_CHECK(L, cl_synth_true_risk(w, acts, horizon, r));
+    LCL_CHECK(L, cl_synth_replay_true_risk(w, acts, horizon, r));
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         lua_pushnumber(L, cl_synth_label(w, i + 1) >= 0 ? r[i] : (lua_Number)NAN);
@@ -529,7 +529,7 @@ static int l_campaign_truth(lua_State *L)
     cl_synth_world *w = checkworld(L, 1);
     int n = cl_synth_customers(w);
     double *r = lua_newuserdatauv(L, (size_t)(n > 0 ? 2 * n : 1) * sizeof *r, 0);
-    LCL_CHECK(L, cl_synth_campaign_truth(w, r, r + n));
+    LCL_CHECK(L, cl_synth_replay_campaign_truth(w, r, r + n));
     lua_createtable(L, 0, 2);
     const char *const names[2] = {"control", "treated"};
     for (int k = 0; k < 2; k++) {
@@ -802,6 +802,6 @@ int luaopen_churnlab_synth(lua_State *L)
     lua_pop(L, 2);
     luaL_newlib(L, funcs);
     lcl_setdocs(L, -1, docs);
-    lcl_register_params(L, "synth", cl_synth_param_defs);
+    lcl_register_params(L, "synth", cl_synth_world_param_defs);
     return 1;
 }

@@ -506,11 +506,11 @@ static int binop(lua_State *L, cl_binop op)
     cl_tensor *a = lcl_testtensor(L, 1), *b = lcl_testtensor(L, 2), *out;
     int rc;
     if (a && b)
-        rc = cl_tensor_binop(&out, op, a, b);
+        rc = cl_tensor_ops_binop(&out, op, a, b);
     else if (a && lua_type(L, 2) == LUA_TNUMBER)
-        rc = cl_tensor_binop_scalar(&out, op, a, (float)lua_tonumber(L, 2), 0);
+        rc = cl_tensor_ops_binop_scalar(&out, op, a, (float)lua_tonumber(L, 2), 0);
     else if (b && lua_type(L, 1) == LUA_TNUMBER)
-        rc = cl_tensor_binop_scalar(&out, op, b, (float)lua_tonumber(L, 1), 1);
+        rc = cl_tensor_ops_binop_scalar(&out, op, b, (float)lua_tonumber(L, 1), 1);
     else {
         for (int k = 1; k <= 2; k++) /* a freed tensor gets its own message */
             if (lcl_testbox(L, k, LCL_TENSOR))
@@ -544,7 +544,7 @@ BINOP_FN(maximum, CL_OP_MAX)
 static int unop(lua_State *L, cl_unop fn)
 {
     cl_tensor *out;
-    int rc = cl_tensor_unop(&out, fn, lcl_checktensor(L, 1));
+    int rc = cl_tensor_ops_unop(&out, fn, lcl_checktensor(L, 1));
     return push_result(L, rc, out);
 }
 
@@ -564,14 +564,14 @@ static int m_clamp(lua_State *L)
     cl_tensor *t = lcl_checktensor(L, 1), *out;
     float lo = lua_isnoneornil(L, 2) ? -INFINITY : checkfloat(L, 2);
     float hi = lua_isnoneornil(L, 3) ? INFINITY : checkfloat(L, 3);
-    int rc = cl_tensor_clamp(&out, t, lo, hi);
+    int rc = cl_tensor_ops_clamp(&out, t, lo, hi);
     return push_result(L, rc, out);
 }
 
 static int m_mm(lua_State *L)
 {
     cl_tensor *a = lcl_checktensor(L, 1), *b = lcl_checktensor(L, 2), *out;
-    int rc = cl_tensor_matmul(&out, a, b);
+    int rc = cl_tensor_ops_matmul(&out, a, b);
     return push_result(L, rc, out);
 }
 
@@ -585,7 +585,7 @@ static int reduce(lua_State *L, cl_reduce r)
     int arg = r == CL_RED_ARGMAX || r == CL_RED_ARGMIN;
     if (lua_isnoneornil(L, 2)) {
         double v;
-        LCL_CHECK(L, cl_tensor_reduce_all(t, r, &v));
+        LCL_CHECK(L, cl_tensor_ops_reduce_all(t, r, &v));
         if (!arg) {
             lua_pushnumber(L, v);
             return 1;
@@ -607,7 +607,7 @@ static int reduce(lua_State *L, cl_reduce r)
                           lua_tostring(L, lua_upvalueindex(1)), dim, shape_str(t, s, sizeof s));
     }
     cl_tensor *out;
-    LCL_CHECK(L, cl_tensor_reduce_dim(&out, t, r, (int)dim - 1));
+    LCL_CHECK(L, cl_tensor_ops_reduce_dim(&out, t, r, (int)dim - 1));
     if (arg) {
         float *d = cl_tensor_data(out);
         for (int64_t k = 0; k < out->shape[0]; k++)

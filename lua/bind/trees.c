@@ -371,7 +371,7 @@ static int m_export_xgboost_forest(lua_State *L)
     const char *tname = lcl_testbox(L, 1, T_FOREST) ? T_FOREST : T_TREE;
     cl_forest *m = lm_checkimpl(L, 1, tname);
     const char *path = luaL_checkstring(L, 2);
-    int rc = cl_forest_export_xgboost(m, path);
+    int rc = cl_xgb_export_forest(m, path);
     if (rc)
         return lcl_raise_file(L, rc, path);
     lua_settop(L, 1);

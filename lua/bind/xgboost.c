@@ -25,7 +25,7 @@ static int l_load(lua_State *L)
     int rc = cl_xgb_import_gbdt(&m, path);
     if (rc)
         return lcl_raise(L, rc);
-    LCL_CHECK(L, cl_model_wrap((cl_model **)&b->obj, cl_model_kind_ops("gbdt"), m, NULL));
+    LCL_CHECK(L, cl_model_wrap((cl_model **)&b->obj, cl_model_kinds_ops("gbdt"), m, NULL));
     return 1;
 }
 

@@ -12,7 +12,7 @@
 #include "frame/csvio.h"
 #include "frame/textnum.h"
 #include "frame/frame.h"
-#include "frame/frame_col.h"
+#include "frame/col.h"
 #include "frame/frame_ops.h"
 
 #define FRAME "churnlab.Frame"

@@ -25,7 +25,7 @@ static int c_dropna(lua_State *L)
     int n;
     const char **sub = optsubset(L, o, "dropna", &n);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_dropna(&r, f, sub, n, how[1] == 'l'));
+    LCL_CHECK(L, cl_frame_clean_dropna(&r, f, sub, n, how[1] == 'l'));
     return push_frame(L, r);
 }
 
@@ -36,11 +36,11 @@ static int c_fillna(lua_State *L)
     cl_frame *f = checkframe(L, 1);
     cl_frame *r = NULL;
     if (lua_type(L, 2) == LUA_TNUMBER) {
-        LCL_CHECK(L, cl_frame_fillna(&r, f, NULL, 0, lua_tonumber(L, 2), NULL));
+        LCL_CHECK(L, cl_frame_clean_fillna(&r, f, NULL, 0, lua_tonumber(L, 2), NULL));
         return push_frame(L, r);
     }
     if (lua_type(L, 2) == LUA_TSTRING) {
-        LCL_CHECK(L, cl_frame_fillna(&r, f, NULL, 0, NAN, lua_tostring(L, 2)));
+        LCL_CHECK(L, cl_frame_clean_fillna(&r, f, NULL, 0, NAN, lua_tostring(L, 2)));
         return push_frame(L, r);
     }
     if (!lua_istable(L, 2))
@@ -55,7 +55,7 @@ static int c_fillna(lua_State *L)
             return luaL_error(L, "fillna: method must be \"ffill\" or \"bfill\", got '%s'", m);
         int n;
         const char **sub = optsubset(L, o, "fillna", &n);
-        LCL_CHECK(L, cl_frame_fill_forward(&r, f, sub, n, m[0] == 'b'));
+        LCL_CHECK(L, cl_frame_clean_fill_forward(&r, f, sub, n, m[0] == 'b'));
         return push_frame(L, r);
     }
     lua_pop(L, 1);
@@ -121,7 +121,7 @@ static int c_drop_duplicates(lua_State *L)
     int n;
     const char **sub = optsubset(L, o, "drop_duplicates", &n);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_drop_duplicates(&r, f, sub, n, keep));
+    LCL_CHECK(L, cl_frame_clean_drop_duplicates(&r, f, sub, n, keep));
     return push_frame(L, r);
 }
 
@@ -134,7 +134,7 @@ static int c_duplicated(lua_State *L)
     int n;
     const char **sub = optsubset(L, o, "duplicated", &n);
     uint8_t *d;
-    LCL_CHECK(L, cl_frame_duplicated(f, sub, n, keep, &d));
+    LCL_CHECK(L, cl_frame_clean_duplicated(f, sub, n, keep, &d));
     cl_column *m;
     int rc = cl_frame_column_new_num(&m, CL_NUM, f->nrow);
     for (int64_t i = 0; rc == CL_OK && i < f->nrow; i++)
@@ -168,7 +168,7 @@ static int c_sample(lua_State *L)
         k = f->nrow ? 1 : 0; /* pandas: one row by default */
     }
     int64_t *idx;
-    LCL_CHECK(L, cl_frame_sample_index(f->nrow, k, replace, seed, &idx));
+    LCL_CHECK(L, cl_frame_clean_sample_index(f->nrow, k, replace, seed, &idx));
     cl_frame *r;
     int rc = cl_frame_take(&r, f, idx, k);
     cl_alloc_free(idx);

@@ -375,21 +375,21 @@ static int c_isin(lua_State *L)
 static int c_and(lua_State *L)
 {
     cl_column *r;
-    LCL_CHECK(L, cl_frame_col_mask_and(&r, checkcol(L, 1), checkcol(L, 2)));
+    LCL_CHECK(L, cl_col_mask_and(&r, checkcol(L, 1), checkcol(L, 2)));
     return push_column(L, r, NULL);
 }
 
 static int c_or(lua_State *L)
 {
     cl_column *r;
-    LCL_CHECK(L, cl_frame_col_mask_or(&r, checkcol(L, 1), checkcol(L, 2)));
+    LCL_CHECK(L, cl_col_mask_or(&r, checkcol(L, 1), checkcol(L, 2)));
     return push_column(L, r, NULL);
 }
 
 static int c_not(lua_State *L)
 {
     cl_column *r;
-    LCL_CHECK(L, cl_frame_col_mask_not(&r, checkcol(L, 1)));
+    LCL_CHECK(L, cl_col_mask_not(&r, checkcol(L, 1)));
     return push_column(L, r, NULL);
 }
 

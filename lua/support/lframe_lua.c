@@ -129,10 +129,10 @@ void lframe_lua_aggs(lua_State *L, int g, int luafns, int out)
     }
     cl_agg first = {"\x01row", CL_AGG_FIRST, "\x01first"};
     if (rc == CL_OK)
-        rc = cl_frame_groupby(&firsts, tmp, keys, nk, &first, 1);
+        rc = cl_frame_group_by(&firsts, tmp, keys, nk, &first, 1);
     cl_frame_free(tmp);
     if (rc == CL_OK)
-        rc = cl_frame_groups(f, keys, nk, &gid, &ng);
+        rc = cl_frame_window_groups(f, keys, nk, &gid, &ng);
     if (rc == CL_OK && (firsts->nrow != ng || r->nrow != ng))
         rc = cl_error(CL_EINVAL, "agg: internal group count mismatch");
     int32_t *map = rc == CL_OK ? lua_newuserdatauv(L, sizeof *map * (size_t)(ng ? ng : 1), 0) : NULL;
@@ -229,7 +229,7 @@ static int u_to_tensor(lua_State *L)
         names = checkstrlist(L, 2, &n, "to_tensor");
     }
     cl_tensor *t;
-    LCL_CHECK(L, cl_frame_to_tensor(&t, f, names, n));
+    LCL_CHECK(L, cl_frame_reshape_to_tensor(&t, f, names, n));
     return lcl_pushtensor(L, t);
 }
 
@@ -239,7 +239,7 @@ static int u_from_tensor(lua_State *L)
     int n = 0;
     const char **names = lua_isnoneornil(L, 2) ? NULL : checkstrlist(L, 2, &n, "from_tensor");
     cl_frame *f;
-    LCL_CHECK(L, cl_frame_from_tensor(&f, t, names, n));
+    LCL_CHECK(L, cl_frame_reshape_from_tensor(&f, t, names, n));
     return push_frame(L, f);
 }
 

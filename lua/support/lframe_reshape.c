@@ -43,7 +43,7 @@ static int pivot_common(lua_State *L, int unique)
         LCL_CHECK(L, cl_frame_group_agg_parse_q(lcl_optstr(L, o, "aggfunc", "mean"), &fn, &q));
     double fill = unique ? NAN : lcl_optnum(L, o, "fill_value", NAN);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_pivot_table(&r, f, idx, ni, cols, vals, fn, q, fill, unique));
+    LCL_CHECK(L, cl_frame_reshape_pivot_table(&r, f, idx, ni, cols, vals, fn, q, fill, unique));
     return push_frame(L, r);
 }
 
@@ -70,7 +70,7 @@ static int r_melt(lua_State *L)
     const char *vn = lcl_optstr(L, o, "var_name", "variable");
     const char *valn = lcl_optstr(L, o, "value_name", "value");
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_melt(&r, f, id, ni, vals, nv, vn, valn));
+    LCL_CHECK(L, cl_frame_reshape_melt(&r, f, id, ni, vals, nv, vn, valn));
     return push_frame(L, r);
 }
 

@@ -101,7 +101,7 @@ static int s_corr(lua_State *L)
     if (strcmp(m, "pearson") && strcmp(m, "spearman"))
         return luaL_error(L, "corr: method must be \"pearson\" or \"spearman\", got '%s'", m);
     cl_frame *r;
-    LCL_CHECK(L, cl_frame_corr(&r, f, m[0] == 's'));
+    LCL_CHECK(L, cl_frame_stats_corr(&r, f, m[0] == 's'));
     return push_frame(L, r);
 }
 

@@ -47,7 +47,7 @@ static void groups_of(lua_State *L, int32_t **gid, int32_t *ng)
     lua_getfield(L, 1, "keys");
     int nk;
     const char **keys = checkstrlist(L, -1, &nk, "groupby");
-    LCL_CHECK(L, cl_frame_groups(f, keys, nk, gid, ng));
+    LCL_CHECK(L, cl_frame_window_groups(f, keys, nk, gid, ng));
 }
 
 /* Pushes the result or raises, after freeing gid. */

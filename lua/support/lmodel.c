@@ -202,7 +202,7 @@ void lm_save(lua_State *L, cl_mw *w, const char *path, int opts, int model)
     int rc = CL_OK;
     if (have) {
         lcl_box *pb = lua_touserdata(L, -1);
-        rc = cl_pipeline_write(pb->obj, w, "pipeline.");
+        rc = cl_pipeline_io_write(pb->obj, w, "pipeline.");
         lua_pop(L, 1);
     }
     if (rc == CL_OK)
@@ -218,8 +218,8 @@ int lm_load_pipeline(lua_State *L, const cl_mr *r, int model)
     if (!cl_modelio_r_has(r, "pipeline.format"))
         return CL_OK;
     lcl_box *pb = lcl_newbox(L, PIPELINE_T);
-    /* the reader's prefix is restored by cl_pipeline_read; it takes a non-const reader */
-    int rc = cl_pipeline_read((cl_mr *)r, "pipeline.", (cl_pipeline **)&pb->obj);
+    /* the reader's prefix is restored by cl_pipeline_io_read; it takes a non-const reader */
+    int rc = cl_pipeline_io_read((cl_mr *)r, "pipeline.", (cl_pipeline **)&pb->obj);
     if (rc) {
         lua_pop(L, 1);
         return rc;
@@ -878,7 +878,7 @@ static int load_path(lua_State *L, const char *path, const cl_model_ops *want)
     int rc = cl_modelio_r_peek_kind(path, kind, sizeof kind);
     if (rc)
         return lcl_raise_file(L, rc, path);
-    const cl_model_ops *ops = cl_model_kind_ops(kind);
+    const cl_model_ops *ops = cl_model_kinds_ops(kind);
     if (!ops || (want && ops != want))
         return luaL_error(L, "'%s' holds a '%s' model, not %s", path, kind,
                           want ? want->kind : "a churn classifier");
@@ -905,12 +905,12 @@ static int load_path(lua_State *L, const char *path, const cl_model_ops *want)
 static int k_load(lua_State *L) { return load_path(L, luaL_checkstring(L, 1), up_ops(L)); }
 int lm_load_any(lua_State *L) { return load_path(L, luaL_checkstring(L, 1), NULL); }
 
-/* loaders.__index: cl.load of a file whose kind was registered (cl_model_register) after the
+/* loaders.__index: cl.load of a file whose kind was registered (cl_model_kinds_register) after the
  * modules were opened. */
 static int loaders_index(lua_State *L)
 {
     const char *kind = lua_tostring(L, 2);
-    if (!kind || !cl_model_kind_ops(kind))
+    if (!kind || !cl_model_kinds_ops(kind))
         return 0;
     lua_pushcfunction(L, lm_load_any);
     return 1;
@@ -1255,9 +1255,9 @@ void lm_kinds_init(lua_State *L, int module)
     lua_pushvalue(L, module);
     lua_setfield(L, LUA_REGISTRYINDEX, MODULE_KEY);
     loaders_fallback(L);
-    for (int i = 0; cl_model_kind_at(i); i++)
-        if (!is_builtin(cl_model_kind_at(i))) {
-            lm_kind_push(L, cl_model_kind_at(i), NULL);
+    for (int i = 0; cl_model_kinds_at(i); i++)
+        if (!is_builtin(cl_model_kinds_at(i))) {
+            lm_kind_push(L, cl_model_kinds_at(i), NULL);
             lua_pop(L, 1);
         }
 }

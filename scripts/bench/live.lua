@@ -195,7 +195,7 @@ end
 os.remove(mpath)
 
 -- 8. fold-in: recommendations for a customer from the live history, ALS at 64 factors. As the
--- live engine does it (core/serve: svc_history_items + cl_rec_recommend_history): the titles
+-- live engine does it (core/serve: cl_service_history_items + cl_rec_recommend_history): the titles
 -- the customer watched in the last CL_LIVE_RING (90) days before the clock, latest first, at
 -- most 256, folded into the fitted model (one 64x64 ridge solve), scored against every title,
 -- top 10 with the seen ones excluded. Here through m:recommend_for (the same core call plus a

@@ -35,16 +35,16 @@ static void exercise(const cl_frame *f)
      * own cost (the quadratic paths of issue 22) is what the 1 MB inputs are for. */
     if (f->ncol > 1024 || (double)f->nrow * f->ncol > 65536.0)
         return;
-    if (cl_frame_describe(&r, f) == CL_OK)
+    if (cl_frame_group_describe(&r, f) == CL_OK)
         cl_frame_free(r);
     if (f->ncol == 0)
         return;
     const char *key = f->names[0];
-    if (cl_frame_sort(&r, f, &key, NULL, 1) == CL_OK)
+    if (cl_frame_ops_sort(&r, f, &key, NULL, 1) == CL_OK)
         cl_frame_free(r);
     cl_agg aggs[3] = {{key, CL_AGG_SIZE, NULL}, {f->names[f->ncol - 1], CL_AGG_COUNT, NULL},
                       {f->names[f->ncol - 1], CL_AGG_NUNIQUE, "nu"}};
-    if (cl_frame_groupby(&r, f, &key, 1, aggs, 3) == CL_OK)
+    if (cl_frame_group_by(&r, f, &key, 1, aggs, 3) == CL_OK)
         cl_frame_free(r);
     if (cl_col_value_counts(&r, f->cols[0], "v") == CL_OK)
         cl_frame_free(r);
@@ -78,7 +78,7 @@ static void exercise(const cl_frame *f)
         const char *on = f->names[1];
         if (cl_frame_join(&r, f, f, &on, 1, CL_JOIN_LEFT, NULL) == CL_OK)
             cl_frame_free(r);
-        if (cl_frame_crosstab(&r, f, f->names[0], f->names[1], 1) == CL_OK)
+        if (cl_frame_group_crosstab(&r, f, f->names[0], f->names[1], 1) == CL_OK)
             cl_frame_free(r);
     }
 }

@@ -48,7 +48,7 @@ static cl_tensor *rows_tensor(int64_t d)
 static void use_logreg(cl_mr *r)
 {
     cl_logreg *m;
-    if (cl_logreg_load(&m, r) != CL_OK)
+    if (cl_logreg_read(&m, r) != CL_OK)
         return;
     int64_t d = cl_logreg_inputs(m);
     float *X = rows(d), out[ROWS];
@@ -61,7 +61,7 @@ static void use_logreg(cl_mr *r)
 static void use_mlp(cl_mr *r)
 {
     cl_mlp *m;
-    if (cl_mlp_load(&m, r) != CL_OK)
+    if (cl_mlp_read(&m, r) != CL_OK)
         return;
     int64_t d = cl_mlp_inputs(m);
     float *X = rows(d), out[ROWS];
@@ -103,7 +103,7 @@ static void use_forest(cl_mr *r)
 static void use_pipeline(cl_mr *r)
 {
     cl_pipeline *p;
-    if (cl_pipeline_read(r, "", &p) != CL_OK)
+    if (cl_pipeline_io_read(r, "", &p) != CL_OK)
         return;
     cl_pipeline_n_features(p);
     cl_pipeline_free(p);

@@ -19,11 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     float out[3];
     cl_mlp *m = NULL;
-    if (cl_mlp_load(&m, r) == CL_OK && cl_mlp_inputs(m) <= 4096)
+    if (cl_mlp_read(&m, r) == CL_OK && cl_mlp_inputs(m) <= 4096)
         cl_mlp_predict(m, X, 3, cl_mlp_inputs(m), out);
     cl_mlp_free(m);
     cl_logreg *lr = NULL;
-    if (cl_logreg_load(&lr, r) == CL_OK && cl_logreg_inputs(lr) <= 4096)
+    if (cl_logreg_read(&lr, r) == CL_OK && cl_logreg_inputs(lr) <= 4096)
         cl_logreg_predict(lr, X, 3, cl_logreg_inputs(lr), out);
     cl_logreg_free(lr);
     cl_modelio_r_free(r);

@@ -257,7 +257,7 @@ static cl_tensor *pipeline_features(cl_mr *r, int64_t d)
     if (!cl_modelio_r_has(r, "pipeline.format"))
         return NULL;
     cl_pipeline *p;
-    if (cl_pipeline_read(r, "pipeline.", &p) != CL_OK)
+    if (cl_pipeline_io_read(r, "pipeline.", &p) != CL_OK)
         return NULL;
     cl_tensor *X = NULL;
     use_pipeline(p, &X);
@@ -272,7 +272,7 @@ static cl_tensor *pipeline_features(cl_mr *r, int64_t d)
 static void use_logreg(cl_mr *r)
 {
     cl_logreg *m;
-    if (cl_logreg_load(&m, r) != CL_OK)
+    if (cl_logreg_read(&m, r) != CL_OK)
         return;
     int64_t d = cl_logreg_inputs(m);
     float *X = rows(d), out[ROWS];
@@ -299,7 +299,7 @@ static void use_logreg(cl_mr *r)
 static void use_mlp(cl_mr *r)
 {
     cl_mlp *m;
-    if (cl_mlp_load(&m, r) != CL_OK)
+    if (cl_mlp_read(&m, r) != CL_OK)
         return;
     int64_t d = cl_mlp_inputs(m);
     float *X = rows(d), out[ROWS];
@@ -366,7 +366,7 @@ static void use_forest(cl_mr *r)
 static void use_standalone_pipeline(cl_mr *r)
 {
     cl_pipeline *p;
-    if (cl_pipeline_read(r, "pipeline.", &p) != CL_OK)
+    if (cl_pipeline_io_read(r, "pipeline.", &p) != CL_OK)
         return;
     use_pipeline(p, NULL);
     cl_pipeline_free(p);

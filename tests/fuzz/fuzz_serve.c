@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cl_service_request q = {method, path, kv, nq, (const char *)p, (size_t)(end - p),
                             auth[0] ? auth : NULL};
     cl_service_response r;
-    cl_service_handle(F.svc, &q, &r);
+    cl_service_api_handle(F.svc, &q, &r);
     if (r.status < 200 || r.status > 599)
         abort();
     json_t *j = NULL;
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cl_livestate_events(F.s) != before + acc)
         abort(); /* the state moved by other than what was acknowledged */
     json_decref(j);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     /* now and then the monitor too (it reads everything the events changed) */
     if (size % 16 == 0 && cl_service_refresh(F.svc, 1, NULL) != CL_OK)
         abort();

@@ -1,5 +1,5 @@
 -- The generic classifier class (lua/support/lmodel.c, issue 14): a kind that churnlab knows
--- nothing of, registered from C with cl_model_register, is served from Lua with no other file
+-- nothing of, registered from C with cl_model_kinds_register, is served from Lua with no other file
 -- edited. The kind is tests/lua/plugins/majority.c (it predicts the training churn rate),
 -- built by `make tests-build` into build/<variant>/tests/plugins/majority.so and loaded here
 -- with package.loadlib; its rate is checked against the same count done in Lua.

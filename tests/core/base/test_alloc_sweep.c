@@ -371,11 +371,11 @@ static int op_load(void *ctx)
         return rc;
     if (strcmp(s->kind, "logreg") == 0) {
         cl_logreg *m;
-        if (!(rc = cl_logreg_load(&m, r)))
+        if (!(rc = cl_logreg_read(&m, r)))
             cl_logreg_free(m);
     } else if (strcmp(s->kind, "mlp") == 0) {
         cl_mlp *m;
-        if (!(rc = cl_mlp_load(&m, r)))
+        if (!(rc = cl_mlp_read(&m, r)))
             cl_mlp_free(m);
     } else if (strcmp(s->kind, "gbdt") == 0) {
         cl_gbdt *m;
@@ -387,7 +387,7 @@ static int op_load(void *ctx)
             cl_forest_free(m);
     } else if (strcmp(s->kind, "pipeline") == 0) {
         cl_pipeline *p;
-        if (!(rc = cl_pipeline_read(r, "", &p)))
+        if (!(rc = cl_pipeline_io_read(r, "", &p)))
             cl_pipeline_free(p);
     } else {
         cl_rec *m;
@@ -492,7 +492,7 @@ static void test_load(void **state)
     assert_int_equal(cl_logreg_new(&lm, &lp), CL_OK);
     assert_int_equal(cl_logreg_fit(lm, X, Y, N, D, NULL, NULL), CL_OK);
     assert_non_null(w = cl_modelio_w_new("logreg"));
-    assert_int_equal(cl_logreg_save(lm, w), CL_OK);
+    assert_int_equal(cl_logreg_write(lm, w), CL_OK);
     keep(&s, w, "logreg");
     cl_logreg_free(lm);
     sweep_load(&s);
@@ -507,7 +507,7 @@ static void test_load(void **state)
     assert_int_equal(cl_mlp_new(&mm, &mp), CL_OK);
     assert_int_equal(cl_mlp_fit(mm, X, Y, N, D, NULL, NULL, NULL), CL_OK);
     assert_non_null(w = cl_modelio_w_new("mlp"));
-    assert_int_equal(cl_mlp_save(mm, w), CL_OK);
+    assert_int_equal(cl_mlp_write(mm, w), CL_OK);
     keep(&s, w, "mlp");
     cl_mlp_free(mm);
     sweep_load(&s);
@@ -544,7 +544,7 @@ static void test_load(void **state)
     cl_pipeline *p;
     assert_int_equal(cl_pipeline_fit(&p, f, &po), CL_OK);
     assert_non_null(w = cl_modelio_w_new("pipeline"));
-    assert_int_equal(cl_pipeline_write(p, w, ""), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(p, w, ""), CL_OK);
     keep(&s, w, "pipeline");
     cl_pipeline_free(p);
     cl_frame_free(f);

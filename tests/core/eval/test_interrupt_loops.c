@@ -122,24 +122,24 @@ static void test_frame_ops(void **state)
     size_t before = cl_alloc_bytes();
 
     cl_progress_interrupt();
-    check_eintr(cl_frame_crosstab(&out, f, "a", "b", 0), "crosstab", before);
+    check_eintr(cl_frame_group_crosstab(&out, f, "a", "b", 0), "crosstab", before);
     assert_null(out);
     cl_progress_interrupt();
-    check_eintr(cl_frame_sort(&out, f, kx, NULL, 1), "sort", before);
+    check_eintr(cl_frame_ops_sort(&out, f, kx, NULL, 1), "sort", before);
     assert_null(out);
     cl_progress_interrupt();
-    check_eintr(cl_frame_groupby(&out, f, ka, 1, &agg, 1), "interrupted", before);
+    check_eintr(cl_frame_group_by(&out, f, ka, 1, &agg, 1), "interrupted", before);
     assert_null(out);
     cl_progress_interrupt();
     check_eintr(cl_frame_join(&out, f, f, ka, 1, CL_JOIN_INNER, NULL), "join", before);
     assert_null(out);
 
-    assert_int_equal(cl_frame_crosstab(&out, f, "a", "b", 0), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab(&out, f, "a", "b", 0), CL_OK);
     assert_int_equal(out->nrow, 7);
     cl_frame_free(out);
-    assert_int_equal(cl_frame_sort(&out, f, kx, NULL, 1), CL_OK);
+    assert_int_equal(cl_frame_ops_sort(&out, f, kx, NULL, 1), CL_OK);
     cl_frame_free(out);
-    assert_int_equal(cl_frame_groupby(&out, f, ka, 1, &agg, 1), CL_OK);
+    assert_int_equal(cl_frame_group_by(&out, f, ka, 1, &agg, 1), CL_OK);
     cl_frame_free(out);
     cl_frame_free(f);
 }

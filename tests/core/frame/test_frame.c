@@ -112,9 +112,9 @@ static void test_arith_cmp_masks(void **state)
         assert_true(m3->num[i] == (s && strcmp(s, "charlie") < 0));
     }
     cl_column *a, *o, *n;
-    assert_int_equal(cl_frame_col_mask_and(&a, m, m2), CL_OK);
-    assert_int_equal(cl_frame_col_mask_or(&o, m, m2), CL_OK);
-    assert_int_equal(cl_frame_col_mask_not(&n, m), CL_OK);
+    assert_int_equal(cl_col_mask_and(&a, m, m2), CL_OK);
+    assert_int_equal(cl_col_mask_or(&o, m, m2), CL_OK);
+    assert_int_equal(cl_col_mask_not(&n, m), CL_OK);
     for (int64_t i = 0; i < x->n; i++) {
         assert_true(a->num[i] == (m->num[i] && m2->num[i]));
         assert_true(o->num[i] == (m->num[i] || m2->num[i]));
@@ -147,7 +147,7 @@ static void test_arith_cmp_masks(void **state)
     assert_int_equal(cl_col_arith(&r, CL_ARITH_ADD, x, g), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "cat column"));
     assert_int_equal(cl_col_cmp_scalar(&r, CL_CMP_EQ, g, 1), CL_EINVAL);
-    assert_int_equal(cl_frame_col_mask_and(&r, g, m), CL_EINVAL);
+    assert_int_equal(cl_col_mask_and(&r, g, m), CL_EINVAL);
     cl_frame_free(ff);
     cl_frame_column_free(m);
     cl_frame_column_free(m2);
@@ -317,18 +317,18 @@ static void test_sort_vs_insertion(void **state)
     const char *keys[] = {"x", "g"};
     int desc[] = {0, 1};
     int64_t *order;
-    assert_int_equal(cl_frame_sort_index(f, keys, desc, 2, &order), CL_OK);
+    assert_int_equal(cl_frame_ops_sort_index(f, keys, desc, 2, &order), CL_OK);
     for (int64_t i = 0; i < n; i++)
         assert_int_equal(order[i], ref[i]);
     cl_alloc_free(order);
     cl_frame *s;
-    assert_int_equal(cl_frame_sort(&s, f, keys, desc, 2), CL_OK);
+    assert_int_equal(cl_frame_ops_sort(&s, f, keys, desc, 2), CL_OK);
     for (int64_t i = 0; i < n; i++)
         assert_true(same_cell(col(s, "h"), i, col(f, "h"), ref[i]));
     cl_frame_free(s);
     free(ref);
     const char *bad[] = {"nope"};
-    assert_int_equal(cl_frame_sort(&s, f, bad, NULL, 1), CL_EINVAL);
+    assert_int_equal(cl_frame_ops_sort(&s, f, bad, NULL, 1), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "no column 'nope'"));
     cl_frame_free(f);
 }
@@ -347,7 +347,7 @@ static void test_groupby_vs_naive(void **state)
                      {"d", CL_AGG_MAX, "dmax"}};
     int na = (int)(sizeof aggs / sizeof *aggs);
     cl_frame *g;
-    assert_int_equal(cl_frame_groupby(&g, f, keys, 2, aggs, na), CL_OK);
+    assert_int_equal(cl_frame_group_by(&g, f, keys, 2, aggs, na), CL_OK);
     assert_int_equal(g->ncol, 2 + na);
     int64_t total = 0;
     for (int64_t r = 0; r < g->nrow; r++) {
@@ -402,7 +402,7 @@ static void test_groupby_vs_naive(void **state)
     assert_int_equal(total, f->nrow);
     cl_frame_free(g);
     cl_agg bad[] = {{"g", CL_AGG_MEAN, NULL}};
-    assert_int_equal(cl_frame_groupby(&g, f, keys, 2, bad, 1), CL_EINVAL);
+    assert_int_equal(cl_frame_group_by(&g, f, keys, 2, bad, 1), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "cat column 'g'"));
     cl_agg_fn fn;
     assert_int_equal(cl_frame_group_agg_parse("avg", &fn), CL_EINVAL);
@@ -450,7 +450,7 @@ static void test_join_vs_nested_loops(void **state)
         const char *hk[] = {"h"};
         cl_agg size[] = {{"h", CL_AGG_SIZE, "n"}};
         cl_frame *dim, *lj;
-        assert_int_equal(cl_frame_groupby(&dim, l, hk, 1, size, 1), CL_OK);
+        assert_int_equal(cl_frame_group_by(&dim, l, hk, 1, size, 1), CL_OK);
         assert_int_equal(cl_frame_join(&lj, l, dim, hk, 1, CL_JOIN_INNER, NULL), CL_OK);
         assert_int_equal(lj->nrow, l->nrow);
         assert_ptr_equal(col(lj, "x"), col(l, "x"));
@@ -561,7 +561,7 @@ static void test_concat(void **state)
     (void)state;
     cl_frame *a = make_frame(50, 7), *b = make_frame(30, 8), *c;
     const cl_frame *fs[] = {a, b};
-    assert_int_equal(cl_frame_concat(&c, fs, 2), CL_OK);
+    assert_int_equal(cl_frame_ops_concat(&c, fs, 2), CL_OK);
     assert_int_equal(c->nrow, 80);
     for (int64_t i = 0; i < 80; i++)
         for (int j = 0; j < 4; j++)
@@ -571,7 +571,7 @@ static void test_concat(void **state)
     const char *drop[] = {"h"};
     assert_int_equal(cl_frame_drop(&d, b, drop, 1), CL_OK);
     const cl_frame *fs2[] = {a, d};
-    assert_int_equal(cl_frame_concat(&c, fs2, 2), CL_EINVAL);
+    assert_int_equal(cl_frame_ops_concat(&c, fs2, 2), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "frame 2 has 3 columns"));
     cl_frame_free(d);
     cl_frame_free(a);
@@ -583,7 +583,7 @@ static void test_split(void **state)
     (void)state;
     cl_frame *f = make_frame(1003, 9);
     int64_t *tr, *te, ntr, nte;
-    assert_int_equal(cl_frame_split(f, 0.25, "h", 42, &tr, &ntr, &te, &nte), CL_OK);
+    assert_int_equal(cl_frame_ops_split(f, 0.25, "h", 42, &tr, &ntr, &te, &nte), CL_OK);
     assert_int_equal(nte, 251); /* round(1003 * 0.25) */
     assert_int_equal(ntr + nte, 1003);
     char *seen = calloc(1003, 1);
@@ -609,12 +609,12 @@ static void test_split(void **state)
     }
     /* determinism */
     int64_t *tr2, *te2, ntr2, nte2;
-    assert_int_equal(cl_frame_split(f, 0.25, "h", 42, &tr2, &ntr2, &te2, &nte2), CL_OK);
+    assert_int_equal(cl_frame_ops_split(f, 0.25, "h", 42, &tr2, &ntr2, &te2, &nte2), CL_OK);
     assert_int_equal(nte2, nte);
     assert_memory_equal(te, te2, (size_t)nte * sizeof *te);
     cl_alloc_free(tr2);
     cl_alloc_free(te2);
-    assert_int_equal(cl_frame_split(f, 1.0, NULL, 1, &tr2, &ntr2, &te2, &nte2), CL_EINVAL);
+    assert_int_equal(cl_frame_ops_split(f, 1.0, NULL, 1, &tr2, &ntr2, &te2, &nte2), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "test must be a share in (0, 1)"));
     cl_alloc_free(tr);
     cl_alloc_free(te);
@@ -628,7 +628,7 @@ static void test_kfold(void **state)
     cl_frame *f = make_frame(1000, 10);
     int32_t *fold;
     /* stratified: per fold and stratum within one row of the even share */
-    assert_int_equal(cl_frame_kfold(f, 5, "h", NULL, 3, &fold), CL_OK);
+    assert_int_equal(cl_frame_ops_kfold(f, 5, "h", NULL, 3, &fold), CL_OK);
     const cl_column *h = col(f, "h");
     for (int q = 0; q < 5; q++) {
         int64_t size = 0;
@@ -646,7 +646,7 @@ static void test_kfold(void **state)
     }
     cl_alloc_free(fold);
     /* grouped: groups never straddle folds (groups = x values) */
-    assert_int_equal(cl_frame_kfold(f, 4, "h", "x", 3, &fold), CL_OK);
+    assert_int_equal(cl_frame_ops_kfold(f, 4, "h", "x", 3, &fold), CL_OK);
     const cl_column *x = col(f, "x");
     for (int64_t i = 0; i < f->nrow; i++)
         for (int64_t j = i + 1; j < f->nrow; j++)
@@ -658,11 +658,11 @@ static void test_kfold(void **state)
     for (int q = 0; q < 4; q++)
         assert_true(sizes[q] > 100); /* every fold used, roughly balanced */
     int32_t *fold2;
-    assert_int_equal(cl_frame_kfold(f, 4, "h", "x", 3, &fold2), CL_OK);
+    assert_int_equal(cl_frame_ops_kfold(f, 4, "h", "x", 3, &fold2), CL_OK);
     assert_memory_equal(fold, fold2, (size_t)f->nrow * sizeof *fold);
     cl_alloc_free(fold);
     cl_alloc_free(fold2);
-    assert_int_equal(cl_frame_kfold(f, 1, NULL, NULL, 3, &fold), CL_EINVAL);
+    assert_int_equal(cl_frame_ops_kfold(f, 1, NULL, NULL, 3, &fold), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "k must be at least 2"));
     cl_frame_free(f);
 }
@@ -673,7 +673,7 @@ static void test_crosstab_describe(void **state)
 {
     (void)state;
     cl_frame *f = make_frame(400, 11), *ct, *ds;
-    assert_int_equal(cl_frame_crosstab(&ct, f, "g", "h", 0), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab(&ct, f, "g", "h", 0), CL_OK);
     assert_int_equal(ct->nrow, 5);
     assert_int_equal(ct->ncol, 1 + 3);
     for (int64_t r = 0; r < ct->nrow; r++) {
@@ -690,7 +690,7 @@ static void test_crosstab_describe(void **state)
         }
     }
     cl_frame_free(ct);
-    assert_int_equal(cl_frame_crosstab(&ct, f, "g", "h", 1), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab(&ct, f, "g", "h", 1), CL_OK);
     for (int64_t r = 0; r < ct->nrow; r++) {
         double s = 0;
         for (int j = 1; j < ct->ncol; j++)
@@ -698,7 +698,7 @@ static void test_crosstab_describe(void **state)
         assert_true(fabs(s - 1) < 1e-12);
     }
     cl_frame_free(ct);
-    assert_int_equal(cl_frame_describe(&ds, f), CL_OK);
+    assert_int_equal(cl_frame_group_describe(&ds, f), CL_OK);
     assert_int_equal(ds->nrow, 4);
     double mean, q1;
     cl_col_mean(col(f, "x"), &mean);
@@ -729,19 +729,19 @@ static void test_alloc_failures(void **state)
             cl_alloc_fail_at(n);
             int rc;
             switch (op) {
-            case 0: rc = cl_frame_groupby(&out, f, keys, 2, aggs, 2); break;
+            case 0: rc = cl_frame_group_by(&out, f, keys, 2, aggs, 2); break;
             case 1: rc = cl_frame_join(&out, f, r2, keys, 2, CL_JOIN_LEFT, NULL); break;
-            case 2: rc = cl_frame_sort(&out, f, keys, NULL, 2); break;
-            case 3: rc = cl_frame_crosstab(&out, f, "g", "h", 1); break;
+            case 2: rc = cl_frame_ops_sort(&out, f, keys, NULL, 2); break;
+            case 3: rc = cl_frame_group_crosstab(&out, f, "g", "h", 1); break;
             case 5: rc = cl_frame_join(&out, f, r2, keys, 2, CL_JOIN_OUTER, NULL); break;
             case 6: rc = cl_frame_join_ex(&out, f, r2, keys, 2, CL_JOIN_RIGHT, "_l", "_r"); break;
-            case 7: rc = cl_frame_drop_duplicates(&out, f, keys, 2, CL_KEEP_NONE); break;
-            case 8: rc = cl_frame_corr(&out, f, 1); break;
-            case 9: rc = cl_frame_fillna(&out, f, NULL, 0, 0, "z"); break;
-            case 10: rc = cl_frame_dropna(&out, f, NULL, 0, 0); break;
-            case 11: rc = cl_frame_pivot_table(&out, f, keys, 1, "h", "x", CL_AGG_QUANTILE, 0.9, 0, 0); break;
-            case 12: rc = cl_frame_melt(&out, f, keys, 2, (const char *[]){"x"}, 1, NULL, NULL); break;
-            default: rc = cl_frame_kfold(f, 3, "h", "g", 1, &fold); break;
+            case 7: rc = cl_frame_clean_drop_duplicates(&out, f, keys, 2, CL_KEEP_NONE); break;
+            case 8: rc = cl_frame_stats_corr(&out, f, 1); break;
+            case 9: rc = cl_frame_clean_fillna(&out, f, NULL, 0, 0, "z"); break;
+            case 10: rc = cl_frame_clean_dropna(&out, f, NULL, 0, 0); break;
+            case 11: rc = cl_frame_reshape_pivot_table(&out, f, keys, 1, "h", "x", CL_AGG_QUANTILE, 0.9, 0, 0); break;
+            case 12: rc = cl_frame_reshape_melt(&out, f, keys, 2, (const char *[]){"x"}, 1, NULL, NULL); break;
+            default: rc = cl_frame_ops_kfold(f, 3, "h", "g", 1, &fold); break;
             }
             cl_alloc_fail_at(0);
             if (rc == CL_OK) {

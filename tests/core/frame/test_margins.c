@@ -42,8 +42,8 @@ static void test_margins_are_sums(void **state)
 {
     (void)state;
     cl_frame *f = make(200), *ct, *m;
-    assert_int_equal(cl_frame_crosstab(&ct, f, "g", "h", 0), CL_OK);
-    assert_int_equal(cl_frame_crosstab_margins(&m, f, "g", "h", 0), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab(&ct, f, "g", "h", 0), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab_margins(&m, f, "g", "h", 0), CL_OK);
     assert_int_equal(m->nrow, ct->nrow + 1);
     assert_int_equal(m->ncol, ct->ncol + 1);
     assert_string_equal(m->names[m->ncol - 1], "All");
@@ -72,7 +72,7 @@ static void test_margins_are_sums(void **state)
     assert_true(total == (double)present);
     cl_frame_free(m);
     /* row shares: the All row is b's overall share and there is no All column */
-    assert_int_equal(cl_frame_crosstab_margins(&m, f, "g", "h", 1), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab_margins(&m, f, "g", "h", 1), CL_OK);
     assert_int_equal(m->ncol, ct->ncol);
     for (int j = 1; j < ct->ncol; j++) {
         double s = 0;
@@ -82,7 +82,7 @@ static void test_margins_are_sums(void **state)
     }
     cl_frame_free(m);
     /* column shares: the All column is a's overall share and there is no All row */
-    assert_int_equal(cl_frame_crosstab_margins(&m, f, "g", "h", 2), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab_margins(&m, f, "g", "h", 2), CL_OK);
     assert_int_equal(m->nrow, ct->nrow);
     for (int64_t r = 0; r < ct->nrow; r++) {
         double s = 0;
@@ -92,7 +92,7 @@ static void test_margins_are_sums(void **state)
     }
     cl_frame_free(m);
     /* a num key column becomes labels */
-    assert_int_equal(cl_frame_crosstab_margins(&m, f, "h", "g", 0), CL_OK);
+    assert_int_equal(cl_frame_group_crosstab_margins(&m, f, "h", "g", 0), CL_OK);
     assert_int_equal(m->cols[0]->type, CL_CAT);
     assert_string_equal(cl_frame_column_label(m->cols[0], 0), "0");
     assert_string_equal(cl_frame_column_label(m->cols[0], m->nrow - 1), "All");
@@ -134,7 +134,7 @@ static void test_alloc_failures(void **state)
             cl_frame *out = NULL;
             cl_alloc_fail_at(k);
             int rc = which ? cl_col_value_shares(&out, f->cols[0], "g")
-                           : cl_frame_crosstab_margins(&out, f, "g", "h", 0);
+                           : cl_frame_group_crosstab_margins(&out, f, "g", "h", 0);
             cl_alloc_fail_at(0);
             if (rc == CL_OK) {
                 ok = 1;

@@ -287,7 +287,7 @@ static void test_save_load(void **state)
     cl_mw *w = cl_modelio_w_new("logreg");
     assert_non_null(w);
     cl_modelio_w_num(w, "model.bias", 0.5);
-    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(p, w, "pipeline."), CL_OK);
     cl_modelio_w_num(w, "model.after", 1); /* the writer's prefix was reset */
     const void *buf;
     size_t len;
@@ -295,7 +295,7 @@ static void test_save_load(void **state)
     cl_mr *r;
     assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "mem"), CL_OK);
     assert_int_equal(cl_modelio_r_has(r, "model.after"), 1);
-    assert_int_equal(cl_pipeline_read(r, "pipeline.", &q), CL_OK);
+    assert_int_equal(cl_pipeline_io_read(r, "pipeline.", &q), CL_OK);
     assert_int_equal(cl_pipeline_transform(q, f, &X2, &y2), CL_OK);
     assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2), 5 * 5 * sizeof(float));
     assert_memory_equal(cl_tensor_data(y), cl_tensor_data(y2), 5 * sizeof(float));
@@ -307,13 +307,13 @@ static void test_save_load(void **state)
     cl_modelio_r_free(r);
     /* every truncation of the pipeline file is refused cleanly */
     cl_mw *w2 = cl_modelio_w_new("pipeline");
-    assert_int_equal(cl_pipeline_write(p, w2, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(p, w2, "pipeline."), CL_OK);
     assert_int_equal(cl_modelio_w_finish(w2, &buf, &len), CL_OK);
     for (size_t cut = 0; cut < len; cut += 7) {
         cl_mr *rr;
         if (cl_modelio_r_from_buffer(&rr, buf, cut, "cut") == CL_OK) {
             cl_pipeline *bad;
-            assert_int_not_equal(cl_pipeline_read(rr, "pipeline.", &bad), CL_OK);
+            assert_int_not_equal(cl_pipeline_io_read(rr, "pipeline.", &bad), CL_OK);
             cl_modelio_r_free(rr);
         }
     }
@@ -322,11 +322,11 @@ static void test_save_load(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(cl_pipeline_save(p, path), CL_OK);
+    assert_int_equal(cl_pipeline_io_save(p, path), CL_OK);
     char kind[32];
     assert_int_equal(cl_modelio_r_peek_kind(path, kind, sizeof kind), CL_OK);
     assert_string_equal(kind, "pipeline");
-    assert_int_equal(cl_pipeline_load(&q, path), CL_OK);
+    assert_int_equal(cl_pipeline_io_load(&q, path), CL_OK);
     assert_int_equal(cl_pipeline_transform(q, f, &X2, NULL), CL_OK);
     assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2), 5 * 5 * sizeof(float));
     cl_tensor_free(X2);
@@ -366,14 +366,14 @@ static void test_steps_transform_frame(void **state)
     assert_non_null(strstr(cl_error_last(), "stays categorical"));
     /* survives save/load */
     cl_mw *w = cl_modelio_w_new("pipeline");
-    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(p, w, "pipeline."), CL_OK);
     const void *buf;
     size_t len;
     assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
     cl_pipeline *q;
     assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "mem"), CL_OK);
-    assert_int_equal(cl_pipeline_read(r, "pipeline.", &q), CL_OK);
+    assert_int_equal(cl_pipeline_io_read(r, "pipeline.", &q), CL_OK);
     assert_int_equal(cl_pipeline_transform_frame(q, f, &g), CL_OK);
     assert_string_equal(cl_frame_column_label(g->cols[1], 2), "b");
     cl_frame_free(g);
@@ -439,11 +439,11 @@ typedef struct pipe_edit {
     const char *msg; /* in the error */
 } pipe_edit;
 
-/* Writes p, applies each edit to a fresh copy and expects cl_pipeline_read to refuse it. */
+/* Writes p, applies each edit to a fresh copy and expects cl_pipeline_io_read to refuse it. */
 static void expect_refused(const cl_pipeline *p, const pipe_edit *edits, size_t nedit)
 {
     cl_mw *w = cl_modelio_w_new("pipeline");
-    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(p, w, "pipeline."), CL_OK);
     const void *buf;
     size_t len;
     assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
@@ -467,7 +467,7 @@ static void expect_refused(const cl_pipeline *p, const pipe_edit *edits, size_t 
         cl_mr *r;
         assert_int_equal(cl_modelio_r_from_buffer(&r, b, len, "p.clm"), CL_OK);
         cl_pipeline *q = NULL;
-        int rc = cl_pipeline_read(r, "pipeline.", &q);
+        int rc = cl_pipeline_io_read(r, "pipeline.", &q);
         if (rc != CL_EFORMAT || !strstr(cl_error_last(), edits[e].msg))
             fail_msg("edit %zu (%s[%d] = %g): status %d, '%s'", e, edits[e].chunk,
                      edits[e].index, edits[e].value, rc, rc ? cl_error_last() : "loaded");
@@ -684,7 +684,7 @@ static void test_v2_round_trip(void **state)
         cl_tensor *X, *y, *X2;
         fit_transform(f, &o, &p, &X, &y);
         cl_mw *w = cl_modelio_w_new("pipeline");
-        assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+        assert_int_equal(cl_pipeline_io_write(p, w, "pipeline."), CL_OK);
         const void *buf;
         size_t len;
         assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
@@ -695,7 +695,7 @@ static void test_v2_round_trip(void **state)
         assert_int_equal(cl_modelio_r_int(r, "format", 1, 2, &fmt), CL_OK);
         assert_int_equal(fmt, 2); /* every case uses a format 2 feature */
         cl_modelio_r_prefix(r, NULL);
-        if (cl_pipeline_read(r, "pipeline.", &q) != CL_OK)
+        if (cl_pipeline_io_read(r, "pipeline.", &q) != CL_OK)
             fail_msg("read %d: %s", c, cl_error_last());
         assert_int_equal(cl_pipeline_transform(q, f, &X2, NULL), CL_OK);
         assert_int_equal(cl_pipeline_n_features(q), cl_pipeline_n_features(p));
@@ -715,7 +715,7 @@ static void test_v2_round_trip(void **state)
     cl_pipeline *p;
     assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
     cl_mw *w = cl_modelio_w_new("pipeline");
-    assert_int_equal(cl_pipeline_write(p, w, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(p, w, "pipeline."), CL_OK);
     const void *buf;
     size_t len;
     assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
@@ -750,7 +750,7 @@ static void test_v2_alloc_failures(void **state)
         cl_alloc_fail_at(n);
         int rc = cl_pipeline_fit_transform(&p, f, &o, &X, &y);
         if (rc == CL_OK)
-            rc = (w = cl_modelio_w_new("pipeline")) ? cl_pipeline_write(p, w, "pipeline.") : CL_ENOMEM;
+            rc = (w = cl_modelio_w_new("pipeline")) ? cl_pipeline_io_write(p, w, "pipeline.") : CL_ENOMEM;
         const void *buf;
         size_t len;
         if (rc == CL_OK)
@@ -758,7 +758,7 @@ static void test_v2_alloc_failures(void **state)
         if (rc == CL_OK)
             rc = cl_modelio_r_from_buffer(&r, buf, len, "mem");
         if (rc == CL_OK)
-            rc = cl_pipeline_read(r, "pipeline.", &q);
+            rc = cl_pipeline_io_read(r, "pipeline.", &q);
         cl_alloc_fail_at(0);
         if (rc == CL_OK)
             ok = 1;

@@ -206,7 +206,7 @@ static void test_threads(void **state)
 static int read_logreg(const cl_mr *r)
 {
     cl_logreg *m = NULL;
-    int rc = cl_logreg_load(&m, r);
+    int rc = cl_logreg_read(&m, r);
     cl_logreg_free(m);
     return rc;
 }
@@ -225,14 +225,14 @@ static void test_model_file(void **state)
     float p1[N], p2[N];
     assert_int_equal(cl_logreg_predict(m, X, N, D, p1), CL_OK);
     cl_mw *w = cl_modelio_w_new("logreg");
-    assert_int_equal(cl_logreg_save(m, w), CL_OK);
+    assert_int_equal(cl_logreg_write(m, w), CL_OK);
     const void *buf;
     size_t len;
     assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
     assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "lr.clm"), CL_OK);
     cl_logreg *m2;
-    assert_int_equal(cl_logreg_load(&m2, r), CL_OK);
+    assert_int_equal(cl_logreg_read(&m2, r), CL_OK);
     cl_modelio_r_free(r);
     assert_int_equal(cl_logreg_predict(m2, X, N, D, p2), CL_OK);
     assert_memory_equal(p1, p2, sizeof p1);

@@ -350,7 +350,7 @@ static void test_threads_bit_identical(void **state)
 static int read_mlp(const cl_mr *r)
 {
     cl_mlp *m = NULL;
-    int rc = cl_mlp_load(&m, r);
+    int rc = cl_mlp_read(&m, r);
     cl_mlp_free(m);
     return rc;
 }
@@ -374,14 +374,14 @@ static void test_model_file(void **state)
     assert_int_equal(cl_mlp_fit(m, X, y, N, D, NULL, NULL, NULL), CL_OK);
     assert_int_equal(cl_mlp_predict(m, X, N, D, p1), CL_OK);
     cl_mw *w = cl_modelio_w_new("mlp");
-    assert_int_equal(cl_mlp_save(m, w), CL_OK);
+    assert_int_equal(cl_mlp_write(m, w), CL_OK);
     const void *buf;
     size_t len;
     assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);
     cl_mr *r;
     assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "test.clm"), CL_OK);
     cl_mlp *m2;
-    assert_int_equal(cl_mlp_load(&m2, r), CL_OK);
+    assert_int_equal(cl_mlp_read(&m2, r), CL_OK);
     cl_modelio_r_free(r);
     assert_int_equal(cl_mlp_predict(m2, X, N, D, p2), CL_OK);
     assert_memory_equal(p1, p2, sizeof p1);
@@ -402,7 +402,7 @@ static void test_model_file(void **state)
     assert_int_equal(cl_modelio_w_finish(w2, &buf, &len), CL_OK);
     assert_int_equal(cl_modelio_r_from_buffer(&r, buf, len, "other.clm"), CL_OK);
     cl_mlp *m4 = NULL;
-    assert_int_equal(cl_mlp_load(&m4, r), CL_EFORMAT);
+    assert_int_equal(cl_mlp_read(&m4, r), CL_EFORMAT);
     assert_null(m4);
     assert_non_null(strstr(cl_error_last(), "gbdt"));
     cl_modelio_r_free(r);

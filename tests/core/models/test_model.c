@@ -94,7 +94,7 @@ static int toy_predict(const void *impl, const float *Xf, int64_t n, int64_t d, 
 static int toy_write(const void *impl, cl_mw *w)
 {
     const toy *t = impl;
-    cl_param_write(w, toy_defs, &t->p);
+    cl_param_io_write(w, toy_defs, &t->p);
     cl_modelio_w_int(w, "toy.d", t->d);
     return cl_modelio_w_num(w, "toy.rate", t->rate);
 }
@@ -104,7 +104,7 @@ static int toy_read(void **impl, const cl_mr *r)
     if (!t)
         return CL_ENOMEM;
     toy_defaults(&t->p);
-    int rc = cl_param_read(r, toy_defs, &t->p, "toy");
+    int rc = cl_param_io_read(r, toy_defs, &t->p, "toy");
     if (!rc)
         rc = cl_modelio_r_int(r, "toy.d", 1, 1 << 20, &t->d);
     if (!rc)
@@ -160,7 +160,7 @@ static void test_every_kind_fits_predicts_and_round_trips(void **state)
     static float p[N], q[N], mg[N];
     for (int k = 0; cl_model_kinds[k]; k++) {
         const cl_model_ops *ops = cl_model_kinds[k];
-        assert_ptr_equal(cl_model_kind_ops(ops->kind), ops);
+        assert_ptr_equal(cl_model_kinds_ops(ops->kind), ops);
         cl_model *m = fit_kind(ops);
         assert_int_equal(cl_model_predict(m, X, N, D, p, CL_PREDICT_PROB), CL_OK);
         for (int i = 0; i < N; i++)
@@ -177,7 +177,7 @@ static void test_every_kind_fits_predicts_and_round_trips(void **state)
         const char *path = tmp_path(ops->kind);
         assert_int_equal(cl_model_save(m, path), CL_OK);
         cl_model *back;
-        assert_int_equal(cl_model_load(&back, path), CL_OK);
+        assert_int_equal(cl_model_kinds_load(&back, path), CL_OK);
         assert_string_equal(cl_model_kind(back), ops->kind);
         assert_null(cl_model_pipeline(back));
         assert_int_equal(cl_model_predict(back, X, N, D, q, CL_PREDICT_PROB), CL_OK);
@@ -238,7 +238,7 @@ static void test_linear_contrib_against_reference(void **state)
     cl_model_free(m);
 }
 
-/* A pipeline saved beside the model: cl_model_load attaches it and score_frame takes raw
+/* A pipeline saved beside the model: cl_model_kinds_load attaches it and score_frame takes raw
  * rows; the same numbers as transform + predict by hand. */
 static void test_pipeline_beside_the_model(void **state)
 {
@@ -280,12 +280,12 @@ static void test_pipeline_beside_the_model(void **state)
     /* attach by wrapping a fresh handle around the fitted impl, through a file */
     cl_mw *w = cl_modelio_w_new("gbdt");
     assert_int_equal(cl_model_ops_of(m)->write(cl_model_impl(m), w), CL_OK);
-    assert_int_equal(cl_pipeline_write(pipe, w, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(pipe, w, "pipeline."), CL_OK);
     const char *path = tmp_path("pipe");
     assert_int_equal(cl_modelio_w_save(w, path), CL_OK);
     cl_modelio_w_free(w);
     cl_model *back;
-    assert_int_equal(cl_model_load(&back, path), CL_OK);
+    assert_int_equal(cl_model_kinds_load(&back, path), CL_OK);
     assert_non_null(cl_model_pipeline(back));
     assert_int_equal(cl_model_score_frame(back, fr, raw), CL_OK);
     assert_memory_equal(direct, raw, sizeof(float) * (size_t)n);
@@ -296,12 +296,12 @@ static void test_pipeline_beside_the_model(void **state)
     assert_int_equal(cl_model_fit(small, X, Y, N, D, NULL, NULL), CL_OK);
     w = cl_modelio_w_new("logreg");
     assert_int_equal(cl_model_ops_of(small)->write(cl_model_impl(small), w), CL_OK);
-    assert_int_equal(cl_pipeline_write(pipe, w, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(pipe, w, "pipeline."), CL_OK);
     assert_int_equal(cl_modelio_w_save(w, path), CL_OK);
     cl_modelio_w_free(w);
     cl_model *bad = NULL;
     if (d != D) {
-        assert_int_equal(cl_model_load(&bad, path), CL_EFORMAT);
+        assert_int_equal(cl_model_kinds_load(&bad, path), CL_EFORMAT);
         assert_non_null(strstr(cl_error_last(), path));
         assert_non_null(strstr(cl_error_last(), "pipeline makes"));
         assert_null(bad);
@@ -329,7 +329,7 @@ static void test_not_a_classifier(void **state)
     assert_int_equal(cl_modelio_w_save(w, path), CL_OK);
     cl_modelio_w_free(w);
     cl_model *m = NULL;
-    assert_int_equal(cl_model_load(&m, path), CL_EFORMAT);
+    assert_int_equal(cl_model_kinds_load(&m, path), CL_EFORMAT);
     assert_non_null(strstr(cl_error_last(), "calibrator"));
     assert_non_null(strstr(cl_error_last(), "logreg, mlp, gbdt"));
     assert_null(m);
@@ -340,8 +340,8 @@ static void test_not_a_classifier(void **state)
 static void test_toy_kind_through_the_interface(void **state)
 {
     (void)state;
-    assert_int_equal(cl_model_register(&toy_ops), CL_OK);
-    assert_int_equal(cl_model_register(&toy_ops), CL_EINVAL); /* taken */
+    assert_int_equal(cl_model_kinds_register(&toy_ops), CL_OK);
+    assert_int_equal(cl_model_kinds_register(&toy_ops), CL_EINVAL); /* taken */
     cl_model *m = fit_kind(&toy_ops);
     float p[N], q[N];
     assert_int_equal(cl_model_predict(m, X, N, D, p, CL_PREDICT_PROB), CL_OK);
@@ -353,7 +353,7 @@ static void test_toy_kind_through_the_interface(void **state)
     const char *path = tmp_path("toy");
     assert_int_equal(cl_model_save(m, path), CL_OK);
     cl_model *back;
-    assert_int_equal(cl_model_load(&back, path), CL_OK);
+    assert_int_equal(cl_model_kinds_load(&back, path), CL_OK);
     assert_string_equal(cl_model_kind(back), "toy");
     assert_int_equal(cl_model_predict(back, X, N, D, q, CL_PREDICT_PROB), CL_OK);
     assert_memory_equal(p, q, sizeof p);

@@ -139,7 +139,7 @@ typedef int (*loader)(const cl_mr *r);
 static int load_logreg(const cl_mr *r)
 {
     cl_logreg *m;
-    int rc = cl_logreg_load(&m, r);
+    int rc = cl_logreg_read(&m, r);
     cl_logreg_free(m);
     return rc;
 }
@@ -178,7 +178,7 @@ static void corrupted_rates(void **state)
     cl_logreg *m = fit_logreg(1);
     cl_mw *w = cl_modelio_w_new("logreg");
     assert_non_null(w);
-    assert_int_equal(cl_logreg_save(m, w), CL_OK);
+    assert_int_equal(cl_logreg_write(m, w), CL_OK);
     const void *buf;
     size_t len;
     assert_int_equal(cl_modelio_w_finish(w, &buf, &len), CL_OK);

@@ -114,7 +114,7 @@ static int fx_train(svc_fixture *f)
         rc = cl_pipeline_fit(&p, fr, &po);
     if (rc == CL_OK)
         rc = cl_pipeline_transform(p, fr, &X, &Y);
-    const cl_model_ops *ops = cl_model_kind_ops(f->kind);
+    const cl_model_ops *ops = cl_model_kinds_ops(f->kind);
     void *impl = NULL;
     cl_model *m = NULL;
     if (rc == CL_OK) {

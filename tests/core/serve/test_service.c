@@ -21,13 +21,13 @@ static json_t *call(const char *method, const char *path, const char *body, cons
 {
     cl_service_request q = {method, path, NULL, 0, body, body ? strlen(body) : 0, auth};
     cl_service_response r;
-    cl_service_handle(F.svc, &q, &r);
+    cl_service_api_handle(F.svc, &q, &r);
     *status = r.status;
     json_error_t e;
     json_t *j = r.body && strncmp(r.content_type, "application/json", 16) == 0
                     ? json_loadb(r.body, r.len, 0, &e)
                     : NULL;
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     return j;
 }
 
@@ -35,11 +35,11 @@ static json_t *call_q(const char *path, const char *const *kv, int nkv, int *sta
 {
     cl_service_request q = {"GET", path, kv, nkv, NULL, 0, NULL};
     cl_service_response r;
-    cl_service_handle(F.svc, &q, &r);
+    cl_service_api_handle(F.svc, &q, &r);
     *status = r.status;
     json_error_t e;
     json_t *j = json_loadb(r.body, r.len, 0, &e);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     return j;
 }
 
@@ -48,7 +48,7 @@ static json_t *call_q(const char *path, const char *const *kv, int nkv, int *sta
 static double oracle_risk(int32_t u)
 {
     cl_model *m = NULL;
-    assert_int_equal(cl_model_load(&m, F.model_path), CL_OK);
+    assert_int_equal(cl_model_kinds_load(&m, F.model_path), CL_OK);
     cl_frame *fr = NULL;
     assert_int_equal(cl_livestate_frame(F.s, &u, 1, &fr), CL_OK);
     static const char *const R[] = {"north", "south", "east"};
@@ -379,9 +379,9 @@ static void routes_methods_and_options(void **st)
     /* a body over the limit is refused before anything reads it */
     cl_service_request big = {"POST", "/api/score", NULL, 0, "", (size_t)CL_SERVICE_MAX_BODY + 1, NULL};
     cl_service_response r;
-    cl_service_handle(F.svc, &big, &r);
+    cl_service_api_handle(F.svc, &big, &r);
     assert_int_equal(r.status, 413);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
 }
 
 static void reload_swaps_or_keeps_the_model(void **st)
@@ -411,12 +411,12 @@ static void reload_swaps_or_keeps_the_model(void **st)
     json_decref(j);
     cl_service_response r;
     cl_service_request q = {"GET", "/metrics", NULL, 0, NULL, 0, NULL};
-    cl_service_count(F.svc, cl_service_route("/healthz"), 200, 0.001);
-    cl_service_handle(F.svc, &q, &r);
+    cl_service_api_count(F.svc, cl_service_api_route("/healthz"), 200, 0.001);
+    cl_service_api_handle(F.svc, &q, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "churnlab_requests_total{route=\"/healthz\",code=\"2xx\"} 1"));
     assert_non_null(strstr(r.body, "churnlab_model_version{kind=\"logreg\"} 2"));
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
 }
 
 static void events_without_a_log_are_refused(void **st)
@@ -428,10 +428,10 @@ static void events_without_a_log_are_refused(void **st)
                             "{\"user_id\": 5, \"day\": 100, \"event\": \"ticket\"}", 45, NULL};
     cl_service_response r;
     int64_t ev0 = cl_livestate_events(g.s);
-    cl_service_handle(g.svc, &q, &r);
+    cl_service_api_handle(g.svc, &q, &r);
     assert_int_equal(r.status, 503);
     assert_int_equal(cl_livestate_events(g.s), ev0);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     fx_teardown(&g);
 }
 
@@ -439,10 +439,10 @@ static char *raw_get(const char *path)
 {
     cl_service_request q = {"GET", path, NULL, 0, NULL, 0, NULL};
     cl_service_response r;
-    cl_service_handle(F.svc, &q, &r);
+    cl_service_api_handle(F.svc, &q, &r);
     assert_int_equal(r.status, 200);
     char *t = strndup(r.body, r.len);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     return t;
 }
 
@@ -493,12 +493,12 @@ static int64_t model_version(void)
 {
     cl_service_request q = {"GET", "/metrics", NULL, 0, NULL, 0, NULL};
     cl_service_response r;
-    cl_service_handle(F.svc, &q, &r);
+    cl_service_api_handle(F.svc, &q, &r);
     assert_int_equal(r.status, 200);
     const char *p = strstr(r.body, "churnlab_model_version{kind=\"logreg\"} ");
     assert_non_null(p);
     int64_t v = strtoll(p + strlen("churnlab_model_version{kind=\"logreg\"} "), NULL, 10);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     return v;
 }
 
@@ -563,11 +563,11 @@ static json_t *history_of(cl_service *svc, int32_t u)
     snprintf(path, sizeof path, "/api/customers/%d", (int)u);
     cl_service_request q = {"GET", path, NULL, 0, NULL, 0, NULL};
     cl_service_response r;
-    cl_service_handle(svc, &q, &r);
+    cl_service_api_handle(svc, &q, &r);
     assert_int_equal(r.status, 200);
     json_error_t e;
     json_t *j = json_loadb(r.body, r.len, 0, &e);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     json_t *h = json_incref(json_object_get(j, "history"));
     json_decref(j);
     return h;
@@ -707,11 +707,11 @@ static json_t *call_on(cl_service *svc, const char *path, int *status)
 {
     cl_service_request q = {"GET", path, NULL, 0, NULL, 0, NULL};
     cl_service_response r;
-    cl_service_handle(svc, &q, &r);
+    cl_service_api_handle(svc, &q, &r);
     *status = r.status;
     json_error_t e;
     json_t *j = json_loadb(r.body, r.len, 0, &e);
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     return j;
 }
 
@@ -790,10 +790,10 @@ static void recommendations_follow_the_history(void **st)
         if (k == 1) { /* a title the customer has not watched, whatever the fixture made */
             cl_service_request q = {"GET", "/api/recommend/9", (const char *const[]){"k", "10"}, 1, NULL, 0, NULL};
             cl_service_response r;
-            cl_service_handle(F.svc, &q, &r);
+            cl_service_api_handle(F.svc, &q, &r);
             json_error_t e;
             json_t *rj = json_loadb(r.body, r.len, 0, &e);
-            cl_service_response_free(&r);
+            cl_service_api_response_free(&r);
             int t = (int)json_integer_value(json_object_get(json_array_get(json_object_get(rj, "items"), 0), "title"));
             json_decref(rj);
             snprintf(body, sizeof body, "{\"user_id\": 9, \"day\": 100, \"event\": \"watch\", "
@@ -807,11 +807,11 @@ static void recommendations_follow_the_history(void **st)
         assert_int_equal(status, 200);
         cl_service_request q = {"GET", "/api/recommend/9", (const char *const[]){"k", "10"}, 1, NULL, 0, NULL};
         cl_service_response r;
-        cl_service_handle(F.svc, &q, &r);
+        cl_service_api_handle(F.svc, &q, &r);
         assert_int_equal(r.status, 200);
         json_error_t e;
         json_t *rj = json_loadb(r.body, r.len, 0, &e);
-        cl_service_response_free(&r);
+        cl_service_api_response_free(&r);
         int ta[16], tb[128], na, nb;
         titles_of(json_object_get(c, "recommendations"), ta, &na);
         titles_of(json_object_get(rj, "items"), tb, &nb);
@@ -829,7 +829,7 @@ static void recommendations_follow_the_history(void **st)
 static void one_row_rescoring_equals_the_batch_path(void **st)
 {
     (void)st;
-    svc_model *m = svc_model_get(F.svc);
+    svc_model *m = cl_service_model_get(F.svc);
     int64_t d = cl_model_n_features(m->m);
     int32_t ids[FX_USERS];
     for (int u = 1; u <= FX_USERS; u++)
@@ -849,7 +849,7 @@ static void one_row_rescoring_equals_the_batch_path(void **st)
     assert_int_equal(cl_livescore_row(m->sc, FX_USERS + 500, one), CL_ERANGE);
     free(all);
     free(one);
-    svc_model_put(m);
+    cl_service_model_put(m);
 }
 
 /* Every live feature reads in words: the label (the feature table's one-liner without its
@@ -861,7 +861,7 @@ static void feature_labels_read_in_words(void **st)
     for (int j = 0; j < CL_LIVE_NFEATURES; j++) {
         char lab[96];
         const char *name = cl_livestate_feature_defs[j].name;
-        svc_column_label(name, lab, sizeof lab);
+        cl_service_column_label(name, lab, sizeof lab);
         size_t n = strlen(lab);
         assert_true(n >= 5);
         assert_true(lab[0] >= 'A' && lab[0] <= 'Z');
@@ -874,7 +874,7 @@ static void feature_labels_read_in_words(void **st)
         assert_null(strchr(lab, '/'));
     }
     char lab[96];
-    svc_column_label("minutes_ratio_30_90", lab, sizeof lab);
+    cl_service_column_label("minutes_ratio_30_90", lab, sizeof lab);
     assert_string_equal(lab, "Minutes in the last 30 days relative to the monthly average of the "
                              "last 90 days");
 }
@@ -882,12 +882,12 @@ static void feature_labels_read_in_words(void **st)
 
 static void assert_text_is_the_tree(int32_t u, const svc_answer *a)
 {
-    json_t *o = svc_answer_json(F.svc, u, a, 1);
+    json_t *o = cl_service_answer_json(F.svc, u, a, 1);
     char *want = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(o);
     char *got = NULL;
     size_t len = 0;
-    assert_int_equal(svc_answer_text(F.svc, u, a, &got, &len), CL_OK);
+    assert_int_equal(cl_answer_text(F.svc, u, a, &got, &len), CL_OK);
     assert_int_equal(len, strlen(got));
     if (strcmp(got, want))
         fprintf(stderr, "customer %d:\n got  %s\n want %s\n", (int)u, got, want);
@@ -904,15 +904,15 @@ static void answer_text_equals_the_tree(void **st)
 {
     (void)st;
     assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
-    svc_model *m = svc_model_get(F.svc);
+    svc_model *m = cl_service_model_get(F.svc);
     svc_answer a;
     int with_history = 0;
     for (int32_t u = 1; u <= FX_USERS; u++) {
         pthread_rwlock_rdlock(&F.lock);
-        int rc = svc_answer_of(F.svc, m, u, &a);
+        int rc = cl_service_answer_of(F.svc, m, u, &a);
         pthread_rwlock_unlock(&F.lock);
         assert_int_equal(rc, CL_OK);
-        svc_user *us = svc_user_of(F.svc, u, 0);
+        svc_user *us = cl_service_user_of(F.svc, u, 0);
         with_history += us && us->hist_n > 0;
         assert_text_is_the_tree(u, &a);
     }
@@ -944,10 +944,10 @@ static void answer_text_equals_the_tree(void **st)
         assert_null(js); /* jansson refuses it too */
         char *t = NULL;
         size_t len;
-        assert_int_equal(svc_answer_text(F.svc, 7, &a, &t, &len), CL_EINVAL);
+        assert_int_equal(cl_answer_text(F.svc, 7, &a, &t, &len), CL_EINVAL);
         assert_null(t);
     }
-    svc_model_put(m);
+    cl_service_model_put(m);
 }
 
 static void assert_same_answer(int32_t u, const svc_answer *a, const svc_answer *b)
@@ -1003,26 +1003,26 @@ static void reused_answers_equal_fresh_ones(void **st)
         cl_service_config sc = fx_service_config(&G, NULL);
         cl_service *fresh = NULL;
         assert_int_equal(cl_service_new(&fresh, &sc), CL_OK);
-        svc_model *ma = svc_model_get(G.svc), *mb = svc_model_get(fresh);
+        svc_model *ma = cl_service_model_get(G.svc), *mb = cl_service_model_get(fresh);
         for (int32_t u = 1; u <= FX_USERS; u++) {
             svc_answer a, b;
             pthread_rwlock_rdlock(&G.lock);
-            assert_int_equal(svc_answer_of(G.svc, ma, u, &a), CL_OK);
-            assert_int_equal(svc_answer_of(fresh, mb, u, &b), CL_OK);
+            assert_int_equal(cl_service_answer_of(G.svc, ma, u, &a), CL_OK);
+            assert_int_equal(cl_service_answer_of(fresh, mb, u, &b), CL_OK);
             pthread_rwlock_unlock(&G.lock);
             assert_same_answer(u, &a, &b);
             if (day % 10 == 9) { /* and the texts (the history is empty in both) */
                 char *ta = NULL, *tb = NULL;
                 size_t la, lb;
-                assert_int_equal(svc_customer_text(G.svc, ma, u, &ta, &la), CL_OK);
-                assert_int_equal(svc_customer_text(fresh, mb, u, &tb, &lb), CL_OK);
+                assert_int_equal(cl_service_customer_text(G.svc, ma, u, &ta, &la), CL_OK);
+                assert_int_equal(cl_service_customer_text(fresh, mb, u, &tb, &lb), CL_OK);
                 assert_string_equal(ta, tb);
                 cl_alloc_free(ta);
                 cl_alloc_free(tb);
             }
         }
-        svc_model_put(ma);
-        svc_model_put(mb);
+        cl_service_model_put(ma);
+        cl_service_model_put(mb);
         cl_service_free(fresh);
     }
     long long reused = atomic_load(&G.svc->ans_reused), scored = atomic_load(&G.svc->ans_scored);
@@ -1033,11 +1033,11 @@ static void reused_answers_equal_fresh_ones(void **st)
     /* the counters are in /metrics */
     cl_service_request q = {"GET", "/metrics", NULL, 0, NULL, 0, NULL};
     cl_service_response r;
-    cl_service_handle(G.svc, &q, &r);
+    cl_service_api_handle(G.svc, &q, &r);
     char want[96];
     snprintf(want, sizeof want, "churnlab_answers_total{how=\"reused\"} %lld\n", reused);
     assert_non_null(strstr(r.body, want));
-    cl_service_response_free(&r);
+    cl_service_api_response_free(&r);
     fx_teardown(&G);
 }
 

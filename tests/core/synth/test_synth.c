@@ -27,7 +27,7 @@ static const char *const FILES[] = {"titles.csv", "users.csv",   "events.csv", "
 static cl_synth_params small(int customers, uint64_t seed)
 {
     cl_synth_params p;
-    cl_synth_params_default(&p);
+    cl_synth_world_params_default(&p);
     p.customers = customers;
     p.titles = 400;
     p.seed = seed;
@@ -165,7 +165,7 @@ static void test_churn_rate_matches_true_risk(void **state)
     const cl_synth_params *p = cl_synth_get_params(big_world);
     double *risk = malloc(sizeof(double) * (size_t)p->customers);
     assert_non_null(risk);
-    assert_int_equal(cl_synth_true_risk(big_world, NULL, p->label_days, risk), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(big_world, NULL, p->label_days, risk), CL_OK);
     double sr = 0;
     long act = 0, churn = 0;
     for (int id = 1; id <= p->customers; id++) {
@@ -225,7 +225,7 @@ static void test_tastes_are_distributions(void **state)
     }
     assert_null(cl_synth_tastes(big_world, 0));
     assert_null(cl_synth_tastes(big_world, 20001));
-    assert_true(isnan(cl_synth_appeal(big_world, 1, 0)));
+    assert_true(isnan(cl_synth_world_appeal(big_world, 1, 0)));
 }
 
 /* ---- replays ------------------------------------------------------------------------------ */
@@ -300,7 +300,7 @@ static void test_content_matching_taste_beats_mismatch(void **state)
     for (int i = 0; i < N; i++) {
         double hi = -1, lo = 1e9;
         for (int t = 1; t <= T; t++) {
-            double a = cl_synth_appeal(big_world, i + 1, t);
+            double a = cl_synth_world_appeal(big_world, i + 1, t);
             if (a > hi) {
                 hi = a;
                 gt[i] = t;
@@ -315,9 +315,9 @@ static void test_content_matching_taste_beats_mismatch(void **state)
     }
     double *r0 = malloc(sizeof(double) * (size_t)N), *rg = malloc(sizeof(double) * (size_t)N),
            *rb = malloc(sizeof(double) * (size_t)N);
-    assert_int_equal(cl_synth_true_risk(big_world, NULL, p->label_days, r0), CL_OK);
-    assert_int_equal(cl_synth_true_risk(big_world, good, p->label_days, rg), CL_OK);
-    assert_int_equal(cl_synth_true_risk(big_world, bad, p->label_days, rb), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(big_world, NULL, p->label_days, r0), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(big_world, good, p->label_days, rg), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(big_world, bad, p->label_days, rb), CL_OK);
     int n = 0, hurt = 0;
     for (int i = 0; i < N; i++) {
         if (cl_synth_label(big_world, i + 1) < 0)
@@ -363,9 +363,9 @@ static void test_action_effects_are_heterogeneous(void **state)
     }
     double *r0 = malloc(sizeof(double) * (size_t)N), *rd = malloc(sizeof(double) * (size_t)N),
            *ro = malloc(sizeof(double) * (size_t)N);
-    assert_int_equal(cl_synth_true_risk(big_world, NULL, p->label_days, r0), CL_OK);
-    assert_int_equal(cl_synth_true_risk(big_world, disc, p->label_days, rd), CL_OK);
-    assert_int_equal(cl_synth_true_risk(big_world, out, p->label_days, ro), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(big_world, NULL, p->label_days, r0), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(big_world, disc, p->label_days, rd), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(big_world, out, p->label_days, ro), CL_OK);
     double d_hi = 0, d_lo = 0, o_iss = 0, o_none = 0;
     long n_hi = 0, n_lo = 0, n_iss = 0, n_none = 0;
     for (int i = 0; i < N; i++) {
@@ -464,7 +464,7 @@ static void test_oracle_auc_matches_brute_force(void **state)
     cl_synth_params p = small(3000, 5);
     assert_int_equal(cl_synth_new(&w, &p, NULL, NULL), CL_OK);
     double *risk = malloc(sizeof(double) * 3000);
-    assert_int_equal(cl_synth_true_risk(w, NULL, p.label_days, risk), CL_OK);
+    assert_int_equal(cl_synth_replay_true_risk(w, NULL, p.label_days, risk), CL_OK);
     /* every (churner, stayer) pair: 1 if ranked right, 1/2 on a tie */
     double good = 0, pairs = 0;
     for (int i = 1; i <= 3000; i++) {

@@ -20,7 +20,7 @@ static void test_stream_is_replay(void **state)
 {
     (void)state;
     cl_synth_params p;
-    cl_synth_params_default(&p);
+    cl_synth_world_params_default(&p);
     p.customers = 300;
     p.titles = 200;
     p.seed = 3;

@@ -120,7 +120,7 @@ static float bread(const cl_tensor *t, int out_ndim, int64_t i, int64_t j)
 static void check_binop(cl_binop op, const cl_tensor *a, const cl_tensor *b)
 {
     cl_tensor *o;
-    assert_int_equal(cl_tensor_binop(&o, op, a, b), CL_OK);
+    assert_int_equal(cl_tensor_ops_binop(&o, op, a, b), CL_OK);
     assert_true(cl_tensor_is_contiguous(o));
     for (int64_t i = 0; i < o->shape[0]; i++)
         for (int64_t j = 0; j < o->shape[1]; j++) {
@@ -250,8 +250,8 @@ static void test_rand(void **state)
     assert_close(s2 / n - (s / n) * (s / n), 1.0 / 12, 0.002, "uniform variance");
     assert_int_equal(cl_tensor_randn(&g, 2, 400, 500, 3), CL_OK);
     double m, sd;
-    assert_int_equal(cl_tensor_reduce_all(g, CL_RED_MEAN, &m), CL_OK);
-    assert_int_equal(cl_tensor_reduce_all(g, CL_RED_STD, &sd), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(g, CL_RED_MEAN, &m), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(g, CL_RED_STD, &sd), CL_OK);
     assert_close(m, 0, 5 / sqrt(200000.0), "normal mean");
     assert_close(sd, 1, 0.01, "normal sd");
     cl_tensor_free(u1), cl_tensor_free(u2), cl_tensor_free(u3), cl_tensor_free(g);
@@ -387,20 +387,20 @@ static void test_broadcast(void **state)
     check_binop(CL_OP_SUB, lx, z);
     check_binop(CL_OP_MAX, z, ly);
     cl_tensor_free(lx), cl_tensor_free(ly);
-    assert_int_equal(cl_tensor_binop(&o, CL_OP_ADD, x, y), CL_OK);
+    assert_int_equal(cl_tensor_ops_binop(&o, CL_OP_ADD, x, y), CL_OK);
     assert_int_equal(o->ndim, 1);
     cl_tensor_free(o);
 
     /* shapes that do not broadcast name both */
     cl_tensor *a = filled(2, 2, 3, 1), *b = filled(2, 4, 3, 2), *w = filled(1, 4, 1, 3);
-    assert_int_equal(cl_tensor_binop(&o, CL_OP_ADD, a, b), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_binop(&o, CL_OP_ADD, a, b), CL_EINVAL);
     assert_null(o);
     assert_msg("add: shapes 2x3 and 4x3 do not broadcast");
-    assert_int_equal(cl_tensor_binop(&o, CL_OP_MUL, a, w), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_binop(&o, CL_OP_MUL, a, w), CL_EINVAL);
     assert_msg("mul: shapes 2x3 and 4 do not broadcast");
-    assert_int_equal(cl_tensor_binop(&o, CL_OP_SUB, x, w), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_binop(&o, CL_OP_SUB, x, w), CL_EINVAL);
     assert_msg("sub: shapes 9 and 4 do not broadcast");
-    assert_int_equal(cl_tensor_binop(&o, (cl_binop)99, a, a), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_binop(&o, (cl_binop)99, a, a), CL_EINVAL);
     cl_tensor_free(a), cl_tensor_free(b), cl_tensor_free(w), cl_tensor_free(x);
     cl_tensor_free(y), cl_tensor_free(z);
 }
@@ -413,7 +413,7 @@ static void test_binop_scalar(void **state)
         for (int op = CL_OP_ADD; op <= CL_OP_MAX; op++)
             for (int left = 0; left <= 1; left++) {
                 float s = op == CL_OP_POW ? 2.0f : 0.5f;
-                assert_int_equal(cl_tensor_binop_scalar(&o, (cl_binop)op, a, s, left), CL_OK);
+                assert_int_equal(cl_tensor_ops_binop_scalar(&o, (cl_binop)op, a, s, left), CL_OK);
                 for (int64_t i = 0; i < 190; i += 7)
                     for (int64_t j = 0; j < 200; j++) {
                         float x = at(a, i, j);
@@ -435,24 +435,24 @@ static void test_special_values(void **state)
     assert_int_equal(cl_tensor_from_data(&a, 1, 9, 1, v), CL_OK);
     for (int op = CL_OP_ADD; op <= CL_OP_MAX; op++)
         check_binop((cl_binop)op, a, a);
-    assert_int_equal(cl_tensor_unop(&o, CL_FN_SIGMOID, a), CL_OK);
+    assert_int_equal(cl_tensor_ops_unop(&o, CL_FN_SIGMOID, a), CL_OK);
     assert_true(isnan(at(o, 0, 0)));
     assert_true(at(o, 1, 0) == 1.0f && at(o, 2, 0) == 0.0f);
     assert_true(at(o, 8, 0) >= 0.0f && at(o, 8, 0) < 1e-30f); /* no overflow to nan */
     cl_tensor_free(o);
-    assert_int_equal(cl_tensor_unop(&o, CL_FN_RELU, a), CL_OK);
+    assert_int_equal(cl_tensor_ops_unop(&o, CL_FN_RELU, a), CL_OK);
     assert_true(isnan(at(o, 0, 0)));
     assert_true(at(o, 6, 0) == 0.0f && at(o, 7, 0) == 88.0f);
     cl_tensor_free(o);
-    assert_int_equal(cl_tensor_clamp(&o, a, -1, 1), CL_OK);
+    assert_int_equal(cl_tensor_ops_clamp(&o, a, -1, 1), CL_OK);
     assert_true(isnan(at(o, 0, 0)) && at(o, 1, 0) == 1.0f && at(o, 2, 0) == -1.0f);
     cl_tensor_free(o);
     double d;
-    assert_int_equal(cl_tensor_reduce_all(a, CL_RED_MAX, &d), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(a, CL_RED_MAX, &d), CL_OK);
     assert_true(isnan(d)); /* nan propagates */
-    assert_int_equal(cl_tensor_reduce_all(a, CL_RED_ARGMIN, &d), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(a, CL_RED_ARGMIN, &d), CL_OK);
     assert_true(d == 0.0);
-    assert_int_equal(cl_tensor_reduce_all(a, CL_RED_SUM, &d), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(a, CL_RED_SUM, &d), CL_OK);
     assert_true(isnan(d));
     cl_tensor_free(a);
 }
@@ -479,7 +479,7 @@ static void test_unop(void **state)
         int64_t m = k == 0 ? 300 : 17, n = k == 0 ? 200 : 13;
         cl_tensor *a = view_kind(k, m, n, 30), *o;
         for (int fn = CL_FN_EXP; fn <= CL_FN_NEG; fn++) {
-            assert_int_equal(cl_tensor_unop(&o, (cl_unop)fn, a), CL_OK);
+            assert_int_equal(cl_tensor_ops_unop(&o, (cl_unop)fn, a), CL_OK);
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = 0; j < n; j++) {
                     double x = at(a, i, j), want = ref_un((cl_unop)fn, x);
@@ -490,17 +490,17 @@ static void test_unop(void **state)
                 }
             cl_tensor_free(o);
         }
-        assert_int_equal(cl_tensor_clamp(&o, a, -0.5f, 0.25f), CL_OK);
+        assert_int_equal(cl_tensor_ops_clamp(&o, a, -0.5f, 0.25f), CL_OK);
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) {
                 float x = at(a, i, j);
                 assert_true(at(o, i, j) == (x < -0.5f ? -0.5f : x > 0.25f ? 0.25f : x));
             }
         cl_tensor_free(o);
-        assert_int_equal(cl_tensor_clamp(&o, a, 1, -1), CL_EINVAL);
+        assert_int_equal(cl_tensor_ops_clamp(&o, a, 1, -1), CL_EINVAL);
         assert_msg("lower bound 1 is above upper bound -1");
-        assert_int_equal(cl_tensor_clamp(&o, a, NAN, 1), CL_EINVAL);
-        assert_int_equal(cl_tensor_unop(&o, (cl_unop)42, a), CL_EINVAL);
+        assert_int_equal(cl_tensor_ops_clamp(&o, a, NAN, 1), CL_EINVAL);
+        assert_int_equal(cl_tensor_ops_unop(&o, (cl_unop)42, a), CL_EINVAL);
         cl_tensor_free(a);
     }
 }
@@ -513,7 +513,7 @@ static void check_mm(const cl_tensor *a, const cl_tensor *b)
     int64_t m = a->ndim == 1 ? 1 : a->shape[0];
     int64_t k = a->ndim == 1 ? a->shape[0] : a->shape[1];
     int64_t n = b->ndim == 1 ? 1 : b->shape[1];
-    assert_int_equal(cl_tensor_matmul(&c, a, b), CL_OK);
+    assert_int_equal(cl_tensor_ops_matmul(&c, a, b), CL_OK);
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             double s = 0, sa = 0;
@@ -566,7 +566,7 @@ static void test_matmul(void **state)
     check_mm(vs, at);
     cl_tensor_free(v8), cl_tensor_free(w12), cl_tensor_free(vs), cl_tensor_free(ws);
     cl_tensor_free(at);
-    assert_int_equal(cl_tensor_matmul(&c, a, v), CL_OK);
+    assert_int_equal(cl_tensor_ops_matmul(&c, a, v), CL_OK);
     assert_int_equal(c->ndim, 1);
     assert_int_equal((int)cl_tensor_numel(c), 6);
     cl_tensor_free(c);
@@ -587,7 +587,7 @@ static void test_matmul_no_copy(void **state)
         for (int kb = 0; kb < 4; kb++) {
             cl_tensor *a = view_kind(ka, 20, 30, 1), *b = view_kind(kb, 30, 10, 2), *c;
             before = cl_alloc_count();
-            assert_int_equal(cl_tensor_matmul(&c, a, b), CL_OK);
+            assert_int_equal(cl_tensor_ops_matmul(&c, a, b), CL_OK);
             long extra = cl_alloc_count() - before - per_tensor;
             /* kind 3 has no unit stride: that operand alone is copied (one more tensor) */
             if (extra != per_tensor * ((ka == 3) + (kb == 3)))
@@ -601,22 +601,22 @@ static void test_matmul_errors(void **state)
 {
     (void)state;
     cl_tensor *a = filled(2, 2, 3, 1), *b = filled(2, 2, 3, 2), *c = (cl_tensor *)1;
-    assert_int_equal(cl_tensor_matmul(&c, a, b), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_matmul(&c, a, b), CL_EINVAL);
     assert_null(c);
     assert_string_equal(cl_error_last(), "mm: inner dimensions differ (2x3 @ 2x3)");
     cl_tensor *x = filled(1, 3, 1, 1), *y = filled(1, 3, 1, 2);
-    assert_int_equal(cl_tensor_matmul(&c, x, y), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_matmul(&c, x, y), CL_EINVAL);
     assert_msg("both operands are 1-D (3 @ 3)");
-    assert_int_equal(cl_tensor_matmul(&c, b, y), CL_OK); /* 2x3 @ 3 */
+    assert_int_equal(cl_tensor_ops_matmul(&c, b, y), CL_OK); /* 2x3 @ 3 */
     cl_tensor_free(c);
     /* empty dimensions give zeros, never touch BLAS with bad leading dimensions */
     cl_tensor *e0 = filled(2, 0, 3, 1), *e1 = filled(2, 3, 0, 1), *e2 = filled(2, 0, 4, 1);
     cl_tensor *f34 = filled(2, 3, 4, 1);
-    assert_int_equal(cl_tensor_matmul(&c, e0, f34), CL_OK); /* 0x3 @ 3x4 = 0x4 */
+    assert_int_equal(cl_tensor_ops_matmul(&c, e0, f34), CL_OK); /* 0x3 @ 3x4 = 0x4 */
     assert_int_equal((int)cl_tensor_rows(c), 0);
     assert_int_equal((int)cl_tensor_cols(c), 4);
     cl_tensor_free(c), cl_tensor_free(f34);
-    assert_int_equal(cl_tensor_matmul(&c, e1, e2), CL_OK); /* 3x0 @ 0x4 = zeros 3x4 */
+    assert_int_equal(cl_tensor_ops_matmul(&c, e1, e2), CL_OK); /* 3x0 @ 0x4 = zeros 3x4 */
     assert_int_equal((int)cl_tensor_rows(c), 3);
     for (int i = 0; i < 12; i++)
         assert_true(c->storage->data[i] == 0.0f);
@@ -673,11 +673,11 @@ static void test_reductions(void **state)
                 double got;
                 if (r == CL_RED_STD && m * n == 1)
                     continue;
-                assert_int_equal(cl_tensor_reduce_all(t, (cl_reduce)r, &got), CL_OK);
+                assert_int_equal(cl_tensor_ops_reduce_all(t, (cl_reduce)r, &got), CL_OK);
                 assert_close(got, ref_reduce(t, (cl_reduce)r, -1, 0), 1e-9, "reduce_all");
                 for (int dim = 0; dim <= 1; dim++) {
                     int64_t lines = dim == 0 ? n : m, len = dim == 0 ? m : n;
-                    assert_int_equal(cl_tensor_reduce_dim(&o, t, (cl_reduce)r, dim), CL_OK);
+                    assert_int_equal(cl_tensor_ops_reduce_dim(&o, t, (cl_reduce)r, dim), CL_OK);
                     assert_int_equal(o->ndim, 1);
                     assert_int_equal((int)cl_tensor_numel(o), (int)lines);
                     for (int64_t l = 0; l < lines; l++) {
@@ -694,13 +694,13 @@ static void test_reductions(void **state)
         }
     /* a 1-D tensor reduces along dim 0 to one value */
     cl_tensor *v = filled(1, 10, 1, 3), *o;
-    assert_int_equal(cl_tensor_reduce_dim(&o, v, CL_RED_SUM, 0), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_dim(&o, v, CL_RED_SUM, 0), CL_OK);
     assert_int_equal((int)cl_tensor_numel(o), 1);
     assert_close(at(o, 0, 0), ref_reduce(v, CL_RED_SUM, -1, 0), 1e-6, "1-D sum");
     cl_tensor_free(o);
-    assert_int_equal(cl_tensor_reduce_dim(&o, v, CL_RED_SUM, 1), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_reduce_dim(&o, v, CL_RED_SUM, 1), CL_EINVAL);
     assert_msg("dimension 2 of a 1-D tensor (10)");
-    assert_int_equal(cl_tensor_reduce_dim(&o, v, CL_RED_SUM, 2), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_reduce_dim(&o, v, CL_RED_SUM, 2), CL_EINVAL);
     assert_msg("dimension 3 is not 1 or 2");
     cl_tensor_free(v);
 }
@@ -712,24 +712,24 @@ static void test_reduction_ties_and_empty(void **state)
     cl_tensor *t, *o;
     double d;
     assert_int_equal(cl_tensor_from_data(&t, 2, 2, 3, v), CL_OK);
-    assert_int_equal(cl_tensor_reduce_all(t, CL_RED_ARGMAX, &d), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(t, CL_RED_ARGMAX, &d), CL_OK);
     assert_true(d == 1.0); /* first occurrence */
-    assert_int_equal(cl_tensor_reduce_all(t, CL_RED_ARGMIN, &d), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(t, CL_RED_ARGMIN, &d), CL_OK);
     assert_true(d == 3.0);
     cl_tensor_free(t);
 
     assert_int_equal(cl_tensor_zeros(&t, 2, 0, 3), CL_OK);
-    assert_int_equal(cl_tensor_reduce_all(t, CL_RED_SUM, &d), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(t, CL_RED_SUM, &d), CL_OK);
     assert_true(d == 0.0);
-    assert_int_equal(cl_tensor_reduce_all(t, CL_RED_MEAN, &d), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_reduce_all(t, CL_RED_MEAN, &d), CL_EINVAL);
     assert_msg("mean: empty tensor (0x3)");
-    assert_int_equal(cl_tensor_reduce_dim(&o, t, CL_RED_SUM, 0), CL_OK); /* 3 zeros */
+    assert_int_equal(cl_tensor_ops_reduce_dim(&o, t, CL_RED_SUM, 0), CL_OK); /* 3 zeros */
     assert_int_equal((int)cl_tensor_numel(o), 3);
     assert_true(at(o, 2, 0) == 0.0f);
     cl_tensor_free(o);
-    assert_int_equal(cl_tensor_reduce_dim(&o, t, CL_RED_MAX, 0), CL_EINVAL);
+    assert_int_equal(cl_tensor_ops_reduce_dim(&o, t, CL_RED_MAX, 0), CL_EINVAL);
     assert_msg("max: empty dimension 1 (tensor 0x3)");
-    assert_int_equal(cl_tensor_reduce_dim(&o, t, CL_RED_MAX, 1), CL_OK); /* 0 lines */
+    assert_int_equal(cl_tensor_ops_reduce_dim(&o, t, CL_RED_MAX, 1), CL_OK); /* 0 lines */
     assert_int_equal((int)cl_tensor_numel(o), 0);
     cl_tensor_free(o);
     cl_tensor_free(t);
@@ -746,14 +746,14 @@ static void test_thread_independence(void **state)
         cl_threads_set(threads);
         for (int r = CL_RED_SUM; r <= CL_RED_ARGMIN; r++) {
             double got;
-            assert_int_equal(cl_tensor_reduce_all(t, (cl_reduce)r, &got), CL_OK);
+            assert_int_equal(cl_tensor_ops_reduce_all(t, (cl_reduce)r, &got), CL_OK);
             if (threads == 1)
                 ref[r] = got;
             else
                 assert_memory_equal(&got, &ref[r], sizeof got);
             for (int dim = 0; dim <= 1; dim++) {
                 cl_tensor *o;
-                assert_int_equal(cl_tensor_reduce_dim(&o, t, (cl_reduce)r, dim), CL_OK);
+                assert_int_equal(cl_tensor_ops_reduce_dim(&o, t, (cl_reduce)r, dim), CL_OK);
                 if (threads == 1) {
                     refdim[r][dim] = o;
                 } else {
@@ -780,13 +780,13 @@ static void test_layout_independence(void **state)
         assert_int_equal(cl_tensor_clone(&c, v), CL_OK);
         for (int r = CL_RED_SUM; r <= CL_RED_ARGMIN; r++) {
             double x, y;
-            assert_int_equal(cl_tensor_reduce_all(v, (cl_reduce)r, &x), CL_OK);
-            assert_int_equal(cl_tensor_reduce_all(c, (cl_reduce)r, &y), CL_OK);
+            assert_int_equal(cl_tensor_ops_reduce_all(v, (cl_reduce)r, &x), CL_OK);
+            assert_int_equal(cl_tensor_ops_reduce_all(c, (cl_reduce)r, &y), CL_OK);
             assert_memory_equal(&x, &y, sizeof x);
             for (int dim = 0; dim <= 1; dim++) {
                 cl_tensor *ov, *oc;
-                assert_int_equal(cl_tensor_reduce_dim(&ov, v, (cl_reduce)r, dim), CL_OK);
-                assert_int_equal(cl_tensor_reduce_dim(&oc, c, (cl_reduce)r, dim), CL_OK);
+                assert_int_equal(cl_tensor_ops_reduce_dim(&ov, v, (cl_reduce)r, dim), CL_OK);
+                assert_int_equal(cl_tensor_ops_reduce_dim(&oc, c, (cl_reduce)r, dim), CL_OK);
                 assert_memory_equal(ov->storage->data, oc->storage->data,
                                     (size_t)cl_tensor_numel(oc) * sizeof(float));
                 cl_tensor_free(ov), cl_tensor_free(oc);
@@ -805,7 +805,7 @@ static void test_double_accumulation(void **state)
     assert_int_equal(cl_tensor_full(&t, 1, n, 1, 1.0f), CL_OK);
     t->storage->data[0] = 1e8f;
     double s;
-    assert_int_equal(cl_tensor_reduce_all(t, CL_RED_SUM, &s), CL_OK);
+    assert_int_equal(cl_tensor_ops_reduce_all(t, CL_RED_SUM, &s), CL_OK);
     assert_true(s == 1e8 + (double)(n - 1));
     cl_tensor_free(t);
 }
@@ -872,38 +872,38 @@ static int op_index(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 }
 static int op_add(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 {
-    return cl_tensor_binop(o, CL_OP_ADD, a, b);
+    return cl_tensor_ops_binop(o, CL_OP_ADD, a, b);
 }
 static int op_scalar(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 {
     (void)b;
-    return cl_tensor_binop_scalar(o, CL_OP_MUL, a, 3, 1);
+    return cl_tensor_ops_binop_scalar(o, CL_OP_MUL, a, 3, 1);
 }
 static int op_exp(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 {
     (void)b;
-    return cl_tensor_unop(o, CL_FN_EXP, a);
+    return cl_tensor_ops_unop(o, CL_FN_EXP, a);
 }
 static int op_clamp(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 {
     (void)b;
-    return cl_tensor_clamp(o, a, 0, 1);
+    return cl_tensor_ops_clamp(o, a, 0, 1);
 }
 static int op_mm(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 {
-    return cl_tensor_matmul(o, a, b);
+    return cl_tensor_ops_matmul(o, a, b);
 }
 static int op_sumdim(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 {
     (void)b;
-    return cl_tensor_reduce_dim(o, a, CL_RED_STD, 0);
+    return cl_tensor_ops_reduce_dim(o, a, CL_RED_STD, 0);
 }
 static int op_sumall(cl_tensor **o, const cl_tensor *a, const cl_tensor *b)
 {
     (void)b;
     double d;
     *o = NULL;
-    int rc = cl_tensor_reduce_all(a, CL_RED_STD, &d);
+    int rc = cl_tensor_ops_reduce_all(a, CL_RED_STD, &d);
     if (rc == CL_OK)
         rc = cl_tensor_zeros(o, 1, 1, 1);
     return rc;

@@ -119,20 +119,20 @@ static void test_deterministic_threads(void **state)
 }
 
 /* The model bytes of a fit on n rows of make_data at `threads`, grown level by level (the
- * default where it serves) or node by node (cl_grow_force_node_wise). */
+ * default where it serves) or node by node (cl_tree_grow_force_node_wise). */
 static void *fit_bytes_grow(int threads, int node_wise, const cl_gbdt_params *p, int64_t n,
                             const float *w, size_t *len)
 {
     cl_tensor *X, *y;
     make_data(&X, &y, n, 8, 11);
     assert_int_equal(cl_threads_set(threads), CL_OK);
-    cl_grow_force_node_wise(node_wise);
+    cl_tree_grow_force_node_wise(node_wise);
     cl_gbdt *m;
     assert_int_equal(cl_gbdt_new(&m, p), CL_OK);
     uint8_t is_cat[8] = {0, 0, 1, 0, 0, 0, 0, 0};
     cl_gbdt_fit_opts o = {.is_cat = is_cat, .w = w};
     assert_int_equal(cl_gbdt_fit(m, X, y, &o, NULL), CL_OK);
-    cl_grow_force_node_wise(0);
+    cl_tree_grow_force_node_wise(0);
     cl_mw *mw = cl_modelio_w_new("gbdt");
     assert_int_equal(cl_gbdt_write(m, mw), CL_OK);
     const void *b;

@@ -3,7 +3,7 @@
  * It predicts the training churn rate for every customer (scikit-learn's DummyClassifier
  * with strategy "prior"), shrunk towards 1/2 by a pseudo-count. Nothing in churnlab knows
  * it: the test (tests/lua/model_generic.lua) loads this shared object with package.loadlib,
- * luaopen_majority registers the kind with cl_model_register (models/model.h), and from then
+ * luaopen_majority registers the kind with cl_model_kinds_register (models/model.h), and from then
  * on the generic classifier class serves it (construction from its parameter table, fit,
  * history, predict, save, load, print, help) with no other file edited: what issue 14 asks of
  * a new kind. The churnlab executable exports its symbols (-rdynamic) for such plugins.
@@ -157,7 +157,7 @@ static const char *describe(const void *impl, char *buf, size_t cap)
 static int write_model(const void *impl, cl_mw *w)
 {
     const majority *m = impl;
-    int rc = cl_param_write(w, defs, &m->p);
+    int rc = cl_param_io_write(w, defs, &m->p);
     if (!rc)
         rc = cl_modelio_w_int(w, "majority.d", m->d);
     if (!rc)
@@ -171,7 +171,7 @@ static int read_model(void **impl, const cl_mr *r)
     if (!m)
         return CL_ENOMEM;
     defaults(&m->p);
-    int rc = cl_param_read(r, defs, &m->p, "majority");
+    int rc = cl_param_io_read(r, defs, &m->p, "majority");
     if (!rc)
         rc = cl_modelio_r_int(r, "majority.d", 1, (int64_t)1 << 20, &m->d);
     if (!rc)
@@ -198,7 +198,7 @@ static const cl_model_ops majority_ops = {
 int luaopen_majority(lua_State *L);
 int luaopen_majority(lua_State *L)
 {
-    if (cl_model_register(&majority_ops))
+    if (cl_model_kinds_register(&majority_ops))
         return luaL_error(L, "%s", cl_error_last());
     lua_pushstring(L, majority_ops.kind);
     return 1;

@@ -1,4 +1,4 @@
-/* frame_col.h - vectorised column operations: arithmetic, comparisons, masks, missing
+/* col.h - vectorised column operations: arithmetic, comparisons, masks, missing
  * values, reductions, recoding.
  *
  * Owner: frame helper. Masks are num columns of 0/1 (comparisons with a missing value give
@@ -30,9 +30,9 @@ int cl_col_isin_str(cl_column **out, const cl_column *a, const char *const *set,
 int cl_col_isin_num(cl_column **out, const cl_column *a, const double *set, int n);
 
 /* Mask logic: and/or of two masks, not of one (missing counts as false). */
-int cl_frame_col_mask_and(cl_column **out, const cl_column *a, const cl_column *b);
-int cl_frame_col_mask_or(cl_column **out, const cl_column *a, const cl_column *b);
-int cl_frame_col_mask_not(cl_column **out, const cl_column *a);
+int cl_col_mask_and(cl_column **out, const cl_column *a, const cl_column *b);
+int cl_col_mask_or(cl_column **out, const cl_column *a, const cl_column *b);
+int cl_col_mask_not(cl_column **out, const cl_column *a);
 
 /* Missing values. */
 int cl_col_isna(cl_column **out, const cl_column *a);

@@ -284,7 +284,7 @@ static void test_threads(void **state)
 static int report(void **state)
 {
     (void)state;
-    printf("treeshap_fast: max relative difference vs Algorithm 2 %.3g\n", max_rel_seen);
+    printf("treeshap_plan: max relative difference vs Algorithm 2 %.3g\n", max_rel_seen);
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* treeshap_fast.c - exact path-dependent TreeSHAP in O(nodes + leaves * depth) per tree and
+/* treeshap_plan.c - exact path-dependent TreeSHAP in O(nodes + leaves * depth) per tree and
  * row after a per-leaf precomputation (see treeshap.h; the idea of Fast TreeSHAP v2, Yang
  * 2021, arXiv 2109.09847; the derivation below is our own).
  *

@@ -1,5 +1,5 @@
-/* frame_col.c - vectorised column operations. See frame_col.h. */
-#include "frame/frame_col.h"
+/* col.c - vectorised column operations. See col.h. */
+#include "frame/col.h"
 #include "base/alloc.h"
 #include "frame/textnum.h"
 #include "base/error.h"
@@ -268,17 +268,17 @@ static int mask2(cl_column **out, const cl_column *a, const cl_column *b, int is
     return CL_OK;
 }
 
-int cl_frame_col_mask_and(cl_column **out, const cl_column *a, const cl_column *b)
+int cl_col_mask_and(cl_column **out, const cl_column *a, const cl_column *b)
 {
     return mask2(out, a, b, 1);
 }
 
-int cl_frame_col_mask_or(cl_column **out, const cl_column *a, const cl_column *b)
+int cl_col_mask_or(cl_column **out, const cl_column *a, const cl_column *b)
 {
     return mask2(out, a, b, 0);
 }
 
-int cl_frame_col_mask_not(cl_column **out, const cl_column *a)
+int cl_col_mask_not(cl_column **out, const cl_column *a)
 {
     *out = NULL;
     int rc = need_mask(a, "not");
