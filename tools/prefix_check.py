@@ -74,7 +74,10 @@ def defined_symbols(top, objdir):
                                  text=True, check=True)
             for line in res.stdout.splitlines():
                 parts = line.split()
-                if len(parts) >= 2 and parts[1].isupper():  # lower case: local linkage
+                # lower case: local linkage. Names that begin with "__" are reserved to the
+                # implementation (C11 7.1.3), so never ours: the sanitizers add some, e.g.
+                # AddressSanitizer's ODR indicators "__odr_asan.<name>" for every global.
+                if len(parts) >= 2 and parts[1].isupper() and not parts[0].startswith("__"):
                     out.append((src, parts[1], parts[0]))
     return out, objects
 
