@@ -140,11 +140,11 @@ def read_allow(path):
 def pending_records(top, mapfile, symbols):
     files, paths, names = read_map(mapfile)
     defined = {s for _src, _k, s in symbols}
-    todo = ["file " + o for o in files
+    pending = ["file " + o for o in files
             if any(os.path.exists(os.path.join(top, o + e)) for e in (".c", ".h"))]
-    todo += ["path " + o for o in paths if os.path.exists(os.path.join(top, o))]
-    todo += ["name " + o for o in names if o in defined]
-    return todo, len(files) + len(paths) + len(names)
+    pending += ["path " + o for o in paths if os.path.exists(os.path.join(top, o))]
+    pending += ["name " + o for o in names if o in defined]
+    return pending, len(files) + len(paths) + len(names)
 
 
 def main():
@@ -166,11 +166,11 @@ def main():
 
     if args.map_status:
         mapfile = args.map or os.path.join(top, "tools", "rename_exports.map")
-        todo, total = pending_records(top, mapfile, symbols)
+        pending, total = pending_records(top, mapfile, symbols)
         print("rename map: %d of %d records still to apply%s" % (
-            len(todo), total, (" (" + ", ".join(todo[:5]) + (", ..." if len(todo) > 5 else "")
-                               + ")") if todo else ""))
-        return 3 if todo else 0
+            len(pending), total, (" (" + ", ".join(pending[:5]) + (", ..." if len(pending) > 5 else "")
+                               + ")") if pending else ""))
+        return 3 if pending else 0
 
     files, names = {}, {}
     if args.map:
