@@ -21,7 +21,10 @@ checked):
 
 It also checks the lifecycle verbs of the prototypes in core's headers: a function named *_save
 or *_load takes a path (a parameter named path) and no model-file writer/reader (cl_mw, cl_mr);
-one that takes a writer/reader is *_write / *_read.
+one that takes a writer/reader is *_write / *_read.  A *_fit (or *_fit_<variant>: _fit_w,
+_fit_dist, _fit_transform) fits the object it is given, so its first parameter is not a
+pointer to a pointer (`cl_x **out`): that is a constructor, *_new (issue 14: "_new constructs,
+_fit fits"); other out-pointers after the object (fit_transform's tensors) are outputs.
 
 --map checks the tree as tools/rename_exports.sh will leave it: files moved by the map's
 file/path records and names renamed by its name records (chains followed), so a map can be
@@ -113,7 +116,23 @@ def header_protos(top):
     return out
 
 
+def first_param(params):
+    """The text of the first parameter of a prototype's parameter list."""
+    depth = 0
+    for i, ch in enumerate(params):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return params[:i]
+    return params
+
+
 def verb_problem(name, params):
+    if re.search(r"_fit(_|$)", name) and "**" in first_param(params).replace(" ", ""):
+        return "constructs through its first parameter (%s): _new constructs, _fit fits the " \
+               "object it is given" % " ".join(first_param(params).split())
     verb = name.rsplit("_", 1)[-1]
     if verb not in ("save", "load") or "_" not in name:
         return None

@@ -2,7 +2,7 @@
  * Efron ties), the baseline hazard, S(t|x), lifetimes, CLV, Schoenfeld residuals and the
  * Grambsch-Therneau test. */
 #include "analysis/cox.h"
-#include "analysis/survival.h" /* cl_survival_km_fit for the test's km transform */
+#include "analysis/survival.h" /* cl_survival_km_estimate for the test's km transform */
 #include "analysis/survival_impl.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -204,28 +204,76 @@ static int cox_baseline(cl_cox *m, const double *eta, const double *time, const 
     return CL_OK;
 }
 
-int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *event, int64_t n,
-               int d, int ties, int max_iter, double tol, double conf)
+cl_cox_params cl_cox_params_default(void)
 {
-    return cl_cox_fit_w(out, X, time, event, NULL, n, d, ties, max_iter, tol, conf);
+    cl_cox_params p = {CL_COX_EFRON, 50, 1e-9, 0.95};
+    return p;
 }
 
-int cl_cox_fit_w(cl_cox **out, const double *X, const double *time, const double *event,
-                 const double *weight, int64_t n, int d, int ties, int max_iter, double tol,
-                 double conf)
+static int check_params(const cl_cox_params *p)
+{
+    if (p->ties != CL_COX_EFRON && p->ties != CL_COX_BRESLOW)
+        return cl_error(CL_EINVAL, "cox: ties must be efron or breslow");
+    if (!(p->conf > 0 && p->conf < 1) || p->max_iter < 1 || !(p->tol > 0))
+        return cl_error(CL_EINVAL, "cox: conf must be in (0, 1), max_iter >= 1 and tol > 0");
+    return CL_OK;
+}
+
+int cl_cox_new(cl_cox **out, const cl_cox_params *p)
 {
     *out = NULL;
-    int rc = cl_survival_check(time, event, n, "cox");
+    int rc = check_params(p);
+    if (rc)
+        return rc;
+    cl_cox *m = cl_alloc_calloc(1, sizeof *m);
+    if (!m)
+        return CL_ENOMEM;
+    m->params = *p;
+    m->ties = p->ties;
+    *out = m;
+    return CL_OK;
+}
+
+static int fit_new(cl_cox **out, const cl_cox_params *pp, const double *X, const double *time,
+                   const double *event, const double *weight, int64_t n, int d);
+
+int cl_cox_fit(cl_cox *m, const double *X, const double *time, const double *event, int64_t n,
+               int d)
+{
+    return cl_cox_fit_w(m, X, time, event, NULL, n, d);
+}
+
+/* The fit builds a new model and trades places with m only when it succeeds, so a failed fit
+ * leaves m as it was and a refit owes nothing to the fit before. */
+int cl_cox_fit_w(cl_cox *m, const double *X, const double *time, const double *event,
+                 const double *weight, int64_t n, int d)
+{
+    cl_cox *q;
+    int rc = fit_new(&q, &m->params, X, time, event, weight, n, d);
+    if (rc)
+        return rc;
+    cl_cox t = *m;
+    *m = *q;
+    *q = t;
+    cl_cox_free(q);
+    return CL_OK;
+}
+
+static int fit_new(cl_cox **out, const cl_cox_params *pp, const double *X, const double *time,
+                   const double *event, const double *weight, int64_t n, int d)
+{
+    *out = NULL;
+    int ties = pp->ties, max_iter = pp->max_iter;
+    double tol = pp->tol, conf = pp->conf;
+    int rc = check_params(pp);
+    if (!rc)
+        rc = cl_survival_check(time, event, n, "cox");
     if (!rc)
         rc = cl_survival_check_weights(weight, n, "cox");
     if (rc)
         return rc;
     if (d < 1 || d > 1000)
         return cl_error(CL_EINVAL, "cox: need 1..1000 covariates, got %d", d);
-    if (ties != CL_COX_EFRON && ties != CL_COX_BRESLOW)
-        return cl_error(CL_EINVAL, "cox: ties must be efron or breslow");
-    if (!(conf > 0 && conf < 1) || max_iter < 1 || !(tol > 0))
-        return cl_error(CL_EINVAL, "cox: conf must be in (0, 1), max_iter >= 1 and tol > 0");
     for (int64_t i = 0; i < n * d; i++)
         if (!isfinite(X[i]))
             return cl_error(CL_EINVAL, "cox: row %lld, covariate %d is not a finite number",
@@ -264,6 +312,7 @@ int cl_cox_fit_w(cl_cox **out, const double *X, const double *time, const double
     m->mean = res + 6 * d;
     m->var = res + 7 * d;
     m->aliased = (unsigned char *)(m->var + dd);
+    m->params = *pp;
     m->d = d;
     m->ties = ties;
     m->n = n;
@@ -403,8 +452,15 @@ static double lp_centred(const cl_cox *m, const double *x)
     return e;
 }
 
+static int not_fitted(const cl_cox *m, const char *what)
+{
+    return m->d ? CL_OK : cl_error(CL_EINVAL, "%s: the cox model is not fitted (fit it first)", what);
+}
+
 int cl_cox_predict(const cl_cox *m, const double *X, int64_t n, double *lp)
 {
+    if (!m->d)
+        return not_fitted(m, "predict");
     for (int64_t i = 0; i < n; i++) {
         double e = 0;
         for (int k = 0; k < m->d; k++)
@@ -436,6 +492,8 @@ double cl_cox_cumhaz0(const cl_cox *m, const double *x0, double t)
 
 static int check_rows(const cl_cox *m, const double *X, int64_t n, const char *what)
 {
+    if (!m->d)
+        return not_fitted(m, what);
     for (int64_t i = 0; i < n * m->d; i++)
         if (!isfinite(X[i]))
             return cl_error(CL_EINVAL, "%s: row %lld, covariate %d is not a finite number", what,
@@ -736,7 +794,7 @@ int cl_cox_zph_test(const cl_cox *m, const double *X, const double *time, const 
         cl_alloc_free(o);
     } else if (transform == CL_ZPH_KM) {
         cl_km *km;
-        rc = cl_survival_km_fit(&km, time, event, n, 0.95);
+        rc = cl_survival_km_estimate(&km, time, event, n, 0.95);
         if (rc)
             goto done;
         /* 1 - KM(t-): the curve just before the event (R's cox.zph "km") */

@@ -13,8 +13,21 @@
 /* Cox proportional hazards by Newton-Raphson on the partial likelihood. */
 enum { CL_COX_EFRON = 0, CL_COX_BRESLOW = 1 };
 
+/* How a Cox model is fitted; cl_cox_params_default gives the values below (R's coxph's and
+ * lifelines' defaults but for tol, which is tighter). */
+typedef struct cl_cox_params {
+    int ties;       /* CL_COX_EFRON (default) or CL_COX_BRESLOW */
+    int max_iter;   /* Newton-Raphson iterations, >= 1 (50) */
+    double tol;     /* stop when the log-likelihood changes by <= tol (|ll| + tol), > 0 (1e-9) */
+    double conf;    /* level of the hazard-ratio intervals, in (0, 1) (0.95) */
+} cl_cox_params;
+
+cl_cox_params cl_cox_params_default(void);
+
+/* A model: its parameters, and once fitted (d >= 1) everything below. Owned; cl_cox_free. */
 typedef struct cl_cox {
-    int d;
+    cl_cox_params params;
+    int d;                      /* 0: not fitted yet (every array NULL) */
     double *beta, *se, *z, *p;  /* [d] coefficients, standard errors, Wald z, two-sided p */
     double *lo, *hi;            /* [d] confidence interval of the hazard ratio exp(beta) */
     double *mean;               /* [d] training means of the covariates */
@@ -37,10 +50,14 @@ typedef struct cl_cox {
     double *bh_time, *bh_cumhaz; /* [m] */
 } cl_cox;
 
-/* X: n x d row-major doubles. conf: level of the hazard-ratio intervals (0.95). Exactly
- * collinear or constant columns are marked aliased and dropped (an error only when all are). */
-int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *event, int64_t n,
-               int d, int ties, int max_iter, double tol, double conf);
+/* An unfitted model with parameters p (checked: CL_EINVAL naming the bad one; copied).
+ * *out is owned (cl_cox_free). */
+int cl_cox_new(cl_cox **out, const cl_cox_params *p);
+/* Fits m on X: n x d row-major doubles, replacing what an earlier fit left (a refit equals the
+ * fit of a new model on the same data); on failure m is left as it was. Exactly collinear or
+ * constant columns are marked aliased and dropped (an error only when all are). */
+int cl_cox_fit(cl_cox *m, const double *X, const double *time, const double *event, int64_t n,
+               int d);
 /* The same with case weights weight[n] (finite, >= 0, not all 0; NULL = all 1, bit for bit
  * cl_cox_fit): the weighted partial likelihood of R's coxph(weights =): each row's terms times
  * its weight and, for tied deaths under Efron, each of the d tie terms times the deaths' mean
@@ -48,9 +65,8 @@ int cl_cox_fit(cl_cox **out, const double *X, const double *time, const double *
  * repeating a death adds ties). var is the inverse weighted information (model-based, not
  * robust); mean is the weighted mean. Schoenfeld residuals and the PH test refuse a weighted
  * model. */
-int cl_cox_fit_w(cl_cox **out, const double *X, const double *time, const double *event,
-                 const double *weight, int64_t n, int d, int ties, int max_iter, double tol,
-                 double conf);
+int cl_cox_fit_w(cl_cox *m, const double *X, const double *time, const double *event,
+                 const double *weight, int64_t n, int d);
 /* Linear predictor X beta for new rows (n x d) into lp[n]. */
 int cl_cox_predict(const cl_cox *m, const double *X, int64_t n, double *lp);
 /* Baseline cumulative hazard H0(t) at covariates x0 (NULL = the training mean; a vector of

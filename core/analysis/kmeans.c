@@ -179,13 +179,28 @@ static double lloyd(const float *X, int64_t n, int d, int k, double *C, int32_t 
     return inertia;
 }
 
-int cl_kmeans_fit(cl_kmeans **out, const cl_kmeans_params *p, const float *X, int64_t n, int d,
-                  int32_t *labels, const cl_progress *prog)
+int cl_kmeans_new(cl_kmeans **out, const cl_kmeans_params *p)
 {
     *out = NULL;
     int rc = cl_param_validate(cl_kmeans_param_defs, p, "kmeans");
     if (rc)
         return rc;
+    cl_kmeans *m = cl_alloc_calloc(1, sizeof *m);
+    if (!m)
+        return CL_ENOMEM;
+    m->params = *p;
+    m->k = p->k;
+    *out = m;
+    return CL_OK;
+}
+
+/* The fit builds its centres and sizes aside and moves them into m only when it succeeds, so
+ * a failed fit leaves the model as it was and a refit owes nothing to the fit before. */
+int cl_kmeans_fit(cl_kmeans *mo, const float *X, int64_t n, int d, int32_t *labels,
+                  const cl_progress *prog)
+{
+    const cl_kmeans_params *p = &mo->params;
+    int rc = CL_OK;
     if (d < 1)
         return cl_error(CL_EINVAL, "kmeans: X has no columns");
     if (n < p->k)
@@ -202,13 +217,12 @@ int cl_kmeans_fit(cl_kmeans **out, const cl_kmeans_params *p, const float *X, in
     int64_t nblocks = (n + BLOCK - 1) / BLOCK;
     size_t stride = (size_t)k * (d + 1);
     size_t part_n = (size_t)nblocks * stride > (size_t)nblocks ? (size_t)nblocks * stride : (size_t)nblocks;
-    cl_kmeans *m = cl_alloc_calloc(1, sizeof *m);
     double *C = cl_alloc((size_t)k * d * sizeof *C), *best = cl_alloc((size_t)k * d * sizeof *best);
     double *newC = cl_alloc((size_t)k * d * sizeof *newC), *cnt = cl_alloc((size_t)k * sizeof *cnt);
     double *part = cl_alloc(part_n * sizeof *part), *D2 = cl_alloc((size_t)n * sizeof *D2);
     int32_t *lab = cl_alloc((size_t)n * sizeof *lab);
     int64_t *sizes = cl_alloc_calloc((size_t)k, sizeof *sizes);
-    if (!m || !C || !best || !newC || !cnt || !part || !D2 || !lab || !sizes) {
+    if (!C || !best || !newC || !cnt || !part || !D2 || !lab || !sizes) {
         rc = CL_ENOMEM;
         goto done;
     }
@@ -235,17 +249,17 @@ int cl_kmeans_fit(cl_kmeans **out, const cl_kmeans_params *p, const float *X, in
             double dd;
             sizes[nearest(X + i * d, best, k, d, &dd)]++;
         }
-        m->params = *p;
-        m->k = k;
-        m->d = d;
-        m->centers = best;
-        m->sizes = sizes;
-        m->inertia = best_inertia;
-        m->iters = best_iters;
-        best = NULL;
-        sizes = NULL;
-        *out = m;
-        m = NULL;
+        /* the old centres and sizes go out through the scratch pointers freed below */
+        double *oc = mo->centers;
+        int64_t *os = mo->sizes;
+        mo->k = k;
+        mo->d = d;
+        mo->centers = best;
+        mo->sizes = sizes;
+        mo->inertia = best_inertia;
+        mo->iters = best_iters;
+        best = oc;
+        sizes = os;
     }
 done:
     cl_alloc_free(C);
@@ -256,13 +270,13 @@ done:
     cl_alloc_free(D2);
     cl_alloc_free(lab);
     cl_alloc_free(sizes);
-    if (m)
-        cl_alloc_free(m);
     return rc;
 }
 
 int cl_kmeans_predict(const cl_kmeans *m, const float *X, int64_t n, int d, int32_t *labels)
 {
+    if (!m->d)
+        return cl_error(CL_EINVAL, "kmeans: predict needs a fitted model (fit it first)");
     if (d != m->d)
         return cl_error(CL_EINVAL, "kmeans: model has %d columns, X has %d", m->d, d);
     for (int64_t i = 0; i < n * d; i++)
@@ -351,6 +365,8 @@ int cl_kmeans_silhouette(const float *X, int64_t n, int d, const int32_t *labels
 
 int cl_kmeans_write(const cl_kmeans *m, cl_mw *w)
 {
+    if (!m->d) /* the reader refuses d = 0: such a file could never be loaded */
+        return cl_error(CL_EINVAL, "kmeans: cannot write a model that is not fitted");
     cl_modelio_w_int(w, "k", m->k);
     cl_modelio_w_int(w, "d", m->d);
     cl_modelio_w_int(w, "seed", (int64_t)m->params.seed);

@@ -24,20 +24,25 @@ typedef struct cl_kmeans_params {
 extern const cl_param_def cl_kmeans_param_defs[];
 cl_kmeans_params cl_kmeans_params_default(void);
 
-/* A fitted model. Owned; cl_kmeans_free. */
+/* A model: its parameters, and once fitted its centres. Owned; cl_kmeans_free. */
 typedef struct cl_kmeans {
     cl_kmeans_params params;
-    int k, d;
+    int k, d;          /* d = 0: not fitted yet (centers and sizes NULL) */
     double *centers;   /* k x d */
     double inertia;    /* sum of squared distances to the nearest centre (best restart) */
     int iters;         /* Lloyd iterations of the best restart */
     int64_t *sizes;    /* [k] training rows per cluster */
 } cl_kmeans;
 
-/* X: n x d row-major float32 (no NaN: impute first). labels (may be NULL) gets n cluster
- * indices 0..k-1 of the training rows. */
-int cl_kmeans_fit(cl_kmeans **out, const cl_kmeans_params *p, const float *X, int64_t n, int d,
-                  int32_t *labels, const cl_progress *prog);
+/* An unfitted model with parameters p (validated against cl_kmeans_param_defs; copied).
+ * *out is owned (cl_kmeans_free). */
+int cl_kmeans_new(cl_kmeans **out, const cl_kmeans_params *p);
+/* Fits m on X: n x d row-major float32 (no NaN: impute first), replacing what an earlier fit
+ * left (a refit equals a fit of a new model on the same data). labels (may be NULL) gets n
+ * cluster indices 0..k-1 of the training rows. On failure (bad X, out of memory, the progress
+ * callback stopping it) m is left as it was; labels then hold nothing meaningful. */
+int cl_kmeans_fit(cl_kmeans *m, const float *X, int64_t n, int d, int32_t *labels,
+                  const cl_progress *prog);
 int cl_kmeans_predict(const cl_kmeans *m, const float *X, int64_t n, int d, int32_t *labels);
 void cl_kmeans_free(cl_kmeans *m);
 

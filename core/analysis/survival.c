@@ -65,9 +65,10 @@ void cl_survival_km_free(cl_km *km)
     cl_alloc_free(km);
 }
 
-int cl_survival_km_fit(cl_km **out, const double *time, const double *event, int64_t n, double conf)
+int cl_survival_km_estimate(cl_km **out, const double *time, const double *event, int64_t n,
+                            double conf)
 {
-    return cl_survival_km_fit_w(out, time, event, NULL, n, conf);
+    return cl_survival_km_estimate_w(out, time, event, NULL, n, conf);
 }
 
 int cl_survival_check_weights(const double *weight, int64_t n, const char *what)
@@ -90,8 +91,8 @@ int cl_survival_check_weights(const double *weight, int64_t n, const char *what)
  * before weights existed: adding 1.0, bit for bit). */
 static double wt(const double *weight, int64_t i) { return weight ? weight[i] : 1.0; }
 
-int cl_survival_km_fit_w(cl_km **out, const double *time, const double *event,
-                         const double *weight, int64_t n, double conf)
+int cl_survival_km_estimate_w(cl_km **out, const double *time, const double *event,
+                              const double *weight, int64_t n, double conf)
 {
     *out = NULL;
     int rc = cl_survival_check(time, event, n, "kaplan_meier");

@@ -25,14 +25,19 @@ typedef struct cl_km {
     int64_t n, events;
 } cl_km;
 
-int cl_survival_km_fit(cl_km **out, const double *time, const double *event, int64_t n, double conf);
+/* The estimate from durations and events (conf: the band's level, e.g. 0.95). A new estimate
+ * each call, not a fit: Kaplan-Meier has no parameters to hold before it sees data, nothing to
+ * refit in place (a changed sample is a new estimate), and a half-built cl_km would be one more
+ * state for every reader to check (issue 14: "_fit" fits an existing object, "_new" constructs). */
+int cl_survival_km_estimate(cl_km **out, const double *time, const double *event, int64_t n,
+                            double conf);
 /* The same with case (frequency) weights, weight[n] >= 0 finite, not all 0; NULL = all 1, bit
  * for bit the unweighted fit. n_risk and n_event are sums of weights; the survival estimate is
  * statsmodels' SurvfuncRight(freq_weights); se is Greenwood's formula on the weighted counts
  * (R's survfit with weights; integer weights give the fit of the rows repeated), where
  * statsmodels' weighted se uses Tsiatis' formula instead. n and events stay row counts. */
-int cl_survival_km_fit_w(cl_km **out, const double *time, const double *event,
-                         const double *weight, int64_t n, double conf);
+int cl_survival_km_estimate_w(cl_km **out, const double *time, const double *event,
+                              const double *weight, int64_t n, double conf);
 /* CL_OK for weight NULL or n finite weights >= 0 with a positive sum; else CL_EINVAL naming
  * `what` and the row. */
 int cl_survival_check_weights(const double *weight, int64_t n, const char *what);

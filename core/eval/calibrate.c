@@ -115,8 +115,8 @@ static int by_score(const void *p, const void *q)
     return *(const int64_t *)p < *(const int64_t *)q ? -1 : 1;
 }
 
-int cl_calibrate_isotonic_fit(cl_isotonic **out, const double *score, const double *y, const double *w,
-                    int64_t n)
+int cl_calibrate_isotonic_estimate(cl_isotonic **out, const double *score, const double *y,
+                                   const double *w, int64_t n)
 {
     *out = NULL;
     int rc = check(score, y, n, "isotonic", 0);

@@ -25,9 +25,12 @@ typedef struct cl_isotonic {
     double *x, *v;
 } cl_isotonic;
 
-/* w may be NULL (unit weights). y in [0, 1] for calibration, any real for regression. */
-int cl_calibrate_isotonic_fit(cl_isotonic **out, const double *score, const double *y, const double *w,
-                    int64_t n);
+/* The isotonic map of y on score. w may be NULL (unit weights). y in [0, 1] for calibration,
+ * any real for regression. A new map each call, not a fit: PAV has no parameters to hold
+ * before it sees data, so there is no object to fit in place (issue 14: "_fit" fits an
+ * existing object, "_new" constructs); *out is owned. */
+int cl_calibrate_isotonic_estimate(cl_isotonic **out, const double *score, const double *y,
+                                   const double *w, int64_t n);
 double cl_calibrate_isotonic_apply(const cl_isotonic *iso, double score);
 void cl_calibrate_isotonic_free(cl_isotonic *iso);
 

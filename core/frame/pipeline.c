@@ -58,6 +58,9 @@ void cl_pipeline_free(cl_pipeline *p)
     for (int k = 0; k < p->o.ndrop; k++)
         cl_alloc_free(p->drop[k]);
     cl_alloc_free(p->drop);
+    for (int k = 0; p->columns && k < p->o.ncolumns; k++)
+        cl_alloc_free(p->columns[k]);
+    cl_alloc_free(p->columns);
     for (int k = 0; k < p->nneg; k++)
         cl_alloc_free(p->neg[k]);
     cl_alloc_free(p->neg);
@@ -105,6 +108,16 @@ int cl_pipeline_shell_new(cl_pipeline **out, const cl_pipeline_opts *o)
             p->neg[k] = dup_or_null(o->negative[k], &rc);
         p->neg_known = 1;
     }
+    p->neg_given = p->neg_known;
+    p->o.ncolumns = 0;
+    if (rc == CL_OK && o->columns) { /* kept for a refit (a NULL list and an empty one differ) */
+        p->columns = cl_alloc_calloc((size_t)o->ncolumns + 1, sizeof *p->columns);
+        if (!p->columns)
+            rc = CL_ENOMEM;
+        for (int k = 0; rc == CL_OK && k < o->ncolumns; k++, p->o.ncolumns++)
+            p->columns[k] = dup_or_null(o->columns[k], &rc);
+    }
+    p->o.columns = (const char *const *)p->columns;
     p->o.negative = NULL; /* the copies live in p->neg */
     p->o.nnegative = 0;
     p->o.target = p->target;
@@ -248,14 +261,9 @@ static int fit_negatives(cl_pipeline *p, const cl_column *t)
     return rc;
 }
 
-int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o)
+/* The checks of the options alone (the frame's are the fit's). */
+static int check_opts(const cl_pipeline_opts *o)
 {
-    *out = NULL;
-    cl_pipeline_opts def;
-    if (!o) {
-        cl_pipeline_opts_default(&def);
-        o = &def;
-    }
     if (!isfinite(o->fill_value)) /* it would become the feature value of missing rows */
         return cl_error(CL_EINVAL, "pipeline: fill_value must be a finite number, got %g",
                         o->fill_value);
@@ -276,8 +284,49 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
             return cl_error(CL_EINVAL, "pipeline: encode = target needs target = <the 0/1 label "
                             "column> (and positive = <its label meaning 1> for a cat target)");
     }
+    return CL_OK;
+}
+
+int cl_pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o)
+{
+    *out = NULL;
+    cl_pipeline_opts def;
+    if (!o) {
+        cl_pipeline_opts_default(&def);
+        o = &def;
+    }
+    int rc = check_opts(o);
+    return rc ? rc : cl_pipeline_shell_new(out, o);
+}
+
+/* The options p was made with, as cl_pipeline_new received them; the strings are p's. */
+static cl_pipeline_opts made_with(const cl_pipeline *p)
+{
+    cl_pipeline_opts o = p->o;
+    o.negative = p->neg_given ? (const char *const *)p->neg : NULL;
+    o.nnegative = p->neg_given ? p->nneg : 0;
+    return o;
+}
+
+/* p takes q's fit and q leaves with p's old one. A fit is built in a new pipeline and adopted
+ * only when it succeeded, so a failed fit leaves p as it was and a refit owes nothing to the
+ * fit before. */
+static void adopt(cl_pipeline *p, cl_pipeline *q)
+{
+    cl_pipeline t = *p;
+    *p = *q;
+    *q = t;
+    cl_pipeline_free(q);
+}
+
+/* A new pipeline with options o fitted on f. */
+static int fit_new(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o)
+{
+    *out = NULL;
     cl_pipeline *p;
-    int rc = cl_pipeline_shell_new(&p, o);
+    int rc = check_opts(o);
+    if (!rc)
+        rc = cl_pipeline_shell_new(&p, o);
     if (rc)
         return rc;
     cl_tensor *ty = NULL; /* encode = target: the fit frame's 0/1 target */
@@ -367,14 +416,22 @@ int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts
     if (rc == CL_OK)
         rc = cl_pipeline_layout(p);
     cl_tensor_free(ty);
-    p->o.columns = NULL; /* borrowed from the caller: used by fit only */
-    p->o.ncolumns = 0;
     if (rc) {
         cl_pipeline_free(p);
         return rc;
     }
     *out = p;
     return CL_OK;
+}
+
+int cl_pipeline_fit(cl_pipeline *p, const cl_frame *f)
+{
+    cl_pipeline_opts o = made_with(p);
+    cl_pipeline *q;
+    int rc = fit_new(&q, f, &o);
+    if (!rc)
+        adopt(p, q);
+    return rc;
 }
 
 /* "transform: row 7: target 'Churn' is 'Maybe', neither the positive label 'Yes' nor a
@@ -647,15 +704,14 @@ static int out_of_fold(const cl_pipeline *p, const cl_frame *f, cl_tensor *X, co
     return rc;
 }
 
-int cl_pipeline_fit_transform(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o,
-                              cl_tensor **X, cl_tensor **y)
+int cl_pipeline_fit_transform(cl_pipeline *po, const cl_frame *f, cl_tensor **X, cl_tensor **y)
 {
-    *out = NULL;
     *X = NULL;
     if (y)
         *y = NULL;
+    cl_pipeline_opts o = made_with(po);
     cl_pipeline *p;
-    int rc = cl_pipeline_fit(&p, f, o);
+    int rc = fit_new(&p, f, &o);
     if (rc)
         return rc;
     cl_tensor *yt = NULL;
@@ -676,7 +732,7 @@ int cl_pipeline_fit_transform(cl_pipeline **out, const cl_frame *f, const cl_pip
         *y = yt;
     else
         cl_tensor_free(yt);
-    *out = p;
+    adopt(po, p);
     return CL_OK;
 }
 

@@ -57,7 +57,7 @@
  * transform, never a silent 0. Pipelines read from files written before negatives were
  * recorded map every value but the positive to 0, as they did.
  *
- * Ownership: cl_pipeline_fit / cl_pipeline_io_read return owned pipelines (cl_pipeline_free);
+ * Ownership: cl_pipeline_new / cl_pipeline_io_read return owned pipelines (cl_pipeline_free);
  * strings returned by the getters are borrowed until the pipeline is freed.
  */
 #ifndef CL_PREP_H
@@ -113,20 +113,25 @@ extern const char *const CL_PIPELINE_ONEHOT_DROP_NAMES;
 
 typedef struct cl_pipeline cl_pipeline;
 
-/* Fits every step on frame f (opts is copied). */
-int cl_pipeline_fit(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o);
+/* An unfitted pipeline with options o (NULL: the defaults), checked (CL_EINVAL naming the bad
+ * one) and copied, strings and lists included. */
+int cl_pipeline_new(cl_pipeline **out, const cl_pipeline_opts *o);
+/* Fits every step on frame f, replacing what an earlier fit learnt: a refit equals the fit of
+ * a new pipeline with the same options (negatives a fit found are found again; those given in
+ * the options, or read from a file, are kept). On failure p is left as it was. */
+int cl_pipeline_fit(cl_pipeline *p, const cl_frame *f);
 void cl_pipeline_free(cl_pipeline *p);
 
 /* X: rows x n_features float32 (owned); y: rows float32 0/1 (owned), or NULL when y is NULL
  * or the frame has no target column. */
 int cl_pipeline_transform(const cl_pipeline *p, const cl_frame *f, cl_tensor **X, cl_tensor **y);
 
-/* Fits on f and transforms f, as fit then transform, except that target-encoded columns get
- * out-of-fold encodings: row i's value is the encoding fitted on the rows of the other
+/* Fits p on f and transforms f, as fit then transform, except that target-encoded columns
+ * get out-of-fold encodings: row i's value is the encoding fitted on the rows of the other
  * cv - 1 folds (cl_pipeline_cv_folds on the 0/1 target), as sklearn's
- * TargetEncoder.fit_transform. *out, *X and *y (y may be NULL) are owned. */
-int cl_pipeline_fit_transform(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o,
-                              cl_tensor **X, cl_tensor **y);
+ * TargetEncoder.fit_transform. *X and *y (y may be NULL) are owned. On failure p is left as
+ * it was. */
+int cl_pipeline_fit_transform(cl_pipeline *p, const cl_frame *f, cl_tensor **X, cl_tensor **y);
 
 /* Stratified fold ids 0..k-1 of n rows with 0/1 labels y: sklearn's StratifiedKFold
  * assignment (classes in order of first appearance, sorted labels dealt round-robin into

@@ -46,6 +46,8 @@ struct cl_pipeline {
     char **drop;
     char **neg;             /* values meaning 0 (see prep.h); neg_known 0: any non-positive */
     int nneg, neg_known;
+    int neg_given;          /* 1: neg came from the options (0: a fit found it), for a refit */
+    char **columns;         /* owned copies of o.columns (NULL: every column not dropped) */
     int target_is_cat;
     int ncol;
     pcol *cols;

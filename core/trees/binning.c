@@ -164,7 +164,33 @@ static uint32_t *sample_rows(size_t n, size_t S, uint64_t seed)
     return perm;
 }
 
-int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
+int cl_binning_new(cl_binning **out, int max_bins, uint64_t seed)
+{
+    *out = NULL;
+    if (max_bins < 2 || max_bins > 255)
+        return cl_error(CL_EINVAL, "binning: max_bins must be in [2, 255], got %d", max_bins);
+    cl_binning *b = cl_alloc_calloc(1, sizeof *b);
+    if (!b)
+        return CL_ENOMEM;
+    b->max_bins = max_bins;
+    b->seed = seed;
+    *out = b;
+    return CL_OK;
+}
+
+/* b takes q's fitted arrays and keeps its own parameters; q leaves with b's old arrays. A fit
+ * is built aside and adopted only when it succeeded, so a failed fit leaves b as it was. */
+static void adopt(cl_binning *b, cl_binning *q)
+{
+    cl_binning t = *b;
+    *b = *q;
+    b->max_bins = t.max_bins;
+    b->seed = t.seed;
+    *q = t;
+    cl_binning_free(q);
+}
+
+static int fit_new(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
                    int max_bins, uint64_t seed)
 {
     *out = NULL;
@@ -437,13 +463,37 @@ int cl_binning_from_arrays(cl_binning **out, int d, const int32_t *nbins, const 
     return CL_OK;
 }
 
-int cl_binning_fit_dist(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
+int cl_binning_fit(cl_binning *b, const float *X, size_t n, int d, const uint8_t *is_cat)
+{
+    cl_binning *q;
+    int rc = fit_new(&q, X, n, d, is_cat, b->max_bins, b->seed);
+    if (!rc)
+        adopt(b, q);
+    return rc;
+}
+
+static int fit_dist_new(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
+                        int max_bins, uint64_t seed, cl_dist *dist);
+
+int cl_binning_fit_dist(cl_binning *b, const float *X, size_t n, int d, const uint8_t *is_cat,
+                        cl_dist *dist)
+{
+    cl_binning *q;
+    int rc = fit_dist_new(&q, X, n, d, is_cat, b->max_bins, b->seed, dist);
+    if (!rc)
+        adopt(b, q);
+    else
+        cl_binning_free(q); /* this rank's fit, when only another rank's failed */
+    return rc;
+}
+
+static int fit_dist_new(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
                         int max_bins, uint64_t seed, cl_dist *dist)
 {
     *out = NULL;
     int size = cl_dist_size(dist), me = cl_dist_rank(dist);
     if (size == 1)
-        return cl_binning_fit(out, X, n, d, is_cat, max_bins, seed);
+        return fit_new(out, X, n, d, is_cat, max_bins, seed);
     int64_t *cnt = cl_alloc((size_t)size * sizeof *cnt);
     double *mx = cl_alloc(((size_t)d + 1) * sizeof *mx);
     uint32_t *mine = NULL, *perm = NULL;
@@ -498,7 +548,7 @@ int cl_binning_fit_dist(cl_binning **out, const float *X, size_t n, int d, const
                 CL_OK &&
             (rc = cl_dist_allgatherv(dist, loc, Xs, cnt)) == CL_OK &&
             (rc = cl_dist_max_f64(dist, mx, (size_t)d)) == CL_OK)
-            rc = cl_binning_fit(out, Xs, S, d, is_cat, max_bins, seed);
+            rc = fit_new(out, Xs, S, d, is_cat, max_bins, seed);
         if (!rc) {
             cl_binning *b = *out;
             for (int j = 0; j < d; j++)

@@ -31,13 +31,18 @@ typedef struct cl_binning {
     int *cut_off;    /* d + 1 offsets into cuts (numeric features only; categorical: none) */
     float *cuts;     /* numeric cuts, ascending per feature; nbins[j] - 1 of them */
     int *hist_off;   /* d + 1 offsets of each feature's bins in a histogram (nbins + 1 each) */
+    int max_bins;    /* parameters of the fit (cl_binning_new); 0 in a binning built from */
+    uint64_t seed;   /* arrays, which must be given them before a refit */
 } cl_binning;
 
-/* Fits bin boundaries on X (n x d row-major float32, NaN = missing). is_cat may be NULL
- * (all numeric). max_bins in [2, 255]. Categorical values must be NaN or integral codes:
- * a non-integral value is CL_EINVAL naming the row and column. Owned; cl_binning_free. */
-int cl_binning_fit(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
-                   int max_bins, uint64_t seed);
+/* An unfitted binning (d = 0, no arrays) with at most max_bins bins per numeric feature
+ * (in [2, 255]) and the seed of its row sample. Owned; cl_binning_free. */
+int cl_binning_new(cl_binning **out, int max_bins, uint64_t seed);
+/* Fits b's bin boundaries on X (n x d row-major float32, NaN = missing), replacing those of
+ * an earlier fit (a refit equals a fit of a new binning on the same data); on failure b is
+ * left as it was. is_cat may be NULL (all numeric). Categorical values must be NaN or
+ * integral codes: a non-integral value is CL_EINVAL naming the row and column. */
+int cl_binning_fit(cl_binning *b, const float *X, size_t n, int d, const uint8_t *is_cat);
 void cl_binning_free(cl_binning *b);
 
 /* The same fit over the rows of every rank of `dist` (each passes its own n x d rows; the
@@ -46,8 +51,8 @@ void cl_binning_free(cl_binning *b);
  * order, and categorical bin counts come from the global maxima, so the binning equals
  * cl_binning_fit on the concatenated data, on every rank. Collective; NULL or one rank is
  * cl_binning_fit. */
-int cl_binning_fit_dist(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
-                        int max_bins, uint64_t seed, cl_dist *dist);
+int cl_binning_fit_dist(cl_binning *b, const float *X, size_t n, int d, const uint8_t *is_cat,
+                        cl_dist *dist);
 
 /* Bin of one value of feature j. */
 uint8_t cl_binning_bin(const cl_binning *b, int j, float x);

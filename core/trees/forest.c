@@ -290,8 +290,8 @@ static int fit_alloc(cl_forest *m, const cl_tensor *X, const uint8_t *is_cat, fi
     int rc;
     if ((rc = cl_tensor_contiguous(&Xc, X)))
         goto done;
-    if ((rc = cl_binning_fit_dist(&m->bins, cl_tensor_data(Xc), n, d, is_cat, p->max_bins,
-                                  p->seed, fs->dist)))
+    if ((rc = cl_binning_new(&m->bins, p->max_bins, p->seed)) ||
+        (rc = cl_binning_fit_dist(m->bins, cl_tensor_data(Xc), n, d, is_cat, fs->dist)))
         goto done;
     size_t nb;
     if (!cl_alloc_mul_size(n, (size_t)d, &nb)) {

@@ -470,8 +470,8 @@ static int setup_rows(boost *b, const cl_tensor *X, const cl_tensor *y, const ui
     if (rc || (b->o->Xv && (rc = cl_tensor_contiguous(&b->Xvc, b->o->Xv))))
         return rc;
     b->Xd = cl_tensor_data(b->Xc);
-    if ((rc = cl_binning_fit_dist(&m->bins, b->Xd, n, d, is_cat, b->p->max_bins, b->p->seed,
-                                   b->dist)))
+    if ((rc = cl_binning_new(&m->bins, b->p->max_bins, b->p->seed)) ||
+        (rc = cl_binning_fit_dist(m->bins, b->Xd, n, d, is_cat, b->dist)))
         return rc;
     size_t nb;
     if (!cl_alloc_mul_size(n, (size_t)d, &nb))

@@ -53,7 +53,7 @@ static int cal_fit(lua_State *L)
             if (y[i] != 0 && y[i] != 1)
                 return luaL_error(L, "fit: label %d must be 0 or 1, got %f", (int)i + 1, y[i]);
         cl_isotonic *iso;
-        LCL_CHECK(L, cl_calibrate_isotonic_fit(&iso, s, y, NULL, n));
+        LCL_CHECK(L, cl_calibrate_isotonic_estimate(&iso, s, y, NULL, n));
         cl_calibrate_isotonic_free(u->c.iso);
         u->c.iso = iso;
     }

@@ -77,9 +77,13 @@ static int km_fit(lua_State *L)
     float *X = checkX(L, 2, &n, &d);
     int32_t *lab = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lab, 0);
     cl_progress *prog = lcl_progress_new(L, 3);
-    cl_kmeans *m;
-    int rc = cl_kmeans_fit(&m, &u->p, X, n, d, lab, prog);
+    cl_kmeans *m; /* u->m stays NULL until a fit succeeds: fitted() reads that */
+    int rc = cl_kmeans_new(&m, &u->p);
+    if (!rc)
+        rc = cl_kmeans_fit(m, X, n, d, lab, prog);
     lcl_progress_end(prog); /* close the bar now: after convergence, an error or Ctrl-C too */
+    if (rc)
+        cl_kmeans_free(m);
     LCL_CHECK(L, rc);
     cl_kmeans_free(u->m);
     u->m = m;

@@ -231,8 +231,13 @@ static int p_fit(lua_State *L)
     lua_getiuservalue(L, 1, 1);
     cl_pipeline_opts opts;
     read_opts(L, lua_gettop(L), &opts);
+    /* a new pipeline each fit, from the step's options as they are now; the box keeps the
+     * one before when this fit fails */
     cl_pipeline *p;
-    LCL_CHECK(L, cl_pipeline_fit(&p, f, &opts));
+    int rc = cl_pipeline_new(&p, &opts);
+    if (!rc && (rc = cl_pipeline_fit(p, f)))
+        cl_pipeline_free(p);
+    LCL_CHECK(L, rc);
     cl_pipeline_free(b->obj);
     b->obj = p;
     lua_settop(L, 1);
@@ -347,7 +352,10 @@ static int p_fit_transform(lua_State *L)
     read_opts(L, 3, &opts);
     cl_pipeline *p;
     cl_tensor *X, *y;
-    LCL_CHECK(L, cl_pipeline_fit_transform(&p, f, &opts, &X, &y));
+    int rc = cl_pipeline_new(&p, &opts);
+    if (!rc && (rc = cl_pipeline_fit_transform(p, f, &X, &y)))
+        cl_pipeline_free(p);
+    LCL_CHECK(L, rc);
     cl_pipeline_free(b->obj);
     b->obj = p;
     lcl_pushtensor(L, X);

@@ -110,7 +110,7 @@ static int l_km(lua_State *L)
     const double *w = opt_weights(L, 3, n, "km");
     lcl_box *b = lcl_newbox(L, KM_T);
     cl_km *km;
-    LCL_CHECK(L, cl_survival_km_fit_w(&km, t, e, w, n, conf));
+    LCL_CHECK(L, cl_survival_km_estimate_w(&km, t, e, w, n, conf));
     b->obj = km;
     return 1;
 }
@@ -141,7 +141,7 @@ static int l_km_by(lua_State *L)
         lua_rawgeti(L, labels, c + 1);
         lcl_box *b = lcl_newbox(L, KM_T);
         cl_km *km;
-        LCL_CHECK(L, cl_survival_km_fit(&km, ts, es, m, conf));
+        LCL_CHECK(L, cl_survival_km_estimate(&km, ts, es, m, conf));
         b->obj = km;
         lua_rawset(L, -3);
     }
@@ -266,9 +266,15 @@ static int l_cox(lua_State *L)
     if (ne != n)
         return luaL_error(L, "cox: time has %d values but event has %d", (int)n, (int)ne);
     const double *w = opt_weights(L, 4, n, "cox");
+    cl_cox_params cp = cl_cox_params_default();
+    cp.ties = tcode;
+    cp.max_iter = max_iter;
+    cp.tol = tol;
+    cp.conf = conf;
     cl_cox *m;
-    LCL_CHECK(L, cl_cox_fit_w(&m, X, t, e, w, n, d, tcode, max_iter, tol, conf));
-    b->obj = m;
+    LCL_CHECK(L, cl_cox_new(&m, &cp));
+    b->obj = m; /* the box frees it if the fit fails */
+    LCL_CHECK(L, cl_cox_fit_w(m, X, t, e, w, n, d));
     /* feature names in the box's user value */
     lua_createtable(L, d, 0);
     for (int k = 0; k < d; k++) {

@@ -57,9 +57,9 @@ static void exercise(const cl_frame *f)
     cl_pipeline_opts_default(&o);
     o.scale = CL_SCALE_MINMAX;
     o.unknown = CL_UNKNOWN_OTHER;
-    if (cl_pipeline_fit(&p, f, &o) == CL_OK) {
+    if (cl_pipeline_new(&p, &o) == CL_OK) {
         cl_tensor *X, *y;
-        if (cl_pipeline_transform(p, f, &X, &y) == CL_OK) {
+        if (cl_pipeline_fit(p, f) == CL_OK && cl_pipeline_transform(p, f, &X, &y) == CL_OK) {
             cl_tensor_free(X);
             cl_tensor_free(y);
         }
@@ -67,8 +67,8 @@ static void exercise(const cl_frame *f)
     }
     o.encode = CL_ENCODE_NONE; /* the imputer step, frame out */
     o.impute = CL_IMPUTE_MOST_FREQUENT;
-    if (cl_pipeline_fit(&p, f, &o) == CL_OK) {
-        if (cl_pipeline_transform_frame(p, f, &r) == CL_OK)
+    if (cl_pipeline_new(&p, &o) == CL_OK) {
+        if (cl_pipeline_fit(p, f) == CL_OK && cl_pipeline_transform_frame(p, f, &r) == CL_OK)
             cl_frame_free(r);
         cl_pipeline_free(p);
     }

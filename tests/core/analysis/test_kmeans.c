@@ -12,10 +12,23 @@
 
 #include "churnlab.h"
 #include "analysis/kmeans.h"
+#include "core/lib/refit.h"
 
 #include "data/calib_ref.h"
 
 #define NEAR(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol) * fmax(1.0, fabs((double)(b))))
+
+/* A model with parameters p fitted on X, or NULL with the fit's status (new + fit). */
+static int fit_new(cl_kmeans **out, const cl_kmeans_params *p, const float *X, int64_t n, int d,
+                   int32_t *labels)
+{
+    int rc = cl_kmeans_new(out, p);
+    if (!rc && (rc = cl_kmeans_fit(*out, X, n, d, labels, NULL))) {
+        cl_kmeans_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
 
 static void blobs_match_sklearn(void **state)
 {
@@ -28,7 +41,7 @@ static void blobs_match_sklearn(void **state)
     float X[KM_N * KM_D];
     for (int i = 0; i < KM_N * KM_D; i++)
         X[i] = (float)KM_X[i];
-    assert_int_equal(cl_kmeans_fit(&m, &p, X, KM_N, KM_D, lab, NULL), CL_OK);
+    assert_int_equal(fit_new(&m, &p, X, KM_N, KM_D, lab), CL_OK);
     NEAR(m->inertia, KM_INERTIA, 1e-4); /* same optimum on well-separated blobs */
     /* same partition up to a relabelling */
     int map[KM_K];
@@ -90,9 +103,9 @@ static void random_data_vs_naive(void **state)
     static int32_t lab1[N], lab2[N];
     cl_kmeans *m1, *m2;
     cl_threads_set(1);
-    assert_int_equal(cl_kmeans_fit(&m1, &p, X, N, D, lab1, NULL), CL_OK);
+    assert_int_equal(fit_new(&m1, &p, X, N, D, lab1), CL_OK);
     cl_threads_set(2);
-    assert_int_equal(cl_kmeans_fit(&m2, &p, X, N, D, lab2, NULL), CL_OK);
+    assert_int_equal(fit_new(&m2, &p, X, N, D, lab2), CL_OK);
     cl_threads_set(0);
     /* bit-identical whatever the thread count */
     assert_memory_equal(m1->centers, m2->centers, sizeof(double) * 6 * D);
@@ -138,15 +151,62 @@ static void errors(void **state)
     cl_kmeans_params p = cl_kmeans_params_default();
     p.k = 2;
     cl_kmeans *m;
-    assert_int_equal(cl_kmeans_fit(&m, &p, X, 3, 2, NULL, NULL), CL_EINVAL);
+    assert_int_equal(fit_new(&m, &p, X, 3, 2, NULL), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "row 3, column 1 is NaN"));
     p.k = 5;
     X[4] = 0;
-    assert_int_equal(cl_kmeans_fit(&m, &p, X, 3, 2, NULL, NULL), CL_EINVAL);
+    assert_int_equal(fit_new(&m, &p, X, 3, 2, NULL), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "3 rows cannot make 5 clusters"));
     p.k = 0;
-    assert_int_equal(cl_kmeans_fit(&m, &p, X, 3, 2, NULL, NULL), CL_EINVAL);
+    assert_int_equal(fit_new(&m, &p, X, 3, 2, NULL), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "'k'"));
+}
+
+static void same_model(const cl_kmeans *a, const cl_kmeans *b)
+{
+    assert_int_equal(a->k, b->k);
+    assert_int_equal(a->d, b->d);
+    assert_memory_equal(a->centers, b->centers, sizeof(double) * (size_t)a->k * (size_t)a->d);
+    assert_memory_equal(a->sizes, b->sizes, sizeof(int64_t) * (size_t)a->k);
+    assert_true(a->inertia == b->inertia);
+    assert_int_equal(a->iters, b->iters);
+}
+
+/* _fit fits the object it is given (issue 14): a refit on new data is the fit of a new model
+ * on that data, bit for bit; a failed fit (bad data, an allocation failing anywhere) leaves
+ * the fitted model as it was; an unfitted model refuses to predict. */
+static void refit_and_failed_fit(void **state)
+{
+    (void)state;
+    float X[KM_N * KM_D], Y[KM_N * KM_D];
+    for (int i = 0; i < KM_N * KM_D; i++) {
+        X[i] = (float)KM_X[i];
+        Y[i] = (float)(KM_X[i] * KM_X[i]) - (float)i * 0.01f; /* other data, other clusters */
+    }
+    cl_kmeans_params p = cl_kmeans_params_default();
+    p.k = 3;
+    cl_kmeans *m, *fresh, *ref;
+    int32_t lab[KM_N], lab2[KM_N];
+    assert_int_equal(cl_kmeans_new(&m, &p), CL_OK);
+    assert_int_equal(cl_kmeans_predict(m, X, KM_N, KM_D, lab), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "fitted"));
+    assert_int_equal(cl_kmeans_fit(m, X, KM_N, KM_D, NULL, NULL), CL_OK);
+    assert_int_equal(cl_kmeans_fit(m, Y, KM_N, KM_D, lab, NULL), CL_OK);
+    assert_int_equal(fit_new(&fresh, &p, Y, KM_N, KM_D, lab2), CL_OK);
+    same_model(m, fresh);
+    assert_memory_equal(lab, lab2, sizeof lab);
+    assert_int_equal(fit_new(&ref, &p, X, KM_N, KM_D, NULL), CL_OK);
+    assert_true(memcmp(ref->centers, fresh->centers, sizeof(double) * 3 * KM_D) != 0);
+    /* a failed refit: NaN data, then every allocation of the fit failing in turn */
+    Y[5] = NAN;
+    assert_int_equal(cl_kmeans_fit(m, Y, KM_N, KM_D, NULL, NULL), CL_EINVAL);
+    same_model(m, fresh);
+    REFIT_SWEEP(cl_kmeans_fit(m, X, KM_N, KM_D, NULL, NULL), same_model(m, fresh));
+    same_model(m, ref); /* the last, successful refit */
+    assert_int_equal(cl_kmeans_predict(m, X, KM_N, KM_D, lab), CL_OK);
+    cl_kmeans_free(m);
+    cl_kmeans_free(fresh);
+    cl_kmeans_free(ref);
 }
 
 static void alloc_failures(void **state)
@@ -161,7 +221,7 @@ static void alloc_failures(void **state)
     for (long k = 1;; k++) {
         cl_alloc_fail_at(k);
         cl_kmeans *m = NULL;
-        int rc = cl_kmeans_fit(&m, &p, X, KM_N, KM_D, NULL, NULL);
+        int rc = fit_new(&m, &p, X, KM_N, KM_D, NULL);
         cl_alloc_fail_at(0);
         if (rc == CL_OK) {
             cl_kmeans_free(m);
@@ -177,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(blobs_match_sklearn), cmocka_unit_test(random_data_vs_naive),
         cmocka_unit_test(errors), cmocka_unit_test(alloc_failures),
+        cmocka_unit_test(refit_and_failed_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include "churnlab.h"
 #include "base/stats.h"
 #include "analysis/survival.h"
+#include "core/lib/refit.h"
 
 #include "data/survival_ref.h"
 
@@ -41,7 +42,7 @@ static void km_textbook(void **state)
     int64_t n;
     split_mp(t, e, &n);
     cl_km *km;
-    assert_int_equal(cl_survival_km_fit(&km, t, e, n, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_estimate(&km, t, e, n, 0.95), CL_OK);
     /* Hand-computed product-limit values for the 6-MP arm (Kleinbaum & Klein, table 2.1). */
     static const double at[] = {6, 7, 10, 13, 16, 22, 23};
     static const double s[] = {18.0 / 21, 18.0 / 21 * 16 / 17, 18.0 / 21 * 16 / 17 * 14 / 15,
@@ -64,7 +65,7 @@ static void km_vs_statsmodels(void **state)
     int64_t n;
     split_mp(t, e, &n);
     cl_km *km;
-    assert_int_equal(cl_survival_km_fit(&km, t, e, n, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_estimate(&km, t, e, n, 0.95), CL_OK);
     /* statsmodels reports event times only; we report every distinct time. */
     for (int i = 0; i < KM_MP_M; i++) {
         int64_t k = 0;
@@ -84,7 +85,7 @@ static void km_vs_statsmodels(void **state)
             tp[np] = LEUK_TIME[i];
             ep[np++] = LEUK_EVENT[i];
         }
-    assert_int_equal(cl_survival_km_fit(&km, tp, ep, np, 0.9), CL_OK);
+    assert_int_equal(cl_survival_km_estimate(&km, tp, ep, np, 0.9), CL_OK);
     NEAR(km->median, KM_PLACEBO_MEDIAN, 0);
     cl_survival_km_free(km);
 }
@@ -102,6 +103,90 @@ static void logrank_textbook(void **state)
     NEAR(p, LOGRANK_P, 1e-8);
 }
 
+/* A Cox model with these parameters fitted on the data, or NULL with the status (new + fit). */
+static int cox_fit_new_w(cl_cox **out, const double *X, const double *t, const double *e,
+                         const double *w, int64_t n, int d, int ties, int max_iter, double tol,
+                         double conf)
+{
+    cl_cox_params p = {.ties = ties, .max_iter = max_iter, .tol = tol, .conf = conf};
+    int rc = cl_cox_new(out, &p);
+    if (!rc && (rc = cl_cox_fit_w(*out, X, t, e, w, n, d))) {
+        cl_cox_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int cox_fit_new(cl_cox **out, const double *X, const double *t, const double *e, int64_t n,
+                       int d, int ties, int max_iter, double tol, double conf)
+{
+    return cox_fit_new_w(out, X, t, e, NULL, n, d, ties, max_iter, tol, conf);
+}
+
+static void same_cox(const cl_cox *a, const cl_cox *b)
+{
+    assert_int_equal(a->d, b->d);
+    size_t d = (size_t)a->d;
+    assert_memory_equal(a->beta, b->beta, d * sizeof(double));
+    assert_memory_equal(a->se, b->se, d * sizeof(double));
+    assert_memory_equal(a->var, b->var, d * d * sizeof(double));
+    assert_memory_equal(a->mean, b->mean, d * sizeof(double));
+    assert_memory_equal(a->aliased, b->aliased, d);
+    assert_true(a->loglik == b->loglik && a->loglik0 == b->loglik0);
+    assert_int_equal(a->iters, b->iters);
+    assert_int_equal(a->n, b->n);
+    assert_int_equal(a->events, b->events);
+    assert_int_equal(a->weighted, b->weighted);
+    assert_int_equal(a->m, b->m);
+    assert_memory_equal(a->bh_time, b->bh_time, (size_t)a->m * sizeof(double));
+    assert_memory_equal(a->bh_cumhaz, b->bh_cumhaz, (size_t)a->m * sizeof(double));
+}
+
+/* _fit fits the model it is given (issue 14): a refit on other data (here another width and
+ * weights) is bit for bit the fit of a new model; a failed refit (bad data, an allocation
+ * failing anywhere) leaves the fitted model as it was; an unfitted model refuses to predict. */
+static void cox_refit_and_failed_fit(void **state)
+{
+    (void)state;
+    double X[LEUK_N], w[SYN_N], lp[LEUK_N];
+    for (int i = 0; i < LEUK_N; i++)
+        X[i] = LEUK_GROUP[i];
+    for (int i = 0; i < SYN_N; i++)
+        w[i] = 1 + i % 3;
+    cl_cox_params p = cl_cox_params_default();
+    p.ties = CL_COX_BRESLOW;
+    cl_cox *m, *fresh, *leuk;
+    assert_int_equal(cl_cox_new(&m, &p), CL_OK);
+    assert_int_equal(cl_cox_predict(m, X, LEUK_N, lp), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "not fitted"));
+    assert_int_equal(cl_cox_survival(m, X, LEUK_N, X, 1, lp), CL_EINVAL);
+    assert_int_equal(cl_cox_fit(m, X, LEUK_TIME, LEUK_EVENT, LEUK_N, 1), CL_OK);
+    assert_int_equal(cl_cox_fit_w(m, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D), CL_OK);
+    assert_int_equal(cox_fit_new_w(&fresh, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D,
+                                   CL_COX_BRESLOW, p.max_iter, p.tol, p.conf), CL_OK);
+    same_cox(m, fresh);
+    double Xbad[SYN_N * SYN_D];
+    memcpy(Xbad, SYN_X, sizeof Xbad);
+    Xbad[7] = NAN;
+    assert_int_equal(cl_cox_fit(m, Xbad, SYN_TIME, SYN_EVENT, SYN_N, SYN_D), CL_EINVAL);
+    same_cox(m, fresh);
+    REFIT_SWEEP(cl_cox_fit(m, X, LEUK_TIME, LEUK_EVENT, LEUK_N, 1), same_cox(m, fresh));
+    assert_int_equal(cox_fit_new(&leuk, X, LEUK_TIME, LEUK_EVENT, LEUK_N, 1, CL_COX_BRESLOW,
+                                 p.max_iter, p.tol, p.conf), CL_OK);
+    same_cox(m, leuk); /* the last, successful refit */
+    NEAR(m->beta[0], COX_LEUK_BRESLOW_BETA, 1e-6);
+    assert_int_equal(cl_cox_predict(m, X, LEUK_N, lp), CL_OK);
+    /* parameters are checked when the model is made */
+    cl_cox *bad;
+    p.conf = 1;
+    assert_int_equal(cl_cox_new(&bad, &p), CL_EINVAL);
+    assert_null(bad);
+    assert_non_null(strstr(cl_error_last(), "conf must be in (0, 1)"));
+    cl_cox_free(m);
+    cl_cox_free(fresh);
+    cl_cox_free(leuk);
+}
+
 static void cox_leukaemia(void **state)
 {
     (void)state;
@@ -109,13 +194,13 @@ static void cox_leukaemia(void **state)
     for (int i = 0; i < LEUK_N; i++)
         X[i] = LEUK_GROUP[i];
     cl_cox *m;
-    assert_int_equal(cl_cox_fit(&m, X, LEUK_TIME, LEUK_EVENT, LEUK_N, 1, CL_COX_EFRON, 50, 1e-12, 0.95), CL_OK);
+    assert_int_equal(cox_fit_new(&m, X, LEUK_TIME, LEUK_EVENT, LEUK_N, 1, CL_COX_EFRON, 50, 1e-12, 0.95), CL_OK);
     NEAR(m->beta[0], COX_LEUK_EFRON_BETA, 1e-7);
     NEAR(m->se[0], COX_LEUK_EFRON_SE, 1e-6);
     assert_true(m->converged);
     assert_true(m->lo[0] < exp(m->beta[0]) && exp(m->beta[0]) < m->hi[0]);
     cl_cox_free(m);
-    assert_int_equal(cl_cox_fit(&m, X, LEUK_TIME, LEUK_EVENT, LEUK_N, 1, CL_COX_BRESLOW, 50, 1e-12, 0.95), CL_OK);
+    assert_int_equal(cox_fit_new(&m, X, LEUK_TIME, LEUK_EVENT, LEUK_N, 1, CL_COX_BRESLOW, 50, 1e-12, 0.95), CL_OK);
     NEAR(m->beta[0], COX_LEUK_BRESLOW_BETA, 1e-7);
     NEAR(m->se[0], COX_LEUK_BRESLOW_SE, 1e-6);
     cl_cox_free(m);
@@ -129,7 +214,7 @@ static void cox_synthetic(void **state)
     static const double ll[] = {COX_SYN_EFRON_LL, COX_SYN_BRESLOW_LL};
     for (int ties = 0; ties < 2; ties++) {
         cl_cox *m;
-        assert_int_equal(cl_cox_fit(&m, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, ties, 50, 1e-12, 0.95), CL_OK);
+        assert_int_equal(cox_fit_new(&m, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, ties, 50, 1e-12, 0.95), CL_OK);
         for (int k = 0; k < SYN_D; k++) {
             NEAR(m->beta[k], beta[ties][k], 1e-6);
             NEAR(m->se[k], se[ties][k], 1e-6);
@@ -160,7 +245,7 @@ static void cox_predictions(void **state)
     double zero[SYN_D] = {0};
     for (int ties = 0; ties < 2; ties++) {
         cl_cox *m;
-        assert_int_equal(cl_cox_fit(&m, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, ties, 50, 1e-12, 0.95), CL_OK);
+        assert_int_equal(cox_fit_new(&m, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, ties, 50, 1e-12, 0.95), CL_OK);
         assert_int_equal(m->m, bm[ties]);
         for (int j = 0; j < bm[ties]; j++) {
             assert_true(m->bh_time[j] == bt[ties][j]);
@@ -279,8 +364,8 @@ static void cox_aliased(void **state)
         Xr[i * 3] = x0, Xr[i * 3 + 1] = lvl == 0, Xr[i * 3 + 2] = lvl == 1;
     }
     cl_cox *m, *r;
-    assert_int_equal(cl_cox_fit(&m, X, SYN_TIME, SYN_EVENT, SYN_N, D, CL_COX_EFRON, 50, 1e-12, 0.95), CL_OK);
-    assert_int_equal(cl_cox_fit(&r, Xr, SYN_TIME, SYN_EVENT, SYN_N, 3, CL_COX_EFRON, 50, 1e-12, 0.95), CL_OK);
+    assert_int_equal(cox_fit_new(&m, X, SYN_TIME, SYN_EVENT, SYN_N, D, CL_COX_EFRON, 50, 1e-12, 0.95), CL_OK);
+    assert_int_equal(cox_fit_new(&r, Xr, SYN_TIME, SYN_EVENT, SYN_N, 3, CL_COX_EFRON, 50, 1e-12, 0.95), CL_OK);
     assert_int_equal(m->naliased, 2);
     assert_true(m->aliased[3] == 1 && m->aliased[4] == 2 && !m->aliased[0]); /* collinear, constant */
     assert_true(isnan(m->se[3]) && m->beta[3] == 0);
@@ -295,19 +380,19 @@ static void bad_input(void **state)
     (void)state;
     double t[3] = {1, NAN, 2}, e[3] = {1, 0, 1}, x[3] = {0, 1, 0};
     cl_km *km;
-    assert_int_equal(cl_survival_km_fit(&km, t, e, 3, 0.95), CL_EINVAL);
+    assert_int_equal(cl_survival_km_estimate(&km, t, e, 3, 0.95), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "row 2"));
     t[1] = 3;
     e[2] = 2;
-    assert_int_equal(cl_survival_km_fit(&km, t, e, 3, 0.95), CL_EINVAL);
+    assert_int_equal(cl_survival_km_estimate(&km, t, e, 3, 0.95), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "event must be 0 or 1"));
     e[2] = 0;
     cl_cox *m;
     double z[3] = {0, 0, 0};
-    assert_int_equal(cl_cox_fit(&m, x, t, z, 3, 1, CL_COX_EFRON, 20, 1e-9, 0.95), CL_EINVAL);
+    assert_int_equal(cox_fit_new(&m, x, t, z, 3, 1, CL_COX_EFRON, 20, 1e-9, 0.95), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "no events"));
     double c[3] = {5, 5, 5};
-    assert_int_equal(cl_cox_fit(&m, c, t, e, 3, 1, CL_COX_EFRON, 20, 1e-9, 0.95), CL_EINVAL);
+    assert_int_equal(cox_fit_new(&m, c, t, e, 3, 1, CL_COX_EFRON, 20, 1e-9, 0.95), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "singular"));
     int32_t g[3] = {0, 0, 0};
     double chi2, p;
@@ -315,7 +400,7 @@ static void bad_input(void **state)
     g[1] = 5;
     assert_int_equal(cl_survival_logrank(t, e, g, 3, 2, &chi2, &p), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "group 5"));
-    assert_int_equal(cl_survival_km_fit(&km, t, e, 0, 0.95), CL_EINVAL);
+    assert_int_equal(cl_survival_km_estimate(&km, t, e, 0, 0.95), CL_EINVAL);
 }
 
 static void alloc_failures(void **state)
@@ -325,7 +410,7 @@ static void alloc_failures(void **state)
     for (long k = 1;; k++) {
         cl_alloc_fail_at(k);
         cl_cox *m = NULL;
-        int rc = cl_cox_fit(&m, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, CL_COX_EFRON, 50, 1e-9, 0.95);
+        int rc = cox_fit_new(&m, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, CL_COX_EFRON, 50, 1e-9, 0.95);
         cl_alloc_fail_at(0);
         if (rc == CL_OK) {
             cl_cox_free(m);
@@ -337,7 +422,7 @@ static void alloc_failures(void **state)
     for (long k = 1;; k++) {
         cl_alloc_fail_at(k);
         cl_km *km = NULL;
-        int rc = cl_survival_km_fit(&km, SYN_TIME, SYN_EVENT, SYN_N, 0.95);
+        int rc = cl_survival_km_estimate(&km, SYN_TIME, SYN_EVENT, SYN_N, 0.95);
         cl_alloc_fail_at(0);
         if (rc == CL_OK) {
             cl_survival_km_free(km);
@@ -386,11 +471,11 @@ static void weights_repeat(void **state)
     }
     int nr = rep_rows(w, X, t, e);
     cl_km *a, *b, *c;
-    assert_int_equal(cl_survival_km_fit_w(&a, SYN_TIME, SYN_EVENT, w, SYN_N, 0.95), CL_OK);
-    assert_int_equal(cl_survival_km_fit(&b, t, e, nr, 0.95), CL_OK);
-    assert_int_equal(cl_survival_km_fit_w(&c, SYN_TIME, SYN_EVENT, ones, SYN_N, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_estimate_w(&a, SYN_TIME, SYN_EVENT, w, SYN_N, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_estimate(&b, t, e, nr, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_estimate_w(&c, SYN_TIME, SYN_EVENT, ones, SYN_N, 0.95), CL_OK);
     cl_km *u;
-    assert_int_equal(cl_survival_km_fit(&u, SYN_TIME, SYN_EVENT, SYN_N, 0.95), CL_OK);
+    assert_int_equal(cl_survival_km_estimate(&u, SYN_TIME, SYN_EVENT, SYN_N, 0.95), CL_OK);
     assert_int_equal(a->m, b->m);
     for (int64_t j = 0; j < a->m; j++) {
         NEAR(a->surv[j], b->surv[j], 1e-12);
@@ -405,18 +490,18 @@ static void weights_repeat(void **state)
     cl_survival_km_free(c);
     cl_survival_km_free(u);
     cl_cox *m, *r, *o, *uo;
-    assert_int_equal(cl_cox_fit_w(&m, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D, CL_COX_BRESLOW,
+    assert_int_equal(cox_fit_new_w(&m, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D, CL_COX_BRESLOW,
                                   50, 1e-12, 0.95), CL_OK);
-    assert_int_equal(cl_cox_fit(&r, X, t, e, nr, SYN_D, CL_COX_BRESLOW, 50, 1e-12, 0.95), CL_OK);
+    assert_int_equal(cox_fit_new(&r, X, t, e, nr, SYN_D, CL_COX_BRESLOW, 50, 1e-12, 0.95), CL_OK);
     for (int k = 0; k < SYN_D; k++) {
         NEAR(m->beta[k], r->beta[k], 1e-9);
         NEAR(m->se[k], r->se[k], 1e-9);
     }
     assert_int_equal(m->weighted, 1);
     for (int ties = CL_COX_EFRON; ties <= CL_COX_BRESLOW; ties++) {
-        assert_int_equal(cl_cox_fit_w(&o, SYN_X, SYN_TIME, SYN_EVENT, ones, SYN_N, SYN_D, ties,
+        assert_int_equal(cox_fit_new_w(&o, SYN_X, SYN_TIME, SYN_EVENT, ones, SYN_N, SYN_D, ties,
                                       50, 1e-9, 0.95), CL_OK);
-        assert_int_equal(cl_cox_fit(&uo, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, ties, 50, 1e-9,
+        assert_int_equal(cox_fit_new(&uo, SYN_X, SYN_TIME, SYN_EVENT, SYN_N, SYN_D, ties, 50, 1e-9,
                                     0.95), CL_OK);
         assert_memory_equal(o->beta, uo->beta, SYN_D * sizeof(double));
         assert_memory_equal(o->var, uo->var, SYN_D * SYN_D * sizeof(double));
@@ -430,17 +515,17 @@ static void weights_repeat(void **state)
     cl_cox_free(m);
     cl_cox_free(r);
     w[4] = -2;
-    assert_int_equal(cl_survival_km_fit_w(&a, SYN_TIME, SYN_EVENT, w, SYN_N, 0.95), CL_EINVAL);
+    assert_int_equal(cl_survival_km_estimate_w(&a, SYN_TIME, SYN_EVENT, w, SYN_N, 0.95), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "row 5: weight must be"));
     assert_null(a);
     w[4] = NAN;
-    assert_int_equal(cl_cox_fit_w(&m, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D, CL_COX_EFRON,
+    assert_int_equal(cox_fit_new_w(&m, SYN_X, SYN_TIME, SYN_EVENT, w, SYN_N, SYN_D, CL_COX_EFRON,
                                   50, 1e-9, 0.95), CL_EINVAL);
     assert_null(m);
     size_t base = cl_alloc_bytes();
     for (long k = 1;; k++) { /* every allocation of the weighted fit can fail cleanly */
         cl_alloc_fail_at(k);
-        int rc = cl_cox_fit_w(&m, SYN_X, SYN_TIME, SYN_EVENT, ones, SYN_N, SYN_D, CL_COX_EFRON, 50,
+        int rc = cox_fit_new_w(&m, SYN_X, SYN_TIME, SYN_EVENT, ones, SYN_N, SYN_D, CL_COX_EFRON, 50,
                               1e-9, 0.95);
         cl_alloc_fail_at(0);
         if (rc == CL_OK) {
@@ -457,6 +542,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(km_textbook),  cmocka_unit_test(km_vs_statsmodels),
         cmocka_unit_test(logrank_textbook), cmocka_unit_test(cox_leukaemia),
+        cmocka_unit_test(cox_refit_and_failed_fit),
         cmocka_unit_test(cox_synthetic), cmocka_unit_test(bad_input),
         cmocka_unit_test(alloc_failures), cmocka_unit_test(distributions),
         cmocka_unit_test(cox_predictions), cmocka_unit_test(concordance_brute), cmocka_unit_test(cox_aliased),

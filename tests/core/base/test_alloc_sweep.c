@@ -231,7 +231,9 @@ static int op_pipeline(void *ctx)
     cl_pipeline_opts o;
     pipe_opts(&o);
     cl_pipeline *p;
-    int rc = cl_pipeline_fit(&p, f, &o);
+    int rc = cl_pipeline_new(&p, &o);
+    if (!rc && (rc = cl_pipeline_fit(p, f)))
+        cl_pipeline_free(p);
     if (rc)
         return rc;
     cl_tensor *Xt, *yt;
@@ -542,7 +544,8 @@ static void test_load(void **state)
     cl_pipeline_opts po;
     pipe_opts(&po);
     cl_pipeline *p;
-    assert_int_equal(cl_pipeline_fit(&p, f, &po), CL_OK);
+    assert_int_equal(cl_pipeline_new(&p, &po), CL_OK);
+    assert_int_equal(cl_pipeline_fit(p, f), CL_OK);
     assert_non_null(w = cl_modelio_w_new("pipeline"));
     assert_int_equal(cl_pipeline_io_write(p, w, ""), CL_OK);
     keep(&s, w, "pipeline");

@@ -36,11 +36,11 @@ static void isotonic_vs_sklearn(void **state)
 {
     (void)state;
     cl_isotonic *iso;
-    assert_int_equal(cl_calibrate_isotonic_fit(&iso, CAL_SCORE, CAL_Y, NULL, CAL_N), CL_OK);
+    assert_int_equal(cl_calibrate_isotonic_estimate(&iso, CAL_SCORE, CAL_Y, NULL, CAL_N), CL_OK);
     for (int i = 0; i < CAL_GRID; i++)
         NEAR(cl_calibrate_isotonic_apply(iso, ISO_GRID[i]), ISO_PRED[i], 1e-12);
     cl_calibrate_isotonic_free(iso);
-    assert_int_equal(cl_calibrate_isotonic_fit(&iso, CAL_SCORE, CAL_Y, CAL_W, CAL_N), CL_OK);
+    assert_int_equal(cl_calibrate_isotonic_estimate(&iso, CAL_SCORE, CAL_Y, CAL_W, CAL_N), CL_OK);
     for (int i = 0; i < CAL_GRID; i++)
         NEAR(cl_calibrate_isotonic_apply(iso, ISO_GRID[i]), ISOW_PRED[i], 1e-12);
     cl_calibrate_isotonic_free(iso);
@@ -56,7 +56,7 @@ static void isotonic_holdout(void **state)
     for (int i = 0; i < CAL_N; i++)
         raw[i] = 1 / (1 + exp(-0.4 * CAL_SCORE[i])); /* too flat: miscalibrated */
     cl_isotonic *iso;
-    assert_int_equal(cl_calibrate_isotonic_fit(&iso, raw, CAL_Y, NULL, h), CL_OK);
+    assert_int_equal(cl_calibrate_isotonic_estimate(&iso, raw, CAL_Y, NULL, h), CL_OK);
     double before = 0, after = 0, prev = -1;
     for (int i = h; i < CAL_N; i++) {
         double q = cl_calibrate_isotonic_apply(iso, raw[i]);
@@ -94,7 +94,7 @@ static void bad_input(void **state)
     assert_non_null(strstr(cl_error_last(), "row 2"));
     s[0] = NAN;
     cl_isotonic *iso;
-    assert_int_equal(cl_calibrate_isotonic_fit(&iso, s, y, NULL, 3), CL_EINVAL);
+    assert_int_equal(cl_calibrate_isotonic_estimate(&iso, s, y, NULL, 3), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "row 1"));
 }
 

@@ -151,7 +151,8 @@ static void test_transform(void **state)
     cl_pipeline_opts o;
     cl_pipeline_opts_default(&o);
     cl_pipeline *p;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(cl_pipeline_new(&p, &o), CL_OK);
+    assert_int_equal(cl_pipeline_fit(p, f), CL_OK);
     cl_tensor *X = (cl_tensor *)&X, *y = NULL;
     size_t before = cl_alloc_bytes();
     cl_progress_interrupt();

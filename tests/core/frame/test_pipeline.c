@@ -16,19 +16,17 @@
 
 #include "churnlab.h"
 #include "modelfile_edit.h"
+#include "core/lib/refit.h"
 
-/* x: 1, 2, NaN, 5, 2; c: b, a, NULL, b, c; y: No Yes No Yes No */
-static cl_frame *small(void)
+/* A frame of n rows: x (num), c (cat) and the target y (cat). */
+static cl_frame *frame_of(const double *x, const char *const *c, const char *const *y, int64_t n)
 {
-    double x[] = {1, 2, NAN, 5, 2};
-    const char *c[] = {"b", "a", NULL, "b", "c"};
-    const char *y[] = {"No", "Yes", "No", "Yes", "No"};
     cl_frame *f;
     cl_column *a, *b, *t;
     assert_int_equal(cl_frame_new(&f), CL_OK);
-    assert_int_equal(cl_frame_column_from_doubles(&a, x, 5), CL_OK);
-    assert_int_equal(cl_frame_column_from_strings(&b, c, 5), CL_OK);
-    assert_int_equal(cl_frame_column_from_strings(&t, y, 5), CL_OK);
+    assert_int_equal(cl_frame_column_from_doubles(&a, x, n), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&b, c, n), CL_OK);
+    assert_int_equal(cl_frame_column_from_strings(&t, y, n), CL_OK);
     assert_int_equal(cl_frame_set(f, "x", a), CL_OK);
     assert_int_equal(cl_frame_set(f, "c", b), CL_OK);
     assert_int_equal(cl_frame_set(f, "y", t), CL_OK);
@@ -38,6 +36,15 @@ static cl_frame *small(void)
     return f;
 }
 
+/* x: 1, 2, NaN, 5, 2; c: b, a, NULL, b, c; y: No Yes No Yes No */
+static cl_frame *small(void)
+{
+    const double x[] = {1, 2, NAN, 5, 2};
+    const char *const c[] = {"b", "a", NULL, "b", "c"};
+    const char *const y[] = {"No", "Yes", "No", "Yes", "No"};
+    return frame_of(x, c, y, 5);
+}
+
 static cl_pipeline_opts opts(void)
 {
     cl_pipeline_opts o;
@@ -45,6 +52,29 @@ static cl_pipeline_opts opts(void)
     o.target = "y";
     o.positive = "Yes";
     return o;
+}
+
+/* A pipeline with options o fitted on f, or NULL with the status (new + fit). */
+static int pipe_fit_new(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o)
+{
+    int rc = cl_pipeline_new(out, o);
+    if (!rc && (rc = cl_pipeline_fit(*out, f))) {
+        cl_pipeline_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int pipe_fit_transform_new(cl_pipeline **out, const cl_frame *f, const cl_pipeline_opts *o,
+                                  cl_tensor **X, cl_tensor **y)
+{
+    *X = NULL;
+    int rc = cl_pipeline_new(out, o);
+    if (!rc && (rc = cl_pipeline_fit_transform(*out, f, X, y))) {
+        cl_pipeline_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static float X_at(const cl_tensor *X, int64_t i, int64_t j)
@@ -57,7 +87,7 @@ static float X_at(const cl_tensor *X, int64_t i, int64_t j)
 static void fit_transform(const cl_frame *f, const cl_pipeline_opts *o, cl_pipeline **p,
                           cl_tensor **X, cl_tensor **y)
 {
-    if (cl_pipeline_fit(p, f, o) != CL_OK)
+    if (pipe_fit_new(p, f, o) != CL_OK)
         fail_msg("fit: %s", cl_error_last());
     if (cl_pipeline_transform(*p, f, X, y) != CL_OK)
         fail_msg("transform: %s", cl_error_last());
@@ -236,33 +266,33 @@ static void test_errors(void **state)
     cl_pipeline_opts o = opts();
     cl_pipeline *p;
     o.positive = NULL;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "target 'y' is a cat column: give positive"));
     o.positive = "Maybe";
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "no label 'Maybe'"));
     o = opts();
     o.target = "nope";
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "no column 'nope'"));
     o = opts();
     const char *drop[] = {"zz"};
     o.drop = drop;
     o.ndrop = 1;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_EINVAL);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "drop"));
     /* num target must be 0/1 */
     o = opts();
     o.target = "x";
     o.positive = NULL;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     cl_tensor *X, *y;
     assert_int_equal(cl_pipeline_transform(p, f, &X, &y), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "row 2: target 'x' is 2, expected 0 or 1"));
     cl_pipeline_free(p);
     /* missing input column at transform */
     o = opts();
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     cl_frame *g;
     const char *d2[] = {"x"};
     assert_int_equal(cl_frame_drop(&g, f, d2, 1), CL_OK);
@@ -352,7 +382,7 @@ static void test_steps_transform_frame(void **state)
     o.encode = CL_ENCODE_NONE; /* the imputer step */
     o.impute = CL_IMPUTE_MEAN;
     cl_pipeline *p;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     assert_int_equal(cl_pipeline_n_inputs(p), 2);
     assert_int_equal(cl_pipeline_transform_frame(p, f, &g), CL_OK);
     assert_int_equal(g->ncol, 3);
@@ -387,7 +417,7 @@ static void test_steps_transform_frame(void **state)
     const char *c1[] = {"c"};
     o.columns = c1;
     o.ncolumns = 1;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     assert_int_equal(cl_pipeline_transform_frame(p, f, &g), CL_OK);
     assert_int_equal(g->ncol, 5);
     assert_string_equal(g->names[1], "c=a");
@@ -410,7 +440,7 @@ static void test_alloc_failures(void **state)
         cl_pipeline *p = NULL;
         cl_tensor *X = NULL, *y = NULL;
         cl_alloc_fail_at(n);
-        int rc = cl_pipeline_fit(&p, f, &o);
+        int rc = pipe_fit_new(&p, f, &o);
         if (rc == CL_OK)
             rc = cl_pipeline_transform(p, f, &X, &y);
         cl_alloc_fail_at(0);
@@ -485,7 +515,7 @@ static void test_semantic_corruption(void **state)
     cl_pipeline_opts o = opts();
     o.scale = CL_SCALE_STANDARD;
     cl_pipeline *p;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     /* column_ints: per column is_cat, ncat, other, fill_cat; column_nums: fill, shift, mul.
      * Columns: x (num), c (cat). */
     const pipe_edit edits[] = {
@@ -521,7 +551,7 @@ static void test_v2_semantic_corruption(void **state)
     o.impute = CL_IMPUTE_NONE;
     o.add_indicator = 1;
     cl_pipeline *p;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     /* target_encodings: g's 4 categories, other (none), missing slot = 5 values, then prior */
     const pipe_edit te_edits[] = {
         {"pipeline.target_encodings", 2, 1.5, "target encoding 3 is 1.5"},
@@ -536,7 +566,7 @@ static void test_v2_semantic_corruption(void **state)
     cl_pipeline_free(p);
     o = opts();
     o.onehot_drop = CL_ONEHOT_DROP_FIRST;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     const pipe_edit oh_edits[] = {
         {"pipeline.column_ext", 0, -1, "do not match onehot_drop = 1"},
         {"pipeline.opts2", 0, CL_ONEHOT_DROP_NONE, "do not match onehot_drop = 0"},
@@ -618,7 +648,7 @@ static void test_target_oof(void **state)
         o.smooth = sm ? 3.5 : -1;
         cl_pipeline *p;
         cl_tensor *X, *y;
-        if (cl_pipeline_fit_transform(&p, f, &o, &X, &y) != CL_OK)
+        if (pipe_fit_transform_new(&p, f, &o, &X, &y) != CL_OK)
             fail_msg("%s", cl_error_last());
         assert_int_equal(cl_pipeline_n_features(p), 4); /* g, g=(missing), x, x=(missing) */
         assert_string_equal(cl_pipeline_feature_name(p, 1), "g=(missing)");
@@ -713,7 +743,7 @@ static void test_v2_round_trip(void **state)
     /* none of them: format 1 */
     cl_pipeline_opts o = opts();
     cl_pipeline *p;
-    assert_int_equal(cl_pipeline_fit(&p, f, &o), CL_OK);
+    assert_int_equal(pipe_fit_new(&p, f, &o), CL_OK);
     cl_mw *w = cl_modelio_w_new("pipeline");
     assert_int_equal(cl_pipeline_io_write(p, w, "pipeline."), CL_OK);
     const void *buf;
@@ -748,7 +778,7 @@ static void test_v2_alloc_failures(void **state)
         cl_mw *w = NULL;
         cl_mr *r = NULL;
         cl_alloc_fail_at(n);
-        int rc = cl_pipeline_fit_transform(&p, f, &o, &X, &y);
+        int rc = pipe_fit_transform_new(&p, f, &o, &X, &y);
         if (rc == CL_OK)
             rc = (w = cl_modelio_w_new("pipeline")) ? cl_pipeline_io_write(p, w, "pipeline.") : CL_ENOMEM;
         const void *buf;
@@ -776,9 +806,98 @@ static void test_v2_alloc_failures(void **state)
     cl_frame_free(f);
 }
 
+/* The pipeline's model-file chunks: equal bytes are equal fits (every fitted value is there). */
+static void same_pipeline(const cl_pipeline *a, const cl_pipeline *b)
+{
+    cl_mw *wa = cl_modelio_w_new("pipeline"), *wb = cl_modelio_w_new("pipeline");
+    assert_non_null(wa);
+    assert_non_null(wb);
+    assert_int_equal(cl_pipeline_io_write(a, wa, "pipeline."), CL_OK);
+    assert_int_equal(cl_pipeline_io_write(b, wb, "pipeline."), CL_OK);
+    const void *ba, *bb;
+    size_t la, lb;
+    assert_int_equal(cl_modelio_w_finish(wa, &ba, &la), CL_OK);
+    assert_int_equal(cl_modelio_w_finish(wb, &bb, &lb), CL_OK);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ba, bb, la);
+    cl_modelio_w_free(wa);
+    cl_modelio_w_free(wb);
+}
+
+/* _fit fits the pipeline it is given (issue 14): a refit on another frame equals the fit of a
+ * new pipeline with the same options, bit for bit in its file (the negative label a fit finds
+ * is found again: "Nope", not the first frame's "No"; `columns`, here x alone, is the
+ * pipeline's own copy and still holds at the refit);
+ * a failed refit (a third target value, an allocation failing anywhere) leaves it as it was;
+ * fit_transform refits the same way. */
+static void test_refit_and_failed_fit(void **state)
+{
+    (void)state;
+    const double x2[] = {10, -3, 4, NAN, 7, 7};
+    const char *const c2[] = {"q", "b", "q", "r", NULL, "b"};
+    const char *const y2[] = {"Nope", "Yes", "Yes", "Nope", "Nope", "Yes"};
+    const char *const y3[] = {"Nope", "Yes", "Maybe", "Nope", "Nope", "Yes"};
+    cl_frame *f = small(), *g = frame_of(x2, c2, y2, 6), *h = frame_of(x2, c2, y3, 6);
+    char xname[] = "x";
+    const char *cols[] = {xname}; /* c is left out: a refit that forgot the list would take it */
+    cl_pipeline_opts o = opts();
+    o.scale = CL_SCALE_STANDARD;
+    o.columns = cols;
+    o.ncolumns = 1;
+    cl_pipeline *p, *fresh, *ref;
+    assert_int_equal(cl_pipeline_new(&p, &o), CL_OK);
+    xname[0] = '?'; /* the caller's list may change: p holds its own */
+    assert_int_equal(cl_pipeline_fit(p, f), CL_OK);
+    assert_int_equal(cl_pipeline_fit(p, g), CL_OK);
+    xname[0] = 'x';
+    assert_int_equal(pipe_fit_new(&fresh, g, &o), CL_OK);
+    same_pipeline(p, fresh);
+    assert_int_equal(pipe_fit_new(&ref, f, &o), CL_OK);
+    cl_tensor *X, *y, *X2, *y2t;
+    assert_int_equal(cl_pipeline_transform(p, g, &X, &y), CL_OK);
+    assert_true(cl_tensor_data(y)[0] == 0 && cl_tensor_data(y)[1] == 1); /* "Nope" is 0 */
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    assert_int_equal(cl_pipeline_fit(p, h), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "'Maybe'"));
+    same_pipeline(p, fresh);
+    REFIT_SWEEP(cl_pipeline_fit(p, f), same_pipeline(p, fresh));
+    same_pipeline(p, ref); /* the last, successful refit */
+    /* fit_transform refits in place too, and gives what a new pipeline's gives */
+    assert_int_equal(cl_pipeline_fit_transform(p, g, &X, &y), CL_OK);
+    same_pipeline(p, fresh);
+    cl_pipeline *q;
+    assert_int_equal(pipe_fit_transform_new(&q, g, &o, &X2, &y2t), CL_OK);
+    assert_int_equal(cl_tensor_rows(X), cl_tensor_rows(X2));
+    assert_int_equal(cl_tensor_cols(X), cl_tensor_cols(X2));
+    assert_memory_equal(cl_tensor_data(X), cl_tensor_data(X2),
+                        (size_t)(cl_tensor_rows(X) * cl_tensor_cols(X)) * sizeof(float));
+    cl_tensor_free(X2);
+    assert_int_equal(cl_pipeline_fit_transform(p, h, &X2, NULL), CL_EINVAL);
+    assert_null(X2);
+    same_pipeline(p, fresh);
+    cl_tensor_free(X);
+    cl_tensor_free(y);
+    cl_tensor_free(y2t);
+    /* options are checked when the pipeline is made */
+    cl_pipeline *bad;
+    o.fill_value = NAN;
+    assert_int_equal(cl_pipeline_new(&bad, &o), CL_EINVAL);
+    assert_null(bad);
+    assert_non_null(strstr(cl_error_last(), "fill_value"));
+    cl_pipeline_free(p);
+    cl_pipeline_free(q);
+    cl_pipeline_free(fresh);
+    cl_pipeline_free(ref);
+    cl_frame_free(f);
+    cl_frame_free(g);
+    cl_frame_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refit_and_failed_fit),
         cmocka_unit_test(test_impute_scale),  cmocka_unit_test(test_onehot_and_sources),
         cmocka_unit_test(test_native_ordinal), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_save_load),     cmocka_unit_test(test_steps_transform_frame),

@@ -262,7 +262,8 @@ static void test_pipeline_beside_the_model(void **state)
     cl_pipeline_opts_default(&po);
     po.target = "churn";
     cl_pipeline *pipe;
-    assert_int_equal(cl_pipeline_fit(&pipe, fr, &po), CL_OK);
+    assert_int_equal(cl_pipeline_new(&pipe, &po), CL_OK);
+    assert_int_equal(cl_pipeline_fit(pipe, fr), CL_OK);
     cl_tensor *Xt, *yt;
     assert_int_equal(cl_pipeline_transform(pipe, fr, &Xt, &yt), CL_OK);
     int64_t n = cl_tensor_rows(Xt), d = cl_tensor_cols(Xt);

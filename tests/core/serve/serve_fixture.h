@@ -110,8 +110,8 @@ static int fx_train(svc_fixture *f)
     po.scale = CL_SCALE_STANDARD;
     cl_pipeline *p = NULL;
     cl_tensor *X = NULL, *Y = NULL;
-    if (rc == CL_OK)
-        rc = cl_pipeline_fit(&p, fr, &po);
+    if (rc == CL_OK && (rc = cl_pipeline_new(&p, &po)) == CL_OK)
+        rc = cl_pipeline_fit(p, fr);
     if (rc == CL_OK)
         rc = cl_pipeline_transform(p, fr, &X, &Y);
     const cl_model_ops *ops = cl_model_kinds_ops(f->kind);

@@ -11,13 +11,79 @@
 
 #include "churnlab.h"
 #include "trees/isa.h"
+#include "core/lib/refit.h"
+
+/* A binning with these parameters fitted on X, or NULL with the status (new + fit). */
+static int bin_fit_new(cl_binning **out, const float *X, size_t n, int d, const uint8_t *is_cat,
+                       int max_bins, uint64_t seed)
+{
+    int rc = cl_binning_new(out, max_bins, seed);
+    if (!rc && (rc = cl_binning_fit(*out, X, n, d, is_cat))) {
+        cl_binning_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void same_binning(const cl_binning *a, const cl_binning *b)
+{
+    assert_int_equal(a->d, b->d);
+    size_t d1 = (size_t)a->d + 1;
+    assert_memory_equal(a->nbins, b->nbins, d1 * sizeof *a->nbins);
+    assert_memory_equal(a->is_cat, b->is_cat, (size_t)a->d);
+    assert_memory_equal(a->cut_off, b->cut_off, d1 * sizeof *a->cut_off);
+    assert_memory_equal(a->hist_off, b->hist_off, d1 * sizeof *a->hist_off);
+    assert_memory_equal(a->cuts, b->cuts, (size_t)a->cut_off[a->d] * sizeof *a->cuts);
+    assert_int_equal(a->max_bins, b->max_bins);
+    assert_true(a->seed == b->seed);
+}
+
+/* _fit fits the binning it is given (issue 14): a refit on other data (another width, a
+ * categorical column) equals a new binning's fit bit for bit; a failed refit (a non-integral
+ * category, an allocation failing anywhere) leaves the fitted binning as it was. */
+static void test_refit_and_failed_fit(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    static float X[N * 2], Y[N * 3];
+    for (int i = 0; i < N; i++) {
+        X[2 * i] = (float)((i * 37) % 101);
+        X[2 * i + 1] = i % 7 == 0 ? NAN : (float)i / 3;
+        Y[3 * i] = (float)(i % 5);
+        Y[3 * i + 1] = (float)((i * 13) % 47) - 20;
+        Y[3 * i + 2] = (float)sin(i);
+    }
+    uint8_t is_cat[3] = {1, 0, 0};
+    cl_binning *b, *fresh, *ref;
+    assert_int_equal(cl_binning_new(&b, 16, 7), CL_OK);
+    assert_int_equal(b->d, 0);
+    assert_int_equal(cl_binning_fit(b, X, N, 2, NULL), CL_OK);
+    assert_int_equal(cl_binning_fit(b, Y, N, 3, is_cat), CL_OK);
+    assert_int_equal(bin_fit_new(&fresh, Y, N, 3, is_cat, 16, 7), CL_OK);
+    same_binning(b, fresh);
+    assert_int_equal(bin_fit_new(&ref, X, N, 2, NULL, 16, 7), CL_OK);
+    assert_int_not_equal(ref->d, fresh->d);
+    Y[3] = 1.5f; /* row 2's category is not a whole number */
+    assert_int_equal(cl_binning_fit(b, Y, N, 3, is_cat), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "row 2, column 1"));
+    same_binning(b, fresh);
+    REFIT_SWEEP(cl_binning_fit(b, X, N, 2, NULL), same_binning(b, fresh));
+    same_binning(b, ref); /* the last, successful refit */
+    cl_binning *bad;
+    assert_int_equal(cl_binning_new(&bad, 1, 7), CL_EINVAL);
+    assert_null(bad);
+    assert_non_null(strstr(cl_error_last(), "max_bins"));
+    cl_binning_free(b);
+    cl_binning_free(fresh);
+    cl_binning_free(ref);
+}
 
 static void test_few_distinct_values(void **state)
 {
     (void)state;
     float X[] = {3, 1, 2, 2, NAN, 1, 3, 3};
     cl_binning *b;
-    assert_int_equal(cl_binning_fit(&b, X, 8, 1, NULL, 255, 1), CL_OK);
+    assert_int_equal(bin_fit_new(&b, X, 8, 1, NULL, 255, 1), CL_OK);
     assert_int_equal(b->nbins[0], 3);
     assert_int_equal(cl_binning_bin(b, 0, 1), 0);
     assert_int_equal(cl_binning_bin(b, 0, 2), 1);
@@ -47,7 +113,7 @@ static void test_many_values_equal_counts(void **state)
     for (size_t i = 0; i < 20000; i++) /* a heavy tie */
         X[i] = 0.25f;
     cl_binning *b;
-    assert_int_equal(cl_binning_fit(&b, X, n, 1, NULL, 64, 1), CL_OK);
+    assert_int_equal(bin_fit_new(&b, X, n, 1, NULL, 64, 1), CL_OK);
     assert_true(b->nbins[0] <= 64 && b->nbins[0] >= 40);
     size_t cnt[256] = {0};
     for (size_t i = 0; i < n; i++)
@@ -70,7 +136,7 @@ static void test_categorical_and_apply(void **state)
     float X[] = {0, 1.5f, 2, NAN, 1, 0.5f, NAN, 7, 4, -1, 2, 3};
     uint8_t is_cat[2] = {1, 0};
     cl_binning *b;
-    assert_int_equal(cl_binning_fit(&b, X, 6, 2, is_cat, 255, 1), CL_OK);
+    assert_int_equal(bin_fit_new(&b, X, 6, 2, is_cat, 255, 1), CL_OK);
     assert_int_equal(b->nbins[0], 5); /* codes 0..4 */
     assert_int_equal(cl_binning_bin(b, 0, 2), 2);
     assert_int_equal(cl_binning_bin(b, 0, 9), 5);  /* unseen code -> missing bin */
@@ -157,12 +223,12 @@ static void test_errors(void **state)
     float X[] = {0, 1.5f, 2, 3};
     uint8_t is_cat[1] = {1};
     cl_binning *b;
-    assert_int_equal(cl_binning_fit(&b, X, 4, 1, is_cat, 255, 1), CL_EINVAL);
+    assert_int_equal(bin_fit_new(&b, X, 4, 1, is_cat, 255, 1), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "row 2, column 1"));
     float Y[] = {0, 300};
-    assert_int_equal(cl_binning_fit(&b, Y, 2, 1, is_cat, 255, 1), CL_EINVAL);
+    assert_int_equal(bin_fit_new(&b, Y, 2, 1, is_cat, 255, 1), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "category code 300"));
-    assert_int_equal(cl_binning_fit(&b, X, 4, 1, NULL, 256, 1), CL_EINVAL);
+    assert_int_equal(bin_fit_new(&b, X, 4, 1, NULL, 256, 1), CL_EINVAL);
     assert_non_null(strstr(cl_error_last(), "max_bins"));
     int32_t nb[1] = {3};
     uint8_t ic[1] = {0};
@@ -179,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_categorical_and_apply),
         cmocka_unit_test(test_apply_matches_linear_count),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_refit_and_failed_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
