@@ -3,6 +3,7 @@
 
 #include "base/alloc.h"
 #include "base/error.h"
+#include "base/rng.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -90,21 +91,13 @@ void cl_experiment_free(cl_experiment *x)
     cl_alloc_free(x);
 }
 
-/* splitmix64: a bijective mix, so arms do not depend on arrival order */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 int cl_experiment_arm(const cl_experiment *x, int id)
 {
     if (id < 1 || id > x->max_user)
         return cl_error(CL_ERANGE, "experiment: customer id %d out of range 1..%d", id,
                         x->max_user);
-    double u = (double)(mix64(mix64(x->p.seed) ^ (uint64_t)id) >> 11) * 0x1.0p-53;
+    /* a bijective hash of (seed, id): a customer's arm does not depend on arrival order */
+    double u = (double)(cl_rng_hash(cl_rng_hash(x->p.seed) ^ (uint64_t)id) >> 11) * 0x1.0p-53;
     return u < x->p.holdout ? 0 : 1;
 }
 

@@ -88,13 +88,7 @@ assert(os.execute("mkdir -p '" .. dir .. "'"))
 local MPIRUN = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " ..
   "OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo mpirun --oversubscribe"
 
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_all = require("churnlab.util.files").read_all
 
 local function bench(kind)
   local runs = {{ranks = 1, threads = 2}, {ranks = 2, threads = 1}}
