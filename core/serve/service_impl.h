@@ -167,8 +167,8 @@ struct cl_service {
      * served from the cache, built */
     atomic_llong ans_scored, ans_reused, text_hits, text_built;
     /* monitor refreshes that computed (the refreshing thread writes, /metrics reads): count,
-     * seconds under the state's read lock (an ingest waits that long for its write lock)
-     * summed and the longest */
+     * and each one's longest stretch under the state's read lock (the snapshot or one row's
+     * answer: an ingest waits that long for its write lock at most) summed and the longest */
     atomic_llong refreshes;
     _Atomic double refresh_locked_sum, refresh_locked_max;
     double started;

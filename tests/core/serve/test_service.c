@@ -1041,6 +1041,66 @@ static void reused_answers_equal_fresh_ones(void **st)
     fx_teardown(&G);
 }
 
+/* The monitor scores outside the state's lock, from a snapshot: the feature frame taken
+ * under it. Scoring that frame gives cl_livescore_risks' doubles bit for bit, keeps giving
+ * them after the state moved on (it reads the frame, not the state), and the published
+ * ranking holds exactly the risks of the state it was taken from. */
+static void refresh_scores_a_snapshot(void **st)
+{
+    (void)st;
+    svc_model *m = cl_service_model_get(F.svc);
+    int32_t *ids = NULL;
+    int64_t n = 0;
+    assert_int_equal(cl_livestate_active_ids(F.s, &ids, &n), CL_OK);
+    assert_true(n > 10);
+    cl_frame *live = NULL;
+    assert_int_equal(cl_livestate_frame(F.s, ids, n, &live), CL_OK);
+    double *r0 = malloc(sizeof(double) * (size_t)n), *r1 = malloc(sizeof(double) * (size_t)n);
+    assert_int_equal(cl_livescore_risks(m->sc, ids, n, r0), CL_OK);
+    assert_int_equal(cl_livescore_risks_frame(m->sc, live, ids, n, r1), CL_OK);
+    assert_memory_equal(r0, r1, sizeof(double) * (size_t)n);
+
+    /* the refresh publishes those risks: the ranking is every active customer, riskiest first */
+    assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
+    svc_rank *rk = malloc(sizeof *rk * (size_t)n);
+    int64_t got = 0, total = 0, version = 0;
+    int32_t day = 0;
+    assert_int_equal(cl_service_ranking(F.svc, -1, -1, 0, rk, n, &got, &total, &version, &day), CL_OK);
+    assert_int_equal(got, n);
+    assert_int_equal(day, cl_livestate_now(F.s));
+    for (int64_t k = 0; k < got; k++) {
+        int64_t i = 0;
+        while (i < n && ids[i] != rk[k].user)
+            i++;
+        assert_true(i < n);
+        assert_true(rk[k].risk == r0[i]);
+        if (k > 0)
+            assert_true(rk[k - 1].risk >= rk[k].risk);
+    }
+
+    /* the state moves on (tickets and payment failures for the first customer, today): a
+     * fresh score sees it, the snapshot does not */
+    int32_t u = ids[0], today = cl_livestate_now(F.s);
+    for (int k = 0; k < 3; k++) {
+        cl_live_event e = {.user = u, .day = today, .kind = k == 1 ? CL_LIVE_PAYFAIL : CL_LIVE_TICKET};
+        assert_int_equal(cl_livestate_apply(F.s, &e), CL_OK);
+    }
+    double now_risk;
+    assert_int_equal(cl_livescore_risk(m->sc, u, &now_risk), CL_OK);
+    assert_true(now_risk != r0[0]);
+    assert_int_equal(cl_livescore_risks_frame(m->sc, live, ids, n, r1), CL_OK);
+    assert_memory_equal(r0, r1, sizeof(double) * (size_t)n);
+    /* a frame that is not cl_livestate_frame's of those ids is refused, naming the shape */
+    assert_int_equal(cl_livescore_risks_frame(m->sc, live, ids, n - 1, r1), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "cl_livestate_frame"));
+    cl_frame_free(live);
+    free(r0);
+    free(r1);
+    free(rk);
+    cl_alloc_free(ids);
+    cl_service_model_put(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1062,6 +1122,7 @@ int main(void)
         cmocka_unit_test(reused_answers_equal_fresh_ones),
         cmocka_unit_test(answer_text_equals_the_tree),
         cmocka_unit_test(recommendations_follow_the_history),
+        cmocka_unit_test(refresh_scores_a_snapshot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
