@@ -550,6 +550,12 @@ int64_t cl_livestate_user_events(const cl_livestate *s, int32_t user)
     return k >= 0 ? (int64_t)CUST(s, k)->nev : 0;
 }
 
+int32_t cl_livestate_last_watch(const cl_livestate *s, int32_t user)
+{
+    int32_t k = find(s, user);
+    return k >= 0 ? CUST(s, k)->last_watch : NONE;
+}
+
 int cl_livestate_titles(const cl_livestate *s, int32_t user, int32_t *titles, int32_t *days,
                         int cap, int *n)
 {

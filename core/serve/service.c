@@ -378,6 +378,9 @@ static int compute_answer(cl_service *svc, svc_model *m, int32_t user, const svc
         rc = score_answer(svc, m, user, f, a->plan, prev, a);
     if (rc)
         return rc;
+    if (cl_livestate_last_watch(s, user) == CL_LIVE_NONE)
+        for (int k = 0; k < a->nreasons; k++)
+            a->reasons[k].no_watch = !strcmp(a->reasons[k].column, "recency_days");
     const int i_price = svc->i_price, i_tenure = svc->i_tenure, i_tick = svc->i_tick,
               i_pay = svc->i_pay;
     a->price = i_price >= 0 ? f[i_price] : NAN;
@@ -575,6 +578,8 @@ void cl_service_reason_text(const svc_reason *r, char *out, size_t cap)
     const char *dir = r->contrib > 0 ? "raises risk" : "lowers risk";
     if (r->label[0])
         snprintf(out, cap, "%s: %s (%s)", lab, r->label, dir);
+    else if (r->no_watch)
+        snprintf(out, cap, "%s: no watch since joining (%s)", lab, dir);
     else if (isnan(r->value))
         snprintf(out, cap, "%s: missing (%s)", lab, dir);
     else if (r->value == floor(r->value) && fabs(r->value) < 1e9)

@@ -35,6 +35,8 @@ typedef struct svc_reason {
     char feature[64], column[48], label[48]; /* label: the category of a one-hot feature */
     double value, contrib;
     int index; /* the model feature */
+    int no_watch; /* column is recency_days and the customer never watched: value is the
+                   * feature's stand-in (now + 1), which the words do not show as days */
 } svc_reason;
 
 /* One customer's answer, valid while (nev, now, model) are unchanged. Its risk and reasons'
