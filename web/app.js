@@ -649,7 +649,8 @@
       el("span", { class: "hint" }, hist.length ? "history: day " + hist[0].day + "–" + hist[hist.length - 1].day : ""));
     const grid1 = el("div", { class: "grid two" },
       el("section", { class: "card", "aria-labelledby": "h-chist" }, el("h2", { id: "h-chist" }, "Risk history"),
-        el("div", { class: "chart" }, el("canvas", { id: "chart-chist", role: "img", "aria-label": "Risk of customer " + c.id + " by simulated day" }))),
+        hist.length ? el("div", { class: "chart" }, el("canvas", { id: "chart-chist", role: "img", "aria-label": "Risk of customer " + c.id + " by simulated day" }))
+          : el("p", { class: "empty" }, "No risk history: the monitor has not scored this customer while active")),
       el("section", { class: "card", "aria-labelledby": "h-reasons" }, el("h2", { id: "h-reasons" }, "Why this risk ", el("span", { class: "hint" }, "strongest first")), reasonList));
     const grid2 = el("div", { class: "grid two" },
       el("section", { class: "card", "aria-labelledby": "h-action" }, el("h2", { id: "h-action" }, "Suggested action"), actionBox),
