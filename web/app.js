@@ -296,19 +296,26 @@
     }), (ch) => { ch.data.labels = labels; ch.data.datasets[0].data = h.counts.slice(); ch.data.datasets[0].backgroundColor = colors; });
   }
 
-  // x tick of the trend: "day N" at the first update of each shown day, every k-th day so that at
-  // most ~8 labels fit
-  let trendDays = [];
-  function dayTick(i) {
-    const d = trendDays[i];
-    if (d === undefined || (i > 0 && trendDays[i - 1] === d)) return null;
-    const first = trendDays[0], last = trendDays[trendDays.length - 1];
-    const step = Math.max(1, Math.ceil((last - first + 1) / 8));
-    return (d - first) % step === 0 ? "day " + d : null;
+  // x tick of the trend: "day N" at ~8 updates spread evenly over the axis, the first and the
+  // last included. The axis is by update, not by day: labelling days that are multiples of a
+  // step left gaps wherever the monitor skipped days (streaming faster than it refreshes), and
+  // the last label could fall far short of the right end.
+  let trendTicks = new Map();
+  function trendLabels(days) {
+    const n = days.length, want = Math.min(8, n), ticks = new Map();
+    let lastDay;
+    for (let k = 0; k < want; k++) {
+      const i = want === 1 ? 0 : Math.round((k * (n - 1)) / (want - 1));
+      if (days[i] === lastDay) continue; // one label per day
+      ticks.set(i, "day " + days[i]);
+      lastDay = days[i];
+    }
+    return ticks;
   }
+  function dayTick(i) { return trendTicks.has(i) ? trendTicks.get(i) : null; }
   function renderTrend(m) {
     const tr = Array.isArray(m.trend) ? m.trend : [];
-    trendDays = tr.map((p) => p.day);
+    trendTicks = trendLabels(tr.map((p) => p.day));
     if (!tr.length) { $("#trend-hint").textContent = "no history yet"; return; }
     const labels = tr.map((p) => (p.t ? new Date(p.t * 1000).toLocaleTimeString("en-GB") : "") + " · day " + p.day);
     const mean = tr.map((p) => (isNum(p.mean_risk) ? 100 * p.mean_risk : null));
@@ -610,9 +617,12 @@
     })) : el("p", { class: "empty" }, "No reasons available for this customer");
 
     const recs = Array.isArray(c.recommendations) ? c.recommendations : [];
+    // ranked only: a score is the recommender's own scale (a factor model's dot product, or a
+    // title's view count for the popular fallback: "2215.000"), which says nothing to a reader
     const recTable = recs.length ? el("table", { class: "data compact" },
-      el("thead", null, el("tr", null, el("th", { scope: "col" }, "#"), el("th", { scope: "col" }, "Title"), el("th", { scope: "col" }, "Genre"), el("th", { scope: "col", class: "num" }, "Score"))),
-      el("tbody", null, ...recs.map((r, i) => el("tr", null, el("td", null, String(i + 1)), el("td", null, esc(r.name || "Title " + r.title)), el("td", null, esc(r.genre)), el("td", { class: "num" }, isNum(r.score) ? r.score.toFixed(3) : "–")))))
+      el("caption", { class: "hint", style: "text-align:left" }, "Best match first"),
+      el("thead", null, el("tr", null, el("th", { scope: "col" }, "Rank"), el("th", { scope: "col" }, "Title"), el("th", { scope: "col" }, "Genre"))),
+      el("tbody", null, ...recs.map((r, i) => el("tr", null, el("td", null, String(i + 1)), el("td", null, esc(r.name || "Title " + r.title)), el("td", null, esc(r.genre))))))
       : el("p", { class: "empty" }, "No recommendations");
     const recNote = c.rec_fallback === "popular" ? el("p", { class: "note" }, "Not enough viewing history to personalise: these are the most popular titles.") : null;
 
@@ -639,7 +649,8 @@
       el("span", { class: "hint" }, hist.length ? "history: day " + hist[0].day + "–" + hist[hist.length - 1].day : ""));
     const grid1 = el("div", { class: "grid two" },
       el("section", { class: "card", "aria-labelledby": "h-chist" }, el("h2", { id: "h-chist" }, "Risk history"),
-        el("div", { class: "chart" }, el("canvas", { id: "chart-chist", role: "img", "aria-label": "Risk of customer " + c.id + " by simulated day" }))),
+        hist.length ? el("div", { class: "chart" }, el("canvas", { id: "chart-chist", role: "img", "aria-label": "Risk of customer " + c.id + " by simulated day" }))
+          : el("p", { class: "empty" }, "No risk history: the monitor has not scored this customer while active")),
       el("section", { class: "card", "aria-labelledby": "h-reasons" }, el("h2", { id: "h-reasons" }, "Why this risk ", el("span", { class: "hint" }, "strongest first")), reasonList));
     const grid2 = el("div", { class: "grid two" },
       el("section", { class: "card", "aria-labelledby": "h-action" }, el("h2", { id: "h-action" }, "Suggested action"), actionBox),
@@ -650,12 +661,14 @@
     body.replaceChildren(head, tiles, grid1, grid2);
     window.scrollTo(0, scrollY);
     if (hasChart() && hist.length) {
+      // the same spread as the trend's: Chart.js' own skipping left the last days unlabelled
+      const histTicks = trendLabels(hist.map((p) => p.day));
       state.charts.history = new window.Chart($("#chart-chist"), {
         type: "line",
         data: { labels: hist.map((p) => "day " + p.day), datasets: [{ label: "Churn risk (%)", data: hist.map((p) => 100 * p.risk), borderColor: C.red, backgroundColor: C.redSoft, fill: true, pointRadius: hist.length > 40 ? 0 : 3, borderWidth: 2, tension: 0.2 }] },
         options: baseOptions({ plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => "risk " + ctx.raw.toFixed(1) + "%" } } },
           scales: { y: { min: 0, suggestedMax: Math.min(100, Math.ceil(Math.max(...hist.map((p) => 100 * p.risk)) / 10) * 10 + 10), title: { display: true, text: "Risk (%)" }, grid: { color: C.grid }, ticks: { color: C.ink } },
-                    x: { ticks: { maxTicksLimit: 10, maxRotation: 0, color: C.ink }, grid: { display: false } } } }),
+                    x: { ticks: { autoSkip: false, maxRotation: 0, color: C.ink, callback: (v, i) => (histTicks.has(i) ? histTicks.get(i) : null) }, grid: { display: false } } } }),
       });
     }
   }

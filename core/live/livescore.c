@@ -202,14 +202,13 @@ static int input_column(const cl_livescore *sc, const src *x, const cl_frame *li
     return CL_OK;
 }
 
-/* The pipeline's input frame for users[0..n). */
-static int input_frame(const cl_livescore *sc, const int32_t *users, int64_t n, cl_frame **out)
+/* The pipeline's input frame for users[0..n) from their live feature frame (borrowed). */
+static int input_frame_of(const cl_livescore *sc, const cl_frame *live, const int32_t *users,
+                          int64_t n, cl_frame **out)
 {
     *out = NULL;
-    cl_frame *live = NULL, *f = NULL;
-    int rc = cl_livestate_frame(sc->s, users, n, &live);
-    if (!rc)
-        rc = cl_frame_new(&f);
+    cl_frame *f = NULL;
+    int rc = cl_frame_new(&f);
     for (int i = 0; !rc && i < sc->nin; i++) {
         cl_column *c = NULL;
         rc = input_column(sc, &sc->src[i], live, users, n, &c);
@@ -217,6 +216,22 @@ static int input_frame(const cl_livescore *sc, const int32_t *users, int64_t n, 
             rc = cl_frame_set(f, cl_pipeline_input_name(sc->pipe, i), c);
         cl_frame_column_free(c);
     }
+    if (rc) {
+        cl_frame_free(f);
+        return rc;
+    }
+    *out = f;
+    return CL_OK;
+}
+
+/* The pipeline's input frame for users[0..n). */
+static int input_frame(const cl_livescore *sc, const int32_t *users, int64_t n, cl_frame **out)
+{
+    *out = NULL;
+    cl_frame *live = NULL, *f = NULL;
+    int rc = cl_livestate_frame(sc->s, users, n, &live);
+    if (!rc)
+        rc = input_frame_of(sc, live, users, n, &f);
     cl_frame_free(live);
     if (rc) {
         cl_frame_free(f);
@@ -335,6 +350,33 @@ int cl_livescore_risks(const cl_livescore *sc, const int32_t *users, int64_t n, 
         risk[i] = p[i];
     if (p != &one)
         cl_alloc_free(p);
+    cl_tensor_free(X);
+    return rc;
+}
+
+int cl_livescore_risks_frame(const cl_livescore *sc, const cl_frame *live, const int32_t *users,
+                             int64_t n, double *risk)
+{
+    if (n <= 0)
+        return CL_OK;
+    if (live->nrow != n || live->ncol != CL_LIVE_NFEATURES + 2)
+        return cl_error(CL_EINVAL, "livescore: the live frame has %lld rows and %d columns, "
+                                   "expected %lld rows of cl_livestate_frame",
+                        (long long)live->nrow, (int)live->ncol, (long long)n);
+    cl_frame *f = NULL;
+    cl_tensor *X = NULL;
+    int rc = input_frame_of(sc, live, users, n, &f);
+    if (!rc)
+        rc = cl_pipeline_transform(sc->pipe, f, &X, NULL);
+    cl_frame_free(f);
+    float *p = rc ? NULL : cl_alloc(sizeof *p * (size_t)n);
+    if (!rc && !p)
+        rc = CL_ENOMEM;
+    if (!rc)
+        rc = cl_model_predict(sc->m, cl_tensor_data(X), n, cl_tensor_cols(X), p, CL_PREDICT_PROB);
+    for (int64_t i = 0; !rc && i < n; i++)
+        risk[i] = p[i];
+    cl_alloc_free(p);
     cl_tensor_free(X);
     return rc;
 }

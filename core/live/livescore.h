@@ -46,6 +46,12 @@ void cl_livescore_free(cl_livescore *sc);
 int cl_livescore_risk(const cl_livescore *sc, int32_t user, double *risk);
 /* The same for users[0..n) in one pass (one input frame, one pipeline call, one predict). */
 int cl_livescore_risks(const cl_livescore *sc, const int32_t *users, int64_t n, double *risk);
+/* The same from `live`, the frame cl_livestate_frame gave for users[0..n) (borrowed), without
+ * reading the state: so a caller can take that frame under the state's lock and score after
+ * letting it go (the monitor's refresh). The same numbers cl_livescore_risks gives for the
+ * state the frame was taken from (test_service refresh_scores_a_snapshot). */
+int cl_livescore_risks_frame(const cl_livescore *sc, const struct cl_frame *live,
+                             const int32_t *users, int64_t n, double *risk);
 /* The model's input row of `user` (cl_model_n_features floats), built for that one customer
  * straight from the state (what a rescore after a change costs). */
 int cl_livescore_row(const cl_livescore *sc, int32_t user, float *x);

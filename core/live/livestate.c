@@ -550,6 +550,12 @@ int64_t cl_livestate_user_events(const cl_livestate *s, int32_t user)
     return k >= 0 ? (int64_t)CUST(s, k)->nev : 0;
 }
 
+int32_t cl_livestate_last_watch(const cl_livestate *s, int32_t user)
+{
+    int32_t k = find(s, user);
+    return k >= 0 ? CUST(s, k)->last_watch : NONE;
+}
+
 int cl_livestate_titles(const cl_livestate *s, int32_t user, int32_t *titles, int32_t *days,
                         int cap, int *n)
 {
@@ -591,28 +597,52 @@ typedef struct wsum {
     int64_t watches, active, tickets, payfail, planch;
 } wsum;
 
-/* Sums the buckets of days [now - w, now) that the ring still holds. */
-static wsum window(const cust *c, int32_t now, int w)
+/* The sums of the 7-, 30- and 90-day windows (the buckets of days [now - w, now) that the
+ * ring still holds) and the trend's (days [now - 84, now)), in one pass over the ring: each
+ * sum adds the same days in the same increasing order as a pass of its own did, so the same
+ * doubles (four passes were most of a feature read, which the monitor makes for every
+ * customer and every answer once). */
+typedef struct wsums {
+    wsum w7, w30, w90;
+    double sxy, sy;
+} wsums;
+
+static void windows(const cust *c, int32_t now, wsums *o)
 {
-    wsum r = {0, 0, 0, 0, 0, 0, 0};
+    memset(o, 0, sizeof *o);
     if (c->head == NONE)
-        return r;
-    int32_t lo = now - w, hi = now - 1;
+        return;
+    int32_t lo = now - 90, hi = now - 1;
     if (lo < c->head - RING + 1)
         lo = c->head - RING + 1;
     if (hi > c->head)
         hi = c->head;
+    const int32_t from30 = now - 30, from7 = now - 7, from84 = now - 84;
     for (int32_t d = lo; d <= hi; d++) {
         const bucket *b = &c->ring[ring_index(d)];
-        r.minutes += b->minutes;
-        r.comp += b->comp;
-        r.watches += b->watches;
-        r.active += b->watches > 0;
-        r.tickets += b->tickets;
-        r.payfail += b->payfail;
-        r.planch += b->planch;
+        wsum *w = &o->w90;
+        for (int k = 0; k < 3; k++) {
+            w->minutes += b->minutes;
+            w->comp += b->comp;
+            w->watches += b->watches;
+            w->active += b->watches > 0;
+            w->tickets += b->tickets;
+            w->payfail += b->payfail;
+            w->planch += b->planch;
+            if (k == 0 && d >= from30)
+                w = &o->w30;
+            else if (k == 1 && d >= from7)
+                w = &o->w7;
+            else
+                break;
+        }
+        if (d >= from84) {
+            /* trend: least-squares slope of daily minutes against the week index x = 0..11
+             * of the last 84 days, empty weeks as zero (below) */
+            o->sxy += (double)((d - from84) / 7) * b->minutes;
+            o->sy += b->minutes;
+        }
     }
-    return r;
 }
 
 int cl_livestate_features(const cl_livestate *s, int32_t user, double *out, int *plan)
@@ -622,27 +652,21 @@ int cl_livestate_features(const cl_livestate *s, int32_t user, double *out, int 
         return cl_error(CL_ERANGE, "live: customer %d has no events", (int)user);
     const cust *c = CUST(s, k);
     const int32_t now = s->now;
-    wsum w7 = window(c, now, 7), w30 = window(c, now, 30), w90 = window(c, now, 90);
+    wsums ws;
+    windows(c, now, &ws);
+    const wsum w7 = ws.w7, w30 = ws.w30, w90 = ws.w90;
     double tenure = c->signup == NONE ? NAN : (double)now - (double)c->signup;
+    /* the trend's slope: (sum x*y - mean(x) * sum y) / Sxx with Sxx = 143 * 7 */
+    const double sxy = ws.sxy, sy = ws.sy;
 
-    /* trend: least-squares slope of daily minutes against the week index x = 0..11 of the last
-     * 84 days, empty weeks as zero: (sum x*y - mean(x) * sum y) / Sxx with Sxx = 143 * 7 */
-    double sxy = 0, sy = 0;
-    if (c->head != NONE)
-        for (int32_t d = now - 84; d < now; d++) {
-            if (d > c->head || d <= c->head - RING)
-                continue;
-            double m = c->ring[ring_index(d)].minutes;
-            sxy += (double)((d - (now - 84)) / 7) * m;
-            sy += m;
-        }
-
+    /* the completion of everybody's watches: read only for a customer without any */
     double gcomp = 0;
     int64_t gn = 0;
-    for (int i = 0; i < RING; i++) {
-        gcomp += s->gcomp[i];
-        gn += s->gwatch[i];
-    }
+    if (w90.watches == 0)
+        for (int i = 0; i < RING; i++) {
+            gcomp += s->gcomp[i];
+            gn += s->gwatch[i];
+        }
     int64_t titles = 0, genres = 0;
     for (uint32_t i = 0; c->seen && i < c->seen_cap; i++) {
         int32_t key = c->seen[2 * i];

@@ -135,6 +135,9 @@ int cl_livestate_frame(const cl_livestate *s, const int32_t *ids, int64_t n,
 /* Events applied to `user` by this process (0 when never seen). Not part of the image: a
  * restored state starts at 0. Caches of per-customer answers key on it. */
 int64_t cl_livestate_user_events(const cl_livestate *s, int32_t user);
+/* The day of `user`'s latest watch; CL_LIVE_NONE when it never watched (or was never seen):
+ * what tells recency_days' stand-in for "no watch yet" (now + 1) from a watch on day -1. */
+int32_t cl_livestate_last_watch(const cl_livestate *s, int32_t user);
 /* The titles `user` watched in the last CL_LIVE_RING days before the clock, latest first (ties:
  * lower title id first), at most cap of them, with the day each was last watched: the
  * history recommendations fold in. CL_ERANGE when the user was never seen. */

@@ -177,8 +177,8 @@ static void metrics(cl_service *svc, cl_service_response *r)
         "%lld\nchurnlab_customer_text_total{how=\"built\"} %lld\n",
         (long long)atomic_load(&svc->ans_scored), (long long)atomic_load(&svc->ans_reused),
         (long long)atomic_load(&svc->text_hits), (long long)atomic_load(&svc->text_built));
-    OUT("# HELP churnlab_monitor_refresh_locked_seconds Time monitor refreshes held the state's "
-        "read lock (a writer waits for it).\n"
+    OUT("# HELP churnlab_monitor_refresh_locked_seconds Longest stretch a monitor refresh held "
+        "the state's read lock (its snapshot, or one row's answer): what a writer waits for it.\n"
         "# TYPE churnlab_monitor_refresh_locked_seconds summary\n"
         "churnlab_monitor_refresh_locked_seconds_sum %.6f\n"
         "churnlab_monitor_refresh_locked_seconds_count %lld\n"

@@ -35,6 +35,8 @@ typedef struct svc_reason {
     char feature[64], column[48], label[48]; /* label: the category of a one-hot feature */
     double value, contrib;
     int index; /* the model feature */
+    int no_watch; /* column is recency_days and the customer never watched: value is the
+                   * feature's stand-in (now + 1), which the words do not show as days */
 } svc_reason;
 
 /* One customer's answer, valid while (nev, now, model) are unchanged. Its risk and reasons'
@@ -167,8 +169,8 @@ struct cl_service {
      * served from the cache, built */
     atomic_llong ans_scored, ans_reused, text_hits, text_built;
     /* monitor refreshes that computed (the refreshing thread writes, /metrics reads): count,
-     * seconds under the state's read lock (an ingest waits that long for its write lock)
-     * summed and the longest */
+     * and each one's longest stretch under the state's read lock (the snapshot or one row's
+     * answer: an ingest waits that long for its write lock at most) summed and the longest */
     atomic_llong refreshes;
     _Atomic double refresh_locked_sum, refresh_locked_max;
     double started;

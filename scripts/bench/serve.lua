@@ -75,7 +75,9 @@ end
 -- answer (risk and reasons depend on the day), so the pace sets the share of recomputed answers.
 -- A day's ingest lets the service's readers in every 1024 events (lua/bind/live.c): the time
 -- a whole day takes is printed too (day_ingest_ms; the lock is held for slices of it).
--- the service's counters (/metrics): answers scored / reused by key, texts cached / built
+-- the service's counters (/metrics): answers scored / reused by key, texts cached / built, and
+-- each monitor refresh's longest stretch under the state's read lock (its snapshot, or one row's
+-- answer: what an ingest waits for at most; before s10 the whole refresh ran under the lock)
 local function counters()
   local _, m = srv:request("GET", "/metrics")
   local function c(pat) return tonumber(m:match(pat) or "") end

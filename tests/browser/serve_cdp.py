@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import tempfile
@@ -349,6 +350,18 @@ def main():
         calib_null = os.environ.get("EXPECT_CALIBRATION") == "null"
         check(("settles" in info["calib"]) if calib_null else ("settled" in info["calib"] or "settles" in info["calib"]),
               "calibration panel: %s (%r)" % ("when it settles" if calib_null else "figures, or when it settles", info["calib"]))
+        # the trend's x labels span the axis: the first update's day and the last's are labelled
+        # (labels once stopped short of the right end, where the monitor had skipped days); the
+        # days are read from the chart's own data (the monitor may have moved on since)
+        tk = cdp.eval("""(() => { const ch = typeof Chart === 'function' && Chart.getChart(document.getElementById('chart-trend'));
+            if (!ch) return null;
+            const shown = ch.scales.x.ticks.map(t => t.label).filter(l => l !== null && l !== undefined && l !== '');
+            const days = ch.data.labels.map(l => (String(l).match(/day (-?\\d+)$/) || [])[1]);
+            return {shown, days}; })()""")
+        tdays = [int(d) for d in (tk or {}).get("days", []) if d is not None]
+        check(tk and tdays and tk["shown"] and tk["shown"][0] == "day %d" % tdays[0] and tk["shown"][-1] == "day %d" % tdays[-1]
+              and len(tk["shown"]) >= min(3, len(set(tdays))),
+              "trend x labels run from the first day to the last (%s for days %s-%s)" % (tk and tk["shown"], tdays[:1], tdays[-1:]))
         # machine names (with "_") must not show; a one-word name ("price") cannot be told from a word
         mon = api("/api/monitor")
         raw = [d["feature"] for d in mon.get("drift", []) if d.get("label") and "_" in d["feature"] and d["feature"] in info["text"]]
@@ -395,6 +408,12 @@ def main():
             check(c.get("action") is None or (c["action"]["label"] in cinfo["text"] and "net value" in cinfo["text"]),
                   "best action and its expected net value shown")
             check(cinfo["chart"] or not c.get("history"), "risk history chart drawn")
+            # recommendations are ranked, without the recommender's raw scores ("2215.000")
+            rtxt = cdp.eval("""(() => { const h = [...document.querySelectorAll('#h-recs')][0]; const sec = h && h.parentElement;
+                return sec ? sec.innerText : ''; })()""")
+            check(c.get("recommendations") is None or not c["recommendations"] or
+                  ("Score" not in rtxt and not re.search(r"\d\.\d{3}\b", rtxt) and c["recommendations"][0]["name"] in rtxt),
+                  "recommended titles ranked, no raw scores (%r)" % rtxt[:80])
             shot("customer-1400x900")
             viewport(1280, 800)
             shot("customer-1280x800")

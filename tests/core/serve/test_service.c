@@ -1041,6 +1041,124 @@ static void reused_answers_equal_fresh_ones(void **st)
     fx_teardown(&G);
 }
 
+/* The monitor scores outside the state's lock, from a snapshot: the feature frame taken
+ * under it. Scoring that frame gives cl_livescore_risks' doubles bit for bit, keeps giving
+ * them after the state moved on (it reads the frame, not the state), and the published
+ * ranking holds exactly the risks of the state it was taken from. */
+static void refresh_scores_a_snapshot(void **st)
+{
+    (void)st;
+    svc_model *m = cl_service_model_get(F.svc);
+    int32_t *ids = NULL;
+    int64_t n = 0;
+    assert_int_equal(cl_livestate_active_ids(F.s, &ids, &n), CL_OK);
+    assert_true(n > 10);
+    cl_frame *live = NULL;
+    assert_int_equal(cl_livestate_frame(F.s, ids, n, &live), CL_OK);
+    double *r0 = malloc(sizeof(double) * (size_t)n), *r1 = malloc(sizeof(double) * (size_t)n);
+    assert_int_equal(cl_livescore_risks(m->sc, ids, n, r0), CL_OK);
+    assert_int_equal(cl_livescore_risks_frame(m->sc, live, ids, n, r1), CL_OK);
+    assert_memory_equal(r0, r1, sizeof(double) * (size_t)n);
+
+    /* the refresh publishes those risks: the ranking is every active customer, riskiest first */
+    assert_int_equal(cl_service_refresh(F.svc, 1, NULL), CL_OK);
+    svc_rank *rk = malloc(sizeof *rk * (size_t)n);
+    int64_t got = 0, total = 0, version = 0;
+    int32_t day = 0;
+    assert_int_equal(cl_service_ranking(F.svc, -1, -1, 0, rk, n, &got, &total, &version, &day), CL_OK);
+    assert_int_equal(got, n);
+    assert_int_equal(day, cl_livestate_now(F.s));
+    for (int64_t k = 0; k < got; k++) {
+        int64_t i = 0;
+        while (i < n && ids[i] != rk[k].user)
+            i++;
+        assert_true(i < n);
+        assert_true(rk[k].risk == r0[i]);
+        if (k > 0)
+            assert_true(rk[k - 1].risk >= rk[k].risk);
+    }
+
+    /* the state moves on (tickets and payment failures for the first customer, today): a
+     * fresh score sees it, the snapshot does not */
+    int32_t u = ids[0], today = cl_livestate_now(F.s);
+    for (int k = 0; k < 3; k++) {
+        cl_live_event e = {.user = u, .day = today, .kind = k == 1 ? CL_LIVE_PAYFAIL : CL_LIVE_TICKET};
+        assert_int_equal(cl_livestate_apply(F.s, &e), CL_OK);
+    }
+    double now_risk;
+    assert_int_equal(cl_livescore_risk(m->sc, u, &now_risk), CL_OK);
+    assert_true(now_risk != r0[0]);
+    assert_int_equal(cl_livescore_risks_frame(m->sc, live, ids, n, r1), CL_OK);
+    assert_memory_equal(r0, r1, sizeof(double) * (size_t)n);
+    /* a frame that is not cl_livestate_frame's of those ids is refused, naming the shape */
+    assert_int_equal(cl_livescore_risks_frame(m->sc, live, ids, n - 1, r1), CL_EINVAL);
+    assert_non_null(strstr(cl_error_last(), "cl_livestate_frame"));
+    cl_frame_free(live);
+    free(r0);
+    free(r1);
+    free(rk);
+    cl_alloc_free(ids);
+    cl_service_model_put(m);
+}
+
+/* recency_days of a customer who never watched is a stand-in (now + 1: "as if on day -1"),
+ * not a number of days to show: the words say so ("Days since the last watch: 101" read as
+ * if the customer had watched 101 days ago). A customer with watches keeps the number. */
+static void a_customer_who_never_watched_reads_in_words(void **st)
+{
+    (void)st;
+    svc_reason r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.column, sizeof r.column, "recency_days");
+    r.value = 101;
+    r.contrib = 0.7;
+    char text[192];
+    cl_service_reason_text(&r, text, sizeof text);
+    assert_string_equal(text, "Days since the last watch: 101 (raises risk)");
+    r.no_watch = 1;
+    cl_service_reason_text(&r, text, sizeof text);
+    assert_string_equal(text, "Days since the last watch: no watch since joining (raises risk)");
+
+    /* a new customer with a profile and no watch: recency is among its reasons, in words */
+    int32_t u = 5000, now = cl_livestate_now(F.s);
+    cl_live_event e = {.user = u, .day = now - 40, .kind = CL_LIVE_PROFILE, .plan = 1,
+                       .value = 12.99};
+    assert_int_equal(cl_livestate_apply(F.s, &e), CL_OK);
+    assert_int_equal(cl_livestate_last_watch(F.s, u), CL_LIVE_NONE);
+    svc_model *m = cl_service_model_get(F.svc);
+    svc_answer a;
+    assert_int_equal(cl_service_answer_of(F.svc, m, u, &a), CL_OK);
+    int seen = 0;
+    for (int k = 0; k < a.nreasons; k++) {
+        assert_int_equal(a.reasons[k].no_watch, !strcmp(a.reasons[k].column, "recency_days"));
+        if (a.reasons[k].no_watch) {
+            seen = 1;
+            assert_true(a.reasons[k].value == (double)now + 1); /* the model's input, kept */
+        }
+    }
+    assert_true(seen);
+    char path[32];
+    snprintf(path, sizeof path, "/api/customers/%d", (int)u);
+    int status;
+    json_t *j = call("GET", path, NULL, NULL, &status);
+    assert_int_equal(status, 200);
+    int said = 0;
+    json_t *rs = json_object_get(j, "reasons");
+    for (size_t k = 0; k < json_array_size(rs); k++)
+        said += strstr(json_string_value(json_object_get(json_array_get(rs, k), "text")),
+                       "no watch since joining") != NULL;
+    assert_int_equal(said, 1);
+    json_decref(j);
+    /* one watch later the number is days again */
+    cl_live_event w = {.user = u, .day = now, .kind = CL_LIVE_WATCH, .title = 3, .minutes = 20,
+                       .completion = 0.5};
+    assert_int_equal(cl_livestate_apply(F.s, &w), CL_OK);
+    assert_int_equal(cl_service_answer_of(F.svc, m, u, &a), CL_OK);
+    for (int k = 0; k < a.nreasons; k++)
+        assert_int_equal(a.reasons[k].no_watch, 0);
+    cl_service_model_put(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1062,6 +1180,8 @@ int main(void)
         cmocka_unit_test(reused_answers_equal_fresh_ones),
         cmocka_unit_test(answer_text_equals_the_tree),
         cmocka_unit_test(recommendations_follow_the_history),
+        cmocka_unit_test(refresh_scores_a_snapshot),
+        cmocka_unit_test(a_customer_who_never_watched_reads_in_words),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
