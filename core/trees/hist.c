@@ -9,40 +9,103 @@
 #include <omp.h>
 #endif
 
-/* Accumulates rows [k0, k1) of feature j into h, and when h2 is not NULL the odd positions
- * into h2 (two independent dependency chains for the read-modify-write of a bin; integer
- * sums, so the split changes nothing but speed). */
-static inline void acc_rows(cl_hbin *restrict h, cl_hbin *restrict h2, const uint8_t *col,
-                            const uint32_t *rows, const int64_t *gh, size_t k0, size_t k1)
+/* One histogram bin's (g, h) pair as one 16-byte vector: a row's pair is added to a bin with
+ * one load, one add and one store (paddq on x86-64; GCC's generic vectors elsewhere). Bins
+ * and ordered gradients are 16-byte aligned (cl_alloc aligns to 64; pairs at even indices). */
+typedef int64_t v2i64 __attribute__((vector_size(16), may_alias));
+
+/* Accumulates rows [k0, k1) of one feature (column col) into h, and when h2 is not NULL the
+ * odd positions into h2 (two independent dependency chains for the read-modify-write of a
+ * bin; integer sums, so the split changes nothing but speed). */
+static inline void acc_one(cl_hbin *restrict h, cl_hbin *restrict h2, const uint8_t *col,
+                           const uint32_t *rows, const int64_t *gh, size_t k0, size_t k1)
 {
+    v2i64 *H = (v2i64 *)h, *H2 = (v2i64 *)h2;
+    const v2i64 *G = (const v2i64 *)gh;
     size_t k = k0;
-    if (h2) {
+    if (H2) {
         if (rows) {
             for (; k + 1 < k1; k += 2) {
                 if (k + 64 < k1)
                     __builtin_prefetch(col + rows[k + 64]);
-                cl_hbin *e = h + col[rows[k]], *f = h2 + col[rows[k + 1]];
-                e->g += gh[2 * k];
-                e->h += gh[2 * k + 1];
-                f->g += gh[2 * k + 2];
-                f->h += gh[2 * k + 3];
+                H[col[rows[k]]] += G[k];
+                H2[col[rows[k + 1]]] += G[k + 1];
             }
         } else {
             for (; k + 1 < k1; k += 2) {
-                cl_hbin *e = h + col[k], *f = h2 + col[k + 1];
-                e->g += gh[2 * k];
-                e->h += gh[2 * k + 1];
-                f->g += gh[2 * k + 2];
-                f->h += gh[2 * k + 3];
+                H[col[k]] += G[k];
+                H2[col[k + 1]] += G[k + 1];
             }
         }
     }
     for (; k < k1; k++) {
         if (rows && k + 32 < k1)
             __builtin_prefetch(col + rows[k + 32]);
-        cl_hbin *e = h + col[rows ? rows[k] : k];
-        e->g += gh[2 * k];
-        e->h += gh[2 * k + 1];
+        H[col[rows ? rows[k] : k]] += G[k];
+    }
+}
+
+/* Rows [k0, k1) of two and of four features at once (columns c[], histograms h[]): a row's
+ * index and gradient pair are loaded once for all of them, and the updates of one feature's
+ * histogram are two or four updates apart, which hides most of the store-to-load latency
+ * the two chains of acc_one are for. Integer sums: the same histograms as acc_one. */
+static inline void acc_two(cl_hbin *const *h, const uint8_t *const *c, const uint32_t *rows,
+                           const int64_t *gh, size_t k0, size_t k1)
+{
+    v2i64 *restrict H0 = (v2i64 *)h[0], *restrict H1 = (v2i64 *)h[1];
+    const uint8_t *c0 = c[0], *c1 = c[1];
+    const v2i64 *G = (const v2i64 *)gh;
+    if (rows) {
+        for (size_t k = k0; k < k1; k++) {
+            if (k + 48 < k1) {
+                __builtin_prefetch(c0 + rows[k + 48]);
+                __builtin_prefetch(c1 + rows[k + 48]);
+            }
+            uint32_t r = rows[k];
+            v2i64 g = G[k];
+            H0[c0[r]] += g;
+            H1[c1[r]] += g;
+        }
+    } else {
+        for (size_t k = k0; k < k1; k++) {
+            v2i64 g = G[k];
+            H0[c0[k]] += g;
+            H1[c1[k]] += g;
+        }
+    }
+}
+
+static inline void acc_four(cl_hbin *const *h, const uint8_t *const *c, const uint32_t *rows,
+                            const int64_t *gh, size_t k0, size_t k1)
+{
+    v2i64 *restrict H0 = (v2i64 *)h[0], *restrict H1 = (v2i64 *)h[1];
+    v2i64 *restrict H2 = (v2i64 *)h[2], *restrict H3 = (v2i64 *)h[3];
+    const uint8_t *c0 = c[0], *c1 = c[1], *c2 = c[2], *c3 = c[3];
+    const v2i64 *G = (const v2i64 *)gh;
+    if (rows) {
+        for (size_t k = k0; k < k1; k++) {
+            if (k + 48 < k1) {
+                uint32_t q = rows[k + 48];
+                __builtin_prefetch(c0 + q);
+                __builtin_prefetch(c1 + q);
+                __builtin_prefetch(c2 + q);
+                __builtin_prefetch(c3 + q);
+            }
+            uint32_t r = rows[k];
+            v2i64 g = G[k];
+            H0[c0[r]] += g;
+            H1[c1[r]] += g;
+            H2[c2[r]] += g;
+            H3[c3[r]] += g;
+        }
+    } else {
+        for (size_t k = k0; k < k1; k++) {
+            v2i64 g = G[k];
+            H0[c0[k]] += g;
+            H1[c1[k]] += g;
+            H2[c2[k]] += g;
+            H3[c3[k]] += g;
+        }
     }
 }
 
@@ -54,24 +117,35 @@ CL_ISA_BODY void range_body(cl_hbin *hist, cl_hbin *hist2, const int *hist_off,
         int j = feats[f];
         size_t nb = (size_t)(hist_off[j + 1] - hist_off[j]);
         memset(hist + hist_off[j], 0, nb * sizeof *hist);
-        if (hist2)
-            memset(hist2 + hist_off[j], 0, nb * sizeof *hist2);
     }
+    /* features in fours, then a pair, then one alone (with the second chain when given) */
+    int nf = f1 - f0, f4 = f0 + nf / 4 * 4, f2 = f4 + (f1 - f4) / 2 * 2;
+    int lone = f2 < f1 ? feats[f2] : -1;
+    cl_hbin *lone2 = lone >= 0 && hist2 ? hist2 + hist_off[lone] : NULL;
+    if (lone2)
+        memset(lone2, 0, (size_t)(hist_off[lone + 1] - hist_off[lone]) * sizeof *hist2);
     for (size_t k0 = 0; k0 < m; k0 += CL_HIST_BLOCK) {
         size_t k1 = k0 + CL_HIST_BLOCK < m ? k0 + CL_HIST_BLOCK : m;
-        for (int f = f0; f < f1; f++) {
-            int j = feats[f];
-            acc_rows(hist + hist_off[j], hist2 ? hist2 + hist_off[j] : NULL, bins + (size_t)j * n,
-                     rows, gh, k0, k1);
-        }
-    }
-    if (hist2)
-        for (int f = f0; f < f1; f++) {
-            int j = feats[f];
-            for (int b = hist_off[j]; b < hist_off[j + 1]; b++) {
-                hist[b].g += hist2[b].g;
-                hist[b].h += hist2[b].h;
+        for (int f = f0; f < f2; f += (f < f4 ? 4 : 2)) {
+            int g = f < f4 ? 4 : 2;
+            cl_hbin *h[4];
+            const uint8_t *c[4];
+            for (int q = 0; q < g; q++) {
+                h[q] = hist + hist_off[feats[f + q]];
+                c[q] = bins + (size_t)feats[f + q] * n;
             }
+            if (g == 4)
+                acc_four(h, c, rows, gh, k0, k1);
+            else
+                acc_two(h, c, rows, gh, k0, k1);
+        }
+        if (lone >= 0)
+            acc_one(hist + hist_off[lone], lone2, bins + (size_t)lone * n, rows, gh, k0, k1);
+    }
+    if (lone2)
+        for (int b = hist_off[lone]; b < hist_off[lone + 1]; b++) {
+            hist[b].g += hist2[b].g;
+            hist[b].h += hist2[b].h;
         }
 }
 

@@ -10,8 +10,10 @@
  * histograms are summed (XGBoost's GPU histograms are made deterministic the same way);
  * subtraction is exact too. Threads own contiguous feature ranges and walk the rows in blocks
  * of CL_HIST_BLOCK, so one block of ordered gradients stays in cache while the thread sweeps
- * its features (LightGBM's ordered gradients, column-wise). Nodes of >= 8192 rows accumulate
- * even and odd list positions in two histograms added at the end (two dependency chains).
+ * its features (LightGBM's ordered gradients, column-wise), four features at a time: a row's
+ * index and (g, h) pair are read once for the four, and each bin update is one 16-byte vector
+ * add. A feature left alone in a node of >= 8192 rows accumulates even and odd list positions
+ * in two histograms added at the end (two dependency chains).
  */
 #ifndef CL_HIST_H
 #define CL_HIST_H
