@@ -36,9 +36,9 @@ typedef struct cand {
 struct cl_tree_grow_ws {
     size_t n;
     int total_bins, d;
-    int64_t *gh;   /* 2n ordered fixed-point gradients */
+    int64_t *gh;   /* 2n ordered fixed-point gradients; also the room of tmp and dir */
     cl_hbin *pack; /* total_bins: a feature subset packed for a reduction */
-    uint32_t *tmp; /* n */
+    uint32_t *tmp; /* n + 1, inside gh (below) */
     cl_hbin **pool;
     int npool, poolcap;
     cand *cands;
@@ -47,7 +47,7 @@ struct cl_tree_grow_ws {
     int nleaves, leafcap;
     int *feats; /* d: node feature sample */
     /* level-wise growth (grow_levels) */
-    uint8_t *dir;    /* n: 1 when the row at that position goes left */
+    uint8_t *dir;    /* n + 1, inside gh after tmp: 1 when the row at that position goes left */
     cl_hbin **h2;    /* per thread: second accumulation chain */
     int nh2;
     struct lvl_item *items; /* partition and gather work */
@@ -71,7 +71,12 @@ int cl_tree_grow_ws_new(cl_tree_grow_ws **out, size_t n, int total_bins, int d)
     ws->total_bins = total_bins;
     ws->d = d;
     ws->gh = cl_alloc((2 * n + 2) * sizeof *ws->gh);
-    ws->tmp = cl_alloc((n + 1) * sizeof *ws->tmp);
+    /* A partition (tmp, dir) and the ordered gradients (gh) are never in use at once: every
+     * partition comes before the gather of the gradients it lists, and the gradients of the
+     * histograms built before it are spent. So the partition's scratch (5 bytes a row) lives
+     * in gh's 16 bytes a row instead of beside them. */
+    ws->tmp = ws->gh ? (uint32_t *)ws->gh : NULL;
+    ws->dir = ws->gh ? (uint8_t *)(ws->tmp + n + 1) : NULL;
     ws->feats = cl_alloc(((size_t)d + 1) * sizeof *ws->feats);
     ws->pack = cl_alloc(((size_t)total_bins + 1) * sizeof *ws->pack);
     if (!ws->gh || !ws->tmp || !ws->feats || !ws->pack) {
@@ -94,10 +99,8 @@ void cl_tree_grow_ws_free(cl_tree_grow_ws *ws)
     cl_alloc_free(ws->cands);
     cl_alloc_free(ws->leaves);
     cl_alloc_free(ws->gh);
-    cl_alloc_free(ws->tmp);
     cl_alloc_free(ws->feats);
     cl_alloc_free(ws->pack);
-    cl_alloc_free(ws->dir);
     for (int i = 0; i < ws->nh2; i++)
         cl_alloc_free(ws->h2[i]);
     cl_alloc_free(ws->h2);
@@ -718,11 +721,9 @@ static void *lvl_room(void *buf, size_t *cap, size_t need, size_t elem)
          ? ((ws)->field = tmp_room, CL_OK)                                                   \
          : CL_ENOMEM)
 
-/* The direction bytes and one second accumulation chain per thread (hist.c's two chains). */
+/* One second accumulation chain per thread (hist.c's two chains). */
 static int lvl_scratch(cl_tree_grow_ws *ws, int nth)
 {
-    if (!ws->dir && !(ws->dir = cl_alloc(ws->n + 1)))
-        return CL_ENOMEM;
     if (ws->nh2 >= nth)
         return CL_OK;
     cl_hbin **a = cl_alloc_realloc(ws->h2, (size_t)nth * sizeof *a);
