@@ -36,7 +36,7 @@ typedef struct cand {
 struct cl_tree_grow_ws {
     size_t n;
     int total_bins, d;
-    int64_t *gh;   /* 2n ordered fixed-point gradients; also the room of tmp and dir */
+    int64_t *gh;   /* 2n ordered fixed-point gradients; also the room of tmp */
     cl_hbin *pack; /* total_bins: a feature subset packed for a reduction */
     uint32_t *tmp; /* n + 1, inside gh (below) */
     cl_hbin **pool;
@@ -47,7 +47,6 @@ struct cl_tree_grow_ws {
     int nleaves, leafcap;
     int *feats; /* d: node feature sample */
     /* level-wise growth (grow_levels) */
-    uint8_t *dir;    /* n + 1, inside gh after tmp: 1 when the row at that position goes left */
     cl_hbin **h2;    /* per thread: second accumulation chain, or the root's partial sums */
     int64_t **blk;   /* per thread: 2 CL_HIST_BLOCK converted gradients (the root's build) */
     int nh2;
@@ -72,12 +71,11 @@ int cl_tree_grow_ws_new(cl_tree_grow_ws **out, size_t n, int total_bins, int d)
     ws->total_bins = total_bins;
     ws->d = d;
     ws->gh = cl_alloc((2 * n + 2) * sizeof *ws->gh);
-    /* A partition (tmp, dir) and the ordered gradients (gh) are never in use at once: every
+    /* A partition (tmp) and the ordered gradients (gh) are never in use at once: every
      * partition comes before the gather of the gradients it lists, and the gradients of the
-     * histograms built before it are spent. So the partition's scratch (5 bytes a row) lives
+     * histograms built before it are spent. So the partition's scratch (4 bytes a row) lives
      * in gh's 16 bytes a row instead of beside them. */
     ws->tmp = ws->gh ? (uint32_t *)ws->gh : NULL;
-    ws->dir = ws->gh ? (uint8_t *)(ws->tmp + n + 1) : NULL;
     ws->feats = cl_alloc(((size_t)d + 1) * sizeof *ws->feats);
     ws->pack = cl_alloc(((size_t)total_bins + 1) * sizeof *ws->pack);
     if (!ws->gh || !ws->tmp || !ws->feats || !ws->pack) {
@@ -687,6 +685,10 @@ fail:
 #define LVL_PAR ((size_t)1 << 15)  /* fewer rows to partition: one thread */
 #define LVL_PAR_HIST ((size_t)1 << 18) /* fewer row-features to accumulate: one thread */
 
+/* a thread's block buffer (2 CL_HIST_BLOCK int64) holds one partition block's rows */
+_Static_assert(2 * CL_HIST_BLOCK * sizeof(int64_t) >= LVL_BLOCK * sizeof(uint32_t),
+               "ws->blk must hold LVL_BLOCK rows");
+
 struct lvl_item {
     int q;         /* the parent (partition) or build (gather) it belongs to */
     size_t k0, k1; /* positions in rows */
@@ -937,8 +939,11 @@ static int lvl_run(cl_tree_grow_ws *ws, int nb, const int *spl, int ns,
 }
 
 /* Stable partition of every parent's rows by its split, as partition(): each block of
- * LVL_BLOCK positions records its rows' directions and counts its lefts, then moves its rows
- * to offsets from those counts. The parents' left counts go to ws->nl. */
+ * LVL_BLOCK positions partitions itself stably into the same positions of tmp (its lefts in
+ * order, then its rights, which wait in the thread's block buffer meanwhile) and counts its
+ * lefts; then each block copies its two runs to offsets from those counts. Two passes over
+ * the rows (one random read of the split column) and one barrier between them besides the
+ * offsets'. The parents' left counts go to ws->nl. */
 static void lvl_partition(cl_tree_grow_ws *ws, uint32_t *rows, const uint8_t *bins, size_t n,
                           const cl_binning *b, const int *par, int np, int nth)
 {
@@ -953,22 +958,25 @@ static void lvl_partition(cl_tree_grow_ws *ws, uint32_t *rows, const uint8_t *bi
             it->k1 = k0 + LVL_BLOCK < c->end ? k0 + LVL_BLOCK : c->end;
         }
     }
-    uint8_t *dir = ws->dir;
     uint32_t *tmp = ws->tmp;
 #pragma omp parallel num_threads(nth) if (total > LVL_PAR)
     {
+        uint32_t *right = (uint32_t *)ws->blk[thread_id()]; /* LVL_BLOCK entries */
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < ni; i++) {
             struct lvl_item *it = &ws->items[i];
             const cl_split *s = &ws->cands[par[it->q]].split;
             const uint8_t *col = bins + (size_t)s->feature * n;
-            size_t cnt = 0;
+            size_t nl = it->k0, nr = 0;
             for (size_t k = it->k0; k < it->k1; k++) {
-                uint8_t l = (uint8_t)goes_left(s, b, col[rows[k]]);
-                dir[k] = l;
-                cnt += l;
+                uint32_t r = rows[k];
+                if (goes_left(s, b, col[r]))
+                    tmp[nl++] = r;
+                else
+                    right[nr++] = r;
             }
-            it->nl = cnt;
+            memcpy(tmp + nl, right, nr * sizeof *tmp);
+            it->nl = nl - it->k0;
         }
 #pragma omp single
         {
@@ -990,19 +998,10 @@ static void lvl_partition(cl_tree_grow_ws *ws, uint32_t *rows, const uint8_t *bi
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < ni; i++) {
             const struct lvl_item *it = &ws->items[i];
-            size_t lo = it->lo, ro = it->ro;
-            for (size_t k = it->k0; k < it->k1; k++) {
-                uint32_t r = rows[k];
-                if (dir[k])
-                    tmp[lo++] = r;
-                else
-                    tmp[ro++] = r;
-            }
+            memcpy(rows + it->lo, tmp + it->k0, it->nl * sizeof *rows);
+            memcpy(rows + it->ro, tmp + it->k0 + it->nl,
+                   (it->k1 - it->k0 - it->nl) * sizeof *rows);
         }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < ni; i++)
-            memcpy(rows + ws->items[i].k0, tmp + ws->items[i].k0,
-                   (ws->items[i].k1 - ws->items[i].k0) * sizeof *rows);
     }
 }
 
