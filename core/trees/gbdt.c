@@ -287,10 +287,11 @@ typedef struct boost {
     cl_dist *dist;
     size_t n, nv;          /* this rank's training and validation rows */
     size_t ng, first, nvg; /* every rank's rows, this rank's first one, every rank's validation rows */
-    cl_tensor *Xc, *Xvc;
+    cl_tensor *Xc, *Xvc, *yc;
     const float *Xd;
     uint8_t *bins;
-    float *yv, *grad, *hess, *ylab, *vtmp;
+    float *yv, *grad, *hess, *vtmp;
+    const float *ylab; /* the labels: y's own data (a contiguous view of it in yc) */
     double *scratch, *margin, *vmargin;
     double *vall; /* distributed: the validation margins of every rank */
     float *yvall;
@@ -407,10 +408,10 @@ static void boost_free(boost *b)
 {
     cl_tensor_free(b->Xc);
     cl_tensor_free(b->Xvc);
+    cl_tensor_free(b->yc);
     cl_alloc_free(b->bins);
     cl_alloc_free(b->grad);
     cl_alloc_free(b->hess);
-    cl_alloc_free(b->ylab);
     cl_alloc_free(b->margin);
     cl_alloc_free(b->rows);
     cl_alloc_free(b->feats);
@@ -466,10 +467,13 @@ static int setup_rows(boost *b, const cl_tensor *X, const cl_tensor *y, const ui
     cl_gbdt *m = b->m;
     size_t n = b->n, nv = b->nv, nvg = b->nvg;
     int d = b->d;
+    /* views, not copies, of contiguous X and y (a copy of the labels was 4 bytes a row) */
     int rc = cl_tensor_contiguous(&b->Xc, X);
-    if (rc || (b->o->Xv && (rc = cl_tensor_contiguous(&b->Xvc, b->o->Xv))))
+    if (rc || (rc = cl_tensor_contiguous(&b->yc, y)) ||
+        (b->o->Xv && (rc = cl_tensor_contiguous(&b->Xvc, b->o->Xv))))
         return rc;
     b->Xd = cl_tensor_data(b->Xc);
+    b->ylab = cl_tensor_data(b->yc);
     if ((rc = cl_binning_new(&m->bins, b->p->max_bins, b->p->seed)) ||
         (rc = cl_binning_fit_dist(m->bins, b->Xd, n, d, is_cat, b->dist)))
         return rc;
@@ -479,7 +483,6 @@ static int setup_rows(boost *b, const cl_tensor *X, const cl_tensor *y, const ui
     b->bins = cl_alloc(nb);
     b->grad = cl_alloc(n * sizeof *b->grad);
     b->hess = cl_alloc(n * sizeof *b->hess);
-    b->ylab = cl_alloc(n * sizeof *b->ylab);
     b->margin = cl_alloc(n * sizeof *b->margin);
     b->rows = cl_alloc(n * sizeof *b->rows);
     b->feats = cl_alloc((size_t)d * sizeof *b->feats);
@@ -494,15 +497,13 @@ static int setup_rows(boost *b, const cl_tensor *X, const cl_tensor *y, const ui
             b->yvall = cl_alloc(nvg * sizeof *b->yvall);
         }
     }
-    if (!b->bins || !b->grad || !b->hess || !b->ylab || !b->margin || !b->rows || !b->feats ||
+    if (!b->bins || !b->grad || !b->hess || !b->margin || !b->rows || !b->feats ||
         !b->missing || (nv && (!b->yv || !b->vmargin || !b->vtmp || !b->scratch ||
                                (b->nranks > 1 && (!b->vall || !b->yvall)))))
         return CL_ENOMEM;
     cl_binning_apply(m->bins, b->Xd, n, b->bins);
     for (int j = 0; j < d; j++)
         b->missing[j] = m->bins->nbins[j];
-    for (size_t i = 0; i < n; i++)
-        b->ylab[i] = *cl_tensor_ptr(y, (int64_t)i, 0);
     for (size_t i = 0; i < nv; i++)
         b->yv[i] = *cl_tensor_ptr(b->o->yv, (int64_t)i, 0);
     if (nv && b->nranks > 1) { /* the validation labels of every rank, in rank order */

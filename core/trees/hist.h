@@ -10,8 +10,10 @@
  * histograms are summed (XGBoost's GPU histograms are made deterministic the same way);
  * subtraction is exact too. Threads own contiguous feature ranges and walk the rows in blocks
  * of CL_HIST_BLOCK, so one block of ordered gradients stays in cache while the thread sweeps
- * its features (LightGBM's ordered gradients, column-wise). Nodes of >= 8192 rows accumulate
- * even and odd list positions in two histograms added at the end (two dependency chains).
+ * its features (LightGBM's ordered gradients, column-wise), four features at a time: a row's
+ * index and (g, h) pair are read once for the four, and each bin update is one 16-byte vector
+ * add. A feature left alone in a node of >= 8192 rows accumulates even and odd list positions
+ * in two histograms added at the end (two dependency chains).
  */
 #ifndef CL_HIST_H
 #define CL_HIST_H
@@ -42,6 +44,18 @@ void cl_hist_build(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size
 void cl_hist_build_range(cl_hbin *hist, cl_hbin *hist2, const int *hist_off, const uint8_t *bins,
                          size_t n, const uint32_t *rows, size_t m, const int64_t *gh,
                          const int *feats, int f0, int f1);
+
+/* Adds to `hist` (not cleared) list positions [k0, k1) of rows (NULL: positions are row
+ * numbers) for features feats[0..nf), from the rows' float gradients and hessians (indexed
+ * by row number): each is rounded to grad * sg and hess * sh units (cl_round_i64, as the
+ * grower's gather does) one block of CL_HIST_BLOCK positions at a time into blk (room for
+ * 2 CL_HIST_BLOCK int64), so no ordered-gradient buffer of the whole node is needed. Integer
+ * sums: several calls over parts of a node, added in any order, give cl_hist_build's
+ * histogram of the whole. */
+void cl_hist_add_float(cl_hbin *hist, const int *hist_off, const uint8_t *bins, size_t n,
+                       const uint32_t *rows, size_t k0, size_t k1, const float *grad,
+                       const float *hess, double sg, double sh, const int *feats, int nf,
+                       int64_t *blk);
 
 /* out = parent - child over the ranges of feats (the sibling's histogram); out may alias
  * parent. */

@@ -11,7 +11,7 @@
  * vectorise on AVX-512 only (split.c takes its all-candidates scan there alone); the
  * traversal's level loop and the binning search have hand-written AVX-512 bodies with real
  * gathers (predict.c, binning.c: GCC 12 emulated the gathers with scalar loads); the
- * histogram's int64 scatter-add compiles to scalar code on every path.
+ * histogram's int64 scatter-add is one 16-byte vector add per bin on every path (hist.c).
  */
 #ifndef CL_ISA_H
 #define CL_ISA_H

@@ -36,9 +36,9 @@ typedef struct cand {
 struct cl_tree_grow_ws {
     size_t n;
     int total_bins, d;
-    int64_t *gh;   /* 2n ordered fixed-point gradients */
+    int64_t *gh;   /* 2n ordered fixed-point gradients; also the room of tmp */
     cl_hbin *pack; /* total_bins: a feature subset packed for a reduction */
-    uint32_t *tmp; /* n */
+    uint32_t *tmp; /* n + 1, inside gh (below) */
     cl_hbin **pool;
     int npool, poolcap;
     cand *cands;
@@ -47,8 +47,8 @@ struct cl_tree_grow_ws {
     int nleaves, leafcap;
     int *feats; /* d: node feature sample */
     /* level-wise growth (grow_levels) */
-    uint8_t *dir;    /* n: 1 when the row at that position goes left */
-    cl_hbin **h2;    /* per thread: second accumulation chain */
+    cl_hbin **h2;    /* per thread: second accumulation chain, or the root's partial sums */
+    int64_t **blk;   /* per thread: 2 CL_HIST_BLOCK converted gradients (the root's build) */
     int nh2;
     struct lvl_item *items; /* partition and gather work */
     size_t itemcap;
@@ -71,7 +71,11 @@ int cl_tree_grow_ws_new(cl_tree_grow_ws **out, size_t n, int total_bins, int d)
     ws->total_bins = total_bins;
     ws->d = d;
     ws->gh = cl_alloc((2 * n + 2) * sizeof *ws->gh);
-    ws->tmp = cl_alloc((n + 1) * sizeof *ws->tmp);
+    /* A partition (tmp) and the ordered gradients (gh) are never in use at once: every
+     * partition comes before the gather of the gradients it lists, and the gradients of the
+     * histograms built before it are spent. So the partition's scratch (4 bytes a row) lives
+     * in gh's 16 bytes a row instead of beside them. */
+    ws->tmp = ws->gh ? (uint32_t *)ws->gh : NULL;
     ws->feats = cl_alloc(((size_t)d + 1) * sizeof *ws->feats);
     ws->pack = cl_alloc(((size_t)total_bins + 1) * sizeof *ws->pack);
     if (!ws->gh || !ws->tmp || !ws->feats || !ws->pack) {
@@ -94,13 +98,14 @@ void cl_tree_grow_ws_free(cl_tree_grow_ws *ws)
     cl_alloc_free(ws->cands);
     cl_alloc_free(ws->leaves);
     cl_alloc_free(ws->gh);
-    cl_alloc_free(ws->tmp);
     cl_alloc_free(ws->feats);
     cl_alloc_free(ws->pack);
-    cl_alloc_free(ws->dir);
-    for (int i = 0; i < ws->nh2; i++)
+    for (int i = 0; i < ws->nh2; i++) {
         cl_alloc_free(ws->h2[i]);
+        cl_alloc_free(ws->blk[i]);
+    }
     cl_alloc_free(ws->h2);
+    cl_alloc_free(ws->blk);
     cl_alloc_free(ws->items);
     cl_alloc_free(ws->blds);
     cl_alloc_free(ws->chunks);
@@ -680,6 +685,10 @@ fail:
 #define LVL_PAR ((size_t)1 << 15)  /* fewer rows to partition: one thread */
 #define LVL_PAR_HIST ((size_t)1 << 18) /* fewer row-features to accumulate: one thread */
 
+/* a thread's block buffer (2 CL_HIST_BLOCK int64) holds one partition block's rows */
+_Static_assert(2 * CL_HIST_BLOCK * sizeof(int64_t) >= LVL_BLOCK * sizeof(uint32_t),
+               "ws->blk must hold LVL_BLOCK rows");
+
 struct lvl_item {
     int q;         /* the parent (partition) or build (gather) it belongs to */
     size_t k0, k1; /* positions in rows */
@@ -691,7 +700,8 @@ struct lvl_build {
     cl_hbin *hist;        /* the histogram built */
     cl_hbin *from;        /* NULL, or the parent's histogram, made the sibling's (parent - hist) */
     const uint32_t *rows; /* NULL: positions are row numbers */
-    size_t start, m;      /* positions [start, start + m) of rows and of ws->gh */
+    size_t start, m;      /* positions [start, start + m) of rows */
+    size_t goff;          /* their ordered gradients: pairs [goff, goff + m) of ws->gh */
 };
 
 struct lvl_chunk {
@@ -718,22 +728,29 @@ static void *lvl_room(void *buf, size_t *cap, size_t need, size_t elem)
          ? ((ws)->field = tmp_room, CL_OK)                                                   \
          : CL_ENOMEM)
 
-/* The direction bytes and one second accumulation chain per thread (hist.c's two chains). */
+/* One second accumulation chain per thread (hist.c's two chains). */
 static int lvl_scratch(cl_tree_grow_ws *ws, int nth)
 {
-    if (!ws->dir && !(ws->dir = cl_alloc(ws->n + 1)))
-        return CL_ENOMEM;
     if (ws->nh2 >= nth)
         return CL_OK;
     cl_hbin **a = cl_alloc_realloc(ws->h2, (size_t)nth * sizeof *a);
     if (!a)
         return CL_ENOMEM;
     ws->h2 = a;
+    int64_t **g = cl_alloc_realloc(ws->blk, (size_t)nth * sizeof *g);
+    if (!g)
+        return CL_ENOMEM;
+    ws->blk = g;
     while (ws->nh2 < nth) {
         cl_hbin *h = cl_alloc(((size_t)ws->total_bins + 1) * sizeof *h);
-        if (!h)
+        int64_t *k = cl_alloc(2 * CL_HIST_BLOCK * sizeof *k);
+        if (!h || !k) {
+            cl_alloc_free(h);
+            cl_alloc_free(k);
             return CL_ENOMEM;
-        ws->h2[ws->nh2++] = h;
+        }
+        ws->h2[ws->nh2] = h;
+        ws->blk[ws->nh2++] = k;
     }
     return CL_OK;
 }
@@ -772,21 +789,45 @@ static fixed lvl_scales(const float *grad, const float *hess, const uint32_t *ro
     return fx;
 }
 
-/* The root's ordered fixed-point gradients and their sums (integers: exact in any order, and
- * no partial sum can overflow, by the choice of scales). */
-static void lvl_gather_all(int64_t *gh, const uint32_t *rows, size_t m, const float *grad,
-                           const float *hess, const fixed *fx, int nth, int64_t GH[2])
+/* The root's histogram over feats into rh, without an ordered-gradient buffer of every row:
+ * each thread takes a share of the positions, rounds their gradients a block at a time
+ * (cl_hist_add_float) and sums them into its own histogram (thread 0 into rh), and the
+ * shares are then added into rh feature by feature. Integer sums: the same histogram for any
+ * number of threads and any cut of the positions. Its sums G, H (the rows' fixed-point sums,
+ * exact) come from the bins of feats[0], which hold every row once. */
+static void lvl_root(cl_tree_grow_ws *ws, cl_hbin *rh, const cl_binning *b, const uint8_t *bins,
+                     size_t n, const uint32_t *rows, size_t m, const float *grad,
+                     const float *hess, const fixed *fx, const int *feats, int nf, int nth,
+                     int64_t GH[2])
 {
-    const double sg = fx->sg, sh = fx->sh;
+    const int *off = b->hist_off;
+#pragma omp parallel num_threads(nth) if (m * (size_t)nf >= LVL_PAR_HIST)
+    {
+        int t = thread_id(), nt = 1;
+#ifdef _OPENMP
+        nt = omp_get_num_threads();
+#endif
+        cl_hbin *h = t == 0 ? rh : ws->h2[t];
+        for (int f = 0; f < nf; f++)
+            memset(h + off[feats[f]], 0, (size_t)(off[feats[f] + 1] - off[feats[f]]) * sizeof *h);
+        size_t k0 = m * (size_t)t / (size_t)nt, k1 = m * (size_t)(t + 1) / (size_t)nt;
+        cl_hist_add_float(h, off, bins, n, rows, k0, k1, grad, hess, fx->sg, fx->sh, feats, nf,
+                          ws->blk[t]);
+#pragma omp barrier
+        if (nt > 1) {
+#pragma omp for schedule(static)
+            for (int f = 0; f < nf; f++)
+                for (int q = off[feats[f]]; q < off[feats[f] + 1]; q++)
+                    for (int u = 1; u < nt; u++) {
+                        rh[q].g += ws->h2[u][q].g;
+                        rh[q].h += ws->h2[u][q].h;
+                    }
+        }
+    }
     int64_t G = 0, H = 0;
-#pragma omp parallel for schedule(static) num_threads(nth) reduction(+ : G, H) if (m > LVL_PAR)
-    for (size_t k = 0; k < m; k++) {
-        uint32_t r = rows[k];
-        int64_t g = cl_round_i64((double)grad[r] * sg), h = cl_round_i64((double)hess[r] * sh);
-        gh[2 * k] = g;
-        gh[2 * k + 1] = h;
-        G += g;
-        H += h;
+    for (int q = off[feats[0]]; q < off[feats[0] + 1]; q++) {
+        G += rh[q].g;
+        H += rh[q].h;
     }
     GH[0] = G;
     GH[1] = H;
@@ -847,7 +888,7 @@ static void chunk_hist(cl_tree_grow_ws *ws, const struct lvl_chunk *ch, const cl
     const struct lvl_build *bd = &ws->blds[ch->bi];
     cl_hist_build_range(bd->hist, bd->m >= 8192 ? ws->h2[thread_id()] : NULL, b->hist_off,
                         bins, n, bd->rows ? bd->rows + bd->start : NULL, bd->m,
-                        ws->gh + 2 * bd->start, feats, ch->f0, ch->f1);
+                        ws->gh + 2 * bd->goff, feats, ch->f0, ch->f1);
     if (!bd->from)
         return;
     cl_hbin *par = bd->from;
@@ -859,16 +900,18 @@ static void chunk_hist(cl_tree_grow_ws *ws, const struct lvl_chunk *ch, const cl
         }
 }
 
-/* The builds' histograms (after gathering their gradients when `gather`), the siblings' by
- * subtraction, then the split search of cands spl[0..ns), in one parallel region. */
-static int lvl_run(cl_tree_grow_ws *ws, int nb, int gather, const int *spl, int ns,
+/* The builds' histograms (after gathering their gradients), the siblings' by subtraction,
+ * then the split search of cands spl[0..ns), in one parallel region. The builds' ordered
+ * gradients are packed one after the other in ws->gh: each is its parent's smaller child, so
+ * they fill at most half of it (8 of its 16 bytes a row are ever touched). */
+static int lvl_run(cl_tree_grow_ws *ws, int nb, const int *spl, int ns,
                    const cl_binning *b, const uint8_t *bins, size_t n, const float *grad,
                    const float *hess, const int *feats, int nf, const cl_tree_grow_params *p,
                    const fixed *fx)
 {
     const int nth = p->nthreads;
     size_t total, nc = lvl_chunks(ws, nb, nf, nth, &total);
-    size_t ni = gather ? lvl_gather_items(ws, nb) : 0;
+    size_t ni = lvl_gather_items(ws, nb);
     const double sg = fx->sg, sh = fx->sh;
     int64_t *gh = ws->gh;
 #pragma omp parallel num_threads(nth) if (total >= LVL_PAR_HIST || ns >= 4)
@@ -876,11 +919,13 @@ static int lvl_run(cl_tree_grow_ws *ws, int nb, int gather, const int *spl, int 
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < ni; i++) {
             const struct lvl_item *it = &ws->items[i];
-            const uint32_t *rows = ws->blds[it->q].rows;
+            const struct lvl_build *bd = &ws->blds[it->q];
+            const uint32_t *rows = bd->rows;
+            int64_t *g = gh + 2 * (bd->goff - bd->start);
             for (size_t k = it->k0; k < it->k1; k++) {
                 uint32_t r = rows[k];
-                gh[2 * k] = cl_round_i64((double)grad[r] * sg);
-                gh[2 * k + 1] = cl_round_i64((double)hess[r] * sh);
+                g[2 * k] = cl_round_i64((double)grad[r] * sg);
+                g[2 * k + 1] = cl_round_i64((double)hess[r] * sh);
             }
         }
 #pragma omp for schedule(dynamic, 1)
@@ -894,8 +939,11 @@ static int lvl_run(cl_tree_grow_ws *ws, int nb, int gather, const int *spl, int 
 }
 
 /* Stable partition of every parent's rows by its split, as partition(): each block of
- * LVL_BLOCK positions records its rows' directions and counts its lefts, then moves its rows
- * to offsets from those counts. The parents' left counts go to ws->nl. */
+ * LVL_BLOCK positions partitions itself stably into the same positions of tmp (its lefts in
+ * order, then its rights, which wait in the thread's block buffer meanwhile) and counts its
+ * lefts; then each block copies its two runs to offsets from those counts. Two passes over
+ * the rows (one random read of the split column) and one barrier between them besides the
+ * offsets'. The parents' left counts go to ws->nl. */
 static void lvl_partition(cl_tree_grow_ws *ws, uint32_t *rows, const uint8_t *bins, size_t n,
                           const cl_binning *b, const int *par, int np, int nth)
 {
@@ -910,22 +958,25 @@ static void lvl_partition(cl_tree_grow_ws *ws, uint32_t *rows, const uint8_t *bi
             it->k1 = k0 + LVL_BLOCK < c->end ? k0 + LVL_BLOCK : c->end;
         }
     }
-    uint8_t *dir = ws->dir;
     uint32_t *tmp = ws->tmp;
 #pragma omp parallel num_threads(nth) if (total > LVL_PAR)
     {
+        uint32_t *right = (uint32_t *)ws->blk[thread_id()]; /* LVL_BLOCK entries */
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < ni; i++) {
             struct lvl_item *it = &ws->items[i];
             const cl_split *s = &ws->cands[par[it->q]].split;
             const uint8_t *col = bins + (size_t)s->feature * n;
-            size_t cnt = 0;
+            size_t nl = it->k0, nr = 0;
             for (size_t k = it->k0; k < it->k1; k++) {
-                uint8_t l = (uint8_t)goes_left(s, b, col[rows[k]]);
-                dir[k] = l;
-                cnt += l;
+                uint32_t r = rows[k];
+                if (goes_left(s, b, col[r]))
+                    tmp[nl++] = r;
+                else
+                    right[nr++] = r;
             }
-            it->nl = cnt;
+            memcpy(tmp + nl, right, nr * sizeof *tmp);
+            it->nl = nl - it->k0;
         }
 #pragma omp single
         {
@@ -947,19 +998,10 @@ static void lvl_partition(cl_tree_grow_ws *ws, uint32_t *rows, const uint8_t *bi
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < ni; i++) {
             const struct lvl_item *it = &ws->items[i];
-            size_t lo = it->lo, ro = it->ro;
-            for (size_t k = it->k0; k < it->k1; k++) {
-                uint32_t r = rows[k];
-                if (dir[k])
-                    tmp[lo++] = r;
-                else
-                    tmp[ro++] = r;
-            }
+            memcpy(rows + it->lo, tmp + it->k0, it->nl * sizeof *rows);
+            memcpy(rows + it->ro, tmp + it->k0 + it->nl,
+                   (it->k1 - it->k0 - it->nl) * sizeof *rows);
         }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < ni; i++)
-            memcpy(rows + ws->items[i].k0, tmp + ws->items[i].k0,
-                   (ws->items[i].k1 - ws->items[i].k0) * sizeof *rows);
     }
 }
 
@@ -1024,6 +1066,7 @@ static int lvl_split_parent(cl_tree *t, const cl_binning *b, uint32_t *rows, int
     bd->rows = rows;
     bd->start = ws->cands[small].start;
     bd->m = ws->cands[small].end - ws->cands[small].start;
+    bd->goff = *nb > 1 ? ws->blds[*nb - 2].goff + ws->blds[*nb - 2].m : 0;
     if (sl)
         spl[(*ns)++] = ci;
     if (sr)
@@ -1058,7 +1101,7 @@ static int lvl_step(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t
     for (int q = 0; q < np; q++)
         if ((rc = lvl_split_parent(t, b, rows, par[q], ws->nl[q], p, ws, &nb, spl, &ns)))
             return rc;
-    if (nb && (rc = lvl_run(ws, nb, 1, spl, ns, b, bins, n, grad, hess, feats, nf, p, fx)))
+    if (nb && (rc = lvl_run(ws, nb, spl, ns, b, bins, n, grad, hess, feats, nf, p, fx)))
         return rc;
     for (int i = first; i < ws->ncand; i++) /* children that cannot split keep no histogram */
         if (ws->cands[i].hist && !splittable(&ws->cands[i], p)) {
@@ -1086,24 +1129,30 @@ static int grow_levels(cl_tree *t, const cl_binning *b, const uint8_t *bins, siz
     pp.sp.uh = 1 / fx.sh;
     const cl_tree_grow_params *p = &pp;
     int64_t GH[2];
-    lvl_gather_all(ws->gh, rows, m, grad, hess, &fx, p->nthreads, GH);
+    cl_hbin *rh = hist_get(ws);
+    if (!rh)
+        return CL_ENOMEM;
+    /* a node holding every row (the root without sampling) lists rows 0..n-1 in order */
+    lvl_root(ws, rh, b, bins, n, m == n ? NULL : rows, m, grad, hess, &fx, feats, nf,
+             p->nthreads, GH);
     double Gd = (double)GH[0] * p->sp.ug, Hd = (double)GH[1] * p->sp.uh;
     int root = cl_tree_add(t, (float)(p->lr * cl_split_weight(Gd, Hd, &p->sp)), Hd, (double)m);
-    if (root < 0)
+    if (root < 0) {
+        hist_put(ws, rh);
         return root;
+    }
     cand c0 = {.node = root, .depth = 0, .start = 0, .end = m, .cnt = (int64_t)m, .G = GH[0],
-               .H = GH[1], .lo = -HUGE_VAL, .hi = HUGE_VAL, .ic_open = UINT32_MAX, .hist = NULL};
+               .H = GH[1], .lo = -HUGE_VAL, .hi = HUGE_VAL, .ic_open = UINT32_MAX, .hist = rh};
     cl_split_none(&c0.split);
-    if ((rc = add_cand(ws, &c0)))
+    if ((rc = add_cand(ws, &c0))) {
+        hist_put(ws, rh);
         return rc;
+    }
     if (splittable(&c0, p)) {
-        if (!(ws->cands[0].hist = hist_get(ws)))
-            return CL_ENOMEM;
-        /* a node holding every row (the root without sampling) lists rows 0..n-1 in order */
-        ws->blds[0] = (struct lvl_build){.hist = ws->cands[0].hist, .from = NULL,
-                                         .rows = m == n ? NULL : rows, .start = 0, .m = m};
-        ws->lvl[0] = 0;
-        rc = lvl_run(ws, 1, 0, ws->lvl, 1, b, bins, n, grad, hess, feats, nf, p, &fx);
+        find_split(&ws->cands[0], b, feats, nf, p);
+    } else {
+        hist_put(ws, rh);
+        ws->cands[0].hist = NULL;
     }
     for (int lb = 0, le = ws->ncand; !rc && lb < le; lb = le, le = ws->ncand)
         rc = lvl_step(t, b, bins, n, grad, hess, rows, m, feats, nf, p, &fx, ws, lb, le);
@@ -1126,7 +1175,7 @@ int cl_tree_grow(cl_tree *t, const cl_binning *b, const uint8_t *bins, size_t n,
                  const int *feats, int nf, const cl_tree_grow_params *p, cl_rng *rng, cl_tree_grow_ws *ws,
                  const cl_tree_grow_leaf **leaves, int *nleaves)
 {
-    int levels = p->max_leaves <= 0 && p->subtract && p->mtry <= 0 &&
+    int levels = p->max_leaves <= 0 && p->subtract && p->mtry <= 0 && nf > 0 &&
                  cl_dist_size(p->dist) == 1 && !force_node_wise;
     int rc = levels ? grow_levels(t, b, bins, n, grad, hess, rows, m, feats, nf, p, ws, leaves,
                                   nleaves)
