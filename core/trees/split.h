@@ -15,7 +15,9 @@
  * the ordering is smoothed (CL_SPLIT_CAT_SMOOTH), categories with fewer rows than that are
  * left out (they go right), a cut is tried only every CL_SPLIT_CAT_MIN_DATA_PER_GROUP rows,
  * the left set holds at most CL_SPLIT_CAT_MAX_THRESHOLD categories, and categorical gains
- * use an extra L2 penalty (CL_SPLIT_CAT_L2). See cat_split in split.c.
+ * score the children with an extra L2 penalty (CL_SPLIT_CAT_L2) against the parent's score at
+ * the model's own L2 (LightGBM's gain_shift), so a partition pays for the extra shrinkage.
+ * See cat_split in split.c.
  */
 #ifndef CL_SPLIT_H
 #define CL_SPLIT_H

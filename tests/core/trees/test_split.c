@@ -126,9 +126,9 @@ static void test_categorical_vs_all_subsets(void **state)
         cl_split s;
         cl_split_none(&s);
         cl_split_feature(&s, h, nc, 1, 0, llrint(ldexp(G, UNIT)), llrint(ldexp(H, UNIT)), &p);
-        cl_split_params pc = p; /* categorical gains carry the extra L2 */
+        cl_split_params pc = p; /* categorical children carry the extra L2, the parent not */
         pc.lambda += CL_SPLIT_CAT_L2;
-        double best = 0, parent = score(G, H, &pc);
+        double best = 0, parent = score(G, H, &p);
         for (unsigned mask = 1; mask + 1 < (1u << nc); mask++) {
             double gl = 0, hl = 0;
             for (int c = 0; c < nc; c++)

@@ -3,7 +3,9 @@
  * join the left set, the left set holds at most CL_SPLIT_CAT_MAX_THRESHOLD categories, both
  * sides hold at least CL_SPLIT_CAT_MIN_DATA_PER_GROUP rows, the reported gain is the gain of
  * the reported partition (recomputed from the histogram), and never above the best over all
- * subsets (brute force, few categories). Every row has hessian 1/4, so the hessian-based row
+ * subsets (brute force, few categories). The gain is the children's scores at the extra L2
+ * minus the parent's at the model's L2 (LightGBM's gain_shift), so a partition that only beats
+ * the node under the extra L2 is refused. Every row has hessian 1/4, so the hessian-based row
  * estimate is exact and the rules can be checked on true counts. Fixed point: units of 2^-30,
  * values below 2^20, so the oracle's double sums are exact; gains compared to 1e-12 relative
  * (the same formula on the same doubles, summed in another order). */
@@ -82,14 +84,14 @@ static void check_split(const node *nd, const cl_split *s)
         hl += nd->h[nd->nc];
     }
     const double l2 = 1 + CL_SPLIT_CAT_L2;
-    double want = score(gl, hl, l2) + score(nd->G - gl, nd->H - hl, l2) - score(nd->G, nd->H, l2);
+    double want = score(gl, hl, l2) + score(nd->G - gl, nd->H - hl, l2) - score(nd->G, nd->H, 1);
     assert_true(fabs(s->gain - want) <= 1e-12 * fabs(want));
 }
 
 static double best_subset(const node *nd)
 {
     const double l2 = 1 + CL_SPLIT_CAT_L2;
-    double best = 0, parent = score(nd->G, nd->H, l2);
+    double best = 0, parent = score(nd->G, nd->H, 1);
     for (unsigned mask = 1; mask + 1 < (1u << nd->nc); mask++)
         for (int dl = 0; dl < 2; dl++) {
             double gl = dl ? nd->g[nd->nc] : 0, hl = dl ? nd->h[nd->nc] : 0;
@@ -178,9 +180,39 @@ static void test_many_levels_capped(void **state)
         gl += nd.g[c];
         hl += nd.h[c];
     }
-    double mid = score(gl, hl, l2) + score(nd.G - gl, nd.H - hl, l2) - score(nd.G, nd.H, l2);
+    double mid = score(gl, hl, l2) + score(nd.G - gl, nd.H - hl, l2) - score(nd.G, nd.H, 1);
     assert_true(on.gain > 0 && on.gain < mid);
     check_split(&nd, &on);
+}
+
+/* Two categories of 300 rows whose mean gradients differ a little: the partition beats the
+ * node when both are scored with the extra L2, not when the node keeps the model's L2. */
+static void test_parent_at_model_l2(void **state)
+{
+    (void)state;
+    node nd = {.nc = 2};
+    nd.rows[0] = nd.rows[1] = 300;
+    nd.g[0] = 300 * 0.1;
+    nd.g[1] = 300 * 0.05;
+    nd.rows[2] = 0;
+    nd.g[2] = 0;
+    node_fix(&nd);
+    const double l2 = 1 + CL_SPLIT_CAT_L2;
+    double children = score(nd.g[0], nd.h[0], l2) + score(nd.g[1], nd.h[1], l2);
+    assert_true(children - score(nd.G, nd.H, l2) > 0); /* the case tells the two apart */
+    assert_true(children - score(nd.G, nd.H, 1) < 0);
+    for (int with_count = 0; with_count < 2; with_count++) {
+        cl_split s = split_of(&nd, with_count);
+        assert_true(s.gain <= 0);
+    }
+    /* twice the difference: now the partition pays for its shrinkage, and is taken */
+    nd.g[1] = 300 * 0.0;
+    node_fix(&nd);
+    children = score(nd.g[0], nd.h[0], l2) + score(nd.g[1], nd.h[1], l2);
+    assert_true(children - score(nd.G, nd.H, 1) > 0);
+    cl_split s = split_of(&nd, 1);
+    assert_true(s.gain > 0);
+    check_split(&nd, &s);
 }
 
 int main(void)
@@ -189,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_rules_hold),
         cmocka_unit_test(test_tiny_category_kept_out),
         cmocka_unit_test(test_many_levels_capped),
+        cmocka_unit_test(test_parent_at_model_l2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
