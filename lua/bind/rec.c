@@ -72,7 +72,7 @@ static const lcl_doc docs[] = {
              "P = (X^T X + Lambda)^-1, Lambda = reg I + dropout/(1 - dropout) diag(X^T X); "
              "diagonal = \"free\" drops B_ii = 0: B = I - P Lambda (DLAE, Steck 2020; with "
              "the zero diagonal and dropout > 0: EDLAE); dense items x items."},
-    {"bpr", "bpr{factors = 64, epochs = 30, lr = 0.05, reg = 0.02} -> recommender: BPR-MF "
+    {"bpr", "bpr{factors = 64, epochs = 120, lr = 0.02, reg = 0.02} -> recommender: BPR-MF "
             "(Rendle 2009), pairwise ranking by SGD with sampled negatives (implicit)."},
     {"load", "load(path) -> recommender: raises naming the file when it is missing or corrupt"},
     {"search", "search{kind = \"als\", grid = {reg = {1, 10}, alpha = {2, 5}}, train =, test "
