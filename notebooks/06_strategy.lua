@@ -1256,14 +1256,16 @@ do
 with one true average effect per action reach %.0f%% of the oracle, with every customer's true
 effects (through our own value model) %.0f%%. But the discount's effect varies with a price
 sensitivity the data shows only through the newsletter trace: projected on what is observable
-(plan and trace), even the true effects give %.0f%% with the true risks and **%.0f%% with our
-risk model** - the best any plan built from this data and our probabilities can expect. The
-optimised plan reaches %.0f%% (%+.0f against that ceiling's plan on the same replays, se %.0f).
-So 90%% of an oracle that sees the hidden sensitivity and the hidden risk is out of reach from
-observable data in this world; the risk model (ROC AUC %.3f against the true risk's ceiling,
-see the data dictionary) is the larger part of what remains between %.0f%% and %.0f%%.
-Cross-fitting the calibration (each fold mapped by the other folds' isotonic fit) changed the
-plan's expected value by %+.0f (se %.0f) against the in-sample calibration's.%s]],
+(plan and trace), even the true effects give %.0f%% with the true risks and %.0f%% with our
+risk model, whose plan still offers discounts our probabilities overvalue. The optimised plan
+reaches **%.0f%%** (%+.0f against that plan on the same replays, se %.0f). So 90%% of an
+oracle that sees the hidden sensitivity and the hidden risk is out of reach from observable
+data in this world; the risk model (ROC AUC %.3f against the true risk's ceiling, see the data
+dictionary) is the larger part of what remains between %.0f%% and %.0f%%, and the planner's
+value model and month-1 effects the rest (fed the whole truth, they reach the share above).
+Cross-fitting the calibration (each fold mapped by the other folds' isotonic fit) and
+withdrawing actions whose cross-fitted estimate is negative together changed the plan's
+expected value by %+.0f (se %.0f) against the plan from the in-sample calibration, ungated.%s]],
     sh("true risks, true average effects"), sh("true risks, true effects, our value model"),
     sh("true risks, observable effects"), sh("estimated risks, observable effects"), sh("optimised"),
     -by["estimated risks, observable effects"].vs_optimised, by["estimated risks, observable effects"].vs_optimised_se,
