@@ -6,7 +6,7 @@
 --
 -- The chain an analyst would follow:
 --   1. churn probabilities for every active customer, out-of-fold (each customer scored by a
---      model that never saw them) and calibrated (isotonic);
+--      model that never saw them) and calibrated (isotonic, cross-fitted over the same folds);
 --   2. the effect of a discount, learned from the past randomised campaign (campaign.csv) as a
 --      hazard ratio per customer from the plan and the newsletter price trace (emails.csv: the
 --      visible carriers of price sensitivity), at 25% and, through the documented
@@ -22,7 +22,10 @@
 --      campaign, estimated with the other) so the estimate does not reward the plan's luck;
 --   5. the ground truth: the world replays the next 360 days under each plan with the same
 --      random numbers, and we compare estimated with true net value, next to an oracle plan
---      that knows the true risks and effects (the world's hazard) and spends the same budget.
+--      that knows the true risks and effects (the world's hazard) and spends the same budget;
+--   5b. where the value is lost: plans from partial truths (true risks or effects, true average
+--      or observable effects), every plan judged by its expected true value (the mean over
+--      independent replays, w:replay{luck}) as well as by the one replay.
 -- The 90% intervals carry the customers' luck, bootstrap refits of the risk model and of its
 -- calibration (with the values computed from them), the campaign bootstrap of the discount's
 -- hazard ratios, a pilot-sized error of the call's effect and an assumed transport error of
@@ -127,9 +130,10 @@ pipe:fit(features)
 local X, y = pipe:transform(features)
 -- out-of-fold scores; refit k > 0 fits each fold's model on a bootstrap resample of its
 -- training rows with another seed (the model's own refit variance, section 1b)
+local FOLDS = features:kfold{k = 3, stratify = "churn", seed = SEED}
 local function oof_scores(refit)
   local out = cl.tensor.zeros(n)
-  for f, fold in ipairs(features:kfold{k = 3, stratify = "churn", seed = SEED}) do
+  for f, fold in ipairs(FOLDS) do
     local train = fold.train
     if refit > 0 then
       local u = cl.tensor.rand(#train, 1, {seed = SEED + 100 * refit + f})
@@ -144,9 +148,27 @@ local function oof_scores(refit)
   end
   return out
 end
+-- The calibration is cross-fitted too: fold f's customers are mapped by an isotonic fit of
+-- the other folds' scores and outcomes. Fitted in-sample, the step function follows each
+-- customer's own outcome (a churner's step is pulled up by their own label), which makes the
+-- churners look riskier than a model can know and every action aimed at them look better.
+-- rows (optional): the resample whose scores and outcomes are fitted (a bootstrap replicate:
+-- a list of row numbers, with repeats); each fold's fit takes the resample's rows outside it.
+local function calibrated(scores, rows)
+  local out = cl.tensor.zeros(n)
+  for _, fold in ipairs(FOLDS) do
+    local inside, train = {}, {}
+    for _, i in ipairs(fold.test) do inside[i] = true end
+    for _, i in ipairs(rows or fold.train) do if not inside[i] then train[#train + 1] = i end end
+    local q = cl.calibrate.isotonic():fit(scores:index_rows(train), y:index_rows(train)):predict(scores:index_rows(fold.test))
+    for k, i in ipairs(fold.test) do out:set(i, q:get(k)) end
+  end
+  return out
+end
 local oof = oof_scores(0)
-local iso = cl.calibrate.isotonic():fit(oof, y)
-local p = iso:predict(oof)
+local p = calibrated(oof)
+-- the old in-sample calibration, kept only to compare its plan with this one (section 5b)
+local p_insample = cl.calibrate.isotonic():fit(oof, y):predict(oof):totable()
 local auc = cl.metrics.roc_auc(y, p)
 
 -- ---- 1b. how wrong the probabilities may be: refit and bootstrap replicates ---------------
@@ -167,7 +189,7 @@ do
     local idx = {}
     for i = 1, n do idx[i] = math.min(n, math.floor(u:get(i, r) * n) + 1) end
     local sc = scores[r % REFITS]
-    p_boot[r] = cl.calibrate.isotonic():fit(sc:index_rows(idx), y:index_rows(idx)):predict(sc):totable()
+    p_boot[r] = calibrated(sc, idx):totable()
   end
 end
 
@@ -622,7 +644,9 @@ local PCT_OF = {DISCOUNT_PCT, 0, 0, SMALL_PCT}
 -- The optimised plan, cross-fitted: each half of the customers gets its share of the budget
 -- and the plan the optimiser picks with that half's choosing effects (section 3); the
 -- simulation then estimates it, like every other plan, with the evaluating effects.
-local function crossfit_plan()
+-- pp (optional): other churn probabilities to plan with (section 5b's comparison), with the
+-- values and effects that follow from them.
+local function crossfit_plan(pp)
   local acts = {}
   for k, st in ipairs(strategies) do acts[k] = {contact = st.contact, accept = st.accept or 0, reach = st.reach or 1, effect = 0} end
   local assign = {}
@@ -630,16 +654,45 @@ local function crossfit_plan()
     local idx, hp, hv, hs, he = {}, {}, {}, {}, {}
     for i = 1, n do if half_of[i] == h then idx[#idx + 1] = i end end
     for k, i in ipairs(idx) do
-      hp[k], hv[k], hs[k] = pl[i], value[i], price[i]
-      he[k] = {choose_discount[i], call_effect[i], call_effect[i], choose_small[i]}
+      hs[k] = price[i]
+      if pp then
+        local q = pp[i]
+        hp[k], hv[k] = q, value_of(i, q)
+        he[k] = {relative(q, choose_hr(i)), relative(q, call_hr[i]), relative(q, call_hr[i]), relative(q, choose_hr(i) ^ G_SMALL)}
+      else
+        hp[k], hv[k] = pl[i], value[i]
+        he[k] = {choose_discount[i], call_effect[i], call_effect[i], choose_small[i]}
+      end
     end
     local best = require("churnlab.plan").optimize({p = hp, value = hv, scale = hs, effect = he}, acts, BUDGET * #idx / n)
     for k, i in ipairs(idx) do assign[i] = math.floor(best:get(k)) end
   end
   return assign
 end
+-- No action deployed whose cross-fitted estimate is negative: the customers given action k
+-- are summed with the evaluating effects (the campaign half their plan was not chosen with);
+-- when the sum is below zero, the action is withdrawn from all of them (their budget stays
+-- unspent). A plan that the independent half says loses money is not worth its risk; on
+-- small worlds the choosing half's luck can build one.
+local withdrawn = {}
+local function gated(assign)
+  local acts = {}
+  for k, st in ipairs(strategies) do acts[k] = {contact = st.contact, accept = st.accept or 0, reach = st.reach or 1, effect = 0} end
+  local eff = {}
+  for i = 1, n do eff[i] = {discount_effect[i], call_effect[i], call_effect[i], small_effect[i]} end
+  local E = require("churnlab.plan").expected({p = pl, value = value, scale = price, effect = eff}, acts)
+  local sum = {}
+  for i = 1, n do local k = assign[i]; if k > 0 then sum[k] = (sum[k] or 0) + E:get(i, k) end end
+  for k, v in pairs(sum) do
+    if v < 0 then
+      withdrawn[#withdrawn + 1] = fmt("%s (estimated %.0f)", PCT_OF[k] > 0 and PCT_OF[k] .. "% discount" or "call", v)
+      for i = 1, n do if assign[i] == k then assign[i] = 0 end end
+    end
+  end
+  return assign
+end
 local res = S.simulate{customers = customers, strategies = strategies, budget = BUDGET,
-                       draws = 1000, seed = SEED, plans = {optimised = crossfit_plan()}}
+                       draws = 1000, seed = SEED, plans = {optimised = gated(crossfit_plan())}}
 local sens = S.sensitivity{customers = customers, strategies = {discount, call, small}, budget = BUDGET,
                            vary = {effect = {0.5, 0.75, 1, 1.25, 1.5}, cost = {0.8, 1, 1.25}}}
 
@@ -686,6 +739,7 @@ end
 -- for the first 30 days). The oracle's per-customer gain of an action is the difference
 -- from no action, less the contact cost, and the plan is the same budgeted choice.
 local oracle_plan, oracle_expected
+local rev, r30 -- true expected revenue over 360 days and true 30-day risk, per action kind
 local oracle_rows = {{"action (offered to everyone)", "kept in month 1, estimated", "kept in month 1, true",
                       "revenue kept before costs (12 months), estimated", "revenue kept before costs (360 days), true",
                       "revenue per customer kept in month 1 (12 months), estimated",
@@ -695,7 +749,7 @@ do
   local kinds = {none = "none", discount = {discount = DISCOUNT_PCT, months = 1}, call = "outreach",
                  small = {discount = SMALL_PCT, months = 1}}
   local kind_pct = {discount = DISCOUNT_PCT, small = SMALL_PCT}
-  local rev = {}
+  rev = {}
   for kind, act in pairs(kinds) do
     local S = {}
     for g = 2, #grid do S[g] = world:true_risk{days = grid[g], policy = act} end
@@ -727,7 +781,7 @@ do
   end
   -- where the estimate goes wrong: for each action offered to everyone, the customers it
   -- keeps in month 1 and the money it brings, estimated against the world's true risks
-  local r30 = {}
+  r30 = {}
   for kind, act in pairs(kinds) do r30[kind] = world:true_risk{days = 30, policy = act} end
   for _, kind in ipairs({"discount", "call"}) do
     local es, ts, ev, tv = 0, 0, 0, 0
@@ -751,6 +805,140 @@ do
 end
 res.oracle = {plan = oracle_plan, net = {mean = oracle_expected, lo = oracle_expected, hi = oracle_expected}}
 
+-- ---- 5b. where the value is lost: oracles that know part of the truth ----------------------
+-- The oracle above knows every customer's true risk and true effects; the optimised plan knows
+-- neither. Plans between the two, each chosen by the same optimiser and budget from
+-- inputs that mix the truth with our estimates, say which missing knowledge costs most:
+--   "true risks, estimated effects": the world's 30-day risk without action (and the value
+--     curve levelled by it) with our hazard ratios (the campaign model's, the documented call);
+--   "estimated risks, true effects": our probabilities and values with each customer's true
+--     hazard ratio of every action (from the world's 30-day risks with and without it);
+--   "true risks, true average effects": the true risk with one hazard ratio per action, the
+--     true ratios' geometric mean: no knowledge of who responds more;
+--   "true risks, observable effects" and "estimated risks, observable effects": the true
+--     discount ratios projected (least squares on the log scale) on what the data shows (plan
+--     and newsletter trace, the campaign model's form), the call's ratio as estimated: the
+--     best a perfect analysis of the campaign could give, with the true or our risks.
+-- Each plan is judged by its expected true value as well as the one replay: LUCKS replays
+-- with independent random numbers (w:replay{luck}) of the same customers under each action
+-- given to everyone and under none; customers do not interact, so a plan's true gain under
+-- one luck is the sum of its customers' gains under their own action, and the mean over the
+-- lucks is the plan's expected value (one replay, the world's own luck 0, is one draw of it).
+local LUCKS = math.tointeger(tonumber(arg and arg[4])) or 20
+if LUCKS < 1 then error("06_strategy: the number of replays (argument 4) must be >= 1", 0) end
+local KIND_OF_NAME = {discount = "discount", call = "call", ["small discount"] = "small"}
+local luck_gain = {} -- luck_gain[l][kind][i]: revenue under the action less under none, luck l - 1
+do
+  local acts = {discount = {discount = DISCOUNT_PCT, months = 1}, call = "outreach",
+                small = {discount = SMALL_PCT, months = 1}}
+  for l = 1, LUCKS do
+    local b = world:replay{days = 30 * HORIZON_MONTHS, luck = l - 1}
+    local g = {}
+    for kind, act in pairs(acts) do
+      local out = world:replay{days = 30 * HORIZON_MONTHS, luck = l - 1, policy = act}
+      local t = {}
+      for i = 1, n do t[i] = out.revenue[ids[i]] - b.revenue[ids[i]] end
+      g[kind] = t
+    end
+    luck_gain[l] = g
+  end
+end
+-- a plan's true net value under each luck: {mean, se, per = {...}}
+local function expected_truth(plan)
+  local per, m = {}, 0
+  for l = 1, LUCKS do
+    local s, g = 0, luck_gain[l]
+    for i = 1, n do
+      local k = plan[i]
+      if k > 0 then s = s + g[KIND_OF_NAME[kind_of[k]]][i] - cost_of[k] end
+    end
+    per[l], m = s, m + s / LUCKS
+  end
+  local v = 0
+  for l = 1, LUCKS do v = v + (per[l] - m) ^ 2 / math.max(1, LUCKS - 1) end
+  return {mean = m, se = math.sqrt(v / LUCKS), per = per}
+end
+-- the world's true risks and hazard ratios per customer
+local p_true, hr_true = {}, {discount = {}, call = {}, small = {}}
+for i = 1, n do
+  local id = ids[i]
+  local q0 = math.min(r30.none[id], 1 - 1e-12)
+  p_true[i] = q0
+  for _, kind in ipairs({"discount", "call", "small"}) do
+    hr_true[kind][i] = q0 > 0 and math.log(1 - math.min(r30[kind][id], 1 - 1e-12)) / math.log(1 - q0) or 1
+  end
+end
+local function geo_mean(t) local s = 0 for i = 1, #t do s = s + math.log(t[i]) / #t end return math.exp(s) end
+local hr_avg = {discount = geo_mean(hr_true.discount), call = geo_mean(hr_true.call), small = geo_mean(hr_true.small)}
+-- the true discount ratios' projection on the observables: log HR ~ plan + (z - zbar)
+local hr_obs = {}
+do
+  local XtX, Xty = {}, {}
+  for a = 1, 4 do XtX[a], Xty[a] = {0, 0, 0, 0}, 0 end
+  local rows = {}
+  for i = 1, n do
+    local v = {0, 0, 0, fz[i] - CLICK_MEAN}
+    v[PLAN_COL[fplan[i]] or 2] = 1
+    rows[i] = v
+    local t = math.log(hr_true.discount[i])
+    for a = 1, 4 do
+      Xty[a] = Xty[a] + v[a] * t
+      for b = 1, 4 do XtX[a][b] = XtX[a][b] + v[a] * v[b] end
+    end
+  end
+  for a = 1, 4 do XtX[a][a] = XtX[a][a] + 1e-9 end
+  -- the 4 x 4 normal equations by Gauss-Jordan (no pivoting: the plan dummies make the Gram
+  -- matrix's diagonal dominant, and the centred trait is nearly orthogonal to them)
+  local A = {}
+  for a = 1, 4 do A[a] = {XtX[a][1], XtX[a][2], XtX[a][3], XtX[a][4], Xty[a]} end
+  for c = 1, 4 do
+    for r2 = 1, 4 do
+      if r2 ~= c then
+        local f = A[r2][c] / A[c][c]
+        for k = c, 5 do A[r2][k] = A[r2][k] - f * A[c][k] end
+      end
+    end
+  end
+  local th = {A[1][5] / A[1][1], A[2][5] / A[2][2], A[3][5] / A[3][3], A[4][5] / A[4][4]}
+  for i = 1, n do
+    local v = rows[i]
+    hr_obs[i] = math.exp(v[1] * th[1] + v[2] * th[2] + v[3] * th[3] + v[4] * th[4])
+  end
+  hr_obs.theta = th
+end
+local function plan_from(pp, hrs)
+  local acts, vv, ee = {}, {}, {}
+  for k, st in ipairs(strategies) do acts[k] = {contact = st.contact, accept = st.accept or 0, reach = 1, effect = 0} end
+  for i = 1, n do
+    vv[i] = value_of(i, pp[i])
+    local hd, hc, hs = hrs(i)
+    ee[i] = {relative(pp[i], hd), relative(pp[i], hc), relative(pp[i], hc), relative(pp[i], hs)}
+  end
+  local best = require("churnlab.plan").optimize({p = pp, value = vv, scale = price, effect = ee}, acts, BUDGET)
+  local out = {}
+  for i = 1, n do out[i] = math.floor(best:get(i)) end
+  return out
+end
+local DIAG = {
+  {"true risks, estimated effects", plan_from(p_true, function(i)
+    return choose_hr(i), call_hr[i], choose_hr(i) ^ G_SMALL end)},
+  {"estimated risks, true effects", plan_from(pl, function(i)
+    return hr_true.discount[i], hr_true.call[i], hr_true.small[i] end)},
+  {"true risks, true average effects", plan_from(p_true, function()
+    return hr_avg.discount, hr_avg.call, hr_avg.small end)},
+  {"true risks, observable effects", plan_from(p_true, function(i)
+    return hr_obs[i], call_hr[i], hr_obs[i] ^ G_SMALL end)},
+  {"estimated risks, observable effects", plan_from(pl, function(i)
+    return hr_obs[i], call_hr[i], hr_obs[i] ^ G_SMALL end)},
+  -- the planner's own value model and relative effects, fed the whole truth: what the
+  -- formulation (value curve, month-1 effects) loses by itself
+  {"true risks, true effects, our value model", plan_from(p_true, function(i)
+    return hr_true.discount[i], hr_true.call[i], hr_true.small[i] end)},
+  -- this plan before the calibration was cross-fitted (in-sample isotonic)
+  {"optimised, in-sample calibration", crossfit_plan(p_insample)},
+}
+for _, d in ipairs(DIAG) do res[d[1]] = {plan = d[2], net = {mean = 0 / 0, lo = 0 / 0, hi = 0 / 0}} end
+
 -- The oracle's Qini: the world knows every campaign customer's true effect (the drop in their
 -- 60-day churn probability from the discount, along their expected path from the campaign
 -- day); ranking the held-out half by it is the best any learner could do on these outcomes
@@ -769,14 +957,59 @@ do
 end
 
 local check, rows = {}, {{"plan", "customers contacted", "estimated net (12 months)", "estimated net (12 months), 90%",
-                          "true net (360 days)", "estimated / true net", "true extra customers still subscribed at day 360"}}
-for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}) do
+                          "true net (360 days), one replay", "true net (360 days), expected (se)", "estimated / expected true net",
+                          "true extra customers still subscribed at day 360 (one replay)"}}
+local CHECKED = {"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}
+for _, name in ipairs(CHECKED) do
   local r = res[name]
   local tn, saved, contacted = truth(r.plan)
-  check[name] = {estimated = r.net.mean, ["true"] = tn, lo = r.net.lo, hi = r.net.hi}
+  local ex = expected_truth(r.plan)
+  -- the lucks' luck 0 is this replay: customers do not interact, so the sum of their own
+  -- gains must give the plan's replayed value (a check of the decomposition's premise)
+  if LUCKS > 0 and math.abs(ex.per[1] - tn) > 1e-6 * (1 + math.abs(tn)) then
+    error(fmt("06_strategy: plan '%s': the per-customer gains sum to %.6f, the plan's replay to %.6f", name, ex.per[1], tn), 0)
+  end
+  check[name] = {estimated = r.net.mean, ["true"] = tn, lo = r.net.lo, hi = r.net.hi, expected = ex.mean, expected_se = ex.se,
+                 contacted = contacted}
   rows[#rows + 1] = {name, contacted, fmt("%.0f", r.net.mean),
                      name == "oracle" and "(true risks and effects)" or fmt("[%.0f, %.0f]", r.net.lo, r.net.hi),
-                     fmt("%.0f", tn), tn ~= 0 and fmt("%.2f", r.net.mean / tn) or "-", saved}
+                     fmt("%.0f", tn), fmt("%.0f (%.0f)", ex.mean, ex.se),
+                     ex.mean ~= 0 and fmt("%.2f", r.net.mean / ex.mean) or "-", saved}
+end
+-- the decomposition: every partial oracle's plan by its expected true value (and one replay)
+local diag_rows = {{"plan chosen from", "customers contacted", "25% discounts", "10% discounts", "calls",
+                    "true net, one replay", fmt("true net, expected (mean of %d replays; se)", LUCKS),
+                    "share of the oracle's expected", "minus the optimised plan, same replays (se)"}}
+local function mix_of(plan)
+  local c = {discount = 0, call = 0, ["small discount"] = 0}
+  for i = 1, n do local k = plan[i]; if k > 0 then c[kind_of[k]] = c[kind_of[k]] + 1 end end
+  return c
+end
+local diag = {}
+for _, name in ipairs({"oracle", "true risks, true effects, our value model", "estimated risks, true effects",
+                       "true risks, observable effects", "true risks, estimated effects",
+                       "estimated risks, observable effects", "true risks, true average effects",
+                       "optimised, in-sample calibration", "optimised"}) do
+  local plan_d = res[name].plan
+  local ex = expected_truth(plan_d)
+  local tn, c = ex.per[1], mix_of(plan_d) -- luck 0 is the world's own replay
+  local contacted = c.discount + c.call + c["small discount"]
+  diag[#diag + 1] = {name = name, ["true"] = tn, expected = ex.mean, se = ex.se, contacted = contacted, mix = c,
+                     per = ex.per}
+  diag_rows[#diag_rows + 1] = {name, contacted, c.discount, c["small discount"], c.call, fmt("%.0f", tn),
+    fmt("%.0f (%.0f)", ex.mean, ex.se), "-", "-"}
+end
+-- against the optimised plan on the same lucks (common random numbers: the difference's se
+-- is far smaller than either value's)
+local opt_per = diag[#diag].per
+for k, d in ipairs(diag) do
+  d.share = diag[1].expected ~= 0 and d.expected / diag[1].expected or 0
+  local m, v = 0, 0
+  for l = 1, LUCKS do m = m + (d.per[l] - opt_per[l]) / LUCKS end
+  for l = 1, LUCKS do v = v + ((d.per[l] - opt_per[l]) - m) ^ 2 / math.max(1, LUCKS - 1) end
+  d.vs_optimised, d.vs_optimised_se = m, math.sqrt(v / LUCKS)
+  diag_rows[k + 1][8] = fmt("%.0f%%", 100 * d.share)
+  diag_rows[k + 1][9] = fmt("%+.0f (%.0f)", m, d.vs_optimised_se)
 end
 world:free()
 
@@ -823,9 +1056,26 @@ do
   local parts = {}
   for _, name in ipairs({"oracle", "optimised", "everyone", "call everyone", "riskiest fifth", "10% off everyone", "nobody"}) do
     local c = check[name]
-    parts[#parts + 1] = fmt('"%s": {"estimated": %.2f, "lo": %.2f, "hi": %.2f, "true": %.2f, "covered": %s}',
-      name, c.estimated, c.lo, c.hi, c["true"], tostring(c["true"] >= c.lo and c["true"] <= c.hi))
+    parts[#parts + 1] = fmt('"%s": {"estimated": %.2f, "lo": %.2f, "hi": %.2f, "true": %.2f, "covered": %s, '
+      .. '"expected_true": %.2f, "expected_true_se": %.2f}',
+      name, c.estimated, c.lo, c.hi, c["true"], tostring(c["true"] >= c.lo and c["true"] <= c.hi), c.expected, c.expected_se)
   end
+  local dp = {}
+  for _, d in ipairs(diag) do
+    dp[#dp + 1] = fmt('"%s": {"true_one_replay": %.2f, "expected_true": %.2f, "expected_true_se": %.2f, '
+      .. '"share_of_oracle_expected": %.4f, "minus_optimised": %.2f, "minus_optimised_se": %.2f, "contacted": %d, '
+      .. '"discounts_25": %d, "discounts_10": %d, "calls": %d}',
+      d.name, d["true"], d.expected, d.se, d.share, d.vs_optimised, d.vs_optimised_se, d.contacted, d.mix.discount,
+      d.mix["small discount"], d.mix.call)
+  end
+  parts[#parts + 1] = fmt('"decomposition": {"replays": %d, "what": "plans chosen by the same optimiser and budget from '
+    .. 'inputs mixing the truth with our estimates, judged by their expected true value (mean over replays with '
+    .. 'independent random numbers of the same customers) and by the one replay", %s}', LUCKS, table.concat(dp, ", "))
+  parts[#parts + 1] = '"withdrawn_actions": [' .. (#withdrawn > 0 and ('"' .. table.concat(withdrawn, '", "') .. '"') or "") .. ']'
+  local opt_c = check.optimised
+  parts[#parts + 1] = fmt('"optimised_expected_share_of_oracle": %.4f, "optimised_estimate_error_vs_expected": %.4f',
+    check.oracle.expected ~= 0 and opt_c.expected / check.oracle.expected or 0,
+    opt_c.expected ~= 0 and (opt_c.estimated - opt_c.expected) / math.abs(opt_c.expected) or 0)
   local q = {}
   for _, row in ipairs(uplift_rows) do q[#q + 1] = fmt('"%s": %.6f', row[1], uplift_rows[row[1]]) end
   parts[#parts + 1] = '"uplift_qini_auc": {' .. table.concat(q, ", ") .. ', "perfect": 1}'
@@ -872,7 +1122,8 @@ r:metrics{
 r:h1("What we know before acting")
 r:text(fmt([[
 **Risk.** Every one of the %d active customers is scored by a gradient-boosted model that
-never saw them (3-fold cross-fitting), calibrated with isotonic regression: ROC AUC %.3f.
+never saw them (3-fold cross-fitting), calibrated with isotonic regression fitted on the other
+folds (so no customer's own outcome sets their probability): ROC AUC %.3f.
 
 **Effect.** In the past randomised campaign %d customers got %d%% off and churned at
 %.2f%% within 60 days, against %.2f%% for %d controls: a relative reduction of **%.1f%%**
@@ -984,6 +1235,45 @@ r:text(fmt([[
 r:table(oracle_rows, {caption = "Estimated against the world's true 30-day risks with and without the action (kept in "
   .. "month 1) and its true expected revenue over 360 days (revenue kept, before contact costs), both along each "
   .. "customer's expected path (no new tickets or payment failures, which the replay has)"})
+r:h2("Where the value is lost")
+r:text(fmt([[
+One replay is one draw of the world's luck: the oracle's expected net value is %.0f (mean of %d
+replays with independent random numbers, se %.0f) against %.0f in the one replay, and the
+optimised plan's %.0f (se %.0f) against %.0f. Plans chosen by the same optimiser and budget
+from inputs that know part of the truth, judged by their expected true value, say which missing
+knowledge costs what. "Observable effects" are the true discount ratios projected on what the
+data shows (plan and newsletter trace): the best any analysis of the campaign could reach.]],
+  check.oracle.expected, LUCKS, check.oracle.expected_se, check.oracle["true"], check.optimised.expected,
+  check.optimised.expected_se, check.optimised["true"]))
+r:table(diag_rows, {caption = "Partial oracles: each plan's expected true net value over 360 days, and its share of "
+  .. "the full oracle's"})
+do
+  local by = {}
+  for _, d in ipairs(diag) do by[d.name] = d end
+  local function sh(name) return 100 * by[name].share end
+  r:text(fmt([[
+**What the numbers say.** Knowing who responds is worth almost everything here: the true risks
+with one true average effect per action reach %.0f%% of the oracle, with every customer's true
+effects (through our own value model) %.0f%%. But the discount's effect varies with a price
+sensitivity the data shows only through the newsletter trace: projected on what is observable
+(plan and trace), even the true effects give %.0f%% with the true risks and %.0f%% with our
+risk model, whose plan still offers discounts our probabilities overvalue. The optimised plan
+reaches **%.0f%%** (%+.0f against that plan on the same replays, se %.0f). So 90%% of an
+oracle that sees the hidden sensitivity and the hidden risk is out of reach from observable
+data in this world; the risk model (ROC AUC %.3f against the true risk's ceiling, see the data
+dictionary) is the larger part of what remains between %.0f%% and %.0f%%, and the planner's
+value model and month-1 effects the rest (fed the whole truth, they reach the share above).
+Cross-fitting the calibration (each fold mapped by the other folds' isotonic fit) and
+withdrawing actions whose cross-fitted estimate is negative together changed the plan's
+expected value by %+.0f (se %.0f) against the plan from the in-sample calibration, ungated.%s]],
+    sh("true risks, true average effects"), sh("true risks, true effects, our value model"),
+    sh("true risks, observable effects"), sh("estimated risks, observable effects"), sh("optimised"),
+    -by["estimated risks, observable effects"].vs_optimised, by["estimated risks, observable effects"].vs_optimised_se,
+    auc, sh("estimated risks, observable effects"), sh("true risks, observable effects"),
+    -by["optimised, in-sample calibration"].vs_optimised, by["optimised, in-sample calibration"].vs_optimised_se,
+    #withdrawn > 0 and (" Withdrawn because their cross-fitted estimate was negative: " .. table.concat(withdrawn, ", ") .. ".")
+      or " No action of the plan had a negative cross-fitted estimate, so none was withdrawn."))
+end
 r:text([[
 **Why the estimate errs.** A call or a discount multiplies a customer's hazard for a month,
 so the share of churners it keeps falls as the risk rises (13% at a 50% monthly risk, 18% at
@@ -1024,6 +1314,14 @@ do
                         c["small discount"], SMALL_PCT, c.call)
   end
   print("06_strategy: plans: " .. table.concat(mix, "; "))
+end
+do
+  local q = {}
+  for _, d in ipairs(diag) do q[#q + 1] = fmt("%s %.0f (se %.0f, %.0f%%)", d.name, d.expected, d.se, 100 * d.share) end
+  print(fmt("06_strategy: expected true net over %d replays: ", LUCKS) .. table.concat(q, "; "))
+  local o = check.optimised
+  print(fmt("06_strategy: optimised estimated %.0f vs expected true %.0f (%.1f%% off)", o.estimated, o.expected,
+    o.expected ~= 0 and 100 * math.abs(o.estimated - o.expected) / math.abs(o.expected) or 0))
 end
 do
   local q = {}

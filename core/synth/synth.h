@@ -142,6 +142,13 @@ typedef struct cl_synth_outcome {
  * customer). Deterministic whatever the thread count. */
 int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
                     cl_synth_outcome *out, const cl_progress *p);
+/* The same with another luck: luck 0 is cl_synth_replay (the world's own random numbers);
+ * luck k > 0 replays the same customers from the same snapshot states with an independent set
+ * of random numbers for the days after the snapshot (every policy under luck k sees the same
+ * set, so policies still differ only by their effect). Averaging a plan's gain over many lucks
+ * estimates its expected value under the true model; one replay is one draw of it. */
+int cl_synth_replay_luck(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
+                         uint64_t luck, cl_synth_outcome *out, const cl_progress *p);
 
 /* The true probability of churn within `horizon` days of the snapshot under actions (NULL =
  * none), integrating the hazard along the customer's expected path (latent engagement,

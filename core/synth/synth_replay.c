@@ -3,6 +3,7 @@
 #include "synth/synth_impl.h"
 
 #include "base/error.h"
+#include "base/rng.h"
 #include "base/threads.h"
 
 #include <math.h>
@@ -27,9 +28,23 @@ static int check_all(const cl_synth_world *w, const cl_synth_action *actions, in
 int cl_synth_replay(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
                     cl_synth_outcome *out, const cl_progress *p)
 {
+    return cl_synth_replay_luck(w, actions, horizon, 0, out, p);
+}
+
+int cl_synth_replay_luck(const cl_synth_world *w, const cl_synth_action *actions, int horizon,
+                         uint64_t luck, cl_synth_outcome *out, const cl_progress *p)
+{
     int rc = check_all(w, actions, horizon);
     if (rc)
         return rc;
+    /* Another luck is the same world with another seed for the days after the snapshot: every
+     * random draw of a replayed day comes from the customer-day's stream of w->p.seed, and the
+     * snapshot states (and everything before them) are stored, not redrawn. A shallow copy
+     * with the seed changed leaves the caller's world untouched (it is const and shared). */
+    cl_synth_world lw = *w;
+    if (luck)
+        lw.p.seed = w->p.seed ^ cl_rng_hash(0x6c75636b00000000ull + luck); /* "luck" */
+    w = &lw;
     int nt = cl_threads_get(), D = w->p.days;
     for (int lo = 0; lo < w->N; lo += 64 * REPLAY_BLOCK) {
         int hi = lo + 64 * REPLAY_BLOCK < w->N ? lo + 64 * REPLAY_BLOCK : w->N;

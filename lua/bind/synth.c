@@ -449,20 +449,23 @@ static int horizon_opt(lua_State *L, cl_synth_world *w, int oidx)
     return (int)d;
 }
 
-/* replay{policy = fn(id) -> action | action, days = label_days, verbose = bool} */
+/* replay{policy = fn(id) -> action | action, days = label_days, luck = 0, verbose = bool} */
 static int l_replay(lua_State *L)
 {
     cl_synth_world *w = checkworld(L, 1);
-    static const char *const known[] = {"policy", "days", "verbose", NULL};
+    static const char *const known[] = {"policy", "days", "verbose", "luck", NULL};
     int oidx = lcl_check_options(L, 2, "replay", known);
     int horizon = horizon_opt(L, w, oidx);
+    double luck = lcl_optnum(L, oidx, "luck", 0);
+    if (!(luck >= 0 && luck <= 9007199254740992.0 && luck == floor(luck)))
+        return luaL_error(L, "replay: luck must be a whole number >= 0, got %f", luck);
     cl_synth_action *acts = read_policy(L, w, oidx);
     if (lcl_testbox(L, 1, WORLD)->obj != w)
         return luaL_error(L, "replay: the policy freed the world it was deciding for");
     int n = cl_synth_customers(w);
     cl_synth_outcome *out = lua_newuserdatauv(L, (size_t)n * sizeof *out, 0);
     cl_progress *p = lcl_progress_new(L, oidx);
-    int rc = cl_synth_replay(w, acts, horizon, out, p);
+    int rc = cl_synth_replay_luck(w, acts, horizon, (uint64_t)luck, out, p);
     lcl_progress_end(p); /* close the bar now: after an early stop, an error or Ctrl-C too */
     LCL_CHECK(L, rc);
     lua_pop(L, 1);
@@ -762,7 +765,9 @@ static const lcl_doc method_docs[] = {
                "with each active customer's action ('none', 'outreach', {discount = pct, months "
                "= 1..24}, {content = {title ids}}) on the world's own random numbers, so policy "
                "'none' reproduces the labels exactly and two policies differ only by their "
-               "effect."},
+               "effect. luck = k > 0 replays the same customers from the same snapshot with "
+               "the k-th other set of random numbers (the same set for every policy): the "
+               "mean gain over many lucks is a plan's expected value, one replay one draw."},
     {"stream", "w:stream{days = n, speed = x} -> iterator of day, events, ratings: the world run forward "
                "from its snapshot one simulated day at a time, with the same random numbers as "
                "w:replay (so every streamed cancel falls on the replay's churn day); events and "
