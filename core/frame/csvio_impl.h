@@ -14,6 +14,7 @@
 
 #include <csv.h>
 #include <locale.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -45,8 +46,10 @@ static inline void cloc_leave(cloc *l)
 
 enum { ST_UNKNOWN, ST_NUM, ST_DATE, ST_CAT };
 
+/* One column being read. 64-byte aligned, so two threads committing neighbouring columns
+ * never write to one cache line (the counters below change with every value). */
 typedef struct colbuf {
-    int state;
+    _Alignas(64) int state;
     int forced;           /* -1 or a cl_coltype */
     double *num;          /* UNKNOWN, NUM, DATE */
     int32_t *codes;       /* CAT */
@@ -61,6 +64,11 @@ typedef struct colbuf {
     unsigned char *kind;  /* cat, inferred: K_NUM/K_DATE/K_TEXT of each code, 0 unknown */
     int32_t nkind;
     int64_t pop;          /* rows [0, pop) of num or codes are faulted in (populate_ahead) */
+    /* the parallel commit (csvio_batch.c): the member that takes this column first, the
+     * batch that claimed it last, and its commit time so far (to balance the members) */
+    int owner;
+    atomic_uint claim;
+    int64_t ns;
 } colbuf;
 
 typedef struct reader {
@@ -116,6 +124,9 @@ typedef struct reader {
     int threads;
     cl_csv_crew *crew;    /* the read's threads (reader_crew) */
     int crew_failed;
+    unsigned claim_gen;   /* parallel batches committed (colbuf.claim) */
+    int owners_m;         /* members the columns' owners were chosen for; 0: none yet */
+    int owners_final;     /* owners chosen from measured commit times */
     locale_t cloc;        /* the C locale, for the commit threads */
 } reader;
 
