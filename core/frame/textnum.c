@@ -11,15 +11,26 @@ static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* 2^e as a double, for e in the normal range (-1022 .. 1023): its bits, not a call to ldexp
+ * (scalbn was 1.6% of a CSV read, one call per 17-digit field). */
+static inline double pow2(int e)
+{
+    uint64_t b = (uint64_t)(e + 1023) << 52;
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
 /* Rounds q * 2^e2 to the nearest double, ties to even; `sticky`: the true value is a little
  * more than q (non-zero bits below q's last one). Results stay in the normal range here
- * (|value| within 10^-46 .. 10^47), so ldexp is exact. */
+ * (|value| within 10^-46 .. 10^47), so scaling by a power of two is exact: the integer
+ * (<= 2^53, exact as a double) times 2^e, with e and the result normal. */
 static double round_u128(unsigned __int128 q, int sticky, int e2)
 {
     uint64_t hi = (uint64_t)(q >> 64), lo = (uint64_t)q;
     int n = hi ? 128 - __builtin_clzll(hi) : lo ? 64 - __builtin_clzll(lo) : 0;
     if (n <= 53)
-        return ldexp((double)(uint64_t)q, e2); /* sticky is never set with so few bits */
+        return (double)(uint64_t)q * pow2(e2); /* sticky is never set with so few bits */
     int shift = n - 53;
     uint64_t m = (uint64_t)(q >> shift);
     unsigned __int128 rest = q & ((((unsigned __int128)1) << shift) - 1);
@@ -30,7 +41,7 @@ static double round_u128(unsigned __int128 q, int sticky, int e2)
         m >>= 1;
         shift++;
     }
-    return ldexp((double)m, e2 + shift);
+    return (double)m * pow2(e2 + shift);
 }
 
 /* q = (hi * 2^64) / d exactly; returns whether the remainder is non-zero. Long division in
