@@ -85,6 +85,11 @@ void cl_csv_crew_stop(cl_csv_crew *c)
     cl_alloc_free(c);
 }
 
+int cl_csv_crew_members(const cl_csv_crew *c)
+{
+    return c ? c->n + 1 : 1;
+}
+
 void cl_csv_crew_run(cl_csv_crew *c, void (*fn)(void *, int), void *arg)
 {
     if (!c || c->n == 0) {

@@ -20,6 +20,8 @@ typedef struct cl_csv_crew cl_csv_crew;
 cl_csv_crew *cl_csv_crew_start(int nt);
 /* Stops the workers and frees the crew; NULL is fine. */
 void cl_csv_crew_stop(cl_csv_crew *c);
+/* Members of the crew: the caller and the workers running (1 when c is NULL). */
+int cl_csv_crew_members(const cl_csv_crew *c);
 /* Runs fn(arg, t) on the caller (t = 0) and on every worker (t = 1..), and returns when all
  * are done. c may be NULL (the caller alone). */
 void cl_csv_crew_run(cl_csv_crew *c, void (*fn)(void *arg, int t), void *arg);

@@ -1,5 +1,6 @@
-/* csvio.c - CSV reader (libcsv callbacks, one-pass type inference); the writer is in
- * csvio_write.c. See csvio.h. */
+/* csvio.c - CSV reader (libcsv callbacks, one-pass type inference): the record loop, the
+ * libcsv path and the per-field commit; the batch commit of fast-path records is in
+ * csvio_batch.c, the writer in csvio_write.c. See csvio.h. */
 #include "frame/csvio.h"
 #include "frame/csvio_impl.h"
 #include "frame/csv_crew.h"
@@ -25,21 +26,6 @@
 /* Inputs smaller than this get no progress reports (no bar flashing up for a small file);
  * the interrupt flag is polled after every block whatever the size. */
 #define PROGRESS_MIN ((int64_t)8 << 20)
-/* Fields in a batch below which it is committed on one thread. */
-#define PARALLEL_MIN ((int64_t)4096)
-/* Fields at which a batch is committed before the block ends: the commit walks the batch once
- * per column, so the batch's text and spans (12 bytes a field) should stay in the core's
- * cache (a whole 1 MiB block of short fields is ~2 MB with its spans). On the bench file
- * (1M x 20) one thread's CPU time was 1.15 s with whole blocks, 1.16 s at 32768 fields, 1.02 s
- * at 8192 (min of 4, shared machine). With threads, each batch starts them (tens of us), so
- * a batch is larger there. The frame does not depend on either. */
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define BATCH_FIELDS_1T ((int64_t)8192)
-#define BATCH_FIELDS_MT ((int64_t)32768)
-#else /* fuzz inputs are small: tiny batches, so flushes mid-block are fuzzed too */
-#define BATCH_FIELDS_1T ((int64_t)64)
-#define BATCH_FIELDS_MT ((int64_t)128)
-#endif
 
 void cl_csvio_opts_default(cl_csv_opts *o)
 {
@@ -50,83 +36,7 @@ void cl_csvio_opts_default(cl_csv_opts *o)
     o->nrows = -1;
 }
 
-/* ---- reader ------------------------------------------------------------------------------- */
-
-enum { ST_UNKNOWN, ST_NUM, ST_DATE, ST_CAT };
-
-typedef struct colbuf {
-    int state;
-    int forced;           /* -1 or a cl_coltype */
-    double *num;          /* UNKNOWN, NUM, DATE */
-    int32_t *codes;       /* CAT */
-    cl_dict *dict;
-    int64_t fallback;     /* rows [0, fallback) still need their text (pass 2); 0 = none */
-    int quoted_na;        /* some num rows hold QNA (see qna()) */
-    /* pass 1, for the notes: non-missing values by what they parse as, the first one that
-     * is neither number nor date (or, for a forced type, does not parse) and its line */
-    int64_t n_num, n_date, n_text, coerced;
-    int64_t first_line;
-    char first[64];
-    unsigned char *kind;  /* cat, inferred: K_NUM/K_DATE/K_TEXT of each code, 0 unknown */
-    int32_t nkind;
-    int64_t pop;          /* rows [0, pop) of num or codes are faulted in (populate_ahead) */
-} colbuf;
-
-typedef struct reader {
-    const char *origin;
-    const cl_csv_opts *o;
-    struct csv_parser p;
-    /* staging of the current record */
-    char *stage;
-    size_t stage_len, stage_cap;
-    size_t *off, *len;    /* field offsets/lengths into stage */
-    unsigned char *quoted; /* whether each staged field was quoted */
-    int nf, fcap;
-    int64_t rec_line;     /* line where the current record starts */
-    int64_t start_line;   /* line where the last record began to be fed */
-    int in_record;
-    int rec_direct;       /* the current record's fields are committed as they come */
-    /* columns */
-    int ncol;
-    char **names;
-    colbuf *cols;
-    int have_header;
-    int64_t nrow, cap;
-    int64_t size, fed;    /* input bytes (when known) and bytes fed so far, to size buffers */
-    int estimated;
-    int header_pending;   /* pass 2: the header record is still to come */
-    /* na markers */
-    const char *const *na;
-    int nna;
-    size_t na_maxlen;
-    uint64_t na_lens;     /* bit n set: some marker has n bytes (n < 64) */
-    int na_parses;        /* some marker parses as a number or a date (commit_parsed) */
-    /* progress */
-    int64_t line;         /* physical lines fully fed so far */
-    int64_t bad, first_bad;
-    int pass;             /* 1 or 2 (text of fallback columns) */
-    int64_t pass2_rows;
-    int64_t rec_bytes;    /* bytes fed since the open record's first line began */
-    int64_t max_record;
-    int prev_cr;          /* the last block ended in CR: a LF opening the next one is CRLF */
-    int stop;             /* nrows reached or pass 2 done */
-    int rc;               /* first error */
-    cl_csv_fast fast;     /* the fast tokenizer (csv_fast.h) and its batch's fields */
-    /* the batch (fast_record): record starts and lines, records pending, threads */
-    const char **brec;
-    int64_t *bline;
-    const cl_csv_fast **btok; /* the tokenizer holding each record's spans, from bbase on */
-    size_t *bbase;
-    int bn, bcap;
-    int fast_nrec;        /* batch records whose spans are in r->fast */
-    cl_csv_fast_part *parts; /* parallel scan (par_scan): one tokenizer per thread */
-    int nparts;
-    int64_t pending;      /* records in the batch, for grow_rows' bytes-per-row estimate */
-    int threads;
-    cl_csv_crew *crew;    /* the read's threads (reader_crew) */
-    int crew_failed;
-    locale_t cloc;        /* the C locale, for the commit threads */
-} reader;
+/* ---- reader (its state: csvio_impl.h) ----------------------------------------------------- */
 
 const char *const cl_csvio_default_na[CL_CSVIO_NDEFAULT_NA] = {"NA", "N/A", "null", "NaN"};
 
@@ -149,44 +59,7 @@ static int is_qna(double d)
     return b == QNA_BITS;
 }
 
-static int is_na(const reader *r, const char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len && cl_textnum_is_space(s[i]))
-        i++;
-    if (i == len)
-        return 1;
-    /* markers are checked before numbers on every field: most fields have a length no
-     * marker has, and leave here without a string comparison */
-    if (len > r->na_maxlen || (len < 64 && !(r->na_lens >> len & 1)))
-        return 0;
-    for (int k = 0; k < r->nna; k++)
-        if (strlen(r->na[k]) == len && memcmp(r->na[k], s, len) == 0)
-            return 1;
-    return 0;
-}
-
-static int grow_rows(reader *r);
-static int flush_batch(reader *r);
-static int batch_grow(reader *r);
 static int commit_field(reader *r, int j, const char *s, size_t len, int quoted);
-
-/* An allocation failure gets the file and what was being built in front of the allocator's
- * "out of memory (allocating N bytes)"; other codes already carry their own message. */
-static int at_record(reader *r, int rc, const char *what)
-{
-    if (rc != CL_ENOMEM)
-        return rc;
-    return cl_error_wrap(rc, "%s: line %lld: %s", r->origin, (long long)r->rec_line, what);
-}
-
-static int at_column(reader *r, int rc, int j)
-{
-    if (rc != CL_ENOMEM)
-        return rc;
-    return cl_error_wrap(rc, "%s: line %lld, column '%s'", r->origin, (long long)r->rec_line,
-                         r->names[j]);
-}
 
 /* libcsv does not tell a callback whether the field was quoted. It keeps the closing quote
  * of a quoted field in its buffer, just past the field (it drops it by moving its end back),
@@ -217,7 +90,7 @@ static void field_take(reader *r, const char *s, size_t len, int quoted)
     }
     if (r->rec_direct) {
         if (r->nf < r->ncol) {
-            if (r->nf == 0 && r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
+            if (r->nf == 0 && r->pass == 1 && r->nrow == r->cap && (r->rc = cl_csvio_grow_rows(r)))
                 return;
             int rc = commit_field(r, r->nf, s, len, quoted);
             if (rc) {
@@ -292,7 +165,7 @@ static void hint_huge(void *p, size_t n)
 #endif
 }
 
-static int grow_rows(reader *r)
+int cl_csvio_grow_rows(reader *r)
 {
     int64_t cap = r->cap ? r->cap + r->cap / 2 : 1024;
     if (!r->cap) {
@@ -346,7 +219,7 @@ static int grow_rows(reader *r)
  * by whichever thread commits the column, so the kernel's zeroing of the pages is spread
  * over the threads as the faults were. A hint: on a kernel without MADV_POPULATE_WRITE
  * (5.14) it fails and the pages fault in as before. */
-static void populate_ahead(const reader *r, colbuf *c, int64_t upto)
+void cl_csvio_populate_ahead(const reader *r, colbuf *c, int64_t upto)
 {
 #ifdef MADV_POPULATE_WRITE
     if (upto <= c->pop)
@@ -424,7 +297,7 @@ enum { K_NUM = 1, K_DATE, K_TEXT }; /* what a label parses as; 0: not known yet 
 /* Interns a label of an inferred cat column and counts it as a number, a date or text (for
  * the notes). A label always parses the same way, so its kind is worked out once per
  * dictionary code (parse_num and parse_date on every value were a fifth of the read). */
-static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, uint32_t hash,
+int cl_csvio_intern_counted(colbuf *c, int64_t line, const char *s, size_t len, uint32_t hash,
                           int32_t *code)
 {
     int rc = cl_frame_dict_intern_hashed(c->dict, s, len, hash, code);
@@ -459,7 +332,7 @@ static int intern_counted(colbuf *c, int64_t line, const char *s, size_t len, ui
 
 /* Row i of column j (from the record on `line`) gets the field s[0..len). Touches column j
  * and nothing else of the reader, so columns may be committed by different threads. */
-static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, size_t len,
+int cl_csvio_commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, size_t len,
                      int quoted)
 {
     colbuf *c = &r->cols[j];
@@ -507,7 +380,7 @@ static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, s
             return CL_OK;
         }
         if (c->forced < 0) /* what the values look like, for the notes */
-            return intern_counted(c, line, s, len, cl_frame_dict_prefetch_slot(c->dict, s, len),
+            return cl_csvio_intern_counted(c, line, s, len, cl_frame_dict_prefetch_slot(c->dict, s, len),
                                   &c->codes[i]);
         return cl_frame_dict_intern(c->dict, s, len, &c->codes[i]);
     case ST_UNKNOWN:
@@ -545,7 +418,7 @@ static int commit_at(reader *r, int j, int64_t i, int64_t line, const char *s, s
 
 static int commit_field(reader *r, int j, const char *s, size_t len, int quoted)
 {
-    return commit_at(r, j, r->nrow, r->rec_line, s, len, quoted);
+    return cl_csvio_commit_at(r, j, r->nrow, r->rec_line, s, len, quoted);
 }
 
 static int set_header(reader *r)
@@ -646,7 +519,7 @@ static void row_cb(int term, void *data)
         return;
     }
     if (!r->rec_direct) {
-        if (r->pass == 1 && r->nrow == r->cap && (r->rc = grow_rows(r)))
+        if (r->pass == 1 && r->nrow == r->cap && (r->rc = cl_csvio_grow_rows(r)))
             return;
         for (int j = 0; j < r->ncol; j++) {
             int rc = commit_field(r, j, r->stage + r->off[j], r->len[j], r->quoted[j]);
@@ -829,375 +702,15 @@ static void fast_take(reader *r, const char *p, const cl_csv_fast_span *sp, int 
         row_cb('\n', r);
 }
 
-/* ---- batches: records tokenized in order, columns committed in parallel ---------------- */
-
-/* A record the fast path scanned (its spans at r->fast.spans + base). In pass 1, once the columns
- * are known, a record with the right field count joins the batch, which flush_batch commits
- * column by column (a column's rows in order, so the frame does not depend on the thread
- * count); anything else is taken at once, after the batch, as the libcsv path would. */
-static void batch_add(reader *r, const char *p, const cl_csv_fast *tok, size_t base)
-{
-    const cl_csv_opts *o = r->o;
-    if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) { /* field_take's nrows stop */
-        r->stop = 1;
-        return;
-    }
-    if (r->bn == r->bcap && batch_grow(r))
-        return;
-    r->brec[r->bn] = p;
-    r->bline[r->bn] = r->start_line;
-    r->btok[r->bn] = tok;
-    r->bbase[r->bn] = base;
-    r->bn++;
-    r->fast_nrec += tok == &r->fast;
-    if (o->nrows >= 0 && r->nrow + r->bn >= o->nrows) /* row_cb's nrows stop */
-        r->stop = 1;
-    else if ((int64_t)r->bn * r->ncol >= (r->threads > 1 ? BATCH_FIELDS_MT : BATCH_FIELDS_1T))
-        flush_batch(r);
-}
-
 static void fast_record(reader *r, const char *p, size_t base)
 {
     if (r->have_header && !r->header_pending && r->pass == 1 && r->fast.nspan == r->ncol) {
-        batch_add(r, p, &r->fast, base);
+        cl_csvio_batch_add(r, p, &r->fast, base);
         return;
     }
-    if (flush_batch(r))
+    if (cl_csvio_batch_flush(r))
         return;
     fast_take(r, p, r->fast.spans + base, r->fast.nspan);
-}
-
-static int batch_grow(reader *r)
-{
-    int cap = r->bcap ? r->bcap * 2 : 1024;
-    const char **rec = cl_alloc_realloc(r->brec, (size_t)cap * sizeof *rec);
-    if (rec)
-        r->brec = rec;
-    int64_t *line = rec ? cl_alloc_realloc(r->bline, (size_t)cap * sizeof *line) : NULL;
-    if (line)
-        r->bline = line;
-    const cl_csv_fast **tok = line ? cl_alloc_realloc(r->btok, (size_t)cap * sizeof *tok) : NULL;
-    if (tok)
-        r->btok = tok;
-    size_t *base = tok ? cl_alloc_realloc(r->bbase, (size_t)cap * sizeof *base) : NULL;
-    if (!base)
-        return r->rc = at_record(r, CL_ENOMEM, "record batch");
-    r->bbase = base;
-    r->bcap = cap;
-    return CL_OK;
-}
-
-/* The first failure of a batch commit on one thread: the lowest (record, column). */
-typedef struct batch_err {
-    int64_t b;
-    int j, rc;
-    char msg[256];
-} batch_err;
-
-/* Lookahead of the label prefetch in a cat column: the slot of record b + 8, the label of
- * record b + 4 (its slot fetched four records ago). A column's labels are looked up in a
- * row, each a likely cache miss in a big dictionary (dict_lookup was a fifth of the read). */
-#define PF_SLOT 8
-#define PF_LABEL 4
-
-static const char *batch_field(const reader *r, int64_t b, int j, size_t *len)
-{
-    const cl_csv_fast *tok = r->btok[b];
-    const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
-    *len = f->len;
-    return cl_csv_fast_text(tok, r->brec[b], f);
-}
-
-/* Keeps a commit failure at (record b, column j) in e if it comes first (record, then
- * column). */
-static void batch_fail(int j, int64_t b, int rc, batch_err *e)
-{
-    if (b < e->b || (b == e->b && j < e->j)) {
-        e->b = b;
-        e->j = j;
-        e->rc = rc;
-        snprintf(e->msg, sizeof e->msg, "%s", cl_error_last());
-    }
-}
-
-/* Commits record b's field of column j through commit_at; on a failure, keeps it in e if it
- * comes first (record, then column) and returns 1. */
-static int commit_one(reader *r, int j, int64_t b, batch_err *e)
-{
-    const cl_csv_fast *tok = r->btok[b];
-    const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
-    const char *s = cl_csv_fast_text(tok, r->brec[b], f);
-    int rc = commit_at(r, j, r->nrow + b, r->bline[b], s, f->len, f->quoted);
-    if (!rc)
-        return 0;
-    batch_fail(j, b, rc, e);
-    return 1;
-}
-
-/* Pass 1 of a num or date column: a value that parses is stored here without commit_at's
- * steps (its missing-marker test first, its switch), which were a fifth of the read; the
- * others go through commit_at. Equal to commit_at whenever no missing marker parses as a
- * number or date (r->na_parses: then commit_at is never skipped): a field that parses is
- * then never a marker nor blank, and commit_at would parse it the same way. From record b;
- * returns the first record left to the caller: the column became cat, or a commit failed
- * (e set). */
-static int64_t commit_parsed(reader *r, int j, int64_t b, batch_err *e)
-{
-    colbuf *c = &r->cols[j];
-    const int st = c->state, as_num = st == ST_NUM;
-    int64_t ok = 0;
-    double *num = c->num + r->nrow;
-    for (; b < r->bn && b <= e->b; b++) {
-        const cl_csv_fast *tok = r->btok[b];
-        const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
-        const char *s = cl_csv_fast_text(tok, r->brec[b], f);
-        double v;
-        if (as_num ? cl_textnum_parse_num(s, f->len, &v) : cl_textnum_parse_date(s, f->len, &v)) {
-            num[b] = v;
-            ok++;
-            continue;
-        }
-        if (commit_one(r, j, b, e)) {
-            b = r->bn; /* nothing more of this column in this batch */
-            break;
-        }
-        if (c->state != st) {
-            b++;
-            break;
-        }
-    }
-    if (as_num)
-        c->n_num += ok;
-    else
-        c->n_date += ok;
-    return b;
-}
-
-/* Pass 1 of a cat column from record b to the batch end: commit_at's ST_CAT steps, with each
- * label hashed once, PF_SLOT records ahead, for its prefetch and its lookup. */
-static void commit_labels(reader *r, int j, int64_t b, batch_err *e)
-{
-    colbuf *c = &r->cols[j];
-    uint32_t ring[PF_SLOT]; /* ring[k % PF_SLOT]: the hash of record k's label */
-    size_t len;
-    for (int64_t k = b; k < b + PF_SLOT && k < r->bn; k++) {
-        const char *s = batch_field(r, k, j, &len);
-        ring[k % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
-    }
-    for (; b < r->bn && b <= e->b; b++) {
-        uint32_t h = ring[b % PF_SLOT];
-        if (b + PF_SLOT < r->bn) {
-            const char *s = batch_field(r, b + PF_SLOT, j, &len);
-            ring[b % PF_SLOT] = cl_frame_dict_prefetch_slot(c->dict, s, len);
-        }
-        if (b + PF_LABEL < r->bn)
-            cl_frame_dict_prefetch_label(c->dict, ring[(b + PF_LABEL) % PF_SLOT]);
-        const cl_csv_fast *tok = r->btok[b];
-        const cl_csv_fast_span *f = &tok->spans[r->bbase[b] + (size_t)j];
-        const char *s = cl_csv_fast_text(tok, r->brec[b], f);
-        int32_t *code = &c->codes[r->nrow + b];
-        int rc;
-        if (!f->quoted && is_na(r, s, f->len)) {
-            *code = -1;
-            continue;
-        }
-        if (c->forced < 0) /* what the values look like, for the notes */
-            rc = intern_counted(c, r->bline[b], s, f->len, h, code);
-        else
-            rc = cl_frame_dict_intern_hashed(c->dict, s, f->len, h, code);
-        if (rc) {
-            batch_fail(j, b, rc, e);
-            return;
-        }
-    }
-}
-
-static void commit_column(reader *r, int j, batch_err *e)
-{
-    colbuf *c = &r->cols[j];
-    int parsed = r->pass == 1 && !r->na_parses;
-    if (r->pass == 1)
-        populate_ahead(r, c, r->nrow + r->bn);
-    for (int64_t b = 0; b < r->bn && b <= e->b;) {
-        if (parsed && (c->state == ST_NUM || c->state == ST_DATE)) {
-            b = commit_parsed(r, j, b, e); /* from the record that made the column num/date */
-            continue;
-        }
-        if (c->state == ST_CAT && r->pass == 1) {
-            commit_labels(r, j, b, e); /* from the record that made the column cat */
-            return;
-        }
-        if (commit_one(r, j, b, e))
-            return;
-        b++;
-    }
-}
-
-/* The read's crew, started at its first parallel step (a small file starts none). */
-static cl_csv_crew *reader_crew(reader *r)
-{
-    if (!r->crew && !r->crew_failed) {
-        r->crew = cl_csv_crew_start(r->threads);
-        r->crew_failed = !r->crew;
-    }
-    return r->crew;
-}
-
-typedef struct commit_job {
-    reader *r;
-    int nt;               /* members that take columns (t < nt) */
-    atomic_int next;      /* the next column to take */
-    batch_err *errs;
-} commit_job;
-
-static void commit_worker(void *p, int t)
-{
-    commit_job *job = p;
-    reader *r = job->r;
-    if (t >= job->nt)
-        return;
-    locale_t old = r->cloc ? uselocale(r->cloc) : (locale_t)0;
-    for (int j; (j = atomic_fetch_add(&job->next, 1)) < r->ncol;)
-        commit_column(r, j, &job->errs[t]);
-    if (r->cloc)
-        uselocale(old);
-}
-
-/* Members take columns one at a time; a member that is not running leaves its columns to the
- * others. */
-static void commit_parallel(reader *r, int nt, batch_err *errs)
-{
-    commit_job job = {r, nt, 0, errs};
-    cl_csv_crew_run(reader_crew(r), commit_worker, &job);
-}
-
-/* Commits the batch: columns split over r->threads threads (each with the C locale). */
-static int flush_batch(reader *r)
-{
-    if (r->rc || !r->bn)
-        return r->rc;
-    r->pending = r->bn;
-    while (r->nrow + r->bn > r->cap)
-        if ((r->rc = grow_rows(r)))
-            return r->rc;
-    int nt = r->threads < r->ncol ? r->threads : r->ncol;
-    if ((int64_t)r->bn * r->ncol < PARALLEL_MIN)
-        nt = 1; /* a few fields: starting threads would cost more than it saves */
-    batch_err errs[64];
-    if (nt > 64)
-        nt = 64;
-    for (int t = 0; t < nt; t++)
-        errs[t].b = INT64_MAX, errs[t].j = INT_MAX, errs[t].rc = 0;
-    if (nt <= 1) {
-        for (int j = 0; j < r->ncol; j++)
-            commit_column(r, j, &errs[0]);
-    } else {
-        commit_parallel(r, nt, errs);
-    }
-    batch_err *first = &errs[0];
-    for (int t = 1; t < nt; t++)
-        if (errs[t].b < first->b || (errs[t].b == first->b && errs[t].j < first->j))
-            first = &errs[t];
-    if (first->rc) {
-        r->rec_line = r->bline[first->b];
-        cl_error(first->rc, "%s", first->msg); /* raised on a worker: this thread's message */
-        return r->rc = at_column(r, first->rc, first->j);
-    }
-    r->nrow += r->bn;
-    r->bn = 0;
-    r->pending = 0;
-    r->fast_nrec = 0;
-    cl_csv_fast_reset(&r->fast);
-    return CL_OK;
-}
-
-/* ---- parallel scan: a block's records tokenized on several threads -------------------- */
-
-/* Bytes of a block below which it is scanned on one thread (a thread start costs tens of
- * microseconds; 64 KiB of records take a few hundred). */
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define PAR_SCAN_MIN ((ptrdiff_t)64 << 10)
-#else /* fuzz inputs are small: the parallel scan runs on them too */
-#define PAR_SCAN_MIN ((ptrdiff_t)64)
-#endif
-
-static void parts_free(reader *r)
-{
-    for (int k = 0; k < r->nparts; k++)
-        cl_csv_fast_part_free(&r->parts[k]);
-    cl_alloc_free(r->parts);
-    r->parts = NULL;
-    r->nparts = 0;
-}
-
-static int parts_ready(reader *r, int np)
-{
-    if (r->nparts >= np)
-        return 1;
-    cl_csv_fast_part *parts = cl_alloc_calloc((size_t)np, sizeof *parts);
-    if (!parts)
-        return 0; /* no parallel scan: the sequential one does the same work */
-    parts_free(r);
-    for (int k = 0; k < np; k++)
-        cl_csv_fast_init(&parts[k].tok, r->o->sep, r->o->quote, r->max_record);
-    r->parts = parts;
-    r->nparts = np;
-    return 1;
-}
-
-/* Takes the parts' records in file order, each as the sequential loop would (same line
- * numbers, byte counts and batch). A part counts only if the one before it ended exactly
- * where it begins: then its first byte starts a record, because a fast-path record holds no
- * line end but its last (so a cut inside a quoted multi-line field is never trusted). Returns
- * where the sequential loop goes on. */
-static const char *parts_merge(reader *r, int np, const char *p)
-{
-    for (int k = 0; k < np && !r->rc && !r->stop; k++) {
-        const cl_csv_fast_part *s = &r->parts[k];
-        if (s->from != p)
-            break;
-        for (int i = 0; i < s->nrec && !r->rc && !r->stop; i++) {
-            const char *next = i + 1 < s->nrec ? s->rec[i + 1] : s->stop;
-            r->fed += (int64_t)(next - s->rec[i]);
-            r->start_line = r->line + 1;
-            batch_add(r, s->rec[i], &s->tok, (size_t)i * (size_t)r->ncol);
-            r->line++;
-            p = next;
-        }
-        if (s->stop != s->to)
-            break;
-    }
-    return p;
-}
-
-typedef struct scan_job {
-    cl_csv_fast_part *parts;
-    int np;
-    atomic_int next;      /* the next part to take */
-} scan_job;
-
-static void scan_worker(void *p, int t)
-{
-    (void)t;
-    scan_job *job = p;
-    for (int k; (k = atomic_fetch_add(&job->next, 1)) < job->np;)
-        cl_csv_fast_scan_part(&job->parts[k]);
-}
-
-/* Scans the records of [p, end) on r->threads threads (tokenizing was the serial part of a
- * read once the columns were converted in parallel), then takes them in order. The
- * records and the frame are the sequential loop's: every record taken is one the sequential
- * loop would scan from the same byte, and where a part stops (a record for libcsv, a bad
- * field count, the block end), the sequential loop goes on from there. */
-static const char *par_scan(reader *r, const char *p, const char *end)
-{
-    int np = r->threads < 64 ? r->threads : 64;
-    if (flush_batch(r) || !parts_ready(r, np)) /* the parts' tokenizers are reused below */
-        return p;
-    cl_csv_fast_cut(r->parts, np, p, end, r->ncol);
-    scan_job job = {r->parts, np, 0};
-    cl_csv_crew_run(reader_crew(r), scan_worker, &job);
-    return parts_merge(r, np, p);
 }
 
 /* One pass over the source. */
@@ -1240,7 +753,7 @@ static int run_pass(reader *r, source *src)
             if (r->threads > 1 && fast && r->pass == 1 && r->have_header && !r->header_pending &&
                 skip == 0 && !r->prev_cr && r->p.pstate == 0 && p >= par_next &&
                 end - p >= PAR_SCAN_MIN) {
-                const char *q = par_scan(r, p, end);
+                const char *q = cl_csvio_batch_par_scan(r, p, end);
                 /* where a part stopped, the sequential loop takes at least PAR_SCAN_MIN bytes
                  * before the next try (a file of multi-line records starts no threads per
                  * record) */
@@ -1285,7 +798,7 @@ static int run_pass(reader *r, source *src)
             /* the line's extent only now: a fast-path record does not need it (two memchr
              * over every line were 2% of a read) */
             k = lf_rest ? 1 : line_len(p, end, &eol, &cr_end);
-            if (flush_batch(r)) /* the records before this one are committed first */
+            if (cl_csvio_batch_flush(r)) /* the records before this one are committed first */
                 break;
             r->fed += (int64_t)k;
             /* a record starts on this line when the parser is between records (libcsv's
@@ -1301,7 +814,7 @@ static int run_pass(reader *r, source *src)
             }
             p += k;
         }
-        if (flush_batch(r) || r->stop) /* the block's bytes are reused by the next read */
+        if (cl_csvio_batch_flush(r) || r->stop) /* the block's bytes are reused by the next read */
             break;
         done_bytes += (int64_t)n;
         /* Ctrl-C is polled after every block (1 MiB: a few ms of parsing), in both passes;
@@ -1356,13 +869,7 @@ static void reader_free(reader *r)
     cl_alloc_free(r->len);
     cl_alloc_free(r->quoted);
     cl_csv_fast_free(&r->fast);
-    cl_alloc_free(r->brec);
-    cl_alloc_free(r->bline);
-    cl_alloc_free(r->btok);
-    cl_alloc_free(r->bbase);
-    cl_csv_crew_stop(r->crew);
-    r->crew = NULL;
-    parts_free(r);
+    cl_csvio_batch_free(r);
 }
 
 /* The notes of csvio.h "Type inference": a cat column whose values are >= 95% numbers (or

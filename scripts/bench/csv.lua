@@ -92,6 +92,36 @@ do
     collectgarbage()
   end
   cl.core.threads(prev)
+  -- A control for the threads=2 figure: the same 1-thread read in one process, then in two
+  -- processes at once (no thread of one waits for the other; nothing is shared but the
+  -- machine). If each of the two takes more CPU time than the one alone, the two cores slow
+  -- each other down (shared physical core, clock or memory) and a 2-thread read cannot
+  -- scale better than that whatever its code does: two_procs_cpu_ratio near 1 means they
+  -- do not. (Quiet machine, 16:24 UTC: 1 thread 0.578 s CPU, 2 threads 0.837 s CPU.)
+  local exe = arg and arg[-1] or "build/release/churnlab"
+  local function solo(k)
+    local code = string.format("local cl = require 'churnlab' cl.core.threads(1) " ..
+                               "local c = os.clock() local df = assert(cl.read_csv(%q)) " ..
+                               "io.write(os.clock() - c)", path)
+    local ps, cpu = {}, {}
+    local cmd = string.format("%s -e \"%s\"", exe, (code:gsub('"', '\\"')))
+    for i = 1, k do ps[i] = io.popen(cmd) end -- started at once: they run together
+    for i = 1, k do
+      cpu[i] = tonumber(ps[i]:read("a"))
+      ps[i]:close()
+    end
+    return cpu
+  end
+  local one, two = solo(1), solo(2)
+  if one[1] and two[1] and two[2] then
+    local mean2 = (two[1] + two[2]) / 2
+    print(string.format("bench suite=csv case=mixed impl=churnlab metric=solo_cpu value=%.6g " ..
+                        "unit=s procs=1", one[1]))
+    print(string.format("bench suite=csv case=mixed impl=churnlab metric=solo_cpu value=%.6g " ..
+                        "unit=s procs=2", mean2))
+    print(string.format("bench suite=csv case=mixed impl=churnlab metric=two_procs_cpu_ratio " ..
+                        "value=%.3g unit=x", mean2 / one[1]))
+  end
   local anchor = {}
   for _, th in ipairs{1, 2} do
     local p = io.popen(string.format("%s scripts/bench/csv_anchor.py %s %d", py, path, th))

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "churnlab.h"
 
@@ -115,6 +116,94 @@ static void test_dates_vs_walk(void **state)
         if (cl_textnum_parse_date(bad[i], strlen(bad[i]), &v))
             fail_msg("'%s' parsed as a date", bad[i]);
     }
+}
+
+/* The date parser's reference: each character checked on its own, the day from timegm
+ * (glibc's proleptic Gregorian calendar), so no code is shared with textnum.c. */
+static int ref_date(const char *s, size_t len, double *days)
+{
+    static const char shape[] = "dddd-dd-dd?dd:dd:dd";
+    while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\v' || *s == '\f'))
+        s++, len--;
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+                       s[len - 1] == '\n' || s[len - 1] == '\v' || s[len - 1] == '\f'))
+        len--;
+    if (len != 10 && len != 19)
+        return 0;
+    int v[19];
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (shape[i] == 'd') {
+            if (c < '0' || c > '9')
+                return 0;
+            v[i] = c - '0';
+        } else if (shape[i] == '?') {
+            if (c != ' ' && c != 'T')
+                return 0;
+        } else if (c != shape[i]) {
+            return 0;
+        }
+    }
+    int y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], m = v[5] * 10 + v[6], d = v[8] * 10 + v[9];
+    int hh = 0, mm = 0, ss = 0;
+    if (len == 19) {
+        hh = v[11] * 10 + v[12];
+        mm = v[14] * 10 + v[15];
+        ss = v[17] * 10 + v[18];
+        if (hh > 23 || mm > 59 || ss > 60)
+            return 0;
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    if (m < 1 || m > 12 || d < 1)
+        return 0;
+    time_t t = timegm(&tm);
+    if (tm.tm_mday != d || tm.tm_mon != m - 1) /* normalised: the day does not exist */
+        return 0;
+    *days = (double)(t / 86400);
+    if (len == 19)
+        *days += (hh * 3600 + mm * 60 + ss) / 86400.0;
+    return 1;
+}
+
+/* Random dates and date-times, most of them one character away from valid (a digit, a
+ * separator, a space, an out-of-range field), against ref_date: the same accepted set and
+ * the same days, bit for bit. */
+static void test_dates_vs_reference(void **state)
+{
+    (void)state;
+    cl_rng r;
+    cl_rng_seed(&r, 11);
+    static const char alphabet[] = "0123456789-: T/x\t";
+    char buf[40];
+    long bad = 0, accepted = 0;
+    for (int it = 0; it < 2000000; it++) {
+        int y = (int)cl_rng_below(&r, 10000), m = (int)cl_rng_below(&r, 14),
+            d = (int)cl_rng_below(&r, 33), hh = (int)cl_rng_below(&r, 26),
+            mi = (int)cl_rng_below(&r, 62), ss = (int)cl_rng_below(&r, 62);
+        int len = cl_rng_below(&r, 2)
+                      ? snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d)
+                      : snprintf(buf, sizeof buf, "%04d-%02d-%02d%c%02d:%02d:%02d", y, m, d,
+                                 cl_rng_below(&r, 2) ? ' ' : 'T', hh, mi, ss);
+        int change = (int)cl_rng_below(&r, 4);
+        if (change == 1) /* one character replaced */
+            buf[cl_rng_below(&r, (uint64_t)len)] = alphabet[cl_rng_below(&r, sizeof alphabet - 1)];
+        else if (change == 2 && len < 30) /* a space around it, or a character too many */
+            buf[len++] = cl_rng_below(&r, 2) ? ' ' : '0', buf[len] = '\0';
+        else if (change == 3 && len > 1) /* one too few */
+            buf[--len] = '\0';
+        double a = -1, b = -1;
+        int ka = cl_textnum_parse_date(buf, (size_t)len, &a), kb = ref_date(buf, (size_t)len, &b);
+        accepted += kb;
+        if (ka != kb || (ka && memcmp(&a, &b, sizeof a))) {
+            if (bad++ < 5)
+                print_message("'%s': parser %d %.17g, reference %d %.17g\n", buf, ka, a, kb, b);
+        }
+    }
+    assert_int_equal(bad, 0);
+    assert_true(accepted > 200000); /* both sides of the test are exercised */
 }
 
 /* Subnormals, the largest finite values, halfway cases at 17+ digits, long mantissas and
@@ -237,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_parse_num_long_runs),
         cmocka_unit_test(test_parse_num_edges),
         cmocka_unit_test(test_dates_vs_walk),
+        cmocka_unit_test(test_dates_vs_reference),
         cmocka_unit_test(test_exact_path_vs_strtod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
